@@ -1,0 +1,676 @@
+/* Pool Configuration: danaus.ini defaults + pools/<pool>.ini, read with inih */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <ini.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+
+#define POOL_NAME_MAX 64
+#define WORKERS_MAX 64
+#define QUEUES_MAX 64
+#define POLL_US_MAX 100000
+#define ID_MAX 4294967294ul /* (uid_t)-1 means "no id" to the kernel */
+
+/* Users and groups go through one list parser. */
+_Static_assert(sizeof(uid_t) == sizeof(id_t) && sizeof(gid_t) == sizeof(id_t),
+               "uid_t, gid_t and id_t share one representation");
+
+/*
+ * One file (or string) being parsed. inih gets its lines through reader(),
+ * which counts them exactly as inih does, so handlers know their line number
+ * even though this inih passes none.
+ */
+struct parse_state {
+	struct dn_config *cfg;
+	const char *name; /* file name used in messages */
+	FILE *file;       /* source: a file ... */
+	const char *pos;  /* ... or the rest of a string */
+	char *buf;        /* getline() buffer for file */
+	size_t bufsize;
+	int read_errno;
+	unsigned line;         /* line last handed to inih */
+	unsigned section_line; /* line of the last [section] header */
+	uint32_t seen;         /* bit per keys[] entry already given in this file */
+	const char *key;       /* key being set, for messages */
+	unsigned err_line;     /* line inih will report for err (0: no error yet) */
+	int err_code;
+	char err[DN_CONFIG_ERR_MAX];
+};
+
+static bool streq(const char *a, const char *b) { return strcmp(a, b) == 0; }
+
+static void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
+static void config_freep(struct dn_config **cfg) { dn_config_free(*cfg); }
+
+static _printf_(3, 4) void err_set(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Records "NAME:SHOWN: WHAT: reason" unless an error was already recorded:
+ * like inih, the first error wins. `at` is the line inih will report for it.
+ */
+static _printf_(6, 0) int record_v(struct parse_state *st, int code, unsigned at, unsigned shown,
+                                   const char *what, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (st->err_line)
+		return code;
+	if (what)
+		n = snprintf(st->err, sizeof(st->err), "%s:%u: %s: ", st->name, shown, what);
+	else
+		n = snprintf(st->err, sizeof(st->err), "%s:%u: ", st->name, shown);
+	if (n >= 0 && (size_t)n < sizeof(st->err))
+		vsnprintf(st->err + n, sizeof(st->err) - (size_t)n, fmt, ap);
+	st->err_line = at;
+	st->err_code = code;
+	return code;
+}
+
+static _printf_(6, 7) int record(struct parse_state *st, int code, unsigned at, unsigned shown,
+                                 const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	record_v(st, code, at, shown, what, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* Fails the key being set, on the current line, with -EINVAL. */
+static _printf_(2, 3) int fail(struct parse_state *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	record_v(st, -EINVAL, st->line, st->line, st->key, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int fail_nomem(struct parse_state *st)
+{
+	return record(st, -ENOMEM, st->line, st->line, st->key, "out of memory");
+}
+
+/* Next raw line without its newline; false at end of input or on error. */
+static bool next_line(struct parse_state *st, const char **s, size_t *len)
+{
+	if (st->file) {
+		errno = 0;
+		ssize_t n = getline(&st->buf, &st->bufsize, st->file);
+		if (n < 0) {
+			if (ferror(st->file))
+				st->read_errno = errno ? errno : EIO;
+			return false;
+		}
+		if (n > 0 && st->buf[n - 1] == '\n')
+			n--;
+		*s = st->buf;
+		*len = (size_t)n;
+		return true;
+	}
+	if (!*st->pos)
+		return false;
+	*s = st->pos;
+	*len = strcspn(st->pos, "\n");
+	st->pos += *len + (st->pos[*len] == '\n');
+	return true;
+}
+
+/*
+ * fgets()-style reader for ini_parse_stream(). Strips leading blanks so inih
+ * never sees a continuation line (an indented "key = v" would otherwise be
+ * appended to the previous key's value), and turns a line longer than inih's
+ * buffer into an error instead of letting inih split it into two lines.
+ */
+static char *reader(char *buf, int num, void *stream)
+{
+	struct parse_state *st = stream;
+	const char *s;
+	size_t len;
+
+	if (num < 2 || !next_line(st, &s, &len))
+		return NULL;
+	st->line++;
+	while (len > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	if (len > 0 && *s == '[')
+		st->section_line = st->line;
+	if (len > (size_t)num - 2) {
+		record(st, -EINVAL, st->line, st->line, NULL,
+		       "line too long (more than %d characters)", num - 2);
+		len = 0;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\n';
+	buf[len + 1] = '\0';
+	return buf;
+}
+
+static int set_string(struct parse_state *st, char **dst, const char *value)
+{
+	char *s = strdup(value);
+
+	if (!s)
+		return fail_nomem(st);
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+/* Strict unsigned decimal: digits only (no sign, no blanks), within min..max. */
+static int parse_ulong(struct parse_state *st, const char *value, unsigned long min,
+                       unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long n = 0;
+
+	if (value[strspn(value, "0123456789")] != '\0' || !*value)
+		return fail(st, "'%s' is not a number", value);
+	errno = 0;
+	n = strtoul(value, &end, 10);
+	if (*end != '\0')
+		return fail(st, "'%s' is not a number", value);
+	if (errno == ERANGE || n < min || n > max)
+		return fail(st, "'%s' is out of range %lu..%lu", value, min, max);
+	*out = n;
+	return 0;
+}
+
+/*
+ * Absolute path with repeated and trailing slashes removed; "." and ".."
+ * components are refused rather than resolved, so the path means what it says.
+ */
+static int parse_path(struct parse_state *st, const char *value, bool allow_root, char **dst)
+{
+	_cleanup_free_ char *p = NULL;
+	const char *s = value;
+	size_t n = 0;
+
+	if (value[0] != '/')
+		return fail(st, "'%s' is not an absolute path", value);
+	p = malloc(strlen(value) + 2);
+	if (!p)
+		return fail_nomem(st);
+	while (*s) {
+		size_t len;
+
+		s += strspn(s, "/");
+		if (!*s)
+			break;
+		len = strcspn(s, "/");
+		if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+			return fail(st, "'%s' must not contain '.' or '..' components", value);
+		p[n++] = '/';
+		memcpy(p + n, s, len);
+		n += len;
+		s += len;
+	}
+	if (n == 0) {
+		if (!allow_root)
+			return fail(st, "'%s' must not be the root directory", value);
+		p[n++] = '/';
+	}
+	p[n] = '\0';
+	free(*dst);
+	*dst = TAKE_PTR(p);
+	return 0;
+}
+
+/* Resolves a user or group name: 0, -ENOENT when unknown, or another -errno. */
+static int id_lookup(const char *name, bool group, id_t *id)
+{
+	long max = sysconf(group ? _SC_GETGR_R_SIZE_MAX : _SC_GETPW_R_SIZE_MAX);
+	size_t size = max > 0 ? (size_t)max : 1024;
+
+	for (;;) {
+		_cleanup_free_ char *buf = malloc(size);
+		int r;
+
+		if (!buf)
+			return -ENOMEM;
+		if (group) {
+			struct group gr, *res = NULL;
+
+			r = getgrnam_r(name, &gr, buf, size, &res);
+			if (r == 0 && res) {
+				*id = res->gr_gid;
+				return 0;
+			}
+		} else {
+			struct passwd pw, *res = NULL;
+
+			r = getpwnam_r(name, &pw, buf, size, &res);
+			if (r == 0 && res) {
+				*id = res->pw_uid;
+				return 0;
+			}
+		}
+		/* Not found is 0 in glibc; POSIX lets others say ENOENT or ESRCH. */
+		if (r == 0 || r == ENOENT || r == ESRCH)
+			return -ENOENT;
+		if (r != ERANGE || size >= (1u << 20))
+			return -r;
+		size *= 2;
+	}
+}
+
+/* Comma and/or blank separated names or numeric ids; empty means no list. */
+static int parse_ids(struct parse_state *st, const char *value, bool group, id_t **dst,
+                     size_t *n_dst)
+{
+	static const char sep[] = ", \t";
+	const char *kind = group ? "group" : "user";
+	_cleanup_free_ id_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	const char *s = value;
+
+	for (s += strspn(s, sep); *s; s += strspn(s, sep)) {
+		size_t len = strcspn(s, sep);
+		_cleanup_free_ char *tok = strndup(s, len);
+		unsigned long num = 0;
+		id_t id = 0;
+		int r;
+
+		if (!tok)
+			return fail_nomem(st);
+		s += len;
+		if (tok[strspn(tok, "0123456789")] == '\0') {
+			r = parse_ulong(st, tok, 0, ID_MAX, &num);
+			if (r < 0)
+				return r;
+			id = (id_t)num;
+		} else {
+			r = id_lookup(tok, group, &id);
+			if (r == -ENOENT)
+				return fail(st, "unknown %s '%s'", kind, tok);
+			if (r == -ENOMEM)
+				return fail_nomem(st);
+			if (r < 0)
+				return record(st, r, st->line, st->line, st->key,
+				              "cannot look up %s '%s': %s", kind, tok,
+				              strerror(-r));
+		}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 4;
+			id_t *grown = reallocarray(ids, ncap, sizeof(*ids));
+
+			if (!grown)
+				return fail_nomem(st);
+			ids = grown;
+			cap = ncap;
+		}
+		ids[n++] = id;
+	}
+	free(*dst);
+	*dst = TAKE_PTR(ids);
+	*n_dst = n;
+	return 0;
+}
+
+static int set_backend(struct parse_state *st, const char *value)
+{
+	if (!streq(value, "local"))
+		return fail(st, "unknown backend '%s' (expected local)", value);
+	return set_string(st, &st->cfg->backend, value);
+}
+
+static int set_mountpoint(struct parse_state *st, const char *value)
+{
+	return parse_path(st, value, false, &st->cfg->mountpoint);
+}
+
+static int set_workers(struct parse_state *st, const char *value)
+{
+	unsigned long n = 0;
+	int r = parse_ulong(st, value, 1, WORKERS_MAX, &n);
+
+	if (r == 0)
+		st->cfg->workers = (unsigned)n;
+	return r;
+}
+
+static int set_queues(struct parse_state *st, const char *value)
+{
+	unsigned long n = 0;
+	int r = parse_ulong(st, value, 1, QUEUES_MAX, &n);
+
+	if (r == 0)
+		st->cfg->queues = (unsigned)n;
+	return r;
+}
+
+static int set_poll_us(struct parse_state *st, const char *value)
+{
+	unsigned long n = 0;
+	int r = parse_ulong(st, value, 0, POLL_US_MAX, &n);
+
+	if (r == 0)
+		st->cfg->poll_us = (unsigned)n;
+	return r;
+}
+
+static int set_local_root(struct parse_state *st, const char *value)
+{
+	return parse_path(st, value, true, &st->cfg->local_root);
+}
+
+static int set_users(struct parse_state *st, const char *value)
+{
+	return parse_ids(st, value, false, &st->cfg->users, &st->cfg->n_users);
+}
+
+static int set_groups(struct parse_state *st, const char *value)
+{
+	return parse_ids(st, value, true, &st->cfg->groups, &st->cfg->n_groups);
+}
+
+static const char *const sections[] = {"pool", "local", "access"};
+
+struct key {
+	const char *section;
+	const char *name;
+	bool empty_ok; /* an empty value is meaningful (an empty list) */
+	int (*set)(struct parse_state *st, const char *value);
+};
+
+/* clang-format off */
+static const struct key keys[] = {
+	{"pool",   "backend",    false, set_backend},
+	{"pool",   "mountpoint", false, set_mountpoint},
+	{"pool",   "workers",    false, set_workers},
+	{"pool",   "queues",     false, set_queues},
+	{"pool",   "poll_us",    false, set_poll_us},
+	{"local",  "root",       false, set_local_root},
+	{"access", "users",      true,  set_users},
+	{"access", "groups",     true,  set_groups},
+};
+/* clang-format on */
+
+_Static_assert(DN_ARRAY_SIZE(keys) <= 32, "parse_state.seen has one bit per key");
+
+static bool section_known(const char *section)
+{
+	for (size_t i = 0; i < DN_ARRAY_SIZE(sections); i++)
+		if (streq(section, sections[i]))
+			return true;
+	return false;
+}
+
+/* inih handler: nonzero to go on, zero to make inih report this line. */
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *st = user;
+
+	/* Only the first error is reported; the rest of the file is not applied. */
+	if (st->err_line)
+		return 1;
+	if (!*section) {
+		record(st, -EINVAL, st->line, st->line, name, "key outside of any section");
+		return 0;
+	}
+	if (!section_known(section)) {
+		/* Shown at the header, though inih reports the first key under it. */
+		record(st, -EINVAL, st->line, st->section_line, NULL, "[%s]: unknown section",
+		       section);
+		return 0;
+	}
+	for (size_t i = 0; i < DN_ARRAY_SIZE(keys); i++) {
+		const struct key *k = &keys[i];
+
+		if (!streq(section, k->section) || !streq(name, k->name))
+			continue;
+		st->key = k->name;
+		if (st->seen & (UINT32_C(1) << i)) {
+			fail(st, "duplicate key");
+			return 0;
+		}
+		st->seen |= UINT32_C(1) << i;
+		if (!*value && !k->empty_ok) {
+			fail(st, "empty value");
+			return 0;
+		}
+		return k->set(st, value) == 0;
+	}
+	record(st, -EINVAL, st->line, st->line, name, "unknown key in [%s]", section);
+	return 0;
+}
+
+static int parse_run(struct parse_state *st, char *err, size_t errlen)
+{
+	int ret = ini_parse_stream(reader, st, handler, st);
+
+	if (st->read_errno) {
+		err_set(err, errlen, "%s: read error: %s", st->name, strerror(st->read_errno));
+		return -st->read_errno;
+	}
+	if (ret == -2) {
+		err_set(err, errlen, "%s: out of memory", st->name);
+		return -ENOMEM;
+	}
+	/* inih returns the first failing line: ours, or an earlier syntax error. */
+	if (st->err_line && (ret <= 0 || (unsigned)ret >= st->err_line)) {
+		err_set(err, errlen, "%s", st->err);
+		return st->err_code;
+	}
+	if (ret > 0) {
+		err_set(err, errlen, "%s:%d: syntax error", st->name, ret);
+		return -EINVAL;
+	}
+	if (ret < 0) {
+		err_set(err, errlen, "%s: cannot parse (inih error %d)", st->name, ret);
+		return -EIO;
+	}
+	return 0;
+}
+
+int dn_config_parse_string(struct dn_config *cfg, const char *name, const char *text, char *err,
+                           size_t errlen)
+{
+	struct parse_state st = {.cfg = cfg, .name = name, .pos = text};
+
+	return parse_run(&st, err, errlen);
+}
+
+/* Parses one file into cfg; an optional file that does not exist is fine. */
+static int parse_file(struct dn_config *cfg, const char *path, bool optional, char *err,
+                      size_t errlen)
+{
+	_cleanup_(fclosep) FILE *f = fopen(path, "re");
+	struct parse_state st = {.cfg = cfg, .name = path};
+	int r;
+
+	if (!f) {
+		int e = errno;
+
+		if (optional && e == ENOENT)
+			return 0;
+		err_set(err, errlen, "%s: cannot open: %s", path, strerror(e));
+		return -e;
+	}
+	st.file = f;
+	r = parse_run(&st, err, errlen);
+	free(st.buf);
+	return r;
+}
+
+static bool pool_name_valid(const char *pool)
+{
+	size_t n = strlen(pool);
+
+	if (n < 1 || n > POOL_NAME_MAX || pool[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = pool[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* NULL with errno EINVAL for an invalid pool name, ENOMEM when out of memory. */
+struct dn_config *dn_config_new(const char *pool)
+{
+	_cleanup_(config_freep) struct dn_config *cfg = NULL;
+
+	if (!pool || !pool_name_valid(pool)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return NULL;
+	cfg->pool = strdup(pool);
+	cfg->backend = strdup("local");
+	if (!cfg->pool || !cfg->backend) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	cfg->workers = 1;
+	cfg->queues = 0; /* not given: dn_config_finish() makes it = workers */
+	cfg->poll_us = 50;
+	return TAKE_PTR(cfg);
+}
+
+int dn_config_finish(struct dn_config *cfg, const char *name, char *err, size_t errlen)
+{
+	struct stat stb;
+
+	if (cfg->queues == 0)
+		cfg->queues = cfg->workers;
+	if (!cfg->mountpoint && asprintf(&cfg->mountpoint, "/danaus/%s", cfg->pool) < 0) {
+		cfg->mountpoint = NULL;
+		err_set(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	if (streq(cfg->backend, "local")) {
+		if (!cfg->local_root) {
+			err_set(err, errlen, "%s: [local] root is required for backend local",
+			        name);
+			return -EINVAL;
+		}
+		if (stat(cfg->local_root, &stb) < 0) {
+			int e = errno;
+
+			err_set(err, errlen, "%s: [local] root: %s: %s", name, cfg->local_root,
+			        strerror(e));
+			return -e;
+		}
+		if (!S_ISDIR(stb.st_mode)) {
+			err_set(err, errlen, "%s: [local] root: %s: %s", name, cfg->local_root,
+			        strerror(ENOTDIR));
+			return -ENOTDIR;
+		}
+	}
+	return 0;
+}
+
+int dn_config_load(struct dn_config **out, const char *dir, const char *pool, char *err,
+                   size_t errlen)
+{
+	_cleanup_(config_freep) struct dn_config *cfg = NULL;
+	_cleanup_free_ char *global = NULL, *poolfile = NULL, *global_root = NULL;
+	const char *root_origin;
+	int r;
+
+	if (!pool_name_valid(pool)) {
+		err_set(err, errlen, "invalid pool name '%s'", pool);
+		return -EINVAL;
+	}
+	cfg = dn_config_new(pool);
+	if (!cfg || asprintf(&global, "%s/danaus.ini", dir) < 0) {
+		global = NULL;
+		err_set(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (asprintf(&poolfile, "%s/pools/%s.ini", dir, pool) < 0) {
+		poolfile = NULL;
+		err_set(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r = parse_file(cfg, global, true, err, errlen);
+	if (r < 0)
+		return r;
+	if (cfg->local_root && !(global_root = strdup(cfg->local_root))) {
+		err_set(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r = parse_file(cfg, poolfile, false, err, errlen);
+	if (r < 0)
+		return r;
+	/* Blame the file the root came from. */
+	root_origin = global_root && cfg->local_root && streq(global_root, cfg->local_root)
+	                  ? global
+	                  : poolfile;
+	r = dn_config_finish(cfg, root_origin, err, errlen);
+	if (r < 0)
+		return r;
+	*out = TAKE_PTR(cfg);
+	return 0;
+}
+
+struct dn_config *dn_config_free(struct dn_config *cfg)
+{
+	if (!cfg)
+		return NULL;
+	free(cfg->pool);
+	free(cfg->backend);
+	free(cfg->mountpoint);
+	free(cfg->local_root);
+	free(cfg->users);
+	free(cfg->groups);
+	free(cfg);
+	return NULL;
+}
+
+static bool id_in(const id_t *ids, size_t n, id_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+bool dn_config_allows(const struct dn_config *cfg, uid_t uid, gid_t gid, const gid_t *groups,
+                      size_t n_groups)
+{
+	if (uid == 0 || (cfg->n_users == 0 && cfg->n_groups == 0))
+		return true;
+	if (id_in(cfg->users, cfg->n_users, uid) || id_in(cfg->groups, cfg->n_groups, gid))
+		return true;
+	for (size_t i = 0; i < n_groups; i++)
+		if (id_in(cfg->groups, cfg->n_groups, groups[i]))
+			return true;
+	return false;
+}

@@ -1,0 +1,44 @@
+/* Pool Configuration: danaus.ini defaults + pools/<pool>.ini, read with inih */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define DN_CONFIG_ERR_MAX 512
+
+struct dn_config {
+	char *pool;        /* pool name, [a-zA-Z0-9_.-]{1,64} */
+	char *backend;     /* [pool] backend: "local" (more backends come later) */
+	char *mountpoint;  /* [pool] mountpoint: absolute, normalized; default /danaus/<pool> */
+	unsigned workers;  /* [pool] workers: 1..64, default 1 */
+	unsigned queues;   /* [pool] queues: 1..64, default = workers */
+	unsigned poll_us;  /* [pool] poll_us: 0..100000, busy-poll time before futex sleep, default 50 */
+	char *local_root;  /* [local] root: absolute path of an existing directory; required for local */
+	uid_t *users;      /* [access] users: names or numeric uids, comma/space separated */
+	size_t n_users;
+	gid_t *groups;     /* [access] groups: names or numeric gids */
+	size_t n_groups;
+};
+
+/*
+ * Reads DIR/danaus.ini (optional: absent is fine) then DIR/pools/POOL.ini
+ * (required), the pool file overriding the defaults. On error returns a
+ * negative errno and writes "FILE:LINE: key: reason" (or "FILE: reason" when no
+ * line applies) into err.
+ */
+int dn_config_load(struct dn_config **out, const char *dir, const char *pool, char *err,
+		   size_t errlen);
+
+/* Parses one ini text as if it were the file named `name` (for tests and the
+ * generator); merges into cfg, which must come from dn_config_new(). */
+struct dn_config *dn_config_new(const char *pool);
+int dn_config_parse_string(struct dn_config *cfg, const char *name, const char *text, char *err,
+			   size_t errlen);
+/* Checks cross-key rules (backend needs its section, defaults filled in). */
+int dn_config_finish(struct dn_config *cfg, const char *name, char *err, size_t errlen);
+
+struct dn_config *dn_config_free(struct dn_config *cfg);
+
+bool dn_config_allows(const struct dn_config *cfg, uid_t uid, gid_t gid, const gid_t *groups,
+		      size_t n_groups);

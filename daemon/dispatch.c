@@ -1,0 +1,255 @@
+/* Request Dispatch: validate one request copied out of shared memory, run it, reply */
+#include "dispatch.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "futex.h"
+#include "log.h"
+#include "path.h"
+
+struct args {
+	char path[PATH_MAX];  /* normalized pool paths */
+	char path2[PATH_MAX];
+	const uint8_t *data;  /* write payload: private copy, or the client's buffer */
+	size_t data_len;
+};
+
+static void stat_to_wire(const struct stat *st, struct dn_stat *w)
+{
+	*w = (struct dn_stat){
+		.dev = st->st_dev, .ino = st->st_ino, .nlink = st->st_nlink,
+		.size = (uint64_t)st->st_size, .blocks = (uint64_t)st->st_blocks,
+		.mode = st->st_mode, .uid = st->st_uid, .gid = st->st_gid,
+		.blksize = (uint32_t)st->st_blksize, .rdev = st->st_rdev,
+		.atime_sec = st->st_atim.tv_sec, .atime_nsec = (uint32_t)st->st_atim.tv_nsec,
+		.mtime_sec = st->st_mtim.tv_sec, .mtime_nsec = (uint32_t)st->st_mtim.tv_nsec,
+		.ctime_sec = st->st_ctim.tv_sec, .ctime_nsec = (uint32_t)st->st_ctim.tv_nsec,
+	};
+}
+
+/* Copies one NUL-terminated path out of the payload; rejects embedded NULs. */
+static int take_path(const uint8_t *pl, size_t avail, uint16_t len, char *out)
+{
+	if ((size_t)len + 1 > avail || len >= PATH_MAX)
+		return -ENAMETOOLONG;
+	memcpy(out, pl, len);
+	out[len] = 0;
+	if (strlen(out) != len)
+		return -EINVAL;
+	return 0;
+}
+
+/* Makes raw (absolute, or relative to the handle's path) a normalized pool path. */
+static int pool_path(struct dn_session *s, uint64_t handle, char *raw, struct dn_svc *svc)
+{
+	char tmp[PATH_MAX];
+	int r;
+	if (raw[0] == 0)
+		return -ENOENT;
+	if (raw[0] == '/' || handle == 0) {
+		if (raw[0] != '/')
+			return -EINVAL;
+		r = dn_path_normalize(raw, tmp, sizeof(tmp));
+	} else {
+		struct dn_open *o = dn_session_handle_get(s, handle);
+		if (!o)
+			return -EBADF;
+		r = dn_path_join(o->path, raw, tmp, sizeof(tmp));
+		dn_open_put(o, svc);
+	}
+	if (r < 0)
+		return r;
+	memcpy(raw, tmp, (size_t)r + 1);
+	return 0;
+}
+
+static int unpack(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
+		  uint8_t *bufdata, size_t bufsize, struct args *a)
+{
+	const uint8_t *pl;
+	size_t max;
+	if (req->where == DN_REQ_PAYLOAD_IN_BUF) {
+		pl = bufdata;
+		max = bufsize;
+	} else if (req->where == 0) {
+		pl = req->inl;
+		max = DN_INLINE_MAX;
+	} else {
+		return -EINVAL;
+	}
+	if (req->payload_len > max)
+		return -EINVAL;
+	size_t at = 0;
+	int r;
+	if (req->path_len) {
+		if ((r = take_path(pl, req->payload_len, req->path_len, a->path)) < 0)
+			return r;
+		at += (size_t)req->path_len + 1;
+		if ((r = pool_path(s, req->handle, a->path, svc)) < 0)
+			return r;
+	}
+	if (req->path2_len) {
+		if ((r = take_path(pl + at, req->payload_len - at, req->path2_len, a->path2)) < 0)
+			return r;
+		at += (size_t)req->path2_len + 1;
+		if ((r = pool_path(s, 0, a->path2, svc)) < 0)
+			return r;
+	}
+	a->data = pl + at;
+	a->data_len = req->payload_len - at;
+	return 0;
+}
+
+static bool needs_path(uint32_t op)
+{
+	switch (op) {
+	case DN_OP_OPEN: case DN_OP_STAT: case DN_OP_ACCESS: case DN_OP_MKDIR:
+	case DN_OP_RMDIR: case DN_OP_UNLINK: case DN_OP_RENAME: case DN_OP_TRUNCATE:
+	case DN_OP_CHMOD:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Ops on an open file: the handle names it. */
+static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
+			   const struct args *a, uint8_t *bufdata, size_t bufsize,
+			   struct dn_reply *rep)
+{
+	const struct dn_svc_ops *ops = svc->ops;
+	if (req->op == DN_OP_CLOSE)
+		return dn_session_handle_close(s, req->handle, svc);
+	if (req->off > INT64_MAX || req->len > INT64_MAX)
+		return -EINVAL;
+	struct dn_open *o = dn_session_handle_get(s, req->handle);
+	if (!o)
+		return -EBADF;
+	struct stat st;
+	int64_t r = -ENOSYS;
+	switch (req->op) {
+	case DN_OP_PREAD:
+		if (req->len > bufsize)
+			r = -EINVAL;
+		else if (ops->pread)
+			r = ops->pread(svc, o->file, bufdata, req->len, (off_t)req->off);
+		break;
+	case DN_OP_PWRITE:
+		if (req->len != a->data_len)
+			r = -EINVAL;
+		else if (ops->pwrite)
+			r = ops->pwrite(svc, o->file, a->data, a->data_len,
+					(req->flags & DN_WRITE_APPEND) ? -1 : (off_t)req->off,
+					&rep->aux);
+		break;
+	case DN_OP_FSTAT:
+		if (ops->fstat && (r = ops->fstat(svc, o->file, &st)) == 0)
+			stat_to_wire(&st, &rep->st);
+		break;
+	case DN_OP_READDIR:
+		if (req->len > bufsize)
+			r = -EINVAL;
+		else if (ops->readdir)
+			r = ops->readdir(svc, o->file, req->off, bufdata, req->len, &rep->aux);
+		break;
+	case DN_OP_FSYNC:
+		if (ops->fsync)
+			r = ops->fsync(svc, o->file, req->flags & DN_FSYNC_DATA);
+		break;
+	case DN_OP_FTRUNCATE:
+		if (ops->ftruncate)
+			r = ops->ftruncate(svc, o->file, (off_t)req->off);
+		break;
+	case DN_OP_FCHMOD:
+		if (ops->fchmod)
+			r = ops->fchmod(svc, &s->cred, o->file, req->mode);
+		break;
+	}
+	dn_open_put(o, svc);
+	return r;
+}
+
+static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
+		   uint8_t *bufdata, size_t bufsize, struct dn_reply *rep)
+{
+	static _Thread_local struct args a;
+	const struct dn_svc_ops *ops = svc->ops;
+	const struct dn_cred *c = &s->cred;
+	if (req->op == DN_OP_NOP)
+		return 0;
+	if (req->op < DN_OP_NOP || req->op >= DN_OP_MAX)
+		return -ENOSYS;
+	if (needs_path(req->op) && req->path_len == 0)
+		return -EINVAL;
+	int r = unpack(svc, s, req, bufdata, bufsize, &a);
+	if (r < 0)
+		return r;
+	if (!needs_path(req->op))
+		return run_file_op(svc, s, req, &a, bufdata, bufsize, rep);
+
+	struct stat st;
+	switch (req->op) {
+	case DN_OP_OPEN: {
+		if (!ops->open)
+			return -ENOSYS;
+		struct dn_file *f;
+		r = ops->open(svc, c, a.path, (int)req->oflags, req->mode, &f);
+		if (r < 0)
+			return r;
+		r = dn_session_handle_add(s, f, a.path, &rep->handle);
+		if (r < 0)
+			ops->close(svc, f);
+		return r;
+	}
+	case DN_OP_STAT:
+		if (!ops->stat)
+			return -ENOSYS;
+		r = ops->stat(svc, c, a.path, req->flags & DN_AT_NOFOLLOW, &st);
+		if (r == 0)
+			stat_to_wire(&st, &rep->st);
+		return r;
+	case DN_OP_ACCESS:
+		if (req->mode & ~7u)
+			return -EINVAL;
+		return ops->access ? ops->access(svc, c, a.path, (int)req->mode,
+						  req->flags & DN_AT_NOFOLLOW)
+				   : -ENOSYS;
+	case DN_OP_MKDIR:
+		return ops->mkdir ? ops->mkdir(svc, c, a.path, req->mode) : -ENOSYS;
+	case DN_OP_RMDIR:
+		return ops->rmdir ? ops->rmdir(svc, c, a.path) : -ENOSYS;
+	case DN_OP_UNLINK:
+		return ops->unlink ? ops->unlink(svc, c, a.path) : -ENOSYS;
+	case DN_OP_RENAME:
+		if (req->path2_len == 0)
+			return -EINVAL;
+		return ops->rename ? ops->rename(svc, c, a.path, a.path2, req->flags) : -ENOSYS;
+	case DN_OP_TRUNCATE:
+		if (req->off > INT64_MAX)
+			return -EINVAL;
+		return ops->truncate ? ops->truncate(svc, c, a.path, (off_t)req->off) : -ENOSYS;
+	case DN_OP_CHMOD:
+		return ops->chmod ? ops->chmod(svc, c, a.path, req->mode) : -ENOSYS;
+	}
+	return -ENOSYS;
+}
+
+void dn_dispatch(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req)
+{
+	if (req->buf >= s->l.nbufs) {
+		if (atomic_fetch_add(&s->bad_requests, 1) < 3)
+			dn_log_warning("client pid %d: request names buffer %u of %u; dropped",
+				       (int)s->pid, req->buf, s->l.nbufs);
+		return;
+	}
+	struct dn_buf *b = dn_layout_buf(&s->l, s->base, req->buf);
+	struct dn_reply rep = {.tag = req->tag};
+	rep.result = run(svc, s, req, dn_buf_data(&s->l, b), dn_buf_data_size(&s->l), &rep);
+	memcpy(&b->reply, &rep, sizeof(rep));
+	if (atomic_exchange_explicit(&b->state, DN_BUF_DONE, memory_order_acq_rel) ==
+	    DN_BUF_SLEEPING)
+		dn_futex_wake(&b->state, 1);
+}

@@ -1,0 +1,14 @@
+/* Request Dispatch: validate one request copied out of shared memory, run it, reply */
+#pragma once
+
+#include "session.h"
+#include "svc.h"
+#include "wire.h"
+
+/*
+ * Runs req (the service's private copy) against svc for session s and writes
+ * the reply into the request buffer it names. A request naming no valid buffer
+ * cannot be answered and is dropped; every other malformed request gets an
+ * errno reply.
+ */
+void dn_dispatch(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req);

@@ -1,0 +1,164 @@
+/* danaus-pool: the filesystem service of one pool */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "dn-paths.h"
+#include "log.h"
+#include "pool.h"
+#include "svc.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: danaus-pool --pool NAME [--config-dir DIR] [--socket PATH]\n"
+		   "Serves the Danaus pool NAME, configured in DIR/danaus.ini and\n"
+		   "DIR/pools/NAME.ini (DIR defaults to " DN_SYSCONFDIR "), on the unix\n"
+		   "socket PATH (default " DN_RUNDIR "/NAME.sock, or the one systemd passes).\n");
+}
+
+static int mkdir_parents(const char *path)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* Our own socket when systemd passes none. */
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	int r = mkdir_parents(path);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	/* A socket left by a pool that died: replace it. Anything else is not ours. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		unlink(path);
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	/* Who may attach is decided by [access] at the handshake. */
+	if (chmod(path, 0666) < 0 || listen(fd, 128) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+int main(int argc, char **argv)
+{
+	const char *pool = NULL, *config_dir = DN_SYSCONFDIR, *socket_path = NULL;
+	static const struct option opts[] = {
+		{"pool", required_argument, NULL, 'p'},
+		{"config-dir", required_argument, NULL, 'c'},
+		{"socket", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	for (int o; (o = getopt_long(argc, argv, "p:c:s:hV", opts, NULL)) != -1;) {
+		switch (o) {
+		case 'p': pool = optarg; break;
+		case 'c': config_dir = optarg; break;
+		case 's': socket_path = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': puts("danaus-pool " DN_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!pool || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	dn_log_init(pool);
+
+	char err[DN_CONFIG_ERR_MAX];
+	struct dn_config *cfg = NULL;
+	int r = dn_config_load(&cfg, config_dir, pool, err, sizeof(err));
+	if (r < 0) {
+		dn_log_error("%s", err);
+		sd_notifyf(0, "STATUS=bad configuration: %s\nERRNO=%d", err, -r);
+		return 1;
+	}
+	struct dn_svc *svc = NULL;
+	r = dn_svc_new(cfg, &svc, err, sizeof(err));
+	if (r < 0) {
+		dn_log_error("%s", err);
+		dn_config_free(cfg);
+		return 1;
+	}
+	/* Clients send modes with their own umask applied already. */
+	umask(0);
+
+	char own_path[PATH_MAX] = "";
+	int listen_fd;
+	int n = sd_listen_fds(1);
+	if (n > 1) {
+		dn_log_error("systemd passed %d sockets; expected one", n);
+		return 1;
+	} else if (n == 1) {
+		listen_fd = SD_LISTEN_FDS_START;
+		if (sd_is_socket_unix(listen_fd, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
+			dn_log_error("the socket systemd passed is not a listening unix "
+				     "SOCK_SEQPACKET socket (ListenSequentialPacket=)");
+			return 1;
+		}
+	} else {
+		if (socket_path)
+			snprintf(own_path, sizeof(own_path), "%s", socket_path);
+		else
+			snprintf(own_path, sizeof(own_path), "%s/%s.sock", DN_RUNDIR, pool);
+		listen_fd = listen_on(own_path);
+		if (listen_fd < 0) {
+			dn_log_error("cannot listen on %s: %s", own_path, strerror(-listen_fd));
+			return 1;
+		}
+	}
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL); /* inherited by the workers */
+	signal(SIGPIPE, SIG_IGN);
+
+	struct dn_pool *p = NULL;
+	r = dn_pool_new(&p, cfg, svc, listen_fd);
+	if (r == 0)
+		r = dn_pool_run(p);
+	if (r < 0)
+		dn_log_error("cannot serve: %s", strerror(-r));
+	dn_pool_free(p);
+	if (own_path[0])
+		unlink(own_path);
+	close(listen_fd);
+	svc->ops->destroy(svc);
+	dn_config_free(cfg);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,349 @@
+/* Pool Service: the acceptor that attaches clients and the workers that serve them */
+#include "pool.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cred.h"
+#include "handshake.h"
+#include "log.h"
+#include "session.h"
+#include "shm.h"
+#include "worker.h"
+
+/* Sizes of every session of this pool. */
+#define SESSION_BUFS 64           /* application threads with a request in flight */
+#define SESSION_DATA (1u << 20)   /* largest single read or write */
+#define SESSION_OFDS 16384        /* open file descriptions of one session */
+
+struct retired {
+	struct retired *next;
+	struct dn_session_set *set;
+	struct dn_session *session; /* may be NULL */
+	uint64_t epochs[DN_MAX_QUEUES];
+};
+
+struct dn_pool {
+	const struct dn_config *cfg;
+	struct dn_svc *svc;
+	struct dn_layout layout;
+	int listen_fd, epfd, sigfd, bell_fd;
+	struct dn_doorbells *bells;
+	struct dn_workers *workers;
+	struct dn_session **sessions; /* every connection, pending or active */
+	size_t nsessions, cap;
+	struct retired *retired;
+	uint64_t watchdog_usec;
+};
+
+/* epoll tags that are not sessions */
+static char tag_listen, tag_signal;
+
+int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc *svc,
+		int listen_fd)
+{
+	_cleanup_free_ struct dn_pool *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->cfg = cfg;
+	p->svc = svc;
+	p->listen_fd = listen_fd;
+	p->epfd = p->sigfd = p->bell_fd = -1;
+	int r = dn_layout_compute(&p->layout, cfg->queues, SESSION_BUFS, SESSION_DATA,
+				  SESSION_OFDS);
+	if (r < 0)
+		return r;
+	r = dn_doorbell_create(&p->bell_fd, &p->bells);
+	if (r < 0)
+		return r;
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	p->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (p->epfd < 0 || p->sigfd < 0) {
+		r = -errno;
+		dn_pool_free(TAKE_PTR(p));
+		return r;
+	}
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &tag_listen};
+	epoll_ctl(p->epfd, EPOLL_CTL_ADD, listen_fd, &ev);
+	ev.data.ptr = &tag_signal;
+	epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->sigfd, &ev);
+	*out = TAKE_PTR(p);
+	return 0;
+}
+
+/* Gives the workers a fresh set of the active sessions; retires the old one. */
+static int publish(struct dn_pool *p, struct dn_session *gone)
+{
+	size_t n = 0;
+	struct dn_session_set *set =
+		malloc(sizeof(*set) + p->nsessions * sizeof(struct dn_session *));
+	struct retired *ret = calloc(1, sizeof(*ret));
+	if (!set || !ret) {
+		free(set);
+		free(ret);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < p->nsessions; i++)
+		if (p->sessions[i]->state == DN_SESSION_ACTIVE)
+			set->s[n++] = p->sessions[i];
+	set->n = (uint32_t)n;
+	ret->set = dn_workers_publish(p->workers, set);
+	ret->session = gone;
+	dn_workers_snapshot(p->workers, ret->epochs);
+	ret->next = p->retired;
+	p->retired = ret;
+	return 0;
+}
+
+static void reclaim(struct dn_pool *p)
+{
+	for (struct retired **it = &p->retired; *it;) {
+		struct retired *r = *it;
+		if (!dn_workers_quiesced(p->workers, r->epochs)) {
+			it = &r->next;
+			continue;
+		}
+		*it = r->next;
+		free(r->set);
+		dn_session_free(r->session, p->svc);
+		free(r);
+	}
+}
+
+static void session_forget(struct dn_pool *p, struct dn_session *s)
+{
+	for (size_t i = 0; i < p->nsessions; i++)
+		if (p->sessions[i] == s) {
+			p->sessions[i] = p->sessions[--p->nsessions];
+			break;
+		}
+	epoll_ctl(p->epfd, EPOLL_CTL_DEL, s->sock, NULL);
+}
+
+static void session_drop(struct dn_pool *p, struct dn_session *s)
+{
+	bool active = s->state == DN_SESSION_ACTIVE;
+	session_forget(p, s);
+	if (!active) {
+		dn_session_free(s, p->svc); /* workers never saw it */
+		return;
+	}
+	/* Workers may be reading it: freed once they have all moved on. */
+	if (publish(p, s) < 0)
+		dn_log_error("out of memory: the session of pid %d stays allocated", (int)s->pid);
+}
+
+static void accept_clients(struct dn_pool *p)
+{
+	for (;;) {
+		int fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				dn_log_warning("accept: %s", strerror(errno));
+			return;
+		}
+		if (p->nsessions == p->cap) {
+			size_t cap = p->cap ? p->cap * 2 : 16;
+			struct dn_session **n = realloc(p->sessions, cap * sizeof(*n));
+			if (!n) {
+				close(fd);
+				return;
+			}
+			p->sessions = n;
+			p->cap = cap;
+		}
+		struct dn_session *s = dn_session_new(fd);
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = s};
+		if (!s || epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			if (s)
+				dn_session_free(s, p->svc);
+			else
+				close(fd);
+			continue;
+		}
+		p->sessions[p->nsessions++] = s;
+	}
+}
+
+static int peer_identity(int fd, struct dn_cred *c, pid_t *pid, char *why, size_t whylen)
+{
+	struct ucred uc;
+	socklen_t l = sizeof(uc);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &l) < 0) {
+		snprintf(why, whylen, "cannot read peer credentials: %s", strerror(errno));
+		return -errno;
+	}
+	c->uid = uc.uid;
+	c->gid = uc.gid;
+	*pid = uc.pid;
+	l = sizeof(c->groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &l) < 0) {
+		snprintf(why, whylen, "uid %u has more than %d supplementary groups", uc.uid,
+			 DN_GROUPS_MAX);
+		return -E2BIG;
+	}
+	c->ngroups = l / sizeof(gid_t);
+	return 0;
+}
+
+/* Answers a hello: checks who is asking, creates the session memory, sends it. */
+static void handshake(struct dn_pool *p, struct dn_session *s)
+{
+	struct dn_hello hello;
+	int r = dn_msg_recv(s->sock, &hello, sizeof(hello), NULL, NULL);
+	if (r == -EAGAIN)
+		return;
+	struct dn_welcome w = {.magic = DN_PROTO_MAGIC, .version = DN_PROTO_VERSION};
+	snprintf(w.mountpoint, sizeof(w.mountpoint), "%s", p->cfg->mountpoint);
+	if (r == 0 && (hello.magic != DN_PROTO_MAGIC || hello.version != DN_PROTO_VERSION)) {
+		r = -EPROTO;
+		snprintf(w.msg, sizeof(w.msg), "pool '%s' speaks protocol %d", p->cfg->pool,
+			 DN_PROTO_VERSION);
+	}
+	if (r == 0)
+		r = peer_identity(s->sock, &s->cred, &s->pid, w.msg, sizeof(w.msg));
+	if (r == 0 && !dn_config_allows(p->cfg, s->cred.uid, s->cred.gid, s->cred.groups,
+					s->cred.ngroups)) {
+		r = -EACCES;
+		snprintf(w.msg, sizeof(w.msg),
+			 "uid %u gid %u may not attach to pool '%s': not in its [access] list",
+			 s->cred.uid, s->cred.gid, p->cfg->pool);
+	}
+	if (r == 0 && !dn_cred_can_serve(&s->cred)) {
+		r = -EACCES;
+		snprintf(w.msg, sizeof(w.msg),
+			 "pool '%s' runs unprivileged and can only serve uid %u, not uid %u",
+			 p->cfg->pool, (unsigned)geteuid(), s->cred.uid);
+	}
+	if (r == 0) {
+		r = dn_session_map(s, &p->layout, p->cfg->workers, p->cfg->pool,
+				   p->cfg->mountpoint);
+		if (r < 0)
+			snprintf(w.msg, sizeof(w.msg), "cannot create session memory: %s",
+				 strerror(-r));
+	}
+	if (r < 0) {
+		if (r != -ECONNRESET && r != -EPROTO)
+			dn_log_warning("refused pid %d: %s", (int)s->pid, w.msg);
+		w.status = r;
+		dn_msg_send(s->sock, &w, sizeof(w), NULL, 0);
+		session_drop(p, s);
+		return;
+	}
+	int fds[DN_WELCOME_FDS] = {s->shm_fd, p->bell_fd};
+	r = dn_msg_send(s->sock, &w, sizeof(w), fds, DN_WELCOME_FDS);
+	if (r < 0) {
+		session_drop(p, s);
+		return;
+	}
+	s->state = DN_SESSION_ACTIVE;
+	if (publish(p, NULL) < 0) {
+		s->state = DN_SESSION_PENDING;
+		session_drop(p, s);
+	}
+}
+
+static void session_event(struct dn_pool *p, struct dn_session *s, uint32_t events)
+{
+	if (s->state == DN_SESSION_PENDING) {
+		if (events & EPOLLIN)
+			handshake(p, s);
+		else
+			session_drop(p, s);
+		return;
+	}
+	/* An attached client has nothing more to say: data or hangup ends it. */
+	char junk[64];
+	if ((events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)) ||
+	    recv(s->sock, junk, sizeof(junk), MSG_DONTWAIT) != -1 || errno != EAGAIN)
+		session_drop(p, s);
+}
+
+static void notify_watchdog(struct dn_pool *p)
+{
+	if (p->watchdog_usec)
+		sd_notify(0, "WATCHDOG=1");
+}
+
+int dn_pool_run(struct dn_pool *p)
+{
+	p->workers = dn_workers_start(p->svc, p->bells, p->cfg->workers, p->cfg->queues,
+				      (uint64_t)p->cfg->poll_us * 1000u);
+	if (!p->workers)
+		return -ENOMEM;
+	if (sd_watchdog_enabled(0, &p->watchdog_usec) <= 0)
+		p->watchdog_usec = 0;
+	dn_log_info("serving pool '%s' (%s backend) at %s with %u worker(s)", p->cfg->pool,
+		    p->svc->ops->name, p->cfg->mountpoint, p->cfg->workers);
+	sd_notifyf(0, "READY=1\nSTATUS=serving %s at %s", p->cfg->pool, p->cfg->mountpoint);
+	for (bool stop = false; !stop;) {
+		int timeout = -1;
+		if (p->retired)
+			timeout = 20;
+		if (p->watchdog_usec) {
+			int wd = (int)(p->watchdog_usec / 2000);
+			timeout = timeout < 0 || wd < timeout ? wd : timeout;
+		}
+		struct epoll_event ev[32];
+		int n = epoll_wait(p->epfd, ev, 32, timeout);
+		if (n < 0 && errno != EINTR) {
+			dn_log_error("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.ptr == &tag_listen)
+				accept_clients(p);
+			else if (ev[i].data.ptr == &tag_signal)
+				stop = true;
+			else
+				session_event(p, ev[i].data.ptr, ev[i].events);
+		}
+		reclaim(p);
+		notify_watchdog(p);
+	}
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+	dn_log_info("stopping pool '%s'", p->cfg->pool);
+	return 0;
+}
+
+struct dn_pool *dn_pool_free(struct dn_pool *p)
+{
+	if (!p)
+		return NULL;
+	dn_workers_stop(p->workers); /* no worker reads a session after this */
+	p->workers = NULL;
+	while (p->retired) {
+		struct retired *r = p->retired;
+		p->retired = r->next;
+		free(r->set);
+		dn_session_free(r->session, p->svc);
+		free(r);
+	}
+	for (size_t i = 0; i < p->nsessions; i++)
+		dn_session_free(p->sessions[i], p->svc);
+	free(p->sessions);
+	if (p->bells)
+		munmap(p->bells, sizeof(*p->bells));
+	if (p->bell_fd >= 0)
+		close(p->bell_fd);
+	if (p->epfd >= 0)
+		close(p->epfd);
+	if (p->sigfd >= 0)
+		close(p->sigfd);
+	free(p);
+	return NULL;
+}

@@ -1,0 +1,21 @@
+/* Pool Service: the acceptor that attaches clients and the workers that serve them */
+#pragma once
+
+#include <stdint.h>
+
+#include "config.h"
+#include "svc.h"
+
+struct dn_pool;
+
+/* Takes listen_fd (a bound, listening SOCK_SEQPACKET socket); svc stays the caller's. */
+int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc *svc,
+		int listen_fd);
+
+/*
+ * Serves until SIGTERM or SIGINT (which the caller has blocked in every
+ * thread): tells systemd READY=1 once the workers run, STOPPING=1 at the end.
+ */
+int dn_pool_run(struct dn_pool *p);
+
+struct dn_pool *dn_pool_free(struct dn_pool *p);

@@ -1,0 +1,135 @@
+/* Client Session: one attached client (its processes), its memory and open files */
+#include "session.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+#define HANDLES_MAX (1u << 16)
+
+struct dn_session *dn_session_new(int sock)
+{
+	struct dn_session *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->sock = sock;
+	s->shm_fd = -1;
+	s->state = DN_SESSION_PENDING;
+	pthread_mutex_init(&s->lock, NULL);
+	return s;
+}
+
+int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nworkers,
+		   const char *pool, const char *mountpoint)
+{
+	int r = dn_session_shm_create(l, nworkers, pool, mountpoint, s->cred.uid, s->cred.gid,
+				      &s->shm_fd, &s->base);
+	if (r < 0)
+		return r;
+	s->l = *l;
+	return 0;
+}
+
+void dn_open_put(struct dn_open *o, struct dn_svc *svc)
+{
+	if (atomic_fetch_sub(&o->refs, 1) != 1)
+		return;
+	svc->ops->close(svc, o->file);
+	free(o->path);
+	free(o);
+}
+
+struct dn_session *dn_session_free(struct dn_session *s, struct dn_svc *svc)
+{
+	if (!s)
+		return NULL;
+	for (uint32_t i = 0; i < s->nhandles; i++)
+		if (s->handles[i].open)
+			dn_open_put(s->handles[i].open, svc);
+	free(s->handles);
+	if (s->base)
+		munmap(s->base, s->l.total_size);
+	if (s->shm_fd >= 0)
+		close(s->shm_fd);
+	if (s->sock >= 0)
+		close(s->sock);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	return NULL;
+}
+
+int dn_session_handle_add(struct dn_session *s, struct dn_file *f, const char *path,
+			  uint64_t *handle)
+{
+	_cleanup_free_ struct dn_open *o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	o->path = strdup(path);
+	if (!o->path)
+		return -ENOMEM;
+	o->file = f;
+	atomic_init(&o->refs, 1);
+
+	pthread_mutex_lock(&s->lock);
+	uint32_t i;
+	for (i = 0; i < s->nhandles && s->handles[i].open; i++)
+		;
+	if (i == s->nhandles) {
+		if (s->nhandles == s->cap) {
+			uint32_t cap = s->cap ? s->cap * 2 : 64;
+			struct dn_handle_slot *n =
+				cap <= HANDLES_MAX ? realloc(s->handles, cap * sizeof(*n)) : NULL;
+			if (!n) {
+				pthread_mutex_unlock(&s->lock);
+				free(o->path);
+				return cap <= HANDLES_MAX ? -ENOMEM : -EMFILE;
+			}
+			memset(n + s->cap, 0, (cap - s->cap) * sizeof(*n));
+			s->handles = n;
+			s->cap = cap;
+		}
+		s->nhandles++;
+	}
+	s->handles[i].open = TAKE_PTR(o);
+	s->handles[i].gen++;
+	*handle = ((uint64_t)s->handles[i].gen << 32) | i;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static struct dn_handle_slot *slot_of(struct dn_session *s, uint64_t handle)
+{
+	uint32_t i = (uint32_t)handle;
+	if (i >= s->nhandles || !s->handles[i].open || s->handles[i].gen != (uint32_t)(handle >> 32))
+		return NULL;
+	return &s->handles[i];
+}
+
+struct dn_open *dn_session_handle_get(struct dn_session *s, uint64_t handle)
+{
+	pthread_mutex_lock(&s->lock);
+	struct dn_handle_slot *h = slot_of(s, handle);
+	struct dn_open *o = h ? h->open : NULL;
+	if (o)
+		atomic_fetch_add(&o->refs, 1);
+	pthread_mutex_unlock(&s->lock);
+	return o;
+}
+
+int dn_session_handle_close(struct dn_session *s, uint64_t handle, struct dn_svc *svc)
+{
+	pthread_mutex_lock(&s->lock);
+	struct dn_handle_slot *h = slot_of(s, handle);
+	struct dn_open *o = h ? h->open : NULL;
+	if (h)
+		h->open = NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (!o)
+		return -EBADF;
+	dn_open_put(o, svc);
+	return 0;
+}

@@ -1,0 +1,56 @@
+/* Client Session: one attached client (its processes), its memory and open files */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "shm.h"
+#include "svc.h"
+
+/* An open file as the service tracks it: shared by the workers using it. */
+struct dn_open {
+	struct dn_file *file;
+	char *path; /* pool path it was opened by, for *at calls relative to it */
+	_Atomic int refs;
+};
+
+struct dn_handle_slot {
+	struct dn_open *open;
+	uint32_t gen;
+};
+
+enum dn_session_state { DN_SESSION_PENDING, DN_SESSION_ACTIVE };
+
+struct dn_session {
+	int sock;
+	enum dn_session_state state;
+	struct dn_cred cred;
+	pid_t pid;
+	/* Everything below is only valid once ACTIVE. */
+	int shm_fd;
+	void *base;
+	struct dn_layout l;                /* the service's own copy */
+	uint64_t tails[DN_MAX_QUEUES];    /* consumer positions, one worker each */
+	pthread_mutex_t lock;              /* handle table */
+	struct dn_handle_slot *handles;
+	uint32_t nhandles, cap;
+	_Atomic uint32_t bad_requests;
+	struct dn_session *retired_next;
+	uint64_t retired_epochs[DN_MAX_QUEUES];
+};
+
+struct dn_session *dn_session_new(int sock);
+/* Closes every handle still open, then the memory and the socket. */
+struct dn_session *dn_session_free(struct dn_session *s, struct dn_svc *svc);
+
+int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nworkers,
+		   const char *pool, const char *mountpoint);
+
+/* Handle table: handles carry a generation so a stale or forged one is EBADF. */
+int dn_session_handle_add(struct dn_session *s, struct dn_file *f, const char *path,
+			  uint64_t *handle);
+struct dn_open *dn_session_handle_get(struct dn_session *s, uint64_t handle);
+void dn_open_put(struct dn_open *o, struct dn_svc *svc);
+int dn_session_handle_close(struct dn_session *s, uint64_t handle, struct dn_svc *svc);

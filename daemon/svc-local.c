@@ -1,0 +1,317 @@
+/* Local Libservice: a host directory as a pool's storage, confined to its root */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cred.h"
+#include "svc.h"
+
+struct local_svc {
+	struct dn_svc base;
+	int root_fd;
+};
+
+struct dn_file {
+	int fd;
+	pthread_mutex_t dir_lock; /* readdir seeks the shared fd */
+};
+
+/* What a client may ask of open(2); O_CLOEXEC is always ours to add. */
+#define OPEN_FLAGS_ALLOWED                                                                         \
+	(O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_DIRECTORY | O_NOFOLLOW |            \
+	 O_NONBLOCK | O_DSYNC | O_SYNC | O_NOATIME | O_LARGEFILE | O_DIRECT | O_PATH | O_TMPFILE)
+
+static struct local_svc *to_local(struct dn_svc *s)
+{
+	return (struct local_svc *)s;
+}
+
+/*
+ * Opens path with the root as "/": "..", absolute symlinks and magic links
+ * cannot climb out of it, whatever the client wrote.
+ */
+static int resolve(struct local_svc *ls, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	if (flags & (O_CREAT | O_TMPFILE))
+		how.mode = mode & 07777;
+	const char *rel = path[1] ? path + 1 : ".";
+	for (int tries = 0;; tries++) {
+		long fd = syscall(SYS_openat2, ls->root_fd, rel, &how, sizeof(how));
+		if (fd >= 0)
+			return (int)fd;
+		/* openat2 asks for a retry when a rename raced the walk. */
+		if (errno != EAGAIN || tries == 16)
+			return -errno;
+	}
+}
+
+/* Opens the directory holding path's last component; *base points at that component. */
+static int resolve_parent(struct local_svc *ls, const char *path, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash || !slash[1])
+		return -EBUSY; /* the pool's top itself */
+	*base = slash + 1;
+	size_t dl = (size_t)(slash - path);
+	char dir[dl + 2];
+	memcpy(dir, path, dl);
+	if (dl == 0)
+		dir[dl++] = '/';
+	dir[dl] = 0;
+	return resolve(ls, dir, O_PATH | O_DIRECTORY, 0);
+}
+
+static int local_open(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
+		      mode_t mode, struct dn_file **out)
+{
+	if (oflags & ~OPEN_FLAGS_ALLOWED)
+		return -EINVAL;
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	_cleanup_free_ struct dn_file *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->fd = resolve(to_local(s), path, oflags, mode);
+	if (f->fd < 0)
+		return f->fd;
+	pthread_mutex_init(&f->dir_lock, NULL);
+	*out = TAKE_PTR(f);
+	return 0;
+}
+
+static void local_close(struct dn_svc *s, struct dn_file *f)
+{
+	close(f->fd);
+	pthread_mutex_destroy(&f->dir_lock);
+	free(f);
+}
+
+static ssize_t local_pread(struct dn_svc *s, struct dn_file *f, void *buf, size_t len, off_t off)
+{
+	ssize_t n = pread(f->fd, buf, len, off);
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t local_pwrite(struct dn_svc *s, struct dn_file *f, const void *buf, size_t len,
+			    off_t off, uint64_t *end)
+{
+	ssize_t n;
+	if (off < 0) {
+		/* O_APPEND: the kernel places the data at the end; its offset tells where that was. */
+		n = write(f->fd, buf, len);
+		if (n < 0)
+			return -errno;
+		off_t pos = lseek(f->fd, 0, SEEK_CUR);
+		*end = pos < 0 ? 0 : (uint64_t)pos;
+		return n;
+	}
+	n = pwrite(f->fd, buf, len, off);
+	if (n < 0)
+		return -errno;
+	*end = (uint64_t)off + (uint64_t)n;
+	return n;
+}
+
+static int local_fstat(struct dn_svc *s, struct dn_file *f, struct stat *st)
+{
+	return fstat(f->fd, st) < 0 ? -errno : 0;
+}
+
+static int local_stat(struct dn_svc *s, const struct dn_cred *c, const char *path, bool nofollow,
+		      struct stat *st)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = resolve(to_local(s), path, O_PATH | (nofollow ? O_NOFOLLOW : 0), 0);
+	if (fd < 0)
+		return fd;
+	return fstatat(fd, "", st, AT_EMPTY_PATH) < 0 ? -errno : 0;
+}
+
+static int local_access(struct dn_svc *s, const struct dn_cred *c, const char *path, int mode,
+			bool nofollow)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = resolve(to_local(s), path, O_PATH | (nofollow ? O_NOFOLLOW : 0), 0);
+	if (fd < 0)
+		return fd;
+	/* AT_EACCESS: check the fs identity in force (the client's), not the service's real one. */
+	return faccessat(fd, "", mode, AT_EACCESS | AT_EMPTY_PATH) < 0 ? -errno : 0;
+}
+
+static int local_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	const char *base;
+	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base);
+	if (dfd == -EBUSY)
+		return -EEXIST;
+	if (dfd < 0)
+		return dfd;
+	return mkdirat(dfd, base, mode & 07777) < 0 ? -errno : 0;
+}
+
+static int unlink_common(struct dn_svc *s, const struct dn_cred *c, const char *path, int flags)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	const char *base;
+	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base);
+	if (dfd == -EBUSY)
+		return flags ? -EBUSY : -EISDIR;
+	if (dfd < 0)
+		return dfd;
+	return unlinkat(dfd, base, flags) < 0 ? -errno : 0;
+}
+
+static int local_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *path)
+{
+	return unlink_common(s, c, path, AT_REMOVEDIR);
+}
+
+static int local_unlink(struct dn_svc *s, const struct dn_cred *c, const char *path)
+{
+	return unlink_common(s, c, path, 0);
+}
+
+static int local_rename(struct dn_svc *s, const struct dn_cred *c, const char *from,
+			const char *to, unsigned flags)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	const char *fb, *tb;
+	_cleanup_close_ int ffd = resolve_parent(to_local(s), from, &fb);
+	if (ffd < 0)
+		return ffd;
+	_cleanup_close_ int tfd = resolve_parent(to_local(s), to, &tb);
+	if (tfd < 0)
+		return tfd;
+	return renameat2(ffd, fb, tfd, tb, flags) < 0 ? -errno : 0;
+}
+
+static ssize_t local_readdir(struct dn_svc *s, struct dn_file *f, uint64_t cookie, void *buf,
+			     size_t len, uint64_t *next)
+{
+	pthread_mutex_lock(&f->dir_lock);
+	ssize_t n = -1;
+	if (lseek(f->fd, (off_t)cookie, SEEK_SET) >= 0)
+		n = getdents64(f->fd, buf, len);
+	if (n < 0)
+		n = -errno;
+	pthread_mutex_unlock(&f->dir_lock);
+	*next = cookie;
+	for (ssize_t at = 0; at < n;) {
+		struct dirent64 *d = (struct dirent64 *)((char *)buf + at);
+		*next = (uint64_t)d->d_off;
+		at += d->d_reclen;
+	}
+	return n;
+}
+
+static int local_fsync(struct dn_svc *s, struct dn_file *f, bool datasync)
+{
+	return (datasync ? fdatasync(f->fd) : fsync(f->fd)) < 0 ? -errno : 0;
+}
+
+static int local_truncate(struct dn_svc *s, const struct dn_cred *c, const char *path, off_t len)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = resolve(to_local(s), path, O_WRONLY | O_NONBLOCK, 0);
+	if (fd < 0)
+		return fd;
+	return ftruncate(fd, len) < 0 ? -errno : 0;
+}
+
+static int local_ftruncate(struct dn_svc *s, struct dn_file *f, off_t len)
+{
+	return ftruncate(f->fd, len) < 0 ? -errno : 0;
+}
+
+static int local_chmod(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = resolve(to_local(s), path, O_PATH, 0);
+	if (fd < 0)
+		return fd;
+	/* The proc link names exactly the inode resolved inside the root. */
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return chmod(proc, mode & 07777) < 0 ? -errno : 0;
+}
+
+static int local_fchmod(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f, mode_t mode)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	return fchmod(f->fd, mode & 07777) < 0 ? -errno : 0;
+}
+
+static void local_destroy(struct dn_svc *s)
+{
+	struct local_svc *ls = to_local(s);
+	close(ls->root_fd);
+	free(ls);
+}
+
+static const struct dn_svc_ops local_ops = {
+	.name = "local",
+	.open = local_open,
+	.close = local_close,
+	.pread = local_pread,
+	.pwrite = local_pwrite,
+	.fstat = local_fstat,
+	.stat = local_stat,
+	.access = local_access,
+	.mkdir = local_mkdir,
+	.rmdir = local_rmdir,
+	.unlink = local_unlink,
+	.rename = local_rename,
+	.readdir = local_readdir,
+	.fsync = local_fsync,
+	.truncate = local_truncate,
+	.ftruncate = local_ftruncate,
+	.chmod = local_chmod,
+	.fchmod = local_fchmod,
+	.destroy = local_destroy,
+};
+
+int dn_svc_local_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen)
+{
+	_cleanup_close_ int fd = open(cfg->local_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "[local] root: %s: %s", cfg->local_root, strerror(e));
+		return -e;
+	}
+	struct local_svc *ls = calloc(1, sizeof(*ls));
+	if (!ls)
+		return -ENOMEM;
+	ls->base.ops = &local_ops;
+	ls->root_fd = TAKE_FD(fd);
+	*out = &ls->base;
+	return 0;
+}

@@ -1,0 +1,22 @@
+/* Libservice Registry: from [pool] backend to the backend's constructor */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "svc.h"
+
+static const struct {
+	const char *name;
+	int (*create)(const struct dn_config *, struct dn_svc **, char *, size_t);
+} backends[] = {
+	{"local", dn_svc_local_new},
+};
+
+int dn_svc_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strcmp(backends[i].name, cfg->backend) == 0)
+			return backends[i].create(cfg, out, err, errlen);
+	snprintf(err, errlen, "backend '%s' is not built into this danaus-pool", cfg->backend);
+	return -ENOTSUP;
+}

@@ -1,0 +1,68 @@
+/* Libservice Operations: the one table every storage backend fills in */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+#define DN_GROUPS_MAX 64
+
+/* Who a request runs as: taken from SO_PEERCRED at the handshake, never from shm. */
+struct dn_cred {
+	uid_t uid;
+	gid_t gid;
+	uint32_t ngroups;
+	gid_t groups[DN_GROUPS_MAX];
+};
+
+struct dn_svc;
+struct dn_file; /* an open file of a backend, opaque to the core */
+
+/*
+ * Paths are normalized, absolute within the pool ("/" is the pool's top) and
+ * must be resolved so that nothing outside the pool's top is reachable.
+ * Every op returns >= 0 or a negative errno that reaches the application
+ * unchanged. An op a backend leaves NULL answers -ENOSYS.
+ */
+struct dn_svc_ops {
+	const char *name;
+	int (*open)(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
+		    mode_t mode, struct dn_file **out);
+	void (*close)(struct dn_svc *s, struct dn_file *f);
+	ssize_t (*pread)(struct dn_svc *s, struct dn_file *f, void *buf, size_t len, off_t off);
+	/* off < 0: append; *end gets the file offset after the write */
+	ssize_t (*pwrite)(struct dn_svc *s, struct dn_file *f, const void *buf, size_t len,
+			  off_t off, uint64_t *end);
+	int (*fstat)(struct dn_svc *s, struct dn_file *f, struct stat *st);
+	int (*stat)(struct dn_svc *s, const struct dn_cred *c, const char *path, bool nofollow,
+		    struct stat *st);
+	int (*access)(struct dn_svc *s, const struct dn_cred *c, const char *path, int mode,
+		      bool nofollow);
+	int (*mkdir)(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode);
+	int (*rmdir)(struct dn_svc *s, const struct dn_cred *c, const char *path);
+	int (*unlink)(struct dn_svc *s, const struct dn_cred *c, const char *path);
+	int (*rename)(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,
+		      unsigned flags);
+	/* Fills buf with linux_dirent64 records from cookie on; *next = cookie after the last. */
+	ssize_t (*readdir)(struct dn_svc *s, struct dn_file *f, uint64_t cookie, void *buf,
+			   size_t len, uint64_t *next);
+	int (*fsync)(struct dn_svc *s, struct dn_file *f, bool datasync);
+	int (*truncate)(struct dn_svc *s, const struct dn_cred *c, const char *path, off_t len);
+	int (*ftruncate)(struct dn_svc *s, struct dn_file *f, off_t len);
+	int (*chmod)(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode);
+	int (*fchmod)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f, mode_t mode);
+	void (*destroy)(struct dn_svc *s);
+};
+
+struct dn_svc {
+	const struct dn_svc_ops *ops;
+};
+
+/* Backends, chosen by [pool] backend. */
+int dn_svc_local_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen);
+
+/* Picks the backend named in cfg. */
+int dn_svc_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen);

@@ -1,0 +1,29 @@
+/* Pool Workers: poll the sessions' request queues, then sleep on the doorbell */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "session.h"
+#include "svc.h"
+#include "wire.h"
+
+/* What workers see of the attached sessions: replaced whole, never edited. */
+struct dn_session_set {
+	uint32_t n;
+	struct dn_session *s[];
+};
+
+struct dn_workers;
+
+struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_doorbells *bells,
+				    unsigned n, unsigned nqueues, uint64_t poll_ns);
+void dn_workers_stop(struct dn_workers *ws);
+
+/* Publishes a new set; the old one may still be read until dn_workers_quiesced(). */
+struct dn_session_set *dn_workers_publish(struct dn_workers *ws, struct dn_session_set *set);
+
+/* Epoch snapshot taken after a publish; quiesced once every worker has moved past it. */
+void dn_workers_snapshot(struct dn_workers *ws, uint64_t *epochs);
+int dn_workers_quiesced(struct dn_workers *ws, const uint64_t *epochs);

@@ -1,0 +1,260 @@
+/* Client Channel: a process's attachment to its pool and the request round trip */
+#include "chan.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "futex.h"
+#include "handshake.h"
+#include "queue.h"
+
+#define SLEEP_SLICE_NS 200000000ull /* how often a sleeping client checks the service is alive */
+
+static int chan_map(struct dn_chan *c)
+{
+	int r = dn_session_shm_map(c->shm_fd, &c->l, &c->base);
+	if (r < 0)
+		return r;
+	r = dn_doorbell_map(c->bell_fd, &c->bells);
+	if (r < 0) {
+		munmap(c->base, c->l.total_size);
+		c->base = NULL;
+		return r;
+	}
+	const struct dn_shm_header *h = c->base;
+	c->nworkers = h->nworkers ? h->nworkers : 1;
+	c->uid = h->uid;
+	c->gid = h->gid;
+	memcpy(c->mountpoint, h->mountpoint, sizeof(c->mountpoint));
+	c->mountpoint[sizeof(c->mountpoint) - 1] = 0;
+	atomic_store(&c->dead, 0);
+	if (!c->spin_ns)
+		c->spin_ns = 20000;
+	return 0;
+}
+
+int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msglen)
+{
+	memset(c, 0, sizeof(*c));
+	c->sock = c->shm_fd = c->bell_fd = -1;
+	int sock = dn_socket_connect(path);
+	if (sock < 0) {
+		snprintf(msg, msglen, "cannot connect to %s: %s", path, strerror(-sock));
+		return sock;
+	}
+	struct dn_hello hello = {.magic = DN_PROTO_MAGIC, .version = DN_PROTO_VERSION};
+	int r = dn_msg_send(sock, &hello, sizeof(hello), NULL, 0);
+	struct dn_welcome w;
+	int fds[DN_WELCOME_FDS];
+	size_t nfds = DN_WELCOME_FDS;
+	if (r == 0)
+		r = dn_msg_recv(sock, &w, sizeof(w), fds, &nfds);
+	if (r < 0) {
+		snprintf(msg, msglen, "handshake with %s failed: %s", path, strerror(-r));
+		close(sock);
+		return r == -ECONNRESET ? -ECONNREFUSED : r;
+	}
+	w.msg[sizeof(w.msg) - 1] = 0;
+	if (w.magic != DN_PROTO_MAGIC || w.version != DN_PROTO_VERSION || w.status > 0 ||
+	    (w.status == 0 && nfds != DN_WELCOME_FDS)) {
+		snprintf(msg, msglen, "%s speaks another protocol", path);
+		r = -EPROTO;
+	} else if (w.status < 0) {
+		snprintf(msg, msglen, "%s", w.msg);
+		r = w.status;
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		close(sock);
+		return r;
+	}
+	c->sock = sock;
+	c->shm_fd = fds[0];
+	c->bell_fd = fds[1];
+	r = chan_map(c);
+	if (r < 0) {
+		snprintf(msg, msglen, "cannot map the session of %s: %s", path, strerror(-r));
+		dn_chan_close(c);
+	}
+	return r;
+}
+
+int dn_chan_adopt(struct dn_chan *c, int sock, int shm_fd, int bell_fd)
+{
+	memset(c, 0, sizeof(*c));
+	c->sock = sock;
+	c->shm_fd = shm_fd;
+	c->bell_fd = bell_fd;
+	return chan_map(c);
+}
+
+void dn_chan_close(struct dn_chan *c)
+{
+	if (c->base)
+		munmap(c->base, c->l.total_size);
+	if (c->bells)
+		munmap(c->bells, sizeof(*c->bells));
+	if (c->sock >= 0)
+		close(c->sock);
+	if (c->shm_fd >= 0)
+		close(c->shm_fd);
+	if (c->bell_fd >= 0)
+		close(c->bell_fd);
+	c->base = NULL;
+	c->bells = NULL;
+	c->sock = c->shm_fd = c->bell_fd = -1;
+	atomic_store(&c->dead, 1);
+}
+
+int dn_chan_buf_claim(struct dn_chan *c, int32_t owner)
+{
+	for (uint32_t i = 0; i < c->l.nbufs; i++) {
+		struct dn_buf *b = dn_chan_buf(c, i);
+		uint32_t expect = DN_BUF_FREE;
+		if (atomic_load_explicit(&b->state, memory_order_relaxed) == DN_BUF_FREE &&
+		    atomic_compare_exchange_strong(&b->state, &expect, DN_BUF_IDLE)) {
+			atomic_store_explicit(&b->owner, owner, memory_order_relaxed);
+			return (int)i;
+		}
+	}
+	return -EAGAIN;
+}
+
+void dn_chan_buf_release(struct dn_chan *c, uint32_t idx)
+{
+	if (!c->base || idx >= c->l.nbufs)
+		return;
+	struct dn_buf *b = dn_chan_buf(c, idx);
+	atomic_store_explicit(&b->owner, 0, memory_order_relaxed);
+	atomic_store_explicit(&b->state, DN_BUF_FREE, memory_order_release);
+}
+
+int dn_req_payload(struct dn_chan *c, uint32_t buf, struct dn_req *req, const char *path,
+		   const char *path2, const void *data, size_t data_len)
+{
+	size_t l1 = path ? strlen(path) : 0, l2 = path2 ? strlen(path2) : 0;
+	if (l1 > UINT16_MAX || l2 > UINT16_MAX)
+		return -ENAMETOOLONG;
+	size_t total = (path ? l1 + 1 : 0) + (path2 ? l2 + 1 : 0) + data_len;
+	uint8_t *dst;
+	if (total <= DN_INLINE_MAX) {
+		dst = req->inl;
+		req->where = 0;
+	} else if (total <= dn_buf_data_size(&c->l)) {
+		dst = dn_chan_data(c, buf);
+		req->where = DN_REQ_PAYLOAD_IN_BUF;
+	} else {
+		return path ? -ENAMETOOLONG : -EMSGSIZE;
+	}
+	req->path_len = (uint16_t)l1;
+	req->path2_len = (uint16_t)l2;
+	req->payload_len = (uint32_t)total;
+	if (path) {
+		memcpy(dst, path, l1 + 1);
+		dst += l1 + 1;
+	}
+	if (path2) {
+		memcpy(dst, path2, l2 + 1);
+		dst += l2 + 1;
+	}
+	if (data_len && data != dst)
+		memcpy(dst, data, data_len);
+	return 0;
+}
+
+static int service_gone(struct dn_chan *c)
+{
+	struct pollfd p = {.fd = c->sock, .events = POLLIN | POLLRDHUP};
+	if (poll(&p, 1, 0) > 0 && p.revents) {
+		atomic_store(&c->dead, 1);
+		return 1;
+	}
+	return 0;
+}
+
+static uint32_t pick_queue(const struct dn_chan *c)
+{
+	if (c->l.nqueues == 1)
+		return 0;
+	int cpu = sched_getcpu();
+	return cpu < 0 ? 0 : (uint32_t)cpu % c->l.nqueues;
+}
+
+static void ring(struct dn_chan *c, uint32_t q)
+{
+	struct dn_doorbell *d = &c->bells->q[q % c->nworkers];
+	/* Pairs with the worker's fence between announcing sleep and its last look. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&d->sleeping, memory_order_relaxed)) {
+		atomic_fetch_add(&d->seq, 1);
+		dn_futex_wake(&d->seq, 1);
+	}
+}
+
+static int wait_done(struct dn_chan *c, struct dn_buf *b)
+{
+	uint64_t start = 0;
+	for (unsigned i = 0;; i++) {
+		if (atomic_load_explicit(&b->state, memory_order_acquire) == DN_BUF_DONE)
+			return 0;
+		if ((i & 63) == 63) {
+			uint64_t now = dn_now_ns();
+			if (!start)
+				start = now;
+			else if (now - start > c->spin_ns)
+				break;
+		}
+		dn_cpu_relax();
+	}
+	uint32_t expect = DN_BUF_SUBMITTED;
+	if (!atomic_compare_exchange_strong(&b->state, &expect, DN_BUF_SLEEPING))
+		return expect == DN_BUF_DONE ? 0 : -EIO;
+	for (;;) {
+		int r = dn_futex_wait(&b->state, DN_BUF_SLEEPING, SLEEP_SLICE_NS);
+		if (atomic_load_explicit(&b->state, memory_order_acquire) == DN_BUF_DONE)
+			return 0;
+		if (r == -ETIMEDOUT && service_gone(c))
+			return -ENOTCONN;
+	}
+}
+
+int64_t dn_chan_call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct dn_reply *out)
+{
+	if (atomic_load_explicit(&c->dead, memory_order_relaxed) || buf >= c->l.nbufs)
+		return -ENOTCONN;
+	struct dn_buf *b = dn_chan_buf(c, buf);
+	static _Atomic uint64_t tags;
+	req->buf = buf;
+	req->tag = atomic_fetch_add_explicit(&tags, 1, memory_order_relaxed) + 1;
+	atomic_store_explicit(&b->state, DN_BUF_SUBMITTED, memory_order_release);
+
+	uint32_t q = pick_queue(c);
+	struct dn_queue *queue = dn_layout_queue(&c->l, c->base, q);
+	uint64_t pos;
+	struct dn_slot *slot;
+	while (!(slot = dn_queue_reserve(queue, c->l.qdepth, &pos))) {
+		/* Only a client scribbling on its own ring gets here; keep it bounded. */
+		if (service_gone(c))
+			return -ENOTCONN;
+		sched_yield();
+	}
+	size_t n = offsetof(struct dn_req, inl) + (req->where ? 0 : req->payload_len);
+	memcpy(&slot->req, req, n);
+	dn_queue_publish(slot, pos);
+	ring(c, q);
+
+	int r = wait_done(c, b);
+	if (r < 0)
+		return r;
+	memcpy(out, &b->reply, sizeof(*out));
+	atomic_store_explicit(&b->state, DN_BUF_IDLE, memory_order_relaxed);
+	if (out->tag != req->tag)
+		return -EPROTO;
+	return out->result;
+}

@@ -1,0 +1,62 @@
+/* Client Channel: a process's attachment to its pool and the request round trip */
+#pragma once
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shm.h"
+#include "wire.h"
+
+struct dn_chan {
+	int sock;   /* lifeline: the service closing it means the service is gone */
+	int shm_fd;
+	int bell_fd;
+	void *base;
+	struct dn_layout l;
+	struct dn_doorbells *bells;
+	uint32_t nworkers;
+	uint32_t uid, gid;
+	uint64_t spin_ns; /* completion polling before futex sleep */
+	_Atomic int dead;
+	char mountpoint[DN_MOUNT_MAX];
+};
+
+/*
+ * Connects to the pool socket at path and maps the session it is given. On a
+ * refusal returns the service's -errno and copies its reason into msg.
+ */
+int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msglen);
+
+/* Takes over descriptors inherited across exec; maps the session again. */
+int dn_chan_adopt(struct dn_chan *c, int sock, int shm_fd, int bell_fd);
+
+void dn_chan_close(struct dn_chan *c);
+
+/* A request buffer for the calling thread: index, or -EAGAIN when all are taken. */
+int dn_chan_buf_claim(struct dn_chan *c, int32_t owner);
+void dn_chan_buf_release(struct dn_chan *c, uint32_t idx);
+
+static inline struct dn_buf *dn_chan_buf(struct dn_chan *c, uint32_t idx)
+{
+	return dn_layout_buf(&c->l, c->base, idx);
+}
+
+static inline uint8_t *dn_chan_data(struct dn_chan *c, uint32_t idx)
+{
+	return dn_buf_data(&c->l, dn_chan_buf(c, idx));
+}
+
+/*
+ * One round trip. req's payload must already sit inline or in the buffer's
+ * data area (DN_REQ_PAYLOAD_IN_BUF). Copies the reply to *out and returns its
+ * result; -ENOTCONN when the service is gone.
+ */
+int64_t dn_chan_call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct dn_reply *out);
+
+/*
+ * Puts path(s) and data into req (inline when they fit, else into the
+ * buffer's data area). -ENAMETOOLONG / -EMSGSIZE when they do not fit at all.
+ */
+int dn_req_payload(struct dn_chan *c, uint32_t buf, struct dn_req *req, const char *path,
+		   const char *path2, const void *data, size_t data_len);

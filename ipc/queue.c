@@ -1,0 +1,62 @@
+/* Request Queue: a bounded ring, many client threads in, one service worker out */
+#include "queue.h"
+
+#include <string.h>
+
+/*
+ * Each slot's sequence number says whose turn it is: seq == pos means free
+ * for the producer that claimed pos, seq == pos + 1 means filled for the
+ * consumer at pos. The consumer hands the slot to lap pos + depth.
+ */
+
+void dn_queue_init(struct dn_queue *q, uint32_t depth)
+{
+	atomic_store_explicit(&q->head, 0, memory_order_relaxed);
+	for (uint32_t i = 0; i < depth; i++)
+		atomic_store_explicit(&q->slots[i].seq, i, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+struct dn_slot *dn_queue_reserve(struct dn_queue *q, uint32_t depth, uint64_t *pos)
+{
+	uint64_t p = atomic_load_explicit(&q->head, memory_order_relaxed);
+	for (;;) {
+		struct dn_slot *s = &q->slots[p & (depth - 1)];
+		uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+		int64_t diff = (int64_t)(seq - p);
+		if (diff == 0) {
+			if (atomic_compare_exchange_weak_explicit(&q->head, &p, p + 1,
+								  memory_order_relaxed,
+								  memory_order_relaxed)) {
+				*pos = p;
+				return s;
+			}
+		} else if (diff < 0) {
+			return NULL;
+		} else {
+			p = atomic_load_explicit(&q->head, memory_order_relaxed);
+		}
+	}
+}
+
+void dn_queue_publish(struct dn_slot *slot, uint64_t pos)
+{
+	atomic_store_explicit(&slot->seq, pos + 1, memory_order_release);
+}
+
+bool dn_queue_ready(const struct dn_queue *q, uint32_t depth, uint64_t tail)
+{
+	const struct dn_slot *s = &q->slots[tail & (depth - 1)];
+	return atomic_load_explicit((_Atomic uint64_t *)&s->seq, memory_order_acquire) == tail + 1;
+}
+
+bool dn_queue_pop(struct dn_queue *q, uint32_t depth, uint64_t *tail, struct dn_req *out)
+{
+	struct dn_slot *s = &q->slots[*tail & (depth - 1)];
+	if (atomic_load_explicit(&s->seq, memory_order_acquire) != *tail + 1)
+		return false;
+	memcpy(out, &s->req, sizeof(*out));
+	atomic_store_explicit(&s->seq, *tail + depth, memory_order_release);
+	(*tail)++;
+	return true;
+}

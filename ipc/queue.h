@@ -1,0 +1,27 @@
+/* Request Queue: a bounded ring, many client threads in, one service worker out */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+/* Service side, at creation: empty ring of depth slots (depth a power of two). */
+void dn_queue_init(struct dn_queue *q, uint32_t depth);
+
+/*
+ * Client side: claims the next slot; NULL when the ring is full. Fill
+ * slot->req, then dn_queue_publish(slot, pos).
+ */
+struct dn_slot *dn_queue_reserve(struct dn_queue *q, uint32_t depth, uint64_t *pos);
+void dn_queue_publish(struct dn_slot *slot, uint64_t pos);
+
+/*
+ * Service side: copies the request at *tail out of shared memory and frees
+ * its slot. The consumer position is the service's own (never read back from
+ * shared memory), so a client scribbling on the ring cannot stall a worker.
+ */
+bool dn_queue_pop(struct dn_queue *q, uint32_t depth, uint64_t *tail, struct dn_req *out);
+
+/* Service side: whether a request waits at *tail (no copy). */
+bool dn_queue_ready(const struct dn_queue *q, uint32_t depth, uint64_t tail);

@@ -1,0 +1,146 @@
+/* Session Memory: layout of one session's shared memory and its creation */
+#include "shm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "queue.h"
+
+#define PAGE 4096u
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+int dn_layout_compute(struct dn_layout *l, uint32_t nqueues, uint32_t nbufs, uint32_t data_size,
+		      uint32_t nofds)
+{
+	if (nqueues < 1 || nqueues > DN_MAX_QUEUES || nbufs < 1 || nbufs > 4096 ||
+	    data_size < PAGE || data_size > (64u << 20) || data_size % PAGE || nofds < 1 ||
+	    nofds > (1u << 20))
+		return -EINVAL;
+	/* Every buffer can have one request in flight: a ring that deep never fills. */
+	uint32_t depth = 1;
+	while (depth < nbufs)
+		depth <<= 1;
+	memset(l, 0, sizeof(*l));
+	l->nqueues = nqueues;
+	l->qdepth = depth;
+	l->nbufs = nbufs;
+	l->buf_data = DN_BUF_HEADER;
+	l->buf_size = DN_BUF_HEADER + data_size;
+	l->nofds = nofds;
+	l->queues_off = align_up(sizeof(struct dn_shm_header), PAGE);
+	l->queue_stride = align_up(sizeof(struct dn_queue) + (uint64_t)depth * sizeof(struct dn_slot),
+				   PAGE);
+	l->bufs_off = l->queues_off + (uint64_t)nqueues * l->queue_stride;
+	l->ofds_off = l->bufs_off + (uint64_t)nbufs * l->buf_size;
+	l->total_size = align_up(l->ofds_off + (uint64_t)nofds * sizeof(struct dn_ofd), PAGE);
+	return 0;
+}
+
+static int memfd_sealed(const char *name, uint64_t size)
+{
+	_cleanup_close_ int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0)
+		return -errno;
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+int dn_session_shm_create(const struct dn_layout *l, uint32_t nworkers, const char *pool, const char *mountpoint,
+			  uint32_t uid, uint32_t gid, int *fd_out, void **map_out)
+{
+	_cleanup_close_ int fd = memfd_sealed("danaus-session", l->total_size);
+	if (fd < 0)
+		return fd;
+	void *base = mmap(NULL, l->total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	struct dn_shm_header *h = base;
+	h->magic = DN_PROTO_MAGIC;
+	h->version = DN_PROTO_VERSION;
+	h->nqueues = l->nqueues;
+	h->qdepth = l->qdepth;
+	h->nbufs = l->nbufs;
+	h->buf_size = l->buf_size;
+	h->buf_data = l->buf_data;
+	h->nofds = l->nofds;
+	h->nworkers = nworkers;
+	h->queues_off = l->queues_off;
+	h->queue_stride = l->queue_stride;
+	h->bufs_off = l->bufs_off;
+	h->ofds_off = l->ofds_off;
+	h->total_size = l->total_size;
+	h->uid = uid;
+	h->gid = gid;
+	snprintf(h->pool, sizeof(h->pool), "%s", pool);
+	snprintf(h->mountpoint, sizeof(h->mountpoint), "%s", mountpoint);
+	for (uint32_t i = 0; i < l->nqueues; i++)
+		dn_queue_init(dn_layout_queue(l, base, i), l->qdepth);
+	*fd_out = TAKE_FD(fd);
+	*map_out = base;
+	return 0;
+}
+
+int dn_session_shm_map(int fd, struct dn_layout *l, void **map_out)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size < sizeof(struct dn_shm_header))
+		return -EPROTO;
+	struct dn_shm_header h;
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		return -EPROTO;
+	if (h.magic != DN_PROTO_MAGIC || h.version != DN_PROTO_VERSION)
+		return -EPROTO;
+	struct dn_layout want;
+	if (dn_layout_compute(&want, h.nqueues, h.nbufs, h.buf_size - h.buf_data, h.nofds) < 0)
+		return -EPROTO;
+	if (want.total_size != h.total_size || want.total_size != (uint64_t)st.st_size ||
+	    want.buf_data != h.buf_data || want.qdepth != h.qdepth)
+		return -EPROTO;
+	void *base = mmap(NULL, want.total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	*l = want;
+	*map_out = base;
+	return 0;
+}
+
+int dn_doorbell_create(int *fd_out, struct dn_doorbells **map_out)
+{
+	_cleanup_close_ int fd = memfd_sealed("danaus-doorbell", align_up(sizeof(struct dn_doorbells), PAGE));
+	if (fd < 0)
+		return fd;
+	int r = dn_doorbell_map(fd, map_out);
+	if (r < 0)
+		return r;
+	*fd_out = TAKE_FD(fd);
+	return 0;
+}
+
+int dn_doorbell_map(int fd, struct dn_doorbells **map_out)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size < sizeof(struct dn_doorbells))
+		return -EPROTO;
+	void *m = mmap(NULL, sizeof(struct dn_doorbells), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	*map_out = m;
+	return 0;
+}

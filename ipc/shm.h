@@ -1,0 +1,61 @@
+/* Session Memory: layout of one session's shared memory and its creation */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+/*
+ * Sizes of a session segment. The service keeps its own copy and computes
+ * every address from it, never from the header a client can rewrite.
+ */
+struct dn_layout {
+	uint32_t nqueues, qdepth, nbufs, buf_size, buf_data, nofds;
+	uint64_t queues_off, queue_stride, bufs_off, ofds_off, total_size;
+};
+
+#define DN_BUF_HEADER 4096u
+
+/* Fills in offsets from the counts; -EINVAL on counts out of range. */
+int dn_layout_compute(struct dn_layout *l, uint32_t nqueues, uint32_t nbufs, uint32_t data_size,
+		      uint32_t nofds);
+
+/*
+ * Service side: a sealed memfd holding a fresh session segment (its size can
+ * never change, so a client cannot make the service fault on it), mapped.
+ */
+int dn_session_shm_create(const struct dn_layout *l, uint32_t nworkers, const char *pool, const char *mountpoint,
+			  uint32_t uid, uint32_t gid, int *fd_out, void **map_out);
+
+/* Client side: maps a session segment and checks its header against its size. */
+int dn_session_shm_map(int fd, struct dn_layout *l, void **map_out);
+
+/* Pool-wide doorbell page: a sealed memfd, mapped. */
+int dn_doorbell_create(int *fd_out, struct dn_doorbells **map_out);
+int dn_doorbell_map(int fd, struct dn_doorbells **map_out);
+
+static inline struct dn_queue *dn_layout_queue(const struct dn_layout *l, void *base, uint32_t i)
+{
+	return (struct dn_queue *)((char *)base + l->queues_off + (uint64_t)i * l->queue_stride);
+}
+
+static inline struct dn_buf *dn_layout_buf(const struct dn_layout *l, void *base, uint32_t i)
+{
+	return (struct dn_buf *)((char *)base + l->bufs_off + (uint64_t)i * l->buf_size);
+}
+
+static inline uint8_t *dn_buf_data(const struct dn_layout *l, struct dn_buf *b)
+{
+	return (uint8_t *)b + l->buf_data;
+}
+
+static inline uint32_t dn_buf_data_size(const struct dn_layout *l)
+{
+	return l->buf_size - l->buf_data;
+}
+
+static inline struct dn_ofd *dn_layout_ofds(const struct dn_layout *l, void *base)
+{
+	return (struct dn_ofd *)((char *)base + l->ofds_off);
+}

@@ -1,0 +1,174 @@
+/* Wire Format: the structs libdanaus.so and danaus-pool share through memory */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
+#define DN_PROTO_VERSION 1
+#define DN_CACHELINE 64
+
+enum dn_op {
+	DN_OP_NOP = 1, /* round trip only: for benchmarks and liveness */
+	DN_OP_OPEN,
+	DN_OP_CLOSE,
+	DN_OP_PREAD,
+	DN_OP_PWRITE,
+	DN_OP_FSTAT,
+	DN_OP_STAT,    /* flags: DN_AT_NOFOLLOW */
+	DN_OP_ACCESS,  /* mode: R_OK.. */
+	DN_OP_MKDIR,
+	DN_OP_RMDIR,
+	DN_OP_UNLINK,
+	DN_OP_RENAME,  /* path, path2; flags: renameat2 flags */
+	DN_OP_READDIR, /* off: cookie; answers linux_dirent64 records */
+	DN_OP_FSYNC,   /* flags: DN_FSYNC_DATA */
+	DN_OP_TRUNCATE,
+	DN_OP_FTRUNCATE,
+	DN_OP_CHMOD,
+	DN_OP_FCHMOD,
+	DN_OP_MAX,
+};
+
+/* Flags of the wire, independent of the platform's O_ and AT_ values. */
+#define DN_AT_NOFOLLOW 0x1u
+#define DN_FSYNC_DATA 0x1u
+#define DN_WRITE_APPEND 0x1u
+
+/* Stat as it crosses the wire: fixed width, so both sides agree. */
+struct dn_stat {
+	uint64_t dev, ino, nlink, size, blocks;
+	uint32_t mode, uid, gid, blksize;
+	uint64_t rdev;
+	int64_t atime_sec, mtime_sec, ctime_sec;
+	uint32_t atime_nsec, mtime_nsec, ctime_nsec, pad;
+};
+
+/*
+ * A request as a client thread puts it into a queue slot. Every field is
+ * untrusted by the service. Payload = path NUL [path2 NUL] [data]; it sits in
+ * `inl` when it fits, else at the start of the thread's request buffer.
+ */
+#define DN_INLINE_MAX 448
+#define DN_REQ_PAYLOAD_IN_BUF 0x1u
+
+struct dn_req {
+	uint32_t op;
+	uint32_t buf;          /* request buffer that takes the reply */
+	uint64_t handle;       /* file handle of fd operations */
+	uint64_t off;
+	uint64_t len;          /* bytes to read or write */
+	uint32_t flags;        /* per op */
+	uint32_t mode;         /* open flags' mode, access mode, chmod mode */
+	uint32_t oflags;       /* open(2) flags in Linux encoding */
+	uint16_t path_len;     /* lengths without the NUL; 0 = no path */
+	uint16_t path2_len;
+	uint32_t payload_len;  /* paths with NULs + data */
+	uint32_t where;        /* DN_REQ_PAYLOAD_IN_BUF */
+	uint64_t tag;          /* echoed in the reply, checked by the client */
+	uint8_t inl[DN_INLINE_MAX];
+};
+
+struct dn_slot {
+	_Atomic uint64_t seq;
+	uint8_t pad[DN_CACHELINE - sizeof(uint64_t)];
+	struct dn_req req;
+} __attribute__((aligned(DN_CACHELINE)));
+
+struct dn_queue {
+	_Atomic uint64_t head; /* producers (client threads) */
+	uint8_t pad[DN_CACHELINE - sizeof(uint64_t)];
+	/* depth slots follow; the consumer's position lives in the service only */
+	struct dn_slot slots[];
+};
+
+/* Request buffer states, also the futex word the client sleeps on. */
+enum dn_buf_state {
+	DN_BUF_FREE = 0,
+	DN_BUF_IDLE,      /* owned by a thread, no request in flight */
+	DN_BUF_SUBMITTED, /* request queued */
+	DN_BUF_SLEEPING,  /* submitted and the client sleeps on the futex */
+	DN_BUF_DONE,      /* reply written */
+};
+
+struct dn_reply {
+	int64_t result; /* >= 0, or -errno */
+	uint64_t handle;
+	uint64_t tag;
+	uint64_t aux;   /* per op: next readdir cookie, new offset */
+	struct dn_stat st;
+};
+
+struct dn_buf {
+	_Atomic uint32_t state;
+	_Atomic int32_t owner; /* tid of the owning thread, for diagnostics */
+	uint8_t pad[DN_CACHELINE - 8];
+	struct dn_reply reply;
+	/* data follows, aligned to 4 KiB from the start of the buffer */
+};
+
+/*
+ * Open file descriptions of one session, kept by the clients themselves (the
+ * service never reads them): shared by the processes of a session across
+ * fork and exec, like the kernel's struct file.
+ */
+struct dn_ofd {
+	_Atomic int32_t refs;   /* 0 = free */
+	uint32_t oflags;        /* access mode and status flags (O_APPEND..) */
+	uint64_t handle;        /* the service's handle */
+	_Atomic int64_t offset;
+	uint32_t is_dir;
+	uint32_t pad;
+};
+
+#define DN_NAME_MAX 64
+#define DN_MOUNT_MAX 256
+
+/* Start of a session's shared memory. Written by the service at creation. */
+struct dn_shm_header {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t nqueues;
+	uint32_t qdepth;
+	uint32_t nbufs;
+	uint32_t buf_size;      /* whole buffer, header included; multiple of 4 KiB */
+	uint32_t buf_data;      /* offset of data inside a buffer */
+	uint32_t nofds;
+	uint32_t nworkers;      /* queue q is served by worker q % nworkers */
+	uint64_t queues_off, queue_stride;
+	uint64_t bufs_off, ofds_off, total_size;
+	uint32_t uid, gid;      /* the identity the service gives this session */
+	char pool[DN_NAME_MAX];
+	char mountpoint[DN_MOUNT_MAX];
+};
+
+/* The pool-wide doorbell page: how clients wake sleeping workers. */
+#define DN_MAX_QUEUES 64
+struct dn_doorbell {
+	_Atomic uint32_t seq;
+	_Atomic uint32_t sleeping;
+	uint8_t pad[DN_CACHELINE - 8];
+} __attribute__((aligned(DN_CACHELINE)));
+
+struct dn_doorbells {
+	struct dn_doorbell q[DN_MAX_QUEUES];
+};
+
+/* Handshake over the unix socket (SOCK_SEQPACKET). */
+struct dn_hello {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t pad;
+};
+
+#define DN_MSG_MAX 200
+struct dn_welcome {
+	uint64_t magic;
+	uint32_t version;
+	int32_t status; /* 0, or -errno: then msg says why and no fds follow */
+	char msg[DN_MSG_MAX];
+	char mountpoint[DN_MOUNT_MAX];
+};
+
+_Static_assert(sizeof(struct dn_req) <= 512, "request fits a slot");
+_Static_assert(sizeof(struct dn_buf) <= 4096, "buffer header fits a page");
