@@ -167,6 +167,13 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 		if (ops->fchmod)
 			r = ops->fchmod(svc, &s->cred, o->file, req->mode);
 		break;
+	case DN_OP_FPATH: {
+		size_t n = strlen(o->path);
+		r = n + 1 > bufsize ? -ENAMETOOLONG : (int64_t)n;
+		if (r >= 0)
+			memcpy(bufdata, o->path, n + 1);
+		break;
+	}
 	}
 	dn_open_put(o, svc);
 	return r;
@@ -233,6 +240,11 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 		return ops->truncate ? ops->truncate(svc, c, a.path, (off_t)req->off) : -ENOSYS;
 	case DN_OP_CHMOD:
 		return ops->chmod ? ops->chmod(svc, c, a.path, req->mode) : -ENOSYS;
+	case DN_OP_READLINK:
+		if (req->len > bufsize)
+			return -EINVAL;
+		return ops->readlink ? ops->readlink(svc, c, a.path, (char *)bufdata, req->len)
+				     : -ENOSYS;
 	}
 	return -ENOSYS;
 }

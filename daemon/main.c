@@ -113,6 +113,15 @@ int main(int argc, char **argv)
 		dn_config_free(cfg);
 		return 1;
 	}
+	/*
+	 * Like a mount point, the mountpoint exists in the host tree: paths that
+	 * climb out of it ("/danaus/p/..") then resolve as they would on a mount.
+	 */
+	char mp[PATH_MAX];
+	snprintf(mp, sizeof(mp), "%s/", cfg->mountpoint);
+	if (mkdir_parents(mp) < 0)
+		dn_log_warning("cannot create the mountpoint %s on the host; tools that "
+			       "look above it may fail", cfg->mountpoint);
 	/* Clients send modes with their own umask applied already. */
 	umask(0);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -43,7 +44,7 @@ static int resolve(struct local_svc *ls, const char *path, int flags, mode_t mod
 {
 	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
 			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	if (flags & (O_CREAT | O_TMPFILE))
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
 		how.mode = mode & 07777;
 	const char *rel = path[1] ? path + 1 : ".";
 	for (int tries = 0;; tries++) {
@@ -83,7 +84,8 @@ static int local_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	_cleanup_free_ struct dn_file *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	f->fd = resolve(to_local(s), path, oflags, mode);
+	/* Appending is asked per write (RWF_APPEND): the client's F_SETFL may change it. */
+	f->fd = resolve(to_local(s), path, oflags & ~O_APPEND, mode);
 	if (f->fd < 0)
 		return f->fd;
 	pthread_mutex_init(&f->dir_lock, NULL);
@@ -109,8 +111,9 @@ static ssize_t local_pwrite(struct dn_svc *s, struct dn_file *f, const void *buf
 {
 	ssize_t n;
 	if (off < 0) {
-		/* O_APPEND: the kernel places the data at the end; its offset tells where that was. */
-		n = write(f->fd, buf, len);
+		/* The kernel places the data at the end and leaves the fd's offset after it. */
+		struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+		n = pwritev2(f->fd, &iov, 1, -1, RWF_APPEND);
 		if (n < 0)
 			return -errno;
 		off_t pos = lseek(f->fd, 0, SEEK_CUR);
@@ -270,6 +273,22 @@ static int local_fchmod(struct dn_svc *s, const struct dn_cred *c, struct dn_fil
 	return fchmod(f->fd, mode & 07777) < 0 ? -errno : 0;
 }
 
+static ssize_t local_readlink(struct dn_svc *s, const struct dn_cred *c, const char *path,
+			      char *buf, size_t len)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	const char *base;
+	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base);
+	if (dfd == -EBUSY)
+		return -EINVAL; /* the pool's top is a directory */
+	if (dfd < 0)
+		return dfd;
+	ssize_t n = readlinkat(dfd, base, buf, len);
+	return n < 0 ? -errno : n;
+}
+
 static void local_destroy(struct dn_svc *s)
 {
 	struct local_svc *ls = to_local(s);
@@ -296,6 +315,7 @@ static const struct dn_svc_ops local_ops = {
 	.ftruncate = local_ftruncate,
 	.chmod = local_chmod,
 	.fchmod = local_fchmod,
+	.readlink = local_readlink,
 	.destroy = local_destroy,
 };
 

@@ -54,6 +54,9 @@ struct dn_svc_ops {
 	int (*ftruncate)(struct dn_svc *s, struct dn_file *f, off_t len);
 	int (*chmod)(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode);
 	int (*fchmod)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f, mode_t mode);
+	/* Answers the link's target (not NUL-terminated), at most len bytes. */
+	ssize_t (*readlink)(struct dn_svc *s, const struct dn_cred *c, const char *path, char *buf,
+			    size_t len);
 	void (*destroy)(struct dn_svc *s);
 };
 

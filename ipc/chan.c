@@ -163,8 +163,9 @@ int dn_req_payload(struct dn_chan *c, uint32_t buf, struct dn_req *req, const ch
 		memcpy(dst, path2, l2 + 1);
 		dst += l2 + 1;
 	}
+	/* data may already sit in (or overlap) the buffer: a writev gathered there */
 	if (data_len && data != dst)
-		memcpy(dst, data, data_len);
+		memmove(dst, data, data_len);
 	return 0;
 }
 

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <errno.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 #include <linux/futex.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -28,9 +31,7 @@ static inline void dn_futex_wake(_Atomic uint32_t *word, int n)
 static inline void dn_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
+	_mm_pause();
 #endif
 }
 

@@ -27,6 +27,8 @@ enum dn_op {
 	DN_OP_FTRUNCATE,
 	DN_OP_CHMOD,
 	DN_OP_FCHMOD,
+	DN_OP_READLINK, /* len: buffer size; answers the target in the data area */
+	DN_OP_FPATH,    /* the pool path a handle was opened by, in the data area */
 	DN_OP_MAX,
 };
 

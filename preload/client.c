@@ -1,0 +1,212 @@
+/* Preload Client: this process's pool, its session and the per-thread request buffer */
+#include "client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "dn-paths.h"
+#include "path.h"
+#include "real.h"
+
+struct dn_client dn_client = {
+	.placeholder = -1,
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+/* initial-exec: no allocation and no lock on first touch, so signal handlers may use it */
+static __thread struct {
+	int buf; /* request buffer index + 1; 0 = none yet */
+	int depth;
+} tls __attribute__((tls_model("initial-exec")));
+
+static pthread_key_t buf_key;
+
+static void warn_once(int err, const char *msg)
+{
+	static _Atomic int said;
+	if (atomic_exchange(&said, 1) == 0)
+		fprintf(stderr, "libdanaus: pool '%s': %s\n", dn_client.pool, msg);
+	(void)err;
+}
+
+/* Keeps our own descriptors away from the low numbers programs expect to get. */
+static int move_high(int fd)
+{
+	struct rlimit rl;
+	int floor = 900;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024)
+		floor = rl.rlim_cur > 64 ? (int)rl.rlim_cur - 32 : 3;
+	int nfd = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, floor);
+	if (nfd < 0)
+		return fd;
+	REAL(close)(fd);
+	return nfd;
+}
+
+static void buf_release(void *arg)
+{
+	(void)arg;
+	if (tls.buf > 0 && atomic_load(&dn_client.attached))
+		dn_chan_buf_release(&dn_client.chan, (uint32_t)(tls.buf - 1));
+	tls.buf = 0;
+}
+
+static int placeholder_open(void)
+{
+	int fd = REAL(open)("/dev/null", O_PATH | O_CLOEXEC);
+	return fd < 0 ? -errno : move_high(fd);
+}
+
+int dn_attach_finish(void)
+{
+	if (dn_client.placeholder < 0) {
+		dn_client.placeholder = placeholder_open();
+		if (dn_client.placeholder < 0)
+			return dn_client.placeholder;
+	}
+	static bool key_made;
+	if (!key_made && pthread_key_create(&buf_key, buf_release) == 0)
+		key_made = true;
+	const char *spin = getenv("DANAUS_SPIN_US");
+	if (spin)
+		dn_client.chan.spin_ns = strtoull(spin, NULL, 10) * 1000u;
+	atomic_store(&dn_client.attached, 1);
+	return 0;
+}
+
+int dn_attach(void)
+{
+	if (atomic_load_explicit(&dn_client.attached, memory_order_acquire))
+		return 0;
+	if (!dn_client.configured)
+		return -ENOENT;
+	pthread_mutex_lock(&dn_client.lock);
+	int r = 0;
+	if (!atomic_load(&dn_client.attached)) {
+		char msg[DN_MSG_MAX + 128];
+		r = dn_chan_connect(&dn_client.chan, dn_client.socket_path, msg, sizeof(msg));
+		if (r == 0) {
+			dn_client.chan.sock = move_high(dn_client.chan.sock);
+			dn_client.chan.shm_fd = move_high(dn_client.chan.shm_fd);
+			dn_client.chan.bell_fd = move_high(dn_client.chan.bell_fd);
+			r = dn_attach_finish();
+		} else {
+			warn_once(r, msg);
+			/* An unreachable pool reads as a storage fault, not as a missing file. */
+			if (r != -EACCES && r != -EPERM)
+				r = -ENOTCONN;
+		}
+	}
+	pthread_mutex_unlock(&dn_client.lock);
+	return r;
+}
+
+size_t dn_call_data_max(void)
+{
+	return dn_buf_data_size(&dn_client.chan.l);
+}
+
+uint8_t *dn_call_data(const struct dn_call *c)
+{
+	return dn_chan_data(&dn_client.chan, c->buf);
+}
+
+int dn_call_begin(struct dn_call *c)
+{
+	int r = dn_attach();
+	if (r < 0)
+		return r;
+	if (tls.depth++ == 0) {
+		if (tls.buf <= 0) {
+			int b = dn_chan_buf_claim(&dn_client.chan, (int32_t)syscall(SYS_gettid));
+			if (b < 0) {
+				tls.depth--;
+				return -EAGAIN;
+			}
+			tls.buf = b + 1;
+			pthread_setspecific(buf_key, (void *)1);
+		}
+		c->buf = (uint32_t)(tls.buf - 1);
+		c->temporary = false;
+		return 0;
+	}
+	int b = dn_chan_buf_claim(&dn_client.chan, (int32_t)syscall(SYS_gettid));
+	if (b < 0) {
+		tls.depth--;
+		return -EAGAIN;
+	}
+	c->buf = (uint32_t)b;
+	c->temporary = true;
+	return 0;
+}
+
+void dn_call_end(struct dn_call *c)
+{
+	if (c->temporary)
+		dn_chan_buf_release(&dn_client.chan, c->buf);
+	tls.depth--;
+}
+
+int64_t dn_request(struct dn_call *c, struct dn_req *req, const char *path, const char *path2,
+		   const void *data, size_t len, struct dn_reply *rep)
+{
+	int r = dn_req_payload(&dn_client.chan, c->buf, req, path, path2, data, len);
+	if (r < 0)
+		return r;
+	return dn_chan_call(&dn_client.chan, c->buf, req, rep);
+}
+
+int dn_placeholder_new(bool cloexec)
+{
+	int fd = REAL(fcntl)(dn_client.placeholder, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+void dn_handle_close(uint64_t handle)
+{
+	struct dn_call c;
+	if (dn_call_begin(&c) < 0)
+		return;
+	struct dn_req req = {.op = DN_OP_CLOSE, .handle = handle};
+	struct dn_reply rep;
+	dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
+	dn_call_end(&c);
+}
+
+void dn_fd_forget(int fd, int32_t ofd)
+{
+	dn_fdmap_set(fd, -1);
+	struct dn_ofd *t = dn_ofds();
+	uint64_t handle = t[ofd].handle;
+	if (dn_ofd_unref(t, dn_client.chan.l.nofds, ofd))
+		dn_handle_close(handle);
+}
+
+void dn_thread_forget_buffer(void)
+{
+	tls.buf = 0;
+	tls.depth = 0;
+}
+
+void dn_host_cwd_changed(void)
+{
+	atomic_store(&dn_client.cwd_in_mount, false);
+	bool above = false;
+	pthread_mutex_lock(&dn_client.lock);
+	if (REAL(getcwd)(dn_client.host_cwd, sizeof(dn_client.host_cwd))) {
+		size_t n = strlen(dn_client.host_cwd);
+		above = n == 1 || (strncmp(dn_client.mount, dn_client.host_cwd, n) == 0 &&
+				   dn_client.mount[n] == '/');
+	} else {
+		dn_client.host_cwd[0] = 0;
+	}
+	atomic_store(&dn_client.cwd_above_mount, above);
+	pthread_mutex_unlock(&dn_client.lock);
+}

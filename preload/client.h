@@ -1,0 +1,93 @@
+/* Preload Client: this process's pool, its session and the per-thread request buffer */
+#pragma once
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "chan.h"
+#include "fdtable.h"
+#include "wire.h"
+
+struct dn_client {
+	bool configured; /* DANAUS_POOL names a pool */
+	char pool[DN_NAME_MAX];
+	char socket_path[108];
+	char mount[DN_MOUNT_MAX]; /* normalized, no trailing slash */
+	size_t mount_len;
+	_Atomic int attached;
+	struct dn_chan chan;
+	int placeholder; /* template the Danaus fds are duplicated from */
+	_Atomic mode_t umask;
+	pthread_mutex_t lock; /* attach, and every change to the descriptor table */
+	/* Working directory, when it lies inside the mount: its pool path. */
+	_Atomic bool cwd_in_mount;
+	char cwd[PATH_MAX];
+	/* Otherwise the kernel's working directory, when the mount lies below it. */
+	_Atomic bool cwd_above_mount;
+	char host_cwd[PATH_MAX];
+};
+
+extern struct dn_client dn_client;
+
+/* Records the kernel's working directory after it changed. */
+void dn_host_cwd_changed(void);
+
+/* Attaches on first use; 0, or -errno (-EACCES when the pool refuses us). */
+int dn_attach(void);
+
+/* After a connect or an adopted session: template fd, thread keys. */
+int dn_attach_finish(void);
+
+/* In a fork child: the parent's thread keeps its buffer, the child claims anew. */
+void dn_thread_forget_buffer(void);
+
+static inline struct dn_ofd *dn_ofds(void)
+{
+	return dn_layout_ofds(&dn_client.chan.l, dn_client.chan.base);
+}
+
+/* The open file description of a Danaus fd, or NULL for any other fd. */
+static inline struct dn_ofd *dn_fd_ofd(int fd, int32_t *idx)
+{
+	int32_t i = dn_fdmap_get(fd);
+	if (i < 0)
+		return NULL;
+	if (idx)
+		*idx = i;
+	return &dn_ofds()[i];
+}
+
+/*
+ * One request of the calling thread. Fill req (op and arguments) and let
+ * dn_request put the paths/data in and do the round trip.
+ */
+struct dn_call {
+	uint32_t buf;
+	bool temporary; /* nested call (a signal handler): a buffer of its own */
+};
+
+int dn_call_begin(struct dn_call *c);
+void dn_call_end(struct dn_call *c);
+uint8_t *dn_call_data(const struct dn_call *c);
+size_t dn_call_data_max(void);
+int64_t dn_request(struct dn_call *c, struct dn_req *req, const char *path, const char *path2,
+		   const void *data, size_t len, struct dn_reply *rep);
+
+/* A new kernel fd for a Danaus file: the lowest free number, like open(2) gives. */
+int dn_placeholder_new(bool cloexec);
+
+/* Sends CLOSE for a handle whose last reference went away. */
+void dn_handle_close(uint64_t handle);
+
+/* Drops fd's reference to its open file description (closing it if last). */
+void dn_fd_forget(int fd, int32_t ofd);
+
+/* Session descriptors kept across exec, and the fd map passed in the environment. */
+#define DN_ENV_SESSION "DANAUS_SESSION"
+#define DN_ENV_FDS "DANAUS_FDS"
+#define DN_ENV_DROP "DANAUS_DROP"
+#define DN_ENV_CWD "DANAUS_CWD"

@@ -1,0 +1,114 @@
+/* Working Directory: chdir into a Danaus mount, and getcwd that says where */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "dn-errno.h"
+#include "export.h"
+#include "ops.h"
+#include "real.h"
+#include "route.h"
+
+/*
+ * The kernel's working directory moves to the mountpoint's host directory;
+ * ours remembers the pool path, so relative paths resolve inside the pool.
+ */
+static int enter(const char *pool_path)
+{
+	struct dn_target t = {.handle = 0};
+	snprintf(t.path, sizeof(t.path), "%s", pool_path);
+	struct stat st;
+	int r = dn_op_stat(&t, false, &st);
+	if (r < 0)
+		return r;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	r = dn_op_path(DN_OP_ACCESS, &t, X_OK, 0, 0);
+	if (r < 0)
+		return r;
+	if (REAL(chdir)(dn_client.mount) < 0)
+		return -errno;
+	pthread_mutex_lock(&dn_client.lock);
+	snprintf(dn_client.cwd, sizeof(dn_client.cwd), "%s", pool_path);
+	atomic_store(&dn_client.cwd_in_mount, true);
+	pthread_mutex_unlock(&dn_client.lock);
+	return 0;
+}
+
+static void leave(void)
+{
+	dn_host_cwd_changed();
+}
+
+DN_EXPORT int chdir(const char *path)
+{
+	struct dn_target t;
+	int r = dn_route(AT_FDCWD, path, &t);
+	if (r < 0)
+		DN_RETURN(r);
+	if (r == 0) {
+		r = REAL(chdir)(path);
+		if (r == 0)
+			leave();
+		return r;
+	}
+	if (t.handle) /* cannot happen for AT_FDCWD, kept for clarity */
+		DN_RETURN(-EINVAL);
+	DN_RETURN(enter(t.path));
+}
+
+DN_EXPORT int fchdir(int fd)
+{
+	if (dn_fdmap_get(fd) < 0) {
+		int r = REAL(fchdir)(fd);
+		if (r == 0)
+			leave();
+		return r;
+	}
+	char path[PATH_MAX];
+	ssize_t n = dn_op_fpath(fd, path, sizeof(path));
+	if (n < 0)
+		DN_RETURN(n);
+	DN_RETURN(enter(path));
+}
+
+DN_EXPORT char *getcwd(char *buf, size_t size)
+{
+	if (!atomic_load(&dn_client.cwd_in_mount))
+		return REAL(getcwd)(buf, size);
+	char full[PATH_MAX + DN_MOUNT_MAX];
+	pthread_mutex_lock(&dn_client.lock);
+	int n = snprintf(full, sizeof(full), "%s%s", dn_client.mount,
+			 strcmp(dn_client.cwd, "/") ? dn_client.cwd : "");
+	pthread_mutex_unlock(&dn_client.lock);
+	if (!buf) {
+		/* glibc's extension: allocate (at least size bytes when size is given) */
+		size_t want = size > (size_t)n ? size : (size_t)n + 1;
+		buf = malloc(want);
+		if (!buf)
+			return NULL;
+		size = want;
+	}
+	if ((size_t)n + 1 > size) {
+		errno = size ? ERANGE : EINVAL;
+		return NULL;
+	}
+	memcpy(buf, full, (size_t)n + 1);
+	return buf;
+}
+
+DN_EXPORT char *__getcwd_chk(char *buf, size_t size, size_t buflen)
+{
+	if (size > buflen)
+		__chk_fail();
+	return getcwd(buf, size);
+}
+
+DN_EXPORT char *get_current_dir_name(void)
+{
+	return getcwd(NULL, 0);
+}

@@ -1,0 +1,316 @@
+/* Descriptor Calls: read, write, seek, stat, dup, fcntl... on Danaus fds */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "dn-errno.h"
+#include "export.h"
+#include "ops.h"
+#include "real.h"
+#include "stdio-std.h"
+
+
+/* The one test every fd call starts with: not ours, straight to libc. */
+#define DANAUS_FD(fd) (dn_fdmap_get(fd) >= 0)
+
+DN_EXPORT int close(int fd)
+{
+	if (!DANAUS_FD(fd)) {
+		/* A program closing "all fds" must not cut us off from our pool. */
+		if (dn_is_internal_fd(fd))
+			return 0;
+		return REAL(close)(fd);
+	}
+	dn_std_stream_flush(fd);
+	DN_RETURN(dn_op_close(fd));
+}
+
+DN_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(read)(fd, buf, n);
+	DN_RETURN(dn_op_read(fd, buf, n, -1));
+}
+
+DN_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	if (n > buflen)
+		__chk_fail();
+	return read(fd, buf, n);
+}
+
+DN_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(write)(fd, buf, n);
+	DN_RETURN(dn_op_write(fd, buf, n, -1));
+}
+
+DN_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(pread)(fd, buf, n, off);
+	if (off < 0)
+		DN_RETURN(-EINVAL);
+	DN_RETURN(dn_op_read(fd, buf, n, off));
+}
+DN_ALIAS(pread, pread64);
+
+DN_EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+{
+	if (n > buflen)
+		__chk_fail();
+	return pread(fd, buf, n, off);
+}
+DN_ALIAS(__pread_chk, __pread64_chk);
+
+DN_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(pwrite)(fd, buf, n, off);
+	if (off < 0)
+		DN_RETURN(-EINVAL);
+	DN_RETURN(dn_op_write(fd, buf, n, off));
+}
+DN_ALIAS(pwrite, pwrite64);
+
+DN_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(readv)(fd, iov, cnt);
+	DN_RETURN(dn_op_readv(fd, iov, cnt, -1));
+}
+
+DN_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(writev)(fd, iov, cnt);
+	DN_RETURN(dn_op_writev(fd, iov, cnt, -1));
+}
+
+DN_EXPORT ssize_t preadv(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(preadv)(fd, iov, cnt, off);
+	if (off < 0)
+		DN_RETURN(-EINVAL);
+	DN_RETURN(dn_op_readv(fd, iov, cnt, off));
+}
+DN_ALIAS(preadv, preadv64);
+
+DN_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(pwritev)(fd, iov, cnt, off);
+	if (off < 0)
+		DN_RETURN(-EINVAL);
+	DN_RETURN(dn_op_writev(fd, iov, cnt, off));
+}
+DN_ALIAS(pwritev, pwritev64);
+
+DN_EXPORT off_t lseek(int fd, off_t off, int whence)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(lseek)(fd, off, whence);
+	DN_RETURN(dn_op_lseek(fd, off, whence));
+}
+DN_ALIAS(lseek, lseek64);
+
+DN_EXPORT int fstat(int fd, struct stat *st)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(fstat)(fd, st);
+	DN_RETURN(dn_op_fstat(fd, st));
+}
+DN_EXPORT int fstat64(int fd, struct stat64 *st)
+{
+	return fstat(fd, (struct stat *)st);
+}
+
+/* Programs built against glibc < 2.33 call the versioned stat entry points. */
+DN_EXPORT int __fxstat(int ver, int fd, struct stat *st)
+{
+	(void)ver;
+	return fstat(fd, st);
+}
+DN_EXPORT int __fxstat64(int ver, int fd, struct stat64 *st)
+{
+	(void)ver;
+	return fstat(fd, (struct stat *)st);
+}
+
+DN_EXPORT int fsync(int fd)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(fsync)(fd);
+	DN_RETURN(dn_op_file(DN_OP_FSYNC, fd, 0, 0, 0));
+}
+
+DN_EXPORT int fdatasync(int fd)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(fdatasync)(fd);
+	DN_RETURN(dn_op_file(DN_OP_FSYNC, fd, DN_FSYNC_DATA, 0, 0));
+}
+
+DN_EXPORT int ftruncate(int fd, off_t len)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(ftruncate)(fd, len);
+	if (len < 0)
+		DN_RETURN(-EINVAL);
+	DN_RETURN(dn_op_file(DN_OP_FTRUNCATE, fd, 0, (uint64_t)len, 0));
+}
+DN_ALIAS(ftruncate, ftruncate64);
+
+DN_EXPORT int fchmod(int fd, mode_t mode)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(fchmod)(fd, mode);
+	DN_RETURN(dn_op_file(DN_OP_FCHMOD, fd, 0, 0, mode));
+}
+
+DN_EXPORT int dup(int fd)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(dup)(fd);
+	DN_RETURN(dn_op_dup(fd, -1, 0, false));
+}
+
+DN_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	if (flags & ~O_CLOEXEC || oldfd == newfd)
+		return REAL(dup3)(oldfd, newfd, flags); /* the kernel's EINVAL */
+	dn_std_stream_flush(newfd);
+	if (DANAUS_FD(oldfd))
+		DN_RETURN(dn_op_dup(oldfd, newfd, 0, flags & O_CLOEXEC));
+	if (dn_is_internal_fd(newfd))
+		dn_internal_fd_evict(newfd);
+	int r = REAL(dup3)(oldfd, newfd, flags);
+	if (r >= 0 && DANAUS_FD(newfd)) {
+		dn_op_replaced(newfd);
+		dn_std_stream_update(newfd);
+	}
+	return r;
+}
+
+DN_EXPORT int dup2(int oldfd, int newfd)
+{
+	if (oldfd == newfd)
+		return REAL(fcntl)(oldfd, F_GETFD) < 0 ? -1 : newfd;
+	return dup3(oldfd, newfd, 0);
+}
+
+#define STATUS_FLAGS (O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_ASYNC)
+
+static int danaus_fcntl(int fd, int cmd, void *arg)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		return dn_op_dup(fd, -1, (int)(intptr_t)arg, cmd == F_DUPFD_CLOEXEC);
+	case F_GETFD:
+	case F_SETFD: {
+		/* close-on-exec lives on the kernel's placeholder fd */
+		int r = REAL(fcntl)(fd, cmd, arg);
+		return r < 0 ? -errno : r;
+	}
+	case F_GETFL:
+		return (int)(o->oflags & (O_ACCMODE | STATUS_FLAGS | O_SYNC | O_DSYNC | O_PATH));
+	case F_SETFL:
+		o->oflags = (o->oflags & ~(uint32_t)STATUS_FLAGS) |
+			    ((uint32_t)(intptr_t)arg & STATUS_FLAGS);
+		return 0;
+	case F_GETLK:
+	case F_SETLK:
+	case F_SETLKW:
+	case F_OFD_GETLK:
+	case F_OFD_SETLK:
+	case F_OFD_SETLKW:
+		return -ENOLCK; /* record locks on Danaus files are not served yet */
+	default:
+		return -EINVAL;
+	}
+}
+
+DN_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	/* Like glibc: the optional argument is read as a pointer-sized word. */
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	if (!DANAUS_FD(fd))
+		return REAL(fcntl)(fd, cmd, arg);
+	DN_RETURN(danaus_fcntl(fd, cmd, arg));
+}
+DN_ALIAS(fcntl, fcntl64);
+
+DN_EXPORT int posix_fadvise(int fd, off_t off, off_t len, int advice)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(posix_fadvise)(fd, off, len, advice);
+	return 0; /* advice: the pool's cache makes its own decisions */
+}
+DN_ALIAS(posix_fadvise, posix_fadvise64);
+
+DN_EXPORT ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t len,
+				  unsigned flags)
+{
+	if (!DANAUS_FD(in) && !DANAUS_FD(out))
+		return REAL(copy_file_range)(in, in_off, out, out_off, len, flags);
+	/* Between filesystems the kernel says EXDEV too; callers fall back to read/write. */
+	errno = EXDEV;
+	return -1;
+}
+
+DN_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
+{
+	if (!DANAUS_FD(in) && !DANAUS_FD(out))
+		return REAL(sendfile)(out, in, off, count);
+	char buf[65536];
+	size_t done = 0;
+	while (done < count) {
+		size_t want = count - done < sizeof(buf) ? count - done : sizeof(buf);
+		ssize_t r = off ? pread(in, buf, want, *off + (off_t)done) : read(in, buf, want);
+		if (r <= 0) {
+			if (r < 0 && done == 0)
+				return -1;
+			break;
+		}
+		ssize_t w = write(out, buf, (size_t)r);
+		if (w < 0) {
+			if (done == 0)
+				return -1;
+			break;
+		}
+		done += (size_t)w;
+		if (w < r)
+			break;
+	}
+	if (off)
+		*off += (off_t)done;
+	return (ssize_t)done;
+}
+DN_ALIAS(sendfile, sendfile64);
+
+DN_EXPORT ssize_t fgetxattr(int fd, const char *name, void *value, size_t size)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(fgetxattr)(fd, name, value, size);
+	DN_RETURN(-ENOTSUP);
+}
+
+DN_EXPORT ssize_t flistxattr(int fd, char *list, size_t size)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(flistxattr)(fd, list, size);
+	DN_RETURN(-ENOTSUP);
+}

@@ -1,0 +1,369 @@
+/* Process Lifecycle: start-up, fork, exec and exit of a preloaded process */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "dn-paths.h"
+#include "export.h"
+#include "ops.h"
+#include "path.h"
+#include "real.h"
+#include "stdio-std.h"
+
+/* Is fd one of our placeholders? (O_PATH on /dev/null, as dn_placeholder_new makes them) */
+static bool is_placeholder(int fd)
+{
+	int fl = REAL(fcntl)(fd, F_GETFL);
+	struct stat st;
+	return fl >= 0 && (fl & O_PATH) && REAL(fstat)(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	       st.st_rdev == makedev(1, 3);
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= DN_NAME_MAX || s[0] == '.')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+			return false;
+	return true;
+}
+
+/* Takes over the session and fds a pre-exec image of this process left in the environment. */
+static void adopt_inherited(void)
+{
+	const char *sess = getenv(DN_ENV_SESSION);
+	int sock, shm, bell;
+	if (!sess || sscanf(sess, "%d,%d,%d", &sock, &shm, &bell) != 3)
+		return;
+	if (REAL(fcntl)(sock, F_GETFD) < 0 || REAL(fcntl)(shm, F_GETFD) < 0 ||
+	    REAL(fcntl)(bell, F_GETFD) < 0)
+		return;
+	if (dn_chan_adopt(&dn_client.chan, sock, shm, bell) < 0) {
+		dn_chan_close(&dn_client.chan);
+		return;
+	}
+	/* The service acts as the session's identity: a process that changed
+	 * its own identity before exec starts a session of its own. */
+	if (dn_client.chan.uid != geteuid() || dn_client.chan.gid != getegid()) {
+		dn_chan_close(&dn_client.chan);
+		return;
+	}
+	for (int i = 0; i < 3; i++)
+		REAL(fcntl)(i == 0 ? sock : i == 1 ? shm : bell, F_SETFD, FD_CLOEXEC);
+	atomic_store(&dn_client.attached, 1);
+	dn_client.placeholder = -1;
+	if (dn_attach_finish() < 0)
+		return;
+
+	uint32_t n = dn_client.chan.l.nofds;
+	struct dn_ofd *t = dn_ofds();
+	const char *s = getenv(DN_ENV_FDS);
+	while (s && *s) {
+		int fd, ofd, used;
+		if (sscanf(s, "%d:%d%n", &fd, &ofd, &used) != 2)
+			break;
+		s += used + (s[used] == ',');
+		if (ofd >= 0 && (uint32_t)ofd < n && is_placeholder(fd))
+			dn_fdmap_set(fd, ofd);
+		else if (ofd >= 0 && (uint32_t)ofd < n && dn_ofd_unref(t, n, ofd))
+			dn_handle_close(t[ofd].handle);
+	}
+	s = getenv(DN_ENV_DROP);
+	while (s && *s) {
+		int ofd, used;
+		if (sscanf(s, "%d%n", &ofd, &used) != 1)
+			break;
+		s += used + (s[used] == ',');
+		if (ofd >= 0 && (uint32_t)ofd < n) {
+			uint64_t h = t[ofd].handle;
+			if (dn_ofd_unref(t, n, ofd))
+				dn_handle_close(h);
+		}
+	}
+	for (int fd = 0; fd < 3; fd++)
+		dn_std_stream_update(fd);
+	const char *cwd = getenv(DN_ENV_CWD);
+	if (cwd && cwd[0] == '/') {
+		snprintf(dn_client.cwd, sizeof(dn_client.cwd), "%s", cwd);
+		atomic_store(&dn_client.cwd_in_mount, true);
+	}
+}
+
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&dn_client.lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&dn_client.lock);
+}
+
+static void ref_inherited(int fd, int32_t ofd, void *arg)
+{
+	(void)fd;
+	(void)arg;
+	dn_ofd_ref(dn_ofds(), dn_client.chan.l.nofds, ofd);
+}
+
+static void fork_child(void)
+{
+	/* The child holds every fd the parent held: one more reference each. */
+	if (atomic_load(&dn_client.attached))
+		dn_fdmap_each(ref_inherited, NULL);
+	dn_thread_forget_buffer();
+	pthread_mutex_unlock(&dn_client.lock);
+}
+
+__attribute__((constructor)) static void dn_init(void)
+{
+	dn_real_init();
+	mode_t m = REAL(umask)(022);
+	REAL(umask)(m);
+	atomic_store(&dn_client.umask, m);
+	const char *pool = getenv("DANAUS_POOL");
+	if (!pool || !valid_name(pool))
+		return;
+	snprintf(dn_client.pool, sizeof(dn_client.pool), "%s", pool);
+	const char *sock = getenv("DANAUS_SOCKET");
+	if (sock && *sock)
+		snprintf(dn_client.socket_path, sizeof(dn_client.socket_path), "%s", sock);
+	else
+		snprintf(dn_client.socket_path, sizeof(dn_client.socket_path), "%s/%s.sock",
+			 DN_RUNDIR, pool);
+	const char *mnt = getenv("DANAUS_MOUNTPOINT");
+	char want[DN_MOUNT_MAX];
+	if (mnt && *mnt)
+		snprintf(want, sizeof(want), "%s", mnt);
+	else
+		snprintf(want, sizeof(want), "/danaus/%s", pool);
+	int n = dn_path_normalize(want, dn_client.mount, sizeof(dn_client.mount));
+	if (n <= 1)
+		return; /* not absolute, or "/": refuse to take over the whole tree */
+	dn_client.mount_len = (size_t)n;
+	dn_client.configured = true;
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	dn_host_cwd_changed();
+	adopt_inherited();
+	/* Children we do not exec ourselves (posix_spawn) must not see stale values. */
+	unsetenv(DN_ENV_SESSION);
+	unsetenv(DN_ENV_FDS);
+	unsetenv(DN_ENV_DROP);
+	unsetenv(DN_ENV_CWD);
+}
+
+static void release_fd(int fd, int32_t ofd, void *arg)
+{
+	(void)arg;
+	struct dn_ofd *t = dn_ofds();
+	uint64_t h = t[ofd].handle;
+	dn_fdmap_set(fd, -1);
+	if (dn_ofd_unref(t, dn_client.chan.l.nofds, ofd))
+		dn_handle_close(h);
+}
+
+/* The process ends: its fds stop holding their files. */
+static void release_all(void)
+{
+	if (!atomic_load(&dn_client.attached))
+		return;
+	dn_fdmap_each(release_fd, NULL);
+}
+
+__attribute__((destructor)) static void dn_fini(void)
+{
+	if (!atomic_load(&dn_client.attached))
+		return;
+	/* Destructors run before stdio's last flush: flush our streams while they work. */
+	fflush(NULL);
+	release_all();
+}
+
+DN_EXPORT void _exit(int status)
+{
+	release_all();
+	REAL(_exit)(status);
+	for (;;)
+		;
+}
+DN_ALIAS(_exit, _Exit);
+
+/* vfork's child shares our memory; fork keeps the descriptor table honest. */
+DN_EXPORT pid_t vfork(void)
+{
+	return REAL(fork)();
+}
+
+DN_EXPORT mode_t umask(mode_t mask)
+{
+	mode_t old = REAL(umask)(mask);
+	atomic_store(&dn_client.umask, mask & 0777);
+	return old;
+}
+
+struct exec_env {
+	char *fds, *drop;
+	size_t fds_len, drop_len, cap;
+};
+
+static void describe_fd(int fd, int32_t ofd, void *arg)
+{
+	struct exec_env *e = arg;
+	int fl = REAL(fcntl)(fd, F_GETFD);
+	bool survives = fl >= 0 && !(fl & FD_CLOEXEC);
+	char *dst = survives ? e->fds : e->drop;
+	size_t *len = survives ? &e->fds_len : &e->drop_len;
+	int w = survives ? snprintf(dst + *len, e->cap - *len, "%s%d:%d", *len ? "," : "", fd, ofd)
+			 : snprintf(dst + *len, e->cap - *len, "%s%d", *len ? "," : "", ofd);
+	if (w > 0 && (size_t)w < e->cap - *len)
+		*len += (size_t)w;
+}
+
+static size_t count_fds(void)
+{
+	size_t n = 0;
+	for (unsigned k = 0; k < DN_FDMAP_CHUNKS; k++) {
+		int32_t *c = atomic_load(&dn_fdmap_chunks[k]);
+		if (c)
+			for (unsigned i = 0; i < DN_FDMAP_CHUNK; i++)
+				n += c[i] > 0;
+	}
+	return n;
+}
+
+static bool is_ours(const char *var)
+{
+	static const char *const names[] = {DN_ENV_SESSION "=", DN_ENV_FDS "=", DN_ENV_DROP "=",
+					    DN_ENV_CWD "="};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strncmp(var, names[i], strlen(names[i])) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * exec keeps the session: its descriptors stay open across exec and the
+ * environment tells the new image which fds are Danaus files. Everything
+ * lives on the stack: a vfork child may be the one calling.
+ */
+static int exec_common(const char *file, char *const argv[], char *const envp[], bool search)
+{
+	if (!atomic_load(&dn_client.attached))
+		return search ? REAL(execvpe)(file, argv, envp) : REAL(execve)(file, argv, envp);
+	pthread_mutex_lock(&dn_client.lock);
+	size_t nfd = count_fds();
+	size_t cap = 32 + nfd * 24;
+	char fds[cap], drop[cap], sess[96], cwd[PATH_MAX + sizeof(DN_ENV_CWD) + 1];
+	memcpy(fds, DN_ENV_FDS "=", sizeof(DN_ENV_FDS));
+	memcpy(drop, DN_ENV_DROP "=", sizeof(DN_ENV_DROP));
+	struct exec_env e = {fds + sizeof(DN_ENV_FDS), drop + sizeof(DN_ENV_DROP), 0, 0,
+			     cap - sizeof(DN_ENV_FDS)};
+	e.fds[0] = e.drop[0] = 0;
+	dn_fdmap_each(describe_fd, &e);
+	struct dn_chan *ch = &dn_client.chan;
+	snprintf(sess, sizeof(sess), DN_ENV_SESSION "=%d,%d,%d", ch->sock, ch->shm_fd, ch->bell_fd);
+	bool in_mount = atomic_load(&dn_client.cwd_in_mount);
+	if (in_mount)
+		snprintf(cwd, sizeof(cwd), DN_ENV_CWD "=%s", dn_client.cwd);
+	pthread_mutex_unlock(&dn_client.lock);
+
+	size_t n = 0;
+	while (envp && envp[n])
+		n++;
+	char *env[n + 5];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!is_ours(envp[i]))
+			env[k++] = envp[i];
+	env[k++] = sess;
+	env[k++] = fds;
+	env[k++] = drop;
+	if (in_mount)
+		env[k++] = cwd;
+	env[k] = NULL;
+	int keep[3] = {ch->sock, ch->shm_fd, ch->bell_fd};
+	for (int i = 0; i < 3; i++)
+		REAL(fcntl)(keep[i], F_SETFD, 0);
+	dn_std_stream_flush(1);
+	dn_std_stream_flush(2);
+	int r = search ? REAL(execvpe)(file, argv, env) : REAL(execve)(file, argv, env);
+	int err = errno;
+	for (int i = 0; i < 3; i++)
+		REAL(fcntl)(keep[i], F_SETFD, FD_CLOEXEC);
+	errno = err;
+	return r;
+}
+
+extern char **environ;
+
+DN_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return exec_common(path, argv, envp, false);
+}
+
+DN_EXPORT int execv(const char *path, char *const argv[])
+{
+	return exec_common(path, argv, environ, false);
+}
+
+DN_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	return exec_common(file, argv, envp, true);
+}
+
+DN_EXPORT int execvp(const char *file, char *const argv[])
+{
+	return exec_common(file, argv, environ, true);
+}
+
+static size_t count_args(va_list ap)
+{
+	size_t n = 1;
+	while (va_arg(ap, char *))
+		n++;
+	return n;
+}
+
+#define COLLECT_ARGS(arg0, last)                                                                  \
+	va_list ap;                                                                                \
+	va_start(ap, last);                                                                        \
+	size_t nargs = count_args(ap);                                                             \
+	va_end(ap);                                                                                \
+	char *argv[nargs + 1];                                                                     \
+	argv[0] = (char *)(arg0);                                                                  \
+	va_start(ap, last);                                                                        \
+	for (size_t i = 1; i <= nargs; i++)                                                        \
+		argv[i] = va_arg(ap, char *);
+
+DN_EXPORT int execl(const char *path, const char *arg0, ...)
+{
+	COLLECT_ARGS(arg0, arg0)
+	va_end(ap);
+	return exec_common(path, argv, environ, false);
+}
+
+DN_EXPORT int execlp(const char *file, const char *arg0, ...)
+{
+	COLLECT_ARGS(arg0, arg0)
+	va_end(ap);
+	return exec_common(file, argv, environ, true);
+}
+
+DN_EXPORT int execle(const char *path, const char *arg0, ...)
+{
+	COLLECT_ARGS(arg0, arg0)
+	char *const *envp = va_arg(ap, char *const *);
+	va_end(ap);
+	return exec_common(path, argv, envp, false);
+}

@@ -1,0 +1,470 @@
+/* Client Operations: each POSIX call on a Danaus file as requests to the pool */
+#include "ops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "real.h"
+#include "stdio-std.h"
+
+/* Flags that only mean something to our side of the fd. */
+#define CLIENT_ONLY_FLAGS (O_CLOEXEC | O_NOCTTY)
+
+static int64_t simple(struct dn_req *req, const char *path, const char *path2,
+		      struct dn_reply *rep)
+{
+	struct dn_call c;
+	int r = dn_call_begin(&c);
+	if (r < 0)
+		return r;
+	int64_t res = dn_request(&c, req, path, path2, NULL, 0, rep);
+	dn_call_end(&c);
+	return res;
+}
+
+int dn_op_open(const struct dn_target *t, int flags, mode_t mode)
+{
+	struct dn_req req = {.op = DN_OP_OPEN, .handle = t->handle,
+			     .oflags = (uint32_t)(flags & ~CLIENT_ONLY_FLAGS)};
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+		req.mode = mode & ~atomic_load(&dn_client.umask) & 07777;
+	struct dn_reply rep;
+	int64_t r = simple(&req, t->path, NULL, &rep);
+	if (r < 0)
+		return (int)r;
+	int fd = dn_placeholder_new(flags & O_CLOEXEC);
+	if (fd < 0) {
+		dn_handle_close(rep.handle);
+		return fd;
+	}
+	pthread_mutex_lock(&dn_client.lock);
+	int32_t ofd = dn_ofd_alloc(dn_ofds(), dn_client.chan.l.nofds, rep.handle,
+				   (uint32_t)(flags & ~O_CLOEXEC), flags & O_DIRECTORY);
+	int e = ofd < 0 ? ofd : dn_fdmap_set(fd, ofd);
+	pthread_mutex_unlock(&dn_client.lock);
+	if (e < 0) {
+		if (ofd >= 0)
+			dn_ofd_unref(dn_ofds(), dn_client.chan.l.nofds, ofd);
+		REAL(close)(fd);
+		dn_handle_close(rep.handle);
+		return e;
+	}
+	dn_std_stream_update(fd);
+	return fd;
+}
+
+/* Unmaps fd; the handle is closed when this was its last reference. Lock held. */
+static bool unmap_locked(int fd, int32_t ofd, uint64_t *handle)
+{
+	struct dn_ofd *t = dn_ofds();
+	*handle = t[ofd].handle;
+	dn_fdmap_set(fd, -1);
+	return dn_ofd_unref(t, dn_client.chan.l.nofds, ofd);
+}
+
+int dn_op_close(int fd)
+{
+	uint64_t handle = 0;
+	bool last = false;
+	pthread_mutex_lock(&dn_client.lock);
+	int32_t ofd = dn_fdmap_get(fd);
+	if (ofd >= 0)
+		last = unmap_locked(fd, ofd, &handle);
+	pthread_mutex_unlock(&dn_client.lock);
+	REAL(close)(fd);
+	if (last)
+		dn_handle_close(handle);
+	dn_std_stream_update(fd);
+	return 0;
+}
+
+void dn_op_replaced(int newfd)
+{
+	uint64_t handle = 0;
+	bool last = false;
+	pthread_mutex_lock(&dn_client.lock);
+	int32_t ofd = dn_fdmap_get(newfd);
+	if (ofd >= 0)
+		last = unmap_locked(newfd, ofd, &handle);
+	pthread_mutex_unlock(&dn_client.lock);
+	if (last)
+		dn_handle_close(handle);
+}
+
+int dn_op_dup(int oldfd, int newfd, int minfd, bool cloexec)
+{
+	pthread_mutex_lock(&dn_client.lock);
+	int32_t ofd = dn_fdmap_get(oldfd);
+	int fd, r = 0;
+	uint64_t handle = 0;
+	bool last = false;
+	if (ofd < 0) {
+		r = -EBADF;
+		goto out;
+	}
+	if (newfd < 0) {
+		fd = REAL(fcntl)(oldfd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, minfd);
+	} else {
+		if (dn_is_internal_fd(newfd))
+			dn_internal_fd_evict(newfd);
+		int32_t prev = dn_fdmap_get(newfd);
+		fd = REAL(dup3)(oldfd, newfd, cloexec ? O_CLOEXEC : 0);
+		if (fd >= 0 && prev >= 0)
+			last = unmap_locked(newfd, prev, &handle);
+	}
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	dn_ofd_ref(dn_ofds(), dn_client.chan.l.nofds, ofd);
+	dn_fdmap_set(fd, ofd);
+	r = fd;
+out:
+	pthread_mutex_unlock(&dn_client.lock);
+	if (last)
+		dn_handle_close(handle);
+	if (r >= 0)
+		dn_std_stream_update(r);
+	return r;
+}
+
+ssize_t dn_op_read(int fd, void *buf, size_t n, off_t off)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o)
+		return -EBADF;
+	if ((o->oflags & O_ACCMODE) == O_WRONLY)
+		return -EBADF;
+	if (o->is_dir)
+		return -EISDIR;
+	if (n == 0)
+		return 0;
+	struct dn_call c;
+	int r = dn_call_begin(&c);
+	if (r < 0)
+		return r;
+	bool at_offset = off < 0;
+	uint64_t pos = at_offset ? (uint64_t)atomic_load(&o->offset) : (uint64_t)off;
+	size_t done = 0, max = dn_call_data_max();
+	int64_t res = 0;
+	while (done < n) {
+		size_t chunk = n - done < max ? n - done : max;
+		struct dn_req req = {.op = DN_OP_PREAD, .handle = o->handle, .off = pos + done,
+				     .len = chunk};
+		struct dn_reply rep;
+		res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
+		if (res <= 0)
+			break;
+		memcpy((char *)buf + done, dn_call_data(&c), (size_t)res);
+		done += (size_t)res;
+		if ((size_t)res < chunk)
+			break;
+	}
+	dn_call_end(&c);
+	if (done == 0 && res < 0)
+		return res;
+	if (at_offset)
+		atomic_store(&o->offset, (int64_t)(pos + done));
+	return (ssize_t)done;
+}
+
+/* Writes n bytes whose first part is already in the buffer when in_buf. */
+static ssize_t write_common(struct dn_ofd *o, struct dn_call *c, const void *buf, size_t n,
+			    off_t off)
+{
+	bool append = o->oflags & O_APPEND;
+	bool at_offset = off < 0;
+	uint64_t pos = at_offset ? (uint64_t)atomic_load(&o->offset) : (uint64_t)off;
+	size_t done = 0, max = dn_call_data_max();
+	int64_t res = 0;
+	uint64_t end = pos;
+	while (done < n) {
+		size_t chunk = n - done < max ? n - done : max;
+		struct dn_req req = {.op = DN_OP_PWRITE, .handle = o->handle, .off = pos + done,
+				     .len = chunk, .flags = append ? DN_WRITE_APPEND : 0};
+		struct dn_reply rep;
+		res = dn_request(c, &req, NULL, NULL, buf ? (const char *)buf + done : NULL, chunk,
+				 &rep);
+		if (res <= 0)
+			break;
+		done += (size_t)res;
+		end = rep.aux;
+		if ((size_t)res < chunk)
+			break;
+	}
+	if (done == 0 && res < 0)
+		return res;
+	if (at_offset || append)
+		atomic_store(&o->offset, (int64_t)(append ? end : pos + done));
+	return (ssize_t)done;
+}
+
+ssize_t dn_op_write(int fd, const void *buf, size_t n, off_t off)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o || (o->oflags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	if (n == 0)
+		return 0;
+	struct dn_call c;
+	int r = dn_call_begin(&c);
+	if (r < 0)
+		return r;
+	ssize_t res = write_common(o, &c, buf, n, off);
+	dn_call_end(&c);
+	return res;
+}
+
+static size_t iov_total(const struct iovec *iov, int cnt)
+{
+	size_t t = 0;
+	for (int i = 0; i < cnt; i++)
+		t += iov[i].iov_len;
+	return t;
+}
+
+ssize_t dn_op_readv(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	if (cnt < 0 || cnt > IOV_MAX)
+		return -EINVAL;
+	ssize_t total = 0;
+	for (int i = 0; i < cnt; i++) {
+		if (!iov[i].iov_len)
+			continue;
+		ssize_t r = dn_op_read(fd, iov[i].iov_base, iov[i].iov_len,
+				       off < 0 ? -1 : off + total);
+		if (r < 0)
+			return total ? total : r;
+		total += r;
+		if ((size_t)r < iov[i].iov_len)
+			break;
+	}
+	return total;
+}
+
+ssize_t dn_op_writev(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	if (cnt < 0 || cnt > IOV_MAX)
+		return -EINVAL;
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o || (o->oflags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	size_t total = iov_total(iov, cnt);
+	if (total == 0)
+		return 0;
+	struct dn_call c;
+	int r = dn_call_begin(&c);
+	if (r < 0)
+		return r;
+	ssize_t res;
+	if (total <= dn_call_data_max()) {
+		/* Gathered into the request buffer: one write, as atomic as the kernel's. */
+		uint8_t *d = dn_call_data(&c);
+		for (int i = 0, at = 0; i < cnt; at += (int)iov[i].iov_len, i++)
+			memcpy(d + at, iov[i].iov_base, iov[i].iov_len);
+		res = write_common(o, &c, d, total, off);
+	} else {
+		res = 0;
+		for (int i = 0; i < cnt; i++) {
+			ssize_t w = write_common(o, &c, iov[i].iov_base, iov[i].iov_len,
+						 off < 0 ? -1 : off + res);
+			if (w < 0) {
+				res = res ? res : w;
+				break;
+			}
+			res += w;
+			if ((size_t)w < iov[i].iov_len)
+				break;
+		}
+	}
+	dn_call_end(&c);
+	return res;
+}
+
+int dn_op_fstat(int fd, struct stat *st)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o)
+		return -EBADF;
+	struct dn_req req = {.op = DN_OP_FSTAT, .handle = o->handle};
+	struct dn_reply rep;
+	int64_t r = simple(&req, NULL, NULL, &rep);
+	if (r < 0)
+		return (int)r;
+	dn_stat_from_wire(&rep.st, st);
+	return 0;
+}
+
+off_t dn_op_lseek(int fd, off_t off, int whence)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o)
+		return -EBADF;
+	int64_t base;
+	struct stat st;
+	int r;
+	switch (whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = atomic_load(&o->offset);
+		break;
+	case SEEK_END:
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		if ((r = dn_op_fstat(fd, &st)) < 0)
+			return r;
+		if (whence == SEEK_END) {
+			base = st.st_size;
+			break;
+		}
+		/* No holes are reported: data runs from 0 to the end. */
+		if (off < 0 || off >= st.st_size)
+			return -ENXIO;
+		if (whence == SEEK_HOLE)
+			off = st.st_size;
+		base = 0;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
+		return -EINVAL;
+	atomic_store(&o->offset, base + off);
+	return base + off;
+}
+
+int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st)
+{
+	struct dn_req req = {.op = DN_OP_STAT, .handle = t->handle,
+			     .flags = nofollow ? DN_AT_NOFOLLOW : 0};
+	struct dn_reply rep;
+	int64_t r = simple(&req, t->path, NULL, &rep);
+	if (r < 0)
+		return (int)r;
+	dn_stat_from_wire(&rep.st, st);
+	return 0;
+}
+
+int dn_op_path(uint32_t op, const struct dn_target *t, uint32_t mode, uint32_t flags,
+	       uint64_t off)
+{
+	if (op == DN_OP_MKDIR)
+		mode &= ~atomic_load(&dn_client.umask);
+	struct dn_req req = {.op = op, .handle = t->handle, .mode = mode, .flags = flags,
+			     .off = off};
+	struct dn_reply rep;
+	return (int)simple(&req, t->path, NULL, &rep);
+}
+
+ssize_t dn_op_readlink(const struct dn_target *t, char *buf, size_t size)
+{
+	struct dn_call c;
+	int r = dn_call_begin(&c);
+	if (r < 0)
+		return r;
+	if (size > dn_call_data_max())
+		size = dn_call_data_max();
+	struct dn_req req = {.op = DN_OP_READLINK, .handle = t->handle, .len = size};
+	struct dn_reply rep;
+	int64_t res = dn_request(&c, &req, t->path, NULL, NULL, 0, &rep);
+	if (res > (int64_t)size)
+		res = -EIO;
+	if (res > 0)
+		memcpy(buf, dn_call_data(&c), (size_t)res);
+	dn_call_end(&c);
+	return res;
+}
+
+ssize_t dn_op_fpath(int fd, char *buf, size_t size)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o)
+		return -EBADF;
+	struct dn_call c;
+	int r = dn_call_begin(&c);
+	if (r < 0)
+		return r;
+	struct dn_req req = {.op = DN_OP_FPATH, .handle = o->handle};
+	struct dn_reply rep;
+	int64_t res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
+	if (res >= 0 && (size_t)res + 1 > size)
+		res = -ENAMETOOLONG;
+	if (res >= 0)
+		memcpy(buf, dn_call_data(&c), (size_t)res + 1);
+	dn_call_end(&c);
+	return res;
+}
+
+int dn_op_rename(const struct dn_target *from, const struct dn_target *to, unsigned flags)
+{
+	if (to->handle && to->handle != from->handle)
+		return -EXDEV; /* two different relative bases: not expressible yet */
+	struct dn_req req = {.op = DN_OP_RENAME, .handle = from->handle, .flags = flags};
+	struct dn_reply rep;
+	if (to->handle == 0 && from->handle != 0 && to->path[0] != '/')
+		return -EINVAL;
+	return (int)simple(&req, from->path, to->path, &rep);
+}
+
+int dn_op_file(uint32_t op, int fd, uint32_t flags, uint64_t off, uint32_t mode)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o)
+		return -EBADF;
+	struct dn_req req = {.op = op, .handle = o->handle, .flags = flags, .off = off,
+			     .mode = mode};
+	struct dn_reply rep;
+	return (int)simple(&req, NULL, NULL, &rep);
+}
+
+ssize_t dn_op_readdir(int fd, uint64_t cookie, void *buf, size_t len, uint64_t *next)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o)
+		return -EBADF;
+	struct dn_call c;
+	int r = dn_call_begin(&c);
+	if (r < 0)
+		return r;
+	if (len > dn_call_data_max())
+		len = dn_call_data_max();
+	struct dn_req req = {.op = DN_OP_READDIR, .handle = o->handle, .off = cookie, .len = len};
+	struct dn_reply rep;
+	int64_t res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
+	if (res > 0) {
+		if ((size_t)res > len)
+			res = -EIO;
+		else
+			memcpy(buf, dn_call_data(&c), (size_t)res);
+	}
+	if (res >= 0)
+		*next = rep.aux;
+	dn_call_end(&c);
+	return res;
+}
+
+bool dn_is_internal_fd(int fd)
+{
+	const struct dn_chan *ch = &dn_client.chan;
+	return fd >= 0 && atomic_load(&dn_client.attached) &&
+	       (fd == ch->sock || fd == ch->shm_fd || fd == ch->bell_fd ||
+		fd == dn_client.placeholder);
+}
+
+int dn_internal_fd_evict(int fd)
+{
+	int nfd = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, fd + 1);
+	if (nfd < 0)
+		return -errno;
+	struct dn_chan *ch = &dn_client.chan;
+	int *slots[] = {&ch->sock, &ch->shm_fd, &ch->bell_fd, &dn_client.placeholder};
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+		if (*slots[i] == fd)
+			*slots[i] = nfd;
+	return 0;
+}

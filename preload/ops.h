@@ -1,0 +1,41 @@
+/* Client Operations: each POSIX call on a Danaus file as requests to the pool */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "route.h"
+#include "wire.h"
+
+/* All return >= 0 or -errno. */
+int dn_op_open(const struct dn_target *t, int flags, mode_t mode);
+int dn_op_close(int fd);
+/* off < 0: at (and advancing) the file offset */
+ssize_t dn_op_read(int fd, void *buf, size_t n, off_t off);
+ssize_t dn_op_write(int fd, const void *buf, size_t n, off_t off);
+ssize_t dn_op_readv(int fd, const struct iovec *iov, int cnt, off_t off);
+ssize_t dn_op_writev(int fd, const struct iovec *iov, int cnt, off_t off);
+off_t dn_op_lseek(int fd, off_t off, int whence);
+int dn_op_fstat(int fd, struct stat *st);
+int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st);
+/* Path ops without reply data: MKDIR, RMDIR, UNLINK, ACCESS, TRUNCATE, CHMOD. */
+int dn_op_path(uint32_t op, const struct dn_target *t, uint32_t mode, uint32_t flags,
+	       uint64_t off);
+ssize_t dn_op_readlink(const struct dn_target *t, char *buf, size_t size);
+/* The pool path a Danaus fd was opened by. */
+ssize_t dn_op_fpath(int fd, char *buf, size_t size);
+int dn_op_rename(const struct dn_target *from, const struct dn_target *to, unsigned flags);
+/* Fd ops without reply data: FSYNC, FTRUNCATE, FCHMOD. */
+int dn_op_file(uint32_t op, int fd, uint32_t flags, uint64_t off, uint32_t mode);
+ssize_t dn_op_readdir(int fd, uint64_t cookie, void *buf, size_t len, uint64_t *next);
+/* dup, dup2/dup3 (newfd >= 0) and F_DUPFD (newfd < 0, from minfd). */
+int dn_op_dup(int oldfd, int newfd, int minfd, bool cloexec);
+/* Another fd (not Danaus) is about to replace Danaus fd newfd by dup2. */
+void dn_op_replaced(int newfd);
+
+/* Our own descriptors (session, template) must survive a program's dup2 and close. */
+bool dn_is_internal_fd(int fd);
+int dn_internal_fd_evict(int fd);

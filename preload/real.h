@@ -1,0 +1,83 @@
+/* Real Symbols: the libc functions behind every interposed one, resolved once */
+#pragma once
+
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+struct statx;
+
+/* name, return type, parameter list: one line per libc function we pass through to. */
+#define DN_REAL_SYMBOLS(X)                                                                         \
+	X(open, int, (const char *, int, ...))                                                     \
+	X(openat, int, (int, const char *, int, ...))                                              \
+	X(close, int, (int))                                                                       \
+	X(read, ssize_t, (int, void *, size_t))                                                    \
+	X(write, ssize_t, (int, const void *, size_t))                                             \
+	X(pread, ssize_t, (int, void *, size_t, off_t))                                            \
+	X(pwrite, ssize_t, (int, const void *, size_t, off_t))                                     \
+	X(readv, ssize_t, (int, const struct iovec *, int))                                        \
+	X(writev, ssize_t, (int, const struct iovec *, int))                                       \
+	X(preadv, ssize_t, (int, const struct iovec *, int, off_t))                                \
+	X(pwritev, ssize_t, (int, const struct iovec *, int, off_t))                               \
+	X(lseek, off_t, (int, off_t, int))                                                         \
+	X(fstat, int, (int, struct stat *))                                                        \
+	X(fstatat, int, (int, const char *, struct stat *, int))                                   \
+	X(statx, int, (int, const char *, int, unsigned, struct statx *))                          \
+	X(faccessat, int, (int, const char *, int, int))                                           \
+	X(mkdirat, int, (int, const char *, mode_t))                                               \
+	X(unlinkat, int, (int, const char *, int))                                                 \
+	X(renameat2, int, (int, const char *, int, const char *, unsigned))                        \
+	X(opendir, DIR *, (const char *))                                                          \
+	X(fdopendir, DIR *, (int))                                                                 \
+	X(readdir, struct dirent *, (DIR *))                                                       \
+	X(closedir, int, (DIR *))                                                                  \
+	X(rewinddir, void, (DIR *))                                                                \
+	X(dirfd, int, (DIR *))                                                                     \
+	X(telldir, long, (DIR *))                                                                  \
+	X(seekdir, void, (DIR *, long))                                                            \
+	X(fsync, int, (int))                                                                       \
+	X(fdatasync, int, (int))                                                                   \
+	X(truncate, int, (const char *, off_t))                                                    \
+	X(ftruncate, int, (int, off_t))                                                            \
+	X(fchmodat, int, (int, const char *, mode_t, int))                                         \
+	X(fchmod, int, (int, mode_t))                                                              \
+	X(dup, int, (int))                                                                         \
+	X(dup3, int, (int, int, int))                                                              \
+	X(fcntl, int, (int, int, ...))                                                             \
+	X(fopen, FILE *, (const char *, const char *))                                             \
+	X(fdopen, FILE *, (int, const char *))                                                     \
+	X(execve, int, (const char *, char *const[], char *const[]))                               \
+	X(execvpe, int, (const char *, char *const[], char *const[]))                              \
+	X(fork, pid_t, (void))                                                                     \
+	X(_exit, void, (int))                                                                      \
+	X(copy_file_range, ssize_t, (int, off_t *, int, off_t *, size_t, unsigned))                \
+	X(sendfile, ssize_t, (int, int, off_t *, size_t))                                          \
+	X(posix_fadvise, int, (int, off_t, off_t, int))                                            \
+	X(fgetxattr, ssize_t, (int, const char *, void *, size_t))                                 \
+	X(getxattr, ssize_t, (const char *, const char *, void *, size_t))                         \
+	X(lgetxattr, ssize_t, (const char *, const char *, void *, size_t))                        \
+	X(flistxattr, ssize_t, (int, char *, size_t))                                              \
+	X(listxattr, ssize_t, (const char *, char *, size_t))                                      \
+	X(llistxattr, ssize_t, (const char *, char *, size_t))                                     \
+	X(readlinkat, ssize_t, (int, const char *, char *, size_t))                                \
+	X(umask, mode_t, (mode_t))                                                                 \
+	X(chdir, int, (const char *))                                                              \
+	X(fchdir, int, (int))                                                                      \
+	X(getcwd, char *, (char *, size_t))
+
+#define DN_REAL_MEMBER(name, ret, args) ret(*name) args;
+struct dn_real_table {
+	DN_REAL_SYMBOLS(DN_REAL_MEMBER)
+};
+#undef DN_REAL_MEMBER
+
+extern struct dn_real_table dn_real;
+
+/* Resolves every symbol with dlsym(RTLD_NEXT); safe to call more than once. */
+void dn_real_init(void);
+
+/* The libc function, resolved on first use even before our constructor ran. */
+#define REAL(name) (dn_real.name ? dn_real.name : (dn_real_init(), dn_real.name))

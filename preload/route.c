@@ -1,0 +1,83 @@
+/* Path Routing: does a path name a file of this process's Danaus mount */
+#include "route.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "client.h"
+#include "path.h"
+
+int dn_route(int dirfd, const char *path, struct dn_target *t)
+{
+	if (!dn_client.configured || !path)
+		return 0;
+	if (path[0] != '/' && dirfd == AT_FDCWD) {
+		if (!atomic_load_explicit(&dn_client.cwd_in_mount, memory_order_relaxed)) {
+			/* From an ancestor of the mount (or via "..") a relative path may lead in. */
+			if (!atomic_load_explicit(&dn_client.cwd_above_mount, memory_order_relaxed) &&
+			    !strstr(path, ".."))
+				return 0;
+			if (!dn_client.host_cwd[0])
+				return 0;
+			char full[PATH_MAX];
+			if (dn_path_join(dn_client.host_cwd, path, full, sizeof(full)) < 0)
+				return 0;
+			return dn_route(AT_FDCWD, full, t);
+		}
+		if (!path[0])
+			return -ENOENT;
+		/* Inside the mount a relative path stays there: ".." stops at its top. */
+		int r = dn_path_join(dn_client.cwd, path, t->path, sizeof(t->path));
+		t->handle = 0;
+		return r < 0 ? r : 1;
+	}
+	if (path[0] != '/') {
+		int32_t i = dn_fdmap_get(dirfd);
+		if (i < 0)
+			return 0;
+		if (!path[0])
+			return -ENOENT;
+		size_t n = strlen(path);
+		if (n >= sizeof(t->path))
+			return -ENAMETOOLONG;
+		memcpy(t->path, path, n + 1);
+		t->handle = dn_ofds()[i].handle;
+		return 1;
+	}
+	/* Fast path: outside the mount and nothing that could climb into it. */
+	if (strncmp(path, dn_client.mount, dn_client.mount_len) != 0 && !strstr(path, "/.."))
+		return 0;
+	char norm[PATH_MAX];
+	int r = dn_path_normalize(path, norm, sizeof(norm));
+	if (r < 0)
+		return r;
+	const char *below = dn_path_below(norm, dn_client.mount, dn_client.mount_len);
+	if (!below)
+		return 0;
+	t->handle = 0;
+	memcpy(t->path, below, strlen(below) + 1);
+	return 1;
+}
+
+void dn_stat_from_wire(const struct dn_stat *w, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_dev = w->dev;
+	st->st_ino = w->ino;
+	st->st_nlink = w->nlink;
+	st->st_mode = w->mode;
+	st->st_uid = w->uid;
+	st->st_gid = w->gid;
+	st->st_rdev = w->rdev;
+	st->st_size = (off_t)w->size;
+	st->st_blksize = w->blksize;
+	st->st_blocks = (blkcnt_t)w->blocks;
+	st->st_atim.tv_sec = w->atime_sec;
+	st->st_atim.tv_nsec = w->atime_nsec;
+	st->st_mtim.tv_sec = w->mtime_sec;
+	st->st_mtim.tv_nsec = w->mtime_nsec;
+	st->st_ctim.tv_sec = w->ctime_sec;
+	st->st_ctim.tv_nsec = w->ctime_nsec;
+}

@@ -1,0 +1,21 @@
+/* Path Routing: does a path name a file of this process's Danaus mount */
+#pragma once
+
+#include <limits.h>
+#include <stdint.h>
+
+struct dn_target {
+	uint64_t handle; /* nonzero: path is relative to this open directory */
+	char path[PATH_MAX];
+};
+
+/*
+ * 1 when (dirfd, path) names a Danaus file (t filled in), 0 when it is the
+ * kernel's business, or -errno. Costs one compare for paths outside.
+ */
+int dn_route(int dirfd, const char *path, struct dn_target *t);
+
+/* Fills st (a struct stat) from the wire. */
+struct stat;
+struct dn_stat;
+void dn_stat_from_wire(const struct dn_stat *w, struct stat *st);

@@ -1,0 +1,165 @@
+/* Stdio: FILE streams over Danaus files (glibc's fopen opens with its internal open) */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "export.h"
+#include "ops.h"
+#include "real.h"
+#include "route.h"
+#include "stdio-std.h"
+
+struct cookie {
+	int fd;
+	int owned;
+};
+
+static ssize_t ck_read(void *c, char *buf, size_t n)
+{
+	ssize_t r = dn_op_read(((struct cookie *)c)->fd, buf, n, -1);
+	return r < 0 ? (errno = (int)-r, -1) : r;
+}
+
+static ssize_t ck_write(void *c, const char *buf, size_t n)
+{
+	ssize_t r = dn_op_write(((struct cookie *)c)->fd, buf, n, -1);
+	/* glibc takes 0 as an error for a cookie writer */
+	return r < 0 ? (errno = (int)-r, 0) : r;
+}
+
+static int ck_seek(void *c, off64_t *pos, int whence)
+{
+	off_t r = dn_op_lseek(((struct cookie *)c)->fd, *pos, whence);
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	*pos = r;
+	return 0;
+}
+
+static int ck_close(void *c)
+{
+	struct cookie *ck = c;
+	int r = ck->owned ? dn_op_close(ck->fd) : 0;
+	free(ck);
+	return r < 0 ? (errno = -r, -1) : 0;
+}
+
+FILE *dn_stdio_open_fd(int fd, const char *mode, int owned)
+{
+	struct cookie *ck = malloc(sizeof(*ck));
+	if (!ck)
+		return NULL;
+	*ck = (struct cookie){fd, owned};
+	cookie_io_functions_t io = {ck_read, ck_write, ck_seek, ck_close};
+	FILE *f = fopencookie(ck, mode, io);
+	if (!f)
+		free(ck);
+	return f;
+}
+
+/* open(2) flags from an fopen mode string; -EINVAL for a bad one. */
+static int mode_flags(const char *mode)
+{
+	int f;
+	switch (mode[0]) {
+	case 'r': f = O_RDONLY; break;
+	case 'w': f = O_WRONLY | O_CREAT | O_TRUNC; break;
+	case 'a': f = O_WRONLY | O_CREAT | O_APPEND; break;
+	default: return -EINVAL;
+	}
+	for (const char *m = mode + 1; *m && *m != ','; m++) {
+		if (*m == '+')
+			f = (f & ~O_ACCMODE) | O_RDWR;
+		else if (*m == 'e')
+			f |= O_CLOEXEC;
+		else if (*m == 'x')
+			f |= O_EXCL;
+	}
+	return f;
+}
+
+static FILE *open_stream(const struct dn_target *t, const char *mode)
+{
+	int flags = mode_flags(mode);
+	if (flags < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	int fd = dn_op_open(t, flags, 0666);
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	FILE *f = dn_stdio_open_fd(fd, mode, 1);
+	if (!f) {
+		int e = errno;
+		dn_op_close(fd);
+		errno = e;
+	}
+	return f;
+}
+
+DN_EXPORT FILE *fopen(const char *path, const char *mode)
+{
+	struct dn_target t;
+	int r = dn_route(AT_FDCWD, path, &t);
+	if (r == 0)
+		return REAL(fopen)(path, mode);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	return open_stream(&t, mode);
+}
+DN_ALIAS(fopen, fopen64);
+
+DN_EXPORT FILE *fdopen(int fd, const char *mode)
+{
+	if (dn_fdmap_get(fd) < 0)
+		return REAL(fdopen)(fd, mode);
+	return dn_stdio_open_fd(fd, mode, 1);
+}
+
+static FILE *orig_std[3];
+static FILE *ours_std[3];
+
+static FILE **std_var(int fd)
+{
+	return fd == 0 ? &stdin : fd == 1 ? &stdout : &stderr;
+}
+
+void dn_std_stream_update(int fd)
+{
+	if (fd < 0 || fd > 2)
+		return;
+	bool danaus = dn_fdmap_get(fd) >= 0;
+	FILE **var = std_var(fd);
+	if (danaus && !ours_std[fd]) {
+		FILE *f = dn_stdio_open_fd(fd, fd == 0 ? "r" : "w", 0);
+		if (!f)
+			return;
+		if (fd == 2)
+			setvbuf(f, NULL, _IONBF, 0);
+		orig_std[fd] = *var;
+		ours_std[fd] = f;
+		*var = f;
+	} else if (!danaus && ours_std[fd]) {
+		FILE *f = ours_std[fd];
+		ours_std[fd] = NULL;
+		*var = orig_std[fd];
+		fclose(f); /* flushes what is left; the fd is not the stream's to close */
+	}
+}
+
+void dn_std_stream_flush(int fd)
+{
+	if (fd >= 0 && fd <= 2 && ours_std[fd])
+		fflush(ours_std[fd]);
+}

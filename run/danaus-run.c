@@ -1,0 +1,116 @@
+/* danaus-run: start a program inside a pool, its files under the pool's mount */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "dn-paths.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: danaus-run --pool NAME [--socket PATH] [--mountpoint PATH]\n"
+		   "                  [--library PATH] -- COMMAND [ARG...]\n"
+		   "Runs COMMAND with libdanaus.so preloaded, so that paths under the pool's\n"
+		   "mountpoint are served by the pool NAME. Exits with COMMAND's status.\n");
+}
+
+/* libdanaus.so: --library, $DANAUS_LIBRARY, the installed one, or the build tree's. */
+static int find_library(const char *given, char *out, size_t len)
+{
+	const char *env = getenv("DANAUS_LIBRARY");
+	if (given || env) {
+		snprintf(out, len, "%s", given ? given : env);
+		return access(out, R_OK) == 0 ? 0 : -errno;
+	}
+	snprintf(out, len, "%s/libdanaus.so", DN_LIBDIR);
+	if (access(out, R_OK) == 0)
+		return 0;
+	char self[PATH_MAX - 32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = 0;
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = 0;
+			snprintf(out, len, "%s/../preload/libdanaus.so", self);
+			if (access(out, R_OK) == 0)
+				return 0;
+		}
+	}
+	snprintf(out, len, "%s/libdanaus.so", DN_LIBDIR);
+	return -ENOENT;
+}
+
+int main(int argc, char **argv)
+{
+	const char *pool = NULL, *sock = NULL, *mount = NULL, *lib = NULL;
+	static const struct option opts[] = {
+		{"pool", required_argument, NULL, 'p'},
+		{"socket", required_argument, NULL, 's'},
+		{"mountpoint", required_argument, NULL, 'm'},
+		{"library", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	for (int o; (o = getopt_long(argc, argv, "+p:s:m:l:h", opts, NULL)) != -1;) {
+		switch (o) {
+		case 'p': pool = optarg; break;
+		case 's': sock = optarg; break;
+		case 'm': mount = optarg; break;
+		case 'l': lib = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!pool || optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	char libpath[PATH_MAX];
+	int r = find_library(lib, libpath, sizeof(libpath));
+	if (r < 0) {
+		fprintf(stderr, "danaus-run: cannot find %s: %s\n", libpath, strerror(-r));
+		return 127;
+	}
+	char sockpath[PATH_MAX];
+	if (sock)
+		snprintf(sockpath, sizeof(sockpath), "%s", sock);
+	else
+		snprintf(sockpath, sizeof(sockpath), "%s/%s.sock", DN_RUNDIR, pool);
+
+	/* Ask the pool where its files appear (this also starts a socket-activated pool). */
+	char mountbuf[DN_MOUNT_MAX];
+	if (!mount) {
+		struct dn_chan ch;
+		char msg[DN_MSG_MAX + 128];
+		r = dn_chan_connect(&ch, sockpath, msg, sizeof(msg));
+		if (r == 0) {
+			snprintf(mountbuf, sizeof(mountbuf), "%s", ch.mountpoint);
+			dn_chan_close(&ch);
+			mount = mountbuf;
+		} else {
+			fprintf(stderr, "danaus-run: pool '%s': %s\n", pool, msg);
+		}
+	}
+
+	const char *old = getenv("LD_PRELOAD");
+	size_t n = strlen(libpath) + (old ? strlen(old) + 1 : 0) + 1;
+	char *preload = malloc(n);
+	if (!preload)
+		return 127;
+	snprintf(preload, n, "%s%s%s", libpath, old && *old ? ":" : "", old ? old : "");
+	if (setenv("LD_PRELOAD", preload, 1) < 0 || setenv("DANAUS_POOL", pool, 1) < 0 ||
+	    (sock && setenv("DANAUS_SOCKET", sock, 1) < 0) ||
+	    (mount && setenv("DANAUS_MOUNTPOINT", mount, 1) < 0)) {
+		perror("danaus-run: setenv");
+		return 127;
+	}
+	free(preload);
+	execvp(argv[optind], argv + optind);
+	fprintf(stderr, "danaus-run: %s: %s\n", argv[optind], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
