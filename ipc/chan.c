@@ -245,7 +245,8 @@ int64_t dn_chan_call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct
 			return -ENOTCONN;
 		sched_yield();
 	}
-	size_t n = offsetof(struct dn_req, inl) + (req->where ? 0 : req->payload_len);
+	size_t inl = req->where || req->payload_len > DN_INLINE_MAX ? 0 : req->payload_len;
+	size_t n = offsetof(struct dn_req, inl) + inl;
 	memcpy(&slot->req, req, n);
 	dn_queue_publish(slot, pos);
 	ring(c, q);

@@ -1,0 +1,251 @@
+/* Danaus Bench: IPC round-trip and per-operation file latency, median and p99 */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chan.h"
+
+#define FILE_SIZE (1u << 20)
+#define BLOCK 4096u
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Sorts the samples in place and prints one machine-readable line. */
+static void report(const char *name, uint64_t *s, size_t n)
+{
+	qsort(s, n, sizeof(*s), cmp_u64);
+	size_t p99 = n * 99 / 100;
+	if (p99 >= n)
+		p99 = n - 1;
+	printf("%s median_ns=%llu p99_ns=%llu\n", name, (unsigned long long)s[n / 2],
+	       (unsigned long long)s[p99]);
+	fflush(stdout);
+}
+
+static size_t warmup_of(size_t iters)
+{
+	return iters / 10 < 1000 ? 1000 : iters / 10;
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+/* xorshift64: a cheap, reproducible source of block offsets */
+static off_t random_block(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (off_t)(rng_state % (FILE_SIZE / BLOCK)) * BLOCK;
+}
+
+static int bench_rtt(const char *sock, size_t iters, uint64_t *s)
+{
+	struct dn_chan c;
+	char msg[256];
+	int r = dn_chan_connect(&c, sock, msg, sizeof(msg));
+	if (r < 0) {
+		fprintf(stderr, "danaus-bench: %s\n", msg);
+		return 1;
+	}
+	int buf = dn_chan_buf_claim(&c, (int32_t)getpid());
+	if (buf < 0) {
+		fprintf(stderr, "danaus-bench: no request buffer: %s\n", strerror(-buf));
+		dn_chan_close(&c);
+		return 1;
+	}
+	size_t warm = warmup_of(iters);
+	for (size_t i = 0; i < warm + iters; i++) {
+		struct dn_req req = {.op = DN_OP_NOP};
+		struct dn_reply rep;
+		dn_req_payload(&c, (uint32_t)buf, &req, NULL, NULL, NULL, 0);
+		uint64_t t0 = now_ns();
+		int64_t res = dn_chan_call(&c, (uint32_t)buf, &req, &rep);
+		uint64_t t1 = now_ns();
+		if (res < 0) {
+			fprintf(stderr, "danaus-bench: nop: %s\n", strerror((int)-res));
+			dn_chan_close(&c);
+			return 1;
+		}
+		if (i >= warm)
+			s[i - warm] = t1 - t0;
+	}
+	report("rtt_nop", s, iters);
+	dn_chan_buf_release(&c, (uint32_t)buf);
+	dn_chan_close(&c);
+
+	for (size_t i = 0; i < warm + iters; i++) {
+		uint64_t t0 = now_ns();
+		syscall(SYS_getppid);
+		uint64_t t1 = now_ns();
+		if (i >= warm)
+			s[i - warm] = t1 - t0;
+	}
+	report("syscall_getppid", s, iters);
+	return 0;
+}
+
+static int make_file(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return -errno;
+	static char block[BLOCK];
+	memset(block, 'D', sizeof(block));
+	for (off_t off = 0; off < FILE_SIZE; off += BLOCK) {
+		if (pwrite(fd, block, BLOCK, off) != (ssize_t)BLOCK) {
+			int r = -errno;
+			close(fd);
+			return r ? r : -EIO;
+		}
+	}
+	return fd;
+}
+
+enum fileop { OP_STAT, OP_OPEN_CLOSE, OP_PREAD, OP_PWRITE, OP_N };
+static const char *const op_names[OP_N] = {"stat", "open_close", "pread_4k", "pwrite_4k"};
+
+/* One timed call; returns its duration or 0 with errno set on failure. */
+static uint64_t fileop_once(enum fileop op, const char *path, int fd, char *block)
+{
+	struct stat st;
+	off_t off = random_block();
+	uint64_t t0 = now_ns();
+	ssize_t r = 0;
+	switch (op) {
+	case OP_STAT:
+		r = stat(path, &st);
+		break;
+	case OP_OPEN_CLOSE: {
+		int f = open(path, O_RDONLY);
+		r = f < 0 ? -1 : close(f);
+		break;
+	}
+	case OP_PREAD:
+		r = pread(fd, block, BLOCK, off) == (ssize_t)BLOCK ? 0 : -1;
+		break;
+	case OP_PWRITE:
+		r = pwrite(fd, block, BLOCK, off) == (ssize_t)BLOCK ? 0 : -1;
+		break;
+	default:
+		break;
+	}
+	uint64_t t1 = now_ns();
+	if (r < 0) {
+		if (!errno)
+			errno = EIO;
+		return 0;
+	}
+	return t1 - t0 ? t1 - t0 : 1;
+}
+
+static int bench_fileops(const char *dir, size_t iters, uint64_t *s)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/bench-file", dir);
+	int fd = make_file(path);
+	if (fd < 0) {
+		fprintf(stderr, "danaus-bench: cannot create %s: %s\n", path, strerror(-fd));
+		return 1;
+	}
+	static char block[BLOCK];
+	int ret = 0;
+	size_t warm = warmup_of(iters);
+	for (int op = 0; op < OP_N && !ret; op++) {
+		for (size_t i = 0; i < warm + iters; i++) {
+			uint64_t d = fileop_once((enum fileop)op, path, fd, block);
+			if (!d) {
+				fprintf(stderr, "danaus-bench: %s on %s: %s\n", op_names[op], path,
+					strerror(errno));
+				ret = 1;
+				break;
+			}
+			if (i >= warm)
+				s[i - warm] = d;
+		}
+		if (!ret)
+			report(op_names[op], s, iters);
+	}
+	close(fd);
+	if (unlink(path) < 0) {
+		fprintf(stderr, "danaus-bench: cannot remove %s: %s\n", path, strerror(errno));
+		ret = 1;
+	}
+	return ret;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: danaus-bench rtt --socket PATH [--iters N]\n"
+		   "       danaus-bench fileops DIR [--iters N]\n"
+		   "Prints `NAME median_ns=.. p99_ns=..` per measured operation.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = NULL;
+	size_t iters = 0;
+	static const struct option opts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"iters", required_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	for (int o; (o = getopt_long(argc, argv, "s:n:h", opts, NULL)) != -1;) {
+		switch (o) {
+		case 's': sock = optarg; break;
+		case 'n': {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (errno || *end || v == 0 || v > 100000000ull) {
+				fprintf(stderr, "danaus-bench: bad --iters %s\n", optarg);
+				return 2;
+			}
+			iters = (size_t)v;
+			break;
+		}
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *mode = argv[optind];
+	int rtt = strcmp(mode, "rtt") == 0;
+	if (rtt ? (!sock || optind + 1 != argc)
+		: (strcmp(mode, "fileops") != 0 || optind + 2 != argc)) {
+		usage(stderr);
+		return 2;
+	}
+	if (!iters)
+		iters = rtt ? 200000 : 20000;
+	uint64_t *s = calloc(iters, sizeof(*s));
+	if (!s) {
+		fprintf(stderr, "danaus-bench: out of memory\n");
+		return 1;
+	}
+	int r = rtt ? bench_rtt(sock, iters, s) : bench_fileops(argv[optind + 1], iters, s);
+	free(s);
+	return r;
+}

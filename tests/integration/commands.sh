@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Integration: coreutils through danaus-run on a local pool, byte for byte
+# against the same commands on a plain kernel directory (the oracle).
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+SRC="$WORK/src"
+mkdir -p "$SRC/tree/sub1/deeper" "$SRC/tree/sub2"
+head -c 3145731 /dev/urandom > "$SRC/rand-3m"
+head -c 448 /dev/urandom > "$SRC/inline-448"
+head -c 449 /dev/urandom > "$SRC/inline-449"
+head -c 1048576 /dev/urandom > "$SRC/one-mib"
+head -c 1048577 /dev/urandom > "$SRC/one-mib-plus-1"
+: > "$SRC/empty"
+printf 'line one\nline two\n' > "$SRC/small.txt"
+for i in 1 2 3; do
+	echo "file $i" > "$SRC/tree/sub1/f$i"
+	head -c $((i * 10000)) /dev/urandom > "$SRC/tree/sub2/r$i"
+done
+echo deep > "$SRC/tree/sub1/deeper/x"
+chmod 640 "$SRC/tree/sub1/f2"
+chmod 750 "$SRC/tree/sub2"
+
+POOL_NAME=cmd
+pool_start cmd
+PLAIN="$WORK/plain"
+mkdir "$PLAIN"
+
+bash "$HERE/workload.sh" "$PLAIN" "$SRC" > "$WORK/out.plain" 2>&1
+in_pool bash "$HERE/workload.sh" "$MNT" "$SRC" > "$WORK/out.danaus" 2>&1
+
+if ! diff -u "$WORK/out.plain" "$WORK/out.danaus"; then
+	fail "command output differs between the kernel directory and the Danaus mount"
+fi
+pass "command outputs identical ($(wc -l < "$WORK/out.plain") lines)"
+
+tree_of() { (cd "$1" && find . -printf '%y %m %s %p\n' | sort && find . -type f -print0 | sort -z | xargs -0 -r sha256sum); }
+if ! diff -u <(tree_of "$PLAIN") <(tree_of "$ROOT"); then
+	fail "the pool's tree differs from the kernel directory's"
+fi
+pass "resulting trees identical ($(find "$ROOT" | wc -l) entries)"
+grep -q 'sha256sum' "$WORK/out.plain" || fail "workload did not run"
+[ -z "$(ls -A "$MNT" 2>/dev/null)" ] || fail "files leaked into the host directory $MNT"
+pass "nothing written to the host mountpoint directory"

@@ -1,0 +1,60 @@
+# Integration fixture: a real danaus-pool on a temporary local root, torn down on exit.
+# Usage: . lib.sh; pool_start NAME [extra ini lines]; ...; (cleanup runs on EXIT)
+set -euo pipefail
+
+: "${DANAUS_BUILD:?DANAUS_BUILD must point at the meson build directory}"
+POOL_BIN="$DANAUS_BUILD/daemon/danaus-pool"
+RUN_BIN="$DANAUS_BUILD/run/danaus-run"
+LIB="$DANAUS_BUILD/preload/libdanaus.so"
+
+WORK=$(mktemp -d /tmp/danaus-test.XXXXXX)
+chmod 755 "$WORK"
+POOL_PIDS=()
+MOUNTS=()
+
+cleanup() {
+	local rc=$?
+	for pid in "${POOL_PIDS[@]}"; do
+		kill -CONT "$pid" 2>/dev/null || true
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${POOL_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	for m in "${MOUNTS[@]}"; do rmdir "$m" 2>/dev/null || true; done
+	rm -rf "$WORK"
+	exit $rc
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+
+# pool_start NAME [INI_EXTRA]: sets POOL_<NAME>_{SOCK,ROOT,MNT,PID} via globals SOCK ROOT MNT PID
+pool_start() {
+	local name=$1 extra=${2:-}
+	local dir="$WORK/$name"
+	mkdir -p "$dir/etc/pools" "$dir/root"
+	chmod 755 "$dir" "$dir/root"
+	MNT="/danaus/t$$-$name"
+	ROOT="$dir/root"
+	SOCK="$dir/pool.sock"
+	printf '[pool]\nbackend = local\nmountpoint = %s\nworkers = %s\n[local]\nroot = %s\n%b\n' \
+		"$MNT" "${WORKERS:-1}" "$ROOT" "$extra" > "$dir/etc/pools/$name.ini"
+	"$POOL_BIN" --pool "$name" --config-dir "$dir/etc" --socket "$SOCK" 2>"$dir/pool.log" &
+	PID=$!
+	POOL_PIDS+=("$PID")
+	MOUNTS+=("$MNT")
+	for _ in $(seq 100); do
+		[ -S "$SOCK" ] && return 0
+		kill -0 "$PID" 2>/dev/null || { cat "$dir/pool.log" >&2; fail "pool $name exited"; }
+		sleep 0.05
+	done
+	fail "pool $name did not create $SOCK"
+}
+
+# in_pool CMD...: runs CMD through danaus-run against the last started pool
+in_pool() {
+	"$RUN_BIN" --pool "${POOL_NAME:-x}" --socket "$SOCK" --mountpoint "$MNT" -- "$@"
+}

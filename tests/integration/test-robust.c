@@ -1,0 +1,234 @@
+/* Robustness against a live pool: garbage in shared memory, and a service killed mid-request */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "chan.h"
+#include "queue.h"
+
+static const char *sock_path;
+static pid_t pool_pid;
+
+static void chan_open(struct dn_chan *c, int *buf)
+{
+	char msg[512];
+	int r = dn_chan_connect(c, sock_path, msg, sizeof(msg));
+	if (r < 0)
+		fail_msg("connect %s: %s", sock_path, msg);
+	*buf = dn_chan_buf_claim(c, 1);
+	assert_true(*buf >= 0);
+}
+
+static int64_t nop(struct dn_chan *c, int buf)
+{
+	struct dn_req req = {.op = DN_OP_NOP};
+	struct dn_reply rep;
+	return dn_chan_call(c, (uint32_t)buf, &req, &rep);
+}
+
+static void fill_random(void *p, size_t n, unsigned *seed)
+{
+	for (size_t i = 0; i < n; i++)
+		((uint8_t *)p)[i] = (uint8_t)rand_r(seed);
+}
+
+/* Requests whose every field is noise get an errno (or a harmless answer), never a crash. */
+static void test_random_requests_get_errors(void **state)
+{
+	struct dn_chan c;
+	int buf;
+	chan_open(&c, &buf);
+	unsigned seed = 42;
+	int errors = 0;
+	for (int i = 0; i < 20000; i++) {
+		struct dn_req req;
+		fill_random(&req, sizeof(req), &seed);
+		if (i % 3 == 0)
+			req.op = (uint32_t)(rand_r(&seed) % (DN_OP_MAX + 2)); /* plausible op */
+		if (i % 5 == 0)
+			req.handle = 0;
+		/* the random payload may also sit in the buffer */
+		fill_random(dn_chan_data(&c, (uint32_t)buf), 4096, &seed);
+		struct dn_reply rep;
+		int64_t r = dn_chan_call(&c, (uint32_t)buf, &req, &rep);
+		assert_true(r != -ENOTCONN);
+		assert_true(r != -EPROTO);
+		errors += r < 0;
+	}
+	assert_true(errors > 19000);
+	assert_int_equal(nop(&c, buf), 0);
+	dn_chan_close(&c);
+}
+
+static void expect(struct dn_chan *c, int buf, struct dn_req *req, int64_t want)
+{
+	struct dn_reply rep;
+	int64_t r = dn_chan_call(c, (uint32_t)buf, req, &rep);
+	if (r != want)
+		fail_msg("op %u: got %lld, want %lld", req->op, (long long)r, (long long)want);
+}
+
+/* Each kind of malformed request gets its own errno. */
+static void test_malformed_requests(void **state)
+{
+	struct dn_chan c;
+	int buf;
+	chan_open(&c, &buf);
+	struct dn_req req = {.op = DN_OP_MAX + 7};
+	expect(&c, buf, &req, -ENOSYS);
+
+	req = (struct dn_req){.op = DN_OP_STAT, .path_len = 200, .payload_len = 10};
+	memcpy(req.inl, "/abc", 5);
+	expect(&c, buf, &req, -ENAMETOOLONG); /* path longer than its payload */
+
+	req = (struct dn_req){.op = DN_OP_STAT, .path_len = 5, .payload_len = 6};
+	memcpy(req.inl, "/a\0bc", 6);
+	expect(&c, buf, &req, -EINVAL); /* NUL inside the path */
+
+	req = (struct dn_req){.op = DN_OP_STAT, .path_len = 2, .payload_len = 3, .where = 7};
+	expect(&c, buf, &req, -EINVAL); /* payload in a place that does not exist */
+
+	req = (struct dn_req){.op = DN_OP_STAT, .payload_len = 100000};
+	expect(&c, buf, &req, -EINVAL); /* payload bigger than the inline area */
+
+	req = (struct dn_req){.op = DN_OP_PREAD, .handle = 0x1234500000007ull, .len = 16};
+	expect(&c, buf, &req, -EBADF); /* forged handle */
+
+	req = (struct dn_req){.op = DN_OP_OPEN, .oflags = 0};
+	dn_req_payload(&c, (uint32_t)buf, &req, "/../../../../etc/passwd", NULL, NULL, 0);
+	expect(&c, buf, &req, -ENOENT); /* clamped at the pool's root, which has no etc/ */
+
+	req = (struct dn_req){.op = DN_OP_OPEN, .oflags = 0};
+	dn_req_payload(&c, (uint32_t)buf, &req, "relative", NULL, NULL, 0);
+	expect(&c, buf, &req, -EINVAL); /* relative path without a directory handle */
+
+	req = (struct dn_req){.op = DN_OP_PREAD, .len = UINT64_MAX};
+	expect(&c, buf, &req, -EINVAL);
+	assert_int_equal(nop(&c, buf), 0);
+	dn_chan_close(&c);
+}
+
+/* A slot naming a buffer that does not exist cannot be answered: dropped, service fine. */
+static void test_slot_with_bogus_buffer_is_dropped(void **state)
+{
+	struct dn_chan c, other;
+	int buf, obuf;
+	chan_open(&c, &buf);
+	chan_open(&other, &obuf);
+	struct dn_queue *q = dn_layout_queue(&c.l, c.base, 0);
+	unsigned seed = 7;
+	for (int i = 0; i < 50; i++) {
+		uint64_t pos;
+		struct dn_slot *s = dn_queue_reserve(q, c.l.qdepth, &pos);
+		assert_non_null(s);
+		fill_random(&s->req, sizeof(s->req), &seed);
+		s->req.buf = c.l.nbufs + (uint32_t)i; /* out of range */
+		dn_queue_publish(s, pos);
+	}
+	/* the NOP rings the doorbell; it must be answered after the junk */
+	assert_int_equal(nop(&c, buf), 0);
+	assert_int_equal(nop(&other, obuf), 0);
+	dn_chan_close(&c);
+	dn_chan_close(&other);
+}
+
+/* A client that dies with requests in flight leaves the service serving others. */
+static void test_client_dies_mid_request(void **state)
+{
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct dn_chan c;
+		int buf;
+		chan_open(&c, &buf);
+		for (int i = 0; i < 1000; i++) {
+			uint64_t pos;
+			struct dn_queue *q = dn_layout_queue(&c.l, c.base, 0);
+			struct dn_slot *s = dn_queue_reserve(q, c.l.qdepth, &pos);
+			if (!s)
+				break;
+			s->req = (struct dn_req){.op = DN_OP_NOP, .buf = (uint32_t)buf};
+			dn_queue_publish(s, pos);
+		}
+		_exit(0); /* gone without waiting for any reply */
+	}
+	int st;
+	waitpid(child, &st, 0);
+	struct dn_chan c;
+	int buf;
+	chan_open(&c, &buf);
+	assert_int_equal(nop(&c, buf), 0);
+	dn_chan_close(&c);
+}
+
+struct waiter {
+	struct dn_chan *c;
+	int buf;
+	int64_t result;
+	_Atomic int done;
+};
+
+static void *wait_call(void *arg)
+{
+	struct waiter *w = arg;
+	w->result = nop(w->c, w->buf);
+	atomic_store(&w->done, 1);
+	return NULL;
+}
+
+/* Killed while a client waits: the client gets ENOTCONN in bounded time, no hang. */
+static void test_service_killed_while_client_waits(void **state)
+{
+	struct dn_chan c;
+	int buf;
+	chan_open(&c, &buf);
+	assert_int_equal(nop(&c, buf), 0);
+	assert_int_equal(kill(pool_pid, SIGSTOP), 0);
+	struct waiter w = {.c = &c, .buf = buf};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, wait_call, &w), 0);
+	usleep(300000);
+	assert_false(atomic_load(&w.done)); /* really waiting */
+	assert_int_equal(kill(pool_pid, SIGKILL), 0);
+	/* the bound is what makes this a test: 10 s is 50 times the liveness check */
+	for (int i = 0; i < 1000 && !atomic_load(&w.done); i++)
+		usleep(10000);
+	if (!atomic_load(&w.done))
+		fail_msg("client still waiting 10 s after the service died");
+	pthread_join(t, NULL);
+	assert_int_equal(w.result, -ENOTCONN);
+	assert_int_equal(nop(&c, buf), -ENOTCONN); /* and stays failed, fast */
+	dn_chan_close(&c);
+}
+
+int main(void)
+{
+	sock_path = getenv("DANAUS_TEST_SOCKET");
+	const char *pid = getenv("DANAUS_TEST_PID");
+	if (!sock_path || !pid) {
+		fprintf(stderr, "DANAUS_TEST_SOCKET and DANAUS_TEST_PID must name a running pool\n");
+		return 1;
+	}
+	pool_pid = (pid_t)atoi(pid);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_requests_get_errors),
+		cmocka_unit_test(test_malformed_requests),
+		cmocka_unit_test(test_slot_with_bogus_buffer_is_dropped),
+		cmocka_unit_test(test_client_dies_mid_request),
+		/* last: it kills the pool */
+		cmocka_unit_test(test_service_killed_while_client_waits),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,41 @@
+# The command workload of the integration suite: run once on a Danaus mount and
+# once on a plain kernel directory; the outputs and trees must be identical.
+# Usage: workload.sh DIR SRC   (prints results with DIR replaced by @D@)
+set -u
+D=$1 S=$2
+run() { "$@" 2>&1 | sed "s|$D|@D@|g; s|$S|@S@|g"; echo "[exit ${PIPESTATUS[0]}] $*" | sed "s|$D|@D@|g; s|$S|@S@|g"; }
+lsl() { ls -l --time-style=+ "$@" | sed "s|$D|@D@|g"; }
+
+run cat "$S/small.txt"
+echo hello > "$D/redir.txt"
+echo world >> "$D/redir.txt"
+cat "$S/small.txt" >> "$D/redir.txt"
+run cat "$D/redir.txt"
+sh -c "echo from dash > '$D/dash.txt'; printf '%s\n' appended >> '$D/dash.txt'"
+run cat "$D/dash.txt"
+run cp "$S/rand-3m" "$D/rand.bin"
+run cp "$S/inline-448" "$S/inline-449" "$S/empty" "$S/one-mib" "$S/one-mib-plus-1" "$D/"
+run cp -r "$S/tree" "$D/tree"
+run mkdir -p "$D/a/b/c/d"
+run mkdir -p "$D/a/b/c/d"
+run mkdir "$D/a"
+run mv "$D/rand.bin" "$D/a/b/c/d/moved.bin"
+run mv "$D/tree/sub1" "$D/a/sub1-moved"
+run sha256sum "$D/a/b/c/d/moved.bin" "$D/inline-448" "$D/inline-449" "$D/empty" "$D/one-mib-plus-1"
+run dd if="$S/rand-3m" of="$D/dd.bin" bs=1M status=none
+run dd if="$D/dd.bin" of="$D/dd-part.bin" bs=1M skip=1 count=1 status=none
+run dd if="$D/dd.bin" of="$D/dd-conv.bin" bs=4k conv=notrunc,fsync status=none
+run cmp "$D/dd.bin" "$S/rand-3m"
+run sha256sum "$D/dd-part.bin" "$D/dd-conv.bin"
+run lsl "$D"
+run lsl "$D/tree" "$D/a"
+(cd "$D/a/b" && run ls -la . .. c && run cat ../sub1-moved/f1 && pwd | sed "s|$D|@D@|")
+run rm -r "$D/a/b"
+run rm "$D/empty"
+run rm "$D/does-not-exist"
+run cat "$D/does-not-exist"
+run rmdir "$D/tree"
+run ls "$D"
+cat "$D/one-mib" "$D/inline-449" > "$D/cat-redirect.bin"
+run sha256sum "$D/cat-redirect.bin"
+run ls -R "$D"
