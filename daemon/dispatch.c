@@ -179,6 +179,41 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 	return r;
 }
 
+/* Timestamps and ownership: of a path, or (no path) of the open file. */
+static int64_t run_attr_op(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
+			   const struct args *a)
+{
+	const struct dn_svc_ops *ops = svc->ops;
+	bool nofollow = req->flags & DN_AT_NOFOLLOW;
+	struct timespec ts[2];
+	if (req->op == DN_OP_UTIMENS) {
+		struct dn_timespec w[2];
+		if (!ops->utimens)
+			return -ENOSYS;
+		if (a->data_len != sizeof(w))
+			return -EINVAL;
+		memcpy(w, a->data, sizeof(w));
+		for (int i = 0; i < 2; i++) {
+			if (w[i].nsec != UTIME_NOW && w[i].nsec != UTIME_OMIT &&
+			    (w[i].nsec < 0 || w[i].nsec > 999999999))
+				return -EINVAL;
+			ts[i] = (struct timespec){.tv_sec = (time_t)w[i].sec, .tv_nsec = (long)w[i].nsec};
+		}
+	} else if (!ops->chown) {
+		return -ENOSYS;
+	}
+	struct dn_open *o = NULL;
+	if (req->path_len == 0 && !(o = dn_session_handle_get(s, req->handle)))
+		return -EBADF;
+	int64_t r = req->op == DN_OP_UTIMENS
+			    ? ops->utimens(svc, &s->cred, o ? o->file : NULL, a->path, nofollow, ts)
+			    : ops->chown(svc, &s->cred, o ? o->file : NULL, a->path, nofollow,
+					 (uid_t)req->mode, (gid_t)req->oflags);
+	if (o)
+		dn_open_put(o, svc);
+	return r;
+}
+
 static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
 		   uint8_t *bufdata, size_t bufsize, struct dn_reply *rep)
 {
@@ -194,6 +229,8 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 	int r = unpack(svc, s, req, bufdata, bufsize, &a);
 	if (r < 0)
 		return r;
+	if (req->op == DN_OP_UTIMENS || req->op == DN_OP_CHOWN)
+		return run_attr_op(svc, s, req, &a);
 	if (!needs_path(req->op))
 		return run_file_op(svc, s, req, &a, bufdata, bufsize, rep);
 

@@ -289,6 +289,46 @@ static ssize_t local_readlink(struct dn_svc *s, const struct dn_cred *c, const c
 	return n < 0 ? -errno : n;
 }
 
+static int local_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			 const char *path, bool nofollow, const struct timespec times[2])
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	if (f)
+		return futimens(f->fd, times) < 0 ? -errno : 0;
+	if (nofollow) {
+		/* The last component is not followed, so it cannot lead outside. */
+		const char *base;
+		_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base);
+		if (dfd == -EBUSY)
+			dfd = resolve(to_local(s), "/", O_PATH | O_DIRECTORY, 0), base = ".";
+		if (dfd < 0)
+			return dfd;
+		return utimensat(dfd, base, times, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	}
+	_cleanup_close_ int fd = resolve(to_local(s), path, O_PATH, 0);
+	if (fd < 0)
+		return fd;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return utimensat(AT_FDCWD, proc, times, 0) < 0 ? -errno : 0;
+}
+
+static int local_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+		       const char *path, bool nofollow, uid_t uid, gid_t gid)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	if (f)
+		return fchown(f->fd, uid, gid) < 0 ? -errno : 0;
+	_cleanup_close_ int fd = resolve(to_local(s), path, O_PATH | (nofollow ? O_NOFOLLOW : 0), 0);
+	if (fd < 0)
+		return fd;
+	return fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0 ? -errno : 0;
+}
+
 static void local_destroy(struct dn_svc *s)
 {
 	struct local_svc *ls = to_local(s);
@@ -316,6 +356,8 @@ static const struct dn_svc_ops local_ops = {
 	.chmod = local_chmod,
 	.fchmod = local_fchmod,
 	.readlink = local_readlink,
+	.utimens = local_utimens,
+	.chown = local_chown,
 	.destroy = local_destroy,
 };
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "config.h"
 
@@ -57,6 +58,11 @@ struct dn_svc_ops {
 	/* Answers the link's target (not NUL-terminated), at most len bytes. */
 	ssize_t (*readlink)(struct dn_svc *s, const struct dn_cred *c, const char *path, char *buf,
 			    size_t len);
+	/* times[0] atime, times[1] mtime; f != NULL: the open file, else path */
+	int (*utimens)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+		       const char *path, bool nofollow, const struct timespec times[2]);
+	int (*chown)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+		     const char *path, bool nofollow, uid_t uid, gid_t gid);
 	void (*destroy)(struct dn_svc *s);
 };
 

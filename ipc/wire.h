@@ -29,6 +29,9 @@ enum dn_op {
 	DN_OP_FCHMOD,
 	DN_OP_READLINK, /* len: buffer size; answers the target in the data area */
 	DN_OP_FPATH,    /* the pool path a handle was opened by, in the data area */
+	DN_OP_UTIMENS,  /* path (flags: DN_AT_NOFOLLOW) or, without one, handle;
+			 * data: two struct dn_timespec (atime, mtime) */
+	DN_OP_CHOWN,    /* path (flags: DN_AT_NOFOLLOW) or handle; mode: uid, oflags: gid */
 	DN_OP_MAX,
 };
 
@@ -36,6 +39,12 @@ enum dn_op {
 #define DN_AT_NOFOLLOW 0x1u
 #define DN_FSYNC_DATA 0x1u
 #define DN_WRITE_APPEND 0x1u
+
+/* A time to set; nsec may be UTIME_NOW or UTIME_OMIT as for utimensat(2). */
+struct dn_timespec {
+	int64_t sec;
+	int64_t nsec;
+};
 
 /* Stat as it crosses the wire: fixed width, so both sides agree. */
 struct dn_stat {

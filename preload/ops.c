@@ -380,6 +380,51 @@ ssize_t dn_op_readlink(const struct dn_target *t, char *buf, size_t size)
 	return res;
 }
 
+/* A path op when t is given, else an op on fd's open file. */
+static int attr_req(struct dn_req *req, const struct dn_target *t, int fd, bool nofollow)
+{
+	if (t) {
+		req->handle = t->handle;
+	} else {
+		struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+		if (!o)
+			return -EBADF;
+		req->handle = o->handle;
+	}
+	req->flags = nofollow ? DN_AT_NOFOLLOW : 0;
+	return 0;
+}
+
+int dn_op_utimens(const struct dn_target *t, int fd, const struct timespec times[2],
+		  bool nofollow)
+{
+	struct dn_req req = {.op = DN_OP_UTIMENS};
+	int r = attr_req(&req, t, fd, nofollow);
+	if (r < 0)
+		return r;
+	struct dn_timespec w[2];
+	for (int i = 0; i < 2; i++)
+		w[i] = times ? (struct dn_timespec){times[i].tv_sec, times[i].tv_nsec}
+			     : (struct dn_timespec){0, UTIME_NOW};
+	struct dn_call c;
+	if ((r = dn_call_begin(&c)) < 0)
+		return r;
+	struct dn_reply rep;
+	int64_t res = dn_request(&c, &req, t ? t->path : NULL, NULL, w, sizeof(w), &rep);
+	dn_call_end(&c);
+	return (int)res;
+}
+
+int dn_op_chown(const struct dn_target *t, int fd, uid_t uid, gid_t gid, bool nofollow)
+{
+	struct dn_req req = {.op = DN_OP_CHOWN, .mode = uid, .oflags = gid};
+	int r = attr_req(&req, t, fd, nofollow);
+	if (r < 0)
+		return r;
+	struct dn_reply rep;
+	return (int)simple(&req, t ? t->path : NULL, NULL, &rep);
+}
+
 ssize_t dn_op_fpath(int fd, char *buf, size_t size)
 {
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);

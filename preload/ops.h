@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "route.h"
 #include "wire.h"
@@ -25,6 +26,10 @@ int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st);
 int dn_op_path(uint32_t op, const struct dn_target *t, uint32_t mode, uint32_t flags,
 	       uint64_t off);
 ssize_t dn_op_readlink(const struct dn_target *t, char *buf, size_t size);
+/* Timestamps/ownership of t's path, or (t NULL) of Danaus fd. */
+int dn_op_utimens(const struct dn_target *t, int fd, const struct timespec times[2],
+		  bool nofollow);
+int dn_op_chown(const struct dn_target *t, int fd, uid_t uid, gid_t gid, bool nofollow);
 /* The pool path a Danaus fd was opened by. */
 ssize_t dn_op_fpath(int fd, char *buf, size_t size);
 int dn_op_rename(const struct dn_target *from, const struct dn_target *to, unsigned flags);

@@ -66,7 +66,10 @@ struct statx;
 	X(umask, mode_t, (mode_t))                                                                 \
 	X(chdir, int, (const char *))                                                              \
 	X(fchdir, int, (int))                                                                      \
-	X(getcwd, char *, (char *, size_t))
+	X(getcwd, char *, (char *, size_t))                                                        \
+	X(utimensat, int, (int, const char *, const struct timespec[2], int))                      \
+	X(fchownat, int, (int, const char *, uid_t, gid_t, int))                                   \
+	X(fchown, int, (int, uid_t, gid_t))
 
 #define DN_REAL_MEMBER(name, ret, args) ret(*name) args;
 struct dn_real_table {

@@ -4,20 +4,3 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 pool_start robust
 DANAUS_TEST_SOCKET="$SOCK" DANAUS_TEST_PID="$PID" "$DANAUS_BUILD/tests/integration/test-robust"
-
-# Through the preload library too: a program blocked on a dead pool gets an error.
-pool_start robust2
-echo data > "$ROOT/f"
-start=$(date +%s)
-set +e
-# The shell attaches, then freezes the pool; its cat (same session, across
-# fork and exec) is left waiting on a request when the pool is killed.
-out=$(timeout 20 "$RUN_BIN" --pool robust2 --socket "$SOCK" --mountpoint "$MNT" -- \
-	bash -c "read line < '$MNT/f' && kill -STOP $PID && exec cat '$MNT/f'" 2>&1 &
-      sleep 1; kill -KILL "$PID"; wait)
-set -e
-echo "$out" | grep -q "handshake" && fail "cat was not attached when the pool died"
-echo "$out" | sed 's/^/  | /'
-echo "$out" | grep -q "Transport endpoint is not connected" || fail "cat did not get ENOTCONN"
-[ $(( $(date +%s) - start )) -lt 15 ] || fail "cat hung on the dead pool"
-pass "a program waiting on a killed pool gets ENOTCONN"

@@ -39,3 +39,9 @@ run ls "$D"
 cat "$D/one-mib" "$D/inline-449" > "$D/cat-redirect.bin"
 run sha256sum "$D/cat-redirect.bin"
 run ls -R "$D"
+# tar: contents, modes and mtimes survive a round trip through the mount
+mkdir -p "$D/untar"
+run tar -C "$S" -cf "$D/src.tar" tree small.txt
+run tar -C "$D/untar" -xf "$D/src.tar"
+(cd "$D/untar" && find . -mindepth 1 -printf '%y %m %s %TY-%Tm-%Td %TH:%TM:%TS %p\n' | sort)
+run tar -C "$D/untar" -cf - . | tar -tvf - | sort -k6
