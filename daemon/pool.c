@@ -244,17 +244,20 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 		session_drop(p, s);
 		return;
 	}
-	int fds[DN_WELCOME_FDS] = {s->shm_fd, p->bell_fd};
-	r = dn_msg_send(s->sock, &w, sizeof(w), fds, DN_WELCOME_FDS);
-	if (r < 0) {
-		session_drop(p, s);
-		return;
-	}
+	/*
+	 * Workers must see the session before the client can ring for it: a
+	 * request rung before the publish would wake a worker that finds
+	 * nothing, goes back to sleep, and is never rung again.
+	 */
 	s->state = DN_SESSION_ACTIVE;
 	if (publish(p, NULL) < 0) {
 		s->state = DN_SESSION_PENDING;
 		session_drop(p, s);
+		return;
 	}
+	int fds[DN_WELCOME_FDS] = {s->shm_fd, p->bell_fd};
+	if (dn_msg_send(s->sock, &w, sizeof(w), fds, DN_WELCOME_FDS) < 0)
+		session_drop(p, s);
 }
 
 static void session_event(struct dn_pool *p, struct dn_session *s, uint32_t events)

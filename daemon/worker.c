@@ -11,6 +11,7 @@
 #include "queue.h"
 
 #define BATCH 32 /* requests taken from one queue before looking at the next */
+#define SLEEP_MAX_NS 1000000000ull
 
 struct worker {
 	struct dn_workers *ws;
@@ -82,7 +83,9 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		atomic_store(&w->parked, 1);
-		dn_futex_wait(&bell->seq, seq, 0);
+		/* Bounded: the doorbell page is shared by the pool's clients, and one
+		 * that scribbles on it must not be able to put the workers to sleep for good. */
+		dn_futex_wait(&bell->seq, seq, SLEEP_MAX_NS);
 		atomic_store(&w->parked, 0);
 		atomic_store(&bell->sleeping, 0);
 		idle_since = 0;
