@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -65,7 +66,9 @@ static int resolve_parent(struct local_svc *ls, const char *path, const char **b
 		return -EBUSY; /* the pool's top itself */
 	*base = slash + 1;
 	size_t dl = (size_t)(slash - path);
-	char dir[dl + 2];
+	char dir[PATH_MAX];
+	if (dl + 2 > sizeof(dir))
+		return -ENAMETOOLONG;
 	memcpy(dir, path, dl);
 	if (dl == 0)
 		dir[dl++] = '/';

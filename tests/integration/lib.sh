@@ -23,6 +23,15 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null || true
 	done
 	for m in "${MOUNTS[@]}"; do rmdir "$m" 2>/dev/null || true; done
+	# A sanitizer build of the pool reports into its log: that is a failure.
+	for log in "$WORK"/*/pool.log; do
+		[ -f "$log" ] || continue
+		if grep -qE 'ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer' "$log"; then
+			cat "$log" >&2
+			echo "FAIL: the pool reported a sanitizer error ($log)" >&2
+			rc=1
+		fi
+	done
 	rm -rf "$WORK"
 	exit $rc
 }
