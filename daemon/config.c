@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <ini.h>
+#include <libgen.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -17,11 +18,21 @@
 
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 
-#define POOL_NAME_MAX 64
+#define NAME_MAX_LEN 64 /* pool names and cephx ids */
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 #define WORKERS_MAX 64
 #define QUEUES_MAX 64
 #define POLL_US_MAX 100000
 #define ID_MAX 4294967294ul /* (uid_t)-1 means "no id" to the kernel */
+#define CPU_QUOTA_MAX 100000
+#define CPUS_MAX 4096
+#define SIZE_MIN 4096
+#define IO_WEIGHT_MAX 10000
+#define MOUNT_TIMEOUT_MAX 3600
+#define CEPH_CONF_DEFAULT "/etc/ceph/ceph.conf"
+#define CEPH_ID_DEFAULT "admin"
+#define CEPH_ROOT_DEFAULT "/"
+#define CEPH_MOUNT_TIMEOUT_DEFAULT 30
 
 /* Users and groups go through one list parser. */
 _Static_assert(sizeof(uid_t) == sizeof(id_t) && sizeof(gid_t) == sizeof(id_t),
@@ -43,6 +54,7 @@ struct parse_state {
 	unsigned line;         /* line last handed to inih */
 	unsigned section_line; /* line of the last [section] header */
 	uint32_t seen;         /* bit per keys[] entry already given in this file */
+	const char **from;     /* optional, per keys[] entry: name of the file that set it */
 	const char *key;       /* key being set, for messages */
 	unsigned err_line;     /* line inih will report for err (0: no error yet) */
 	int err_code;
@@ -187,23 +199,114 @@ static int set_string(struct parse_state *st, char **dst, const char *value)
 	return 0;
 }
 
-/* Strict unsigned decimal: digits only (no sign, no blanks), within min..max. */
+/*
+ * Reads the decimal digits at *s (no sign, no blanks) and moves *s past them
+ * all: 0, -EINVAL when there are none, -ERANGE when they overflow.
+ */
+static int read_u64(const char **s, uint64_t *out)
+{
+	const char *p = *s;
+	uint64_t n = 0;
+	bool overflow = false;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (n > (UINT64_MAX - d) / 10)
+			overflow = true;
+		n = n * 10 + d;
+	}
+	*s = p;
+	*out = n;
+	return overflow ? -ERANGE : 0;
+}
+
+/* Strict unsigned decimal: digits only, within min..max. */
 static int parse_ulong(struct parse_state *st, const char *value, unsigned long min,
                        unsigned long max, unsigned long *out)
 {
-	char *end;
-	unsigned long n = 0;
+	const char *end = value;
+	uint64_t n = 0;
+	int r = read_u64(&end, &n);
 
-	if (value[strspn(value, "0123456789")] != '\0' || !*value)
+	if (r == -EINVAL || *end)
 		return fail(st, "'%s' is not a number", value);
-	errno = 0;
-	n = strtoul(value, &end, 10);
-	if (*end != '\0')
-		return fail(st, "'%s' is not a number", value);
-	if (errno == ERANGE || n < min || n > max)
+	if (r == -ERANGE || n < min || n > max)
 		return fail(st, "'%s' is out of range %lu..%lu", value, min, max);
-	*out = n;
+	*out = (unsigned long)n;
 	return 0;
+}
+
+static int parse_uint(struct parse_state *st, const char *value, unsigned min, unsigned max,
+                      unsigned *dst)
+{
+	unsigned long n = 0;
+	int r = parse_ulong(st, value, min, max, &n);
+
+	if (r == 0)
+		*dst = (unsigned)n;
+	return r;
+}
+
+/*
+ * Bytes, with an optional suffix K, M, G or T (powers of 1024), at least
+ * SIZE_MIN; "infinity" (UINT64_MAX) where infinity_ok.
+ */
+static int parse_size(struct parse_state *st, const char *value, bool infinity_ok, uint64_t *dst)
+{
+	static const char suffixes[] = "KMGT";
+	const char *end = value;
+	unsigned shift = 0;
+	uint64_t n = 0;
+	int r;
+
+	if (infinity_ok && streq(value, "infinity")) {
+		*dst = UINT64_MAX;
+		return 0;
+	}
+	r = read_u64(&end, &n);
+	if (r == -EINVAL || (*end && (end[1] || !strchr(suffixes, *end))))
+		return fail(st, "'%s' is not a size (use %s)", value,
+		            infinity_ok ? "K, M, G, T or infinity" : "K, M, G or T");
+	if (*end)
+		shift = 10 * (unsigned)(strchr(suffixes, *end) - suffixes + 1);
+	if (r == -ERANGE || n > UINT64_MAX >> shift)
+		return fail(st, "'%s' is too large", value);
+	n <<= shift;
+	if (n < SIZE_MIN)
+		return fail(st, "'%s' is too small (at least %d bytes)", value, SIZE_MIN);
+	*dst = n;
+	return 0;
+}
+
+/* Marks the CPUs of a list like "0-3, 6" in on[]: 0, -EINVAL, or -ERANGE for a CPU >= CPUS_MAX. */
+static int cpu_list_parse(const char *s, bool on[CPUS_MAX])
+{
+	for (;;) {
+		uint64_t a = 0, b = 0;
+		int r;
+
+		s += strspn(s, " \t");
+		r = read_u64(&s, &a);
+		b = a;
+		if (r == 0 && *s == '-') {
+			s++;
+			r = read_u64(&s, &b);
+		}
+		if (r == -EINVAL || (r == 0 && a > b))
+			return -EINVAL;
+		if (r == -ERANGE || b >= CPUS_MAX)
+			return -ERANGE;
+		while (a <= b)
+			on[a++] = true;
+		s += strspn(s, " \t");
+		if (!*s)
+			return 0;
+		if (*s++ != ',')
+			return -EINVAL;
+	}
 }
 
 /*
@@ -337,10 +440,17 @@ static int parse_ids(struct parse_state *st, const char *value, bool group, id_t
 	return 0;
 }
 
+static bool name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= NAME_MAX_LEN && s[strspn(s, NAME_CHARS)] == '\0';
+}
+
 static int set_backend(struct parse_state *st, const char *value)
 {
-	if (!streq(value, "local"))
-		return fail(st, "unknown backend '%s' (expected local)", value);
+	if (!streq(value, "local") && !streq(value, "ceph"))
+		return fail(st, "unknown backend '%s' (expected local or ceph)", value);
 	return set_string(st, &st->cfg->backend, value);
 }
 
@@ -351,32 +461,17 @@ static int set_mountpoint(struct parse_state *st, const char *value)
 
 static int set_workers(struct parse_state *st, const char *value)
 {
-	unsigned long n = 0;
-	int r = parse_ulong(st, value, 1, WORKERS_MAX, &n);
-
-	if (r == 0)
-		st->cfg->workers = (unsigned)n;
-	return r;
+	return parse_uint(st, value, 1, WORKERS_MAX, &st->cfg->workers);
 }
 
 static int set_queues(struct parse_state *st, const char *value)
 {
-	unsigned long n = 0;
-	int r = parse_ulong(st, value, 1, QUEUES_MAX, &n);
-
-	if (r == 0)
-		st->cfg->queues = (unsigned)n;
-	return r;
+	return parse_uint(st, value, 1, QUEUES_MAX, &st->cfg->queues);
 }
 
 static int set_poll_us(struct parse_state *st, const char *value)
 {
-	unsigned long n = 0;
-	int r = parse_ulong(st, value, 0, POLL_US_MAX, &n);
-
-	if (r == 0)
-		st->cfg->poll_us = (unsigned)n;
-	return r;
+	return parse_uint(st, value, 0, POLL_US_MAX, &st->cfg->poll_us);
 }
 
 static int set_local_root(struct parse_state *st, const char *value)
@@ -394,7 +489,109 @@ static int set_groups(struct parse_state *st, const char *value)
 	return parse_ids(st, value, true, &st->cfg->groups, &st->cfg->n_groups);
 }
 
-static const char *const sections[] = {"pool", "local", "access"};
+static int set_cpu_quota(struct parse_state *st, const char *value)
+{
+	const char *end = value;
+	uint64_t n = 0;
+	int r = read_u64(&end, &n);
+
+	if (r == -EINVAL || !streq(end, "%"))
+		return fail(st, "'%s' is not a percentage (like 150%%)", value);
+	if (r == -ERANGE || n < 1 || n > CPU_QUOTA_MAX)
+		return fail(st, "'%s' is out of range 1%%..%d%%", value, CPU_QUOTA_MAX);
+	st->cfg->cpu_quota_pct = (unsigned)n;
+	return 0;
+}
+
+/* Stored normalized: sorted, merged ranges ("6,0-2,3" becomes "0-3,6"). */
+static int set_cpus(struct parse_state *st, const char *value)
+{
+	bool on[CPUS_MAX] = {false};
+	char *list = NULL;
+	size_t len = 0;
+	const char *sep = "";
+	FILE *f;
+	int r = cpu_list_parse(value, on);
+
+	if (r == -ERANGE)
+		return fail(st, "'%s' is not a CPU list (CPUs are 0..%d)", value, CPUS_MAX - 1);
+	if (r < 0)
+		return fail(st, "'%s' is not a CPU list", value);
+	f = open_memstream(&list, &len);
+	if (!f)
+		return fail_nomem(st);
+	for (unsigned a = 0; a < CPUS_MAX; a++) {
+		unsigned b = a;
+
+		if (!on[a])
+			continue;
+		while (b + 1 < CPUS_MAX && on[b + 1])
+			b++;
+		if (a == b)
+			fprintf(f, "%s%u", sep, a);
+		else
+			fprintf(f, "%s%u-%u", sep, a, b);
+		sep = ",";
+		a = b;
+	}
+	if (fclose(f) != 0) {
+		free(list);
+		return fail_nomem(st);
+	}
+	free(st->cfg->cpus);
+	st->cfg->cpus = list;
+	return 0;
+}
+
+static int set_memory_max(struct parse_state *st, const char *value)
+{
+	return parse_size(st, value, true, &st->cfg->memory_max);
+}
+
+static int set_memory_high(struct parse_state *st, const char *value)
+{
+	return parse_size(st, value, true, &st->cfg->memory_high);
+}
+
+static int set_io_weight(struct parse_state *st, const char *value)
+{
+	return parse_uint(st, value, 1, IO_WEIGHT_MAX, &st->cfg->io_weight);
+}
+
+static int set_ceph_conf(struct parse_state *st, const char *value)
+{
+	return parse_path(st, value, false, &st->cfg->ceph_conf);
+}
+
+static int set_ceph_id(struct parse_state *st, const char *value)
+{
+	if (!name_valid(value))
+		return fail(st, "'%s' is not a client id (1..%d of A-Z a-z 0-9 _ . -)", value,
+		            NAME_MAX_LEN);
+	return set_string(st, &st->cfg->ceph_id, value);
+}
+
+static int set_ceph_keyring(struct parse_state *st, const char *value)
+{
+	return parse_path(st, value, false, &st->cfg->ceph_keyring);
+}
+
+static int set_ceph_root(struct parse_state *st, const char *value)
+{
+	return parse_path(st, value, true, &st->cfg->ceph_root);
+}
+
+static int set_ceph_cache_size(struct parse_state *st, const char *value)
+{
+	return parse_size(st, value, false, &st->cfg->ceph_cache_size);
+}
+
+static int set_ceph_mount_timeout(struct parse_state *st, const char *value)
+{
+	return parse_uint(st, value, 1, MOUNT_TIMEOUT_MAX, &st->cfg->ceph_mount_timeout);
+}
+
+static const char *const sections[] = {"pool", "local", "access", "resources", "ceph"};
 
 struct key {
 	const char *section;
@@ -405,14 +602,25 @@ struct key {
 
 /* clang-format off */
 static const struct key keys[] = {
-	{"pool",   "backend",    false, set_backend},
-	{"pool",   "mountpoint", false, set_mountpoint},
-	{"pool",   "workers",    false, set_workers},
-	{"pool",   "queues",     false, set_queues},
-	{"pool",   "poll_us",    false, set_poll_us},
-	{"local",  "root",       false, set_local_root},
-	{"access", "users",      true,  set_users},
-	{"access", "groups",     true,  set_groups},
+	{"pool",      "backend",       false, set_backend},
+	{"pool",      "mountpoint",    false, set_mountpoint},
+	{"pool",      "workers",       false, set_workers},
+	{"pool",      "queues",        false, set_queues},
+	{"pool",      "poll_us",       false, set_poll_us},
+	{"local",     "root",          false, set_local_root},
+	{"access",    "users",         true,  set_users},
+	{"access",    "groups",        true,  set_groups},
+	{"resources", "cpu_quota",     false, set_cpu_quota},
+	{"resources", "cpus",          false, set_cpus},
+	{"resources", "memory_max",    false, set_memory_max},
+	{"resources", "memory_high",   false, set_memory_high},
+	{"resources", "io_weight",     false, set_io_weight},
+	{"ceph",      "conf",          false, set_ceph_conf},
+	{"ceph",      "id",            false, set_ceph_id},
+	{"ceph",      "keyring",       false, set_ceph_keyring},
+	{"ceph",      "root",          false, set_ceph_root},
+	{"ceph",      "cache_size",    false, set_ceph_cache_size},
+	{"ceph",      "mount_timeout", false, set_ceph_mount_timeout},
 };
 /* clang-format on */
 
@@ -459,7 +667,11 @@ static int handler(void *user, const char *section, const char *name, const char
 			fail(st, "empty value");
 			return 0;
 		}
-		return k->set(st, value) == 0;
+		if (k->set(st, value) < 0)
+			return 0;
+		if (st->from)
+			st->from[i] = st->name;
+		return 1;
 	}
 	record(st, -EINVAL, st->line, st->line, name, "unknown key in [%s]", section);
 	return 0;
@@ -501,12 +713,15 @@ int dn_config_parse_string(struct dn_config *cfg, const char *name, const char *
 	return parse_run(&st, err, errlen);
 }
 
-/* Parses one file into cfg; an optional file that does not exist is fine. */
-static int parse_file(struct dn_config *cfg, const char *path, bool optional, char *err,
-                      size_t errlen)
+/*
+ * Parses one file into cfg, noting in from[] which keys it set; an optional
+ * file that does not exist is fine.
+ */
+static int parse_file(struct dn_config *cfg, const char *path, bool optional, const char **from,
+                      char *err, size_t errlen)
 {
 	_cleanup_(fclosep) FILE *f = fopen(path, "re");
-	struct parse_state st = {.cfg = cfg, .name = path};
+	struct parse_state st = {.cfg = cfg, .name = path, .from = from};
 	int r;
 
 	if (!f) {
@@ -523,21 +738,7 @@ static int parse_file(struct dn_config *cfg, const char *path, bool optional, ch
 	return r;
 }
 
-static bool pool_name_valid(const char *pool)
-{
-	size_t n = strlen(pool);
-
-	if (n < 1 || n > POOL_NAME_MAX || pool[0] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = pool[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '.' || c == '-'))
-			return false;
-	}
-	return true;
-}
+static bool pool_name_valid(const char *pool) { return name_valid(pool) && pool[0] != '.'; }
 
 /* NULL with errno EINVAL for an invalid pool name, ENOMEM when out of memory. */
 struct dn_config *dn_config_new(const char *pool)
@@ -553,19 +754,57 @@ struct dn_config *dn_config_new(const char *pool)
 		return NULL;
 	cfg->pool = strdup(pool);
 	cfg->backend = strdup("local");
-	if (!cfg->pool || !cfg->backend) {
+	cfg->ceph_conf = strdup(CEPH_CONF_DEFAULT);
+	cfg->ceph_id = strdup(CEPH_ID_DEFAULT);
+	cfg->ceph_root = strdup(CEPH_ROOT_DEFAULT);
+	if (!cfg->pool || !cfg->backend || !cfg->ceph_conf || !cfg->ceph_id || !cfg->ceph_root) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	cfg->workers = 1;
 	cfg->queues = 0; /* not given: dn_config_finish() makes it = workers */
 	cfg->poll_us = 50;
+	cfg->ceph_mount_timeout = CEPH_MOUNT_TIMEOUT_DEFAULT;
 	return TAKE_PTR(cfg);
 }
 
-int dn_config_finish(struct dn_config *cfg, const char *name, char *err, size_t errlen)
+/* The file that set [section] key according to from[] (if any), else fallback. */
+static const char *origin(const char *const *from, const char *section, const char *key,
+                          const char *fallback)
+{
+	for (size_t i = 0; from && i < DN_ARRAY_SIZE(keys); i++)
+		if (from[i] && streq(keys[i].section, section) && streq(keys[i].name, key))
+			return from[i];
+	return fallback;
+}
+
+/*
+ * "NAME: [SECTION] KEY: PATH: reason" unless path is an existing directory
+ * (dir) or regular file (!dir).
+ */
+static int check_exists(const char *name, const char *section, const char *key, const char *path,
+                        bool dir, char *err, size_t errlen)
 {
 	struct stat stb;
+	int e = 0;
+
+	if (stat(path, &stb) < 0)
+		e = errno;
+	else if (dir && !S_ISDIR(stb.st_mode))
+		e = ENOTDIR;
+	else if (!dir && !S_ISREG(stb.st_mode))
+		e = S_ISDIR(stb.st_mode) ? EISDIR : EINVAL;
+	if (e)
+		err_set(err, errlen, "%s: [%s] %s: %s: %s", name, section, key, path,
+		        e == EINVAL ? "not a regular file" : strerror(e));
+	return -e;
+}
+
+/* dn_config_finish(), blaming the file from[] says set a key when it names one. */
+static int finish(struct dn_config *cfg, const char *name, const char *const *from, char *err,
+                  size_t errlen)
+{
+	int r;
 
 	if (cfg->queues == 0)
 		cfg->queues = cfg->workers;
@@ -580,28 +819,32 @@ int dn_config_finish(struct dn_config *cfg, const char *name, char *err, size_t 
 			        name);
 			return -EINVAL;
 		}
-		if (stat(cfg->local_root, &stb) < 0) {
-			int e = errno;
-
-			err_set(err, errlen, "%s: [local] root: %s: %s", name, cfg->local_root,
-			        strerror(e));
-			return -e;
-		}
-		if (!S_ISDIR(stb.st_mode)) {
-			err_set(err, errlen, "%s: [local] root: %s: %s", name, cfg->local_root,
-			        strerror(ENOTDIR));
-			return -ENOTDIR;
-		}
+		return check_exists(origin(from, "local", "root", name), "local", "root",
+		                    cfg->local_root, true, err, errlen);
+	}
+	if (streq(cfg->backend, "ceph")) {
+		r = check_exists(origin(from, "ceph", "conf", name), "ceph", "conf", cfg->ceph_conf,
+		                 false, err, errlen);
+		if (r < 0 || !cfg->ceph_keyring)
+			return r;
+		return check_exists(origin(from, "ceph", "keyring", name), "ceph", "keyring",
+		                    cfg->ceph_keyring, false, err, errlen);
 	}
 	return 0;
 }
 
-int dn_config_load(struct dn_config **out, const char *dir, const char *pool, char *err,
-                   size_t errlen)
+int dn_config_finish(struct dn_config *cfg, const char *name, char *err, size_t errlen)
+{
+	return finish(cfg, name, NULL, err, errlen);
+}
+
+int dn_config_load_file(struct dn_config **out, const char *path, const char *pool, char *err,
+                        size_t errlen)
 {
 	_cleanup_(config_freep) struct dn_config *cfg = NULL;
-	_cleanup_free_ char *global = NULL, *poolfile = NULL, *global_root = NULL;
-	const char *root_origin;
+	_cleanup_free_ char *copy = NULL, *global = NULL;
+	const char *from[DN_ARRAY_SIZE(keys)] = {NULL};
+	const char *dir;
 	int r;
 
 	if (!pool_name_valid(pool)) {
@@ -609,35 +852,41 @@ int dn_config_load(struct dn_config **out, const char *dir, const char *pool, ch
 		return -EINVAL;
 	}
 	cfg = dn_config_new(pool);
-	if (!cfg || asprintf(&global, "%s/danaus.ini", dir) < 0) {
+	copy = strdup(path);
+	if (!cfg || !copy) {
+		err_set(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	dir = dirname(dirname(copy)); /* DIR/pools/POOL.ini -> DIR */
+	if (asprintf(&global, "%s%sdanaus.ini", dir, streq(dir, "/") ? "" : "/") < 0) {
 		global = NULL;
 		err_set(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if (asprintf(&poolfile, "%s/pools/%s.ini", dir, pool) < 0) {
-		poolfile = NULL;
-		err_set(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	r = parse_file(cfg, global, true, err, errlen);
+	r = parse_file(cfg, global, true, from, err, errlen);
 	if (r < 0)
 		return r;
-	if (cfg->local_root && !(global_root = strdup(cfg->local_root))) {
-		err_set(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	r = parse_file(cfg, poolfile, false, err, errlen);
+	r = parse_file(cfg, path, false, from, err, errlen);
 	if (r < 0)
 		return r;
-	/* Blame the file the root came from. */
-	root_origin = global_root && cfg->local_root && streq(global_root, cfg->local_root)
-	                  ? global
-	                  : poolfile;
-	r = dn_config_finish(cfg, root_origin, err, errlen);
+	r = finish(cfg, path, from, err, errlen);
 	if (r < 0)
 		return r;
 	*out = TAKE_PTR(cfg);
 	return 0;
+}
+
+int dn_config_load(struct dn_config **out, const char *dir, const char *pool, char *err,
+                   size_t errlen)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (asprintf(&path, "%s/pools/%s.ini", dir, pool) < 0) {
+		path = NULL;
+		err_set(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return dn_config_load_file(out, path, pool, err, errlen);
 }
 
 struct dn_config *dn_config_free(struct dn_config *cfg)
@@ -650,6 +899,11 @@ struct dn_config *dn_config_free(struct dn_config *cfg)
 	free(cfg->local_root);
 	free(cfg->users);
 	free(cfg->groups);
+	free(cfg->cpus);
+	free(cfg->ceph_conf);
+	free(cfg->ceph_id);
+	free(cfg->ceph_keyring);
+	free(cfg->ceph_root);
 	free(cfg);
 	return NULL;
 }

@@ -3,13 +3,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define DN_CONFIG_ERR_MAX 512
 
 struct dn_config {
 	char *pool;        /* pool name, [a-zA-Z0-9_.-]{1,64} */
-	char *backend;     /* [pool] backend: "local" (more backends come later) */
+	char *backend;     /* [pool] backend: "local" or "ceph" */
 	char *mountpoint;  /* [pool] mountpoint: absolute, normalized; default /danaus/<pool> */
 	unsigned workers;  /* [pool] workers: 1..64, default 1 */
 	unsigned queues;   /* [pool] queues: 1..64, default = workers */
@@ -19,6 +20,21 @@ struct dn_config {
 	size_t n_users;
 	gid_t *groups;     /* [access] groups: names or numeric gids */
 	size_t n_groups;
+
+	/* [resources], for the pool's unit; 0 or NULL means unset */
+	unsigned cpu_quota_pct; /* cpu_quota: "150%" -> 150, 1..100000 */
+	char *cpus;             /* cpus: CPU list, normalized ("0-3,6"), CPUs 0..4095 */
+	uint64_t memory_max;    /* memory_max: bytes >= 4096, UINT64_MAX for infinity */
+	uint64_t memory_high;   /* memory_high: likewise */
+	unsigned io_weight;     /* io_weight: 1..10000 */
+
+	/* [ceph], used by backend ceph */
+	char *ceph_conf;          /* conf: absolute path of a regular file; /etc/ceph/ceph.conf */
+	char *ceph_id;            /* id: cephx client id, [A-Za-z0-9_.-]{1,64}; "admin" */
+	char *ceph_keyring;       /* keyring: absolute path; NULL for libcephfs' default */
+	char *ceph_root;          /* root: absolute, normalized path inside CephFS; "/" */
+	uint64_t ceph_cache_size; /* cache_size: bytes >= 4096; 0 for libcephfs' default */
+	unsigned ceph_mount_timeout; /* mount_timeout: seconds, 1..3600; 30 */
 };
 
 /*
@@ -30,12 +46,21 @@ struct dn_config {
 int dn_config_load(struct dn_config **out, const char *dir, const char *pool, char *err,
 		   size_t errlen);
 
+/*
+ * The same for a pool file given by path (as a generator sees
+ * /etc/danaus/pools/NAME.ini): the defaults come from
+ * dirname(dirname(path))/danaus.ini when it exists.
+ */
+int dn_config_load_file(struct dn_config **out, const char *path, const char *pool, char *err,
+			size_t errlen);
+
 /* Parses one ini text as if it were the file named `name` (for tests and the
  * generator); merges into cfg, which must come from dn_config_new(). */
 struct dn_config *dn_config_new(const char *pool);
 int dn_config_parse_string(struct dn_config *cfg, const char *name, const char *text, char *err,
 			   size_t errlen);
-/* Checks cross-key rules (backend needs its section, defaults filled in). */
+/* Checks cross-key rules (backend needs its section, its files exist) and fills
+ * in defaults; name is the file blamed in messages. */
 int dn_config_finish(struct dn_config *cfg, const char *name, char *err, size_t errlen);
 
 struct dn_config *dn_config_free(struct dn_config *cfg);

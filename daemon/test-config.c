@@ -199,6 +199,19 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->n_users, 0);
 	assert_null(cfg->groups);
 	assert_int_equal(cfg->n_groups, 0);
+	/* [resources]: all unset */
+	assert_int_equal(cfg->cpu_quota_pct, 0);
+	assert_null(cfg->cpus);
+	assert_int_equal(cfg->memory_max, 0);
+	assert_int_equal(cfg->memory_high, 0);
+	assert_int_equal(cfg->io_weight, 0);
+	/* [ceph] */
+	assert_string_equal(cfg->ceph_conf, "/etc/ceph/ceph.conf");
+	assert_string_equal(cfg->ceph_id, "admin");
+	assert_null(cfg->ceph_keyring);
+	assert_string_equal(cfg->ceph_root, "/");
+	assert_int_equal(cfg->ceph_cache_size, 0);
+	assert_int_equal(cfg->ceph_mount_timeout, 30);
 }
 
 static void test_defaults_queues_follow_workers(void **state)
@@ -254,6 +267,217 @@ static void test_load_without_danaus_ini(void **state)
 	assert_string_equal(cfg->pool, "q");
 	assert_string_equal(cfg->mountpoint, "/danaus/q");
 	assert_int_equal(cfg->workers, 5);
+}
+
+static void test_parse_resources(void **state)
+{
+	_cleanup_config_ struct dn_config *cfg = NULL;
+
+	assert_parse_ok(&cfg, "[resources]\n"
+	                      "cpu_quota = 150%\n"
+	                      "cpus = 6, 0-1,3,2\n"
+	                      "memory_max = 2G\n"
+	                      "memory_high = infinity\n"
+	                      "io_weight = 100\n");
+	assert_int_equal(cfg->cpu_quota_pct, 150);
+	assert_string_equal(cfg->cpus, "0-3,6");
+	assert_true(cfg->memory_max == UINT64_C(2) << 30);
+	assert_true(cfg->memory_high == UINT64_MAX);
+	assert_int_equal(cfg->io_weight, 100);
+}
+
+static void test_parse_resource_limits_accepted(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} lists[] = {
+	    {"0", "0"},         {"4095", "4095"},       {"0-4095", "0-4095"}, {"3-3", "3"},
+	    {"1,3,5", "1,3,5"}, {"5,4,3", "3-5"},       {"0-5,2-9", "0-9"},   {"007", "7"},
+	    {"1,1", "1"},       {"0-2,4-6", "0-2,4-6"},
+	};
+	static const struct {
+		const char *in;
+		uint64_t bytes;
+	} sizes[] = {
+	    {"4096", 4096},
+	    {"4K", 4096},
+	    {"1M", UINT64_C(1) << 20},
+	    {"3G", UINT64_C(3) << 30},
+	    {"16777215T", UINT64_C(16777215) << 40},
+	    {"18446744073709551614", UINT64_MAX - 1},
+	};
+	char text[128];
+
+	for (size_t i = 0; i < DN_ARRAY_SIZE(lists); i++) {
+		_cleanup_config_ struct dn_config *cfg = NULL;
+
+		snprintf(text, sizeof(text), "[resources]\ncpus = %s\n", lists[i].in);
+		assert_parse_ok(&cfg, text);
+		assert_string_equal(cfg->cpus, lists[i].out);
+	}
+	for (size_t i = 0; i < DN_ARRAY_SIZE(sizes); i++) {
+		_cleanup_config_ struct dn_config *cfg = NULL;
+
+		snprintf(
+		    text, sizeof(text),
+		    "[resources]\nmemory_max = %s\nmemory_high = %s\n[ceph]\ncache_size = %s\n",
+		    sizes[i].in, sizes[i].in, sizes[i].in);
+		assert_parse_ok(&cfg, text);
+		assert_true(cfg->memory_max == sizes[i].bytes);
+		assert_true(cfg->memory_high == sizes[i].bytes);
+		assert_true(cfg->ceph_cache_size == sizes[i].bytes);
+	}
+	{
+		_cleanup_config_ struct dn_config *cfg = NULL;
+
+		assert_parse_ok(&cfg, "[resources]\ncpu_quota = 1%\nio_weight = 1\n");
+		assert_int_equal(cfg->cpu_quota_pct, 1);
+		assert_int_equal(cfg->io_weight, 1);
+	}
+	{
+		_cleanup_config_ struct dn_config *cfg = NULL;
+
+		assert_parse_ok(&cfg, "[resources]\ncpu_quota = 100000%\nio_weight = 10000\n");
+		assert_int_equal(cfg->cpu_quota_pct, 100000);
+		assert_int_equal(cfg->io_weight, 10000);
+	}
+}
+
+static void test_parse_ceph(void **state)
+{
+	struct tmp *t = *state;
+	_cleanup_config_ struct dn_config *cfg = NULL;
+	_cleanup_free_ char *text = NULL;
+	char err[DN_CONFIG_ERR_MAX] = "";
+
+	tmp_write(t, "file", "");
+	assert_true(asprintf(&text,
+	                     "[pool]\nbackend = ceph\n"
+	                     "[ceph]\n"
+	                     "conf = %s/file\n"
+	                     "id = danaus_1.pool-a\n"
+	                     "keyring = %s//file\n"
+	                     "root = //volumes//danaus/\n"
+	                     "cache_size = 64M\n"
+	                     "mount_timeout = 3600\n",
+	                     t->dir, t->dir) > 0);
+	assert_parse_ok(&cfg, text);
+	assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), 0);
+	assert_string_equal(cfg->backend, "ceph");
+	assert_string_equal(cfg->ceph_conf, tmp_path(t, "file"));
+	assert_string_equal(cfg->ceph_id, "danaus_1.pool-a");
+	assert_string_equal(cfg->ceph_keyring, tmp_path(t, "file"));
+	assert_string_equal(cfg->ceph_root, "/volumes/danaus");
+	assert_true(cfg->ceph_cache_size == UINT64_C(64) << 20);
+	assert_int_equal(cfg->ceph_mount_timeout, 3600);
+	assert_null(cfg->local_root);
+	assert_string_equal(cfg->mountpoint, "/danaus/p");
+}
+
+static void test_parse_ceph_limits_accepted(void **state)
+{
+	_cleanup_config_ struct dn_config *cfg = NULL;
+	char text[128];
+
+	snprintf(text, sizeof(text), "[ceph]\nroot = //\nmount_timeout = 1\nid = %064d\n", 0);
+	assert_parse_ok(&cfg, text);
+	assert_string_equal(cfg->ceph_root, "/");
+	assert_int_equal(cfg->ceph_mount_timeout, 1);
+	assert_int_equal(strlen(cfg->ceph_id), 64);
+}
+
+static void test_ceph_backend_needs_no_section(void **state)
+{
+	_cleanup_config_ struct dn_config *cfg = NULL;
+	char err[DN_CONFIG_ERR_MAX] = "";
+	int r;
+
+	/* Only the default conf is checked; whether this host has one varies. */
+	assert_parse_ok(&cfg, "[pool]\nbackend = ceph\n");
+	r = dn_config_finish(cfg, "t.ini", err, sizeof(err));
+	if (access("/etc/ceph/ceph.conf", F_OK) == 0) {
+		assert_int_equal(r, 0);
+	} else {
+		assert_int_equal(r, -ENOENT);
+		assert_string_equal(
+		    err, "t.ini: [ceph] conf: /etc/ceph/ceph.conf: No such file or directory");
+	}
+}
+
+static void test_other_backends_section_is_ignored(void **state)
+{
+	struct tmp *t = *state;
+	_cleanup_free_ char *text = NULL;
+	char err[DN_CONFIG_ERR_MAX] = "";
+
+	tmp_write(t, "file", "");
+	/* local pool: [ceph] files need not exist */
+	{
+		_cleanup_config_ struct dn_config *cfg = NULL;
+
+		assert_true(asprintf(&text,
+		                     "[local]\nroot = %s/root\n[ceph]\nconf = /nope\n"
+		                     "keyring = /nope\n",
+		                     t->dir) > 0);
+		assert_parse_ok(&cfg, text);
+		assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), 0);
+	}
+	free(text);
+	/* ceph pool: [local] root need not exist */
+	{
+		_cleanup_config_ struct dn_config *cfg = NULL;
+
+		assert_true(asprintf(&text,
+		                     "[pool]\nbackend = ceph\n[local]\nroot = /nope\n"
+		                     "[ceph]\nconf = %s/file\n",
+		                     t->dir) > 0);
+		assert_parse_ok(&cfg, text);
+		assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), 0);
+	}
+}
+
+static void test_load_file(void **state)
+{
+	struct tmp *t = *state;
+	_cleanup_config_ struct dn_config *cfg = NULL;
+	_cleanup_free_ char *text = NULL, *path = NULL;
+	char err[DN_CONFIG_ERR_MAX] = "";
+
+	tmp_write(t, "file", "");
+	assert_true(asprintf(&text,
+	                     "[pool]\nbackend = ceph\n"
+	                     "[resources]\nmemory_max = 1G\ncpus = 0-1\nio_weight = 50\n"
+	                     "[ceph]\nconf = %s/file\nid = shared\n",
+	                     t->dir) > 0);
+	tmp_write(t, "danaus.ini", text);
+	tmp_write(t, "pools/p.ini", "[resources]\nmemory_max = 2G\ncpus = 2\n[ceph]\nroot = /p\n");
+	assert_true(asprintf(&path, "%s/pools/p.ini", t->dir) > 0);
+
+	assert_int_equal(dn_config_load_file(&cfg, path, "p", err, sizeof(err)), 0);
+	assert_string_equal(cfg->backend, "ceph");         /* from danaus.ini */
+	assert_true(cfg->memory_max == UINT64_C(2) << 30); /* pool file wins */
+	assert_string_equal(cfg->cpus, "2");               /* pool file wins */
+	assert_int_equal(cfg->io_weight, 50);              /* from danaus.ini */
+	assert_int_equal(cfg->memory_high, 0);             /* unset */
+	assert_string_equal(cfg->ceph_conf, tmp_path(t, "file"));
+	assert_string_equal(cfg->ceph_id, "shared");
+	assert_string_equal(cfg->ceph_root, "/p");
+}
+
+static void test_load_file_without_danaus_ini(void **state)
+{
+	struct tmp *t = *state;
+	_cleanup_config_ struct dn_config *cfg = NULL;
+	_cleanup_free_ char *text = NULL;
+	char err[DN_CONFIG_ERR_MAX] = "";
+
+	assert_true(asprintf(&text, "[local]\nroot = %s/root\n", t->dir) > 0);
+	tmp_write(t, "pools/q.ini", text);
+	/* The pool name is what the caller says, whatever the file is called. */
+	assert_int_equal(
+	    dn_config_load_file(&cfg, tmp_path(t, "pools/q.ini"), "other", err, sizeof(err)), 0);
+	assert_string_equal(cfg->pool, "other");
+	assert_string_equal(cfg->mountpoint, "/danaus/other");
 }
 
 /* ---- bad input: each message exactly ---- */
@@ -347,10 +571,193 @@ static void test_mountpoint_dots_inside_names_are_fine(void **state)
 
 static void test_error_unknown_backend(void **state)
 {
-	assert_parse_error("[pool]\nbackend = ceph\n", -EINVAL,
-	                   "t.ini:2: backend: unknown backend 'ceph' (expected local)");
-	assert_parse_error("[pool]\nbackend = Local\n", -EINVAL,
-	                   "t.ini:2: backend: unknown backend 'Local' (expected local)");
+	assert_parse_error("[pool]\nbackend = rados\n", -EINVAL,
+	                   "t.ini:2: backend: unknown backend 'rados' (expected local or ceph)");
+	assert_parse_error("[pool]\nbackend = Ceph\n", -EINVAL,
+	                   "t.ini:2: backend: unknown backend 'Ceph' (expected local or ceph)");
+}
+
+static void test_error_bad_cpu_quota(void **state)
+{
+	static const char *const not_pct[] = {"150", "%", "150 %", "-5%", "+5%", "1.5%", "150%%"};
+	char text[64], want[128];
+
+	for (size_t i = 0; i < DN_ARRAY_SIZE(not_pct); i++) {
+		snprintf(text, sizeof(text), "[resources]\ncpu_quota = %s\n", not_pct[i]);
+		snprintf(want, sizeof(want),
+		         "t.ini:2: cpu_quota: '%s' is not a percentage (like 150%%)", not_pct[i]);
+		assert_parse_error(text, -EINVAL, want);
+	}
+	assert_parse_error("[resources]\ncpu_quota = 0%\n", -EINVAL,
+	                   "t.ini:2: cpu_quota: '0%' is out of range 1%..100000%");
+	assert_parse_error("[resources]\ncpu_quota = 100001%\n", -EINVAL,
+	                   "t.ini:2: cpu_quota: '100001%' is out of range 1%..100000%");
+	assert_parse_error(
+	    "[resources]\ncpu_quota = 99999999999999999999999%\n", -EINVAL,
+	    "t.ini:2: cpu_quota: '99999999999999999999999%' is out of range 1%..100000%");
+}
+
+static void test_error_bad_cpus(void **state)
+{
+	static const char *const bad[] = {"3-1",  "a",   "1-",  "-1",    ",1",  "1,",
+	                                  "1,,2", "1 2", "1;2", "1-2-3", "0x1", "1 -2"};
+	static const char *const too_big[] = {"4096", "0-4096", "1,99999999999999999999999"};
+	char text[64], want[128];
+
+	for (size_t i = 0; i < DN_ARRAY_SIZE(bad); i++) {
+		snprintf(text, sizeof(text), "[resources]\ncpus = %s\n", bad[i]);
+		snprintf(want, sizeof(want), "t.ini:2: cpus: '%s' is not a CPU list", bad[i]);
+		assert_parse_error(text, -EINVAL, want);
+	}
+	for (size_t i = 0; i < DN_ARRAY_SIZE(too_big); i++) {
+		snprintf(text, sizeof(text), "[resources]\ncpus = %s\n", too_big[i]);
+		snprintf(want, sizeof(want),
+		         "t.ini:2: cpus: '%s' is not a CPU list (CPUs are 0..4095)", too_big[i]);
+		assert_parse_error(text, -EINVAL, want);
+	}
+	assert_parse_error("[resources]\ncpus =\n", -EINVAL, "t.ini:2: cpus: empty value");
+}
+
+static void test_error_bad_size(void **state)
+{
+	static const char *const not_size[] = {"12Q", "12k", "1KB",      "1.5G",  "-1",
+	                                       "K",   "1 K", "Infinity", "0x1000"};
+	char text[64], want[128];
+
+	for (size_t i = 0; i < DN_ARRAY_SIZE(not_size); i++) {
+		snprintf(text, sizeof(text), "[resources]\nmemory_max = %s\n", not_size[i]);
+		snprintf(want, sizeof(want),
+		         "t.ini:2: memory_max: '%s' is not a size (use K, M, G, T or infinity)",
+		         not_size[i]);
+		assert_parse_error(text, -EINVAL, want);
+	}
+	assert_parse_error("[resources]\nmemory_high = 4095\n", -EINVAL,
+	                   "t.ini:2: memory_high: '4095' is too small (at least 4096 bytes)");
+	assert_parse_error("[resources]\nmemory_high = 0\n", -EINVAL,
+	                   "t.ini:2: memory_high: '0' is too small (at least 4096 bytes)");
+	assert_parse_error("[resources]\nmemory_max = 3K\n", -EINVAL,
+	                   "t.ini:2: memory_max: '3K' is too small (at least 4096 bytes)");
+	assert_parse_error("[resources]\nmemory_max = 16777216T\n", -EINVAL,
+	                   "t.ini:2: memory_max: '16777216T' is too large");
+	assert_parse_error("[resources]\nmemory_max = 99999999999999999999999\n", -EINVAL,
+	                   "t.ini:2: memory_max: '99999999999999999999999' is too large");
+	/* A cache cannot be infinite. */
+	assert_parse_error("[ceph]\ncache_size = infinity\n", -EINVAL,
+	                   "t.ini:2: cache_size: 'infinity' is not a size (use K, M, G or T)");
+	assert_parse_error("[ceph]\ncache_size = 1\n", -EINVAL,
+	                   "t.ini:2: cache_size: '1' is too small (at least 4096 bytes)");
+}
+
+static void test_error_bad_io_weight_and_mount_timeout(void **state)
+{
+	assert_parse_error("[resources]\nio_weight = 0\n", -EINVAL,
+	                   "t.ini:2: io_weight: '0' is out of range 1..10000");
+	assert_parse_error("[resources]\nio_weight = 10001\n", -EINVAL,
+	                   "t.ini:2: io_weight: '10001' is out of range 1..10000");
+	assert_parse_error("[resources]\nio_weight = high\n", -EINVAL,
+	                   "t.ini:2: io_weight: 'high' is not a number");
+	assert_parse_error("[ceph]\nmount_timeout = 0\n", -EINVAL,
+	                   "t.ini:2: mount_timeout: '0' is out of range 1..3600");
+	assert_parse_error("[ceph]\nmount_timeout = 3601\n", -EINVAL,
+	                   "t.ini:2: mount_timeout: '3601' is out of range 1..3600");
+	assert_parse_error("[ceph]\nmount_timeout = 30s\n", -EINVAL,
+	                   "t.ini:2: mount_timeout: '30s' is not a number");
+}
+
+static void test_error_bad_ceph_id(void **state)
+{
+	static const char *const bad[] = {"client admin", "a/b", "ü", "a:b"};
+	char text[128], want[192];
+
+	for (size_t i = 0; i < DN_ARRAY_SIZE(bad); i++) {
+		snprintf(text, sizeof(text), "[ceph]\nid = %s\n", bad[i]);
+		snprintf(want, sizeof(want),
+		         "t.ini:2: id: '%s' is not a client id (1..64 of A-Z a-z 0-9 _ . -)",
+		         bad[i]);
+		assert_parse_error(text, -EINVAL, want);
+	}
+	snprintf(text, sizeof(text), "[ceph]\nid = %065d\n", 0);
+	snprintf(want, sizeof(want),
+	         "t.ini:2: id: '%065d' is not a client id (1..64 of A-Z a-z 0-9 _ . -)", 0);
+	assert_parse_error(text, -EINVAL, want);
+	assert_parse_error("[ceph]\nid =\n", -EINVAL, "t.ini:2: id: empty value");
+}
+
+static void test_error_bad_ceph_paths(void **state)
+{
+	assert_parse_error("[ceph]\nconf = ceph.conf\n", -EINVAL,
+	                   "t.ini:2: conf: 'ceph.conf' is not an absolute path");
+	assert_parse_error("[ceph]\nconf = /\n", -EINVAL,
+	                   "t.ini:2: conf: '/' must not be the root directory");
+	assert_parse_error("[ceph]\nkeyring = ./keyring\n", -EINVAL,
+	                   "t.ini:2: keyring: './keyring' is not an absolute path");
+	assert_parse_error("[ceph]\nkeyring = /etc/ceph/../keyring\n", -EINVAL,
+	                   "t.ini:2: keyring: '/etc/ceph/../keyring' must not contain '.' or "
+	                   "'..' components");
+	assert_parse_error("[ceph]\nroot = volumes\n", -EINVAL,
+	                   "t.ini:2: root: 'volumes' is not an absolute path");
+	assert_parse_error("[ceph]\nroot = /a/./b\n", -EINVAL,
+	                   "t.ini:2: root: '/a/./b' must not contain '.' or '..' components");
+}
+
+static void test_error_new_sections_keys(void **state)
+{
+	assert_parse_error("[resources]\nmemory_max = 1G\nmemory_max = 2G\n", -EINVAL,
+	                   "t.ini:3: memory_max: duplicate key");
+	assert_parse_error("[ceph]\nid = a\n[resources]\ncpus = 1\n[ceph]\nid = b\n", -EINVAL,
+	                   "t.ini:6: id: duplicate key");
+	assert_parse_error("[ceph]\nuser = admin\n", -EINVAL,
+	                   "t.ini:2: user: unknown key in [ceph]");
+	assert_parse_error("[resources]\nmemory = 1G\n", -EINVAL,
+	                   "t.ini:2: memory: unknown key in [resources]");
+	assert_parse_error("[resources]\nroot = /x\n", -EINVAL,
+	                   "t.ini:2: root: unknown key in [resources]");
+}
+
+static __attribute__((format(printf, 1, 2))) char *strf(const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	assert_true(vasprintf(&s, fmt, ap) >= 0);
+	va_end(ap);
+	return s;
+}
+
+/* Runs dn_config_finish() on a ceph pool with section text ceph; frees ceph and want. */
+static void assert_ceph_finish_error(char *ceph, int code, char *want)
+{
+	_cleanup_config_ struct dn_config *cfg = NULL;
+	_cleanup_free_ char *text = strf("[pool]\nbackend = ceph\n[ceph]\n%s", ceph);
+	char err[DN_CONFIG_ERR_MAX] = "";
+
+	assert_parse_ok(&cfg, text);
+	assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), code);
+	assert_string_equal(err, want);
+	free(ceph);
+	free(want);
+}
+
+static void test_error_ceph_files(void **state)
+{
+	struct tmp *t = *state;
+	const char *d = t->dir;
+
+	tmp_write(t, "file", "");
+	assert_ceph_finish_error(strf("conf = %s/nope\n", d), -ENOENT,
+	                         strf("t.ini: [ceph] conf: %s/nope: No such file or directory", d));
+	assert_ceph_finish_error(strf("conf = %s/root\n", d), -EISDIR,
+	                         strf("t.ini: [ceph] conf: %s/root: Is a directory", d));
+	assert_ceph_finish_error(strf("conf = /dev/null\n"), -EINVAL,
+	                         strf("t.ini: [ceph] conf: /dev/null: not a regular file"));
+	assert_ceph_finish_error(strf("conf = %s/file/x\n", d), -ENOTDIR,
+	                         strf("t.ini: [ceph] conf: %s/file/x: Not a directory", d));
+	assert_ceph_finish_error(
+	    strf("conf = %s/file\nkeyring = %s/nope\n", d, d), -ENOENT,
+	    strf("t.ini: [ceph] keyring: %s/nope: No such file or directory", d));
+	assert_ceph_finish_error(strf("conf = %s/file\nkeyring = %s/root\n", d, d), -EISDIR,
+	                         strf("t.ini: [ceph] keyring: %s/root: Is a directory", d));
 }
 
 static void test_error_unknown_user_or_group(void **state)
@@ -510,6 +917,61 @@ static void test_load_error_root_blames_danaus_ini(void **state)
 	assert_string_equal(err, want);
 }
 
+/* Each missing file is blamed on the file that named it last. */
+static void test_load_error_ceph_files_blame_their_file(void **state)
+{
+	struct tmp *t = *state;
+	_cleanup_free_ char *text = NULL, *want = NULL;
+	struct dn_config *cfg = NULL;
+	char err[DN_CONFIG_ERR_MAX] = "";
+
+	tmp_write(t, "file", "");
+	text = strf("[ceph]\nconf = %s/gone\nkeyring = %s/file\n", t->dir, t->dir);
+	tmp_write(t, "danaus.ini", text);
+	tmp_write(t, "pools/p.ini", "[pool]\nbackend = ceph\n");
+	want =
+	    strf("%s/danaus.ini: [ceph] conf: %s/gone: No such file or directory", t->dir, t->dir);
+	assert_int_equal(dn_config_load(&cfg, t->dir, "p", err, sizeof(err)), -ENOENT);
+	assert_null(cfg);
+	assert_string_equal(err, want);
+
+	free(text);
+	free(want);
+	text = strf("[pool]\nbackend = ceph\n[ceph]\nconf = %s/file\nkeyring = %s/lost\n", t->dir,
+	            t->dir);
+	tmp_write(t, "pools/p.ini", text);
+	want = strf("%s/pools/p.ini: [ceph] keyring: %s/lost: No such file or directory", t->dir,
+	            t->dir);
+	assert_int_equal(dn_config_load(&cfg, t->dir, "p", err, sizeof(err)), -ENOENT);
+	assert_null(cfg);
+	assert_string_equal(err, want);
+}
+
+static void test_load_file_errors(void **state)
+{
+	struct tmp *t = *state;
+	_cleanup_free_ char *path = strf("%s/pools/p.ini", t->dir), *want = NULL;
+	struct dn_config *cfg = NULL;
+	char err[DN_CONFIG_ERR_MAX] = "";
+
+	want = strf("%s: cannot open: No such file or directory", path);
+	assert_int_equal(dn_config_load_file(&cfg, path, "p", err, sizeof(err)), -ENOENT);
+	assert_null(cfg);
+	assert_string_equal(err, want);
+
+	tmp_write(t, "pools/p.ini", "[pool]\nworkers = 2\n");
+	assert_int_equal(dn_config_load_file(&cfg, path, "../p", err, sizeof(err)), -EINVAL);
+	assert_null(cfg);
+	assert_string_equal(err, "invalid pool name '../p'");
+
+	tmp_write(t, "danaus.ini", "[resources]\ncpus = 1-0\n");
+	free(want);
+	want = strf("%s/danaus.ini:2: cpus: '1-0' is not a CPU list", t->dir);
+	assert_int_equal(dn_config_load_file(&cfg, path, "p", err, sizeof(err)), -EINVAL);
+	assert_null(cfg);
+	assert_string_equal(err, want);
+}
+
 static void test_load_error_root_required_names_pool_file(void **state)
 {
 	struct tmp *t = *state;
@@ -581,6 +1043,14 @@ int main(void)
 	    T(test_defaults_queues_follow_workers),
 	    T(test_load_pool_file_overrides_danaus_ini),
 	    T(test_load_without_danaus_ini),
+	    T(test_parse_resources),
+	    T(test_parse_resource_limits_accepted),
+	    T(test_parse_ceph),
+	    T(test_parse_ceph_limits_accepted),
+	    T(test_ceph_backend_needs_no_section),
+	    T(test_other_backends_section_is_ignored),
+	    T(test_load_file),
+	    T(test_load_file_without_danaus_ini),
 	    T(test_error_unknown_section),
 	    T(test_error_key_outside_section),
 	    T(test_error_unknown_key),
@@ -591,6 +1061,14 @@ int main(void)
 	    T(test_error_bad_mountpoint),
 	    T(test_mountpoint_dots_inside_names_are_fine),
 	    T(test_error_unknown_backend),
+	    T(test_error_bad_cpu_quota),
+	    T(test_error_bad_cpus),
+	    T(test_error_bad_size),
+	    T(test_error_bad_io_weight_and_mount_timeout),
+	    T(test_error_bad_ceph_id),
+	    T(test_error_bad_ceph_paths),
+	    T(test_error_new_sections_keys),
+	    T(test_error_ceph_files),
 	    T(test_error_unknown_user_or_group),
 	    T(test_error_missing_root),
 	    T(test_error_root_does_not_exist),
@@ -603,6 +1081,8 @@ int main(void)
 	    T(test_load_error_bad_pool_name),
 	    T(test_load_error_names_the_file_it_is_in),
 	    T(test_load_error_root_blames_danaus_ini),
+	    T(test_load_error_ceph_files_blame_their_file),
+	    T(test_load_file_errors),
 	    T(test_load_error_root_required_names_pool_file),
 	    T(test_allows_everyone_without_lists),
 	    T(test_allows_listed_users_only),
