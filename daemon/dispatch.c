@@ -2,6 +2,7 @@
 #include "dispatch.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,7 +96,10 @@ static int unpack(struct dn_svc *svc, struct dn_session *s, const struct dn_req 
 		if ((r = take_path(pl + at, req->payload_len - at, req->path2_len, a->path2)) < 0)
 			return r;
 		at += (size_t)req->path2_len + 1;
-		if ((r = pool_path(s, 0, a->path2, svc)) < 0)
+		/* a second path names a file for rename and link; a symlink's
+		 * target and an xattr name are taken as they are */
+		if ((req->op == DN_OP_RENAME || req->op == DN_OP_LINK) &&
+		    (r = pool_path(s, 0, a->path2, svc)) < 0)
 			return r;
 	}
 	a->data = pl + at;
@@ -103,16 +107,45 @@ static int unpack(struct dn_svc *svc, struct dn_session *s, const struct dn_req 
 	return 0;
 }
 
-static bool needs_path(uint32_t op)
+enum target { BY_HANDLE, BY_PATH, BY_PATH_OR_HANDLE };
+
+static enum target target_of(uint32_t op)
 {
 	switch (op) {
 	case DN_OP_OPEN: case DN_OP_STAT: case DN_OP_ACCESS: case DN_OP_MKDIR:
 	case DN_OP_RMDIR: case DN_OP_UNLINK: case DN_OP_RENAME: case DN_OP_TRUNCATE:
-	case DN_OP_CHMOD:
-		return true;
+	case DN_OP_CHMOD: case DN_OP_READLINK: case DN_OP_SYMLINK: case DN_OP_LINK:
+		return BY_PATH;
+	case DN_OP_UTIMENS: case DN_OP_CHOWN: case DN_OP_STATFS: case DN_OP_GETXATTR:
+	case DN_OP_SETXATTR: case DN_OP_LISTXATTR: case DN_OP_REMOVEXATTR:
+		return BY_PATH_OR_HANDLE;
 	default:
-		return false;
+		return BY_HANDLE;
 	}
+}
+
+static int64_t lock_op(struct dn_svc *svc, struct dn_file *f, const struct dn_req *req,
+		       const struct args *a, struct dn_reply *rep)
+{
+	struct dn_flock w;
+	if (a->data_len != sizeof(w) || (req->oflags != F_GETLK && req->oflags != F_SETLK))
+		return -EINVAL;
+	memcpy(&w, a->data, sizeof(w));
+	if (w.type != F_RDLCK && w.type != F_WRLCK && w.type != F_UNLCK)
+		return -EINVAL;
+	if (w.whence != SEEK_SET || w.start < 0)
+		return -EINVAL; /* the client makes every lock absolute */
+	struct flock fl = {.l_type = (short)w.type, .l_whence = SEEK_SET,
+			   .l_start = (off_t)w.start, .l_len = (off_t)w.len};
+	int r = svc->ops->lock(svc, f, (int)req->oflags, &fl, req->off);
+	if (r == 0 && req->oflags == F_GETLK) {
+		/* the reply's stat area is free: the answer travels there */
+		rep->aux = (uint64_t)(uint16_t)fl.l_type;
+		rep->st.size = (uint64_t)fl.l_start;
+		rep->st.blocks = (uint64_t)fl.l_len;
+		rep->st.uid = (uint32_t)fl.l_pid;
+	}
+	return r;
 }
 
 /* Ops on an open file: the handle names it. */
@@ -123,7 +156,9 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 	const struct dn_svc_ops *ops = svc->ops;
 	if (req->op == DN_OP_CLOSE)
 		return dn_session_handle_close(s, req->handle, svc);
-	if (req->off > INT64_MAX || req->len > INT64_MAX)
+	/* off and len are file offsets, except for the locks (off: lock owner) */
+	if (req->op != DN_OP_LOCK && req->op != DN_OP_FLOCK &&
+	    (req->off > INT64_MAX || req->len > INT64_MAX))
 		return -EINVAL;
 	struct dn_open *o = dn_session_handle_get(s, req->handle);
 	if (!o)
@@ -167,6 +202,19 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 		if (ops->fchmod)
 			r = ops->fchmod(svc, &s->cred, o->file, req->mode);
 		break;
+	case DN_OP_FALLOCATE:
+		if (ops->fallocate)
+			r = ops->fallocate(svc, o->file, (int)req->mode, (off_t)req->off,
+					   (off_t)req->len);
+		break;
+	case DN_OP_LOCK:
+		if (ops->lock)
+			r = lock_op(svc, o->file, req, a, rep);
+		break;
+	case DN_OP_FLOCK:
+		if (ops->flock)
+			r = ops->flock(svc, o->file, (int)req->mode, req->off);
+		break;
 	case DN_OP_FPATH: {
 		size_t n = strlen(o->path);
 		r = n + 1 > bufsize ? -ENAMETOOLONG : (int64_t)n;
@@ -179,36 +227,91 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 	return r;
 }
 
-/* Timestamps and ownership: of a path, or (no path) of the open file. */
+static int64_t utimens(struct dn_svc *svc, struct dn_session *s, struct dn_file *f,
+		       const struct args *a, bool nofollow)
+{
+	struct dn_timespec w[2];
+	struct timespec ts[2];
+	if (a->data_len != sizeof(w))
+		return -EINVAL;
+	memcpy(w, a->data, sizeof(w));
+	for (int i = 0; i < 2; i++) {
+		if (w[i].nsec != UTIME_NOW && w[i].nsec != UTIME_OMIT &&
+		    (w[i].nsec < 0 || w[i].nsec > 999999999))
+			return -EINVAL;
+		ts[i] = (struct timespec){.tv_sec = (time_t)w[i].sec, .tv_nsec = (long)w[i].nsec};
+	}
+	return svc->ops->utimens(svc, &s->cred, f, a->path, nofollow, ts);
+}
+
+static int64_t statfs_op(struct dn_svc *svc, struct dn_session *s, struct dn_file *f,
+			 const struct args *a, uint8_t *bufdata, size_t bufsize)
+{
+	struct statvfs v;
+	if (bufsize < sizeof(struct dn_statfs))
+		return -EINVAL;
+	int r = svc->ops->statfs(svc, &s->cred, f, a->path, &v);
+	if (r < 0)
+		return r;
+	struct dn_statfs w = {
+		.bsize = v.f_bsize, .frsize = v.f_frsize, .blocks = v.f_blocks, .bfree = v.f_bfree,
+		.bavail = v.f_bavail, .files = v.f_files, .ffree = v.f_ffree,
+		.favail = v.f_favail, .fsid = v.f_fsid, .flag = v.f_flag, .namemax = v.f_namemax,
+	};
+	memcpy(bufdata, &w, sizeof(w));
+	return 0;
+}
+
+/* Ops on a path, or (no path given) on the open file the handle names. */
 static int64_t run_attr_op(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
-			   const struct args *a)
+			   const struct args *a, uint8_t *bufdata, size_t bufsize)
 {
 	const struct dn_svc_ops *ops = svc->ops;
+	const struct dn_cred *c = &s->cred;
 	bool nofollow = req->flags & DN_AT_NOFOLLOW;
-	struct timespec ts[2];
-	if (req->op == DN_OP_UTIMENS) {
-		struct dn_timespec w[2];
-		if (!ops->utimens)
-			return -ENOSYS;
-		if (a->data_len != sizeof(w))
-			return -EINVAL;
-		memcpy(w, a->data, sizeof(w));
-		for (int i = 0; i < 2; i++) {
-			if (w[i].nsec != UTIME_NOW && w[i].nsec != UTIME_OMIT &&
-			    (w[i].nsec < 0 || w[i].nsec > 999999999))
-				return -EINVAL;
-			ts[i] = (struct timespec){.tv_sec = (time_t)w[i].sec, .tv_nsec = (long)w[i].nsec};
-		}
-	} else if (!ops->chown) {
-		return -ENOSYS;
-	}
+	bool named = req->op == DN_OP_GETXATTR || req->op == DN_OP_SETXATTR ||
+		     req->op == DN_OP_REMOVEXATTR;
+	if (named && req->path2_len == 0)
+		return -EINVAL;
+	if (req->len > bufsize)
+		return -EINVAL;
 	struct dn_open *o = NULL;
 	if (req->path_len == 0 && !(o = dn_session_handle_get(s, req->handle)))
 		return -EBADF;
-	int64_t r = req->op == DN_OP_UTIMENS
-			    ? ops->utimens(svc, &s->cred, o ? o->file : NULL, a->path, nofollow, ts)
-			    : ops->chown(svc, &s->cred, o ? o->file : NULL, a->path, nofollow,
-					 (uid_t)req->mode, (gid_t)req->oflags);
+	struct dn_file *f = o ? o->file : NULL;
+	int64_t r = -ENOSYS;
+	switch (req->op) {
+	case DN_OP_UTIMENS:
+		if (ops->utimens)
+			r = utimens(svc, s, f, a, nofollow);
+		break;
+	case DN_OP_CHOWN:
+		if (ops->chown)
+			r = ops->chown(svc, c, f, a->path, nofollow, (uid_t)req->mode,
+				       (gid_t)req->oflags);
+		break;
+	case DN_OP_STATFS:
+		if (ops->statfs)
+			r = statfs_op(svc, s, f, a, bufdata, bufsize);
+		break;
+	case DN_OP_GETXATTR:
+		if (ops->getxattr)
+			r = ops->getxattr(svc, c, f, a->path, nofollow, a->path2, bufdata, req->len);
+		break;
+	case DN_OP_SETXATTR:
+		if (ops->setxattr)
+			r = ops->setxattr(svc, c, f, a->path, nofollow, a->path2, a->data,
+					  a->data_len, (int)req->oflags);
+		break;
+	case DN_OP_LISTXATTR:
+		if (ops->listxattr)
+			r = ops->listxattr(svc, c, f, a->path, nofollow, (char *)bufdata, req->len);
+		break;
+	case DN_OP_REMOVEXATTR:
+		if (ops->removexattr)
+			r = ops->removexattr(svc, c, f, a->path, nofollow, a->path2);
+		break;
+	}
 	if (o)
 		dn_open_put(o, svc);
 	return r;
@@ -224,14 +327,15 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 		return 0;
 	if (req->op < DN_OP_NOP || req->op >= DN_OP_MAX)
 		return -ENOSYS;
-	if (needs_path(req->op) && req->path_len == 0)
+	enum target target = target_of(req->op);
+	if (target == BY_PATH && req->path_len == 0)
 		return -EINVAL;
 	int r = unpack(svc, s, req, bufdata, bufsize, &a);
 	if (r < 0)
 		return r;
-	if (req->op == DN_OP_UTIMENS || req->op == DN_OP_CHOWN)
-		return run_attr_op(svc, s, req, &a);
-	if (!needs_path(req->op))
+	if (target == BY_PATH_OR_HANDLE)
+		return run_attr_op(svc, s, req, &a, bufdata, bufsize);
+	if (target == BY_HANDLE)
 		return run_file_op(svc, s, req, &a, bufdata, bufsize, rep);
 
 	struct stat st;
@@ -277,6 +381,14 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 		return ops->truncate ? ops->truncate(svc, c, a.path, (off_t)req->off) : -ENOSYS;
 	case DN_OP_CHMOD:
 		return ops->chmod ? ops->chmod(svc, c, a.path, req->mode) : -ENOSYS;
+	case DN_OP_SYMLINK:
+		if (req->path2_len == 0)
+			return -EINVAL;
+		return ops->symlink ? ops->symlink(svc, c, a.path2, a.path) : -ENOSYS;
+	case DN_OP_LINK:
+		if (req->path2_len == 0)
+			return -EINVAL;
+		return ops->link ? ops->link(svc, c, a.path, a.path2) : -ENOSYS;
 	case DN_OP_READLINK:
 		if (req->len > bufsize)
 			return -EINVAL;

@@ -10,7 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/file.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -332,6 +335,175 @@ static int local_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file
 	return fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0 ? -errno : 0;
 }
 
+static int local_symlink(struct dn_svc *s, const struct dn_cred *c, const char *target,
+			 const char *path)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	const char *base;
+	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base);
+	if (dfd == -EBUSY)
+		return -EEXIST;
+	if (dfd < 0)
+		return dfd;
+	/* The target is stored as given; resolving it later stays inside the root. */
+	return symlinkat(target, dfd, base) < 0 ? -errno : 0;
+}
+
+static int local_link(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	const char *fb, *tb;
+	_cleanup_close_ int ffd = resolve_parent(to_local(s), from, &fb);
+	if (ffd == -EBUSY)
+		return -EPERM; /* a directory: no hard links */
+	if (ffd < 0)
+		return ffd;
+	_cleanup_close_ int tfd = resolve_parent(to_local(s), to, &tb);
+	if (tfd == -EBUSY)
+		return -EEXIST;
+	if (tfd < 0)
+		return tfd;
+	return linkat(ffd, fb, tfd, tb, 0) < 0 ? -errno : 0;
+}
+
+static int local_statfs(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			const char *path, struct statvfs *st)
+{
+	if (f)
+		return fstatvfs(f->fd, st) < 0 ? -errno : 0;
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = resolve(to_local(s), path, O_PATH, 0);
+	if (fd < 0)
+		return fd;
+	return fstatvfs(fd, st) < 0 ? -errno : 0;
+}
+
+static int local_fallocate(struct dn_svc *s, struct dn_file *f, int mode, off_t off, off_t len)
+{
+	return fallocate(f->fd, mode, off, len) < 0 ? -errno : 0;
+}
+
+/*
+ * A /proc/self/fd path naming path's file inside the root: the file itself
+ * (following: use the following calls, the magic link leads to it), or its
+ * directory plus the last component (nofollow: use the l* calls, a symlink's
+ * own attributes). *fd holds what the name refers to.
+ */
+static int xattr_name(struct local_svc *ls, const char *path, bool nofollow, int *fd,
+		      char *out, size_t len)
+{
+	const char *base = "";
+	if (nofollow) {
+		*fd = resolve_parent(ls, path, &base);
+		if (*fd == -EBUSY) {
+			*fd = resolve(ls, "/", O_PATH | O_DIRECTORY, 0);
+			base = "";
+		}
+	} else {
+		*fd = resolve(ls, path, O_PATH, 0);
+	}
+	if (*fd < 0)
+		return *fd;
+	snprintf(out, len, "/proc/self/fd/%d%s%s", *fd, base[0] ? "/" : "", base);
+	return 0;
+}
+
+static ssize_t local_getxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			      const char *path, bool nofollow, const char *name, void *buf,
+			      size_t len)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	ssize_t n;
+	if (f) {
+		n = fgetxattr(f->fd, name, buf, len);
+		return n < 0 ? -errno : n;
+	}
+	_cleanup_close_ int fd = -1;
+	char p[PATH_MAX];
+	if ((r = xattr_name(to_local(s), path, nofollow, &fd, p, sizeof(p))) < 0)
+		return r;
+	n = nofollow ? lgetxattr(p, name, buf, len) : getxattr(p, name, buf, len);
+	return n < 0 ? -errno : n;
+}
+
+static int local_setxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			  const char *path, bool nofollow, const char *name, const void *value,
+			  size_t len, int flags)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	if (f)
+		return fsetxattr(f->fd, name, value, len, flags) < 0 ? -errno : 0;
+	_cleanup_close_ int fd = -1;
+	char p[PATH_MAX];
+	if ((r = xattr_name(to_local(s), path, nofollow, &fd, p, sizeof(p))) < 0)
+		return r;
+	r = nofollow ? lsetxattr(p, name, value, len, flags) : setxattr(p, name, value, len, flags);
+	return r < 0 ? -errno : 0;
+}
+
+static ssize_t local_listxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			       const char *path, bool nofollow, char *buf, size_t len)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	ssize_t n;
+	if (f) {
+		n = flistxattr(f->fd, buf, len);
+		return n < 0 ? -errno : n;
+	}
+	_cleanup_close_ int fd = -1;
+	char p[PATH_MAX];
+	if ((r = xattr_name(to_local(s), path, nofollow, &fd, p, sizeof(p))) < 0)
+		return r;
+	n = nofollow ? llistxattr(p, buf, len) : listxattr(p, buf, len);
+	return n < 0 ? -errno : n;
+}
+
+static int local_removexattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			     const char *path, bool nofollow, const char *name)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	if (f)
+		return fremovexattr(f->fd, name) < 0 ? -errno : 0;
+	_cleanup_close_ int fd = -1;
+	char p[PATH_MAX];
+	if ((r = xattr_name(to_local(s), path, nofollow, &fd, p, sizeof(p))) < 0)
+		return r;
+	r = nofollow ? lremovexattr(p, name) : removexattr(p, name);
+	return r < 0 ? -errno : 0;
+}
+
+/*
+ * Each handle is its own open file description on the host, so the kernel's
+ * OFD locks arbitrate between the pool's clients; the owner is implied.
+ */
+static int local_lock(struct dn_svc *s, struct dn_file *f, int cmd, struct flock *fl,
+		      uint64_t owner)
+{
+	fl->l_pid = 0;
+	if (fcntl(f->fd, cmd == F_GETLK ? F_OFD_GETLK : F_OFD_SETLK, fl) < 0)
+		return errno == EACCES ? -EAGAIN : -errno;
+	return 0;
+}
+
+static int local_flock(struct dn_svc *s, struct dn_file *f, int op, uint64_t owner)
+{
+	return flock(f->fd, op | LOCK_NB) < 0 ? -errno : 0;
+}
+
 static void local_destroy(struct dn_svc *s)
 {
 	struct local_svc *ls = to_local(s);
@@ -361,6 +533,16 @@ static const struct dn_svc_ops local_ops = {
 	.readlink = local_readlink,
 	.utimens = local_utimens,
 	.chown = local_chown,
+	.symlink = local_symlink,
+	.link = local_link,
+	.statfs = local_statfs,
+	.fallocate = local_fallocate,
+	.getxattr = local_getxattr,
+	.setxattr = local_setxattr,
+	.listxattr = local_listxattr,
+	.removexattr = local_removexattr,
+	.lock = local_lock,
+	.flock = local_flock,
 	.destroy = local_destroy,
 };
 

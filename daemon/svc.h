@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -63,6 +65,37 @@ struct dn_svc_ops {
 		       const char *path, bool nofollow, const struct timespec times[2]);
 	int (*chown)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 		     const char *path, bool nofollow, uid_t uid, gid_t gid);
+	int (*symlink)(struct dn_svc *s, const struct dn_cred *c, const char *target,
+		       const char *path);
+	int (*link)(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to);
+	/* f != NULL: the open file's filesystem, else path's */
+	int (*statfs)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+		      const char *path, struct statvfs *st);
+	int (*fallocate)(struct dn_svc *s, struct dn_file *f, int mode, off_t off, off_t len);
+	/*
+	 * Extended attributes of the open file f, or of path (nofollow: of a
+	 * symlink itself). get/list answer the size; with len 0 only the size.
+	 */
+	ssize_t (*getxattr)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			    const char *path, bool nofollow, const char *name, void *buf,
+			    size_t len);
+	int (*setxattr)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			const char *path, bool nofollow, const char *name, const void *value,
+			size_t len, int flags);
+	ssize_t (*listxattr)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			     const char *path, bool nofollow, char *buf, size_t len);
+	int (*removexattr)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			   const char *path, bool nofollow, const char *name);
+	/*
+	 * Advisory record locks of the open file, never blocking (the client
+	 * retries F_SETLKW): cmd F_GETLK or F_SETLK semantics, with owner the
+	 * client's lock owner (process or open file description). For F_GETLK
+	 * *fl is updated; l_pid of a conflicting lock may be 0.
+	 */
+	int (*lock)(struct dn_svc *s, struct dn_file *f, int cmd, struct flock *fl,
+		    uint64_t owner);
+	/* flock(2) on the open file; LOCK_NB is always set (the client retries). */
+	int (*flock)(struct dn_svc *s, struct dn_file *f, int op, uint64_t owner);
 	void (*destroy)(struct dn_svc *s);
 };
 

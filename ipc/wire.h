@@ -32,6 +32,16 @@ enum dn_op {
 	DN_OP_UTIMENS,  /* path (flags: DN_AT_NOFOLLOW) or, without one, handle;
 			 * data: two struct dn_timespec (atime, mtime) */
 	DN_OP_CHOWN,    /* path (flags: DN_AT_NOFOLLOW) or handle; mode: uid, oflags: gid */
+	DN_OP_SYMLINK,  /* path: the link to create, path2: its target (not resolved) */
+	DN_OP_LINK,     /* path: existing file, path2: new name */
+	DN_OP_STATFS,   /* path or handle; answers struct dn_statfs in the data area */
+	DN_OP_FALLOCATE, /* handle; mode, off, len */
+	DN_OP_GETXATTR,  /* path (DN_AT_NOFOLLOW) or handle; path2: name; len: buffer */
+	DN_OP_SETXATTR,  /* path or handle; path2: name; data: value; oflags: XATTR_* */
+	DN_OP_LISTXATTR, /* path or handle; len: buffer */
+	DN_OP_REMOVEXATTR, /* path or handle; path2: name */
+	DN_OP_LOCK,     /* handle; data: struct dn_flock; oflags: F_GETLK/F_SETLK; off: owner */
+	DN_OP_FLOCK,    /* handle; mode: LOCK_SH/LOCK_EX/LOCK_UN; off: owner */
 	DN_OP_MAX,
 };
 
@@ -44,6 +54,18 @@ enum dn_op {
 struct dn_timespec {
 	int64_t sec;
 	int64_t nsec;
+};
+
+/* statvfs as it crosses the wire */
+struct dn_statfs {
+	uint64_t bsize, frsize, blocks, bfree, bavail, files, ffree, favail, fsid, flag, namemax;
+};
+
+/* A record lock as it crosses the wire (struct flock's fields, fixed width) */
+struct dn_flock {
+	int32_t type, whence;
+	int64_t start, len;
+	int32_t pid, pad;
 };
 
 /* Stat as it crosses the wire: fixed width, so both sides agree. */

@@ -86,6 +86,12 @@ void dn_handle_close(uint64_t handle);
 /* Drops fd's reference to its open file description (closing it if last). */
 void dn_fd_forget(int fd, int32_t ofd);
 
+/*
+ * execve (search: execvpe) that keeps this process's session and Danaus fds
+ * in the new image. Stack only: safe in a vfork-like child.
+ */
+int dn_exec(const char *file, char *const argv[], char *const envp[], bool search);
+
 /* Session descriptors kept across exec, and the fd map passed in the environment. */
 #define DN_ENV_SESSION "DANAUS_SESSION"
 #define DN_ENV_FDS "DANAUS_FDS"

@@ -30,12 +30,10 @@ int __fxstat64(int ver, int fd, struct stat64 *st);
 int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags);
 char *__getcwd_chk(char *buf, size_t size, size_t buflen);
 extern void __chk_fail(void) __attribute__((noreturn));
-ssize_t fgetxattr(int fd, const char *name, void *value, size_t size);
-ssize_t flistxattr(int fd, char *list, size_t size);
-ssize_t getxattr(const char *path, const char *name, void *value, size_t size);
-ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size);
-ssize_t listxattr(const char *path, char *list, size_t size);
-ssize_t llistxattr(const char *path, char *list, size_t size);
 
 /* struct stat64 is struct stat on the 64-bit targets we build for. */
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 _Static_assert(sizeof(struct stat) == sizeof(struct stat64), "64-bit stat layout");
+_Static_assert(sizeof(struct statfs) == sizeof(struct statfs64), "64-bit statfs layout");
+_Static_assert(sizeof(struct statvfs) == sizeof(struct statvfs64), "64-bit statvfs layout");

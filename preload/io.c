@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
+#include <sys/file.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -209,6 +211,53 @@ DN_EXPORT int dup2(int oldfd, int newfd)
 
 #define STATUS_FLAGS (O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_ASYNC)
 
+/* Waits for a lock the way F_SETLKW would, in steps the service never blocks on. */
+static int lock_wait(int (*attempt)(void *), void *arg)
+{
+	long ns = 1000000;
+	for (;;) {
+		int r = attempt(arg);
+		if (r != -EAGAIN && r != -EWOULDBLOCK)
+			return r;
+		struct timespec ts = {0, ns};
+		if (nanosleep(&ts, NULL) < 0)
+			return -EINTR; /* a signal interrupts the wait, as in the kernel */
+		if (ns < 50000000)
+			ns *= 2;
+	}
+}
+
+struct lock_try {
+	int fd, cmd;
+	struct flock *fl;
+	uint64_t owner;
+};
+
+static int lock_attempt(void *arg)
+{
+	struct lock_try *t = arg;
+	return dn_op_lock(t->fd, t->cmd, t->fl, t->owner);
+}
+
+/*
+ * POSIX locks belong to the process, OFD locks to the open file description;
+ * the owner tells the service which.
+ */
+static int record_lock(int fd, int cmd, void *arg)
+{
+	struct flock *fl = arg;
+	int32_t ofd = -1;
+	dn_fd_ofd(fd, &ofd);
+	bool ofd_lock = cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
+	uint64_t owner = ofd_lock ? (1ull << 63) | (uint64_t)ofd : (uint64_t)getpid();
+	bool get = cmd == F_GETLK || cmd == F_OFD_GETLK;
+	bool wait = cmd == F_SETLKW || cmd == F_OFD_SETLKW;
+	struct lock_try t = {fd, get ? F_GETLK : F_SETLK, fl, owner};
+	int r = wait ? lock_wait(lock_attempt, &t) : lock_attempt(&t);
+	/* POSIX: a held conflicting lock is EAGAIN or EACCES; Linux says EAGAIN */
+	return r;
+}
+
 static int danaus_fcntl(int fd, int cmd, void *arg)
 {
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
@@ -234,7 +283,7 @@ static int danaus_fcntl(int fd, int cmd, void *arg)
 	case F_OFD_GETLK:
 	case F_OFD_SETLK:
 	case F_OFD_SETLKW:
-		return -ENOLCK; /* record locks on Danaus files are not served yet */
+		return record_lock(fd, cmd, arg);
 	default:
 		return -EINVAL;
 	}
@@ -301,16 +350,42 @@ DN_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
 }
 DN_ALIAS(sendfile, sendfile64);
 
-DN_EXPORT ssize_t fgetxattr(int fd, const char *name, void *value, size_t size)
+DN_EXPORT int fallocate(int fd, int mode, off_t off, off_t len)
 {
 	if (!DANAUS_FD(fd))
-		return REAL(fgetxattr)(fd, name, value, size);
-	DN_RETURN(-ENOTSUP);
+		return REAL(fallocate)(fd, mode, off, len);
+	DN_RETURN(dn_op_fallocate(fd, mode, off, len));
+}
+DN_ALIAS(fallocate, fallocate64);
+
+DN_EXPORT int posix_fallocate(int fd, off_t off, off_t len)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(posix_fallocate)(fd, off, len);
+	int r = dn_op_fallocate(fd, 0, off, len);
+	return r < 0 ? -r : 0; /* posix_fallocate answers the error number itself */
+}
+DN_ALIAS(posix_fallocate, posix_fallocate64);
+
+struct flock_try {
+	int fd, op;
+	uint64_t owner;
+};
+
+static int flock_attempt(void *arg)
+{
+	struct flock_try *t = arg;
+	return dn_op_flock(t->fd, t->op, t->owner);
 }
 
-DN_EXPORT ssize_t flistxattr(int fd, char *list, size_t size)
+DN_EXPORT int flock(int fd, int op)
 {
 	if (!DANAUS_FD(fd))
-		return REAL(flistxattr)(fd, list, size);
-	DN_RETURN(-ENOTSUP);
+		return REAL(flock)(fd, op);
+	int32_t ofd = -1;
+	dn_fd_ofd(fd, &ofd);
+	/* flock locks belong to the open file description */
+	struct flock_try t = {fd, op, (1ull << 63) | (uint64_t)ofd};
+	DN_RETURN((op & LOCK_NB) || (op & LOCK_UN) ? flock_attempt(&t)
+						    : lock_wait(flock_attempt, &t));
 }

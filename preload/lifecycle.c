@@ -257,7 +257,7 @@ static bool is_ours(const char *var)
  * environment tells the new image which fds are Danaus files. Everything
  * lives on the stack: a vfork child may be the one calling.
  */
-static int exec_common(const char *file, char *const argv[], char *const envp[], bool search)
+int dn_exec(const char *file, char *const argv[], char *const envp[], bool search)
 {
 	if (!atomic_load(&dn_client.attached))
 		return search ? REAL(execvpe)(file, argv, envp) : REAL(execve)(file, argv, envp);
@@ -309,22 +309,22 @@ extern char **environ;
 
 DN_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	return exec_common(path, argv, envp, false);
+	return dn_exec(path, argv, envp, false);
 }
 
 DN_EXPORT int execv(const char *path, char *const argv[])
 {
-	return exec_common(path, argv, environ, false);
+	return dn_exec(path, argv, environ, false);
 }
 
 DN_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-	return exec_common(file, argv, envp, true);
+	return dn_exec(file, argv, envp, true);
 }
 
 DN_EXPORT int execvp(const char *file, char *const argv[])
 {
-	return exec_common(file, argv, environ, true);
+	return dn_exec(file, argv, environ, true);
 }
 
 static size_t count_args(va_list ap)
@@ -350,14 +350,14 @@ DN_EXPORT int execl(const char *path, const char *arg0, ...)
 {
 	COLLECT_ARGS(arg0, arg0)
 	va_end(ap);
-	return exec_common(path, argv, environ, false);
+	return dn_exec(path, argv, environ, false);
 }
 
 DN_EXPORT int execlp(const char *file, const char *arg0, ...)
 {
 	COLLECT_ARGS(arg0, arg0)
 	va_end(ap);
-	return exec_common(file, argv, environ, true);
+	return dn_exec(file, argv, environ, true);
 }
 
 DN_EXPORT int execle(const char *path, const char *arg0, ...)
@@ -365,5 +365,5 @@ DN_EXPORT int execle(const char *path, const char *arg0, ...)
 	COLLECT_ARGS(arg0, arg0)
 	char *const *envp = va_arg(ap, char *const *);
 	va_end(ap);
-	return exec_common(path, argv, envp, false);
+	return dn_exec(path, argv, envp, false);
 }

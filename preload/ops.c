@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "mmap.h"
 #include "real.h"
 #include "stdio-std.h"
 
@@ -69,8 +71,11 @@ int dn_op_close(int fd)
 {
 	uint64_t handle = 0;
 	bool last = false;
-	pthread_mutex_lock(&dn_client.lock);
 	int32_t ofd = dn_fdmap_get(fd);
+	if (ofd >= 0)
+		dn_mmap_flush_ofd(ofd);
+	pthread_mutex_lock(&dn_client.lock);
+	ofd = dn_fdmap_get(fd);
 	if (ofd >= 0)
 		last = unmap_locked(fd, ofd, &handle);
 	pthread_mutex_unlock(&dn_client.lock);
@@ -423,6 +428,111 @@ int dn_op_chown(const struct dn_target *t, int fd, uid_t uid, gid_t gid, bool no
 		return r;
 	struct dn_reply rep;
 	return (int)simple(&req, t ? t->path : NULL, NULL, &rep);
+}
+
+int64_t dn_op_pathfd(uint32_t op, const struct dn_target *t, int fd, bool nofollow,
+		     const char *name, const void *in, size_t inlen, void *out, size_t outlen,
+		     uint32_t oflags)
+{
+	struct dn_req req = {.op = op, .oflags = oflags};
+	int r = attr_req(&req, t, fd, nofollow);
+	if (r < 0)
+		return r;
+	struct dn_call c;
+	if ((r = dn_call_begin(&c)) < 0)
+		return r;
+	req.len = outlen < dn_call_data_max() ? outlen : dn_call_data_max();
+	struct dn_reply rep;
+	int64_t res = dn_request(&c, &req, t ? t->path : NULL, name, in, inlen, &rep);
+	if (res >= 0 && out && outlen) {
+		/* xattr ops answer a size; statfs answers 0 with its struct in the data */
+		size_t n = op == DN_OP_STATFS ? outlen : (size_t)res;
+		if (n > req.len)
+			res = -EIO;
+		else
+			memcpy(out, dn_call_data(&c), n);
+	}
+	dn_call_end(&c);
+	return res;
+}
+
+int dn_op_path2(uint32_t op, const struct dn_target *a, const struct dn_target *b,
+		const char *raw2)
+{
+	/* A second target must be absolute: the request carries one relative base. */
+	if (b && b->handle && b->handle != a->handle)
+		return -EXDEV;
+	struct dn_req req = {.op = op, .handle = a->handle};
+	struct dn_reply rep;
+	return (int)simple(&req, a->path, b ? b->path : raw2, &rep);
+}
+
+int dn_op_fallocate(int fd, int mode, off_t off, off_t len)
+{
+	if (off < 0 || len <= 0)
+		return -EINVAL;
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o)
+		return -EBADF;
+	struct dn_req req = {.op = DN_OP_FALLOCATE, .handle = o->handle, .mode = (uint32_t)mode,
+			     .off = (uint64_t)off, .len = (uint64_t)len};
+	struct dn_reply rep;
+	return (int)simple(&req, NULL, NULL, &rep);
+}
+
+int dn_op_lock(int fd, int cmd, struct flock *fl, uint64_t owner)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o)
+		return -EBADF;
+	int64_t base = 0;
+	struct stat st;
+	int r;
+	switch (fl->l_whence) {
+	case SEEK_SET: break;
+	case SEEK_CUR: base = atomic_load(&o->offset); break;
+	case SEEK_END:
+		if ((r = dn_op_fstat(fd, &st)) < 0)
+			return r;
+		base = st.st_size;
+		break;
+	default: return -EINVAL;
+	}
+	struct dn_flock w = {.type = fl->l_type, .whence = SEEK_SET, .start = base + fl->l_start,
+			     .len = fl->l_len};
+	if (w.len < 0) { /* a negative length reaches backwards */
+		w.start += w.len;
+		w.len = -w.len;
+	}
+	if (w.start < 0)
+		return -EINVAL;
+	struct dn_req req = {.op = DN_OP_LOCK, .handle = o->handle, .oflags = (uint32_t)cmd,
+			     .off = owner};
+	struct dn_call c;
+	if ((r = dn_call_begin(&c)) < 0)
+		return r;
+	struct dn_reply rep;
+	int64_t res = dn_request(&c, &req, NULL, NULL, &w, sizeof(w), &rep);
+	dn_call_end(&c);
+	if (res == 0 && cmd == F_GETLK) {
+		fl->l_type = (short)rep.aux;
+		fl->l_whence = SEEK_SET;
+		fl->l_start = (off_t)rep.st.size;
+		fl->l_len = (off_t)rep.st.blocks;
+		fl->l_pid = (pid_t)rep.st.uid;
+	}
+	return (int)res;
+}
+
+int dn_op_flock(int fd, int op, uint64_t owner)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o)
+		return -EBADF;
+	struct dn_req req = {.op = DN_OP_FLOCK, .handle = o->handle,
+			     .mode = (uint32_t)(op & ~LOCK_NB), .off = owner};
+	struct dn_reply rep;
+	return (int)simple(&req, NULL, NULL, &rep);
 }
 
 ssize_t dn_op_fpath(int fd, char *buf, size_t size)

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -30,6 +31,21 @@ ssize_t dn_op_readlink(const struct dn_target *t, char *buf, size_t size);
 int dn_op_utimens(const struct dn_target *t, int fd, const struct timespec times[2],
 		  bool nofollow);
 int dn_op_chown(const struct dn_target *t, int fd, uid_t uid, gid_t gid, bool nofollow);
+/*
+ * Ops on t's path or (t NULL) on Danaus fd: STATFS, the xattr ops. name goes
+ * as the second path, in as data; up to outlen bytes of the reply's data
+ * land in out. Returns the op's result.
+ */
+int64_t dn_op_pathfd(uint32_t op, const struct dn_target *t, int fd, bool nofollow,
+		     const char *name, const void *in, size_t inlen, void *out, size_t outlen,
+		     uint32_t oflags);
+/* SYMLINK (path: the new link, path2: target) and LINK (path, path2: new name). */
+int dn_op_path2(uint32_t op, const struct dn_target *a, const struct dn_target *b,
+		const char *raw2);
+int dn_op_fallocate(int fd, int mode, off_t off, off_t len);
+/* One non-blocking attempt; F_GETLK answers in *fl. */
+int dn_op_lock(int fd, int cmd, struct flock *fl, uint64_t owner);
+int dn_op_flock(int fd, int op, uint64_t owner);
 /* The pool path a Danaus fd was opened by. */
 ssize_t dn_op_fpath(int fd, char *buf, size_t size);
 int dn_op_rename(const struct dn_target *from, const struct dn_target *to, unsigned flags);

@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -292,37 +294,138 @@ DN_EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
 	return readlinkat(AT_FDCWD, path, buf, size);
 }
 
-/* Extended attributes are not served yet: the answer of a filesystem without them. */
-static bool danaus_path(const char *path)
+DN_EXPORT int symlinkat(const char *target, int dirfd, const char *path)
 {
-	struct dn_target t;
-	return dn_route(AT_FDCWD, path, &t) == 1;
+	ROUTE(dirfd, path, t)
+	return REAL(symlinkat)(target, dirfd, path);
+	DN_RETURN(dn_op_path2(DN_OP_SYMLINK, &t, NULL, target));
 }
 
-DN_EXPORT ssize_t getxattr(const char *path, const char *name, void *value, size_t size)
+DN_EXPORT int symlink(const char *target, const char *path)
 {
-	if (!danaus_path(path))
-		return REAL(getxattr)(path, name, value, size);
-	DN_RETURN(-ENOTSUP);
+	return symlinkat(target, AT_FDCWD, path);
 }
 
-DN_EXPORT ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size)
+DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+		     int flags)
 {
-	if (!danaus_path(path))
-		return REAL(lgetxattr)(path, name, value, size);
-	DN_RETURN(-ENOTSUP);
+	struct dn_target from, to;
+	int a = dn_route(olddirfd, oldpath, &from);
+	int b = dn_route(newdirfd, newpath, &to);
+	if (a < 0)
+		DN_RETURN(a);
+	if (b < 0)
+		DN_RETURN(b);
+	if (a == 0 && b == 0)
+		return REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags);
+	if (a != b)
+		DN_RETURN(-EXDEV);
+	if (flags & ~AT_SYMLINK_FOLLOW)
+		DN_RETURN(-EINVAL);
+	DN_RETURN(dn_op_path2(DN_OP_LINK, &from, &to, NULL));
 }
 
-DN_EXPORT ssize_t listxattr(const char *path, char *list, size_t size)
+DN_EXPORT int link(const char *oldpath, const char *newpath)
 {
-	if (!danaus_path(path))
-		return REAL(listxattr)(path, list, size);
-	DN_RETURN(-ENOTSUP);
+	return linkat(AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
 }
 
-DN_EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
+static void statvfs_from_wire(const struct dn_statfs *w, struct statvfs *v)
 {
-	if (!danaus_path(path))
-		return REAL(llistxattr)(path, list, size);
-	DN_RETURN(-ENOTSUP);
+	memset(v, 0, sizeof(*v));
+	v->f_bsize = w->bsize;
+	v->f_frsize = w->frsize;
+	v->f_blocks = w->blocks;
+	v->f_bfree = w->bfree;
+	v->f_bavail = w->bavail;
+	v->f_files = w->files;
+	v->f_ffree = w->ffree;
+	v->f_favail = w->favail;
+	v->f_fsid = w->fsid;
+	v->f_flag = w->flag;
+	v->f_namemax = w->namemax;
+}
+
+/* statfs(2) has a type field statvfs lacks: a pool is no kernel filesystem. */
+#define DANAUS_SUPER_MAGIC 0x44414e41
+
+static void statfs_from_wire(const struct dn_statfs *w, struct statfs *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->f_type = DANAUS_SUPER_MAGIC;
+	f->f_bsize = (long)w->bsize;
+	f->f_frsize = (long)w->frsize;
+	f->f_blocks = w->blocks;
+	f->f_bfree = w->bfree;
+	f->f_bavail = w->bavail;
+	f->f_files = w->files;
+	f->f_ffree = w->ffree;
+	memcpy(&f->f_fsid, &w->fsid, sizeof(f->f_fsid) < sizeof(w->fsid) ? sizeof(f->f_fsid) : sizeof(w->fsid));
+	f->f_namelen = (long)w->namemax;
+	f->f_flags = (long)w->flag;
+}
+
+static int wire_statfs(const struct dn_target *t, int fd, struct dn_statfs *w)
+{
+	return (int)dn_op_pathfd(DN_OP_STATFS, t, fd, false, NULL, NULL, 0, w, sizeof(*w), 0);
+}
+
+DN_EXPORT int statvfs(const char *path, struct statvfs *v)
+{
+	struct dn_statfs w;
+	ROUTE(AT_FDCWD, path, t)
+	return REAL(statvfs)(path, v);
+	int r = wire_statfs(&t, -1, &w);
+	if (r == 0)
+		statvfs_from_wire(&w, v);
+	DN_RETURN(r);
+}
+DN_EXPORT int statvfs64(const char *path, struct statvfs64 *v)
+{
+	return statvfs(path, (struct statvfs *)v);
+}
+
+DN_EXPORT int fstatvfs(int fd, struct statvfs *v)
+{
+	struct dn_statfs w;
+	if (dn_fdmap_get(fd) < 0)
+		return REAL(fstatvfs)(fd, v);
+	int r = wire_statfs(NULL, fd, &w);
+	if (r == 0)
+		statvfs_from_wire(&w, v);
+	DN_RETURN(r);
+}
+DN_EXPORT int fstatvfs64(int fd, struct statvfs64 *v)
+{
+	return fstatvfs(fd, (struct statvfs *)v);
+}
+
+DN_EXPORT int statfs(const char *path, struct statfs *f)
+{
+	struct dn_statfs w;
+	ROUTE(AT_FDCWD, path, t)
+	return REAL(statfs)(path, f);
+	int r = wire_statfs(&t, -1, &w);
+	if (r == 0)
+		statfs_from_wire(&w, f);
+	DN_RETURN(r);
+}
+DN_EXPORT int statfs64(const char *path, struct statfs64 *f)
+{
+	return statfs(path, (struct statfs *)f);
+}
+
+DN_EXPORT int fstatfs(int fd, struct statfs *f)
+{
+	struct dn_statfs w;
+	if (dn_fdmap_get(fd) < 0)
+		return REAL(fstatfs)(fd, f);
+	int r = wire_statfs(NULL, fd, &w);
+	if (r == 0)
+		statfs_from_wire(&w, f);
+	DN_RETURN(r);
+}
+DN_EXPORT int fstatfs64(int fd, struct statfs64 *f)
+{
+	return fstatfs(fd, (struct statfs *)f);
 }

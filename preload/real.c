@@ -9,6 +9,6 @@ void dn_real_init(void)
 {
 /* POSIX's way to store dlsym's object pointer into a function pointer. */
 #define DN_REAL_RESOLVE(name, ret, args) *(void **)&dn_real.name = dlsym(RTLD_NEXT, #name);
-	DN_REAL_SYMBOLS(DN_REAL_RESOLVE)
+	DN_REAL_ALL(DN_REAL_RESOLVE)
 #undef DN_REAL_RESOLVE
 }

@@ -8,6 +8,8 @@
 #include <sys/uio.h>
 
 struct statx;
+struct statvfs;
+struct statfs;
 
 /* name, return type, parameter list: one line per libc function we pass through to. */
 #define DN_REAL_SYMBOLS(X)                                                                         \
@@ -69,11 +71,36 @@ struct statx;
 	X(getcwd, char *, (char *, size_t))                                                        \
 	X(utimensat, int, (int, const char *, const struct timespec[2], int))                      \
 	X(fchownat, int, (int, const char *, uid_t, gid_t, int))                                   \
-	X(fchown, int, (int, uid_t, gid_t))
+	X(fchown, int, (int, uid_t, gid_t))                                                        \
+	X(symlinkat, int, (const char *, int, const char *))                                       \
+	X(linkat, int, (int, const char *, int, const char *, int))                                \
+	X(statvfs, int, (const char *, struct statvfs *))                                          \
+	X(fstatvfs, int, (int, struct statvfs *))                                                  \
+	X(statfs, int, (const char *, struct statfs *))                                            \
+	X(fstatfs, int, (int, struct statfs *))                                                    \
+	X(setxattr, int, (const char *, const char *, const void *, size_t, int))                  \
+	X(lsetxattr, int, (const char *, const char *, const void *, size_t, int))                 \
+	X(fsetxattr, int, (int, const char *, const void *, size_t, int))                          \
+	X(removexattr, int, (const char *, const char *))                                          \
+	X(lremovexattr, int, (const char *, const char *))                                         \
+	X(fremovexattr, int, (int, const char *))                                                  \
+	X(fallocate, int, (int, int, off_t, off_t))                                                \
+	X(posix_fallocate, int, (int, off_t, off_t))                                               \
+	X(flock, int, (int, int))
+
+/* Each module's own list (spawn.c, mmap.c, walk.c, poll.c) lives beside it. */
+#include "real-extra.h"
+
+#define DN_REAL_ALL(X)                                                                             \
+	DN_REAL_SYMBOLS(X)                                                                         \
+	DN_REAL_SPAWN(X)                                                                           \
+	DN_REAL_MMAP(X)                                                                            \
+	DN_REAL_WALK(X)                                                                            \
+	DN_REAL_POLL(X)
 
 #define DN_REAL_MEMBER(name, ret, args) ret(*name) args;
 struct dn_real_table {
-	DN_REAL_SYMBOLS(DN_REAL_MEMBER)
+	DN_REAL_ALL(DN_REAL_MEMBER)
 };
 #undef DN_REAL_MEMBER
 

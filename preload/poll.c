@@ -1,0 +1,2 @@
+/* poll module of libdanaus.so */
+#include "client.h"

@@ -1,0 +1,2 @@
+/* spawn module of libdanaus.so */
+#include "client.h"

@@ -1,0 +1,2 @@
+/* walk module of libdanaus.so */
+#include "client.h"
