@@ -389,3 +389,24 @@ DN_EXPORT int flock(int fd, int op)
 	DN_RETURN((op & LOCK_NB) || (op & LOCK_UN) ? flock_attempt(&t)
 						    : lock_wait(flock_attempt, &t));
 }
+
+/* Starts or waits for write-back of a range: the pool's fsync covers any range. */
+DN_EXPORT int sync_file_range(int fd, off_t off, off_t len, unsigned flags)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(sync_file_range)(fd, off, len, flags);
+	if (off < 0 || len < 0 ||
+	    (flags & ~(unsigned)(SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+				 SYNC_FILE_RANGE_WAIT_AFTER)))
+		DN_RETURN(-EINVAL);
+	if (!(flags & SYNC_FILE_RANGE_WAIT_AFTER))
+		return 0; /* only a hint to start writing: the pool decides when */
+	DN_RETURN(dn_op_file(DN_OP_FSYNC, fd, DN_FSYNC_DATA, 0, 0));
+}
+
+DN_EXPORT ssize_t readahead(int fd, off64_t off, size_t count)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(readahead)(fd, off, count);
+	return 0; /* a hint: the pool's cache makes its own decisions */
+}

@@ -86,7 +86,9 @@ struct statfs;
 	X(fremovexattr, int, (int, const char *))                                                  \
 	X(fallocate, int, (int, int, off_t, off_t))                                                \
 	X(posix_fallocate, int, (int, off_t, off_t))                                               \
-	X(flock, int, (int, int))
+	X(flock, int, (int, int))                                                                  \
+	X(sync_file_range, int, (int, off_t, off_t, unsigned))                                     \
+	X(readahead, ssize_t, (int, off64_t, size_t))
 
 /* Each module's own list (spawn.c, mmap.c, walk.c, poll.c) lives beside it. */
 #include "real-extra.h"
