@@ -1,0 +1,173 @@
+# Scenarios of apps.sh. Usage: apps-scenarios.sh NAME DIR WORK
+# Prints only what must be identical on a kernel directory and on a mount.
+set -euo pipefail
+name=$1 D=$2 WORK=$3
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$D"
+cd "$D"
+export LC_ALL=C TZ=UTC
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org GIT_COMMITTER_NAME=t \
+	GIT_COMMITTER_EMAIL=t@example.org GIT_AUTHOR_DATE='2026-01-01T00:00:00Z' \
+	GIT_COMMITTER_DATE='2026-01-01T00:00:00Z' GIT_CONFIG_NOSYSTEM=1 HOME="$D"
+
+case "$name" in
+coreutils)
+	mkdir -p src/a/b && echo one > src/a/f1 && echo two > src/a/b/f2
+	ln -s a/f1 src/link
+	touch -d '2025-03-04 05:06:07' src/a/f1 src/a/b/f2
+	touch -h -d '2025-03-04 05:06:07' src/link
+	cp -a src copy
+	mv copy moved
+	ln -s moved/a lnk
+	touch -d '2025-06-01 00:00:00' newer-ref
+	touch -d '2025-07-01 00:00:00' moved/a/b/f2
+	find moved -newer newer-ref | sort
+	chmod -R go-rwx moved
+	stat -c '%n %A %s %Y' $(find moved src -print | sort)
+	du -a --apparent-size moved | sort -k2
+	readlink lnk
+	cat lnk/f1
+	;;
+git)
+	git init -q repo
+	cd repo
+	cp -r "$SRC/ipc" "$SRC/util" .
+	git add .
+	git commit -qm first
+	echo change >> ipc/wire.h
+	git status --short
+	git commit -qam second
+	git log --format='%H %s'
+	git gc -q
+	git fsck --full 2>&1
+	git count-objects -v | grep -E '^(count|in-pack|packs)'
+	cd ..
+	git clone -q repo clone
+	git -C clone log --format='%H %s'
+	git -C clone fsck --full 2>&1
+	git -C clone status --short
+	;;
+sqlite-rollback | sqlite-wal)
+	mode=delete
+	[ "$name" = sqlite-wal ] && mode=wal
+	{
+		echo "pragma journal_mode=$mode;"
+		echo "create table t(a integer primary key, b text, c real);"
+		for t in $(seq 0 9); do
+			echo "begin;"
+			for i in $(seq 1 1000); do echo "insert into t(b, c) values ('r$t-$i', $i.5);"; done
+			echo "commit;"
+		done
+		echo "select count(*), sum(c) from t;"
+	} | sqlite3 db.sqlite
+	# a second process, in turn: reads, updates, checks (locks decide who goes)
+	sqlite3 db.sqlite "update t set b = upper(b) where a % 7 = 0; select count(*) from t where b like 'R%'; pragma integrity_check;"
+	# two at once: the busy timeout makes each wait for the other's lock
+	sqlite3 -cmd ".timeout 20000" db.sqlite \
+		"begin immediate; update t set c = c + 1 where a <= 5000; commit; pragma integrity_check;" > p1.out &
+	sqlite3 -cmd ".timeout 20000" db.sqlite \
+		"begin immediate; delete from t where a > 9990; commit; select count(*) from t where a > 9990;" > p2.out &
+	wait
+	cat p1.out p2.out
+	sqlite3 db.sqlite "pragma journal_mode; select count(*), sum(c) from t; pragma integrity_check;"
+	;;
+python)
+	python3 - "$SRC" <<'PY'
+import mmap, os, shutil, sys, tempfile
+src = sys.argv[1]
+shutil.copytree(os.path.join(src, "ipc"), "tree")
+for root, dirs, files in sorted(os.walk("tree")):
+    print(root, sorted(dirs), sorted(files))
+with open("text.txt", "w", encoding="utf-8") as f:
+    f.write("héllo\nwörld\n" * 100)
+with open("text.txt", encoding="utf-8") as f:
+    print(len(f.read()), f.tell())
+with open("bin.dat", "wb") as f:
+    f.write(bytes(range(256)) * 64)
+with open("bin.dat", "r+b") as f:
+    f.seek(1000); f.write(b"XYZ"); f.seek(-10, 2); print(f.read(4), f.tell())
+with open("bin.dat", "r+b") as f:
+    m = mmap.mmap(f.fileno(), 0)
+    print(m[998:1004], len(m))
+    m[0:3] = b"abc"; m.flush(); m.close()
+print(open("bin.dat", "rb").read(4))
+fd, name = tempfile.mkstemp(dir=".", prefix="tmp")
+os.write(fd, b"temp"); os.close(fd)
+print(os.path.basename(name).startswith("tmp"), open(name, "rb").read())
+with tempfile.TemporaryDirectory(dir=".") as d:
+    open(os.path.join(d, "x"), "w").write("x")
+    print(sorted(os.listdir(d)))
+print(sorted(os.listdir(".")) == sorted(e.name for e in os.scandir(".")))
+PY
+	;;
+make)
+	mkdir -p proj && cd proj
+	printf '#include "msg.h"\n#include <stdio.h>\nint main(void) { puts(MSG); return 0; }\n' > main.c
+	printf '#define MSG "built in a pool"\n' > msg.h
+	printf 'prog: main.o\n\t$(CC) -o $@ $^\nmain.o: main.c msg.h\n\t$(CC) -c -o $@ $<\nclean:\n\trm -f prog main.o\n' > Makefile
+	make -s
+	./prog
+	make -s -q && echo up-to-date
+	touch msg.h
+	make -s -q || echo out-of-date
+	make -s clean && ls
+	;;
+fio)
+	fio --name=verify --directory="$D" --ioengine=psync --rw=randwrite --bs=4k --size=4M \
+		--numjobs=3 --verify=crc32c --do_verify=1 --verify_fatal=1 --output-format=terse \
+		--terse-version=3 > fio.out
+	# terse field 5 is the error count of each job
+	awk -F';' '{print "job", $3, "errors", $5}' fio.out | sort
+	;;
+rocksdb)
+	db_bench --benchmarks=fillrandom,readrandom --db="$D/db" --num=5000 --seed=1 \
+		--compression_type=none > bench.out 2>&1
+	grep -c -E '^(fillrandom|readrandom) ' bench.out
+	ldb --db="$D/db" checkconsistency
+	ldb --db="$D/db" scan --max_keys=5 --hex | cut -c1-40
+	;;
+stress)
+	python3 - <<'PY'
+import os, sys, threading, hashlib
+PROCS, THREADS, ROUNDS = 3, 4, 40
+def worker(p, t, errors):
+    name = f"s-{p}-{t}.dat"
+    for r in range(ROUNDS):
+        data = hashlib.sha256(f"{p}/{t}/{r}".encode()).digest() * (64 + r * 16)
+        with open(name, "wb") as f:
+            f.write(data)
+        with open(name, "rb") as f:
+            if f.read() != data:
+                errors.append(name)
+def proc(p):
+    errors = []
+    ts = [threading.Thread(target=worker, args=(p, t, errors)) for t in range(THREADS)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    os._exit(1 if errors else 0)
+pids = []
+for p in range(PROCS):
+    pid = os.fork()
+    if pid == 0:
+        proc(p)
+    pids.append(pid)
+print("workers ok", all(os.waitpid(pid, 0)[1] == 0 for pid in pids))
+# fork+exec chains: an fd opened here is written by grandchildren through exec
+fd = os.open("chain.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+os.set_inheritable(fd, True)
+code = "import os,sys; os.write(int(sys.argv[1]), sys.argv[2].encode() + b'\\n')"
+for gen in range(3):
+    pid = os.fork()
+    if pid == 0:
+        os.execvp("sh", ["sh", "-c", f'python3 -c "{code}" {fd} gen{gen}; echo shell{gen} >&{fd}'])
+    os.waitpid(pid, 0)
+os.close(fd)
+print(open("chain.log").read().split())
+print(sorted(os.listdir("."))[:5], len(os.listdir(".")))
+PY
+	;;
+*)
+	echo "unknown scenario $name" >&2
+	exit 2
+	;;
+esac

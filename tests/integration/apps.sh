@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Integration: real applications on a Danaus mount, each compared with the
+# same run on a plain kernel directory (the oracle). Every scenario runs;
+# the test fails if any differs, showing the difference.
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+POOL_NAME=apps
+pool_start apps
+PLAIN="$WORK/plain"
+mkdir "$PLAIN"
+failed=()
+
+# scenario NAME: runs "apps-NAME" of apps-scenarios.sh on both and compares.
+scenario() {
+	local name=$1
+	mkdir -p "$PLAIN/$name"
+	local prc=0 drc=0
+	(cd "$PLAIN" && bash "$HERE/apps-scenarios.sh" "$name" "$PLAIN/$name" "$WORK") \
+		> "$WORK/$name.plain" 2>&1 || prc=$?
+	in_pool bash "$HERE/apps-scenarios.sh" "$name" "$MNT/$name" "$WORK" \
+		> "$WORK/$name.danaus" 2>&1 || drc=$?
+	sed -i "s|$PLAIN/$name|@D@|g" "$WORK/$name.plain"
+	sed -i "s|$MNT/$name|@D@|g" "$WORK/$name.danaus"
+	if [ $prc -ne 0 ]; then
+		echo "FAIL: $name does not even pass on the kernel directory:" >&2
+		sed 's/^/  | /' "$WORK/$name.plain" | tail -20 >&2
+		failed+=("$name")
+	elif ! diff -u "$WORK/$name.plain" "$WORK/$name.danaus" > "$WORK/$name.diff" ||
+		[ $drc -ne 0 ]; then
+		echo "FAIL: $name differs on the Danaus mount (exit $drc):" >&2
+		head -60 "$WORK/$name.diff" | sed "s/^/  | /" >&2
+		failed+=("$name")
+	else
+		pass "$name ($(wc -l < "$WORK/$name.plain") lines identical)"
+	fi
+}
+
+set +e +o pipefail # every scenario runs; failures are collected
+for s in coreutils git sqlite-rollback sqlite-wal python make fio rocksdb stress; do
+	scenario "$s"
+done
+if [ ${#failed[@]} -gt 0 ]; then
+	fail "scenarios that differ: ${failed[*]}"
+fi
+[ -z "$(ls -A "$MNT" 2>/dev/null)" ] || fail "files leaked into the host directory $MNT"
