@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -112,18 +114,38 @@ void dn_chan_close(struct dn_chan *c)
 	atomic_store(&c->dead, 1);
 }
 
-int dn_chan_buf_claim(struct dn_chan *c, int32_t owner)
+static int claim_in_state(struct dn_chan *c, uint32_t state, int32_t owner, bool only_orphans)
 {
 	for (uint32_t i = 0; i < c->l.nbufs; i++) {
 		struct dn_buf *b = dn_chan_buf(c, i);
-		uint32_t expect = DN_BUF_FREE;
-		if (atomic_load_explicit(&b->state, memory_order_relaxed) == DN_BUF_FREE &&
-		    atomic_compare_exchange_strong(&b->state, &expect, DN_BUF_IDLE)) {
+		uint32_t expect = state;
+		if (atomic_load_explicit(&b->state, memory_order_relaxed) != state)
+			continue;
+		/* kill(tid, 0) finds a live thread of any process by its id */
+		int32_t prev = atomic_load_explicit(&b->owner, memory_order_relaxed);
+		if (only_orphans && (prev <= 0 || kill(prev, 0) == 0 || errno != ESRCH))
+			continue;
+		if (atomic_compare_exchange_strong(&b->state, &expect, DN_BUF_IDLE)) {
 			atomic_store_explicit(&b->owner, owner, memory_order_relaxed);
 			return (int)i;
 		}
 	}
 	return -EAGAIN;
+}
+
+int dn_chan_buf_claim(struct dn_chan *c, int32_t owner)
+{
+	int r = claim_in_state(c, DN_BUF_FREE, owner, false);
+	/*
+	 * Threads that ended without releasing theirs (a process that exited,
+	 * a killed one) leave buffers behind: take over those whose owner is gone
+	 * and that hold no request in flight.
+	 */
+	if (r < 0)
+		r = claim_in_state(c, DN_BUF_IDLE, owner, true);
+	if (r < 0)
+		r = claim_in_state(c, DN_BUF_DONE, owner, true);
+	return r;
 }
 
 void dn_chan_buf_release(struct dn_chan *c, uint32_t idx)

@@ -189,6 +189,11 @@ void dn_fd_forget(int fd, int32_t ofd)
 		dn_handle_close(handle);
 }
 
+void dn_thread_release_buffer(void)
+{
+	buf_release(NULL);
+}
+
 void dn_thread_forget_buffer(void)
 {
 	tls.buf = 0;

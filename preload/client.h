@@ -42,6 +42,9 @@ int dn_attach(void);
 /* After a connect or an adopted session: template fd, thread keys. */
 int dn_attach_finish(void);
 
+/* The calling thread gives its request buffer back (it ends, or its process does). */
+void dn_thread_release_buffer(void);
+
 /* In a fork child: the parent's thread keeps its buffer, the child claims anew. */
 void dn_thread_forget_buffer(void);
 

@@ -179,6 +179,7 @@ static void release_all(void)
 	if (!atomic_load(&dn_client.attached))
 		return;
 	dn_fdmap_each(release_fd, NULL);
+	dn_thread_release_buffer();
 }
 
 __attribute__((destructor)) static void dn_fini(void)

@@ -42,3 +42,12 @@ pass "resulting trees identical ($(find "$ROOT" | wc -l) entries)"
 grep -q 'sha256sum' "$WORK/out.plain" || fail "workload did not run"
 [ -z "$(ls -A "$MNT" 2>/dev/null)" ] || fail "files leaked into the host directory $MNT"
 pass "nothing written to the host mountpoint directory"
+
+# One session shared by many processes (fork+exec): each takes a request
+# buffer; those that exit, or are killed, must not use them up (64 per session).
+out=$(in_pool bash -c "echo x > '$MNT/shared'
+	for i in \$(seq 150); do cat '$MNT/shared' > /dev/null || { echo 'cat failed at' \$i; exit 1; }; done
+	for i in \$(seq 100); do sh -c 'read y < \"$MNT/shared\"; kill -9 \$\$' 2>/dev/null; done 2>/dev/null
+	for i in \$(seq 10); do cat '$MNT/shared' || exit 1; done | wc -l" 2>&1)
+[ "$out" = 10 ] || fail "processes of one session ran out of request buffers: $out"
+pass "250 processes of one session, 100 of them killed, leave its buffers usable"
