@@ -310,43 +310,59 @@ DN_EXPORT int posix_fadvise(int fd, off_t off, off_t len, int advice)
 }
 DN_ALIAS(posix_fadvise, posix_fadvise64);
 
-DN_EXPORT ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t len,
-				  unsigned flags)
+/*
+ * Copies through a bounce buffer when either end is a Danaus fd: reads at
+ * *off or the file offset, writes likewise, as the kernel's version does.
+ */
+static ssize_t copy_through(int in, off_t *in_off, int out, off_t *out_off, size_t count)
 {
-	if (!DANAUS_FD(in) && !DANAUS_FD(out))
-		return REAL(copy_file_range)(in, in_off, out, out_off, len, flags);
-	/* Between filesystems the kernel says EXDEV too; callers fall back to read/write. */
-	errno = EXDEV;
-	return -1;
-}
-
-DN_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
-{
-	if (!DANAUS_FD(in) && !DANAUS_FD(out))
-		return REAL(sendfile)(out, in, off, count);
 	char buf[65536];
 	size_t done = 0;
 	while (done < count) {
 		size_t want = count - done < sizeof(buf) ? count - done : sizeof(buf);
-		ssize_t r = off ? pread(in, buf, want, *off + (off_t)done) : read(in, buf, want);
+		ssize_t r = in_off ? pread(in, buf, want, *in_off + (off_t)done) : read(in, buf, want);
 		if (r <= 0) {
 			if (r < 0 && done == 0)
 				return -1;
 			break;
 		}
-		ssize_t w = write(out, buf, (size_t)r);
+		ssize_t w = out_off ? pwrite(out, buf, (size_t)r, *out_off + (off_t)done)
+				    : write(out, buf, (size_t)r);
 		if (w < 0) {
 			if (done == 0)
 				return -1;
 			break;
 		}
 		done += (size_t)w;
-		if (w < r)
+		if (w < r) {
+			/* what was read but not written must be read again next time */
+			if (!in_off)
+				lseek(in, (off_t)w - r, SEEK_CUR);
 			break;
+		}
 	}
-	if (off)
-		*off += (off_t)done;
+	if (in_off)
+		*in_off += (off_t)done;
+	if (out_off)
+		*out_off += (off_t)done;
 	return (ssize_t)done;
+}
+
+DN_EXPORT ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t len,
+				  unsigned flags)
+{
+	if (!DANAUS_FD(in) && !DANAUS_FD(out))
+		return REAL(copy_file_range)(in, in_off, out, out_off, len, flags);
+	if (flags)
+		DN_RETURN(-EINVAL);
+	return copy_through(in, in_off, out, out_off, len);
+}
+
+DN_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
+{
+	if (!DANAUS_FD(in) && !DANAUS_FD(out))
+		return REAL(sendfile)(out, in, off, count);
+	return copy_through(in, off, out, NULL, count);
 }
 DN_ALIAS(sendfile, sendfile64);
 
