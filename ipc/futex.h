@@ -12,15 +12,22 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Sleeps while *word == val, at most timeout_ns (0: no limit). Returns 0 or -errno. */
+/*
+ * Sleeps while *word == val, at most timeout_ns (0: no limit). Returns 0 or
+ * -errno, and leaves errno as it was: the preload library sleeps here inside
+ * calls such as readdir(3), whose callers read errno even on success.
+ */
 static inline int dn_futex_wait(_Atomic uint32_t *word, uint32_t val, uint64_t timeout_ns)
 {
+	int saved = errno;
 	struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000u),
 			      .tv_nsec = (long)(timeout_ns % 1000000000u)};
 	/* Not FUTEX_PRIVATE_FLAG: the word is shared between processes. */
 	long r = syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, val, timeout_ns ? &ts : NULL,
 			 NULL, 0);
-	return r < 0 ? -errno : 0;
+	int e = r < 0 ? errno : 0;
+	errno = saved;
+	return -e;
 }
 
 static inline void dn_futex_wake(_Atomic uint32_t *word, int n)
