@@ -1,7 +1,523 @@
 /* Memory Maps: mmap of Danaus fds */
 #include "mmap.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "dn-errno.h"
+#include "export.h"
+#include "ops.h"
+#include "real.h"
+
+/*
+ * The kernel cannot map a Danaus fd (its placeholder is O_PATH), so a map of
+ * one is an anonymous private map filled by reading the file. MAP_PRIVATE
+ * needs nothing more. A MAP_SHARED map of a file open for reading and writing
+ * is a region in the table below: it holds a reference on the open file
+ * description (so it outlives close(fd), as a kernel map does) and its
+ * contents go back to the file on msync, munmap, the close of an fd of that
+ * file, and exit. Only maps that have been writable are written back, and only
+ * as far as the file reaches at that moment: a map never extends a file.
+ *
+ * There is no page cache between us and other mappers: two processes (or a
+ * map and write(2) in one process) do not see each other's changes until the
+ * map is written back and, for the map, until it is made again.
+ */
+
+#define MAX_REGIONS 65530 /* the kernel's default vm.max_map_count */
+#define COPY_PAGES 256 /* pages per write-back request */
+
+struct region {
+	uintptr_t start, end; /* page aligned */
+	uint64_t off;         /* file offset of start */
+	int32_t ofd;          /* holds one reference */
+	bool writable;        /* has been PROT_WRITE; a read-only map is never written back */
+};
+
+static struct region *regions; /* from mmap, not malloc: munmap may run inside malloc */
+static size_t nregions, capacity;
+/* Recursive: an allocator preloaded after us may munmap from inside our write-back. */
+static pthread_mutex_t lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+/* Bounds of all regions (hi 0: none): the lock-free first test of every munmap. */
+static _Atomic uintptr_t span_lo, span_hi;
+
+static size_t page_size(void)
+{
+	static size_t page;
+	if (!page)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	return page;
+}
+
+/* [*a, *b): the pages of addr..addr+len; false when that wraps around. */
+static bool page_range(const void *addr, size_t len, uintptr_t *a, uintptr_t *b)
+{
+	size_t page = page_size();
+	*a = (uintptr_t)addr & ~(uintptr_t)(page - 1);
+	uintptr_t end = (uintptr_t)addr + len;
+	if (end < *a || end > UINTPTR_MAX - page)
+		return false;
+	*b = (end + page - 1) & ~(uintptr_t)(page - 1);
+	return true;
+}
+
+/* Could addr..addr+len hold a region? No lock: a region a thread may name is already inside. */
+static inline bool may_touch(const void *addr, size_t len)
+{
+	uintptr_t hi = atomic_load_explicit(&span_hi, memory_order_acquire);
+	if (!hi)
+		return false;
+	uintptr_t a = (uintptr_t)addr, lo = atomic_load_explicit(&span_lo, memory_order_acquire);
+	return a < hi && (a >= lo || len > lo - a);
+}
+
+/* Lock held from here on. */
+
+static void bounds_update(void)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	for (size_t i = 0; i < nregions; i++) {
+		lo = regions[i].start < lo ? regions[i].start : lo;
+		hi = regions[i].end > hi ? regions[i].end : hi;
+	}
+	atomic_store(&span_lo, lo);
+	atomic_store(&span_hi, hi);
+}
+
+static bool overlaps(const struct region *r, uintptr_t a, uintptr_t b)
+{
+	return r->start < b && a < r->end;
+}
+
+/* Copies n bytes of our own memory at src (page aligned); stops at a page we may not read. */
+static size_t copy_out(void *dst, uintptr_t src, size_t n)
+{
+	size_t page = page_size();
+	struct iovec local = {dst, n}, remote[COPY_PAGES];
+	unsigned long cnt = 0;
+	/* One iovec per page: the kernel copies up to the first unreadable one. */
+	for (size_t at = 0; at < n; at += page)
+		remote[cnt++] = (struct iovec){(void *)(src + at), n - at < page ? n - at : page};
+	ssize_t got = process_vm_readv(getpid(), &local, 1, remote, cnt, 0);
+	if (got >= 0)
+		return (size_t)got;
+	if (errno == EFAULT)
+		return 0;
+	/* No process_vm_readv (a seccomp filter): a program keeps its shared maps readable. */
+	memcpy(dst, (const void *)src, n);
+	return n;
+}
+
+/* Writes memory [a, b) to the file at pos, by handle; skips pages made unreadable (PROT_NONE). */
+static int64_t write_out(struct dn_call *c, uint64_t handle, uintptr_t a, uintptr_t b,
+			 uint64_t pos)
+{
+	size_t page = page_size(), max = dn_call_data_max() / page;
+	max = (max < COPY_PAGES ? max : COPY_PAGES) * page;
+	uint8_t *data = dn_call_data(c);
+	while (a < b) {
+		size_t n = b - a < max ? b - a : max;
+		size_t got = copy_out(data, a, n);
+		if (got) {
+			struct dn_req req = {.op = DN_OP_PWRITE, .handle = handle, .off = pos,
+					     .len = got};
+			struct dn_reply rep;
+			int64_t w = dn_request(c, &req, NULL, NULL, data, got, &rep);
+			if (w < 0)
+				return w;
+			if ((size_t)w < got)
+				return -EIO;
+		}
+		if (got < n)
+			got = (got & ~(page - 1)) + page; /* past the unreadable page */
+		a += got;
+		pos += got;
+	}
+	return 0;
+}
+
+/* Writes part [a, b) of r back, as far as the file reaches now. */
+static int region_writeback(const struct region *r, uintptr_t a, uintptr_t b)
+{
+	if (!r->writable)
+		return 0;
+	struct dn_call c;
+	int e = dn_call_begin(&c);
+	if (e < 0)
+		return e;
+	uint64_t handle = dn_ofds()[r->ofd].handle;
+	struct dn_req req = {.op = DN_OP_FSTAT, .handle = handle};
+	struct dn_reply rep;
+	int64_t res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
+	uint64_t pos = r->off + (a - r->start), size = rep.st.size;
+	if (res >= 0 && pos < size) {
+		if (b - a > size - pos)
+			b = a + (uintptr_t)(size - pos);
+		res = write_out(&c, handle, a, b, pos);
+	}
+	dn_call_end(&c);
+	return res < 0 ? (int)res : 0;
+}
+
+static int writeback_range(uintptr_t a, uintptr_t b)
+{
+	int err = 0;
+	for (size_t i = 0; i < nregions; i++) {
+		struct region *r = &regions[i];
+		if (!overlaps(r, a, b))
+			continue;
+		int e = region_writeback(r, a > r->start ? a : r->start, b < r->end ? b : r->end);
+		err = err ? err : e;
+	}
+	return err;
+}
+
+static void region_drop(const struct region *r)
+{
+	struct dn_ofd *t = dn_ofds();
+	uint64_t handle = t[r->ofd].handle;
+	if (dn_ofd_unref(t, dn_client.chan.l.nofds, r->ofd))
+		dn_handle_close(handle);
+}
+
+/* Room for n regions; -ENOMEM beyond MAX_REGIONS, as the kernel beyond vm.max_map_count. */
+static int reserve(size_t n)
+{
+	if (n <= capacity)
+		return 0;
+	if (n > MAX_REGIONS)
+		return -ENOMEM;
+	size_t cap = capacity ? capacity * 2 : 64;
+	cap = cap < n ? n : cap;
+	struct region *t = REAL(mmap)(NULL, cap * sizeof(*t), PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t == MAP_FAILED)
+		return -ENOMEM;
+	if (regions) {
+		memcpy(t, regions, nregions * sizeof(*t));
+		REAL(munmap)(regions, capacity * sizeof(*t));
+	}
+	regions = t;
+	capacity = cap;
+	return 0;
+}
+
+/* Entries forget_range would add: one per region [a, b) cuts in two. */
+static size_t splits_needed(uintptr_t a, uintptr_t b)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < nregions; i++)
+		n += regions[i].start < a && b < regions[i].end;
+	return n;
+}
+
+/* [a, b) is no longer mapped: trims, splits or removes the regions there. */
+static void forget_range(uintptr_t a, uintptr_t b)
+{
+	for (size_t i = 0; i < nregions;) {
+		struct region *r = &regions[i];
+		if (!overlaps(r, a, b)) {
+			i++;
+		} else if (a <= r->start && r->end <= b) {
+			region_drop(r);
+			*r = regions[--nregions];
+		} else if (a <= r->start) {
+			r->off += b - r->start;
+			r->start = b;
+			i++;
+		} else if (r->end <= b) {
+			r->end = a;
+			i++;
+		} else {
+			/* A hole in the middle: the upper part is a region of its own. */
+			struct region *hi = &regions[nregions++];
+			*hi = *r;
+			hi->off += b - r->start;
+			hi->start = b;
+			r->end = a;
+			dn_ofd_ref(dn_ofds(), dn_client.chan.l.nofds, r->ofd);
+			i++;
+		}
+	}
+	bounds_update();
+}
+
+/* Unlocked again. */
+
+/* Something new (MAP_FIXED, MREMAP_FIXED) replaces [addr, addr+len): the old contents go home. */
+static int replace_tracked(void *addr, size_t len)
+{
+	uintptr_t a, b;
+	if (!page_range(addr, len, &a, &b) || a != (uintptr_t)addr)
+		return 0; /* the kernel refuses such a range by itself */
+	pthread_mutex_lock(&lock);
+	int r = reserve(nregions + splits_needed(a, b));
+	if (r == 0) {
+		writeback_range(a, b);
+		forget_range(a, b);
+	}
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+/*
+ * The child's copy of a shared map is private to it: writing it back too
+ * would let whichever process finishes last overwrite the other's changes.
+ * (No reference was taken for the child, so there is nothing to drop.)
+ */
+static void fork_child(void)
+{
+	nregions = 0;
+	bounds_update();
+	/* A recursive mutex belongs to the parent's thread id: start afresh. */
+	lock = (pthread_mutex_t)PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+}
+
+static void atfork_register(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+static int region_add(uintptr_t start, uintptr_t end, uint64_t off, int32_t ofd, bool writable)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, atfork_register);
+	pthread_mutex_lock(&lock);
+	int r = reserve(nregions + 1);
+	if (r == 0) {
+		regions[nregions++] = (struct region){start, end, off, ofd, writable};
+		dn_ofd_ref(dn_ofds(), dn_client.chan.l.nofds, ofd);
+		bounds_update();
+	}
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+static void *map_fail(int e)
+{
+	errno = e;
+	return MAP_FAILED;
+}
+
+/* mmap of Danaus fd: the kernel's checks, then an anonymous map with the file's bytes. */
+static void *map_danaus(void *addr, size_t len, int prot, int flags, int fd, int32_t ofd,
+			off_t off)
+{
+	const struct dn_ofd *o = &dn_ofds()[ofd];
+	size_t page = page_size();
+	int type = flags & MAP_TYPE, acc = (int)(o->oflags & O_ACCMODE);
+	bool shared = type == MAP_SHARED || type == MAP_SHARED_VALIDATE;
+	if (o->oflags & O_PATH)
+		return map_fail(EBADF);
+	if ((!shared && type != MAP_PRIVATE) || len == 0 || off < 0 ||
+	    ((uint64_t)off & (page - 1)) || (flags & MAP_HUGETLB))
+		return map_fail(EINVAL);
+	if (len > SIZE_MAX - page)
+		return map_fail(ENOMEM);
+	size_t span = (len + page - 1) & ~(page - 1);
+	if ((uint64_t)off > (uint64_t)INT64_MAX - span)
+		return map_fail(EOVERFLOW);
+	if (type == MAP_SHARED_VALIDATE && (flags & MAP_SYNC))
+		return map_fail(EOPNOTSUPP);
+	if (o->is_dir)
+		return map_fail(ENODEV);
+	/* Every map reads the file; a shared writable one writes it too. */
+	if (acc == O_WRONLY || (shared && (prot & PROT_WRITE) && acc != O_RDWR))
+		return map_fail(EACCES);
+	if ((flags & MAP_FIXED) && replace_tracked(addr, span) < 0)
+		return map_fail(ENOMEM);
+
+	int aflags = (flags & ~(MAP_TYPE | MAP_SYNC)) | MAP_PRIVATE | MAP_ANONYMOUS;
+	void *p = REAL(mmap)(addr, len, prot | PROT_READ | PROT_WRITE, aflags, -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	/* Whole pages, as the kernel shows them; what lies past the end of the file stays zero. */
+	ssize_t n = dn_op_read(fd, p, span, off);
+	int e = n < 0 ? (int)n : 0;
+	if (!e && (prot | PROT_READ | PROT_WRITE) != prot && REAL(mprotect)(p, len, prot) < 0)
+		e = -errno;
+	/* A shared map of a file we may not write is as good as a private one. */
+	if (!e && shared && acc == O_RDWR)
+		e = region_add((uintptr_t)p, (uintptr_t)p + span, (uint64_t)off, ofd,
+			       prot & PROT_WRITE);
+	if (e) {
+		REAL(munmap)(p, len);
+		return map_fail(-e);
+	}
+	return p;
+}
+
+DN_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	int32_t ofd = (flags & MAP_ANONYMOUS) ? -1 : dn_fdmap_get(fd);
+	if (ofd >= 0)
+		return map_danaus(addr, len, prot, flags, fd, ofd, off);
+	if ((flags & MAP_FIXED) && may_touch(addr, len) && replace_tracked(addr, len) < 0)
+		return map_fail(ENOMEM);
+	return REAL(mmap)(addr, len, prot, flags, fd, off);
+}
+DN_ALIAS(mmap, mmap64);
+
+/* munmap over a region: write back what goes away, then forget it. */
+static int unmap_tracked(void *addr, size_t len)
+{
+	uintptr_t a, b;
+	if (len == 0 || !page_range(addr, len, &a, &b) || a != (uintptr_t)addr)
+		return REAL(munmap)(addr, len); /* the kernel's EINVAL */
+	pthread_mutex_lock(&lock);
+	int r = reserve(nregions + splits_needed(a, b));
+	if (r == 0) {
+		/* munmap has no way to report a failed write-back, as the kernel's has not. */
+		writeback_range(a, b);
+		r = REAL(munmap)(addr, len) < 0 ? -errno : 0;
+		if (r == 0)
+			forget_range(a, b);
+	}
+	pthread_mutex_unlock(&lock);
+	DN_RETURN(r);
+}
+
+DN_EXPORT int munmap(void *addr, size_t len)
+{
+	if (!may_touch(addr, len))
+		return REAL(munmap)(addr, len);
+	return unmap_tracked(addr, len);
+}
+
+/* MS_SYNC and MS_ASYNC both write back before returning; MS_INVALIDATE re-reads nothing. */
+DN_EXPORT int msync(void *addr, size_t len, int flags)
+{
+	if (!may_touch(addr, len))
+		return REAL(msync)(addr, len, flags);
+	/* The kernel checks flags, alignment and that the range is mapped. */
+	uintptr_t a, b;
+	if (REAL(msync)(addr, len, flags) < 0)
+		return -1;
+	if (!page_range(addr, len, &a, &b))
+		return 0;
+	pthread_mutex_lock(&lock);
+	int r = writeback_range(a, b);
+	pthread_mutex_unlock(&lock);
+	DN_RETURN(r);
+}
+
+/* A region made writable later (mapped PROT_READ, then mprotect) is written back from then on. */
+DN_EXPORT int mprotect(void *addr, size_t len, int prot)
+{
+	if (!(prot & PROT_WRITE) || !may_touch(addr, len))
+		return REAL(mprotect)(addr, len, prot);
+	int r = REAL(mprotect)(addr, len, prot);
+	uintptr_t a, b;
+	if (r < 0 || !page_range(addr, len, &a, &b))
+		return r;
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nregions; i++)
+		if (overlaps(&regions[i], a, b))
+			regions[i].writable = true;
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+static bool is_tracked(const void *addr, size_t len)
+{
+	uintptr_t a, b;
+	if (!page_range(addr, len ? len : 1, &a, &b))
+		return false;
+	bool hit = false;
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nregions && !hit; i++)
+		hit = overlaps(&regions[i], a, b);
+	pthread_mutex_unlock(&lock);
+	return hit;
+}
+
+/*
+ * A shared Danaus map may shrink in place (its tail goes as by munmap). It
+ * cannot grow or move: EINVAL. Its new pages would have to be read from the
+ * file and its region follow it, which no caller has needed so far.
+ */
+static void *remap_tracked(void *old, size_t old_size, size_t new_size, int flags)
+{
+	size_t page = page_size();
+	if ((flags & ~MREMAP_MAYMOVE) || new_size == 0 || new_size > old_size ||
+	    ((uintptr_t)old & (page - 1)) || old_size > SIZE_MAX - page)
+		return map_fail(EINVAL);
+	size_t keep = (new_size + page - 1) & ~(page - 1);
+	size_t had = (old_size + page - 1) & ~(page - 1);
+	if (keep < had && unmap_tracked((char *)old + keep, had - keep) < 0)
+		return MAP_FAILED;
+	return old;
+}
+
+DN_EXPORT void *mremap(void *old, size_t old_size, size_t new_size, int flags, ...)
+{
+	void *to = NULL;
+	if (flags & MREMAP_FIXED) {
+		va_list ap;
+		va_start(ap, flags);
+		to = va_arg(ap, void *);
+		va_end(ap);
+	}
+	bool dst = (flags & MREMAP_FIXED) && may_touch(to, new_size);
+	if (!may_touch(old, old_size ? old_size : 1) && !dst)
+		return REAL(mremap)(old, old_size, new_size, flags, to);
+	if (is_tracked(old, old_size))
+		return remap_tracked(old, old_size, new_size, flags);
+	/* The kernel unmaps whatever lies at a fixed target. */
+	if (dst && replace_tracked(to, new_size) < 0)
+		return map_fail(ENOMEM);
+	return REAL(mremap)(old, old_size, new_size, flags, to);
+}
+
 void dn_mmap_flush_ofd(int32_t ofd)
 {
-	(void)ofd;
+	if (!atomic_load_explicit(&span_hi, memory_order_acquire))
+		return;
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nregions; i++)
+		if (regions[i].ofd == ofd)
+			region_writeback(&regions[i], regions[i].start, regions[i].end);
+	pthread_mutex_unlock(&lock);
+}
+
+void dn_mmap_release_all(void)
+{
+	if (!atomic_load_explicit(&span_hi, memory_order_acquire))
+		return;
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nregions; i++) {
+		region_writeback(&regions[i], regions[i].start, regions[i].end);
+		region_drop(&regions[i]);
+	}
+	nregions = 0;
+	bounds_update();
+	pthread_mutex_unlock(&lock);
+}
+
+/*
+ * Exit writes the maps back. Linked after lifecycle.c, this runs before its
+ * release of the fds; the other order would do as well: every region holds
+ * its own reference, and the session stays attached until the process is gone.
+ */
+__attribute__((destructor)) static void mmap_fini(void)
+{
+	dn_mmap_release_all();
 }
