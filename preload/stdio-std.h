@@ -16,3 +16,6 @@ void dn_std_stream_flush(int fd);
 
 /* A FILE over a Danaus fd (fopencookie); owns fd when owned. */
 FILE *dn_stdio_open_fd(int fd, const char *mode, int owned);
+
+/* The fd behind one of our streams, or -1 for any other FILE. */
+int dn_stdio_fileno(FILE *f);

@@ -1,6 +1,8 @@
 /* Stdio: FILE streams over Danaus files (glibc's fopen opens with its internal open) */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +19,29 @@
 struct cookie {
 	int fd;
 	int owned;
+	FILE *f;
+	struct cookie *next; /* the registry fileno consults */
 };
+
+/* Our streams, so fileno can name their fd (glibc answers -1 for cookie streams). */
+static struct cookie *streams;
+static _Atomic unsigned nstreams;
+static pthread_mutex_t streams_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int dn_stdio_fileno(FILE *f)
+{
+	int fd = -1;
+	if (!atomic_load_explicit(&nstreams, memory_order_relaxed))
+		return -1;
+	pthread_mutex_lock(&streams_lock);
+	for (struct cookie *c = streams; c; c = c->next)
+		if (c->f == f) {
+			fd = c->fd;
+			break;
+		}
+	pthread_mutex_unlock(&streams_lock);
+	return fd;
+}
 
 static ssize_t ck_read(void *c, char *buf, size_t n)
 {
@@ -46,6 +70,14 @@ static int ck_seek(void *c, off64_t *pos, int whence)
 static int ck_close(void *c)
 {
 	struct cookie *ck = c;
+	pthread_mutex_lock(&streams_lock);
+	for (struct cookie **p = &streams; *p; p = &(*p)->next)
+		if (*p == ck) {
+			*p = ck->next;
+			atomic_fetch_sub(&nstreams, 1);
+			break;
+		}
+	pthread_mutex_unlock(&streams_lock);
 	int r = ck->owned ? dn_op_close(ck->fd) : 0;
 	free(ck);
 	return r < 0 ? (errno = -r, -1) : 0;
@@ -56,11 +88,19 @@ FILE *dn_stdio_open_fd(int fd, const char *mode, int owned)
 	struct cookie *ck = malloc(sizeof(*ck));
 	if (!ck)
 		return NULL;
-	*ck = (struct cookie){fd, owned};
+	*ck = (struct cookie){fd, owned, NULL, NULL};
 	cookie_io_functions_t io = {ck_read, ck_write, ck_seek, ck_close};
 	FILE *f = fopencookie(ck, mode, io);
-	if (!f)
+	if (!f) {
 		free(ck);
+		return NULL;
+	}
+	ck->f = f;
+	pthread_mutex_lock(&streams_lock);
+	ck->next = streams;
+	streams = ck;
+	atomic_fetch_add(&nstreams, 1);
+	pthread_mutex_unlock(&streams_lock);
 	return f;
 }
 

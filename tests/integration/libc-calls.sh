@@ -1,0 +1,503 @@
+#!/usr/bin/env bash
+# Integration: libc calls that glibc serves with internal syscalls no preload
+# sees (realpath, scandir, nftw, mkstemp, getdents64, fileno, freopen), called
+# through ctypes and through coreutils on a plain directory and on the mount.
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
+
+PY="$WORK/libc_calls.py"
+cat > "$PY" <<'PYEOF'
+# Calls glibc's own realpath, scandir, nftw, mkstemp, getdents64, fileno and
+# freopen through ctypes (so through the preload) and prints what they say,
+# with the directory under test shown as "@".
+import ctypes, ctypes.util, errno, fcntl, os, stat, sys
+
+D = os.path.abspath(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+out = []
+
+
+def say(*a):
+    out.append(" ".join(str(x) for x in a).replace(D, "@"))
+
+
+def err():
+    return errno.errorcode.get(ctypes.get_errno(), ctypes.get_errno())
+
+
+def setup():
+    os.makedirs(D + "/tree/a/b/c")
+    os.makedirs(D + "/tree/e")
+    os.makedirs(D + "/tree/s/only")
+    os.makedirs(D + "/ext/in")
+    for p, n in (("tree/a/f1", 10), ("tree/a/b/f2", 200), ("tree/a/b/c/f3", 3000),
+                 ("tree/top", 1), ("ext/in/x", 5), ("tree/s/only/f4", 4)):
+        with open(D + "/" + p, "wb") as f:
+            f.write(b"z" * n)
+    os.symlink("a/f1", D + "/tree/flink")
+    os.symlink("../ext", D + "/tree/extlink")
+    os.symlink("nowhere", D + "/tree/dangling")
+    os.makedirs(D + "/links")
+    os.symlink("../tree/a/b", D + "/links/rel")
+    os.symlink(D + "/tree/a", D + "/links/abs")
+    os.symlink("loop2", D + "/links/loop1")
+    os.symlink("loop1", D + "/links/loop2")
+    os.symlink("rel/../..", D + "/links/updot")
+    os.symlink("missing/x", D + "/links/dang")
+    os.symlink("/", D + "/links/root")
+    os.makedirs(D + "/tmp")
+
+
+def realpath_tests():
+    libc.realpath.restype = ctypes.c_void_p
+    libc.realpath.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    libc.canonicalize_file_name.restype = ctypes.c_void_p
+    libc.__realpath_chk.restype = ctypes.c_void_p
+    libc.__realpath_chk.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    paths = ["", "tree", "tree/a/b/c", "tree/a/./b/../b//c/", "tree/flink", "tree/flink/",
+             "tree/flink/.", "tree/a/f1/x", "tree/nope", "tree/nope/more", "tree/extlink/in/x",
+             "tree/dangling", "links/rel", "links/rel/c/../f2", "links/abs/b", "links/loop1",
+             "links/loop1/x", "links/updot", "links/updot/tree", "links/dang", "links/root",
+             "links/root/tmp/..", "tree/a/b/c/../../../..", "links/rel/..//../f1"]
+    for p in paths:
+        full = (D + "/" + p) if p else D
+        r = libc.realpath(full.encode(), None)
+        if r:
+            say("realpath", p, "->", ctypes.string_at(r).decode())
+            libc.free(r)
+        else:
+            say("realpath", p, "-> error", err())
+        buf = ctypes.create_string_buffer(4096)
+        r = libc.__realpath_chk(full.encode(), buf, 4096)
+        say("  chk", (buf.value.decode() if r else "error " + str(err())))
+        r = libc.canonicalize_file_name(full.encode())
+        say("  canon", ctypes.string_at(r).decode() if r else "error " + str(err()))
+        if r:
+            libc.free(r)
+    # relative to a working directory inside
+    old = os.getcwd()
+    os.chdir(D + "/tree/a")
+    for p in ["b/c", ".", "f1", "../flink", "../../links/rel/c", "b/nope", ""]:
+        r = libc.realpath(p.encode(), None)
+        say("realpath (cwd tree/a)", repr(p), "->",
+            ctypes.string_at(r).decode() if r else "error " + str(err()))
+        if r:
+            libc.free(r)
+    # relative to a working directory above (for the mount: above the mountpoint)
+    up = os.path.dirname(os.path.dirname(D))
+    os.chdir(up)
+    rel = os.path.relpath(D, up)
+    for p in ["/tree/flink", "/links/rel/../f1", "/tree/nope"]:
+        r = libc.realpath((rel + p).encode(), None)
+        say("realpath (cwd above)", p, "->",
+            ctypes.string_at(r).decode() if r else "error " + str(err()))
+        if r:
+            libc.free(r)
+    os.chdir(old)
+
+
+class Dirent(ctypes.Structure):
+    _fields_ = [("d_ino", ctypes.c_uint64), ("d_off", ctypes.c_int64),
+                ("d_reclen", ctypes.c_ushort), ("d_type", ctypes.c_ubyte),
+                ("d_name", ctypes.c_char * 256)]
+
+
+SEL = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Dirent))
+
+
+def scandir_tests():
+    cmp = ctypes.cast(libc.alphasort, ctypes.c_void_p)
+    libc.scandir.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    libc.scandirat.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p,
+                               ctypes.c_void_p]
+    libc.scandir64.argtypes = libc.scandir.argtypes
+    only_f = SEL(lambda d: d.contents.d_name.startswith(b"f"))
+    sel_ptr = ctypes.cast(only_f, ctypes.c_void_p)
+
+    def show(name, n, lst):
+        if n < 0:
+            say(name, "error", err())
+            return
+        names = []
+        for i in range(n):
+            e = lst[i].contents
+            names.append("%s:%d" % (e.d_name.decode(), e.d_type))
+            libc.free(lst[i])
+        libc.free(lst)
+        say(name, n, " ".join(names))
+
+    for p, sel in (("tree", None), ("tree/a", None), ("tree", sel_ptr), ("tree/a/b", sel_ptr),
+                   ("nope", None), ("tree/top", None), ("tree/extlink", None)):
+        lst = ctypes.POINTER(ctypes.POINTER(Dirent))()
+        n = libc.scandir((D + "/" + p).encode(), ctypes.byref(lst), sel, cmp)
+        show("scandir %s sel=%s" % (p, sel is not None), n, lst)
+    lst = ctypes.POINTER(ctypes.POINTER(Dirent))()
+    n = libc.scandir64((D + "/tree/a").encode(), ctypes.byref(lst), None, cmp)
+    show("scandir64 tree/a", n, lst)
+    fd = os.open(D + "/tree", os.O_RDONLY | os.O_DIRECTORY)
+    for p in ("a", "a/b", "nope"):
+        lst = ctypes.POINTER(ctypes.POINTER(Dirent))()
+        n = libc.scandirat(fd, p.encode(), ctypes.byref(lst), None, cmp)
+        show("scandirat tree " + p, n, lst)
+    os.close(fd)
+    old = os.getcwd()
+    os.chdir(D + "/tree")
+    lst = ctypes.POINTER(ctypes.POINTER(Dirent))()
+    n = libc.scandir(b"a/b", ctypes.byref(lst), None, cmp)
+    show("scandir relative a/b", n, lst)
+    os.chdir(old)
+
+
+class FTW(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_int), ("level", ctypes.c_int)]
+
+
+NFTW_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int,
+                           ctypes.POINTER(FTW))
+FTW_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int)
+FTW_PHYS, FTW_MOUNT, FTW_CHDIR, FTW_DEPTH, FTW_ACTIONRETVAL = 1, 2, 4, 8, 16
+NAMES = {0: "F", 1: "D", 2: "DNR", 3: "NS", 4: "SL", 5: "DP", 6: "SLN"}
+
+
+def st_mode_size(sp):
+    if not sp:
+        return 0, 0
+    mode = ctypes.c_uint32.from_address(sp + 24).value  # x86_64/aarch64 struct stat
+    size = ctypes.c_int64.from_address(sp + 48).value
+    return mode, size
+
+
+def nftw_tests():
+    libc.nftw.argtypes = [ctypes.c_char_p, NFTW_CB, ctypes.c_int, ctypes.c_int]
+    libc.nftw64.argtypes = libc.nftw.argtypes
+    libc.ftw.argtypes = [ctypes.c_char_p, FTW_CB, ctypes.c_int]
+    for flags in (0, FTW_PHYS, FTW_PHYS | FTW_DEPTH, FTW_DEPTH, FTW_CHDIR,
+                  FTW_CHDIR | FTW_DEPTH | FTW_PHYS, FTW_MOUNT):
+        lines, seq = [], []
+
+        def cb(path, sp, flag, ftw):
+            p = path.decode()
+            mode, size = st_mode_size(sp)
+            f = ftw.contents
+            extra = ""
+            if flag == 0:
+                extra = "size=%d" % size
+            if flags & FTW_CHDIR:
+                # (the physical directory: through a symlink getcwd may say either)
+                extra += " cwd=" + os.path.realpath(os.getcwd()).replace(D, "@")
+                # the entry must be reachable by its base name from there
+                extra += " here=%s" % os.path.lexists(p[f.base:])
+            lines.append("%s %s base=%s level=%d %s" % (NAMES[flag], p.replace(D, "@"),
+                                                        p[f.base:], f.level, extra))
+            seq.append(p)
+            return 0
+        cwd_before = os.getcwd()
+        r = libc.nftw((D + "/tree").encode(), NFTW_CB(cb), 5, flags)
+        say("nftw flags=%d ->" % flags, r, "cwd kept:", os.getcwd() == cwd_before)
+        for l in sorted(lines):
+            say("  ", l)
+        # order: pre-order reports a directory before what it holds, FTW_DEPTH after
+        ok = all((seq.index(os.path.dirname(p)) < i) != bool(flags & FTW_DEPTH)
+                 for i, p in enumerate(seq) if os.path.dirname(p) in seq)
+        say("   order ok:", ok)
+    # nftw64, a relative start, a trailing slash, a file, a missing path
+    for start, fl in (("tree/a/", 0), ("tree/top", 0), ("nope", 0), ("tree/flink", FTW_PHYS),
+                      ("tree/flink", 0), ("tree/dangling", 0), ("tree/dangling", FTW_PHYS)):
+        lines = []
+
+        def cb2(path, sp, flag, ftw):
+            f = ftw.contents
+            lines.append("%s %s %d %d" % (NAMES[flag], path.decode().replace(D, "@"),
+                                          f.base - len(D), f.level))
+            return 0
+        r = libc.nftw64((D + "/" + start).encode(), NFTW_CB(cb2), 5, fl)
+        say("nftw64", start, fl, "->", r, "" if r == 0 else err(), sorted(lines))
+    old = os.getcwd()
+    os.chdir(D)
+    lines = []
+
+    def cb3(path, sp, flag, ftw):
+        lines.append("%s %s %d" % (NAMES[flag], path.decode(), ftw.contents.base))
+        return 0
+    r = libc.nftw(b"tree/a", NFTW_CB(cb3), 5, FTW_CHDIR)
+    say("nftw relative ->", r, sorted(lines), "cwd back:", os.getcwd() == D)
+    up = os.path.dirname(os.path.dirname(D))
+    os.chdir(up)
+    rel = os.path.relpath(D, up)
+    lines = []
+
+    def cb6(path, sp, flag, ftw):
+        lines.append("%s %s %d" % (NAMES[flag], path.decode().replace(rel, "@"),
+                                   ftw.contents.base - len(rel)))
+        return 0
+    r = libc.nftw((rel + "/tree/a").encode(), NFTW_CB(cb6), 5, FTW_PHYS)
+    say("nftw relative from above ->", r, sorted(lines))
+    os.chdir(old)
+    # callback's value stops the walk; FTW_ACTIONRETVAL skips
+    r = libc.nftw((D + "/tree").encode(),
+                  NFTW_CB(lambda p, s, f, w: 7 if p.endswith(b"f2") else 0), 5, FTW_PHYS)
+    say("nftw stop ->", r)
+    lines = []
+
+    def cb4(path, sp, flag, ftw):
+        p = path.decode()
+        lines.append(p.replace(D, "@"))
+        if p.endswith("/a/b"):
+            return 2  # FTW_SKIP_SUBTREE
+        if p.endswith("/s/only"):
+            return 3  # FTW_SKIP_SIBLINGS: "only" is alone in s
+        return 0
+    r = libc.nftw((D + "/tree").encode(), NFTW_CB(cb4), 5, FTW_PHYS | FTW_ACTIONRETVAL)
+    say("nftw actionretval ->", r, sorted(lines))
+    r = libc.nftw((D + "/tree").encode(), NFTW_CB(lambda *a: 0), 5, 1 << 10)
+    say("nftw bad flags ->", r, err())
+    lines = []
+
+    def cb5(path, sp, flag):
+        mode, size = st_mode_size(sp)
+        lines.append("%s %s" % (NAMES[flag], path.decode().replace(D, "@")))
+        return 0
+    r = libc.ftw((D + "/tree").encode(), FTW_CB(cb5), 5)
+    say("ftw ->", r, sorted(lines))
+
+
+def temp_tests():
+    libc.mkdtemp.restype = ctypes.c_char_p
+    libc.mktemp.restype = ctypes.c_char_p
+    umask = os.umask(0o022)
+    names = set()
+
+    def check(kind, prefix, suffix, tmpl, fd):
+        name = tmpl.value.decode()
+        base = os.path.basename(name)
+        ok = (base.startswith(prefix) and base.endswith(suffix) and
+              len(base) == len(prefix) + 6 + len(suffix) and "XXXXXX" not in base and
+              all(c.isalnum() for c in base[len(prefix):len(prefix) + 6]))
+        names.add(name)
+        st = os.lstat(name) if os.path.lexists(name) else None
+        mode = oct(stat.S_IMODE(st.st_mode)) if st else "absent"
+        say(kind, "name ok:", ok, "mode:", mode, "fd:", fd >= 0 if fd is not None else "-")
+        return name
+
+    for i in range(3):
+        t = ctypes.create_string_buffer((D + "/tmp/fileXXXXXX").encode())
+        fd = libc.mkstemp(t)
+        name = check("mkstemp", "file", "", t, fd)
+        os.write(fd, b"hello")
+        os.lseek(fd, 0, 0)
+        say("  read back", os.read(fd, 10), "same file:", os.fstat(fd).st_ino == os.stat(name).st_ino)
+        os.close(fd)
+    t = ctypes.create_string_buffer((D + "/tmp/sufXXXXXX.txt").encode())
+    check("mkstemps", "suf", ".txt", t, libc.mkstemps(t, 4))
+    t = ctypes.create_string_buffer((D + "/tmp/oXXXXXX").encode())
+    fd = libc.mkostemp(t, os.O_APPEND | os.O_CLOEXEC)
+    check("mkostemp", "o", "", t, fd)
+    say("  append:", bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND),
+        "cloexec:", bool(fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC),
+        "rdwr:", fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDWR)
+    os.close(fd)
+    t = ctypes.create_string_buffer((D + "/tmp/osXXXXXX.c").encode())
+    check("mkostemps", "os", ".c", t, libc.mkostemps(t, 2, os.O_CLOEXEC))
+    t = ctypes.create_string_buffer((D + "/tmp/s64XXXXXX").encode())
+    check("mkstemp64", "s64", "", t, libc.mkstemp64(t))
+    t = ctypes.create_string_buffer((D + "/tmp/dirXXXXXX").encode())
+    r = libc.mkdtemp(t)
+    check("mkdtemp", "dir", "", t, 0 if r else -1)
+    t = ctypes.create_string_buffer((D + "/tmp/nameXXXXXX").encode())
+    r = libc.mktemp(t)
+    check("mktemp", "name", "", t, None)
+    for tmpl, call in (("/tmp/badXXXXX", "mkstemp"), ("/tmp/bad", "mkdtemp"),
+                       ("/nodir/fXXXXXX", "mkstemp"), ("/nodir/dXXXXXX", "mkdtemp")):
+        t = ctypes.create_string_buffer((D + tmpl).encode())
+        r = getattr(libc, call)(t)
+        say(call, tmpl, "->", r if call == "mkstemp" else (r is not None), err())
+    t = ctypes.create_string_buffer((D + "/tmp/sXXXXXX.txt").encode())
+    say("mkstemps bad suffix ->", libc.mkstemps(t, 5), err())
+    for i in range(40):
+        t = ctypes.create_string_buffer((D + "/tmp/manyXXXXXX").encode())
+        fd = libc.mkstemp(t)
+        names.add(t.value)
+        os.close(fd)
+    say("distinct names:", len(names))
+    os.umask(umask)
+
+
+def getdents_tests():
+    libc.getdents64.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
+    libc.getdents64.restype = ctypes.c_ssize_t
+    for bufsize in (64, 100, 4096):
+        fd = os.open(D + "/tree", os.O_RDONLY | os.O_DIRECTORY)
+        buf = ctypes.create_string_buffer(bufsize)
+        names, calls, offs = [], 0, []
+        while True:
+            n = libc.getdents64(fd, buf, bufsize)
+            if n <= 0:
+                break
+            calls += 1
+            at = 0
+            while at < n:
+                ino, off, reclen, typ = (ctypes.c_uint64.from_buffer(buf, at).value,
+                                         ctypes.c_int64.from_buffer(buf, at + 8).value,
+                                         ctypes.c_ushort.from_buffer(buf, at + 16).value,
+                                         ctypes.c_ubyte.from_buffer(buf, at + 18).value)
+                name = ctypes.string_at(ctypes.addressof(buf) + at + 19).decode()
+                names.append("%s:%d" % (name, typ))
+                offs.append(off)
+                at += reclen
+        say("getdents64 buf=%d ->" % bufsize, n, sorted(names),
+            "several calls:", calls > 1 if bufsize < 200 else calls)
+        # seeking to an entry's d_off resumes after it
+        if len(offs) > 2:
+            os.lseek(fd, offs[1], os.SEEK_SET)
+            n = libc.getdents64(fd, buf, bufsize)
+            first = ctypes.string_at(ctypes.addressof(buf) + 19).decode() if n > 0 else None
+            say("  after seek: third entry:", first == names[2].rsplit(":", 1)[0])
+        os.lseek(fd, 0, os.SEEK_SET)
+        n = libc.getdents64(fd, buf, bufsize)
+        say("  rewound:", n > 0)
+        os.close(fd)
+    fd = os.open(D + "/tree", os.O_RDONLY | os.O_DIRECTORY)
+    buf = ctypes.create_string_buffer(64)
+    say("getdents64 tiny buffer ->", libc.getdents64(fd, buf, 8), err())
+    os.close(fd)
+    fd = os.open(D + "/tree/top", os.O_RDONLY)
+    say("getdents64 on a file ->", libc.getdents64(fd, buf, 64), err())
+    os.close(fd)
+
+
+def stdio_tests():
+    libc.fopen.restype = ctypes.c_void_p
+    libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    libc.freopen.restype = ctypes.c_void_p
+    libc.freopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p]
+    for fn in ("fileno", "fileno_unlocked", "fclose", "fflush"):
+        getattr(libc, fn).argtypes = [ctypes.c_void_p]
+    libc.fputs.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    libc.fgets.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p]
+    libc.fgets.restype = ctypes.c_char_p
+    p = D + "/stdio-a"
+    f = libc.fopen(p.encode(), b"w+")
+    fd = libc.fileno(f)
+    say("fileno:", fd >= 0, "unlocked same:", libc.fileno_unlocked(f) == fd,
+        "same file:", fd >= 0 and os.fstat(fd).st_ino == os.stat(p).st_ino)
+    libc.fputs(b"first\n", f)
+    # freopen of one stream onto another file: same FILE, same fd number
+    q = D + "/stdio-b"
+    g = libc.freopen(q.encode(), b"w", f)
+    say("freopen same stream:", g == f, "same fd:", g and libc.fileno(g) == fd)
+    libc.fputs(b"second\n", g)
+    g2 = libc.freopen(None, b"a", g)
+    say("freopen NULL:", g2 == g)
+    libc.fputs(b"third\n", g2)
+    libc.fclose(g2)
+    say("contents:", open(p).read().split(), open(q).read().split())
+    # freopen onto stdout and stdin, then give fd 0/1 back
+    stdout = ctypes.c_void_p.in_dll(libc, "stdout")
+    stdin = ctypes.c_void_p.in_dll(libc, "stdin")
+    sys.stdout.flush()
+    saved1, saved0 = os.dup(1), os.dup(0)
+    r = libc.freopen((D + "/stdio-out").encode(), b"w", stdout)
+    ok = r is not None and r == stdout.value and libc.fileno(ctypes.c_void_p(r)) == 1
+    libc.fputs(b"to stdout\n", stdout)
+    libc.fflush(stdout)
+    os.dup2(saved1, 1)
+    say("freopen stdout:", ok, open(D + "/stdio-out").read().split())
+    with open(D + "/stdio-in", "w") as w:
+        w.write("line from file\n")
+    r = libc.freopen((D + "/stdio-in").encode(), b"r", stdin)
+    buf = ctypes.create_string_buffer(100)
+    got = libc.fgets(buf, 100, stdin)
+    ok = r is not None and r == stdin.value and libc.fileno(ctypes.c_void_p(r)) == 0
+    os.dup2(saved0, 0)
+    say("freopen stdin:", ok, got)
+    os.close(saved0)
+    os.close(saved1)
+
+
+if __name__ == "__main__":
+    if sys.argv[2:] and sys.argv[2] == "realpath-only":
+        # print realpath of the given paths as they are (no @ replacement)
+        libc.realpath.restype = ctypes.c_void_p
+        for p in sys.argv[3:]:
+            r = libc.realpath(p.encode(), None)
+            print(ctypes.string_at(r).decode() if r else "error " + str(err()))
+        sys.exit(0)
+    if sys.argv[2:] and sys.argv[2] == "ancestor":
+        # walk an ancestor of D, entering only what leads to D: is D's content seen?
+        top, seen = sys.argv[3], []
+
+        def cb(path, sp, flag, ftw):
+            p = path.decode()
+            if p.startswith(D + "/"):
+                seen.append(p)
+            elif flag == 1 and p != top and p != D and not D.startswith(p + "/"):
+                return 2  # FTW_SKIP_SUBTREE
+            return 0
+        libc.nftw.argtypes = [ctypes.c_char_p, NFTW_CB, ctypes.c_int, ctypes.c_int]
+        r = libc.nftw(top.encode(), NFTW_CB(cb), 5, FTW_PHYS | FTW_ACTIONRETVAL)
+        print("ancestor walk ->", r, "saw:", D + "/tree/a/b/f2" in seen, len(seen))
+        sys.exit(0)
+    setup()
+    for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
+              stdio_tests):
+        t()
+    print("\n".join(out))
+PYEOF
+
+CMDS="$WORK/cmds.sh"
+cat > "$CMDS" <<'SHEOF'
+# Coreutils and findutils over the tree libc_calls.py made in $1, "@" for $1.
+set -u
+cd "$1"
+D=$1
+r() { sed "s|$D|@|g"; }
+realpath tree/flink links/rel links/updot tree/extlink/in/x 2>&1 | r
+realpath -e tree/dangling 2>&1 | r
+readlink -f links/abs/b links/rel/../f1 tree/dangling 2>&1 | r
+readlink -e links/loop1 >/dev/null 2>&1; echo "readlink -e loop: $?"
+ls -R tree | r
+ls -l tree | awk 'NR > 1 {print $1, $NF}'
+du -ab tree | while read -r s p; do [ -d "$p" ] && s=dir; echo "$s $p"; done | sort -k2
+touch -d 2001-01-01 tree/top
+find tree -newer tree/top | sort
+find -L tree -type f | sort
+f=$(mktemp -p "$1/tmp" fooXXXXXX); [ -f "$f" ] && echo "mktemp file: $(basename "$f" | cut -c1-3) $(stat -c %a "$f")"
+d=$(mktemp -d -p "$1/tmp" barXXXXXX); [ -d "$d" ] && echo "mktemp dir: $(basename "$d" | cut -c1-3) $(stat -c %a "$d")"
+SHEOF
+
+POOL_NAME=libc
+pool_start libc
+PLAIN="$WORK/plain"
+
+# stderr apart: danaus-run may warn there (no cgroup to join, ...)
+python3 "$PY" "$PLAIN" > "$WORK/out.plain" 2> "$WORK/err.plain" ||
+	{ cat "$WORK/err.plain" >&2; fail "script on the kernel directory"; }
+in_pool python3 "$PY" "$MNT/d" > "$WORK/out.danaus" 2> "$WORK/err.danaus" ||
+	{ cat "$WORK/err.danaus" >&2; fail "script on the mount"; }
+grep -q '^freopen stdin: True' "$WORK/out.plain" || { cat "$WORK/out.plain" >&2; fail "script did not run to the end"; }
+diff -u "$WORK/out.plain" "$WORK/out.danaus" || fail "libc calls differ between the kernel directory and the mount"
+pass "realpath, scandir, nftw, mkstemp, getdents64, fileno, freopen agree ($(wc -l < "$WORK/out.plain") lines)"
+
+bash "$CMDS" "$PLAIN" > "$WORK/cmds.plain" 2> "$WORK/err.plain"
+in_pool bash "$CMDS" "$MNT/d" > "$WORK/cmds.danaus" 2> "$WORK/err.danaus"
+grep -q '^mktemp dir: bar 700' "$WORK/cmds.plain" || { cat "$WORK/cmds.plain" >&2; fail "commands did not run"; }
+diff -u "$WORK/cmds.plain" "$WORK/cmds.danaus" || fail "realpath/readlink/ls/du/find/mktemp differ"
+pass "coreutils and find agree ($(wc -l < "$WORK/cmds.plain") lines)"
+
+# A host symlink into the mount: the kernel finds the target missing, we do not.
+ln -s "$MNT/d/tree" "$WORK/hostlink"
+got=$(in_pool python3 "$PY" "$MNT/d" realpath-only "$WORK/hostlink/a/f1" 2>/dev/null)
+[ "$got" = "$MNT/d/tree/a/f1" ] || fail "realpath through a host symlink into the mount: $got"
+pass "realpath through a host symlink into the mount"
+
+# A walk of an ancestor of the mountpoint goes on into the mount.
+want=$(python3 "$PY" "$PLAIN" ancestor "$(dirname "$PLAIN")")
+got=$(in_pool python3 "$PY" "$MNT/d" ancestor "$(dirname "$MNT")" 2>/dev/null)
+[ "$want" = "$got" ] || fail "nftw of an ancestor: kernel '$want', mount '$got'"
+pass "nftw of an ancestor of the mount sees into it"
+
+[ -z "$(ls -A "$MNT" 2>/dev/null)" ] || fail "files leaked into the host directory $MNT"
+pass "nothing written to the host mountpoint directory"
