@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -13,8 +14,10 @@
 #include "client.h"
 #include "dn-paths.h"
 #include "export.h"
+#include "mmap.h"
 #include "ops.h"
 #include "path.h"
+#include "route.h"
 #include "real.h"
 #include "stdio-std.h"
 
@@ -193,6 +196,7 @@ __attribute__((destructor)) static void dn_fini(void)
 
 DN_EXPORT void _exit(int status)
 {
+	dn_mmap_release_all(); /* shared maps are written back, as the kernel would */
 	release_all();
 	REAL(_exit)(status);
 	for (;;)
@@ -258,10 +262,124 @@ static bool is_ours(const char *var)
  * environment tells the new image which fds are Danaus files. Everything
  * lives on the stack: a vfork child may be the one calling.
  */
+/*
+ * The kernel cannot execute a file it cannot see: a program stored in a pool
+ * is copied into a memfd and run from there. Returns that fd, -1 when file is
+ * not in a Danaus mount (PATH lookups only search the host), or -errno.
+ */
+static int exec_image(const char *file, bool search)
+{
+	struct dn_target t;
+	if (search && !strchr(file, '/'))
+		return -1;
+	int r = dn_route(AT_FDCWD, file, &t);
+	if (r <= 0)
+		return r == 0 ? -1 : r;
+	struct stat st;
+	if ((r = dn_op_stat(&t, false, &st)) < 0)
+		return r;
+	if (!S_ISREG(st.st_mode))
+		return -EACCES;
+	if ((r = dn_op_path(DN_OP_ACCESS, &t, X_OK, 0, 0)) < 0)
+		return r;
+	int fd = dn_op_open(&t, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	char buf[65536];
+	ssize_t n = dn_op_read(fd, buf, sizeof(buf), -1);
+	if (n >= 2 && buf[0] == '#' && buf[1] == '!') {
+		dn_op_close(fd);
+		return -ENOEXEC; /* the caller runs the interpreter itself */
+	}
+	int mfd = memfd_create("danaus-exec", MFD_CLOEXEC);
+	if (mfd < 0)
+		r = -errno;
+	for (; mfd >= 0 && n > 0; n = dn_op_read(fd, buf, sizeof(buf), -1)) {
+		if (write(mfd, buf, (size_t)n) != n) {
+			r = -EIO;
+			break;
+		}
+	}
+	if (n < 0)
+		r = (int)n;
+	dn_op_close(fd);
+	if (r < 0) {
+		if (mfd >= 0)
+			REAL(close)(mfd);
+		return r;
+	}
+	return mfd;
+}
+
+/*
+ * A script in a pool: run its interpreter as the kernel would ("#!interp
+ * [arg]" + the script's path + its arguments), so the interpreter opens the
+ * script by its own path, through this library.
+ */
+static int exec_script(const char *file, char *const argv[], char *const envp[])
+{
+	struct dn_target t;
+	if (dn_route(AT_FDCWD, file, &t) != 1)
+		return -ENOEXEC;
+	int fd = dn_op_open(&t, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	char line[256];
+	ssize_t n = dn_op_read(fd, line, sizeof(line) - 1, -1);
+	dn_op_close(fd);
+	if (n < 2)
+		return -ENOEXEC;
+	line[n] = 0;
+	char *end = strchr(line, '\n');
+	if (!end && n == (ssize_t)sizeof(line) - 1)
+		return -ENOEXEC; /* the kernel's limit on an interpreter line, roughly */
+	if (end)
+		*end = 0;
+	char *interp = line + 2;
+	while (*interp == ' ' || *interp == '\t')
+		interp++;
+	char *arg = interp + strcspn(interp, " \t");
+	if (*arg) {
+		*arg++ = 0;
+		while (*arg == ' ' || *arg == '\t')
+			arg++;
+		/* like Linux: everything after the interpreter is one argument */
+		for (char *e = arg + strlen(arg); e > arg && (e[-1] == ' ' || e[-1] == '\t');)
+			*--e = 0;
+	}
+	if (!*interp)
+		return -ENOEXEC;
+	size_t argc = 0;
+	while (argv[argc])
+		argc++;
+	char *nargv[argc + 4];
+	size_t k = 0;
+	nargv[k++] = interp;
+	if (*arg)
+		nargv[k++] = arg;
+	nargv[k++] = (char *)file;
+	for (size_t i = 1; i <= argc; i++)
+		nargv[k++] = argv[i];
+	dn_exec(interp, nargv, envp, false);
+	return -errno;
+}
+
 int dn_exec(const char *file, char *const argv[], char *const envp[], bool search)
 {
-	if (!atomic_load(&dn_client.attached))
+	int image = exec_image(file, search);
+	if (image == -ENOEXEC) {
+		errno = -exec_script(file, argv, envp);
+		return -1;
+	}
+	if (image < -1) {
+		errno = -image;
+		return -1;
+	}
+	if (!atomic_load(&dn_client.attached)) {
+		if (image >= 0)
+			return fexecve(image, argv, envp);
 		return search ? REAL(execvpe)(file, argv, envp) : REAL(execve)(file, argv, envp);
+	}
 	pthread_mutex_lock(&dn_client.lock);
 	size_t nfd = count_fds();
 	size_t cap = 32 + nfd * 24;
@@ -298,8 +416,13 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 		REAL(fcntl)(keep[i], F_SETFD, 0);
 	dn_std_stream_flush(1);
 	dn_std_stream_flush(2);
-	int r = search ? REAL(execvpe)(file, argv, env) : REAL(execve)(file, argv, env);
+	/* The new image has no maps: what the old one wrote to shared ones reaches the file. */
+	dn_mmap_release_all();
+	int r = image >= 0 ? fexecve(image, argv, env)
+			   : search ? REAL(execvpe)(file, argv, env) : REAL(execve)(file, argv, env);
 	int err = errno;
+	if (image >= 0)
+		REAL(close)(image);
 	for (int i = 0; i < 3; i++)
 		REAL(fcntl)(keep[i], F_SETFD, FD_CLOEXEC);
 	errno = err;

@@ -7,13 +7,73 @@
 #include <sys/select.h>
 
 /* spawn.c */
-#define DN_REAL_SPAWN(X)
+#define DN_REAL_SPAWN(X)                                                                           \
+	X(posix_spawn, int,                                                                        \
+	  (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,  \
+	   char *const[], char *const[]))                                                          \
+	X(posix_spawnp, int,                                                                       \
+	  (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,  \
+	   char *const[], char *const[]))                                                          \
+	X(posix_spawn_file_actions_init, int, (posix_spawn_file_actions_t *))                      \
+	X(posix_spawn_file_actions_destroy, int, (posix_spawn_file_actions_t *))                   \
+	X(posix_spawn_file_actions_addopen, int,                                                   \
+	  (posix_spawn_file_actions_t *, int, const char *, int, mode_t))                          \
+	X(posix_spawn_file_actions_addclose, int, (posix_spawn_file_actions_t *, int))             \
+	X(posix_spawn_file_actions_adddup2, int, (posix_spawn_file_actions_t *, int, int))         \
+	X(posix_spawn_file_actions_addchdir_np, int, (posix_spawn_file_actions_t *, const char *)) \
+	X(posix_spawn_file_actions_addfchdir_np, int, (posix_spawn_file_actions_t *, int))         \
+	X(posix_spawn_file_actions_addclosefrom_np, int, (posix_spawn_file_actions_t *, int))      \
+	X(posix_spawn_file_actions_addtcsetpgrp_np, int, (posix_spawn_file_actions_t *, int))      \
+	X(close_range, int, (unsigned, unsigned, int))                                             \
+	X(closefrom, void, (int))
 
 /* mmap.c */
-#define DN_REAL_MMAP(X)
+#define DN_REAL_MMAP(X)                                                                            \
+	X(mmap, void *, (void *, size_t, int, int, int, off_t))                                    \
+	X(munmap, int, (void *, size_t))                                                           \
+	X(msync, int, (void *, size_t, int))                                                       \
+	X(mprotect, int, (void *, size_t, int))                                                    \
+	X(mremap, void *, (void *, size_t, size_t, int, ...))
 
-/* walk.c: realpath, scandir, nftw, mkstemp, fileno, freopen, getdents64, copy_file_range */
-#define DN_REAL_WALK(X)
+/* walk.c: realpath, scandir, nftw, mkstemp, fileno, freopen, getdents64 */
+#include <ftw.h>
+#include <stdlib.h>
+typedef int (*dn_scan_sel)(const struct dirent *);
+typedef int (*dn_scan_cmp)(const struct dirent **, const struct dirent **);
+typedef int (*dn_scan_sel64)(const struct dirent64 *);
+typedef int (*dn_scan_cmp64)(const struct dirent64 **, const struct dirent64 **);
+#define DN_REAL_WALK(X)                                                                            \
+	X(realpath, char *, (const char *, char *))                                                \
+	X(scandir, int, (const char *, struct dirent ***, dn_scan_sel, dn_scan_cmp))               \
+	X(scandir64, int, (const char *, struct dirent64 ***, dn_scan_sel64, dn_scan_cmp64))       \
+	X(scandirat, int, (int, const char *, struct dirent ***, dn_scan_sel, dn_scan_cmp))        \
+	X(scandirat64, int,                                                                        \
+	  (int, const char *, struct dirent64 ***, dn_scan_sel64, dn_scan_cmp64))                  \
+	X(ftw, int, (const char *, __ftw_func_t, int))                                             \
+	X(ftw64, int, (const char *, __ftw64_func_t, int))                                         \
+	X(nftw, int, (const char *, __nftw_func_t, int, int))                                      \
+	X(nftw64, int, (const char *, __nftw64_func_t, int, int))                                  \
+	X(mkstemp, int, (char *))                                                                  \
+	X(mkstemp64, int, (char *))                                                                \
+	X(mkostemp, int, (char *, int))                                                            \
+	X(mkostemp64, int, (char *, int))                                                          \
+	X(mkstemps, int, (char *, int))                                                            \
+	X(mkstemps64, int, (char *, int))                                                          \
+	X(mkostemps, int, (char *, int, int))                                                      \
+	X(mkostemps64, int, (char *, int, int))                                                    \
+	X(mkdtemp, char *, (char *))                                                               \
+	X(mktemp, char *, (char *))                                                                \
+	X(getdents64, ssize_t, (int, void *, size_t))                                              \
+	X(fileno, int, (FILE *))                                                                   \
+	X(fileno_unlocked, int, (FILE *))                                                          \
+	X(freopen, FILE *, (const char *, const char *, FILE *))                                   \
+	X(freopen64, FILE *, (const char *, const char *, FILE *))
 
 /* poll.c */
-#define DN_REAL_POLL(X)
+#define DN_REAL_POLL(X)                                                                            \
+	X(poll, int, (struct pollfd *, nfds_t, int))                                               \
+	X(ppoll, int, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))        \
+	X(select, int, (int, fd_set *, fd_set *, fd_set *, struct timeval *))                      \
+	X(pselect, int,                                                                            \
+	  (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *))          \
+	X(epoll_ctl, int, (int, int, int, struct epoll_event *))
