@@ -11,6 +11,22 @@ PLAIN="$WORK/plain"
 mkdir "$PLAIN"
 failed=()
 
+# Names the calls behind a failure: a system call that reached the kernel
+# with a mount path was not intercepted, and EBADF is what a bypassed call
+# on a Danaus fd (an O_PATH placeholder) gets.
+name_calls() {
+	command -v strace >/dev/null || { echo "  (install strace to see the calls)" >&2; return; }
+	strace -f -qq -o "$WORK/$1.strace" -e trace=%file,%desc,%memory \
+		"$RUN_BIN" --pool apps --socket "$SOCK" --mountpoint "$MNT" -- \
+		bash "$HERE/apps-scenarios.sh" "$1" "$MNT/$1-strace" "$WORK" >/dev/null 2>&1
+	echo "  calls that bypassed the library (syscall: count):" >&2
+	# (our own probes: fcntl F_GETFD/F_GETFL on inherited fds, chdir to the mountpoint)
+	grep -E "^[0-9]+ +[a-z0-9_]+\(([A-Z_0-9]+, )?\"$MNT[/\"]|= -1 EBADF" "$WORK/$1.strace" |
+		grep -v -E "F_GETFD|F_GETFL|chdir\(\"$MNT\"\)" |
+		sed -E 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/' | sort | uniq -c | sort -rn | head -10 |
+		sed 's/^/  | /' >&2
+}
+
 # scenario NAME: runs "apps-NAME" of apps-scenarios.sh on both and compares.
 scenario() {
 	local name=$1
@@ -30,6 +46,7 @@ scenario() {
 		[ $drc -ne 0 ]; then
 		echo "FAIL: $name differs on the Danaus mount (exit $drc):" >&2
 		head -60 "$WORK/$name.diff" | sed "s/^/  | /" >&2
+		name_calls "$name"
 		failed+=("$name")
 	else
 		pass "$name ($(wc -l < "$WORK/$name.plain") lines identical)"
