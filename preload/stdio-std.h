@@ -19,3 +19,6 @@ FILE *dn_stdio_open_fd(int fd, const char *mode, int owned);
 
 /* The fd behind one of our streams, or -1 for any other FILE. */
 int dn_stdio_fileno(FILE *f);
+
+/* open(2) flags of an fopen mode string; -EINVAL for a bad one. */
+int dn_stdio_mode_flags(const char *mode);

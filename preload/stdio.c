@@ -104,8 +104,7 @@ FILE *dn_stdio_open_fd(int fd, const char *mode, int owned)
 	return f;
 }
 
-/* open(2) flags from an fopen mode string; -EINVAL for a bad one. */
-static int mode_flags(const char *mode)
+int dn_stdio_mode_flags(const char *mode)
 {
 	int f;
 	switch (mode[0]) {
@@ -127,7 +126,7 @@ static int mode_flags(const char *mode)
 
 static FILE *open_stream(const struct dn_target *t, const char *mode)
 {
-	int flags = mode_flags(mode);
+	int flags = dn_stdio_mode_flags(mode);
 	if (flags < 0) {
 		errno = EINVAL;
 		return NULL;

@@ -854,27 +854,6 @@ DN_EXPORT int fileno_unlocked(FILE *f)
 	return fd >= 0 ? fd : REAL(fileno_unlocked)(f);
 }
 
-/* open(2) flags of an fopen mode (as stdio.c reads it); -EINVAL for a bad one. */
-static int freopen_flags(const char *mode)
-{
-	int f;
-	switch (mode[0]) {
-	case 'r': f = O_RDONLY; break;
-	case 'w': f = O_WRONLY | O_CREAT | O_TRUNC; break;
-	case 'a': f = O_WRONLY | O_CREAT | O_APPEND; break;
-	default: return -EINVAL;
-	}
-	for (const char *m = mode + 1; *m && *m != ','; m++) {
-		if (*m == '+')
-			f = (f & ~O_ACCMODE) | O_RDWR;
-		else if (*m == 'e')
-			f |= O_CLOEXEC;
-		else if (*m == 'x')
-			f |= O_EXCL;
-	}
-	return f;
-}
-
 static FILE *std_stream(int fd)
 {
 	return fd == 0 ? stdin : fd == 1 ? stdout : fd == 2 ? stderr : NULL;
@@ -903,7 +882,7 @@ DN_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 	if (!mine) /* a Danaus path for a glibc stream: only fd 0-2 can switch */
 		fd = REAL(fileno)(stream);
 	bool std = fd >= 0 && fd <= 2 && stream == std_stream(fd);
-	int flags = freopen_flags(mode);
+	int flags = dn_stdio_mode_flags(mode);
 	if (flags < 0) {
 		errno = EINVAL;
 		return NULL;
