@@ -3,10 +3,11 @@
 
 #include <poll.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 
-/* spawn.c */
+/* spawn.c, shell.c */
 #define DN_REAL_SPAWN(X)                                                                           \
 	X(posix_spawn, int,                                                                        \
 	  (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,  \
@@ -25,7 +26,10 @@
 	X(posix_spawn_file_actions_addclosefrom_np, int, (posix_spawn_file_actions_t *, int))      \
 	X(posix_spawn_file_actions_addtcsetpgrp_np, int, (posix_spawn_file_actions_t *, int))      \
 	X(close_range, int, (unsigned, unsigned, int))                                             \
-	X(closefrom, void, (int))
+	X(closefrom, void, (int))                                                                  \
+	X(system, int, (const char *))                                                             \
+	X(popen, FILE *, (const char *, const char *))                                             \
+	X(pclose, int, (FILE *))
 
 /* mmap.c */
 #define DN_REAL_MMAP(X)                                                                            \

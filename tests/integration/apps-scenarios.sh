@@ -126,6 +126,30 @@ rocksdb)
 	ldb --db="$D/db" checkconsistency
 	ldb --db="$D/db" scan --max_keys=5 --hex | cut -c1-40
 	;;
+shell)
+	# system(3) and popen(3): the shell runs in the cwd, sees relative paths and inherited fds
+	echo hello > f
+	python3 - <<'PY'
+import ctypes, os
+libc = ctypes.CDLL(None)
+libc.popen.restype = ctypes.c_void_p
+libc.fgets.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p]
+libc.pclose.argtypes = [ctypes.c_void_p]
+print(os.system("cat f && exit 3") >> 8)
+fd = os.open("inherited", os.O_WRONLY | os.O_CREAT, 0o644)
+os.set_inheritable(fd, True)
+print(libc.system(f"echo through-fd >&{fd}".encode()))
+p = libc.popen(b"tr a-z A-Z < f", b"r")
+buf = ctypes.create_string_buffer(64)
+libc.fgets(buf, 64, p)
+print(buf.value, libc.pclose(p))
+w = libc.popen(b"cat > written", b"w")
+libc.fputs.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+libc.fputs(b"from popen\n", w)
+print(libc.pclose(w))
+print(open("written").read(), open("inherited").read())
+PY
+	;;
 stress)
 	python3 - <<'PY'
 import os, sys, threading, hashlib
