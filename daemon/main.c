@@ -1,5 +1,6 @@
 /* danaus-pool: the filesystem service of one pool */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
@@ -19,6 +20,9 @@
 #include "log.h"
 #include "pool.h"
 #include "svc.h"
+
+/* sysexits' EX_CONFIG: the unit does not restart a pool whose configuration is wrong. */
+#define EXIT_CONFIG 78
 
 static void usage(FILE *f)
 {
@@ -104,7 +108,7 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		dn_log_error("%s", err);
 		sd_notifyf(0, "STATUS=bad configuration: %s\nERRNO=%d", err, -r);
-		return 1;
+		return EXIT_CONFIG;
 	}
 	struct dn_svc *svc = NULL;
 	r = dn_svc_new(cfg, &svc, err, sizeof(err));
@@ -136,8 +140,15 @@ int main(int argc, char **argv)
 		if (sd_is_socket_unix(listen_fd, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
 			dn_log_error("the socket systemd passed is not a listening unix "
 				     "SOCK_SEQPACKET socket (ListenSequentialPacket=)");
+			return EXIT_CONFIG;
+		}
+		/* The acceptor takes connections until EAGAIN; systemd passes sockets blocking. */
+		int fl = fcntl(listen_fd, F_GETFL);
+		if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+			dn_log_error("cannot make the passed socket non-blocking: %s", strerror(errno));
 			return 1;
 		}
+		fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
 	} else {
 		if (socket_path)
 			snprintf(own_path, sizeof(own_path), "%s", socket_path);

@@ -7,15 +7,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "chan.h"
 #include "dn-paths.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: danaus-run --pool NAME [--socket PATH] [--mountpoint PATH]\n"
-		   "                  [--library PATH] -- COMMAND [ARG...]\n"
+		   "                  [--library PATH] [--no-cgroup | --cgroup=auto|required|no]\n"
+		   "                  -- COMMAND [ARG...]\n"
 		   "Runs COMMAND with libdanaus.so preloaded, so that paths under the pool's\n"
-		   "mountpoint are served by the pool NAME. Exits with COMMAND's status.\n");
+		   "mountpoint are served by the pool NAME, inside the pool's slice\n"
+		   "(danaus-NAME.slice). Exits with COMMAND's status.\n");
 }
 
 /* libdanaus.so: --library, $DANAUS_LIBRARY, the installed one, or the build tree's. */
@@ -48,11 +51,14 @@ static int find_library(const char *given, char *out, size_t len)
 int main(int argc, char **argv)
 {
 	const char *pool = NULL, *sock = NULL, *mount = NULL, *lib = NULL;
+	enum { CG_NO, CG_AUTO, CG_REQUIRED } cgroup = CG_AUTO;
 	static const struct option opts[] = {
 		{"pool", required_argument, NULL, 'p'},
 		{"socket", required_argument, NULL, 's'},
 		{"mountpoint", required_argument, NULL, 'm'},
 		{"library", required_argument, NULL, 'l'},
+		{"cgroup", required_argument, NULL, 'C'},
+		{"no-cgroup", no_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -62,6 +68,19 @@ int main(int argc, char **argv)
 		case 's': sock = optarg; break;
 		case 'm': mount = optarg; break;
 		case 'l': lib = optarg; break;
+		case 'N': cgroup = CG_NO; break;
+		case 'C':
+			if (strcmp(optarg, "no") == 0)
+				cgroup = CG_NO;
+			else if (strcmp(optarg, "auto") == 0)
+				cgroup = CG_AUTO;
+			else if (strcmp(optarg, "required") == 0)
+				cgroup = CG_REQUIRED;
+			else {
+				fprintf(stderr, "danaus-run: --cgroup takes auto, required or no\n");
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -81,6 +100,22 @@ int main(int argc, char **argv)
 		snprintf(sockpath, sizeof(sockpath), "%s", sock);
 	else
 		snprintf(sockpath, sizeof(sockpath), "%s/%s.sock", DN_RUNDIR, pool);
+
+	/*
+	 * Into the pool's slice first, so the command and everything it forks
+	 * share the pool's reservation with its service.
+	 */
+	if (cgroup != CG_NO) {
+		char msg[512];
+		r = dn_run_cgroup_place(pool, cgroup == CG_REQUIRED, msg, sizeof(msg));
+		if (r < 0 && cgroup == CG_REQUIRED) {
+			fprintf(stderr, "danaus-run: pool '%s': %s\n", pool, msg);
+			return 125;
+		}
+		if (r < 0)
+			fprintf(stderr, "danaus-run: warning: pool '%s': %s; running outside "
+					"the pool's slice (--no-cgroup silences this)\n", pool, msg);
+	}
 
 	/* Ask the pool where its files appear (this also starts a socket-activated pool). */
 	char mountbuf[DN_MOUNT_MAX];

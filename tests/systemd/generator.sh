@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# danaus-generator on its own: pool files in, slices and drop-ins out.
+set -euo pipefail
+: "${DANAUS_BUILD:?}"
+GEN="$DANAUS_BUILD/units/danaus-generator"
+WORK=$(mktemp -d /tmp/danaus-gen.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+mkdir -p "$WORK/etc/pools" "$WORK/out"
+
+printf '[pool]\nworkers = 2\n' >"$WORK/etc/danaus.ini"
+cat >"$WORK/etc/pools/t1.ini" <<'EOF'
+[pool]
+backend = local
+[local]
+root = /home/t1
+[resources]
+cpu_quota = 150%
+cpus = 3,0-1
+memory_max = 2G
+memory_high = infinity
+io_weight = 200
+EOF
+cat >"$WORK/etc/pools/a-b.ini" <<'EOF'
+[pool]
+backend = local
+[resources]
+cpu_quota = 50%
+memory_max = lots
+EOF
+printf '[pool]\n' >"$WORK/etc/pools/bad name.ini"
+printf 'not a pool\n' >"$WORK/etc/pools/README"
+
+DANAUS_CONFIG_DIR="$WORK/etc" "$GEN" "$WORK/out" "$WORK/early" "$WORK/late" 2>"$WORK/stderr" ||
+	fail "the generator failed: $(cat "$WORK/stderr")"
+
+s="$WORK/out/danaus-t1.slice"
+for want in 'CPUQuota=150%' 'AllowedCPUs=0-1,3' 'MemoryMax=2147483648' 'MemoryHigh=infinity' \
+	'IOWeight=200' 'SourcePath='"$WORK/etc/pools/t1.ini"; do
+	grep -qxF "$want" "$s" || fail "$s lacks $want: $(cat "$s")"
+done
+d="$WORK/out/danaus-pool@t1.service.d/slice.conf"
+grep -qxF 'Slice=danaus-t1.slice' "$d" || fail "$d: $(cat "$d")"
+grep -qxF 'ProtectHome=no' "$d" || fail "a root below /home needs ProtectHome=no: $(cat "$d")"
+
+# A '-' in the pool name is escaped, not a deeper slice; the bad value is
+# reported with FILE:LINE and the slice carries no limit.
+s="$WORK/out/danaus-a\\x2db.slice"
+[ -f "$s" ] || fail "no escaped slice: $(ls "$WORK/out")"
+grep -q '^CPUQuota' "$s" && fail "a pool file with an error must get no limits: $(cat "$s")"
+grep -qxF 'Slice=danaus-a\x2db.slice' "$WORK/out/danaus-pool@a-b.service.d/slice.conf" ||
+	fail "a-b drop-in: $(cat "$WORK/out/danaus-pool@a-b.service.d/slice.conf")"
+grep -qF "$WORK/etc/pools/a-b.ini:5: memory_max:" "$WORK/stderr" ||
+	fail "no FILE:LINE message: $(cat "$WORK/stderr")"
+grep -qF "'bad name' is not a valid pool name" "$WORK/stderr" ||
+	fail "an invalid pool name is not reported: $(cat "$WORK/stderr")"
+[ -e "$WORK/out/danaus-bad name.slice" ] && fail "a unit for an invalid pool name"
+
+# The escaping agrees with systemd's own.
+if command -v systemd-escape >/dev/null; then
+	[ "danaus-$(systemd-escape a-b).slice" = 'danaus-a\x2db.slice' ] || fail "systemd-escape disagrees"
+fi
+# No pools directory: nothing to do, no error.
+DANAUS_CONFIG_DIR="$WORK/none" "$GEN" "$WORK/out" || fail "missing config dir is an error"
+echo ok

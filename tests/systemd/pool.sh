@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# Danaus under a real systemd: PID 1 of a PID namespace, booted on an overlay
+# of / (see /work/shared/notes/systemd-in-a-namespace.md), with Danaus
+# installed into it -- the .deb when DANAUS_DEB names one, else
+# `meson install` of DANAUS_BUILD. Pools t1 and t2 are started by socket
+# activation, their slices' limits are checked in systemd and in the cgroup
+# files, programs run through danaus-run land in their pool's slice, restart
+# and stop leave nothing behind, and a broken pool file fails visibly with
+# FILE:LINE. Exit 77 (skip) where this cannot run: not root, no systemd.
+set -euo pipefail
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Everything happens in a private mount namespace: the overlay and its mounts
+# vanish with it, also when the test is killed.
+if [ -z "${DANAUS_SYSTEMD_NS:-}" ]; then
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	[ -x /lib/systemd/systemd ] || skip "no /lib/systemd/systemd"
+	command -v unshare >/dev/null && command -v nsenter >/dev/null || skip "no unshare/nsenter"
+	grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || true
+	grep -qw overlay /proc/filesystems || skip "no overlayfs"
+	[ -n "${DANAUS_DEB:-}" ] || : "${DANAUS_BUILD:?DANAUS_BUILD or DANAUS_DEB must be set}"
+	DANAUS_SYSTEMD_NS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
+
+CONFDIR=${DANAUS_CONFDIR:-/etc/danaus}
+WORK=$(mktemp -d /tmp/danaus-systemd.XXXXXX)
+ROOT=$WORK/root
+SD_PID=
+UNSHARE_PID=
+
+ns() { nsenter -t "$SD_PID" -m -p -r -w env -u DANAUS_LIBRARY -u DANAUS_BUILD -u LD_PRELOAD \
+	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
+
+cleanup() {
+	local rc=$?
+	if [ "$rc" != 0 ] && [ -n "$SD_PID" ]; then
+		echo "--- units" >&2
+		ns systemctl status --no-pager -l 'danaus*' >&2 2>&1 || true
+		echo "--- journal of the danaus units" >&2
+		ns journalctl --no-pager -n 60 -u 'danaus*' >&2 2>&1 || true
+		echo "--- console (last 30 lines)" >&2
+		tail -n 30 "$WORK/console.log" >&2 || true
+	fi
+	if [ -n "$SD_PID" ]; then
+		ns systemctl poweroff --no-block >/dev/null 2>&1 || kill -TERM "$SD_PID" 2>/dev/null || true
+		for _ in $(seq 100); do kill -0 "$UNSHARE_PID" 2>/dev/null || break; sleep 0.2; done
+		# PID 1 of the namespace takes every process in it along.
+		kill -KILL "$SD_PID" 2>/dev/null || true
+		wait "$UNSHARE_PID" 2>/dev/null || true
+	fi
+	umount -R "$ROOT" 2>/dev/null || umount -lR "$ROOT" 2>/dev/null || true
+	umount "$WORK/rw" 2>/dev/null || true
+	rm -rf "$WORK"
+	exit "$rc"
+}
+trap cleanup EXIT
+
+# --- boot
+mkdir -p "$WORK/rw" "$ROOT"
+mount -t tmpfs -o mode=755 tmpfs "$WORK/rw"
+mkdir -p "$WORK/rw/upper" "$WORK/rw/work"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$WORK/rw/upper,workdir=$WORK/rw/work" "$ROOT"
+mount --rbind /dev "$ROOT/dev"
+mount --rbind /sys "$ROOT/sys"
+mount -t tmpfs -o mode=755 tmpfs "$ROOT/run"
+mount -t tmpfs -o mode=1777 tmpfs "$ROOT/tmp"
+# Whatever the host had in its systemd configuration stays out.
+rm -f "$ROOT/etc/danaus/pools/"*.ini 2>/dev/null || true
+
+# Install before boot: the generator then runs on the first start already.
+if [ -n "${DANAUS_DEB:-}" ]; then
+	cp "$DANAUS_DEB" "$ROOT/var/cache/danaus-test.deb"
+else
+	DESTDIR="$ROOT" meson install -C "$DANAUS_BUILD" --no-rebuild --quiet >/dev/null ||
+		fail "meson install into the overlay failed"
+fi
+
+unshare --pid --fork --mount-proc="$ROOT/proc" chroot "$ROOT" env -i container=danaus-test \
+	/lib/systemd/systemd --system --log-target=console >"$WORK/console.log" 2>&1 &
+UNSHARE_PID=$!
+for _ in $(seq 50); do
+	SD_PID=$(cat "/proc/$UNSHARE_PID/task/$UNSHARE_PID/children" 2>/dev/null | awk '{print $1}')
+	[ -n "$SD_PID" ] && break
+	sleep 0.1
+done
+[ -n "$SD_PID" ] || fail "systemd did not start: $(cat "$WORK/console.log")"
+state=
+for _ in $(seq 150); do
+	state=$(ns systemctl is-system-running 2>/dev/null || true)
+	case $state in running|degraded) break ;; esac
+	sleep 0.2
+done
+case $state in running|degraded) ;; *) fail "systemd did not boot (state '$state')" ;; esac
+echo "systemd booted ($state), PID $SD_PID"
+
+if [ -n "${DANAUS_DEB:-}" ]; then
+	ns dpkg -i /var/cache/danaus-test.deb >"$WORK/dpkg.log" 2>&1 || fail "dpkg -i: $(cat "$WORK/dpkg.log")"
+	echo "installed $(basename "$DANAUS_DEB")"
+fi
+
+# For debugging: DANAUS_SYSTEMD_HOLD=1 keeps the booted systemd until
+# $WORK/release exists; enter it with `nsenter -t PID -m -p -r -w`.
+if [ -n "${DANAUS_SYSTEMD_HOLD:-}" ]; then
+	echo "holding: nsenter -t $SD_PID -m -p -r -w; touch $WORK/release to go on" >&2
+	while [ ! -e "$WORK/release" ]; do sleep 1; done
+fi
+
+# --- systemd-analyze verify: clean for every unit (instances of the templates)
+unitdir=$(ns sh -c 'for d in /usr/lib/systemd/system /lib/systemd/system; do
+	[ -f $d/danaus-pool@.service ] && echo $d && break; done')
+[ -n "$unitdir" ] || fail "the units are not installed"
+ns mkdir -p /tmp/verify
+ns cp "$unitdir/danaus-pool@.service" /tmp/verify/danaus-pool@v.service
+ns cp "$unitdir/danaus-pool@.socket" /tmp/verify/danaus-pool@v.socket
+ns cp "$unitdir/danaus.slice" /tmp/verify/danaus.slice
+# --man=no when the pages are not in man's index (meson install); the .deb has them.
+man_arg=--man=yes
+ns man -w danaus-pool.8 >/dev/null 2>&1 || man_arg=--man=no
+out=$(ns systemd-analyze verify "$man_arg" /tmp/verify/danaus-pool@v.socket \
+	/tmp/verify/danaus-pool@v.service /tmp/verify/danaus.slice 2>&1) || true
+[ -z "$out" ] || fail "systemd-analyze verify is not clean: $out"
+echo "systemd-analyze verify: clean ($man_arg)"
+
+# --- pools t1 and t2
+pool_ini() { # NAME QUOTA MEMMAX
+	ns mkdir -p "$CONFDIR/pools" "/var/lib/danaus/$1"
+	ns sh -c "cat >$CONFDIR/pools/$1.ini" <<EOF
+[pool]
+backend = local
+mountpoint = /danaus/$1
+
+[local]
+root = /var/lib/danaus/$1
+
+[resources]
+cpu_quota = $2%
+memory_max = $3
+memory_high = $3
+io_weight = 100
+EOF
+}
+pool_ini t1 50 256M
+ns systemctl daemon-reload
+ns systemctl start danaus-pool@t1.socket
+[ "$(ns systemctl is-active danaus-pool@t1.service || true)" = inactive ] ||
+	fail "the service runs before anyone connected"
+ns test -S /run/danaus/t1.sock || fail "no socket /run/danaus/t1.sock"
+
+# The program: writes and reads through the pool, reports its own cgroups.
+run_in() { # POOL
+	ns danaus-run --pool "$1" --cgroup=required -- sh -c \
+		"echo hello-$1 >/danaus/$1/f && cat /danaus/$1/f && cat /proc/self/cgroup"
+}
+# Serves POOL: danaus-run's program reads back what it wrote there.
+serves() { local o; o=$(run_in "$1") && grep -qx "hello-$1" <<<"$o"; }
+out=$(run_in t1) || fail "danaus-run --pool t1 failed: $out"
+echo "$out" | grep -qx hello-t1 || fail "t1 did not serve the program: $out"
+ns grep -qx hello-t1 /var/lib/danaus/t1/f || fail "the file is not in t1's local root"
+[ "$(ns systemctl is-active danaus-pool@t1.service)" = active ] || fail "socket activation did not start t1"
+# The program itself (not only the service) is in the pool's slice, in the
+# name=systemd hierarchy and in the memory and cpu controllers.
+# (In a v1 controller without settings of its own, such as cpu, systemd
+# stops at the slice: the scope has no cpu cgroup of its own.)
+for h in 'name=systemd' memory cpu; do
+	echo "$out" | grep -E "^[0-9]+:([a-z_,]*,)?$h(,[a-z_,]*)?:" |
+		grep -qE '/danaus.slice/danaus-t1.slice(/danaus-run-t1-[0-9]+.scope)?$' ||
+		fail "the program is not in danaus-t1.slice ($h): $out"
+done
+echo "$out" | grep -q '^[0-9]*:name=systemd:.*/danaus.slice/danaus-t1.slice/danaus-run-t1-[0-9]*.scope$' ||
+	fail "the program is not in its scope: $out"
+echo "t1: socket activation served danaus-run; the program ran in danaus-t1.slice"
+
+# systemd's view and the kernel's: the slice carries quota and limit.
+check_limits() { # POOL QUOTA_PCT MEMMAX_BYTES
+	local p=$1 slice=danaus-$1.slice
+	local show
+	show=$(ns systemctl show -p CPUQuotaPerSecUSec -p MemoryMax -p MemoryHigh -p IOWeight "$slice")
+	echo "$show" | grep -qx "CPUQuotaPerSecUSec=$(($2 * 10))ms" || fail "$slice: $show"
+	echo "$show" | grep -qx "MemoryMax=$3" || fail "$slice: $show"
+	[ "$(ns systemctl show -p Slice --value "danaus-pool@$p.service")" = "$slice" ] ||
+		fail "danaus-pool@$p.service is not in $slice"
+	local pid cpu_cg mem_cg
+	pid=$(ns systemctl show -p MainPID --value "danaus-pool@$p.service")
+	[ "$pid" != 0 ] || fail "danaus-pool@$p.service has no main process"
+	# The service's cgroups, seen by the kernel, lie in the slice's. (In a v1
+	# controller where the service has no settings of its own, such as cpu,
+	# systemd stops at the slice.)
+	cpu_cg=$(ns cat "/proc/$pid/cgroup" | awk -F: '$2 ~ /(^|,)cpu(,|$)/ {print $3}')
+	mem_cg=$(ns cat "/proc/$pid/cgroup" | awk -F: '$2 == "memory" {print $3}')
+	[[ $cpu_cg =~ /danaus.slice/$slice(/danaus-pool@$p.service)?$ ]] || fail "cpu cgroup $cpu_cg"
+	[[ $mem_cg =~ /danaus.slice/$slice(/danaus-pool@$p.service)?$ ]] || fail "memory cgroup $mem_cg"
+	local cpudir=/sys/fs/cgroup/cpu memdir=/sys/fs/cgroup/memory
+	[ -f $cpudir/cpu.cfs_quota_us ] || cpudir=/sys/fs/cgroup/cpu,cpuacct
+	local q m
+	q=$(cat "$cpudir${cpu_cg%%/danaus.slice/*}/danaus.slice/$slice/cpu.cfs_quota_us")
+	m=$(cat "$memdir${mem_cg%%/danaus.slice/*}/danaus.slice/$slice/memory.limit_in_bytes")
+	[ "$q" = $(($2 * 1000)) ] || fail "$slice: cpu.cfs_quota_us = $q, not $(($2 * 1000))"
+	[ "$m" = "$3" ] || fail "$slice: memory.limit_in_bytes = $m, not $3"
+	echo "$p: CPUQuota=$2% -> cpu.cfs_quota_us=$q; MemoryMax=$3 -> memory.limit_in_bytes=$m"
+}
+check_limits t1 50 268435456
+ns systemctl show -p WatchdogUSec --value danaus-pool@t1.service | grep -qx 30s || fail "no watchdog"
+ns systemctl show -p StatusText --value danaus-pool@t1.service | grep -q '^serving t1' ||
+	fail "no STATUS=: $(ns systemctl show -p StatusText danaus-pool@t1.service)"
+
+# --- a second pool beside the first, with its own limits
+pool_ini t2 30 128M
+ns systemctl daemon-reload
+ns systemctl start danaus-pool@t2.socket
+out=$(run_in t2) || fail "danaus-run --pool t2 failed: $out"
+echo "$out" | grep -qx hello-t2 || fail "t2 did not serve: $out"
+echo "$out" | grep -q '/danaus.slice/danaus-t2.slice/danaus-run-t2-' || fail "not in t2's slice: $out"
+check_limits t2 30 134217728
+check_limits t1 50 268435456
+serves t1 || fail "t1 stopped serving after t2 came"
+
+# --- restart and stop
+old=$(ns systemctl show -p MainPID --value danaus-pool@t1.service)
+ns systemctl restart danaus-pool@t1.service
+new=$(ns systemctl show -p MainPID --value danaus-pool@t1.service)
+[ "$(ns systemctl is-active danaus-pool@t1.service)" = active ] && [ "$new" != "$old" ] ||
+	fail "restart: active=$(ns systemctl is-active danaus-pool@t1.service) pid $old -> $new"
+serves t1 || fail "t1 does not serve after restart"
+svc_cg=$(ns cat "/proc/$new/cgroup" | awk -F: '$2 == "memory" {print $3}')
+ns systemctl stop danaus-pool@t1.service danaus-pool@t1.socket
+for u in danaus-pool@t1.service danaus-pool@t1.socket; do
+	[ "$(ns systemctl is-active "$u" || true)" = inactive ] || fail "$u is still $(ns systemctl is-active "$u")"
+done
+ns test -e /run/danaus/t1.sock && fail "the socket file stayed behind"
+ns test -S /run/danaus/t2.sock || fail "stopping t1 took t2's socket along"
+[ -d "/sys/fs/cgroup/memory$svc_cg" ] && fail "the service's cgroup stayed behind: $svc_cg"
+ns pgrep -f 'danaus-pool --pool t1' >/dev/null && fail "a danaus-pool process for t1 stayed behind"
+ns systemctl list-units --all --plain --no-legend 'danaus-run-t1-*' | grep -q . &&
+	fail "danaus-run scopes stayed behind: $(ns systemctl list-units --all 'danaus-run-t1-*')"
+echo "t1: restart and stop work and leave nothing behind"
+
+# --- a broken pool file fails visibly, with FILE:LINE
+ns sed -i 's/^memory_max = .*/memory_max = lots/' "$CONFDIR/pools/t1.ini"
+line=$(ns grep -n '^memory_max' "$CONFDIR/pools/t1.ini" | cut -d: -f1)
+want="$CONFDIR/pools/t1.ini:$line: memory_max:"
+ns systemctl daemon-reload
+ns journalctl --no-pager -b | grep -qF "danaus-generator: $want" ||
+	echo "note: the generator's message did not reach the journal (it goes to kmsg/console)"
+grep -qF "$want" "$WORK/console.log" && echo "generator reported: $(grep -F "$want" "$WORK/console.log" | head -1)"
+if ns systemctl start danaus-pool@t1.service 2>/dev/null; then
+	fail "danaus-pool@t1.service started with a broken t1.ini"
+fi
+status=$(ns systemctl status --no-pager -l danaus-pool@t1.service 2>&1 || true)
+echo "$status" | grep -qF "$want" || fail "systemctl status does not show '$want': $status"
+ns journalctl --no-pager -u danaus-pool@t1.service | grep -qF "$want" ||
+	fail "the journal does not show '$want'"
+echo "broken t1.ini: the unit fails, status and journal show '$want'"
+ns systemctl stop danaus-pool@t1.service danaus-pool@t1.socket 2>/dev/null || true
+
+# t2 kept serving all along.
+serves t2 || fail "t2 stopped serving"
+echo ok

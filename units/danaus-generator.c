@@ -1,0 +1,279 @@
+/* danaus-generator: turns /etc/danaus/pools/NAME.ini into pool slices (systemd.generator(7)) */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "dn-paths.h"
+#include "slice-name.h"
+
+/*
+ * For every pool file NAME.ini it writes, into the generator's normal
+ * directory:
+ *   danaus-NAME.slice                         [resources] as slice settings
+ *   danaus-pool@NAME.service.d/slice.conf     Slice=danaus-NAME.slice
+ * A pool file with an error is reported (FILE:LINE: key: reason) on stderr,
+ * which systemd passes to the journal/kmsg, and its slice gets no limits:
+ * danaus-pool reads the same file with the same parser when it starts and
+ * fails with the same message, so the service fails visibly. The generator
+ * itself never fails because of one bad pool.
+ */
+
+/* snprintf that may truncate: messages and paths are bounded on purpose. */
+__attribute__((format(printf, 3, 4))) static void fmt(char *out, size_t len, const char *f, ...)
+{
+	va_list ap;
+	va_start(ap, f);
+	vsnprintf(out, len, f, ap);
+	va_end(ap);
+}
+
+static void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+static void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
+/* Reads a whole file; NULL with errno set on failure. */
+static char *read_text(const char *path)
+{
+	_cleanup_(fclosep) FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	char *text = NULL;
+	size_t len = 0;
+	_cleanup_(fclosep) FILE *out = open_memstream(&text, &len);
+	if (!out)
+		return NULL;
+	char buf[4096];
+	for (size_t n; (n = fread(buf, 1, sizeof(buf), f)) > 0;)
+		fwrite(buf, 1, n, out);
+	bool bad = ferror(f);
+	if (fclose(out) != 0 || bad) {
+		out = NULL;
+		free(text);
+		errno = EIO;
+		return NULL;
+	}
+	out = NULL;
+	return text;
+}
+
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == 0);
+}
+
+/* Writes dir/name atomically enough for a generator (a fresh directory). */
+static int write_unit(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	fmt(path, sizeof(path), "%s/%s", dir, name);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	size_t len = strlen(text);
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(fd, text + done, len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static void print_bytes(FILE *f, const char *key, uint64_t v)
+{
+	if (v == UINT64_MAX)
+		fprintf(f, "%s=infinity\n", key);
+	else if (v)
+		fprintf(f, "%s=%" PRIu64 "\n", key, v);
+}
+
+/* Parses the defaults and the pool file; NULL (and the message in err) on error. */
+static struct dn_config *pool_parse(const char *confdir, const char *pool, const char *path,
+				    char *err, size_t errlen)
+{
+	struct dn_config *cfg = dn_config_new(pool);
+	if (!cfg) {
+		fmt(err, errlen, "%s: invalid pool name '%s'", path, pool);
+		return NULL;
+	}
+	char global[PATH_MAX];
+	fmt(global, sizeof(global), "%s/danaus.ini", confdir);
+	_cleanup_free_ char *gtext = read_text(global);
+	if (!gtext && errno != ENOENT) {
+		fmt(err, errlen, "%s: %s", global, strerror(errno));
+		return dn_config_free(cfg);
+	}
+	_cleanup_free_ char *text = read_text(path);
+	if (!text) {
+		fmt(err, errlen, "%s: %s", path, strerror(errno));
+		return dn_config_free(cfg);
+	}
+	/*
+	 * Only the parse, not dn_config_finish(): the cross-key rules check that
+	 * files and directories exist, which early at boot they may not yet
+	 * (an unmounted /srv). danaus-pool checks them when it starts.
+	 */
+	if ((gtext && dn_config_parse_string(cfg, global, gtext, err, errlen) < 0) ||
+	    dn_config_parse_string(cfg, path, text, err, errlen) < 0)
+		return dn_config_free(cfg);
+	return cfg;
+}
+
+static int pool_generate(const char *outdir, const char *confdir, const char *pool,
+			 const char *path)
+{
+	struct dn_config *probe = dn_config_new(pool);
+	if (!probe) {
+		fprintf(stderr, "danaus-generator: %s: '%s' is not a valid pool name "
+				"([A-Za-z0-9_.-], at most 64); ignored\n", path, pool);
+		return 0;
+	}
+	dn_config_free(probe);
+
+	char err[DN_CONFIG_ERR_MAX] = "";
+	struct dn_config *cfg = pool_parse(confdir, pool, path, err, sizeof(err));
+	if (!cfg)
+		fprintf(stderr, "danaus-generator: %s (pool %s gets no resource limits; "
+				"danaus-pool@%s.service will refuse to start)\n", err, pool, pool);
+
+	char slice[NAME_MAX];
+	dn_slice_name(pool, slice, sizeof(slice));
+
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f) {
+		dn_config_free(cfg);
+		return -ENOMEM;
+	}
+	fprintf(f, "# Generated by danaus-generator from %s: edit that file and run\n"
+		   "# `systemctl daemon-reload`.\n"
+		   "[Unit]\n"
+		   "Description=Danaus pool %s\n"
+		   "Documentation=man:danaus.ini(5)\n"
+		   "SourcePath=%s\n"
+		   "Before=slices.target\n\n"
+		   "[Slice]\n",
+		path, pool, path);
+	if (!cfg)
+		fprintf(f, "# not applied: %s\n", err);
+	if (cfg && cfg->cpu_quota_pct)
+		fprintf(f, "CPUQuota=%u%%\n", cfg->cpu_quota_pct);
+	if (cfg && cfg->cpus)
+		fprintf(f, "AllowedCPUs=%s\n", cfg->cpus);
+	if (cfg) {
+		print_bytes(f, "MemoryMax", cfg->memory_max);
+		print_bytes(f, "MemoryHigh", cfg->memory_high);
+	}
+	if (cfg && cfg->io_weight)
+		fprintf(f, "IOWeight=%u\n", cfg->io_weight);
+	if (fclose(f) != 0) {
+		free(text);
+		dn_config_free(cfg);
+		return -ENOMEM;
+	}
+	int r = write_unit(outdir, slice, text);
+	free(text);
+	if (r < 0) {
+		dn_config_free(cfg);
+		return r;
+	}
+
+	char dropdir[PATH_MAX];
+	fmt(dropdir, sizeof(dropdir), "%s/danaus-pool@%s.service.d", outdir, pool);
+	if (mkdir(dropdir, 0755) < 0 && errno != EEXIST) {
+		dn_config_free(cfg);
+		return -errno;
+	}
+	text = NULL;
+	f = open_memstream(&text, &len);
+	if (!f) {
+		dn_config_free(cfg);
+		return -ENOMEM;
+	}
+	fprintf(f, "# Generated by danaus-generator from %s\n"
+		   "[Unit]\n"
+		   "SourcePath=%s\n\n"
+		   "[Service]\n"
+		   "Slice=%s\n",
+		path, path, slice);
+	/* The sandbox hides these trees; a local root inside one needs them back. */
+	const char *root = cfg ? cfg->local_root : NULL;
+	if (root && (under(root, "/home") || under(root, "/root") || under(root, "/run/user")))
+		fprintf(f, "ProtectHome=no\n");
+	if (root && (under(root, "/tmp") || under(root, "/var/tmp")))
+		fprintf(f, "PrivateTmp=no\n");
+	dn_config_free(cfg);
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	r = write_unit(dropdir, "slice.conf", text);
+	free(text);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	/* systemd passes normal, early and late directories; one is enough for tests. */
+	if (argc != 2 && argc != 4) {
+		fprintf(stderr, "Usage: danaus-generator NORMAL-DIR [EARLY-DIR LATE-DIR]\n"
+				"Reads $DANAUS_CONFIG_DIR (default " DN_SYSCONFDIR
+				")/pools/*.ini.\n");
+		return 2;
+	}
+	const char *outdir = argv[1];
+	const char *confdir = getenv("DANAUS_CONFIG_DIR");
+	if (!confdir || !*confdir)
+		confdir = DN_SYSCONFDIR;
+
+	char pooldir[PATH_MAX];
+	fmt(pooldir, sizeof(pooldir), "%s/pools", confdir);
+	_cleanup_(closedirp) DIR *d = opendir(pooldir);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		fprintf(stderr, "danaus-generator: %s: %s\n", pooldir, strerror(errno));
+		return 1;
+	}
+	int ret = 0;
+	for (struct dirent *de; (errno = 0, de = readdir(d));) {
+		size_t n = strlen(de->d_name);
+		if (de->d_name[0] == '.' || n <= 4 || strcmp(de->d_name + n - 4, ".ini") != 0)
+			continue;
+		char pool[NAME_MAX + 1];
+		fmt(pool, sizeof(pool), "%.*s", (int)(n - 4), de->d_name);
+		char path[PATH_MAX];
+		fmt(path, sizeof(path), "%s/%s", pooldir, de->d_name);
+		int r = pool_generate(outdir, confdir, pool, path);
+		if (r < 0) {
+			fprintf(stderr, "danaus-generator: %s: cannot write units: %s\n", path,
+				strerror(-r));
+			ret = 1;
+		}
+	}
+	return ret;
+}
