@@ -10,6 +10,9 @@ static const struct {
 	int (*create)(const struct dn_config *, struct dn_svc **, char *, size_t);
 } backends[] = {
 	{"local", dn_svc_local_new},
+#ifdef HAVE_CEPHFS
+	{"ceph", dn_svc_ceph_new},
+#endif
 };
 
 int dn_svc_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen)
@@ -17,6 +20,11 @@ int dn_svc_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
 		if (strcmp(backends[i].name, cfg->backend) == 0)
 			return backends[i].create(cfg, out, err, errlen);
-	snprintf(err, errlen, "backend '%s' is not built into this danaus-pool", cfg->backend);
+	if (strcmp(cfg->backend, "ceph") == 0)
+		snprintf(err, errlen, "backend 'ceph' is not built into this danaus-pool: it was "
+			 "built without libcephfs (install libcephfs-dev and rebuild)");
+	else
+		snprintf(err, errlen, "backend '%s' is not built into this danaus-pool",
+			 cfg->backend);
 	return -ENOTSUP;
 }

@@ -105,6 +105,8 @@ struct dn_svc {
 
 /* Backends, chosen by [pool] backend. */
 int dn_svc_local_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen);
+/* Built when libcephfs is found (HAVE_CEPHFS). */
+int dn_svc_ceph_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen);
 
 /* Picks the backend named in cfg. */
 int dn_svc_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen);
