@@ -142,41 +142,66 @@ fail:
 }
 
 #if DN_HAVE_LIBCGROUP
+/* Makes danaus.slice/danaus-<pool>.slice (the path systemd would use) where it is missing. */
+static void create_libcgroup(const char *path)
+{
+	/* danaus.slice first: it is the parent the pool's cgroup copies from. */
+	struct cgroup *top = cgroup_new_cgroup("danaus.slice");
+	if (top && cgroup_add_all_controllers(top) == 0)
+		(void)cgroup_create_cgroup_from_parent(top, 0);
+	cgroup_free(&top);
+	/* From the parent: a v1 cpuset cgroup starts with no CPUs or memory nodes. */
+	struct cgroup *cg = cgroup_new_cgroup(path);
+	if (cg && cgroup_add_all_controllers(cg) == 0)
+		(void)cgroup_create_cgroup_from_parent(cg, 0);
+	cgroup_free(&cg);
+}
+
+#define CONTROLLERS_MAX 32
+
 /*
- * Without a manager nobody owns the tree: make danaus.slice/danaus-<pool>.slice
- * (the path systemd would use) in every mounted hierarchy -- each v1
- * controller, named ones, and the unified one -- and join it.
+ * Without a manager nobody owns the tree: join the pool's cgroup in every
+ * mounted hierarchy that has it (each v1 controller, named ones, the
+ * unified one), making it first when asked to.
  */
-static int place_libcgroup(const char *path, char *msg, size_t len)
+static int place_libcgroup(const char *path, bool create, char *msg, size_t len)
 {
 	int r = cgroup_init();
 	if (r != 0) {
 		snprintf(msg, len, "libcgroup: %s", cgroup_strerror(r));
 		return -EIO;
 	}
-	/* danaus.slice first: it is the parent the pool's cgroup copies from. */
-	struct cgroup *top = cgroup_new_cgroup("danaus.slice");
-	if (top && cgroup_add_all_controllers(top) == 0)
-		(void)cgroup_create_cgroup_from_parent(top, 0);
-	cgroup_free(&top);
-	struct cgroup *cg = cgroup_new_cgroup(path);
-	if (!cg) {
-		snprintf(msg, len, "libcgroup: cannot describe %s", path);
-		return -ENOMEM;
+	if (create)
+		create_libcgroup(path);
+	static char names[CONTROLLERS_MAX][64];
+	const char *ctrls[CONTROLLERS_MAX + 1];
+	size_t n = 0;
+	void *it = NULL;
+	struct cgroup_mount_point mp;
+	for (r = cgroup_get_controller_begin(&it, &mp); r == 0 && n < CONTROLLERS_MAX;
+	     r = cgroup_get_controller_next(&it, &mp)) {
+		char dir[sizeof(mp.path) + 400];
+		snprintf(dir, sizeof(dir), "%s/%s", mp.path, path);
+		if (access(dir, F_OK) != 0)
+			continue;
+		if (strlen(mp.name) >= sizeof(names[n]))
+			continue; /* controller names are short; a longer one is not ours to join */
+		memcpy(names[n], mp.name, strlen(mp.name) + 1);
+		ctrls[n] = names[n];
+		n++;
 	}
-	/* From the parent: a v1 cpuset cgroup starts with no CPUs or memory nodes. */
-	r = cgroup_add_all_controllers(cg);
-	if (r == 0)
-		r = cgroup_create_cgroup_from_parent(cg, 0);
-	if (r == 0)
-		r = cgroup_attach_task(cg);
+	cgroup_get_controller_end(&it);
+	ctrls[n] = NULL;
+	if (n == 0) {
+		snprintf(msg, len, "libcgroup: no hierarchy has %s", path);
+		return -ENOENT;
+	}
+	r = cgroup_change_cgroup_path(path, getpid(), ctrls);
 	if (r != 0) {
 		int e = r == ECGOTHER ? cgroup_get_last_errno() : 0;
 		snprintf(msg, len, "libcgroup: cannot join %s: %s", path, cgroup_strerror(r));
-		cgroup_free(&cg);
 		return e ? -e : -EIO;
 	}
-	cgroup_free(&cg);
 	return 0;
 }
 #endif
@@ -195,18 +220,19 @@ static bool cgroup_exists(const char *path)
 	return false;
 }
 
-int dn_run_cgroup_place(const char *pool, bool create, char *msg, size_t len)
+int dn_run_cgroup_place(const char *pool, bool create, enum dn_cgroup_via via, char *msg,
+			size_t len)
 {
 	char slice[300], path[340];
 	dn_slice_name(pool, slice, sizeof(slice));
 	dn_slice_cgroup(pool, path, sizeof(path));
-	if (sd_booted() > 0)
+	if (via == DN_CGROUP_VIA_SYSTEMD || (via == DN_CGROUP_VIA_AUTO && sd_booted() > 0))
 		return place_systemd(pool, slice, msg, len);
 	/* No manager and no pool cgroup: nothing to join unless asked to make it. */
 	if (!create && !cgroup_exists(path))
 		return 1;
 #if DN_HAVE_LIBCGROUP
-	return place_libcgroup(path, msg, len);
+	return place_libcgroup(path, create, msg, len);
 #else
 	snprintf(msg, len, "no systemd manager runs and danaus-run was built without "
 			   "libcgroup: cannot join %s", path);

@@ -12,4 +12,11 @@
  * cgroup when missing, if create). Returns 0, 1 when there is no manager and
  * no pool cgroup to join (and !create), or a negative errno with the reason in msg.
  */
-int dn_run_cgroup_place(const char *pool, bool create, char *msg, size_t len);
+enum dn_cgroup_via {
+	DN_CGROUP_VIA_AUTO,      /* systemd when a manager runs, else libcgroup */
+	DN_CGROUP_VIA_SYSTEMD,
+	DN_CGROUP_VIA_LIBCGROUP, /* even under systemd: hosts whose cgroups another tool manages */
+};
+
+int dn_run_cgroup_place(const char *pool, bool create, enum dn_cgroup_via via, char *msg,
+			size_t len);

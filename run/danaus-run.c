@@ -15,6 +15,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: danaus-run --pool NAME [--socket PATH] [--mountpoint PATH]\n"
 		   "                  [--library PATH] [--no-cgroup | --cgroup=auto|required|no]\n"
+		   "                  [--cgroup-via=systemd|libcgroup]\n"
 		   "                  -- COMMAND [ARG...]\n"
 		   "Runs COMMAND with libdanaus.so preloaded, so that paths under the pool's\n"
 		   "mountpoint are served by the pool NAME, inside the pool's slice\n"
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
 {
 	const char *pool = NULL, *sock = NULL, *mount = NULL, *lib = NULL;
 	enum { CG_NO, CG_AUTO, CG_REQUIRED } cgroup = CG_AUTO;
+	enum dn_cgroup_via via = DN_CGROUP_VIA_AUTO;
 	static const struct option opts[] = {
 		{"pool", required_argument, NULL, 'p'},
 		{"socket", required_argument, NULL, 's'},
@@ -59,6 +61,7 @@ int main(int argc, char **argv)
 		{"library", required_argument, NULL, 'l'},
 		{"cgroup", required_argument, NULL, 'C'},
 		{"no-cgroup", no_argument, NULL, 'N'},
+		{"cgroup-via", required_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -78,6 +81,16 @@ int main(int argc, char **argv)
 				cgroup = CG_REQUIRED;
 			else {
 				fprintf(stderr, "danaus-run: --cgroup takes auto, required or no\n");
+				return 2;
+			}
+			break;
+		case 'V':
+			if (strcmp(optarg, "systemd") == 0)
+				via = DN_CGROUP_VIA_SYSTEMD;
+			else if (strcmp(optarg, "libcgroup") == 0)
+				via = DN_CGROUP_VIA_LIBCGROUP;
+			else {
+				fprintf(stderr, "danaus-run: --cgroup-via takes systemd or libcgroup\n");
 				return 2;
 			}
 			break;
@@ -107,7 +120,7 @@ int main(int argc, char **argv)
 	 */
 	if (cgroup != CG_NO) {
 		char msg[512];
-		r = dn_run_cgroup_place(pool, cgroup == CG_REQUIRED, msg, sizeof(msg));
+		r = dn_run_cgroup_place(pool, cgroup == CG_REQUIRED, via, msg, sizeof(msg));
 		if (r < 0 && cgroup == CG_REQUIRED) {
 			fprintf(stderr, "danaus-run: pool '%s': %s\n", pool, msg);
 			return 125;

@@ -172,6 +172,19 @@ echo "$out" | grep -q '^[0-9]*:name=systemd:.*/danaus.slice/danaus-t1.slice/dana
 	fail "the program is not in its scope: $out"
 echo "t1: socket activation served danaus-run; the program ran in danaus-t1.slice"
 
+# The other way in, for hosts where no manager is asked: libcgroup moves the
+# program into the pool's cgroup in every controller hierarchy itself (the
+# resource controllers; systemd's own name=systemd tree is the manager's).
+out=$(ns danaus-run --pool t1 --cgroup=required --cgroup-via=libcgroup -- sh -c \
+	"cat /danaus/t1/f && cat /proc/self/cgroup") || fail "danaus-run via libcgroup failed: $out"
+echo "$out" | grep -qx hello-t1 || fail "t1 did not serve the libcgroup-placed program: $out"
+for h in memory cpu pids; do
+	echo "$out" | grep -E "^[0-9]+:([a-z_,]*,)?$h(,[a-z_,]*)?:" |
+		grep -qE '/danaus.slice/danaus-t1.slice$' ||
+		fail "libcgroup did not place the program in danaus-t1.slice ($h): $out"
+done
+echo "t1: libcgroup placed a program in danaus-t1.slice too"
+
 # systemd's view and the kernel's: the slice carries quota and limit.
 check_limits() { # POOL QUOTA_PCT MEMMAX_BYTES
 	local p=$1 slice=danaus-$1.slice
