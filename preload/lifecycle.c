@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "client.h"
 #include "dn-paths.h"
 #include "export.h"
@@ -46,13 +47,13 @@ static bool valid_name(const char *s)
 static void adopt_inherited(void)
 {
 	const char *sess = getenv(DN_ENV_SESSION);
-	int sock, shm, bell;
-	if (!sess || sscanf(sess, "%d,%d,%d", &sock, &shm, &bell) != 3)
+	int sock, shm, bell, state;
+	if (!sess || sscanf(sess, "%d,%d,%d,%d", &sock, &shm, &bell, &state) != 4)
 		return;
 	if (REAL(fcntl)(sock, F_GETFD) < 0 || REAL(fcntl)(shm, F_GETFD) < 0 ||
-	    REAL(fcntl)(bell, F_GETFD) < 0)
+	    REAL(fcntl)(bell, F_GETFD) < 0 || REAL(fcntl)(state, F_GETFD) < 0)
 		return;
-	if (dn_chan_adopt(&dn_client.chan, sock, shm, bell) < 0) {
+	if (dn_chan_adopt(&dn_client.chan, sock, shm, bell, state) < 0) {
 		dn_chan_close(&dn_client.chan);
 		return;
 	}
@@ -62,8 +63,9 @@ static void adopt_inherited(void)
 		dn_chan_close(&dn_client.chan);
 		return;
 	}
-	for (int i = 0; i < 3; i++)
-		REAL(fcntl)(i == 0 ? sock : i == 1 ? shm : bell, F_SETFD, FD_CLOEXEC);
+	int own[] = {sock, shm, bell, state};
+	for (size_t i = 0; i < DN_ARRAY_SIZE(own); i++)
+		REAL(fcntl)(own[i], F_SETFD, FD_CLOEXEC);
 	atomic_store(&dn_client.attached, 1);
 	dn_client.placeholder = -1;
 	if (dn_attach_finish() < 0)
@@ -380,6 +382,20 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 			return fexecve(image, argv, envp);
 		return search ? REAL(execvpe)(file, argv, envp) : REAL(execve)(file, argv, envp);
 	}
+	struct dn_chan *ch = &dn_client.chan;
+	/*
+	 * The service acts as the session's identity: a process that dropped
+	 * privileges (su, setpriv, an entrypoint's setuid) must not hand that
+	 * identity to what it runs, preloaded or not. Its program starts afresh.
+	 */
+	if (geteuid() != ch->uid || getegid() != ch->gid) {
+		if (image >= 0)
+			return fexecve(image, argv, envp);
+		return search ? REAL(execvpe)(file, argv, envp) : REAL(execve)(file, argv, envp);
+	}
+	/* The new image has no maps: what the old one wrote to shared ones reaches the file. */
+	dn_mmap_release_all();
+	/* Held until the exec: no other thread may change the fds the new image is told of. */
 	pthread_mutex_lock(&dn_client.lock);
 	size_t nfd = count_fds();
 	size_t cap = 32 + nfd * 24;
@@ -390,12 +406,11 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 			     cap - sizeof(DN_ENV_FDS)};
 	e.fds[0] = e.drop[0] = 0;
 	dn_fdmap_each(describe_fd, &e);
-	struct dn_chan *ch = &dn_client.chan;
-	snprintf(sess, sizeof(sess), DN_ENV_SESSION "=%d,%d,%d", ch->sock, ch->shm_fd, ch->bell_fd);
+	snprintf(sess, sizeof(sess), DN_ENV_SESSION "=%d,%d,%d,%d", ch->sock, ch->shm_fd,
+		 ch->bell_fd, ch->state_fd);
 	bool in_mount = atomic_load(&dn_client.cwd_in_mount);
 	if (in_mount)
 		snprintf(cwd, sizeof(cwd), DN_ENV_CWD "=%s", dn_client.cwd);
-	pthread_mutex_unlock(&dn_client.lock);
 
 	size_t n = 0;
 	while (envp && envp[n])
@@ -411,20 +426,19 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 	if (in_mount)
 		env[k++] = cwd;
 	env[k] = NULL;
-	int keep[3] = {ch->sock, ch->shm_fd, ch->bell_fd};
-	for (int i = 0; i < 3; i++)
+	int keep[] = {ch->sock, ch->shm_fd, ch->bell_fd, ch->state_fd};
+	for (size_t i = 0; i < DN_ARRAY_SIZE(keep); i++)
 		REAL(fcntl)(keep[i], F_SETFD, 0);
 	dn_std_stream_flush(1);
 	dn_std_stream_flush(2);
-	/* The new image has no maps: what the old one wrote to shared ones reaches the file. */
-	dn_mmap_release_all();
 	int r = image >= 0 ? fexecve(image, argv, env)
 			   : search ? REAL(execvpe)(file, argv, env) : REAL(execve)(file, argv, env);
 	int err = errno;
 	if (image >= 0)
 		REAL(close)(image);
-	for (int i = 0; i < 3; i++)
+	for (size_t i = 0; i < DN_ARRAY_SIZE(keep); i++)
 		REAL(fcntl)(keep[i], F_SETFD, FD_CLOEXEC);
+	pthread_mutex_unlock(&dn_client.lock);
 	errno = err;
 	return r;
 }
