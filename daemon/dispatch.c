@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cred.h"
 #include "futex.h"
 #include "log.h"
 #include "path.h"
@@ -99,7 +100,7 @@ static int unpack(struct dn_svc *svc, struct dn_session *s, const struct dn_req 
 		/* a second path names a file for rename and link; a symlink's
 		 * target and an xattr name are taken as they are */
 		if ((req->op == DN_OP_RENAME || req->op == DN_OP_LINK) &&
-		    (r = pool_path(s, 0, a->path2, svc)) < 0)
+		    (r = pool_path(s, req->handle, a->path2, svc)) < 0)
 			return r;
 	}
 	a->data = pl + at;
@@ -408,7 +409,14 @@ void dn_dispatch(struct dn_svc *svc, struct dn_session *s, const struct dn_req *
 	}
 	struct dn_buf *b = dn_layout_buf(&s->l, s->base, req->buf);
 	struct dn_reply rep = {.tag = req->tag};
-	rep.result = run(svc, s, req, dn_buf_data(&s->l, b), dn_buf_data_size(&s->l), &rep);
+	/*
+	 * Every request as its session's identity, also those on an open file:
+	 * a write keeps set-id bits only when its writer may (CAP_FSETID), not
+	 * because the previous request on this worker came from root.
+	 */
+	int r = dn_cred_apply(&s->cred);
+	rep.result = r < 0 ? r
+			   : run(svc, s, req, dn_buf_data(&s->l, b), dn_buf_data_size(&s->l), &rep);
 	memcpy(&b->reply, &rep, sizeof(rep));
 	if (atomic_exchange_explicit(&b->state, DN_BUF_DONE, memory_order_acq_rel) ==
 	    DN_BUF_SLEEPING)

@@ -48,6 +48,24 @@ echo "$out" | sed 's/^/  | /'
 [ -e "$ROOT/secret" ] && [ ! -e "$ROOT/rootdir-file" ] || fail "nobody changed what it may not"
 pass "operations run with the client's uid (EACCES where the kernel says so, ownership)"
 
+# A write by nobody clears a set-uid bit as the kernel does, even right after
+# root's request on the same worker (whose capabilities must not carry over).
+echo x > "$ROOT/pub/suid"
+chmod 04666 "$ROOT/pub/suid"
+# nobody opens; root's stat is served while nobody waits; then nobody writes
+mkfifo "$WORK/go" "$WORK/opened"
+chmod 666 "$WORK/go" "$WORK/opened"
+as_nobody "$RUN_BIN" --pool open --socket "$SOCK" --mountpoint "$MNT" -- \
+	sh -c "exec 3>>'$MNT/pub/suid'; echo > '$WORK/opened'; read x < '$WORK/go'; echo y >&3" &
+writer=$!
+read -r _ < "$WORK/opened"
+in_pool stat "$MNT/pub/suid" > /dev/null
+echo go > "$WORK/go"
+wait $writer
+[ "$(stat -c %a "$ROOT/pub/suid")" = 666 ] ||
+	fail "set-uid bit kept after nobody wrote: $(stat -c %a "$ROOT/pub/suid")"
+pass "a write by another uid clears set-uid, whatever the worker served before"
+
 # 3. No path leads out of the root: .., absolute and relative symlinks, long climbs.
 echo outside > "$WORK/outside.txt"
 ln -s / "$ROOT/abs-root"
