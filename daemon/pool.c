@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 #include "cred.h"
+#include "futex.h"
 #include "handshake.h"
 #include "log.h"
 #include "session.h"
@@ -37,13 +38,15 @@ struct dn_pool {
 	const struct dn_config *cfg;
 	struct dn_svc *svc;
 	struct dn_layout layout;
-	int listen_fd, epfd, sigfd, bell_fd;
+	int listen_fd, epfd, sigfd, bell_fd, state_fd;
 	struct dn_doorbells *bells;
+	struct dn_worker_states *states;
 	struct dn_workers *workers;
 	struct dn_session **sessions; /* every connection, pending or active */
 	size_t nsessions, cap;
 	struct retired *retired;
 	uint64_t watchdog_usec;
+	uint64_t accept_paused_until; /* out of fds: stop accepting for a while */
 };
 
 /* epoll tags that are not sessions */
@@ -58,7 +61,7 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc
 	p->cfg = cfg;
 	p->svc = svc;
 	p->listen_fd = listen_fd;
-	p->epfd = p->sigfd = p->bell_fd = -1;
+	p->epfd = p->sigfd = p->bell_fd = p->state_fd = -1;
 	int r = dn_layout_compute(&p->layout, cfg->queues, SESSION_BUFS, SESSION_DATA,
 				  SESSION_OFDS);
 	if (r < 0)
@@ -66,6 +69,11 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc
 	r = dn_doorbell_create(&p->bell_fd, &p->bells);
 	if (r < 0)
 		return r;
+	r = dn_worker_states_create(&p->state_fd, &p->states);
+	if (r < 0) {
+		dn_pool_free(TAKE_PTR(p));
+		return r;
+	}
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -152,8 +160,15 @@ static void accept_clients(struct dn_pool *p)
 	for (;;) {
 		int fd = accept4(p->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE) {
+				/* The waiting client stays queued; retrying at once would spin. */
+				dn_log_warning("out of file descriptors: not accepting clients "
+					       "for a second");
+				epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->listen_fd, NULL);
+				p->accept_paused_until = dn_now_ns() + 1000000000ull;
+			} else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
 				dn_log_warning("accept: %s", strerror(errno));
+			}
 			return;
 		}
 		if (p->nsessions == p->cap) {
@@ -255,7 +270,7 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 		session_drop(p, s);
 		return;
 	}
-	int fds[DN_WELCOME_FDS] = {s->shm_fd, p->bell_fd};
+	int fds[DN_WELCOME_FDS] = {s->shm_fd, p->bell_fd, p->state_fd};
 	if (dn_msg_send(s->sock, &w, sizeof(w), fds, DN_WELCOME_FDS) < 0)
 		session_drop(p, s);
 }
@@ -284,7 +299,7 @@ static void notify_watchdog(struct dn_pool *p)
 
 int dn_pool_run(struct dn_pool *p)
 {
-	p->workers = dn_workers_start(p->svc, p->bells, p->cfg->workers, p->cfg->queues,
+	p->workers = dn_workers_start(p->svc, p->bells, p->states, p->cfg->workers, p->cfg->queues,
 				      (uint64_t)p->cfg->poll_us * 1000u);
 	if (!p->workers)
 		return -ENOMEM;
@@ -297,6 +312,15 @@ int dn_pool_run(struct dn_pool *p)
 		int timeout = -1;
 		if (p->retired)
 			timeout = 20;
+		if (p->accept_paused_until) {
+			if (dn_now_ns() >= p->accept_paused_until) {
+				struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &tag_listen};
+				epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->listen_fd, &lev);
+				p->accept_paused_until = 0;
+			} else if (timeout < 0 || timeout > 100) {
+				timeout = 100;
+			}
+		}
 		if (p->watchdog_usec) {
 			int wd = (int)(p->watchdog_usec / 2000);
 			timeout = timeout < 0 || wd < timeout ? wd : timeout;
@@ -343,6 +367,10 @@ struct dn_pool *dn_pool_free(struct dn_pool *p)
 		munmap(p->bells, sizeof(*p->bells));
 	if (p->bell_fd >= 0)
 		close(p->bell_fd);
+	if (p->states)
+		munmap(p->states, sizeof(*p->states));
+	if (p->state_fd >= 0)
+		close(p->state_fd);
 	if (p->epfd >= 0)
 		close(p->epfd);
 	if (p->sigfd >= 0)

@@ -24,6 +24,7 @@ struct worker {
 struct dn_workers {
 	struct dn_svc *svc;
 	struct dn_doorbells *bells;
+	struct dn_worker_states *states;
 	unsigned n, nqueues;
 	uint64_t poll_ns;
 	_Atomic(struct dn_session_set *) set;
@@ -57,6 +58,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct dn_workers *ws = w->ws;
 	struct dn_doorbell *bell = &ws->bells->q[w->id];
+	_Atomic uint32_t *sleeping = &ws->states->w[w->id].sleeping;
 	uint64_t idle_since = 0;
 	while (!atomic_load_explicit(&ws->stopping, memory_order_relaxed)) {
 		atomic_fetch_add(&w->epoch, 1);
@@ -74,33 +76,35 @@ static void *worker_main(void *arg)
 		/* Announce the sleep, then look once more: a client that rang before
 		 * seeing `sleeping` left its request where this scan finds it. */
 		uint32_t seq = atomic_load(&bell->seq);
-		atomic_store(&bell->sleeping, 1);
+		atomic_store(sleeping, 1);
 		atomic_thread_fence(memory_order_seq_cst);
 		atomic_fetch_add(&w->epoch, 1);
 		if (scan(w) || atomic_load(&ws->stopping)) {
-			atomic_store(&bell->sleeping, 0);
+			atomic_store(sleeping, 0);
 			idle_since = 0;
 			continue;
 		}
 		atomic_store(&w->parked, 1);
-		/* Bounded: the doorbell page is shared by the pool's clients, and one
-		 * that scribbles on it must not be able to put the workers to sleep for good. */
+		/* Bounded, as a last resort: the doorbell page is the pool's clients'
+		 * to write, and no client may put the workers to sleep for good. */
 		dn_futex_wait(&bell->seq, seq, SLEEP_MAX_NS);
 		atomic_store(&w->parked, 0);
-		atomic_store(&bell->sleeping, 0);
+		atomic_store(sleeping, 0);
 		idle_since = 0;
 	}
 	return NULL;
 }
 
 struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_doorbells *bells,
-				    unsigned n, unsigned nqueues, uint64_t poll_ns)
+				    struct dn_worker_states *states, unsigned n, unsigned nqueues,
+				    uint64_t poll_ns)
 {
 	struct dn_workers *ws = calloc(1, sizeof(*ws) + n * sizeof(struct worker));
 	if (!ws)
 		return NULL;
 	ws->svc = svc;
 	ws->bells = bells;
+	ws->states = states;
 	ws->n = n;
 	ws->nqueues = nqueues;
 	ws->poll_ns = poll_ns;

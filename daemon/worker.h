@@ -18,7 +18,8 @@ struct dn_session_set {
 struct dn_workers;
 
 struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_doorbells *bells,
-				    unsigned n, unsigned nqueues, uint64_t poll_ns);
+				    struct dn_worker_states *states, unsigned n, unsigned nqueues,
+				    uint64_t poll_ns);
 void dn_workers_stop(struct dn_workers *ws);
 
 /* Publishes a new set; the old one may still be read until dn_workers_quiesced(). */

@@ -23,6 +23,10 @@ static int chan_map(struct dn_chan *c)
 	if (r < 0)
 		return r;
 	r = dn_doorbell_map(c->bell_fd, &c->bells);
+	if (r == 0 && (r = dn_worker_states_map(c->state_fd, &c->states)) < 0) {
+		munmap(c->bells, sizeof(*c->bells));
+		c->bells = NULL;
+	}
 	if (r < 0) {
 		munmap(c->base, c->l.total_size);
 		c->base = NULL;
@@ -43,7 +47,7 @@ static int chan_map(struct dn_chan *c)
 int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msglen)
 {
 	memset(c, 0, sizeof(*c));
-	c->sock = c->shm_fd = c->bell_fd = -1;
+	c->sock = c->shm_fd = c->bell_fd = c->state_fd = -1;
 	int sock = dn_socket_connect(path);
 	if (sock < 0) {
 		snprintf(msg, msglen, "cannot connect to %s: %s", path, strerror(-sock));
@@ -79,6 +83,7 @@ int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msgle
 	c->sock = sock;
 	c->shm_fd = fds[0];
 	c->bell_fd = fds[1];
+	c->state_fd = fds[2];
 	r = chan_map(c);
 	if (r < 0) {
 		snprintf(msg, msglen, "cannot map the session of %s: %s", path, strerror(-r));
@@ -87,12 +92,13 @@ int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msgle
 	return r;
 }
 
-int dn_chan_adopt(struct dn_chan *c, int sock, int shm_fd, int bell_fd)
+int dn_chan_adopt(struct dn_chan *c, int sock, int shm_fd, int bell_fd, int state_fd)
 {
 	memset(c, 0, sizeof(*c));
 	c->sock = sock;
 	c->shm_fd = shm_fd;
 	c->bell_fd = bell_fd;
+	c->state_fd = state_fd;
 	return chan_map(c);
 }
 
@@ -102,15 +108,20 @@ void dn_chan_close(struct dn_chan *c)
 		munmap(c->base, c->l.total_size);
 	if (c->bells)
 		munmap(c->bells, sizeof(*c->bells));
+	if (c->states)
+		munmap((void *)c->states, sizeof(*c->states));
 	if (c->sock >= 0)
 		close(c->sock);
 	if (c->shm_fd >= 0)
 		close(c->shm_fd);
 	if (c->bell_fd >= 0)
 		close(c->bell_fd);
+	if (c->state_fd >= 0)
+		close(c->state_fd);
 	c->base = NULL;
 	c->bells = NULL;
-	c->sock = c->shm_fd = c->bell_fd = -1;
+	c->states = NULL;
+	c->sock = c->shm_fd = c->bell_fd = c->state_fd = -1;
 	atomic_store(&c->dead, 1);
 }
 
@@ -123,8 +134,13 @@ static int claim_in_state(struct dn_chan *c, uint32_t state, int32_t owner, bool
 			continue;
 		/* kill(tid, 0) finds a live thread of any process by its id */
 		int32_t prev = atomic_load_explicit(&b->owner, memory_order_relaxed);
-		if (only_orphans && (prev <= 0 || kill(prev, 0) == 0 || errno != ESRCH))
-			continue;
+		if (only_orphans) {
+			int saved = errno; /* the interposed call this serves may succeed */
+			bool gone = prev > 0 && kill(prev, 0) < 0 && errno == ESRCH;
+			errno = saved;
+			if (!gone)
+				continue;
+		}
 		if (atomic_compare_exchange_strong(&b->state, &expect, DN_BUF_IDLE)) {
 			atomic_store_explicit(&b->owner, owner, memory_order_relaxed);
 			return (int)i;
@@ -211,10 +227,12 @@ static uint32_t pick_queue(const struct dn_chan *c)
 
 static void ring(struct dn_chan *c, uint32_t q)
 {
-	struct dn_doorbell *d = &c->bells->q[q % c->nworkers];
+	uint32_t w = q % c->nworkers;
+	struct dn_doorbell *d = &c->bells->q[w];
 	/* Pairs with the worker's fence between announcing sleep and its last look. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&d->sleeping, memory_order_relaxed)) {
+	if (atomic_load_explicit((_Atomic uint32_t *)&c->states->w[w].sleeping,
+				 memory_order_relaxed)) {
 		atomic_fetch_add(&d->seq, 1);
 		dn_futex_wake(&d->seq, 1);
 	}

@@ -12,9 +12,11 @@ struct dn_chan {
 	int sock;   /* lifeline: the service closing it means the service is gone */
 	int shm_fd;
 	int bell_fd;
+	int state_fd;
 	void *base;
 	struct dn_layout l;
 	struct dn_doorbells *bells;
+	const struct dn_worker_states *states;
 	uint32_t nworkers;
 	uint32_t uid, gid;
 	uint64_t spin_ns; /* completion polling before futex sleep */
@@ -29,7 +31,7 @@ struct dn_chan {
 int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msglen);
 
 /* Takes over descriptors inherited across exec; maps the session again. */
-int dn_chan_adopt(struct dn_chan *c, int sock, int shm_fd, int bell_fd);
+int dn_chan_adopt(struct dn_chan *c, int sock, int shm_fd, int bell_fd, int state_fd);
 
 void dn_chan_close(struct dn_chan *c);
 

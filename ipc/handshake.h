@@ -5,8 +5,8 @@
 
 #include "wire.h"
 
-/* The fds a welcome carries: session memory, then the pool's doorbell page. */
-#define DN_WELCOME_FDS 2
+/* The fds a welcome carries: session memory, the pool's doorbell page, its worker states. */
+#define DN_WELCOME_FDS 3
 
 /* Sends buf with up to nfds descriptors attached (SCM_RIGHTS). */
 int dn_msg_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds);

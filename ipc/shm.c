@@ -144,3 +144,40 @@ int dn_doorbell_map(int fd, struct dn_doorbells **map_out)
 	*map_out = m;
 	return 0;
 }
+
+int dn_worker_states_create(int *fd_out, struct dn_worker_states **map_out)
+{
+	uint64_t size = align_up(sizeof(struct dn_worker_states), PAGE);
+	_cleanup_close_ int fd = memfd_create("danaus-workers", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0)
+		return -errno;
+	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	/* Our mapping stays writable; nobody can make a new writable one. */
+	if (fcntl(fd, F_ADD_SEALS,
+		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) < 0) {
+		int e = errno;
+		munmap(m, size);
+		return -e;
+	}
+	*map_out = m;
+	*fd_out = TAKE_FD(fd);
+	return 0;
+}
+
+int dn_worker_states_map(int fd, const struct dn_worker_states **map_out)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size < sizeof(struct dn_worker_states))
+		return -EPROTO;
+	void *m = mmap(NULL, sizeof(struct dn_worker_states), PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	*map_out = m;
+	return 0;
+}

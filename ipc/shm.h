@@ -35,6 +35,10 @@ int dn_session_shm_map(int fd, struct dn_layout *l, void **map_out);
 int dn_doorbell_create(int *fd_out, struct dn_doorbells **map_out);
 int dn_doorbell_map(int fd, struct dn_doorbells **map_out);
 
+/* Worker states: writable for the service, sealed so clients can only read them. */
+int dn_worker_states_create(int *fd_out, struct dn_worker_states **map_out);
+int dn_worker_states_map(int fd, const struct dn_worker_states **map_out);
+
 static inline struct dn_queue *dn_layout_queue(const struct dn_layout *l, void *base, uint32_t i)
 {
 	return (struct dn_queue *)((char *)base + l->queues_off + (uint64_t)i * l->queue_stride);

@@ -175,16 +175,29 @@ struct dn_shm_header {
 	char mountpoint[DN_MOUNT_MAX];
 };
 
-/* The pool-wide doorbell page: how clients wake sleeping workers. */
+/* The pool-wide doorbell page: how clients wake sleeping workers (they bump seq). */
 #define DN_MAX_QUEUES 64
 struct dn_doorbell {
 	_Atomic uint32_t seq;
-	_Atomic uint32_t sleeping;
-	uint8_t pad[DN_CACHELINE - 8];
+	uint8_t pad[DN_CACHELINE - 4];
 } __attribute__((aligned(DN_CACHELINE)));
 
 struct dn_doorbells {
 	struct dn_doorbell q[DN_MAX_QUEUES];
+};
+
+/*
+ * Whether each worker sleeps: written by the service only. Clients map it
+ * read-only (the memfd is sealed against writable maps), so none can make
+ * the others skip the doorbell and wait out a worker's sleep.
+ */
+struct dn_worker_state {
+	_Atomic uint32_t sleeping;
+	uint8_t pad[DN_CACHELINE - 4];
+} __attribute__((aligned(DN_CACHELINE)));
+
+struct dn_worker_states {
+	struct dn_worker_state w[DN_MAX_QUEUES];
 };
 
 /* Handshake over the unix socket (SOCK_SEQPACKET). */

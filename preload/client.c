@@ -96,6 +96,7 @@ int dn_attach(void)
 			dn_client.chan.sock = move_high(dn_client.chan.sock);
 			dn_client.chan.shm_fd = move_high(dn_client.chan.shm_fd);
 			dn_client.chan.bell_fd = move_high(dn_client.chan.bell_fd);
+			dn_client.chan.state_fd = move_high(dn_client.chan.state_fd);
 			r = dn_attach_finish();
 		} else {
 			warn_once(r, msg);

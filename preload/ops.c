@@ -163,6 +163,10 @@ ssize_t dn_op_read(int fd, void *buf, size_t n, off_t off)
 		res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
 		if (res <= 0)
 			break;
+		if ((size_t)res > chunk) { /* never more than asked for into the caller's buffer */
+			res = -EIO;
+			break;
+		}
 		memcpy((char *)buf + done, dn_call_data(&c), (size_t)res);
 		done += (size_t)res;
 		if ((size_t)res < chunk)
@@ -557,12 +561,11 @@ ssize_t dn_op_fpath(int fd, char *buf, size_t size)
 
 int dn_op_rename(const struct dn_target *from, const struct dn_target *to, unsigned flags)
 {
+	/* both paths are relative to the one handle the request carries (or absolute) */
 	if (to->handle && to->handle != from->handle)
-		return -EXDEV; /* two different relative bases: not expressible yet */
+		return -EXDEV;
 	struct dn_req req = {.op = DN_OP_RENAME, .handle = from->handle, .flags = flags};
 	struct dn_reply rep;
-	if (to->handle == 0 && from->handle != 0 && to->path[0] != '/')
-		return -EINVAL;
 	return (int)simple(&req, from->path, to->path, &rep);
 }
 
@@ -607,7 +610,7 @@ bool dn_is_internal_fd(int fd)
 {
 	const struct dn_chan *ch = &dn_client.chan;
 	return fd >= 0 && atomic_load(&dn_client.attached) &&
-	       (fd == ch->sock || fd == ch->shm_fd || fd == ch->bell_fd ||
+	       (fd == ch->sock || fd == ch->shm_fd || fd == ch->bell_fd || fd == ch->state_fd ||
 		fd == dn_client.placeholder);
 }
 
@@ -617,7 +620,8 @@ int dn_internal_fd_evict(int fd)
 	if (nfd < 0)
 		return -errno;
 	struct dn_chan *ch = &dn_client.chan;
-	int *slots[] = {&ch->sock, &ch->shm_fd, &ch->bell_fd, &dn_client.placeholder};
+	int *slots[] = {&ch->sock, &ch->shm_fd, &ch->bell_fd, &ch->state_fd,
+			&dn_client.placeholder};
 	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
 		if (*slots[i] == fd)
 			*slots[i] = nfd;

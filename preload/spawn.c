@@ -261,7 +261,7 @@ static int close_range_keeping(unsigned first, unsigned last, int flags, int ext
 	if (atomic_load(&dn_client.attached))
 		dn_fdmap_each(close_danaus_in, &range);
 	const struct dn_chan *ch = &dn_client.chan;
-	int cand[] = {extra, ch->sock, ch->shm_fd, ch->bell_fd, dn_client.placeholder};
+	int cand[] = {extra, ch->sock, ch->shm_fd, ch->bell_fd, ch->state_fd, dn_client.placeholder};
 	unsigned keep[5];
 	int n = 0;
 	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++) {

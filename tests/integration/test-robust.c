@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -144,6 +145,21 @@ static void test_slot_with_bogus_buffer_is_dropped(void **state)
 	dn_chan_close(&other);
 }
 
+/* No client can write the workers' sleep flags: it could make the others skip the doorbell. */
+static void test_worker_states_are_read_only(void **state)
+{
+	struct dn_chan c;
+	int buf;
+	chan_open(&c, &buf);
+	void *m = mmap(NULL, sizeof(struct dn_worker_states), PROT_READ | PROT_WRITE, MAP_SHARED,
+		       c.state_fd, 0);
+	assert_true(m == MAP_FAILED);
+	assert_int_equal(errno, EPERM);
+	assert_true(mprotect((void *)c.states, sizeof(*c.states), PROT_READ | PROT_WRITE) < 0);
+	assert_int_equal(nop(&c, buf), 0);
+	dn_chan_close(&c);
+}
+
 /* A client that dies with requests in flight leaves the service serving others. */
 static void test_client_dies_mid_request(void **state)
 {
@@ -227,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_requests),
 		cmocka_unit_test(test_slot_with_bogus_buffer_is_dropped),
 		cmocka_unit_test(test_client_dies_mid_request),
+		cmocka_unit_test(test_worker_states_are_read_only),
 		/* last: it kills the pool */
 		cmocka_unit_test(test_service_killed_while_client_waits),
 	};
