@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -126,6 +127,12 @@ int main(int argc, char **argv)
 	if (mkdir_parents(mp) < 0)
 		dn_log_warning("cannot create the mountpoint %s on the host; tools that "
 			       "look above it may fail", cfg->mountpoint);
+	/* Every open file of every client is a descriptor here: take all we may. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	/* Clients send modes with their own umask applied already. */
 	umask(0);
 
