@@ -39,6 +39,22 @@ static struct dn_dir *free_list;
 static size_t arena_used;
 static pthread_mutex_t dir_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* A fork while another thread holds dir_lock must not leave the child's copy locked. */
+static void dirs_fork_prepare(void)
+{
+	pthread_mutex_lock(&dir_lock);
+}
+
+static void dirs_fork_release(void)
+{
+	pthread_mutex_unlock(&dir_lock);
+}
+
+__attribute__((constructor)) static void dirs_fork_setup(void)
+{
+	pthread_atfork(dirs_fork_prepare, dirs_fork_release, dirs_fork_release);
+}
+
 static struct dn_dir *ours(DIR *d)
 {
 	struct dn_dir *p = (struct dn_dir *)d;

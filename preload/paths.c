@@ -13,6 +13,7 @@
 #include "client.h"
 #include "dn-errno.h"
 #include "export.h"
+#include "path.h"
 #include "ops.h"
 #include "real.h"
 #include "route.h"
@@ -231,6 +232,27 @@ DN_EXPORT int rmdir(const char *path)
 	return unlinkat(AT_FDCWD, path, AT_REMOVEDIR);
 }
 
+/*
+ * A request carries one directory handle, which both of its paths are
+ * relative to: a second path relative to another directory is made absolute
+ * with that directory's pool path.
+ */
+static int same_base(const struct dn_target *from, struct dn_target *to, int newdirfd)
+{
+	if (to->handle == 0 || to->handle == from->handle)
+		return 0;
+	char dir[PATH_MAX], joined[PATH_MAX];
+	ssize_t n = dn_op_fpath(newdirfd, dir, sizeof(dir));
+	if (n < 0)
+		return (int)n;
+	int r = dn_path_join(dir, to->path, joined, sizeof(joined));
+	if (r < 0)
+		return r;
+	memcpy(to->path, joined, (size_t)r + 1);
+	to->handle = 0;
+	return 0;
+}
+
 DN_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
 			unsigned flags)
 {
@@ -245,6 +267,9 @@ DN_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const c
 		return REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags);
 	if (a != b)
 		DN_RETURN(-EXDEV); /* between a Danaus mount and the kernel's */
+	int r = same_base(&from, &to, newdirfd);
+	if (r < 0)
+		DN_RETURN(r);
 	DN_RETURN(dn_op_rename(&from, &to, flags));
 }
 
@@ -322,6 +347,9 @@ DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char
 		DN_RETURN(-EXDEV);
 	if (flags & ~AT_SYMLINK_FOLLOW)
 		DN_RETURN(-EINVAL);
+	int r = same_base(&from, &to, newdirfd);
+	if (r < 0)
+		DN_RETURN(r);
 	DN_RETURN(dn_op_path2(DN_OP_LINK, &from, &to, NULL));
 }
 

@@ -85,6 +85,22 @@ struct piped {
 static struct piped *piped;
 static pthread_mutex_t piped_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* A fork while another thread holds piped_lock must not leave the child's copy locked. */
+static void piped_fork_prepare(void)
+{
+	pthread_mutex_lock(&piped_lock);
+}
+
+static void piped_fork_release(void)
+{
+	pthread_mutex_unlock(&piped_lock);
+}
+
+__attribute__((constructor)) static void piped_fork_setup(void)
+{
+	pthread_atfork(piped_fork_prepare, piped_fork_release, piped_fork_release);
+}
+
 DN_EXPORT FILE *popen(const char *cmd, const char *mode)
 {
 	if (!atomic_load(&dn_client.attached))
@@ -110,8 +126,8 @@ DN_EXPORT FILE *popen(const char *cmd, const char *mode)
 	pthread_mutex_lock(&piped_lock);
 	for (struct piped *q = piped; q; q = q->next)
 		posix_spawn_file_actions_addclose(&fa, fileno(q->f));
-	int err = spawn_shell(&p->pid, cmd, &fa, NULL);
 	pthread_mutex_unlock(&piped_lock);
+	int err = spawn_shell(&p->pid, cmd, &fa, NULL);
 	posix_spawn_file_actions_destroy(&fa);
 	REAL(close)(theirs);
 	if (err) {

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,6 +28,22 @@ struct cookie {
 static struct cookie *streams;
 static _Atomic unsigned nstreams;
 static pthread_mutex_t streams_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A fork while another thread holds streams_lock must not leave the child's copy locked. */
+static void streams_fork_prepare(void)
+{
+	pthread_mutex_lock(&streams_lock);
+}
+
+static void streams_fork_release(void)
+{
+	pthread_mutex_unlock(&streams_lock);
+}
+
+__attribute__((constructor)) static void streams_fork_setup(void)
+{
+	pthread_atfork(streams_fork_prepare, streams_fork_release, streams_fork_release);
+}
 
 int dn_stdio_fileno(FILE *f)
 {
@@ -186,7 +203,18 @@ void dn_std_stream_update(int fd)
 			return;
 		if (fd == 2)
 			setvbuf(f, NULL, _IONBF, 0);
-		orig_std[fd] = *var;
+		/*
+		 * What the old stream holds unwritten belongs to whatever fd 1 is
+		 * when it is flushed (the kernel's stdio would write it there): move
+		 * it into the new stream rather than let it meet the placeholder.
+		 */
+		FILE *old = *var;
+		size_t pending = __fpending(old);
+		if (pending && old->_IO_write_base) {
+			fwrite(old->_IO_write_base, 1, pending, f);
+			old->_IO_write_ptr = old->_IO_write_base;
+		}
+		orig_std[fd] = old;
 		ours_std[fd] = f;
 		*var = f;
 	} else if (!danaus && ours_std[fd]) {
