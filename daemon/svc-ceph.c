@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,25 +345,31 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 			r = (oflags & O_EXCL) ? -EEXIST : -EISDIR;
 		if (r < 0)
 			goto fail;
-		r = ceph_ll_lookup(cs->cm, dir, base, &f->in, &x, STATX_WANT, AT_SYMLINK_NOFOLLOW,
-				   p);
-		if (r == -ENOENT) {
+		/*
+		 * Create first, exclusively: ceph_ll_create looks the name up
+		 * itself, so an existence check of ours before it would only
+		 * add a lookup to every create. A name that exists (EEXIST
+		 * without O_EXCL) is then looked up, from the cache just
+		 * filled, and opened as open(2) would: a symlink followed, a
+		 * directory refused, the mode ignored. Removed in between:
+		 * create again.
+		 */
+		for (int tries = 0;; tries++) {
 			r = ceph_ll_create(cs->cm, dir, base, mode & 07777, fl | O_CREAT | O_EXCL,
 					   &f->in, &f->fh, &x, STATX_WANT, 0, p);
-			ceph_ll_put(cs->cm, dir);
-			if (r == -EEXIST && !(oflags & O_EXCL)) /* lost a race: open it */
-				goto by_path;
-			if (r < 0)
-				goto fail;
-			*out = f;
-			return 0;
+			if (r != -EEXIST || (oflags & O_EXCL))
+				break;
+			r = ceph_ll_lookup(cs->cm, dir, base, &f->in, &x, STATX_WANT,
+					   AT_SYMLINK_NOFOLLOW, p);
+			if (r != -ENOENT || tries == 3)
+				break;
 		}
 		ceph_ll_put(cs->cm, dir);
 		if (r < 0)
 			goto fail;
-		if (oflags & O_EXCL) {
-			r = -EEXIST;
-			goto fail;
+		if (f->fh) { /* created */
+			*out = f;
+			return 0;
 		}
 		if (S_ISLNK(x.stx_mode)) {
 			/* an existing symlink: open what it names (as Linux, ELOOP with O_NOFOLLOW) */
@@ -1058,7 +1065,8 @@ static int conf_set(struct ceph_mount_info *cm, const char *key, const char *val
 	return r;
 }
 
-int dn_svc_ceph_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen)
+static int ceph_svc_create(const struct dn_config *cfg, struct dn_svc **out, char *err,
+			   size_t errlen)
 {
 	struct ceph_mount_info *cm = NULL;
 	int r = ceph_create(&cm, cfg->ceph_id);
@@ -1161,5 +1169,25 @@ fail_mounted:
 	ceph_unmount(cm);
 fail:
 	ceph_release(cm);
+	return r;
+}
+
+int dn_svc_ceph_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen)
+{
+	/*
+	 * libcephfs starts its threads (messenger, timers, log) in ceph_create
+	 * and ceph_mount, before main blocks SIGTERM for its signalfd; they
+	 * inherit our mask, so block the signals the pool handles itself while
+	 * they are born. Else SIGTERM lands on one of them and kills the pool
+	 * without unmounting, and the MDS makes every other client wait a
+	 * session timeout (60 s) for the caps it held.
+	 */
+	sigset_t handled, old;
+	sigemptyset(&handled);
+	sigaddset(&handled, SIGTERM);
+	sigaddset(&handled, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &handled, &old);
+	int r = ceph_svc_create(cfg, out, err, errlen);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
 }

@@ -23,6 +23,8 @@ coreutils)
 	touch -d '2025-07-01 00:00:00' moved/a/b/f2
 	find moved -newer newer-ref | sort
 	chmod -R go-rwx moved
+	# directories were changed "now": give them a time of their own
+	touch -d '2025-08-01 00:00:00' moved moved/a moved/a/b src src/a src/a/b
 	stat -c '%n %A %s %Y' $(find moved src -print | sort)
 	du -a --apparent-size moved | sort -k2
 	readlink lnk
@@ -62,9 +64,14 @@ sqlite-rollback | sqlite-wal)
 	} | sqlite3 db.sqlite
 	# a second process, in turn: reads, updates, checks (locks decide who goes)
 	sqlite3 db.sqlite "update t set b = upper(b) where a % 7 = 0; select count(*) from t where b like 'R%'; pragma integrity_check;"
-	# two at once: the busy timeout makes each wait for the other's lock
+	# Two writers: at once in rollback mode (the busy timeout makes each wait
+	# for the other's lock); in turn in WAL mode, whose wal-index is a shared
+	# map, and Danaus's shared maps are not coherent between processes mapping
+	# a file at the same time (README, Limits).
+	[ "$mode" = wal ] && together=wait || together=:
 	sqlite3 -cmd ".timeout 20000" db.sqlite \
 		"begin immediate; update t set c = c + 1 where a <= 5000; commit; pragma integrity_check;" > p1.out &
+	$together
 	sqlite3 -cmd ".timeout 20000" db.sqlite \
 		"begin immediate; delete from t where a > 9990; commit; select count(*) from t where a > 9990;" > p2.out &
 	wait

@@ -41,6 +41,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
 
 # pool_start NAME [INI_EXTRA]: sets POOL_<NAME>_{SOCK,ROOT,MNT,PID} via globals SOCK ROOT MNT PID
+# With DANAUS_TEST_CEPH_DIR (a scripts/ceph-local cluster) and DANAUS_TEST_CEPH_FUSE
+# (its CephFS root through ceph-fuse) the pool has backend = ceph instead.
 pool_start() {
 	local name=$1 extra=${2:-}
 	local dir="$WORK/$name"
@@ -49,13 +51,27 @@ pool_start() {
 	MNT="/danaus/t$$-$name"
 	ROOT="$dir/root"
 	SOCK="$dir/pool.sock"
-	printf '[pool]\nbackend = local\nmountpoint = %s\nworkers = %s\n[local]\nroot = %s\n%b\n' \
-		"$MNT" "${WORKERS:-1}" "$ROOT" "$extra" > "$dir/etc/pools/$name.ini"
+	local waits=100
+	if [ -n "${DANAUS_TEST_CEPH_DIR:-}" ]; then
+		# A CephFS directory served by the ceph backend; ROOT is the same
+		# directory through ceph-fuse (tests/integration/ceph-apps.sh).
+		ROOT="$DANAUS_TEST_CEPH_FUSE/pools/t$$-$name"
+		mkdir -p "$ROOT"
+		chmod 755 "$ROOT"
+		printf '[pool]\nbackend = ceph\nmountpoint = %s\nworkers = %s\n[ceph]\nconf = %s\nid = admin\nkeyring = %s\nroot = %s\nmount_timeout = 20\n%b\n' \
+			"$MNT" "${WORKERS:-1}" "$DANAUS_TEST_CEPH_DIR/ceph.conf" \
+			"$DANAUS_TEST_CEPH_DIR/ceph.client.admin.keyring" "/pools/t$$-$name" "$extra" \
+			> "$dir/etc/pools/$name.ini"
+		waits=600
+	else
+		printf '[pool]\nbackend = local\nmountpoint = %s\nworkers = %s\n[local]\nroot = %s\n%b\n' \
+			"$MNT" "${WORKERS:-1}" "$ROOT" "$extra" > "$dir/etc/pools/$name.ini"
+	fi
 	"$POOL_BIN" --pool "$name" --config-dir "$dir/etc" --socket "$SOCK" 2>"$dir/pool.log" &
 	PID=$!
 	POOL_PIDS+=("$PID")
 	MOUNTS+=("$MNT")
-	for _ in $(seq 100); do
+	for _ in $(seq $waits); do
 		[ -S "$SOCK" ] && return 0
 		kill -0 "$PID" 2>/dev/null || { cat "$dir/pool.log" >&2; fail "pool $name exited"; }
 		sleep 0.05
