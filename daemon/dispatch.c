@@ -125,8 +125,18 @@ static enum target target_of(uint32_t op)
 	}
 }
 
-static int64_t lock_op(struct dn_svc *svc, struct dn_file *f, const struct dn_req *req,
-		       const struct args *a, struct dn_reply *rep)
+/*
+ * The client names the owner (its pid for POSIX locks, bit 63 + its open
+ * file description otherwise); the session's id makes it the pool's.
+ */
+static uint64_t lock_owner(const struct dn_session *s, uint64_t client_owner)
+{
+	uint64_t ofd_bit = client_owner >> 63;
+	return (uint64_t)s->id << 32 | ofd_bit << 31 | (client_owner & 0x7fffffffu);
+}
+
+static int64_t lock_op(struct dn_svc *svc, struct dn_session *s, struct dn_file *f,
+		       const struct dn_req *req, const struct args *a, struct dn_reply *rep)
 {
 	struct dn_flock w;
 	if (a->data_len != sizeof(w) || (req->oflags != F_GETLK && req->oflags != F_SETLK))
@@ -138,7 +148,7 @@ static int64_t lock_op(struct dn_svc *svc, struct dn_file *f, const struct dn_re
 		return -EINVAL; /* the client makes every lock absolute */
 	struct flock fl = {.l_type = (short)w.type, .l_whence = SEEK_SET,
 			   .l_start = (off_t)w.start, .l_len = (off_t)w.len};
-	int r = svc->ops->lock(svc, f, (int)req->oflags, &fl, req->off);
+	int r = svc->ops->lock(svc, f, (int)req->oflags, &fl, lock_owner(s, req->off));
 	if (r == 0 && req->oflags == F_GETLK) {
 		/* the reply's stat area is free: the answer travels there */
 		rep->aux = (uint64_t)(uint16_t)fl.l_type;
@@ -210,11 +220,11 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 		break;
 	case DN_OP_LOCK:
 		if (ops->lock)
-			r = lock_op(svc, o->file, req, a, rep);
+			r = lock_op(svc, s, o->file, req, a, rep);
 		break;
 	case DN_OP_FLOCK:
 		if (ops->flock)
-			r = ops->flock(svc, o->file, (int)req->mode, req->off);
+			r = ops->flock(svc, o->file, (int)req->mode, lock_owner(s, req->off));
 		break;
 	case DN_OP_FPATH: {
 		size_t n = strlen(o->path);

@@ -16,6 +16,8 @@ struct dn_session *dn_session_new(int sock)
 	struct dn_session *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
+	static uint32_t next_id;
+	s->id = ++next_id; /* sessions are made by the acceptor thread only */
 	s->sock = sock;
 	s->shm_fd = -1;
 	s->state = DN_SESSION_PENDING;
@@ -47,6 +49,8 @@ struct dn_session *dn_session_free(struct dn_session *s, struct dn_svc *svc)
 {
 	if (!s)
 		return NULL;
+	if (svc->ops->forget_owners)
+		svc->ops->forget_owners(svc, (uint64_t)s->id << 32);
 	for (uint32_t i = 0; i < s->nhandles; i++)
 		if (s->handles[i].open)
 			dn_open_put(s->handles[i].open, svc);

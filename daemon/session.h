@@ -24,6 +24,7 @@ struct dn_handle_slot {
 enum dn_session_state { DN_SESSION_PENDING, DN_SESSION_ACTIVE };
 
 struct dn_session {
+	uint32_t id; /* unique in this service's life: lock owners carry it */
 	int sock;
 	enum dn_session_state state;
 	struct dn_cred cred;

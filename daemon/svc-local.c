@@ -20,9 +20,25 @@
 #include "cred.h"
 #include "svc.h"
 
+/*
+ * POSIX record locks belong to a process, not to an open file: every lock
+ * of one owner on one file goes through one host open file description of
+ * its own, so the kernel's OFD locks give POSIX semantics between owners
+ * (a fork child conflicts with its parent; a process never with itself).
+ */
+struct lock_fd {
+	struct lock_fd *next;
+	uint64_t owner;
+	dev_t dev;
+	ino_t ino;
+	int fd;
+};
+
 struct local_svc {
 	struct dn_svc base;
 	int root_fd;
+	pthread_mutex_t locks_lock;
+	struct lock_fd *locks;
 };
 
 struct dn_file {
@@ -486,17 +502,100 @@ static int local_removexattr(struct dn_svc *s, const struct dn_cred *c, struct d
 	return r < 0 ? -errno : 0;
 }
 
-/*
- * Each handle is its own open file description on the host, so the kernel's
- * OFD locks arbitrate between the pool's clients; the owner is implied.
- */
+#define OWNER_IS_OFD (1ull << 31) /* lock_owner() in dispatch.c */
+
+/* The host fd that carries owner's POSIX locks on f's file (made on first use). */
+static int lock_fd_of(struct local_svc *ls, struct dn_file *f, uint64_t owner, bool create)
+{
+	struct stat st;
+	if (fstat(f->fd, &st) < 0)
+		return -errno;
+	for (struct lock_fd *l = ls->locks; l; l = l->next)
+		if (l->owner == owner && l->dev == st.st_dev && l->ino == st.st_ino)
+			return l->fd;
+	if (!create)
+		return -ENOENT;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
+	/* Read and write, so one fd serves every lock type; the client's own
+	 * fd mode was checked by the caller, as the kernel checks it. */
+	int fd = open(proc, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		fd = open(proc, (fcntl(f->fd, F_GETFL) & O_ACCMODE) | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	struct lock_fd *l = malloc(sizeof(*l));
+	if (!l) {
+		close(fd);
+		return -ENOMEM;
+	}
+	*l = (struct lock_fd){ls->locks, owner, st.st_dev, st.st_ino, fd};
+	ls->locks = l;
+	return fd;
+}
+
+static void forget_lock_fd(struct local_svc *ls, int fd)
+{
+	for (struct lock_fd **it = &ls->locks; *it; it = &(*it)->next)
+		if ((*it)->fd == fd) {
+			struct lock_fd *l = *it;
+			*it = l->next;
+			close(l->fd);
+			free(l);
+			return;
+		}
+}
+
 static int local_lock(struct dn_svc *s, struct dn_file *f, int cmd, struct flock *fl,
 		      uint64_t owner)
 {
+	struct local_svc *ls = to_local(s);
+	int mode = fcntl(f->fd, F_GETFL) & O_ACCMODE;
+	if (cmd == F_SETLK && ((fl->l_type == F_WRLCK && mode == O_RDONLY) ||
+			       (fl->l_type == F_RDLCK && mode == O_WRONLY)))
+		return -EBADF; /* as fcntl(2): the lock needs the fd's access */
+	int r = 0, fd = f->fd;
+	pthread_mutex_lock(&ls->locks_lock);
+	if (!(owner & OWNER_IS_OFD)) {
+		/* An unlock of an owner that never locked this file has nothing to do. */
+		fd = lock_fd_of(ls, f, owner, !(cmd == F_SETLK && fl->l_type == F_UNLCK));
+		if (fd == -ENOENT) {
+			if (cmd == F_GETLK)
+				fd = f->fd; /* no locks of ours: test against everyone's */
+			else
+				goto out;
+		}
+		if (fd < 0) {
+			r = fd;
+			goto out;
+		}
+	}
 	fl->l_pid = 0;
-	if (fcntl(f->fd, cmd == F_GETLK ? F_OFD_GETLK : F_OFD_SETLK, fl) < 0)
-		return errno == EACCES ? -EAGAIN : -errno;
-	return 0;
+	if (fcntl(fd, cmd == F_GETLK ? F_OFD_GETLK : F_OFD_SETLK, fl) < 0)
+		r = errno == EACCES ? -EAGAIN : -errno;
+	else if (fd != f->fd && cmd == F_SETLK && fl->l_type == F_UNLCK && fl->l_start == 0 &&
+		 fl->l_len == 0)
+		forget_lock_fd(ls, fd); /* nothing left to hold: as on close(2) */
+out:
+	pthread_mutex_unlock(&ls->locks_lock);
+	return r;
+}
+
+static void local_forget_owners(struct dn_svc *s, uint64_t session_bits)
+{
+	struct local_svc *ls = to_local(s);
+	pthread_mutex_lock(&ls->locks_lock);
+	for (struct lock_fd **it = &ls->locks; *it;) {
+		struct lock_fd *l = *it;
+		if ((l->owner & ~0xffffffffull) != session_bits) {
+			it = &l->next;
+			continue;
+		}
+		*it = l->next;
+		close(l->fd); /* the kernel drops its locks with it */
+		free(l);
+	}
+	pthread_mutex_unlock(&ls->locks_lock);
 }
 
 static int local_flock(struct dn_svc *s, struct dn_file *f, int op, uint64_t owner)
@@ -508,6 +607,12 @@ static void local_destroy(struct dn_svc *s)
 {
 	struct local_svc *ls = to_local(s);
 	close(ls->root_fd);
+	for (struct lock_fd *l = ls->locks, *n; l; l = n) {
+		n = l->next;
+		close(l->fd);
+		free(l);
+	}
+	pthread_mutex_destroy(&ls->locks_lock);
 	free(ls);
 }
 
@@ -543,6 +648,7 @@ static const struct dn_svc_ops local_ops = {
 	.removexattr = local_removexattr,
 	.lock = local_lock,
 	.flock = local_flock,
+	.forget_owners = local_forget_owners,
 	.destroy = local_destroy,
 };
 
@@ -559,6 +665,7 @@ int dn_svc_local_new(const struct dn_config *cfg, struct dn_svc **out, char *err
 		return -ENOMEM;
 	ls->base.ops = &local_ops;
 	ls->root_fd = TAKE_FD(fd);
+	pthread_mutex_init(&ls->locks_lock, NULL);
 	*out = &ls->base;
 	return 0;
 }

@@ -96,6 +96,12 @@ struct dn_svc_ops {
 		    uint64_t owner);
 	/* flock(2) on the open file; LOCK_NB is always set (the client retries). */
 	int (*flock)(struct dn_svc *s, struct dn_file *f, int op, uint64_t owner);
+	/*
+	 * A session ended: drop every lock its owners still hold. Owners are
+	 * (session id << 32) | the client's owner (pid, or bit 31 + its open
+	 * file description), so owners of different sessions never mix.
+	 */
+	void (*forget_owners)(struct dn_svc *s, uint64_t session_bits);
 	void (*destroy)(struct dn_svc *s);
 };
 

@@ -22,6 +22,8 @@ struct dn_client {
 	struct dn_chan chan;
 	int placeholder; /* template the Danaus fds are duplicated from */
 	_Atomic mode_t umask;
+	/* This process took a POSIX record lock: closing any fd of a file drops its locks. */
+	_Atomic bool posix_locks;
 	pthread_mutex_t lock; /* attach, and every change to the descriptor table */
 	/* Working directory, when it lies inside the mount: its pool path. */
 	_Atomic bool cwd_in_mount;

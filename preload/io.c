@@ -253,6 +253,12 @@ static int record_lock(int fd, int cmd, void *arg)
 	bool get = cmd == F_GETLK || cmd == F_OFD_GETLK;
 	bool wait = cmd == F_SETLKW || cmd == F_OFD_SETLKW;
 	struct lock_try t = {fd, get ? F_GETLK : F_SETLK, fl, owner};
+	uint32_t mode = dn_ofds()[ofd].oflags & O_ACCMODE;
+	if (!get && ((fl->l_type == F_WRLCK && mode == O_RDONLY) ||
+		     (fl->l_type == F_RDLCK && mode == O_WRONLY)))
+		return -EBADF; /* as fcntl(2): a lock needs the matching access */
+	if (!ofd_lock && !get && fl->l_type != F_UNLCK)
+		atomic_store(&dn_client.posix_locks, true);
 	int r = wait ? lock_wait(lock_attempt, &t) : lock_attempt(&t);
 	/* POSIX: a held conflicting lock is EAGAIN or EACCES; Linux says EAGAIN */
 	return r;

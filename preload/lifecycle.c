@@ -171,6 +171,7 @@ __attribute__((constructor)) static void dn_init(void)
 static void release_fd(int fd, int32_t ofd, void *arg)
 {
 	(void)arg;
+	dn_op_drop_posix_locks(fd);
 	struct dn_ofd *t = dn_ofds();
 	uint64_t h = t[ofd].handle;
 	dn_fdmap_set(fd, -1);

@@ -67,13 +67,24 @@ static bool unmap_locked(int fd, int32_t ofd, uint64_t *handle)
 	return dn_ofd_unref(t, dn_client.chan.l.nofds, ofd);
 }
 
+void dn_op_drop_posix_locks(int fd)
+{
+	if (!atomic_load(&dn_client.posix_locks))
+		return;
+	/* POSIX: closing any fd of a file releases the process's locks on it */
+	struct flock all = {.l_type = F_UNLCK, .l_whence = SEEK_SET};
+	dn_op_lock(fd, F_SETLK, &all, (uint64_t)getpid());
+}
+
 int dn_op_close(int fd)
 {
 	uint64_t handle = 0;
 	bool last = false;
 	int32_t ofd = dn_fdmap_get(fd);
-	if (ofd >= 0)
+	if (ofd >= 0) {
 		dn_mmap_flush_ofd(ofd);
+		dn_op_drop_posix_locks(fd);
+	}
 	pthread_mutex_lock(&dn_client.lock);
 	ofd = dn_fdmap_get(fd);
 	if (ofd >= 0)

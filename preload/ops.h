@@ -46,6 +46,8 @@ int dn_op_fallocate(int fd, int mode, off_t off, off_t len);
 /* One non-blocking attempt; F_GETLK answers in *fl. */
 int dn_op_lock(int fd, int cmd, struct flock *fl, uint64_t owner);
 int dn_op_flock(int fd, int op, uint64_t owner);
+/* Releases this process's POSIX locks on fd's file (if it ever took one). */
+void dn_op_drop_posix_locks(int fd);
 /* The pool path a Danaus fd was opened by. */
 ssize_t dn_op_fpath(int fd, char *buf, size_t size);
 int dn_op_rename(const struct dn_target *from, const struct dn_target *to, unsigned flags);

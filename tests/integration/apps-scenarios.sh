@@ -133,6 +133,10 @@ rocksdb)
 	ldb --db="$D/db" checkconsistency
 	ldb --db="$D/db" scan --max_keys=5 --hex | cut -c1-40
 	;;
+locks)
+	# POSIX record locks: per process, not inherited by fork, dropped by any close
+	python3 "$SRC/tests/integration/locks.py" .
+	;;
 shell)
 	# system(3) and popen(3): the shell runs in the cwd, sees relative paths and inherited fds
 	echo hello > f
