@@ -409,26 +409,42 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 	return -ENOSYS;
 }
 
-void dn_dispatch(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req)
+bool dn_dispatch_run(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
+		     struct dn_reply *rep)
 {
 	if (req->buf >= s->l.nbufs) {
 		if (atomic_fetch_add(&s->bad_requests, 1) < 3)
 			dn_log_warning("client pid %d: request names buffer %u of %u; dropped",
 				       (int)s->pid, req->buf, s->l.nbufs);
-		return;
+		return false;
 	}
 	struct dn_buf *b = dn_layout_buf(&s->l, s->base, req->buf);
-	struct dn_reply rep = {.tag = req->tag};
+	*rep = (struct dn_reply){.tag = req->tag};
 	/*
 	 * Every request as its session's identity, also those on an open file:
 	 * a write keeps set-id bits only when its writer may (CAP_FSETID), not
 	 * because the previous request on this worker came from root.
 	 */
 	int r = dn_cred_apply(&s->cred);
-	rep.result = r < 0 ? r
-			   : run(svc, s, req, dn_buf_data(&s->l, b), dn_buf_data_size(&s->l), &rep);
-	memcpy(&b->reply, &rep, sizeof(rep));
+	rep->result = r < 0 ? r
+			    : run(svc, s, req, dn_buf_data(&s->l, b), dn_buf_data_size(&s->l), rep);
+	return true;
+}
+
+void dn_dispatch_reply(struct dn_session *s, uint32_t buf, const struct dn_reply *rep)
+{
+	if (buf >= s->l.nbufs)
+		return;
+	struct dn_buf *b = dn_layout_buf(&s->l, s->base, buf);
+	memcpy(&b->reply, rep, sizeof(*rep));
 	if (atomic_exchange_explicit(&b->state, DN_BUF_DONE, memory_order_acq_rel) ==
 	    DN_BUF_SLEEPING)
 		dn_futex_wake(&b->state, 1);
+}
+
+void dn_dispatch(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req)
+{
+	struct dn_reply rep;
+	if (dn_dispatch_run(svc, s, req, &rep))
+		dn_dispatch_reply(s, req->buf, &rep);
 }

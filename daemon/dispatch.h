@@ -1,6 +1,8 @@
 /* Request Dispatch: validate one request copied out of shared memory, run it, reply */
 #pragma once
 
+#include <stdbool.h>
+
 #include "session.h"
 #include "svc.h"
 #include "wire.h"
@@ -12,3 +14,8 @@
  * errno reply.
  */
 void dn_dispatch(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req);
+
+/* The two halves, for a caller that decides between them who answers. */
+bool dn_dispatch_run(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
+		     struct dn_reply *rep);
+void dn_dispatch_reply(struct dn_session *s, uint32_t buf, const struct dn_reply *rep);

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,10 +182,12 @@ int main(int argc, char **argv)
 		r = dn_pool_run(p);
 	if (r < 0)
 		dn_log_error("cannot serve: %s", strerror(-r));
-	dn_pool_free(p);
+	bool stuck = dn_pool_free(p) != NULL;
 	if (own_path[0])
 		unlink(own_path);
 	close(listen_fd);
+	if (stuck)
+		return 1; /* the backend is wedged: leave it, and all it uses, to the exit */
 	svc->ops->destroy(svc);
 	dn_config_free(cfg);
 	return r < 0 ? 1 : 0;

@@ -31,7 +31,7 @@ struct retired {
 	struct retired *next;
 	struct dn_session_set *set;
 	struct dn_session *session; /* may be NULL */
-	uint64_t epochs[DN_MAX_QUEUES];
+	uint64_t epochs[DN_MAX_QUEUES + 1]; /* the workers' and the watchdog's */
 };
 
 struct dn_pool {
@@ -300,7 +300,8 @@ static void notify_watchdog(struct dn_pool *p)
 int dn_pool_run(struct dn_pool *p)
 {
 	p->workers = dn_workers_start(p->svc, p->bells, p->states, p->cfg->workers, p->cfg->queues,
-				      (uint64_t)p->cfg->poll_us * 1000u);
+				      (uint64_t)p->cfg->poll_us * 1000u,
+				      (uint64_t)p->cfg->request_timeout * 1000000000u);
 	if (!p->workers)
 		return -ENOMEM;
 	if (sd_watchdog_enabled(0, &p->watchdog_usec) <= 0)
@@ -351,7 +352,9 @@ struct dn_pool *dn_pool_free(struct dn_pool *p)
 {
 	if (!p)
 		return NULL;
-	dn_workers_stop(p->workers); /* no worker reads a session after this */
+	/* no worker reads a session after this -- unless one is stuck in the backend */
+	if (!dn_workers_stop(p->workers))
+		return p;
 	p->workers = NULL;
 	while (p->retired) {
 		struct retired *r = p->retired;

@@ -18,4 +18,5 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc
  */
 int dn_pool_run(struct dn_pool *p);
 
+/* NULL; or p itself, left allocated, when a worker stuck in the backend still uses it. */
 struct dn_pool *dn_pool_free(struct dn_pool *p);

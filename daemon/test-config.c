@@ -115,6 +115,7 @@ static void test_parse_all_keys(void **state)
 	                     "workers = 8\n"
 	                     "queues = 4\n"
 	                     "poll_us = 0\n"
+	                     "request_timeout = 5\n"
 	                     "\n"
 	                     "[local]\n"
 	                     "root = %s//root/\n"
@@ -131,6 +132,7 @@ static void test_parse_all_keys(void **state)
 	assert_int_equal(cfg->workers, 8);
 	assert_int_equal(cfg->queues, 4);
 	assert_int_equal(cfg->poll_us, 0);
+	assert_int_equal(cfg->request_timeout, 5);
 	assert_string_equal(cfg->local_root, tmp_path(t, "root"));
 	assert_int_equal(cfg->n_users, 3);
 	assert_int_equal(cfg->users[0], 0);
@@ -195,6 +197,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->workers, 1);
 	assert_int_equal(cfg->queues, 1);
 	assert_int_equal(cfg->poll_us, 50);
+	assert_int_equal(cfg->request_timeout, 60);
 	assert_null(cfg->users);
 	assert_int_equal(cfg->n_users, 0);
 	assert_null(cfg->groups);
@@ -526,6 +529,8 @@ static void test_error_out_of_range(void **state)
 	                   "t.ini:2: queues: '99999999999999999999999' is out of range 1..64");
 	assert_parse_error("[pool]\npoll_us = 100001\n", -EINVAL,
 	                   "t.ini:2: poll_us: '100001' is out of range 0..100000");
+	assert_parse_error("[pool]\nrequest_timeout = 0\n", -EINVAL,
+	                   "t.ini:2: request_timeout: '0' is out of range 1..3600");
 	assert_parse_error("[access]\nusers = 4294967295\n", -EINVAL,
 	                   "t.ini:2: users: '4294967295' is out of range 0..4294967294");
 }

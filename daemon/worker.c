@@ -2,8 +2,11 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dispatch.h"
 #include "futex.h"
@@ -13,12 +16,31 @@
 #define BATCH 32 /* requests taken from one queue before looking at the next */
 #define SLEEP_MAX_NS 1000000000ull
 
+/*
+ * Who answers a worker's requests. A call into the backend that outlives
+ * the pool's request_timeout (a lost cluster, a FIFO nobody writes) is
+ * abandoned: the watchdog answers it (ETIMEDOUT) and everything queued
+ * behind it (EIO) until the call returns, so no client waits without bound.
+ */
+enum worker_state {
+	W_SCANNING, /* the worker owns its queues */
+	W_IN_CALL,  /* the worker is in a backend call */
+	W_ABANDONED, /* the watchdog answered that call and owns the queues */
+	W_RETURNED, /* the abandoned call came back; the watchdog hands the queues back */
+};
+
 struct worker {
 	struct dn_workers *ws;
 	unsigned id;
 	pthread_t thread;
 	_Atomic uint64_t epoch;
 	_Atomic int parked; /* sleeping on the doorbell, holding no session */
+	_Atomic int state;
+	_Atomic uint64_t call_since;
+	/* the request in the backend call, for the watchdog's answer */
+	struct dn_session *cur_s;
+	uint32_t cur_buf;
+	uint64_t cur_tag;
 };
 
 struct dn_workers {
@@ -26,11 +48,38 @@ struct dn_workers {
 	struct dn_doorbells *bells;
 	struct dn_worker_states *states;
 	unsigned n, nqueues;
-	uint64_t poll_ns;
+	uint64_t poll_ns, timeout_ns;
 	_Atomic(struct dn_session_set *) set;
 	_Atomic int stopping;
-	struct worker w[];
+	pthread_t watchdog;
+	bool watchdog_started;
+	struct worker w[]; /* n workers, then the watchdog's own epoch slot */
 };
+
+/* One request; false when the watchdog answered it because it took too long. */
+static bool call(struct worker *w, struct dn_session *s, const struct dn_req *req)
+{
+	w->cur_s = s;
+	w->cur_buf = req->buf;
+	w->cur_tag = req->tag;
+	atomic_store(&w->call_since, dn_now_ns());
+	atomic_store(&w->state, W_IN_CALL);
+	struct dn_reply rep;
+	bool answer = dn_dispatch_run(w->ws->svc, s, req, &rep);
+	int expect = W_IN_CALL;
+	if (atomic_compare_exchange_strong(&w->state, &expect, W_SCANNING)) {
+		if (answer)
+			dn_dispatch_reply(s, req->buf, &rep);
+		return true;
+	}
+	/* The client has its ETIMEDOUT; this late answer goes nowhere. */
+	atomic_store(&w->state, W_RETURNED);
+	while (atomic_load(&w->state) != W_SCANNING && !atomic_load(&w->ws->stopping)) {
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
 
 static unsigned scan(struct worker *w)
 {
@@ -45,8 +94,9 @@ static unsigned scan(struct worker *w)
 			for (unsigned k = 0; k < BATCH; k++) {
 				if (!dn_queue_pop(queue, s->l.qdepth, &s->tails[q], &req))
 					break;
-				dn_dispatch(ws->svc, s, &req);
 				done++;
+				if (!call(w, s, &req))
+					return done; /* abandoned meanwhile: the set may be gone */
 			}
 		}
 	}
@@ -95,11 +145,65 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Answers whatever waits in w's queues with EIO, while w's call hangs. */
+static void drain(struct dn_workers *ws, struct worker *w)
+{
+	struct dn_session_set *set = atomic_load_explicit(&ws->set, memory_order_acquire);
+	struct dn_req req;
+	for (uint32_t i = 0; set && i < set->n; i++) {
+		struct dn_session *s = set->s[i];
+		for (unsigned q = w->id; q < s->l.nqueues; q += ws->n) {
+			struct dn_queue *queue = dn_layout_queue(&s->l, s->base, q);
+			while (dn_queue_pop(queue, s->l.qdepth, &s->tails[q], &req)) {
+				struct dn_reply rep = {.tag = req.tag, .result = -EIO};
+				dn_dispatch_reply(s, req.buf, &rep);
+			}
+		}
+	}
+}
+
+static void *watchdog_main(void *arg)
+{
+	struct dn_workers *ws = arg;
+	struct worker *self = &ws->w[ws->n];
+	while (!atomic_load(&ws->stopping)) {
+		atomic_store(&self->parked, 0);
+		atomic_fetch_add(&self->epoch, 1);
+		uint64_t now = dn_now_ns();
+		for (unsigned i = 0; i < ws->n; i++) {
+			struct worker *w = &ws->w[i];
+			int expect = W_IN_CALL;
+			if (atomic_load(&w->state) == W_IN_CALL &&
+			    now - atomic_load(&w->call_since) > ws->timeout_ns &&
+			    atomic_compare_exchange_strong(&w->state, &expect, W_ABANDONED)) {
+				/* A late backend write may still land in that buffer: retire it. */
+				struct dn_reply rep = {.tag = w->cur_tag, .result = -ETIMEDOUT,
+						       .flags = DN_REPLY_RETIRE_BUFFER};
+				dn_dispatch_reply(w->cur_s, w->cur_buf, &rep);
+				dn_log_warning("worker %u: a request has run for more than %llu s: "
+					       "answered ETIMEDOUT, and EIO to its queue until it returns",
+					       i, (unsigned long long)(ws->timeout_ns / 1000000000u));
+			}
+			int st = atomic_load(&w->state);
+			if (st == W_ABANDONED || st == W_RETURNED)
+				drain(ws, w);
+			if (st == W_RETURNED) {
+				atomic_store(&w->state, W_SCANNING);
+				dn_log_info("worker %u: the abandoned request returned; serving again", i);
+			}
+		}
+		atomic_store(&self->parked, 1);
+		struct timespec ts = {0, 100000000};
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
 struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_doorbells *bells,
 				    struct dn_worker_states *states, unsigned n, unsigned nqueues,
-				    uint64_t poll_ns)
+				    uint64_t poll_ns, uint64_t timeout_ns)
 {
-	struct dn_workers *ws = calloc(1, sizeof(*ws) + n * sizeof(struct worker));
+	struct dn_workers *ws = calloc(1, sizeof(*ws) + (n + 1) * sizeof(struct worker));
 	if (!ws)
 		return NULL;
 	ws->svc = svc;
@@ -108,6 +212,8 @@ struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_doorbells *bel
 	ws->n = n;
 	ws->nqueues = nqueues;
 	ws->poll_ns = poll_ns;
+	ws->timeout_ns = timeout_ns;
+	atomic_store(&ws->w[n].parked, 1);
 	for (unsigned i = 0; i < n; i++) {
 		ws->w[i].ws = ws;
 		ws->w[i].id = i;
@@ -119,22 +225,44 @@ struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_doorbells *bel
 			return NULL;
 		}
 	}
+	ws->w[n].ws = ws;
+	ws->w[n].id = n;
+	int r = pthread_create(&ws->watchdog, NULL, watchdog_main, ws);
+	if (r) {
+		dn_log_error("cannot start the request watchdog: %s", strerror(r));
+		dn_workers_stop(ws);
+		return NULL;
+	}
+	ws->watchdog_started = true;
 	return ws;
 }
 
-void dn_workers_stop(struct dn_workers *ws)
+bool dn_workers_stop(struct dn_workers *ws)
 {
 	if (!ws)
-		return;
+		return true;
 	atomic_store(&ws->stopping, 1);
 	for (unsigned i = 0; i < ws->n; i++) {
 		atomic_fetch_add(&ws->bells->q[i].seq, 1);
 		dn_futex_wake(&ws->bells->q[i].seq, 1);
 	}
+	if (ws->watchdog_started)
+		pthread_join(ws->watchdog, NULL);
+	/* A worker stuck in a backend call may never return: wait a while, not forever. */
+	bool all = true;
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 5;
 	for (unsigned i = 0; i < ws->n; i++)
-		pthread_join(ws->w[i].thread, NULL);
+		if (pthread_timedjoin_np(ws->w[i].thread, NULL, &deadline) != 0)
+			all = false;
+	if (!all) {
+		dn_log_warning("a worker is stuck in a backend call; exiting without it");
+		return false; /* what it may still touch stays allocated */
+	}
 	free(atomic_load(&ws->set));
 	free(ws);
+	return true;
 }
 
 struct dn_session_set *dn_workers_publish(struct dn_workers *ws, struct dn_session_set *set)
@@ -142,15 +270,16 @@ struct dn_session_set *dn_workers_publish(struct dn_workers *ws, struct dn_sessi
 	return atomic_exchange_explicit(&ws->set, set, memory_order_acq_rel);
 }
 
+/* The watchdog reads sessions too: its slot (n) counts like a worker's. */
 void dn_workers_snapshot(struct dn_workers *ws, uint64_t *epochs)
 {
-	for (unsigned i = 0; i < ws->n; i++)
+	for (unsigned i = 0; i <= ws->n; i++)
 		epochs[i] = atomic_load(&ws->w[i].epoch);
 }
 
 int dn_workers_quiesced(struct dn_workers *ws, const uint64_t *epochs)
 {
-	for (unsigned i = 0; i < ws->n; i++)
+	for (unsigned i = 0; i <= ws->n; i++)
 		if (atomic_load(&ws->w[i].epoch) == epochs[i] && !atomic_load(&ws->w[i].parked))
 			return 0;
 	return 1;

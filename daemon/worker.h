@@ -2,6 +2,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -17,10 +18,12 @@ struct dn_session_set {
 
 struct dn_workers;
 
+/* timeout_ns: how long a backend call may take before its client is answered ETIMEDOUT. */
 struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_doorbells *bells,
 				    struct dn_worker_states *states, unsigned n, unsigned nqueues,
-				    uint64_t poll_ns);
-void dn_workers_stop(struct dn_workers *ws);
+				    uint64_t poll_ns, uint64_t timeout_ns);
+/* false when a worker stuck in a backend call was left behind (free nothing it uses). */
+bool dn_workers_stop(struct dn_workers *ws);
 
 /* Publishes a new set; the old one may still be read until dn_workers_quiesced(). */
 struct dn_session_set *dn_workers_publish(struct dn_workers *ws, struct dn_session_set *set);

@@ -295,7 +295,9 @@ int64_t dn_chan_call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct
 	if (r < 0)
 		return r;
 	memcpy(out, &b->reply, sizeof(*out));
-	atomic_store_explicit(&b->state, DN_BUF_IDLE, memory_order_relaxed);
+	atomic_store_explicit(&b->state,
+			      (out->flags & DN_REPLY_RETIRE_BUFFER) ? DN_BUF_RETIRED : DN_BUF_IDLE,
+			      memory_order_relaxed);
 	if (out->tag != req->tag)
 		return -EPROTO;
 	return out->result;

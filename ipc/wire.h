@@ -122,13 +122,19 @@ enum dn_buf_state {
 	DN_BUF_SUBMITTED, /* request queued */
 	DN_BUF_SLEEPING,  /* submitted and the client sleeps on the futex */
 	DN_BUF_DONE,      /* reply written */
+	DN_BUF_RETIRED,   /* never to be used again: a late backend call may still write here */
 };
+
+/* Reply flags */
+#define DN_REPLY_RETIRE_BUFFER 0x1u /* the request timed out in the service: retire the buffer */
 
 struct dn_reply {
 	int64_t result; /* >= 0, or -errno */
 	uint64_t handle;
 	uint64_t tag;
 	uint64_t aux;   /* per op: next readdir cookie, new offset */
+	uint32_t flags; /* DN_REPLY_* */
+	uint32_t pad;
 	struct dn_stat st;
 };
 

@@ -150,8 +150,12 @@ int dn_call_begin(struct dn_call *c)
 
 void dn_call_end(struct dn_call *c)
 {
-	if (c->temporary)
+	/* A retired buffer is left as it is; the thread takes another next time. */
+	bool retired = atomic_load(&dn_chan_buf(&dn_client.chan, c->buf)->state) == DN_BUF_RETIRED;
+	if (c->temporary && !retired)
 		dn_chan_buf_release(&dn_client.chan, c->buf);
+	else if (!c->temporary && retired)
+		tls.buf = 0;
 	tls.depth--;
 }
 

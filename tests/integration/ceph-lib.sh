@@ -72,7 +72,7 @@ ceph_pool_start() {
 	chmod 755 "$dir"
 	MNT="/danaus/t$$-$name"
 	SOCK="$dir/pool.sock"
-	printf '[pool]\nbackend = ceph\nmountpoint = %s\nworkers = %s\n[ceph]\nconf = %s\nid = %s\nkeyring = %s\nroot = %s\nmount_timeout = %s\n%b\n' \
+	printf '[pool]\nbackend = ceph\nmountpoint = %s\nworkers = %s\n'"${POOL_SETTINGS:-}"'\n[ceph]\nconf = %s\nid = %s\nkeyring = %s\nroot = %s\nmount_timeout = %s\n%b\n' \
 		"$MNT" "${WORKERS:-1}" "$CEPH_CONF" "$id" "$CEPH_DIR/ceph.client.$id.keyring" \
 		"$root" "${MOUNT_TIMEOUT:-20}" "$extra" > "$dir/etc/pools/$name.ini"
 	"$POOL_BIN" --pool "$name" --config-dir "$dir/etc" --socket "$SOCK" 2>"$dir/pool.log" &

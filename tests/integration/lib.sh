@@ -40,6 +40,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
 
+# POOL_SETTINGS: more [pool] lines ("key = value\n...").
 # pool_start NAME [INI_EXTRA]: sets POOL_<NAME>_{SOCK,ROOT,MNT,PID} via globals SOCK ROOT MNT PID
 # With DANAUS_TEST_CEPH_DIR (a scripts/ceph-local cluster) and DANAUS_TEST_CEPH_FUSE
 # (its CephFS root through ceph-fuse) the pool has backend = ceph instead.
@@ -58,13 +59,13 @@ pool_start() {
 		ROOT="$DANAUS_TEST_CEPH_FUSE/pools/t$$-$name"
 		mkdir -p "$ROOT"
 		chmod 755 "$ROOT"
-		printf '[pool]\nbackend = ceph\nmountpoint = %s\nworkers = %s\n[ceph]\nconf = %s\nid = admin\nkeyring = %s\nroot = %s\nmount_timeout = 20\n%b\n' \
+		printf '[pool]\nbackend = ceph\nmountpoint = %s\nworkers = %s\n'"${POOL_SETTINGS:-}"'\n[ceph]\nconf = %s\nid = admin\nkeyring = %s\nroot = %s\nmount_timeout = 20\n%b\n' \
 			"$MNT" "${WORKERS:-1}" "$DANAUS_TEST_CEPH_DIR/ceph.conf" \
 			"$DANAUS_TEST_CEPH_DIR/ceph.client.admin.keyring" "/pools/t$$-$name" "$extra" \
 			> "$dir/etc/pools/$name.ini"
 		waits=600
 	else
-		printf '[pool]\nbackend = local\nmountpoint = %s\nworkers = %s\n[local]\nroot = %s\n%b\n' \
+		printf '[pool]\nbackend = local\nmountpoint = %s\nworkers = %s\n'"${POOL_SETTINGS:-}"'\n[local]\nroot = %s\n%b\n' \
 			"$MNT" "${WORKERS:-1}" "$ROOT" "$extra" > "$dir/etc/pools/$name.ini"
 	fi
 	"$POOL_BIN" --pool "$name" --config-dir "$dir/etc" --socket "$SOCK" 2>"$dir/pool.log" &
