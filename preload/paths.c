@@ -393,17 +393,33 @@ static void statfs_from_wire(const struct dn_statfs *w, struct statfs *f)
 	f->f_flags = (long)w->flag;
 }
 
-static int wire_statfs(const struct dn_target *t, int fd, struct dn_statfs *w)
+/*
+ * The pool's answer for path (or, path NULL, for fd): 1 with *r the result
+ * (and *w filled when 0), or 0 when the kernel answers.
+ */
+static int pool_statfs(const char *path, int fd, struct dn_statfs *w, int *r)
 {
-	return (int)dn_op_pathfd(DN_OP_STATFS, t, fd, false, NULL, NULL, 0, w, sizeof(*w), 0);
+	struct dn_target t;
+	if (path) {
+		int route = dn_route(AT_FDCWD, path, &t);
+		if (route <= 0) {
+			*r = route;
+			return route < 0;
+		}
+	} else if (dn_fdmap_get(fd) < 0) {
+		return 0;
+	}
+	*r = (int)dn_op_pathfd(DN_OP_STATFS, path ? &t : NULL, fd, false, NULL, NULL, 0, w,
+			       sizeof(*w), 0);
+	return 1;
 }
 
 DN_EXPORT int statvfs(const char *path, struct statvfs *v)
 {
 	struct dn_statfs w;
-	ROUTE(AT_FDCWD, path, t)
-	return REAL(statvfs)(path, v);
-	int r = wire_statfs(&t, -1, &w);
+	int r;
+	if (!pool_statfs(path, -1, &w, &r))
+		return REAL(statvfs)(path, v);
 	if (r == 0)
 		statvfs_from_wire(&w, v);
 	DN_RETURN(r);
@@ -416,9 +432,9 @@ DN_EXPORT int statvfs64(const char *path, struct statvfs64 *v)
 DN_EXPORT int fstatvfs(int fd, struct statvfs *v)
 {
 	struct dn_statfs w;
-	if (dn_fdmap_get(fd) < 0)
+	int r;
+	if (!pool_statfs(NULL, fd, &w, &r))
 		return REAL(fstatvfs)(fd, v);
-	int r = wire_statfs(NULL, fd, &w);
 	if (r == 0)
 		statvfs_from_wire(&w, v);
 	DN_RETURN(r);
@@ -431,9 +447,9 @@ DN_EXPORT int fstatvfs64(int fd, struct statvfs64 *v)
 DN_EXPORT int statfs(const char *path, struct statfs *f)
 {
 	struct dn_statfs w;
-	ROUTE(AT_FDCWD, path, t)
-	return REAL(statfs)(path, f);
-	int r = wire_statfs(&t, -1, &w);
+	int r;
+	if (!pool_statfs(path, -1, &w, &r))
+		return REAL(statfs)(path, f);
 	if (r == 0)
 		statfs_from_wire(&w, f);
 	DN_RETURN(r);
@@ -446,9 +462,9 @@ DN_EXPORT int statfs64(const char *path, struct statfs64 *f)
 DN_EXPORT int fstatfs(int fd, struct statfs *f)
 {
 	struct dn_statfs w;
-	if (dn_fdmap_get(fd) < 0)
+	int r;
+	if (!pool_statfs(NULL, fd, &w, &r))
 		return REAL(fstatfs)(fd, f);
-	int r = wire_statfs(NULL, fd, &w);
 	if (r == 0)
 		statfs_from_wire(&w, f);
 	DN_RETURN(r);

@@ -5,21 +5,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
 SRC="$WORK/src"
-mkdir -p "$SRC/tree/sub1/deeper" "$SRC/tree/sub2"
-head -c 3145731 /dev/urandom > "$SRC/rand-3m"
-head -c 448 /dev/urandom > "$SRC/inline-448"
-head -c 449 /dev/urandom > "$SRC/inline-449"
-head -c 1048576 /dev/urandom > "$SRC/one-mib"
-head -c 1048577 /dev/urandom > "$SRC/one-mib-plus-1"
-: > "$SRC/empty"
-printf 'line one\nline two\n' > "$SRC/small.txt"
-for i in 1 2 3; do
-	echo "file $i" > "$SRC/tree/sub1/f$i"
-	head -c $((i * 10000)) /dev/urandom > "$SRC/tree/sub2/r$i"
-done
-echo deep > "$SRC/tree/sub1/deeper/x"
-chmod 640 "$SRC/tree/sub1/f2"
-chmod 750 "$SRC/tree/sub2"
+make_source_tree "$SRC"
 
 POOL_NAME=cmd
 pool_start cmd

@@ -40,6 +40,27 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
 
+# make_source_tree DIR: the input of workload.sh (sizes around the inline and
+# buffer limits, nested dirs, modes)
+make_source_tree() {
+	local s=$1
+	mkdir -p "$s/tree/sub1/deeper" "$s/tree/sub2"
+	head -c 3145731 /dev/urandom > "$s/rand-3m"
+	head -c 448 /dev/urandom > "$s/inline-448"
+	head -c 449 /dev/urandom > "$s/inline-449"
+	head -c 1048576 /dev/urandom > "$s/one-mib"
+	head -c 1048577 /dev/urandom > "$s/one-mib-plus-1"
+	: > "$s/empty"
+	printf 'line one\nline two\n' > "$s/small.txt"
+	for i in 1 2 3; do
+		echo "file $i" > "$s/tree/sub1/f$i"
+		head -c $((i * 10000)) /dev/urandom > "$s/tree/sub2/r$i"
+	done
+	echo deep > "$s/tree/sub1/deeper/x"
+	chmod 640 "$s/tree/sub1/f2"
+	chmod 750 "$s/tree/sub2"
+}
+
 # POOL_SETTINGS: more [pool] lines ("key = value\n...").
 # pool_start NAME [INI_EXTRA]: sets POOL_<NAME>_{SOCK,ROOT,MNT,PID} via globals SOCK ROOT MNT PID
 # With DANAUS_TEST_CEPH_DIR (a scripts/ceph-local cluster) and DANAUS_TEST_CEPH_FUSE
