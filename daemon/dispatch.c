@@ -116,6 +116,7 @@ static enum target target_of(uint32_t op)
 	case DN_OP_OPEN: case DN_OP_STAT: case DN_OP_ACCESS: case DN_OP_MKDIR:
 	case DN_OP_RMDIR: case DN_OP_UNLINK: case DN_OP_RENAME: case DN_OP_TRUNCATE:
 	case DN_OP_CHMOD: case DN_OP_READLINK: case DN_OP_SYMLINK: case DN_OP_LINK:
+	case DN_OP_MKNOD:
 		return BY_PATH;
 	case DN_OP_UTIMENS: case DN_OP_CHOWN: case DN_OP_STATFS: case DN_OP_GETXATTR:
 	case DN_OP_SETXATTR: case DN_OP_LISTXATTR: case DN_OP_REMOVEXATTR:
@@ -378,6 +379,19 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 				   : -ENOSYS;
 	case DN_OP_MKDIR:
 		return ops->mkdir ? ops->mkdir(svc, c, a.path, req->mode) : -ENOSYS;
+	case DN_OP_MKNOD:
+		switch (req->mode & S_IFMT) {
+		case S_IFIFO: case S_IFSOCK: case S_IFREG:
+			break;
+		case S_IFCHR: case S_IFBLK:
+			/* the service keeps CAP_MKNOD whatever fsuid it acts as */
+			if (c->uid != 0)
+				return -EPERM;
+			break;
+		default:
+			return -EINVAL;
+		}
+		return ops->mknod ? ops->mknod(svc, c, a.path, req->mode, (dev_t)req->off) : -ENOSYS;
 	case DN_OP_RMDIR:
 		return ops->rmdir ? ops->rmdir(svc, c, a.path) : -ENOSYS;
 	case DN_OP_UNLINK:

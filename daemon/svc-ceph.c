@@ -548,6 +548,26 @@ static int ceph_svc_mkdir(struct dn_svc *s, const struct dn_cred *c, const char 
 	return r;
 }
 
+static int ceph_svc_mknod(struct dn_svc *s, const struct dn_cred *c, const char *path,
+			  mode_t mode, dev_t dev)
+{
+	struct ceph_svc *cs = to_ceph(s);
+	const UserPerm *p = perm_of(c);
+	struct Inode *dir, *in;
+	const char *base;
+	int r = walk_parent(cs, p, path, &dir, &base);
+	if (r == -EBUSY)
+		return -EEXIST;
+	if (r < 0)
+		return r;
+	struct ceph_statx x;
+	r = ceph_ll_mknod(cs->cm, dir, base, mode, dev, &in, &x, 0, 0, p);
+	ceph_ll_put(cs->cm, dir);
+	if (r == 0)
+		ceph_ll_put(cs->cm, in);
+	return r;
+}
+
 static int ceph_svc_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *path)
 {
 	struct ceph_svc *cs = to_ceph(s);
@@ -1008,6 +1028,7 @@ static const struct dn_svc_ops ceph_ops = {
 	.stat = ceph_svc_stat,
 	.access = ceph_svc_access,
 	.mkdir = ceph_svc_mkdir,
+	.mknod = ceph_svc_mknod,
 	.rmdir = ceph_svc_rmdir,
 	.unlink = ceph_svc_unlink,
 	.rename = ceph_svc_rename,

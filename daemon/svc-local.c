@@ -193,6 +193,21 @@ static int local_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *pa
 	return mkdirat(dfd, base, mode & 07777) < 0 ? -errno : 0;
 }
 
+static int local_mknod(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode,
+		       dev_t dev)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	const char *base;
+	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base);
+	if (dfd == -EBUSY)
+		return -EEXIST;
+	if (dfd < 0)
+		return dfd;
+	return mknodat(dfd, base, mode, dev) < 0 ? -errno : 0;
+}
+
 static int unlink_common(struct dn_svc *s, const struct dn_cred *c, const char *path, int flags)
 {
 	int r = dn_cred_apply(c);
@@ -626,6 +641,7 @@ static const struct dn_svc_ops local_ops = {
 	.stat = local_stat,
 	.access = local_access,
 	.mkdir = local_mkdir,
+	.mknod = local_mknod,
 	.rmdir = local_rmdir,
 	.unlink = local_unlink,
 	.rename = local_rename,

@@ -45,6 +45,9 @@ struct dn_svc_ops {
 	int (*access)(struct dn_svc *s, const struct dn_cred *c, const char *path, int mode,
 		      bool nofollow);
 	int (*mkdir)(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode);
+	/* A FIFO, socket or regular file; devices only for root (the core checks). */
+	int (*mknod)(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode,
+		     dev_t dev);
 	int (*rmdir)(struct dn_svc *s, const struct dn_cred *c, const char *path);
 	int (*unlink)(struct dn_svc *s, const struct dn_cred *c, const char *path);
 	int (*rename)(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,

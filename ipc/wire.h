@@ -42,6 +42,7 @@ enum dn_op {
 	DN_OP_REMOVEXATTR, /* path or handle; path2: name */
 	DN_OP_LOCK,     /* handle; data: struct dn_flock; oflags: F_GETLK/F_SETLK; off: owner */
 	DN_OP_FLOCK,    /* handle; mode: LOCK_SH/LOCK_EX/LOCK_UN; off: owner */
+	DN_OP_MKNOD,    /* path; mode: type and permissions; off: device number */
 	DN_OP_MAX,
 };
 

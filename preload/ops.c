@@ -44,7 +44,8 @@ int dn_op_open(const struct dn_target *t, int flags, mode_t mode)
 	}
 	pthread_mutex_lock(&dn_client.lock);
 	int32_t ofd = dn_ofd_alloc(dn_ofds(), dn_client.chan.l.nofds, rep.handle,
-				   (uint32_t)(flags & ~O_CLOEXEC), flags & O_DIRECTORY);
+				   (uint32_t)(flags & ~O_CLOEXEC),
+				   (flags & O_DIRECTORY) && (flags & O_TMPFILE) != O_TMPFILE);
 	int e = ofd < 0 ? ofd : dn_fdmap_set(fd, ofd);
 	pthread_mutex_unlock(&dn_client.lock);
 	if (e < 0) {

@@ -213,6 +213,30 @@ DN_EXPORT int mkdir(const char *path, mode_t mode)
 	return mkdirat(AT_FDCWD, path, mode);
 }
 
+DN_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
+{
+	ROUTE(dirfd, path, t)
+	return REAL(mknodat)(dirfd, path, mode, dev);
+	/* the kernel's umask applies to the permission bits only */
+	mode_t m = (mode & S_IFMT) | (mode & 07777 & ~atomic_load(&dn_client.umask));
+	DN_RETURN(dn_op_path(DN_OP_MKNOD, &t, m, 0, (uint64_t)dev));
+}
+
+DN_EXPORT int mknod(const char *path, mode_t mode, dev_t dev)
+{
+	return mknodat(AT_FDCWD, path, mode, dev);
+}
+
+DN_EXPORT int mkfifoat(int dirfd, const char *path, mode_t mode)
+{
+	return mknodat(dirfd, path, (mode & 07777) | S_IFIFO, 0);
+}
+
+DN_EXPORT int mkfifo(const char *path, mode_t mode)
+{
+	return mknodat(AT_FDCWD, path, (mode & 07777) | S_IFIFO, 0);
+}
+
 DN_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 {
 	ROUTE(dirfd, path, t)
@@ -297,14 +321,27 @@ DN_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 {
 	ROUTE(dirfd, path, t)
 	return REAL(fchmodat)(dirfd, path, mode, flags);
-	if (flags & AT_SYMLINK_NOFOLLOW)
-		DN_RETURN(-ENOTSUP); /* as Linux: symlinks have no mode of their own */
+	if (flags & AT_SYMLINK_NOFOLLOW) {
+		/* as Linux: a symlink has no mode of its own; anything else has */
+		struct stat st;
+		int r = dn_op_stat(&t, true, &st);
+		if (r < 0)
+			DN_RETURN(r);
+		if (S_ISLNK(st.st_mode))
+			DN_RETURN(-EOPNOTSUPP);
+	}
 	DN_RETURN(dn_op_path(DN_OP_CHMOD, &t, mode, 0, 0));
 }
 
 DN_EXPORT int chmod(const char *path, mode_t mode)
 {
 	return fchmodat(AT_FDCWD, path, mode, 0);
+}
+
+/* glibc's lchmod opens the file with an internal call: it must come here. */
+DN_EXPORT int lchmod(const char *path, mode_t mode)
+{
+	return fchmodat(AT_FDCWD, path, mode, AT_SYMLINK_NOFOLLOW);
 }
 
 DN_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)

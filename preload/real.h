@@ -88,6 +88,7 @@ struct statfs;
 	X(posix_fallocate, int, (int, off_t, off_t))                                               \
 	X(flock, int, (int, int))                                                                  \
 	X(sync_file_range, int, (int, off_t, off_t, unsigned))                                     \
+	X(mknodat, int, (int, const char *, mode_t, dev_t))                                        \
 	X(readahead, ssize_t, (int, off64_t, size_t))
 
 /* Each module's own list (spawn.c, mmap.c, walk.c, poll.c) lives beside it. */

@@ -29,6 +29,10 @@ coreutils)
 	du -a --apparent-size moved | sort -k2
 	readlink lnk
 	cat lnk/f1
+	mkfifo -m 640 fifo
+	stat -c '%n %A' fifo
+	python3 -c 'import tempfile; f = tempfile.TemporaryFile(dir="."); f.write(b"tmp"); f.seek(0); print(f.read())'
+	ls
 	;;
 git)
 	git init -q repo
