@@ -1,6 +1,7 @@
 /* Real Symbols of the larger modules: one list per module, kept by its owner */
 #pragma once
 
+#include <glob.h>
 #include <poll.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@ typedef int (*dn_scan_cmp)(const struct dirent **, const struct dirent **);
 typedef int (*dn_scan_sel64)(const struct dirent64 *);
 typedef int (*dn_scan_cmp64)(const struct dirent64 **, const struct dirent64 **);
 #define DN_REAL_WALK(X)                                                                            \
+	X(glob, int, (const char *, int, int (*)(const char *, int), glob_t *))                    \
 	X(realpath, char *, (const char *, char *))                                                \
 	X(scandir, int, (const char *, struct dirent ***, dn_scan_sel, dn_scan_cmp))               \
 	X(scandir64, int, (const char *, struct dirent64 ***, dn_scan_sel64, dn_scan_cmp64))       \

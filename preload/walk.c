@@ -1,6 +1,7 @@
 /* Walks and Names: libc calls whose internal syscalls a preload cannot see, redone on ours */
 #include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -926,3 +927,40 @@ DN_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 	return stream;
 }
 DN_ALIAS(freopen, freopen64);
+
+/* glob's own directory walk uses internal calls: hand it the interposed ones. */
+static void *glob_opendir(const char *path)
+{
+	return opendir(path);
+}
+
+static struct dirent *glob_readdir(void *dir)
+{
+	return readdir(dir);
+}
+
+static void glob_closedir(void *dir)
+{
+	closedir(dir);
+}
+
+DN_EXPORT int glob(const char *pattern, int flags, int (*errfunc)(const char *, int),
+		   glob_t *g)
+{
+	if (!dn_client.configured || (flags & GLOB_ALTDIRFUNC))
+		return REAL(glob)(pattern, flags, errfunc, g);
+	g->gl_opendir = glob_opendir;
+	g->gl_readdir = glob_readdir;
+	g->gl_closedir = glob_closedir;
+	g->gl_stat = stat;
+	g->gl_lstat = lstat;
+	return REAL(glob)(pattern, flags | GLOB_ALTDIRFUNC, errfunc, g);
+}
+
+DN_EXPORT int glob64(const char *pattern, int flags, int (*errfunc)(const char *, int),
+		     glob64_t *g)
+{
+	/* glob64_t is glob_t on 64-bit targets */
+	_Static_assert(sizeof(glob64_t) == sizeof(glob_t), "64-bit glob layout");
+	return glob(pattern, flags, errfunc, (glob_t *)g);
+}

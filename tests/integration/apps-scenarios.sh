@@ -163,6 +163,13 @@ libc.fputs.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
 libc.fputs(b"from popen\n", w)
 print(libc.pclose(w))
 print(open("written").read(), open("inherited").read())
+# glob(3) walks directories with glibc's internal calls unless we step in
+class Glob(ctypes.Structure):
+    _fields_ = [("pathc", ctypes.c_size_t), ("pathv", ctypes.POINTER(ctypes.c_char_p)),
+                ("offs", ctypes.c_size_t), ("flags", ctypes.c_int), ("rest", ctypes.c_char * 128)]
+g = Glob()
+print(libc.glob(b"*e*", 0, None, ctypes.byref(g)), sorted(g.pathv[i] for i in range(g.pathc)))
+libc.globfree(ctypes.byref(g))
 PY
 	;;
 stress)
