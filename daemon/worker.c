@@ -193,7 +193,11 @@ static void *watchdog_main(void *arg)
 			}
 		}
 		atomic_store(&self->parked, 1);
-		struct timespec ts = {0, 100000000};
+		/* Ticks often only while a call is under way: an idle pool stays idle. */
+		bool busy = false;
+		for (unsigned i = 0; i < ws->n; i++)
+			busy |= atomic_load(&ws->w[i].state) != W_SCANNING;
+		struct timespec ts = busy ? (struct timespec){0, 100000000} : (struct timespec){1, 0};
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
