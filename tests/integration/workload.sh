@@ -29,7 +29,7 @@ run cmp "$D/dd.bin" "$S/rand-3m"
 run sha256sum "$D/dd-part.bin" "$D/dd-conv.bin"
 run lsl "$D"
 run lsl "$D/tree" "$D/a"
-(cd "$D/a/b" && run ls -la . .. c && run cat ../sub1-moved/f1 && pwd | sed "s|$D|@D@|")
+(cd "$D/a/b" && run ls -la --time-style=+ . .. c && run cat ../sub1-moved/f1 && pwd | sed "s|$D|@D@|")
 run rm -r "$D/a/b"
 run rm "$D/empty"
 run rm "$D/does-not-exist"
