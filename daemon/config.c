@@ -596,6 +596,19 @@ static int set_ceph_mount_timeout(struct parse_state *st, const char *value)
 	return parse_uint(st, value, 1, MOUNT_TIMEOUT_MAX, &st->cfg->ceph_mount_timeout);
 }
 
+static int set_ceph_memory_log(struct parse_state *st, const char *value)
+{
+	if (streq(value, "yes") || streq(value, "true") || streq(value, "1")) {
+		st->cfg->ceph_memory_log = true;
+		return 0;
+	}
+	if (streq(value, "no") || streq(value, "false") || streq(value, "0")) {
+		st->cfg->ceph_memory_log = false;
+		return 0;
+	}
+	return fail(st, "'%s' is not yes or no", value);
+}
+
 static const char *const sections[] = {"pool", "local", "access", "resources", "ceph"};
 
 struct key {
@@ -627,6 +640,7 @@ static const struct key keys[] = {
 	{"ceph",      "root",          false, set_ceph_root},
 	{"ceph",      "cache_size",    false, set_ceph_cache_size},
 	{"ceph",      "mount_timeout", false, set_ceph_mount_timeout},
+	{"ceph",      "memory_log",    false, set_ceph_memory_log},
 };
 /* clang-format on */
 

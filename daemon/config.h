@@ -36,6 +36,7 @@ struct dn_config {
 	char *ceph_root;          /* root: absolute, normalized path inside CephFS; "/" */
 	uint64_t ceph_cache_size; /* cache_size: bytes >= 4096; 0 for libcephfs' default */
 	unsigned ceph_mount_timeout; /* mount_timeout: seconds, 1..3600; 30 */
+	bool ceph_memory_log;     /* memory_log: keep libcephfs' in-memory debug log; false */
 };
 
 /*

@@ -1086,6 +1086,36 @@ static int conf_set(struct ceph_mount_info *cm, const char *key, const char *val
 	return r;
 }
 
+/*
+ * libcephfs gathers debug entries above the log level into an in-memory ring
+ * that it dumps on a crash: "0/5" for the client by default, so every
+ * metadata call formats entries and wakes the log thread. Measured here: a
+ * cached stat through the pool took 3.5 us median with it and 1.0-2.0 us
+ * without. Unless [ceph] memory_log = yes, gather no more than is logged;
+ * what the conf file asks to log is still logged.
+ */
+static const char *const gathering_subsystems[] = {
+	"client", "objectcacher", "objecter", "ms", "monc", "auth", "finisher",
+};
+
+static int limit_memory_log(struct ceph_mount_info *cm, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(gathering_subsystems) / sizeof(*gathering_subsystems); i++) {
+		char key[32], val[32];
+		snprintf(key, sizeof(key), "debug_%s", gathering_subsystems[i]);
+		int log_level, gather_level;
+		if (ceph_conf_get(cm, key, val, sizeof(val)) < 0 ||
+		    sscanf(val, "%d/%d", &log_level, &gather_level) != 2 ||
+		    gather_level <= log_level)
+			continue;
+		snprintf(val, sizeof(val), "%d/%d", log_level, log_level);
+		int r = conf_set(cm, key, val, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int ceph_svc_create(const struct dn_config *cfg, struct dn_svc **out, char *err,
 			   size_t errlen)
 {
@@ -1113,6 +1143,8 @@ static int ceph_svc_create(const struct dn_config *cfg, struct dn_svc **out, cha
 		goto fail;
 	if (cfg->ceph_keyring &&
 	    (r = conf_set(cm, "keyring", cfg->ceph_keyring, err, errlen)) < 0)
+		goto fail;
+	if (!cfg->ceph_memory_log && (r = limit_memory_log(cm, err, errlen)) < 0)
 		goto fail;
 	if (cfg->ceph_cache_size) {
 		char sz[32];

@@ -215,6 +215,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->ceph_root, "/");
 	assert_int_equal(cfg->ceph_cache_size, 0);
 	assert_int_equal(cfg->ceph_mount_timeout, 30);
+	assert_false(cfg->ceph_memory_log);
 }
 
 static void test_defaults_queues_follow_workers(void **state)
@@ -362,7 +363,8 @@ static void test_parse_ceph(void **state)
 	                     "keyring = %s//file\n"
 	                     "root = //volumes//danaus/\n"
 	                     "cache_size = 64M\n"
-	                     "mount_timeout = 3600\n",
+	                     "mount_timeout = 3600\n"
+	                     "memory_log = yes\n",
 	                     t->dir, t->dir) > 0);
 	assert_parse_ok(&cfg, text);
 	assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), 0);
@@ -373,6 +375,7 @@ static void test_parse_ceph(void **state)
 	assert_string_equal(cfg->ceph_root, "/volumes/danaus");
 	assert_true(cfg->ceph_cache_size == UINT64_C(64) << 20);
 	assert_int_equal(cfg->ceph_mount_timeout, 3600);
+	assert_true(cfg->ceph_memory_log);
 	assert_null(cfg->local_root);
 	assert_string_equal(cfg->mountpoint, "/danaus/p");
 }
@@ -667,6 +670,8 @@ static void test_error_bad_io_weight_and_mount_timeout(void **state)
 	                   "t.ini:2: mount_timeout: '3601' is out of range 1..3600");
 	assert_parse_error("[ceph]\nmount_timeout = 30s\n", -EINVAL,
 	                   "t.ini:2: mount_timeout: '30s' is not a number");
+	assert_parse_error("[ceph]\n\nmemory_log = maybe\n", -EINVAL,
+	                   "t.ini:3: memory_log: 'maybe' is not yes or no");
 }
 
 static void test_error_bad_ceph_id(void **state)

@@ -11,11 +11,17 @@ mkdir -p "$FUSE/tenants/a" "$FUSE/tenants/b"
 ceph_client ta /tenants/a > /dev/null
 ceph_client tb /tenants/b > /dev/null
 
+# The pools' libcephfs clients answer on admin sockets (off for clients by
+# default): [client] is the conf file's last section.
+mkdir -p "$WORK/asok"
+cp "$CEPH_CONF" "$WORK/ceph-asok.conf"
+echo "admin socket = $WORK/asok/\$name.\$pid.asok" >> "$WORK/ceph-asok.conf"
+CEPH_CONF="$WORK/ceph-asok.conf"
 POOL_NAME=pa
 ceph_pool_start pa /tenants/a ta
 SOCK_A=$SOCK MNT_A=$MNT PID_A=$PID
 POOL_NAME=pb
-ceph_pool_start pb /tenants/b tb
+ceph_pool_start pb /tenants/b tb 'memory_log = yes'
 SOCK_B=$SOCK MNT_B=$MNT PID_B=$PID
 in_a() { "$RUN_BIN" --pool pa --socket "$SOCK_A" --mountpoint "$MNT_A" -- "$@"; }
 in_b() { "$RUN_BIN" --pool pb --socket "$SOCK_B" --mountpoint "$MNT_B" -- "$@"; }
@@ -41,6 +47,18 @@ done
 	fail "a pool sees the other tenant's file under the same name"
 kill -0 "$PID_A" && kill -0 "$PID_B" || fail "a pool died"
 pass "two pools with ids client.ta and client.tb serve /tenants/a and /tenants/b at once"
+
+# [ceph] memory_log: by default the pool gathers no more debug entries than it
+# logs (libcephfs' default gathers level 5 of the client in memory).
+debug_of() { timeout 10 ceph --admin-daemon "$WORK/asok/client.$1.$2.asok" config get "debug_$3" |
+	python3 -c 'import json,sys; print(next(iter(json.load(sys.stdin).values())))'; }
+for sub in client objectcacher; do
+	[ "$(debug_of ta "$PID_A" $sub)" = 0/0 ] ||
+		fail "pool pa gathers debug_$sub in memory: $(debug_of ta "$PID_A" $sub)"
+done
+[ "$(debug_of tb "$PID_B" client)" = 0/5 ] ||
+	fail "memory_log = yes did not keep libcephfs' gathering: $(debug_of tb "$PID_B" client)"
+pass "libcephfs' in-memory debug log off by default, kept with memory_log = yes"
 
 # A pool whose id may not reach its root does not start, and says why.
 set +e
