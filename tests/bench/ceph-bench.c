@@ -1,8 +1,29 @@
 /* Ceph Bench: the same file operations through POSIX calls (kernel fs,
- * ceph-fuse, Danaus) or in-process libcephfs, for scripts/bench-ceph */
+ * ceph-fuse, Danaus) and in-process libcephfs, interleaved in one process,
+ * for scripts/bench-ceph.
+ *
+ * Why interleaved: a throwaway cluster's speed drifts over minutes (the
+ * memstore OSD fills, the MDS's state grows), so clients measured one after
+ * another were measured on different clusters, and their ratios moved by
+ * tens of percent between runs. Here each phase runs in R rounds; in every
+ * round each engine does one batch, in an order that starts at a different
+ * engine each round and reverses direction every other round. All engines
+ * see the same cluster, and none is always first or last.
+ *
+ *   ceph-bench [--iters N] [--files F] [--seq-mib M] [--rounds R] [--conf C]
+ *              [--id ID] [--keyring K] [--ceph-opt KEY=VALUE]... NAME=KIND:DIR...
+ *
+ * KIND is posix (plain POSIX calls on DIR; run under danaus-run, a path under
+ * the pool's mountpoint goes through Danaus) or libcephfs (a mount of "/" in
+ * this process; DIR is a path inside CephFS). Output, one line per engine
+ * and measure: "NAME OP median_ns=X p99_ns=Y" or "NAME OP mib_s=X".
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,25 +34,68 @@
 
 #include <cephfs/libcephfs.h>
 
-/* One engine: POSIX on a directory, or libcephfs' path API on a mount. */
-struct eng {
-	struct ceph_mount_info *cm; /* NULL: POSIX */
-	const UserPerm *perm;
-	struct Inode *root;
+#define BLOCK 4096u
+#define MIB (1u << 20)
+#define RAND_FILE_SIZE (64u * MIB)
+#define STAT_WARMUP 100
+#define MAX_ENGINES 16
+#define MAX_CEPH_OPTS 64
+
+struct options {
+	size_t iters, files, seq_mib, rounds;
+	const char *conf, *id, *keyring;
+	const char *ceph_opts[MAX_CEPH_OPTS]; /* KEY=VALUE */
+	size_t n_ceph_opts;
 };
 
-static int e_open(struct eng *e, const char *p, int fl, mode_t m)
+/* One client under test: POSIX calls on a directory, or a libcephfs mount. */
+struct engine {
+	const char *name, *dir;
+	bool libcephfs;             /* else POSIX */
+	struct ceph_mount_info *cm; /* NULL: POSIX, or libcephfs not mounted yet */
+	const UserPerm *perm;
+	struct Inode *root;
+	char stat_path[PATH_MAX], rand_path[PATH_MAX], seq_path[PATH_MAX];
+	int rand_fd, seq_fd;
+	uint64_t rng;
+	uint64_t *samples; /* latencies of the current phase */
+	size_t n_samples;
+	uint64_t busy_ns; /* sequential phases: time spent in this engine's turns */
+	size_t done_mib;
+	char failed_step[PATH_MAX + 64]; /* what the last failing call did */
+};
+
+static char block_buf[BLOCK], mib_buf[MIB];
+
+/* Records what failed, for the one message the caller prints; returns r. */
+__attribute__((format(printf, 3, 4))) static int fail(struct engine *e, int r, const char *fmt,
+						       ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->failed_step, sizeof(e->failed_step), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* File calls on either kind of engine: 0 (or an fd) or a negative errno. */
+
+static int e_open(struct engine *e, const char *p, int flags, mode_t mode)
 {
 	if (e->cm)
-		return ceph_open(e->cm, p, fl, m);
-	int fd = open(p, fl, m);
+		return ceph_open(e->cm, p, flags, mode);
+	int fd = open(p, flags, mode);
 	return fd < 0 ? -errno : fd;
 }
-static int e_close(struct eng *e, int fd)
+
+static int e_close(struct engine *e, int fd)
 {
-	return e->cm ? ceph_close(e->cm, fd) : close(fd);
+	if (e->cm)
+		return ceph_close(e->cm, fd);
+	return close(fd) < 0 ? -errno : 0;
 }
-static int e_stat(struct eng *e, const char *p)
+
+static int e_stat(struct engine *e, const char *p)
 {
 	if (e->cm) {
 		struct ceph_statx x;
@@ -40,27 +104,32 @@ static int e_stat(struct eng *e, const char *p)
 	struct stat st;
 	return stat(p, &st) < 0 ? -errno : 0;
 }
-static ssize_t e_pwrite(struct eng *e, int fd, const void *b, size_t n, off_t off)
+
+/* A short transfer of a regular file is a failure here: -EIO. */
+static int e_pwrite(struct engine *e, int fd, const void *b, size_t n, off_t off)
 {
-	if (e->cm)
-		return ceph_write(e->cm, fd, b, (int64_t)n, off);
-	ssize_t r = pwrite(fd, b, n, off);
-	return r < 0 ? -errno : r;
+	ssize_t r = e->cm ? ceph_write(e->cm, fd, b, (int64_t)n, off) : pwrite(fd, b, n, off);
+	if (r < 0)
+		return e->cm ? (int)r : -errno;
+	return (size_t)r == n ? 0 : -EIO;
 }
-static ssize_t e_pread(struct eng *e, int fd, void *b, size_t n, off_t off)
+
+static int e_pread(struct engine *e, int fd, void *b, size_t n, off_t off)
 {
-	if (e->cm)
-		return ceph_read(e->cm, fd, b, (int64_t)n, off);
-	ssize_t r = pread(fd, b, n, off);
-	return r < 0 ? -errno : r;
+	ssize_t r = e->cm ? ceph_read(e->cm, fd, b, (int64_t)n, off) : pread(fd, b, n, off);
+	if (r < 0)
+		return e->cm ? (int)r : -errno;
+	return (size_t)r == n ? 0 : -EIO;
 }
-static int e_fsync(struct eng *e, int fd)
+
+static int e_fsync(struct engine *e, int fd)
 {
 	if (e->cm)
 		return ceph_fsync(e->cm, fd, 0);
 	return fsync(fd) < 0 ? -errno : 0;
 }
-static int e_unlink(struct eng *e, const char *p)
+
+static int e_unlink(struct engine *e, const char *p)
 {
 	if (e->cm)
 		return ceph_unlink(e->cm, p);
@@ -74,197 +143,548 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* xorshift64: the same reproducible block offsets for every engine */
+static off_t random_block(struct engine *e)
+{
+	e->rng ^= e->rng << 13;
+	e->rng ^= e->rng >> 7;
+	e->rng ^= e->rng << 17;
+	return (off_t)(e->rng % (RAND_FILE_SIZE / BLOCK)) * BLOCK;
+}
+
+static void record(struct engine *e, uint64_t t0)
+{
+	e->samples[e->n_samples++] = now_ns() - t0;
+}
+
+/* ---- untimed steps, once per engine ---- */
+
+static int ceph_opt_set(struct engine *e, const char *key_value)
+{
+	char key[256];
+	const char *eq = strchr(key_value, '=');
+	if (!eq || eq == key_value || (size_t)(eq - key_value) >= sizeof(key))
+		return fail(e, -EINVAL, "--ceph-opt %s: not KEY=VALUE", key_value);
+	memcpy(key, key_value, (size_t)(eq - key_value));
+	key[eq - key_value] = '\0';
+	int r = ceph_conf_set(e->cm, key, eq + 1);
+	return r < 0 ? fail(e, r, "ceph_conf_set %s", key_value) : 0;
+}
+
+static int ceph_engine_mount(struct engine *e, const struct options *o)
+{
+	int r = ceph_create(&e->cm, o->id);
+	if (r < 0)
+		return fail(e, r, "ceph_create --id %s", o->id);
+	if ((r = ceph_conf_read_file(e->cm, o->conf)) < 0)
+		return fail(e, r, "ceph_conf_read_file %s", o->conf);
+	if (o->keyring && (r = ceph_conf_set(e->cm, "keyring", o->keyring)) < 0)
+		return fail(e, r, "ceph_conf_set keyring=%s", o->keyring);
+	for (size_t i = 0; i < o->n_ceph_opts; i++)
+		if ((r = ceph_opt_set(e, o->ceph_opts[i])) < 0)
+			return r;
+	if ((r = ceph_mount(e->cm, "/")) < 0)
+		return fail(e, r, "ceph_mount /");
+	e->perm = ceph_mount_perms(e->cm);
+	if ((r = ceph_ll_lookup_root(e->cm, &e->root)) < 0)
+		return fail(e, r, "ceph_ll_lookup_root");
+	r = ceph_mkdirs(e->cm, e->dir, 0755);
+	return r < 0 && r != -EEXIST ? fail(e, r, "ceph_mkdirs %s", e->dir) : 0;
+}
+
+static int engine_open(struct engine *e, const struct options *o)
+{
+	snprintf(e->stat_path, sizeof(e->stat_path), "%s/stat-me", e->dir);
+	snprintf(e->rand_path, sizeof(e->rand_path), "%s/rand", e->dir);
+	snprintf(e->seq_path, sizeof(e->seq_path), "%s/seq", e->dir);
+	if (e->libcephfs)
+		return ceph_engine_mount(e, o);
+	return mkdir(e->dir, 0755) < 0 && errno != EEXIST ? fail(e, -errno, "mkdir %s", e->dir)
+							    : 0;
+}
+
+static int engine_close(struct engine *e, const struct options *o)
+{
+	if (!e->cm)
+		return 0;
+	ceph_ll_put(e->cm, e->root);
+	int r = ceph_unmount(e->cm);
+	if (r < 0)
+		return fail(e, r, "ceph_unmount");
+	ceph_release(e->cm);
+	e->cm = NULL;
+	return 0;
+}
+
+/* A 4 KiB file, stat'ed a few times so it is cached. */
+static int stat_file_create(struct engine *e, const struct options *o)
+{
+	int fd = e_open(e, e->stat_path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	if (fd < 0)
+		return fail(e, fd, "create %s", e->stat_path);
+	int r = e_pwrite(e, fd, block_buf, BLOCK, 0);
+	int rc = e_close(e, fd);
+	if (r < 0 || (r = rc) < 0)
+		return fail(e, r, "write %s", e->stat_path);
+	for (int i = 0; i < STAT_WARMUP; i++)
+		if ((r = e_stat(e, e->stat_path)) < 0)
+			return fail(e, r, "stat %s", e->stat_path);
+	return 0;
+}
+
+static int stat_file_remove(struct engine *e, const struct options *o)
+{
+	int r = e_unlink(e, e->stat_path);
+	return r < 0 ? fail(e, r, "unlink %s", e->stat_path) : 0;
+}
+
+/* The file of the random-I/O phases: RAND_FILE_SIZE bytes, on stable storage. */
+static int rand_file_fill(struct engine *e, const struct options *o)
+{
+	e->rand_fd = e_open(e, e->rand_path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	if (e->rand_fd < 0)
+		return fail(e, e->rand_fd, "create %s", e->rand_path);
+	int r;
+	for (size_t off = 0; off < RAND_FILE_SIZE; off += MIB)
+		if ((r = e_pwrite(e, e->rand_fd, mib_buf, MIB, (off_t)off)) < 0)
+			return fail(e, r, "fill %s", e->rand_path);
+	if ((r = e_fsync(e, e->rand_fd)) < 0)
+		return fail(e, r, "fsync %s", e->rand_path);
+	e->rng = 0x9e3779b97f4a7c15ull;
+	return 0;
+}
+
+static int rand_file_remove(struct engine *e, const struct options *o)
+{
+	int r = e_close(e, e->rand_fd);
+	e->rand_fd = -1;
+	if (r < 0 || (r = e_unlink(e, e->rand_path)) < 0)
+		return fail(e, r, "close/unlink %s", e->rand_path);
+	return 0;
+}
+
+/*
+ * The sequential phases use one file per engine, written in consecutive
+ * chunks (one chunk per turn, each followed by fsync) and read back chunk
+ * by chunk in the same order.
+ */
+static int seq_file_create(struct engine *e, const struct options *o)
+{
+	e->seq_fd = e_open(e, e->seq_path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	return e->seq_fd < 0 ? fail(e, e->seq_fd, "create %s", e->seq_path) : 0;
+}
+
+static int seq_file_remove(struct engine *e, const struct options *o)
+{
+	int r = e_close(e, e->seq_fd);
+	e->seq_fd = -1;
+	if (r < 0 || (r = e_unlink(e, e->seq_path)) < 0)
+		return fail(e, r, "close/unlink %s", e->seq_path);
+	return 0;
+}
+
+/* ---- timed turns: items [first, first + n) of the phase ---- */
+
+static int turn_stat(struct engine *e, size_t first, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+		int r = e_stat(e, e->stat_path);
+		if (r < 0)
+			return fail(e, r, "stat %s", e->stat_path);
+		record(e, t0);
+	}
+	return 0;
+}
+
+/* The same stat as Danaus' ceph backend does it: an ll_lookup walk from the root. */
+static int stat_ll_walk(struct engine *e)
+{
+	char comp[PATH_MAX], *save = NULL;
+	struct Inode *cur = e->root, *next;
+	struct ceph_statx x;
+	int r = 0;
+	snprintf(comp, sizeof(comp), "%s", e->stat_path);
+	for (char *c = strtok_r(comp, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		r = ceph_ll_lookup(e->cm, cur, c, &next, &x, CEPH_STATX_BASIC_STATS,
+				   AT_SYMLINK_NOFOLLOW, e->perm);
+		if (cur != e->root)
+			ceph_ll_put(e->cm, cur);
+		if (r < 0)
+			return r;
+		cur = next;
+	}
+	if (cur != e->root)
+		ceph_ll_put(e->cm, cur);
+	return 0;
+}
+
+static int turn_stat_ll(struct engine *e, size_t first, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+		int r = stat_ll_walk(e);
+		if (r < 0)
+			return fail(e, r, "ll_lookup walk to %s", e->stat_path);
+		record(e, t0);
+	}
+	return 0;
+}
+
+static int turn_open_close(struct engine *e, size_t first, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+		int fd = e_open(e, e->stat_path, O_RDONLY, 0);
+		if (fd < 0)
+			return fail(e, fd, "open %s", e->stat_path);
+		int r = e_close(e, fd);
+		if (r < 0)
+			return fail(e, r, "close %s", e->stat_path);
+		record(e, t0);
+	}
+	return 0;
+}
+
+static void small_file_path(const struct engine *e, size_t i, char *p, size_t size)
+{
+	snprintf(p, size, "%s/c%zu", e->dir, i);
+}
+
+static int turn_create(struct engine *e, size_t first, size_t n)
+{
+	char p[PATH_MAX];
+	for (size_t i = first; i < first + n; i++) {
+		small_file_path(e, i, p, sizeof(p));
+		uint64_t t0 = now_ns();
+		int fd = e_open(e, p, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+		if (fd < 0)
+			return fail(e, fd, "create %s", p);
+		int r = e_pwrite(e, fd, block_buf, BLOCK, 0);
+		int rc = e_close(e, fd);
+		if (r < 0 || (r = rc) < 0)
+			return fail(e, r, "write/close %s", p);
+		record(e, t0);
+	}
+	return 0;
+}
+
+static int turn_unlink(struct engine *e, size_t first, size_t n)
+{
+	char p[PATH_MAX];
+	for (size_t i = first; i < first + n; i++) {
+		small_file_path(e, i, p, sizeof(p));
+		uint64_t t0 = now_ns();
+		int r = e_unlink(e, p);
+		if (r < 0)
+			return fail(e, r, "unlink %s", p);
+		record(e, t0);
+	}
+	return 0;
+}
+
+static int turn_pread(struct engine *e, size_t first, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		off_t off = random_block(e);
+		uint64_t t0 = now_ns();
+		int r = e_pread(e, e->rand_fd, block_buf, BLOCK, off);
+		if (r < 0)
+			return fail(e, r, "pread %s at %lld", e->rand_path, (long long)off);
+		record(e, t0);
+	}
+	return 0;
+}
+
+static int turn_pwrite(struct engine *e, size_t first, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		off_t off = random_block(e);
+		uint64_t t0 = now_ns();
+		int r = e_pwrite(e, e->rand_fd, block_buf, BLOCK, off);
+		if (r < 0)
+			return fail(e, r, "pwrite %s at %lld", e->rand_path, (long long)off);
+		record(e, t0);
+	}
+	return 0;
+}
+
+/* MiB [first, first + n) of the engine's sequential file, then fsync. */
+static int turn_seq_write(struct engine *e, size_t first, size_t n)
+{
+	uint64_t t0 = now_ns();
+	int r;
+	for (size_t i = first; i < first + n; i++)
+		if ((r = e_pwrite(e, e->seq_fd, mib_buf, MIB, (off_t)i * MIB)) < 0)
+			return fail(e, r, "write %s MiB %zu", e->seq_path, i);
+	if ((r = e_fsync(e, e->seq_fd)) < 0)
+		return fail(e, r, "fsync %s", e->seq_path);
+	e->busy_ns += now_ns() - t0;
+	e->done_mib += n;
+	return 0;
+}
+
+static int turn_seq_read(struct engine *e, size_t first, size_t n)
+{
+	uint64_t t0 = now_ns();
+	for (size_t i = first; i < first + n; i++) {
+		int r = e_pread(e, e->seq_fd, mib_buf, MIB, (off_t)i * MIB);
+		if (r < 0)
+			return fail(e, r, "read %s MiB %zu", e->seq_path, i);
+	}
+	e->busy_ns += now_ns() - t0;
+	e->done_mib += n;
+	return 0;
+}
+
+/* ---- the schedule ---- */
+
+enum unit { UNIT_NONE, UNIT_ITERS, UNIT_FILES, UNIT_MIB };
+
+/*
+ * A step is either untimed work done once per engine (`each`) or a measured
+ * phase (`turn`, run in rounds); `unit` says which option sizes the phase.
+ */
+struct step {
+	const char *op;
+	int (*each)(struct engine *e, const struct options *o);
+	int (*turn)(struct engine *e, size_t first, size_t n);
+	enum unit unit;
+	bool libcephfs_only;
+};
+
+static const struct step schedule[] = {
+	{"mount", .each = engine_open},
+	{"setup", .each = stat_file_create},
+	{"stat", .turn = turn_stat, .unit = UNIT_ITERS},
+	{"stat_ll", .turn = turn_stat_ll, .unit = UNIT_ITERS, .libcephfs_only = true},
+	{"open_close", .turn = turn_open_close, .unit = UNIT_ITERS},
+	{"create_4k", .turn = turn_create, .unit = UNIT_FILES},
+	{"unlink", .turn = turn_unlink, .unit = UNIT_FILES},
+	{"setup", .each = rand_file_fill},
+	{"pread_4k", .turn = turn_pread, .unit = UNIT_ITERS},
+	{"pwrite_4k", .turn = turn_pwrite, .unit = UNIT_ITERS},
+	{"cleanup", .each = rand_file_remove},
+	{"setup", .each = seq_file_create},
+	{"seq_write_fsync", .turn = turn_seq_write, .unit = UNIT_MIB},
+	{"seq_read", .turn = turn_seq_read, .unit = UNIT_MIB},
+	{"cleanup", .each = seq_file_remove},
+	{"cleanup", .each = stat_file_remove},
+	{"unmount", .each = engine_close},
+};
+
+struct bench {
+	struct options opt;
+	struct engine engines[MAX_ENGINES];
+	size_t n_engines;
+};
+
+static int report_failure(const struct engine *e, const char *op, int r)
+{
+	fprintf(stderr, "ceph-bench: %s: %s: %s: %s\n", e->name, op, e->failed_step,
+		strerror(-r));
+	return r;
+}
+
+/* Items per turn: an equal share of the phase's total, at least 1. */
+static size_t batch_size(const struct options *o, enum unit unit)
+{
+	size_t total = unit == UNIT_FILES ? o->files : unit == UNIT_MIB ? o->seq_mib : o->iters;
+	return total / o->rounds ? total / o->rounds : 1;
+}
+
+/*
+ * Whose turn is the k-th of round r: round r starts at engine r % n and goes
+ * forwards in even rounds, backwards in odd ones.
+ */
+static size_t turn_owner(size_t round, size_t k, size_t n)
+{
+	size_t start = round % n;
+	return round % 2 ? (start + n - k) % n : (start + k) % n;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
+	return (x > y) - (x < y);
 }
 
-static void report(const char *name, uint64_t *s, size_t n)
+static void report_latency(const struct engine *e, const char *op)
 {
+	uint64_t *s = e->samples;
+	size_t n = e->n_samples, p99 = n * 99 / 100;
 	qsort(s, n, sizeof(*s), cmp_u64);
-	size_t p99 = n * 99 / 100;
-	printf("%s median_ns=%llu p99_ns=%llu\n", name, (unsigned long long)s[n / 2],
+	printf("%s %s median_ns=%llu p99_ns=%llu\n", e->name, op, (unsigned long long)s[n / 2],
 	       (unsigned long long)s[p99 < n ? p99 : n - 1]);
-	fflush(stdout);
 }
 
-#define CHECK(x, what)                                                                             \
-	do {                                                                                       \
-		long long r_ = (long long)(x);                                                     \
-		if (r_ < 0) {                                                                      \
-			fprintf(stderr, "ceph-bench: %s: %s\n", what, strerror((int)-r_));         \
-			exit(1);                                                                   \
-		}                                                                                  \
-	} while (0)
-
-static void run(struct eng *e, const char *dir, size_t iters, size_t files, size_t seq_mib)
+static void report_throughput(const struct engine *e, const char *op)
 {
-	char p[4096], q[4096];
-	uint64_t *s = calloc(iters > files ? iters : files, sizeof(uint64_t));
-	static char blk[4096], big[1 << 20];
-	memset(blk, 'x', sizeof(blk));
-	memset(big, 'y', sizeof(big));
+	printf("%s %s mib_s=%.1f\n", e->name, op, (double)e->done_mib * 1e9 / (double)e->busy_ns);
+}
 
-	/* a cached file */
-	snprintf(p, sizeof(p), "%s/stat-me", dir);
-	int fd = e_open(e, p, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-	CHECK(fd, "create stat-me");
-	CHECK(e_pwrite(e, fd, blk, sizeof(blk), 0), "write stat-me");
-	e_close(e, fd);
-	for (size_t i = 0; i < 100; i++)
-		e_stat(e, p);
-	for (size_t i = 0; i < iters; i++) {
-		uint64_t t = now_ns();
-		CHECK(e_stat(e, p), "stat");
-		s[i] = now_ns() - t;
+static bool takes_part(const struct step *s, const struct engine *e)
+{
+	return !s->libcephfs_only || e->libcephfs;
+}
+
+static int run_phase(struct bench *b, const struct step *s)
+{
+	size_t n = b->n_engines, batch = batch_size(&b->opt, s->unit);
+	for (size_t i = 0; i < n; i++) {
+		b->engines[i].n_samples = 0;
+		b->engines[i].busy_ns = 0;
+		b->engines[i].done_mib = 0;
 	}
-	report("stat", s, iters);
-	if (e->cm && e->root) {
-		/* the same stat as the ceph backend does it: ll_lookup walk + attrs */
-		const char *rel = p + 1;
-		char comp[4096];
-		for (size_t i = 0; i < iters; i++) {
-			uint64_t t = now_ns();
-			struct Inode *cur = e->root, *next;
-			struct ceph_statx x;
-			snprintf(comp, sizeof(comp), "%s", rel);
-			char *save = NULL;
-			int depth = 0;
-			for (char *c = strtok_r(comp, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-				CHECK(ceph_ll_lookup(e->cm, cur, c, &next, &x, CEPH_STATX_BASIC_STATS,
-						     AT_SYMLINK_NOFOLLOW, e->perm), "ll_lookup");
-				if (depth++)
-					ceph_ll_put(e->cm, cur);
-				cur = next;
-			}
-			if (depth)
-				ceph_ll_put(e->cm, cur);
-			s[i] = now_ns() - t;
+	for (size_t round = 0; round < b->opt.rounds; round++) {
+		for (size_t k = 0; k < n; k++) {
+			struct engine *e = &b->engines[turn_owner(round, k, n)];
+			if (!takes_part(s, e))
+				continue;
+			int r = s->turn(e, round * batch, batch);
+			if (r < 0)
+				return report_failure(e, s->op, r);
 		}
-		report("stat_ll", s, iters);
 	}
-	for (size_t i = 0; i < iters; i++) {
-		uint64_t t = now_ns();
-		int f = e_open(e, p, O_RDONLY, 0);
-		CHECK(f, "open");
-		e_close(e, f);
-		s[i] = now_ns() - t;
+	for (size_t i = 0; i < n; i++) {
+		const struct engine *e = &b->engines[i];
+		if (!takes_part(s, e))
+			continue;
+		if (s->unit == UNIT_MIB)
+			report_throughput(e, s->op);
+		else
+			report_latency(e, s->op);
 	}
-	report("open_close", s, iters);
+	fflush(stdout);
+	return 0;
+}
 
-	for (size_t i = 0; i < files; i++) {
-		snprintf(q, sizeof(q), "%s/c%zu", dir, i);
-		uint64_t t = now_ns();
-		int f = e_open(e, q, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-		CHECK(f, "create");
-		CHECK(e_pwrite(e, f, blk, sizeof(blk), 0), "write 4k");
-		e_close(e, f);
-		s[i] = now_ns() - t;
+static int run_each(struct bench *b, const struct step *s)
+{
+	for (size_t i = 0; i < b->n_engines; i++) {
+		int r = s->each(&b->engines[i], &b->opt);
+		if (r < 0)
+			return report_failure(&b->engines[i], s->op, r);
 	}
-	report("create_4k", s, files);
-	for (size_t i = 0; i < files; i++) {
-		snprintf(q, sizeof(q), "%s/c%zu", dir, i);
-		uint64_t t = now_ns();
-		CHECK(e_unlink(e, q), "unlink");
-		s[i] = now_ns() - t;
-	}
-	report("unlink", s, files);
+	return 0;
+}
 
-	/* random 4 KiB I/O in a 64 MiB file */
-	const size_t rsize = 64u << 20;
-	snprintf(q, sizeof(q), "%s/rand", dir);
-	fd = e_open(e, q, O_CREAT | O_RDWR | O_TRUNC, 0644);
-	CHECK(fd, "create rand");
-	for (size_t o = 0; o < rsize; o += sizeof(big))
-		CHECK(e_pwrite(e, fd, big, sizeof(big), (off_t)o), "fill rand");
-	CHECK(e_fsync(e, fd), "fsync rand");
-	srand(42);
-	for (size_t i = 0; i < iters; i++) {
-		off_t off = (off_t)((size_t)rand() % (rsize / 4096)) * 4096;
-		uint64_t t = now_ns();
-		CHECK(e_pread(e, fd, blk, 4096, off), "pread");
-		s[i] = now_ns() - t;
+static int run_schedule(struct bench *b)
+{
+	for (size_t i = 0; i < sizeof(schedule) / sizeof(*schedule); i++) {
+		const struct step *s = &schedule[i];
+		int r = s->each ? run_each(b, s) : run_phase(b, s);
+		if (r < 0)
+			return r;
 	}
-	report("pread_4k", s, iters);
-	for (size_t i = 0; i < iters; i++) {
-		off_t off = (off_t)((size_t)rand() % (rsize / 4096)) * 4096;
-		uint64_t t = now_ns();
-		CHECK(e_pwrite(e, fd, blk, 4096, off), "pwrite");
-		s[i] = now_ns() - t;
-	}
-	report("pwrite_4k", s, iters);
-	e_close(e, fd);
-	e_unlink(e, q);
+	return 0;
+}
 
-	/* sequential 1 MiB: write + fsync, then read back */
-	snprintf(q, sizeof(q), "%s/seq", dir);
-	fd = e_open(e, q, O_CREAT | O_RDWR | O_TRUNC, 0644);
-	CHECK(fd, "create seq");
-	uint64_t t = now_ns();
-	for (size_t i = 0; i < seq_mib; i++)
-		CHECK(e_pwrite(e, fd, big, sizeof(big), (off_t)(i << 20)), "seq write");
-	CHECK(e_fsync(e, fd), "seq fsync");
-	uint64_t dt = now_ns() - t;
-	printf("seq_write_fsync mib_s=%.1f\n", (double)seq_mib * 1e9 / (double)dt);
-	t = now_ns();
-	for (size_t i = 0; i < seq_mib; i++)
-		CHECK(e_pread(e, fd, big, sizeof(big), (off_t)(i << 20)), "seq read");
-	dt = now_ns() - t;
-	printf("seq_read mib_s=%.1f\n", (double)seq_mib * 1e9 / (double)dt);
-	e_close(e, fd);
-	e_unlink(e, q);
-	e_unlink(e, p);
-	free(s);
+/* ---- command line ---- */
+
+/* NAME=KIND:DIR */
+static int engine_parse(struct engine *e, char *spec)
+{
+	char *eq = strchr(spec, '='), *colon = eq ? strchr(eq, ':') : NULL;
+	if (!eq || eq == spec || !colon || !colon[1])
+		return -EINVAL;
+	*eq = *colon = '\0';
+	const char *kind = eq + 1;
+	*e = (struct engine){.name = spec, .dir = colon + 1, .rand_fd = -1, .seq_fd = -1};
+	e->libcephfs = strcmp(kind, "libcephfs") == 0;
+	return e->libcephfs || strcmp(kind, "posix") == 0 ? 0 : -EINVAL;
+}
+
+static int size_parse(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || v == 0 || v > SIZE_MAX / MIB)
+		return -EINVAL;
+	*out = (size_t)v;
+	return 0;
+}
+
+static int options_parse(struct bench *b, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"iters", required_argument, NULL, 'n'},  {"files", required_argument, NULL, 'f'},
+		{"seq-mib", required_argument, NULL, 'm'}, {"rounds", required_argument, NULL, 'r'},
+		{"conf", required_argument, NULL, 'c'},    {"id", required_argument, NULL, 'i'},
+		{"keyring", required_argument, NULL, 'k'}, {"ceph-opt", required_argument, NULL, 'o'},
+		{0},
+	};
+	struct options *o = &b->opt;
+	*o = (struct options){.iters = 2000, .files = 300, .seq_mib = 256, .rounds = 10,
+			      .id = "admin"};
+	for (int c; (c = getopt_long(argc, argv, "n:f:m:r:c:i:k:o:", longopts, NULL)) != -1;) {
+		int r = 0;
+		switch (c) {
+		case 'n': r = size_parse(optarg, &o->iters); break;
+		case 'f': r = size_parse(optarg, &o->files); break;
+		case 'm': r = size_parse(optarg, &o->seq_mib); break;
+		case 'r': r = size_parse(optarg, &o->rounds); break;
+		case 'c': o->conf = optarg; break;
+		case 'i': o->id = optarg; break;
+		case 'k': o->keyring = optarg; break;
+		case 'o':
+			if (o->n_ceph_opts == MAX_CEPH_OPTS)
+				return -E2BIG;
+			o->ceph_opts[o->n_ceph_opts++] = optarg;
+			break;
+		default: return -EINVAL;
+		}
+		if (r < 0)
+			return r;
+	}
+	if (optind == argc || argc - optind > MAX_ENGINES)
+		return -EINVAL;
+	for (int i = optind; i < argc; i++) {
+		struct engine *e = &b->engines[b->n_engines++];
+		if (engine_parse(e, argv[i]) < 0)
+			return -EINVAL;
+		if (e->libcephfs && !o->conf)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int samples_alloc(struct bench *b)
+{
+	const struct options *o = &b->opt;
+	size_t iters = batch_size(o, UNIT_ITERS), files = batch_size(o, UNIT_FILES);
+	size_t cap = (iters > files ? iters : files) * o->rounds;
+	for (size_t i = 0; i < b->n_engines; i++)
+		if (!(b->engines[i].samples = calloc(cap, sizeof(uint64_t))))
+			return -ENOMEM;
+	return 0;
+}
+
+static void samples_free(struct bench *b)
+{
+	for (size_t i = 0; i < b->n_engines; i++)
+		free(b->engines[i].samples);
 }
 
 int main(int argc, char **argv)
 {
-	const char *conf = NULL, *id = "admin", *keyring = NULL;
-	size_t iters = 2000, files = 300, seq_mib = 256;
-	static const struct option opts[] = {
-		{"conf", required_argument, NULL, 'c'}, {"id", required_argument, NULL, 'i'},
-		{"keyring", required_argument, NULL, 'k'}, {"iters", required_argument, NULL, 'n'},
-		{"files", required_argument, NULL, 'f'}, {"seq-mib", required_argument, NULL, 'm'},
-		{0},
-	};
-	for (int o; (o = getopt_long(argc, argv, "c:i:k:n:f:m:", opts, NULL)) != -1;) {
-		switch (o) {
-		case 'c': conf = optarg; break;
-		case 'i': id = optarg; break;
-		case 'k': keyring = optarg; break;
-		case 'n': iters = strtoul(optarg, NULL, 10); break;
-		case 'f': files = strtoul(optarg, NULL, 10); break;
-		case 'm': seq_mib = strtoul(optarg, NULL, 10); break;
-		default: goto usage;
-		}
+	static struct bench b;
+	if (options_parse(&b, argc, argv) < 0) {
+		fprintf(stderr,
+			"Usage: ceph-bench [--iters N] [--files F] [--seq-mib M] [--rounds R]\n"
+			"                  [--conf C] [--id ID] [--keyring K] [--ceph-opt KEY=VALUE]...\n"
+			"                  NAME=KIND:DIR...   (KIND: posix or libcephfs; "
+			"libcephfs needs --conf)\n");
+		return 2;
 	}
-	if (optind + 2 != argc || !iters || !files || !seq_mib)
-		goto usage;
-	const char *mode = argv[optind], *dir = argv[optind + 1];
-	struct eng e = {0};
-	if (strcmp(mode, "libcephfs") == 0) {
-		if (!conf)
-			goto usage;
-		CHECK(ceph_create(&e.cm, id), "ceph_create");
-		CHECK(ceph_conf_read_file(e.cm, conf), "conf");
-		if (keyring)
-			CHECK(ceph_conf_set(e.cm, "keyring", keyring), "keyring");
-		CHECK(ceph_mount(e.cm, "/"), "ceph_mount");
-		e.perm = ceph_mount_perms(e.cm);
-		CHECK(ceph_ll_lookup_root(e.cm, &e.root), "root");
-	} else if (strcmp(mode, "posix") != 0) {
-		goto usage;
-	}
-	run(&e, dir, iters, files, seq_mib);
-	if (e.cm) {
-		ceph_ll_put(e.cm, e.root);
-		ceph_unmount(e.cm);
-		ceph_release(e.cm);
-	}
-	return 0;
-usage:
-	fprintf(stderr, "Usage: ceph-bench posix DIR [--iters N] [--files N] [--seq-mib N]\n"
-			"       ceph-bench libcephfs DIR-IN-CEPHFS --conf F [--id I] [--keyring K] ...\n");
-	return 2;
+	memset(block_buf, 'x', sizeof(block_buf));
+	memset(mib_buf, 'y', sizeof(mib_buf));
+	int r = samples_alloc(&b);
+	if (r < 0)
+		fprintf(stderr, "ceph-bench: %s\n", strerror(-r));
+	else
+		r = run_schedule(&b);
+	samples_free(&b);
+	return r < 0 ? 1 : 0;
 }
