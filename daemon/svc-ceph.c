@@ -48,6 +48,13 @@
 #define WALK_DEPTH_MAX 256 /* directories deep a walk may go */
 #define SYMLINKS_MAX 40    /* as Linux: ELOOP after 40 links in one walk */
 #define STATX_WANT CEPH_STATX_BASIC_STATS
+/*
+ * Only the file type, which libcephfs always fills in from its cache, where
+ * asking for any attribute (even CEPH_STATX_MODE: the "As" cap) costs an MDS
+ * round trip whenever another client's change took that cap away. Walks
+ * through directories and opens need no more than the type.
+ */
+#define WANT_TYPE_ONLY 0u
 
 struct ceph_svc {
 	struct dn_svc base;
@@ -182,7 +189,7 @@ static int walk_path_want(struct ceph_svc *cs, const UserPerm *p, const char *pa
 		struct Inode *child;
 		struct ceph_statx x;
 		r = ceph_ll_lookup(cs->cm, w.stack[w.depth], name, &child, &x,
-				   last ? want : CEPH_STATX_MODE, AT_SYMLINK_NOFOLLOW, p);
+				   last ? want : WANT_TYPE_ONLY, AT_SYMLINK_NOFOLLOW, p);
 		if (r < 0)
 			goto fail;
 		if (S_ISLNK(x.stx_mode) && (!last || follow)) {
@@ -230,7 +237,7 @@ static int walk_path_want(struct ceph_svc *cs, const UserPerm *p, const char *pa
 		if (r < 0)
 			return r;
 		/* ceph_ll_lookup_root answers the mount's root: ours, [ceph] root */
-		if (want == CEPH_STATX_MODE && !have_stx) {
+		if (want == WANT_TYPE_ONLY && !have_stx) {
 			/* a directory, known without asking the MDS for its attributes */
 			stx->stx_mode = S_IFDIR;
 			have_stx = true;
@@ -282,7 +289,7 @@ static int walk_parent(struct ceph_svc *cs, const UserPerm *p, const char *path,
 	d[dl] = 0;
 	struct ceph_statx x;
 	/* only the type: attributes of a directory being changed cost an MDS round trip */
-	int r = walk_path_want(cs, p, d, true, dir, &x, CEPH_STATX_MODE);
+	int r = walk_path_want(cs, p, d, true, dir, &x, WANT_TYPE_ONLY);
 	if (r < 0)
 		return r;
 	if (!S_ISDIR(x.stx_mode)) {
@@ -359,7 +366,7 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 					   &f->in, &f->fh, &x, STATX_WANT, 0, p);
 			if (r != -EEXIST || (oflags & O_EXCL))
 				break;
-			r = ceph_ll_lookup(cs->cm, dir, base, &f->in, &x, STATX_WANT,
+			r = ceph_ll_lookup(cs->cm, dir, base, &f->in, &x, WANT_TYPE_ONLY,
 					   AT_SYMLINK_NOFOLLOW, p);
 			if (r != -ENOENT || tries == 3)
 				break;
@@ -384,7 +391,8 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 		goto opened;
 	}
 by_path:
-	r = walk_path(cs, p, path, !(oflags & O_NOFOLLOW), &f->in, &x);
+	/* the type is all open needs: see WANT_TYPE_ONLY */
+	r = walk_path_want(cs, p, path, !(oflags & O_NOFOLLOW), &f->in, &x, WANT_TYPE_ONLY);
 	if (r < 0)
 		goto fail;
 opened:
@@ -619,7 +627,7 @@ static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char
 		/* Not atomic: CephFS has no such rename; good within one pool's client. */
 		struct Inode *t;
 		struct ceph_statx x;
-		r = ceph_ll_lookup(cs->cm, td, tb, &t, &x, CEPH_STATX_MODE, AT_SYMLINK_NOFOLLOW, p);
+		r = ceph_ll_lookup(cs->cm, td, tb, &t, &x, WANT_TYPE_ONLY, AT_SYMLINK_NOFOLLOW, p);
 		if (r == 0) {
 			ceph_ll_put(cs->cm, t);
 			r = -EEXIST;
