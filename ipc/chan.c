@@ -217,12 +217,11 @@ static int service_gone(struct dn_chan *c)
 	return 0;
 }
 
-static uint32_t pick_queue(const struct dn_chan *c)
+static uint32_t pick_queue(const struct dn_chan *c, int cpu)
 {
-	if (c->l.nqueues == 1)
+	if (c->l.nqueues == 1 || cpu < 0)
 		return 0;
-	int cpu = sched_getcpu();
-	return cpu < 0 ? 0 : (uint32_t)cpu % c->l.nqueues;
+	return (uint32_t)cpu % c->l.nqueues;
 }
 
 static void ring(struct dn_chan *c, uint32_t q)
@@ -238,20 +237,28 @@ static void ring(struct dn_chan *c, uint32_t q)
 	}
 }
 
-static int wait_done(struct dn_chan *c, struct dn_buf *b)
+/*
+ * Waits for b's reply: spins, then sleeps. When the worker runs on this
+ * very CPU, spinning only holds it off: yield from the start.
+ */
+static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu)
 {
-	uint64_t start = 0;
+	_Atomic uint32_t *worker_cpu = (_Atomic uint32_t *)&c->states->w[q % c->nworkers].cpu;
+	bool beside = cpu >= 0 &&
+		atomic_load_explicit(worker_cpu, memory_order_relaxed) == (uint32_t)cpu + 1;
+	uint64_t start = dn_now_ns();
+	uint64_t spent = beside ? DN_SPIN_YIELD_NS + 1 : 0; /* as dn_spin_turn counts */
 	for (unsigned i = 0;; i++) {
 		if (atomic_load_explicit(&b->state, memory_order_acquire) == DN_BUF_DONE)
 			return 0;
-		if ((i & 63) == 63) {
-			uint64_t now = dn_now_ns();
-			if (!start)
-				start = now;
-			else if (now - start > c->spin_ns)
+		if ((i & 15) == 15) {
+			uint64_t elapsed = dn_now_ns() - start;
+			if (elapsed > c->spin_ns)
 				break;
+			if (elapsed > spent)
+				spent = elapsed;
 		}
-		dn_cpu_relax();
+		dn_spin_turn(spent);
 	}
 	uint32_t expect = DN_BUF_SUBMITTED;
 	if (!atomic_compare_exchange_strong(&b->state, &expect, DN_BUF_SLEEPING))
@@ -275,7 +282,9 @@ int64_t dn_chan_call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct
 	req->tag = atomic_fetch_add_explicit(&tags, 1, memory_order_relaxed) + 1;
 	atomic_store_explicit(&b->state, DN_BUF_SUBMITTED, memory_order_release);
 
-	uint32_t q = pick_queue(c);
+	int cpu = sched_getcpu();
+	req->cpu = cpu >= 0 && cpu < UINT16_MAX ? (uint16_t)(cpu + 1) : 0;
+	uint32_t q = pick_queue(c, cpu);
 	struct dn_queue *queue = dn_layout_queue(&c->l, c->base, q);
 	uint64_t pos;
 	struct dn_slot *slot;
@@ -291,7 +300,7 @@ int64_t dn_chan_call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct
 	dn_queue_publish(slot, pos);
 	ring(c, q);
 
-	int r = wait_done(c, b);
+	int r = wait_done(c, b, q, cpu);
 	if (r < 0)
 		return r;
 	memcpy(out, &b->reply, sizeof(*out));

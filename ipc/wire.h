@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 1
+#define DN_PROTO_VERSION 2
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -98,7 +98,8 @@ struct dn_req {
 	uint16_t path_len;     /* lengths without the NUL; 0 = no path */
 	uint16_t path2_len;
 	uint32_t payload_len;  /* paths with NULs + data */
-	uint32_t where;        /* DN_REQ_PAYLOAD_IN_BUF */
+	uint16_t where;        /* DN_REQ_PAYLOAD_IN_BUF */
+	uint16_t cpu;          /* the client's CPU + 1 when it queued this; 0: unknown */
 	uint64_t tag;          /* echoed in the reply, checked by the client */
 	uint8_t inl[DN_INLINE_MAX];
 };
@@ -194,13 +195,15 @@ struct dn_doorbells {
 };
 
 /*
- * Whether each worker sleeps: written by the service only. Clients map it
+ * Whether each worker sleeps, and on which CPU it runs (a client sharing it
+ * yields rather than spins): written by the service only. Clients map it
  * read-only (the memfd is sealed against writable maps), so none can make
  * the others skip the doorbell and wait out a worker's sleep.
  */
 struct dn_worker_state {
 	_Atomic uint32_t sleeping;
-	uint8_t pad[DN_CACHELINE - 4];
+	_Atomic uint32_t cpu; /* where the worker last ran, + 1; 0: unknown */
+	uint8_t pad[DN_CACHELINE - 8];
 } __attribute__((aligned(DN_CACHELINE)));
 
 struct dn_worker_states {
