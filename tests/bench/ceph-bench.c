@@ -383,30 +383,32 @@ static int turn_unlink(struct engine *e, size_t first, size_t n)
 	return 0;
 }
 
-static int turn_pread(struct engine *e, size_t first, size_t n)
+/* n random 4 KiB reads or writes in the engine's random-I/O file */
+static int random_io(struct engine *e, size_t n, bool write)
 {
 	for (size_t i = 0; i < n; i++) {
 		off_t off = random_block(e);
 		uint64_t t0 = now_ns();
-		int r = e_pread(e, e->rand_fd, block_buf, BLOCK, off);
+		int r = write ? e_pwrite(e, e->rand_fd, block_buf, BLOCK, off)
+			      : e_pread(e, e->rand_fd, block_buf, BLOCK, off);
 		if (r < 0)
-			return fail(e, r, "pread %s at %lld", e->rand_path, (long long)off);
+			return fail(e, r, "%s %s at %lld", write ? "pwrite" : "pread", e->rand_path,
+				    (long long)off);
 		record(e, t0);
 	}
 	return 0;
 }
 
+static int turn_pread(struct engine *e, size_t first, size_t n)
+{
+	(void)first;
+	return random_io(e, n, false);
+}
+
 static int turn_pwrite(struct engine *e, size_t first, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		off_t off = random_block(e);
-		uint64_t t0 = now_ns();
-		int r = e_pwrite(e, e->rand_fd, block_buf, BLOCK, off);
-		if (r < 0)
-			return fail(e, r, "pwrite %s at %lld", e->rand_path, (long long)off);
-		record(e, t0);
-	}
-	return 0;
+	(void)first;
+	return random_io(e, n, true);
 }
 
 /* MiB [first, first + n) of the engine's sequential file, then fsync. */
