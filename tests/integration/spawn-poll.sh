@@ -189,3 +189,54 @@ grep -qx "spawned.txt 'relative content\\\\n'" "$WORK/spawn.danaus" ||
 [ "$(cat "$ROOT/spawn/out")" = x ] || fail "out is not in the pool's root"
 [ -z "$(ls -A "$MNT" 2>/dev/null)" ] || fail "files leaked into the host directory $MNT"
 pass "spawned children wrote into the pool, nothing on the host mountpoint"
+
+# fork(2) while another thread records posix_spawn file actions: the child
+# records its own and exits. Without the library's fork handler a child
+# forked while that thread held the actions table's lock would hang.
+cat > "$WORK/fork-actions.py" << 'PYEOF'
+import ctypes, os, sys, threading, time
+
+libc = ctypes.CDLL(None, use_errno=True)
+fa_size = 256  # room for posix_spawn_file_actions_t (80 bytes on x86_64 glibc)
+stop = False
+
+def recorder():
+    fa = ctypes.create_string_buffer(fa_size)
+    while not stop:  # ctypes calls drop the GIL: they run beside the forks
+        libc.posix_spawn_file_actions_init(fa)
+        for _ in range(8):
+            libc.posix_spawn_file_actions_addopen(fa, 3, b"/dev/null", os.O_RDONLY, 0)
+        libc.posix_spawn_file_actions_destroy(fa)
+
+threads = [threading.Thread(target=recorder) for _ in range(2)]
+for t in threads:
+    t.start()
+hung = 0
+for i in range(600):
+    pid = os.fork()
+    if pid == 0:
+        fa = ctypes.create_string_buffer(fa_size)
+        libc.posix_spawn_file_actions_init(fa)
+        libc.posix_spawn_file_actions_addopen(fa, 3, b"/dev/null", os.O_RDONLY, 0)
+        libc.posix_spawn_file_actions_destroy(fa)
+        os._exit(0)
+    deadline = time.monotonic() + 3
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            hung += 1
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            break
+        time.sleep(0.001)
+stop = True
+for t in threads:
+    t.join()
+print("hung children:", hung)
+sys.exit(1 if hung else 0)
+PYEOF
+out=$(in_pool python3 -W ignore "$WORK/fork-actions.py" 2>&1) ||
+	fail "children forked beside posix_spawn_file_actions_addopen hung: $out"
+pass "600 forks beside threads recording posix_spawn file actions: no child hangs"
