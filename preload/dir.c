@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "export.h"
+#include "fork-guard.h"
 #include "ops.h"
 #include "real.h"
 #include "route.h"
@@ -39,20 +40,9 @@ static struct dn_dir *free_list;
 static size_t arena_used;
 static pthread_mutex_t dir_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* A fork while another thread holds dir_lock must not leave the child's copy locked. */
-static void dirs_fork_prepare(void)
-{
-	pthread_mutex_lock(&dir_lock);
-}
-
-static void dirs_fork_release(void)
-{
-	pthread_mutex_unlock(&dir_lock);
-}
-
 __attribute__((constructor)) static void dirs_fork_setup(void)
 {
-	pthread_atfork(dirs_fork_prepare, dirs_fork_release, dirs_fork_release);
+	dn_fork_guard(&dir_lock);
 }
 
 static struct dn_dir *ours(DIR *d)

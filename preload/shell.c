@@ -13,6 +13,7 @@
 
 #include "client.h"
 #include "export.h"
+#include "fork-guard.h"
 #include "real.h"
 
 /*
@@ -85,20 +86,9 @@ struct piped {
 static struct piped *piped;
 static pthread_mutex_t piped_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* A fork while another thread holds piped_lock must not leave the child's copy locked. */
-static void piped_fork_prepare(void)
-{
-	pthread_mutex_lock(&piped_lock);
-}
-
-static void piped_fork_release(void)
-{
-	pthread_mutex_unlock(&piped_lock);
-}
-
 __attribute__((constructor)) static void piped_fork_setup(void)
 {
-	pthread_atfork(piped_fork_prepare, piped_fork_release, piped_fork_release);
+	dn_fork_guard(&piped_lock);
 }
 
 DN_EXPORT FILE *popen(const char *cmd, const char *mode)

@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "export.h"
+#include "fork-guard.h"
 #include "ops.h"
 #include "real.h"
 #include "route.h"
@@ -54,28 +55,9 @@ struct recorded {
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct recorded *table;
 
-/*
- * A fork while another thread holds table_lock must not leave the child's
- * copy locked: take it around every fork, except spawn's own, which forks
- * holding it already.
- */
-static _Thread_local bool spawn_forking;
-
-static void table_fork_prepare(void)
-{
-	if (!spawn_forking)
-		pthread_mutex_lock(&table_lock);
-}
-
-static void table_fork_release(void)
-{
-	if (!spawn_forking)
-		pthread_mutex_unlock(&table_lock);
-}
-
 __attribute__((constructor)) static void table_fork_setup(void)
 {
-	pthread_atfork(table_fork_prepare, table_fork_release, table_fork_release);
+	dn_fork_guard(&table_lock);
 }
 
 static struct recorded **table_find(const posix_spawn_file_actions_t *fa)
@@ -476,9 +458,9 @@ static int spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t 
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return err;
 	}
-	spawn_forking = true;
+	dn_fork_guard_holding(&table_lock, true);
 	pid_t child = REAL(fork)(); /* our atfork handlers give the child its fd references */
-	spawn_forking = false;
+	dn_fork_guard_holding(&table_lock, false);
 	if (child == 0) {
 		REAL(close)(p[0]);
 		struct child c = {p[1], rec, attr, &old, path, argv, envp, search};

@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "export.h"
+#include "fork-guard.h"
 #include "ops.h"
 #include "real.h"
 #include "route.h"
@@ -29,20 +30,9 @@ static struct cookie *streams;
 static _Atomic unsigned nstreams;
 static pthread_mutex_t streams_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* A fork while another thread holds streams_lock must not leave the child's copy locked. */
-static void streams_fork_prepare(void)
-{
-	pthread_mutex_lock(&streams_lock);
-}
-
-static void streams_fork_release(void)
-{
-	pthread_mutex_unlock(&streams_lock);
-}
-
 __attribute__((constructor)) static void streams_fork_setup(void)
 {
-	pthread_atfork(streams_fork_prepare, streams_fork_release, streams_fork_release);
+	dn_fork_guard(&streams_lock);
 }
 
 int dn_stdio_fileno(FILE *f)
