@@ -160,10 +160,31 @@ static int64_t lock_op(struct dn_svc *svc, struct dn_session *s, struct dn_file 
 	return r;
 }
 
+/*
+ * A DN_READ_STREAM read: piece by piece, publishing in *ready how much of
+ * buf holds data, so the client copies each piece out while the next is read.
+ */
+static int64_t pread_streamed(struct dn_svc *svc, struct dn_file *f, uint8_t *buf, size_t len,
+			      off_t off, _Atomic uint64_t *ready)
+{
+	size_t done = 0;
+	while (done < len) {
+		size_t n = len - done < DN_READ_STREAM_CHUNK ? len - done : DN_READ_STREAM_CHUNK;
+		ssize_t r = svc->ops->pread(svc, f, buf + done, n, off + (off_t)done);
+		if (r < 0)
+			return done ? (int64_t)done : r;
+		done += (size_t)r;
+		atomic_store_explicit(ready, done, memory_order_release);
+		if ((size_t)r < n)
+			break;
+	}
+	return (int64_t)done;
+}
+
 /* Ops on an open file: the handle names it. */
 static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
 			   const struct args *a, uint8_t *bufdata, size_t bufsize,
-			   struct dn_reply *rep)
+			   _Atomic uint64_t *ready, struct dn_reply *rep)
 {
 	const struct dn_svc_ops *ops = svc->ops;
 	if (req->op == DN_OP_CLOSE)
@@ -181,6 +202,8 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 	case DN_OP_PREAD:
 		if (req->len > bufsize)
 			r = -EINVAL;
+		else if (ops->pread && (req->flags & DN_READ_STREAM))
+			r = pread_streamed(svc, o->file, bufdata, req->len, (off_t)req->off, ready);
 		else if (ops->pread)
 			r = ops->pread(svc, o->file, bufdata, req->len, (off_t)req->off);
 		break;
@@ -330,8 +353,10 @@ static int64_t run_attr_op(struct dn_svc *svc, struct dn_session *s, const struc
 }
 
 static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
-		   uint8_t *bufdata, size_t bufsize, struct dn_reply *rep)
+		   struct dn_buf *b, struct dn_reply *rep)
 {
+	uint8_t *bufdata = dn_buf_data(&s->l, b);
+	size_t bufsize = dn_buf_data_size(&s->l);
 	static _Thread_local struct args a;
 	const struct dn_svc_ops *ops = svc->ops;
 	const struct dn_cred *c = &s->cred;
@@ -348,7 +373,7 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 	if (target == BY_PATH_OR_HANDLE)
 		return run_attr_op(svc, s, req, &a, bufdata, bufsize);
 	if (target == BY_HANDLE)
-		return run_file_op(svc, s, req, &a, bufdata, bufsize, rep);
+		return run_file_op(svc, s, req, &a, bufdata, bufsize, &b->ready, rep);
 
 	struct stat st;
 	switch (req->op) {
@@ -440,8 +465,7 @@ bool dn_dispatch_run(struct dn_svc *svc, struct dn_session *s, const struct dn_r
 	 * because the previous request on this worker came from root.
 	 */
 	int r = dn_cred_apply(&s->cred);
-	rep->result = r < 0 ? r
-			    : run(svc, s, req, dn_buf_data(&s->l, b), dn_buf_data_size(&s->l), rep);
+	rep->result = r < 0 ? r : run(svc, s, req, b, rep);
 	return true;
 }
 

@@ -237,11 +237,28 @@ static void ring(struct dn_chan *c, uint32_t q)
 	}
 }
 
+/* Copies what the service has published since the last look; true if any. */
+static bool drain(struct dn_chan *c, struct dn_buf *b, struct dn_sink *sink)
+{
+	uint64_t ready = atomic_load_explicit(&b->ready, memory_order_acquire);
+	/* never past the room given: any thread of the session can write the word */
+	if (ready > sink->len)
+		ready = sink->len;
+	if (ready <= sink->copied)
+		return false;
+	memcpy(sink->dest + sink->copied, dn_buf_data(&c->l, b) + sink->copied,
+	       ready - sink->copied);
+	sink->copied = ready;
+	return true;
+}
+
 /*
  * Waits for b's reply: spins, then sleeps. When the worker runs on this
- * very CPU, spinning only holds it off: yield from the start.
+ * very CPU, spinning only holds it off: yield from the start. With a sink,
+ * data arriving counts as progress: the spin goes on while it flows.
  */
-static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu)
+static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu,
+		     struct dn_sink *sink)
 {
 	_Atomic uint32_t *worker_cpu = (_Atomic uint32_t *)&c->states->w[q % c->nworkers].cpu;
 	bool beside = cpu >= 0 &&
@@ -251,6 +268,10 @@ static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu)
 	for (unsigned i = 0;; i++) {
 		if (atomic_load_explicit(&b->state, memory_order_acquire) == DN_BUF_DONE)
 			return 0;
+		if (sink && drain(c, b, sink)) {
+			start = dn_now_ns();
+			continue;
+		}
 		if ((i & 15) == 15) {
 			uint64_t elapsed = dn_now_ns() - start;
 			if (elapsed > c->spin_ns)
@@ -272,7 +293,8 @@ static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu)
 	}
 }
 
-int64_t dn_chan_call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct dn_reply *out)
+int64_t dn_chan_call_into(struct dn_chan *c, uint32_t buf, struct dn_req *req,
+			  struct dn_reply *out, struct dn_sink *sink)
 {
 	if (atomic_load_explicit(&c->dead, memory_order_relaxed) || buf >= c->l.nbufs)
 		return -ENOTCONN;
@@ -280,6 +302,7 @@ int64_t dn_chan_call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct
 	static _Atomic uint64_t tags;
 	req->buf = buf;
 	req->tag = atomic_fetch_add_explicit(&tags, 1, memory_order_relaxed) + 1;
+	atomic_store_explicit(&b->ready, 0, memory_order_relaxed);
 	atomic_store_explicit(&b->state, DN_BUF_SUBMITTED, memory_order_release);
 
 	int cpu = sched_getcpu();
@@ -300,7 +323,7 @@ int64_t dn_chan_call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct
 	dn_queue_publish(slot, pos);
 	ring(c, q);
 
-	int r = wait_done(c, b, q, cpu);
+	int r = wait_done(c, b, q, cpu, sink);
 	if (r < 0)
 		return r;
 	memcpy(out, &b->reply, sizeof(*out));
@@ -310,4 +333,9 @@ int64_t dn_chan_call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct
 	if (out->tag != req->tag)
 		return -EPROTO;
 	return out->result;
+}
+
+int64_t dn_chan_call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct dn_reply *out)
+{
+	return dn_chan_call_into(c, buf, req, out, NULL);
 }

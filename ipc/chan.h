@@ -56,6 +56,20 @@ static inline uint8_t *dn_chan_data(struct dn_chan *c, uint32_t idx)
  */
 int64_t dn_chan_call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct dn_reply *out);
 
+/* Where a DN_READ_STREAM reply's data goes while the service is still reading. */
+struct dn_sink {
+	uint8_t *dest;
+	uint64_t len;    /* room in dest: what the request asked for */
+	uint64_t copied; /* bytes already copied to dest; the caller copies the rest */
+};
+
+/*
+ * dn_chan_call for a DN_READ_STREAM read: while it waits, copies to sink
+ * the data the service has published (never more than sink->len).
+ */
+int64_t dn_chan_call_into(struct dn_chan *c, uint32_t buf, struct dn_req *req,
+			  struct dn_reply *out, struct dn_sink *sink);
+
 /*
  * Puts path(s) and data into req (inline when they fit, else into the
  * buffer's data area). -ENAMETOOLONG / -EMSGSIZE when they do not fit at all.

@@ -5,14 +5,14 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 2
+#define DN_PROTO_VERSION 3
 #define DN_CACHELINE 64
 
 enum dn_op {
 	DN_OP_NOP = 1, /* round trip only: for benchmarks and liveness */
 	DN_OP_OPEN,
 	DN_OP_CLOSE,
-	DN_OP_PREAD,
+	DN_OP_PREAD,   /* flags: DN_READ_STREAM */
 	DN_OP_PWRITE,
 	DN_OP_FSTAT,
 	DN_OP_STAT,    /* flags: DN_AT_NOFOLLOW */
@@ -50,6 +50,14 @@ enum dn_op {
 #define DN_AT_NOFOLLOW 0x1u
 #define DN_FSYNC_DATA 0x1u
 #define DN_WRITE_APPEND 0x1u
+/*
+ * A large read whose data the service publishes as it lands (the buffer's
+ * `ready`, at least every DN_READ_STREAM_CHUNK bytes), so that the client
+ * copies out one piece while the service reads the next: on reads served
+ * from libcephfs's cache the two copies overlap instead of adding up.
+ */
+#define DN_READ_STREAM 0x1u
+#define DN_READ_STREAM_CHUNK (128u << 10)
 
 /* A time to set; nsec may be UTIME_NOW or UTIME_OMIT as for utimensat(2). */
 struct dn_timespec {
@@ -143,7 +151,8 @@ struct dn_reply {
 struct dn_buf {
 	_Atomic uint32_t state;
 	_Atomic int32_t owner; /* tid of the owning thread, for diagnostics */
-	uint8_t pad[DN_CACHELINE - 8];
+	_Atomic uint64_t ready; /* DN_READ_STREAM: bytes of reply data already in place */
+	uint8_t pad[DN_CACHELINE - 16];
 	struct dn_reply reply;
 	/* data follows, aligned to 4 KiB from the start of the buffer */
 };

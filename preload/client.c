@@ -168,6 +168,12 @@ int64_t dn_request(struct dn_call *c, struct dn_req *req, const char *path, cons
 	return dn_chan_call(&dn_client.chan, c->buf, req, rep);
 }
 
+int64_t dn_request_into(struct dn_call *c, struct dn_req *req, struct dn_sink *sink,
+			struct dn_reply *rep)
+{
+	return dn_chan_call_into(&dn_client.chan, c->buf, req, rep, sink);
+}
+
 int dn_placeholder_new(bool cloexec)
 {
 	int fd = REAL(fcntl)(dn_client.placeholder, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 0);

@@ -81,6 +81,9 @@ uint8_t *dn_call_data(const struct dn_call *c);
 size_t dn_call_data_max(void);
 int64_t dn_request(struct dn_call *c, struct dn_req *req, const char *path, const char *path2,
 		   const void *data, size_t len, struct dn_reply *rep);
+/* A streamed read (DN_READ_STREAM; req carries no paths or data): see dn_chan_call_into. */
+int64_t dn_request_into(struct dn_call *c, struct dn_req *req, struct dn_sink *sink,
+			struct dn_reply *rep);
 
 /* A new kernel fd for a Danaus file: the lowest free number, like open(2) gives. */
 int dn_placeholder_new(bool cloexec);

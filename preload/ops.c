@@ -169,17 +169,21 @@ ssize_t dn_op_read(int fd, void *buf, size_t n, off_t off)
 	int64_t res = 0;
 	while (done < n) {
 		size_t chunk = n - done < max ? n - done : max;
+		bool stream = chunk > DN_READ_STREAM_CHUNK;
 		struct dn_req req = {.op = DN_OP_PREAD, .handle = o->handle, .off = pos + done,
-				     .len = chunk};
+				     .len = chunk, .flags = stream ? DN_READ_STREAM : 0};
 		struct dn_reply rep;
-		res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
+		struct dn_sink sink = {.dest = (uint8_t *)buf + done, .len = chunk};
+		res = dn_request_into(&c, &req, stream ? &sink : NULL, &rep);
 		if (res <= 0)
 			break;
-		if ((size_t)res > chunk) { /* never more than asked for into the caller's buffer */
+		if ((size_t)res > chunk || sink.copied > (uint64_t)res) {
+			/* never more than asked for into the caller's buffer */
 			res = -EIO;
 			break;
 		}
-		memcpy((char *)buf + done, dn_call_data(&c), (size_t)res);
+		memcpy((char *)buf + done + sink.copied, dn_call_data(&c) + sink.copied,
+		       (size_t)res - sink.copied);
 		done += (size_t)res;
 		if ((size_t)res < chunk)
 			break;

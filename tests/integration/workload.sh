@@ -26,6 +26,10 @@ run dd if="$S/rand-3m" of="$D/dd.bin" bs=1M status=none
 run dd if="$D/dd.bin" of="$D/dd-part.bin" bs=1M skip=1 count=1 status=none
 run dd if="$D/dd.bin" of="$D/dd-conv.bin" bs=4k conv=notrunc,fsync status=none
 run cmp "$D/dd.bin" "$S/rand-3m"
+# reads larger than a streamed piece (128 KiB), ending inside one, at odd offsets
+run sh -c "dd if='$D/dd.bin' bs=4M status=none | sha256sum"
+run sh -c "dd if='$D/dd.bin' bs=300000 skip=3 status=none | sha256sum"
+run sh -c "dd if='$D/one-mib-plus-1' bs=262145 status=none | sha256sum"
 run sha256sum "$D/dd-part.bin" "$D/dd-conv.bin"
 run lsl "$D"
 run lsl "$D/tree" "$D/a"
