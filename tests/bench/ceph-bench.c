@@ -10,8 +10,16 @@
  * engine each round and reverses direction every other round. All engines
  * see the same cluster, and none is always first or last.
  *
- *   ceph-bench [--iters N] [--files F] [--seq-mib M] [--rounds R] [--conf C]
- *              [--id ID] [--keyring K] [--ceph-opt KEY=VALUE]... NAME=KIND:DIR...
+ *   ceph-bench [--iters N] [--files F] [--seq-mib M] [--rounds R]
+ *              [--cold NAME [--cached-mib C]] [--conf C] [--id ID] [--keyring K]
+ *              [--ceph-opt KEY=VALUE]... NAME=KIND:DIR...
+ *
+ * Sequential reads need a file the reading client has never seen: read back
+ * right after writing, a 256 MiB file is partly in libcephfs's 200 MiB object
+ * cache, and the read measures cache-trimming luck. So with --cold NAME every
+ * engine reads DIR/NAME, written beforehand by another client (at least M MiB):
+ * seq_read reads M MiB cold, then seq_reread reads its last C MiB (default 64)
+ * again, from cache. Without --cold both are skipped.
  *
  * KIND is posix (plain POSIX calls on DIR; run under danaus-run, a path under
  * the pool's mountpoint goes through Danaus) or libcephfs (a mount of "/" in
@@ -43,6 +51,8 @@
 
 struct options {
 	size_t iters, files, seq_mib, rounds;
+	const char *cold; /* --cold NAME: the file the read phases read, in each DIR */
+	size_t cached_mib;
 	const char *conf, *id, *keyring;
 	const char *ceph_opts[MAX_CEPH_OPTS]; /* KEY=VALUE */
 	size_t n_ceph_opts;
@@ -55,8 +65,9 @@ struct engine {
 	struct ceph_mount_info *cm; /* NULL: POSIX, or libcephfs not mounted yet */
 	const UserPerm *perm;
 	struct Inode *root;
-	char stat_path[PATH_MAX], rand_path[PATH_MAX], seq_path[PATH_MAX];
-	int rand_fd, seq_fd;
+	char stat_path[PATH_MAX], rand_path[PATH_MAX], seq_path[PATH_MAX], cold_path[PATH_MAX];
+	int rand_fd, seq_fd, cold_fd;
+	size_t cold_mib, cached_mib; /* the read phases' extent: --seq-mib, --cached-mib */
 	uint64_t rng;
 	uint64_t *samples; /* latencies of the current phase */
 	size_t n_samples;
@@ -129,6 +140,22 @@ static int e_fsync(struct engine *e, int fd)
 	return fsync(fd) < 0 ? -errno : 0;
 }
 
+static int e_fsize(struct engine *e, int fd, off_t *size)
+{
+	if (e->cm) {
+		struct ceph_statx x;
+		int r = ceph_fstatx(e->cm, fd, &x, CEPH_STATX_SIZE, 0);
+		if (r == 0)
+			*size = (off_t)x.stx_size;
+		return r;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	*size = st.st_size;
+	return 0;
+}
+
 static int e_unlink(struct engine *e, const char *p)
 {
 	if (e->cm)
@@ -197,6 +224,8 @@ static int engine_open(struct engine *e, const struct options *o)
 	snprintf(e->stat_path, sizeof(e->stat_path), "%s/stat-me", e->dir);
 	snprintf(e->rand_path, sizeof(e->rand_path), "%s/rand", e->dir);
 	snprintf(e->seq_path, sizeof(e->seq_path), "%s/seq", e->dir);
+	if (o->cold)
+		snprintf(e->cold_path, sizeof(e->cold_path), "%s/%s", e->dir, o->cold);
 	if (e->libcephfs)
 		return ceph_engine_mount(e, o);
 	return mkdir(e->dir, 0755) < 0 && errno != EEXIST ? fail(e, -errno, "mkdir %s", e->dir)
@@ -264,13 +293,13 @@ static int rand_file_remove(struct engine *e, const struct options *o)
 }
 
 /*
- * The sequential phases use one file per engine, written in consecutive
- * chunks (one chunk per turn, each followed by fsync) and read back chunk
- * by chunk in the same order.
+ * seq_write_fsync writes a new file per engine in consecutive chunks, one
+ * chunk per turn, each followed by fsync. It is not read back: the writer's
+ * cache holds an unknown part of it (see the read phases below).
  */
 static int seq_file_create(struct engine *e, const struct options *o)
 {
-	e->seq_fd = e_open(e, e->seq_path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	e->seq_fd = e_open(e, e->seq_path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	return e->seq_fd < 0 ? fail(e, e->seq_fd, "create %s", e->seq_path) : 0;
 }
 
@@ -281,6 +310,55 @@ static int seq_file_remove(struct engine *e, const struct options *o)
 	if (r < 0 || (r = e_unlink(e, e->seq_path)) < 0)
 		return fail(e, r, "close/unlink %s", e->seq_path);
 	return 0;
+}
+
+/*
+ * The read phases read the --cold file, which another client wrote, so
+ * none of it is in this engine's cache: first MiB [0, M) cold, then the last
+ * C MiB of that range again, cached. Opening reads no data: it is opened
+ * first thing, so a missing or short file fails the run before it starts.
+ */
+static int cold_file_open(struct engine *e, const struct options *o)
+{
+	e->cold_mib = o->seq_mib;
+	e->cached_mib = o->cached_mib;
+	e->cold_fd = e_open(e, e->cold_path, O_RDONLY, 0);
+	if (e->cold_fd < 0)
+		return fail(e, e->cold_fd, "open %s (--cold: written beforehand by another client)",
+			    e->cold_path);
+	off_t size;
+	int r = e_fsize(e, e->cold_fd, &size);
+	if (r < 0)
+		return fail(e, r, "fstat %s", e->cold_path);
+	if ((uint64_t)size < (uint64_t)e->cold_mib * MIB)
+		return fail(e, -EINVAL, "%s holds %lld bytes, less than --seq-mib %zu MiB",
+			    e->cold_path, (long long)size, e->cold_mib);
+	return 0;
+}
+
+/* MiB i of the cached phase: the window of the last C MiB, wrapping if C < rounds. */
+static off_t cached_offset(const struct engine *e, size_t i)
+{
+	return (off_t)(e->cold_mib - e->cached_mib + i % e->cached_mib) * MIB;
+}
+
+/* Reads the cached window once, untimed, so seq_reread starts with it in cache. */
+static int cached_warmup(struct engine *e, const struct options *o)
+{
+	for (size_t i = 0; i < e->cached_mib; i++) {
+		int r = e_pread(e, e->cold_fd, mib_buf, MIB, cached_offset(e, i));
+		if (r < 0)
+			return fail(e, r, "read %s at MiB %lld", e->cold_path,
+				    (long long)(cached_offset(e, i) / MIB));
+	}
+	return 0;
+}
+
+static int cold_file_close(struct engine *e, const struct options *o)
+{
+	int r = e_close(e, e->cold_fd);
+	e->cold_fd = -1;
+	return r < 0 ? fail(e, r, "close %s", e->cold_path) : 0;
 }
 
 /* ---- timed turns: items [first, first + n) of the phase ---- */
@@ -426,13 +504,32 @@ static int turn_seq_write(struct engine *e, size_t first, size_t n)
 	return 0;
 }
 
+/*
+ * MiB [first, first + n) of the cold file. With fewer MiB than rounds, turns
+ * of one MiB would run past M: they stop there rather than read cached data.
+ */
 static int turn_seq_read(struct engine *e, size_t first, size_t n)
+{
+	size_t end = first + n < e->cold_mib ? first + n : e->cold_mib;
+	uint64_t t0 = now_ns();
+	for (size_t i = first; i < end; i++) {
+		int r = e_pread(e, e->cold_fd, mib_buf, MIB, (off_t)i * MIB);
+		if (r < 0)
+			return fail(e, r, "read %s MiB %zu", e->cold_path, i);
+	}
+	e->busy_ns += now_ns() - t0;
+	e->done_mib += end > first ? end - first : 0;
+	return 0;
+}
+
+static int turn_seq_reread(struct engine *e, size_t first, size_t n)
 {
 	uint64_t t0 = now_ns();
 	for (size_t i = first; i < first + n; i++) {
-		int r = e_pread(e, e->seq_fd, mib_buf, MIB, (off_t)i * MIB);
+		int r = e_pread(e, e->cold_fd, mib_buf, MIB, cached_offset(e, i));
 		if (r < 0)
-			return fail(e, r, "read %s MiB %zu", e->seq_path, i);
+			return fail(e, r, "reread %s at MiB %lld", e->cold_path,
+				    (long long)(cached_offset(e, i) / MIB));
 	}
 	e->busy_ns += now_ns() - t0;
 	e->done_mib += n;
@@ -441,22 +538,24 @@ static int turn_seq_read(struct engine *e, size_t first, size_t n)
 
 /* ---- the schedule ---- */
 
-enum unit { UNIT_NONE, UNIT_ITERS, UNIT_FILES, UNIT_MIB };
+enum unit { UNIT_NONE, UNIT_ITERS, UNIT_FILES, UNIT_SEQ_MIB, UNIT_CACHED_MIB };
 
 /*
  * A step is either untimed work done once per engine (`each`) or a measured
  * phase (`turn`, run in rounds); `unit` says which option sizes the phase.
+ * Steps marked `cold` run only with --cold.
  */
 struct step {
 	const char *op;
 	int (*each)(struct engine *e, const struct options *o);
 	int (*turn)(struct engine *e, size_t first, size_t n);
 	enum unit unit;
-	bool libcephfs_only;
+	bool libcephfs_only, cold;
 };
 
 static const struct step schedule[] = {
 	{"mount", .each = engine_open},
+	{"setup", .each = cold_file_open, .cold = true}, /* a missing file fails here, not later */
 	{"setup", .each = stat_file_create},
 	{"stat", .turn = turn_stat, .unit = UNIT_ITERS},
 	{"stat_ll", .turn = turn_stat_ll, .unit = UNIT_ITERS, .libcephfs_only = true},
@@ -468,9 +567,12 @@ static const struct step schedule[] = {
 	{"pwrite_4k", .turn = turn_pwrite, .unit = UNIT_ITERS},
 	{"cleanup", .each = rand_file_remove},
 	{"setup", .each = seq_file_create},
-	{"seq_write_fsync", .turn = turn_seq_write, .unit = UNIT_MIB},
-	{"seq_read", .turn = turn_seq_read, .unit = UNIT_MIB},
+	{"seq_write_fsync", .turn = turn_seq_write, .unit = UNIT_SEQ_MIB},
 	{"cleanup", .each = seq_file_remove},
+	{"seq_read", .turn = turn_seq_read, .unit = UNIT_SEQ_MIB, .cold = true},
+	{"warmup", .each = cached_warmup, .cold = true},
+	{"seq_reread", .turn = turn_seq_reread, .unit = UNIT_CACHED_MIB, .cold = true},
+	{"cleanup", .each = cold_file_close, .cold = true},
 	{"cleanup", .each = stat_file_remove},
 	{"unmount", .each = engine_close},
 };
@@ -491,8 +593,19 @@ static int report_failure(const struct engine *e, const char *op, int r)
 /* Items per turn: an equal share of the phase's total, at least 1. */
 static size_t batch_size(const struct options *o, enum unit unit)
 {
-	size_t total = unit == UNIT_FILES ? o->files : unit == UNIT_MIB ? o->seq_mib : o->iters;
+	size_t total;
+	switch (unit) {
+	case UNIT_FILES: total = o->files; break;
+	case UNIT_SEQ_MIB: total = o->seq_mib; break;
+	case UNIT_CACHED_MIB: total = o->cached_mib; break;
+	default: total = o->iters; break;
+	}
 	return total / o->rounds ? total / o->rounds : 1;
+}
+
+static bool unit_is_mib(enum unit unit)
+{
+	return unit == UNIT_SEQ_MIB || unit == UNIT_CACHED_MIB;
 }
 
 /*
@@ -552,7 +665,7 @@ static int run_phase(struct bench *b, const struct step *s)
 		const struct engine *e = &b->engines[i];
 		if (!takes_part(s, e))
 			continue;
-		if (s->unit == UNIT_MIB)
+		if (unit_is_mib(s->unit))
 			report_throughput(e, s->op);
 		else
 			report_latency(e, s->op);
@@ -573,8 +686,12 @@ static int run_each(struct bench *b, const struct step *s)
 
 static int run_schedule(struct bench *b)
 {
+	if (!b->opt.cold)
+		fprintf(stderr, "ceph-bench: no --cold file: skipping seq_read and seq_reread\n");
 	for (size_t i = 0; i < sizeof(schedule) / sizeof(*schedule); i++) {
 		const struct step *s = &schedule[i];
+		if (s->cold && !b->opt.cold)
+			continue;
 		int r = s->each ? run_each(b, s) : run_phase(b, s);
 		if (r < 0)
 			return r;
@@ -592,7 +709,8 @@ static int engine_parse(struct engine *e, char *spec)
 		return -EINVAL;
 	*eq = *colon = '\0';
 	const char *kind = eq + 1;
-	*e = (struct engine){.name = spec, .dir = colon + 1, .rand_fd = -1, .seq_fd = -1};
+	*e = (struct engine){
+		.name = spec, .dir = colon + 1, .rand_fd = -1, .seq_fd = -1, .cold_fd = -1};
 	e->libcephfs = strcmp(kind, "libcephfs") == 0;
 	return e->libcephfs || strcmp(kind, "posix") == 0 ? 0 : -EINVAL;
 }
@@ -615,12 +733,13 @@ static int options_parse(struct bench *b, int argc, char **argv)
 		{"seq-mib", required_argument, NULL, 'm'}, {"rounds", required_argument, NULL, 'r'},
 		{"conf", required_argument, NULL, 'c'},    {"id", required_argument, NULL, 'i'},
 		{"keyring", required_argument, NULL, 'k'}, {"ceph-opt", required_argument, NULL, 'o'},
+		{"cold", required_argument, NULL, 'C'},   {"cached-mib", required_argument, NULL, 'M'},
 		{0},
 	};
 	struct options *o = &b->opt;
 	*o = (struct options){.iters = 2000, .files = 300, .seq_mib = 256, .rounds = 10,
-			      .id = "admin"};
-	for (int c; (c = getopt_long(argc, argv, "n:f:m:r:c:i:k:o:", longopts, NULL)) != -1;) {
+			      .cached_mib = 64, .id = "admin"};
+	for (int c; (c = getopt_long(argc, argv, "n:f:m:r:c:i:k:o:C:M:", longopts, NULL)) != -1;) {
 		int r = 0;
 		switch (c) {
 		case 'n': r = size_parse(optarg, &o->iters); break;
@@ -630,6 +749,8 @@ static int options_parse(struct bench *b, int argc, char **argv)
 		case 'c': o->conf = optarg; break;
 		case 'i': o->id = optarg; break;
 		case 'k': o->keyring = optarg; break;
+		case 'C': o->cold = optarg; break;
+		case 'M': r = size_parse(optarg, &o->cached_mib); break;
 		case 'o':
 			if (o->n_ceph_opts == MAX_CEPH_OPTS)
 				return -E2BIG;
@@ -642,6 +763,13 @@ static int options_parse(struct bench *b, int argc, char **argv)
 	}
 	if (optind == argc || argc - optind > MAX_ENGINES)
 		return -EINVAL;
+	if (o->cold && !*o->cold)
+		return -EINVAL;
+	if (o->cached_mib > o->seq_mib) {
+		fprintf(stderr, "ceph-bench: --cached-mib %zu is more than --seq-mib %zu\n",
+			o->cached_mib, o->seq_mib);
+		return -EINVAL;
+	}
 	for (int i = optind; i < argc; i++) {
 		struct engine *e = &b->engines[b->n_engines++];
 		if (engine_parse(e, argv[i]) < 0)
@@ -675,9 +803,12 @@ int main(int argc, char **argv)
 	if (options_parse(&b, argc, argv) < 0) {
 		fprintf(stderr,
 			"Usage: ceph-bench [--iters N] [--files F] [--seq-mib M] [--rounds R]\n"
-			"                  [--conf C] [--id ID] [--keyring K] [--ceph-opt KEY=VALUE]...\n"
+			"                  [--cold NAME [--cached-mib C]] [--conf C] [--id ID]\n"
+			"                  [--keyring K] [--ceph-opt KEY=VALUE]...\n"
 			"                  NAME=KIND:DIR...   (KIND: posix or libcephfs; "
-			"libcephfs needs --conf)\n");
+			"libcephfs needs --conf)\n"
+			"--cold NAME: every engine reads DIR/NAME (at least M MiB, written by\n"
+			"another client) cold, then its last C MiB (default 64, <= M) cached.\n");
 		return 2;
 	}
 	memset(block_buf, 'x', sizeof(block_buf));
