@@ -18,8 +18,9 @@
  * right after writing, a 256 MiB file is partly in libcephfs's 200 MiB object
  * cache, and the read measures cache-trimming luck. So with --cold NAME every
  * engine reads DIR/NAME, written beforehand by another client (at least M MiB):
- * seq_read reads M MiB cold, then seq_reread reads its last C MiB (default 64)
- * again, from cache. Without --cold both are skipped.
+ * seq_read reads M MiB cold (in shares taken from the end backwards, see
+ * turn_seq_read), then seq_reread reads its last C MiB (default 64) again,
+ * from cache. Without --cold both are skipped.
  *
  * KIND is posix (plain POSIX calls on DIR; run under danaus-run, a path under
  * the pool's mountpoint goes through Danaus) or libcephfs (a mount of "/" in
@@ -505,20 +506,27 @@ static int turn_seq_write(struct engine *e, size_t first, size_t n)
 }
 
 /*
- * MiB [first, first + n) of the cold file. With fewer MiB than rounds, turns
- * of one MiB would run past M: they stop there rather than read cached data.
+ * Share [first, first + n) of the cold file, counted from its end: turns take
+ * the shares in descending order, each read forwards. In ascending order a
+ * client's readahead past its share would run on during the other clients'
+ * turns, and its next turn would find data fetched in time nobody measured.
+ * Descending, that readahead lands in the share just read. With fewer MiB
+ * than rounds, turns of one MiB would run past M: they stop there instead.
  */
 static int turn_seq_read(struct engine *e, size_t first, size_t n)
 {
 	size_t end = first + n < e->cold_mib ? first + n : e->cold_mib;
+	if (first >= end)
+		return 0;
+	size_t start = e->cold_mib - end;
 	uint64_t t0 = now_ns();
-	for (size_t i = first; i < end; i++) {
+	for (size_t i = start; i < start + (end - first); i++) {
 		int r = e_pread(e, e->cold_fd, mib_buf, MIB, (off_t)i * MIB);
 		if (r < 0)
 			return fail(e, r, "read %s MiB %zu", e->cold_path, i);
 	}
 	e->busy_ns += now_ns() - t0;
-	e->done_mib += end > first ? end - first : 0;
+	e->done_mib += end - first;
 	return 0;
 }
 
