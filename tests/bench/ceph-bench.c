@@ -284,13 +284,19 @@ static int rand_file_fill(struct engine *e, const struct options *o)
 	return 0;
 }
 
+/* Closes *fd (then -1) and removes path: the end of a phase's file. */
+static int file_close_remove(struct engine *e, int *fd, const char *path)
+{
+	int r = e_close(e, *fd);
+	*fd = -1;
+	if (r < 0 || (r = e_unlink(e, path)) < 0)
+		return fail(e, r, "close/unlink %s", path);
+	return 0;
+}
+
 static int rand_file_remove(struct engine *e, const struct options *o)
 {
-	int r = e_close(e, e->rand_fd);
-	e->rand_fd = -1;
-	if (r < 0 || (r = e_unlink(e, e->rand_path)) < 0)
-		return fail(e, r, "close/unlink %s", e->rand_path);
-	return 0;
+	return file_close_remove(e, &e->rand_fd, e->rand_path);
 }
 
 /*
@@ -306,11 +312,7 @@ static int seq_file_create(struct engine *e, const struct options *o)
 
 static int seq_file_remove(struct engine *e, const struct options *o)
 {
-	int r = e_close(e, e->seq_fd);
-	e->seq_fd = -1;
-	if (r < 0 || (r = e_unlink(e, e->seq_path)) < 0)
-		return fail(e, r, "close/unlink %s", e->seq_path);
-	return 0;
+	return file_close_remove(e, &e->seq_fd, e->seq_path);
 }
 
 /*
