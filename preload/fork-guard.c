@@ -2,6 +2,9 @@
 #include "fork-guard.h"
 
 #include <stddef.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define GUARDED_MAX 8
 
@@ -25,10 +28,19 @@ static void guard_release(void)
 
 void dn_fork_guard(pthread_mutex_t *m)
 {
+	/*
+	 * A lock left unguarded would hang a forked child once in a while, far
+	 * from here; running out of room is the library's own bug, and every
+	 * program that loads it would say so at once.
+	 */
+	if (nguarded == GUARDED_MAX) {
+		static const char msg[] = "libdanaus: fork guard: raise GUARDED_MAX\n";
+		syscall(SYS_write, STDERR_FILENO, msg, sizeof(msg) - 1); /* not our own write() */
+		abort();
+	}
 	if (nguarded == 0)
 		pthread_atfork(guard_prepare, guard_release, guard_release);
-	if (nguarded < GUARDED_MAX)
-		guarded[nguarded++] = m;
+	guarded[nguarded++] = m;
 }
 
 void dn_fork_guard_holding(pthread_mutex_t *m, bool holding)
