@@ -7,9 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 as_user() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups -- "$@"; }
 
-ceph_start
-FUSE="$WORK/fuse"
-ceph_fuse_mount "$FUSE"
+ceph_start_with_fuse
 mkdir -p "$FUSE/tenants/a/pub" "$FUSE/tenants/a/priv" "$FUSE/tenants/b"
 chmod 755 "$FUSE/tenants" "$FUSE/tenants/a"
 chmod 777 "$FUSE/tenants/a/pub"

@@ -9,9 +9,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/ceph-lib.sh"
 
-ceph_start
-FUSE="$WORK/fuse"
-ceph_fuse_mount "$FUSE"
+ceph_start_with_fuse
 mkdir -p "$FUSE/pools"
 
 # What legitimately differs between CephFS and ext4, blanked on both sides

@@ -8,9 +8,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC="$WORK/src"
 make_source_tree "$SRC"
 
-ceph_start
-FUSE="$WORK/fuse"
-ceph_fuse_mount "$FUSE"
+ceph_start_with_fuse
 mkdir -p "$FUSE/pools/cmd"
 
 POOL_NAME=cmd

@@ -4,9 +4,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/ceph-lib.sh"
 
-ceph_start
-FUSE="$WORK/fuse"
-ceph_fuse_mount "$FUSE"
+ceph_start_with_fuse
 mkdir -p "$FUSE/pools/c"
 POOL_NAME=c
 ceph_pool_start c /pools/c

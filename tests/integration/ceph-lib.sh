@@ -1,7 +1,7 @@
 # Ceph fixture: lib.sh plus a throwaway single-node cluster (scripts/ceph-local)
 # in $WORK/ceph, ceph-fuse mounts and pools with backend = ceph; all torn
 # down on exit, also on failure.
-# Usage: . ceph-lib.sh; ceph_start; ceph_pool_start NAME [ROOT [ID [INI_EXTRA]]]
+# Usage: . ceph-lib.sh; ceph_start (or ceph_start_with_fuse); ceph_pool_start NAME [ROOT [ID [INI_EXTRA]]]
 HERE=${HERE:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 . "$HERE/lib.sh"
 
@@ -61,6 +61,15 @@ ceph_fuse_mount() {
 	FUSE_MOUNTS+=("$mnt")
 	for _ in $(seq 100); do mountpoint -q "$mnt" && return 0; sleep 0.1; done
 	fail "ceph-fuse did not mount $mnt"
+}
+
+# ceph_start_with_fuse: ceph_start, and the whole of CephFS mounted through
+# ceph-fuse on FUSE (which it sets): the independent client the tests check
+# what pools wrote against.
+ceph_start_with_fuse() {
+	ceph_start
+	FUSE="$WORK/fuse"
+	ceph_fuse_mount "$FUSE"
 }
 
 # ceph_pool_start NAME [ROOT [ID [INI_EXTRA]]]: a pool with backend = ceph;

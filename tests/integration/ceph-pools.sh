@@ -4,9 +4,7 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/ceph-lib.sh"
 
-ceph_start
-FUSE="$WORK/fuse"
-ceph_fuse_mount "$FUSE"
+ceph_start_with_fuse
 mkdir -p "$FUSE/tenants/a" "$FUSE/tenants/b"
 ceph_client ta /tenants/a > /dev/null
 ceph_client tb /tenants/b > /dev/null
