@@ -15,6 +15,12 @@
 /* Flags that only mean something to our side of the fd. */
 #define CLIENT_ONLY_FLAGS (O_CLOEXEC | O_NOCTTY)
 
+/*
+ * Read and write share one loop; inlined, each direction gets a copy of its
+ * own, with no call or branch on the direction that the hot path would pay.
+ */
+#define _always_inline_ inline __attribute__((always_inline))
+
 static int64_t simple(struct dn_req *req, const char *path, const char *path2,
 		      struct dn_reply *rep)
 {
@@ -148,75 +154,64 @@ out:
 	return r;
 }
 
-ssize_t dn_op_read(int fd, void *buf, size_t n, off_t off)
+/* One PREAD round trip: up to len bytes at pos into dest, streamed when large. */
+static _always_inline_ int64_t read_chunk(struct dn_call *c, uint64_t handle, uint64_t pos,
+					  uint8_t *dest, size_t len)
 {
-	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
-	if (!o)
-		return -EBADF;
-	if ((o->oflags & O_ACCMODE) == O_WRONLY)
-		return -EBADF;
-	if (o->is_dir)
-		return -EISDIR;
-	if (n == 0)
-		return 0;
-	struct dn_call c;
-	int r = dn_call_begin(&c);
-	if (r < 0)
-		return r;
-	bool at_offset = off < 0;
-	uint64_t pos = at_offset ? (uint64_t)atomic_load(&o->offset) : (uint64_t)off;
-	size_t done = 0, max = dn_call_data_max();
-	int64_t res = 0;
-	while (done < n) {
-		size_t chunk = n - done < max ? n - done : max;
-		bool stream = chunk > DN_READ_STREAM_CHUNK;
-		struct dn_req req = {.op = DN_OP_PREAD, .handle = o->handle, .off = pos + done,
-				     .len = chunk, .flags = stream ? DN_READ_STREAM : 0};
-		struct dn_reply rep;
-		struct dn_sink sink = {.dest = (uint8_t *)buf + done, .len = chunk};
-		res = dn_request_into(&c, &req, stream ? &sink : NULL, &rep);
-		if (res <= 0)
-			break;
-		if ((size_t)res > chunk || sink.copied > (uint64_t)res) {
-			/* never more than asked for into the caller's buffer */
-			res = -EIO;
-			break;
-		}
-		memcpy((char *)buf + done + sink.copied, dn_call_data(&c) + sink.copied,
-		       (size_t)res - sink.copied);
-		done += (size_t)res;
-		if ((size_t)res < chunk)
-			break;
-	}
-	dn_call_end(&c);
-	if (done == 0 && res < 0)
+	bool stream = len > DN_READ_STREAM_CHUNK;
+	struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .off = pos, .len = len,
+			     .flags = stream ? DN_READ_STREAM : 0};
+	struct dn_reply rep;
+	struct dn_sink sink = {.dest = dest, .len = len};
+	int64_t res = dn_request_into(c, &req, stream ? &sink : NULL, &rep);
+	if (res <= 0)
 		return res;
-	if (at_offset)
-		atomic_store(&o->offset, (int64_t)(pos + done));
-	return (ssize_t)done;
+	/* never more than asked for into the caller's buffer */
+	if ((size_t)res > len || sink.copied > (uint64_t)res)
+		return -EIO;
+	memcpy(dest + sink.copied, dn_call_data(c) + sink.copied, (size_t)res - sink.copied);
+	return res;
 }
 
-/* Writes n bytes whose first part is already in the buffer when in_buf. */
-static ssize_t write_common(struct dn_ofd *o, struct dn_call *c, const void *buf, size_t n,
-			    off_t off)
+/* One PWRITE round trip of len bytes at pos; *end: the offset the pool says follows it. */
+static _always_inline_ int64_t write_chunk(struct dn_call *c, uint64_t handle, bool append,
+					   uint64_t pos, const uint8_t *src, size_t len,
+					   uint64_t *end)
 {
-	bool append = o->oflags & O_APPEND;
+	struct dn_req req = {.op = DN_OP_PWRITE, .handle = handle, .off = pos, .len = len,
+			     .flags = append ? DN_WRITE_APPEND : 0};
+	struct dn_reply rep;
+	int64_t res = dn_request(c, &req, NULL, NULL, src, len, &rep);
+	if (res > 0)
+		*end = rep.aux;
+	return res;
+}
+
+/*
+ * Reads (op DN_OP_PREAD) or writes (DN_OP_PWRITE) n bytes at off, or at and
+ * advancing the file offset when off < 0, one request buffer at a time. A
+ * short or failed round trip ends it; its error counts only when nothing
+ * moved. buf is only read from when writing.
+ */
+static _always_inline_ ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op,
+					void *buf, size_t n, off_t off)
+{
+	bool append = op == DN_OP_PWRITE && (o->oflags & O_APPEND);
 	bool at_offset = off < 0;
 	uint64_t pos = at_offset ? (uint64_t)atomic_load(&o->offset) : (uint64_t)off;
+	uint64_t end = pos; /* where an append leaves the offset: the file's end */
 	size_t done = 0, max = dn_call_data_max();
 	int64_t res = 0;
-	uint64_t end = pos;
 	while (done < n) {
 		size_t chunk = n - done < max ? n - done : max;
-		struct dn_req req = {.op = DN_OP_PWRITE, .handle = o->handle, .off = pos + done,
-				     .len = chunk, .flags = append ? DN_WRITE_APPEND : 0};
-		struct dn_reply rep;
-		res = dn_request(c, &req, NULL, NULL, buf ? (const char *)buf + done : NULL, chunk,
-				 &rep);
+		if (op == DN_OP_PREAD)
+			res = read_chunk(c, o->handle, pos + done, (uint8_t *)buf + done, chunk);
+		else
+			res = write_chunk(c, o->handle, append, pos + done,
+					  buf ? (const uint8_t *)buf + done : NULL, chunk, &end);
 		if (res <= 0)
 			break;
 		done += (size_t)res;
-		end = rep.aux;
 		if ((size_t)res < chunk)
 			break;
 	}
@@ -227,20 +222,37 @@ static ssize_t write_common(struct dn_ofd *o, struct dn_call *c, const void *buf
 	return (ssize_t)done;
 }
 
-ssize_t dn_op_write(int fd, const void *buf, size_t n, off_t off)
+/* transfer in a call of its own, once read or write has checked the fd. */
+static _always_inline_ ssize_t transfer_call(struct dn_ofd *o, uint32_t op, void *buf, size_t n,
+					     off_t off)
 {
-	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
-	if (!o || (o->oflags & O_ACCMODE) == O_RDONLY)
-		return -EBADF;
 	if (n == 0)
 		return 0;
 	struct dn_call c;
 	int r = dn_call_begin(&c);
 	if (r < 0)
 		return r;
-	ssize_t res = write_common(o, &c, buf, n, off);
+	ssize_t res = transfer(o, &c, op, buf, n, off);
 	dn_call_end(&c);
 	return res;
+}
+
+ssize_t dn_op_read(int fd, void *buf, size_t n, off_t off)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o || (o->oflags & O_ACCMODE) == O_WRONLY)
+		return -EBADF;
+	if (o->is_dir)
+		return -EISDIR;
+	return transfer_call(o, DN_OP_PREAD, buf, n, off);
+}
+
+ssize_t dn_op_write(int fd, const void *buf, size_t n, off_t off)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o || (o->oflags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	return transfer_call(o, DN_OP_PWRITE, (void *)buf, n, off);
 }
 
 static size_t iov_total(const struct iovec *iov, int cnt)
@@ -290,12 +302,12 @@ ssize_t dn_op_writev(int fd, const struct iovec *iov, int cnt, off_t off)
 		uint8_t *d = dn_call_data(&c);
 		for (int i = 0, at = 0; i < cnt; at += (int)iov[i].iov_len, i++)
 			memcpy(d + at, iov[i].iov_base, iov[i].iov_len);
-		res = write_common(o, &c, d, total, off);
+		res = transfer(o, &c, DN_OP_PWRITE, d, total, off);
 	} else {
 		res = 0;
 		for (int i = 0; i < cnt; i++) {
-			ssize_t w = write_common(o, &c, iov[i].iov_base, iov[i].iov_len,
-						 off < 0 ? -1 : off + res);
+			ssize_t w = transfer(o, &c, DN_OP_PWRITE, iov[i].iov_base, iov[i].iov_len,
+					     off < 0 ? -1 : off + res);
 			if (w < 0) {
 				res = res ? res : w;
 				break;
