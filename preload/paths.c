@@ -430,36 +430,23 @@ static void statfs_from_wire(const struct dn_statfs *w, struct statfs *f)
 	f->f_flags = (long)w->flag;
 }
 
-/*
- * The pool's answer for path (or, path NULL, for fd): 1 with *r the result
- * (and *w filled when 0), or 0 when the kernel answers.
- */
-static int pool_statfs(const char *path, int fd, struct dn_statfs *w, int *r)
+/* The pool's STATFS of t's path or (t NULL) of Danaus fd, into whichever of v and f is given. */
+static int pool_statfs(const struct dn_target *t, int fd, struct statvfs *v, struct statfs *f)
 {
-	struct dn_target t;
-	if (path) {
-		int route = dn_route(AT_FDCWD, path, &t);
-		if (route <= 0) {
-			*r = route;
-			return route < 0;
-		}
-	} else if (dn_fdmap_get(fd) < 0) {
-		return 0;
-	}
-	*r = (int)dn_op_pathfd(DN_OP_STATFS, path ? &t : NULL, fd, false, NULL, NULL, 0, w,
-			       sizeof(*w), 0);
-	return 1;
+	struct dn_statfs w;
+	int r = (int)dn_op_pathfd(DN_OP_STATFS, t, fd, false, NULL, NULL, 0, &w, sizeof(w), 0);
+	if (r == 0 && v)
+		statvfs_from_wire(&w, v);
+	if (r == 0 && f)
+		statfs_from_wire(&w, f);
+	return r;
 }
 
 DN_EXPORT int statvfs(const char *path, struct statvfs *v)
 {
-	struct dn_statfs w;
-	int r;
-	if (!pool_statfs(path, -1, &w, &r))
-		return REAL(statvfs)(path, v);
-	if (r == 0)
-		statvfs_from_wire(&w, v);
-	DN_RETURN(r);
+	ROUTE(AT_FDCWD, path, t)
+	return REAL(statvfs)(path, v);
+	DN_RETURN(pool_statfs(&t, -1, v, NULL));
 }
 DN_EXPORT int statvfs64(const char *path, struct statvfs64 *v)
 {
@@ -468,13 +455,9 @@ DN_EXPORT int statvfs64(const char *path, struct statvfs64 *v)
 
 DN_EXPORT int fstatvfs(int fd, struct statvfs *v)
 {
-	struct dn_statfs w;
-	int r;
-	if (!pool_statfs(NULL, fd, &w, &r))
+	if (dn_fdmap_get(fd) < 0)
 		return REAL(fstatvfs)(fd, v);
-	if (r == 0)
-		statvfs_from_wire(&w, v);
-	DN_RETURN(r);
+	DN_RETURN(pool_statfs(NULL, fd, v, NULL));
 }
 DN_EXPORT int fstatvfs64(int fd, struct statvfs64 *v)
 {
@@ -483,13 +466,9 @@ DN_EXPORT int fstatvfs64(int fd, struct statvfs64 *v)
 
 DN_EXPORT int statfs(const char *path, struct statfs *f)
 {
-	struct dn_statfs w;
-	int r;
-	if (!pool_statfs(path, -1, &w, &r))
-		return REAL(statfs)(path, f);
-	if (r == 0)
-		statfs_from_wire(&w, f);
-	DN_RETURN(r);
+	ROUTE(AT_FDCWD, path, t)
+	return REAL(statfs)(path, f);
+	DN_RETURN(pool_statfs(&t, -1, NULL, f));
 }
 DN_EXPORT int statfs64(const char *path, struct statfs64 *f)
 {
@@ -498,13 +477,9 @@ DN_EXPORT int statfs64(const char *path, struct statfs64 *f)
 
 DN_EXPORT int fstatfs(int fd, struct statfs *f)
 {
-	struct dn_statfs w;
-	int r;
-	if (!pool_statfs(NULL, fd, &w, &r))
+	if (dn_fdmap_get(fd) < 0)
 		return REAL(fstatfs)(fd, f);
-	if (r == 0)
-		statfs_from_wire(&w, f);
-	DN_RETURN(r);
+	DN_RETURN(pool_statfs(NULL, fd, NULL, f));
 }
 DN_EXPORT int fstatfs64(int fd, struct statfs64 *f)
 {
