@@ -257,6 +257,24 @@ DN_EXPORT int rmdir(const char *path)
 }
 
 /*
+ * Routes the two paths of rename and link: 1 when both name Danaus files, 0
+ * when both are the kernel's, else -errno (-EXDEV for one of each).
+ */
+static int route_pair(int olddirfd, const char *oldpath, struct dn_target *from, int newdirfd,
+		      const char *newpath, struct dn_target *to)
+{
+	int a = dn_route(olddirfd, oldpath, from);
+	int b = dn_route(newdirfd, newpath, to);
+	if (a < 0)
+		return a;
+	if (b < 0)
+		return b;
+	if (a != b)
+		return -EXDEV; /* between a Danaus mount and the kernel's */
+	return a;
+}
+
+/*
  * A request carries one directory handle, which both of its paths are
  * relative to: a second path relative to another directory is made absolute
  * with that directory's pool path.
@@ -281,17 +299,12 @@ DN_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const c
 			unsigned flags)
 {
 	struct dn_target from, to;
-	int a = dn_route(olddirfd, oldpath, &from);
-	int b = dn_route(newdirfd, newpath, &to);
-	if (a < 0)
-		DN_RETURN(a);
-	if (b < 0)
-		DN_RETURN(b);
-	if (a == 0 && b == 0)
+	int r = route_pair(olddirfd, oldpath, &from, newdirfd, newpath, &to);
+	if (r == 0)
 		return REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags);
-	if (a != b)
-		DN_RETURN(-EXDEV); /* between a Danaus mount and the kernel's */
-	int r = same_base(&from, &to, newdirfd);
+	if (r < 0)
+		DN_RETURN(r);
+	r = same_base(&from, &to, newdirfd);
 	if (r < 0)
 		DN_RETURN(r);
 	DN_RETURN(dn_op_rename(&from, &to, flags));
@@ -372,19 +385,14 @@ DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char
 		     int flags)
 {
 	struct dn_target from, to;
-	int a = dn_route(olddirfd, oldpath, &from);
-	int b = dn_route(newdirfd, newpath, &to);
-	if (a < 0)
-		DN_RETURN(a);
-	if (b < 0)
-		DN_RETURN(b);
-	if (a == 0 && b == 0)
+	int r = route_pair(olddirfd, oldpath, &from, newdirfd, newpath, &to);
+	if (r == 0)
 		return REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags);
-	if (a != b)
-		DN_RETURN(-EXDEV);
+	if (r < 0)
+		DN_RETURN(r);
 	if (flags & ~AT_SYMLINK_FOLLOW)
 		DN_RETURN(-EINVAL);
-	int r = same_base(&from, &to, newdirfd);
+	r = same_base(&from, &to, newdirfd);
 	if (r < 0)
 		DN_RETURN(r);
 	DN_RETURN(dn_op_path2(DN_OP_LINK, &from, &to, NULL));
