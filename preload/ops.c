@@ -15,12 +15,6 @@
 /* Flags that only mean something to our side of the fd. */
 #define CLIENT_ONLY_FLAGS (O_CLOEXEC | O_NOCTTY)
 
-/*
- * Read and write share one loop; inlined, each direction gets a copy of its
- * own, with no call or branch on the direction that the hot path would pay.
- */
-#define _always_inline_ inline __attribute__((always_inline))
-
 static int64_t simple(struct dn_req *req, const char *path, const char *path2,
 		      struct dn_reply *rep)
 {
@@ -155,8 +149,8 @@ out:
 }
 
 /* One PREAD round trip: up to len bytes at pos into dest, streamed when large. */
-static _always_inline_ int64_t read_chunk(struct dn_call *c, uint64_t handle, uint64_t pos,
-					  uint8_t *dest, size_t len)
+static int64_t read_chunk(struct dn_call *c, uint64_t handle, uint64_t pos, uint8_t *dest,
+			  size_t len)
 {
 	bool stream = len > DN_READ_STREAM_CHUNK;
 	struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .off = pos, .len = len,
@@ -174,9 +168,8 @@ static _always_inline_ int64_t read_chunk(struct dn_call *c, uint64_t handle, ui
 }
 
 /* One PWRITE round trip of len bytes at pos; *end: the offset the pool says follows it. */
-static _always_inline_ int64_t write_chunk(struct dn_call *c, uint64_t handle, bool append,
-					   uint64_t pos, const uint8_t *src, size_t len,
-					   uint64_t *end)
+static int64_t write_chunk(struct dn_call *c, uint64_t handle, bool append, uint64_t pos,
+			   const uint8_t *src, size_t len, uint64_t *end)
 {
 	struct dn_req req = {.op = DN_OP_PWRITE, .handle = handle, .off = pos, .len = len,
 			     .flags = append ? DN_WRITE_APPEND : 0};
@@ -193,8 +186,8 @@ static _always_inline_ int64_t write_chunk(struct dn_call *c, uint64_t handle, b
  * short or failed round trip ends it; its error counts only when nothing
  * moved. buf is only read from when writing.
  */
-static _always_inline_ ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op,
-					void *buf, size_t n, off_t off)
+static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *buf, size_t n,
+			off_t off)
 {
 	bool append = op == DN_OP_PWRITE && (o->oflags & O_APPEND);
 	bool at_offset = off < 0;
@@ -223,8 +216,7 @@ static _always_inline_ ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uin
 }
 
 /* transfer in a call of its own, once read or write has checked the fd. */
-static _always_inline_ ssize_t transfer_call(struct dn_ofd *o, uint32_t op, void *buf, size_t n,
-					     off_t off)
+static ssize_t transfer_call(struct dn_ofd *o, uint32_t op, void *buf, size_t n, off_t off)
 {
 	if (n == 0)
 		return 0;
