@@ -210,7 +210,8 @@ static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *
 	}
 	if (done == 0 && res < 0)
 		return res;
-	if (at_offset || append)
+	/* pwrite on an O_APPEND fd appends but, as in Linux, leaves the offset alone */
+	if (at_offset)
 		atomic_store(&o->offset, (int64_t)(append ? end : pos + done));
 	return (ssize_t)done;
 }

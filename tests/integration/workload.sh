@@ -13,6 +13,11 @@ cat "$S/small.txt" >> "$D/redir.txt"
 run cat "$D/redir.txt"
 sh -c "echo from dash > '$D/dash.txt'; printf '%s\n' appended >> '$D/dash.txt'"
 run cat "$D/dash.txt"
+# pwrite on an O_APPEND fd appends and leaves the file offset where it was
+run python3 -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+os.write(fd, b"abc"); os.lseek(fd, 1, os.SEEK_SET); os.pwrite(fd, b"XY", 0)
+print(os.lseek(fd, 0, os.SEEK_CUR), os.pread(fd, 9, 0))' "$D/append.txt"
 run cp "$S/rand-3m" "$D/rand.bin"
 run cp "$S/inline-448" "$S/inline-449" "$S/empty" "$S/one-mib" "$S/one-mib-plus-1" "$D/"
 run cp -r "$S/tree" "$D/tree"
