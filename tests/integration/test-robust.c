@@ -1,4 +1,5 @@
 /* Robustness against a live pool: garbage in shared memory, and a service killed mid-request */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -6,6 +7,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,6 +258,31 @@ static void *wait_call(void *arg)
 	return NULL;
 }
 
+/* True once every thread of pid is stopped: kill(SIGSTOP) returns before they are. */
+static bool all_threads_stopped(pid_t pid)
+{
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	bool stopped = true;
+	struct dirent *e;
+	while (stopped && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[sizeof(dir) + sizeof(e->d_name) + 8], buf[256];
+		snprintf(path, sizeof(path), "%s/%s/stat", dir, e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue; /* the thread is gone */
+		char *state = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		stopped = state && state[1] == ' ' && state[2] == 'T';
+		fclose(f);
+	}
+	closedir(d);
+	return stopped;
+}
+
 /* Killed while a client waits: the client gets ENOTCONN in bounded time, no hang. */
 static void test_service_killed_while_client_waits(void **state)
 {
@@ -264,6 +291,8 @@ static void test_service_killed_while_client_waits(void **state)
 	chan_open(&c, &buf);
 	assert_int_equal(nop(&c, buf), 0);
 	assert_int_equal(kill(pool_pid, SIGSTOP), 0);
+	for (int i = 0; i < 1000 && !all_threads_stopped(pool_pid); i++)
+		usleep(1000);
 	struct waiter w = {.c = &c, .buf = buf};
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, wait_call, &w), 0);
