@@ -161,30 +161,69 @@ static int64_t lock_op(struct dn_svc *svc, struct dn_session *s, struct dn_file 
 }
 
 /*
- * A DN_READ_STREAM read: piece by piece, publishing in *ready how much of
- * buf holds data, so the client copies each piece out while the next is read.
+ * Until the client has taken `need` bytes of a streamed reply; false if it
+ * takes nothing for DN_READ_STREAM_STALL_NS. A client asleep on the buffer
+ * is set back to SUBMITTED and woken, to copy out and spin again.
  */
-static int64_t pread_streamed(struct dn_svc *svc, struct dn_file *f, uint8_t *buf, size_t len,
-			      off_t off, _Atomic uint64_t *ready)
+static bool wait_taken(struct dn_buf *b, uint64_t need)
+{
+	uint64_t start = dn_now_ns(), seen = 0;
+	uint64_t taken;
+	while ((taken = atomic_load_explicit(&b->taken, memory_order_acquire)) < need) {
+		uint32_t sleeping = DN_BUF_SLEEPING;
+		if (atomic_compare_exchange_strong(&b->state, &sleeping, DN_BUF_SUBMITTED))
+			dn_futex_wake(&b->state, 1);
+		uint64_t now = dn_now_ns();
+		if (taken != seen) {
+			seen = taken;
+			start = now;
+		} else if (now - start > DN_READ_STREAM_STALL_NS) {
+			return false;
+		}
+		dn_spin_turn(now - start);
+	}
+	return true;
+}
+
+/*
+ * A DN_READ_STREAM read: piece by piece round the ring, publishing in
+ * b->ready how much is in place, so the client copies each piece out while
+ * the next is read. *ring_end: where the ring ends (see DN_READ_STREAM_RING).
+ */
+static int64_t pread_streamed(struct dn_svc *svc, struct dn_file *f, struct dn_buf *b,
+			      uint8_t *data, size_t len, off_t off, uint64_t *ring_end)
 {
 	size_t done = 0;
+	ssize_t r = 0;
+	*ring_end = UINT64_MAX;
 	while (done < len) {
 		size_t n = len - done < DN_READ_STREAM_CHUNK ? len - done : DN_READ_STREAM_CHUNK;
-		ssize_t r = svc->ops->pread(svc, f, buf + done, n, off + (off_t)done);
+		/* pieces are whole chunks up to the last: none straddles the ring's end */
+		bool ringed = *ring_end == UINT64_MAX;
+		if (ringed && done + n > DN_READ_STREAM_RING &&
+		    !wait_taken(b, done + n - DN_READ_STREAM_RING)) {
+			ringed = false;
+			*ring_end = done;
+		}
+		r = svc->ops->pread(svc, f, data + dn_stream_at(done, *ring_end), n,
+				    off + (off_t)done);
 		if (r < 0)
-			return done ? (int64_t)done : r;
+			break;
 		done += (size_t)r;
-		atomic_store_explicit(ready, done, memory_order_release);
+		if (ringed)
+			atomic_store_explicit(&b->ready, done, memory_order_release);
 		if ((size_t)r < n)
 			break;
 	}
-	return (int64_t)done;
+	if (*ring_end > done)
+		*ring_end = done;
+	return done || r >= 0 ? (int64_t)done : r;
 }
 
 /* Ops on an open file: the handle names it. */
 static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
-			   const struct args *a, uint8_t *bufdata, size_t bufsize,
-			   _Atomic uint64_t *ready, struct dn_reply *rep)
+			   const struct args *a, struct dn_buf *b, uint8_t *bufdata, size_t bufsize,
+			   struct dn_reply *rep)
 {
 	const struct dn_svc_ops *ops = svc->ops;
 	if (req->op == DN_OP_CLOSE)
@@ -203,7 +242,8 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 		if (req->len > bufsize)
 			r = -EINVAL;
 		else if (ops->pread && (req->flags & DN_READ_STREAM))
-			r = pread_streamed(svc, o->file, bufdata, req->len, (off_t)req->off, ready);
+			r = pread_streamed(svc, o->file, b, bufdata, req->len, (off_t)req->off,
+					   &rep->aux);
 		else if (ops->pread)
 			r = ops->pread(svc, o->file, bufdata, req->len, (off_t)req->off);
 		break;
@@ -373,7 +413,7 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 	if (target == BY_PATH_OR_HANDLE)
 		return run_attr_op(svc, s, req, &a, bufdata, bufsize);
 	if (target == BY_HANDLE)
-		return run_file_op(svc, s, req, &a, bufdata, bufsize, &b->ready, rep);
+		return run_file_op(svc, s, req, &a, b, bufdata, bufsize, rep);
 
 	struct stat st;
 	switch (req->op) {

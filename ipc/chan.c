@@ -237,6 +237,26 @@ static void ring(struct dn_chan *c, uint32_t q)
 	}
 }
 
+/* Copies the reply's bytes [sink->copied, to) out of b's data area into sink. */
+static void copy_out(struct dn_chan *c, struct dn_buf *b, struct dn_sink *sink, uint64_t to,
+		     uint64_t ring_end)
+{
+	const uint8_t *data = dn_buf_data(&c->l, b);
+	while (sink->copied < to) {
+		uint64_t p = sink->copied, at = dn_stream_at(p, ring_end);
+		uint64_t n = to - p;
+		if (p < ring_end) {
+			uint64_t piece = DN_READ_STREAM_RING - at; /* up to the ring's end */
+			uint64_t ringed = ring_end - p;
+			n = n < piece ? n : piece;
+			n = n < ringed ? n : ringed;
+		}
+		memcpy(sink->dest + p, data + at, n);
+		sink->copied = p + n;
+	}
+	atomic_store_explicit(&b->taken, sink->copied, memory_order_release);
+}
+
 /* Copies what the service has published since the last look; true if any. */
 static bool drain(struct dn_chan *c, struct dn_buf *b, struct dn_sink *sink)
 {
@@ -246,16 +266,16 @@ static bool drain(struct dn_chan *c, struct dn_buf *b, struct dn_sink *sink)
 		ready = sink->len;
 	if (ready <= sink->copied)
 		return false;
-	memcpy(sink->dest + sink->copied, dn_buf_data(&c->l, b) + sink->copied,
-	       ready - sink->copied);
-	sink->copied = ready;
+	copy_out(c, b, sink, ready, UINT64_MAX);
 	return true;
 }
 
 /*
  * Waits for b's reply: spins, then sleeps. When the worker runs on this
  * very CPU, spinning only holds it off: yield from the start. With a sink,
- * data arriving counts as progress: the spin goes on while it flows.
+ * data arriving counts as progress: the spin goes on while it flows, and a
+ * service waiting for room in the ring sets a sleeping client back to
+ * SUBMITTED and wakes it, to take what is there and spin again.
  */
 static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu,
 		     struct dn_sink *sink)
@@ -263,33 +283,37 @@ static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu,
 	_Atomic uint32_t *worker_cpu = (_Atomic uint32_t *)&c->states->w[q % c->nworkers].cpu;
 	bool beside = cpu >= 0 &&
 		atomic_load_explicit(worker_cpu, memory_order_relaxed) == (uint32_t)cpu + 1;
-	uint64_t start = dn_now_ns();
-	uint64_t spent = beside ? DN_SPIN_YIELD_NS + 1 : 0; /* as dn_spin_turn counts */
-	for (unsigned i = 0;; i++) {
-		if (atomic_load_explicit(&b->state, memory_order_acquire) == DN_BUF_DONE)
-			return 0;
-		if (sink && drain(c, b, sink)) {
-			start = dn_now_ns();
-			continue;
-		}
-		if ((i & 15) == 15) {
-			uint64_t elapsed = dn_now_ns() - start;
-			if (elapsed > c->spin_ns)
-				break;
-			if (elapsed > spent)
-				spent = elapsed;
-		}
-		dn_spin_turn(spent);
-	}
-	uint32_t expect = DN_BUF_SUBMITTED;
-	if (!atomic_compare_exchange_strong(&b->state, &expect, DN_BUF_SLEEPING))
-		return expect == DN_BUF_DONE ? 0 : -EIO;
 	for (;;) {
-		int r = dn_futex_wait(&b->state, DN_BUF_SLEEPING, SLEEP_SLICE_NS);
-		if (atomic_load_explicit(&b->state, memory_order_acquire) == DN_BUF_DONE)
-			return 0;
-		if (r == -ETIMEDOUT && service_gone(c))
-			return -ENOTCONN;
+		uint64_t start = dn_now_ns();
+		uint64_t spent = beside ? DN_SPIN_YIELD_NS + 1 : 0; /* as dn_spin_turn counts */
+		for (unsigned i = 0;; i++) {
+			if (atomic_load_explicit(&b->state, memory_order_acquire) == DN_BUF_DONE)
+				return 0;
+			if (sink && drain(c, b, sink)) {
+				start = dn_now_ns();
+				continue;
+			}
+			if ((i & 15) == 15) {
+				uint64_t elapsed = dn_now_ns() - start;
+				if (elapsed > c->spin_ns)
+					break;
+				if (elapsed > spent)
+					spent = elapsed;
+			}
+			dn_spin_turn(spent);
+		}
+		uint32_t expect = DN_BUF_SUBMITTED;
+		if (!atomic_compare_exchange_strong(&b->state, &expect, DN_BUF_SLEEPING))
+			return expect == DN_BUF_DONE ? 0 : -EIO;
+		uint32_t st;
+		do {
+			int r = dn_futex_wait(&b->state, DN_BUF_SLEEPING, SLEEP_SLICE_NS);
+			st = atomic_load_explicit(&b->state, memory_order_acquire);
+			if (st == DN_BUF_DONE)
+				return 0;
+			if (r == -ETIMEDOUT && service_gone(c))
+				return -ENOTCONN;
+		} while (st == DN_BUF_SLEEPING);
 	}
 }
 
@@ -303,6 +327,7 @@ int64_t dn_chan_call_into(struct dn_chan *c, uint32_t buf, struct dn_req *req,
 	req->buf = buf;
 	req->tag = atomic_fetch_add_explicit(&tags, 1, memory_order_relaxed) + 1;
 	atomic_store_explicit(&b->ready, 0, memory_order_relaxed);
+	atomic_store_explicit(&b->taken, 0, memory_order_relaxed);
 	atomic_store_explicit(&b->state, DN_BUF_SUBMITTED, memory_order_release);
 
 	int cpu = sched_getcpu();
@@ -332,6 +357,10 @@ int64_t dn_chan_call_into(struct dn_chan *c, uint32_t buf, struct dn_req *req,
 			      memory_order_relaxed);
 	if (out->tag != req->tag)
 		return -EPROTO;
+	if (sink && out->result > 0) {
+		uint64_t end = (uint64_t)out->result < sink->len ? (uint64_t)out->result : sink->len;
+		copy_out(c, b, sink, end, out->aux);
+	}
 	return out->result;
 }
 

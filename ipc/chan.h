@@ -56,16 +56,17 @@ static inline uint8_t *dn_chan_data(struct dn_chan *c, uint32_t idx)
  */
 int64_t dn_chan_call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct dn_reply *out);
 
-/* Where a DN_READ_STREAM reply's data goes while the service is still reading. */
+/* Where a DN_READ_STREAM reply's data goes. */
 struct dn_sink {
 	uint8_t *dest;
 	uint64_t len;    /* room in dest: what the request asked for */
-	uint64_t copied; /* bytes already copied to dest; the caller copies the rest */
+	uint64_t copied; /* bytes already copied to dest */
 };
 
 /*
- * dn_chan_call for a DN_READ_STREAM read: while it waits, copies to sink
- * the data the service has published (never more than sink->len).
+ * dn_chan_call for a DN_READ_STREAM read: copies the reply's data to sink
+ * (never more than sink->len), as the service publishes it and, once the
+ * reply is in, the rest.
  */
 int64_t dn_chan_call_into(struct dn_chan *c, uint32_t buf, struct dn_req *req,
 			  struct dn_reply *out, struct dn_sink *sink);

@@ -163,7 +163,8 @@ static int64_t read_chunk(struct dn_call *c, uint64_t handle, uint64_t pos, uint
 	/* never more than asked for into the caller's buffer */
 	if ((size_t)res > len || sink.copied > (uint64_t)res)
 		return -EIO;
-	memcpy(dest + sink.copied, dn_call_data(c) + sink.copied, (size_t)res - sink.copied);
+	if (!stream)
+		memcpy(dest, dn_call_data(c), (size_t)res);
 	return res;
 }
 

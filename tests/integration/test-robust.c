@@ -192,11 +192,48 @@ static void test_client_dies_mid_request(void **state)
 	dn_chan_close(&c);
 }
 
+/* Creates path in the pool holding len random bytes (seeded), left in *data; its handle. */
+static uint64_t create_random_file(struct dn_chan *c, int buf, const char *path, size_t len,
+				   unsigned seed, uint8_t **data)
+{
+	struct dn_req req = {.op = DN_OP_OPEN, .oflags = O_CREAT | O_RDWR | O_TRUNC, .mode = 0600};
+	assert_int_equal(dn_req_payload(c, (uint32_t)buf, &req, path, NULL, NULL, 0), 0);
+	struct dn_reply rep;
+	assert_int_equal(dn_chan_call(c, (uint32_t)buf, &req, &rep), 0);
+	uint64_t handle = rep.handle;
+	*data = malloc(len);
+	assert_non_null(*data);
+	fill_random(*data, len, &seed);
+	req = (struct dn_req){.op = DN_OP_PWRITE, .handle = handle, .len = len};
+	assert_int_equal(dn_req_payload(c, (uint32_t)buf, &req, NULL, NULL, *data, len), 0);
+	assert_int_equal(dn_chan_call(c, (uint32_t)buf, &req, &rep), (int64_t)len);
+	return handle;
+}
+
+static void close_handle(struct dn_chan *c, int buf, uint64_t handle)
+{
+	struct dn_req req = {.op = DN_OP_CLOSE, .handle = handle};
+	struct dn_reply rep;
+	assert_int_equal(dn_chan_call(c, (uint32_t)buf, &req, &rep), 0);
+}
+
+/* Bytes [from, len) of a streamed reply that differ from want, read where rep.aux says they lie. */
+static size_t stream_mismatches(struct dn_chan *c, int buf, const struct dn_reply *rep,
+				const uint8_t *want, size_t from, size_t len)
+{
+	const uint8_t *area = dn_chan_data(c, (uint32_t)buf);
+	size_t bad = 0;
+	for (size_t p = from; p < len; p++)
+		bad += area[dn_stream_at(p, rep->aux)] != want[p];
+	return bad;
+}
+
 /*
  * A streamed read copies while the service reads on, but never past the room
  * the client gave it: here the service publishes 1 MiB, the sink holds 256
  * KiB and a PROT_NONE page follows it (without the bound, a copy that starts
- * before the reply is done runs into it).
+ * before the reply is done runs into it). The service, finding the ring not
+ * taken, leaves the rest in place, where the reply's aux says.
  */
 static void test_streamed_read_stays_in_its_sink(void **state)
 {
@@ -205,19 +242,8 @@ static void test_streamed_read_stays_in_its_sink(void **state)
 	chan_open(&c, &buf);
 	const size_t len = 1u << 20, room = 256u << 10;
 	assert_true(len <= dn_buf_data_size(&c.l));
-	struct dn_req req = {.op = DN_OP_OPEN, .oflags = O_CREAT | O_RDWR | O_TRUNC, .mode = 0600};
-	assert_int_equal(dn_req_payload(&c, (uint32_t)buf, &req, "/streamed.bin", NULL, NULL, 0), 0);
-	struct dn_reply rep;
-	assert_int_equal(dn_chan_call(&c, (uint32_t)buf, &req, &rep), 0);
-	uint64_t handle = rep.handle;
-
-	uint8_t *data = malloc(len);
-	assert_non_null(data);
-	unsigned seed = 3;
-	fill_random(data, len, &seed);
-	req = (struct dn_req){.op = DN_OP_PWRITE, .handle = handle, .len = len};
-	assert_int_equal(dn_req_payload(&c, (uint32_t)buf, &req, NULL, NULL, data, len), 0);
-	assert_int_equal(dn_chan_call(&c, (uint32_t)buf, &req, &rep), (int64_t)len);
+	uint8_t *data;
+	uint64_t handle = create_random_file(&c, buf, "/streamed.bin", len, 3, &data);
 
 	long page = sysconf(_SC_PAGESIZE);
 	uint8_t *map = mmap(NULL, room + (size_t)page, PROT_READ | PROT_WRITE,
@@ -227,18 +253,54 @@ static void test_streamed_read_stays_in_its_sink(void **state)
 	/* Repeated: whether the client copies before the reply is done depends on timing. */
 	for (int i = 0; i < 50; i++) {
 		struct dn_sink sink = {.dest = map, .len = room};
-		req = (struct dn_req){.op = DN_OP_PREAD, .handle = handle, .len = len,
-				      .flags = DN_READ_STREAM};
+		struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .len = len,
+				     .flags = DN_READ_STREAM};
+		struct dn_reply rep;
 		assert_int_equal(dn_chan_call_into(&c, (uint32_t)buf, &req, &rep, &sink),
 				 (int64_t)len);
-		assert_true(sink.copied <= room);
-		assert_memory_equal(map, data, sink.copied);
-		assert_memory_equal(dn_chan_data(&c, (uint32_t)buf), data, len);
+		assert_int_equal(sink.copied, room);
+		assert_memory_equal(map, data, room);
+		assert_in_range(rep.aux, DN_READ_STREAM_RING, room + DN_READ_STREAM_RING);
+		assert_int_equal(stream_mismatches(&c, buf, &rep, data, room, len), 0);
 	}
-
-	req = (struct dn_req){.op = DN_OP_CLOSE, .handle = handle};
-	assert_int_equal(dn_chan_call(&c, (uint32_t)buf, &req, &rep), 0);
+	close_handle(&c, buf, handle);
 	munmap(map, room + (size_t)page);
+	free(data);
+	dn_chan_close(&c);
+}
+
+/*
+ * A client that sleeps on its buffer at once (no spin) while a streamed read
+ * runs: the service, needing the ring taken, wakes it to copy out, so the
+ * whole reply goes round the ring (aux == len) instead of waiting out the
+ * stall. Most of the reads, not all: a woken client may still be slow to run.
+ */
+static void test_sleeping_client_is_woken_to_take_the_ring(void **state)
+{
+	struct dn_chan c;
+	int buf;
+	chan_open(&c, &buf);
+	c.spin_ns = 1;
+	const size_t len = 1u << 20;
+	uint8_t *data, *dest = malloc(len);
+	assert_non_null(dest);
+	uint64_t handle = create_random_file(&c, buf, "/woken.bin", len, 5, &data);
+	int ringed = 0;
+	for (int i = 0; i < 20; i++) {
+		memset(dest, 0, len);
+		struct dn_sink sink = {.dest = dest, .len = len};
+		struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .len = len,
+				     .flags = DN_READ_STREAM};
+		struct dn_reply rep;
+		assert_int_equal(dn_chan_call_into(&c, (uint32_t)buf, &req, &rep, &sink),
+				 (int64_t)len);
+		assert_int_equal(sink.copied, len);
+		assert_memory_equal(dest, data, len);
+		ringed += rep.aux == len;
+	}
+	assert_true(ringed >= 10);
+	close_handle(&c, buf, handle);
+	free(dest);
 	free(data);
 	dn_chan_close(&c);
 }
@@ -326,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_client_dies_mid_request),
 		cmocka_unit_test(test_worker_states_are_read_only),
 		cmocka_unit_test(test_streamed_read_stays_in_its_sink),
+		cmocka_unit_test(test_sleeping_client_is_woken_to_take_the_ring),
 		/* last: it kills the pool */
 		cmocka_unit_test(test_service_killed_while_client_waits),
 	};
