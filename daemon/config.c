@@ -474,6 +474,11 @@ static int set_poll_us(struct parse_state *st, const char *value)
 	return parse_uint(st, value, 0, POLL_US_MAX, &st->cfg->poll_us);
 }
 
+static int set_poll_max_us(struct parse_state *st, const char *value)
+{
+	return parse_uint(st, value, 0, POLL_US_MAX, &st->cfg->poll_max_us);
+}
+
 static int set_request_timeout(struct parse_state *st, const char *value)
 {
 	return parse_uint(st, value, 1, 3600, &st->cfg->request_timeout);
@@ -625,6 +630,7 @@ static const struct key keys[] = {
 	{"pool",      "workers",       false, set_workers},
 	{"pool",      "queues",        false, set_queues},
 	{"pool",      "poll_us",       false, set_poll_us},
+	{"pool",      "poll_max_us",   false, set_poll_max_us},
 	{"pool",      "request_timeout", false, set_request_timeout},
 	{"local",     "root",          false, set_local_root},
 	{"access",    "users",         true,  set_users},
@@ -784,6 +790,7 @@ struct dn_config *dn_config_new(const char *pool)
 	cfg->workers = 1;
 	cfg->queues = 0; /* not given: dn_config_finish() makes it = workers */
 	cfg->poll_us = 50;
+	cfg->poll_max_us = 2000;
 	cfg->request_timeout = 60;
 	cfg->ceph_mount_timeout = CEPH_MOUNT_TIMEOUT_DEFAULT;
 	return TAKE_PTR(cfg);

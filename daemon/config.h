@@ -15,6 +15,7 @@ struct dn_config {
 	unsigned workers;  /* [pool] workers: 1..64, default 1 */
 	unsigned queues;   /* [pool] queues: 1..64, default = workers */
 	unsigned poll_us;  /* [pool] poll_us: 0..100000, busy-poll time before futex sleep, default 50 */
+	unsigned poll_max_us; /* [pool] poll_max_us: 0..100000, what poll_us may grow to, default 2000 */
 	unsigned request_timeout; /* [pool] request_timeout: 1..3600 s a request may take, default 60 */
 	char *local_root;  /* [local] root: absolute path of an existing directory; required for local */
 	uid_t *users;      /* [access] users: names or numeric uids, comma/space separated */

@@ -301,6 +301,7 @@ int dn_pool_run(struct dn_pool *p)
 {
 	p->workers = dn_workers_start(p->svc, p->bells, p->states, p->cfg->workers, p->cfg->queues,
 				      (uint64_t)p->cfg->poll_us * 1000u,
+				      (uint64_t)p->cfg->poll_max_us * 1000u,
 				      (uint64_t)p->cfg->request_timeout * 1000000000u);
 	if (!p->workers)
 		return -ENOMEM;

@@ -148,10 +148,11 @@ static void test_parse_limits_accepted(void **state)
 	_cleanup_config_ struct dn_config *cfg = NULL;
 
 	assert_parse_ok(&cfg, "[pool]\nworkers = 64\nqueues = 1\npoll_us = 100000\n"
-	                      "[access]\nusers = 4294967294\n");
+	                      "poll_max_us = 100000\n[access]\nusers = 4294967294\n");
 	assert_int_equal(cfg->workers, 64);
 	assert_int_equal(cfg->queues, 1);
 	assert_int_equal(cfg->poll_us, 100000);
+	assert_int_equal(cfg->poll_max_us, 100000);
 	assert_int_equal(cfg->users[0], 4294967294u);
 }
 
@@ -197,6 +198,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->workers, 1);
 	assert_int_equal(cfg->queues, 1);
 	assert_int_equal(cfg->poll_us, 50);
+	assert_int_equal(cfg->poll_max_us, 2000);
 	assert_int_equal(cfg->request_timeout, 60);
 	assert_null(cfg->users);
 	assert_int_equal(cfg->n_users, 0);
@@ -532,6 +534,8 @@ static void test_error_out_of_range(void **state)
 	                   "t.ini:2: queues: '99999999999999999999999' is out of range 1..64");
 	assert_parse_error("[pool]\npoll_us = 100001\n", -EINVAL,
 	                   "t.ini:2: poll_us: '100001' is out of range 0..100000");
+	assert_parse_error("[pool]\n\npoll_max_us = 100001\n", -EINVAL,
+	                   "t.ini:3: poll_max_us: '100001' is out of range 0..100000");
 	assert_parse_error("[pool]\nrequest_timeout = 0\n", -EINVAL,
 	                   "t.ini:2: request_timeout: '0' is out of range 1..3600");
 	assert_parse_error("[access]\nusers = 4294967295\n", -EINVAL,

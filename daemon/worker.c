@@ -11,6 +11,7 @@
 
 #include "dispatch.h"
 #include "futex.h"
+#include "idle.h"
 #include "log.h"
 #include "queue.h"
 
@@ -41,6 +42,7 @@ struct worker {
 	_Atomic uint32_t *cpu; /* in the worker-states page: where this worker runs, + 1 */
 	unsigned beside_run;   /* requests in a row from clients on this worker's CPU */
 	uint64_t nudged_at;
+	struct dn_idle idle;
 	/* the request in the backend call, for the watchdog's answer */
 	struct dn_session *cur_s;
 	uint32_t cur_buf;
@@ -52,7 +54,7 @@ struct dn_workers {
 	struct dn_doorbells *bells;
 	struct dn_worker_states *states;
 	unsigned n, nqueues;
-	uint64_t poll_ns, timeout_ns;
+	uint64_t timeout_ns;
 	_Atomic(struct dn_session_set *) set;
 	_Atomic int stopping;
 	pthread_t watchdog;
@@ -180,7 +182,7 @@ static void *worker_main(void *arg)
 		uint64_t now = dn_now_ns();
 		if (!idle_since)
 			idle_since = now;
-		if (now - idle_since < ws->poll_ns) {
+		if (now - idle_since < w->idle.poll_ns) {
 			dn_spin_turn(now - idle_since);
 			continue;
 		}
@@ -198,9 +200,11 @@ static void *worker_main(void *arg)
 		atomic_store(&w->parked, 1);
 		/* Bounded, as a last resort: the doorbell page is the pool's clients'
 		 * to write, and no client may put the workers to sleep for good. */
+		uint64_t slept_from = dn_now_ns();
 		dn_futex_wait(&bell->seq, seq, SLEEP_MAX_NS);
 		atomic_store(&w->parked, 0);
 		atomic_store(sleeping, 0);
+		dn_idle_slept(&w->idle, dn_now_ns() - slept_from);
 		idle_since = 0;
 	}
 	return NULL;
@@ -266,7 +270,7 @@ static void *watchdog_main(void *arg)
 
 struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_doorbells *bells,
 				    struct dn_worker_states *states, unsigned n, unsigned nqueues,
-				    uint64_t poll_ns, uint64_t timeout_ns)
+				    uint64_t poll_ns, uint64_t poll_max_ns, uint64_t timeout_ns)
 {
 	struct dn_workers *ws = calloc(1, sizeof(*ws) + (n + 1) * sizeof(struct worker));
 	if (!ws)
@@ -276,12 +280,12 @@ struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_doorbells *bel
 	ws->states = states;
 	ws->n = n;
 	ws->nqueues = nqueues;
-	ws->poll_ns = poll_ns;
 	ws->timeout_ns = timeout_ns;
 	atomic_store(&ws->w[n].parked, 1);
 	for (unsigned i = 0; i < n; i++) {
 		ws->w[i].ws = ws;
 		ws->w[i].id = i;
+		dn_idle_init(&ws->w[i].idle, poll_ns, poll_max_ns);
 		int r = pthread_create(&ws->w[i].thread, NULL, worker_main, &ws->w[i]);
 		if (r) {
 			dn_log_error("cannot start worker %u: %s", i, strerror(r));

@@ -18,10 +18,14 @@ struct dn_session_set {
 
 struct dn_workers;
 
-/* timeout_ns: how long a backend call may take before its client is answered ETIMEDOUT. */
+/*
+ * poll_ns..poll_max_ns: how long an idle worker polls before it sleeps (see
+ * idle.h); timeout_ns: how long a backend call may take before its client
+ * is answered ETIMEDOUT.
+ */
 struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_doorbells *bells,
 				    struct dn_worker_states *states, unsigned n, unsigned nqueues,
-				    uint64_t poll_ns, uint64_t timeout_ns);
+				    uint64_t poll_ns, uint64_t poll_max_ns, uint64_t timeout_ns);
 /* false when a worker stuck in a backend call was left behind (free nothing it uses). */
 bool dn_workers_stop(struct dn_workers *ws);
 
