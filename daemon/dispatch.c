@@ -11,6 +11,7 @@
 #include "futex.h"
 #include "log.h"
 #include "path.h"
+#include "stream.h"
 
 struct args {
 	char path[PATH_MAX];  /* normalized pool paths */
@@ -160,66 +161,6 @@ static int64_t lock_op(struct dn_svc *svc, struct dn_session *s, struct dn_file 
 	return r;
 }
 
-/*
- * Until the client has taken `need` bytes of a streamed reply; false if it
- * takes nothing for DN_READ_STREAM_STALL_NS. A client asleep on the buffer
- * is set back to SUBMITTED and woken, to copy out and spin again.
- */
-static bool wait_taken(struct dn_buf *b, uint64_t need)
-{
-	uint64_t start = dn_now_ns(), seen = 0;
-	uint64_t taken;
-	while ((taken = atomic_load_explicit(&b->taken, memory_order_acquire)) < need) {
-		uint32_t sleeping = DN_BUF_SLEEPING;
-		if (atomic_compare_exchange_strong(&b->state, &sleeping, DN_BUF_SUBMITTED))
-			dn_futex_wake(&b->state, 1);
-		uint64_t now = dn_now_ns();
-		if (taken != seen) {
-			seen = taken;
-			start = now;
-		} else if (now - start > DN_READ_STREAM_STALL_NS) {
-			return false;
-		}
-		dn_spin_turn(now - start);
-	}
-	return true;
-}
-
-/*
- * A DN_READ_STREAM read: piece by piece round the ring, publishing in
- * b->ready how much is in place, so the client copies each piece out while
- * the next is read. *ring_end: where the ring ends (see DN_READ_STREAM_RING).
- */
-static int64_t pread_streamed(struct dn_svc *svc, struct dn_file *f, struct dn_buf *b,
-			      uint8_t *data, size_t len, off_t off, uint64_t *ring_end)
-{
-	size_t done = 0;
-	ssize_t r = 0;
-	*ring_end = UINT64_MAX;
-	while (done < len) {
-		size_t n = len - done < DN_READ_STREAM_CHUNK ? len - done : DN_READ_STREAM_CHUNK;
-		/* pieces are whole chunks up to the last: none straddles the ring's end */
-		bool ringed = *ring_end == UINT64_MAX;
-		if (ringed && done + n > DN_READ_STREAM_RING &&
-		    !wait_taken(b, done + n - DN_READ_STREAM_RING)) {
-			ringed = false;
-			*ring_end = done;
-		}
-		r = svc->ops->pread(svc, f, data + dn_stream_at(done, *ring_end), n,
-				    off + (off_t)done);
-		if (r < 0)
-			break;
-		done += (size_t)r;
-		if (ringed)
-			atomic_store_explicit(&b->ready, done, memory_order_release);
-		if ((size_t)r < n)
-			break;
-	}
-	if (*ring_end > done)
-		*ring_end = done;
-	return done || r >= 0 ? (int64_t)done : r;
-}
-
 /* Ops on an open file: the handle names it. */
 static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
 			   const struct args *a, struct dn_buf *b, uint8_t *bufdata, size_t bufsize,
@@ -232,6 +173,11 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 	if (req->op != DN_OP_LOCK && req->op != DN_OP_FLOCK &&
 	    (req->off > INT64_MAX || req->len > INT64_MAX))
 		return -EINVAL;
+	/* a range past the largest offset, as the kernel answers it: the backends add len to off */
+	bool at_off = req->op == DN_OP_PREAD ||
+		      (req->op == DN_OP_PWRITE && !(req->flags & DN_WRITE_APPEND));
+	if ((at_off || req->op == DN_OP_FALLOCATE) && req->len > INT64_MAX - req->off)
+		return at_off ? -EINVAL : -EFBIG;
 	struct dn_open *o = dn_session_handle_get(s, req->handle);
 	if (!o)
 		return -EBADF;
@@ -242,8 +188,8 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 		if (req->len > bufsize)
 			r = -EINVAL;
 		else if (ops->pread && (req->flags & DN_READ_STREAM))
-			r = pread_streamed(svc, o->file, b, bufdata, req->len, (off_t)req->off,
-					   &rep->aux);
+			r = dn_stream_pread(svc, o->file, b, bufdata, req->len, (off_t)req->off,
+					    &rep->aux);
 		else if (ops->pread)
 			r = ops->pread(svc, o->file, bufdata, req->len, (off_t)req->off);
 		break;

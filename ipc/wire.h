@@ -52,7 +52,7 @@ enum dn_op {
 #define DN_WRITE_APPEND 0x1u
 /*
  * A large read whose data the service publishes as it lands (the buffer's
- * `ready`, at least every DN_READ_STREAM_CHUNK bytes), so that the client
+ * `ready`, every DN_READ_STREAM_CHUNK bytes until a stall), so that the client
  * copies out one piece while the service reads the next: on reads served
  * from libcephfs's cache the two copies overlap instead of adding up.
  *
@@ -164,7 +164,7 @@ struct dn_reply {
 	int64_t result; /* >= 0, or -errno */
 	uint64_t handle;
 	uint64_t tag;
-	uint64_t aux;   /* per op: next readdir cookie, new offset */
+	uint64_t aux;   /* per op: next readdir cookie, new offset, where a streamed read's ring ends */
 	uint32_t flags; /* DN_REPLY_* */
 	uint32_t pad;
 	struct dn_stat st;
