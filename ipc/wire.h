@@ -66,9 +66,10 @@ enum dn_op {
  * The client says in the buffer's `taken` how much it has copied out; the
  * service overwrites a piece only once it is taken, and wakes a client
  * asleep on the buffer to take it (state SLEEPING -> SUBMITTED). A client
- * that takes nothing for DN_READ_STREAM_STALL_NS (stopped, starved of CPU)
- * gets the rest in place: the reply's aux says where the ring ends, and the
- * bytes from there on sit at their own offset in the data area.
+ * that has not taken a piece DN_READ_STREAM_STALL_NS after the service needs
+ * its room (stopped, starved of CPU, or scribbling on the word) gets the rest
+ * in place: the reply's aux says where the ring ends, and the bytes from
+ * there on sit at their own offset in the data area.
  */
 #define DN_READ_STREAM 0x1u
 #define DN_READ_STREAM_CHUNK (128u << 10)
