@@ -225,6 +225,15 @@ static void close_handle(struct dn_chan *c, int buf, uint64_t handle)
 	assert_int_equal(dn_chan_call(c, (uint32_t)buf, &req, &rep), 0);
 }
 
+/* One DN_READ_STREAM read of len bytes at offset 0 of handle into sink; its result. */
+static int64_t streamed_read(struct dn_chan *c, int buf, uint64_t handle, size_t len,
+			     struct dn_sink *sink, struct dn_reply *rep)
+{
+	struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .len = len,
+			     .flags = DN_READ_STREAM};
+	return dn_chan_call_into(c, (uint32_t)buf, &req, rep, sink);
+}
+
 /* Bytes [from, len) of a streamed reply that differ from want, read where rep.aux says they lie. */
 static size_t stream_mismatches(struct dn_chan *c, int buf, const struct dn_reply *rep,
 				const uint8_t *want, size_t from, size_t len)
@@ -261,11 +270,8 @@ static void test_streamed_read_stays_in_its_sink(void **state)
 	/* Repeated: whether the client copies before the reply is done depends on timing. */
 	for (int i = 0; i < 50; i++) {
 		struct dn_sink sink = {.dest = map, .len = room};
-		struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .len = len,
-				     .flags = DN_READ_STREAM};
 		struct dn_reply rep;
-		assert_int_equal(dn_chan_call_into(&c, (uint32_t)buf, &req, &rep, &sink),
-				 (int64_t)len);
+		assert_int_equal(streamed_read(&c, buf, handle, len, &sink, &rep), (int64_t)len);
 		assert_int_equal(sink.copied, room);
 		assert_memory_equal(map, data, room);
 		assert_in_range(rep.aux, DN_READ_STREAM_RING, room + DN_READ_STREAM_RING);
@@ -297,11 +303,8 @@ static void test_sleeping_client_is_woken_to_take_the_ring(void **state)
 	for (int i = 0; i < 20; i++) {
 		memset(dest, 0, len);
 		struct dn_sink sink = {.dest = dest, .len = len};
-		struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .len = len,
-				     .flags = DN_READ_STREAM};
 		struct dn_reply rep;
-		assert_int_equal(dn_chan_call_into(&c, (uint32_t)buf, &req, &rep, &sink),
-				 (int64_t)len);
+		assert_int_equal(streamed_read(&c, buf, handle, len, &sink, &rep), (int64_t)len);
 		assert_int_equal(sink.copied, len);
 		assert_memory_equal(dest, data, len);
 		ringed += rep.aux == len;
@@ -339,10 +342,8 @@ static void test_streamed_short_read_past_the_ring(void **state)
 	assert_non_null(dest);
 	uint64_t handle = create_random_file(&c, buf, "/short.bin", size, 7, &data);
 	struct dn_sink sink = {.dest = dest, .len = len};
-	struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .len = len,
-			     .flags = DN_READ_STREAM};
 	struct dn_reply rep;
-	assert_int_equal(dn_chan_call_into(&c, (uint32_t)buf, &req, &rep, &sink), (int64_t)size);
+	assert_int_equal(streamed_read(&c, buf, handle, len, &sink, &rep), (int64_t)size);
 	assert_int_equal(sink.copied, size);
 	assert_int_equal(rep.aux, size);
 	assert_memory_equal(dest, data, size);
