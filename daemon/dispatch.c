@@ -20,9 +20,11 @@ struct args {
 	size_t data_len;
 };
 
-static void stat_to_wire(const struct stat *st, struct dn_stat *w)
+/* Answers st in the reply's stat area. */
+static void reply_stat(struct dn_reply *rep, const struct stat *st)
 {
-	*w = (struct dn_stat){
+	rep->flags |= DN_REPLY_STAT;
+	rep->st = (struct dn_stat){
 		.dev = st->st_dev, .ino = st->st_ino, .nlink = st->st_nlink,
 		.size = (uint64_t)st->st_size, .blocks = (uint64_t)st->st_blocks,
 		.mode = st->st_mode, .uid = st->st_uid, .gid = st->st_gid,
@@ -154,6 +156,7 @@ static int64_t lock_op(struct dn_svc *svc, struct dn_session *s, struct dn_file 
 	if (r == 0 && req->oflags == F_GETLK) {
 		/* the reply's stat area is free: the answer travels there */
 		rep->aux = (uint64_t)(uint16_t)fl.l_type;
+		rep->flags |= DN_REPLY_STAT;
 		rep->st.size = (uint64_t)fl.l_start;
 		rep->st.blocks = (uint64_t)fl.l_len;
 		rep->st.uid = (uint32_t)fl.l_pid;
@@ -203,7 +206,7 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 		break;
 	case DN_OP_FSTAT:
 		if (ops->fstat && (r = ops->fstat(svc, o->file, &st)) == 0)
-			stat_to_wire(&st, &rep->st);
+			reply_stat(rep, &st);
 		break;
 	case DN_OP_READDIR:
 		if (req->len > bufsize)
@@ -380,7 +383,7 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 			return -ENOSYS;
 		r = ops->stat(svc, c, a.path, req->flags & DN_AT_NOFOLLOW, &st);
 		if (r == 0)
-			stat_to_wire(&st, &rep->st);
+			reply_stat(rep, &st);
 		return r;
 	case DN_OP_ACCESS:
 		if (req->mode & ~7u)
@@ -460,7 +463,10 @@ void dn_dispatch_reply(struct dn_session *s, uint32_t buf, const struct dn_reply
 	if (buf >= s->l.nbufs)
 		return;
 	struct dn_buf *b = dn_layout_buf(&s->l, s->base, buf);
-	memcpy(&b->reply, rep, sizeof(*rep));
+	/* the head last, just before state: the client polls that line */
+	if (rep->flags & DN_REPLY_STAT)
+		memcpy(&b->st, &rep->st, sizeof(rep->st));
+	memcpy(b->reply, rep, DN_REPLY_HEAD);
 	if (atomic_exchange_explicit(&b->state, DN_BUF_DONE, memory_order_acq_rel) ==
 	    DN_BUF_SLEEPING)
 		dn_futex_wake(&b->state, 1);

@@ -351,7 +351,12 @@ int64_t dn_chan_call_into(struct dn_chan *c, uint32_t buf, struct dn_req *req,
 	int r = wait_done(c, b, q, cpu, sink);
 	if (r < 0)
 		return r;
-	memcpy(out, &b->reply, sizeof(*out));
+	memcpy(out, b->reply, DN_REPLY_HEAD);
+	/* the stat area's lines cross only when they carry an answer */
+	if (out->flags & DN_REPLY_STAT)
+		memcpy(&out->st, &b->st, sizeof(out->st));
+	else
+		memset(&out->st, 0, sizeof(out->st));
 	atomic_store_explicit(&b->state,
 			      (out->flags & DN_REPLY_RETIRE_BUFFER) ? DN_BUF_RETIRED : DN_BUF_IDLE,
 			      memory_order_relaxed);

@@ -2,10 +2,11 @@
 #pragma once
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 4
+#define DN_PROTO_VERSION 5
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -160,6 +161,7 @@ enum dn_buf_state {
 
 /* Reply flags */
 #define DN_REPLY_RETIRE_BUFFER 0x1u /* the request timed out in the service: retire the buffer */
+#define DN_REPLY_STAT 0x2u /* st holds an answer (stat, fstat, a lock's F_GETLK) */
 
 struct dn_reply {
 	int64_t result; /* >= 0, or -errno */
@@ -168,16 +170,28 @@ struct dn_reply {
 	uint64_t aux;   /* per op: next readdir cookie, new offset, where a streamed read's ring ends */
 	uint32_t flags; /* DN_REPLY_* */
 	uint32_t pad;
-	struct dn_stat st;
+	struct dn_stat st; /* crosses only with DN_REPLY_STAT; zeroes otherwise */
 };
 
+/* What every reply carries: its fields before st. */
+#define DN_REPLY_HEAD offsetof(struct dn_reply, st)
+
+/*
+ * A request buffer's header. The reply's head shares the state word's cache
+ * line, so the client spinning on state gets most answers in that one
+ * transfer, and the service writes one line the client holds, not four. The
+ * next line stays unused: CPUs fetch lines in aligned pairs, and the
+ * client's polling would pull it away from a service writing there. On 2
+ * vCPUs a NOP round trip went from ~490 to ~400 ns.
+ */
 struct dn_buf {
 	_Atomic uint32_t state;
 	_Atomic int32_t owner; /* tid of the owning thread, for diagnostics */
 	_Atomic uint64_t ready; /* DN_READ_STREAM: bytes of reply data already in place */
 	_Atomic uint64_t taken; /* DN_READ_STREAM: bytes the client has copied out */
-	uint8_t pad[DN_CACHELINE - 24];
-	struct dn_reply reply;
+	uint8_t reply[DN_REPLY_HEAD]; /* struct dn_reply up to st */
+	uint8_t unused[DN_CACHELINE];
+	struct dn_stat st; /* struct dn_reply's st, when the reply has DN_REPLY_STAT */
 	/* data follows, aligned to 4 KiB from the start of the buffer */
 };
 
@@ -261,3 +275,5 @@ struct dn_welcome {
 
 _Static_assert(sizeof(struct dn_req) <= 512, "request fits a slot");
 _Static_assert(sizeof(struct dn_buf) <= 4096, "buffer header fits a page");
+_Static_assert(offsetof(struct dn_buf, unused) == DN_CACHELINE,
+	       "the reply's head fills the state word's line");
