@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,6 +84,30 @@ static void expect(struct dn_chan *c, int buf, struct dn_req *req, int64_t want)
 	int64_t r = dn_chan_call(c, (uint32_t)buf, req, &rep);
 	if (r != want)
 		fail_msg("op %u: got %lld, want %lld", req->op, (long long)r, (long long)want);
+}
+
+/* The stat area crosses only with an answer there: stale bytes in it never reach a caller. */
+static void test_stat_area_crosses_only_with_a_stat(void **state)
+{
+	struct dn_chan c;
+	int buf;
+	chan_open(&c, &buf);
+	struct dn_buf *b = dn_chan_buf(&c, (uint32_t)buf);
+	memset(&b->st, 0xa5, sizeof(b->st));
+	struct dn_req req = {.op = DN_OP_NOP};
+	struct dn_reply rep;
+	assert_int_equal(dn_chan_call(&c, (uint32_t)buf, &req, &rep), 0);
+	assert_false(rep.flags & DN_REPLY_STAT);
+	const struct dn_stat zero = {0};
+	assert_memory_equal(&rep.st, &zero, sizeof(zero));
+
+	req = (struct dn_req){.op = DN_OP_STAT};
+	assert_int_equal(dn_req_payload(&c, (uint32_t)buf, &req, "/", NULL, NULL, 0), 0);
+	assert_int_equal(dn_chan_call(&c, (uint32_t)buf, &req, &rep), 0);
+	assert_true(rep.flags & DN_REPLY_STAT);
+	assert_true(S_ISDIR(rep.st.mode));
+	assert_true(rep.st.nlink >= 2);
+	dn_chan_close(&c);
 }
 
 /* Each kind of malformed request gets its own errno. */
@@ -469,6 +494,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_requests_get_errors),
 		cmocka_unit_test(test_malformed_requests),
+		cmocka_unit_test(test_stat_area_crosses_only_with_a_stat),
 		cmocka_unit_test(test_slot_with_bogus_buffer_is_dropped),
 		cmocka_unit_test(test_client_dies_mid_request),
 		cmocka_unit_test(test_worker_states_are_read_only),
