@@ -48,6 +48,8 @@ struct worker {
 	_Atomic uint32_t *cpu; /* in the worker-states page: where this worker runs, + 1 */
 	unsigned beside_run;   /* requests in a row from clients on this worker's CPU */
 	uint64_t nudged_at;
+	const struct dn_session *left_s; /* the client (session, buffer) it last moved away from */
+	uint32_t left_buf;
 	struct dn_idle idle;
 	/* the request in the backend call, for the watchdog's answer */
 	struct dn_session *cur_s;
@@ -83,18 +85,27 @@ static void publish_cpu(struct worker *w)
  * ~1 us with the two apart, 4-5 us together), and wake-up placement tends
  * to keep such a pair together. So: after answering a client on this CPU,
  * yield to it at once rather than spin; after NUDGE_AFTER such requests in
- * a row, move to another CPU this thread may use (at most once per
- * NUDGE_EVERY_NS, so several clients cannot make it hop back and forth).
+ * a row, move to another CPU this thread may use, saying so in the worker
+ * state (DN_WORKER_MOVING) so that the client spins on rather than sleep and
+ * be woken onto the new CPU. Once per NUDGE_EVERY_NS, so several clients
+ * cannot make it hop back and forth; but a client that came after it anyway
+ * (woken from a sleep onto this CPU) is left again after NUDGE_AGAIN_NS:
+ * in bursts of requests a second apart, stat took ~2.1 us instead of ~1.2
+ * when only one move per 10 ms was allowed.
  */
 #define NUDGE_AFTER 16
 #define NUDGE_EVERY_NS 10000000u
+#define NUDGE_AGAIN_NS 1000000u
 
-static void move_off_this_cpu(struct worker *w)
+static void move_off_this_cpu(struct worker *w, const struct dn_session *s, uint32_t buf)
 {
 	uint64_t now = dn_now_ns();
-	if (now - w->nudged_at < NUDGE_EVERY_NS)
+	bool followed = s == w->left_s && buf == w->left_buf;
+	if (now - w->nudged_at < (followed ? NUDGE_AGAIN_NS : NUDGE_EVERY_NS))
 		return;
 	w->nudged_at = now;
+	w->left_s = s;
+	w->left_buf = buf;
 	cpu_set_t allowed, others;
 	int cpu = sched_getcpu();
 	if (cpu < 0 || sched_getaffinity(0, sizeof(allowed), &allowed) < 0 ||
@@ -102,22 +113,24 @@ static void move_off_this_cpu(struct worker *w)
 		return;
 	others = allowed;
 	CPU_CLR(cpu, &others);
+	atomic_store_explicit(w->cpu, DN_WORKER_MOVING, memory_order_relaxed);
 	/* Excluding this CPU moves the thread now; the full set again lets it stay there. */
 	if (sched_setaffinity(0, sizeof(others), &others) == 0)
 		sched_setaffinity(0, sizeof(allowed), &allowed);
 	publish_cpu(w);
 }
 
-static void mind_the_client_cpu(struct worker *w, uint16_t client_cpu)
+static void mind_the_client_cpu(struct worker *w, const struct dn_session *s,
+				const struct dn_req *req)
 {
-	if (!client_cpu || client_cpu != atomic_load_explicit(w->cpu, memory_order_relaxed)) {
+	if (!req->cpu || req->cpu != atomic_load_explicit(w->cpu, memory_order_relaxed)) {
 		w->beside_run = 0;
 		return;
 	}
 	sched_yield();
 	if (++w->beside_run >= NUDGE_AFTER) {
 		w->beside_run = 0;
-		move_off_this_cpu(w);
+		move_off_this_cpu(w, s, req->buf);
 	}
 }
 
@@ -135,7 +148,7 @@ static bool call(struct worker *w, struct dn_session *s, const struct dn_req *re
 	if (atomic_compare_exchange_strong(&w->state, &expect, W_SCANNING)) {
 		if (answer) {
 			dn_dispatch_reply(s, req->buf, &rep);
-			mind_the_client_cpu(w, req->cpu);
+			mind_the_client_cpu(w, s, req);
 		}
 		return true;
 	}

@@ -14,6 +14,7 @@
 #include "futex.h"
 #include "handshake.h"
 #include "queue.h"
+#include "spin.h"
 
 #define SLEEP_SLICE_NS 200000000ull /* how often a sleeping client checks the service is alive */
 
@@ -270,35 +271,54 @@ static bool drain(struct dn_chan *c, struct dn_buf *b, struct dn_sink *sink)
 	return true;
 }
 
+/* What a waiting client watches of its worker: where it runs, and whether it sleeps. */
+static uint64_t worker_word(const struct dn_worker_state *w)
+{
+	return dn_worker_word(
+		atomic_load_explicit((_Atomic uint32_t *)&w->cpu, memory_order_relaxed),
+		atomic_load_explicit((_Atomic uint32_t *)&w->sleeping, memory_order_relaxed));
+}
+
 /*
- * Waits for b's reply: spins, then sleeps. When the worker runs on this
- * very CPU, spinning only holds it off: yield from the start. With a sink,
- * data arriving counts as progress: the spin goes on while it flows, and a
- * service waiting for room in the ring sets a sleeping client back to
- * SUBMITTED and wakes it, to take what is there and spin again.
+ * Where a spin starts, as dn_spin_turn counts: with the worker on this very
+ * CPU, spinning only holds it off, so yield from the start.
+ */
+static uint64_t spin_spent(const struct dn_spin *sp, int cpu)
+{
+	bool beside = cpu >= 0 && sp->seen >> 32 == (uint32_t)cpu + 1;
+	return beside ? DN_SPIN_YIELD_NS + 1 : 0;
+}
+
+/*
+ * Waits for b's reply: spins (dn_spin_look says how long), then sleeps.
+ * With a sink, data arriving counts as progress: the spin goes on while it
+ * flows, and a service waiting for room in the ring sets a sleeping client
+ * back to SUBMITTED and wakes it, to take what is there and spin again.
  */
 static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu,
 		     struct dn_sink *sink)
 {
-	_Atomic uint32_t *worker_cpu = (_Atomic uint32_t *)&c->states->w[q % c->nworkers].cpu;
-	bool beside = cpu >= 0 &&
-		atomic_load_explicit(worker_cpu, memory_order_relaxed) == (uint32_t)cpu + 1;
+	const struct dn_worker_state *w = &c->states->w[q % c->nworkers];
+	struct dn_spin sp;
+	dn_spin_begin(&sp, dn_now_ns(), worker_word(w));
 	for (;;) {
-		uint64_t start = dn_now_ns();
-		uint64_t spent = beside ? DN_SPIN_YIELD_NS + 1 : 0; /* as dn_spin_turn counts */
+		uint64_t spent = spin_spent(&sp, cpu);
 		for (unsigned i = 0;; i++) {
 			if (atomic_load_explicit(&b->state, memory_order_acquire) == DN_BUF_DONE)
 				return 0;
 			if (sink && drain(c, b, sink)) {
-				start = dn_now_ns();
+				dn_spin_renew(&sp, dn_now_ns());
 				continue;
 			}
 			if ((i & 15) == 15) {
-				uint64_t elapsed = dn_now_ns() - start;
-				if (elapsed > c->spin_ns)
+				uint64_t now = dn_now_ns();
+				enum dn_spin_verdict v = dn_spin_look(&sp, now, worker_word(w), c->spin_ns);
+				if (v == DN_SPIN_SLEEP)
 					break;
-				if (elapsed > spent)
-					spent = elapsed;
+				if (v == DN_SPIN_RENEWED)
+					spent = spin_spent(&sp, cpu);
+				else if (now - sp.start > spent)
+					spent = now - sp.start;
 			}
 			dn_spin_turn(spent);
 		}
@@ -314,6 +334,7 @@ static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu,
 			if (r == -ETIMEDOUT && service_gone(c))
 				return -ENOTCONN;
 		} while (st == DN_BUF_SLEEPING);
+		dn_spin_renew(&sp, dn_now_ns());
 	}
 }
 
