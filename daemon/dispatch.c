@@ -458,18 +458,20 @@ bool dn_dispatch_run(struct dn_svc *svc, struct dn_session *s, const struct dn_r
 	return true;
 }
 
-void dn_dispatch_reply(struct dn_session *s, uint32_t buf, const struct dn_reply *rep)
+bool dn_dispatch_reply(struct dn_session *s, uint32_t buf, const struct dn_reply *rep)
 {
 	if (buf >= s->l.nbufs)
-		return;
+		return false;
 	struct dn_buf *b = dn_layout_buf(&s->l, s->base, buf);
 	/* the head last, just before state: the client polls that line */
 	if (rep->flags & DN_REPLY_STAT)
 		memcpy(&b->st, &rep->st, sizeof(rep->st));
 	memcpy(b->reply, rep, DN_REPLY_HEAD);
-	if (atomic_exchange_explicit(&b->state, DN_BUF_DONE, memory_order_acq_rel) ==
+	if (atomic_exchange_explicit(&b->state, DN_BUF_DONE, memory_order_acq_rel) !=
 	    DN_BUF_SLEEPING)
-		dn_futex_wake(&b->state, 1);
+		return false;
+	dn_futex_wake(&b->state, 1);
+	return true;
 }
 
 void dn_dispatch(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req)

@@ -18,4 +18,5 @@ void dn_dispatch(struct dn_svc *svc, struct dn_session *s, const struct dn_req *
 /* The two halves, for a caller that decides between them who answers. */
 bool dn_dispatch_run(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
 		     struct dn_reply *rep);
-void dn_dispatch_reply(struct dn_session *s, uint32_t buf, const struct dn_reply *rep);
+/* True when the client slept on the buffer and this woke it. */
+bool dn_dispatch_reply(struct dn_session *s, uint32_t buf, const struct dn_reply *rep);
