@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-/* What a waiting client sees of its worker: where it runs (high half), whether it sleeps (bit 0). */
+/* What a waiting client sees of its worker: its CPU (high half), whether it sleeps (bit 0). */
 static inline uint64_t dn_worker_word(uint32_t cpu, uint32_t sleeping)
 {
 	return (uint64_t)cpu << 32 | (sleeping ? 1u : 0u);
