@@ -48,8 +48,7 @@ struct worker {
 	_Atomic uint32_t *cpu; /* in the worker-states page: where this worker runs, + 1 */
 	unsigned beside_run;   /* requests in a row from clients on this worker's CPU */
 	uint64_t nudged_at;
-	const struct dn_session *left_s; /* the client (session, buffer) it last moved away from */
-	uint32_t left_buf;
+	uint32_t left_session, left_buf; /* the client (session id, buffer) it last moved from */
 	struct dn_idle idle;
 	/* the request in the backend call, for the watchdog's answer */
 	struct dn_session *cur_s;
@@ -101,11 +100,11 @@ static void publish_cpu(struct worker *w)
 static void move_off_this_cpu(struct worker *w, const struct dn_session *s, uint32_t buf)
 {
 	uint64_t now = dn_now_ns();
-	bool followed = s == w->left_s && buf == w->left_buf;
+	bool followed = s->id == w->left_session && buf == w->left_buf;
 	if (now - w->nudged_at < (followed ? NUDGE_AGAIN_NS : NUDGE_EVERY_NS))
 		return;
 	w->nudged_at = now;
-	w->left_s = s;
+	w->left_session = s->id;
 	w->left_buf = buf;
 	cpu_set_t allowed, others;
 	int cpu = sched_getcpu();
