@@ -144,7 +144,9 @@ static bool call(struct worker *w, struct dn_session *s, const struct dn_req *re
 	w->cur_s = s;
 	w->cur_buf = req->buf;
 	w->cur_tag = req->tag;
-	atomic_fetch_add_explicit(&w->calls, 1, memory_order_relaxed);
+	/* this worker is its only writer: no locked add on every request */
+	atomic_store_explicit(&w->calls, atomic_load_explicit(&w->calls, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	atomic_store(&w->state, W_IN_CALL);
 	struct dn_reply rep;
 	bool answer = dn_dispatch_run(w->ws->svc, s, req, &rep);
@@ -192,14 +194,13 @@ static void *worker_main(void *arg)
 	struct dn_workers *ws = w->ws;
 	struct dn_doorbell *bell = &ws->bells->q[w->id];
 	_Atomic uint32_t *sleeping = &ws->states->w[w->id].sleeping;
-	/* idle_since = 0 and turns = 0: busy; the next empty look starts the clock */
+	/* turns: empty looks since the last request; the first one starts the clock */
 	uint64_t idle_since = 0, idle_ns = 0;
 	unsigned turns = 0;
 	while (!atomic_load_explicit(&ws->stopping, memory_order_relaxed)) {
 		atomic_fetch_add(&w->epoch, 1);
 		publish_cpu(w);
 		if (scan(w)) {
-			idle_since = 0;
 			turns = 0;
 			continue;
 		}
@@ -207,7 +208,7 @@ static void *worker_main(void *arg)
 		 * as long as a look, and a request arriving meanwhile waits. */
 		if (turns++ % 16 == 0) {
 			uint64_t now = dn_now_ns();
-			if (!idle_since)
+			if (turns == 1)
 				idle_since = now;
 			idle_ns = now - idle_since;
 		}
@@ -223,7 +224,6 @@ static void *worker_main(void *arg)
 		atomic_fetch_add(&w->epoch, 1);
 		if (scan(w) || atomic_load(&ws->stopping)) {
 			atomic_store(sleeping, 0);
-			idle_since = 0;
 			turns = 0;
 			continue;
 		}
@@ -235,7 +235,6 @@ static void *worker_main(void *arg)
 		atomic_store(&w->parked, 0);
 		atomic_store(sleeping, 0);
 		dn_idle_slept(&w->idle, dn_now_ns() - slept_from);
-		idle_since = 0;
 		turns = 0;
 	}
 	return NULL;
