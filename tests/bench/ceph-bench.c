@@ -12,7 +12,7 @@
  *
  *   ceph-bench [--iters N] [--files F] [--seq-mib M] [--rounds R]
  *              [--cold NAME [--cached-mib C]] [--conf C] [--id ID] [--keyring K]
- *              [--ceph-opt KEY=VALUE]... NAME=KIND:DIR...
+ *              [--ceph-opt KEY=VALUE]... [--mds-asok PATH] NAME=KIND:DIR...
  *
  * Sequential reads need a file the reading client has never seen: read back
  * right after writing, a 256 MiB file is partly in libcephfs's 200 MiB object
@@ -25,7 +25,10 @@
  * KIND is posix (plain POSIX calls on DIR; run under danaus-run, a path under
  * the pool's mountpoint goes through Danaus) or libcephfs (a mount of "/" in
  * this process; DIR is a path inside CephFS). Output, one line per engine
- * and measure: "NAME OP median_ns=X p99_ns=Y" or "NAME OP mib_s=X".
+ * and measure: "NAME OP median_ns=X p99_ns=Y" or "NAME OP mib_s=X". With
+ * --mds-asok (the MDS's admin socket), also "NAME OP mds_caps=N": the cap
+ * messages the MDS handled during that engine's turns of the phase (one sent
+ * as a turn ends may count towards the next turn's engine).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +46,8 @@
 
 #include <cephfs/libcephfs.h>
 
+#include "mds-caps.h"
+
 #define BLOCK 4096u
 #define MIB (1u << 20)
 #define RAND_FILE_SIZE (64u * MIB)
@@ -55,6 +60,7 @@ struct options {
 	const char *cold; /* --cold NAME: the file the read phases read, in each DIR */
 	size_t cached_mib;
 	const char *conf, *id, *keyring;
+	const char *mds_asok; /* --mds-asok: count the MDS's cap messages per turn */
 	const char *ceph_opts[MAX_CEPH_OPTS]; /* KEY=VALUE */
 	size_t n_ceph_opts;
 };
@@ -75,6 +81,7 @@ struct engine {
 	uint64_t *samples; /* latencies of the current phase */
 	size_t n_samples;
 	uint64_t busy_ns; /* sequential phases: time spent in this engine's turns */
+	int64_t mds_caps; /* cap messages the MDS handled during this engine's turns; < 0: unknown */
 	size_t done_mib;
 	char failed_step[PATH_MAX + 64]; /* what the last failing call did */
 };
@@ -670,6 +677,34 @@ static void report_throughput(const struct engine *e, const char *op)
 	printf("%s %s mib_s=%.1f\n", e->name, op, (double)e->done_mib * 1e9 / (double)e->busy_ns);
 }
 
+static void report_mds_caps(const struct engine *e, const char *op)
+{
+	if (e->mds_caps >= 0)
+		printf("%s %s mds_caps=%lld\n", e->name, op, (long long)e->mds_caps);
+}
+
+/* One turn of e, counting the MDS's cap messages meanwhile when asked to. */
+static int take_turn(struct bench *b, const struct step *s, struct engine *e, size_t first,
+		     size_t n)
+{
+	const char *asok = b->opt.mds_asok;
+	bool counting = asok && e->mds_caps >= 0;
+	int64_t before = counting ? mds_caps_read(asok) : 0;
+	int r = s->turn(e, first, n);
+	if (!counting)
+		return r;
+	int64_t after = before >= 0 ? mds_caps_read(asok) : before;
+	if (before >= 0 && after >= before) {
+		e->mds_caps += after - before;
+		return r;
+	}
+	int64_t err = after < 0 ? after : -EPROTO; /* a counter that went back */
+	fprintf(stderr, "ceph-bench: %s: cannot count the MDS's cap messages at %s: %s\n",
+		s->op, asok, strerror((int)-err));
+	e->mds_caps = -1; /* not for the rest of this phase */
+	return r;
+}
+
 static bool takes_part(const struct step *s, const struct engine *e)
 {
 	return !s->libcephfs_only || e->libcephfs;
@@ -682,13 +717,14 @@ static int run_phase(struct bench *b, const struct step *s)
 		b->engines[i].n_samples = 0;
 		b->engines[i].busy_ns = 0;
 		b->engines[i].done_mib = 0;
+		b->engines[i].mds_caps = b->opt.mds_asok ? 0 : -1;
 	}
 	for (size_t round = 0; round < b->opt.rounds; round++) {
 		for (size_t k = 0; k < n; k++) {
 			struct engine *e = &b->engines[turn_owner(round, k, n)];
 			if (!takes_part(s, e))
 				continue;
-			int r = s->turn(e, round * batch, batch);
+			int r = take_turn(b, s, e, round * batch, batch);
 			if (r < 0)
 				return report_failure(e, s->op, r);
 		}
@@ -701,6 +737,7 @@ static int run_phase(struct bench *b, const struct step *s)
 			report_throughput(e, s->op);
 		else
 			report_latency(e, s->op);
+		report_mds_caps(e, s->op);
 	}
 	fflush(stdout);
 	return 0;
@@ -766,12 +803,13 @@ static int options_parse(struct bench *b, int argc, char **argv)
 		{"conf", required_argument, NULL, 'c'},    {"id", required_argument, NULL, 'i'},
 		{"keyring", required_argument, NULL, 'k'}, {"ceph-opt", required_argument, NULL, 'o'},
 		{"cold", required_argument, NULL, 'C'},   {"cached-mib", required_argument, NULL, 'M'},
+		{"mds-asok", required_argument, NULL, 'A'},
 		{0},
 	};
 	struct options *o = &b->opt;
 	*o = (struct options){.iters = 2000, .files = 300, .seq_mib = 256, .rounds = 10,
 			      .cached_mib = 64, .id = "admin"};
-	for (int c; (c = getopt_long(argc, argv, "n:f:m:r:c:i:k:o:C:M:", longopts, NULL)) != -1;) {
+	for (int c; (c = getopt_long(argc, argv, "n:f:m:r:c:i:k:o:C:M:A:", longopts, NULL)) != -1;) {
 		int r = 0;
 		switch (c) {
 		case 'n': r = size_parse(optarg, &o->iters); break;
@@ -783,6 +821,7 @@ static int options_parse(struct bench *b, int argc, char **argv)
 		case 'k': o->keyring = optarg; break;
 		case 'C': o->cold = optarg; break;
 		case 'M': r = size_parse(optarg, &o->cached_mib); break;
+		case 'A': o->mds_asok = optarg; break;
 		case 'o':
 			if (o->n_ceph_opts == MAX_CEPH_OPTS)
 				return -E2BIG;
