@@ -7,15 +7,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/time.h>
 #include <unistd.h>
 
-#define ANSWER_MAX 4096 /* the filtered dump is ~60 bytes */
+#include "cleanup.h"
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
+#define ANSWER_MAX 4096 /* the filtered dump is ~60 bytes */
 
 static int read_all(int fd, void *buf, size_t len)
 {
@@ -42,12 +39,19 @@ int64_t mds_caps_read(const char *asok)
 	if (strlen(asok) >= sizeof(addr.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(addr.sun_path, asok);
-	__attribute__((cleanup(close_fd))) int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
+		return -errno;
+	/* a wedged MDS must not hang the bench */
+	struct timeval limit = {.tv_sec = 5};
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) < 0)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		return -errno;
-	if (write(fd, cmd, sizeof(cmd)) != (ssize_t)sizeof(cmd)) /* with its NUL */
+	ssize_t sent = send(fd, cmd, sizeof(cmd), MSG_NOSIGNAL); /* with its NUL */
+	if (sent < 0)
+		return -errno;
+	if (sent != (ssize_t)sizeof(cmd))
 		return -EIO;
 	uint32_t be_len;
 	int r = read_all(fd, &be_len, sizeof(be_len));
