@@ -696,13 +696,12 @@ static int take_turn(struct bench *b, const struct step *s, struct engine *e, si
 		     size_t n)
 {
 	const char *asok = b->opt.mds_asok;
-	bool counting = asok && e->mds_caps >= 0;
-	int64_t before = counting ? mds_caps_read(asok) : 0;
+	if (!asok || e->mds_caps < 0)
+		return s->turn(e, first, n);
+	int64_t before = mds_caps_read(asok);
 	int r = s->turn(e, first, n);
-	if (!counting)
-		return r;
-	int64_t after = before >= 0 ? mds_caps_read(asok) : before;
-	if (before >= 0 && after >= before) {
+	int64_t after = before < 0 ? before : mds_caps_read(asok);
+	if (after >= before && after >= 0) {
 		e->mds_caps += after - before;
 		return r;
 	}
