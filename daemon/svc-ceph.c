@@ -264,18 +264,35 @@ static int walk_path(struct ceph_svc *cs, const UserPerm *p, const char *path, b
 	return walk_path_want(cs, p, path, follow, out, stx, STATX_WANT);
 }
 
-/*
- * Resolves the directory holding path's last component; *base points at that
- * component. -EBUSY: path is the pool's top.
- */
-static int walk_parent(struct ceph_svc *cs, const UserPerm *p, const char *path,
-		       struct Inode **dir, const char **base)
+/* The directory a call adds a name to or removes one from, walked as the caller. */
+struct parent {
+	struct ceph_svc *cs;
+	const UserPerm *p;
+	struct Inode *dir; /* one reference once walked, else NULL */
+	const char *base;  /* the path's last component */
+};
+
+static void parent_release(struct parent *pa)
 {
+	if (pa->dir)
+		ceph_ll_put(pa->cs->cm, pa->dir);
+	pa->dir = NULL;
+}
+
+#define _cleanup_parent_ _cleanup_(parent_release)
+
+/*
+ * Resolves, as c, the directory holding path's last component. at_top: the
+ * error for a path that is the pool's top itself, which has no parent here.
+ */
+static int parent_walk(struct parent *pa, const struct dn_cred *c, const char *path, int at_top)
+{
+	pa->p = perm_of(c);
 	const char *slash = strrchr(path, '/');
 	if (!slash || !slash[1])
-		return -EBUSY;
-	*base = slash + 1;
-	if (strlen(*base) > NAME_MAX)
+		return at_top;
+	pa->base = slash + 1;
+	if (strlen(pa->base) > NAME_MAX)
 		return -ENAMETOOLONG;
 	size_t dl = (size_t)(slash - path);
 	char d[PATH_MAX];
@@ -287,11 +304,11 @@ static int walk_parent(struct ceph_svc *cs, const UserPerm *p, const char *path,
 	d[dl] = 0;
 	struct ceph_statx x;
 	/* only the type: attributes of a directory being changed cost an MDS round trip */
-	int r = walk_path_want(cs, p, d, true, dir, &x, WANT_TYPE_ONLY);
+	int r = walk_path_want(pa->cs, pa->p, d, true, &pa->dir, &x, WANT_TYPE_ONLY);
 	if (r < 0)
 		return r;
 	if (!S_ISDIR(x.stx_mode)) {
-		ceph_ll_put(cs->cm, *dir);
+		parent_release(pa);
 		return -ENOTDIR;
 	}
 	return 0;
@@ -343,11 +360,8 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 	int r;
 
 	if (oflags & O_CREAT) {
-		struct Inode *dir;
-		const char *base;
-		r = walk_parent(cs, p, path, &dir, &base);
-		if (r == -EBUSY)
-			r = (oflags & O_EXCL) ? -EEXIST : -EISDIR;
+		_cleanup_parent_ struct parent pa = {.cs = cs};
+		r = parent_walk(&pa, c, path, (oflags & O_EXCL) ? -EEXIST : -EISDIR);
 		if (r < 0)
 			goto fail;
 		/*
@@ -360,16 +374,16 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 		 * create again.
 		 */
 		for (int tries = 0;; tries++) {
-			r = ceph_ll_create(cs->cm, dir, base, mode & 07777, fl | O_CREAT | O_EXCL,
-					   &f->in, &f->fh, &x, STATX_WANT, 0, p);
+			r = ceph_ll_create(cs->cm, pa.dir, pa.base, mode & 07777,
+					   fl | O_CREAT | O_EXCL, &f->in, &f->fh, &x, STATX_WANT, 0, p);
 			if (r != -EEXIST || (oflags & O_EXCL))
 				break;
-			r = ceph_ll_lookup(cs->cm, dir, base, &f->in, &x, WANT_TYPE_ONLY,
+			r = ceph_ll_lookup(cs->cm, pa.dir, pa.base, &f->in, &x, WANT_TYPE_ONLY,
 					   AT_SYMLINK_NOFOLLOW, p);
 			if (r != -ENOENT || tries == 3)
 				break;
 		}
-		ceph_ll_put(cs->cm, dir);
+		parent_release(&pa);
 		if (r < 0)
 			goto fail;
 		if (f->fh) { /* created */
@@ -537,107 +551,74 @@ static int ceph_svc_access(struct dn_svc *s, const struct dn_cred *c, const char
 static int ceph_svc_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *path,
 			  mode_t mode)
 {
-	struct ceph_svc *cs = to_ceph(s);
-	const UserPerm *p = perm_of(c);
-	struct Inode *dir, *in;
-	const char *base;
-	int r = walk_parent(cs, p, path, &dir, &base);
-	if (r == -EBUSY)
-		return -EEXIST;
+	_cleanup_parent_ struct parent pa = {.cs = to_ceph(s)};
+	int r = parent_walk(&pa, c, path, -EEXIST);
 	if (r < 0)
 		return r;
+	struct Inode *in;
 	struct ceph_statx x;
-	r = ceph_ll_mkdir(cs->cm, dir, base, mode & 07777, &in, &x, 0, 0, p);
-	ceph_ll_put(cs->cm, dir);
+	r = ceph_ll_mkdir(pa.cs->cm, pa.dir, pa.base, mode & 07777, &in, &x, 0, 0, pa.p);
 	if (r == 0)
-		ceph_ll_put(cs->cm, in);
+		ceph_ll_put(pa.cs->cm, in);
 	return r;
 }
 
 static int ceph_svc_mknod(struct dn_svc *s, const struct dn_cred *c, const char *path,
 			  mode_t mode, dev_t dev)
 {
-	struct ceph_svc *cs = to_ceph(s);
-	const UserPerm *p = perm_of(c);
-	struct Inode *dir, *in;
-	const char *base;
-	int r = walk_parent(cs, p, path, &dir, &base);
-	if (r == -EBUSY)
-		return -EEXIST;
+	_cleanup_parent_ struct parent pa = {.cs = to_ceph(s)};
+	int r = parent_walk(&pa, c, path, -EEXIST);
 	if (r < 0)
 		return r;
+	struct Inode *in;
 	struct ceph_statx x;
-	r = ceph_ll_mknod(cs->cm, dir, base, mode, dev, &in, &x, 0, 0, p);
-	ceph_ll_put(cs->cm, dir);
+	r = ceph_ll_mknod(pa.cs->cm, pa.dir, pa.base, mode, dev, &in, &x, 0, 0, pa.p);
 	if (r == 0)
-		ceph_ll_put(cs->cm, in);
+		ceph_ll_put(pa.cs->cm, in);
 	return r;
 }
 
 static int ceph_svc_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *path)
 {
-	struct ceph_svc *cs = to_ceph(s);
-	const UserPerm *p = perm_of(c);
-	struct Inode *dir;
-	const char *base;
-	int r = walk_parent(cs, p, path, &dir, &base);
-	if (r < 0)
-		return r;
-	r = ceph_ll_rmdir(cs->cm, dir, base, p);
-	ceph_ll_put(cs->cm, dir);
-	return r;
+	_cleanup_parent_ struct parent pa = {.cs = to_ceph(s)};
+	int r = parent_walk(&pa, c, path, -EBUSY);
+	return r < 0 ? r : ceph_ll_rmdir(pa.cs->cm, pa.dir, pa.base, pa.p);
 }
 
 static int ceph_svc_unlink(struct dn_svc *s, const struct dn_cred *c, const char *path)
 {
-	struct ceph_svc *cs = to_ceph(s);
-	const UserPerm *p = perm_of(c);
-	struct Inode *dir;
-	const char *base;
-	int r = walk_parent(cs, p, path, &dir, &base);
-	if (r == -EBUSY)
-		return -EISDIR;
-	if (r < 0)
-		return r;
-	r = ceph_ll_unlink(cs->cm, dir, base, p);
-	ceph_ll_put(cs->cm, dir);
-	return r;
+	_cleanup_parent_ struct parent pa = {.cs = to_ceph(s)};
+	int r = parent_walk(&pa, c, path, -EISDIR);
+	return r < 0 ? r : ceph_ll_unlink(pa.cs->cm, pa.dir, pa.base, pa.p);
 }
 
 static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char *from,
 			   const char *to, unsigned flags)
 {
-	struct ceph_svc *cs = to_ceph(s);
-	const UserPerm *p = perm_of(c);
 	if (flags & ~(unsigned)RENAME_NOREPLACE)
 		return -EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT: not in CephFS */
-	struct Inode *fd, *td;
-	const char *fb, *tb;
-	int r = walk_parent(cs, p, from, &fd, &fb);
+	struct ceph_svc *cs = to_ceph(s);
+	_cleanup_parent_ struct parent fp = {.cs = cs}, tp = {.cs = cs};
+	int r = parent_walk(&fp, c, from, -EBUSY);
 	if (r < 0)
 		return r;
-	r = walk_parent(cs, p, to, &td, &tb);
-	if (r < 0) {
-		ceph_ll_put(cs->cm, fd);
+	r = parent_walk(&tp, c, to, -EBUSY);
+	if (r < 0)
 		return r;
-	}
 	if (flags & RENAME_NOREPLACE) {
 		/* Not atomic: CephFS has no such rename; good within one pool's client. */
 		struct Inode *t;
 		struct ceph_statx x;
-		r = ceph_ll_lookup(cs->cm, td, tb, &t, &x, WANT_TYPE_ONLY, AT_SYMLINK_NOFOLLOW, p);
+		r = ceph_ll_lookup(cs->cm, tp.dir, tp.base, &t, &x, WANT_TYPE_ONLY,
+				   AT_SYMLINK_NOFOLLOW, tp.p);
 		if (r == 0) {
 			ceph_ll_put(cs->cm, t);
-			r = -EEXIST;
-		} else if (r == -ENOENT) {
-			r = 0;
+			return -EEXIST;
 		}
+		if (r != -ENOENT)
+			return r;
 	}
-	if (r == 0)
-		r = ceph_ll_rename(cs->cm, fd, fb, td, tb, p);
-	ceph_ll_put(cs->cm, fd);
-	ceph_ll_put(cs->cm, td);
-	return r;
+	return ceph_ll_rename(cs->cm, fp.dir, fp.base, tp.dir, tp.base, fp.p);
 }
 
 /*
@@ -823,21 +804,16 @@ static int ceph_svc_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_f
 static int ceph_svc_symlink(struct dn_svc *s, const struct dn_cred *c, const char *target,
 			    const char *path)
 {
-	struct ceph_svc *cs = to_ceph(s);
-	const UserPerm *p = perm_of(c);
-	struct Inode *dir, *in;
-	const char *base;
-	int r = walk_parent(cs, p, path, &dir, &base);
-	if (r == -EBUSY)
-		return -EEXIST;
+	_cleanup_parent_ struct parent pa = {.cs = to_ceph(s)};
+	int r = parent_walk(&pa, c, path, -EEXIST);
 	if (r < 0)
 		return r;
 	/* The target is stored as given; our walk keeps resolving it inside the pool. */
+	struct Inode *in;
 	struct ceph_statx x;
-	r = ceph_ll_symlink(cs->cm, dir, base, target, &in, &x, 0, 0, p);
-	ceph_ll_put(cs->cm, dir);
+	r = ceph_ll_symlink(pa.cs->cm, pa.dir, pa.base, target, &in, &x, 0, 0, pa.p);
 	if (r == 0)
-		ceph_ll_put(cs->cm, in);
+		ceph_ll_put(pa.cs->cm, in);
 	return r;
 }
 
@@ -845,24 +821,19 @@ static int ceph_svc_link(struct dn_svc *s, const struct dn_cred *c, const char *
 			 const char *to)
 {
 	struct ceph_svc *cs = to_ceph(s);
-	const UserPerm *p = perm_of(c);
-	struct Inode *in, *dir;
+	struct Inode *in;
 	struct ceph_statx x;
-	const char *base;
-	int r = walk_path(cs, p, from, false, &in, &x);
+	int r = walk_path(cs, perm_of(c), from, false, &in, &x);
 	if (r < 0)
 		return r;
 	if (S_ISDIR(x.stx_mode)) {
 		ceph_ll_put(cs->cm, in);
 		return -EPERM;
 	}
-	r = walk_parent(cs, p, to, &dir, &base);
-	if (r == -EBUSY)
-		r = -EEXIST;
-	if (r == 0) {
-		r = ceph_ll_link(cs->cm, in, dir, base, p);
-		ceph_ll_put(cs->cm, dir);
-	}
+	_cleanup_parent_ struct parent pa = {.cs = cs};
+	r = parent_walk(&pa, c, to, -EEXIST);
+	if (r == 0)
+		r = ceph_ll_link(cs->cm, in, pa.dir, pa.base, pa.p);
 	ceph_ll_put(cs->cm, in);
 	return r;
 }
