@@ -1,0 +1,252 @@
+/* Dispatch Fuzzer: client-written requests against a real local libservice */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <ftw.h>
+
+#include "cred.h"
+#include "dispatch.h"
+#include "session.h"
+#include "shm.h"
+#include "svc.h"
+
+/*
+ * An input is a run of records, each a request as a client puts it in its
+ * queue slot, then its payload:
+ *
+ *   struct dn_req up to inl (REQ_HEAD bytes) | u16 LE n | n payload bytes
+ *
+ * The payload goes where the request says (its inl, or the start of the
+ * buffer it names). Requests of one input run in order against one tree, so
+ * an open's handle can be used by the next: a handle 1..255 stands for the
+ * (h-1 mod count)th handle this input opened. Every input starts from the
+ * same fresh tree and ends with its handles and locks gone.
+ */
+#define REQ_HEAD offsetof(struct dn_req, inl)
+#define REQS_MAX 16
+#define NBUFS 2
+#define DATA_SIZE (1u << 20) /* the pool's own SESSION_DATA */
+#define FALLOCATE_MAX (16u << 20)
+#define NOBODY 65534
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define check(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "fuzz-dispatch: %s:%d: %s (%m)\n", __FILE__, __LINE__, #cond);\
+			abort();                                                                   \
+		}                                                                                  \
+	} while (0)
+
+static char parent[64]; /* holds only root: anything else there escaped it */
+static char root[80];
+static int root_fd = -1;
+static struct dn_svc *svc;
+static struct dn_session *sess;
+static bool trace; /* FUZZ_TRACE=1: each request's op and result on stderr, to read a finding */
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	return remove(path) < 0 ? -1 : 0;
+}
+
+static void cleanup(void)
+{
+	dn_session_free(sess, svc);
+	svc->ops->destroy(svc);
+	close(root_fd);
+	/* back to our own identity: the tree belongs to the session's */
+	struct dn_cred me = {.uid = geteuid(), .gid = getegid()};
+	dn_cred_apply(&me);
+	nftw(parent, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Empties directory dfd, whatever modes a request left on what is inside. */
+static void wipe(int dfd)
+{
+	int fd = dup(dfd);
+	check(fd >= 0);
+	DIR *d = fdopendir(fd);
+	check(d);
+	rewinddir(d); /* the dup shares dfd's offset: where the last wipe ended */
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dfd, e->d_name, 0) == 0)
+			continue;
+		/* a directory: a request may have taken our right to list it */
+		check(fchmodat(dfd, e->d_name, 0700, 0) == 0);
+		int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		check(sub >= 0);
+		wipe(sub);
+		close(sub);
+		check(unlinkat(dfd, e->d_name, AT_REMOVEDIR) == 0);
+	}
+	closedir(d);
+}
+
+static void put_file(const char *path, const char *text)
+{
+	int fd = openat(root_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	check(fd >= 0);
+	check(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* The tree every input starts from: files, a directory, and symlinks that point out. */
+static void tree_reset(void)
+{
+	check(dn_cred_apply(&sess->cred) == 0);
+	check(fchmod(root_fd, 0755) == 0);
+	char names[4096];
+	ssize_t n = flistxattr(root_fd, names, sizeof(names));
+	for (ssize_t at = 0; at < n; at += (ssize_t)strlen(names + at) + 1)
+		fremovexattr(root_fd, names + at);
+	wipe(root_fd);
+	check(mkdirat(root_fd, "dir", 0755) == 0);
+	put_file("file", "hello\n");
+	put_file("dir/file", "in a directory\n");
+	check(symlinkat("file", root_fd, "link") == 0);
+	check(symlinkat("../../..", root_fd, "up") == 0);
+	check(symlinkat("/etc", root_fd, "abs") == 0);
+	check(symlinkat("..", root_fd, "dir/back") == 0);
+}
+
+/* Nothing but root in parent: no request made a file outside the pool. */
+static void check_confined(void)
+{
+	DIR *d = opendir(parent);
+	check(d);
+	struct dirent *e;
+	while ((e = readdir(d)))
+		check(strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		      strcmp(e->d_name, "root") == 0);
+	closedir(d);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	check(snprintf(parent, sizeof(parent), "%s/dn-fuzz.XXXXXX", tmp) < (int)sizeof(parent));
+	check(mkdtemp(parent));
+	check(chmod(parent, 0755) == 0);
+	snprintf(root, sizeof(root), "%s/root", parent);
+	check(mkdir(root, 0755) == 0);
+
+	sess = dn_session_new(-1);
+	check(sess);
+	sess->pid = getpid();
+	/* As root, requests run as nobody: root could make device nodes and reach the host's disks. */
+	if (geteuid() == 0) {
+		check(chown(root, NOBODY, NOBODY) == 0);
+		sess->cred = (struct dn_cred){.uid = NOBODY, .gid = NOBODY};
+	} else {
+		sess->cred = (struct dn_cred){.uid = geteuid(), .gid = getegid()};
+	}
+	root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	check(root_fd >= 0);
+
+	struct dn_config cfg = {.local_root = root};
+	char err[256];
+	check(dn_svc_local_new(&cfg, &svc, err, sizeof(err)) == 0);
+	struct dn_layout l;
+	check(dn_layout_compute(&l, 1, NBUFS, DATA_SIZE, 16) == 0);
+	check(dn_session_map(sess, &l, 1, "fuzz", "/danaus/fuzz") == 0);
+	trace = getenv("FUZZ_TRACE") != NULL;
+	atexit(cleanup);
+	return 0;
+}
+
+/* What the harness changes in a request before the service sees it, and why. */
+static void tame(struct dn_req *req, const uint64_t *opened, size_t nopened)
+{
+	if (req->handle >= 1 && req->handle <= 255 && nopened)
+		req->handle = opened[(req->handle - 1) % nopened];
+	/* a FIFO would block the next open of it until the -timeout; the pool's
+	 * watchdog answers that, which is not what is fuzzed here */
+	if (req->op == DN_OP_MKNOD && (req->mode & S_IFMT) == S_IFIFO)
+		req->mode = (req->mode & ~(uint32_t)S_IFMT) | S_IFREG;
+	/* real blocks on the host's disk: a few MiB show the same code */
+	if (req->op == DN_OP_FALLOCATE && req->len <= INT64_MAX && req->off <= INT64_MAX &&
+	    req->len <= INT64_MAX - req->off)
+		req->len %= FALLOCATE_MAX;
+}
+
+/* Puts the payload where req says it is, as the client would have. */
+static void place_payload(struct dn_req *req, const uint8_t *pl, size_t n)
+{
+	if (req->where != DN_REQ_PAYLOAD_IN_BUF) {
+		memcpy(req->inl, pl, n < DN_INLINE_MAX ? n : DN_INLINE_MAX);
+		return;
+	}
+	if (req->buf >= NBUFS)
+		return;
+	struct dn_buf *b = dn_layout_buf(&sess->l, sess->base, req->buf);
+	uint8_t *dst = dn_buf_data(&sess->l, b);
+	memcpy(dst, pl, n);
+	/* the rest of what it claims: zeroes, not an earlier input's bytes */
+	size_t claimed = req->payload_len < DATA_SIZE ? req->payload_len : DATA_SIZE;
+	if (claimed > n)
+		memset(dst + n, 0, claimed - n);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint64_t opened[REQS_MAX];
+	size_t nopened = 0;
+
+	tree_reset();
+	for (int i = 0; i < REQS_MAX && size >= REQ_HEAD + 2; i++) {
+		struct dn_req req;
+		memset(&req, 0, sizeof(req));
+		memcpy(&req, data, REQ_HEAD);
+		size_t n = (size_t)data[REQ_HEAD] | (size_t)data[REQ_HEAD + 1] << 8;
+		data += REQ_HEAD + 2;
+		size -= REQ_HEAD + 2;
+		if (n > size)
+			n = size;
+		tame(&req, opened, nopened);
+		place_payload(&req, data, n);
+		data += n;
+		size -= n;
+		if (req.buf < NBUFS) {
+			struct dn_buf *b = dn_layout_buf(&sess->l, sess->base, req.buf);
+			atomic_store(&b->state, DN_BUF_SUBMITTED);
+			atomic_store(&b->ready, 0);
+			/* tag bit 0: a client that never takes a streamed read's pieces */
+			atomic_store(&b->taken, (req.tag & 1) ? 0 : UINT64_MAX);
+		}
+
+		struct dn_reply rep;
+		if (!dn_dispatch_run(svc, sess, &req, &rep))
+			continue;
+		dn_dispatch_reply(sess, req.buf, &rep);
+		if (trace)
+			fprintf(stderr, "op %u handle %#llx path_len %u -> %lld\n", req.op,
+				(unsigned long long)req.handle, req.path_len, (long long)rep.result);
+		check(rep.tag == req.tag);
+		check(rep.result >= 0 || rep.result > -4096);
+		if (req.op == DN_OP_OPEN && rep.result == 0)
+			opened[nopened++] = rep.handle;
+		check_confined();
+	}
+
+	/* What a session's end does, without ending the session. */
+	for (uint32_t i = 0; i < sess->nhandles; i++)
+		if (sess->handles[i].open)
+			check(dn_session_handle_close(sess, (uint64_t)sess->handles[i].gen << 32 | i,
+						      svc) == 0);
+	svc->ops->forget_owners(svc, (uint64_t)sess->id << 32);
+	return 0;
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Writes fuzz-dispatch's seed corpus: a few valid request sequences.
+
+Usage: gen-dispatch-seeds.py DIR. The record format is fuzz-dispatch.c's:
+struct dn_req up to inl (64 bytes, ipc/wire.h), u16 LE payload length,
+payload. A handle of 1 stands for the first file the input opened.
+"""
+import os
+import struct
+import sys
+
+OPS = ['NOP', 'OPEN', 'CLOSE', 'PREAD', 'PWRITE', 'FSTAT', 'STAT', 'ACCESS', 'MKDIR',
+       'RMDIR', 'UNLINK', 'RENAME', 'READDIR', 'FSYNC', 'TRUNCATE', 'FTRUNCATE', 'CHMOD',
+       'FCHMOD', 'READLINK', 'FPATH', 'UTIMENS', 'CHOWN', 'SYMLINK', 'LINK', 'STATFS',
+       'FALLOCATE', 'GETXATTR', 'SETXATTR', 'LISTXATTR', 'REMOVEXATTR', 'LOCK', 'FLOCK',
+       'MKNOD']
+OP = {name: i + 1 for i, name in enumerate(OPS)}
+IN_BUF = 1
+O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_DIRECTORY = 0, 1, 2, 0o100, 0o200000
+
+
+def req(op, path=b'', path2=b'', data=b'', handle=0, off=0, length=0, flags=0, mode=0,
+        oflags=0, where=0, buf=0, tag=0x1000):
+    payload = b''
+    if path:
+        payload += path + b'\0'
+    if path2:
+        payload += path2 + b'\0'
+    payload += data
+    head = struct.pack('<IIQQQIIIHHIHHQ', OP[op], buf, handle, off, length, flags, mode,
+                       oflags, len(path), len(path2), len(payload), where, 0, tag)
+    assert len(head) == 64
+    return head + struct.pack('<H', len(payload)) + payload
+
+
+SEEDS = {
+    'nop': [req('NOP')],
+    'stat': [req('STAT', b'/link'), req('STAT', b'/up', flags=1)],
+    'open-read': [req('OPEN', b'/file', oflags=O_RDONLY), req('PREAD', handle=1, length=64),
+                  req('FSTAT', handle=1), req('FPATH', handle=1), req('CLOSE', handle=1)],
+    'create-write': [req('OPEN', b'/dir/new', oflags=O_RDWR | O_CREAT, mode=0o644),
+                     req('PWRITE', data=b'abcdef', handle=1, length=6),
+                     req('PWRITE', data=b'x' * 600, handle=1, length=600, where=IN_BUF),
+                     req('FTRUNCATE', handle=1, off=3), req('FSYNC', handle=1)],
+    'readdir': [req('OPEN', b'/dir', oflags=O_RDONLY | O_DIRECTORY),
+                req('READDIR', handle=1, length=4096), req('STAT', b'back', handle=1)],
+    'paths': [req('MKDIR', b'/a', mode=0o755), req('RENAME', b'/a', b'/b'),
+              req('SYMLINK', b'/b/s', b'../../etc/passwd'), req('READLINK', b'/b/s', length=256),
+              req('LINK', b'/file', b'/b/h'), req('UNLINK', b'/b/h'), req('RMDIR', b'/b'),
+              req('MKNOD', b'/n', mode=0o100644), req('TRUNCATE', b'/n', off=10),
+              req('CHMOD', b'/n', mode=0o600), req('ACCESS', b'/n', mode=4)],
+    'attrs': [req('UTIMENS', b'/file', data=struct.pack('<qqqq', 1, 2, 3, 4)),
+              req('CHOWN', b'/file', mode=0xffffffff, oflags=0xffffffff),
+              req('STATFS', b'/'), req('SETXATTR', b'/file', b'user.a', b'value'),
+              req('GETXATTR', b'/file', b'user.a', length=64), req('LISTXATTR', b'/file', length=64),
+              req('REMOVEXATTR', b'/file', b'user.a')],
+    'locks': [req('OPEN', b'/file', oflags=O_RDWR),
+              req('LOCK', data=struct.pack('<iiqqii', 1, 0, 0, 10, 0, 0), handle=1, oflags=6, off=7),
+              req('LOCK', data=struct.pack('<iiqqii', 1, 0, 0, 10, 0, 0), handle=1, oflags=5, off=8),
+              req('FLOCK', handle=1, mode=2), req('FALLOCATE', handle=1, off=0, length=8192)],
+    'stream': [req('OPEN', b'/file', oflags=O_RDONLY),
+               req('PREAD', handle=1, length=1 << 19, flags=1, tag=0x1001)],
+}
+
+out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), 'corpus-dispatch')
+os.makedirs(out, exist_ok=True)
+for name, reqs in SEEDS.items():
+    with open(os.path.join(out, name + '.bin'), 'wb') as f:
+        f.write(b''.join(reqs))
