@@ -201,6 +201,29 @@ static void place_payload(struct dn_req *req, const uint8_t *pl, size_t n)
 		memset(dst + n, 0, claimed - n);
 }
 
+/* What a client relies on in any reply: an errno, or an answer that fits what it asked. */
+static void check_reply(const struct dn_req *req, const struct dn_reply *rep)
+{
+	check(rep->tag == req->tag);
+	check(rep->result >= 0 || rep->result > -4096);
+	if (rep->result < 0)
+		return;
+	switch (req->op) {
+	case DN_OP_PREAD: case DN_OP_READDIR: case DN_OP_READLINK:
+		check((uint64_t)rep->result <= req->len);
+		break;
+	case DN_OP_GETXATTR: case DN_OP_LISTXATTR:
+		check(req->len == 0 || (uint64_t)rep->result <= req->len);
+		break;
+	case DN_OP_PWRITE:
+		check((uint64_t)rep->result <= req->len);
+		break;
+	case DN_OP_FPATH:
+		check((uint64_t)rep->result < DATA_SIZE);
+		break;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t opened[REQS_MAX];
@@ -235,8 +258,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (trace)
 			fprintf(stderr, "op %u handle %#llx path_len %u -> %lld\n", req.op,
 				(unsigned long long)req.handle, req.path_len, (long long)rep.result);
-		check(rep.tag == req.tag);
-		check(rep.result >= 0 || rep.result > -4096);
+		check_reply(&req, &rep);
 		if (req.op == DN_OP_OPEN && rep.result == 0)
 			opened[nopened++] = rep.handle;
 		check_confined();
