@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +45,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
 			fprintf(stderr, "fuzz-dispatch: %s:%d: %s (%m)\n", __FILE__, __LINE__, #cond);\
-			abort();                                                                   \
+			finding();                                                                 \
 		}                                                                                  \
 	} while (0)
+
+/*
+ * Back to our own identity, so libFuzzer can write the crash file, then
+ * abort. A sanitizer's report in a request finds the thread as nobody (when
+ * run as root): give nobody write access to -artifact_prefix for those.
+ */
+static _Noreturn void finding(void)
+{
+	struct dn_cred me = {.uid = geteuid(), .gid = getegid()};
+	dn_cred_apply(&me);
+	abort();
+}
 
 static char parent[64]; /* holds only root: anything else there escaped it */
 static char root[80];
@@ -65,9 +78,6 @@ static void cleanup(void)
 	dn_session_free(sess, svc);
 	svc->ops->destroy(svc);
 	close(root_fd);
-	/* back to our own identity: the tree belongs to the session's */
-	struct dn_cred me = {.uid = geteuid(), .gid = getegid()};
-	dn_cred_apply(&me);
 	nftw(parent, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -224,8 +234,15 @@ static void check_reply(const struct dn_req *req, const struct dn_reply *rep)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+struct input {
+	const uint8_t *data;
+	size_t size;
+};
+
+static void *run_input(void *arg)
 {
+	const uint8_t *data = ((struct input *)arg)->data;
+	size_t size = ((struct input *)arg)->size;
 	uint64_t opened[REQS_MAX];
 	size_t nopened = 0;
 
@@ -270,5 +287,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(dn_session_handle_close(sess, (uint64_t)sess->handles[i].gen << 32 | i,
 						      svc) == 0);
 	svc->ops->forget_owners(svc, (uint64_t)sess->id << 32);
+	return NULL;
+}
+
+/*
+ * Each input on a thread of its own, as a worker would serve it: the
+ * session's identity (nobody, under root) sticks to the thread that applied
+ * it, and libFuzzer must write its corpus and crash files as itself.
+ */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct input in = {data, size};
+	pthread_t t;
+	check(pthread_create(&t, NULL, run_input, &in) == 0);
+	check(pthread_join(t, NULL) == 0);
 	return 0;
 }
