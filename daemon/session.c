@@ -99,7 +99,9 @@ int dn_session_handle_add(struct dn_session *s, struct dn_file *f, const char *p
 		s->nhandles++;
 	}
 	s->handles[i].open = TAKE_PTR(o);
-	s->handles[i].gen++;
+	/* Never generation 0: slot 0's handle would be 0, which means "no handle" (*at). */
+	if (++s->handles[i].gen == 0)
+		s->handles[i].gen = 1;
 	*handle = ((uint64_t)s->handles[i].gen << 32) | i;
 	pthread_mutex_unlock(&s->lock);
 	return 0;
