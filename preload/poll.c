@@ -97,8 +97,10 @@ static int poll_mixed(struct pollfd *fds, nfds_t n, int timeout, const struct ti
  * Under _FORTIFY_SOURCE glibc declares poll's array write-only (the kernel
  * reads it all the same); gcc then warns that we read it.
  */
+#ifndef __clang__ /* clang has no such warning, and would warn of the unknown name */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 DN_EXPORT int poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
@@ -131,7 +133,9 @@ DN_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec
 	return ppoll(fds, nfds, ts, mask);
 }
 
+#ifndef __clang__
 #pragma GCC diagnostic pop
+#endif
 
 /* ---- select: the sets are in/out, so Danaus bits are taken out and put back ---- */
 
