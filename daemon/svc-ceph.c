@@ -698,6 +698,16 @@ static int setattr_path(struct ceph_svc *cs, const struct dn_cred *c, const char
 	return r;
 }
 
+/* fchown/futimens and chown/utimensat: checked as the caller, on the open file or by path. */
+static int setattr_as_caller(struct ceph_svc *cs, const struct dn_cred *c, struct dn_file *f,
+			     const char *path, bool follow, struct ceph_statx *want, int mask)
+{
+	if (!f)
+		return setattr_path(cs, c, path, follow, want, mask);
+	const UserPerm *p = perm_of(c);
+	return p ? ceph_ll_setattr(cs->cm, f->in, want, mask, p) : -ENOMEM;
+}
+
 static int ceph_svc_truncate(struct dn_svc *s, const struct dn_cred *c, const char *path,
 			     off_t len)
 {
@@ -778,11 +788,7 @@ static int ceph_svc_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn
 	}
 	if (!mask)
 		return 0;
-	if (f) {
-		const UserPerm *p = perm_of(c);
-		return p ? ceph_ll_setattr(cs->cm, f->in, &x, mask, p) : -ENOMEM;
-	}
-	return setattr_path(cs, c, path, !nofollow, &x, mask);
+	return setattr_as_caller(cs, c, f, path, !nofollow, &x, mask);
 }
 
 static int ceph_svc_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
@@ -794,11 +800,7 @@ static int ceph_svc_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_f
 		   (gid != (gid_t)-1 ? CEPH_SETATTR_GID : 0);
 	if (!mask)
 		return 0;
-	if (f) {
-		const UserPerm *p = perm_of(c);
-		return p ? ceph_ll_setattr(cs->cm, f->in, &x, mask, p) : -ENOMEM;
-	}
-	return setattr_path(cs, c, path, !nofollow, &x, mask);
+	return setattr_as_caller(cs, c, f, path, !nofollow, &x, mask);
 }
 
 static int ceph_svc_symlink(struct dn_svc *s, const struct dn_cred *c, const char *target,
