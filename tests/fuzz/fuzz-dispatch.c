@@ -215,7 +215,7 @@ static void place_payload(struct dn_req *req, const uint8_t *pl, size_t n)
 static void check_reply(const struct dn_req *req, const struct dn_reply *rep)
 {
 	check(rep->tag == req->tag);
-	check(rep->result >= 0 || rep->result > -4096);
+	check(rep->result > -4096); /* an answer, or an errno (-1..-4095) */
 	if (rep->result < 0)
 		return;
 	switch (req->op) {
