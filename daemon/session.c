@@ -45,15 +45,20 @@ void dn_open_put(struct dn_open *o, struct dn_svc *svc)
 	free(o);
 }
 
-struct dn_session *dn_session_free(struct dn_session *s, struct dn_svc *svc)
+void dn_session_drop_files(struct dn_session *s, struct dn_svc *svc)
 {
-	if (!s)
-		return NULL;
 	if (svc->ops->forget_owners)
 		svc->ops->forget_owners(svc, (uint64_t)s->id << 32);
 	for (uint32_t i = 0; i < s->nhandles; i++)
 		if (s->handles[i].open)
-			dn_open_put(s->handles[i].open, svc);
+			dn_open_put(TAKE_PTR(s->handles[i].open), svc);
+}
+
+struct dn_session *dn_session_free(struct dn_session *s, struct dn_svc *svc)
+{
+	if (!s)
+		return NULL;
+	dn_session_drop_files(s, svc);
 	free(s->handles);
 	if (s->base)
 		munmap(s->base, s->l.total_size);

@@ -43,7 +43,9 @@ struct dn_session {
 };
 
 struct dn_session *dn_session_new(int sock);
-/* Closes every handle still open, then the memory and the socket. */
+/* Releases its locks and closes every handle still open; no worker may be serving s. */
+void dn_session_drop_files(struct dn_session *s, struct dn_svc *svc);
+/* dn_session_drop_files, then the memory and the socket. */
 struct dn_session *dn_session_free(struct dn_session *s, struct dn_svc *svc);
 
 int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nworkers,

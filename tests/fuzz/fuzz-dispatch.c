@@ -282,11 +282,7 @@ static void *run_input(void *arg)
 	}
 
 	/* What a session's end does, without ending the session. */
-	for (uint32_t i = 0; i < sess->nhandles; i++)
-		if (sess->handles[i].open)
-			check(dn_session_handle_close(sess, (uint64_t)sess->handles[i].gen << 32 | i,
-						      svc) == 0);
-	svc->ops->forget_owners(svc, (uint64_t)sess->id << 32);
+	dn_session_drop_files(sess, svc);
 	return NULL;
 }
 
