@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "cred.h"
 #include "dn-paths.h"
 #include "log.h"
 #include "pool.h"
@@ -103,10 +104,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dn_log_init(pool);
+	int r = dn_cred_init();
+	if (r < 0) {
+		dn_log_error("cannot read the service's own capabilities: %s", strerror(-r));
+		return 1;
+	}
 
 	char err[DN_CONFIG_ERR_MAX];
 	struct dn_config *cfg = NULL;
-	int r = dn_config_load(&cfg, config_dir, pool, err, sizeof(err));
+	r = dn_config_load(&cfg, config_dir, pool, err, sizeof(err));
 	if (r < 0) {
 		dn_log_error("%s", err);
 		sd_notifyf(0, "STATUS=bad configuration: %s\nERRNO=%d", err, -r);

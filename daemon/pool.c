@@ -18,6 +18,7 @@
 #include "futex.h"
 #include "handshake.h"
 #include "log.h"
+#include "peer.h"
 #include "session.h"
 #include "shm.h"
 #include "worker.h"
@@ -194,27 +195,6 @@ static void accept_clients(struct dn_pool *p)
 	}
 }
 
-static int peer_identity(int fd, struct dn_cred *c, pid_t *pid, char *why, size_t whylen)
-{
-	struct ucred uc;
-	socklen_t l = sizeof(uc);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &l) < 0) {
-		snprintf(why, whylen, "cannot read peer credentials: %s", strerror(errno));
-		return -errno;
-	}
-	c->uid = uc.uid;
-	c->gid = uc.gid;
-	*pid = uc.pid;
-	l = sizeof(c->groups);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &l) < 0) {
-		snprintf(why, whylen, "uid %u has more than %d supplementary groups", uc.uid,
-			 DN_GROUPS_MAX);
-		return -E2BIG;
-	}
-	c->ngroups = l / sizeof(gid_t);
-	return 0;
-}
-
 /* Answers a hello: checks who is asking, creates the session memory, sends it. */
 static void handshake(struct dn_pool *p, struct dn_session *s)
 {
@@ -230,7 +210,7 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 			 DN_PROTO_VERSION);
 	}
 	if (r == 0)
-		r = peer_identity(s->sock, &s->cred, &s->pid, w.msg, sizeof(w.msg));
+		r = dn_peer_identity(s->sock, &s->cred, &s->pid, w.msg, sizeof(w.msg));
 	if (r == 0 && !dn_config_allows(p->cfg, s->cred.uid, s->cred.gid, s->cred.groups,
 					s->cred.ngroups)) {
 		r = -EACCES;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -18,8 +19,10 @@
 #include <cephfs/libcephfs.h>
 
 #include "cleanup.h"
+#include "cred.h"
 #include "log.h"
 #include "svc.h"
+#include "xattr-ns.h"
 
 /*
  * Why the low-level (inode) API and not the path API:
@@ -314,6 +317,54 @@ static int parent_walk(struct parent *pa, const struct dn_cred *c, const char *p
 	return 0;
 }
 
+static bool in_group(const struct dn_cred *c, gid_t gid)
+{
+	if (c->gid == gid)
+		return true;
+	for (uint32_t i = 0; i < c->ngroups && i < DN_GROUPS_MAX; i++)
+		if (c->groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * The set-id bits the kernel clears when c changes a file's data or owner
+ * (setattr_should_drop_suidgid): set-user-ID always, set-group-ID when
+ * group-executable or c is not in the file's group; for data changes, never
+ * for a caller with CAP_FSETID. libcephfs clears neither, so the pool does.
+ */
+static mode_t set_id_to_clear(const struct dn_cred *c, mode_t mode, gid_t gid, bool owner_change)
+{
+	if (!S_ISREG(mode) && !(owner_change && !S_ISDIR(mode)))
+		return 0;
+	bool fsetid = dn_cred_capable(c, CAP_FSETID);
+	if (!owner_change && fsetid)
+		return 0;
+	mode_t clear = mode & S_ISUID;
+	if ((mode & S_ISGID) && ((mode & S_IXGRP) || (!in_group(c, gid) && !fsetid)))
+		clear |= S_ISGID;
+	return clear;
+}
+
+/* Before a write, truncate or fallocate by c: clears what set_id_to_clear says, as the kernel would. */
+static int clear_set_id_for_write(struct ceph_svc *cs, struct Inode *in, const struct dn_cred *c)
+{
+	if (dn_cred_capable(c, CAP_FSETID))
+		return 0;
+	/* The cached attributes, as the kernel's own check uses its inode's. */
+	struct ceph_statx x;
+	int r = ceph_ll_getattr(cs->cm, in, &x, CEPH_STATX_MODE | CEPH_STATX_GID, AT_STATX_DONT_SYNC,
+				ceph_mount_perms(cs->cm));
+	if (r < 0)
+		return r;
+	mode_t clear = set_id_to_clear(c, x.stx_mode, x.stx_gid, false);
+	if (!clear)
+		return 0;
+	struct ceph_statx want = {.stx_mode = (uint16_t)(x.stx_mode & 07777 & ~clear)};
+	/* as the kernel's ATTR_FORCE: the writer need not own the file */
+	return ceph_ll_setattr(cs->cm, in, &want, CEPH_SETATTR_MODE, ceph_mount_perms(cs->cm));
+}
+
 static void file_free(struct ceph_svc *cs, struct dn_file *f)
 {
 	if (!f)
@@ -470,7 +521,9 @@ static ssize_t ceph_svc_pwrite(struct dn_svc *s, struct dn_file *f, const void *
 		return -EBADF;
 	if (len > INT_MAX)
 		len = INT_MAX & ~4095;
-	int n;
+	int n = clear_set_id_for_write(cs, f->in, dn_cred_current());
+	if (n < 0)
+		return n;
 	if (off < 0) {
 		/* SEEK_END asks the MDS for the size unless our caps make it current. */
 		pthread_mutex_lock(&cs->append_lock);
@@ -692,7 +745,9 @@ static int setattr_path(struct ceph_svc *cs, const struct dn_cred *c, const char
 		r = -EISDIR;
 	else if ((mask & CEPH_SETATTR_SIZE) && !S_ISREG(x.stx_mode))
 		r = -EINVAL;
-	else
+	else if ((mask & CEPH_SETATTR_SIZE) && (r = ceph_ll_setattr(cs->cm, in, want, mask, p)) == 0)
+		r = clear_set_id_for_write(cs, in, c); /* once truncate was allowed */
+	else if (!(mask & CEPH_SETATTR_SIZE))
 		r = ceph_ll_setattr(cs->cm, in, want, mask, p);
 	ceph_ll_put(cs->cm, in);
 	return r;
@@ -725,6 +780,9 @@ static int ceph_svc_ftruncate(struct dn_svc *s, struct dn_file *f, off_t len)
 		return -EISDIR;
 	if (!f->fh || (f->oflags & O_ACCMODE) == O_RDONLY)
 		return -EINVAL; /* as Linux: not open for writing */
+	int r = clear_set_id_for_write(to_ceph(s), f->in, dn_cred_current());
+	if (r < 0)
+		return r;
 	struct ceph_statx x = {.stx_size = (uint64_t)len};
 	return ceph_ll_setattr(to_ceph(s)->cm, f->in, &x, CEPH_SETATTR_SIZE, f->perm);
 }
@@ -791,16 +849,37 @@ static int ceph_svc_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn
 	return setattr_as_caller(cs, c, f, path, !nofollow, &x, mask);
 }
 
+/*
+ * As chown(2): the owner change and the set-id bits it clears
+ * (set_id_to_clear) in one setattr, checked as the caller; with neither
+ * owner nor group given, only those bits (the kernel clears them then too).
+ */
 static int ceph_svc_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 			  const char *path, bool nofollow, uid_t uid, gid_t gid)
 {
 	struct ceph_svc *cs = to_ceph(s);
-	struct ceph_statx x = {.stx_uid = uid, .stx_gid = gid};
+	const UserPerm *p = perm_of(c);
+	if (!p)
+		return -ENOMEM;
+	struct Inode *in = f ? f->in : NULL;
+	struct ceph_statx x;
+	int r = f ? ceph_ll_getattr(cs->cm, in, &x, CEPH_STATX_MODE | CEPH_STATX_GID, 0, p)
+		  : walk_path(cs, p, path, !nofollow, &in, &x);
+	if (r < 0)
+		return r;
+	struct ceph_statx want = {.stx_uid = uid, .stx_gid = gid};
 	int mask = (uid != (uid_t)-1 ? CEPH_SETATTR_UID : 0) |
 		   (gid != (gid_t)-1 ? CEPH_SETATTR_GID : 0);
-	if (!mask)
-		return 0;
-	return setattr_as_caller(cs, c, f, path, !nofollow, &x, mask);
+	mode_t clear = set_id_to_clear(c, x.stx_mode, x.stx_gid, true);
+	if (clear) {
+		want.stx_mode = (uint16_t)(x.stx_mode & 07777 & ~clear);
+		mask |= CEPH_SETATTR_MODE;
+	}
+	if (mask)
+		r = ceph_ll_setattr(cs->cm, in, &want, mask, p);
+	if (!f)
+		ceph_ll_put(cs->cm, in);
+	return r;
 }
 
 static int ceph_svc_symlink(struct dn_svc *s, const struct dn_cred *c, const char *target,
@@ -861,6 +940,9 @@ static int ceph_svc_fallocate(struct dn_svc *s, struct dn_file *f, int mode, off
 {
 	if (!f->fh || (f->oflags & O_ACCMODE) == O_RDONLY)
 		return -EBADF;
+	int r = clear_set_id_for_write(to_ceph(s), f->in, dn_cred_current());
+	if (r < 0)
+		return r;
 	/* CephFS knows PUNCH_HOLE|KEEP_SIZE only; glibc's posix_fallocate then writes zeros. */
 	return ceph_ll_fallocate(to_ceph(s)->cm, f->fh, mode, off, len);
 }
@@ -895,7 +977,9 @@ static ssize_t ceph_svc_getxattr(struct dn_svc *s, const struct dn_cred *c, stru
 	int r = xattr_inode(cs, p, f, path, nofollow, &in);
 	if (r < 0)
 		return r;
-	r = ceph_ll_getxattr(cs->cm, in, name, buf, len, p);
+	r = dn_xattr_may_get(c, name);
+	if (r == 0)
+		r = ceph_ll_getxattr(cs->cm, in, name, buf, len, p);
 	xattr_done(cs, f, in);
 	return r;
 }
@@ -910,9 +994,46 @@ static int ceph_svc_setxattr(struct dn_svc *s, const struct dn_cred *c, struct d
 	int r = xattr_inode(cs, p, f, path, nofollow, &in);
 	if (r < 0)
 		return r;
-	r = ceph_ll_setxattr(cs->cm, in, name, value, len, flags, p);
+	r = dn_xattr_may_change(c, name);
+	if (r == 0)
+		r = ceph_ll_setxattr(cs->cm, in, name, value, len, flags, p);
 	xattr_done(cs, f, in);
 	return r;
+}
+
+/*
+ * The names c may see: all of them into buf, or (names hidden from c) the
+ * whole list into a buffer of our own first, so that both the size and the
+ * names answered are those of the filtered list.
+ */
+static ssize_t listxattr_as(struct ceph_svc *cs, const struct dn_cred *c, const UserPerm *p,
+			    struct Inode *in, char *buf, size_t len)
+{
+	size_t size = 0;
+	int r;
+	if (dn_xattr_sees_all(c))
+		return (r = ceph_ll_listxattr(cs->cm, in, buf, len, &size, p)) < 0 ? r : (ssize_t)size;
+	for (int tries = 0; tries < 8; tries++) {
+		if ((r = ceph_ll_listxattr(cs->cm, in, NULL, 0, &size, p)) < 0)
+			return r;
+		_cleanup_free_ char *all = malloc(size ? size : 1);
+		if (!all)
+			return -ENOMEM;
+		size_t got = 0;
+		r = ceph_ll_listxattr(cs->cm, in, all, size, &got, p);
+		if (r == -ERANGE)
+			continue; /* grew meanwhile */
+		if (r < 0)
+			return r;
+		size_t n = dn_xattr_filter_list(c, all, got);
+		if (len == 0)
+			return (ssize_t)n;
+		if (n > len)
+			return -ERANGE;
+		memcpy(buf, all, n);
+		return (ssize_t)n;
+	}
+	return -ERANGE;
 }
 
 static ssize_t ceph_svc_listxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
@@ -924,10 +1045,9 @@ static ssize_t ceph_svc_listxattr(struct dn_svc *s, const struct dn_cred *c, str
 	int r = xattr_inode(cs, p, f, path, nofollow, &in);
 	if (r < 0)
 		return r;
-	size_t size = 0;
-	r = ceph_ll_listxattr(cs->cm, in, buf, len, &size, p);
+	ssize_t n = listxattr_as(cs, c, p, in, buf, len);
 	xattr_done(cs, f, in);
-	return r < 0 ? r : (ssize_t)size;
+	return n;
 }
 
 static int ceph_svc_removexattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
@@ -939,7 +1059,9 @@ static int ceph_svc_removexattr(struct dn_svc *s, const struct dn_cred *c, struc
 	int r = xattr_inode(cs, p, f, path, nofollow, &in);
 	if (r < 0)
 		return r;
-	r = ceph_ll_removexattr(cs->cm, in, name, p);
+	r = dn_xattr_may_change(c, name);
+	if (r == 0)
+		r = ceph_ll_removexattr(cs->cm, in, name, p);
 	xattr_done(cs, f, in);
 	return r;
 }

@@ -13,12 +13,16 @@
 
 #define DN_GROUPS_MAX 64
 
-/* Who a request runs as: taken from SO_PEERCRED at the handshake, never from shm. */
+/*
+ * Who a request runs as: taken from the peer of the session's socket at the
+ * handshake (SO_PEERCRED, SO_PEERGROUPS, its capabilities), never from shm.
+ */
 struct dn_cred {
 	uid_t uid;
 	gid_t gid;
 	uint32_t ngroups;
 	gid_t groups[DN_GROUPS_MAX];
+	uint64_t caps; /* effective capabilities, bit n = capability n */
 };
 
 struct dn_svc;

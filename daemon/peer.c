@@ -1,0 +1,122 @@
+/* Peer Identity: who is at the other end of a client's socket */
+#include "peer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux 6.5; glibc 2.36 does not name it yet */
+#endif
+
+void dn_proc_status_parse(const char *text, struct dn_proc_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (const char *line = text; line && *line;) {
+		unsigned long r, e, s, f;
+		unsigned long long cap;
+		if (sscanf(line, "Uid: %lu %lu %lu %lu", &r, &e, &s, &f) == 4) {
+			st->euid = (uid_t)e;
+			st->fsuid = (uid_t)f;
+			st->found |= 1;
+		} else if (sscanf(line, "Gid: %lu %lu %lu %lu", &r, &e, &s, &f) == 4) {
+			st->egid = (gid_t)e;
+			st->fsgid = (gid_t)f;
+			st->found |= 2;
+		} else if (sscanf(line, "CapEff: %llx", &cap) == 1) {
+			st->cap_eff = cap;
+			st->found |= 4;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+}
+
+/* The process's /proc status, NUL-terminated; the lines we need come first. */
+static int read_status(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t got = 0;
+	while (got + 1 < len) {
+		ssize_t n = read(fd, buf + got, len - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = 0;
+	return 0;
+}
+
+/*
+ * The peer's effective capabilities. SO_PEERPIDFD names the process that
+ * connected; its /proc status read while that pidfd shows it alive is that
+ * process's (a pid is not reused before its process is gone). Before Linux
+ * 6.5 a pidfd opened now may name a later process with the same pid: its
+ * identity must then match the one the socket recorded at connect, which a
+ * recycled pid of another user cannot. Capabilities only ever count when
+ * the process still has the identity it connected with: a process that
+ * changed it since will attach again as its new self.
+ */
+static uint64_t peer_caps(int fd, pid_t pid, const struct dn_cred *c)
+{
+	int pidfd = -1;
+	socklen_t l = sizeof(pidfd);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &l) < 0)
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	_cleanup_close_ int own = pidfd;
+	if (pidfd < 0)
+		return 0;
+	char text[8192];
+	if (read_status(pid, text, sizeof(text)) < 0)
+		return 0;
+	struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+	if (poll(&pfd, 1, 0) != 0)
+		return 0; /* gone (or unknown): nothing proven */
+	struct dn_proc_status st;
+	dn_proc_status_parse(text, &st);
+	if (st.found != 7 || st.euid != c->uid || st.fsuid != c->uid || st.egid != c->gid ||
+	    st.fsgid != c->gid)
+		return 0;
+	return (uint64_t)st.cap_eff;
+}
+
+int dn_peer_identity(int fd, struct dn_cred *c, pid_t *pid, char *why, size_t whylen)
+{
+	struct ucred uc;
+	socklen_t l = sizeof(uc);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &l) < 0) {
+		int e = errno;
+		snprintf(why, whylen, "cannot read peer credentials: %s", strerror(e));
+		return -e;
+	}
+	memset(c, 0, sizeof(*c));
+	c->uid = uc.uid;
+	c->gid = uc.gid;
+	*pid = uc.pid;
+	l = sizeof(c->groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &l) < 0) {
+		snprintf(why, whylen, "uid %u has more than %d supplementary groups", uc.uid,
+			 DN_GROUPS_MAX);
+		return -E2BIG;
+	}
+	c->ngroups = l / sizeof(gid_t);
+	c->caps = peer_caps(fd, uc.pid, c);
+	return 0;
+}
