@@ -22,6 +22,9 @@
  * directory:
  *   danaus-NAME.slice                         [resources] as slice settings
  *   danaus-pool@NAME.service.d/slice.conf     Slice=danaus-NAME.slice
+ *   danaus-pool@NAME.service.d/sandbox.conf   what the pool's backend needs of
+ *                                             the host, on top of the unit's
+ *                                             sandbox (see sandbox_print)
  * A pool file with an error is reported (FILE:LINE: key: reason) on stderr,
  * which systemd passes to the journal/kmsg, and its slice gets no limits:
  * danaus-pool reads the same file with the same parser when it starts and
@@ -110,6 +113,118 @@ static void print_bytes(FILE *f, const char *key, uint64_t v)
 		fprintf(f, "%s=%" PRIu64 "\n", key, v);
 }
 
+/* Whether a unit file line can hold path (it cannot hold control characters). */
+static bool unit_path_ok(const char *path)
+{
+	for (const char *c = path; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * Writes path as one word of a unit file setting: quoted (spaces), with '\\'
+ * and '"' escaped and '%' doubled (systemd would expand it as a specifier).
+ */
+static void print_unit_path(FILE *f, const char *path)
+{
+	fputc('"', f);
+	for (const char *c = path; *c; c++) {
+		if (*c == '\\' || *c == '"')
+			fputc('\\', f);
+		else if (*c == '%')
+			fputc('%', f);
+		fputc(*c, f);
+	}
+	fputc('"', f);
+}
+
+static bool in_home(const char *path)
+{
+	return under(path, "/home") || under(path, "/root") || under(path, "/run/user");
+}
+
+static bool in_tmp(const char *path)
+{
+	return under(path, "/tmp") || under(path, "/var/tmp");
+}
+
+/*
+ * The [Service] lines of sandbox.conf. The unit is sandboxed for what every
+ * pool needs (ProtectSystem=strict: nothing writable but /run/danaus); this
+ * adds what the pool's own configuration needs, and takes the network from a
+ * pool that has no use for it.
+ */
+static void sandbox_print(FILE *f, const struct dn_config *cfg, const char *path)
+{
+	/*
+	 * danaus-pool makes its mountpoint in the host tree, so that paths
+	 * climbing out of it resolve as on a mount; under ProtectSystem=strict
+	 * it cannot, so systemd does it first, outside the sandbox ('+'). '-':
+	 * not fatal, as for danaus-pool. The default is dn_config_finish's.
+	 */
+	char mp[PATH_MAX];
+	if (cfg->mountpoint)
+		fmt(mp, sizeof(mp), "%s", cfg->mountpoint);
+	else
+		fmt(mp, sizeof(mp), "/danaus/%s", cfg->pool);
+	if (unit_path_ok(mp)) {
+		fprintf(f, "ExecStartPre=-+mkdir -p -- ");
+		print_unit_path(f, mp);
+		fprintf(f, "\n");
+	}
+
+	if (strcmp(cfg->backend, "ceph") == 0) {
+		/*
+		 * libcephfs reads the conf and keyring; the conf may put the
+		 * client's admin socket and log below /run/ceph and /var/log/ceph
+		 * (libcephfs's own default is neither). "-": either may be absent.
+		 */
+		fprintf(f, "ReadWritePaths=-/run/ceph -/var/log/ceph\n");
+		const char *files[] = {cfg->ceph_conf, cfg->ceph_keyring};
+		bool home = false, tmp = false;
+		for (size_t i = 0; i < DN_ARRAY_SIZE(files); i++) {
+			home = home || (files[i] && in_home(files[i]));
+			tmp = tmp || (files[i] && in_tmp(files[i]));
+		}
+		if (home)
+			fprintf(f, "ProtectHome=read-only\n");
+		if (tmp)
+			fprintf(f, "PrivateTmp=no\n");
+		return;
+	}
+
+	/*
+	 * Local: the root is the one tree the pool writes. "-": a root missing
+	 * at start is reported by danaus-pool itself (FILE:LINE), not by a
+	 * failed namespace setup. The sandbox hides /home and /tmp; a root in
+	 * one needs it back.
+	 */
+	const char *root = cfg->local_root;
+	if (root && unit_path_ok(root)) {
+		fprintf(f, "ReadWritePaths=-");
+		print_unit_path(f, root);
+		fprintf(f, "\n");
+	} else if (root) {
+		fprintf(stderr, "danaus-generator: %s: [local] root contains control characters, "
+				"which a unit file cannot name; the pool's root stays read-only\n",
+			path);
+	}
+	if (root && in_home(root))
+		fprintf(f, "ProtectHome=no\n");
+	if (root && in_tmp(root))
+		fprintf(f, "PrivateTmp=no\n");
+	/*
+	 * Its clients, journald and sd_notify are all AF_UNIX sockets in the
+	 * file system, which a private network namespace still reaches; the
+	 * listening socket comes from systemd.
+	 */
+	fprintf(f, "PrivateNetwork=yes\n"
+		   "IPAddressDeny=any\n"
+		   "RestrictAddressFamilies=\n"
+		   "RestrictAddressFamilies=AF_UNIX\n");
+}
+
 /* Parses the defaults and the pool file; NULL (and the message in err) on error. */
 static struct dn_config *pool_parse(const char *confdir, const char *pool, const char *path,
 				    char *err, size_t errlen)
@@ -142,6 +257,20 @@ static struct dn_config *pool_parse(const char *confdir, const char *pool, const
 	return cfg;
 }
 
+/* Closes f, a memstream over *text, and writes the text to dir/name. */
+static int unit_close_write(FILE *f, char **text, const char *dir, const char *name)
+{
+	int r = fclose(f) == 0 ? write_unit(dir, name, *text) : -ENOMEM;
+	free(*text);
+	*text = NULL;
+	return r;
+}
+
+static void configp(struct dn_config **cfg)
+{
+	dn_config_free(*cfg);
+}
+
 static int pool_generate(const char *outdir, const char *confdir, const char *pool,
 			 const char *path)
 {
@@ -154,7 +283,7 @@ static int pool_generate(const char *outdir, const char *confdir, const char *po
 	dn_config_free(probe);
 
 	char err[DN_CONFIG_ERR_MAX] = "";
-	struct dn_config *cfg = pool_parse(confdir, pool, path, err, sizeof(err));
+	_cleanup_(configp) struct dn_config *cfg = pool_parse(confdir, pool, path, err, sizeof(err));
 	if (!cfg)
 		fprintf(stderr, "danaus-generator: %s (pool %s gets no resource limits; "
 				"danaus-pool@%s.service will refuse to start)\n", err, pool, pool);
@@ -165,10 +294,8 @@ static int pool_generate(const char *outdir, const char *confdir, const char *po
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
-	if (!f) {
-		dn_config_free(cfg);
+	if (!f)
 		return -ENOMEM;
-	}
 	fprintf(f, "# Generated by danaus-generator from %s: edit that file and run\n"
 		   "# `systemctl daemon-reload`.\n"
 		   "[Unit]\n"
@@ -190,50 +317,39 @@ static int pool_generate(const char *outdir, const char *confdir, const char *po
 	}
 	if (cfg && cfg->io_weight)
 		fprintf(f, "IOWeight=%u\n", cfg->io_weight);
-	if (fclose(f) != 0) {
-		free(text);
-		dn_config_free(cfg);
-		return -ENOMEM;
-	}
-	int r = write_unit(outdir, slice, text);
-	free(text);
-	if (r < 0) {
-		dn_config_free(cfg);
+	int r = unit_close_write(f, &text, outdir, slice);
+	if (r < 0)
 		return r;
-	}
 
 	char dropdir[PATH_MAX];
 	fmt(dropdir, sizeof(dropdir), "%s/danaus-pool@%s.service.d", outdir, pool);
-	if (mkdir(dropdir, 0755) < 0 && errno != EEXIST) {
-		dn_config_free(cfg);
+	if (mkdir(dropdir, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	}
-	text = NULL;
 	f = open_memstream(&text, &len);
-	if (!f) {
-		dn_config_free(cfg);
+	if (!f)
 		return -ENOMEM;
-	}
 	fprintf(f, "# Generated by danaus-generator from %s\n"
 		   "[Unit]\n"
 		   "SourcePath=%s\n\n"
 		   "[Service]\n"
 		   "Slice=%s\n",
 		path, path, slice);
-	/* The sandbox hides these trees; a local root inside one needs them back. */
-	const char *root = cfg ? cfg->local_root : NULL;
-	if (root && (under(root, "/home") || under(root, "/root") || under(root, "/run/user")))
-		fprintf(f, "ProtectHome=no\n");
-	if (root && (under(root, "/tmp") || under(root, "/var/tmp")))
-		fprintf(f, "PrivateTmp=no\n");
-	dn_config_free(cfg);
-	if (fclose(f) != 0) {
-		free(text);
+	r = unit_close_write(f, &text, dropdir, "slice.conf");
+	/* A pool file with an error gets no sandbox additions: it does not start. */
+	if (r < 0 || !cfg)
+		return r;
+
+	f = open_memstream(&text, &len);
+	if (!f)
 		return -ENOMEM;
-	}
-	r = write_unit(dropdir, "slice.conf", text);
-	free(text);
-	return r;
+	fprintf(f, "# Generated by danaus-generator from %s: what backend %s needs of the\n"
+		   "# host, on top of the sandbox of danaus-pool@.service.\n"
+		   "[Unit]\n"
+		   "SourcePath=%s\n\n"
+		   "[Service]\n",
+		path, cfg->backend, path);
+	sandbox_print(f, cfg, path);
+	return unit_close_write(f, &text, dropdir, "sandbox.conf");
 }
 
 int main(int argc, char **argv)

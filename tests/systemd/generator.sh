@@ -28,6 +28,20 @@ backend = local
 cpu_quota = 50%
 memory_max = lots
 EOF
+cat >"$WORK/etc/pools/q.ini" <<'EOF'
+[pool]
+backend = local
+[local]
+root = /srv/a b%c"d\e
+EOF
+cat >"$WORK/etc/pools/c1.ini" <<'EOF'
+[pool]
+backend = ceph
+mountpoint = /mnt/danaus/c1
+[ceph]
+conf = /home/c1/ceph.conf
+keyring = /tmp/c1/ceph.client.c1.keyring
+EOF
 printf '[pool]\n' >"$WORK/etc/pools/bad name.ini"
 printf 'not a pool\n' >"$WORK/etc/pools/README"
 
@@ -41,7 +55,35 @@ for want in 'CPUQuota=150%' 'AllowedCPUs=0-1,3' 'MemoryMax=2147483648' 'MemoryHi
 done
 d="$WORK/out/danaus-pool@t1.service.d/slice.conf"
 grep -qxF 'Slice=danaus-t1.slice' "$d" || fail "$d: $(cat "$d")"
-grep -qxF 'ProtectHome=no' "$d" || fail "a root below /home needs ProtectHome=no: $(cat "$d")"
+grep -q '^Protect\|^PrivateTmp' "$d" && fail "sandbox settings in $d: $(cat "$d")"
+
+# sandbox.conf: a local pool may write its root (ProtectSystem=strict makes
+# everything else read-only), gets /home back for a root there, and has no
+# network; systemd makes its mountpoint in the host tree, which the sandbox
+# keeps the pool from doing.
+d="$WORK/out/danaus-pool@t1.service.d/sandbox.conf"
+for want in 'ExecStartPre=-+mkdir -p -- "/danaus/t1"' 'ReadWritePaths=-"/home/t1"' 'ProtectHome=no' \
+	'PrivateNetwork=yes' 'IPAddressDeny=any' 'RestrictAddressFamilies=AF_UNIX'; do
+	grep -qxF "$want" "$d" || fail "$d lacks $want: $(cat "$d")"
+done
+grep -q '^PrivateTmp' "$d" && fail "a root below /home needs no PrivateTmp=: $(cat "$d")"
+# The allow list of the unit (with AF_INET) is reset first, not added to.
+grep -A1 -xF 'RestrictAddressFamilies=' "$d" | grep -qxF 'RestrictAddressFamilies=AF_UNIX' ||
+	fail "$d does not reset RestrictAddressFamilies=: $(cat "$d")"
+# A root with a space, '%' (a specifier to systemd), '"' and '\' is one
+# quoted word that names exactly that directory.
+d="$WORK/out/danaus-pool@q.service.d/sandbox.conf"
+grep -qxF 'ReadWritePaths=-"/srv/a b%%c\"d\\e"' "$d" || fail "q's root is not quoted: $(cat "$d")"
+grep -q '^Protect\|^PrivateTmp' "$d" && fail "a root below /srv needs no home or tmp: $(cat "$d")"
+# A ceph pool keeps the network, may write where a ceph.conf puts the
+# client's admin socket and log, and sees its conf and keyring.
+d="$WORK/out/danaus-pool@c1.service.d/sandbox.conf"
+for want in 'ExecStartPre=-+mkdir -p -- "/mnt/danaus/c1"' 'ReadWritePaths=-/run/ceph -/var/log/ceph' \
+	'ProtectHome=read-only' 'PrivateTmp=no'; do
+	grep -qxF "$want" "$d" || fail "$d lacks $want: $(cat "$d")"
+done
+grep -q '^PrivateNetwork\|^RestrictAddressFamilies\|^IPAddressDeny' "$d" &&
+	fail "a ceph pool loses the network: $(cat "$d")"
 
 # A '-' in the pool name is escaped, not a deeper slice; the bad value is
 # reported with FILE:LINE and the slice carries no limit.
@@ -50,6 +92,8 @@ s="$WORK/out/danaus-a\\x2db.slice"
 grep -q '^CPUQuota' "$s" && fail "a pool file with an error must get no limits: $(cat "$s")"
 grep -qxF 'Slice=danaus-a\x2db.slice' "$WORK/out/danaus-pool@a-b.service.d/slice.conf" ||
 	fail "a-b drop-in: $(cat "$WORK/out/danaus-pool@a-b.service.d/slice.conf")"
+[ -e "$WORK/out/danaus-pool@a-b.service.d/sandbox.conf" ] &&
+	fail "a pool file with an error got sandbox additions"
 grep -qF "$WORK/etc/pools/a-b.ini:5: memory_max:" "$WORK/stderr" ||
 	fail "no FILE:LINE message: $(cat "$WORK/stderr")"
 grep -qF "'bad name' is not a valid pool name" "$WORK/stderr" ||

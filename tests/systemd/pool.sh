@@ -124,15 +124,16 @@ out=$(ns systemd-analyze verify "$man_arg" /tmp/verify/danaus-pool@v.socket \
 echo "systemd-analyze verify: clean ($man_arg)"
 
 # --- pools t1 and t2
-pool_ini() { # NAME QUOTA MEMMAX
-	ns mkdir -p "$CONFDIR/pools" "/var/lib/danaus/$1"
+pool_ini() { # NAME QUOTA MEMMAX [ROOT]
+	local root=${4:-/var/lib/danaus/$1}
+	ns mkdir -p "$CONFDIR/pools" "$root"
 	ns sh -c "cat >$CONFDIR/pools/$1.ini" <<EOF
 [pool]
 backend = local
 mountpoint = /danaus/$1
 
 [local]
-root = /var/lib/danaus/$1
+root = $root
 
 [resources]
 cpu_quota = $2%
@@ -228,6 +229,111 @@ echo "$out" | grep -q '/danaus.slice/danaus-t2.slice/danaus-run-t2-' || fail "no
 check_limits t2 30 134217728
 check_limits t1 50 268435456
 serves t1 || fail "t1 stopped serving after t2 came"
+
+# --- confinement: the unit's sandbox and the generated drop-in
+# The capabilities a caller may use on files, CAP_SETUID/CAP_SETGID (serving
+# as the caller) and CAP_SYS_RESOURCE -- as far as the host's own bounding
+# set has them (a container host may lack CAP_SYS_RESOURCE) -- and never
+# CAP_SYS_ADMIN (bit 21).
+pid=$(ns systemctl show -p MainPID --value danaus-pool@t1.service)
+status=$(ns cat "/proc/$pid/status")
+capbnd=$(awk '$1 == "CapBnd:" {print $2}' <<<"$status")
+(( (16#$capbnd >> 21) & 1 )) && fail "the pool's CapBnd $capbnd holds CAP_SYS_ADMIN"
+host_bnd=$(ns awk '$1 == "CapBnd:" {print $2}' /proc/1/status)
+want_bnd=$(printf '%016x' $((16#890002df & 16#$host_bnd)))
+[ "$capbnd" = "$want_bnd" ] || fail "the pool's CapBnd is $capbnd, not $want_bnd (CAP_CHOWN, \
+DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, SETGID, SETUID, LINUX_IMMUTABLE, SYS_RESOURCE, \
+MKNOD, SETFCAP within the host's $host_bnd)"
+grep -qE '^NoNewPrivs:[[:space:]]+1$' <<<"$status" || fail "the pool runs without NoNewPrivs"
+# ProtectSystem=strict: in the pool's mount namespace only its root and
+# /run/danaus are writable (nsenter keeps our capabilities: this is the
+# mount's read-only flag, not a permission check).
+ns nsenter -t "$pid" -m -r -w sh -c 'touch /var/lib/danaus/probe' 2>/dev/null &&
+	fail "the pool can write /var/lib/danaus, outside its root"
+ns nsenter -t "$pid" -m -r -w sh -c 'touch /var/lib/danaus/t1/.probe && rm /var/lib/danaus/t1/.probe &&
+	mkdir /run/danaus/.probe && rmdir /run/danaus/.probe' || fail "the pool cannot write its root or /run/danaus"
+[ "$(ns systemctl show -p PrivateNetwork --value danaus-pool@t1.service)" = yes ] ||
+	fail "a local pool keeps the network"
+echo "t1: CapBnd=$capbnd, NoNewPrivs=1, only its root and /run/danaus writable, no network"
+# Without CAP_SYS_ADMIN, trusted.* extended attributes are refused to the
+# pool's callers, root included, on a file where root outside the pool may
+# set one.
+xattr_py='import errno, os, sys
+try:
+    if sys.argv[1] == "set":
+        os.setxattr(sys.argv[2], "trusted.danaus", b"1")
+    else:
+        os.getxattr(sys.argv[2], "trusted.danaus")
+    print("ok")
+except OSError as e:
+    print(errno.errorcode[e.errno])'
+out=$(ns python3 -c "$xattr_py" set /var/lib/danaus/t1/f)
+[ "$out" = ok ] || fail "root outside the pool cannot set trusted.danaus on t1's file: $out"
+out=$(ns danaus-run --pool t1 --no-cgroup -- python3 -c "$xattr_py" set /danaus/t1/f)
+[ "$out" = EPERM ] || fail "root set trusted.danaus through the pool: $out"
+out=$(ns danaus-run --pool t1 --no-cgroup -- python3 -c "$xattr_py" get /danaus/t1/f)
+[ "$out" = ENODATA ] || fail "root read trusted.danaus through the pool: $out"
+echo "t1: trusted.* extended attributes are refused to root through the pool"
+
+# A root outside /var, its name quoted in the drop-in (a space, a '%'),
+# served to a user that is not root, with that user's rights.
+t3root="/srv/danaus pools/t3%x"
+pool_ini t3 50 128M "$t3root"
+ns mkdir -p "$t3root/u"
+ns chown 65534:65534 "$t3root/u"
+ns systemctl daemon-reload
+ns systemctl start danaus-pool@t3.socket
+rwp=$(ns systemctl show -p ReadWritePaths --value danaus-pool@t3.service)
+[ "$rwp" = "-$t3root" ] || [ "$rwp" = "\"-$t3root\"" ] || fail "t3's ReadWritePaths=$rwp"
+as_nobody() { ns setpriv --reuid=65534 --regid=65534 --clear-groups danaus-run --pool t3 --no-cgroup -- "$@"; }
+out=$(as_nobody sh -c 'echo hello-nobody >/danaus/t3/u/f && cat /danaus/t3/u/f') ||
+	fail "nobody's write through t3 failed: $out"
+[ "$out" = hello-nobody ] || fail "nobody read back '$out'"
+[ "$(ns stat -c %u:%g "$t3root/u/f")" = 65534:65534 ] ||
+	fail "nobody's file is owned by $(ns stat -c %u:%g "$t3root/u/f")"
+as_nobody sh -c 'echo x >/danaus/t3/not-mine' 2>/dev/null &&
+	fail "nobody wrote into t3's root-owned root directory"
+ns test -e "$t3root/not-mine" && fail "nobody's refused file exists"
+# The mountpoint exists in the host tree, made before the sandbox closed it.
+ns test -d /danaus/t3 || fail "no mountpoint /danaus/t3 on the host"
+ns journalctl --no-pager -u danaus-pool@t3.service | grep -q 'cannot create the mountpoint' &&
+	fail "t3 could not create its mountpoint: $(ns journalctl --no-pager -u danaus-pool@t3.service)"
+echo "t3: root '$t3root' served nobody's write, with nobody's rights"
+
+# The pool reads its clients' /proc/PID/status (their capabilities): a
+# process of another user must be visible in the pool's /proc to a reader
+# with the pool's capabilities and a worker's groups (ProtectProc=invisible
+# would hide it; hidepid exempts group 0, so the reader is not in it).
+pid3=$(ns systemctl show -p MainPID --value danaus-pool@t3.service)
+sleeper=$(ns sh -c 'setpriv --reuid=65534 --regid=65534 --clear-groups sleep 60 >/dev/null 2>&1 & echo $!')
+bnd=-all,+chown,+dac_override,+dac_read_search,+fowner,+fsetid,+setgid,+setuid,+linux_immutable
+bnd=$bnd,+mknod,+sys_resource,+setfcap
+seen=$(ns nsenter -t "$pid3" -m -r -w setpriv --regid=65533 --clear-groups --bounding-set="$bnd" \
+	--inh-caps=-all sh -c "grep '^Uid:' /proc/$sleeper/status" 2>&1) || true
+ns kill "$sleeper" 2>/dev/null || true
+grep -q '65534' <<<"$seen" || fail "the pool cannot read another user's /proc/PID/status: $seen"
+echo "t3: another user's /proc/PID/status is readable with the pool's capabilities"
+
+# systemd's own rating of the sandbox: 0 (confined) to 10 (exposed).
+exposure() { # UNIT MAX: prints the unit's exposure, fails above MAX
+	local e
+	e=$(ns systemd-analyze security --no-pager "$1" |
+		sed -n 's/.*Overall exposure level for [^:]*: \([0-9][0-9.]*\).*/\1/p')
+	[ -n "$e" ] || fail "systemd-analyze security printed no exposure for $1"
+	awk -v e="$e" -v max="$2" 'BEGIN { exit !(e + 0 <= max + 0) }' || fail "$1: exposure $e > $2"
+	echo "$e"
+}
+e1=$(exposure danaus-pool@t1.service 3.0)
+echo "systemd-analyze security: danaus-pool@t1.service (local) exposure $e1"
+# A ceph pool (rated, not started) keeps the network its cluster needs, which
+# is what stands between it and 3.0; 3.2 is what the rest of the sandbox gives.
+ns sh -c "printf '[pool]\nbackend = ceph\n' >$CONFDIR/pools/c1.ini"
+ns systemctl daemon-reload
+ns systemctl show -p RestrictAddressFamilies --value danaus-pool@c1.service | grep -qw AF_INET ||
+	fail "a ceph pool has no AF_INET"
+e2=$(exposure danaus-pool@c1.service 3.2)
+echo "systemd-analyze security: danaus-pool@c1.service (ceph) exposure $e2"
+ns rm "$CONFDIR/pools/c1.ini"
 
 # --- restart and stop
 old=$(ns systemctl show -p MainPID --value danaus-pool@t1.service)
