@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "export.h"
@@ -227,10 +228,28 @@ static void deliver(int sig, siginfo_t *si, void *uc)
 	/* returning: sigreturn restores the mask of the fault from uc */
 }
 
+/*
+ * The stack pointer at the fault. A live frame lies above it (the guarded
+ * access runs in the frame's function or below); a frame left behind by a
+ * program's handler that longjmp'd out of our guarded access may not.
+ */
+static uintptr_t fault_sp(const void *uc)
+{
+	const ucontext_t *u = uc;
+#if defined(__x86_64__)
+	return (uintptr_t)u->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+	return (uintptr_t)u->uc_mcontext.sp;
+#else
+	(void)u;
+	return 0;
+#endif
+}
+
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
 	struct dn_fault_frame *f = dn_fault_cur;
-	if (f && si->si_code > 0) {
+	if (f && si->si_code > 0 && (uintptr_t)f > fault_sp(uc)) {
 		uintptr_t a = (uintptr_t)si->si_addr;
 		/* x86-64 reports an access to a non-canonical address with no address */
 		if ((a >= f->lo && a < f->hi) || (si->si_code == SI_KERNEL && a == 0)) {
