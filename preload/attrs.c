@@ -1,91 +1,160 @@
 /* Attribute Calls: timestamps and ownership (utimensat, futimens, chown...) */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <utime.h>
+#include <linux/limits.h>
 
 #include "client.h"
 #include "dn-errno.h"
 #include "export.h"
+#include "fault.h"
 #include "ops.h"
 #include "real.h"
 #include "route.h"
 
-/* Linux: a NULL path means the file dirfd itself (futimens); glibc's prototype forbids it. */
-static int utimens_at(int dirfd, const char *path, const struct timespec times[2], int flags)
-{
-	if (!path) {
-		if (dn_fdmap_get(dirfd) < 0)
-			return REAL(utimensat)(dirfd, path, times, flags);
-		DN_RETURN(dn_op_utimens(NULL, dirfd, times, false));
+/* libc's own of the calls real.h's table does not list (yet). */
+#define LIBC_FN(name)                                                                              \
+	static __typeof__(name) *libc_##name(void)                                                 \
+	{                                                                                          \
+		static __typeof__(name) *fn;                                                       \
+		if (!fn)                                                                           \
+			*(void **)&fn = dlsym(RTLD_NEXT, #name);                                   \
+		return fn;                                                                         \
 	}
-	if ((flags & AT_EMPTY_PATH) && !path[0] && dn_fdmap_get(dirfd) >= 0)
-		DN_RETURN(dn_op_utimens(NULL, dirfd, times, false));
-	struct dn_target t;
-	int r = dn_route(dirfd, path, &t);
-	if (r == 0)
-		return REAL(utimensat)(dirfd, path, times, flags);
-	if (r < 0)
-		DN_RETURN(r);
-	DN_RETURN(dn_op_utimens(&t, -1, times, flags & AT_SYMLINK_NOFOLLOW));
+LIBC_FN(futimens)
+LIBC_FN(futimes)
+LIBC_FN(utimes)
+LIBC_FN(lutimes)
+LIBC_FN(futimesat)
+LIBC_FN(utime)
+
+/* An empty path with AT_EMPTY_PATH on a Danaus fd: the fd itself. */
+static bool at_self(int dirfd, const char *path, int flags)
+{
+	char c;
+	return (flags & AT_EMPTY_PATH) && dn_fdmap_get(dirfd) >= 0 &&
+	       dn_fault_copy_in(&c, path, 1) == 0 && c == 0;
 }
 
-DN_EXPORT int utimensat(int dirfd, const char *path, const struct timespec times[2], int flags)
+/* The caller's times (NULL: now), read first of all as the kernel does. */
+static int utimens_ours(const struct dn_target *t, int fd, const struct timespec times[2],
+			bool nofollow)
 {
-	return utimens_at(dirfd, path, times, flags);
+	struct timespec ts[2];
+	if (times && dn_fault_copy_in(ts, times, sizeof(ts)) < 0)
+		return -EFAULT;
+	return dn_op_utimens(t, fd, times ? ts : NULL, nofollow);
+}
+
+DN_EXPORT int utimensat(int dirfd, const char *path_, const struct timespec times[2], int flags)
+{
+	const char *path = dn_fault_opaque(path_);
+	/* glibc refuses a NULL path (EINVAL); the kernel's NULL is futimens */
+	if (path && at_self(dirfd, path, flags))
+		DN_RETURN(utimens_ours(NULL, dirfd, times, false));
+	struct dn_target t;
+	int r = path ? dn_route(dirfd, path, &t) : 0;
+	if (r == 0)
+		return REAL(utimensat)(dirfd, path, times, flags);
+	struct timespec ts[2];
+	if (times && dn_fault_copy_in(ts, times, sizeof(ts)) < 0)
+		DN_RETURN(-EFAULT);
+	if (r < 0)
+		DN_RETURN(r);
+	DN_RETURN(dn_op_utimens(&t, -1, times ? ts : NULL, flags & AT_SYMLINK_NOFOLLOW));
 }
 
 DN_EXPORT int futimens(int fd, const struct timespec times[2])
 {
-	return utimens_at(fd, NULL, times, 0);
+	if (dn_fdmap_get(fd) < 0)
+		return libc_futimens()(fd, times);
+	DN_RETURN(utimens_ours(NULL, fd, times, false));
 }
 
-static const struct timespec *from_timeval(const struct timeval tv[2], struct timespec ts[2])
+/*
+ * glibc reads a timeval pair itself before any system call (a bad one
+ * kills the program there, with or without us); for Danaus files it is
+ * read under a guard. t NULL: Danaus fd.
+ */
+static int utimes_ours(const struct dn_target *t, int fd, const struct timeval tv[2],
+		       bool nofollow)
 {
-	if (!tv)
-		return NULL;
-	for (int i = 0; i < 2; i++)
-		ts[i] = (struct timespec){tv[i].tv_sec, tv[i].tv_usec * 1000};
-	return ts;
+	struct timeval v[2];
+	struct timespec ts[2];
+	if (tv) {
+		if (dn_fault_copy_in(v, tv, sizeof(v)) < 0)
+			return -EFAULT;
+		for (int i = 0; i < 2; i++)
+			ts[i] = (struct timespec){v[i].tv_sec, v[i].tv_usec * 1000};
+	}
+	return dn_op_utimens(t, fd, tv ? ts : NULL, nofollow);
 }
 
 DN_EXPORT int utimes(const char *path, const struct timeval tv[2])
 {
-	struct timespec ts[2];
-	return utimensat(AT_FDCWD, path, from_timeval(tv, ts), 0);
+	struct dn_target t;
+	int r = dn_route(AT_FDCWD, path, &t);
+	if (r == 0)
+		return libc_utimes()(path, tv);
+	DN_RETURN(r < 0 ? r : utimes_ours(&t, -1, tv, false));
 }
 
 DN_EXPORT int lutimes(const char *path, const struct timeval tv[2])
 {
-	struct timespec ts[2];
-	return utimensat(AT_FDCWD, path, from_timeval(tv, ts), AT_SYMLINK_NOFOLLOW);
+	struct dn_target t;
+	int r = dn_route(AT_FDCWD, path, &t);
+	if (r == 0)
+		return libc_lutimes()(path, tv);
+	DN_RETURN(r < 0 ? r : utimes_ours(&t, -1, tv, true));
 }
 
 DN_EXPORT int futimes(int fd, const struct timeval tv[2])
 {
-	struct timespec ts[2];
-	return utimens_at(fd, NULL, from_timeval(tv, ts), 0);
+	if (dn_fdmap_get(fd) < 0)
+		return libc_futimes()(fd, tv);
+	DN_RETURN(utimes_ours(NULL, fd, tv, false));
 }
 
-DN_EXPORT int futimesat(int dirfd, const char *path, const struct timeval tv[2])
+DN_EXPORT int futimesat(int dirfd, const char *path_, const struct timeval tv[2])
 {
-	struct timespec ts[2];
-	return utimensat(dirfd, path, from_timeval(tv, ts), 0);
+	const char *path = dn_fault_opaque(path_);
+	if (!path) { /* glibc passes it on: the kernel's futimens */
+		if (dn_fdmap_get(dirfd) < 0)
+			return libc_futimesat()(dirfd, path, tv);
+		DN_RETURN(utimes_ours(NULL, dirfd, tv, false));
+	}
+	struct dn_target t;
+	int r = dn_route(dirfd, path, &t);
+	if (r == 0)
+		return libc_futimesat()(dirfd, path, tv);
+	DN_RETURN(r < 0 ? r : utimes_ours(&t, -1, tv, false));
 }
 
 DN_EXPORT int utime(const char *path, const struct utimbuf *b)
 {
-	struct timespec ts[2] = {{b ? b->actime : 0, 0}, {b ? b->modtime : 0, 0}};
-	return utimensat(AT_FDCWD, path, b ? ts : NULL, 0);
+	struct dn_target t;
+	int r = dn_route(AT_FDCWD, path, &t);
+	if (r == 0)
+		return libc_utime()(path, b);
+	if (r < 0)
+		DN_RETURN(r);
+	struct utimbuf u;
+	if (b && dn_fault_copy_in(&u, b, sizeof(u)) < 0)
+		DN_RETURN(-EFAULT);
+	struct timespec ts[2] = {{b ? u.actime : 0, 0}, {b ? u.modtime : 0, 0}};
+	DN_RETURN(dn_op_utimens(&t, -1, b ? ts : NULL, false));
 }
 
 DN_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
 {
-	if ((flags & AT_EMPTY_PATH) && !path[0] && dn_fdmap_get(dirfd) >= 0)
+	if (at_self(dirfd, path, flags))
 		DN_RETURN(dn_op_chown(NULL, dirfd, uid, gid, false));
 	struct dn_target t;
 	int r = dn_route(dirfd, path, &t);
@@ -113,7 +182,45 @@ DN_EXPORT int fchown(int fd, uid_t uid, gid_t gid)
 	DN_RETURN(dn_op_chown(NULL, fd, uid, gid, false));
 }
 
-/* Extended attributes: of a path (l*: the symlink itself), or of a Danaus fd. */
+/*
+ * Extended attributes: of a path (l*: the symlink itself), or of a Danaus
+ * fd (t NULL). As the kernel (6.13 and later): the name, and a value to
+ * set, are taken in before anything else; a value read lands in the
+ * caller's buffer last, and only the bytes the answer has.
+ */
+static ssize_t xattr_ours(uint32_t op, const struct dn_target *t, int fd, bool nofollow,
+			  const char *name, const void *in, size_t inlen, void *out, size_t outlen,
+			  int flags)
+{
+	char kname[XATTR_NAME_MAX + 1];
+	if (op != DN_OP_LISTXATTR) {
+		long n = dn_fault_strcpy_in(kname, name, sizeof(kname));
+		if (n == -ENAMETOOLONG || n == 0)
+			return -ERANGE;
+		if (n < 0)
+			return n;
+	}
+	if (op == DN_OP_SETXATTR) {
+		if (inlen > XATTR_SIZE_MAX)
+			return -E2BIG;
+		if (dn_fault_readable(in, inlen) < 0)
+			return -EFAULT;
+	}
+	const char *nm = op == DN_OP_LISTXATTR ? NULL : kname;
+	if (!outlen || dn_fault_writable(out, outlen) == 0)
+		return dn_op_pathfd(op, t, fd, nofollow, nm, in, inlen, out, outlen, (uint32_t)flags);
+	/* a buffer we cannot write: the answer goes to ours, then what of it fits */
+	size_t cap = outlen < XATTR_SIZE_MAX ? outlen : XATTR_SIZE_MAX;
+	void *scratch = malloc(cap);
+	if (!scratch)
+		return -ENOMEM;
+	ssize_t r = dn_op_pathfd(op, t, fd, nofollow, nm, in, inlen, scratch, cap, (uint32_t)flags);
+	if (r > 0 && dn_fault_copy_out(out, scratch, (size_t)r) < 0)
+		r = -EFAULT;
+	free(scratch);
+	return r;
+}
+
 static ssize_t xattr_path(uint32_t op, const char *path, bool nofollow, const char *name,
 			  const void *in, size_t inlen, void *out, size_t outlen, int flags,
 			  int *routed)
@@ -123,7 +230,7 @@ static ssize_t xattr_path(uint32_t op, const char *path, bool nofollow, const ch
 	*routed = r;
 	if (r <= 0)
 		return r;
-	return dn_op_pathfd(op, &t, -1, nofollow, name, in, inlen, out, outlen, (uint32_t)flags);
+	return xattr_ours(op, &t, -1, nofollow, name, in, inlen, out, outlen, flags);
 }
 
 #define XATTR_PATH_CALL(real_call, op, nofollow, name, in, inlen, out, outlen, flags)              \
@@ -187,27 +294,26 @@ DN_EXPORT ssize_t fgetxattr(int fd, const char *name, void *value, size_t size)
 {
 	if (dn_fdmap_get(fd) < 0)
 		return REAL(fgetxattr)(fd, name, value, size);
-	DN_RETURN(dn_op_pathfd(DN_OP_GETXATTR, NULL, fd, false, name, NULL, 0, value, size, 0));
+	DN_RETURN(xattr_ours(DN_OP_GETXATTR, NULL, fd, false, name, NULL, 0, value, size, 0));
 }
 
 DN_EXPORT ssize_t flistxattr(int fd, char *list, size_t size)
 {
 	if (dn_fdmap_get(fd) < 0)
 		return REAL(flistxattr)(fd, list, size);
-	DN_RETURN(dn_op_pathfd(DN_OP_LISTXATTR, NULL, fd, false, NULL, NULL, 0, list, size, 0));
+	DN_RETURN(xattr_ours(DN_OP_LISTXATTR, NULL, fd, false, NULL, NULL, 0, list, size, 0));
 }
 
 DN_EXPORT int fsetxattr(int fd, const char *name, const void *value, size_t size, int flags)
 {
 	if (dn_fdmap_get(fd) < 0)
 		return REAL(fsetxattr)(fd, name, value, size, flags);
-	DN_RETURN(dn_op_pathfd(DN_OP_SETXATTR, NULL, fd, false, name, value, size, NULL, 0,
-			       (uint32_t)flags));
+	DN_RETURN(xattr_ours(DN_OP_SETXATTR, NULL, fd, false, name, value, size, NULL, 0, flags));
 }
 
 DN_EXPORT int fremovexattr(int fd, const char *name)
 {
 	if (dn_fdmap_get(fd) < 0)
 		return REAL(fremovexattr)(fd, name);
-	DN_RETURN(dn_op_pathfd(DN_OP_REMOVEXATTR, NULL, fd, false, name, NULL, 0, NULL, 0, 0));
+	DN_RETURN(xattr_ours(DN_OP_REMOVEXATTR, NULL, fd, false, name, NULL, 0, NULL, 0, 0));
 }

@@ -9,6 +9,7 @@
 #include "client.h"
 #include "dn-errno.h"
 #include "export.h"
+#include "fault.h"
 #include "ops.h"
 #include "real.h"
 #include "route.h"
@@ -97,7 +98,10 @@ DN_EXPORT char *getcwd(char *buf, size_t size)
 		errno = size ? ERANGE : EINVAL;
 		return NULL;
 	}
-	memcpy(buf, full, (size_t)n + 1);
+	if (dn_fault_copy_out(buf, full, (size_t)n + 1) < 0) {
+		errno = EFAULT; /* the kernel's getcwd(2) */
+		return NULL;
+	}
 	return buf;
 }
 

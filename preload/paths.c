@@ -13,6 +13,7 @@
 #include "client.h"
 #include "dn-errno.h"
 #include "export.h"
+#include "fault.h"
 #include "path.h"
 #include "ops.h"
 #include "real.h"
@@ -79,13 +80,36 @@ DN_EXPORT int __openat_2(int dirfd, const char *path, int flags)
 }
 DN_ALIAS(__openat_2, __openat64_2);
 
+/*
+ * AT_EMPTY_PATH on a Danaus fd: does path name the fd itself? An empty
+ * string does; NULL does on Linux >= 6.11 and is EFAULT before, so the
+ * kernel is asked on our placeholder (a stat that writes only ours).
+ */
+static bool at_self(int dirfd, const char *path, int flags)
+{
+	if (!(flags & AT_EMPTY_PATH) || dn_fdmap_get(dirfd) < 0)
+		return false;
+	char c;
+	if (dn_fault_copy_in(&c, path, 1) == 0)
+		return c == 0;
+	struct stat st;
+	return !dn_fault_opaque(path) && REAL(fstatat)(dirfd, NULL, &st, AT_EMPTY_PATH) == 0;
+}
+
+/* Results go to the caller's memory last, as the kernel's copy_to_user does. */
+static int put(void *dst, const void *src, size_t n, int r)
+{
+	return r < 0 ? r : dn_fault_copy_out(dst, src, n);
+}
+
 DN_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
-	if ((flags & AT_EMPTY_PATH) && !path[0] && dn_fdmap_get(dirfd) >= 0)
-		DN_RETURN(dn_op_fstat(dirfd, st));
+	struct stat s;
+	if (at_self(dirfd, path, flags))
+		DN_RETURN(put(st, &s, sizeof(s), dn_op_fstat(dirfd, &s)));
 	ROUTE(dirfd, path, t)
 	return REAL(fstatat)(dirfd, path, st, flags);
-	DN_RETURN(dn_op_stat(&t, flags & AT_SYMLINK_NOFOLLOW, st));
+	DN_RETURN(put(st, &s, sizeof(s), dn_op_stat(&t, flags & AT_SYMLINK_NOFOLLOW, &s)));
 }
 DN_EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
 {
@@ -169,17 +193,17 @@ DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struc
 {
 	struct stat st;
 	int r;
-	if ((flags & AT_EMPTY_PATH) && !path[0] && dn_fdmap_get(dirfd) >= 0) {
+	if (at_self(dirfd, path, flags)) {
 		r = dn_op_fstat(dirfd, &st);
 	} else {
 		ROUTE(dirfd, path, t)
 		return REAL(statx)(dirfd, path, flags, mask, sx);
 		r = dn_op_stat(&t, flags & AT_SYMLINK_NOFOLLOW, &st);
 	}
-	if (r < 0)
-		DN_RETURN(r);
-	statx_from_stat(&st, sx);
-	return 0;
+	struct statx x;
+	if (r == 0)
+		statx_from_stat(&st, &x);
+	DN_RETURN(put(sx, &x, sizeof(x), r));
 }
 
 DN_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
@@ -258,13 +282,16 @@ DN_EXPORT int rmdir(const char *path)
 
 /*
  * Routes the two paths of rename and link: 1 when both name Danaus files, 0
- * when both are the kernel's, else -errno (-EXDEV for one of each).
+ * when both are the kernel's (or one cannot be read: the kernel answers
+ * EFAULT before it looks at either), else -errno (-EXDEV for one of each).
  */
 static int route_pair(int olddirfd, const char *oldpath, struct dn_target *from, int newdirfd,
 		      const char *newpath, struct dn_target *to)
 {
-	int a = dn_route(olddirfd, oldpath, from);
-	int b = dn_route(newdirfd, newpath, to);
+	int a = dn_route_strict(olddirfd, oldpath, from);
+	int b = dn_route_strict(newdirfd, newpath, to);
+	if (a == -EFAULT || b == -EFAULT) /* as dn_route: our placeholders stay out of it */
+		return dn_fdmap_get(olddirfd) >= 0 || dn_fdmap_get(newdirfd) >= 0 ? -EFAULT : 0;
 	if (a < 0)
 		return a;
 	if (b < 0)
@@ -361,7 +388,11 @@ DN_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size
 {
 	ROUTE(dirfd, path, t)
 	return REAL(readlinkat)(dirfd, path, buf, size);
-	DN_RETURN(dn_op_readlink(&t, buf, size));
+	char link[PATH_MAX]; /* a link's target is shorter */
+	ssize_t n = dn_op_readlink(&t, link, size < sizeof(link) ? size : sizeof(link));
+	if (n > 0 && dn_fault_copy_out(buf, link, (size_t)n) < 0)
+		n = -EFAULT;
+	DN_RETURN(n);
 }
 
 DN_EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
@@ -373,7 +404,12 @@ DN_EXPORT int symlinkat(const char *target, int dirfd, const char *path)
 {
 	ROUTE(dirfd, path, t)
 	return REAL(symlinkat)(target, dirfd, path);
-	DN_RETURN(dn_op_path2(DN_OP_SYMLINK, &t, NULL, target));
+	/* the kernel takes both names in before it looks at either */
+	char copy[PATH_MAX];
+	long n = dn_fault_strcpy_in(copy, target, sizeof(copy));
+	if (n < 0)
+		DN_RETURN(n);
+	DN_RETURN(dn_op_path2(DN_OP_SYMLINK, &t, NULL, copy));
 }
 
 DN_EXPORT int symlink(const char *target, const char *path)
@@ -385,6 +421,13 @@ DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char
 		     int flags)
 {
 	struct dn_target from, to;
+	/* The kernel looks the old name up before it finds the new one unreadable. */
+	if (dn_route(olddirfd, oldpath, &from) == 1 &&
+	    dn_route_strict(newdirfd, newpath, &to) == -EFAULT) {
+		struct stat st;
+		int r = dn_op_stat(&from, !(flags & AT_SYMLINK_FOLLOW), &st);
+		DN_RETURN(r < 0 ? r : -EFAULT);
+	}
 	int r = route_pair(olddirfd, oldpath, &from, newdirfd, newpath, &to);
 	if (r == 0)
 		return REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags);
@@ -443,11 +486,16 @@ static int pool_statfs(const struct dn_target *t, int fd, struct statvfs *v, str
 {
 	struct dn_statfs w;
 	int r = (int)dn_op_pathfd(DN_OP_STATFS, t, fd, false, NULL, NULL, 0, &w, sizeof(w), 0);
-	if (r == 0 && v)
-		statvfs_from_wire(&w, v);
-	if (r == 0 && f)
-		statfs_from_wire(&w, f);
-	return r;
+	if (r < 0)
+		return r;
+	if (v) {
+		struct statvfs out;
+		statvfs_from_wire(&w, &out);
+		return put(v, &out, sizeof(out), 0);
+	}
+	struct statfs out;
+	statfs_from_wire(&w, &out);
+	return put(f, &out, sizeof(out), 0);
 }
 
 DN_EXPORT int statvfs(const char *path, struct statvfs *v)

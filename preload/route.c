@@ -7,12 +7,12 @@
 #include <sys/stat.h>
 
 #include "client.h"
+#include "fault.h"
 #include "path.h"
 
-int dn_route(int dirfd, const char *path, struct dn_target *t)
+/* dn_route on a path that can be read. */
+static int route(int dirfd, const char *path, struct dn_target *t)
 {
-	if (!dn_client.configured || !path)
-		return 0;
 	if (path[0] != '/' && dirfd == AT_FDCWD) {
 		if (!atomic_load_explicit(&dn_client.cwd_in_mount, memory_order_relaxed)) {
 			/* From an ancestor of the mount (or via "..") a relative path may lead in. */
@@ -24,7 +24,7 @@ int dn_route(int dirfd, const char *path, struct dn_target *t)
 			char full[PATH_MAX];
 			if (dn_path_join(dn_client.host_cwd, path, full, sizeof(full)) < 0)
 				return 0;
-			return dn_route(AT_FDCWD, full, t);
+			return route(AT_FDCWD, full, t);
 		}
 		if (!path[0])
 			return -ENOENT;
@@ -59,6 +59,40 @@ int dn_route(int dirfd, const char *path, struct dn_target *t)
 	t->handle = 0;
 	memcpy(t->path, below, strlen(below) + 1);
 	return 1;
+}
+
+/*
+ * The path is read under a fault guard (fault.h: 4 ns more per call than
+ * the bare check, where copying it with process_vm_readv costs more than
+ * the stat(2) it precedes). A path that cannot be read names no Danaus
+ * file: the kernel answers it (EFAULT), or glibc does what it does.
+ */
+int dn_route_strict(int dirfd, const char *path, struct dn_target *t)
+{
+	if (!dn_client.configured)
+		return 0;
+	if (dn_fault_low(path))
+		return -EFAULT;
+	struct dn_fault_frame f;
+	dn_fault_push(&f, path, DN_FAULT_STRING);
+	if (sigsetjmp(f.env, 0))
+		return -EFAULT;
+	int r = route(dirfd, path, t);
+	dn_fault_pop(&f);
+	return r;
+}
+
+int dn_route(int dirfd, const char *path, struct dn_target *t)
+{
+	int r = dn_route_strict(dirfd, path, t);
+	if (r != -EFAULT)
+		return r;
+	/*
+	 * Relative to a Danaus fd the kernel would see our placeholder (with a
+	 * NULL path and AT_EMPTY_PATH, newer kernels act on the fd itself):
+	 * we answer for it.
+	 */
+	return dirfd != AT_FDCWD && dn_fdmap_get(dirfd) >= 0 ? -EFAULT : 0;
 }
 
 void dn_stat_from_wire(const struct dn_stat *w, struct stat *st)

@@ -11,9 +11,13 @@ struct dn_target {
 
 /*
  * 1 when (dirfd, path) names a Danaus file (t filled in), 0 when it is the
- * kernel's business, or -errno. Costs one compare for paths outside.
+ * kernel's business (also when path cannot be read: the kernel answers
+ * EFAULT; -EFAULT relative to a Danaus fd), or -errno. Costs one compare
+ * for paths outside.
  */
 int dn_route(int dirfd, const char *path, struct dn_target *t);
+/* The same, but -EFAULT when path cannot be read (rather than 0: the kernel's to refuse). */
+int dn_route_strict(int dirfd, const char *path, struct dn_target *t);
 
 /* Fills st (a struct stat) from the wire. */
 struct stat;

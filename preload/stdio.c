@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "export.h"
+#include "fault.h"
 #include "fork-guard.h"
 #include "ops.h"
 #include "real.h"
@@ -111,7 +112,39 @@ FILE *dn_stdio_open_fd(int fd, const char *mode, int owned)
 	return f;
 }
 
-int dn_stdio_mode_flags(const char *mode)
+static int mode_parse(const char *mode);
+
+/*
+ * A caller's mode string, copied in (fopencookie reads it again): 0, or
+ * -EFAULT where glibc would have gone on reading (a first letter that
+ * makes it -EINVAL is all glibc reads of it).
+ */
+#define MODE_MAX 64
+static int mode_in(char copy[MODE_MAX], const char *mode)
+{
+	size_t i = 0;
+	for (; i < MODE_MAX - 1; i++) {
+		if (dn_fault_copy_in(&copy[i], mode + i, 1) < 0) {
+			copy[i] = 0;
+			return i > 0 && mode_parse(copy) == -EINVAL ? -EINVAL : -EFAULT;
+		}
+		if (!copy[i])
+			return 0;
+	}
+	/* what we and fopencookie read of a longer one comes before a ',' */
+	copy[i] = 0;
+	copy[strcspn(copy, ",")] = 0;
+	return 0;
+}
+
+int dn_stdio_mode_flags(const char *user_mode)
+{
+	char mode[MODE_MAX];
+	int r = mode_in(mode, user_mode);
+	return r < 0 ? r : mode_parse(mode);
+}
+
+static int mode_parse(const char *mode)
 {
 	int f;
 	switch (mode[0]) {
@@ -131,8 +164,14 @@ int dn_stdio_mode_flags(const char *mode)
 	return f;
 }
 
-static FILE *open_stream(const struct dn_target *t, const char *mode)
+static FILE *open_stream(const struct dn_target *t, const char *user_mode)
 {
+	char mode[MODE_MAX];
+	int r = mode_in(mode, user_mode);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
 	int flags = dn_stdio_mode_flags(mode);
 	if (flags < 0) {
 		errno = EINVAL;
@@ -170,7 +209,13 @@ DN_EXPORT FILE *fdopen(int fd, const char *mode)
 {
 	if (dn_fdmap_get(fd) < 0)
 		return REAL(fdopen)(fd, mode);
-	return dn_stdio_open_fd(fd, mode, 1);
+	char copy[MODE_MAX];
+	int r = mode_in(copy, mode);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	return dn_stdio_open_fd(fd, copy, 1);
 }
 
 static FILE *orig_std[3];

@@ -20,6 +20,7 @@
 #include "client.h"
 #include "dn-errno.h"
 #include "export.h"
+#include "fault.h"
 #include "ops.h"
 #include "path.h"
 #include "real.h"
@@ -158,13 +159,19 @@ static char *realpath_ours(const char *path, char *resolved)
 	char rname[PATH_MAX];
 	int r = resolve(path, rname);
 	if (r < 0) {
-		if (resolved) /* glibc leaves the prefix it got to */
-			strcpy(resolved, rname);
+		/* glibc leaves the prefix it got to */
+		if (resolved && dn_fault_copy_out(resolved, rname, strlen(rname) + 1) < 0)
+			r = -EFAULT;
 		errno = -r;
 		return NULL;
 	}
-	if (resolved)
-		return strcpy(resolved, rname);
+	if (resolved) {
+		if (dn_fault_copy_out(resolved, rname, strlen(rname) + 1) < 0) {
+			errno = EFAULT;
+			return NULL;
+		}
+		return resolved;
+	}
 	char *p = strdup(rname);
 	if (!p)
 		errno = ENOMEM;
@@ -253,8 +260,14 @@ static int scan(DIR *d, struct dirent ***list, dn_scan_sel sel, dn_scan_cmp cmp)
 	}
 	if (cmp)
 		qsort(v, cnt, sizeof(*v), (int (*)(const void *, const void *))(void (*)(void))cmp);
-	*list = v;
 	closedir(d);
+	if (dn_fault_copy_out(list, &v, sizeof(v)) < 0) {
+		while (cnt)
+			free(v[--cnt]);
+		free(v);
+		errno = EFAULT;
+		return -1;
+	}
 	errno = save;
 	return (int)cnt;
 }
@@ -703,6 +716,8 @@ static int temp_make(char *tmpl, int suffixlen, int flags, enum temp_kind kind)
 	static const char letters[] =
 		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	size_t len = strlen(tmpl);
+	if (dn_fault_writable(tmpl, len) < 0) /* a string literal, say */
+		return -EFAULT;
 	if (suffixlen < 0 || len < 6 + (size_t)suffixlen ||
 	    memcmp(tmpl + len - 6 - suffixlen, "XXXXXX", 6) != 0)
 		return -EINVAL;
@@ -817,7 +832,8 @@ DN_EXPORT char *mktemp(char *tmpl)
 		r = temp_make(tmpl, 0, 0, TEMP_NAME);
 	if (r < 0) { /* glibc: an empty string, errno set */
 		errno = -r;
-		tmpl[0] = 0;
+		if (r != -EFAULT)
+			tmpl[0] = 0;
 	}
 	return tmpl;
 }
@@ -834,7 +850,17 @@ DN_EXPORT ssize_t getdents64(int fd, void *buf, size_t len)
 		DN_RETURN(-ENOTDIR);
 	int64_t pos = atomic_load(&o->offset);
 	uint64_t next = (uint64_t)pos;
-	ssize_t n = dn_op_readdir(fd, (uint64_t)pos, buf, len, &next);
+	/* A buffer we cannot write: read into ours, and EFAULT if any of it was for the caller. */
+	void *scratch = NULL;
+	if (len && dn_fault_writable(buf, len) < 0) {
+		len = len < 65536 ? len : 65536;
+		if (!(scratch = malloc(len)))
+			DN_RETURN(-ENOMEM);
+	}
+	ssize_t n = dn_op_readdir(fd, (uint64_t)pos, scratch ? scratch : buf, len, &next);
+	if (n > 0 && scratch && dn_fault_copy_out(buf, scratch, (size_t)n) < 0)
+		n = -EFAULT;
+	free(scratch);
 	/* A concurrent call on the same description moved on first: it keeps its offset. */
 	if (n > 0)
 		atomic_compare_exchange_strong(&o->offset, &pos, (int64_t)next);
@@ -885,7 +911,7 @@ DN_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 	bool std = fd >= 0 && fd <= 2 && stream == std_stream(fd);
 	int flags = dn_stdio_mode_flags(mode);
 	if (flags < 0) {
-		errno = EINVAL;
+		errno = -flags;
 		return NULL;
 	}
 	bool rd = (flags & O_ACCMODE) != O_WRONLY, wr = (flags & O_ACCMODE) != O_RDONLY;
