@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <ini.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -33,6 +34,9 @@
 #define CEPH_ID_DEFAULT "admin"
 #define CEPH_ROOT_DEFAULT "/"
 #define CEPH_MOUNT_TIMEOUT_DEFAULT 30
+#define SESSIONS_PER_UID_DEFAULT 128
+#define LOCK_OWNERS_PER_UID_DEFAULT 1024
+#define HELLO_TIMEOUT_DEFAULT 5
 
 /* Users and groups go through one list parser. */
 _Static_assert(sizeof(uid_t) == sizeof(id_t) && sizeof(gid_t) == sizeof(id_t),
@@ -144,6 +148,10 @@ static bool next_line(struct parse_state *st, const char **s, size_t *len)
 		}
 		if (n > 0 && st->buf[n - 1] == '\n')
 			n--;
+		/* inih would end the line at a NUL and take what is left for the value */
+		if (memchr(st->buf, 0, (size_t)n))
+			record(st, -EINVAL, st->line + 1, st->line + 1, NULL,
+			       "NUL byte in the line");
 		*s = st->buf;
 		*len = (size_t)n;
 		return true;
@@ -454,8 +462,44 @@ static int set_backend(struct parse_state *st, const char *value)
 	return set_string(st, &st->cfg->backend, value);
 }
 
+/* Well-formed UTF-8 without control characters (RFC 3629: no overlongs, surrogates, > U+10FFFF). */
+static bool utf8_printable(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned c = *p, n, cp;
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return false;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0x80 && cp <= 0x9f))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
 static int set_mountpoint(struct parse_state *st, const char *value)
 {
+	/* It reaches unit names, CDI specs and every program's path checks. */
+	if (!utf8_printable(value))
+		return fail(st, "not valid UTF-8, or holds control characters");
 	return parse_path(st, value, false, &st->cfg->mountpoint);
 }
 
@@ -486,7 +530,46 @@ static int set_request_timeout(struct parse_state *st, const char *value)
 
 static int set_local_root(struct parse_state *st, const char *value)
 {
+	st->cfg->local_root_line = st->line;
 	return parse_path(st, value, true, &st->cfg->local_root);
+}
+
+static int parse_bool(struct parse_state *st, const char *value, bool *dst)
+{
+	if (streq(value, "yes") || streq(value, "true") || streq(value, "1")) {
+		*dst = true;
+		return 0;
+	}
+	if (streq(value, "no") || streq(value, "false") || streq(value, "0")) {
+		*dst = false;
+		return 0;
+	}
+	return fail(st, "'%s' is not yes or no", value);
+}
+
+static int set_local_allow_system_root(struct parse_state *st, const char *value)
+{
+	return parse_bool(st, value, &st->cfg->local_allow_system_root);
+}
+
+static int set_sessions_per_uid(struct parse_state *st, const char *value)
+{
+	return parse_uint(st, value, 1, 65536, &st->cfg->sessions_per_uid);
+}
+
+static int set_open_files_per_uid(struct parse_state *st, const char *value)
+{
+	return parse_uint(st, value, 1, 1048576, &st->cfg->open_files_per_uid);
+}
+
+static int set_lock_owners_per_uid(struct parse_state *st, const char *value)
+{
+	return parse_uint(st, value, 1, 65536, &st->cfg->lock_owners_per_uid);
+}
+
+static int set_hello_timeout(struct parse_state *st, const char *value)
+{
+	return parse_uint(st, value, 1, 600, &st->cfg->hello_timeout);
 }
 
 static int set_users(struct parse_state *st, const char *value)
@@ -603,18 +686,10 @@ static int set_ceph_mount_timeout(struct parse_state *st, const char *value)
 
 static int set_ceph_memory_log(struct parse_state *st, const char *value)
 {
-	if (streq(value, "yes") || streq(value, "true") || streq(value, "1")) {
-		st->cfg->ceph_memory_log = true;
-		return 0;
-	}
-	if (streq(value, "no") || streq(value, "false") || streq(value, "0")) {
-		st->cfg->ceph_memory_log = false;
-		return 0;
-	}
-	return fail(st, "'%s' is not yes or no", value);
+	return parse_bool(st, value, &st->cfg->ceph_memory_log);
 }
 
-static const char *const sections[] = {"pool", "local", "access", "resources", "ceph"};
+static const char *const sections[] = {"pool", "local", "access", "limits", "resources", "ceph"};
 
 struct key {
 	const char *section;
@@ -633,8 +708,13 @@ static const struct key keys[] = {
 	{"pool",      "poll_max_us",   false, set_poll_max_us},
 	{"pool",      "request_timeout", false, set_request_timeout},
 	{"local",     "root",          false, set_local_root},
+	{"local",     "allow_system_root", false, set_local_allow_system_root},
 	{"access",    "users",         true,  set_users},
 	{"access",    "groups",        true,  set_groups},
+	{"limits",    "sessions_per_uid", false, set_sessions_per_uid},
+	{"limits",    "open_files_per_uid", false, set_open_files_per_uid},
+	{"limits",    "lock_owners_per_uid", false, set_lock_owners_per_uid},
+	{"limits",    "hello_timeout", false, set_hello_timeout},
 	{"resources", "cpu_quota",     false, set_cpu_quota},
 	{"resources", "cpus",          false, set_cpus},
 	{"resources", "memory_max",    false, set_memory_max},
@@ -793,6 +873,9 @@ struct dn_config *dn_config_new(const char *pool)
 	cfg->poll_max_us = 2000;
 	cfg->request_timeout = 60;
 	cfg->ceph_mount_timeout = CEPH_MOUNT_TIMEOUT_DEFAULT;
+	cfg->sessions_per_uid = SESSIONS_PER_UID_DEFAULT;
+	cfg->lock_owners_per_uid = LOCK_OWNERS_PER_UID_DEFAULT;
+	cfg->hello_timeout = HELLO_TIMEOUT_DEFAULT;
 	return TAKE_PTR(cfg);
 }
 
@@ -828,6 +911,56 @@ static int check_exists(const char *name, const char *section, const char *key, 
 	return -e;
 }
 
+/*
+ * Directories of the system a pool must not serve by accident: a root that
+ * is one of them or holds one ("/", "/var") would hand the host's files to
+ * the pool's tenants, and one below the kernel's own trees (/proc/1/root)
+ * leads anywhere. [local] allow_system_root = yes says it is meant.
+ */
+static const char *const system_dirs[] = {
+	"/bin", "/boot", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/opt",
+	"/root", "/run", "/sbin", "/srv", "/tmp", "/usr", "/usr/bin", "/usr/lib", "/usr/local",
+	"/usr/sbin", "/usr/share", "/var", "/var/cache", "/var/lib", "/var/log", "/var/spool",
+	"/var/tmp",
+};
+static const char *const kernel_trees[] = {"/proc", "/sys", "/dev"};
+
+/* Whether dir is path or an ancestor of it (both normalized). */
+static bool path_holds(const char *dir, const char *path)
+{
+	size_t n = strlen(dir);
+	if (streq(dir, "/"))
+		return true;
+	return strncmp(dir, path, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
+static int check_system_root(const char *file, unsigned line, const char *root, char *err,
+                             size_t errlen)
+{
+	/* What it really is: a link to "/" is "/". */
+	_cleanup_free_ char *real = realpath(root, NULL);
+	const char *r = real ? real : root;
+	const char *why = NULL;
+	for (size_t i = 0; i < DN_ARRAY_SIZE(system_dirs) && !why; i++)
+		if (path_holds(r, system_dirs[i]))
+			why = system_dirs[i];
+	for (size_t i = 0; i < DN_ARRAY_SIZE(kernel_trees) && !why; i++)
+		if (path_holds(kernel_trees[i], r) || path_holds(r, kernel_trees[i]))
+			why = kernel_trees[i];
+	if (!why)
+		return 0;
+	char shown[PATH_MAX + 32];
+	if (real && !streq(real, root))
+		snprintf(shown, sizeof(shown), "%s (that is %s)", root, real);
+	else
+		snprintf(shown, sizeof(shown), "%s", root);
+	err_set(err, errlen,
+	        "%s:%u: root: %s holds or lies in the system directory %s; "
+	        "set allow_system_root = yes in [local] to serve it anyway",
+	        file, line, shown, why);
+	return -EINVAL;
+}
+
 /* dn_config_finish(), blaming the file from[] says set a key when it names one. */
 static int finish(struct dn_config *cfg, const char *name, const char *const *from, char *err,
                   size_t errlen)
@@ -847,8 +980,11 @@ static int finish(struct dn_config *cfg, const char *name, const char *const *fr
 			        name);
 			return -EINVAL;
 		}
-		return check_exists(origin(from, "local", "root", name), "local", "root",
-		                    cfg->local_root, true, err, errlen);
+		const char *file = origin(from, "local", "root", name);
+		r = check_exists(file, "local", "root", cfg->local_root, true, err, errlen);
+		if (r < 0 || cfg->local_allow_system_root)
+			return r;
+		return check_system_root(file, cfg->local_root_line, cfg->local_root, err, errlen);
 	}
 	if (streq(cfg->backend, "ceph")) {
 		r = check_exists(origin(from, "ceph", "conf", name), "ceph", "conf", cfg->ceph_conf,

@@ -18,10 +18,19 @@ struct dn_config {
 	unsigned poll_max_us; /* [pool] poll_max_us: 0..100000, what poll_us may grow to, default 2000 */
 	unsigned request_timeout; /* [pool] request_timeout: 1..3600 s a request may take, default 60 */
 	char *local_root;  /* [local] root: absolute path of an existing directory; required for local */
+	bool local_allow_system_root; /* [local] allow_system_root: serve "/" or a system directory */
+	unsigned local_root_line;      /* where root was set, for messages */
 	uid_t *users;      /* [access] users: names or numeric uids, comma/space separated */
 	size_t n_users;
 	gid_t *groups;     /* [access] groups: names or numeric gids */
 	size_t n_groups;
+
+	/* [limits]: what one uid may hold of the pool, so that none starves the others */
+	unsigned sessions_per_uid;    /* sessions_per_uid: 1..65536, default 128 (connections) */
+	unsigned open_files_per_uid;  /* open_files_per_uid: 1..1048576; 0 (default): a quarter
+				       * of the descriptors the pool may open */
+	unsigned lock_owners_per_uid; /* lock_owners_per_uid: 1..65536, default 1024 */
+	unsigned hello_timeout;       /* hello_timeout: 1..600 s to finish attaching, default 5 */
 
 	/* [resources], for the pool's unit; 0 or NULL means unset */
 	unsigned cpu_quota_pct; /* cpu_quota: "150%" -> 150, 1..100000 */

@@ -2,12 +2,14 @@
 #include "pool.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
@@ -19,6 +21,7 @@
 #include "handshake.h"
 #include "log.h"
 #include "peer.h"
+#include "quota.h"
 #include "session.h"
 #include "shm.h"
 #include "worker.h"
@@ -48,10 +51,31 @@ struct dn_pool {
 	struct retired *retired;
 	uint64_t watchdog_usec;
 	uint64_t accept_paused_until; /* out of fds: stop accepting for a while */
+	struct dn_quotas *quotas;
+	size_t npending;             /* connections that have not said hello yet */
+	uint64_t refusals_logged_at; /* refusals are logged at most REFUSALS_LOGGED per second */
+	unsigned refusals_logged, refusals_unlogged;
 };
+
+#define REFUSALS_LOGGED 10
+/* Descriptors the acceptor keeps for itself (listening, epoll, sessions' sockets). */
+#define FDS_RESERVED 1024
 
 /* epoll tags that are not sessions */
 static char tag_listen, tag_signal;
+
+/*
+ * Open files the whole pool may hold: the descriptors it may open (the local
+ * backend's files are descriptors), less what attaching needs.
+ */
+static unsigned pool_files_max(void)
+{
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) < 0 || nofile.rlim_cur < 2 * FDS_RESERVED)
+		return FDS_RESERVED;
+	return nofile.rlim_cur > UINT_MAX ? UINT_MAX - FDS_RESERVED
+					  : (unsigned)nofile.rlim_cur - FDS_RESERVED;
+}
 
 int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc *svc,
 		int listen_fd)
@@ -67,9 +91,19 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc
 				  SESSION_OFDS);
 	if (r < 0)
 		return r;
-	r = dn_doorbell_create(&p->bell_fd, &p->bells);
+	r = dn_quotas_new(&p->quotas, &(struct dn_limits){
+		.sessions_per_uid = cfg->sessions_per_uid,
+		.files_max = pool_files_max(),
+		.files_per_uid = cfg->open_files_per_uid ? cfg->open_files_per_uid
+							  : pool_files_max() / 4,
+	});
 	if (r < 0)
 		return r;
+	r = dn_doorbell_create(&p->bell_fd, &p->bells);
+	if (r < 0) {
+		dn_pool_free(TAKE_PTR(p));
+		return r;
+	}
 	r = dn_worker_states_create(&p->state_fd, &p->states);
 	if (r < 0) {
 		dn_pool_free(TAKE_PTR(p));
@@ -135,6 +169,8 @@ static void reclaim(struct dn_pool *p)
 
 static void session_forget(struct dn_pool *p, struct dn_session *s)
 {
+	if (s->state == DN_SESSION_PENDING)
+		p->npending--;
 	for (size_t i = 0; i < p->nsessions; i++)
 		if (p->sessions[i] == s) {
 			p->sessions[i] = p->sessions[--p->nsessions];
@@ -154,6 +190,77 @@ static void session_drop(struct dn_pool *p, struct dn_session *s)
 	/* Workers may be reading it: freed once they have all moved on. */
 	if (publish(p, s) < 0)
 		dn_log_error("out of memory: the session of pid %d stays allocated", (int)s->pid);
+}
+
+/* Logs a refusal, at most REFUSALS_LOGGED a second: refused peers must not flood the journal. */
+static void log_refusal(struct dn_pool *p, pid_t pid, const char *why)
+{
+	uint64_t now = dn_now_ns();
+	if (now - p->refusals_logged_at >= 1000000000ull) {
+		if (p->refusals_unlogged)
+			dn_log_warning("%u more clients refused in the last second",
+				       p->refusals_unlogged);
+		p->refusals_logged_at = now;
+		p->refusals_logged = p->refusals_unlogged = 0;
+	}
+	if (p->refusals_logged++ < REFUSALS_LOGGED)
+		dn_log_warning("refused pid %d: %s", (int)pid, why);
+	else
+		p->refusals_unlogged++;
+}
+
+/* Tells the client why (it reads the answer to its hello), and hangs up. */
+static void refuse(struct dn_pool *p, int fd, pid_t pid, int status, const char *why)
+{
+	struct dn_welcome w = {.magic = DN_PROTO_MAGIC, .version = DN_PROTO_VERSION,
+			       .status = status};
+	snprintf(w.msg, sizeof(w.msg), "%s", why);
+	snprintf(w.mountpoint, sizeof(w.mountpoint), "%s", p->cfg->mountpoint);
+	dn_msg_send(fd, &w, sizeof(w), NULL, 0);
+	/*
+	 * A close with the client's hello still unread would reset the
+	 * connection, and the client would not read the answer: stop it
+	 * sending, then take what it sent.
+	 */
+	shutdown(fd, SHUT_RD);
+	char junk[sizeof(struct dn_hello)];
+	while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
+	if (status != -EPROTO)
+		log_refusal(p, pid, why);
+}
+
+/*
+ * Who connected is known at accept (SO_PEERCRED): a peer that [access]
+ * refuses, or whose uid has all the sessions [limits] allows, is answered
+ * and closed at once, so no number of connections of theirs holds
+ * descriptors of the pool.
+ */
+static int admit(struct dn_pool *p, struct dn_session *s, char *why, size_t whylen)
+{
+	int r = dn_peer_identity(s->sock, &s->cred, &s->pid, why, whylen);
+	if (r < 0)
+		return r;
+	if (!dn_config_allows(p->cfg, s->cred.uid, s->cred.gid, s->cred.groups,
+			      s->cred.ngroups)) {
+		snprintf(why, whylen,
+			 "uid %u gid %u may not attach to pool '%s': not in its [access] list",
+			 s->cred.uid, s->cred.gid, p->cfg->pool);
+		return -EACCES;
+	}
+	if (!dn_cred_can_serve(&s->cred)) {
+		snprintf(why, whylen, "pool '%s' runs unprivileged and can only serve uid %u, not uid %u",
+			 p->cfg->pool, (unsigned)geteuid(), s->cred.uid);
+		return -EACCES;
+	}
+	r = dn_quota_session_take(p->quotas, s->cred.uid, &s->quota);
+	if (r == -EMFILE)
+		snprintf(why, whylen,
+			 "uid %u has %u sessions of pool '%s', the most [limits] sessions_per_uid allows",
+			 s->cred.uid, dn_quotas_limits(p->quotas)->sessions_per_uid, p->cfg->pool);
+	else if (r < 0)
+		snprintf(why, whylen, "cannot count the session: %s", strerror(-r));
+	return r;
 }
 
 static void accept_clients(struct dn_pool *p)
@@ -183,19 +290,44 @@ static void accept_clients(struct dn_pool *p)
 			p->cap = cap;
 		}
 		struct dn_session *s = dn_session_new(fd);
-		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = s};
-		if (!s || epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			if (s)
-				dn_session_free(s, p->svc);
-			else
-				close(fd);
+		if (!s) {
+			close(fd);
 			continue;
 		}
+		char why[DN_MSG_MAX];
+		int r = admit(p, s, why, sizeof(why));
+		if (r < 0) {
+			refuse(p, fd, s->pid, r, why);
+			dn_session_free(s, p->svc);
+			continue;
+		}
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = s};
+		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			dn_session_free(s, p->svc);
+			continue;
+		}
+		s->accepted_ns = dn_now_ns();
 		p->sessions[p->nsessions++] = s;
+		p->npending++;
 	}
 }
 
-/* Answers a hello: checks who is asking, creates the session memory, sends it. */
+/* Connections that never said hello in [limits] hello_timeout are dropped. */
+static void drop_silent(struct dn_pool *p)
+{
+	uint64_t now = dn_now_ns(), limit = (uint64_t)p->cfg->hello_timeout * 1000000000ull;
+	for (size_t i = 0; i < p->nsessions;) {
+		struct dn_session *s = p->sessions[i];
+		if (s->state == DN_SESSION_PENDING && now - s->accepted_ns > limit) {
+			log_refusal(p, s->pid, "no hello in time: connection dropped");
+			session_drop(p, s); /* moves the last session into slot i */
+			continue;
+		}
+		i++;
+	}
+}
+
+/* Answers a hello: creates the session memory (who it is was settled at accept), sends it. */
 static void handshake(struct dn_pool *p, struct dn_session *s)
 {
 	struct dn_hello hello;
@@ -209,21 +341,6 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 		snprintf(w.msg, sizeof(w.msg), "pool '%s' speaks protocol %d", p->cfg->pool,
 			 DN_PROTO_VERSION);
 	}
-	if (r == 0)
-		r = dn_peer_identity(s->sock, &s->cred, &s->pid, w.msg, sizeof(w.msg));
-	if (r == 0 && !dn_config_allows(p->cfg, s->cred.uid, s->cred.gid, s->cred.groups,
-					s->cred.ngroups)) {
-		r = -EACCES;
-		snprintf(w.msg, sizeof(w.msg),
-			 "uid %u gid %u may not attach to pool '%s': not in its [access] list",
-			 s->cred.uid, s->cred.gid, p->cfg->pool);
-	}
-	if (r == 0 && !dn_cred_can_serve(&s->cred)) {
-		r = -EACCES;
-		snprintf(w.msg, sizeof(w.msg),
-			 "pool '%s' runs unprivileged and can only serve uid %u, not uid %u",
-			 p->cfg->pool, (unsigned)geteuid(), s->cred.uid);
-	}
 	if (r == 0) {
 		r = dn_session_map(s, &p->layout, p->cfg->workers, p->cfg->pool,
 				   p->cfg->mountpoint);
@@ -233,7 +350,7 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 	}
 	if (r < 0) {
 		if (r != -ECONNRESET && r != -EPROTO)
-			dn_log_warning("refused pid %d: %s", (int)s->pid, w.msg);
+			log_refusal(p, s->pid, w.msg);
 		w.status = r;
 		dn_msg_send(s->sock, &w, sizeof(w), NULL, 0);
 		session_drop(p, s);
@@ -245,14 +362,21 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 	 * nothing, goes back to sleep, and is never rung again.
 	 */
 	s->state = DN_SESSION_ACTIVE;
+	p->npending--;
 	if (publish(p, NULL) < 0) {
 		s->state = DN_SESSION_PENDING;
+		p->npending++;
 		session_drop(p, s);
 		return;
 	}
 	int fds[DN_WELCOME_FDS] = {s->shm_fd, p->bell_fd, p->state_fd};
-	if (dn_msg_send(s->sock, &w, sizeof(w), fds, DN_WELCOME_FDS) < 0)
+	if (dn_msg_send(s->sock, &w, sizeof(w), fds, DN_WELCOME_FDS) < 0) {
 		session_drop(p, s);
+		return;
+	}
+	/* The client has it; the mapping is all the pool needs. */
+	close(s->shm_fd);
+	s->shm_fd = -1;
 }
 
 static void session_event(struct dn_pool *p, struct dn_session *s, uint32_t events)
@@ -292,6 +416,8 @@ int dn_pool_run(struct dn_pool *p)
 	sd_notifyf(0, "READY=1\nSTATUS=serving %s at %s", p->cfg->pool, p->cfg->mountpoint);
 	for (bool stop = false; !stop;) {
 		int timeout = -1;
+		if (p->npending)
+			timeout = 1000; /* hello timeouts are checked once a second */
 		if (p->retired)
 			timeout = 20;
 		if (p->accept_paused_until) {
@@ -321,6 +447,8 @@ int dn_pool_run(struct dn_pool *p)
 			else
 				session_event(p, ev[i].data.ptr, ev[i].events);
 		}
+		if (p->npending)
+			drop_silent(p);
 		reclaim(p);
 		notify_watchdog(p);
 	}
@@ -347,6 +475,7 @@ struct dn_pool *dn_pool_free(struct dn_pool *p)
 	for (size_t i = 0; i < p->nsessions; i++)
 		dn_session_free(p->sessions[i], p->svc);
 	free(p->sessions);
+	dn_quotas_free(p->quotas);
 	if (p->bells)
 		munmap(p->bells, sizeof(*p->bells));
 	if (p->bell_fd >= 0)

@@ -50,8 +50,10 @@ void dn_session_drop_files(struct dn_session *s, struct dn_svc *svc)
 	if (svc->ops->forget_owners)
 		svc->ops->forget_owners(svc, (uint64_t)s->id << 32);
 	for (uint32_t i = 0; i < s->nhandles; i++)
-		if (s->handles[i].open)
+		if (s->handles[i].open) {
 			dn_open_put(TAKE_PTR(s->handles[i].open), svc);
+			dn_quota_file_put(s->quota);
+		}
 }
 
 struct dn_session *dn_session_free(struct dn_session *s, struct dn_svc *svc)
@@ -66,6 +68,7 @@ struct dn_session *dn_session_free(struct dn_session *s, struct dn_svc *svc)
 		close(s->shm_fd);
 	if (s->sock >= 0)
 		close(s->sock);
+	dn_quota_session_put(s->quota);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 	return NULL;
@@ -82,6 +85,11 @@ int dn_session_handle_add(struct dn_session *s, struct dn_file *f, const char *p
 		return -ENOMEM;
 	o->file = f;
 	atomic_init(&o->refs, 1);
+	int r = dn_quota_file_take(s->quota);
+	if (r < 0) {
+		free(o->path);
+		return r;
+	}
 
 	pthread_mutex_lock(&s->lock);
 	uint32_t i;
@@ -95,6 +103,7 @@ int dn_session_handle_add(struct dn_session *s, struct dn_file *f, const char *p
 			if (!n) {
 				pthread_mutex_unlock(&s->lock);
 				free(o->path);
+				dn_quota_file_put(s->quota);
 				return cap <= HANDLES_MAX ? -ENOMEM : -EMFILE;
 			}
 			memset(n + s->cap, 0, (cap - s->cap) * sizeof(*n));
@@ -142,5 +151,6 @@ int dn_session_handle_close(struct dn_session *s, uint64_t handle, struct dn_svc
 	if (!o)
 		return -EBADF;
 	dn_open_put(o, svc);
+	dn_quota_file_put(s->quota);
 	return 0;
 }

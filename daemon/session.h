@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "quota.h"
 #include "shm.h"
 #include "svc.h"
 
@@ -29,6 +30,8 @@ struct dn_session {
 	enum dn_session_state state;
 	struct dn_cred cred;
 	pid_t pid;
+	struct dn_quota *quota;   /* its uid's share (NULL: none counted) */
+	uint64_t accepted_ns;     /* a session that never says hello is dropped */
 	/* Everything below is only valid once ACTIVE. */
 	int shm_fd;
 	void *base;
@@ -45,13 +48,17 @@ struct dn_session {
 struct dn_session *dn_session_new(int sock);
 /* Releases its locks and closes every handle still open; no worker may be serving s. */
 void dn_session_drop_files(struct dn_session *s, struct dn_svc *svc);
-/* dn_session_drop_files, then the memory and the socket. */
+/* dn_session_drop_files, then the memory, the socket and its uid's session. */
 struct dn_session *dn_session_free(struct dn_session *s, struct dn_svc *svc);
 
 int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nworkers,
 		   const char *pool, const char *mountpoint);
 
-/* Handle table: handles carry a generation so a stale or forged one is EBADF. */
+/*
+ * Handle table: handles carry a generation so a stale or forged one is
+ * EBADF. Each handle counts as an open file of the session's uid (quota.h:
+ * -EMFILE, -ENFILE beyond its limits).
+ */
 int dn_session_handle_add(struct dn_session *s, struct dn_file *f, const char *path,
 			  uint64_t *handle);
 struct dn_open *dn_session_handle_get(struct dn_session *s, uint64_t handle);

@@ -29,6 +29,7 @@
 struct lock_fd {
 	struct lock_fd *next;
 	uint64_t owner;
+	uid_t uid; /* whose: [limits] lock_owners_per_uid bounds the descriptors each uid holds */
 	dev_t dev;
 	ino_t ino;
 	int fd;
@@ -39,6 +40,7 @@ struct local_svc {
 	int root_fd;
 	pthread_mutex_t locks_lock;
 	struct lock_fd *locks;
+	unsigned lock_fds_per_uid;
 };
 
 struct dn_file {
@@ -525,11 +527,18 @@ static int lock_fd_of(struct local_svc *ls, struct dn_file *f, uint64_t owner, b
 	struct stat st;
 	if (fstat(f->fd, &st) < 0)
 		return -errno;
-	for (struct lock_fd *l = ls->locks; l; l = l->next)
+	uid_t uid = dn_cred_current()->uid;
+	unsigned held = 0;
+	for (struct lock_fd *l = ls->locks; l; l = l->next) {
 		if (l->owner == owner && l->dev == st.st_dev && l->ino == st.st_ino)
 			return l->fd;
+		held += l->uid == uid;
+	}
 	if (!create)
 		return -ENOENT;
+	/* as fcntl(2) when the kernel's lock table is full */
+	if (held >= ls->lock_fds_per_uid)
+		return -ENOLCK;
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
 	/* Read and write, so one fd serves every lock type; the client's own
@@ -544,7 +553,7 @@ static int lock_fd_of(struct local_svc *ls, struct dn_file *f, uint64_t owner, b
 		close(fd);
 		return -ENOMEM;
 	}
-	*l = (struct lock_fd){ls->locks, owner, st.st_dev, st.st_ino, fd};
+	*l = (struct lock_fd){ls->locks, owner, uid, st.st_dev, st.st_ino, fd};
 	ls->locks = l;
 	return fd;
 }
@@ -681,6 +690,7 @@ int dn_svc_local_new(const struct dn_config *cfg, struct dn_svc **out, char *err
 		return -ENOMEM;
 	ls->base.ops = &local_ops;
 	ls->root_fd = TAKE_FD(fd);
+	ls->lock_fds_per_uid = cfg->lock_owners_per_uid;
 	pthread_mutex_init(&ls->locks_lock, NULL);
 	*out = &ls->base;
 	return 0;

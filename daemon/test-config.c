@@ -1044,6 +1044,111 @@ static void test_allows_root_always(void **state)
 
 static void test_free_accepts_null(void **state) { assert_null(dn_config_free(NULL)); }
 
+
+/* ---- issue 13: what a pool must not be configured into by accident ---- */
+
+static void test_error_system_root(void **state)
+{
+	_cleanup_config_ struct dn_config *cfg = NULL;
+	char err[DN_CONFIG_ERR_MAX] = "";
+
+	assert_parse_ok(&cfg, "[pool]\nworkers = 1\n[local]\nroot = /\n");
+	assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.ini:4: root: / holds or lies in the system directory /bin; "
+	                         "set allow_system_root = yes in [local] to serve it anyway");
+	static const char *const refused[] = {"/etc", "/usr", "/var", "/var/lib", "/proc/sys", "/proc/self/root",
+	                                      "/sys/fs", "/dev", "/home", "/tmp"};
+	for (size_t i = 0; i < DN_ARRAY_SIZE(refused); i++) {
+		_cleanup_config_ struct dn_config *c = NULL;
+		char text[128];
+
+		snprintf(text, sizeof(text), "[local]\nroot = %s\n", refused[i]);
+		assert_parse_ok(&c, text);
+		err[0] = 0;
+		assert_int_equal(dn_config_finish(c, "t.ini", err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "t.ini:2: root: "));
+	}
+}
+
+static void test_system_root_when_meant(void **state)
+{
+	_cleanup_config_ struct dn_config *cfg = NULL;
+	char err[DN_CONFIG_ERR_MAX] = "";
+
+	assert_parse_ok(&cfg, "[local]\nallow_system_root = yes\nroot = /\n");
+	assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), 0);
+	assert_true(cfg->local_allow_system_root);
+}
+
+/* A link to "/" is "/". */
+static void test_error_system_root_through_a_link(void **state)
+{
+	struct tmp *t = *state;
+	_cleanup_config_ struct dn_config *cfg = NULL;
+	_cleanup_free_ char *text = NULL, *want = NULL;
+	char err[DN_CONFIG_ERR_MAX] = "";
+
+	assert_int_equal(symlink("/", tmp_path(t, "file")), 0);
+	assert_true(asprintf(&text, "[local]\nroot = %s/file\n", t->dir) > 0);
+	assert_true(asprintf(&want, "t.ini:2: root: %s/file (that is /) holds or lies in the system "
+	                            "directory /bin; set allow_system_root = yes in [local] to serve "
+	                            "it anyway", t->dir) > 0);
+	assert_parse_ok(&cfg, text);
+	assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, want);
+}
+
+static void test_error_nul_byte(void **state)
+{
+	struct tmp *t = *state;
+	_cleanup_config_ struct dn_config *cfg = NULL;
+	char err[DN_CONFIG_ERR_MAX] = "";
+	static const char text[] = "[pool]\nworkers = 1\nmountpoint = /danaus/a\0/etc\n";
+	FILE *f = fopen(tmp_path(t, "pools/p.ini"), "we");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(dn_config_load(&cfg, t->dir, "p", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "/pools/p.ini:3: NUL byte in the line"));
+}
+
+static void test_error_mountpoint_not_utf8(void **state)
+{
+	assert_parse_error("[pool]\nmountpoint = /danaus/\xff\xfe\n", -EINVAL,
+	                   "t.ini:2: mountpoint: not valid UTF-8, or holds control characters");
+	assert_parse_error("[pool]\nmountpoint = /danaus/\xc0\xaf\n", -EINVAL,
+	                   "t.ini:2: mountpoint: not valid UTF-8, or holds control characters");
+	assert_parse_error("[pool]\nmountpoint = /danaus/a\x01b\n", -EINVAL,
+	                   "t.ini:2: mountpoint: not valid UTF-8, or holds control characters");
+	_cleanup_config_ struct dn_config *cfg = NULL;
+	assert_parse_ok(&cfg, "[pool]\nmountpoint = /danaus/caf\xc3\xa9\n");
+	assert_string_equal(cfg->mountpoint, "/danaus/caf\xc3\xa9");
+}
+
+static void test_parse_limits_section(void **state)
+{
+	_cleanup_config_ struct dn_config *cfg = NULL;
+
+	assert_parse_ok(&cfg, "[pool]\nworkers = 1\n");
+	assert_int_equal(cfg->sessions_per_uid, 128);
+	assert_int_equal(cfg->open_files_per_uid, 0);
+	assert_int_equal(cfg->lock_owners_per_uid, 1024);
+	assert_int_equal(cfg->hello_timeout, 5);
+	cfg = dn_config_free(cfg);
+	assert_parse_ok(&cfg, "[limits]\nsessions_per_uid = 3\nopen_files_per_uid = 40\n"
+	                      "lock_owners_per_uid = 7\nhello_timeout = 2\n");
+	assert_int_equal(cfg->sessions_per_uid, 3);
+	assert_int_equal(cfg->open_files_per_uid, 40);
+	assert_int_equal(cfg->lock_owners_per_uid, 7);
+	assert_int_equal(cfg->hello_timeout, 2);
+	assert_parse_error("[limits]\nsessions_per_uid = 0\n", -EINVAL,
+	                   "t.ini:2: sessions_per_uid: '0' is out of range 1..65536");
+	assert_parse_error("[limits]\nhello_timeout = 601\n", -EINVAL,
+	                   "t.ini:2: hello_timeout: '601' is out of range 1..600");
+	assert_parse_error("[limits]\nfiles = 3\n", -EINVAL, "t.ini:2: files: unknown key in [limits]");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tmp_setup, tmp_teardown)
 
 int main(void)
@@ -1103,6 +1208,12 @@ int main(void)
 	    T(test_allows_by_primary_or_supplementary_group),
 	    T(test_allows_root_always),
 	    T(test_free_accepts_null),
+	    T(test_error_system_root),
+	    T(test_system_root_when_meant),
+	    T(test_error_system_root_through_a_link),
+	    T(test_error_nul_byte),
+	    T(test_error_mountpoint_not_utf8),
+	    T(test_parse_limits_section),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,7 +59,8 @@ int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msgle
 	struct dn_welcome w;
 	int fds[DN_WELCOME_FDS];
 	size_t nfds = DN_WELCOME_FDS;
-	if (r == 0)
+	/* A pool that refuses us at accept has answered and hung up already: read why. */
+	if (r == 0 || r == -EPIPE || r == -ECONNRESET)
 		r = dn_msg_recv(sock, &w, sizeof(w), fds, &nfds);
 	if (r < 0) {
 		snprintf(msg, msglen, "handshake with %s failed: %s", path, strerror(-r));

@@ -100,8 +100,9 @@ int dn_attach(void)
 			r = dn_attach_finish();
 		} else {
 			warn_once(r, msg);
-			/* An unreachable pool reads as a storage fault, not as a missing file. */
-			if (r != -EACCES && r != -EPERM)
+			/* An unreachable pool reads as a storage fault, not as a missing file;
+			 * a refusal (access, or the uid's sessions all taken) as itself. */
+			if (r != -EACCES && r != -EPERM && r != -EMFILE)
 				r = -ENOTCONN;
 		}
 	}

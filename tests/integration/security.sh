@@ -15,8 +15,10 @@ make_user() {
 	useradd --no-create-home --shell /bin/sh "$1" || fail "useradd $1"
 	USERS_MADE+=("$1")
 }
+HOLDER=
 drop_users() {
 	local rc=$?
+	[ -z "$HOLDER" ] || kill "$HOLDER" 2> /dev/null || true
 	for u in "${USERS_MADE[@]}"; do userdel "$u" 2> /dev/null || true; done
 	(exit $rc)
 	cleanup
@@ -32,10 +34,14 @@ as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups -- "$
 run_as() { local u=$1; shift; as "$u" "$RUN_BIN" --pool "$POOL_NAME" --socket "$SOCK" --mountpoint "$MNT" -- "$@"; }
 
 POOL_NAME=sec
-pool_start sec "[access]\nusers = root, dnsec_a, dnsec_b"
+LIMITS="[limits]\nsessions_per_uid = 8\nopen_files_per_uid = 50\nlock_owners_per_uid = 16\nhello_timeout = 1"
+pool_start sec "[access]\nusers = root, dnsec_a, dnsec_b\n$LIMITS"
 chmod 755 "$ROOT"
 
 X="$HERE/xcall.py"
+# The system's python: other users cannot run one from root's home (pyenv).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 
 # 1. Privileged xattrs and file capabilities: only with CAP_SETFCAP/CAP_SYS_ADMIN.
 echo x > "$ROOT/alice-own"
@@ -80,3 +86,97 @@ suid_after() { # suid_after USER CMD: creates a 06777 file of alice, runs CMD as
 [ "$(suid_after root "chown $A $MNT/sid")" = 777 ] || fail "chown by root kept set-uid"
 [ "$(suid_after root "echo y >> $MNT/sid")" = 6777 ] || fail "root's write (CAP_FSETID) cleared set-id bits"
 pass "writes, truncates and chown clear set-id bits as the kernel does"
+
+# 4. Descriptors: no number of connections, files or lock owners of one user
+# takes from the others.
+pool_fds() { ls "/proc/$PID/fd" | wc -l; }
+# hold_conns USER N READY: N raw connections to the pool that never say hello, held until killed
+hold_conns() {
+	as "$1" "$PY" -c 'import socket, sys, time
+conns = []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    conns.append(s)
+open(sys.argv[3], "w").close()
+time.sleep(600)' "$SOCK" "$2" "$3" > /dev/null 2>&1 &
+	HOLDER=$!
+	for _ in $(seq 200); do [ -e "$3" ] && return 0; sleep 0.05; done
+	fail "the connections of $1 were not made"
+}
+echo ok > "$ROOT/shared"
+chmod 644 "$ROOT/shared"
+mkdir -m 1777 "$WORK/ready"
+before=$(pool_fds)
+hold_conns 65534 2000 "$WORK/ready/nobody"
+sleep 0.5
+after=$(pool_fds)
+[ $((after - before)) -lt 20 ] ||
+	fail "2000 connections of a user [access] refuses took $((after - before)) descriptors of the pool"
+[ "$(run_as dnsec_b cat "$MNT/shared")" = ok ] || fail "bob could not attach beside nobody's connections"
+kill "$HOLDER"
+wait "$HOLDER" 2> /dev/null || true
+pass "a user [access] refuses is turned away at accept: 2000 connections hold $((after - before)) descriptors"
+
+hold_conns dnsec_a 20 "$WORK/ready/alice"
+set +e
+out=$(run_as dnsec_a cat "$MNT/shared" 2>&1)
+rc=$?
+set -e
+[ $rc != 0 ] && echo "$out" | grep -q "has 8 sessions of pool 'sec'" ||
+	fail "alice's 9th session was not refused clearly: $out"
+[ "$(run_as dnsec_b cat "$MNT/shared")" = ok ] || fail "bob could not attach while alice's sessions are full"
+sleep 2.5 # hello_timeout = 1: the silent ones are dropped
+[ "$(run_as dnsec_a cat "$MNT/shared")" = ok ] || fail "alice's silent connections were not dropped"
+kill "$HOLDER"
+wait "$HOLDER" 2> /dev/null || true
+pass "sessions_per_uid bounds one user's connections; silent ones end after hello_timeout"
+
+mkdir -p "$ROOT/files"
+chmod 777 "$ROOT/files"
+count_opens() { # count_opens USER N: opens N files and prints how many opened, then the first errno
+	run_as "$1" "$PY" -c 'import os, sys, errno
+fds, err = [], "none"
+for i in range(int(sys.argv[2])):
+    try:
+        fds.append(os.open("%s/%s-%d" % (sys.argv[1], sys.argv[3], i), os.O_CREAT | os.O_RDWR, 0o644))
+    except OSError as e:
+        err = errno.errorcode[e.errno]; break
+print(len(fds), err)' "$MNT/files" "$2" "$1"
+}
+[ "$(count_opens dnsec_a 60)" = "50 EMFILE" ] || fail "alice's 51st open file: $(count_opens dnsec_a 60)"
+[ "$(count_opens dnsec_b 10)" = "10 none" ] || fail "bob's opens suffered from alice's"
+pass "open_files_per_uid: EMFILE beyond it, other users unaffected"
+
+echo x > "$ROOT/locked"
+chmod 666 "$ROOT/locked"
+out=$(run_as dnsec_a "$PY" -c 'import fcntl, os, sys, time, errno
+os.stat(sys.argv[1]) # attached before forking: one session for all
+r, w = os.pipe()
+kids = []
+for i in range(20):
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(sys.argv[1], os.O_RDWR)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, i)
+            os.write(w, b"o")
+        except OSError as e:
+            os.write(w, b"L" if e.errno == errno.ENOLCK else b"?")
+        time.sleep(3)
+        os._exit(0)
+    kids.append(pid)
+got = b""
+while len(got) < 20:
+    got += os.read(r, 20)
+print(got.count(b"o"), got.count(b"L"), got.count(b"?"))
+for k in kids:
+    os.waitpid(k, 0)' "$MNT/locked")
+if [ -n "${DANAUS_TEST_CEPH_DIR:-}" ]; then
+	# Ceph keeps locks at the MDS: owners hold no descriptors of the pool, and are not limited.
+	[ "$out" = "20 0 0" ] || fail "20 lock owners on a ceph pool: '$out' (taken, ENOLCK, other)"
+	pass "lock owners on a ceph pool hold no pool descriptors: all 20 taken"
+else
+	[ "$out" = "16 4 0" ] || fail "20 lock owners of alice with lock_owners_per_uid = 16: '$out' (taken, ENOLCK, other)"
+	pass "lock_owners_per_uid: ENOLCK beyond it"
+fi
