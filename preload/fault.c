@@ -1,7 +1,6 @@
 /* Fault Guard: reading and writing the caller's memory, where a bad pointer gets EFAULT */
 #include "fault.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "export.h"
+#include "real.h"
 
 __thread struct dn_fault_frame *dn_fault_cur __attribute__((tls_model("initial-exec")));
 _Atomic bool dn_fault_installed;
@@ -128,22 +128,9 @@ long dn_fault_strcpy_in(char *dst, const char *src, size_t max)
  * fault kills the process as the kernel does, with the same signal.
  */
 
-typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
-typedef __sighandler_t (*signal_fn)(int, __sighandler_t);
-typedef int (*sigignore_fn)(int);
-
-/* libc's own versions (real.h's table lists none of these yet). */
-static void *next(const char *name)
-{
-	return dlsym(RTLD_NEXT, name);
-}
-
 static int real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	static sigaction_fn fn;
-	if (!fn)
-		*(void **)&fn = next("sigaction");
-	return fn(sig, act, old);
+	return REAL(sigaction)(sig, act, old);
 }
 
 static struct sigaction app[2]; /* SIGSEGV, SIGBUS */
@@ -358,12 +345,9 @@ static __sighandler_t set_handler(int sig, __sighandler_t h, int flags, bool mas
 /* BSD semantics, glibc's signal(): the signal masked in its handler, calls restarted. */
 DN_EXPORT __sighandler_t signal(int sig, __sighandler_t h)
 {
-	static signal_fn fn;
 	if (slot(sig) >= 0)
 		return set_handler(sig, h, SA_RESTART, true);
-	if (!fn)
-		*(void **)&fn = next("signal");
-	return fn(sig, h);
+	return REAL(signal)(sig, h);
 }
 
 __sighandler_t bsd_signal(int sig, __sighandler_t h);
@@ -381,12 +365,9 @@ DN_EXPORT __sighandler_t ssignal(int sig, __sighandler_t h)
 /* System V semantics: one-shot, not masked in its handler. */
 DN_EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t h)
 {
-	static signal_fn fn;
 	if (slot(sig) >= 0)
 		return set_handler(sig, h, SA_RESETHAND | SA_NODEFER, false);
-	if (!fn)
-		*(void **)&fn = next("sysv_signal");
-	return fn(sig, h);
+	return REAL(sysv_signal)(sig, h);
 }
 
 DN_EXPORT __sighandler_t __sysv_signal(int sig, __sighandler_t h)
@@ -396,12 +377,8 @@ DN_EXPORT __sighandler_t __sysv_signal(int sig, __sighandler_t h)
 
 DN_EXPORT __sighandler_t sigset(int sig, __sighandler_t h)
 {
-	static signal_fn fn;
-	if (slot(sig) < 0) {
-		if (!fn)
-			*(void **)&fn = next("sigset");
-		return fn(sig, h);
-	}
+	if (slot(sig) < 0)
+		return REAL(sigset)(sig, h);
 	if (h == SIG_ERR) {
 		errno = EINVAL;
 		return SIG_ERR;
@@ -429,10 +406,7 @@ DN_EXPORT __sighandler_t sigset(int sig, __sighandler_t h)
 
 DN_EXPORT int sigignore(int sig)
 {
-	static sigignore_fn fn;
 	if (slot(sig) >= 0)
 		return set_handler(sig, SIG_IGN, 0, false) == SIG_ERR ? -1 : 0;
-	if (!fn)
-		*(void **)&fn = next("sigignore");
-	return fn(sig);
+	return REAL(sigignore)(sig);
 }
