@@ -52,52 +52,75 @@ int dn_fault_copy_out(void *dst, const void *src, size_t n)
 	return 0;
 }
 
-/* One access in each page of [p, p + n): the first byte, each page's first, the last. */
-__attribute__((noinline)) static void touch(volatile unsigned char *p, size_t n, bool write)
+/*
+ * One access in each page of [at, end), in order; *reached: how far from
+ * at the pages touched so far reach (end once all went well).
+ */
+__attribute__((noinline)) static void touch(uintptr_t at, uintptr_t end, bool write,
+					    volatile size_t *reached)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t at = (uintptr_t)p, end = at + n;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start = at;
 	for (;;) {
 		if (write) /* atomic: a byte another thread writes meanwhile stays its */
 			__atomic_fetch_or((unsigned char *)at, 0, __ATOMIC_RELAXED);
 		else
 			(void)*(volatile unsigned char *)at;
 		uintptr_t next = (at & ~(page - 1)) + page;
-		if (next >= end || next < at)
-			break;
+		if (next >= end || next < at) {
+			*reached = end - start;
+			return;
+		}
+		*reached = next - start;
 		at = next;
-	}
-	if (end - 1 > at) {
-		if (write)
-			__atomic_fetch_or((unsigned char *)(end - 1), 0, __ATOMIC_RELAXED);
-		else
-			(void)*(volatile unsigned char *)(end - 1);
 	}
 }
 
-static int probe(const void *p, size_t n, bool write)
+size_t dn_fault_prefix(const void *p, size_t n, bool write)
 {
-	if (n == 0)
+	if (n == 0 || dn_fault_low(p))
 		return 0;
-	if (dn_fault_low(p) || (uintptr_t)p + n < (uintptr_t)p)
-		return -EFAULT;
+	uintptr_t at = (uintptr_t)p;
+	/* a range past the end of the address space ends there */
+	uintptr_t end = at + n < at ? UINTPTR_MAX : at + n;
+	volatile size_t reached = 0;
 	struct dn_fault_frame f;
-	dn_fault_push(&f, p, n);
+	dn_fault_push(&f, p, end - at);
 	if (sigsetjmp(f.env, 0))
-		return -EFAULT;
-	touch((volatile unsigned char *)p, n, write);
+		return reached;
+	touch(at, end, write, &reached);
 	dn_fault_pop(&f);
-	return 0;
+	return reached;
 }
 
 int dn_fault_readable(const void *p, size_t n)
 {
-	return probe(p, n, false);
+	return dn_fault_prefix(p, n, false) == n ? 0 : -EFAULT;
 }
 
 int dn_fault_writable(void *p, size_t n)
 {
-	return probe(p, n, true);
+	return dn_fault_prefix(p, n, true) == n ? 0 : -EFAULT;
+}
+
+ssize_t dn_fault_copy_in_prefix(void *dst, const void *src, size_t n)
+{
+	if (dn_fault_copy_in(dst, src, n) == 0)
+		return (ssize_t)n;
+	/* the bytes before the fault may not all be there (memcpy's order is its own) */
+	size_t ok = dn_fault_prefix(src, n, false);
+	if (ok == 0 || dn_fault_copy_in(dst, src, ok) < 0)
+		return -EFAULT;
+	return (ssize_t)ok;
+}
+
+ssize_t dn_fault_copy_out_prefix(void *dst, const void *src, size_t n)
+{
+	if (dn_fault_copy_out(dst, src, n) == 0)
+		return (ssize_t)n;
+	size_t ok = dn_fault_prefix(dst, n, true);
+	if (ok == 0 || dn_fault_copy_out(dst, src, ok) < 0)
+		return -EFAULT;
+	return (ssize_t)ok;
 }
 
 long dn_fault_strcpy_in(char *dst, const char *src, size_t max)
