@@ -18,9 +18,7 @@ timeout 300 "$BIN" "$WORK/plain" "$WORK/host-plain" > "$WORK/out.plain" 2>&1 ||
 timeout 300 "$RUN_BIN" --pool efault --socket "$SOCK" --mountpoint "$MNT" -- \
 	"$BIN" "$MNT" "$WORK/host-danaus" > "$WORK/out.danaus" 2>&1 || true
 
-# Descriptor calls io.c/ops.c serve (read, write, fstat...): they do not
-# guard the caller's buffers yet, and must fail the way listed until they do
-# (a case that starts to pass must leave the list).
+# Cases known to differ (none now): a case that starts to pass must leave the list.
 PENDING="$HERE/efault.pending"
 
 python3 - "$WORK/out.plain" "$WORK/out.danaus" "$PENDING" <<'PYEOF'
