@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Integration: bad pointers from the caller (NULL, 0xdeadc0de, a PROT_NONE
-# page, a string or buffer cut off by one) to every interposed call answer as
-# without the library, and the program's own SIGSEGV handlers stay its own.
+# page, a string or buffer cut off by one, a read-only page for what is
+# written) to every interposed call answer as without the library, reads and
+# writes of a buffer accessible in part move as many bytes, and the
+# program's own SIGSEGV handlers stay its own.
 # The oracle is test-efault on kernel directories without the library.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
