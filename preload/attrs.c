@@ -1,5 +1,4 @@
 /* Attribute Calls: timestamps and ownership (utimensat, futimens, chown...) */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,22 +17,6 @@
 #include "ops.h"
 #include "real.h"
 #include "route.h"
-
-/* libc's own of the calls real.h's table does not list (yet). */
-#define LIBC_FN(name)                                                                              \
-	static __typeof__(name) *libc_##name(void)                                                 \
-	{                                                                                          \
-		static __typeof__(name) *fn;                                                       \
-		if (!fn)                                                                           \
-			*(void **)&fn = dlsym(RTLD_NEXT, #name);                                   \
-		return fn;                                                                         \
-	}
-LIBC_FN(futimens)
-LIBC_FN(futimes)
-LIBC_FN(utimes)
-LIBC_FN(lutimes)
-LIBC_FN(futimesat)
-LIBC_FN(utime)
 
 /* An empty path with AT_EMPTY_PATH on a Danaus fd: the fd itself. */
 static bool at_self(int dirfd, const char *path, int flags)
@@ -74,7 +57,7 @@ DN_EXPORT int utimensat(int dirfd, const char *path_, const struct timespec time
 DN_EXPORT int futimens(int fd, const struct timespec times[2])
 {
 	if (dn_fdmap_get(fd) < 0)
-		return libc_futimens()(fd, times);
+		return REAL(futimens)(fd, times);
 	DN_RETURN(utimens_ours(NULL, fd, times, false));
 }
 
@@ -102,7 +85,7 @@ DN_EXPORT int utimes(const char *path, const struct timeval tv[2])
 	struct dn_target t;
 	int r = dn_route(AT_FDCWD, path, &t);
 	if (r == 0)
-		return libc_utimes()(path, tv);
+		return REAL(utimes)(path, tv);
 	DN_RETURN(r < 0 ? r : utimes_ours(&t, -1, tv, false));
 }
 
@@ -111,14 +94,14 @@ DN_EXPORT int lutimes(const char *path, const struct timeval tv[2])
 	struct dn_target t;
 	int r = dn_route(AT_FDCWD, path, &t);
 	if (r == 0)
-		return libc_lutimes()(path, tv);
+		return REAL(lutimes)(path, tv);
 	DN_RETURN(r < 0 ? r : utimes_ours(&t, -1, tv, true));
 }
 
 DN_EXPORT int futimes(int fd, const struct timeval tv[2])
 {
 	if (dn_fdmap_get(fd) < 0)
-		return libc_futimes()(fd, tv);
+		return REAL(futimes)(fd, tv);
 	DN_RETURN(utimes_ours(NULL, fd, tv, false));
 }
 
@@ -127,13 +110,13 @@ DN_EXPORT int futimesat(int dirfd, const char *path_, const struct timeval tv[2]
 	const char *path = dn_fault_opaque(path_);
 	if (!path) { /* glibc passes it on: the kernel's futimens */
 		if (dn_fdmap_get(dirfd) < 0)
-			return libc_futimesat()(dirfd, path, tv);
+			return REAL(futimesat)(dirfd, path, tv);
 		DN_RETURN(utimes_ours(NULL, dirfd, tv, false));
 	}
 	struct dn_target t;
 	int r = dn_route(dirfd, path, &t);
 	if (r == 0)
-		return libc_futimesat()(dirfd, path, tv);
+		return REAL(futimesat)(dirfd, path, tv);
 	DN_RETURN(r < 0 ? r : utimes_ours(&t, -1, tv, false));
 }
 
@@ -142,7 +125,7 @@ DN_EXPORT int utime(const char *path, const struct utimbuf *b)
 	struct dn_target t;
 	int r = dn_route(AT_FDCWD, path, &t);
 	if (r == 0)
-		return libc_utime()(path, b);
+		return REAL(utime)(path, b);
 	if (r < 0)
 		DN_RETURN(r);
 	struct utimbuf u;

@@ -1,7 +1,6 @@
 /* Fault Guard: reading and writing the caller's memory, where a bad pointer gets EFAULT */
 #include "fault.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "export.h"
+#include "real.h"
 
 __thread struct dn_fault_frame *dn_fault_cur __attribute__((tls_model("initial-exec")));
 _Atomic bool dn_fault_installed;
@@ -52,52 +52,75 @@ int dn_fault_copy_out(void *dst, const void *src, size_t n)
 	return 0;
 }
 
-/* One access in each page of [p, p + n): the first byte, each page's first, the last. */
-__attribute__((noinline)) static void touch(volatile unsigned char *p, size_t n, bool write)
+/*
+ * One access in each page of [at, end), in order; *reached: how far from
+ * at the pages touched so far reach (end once all went well).
+ */
+__attribute__((noinline)) static void touch(uintptr_t at, uintptr_t end, bool write,
+					    volatile size_t *reached)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t at = (uintptr_t)p, end = at + n;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start = at;
 	for (;;) {
 		if (write) /* atomic: a byte another thread writes meanwhile stays its */
 			__atomic_fetch_or((unsigned char *)at, 0, __ATOMIC_RELAXED);
 		else
 			(void)*(volatile unsigned char *)at;
 		uintptr_t next = (at & ~(page - 1)) + page;
-		if (next >= end || next < at)
-			break;
+		if (next >= end || next < at) {
+			*reached = end - start;
+			return;
+		}
+		*reached = next - start;
 		at = next;
-	}
-	if (end - 1 > at) {
-		if (write)
-			__atomic_fetch_or((unsigned char *)(end - 1), 0, __ATOMIC_RELAXED);
-		else
-			(void)*(volatile unsigned char *)(end - 1);
 	}
 }
 
-static int probe(const void *p, size_t n, bool write)
+size_t dn_fault_prefix(const void *p, size_t n, bool write)
 {
-	if (n == 0)
+	if (n == 0 || dn_fault_low(p))
 		return 0;
-	if (dn_fault_low(p) || (uintptr_t)p + n < (uintptr_t)p)
-		return -EFAULT;
+	uintptr_t at = (uintptr_t)p;
+	/* a range past the end of the address space ends there */
+	uintptr_t end = at + n < at ? UINTPTR_MAX : at + n;
+	volatile size_t reached = 0;
 	struct dn_fault_frame f;
-	dn_fault_push(&f, p, n);
+	dn_fault_push(&f, p, end - at);
 	if (sigsetjmp(f.env, 0))
-		return -EFAULT;
-	touch((volatile unsigned char *)p, n, write);
+		return reached;
+	touch(at, end, write, &reached);
 	dn_fault_pop(&f);
-	return 0;
+	return reached;
 }
 
 int dn_fault_readable(const void *p, size_t n)
 {
-	return probe(p, n, false);
+	return dn_fault_prefix(p, n, false) == n ? 0 : -EFAULT;
 }
 
 int dn_fault_writable(void *p, size_t n)
 {
-	return probe(p, n, true);
+	return dn_fault_prefix(p, n, true) == n ? 0 : -EFAULT;
+}
+
+ssize_t dn_fault_copy_in_prefix(void *dst, const void *src, size_t n)
+{
+	if (dn_fault_copy_in(dst, src, n) == 0)
+		return (ssize_t)n;
+	/* the bytes before the fault may not all be there (memcpy's order is its own) */
+	size_t ok = dn_fault_prefix(src, n, false);
+	if (ok == 0 || dn_fault_copy_in(dst, src, ok) < 0)
+		return -EFAULT;
+	return (ssize_t)ok;
+}
+
+ssize_t dn_fault_copy_out_prefix(void *dst, const void *src, size_t n)
+{
+	if (dn_fault_copy_out(dst, src, n) == 0)
+		return (ssize_t)n;
+	size_t ok = dn_fault_prefix(dst, n, true);
+	if (ok == 0 || dn_fault_copy_out(dst, src, ok) < 0)
+		return -EFAULT;
+	return (ssize_t)ok;
 }
 
 long dn_fault_strcpy_in(char *dst, const char *src, size_t max)
@@ -128,22 +151,9 @@ long dn_fault_strcpy_in(char *dst, const char *src, size_t max)
  * fault kills the process as the kernel does, with the same signal.
  */
 
-typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
-typedef __sighandler_t (*signal_fn)(int, __sighandler_t);
-typedef int (*sigignore_fn)(int);
-
-/* libc's own versions (real.h's table lists none of these yet). */
-static void *next(const char *name)
-{
-	return dlsym(RTLD_NEXT, name);
-}
-
 static int real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	static sigaction_fn fn;
-	if (!fn)
-		*(void **)&fn = next("sigaction");
-	return fn(sig, act, old);
+	return REAL(sigaction)(sig, act, old);
 }
 
 static struct sigaction app[2]; /* SIGSEGV, SIGBUS */
@@ -358,12 +368,9 @@ static __sighandler_t set_handler(int sig, __sighandler_t h, int flags, bool mas
 /* BSD semantics, glibc's signal(): the signal masked in its handler, calls restarted. */
 DN_EXPORT __sighandler_t signal(int sig, __sighandler_t h)
 {
-	static signal_fn fn;
 	if (slot(sig) >= 0)
 		return set_handler(sig, h, SA_RESTART, true);
-	if (!fn)
-		*(void **)&fn = next("signal");
-	return fn(sig, h);
+	return REAL(signal)(sig, h);
 }
 
 __sighandler_t bsd_signal(int sig, __sighandler_t h);
@@ -381,12 +388,9 @@ DN_EXPORT __sighandler_t ssignal(int sig, __sighandler_t h)
 /* System V semantics: one-shot, not masked in its handler. */
 DN_EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t h)
 {
-	static signal_fn fn;
 	if (slot(sig) >= 0)
 		return set_handler(sig, h, SA_RESETHAND | SA_NODEFER, false);
-	if (!fn)
-		*(void **)&fn = next("sysv_signal");
-	return fn(sig, h);
+	return REAL(sysv_signal)(sig, h);
 }
 
 DN_EXPORT __sighandler_t __sysv_signal(int sig, __sighandler_t h)
@@ -396,12 +400,8 @@ DN_EXPORT __sighandler_t __sysv_signal(int sig, __sighandler_t h)
 
 DN_EXPORT __sighandler_t sigset(int sig, __sighandler_t h)
 {
-	static signal_fn fn;
-	if (slot(sig) < 0) {
-		if (!fn)
-			*(void **)&fn = next("sigset");
-		return fn(sig, h);
-	}
+	if (slot(sig) < 0)
+		return REAL(sigset)(sig, h);
 	if (h == SIG_ERR) {
 		errno = EINVAL;
 		return SIG_ERR;
@@ -429,10 +429,7 @@ DN_EXPORT __sighandler_t sigset(int sig, __sighandler_t h)
 
 DN_EXPORT int sigignore(int sig)
 {
-	static sigignore_fn fn;
 	if (slot(sig) >= 0)
 		return set_handler(sig, SIG_IGN, 0, false) == SIG_ERR ? -1 : 0;
-	if (!fn)
-		*(void **)&fn = next("sigignore");
-	return fn(sig);
+	return REAL(sigignore)(sig);
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /*
  * A program may hand any call a pointer the kernel would refuse with
@@ -92,6 +93,20 @@ int dn_fault_copy_out(void *dst, const void *src, size_t n);
 /* Can n bytes at p be read / written? (one access per page; writing changes nothing) */
 int dn_fault_readable(const void *p, size_t n);
 int dn_fault_writable(void *p, size_t n);
+/*
+ * How many of the n bytes at p, from the first on, can be read (write:
+ * written): access is granted per page, so the answer ends at a page
+ * boundary, or at n.
+ */
+size_t dn_fault_prefix(const void *p, size_t n, bool write);
+/*
+ * dn_fault_copy_in/out for a buffer that may stop being accessible part
+ * way, as read(2) and write(2) take it: all n bytes, or else the leading
+ * part that can be accessed, its length returned; -EFAULT when none can.
+ * The common case is one guarded memcpy.
+ */
+ssize_t dn_fault_copy_in_prefix(void *dst, const void *src, size_t n);
+ssize_t dn_fault_copy_out_prefix(void *dst, const void *src, size_t n);
 /*
  * Copies the string src into dst (size max, NUL-terminated): its length,
  * -EFAULT, or -ENAMETOOLONG when no NUL comes within max bytes.

@@ -13,6 +13,7 @@
 #include "client.h"
 #include "dn-errno.h"
 #include "export.h"
+#include "fault.h"
 #include "ops.h"
 #include "real.h"
 #include "stdio-std.h"
@@ -128,7 +129,11 @@ DN_EXPORT int fstat(int fd, struct stat *st)
 {
 	if (!DANAUS_FD(fd))
 		return REAL(fstat)(fd, st);
-	DN_RETURN(dn_op_fstat(fd, st));
+	struct stat s;
+	int r = dn_op_fstat(fd, &s);
+	if (r == 0 && dn_fault_copy_out(st, &s, sizeof(s)) < 0)
+		r = -EFAULT;
+	DN_RETURN(r);
 }
 DN_EXPORT int fstat64(int fd, struct stat64 *st)
 {
@@ -243,9 +248,8 @@ static int lock_attempt(void *arg)
  * POSIX locks belong to the process, OFD locks to the open file description;
  * the owner tells the service which.
  */
-static int record_lock(int fd, int cmd, void *arg)
+static int record_lock(int fd, int cmd, struct flock *fl)
 {
-	struct flock *fl = arg;
 	int32_t ofd = -1;
 	dn_fd_ofd(fd, &ofd);
 	bool ofd_lock = cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
@@ -288,8 +292,17 @@ static int danaus_fcntl(int fd, int cmd, void *arg)
 	case F_SETLKW:
 	case F_OFD_GETLK:
 	case F_OFD_SETLK:
-	case F_OFD_SETLKW:
-		return record_lock(fd, cmd, arg);
+	case F_OFD_SETLKW: {
+		/* the caller's struct flock: read whole first, written back for a GETLK */
+		struct flock fl;
+		if (dn_fault_copy_in(&fl, arg, sizeof(fl)) < 0)
+			return -EFAULT;
+		int r = record_lock(fd, cmd, &fl);
+		if (r == 0 && (cmd == F_GETLK || cmd == F_OFD_GETLK) &&
+		    dn_fault_copy_out(arg, &fl, sizeof(fl)) < 0)
+			return -EFAULT;
+		return r;
+	}
 	default:
 		return -EINVAL;
 	}
@@ -359,16 +372,40 @@ DN_EXPORT ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off
 {
 	if (!DANAUS_FD(in) && !DANAUS_FD(out))
 		return REAL(copy_file_range)(in, in_off, out, out_off, len, flags);
+	/* as the kernel: the offsets read first, written back after a copy */
+	off_t pos_in, pos_out;
+	if ((in_off && dn_fault_copy_in(&pos_in, in_off, sizeof(pos_in)) < 0) ||
+	    (out_off && dn_fault_copy_in(&pos_out, out_off, sizeof(pos_out)) < 0))
+		DN_RETURN(-EFAULT);
 	if (flags)
 		DN_RETURN(-EINVAL);
-	return copy_through(in, in_off, out, out_off, len);
+	ssize_t r = copy_through(in, in_off ? &pos_in : NULL, out, out_off ? &pos_out : NULL, len);
+	if (r > 0) {
+		int e = in_off ? dn_fault_copy_out(in_off, &pos_in, sizeof(pos_in)) : 0;
+		if (out_off && dn_fault_copy_out(out_off, &pos_out, sizeof(pos_out)) < 0)
+			e = -EFAULT;
+		if (e < 0)
+			DN_RETURN(e);
+	}
+	return r;
 }
 
 DN_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
 {
 	if (!DANAUS_FD(in) && !DANAUS_FD(out))
 		return REAL(sendfile)(out, in, off, count);
-	return copy_through(in, off, out, NULL, count);
+	if (!off)
+		return copy_through(in, NULL, out, NULL, count);
+	/* as the kernel: the offset read first, written back whatever the copy did */
+	off_t pos;
+	if (dn_fault_copy_in(&pos, off, sizeof(pos)) < 0)
+		DN_RETURN(-EFAULT);
+	ssize_t r = copy_through(in, &pos, out, NULL, count);
+	int e = errno;
+	if (dn_fault_copy_out(off, &pos, sizeof(pos)) < 0)
+		DN_RETURN(-EFAULT);
+	errno = e;
+	return r;
 }
 DN_ALIAS(sendfile, sendfile64);
 

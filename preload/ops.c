@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "fault.h"
 #include "mmap.h"
 #include "real.h"
 #include "stdio-std.h"
@@ -148,11 +149,26 @@ out:
 	return r;
 }
 
-/* One PREAD round trip: up to len bytes at pos into dest, streamed when large. */
+/*
+ * One PREAD round trip: up to len bytes at pos into the caller's dest,
+ * streamed when large. A dest that stops taking writes part way gets what
+ * fits before that, as from the kernel; none of it, -EFAULT, but only once
+ * there is something to read (a read at the end of the file answers 0).
+ */
 static int64_t read_chunk(struct dn_call *c, uint64_t handle, uint64_t pos, uint8_t *dest,
 			  size_t len)
 {
 	bool stream = len > DN_READ_STREAM_CHUNK;
+	if (stream) {
+		/*
+		 * The channel streams into dest itself, where no guard can stand:
+		 * only the part that takes writes. With none, one byte through the
+		 * request buffer tells EOF (0) from EFAULT.
+		 */
+		size_t ok = dn_fault_prefix(dest, len, true);
+		len = ok ? ok : 1;
+		stream = len > DN_READ_STREAM_CHUNK;
+	}
 	struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .off = pos, .len = len,
 			     .flags = stream ? DN_READ_STREAM : 0};
 	struct dn_reply rep;
@@ -164,18 +180,29 @@ static int64_t read_chunk(struct dn_call *c, uint64_t handle, uint64_t pos, uint
 	if ((size_t)res > len || sink.copied > (uint64_t)res)
 		return -EIO;
 	if (!stream)
-		memcpy(dest, dn_call_data(c), (size_t)res);
+		res = dn_fault_copy_out_prefix(dest, dn_call_data(c), (size_t)res);
 	return res;
 }
 
-/* One PWRITE round trip of len bytes at pos; *end: the offset the pool says follows it. */
+/*
+ * One PWRITE round trip of len bytes from src at pos; *end: the offset the
+ * pool says follows it. src is the caller's (its readable leading part is
+ * written, -EFAULT when none is) or already in c's request buffer.
+ */
 static int64_t write_chunk(struct dn_call *c, uint64_t handle, bool append, uint64_t pos,
 			   const uint8_t *src, size_t len, uint64_t *end)
 {
+	uint8_t *d = dn_call_data(c);
+	if (src != d) {
+		ssize_t ok = dn_fault_copy_in_prefix(d, src, len);
+		if (ok < 0)
+			return ok;
+		len = (size_t)ok;
+	}
 	struct dn_req req = {.op = DN_OP_PWRITE, .handle = handle, .off = pos, .len = len,
 			     .flags = append ? DN_WRITE_APPEND : 0};
 	struct dn_reply rep;
-	int64_t res = dn_request(c, &req, NULL, NULL, src, len, &rep);
+	int64_t res = dn_request(c, &req, NULL, NULL, d, len, &rep);
 	if (res > 0)
 		*end = rep.aux;
 	return res;
@@ -185,7 +212,8 @@ static int64_t write_chunk(struct dn_call *c, uint64_t handle, bool append, uint
  * Reads (op DN_OP_PREAD) or writes (DN_OP_PWRITE) n bytes at off, or at and
  * advancing the file offset when off < 0, one request buffer at a time. A
  * short or failed round trip ends it; its error counts only when nothing
- * moved. buf is only read from when writing.
+ * moved. buf, the caller's (a writev may have gathered it into c's request
+ * buffer), is read from only when writing.
  */
 static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *buf, size_t n,
 			off_t off)
@@ -198,11 +226,12 @@ static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *
 	int64_t res = 0;
 	while (done < n) {
 		size_t chunk = n - done < max ? n - done : max;
+		/* no arithmetic on a NULL buf: it gets EFAULT on its first chunk */
+		uint8_t *at = buf ? (uint8_t *)buf + done : NULL;
 		if (op == DN_OP_PREAD)
-			res = read_chunk(c, o->handle, pos + done, (uint8_t *)buf + done, chunk);
+			res = read_chunk(c, o->handle, pos + done, at, chunk);
 		else
-			res = write_chunk(c, o->handle, append, pos + done,
-					  buf ? (const uint8_t *)buf + done : NULL, chunk, &end);
+			res = write_chunk(c, o->handle, append, pos + done, at, chunk, &end);
 		if (res <= 0)
 			break;
 		done += (size_t)res;
@@ -249,28 +278,74 @@ ssize_t dn_op_write(int fd, const void *buf, size_t n, off_t off)
 	return transfer_call(o, DN_OP_PWRITE, (void *)buf, n, off);
 }
 
-static size_t iov_total(const struct iovec *iov, int cnt)
+/*
+ * The caller's iovec array, read under the guard a few entries at a time
+ * (IOV_MAX of them would not fit a small thread's or signal stack).
+ */
+#define IOV_BATCH 16
+struct iov_in {
+	const struct iovec *user;
+	int cnt, first, n; /* v holds user[first, first + n) */
+	struct iovec v[IOV_BATCH];
+};
+
+/* Entry i, or NULL when the array cannot be read there. */
+static const struct iovec *iov_at(struct iov_in *in, int i)
 {
-	size_t t = 0;
-	for (int i = 0; i < cnt; i++)
-		t += iov[i].iov_len;
-	return t;
+	if (i < in->first || i >= in->first + in->n) {
+		int n = in->cnt - i < IOV_BATCH ? in->cnt - i : IOV_BATCH;
+		if (dn_fault_copy_in(in->v, in->user + i, (size_t)n * sizeof(in->v[0])) < 0)
+			return NULL;
+		in->first = i;
+		in->n = n;
+	}
+	return &in->v[i - in->first];
+}
+
+/*
+ * Reads the whole array before any I/O, as readv(2) does: -EFAULT when it
+ * cannot, -EINVAL for a length negative as an ssize_t; else the total
+ * length (SIZE_MAX when the sum would not fit).
+ */
+static int iov_begin(struct iov_in *in, const struct iovec *iov, int cnt, size_t *total)
+{
+	if (cnt < 0 || cnt > IOV_MAX)
+		return -EINVAL;
+	*in = (struct iov_in){.user = iov, .cnt = cnt};
+	*total = 0;
+	for (int i = 0; i < cnt; i++) {
+		const struct iovec *v = iov_at(in, i);
+		if (!v)
+			return -EFAULT;
+		if ((ssize_t)v->iov_len < 0)
+			return -EINVAL;
+		*total = v->iov_len > SIZE_MAX - *total ? SIZE_MAX : *total + v->iov_len;
+	}
+	return 0;
 }
 
 ssize_t dn_op_readv(int fd, const struct iovec *iov, int cnt, off_t off)
 {
-	if (cnt < 0 || cnt > IOV_MAX)
-		return -EINVAL;
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o || (o->oflags & O_ACCMODE) == O_WRONLY)
+		return -EBADF;
+	struct iov_in in;
+	size_t all;
+	int e = iov_begin(&in, iov, cnt, &all);
+	if (e < 0)
+		return e;
 	ssize_t total = 0;
 	for (int i = 0; i < cnt; i++) {
-		if (!iov[i].iov_len)
+		const struct iovec *v = iov_at(&in, i);
+		if (!v) /* unmapped meanwhile by another thread */
+			return total ? total : -EFAULT;
+		if (!v->iov_len)
 			continue;
-		ssize_t r = dn_op_read(fd, iov[i].iov_base, iov[i].iov_len,
-				       off < 0 ? -1 : off + total);
+		ssize_t r = dn_op_read(fd, v->iov_base, v->iov_len, off < 0 ? -1 : off + total);
 		if (r < 0)
 			return total ? total : r;
 		total += r;
-		if ((size_t)r < iov[i].iov_len)
+		if ((size_t)r < v->iov_len)
 			break;
 	}
 	return total;
@@ -278,36 +353,54 @@ ssize_t dn_op_readv(int fd, const struct iovec *iov, int cnt, off_t off)
 
 ssize_t dn_op_writev(int fd, const struct iovec *iov, int cnt, off_t off)
 {
-	if (cnt < 0 || cnt > IOV_MAX)
-		return -EINVAL;
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
 	if (!o || (o->oflags & O_ACCMODE) == O_RDONLY)
 		return -EBADF;
-	size_t total = iov_total(iov, cnt);
+	struct iov_in in;
+	size_t total;
+	int e = iov_begin(&in, iov, cnt, &total);
+	if (e < 0)
+		return e;
 	if (total == 0)
 		return 0;
 	struct dn_call c;
 	int r = dn_call_begin(&c);
 	if (r < 0)
 		return r;
-	ssize_t res;
+	ssize_t res = 0;
 	if (total <= dn_call_data_max()) {
-		/* Gathered into the request buffer: one write, as atomic as the kernel's. */
+		/*
+		 * Gathered into the request buffer: one write, as atomic as the
+		 * kernel's; of a base that stops being readable, what comes before.
+		 */
 		uint8_t *d = dn_call_data(&c);
-		for (int i = 0, at = 0; i < cnt; at += (int)iov[i].iov_len, i++)
-			memcpy(d + at, iov[i].iov_base, iov[i].iov_len);
-		res = transfer(o, &c, DN_OP_PWRITE, d, total, off);
+		size_t at = 0;
+		for (int i = 0; i < cnt && at < total; i++) {
+			const struct iovec *v = iov_at(&in, i);
+			if (!v)
+				break;
+			/* the array read again may have changed: never past what was counted */
+			size_t len = v->iov_len < total - at ? v->iov_len : total - at;
+			ssize_t got = dn_fault_copy_in_prefix(d + at, v->iov_base, len);
+			if (got < 0)
+				break;
+			at += (size_t)got;
+			if ((size_t)got < len)
+				break;
+		}
+		res = at ? transfer(o, &c, DN_OP_PWRITE, d, at, off) : -EFAULT;
 	} else {
-		res = 0;
 		for (int i = 0; i < cnt; i++) {
-			ssize_t w = transfer(o, &c, DN_OP_PWRITE, iov[i].iov_base, iov[i].iov_len,
-					     off < 0 ? -1 : off + res);
+			const struct iovec *v = iov_at(&in, i);
+			ssize_t w = v ? transfer(o, &c, DN_OP_PWRITE, v->iov_base, v->iov_len,
+						 off < 0 ? -1 : off + res)
+				      : -EFAULT;
 			if (w < 0) {
 				res = res ? res : w;
 				break;
 			}
 			res += w;
-			if ((size_t)w < iov[i].iov_len)
+			if ((size_t)w < v->iov_len)
 				break;
 		}
 	}

@@ -3,6 +3,7 @@
 
 #include <glob.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <sys/epoll.h>
@@ -83,3 +84,11 @@ typedef int (*dn_scan_cmp64)(const struct dirent64 **, const struct dirent64 **)
 	X(pselect, int,                                                                            \
 	  (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *))          \
 	X(epoll_ctl, int, (int, int, int, struct epoll_event *))
+
+/* fault.c: the program's own actions for SIGSEGV and SIGBUS, kept beside our handler */
+#define DN_REAL_FAULT(X)                                                                           \
+	X(sigaction, int, (int, const struct sigaction *, struct sigaction *))                     \
+	X(signal, __sighandler_t, (int, __sighandler_t))                                           \
+	X(sysv_signal, __sighandler_t, (int, __sighandler_t))                                      \
+	X(sigset, __sighandler_t, (int, __sighandler_t))                                           \
+	X(sigignore, int, (int))

@@ -10,6 +10,8 @@
 struct statx;
 struct statvfs;
 struct statfs;
+struct timeval;
+struct utimbuf;
 
 /* name, return type, parameter list: one line per libc function we pass through to. */
 #define DN_REAL_SYMBOLS(X)                                                                         \
@@ -70,6 +72,12 @@ struct statfs;
 	X(fchdir, int, (int))                                                                      \
 	X(getcwd, char *, (char *, size_t))                                                        \
 	X(utimensat, int, (int, const char *, const struct timespec[2], int))                      \
+	X(futimens, int, (int, const struct timespec[2]))                                          \
+	X(utimes, int, (const char *, const struct timeval[2]))                                    \
+	X(lutimes, int, (const char *, const struct timeval[2]))                                   \
+	X(futimes, int, (int, const struct timeval[2]))                                            \
+	X(futimesat, int, (int, const char *, const struct timeval[2]))                            \
+	X(utime, int, (const char *, const struct utimbuf *))                                      \
 	X(fchownat, int, (int, const char *, uid_t, gid_t, int))                                   \
 	X(fchown, int, (int, uid_t, gid_t))                                                        \
 	X(symlinkat, int, (const char *, int, const char *))                                       \
@@ -91,7 +99,7 @@ struct statfs;
 	X(mknodat, int, (int, const char *, mode_t, dev_t))                                        \
 	X(readahead, ssize_t, (int, off64_t, size_t))
 
-/* Each module's own list (spawn.c, mmap.c, walk.c, poll.c) lives beside it. */
+/* Each module's own list (spawn.c, mmap.c, walk.c, poll.c, fault.c) lives beside it. */
 #include "real-extra.h"
 
 #define DN_REAL_ALL(X)                                                                             \
@@ -99,7 +107,8 @@ struct statfs;
 	DN_REAL_SPAWN(X)                                                                           \
 	DN_REAL_MMAP(X)                                                                            \
 	DN_REAL_WALK(X)                                                                            \
-	DN_REAL_POLL(X)
+	DN_REAL_POLL(X)                                                                            \
+	DN_REAL_FAULT(X)
 
 #define DN_REAL_MEMBER(name, ret, args) ret(*name) args;
 struct dn_real_table {

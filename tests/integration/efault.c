@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -31,16 +32,19 @@
  *
  * Sections: "path" (a bad path pointer: no file named, so the same in both
  * directories), "DIR"/"HOST" (a good path or fd and a bad buffer, name or
- * times), "sig" (the program's own SIGSEGV/SIGBUS handlers).
+ * times; kind "part": a buffer that stops being accessible part way, and
+ * the bytes that moved), "sig" (the program's own SIGSEGV/SIGBUS handlers).
  */
 
 static const char *dir, *host;
 static char *none_page;     /* PROT_NONE */
 static char *page_end;      /* the last byte before a PROT_NONE page */
+static char *ro_zero;       /* a read-only page of zeros */
 static const char *P;       /* the bad pointer of the case being run */
 static const char *volatile null_v; /* NULL, where the compiler must not see one */
 static char xdir[4096];     /* the directory of the section: dir or host */
-static int xfd_file, xfd_dir; /* opened in X before the children fork */
+static int xfd_file, xfd_dir, xfd_out; /* opened in X before the children fork */
+static int show_count; /* a call's result itself, not just "ok" */
 
 static char *at(const char *name)
 {
@@ -82,6 +86,8 @@ static void run(const char *section, const char *kind, const char *name, long (*
 		char out[64];
 		if (r < 0)
 			snprintf(out, sizeof(out), "%ld %s", r, strerrorname_np(e) ? strerrorname_np(e) : "?");
+		else if (show_count)
+			snprintf(out, sizeof(out), "%ld", r);
 		else
 			snprintf(out, sizeof(out), "ok");
 		if (write(pfd[1], out, strlen(out)) < 0)
@@ -280,6 +286,9 @@ static char *tmpl_ro; /* a template in a read-only page: set up per section */
 	X(fstat, fstat(xfd_file, (struct stat *)P))                                                \
 	X(read, read(xfd_file, (void *)P, 100))                                                    \
 	X(pread, pread(xfd_file, (void *)P, 100, 0))                                               \
+	X(pread_eof, pread(xfd_file, (void *)P, 100, 1 << 20))                                     \
+	X(pread_big, pread(xfd_file, (void *)P, 1 << 20, 0))                                       \
+	X(pread_big_eof, pread(xfd_file, (void *)P, 1 << 20, 1 << 20))                             \
 	X(write, write(xfd_file, P, 10))                                                           \
 	X(pwrite, pwrite(xfd_file, P, 10, 0))                                                      \
 	X(readv_iov, readv(xfd_file, (const struct iovec *)P, 1))                                  \
@@ -287,9 +296,25 @@ static char *tmpl_ro; /* a template in a read-only page: set up per section */
 	X(writev_iov, writev(xfd_file, (const struct iovec *)P, 1))                                \
 	X(writev_base, writev(xfd_file, &(struct iovec){(void *)P, 10}, 1))                        \
 	X(preadv_base, preadv(xfd_file, &(struct iovec){(void *)P, 100}, 1, 0))                    \
+	X(preadv_eof_base, preadv(xfd_file, &(struct iovec){(void *)P, 100}, 1, 1 << 20))          \
+	X(preadv_eof_iov, preadv(xfd_file, (const struct iovec *)P, 1, 1 << 20))                   \
 	X(pwritev_base, pwritev(xfd_file, &(struct iovec){(void *)P, 10}, 1, 0))                   \
 	X(fcntl_getlk, fcntl(xfd_file, F_GETLK, (struct flock *)P))                                \
-	X(fcntl_setlk, fcntl(xfd_file, F_SETLK, (struct flock *)P))
+	X(fcntl_setlk, fcntl(xfd_file, F_SETLK, (struct flock *)P))                                \
+	X(fcntl_ofd_getlk, fcntl(xfd_file, F_OFD_GETLK, (struct flock *)P))                        \
+	X(copy_file_range_in, copy_file_range(xfd_file, off_p(), xfd_out, NULL, 4, 0))             \
+	X(copy_file_range_out, copy_file_range(xfd_file, NULL, xfd_out, off_p(), 4, 0))            \
+	X(sendfile_off, sendfile(xfd_out, xfd_file, off_p(), 4))
+
+/*
+ * P as an offset; at the edge, an offset cut off by the page like the
+ * strings (the whole eight bytes before it, "uuuuuuuu", are an offset past
+ * any file system's limit: EFBIG and EOVERFLOW, which is another test).
+ */
+static off_t *off_p(void)
+{
+	return (off_t *)(P == page_end - 7 ? P + 1 : P);
+}
 
 static long getcwd_in_x(char *buf)
 {
@@ -316,7 +341,8 @@ static void buf_cases(const char *section, const char *d)
 	snprintf(xdir, sizeof(xdir), "%s", d);
 	xfd_file = open(at("file"), O_RDWR);
 	xfd_dir = open(xdir, O_RDONLY | O_DIRECTORY);
-	if (xfd_file < 0 || xfd_dir < 0)
+	xfd_out = open(at("out"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (xfd_file < 0 || xfd_dir < 0 || xfd_out < 0)
 		exit(2);
 	/* a template the program cannot write: a page made read-only */
 	char *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -340,8 +366,57 @@ static void buf_cases(const char *section, const char *d)
 #define BUF_RUN(name, expr) run(section, kinds[k].kind, #name, buf_##name);
 		BUF_CASES(BUF_RUN)
 	}
+	/* a buffer the kernel can read but not write: read, fstat, F_GETLK, offsets written back */
+	P = ro_zero;
+#define FD_RUN(name, expr) run(section, "ro", #name, buf_##name);
+	FD_CASES(FD_RUN)
 	close(xfd_file);
 	close(xfd_dir);
+	close(xfd_out);
+}
+
+/* ---- a buffer accessible in part: the bytes that move, as the kernel counts them ---- */
+
+static char *part; /* two pages to read and write, then a PROT_NONE one */
+static int xfd_big; /* 2 MiB */
+
+#define IOV2(a, an, b, bn) ((const struct iovec[]){{(void *)(a), (an)}, {(void *)(b), (bn)}})
+#define PART_CASES(X)                                                                              \
+	X(pread, pread(xfd_big, part, 16384, 0))                                                   \
+	X(pread_unaligned, pread(xfd_big, part + 4086, 16384, 0))                                  \
+	X(pread_tail, pread(xfd_big, part + 8000, 16384, (2 << 20) - 100))                         \
+	X(pread_stream, pread(xfd_big, part + 100, 1 << 20, 0))                                    \
+	X(read, read(xfd_big, part + 4086, 16384))                                                 \
+	X(read_offset, lseek(xfd_big, 0, SEEK_CUR)) /* moved by what was read */                   \
+	X(preadv, preadv(xfd_big, IOV2(part, 100, part + 4096, 8192), 2, 0))                       \
+	X(pwrite, pwrite(xfd_out, part, 16384, 0))                                                 \
+	X(pwrite_unaligned, pwrite(xfd_out, part + 4086, 16384, 0))                                \
+	X(write, write(xfd_out, part + 4086, 16384))                                               \
+	X(write_offset, lseek(xfd_out, 0, SEEK_CUR))                                               \
+	X(pwritev, pwritev(xfd_out, IOV2(part, 100, part + 4096, 8192), 2, 0))                     \
+	X(pwritev_big, pwritev(xfd_out, IOV2(part, 100, part + 4096, 2 << 20), 2, 0))              \
+	X(pwritev_second, pwritev(xfd_out, IOV2(part, 100, part + 8192, 10), 2, 0))
+
+#define PART_FN(name, expr)                                                                        \
+	static long part_##name(void)                                                              \
+	{                                                                                          \
+		return (long)(expr);                                                               \
+	}
+PART_CASES(PART_FN)
+
+static void part_cases(const char *section, const char *d)
+{
+	snprintf(xdir, sizeof(xdir), "%s", d);
+	xfd_big = open(at("big"), O_RDONLY);
+	xfd_out = open(at("out"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (xfd_big < 0 || xfd_out < 0)
+		exit(2);
+	show_count = 1;
+#define PART_RUN(name, expr) run(section, "part", #name, part_##name);
+	PART_CASES(PART_RUN)
+	show_count = 0;
+	close(xfd_big);
+	close(xfd_out);
 }
 
 /* ---- the program's own SIGSEGV/SIGBUS handlers -------------------------- */
@@ -501,6 +576,14 @@ static void setup(const char *d)
 		exit(2);
 	snprintf(p, sizeof(p), "%s/sub", d);
 	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/big", d);
+	fd = open(p, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	static char block[65536];
+	memset(block, 'b', sizeof(block));
+	for (int i = 0; i < 32; i++)
+		if (fd < 0 || write(fd, block, sizeof(block)) != sizeof(block))
+			exit(2);
+	close(fd);
 }
 
 int main(int argc, char **argv)
@@ -520,11 +603,19 @@ int main(int argc, char **argv)
 	page_end = none_page + 4095;
 	none_page += 4096;
 	mprotect(none_page, 4096, PROT_NONE);
+	ro_zero = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	part = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ro_zero == MAP_FAILED || part == MAP_FAILED)
+		return 2;
+	memset(part, 'p', 2 * 4096);
+	mprotect(part + 2 * 4096, 4096, PROT_NONE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sig_cases();
 	path_cases();
 	buf_cases("DIR", dir);
 	buf_cases("HOST", host);
+	part_cases("DIR", dir);
+	part_cases("HOST", host);
 	printf("done\n");
 	return 0;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Integration: bad pointers from the caller (NULL, 0xdeadc0de, a PROT_NONE
-# page, a string or buffer cut off by one) to every interposed call answer as
-# without the library, and the program's own SIGSEGV handlers stay its own.
+# page, a string or buffer cut off by one, a read-only page for what is
+# written) to every interposed call answer as without the library, reads and
+# writes of a buffer accessible in part move as many bytes, and the
+# program's own SIGSEGV handlers stay its own.
 # The oracle is test-efault on kernel directories without the library.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -18,9 +20,7 @@ timeout 300 "$BIN" "$WORK/plain" "$WORK/host-plain" > "$WORK/out.plain" 2>&1 ||
 timeout 300 "$RUN_BIN" --pool efault --socket "$SOCK" --mountpoint "$MNT" -- \
 	"$BIN" "$MNT" "$WORK/host-danaus" > "$WORK/out.danaus" 2>&1 || true
 
-# Descriptor calls io.c/ops.c serve (read, write, fstat...): they do not
-# guard the caller's buffers yet, and must fail the way listed until they do
-# (a case that starts to pass must leave the list).
+# Cases known to differ (none now): a case that starts to pass must leave the list.
 PENDING="$HERE/efault.pending"
 
 python3 - "$WORK/out.plain" "$WORK/out.danaus" "$PENDING" <<'PYEOF'
