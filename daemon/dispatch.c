@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/capability.h>
 
 #include "cred.h"
@@ -165,6 +166,33 @@ static int64_t lock_op(struct dn_svc *svc, struct dn_session *s, struct dn_file 
 	return r;
 }
 
+/*
+ * As the kernel's generic_write_check_limits: a write starting at or past
+ * the caller's RLIMIT_FSIZE fails (EFBIG, and the client raises SIGXFSZ);
+ * one reaching past it is cut short there. An append starts at the size.
+ */
+static int fsize_fit(struct dn_svc *svc, struct dn_file *f, const struct dn_req *req, size_t *len,
+		     struct dn_reply *rep)
+{
+	if (req->fsize == 0 || *len == 0)
+		return 0;
+	uint64_t limit = req->fsize - 1, pos = req->off;
+	if (req->flags & DN_WRITE_APPEND) {
+		struct stat st;
+		int r = svc->ops->fstat ? svc->ops->fstat(svc, f, &st) : -ENOSYS;
+		if (r < 0)
+			return r;
+		pos = (uint64_t)st.st_size;
+	}
+	if (pos >= limit) {
+		rep->flags |= DN_REPLY_SIGXFSZ;
+		return -EFBIG;
+	}
+	if (*len > limit - pos)
+		*len = (size_t)(limit - pos);
+	return 0;
+}
+
 /* Ops on an open file: the handle names it. */
 static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
 			   const struct args *a, struct dn_buf *b, uint8_t *bufdata, size_t bufsize,
@@ -197,14 +225,16 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 		else if (ops->pread)
 			r = ops->pread(svc, o->file, bufdata, req->len, (off_t)req->off);
 		break;
-	case DN_OP_PWRITE:
+	case DN_OP_PWRITE: {
+		size_t len = a->data_len;
 		if (req->len != a->data_len)
 			r = -EINVAL;
-		else if (ops->pwrite)
-			r = ops->pwrite(svc, o->file, a->data, a->data_len,
+		else if (ops->pwrite && (r = fsize_fit(svc, o->file, req, &len, rep)) == 0)
+			r = ops->pwrite(svc, o->file, a->data, len,
 					(req->flags & DN_WRITE_APPEND) ? -1 : (off_t)req->off,
 					&rep->aux);
 		break;
+	}
 	case DN_OP_FSTAT:
 		if (ops->fstat && (r = ops->fstat(svc, o->file, &st)) == 0)
 			reply_stat(rep, &st);
@@ -342,6 +372,22 @@ static int64_t run_attr_op(struct dn_svc *svc, struct dn_session *s, const struc
 	return r;
 }
 
+/* truncate(2) past the caller's RLIMIT_FSIZE: EFBIG, after the errors a truncate checks first. */
+static int64_t truncate_op(struct dn_svc *svc, const struct dn_cred *c, const struct dn_req *req,
+			   const char *path, struct dn_reply *rep)
+{
+	if (!svc->ops->truncate)
+		return -ENOSYS;
+	if (req->fsize && req->off > req->fsize - 1) {
+		int r = svc->ops->access ? svc->ops->access(svc, c, path, W_OK, false) : 0;
+		if (r < 0)
+			return r;
+		rep->flags |= DN_REPLY_SIGXFSZ;
+		return -EFBIG;
+	}
+	return svc->ops->truncate(svc, c, path, (off_t)req->off);
+}
+
 static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
 		   struct dn_buf *b, struct dn_reply *rep)
 {
@@ -419,7 +465,7 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 	case DN_OP_TRUNCATE:
 		if (req->off > INT64_MAX)
 			return -EINVAL;
-		return ops->truncate ? ops->truncate(svc, c, a.path, (off_t)req->off) : -ENOSYS;
+		return truncate_op(svc, c, req, a.path, rep);
 	case DN_OP_CHMOD:
 		return ops->chmod ? ops->chmod(svc, c, a.path, req->mode) : -ENOSYS;
 	case DN_OP_SYMLINK:

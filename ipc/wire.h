@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 5
+#define DN_PROTO_VERSION 6
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -115,7 +115,7 @@ struct dn_stat {
  * untrusted by the service. Payload = path NUL [path2 NUL] [data]; it sits in
  * `inl` when it fits, else at the start of the thread's request buffer.
  */
-#define DN_INLINE_MAX 448
+#define DN_INLINE_MAX 440
 #define DN_REQ_PAYLOAD_IN_BUF 0x1u
 
 struct dn_req {
@@ -133,6 +133,7 @@ struct dn_req {
 	uint16_t where;        /* DN_REQ_PAYLOAD_IN_BUF */
 	uint16_t cpu;          /* the client's CPU + 1 when it queued this; 0: unknown */
 	uint64_t tag;          /* echoed in the reply, checked by the client */
+	uint64_t fsize;        /* PWRITE, TRUNCATE: the caller's RLIMIT_FSIZE + 1; 0: none */
 	uint8_t inl[DN_INLINE_MAX];
 };
 
@@ -162,6 +163,7 @@ enum dn_buf_state {
 /* Reply flags */
 #define DN_REPLY_RETIRE_BUFFER 0x1u /* the request timed out in the service: retire the buffer */
 #define DN_REPLY_STAT 0x2u /* st holds an answer (stat, fstat, a lock's F_GETLK) */
+#define DN_REPLY_SIGXFSZ 0x4u /* EFBIG for the caller's RLIMIT_FSIZE: it raises SIGXFSZ */
 
 struct dn_reply {
 	int64_t result; /* >= 0, or -errno */

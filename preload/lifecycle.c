@@ -20,6 +20,7 @@
 #include "path.h"
 #include "route.h"
 #include "real.h"
+#include "rlimits.h"
 #include "stdio-std.h"
 
 /* Is fd one of our placeholders? (O_PATH on /dev/null, as dn_placeholder_new makes them) */
@@ -137,6 +138,7 @@ __attribute__((constructor)) static void dn_init(void)
 	mode_t m = REAL(umask)(022);
 	REAL(umask)(m);
 	atomic_store(&dn_client.umask, m);
+	dn_limits_refresh();
 	const char *pool = getenv("DANAUS_POOL");
 	if (!pool || !valid_name(pool))
 		return;

@@ -11,6 +11,7 @@
 #include "fault.h"
 #include "mmap.h"
 #include "real.h"
+#include "rlimits.h"
 #include "stdio-std.h"
 
 /* Flags that only mean something to our side of the fd. */
@@ -200,11 +201,13 @@ static int64_t write_chunk(struct dn_call *c, uint64_t handle, bool append, uint
 		len = (size_t)ok;
 	}
 	struct dn_req req = {.op = DN_OP_PWRITE, .handle = handle, .off = pos, .len = len,
-			     .flags = append ? DN_WRITE_APPEND : 0};
+			     .flags = append ? DN_WRITE_APPEND : 0, .fsize = dn_limits_fsize_wire()};
 	struct dn_reply rep;
 	int64_t res = dn_request(c, &req, NULL, NULL, d, len, &rep);
 	if (res > 0)
 		*end = rep.aux;
+	else if (res == -EFBIG && (rep.flags & DN_REPLY_SIGXFSZ))
+		res = dn_limits_fsize_exceeded();
 	return res;
 }
 
@@ -481,8 +484,13 @@ int dn_op_path(uint32_t op, const struct dn_target *t, uint32_t mode, uint32_t f
 		mode &= ~atomic_load(&dn_client.umask);
 	struct dn_req req = {.op = op, .handle = t->handle, .mode = mode, .flags = flags,
 			     .off = off};
+	if (op == DN_OP_TRUNCATE)
+		req.fsize = dn_limits_fsize_wire();
 	struct dn_reply rep;
-	return (int)simple(&req, t->path, NULL, &rep);
+	int r = (int)simple(&req, t->path, NULL, &rep);
+	if (r == -EFBIG && (rep.flags & DN_REPLY_SIGXFSZ))
+		r = dn_limits_fsize_exceeded();
+	return r;
 }
 
 ssize_t dn_op_readlink(const struct dn_target *t, char *buf, size_t size)
@@ -593,6 +601,10 @@ int dn_op_fallocate(int fd, int mode, off_t off, off_t len)
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
 	if (!o)
 		return -EBADF;
+	/* as the kernel: growing the file past RLIMIT_FSIZE is EFBIG (and SIGXFSZ) */
+	if (!(mode & FALLOC_FL_KEEP_SIZE) && off >= 0 && len > 0 && (o->oflags & O_ACCMODE) != O_RDONLY &&
+	    dn_limits_fsize_check((uint64_t)off + (uint64_t)len) < 0)
+		return -EFBIG;
 	struct dn_req req = {.op = DN_OP_FALLOCATE, .handle = o->handle, .mode = (uint32_t)mode,
 			     .off = (uint64_t)off, .len = (uint64_t)len};
 	struct dn_reply rep;
@@ -689,6 +701,10 @@ int dn_op_file(uint32_t op, int fd, uint32_t flags, uint64_t off, uint32_t mode)
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
 	if (!o)
 		return -EBADF;
+	/* as the kernel: a writable file truncated past RLIMIT_FSIZE is EFBIG (and SIGXFSZ) */
+	if (op == DN_OP_FTRUNCATE && (o->oflags & O_ACCMODE) != O_RDONLY && !o->is_dir &&
+	    dn_limits_fsize_check(off) < 0)
+		return -EFBIG;
 	struct dn_req req = {.op = op, .handle = o->handle, .flags = flags, .off = off,
 			     .mode = mode};
 	struct dn_reply rep;

@@ -33,6 +33,12 @@
 	X(popen, FILE *, (const char *, const char *))                                             \
 	X(pclose, int, (FILE *))
 
+/* rlimits.c */
+#include <sys/resource.h>
+#define DN_REAL_LIMITS(X)                                                                          \
+	X(setrlimit, int, (__rlimit_resource_t, const struct rlimit *))                            \
+	X(prlimit, int, (pid_t, __rlimit_resource_t, const struct rlimit *, struct rlimit *))
+
 /* mmap.c */
 #define DN_REAL_MMAP(X)                                                                            \
 	X(mmap, void *, (void *, size_t, int, int, int, off_t))                                    \

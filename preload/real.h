@@ -105,6 +105,7 @@ struct utimbuf;
 #define DN_REAL_ALL(X)                                                                             \
 	DN_REAL_SYMBOLS(X)                                                                         \
 	DN_REAL_SPAWN(X)                                                                           \
+	DN_REAL_LIMITS(X)                                                                          \
 	DN_REAL_MMAP(X)                                                                            \
 	DN_REAL_WALK(X)                                                                            \
 	DN_REAL_POLL(X)                                                                            \

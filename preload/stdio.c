@@ -57,11 +57,21 @@ static ssize_t ck_read(void *c, char *buf, size_t n)
 	return r < 0 ? (errno = (int)-r, -1) : r;
 }
 
+/*
+ * Writes it all, as glibc's own stream writer loops over write(2): glibc
+ * takes a short answer from a cookie writer as an error, where a short
+ * write (RLIMIT_FSIZE, a full disk) is only the step before the one that
+ * fails (and raises SIGXFSZ). 0 is glibc's error for a cookie writer.
+ */
 static ssize_t ck_write(void *c, const char *buf, size_t n)
 {
-	ssize_t r = dn_op_write(((struct cookie *)c)->fd, buf, n, -1);
-	/* glibc takes 0 as an error for a cookie writer */
-	return r < 0 ? (errno = (int)-r, 0) : r;
+	size_t done = 0;
+	ssize_t r = 0;
+	while (done < n && (r = dn_op_write(((struct cookie *)c)->fd, buf + done, n - done, -1)) > 0)
+		done += (size_t)r;
+	if (r < 0)
+		errno = (int)-r;
+	return (ssize_t)done;
 }
 
 static int ck_seek(void *c, off64_t *pos, int whence)

@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  */
 static _Noreturn void finding(void)
 {
-	struct dn_cred me = {.uid = geteuid(), .gid = getegid()};
+	struct dn_cred me = {.uid = geteuid(), .gid = getegid(), .caps = dn_cred_pool_caps()};
 	dn_cred_apply(&me);
 	abort();
 }
@@ -114,16 +114,95 @@ static void put_file(const char *path, const char *text)
 	close(fd);
 }
 
+/*
+ * The oracle of privilege: root's files in the tree, which the session's
+ * caller (nobody, without capabilities) may not change on the kernel. Any
+ * change to them after a request is the pool granting more than the kernel
+ * would. Kept by descriptor, so a rename of the directory does not hide them.
+ */
+struct guard {
+	const char *path;
+	mode_t mode;
+	int fd;
+	struct stat st;
+	char text[64];
+	ssize_t len;
+	ssize_t xattrs;
+};
+static struct guard guards[] = {
+	{.path = "guard", .mode = S_IFDIR | 0755, .fd = -1},
+	{.path = "guard/file", .mode = S_IFREG | 0644, .fd = -1},
+	{.path = "guard/secret", .mode = S_IFREG | 0600, .fd = -1},
+	{.path = "guard/suid", .mode = S_IFREG | 04755, .fd = -1},
+};
+static bool guarded; /* running as root: nobody's requests must leave root's files alone */
+
+static void guards_make(void)
+{
+	struct dn_cred me = {.uid = geteuid(), .gid = getegid(), .caps = dn_cred_pool_caps()};
+	check(dn_cred_apply(&me) == 0);
+	for (size_t i = 0; i < sizeof(guards) / sizeof(guards[0]); i++) {
+		struct guard *g = &guards[i];
+		if (g->fd >= 0)
+			close(g->fd);
+		if (S_ISDIR(g->mode)) {
+			check(mkdirat(root_fd, g->path, g->mode & 07777) == 0);
+			g->fd = openat(root_fd, g->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		} else {
+			int w = openat(root_fd, g->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			check(w >= 0);
+			check(write(w, g->path, strlen(g->path)) == (ssize_t)strlen(g->path));
+			check(fchmod(w, g->mode & 07777) == 0);
+			close(w);
+			g->fd = openat(root_fd, g->path, O_RDONLY | O_CLOEXEC);
+		}
+		check(g->fd >= 0);
+	}
+	/* once all are made: the directory's times move with what it holds */
+	for (size_t i = 0; i < sizeof(guards) / sizeof(guards[0]); i++) {
+		struct guard *g = &guards[i];
+		check(fstat(g->fd, &g->st) == 0);
+		g->len = S_ISDIR(g->mode) ? 0 : pread(g->fd, g->text, sizeof(g->text), 0);
+		g->xattrs = flistxattr(g->fd, NULL, 0);
+	}
+}
+
+static void guards_check(void)
+{
+	for (size_t i = 0; guarded && i < sizeof(guards) / sizeof(guards[0]); i++) {
+		struct guard *g = &guards[i];
+		struct stat st;
+		char text[64];
+		check(fstat(g->fd, &st) == 0);
+		check(st.st_mode == g->st.st_mode && st.st_uid == g->st.st_uid &&
+		      st.st_gid == g->st.st_gid && st.st_size == g->st.st_size &&
+		      st.st_mtim.tv_sec == g->st.st_mtim.tv_sec &&
+		      st.st_mtim.tv_nsec == g->st.st_mtim.tv_nsec && st.st_nlink >= 1);
+		if (!S_ISDIR(g->mode))
+			check(pread(g->fd, text, sizeof(text), 0) == g->len &&
+			      memcmp(text, g->text, (size_t)g->len) == 0);
+		check(flistxattr(g->fd, NULL, 0) == g->xattrs);
+	}
+}
+
 /* The tree every input starts from: files, a directory, and symlinks that point out. */
 static void tree_reset(void)
 {
+	if (guarded) {
+		/* as root: whatever nobody left, then root's guards */
+		struct dn_cred me = {.uid = geteuid(), .gid = getegid(), .caps = dn_cred_pool_caps()};
+		check(dn_cred_apply(&me) == 0);
+		wipe(root_fd);
+		guards_make();
+	}
 	check(dn_cred_apply(&sess->cred) == 0);
 	check(fchmod(root_fd, 0755) == 0);
 	char names[4096];
 	ssize_t n = flistxattr(root_fd, names, sizeof(names));
 	for (ssize_t at = 0; at < n; at += (ssize_t)strlen(names + at) + 1)
 		fremovexattr(root_fd, names + at);
-	wipe(root_fd);
+	if (!guarded)
+		wipe(root_fd);
 	check(mkdirat(root_fd, "dir", 0755) == 0);
 	put_file("file", "hello\n");
 	put_file("dir/file", "in a directory\n");
@@ -157,17 +236,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	sess = dn_session_new(-1);
 	check(sess);
 	sess->pid = getpid();
-	/* As root, requests run as nobody: root could make device nodes and reach the host's disks. */
+	check(dn_cred_init() == 0);
+	/*
+	 * As root, requests run as nobody (root could make device nodes and reach
+	 * the host's disks), beside root's own guard files (guards_check).
+	 */
 	if (geteuid() == 0) {
 		check(chown(root, NOBODY, NOBODY) == 0);
 		sess->cred = (struct dn_cred){.uid = NOBODY, .gid = NOBODY};
+		guarded = true;
 	} else {
 		sess->cred = (struct dn_cred){.uid = geteuid(), .gid = getegid()};
 	}
 	root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	check(root_fd >= 0);
 
-	struct dn_config cfg = {.local_root = root};
+	struct dn_config cfg = {.local_root = root, .lock_owners_per_uid = 1024};
 	char err[256];
 	check(dn_svc_local_new(&cfg, &svc, err, sizeof(err)) == 0);
 	struct dn_layout l;
@@ -279,6 +363,7 @@ static void *run_input(void *arg)
 		if (req.op == DN_OP_OPEN && rep.result == 0)
 			opened[nopened++] = rep.handle;
 		check_confined();
+		guards_check();
 	}
 
 	/* What a session's end does, without ending the session. */

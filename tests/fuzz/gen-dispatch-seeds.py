@@ -2,7 +2,7 @@
 """Writes fuzz-dispatch's seed corpus: a few valid request sequences.
 
 Usage: gen-dispatch-seeds.py DIR. The record format is fuzz-dispatch.c's:
-struct dn_req up to inl (64 bytes, ipc/wire.h), u16 LE payload length,
+struct dn_req up to inl (72 bytes, ipc/wire.h), u16 LE payload length,
 payload. A handle of 1 stands for the first file the input opened.
 """
 import os
@@ -20,16 +20,16 @@ O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_DIRECTORY = 0, 1, 2, 0o100, 0o200000
 
 
 def req(op, path=b'', path2=b'', data=b'', handle=0, off=0, length=0, flags=0, mode=0,
-        oflags=0, where=0, buf=0, tag=0x1000):
+        oflags=0, where=0, buf=0, tag=0x1000, fsize=0):
     payload = b''
     if path:
         payload += path + b'\0'
     if path2:
         payload += path2 + b'\0'
     payload += data
-    head = struct.pack('<IIQQQIIIHHIHHQ', OP[op], buf, handle, off, length, flags, mode,
-                       oflags, len(path), len(path2), len(payload), where, 0, tag)
-    assert len(head) == 64
+    head = struct.pack('<IIQQQIIIHHIHHQQ', OP[op], buf, handle, off, length, flags, mode,
+                       oflags, len(path), len(path2), len(payload), where, 0, tag, fsize)
+    assert len(head) == 72
     return head + struct.pack('<H', len(payload)) + payload
 
 
@@ -41,7 +41,9 @@ SEEDS = {
     'create-write': [req('OPEN', b'/dir/new', oflags=O_RDWR | O_CREAT, mode=0o644),
                      req('PWRITE', data=b'abcdef', handle=1, length=6),
                      req('PWRITE', data=b'x' * 600, handle=1, length=600, where=IN_BUF),
-                     req('FTRUNCATE', handle=1, off=3), req('FSYNC', handle=1)],
+                     req('FTRUNCATE', handle=1, off=3), req('FSYNC', handle=1),
+                     req('PWRITE', data=b'x' * 100, handle=1, off=4000, length=100, fsize=4097),
+                     req('TRUNCATE', b'/dir/new', off=1 << 20, fsize=4097)],
     'readdir': [req('OPEN', b'/dir', oflags=O_RDONLY | O_DIRECTORY),
                 req('READDIR', handle=1, length=4096), req('STAT', b'back', handle=1)],
     'paths': [req('MKDIR', b'/a', mode=0o755), req('RENAME', b'/a', b'/b'),
@@ -58,6 +60,15 @@ SEEDS = {
               req('LOCK', data=struct.pack('<iiqqii', 1, 0, 0, 10, 0, 0), handle=1, oflags=6, off=7),
               req('LOCK', data=struct.pack('<iiqqii', 1, 0, 0, 10, 0, 0), handle=1, oflags=5, off=8),
               req('FLOCK', handle=1, mode=2), req('FALLOCATE', handle=1, off=0, length=8192)],
+    # root's guard files (fuzz-dispatch.c): what nobody may not change
+    'guards': [req('CHMOD', b'/guard/file', mode=0o666),
+               req('OPEN', b'/guard/secret', oflags=O_RDWR),
+               req('PWRITE', data=b'owned', handle=1, length=5),
+               req('SETXATTR', b'/guard/suid', b'security.capability', b'\x01\0\0\x02' + bytes(16)),
+               req('SETXATTR', b'/guard/file', b'trusted.x', b'v'),
+               req('CHOWN', b'/guard/file', mode=65534, oflags=65534),
+               req('TRUNCATE', b'/guard/file', off=0), req('UNLINK', b'/guard/file'),
+               req('UTIMENS', b'/guard/file', data=struct.pack('<qqqq', 1, 2, 3, 4))],
     'stream': [req('OPEN', b'/file', oflags=O_RDONLY),
                req('PREAD', handle=1, length=1 << 19, flags=1, tag=0x1001)],
 }

@@ -180,3 +180,19 @@ else
 	[ "$out" = "16 4 0" ] || fail "20 lock owners of alice with lock_owners_per_uid = 16: '$out' (taken, ENOLCK, other)"
 	pass "lock_owners_per_uid: ENOLCK beyond it"
 fi
+
+# 5. RLIMIT_FSIZE: a write or truncate past it fails with EFBIG and SIGXFSZ,
+# a write reaching past it is cut short there, as on the kernel's files.
+fsize_run() { # fsize_run DIR: dd, append and truncate under ulimit -f 8; prints the outcome
+	bash -c "ulimit -f 8
+		dd if=/dev/zero of='$1/big' bs=1M count=4 2> /dev/null; echo dd=\$?
+		head -c 5000 /dev/zero > '$1/app'; head -c 5000 /dev/zero >> '$1/app'; echo app=\$?
+		truncate -s 1M '$1/app'; echo trunc=\$?
+		stat -c '%s %s' '$1/big' '$1/app' | tr '\n' ' '" 2> /dev/null | tr '\n' ' '
+}
+mkdir -p "$WORK/kdir"
+want=$(fsize_run "$WORK/kdir")
+got=$(in_pool bash -c "$(declare -f fsize_run); fsize_run '$MNT'")
+[ "$got" = "$want" ] || fail "ulimit -f 8 through the pool: '$got', on the kernel: '$want'"
+echo "$want" | grep -q "dd=153 app=153 trunc=153 8192 8192" || fail "the kernel's own answer changed: $want"
+pass "RLIMIT_FSIZE: EFBIG and SIGXFSZ as on the kernel ($got)"
