@@ -11,6 +11,7 @@
 
 #include "cred.h"
 #include "futex.h"
+#include "handover.h"
 #include "log.h"
 #include "path.h"
 #include "stream.h"
@@ -372,6 +373,23 @@ static int64_t run_attr_op(struct dn_svc *svc, struct dn_session *s, const struc
 	return r;
 }
 
+/* An open the client does itself: the descriptor waits for its claim (handover.h). */
+static int64_t hand_over(struct dn_session *s, int fd, struct dn_reply *rep)
+{
+	if (!s->handovers) {
+		close(fd);
+		return -EOPNOTSUPP;
+	}
+	uint64_t token[2];
+	int r = dn_handover_put(s->handovers, fd, s->cred.uid, token);
+	if (r < 0)
+		return r;
+	rep->flags |= DN_REPLY_HANDOVER;
+	rep->handle = token[0];
+	rep->aux = token[1];
+	return 0;
+}
+
 /* truncate(2) past the caller's RLIMIT_FSIZE: EFBIG, after the errors a truncate checks first. */
 static int64_t truncate_op(struct dn_svc *svc, const struct dn_cred *c, const struct dn_req *req,
 			   const char *path, struct dn_reply *rep)
@@ -416,8 +434,11 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 	case DN_OP_OPEN: {
 		if (!ops->open)
 			return -ENOSYS;
-		struct dn_file *f;
-		r = ops->open(svc, c, a.path, (int)req->oflags, req->mode, &f);
+		struct dn_file *f = NULL;
+		int handover = -1;
+		r = ops->open(svc, c, a.path, (int)req->oflags, req->mode, &f, &handover);
+		if (r == DN_SVC_HANDOVER)
+			return hand_over(s, handover, rep);
 		if (r < 0)
 			return r;
 		r = dn_session_handle_add(s, f, a.path, &rep->handle);

@@ -50,6 +50,9 @@ static int mkdir_parents(const char *path)
 	return 0;
 }
 
+/* The socket file we made: at exit it is removed only if it is still ours. */
+static struct stat bound;
+
 /* Our own socket when systemd passes none. */
 static int listen_on(const char *path)
 {
@@ -71,6 +74,8 @@ static int listen_on(const char *path)
 		unlink(path);
 	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	if (lstat(path, &bound) < 0)
 		return -errno;
 	/* Who may attach is decided by [access] at the handshake. */
 	if (chmod(path, 0666) < 0 || listen(fd, 128) < 0)
@@ -189,7 +194,10 @@ int main(int argc, char **argv)
 	if (r < 0)
 		dn_log_error("cannot serve: %s", strerror(-r));
 	bool stuck = dn_pool_free(p) != NULL;
-	if (own_path[0])
+	/* A pool started since (a quick restart) may have put its own socket there. */
+	struct stat now;
+	if (own_path[0] && lstat(own_path, &now) == 0 && now.st_dev == bound.st_dev &&
+	    now.st_ino == bound.st_ino)
 		unlink(own_path);
 	close(listen_fd);
 	if (stuck)

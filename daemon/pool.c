@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "cred.h"
 #include "futex.h"
+#include "handover.h"
 #include "handshake.h"
 #include "log.h"
 #include "peer.h"
@@ -52,6 +53,8 @@ struct dn_pool {
 	uint64_t watchdog_usec;
 	uint64_t accept_paused_until; /* out of fds: stop accepting for a while */
 	struct dn_quotas *quotas;
+	struct dn_handovers *handovers;
+	unsigned nhandovers;         /* waiting at the last look: they expire */
 	size_t npending;             /* connections that have not said hello yet */
 	uint64_t refusals_logged_at; /* refusals are logged at most REFUSALS_LOGGED per second */
 	unsigned refusals_logged, refusals_unlogged;
@@ -99,7 +102,8 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc
 	});
 	if (r < 0)
 		return r;
-	r = dn_doorbell_create(&p->bell_fd, &p->bells);
+	p->handovers = dn_handovers_new();
+	r = p->handovers ? dn_doorbell_create(&p->bell_fd, &p->bells) : -ENOMEM;
 	if (r < 0) {
 		dn_pool_free(TAKE_PTR(p));
 		return r;
@@ -307,6 +311,7 @@ static void accept_clients(struct dn_pool *p)
 			continue;
 		}
 		s->accepted_ns = dn_now_ns();
+		s->handovers = p->handovers;
 		p->sessions[p->nsessions++] = s;
 		p->npending++;
 	}
@@ -327,6 +332,21 @@ static void drop_silent(struct dn_pool *p)
 	}
 }
 
+/* A DN_HELLO_TAKE: the descriptor an open handed over to this uid, then the connection ends. */
+static void give_handover(struct dn_pool *p, struct dn_session *s, const struct dn_hello *hello,
+			  struct dn_welcome *w)
+{
+	int fd = dn_handover_take(p->handovers, hello->token, s->cred.uid);
+	w->status = fd < 0 ? fd : 0;
+	if (fd < 0)
+		snprintf(w->msg, sizeof(w->msg), "no descriptor waits under that token for uid %u",
+			 s->cred.uid);
+	dn_msg_send(s->sock, w, sizeof(*w), &fd, fd < 0 ? 0 : 1);
+	if (fd >= 0)
+		close(fd);
+	session_drop(p, s);
+}
+
 /* Answers a hello: creates the session memory (who it is was settled at accept), sends it. */
 static void handshake(struct dn_pool *p, struct dn_session *s)
 {
@@ -340,6 +360,14 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 		r = -EPROTO;
 		snprintf(w.msg, sizeof(w.msg), "pool '%s' speaks protocol %d", p->cfg->pool,
 			 DN_PROTO_VERSION);
+	}
+	if (r == 0 && hello.kind == DN_HELLO_TAKE) {
+		give_handover(p, s, &hello, &w);
+		return;
+	}
+	if (r == 0 && hello.kind != DN_HELLO_ATTACH) {
+		r = -EPROTO;
+		snprintf(w.msg, sizeof(w.msg), "unknown hello");
 	}
 	if (r == 0) {
 		r = dn_session_map(s, &p->layout, p->cfg->workers, p->cfg->pool,
@@ -416,8 +444,8 @@ int dn_pool_run(struct dn_pool *p)
 	sd_notifyf(0, "READY=1\nSTATUS=serving %s at %s", p->cfg->pool, p->cfg->mountpoint);
 	for (bool stop = false; !stop;) {
 		int timeout = -1;
-		if (p->npending)
-			timeout = 1000; /* hello timeouts are checked once a second */
+		if (p->npending || p->nhandovers)
+			timeout = 1000; /* hello timeouts and handovers expire once a second */
 		if (p->retired)
 			timeout = 20;
 		if (p->accept_paused_until) {
@@ -449,6 +477,7 @@ int dn_pool_run(struct dn_pool *p)
 		}
 		if (p->npending)
 			drop_silent(p);
+		p->nhandovers = dn_handover_expire(p->handovers, dn_now_ns());
 		reclaim(p);
 		notify_watchdog(p);
 	}
@@ -476,6 +505,7 @@ struct dn_pool *dn_pool_free(struct dn_pool *p)
 		dn_session_free(p->sessions[i], p->svc);
 	free(p->sessions);
 	dn_quotas_free(p->quotas);
+	dn_handovers_free(p->handovers);
 	if (p->bells)
 		munmap(p->bells, sizeof(*p->bells));
 	if (p->bell_fd >= 0)

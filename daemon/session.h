@@ -31,6 +31,7 @@ struct dn_session {
 	struct dn_cred cred;
 	pid_t pid;
 	struct dn_quota *quota;   /* its uid's share (NULL: none counted) */
+	struct dn_handovers *handovers; /* the pool's: opens a client does itself */
 	uint64_t accepted_ns;     /* a session that never says hello is dropped */
 	/* Everything below is only valid once ACTIVE. */
 	int shm_fd;

@@ -20,6 +20,7 @@
 
 #include "cleanup.h"
 #include "cred.h"
+#include "fifos.h"
 #include "log.h"
 #include "svc.h"
 #include "xattr-ns.h"
@@ -63,6 +64,7 @@ struct ceph_svc {
 	struct Inode *root; /* the pool's top: [ceph] root, one reference held */
 	/* Appends place data at the size as this client sees it; one at a time. */
 	pthread_mutex_t append_lock;
+	struct dn_fifos *fifos;
 };
 
 struct dn_file {
@@ -381,8 +383,33 @@ static void file_free(struct ceph_svc *cs, struct dn_file *f)
 	free(f);
 }
 
+/*
+ * Opening a FIFO, device or socket, as a kernel mount of CephFS would
+ * answer it without blocking a worker: a FIFO's stand-in for the client to
+ * open (fifos.h); a socket ENXIO; a device EACCES, as on a nodev mount --
+ * a tenant's device node in the cluster never opens a device of the host.
+ */
+static int open_special(struct ceph_svc *cs, const UserPerm *p, struct Inode *in, mode_t type,
+			int *handover)
+{
+	if (S_ISSOCK(type))
+		return -ENXIO;
+	if (!S_ISFIFO(type))
+		return -EACCES;
+	struct ceph_statx x;
+	int r = ceph_ll_getattr(cs->cm, in, &x, CEPH_STATX_MODE | CEPH_STATX_UID | CEPH_STATX_GID |
+				CEPH_STATX_INO, 0, p);
+	if (r < 0)
+		return r;
+	r = dn_fifos_get(cs->fifos, x.stx_ino, x.stx_uid, x.stx_gid, x.stx_mode);
+	if (r < 0)
+		return r;
+	*handover = r;
+	return DN_SVC_HANDOVER;
+}
+
 static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
-			 mode_t mode, struct dn_file **out)
+			 mode_t mode, struct dn_file **out, int *handover)
 {
 	struct ceph_svc *cs = to_ceph(s);
 	if (oflags & ~OPEN_FLAGS_ALLOWED)
@@ -485,6 +512,11 @@ opened:
 	if (oflags & O_DIRECTORY) {
 		r = -ENOTDIR;
 		goto fail;
+	}
+	if (!S_ISREG(x.stx_mode)) {
+		r = open_special(cs, p, f->in, x.stx_mode & S_IFMT, handover);
+		file_free(cs, f);
+		return r;
 	}
 	r = ceph_ll_open(cs->cm, f->in, fl, &f->fh, p);
 	if (r < 0)
@@ -1116,6 +1148,7 @@ static void ceph_svc_destroy(struct dn_svc *s)
 		ceph_release(cs->cm);
 	}
 	pthread_mutex_destroy(&cs->append_lock);
+	dn_fifos_free(cs->fifos);
 	free(cs);
 }
 
@@ -1303,7 +1336,8 @@ static int ceph_svc_create(const struct dn_config *cfg, struct dn_svc **out, cha
 	}
 
 	struct ceph_svc *cs = calloc(1, sizeof(*cs));
-	if (!cs) {
+	if (!cs || !(cs->fifos = dn_fifos_new())) {
+		free(cs);
 		r = -ENOMEM;
 		goto fail_mounted;
 	}

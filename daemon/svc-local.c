@@ -97,21 +97,59 @@ static int resolve_parent(struct local_svc *ls, const char *path, const char **b
 	return resolve(ls, dir, O_PATH | O_DIRECTORY, 0);
 }
 
+/* Whether open(2) of a file of this type may block or reach beyond the file. */
+static bool handed_over(mode_t mode)
+{
+	return S_ISFIFO(mode) || S_ISCHR(mode) || S_ISBLK(mode) || S_ISSOCK(mode);
+}
+
+/*
+ * An existing FIFO, device or socket that open would open: its O_PATH
+ * descriptor for the client (DN_SVC_HANDOVER), else 0 (open as usual). An
+ * exclusive create or O_DIRECTORY gets its error from the usual open.
+ */
+static int handover_probe(struct local_svc *ls, const char *path, int oflags, int *handover)
+{
+	if ((oflags & O_PATH) || (oflags & O_DIRECTORY) ||
+	    ((oflags & O_CREAT) && (oflags & O_EXCL)))
+		return 0;
+	_cleanup_close_ int fd = resolve(ls, path, O_PATH | (oflags & O_NOFOLLOW), 0);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !handed_over(st.st_mode))
+		return 0;
+	*handover = TAKE_FD(fd);
+	return DN_SVC_HANDOVER;
+}
+
 static int local_open(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
-		      mode_t mode, struct dn_file **out)
+		      mode_t mode, struct dn_file **out, int *handover)
 {
 	if (oflags & ~OPEN_FLAGS_ALLOWED)
 		return -EINVAL;
 	int r = dn_cred_apply(c);
 	if (r < 0)
 		return r;
+	if ((r = handover_probe(to_local(s), path, oflags, handover)) != 0)
+		return r;
 	_cleanup_free_ struct dn_file *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	/* Appending is asked per write (RWF_APPEND): the client's F_SETFL may change it. */
-	f->fd = resolve(to_local(s), path, oflags & ~O_APPEND, mode);
+	/*
+	 * Appending is asked per write (RWF_APPEND): the client's F_SETFL may
+	 * change it. O_NONBLOCK: a FIFO put in place since the probe must not
+	 * hold the worker (nothing else here is changed by it).
+	 */
+	int fl = oflags & ~O_APPEND;
+	if (!(oflags & O_PATH)) /* openat2 refuses O_PATH with any other flag */
+		fl |= O_NONBLOCK;
+	f->fd = resolve(to_local(s), path, fl, mode);
 	if (f->fd < 0)
 		return f->fd;
+	struct stat st;
+	if (!(oflags & O_PATH) && fstat(f->fd, &st) == 0 && handed_over(st.st_mode)) {
+		close(f->fd);
+		return -EAGAIN; /* raced into a FIFO: as a non-blocking open would answer */
+	}
 	pthread_mutex_init(&f->dir_lock, NULL);
 	*out = TAKE_PTR(f);
 	return 0;

@@ -34,10 +34,20 @@ struct dn_file; /* an open file of a backend, opaque to the core */
  * Every op returns >= 0 or a negative errno that reaches the application
  * unchanged. An op a backend leaves NULL answers -ENOSYS.
  */
+/*
+ * open's answer for a file whose open(2) may block, or acts on more than
+ * the file (FIFOs, devices): the pool does not open it. *handover is an
+ * O_PATH descriptor of the file, or of a stand-in the kernel opens with the
+ * same semantics, which the client opens itself, in its own thread, with
+ * its own rights (and device cgroup). No request ever waits in such an open.
+ */
+#define DN_SVC_HANDOVER 1
+
 struct dn_svc_ops {
 	const char *name;
+	/* 0 and *out; DN_SVC_HANDOVER and *handover; or -errno */
 	int (*open)(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
-		    mode_t mode, struct dn_file **out);
+		    mode_t mode, struct dn_file **out, int *handover);
 	void (*close)(struct dn_svc *s, struct dn_file *f);
 	ssize_t (*pread)(struct dn_svc *s, struct dn_file *f, void *buf, size_t len, off_t off);
 	/* off < 0: append; *end gets the file offset after the write */

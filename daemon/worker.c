@@ -20,15 +20,29 @@
 
 /*
  * Who answers a worker's requests. A call into the backend that outlives
- * the pool's request_timeout (a lost cluster, a FIFO nobody writes) is
- * abandoned: the watchdog answers it (ETIMEDOUT) and everything queued
- * behind it (EIO) until the call returns, so no client waits without bound.
+ * the pool's request_timeout (a lost cluster, a hung mount under a local
+ * root) is abandoned: the watchdog answers it ETIMEDOUT and starts a new
+ * thread in the worker's place, so the requests queued behind it are
+ * served; the stuck thread ends when its call returns. At most STUCK_MAX
+ * threads may be stuck at once (each holds a thread and what its call
+ * holds); beyond that the watchdog answers the worker's queues EIO itself
+ * until the call returns, so no client waits without bound either way.
  */
 enum worker_state {
 	W_SCANNING, /* the worker owns its queues */
 	W_IN_CALL,  /* the worker is in a backend call */
 	W_ABANDONED, /* the watchdog answered that call and owns the queues */
 	W_RETURNED, /* the abandoned call came back; the watchdog hands the queues back */
+	W_REPLACED, /* the watchdog answered that call and is starting another thread */
+};
+
+#define STUCK_MAX 8
+
+/* A thread left in a backend call: the sessions it may hold must outlive it. */
+struct stuck {
+	_Atomic int live;
+	unsigned slot;
+	uint32_t gen;
 };
 
 struct worker {
@@ -38,6 +52,8 @@ struct worker {
 	_Atomic uint64_t epoch;
 	_Atomic int parked; /* sleeping on the doorbell, holding no session */
 	_Atomic int state;
+	_Atomic uint32_t gen; /* which thread serves this slot: + 1 at each replacement */
+	uint32_t start_gen;   /* the generation of the thread being started */
 	/*
 	 * Calls begun: the watchdog times a call from when it first sees it
 	 * under way, so the worker need not read the clock (~40 ns under KVM)
@@ -66,6 +82,7 @@ struct dn_workers {
 	_Atomic int stopping;
 	pthread_t watchdog;
 	bool watchdog_started;
+	struct stuck stuck[STUCK_MAX];
 	struct worker w[]; /* n workers, then the watchdog's own epoch slot */
 };
 
@@ -138,8 +155,39 @@ static void mind_the_client_cpu(struct worker *w, const struct dn_session *s,
 	}
 }
 
-/* One request; false when the watchdog answered it because it took too long. */
-static bool call(struct worker *w, struct dn_session *s, const struct dn_req *req)
+/*
+ * Back from a call the watchdog took from this thread (generation gen):
+ * true when another thread serves the slot now (this one notes that it is
+ * done and must end), false when none could be started and the watchdog
+ * answers the slot's queues meanwhile (W_ABANDONED).
+ */
+static bool left_behind(struct worker *w, uint32_t gen)
+{
+	for (;;) {
+		if (atomic_load(&w->gen) != gen) {
+			for (unsigned k = 0; k < STUCK_MAX; k++) {
+				struct stuck *st = &w->ws->stuck[k];
+				if (atomic_load(&st->live) && st->slot == w->id && st->gen == gen)
+					atomic_store(&st->live, 0);
+			}
+			return true;
+		}
+		if (atomic_load(&w->state) == W_ABANDONED)
+			return false;
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+enum call_result { CALL_DONE, CALL_ABANDONED, CALL_REPLACED };
+
+/*
+ * One request. CALL_ABANDONED: the watchdog answered it because it took too
+ * long, and this thread serves on; CALL_REPLACED: another thread serves this
+ * slot now, and this one must end without touching it.
+ */
+static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *s,
+			     const struct dn_req *req)
 {
 	w->cur_s = s;
 	w->cur_buf = req->buf;
@@ -154,18 +202,21 @@ static bool call(struct worker *w, struct dn_session *s, const struct dn_req *re
 	if (atomic_compare_exchange_strong(&w->state, &expect, W_SCANNING)) {
 		if (answer)
 			mind_the_client_cpu(w, s, req, dn_dispatch_reply(s, req->buf, &rep));
-		return true;
+		return CALL_DONE;
 	}
 	/* The client has its ETIMEDOUT; this late answer goes nowhere. */
+	if (expect != W_ABANDONED && left_behind(w, gen))
+		return CALL_REPLACED;
 	atomic_store(&w->state, W_RETURNED);
 	while (atomic_load(&w->state) != W_SCANNING && !atomic_load(&w->ws->stopping)) {
 		struct timespec ts = {0, 10000000};
 		nanosleep(&ts, NULL);
 	}
-	return false;
+	return CALL_ABANDONED;
 }
 
-static unsigned scan(struct worker *w)
+/* Requests served; *replaced when this thread no longer serves w's slot. */
+static unsigned scan(struct worker *w, uint32_t gen, bool *replaced)
 {
 	struct dn_workers *ws = w->ws;
 	struct dn_session_set *set = atomic_load_explicit(&ws->set, memory_order_acquire);
@@ -179,7 +230,9 @@ static unsigned scan(struct worker *w)
 				if (!dn_queue_pop(queue, s->l.qdepth, &s->tails[q], &req))
 					break;
 				done++;
-				if (!call(w, s, &req))
+				enum call_result r = call(w, gen, s, &req);
+				*replaced = r == CALL_REPLACED;
+				if (r != CALL_DONE)
 					return done; /* abandoned meanwhile: the set may be gone */
 			}
 		}
@@ -190,6 +243,8 @@ static unsigned scan(struct worker *w)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	uint32_t gen = w->start_gen; /* written before pthread_create */
+	bool replaced = false;
 	w->cpu = &w->ws->states->w[w->id].cpu;
 	struct dn_workers *ws = w->ws;
 	struct dn_doorbell *bell = &ws->bells->q[w->id];
@@ -200,7 +255,9 @@ static void *worker_main(void *arg)
 	while (!atomic_load_explicit(&ws->stopping, memory_order_relaxed)) {
 		atomic_fetch_add(&w->epoch, 1);
 		publish_cpu(w);
-		if (scan(w)) {
+		if (scan(w, gen, &replaced)) {
+			if (replaced)
+				return NULL;
 			turns = 0;
 			continue;
 		}
@@ -222,7 +279,9 @@ static void *worker_main(void *arg)
 		atomic_store(sleeping, 1);
 		atomic_thread_fence(memory_order_seq_cst);
 		atomic_fetch_add(&w->epoch, 1);
-		if (scan(w) || atomic_load(&ws->stopping)) {
+		if (scan(w, gen, &replaced) || atomic_load(&ws->stopping)) {
+			if (replaced)
+				return NULL;
 			atomic_store(sleeping, 0);
 			turns = 0;
 			continue;
@@ -257,6 +316,48 @@ static void drain(struct dn_workers *ws, struct worker *w)
 	}
 }
 
+/* A free record for a stuck thread, or -1: STUCK_MAX are stuck already. */
+static int stuck_slot(struct dn_workers *ws)
+{
+	for (int k = 0; k < STUCK_MAX; k++)
+		if (!atomic_load(&ws->stuck[k].live))
+			return k;
+	return -1;
+}
+
+static void *worker_main(void *arg);
+
+/*
+ * w's thread is stuck in a call (state W_REPLACED): note it in record k, and
+ * start another thread in its slot. The stuck one ends when its call returns.
+ */
+static int replace(struct dn_workers *ws, struct worker *w, int k)
+{
+	struct stuck *st = &ws->stuck[k];
+	uint32_t gen = atomic_load(&w->gen);
+	st->slot = w->id;
+	st->gen = gen;
+	atomic_store(&st->live, 1);
+	pthread_t old = w->thread;
+	w->start_gen = gen + 1;
+	w->beside_run = 0;
+	atomic_store(&w->parked, 0);
+	int r = pthread_create(&w->thread, NULL, worker_main, w);
+	if (r) {
+		/* No thread: the slot waits for the stuck one, its queue answered EIO. */
+		dn_log_error("cannot start a thread in place of a stuck worker: %s", strerror(r));
+		w->thread = old;
+		atomic_store(&st->live, 0);
+		return -r;
+	}
+	pthread_detach(old);
+	/* The new thread may be in a call already: only a W_REPLACED slot is reset. */
+	int expect = W_REPLACED;
+	atomic_compare_exchange_strong(&w->state, &expect, W_SCANNING);
+	atomic_store(&w->gen, gen + 1); /* the stuck thread may now end */
+	return 0;
+}
+
 static void *watchdog_main(void *arg)
 {
 	struct dn_workers *ws = arg;
@@ -275,15 +376,26 @@ static void *watchdog_main(void *arg)
 				w->seen_calls = calls;
 				w->seen_at = now;
 			}
+			int k = in_call && now - w->seen_at > ws->timeout_ns ? stuck_slot(ws) : -1;
+			int to = k >= 0 ? W_REPLACED : W_ABANDONED;
 			if (in_call && now - w->seen_at > ws->timeout_ns &&
-			    atomic_compare_exchange_strong(&w->state, &expect, W_ABANDONED)) {
+			    atomic_compare_exchange_strong(&w->state, &expect, to)) {
 				/* A late backend write may still land in that buffer: retire it. */
 				struct dn_reply rep = {.tag = w->cur_tag, .result = -ETIMEDOUT,
 						       .flags = DN_REPLY_RETIRE_BUFFER};
 				dn_dispatch_reply(w->cur_s, w->cur_buf, &rep);
-				dn_log_warning("worker %u: a request has run for more than %llu s: "
-					       "answered ETIMEDOUT, and EIO to its queue until it returns",
-					       i, (unsigned long long)(ws->timeout_ns / 1000000000u));
+				if (to == W_REPLACED && replace(ws, w, k) == 0) {
+					dn_log_warning("worker %u: a request has run for more than %llu s: "
+						       "answered ETIMEDOUT; a new thread serves its queue",
+						       i, (unsigned long long)(ws->timeout_ns / 1000000000u));
+				} else {
+					atomic_store(&w->state, W_ABANDONED);
+					dn_log_warning("worker %u: a request has run for more than %llu s: "
+						       "answered ETIMEDOUT, and EIO to its queue until it "
+						       "returns (%d threads are stuck already)",
+						       i, (unsigned long long)(ws->timeout_ns / 1000000000u),
+						       STUCK_MAX);
+				}
 			}
 			int st = atomic_load(&w->state);
 			if (st == W_ABANDONED || st == W_RETURNED)
@@ -361,6 +473,10 @@ bool dn_workers_stop(struct dn_workers *ws)
 	for (unsigned i = 0; i < ws->n; i++)
 		if (pthread_timedjoin_np(ws->w[i].thread, NULL, &deadline) != 0)
 			all = false;
+	/* Threads left in calls (replaced) are still in the backend, too. */
+	for (unsigned k = 0; k < STUCK_MAX; k++)
+		if (atomic_load(&ws->stuck[k].live))
+			all = false;
 	if (!all) {
 		dn_log_warning("a worker is stuck in a backend call; exiting without it");
 		return false; /* what it may still touch stays allocated */
@@ -384,6 +500,10 @@ void dn_workers_snapshot(struct dn_workers *ws, uint64_t *epochs)
 
 int dn_workers_quiesced(struct dn_workers *ws, const uint64_t *epochs)
 {
+	/* A stuck thread may hold any session it saw: nothing is freed until it ends. */
+	for (unsigned k = 0; k < STUCK_MAX; k++)
+		if (atomic_load(&ws->stuck[k].live))
+			return 0;
 	for (unsigned i = 0; i <= ws->n; i++)
 		if (atomic_load(&ws->w[i].epoch) == epochs[i] && !atomic_load(&ws->w[i].parked))
 			return 0;

@@ -94,6 +94,32 @@ int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msgle
 	return r;
 }
 
+int dn_chan_take(const char *path, const uint64_t token[2])
+{
+	int sock = dn_socket_connect(path);
+	if (sock < 0)
+		return sock;
+	struct dn_hello hello = {.magic = DN_PROTO_MAGIC, .version = DN_PROTO_VERSION,
+				 .kind = DN_HELLO_TAKE, .token = {token[0], token[1]}};
+	int r = dn_msg_send(sock, &hello, sizeof(hello), NULL, 0);
+	struct dn_welcome w;
+	int fd = -1;
+	size_t nfds = 1;
+	if (r == 0 || r == -EPIPE || r == -ECONNRESET)
+		r = dn_msg_recv(sock, &w, sizeof(w), &fd, &nfds);
+	close(sock);
+	if (r == 0 && w.status < 0)
+		r = w.status;
+	else if (r == 0 && (w.magic != DN_PROTO_MAGIC || nfds != 1))
+		r = -EPROTO;
+	if (r < 0) {
+		if (nfds == 1 && fd >= 0)
+			close(fd);
+		return r == -ECONNRESET ? -ECONNREFUSED : r;
+	}
+	return fd;
+}
+
 int dn_chan_adopt(struct dn_chan *c, int sock, int shm_fd, int bell_fd, int state_fd)
 {
 	memset(c, 0, sizeof(*c));

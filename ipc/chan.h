@@ -30,6 +30,12 @@ struct dn_chan {
  */
 int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msglen);
 
+/*
+ * Takes the descriptor an open handed over (DN_REPLY_HANDOVER) on a
+ * connection of its own to the pool at path: the descriptor, or -errno.
+ */
+int dn_chan_take(const char *path, const uint64_t token[2]);
+
 /* Takes over descriptors inherited across exec; maps the session again. */
 int dn_chan_adopt(struct dn_chan *c, int sock, int shm_fd, int bell_fd, int state_fd);
 

@@ -164,6 +164,12 @@ enum dn_buf_state {
 #define DN_REPLY_RETIRE_BUFFER 0x1u /* the request timed out in the service: retire the buffer */
 #define DN_REPLY_STAT 0x2u /* st holds an answer (stat, fstat, a lock's F_GETLK) */
 #define DN_REPLY_SIGXFSZ 0x4u /* EFBIG for the caller's RLIMIT_FSIZE: it raises SIGXFSZ */
+/*
+ * An open the client does itself (a FIFO, a device: see DN_SVC_HANDOVER in
+ * the pool): handle and aux are the token of a DN_HELLO_TAKE that receives
+ * an O_PATH descriptor of the file, which the client then opens.
+ */
+#define DN_REPLY_HANDOVER 0x8u
 
 struct dn_reply {
 	int64_t result; /* >= 0, or -errno */
@@ -274,10 +280,16 @@ struct dn_worker_states {
 };
 
 /* Handshake over the unix socket (SOCK_SEQPACKET). */
+enum dn_hello_kind {
+	DN_HELLO_ATTACH = 0, /* a session: the welcome carries its memory */
+	DN_HELLO_TAKE,       /* the descriptor an open handed over (token): the welcome carries it */
+};
+
 struct dn_hello {
 	uint64_t magic;
 	uint32_t version;
-	uint32_t pad;
+	uint32_t kind;
+	uint64_t token[2];
 };
 
 #define DN_MSG_MAX 200

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,6 +30,27 @@ static int64_t simple(struct dn_req *req, const char *path, const char *path2,
 	return res;
 }
 
+/*
+ * A FIFO or device: the pool handed over an O_PATH descriptor of it (or of
+ * its stand-in), which this thread opens as the kernel would -- blocking
+ * until a FIFO's other end comes, with this process's rights and device
+ * cgroup. The result is a kernel descriptor, not a Danaus one.
+ */
+static int open_handed_over(const struct dn_reply *rep, int flags)
+{
+	uint64_t token[2] = {rep->handle, rep->aux};
+	int path_fd = dn_chan_take(dn_client.socket_path, token);
+	if (path_fd < 0)
+		return path_fd == -ENOENT ? -EIO : path_fd;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
+	/* the name was resolved already: the magic link itself must be followed */
+	int fd = REAL(open)(proc, flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_DIRECTORY), 0);
+	int e = errno;
+	REAL(close)(path_fd);
+	return fd < 0 ? -e : fd;
+}
+
 int dn_op_open(const struct dn_target *t, int flags, mode_t mode)
 {
 	struct dn_req req = {.op = DN_OP_OPEN, .handle = t->handle,
@@ -39,6 +61,8 @@ int dn_op_open(const struct dn_target *t, int flags, mode_t mode)
 	int64_t r = simple(&req, t->path, NULL, &rep);
 	if (r < 0)
 		return (int)r;
+	if (rep.flags & DN_REPLY_HANDOVER)
+		return open_handed_over(&rep, flags);
 	int fd = dn_placeholder_new(flags & O_CLOEXEC);
 	if (fd < 0) {
 		dn_handle_close(rep.handle);

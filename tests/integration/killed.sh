@@ -18,3 +18,20 @@ echo "$out" | sed 's/^/  | /'
 echo "$out" | grep -q "Transport endpoint is not connected" || fail "cat did not get ENOTCONN"
 [ $(( $(date +%s) - start )) -lt 15 ] || fail "cat hung on the dead pool"
 pass "a program waiting on a killed pool gets ENOTCONN"
+
+# A quick restart: the new pool binds the socket path while the old one is
+# still stopping; the old one must leave the new socket in place.
+pool_start restart
+old_pid=$PID
+"$POOL_BIN" --pool restart --config-dir "$WORK/restart/etc" --socket "$SOCK" \
+	2> "$WORK/restart/pool2.log" &
+new_pid=$!
+POOL_PIDS+=("$new_pid")
+for _ in $(seq 100); do grep -q serving "$WORK/restart/pool2.log" && break; sleep 0.05; done
+kill -TERM "$old_pid"
+for _ in $(seq 100); do kill -0 "$old_pid" 2> /dev/null || break; sleep 0.05; done
+[ -S "$SOCK" ] || fail "the stopping pool removed its successor's socket"
+echo x > "$ROOT/f"
+[ "$("$RUN_BIN" --pool restart --socket "$SOCK" --mountpoint "$MNT" -- cat "$MNT/f")" = x ] ||
+	fail "the restarted pool does not serve"
+pass "a pool that stops leaves a newer pool's socket in place"

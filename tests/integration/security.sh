@@ -196,3 +196,43 @@ got=$(in_pool bash -c "$(declare -f fsize_run); fsize_run '$MNT'")
 [ "$got" = "$want" ] || fail "ulimit -f 8 through the pool: '$got', on the kernel: '$want'"
 echo "$want" | grep -q "dd=153 app=153 trunc=153 8192 8192" || fail "the kernel's own answer changed: $want"
 pass "RLIMIT_FSIZE: EFBIG and SIGXFSZ as on the kernel ($got)"
+
+# 3. A FIFO stalls no one: its open waits in the opener's own thread (the pool
+# hands the file over), bob is served meanwhile by the pool's one worker, and
+# FIFO semantics are the kernel's.
+mkdir -p "$ROOT/pipes"
+chmod 1777 "$ROOT/pipes"
+run_as dnsec_a mkfifo -m 666 "$MNT/pipes/f"
+# not through run_as: $! must be the reader itself, not a subshell around it
+setpriv --reuid=dnsec_a --regid=dnsec_a --clear-groups -- "$RUN_BIN" --pool sec --socket "$SOCK" \
+	--mountpoint "$MNT" -- sh -c "exec cat '$MNT/pipes/f' > /dev/null" &
+reader=$!
+sleep 0.5
+out=$(timeout 20 "$RUN_BIN" --pool sec --socket "$SOCK" --mountpoint "$MNT" -- \
+	setpriv --reuid=dnsec_b --regid=dnsec_b --clear-groups cat "$MNT/shared" 2>&1) ||
+	fail "bob was not served while alice waits in open(fifo): '$out'"
+[ "$out" = ok ] || fail "bob read '$out' while alice waits in open(fifo)"
+kill "$reader"
+wait "$reader" 2> /dev/null || true
+[ "$(run_as dnsec_b cat "$MNT/shared")" = ok ] || fail "the pool did not serve after alice's reader died"
+out=$(run_as dnsec_a "$PY" -c 'import errno, os, sys
+p = sys.argv[1]
+try:
+    os.open(p, os.O_WRONLY | os.O_NONBLOCK); print("opened")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+r = os.open(p, os.O_RDONLY | os.O_NONBLOCK)
+w = os.open(p, os.O_WRONLY | os.O_NONBLOCK)
+os.write(w, b"through")
+print(os.read(r, 100).decode())' "$MNT/pipes/f")
+[ "$out" = "$(printf 'ENXIO\nthrough')" ] || fail "FIFO semantics through the pool: '$out'"
+run_as dnsec_a sh -c "cat '$MNT/pipes/f' > '$MNT/pipes/got'" &
+reader=$!
+echo "data flows" | run_as dnsec_b sh -c "cat > '$MNT/pipes/f'"
+wait "$reader"
+[ "$(cat "$ROOT/pipes/got")" = "data flows" ] || fail "a blocking reader and writer did not meet"
+# The kernel's rights at open: bob may not open alice's 0600 FIFO.
+run_as dnsec_a chmod 600 "$MNT/pipes/f"
+out=$(run_as dnsec_b "$X" open "$MNT/pipes/f" O_RDONLY\|O_NONBLOCK)
+[ "$out" = EACCES ] || fail "bob opened alice's 0600 FIFO: $out"
+pass "FIFOs: a blocked open holds no worker; ENXIO, data and permissions as on the kernel"
