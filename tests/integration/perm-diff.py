@@ -18,6 +18,7 @@
 # Driven by perm-diff.sh (local backend) and ceph-perm-diff.sh (ceph-fuse is the
 # oracle there); see --help for the options a reproducer line uses.
 import argparse
+import concurrent.futures
 import ctypes
 import errno
 import grp
@@ -460,6 +461,7 @@ class AgentProc:
                                   stderr=self.log, cwd='/', env=env)
         self.buf = b''
         self.logpath = logpath
+        self.last = None
 
     def readline(self):
         end = time.monotonic() + self.timeout
@@ -467,17 +469,18 @@ class AgentProc:
         while b'\n' not in self.buf:
             left = end - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise AgentError('%s/%s: no answer in %ds' % (self.name, self.side,
-                                                               self.timeout), self)
+                raise AgentError('%s/%s: no answer in %ds to %s' % (
+                    self.name, self.side, self.timeout, json.dumps(self.last)), self)
             chunk = os.read(fd, 65536)
             if not chunk:
-                raise AgentError('%s/%s: exited (%s)' % (self.name, self.side,
-                                                         self.p.poll()), self)
+                raise AgentError('%s/%s: exited (%s) at %s' % (
+                    self.name, self.side, self.p.poll(), json.dumps(self.last)), self)
             self.buf += chunk
         line, self.buf = self.buf.split(b'\n', 1)
         return json.loads(line)
 
     def ask(self, q):
+        self.last = q
         self.p.stdin.write((json.dumps(q) + '\n').encode())
         self.p.stdin.flush()
         return self.readline()
@@ -493,6 +496,10 @@ class AgentProc:
             self.p.kill()
             self.p.wait()
         self.log.close()
+
+
+class WalkHung(Exception):
+    pass
 
 
 class AgentError(Exception):
@@ -642,48 +649,63 @@ def snapshot(root, t0, atime):
     the caller may do); directory atimes (our own walk reads them). Link
     structure is compared as "which paths name the same inode".
     """
-    out = {}
-    inodes = {}
-
-    def walk(rel):
-        p = os.path.join(root, rel) if rel else root
-        st = os.lstat(p)
-        e = {'type': ftype(st.st_mode), 'mode': '%04o' % stat.S_IMODE(st.st_mode),
-             'uid': st.st_uid, 'gid': st.st_gid, 'nlink': st.st_nlink,
-             'mtime': tclass(st.st_mtime_ns, t0)}
-        if not stat.S_ISDIR(st.st_mode):
-            e['size'] = st.st_size
-            if atime and stat.S_ISREG(st.st_mode):
-                e['atime'] = tclass(st.st_atime_ns, t0)
-        if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
-            e['rdev'] = '%d:%d' % (os.major(st.st_rdev), os.minor(st.st_rdev))
-        if stat.S_ISLNK(st.st_mode):
-            e['target'] = os.readlink(p)
-        key = (st.st_dev, st.st_ino)
-        if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
+    entries = {}
+    level = ['']
+    while level:
+        # one level at a time, its entries at once: on Ceph each call is a
+        # FUSE round trip, and waiting for them in turn is what a walk costs
+        found = list((WALKERS.map if WALKERS else map)(
+            lambda rel: walk_entry(root, rel, t0, atime), level))
+        level = []
+        for rel, e, key, children in found:
+            entries[rel] = (e, key)
+            level += [os.path.join(rel, n) if rel else n for n in children]
+    out, inodes = {}, {}
+    # the order of a walk with sorted names: the first name of a hard-linked
+    # inode is the one the others are "same_as"
+    for rel in sorted(entries, key=lambda r: r.split('/') if r else []):
+        e, key = entries[rel]
+        if e['nlink'] > 1 and e['type'] != 'd':
             if key in inodes:
                 e['same_as'] = inodes[key]
             else:
                 inodes[key] = rel
-        xs = {}
-        try:
-            names = os.listxattr(p, follow_symlinks=False)
-        except OSError as ex:
-            names = []
-            xs['!list'] = errno.errorcode.get(ex.errno, str(ex.errno))
-        for n in sorted(names):
-            try:
-                xs[n] = os.getxattr(p, n, follow_symlinks=False).hex()[:80]
-            except OSError as ex:
-                xs[n] = '!' + errno.errorcode.get(ex.errno, str(ex.errno))
-        e['xattr'] = xs
         out[rel] = e
-        if stat.S_ISDIR(st.st_mode):
-            for n in sorted(os.listdir(p)):
-                walk(os.path.join(rel, n) if rel else n)
-
-    walk('')
     return out
+
+
+# set for Ceph; on a local filesystem threads only add their own overhead
+WALKERS = None
+
+
+def walk_entry(root, rel, t0, atime):
+    p = os.path.join(root, rel) if rel else root
+    st = os.lstat(p)
+    e = {'type': ftype(st.st_mode), 'mode': '%04o' % stat.S_IMODE(st.st_mode),
+         'uid': st.st_uid, 'gid': st.st_gid, 'nlink': st.st_nlink,
+         'mtime': tclass(st.st_mtime_ns, t0)}
+    if not stat.S_ISDIR(st.st_mode):
+        e['size'] = st.st_size
+        if atime and stat.S_ISREG(st.st_mode):
+            e['atime'] = tclass(st.st_atime_ns, t0)
+    if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        e['rdev'] = '%d:%d' % (os.major(st.st_rdev), os.minor(st.st_rdev))
+    if stat.S_ISLNK(st.st_mode):
+        e['target'] = os.readlink(p)
+    xs = {}
+    try:
+        names = os.listxattr(p, follow_symlinks=False)
+    except OSError as ex:
+        names = []
+        xs['!list'] = errno.errorcode.get(ex.errno, str(ex.errno))
+    for n in sorted(names):
+        try:
+            xs[n] = os.getxattr(p, n, follow_symlinks=False).hex()[:80]
+        except OSError as ex:
+            xs[n] = '!' + errno.errorcode.get(ex.errno, str(ex.errno))
+    e['xattr'] = xs
+    children = sorted(os.listdir(p)) if stat.S_ISDIR(st.st_mode) else []
+    return rel, e, (st.st_dev, st.st_ino), children
 
 
 def tree_diff(k, p):
@@ -719,44 +741,106 @@ def xattr_ns(name):
     return name.split('.', 1)[0] + '.*' if '.' in name else name
 
 
-def repair(pool_root, kern_root, kern, pool):
-    """Gives the pool side the kernel side's attributes where only they differ.
+def repair(pool_root, kern_root, kern, pool, t0, atime):
+    """Makes the pool's tree what the kernel's is, directly on its backing directory,
+    so that the next operations start alike (a mismatch is reported once, not again
+    by everything that touches it after). Entries of another type, target or link
+    structure, or whose attributes cannot be set, are made anew.
 
-    True when the trees now agree in structure (same paths, same types), so the
-    segment may go on; on a structural difference the segment ends instead.
+    True when the trees then agree; else the tree's remaining operations are skipped.
     """
-    if set(kern) != set(pool):
+    def fs(root, path):
+        return os.path.join(root, path) if path else root
+
+    def remove(path):
+        f = fs(pool_root, path)
+        if os.path.isdir(f) and not os.path.islink(f):
+            shutil.rmtree(f)
+        else:
+            os.unlink(f)
+
+    def same_kind(k, p):
+        return all(k.get(x) == p.get(x) for x in ('type', 'target', 'same_as', 'rdev'))
+
+    try:
+        # 1. what the pool has and the kernel has not, or has of another kind
+        for path in reversed(list(pool)):
+            if path and (path not in kern or not same_kind(kern[path], pool[path])):
+                if os.path.lexists(fs(pool_root, path)):
+                    remove(path)
+        # 2. what the kernel has and the pool now lacks, parents first
+        for path, k in kern.items():
+            f, kf = fs(pool_root, path), fs(kern_root, path)
+            if os.path.lexists(f):
+                continue
+            t = k['type']
+            if 'same_as' in k:
+                os.link(fs(pool_root, k['same_as']), f)
+            elif t == 'd':
+                os.mkdir(f, 0o700)
+            elif t == 'f':
+                # O_NOATIME: reading the kernel's file must not change what is compared
+                src = os.open(kf, os.O_RDONLY | os.O_NOATIME)
+                try:
+                    with open(f, 'wb') as out:
+                        while True:
+                            chunk = os.read(src, 1 << 16)
+                            if not chunk:
+                                break
+                            out.write(chunk)
+                finally:
+                    os.close(src)
+            elif t == 'l':
+                os.symlink(k['target'], f)
+            elif t == 'p':
+                os.mkfifo(f, 0o600)
+            else:
+                os.mknod(f, 0o600 | stat.S_IFMT(os.lstat(kf).st_mode), os.lstat(kf).st_rdev)
+        # 3. attributes, children before their directories (whose times they change)
+        pool = snapshot(pool_root, t0, atime)
+        for path in reversed(list(kern)):
+            if kern[path] != pool.get(path):
+                try:
+                    repair_one(pool_root, kern_root, path, kern[path], pool[path])
+                except OSError:
+                    # e.g. a user.* xattr the pool put on a FIFO, which the VFS keeps
+                    # even root from removing: make it anew (a directory keeps it)
+                    if kern[path]['type'] == 'd':
+                        raise
+                    remove(path)
+                    return repair(pool_root, kern_root, kern, snapshot(pool_root, t0, atime),
+                                  t0, atime)
+    except OSError as e:
+        print('    (cannot repair the pool side: %s)' % e)
         return False
-    for path in kern:
-        k, p = kern[path], pool[path]
-        if k['type'] != p['type'] or k.get('target') != p.get('target') or \
-           k.get('same_as') != p.get('same_as') or k.get('rdev') != p.get('rdev'):
-            return False
-    for path in sorted(kern, key=lambda s: -s.count('/')):
-        k, p = kern[path], pool[path]
-        if k == p:
-            continue
-        f = os.path.join(pool_root, path) if path else pool_root
-        kf = os.path.join(kern_root, path) if path else kern_root
-        ks = os.lstat(kf)
-        if (k['uid'], k['gid']) != (p['uid'], p['gid']):
-            os.chown(f, k['uid'], k['gid'], follow_symlinks=False)
-        if k['type'] != 'l':
-            os.chmod(f, int(k['mode'], 8))
-        if 'size' in k and k['size'] != p.get('size') and k['type'] == 'f':
-            os.truncate(f, k['size'])
-        kx, px = k['xattr'], os.listxattr(f, follow_symlinks=False)
-        for n in px:
-            if n not in kx:
-                os.removexattr(f, n, follow_symlinks=False)
-        for n, v in kx.items():
-            if not v.startswith('!'):
-                os.setxattr(f, n, os.getxattr(kf, n, follow_symlinks=False),
-                            follow_symlinks=False)
-        if k['type'] != 'l':
-            os.chmod(f, int(k['mode'], 8))  # again: chown and xattrs may clear set-id bits
-        os.utime(f, ns=(ks.st_atime_ns, ks.st_mtime_ns), follow_symlinks=False)
-    return True
+    left = tree_diff(kern, snapshot(pool_root, t0, atime))[0]
+    for line in left[:5]:
+        print('    (cannot repair the pool side: %s)' % line)
+    return not left
+
+
+def repair_one(pool_root, kern_root, path, k, p):
+    """One entry: owner, mode, size, xattrs and times as the kernel side has them."""
+    f = os.path.join(pool_root, path) if path else pool_root
+    kf = os.path.join(kern_root, path) if path else kern_root
+    ks = os.lstat(kf)
+    if (k['uid'], k['gid']) != (p['uid'], p['gid']):
+        os.chown(f, k['uid'], k['gid'], follow_symlinks=False)
+    if k['type'] != 'l':
+        os.chmod(f, int(k['mode'], 8))
+    if 'size' in k and k['size'] != p.get('size') and k['type'] == 'f':
+        os.truncate(f, k['size'])
+    kx, px = k['xattr'], os.listxattr(f, follow_symlinks=False)
+    for n in px:
+        if n not in kx:
+            os.removexattr(f, n, follow_symlinks=False)
+    for n, v in kx.items():
+        if not v.startswith('!'):
+            os.setxattr(f, n, os.getxattr(kf, n, follow_symlinks=False),
+                        follow_symlinks=False)
+    if k['type'] != 'l':
+        os.chmod(f, int(k['mode'], 8))  # again: chown and xattrs may clear set-id bits
+    os.utime(f, ns=(ks.st_atime_ns, ks.st_mtime_ns), follow_symlinks=False)
 
 
 # -- the generator --------------------------------------------------------------
@@ -1066,6 +1150,27 @@ def directed_ops(ids):
     ]
 
 
+# Operations that change no attribute compared here (atimes aside, which only
+# the local backend compares, and walks after every operation).
+READ_ONLY = {'read', 'stat', 'access', 'getx', 'listx', 'listdir', 'readlink', 'umask',
+             'closeall', 'become'}
+
+
+def may_change(q, answer):
+    """Whether the tree may differ after q answered alike on both sides: only if it
+    succeeded and writes, for a failed request changes nothing in the kernel."""
+    if 'e' in answer:
+        return False
+    op = q['op']
+    if op in READ_ONLY:
+        return False
+    if op == 'fop':
+        return q['sub'] not in ('read', 'stat', 'getx')
+    if op in ('open', 'keep'):
+        return bool({'CREAT', 'TRUNC'} & set(q['flags']))
+    return True
+
+
 def describe(q, ids):
     """One readable line for an operation (the reproducer's)."""
     d = dict(q)
@@ -1141,6 +1246,9 @@ class Runner:
         self.atime = args.backend == 'local'
         self.ops_done = 0
         self.dropped = False
+        self.snapper = concurrent.futures.ThreadPoolExecutor(2)
+        self.spent = dict.fromkeys(('kernel ops', 'pool ops', 'walks', 'kernel walks', 'pool walks',
+                                    'building', 'removing'), 0.0)
 
     def start_agents(self):
         a = self.a
@@ -1181,13 +1289,35 @@ class Runner:
             ag.stop()
 
     def both(self, who, q):
+        t = time.monotonic()
         k = self.agents[who, 'kernel'].ask(q)
+        t2 = time.monotonic()
         p = self.agents[who, 'pool'].ask(q)
+        self.spent['kernel ops'] += t2 - t
+        self.spent['pool ops'] += time.monotonic() - t2
         return k, p
 
+    def timed(self, what, root):
+        t = time.monotonic()
+        try:
+            return snapshot(root, self.t0, self.atime)
+        finally:
+            self.spent[what] += time.monotonic() - t
+
     def snap(self, seg):
-        return (snapshot(os.path.join(self.a.kernel_dir, seg), self.t0, self.atime),
-                snapshot(os.path.join(self.a.pool_dir, seg), self.t0, self.atime))
+        """Both trees, walked at once (on Ceph each stat is a FUSE round trip)."""
+        t = time.monotonic()
+        k = self.snapper.submit(self.timed, 'kernel walks', os.path.join(self.a.kernel_dir, seg))
+        p = self.snapper.submit(self.timed, 'pool walks', os.path.join(self.a.pool_dir, seg))
+        try:
+            k, p = k.result(self.a.timeout), p.result(self.a.timeout)
+        except concurrent.futures.TimeoutError:
+            # a backend call the pool never finished can hold the inode for every
+            # other client too: then our own walk waits, and so would we, forever
+            raise WalkHung('walking the trees took more than %ds (a client holds '
+                           'an inode: see the last operation above)' % self.a.timeout)
+        self.spent['walks'] += time.monotonic() - t
+        return k, p
 
     def record(self, where, index, who, q, k, p, lines, fields):
         if k != p:
@@ -1252,8 +1382,10 @@ class Runner:
     def run_tree(self, seg, where, ops):
         """Runs ops (identity, request) on a fresh copy of the tree on each side."""
         a = self.a
+        t = time.monotonic()
         for d in (a.kernel_dir, a.pool_dir):
             build_tree(os.path.join(d, seg), self.ids, self.feats)
+        self.spent['building'] += time.monotonic() - t
         kern, pool = self.snap(seg)
         lines, _ = tree_diff(kern, pool)
         if lines:
@@ -1262,39 +1394,61 @@ class Runner:
         # fds whose open already answered differently: what is done with them
         # later only repeats that mismatch
         tainted = set()
+        # operations since the last walk (--walk changes)
+        unwalked = []
         ops = self.setup_ops() + [(i, w, q) for i, (w, q) in enumerate(ops)]
+        ops.append(('end', None, None))
         for i, who, q in ops:
-            q = dict(q)
-            for key in ('p', 'p2'):
-                if key in q:
-                    q[key] = seg + '/' + q[key] if q[key] else seg
-            k, p = self.both(who, q)
-            if i != 'setup':
-                self.ops_done += 1
+            if q is None:
+                if not unwalked:
+                    break
+                # the walk owed since the last operation that was not walked
+                i, who, q, k, p = unwalked.pop()
+            else:
+                q = dict(q)
+                for key in ('p', 'p2'):
+                    if key in q:
+                        q[key] = seg + '/' + q[key] if q[key] else seg
+                k, p = self.both(who, q)
+                if i != 'setup':
+                    self.ops_done += 1
+                if a.verbose:
+                    print('  %s %s %s: %s -> %s%s' % (
+                        seg, i, who, describe(q, self.ids), answer_key(k),
+                        '' if k == p else ' / pool ' + answer_key(p)))
+                if k != p and q['op'] == 'keep':
+                    tainted.add(q['slot'])
+                if a.walk == 'changes' and k == p and not may_change(q, k) or \
+                        i == 'setup' and k == p:
+                    unwalked.append((i, who, q, k, p))
+                    continue
             kern, pool = self.snap(seg)
             lines, fields = tree_diff(kern, pool)
-            if a.verbose:
-                print('  %s %s %s: %s -> %s%s' % (seg, i, who, describe(q, self.ids),
-                                                  answer_key(k),
-                                                  '' if k == p else ' / pool ' + answer_key(p)))
-            if k != p and q['op'] == 'keep':
-                tainted.add(q['slot'])
+            if lines and unwalked:
+                lines.append('(the tree was not compared after: %s)' % '; '.join(
+                    '%s %s %s' % (j, w, describe(x, self.ids)) for j, w, x, _, _ in unwalked
+                    if j != 'setup'))
+            unwalked = []
             if (k != p or lines) and not (q['op'] == 'fop' and q['slot'] in tainted):
                 self.record(where, i, who, q, k, p, lines, fields)
-            if lines and not repair(os.path.join(a.pool_dir, seg), os.path.join(
-                    a.kernel_dir, seg), kern, pool):
-                print('    (the trees differ in structure: the rest of this tree is skipped)')
+            if lines and (a.no_repair or not repair(
+                    os.path.join(a.pool_dir, seg), os.path.join(a.kernel_dir, seg), kern, pool,
+                    self.t0, self.atime)):
+                print('    (the rest of this tree is skipped)')
                 break
         for name in self.names:
             self.both(name, {'op': 'closeall'})
         if not a.keep:
+            t = time.monotonic()
             for d in (a.kernel_dir, a.pool_dir):
                 shutil.rmtree(os.path.join(d, seg))
+            self.spent['removing'] += time.monotonic() - t
 
     def report(self, what):
         print()
         print('perm-diff: %d operations (%s), %d mismatches in %d groups' % (
             self.ops_done, what, len(self.mismatches), len(self.groups)))
+        print('  seconds spent: ' + ', '.join('%s %.1f' % kv for kv in self.spent.items()))
         order = {'ESCALATION': 0, 'TREE': 1, 'STRICTER': 2, 'ERRNO': 3, 'VALUE': 4}
         for sig in sorted(self.groups, key=lambda s: (order[s[0]], s[1], s[2])):
             ms = self.groups[sig]
@@ -1339,10 +1493,23 @@ def main():
                     help="the issue's named cases for every identity: yes (the default "
                     "without --seed/--segment/--long), no, or only the identities named "
                     "(comma-separated; then no seeds unless --seed)")
+    ap.add_argument('--script', metavar='FILE',
+                    help='run these operations on one tree: a JSON list of [identity, '
+                    "request] pairs, requests as the generator makes them (the agents' "
+                    'protocol, paths relative to the tree)')
     ap.add_argument('--long', type=float, metavar='SECONDS',
                     help='random seeds until this much time has passed')
     ap.add_argument('--timeout', type=float, default=20, help='seconds an agent may take')
     ap.add_argument('--keep', action='store_true', help='keep the trees of each segment')
+    ap.add_argument('--no-repair', action='store_true',
+                    help='end a tree at its first difference, rather than make the pool '
+                    "side the kernel's again and go on")
+    ap.add_argument('--walk', choices=['every', 'changes'],
+                    help='compare the trees after every operation (default on the local '
+                    'backend), or only after those that answered differently or may have '
+                    'changed them, and at the end of each tree (default on Ceph, where a '
+                    'walk costs ~0.1 s); a difference then names the operations not '
+                    'compared after')
     ap.add_argument('-v', '--verbose', action='store_true', help='print every operation')
     a = ap.parse_args()
     if a.agent:
@@ -1354,11 +1521,16 @@ def main():
         ap.error('the orchestrator builds trees for several users: run it as root')
     a.workdir = a.workdir or tempfile.mkdtemp(prefix='perm-diff.')
     os.chmod(a.workdir, 0o755)
+    a.walk = a.walk or ('every' if a.backend == 'local' else 'changes')
+    if a.backend == 'ceph':
+        global WALKERS
+        WALKERS = concurrent.futures.ThreadPoolExecutor(12)
     directed = a.directed
     if directed is None:
-        directed = 'no' if (a.seed or a.segment is not None or a.long) else 'yes'
+        directed = 'no' if (a.seed or a.segment is not None or a.long or a.script) \
+            else 'yes'
     only = [] if directed in ('yes', 'no') else directed.split(',')
-    seeds = a.seed or ([] if (a.long or only) else CI_SEEDS)
+    seeds = a.seed or ([] if (a.long or only or a.script) else CI_SEEDS)
     r = Runner(a)
     for w in only:
         if w not in r.names:
@@ -1372,6 +1544,10 @@ def main():
     rc = 0
     try:
         r.start_agents()
+        if a.script:
+            with open(a.script) as f:
+                r.run_tree('script', '--script %s' % a.script, json.load(f))
+            done.append('script')
         if directed != 'no':
             r.run_directed(only)
             done.append('directed')
@@ -1395,6 +1571,12 @@ def main():
         except OSError:
             pass
         rc = 2
+    except WalkHung as e:
+        print('perm-diff: %s' % e)
+        r.report(', '.join(done) or 'none')
+        sys.stdout.flush()
+        # the walking thread cannot be stopped, and exit would wait for it
+        os._exit(2)
     r.stop_agents()
     r.report(', '.join(done) or 'none')
     return rc or (1 if r.mismatches else 0)
