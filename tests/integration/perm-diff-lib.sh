@@ -7,6 +7,8 @@
 PD_USERS=(dn_alice dn_bob)
 PD_GROUPS=(dn_share dn_other)
 PD_ADDED=0
+PD_LOCKED=0
+PD_PID=
 
 perm_users_del() {
 	local u g
@@ -22,7 +24,11 @@ perm_users_del() {
 # Runs before the fixture's own cleanup (which keeps the exit status).
 perm_cleanup() {
 	local rc=$?
+	# first the checker (and so its agents): nothing of it may still be using
+	# the pool or a FUSE mount the fixture is about to take away
+	[ -n "$PD_PID" ] && kill -KILL "$PD_PID" 2>/dev/null
 	[ "$PD_ADDED" = 1 ] && perm_users_del
+	[ "$PD_LOCKED" = 1 ] && rm -rf "$PD_LOCK"
 	# hands rc on as $?; without errexit, which would end the trap right here
 	set +e
 	(exit $rc)
@@ -30,13 +36,38 @@ perm_cleanup() {
 }
 PD_PREV_TRAP=$(trap -p EXIT | sed -n "s/^trap -- '\([a-z_]*\)' EXIT$/\1/p")
 trap perm_cleanup EXIT
+# a signal (meson's timeout, ^C) ends the shell through exit, so that the EXIT
+# trap runs: killed outright, bash would leave pools, mounts and users behind
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+# One run at a time owns the users: a directory with the owner's pid (not a
+# flock, whose descriptor every daemon the test starts would inherit and hold).
+PD_LOCK=/run/danaus-perm-diff.lock
+perm_lock() {
+	local owner
+	for _ in $(seq 600); do
+		if mkdir "$PD_LOCK" 2>/dev/null; then
+			echo $$ > "$PD_LOCK/pid"
+			PD_LOCKED=1
+			return 0
+		fi
+		owner=$(cat "$PD_LOCK/pid" 2>/dev/null || true)
+		# its owner is gone, or it never wrote its pid (killed right after mkdir)
+		if { [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; } ||
+			{ [ -z "$owner" ] && [ -z "$(find "$PD_LOCK" -maxdepth 0 -newermt '-10 seconds')" ]; }; then
+			rm -rf "$PD_LOCK"
+			continue
+		fi
+		sleep 1
+	done
+	fail "another perm-diff run (pid ${owner:-?}) holds $PD_LOCK"
+}
 
 # perm_users_add: dn_alice and dn_bob, each with a group of its own, both in
-# dn_share; dn_other has no members. One run at a time holds them (a lock),
-# and leftovers of a killed run are replaced.
+# dn_share; dn_other has no members. Leftovers of a killed run are replaced.
 perm_users_add() {
-	exec {PD_LOCK}>/run/danaus-perm-diff.lock
-	flock -w 600 "$PD_LOCK" || fail "another perm-diff run holds /run/danaus-perm-diff.lock"
+	perm_lock
 	perm_users_del
 	PD_ADDED=1
 	groupadd dn_share
@@ -51,7 +82,10 @@ perm_users_add() {
 perm_diff() {
 	local rc=0
 	python3 "$HERE/perm-diff.py" --mount "$MNT" --socket "$SOCK" --pool "${POOL_NAME:-x}" \
-		--run-bin "$RUN_BIN" --workdir "$WORK" "$@" || rc=$?
+		--run-bin "$RUN_BIN" --workdir "$WORK" "$@" &
+	PD_PID=$!
+	wait "$PD_PID" || rc=$?
+	PD_PID=
 	case $rc in
 	0) pass "the pool answered as the kernel did, for every identity and operation" ;;
 	1) fail "the pool and the kernel disagree (mismatches above)" ;;
