@@ -1369,8 +1369,10 @@ class Runner:
             n = a.segment_len if a.segment is not None else \
                 min(a.segment_len, a.ops - s * a.segment_len)
             gen = Gen(self.ids, seed, s, self.names, self.feats)
-            self.run_tree('x%ds%d' % (seed, s), '--seed %d --segment %d' % (seed, s),
-                          gen.segment(n))
+            where = '--seed %d --segment %d' % (seed, s)
+            if a.segment_len != SEGMENT_LEN:
+                where += ' --segment-len %d' % a.segment_len
+            self.run_tree('x%ds%d' % (seed, s), where, gen.segment(n))
 
     def run_directed(self, only):
         for name in self.names:
@@ -1412,6 +1414,11 @@ class Runner:
                 k, p = self.both(who, q)
                 if i != 'setup':
                     self.ops_done += 1
+                elif q['op'] == 'become':
+                    print('  %-15s %s after %s%s' % (
+                        who, fmt_id(k['id']) if 'id' in k else k, q['kind'],
+                        '' if k == p else '  pool side: %s' % (
+                            fmt_id(p['id']) if 'id' in p else p)))
                 if a.verbose:
                     print('  %s %s %s: %s -> %s%s' % (
                         seg, i, who, describe(q, self.ids), answer_key(k),
@@ -1465,6 +1472,7 @@ def fmt_id(i):
 
 
 CI_SEEDS = [1, 2, 3, 4, 5]
+SEGMENT_LEN = 20
 
 
 def main():
@@ -1486,7 +1494,7 @@ def main():
     ap.add_argument('--seed', type=int, action='append',
                     help='a seed (repeatable); default: the CI list %s' % CI_SEEDS)
     ap.add_argument('--ops', type=int, default=300, help='operations per seed')
-    ap.add_argument('--segment-len', type=int, default=20,
+    ap.add_argument('--segment-len', type=int, default=SEGMENT_LEN,
                     help='operations on one fresh tree')
     ap.add_argument('--segment', type=int, help='run only this segment of each seed')
     ap.add_argument('--directed', metavar='WHO|yes|no', default=None,
