@@ -12,8 +12,10 @@
 # stdin and performs them with os.* and libc calls (through ctypes, so that
 # they reach the preload library on the pool side, which runs under
 # danaus-run). The orchestrator (this file without --agent, as root) builds the
-# trees directly on both backing directories, walks them after every
-# operation, and compares.
+# trees directly on both backing directories, walks them after each operation
+# (on Ceph: after each that may have changed them) and compares. After a
+# difference it makes the pool's side the kernel's again, so that each
+# mismatch is reported once and the tree goes on.
 #
 # Driven by perm-diff.sh (local backend) and ceph-perm-diff.sh (ceph-fuse is the
 # oracle there); see --help for the options a reproducer line uses.
@@ -1475,8 +1477,16 @@ CI_SEEDS = [1, 2, 3, 4, 5]
 SEGMENT_LEN = 20
 
 
+def what_ran(done):
+    if len(done) > 8:
+        return '%s, … %d more (each printed when it started)' % (', '.join(done[:3]),
+                                                                 len(done) - 3)
+    return ', '.join(done) or 'none'
+
+
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description='Differential permission checker: every '
+                                 'operation on a kernel directory and through a pool.')
     ap.add_argument('--agent', metavar='BASE', help=argparse.SUPPRESS)
     ap.add_argument('--after-exec', action='store_true', help=argparse.SUPPRESS)
     ap.add_argument('--backend', choices=['local', 'ceph'], default='local')
@@ -1581,12 +1591,12 @@ def main():
         rc = 2
     except WalkHung as e:
         print('perm-diff: %s' % e)
-        r.report(', '.join(done) or 'none')
+        r.report(what_ran(done))
         sys.stdout.flush()
         # the walking thread cannot be stopped, and exit would wait for it
         os._exit(2)
     r.stop_agents()
-    r.report(', '.join(done) or 'none')
+    r.report(what_ran(done))
     return rc or (1 if r.mismatches else 0)
 
 
