@@ -31,6 +31,8 @@ ceph_cleanup() {
 		fi
 		"$CEPH_LOCAL" stop "$CEPH_DIR" >/dev/null 2>&1 || true
 	fi
+	# hands rc on to cleanup as $?, without errexit ending the trap right here
+	set +e
 	(exit $rc)
 	cleanup
 }
