@@ -15,6 +15,7 @@
 #include "log.h"
 #include "path.h"
 #include "stream.h"
+#include "worker.h"
 
 struct args {
 	char path[PATH_MAX];  /* normalized pool paths */
@@ -114,7 +115,7 @@ static int unpack(struct dn_svc *svc, struct dn_session *s, const struct dn_req 
 	return 0;
 }
 
-enum target { BY_HANDLE, BY_PATH, BY_PATH_OR_HANDLE };
+enum target { BY_HANDLE, BY_PATH, BY_PATH_OR_HANDLE, BY_PATH_NONE /* session-wide */ };
 
 static enum target target_of(uint32_t op)
 {
@@ -124,6 +125,8 @@ static enum target target_of(uint32_t op)
 	case DN_OP_CHMOD: case DN_OP_READLINK: case DN_OP_SYMLINK: case DN_OP_LINK:
 	case DN_OP_MKNOD:
 		return BY_PATH;
+	case DN_OP_HANDOFF:
+		return BY_PATH_NONE;
 	case DN_OP_UTIMENS: case DN_OP_CHOWN: case DN_OP_STATFS: case DN_OP_GETXATTR:
 	case DN_OP_SETXATTR: case DN_OP_LISTXATTR: case DN_OP_REMOVEXATTR:
 		return BY_PATH_OR_HANDLE;
@@ -373,6 +376,72 @@ static int64_t run_attr_op(struct dn_svc *svc, struct dn_session *s, const struc
 	return r;
 }
 
+/*
+ * The sessions the calling worker serves from: a handoff names another one.
+ * Epoch-protected while the worker is in this request (worker.c).
+ */
+static _Thread_local const struct dn_session_set *serving;
+
+void dn_dispatch_serving(const struct dn_session_set *set)
+{
+	serving = set;
+}
+
+static struct dn_session *session_by_id(uint32_t id)
+{
+	for (uint32_t i = 0; serving && i < serving->n; i++)
+		if (serving->s[i]->id == id)
+			return serving->s[i];
+	return NULL;
+}
+
+/*
+ * DN_OP_HANDOFF (wire.h): the caller's open files join the session it
+ * attached to as its new identity. A file keeps the rights it was opened
+ * with, as a kernel fd does across setuid; what the old session could do
+ * beyond its open files stays with the old session.
+ */
+static int64_t handoff(struct dn_session *s, const struct args *a, uint8_t *bufdata,
+		       size_t bufsize, struct dn_svc *svc)
+{
+	struct dn_handoff h;
+	if (a->data_len < sizeof(h))
+		return -EINVAL;
+	memcpy(&h, a->data, sizeof(h));
+	if (h.n > (a->data_len - sizeof(h)) / sizeof(uint64_t) || h.n > bufsize / sizeof(uint64_t))
+		return -EINVAL;
+	struct dn_session *to = session_by_id(h.session);
+	if (!to || to == s || to->state != DN_SESSION_ACTIVE ||
+	    memcmp(to->token, h.token, sizeof(h.token)) != 0)
+		return -ESRCH;
+	/* Replies land where the handles were read from, behind the reading: in order. */
+	const uint8_t *in = a->data + sizeof(h);
+	int64_t r = h.n;
+	for (uint32_t i = 0; i < h.n; i++) {
+		uint64_t handle, moved = 0;
+		memcpy(&handle, in + (size_t)i * sizeof(handle), sizeof(handle));
+		struct dn_open *o = dn_session_handle_get(s, handle);
+		if (o) {
+			int e = dn_session_handle_adopt(to, o, &moved);
+			if (e < 0) {
+				dn_open_put(o, svc);
+				moved = 0;
+				if (r >= 0)
+					r = e;
+			}
+		}
+		memcpy(bufdata + (size_t)i * sizeof(moved), &moved, sizeof(moved));
+	}
+	if (r < 0) /* all or nothing: what moved goes back */
+		for (uint32_t i = 0; i < h.n; i++) {
+			uint64_t moved;
+			memcpy(&moved, bufdata + (size_t)i * sizeof(moved), sizeof(moved));
+			if (moved)
+				dn_session_handle_close(to, moved, svc);
+		}
+	return r;
+}
+
 /* An open the client does itself: the descriptor waits for its claim (handover.h). */
 static int64_t hand_over(struct dn_session *s, int fd, struct dn_reply *rep)
 {
@@ -431,6 +500,8 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 
 	struct stat st;
 	switch (req->op) {
+	case DN_OP_HANDOFF:
+		return handoff(s, &a, bufdata, bufsize, svc);
 	case DN_OP_OPEN: {
 		if (!ops->open)
 			return -ENOSYS;

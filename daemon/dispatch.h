@@ -4,6 +4,10 @@
 #include <stdbool.h>
 
 #include "session.h"
+
+struct dn_session_set;
+/* The sessions the calling worker serves from (for a handoff between two of them). */
+void dn_dispatch_serving(const struct dn_session_set *set);
 #include "svc.h"
 #include "wire.h"
 

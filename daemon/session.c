@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -28,8 +29,16 @@ struct dn_session *dn_session_new(int sock)
 int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nworkers,
 		   const char *pool, const char *mountpoint)
 {
-	int r = dn_session_shm_create(l, nworkers, pool, mountpoint, s->cred.uid, s->cred.gid,
-				      &s->shm_fd, &s->base);
+	/* Read by the session's own processes only: a handoff to it must name it. */
+	if (getrandom(s->token, sizeof(s->token), 0) != (ssize_t)sizeof(s->token))
+		return -EIO;
+	_Static_assert(sizeof(gid_t) == sizeof(uint32_t), "groups as they cross the wire");
+	struct dn_shm_identity id = {
+		.uid = s->cred.uid, .gid = s->cred.gid, .ngroups = s->cred.ngroups,
+		.session = s->id, .groups = (const uint32_t *)s->cred.groups, .caps = s->cred.caps,
+		.token = {s->token[0], s->token[1]},
+	};
+	int r = dn_session_shm_create(l, nworkers, pool, mountpoint, &id, &s->shm_fd, &s->base);
 	if (r < 0)
 		return r;
 	s->l = *l;
@@ -85,11 +94,20 @@ int dn_session_handle_add(struct dn_session *s, struct dn_file *f, const char *p
 		return -ENOMEM;
 	o->file = f;
 	atomic_init(&o->refs, 1);
-	int r = dn_quota_file_take(s->quota);
+	int r = dn_session_handle_adopt(s, o, handle);
 	if (r < 0) {
 		free(o->path);
 		return r;
 	}
+	TAKE_PTR(o);
+	return 0;
+}
+
+int dn_session_handle_adopt(struct dn_session *s, struct dn_open *o, uint64_t *handle)
+{
+	int r = dn_quota_file_take(s->quota);
+	if (r < 0)
+		return r;
 
 	pthread_mutex_lock(&s->lock);
 	uint32_t i;
@@ -102,7 +120,6 @@ int dn_session_handle_add(struct dn_session *s, struct dn_file *f, const char *p
 				cap <= HANDLES_MAX ? realloc(s->handles, cap * sizeof(*n)) : NULL;
 			if (!n) {
 				pthread_mutex_unlock(&s->lock);
-				free(o->path);
 				dn_quota_file_put(s->quota);
 				return cap <= HANDLES_MAX ? -ENOMEM : -EMFILE;
 			}
@@ -112,7 +129,7 @@ int dn_session_handle_add(struct dn_session *s, struct dn_file *f, const char *p
 		}
 		s->nhandles++;
 	}
-	s->handles[i].open = TAKE_PTR(o);
+	s->handles[i].open = o;
 	/* Never generation 0: slot 0's handle would be 0, which means "no handle" (*at). */
 	if (++s->handles[i].gen == 0)
 		s->handles[i].gen = 1;

@@ -33,6 +33,7 @@ struct dn_session {
 	struct dn_quota *quota;   /* its uid's share (NULL: none counted) */
 	struct dn_handovers *handovers; /* the pool's: opens a client does itself */
 	uint64_t accepted_ns;     /* a session that never says hello is dropped */
+	uint64_t token[2];        /* in its header: what a handoff to it must name */
 	/* Everything below is only valid once ACTIVE. */
 	int shm_fd;
 	void *base;
@@ -63,5 +64,7 @@ int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nwo
 int dn_session_handle_add(struct dn_session *s, struct dn_file *f, const char *path,
 			  uint64_t *handle);
 struct dn_open *dn_session_handle_get(struct dn_session *s, uint64_t handle);
+/* Adds an open file (its reference the caller's, taken on success) under a new handle. */
+int dn_session_handle_adopt(struct dn_session *s, struct dn_open *o, uint64_t *handle);
 void dn_open_put(struct dn_open *o, struct dn_svc *svc);
 int dn_session_handle_close(struct dn_session *s, uint64_t handle, struct dn_svc *svc);

@@ -2,6 +2,7 @@
 #include "chan.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -37,6 +38,11 @@ static int chan_map(struct dn_chan *c)
 	c->nworkers = h->nworkers ? h->nworkers : 1;
 	c->uid = h->uid;
 	c->gid = h->gid;
+	c->session = h->session;
+	c->ngroups = h->ngroups < DN_IDENT_GROUPS_MAX ? h->ngroups : DN_IDENT_GROUPS_MAX;
+	memcpy(c->groups, h->groups, c->ngroups * sizeof(uint32_t));
+	c->caps = h->caps;
+	memcpy(c->token, h->token, sizeof(c->token));
 	memcpy(c->mountpoint, h->mountpoint, sizeof(c->mountpoint));
 	c->mountpoint[sizeof(c->mountpoint) - 1] = 0;
 	atomic_store(&c->dead, 0);
@@ -118,6 +124,19 @@ int dn_chan_take(const char *path, const uint64_t token[2])
 		return r == -ECONNRESET ? -ECONNREFUSED : r;
 	}
 	return fd;
+}
+
+void dn_chan_retire(struct dn_chan *c)
+{
+	if (c->base)
+		mmap(c->base, c->l.total_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+	c->base = NULL;
+	int sock = c->sock;
+	c->sock = -1;
+	dn_chan_close(c);
+	if (sock >= 0)
+		fcntl(sock, F_SETFD, FD_CLOEXEC);
 }
 
 int dn_chan_adopt(struct dn_chan *c, int sock, int shm_fd, int bell_fd, int state_fd)

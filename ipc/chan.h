@@ -18,7 +18,11 @@ struct dn_chan {
 	struct dn_doorbells *bells;
 	const struct dn_worker_states *states;
 	uint32_t nworkers;
-	uint32_t uid, gid;
+	/* The session's identity and its handoff address, from the header the pool wrote. */
+	uint32_t uid, gid, ngroups, session;
+	uint32_t groups[DN_IDENT_GROUPS_MAX];
+	uint64_t caps;
+	uint64_t token[2];
 	uint64_t spin_ns; /* completion polling before futex sleep */
 	_Atomic int dead;
 	char mountpoint[DN_MOUNT_MAX];
@@ -40,6 +44,15 @@ int dn_chan_take(const char *path, const uint64_t token[2]);
 int dn_chan_adopt(struct dn_chan *c, int sock, int shm_fd, int bell_fd, int state_fd);
 
 void dn_chan_close(struct dn_chan *c);
+
+/*
+ * Leaves a session this process may no longer use (its identity changed):
+ * its memory is replaced by zeroes at the same address, so a thread still
+ * holding a pointer into it reads nothing of it and faults on nothing, and
+ * its descriptors are closed but the socket, which keeps the session (and
+ * the locks it holds) alive until the process exits or execs.
+ */
+void dn_chan_retire(struct dn_chan *c);
 
 /* A request buffer for the calling thread: index, or -EAGAIN when all are taken. */
 int dn_chan_buf_claim(struct dn_chan *c, int32_t owner);

@@ -58,8 +58,9 @@ static int memfd_sealed(const char *name, uint64_t size)
 	return TAKE_FD(fd);
 }
 
-int dn_session_shm_create(const struct dn_layout *l, uint32_t nworkers, const char *pool, const char *mountpoint,
-			  uint32_t uid, uint32_t gid, int *fd_out, void **map_out)
+int dn_session_shm_create(const struct dn_layout *l, uint32_t nworkers, const char *pool,
+			  const char *mountpoint, const struct dn_shm_identity *id, int *fd_out,
+			  void **map_out)
 {
 	_cleanup_close_ int fd = memfd_sealed("danaus-session", l->total_size);
 	if (fd < 0)
@@ -82,8 +83,13 @@ int dn_session_shm_create(const struct dn_layout *l, uint32_t nworkers, const ch
 	h->bufs_off = l->bufs_off;
 	h->ofds_off = l->ofds_off;
 	h->total_size = l->total_size;
-	h->uid = uid;
-	h->gid = gid;
+	h->uid = id->uid;
+	h->gid = id->gid;
+	h->session = id->session;
+	h->ngroups = id->ngroups < DN_IDENT_GROUPS_MAX ? id->ngroups : DN_IDENT_GROUPS_MAX;
+	memcpy(h->groups, id->groups, h->ngroups * sizeof(uint32_t));
+	h->caps = id->caps;
+	memcpy(h->token, id->token, sizeof(h->token));
 	snprintf(h->pool, sizeof(h->pool), "%s", pool);
 	snprintf(h->mountpoint, sizeof(h->mountpoint), "%s", mountpoint);
 	for (uint32_t i = 0; i < l->nqueues; i++)

@@ -25,8 +25,15 @@ int dn_layout_compute(struct dn_layout *l, uint32_t nqueues, uint32_t nbufs, uin
  * Service side: a sealed memfd holding a fresh session segment (its size can
  * never change, so a client cannot make the service fault on it), mapped.
  */
-int dn_session_shm_create(const struct dn_layout *l, uint32_t nworkers, const char *pool, const char *mountpoint,
-			  uint32_t uid, uint32_t gid, int *fd_out, void **map_out);
+struct dn_shm_identity {
+	uint32_t uid, gid, ngroups, session;
+	const uint32_t *groups;
+	uint64_t caps;
+	uint64_t token[2];
+};
+int dn_session_shm_create(const struct dn_layout *l, uint32_t nworkers, const char *pool,
+			  const char *mountpoint, const struct dn_shm_identity *id, int *fd_out,
+			  void **map_out);
 
 /* Client side: maps a session segment and checks its header against its size. */
 int dn_session_shm_map(int fd, struct dn_layout *l, void **map_out);

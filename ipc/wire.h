@@ -44,6 +44,7 @@ enum dn_op {
 	DN_OP_LOCK,     /* handle; data: struct dn_flock; oflags: F_GETLK/F_SETLK; off: owner */
 	DN_OP_FLOCK,    /* handle; mode: LOCK_SH/LOCK_EX/LOCK_UN; off: owner */
 	DN_OP_MKNOD,    /* path; mode: type and permissions; off: device number */
+	DN_OP_HANDOFF,  /* data: struct dn_handoff + its handles; answers the new handles */
 	DN_OP_MAX,
 };
 
@@ -82,6 +83,22 @@ static inline uint64_t dn_stream_at(uint64_t p, uint64_t ring_end)
 {
 	return p < ring_end ? p % DN_READ_STREAM_RING : p;
 }
+
+/*
+ * A process whose identity changed (setuid, setgroups, capset...) attaches
+ * anew as itself; its open files go with it, as kernel fds keep the rights
+ * they were opened with. Sent on the OLD session, which the process still
+ * has mapped: each handle is added to the new session (named by its id and
+ * its secret token, which only its own processes can read in its header),
+ * whose new handles the reply's data area holds in the same order (0: that
+ * one was not open). The process then unmaps the old session.
+ */
+struct dn_handoff {
+	uint32_t session;
+	uint32_t n;
+	uint64_t token[2];
+	/* then n uint64_t handles */
+};
 
 /* A time to set; nsec may be UTIME_NOW or UTIME_OMIT as for utimensat(2). */
 struct dn_timespec {
@@ -219,6 +236,7 @@ struct dn_ofd {
 
 #define DN_NAME_MAX 64
 #define DN_MOUNT_MAX 256
+#define DN_IDENT_GROUPS_MAX 64 /* supplementary groups a session may carry */
 
 /* Start of a session's shared memory. Written by the service at creation. */
 struct dn_shm_header {
@@ -233,7 +251,12 @@ struct dn_shm_header {
 	uint32_t nworkers;      /* queue q is served by worker q % nworkers */
 	uint64_t queues_off, queue_stride;
 	uint64_t bufs_off, ofds_off, total_size;
-	uint32_t uid, gid;      /* the identity the service gives this session */
+	/* The identity the service gives this session (the peer's at connect). */
+	uint32_t uid, gid;
+	uint32_t ngroups, session;  /* session: its id, for a handoff to it */
+	uint32_t groups[DN_IDENT_GROUPS_MAX];
+	uint64_t caps;              /* effective capabilities the service acts with */
+	uint64_t token[2];          /* secret of the session's processes (DN_OP_HANDOFF) */
 	char pool[DN_NAME_MAX];
 	char mountpoint[DN_MOUNT_MAX];
 };

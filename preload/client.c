@@ -2,6 +2,7 @@
 #include "client.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,10 @@ struct dn_client dn_client = {
 static __thread struct {
 	int buf; /* request buffer index + 1; 0 = none yet */
 	int depth;
+	uint32_t gen; /* the session (dn_client.session_gen) buf belongs to */
 } tls __attribute__((tls_model("initial-exec")));
+
+static __thread struct dn_thread_calls calls __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t buf_key;
 
@@ -36,8 +40,7 @@ static void warn_once(int err, const char *msg)
 	(void)err;
 }
 
-/* Keeps our own descriptors away from the low numbers programs expect to get. */
-static int move_high(int fd)
+int dn_fd_move_high(int fd)
 {
 	struct rlimit rl;
 	int floor = 900;
@@ -50,18 +53,69 @@ static int move_high(int fd)
 	return nfd;
 }
 
+/* The calling thread ends: its buffer goes back, and a switch no longer waits for it. */
 static void buf_release(void *arg)
 {
 	(void)arg;
-	if (tls.buf > 0 && atomic_load(&dn_client.attached))
+	pthread_mutex_lock(&dn_client.lock);
+	if (tls.buf > 0 && atomic_load(&dn_client.attached) &&
+	    tls.gen == atomic_load(&dn_client.session_gen))
 		dn_chan_buf_release(&dn_client.chan, (uint32_t)(tls.buf - 1));
 	tls.buf = 0;
+	if (calls.listed) {
+		for (struct dn_thread_calls **it = &dn_client.threads; *it; it = &(*it)->next)
+			if (*it == &calls) {
+				*it = calls.next;
+				break;
+			}
+		calls.listed = false;
+	}
+	pthread_mutex_unlock(&dn_client.lock);
+}
+
+/* Counts this thread's call in; waits out a switch of the session in progress. */
+static void calls_enter(void)
+{
+	if (!calls.listed) {
+		pthread_mutex_lock(&dn_client.lock);
+		calls.next = dn_client.threads;
+		dn_client.threads = &calls;
+		calls.listed = true;
+		pthread_mutex_unlock(&dn_client.lock);
+	}
+	for (;;) {
+		atomic_fetch_add(&calls.n, 1); /* seq_cst: seen by the switcher, or it seen by us */
+		if (!atomic_load(&dn_client.switching))
+			return;
+		atomic_fetch_sub(&calls.n, 1);
+		while (atomic_load(&dn_client.switching))
+			sched_yield();
+	}
+}
+
+static void calls_leave(void)
+{
+	atomic_fetch_sub_explicit(&calls.n, 1, memory_order_release);
+}
+
+void dn_calls_wait_others(void)
+{
+	for (struct dn_thread_calls *t = dn_client.threads; t; t = t->next)
+		while (t != &calls && atomic_load(&t->n) > 0)
+			sched_yield();
+}
+
+void dn_calls_forget_others(void)
+{
+	/* A fork child: the parent's other threads do not exist here. */
+	dn_client.threads = calls.listed ? &calls : NULL;
+	calls.next = NULL;
 }
 
 static int placeholder_open(void)
 {
 	int fd = REAL(open)("/dev/null", O_PATH | O_CLOEXEC);
-	return fd < 0 ? -errno : move_high(fd);
+	return fd < 0 ? -errno : dn_fd_move_high(fd);
 }
 
 int dn_attach_finish(void)
@@ -91,12 +145,14 @@ int dn_attach(void)
 	int r = 0;
 	if (!atomic_load(&dn_client.attached)) {
 		char msg[DN_MSG_MAX + 128];
+		/* The session acts as who connects: remember who that was. */
+		dn_ident_read(&dn_client.ident);
 		r = dn_chan_connect(&dn_client.chan, dn_client.socket_path, msg, sizeof(msg));
 		if (r == 0) {
-			dn_client.chan.sock = move_high(dn_client.chan.sock);
-			dn_client.chan.shm_fd = move_high(dn_client.chan.shm_fd);
-			dn_client.chan.bell_fd = move_high(dn_client.chan.bell_fd);
-			dn_client.chan.state_fd = move_high(dn_client.chan.state_fd);
+			dn_client.chan.sock = dn_fd_move_high(dn_client.chan.sock);
+			dn_client.chan.shm_fd = dn_fd_move_high(dn_client.chan.shm_fd);
+			dn_client.chan.bell_fd = dn_fd_move_high(dn_client.chan.bell_fd);
+			dn_client.chan.state_fd = dn_fd_move_high(dn_client.chan.state_fd);
 			r = dn_attach_finish();
 		} else {
 			warn_once(r, msg);
@@ -125,11 +181,23 @@ int dn_call_begin(struct dn_call *c)
 	int r = dn_attach();
 	if (r < 0)
 		return r;
+	calls_enter();
+	uint32_t gen = atomic_load_explicit(&dn_client.session_gen, memory_order_acquire);
+	if (tls.gen != gen) {
+		/* the process moved to a new session: the old one's buffer is gone */
+		tls.buf = 0;
+		tls.gen = gen;
+	}
+	if (!atomic_load(&dn_client.attached)) {
+		calls_leave(); /* detached by a failed switch meanwhile */
+		return -ENOTCONN;
+	}
 	if (tls.depth++ == 0) {
 		if (tls.buf <= 0) {
 			int b = dn_chan_buf_claim(&dn_client.chan, (int32_t)syscall(SYS_gettid));
 			if (b < 0) {
 				tls.depth--;
+				calls_leave();
 				return -EAGAIN;
 			}
 			tls.buf = b + 1;
@@ -142,6 +210,7 @@ int dn_call_begin(struct dn_call *c)
 	int b = dn_chan_buf_claim(&dn_client.chan, (int32_t)syscall(SYS_gettid));
 	if (b < 0) {
 		tls.depth--;
+		calls_leave();
 		return -EAGAIN;
 	}
 	c->buf = (uint32_t)b;
@@ -158,6 +227,7 @@ void dn_call_end(struct dn_call *c)
 	else if (!c->temporary && retired)
 		tls.buf = 0;
 	tls.depth--;
+	calls_leave();
 }
 
 int64_t dn_request(struct dn_call *c, struct dn_req *req, const char *path, const char *path2,

@@ -12,6 +12,22 @@
 #include "fdtable.h"
 #include "wire.h"
 
+/* Who this process is, as far as a pool decides anything by it. */
+struct dn_ident {
+	uid_t euid;
+	gid_t egid;
+	int ngroups;
+	gid_t groups[DN_IDENT_GROUPS_MAX];
+	uint64_t caps; /* effective */
+};
+
+/* Per thread: its calls in flight, which a switch of the session waits out. */
+struct dn_thread_calls {
+	_Atomic int n;
+	bool listed;
+	struct dn_thread_calls *next;
+};
+
 struct dn_client {
 	bool configured; /* DANAUS_POOL names a pool */
 	char pool[DN_NAME_MAX];
@@ -31,6 +47,16 @@ struct dn_client {
 	/* Otherwise the kernel's working directory, when the mount lies below it. */
 	_Atomic bool cwd_above_mount;
 	char host_cwd[PATH_MAX];
+	/*
+	 * The identity the session was attached as (identity.c): when the
+	 * process's own changes, it attaches anew. switching holds new calls
+	 * back meanwhile; session_gen counts the sessions, so a thread knows its
+	 * request buffer belongs to an old one.
+	 */
+	struct dn_ident ident;
+	_Atomic int switching;
+	_Atomic uint32_t session_gen;
+	struct dn_thread_calls *threads; /* under lock */
 };
 
 extern struct dn_client dn_client;
@@ -40,6 +66,26 @@ void dn_host_cwd_changed(void);
 
 /* Attaches on first use; 0, or -errno (-EACCES when the pool refuses us). */
 int dn_attach(void);
+
+/* A descriptor of ours, moved up and away from the numbers programs expect to get. */
+int dn_fd_move_high(int fd);
+
+/* A switch of the session (lock held): waits until no other thread has a call in flight. */
+void dn_calls_wait_others(void);
+/* In a fork child: only the calling thread is left to wait for. */
+void dn_calls_forget_others(void);
+
+/* Reads the calling process's identity. */
+void dn_ident_read(struct dn_ident *id);
+bool dn_ident_same(const struct dn_ident *a, const struct dn_ident *b);
+
+/*
+ * The process's identity may have changed (set*id, setgroups, capset, an
+ * exec): if it did, attach anew as the new identity and take the open
+ * Danaus files along (identity.c). 0, or -errno when that failed (the old
+ * session is left all the same: its files are gone from this process).
+ */
+int dn_identity_changed(void);
 
 /* After a connect or an adopted session: template fd, thread keys. */
 int dn_attach_finish(void);

@@ -58,12 +58,11 @@ static void adopt_inherited(void)
 		dn_chan_close(&dn_client.chan);
 		return;
 	}
-	/* The service acts as the session's identity: a process that changed
-	 * its own identity before exec starts a session of its own. */
-	if (dn_client.chan.uid != geteuid() || dn_client.chan.gid != getegid()) {
-		dn_chan_close(&dn_client.chan);
-		return;
-	}
+	/* The identity the pool gives the session, compared with ours once the files are in. */
+	struct dn_client *cl = &dn_client;
+	cl->ident = (struct dn_ident){.euid = cl->chan.uid, .egid = cl->chan.gid,
+				      .ngroups = (int)cl->chan.ngroups, .caps = cl->chan.caps};
+	memcpy(cl->ident.groups, cl->chan.groups, cl->chan.ngroups * sizeof(gid_t));
 	int own[] = {sock, shm, bell, state};
 	for (size_t i = 0; i < DN_ARRAY_SIZE(own); i++)
 		REAL(fcntl)(own[i], F_SETFD, FD_CLOEXEC);
@@ -104,6 +103,12 @@ static void adopt_inherited(void)
 		snprintf(dn_client.cwd, sizeof(dn_client.cwd), "%s", cwd);
 		atomic_store(&dn_client.cwd_in_mount, true);
 	}
+	/*
+	 * An image that is not who the session acts as (a setuid program, a
+	 * drop by a raw system call before exec) attaches as itself, taking
+	 * the inherited files along.
+	 */
+	dn_identity_changed();
 }
 
 static void fork_prepare(void)
@@ -129,6 +134,7 @@ static void fork_child(void)
 	if (atomic_load(&dn_client.attached))
 		dn_fdmap_each(ref_inherited, NULL);
 	dn_thread_forget_buffer();
+	dn_calls_forget_others();
 	pthread_mutex_unlock(&dn_client.lock);
 }
 
@@ -380,22 +386,19 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 		errno = -image;
 		return -1;
 	}
+	/*
+	 * The service acts as the session's identity: a process that changed
+	 * its own where the library could not see it (a raw system call) must
+	 * not hand the old one to what it runs. It attaches as itself first;
+	 * failing that, its program starts without the session (and its files).
+	 */
+	dn_identity_changed();
 	if (!atomic_load(&dn_client.attached)) {
 		if (image >= 0)
 			return fexecve(image, argv, envp);
 		return search ? REAL(execvpe)(file, argv, envp) : REAL(execve)(file, argv, envp);
 	}
 	struct dn_chan *ch = &dn_client.chan;
-	/*
-	 * The service acts as the session's identity: a process that dropped
-	 * privileges (su, setpriv, an entrypoint's setuid) must not hand that
-	 * identity to what it runs, preloaded or not. Its program starts afresh.
-	 */
-	if (geteuid() != ch->uid || getegid() != ch->gid) {
-		if (image >= 0)
-			return fexecve(image, argv, envp);
-		return search ? REAL(execvpe)(file, argv, envp) : REAL(execve)(file, argv, envp);
-	}
 	/* The new image has no maps: what the old one wrote to shared ones reaches the file. */
 	dn_mmap_release_all();
 	/* Held until the exec: no other thread may change the fds the new image is told of. */

@@ -498,6 +498,29 @@ void dn_mmap_flush_ofd(int32_t ofd)
 	pthread_mutex_unlock(&lock);
 }
 
+void dn_mmap_each_ofd(void (*fn)(int32_t ofd, void *arg), void *arg)
+{
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nregions; i++)
+		fn(regions[i].ofd, arg);
+	pthread_mutex_unlock(&lock);
+}
+
+void dn_mmap_rebase_ofds(int32_t (*to)(int32_t ofd, void *arg), void *arg)
+{
+	pthread_mutex_lock(&lock);
+	size_t kept = 0;
+	for (size_t i = 0; i < nregions; i++) {
+		regions[i].ofd = to(regions[i].ofd, arg);
+		/* a file that could not move: its map keeps its memory, and no longer its file */
+		if (regions[i].ofd >= 0)
+			regions[kept++] = regions[i];
+	}
+	nregions = kept;
+	bounds_update();
+	pthread_mutex_unlock(&lock);
+}
+
 void dn_mmap_release_all(void)
 {
 	if (!atomic_load_explicit(&span_hi, memory_order_acquire))

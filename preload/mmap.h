@@ -12,3 +12,11 @@ void dn_mmap_flush_ofd(int32_t ofd);
  * themselves stay; later stores to them reach nothing. Runs at exit by itself.
  */
 void dn_mmap_release_all(void);
+
+/*
+ * A switch of the session (identity.c): each region's open file
+ * description, and then each replaced by to(ofd) -- its index in the new
+ * session's table, which already holds the reference the region had.
+ */
+void dn_mmap_each_ofd(void (*fn)(int32_t ofd, void *arg), void *arg);
+void dn_mmap_rebase_ofds(int32_t (*to)(int32_t ofd, void *arg), void *arg);

@@ -33,6 +33,23 @@
 	X(popen, FILE *, (const char *, const char *))                                             \
 	X(pclose, int, (FILE *))
 
+/* identity.c */
+#include <grp.h>
+#include <linux/capability.h>
+int capset(cap_user_header_t, const cap_user_data_t); /* glibc exports it, declares it nowhere */
+#define DN_REAL_IDENTITY(X)                                                                        \
+	X(setuid, int, (uid_t))                                                                    \
+	X(setgid, int, (gid_t))                                                                    \
+	X(seteuid, int, (uid_t))                                                                   \
+	X(setegid, int, (gid_t))                                                                   \
+	X(setreuid, int, (uid_t, uid_t))                                                           \
+	X(setregid, int, (gid_t, gid_t))                                                           \
+	X(setresuid, int, (uid_t, uid_t, uid_t))                                                   \
+	X(setresgid, int, (gid_t, gid_t, gid_t))                                                   \
+	X(setgroups, int, (size_t, const gid_t *))                                                 \
+	X(initgroups, int, (const char *, gid_t))                                                  \
+	X(capset, int, (cap_user_header_t, const cap_user_data_t))
+
 /* rlimits.c */
 #include <sys/resource.h>
 #define DN_REAL_LIMITS(X)                                                                          \

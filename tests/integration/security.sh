@@ -236,3 +236,67 @@ run_as dnsec_a chmod 600 "$MNT/pipes/f"
 out=$(run_as dnsec_b "$X" open "$MNT/pipes/f" O_RDONLY\|O_NONBLOCK)
 [ "$out" = EACCES ] || fail "bob opened alice's 0600 FIFO: $out"
 pass "FIFOs: a blocked open holds no worker; ENXIO, data and permissions as on the kernel"
+
+# 2. Identity follows the process: a root program that drops to alice (as
+# daemons do) acts as alice from its next call on, keeps the files it had
+# open (as kernel fds keep their rights), and has no mapping of root's
+# session left; likewise after seteuid alone, and after a drop by raw system
+# calls followed by exec.
+echo secret > "$ROOT/root-only"
+chmod 600 "$ROOT/root-only"
+out=$(in_pool "$PY" -c 'import errno, os, sys
+m, a = sys.argv[1], int(sys.argv[2])
+def t(f, *args):
+    try:
+        f(*args); return "ok"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+held = os.open(m + "/root-only", os.O_RDWR)          # opened as root
+os.setgroups([]); os.setresgid(a, a, a); os.setresuid(a, a, a)
+print(t(os.open, m + "/root-only", os.O_RDONLY),      # EACCES now
+      t(os.chown, m + "/root-only", a, a),             # EPERM
+      t(os.chmod, m + "/root-only", 0o666))             # EPERM
+fd = os.open(m + "/pipes/made-after-drop", os.O_CREAT | os.O_WRONLY, 0o6755)
+st = os.fstat(fd)
+print(st.st_uid, st.st_gid, oct(st.st_mode & 0o7777))
+os.lseek(held, 0, 0)
+print(os.read(held, 6).decode(), os.pwrite(held, b"SECRET", 0))  # the old fd keeps its rights
+print(open("/proc/self/maps").read().count("danaus-session"))' "$MNT" "$A")
+want=$(printf 'EACCES EPERM EPERM\n%s %s 0o6755\nsecret 6\n1' "$A" "$A")
+[ "$out" = "$want" ] || fail "after setresuid(alice) through the pool: '$out', the kernel: '$want'"
+[ "$(cat "$ROOT/root-only")" = SECRET ] || fail "the write through the fd opened as root did not land"
+[ "$(stat -c %u "$ROOT/pipes/made-after-drop")" = "$A" ] || fail "the new file is not alice's"
+
+# seteuid alone (the saved uid stays 0): as the kernel, alice's rights.
+out=$(in_pool "$PY" -c 'import errno, os, sys
+try:
+    os.seteuid(int(sys.argv[2])); os.open(sys.argv[1], os.O_RDONLY); print("opened")
+except OSError as e:
+    print(errno.errorcode[e.errno])' "$MNT/root-only" "$A")
+[ "$out" = EACCES ] || fail "after seteuid(alice): $out"
+
+# A drop by raw system calls, which no library sees, then exec: the new image
+# attaches as who it is, with exactly its groups.
+groupadd -f dnsec_g
+GID=$(getent group dnsec_g | cut -d: -f3)
+echo grp > "$ROOT/group-only"
+chown root:dnsec_g "$ROOT/group-only"
+chmod 040 "$ROOT/group-only"
+raw_drop_cat() { # raw_drop_cat GROUPS...: root attaches, drops to alice by syscall(2), execs cat
+	in_pool "$PY" -c 'import ctypes, os, sys
+m, a, groups = sys.argv[1], int(sys.argv[2]), [int(g) for g in sys.argv[3:]]
+os.stat(m)  # attached as root
+libc = ctypes.CDLL(None, use_errno=True)
+arr = (ctypes.c_uint * max(1, len(groups)))(*groups)
+assert libc.syscall(116, len(groups), arr) == 0   # setgroups
+assert libc.syscall(119, a, a, a) == 0            # setresgid
+assert libc.syscall(117, a, a, a) == 0            # setresuid
+os.execvp("cat", ["cat", m + "/group-only"])' "$MNT" "$A" "$@" 2>&1
+}
+out_with=$(raw_drop_cat "$GID")
+out_without=$(raw_drop_cat || true)
+groupdel dnsec_g 2> /dev/null || true
+[ "$out_with" = grp ] || fail "alice with dnsec_g after a raw drop and exec: '$out_with'"
+[ "$out_without" = "cat: $MNT/group-only: Permission denied" ] ||
+	fail "alice without dnsec_g after a raw drop and exec read a group-only file: '$out_without'"
+pass "identity follows the process: setresuid, seteuid, and a raw drop caught at exec"

@@ -1,0 +1,338 @@
+/* Process Identity: a process that changes who it is attaches anew as its new self */
+#include <errno.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "export.h"
+#include "mmap.h"
+#include "real.h"
+
+/*
+ * A pool acts for a session as the identity its process had when it
+ * connected (SO_PEERCRED, its groups and capabilities): the session's memory
+ * is a capability to act as that identity. A process that drops privileges
+ * (setresuid to nobody, setgroups, capset, seteuid) must not keep it, or
+ * code running after the drop could still act as root through the pool. So
+ * after every change the library sees (these calls, and an exec), the
+ * process connects again as its new self and leaves the old session:
+ *
+ * - its open Danaus files move to the new session (DN_OP_HANDOFF, sent on
+ *   the old one): they keep the rights they were opened with, as kernel fds
+ *   do; offsets and flags are copied, so a fork parent that stays on the old
+ *   session no longer shares them (as if the file had been reopened);
+ * - the old memory is replaced by zeroes, its descriptors are closed; its
+ *   socket stays open, which keeps the old session -- and the POSIX locks
+ *   its owners hold -- until the process exits or execs;
+ * - calls of other threads in flight finish first; new ones wait.
+ *
+ * What the library cannot see (raw system calls) is caught at the next exec
+ * at the latest, where the identity is compared again. If attaching as the
+ * new identity fails (it is not in [access]), the process loses its Danaus
+ * files rather than keep the old identity.
+ */
+
+void dn_ident_read(struct dn_ident *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->euid = geteuid();
+	id->egid = getegid();
+	id->ngroups = getgroups(DN_IDENT_GROUPS_MAX, id->groups);
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	if (syscall(SYS_capget, &h, d) == 0)
+		id->caps = (uint64_t)d[1].effective << 32 | d[0].effective;
+}
+
+bool dn_ident_same(const struct dn_ident *a, const struct dn_ident *b)
+{
+	return a->euid == b->euid && a->egid == b->egid && a->caps == b->caps &&
+	       a->ngroups == b->ngroups &&
+	       (a->ngroups <= 0 ||
+		memcmp(a->groups, b->groups, (size_t)a->ngroups * sizeof(gid_t)) == 0);
+}
+
+/* ---- moving the open files to the new session ---- */
+
+/* One open file description of this process in the old session. */
+struct moved {
+	int32_t old, neu;
+	uint32_t refs; /* this process's: its fds and its maps */
+	uint64_t handle;
+};
+
+struct move_plan {
+	struct dn_chan *old, *neu;
+	int32_t *slot; /* old index -> 1 + index in list; 0: not ours */
+	struct moved *list;
+	uint32_t n;
+};
+
+static void note(int32_t ofd, struct move_plan *p)
+{
+	if (ofd < 0 || (uint32_t)ofd >= p->old->l.nofds)
+		return;
+	if (!p->slot[ofd]) {
+		struct dn_ofd *t = dn_layout_ofds(&p->old->l, p->old->base);
+		p->list[p->n] = (struct moved){.old = ofd, .neu = -1, .handle = t[ofd].handle};
+		p->slot[ofd] = (int32_t)++p->n;
+	}
+	p->list[p->slot[ofd] - 1].refs++;
+}
+
+static void note_fd(int fd, int32_t ofd, void *arg)
+{
+	(void)fd;
+	note(ofd, arg);
+}
+
+static void note_map(int32_t ofd, void *arg)
+{
+	note(ofd, arg);
+}
+
+static int32_t moved_to(int32_t ofd, void *arg)
+{
+	struct move_plan *p = arg;
+	if (ofd < 0 || (uint32_t)ofd >= p->old->l.nofds || !p->slot[ofd])
+		return -1;
+	return p->list[p->slot[ofd] - 1].neu;
+}
+
+static void remap_fd(int fd, int32_t ofd, void *arg)
+{
+	dn_fdmap_set(fd, moved_to(ofd, arg));
+}
+
+/* One request on the old session, in buffer b. */
+static int64_t old_call(struct dn_chan *c, uint32_t b, struct dn_req *req, const void *data,
+			size_t len)
+{
+	struct dn_reply rep;
+	int r = dn_req_payload(c, b, req, NULL, NULL, data, len);
+	return r < 0 ? r : dn_chan_call(c, b, req, &rep);
+}
+
+/* Asks the old session to add the noted handles to the new one; fills in .handle anew. */
+static int hand_off(struct move_plan *p, uint32_t b)
+{
+	size_t room = dn_buf_data_size(&p->old->l);
+	uint32_t batch = (uint32_t)((room - sizeof(struct dn_handoff)) / sizeof(uint64_t));
+	uint8_t *payload = malloc(room);
+	if (!payload)
+		return -ENOMEM;
+	int r = 0;
+	for (uint32_t at = 0; at < p->n && r == 0; at += batch) {
+		uint32_t k = p->n - at < batch ? p->n - at : batch;
+		struct dn_handoff h = {.session = p->neu->session, .n = k,
+				       .token = {p->neu->token[0], p->neu->token[1]}};
+		memcpy(payload, &h, sizeof(h));
+		for (uint32_t i = 0; i < k; i++)
+			memcpy(payload + sizeof(h) + i * sizeof(uint64_t), &p->list[at + i].handle,
+			       sizeof(uint64_t));
+		struct dn_req req = {.op = DN_OP_HANDOFF};
+		int64_t res = old_call(p->old, b, &req, payload, sizeof(h) + k * sizeof(uint64_t));
+		if (res < 0) {
+			r = (int)res;
+			break;
+		}
+		const uint8_t *out = dn_chan_data(p->old, b);
+		for (uint32_t i = 0; i < k; i++)
+			memcpy(&p->list[at + i].handle, out + i * sizeof(uint64_t), sizeof(uint64_t));
+	}
+	free(payload);
+	return r;
+}
+
+/* Builds the new session's table, points fds and maps at it, lets go of the old one. */
+static void move_over(struct move_plan *p, uint32_t b)
+{
+	struct dn_ofd *ot = dn_layout_ofds(&p->old->l, p->old->base);
+	struct dn_ofd *nt = dn_layout_ofds(&p->neu->l, p->neu->base);
+	for (uint32_t i = 0; i < p->n; i++) {
+		struct moved *m = &p->list[i];
+		if (!m->handle)
+			continue;
+		m->neu = dn_ofd_alloc(nt, p->neu->l.nofds, m->handle, ot[m->old].oflags,
+				      ot[m->old].is_dir);
+		if (m->neu < 0)
+			continue; /* the new table is full: this file is lost to the process */
+		atomic_store(&nt[m->neu].offset, atomic_load(&ot[m->old].offset));
+		for (uint32_t k = 1; k < m->refs; k++)
+			dn_ofd_ref(nt, p->neu->l.nofds, m->neu);
+	}
+	dn_fdmap_each(remap_fd, p);
+	dn_mmap_rebase_ofds(moved_to, p);
+	/* The old session's references of this process go; other processes keep theirs. */
+	for (uint32_t i = 0; i < p->n; i++) {
+		struct moved *m = &p->list[i];
+		uint64_t handle = ot[m->old].handle;
+		bool last = false;
+		for (uint32_t k = 0; k < m->refs; k++)
+			last = dn_ofd_unref(ot, p->old->l.nofds, m->old);
+		if (last) {
+			struct dn_req req = {.op = DN_OP_CLOSE, .handle = handle};
+			old_call(p->old, b, &req, NULL, 0);
+		}
+	}
+}
+
+/* Moves this process's open files from old to neu. Lock held, no other call in flight. */
+static int move_files(struct dn_chan *old, struct dn_chan *neu)
+{
+	struct move_plan p = {.old = old, .neu = neu};
+	p.slot = calloc(old->l.nofds, sizeof(*p.slot));
+	p.list = calloc(old->l.nofds, sizeof(*p.list));
+	int b = dn_chan_buf_claim(old, (int32_t)syscall(SYS_gettid));
+	int r = !p.slot || !p.list ? -ENOMEM : b < 0 ? -EAGAIN : 0;
+	if (r == 0) {
+		dn_fdmap_each(note_fd, &p);
+		dn_mmap_each_ofd(note_map, &p);
+		r = p.n ? hand_off(&p, (uint32_t)b) : 0;
+		if (r == 0)
+			move_over(&p, (uint32_t)b);
+	}
+	if (b >= 0)
+		dn_chan_buf_release(old, (uint32_t)b);
+	free(p.slot);
+	free(p.list);
+	return r;
+}
+
+/* ---- the switch ---- */
+
+static void forget_fd(int fd, int32_t ofd, void *arg)
+{
+	(void)ofd;
+	(void)arg;
+	dn_fdmap_set(fd, -1);
+}
+
+static int32_t forget_map(int32_t ofd, void *arg)
+{
+	(void)ofd;
+	(void)arg;
+	return -1;
+}
+
+/* Attaches as now; the old session is left whatever happens. Lock held. */
+static int switch_locked(const struct dn_ident *now)
+{
+	struct dn_chan old = dn_client.chan, neu;
+	char msg[DN_MSG_MAX + 128];
+	int r = dn_chan_connect(&neu, dn_client.socket_path, msg, sizeof(msg));
+	if (r == 0) {
+		neu.sock = dn_fd_move_high(neu.sock);
+		neu.shm_fd = dn_fd_move_high(neu.shm_fd);
+		neu.bell_fd = dn_fd_move_high(neu.bell_fd);
+		neu.state_fd = dn_fd_move_high(neu.state_fd);
+		neu.spin_ns = old.spin_ns;
+		r = move_files(&old, &neu);
+		if (r < 0) {
+			snprintf(msg, sizeof(msg), "cannot move its open files: %s", strerror(-r));
+			dn_chan_close(&neu);
+		}
+	}
+	if (r < 0) {
+		fprintf(stderr, "libdanaus: pool '%s': uid %u changed identity and cannot attach "
+				"as uid %u: %s; its files of the pool are closed\n",
+			dn_client.pool, (unsigned)dn_client.ident.euid, (unsigned)now->euid, msg);
+		dn_fdmap_each(forget_fd, NULL);
+		dn_mmap_rebase_ofds(forget_map, NULL);
+		memset(&neu, 0, sizeof(neu));
+		neu.sock = neu.shm_fd = neu.bell_fd = neu.state_fd = -1;
+		atomic_store(&neu.dead, 1);
+		atomic_store(&dn_client.attached, 0); /* the next call attaches afresh */
+	}
+	dn_chan_retire(&old);
+	dn_client.chan = neu;
+	dn_client.ident = *now;
+	atomic_fetch_add(&dn_client.session_gen, 1);
+	return r;
+}
+
+int dn_identity_changed(void)
+{
+	if (!atomic_load(&dn_client.attached))
+		return 0; /* the first call attaches as whoever the process is then */
+	struct dn_ident now;
+	dn_ident_read(&now);
+	if (dn_ident_same(&now, &dn_client.ident))
+		return 0;
+	atomic_store(&dn_client.switching, 1);
+	pthread_mutex_lock(&dn_client.lock);
+	dn_calls_wait_others();
+	int r = 0;
+	dn_ident_read(&now); /* another thread may have switched meanwhile */
+	if (atomic_load(&dn_client.attached) && !dn_ident_same(&now, &dn_client.ident))
+		r = switch_locked(&now);
+	pthread_mutex_unlock(&dn_client.lock);
+	atomic_store(&dn_client.switching, 0);
+	return r;
+}
+
+/* ---- the calls that change who the process is ---- */
+
+/* The change stands whatever the pool says: its failure shows in later calls. */
+#define CHANGED(r) ((r) == 0 ? (dn_identity_changed(), 0) : (r))
+
+DN_EXPORT int setuid(uid_t u)
+{
+	return CHANGED(REAL(setuid)(u));
+}
+
+DN_EXPORT int setgid(gid_t g)
+{
+	return CHANGED(REAL(setgid)(g));
+}
+
+DN_EXPORT int seteuid(uid_t u)
+{
+	return CHANGED(REAL(seteuid)(u));
+}
+
+DN_EXPORT int setegid(gid_t g)
+{
+	return CHANGED(REAL(setegid)(g));
+}
+
+DN_EXPORT int setreuid(uid_t r, uid_t e)
+{
+	return CHANGED(REAL(setreuid)(r, e));
+}
+
+DN_EXPORT int setregid(gid_t r, gid_t e)
+{
+	return CHANGED(REAL(setregid)(r, e));
+}
+
+DN_EXPORT int setresuid(uid_t r, uid_t e, uid_t s)
+{
+	return CHANGED(REAL(setresuid)(r, e, s));
+}
+
+DN_EXPORT int setresgid(gid_t r, gid_t e, gid_t s)
+{
+	return CHANGED(REAL(setresgid)(r, e, s));
+}
+
+DN_EXPORT int setgroups(size_t n, const gid_t *groups)
+{
+	return CHANGED(REAL(setgroups)(n, groups));
+}
+
+/* glibc's initgroups calls its own setgroups, which no interposer sees. */
+DN_EXPORT int initgroups(const char *user, gid_t group)
+{
+	return CHANGED(REAL(initgroups)(user, group));
+}
+
+DN_EXPORT int capset(cap_user_header_t h, const cap_user_data_t d)
+{
+	return CHANGED(REAL(capset)(h, d));
+}
