@@ -43,8 +43,7 @@ struct dn_pool {
 	const struct dn_config *cfg;
 	struct dn_svc *svc;
 	struct dn_layout layout;
-	int listen_fd, epfd, sigfd, bell_fd, state_fd;
-	struct dn_doorbells *bells;
+	int listen_fd, epfd, sigfd, state_fd;
 	struct dn_worker_states *states;
 	struct dn_workers *workers;
 	struct dn_session **sessions; /* every connection, pending or active */
@@ -89,7 +88,7 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc
 	p->cfg = cfg;
 	p->svc = svc;
 	p->listen_fd = listen_fd;
-	p->epfd = p->sigfd = p->bell_fd = p->state_fd = -1;
+	p->epfd = p->sigfd = p->state_fd = -1;
 	int r = dn_layout_compute(&p->layout, cfg->queues, SESSION_BUFS, SESSION_DATA,
 				  SESSION_OFDS);
 	if (r < 0)
@@ -103,7 +102,7 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc
 	if (r < 0)
 		return r;
 	p->handovers = dn_handovers_new();
-	r = p->handovers ? dn_doorbell_create(&p->bell_fd, &p->bells) : -ENOMEM;
+	r = p->handovers ? 0 : -ENOMEM;
 	if (r < 0) {
 		dn_pool_free(TAKE_PTR(p));
 		return r;
@@ -186,6 +185,8 @@ static void session_forget(struct dn_pool *p, struct dn_session *s)
 static void session_drop(struct dn_pool *p, struct dn_session *s)
 {
 	bool active = s->state == DN_SESSION_ACTIVE;
+	if (p->workers)
+		dn_workers_unwatch(p->workers, s);
 	session_forget(p, s);
 	if (!active) {
 		dn_session_free(s, p->svc); /* workers never saw it */
@@ -376,6 +377,9 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 			snprintf(w.msg, sizeof(w.msg), "cannot create session memory: %s",
 				 strerror(-r));
 	}
+	if (r == 0 && (r = dn_workers_watch(p->workers, s)) < 0)
+		snprintf(w.msg, sizeof(w.msg), "cannot listen to the session's doorbells: %s",
+			 strerror(-r));
 	if (r < 0) {
 		if (r != -ECONNRESET && r != -EPROTO)
 			log_refusal(p, s->pid, w.msg);
@@ -397,8 +401,9 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 		session_drop(p, s);
 		return;
 	}
-	int fds[DN_WELCOME_FDS] = {s->shm_fd, p->bell_fd, p->state_fd};
-	if (dn_msg_send(s->sock, &w, sizeof(w), fds, DN_WELCOME_FDS) < 0) {
+	int fds[DN_WELCOME_FDS_MAX] = {s->shm_fd, p->state_fd};
+	memcpy(fds + DN_WELCOME_FDS_MIN, s->bells, s->nbells * sizeof(int));
+	if (dn_msg_send(s->sock, &w, sizeof(w), fds, DN_WELCOME_FDS_MIN + s->nbells) < 0) {
 		session_drop(p, s);
 		return;
 	}
@@ -431,7 +436,7 @@ static void notify_watchdog(struct dn_pool *p)
 
 int dn_pool_run(struct dn_pool *p)
 {
-	p->workers = dn_workers_start(p->svc, p->bells, p->states, p->cfg->workers, p->cfg->queues,
+	p->workers = dn_workers_start(p->svc, p->states, p->cfg->workers, p->cfg->queues,
 				      (uint64_t)p->cfg->poll_us * 1000u,
 				      (uint64_t)p->cfg->poll_max_us * 1000u,
 				      (uint64_t)p->cfg->request_timeout * 1000000000u);
@@ -506,10 +511,6 @@ struct dn_pool *dn_pool_free(struct dn_pool *p)
 	free(p->sessions);
 	dn_quotas_free(p->quotas);
 	dn_handovers_free(p->handovers);
-	if (p->bells)
-		munmap(p->bells, sizeof(*p->bells));
-	if (p->bell_fd >= 0)
-		close(p->bell_fd);
 	if (p->states)
 		munmap(p->states, sizeof(*p->states));
 	if (p->state_fd >= 0)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -41,6 +42,11 @@ int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nwo
 	int r = dn_session_shm_create(l, nworkers, pool, mountpoint, &id, &s->shm_fd, &s->base);
 	if (r < 0)
 		return r;
+	for (; s->nbells < nworkers && s->nbells < DN_MAX_QUEUES; s->nbells++) {
+		s->bells[s->nbells] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (s->bells[s->nbells] < 0)
+			return -errno;
+	}
 	s->l = *l;
 	return 0;
 }
@@ -75,6 +81,9 @@ struct dn_session *dn_session_free(struct dn_session *s, struct dn_svc *svc)
 		munmap(s->base, s->l.total_size);
 	if (s->shm_fd >= 0)
 		close(s->shm_fd);
+	for (uint32_t i = 0; i < s->nbells; i++)
+		if (s->bells[i] >= 0)
+			close(s->bells[i]);
 	if (s->sock >= 0)
 		close(s->sock);
 	dn_quota_session_put(s->quota);

@@ -24,6 +24,12 @@ struct dn_handle_slot {
 
 enum dn_session_state { DN_SESSION_PENDING, DN_SESSION_ACTIVE };
 
+/* A session's rings of one worker's doorbell, counted by that worker alone. */
+struct dn_rings {
+	uint32_t empty; /* rings with nothing queued, since `since` */
+	uint64_t since, muted_until;
+};
+
 struct dn_session {
 	uint32_t id; /* unique in this service's life: lock owners carry it */
 	int sock;
@@ -34,6 +40,10 @@ struct dn_session {
 	struct dn_handovers *handovers; /* the pool's: opens a client does itself */
 	uint64_t accepted_ns;     /* a session that never says hello is dropped */
 	uint64_t token[2];        /* in its header: what a handoff to it must name */
+	/* Doorbells: an eventfd per worker (wire.h); each worker keeps its own ring count. */
+	uint32_t nbells;
+	int bells[DN_MAX_QUEUES];
+	struct dn_rings rings[DN_MAX_QUEUES];
 	/* Everything below is only valid once ACTIVE. */
 	int shm_fd;
 	void *base;

@@ -1,4 +1,4 @@
-/* Pool Workers: poll the sessions' request queues, then sleep on the doorbell */
+/* Pool Workers: poll the sessions' request queues, then sleep on their doorbells */
 #pragma once
 
 #include <pthread.h>
@@ -23,9 +23,14 @@ struct dn_workers;
  * idle.h); timeout_ns: how long a backend call may take before its client
  * is answered ETIMEDOUT.
  */
-struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_doorbells *bells,
-				    struct dn_worker_states *states, unsigned n, unsigned nqueues,
+struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_worker_states *states,
+				    unsigned n, unsigned nqueues,
 				    uint64_t poll_ns, uint64_t poll_max_ns, uint64_t timeout_ns);
+/* Before a session is published: each worker sleeps on its doorbell too. */
+int dn_workers_watch(struct dn_workers *ws, struct dn_session *s);
+/* A session leaves: its doorbells wake no one any more. */
+void dn_workers_unwatch(struct dn_workers *ws, struct dn_session *s);
+
 /* false when a worker stuck in a backend call was left behind (free nothing it uses). */
 bool dn_workers_stop(struct dn_workers *ws);
 

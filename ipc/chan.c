@@ -24,12 +24,13 @@ static int chan_map(struct dn_chan *c)
 	int r = dn_session_shm_map(c->shm_fd, &c->l, &c->base);
 	if (r < 0)
 		return r;
-	r = dn_doorbell_map(c->bell_fd, &c->bells);
-	if (r == 0 && (r = dn_worker_states_map(c->state_fd, &c->states)) < 0) {
-		munmap(c->bells, sizeof(*c->bells));
-		c->bells = NULL;
-	}
+	r = dn_worker_states_map(c->state_fd, &c->states);
+	if (r == 0 && c->nbells != ((const struct dn_shm_header *)c->base)->nworkers)
+		r = -EPROTO; /* a doorbell for each worker */
 	if (r < 0) {
+		if (c->states)
+			munmap((void *)c->states, sizeof(*c->states));
+		c->states = NULL;
 		munmap(c->base, c->l.total_size);
 		c->base = NULL;
 		return r;
@@ -54,7 +55,7 @@ static int chan_map(struct dn_chan *c)
 int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msglen)
 {
 	memset(c, 0, sizeof(*c));
-	c->sock = c->shm_fd = c->bell_fd = c->state_fd = -1;
+	c->sock = c->shm_fd = c->state_fd = -1;
 	int sock = dn_socket_connect(path);
 	if (sock < 0) {
 		snprintf(msg, msglen, "cannot connect to %s: %s", path, strerror(-sock));
@@ -63,8 +64,8 @@ int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msgle
 	struct dn_hello hello = {.magic = DN_PROTO_MAGIC, .version = DN_PROTO_VERSION};
 	int r = dn_msg_send(sock, &hello, sizeof(hello), NULL, 0);
 	struct dn_welcome w;
-	int fds[DN_WELCOME_FDS];
-	size_t nfds = DN_WELCOME_FDS;
+	int fds[DN_WELCOME_FDS_MAX];
+	size_t nfds = DN_WELCOME_FDS_MAX;
 	/* A pool that refuses us at accept has answered and hung up already: read why. */
 	if (r == 0 || r == -EPIPE || r == -ECONNRESET)
 		r = dn_msg_recv(sock, &w, sizeof(w), fds, &nfds);
@@ -75,7 +76,7 @@ int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msgle
 	}
 	w.msg[sizeof(w.msg) - 1] = 0;
 	if (w.magic != DN_PROTO_MAGIC || w.version != DN_PROTO_VERSION || w.status > 0 ||
-	    (w.status == 0 && nfds != DN_WELCOME_FDS)) {
+	    (w.status == 0 && nfds <= DN_WELCOME_FDS_MIN)) {
 		snprintf(msg, msglen, "%s speaks another protocol", path);
 		r = -EPROTO;
 	} else if (w.status < 0) {
@@ -90,8 +91,9 @@ int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msgle
 	}
 	c->sock = sock;
 	c->shm_fd = fds[0];
-	c->bell_fd = fds[1];
-	c->state_fd = fds[2];
+	c->state_fd = fds[1];
+	c->nbells = (uint32_t)(nfds - DN_WELCOME_FDS_MIN);
+	memcpy(c->bells, fds + DN_WELCOME_FDS_MIN, c->nbells * sizeof(int));
 	r = chan_map(c);
 	if (r < 0) {
 		snprintf(msg, msglen, "cannot map the session of %s: %s", path, strerror(-r));
@@ -139,36 +141,48 @@ void dn_chan_retire(struct dn_chan *c)
 		fcntl(sock, F_SETFD, FD_CLOEXEC);
 }
 
-int dn_chan_adopt(struct dn_chan *c, int sock, int shm_fd, int bell_fd, int state_fd)
+int dn_chan_adopt(struct dn_chan *c, int sock, int shm_fd, int state_fd, const int *bells,
+		  uint32_t nbells)
 {
 	memset(c, 0, sizeof(*c));
 	c->sock = sock;
 	c->shm_fd = shm_fd;
-	c->bell_fd = bell_fd;
 	c->state_fd = state_fd;
+	c->nbells = nbells < DN_MAX_QUEUES ? nbells : DN_MAX_QUEUES;
+	memcpy(c->bells, bells, c->nbells * sizeof(int));
 	return chan_map(c);
+}
+
+void dn_chan_each_fd(struct dn_chan *c, void (*fn)(int *fd, void *arg), void *arg)
+{
+	int *fds[] = {&c->sock, &c->shm_fd, &c->state_fd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0)
+			fn(fds[i], arg);
+	for (uint32_t i = 0; i < c->nbells; i++)
+		if (c->bells[i] >= 0)
+			fn(&c->bells[i], arg);
 }
 
 void dn_chan_close(struct dn_chan *c)
 {
 	if (c->base)
 		munmap(c->base, c->l.total_size);
-	if (c->bells)
-		munmap(c->bells, sizeof(*c->bells));
 	if (c->states)
 		munmap((void *)c->states, sizeof(*c->states));
 	if (c->sock >= 0)
 		close(c->sock);
 	if (c->shm_fd >= 0)
 		close(c->shm_fd);
-	if (c->bell_fd >= 0)
-		close(c->bell_fd);
 	if (c->state_fd >= 0)
 		close(c->state_fd);
+	for (uint32_t i = 0; i < c->nbells; i++)
+		if (c->bells[i] >= 0)
+			close(c->bells[i]);
 	c->base = NULL;
-	c->bells = NULL;
 	c->states = NULL;
-	c->sock = c->shm_fd = c->bell_fd = c->state_fd = -1;
+	c->sock = c->shm_fd = c->state_fd = -1;
+	c->nbells = 0;
 	atomic_store(&c->dead, 1);
 }
 
@@ -274,13 +288,13 @@ static uint32_t pick_queue(const struct dn_chan *c, int cpu)
 static void ring(struct dn_chan *c, uint32_t q)
 {
 	uint32_t w = q % c->nworkers;
-	struct dn_doorbell *d = &c->bells->q[w];
 	/* Pairs with the worker's fence between announcing sleep and its last look. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit((_Atomic uint32_t *)&c->states->w[w].sleeping,
-				 memory_order_relaxed)) {
-		atomic_fetch_add(&d->seq, 1);
-		dn_futex_wake(&d->seq, 1);
+	if (w < c->nbells && atomic_load_explicit((_Atomic uint32_t *)&c->states->w[w].sleeping,
+						  memory_order_relaxed)) {
+		uint64_t one = 1;
+		ssize_t n = write(c->bells[w], &one, sizeof(one));
+		(void)n; /* EAGAIN: the counter is full, the worker is rung already */
 	}
 }
 

@@ -11,11 +11,11 @@
 struct dn_chan {
 	int sock;   /* lifeline: the service closing it means the service is gone */
 	int shm_fd;
-	int bell_fd;
 	int state_fd;
+	uint32_t nbells;
+	int bells[DN_MAX_QUEUES]; /* eventfds: the session's doorbell for each worker */
 	void *base;
 	struct dn_layout l;
-	struct dn_doorbells *bells;
 	const struct dn_worker_states *states;
 	uint32_t nworkers;
 	/* The session's identity and its handoff address, from the header the pool wrote. */
@@ -40,8 +40,12 @@ int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msgle
  */
 int dn_chan_take(const char *path, const uint64_t token[2]);
 
-/* Takes over descriptors inherited across exec; maps the session again. */
-int dn_chan_adopt(struct dn_chan *c, int sock, int shm_fd, int bell_fd, int state_fd);
+/* Takes over descriptors inherited across exec (bells: nbells doorbells); maps the session again. */
+int dn_chan_adopt(struct dn_chan *c, int sock, int shm_fd, int state_fd, const int *bells,
+		  uint32_t nbells);
+
+/* Calls fn for each descriptor c holds (to keep them high, or out of a program's way). */
+void dn_chan_each_fd(struct dn_chan *c, void (*fn)(int *fd, void *arg), void *arg);
 
 void dn_chan_close(struct dn_chan *c);
 

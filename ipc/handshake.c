@@ -9,7 +9,7 @@
 
 #include "cleanup.h"
 
-#define MAX_FDS 4
+#define MAX_FDS DN_WELCOME_FDS_MAX
 
 int dn_msg_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
 {

@@ -5,10 +5,14 @@
 
 #include "wire.h"
 
-/* The fds a welcome carries: session memory, the pool's doorbell page, its worker states. */
-#define DN_WELCOME_FDS 3
+/*
+ * The fds a welcome carries: session memory, the pool's worker states, then
+ * the session's doorbells, one per worker (DN_WELCOME_FDS_MIN + nworkers).
+ */
+#define DN_WELCOME_FDS_MIN 2
+#define DN_WELCOME_FDS_MAX (DN_WELCOME_FDS_MIN + DN_MAX_QUEUES)
 
-/* Sends buf with up to nfds descriptors attached (SCM_RIGHTS). */
+/* Sends buf with up to nfds (at most DN_WELCOME_FDS_MAX) descriptors attached (SCM_RIGHTS). */
 int dn_msg_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds);
 
 /*

@@ -125,32 +125,6 @@ int dn_session_shm_map(int fd, struct dn_layout *l, void **map_out)
 	return 0;
 }
 
-int dn_doorbell_create(int *fd_out, struct dn_doorbells **map_out)
-{
-	_cleanup_close_ int fd = memfd_sealed("danaus-doorbell", align_up(sizeof(struct dn_doorbells), PAGE));
-	if (fd < 0)
-		return fd;
-	int r = dn_doorbell_map(fd, map_out);
-	if (r < 0)
-		return r;
-	*fd_out = TAKE_FD(fd);
-	return 0;
-}
-
-int dn_doorbell_map(int fd, struct dn_doorbells **map_out)
-{
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if ((uint64_t)st.st_size < sizeof(struct dn_doorbells))
-		return -EPROTO;
-	void *m = mmap(NULL, sizeof(struct dn_doorbells), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
-		return -errno;
-	*map_out = m;
-	return 0;
-}
-
 int dn_worker_states_create(int *fd_out, struct dn_worker_states **map_out)
 {
 	uint64_t size = align_up(sizeof(struct dn_worker_states), PAGE);

@@ -38,10 +38,6 @@ int dn_session_shm_create(const struct dn_layout *l, uint32_t nworkers, const ch
 /* Client side: maps a session segment and checks its header against its size. */
 int dn_session_shm_map(int fd, struct dn_layout *l, void **map_out);
 
-/* Pool-wide doorbell page: a sealed memfd, mapped. */
-int dn_doorbell_create(int *fd_out, struct dn_doorbells **map_out);
-int dn_doorbell_map(int fd, struct dn_doorbells **map_out);
-
 /* Worker states: writable for the service, sealed so clients can only read them. */
 int dn_worker_states_create(int *fd_out, struct dn_worker_states **map_out);
 int dn_worker_states_map(int fd, const struct dn_worker_states **map_out);

@@ -261,16 +261,14 @@ struct dn_shm_header {
 	char mountpoint[DN_MOUNT_MAX];
 };
 
-/* The pool-wide doorbell page: how clients wake sleeping workers (they bump seq). */
+/*
+ * Doorbells: each session has one eventfd per worker (the welcome carries
+ * them), and a client whose worker sleeps writes to its own. A worker
+ * sleeps in epoll on the doorbells of every session it serves, so a ring
+ * wakes it for that session only, and a session that keeps ringing with
+ * nothing queued is muted for a while (served by the worker's own rounds).
+ */
 #define DN_MAX_QUEUES 64
-struct dn_doorbell {
-	_Atomic uint32_t seq;
-	uint8_t pad[DN_CACHELINE - 4];
-} __attribute__((aligned(DN_CACHELINE)));
-
-struct dn_doorbells {
-	struct dn_doorbell q[DN_MAX_QUEUES];
-};
 
 /*
  * Whether each worker sleeps, and on which CPU it runs (a client sharing it

@@ -40,6 +40,12 @@ static void warn_once(int err, const char *msg)
 	(void)err;
 }
 
+void dn_fd_keep_high(int *fd, void *arg)
+{
+	(void)arg;
+	*fd = dn_fd_move_high(*fd);
+}
+
 int dn_fd_move_high(int fd)
 {
 	struct rlimit rl;
@@ -149,10 +155,7 @@ int dn_attach(void)
 		dn_ident_read(&dn_client.ident);
 		r = dn_chan_connect(&dn_client.chan, dn_client.socket_path, msg, sizeof(msg));
 		if (r == 0) {
-			dn_client.chan.sock = dn_fd_move_high(dn_client.chan.sock);
-			dn_client.chan.shm_fd = dn_fd_move_high(dn_client.chan.shm_fd);
-			dn_client.chan.bell_fd = dn_fd_move_high(dn_client.chan.bell_fd);
-			dn_client.chan.state_fd = dn_fd_move_high(dn_client.chan.state_fd);
+			dn_chan_each_fd(&dn_client.chan, dn_fd_keep_high, NULL);
 			r = dn_attach_finish();
 		} else {
 			warn_once(r, msg);

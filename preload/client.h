@@ -69,6 +69,8 @@ int dn_attach(void);
 
 /* A descriptor of ours, moved up and away from the numbers programs expect to get. */
 int dn_fd_move_high(int fd);
+/* The same as a dn_chan_each_fd callback. */
+void dn_fd_keep_high(int *fd, void *arg);
 
 /* A switch of the session (lock held): waits until no other thread has a call in flight. */
 void dn_calls_wait_others(void);

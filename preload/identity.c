@@ -227,10 +227,7 @@ static int switch_locked(const struct dn_ident *now)
 	char msg[DN_MSG_MAX + 128];
 	int r = dn_chan_connect(&neu, dn_client.socket_path, msg, sizeof(msg));
 	if (r == 0) {
-		neu.sock = dn_fd_move_high(neu.sock);
-		neu.shm_fd = dn_fd_move_high(neu.shm_fd);
-		neu.bell_fd = dn_fd_move_high(neu.bell_fd);
-		neu.state_fd = dn_fd_move_high(neu.state_fd);
+		dn_chan_each_fd(&neu, dn_fd_keep_high, NULL);
 		neu.spin_ns = old.spin_ns;
 		r = move_files(&old, &neu);
 		if (r < 0) {
@@ -245,7 +242,7 @@ static int switch_locked(const struct dn_ident *now)
 		dn_fdmap_each(forget_fd, NULL);
 		dn_mmap_rebase_ofds(forget_map, NULL);
 		memset(&neu, 0, sizeof(neu));
-		neu.sock = neu.shm_fd = neu.bell_fd = neu.state_fd = -1;
+		neu.sock = neu.shm_fd = neu.state_fd = -1;
 		atomic_store(&neu.dead, 1);
 		atomic_store(&dn_client.attached, 0); /* the next call attaches afresh */
 	}

@@ -47,14 +47,18 @@ static bool valid_name(const char *s)
 /* Takes over the session and fds a pre-exec image of this process left in the environment. */
 static void adopt_inherited(void)
 {
+	/* "sock,shm,state,bell,bell...": see dn_exec */
 	const char *sess = getenv(DN_ENV_SESSION);
-	int sock, shm, bell, state;
-	if (!sess || sscanf(sess, "%d,%d,%d,%d", &sock, &shm, &bell, &state) != 4)
+	int own[3 + DN_MAX_QUEUES], nown = 0, len;
+	for (const char *p = sess;
+	     p && nown < (int)DN_ARRAY_SIZE(own) && sscanf(p, "%d%n", &own[nown], &len) == 1; nown++)
+		p += len + (p[len] == ',');
+	if (nown < 4)
 		return;
-	if (REAL(fcntl)(sock, F_GETFD) < 0 || REAL(fcntl)(shm, F_GETFD) < 0 ||
-	    REAL(fcntl)(bell, F_GETFD) < 0 || REAL(fcntl)(state, F_GETFD) < 0)
-		return;
-	if (dn_chan_adopt(&dn_client.chan, sock, shm, bell, state) < 0) {
+	for (int i = 0; i < nown; i++)
+		if (REAL(fcntl)(own[i], F_GETFD) < 0)
+			return;
+	if (dn_chan_adopt(&dn_client.chan, own[0], own[1], own[2], own + 3, (uint32_t)(nown - 3)) < 0) {
 		dn_chan_close(&dn_client.chan);
 		return;
 	}
@@ -63,8 +67,7 @@ static void adopt_inherited(void)
 	cl->ident = (struct dn_ident){.euid = cl->chan.uid, .egid = cl->chan.gid,
 				      .ngroups = (int)cl->chan.ngroups, .caps = cl->chan.caps};
 	memcpy(cl->ident.groups, cl->chan.groups, cl->chan.ngroups * sizeof(gid_t));
-	int own[] = {sock, shm, bell, state};
-	for (size_t i = 0; i < DN_ARRAY_SIZE(own); i++)
+	for (int i = 0; i < nown; i++)
 		REAL(fcntl)(own[i], F_SETFD, FD_CLOEXEC);
 	atomic_store(&dn_client.attached, 1);
 	dn_client.placeholder = -1;
@@ -375,6 +378,12 @@ static int exec_script(const char *file, char *const argv[], char *const envp[])
 	return -errno;
 }
 
+/* The session's descriptors stay open across exec (arg 0) or not (FD_CLOEXEC). */
+static void set_cloexec(int *fd, void *arg)
+{
+	REAL(fcntl)(*fd, F_SETFD, *(int *)arg);
+}
+
 int dn_exec(const char *file, char *const argv[], char *const envp[], bool search)
 {
 	int image = exec_image(file, search);
@@ -405,15 +414,18 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 	pthread_mutex_lock(&dn_client.lock);
 	size_t nfd = count_fds();
 	size_t cap = 32 + nfd * 24;
-	char fds[cap], drop[cap], sess[96], cwd[PATH_MAX + sizeof(DN_ENV_CWD) + 1];
+	char fds[cap], drop[cap], sess[32 + 12 * (3 + DN_MAX_QUEUES)];
+	char cwd[PATH_MAX + sizeof(DN_ENV_CWD) + 1];
 	memcpy(fds, DN_ENV_FDS "=", sizeof(DN_ENV_FDS));
 	memcpy(drop, DN_ENV_DROP "=", sizeof(DN_ENV_DROP));
 	struct exec_env e = {fds + sizeof(DN_ENV_FDS), drop + sizeof(DN_ENV_DROP), 0, 0,
 			     cap - sizeof(DN_ENV_FDS)};
 	e.fds[0] = e.drop[0] = 0;
 	dn_fdmap_each(describe_fd, &e);
-	snprintf(sess, sizeof(sess), DN_ENV_SESSION "=%d,%d,%d,%d", ch->sock, ch->shm_fd,
-		 ch->bell_fd, ch->state_fd);
+	int at = snprintf(sess, sizeof(sess), DN_ENV_SESSION "=%d,%d,%d", ch->sock, ch->shm_fd,
+			  ch->state_fd);
+	for (uint32_t i = 0; i < ch->nbells && at > 0 && (size_t)at < sizeof(sess); i++)
+		at += snprintf(sess + at, sizeof(sess) - (size_t)at, ",%d", ch->bells[i]);
 	bool in_mount = atomic_load(&dn_client.cwd_in_mount);
 	if (in_mount)
 		snprintf(cwd, sizeof(cwd), DN_ENV_CWD "=%s", dn_client.cwd);
@@ -432,9 +444,7 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 	if (in_mount)
 		env[k++] = cwd;
 	env[k] = NULL;
-	int keep[] = {ch->sock, ch->shm_fd, ch->bell_fd, ch->state_fd};
-	for (size_t i = 0; i < DN_ARRAY_SIZE(keep); i++)
-		REAL(fcntl)(keep[i], F_SETFD, 0);
+	dn_chan_each_fd(ch, set_cloexec, &(int){0});
 	dn_std_stream_flush(1);
 	dn_std_stream_flush(2);
 	int r = image >= 0 ? fexecve(image, argv, env)
@@ -442,8 +452,7 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 	int err = errno;
 	if (image >= 0)
 		REAL(close)(image);
-	for (size_t i = 0; i < DN_ARRAY_SIZE(keep); i++)
-		REAL(fcntl)(keep[i], F_SETFD, FD_CLOEXEC);
+	dn_chan_each_fd(ch, set_cloexec, &(int){FD_CLOEXEC});
 	pthread_mutex_unlock(&dn_client.lock);
 	errno = err;
 	return r;

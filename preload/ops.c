@@ -761,12 +761,28 @@ ssize_t dn_op_readdir(int fd, uint64_t cookie, void *buf, size_t len, uint64_t *
 	return res;
 }
 
+struct fd_match {
+	int fd, nfd;
+	bool found;
+};
+
+static void match_fd(int *fd, void *arg)
+{
+	struct fd_match *m = arg;
+	if (*fd != m->fd)
+		return;
+	m->found = true;
+	if (m->nfd >= 0)
+		*fd = m->nfd;
+}
+
 bool dn_is_internal_fd(int fd)
 {
-	const struct dn_chan *ch = &dn_client.chan;
-	return fd >= 0 && atomic_load(&dn_client.attached) &&
-	       (fd == ch->sock || fd == ch->shm_fd || fd == ch->bell_fd || fd == ch->state_fd ||
-		fd == dn_client.placeholder);
+	if (fd < 0 || !atomic_load(&dn_client.attached))
+		return false;
+	struct fd_match m = {fd, -1, fd == dn_client.placeholder};
+	dn_chan_each_fd(&dn_client.chan, match_fd, &m);
+	return m.found;
 }
 
 int dn_internal_fd_evict(int fd)
@@ -774,11 +790,9 @@ int dn_internal_fd_evict(int fd)
 	int nfd = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, fd + 1);
 	if (nfd < 0)
 		return -errno;
-	struct dn_chan *ch = &dn_client.chan;
-	int *slots[] = {&ch->sock, &ch->shm_fd, &ch->bell_fd, &ch->state_fd,
-			&dn_client.placeholder};
-	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
-		if (*slots[i] == fd)
-			*slots[i] = nfd;
+	struct fd_match m = {fd, nfd, false};
+	dn_chan_each_fd(&dn_client.chan, match_fd, &m);
+	if (dn_client.placeholder == fd)
+		dn_client.placeholder = nfd;
 	return 0;
 }

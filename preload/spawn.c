@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "client.h"
 #include "export.h"
 #include "fork-guard.h"
@@ -255,6 +256,19 @@ static void close_danaus_in(int fd, int32_t ofd, void *arg)
 		close(fd); /* ours: drops the reference on the open file description */
 }
 
+/* Our own descriptors: the candidates close_range keeps. */
+struct fd_list {
+	int fd[3 + DN_MAX_QUEUES + 2];
+	size_t n;
+};
+
+static void list_fd(int *fd, void *arg)
+{
+	struct fd_list *l = arg;
+	if (l->n < DN_ARRAY_SIZE(l->fd))
+		l->fd[l->n++] = *fd;
+}
+
 /*
  * close_range that drops the references of Danaus fds and keeps our own
  * descriptors (the session; extra, when >= 0): the kernel's call between them.
@@ -266,14 +280,15 @@ static int close_range_keeping(unsigned first, unsigned last, int flags, int ext
 	struct fd_range range = {first, last};
 	if (atomic_load(&dn_client.attached))
 		dn_fdmap_each(close_danaus_in, &range);
-	const struct dn_chan *ch = &dn_client.chan;
-	int cand[] = {extra, ch->sock, ch->shm_fd, ch->bell_fd, ch->state_fd, dn_client.placeholder};
-	unsigned keep[5];
+	struct fd_list cand = {.fd = {extra, dn_client.placeholder}, .n = 2};
+	if (atomic_load(&dn_client.attached))
+		dn_chan_each_fd(&dn_client.chan, list_fd, &cand);
+	unsigned keep[DN_ARRAY_SIZE(cand.fd)];
 	int n = 0;
-	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++) {
-		if (cand[i] < 0 || (i > 0 && !dn_is_internal_fd(cand[i])))
+	for (size_t i = 0; i < cand.n; i++) {
+		if (cand.fd[i] < 0 || (i > 0 && !dn_is_internal_fd(cand.fd[i])))
 			continue;
-		unsigned k = (unsigned)cand[i];
+		unsigned k = (unsigned)cand.fd[i];
 		if (k < first || k > last)
 			continue;
 		int j = n++;
