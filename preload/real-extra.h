@@ -50,6 +50,9 @@ int capset(cap_user_header_t, const cap_user_data_t); /* glibc exports it, decla
 	X(initgroups, int, (const char *, gid_t))                                                  \
 	X(capset, int, (cap_user_header_t, const cap_user_data_t))
 
+/* syscall.c */
+#define DN_REAL_SYSCALL(X) X(syscall, long, (long, ...))
+
 /* rlimits.c */
 #include <sys/resource.h>
 #define DN_REAL_LIMITS(X)                                                                          \

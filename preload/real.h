@@ -107,6 +107,7 @@ struct utimbuf;
 	DN_REAL_SPAWN(X)                                                                           \
 	DN_REAL_LIMITS(X)                                                                          \
 	DN_REAL_IDENTITY(X)                                                                        \
+	DN_REAL_SYSCALL(X)                                                                         \
 	DN_REAL_MMAP(X)                                                                            \
 	DN_REAL_WALK(X)                                                                            \
 	DN_REAL_POLL(X)                                                                            \

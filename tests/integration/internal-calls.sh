@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Integration: calls that reach files without going through an interposable
+# libc function -- glibc's remove() (its own unlink/rmdir) and the syscall()
+# function (libuv's statx and copy_file_range) -- reach the pool's files, as
+# on a kernel directory, and never the host's behind the mountpoint.
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+POOL_NAME=internal
+pool_start internal
+# The same names on the host behind the mountpoint: none of them may change.
+mkdir -p "$MNT"
+echo host > "$MNT/victim"
+mkdir -p "$MNT/victim-dir"
+
+calls() { # calls DIR: the calls on DIR, one answer per line
+	python3 - "$1" << 'PY'
+import ctypes, errno, os, struct, sys
+d = sys.argv[1]
+libc = ctypes.CDLL(None, use_errno=True)
+def ans(r):
+    return "ok" if r == 0 else (errno.errorcode[ctypes.get_errno()] if r < 0 else str(r))
+open(d + "/victim", "w").write("pool\n")
+os.mkdir(d + "/victim-dir")
+os.mkdir(d + "/full-dir"); open(d + "/full-dir/x", "w").close()
+print("remove file", ans(libc.remove((d + "/victim").encode())), os.path.exists(d + "/victim"))
+print("remove dir", ans(libc.remove((d + "/victim-dir").encode())), os.path.exists(d + "/victim-dir"))
+print("remove full dir", ans(libc.remove((d + "/full-dir").encode())))
+print("remove missing", ans(libc.remove((d + "/missing").encode())))
+open(d + "/f", "w").write("12345")
+SYS_statx, SYS_copy_file_range, SYS_openat, SYS_newfstatat = 332, 326, 257, 262
+buf = ctypes.create_string_buffer(256)
+r = libc.syscall(SYS_statx, -100, (d + "/f").encode(), 0, 0x7ff, buf)
+print("syscall statx", ans(r), struct.unpack_from("<Q", buf.raw, 40)[0])  # stx_size
+r = libc.syscall(SYS_statx, -100, (d + "/missing").encode(), 0, 0x7ff, buf)
+print("syscall statx missing", ans(r))
+fin = libc.syscall(SYS_openat, -100, (d + "/f").encode(), os.O_RDONLY, 0)
+fout = libc.syscall(SYS_openat, -100, (d + "/g").encode(), os.O_WRONLY | os.O_CREAT, 0o644)
+print("syscall openat", fin >= 0, fout >= 0)
+r = libc.syscall(SYS_copy_file_range, fin, None, fout, None, 100, 0)
+print("syscall copy_file_range", r)
+os.close(fin); os.close(fout)
+print("copied", open(d + "/g").read())
+st = ctypes.create_string_buffer(144)
+print("syscall newfstatat", ans(libc.syscall(SYS_newfstatat, -100, (d + "/g").encode(), st, 0)),
+      struct.unpack_from("<q", st.raw, 48)[0])  # st_size
+PY
+}
+mkdir "$WORK/kernel"
+want=$(calls "$WORK/kernel")
+got=$(in_pool bash -c "$(declare -f calls); calls '$MNT'")
+if [ "$got" != "$want" ]; then
+	diff <(echo "$want") <(echo "$got") | sed 's/^/  | /'
+	fail "remove() and syscall() through the pool differ from the kernel's"
+fi
+echo "$want" | sed 's/^/  | /'
+[ "$(cat "$MNT/victim")" = host ] && [ -d "$MNT/victim-dir" ] ||
+	fail "remove() through the library touched the host's files behind the mountpoint"
+rm -rf "$MNT/victim" "$MNT/victim-dir"
+pass "remove() and syscall(statx, openat, copy_file_range, newfstatat) reach the pool, as on the kernel"
