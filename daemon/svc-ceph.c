@@ -677,6 +677,33 @@ static int ceph_svc_unlink(struct dn_svc *s, const struct dn_cred *c, const char
 	return r < 0 ? r : ceph_ll_unlink(pa.cs->cm, pa.dir, pa.base, pa.p);
 }
 
+/* The type of name in dir (not followed), or -errno. */
+static int lookup_type(struct ceph_svc *cs, struct Inode *dir, const char *name,
+		       const UserPerm *p, mode_t *type)
+{
+	struct Inode *in;
+	struct ceph_statx x;
+	int r = ceph_ll_lookup(cs->cm, dir, name, &in, &x, WANT_TYPE_ONLY, AT_SYMLINK_NOFOLLOW, p);
+	if (r < 0)
+		return r;
+	ceph_ll_put(cs->cm, in);
+	*type = x.stx_mode & S_IFMT;
+	return 0;
+}
+
+/*
+ * As renameat2(2): the kernel looks both names up before it asks the
+ * filesystem, and so do we, which libcephfs needs. Its _rename (16.2.15,
+ * "client: wait rename to finish") marks the target's dentry as being
+ * renamed onto before it looks the source up itself, and a rename that
+ * fails there (a source that does not exist) returns without clearing the
+ * mark: every later lookup of the target's name in this client then waits
+ * for a rename that never comes (a worker stuck in ceph_ll_lookup for
+ * good, the client's caps on the file never released). With the source
+ * looked up here first, that happens only when another client removes it
+ * in between; libcephfs' EXDEV (renames across quota realms) leaves the
+ * mark too, which only a fixed libcephfs avoids.
+ */
 static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char *from,
 			   const char *to, unsigned flags)
 {
@@ -690,19 +717,15 @@ static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char
 	r = parent_walk(&tp, c, to, -EBUSY);
 	if (r < 0)
 		return r;
-	if (flags & RENAME_NOREPLACE) {
-		/* Not atomic: CephFS has no such rename; good within one pool's client. */
-		struct Inode *t;
-		struct ceph_statx x;
-		r = ceph_ll_lookup(cs->cm, tp.dir, tp.base, &t, &x, WANT_TYPE_ONLY,
-				   AT_SYMLINK_NOFOLLOW, tp.p);
-		if (r == 0) {
-			ceph_ll_put(cs->cm, t);
-			return -EEXIST;
-		}
-		if (r != -ENOENT)
-			return r;
-	}
+	mode_t from_type, to_type;
+	if ((r = lookup_type(cs, fp.dir, fp.base, fp.p, &from_type)) < 0)
+		return r;
+	r = lookup_type(cs, tp.dir, tp.base, tp.p, &to_type);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	/* Not atomic: CephFS has no such rename; good within one pool's client. */
+	if (r == 0 && (flags & RENAME_NOREPLACE))
+		return -EEXIST;
 	return ceph_ll_rename(cs->cm, fp.dir, fp.base, tp.dir, tp.base, fp.p);
 }
 
