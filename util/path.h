@@ -1,12 +1,17 @@
-/* Path Normalization: lexical "." and ".." folding shared by both sides */
+/* Path Strings: the lexical work on paths both sides share (routing, splitting) */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
  * Folds repeated slashes, "." and ".." of an absolute path lexically. ".."
  * at the top stays at the top. Result is "/" or "/a/b" (no trailing slash).
  * Returns the length, or -ENAMETOOLONG / -EINVAL (not absolute).
+ *
+ * Only for names already resolved, or to decide where a name belongs: a
+ * ".." after a symlink or an unsearchable directory means something else to
+ * the kernel, so a path handed on to be resolved keeps its components.
  */
 int dn_path_normalize(const char *in, char *out, size_t outlen);
 
@@ -17,7 +22,50 @@ int dn_path_normalize(const char *in, char *out, size_t outlen);
 int dn_path_join(const char *base, const char *rel, char *out, size_t outlen);
 
 /*
+ * base + "/" + rel, nothing folded (rel absolute: rel alone). Returns the
+ * length, or -ENAMETOOLONG.
+ */
+int dn_path_concat(const char *base, const char *rel, char *out, size_t outlen);
+
+/*
  * If path (absolute, normalized) lies at or below prefix (normalized, not
  * "/"), returns the part below it ("/" for the prefix itself) else NULL.
  */
 const char *dn_path_below(const char *path, const char *prefix, size_t prefix_len);
+
+/*
+ * Whether path (absolute, as written) lies lexically at or below prefix
+ * (normalized, not "/"): 1, and out gets path as written from where it last
+ * enters prefix, "." and ".." components and trailing slashes kept ("/" for
+ * the prefix itself, "/a/../b/" for "/p/a/../b/" below "/p"); 0 when it
+ * does not; -ENAMETOOLONG.
+ */
+int dn_path_under(const char *path, const char *prefix, size_t prefix_len, char *out,
+		  size_t outlen);
+
+/* What dn_path_oddities finds: components whose lexical folding changes a path. */
+#define DN_PATH_DOTDOT 0x1u /* a ".." component */
+#define DN_PATH_DOT 0x2u    /* a "." component */
+#define DN_PATH_SLASHES 0x4u /* an empty one: "//" */
+
+/* DN_PATH_* of path, in one pass; 0 for a plain "a/b" or "/a/b" (trailing slash or not). */
+unsigned dn_path_oddities(const char *path);
+
+/* The kind of a path's last component, as the kernel's namei tells them apart. */
+enum dn_path_last_type {
+	DN_LAST_NORM,   /* a name */
+	DN_LAST_DOT,    /* "." */
+	DN_LAST_DOTDOT, /* ".." */
+	DN_LAST_ROOT,   /* none: the path is slashes only */
+};
+
+struct dn_path_last {
+	size_t dir_len;   /* path[0, dir_len) holds the directories before it */
+	const char *name; /* the last component, its trailing slashes after it ("" for ROOT) */
+	size_t name_len;  /* without the trailing slashes */
+	bool slash;       /* trailing slashes follow it: it must be a directory */
+	enum dn_path_last_type type;
+};
+
+/* Splits off path's last component without folding anything. */
+void dn_path_last(const char *path, struct dn_path_last *l);
