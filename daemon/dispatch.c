@@ -18,7 +18,7 @@
 #include "worker.h"
 
 struct args {
-	char path[PATH_MAX];  /* normalized pool paths */
+	char path[PATH_MAX];  /* absolute pool paths, as written (pool_path) */
 	char path2[PATH_MAX];
 	const uint8_t *data;  /* write payload: private copy, or the client's buffer */
 	size_t data_len;
@@ -51,28 +51,45 @@ static int take_path(const uint8_t *pl, size_t avail, uint16_t len, char *out)
 	return 0;
 }
 
-/* Makes raw (absolute, or relative to the handle's path) a normalized pool path. */
+/*
+ * Makes raw, as the client wrote it below the mount, absolute: relative to
+ * the handle's path when not. Nothing is folded: "." and "..", repeated and
+ * trailing slashes reach the backend, which resolves them component by
+ * component with the caller's rights, as the kernel would.
+ */
 static int pool_path(struct dn_session *s, uint64_t handle, char *raw, struct dn_svc *svc)
 {
-	char tmp[PATH_MAX];
-	int r;
 	if (raw[0] == 0)
 		return -ENOENT;
-	if (raw[0] == '/' || handle == 0) {
-		if (raw[0] != '/')
-			return -EINVAL;
-		r = dn_path_normalize(raw, tmp, sizeof(tmp));
-	} else {
-		struct dn_open *o = dn_session_handle_get(s, handle);
-		if (!o)
-			return -EBADF;
-		r = dn_path_join(o->path, raw, tmp, sizeof(tmp));
-		dn_open_put(o, svc);
-	}
-	if (r < 0)
-		return r;
-	memcpy(raw, tmp, (size_t)r + 1);
-	return 0;
+	if (raw[0] == '/')
+		return 0;
+	if (handle == 0)
+		return -EINVAL;
+	struct dn_open *o = dn_session_handle_get(s, handle);
+	if (!o)
+		return -EBADF;
+	int r = dn_path_concat(o->path, raw, raw, PATH_MAX);
+	dn_open_put(o, svc);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * The path an open file is known by afterwards (FPATH, calls relative to
+ * it, fchdir): path without ".", "..", repeated or trailing slashes.
+ * Slashes fold lexically once the open has resolved the path; "." and ".."
+ * are the backend's to fold (after a symlink they lead elsewhere), and
+ * lexically only when it cannot.
+ */
+static const char *open_path(struct dn_svc *svc, struct dn_file *f, const char *path, char *buf)
+{
+	size_t n = strlen(path);
+	unsigned odd = dn_path_oddities(path);
+	if (!odd && (n < 2 || path[n - 1] != '/'))
+		return path;
+	if ((odd & (DN_PATH_DOT | DN_PATH_DOTDOT)) && svc->ops->fpath &&
+	    svc->ops->fpath(svc, f, buf, PATH_MAX) >= 0)
+		return buf;
+	return dn_path_normalize(path, buf, PATH_MAX) < 0 ? path : buf;
 }
 
 static int unpack(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
@@ -512,7 +529,8 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 			return hand_over(s, handover, rep);
 		if (r < 0)
 			return r;
-		r = dn_session_handle_add(s, f, a.path, &rep->handle);
+		char known[PATH_MAX];
+		r = dn_session_handle_add(s, f, open_path(svc, f, a.path, known), &rep->handle);
 		if (r < 0)
 			ops->close(svc, f);
 		return r;

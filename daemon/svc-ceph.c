@@ -22,6 +22,7 @@
 #include "cred.h"
 #include "fifos.h"
 #include "log.h"
+#include "path.h"
 #include "svc.h"
 #include "xattr-ns.h"
 
@@ -76,6 +77,7 @@ struct dn_file {
 	/* the opener's identity, for calls on the open file that want one */
 	UserPerm *perm;
 	gid_t groups[DN_GROUPS_MAX];
+	char *path; /* opened by a path with "." or "..": what it resolved to (fpath) */
 };
 
 #define OPEN_FLAGS_ALLOWED                                                                         \
@@ -122,11 +124,52 @@ static void stat_from_statx(const struct ceph_statx *x, struct stat *st)
 	};
 }
 
-/* A walk's directory stack: [0] is the root (not counted), the rest hold references. */
+/* Whether c's mode bits (and capabilities) allow mode (R_OK..) on a file with x's attributes. */
+static bool bits_allow(const struct dn_cred *c, const struct ceph_statx *x, int mode)
+{
+	unsigned bits;
+	if (c->uid == x->stx_uid) {
+		bits = (x->stx_mode >> 6) & 7;
+	} else {
+		bool in_group = c->gid == x->stx_gid;
+		for (uint32_t i = 0; i < c->ngroups && i < DN_GROUPS_MAX && !in_group; i++)
+			in_group = c->groups[i] == x->stx_gid;
+		bits = in_group ? (x->stx_mode >> 3) & 7 : x->stx_mode & 7;
+	}
+	return ((unsigned)mode & bits) == (unsigned)mode;
+}
+
+/*
+ * May c search directory dir (look a name up in it)? libcephfs checks that
+ * for the names it looks up, but not for "." and "..", which it answers
+ * itself: the kernel asks it for every component, so "sub/.." needs search
+ * permission on sub. As the kernel: the mode bits, or CAP_DAC_OVERRIDE or
+ * CAP_DAC_READ_SEARCH.
+ */
+static int may_search(struct ceph_svc *cs, const struct dn_cred *c, const UserPerm *p,
+		      struct Inode *dir)
+{
+	if (dn_cred_capable(c, CAP_DAC_OVERRIDE) || dn_cred_capable(c, CAP_DAC_READ_SEARCH))
+		return 0;
+	struct ceph_statx x;
+	int r = ceph_ll_getattr(cs->cm, dir, &x, CEPH_STATX_MODE | CEPH_STATX_UID | CEPH_STATX_GID,
+				0, p);
+	if (r < 0)
+		return r;
+	return bits_allow(c, &x, X_OK) ? 0 : -EACCES;
+}
+
+/*
+ * A walk's directory stack: [0] is the root (not counted), the rest hold
+ * references; with a canonical path asked for, end[i] is where the name of
+ * stack[i] ends in it.
+ */
 struct walk {
 	struct ceph_svc *cs;
 	struct Inode *stack[WALK_DEPTH_MAX];
 	unsigned depth;
+	char *canon; /* PATH_MAX, or NULL */
+	size_t end[WALK_DEPTH_MAX];
 };
 
 static void walk_reset(struct walk *w)
@@ -135,18 +178,49 @@ static void walk_reset(struct walk *w)
 		ceph_ll_put(w->cs->cm, w->stack[w->depth--]);
 }
 
-/*
- * Resolves path (absolute, "/" = the pool's top) to an inode with a reference
- * in *out, its attributes in *stx. follow: follow a symlink in the last
- * component. Nothing above the pool's top is reachable: ".." stops there and
- * absolute symlink targets start there.
- */
-static int walk_path_want(struct ceph_svc *cs, const UserPerm *p, const char *path, bool follow,
-			  struct Inode **out, struct ceph_statx *stx, unsigned want)
+/* The walk's canonical path so far, into w->canon: the names of its stack. */
+static int walk_push_name(struct walk *w, const char *name, size_t len)
 {
+	if (!w->canon)
+		return 0;
+	size_t at = w->end[w->depth - 1];
+	if (at + 1 + len + 1 > PATH_MAX)
+		return -ENAMETOOLONG;
+	w->canon[at] = '/';
+	memcpy(w->canon + at + 1, name, len);
+	w->end[w->depth] = at + 1 + len;
+	return 0;
+}
+
+static void walk_canon_done(struct walk *w)
+{
+	if (!w->canon)
+		return;
+	size_t n = w->end[w->depth];
+	if (n == 0)
+		w->canon[n++] = '/';
+	w->canon[n] = 0;
+}
+
+/*
+ * Resolves path (absolute, "/" = the pool's top, as the caller wrote it) to
+ * an inode with a reference in *out, its attributes in *stx, as the kernel
+ * resolves a path: one component at a time, each looked up with c's
+ * rights, "." and ".." too (search permission on the directory they are
+ * in), ".." of a symlink's target after the symlink. follow: follow a
+ * symlink in the last component; a trailing slash follows it and asks for
+ * a directory (ENOTDIR). Nothing above the pool's top is reachable: ".."
+ * stops there and absolute symlink targets start there. canon (PATH_MAX, or
+ * NULL) gets the path of what was found, ".", ".." and symlinks folded.
+ */
+static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const char *path,
+			  bool follow, struct Inode **out, struct ceph_statx *stx, unsigned want,
+			  char *canon)
+{
+	const UserPerm *p = perm_of(c);
 	if (!p)
 		return -ENOMEM;
-	struct walk w = {.cs = cs, .stack = {cs->root}};
+	struct walk w = {.cs = cs, .stack = {cs->root}, .canon = canon};
 	/* rest: what is left to resolve; symlink targets are spliced in front */
 	char rest[PATH_MAX * 2], tmp[PATH_MAX * 2], link[PATH_MAX];
 	size_t n = strlen(path);
@@ -171,6 +245,8 @@ static int walk_path_want(struct ceph_svc *cs, const UserPerm *p, const char *pa
 				last = false;
 				break;
 			}
+		/* "name/": a directory is asked for, and a symlink followed to it */
+		bool must_dir = !last || *end == '/';
 		char name[NAME_MAX + 1];
 		if (len > NAME_MAX) {
 			r = -ENAMETOOLONG;
@@ -179,12 +255,11 @@ static int walk_path_want(struct ceph_svc *cs, const UserPerm *p, const char *pa
 		memcpy(name, at, len);
 		name[len] = 0;
 		at = end;
-		if (strcmp(name, ".") == 0) {
-			have_stx = false;
-			continue;
-		}
-		if (strcmp(name, "..") == 0) {
-			if (w.depth > 0)
+		bool dot = strcmp(name, ".") == 0, dotdot = strcmp(name, "..") == 0;
+		if (dot || dotdot) {
+			if ((r = may_search(cs, c, p, w.stack[w.depth])) < 0)
+				goto fail;
+			if (dotdot && w.depth > 0)
 				ceph_ll_put(cs->cm, w.stack[w.depth--]);
 			have_stx = false;
 			continue;
@@ -195,7 +270,7 @@ static int walk_path_want(struct ceph_svc *cs, const UserPerm *p, const char *pa
 				   last ? want : WANT_TYPE_ONLY, AT_SYMLINK_NOFOLLOW, p);
 		if (r < 0)
 			goto fail;
-		if (S_ISLNK(x.stx_mode) && (!last || follow)) {
+		if (S_ISLNK(x.stx_mode) && (must_dir || follow)) {
 			if (++links > SYMLINKS_MAX) {
 				ceph_ll_put(cs->cm, child);
 				r = -ELOOP;
@@ -203,10 +278,13 @@ static int walk_path_want(struct ceph_svc *cs, const UserPerm *p, const char *pa
 			}
 			r = ceph_ll_readlink(cs->cm, child, link, sizeof(link) - 1, p);
 			ceph_ll_put(cs->cm, child);
+			if (r == 0)
+				r = -ENOENT; /* as the kernel: an empty target names nothing */
 			if (r < 0)
 				goto fail;
 			link[r] = 0;
-			int k = snprintf(tmp, sizeof(tmp), "%s/%s", link, at);
+			/* at is "" or "/...": the target takes the link's place, slashes and all */
+			int k = snprintf(tmp, sizeof(tmp), "%s%s", link, at);
 			if (k < 0 || (size_t)k >= sizeof(tmp)) {
 				r = -ENAMETOOLONG;
 				goto fail;
@@ -218,7 +296,7 @@ static int walk_path_want(struct ceph_svc *cs, const UserPerm *p, const char *pa
 			have_stx = false;
 			continue;
 		}
-		if (!last && !S_ISDIR(x.stx_mode)) {
+		if (must_dir && !S_ISDIR(x.stx_mode)) {
 			ceph_ll_put(cs->cm, child);
 			r = -ENOTDIR;
 			goto fail;
@@ -229,11 +307,14 @@ static int walk_path_want(struct ceph_svc *cs, const UserPerm *p, const char *pa
 			goto fail;
 		}
 		w.stack[++w.depth] = child;
+		if ((r = walk_push_name(&w, name, len)) < 0)
+			goto fail;
 		if (last) {
 			*stx = x;
 			have_stx = true;
 		}
 	}
+	walk_canon_done(&w);
 	struct Inode *in;
 	if (w.depth == 0) {
 		r = ceph_ll_lookup_root(cs->cm, &in);
@@ -263,18 +344,28 @@ fail:
 	return r;
 }
 
-static int walk_path(struct ceph_svc *cs, const UserPerm *p, const char *path, bool follow,
+static int walk_path(struct ceph_svc *cs, const struct dn_cred *c, const char *path, bool follow,
 		     struct Inode **out, struct ceph_statx *stx)
 {
-	return walk_path_want(cs, p, path, follow, out, stx, STATX_WANT);
+	return walk_path_want(cs, c, path, follow, out, stx, STATX_WANT, NULL);
 }
 
-/* The directory a call adds a name to or removes one from, walked as the caller. */
+/*
+ * The directory a call adds a name to or removes one from, walked as the
+ * caller, and that name: path's last component as written, split off
+ * without folding anything (dn_path_last), which each call answers as the
+ * kernel does when it is "." or ".." (type) or has a trailing slash.
+ */
 struct parent {
 	struct ceph_svc *cs;
+	const struct dn_cred *c;
 	const UserPerm *p;
 	struct Inode *dir; /* one reference once walked, else NULL */
-	const char *base;  /* the path's last component */
+	const char *base;  /* the last component, without its trailing slashes */
+	char name[NAME_MAX + 1];
+	enum dn_path_last_type type;
+	bool slash;        /* trailing slashes followed it */
+	char *canon;       /* PATH_MAX or NULL: gets the directory's canonical path */
 };
 
 static void parent_release(struct parent *pa)
@@ -287,35 +378,74 @@ static void parent_release(struct parent *pa)
 #define _cleanup_parent_ _cleanup_(parent_release)
 
 /*
- * Resolves, as c, the directory holding path's last component. at_top: the
- * error for a path that is the pool's top itself, which has no parent here.
+ * Resolves, as c, the directory holding path's last component. For a last
+ * component of "." or "..", which the kernel looks up in that directory
+ * before it refuses to add or remove it, c must may search it; for none
+ * at all (the pool's top), pa->type is DN_LAST_ROOT and pa->dir the top.
  */
-static int parent_walk(struct parent *pa, const struct dn_cred *c, const char *path, int at_top)
+static int parent_walk(struct parent *pa, const struct dn_cred *c, const char *path)
 {
+	pa->c = c;
 	pa->p = perm_of(c);
-	const char *slash = strrchr(path, '/');
-	if (!slash || !slash[1])
-		return at_top;
-	pa->base = slash + 1;
-	if (strlen(pa->base) > NAME_MAX)
+	struct dn_path_last l;
+	dn_path_last(path, &l);
+	pa->type = l.type;
+	pa->slash = l.slash;
+	if (l.name_len > NAME_MAX)
 		return -ENAMETOOLONG;
-	size_t dl = (size_t)(slash - path);
+	memcpy(pa->name, l.name, l.name_len);
+	pa->name[l.name_len] = 0;
+	pa->base = pa->name;
 	char d[PATH_MAX];
-	if (dl + 2 > sizeof(d))
+	if (l.dir_len + 2 > sizeof(d))
 		return -ENAMETOOLONG;
-	memcpy(d, path, dl);
-	if (dl == 0)
-		d[dl++] = '/';
-	d[dl] = 0;
+	memcpy(d, path, l.dir_len);
+	if (l.dir_len == 0)
+		d[l.dir_len++] = '/';
+	d[l.dir_len] = 0;
 	struct ceph_statx x;
 	/* only the type: attributes of a directory being changed cost an MDS round trip */
-	int r = walk_path_want(pa->cs, pa->p, d, true, &pa->dir, &x, WANT_TYPE_ONLY);
+	int r = walk_path_want(pa->cs, c, d, true, &pa->dir, &x, WANT_TYPE_ONLY, pa->canon);
 	if (r < 0)
 		return r;
 	if (!S_ISDIR(x.stx_mode)) {
 		parent_release(pa);
 		return -ENOTDIR;
 	}
+	if ((pa->type == DN_LAST_DOT || pa->type == DN_LAST_DOTDOT) &&
+	    (r = may_search(pa->cs, c, pa->p, pa->dir)) < 0)
+		return r;
+	return 0;
+}
+
+/*
+ * A name that a create with a trailing slash asks for ("new/": only mkdir
+ * may): EEXIST when it exists, else ENOENT, as the kernel's filename_create.
+ */
+static int create_slash(struct parent *pa)
+{
+	struct Inode *in;
+	struct ceph_statx x;
+	int r = ceph_ll_lookup(pa->cs->cm, pa->dir, pa->base, &in, &x, WANT_TYPE_ONLY,
+			       AT_SYMLINK_NOFOLLOW, pa->p);
+	if (r == 0) {
+		ceph_ll_put(pa->cs->cm, in);
+		return -EEXIST;
+	}
+	return r == -ENOENT ? -ENOENT : r;
+}
+
+/*
+ * The kernel's answer to creating pa's name where it is ".", ".." or the
+ * top (EEXIST), or has a trailing slash (see create_slash, unless slash_ok:
+ * mkdir); 0: go on.
+ */
+static int create_check(struct parent *pa, bool slash_ok)
+{
+	if (pa->type != DN_LAST_NORM)
+		return -EEXIST;
+	if (pa->slash && !slash_ok)
+		return create_slash(pa);
 	return 0;
 }
 
@@ -367,6 +497,13 @@ static int clear_set_id_for_write(struct ceph_svc *cs, struct Inode *in, const s
 	return ceph_ll_setattr(cs->cm, in, &want, CEPH_SETATTR_MODE, ceph_mount_perms(cs->cm));
 }
 
+/* canon (a directory's canonical path, PATH_MAX) + "/" + name */
+static int canon_join(char *canon, const char *name)
+{
+	int r = dn_path_concat(canon, name, canon, PATH_MAX);
+	return r < 0 ? r : 0;
+}
+
 static void file_free(struct ceph_svc *cs, struct dn_file *f)
 {
 	if (!f)
@@ -379,6 +516,7 @@ static void file_free(struct ceph_svc *cs, struct dn_file *f)
 		ceph_ll_put(cs->cm, f->in);
 	if (f->perm)
 		ceph_userperm_destroy(f->perm);
+	free(f->path);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
 }
@@ -437,10 +575,27 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 	struct ceph_statx x;
 	int r;
 
+	/* a path with "." or ".." is known afterwards by what it resolved to (fpath) */
+	char canon_buf[PATH_MAX];
+	char *canon = dn_path_oddities(path) & (DN_PATH_DOT | DN_PATH_DOTDOT) ? canon_buf : NULL;
+
 	if (oflags & O_CREAT) {
-		_cleanup_parent_ struct parent pa = {.cs = cs};
-		r = parent_walk(&pa, c, path, (oflags & O_EXCL) ? -EEXIST : -EISDIR);
+		_cleanup_parent_ struct parent pa = {.cs = cs, .canon = canon};
+		r = parent_walk(&pa, c, path);
 		if (r < 0)
+			goto fail;
+		/* as open(2): ".", ".." and the top are there (EEXIST) and directories */
+		if (pa.type != DN_LAST_NORM) {
+			r = (oflags & O_EXCL) ? -EEXIST : -EISDIR;
+			goto fail;
+		}
+		/* "name/": never a file to create, once the directory may be searched */
+		if (pa.slash) {
+			r = may_search(cs, c, p, pa.dir);
+			r = r < 0 ? r : -EISDIR;
+			goto fail;
+		}
+		if (canon && (r = canon_join(canon, pa.base)) < 0)
 			goto fail;
 		/*
 		 * Create first, exclusively: ceph_ll_create looks the name up
@@ -464,10 +619,8 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 		parent_release(&pa);
 		if (r < 0)
 			goto fail;
-		if (f->fh) { /* created */
-			*out = f;
-			return 0;
-		}
+		if (f->fh) /* created */
+			goto done;
 		if (S_ISLNK(x.stx_mode)) {
 			/* an existing symlink: open what it names (as Linux, ELOOP with O_NOFOLLOW) */
 			ceph_ll_put(cs->cm, f->in);
@@ -482,7 +635,7 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 	}
 by_path:
 	/* the type is all open needs: see WANT_TYPE_ONLY */
-	r = walk_path_want(cs, p, path, !(oflags & O_NOFOLLOW), &f->in, &x, WANT_TYPE_ONLY);
+	r = walk_path_want(cs, c, path, !(oflags & O_NOFOLLOW), &f->in, &x, WANT_TYPE_ONLY, canon);
 	if (r < 0)
 		goto fail;
 opened:
@@ -491,8 +644,7 @@ opened:
 			r = -ENOTDIR;
 			goto fail;
 		}
-		*out = f;
-		return 0;
+		goto done;
 	}
 	if (S_ISLNK(x.stx_mode)) {
 		r = -ELOOP;
@@ -506,8 +658,7 @@ opened:
 		r = ceph_ll_opendir(cs->cm, f->in, &f->dir, p);
 		if (r < 0)
 			goto fail;
-		*out = f;
-		return 0;
+		goto done;
 	}
 	if (oflags & O_DIRECTORY) {
 		r = -ENOTDIR;
@@ -521,6 +672,11 @@ opened:
 	r = ceph_ll_open(cs->cm, f->in, fl, &f->fh, p);
 	if (r < 0)
 		goto fail;
+done:
+	if (canon && !(f->path = strdup(canon))) {
+		r = -ENOMEM;
+		goto fail;
+	}
 	*out = f;
 	return 0;
 fail:
@@ -531,6 +687,17 @@ fail:
 static void ceph_svc_close(struct dn_svc *s, struct dn_file *f)
 {
 	file_free(to_ceph(s), f);
+}
+
+static int ceph_svc_fpath(struct dn_svc *s, struct dn_file *f, char *buf, size_t len)
+{
+	if (!f->path)
+		return -ENOENT;
+	size_t n = strlen(f->path);
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, f->path, n + 1);
+	return 0;
 }
 
 static ssize_t ceph_svc_pread(struct dn_svc *s, struct dn_file *f, void *buf, size_t len,
@@ -589,7 +756,7 @@ static int ceph_svc_stat(struct dn_svc *s, const struct dn_cred *c, const char *
 	struct ceph_svc *cs = to_ceph(s);
 	struct Inode *in;
 	struct ceph_statx x;
-	int r = walk_path(cs, perm_of(c), path, !nofollow, &in, &x);
+	int r = walk_path(cs, c, path, !nofollow, &in, &x);
 	if (r < 0)
 		return r;
 	ceph_ll_put(cs->cm, in);
@@ -608,16 +775,7 @@ static int check_access(const struct dn_cred *c, const struct ceph_statx *x, int
 			return -EACCES;
 		return 0;
 	}
-	unsigned bits;
-	if (c->uid == x->stx_uid) {
-		bits = (x->stx_mode >> 6) & 7;
-	} else {
-		bool in_group = c->gid == x->stx_gid;
-		for (uint32_t i = 0; i < c->ngroups && i < DN_GROUPS_MAX && !in_group; i++)
-			in_group = c->groups[i] == x->stx_gid;
-		bits = in_group ? (x->stx_mode >> 3) & 7 : x->stx_mode & 7;
-	}
-	return ((unsigned)mode & bits) == (unsigned)mode ? 0 : -EACCES;
+	return bits_allow(c, x, mode) ? 0 : -EACCES;
 }
 
 static int ceph_svc_access(struct dn_svc *s, const struct dn_cred *c, const char *path, int mode,
@@ -626,7 +784,7 @@ static int ceph_svc_access(struct dn_svc *s, const struct dn_cred *c, const char
 	struct ceph_svc *cs = to_ceph(s);
 	struct Inode *in;
 	struct ceph_statx x;
-	int r = walk_path(cs, perm_of(c), path, !nofollow, &in, &x);
+	int r = walk_path(cs, c, path, !nofollow, &in, &x);
 	if (r < 0)
 		return r;
 	ceph_ll_put(cs->cm, in);
@@ -637,8 +795,8 @@ static int ceph_svc_mkdir(struct dn_svc *s, const struct dn_cred *c, const char 
 			  mode_t mode)
 {
 	_cleanup_parent_ struct parent pa = {.cs = to_ceph(s)};
-	int r = parent_walk(&pa, c, path, -EEXIST);
-	if (r < 0)
+	int r = parent_walk(&pa, c, path);
+	if (r < 0 || (r = create_check(&pa, true)) < 0)
 		return r;
 	struct Inode *in;
 	struct ceph_statx x;
@@ -652,8 +810,8 @@ static int ceph_svc_mknod(struct dn_svc *s, const struct dn_cred *c, const char 
 			  mode_t mode, dev_t dev)
 {
 	_cleanup_parent_ struct parent pa = {.cs = to_ceph(s)};
-	int r = parent_walk(&pa, c, path, -EEXIST);
-	if (r < 0)
+	int r = parent_walk(&pa, c, path);
+	if (r < 0 || (r = create_check(&pa, false)) < 0)
 		return r;
 	struct Inode *in;
 	struct ceph_statx x;
@@ -666,15 +824,39 @@ static int ceph_svc_mknod(struct dn_svc *s, const struct dn_cred *c, const char 
 static int ceph_svc_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *path)
 {
 	_cleanup_parent_ struct parent pa = {.cs = to_ceph(s)};
-	int r = parent_walk(&pa, c, path, -EBUSY);
-	return r < 0 ? r : ceph_ll_rmdir(pa.cs->cm, pa.dir, pa.base, pa.p);
+	int r = parent_walk(&pa, c, path);
+	if (r < 0)
+		return r;
+	/* as rmdir(2): "x/." is EINVAL, "x/.." not empty, the top busy */
+	switch (pa.type) {
+	case DN_LAST_DOT: return -EINVAL;
+	case DN_LAST_DOTDOT: return -ENOTEMPTY;
+	case DN_LAST_ROOT: return -EBUSY;
+	case DN_LAST_NORM: break;
+	}
+	return ceph_ll_rmdir(pa.cs->cm, pa.dir, pa.base, pa.p);
 }
 
 static int ceph_svc_unlink(struct dn_svc *s, const struct dn_cred *c, const char *path)
 {
 	_cleanup_parent_ struct parent pa = {.cs = to_ceph(s)};
-	int r = parent_walk(&pa, c, path, -EISDIR);
-	return r < 0 ? r : ceph_ll_unlink(pa.cs->cm, pa.dir, pa.base, pa.p);
+	int r = parent_walk(&pa, c, path);
+	if (r < 0)
+		return r;
+	if (pa.type != DN_LAST_NORM)
+		return -EISDIR;
+	if (pa.slash) {
+		/* as unlink(2) of "name/": never removed; what it is says why */
+		struct Inode *in;
+		struct ceph_statx x;
+		r = ceph_ll_lookup(pa.cs->cm, pa.dir, pa.base, &in, &x, WANT_TYPE_ONLY,
+				   AT_SYMLINK_NOFOLLOW, pa.p);
+		if (r < 0)
+			return r;
+		ceph_ll_put(pa.cs->cm, in);
+		return S_ISDIR(x.stx_mode) ? -EISDIR : -ENOTDIR;
+	}
+	return ceph_ll_unlink(pa.cs->cm, pa.dir, pa.base, pa.p);
 }
 
 /* The type of name in dir (not followed), or -errno. */
@@ -709,14 +891,20 @@ static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char
 {
 	if (flags & ~(unsigned)RENAME_NOREPLACE)
 		return -EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT: not in CephFS */
+	bool noreplace = flags & RENAME_NOREPLACE;
 	struct ceph_svc *cs = to_ceph(s);
 	_cleanup_parent_ struct parent fp = {.cs = cs}, tp = {.cs = cs};
-	int r = parent_walk(&fp, c, from, -EBUSY);
+	int r = parent_walk(&fp, c, from);
 	if (r < 0)
 		return r;
-	r = parent_walk(&tp, c, to, -EBUSY);
+	r = parent_walk(&tp, c, to);
 	if (r < 0)
 		return r;
+	/* ".", ".." and the top are never renamed nor replaced */
+	if (fp.type != DN_LAST_NORM)
+		return -EBUSY;
+	if (tp.type != DN_LAST_NORM)
+		return noreplace ? -EEXIST : -EBUSY;
 	mode_t from_type, to_type;
 	if ((r = lookup_type(cs, fp.dir, fp.base, fp.p, &from_type)) < 0)
 		return r;
@@ -724,8 +912,11 @@ static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char
 	if (r < 0 && r != -ENOENT)
 		return r;
 	/* Not atomic: CephFS has no such rename; good within one pool's client. */
-	if (r == 0 && (flags & RENAME_NOREPLACE))
+	if (r == 0 && noreplace)
 		return -EEXIST;
+	/* "file/" names a directory, which a file is not */
+	if (!S_ISDIR(from_type) && (fp.slash || tp.slash))
+		return -ENOTDIR;
 	return ceph_ll_rename(cs->cm, fp.dir, fp.base, tp.dir, tp.base, fp.p);
 }
 
@@ -793,7 +984,7 @@ static int setattr_path(struct ceph_svc *cs, const struct dn_cred *c, const char
 	const UserPerm *p = perm_of(c);
 	struct Inode *in;
 	struct ceph_statx x;
-	int r = walk_path(cs, p, path, follow, &in, &x);
+	int r = walk_path(cs, c, path, follow, &in, &x);
 	if (r < 0)
 		return r;
 	if ((mask & CEPH_SETATTR_SIZE) && S_ISDIR(x.stx_mode))
@@ -866,7 +1057,7 @@ static ssize_t ceph_svc_readlink(struct dn_svc *s, const struct dn_cred *c, cons
 	const UserPerm *p = perm_of(c);
 	struct Inode *in;
 	struct ceph_statx x;
-	int r = walk_path(cs, p, path, false, &in, &x);
+	int r = walk_path(cs, c, path, false, &in, &x);
 	if (r < 0)
 		return r;
 	if (!S_ISLNK(x.stx_mode))
@@ -919,7 +1110,7 @@ static int ceph_svc_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_f
 	struct Inode *in = f ? f->in : NULL;
 	struct ceph_statx x;
 	int r = f ? ceph_ll_getattr(cs->cm, in, &x, CEPH_STATX_MODE | CEPH_STATX_GID, 0, p)
-		  : walk_path(cs, p, path, !nofollow, &in, &x);
+		  : walk_path(cs, c, path, !nofollow, &in, &x);
 	if (r < 0)
 		return r;
 	struct ceph_statx want = {.stx_uid = uid, .stx_gid = gid};
@@ -941,8 +1132,8 @@ static int ceph_svc_symlink(struct dn_svc *s, const struct dn_cred *c, const cha
 			    const char *path)
 {
 	_cleanup_parent_ struct parent pa = {.cs = to_ceph(s)};
-	int r = parent_walk(&pa, c, path, -EEXIST);
-	if (r < 0)
+	int r = parent_walk(&pa, c, path);
+	if (r < 0 || (r = create_check(&pa, false)) < 0)
 		return r;
 	/* The target is stored as given; our walk keeps resolving it inside the pool. */
 	struct Inode *in;
@@ -953,21 +1144,26 @@ static int ceph_svc_symlink(struct dn_svc *s, const struct dn_cred *c, const cha
 	return r;
 }
 
+/* As linkat(2) without AT_SYMLINK_FOLLOW: the old name first, then the new one's checks. */
 static int ceph_svc_link(struct dn_svc *s, const struct dn_cred *c, const char *from,
 			 const char *to)
 {
 	struct ceph_svc *cs = to_ceph(s);
 	struct Inode *in;
 	struct ceph_statx x;
-	int r = walk_path(cs, perm_of(c), from, false, &in, &x);
+	int r = walk_path(cs, c, from, false, &in, &x);
 	if (r < 0)
 		return r;
-	if (S_ISDIR(x.stx_mode)) {
-		ceph_ll_put(cs->cm, in);
-		return -EPERM;
-	}
 	_cleanup_parent_ struct parent pa = {.cs = cs};
-	r = parent_walk(&pa, c, to, -EEXIST);
+	r = parent_walk(&pa, c, to);
+	if (r == 0)
+		r = create_check(&pa, false);
+	if (r == 0 && S_ISDIR(x.stx_mode)) {
+		/* no hard links to directories: EPERM, once the new name is free */
+		mode_t type;
+		r = lookup_type(cs, pa.dir, pa.base, pa.p, &type);
+		r = r == 0 ? -EEXIST : r == -ENOENT ? -EPERM : r;
+	}
 	if (r == 0)
 		r = ceph_ll_link(cs->cm, in, pa.dir, pa.base, pa.p);
 	ceph_ll_put(cs->cm, in);
@@ -982,7 +1178,7 @@ static int ceph_svc_statfs(struct dn_svc *s, const struct dn_cred *c, struct dn_
 		return ceph_ll_statfs(cs->cm, f->in, st);
 	struct Inode *in;
 	struct ceph_statx x;
-	int r = walk_path(cs, perm_of(c), path, true, &in, &x);
+	int r = walk_path(cs, c, path, true, &in, &x);
 	if (r < 0)
 		return r;
 	r = ceph_ll_statfs(cs->cm, in, st);
@@ -1003,8 +1199,8 @@ static int ceph_svc_fallocate(struct dn_svc *s, struct dn_file *f, int mode, off
 }
 
 /* The inode an xattr call is about, with a reference: the open file's or path's. */
-static int xattr_inode(struct ceph_svc *cs, const UserPerm *p, struct dn_file *f,
-		       const char *path, bool nofollow, struct Inode **in)
+static int xattr_inode(struct ceph_svc *cs, const struct dn_cred *c, const UserPerm *p,
+		       struct dn_file *f, const char *path, bool nofollow, struct Inode **in)
 {
 	if (!p)
 		return -ENOMEM;
@@ -1013,7 +1209,7 @@ static int xattr_inode(struct ceph_svc *cs, const UserPerm *p, struct dn_file *f
 		return 0;
 	}
 	struct ceph_statx x;
-	return walk_path(cs, p, path, !nofollow, in, &x);
+	return walk_path(cs, c, path, !nofollow, in, &x);
 }
 
 static void xattr_done(struct ceph_svc *cs, struct dn_file *f, struct Inode *in)
@@ -1029,7 +1225,7 @@ static ssize_t ceph_svc_getxattr(struct dn_svc *s, const struct dn_cred *c, stru
 	struct ceph_svc *cs = to_ceph(s);
 	const UserPerm *p = perm_of(c);
 	struct Inode *in;
-	int r = xattr_inode(cs, p, f, path, nofollow, &in);
+	int r = xattr_inode(cs, c, p, f, path, nofollow, &in);
 	if (r < 0)
 		return r;
 	r = dn_xattr_may_get(c, name);
@@ -1046,7 +1242,7 @@ static int ceph_svc_setxattr(struct dn_svc *s, const struct dn_cred *c, struct d
 	struct ceph_svc *cs = to_ceph(s);
 	const UserPerm *p = perm_of(c);
 	struct Inode *in;
-	int r = xattr_inode(cs, p, f, path, nofollow, &in);
+	int r = xattr_inode(cs, c, p, f, path, nofollow, &in);
 	if (r < 0)
 		return r;
 	r = dn_xattr_may_change(c, name);
@@ -1097,7 +1293,7 @@ static ssize_t ceph_svc_listxattr(struct dn_svc *s, const struct dn_cred *c, str
 	struct ceph_svc *cs = to_ceph(s);
 	const UserPerm *p = perm_of(c);
 	struct Inode *in;
-	int r = xattr_inode(cs, p, f, path, nofollow, &in);
+	int r = xattr_inode(cs, c, p, f, path, nofollow, &in);
 	if (r < 0)
 		return r;
 	ssize_t n = listxattr_as(cs, c, p, in, buf, len);
@@ -1111,7 +1307,7 @@ static int ceph_svc_removexattr(struct dn_svc *s, const struct dn_cred *c, struc
 	struct ceph_svc *cs = to_ceph(s);
 	const UserPerm *p = perm_of(c);
 	struct Inode *in;
-	int r = xattr_inode(cs, p, f, path, nofollow, &in);
+	int r = xattr_inode(cs, c, p, f, path, nofollow, &in);
 	if (r < 0)
 		return r;
 	r = dn_xattr_may_change(c, name);
@@ -1179,6 +1375,7 @@ static const struct dn_svc_ops ceph_ops = {
 	.name = "ceph",
 	.open = ceph_svc_open,
 	.close = ceph_svc_close,
+	.fpath = ceph_svc_fpath,
 	.pread = ceph_svc_pread,
 	.pwrite = ceph_svc_pwrite,
 	.fstat = ceph_svc_fstat,

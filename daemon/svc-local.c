@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "cred.h"
+#include "path.h"
 #include "svc.h"
 
 /*
@@ -38,6 +39,7 @@ struct lock_fd {
 struct local_svc {
 	struct dn_svc base;
 	int root_fd;
+	char root_path[PATH_MAX]; /* where root_fd was, as the kernel names it ("" unknown) */
 	pthread_mutex_t locks_lock;
 	struct lock_fd *locks;
 	unsigned lock_fds_per_uid;
@@ -60,7 +62,9 @@ static struct local_svc *to_local(struct dn_svc *s)
 
 /*
  * Opens path with the root as "/": "..", absolute symlinks and magic links
- * cannot climb out of it, whatever the client wrote.
+ * cannot climb out of it, whatever the client wrote. path is as the caller
+ * wrote it ("sub/..", "file/"): the kernel's walk gives each component its
+ * meaning, with the caller's rights (search permission on sub, ENOTDIR).
  */
 static int resolve(struct local_svc *ls, const char *path, int flags, mode_t mode)
 {
@@ -68,7 +72,11 @@ static int resolve(struct local_svc *ls, const char *path, int flags, mode_t mod
 			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
 	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
 		how.mode = mode & 07777;
-	const char *rel = path[1] ? path + 1 : ".";
+	const char *rel = path;
+	while (*rel == '/')
+		rel++;
+	if (!*rel)
+		rel = ".";
 	for (int tries = 0;; tries++) {
 		long fd = syscall(SYS_openat2, ls->root_fd, rel, &how, sizeof(how));
 		if (fd >= 0)
@@ -79,22 +87,47 @@ static int resolve(struct local_svc *ls, const char *path, int flags, mode_t mod
 	}
 }
 
-/* Opens the directory holding path's last component; *base points at that component. */
-static int resolve_parent(struct local_svc *ls, const char *path, const char **base)
+/*
+ * Opens the directory holding path's last component (split off, nothing
+ * folded); *base points at that component as written, trailing slashes and
+ * all. The *at calls that add or remove a name give ".", ".." and a
+ * trailing slash the kernel's meaning for each call without looking them
+ * up (EEXIST, EBUSY, ENOTDIR...), so they cannot lead out of the root
+ * either. The pool's top itself (no last component) is the top's ".", and
+ * l->type says DN_LAST_ROOT.
+ */
+static int resolve_parent(struct local_svc *ls, const char *path, const char **base,
+			  struct dn_path_last *l)
 {
-	const char *slash = strrchr(path, '/');
-	if (!slash || !slash[1])
-		return -EBUSY; /* the pool's top itself */
-	*base = slash + 1;
-	size_t dl = (size_t)(slash - path);
+	dn_path_last(path, l);
+	if (l->type == DN_LAST_ROOT) {
+		*base = ".";
+		return resolve(ls, "/", O_PATH | O_DIRECTORY, 0);
+	}
+	*base = l->name;
 	char dir[PATH_MAX];
-	if (dl + 2 > sizeof(dir))
+	if (l->dir_len + 1 > sizeof(dir))
 		return -ENAMETOOLONG;
-	memcpy(dir, path, dl);
-	if (dl == 0)
-		dir[dl++] = '/';
-	dir[dl] = 0;
+	memcpy(dir, path, l->dir_len);
+	dir[l->dir_len] = 0;
 	return resolve(ls, dir, O_PATH | O_DIRECTORY, 0);
+}
+
+/*
+ * The file path names, its last component not followed, for calls that
+ * look a name up: its directory and *base, the name (a plain one); or the
+ * file itself with *base "" when the name is ".", ".." or has a trailing
+ * slash, which the kernel resolves (following, for the slash) to a
+ * directory: a "..", looked up by an *at call from the root, would leave it.
+ */
+static int resolve_nofollow(struct local_svc *ls, const char *path, const char **base)
+{
+	struct dn_path_last l;
+	dn_path_last(path, &l);
+	if (l.type == DN_LAST_NORM && !l.slash)
+		return resolve_parent(ls, path, base, &l);
+	*base = "";
+	return resolve(ls, path, O_PATH | O_NOFOLLOW, 0);
 }
 
 /* Whether open(2) of a file of this type may block or reach beyond the file. */
@@ -159,6 +192,40 @@ static int local_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 		return f->fd;
 	pthread_mutex_init(&f->dir_lock, NULL);
 	*out = TAKE_PTR(f);
+	return 0;
+}
+
+/* The host path of fd, as the kernel names it (symlinks and ".." resolved). */
+static int fd_host_path(int fd, char *buf, size_t len)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(proc, buf, len - 1);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n == len - 1)
+		return -ENAMETOOLONG;
+	buf[n] = 0;
+	return 0;
+}
+
+/* The kernel's name of f below the root: the path of what the open resolved. */
+static int local_fpath(struct dn_svc *s, struct dn_file *f, char *buf, size_t len)
+{
+	struct local_svc *ls = to_local(s);
+	char host[PATH_MAX];
+	int r = fd_host_path(f->fd, host, sizeof(host));
+	if (r < 0)
+		return r;
+	size_t rl = strlen(ls->root_path);
+	/* moved out of the root's view meanwhile, or removed (" (deleted)"): not known */
+	if (!rl || strncmp(host, ls->root_path, rl) != 0 || (host[rl] && host[rl] != '/') ||
+	    strstr(host + rl, " (deleted)"))
+		return -ENOENT;
+	const char *below = host[rl] ? host + rl : "/";
+	if (strlen(below) >= len)
+		return -ENAMETOOLONG;
+	strcpy(buf, below);
 	return 0;
 }
 
@@ -232,9 +299,8 @@ static int local_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *pa
 	if (r < 0)
 		return r;
 	const char *base;
-	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base);
-	if (dfd == -EBUSY)
-		return -EEXIST;
+	struct dn_path_last l;
+	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base, &l);
 	if (dfd < 0)
 		return dfd;
 	return mkdirat(dfd, base, mode & 07777) < 0 ? -errno : 0;
@@ -247,9 +313,8 @@ static int local_mknod(struct dn_svc *s, const struct dn_cred *c, const char *pa
 	if (r < 0)
 		return r;
 	const char *base;
-	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base);
-	if (dfd == -EBUSY)
-		return -EEXIST;
+	struct dn_path_last l;
+	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base, &l);
 	if (dfd < 0)
 		return dfd;
 	return mknodat(dfd, base, mode, dev) < 0 ? -errno : 0;
@@ -261,11 +326,12 @@ static int unlink_common(struct dn_svc *s, const struct dn_cred *c, const char *
 	if (r < 0)
 		return r;
 	const char *base;
-	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base);
-	if (dfd == -EBUSY)
-		return flags ? -EBUSY : -EISDIR;
+	struct dn_path_last l;
+	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base, &l);
 	if (dfd < 0)
 		return dfd;
+	if (l.type == DN_LAST_ROOT && flags)
+		return -EBUSY; /* the pool's top is mounted, as it were: rmdir("/") */
 	return unlinkat(dfd, base, flags) < 0 ? -errno : 0;
 }
 
@@ -286,10 +352,11 @@ static int local_rename(struct dn_svc *s, const struct dn_cred *c, const char *f
 	if (r < 0)
 		return r;
 	const char *fb, *tb;
-	_cleanup_close_ int ffd = resolve_parent(to_local(s), from, &fb);
+	struct dn_path_last fl, tl;
+	_cleanup_close_ int ffd = resolve_parent(to_local(s), from, &fb, &fl);
 	if (ffd < 0)
 		return ffd;
-	_cleanup_close_ int tfd = resolve_parent(to_local(s), to, &tb);
+	_cleanup_close_ int tfd = resolve_parent(to_local(s), to, &tb, &tl);
 	if (tfd < 0)
 		return tfd;
 	return renameat2(ffd, fb, tfd, tb, flags) < 0 ? -errno : 0;
@@ -364,11 +431,11 @@ static ssize_t local_readlink(struct dn_svc *s, const struct dn_cred *c, const c
 	if (r < 0)
 		return r;
 	const char *base;
-	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base);
-	if (dfd == -EBUSY)
-		return -EINVAL; /* the pool's top is a directory */
+	_cleanup_close_ int dfd = resolve_nofollow(to_local(s), path, &base);
 	if (dfd < 0)
 		return dfd;
+	if (!base[0])
+		return -EINVAL; /* a directory */
 	ssize_t n = readlinkat(dfd, base, buf, len);
 	return n < 0 ? -errno : n;
 }
@@ -381,19 +448,14 @@ static int local_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn_fi
 		return r;
 	if (f)
 		return futimens(f->fd, times) < 0 ? -errno : 0;
-	if (nofollow) {
-		/* The last component is not followed, so it cannot lead outside. */
-		const char *base;
-		_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base);
-		if (dfd == -EBUSY)
-			dfd = resolve(to_local(s), "/", O_PATH | O_DIRECTORY, 0), base = ".";
-		if (dfd < 0)
-			return dfd;
-		return utimensat(dfd, base, times, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
-	}
-	_cleanup_close_ int fd = resolve(to_local(s), path, O_PATH, 0);
+	const char *base = "";
+	_cleanup_close_ int fd = nofollow ? resolve_nofollow(to_local(s), path, &base)
+					  : resolve(to_local(s), path, O_PATH, 0);
 	if (fd < 0)
 		return fd;
+	/* The last component is not followed, so it cannot lead outside. */
+	if (base[0])
+		return utimensat(fd, base, times, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	return utimensat(AT_FDCWD, proc, times, 0) < 0 ? -errno : 0;
@@ -420,9 +482,8 @@ static int local_symlink(struct dn_svc *s, const struct dn_cred *c, const char *
 	if (r < 0)
 		return r;
 	const char *base;
-	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base);
-	if (dfd == -EBUSY)
-		return -EEXIST;
+	struct dn_path_last l;
+	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base, &l);
 	if (dfd < 0)
 		return dfd;
 	/* The target is stored as given; resolving it later stays inside the root. */
@@ -434,18 +495,24 @@ static int local_link(struct dn_svc *s, const struct dn_cred *c, const char *fro
 	int r = dn_cred_apply(c);
 	if (r < 0)
 		return r;
+	/* as linkat(2): the old name is looked up first, not followed */
 	const char *fb, *tb;
-	_cleanup_close_ int ffd = resolve_parent(to_local(s), from, &fb);
-	if (ffd == -EBUSY)
-		return -EPERM; /* a directory: no hard links */
+	_cleanup_close_ int ffd = resolve_nofollow(to_local(s), from, &fb);
 	if (ffd < 0)
 		return ffd;
-	_cleanup_close_ int tfd = resolve_parent(to_local(s), to, &tb);
-	if (tfd == -EBUSY)
-		return -EEXIST;
+	struct stat st;
+	if (fb[0] && fstatat(ffd, fb, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	struct dn_path_last tl;
+	_cleanup_close_ int tfd = resolve_parent(to_local(s), to, &tb, &tl);
 	if (tfd < 0)
 		return tfd;
-	return linkat(ffd, fb, tfd, tb, 0) < 0 ? -errno : 0;
+	if (fb[0])
+		return linkat(ffd, fb, tfd, tb, 0) < 0 ? -errno : 0;
+	/* "dir/.", "dir/": a directory, which the kernel refuses (EPERM) after the new name's checks */
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", ffd);
+	return linkat(AT_FDCWD, proc, tfd, tb, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
 }
 
 static int local_statfs(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
@@ -471,23 +538,17 @@ static int local_fallocate(struct dn_svc *s, struct dn_file *f, int mode, off_t 
  * A /proc/self/fd path naming path's file inside the root: the file itself
  * (following: use the following calls, the magic link leads to it), or its
  * directory plus the last component (nofollow: use the l* calls, a symlink's
- * own attributes). *fd holds what the name refers to.
+ * own attributes). *fd holds what the name refers to; *follow says which
+ * calls to use (a "." or ".." names a directory: never a symlink).
  */
 static int xattr_name(struct local_svc *ls, const char *path, bool nofollow, int *fd,
-		      char *out, size_t len)
+		      char *out, size_t len, bool *follow)
 {
 	const char *base = "";
-	if (nofollow) {
-		*fd = resolve_parent(ls, path, &base);
-		if (*fd == -EBUSY) {
-			*fd = resolve(ls, "/", O_PATH | O_DIRECTORY, 0);
-			base = "";
-		}
-	} else {
-		*fd = resolve(ls, path, O_PATH, 0);
-	}
+	*fd = nofollow ? resolve_nofollow(ls, path, &base) : resolve(ls, path, O_PATH, 0);
 	if (*fd < 0)
 		return *fd;
+	*follow = !base[0];
 	snprintf(out, len, "/proc/self/fd/%d%s%s", *fd, base[0] ? "/" : "", base);
 	return 0;
 }
@@ -506,9 +567,10 @@ static ssize_t local_getxattr(struct dn_svc *s, const struct dn_cred *c, struct 
 	}
 	_cleanup_close_ int fd = -1;
 	char p[PATH_MAX];
-	if ((r = xattr_name(to_local(s), path, nofollow, &fd, p, sizeof(p))) < 0)
+	bool follow;
+	if ((r = xattr_name(to_local(s), path, nofollow, &fd, p, sizeof(p), &follow)) < 0)
 		return r;
-	n = nofollow ? lgetxattr(p, name, buf, len) : getxattr(p, name, buf, len);
+	n = follow ? getxattr(p, name, buf, len) : lgetxattr(p, name, buf, len);
 	return n < 0 ? -errno : n;
 }
 
@@ -523,9 +585,10 @@ static int local_setxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_f
 		return fsetxattr(f->fd, name, value, len, flags) < 0 ? -errno : 0;
 	_cleanup_close_ int fd = -1;
 	char p[PATH_MAX];
-	if ((r = xattr_name(to_local(s), path, nofollow, &fd, p, sizeof(p))) < 0)
+	bool follow;
+	if ((r = xattr_name(to_local(s), path, nofollow, &fd, p, sizeof(p), &follow)) < 0)
 		return r;
-	r = nofollow ? lsetxattr(p, name, value, len, flags) : setxattr(p, name, value, len, flags);
+	r = follow ? setxattr(p, name, value, len, flags) : lsetxattr(p, name, value, len, flags);
 	return r < 0 ? -errno : 0;
 }
 
@@ -542,9 +605,10 @@ static ssize_t local_listxattr(struct dn_svc *s, const struct dn_cred *c, struct
 	}
 	_cleanup_close_ int fd = -1;
 	char p[PATH_MAX];
-	if ((r = xattr_name(to_local(s), path, nofollow, &fd, p, sizeof(p))) < 0)
+	bool follow;
+	if ((r = xattr_name(to_local(s), path, nofollow, &fd, p, sizeof(p), &follow)) < 0)
 		return r;
-	n = nofollow ? llistxattr(p, buf, len) : listxattr(p, buf, len);
+	n = follow ? listxattr(p, buf, len) : llistxattr(p, buf, len);
 	return n < 0 ? -errno : n;
 }
 
@@ -558,9 +622,10 @@ static int local_removexattr(struct dn_svc *s, const struct dn_cred *c, struct d
 		return fremovexattr(f->fd, name) < 0 ? -errno : 0;
 	_cleanup_close_ int fd = -1;
 	char p[PATH_MAX];
-	if ((r = xattr_name(to_local(s), path, nofollow, &fd, p, sizeof(p))) < 0)
+	bool follow;
+	if ((r = xattr_name(to_local(s), path, nofollow, &fd, p, sizeof(p), &follow)) < 0)
 		return r;
-	r = nofollow ? lremovexattr(p, name) : removexattr(p, name);
+	r = follow ? removexattr(p, name) : lremovexattr(p, name);
 	return r < 0 ? -errno : 0;
 }
 
@@ -689,6 +754,7 @@ static const struct dn_svc_ops local_ops = {
 	.name = "local",
 	.open = local_open,
 	.close = local_close,
+	.fpath = local_fpath,
 	.pread = local_pread,
 	.pwrite = local_pwrite,
 	.fstat = local_fstat,
@@ -735,6 +801,9 @@ int dn_svc_local_new(const struct dn_config *cfg, struct dn_svc **out, char *err
 		return -ENOMEM;
 	ls->base.ops = &local_ops;
 	ls->root_fd = TAKE_FD(fd);
+	if (fd_host_path(ls->root_fd, ls->root_path, sizeof(ls->root_path)) < 0 ||
+	    strcmp(ls->root_path, "/") == 0)
+		ls->root_path[0] = 0;
 	ls->lock_fds_per_uid = cfg->lock_owners_per_uid;
 	pthread_mutex_init(&ls->locks_lock, NULL);
 	*out = &ls->base;

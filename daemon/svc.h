@@ -29,8 +29,13 @@ struct dn_svc;
 struct dn_file; /* an open file of a backend, opaque to the core */
 
 /*
- * Paths are normalized, absolute within the pool ("/" is the pool's top) and
- * must be resolved so that nothing outside the pool's top is reachable.
+ * Paths are absolute within the pool ("/" is the pool's top) and as the
+ * caller wrote them: ".", "..", repeated and trailing slashes intact. A
+ * backend resolves them as the kernel would, one component at a time with
+ * the caller's rights (search permission for "sub/..", a symlink before
+ * "..", ENOTDIR for "file/"), and gives a last component of "." or ".." the
+ * kernel's errno for each call; nothing outside the pool's top is
+ * reachable: ".." at the top stays there, absolute symlinks start there.
  * Every op returns >= 0 or a negative errno that reaches the application
  * unchanged. An op a backend leaves NULL answers -ENOSYS.
  */
@@ -49,6 +54,12 @@ struct dn_svc_ops {
 	int (*open)(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
 		    mode_t mode, struct dn_file **out, int *handover);
 	void (*close)(struct dn_svc *s, struct dn_file *f);
+	/*
+	 * Optional: the path of f with "." and ".." folded as its open resolved
+	 * them (the path it was opened by had some), into buf; >= 0, or -errno
+	 * when not known (the core then folds them lexically).
+	 */
+	int (*fpath)(struct dn_svc *s, struct dn_file *f, char *buf, size_t len);
 	ssize_t (*pread)(struct dn_svc *s, struct dn_file *f, void *buf, size_t len, off_t off);
 	/* off < 0: append; *end gets the file offset after the write */
 	ssize_t (*pwrite)(struct dn_svc *s, struct dn_file *f, const void *buf, size_t len,

@@ -11,8 +11,29 @@
 #include "export.h"
 #include "fault.h"
 #include "ops.h"
+#include "path.h"
 #include "real.h"
 #include "route.h"
+
+/*
+ * The name pool_path (as written, resolved) has without ".", ".." and
+ * repeated or trailing slashes: "." and ".." are the pool's to fold (after
+ * a symlink they lead elsewhere), so a path with one is opened and asked
+ * for its path.
+ */
+static int canonical(const char *pool_path, char *out, size_t len)
+{
+	if (!(dn_path_oddities(pool_path) & (DN_PATH_DOT | DN_PATH_DOTDOT)))
+		return dn_path_normalize(pool_path, out, len) < 0 ? -ENAMETOOLONG : 0;
+	struct dn_target t = {.handle = 0};
+	snprintf(t.path, sizeof(t.path), "%s", pool_path);
+	int fd = dn_op_open(&t, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	ssize_t n = dn_op_fpath(fd, out, len);
+	dn_op_close(fd);
+	return n < 0 ? (int)n : 0;
+}
 
 /*
  * The kernel's working directory moves to the mountpoint's host directory;
@@ -31,6 +52,10 @@ static int enter(const char *pool_path)
 	r = dn_op_path(DN_OP_ACCESS, &t, X_OK, 0, 0);
 	if (r < 0)
 		return r;
+	char canon[PATH_MAX];
+	if ((r = canonical(pool_path, canon, sizeof(canon))) < 0)
+		return r;
+	pool_path = canon;
 	if (REAL(chdir)(dn_client.mount) < 0)
 		return -errno;
 	pthread_mutex_lock(&dn_client.lock);

@@ -314,7 +314,8 @@ static int same_base(const struct dn_target *from, struct dn_target *to, int new
 	ssize_t n = dn_op_fpath(newdirfd, dir, sizeof(dir));
 	if (n < 0)
 		return (int)n;
-	int r = dn_path_join(dir, to->path, joined, sizeof(joined));
+	/* as written: the pool resolves it (a "..", a symlink) as the kernel would */
+	int r = dn_path_concat(dir, to->path, joined, sizeof(joined));
 	if (r < 0)
 		return r;
 	memcpy(to->path, joined, (size_t)r + 1);

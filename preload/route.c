@@ -10,6 +10,15 @@
 #include "fault.h"
 #include "path.h"
 
+/*
+ * Where a path lies is decided lexically (one compare for paths outside the
+ * mount); what it names is not: the pool gets the path as written below the
+ * mount, with its ".", ".." and trailing slashes, and resolves it component
+ * by component with the caller's rights, as the kernel would. Folding
+ * "sub/.." here would skip the search permission sub needs and the symlink
+ * sub may be; folding "f/" would lose the ENOTDIR it asks for.
+ */
+
 /* dn_route on a path that can be read. */
 static int route(int dirfd, const char *path, struct dn_target *t)
 {
@@ -22,14 +31,17 @@ static int route(int dirfd, const char *path, struct dn_target *t)
 			if (!dn_client.host_cwd[0])
 				return 0;
 			char full[PATH_MAX];
-			if (dn_path_join(dn_client.host_cwd, path, full, sizeof(full)) < 0)
+			if (dn_path_concat(dn_client.host_cwd, path, full, sizeof(full)) < 0)
 				return 0;
 			return route(AT_FDCWD, full, t);
 		}
 		if (!path[0])
 			return -ENOENT;
-		/* Inside the mount a relative path stays there: ".." stops at its top. */
-		int r = dn_path_join(dn_client.cwd, path, t->path, sizeof(t->path));
+		/*
+		 * Inside the mount a relative path stays there: the working
+		 * directory is a pool path, and ".." stops at the pool's top.
+		 */
+		int r = dn_path_concat(dn_client.cwd, path, t->path, sizeof(t->path));
 		t->handle = 0;
 		return r < 0 ? r : 1;
 	}
@@ -46,18 +58,25 @@ static int route(int dirfd, const char *path, struct dn_target *t)
 		t->handle = dn_ofds()[i].handle;
 		return 1;
 	}
-	/* Fast path: outside the mount and nothing that could climb into it. */
-	if (strncmp(path, dn_client.mount, dn_client.mount_len) != 0 && !strstr(path, "/.."))
-		return 0;
-	char norm[PATH_MAX];
-	int r = dn_path_normalize(path, norm, sizeof(norm));
-	if (r < 0)
+	size_t ml = dn_client.mount_len;
+	if (strncmp(path, dn_client.mount, ml) == 0 && (path[ml] == '/' || !path[ml])) {
+		/* Fast path: below the mount, with no ".." that could lead out. */
+		const char *below = path[ml] ? path + ml : "/";
+		if (!(dn_path_oddities(below) & DN_PATH_DOTDOT)) {
+			size_t n = strlen(below);
+			if (n >= sizeof(t->path))
+				return -ENAMETOOLONG;
+			memcpy(t->path, below, n + 1);
+			t->handle = 0;
+			return 1;
+		}
+	} else if (!dn_path_oddities(path)) {
+		return 0; /* outside, and nothing that could lead in ("..", "//", "/./") */
+	}
+	int r = dn_path_under(path, dn_client.mount, ml, t->path, sizeof(t->path));
+	if (r <= 0)
 		return r;
-	const char *below = dn_path_below(norm, dn_client.mount, dn_client.mount_len);
-	if (!below)
-		return 0;
 	t->handle = 0;
-	memcpy(t->path, below, strlen(below) + 1);
 	return 1;
 }
 
