@@ -391,9 +391,26 @@ static int local_truncate(struct dn_svc *s, const struct dn_cred *c, const char 
 	int r = dn_cred_apply(c);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int fd = resolve(to_local(s), path, O_WRONLY | O_NONBLOCK, 0);
+	/*
+	 * As truncate(2): the file's type first (a FIFO or device is EINVAL,
+	 * and never opened here), then the caller's write permission, which
+	 * the open for writing checks.
+	 */
+	_cleanup_close_ int at = resolve(to_local(s), path, O_PATH, 0);
+	if (at < 0)
+		return at;
+	struct stat st;
+	if (fstat(at, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", at);
+	_cleanup_close_ int fd = open(proc, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return fd;
+		return -errno;
 	return ftruncate(fd, len) < 0 ? -errno : 0;
 }
 
