@@ -15,6 +15,7 @@
 #include "log.h"
 #include "path.h"
 #include "stream.h"
+#include "umask.h"
 #include "worker.h"
 
 struct args {
@@ -524,6 +525,8 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 			return -ENOSYS;
 		struct dn_file *f = NULL;
 		int handover = -1;
+		if ((req->oflags & O_CREAT) || (req->oflags & O_TMPFILE) == O_TMPFILE)
+			dn_umask_set(req->umask);
 		r = ops->open(svc, c, a.path, (int)req->oflags, req->mode, &f, &handover);
 		if (r == DN_SVC_HANDOVER)
 			return hand_over(s, handover, rep);
@@ -549,6 +552,7 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 						  req->flags & DN_AT_NOFOLLOW)
 				   : -ENOSYS;
 	case DN_OP_MKDIR:
+		dn_umask_set(req->umask);
 		return ops->mkdir ? ops->mkdir(svc, c, a.path, req->mode) : -ENOSYS;
 	case DN_OP_MKNOD:
 		switch (req->mode & S_IFMT) {
@@ -563,6 +567,7 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 		default:
 			return -EINVAL;
 		}
+		dn_umask_set(req->umask);
 		return ops->mknod ? ops->mknod(svc, c, a.path, req->mode, (dev_t)req->off) : -ENOSYS;
 	case DN_OP_RMDIR:
 		return ops->rmdir ? ops->rmdir(svc, c, a.path) : -ENOSYS;

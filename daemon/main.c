@@ -145,7 +145,7 @@ int main(int argc, char **argv)
 		nofile.rlim_cur = nofile.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &nofile);
 	}
-	/* Clients send modes with their own umask applied already. */
+	/* The pool creates nothing with it: each worker takes its caller's (umask.h). */
 	umask(0);
 
 	char own_path[PATH_MAX] = "";

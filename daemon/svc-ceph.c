@@ -24,6 +24,7 @@
 #include "log.h"
 #include "path.h"
 #include "svc.h"
+#include "umask.h"
 #include "xattr-ns.h"
 
 /*
@@ -66,6 +67,7 @@ struct ceph_svc {
 	/* Appends place data at the size as this client sees it; one at a time. */
 	pthread_mutex_t append_lock;
 	struct dn_fifos *fifos;
+	bool acl_umask; /* libcephfs applies the caller's umask (POSIX ACLs on) */
 };
 
 struct dn_file {
@@ -504,6 +506,16 @@ static int canon_join(char *canon, const char *name)
 	return r < 0 ? r : 0;
 }
 
+/*
+ * The mode to create with: libcephfs applies no umask of its own, so the
+ * caller's goes here (umask.h); with POSIX ACLs on, libcephfs asks for it
+ * (umask_of) only where no default ACL applies, as the kernel does.
+ */
+static mode_t create_mode(struct ceph_svc *cs, mode_t mode)
+{
+	return cs->acl_umask ? mode : mode & ~dn_umask_caller();
+}
+
 static void file_free(struct ceph_svc *cs, struct dn_file *f)
 {
 	if (!f)
@@ -607,7 +619,7 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 		 * create again.
 		 */
 		for (int tries = 0;; tries++) {
-			r = ceph_ll_create(cs->cm, pa.dir, pa.base, mode & 07777,
+			r = ceph_ll_create(cs->cm, pa.dir, pa.base, create_mode(cs, mode) & 07777,
 					   fl | O_CREAT | O_EXCL, &f->in, &f->fh, &x, STATX_WANT, 0, p);
 			if (r != -EEXIST || (oflags & O_EXCL))
 				break;
@@ -800,7 +812,8 @@ static int ceph_svc_mkdir(struct dn_svc *s, const struct dn_cred *c, const char 
 		return r;
 	struct Inode *in;
 	struct ceph_statx x;
-	r = ceph_ll_mkdir(pa.cs->cm, pa.dir, pa.base, mode & 07777, &in, &x, 0, 0, pa.p);
+	r = ceph_ll_mkdir(pa.cs->cm, pa.dir, pa.base, create_mode(pa.cs, mode) & 07777, &in, &x, 0,
+			  0, pa.p);
 	if (r == 0)
 		ceph_ll_put(pa.cs->cm, in);
 	return r;
@@ -815,6 +828,7 @@ static int ceph_svc_mknod(struct dn_svc *s, const struct dn_cred *c, const char 
 		return r;
 	struct Inode *in;
 	struct ceph_statx x;
+	mode = (mode & S_IFMT) | (create_mode(pa.cs, mode & 07777) & 07777);
 	r = ceph_ll_mknod(pa.cs->cm, pa.dir, pa.base, mode, dev, &in, &x, 0, 0, pa.p);
 	if (r == 0)
 		ceph_ll_put(pa.cs->cm, in);
@@ -1357,6 +1371,12 @@ static int ceph_svc_flock(struct dn_svc *s, struct dn_file *f, int op, uint64_t 
 	return r == -EACCES ? -EWOULDBLOCK : r;
 }
 
+/* libcephfs' umask callback: the umask of the caller of the request this thread runs */
+static mode_t umask_of(void *handle)
+{
+	return dn_umask_caller();
+}
+
 static void ceph_svc_destroy(struct dn_svc *s)
 {
 	struct ceph_svc *cs = to_ceph(s);
@@ -1570,6 +1590,18 @@ static int ceph_svc_create(const struct dn_config *cfg, struct dn_svc **out, cha
 		cs->cm = NULL;
 		ceph_svc_destroy(&cs->base);
 		goto fail_mounted;
+	}
+	/*
+	 * With POSIX ACLs on (client_acl_type = posix_acl), libcephfs gives a
+	 * new file its directory's default ACL, and then, as the kernel, no
+	 * umask; else it asks for the creator's umask: the request's caller's.
+	 */
+	char acl[32];
+	if (ceph_conf_get(cm, "client_acl_type", acl, sizeof(acl)) == 0 &&
+	    strcmp(acl, "posix_acl") == 0) {
+		struct ceph_client_callback_args cb = {.handle = cs, .umask_cb = umask_of};
+		ceph_ll_register_callbacks(cm, &cb);
+		cs->acl_umask = true;
 	}
 	*out = &cs->base;
 	return 0;

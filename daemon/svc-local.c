@@ -20,6 +20,7 @@
 #include "cred.h"
 #include "path.h"
 #include "svc.h"
+#include "umask.h"
 
 /*
  * POSIX record locks belong to a process, not to an open file: every lock
@@ -130,6 +131,16 @@ static int resolve_nofollow(struct local_svc *ls, const char *path, const char *
 	return resolve(ls, path, O_PATH | O_NOFOLLOW, 0);
 }
 
+/*
+ * The mode a create asks the kernel for: the caller's umask is the
+ * worker's own (umask.h), which the kernel applies unless the directory
+ * has a default ACL; where the worker cannot have one, it goes here.
+ */
+static mode_t create_mode(mode_t mode)
+{
+	return dn_umask_by_kernel() ? mode : mode & ~dn_umask_caller();
+}
+
 /* Whether open(2) of a file of this type may block or reach beyond the file. */
 static bool handed_over(mode_t mode)
 {
@@ -187,7 +198,7 @@ static int local_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	int fl = oflags & ~O_APPEND;
 	if (!(oflags & O_PATH)) /* openat2 refuses O_PATH with any other flag */
 		fl |= O_NONBLOCK;
-	f->fd = resolve(to_local(s), path, fl, mode);
+	f->fd = resolve(to_local(s), path, fl, create_mode(mode));
 	if (f->fd < 0)
 		return f->fd;
 	pthread_mutex_init(&f->dir_lock, NULL);
@@ -303,7 +314,7 @@ static int local_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *pa
 	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base, &l);
 	if (dfd < 0)
 		return dfd;
-	return mkdirat(dfd, base, mode & 07777) < 0 ? -errno : 0;
+	return mkdirat(dfd, base, create_mode(mode) & 07777) < 0 ? -errno : 0;
 }
 
 static int local_mknod(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode,
@@ -317,7 +328,7 @@ static int local_mknod(struct dn_svc *s, const struct dn_cred *c, const char *pa
 	_cleanup_close_ int dfd = resolve_parent(to_local(s), path, &base, &l);
 	if (dfd < 0)
 		return dfd;
-	return mknodat(dfd, base, mode, dev) < 0 ? -errno : 0;
+	return mknodat(dfd, base, (mode & S_IFMT) | create_mode(mode & 07777), dev) < 0 ? -errno : 0;
 }
 
 static int unlink_common(struct dn_svc *s, const struct dn_cred *c, const char *path, int flags)

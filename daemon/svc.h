@@ -38,6 +38,10 @@ struct dn_file; /* an open file of a backend, opaque to the core */
  * reachable: ".." at the top stays there, absolute symlinks start there.
  * Every op returns >= 0 or a negative errno that reaches the application
  * unchanged. An op a backend leaves NULL answers -ENOSYS.
+ *
+ * Creating ops (open with O_CREAT or O_TMPFILE, mkdir, mknod) get the mode
+ * without the caller's umask: dn_umask_caller() holds it (umask.h), and a
+ * backend applies it as the kernel would, not under a default ACL.
  */
 /*
  * open's answer for a file whose open(2) may block, or acts on more than

@@ -17,6 +17,7 @@
 #include "idle.h"
 #include "log.h"
 #include "queue.h"
+#include "umask.h"
 
 #define BATCH 32 /* requests taken from one queue before looking at the next */
 #define SLEEP_MAX_MS 1000 /* a sleeping worker looks at every queue at least this often */
@@ -341,6 +342,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	uint32_t gen = w->start_gen; /* written before pthread_create */
 	bool replaced = false;
+	dn_umask_thread_init(); /* its own umask: each caller's, in turn */
 	w->cpu = &w->ws->states->w[w->id].cpu;
 	struct dn_workers *ws = w->ws;
 	_Atomic uint32_t *sleeping = &ws->states->w[w->id].sleeping;

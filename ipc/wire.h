@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 6
+#define DN_PROTO_VERSION 7
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -132,7 +132,7 @@ struct dn_stat {
  * untrusted by the service. Payload = path NUL [path2 NUL] [data]; it sits in
  * `inl` when it fits, else at the start of the thread's request buffer.
  */
-#define DN_INLINE_MAX 440
+#define DN_INLINE_MAX 436
 #define DN_REQ_PAYLOAD_IN_BUF 0x1u
 
 struct dn_req {
@@ -151,6 +151,11 @@ struct dn_req {
 	uint16_t cpu;          /* the client's CPU + 1 when it queued this; 0: unknown */
 	uint64_t tag;          /* echoed in the reply, checked by the client */
 	uint64_t fsize;        /* PWRITE, TRUNCATE: the caller's RLIMIT_FSIZE + 1; 0: none */
+	/*
+	 * OPEN (O_CREAT, O_TMPFILE), MKDIR, MKNOD: the caller's umask. mode is
+	 * sent without it: a directory with a default ACL ignores the umask.
+	 */
+	uint32_t umask;
 	uint8_t inl[DN_INLINE_MAX];
 };
 

@@ -55,8 +55,11 @@ int dn_op_open(const struct dn_target *t, int flags, mode_t mode)
 {
 	struct dn_req req = {.op = DN_OP_OPEN, .handle = t->handle,
 			     .oflags = (uint32_t)(flags & ~CLIENT_ONLY_FLAGS)};
-	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
-		req.mode = mode & ~atomic_load(&dn_client.umask) & 07777;
+	/* the pool applies the umask, as the kernel would: not under a default ACL */
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
+		req.mode = mode & 07777;
+		req.umask = atomic_load(&dn_client.umask) & 0777;
+	}
 	struct dn_reply rep;
 	int64_t r = simple(&req, t->path, NULL, &rep);
 	if (r < 0)
@@ -504,10 +507,10 @@ int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st)
 int dn_op_path(uint32_t op, const struct dn_target *t, uint32_t mode, uint32_t flags,
 	       uint64_t off)
 {
-	if (op == DN_OP_MKDIR)
-		mode &= ~atomic_load(&dn_client.umask);
 	struct dn_req req = {.op = op, .handle = t->handle, .mode = mode, .flags = flags,
 			     .off = off};
+	if (op == DN_OP_MKDIR || op == DN_OP_MKNOD)
+		req.umask = atomic_load(&dn_client.umask) & 0777; /* as for open */
 	if (op == DN_OP_TRUNCATE)
 		req.fsize = dn_limits_fsize_wire();
 	struct dn_reply rep;

@@ -241,9 +241,8 @@ DN_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 {
 	ROUTE(dirfd, path, t)
 	return REAL(mknodat)(dirfd, path, mode, dev);
-	/* the kernel's umask applies to the permission bits only */
-	mode_t m = (mode & S_IFMT) | (mode & 07777 & ~atomic_load(&dn_client.umask));
-	DN_RETURN(dn_op_path(DN_OP_MKNOD, &t, m, 0, (uint64_t)dev));
+	/* the umask goes along (dn_op_path): the pool applies it as the kernel does */
+	DN_RETURN(dn_op_path(DN_OP_MKNOD, &t, mode, 0, (uint64_t)dev));
 }
 
 DN_EXPORT int mknod(const char *path, mode_t mode, dev_t dev)

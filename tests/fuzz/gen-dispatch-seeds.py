@@ -2,7 +2,7 @@
 """Writes fuzz-dispatch's seed corpus: a few valid request sequences.
 
 Usage: gen-dispatch-seeds.py DIR. The record format is fuzz-dispatch.c's:
-struct dn_req up to inl (72 bytes, ipc/wire.h), u16 LE payload length,
+struct dn_req up to inl (76 bytes, ipc/wire.h), u16 LE payload length,
 payload. A handle of 1 stands for the first file the input opened.
 """
 import os
@@ -20,16 +20,16 @@ O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_DIRECTORY = 0, 1, 2, 0o100, 0o200000
 
 
 def req(op, path=b'', path2=b'', data=b'', handle=0, off=0, length=0, flags=0, mode=0,
-        oflags=0, where=0, buf=0, tag=0x1000, fsize=0):
+        oflags=0, where=0, buf=0, tag=0x1000, fsize=0, umask=0):
     payload = b''
     if path:
         payload += path + b'\0'
     if path2:
         payload += path2 + b'\0'
     payload += data
-    head = struct.pack('<IIQQQIIIHHIHHQQ', OP[op], buf, handle, off, length, flags, mode,
-                       oflags, len(path), len(path2), len(payload), where, 0, tag, fsize)
-    assert len(head) == 72
+    head = struct.pack('<IIQQQIIIHHIHHQQI', OP[op], buf, handle, off, length, flags, mode,
+                       oflags, len(path), len(path2), len(payload), where, 0, tag, fsize, umask)
+    assert len(head) == 76
     return head + struct.pack('<H', len(payload)) + payload
 
 
@@ -69,6 +69,16 @@ SEEDS = {
                req('CHOWN', b'/guard/file', mode=65534, oflags=65534),
                req('TRUNCATE', b'/guard/file', off=0), req('UNLINK', b'/guard/file'),
                req('UTIMENS', b'/guard/file', data=struct.pack('<qqqq', 1, 2, 3, 4))],
+    # paths as written: dots, trailing slashes, ".." past the top and after a handle
+    'dots': [req('MKDIR', b'/d/', mode=0o777, umask=0o022), req('MKDIR', b'/d/.', mode=0o755),
+             req('OPEN', b'/d/../d/n', oflags=O_RDWR | O_CREAT, mode=0o666, umask=0o077),
+             req('STAT', b'/d/n/'), req('RMDIR', b'/d/.'), req('RMDIR', b'/d/..'),
+             req('RENAME', b'/d/n', b'/d/.'), req('RENAME', b'/d/n/', b'/m'),
+             req('UNLINK', b'/d/n/'), req('LINK', b'/d/.', b'/h'),
+             req('OPEN', b'/../../d/./', oflags=O_RDONLY | O_DIRECTORY),
+             req('STAT', b'../../../file', handle=1), req('FPATH', handle=1),
+             req('MKNOD', b'/d/p/', mode=0o10644, umask=0o002), req('READLINK', b'/d/..', length=64),
+             req('UTIMENS', b'/..', flags=1, data=struct.pack('<qqqq', 1, 2, 3, 4))],
     'stream': [req('OPEN', b'/file', oflags=O_RDONLY),
                req('PREAD', handle=1, length=1 << 19, flags=1, tag=0x1001)],
 }
