@@ -1,0 +1,249 @@
+# Paths as the kernel resolves them (issues 13 and 14): ".", ".." and
+# trailing slashes in every kind of call, each on a fresh small tree, with
+# the answer and the tree after it printed ("@" for the directory under
+# test). paths.sh and ceph-paths.sh run it on a kernel directory and through
+# a pool and compare the two outputs line for line.
+#
+# Usage: paths.py DIR cases        every case, each in DIR/cN
+#        paths.py DIR perm-setup   (as root) adir/sub 0700 with a file beside it
+#        paths.py DIR perm         (as nobody) what "sub/.." may reach
+#        paths.py DIR renames      failed renames, then the names they were onto
+import ctypes
+import errno
+import os
+import stat
+import sys
+
+D = os.path.abspath(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+libc.renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                           ctypes.c_uint]
+AT_FDCWD = -100
+RENAME_NOREPLACE = 1
+
+
+def out(*a):
+    print(" ".join(str(x) for x in a).replace(D, "@"), flush=True)
+
+
+def answer(f, *args):
+    try:
+        r = f(*args)
+    except OSError as e:
+        return errno.errorcode.get(e.errno, e.errno)
+    if isinstance(r, os.stat_result):
+        return "ok %s" % stat.filemode(r.st_mode)[0]
+    if isinstance(r, list):
+        return "ok " + ",".join(sorted(r))
+    if isinstance(r, bytes):
+        return "ok %r" % r
+    return "ok" if r is None else "ok %s" % (r,)
+
+
+def tree(top):
+    """Names, types, permission bits, file contents and link targets below top."""
+    lines = []
+    for root, dirs, files in os.walk(top):
+        dirs.sort()
+        for n in sorted(dirs + files):
+            p = os.path.join(root, n)
+            st = os.lstat(p)
+            what = "%s %o" % (stat.filemode(st.st_mode)[0], st.st_mode & 0o7777)
+            if stat.S_ISLNK(st.st_mode):
+                what += " -> " + os.readlink(p)
+            elif stat.S_ISREG(st.st_mode):
+                with open(p, "rb") as f:
+                    what += " %r" % f.read()
+            lines.append(os.path.relpath(p, top) + " " + what)
+    return "; ".join(lines)
+
+
+def build(top):
+    os.makedirs(top + "/d/sub")
+    os.makedirs(top + "/d/e")
+    os.makedirs(top + "/d/far/x")
+    for p, data in (("d/f", b"data"), ("d/sub/g", b"g"), ("d/far/marker", b"far")):
+        with open(top + "/" + p, "wb") as f:
+            f.write(data)
+    os.symlink("sub", top + "/d/link")
+    os.symlink("f", top + "/d/flink")
+    os.symlink("far/x", top + "/d/ln2")
+    os.symlink("nowhere", top + "/d/dangle")
+
+
+def rename2(a, b, flags=0):
+    if libc.renameat2(AT_FDCWD, a.encode(), AT_FDCWD, b.encode(), flags) < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+def open_close(p, flags, mode=0o644):
+    os.close(os.open(p, flags, mode))
+
+
+def write_through(p):
+    fd = os.open(p, os.O_WRONLY)
+    try:
+        os.write(fd, b"X")
+    finally:
+        os.close(fd)
+
+
+def cwd_after(p):
+    old = os.getcwd()
+    try:
+        os.chdir(p)
+        here = os.getcwd()
+        seen = sorted(os.listdir("."))
+        return "%s [%s]" % (here, ",".join(seen))
+    finally:
+        os.chdir(old)
+
+
+def at_dir(p, rel):
+    fd = os.open(p, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        st = os.stat(rel, dir_fd=fd, follow_symlinks=False)
+        size = " size %d" % st.st_size if stat.S_ISREG(st.st_mode) else ""  # a directory's varies
+        return stat.filemode(st.st_mode)[0] + size
+    finally:
+        os.close(fd)
+
+
+def create_at(p, name):
+    fd = os.open(p, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.close(os.open(name, os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=fd))
+    finally:
+        os.close(fd)
+
+
+# (call, arguments...): "@x" is the path x below the case's top
+CASES = [
+    (os.rmdir, "@d/sub/."), (os.rmdir, "@d/sub/.."), (os.rmdir, "@d/e/."), (os.rmdir, "@d/e/"),
+    (os.rmdir, "@d/e//"), (os.rmdir, "@d/f/"), (os.rmdir, "@d/link/"), (os.rmdir, "@d/link/.."),
+    (os.rmdir, "@d/ln2/.."), (os.rmdir, "@d/far/x/../x"), (os.rmdir, "@d/dangle/"),
+    (os.unlink, "@d/f/"), (os.unlink, "@d/flink/"), (os.unlink, "@d/link/"), (os.unlink, "@d/e/"),
+    (os.unlink, "@d/sub/."), (os.unlink, "@d/sub/.."), (os.unlink, "@d/dangle/"),
+    (os.unlink, "@d/sub/../f"), (os.unlink, "@d/ln2/../marker"),
+    (os.mkdir, "@d/n/"), (os.mkdir, "@d/n//"), (os.mkdir, "@d/n/."), (os.mkdir, "@d/sub/."),
+    (os.mkdir, "@d/sub/.."), (os.mkdir, "@d/f/"), (os.mkdir, "@d/link/"), (os.mkdir, "@d/dangle/"),
+    (os.mkdir, "@d/ln2/../n"), (os.mkdir, "@d/nope/.."),
+    (rename2, "@d/sub/.", "@d/x"), (rename2, "@d/sub/..", "@d/x"), (rename2, "@d/f", "@d/sub/."),
+    (rename2, "@d/f", "@d/sub/.."), (rename2, "@d/f/", "@d/g"), (rename2, "@d/f", "@d/g/"),
+    (rename2, "@d/e/", "@d/e2/"), (rename2, "@d/e", "@d/e3/"), (rename2, "@d/link/", "@d/l2"),
+    (rename2, "@d/flink/", "@d/l2"), (rename2, "@d/f", "@d/e/."),
+    (rename2, "@d/missing", "@d/f"), (rename2, "@d/ln2/../marker", "@d/m"),
+    (rename2, "@d/f", "@d/sub/.", RENAME_NOREPLACE), (rename2, "@d/sub/.", "@d/f", RENAME_NOREPLACE),
+    (rename2, "@d/f", "@d/flink", RENAME_NOREPLACE), (rename2, "@d/f", "@d/new", RENAME_NOREPLACE),
+    (os.link, "@d/f/", "@d/h"), (os.link, "@d/f", "@d/h/"), (os.link, "@d/sub/.", "@d/h"),
+    (os.link, "@d/f", "@d/sub/."), (os.link, "@d/flink/", "@d/h"), (os.link, "@d/link/", "@d/h"),
+    (os.link, "@d/f", "@d/sub/.."), (os.link, "@d/ln2/../marker", "@d/h"),
+    (os.link, "@d/missing/", "@d/nope/h"),
+    (os.symlink, "t", "@d/s/"), (os.symlink, "t", "@d/sub/."), (os.symlink, "t", "@d/f/"),
+    (os.symlink, "t", "@d/ln2/../s"),
+    (os.mkfifo, "@d/p/"), (os.mkfifo, "@d/sub/.."), (os.mkfifo, "@d/f/"),
+    (open_close, "@d/n/", os.O_WRONLY | os.O_CREAT), (open_close, "@d/f/", os.O_WRONLY | os.O_CREAT),
+    (open_close, "@d/sub/.", os.O_WRONLY | os.O_CREAT),
+    (open_close, "@d/sub/.", os.O_RDONLY | os.O_CREAT | os.O_EXCL),
+    (open_close, "@d/sub/..", os.O_RDONLY | os.O_CREAT),
+    (open_close, "@d/f/", os.O_RDONLY), (open_close, "@d/f/.", os.O_RDONLY),
+    (open_close, "@d/link/", os.O_RDONLY | os.O_DIRECTORY), (open_close, "@d/flink/", os.O_RDONLY),
+    (open_close, "@d/ln2/../n", os.O_WRONLY | os.O_CREAT),
+    (open_close, "@d/f/", os.O_WRONLY | os.O_TRUNC),
+    (open_close, "@d/link/..", os.O_RDONLY | os.O_DIRECTORY),
+    (open_close, "@d/sub/..", os.O_RDWR),
+    (write_through, "@d/f/"), (write_through, "@d/flink/"),
+    (os.stat, "@d/f/"), (os.lstat, "@d/f/"), (os.lstat, "@d/flink/"), (os.lstat, "@d/link/"),
+    (os.lstat, "@d/link"), (os.lstat, "@d/dangle/"), (os.stat, "@d/f/."), (os.stat, "@d/f/.."),
+    (os.listdir, "@d/ln2/.."), (os.listdir, "@d/link/.."), (os.listdir, "@d/sub/../sub/"),
+    (os.truncate, "@d/f/", 1), (os.truncate, "@d/flink/", 1), (os.truncate, "@d/sub/../f", 1),
+    (os.chmod, "@d/f/", 0o600), (os.chmod, "@d/link/", 0o700), (os.chmod, "@d/sub/.", 0o711),
+    (os.chmod, "@d/ln2/..", 0o700),
+    (lambda p: os.chown(p, 1, 1), "@d/f/"), (lambda p: os.lchown(p, 1, 1), "@d/flink/"),
+    (lambda p: os.lchown(p, 1, 1), "@d/link/."),
+    (lambda p: os.utime(p, (1, 2)), "@d/f/"),
+    (lambda p: os.utime(p, (1, 2), follow_symlinks=False), "@d/flink/"),
+    (lambda p: os.utime(p, (1, 2), follow_symlinks=False), "@d/link/."),
+    (lambda p: os.setxattr(p, "user.a", b"v"), "@d/f/"),
+    (lambda p: os.setxattr(p, "user.a", b"v", follow_symlinks=False), "@d/flink/"),
+    (lambda p: os.getxattr(p, "user.a", follow_symlinks=False), "@d/link/."),
+    (lambda p: os.removexattr(p, "user.a"), "@d/f/"),
+    (os.readlink, "@d/flink/"), (os.readlink, "@d/link/"), (os.readlink, "@d/sub/."),
+    (os.readlink, "@d/flink"), (os.readlink, "@d/sub/../flink"),
+    (lambda p: os.access(p, os.R_OK), "@d/f/"), (lambda p: os.access(p, os.R_OK), "@d/sub/.."),
+    (cwd_after, "@d/ln2/.."), (cwd_after, "@d/sub/../e/"), (cwd_after, "@d/link/."),
+    (cwd_after, "@d/f/"),
+    (at_dir, "@d/ln2/..", "marker"), (at_dir, "@d/ln2/..", "../f"), (at_dir, "@d/link/..", "f"),
+    (at_dir, "@d/sub", "../../d/e/"), (at_dir, "@d/sub", "g/"),
+    (create_at, "@d/ln2/..", "made"), (create_at, "@d/link", "../made2"),
+]
+
+
+def cases():
+    for i, case in enumerate(CASES):
+        f = case[0]
+        top = "%s/c%d" % (D, i)
+        build(top)
+        args = [top + "/" + a[1:] if isinstance(a, str) and a.startswith("@") else a
+                for a in case[1:]]
+        name = getattr(f, "__name__", "call")
+        r = answer(f, *args)
+        out(i, name, " ".join(str(a) for a in args), "->", r)
+        out("  ", tree(top))
+
+
+def perm_setup():
+    os.makedirs(D + "/perm/adir/sub")
+    with open(D + "/perm/adir/f", "w") as f:
+        f.write("secret")
+    with open(D + "/perm/adir/sub/g", "w") as f:
+        f.write("g")
+    os.chmod(D + "/perm", 0o777)
+    os.chmod(D + "/perm/adir", 0o777)
+    os.chmod(D + "/perm/adir/f", 0o666)
+    os.chmod(D + "/perm/adir/sub", 0o700)
+    os.mkdir(D + "/perm/open")
+    os.chmod(D + "/perm/open", 0o777)
+
+
+def perm():
+    p = D + "/perm/adir"
+    for f, args in ((lambda q: open(q).read(), (p + "/sub/../f",)), (os.stat, (p + "/sub/../f",)),
+                    (os.listdir, (p + "/sub/..",)), (os.stat, (p + "/sub/.",)),
+                    (os.stat, (p + "/sub/",)), (os.unlink, (p + "/sub/../f",)),
+                    (os.mkdir, (p + "/sub/../n",)), (os.rmdir, (p + "/sub/.",)),
+                    (os.rename, (p + "/sub/../f", p + "/f2")),
+                    (os.rename, (p + "/f", p + "/sub/../f3")),
+                    (os.symlink, ("t", p + "/sub/../s")), (os.chdir, (p + "/sub/..",)),
+                    (lambda q: open(q, "w").close(), (p + "/sub/../n",)),
+                    (os.listdir, (p + "/sub/../../open",)), (os.stat, (p + "/f/",))):
+        out(getattr(f, "__name__", "call"), " ".join(args), "->", answer(f, *args))
+    out("  ", tree(D + "/perm"))
+
+
+def renames():
+    """Failed renames onto existing names, then those names (issue 14 item 5)."""
+    os.mkdir(D + "/r1")
+    a, b = D + "/r1/a", D + "/r1/b"
+    open(b, "w").close()
+    for f, args in ((os.rename, (a, b)), (os.chmod, (b, 0o600)), (os.chown, (b, 1, 1)),
+                    (os.lstat, (b,)), (os.stat, (b,))):
+        out(f.__name__, " ".join(str(x) for x in args), "->", answer(f, *args))
+    os.mkdir(D + "/r2")
+    a, b = D + "/r2/a", D + "/r2/b"
+    open(a, "w").close()
+    for f, args in ((os.lstat, (a,)), (os.rename, (a, b)), (os.rename, (a, b)),
+                    (os.lstat, (b,)), (os.lstat, (a,)), (os.unlink, (b,)), (os.lstat, (b,))):
+        out(f.__name__, " ".join(args), "->", answer(f, *args))
+    os.mkdir(D + "/r3")
+    a, b = D + "/r3/a", D + "/r3/b"
+    os.mkdir(b)
+    for f, args in ((os.rename, (a, b)), (os.listdir, (b,)), (os.rmdir, (b,)),
+                    (os.rename, (a + "/", b + "/")), (os.mkdir, (b,)), (os.lstat, (b,))):
+        out(f.__name__, " ".join(args), "->", answer(f, *args))
+    out("  ", tree(D + "/r1"), "|", tree(D + "/r2"), "|", tree(D + "/r3"))
+    out("end")
+
+
+{"cases": cases, "perm-setup": perm_setup, "perm": perm, "renames": renames}[sys.argv[2]]()
