@@ -196,7 +196,9 @@ static int local_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	 * changed by it.
 	 */
 	int fl = oflags & ~O_APPEND;
-	if (!(oflags & O_PATH)) /* openat2 refuses O_PATH with any other flag */
+	if (oflags & O_PATH) /* as open(2), which ignores the rest: openat2 refuses them */
+		fl &= O_PATH | O_DIRECTORY | O_NOFOLLOW;
+	else
 		fl |= O_NONBLOCK;
 	f->fd = resolve(to_local(s), path, fl, create_mode(mode));
 	if (f->fd < 0)
