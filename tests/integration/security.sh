@@ -308,11 +308,12 @@ switches() { cat /proc/"$PID"/task/*/status | awk '/^voluntary_ctxt_switches/ {s
 cpu_ticks() { awk '{print $14 + $15}' /proc/"$PID"/stat; } # utime + stime, 1/100 s
 before=$(switches)
 cpu_before=$(cpu_ticks)
-as dnsec_a "$PY" - "$SOCK" << 'PY' || fail "the ringing client failed"
+proto=$(sed -n 's/^#define DN_PROTO_VERSION \([0-9]*\).*/\1/p' "$HERE/../../ipc/wire.h")
+as dnsec_a "$PY" - "$SOCK" "$proto" << 'PY' || fail "the ringing client failed"
 import array, socket, struct, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(sys.argv[1])
-s.send(struct.pack("<QIIQQ", 0x31534e4144, 6, 0, 0, 0))  # DN_PROTO_MAGIC, version, attach
+s.send(struct.pack("<QIIQQ", 0x31534e4144, int(sys.argv[2]), 0, 0, 0))  # DN_PROTO_MAGIC, version, attach
 fds = array.array("i")
 msg, anc, _, _ = s.recvmsg(472, socket.CMSG_LEN(68 * fds.itemsize))
 for level, kind, data in anc:
