@@ -803,6 +803,20 @@ static int ceph_svc_access(struct dn_svc *s, const struct dn_cred *c, const char
 	return check_access(c, &x, mode);
 }
 
+/* The type of name in dir (not followed), or -errno. */
+static int lookup_type(struct ceph_svc *cs, struct Inode *dir, const char *name,
+		       const UserPerm *p, mode_t *type)
+{
+	struct Inode *in;
+	struct ceph_statx x;
+	int r = ceph_ll_lookup(cs->cm, dir, name, &in, &x, WANT_TYPE_ONLY, AT_SYMLINK_NOFOLLOW, p);
+	if (r < 0)
+		return r;
+	ceph_ll_put(cs->cm, in);
+	*type = x.stx_mode & S_IFMT;
+	return 0;
+}
+
 static int ceph_svc_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *path,
 			  mode_t mode)
 {
@@ -828,6 +842,24 @@ static int ceph_svc_mknod(struct dn_svc *s, const struct dn_cred *c, const char 
 		return r;
 	struct Inode *in;
 	struct ceph_statx x;
+	if ((S_ISCHR(mode) || S_ISBLK(mode)) && !dn_cred_capable(c, CAP_MKNOD)) {
+		/* as mknod(2): a free name, write permission on the directory, then CAP_MKNOD */
+		mode_t type;
+		r = lookup_type(pa.cs, pa.dir, pa.base, pa.p, &type);
+		if (r == 0)
+			return -EEXIST;
+		if (r != -ENOENT)
+			return r;
+		if (!dn_cred_capable(c, CAP_DAC_OVERRIDE)) {
+			r = ceph_ll_getattr(pa.cs->cm, pa.dir, &x,
+					    CEPH_STATX_MODE | CEPH_STATX_UID | CEPH_STATX_GID, 0, pa.p);
+			if (r < 0)
+				return r;
+			if (!bits_allow(c, &x, W_OK | X_OK))
+				return -EACCES;
+		}
+		return -EPERM;
+	}
 	mode = (mode & S_IFMT) | (create_mode(pa.cs, mode & 07777) & 07777);
 	r = ceph_ll_mknod(pa.cs->cm, pa.dir, pa.base, mode, dev, &in, &x, 0, 0, pa.p);
 	if (r == 0)
@@ -871,20 +903,6 @@ static int ceph_svc_unlink(struct dn_svc *s, const struct dn_cred *c, const char
 		return S_ISDIR(x.stx_mode) ? -EISDIR : -ENOTDIR;
 	}
 	return ceph_ll_unlink(pa.cs->cm, pa.dir, pa.base, pa.p);
-}
-
-/* The type of name in dir (not followed), or -errno. */
-static int lookup_type(struct ceph_svc *cs, struct Inode *dir, const char *name,
-		       const UserPerm *p, mode_t *type)
-{
-	struct Inode *in;
-	struct ceph_statx x;
-	int r = ceph_ll_lookup(cs->cm, dir, name, &in, &x, WANT_TYPE_ONLY, AT_SYMLINK_NOFOLLOW, p);
-	if (r < 0)
-		return r;
-	ceph_ll_put(cs->cm, in);
-	*type = x.stx_mode & S_IFMT;
-	return 0;
 }
 
 /*
