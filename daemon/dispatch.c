@@ -311,10 +311,18 @@ static int64_t utimens(struct dn_svc *svc, struct dn_session *s, struct dn_file 
 	if (a->data_len != sizeof(w))
 		return -EINVAL;
 	memcpy(w, a->data, sizeof(w));
+	/* as utimensat(2): nothing to do, and the path is not even looked at */
+	if (w[0].nsec == UTIME_OMIT && w[1].nsec == UTIME_OMIT)
+		return 0;
 	for (int i = 0; i < 2; i++) {
 		if (w[i].nsec != UTIME_NOW && w[i].nsec != UTIME_OMIT &&
-		    (w[i].nsec < 0 || w[i].nsec > 999999999))
-			return -EINVAL;
+		    (w[i].nsec < 0 || w[i].nsec > 999999999)) {
+			/* once the path resolved: ENOENT, ENOTDIR ("file/") come first */
+			struct stat st;
+			int r = f || !svc->ops->stat ? 0
+					: svc->ops->stat(svc, &s->cred, a->path, nofollow, &st);
+			return r < 0 ? r : -EINVAL;
+		}
 		ts[i] = (struct timespec){.tv_sec = (time_t)w[i].sec, .tv_nsec = (long)w[i].nsec};
 	}
 	return svc->ops->utimens(svc, &s->cred, f, a->path, nofollow, ts);
