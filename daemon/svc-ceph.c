@@ -438,6 +438,26 @@ static int create_slash(struct parent *pa)
 }
 
 /*
+ * A create's answer r, in the kernel's order: libcephfs checks write
+ * permission on the directory (and, for link, the source) before it looks
+ * the name up, the kernel after, so an existing name is EEXIST however the
+ * directory may be written; for open(O_CREAT) without O_EXCL, a file to
+ * open.
+ */
+static int create_result(struct parent *pa, int r)
+{
+	if (r != -EACCES && r != -EPERM)
+		return r;
+	struct Inode *in;
+	struct ceph_statx x;
+	if (ceph_ll_lookup(pa->cs->cm, pa->dir, pa->base, &in, &x, WANT_TYPE_ONLY,
+			   AT_SYMLINK_NOFOLLOW, pa->p) != 0)
+		return r;
+	ceph_ll_put(pa->cs->cm, in);
+	return -EEXIST;
+}
+
+/*
  * The kernel's answer to creating pa's name where it is ".", ".." or the
  * top (EEXIST), or has a trailing slash (see create_slash, unless slash_ok:
  * mkdir); 0: go on.
@@ -621,6 +641,7 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 		for (int tries = 0;; tries++) {
 			r = ceph_ll_create(cs->cm, pa.dir, pa.base, create_mode(cs, mode) & 07777,
 					   fl | O_CREAT | O_EXCL, &f->in, &f->fh, &x, STATX_WANT, 0, p);
+			r = create_result(&pa, r);
 			if (r != -EEXIST || (oflags & O_EXCL))
 				break;
 			r = ceph_ll_lookup(cs->cm, pa.dir, pa.base, &f->in, &x, WANT_TYPE_ONLY,
@@ -828,6 +849,7 @@ static int ceph_svc_mkdir(struct dn_svc *s, const struct dn_cred *c, const char 
 	struct ceph_statx x;
 	r = ceph_ll_mkdir(pa.cs->cm, pa.dir, pa.base, create_mode(pa.cs, mode) & 07777, &in, &x, 0,
 			  0, pa.p);
+	r = create_result(&pa, r);
 	if (r == 0)
 		ceph_ll_put(pa.cs->cm, in);
 	return r;
@@ -861,7 +883,8 @@ static int ceph_svc_mknod(struct dn_svc *s, const struct dn_cred *c, const char 
 		return -EPERM;
 	}
 	mode = (mode & S_IFMT) | (create_mode(pa.cs, mode & 07777) & 07777);
-	r = ceph_ll_mknod(pa.cs->cm, pa.dir, pa.base, mode, dev, &in, &x, 0, 0, pa.p);
+	r = create_result(&pa, ceph_ll_mknod(pa.cs->cm, pa.dir, pa.base, mode, dev, &in, &x, 0, 0,
+					     pa.p));
 	if (r == 0)
 		ceph_ll_put(pa.cs->cm, in);
 	return r;
@@ -1170,7 +1193,8 @@ static int ceph_svc_symlink(struct dn_svc *s, const struct dn_cred *c, const cha
 	/* The target is stored as given; our walk keeps resolving it inside the pool. */
 	struct Inode *in;
 	struct ceph_statx x;
-	r = ceph_ll_symlink(pa.cs->cm, pa.dir, pa.base, target, &in, &x, 0, 0, pa.p);
+	r = create_result(&pa, ceph_ll_symlink(pa.cs->cm, pa.dir, pa.base, target, &in, &x, 0, 0,
+					       pa.p));
 	if (r == 0)
 		ceph_ll_put(pa.cs->cm, in);
 	return r;
@@ -1197,7 +1221,7 @@ static int ceph_svc_link(struct dn_svc *s, const struct dn_cred *c, const char *
 		r = r == 0 ? -EEXIST : r == -ENOENT ? -EPERM : r;
 	}
 	if (r == 0)
-		r = ceph_ll_link(cs->cm, in, pa.dir, pa.base, pa.p);
+		r = create_result(&pa, ceph_ll_link(cs->cm, in, pa.dir, pa.base, pa.p));
 	ceph_ll_put(cs->cm, in);
 	return r;
 }
