@@ -164,9 +164,19 @@ static int handover_probe(struct local_svc *ls, const char *path, int oflags, in
 	if ((oflags & O_PATH) || (oflags & O_DIRECTORY) ||
 	    ((oflags & O_CREAT) && (oflags & O_EXCL)))
 		return 0;
+	/*
+	 * The hint's walk is not confined: a path with ".." (the caller's, as
+	 * written) may climb past the root there, where the confined walk
+	 * stops at it; such a path gets the walk.
+	 */
+	const char *rel = path;
+	while (*rel == '/')
+		rel++;
 	struct statx hint;
-	if (statx(ls->root_fd, path[1] ? path + 1 : ".", AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT,
-		  STATX_TYPE, &hint) < 0 || S_ISREG(hint.stx_mode) || S_ISDIR(hint.stx_mode))
+	if (!(dn_path_oddities(rel) & DN_PATH_DOTDOT) &&
+	    (statx(ls->root_fd, *rel ? rel : ".", AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE,
+		   &hint) < 0 ||
+	     S_ISREG(hint.stx_mode) || S_ISDIR(hint.stx_mode)))
 		return 0;
 	_cleanup_close_ int fd = resolve(ls, path, O_PATH | (oflags & O_NOFOLLOW), 0);
 	struct stat st;
