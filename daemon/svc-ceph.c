@@ -953,8 +953,12 @@ static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char
 	if (r < 0)
 		return r;
 	r = parent_walk(&tp, c, to);
-	if (r < 0)
+	if (r < 0) {
+		/* the kernel searches the old name's directory before it looks at the new name */
+		if (fp.type != DN_LAST_ROOT && may_search(cs, c, fp.p, fp.dir) == -EACCES)
+			return -EACCES;
 		return r;
+	}
 	/* ".", ".." and the top are never renamed nor replaced */
 	if (fp.type != DN_LAST_NORM)
 		return -EBUSY;

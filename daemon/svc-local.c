@@ -380,8 +380,18 @@ static int local_rename(struct dn_svc *s, const struct dn_cred *c, const char *f
 	if (ffd < 0)
 		return ffd;
 	_cleanup_close_ int tfd = resolve_parent(to_local(s), to, &tb, &tl);
-	if (tfd < 0)
+	if (tfd < 0) {
+		/*
+		 * The kernel searches the old name's directory for its last
+		 * component before it looks at the new name at all: that
+		 * refusal comes first (on the error path only, it costs nothing
+		 * otherwise; renameat2 itself checks it when both resolved).
+		 */
+		if (fl.type != DN_LAST_ROOT &&
+		    faccessat(ffd, "", X_OK, AT_EACCESS | AT_EMPTY_PATH) < 0 && errno == EACCES)
+			return -EACCES;
 		return tfd;
+	}
 	return renameat2(ffd, fb, tfd, tb, flags) < 0 ? -errno : 0;
 }
 
