@@ -23,6 +23,7 @@
 #include "fifos.h"
 #include "log.h"
 #include "path.h"
+#include "protect.h"
 #include "svc.h"
 #include "umask.h"
 #include "xattr-ns.h"
@@ -68,6 +69,7 @@ struct ceph_svc {
 	pthread_mutex_t append_lock;
 	struct dn_fifos *fifos;
 	bool acl_umask; /* libcephfs applies the caller's umask (POSIX ACLs on) */
+	struct dn_protect protect; /* the host's fs.protected_*, as its kernel applies them */
 };
 
 struct dn_file {
@@ -159,6 +161,27 @@ static int may_search(struct ceph_svc *cs, const struct dn_cred *c, const UserPe
 	if (r < 0)
 		return r;
 	return bits_allow(c, &x, X_OK) ? 0 : -EACCES;
+}
+
+/*
+ * fs.protected_symlinks, as the kernel's walk applies it (may_follow_link):
+ * may c follow symlink link found in dir? Attributes asked for only when
+ * a symlink is to be followed (dir's first: few directories are sticky).
+ */
+static int may_follow(struct ceph_svc *cs, const struct dn_cred *c, const UserPerm *p,
+		      struct Inode *dir, struct Inode *link)
+{
+	if (!cs->protect.symlinks)
+		return 0;
+	struct ceph_statx d, l;
+	int r = ceph_ll_getattr(cs->cm, dir, &d, CEPH_STATX_MODE | CEPH_STATX_UID, 0, p);
+	if (r < 0)
+		return r;
+	if ((d.stx_mode & (S_ISVTX | S_IWOTH)) != (S_ISVTX | S_IWOTH))
+		return 0;
+	if ((r = ceph_ll_getattr(cs->cm, link, &l, CEPH_STATX_UID, 0, p)) < 0)
+		return r;
+	return dn_protect_follow(&cs->protect, d.stx_mode, d.stx_uid, l.stx_uid, c->uid);
 }
 
 /*
@@ -276,6 +299,10 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 			if (++links > SYMLINKS_MAX) {
 				ceph_ll_put(cs->cm, child);
 				r = -ELOOP;
+				goto fail;
+			}
+			if ((r = may_follow(cs, c, p, w.stack[w.depth], child)) < 0) {
+				ceph_ll_put(cs->cm, child);
 				goto fail;
 			}
 			r = ceph_ll_readlink(cs->cm, child, link, sizeof(link) - 1, p);
@@ -519,6 +546,19 @@ static int clear_set_id_for_write(struct ceph_svc *cs, struct Inode *in, const s
 	return ceph_ll_setattr(cs->cm, in, &want, CEPH_SETATTR_MODE, ceph_mount_perms(cs->cm));
 }
 
+/* fs.protected_regular and _fifos, as open(2) applies them to an existing name with O_CREAT */
+static int may_open_in_sticky(struct ceph_svc *cs, const struct dn_cred *c, const UserPerm *p,
+			      struct Inode *dir, struct Inode *in, mode_t mode)
+{
+	struct ceph_statx d, x;
+	int r = ceph_ll_getattr(cs->cm, dir, &d, CEPH_STATX_MODE | CEPH_STATX_UID, 0, p);
+	if (r < 0 || !(d.stx_mode & S_ISVTX))
+		return r < 0 ? r : 0;
+	if ((r = ceph_ll_getattr(cs->cm, in, &x, CEPH_STATX_UID, 0, p)) < 0)
+		return r;
+	return dn_protect_create(&cs->protect, d.stx_mode, d.stx_uid, mode, x.stx_uid, c->uid);
+}
+
 /* canon (a directory's canonical path, PATH_MAX) + "/" + name */
 static int canon_join(char *canon, const char *name)
 {
@@ -649,6 +689,9 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 			if (r != -ENOENT || tries == 3)
 				break;
 		}
+		/* as open(2) of an existing name with O_CREAT: fs.protected_regular, _fifos */
+		if (r == 0 && !f->fh && !S_ISLNK(x.stx_mode) && !S_ISDIR(x.stx_mode))
+			r = may_open_in_sticky(cs, c, p, pa.dir, f->in, x.stx_mode);
 		parent_release(&pa);
 		if (r < 0)
 			goto fail;
@@ -1629,6 +1672,7 @@ static int ceph_svc_create(const struct dn_config *cfg, struct dn_svc **out, cha
 	}
 	cs->base.ops = &ceph_ops;
 	cs->cm = cm;
+	dn_protect_read(&cs->protect);
 	pthread_mutex_init(&cs->append_lock, NULL);
 	r = ceph_ll_lookup_root(cm, &cs->root);
 	if (r < 0) {

@@ -19,6 +19,7 @@
 #include "cleanup.h"
 #include "cred.h"
 #include "path.h"
+#include "protect.h"
 #include "svc.h"
 #include "umask.h"
 
@@ -41,6 +42,7 @@ struct local_svc {
 	struct dn_svc base;
 	int root_fd;
 	char root_path[PATH_MAX]; /* where root_fd was, as the kernel names it ("" unknown) */
+	struct dn_protect protect; /* fs.protected_*: for what the client opens itself */
 	pthread_mutex_t locks_lock;
 	struct lock_fd *locks;
 	unsigned lock_fds_per_uid;
@@ -141,6 +143,46 @@ static mode_t create_mode(mode_t mode)
 	return dn_umask_by_kernel() ? mode : mode & ~dn_umask_caller();
 }
 
+/* The host path of fd, as the kernel names it (symlinks and ".." resolved). */
+static int fd_host_path(int fd, char *buf, size_t len)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(proc, buf, len - 1);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n == len - 1)
+		return -ENAMETOOLONG;
+	buf[n] = 0;
+	return 0;
+}
+
+/*
+ * The attributes of the directory holding what path names (fd, resolved):
+ * path's own directory, unless its last component is a symlink, which
+ * the kernel followed to the directory of its target.
+ */
+static int dir_of(struct local_svc *ls, const char *path, int fd, struct stat *dir)
+{
+	const char *base;
+	struct dn_path_last l;
+	_cleanup_close_ int dfd = resolve_parent(ls, path, &base, &l);
+	struct stat st;
+	if (dfd >= 0 && l.type == DN_LAST_NORM &&
+	    fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISLNK(st.st_mode))
+		return fstat(dfd, dir) < 0 ? -errno : 0;
+	/* through a symlink: its target's directory, by the name the kernel gives it */
+	char host[PATH_MAX];
+	int r = fd_host_path(fd, host, sizeof(host));
+	if (r < 0)
+		return r;
+	char *slash = strrchr(host, '/');
+	if (!slash)
+		return -ENOENT;
+	*(slash == host ? slash + 1 : slash) = 0;
+	return stat(host, dir) < 0 ? -errno : 0;
+}
+
 /* Whether open(2) of a file of this type may block or reach beyond the file. */
 static bool handed_over(mode_t mode)
 {
@@ -182,6 +224,18 @@ static int handover_probe(struct local_svc *ls, const char *path, int oflags, in
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0 || !handed_over(st.st_mode))
 		return 0;
+	/*
+	 * The client opens it without O_CREAT, through its descriptor: the
+	 * kernel's fs.protected_fifos check of an O_CREAT open in a sticky
+	 * directory (may_create_in_sticky) is made here, on its directory.
+	 */
+	struct stat dir;
+	if ((oflags & O_CREAT) && dir_of(ls, path, fd, &dir) == 0) {
+		int r = dn_protect_create(&ls->protect, dir.st_mode, dir.st_uid, st.st_mode, st.st_uid,
+					  dn_cred_current()->uid);
+		if (r < 0)
+			return r;
+	}
 	*handover = TAKE_FD(fd);
 	return DN_SVC_HANDOVER;
 }
@@ -215,20 +269,6 @@ static int local_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 		return f->fd;
 	pthread_mutex_init(&f->dir_lock, NULL);
 	*out = TAKE_PTR(f);
-	return 0;
-}
-
-/* The host path of fd, as the kernel names it (symlinks and ".." resolved). */
-static int fd_host_path(int fd, char *buf, size_t len)
-{
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(proc, buf, len - 1);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n == len - 1)
-		return -ENAMETOOLONG;
-	buf[n] = 0;
 	return 0;
 }
 
@@ -851,6 +891,7 @@ int dn_svc_local_new(const struct dn_config *cfg, struct dn_svc **out, char *err
 		return -ENOMEM;
 	ls->base.ops = &local_ops;
 	ls->root_fd = TAKE_FD(fd);
+	dn_protect_read(&ls->protect);
 	if (fd_host_path(ls->root_fd, ls->root_path, sizeof(ls->root_path)) < 0 ||
 	    strcmp(ls->root_path, "/") == 0)
 		ls->root_path[0] = 0;
