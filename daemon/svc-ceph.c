@@ -485,6 +485,25 @@ static int create_result(struct parent *pa, int r)
 }
 
 /*
+ * A removal's answer r, in the kernel's order: libcephfs checks write
+ * permission on the directory before it looks the name up, the kernel
+ * after, so a name that is not there is ENOENT however the directory may
+ * be written.
+ */
+static int remove_result(struct parent *pa, int r)
+{
+	if (r != -EACCES && r != -EPERM)
+		return r;
+	struct Inode *in;
+	struct ceph_statx x;
+	int l = ceph_ll_lookup(pa->cs->cm, pa->dir, pa->base, &in, &x, WANT_TYPE_ONLY,
+			       AT_SYMLINK_NOFOLLOW, pa->p);
+	if (l == 0)
+		ceph_ll_put(pa->cs->cm, in);
+	return l == -ENOENT ? -ENOENT : r;
+}
+
+/*
  * The kernel's answer to creating pa's name where it is ".", ".." or the
  * top (EEXIST), or has a trailing slash (see create_slash, unless slash_ok:
  * mkdir); 0: go on.
@@ -946,7 +965,7 @@ static int ceph_svc_rmdir(struct dn_svc *s, const struct dn_cred *c, const char 
 	case DN_LAST_ROOT: return -EBUSY;
 	case DN_LAST_NORM: break;
 	}
-	return ceph_ll_rmdir(pa.cs->cm, pa.dir, pa.base, pa.p);
+	return remove_result(&pa, ceph_ll_rmdir(pa.cs->cm, pa.dir, pa.base, pa.p));
 }
 
 static int ceph_svc_unlink(struct dn_svc *s, const struct dn_cred *c, const char *path)
@@ -968,7 +987,7 @@ static int ceph_svc_unlink(struct dn_svc *s, const struct dn_cred *c, const char
 		ceph_ll_put(pa.cs->cm, in);
 		return S_ISDIR(x.stx_mode) ? -EISDIR : -ENOTDIR;
 	}
-	return ceph_ll_unlink(pa.cs->cm, pa.dir, pa.base, pa.p);
+	return remove_result(&pa, ceph_ll_unlink(pa.cs->cm, pa.dir, pa.base, pa.p));
 }
 
 /*
