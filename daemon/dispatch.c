@@ -403,20 +403,25 @@ static int64_t run_attr_op(struct dn_svc *svc, struct dn_session *s, const struc
 
 /*
  * The sessions the calling worker serves from: a handoff names another one.
- * Epoch-protected while the worker is in this request (worker.c).
+ * Read as the set is now, not as the worker's scan loaded it: a process
+ * hands its files to a session it attached a moment ago. Any set published
+ * since the worker's epoch last moved is safe to read until it moves again
+ * (worker.c), and the worker is in this request meanwhile.
  */
-static _Thread_local const struct dn_session_set *serving;
+static _Thread_local struct dn_session_set *_Atomic const *serving;
 
-void dn_dispatch_serving(const struct dn_session_set *set)
+void dn_dispatch_serving(struct dn_session_set *_Atomic const *set)
 {
 	serving = set;
 }
 
 static struct dn_session *session_by_id(uint32_t id)
 {
-	for (uint32_t i = 0; serving && i < serving->n; i++)
-		if (serving->s[i]->id == id)
-			return serving->s[i];
+	const struct dn_session_set *set =
+		serving ? atomic_load_explicit(serving, memory_order_acquire) : NULL;
+	for (uint32_t i = 0; set && i < set->n; i++)
+		if (set->s[i]->id == id)
+			return set->s[i];
 	return NULL;
 }
 

@@ -6,8 +6,8 @@
 #include "session.h"
 
 struct dn_session_set;
-/* The sessions the calling worker serves from (for a handoff between two of them). */
-void dn_dispatch_serving(const struct dn_session_set *set);
+/* Where the calling worker finds the sessions it serves (a handoff goes between two). */
+void dn_dispatch_serving(struct dn_session_set *_Atomic const *set);
 #include "svc.h"
 #include "wire.h"
 

@@ -237,7 +237,7 @@ static unsigned scan(struct worker *w, uint32_t gen, bool *replaced)
 	struct dn_session_set *set = atomic_load_explicit(&ws->set, memory_order_acquire);
 	static _Thread_local struct dn_req req;
 	unsigned done = 0;
-	dn_dispatch_serving(set);
+	dn_dispatch_serving(&ws->set);
 	for (uint32_t i = 0; set && i < set->n; i++) {
 		struct dn_session *s = set->s[i];
 		for (unsigned q = w->id; q < s->l.nqueues; q += ws->n) {

@@ -76,7 +76,9 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 
 static void cleanup(void)
 {
+	struct dn_handovers *h = sess->handovers;
 	dn_session_free(sess, svc);
+	dn_handovers_free(h);
 	svc->ops->destroy(svc);
 	close(root_fd);
 	nftw(parent, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

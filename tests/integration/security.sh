@@ -92,7 +92,8 @@ pass "writes, truncates and chown clear set-id bits as the kernel does"
 pool_fds() { ls "/proc/$PID/fd" | wc -l; }
 # hold_conns USER N READY: N raw connections to the pool that never say hello, held until killed
 hold_conns() {
-	as "$1" "$PY" -c 'import socket, sys, time
+	# setpriv itself in the background (not a function around it): $! is the holder
+	setpriv --reuid="$1" --regid="$1" --clear-groups -- "$PY" -c 'import socket, sys, time
 conns = []
 for _ in range(int(sys.argv[2])):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
