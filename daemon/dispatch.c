@@ -560,7 +560,9 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 	case DN_OP_ACCESS:
 		if (req->mode & ~7u)
 			return -EINVAL;
-		return ops->access ? ops->access(svc, c, a.path, (int)req->mode,
+		/* access(2) asks for the real ids, faccessat(AT_EACCESS) for the effective */
+		return ops->access ? ops->access(svc, (req->flags & DN_AT_EACCESS) ? c : &s->real,
+						  a.path, (int)req->mode,
 						  req->flags & DN_AT_NOFOLLOW)
 				   : -ENOSYS;
 	case DN_OP_MKDIR:

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +25,21 @@ void dn_proc_status_parse(const char *text, struct dn_proc_status *st)
 		unsigned long r, e, s, f;
 		unsigned long long cap;
 		if (sscanf(line, "Uid: %lu %lu %lu %lu", &r, &e, &s, &f) == 4) {
+			st->ruid = (uid_t)r;
 			st->euid = (uid_t)e;
 			st->fsuid = (uid_t)f;
 			st->found |= 1;
 		} else if (sscanf(line, "Gid: %lu %lu %lu %lu", &r, &e, &s, &f) == 4) {
+			st->rgid = (gid_t)r;
 			st->egid = (gid_t)e;
 			st->fsgid = (gid_t)f;
 			st->found |= 2;
 		} else if (sscanf(line, "CapEff: %llx", &cap) == 1) {
 			st->cap_eff = cap;
 			st->found |= 4;
+		} else if (sscanf(line, "CapPrm: %llx", &cap) == 1) {
+			st->cap_prm = cap;
+			st->found |= 8;
 		}
 		line = strchr(line, '\n');
 		if (line)
@@ -65,7 +71,7 @@ static int read_status(pid_t pid, char *buf, size_t len)
 }
 
 /*
- * The peer's effective capabilities. SO_PEERPIDFD names the process that
+ * The peer's capabilities and real ids. SO_PEERPIDFD names the process that
  * connected; its /proc status read while that pidfd shows it alive is that
  * process's (a pid is not reused before its process is gone). Before Linux
  * 6.5 a pidfd opened now may name a later process with the same pid: its
@@ -74,7 +80,7 @@ static int read_status(pid_t pid, char *buf, size_t len)
  * the process still has the identity it connected with: a process that
  * changed it since will attach again as its new self.
  */
-static uint64_t peer_caps(int fd, pid_t pid, const struct dn_cred *c)
+static bool peer_status(int fd, pid_t pid, const struct dn_cred *c, struct dn_proc_status *st)
 {
 	int pidfd = -1;
 	socklen_t l = sizeof(pidfd);
@@ -82,22 +88,20 @@ static uint64_t peer_caps(int fd, pid_t pid, const struct dn_cred *c)
 		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	_cleanup_close_ int own = pidfd;
 	if (pidfd < 0)
-		return 0;
+		return false;
 	char text[8192];
 	if (read_status(pid, text, sizeof(text)) < 0)
-		return 0;
+		return false;
 	struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
 	if (poll(&pfd, 1, 0) != 0)
-		return 0; /* gone (or unknown): nothing proven */
-	struct dn_proc_status st;
-	dn_proc_status_parse(text, &st);
-	if (st.found != 7 || st.euid != c->uid || st.fsuid != c->uid || st.egid != c->gid ||
-	    st.fsgid != c->gid)
-		return 0;
-	return (uint64_t)st.cap_eff;
+		return false; /* gone (or unknown): nothing proven */
+	dn_proc_status_parse(text, st);
+	return st->found == 15 && st->euid == c->uid && st->fsuid == c->uid &&
+	       st->egid == c->gid && st->fsgid == c->gid;
 }
 
-int dn_peer_identity(int fd, struct dn_cred *c, pid_t *pid, char *why, size_t whylen)
+int dn_peer_identity(int fd, struct dn_cred *c, struct dn_cred *real, pid_t *pid, char *why,
+		     size_t whylen)
 {
 	struct ucred uc;
 	socklen_t l = sizeof(uc);
@@ -117,6 +121,16 @@ int dn_peer_identity(int fd, struct dn_cred *c, pid_t *pid, char *why, size_t wh
 		return -E2BIG;
 	}
 	c->ngroups = l / sizeof(gid_t);
-	c->caps = peer_caps(fd, uc.pid, c);
+	struct dn_proc_status st;
+	bool proven = peer_status(fd, uc.pid, c, &st);
+	c->caps = proven ? (uint64_t)st.cap_eff : 0;
+	*real = *c;
+	if (proven) {
+		real->uid = st.ruid;
+		real->gid = st.rgid;
+		real->caps = st.ruid == 0 ? (uint64_t)st.cap_prm : 0;
+	} else if (real->uid != 0) {
+		real->caps = 0;
+	}
 	return 0;
 }

@@ -10,15 +10,21 @@
  * Fills c with the identity the peer had when it connected (SO_PEERCRED:
  * effective uid and gid; SO_PEERGROUPS) and the effective capabilities it
  * holds, as far as they can be proven to be that same process's: 0 when not.
- * On error returns -errno and says why in why.
+ * real gets the identity access(2) checks for that process: its real uid
+ * and gid, with all its permitted capabilities when the real uid is 0 and
+ * none otherwise (the kernel's access_override_creds); c itself, without
+ * capabilities unless it is root, when that is not proven. Neither is more
+ * than the process could take itself (setuid to its real uid, capset up to
+ * its permitted set). On error returns -errno and says why in why.
  */
-int dn_peer_identity(int fd, struct dn_cred *c, pid_t *pid, char *why, size_t whylen);
+int dn_peer_identity(int fd, struct dn_cred *c, struct dn_cred *real, pid_t *pid, char *why,
+		     size_t whylen);
 
-/* Parses /proc/PID/status text: effective and fs uid/gid and CapEff. For tests. */
+/* Parses /proc/PID/status text: uids, gids, CapPrm and CapEff. For tests. */
 struct dn_proc_status {
-	uid_t euid, fsuid;
-	gid_t egid, fsgid;
-	unsigned long long cap_eff;
-	int found; /* bit 0: Uid, 1: Gid, 2: CapEff */
+	uid_t ruid, euid, fsuid;
+	gid_t rgid, egid, fsgid;
+	unsigned long long cap_prm, cap_eff;
+	int found; /* bit 0: Uid, 1: Gid, 2: CapEff, 3: CapPrm */
 };
 void dn_proc_status_parse(const char *text, struct dn_proc_status *st);

@@ -243,7 +243,7 @@ static void refuse(struct dn_pool *p, int fd, pid_t pid, int status, const char 
  */
 static int admit(struct dn_pool *p, struct dn_session *s, char *why, size_t whylen)
 {
-	int r = dn_peer_identity(s->sock, &s->cred, &s->pid, why, whylen);
+	int r = dn_peer_identity(s->sock, &s->cred, &s->real, &s->pid, why, whylen);
 	if (r < 0)
 		return r;
 	if (!dn_config_allows(p->cfg, s->cred.uid, s->cred.gid, s->cred.groups,
@@ -258,6 +258,8 @@ static int admit(struct dn_pool *p, struct dn_session *s, char *why, size_t whyl
 			 p->cfg->pool, (unsigned)geteuid(), s->cred.uid);
 		return -EACCES;
 	}
+	if (!dn_cred_can_serve(&s->real))
+		s->real = s->cred; /* an unprivileged pool answers access(2) as the effective ids */
 	r = dn_quota_session_take(p->quotas, s->cred.uid, &s->quota);
 	if (r == -EMFILE)
 		snprintf(why, whylen,

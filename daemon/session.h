@@ -35,6 +35,7 @@ struct dn_session {
 	int sock;
 	enum dn_session_state state;
 	struct dn_cred cred;
+	struct dn_cred real; /* what access(2) checks: real ids (peer.h) */
 	pid_t pid;
 	struct dn_quota *quota;   /* its uid's share (NULL: none counted) */
 	struct dn_handovers *handovers; /* the pool's: opens a client does itself */

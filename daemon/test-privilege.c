@@ -54,10 +54,14 @@ static void test_list_hides_trusted(void **state)
 static void test_proc_status(void **state)
 {
 	const char *text = "Name:\tx\nUid:\t1000\t1001\t1002\t1003\nGid:\t5\t6\t7\t8\n"
-			   "Groups:\t1 2\nCapInh:\t0000000000000000\nCapEff:\t00000000a80425fb\n";
+			   "Groups:\t1 2\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\n"
+			   "CapEff:\t00000000a80425fb\n";
 	struct dn_proc_status st;
 	dn_proc_status_parse(text, &st);
-	assert_int_equal(st.found, 7);
+	assert_int_equal(st.found, 15);
+	assert_int_equal(st.ruid, 1000);
+	assert_int_equal(st.rgid, 5);
+	assert_true(st.cap_prm == 0x1ffffffffffull);
 	assert_int_equal(st.euid, 1001);
 	assert_int_equal(st.fsuid, 1003);
 	assert_int_equal(st.egid, 6);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 7
+#define DN_PROTO_VERSION 8
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -17,7 +17,7 @@ enum dn_op {
 	DN_OP_PWRITE,
 	DN_OP_FSTAT,
 	DN_OP_STAT,    /* flags: DN_AT_NOFOLLOW */
-	DN_OP_ACCESS,  /* mode: R_OK.. */
+	DN_OP_ACCESS,  /* mode: R_OK..; flags: DN_AT_NOFOLLOW, DN_AT_EACCESS */
 	DN_OP_MKDIR,
 	DN_OP_RMDIR,
 	DN_OP_UNLINK,
@@ -50,6 +50,7 @@ enum dn_op {
 
 /* Flags of the wire, independent of the platform's O_ and AT_ values. */
 #define DN_AT_NOFOLLOW 0x1u
+#define DN_AT_EACCESS 0x2u /* access: effective ids, not the real ones */
 #define DN_FSYNC_DATA 0x1u
 #define DN_WRITE_APPEND 0x1u
 /*

@@ -210,8 +210,12 @@ DN_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 {
 	ROUTE(dirfd, path, t)
 	return REAL(faccessat)(dirfd, path, mode, flags);
+	if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		DN_RETURN(-EINVAL); /* as faccessat2(2), before the mode */
 	DN_RETURN(dn_op_path(DN_OP_ACCESS, &t, (uint32_t)mode,
-			     (flags & AT_SYMLINK_NOFOLLOW) ? DN_AT_NOFOLLOW : 0, 0));
+			     ((flags & AT_SYMLINK_NOFOLLOW) ? DN_AT_NOFOLLOW : 0) |
+				     ((flags & AT_EACCESS) ? DN_AT_EACCESS : 0),
+			     0));
 }
 
 DN_EXPORT int access(const char *path, int mode)

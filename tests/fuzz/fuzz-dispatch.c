@@ -253,6 +253,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	} else {
 		sess->cred = (struct dn_cred){.uid = geteuid(), .gid = getegid()};
 	}
+	sess->real = sess->cred; /* access(2)'s identity: the same ids */
 	root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	check(root_fd >= 0);
 
