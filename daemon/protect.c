@@ -22,6 +22,7 @@ static int sysctl_int(const char *name)
 void dn_protect_read(struct dn_protect *p)
 {
 	p->symlinks = sysctl_int("protected_symlinks");
+	p->hardlinks = sysctl_int("protected_hardlinks");
 	p->regular = sysctl_int("protected_regular");
 	p->fifos = sysctl_int("protected_fifos");
 }

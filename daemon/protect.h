@@ -4,9 +4,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* fs.protected_symlinks, _regular and _fifos as this host sets them (0 when unreadable). */
+/* fs.protected_symlinks, _hardlinks, _regular and _fifos as this host sets them (0 when unreadable). */
 struct dn_protect {
-	int symlinks, regular, fifos;
+	int symlinks, hardlinks, regular, fifos;
 };
 
 void dn_protect_read(struct dn_protect *p);

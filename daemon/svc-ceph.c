@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include "protect.h"
 #include "svc.h"
 #include "umask.h"
+#include "vfs-perm.h"
 #include "xattr-ns.h"
 
 /*
@@ -117,30 +119,46 @@ static const UserPerm *perm_of(const struct dn_cred *c)
 	return cur.perm;
 }
 
+/*
+ * Device numbers as CephFS holds them: the Linux kernel's own encoding
+ * (major << 20 | minor), which ceph.ko stores as is and ceph-fuse converts
+ * to and from; glibc's dev_t is another.
+ */
+static uint64_t ceph_from_dev(dev_t dev)
+{
+	return (uint64_t)major(dev) << 20 | (minor(dev) & 0xfffff);
+}
+
+static dev_t dev_from_ceph(uint64_t rdev)
+{
+	return makedev((unsigned)(rdev >> 20), (unsigned)(rdev & 0xfffff));
+}
+
 static void stat_from_statx(const struct ceph_statx *x, struct stat *st)
 {
 	*st = (struct stat){
 		.st_dev = x->stx_dev, .st_ino = x->stx_ino, .st_mode = x->stx_mode,
 		.st_nlink = x->stx_nlink, .st_uid = x->stx_uid, .st_gid = x->stx_gid,
-		.st_rdev = x->stx_rdev, .st_size = (off_t)x->stx_size,
+		.st_rdev = dev_from_ceph(x->stx_rdev), .st_size = (off_t)x->stx_size,
 		.st_blksize = (blksize_t)x->stx_blksize, .st_blocks = (blkcnt_t)x->stx_blocks,
 		.st_atim = x->stx_atime, .st_mtim = x->stx_mtime, .st_ctim = x->stx_ctime,
 	};
 }
 
-/* Whether c's mode bits (and capabilities) allow mode (R_OK..) on a file with x's attributes. */
-static bool bits_allow(const struct dn_cred *c, const struct ceph_statx *x, int mode)
+static struct dn_vfs_attr vfs_attr(const struct ceph_statx *x)
 {
-	unsigned bits;
-	if (c->uid == x->stx_uid) {
-		bits = (x->stx_mode >> 6) & 7;
-	} else {
-		bool in_group = c->gid == x->stx_gid;
-		for (uint32_t i = 0; i < c->ngroups && i < DN_GROUPS_MAX && !in_group; i++)
-			in_group = c->groups[i] == x->stx_gid;
-		bits = in_group ? (x->stx_mode >> 3) & 7 : x->stx_mode & 7;
-	}
-	return ((unsigned)mode & bits) == (unsigned)mode;
+	return (struct dn_vfs_attr){.mode = x->stx_mode, .uid = x->stx_uid, .gid = x->stx_gid};
+}
+
+/* The mode and owners of in, as the kernel's checks read them off its inode. */
+static int vfs_attr_get(struct ceph_svc *cs, struct Inode *in, struct dn_vfs_attr *a)
+{
+	struct ceph_statx x;
+	int r = ceph_ll_getattr(cs->cm, in, &x, CEPH_STATX_MODE | CEPH_STATX_UID | CEPH_STATX_GID,
+				0, ceph_mount_perms(cs->cm));
+	if (r == 0)
+		*a = vfs_attr(&x);
+	return r;
 }
 
 /*
@@ -150,17 +168,13 @@ static bool bits_allow(const struct dn_cred *c, const struct ceph_statx *x, int 
  * permission on sub. As the kernel: the mode bits, or CAP_DAC_OVERRIDE or
  * CAP_DAC_READ_SEARCH.
  */
-static int may_search(struct ceph_svc *cs, const struct dn_cred *c, const UserPerm *p,
-		      struct Inode *dir)
+static int may_search(struct ceph_svc *cs, const struct dn_cred *c, struct Inode *dir)
 {
 	if (dn_cred_capable(c, CAP_DAC_OVERRIDE) || dn_cred_capable(c, CAP_DAC_READ_SEARCH))
 		return 0;
-	struct ceph_statx x;
-	int r = ceph_ll_getattr(cs->cm, dir, &x, CEPH_STATX_MODE | CEPH_STATX_UID | CEPH_STATX_GID,
-				0, p);
-	if (r < 0)
-		return r;
-	return bits_allow(c, &x, X_OK) ? 0 : -EACCES;
+	struct dn_vfs_attr a;
+	int r = vfs_attr_get(cs, dir, &a);
+	return r < 0 ? r : dn_vfs_permission(c, &a, X_OK);
 }
 
 /*
@@ -246,6 +260,8 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 	if (!p)
 		return -ENOMEM;
 	struct walk w = {.cs = cs, .stack = {cs->root}, .canon = canon};
+	/* libcephfs lets uid 0 search anything: the kernel asks for capabilities */
+	bool vfs = dn_vfs_root_without_caps(c);
 	/* rest: what is left to resolve; symlink targets are spliced in front */
 	char rest[PATH_MAX * 2], tmp[PATH_MAX * 2], link[PATH_MAX];
 	size_t n = strlen(path);
@@ -282,7 +298,7 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 		at = end;
 		bool dot = strcmp(name, ".") == 0, dotdot = strcmp(name, "..") == 0;
 		if (dot || dotdot) {
-			if ((r = may_search(cs, c, p, w.stack[w.depth])) < 0)
+			if ((r = may_search(cs, c, w.stack[w.depth])) < 0)
 				goto fail;
 			if (dotdot && w.depth > 0)
 				ceph_ll_put(cs->cm, w.stack[w.depth--]);
@@ -291,6 +307,8 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 		}
 		struct Inode *child;
 		struct ceph_statx x;
+		if (vfs && (r = may_search(cs, c, w.stack[w.depth])) < 0)
+			goto fail;
 		r = ceph_ll_lookup(cs->cm, w.stack[w.depth], name, &child, &x,
 				   last ? want : WANT_TYPE_ONLY, AT_SYMLINK_NOFOLLOW, p);
 		if (r < 0)
@@ -442,7 +460,7 @@ static int parent_walk(struct parent *pa, const struct dn_cred *c, const char *p
 		return -ENOTDIR;
 	}
 	if ((pa->type == DN_LAST_DOT || pa->type == DN_LAST_DOTDOT) &&
-	    (r = may_search(pa->cs, c, pa->p, pa->dir)) < 0)
+	    (r = may_search(pa->cs, c, pa->dir)) < 0)
 		return r;
 	return 0;
 }
@@ -475,6 +493,9 @@ static int create_result(struct parent *pa, int r)
 {
 	if (r != -EACCES && r != -EPERM)
 		return r;
+	/* as the caller: libcephfs would let uid 0 look the name up where the kernel does not */
+	if (dn_vfs_root_without_caps(pa->c) && may_search(pa->cs, pa->c, pa->dir) < 0)
+		return -EACCES;
 	struct Inode *in;
 	struct ceph_statx x;
 	if (ceph_ll_lookup(pa->cs->cm, pa->dir, pa->base, &in, &x, WANT_TYPE_ONLY,
@@ -494,6 +515,8 @@ static int remove_result(struct parent *pa, int r)
 {
 	if (r != -EACCES && r != -EPERM)
 		return r;
+	if (dn_vfs_root_without_caps(pa->c) && may_search(pa->cs, pa->c, pa->dir) < 0)
+		return -EACCES;
 	struct Inode *in;
 	struct ceph_statx x;
 	int l = ceph_ll_lookup(pa->cs->cm, pa->dir, pa->base, &in, &x, WANT_TYPE_ONLY,
@@ -517,14 +540,50 @@ static int create_check(struct parent *pa, bool slash_ok)
 	return 0;
 }
 
-static bool in_group(const struct dn_cred *c, gid_t gid)
+/*
+ * may_create, for a caller libcephfs does not check (uid 0 without
+ * capabilities; others it checks itself): write and search on the
+ * directory. mode, when given, loses set-group-ID as the kernel's
+ * mode_strip_sgid takes it (libcephfs keeps it for uid 0).
+ */
+static int vfs_may_create(struct parent *pa, mode_t *mode)
 {
-	if (c->gid == gid)
-		return true;
-	for (uint32_t i = 0; i < c->ngroups && i < DN_GROUPS_MAX; i++)
-		if (c->groups[i] == gid)
-			return true;
-	return false;
+	if (!dn_vfs_root_without_caps(pa->c))
+		return 0;
+	struct dn_vfs_attr d;
+	int r = vfs_attr_get(pa->cs, pa->dir, &d);
+	if (r < 0 || (r = dn_vfs_permission(pa->c, &d, W_OK | X_OK)) < 0)
+		return r;
+	if (mode)
+		*mode = dn_vfs_create_mode(pa->c, *mode, (d.mode & S_ISGID) ? d.gid : pa->c->gid);
+	return 0;
+}
+
+/*
+ * may_delete, for a caller libcephfs does not check: the name is there
+ * (ENOENT), the directory may be written and searched (EACCES), its sticky
+ * bit (EPERM), then the name's type against what the call removes (isdir).
+ */
+static int vfs_may_delete(struct parent *pa, bool isdir)
+{
+	if (!dn_vfs_root_without_caps(pa->c))
+		return 0;
+	struct Inode *in;
+	struct ceph_statx x;
+	int r = ceph_ll_lookup(pa->cs->cm, pa->dir, pa->base, &in, &x,
+			       CEPH_STATX_MODE | CEPH_STATX_UID, AT_SYMLINK_NOFOLLOW, pa->p);
+	if (r < 0)
+		return r;
+	ceph_ll_put(pa->cs->cm, in);
+	struct dn_vfs_attr d;
+	if ((r = vfs_attr_get(pa->cs, pa->dir, &d)) < 0 ||
+	    (r = dn_vfs_may_delete(pa->c, &d, x.stx_uid)) < 0)
+		return r;
+	if (isdir && !S_ISDIR(x.stx_mode))
+		return -ENOTDIR;
+	if (!isdir && S_ISDIR(x.stx_mode))
+		return -EISDIR;
+	return 0;
 }
 
 /*
@@ -541,14 +600,37 @@ static mode_t set_id_to_clear(const struct dn_cred *c, mode_t mode, gid_t gid, b
 	if (!owner_change && fsetid)
 		return 0;
 	mode_t clear = mode & S_ISUID;
-	if ((mode & S_ISGID) && ((mode & S_IXGRP) || (!in_group(c, gid) && !fsetid)))
+	if ((mode & S_ISGID) && ((mode & S_IXGRP) || (!dn_vfs_in_group(c, gid) && !fsetid)))
 		clear |= S_ISGID;
 	return clear;
 }
 
-/* Before a write, truncate or fallocate by c: clears what set_id_to_clear says, as the kernel would. */
+/*
+ * The kernel's killpriv: a file's capabilities (security.capability) go
+ * when its data or owner changes, whoever changes it, so that what they
+ * were granted to is never what runs with them. libcephfs keeps them.
+ */
+static int kill_priv(struct ceph_svc *cs, struct Inode *in)
+{
+	const UserPerm *pool = ceph_mount_perms(cs->cm);
+	int r = ceph_ll_getxattr(cs->cm, in, "security.capability", NULL, 0, pool);
+	if (r == -ENODATA)
+		return 0;
+	if (r < 0)
+		return r;
+	r = ceph_ll_removexattr(cs->cm, in, "security.capability", pool);
+	return r == -ENODATA ? 0 : r;
+}
+
+/*
+ * Before a write, truncate or fallocate by c: the file's capabilities go
+ * (kill_priv), and what set_id_to_clear says, as the kernel would.
+ */
 static int clear_set_id_for_write(struct ceph_svc *cs, struct Inode *in, const struct dn_cred *c)
 {
+	int k = kill_priv(cs, in);
+	if (k < 0)
+		return k;
 	if (dn_cred_capable(c, CAP_FSETID))
 		return 0;
 	/* The cached attributes, as the kernel's own check uses its inode's. */
@@ -637,6 +719,30 @@ static int open_special(struct ceph_svc *cs, const UserPerm *p, struct Inode *in
 	return DN_SVC_HANDOVER;
 }
 
+/*
+ * may_open on an existing file, where libcephfs differs: the access asked
+ * for (uid 0 without capabilities), and O_NOATIME only for the file's
+ * owner or CAP_FOWNER (libcephfs ignores the flag).
+ */
+static int vfs_may_open(struct ceph_svc *cs, const struct dn_cred *c, struct Inode *in,
+			int oflags)
+{
+	bool vfs = dn_vfs_root_without_caps(c);
+	if (!vfs && !(oflags & O_NOATIME))
+		return 0;
+	struct dn_vfs_attr a;
+	int r = vfs_attr_get(cs, in, &a);
+	if (r < 0)
+		return r;
+	int acc = (oflags & O_ACCMODE) == O_RDONLY ? R_OK
+		  : (oflags & O_ACCMODE) == O_WRONLY ? W_OK : R_OK | W_OK;
+	if ((oflags & O_TRUNC) && S_ISREG(a.mode))
+		acc |= W_OK;
+	if (vfs && (r = dn_vfs_permission(c, &a, acc)) < 0)
+		return r;
+	return (oflags & O_NOATIME) && !dn_vfs_owner_or_capable(c, a.uid) ? -EPERM : 0;
+}
+
 static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
 			 mode_t mode, struct dn_file **out, int *handover)
 {
@@ -682,7 +788,7 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 		}
 		/* "name/": never a file to create, once the directory may be searched */
 		if (pa.slash) {
-			r = may_search(cs, c, p, pa.dir);
+			r = may_search(cs, c, pa.dir);
 			r = r < 0 ? r : -EISDIR;
 			goto fail;
 		}
@@ -698,8 +804,12 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 		 * create again.
 		 */
 		for (int tries = 0;; tries++) {
-			r = ceph_ll_create(cs->cm, pa.dir, pa.base, create_mode(cs, mode) & 07777,
-					   fl | O_CREAT | O_EXCL, &f->in, &f->fh, &x, STATX_WANT, 0, p);
+			mode_t m = S_IFREG | (create_mode(cs, mode) & 07777);
+			r = vfs_may_create(&pa, &m);
+			if (r == 0)
+				r = ceph_ll_create(cs->cm, pa.dir, pa.base, m & 07777,
+						   fl | O_CREAT | O_EXCL, &f->in, &f->fh, &x,
+						   STATX_WANT, 0, p);
 			r = create_result(&pa, r);
 			if (r != -EEXIST || (oflags & O_EXCL))
 				break;
@@ -750,6 +860,8 @@ opened:
 			r = -EISDIR;
 			goto fail;
 		}
+		if ((r = vfs_may_open(cs, c, f->in, oflags)) < 0)
+			goto fail;
 		r = ceph_ll_opendir(cs->cm, f->in, &f->dir, p);
 		if (r < 0)
 			goto fail;
@@ -759,6 +871,8 @@ opened:
 		r = -ENOTDIR;
 		goto fail;
 	}
+	if ((r = vfs_may_open(cs, c, f->in, oflags)) < 0)
+		goto fail;
 	if (!S_ISREG(x.stx_mode)) {
 		r = open_special(cs, p, f->in, x.stx_mode & S_IFMT, handover);
 		file_free(cs, f);
@@ -859,18 +973,15 @@ static int ceph_svc_stat(struct dn_svc *s, const struct dn_cred *c, const char *
 	return 0;
 }
 
-/* access(2) with AT_EACCESS, from the mode bits (CephFS POSIX ACLs are off by default). */
+/*
+ * access(2), from the mode bits and capabilities as the kernel's
+ * generic_permission (CephFS POSIX ACLs are off by default); c is the
+ * identity the call asks about (real or effective, dispatch.c).
+ */
 static int check_access(const struct dn_cred *c, const struct ceph_statx *x, int mode)
 {
-	if (mode == F_OK)
-		return 0;
-	if (c->uid == 0) {
-		/* root may do anything, except execute what nobody may execute */
-		if ((mode & X_OK) && !S_ISDIR(x->stx_mode) && !(x->stx_mode & 0111))
-			return -EACCES;
-		return 0;
-	}
-	return bits_allow(c, x, mode) ? 0 : -EACCES;
+	struct dn_vfs_attr a = vfs_attr(x);
+	return mode == F_OK ? 0 : dn_vfs_permission(c, &a, mode);
 }
 
 static int ceph_svc_access(struct dn_svc *s, const struct dn_cred *c, const char *path, int mode,
@@ -909,8 +1020,12 @@ static int ceph_svc_mkdir(struct dn_svc *s, const struct dn_cred *c, const char 
 		return r;
 	struct Inode *in;
 	struct ceph_statx x;
-	r = ceph_ll_mkdir(pa.cs->cm, pa.dir, pa.base, create_mode(pa.cs, mode) & 07777, &in, &x, 0,
-			  0, pa.p);
+	/* as vfs_mkdir: no set-id bits asked for (set-group-ID comes from the parent) */
+	r = vfs_may_create(&pa, NULL);
+	if (r == 0)
+		r = ceph_ll_mkdir(pa.cs->cm, pa.dir, pa.base,
+				  create_mode(pa.cs, mode) & (ACCESSPERMS | S_ISVTX), &in, &x, 0, 0,
+				  pa.p);
 	r = create_result(&pa, r);
 	if (r == 0)
 		ceph_ll_put(pa.cs->cm, in);
@@ -934,19 +1049,18 @@ static int ceph_svc_mknod(struct dn_svc *s, const struct dn_cred *c, const char 
 			return -EEXIST;
 		if (r != -ENOENT)
 			return r;
-		if (!dn_cred_capable(c, CAP_DAC_OVERRIDE)) {
-			r = ceph_ll_getattr(pa.cs->cm, pa.dir, &x,
-					    CEPH_STATX_MODE | CEPH_STATX_UID | CEPH_STATX_GID, 0, pa.p);
-			if (r < 0)
-				return r;
-			if (!bits_allow(c, &x, W_OK | X_OK))
-				return -EACCES;
-		}
+		struct dn_vfs_attr d;
+		if ((r = vfs_attr_get(pa.cs, pa.dir, &d)) < 0 ||
+		    (r = dn_vfs_permission(c, &d, W_OK | X_OK)) < 0)
+			return r;
 		return -EPERM;
 	}
 	mode = (mode & S_IFMT) | (create_mode(pa.cs, mode & 07777) & 07777);
-	r = create_result(&pa, ceph_ll_mknod(pa.cs->cm, pa.dir, pa.base, mode, dev, &in, &x, 0, 0,
-					     pa.p));
+	r = vfs_may_create(&pa, &mode);
+	if (r == 0)
+		r = ceph_ll_mknod(pa.cs->cm, pa.dir, pa.base, mode, (dev_t)ceph_from_dev(dev), &in,
+				  &x, 0, 0, pa.p);
+	r = create_result(&pa, r);
 	if (r == 0)
 		ceph_ll_put(pa.cs->cm, in);
 	return r;
@@ -965,6 +1079,8 @@ static int ceph_svc_rmdir(struct dn_svc *s, const struct dn_cred *c, const char 
 	case DN_LAST_ROOT: return -EBUSY;
 	case DN_LAST_NORM: break;
 	}
+	if ((r = vfs_may_delete(&pa, true)) < 0)
+		return r;
 	return remove_result(&pa, ceph_ll_rmdir(pa.cs->cm, pa.dir, pa.base, pa.p));
 }
 
@@ -987,7 +1103,24 @@ static int ceph_svc_unlink(struct dn_svc *s, const struct dn_cred *c, const char
 		ceph_ll_put(pa.cs->cm, in);
 		return S_ISDIR(x.stx_mode) ? -EISDIR : -ENOTDIR;
 	}
+	if ((r = vfs_may_delete(&pa, false)) < 0)
+		return r;
 	return remove_result(&pa, ceph_ll_unlink(pa.cs->cm, pa.dir, pa.base, pa.p));
+}
+
+/* A directory moved to another parent: its ".." changes, so the kernel asks to write it. */
+static int may_write_moved_dir(struct parent *fp)
+{
+	struct Inode *in;
+	struct ceph_statx x;
+	int r = ceph_ll_lookup(fp->cs->cm, fp->dir, fp->base, &in, &x,
+			       CEPH_STATX_MODE | CEPH_STATX_UID | CEPH_STATX_GID,
+			       AT_SYMLINK_NOFOLLOW, fp->p);
+	if (r < 0)
+		return r;
+	ceph_ll_put(fp->cs->cm, in);
+	struct dn_vfs_attr a = vfs_attr(&x);
+	return dn_vfs_permission(fp->c, &a, W_OK);
 }
 
 /*
@@ -1017,7 +1150,7 @@ static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char
 	r = parent_walk(&tp, c, to);
 	if (r < 0) {
 		/* the kernel searches the old name's directory before it looks at the new name */
-		if (fp.type != DN_LAST_ROOT && may_search(cs, c, fp.p, fp.dir) == -EACCES)
+		if (fp.type != DN_LAST_ROOT && may_search(cs, c, fp.dir) == -EACCES)
 			return -EACCES;
 		return r;
 	}
@@ -1026,7 +1159,7 @@ static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char
 		return -EBUSY;
 	if (tp.type != DN_LAST_NORM)
 		return noreplace ? -EEXIST : -EBUSY;
-	mode_t from_type, to_type;
+	mode_t from_type, to_type = 0;
 	if ((r = lookup_type(cs, fp.dir, fp.base, fp.p, &from_type)) < 0)
 		return r;
 	r = lookup_type(cs, tp.dir, tp.base, tp.p, &to_type);
@@ -1038,6 +1171,17 @@ static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char
 	/* "file/" names a directory, which a file is not */
 	if (!S_ISDIR(from_type) && (fp.slash || tp.slash))
 		return -ENOTDIR;
+	if (dn_vfs_root_without_caps(c)) {
+		/* vfs_rename's checks: the old name goes, the new one comes or goes */
+		bool isdir = S_ISDIR(from_type);
+		if ((r = vfs_may_delete(&fp, isdir)) < 0)
+			return r;
+		r = to_type ? vfs_may_delete(&tp, isdir) : vfs_may_create(&tp, NULL);
+		if (r < 0)
+			return r;
+		if (isdir && fp.dir != tp.dir && (r = may_write_moved_dir(&fp)) < 0)
+			return r;
+	}
 	return ceph_ll_rename(cs->cm, fp.dir, fp.base, tp.dir, tp.base, fp.p);
 }
 
@@ -1099,6 +1243,47 @@ static int ceph_svc_fsync(struct dn_svc *s, struct dn_file *f, bool datasync)
 	return ceph_ll_sync_inode(cs->cm, f->in, datasync);
 }
 
+/*
+ * setattr_prepare's checks, for a caller libcephfs does not check (uid 0
+ * without capabilities) on a file with attributes x: truncate (write
+ * permission), chmod (owner; set-group-ID only in the file's group) and
+ * times (owner, or for "now" also who may write).
+ */
+static int vfs_may_setattr(const struct dn_cred *c, const struct ceph_statx *x,
+			   struct ceph_statx *want, int mask)
+{
+	if (!dn_vfs_root_without_caps(c))
+		return 0;
+	struct dn_vfs_attr a = vfs_attr(x);
+	int r;
+	if ((mask & CEPH_SETATTR_SIZE) && (r = dn_vfs_permission(c, &a, W_OK)) < 0)
+		return r;
+	if (mask & CEPH_SETATTR_MODE) {
+		mode_t m = want->stx_mode;
+		if ((r = dn_vfs_may_chmod(c, &a, &m)) < 0)
+			return r;
+		want->stx_mode = (uint16_t)m;
+	}
+	if (mask & (CEPH_SETATTR_ATIME | CEPH_SETATTR_MTIME)) {
+		const int now = CEPH_SETATTR_ATIME_NOW | CEPH_SETATTR_MTIME_NOW;
+		if ((r = dn_vfs_may_utimes(c, &a, (mask & now) == now)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* vfs_may_setattr on an open file, whose attributes are asked for only when it applies */
+static int vfs_may_setattr_file(struct ceph_svc *cs, const struct dn_cred *c, struct Inode *in,
+				struct ceph_statx *want, int mask)
+{
+	if (!dn_vfs_root_without_caps(c))
+		return 0;
+	struct ceph_statx x;
+	int r = ceph_ll_getattr(cs->cm, in, &x, CEPH_STATX_MODE | CEPH_STATX_UID | CEPH_STATX_GID,
+				0, ceph_mount_perms(cs->cm));
+	return r < 0 ? r : vfs_may_setattr(c, &x, want, mask);
+}
+
 static int setattr_path(struct ceph_svc *cs, const struct dn_cred *c, const char *path,
 			bool follow, struct ceph_statx *want, int mask)
 {
@@ -1112,10 +1297,12 @@ static int setattr_path(struct ceph_svc *cs, const struct dn_cred *c, const char
 		r = -EISDIR;
 	else if ((mask & CEPH_SETATTR_SIZE) && !S_ISREG(x.stx_mode))
 		r = -EINVAL;
-	else if ((mask & CEPH_SETATTR_SIZE) && (r = ceph_ll_setattr(cs->cm, in, want, mask, p)) == 0)
-		r = clear_set_id_for_write(cs, in, c); /* once truncate was allowed */
-	else if (!(mask & CEPH_SETATTR_SIZE))
+	else
+		r = vfs_may_setattr(c, &x, want, mask);
+	if (r == 0)
 		r = ceph_ll_setattr(cs->cm, in, want, mask, p);
+	if (r == 0 && (mask & CEPH_SETATTR_SIZE))
+		r = clear_set_id_for_write(cs, in, c); /* once truncate was allowed */
 	ceph_ll_put(cs->cm, in);
 	return r;
 }
@@ -1127,7 +1314,10 @@ static int setattr_as_caller(struct ceph_svc *cs, const struct dn_cred *c, struc
 	if (!f)
 		return setattr_path(cs, c, path, follow, want, mask);
 	const UserPerm *p = perm_of(c);
-	return p ? ceph_ll_setattr(cs->cm, f->in, want, mask, p) : -ENOMEM;
+	if (!p)
+		return -ENOMEM;
+	int r = vfs_may_setattr_file(cs, c, f->in, want, mask);
+	return r < 0 ? r : ceph_ll_setattr(cs->cm, f->in, want, mask, p);
 }
 
 static int ceph_svc_truncate(struct dn_svc *s, const struct dn_cred *c, const char *path,
@@ -1168,7 +1358,8 @@ static int ceph_svc_fchmod(struct dn_svc *s, const struct dn_cred *c, struct dn_
 	const UserPerm *p = perm_of(c);
 	if (!p)
 		return -ENOMEM;
-	return ceph_ll_setattr(to_ceph(s)->cm, f->in, &x, CEPH_SETATTR_MODE, p);
+	int r = vfs_may_setattr_file(to_ceph(s), c, f->in, &x, CEPH_SETATTR_MODE);
+	return r < 0 ? r : ceph_ll_setattr(to_ceph(s)->cm, f->in, &x, CEPH_SETATTR_MODE, p);
 }
 
 static ssize_t ceph_svc_readlink(struct dn_svc *s, const struct dn_cred *c, const char *path,
@@ -1230,10 +1421,17 @@ static int ceph_svc_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_f
 		return -ENOMEM;
 	struct Inode *in = f ? f->in : NULL;
 	struct ceph_statx x;
-	int r = f ? ceph_ll_getattr(cs->cm, in, &x, CEPH_STATX_MODE | CEPH_STATX_GID, 0, p)
+	int r = f ? ceph_ll_getattr(cs->cm, in, &x, CEPH_STATX_MODE | CEPH_STATX_UID | CEPH_STATX_GID,
+				    0, p)
 		  : walk_path(cs, c, path, !nofollow, &in, &x);
 	if (r < 0)
 		return r;
+	struct dn_vfs_attr a = vfs_attr(&x);
+	if (dn_vfs_root_without_caps(c) && (r = dn_vfs_may_chown(c, &a, uid, gid)) < 0) {
+		if (!f)
+			ceph_ll_put(cs->cm, in);
+		return r;
+	}
 	struct ceph_statx want = {.stx_uid = uid, .stx_gid = gid};
 	int mask = (uid != (uid_t)-1 ? CEPH_SETATTR_UID : 0) |
 		   (gid != (gid_t)-1 ? CEPH_SETATTR_GID : 0);
@@ -1244,6 +1442,8 @@ static int ceph_svc_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_f
 	}
 	if (mask)
 		r = ceph_ll_setattr(cs->cm, in, &want, mask, p);
+	if (r == 0 && !S_ISDIR(x.stx_mode))
+		r = kill_priv(cs, in); /* as chown(2): the file's capabilities go */
 	if (!f)
 		ceph_ll_put(cs->cm, in);
 	return r;
@@ -1259,14 +1459,20 @@ static int ceph_svc_symlink(struct dn_svc *s, const struct dn_cred *c, const cha
 	/* The target is stored as given; our walk keeps resolving it inside the pool. */
 	struct Inode *in;
 	struct ceph_statx x;
-	r = create_result(&pa, ceph_ll_symlink(pa.cs->cm, pa.dir, pa.base, target, &in, &x, 0, 0,
-					       pa.p));
+	r = vfs_may_create(&pa, NULL);
+	if (r == 0)
+		r = ceph_ll_symlink(pa.cs->cm, pa.dir, pa.base, target, &in, &x, 0, 0, pa.p);
+	r = create_result(&pa, r);
 	if (r == 0)
 		ceph_ll_put(pa.cs->cm, in);
 	return r;
 }
 
-/* As linkat(2) without AT_SYMLINK_FOLLOW: the old name first, then the new one's checks. */
+/*
+ * As linkat(2) without AT_SYMLINK_FOLLOW: the old name first, then the new
+ * one's, then fs.protected_hardlinks (EPERM), then the directory's write
+ * permission (EACCES).
+ */
 static int ceph_svc_link(struct dn_svc *s, const struct dn_cred *c, const char *from,
 			 const char *to)
 {
@@ -1286,8 +1492,18 @@ static int ceph_svc_link(struct dn_svc *s, const struct dn_cred *c, const char *
 		r = lookup_type(cs, pa.dir, pa.base, pa.p, &type);
 		r = r == 0 ? -EEXIST : r == -ENOENT ? -EPERM : r;
 	}
+	struct dn_vfs_attr a = vfs_attr(&x);
+	/* the kernel finds the new name free (search permission) before may_linkat */
 	if (r == 0)
-		r = create_result(&pa, ceph_ll_link(cs->cm, in, pa.dir, pa.base, pa.p));
+		r = may_search(cs, c, pa.dir);
+	if (r == 0 && (r = dn_vfs_may_link(c, &a, cs->protect.hardlinks)) < 0)
+		r = create_result(&pa, r);
+	if (r == 0) {
+		r = vfs_may_create(&pa, NULL);
+		if (r == 0)
+			r = ceph_ll_link(cs->cm, in, pa.dir, pa.base, pa.p);
+		r = create_result(&pa, r);
+	}
 	ceph_ll_put(cs->cm, in);
 	return r;
 }
@@ -1334,6 +1550,22 @@ static int xattr_inode(struct ceph_svc *cs, const struct dn_cred *c, const UserP
 	return walk_path(cs, c, path, !nofollow, in, &x);
 }
 
+/*
+ * xattr_permission where libcephfs differs (vfs-perm.h): user.* on files
+ * other than regular ones and directories for everyone, and every check
+ * for uid 0 without capabilities.
+ */
+static int vfs_may_xattr(struct ceph_svc *cs, const struct dn_cred *c, struct Inode *in,
+			 const char *name, bool write)
+{
+	bool vfs = dn_vfs_root_without_caps(c);
+	if (!vfs && strncmp(name, "user.", 5) != 0)
+		return 0;
+	struct dn_vfs_attr a;
+	int r = vfs_attr_get(cs, in, &a);
+	return r < 0 ? r : dn_vfs_xattr_permission(c, &a, name, write, vfs);
+}
+
 static void xattr_done(struct ceph_svc *cs, struct dn_file *f, struct Inode *in)
 {
 	if (!f)
@@ -1352,6 +1584,8 @@ static ssize_t ceph_svc_getxattr(struct dn_svc *s, const struct dn_cred *c, stru
 		return r;
 	r = dn_xattr_may_get(c, name);
 	if (r == 0)
+		r = vfs_may_xattr(cs, c, in, name, false);
+	if (r == 0)
 		r = ceph_ll_getxattr(cs->cm, in, name, buf, len, p);
 	xattr_done(cs, f, in);
 	return r;
@@ -1369,44 +1603,29 @@ static int ceph_svc_setxattr(struct dn_svc *s, const struct dn_cred *c, struct d
 		return r;
 	r = dn_xattr_may_change(c, name);
 	if (r == 0)
+		r = vfs_may_xattr(cs, c, in, name, true);
+	if (r == 0)
 		r = ceph_ll_setxattr(cs->cm, in, name, value, len, flags, p);
 	xattr_done(cs, f, in);
 	return r;
 }
 
-/*
- * The names c may see: all of them into buf, or (names hidden from c) the
- * whole list into a buffer of our own first, so that both the size and the
- * names answered are those of the filtered list.
- */
-static ssize_t listxattr_as(struct ceph_svc *cs, const struct dn_cred *c, const UserPerm *p,
-			    struct Inode *in, char *buf, size_t len)
+/* Whether in has an attribute name, as the pool sees its list (getxattr refuses unknown system.*). */
+static bool has_xattr(struct ceph_svc *cs, struct Inode *in, const char *name)
 {
+	const UserPerm *pool = ceph_mount_perms(cs->cm);
 	size_t size = 0;
-	int r;
-	if (dn_xattr_sees_all(c))
-		return (r = ceph_ll_listxattr(cs->cm, in, buf, len, &size, p)) < 0 ? r : (ssize_t)size;
-	for (int tries = 0; tries < 8; tries++) {
-		if ((r = ceph_ll_listxattr(cs->cm, in, NULL, 0, &size, p)) < 0)
-			return r;
-		_cleanup_free_ char *all = malloc(size ? size : 1);
-		if (!all)
-			return -ENOMEM;
-		size_t got = 0;
-		r = ceph_ll_listxattr(cs->cm, in, all, size, &got, p);
-		if (r == -ERANGE)
-			continue; /* grew meanwhile */
-		if (r < 0)
-			return r;
-		size_t n = dn_xattr_filter_list(c, all, got);
-		if (len == 0)
-			return (ssize_t)n;
-		if (n > len)
-			return -ERANGE;
-		memcpy(buf, all, n);
-		return (ssize_t)n;
-	}
-	return -ERANGE;
+	if (ceph_ll_listxattr(cs->cm, in, NULL, 0, &size, pool) < 0)
+		return true; /* not known: keep libcephfs' answer */
+	_cleanup_free_ char *all = malloc(size + 1);
+	size_t got = 0;
+	if (!all || ceph_ll_listxattr(cs->cm, in, all, size, &got, pool) < 0)
+		return true;
+	all[got] = 0;
+	for (size_t at = 0; at < got; at += strlen(all + at) + 1)
+		if (strcmp(all + at, name) == 0)
+			return true;
+	return false;
 }
 
 static ssize_t ceph_svc_listxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
@@ -1418,9 +1637,15 @@ static ssize_t ceph_svc_listxattr(struct dn_svc *s, const struct dn_cred *c, str
 	int r = xattr_inode(cs, c, p, f, path, nofollow, &in);
 	if (r < 0)
 		return r;
-	ssize_t n = listxattr_as(cs, c, p, in, buf, len);
+	/*
+	 * Every name, trusted.* too: both kernel clients of CephFS (ceph.ko,
+	 * ceph-fuse) list what the MDS holds; only reading trusted.* values
+	 * needs CAP_SYS_ADMIN (dn_xattr_may_get).
+	 */
+	size_t size = 0;
+	r = ceph_ll_listxattr(cs->cm, in, buf, len, &size, p);
 	xattr_done(cs, f, in);
-	return n;
+	return r < 0 ? r : (ssize_t)size;
 }
 
 static int ceph_svc_removexattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
@@ -1434,7 +1659,16 @@ static int ceph_svc_removexattr(struct dn_svc *s, const struct dn_cred *c, struc
 		return r;
 	r = dn_xattr_may_change(c, name);
 	if (r == 0)
+		r = vfs_may_xattr(cs, c, in, name, true);
+	if (r == 0)
 		r = ceph_ll_removexattr(cs->cm, in, name, p);
+	/*
+	 * libcephfs lets only the owner change system.* names; the kernel asks
+	 * nothing before the filesystem says such a name is not there.
+	 */
+	if (r == -EPERM && strncmp(name, "system.", 7) == 0 &&
+	    strncmp(name, "system.posix_acl_", 17) != 0 && !has_xattr(cs, in, name))
+		r = -ENODATA;
 	xattr_done(cs, f, in);
 	return r;
 }

@@ -37,20 +37,6 @@ static void test_security_names(void **state)
 	assert_int_equal(dn_xattr_may_change(&alice, "user.x"), 0);
 }
 
-static void test_list_hides_trusted(void **state)
-{
-	char list[] = "user.a\0trusted.b\0security.c\0trusted.\0user.d";
-	size_t n = dn_xattr_filter_list(&alice, list, sizeof(list));
-	const char want[] = "user.a\0security.c\0user.d";
-	assert_int_equal(n, sizeof(want));
-	assert_memory_equal(list, want, n);
-	char whole[] = "trusted.b\0user.a";
-	assert_int_equal(dn_xattr_filter_list(&admin, whole, sizeof(whole)), sizeof(whole));
-	/* a last name without its NUL is kept whole or dropped whole, never read past */
-	char cut[] = {'u', 's', 'e', 'r', '.', 'a', 0, 't', 'r', 'u'};
-	assert_int_equal(dn_xattr_filter_list(&alice, cut, sizeof(cut)), sizeof(cut));
-}
-
 static void test_proc_status(void **state)
 {
 	const char *text = "Name:\tx\nUid:\t1000\t1001\t1002\t1003\nGid:\t5\t6\t7\t8\n"
@@ -76,7 +62,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_trusted_needs_sys_admin),
 		cmocka_unit_test(test_security_names),
-		cmocka_unit_test(test_list_hides_trusted),
 		cmocka_unit_test(test_proc_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,23 +29,3 @@ int dn_xattr_may_change(const struct dn_cred *c, const char *name)
 		return dn_cred_capable(c, CAP_SYS_ADMIN) ? 0 : -EPERM;
 	return 0;
 }
-
-bool dn_xattr_sees_all(const struct dn_cred *c)
-{
-	return dn_cred_capable(c, CAP_SYS_ADMIN);
-}
-
-size_t dn_xattr_filter_list(const struct dn_cred *c, char *list, size_t len)
-{
-	if (dn_xattr_sees_all(c))
-		return len;
-	size_t out = 0;
-	for (size_t at = 0; at < len;) {
-		size_t n = strnlen(list + at, len - at);
-		size_t whole = n + (at + n < len); /* with its NUL when it has one */
-		if (n < 8 || memcmp(list + at, "trusted.", 8) != 0)
-			memmove(list + out, list + at, whole), out += whole;
-		at += whole;
-	}
-	return out;
-}

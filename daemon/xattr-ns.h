@@ -15,9 +15,3 @@
  */
 int dn_xattr_may_get(const struct dn_cred *c, const char *name);
 int dn_xattr_may_change(const struct dn_cred *c, const char *name);
-
-/* Whether c sees every name listxattr finds. */
-bool dn_xattr_sees_all(const struct dn_cred *c);
-
-/* Drops from a listxattr answer the names c may not see (trusted.*); returns the new size. */
-size_t dn_xattr_filter_list(const struct dn_cred *c, char *list, size_t len);
