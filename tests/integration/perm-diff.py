@@ -29,6 +29,7 @@ import json
 import os
 import pwd
 import random
+import re
 import select
 import shutil
 import stat
@@ -1224,6 +1225,23 @@ def op_key(q):
     return key
 
 
+def load_known(path):
+    """Known divergences: (group header, regex every tree line must match, or None)."""
+    known = []
+    if not path:
+        return known
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith('#'):
+                continue
+            header, _, pattern = line.partition(' @ ')
+            if not re.match(r'\[[A-Z]+\] ', header):
+                sys.exit('%s:%d: expected "[KIND] op: detail [@ tree regex]"' % (path, n))
+            known.append((header.strip(), re.compile(pattern.strip()) if pattern else None))
+    return known
+
+
 def answer_key(a):
     if 'e' in a:
         return a['e']
@@ -1243,6 +1261,8 @@ class Runner:
         self.names = [n for n, *_ in self.idents]
         self.mismatches = []
         self.groups = {}
+        self.known = load_known(args.known)
+        self.known_seen = {}
         self.agents = {}
         self.t0 = time.time_ns() - 2 * 10**9
         self.atime = args.backend == 'local'
@@ -1340,6 +1360,12 @@ class Runner:
             sig = sig[:2] + (sig[2] + '; tree differs in ' + ', '.join(sorted(fields)),)
         m = {'where': where, 'index': index, 'who': who, 'op': describe(q, self.ids),
              'kernel': k, 'pool': p, 'tree': lines, 'sig': sig}
+        header = '[%s] %s: %s' % sig
+        for kh, kre in self.known:
+            if kh == header and (kre is None or (lines and all(kre.search(x) for x in lines))):
+                self.known_seen[header] = self.known_seen.get(header, 0) + 1
+                print('KNOWN %s %s op %s, %s: %s' % (sev, where, index, who, m['op']))
+                return
         self.mismatches.append(m)
         self.groups.setdefault(sig, []).append(m)
         print('MISMATCH %s %s op %s, %s: %s' % (sev, where, index, who, m['op']))
@@ -1458,6 +1484,8 @@ class Runner:
         print('perm-diff: %d operations (%s), %d mismatches in %d groups' % (
             self.ops_done, what, len(self.mismatches), len(self.groups)))
         print('  seconds spent: ' + ', '.join('%s %.1f' % kv for kv in self.spent.items()))
+        for header, n in sorted(self.known_seen.items()):
+            print('  known divergence (x%d, not counted): %s' % (n, header))
         order = {'ESCALATION': 0, 'TREE': 1, 'STRICTER': 2, 'ERRNO': 3, 'VALUE': 4}
         for sig in sorted(self.groups, key=lambda s: (order[s[0]], s[1], s[2])):
             ms = self.groups[sig]
@@ -1518,6 +1546,8 @@ def main():
     ap.add_argument('--long', type=float, metavar='SECONDS',
                     help='random seeds until this much time has passed')
     ap.add_argument('--timeout', type=float, default=20, help='seconds an agent may take')
+    ap.add_argument('--known', metavar='FILE',
+                    help='known divergences, each with why: matched, shown, not counted')
     ap.add_argument('--keep', action='store_true', help='keep the trees of each segment')
     ap.add_argument('--no-repair', action='store_true',
                     help='end a tree at its first difference, rather than make the pool '
