@@ -214,6 +214,23 @@ static int fsize_fit(struct dn_svc *svc, struct dn_file *f, const struct dn_req 
 	return 0;
 }
 
+/* A descriptor the client opens or maps itself waits for its claim (handover.h). */
+static int64_t hand_over(struct dn_session *s, int fd, struct dn_reply *rep)
+{
+	if (!s->handovers) {
+		close(fd);
+		return -EOPNOTSUPP;
+	}
+	uint64_t token[2];
+	int r = dn_handover_put(s->handovers, fd, s->cred.uid, token);
+	if (r < 0)
+		return r;
+	rep->flags |= DN_REPLY_HANDOVER;
+	rep->handle = token[0];
+	rep->aux = token[1];
+	return 0;
+}
+
 /* Ops on an open file: the handle names it. */
 static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
 			   const struct args *a, struct dn_buf *b, uint8_t *bufdata, size_t bufsize,
@@ -290,6 +307,14 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 	case DN_OP_FLOCK:
 		if (ops->flock)
 			r = ops->flock(svc, o->file, (int)req->mode, lock_owner(s, req->off));
+		break;
+	case DN_OP_MAPFD:
+		if (!ops->mapfd) {
+			r = -ENODEV; /* the client maps a copy */
+		} else {
+			int fd = ops->mapfd(svc, o->file, req->flags & DN_MAP_WRITE);
+			r = fd < 0 ? fd : hand_over(s, fd, rep);
+		}
 		break;
 	case DN_OP_FPATH: {
 		size_t n = strlen(o->path);
@@ -470,23 +495,6 @@ static int64_t handoff(struct dn_session *s, const struct args *a, uint8_t *bufd
 				dn_session_handle_close(to, moved, svc);
 		}
 	return r;
-}
-
-/* An open the client does itself: the descriptor waits for its claim (handover.h). */
-static int64_t hand_over(struct dn_session *s, int fd, struct dn_reply *rep)
-{
-	if (!s->handovers) {
-		close(fd);
-		return -EOPNOTSUPP;
-	}
-	uint64_t token[2];
-	int r = dn_handover_put(s->handovers, fd, s->cred.uid, token);
-	if (r < 0)
-		return r;
-	rep->flags |= DN_REPLY_HANDOVER;
-	rep->handle = token[0];
-	rep->aux = token[1];
-	return 0;
 }
 
 /* truncate(2) past the caller's RLIMIT_FSIZE: EFBIG, after the errors a truncate checks first. */

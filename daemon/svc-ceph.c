@@ -23,6 +23,7 @@
 #include "cred.h"
 #include "fifos.h"
 #include "log.h"
+#include "map-owners.h"
 #include "path.h"
 #include "protect.h"
 #include "svc.h"
@@ -70,6 +71,7 @@ struct ceph_svc {
 	/* Appends place data at the size as this client sees it; one at a time. */
 	pthread_mutex_t append_lock;
 	struct dn_fifos *fifos;
+	struct dn_map_owners *map_owners; /* clients map copies: one writable one per file */
 	bool acl_umask; /* libcephfs applies the caller's umask (POSIX ACLs on) */
 	struct dn_protect protect; /* the host's fs.protected_*, as its kernel applies them */
 };
@@ -84,6 +86,7 @@ struct dn_file {
 	UserPerm *perm;
 	gid_t groups[DN_GROUPS_MAX];
 	char *path; /* opened by a path with "." or "..": what it resolved to (fpath) */
+	uint64_t map_ino; /* non-zero: claimed in map_owners for a writable shared copy */
 };
 
 #define OPEN_FLAGS_ALLOWED                                                                         \
@@ -681,6 +684,8 @@ static void file_free(struct ceph_svc *cs, struct dn_file *f)
 {
 	if (!f)
 		return;
+	if (f->map_ino)
+		dn_map_owners_release(cs->map_owners, f->map_ino, f);
 	if (f->fh)
 		ceph_ll_close(cs->cm, f->fh);
 	if (f->dir)
@@ -907,6 +912,26 @@ static int ceph_svc_fpath(struct dn_svc *s, struct dn_file *f, char *buf, size_t
 		return -ENAMETOOLONG;
 	memcpy(buf, f->path, n + 1);
 	return 0;
+}
+
+/*
+ * No kernel file to map: the client maps a copy (-ENODEV). A writable one
+ * only through one open file of a file at a time (map-owners.h): SQLite's
+ * second WAL process gets an error instead of silently lost rows.
+ */
+static int ceph_svc_mapfd(struct dn_svc *s, struct dn_file *f, bool writable)
+{
+	struct ceph_svc *cs = to_ceph(s);
+	if (!writable || f->map_ino)
+		return -ENODEV;
+	struct ceph_statx x;
+	int r = ceph_ll_getattr(cs->cm, f->in, &x, CEPH_STATX_INO, 0, ceph_mount_perms(cs->cm));
+	if (r < 0)
+		return r;
+	if ((r = dn_map_owners_claim(cs->map_owners, x.stx_ino, f)) < 0)
+		return r;
+	f->map_ino = x.stx_ino;
+	return -ENODEV;
 }
 
 static ssize_t ceph_svc_pread(struct dn_svc *s, struct dn_file *f, void *buf, size_t len,
@@ -1730,6 +1755,7 @@ static void ceph_svc_destroy(struct dn_svc *s)
 	}
 	pthread_mutex_destroy(&cs->append_lock);
 	dn_fifos_free(cs->fifos);
+	dn_map_owners_free(cs->map_owners);
 	free(cs);
 }
 
@@ -1738,6 +1764,7 @@ static const struct dn_svc_ops ceph_ops = {
 	.open = ceph_svc_open,
 	.close = ceph_svc_close,
 	.fpath = ceph_svc_fpath,
+	.mapfd = ceph_svc_mapfd,
 	.pread = ceph_svc_pread,
 	.pwrite = ceph_svc_pwrite,
 	.fstat = ceph_svc_fstat,
@@ -1918,7 +1945,9 @@ static int ceph_svc_create(const struct dn_config *cfg, struct dn_svc **out, cha
 	}
 
 	struct ceph_svc *cs = calloc(1, sizeof(*cs));
-	if (!cs || !(cs->fifos = dn_fifos_new())) {
+	if (!cs || !(cs->fifos = dn_fifos_new()) || !(cs->map_owners = dn_map_owners_new())) {
+		if (cs)
+			dn_fifos_free(cs->fifos);
 		free(cs);
 		r = -ENOMEM;
 		goto fail_mounted;

@@ -273,6 +273,17 @@ static int local_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 }
 
 /* The kernel's name of f below the root: the path of what the open resolved. */
+/*
+ * The open file itself (a second descriptor of it): a client's shared map
+ * of it is the kernel's, one page cache with the pool's reads and writes
+ * and every other mapper's. It carries the access the open was checked for.
+ */
+static int local_mapfd(struct dn_svc *s, struct dn_file *f, bool writable)
+{
+	int fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
 static int local_fpath(struct dn_svc *s, struct dn_file *f, char *buf, size_t len)
 {
 	struct local_svc *ls = to_local(s);
@@ -845,6 +856,7 @@ static const struct dn_svc_ops local_ops = {
 	.open = local_open,
 	.close = local_close,
 	.fpath = local_fpath,
+	.mapfd = local_mapfd,
 	.pread = local_pread,
 	.pwrite = local_pwrite,
 	.fstat = local_fstat,

@@ -64,6 +64,16 @@ struct dn_svc_ops {
 	 * when not known (the core then folds them lexically).
 	 */
 	int (*fpath)(struct dn_svc *s, struct dn_file *f, char *buf, size_t len);
+	/*
+	 * Optional: a kernel descriptor of f (the caller's) whose MAP_SHARED
+	 * maps share one page cache with this backend's reads and writes of
+	 * the file, for the client to map itself: maps of every process then
+	 * see each other's stores, as on a kernel filesystem. -ENODEV: the
+	 * client maps a copy (preload/mmap.c); writable says it may write that
+	 * copy back, which the backend may refuse (map-owners.h). Without the
+	 * op, copies.
+	 */
+	int (*mapfd)(struct dn_svc *s, struct dn_file *f, bool writable);
 	ssize_t (*pread)(struct dn_svc *s, struct dn_file *f, void *buf, size_t len, off_t off);
 	/* off < 0: append; *end gets the file offset after the write */
 	ssize_t (*pwrite)(struct dn_svc *s, struct dn_file *f, const void *buf, size_t len,

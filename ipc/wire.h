@@ -45,6 +45,8 @@ enum dn_op {
 	DN_OP_FLOCK,    /* handle; mode: LOCK_SH/LOCK_EX/LOCK_UN; off: owner */
 	DN_OP_MKNOD,    /* path; mode: type and permissions; off: device number */
 	DN_OP_HANDOFF,  /* data: struct dn_handoff + its handles; answers the new handles */
+	DN_OP_MAPFD,    /* handle; flags: DN_MAP_WRITE; answers a descriptor to map shared
+			 * (DN_REPLY_HANDOVER), or ENODEV: map a copy */
 	DN_OP_MAX,
 };
 
@@ -52,6 +54,7 @@ enum dn_op {
 #define DN_AT_NOFOLLOW 0x1u
 #define DN_AT_EACCESS 0x2u /* access: effective ids, not the real ones */
 #define DN_FSYNC_DATA 0x1u
+#define DN_MAP_WRITE 0x1u /* mapfd: a copy may be written back */
 #define DN_WRITE_APPEND 0x1u
 /*
  * A large read whose data the service publishes as it lands (the buffer's

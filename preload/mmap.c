@@ -18,18 +18,23 @@
 #include "real.h"
 
 /*
- * The kernel cannot map a Danaus fd (its placeholder is O_PATH), so a map of
- * one is an anonymous private map filled by reading the file. MAP_PRIVATE
- * needs nothing more. A MAP_SHARED map of a file open for reading and writing
- * is a region in the table below: it holds a reference on the open file
- * description (so it outlives close(fd), as a kernel map does) and its
- * contents go back to the file on msync, munmap, the close of an fd of that
- * file, and exit. Only maps that have been writable are written back, and only
- * as far as the file reaches at that moment: a map never extends a file.
+ * The kernel cannot map a Danaus fd (its placeholder is O_PATH). A MAP_SHARED
+ * map, where the backend has a kernel file (local), is the kernel's map of a
+ * descriptor of that file the pool hands over (dn_op_mapfd): one page cache
+ * for every mapper and for the pool's reads and writes, as on a kernel
+ * filesystem. Otherwise a map is an anonymous private map filled by reading
+ * the file. MAP_PRIVATE needs nothing more. A MAP_SHARED map of a file open
+ * for reading and writing is then a region in the table below: it holds a
+ * reference on the open file description (so it outlives close(fd), as a
+ * kernel map does) and its contents go back to the file on msync, munmap,
+ * the close of an fd of that file, and exit. Only maps that have been
+ * writable are written back, and only as far as the file reaches at that
+ * moment: a map never extends a file.
  *
- * There is no page cache between us and other mappers: two processes (or a
- * map and write(2) in one process) do not see each other's changes until the
- * map is written back and, for the map, until it is made again.
+ * Such copies have no page cache between them and other mappers: two
+ * processes (or a map and write(2) in one process) do not see each other's
+ * changes until the map is written back and, for the map, until it is made
+ * again (Ceph pools).
  */
 
 #define MAX_REGIONS 65530 /* the kernel's default vm.max_map_count */
@@ -344,6 +349,19 @@ static void *map_danaus(void *addr, size_t len, int prot, int flags, int fd, int
 		return map_fail(EACCES);
 	if ((flags & MAP_FIXED) && replace_tracked(addr, span) < 0)
 		return map_fail(ENOMEM);
+	if (shared) {
+		/* the kernel's own map where the backend has a kernel file: coherent */
+		int k = dn_op_mapfd(fd, acc == O_RDWR); /* a copy of it would be written back */
+		if (k >= 0) {
+			void *p = REAL(mmap)(addr, len, prot, flags, k, off);
+			int e = errno;
+			REAL(close)(k);
+			errno = e;
+			return p;
+		}
+		if (k != -ENODEV)
+			return map_fail(-k);
+	}
 
 	int aflags = (flags & ~(MAP_TYPE | MAP_SYNC)) | MAP_PRIVATE | MAP_ANONYMOUS;
 	void *p = REAL(mmap)(addr, len, prot | PROT_READ | PROT_WRITE, aflags, -1, 0);

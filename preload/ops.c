@@ -738,6 +738,24 @@ int dn_op_file(uint32_t op, int fd, uint32_t flags, uint64_t off, uint32_t mode)
 	return (int)simple(&req, NULL, NULL, &rep);
 }
 
+int dn_op_mapfd(int fd, bool writable)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o)
+		return -EBADF;
+	struct dn_req req = {.op = DN_OP_MAPFD, .handle = o->handle,
+			     .flags = writable ? DN_MAP_WRITE : 0};
+	struct dn_reply rep;
+	int64_t r = simple(&req, NULL, NULL, &rep);
+	if (r < 0)
+		return (int)r;
+	if (!(rep.flags & DN_REPLY_HANDOVER))
+		return -EPROTO;
+	uint64_t token[2] = {rep.handle, rep.aux};
+	int k = dn_chan_take(dn_client.socket_path, token);
+	return k == -ENOENT ? -EIO : k;
+}
+
 ssize_t dn_op_readdir(int fd, uint64_t cookie, void *buf, size_t len, uint64_t *next)
 {
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);

@@ -53,6 +53,13 @@ ssize_t dn_op_fpath(int fd, char *buf, size_t size);
 int dn_op_rename(const struct dn_target *from, const struct dn_target *to, unsigned flags);
 /* Fd ops without reply data: FSYNC, FTRUNCATE, FCHMOD. */
 int dn_op_file(uint32_t op, int fd, uint32_t flags, uint64_t off, uint32_t mode);
+/*
+ * A kernel descriptor of fd's file to map shared, one page cache with the
+ * pool's reads and writes and every other mapper (the caller closes it);
+ * -ENODEV when the pool's backend has none: map a copy, which with
+ * writable the pool may refuse (-EAGAIN: another open file has one).
+ */
+int dn_op_mapfd(int fd, bool writable);
 ssize_t dn_op_readdir(int fd, uint64_t cookie, void *buf, size_t len, uint64_t *next);
 /* dup, dup2/dup3 (newfd >= 0) and F_DUPFD (newfd < 0, from minfd). */
 int dn_op_dup(int oldfd, int newfd, int minfd, bool cloexec);

@@ -70,8 +70,8 @@ sqlite-rollback | sqlite-wal)
 	sqlite3 db.sqlite "update t set b = upper(b) where a % 7 = 0; select count(*) from t where b like 'R%'; pragma integrity_check;"
 	# Two writers: at once in rollback mode (the busy timeout makes each wait
 	# for the other's lock); in turn in WAL mode, whose wal-index is a shared
-	# map, and Danaus's shared maps are not coherent between processes mapping
-	# a file at the same time (README, Limits).
+	# map, which a Ceph pool gives one process at a time (shared-maps.sh runs
+	# them at once on both backends).
 	[ "$mode" = wal ] && together=wait || together=:
 	sqlite3 -cmd ".timeout 20000" db.sqlite \
 		"begin immediate; update t set c = c + 1 where a <= 5000; commit; pragma integrity_check;" > p1.out &
