@@ -3,12 +3,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "client.h"
 #include "fault.h"
 #include "path.h"
+#include "real.h"
 
 /*
  * Where a path lies is decided lexically (one compare for paths outside the
@@ -18,6 +21,87 @@
  * "sub/.." here would skip the search permission sub needs and the symlink
  * sub may be; folding "f/" would lose the ENOTDIR it asks for.
  */
+
+/*
+ * A kernel directory fd of one of the mount's ancestors leads into the mount
+ * with the right relative path: rsync's receiver opens "/" with O_PATH, then
+ * "danaus" relative to it, then "p". The ancestors ("/", "/danaus" and the
+ * mountpoint itself) are known by device and inode, read once; a dirfd is
+ * looked at (one fstat) only for a path that starts with one of the mount's
+ * own components or holds "..", so other *at calls pay a string compare.
+ */
+#define ANCESTORS_MAX 64
+struct ancestor {
+	dev_t dev;
+	ino_t ino;
+	size_t len; /* of its path: a prefix of dn_client.mount ("/" for 1) */
+};
+static struct ancestor ancestors[ANCESTORS_MAX];
+static int nancestors;
+static pthread_once_t ancestors_once = PTHREAD_ONCE_INIT;
+
+static void ancestors_read(void)
+{
+	char p[DN_MOUNT_MAX];
+	for (size_t i = 0; i <= dn_client.mount_len && nancestors < ANCESTORS_MAX; i++) {
+		if (i < dn_client.mount_len && dn_client.mount[i] != '/')
+			continue;
+		size_t len = i ? i : 1;
+		memcpy(p, dn_client.mount, len);
+		p[len] = 0;
+		struct stat st;
+		if (REAL(fstatat)(AT_FDCWD, p, &st, 0) == 0 && S_ISDIR(st.st_mode))
+			ancestors[nancestors++] = (struct ancestor){st.st_dev, st.st_ino, len};
+	}
+}
+
+static bool may_lead_in(const char *path)
+{
+	if (strstr(path, ".."))
+		return true;
+	for (;;) { /* "./" and extra slashes before the first name */
+		if (*path == '/')
+			path++;
+		else if (path[0] == '.' && path[1] == '/')
+			path += 2;
+		else
+			break;
+	}
+	size_t n = strcspn(path, "/");
+	for (const char *m = dn_client.mount; *m;) {
+		while (*m == '/')
+			m++;
+		size_t k = strcspn(m, "/");
+		if (k && k == n && memcmp(m, path, n) == 0)
+			return true;
+		m += k;
+	}
+	return false;
+}
+
+static int route(int dirfd, const char *path, struct dn_target *t);
+
+/* A relative path from a kernel directory fd: the mount's, when the fd is an ancestor's. */
+static int route_from_kernel_dir(int dirfd, const char *path, struct dn_target *t)
+{
+	if (!may_lead_in(path))
+		return 0;
+	pthread_once(&ancestors_once, ancestors_read);
+	struct stat st;
+	if (REAL(fstat)(dirfd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	for (int k = 0; k < nancestors; k++) {
+		if (ancestors[k].dev != st.st_dev || ancestors[k].ino != st.st_ino)
+			continue;
+		char base[DN_MOUNT_MAX], full[PATH_MAX];
+		memcpy(base, dn_client.mount, ancestors[k].len);
+		base[ancestors[k].len] = 0;
+		if (dn_path_concat(base, path, full, sizeof(full)) < 0)
+			return 0; /* the kernel answers ENAMETOOLONG */
+		return route(AT_FDCWD, full, t);
+	}
+	return 0;
+}
 
 /* dn_route on a path that can be read. */
 static int route(int dirfd, const char *path, struct dn_target *t)
@@ -48,7 +132,7 @@ static int route(int dirfd, const char *path, struct dn_target *t)
 	if (path[0] != '/') {
 		int32_t i = dn_fdmap_get(dirfd);
 		if (i < 0)
-			return 0;
+			return route_from_kernel_dir(dirfd, path, t);
 		if (!path[0])
 			return -ENOENT;
 		size_t n = strlen(path);
