@@ -59,6 +59,12 @@ int capset(cap_user_header_t, const cap_user_data_t); /* glibc exports it, decla
 	X(setrlimit, int, (__rlimit_resource_t, const struct rlimit *))                            \
 	X(prlimit, int, (pid_t, __rlimit_resource_t, const struct rlimit *, struct rlimit *))
 
+/* unix-sock.c */
+#include <sys/socket.h>
+#define DN_REAL_UNIX_SOCK(X)                                                                       \
+	X(bind, int, (int, const struct sockaddr *, socklen_t))                                    \
+	X(connect, int, (int, const struct sockaddr *, socklen_t))
+
 /* mmap.c */
 #define DN_REAL_MMAP(X)                                                                            \
 	X(mmap, void *, (void *, size_t, int, int, int, off_t))                                    \

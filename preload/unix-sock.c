@@ -1,0 +1,109 @@
+/* Unix Sockets: bind(2) and connect(2) at a path in a mount */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "dn-errno.h"
+#include "export.h"
+#include "fault.h"
+#include "ops.h"
+#include "path.h"
+#include "real.h"
+#include "route.h"
+
+/*
+ * A socket bound at a path in a mount must be the pool's file, not one in
+ * the host's placeholder directory behind the mountpoint. Where the backend
+ * has a kernel directory (local), the pool hands over an O_PATH descriptor
+ * of the socket's directory, resolved with the caller's rights, and the
+ * kernel binds or connects through "/proc/self/fd/N/NAME", checking the
+ * caller's rights on that directory and socket itself. A Ceph pool has no
+ * kernel directory for a socket to live in: EOPNOTSUPP, said rather than a
+ * socket in the wrong place. getsockname(2) then shows the /proc path.
+ */
+
+/*
+ * Rewrites a Unix address naming a path in the mount into *via (the
+ * directory's descriptor in *dirfd, the caller's to close): 1; 0 when the
+ * address is not a mount's (the kernel takes it as given); -errno.
+ */
+static int via_pool(const struct sockaddr *addr, socklen_t len, struct sockaddr_un *via,
+		    socklen_t *via_len, int *dirfd)
+{
+	struct sockaddr_un un;
+	const size_t head = offsetof(struct sockaddr_un, sun_path);
+	if (!addr || len <= head || len > sizeof(un))
+		return 0;
+	if (dn_fault_copy_in(&un, addr, len) < 0 || un.sun_family != AF_UNIX || !un.sun_path[0])
+		return 0; /* a bad pointer, another family, an abstract name: the kernel's */
+	char path[sizeof(un.sun_path) + 1];
+	size_t n = strnlen(un.sun_path, len - head);
+	memcpy(path, un.sun_path, n);
+	path[n] = 0;
+	struct dn_target t;
+	int r = dn_route(AT_FDCWD, path, &t);
+	if (r <= 0)
+		return r;
+	struct dn_path_last l;
+	dn_path_last(t.path, &l);
+	if (l.type != DN_LAST_NORM || l.slash)
+		return -EINVAL; /* ".", ".." or "name/": no socket there */
+	char name[NAME_MAX + 1];
+	if (l.name_len > NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(name, l.name, l.name_len);
+	name[l.name_len] = 0;
+	struct dn_target dir = t;
+	if (l.dir_len == 0)
+		dir.path[l.dir_len++] = '/';
+	dir.path[l.dir_len] = 0;
+	int fd = dn_op_open(&dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	int k = dn_op_mapfd(fd, false);
+	dn_op_close(fd);
+	if (k < 0)
+		return k == -ENODEV ? -EOPNOTSUPP : k;
+	*via = (struct sockaddr_un){.sun_family = AF_UNIX};
+	int m = snprintf(via->sun_path, sizeof(via->sun_path), "/proc/self/fd/%d/%s", k, name);
+	if (m < 0 || (size_t)m >= sizeof(via->sun_path)) {
+		REAL(close)(k);
+		return -ENAMETOOLONG;
+	}
+	*via_len = (socklen_t)(head + (size_t)m + 1);
+	*dirfd = k;
+	return 1;
+}
+
+static int through(int (*call)(int, const struct sockaddr *, socklen_t), int sock,
+		   const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_un via;
+	socklen_t via_len;
+	int dirfd;
+	int r = via_pool(addr, len, &via, &via_len, &dirfd);
+	if (r == 0)
+		return call(sock, addr, len);
+	if (r < 0)
+		DN_RETURN(r);
+	r = call(sock, (const struct sockaddr *)&via, via_len);
+	int e = errno;
+	REAL(close)(dirfd);
+	errno = e;
+	return r;
+}
+
+/* glibc declares the address as a transparent union (__CONST_SOCKADDR_ARG) under _GNU_SOURCE. */
+DN_EXPORT int bind(int sock, __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+	return through(REAL(bind), sock, addr.__sockaddr__, len);
+}
+
+DN_EXPORT int connect(int sock, __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+	return through(REAL(connect), sock, addr.__sockaddr__, len);
+}
