@@ -49,7 +49,7 @@ static int enter(const char *pool_path)
 		return r;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
-	r = dn_op_path(DN_OP_ACCESS, &t, X_OK, 0, 0);
+	r = dn_op_path(DN_OP_ACCESS, &t, X_OK, DN_AT_EACCESS, 0);
 	if (r < 0)
 		return r;
 	char canon[PATH_MAX];

@@ -294,7 +294,7 @@ static int exec_image(const char *file, bool search)
 		return r;
 	if (!S_ISREG(st.st_mode))
 		return -EACCES;
-	if ((r = dn_op_path(DN_OP_ACCESS, &t, X_OK, 0, 0)) < 0)
+	if ((r = dn_op_path(DN_OP_ACCESS, &t, X_OK, DN_AT_EACCESS, 0)) < 0)
 		return r;
 	int fd = dn_op_open(&t, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
