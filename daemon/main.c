@@ -1,4 +1,5 @@
 /* danaus-pool: the filesystem service of one pool */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -48,6 +49,38 @@ static int mkdir_parents(const char *path)
 		*p = '/';
 	}
 	return 0;
+}
+
+/*
+ * The mountpoint's directory in the host tree is only a placeholder: nothing
+ * should use it (the library does not need it). Search-only (0111) and
+ * empty, a program that bypasses the library (a static binary) gets EACCES
+ * listing or writing it, not an empty directory that looks like the pool,
+ * and no file or socket lands in it by accident. One that holds files
+ * already is left alone, with a warning.
+ */
+static void seal_placeholder(const char *mp)
+{
+	int fd = open(mp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return; /* sealed already, or not there */
+	struct stat st;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	bool empty = true;
+	for (struct dirent *e; empty && (e = readdir(d));)
+		empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+	if (!empty)
+		dn_log_warning("the mountpoint %s on the host is not empty: programs that bypass "
+			       "the library (static binaries) see what it holds", mp);
+	else if (fstat(fd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 07777) != 0111 &&
+		 fchmod(fd, 0111) < 0 && errno != EROFS)
+		dn_log_warning("cannot make the mountpoint %s search-only: %s", mp,
+			       strerror(errno));
+	closedir(d);
 }
 
 /* The socket file we made: at exit it is removed only if it is still ours. */
@@ -139,6 +172,8 @@ int main(int argc, char **argv)
 	if (mkdir_parents(mp) < 0)
 		dn_log_warning("cannot create the mountpoint %s on the host; tools that "
 			       "look above it may fail", cfg->mountpoint);
+	else
+		seal_placeholder(cfg->mountpoint);
 	/* Every open file of every client is a descriptor here: take all we may. */
 	struct rlimit nofile;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {

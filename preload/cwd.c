@@ -56,7 +56,12 @@ static int enter(const char *pool_path)
 	if ((r = canonical(pool_path, canon, sizeof(canon))) < 0)
 		return r;
 	pool_path = canon;
-	if (REAL(chdir)(dn_client.mount) < 0)
+	/*
+	 * The kernel's working directory is only where calls that bypass us
+	 * resolve relative paths: the mountpoint's placeholder, or "/" when it
+	 * is gone, since the library resolves relative paths in the pool itself.
+	 */
+	if (REAL(chdir)(dn_client.mount) < 0 && REAL(chdir)("/") < 0)
 		return -errno;
 	pthread_mutex_lock(&dn_client.lock);
 	snprintf(dn_client.cwd, sizeof(dn_client.cwd), "%s", pool_path);

@@ -169,7 +169,8 @@ static void sandbox_print(FILE *f, const struct dn_config *cfg, const char *path
 	else
 		fmt(mp, sizeof(mp), "/danaus/%s", cfg->pool);
 	if (unit_path_ok(mp)) {
-		fprintf(f, "ExecStartPre=-+mkdir -p -- ");
+		/* search-only when made: the placeholder nothing should use (danaus-pool(8)) */
+		fprintf(f, "ExecStartPre=-+mkdir -p -m 0111 -- ");
 		print_unit_path(f, mp);
 		fprintf(f, "\n");
 	}

@@ -62,7 +62,7 @@ grep -q '^Protect\|^PrivateTmp' "$d" && fail "sandbox settings in $d: $(cat "$d"
 # network; systemd makes its mountpoint in the host tree, which the sandbox
 # keeps the pool from doing.
 d="$WORK/out/danaus-pool@t1.service.d/sandbox.conf"
-for want in 'ExecStartPre=-+mkdir -p -- "/danaus/t1"' 'ReadWritePaths=-"/home/t1"' 'ProtectHome=no' \
+for want in 'ExecStartPre=-+mkdir -p -m 0111 -- "/danaus/t1"' 'ReadWritePaths=-"/home/t1"' 'ProtectHome=no' \
 	'PrivateNetwork=yes' 'IPAddressDeny=any' 'RestrictAddressFamilies=AF_UNIX'; do
 	grep -qxF "$want" "$d" || fail "$d lacks $want: $(cat "$d")"
 done
@@ -78,7 +78,7 @@ grep -q '^Protect\|^PrivateTmp' "$d" && fail "a root below /srv needs no home or
 # A ceph pool keeps the network, may write where a ceph.conf puts the
 # client's admin socket and log, and sees its conf and keyring.
 d="$WORK/out/danaus-pool@c1.service.d/sandbox.conf"
-for want in 'ExecStartPre=-+mkdir -p -- "/mnt/danaus/c1"' 'ReadWritePaths=-/run/ceph -/var/log/ceph' \
+for want in 'ExecStartPre=-+mkdir -p -m 0111 -- "/mnt/danaus/c1"' 'ReadWritePaths=-/run/ceph -/var/log/ceph' \
 	'ProtectHome=read-only' 'PrivateTmp=no'; do
 	grep -qxF "$want" "$d" || fail "$d lacks $want: $(cat "$d")"
 done
