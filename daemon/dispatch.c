@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cred.h"
+#include "redirect.h"
 #include "futex.h"
 #include "handover.h"
 #include "log.h"
@@ -641,7 +642,23 @@ bool dn_dispatch_run(struct dn_svc *svc, struct dn_session *s, const struct dn_r
 	 * because the previous request on this worker came from root.
 	 */
 	int r = dn_cred_apply(&s->cred);
+	/* the client follows absolute symlinks itself where it says so (redirect.h) */
+	dn_redirect_allow((req->flags & DN_REQ_REDIRECT) &&
+			  (req->op == DN_OP_OPEN || req->op == DN_OP_STAT ||
+			   req->op == DN_OP_ACCESS));
 	rep->result = r < 0 ? r : run(svc, s, req, b, rep);
+	if (rep->result == -DN_EREDIRECT) {
+		size_t n;
+		const char *to = dn_redirect_path(&n);
+		if (n > dn_buf_data_size(&s->l)) {
+			rep->result = -ENAMETOOLONG;
+		} else {
+			memcpy(dn_buf_data(&s->l, b), to, n);
+			rep->flags |= DN_REPLY_REDIRECT;
+			rep->result = (int64_t)n;
+		}
+	}
+	dn_redirect_allow(false);
 	return true;
 }
 

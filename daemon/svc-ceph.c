@@ -26,6 +26,7 @@
 #include "map-owners.h"
 #include "path.h"
 #include "protect.h"
+#include "redirect.h"
 #include "svc.h"
 #include "umask.h"
 #include "vfs-perm.h"
@@ -333,6 +334,10 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 			if (r < 0)
 				goto fail;
 			link[r] = 0;
+			if (link[0] == '/' && dn_redirect_allowed()) {
+				r = dn_redirect_to(link, at); /* the client follows it (redirect.h) */
+				goto fail;
+			}
 			/* at is "" or "/...": the target takes the link's place, slashes and all */
 			int k = snprintf(tmp, sizeof(tmp), "%s%s", link, at);
 			if (k < 0 || (size_t)k >= sizeof(tmp)) {
@@ -456,6 +461,13 @@ static int parent_walk(struct parent *pa, const struct dn_cred *c, const char *p
 	struct ceph_statx x;
 	/* only the type: attributes of a directory being changed cost an MDS round trip */
 	int r = walk_path_want(pa->cs, c, d, true, &pa->dir, &x, WANT_TYPE_ONLY, pa->canon);
+	if (r == -DN_EREDIRECT) {
+		/* the directory's walk met an absolute link: the name goes after it */
+		int e = dn_redirect_append("/");
+		if (e == 0)
+			e = dn_redirect_append(l.name);
+		return e < 0 ? e : r;
+	}
 	if (r < 0)
 		return r;
 	if (!S_ISDIR(x.stx_mode)) {

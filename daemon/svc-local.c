@@ -19,7 +19,9 @@
 #include "cleanup.h"
 #include "cred.h"
 #include "path.h"
+#include "local-walk.h"
 #include "protect.h"
+#include "redirect.h"
 #include "svc.h"
 #include "umask.h"
 
@@ -63,6 +65,18 @@ static struct local_svc *to_local(struct dn_svc *s)
 	return (struct local_svc *)s;
 }
 
+/* openat2, again when a rename raced its walk (it asks with EAGAIN) */
+static int openat2_retrying(int dirfd, const char *path, struct open_how *how)
+{
+	for (int tries = 0;; tries++) {
+		long fd = syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != EAGAIN || tries == 16)
+			return -errno;
+	}
+}
+
 /*
  * Opens path with the root as "/": "..", absolute symlinks and magic links
  * cannot climb out of it, whatever the client wrote. path is as the caller
@@ -80,14 +94,24 @@ static int resolve(struct local_svc *ls, const char *path, int flags, mode_t mod
 		rel++;
 	if (!*rel)
 		rel = ".";
-	for (int tries = 0;; tries++) {
-		long fd = syscall(SYS_openat2, ls->root_fd, rel, &how, sizeof(how));
-		if (fd >= 0)
-			return (int)fd;
-		/* openat2 asks for a retry when a rename raced the walk. */
-		if (errno != EAGAIN || tries == 16)
-			return -errno;
+	if (dn_redirect_allowed()) {
+		/*
+		 * The client follows absolute symlinks itself (redirect.h): a path
+		 * without symlinks opens as it is; one with some is walked for an
+		 * absolute one first.
+		 */
+		struct open_how plain = how;
+		plain.resolve |= RESOLVE_NO_SYMLINKS;
+		int fd = openat2_retrying(ls->root_fd, rel, &plain);
+		if (fd != -ELOOP)
+			return fd;
+		bool follow = !(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL));
+		int r = dn_local_abs_link(ls->root_fd, rel, follow, &ls->protect,
+					  dn_cred_current()->uid);
+		if (r < 0)
+			return r;
 	}
+	return openat2_retrying(ls->root_fd, rel, &how);
 }
 
 /*

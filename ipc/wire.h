@@ -53,6 +53,12 @@ enum dn_op {
 /* Flags of the wire, independent of the platform's O_ and AT_ values. */
 #define DN_AT_NOFOLLOW 0x1u
 #define DN_AT_EACCESS 0x2u /* access: effective ids, not the real ones */
+/*
+ * open, stat, access: the client follows an absolute symlink the walk meets
+ * itself (DN_REPLY_REDIRECT), from the process's root as the kernel would;
+ * without it the pool resolves it inside the pool's top.
+ */
+#define DN_REQ_REDIRECT 0x80000000u
 #define DN_FSYNC_DATA 0x1u
 #define DN_MAP_WRITE 0x1u /* mapfd: a copy may be written back */
 #define DN_WRITE_APPEND 0x1u
@@ -196,6 +202,12 @@ enum dn_buf_state {
  * an O_PATH descriptor of the file, which the client then opens.
  */
 #define DN_REPLY_HANDOVER 0x8u
+/*
+ * The walk met an absolute symlink to follow (DN_REQ_REDIRECT): the result
+ * is the length of the path to resolve instead, in the data area: the
+ * link's target, then what followed the link in the path.
+ */
+#define DN_REPLY_REDIRECT 0x10u
 
 struct dn_reply {
 	int64_t result; /* >= 0, or -errno */

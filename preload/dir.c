@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -95,17 +96,27 @@ static DIR *dir_from_fd(int fd)
 
 DN_EXPORT DIR *opendir(const char *path)
 {
-	struct dn_target t;
-	int r = dn_route(AT_FDCWD, path, &t);
-	if (r == 0)
-		return REAL(opendir)(path);
-	if (r < 0) {
-		errno = -r;
-		return NULL;
+	char next[PATH_MAX];
+	int fd;
+	for (int hops = 0;; hops++) {
+		struct dn_target t;
+		int r = dn_route(AT_FDCWD, path, &t);
+		if (r == 0)
+			return REAL(opendir)(path);
+		if (r < 0) {
+			errno = -r;
+			return NULL;
+		}
+		/* an absolute symlink met in the pool goes on from the process's root (ops.h) */
+		t.redirect = true;
+		fd = dn_op_open(&t, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+		if (fd != -DN_OP_REDIRECTED || hops == DN_OP_REDIRECTS_MAX)
+			break;
+		snprintf(next, sizeof(next), "%s", dn_op_redirect_path());
+		path = next;
 	}
-	int fd = dn_op_open(&t, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd < 0) {
-		errno = -fd;
+		errno = fd == -DN_OP_REDIRECTED ? ELOOP : -fd;
 		return NULL;
 	}
 	DIR *d = dir_from_fd(fd);

@@ -279,19 +279,38 @@ static bool is_ours(const char *var)
 /*
  * The kernel cannot execute a file it cannot see: a program stored in a pool
  * is copied into a memfd and run from there. Returns that fd, -1 when file is
- * not in a Danaus mount (PATH lookups only search the host), or -errno.
+ * not in a Danaus mount (PATH lookups only search the host), or -errno. A
+ * pool symlink to an absolute path (a venv's bin/python3) leads where the
+ * kernel's would (ops.h, DN_OP_REDIRECTED): to a host program, whose path
+ * then goes to host (else "").
  */
-static int exec_image(const char *file, bool search)
+static int exec_image(const char *file, bool search, char host[PATH_MAX])
 {
 	struct dn_target t;
+	char next[PATH_MAX];
+	struct stat st;
+	host[0] = 0;
 	if (search && !strchr(file, '/'))
 		return -1;
-	int r = dn_route(AT_FDCWD, file, &t);
-	if (r <= 0)
-		return r == 0 ? -1 : r;
-	struct stat st;
-	if ((r = dn_op_stat(&t, false, &st)) < 0)
-		return r;
+	for (int hops = 0;; hops++) {
+		int r = dn_route(AT_FDCWD, file, &t);
+		if (r == 0 && hops > 0)
+			snprintf(host, PATH_MAX, "%s", file);
+		if (r <= 0)
+			return r == 0 ? -1 : r;
+		t.redirect = true;
+		r = dn_op_stat(&t, false, &st);
+		if (r == -DN_OP_REDIRECTED && hops < DN_OP_REDIRECTS_MAX) {
+			snprintf(next, sizeof(next), "%s", dn_op_redirect_path());
+			file = next;
+			continue;
+		}
+		if (r < 0)
+			return r == -DN_OP_REDIRECTED ? -ELOOP : r;
+		break;
+	}
+	t.redirect = false;
+	int r;
 	if (!S_ISREG(st.st_mode))
 		return -EACCES;
 	if ((r = dn_op_path(DN_OP_ACCESS, &t, X_OK, DN_AT_EACCESS, 0)) < 0)
@@ -386,9 +405,15 @@ static void set_cloexec(int *fd, void *arg)
 
 int dn_exec(const char *file, char *const argv[], char *const envp[], bool search)
 {
-	int image = exec_image(file, search);
+	char host[PATH_MAX];
+	int image = exec_image(file, search, host);
+	const char *script = file;
+	if (host[0]) {
+		file = host; /* a pool symlink to a host program: the kernel runs that */
+		search = false;
+	}
 	if (image == -ENOEXEC) {
-		errno = -exec_script(file, argv, envp);
+		errno = -exec_script(script, argv, envp);
 		return -1;
 	}
 	if (image < -1) {

@@ -18,6 +18,13 @@
 /* Flags that only mean something to our side of the fd. */
 #define CLIENT_ONLY_FLAGS (O_CLOEXEC | O_NOCTTY)
 
+static _Thread_local char redirect_path[PATH_MAX];
+
+const char *dn_op_redirect_path(void)
+{
+	return redirect_path;
+}
+
 static int64_t simple(struct dn_req *req, const char *path, const char *path2,
 		      struct dn_reply *rep)
 {
@@ -26,6 +33,17 @@ static int64_t simple(struct dn_req *req, const char *path, const char *path2,
 	if (r < 0)
 		return r;
 	int64_t res = dn_request(&c, req, path, path2, NULL, 0, rep);
+	if (res >= 0 && (rep->flags & DN_REPLY_REDIRECT)) {
+		/* the path to resolve instead, from the data area (wire.h) */
+		if (res == 0 || (size_t)res >= sizeof(redirect_path) ||
+		    (size_t)res > dn_call_data_max()) {
+			res = -EIO;
+		} else {
+			memcpy(redirect_path, dn_call_data(&c), (size_t)res);
+			redirect_path[res] = 0;
+			res = -DN_OP_REDIRECTED;
+		}
+	}
 	dn_call_end(&c);
 	return res;
 }
@@ -54,7 +72,8 @@ static int open_handed_over(const struct dn_reply *rep, int flags)
 int dn_op_open(const struct dn_target *t, int flags, mode_t mode)
 {
 	struct dn_req req = {.op = DN_OP_OPEN, .handle = t->handle,
-			     .oflags = (uint32_t)(flags & ~CLIENT_ONLY_FLAGS)};
+			     .oflags = (uint32_t)(flags & ~CLIENT_ONLY_FLAGS),
+			     .flags = t->redirect ? DN_REQ_REDIRECT : 0};
 	/* the pool applies the umask, as the kernel would: not under a default ACL */
 	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
 		req.mode = mode & 07777;
@@ -495,7 +514,8 @@ off_t dn_op_lseek(int fd, off_t off, int whence)
 int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st)
 {
 	struct dn_req req = {.op = DN_OP_STAT, .handle = t->handle,
-			     .flags = nofollow ? DN_AT_NOFOLLOW : 0};
+			     .flags = (nofollow ? DN_AT_NOFOLLOW : 0) |
+				      (t->redirect ? DN_REQ_REDIRECT : 0)};
 	struct dn_reply rep;
 	int64_t r = simple(&req, t->path, NULL, &rep);
 	if (r < 0)
@@ -507,8 +527,8 @@ int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st)
 int dn_op_path(uint32_t op, const struct dn_target *t, uint32_t mode, uint32_t flags,
 	       uint64_t off)
 {
-	struct dn_req req = {.op = op, .handle = t->handle, .mode = mode, .flags = flags,
-			     .off = off};
+	struct dn_req req = {.op = op, .handle = t->handle, .mode = mode,
+			     .flags = flags | (t->redirect ? DN_REQ_REDIRECT : 0), .off = off};
 	if (op == DN_OP_MKDIR || op == DN_OP_MKNOD)
 		req.umask = atomic_load(&dn_client.umask) & 0777; /* as for open */
 	if (op == DN_OP_TRUNCATE)

@@ -13,6 +13,17 @@
 #include "wire.h"
 
 /* All return >= 0 or -errno. */
+/*
+ * -DN_OP_REDIRECTED from open, stat and access of a target with redirect
+ * set: the pool's walk met an absolute symlink, which a kernel filesystem
+ * resolves from the process's root; the caller resolves
+ * dn_op_redirect_path() (absolute: the link's target and what followed
+ * it) instead, as any path of its own. Never an errno.
+ */
+#define DN_OP_REDIRECTED 4000
+#define DN_OP_REDIRECTS_MAX 40 /* as the kernel's symlinks per walk: then ELOOP */
+const char *dn_op_redirect_path(void);
+
 int dn_op_open(const struct dn_target *t, int flags, mode_t mode);
 int dn_op_close(int fd);
 /* off < 0: at (and advancing) the file offset */

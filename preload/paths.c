@@ -28,6 +28,22 @@
 		DN_RETURN(route_);                                                                 \
 	if (route_ == 0)
 
+/*
+ * The calls that follow an absolute symlink met in a pool as the kernel
+ * does, from the process's root (ops.h, DN_OP_REDIRECTED): each asks again
+ * with the path the pool answered, which is the host's or a mount's.
+ * next holds it; false after too many (the kernel's ELOOP).
+ */
+static bool redirected(int *dirfd, const char **path, char next[PATH_MAX], int hops)
+{
+	if (hops >= DN_OP_REDIRECTS_MAX)
+		return false;
+	snprintf(next, PATH_MAX, "%s", dn_op_redirect_path());
+	*path = next;
+	*dirfd = AT_FDCWD;
+	return true;
+}
+
 static mode_t open_mode(int flags, va_list ap)
 {
 	return ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? (mode_t)va_arg(ap, int) : 0;
@@ -39,9 +55,17 @@ DN_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode_t mode = open_mode(flags, ap);
 	va_end(ap);
-	ROUTE(dirfd, path, t)
-	return REAL(openat)(dirfd, path, flags, mode);
-	DN_RETURN(dn_op_open(&t, flags, mode));
+	char next[PATH_MAX];
+	for (int hops = 0;; hops++) {
+		ROUTE(dirfd, path, t)
+		return REAL(openat)(dirfd, path, flags, mode);
+		t.redirect = true;
+		int r = dn_op_open(&t, flags, mode);
+		if (r != -DN_OP_REDIRECTED)
+			DN_RETURN(r);
+		if (!redirected(&dirfd, &path, next, hops))
+			DN_RETURN(-ELOOP);
+	}
 }
 DN_ALIAS(openat, openat64);
 
@@ -51,9 +75,7 @@ DN_EXPORT int open(const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode_t mode = open_mode(flags, ap);
 	va_end(ap);
-	ROUTE(AT_FDCWD, path, t)
-	return REAL(open)(path, flags, mode);
-	DN_RETURN(dn_op_open(&t, flags, mode));
+	return openat(AT_FDCWD, path, flags, mode);
 }
 DN_ALIAS(open, open64);
 
@@ -107,9 +129,17 @@ DN_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 	struct stat s;
 	if (at_self(dirfd, path, flags))
 		DN_RETURN(put(st, &s, sizeof(s), dn_op_fstat(dirfd, &s)));
-	ROUTE(dirfd, path, t)
-	return REAL(fstatat)(dirfd, path, st, flags);
-	DN_RETURN(put(st, &s, sizeof(s), dn_op_stat(&t, flags & AT_SYMLINK_NOFOLLOW, &s)));
+	char next[PATH_MAX];
+	for (int hops = 0;; hops++) {
+		ROUTE(dirfd, path, t)
+		return REAL(fstatat)(dirfd, path, st, flags);
+		t.redirect = true;
+		int r = dn_op_stat(&t, flags & AT_SYMLINK_NOFOLLOW, &s);
+		if (r != -DN_OP_REDIRECTED)
+			DN_RETURN(put(st, &s, sizeof(s), r));
+		if (!redirected(&dirfd, &path, next, hops))
+			DN_RETURN(-ELOOP);
+	}
 }
 DN_EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
 {
@@ -193,12 +223,20 @@ DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struc
 {
 	struct stat st;
 	int r;
+	char next[PATH_MAX];
 	if (at_self(dirfd, path, flags)) {
 		r = dn_op_fstat(dirfd, &st);
 	} else {
-		ROUTE(dirfd, path, t)
-		return REAL(statx)(dirfd, path, flags, mask, sx);
-		r = dn_op_stat(&t, flags & AT_SYMLINK_NOFOLLOW, &st);
+		for (int hops = 0;; hops++) {
+			ROUTE(dirfd, path, t)
+			return REAL(statx)(dirfd, path, flags, mask, sx);
+			t.redirect = true;
+			r = dn_op_stat(&t, flags & AT_SYMLINK_NOFOLLOW, &st);
+			if (r != -DN_OP_REDIRECTED)
+				break;
+			if (!redirected(&dirfd, &path, next, hops))
+				DN_RETURN(-ELOOP);
+		}
 	}
 	struct statx x;
 	if (r == 0)
@@ -208,14 +246,22 @@ DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struc
 
 DN_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 {
-	ROUTE(dirfd, path, t)
-	return REAL(faccessat)(dirfd, path, mode, flags);
-	if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
-		DN_RETURN(-EINVAL); /* as faccessat2(2), before the mode */
-	DN_RETURN(dn_op_path(DN_OP_ACCESS, &t, (uint32_t)mode,
-			     ((flags & AT_SYMLINK_NOFOLLOW) ? DN_AT_NOFOLLOW : 0) |
-				     ((flags & AT_EACCESS) ? DN_AT_EACCESS : 0),
-			     0));
+	char next[PATH_MAX];
+	for (int hops = 0;; hops++) {
+		ROUTE(dirfd, path, t)
+		return REAL(faccessat)(dirfd, path, mode, flags);
+		if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+			DN_RETURN(-EINVAL); /* as faccessat2(2), before the mode */
+		t.redirect = true;
+		int r = dn_op_path(DN_OP_ACCESS, &t, (uint32_t)mode,
+				   ((flags & AT_SYMLINK_NOFOLLOW) ? DN_AT_NOFOLLOW : 0) |
+					   ((flags & AT_EACCESS) ? DN_AT_EACCESS : 0),
+				   0);
+		if (r != -DN_OP_REDIRECTED)
+			DN_RETURN(r);
+		if (!redirected(&dirfd, &path, next, hops))
+			DN_RETURN(-ELOOP);
+	}
 }
 
 DN_EXPORT int access(const char *path, int mode)

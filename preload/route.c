@@ -176,6 +176,7 @@ int dn_route_strict(int dirfd, const char *path, struct dn_target *t)
 		return 0;
 	if (dn_fault_low(path))
 		return -EFAULT;
+	t->redirect = false;
 	struct dn_fault_frame f;
 	dn_fault_push(&f, path, DN_FAULT_STRING);
 	if (sigsetjmp(f.env, 0))

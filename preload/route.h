@@ -4,8 +4,12 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include <stdbool.h>
+
 struct dn_target {
 	uint64_t handle; /* nonzero: path is relative to this open directory */
+	/* the caller follows an absolute symlink the pool meets (ops.h, DN_OP_REDIRECTED) */
+	bool redirect;
 	char path[PATH_MAX];
 };
 

@@ -174,7 +174,10 @@ static int mode_parse(const char *mode)
 	return f;
 }
 
-static FILE *open_stream(const struct dn_target *t, const char *user_mode)
+static FILE *fopen_hops(const char *path, const char *mode, int hops);
+
+/* A pool file as a stream; an absolute symlink met in the pool goes on from the process's root. */
+static FILE *open_stream(const struct dn_target *t, const char *user_mode, int hops)
 {
 	char mode[MODE_MAX];
 	int r = mode_in(mode, user_mode);
@@ -188,8 +191,13 @@ static FILE *open_stream(const struct dn_target *t, const char *user_mode)
 		return NULL;
 	}
 	int fd = dn_op_open(t, flags, 0666);
+	if (fd == -DN_OP_REDIRECTED && hops < DN_OP_REDIRECTS_MAX) {
+		char next[PATH_MAX];
+		snprintf(next, sizeof(next), "%s", dn_op_redirect_path());
+		return fopen_hops(next, user_mode, hops + 1);
+	}
 	if (fd < 0) {
-		errno = -fd;
+		errno = fd == -DN_OP_REDIRECTED ? ELOOP : -fd;
 		return NULL;
 	}
 	FILE *f = dn_stdio_open_fd(fd, mode, 1);
@@ -201,7 +209,7 @@ static FILE *open_stream(const struct dn_target *t, const char *user_mode)
 	return f;
 }
 
-DN_EXPORT FILE *fopen(const char *path, const char *mode)
+static FILE *fopen_hops(const char *path, const char *mode, int hops)
 {
 	struct dn_target t;
 	int r = dn_route(AT_FDCWD, path, &t);
@@ -211,7 +219,13 @@ DN_EXPORT FILE *fopen(const char *path, const char *mode)
 		errno = -r;
 		return NULL;
 	}
-	return open_stream(&t, mode);
+	t.redirect = true;
+	return open_stream(&t, mode, hops);
+}
+
+DN_EXPORT FILE *fopen(const char *path, const char *mode)
+{
+	return fopen_hops(path, mode, 0);
 }
 DN_ALIAS(fopen, fopen64);
 

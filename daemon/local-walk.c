@@ -1,0 +1,92 @@
+/* Local Walk: the absolute symlink a path's walk would follow, for the local backend */
+#include "local-walk.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "redirect.h"
+
+#define SYMLINKS_MAX 40 /* as Linux: ELOOP after 40, which openat2 then answers */
+
+int dn_local_abs_link(int root_fd, const char *path, bool follow_last,
+		      const struct dn_protect *protect, uid_t fsuid)
+{
+	char rest[PATH_MAX * 2], link[PATH_MAX];
+	size_t n = strlen(path);
+	if (n >= sizeof(rest))
+		return 0;
+	memcpy(rest, path, n + 1);
+	int cur = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
+	if (cur < 0)
+		return 0;
+	unsigned depth = 0, links = 0;
+	int r = 0;
+	for (char *at = rest;;) {
+		while (*at == '/')
+			at++;
+		if (!*at)
+			break;
+		char *end = strchrnul(at, '/');
+		size_t len = (size_t)(end - at);
+		const char *after = end + strspn(end, "/");
+		bool last = !*after, must_dir = !last || *end == '/';
+		char name[NAME_MAX + 1];
+		if (len > NAME_MAX)
+			break;
+		memcpy(name, at, len);
+		name[len] = 0;
+		at = end;
+		if (strcmp(name, ".") == 0)
+			continue;
+		if (strcmp(name, "..") == 0) {
+			if (depth == 0)
+				continue; /* the top's ".." is the top (RESOLVE_IN_ROOT) */
+			int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (up < 0)
+				break;
+			close(cur);
+			cur = up;
+			depth--;
+			continue;
+		}
+		struct stat st;
+		if (fstatat(cur, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			break;
+		if (S_ISLNK(st.st_mode) && (must_dir || follow_last)) {
+			struct stat dir;
+			if (++links > SYMLINKS_MAX || fstat(cur, &dir) < 0 ||
+			    dn_protect_follow(protect, dir.st_mode, dir.st_uid, st.st_uid, fsuid) < 0)
+				break;
+			ssize_t k = readlinkat(cur, name, link, sizeof(link) - 1);
+			if (k <= 0)
+				break;
+			link[k] = 0;
+			if (link[0] == '/') {
+				r = dn_redirect_to(link, at);
+				break;
+			}
+			/* a relative target takes the link's place, from the same directory */
+			char spliced[sizeof(rest)];
+			int m = snprintf(spliced, sizeof(spliced), "%s%s", link, at);
+			if (m < 0 || (size_t)m >= sizeof(spliced))
+				break;
+			memcpy(rest, spliced, (size_t)m + 1);
+			at = rest;
+			continue;
+		}
+		if (last || !S_ISDIR(st.st_mode))
+			break; /* the end, or ENOTDIR for openat2 to answer */
+		int down = openat(cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (down < 0)
+			break;
+		close(cur);
+		cur = down;
+		depth++;
+	}
+	close(cur);
+	return r;
+}

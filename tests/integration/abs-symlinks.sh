@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Integration: absolute symlinks stored in a pool resolve from the process's
+# root, as on a kernel filesystem: a link to a host file reads the host's, a
+# link into the mount comes back into the pool, a venv's bin/python3 ->
+# /usr/bin/python3 runs the host's python. The pool itself never follows a
+# link out of its top: it answers the link, the library goes on. Line for
+# line against the same script on a kernel directory.
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || fail "$PY is needed"
+pool_start a
+mkdir -p "$WORK/host/dir"
+echo "host file" > "$WORK/host/dir/f"
+cat > "$WORK/links.sh" << 'SCRIPT'
+set -u
+d=$1 other=$2 host=$3
+cd "$d"
+mkdir sub && echo "sub file" > sub/f
+ln -s "$host/dir/f" to-host
+ln -s "$host/dir" to-host-dir
+ln -s "$other/sub" to-other
+ln -s /nonexistent/x dangling
+ln -s to-host relative-to-abs
+echo "cat to-host: $(cat to-host)"
+echo "cat to-host-dir/f: $(cat to-host-dir/f)"
+echo "cat relative-to-abs: $(cat relative-to-abs)"
+echo "readlink: $(readlink to-host)"
+echo "stat -L: $(stat -L -c '%s %F' to-host) / lstat: $(stat -c '%F' to-host)"
+echo "test -e dangling: $(test -e dangling && echo yes || echo no); test -L: $(test -L dangling && echo yes || echo no)"
+echo "cat dangling: $(cat dangling 2>&1 | sed 's/^.*: //')"
+echo "ls to-host-dir/: $(ls to-host-dir/)"
+echo "write through: $(echo more >> to-host-dir/g && cat "$host/dir/g")"
+echo "into the other tree: $(cat to-other/f)"
+SCRIPT
+mkdir -p "$WORK/kernel" "$WORK/kernel-other/sub"
+echo "other sub" > "$WORK/kernel-other/sub/f"
+mkdir -p "$ROOT/other/sub" "$ROOT/t"
+echo "other sub" > "$ROOT/other/sub/f"
+bash "$WORK/links.sh" "$WORK/kernel" "$WORK/kernel-other" "$WORK/host" > "$WORK/kernel.out" 2>&1
+rm -f "$WORK/host/dir/g"
+in_pool bash "$WORK/links.sh" "$MNT/t" "$MNT/other" "$WORK/host" > "$WORK/pool.out" 2>&1
+cat "$WORK/pool.out"
+diff "$WORK/kernel.out" "$WORK/pool.out" ||
+	fail "absolute symlinks in a pool resolve otherwise than on a kernel directory"
+pass "absolute symlinks in a pool resolve from the process's root, into the pool or the host"
+
+# a venv: bin/python3 -> /usr/bin/python3 (the host's), pyvenv.cfg in the pool
+in_pool "$PY" -m venv --without-pip "$MNT/venv" || fail "python3 -m venv in the pool failed"
+[ -L "$ROOT/venv/bin/python3" ] || fail "the venv has no symlinked python"
+out=$(in_pool "$MNT/venv/bin/python3" -c 'import sys; print(sys.prefix, sys.base_prefix != sys.prefix)') ||
+	fail "the venv's python did not run: $out"
+[ "$out" = "$MNT/venv True" ] || fail "the venv's python runs outside its venv: $out"
+pass "a venv in the pool runs its python (a symlink to the host's)"
