@@ -159,6 +159,24 @@ int main(int argc, char **argv)
 	}
 	free(preload);
 	execvp(argv[optind], argv + optind);
+	/*
+	 * A program stored in the pool is not there for the kernel (this
+	 * process has no library): a shell, with it, runs it in our place.
+	 */
+	size_t ml = mount ? strlen(mount) : 0;
+	if (errno == ENOENT && ml && strncmp(argv[optind], mount, ml) == 0 &&
+	    (argv[optind][ml] == '/' || !argv[optind][ml])) {
+		size_t nargs = (size_t)(argc - optind);
+		char **sh = calloc(nargs + 4, sizeof(*sh));
+		if (sh) {
+			sh[0] = "sh";
+			sh[1] = "-c";
+			sh[2] = "exec \"$0\" \"$@\"";
+			memcpy(sh + 3, argv + optind, nargs * sizeof(*sh));
+			execv("/bin/sh", sh);
+		}
+		errno = ENOENT;
+	}
 	fprintf(stderr, "danaus-run: %s: %s\n", argv[optind], strerror(errno));
 	return errno == ENOENT ? 127 : 126;
 }
