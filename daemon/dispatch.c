@@ -358,15 +358,17 @@ static int64_t statfs_op(struct dn_svc *svc, struct dn_session *s, struct dn_fil
 			 const struct args *a, uint8_t *bufdata, size_t bufsize)
 {
 	struct statvfs v;
+	uint64_t type = 0;
 	if (bufsize < sizeof(struct dn_statfs))
 		return -EINVAL;
-	int r = svc->ops->statfs(svc, &s->cred, f, a->path, &v);
+	int r = svc->ops->statfs(svc, &s->cred, f, a->path, &v, &type);
 	if (r < 0)
 		return r;
 	struct dn_statfs w = {
 		.bsize = v.f_bsize, .frsize = v.f_frsize, .blocks = v.f_blocks, .bfree = v.f_bfree,
 		.bavail = v.f_bavail, .files = v.f_files, .ffree = v.f_ffree,
 		.favail = v.f_favail, .fsid = v.f_fsid, .flag = v.f_flag, .namemax = v.f_namemax,
+		.type = type,
 	};
 	memcpy(bufdata, &w, sizeof(w));
 	return 0;

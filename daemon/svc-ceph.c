@@ -1545,10 +1545,13 @@ static int ceph_svc_link(struct dn_svc *s, const struct dn_cred *c, const char *
 	return r;
 }
 
+#define CEPH_SUPER_MAGIC 0x00c36400 /* what ceph.ko answers: df -T says "ceph" */
+
 static int ceph_svc_statfs(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
-			   const char *path, struct statvfs *st)
+			   const char *path, struct statvfs *st, uint64_t *type)
 {
 	struct ceph_svc *cs = to_ceph(s);
+	*type = CEPH_SUPER_MAGIC;
 	if (f)
 		return ceph_ll_statfs(cs->cm, f->in, st);
 	struct Inode *in;

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <sys/file.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -640,18 +641,28 @@ static int local_link(struct dn_svc *s, const struct dn_cred *c, const char *fro
 	return linkat(AT_FDCWD, proc, tfd, tb, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
 }
 
+/* The host filesystem's figures, and its type: a local pool is a view of it, as a bind mount. */
+static int fd_statfs(int fd, struct statvfs *st, uint64_t *type)
+{
+	struct statfs sf;
+	if (fstatvfs(fd, st) < 0 || fstatfs(fd, &sf) < 0)
+		return -errno;
+	*type = (uint64_t)sf.f_type;
+	return 0;
+}
+
 static int local_statfs(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
-			const char *path, struct statvfs *st)
+			const char *path, struct statvfs *st, uint64_t *type)
 {
 	if (f)
-		return fstatvfs(f->fd, st) < 0 ? -errno : 0;
+		return fd_statfs(f->fd, st, type);
 	int r = dn_cred_apply(c);
 	if (r < 0)
 		return r;
 	_cleanup_close_ int fd = resolve(to_local(s), path, O_PATH, 0);
 	if (fd < 0)
 		return fd;
-	return fstatvfs(fd, st) < 0 ? -errno : 0;
+	return fd_statfs(fd, st, type);
 }
 
 static int local_fallocate(struct dn_svc *s, struct dn_file *f, int mode, off_t off, off_t len)

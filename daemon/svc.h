@@ -110,9 +110,9 @@ struct dn_svc_ops {
 	int (*symlink)(struct dn_svc *s, const struct dn_cred *c, const char *target,
 		       const char *path);
 	int (*link)(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to);
-	/* f != NULL: the open file's filesystem, else path's */
+	/* f != NULL: the open file's filesystem, else path's; *type: statfs(2)'s f_type, or 0 */
 	int (*statfs)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
-		      const char *path, struct statvfs *st);
+		      const char *path, struct statvfs *st, uint64_t *type);
 	int (*fallocate)(struct dn_svc *s, struct dn_file *f, int mode, off_t off, off_t len);
 	/*
 	 * Extended attributes of the open file f, or of path (nofollow: of a

@@ -119,6 +119,7 @@ struct dn_timespec {
 /* statvfs as it crosses the wire */
 struct dn_statfs {
 	uint64_t bsize, frsize, blocks, bfree, bavail, files, ffree, favail, fsid, flag, namemax;
+	uint64_t type; /* statfs(2)'s f_type: the backing filesystem's magic (0: not known) */
 };
 
 /* A record lock as it crosses the wire (struct flock's fields, fixed width) */

@@ -512,13 +512,13 @@ static void statvfs_from_wire(const struct dn_statfs *w, struct statvfs *v)
 	v->f_namemax = w->namemax;
 }
 
-/* statfs(2) has a type field statvfs lacks: a pool is no kernel filesystem. */
+/* statfs(2) has a type field statvfs lacks: the backend's, else a magic of ours. */
 #define DANAUS_SUPER_MAGIC 0x44414e41
 
 static void statfs_from_wire(const struct dn_statfs *w, struct statfs *f)
 {
 	memset(f, 0, sizeof(*f));
-	f->f_type = DANAUS_SUPER_MAGIC;
+	f->f_type = w->type ? (__fsword_t)w->type : DANAUS_SUPER_MAGIC;
 	f->f_bsize = (long)w->bsize;
 	f->f_frsize = (long)w->frsize;
 	f->f_blocks = w->blocks;

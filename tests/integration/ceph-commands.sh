@@ -45,3 +45,6 @@ pass "resulting trees identical through ceph-fuse ($(find "$FUSE/pools/cmd" | wc
 grep -q 'sha256sum' "$WORK/out.plain" || fail "workload did not run"
 [ -z "$(ls -A "$MNT" 2>/dev/null)" ] || fail "files leaked into the host directory $MNT"
 pass "nothing written to the host mountpoint directory"
+got=$(in_pool stat -f -c %T "$MNT")
+[ "$got" = ceph ] || fail "statfs type of a Ceph pool: $got, not ceph (as ceph.ko answers)"
+pass "statfs names a Ceph pool's type: ceph"

@@ -37,3 +37,10 @@ out=$(in_pool bash -c "echo x > '$MNT/shared'
 	for i in \$(seq 10); do cat '$MNT/shared' || exit 1; done | wc -l" 2>&1)
 [ "$out" = 10 ] || fail "processes of one session ran out of request buffers: $out"
 pass "250 processes of one session, 100 of them killed, leave its buffers usable"
+
+# statfs's type is the backing filesystem's (a local pool is a view of it, as a
+# bind mount; ceph-commands.sh: "ceph"), not one df cannot name.
+want=$(stat -f -c %T "$ROOT")
+got=$(in_pool stat -f -c %T "$MNT/shared")
+[ "$got" = "$want" ] || fail "statfs type of a pool file: $got, not $want"
+pass "statfs names the backing filesystem's type ($got)"
