@@ -279,7 +279,8 @@ static bool is_ours(const char *var)
 /*
  * The kernel cannot execute a file it cannot see: a program stored in a pool
  * is copied into a memfd and run from there. Returns that fd, -1 when file is
- * not in a Danaus mount (PATH lookups only search the host), or -errno. A
+ * not in a Danaus mount (a PATH search with no pool directory in it: the
+ * host's; exec_search otherwise), or -errno. A
  * pool symlink to an absolute path (a venv's bin/python3) leads where the
  * kernel's would (ops.h, DN_OP_REDIRECTED): to a host program, whose path
  * then goes to host (else "").
@@ -403,8 +404,68 @@ static void set_cloexec(int *fd, void *arg)
 	REAL(fcntl)(*fd, F_SETFD, *(int *)arg);
 }
 
+/* $PATH's directories one by one, as execvp(3) walks them ("" is "."). */
+static const char *path_next(const char *at, char *dir, size_t len)
+{
+	const char *end = strchrnul(at, ':');
+	size_t n = (size_t)(end - at);
+	if (n == 0)
+		n = 1, at = ".";
+	if (n >= len)
+		n = len - 1; /* too long to name anything: the exec says so */
+	memcpy(dir, at, n);
+	dir[n] = 0;
+	return *end ? end + 1 : NULL;
+}
+
+/* Does the search path hold a directory in the mount? Then we search it, glibc cannot. */
+static bool path_enters_mount(const char *path)
+{
+	char dir[PATH_MAX];
+	struct dn_target t;
+	for (const char *at = path; at;) {
+		at = path_next(at, dir, sizeof(dir));
+		if (dn_route(AT_FDCWD, dir, &t) == 1)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * execvp(3)'s search of $PATH (default "/bin:/usr/bin"), each candidate
+ * executed as execve would (ours: a pool program, or the kernel's): the
+ * first that runs wins; ENOENT, ENOTDIR and EACCES go on to the next, the
+ * search answering EACCES if any candidate did, else ENOENT.
+ */
+static int exec_search(const char *file, const char *path, char *const argv[],
+		       char *const envp[])
+{
+	bool denied = false;
+	char dir[PATH_MAX], full[PATH_MAX];
+	for (const char *at = path; at;) {
+		at = path_next(at, dir, sizeof(dir));
+		if (snprintf(full, sizeof(full), "%s/%s", dir, file) >= (int)sizeof(full))
+			continue;
+		dn_exec(full, argv, envp, false);
+		if (errno == EACCES)
+			denied = true;
+		else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE && errno != ENODEV &&
+			 errno != ETIMEDOUT)
+			return -1;
+	}
+	errno = denied ? EACCES : ENOENT;
+	return -1;
+}
+
 int dn_exec(const char *file, char *const argv[], char *const envp[], bool search)
 {
+	if (search && file[0] && !strchr(file, '/')) {
+		const char *path = getenv("PATH");
+		if (!path)
+			path = "/bin:/usr/bin";
+		if (path_enters_mount(path))
+			return exec_search(file, path, argv, envp);
+	}
 	char host[PATH_MAX];
 	int image = exec_image(file, search, host);
 	const char *script = file;

@@ -53,3 +53,11 @@ out=$(in_pool "$MNT/venv/bin/python3" -c 'import sys; print(sys.prefix, sys.base
 	fail "the venv's python did not run: $out"
 [ "$out" = "$MNT/venv True" ] || fail "the venv's python runs outside its venv: $out"
 pass "a venv in the pool runs its python (a symlink to the host's)"
+# an activated venv: execvp's $PATH search (env, #!/usr/bin/env) finds the pool's python
+out=$(PATH="$MNT/venv/bin:$PATH" in_pool env python3 -c 'import sys; print(sys.prefix)') ||
+	fail "env python3 with the venv's bin first in PATH failed: $out"
+[ "$out" = "$MNT/venv" ] || fail "execvp's PATH search skipped the pool's venv: $out"
+out=$(PATH="$MNT/venv/bin:$PATH" in_pool env no-such-program 2>&1) &&
+	fail "a missing program was found: $out"
+echo "$out" | grep -q "No such file or directory" || fail "a missing program: $out"
+pass "execvp searches PATH directories in the pool (an activated venv)"
