@@ -63,7 +63,9 @@ int capset(cap_user_header_t, const cap_user_data_t); /* glibc exports it, decla
 #include <sys/socket.h>
 #define DN_REAL_UNIX_SOCK(X)                                                                       \
 	X(bind, int, (int, const struct sockaddr *, socklen_t))                                    \
-	X(connect, int, (int, const struct sockaddr *, socklen_t))
+	X(connect, int, (int, const struct sockaddr *, socklen_t))                                 \
+	X(sendto, ssize_t, (int, const void *, size_t, int, const struct sockaddr *, socklen_t))   \
+	X(sendmsg, ssize_t, (int, const struct msghdr *, int))
 
 /* mmap.c */
 #define DN_REAL_MMAP(X)                                                                            \

@@ -1,4 +1,4 @@
-/* Unix Sockets: bind(2) and connect(2) at a path in a mount */
+/* Unix Sockets: bind(2), connect(2) and datagrams to a path in a mount */
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -24,6 +24,7 @@
  * caller's rights on that directory and socket itself. A Ceph pool has no
  * kernel directory for a socket to live in: EOPNOTSUPP, said rather than a
  * socket in the wrong place. getsockname(2) then shows the /proc path.
+ * A datagram sent to such an address (sendto, sendmsg) goes the same way.
  */
 
 /*
@@ -106,4 +107,45 @@ DN_EXPORT int bind(int sock, __CONST_SOCKADDR_ARG addr, socklen_t len)
 DN_EXPORT int connect(int sock, __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
 	return through(REAL(connect), sock, addr.__sockaddr__, len);
+}
+
+/* A datagram to a socket at a pool path (sendto/sendmsg with an address), the same way. */
+DN_EXPORT ssize_t sendto(int sock, const void *buf, size_t n, int flags, __CONST_SOCKADDR_ARG addr,
+			 socklen_t len)
+{
+	struct sockaddr_un via;
+	socklen_t via_len;
+	int dirfd;
+	int r = via_pool(addr.__sockaddr__, len, &via, &via_len, &dirfd);
+	if (r == 0)
+		return REAL(sendto)(sock, buf, n, flags, addr.__sockaddr__, len);
+	if (r < 0)
+		DN_RETURN(r);
+	ssize_t s = REAL(sendto)(sock, buf, n, flags, (const struct sockaddr *)&via, via_len);
+	int e = errno;
+	REAL(close)(dirfd);
+	errno = e;
+	return s;
+}
+
+DN_EXPORT ssize_t sendmsg(int sock, const struct msghdr *msg, int flags)
+{
+	struct msghdr m;
+	if (dn_fault_copy_in(&m, msg, sizeof(m)) < 0)
+		return REAL(sendmsg)(sock, msg, flags); /* the kernel answers EFAULT */
+	struct sockaddr_un via;
+	socklen_t via_len;
+	int dirfd;
+	int r = via_pool(m.msg_name, m.msg_namelen, &via, &via_len, &dirfd);
+	if (r == 0)
+		return REAL(sendmsg)(sock, msg, flags);
+	if (r < 0)
+		DN_RETURN(r);
+	m.msg_name = &via;
+	m.msg_namelen = via_len;
+	ssize_t s = REAL(sendmsg)(sock, &m, flags);
+	int e = errno;
+	REAL(close)(dirfd);
+	errno = e;
+	return s;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Integration: AF_UNIX sockets bound and connected at paths in a mount. On a
+# Integration: AF_UNIX sockets bound, connected and sent datagrams to at paths
+# in a mount. On a
 # local pool the socket is the pool's file (stat, ls, chmod, unlink, rmdir
 # and rename see it; a second bind is EADDRINUSE), line for line as on a
 # kernel directory, and nothing lands in the host's placeholder directory
@@ -46,6 +47,12 @@ print("rename", tryit(lambda: os.rename("dir/s.sock", "dir/t.sock")), sorted(os.
 print("unlink", tryit(lambda: os.unlink("dir/t.sock")), sorted(os.listdir("dir")))
 os.chmod("dir", 0o555)
 print("bind unwritable dir", tryit(lambda: socket.socket(socket.AF_UNIX).bind("dir/u.sock")))
+dg = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+print("dgram bind", tryit(lambda: dg.bind("dgram.sock")))
+c = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+print("sendto", tryit(lambda: c.sendto(b"hi", os.path.join(d, "dgram.sock"))), dg.recv(2))
+print("sendmsg", tryit(lambda: c.sendmsg([b"yo"], [], 0, "dgram.sock")), dg.recv(2))
+print("sendto missing", tryit(lambda: c.sendto(b"hi", "none.sock")))
 PY
 mkdir "$WORK/kernel"
 "$PY" "$WORK/sock.py" "$WORK/kernel" > "$WORK/kernel.out" 2>&1 || fail "the script failed on a kernel directory: $(cat "$WORK/kernel.out")"
