@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include "cred.h"
-#include "redirect.h"
 #include "futex.h"
 #include "handover.h"
 #include "log.h"
 #include "path.h"
+#include "redirect.h"
 #include "stream.h"
 #include "umask.h"
 #include "worker.h"

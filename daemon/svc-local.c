@@ -19,8 +19,8 @@
 
 #include "cleanup.h"
 #include "cred.h"
-#include "path.h"
 #include "local-walk.h"
+#include "path.h"
 #include "protect.h"
 #include "redirect.h"
 #include "svc.h"
