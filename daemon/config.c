@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <arpa/inet.h>
 #include <ini.h>
 #include <libgen.h>
 #include <limits.h>
@@ -689,6 +690,65 @@ static int set_ceph_memory_log(struct parse_state *st, const char *value)
 	return parse_bool(st, value, &st->cfg->ceph_memory_log);
 }
 
+/* One entry of [ceph] networks: an IPv4 or IPv6 address with an optional prefix, or localhost. */
+static bool network_valid(const char *s)
+{
+	if (streq(s, "localhost"))
+		return true;
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	if (n == 0 || n >= sizeof(addr))
+		return false;
+	memcpy(addr, s, n);
+	addr[n] = 0;
+	unsigned char bin[16];
+	int bits = inet_pton(AF_INET, addr, bin) == 1 ? 32 : inet_pton(AF_INET6, addr, bin) == 1 ? 128 : 0;
+	if (!bits)
+		return false;
+	if (!slash)
+		return true;
+	char *end;
+	errno = 0;
+	unsigned long prefix = strtoul(slash + 1, &end, 10);
+	return slash[1] >= '0' && slash[1] <= '9' && !*end && !errno && prefix <= (unsigned long)bits;
+}
+
+static int set_ceph_networks(struct parse_state *st, const char *value)
+{
+	_cleanup_free_ char *copy = strdup(value);
+	char *list = NULL;
+	size_t len = 0;
+	if (!copy)
+		return fail_nomem(st);
+	FILE *f = open_memstream(&list, &len);
+	if (!f)
+		return fail_nomem(st);
+	const char *sep = "";
+	char *save = NULL;
+	for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (!network_valid(tok)) {
+			fclose(f);
+			free(list);
+			return fail(st, "'%s' is not an IP address, a network (address/prefix) or "
+					"localhost", tok);
+		}
+		fprintf(f, "%s%s", sep, tok);
+		sep = " ";
+	}
+	if (fclose(f) != 0) {
+		free(list);
+		return fail_nomem(st);
+	}
+	if (!*list) {
+		free(list);
+		return fail(st, "no network given (leave the key out to allow any)");
+	}
+	free(st->cfg->ceph_networks);
+	st->cfg->ceph_networks = list;
+	return 0;
+}
+
 static const char *const sections[] = {"pool", "local", "access", "limits", "resources", "ceph"};
 
 struct key {
@@ -727,6 +787,7 @@ static const struct key keys[] = {
 	{"ceph",      "cache_size",    false, set_ceph_cache_size},
 	{"ceph",      "mount_timeout", false, set_ceph_mount_timeout},
 	{"ceph",      "memory_log",    false, set_ceph_memory_log},
+	{"ceph",      "networks",      false, set_ceph_networks},
 };
 /* clang-format on */
 
@@ -1068,6 +1129,7 @@ struct dn_config *dn_config_free(struct dn_config *cfg)
 	free(cfg->ceph_id);
 	free(cfg->ceph_keyring);
 	free(cfg->ceph_root);
+	free(cfg->ceph_networks);
 	free(cfg);
 	return NULL;
 }

@@ -47,6 +47,12 @@ struct dn_config {
 	uint64_t ceph_cache_size; /* cache_size: bytes >= 4096; 0 for libcephfs' default */
 	unsigned ceph_mount_timeout; /* mount_timeout: seconds, 1..3600; 30 */
 	bool ceph_memory_log;     /* memory_log: keep libcephfs' in-memory debug log; false */
+	/*
+	 * networks: the IP networks (address[/prefix], or localhost) the
+	 * cluster is on, space-separated: the unit may reach nothing else
+	 * (IPAddressAllow=); NULL for any
+	 */
+	char *ceph_networks;
 };
 
 /*

@@ -660,6 +660,29 @@ static void test_error_bad_size(void **state)
 	                   "t.ini:2: cache_size: '1' is too small (at least 4096 bytes)");
 }
 
+static void test_ceph_networks(void **state)
+{
+	_cleanup_config_ struct dn_config *cfg = NULL;
+
+	assert_parse_ok(&cfg, "[ceph]\n");
+	assert_null(cfg->ceph_networks); /* any */
+	dn_config_free(cfg);
+	cfg = NULL;
+	assert_parse_ok(&cfg, "[ceph]\nnetworks = 10.1.0.0/16, fd00::/8 localhost\t192.0.2.7\n");
+	assert_string_equal(cfg->ceph_networks, "10.1.0.0/16 fd00::/8 localhost 192.0.2.7");
+	assert_parse_error("[ceph]\nnetworks = 10.0.0.0/33\n", -EINVAL,
+	                   "t.ini:2: networks: '10.0.0.0/33' is not an IP address, a network "
+	                   "(address/prefix) or localhost");
+	assert_parse_error("[ceph]\nnetworks = ceph.example\n", -EINVAL,
+	                   "t.ini:2: networks: 'ceph.example' is not an IP address, a network "
+	                   "(address/prefix) or localhost");
+	assert_parse_error("[ceph]\nnetworks = ::1/\n", -EINVAL,
+	                   "t.ini:2: networks: '::1/' is not an IP address, a network "
+	                   "(address/prefix) or localhost");
+	assert_parse_error("[ceph]\nnetworks = ,\n", -EINVAL,
+	                   "t.ini:2: networks: no network given (leave the key out to allow any)");
+}
+
 static void test_error_bad_io_weight_and_mount_timeout(void **state)
 {
 	assert_parse_error("[resources]\nio_weight = 0\n", -EINVAL,
@@ -1184,6 +1207,7 @@ int main(void)
 	    T(test_error_bad_cpus),
 	    T(test_error_bad_size),
 	    T(test_error_bad_io_weight_and_mount_timeout),
+	    T(test_ceph_networks),
 	    T(test_error_bad_ceph_id),
 	    T(test_error_bad_ceph_paths),
 	    T(test_error_new_sections_keys),

@@ -182,6 +182,9 @@ static void sandbox_print(FILE *f, const struct dn_config *cfg, const char *path
 		 * (libcephfs's own default is neither). "-": either may be absent.
 		 */
 		fprintf(f, "ReadWritePaths=-/run/ceph -/var/log/ceph\n");
+		/* [ceph] networks: the cluster's; nothing else on the network is reached */
+		if (cfg->ceph_networks)
+			fprintf(f, "IPAddressDeny=any\nIPAddressAllow=%s\n", cfg->ceph_networks);
 		const char *files[] = {cfg->ceph_conf, cfg->ceph_keyring};
 		bool home = false, tmp = false;
 		for (size_t i = 0; i < DN_ARRAY_SIZE(files); i++) {

@@ -42,6 +42,7 @@ mountpoint = /mnt/danaus/c1
 conf = /home/c1/ceph.conf
 keyring = /tmp/c1/ceph.client.c1.keyring
 EOF
+printf '[pool]\nbackend = ceph\n[ceph]\nnetworks = 10.1.0.0/16, localhost\n' >"$WORK/etc/pools/c2.ini"
 printf '[pool]\n' >"$WORK/etc/pools/bad name.ini"
 printf 'not a pool\n' >"$WORK/etc/pools/README"
 
@@ -84,6 +85,11 @@ for want in 'ExecStartPre=-+mkdir -p -m 0111 -- "/mnt/danaus/c1"' 'ReadWritePath
 done
 grep -q '^PrivateNetwork\|^RestrictAddressFamilies\|^IPAddressDeny' "$d" &&
 	fail "a ceph pool loses the network: $(cat "$d")"
+# [ceph] networks: the cluster's networks, and no other address
+d="$WORK/out/danaus-pool@c2.service.d/sandbox.conf"
+for want in 'IPAddressDeny=any' 'IPAddressAllow=10.1.0.0/16 localhost'; do
+	grep -qxF "$want" "$d" || fail "$d lacks $want: $(cat "$d")"
+done
 
 # A '-' in the pool name is escaped, not a deeper slice; the bad value is
 # reported with FILE:LINE and the slice carries no limit.

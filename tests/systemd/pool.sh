@@ -325,15 +325,21 @@ exposure() { # UNIT MAX: prints the unit's exposure, fails above MAX
 }
 e1=$(exposure danaus-pool@t1.service 3.0)
 echo "systemd-analyze security: danaus-pool@t1.service (local) exposure $e1"
-# A ceph pool (rated, not started) keeps the network its cluster needs, which
-# is what stands between it and 3.0; 3.2 is what the rest of the sandbox gives.
+# A ceph pool (rated, not started) keeps the network its cluster needs: 3.2
+# with any address, 3.0 when [ceph] networks names its cluster's (here one on
+# this host: localhost; 3.1 for other networks).
 ns sh -c "printf '[pool]\nbackend = ceph\n' >$CONFDIR/pools/c1.ini"
+ns sh -c "printf '[pool]\nbackend = ceph\n[ceph]\nnetworks = localhost\n' >$CONFDIR/pools/c2.ini"
 ns systemctl daemon-reload
 ns systemctl show -p RestrictAddressFamilies --value danaus-pool@c1.service | grep -qw AF_INET ||
 	fail "a ceph pool has no AF_INET"
 e2=$(exposure danaus-pool@c1.service 3.2)
 echo "systemd-analyze security: danaus-pool@c1.service (ceph) exposure $e2"
-ns rm "$CONFDIR/pools/c1.ini"
+ns systemctl show -p IPAddressAllow --value danaus-pool@c2.service | grep -q 127.0.0.0/8 ||
+	fail "[ceph] networks = localhost is not the unit's IPAddressAllow="
+e3=$(exposure danaus-pool@c2.service 3.0)
+echo "systemd-analyze security: danaus-pool@c2.service (ceph, networks = localhost) exposure $e3"
+ns rm "$CONFDIR/pools/c1.ini" "$CONFDIR/pools/c2.ini"
 
 # --- restart and stop
 old=$(ns systemctl show -p MainPID --value danaus-pool@t1.service)
