@@ -1267,6 +1267,7 @@ class Runner:
         self.t0 = time.time_ns() - 2 * 10**9
         self.atime = args.backend == 'local'
         self.ops_done = 0
+        self.per_call = {}  # call -> [operations, answers that differ]
         self.dropped = False
         self.snapper = concurrent.futures.ThreadPoolExecutor(2)
         self.spent = dict.fromkeys(('kernel ops', 'pool ops', 'walks', 'kernel walks', 'pool walks',
@@ -1442,6 +1443,10 @@ class Runner:
                 k, p = self.both(who, q)
                 if i != 'setup':
                     self.ops_done += 1
+                    call = 'f' + q['sub'] if q['op'] == 'fop' else q['op']
+                    counts = self.per_call.setdefault(call, [0, 0])
+                    counts[0] += 1
+                    counts[1] += k != p
                 elif q['op'] == 'become':
                     print('  %-15s %s after %s%s' % (
                         who, fmt_id(k['id']) if 'id' in k else k, q['kind'],
@@ -1484,6 +1489,8 @@ class Runner:
         print('perm-diff: %d operations (%s), %d mismatches in %d groups' % (
             self.ops_done, what, len(self.mismatches), len(self.groups)))
         print('  seconds spent: ' + ', '.join('%s %.1f' % kv for kv in self.spent.items()))
+        print('  per call, answers as the kernel\'s / operations: ' + ', '.join(
+            '%s %d/%d' % (c, n - bad, n) for c, (n, bad) in sorted(self.per_call.items())))
         for header, n in sorted(self.known_seen.items()):
             print('  known divergence (x%d, not counted): %s' % (n, header))
         order = {'ESCALATION': 0, 'TREE': 1, 'STRICTER': 2, 'ERRNO': 3, 'VALUE': 4}
