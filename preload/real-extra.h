@@ -67,6 +67,9 @@ int capset(cap_user_header_t, const cap_user_data_t); /* glibc exports it, decla
 	X(sendto, ssize_t, (int, const void *, size_t, int, const struct sockaddr *, socklen_t))   \
 	X(sendmsg, ssize_t, (int, const struct msghdr *, int))
 
+/* inotify.c */
+#define DN_REAL_INOTIFY(X) X(inotify_add_watch, int, (int, const char *, uint32_t))
+
 /* mmap.c */
 #define DN_REAL_MMAP(X)                                                                            \
 	X(mmap, void *, (void *, size_t, int, int, int, off_t))                                    \
