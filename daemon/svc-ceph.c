@@ -1889,6 +1889,15 @@ static int ceph_svc_create(const struct dn_config *cfg, struct dn_svc **out, cha
 		snprintf(err, errlen, "[ceph] conf: %s: %s", cfg->ceph_conf, strerror(-r));
 		goto fail;
 	}
+	/*
+	 * A directory's size is its number of entries, as ceph.ko's default
+	 * (norbytes), not the bytes below it (libcephfs's default): those
+	 * change as the MDS propagates them, so a directory seemed to grow
+	 * while tar read it ("file changed as we read it"). The recursive
+	 * figure stays readable as the ceph.dir.rbytes attribute.
+	 */
+	if ((r = conf_set(cm, "client_dirsize_rbytes", "false", err, errlen)) < 0)
+		goto fail;
 	char t[32];
 	snprintf(t, sizeof(t), "%u", cfg->ceph_mount_timeout);
 	/*

@@ -48,3 +48,14 @@ pass "nothing written to the host mountpoint directory"
 got=$(in_pool stat -f -c %T "$MNT")
 [ "$got" = ceph ] || fail "statfs type of a Ceph pool: $got, not ceph (as ceph.ko answers)"
 pass "statfs names a Ceph pool's type: ceph"
+# A directory's size is its number of entries (as ceph.ko's default), not the
+# bytes below it, which the MDS propagates lazily: tar saw directories grow
+# while it read them ("file changed as we read it").
+mkdir "$FUSE/pools/cmd/sized" && touch "$FUSE/pools/cmd/sized/a" "$FUSE/pools/cmd/sized/b" &&
+	head -c 100000 /dev/zero > "$FUSE/pools/cmd/sized/c"
+[ "$(in_pool stat -c %s "$MNT/sized")" = 3 ] ||
+	fail "a directory of 3 entries has size $(in_pool stat -c %s "$MNT/sized")"
+out=$(in_pool sh -c "cd '$MNT' && cp -a '$SRC' copied && tar czf '$WORK/pool.tgz' ." 2>&1) ||
+	fail "tar of the pool's tree failed: $out"
+[ -z "$out" ] || fail "tar of the pool's tree warned: $out"
+pass "directories have their number of entries as size; tar reads a fresh tree without warning"
