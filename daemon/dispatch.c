@@ -644,10 +644,13 @@ bool dn_dispatch_run(struct dn_svc *svc, struct dn_session *s, const struct dn_r
 	 * because the previous request on this worker came from root.
 	 */
 	int r = dn_cred_apply(&s->cred);
-	/* the client follows absolute symlinks itself where it says so (redirect.h) */
-	dn_redirect_allow((req->flags & DN_REQ_REDIRECT) &&
-			  (req->op == DN_OP_OPEN || req->op == DN_OP_STAT ||
-			   req->op == DN_OP_ACCESS));
+	/*
+	 * The client follows absolute symlinks itself where it says so
+	 * (redirect.h): any call on one path; rename and link never ask.
+	 */
+	dn_redirect_allow((req->flags & DN_REQ_REDIRECT) && req->path_len &&
+			  req->op != DN_OP_RENAME && req->op != DN_OP_LINK &&
+			  req->op != DN_OP_HANDOFF);
 	rep->result = r < 0 ? r : run(svc, s, req, b, rep);
 	if (rep->result == -DN_EREDIRECT) {
 		size_t n;

@@ -138,7 +138,15 @@ static int resolve_parent(struct local_svc *ls, const char *path, const char **b
 		return -ENAMETOOLONG;
 	memcpy(dir, path, l->dir_len);
 	dir[l->dir_len] = 0;
-	return resolve(ls, dir, O_PATH | O_DIRECTORY, 0);
+	int fd = resolve(ls, dir, O_PATH | O_DIRECTORY, 0);
+	if (fd == -DN_EREDIRECT) {
+		/* the directory's walk met an absolute link: the name goes after it */
+		int e = dn_redirect_append("/");
+		if (e == 0)
+			e = dn_redirect_append(l->name);
+		return e < 0 ? e : fd;
+	}
+	return fd;
 }
 
 /*

@@ -1,8 +1,9 @@
 /* Attribute Calls: timestamps and ownership (utimensat, futimens, chown...) */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/xattr.h>
@@ -42,16 +43,27 @@ DN_EXPORT int utimensat(int dirfd, const char *path_, const struct timespec time
 	/* glibc refuses a NULL path (EINVAL); the kernel's NULL is futimens */
 	if (path && at_self(dirfd, path, flags))
 		DN_RETURN(utimens_ours(NULL, dirfd, times, false));
-	struct dn_target t;
-	int r = path ? dn_route(dirfd, path, &t) : 0;
-	if (r == 0)
-		return REAL(utimensat)(dirfd, path, times, flags);
-	struct timespec ts[2];
-	if (times && dn_fault_copy_in(ts, times, sizeof(ts)) < 0)
-		DN_RETURN(-EFAULT);
-	if (r < 0)
-		DN_RETURN(r);
-	DN_RETURN(dn_op_utimens(&t, -1, times ? ts : NULL, flags & AT_SYMLINK_NOFOLLOW));
+	char next[PATH_MAX];
+	for (int hops = 0;; hops++) {
+		struct dn_target t;
+		int r = path ? dn_route(dirfd, path, &t) : 0;
+		if (r == 0)
+			return REAL(utimensat)(dirfd, path, times, flags);
+		struct timespec ts[2];
+		if (times && dn_fault_copy_in(ts, times, sizeof(ts)) < 0)
+			DN_RETURN(-EFAULT);
+		if (r < 0)
+			DN_RETURN(r);
+		t.redirect = true; /* an absolute symlink goes on from the process's root */
+		r = dn_op_utimens(&t, -1, times ? ts : NULL, flags & AT_SYMLINK_NOFOLLOW);
+		if (r != -DN_OP_REDIRECTED)
+			DN_RETURN(r);
+		if (hops == DN_OP_REDIRECTS_MAX)
+			DN_RETURN(-ELOOP);
+		snprintf(next, sizeof(next), "%s", dn_op_redirect_path());
+		path = next;
+		dirfd = AT_FDCWD;
+	}
 }
 
 DN_EXPORT int futimens(int fd, const struct timespec times[2])
@@ -139,13 +151,24 @@ DN_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int fl
 {
 	if (at_self(dirfd, path, flags))
 		DN_RETURN(dn_op_chown(NULL, dirfd, uid, gid, false));
-	struct dn_target t;
-	int r = dn_route(dirfd, path, &t);
-	if (r == 0)
-		return REAL(fchownat)(dirfd, path, uid, gid, flags);
-	if (r < 0)
-		DN_RETURN(r);
-	DN_RETURN(dn_op_chown(&t, -1, uid, gid, flags & AT_SYMLINK_NOFOLLOW));
+	char next[PATH_MAX];
+	for (int hops = 0;; hops++) {
+		struct dn_target t;
+		int r = dn_route(dirfd, path, &t);
+		if (r == 0)
+			return REAL(fchownat)(dirfd, path, uid, gid, flags);
+		if (r < 0)
+			DN_RETURN(r);
+		t.redirect = true; /* an absolute symlink goes on from the process's root */
+		r = dn_op_chown(&t, -1, uid, gid, flags & AT_SYMLINK_NOFOLLOW);
+		if (r != -DN_OP_REDIRECTED)
+			DN_RETURN(r);
+		if (hops == DN_OP_REDIRECTS_MAX)
+			DN_RETURN(-ELOOP);
+		snprintf(next, sizeof(next), "%s", dn_op_redirect_path());
+		path = next;
+		dirfd = AT_FDCWD;
+	}
 }
 
 DN_EXPORT int chown(const char *path, uid_t uid, gid_t gid)
@@ -204,21 +227,37 @@ static ssize_t xattr_ours(uint32_t op, const struct dn_target *t, int fd, bool n
 	return r;
 }
 
-static ssize_t xattr_path(uint32_t op, const char *path, bool nofollow, const char *name,
-			  const void *in, size_t inlen, void *out, size_t outlen, int flags,
-			  int *routed)
+/*
+ * An xattr call on *path: the pool's answer, with *routed 1; or *routed 0
+ * when the path is the kernel's, *path then being where an absolute symlink
+ * met in a pool led (next holds it).
+ */
+static ssize_t xattr_path(uint32_t op, const char **path, char next[PATH_MAX], bool nofollow,
+			  const char *name, const void *in, size_t inlen, void *out, size_t outlen,
+			  int flags, int *routed)
 {
-	struct dn_target t;
-	int r = dn_route(AT_FDCWD, path, &t);
-	*routed = r;
-	if (r <= 0)
-		return r;
-	return xattr_ours(op, &t, -1, nofollow, name, in, inlen, out, outlen, flags);
+	for (int hops = 0;; hops++) {
+		struct dn_target t;
+		int r = dn_route(AT_FDCWD, *path, &t);
+		*routed = r;
+		if (r <= 0)
+			return r;
+		t.redirect = true;
+		ssize_t n = xattr_ours(op, &t, -1, nofollow, name, in, inlen, out, outlen, flags);
+		if (n != -DN_OP_REDIRECTED)
+			return n;
+		if (hops == DN_OP_REDIRECTS_MAX)
+			return -ELOOP;
+		snprintf(next, PATH_MAX, "%s", dn_op_redirect_path());
+		*path = next;
+	}
 }
 
 #define XATTR_PATH_CALL(real_call, op, nofollow, name, in, inlen, out, outlen, flags)              \
 	int routed;                                                                                \
-	ssize_t r = xattr_path(op, path, nofollow, name, in, inlen, out, outlen, flags, &routed);  \
+	char next_[PATH_MAX];                                                                      \
+	ssize_t r = xattr_path(op, &path, next_, nofollow, name, in, inlen, out, outlen, flags,    \
+			       &routed);                                                           \
 	if (routed == 0)                                                                           \
 		return real_call;                                                                  \
 	DN_RETURN(r)

@@ -1,6 +1,7 @@
 /* Working Directory: chdir into a Danaus mount, and getcwd that says where */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,12 +42,14 @@ static int canonical(const char *pool_path, char *out, size_t len)
  */
 static int enter(const char *pool_path)
 {
-	struct dn_target t = {.handle = 0};
+	/* an absolute symlink on the way: -DN_OP_REDIRECTED, for chdir to go on (ops.h) */
+	struct dn_target t = {.handle = 0, .redirect = true};
 	snprintf(t.path, sizeof(t.path), "%s", pool_path);
 	struct stat st;
 	int r = dn_op_stat(&t, false, &st);
 	if (r < 0)
 		return r;
+	t.redirect = false;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
 	r = dn_op_path(DN_OP_ACCESS, &t, X_OK, DN_AT_EACCESS, 0);
@@ -77,19 +80,28 @@ static void leave(void)
 
 DN_EXPORT int chdir(const char *path)
 {
-	struct dn_target t;
-	int r = dn_route(AT_FDCWD, path, &t);
-	if (r < 0)
-		DN_RETURN(r);
-	if (r == 0) {
-		r = REAL(chdir)(path);
-		if (r == 0)
-			leave();
-		return r;
+	char next[PATH_MAX];
+	for (int hops = 0;; hops++) {
+		struct dn_target t;
+		int r = dn_route(AT_FDCWD, path, &t);
+		if (r < 0)
+			DN_RETURN(r);
+		if (r == 0) {
+			r = REAL(chdir)(path);
+			if (r == 0)
+				leave();
+			return r;
+		}
+		if (t.handle) /* cannot happen for AT_FDCWD, kept for clarity */
+			DN_RETURN(-EINVAL);
+		r = enter(t.path);
+		if (r != -DN_OP_REDIRECTED)
+			DN_RETURN(r);
+		if (hops == DN_OP_REDIRECTS_MAX)
+			DN_RETURN(-ELOOP);
+		snprintf(next, sizeof(next), "%s", dn_op_redirect_path());
+		path = next;
 	}
-	if (t.handle) /* cannot happen for AT_FDCWD, kept for clarity */
-		DN_RETURN(-EINVAL);
-	DN_RETURN(enter(t.path));
 }
 
 DN_EXPORT int fchdir(int fd)
@@ -104,7 +116,12 @@ DN_EXPORT int fchdir(int fd)
 	ssize_t n = dn_op_fpath(fd, path, sizeof(path));
 	if (n < 0)
 		DN_RETURN(n);
-	DN_RETURN(enter(path));
+	int r = enter(path);
+	if (r == -DN_OP_REDIRECTED) { /* its path meets an absolute symlink now: chdir goes on */
+		snprintf(path, sizeof(path), "%s", dn_op_redirect_path());
+		return chdir(path);
+	}
+	DN_RETURN(r);
 }
 
 DN_EXPORT char *getcwd(char *buf, size_t size)

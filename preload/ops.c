@@ -25,6 +25,18 @@ const char *dn_op_redirect_path(void)
 	return redirect_path;
 }
 
+/* A reply that names the path to resolve instead (wire.h): kept, and -DN_OP_REDIRECTED. */
+static int64_t redirect_take(struct dn_call *c, int64_t res, const struct dn_reply *rep)
+{
+	if (res < 0 || !(rep->flags & DN_REPLY_REDIRECT))
+		return res;
+	if (res == 0 || (size_t)res >= sizeof(redirect_path) || (size_t)res > dn_call_data_max())
+		return -EIO;
+	memcpy(redirect_path, dn_call_data(c), (size_t)res);
+	redirect_path[res] = 0;
+	return -DN_OP_REDIRECTED;
+}
+
 static int64_t simple(struct dn_req *req, const char *path, const char *path2,
 		      struct dn_reply *rep)
 {
@@ -32,18 +44,7 @@ static int64_t simple(struct dn_req *req, const char *path, const char *path2,
 	int r = dn_call_begin(&c);
 	if (r < 0)
 		return r;
-	int64_t res = dn_request(&c, req, path, path2, NULL, 0, rep);
-	if (res >= 0 && (rep->flags & DN_REPLY_REDIRECT)) {
-		/* the path to resolve instead, from the data area (wire.h) */
-		if (res == 0 || (size_t)res >= sizeof(redirect_path) ||
-		    (size_t)res > dn_call_data_max()) {
-			res = -EIO;
-		} else {
-			memcpy(redirect_path, dn_call_data(&c), (size_t)res);
-			redirect_path[res] = 0;
-			res = -DN_OP_REDIRECTED;
-		}
-	}
+	int64_t res = redirect_take(&c, dn_request(&c, req, path, path2, NULL, 0, rep), rep);
 	dn_call_end(&c);
 	return res;
 }
@@ -548,9 +549,10 @@ ssize_t dn_op_readlink(const struct dn_target *t, char *buf, size_t size)
 		return r;
 	if (size > dn_call_data_max())
 		size = dn_call_data_max();
-	struct dn_req req = {.op = DN_OP_READLINK, .handle = t->handle, .len = size};
+	struct dn_req req = {.op = DN_OP_READLINK, .handle = t->handle, .len = size,
+			     .flags = t->redirect ? DN_REQ_REDIRECT : 0};
 	struct dn_reply rep;
-	int64_t res = dn_request(&c, &req, t->path, NULL, NULL, 0, &rep);
+	int64_t res = redirect_take(&c, dn_request(&c, &req, t->path, NULL, NULL, 0, &rep), &rep);
 	if (res > (int64_t)size)
 		res = -EIO;
 	if (res > 0)
@@ -570,7 +572,7 @@ static int attr_req(struct dn_req *req, const struct dn_target *t, int fd, bool 
 			return -EBADF;
 		req->handle = o->handle;
 	}
-	req->flags = nofollow ? DN_AT_NOFOLLOW : 0;
+	req->flags = (nofollow ? DN_AT_NOFOLLOW : 0) | (t && t->redirect ? DN_REQ_REDIRECT : 0);
 	return 0;
 }
 
@@ -589,7 +591,8 @@ int dn_op_utimens(const struct dn_target *t, int fd, const struct timespec times
 	if ((r = dn_call_begin(&c)) < 0)
 		return r;
 	struct dn_reply rep;
-	int64_t res = dn_request(&c, &req, t ? t->path : NULL, NULL, w, sizeof(w), &rep);
+	int64_t res = redirect_take(&c, dn_request(&c, &req, t ? t->path : NULL, NULL, w, sizeof(w),
+						   &rep), &rep);
 	dn_call_end(&c);
 	return (int)res;
 }
@@ -617,7 +620,8 @@ int64_t dn_op_pathfd(uint32_t op, const struct dn_target *t, int fd, bool nofoll
 		return r;
 	req.len = outlen < dn_call_data_max() ? outlen : dn_call_data_max();
 	struct dn_reply rep;
-	int64_t res = dn_request(&c, &req, t ? t->path : NULL, name, in, inlen, &rep);
+	int64_t res = redirect_take(&c, dn_request(&c, &req, t ? t->path : NULL, name, in, inlen,
+						   &rep), &rep);
 	if (res >= 0 && out && outlen) {
 		/* xattr ops answer a size; statfs answers 0 with its struct in the data */
 		size_t n = op == DN_OP_STATFS ? outlen : (size_t)res;
@@ -636,7 +640,9 @@ int dn_op_path2(uint32_t op, const struct dn_target *a, const struct dn_target *
 	/* A second target must be absolute: the request carries one relative base. */
 	if (b && b->handle && b->handle != a->handle)
 		return -EXDEV;
-	struct dn_req req = {.op = op, .handle = a->handle};
+	/* only the one path of symlink may lead elsewhere; rename and link stay put */
+	struct dn_req req = {.op = op, .handle = a->handle,
+			     .flags = a->redirect && !b ? DN_REQ_REDIRECT : 0};
 	struct dn_reply rep;
 	return (int)simple(&req, a->path, b ? b->path : raw2, &rep);
 }

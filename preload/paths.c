@@ -44,6 +44,15 @@ static bool redirected(int *dirfd, const char **path, char next[PATH_MAX], int h
 	return true;
 }
 
+/* After a pool call's answer r: return it, or go round again where an absolute symlink led. */
+#define RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops)                                       \
+	do {                                                                                       \
+		if ((r) != -DN_OP_REDIRECTED)                                                      \
+			DN_RETURN(r);                                                              \
+		if (!redirected(&(dirfd), &(path), next, hops))                                    \
+			DN_RETURN(-ELOOP);                                                         \
+	} while (0)
+
 static mode_t open_mode(int flags, va_list ap)
 {
 	return ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) ? (mode_t)va_arg(ap, int) : 0;
@@ -277,9 +286,14 @@ DN_ALIAS(euidaccess, eaccess);
 
 DN_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
 {
-	ROUTE(dirfd, path, t)
-	return REAL(mkdirat)(dirfd, path, mode);
-	DN_RETURN(dn_op_path(DN_OP_MKDIR, &t, mode, 0, 0));
+	char next[PATH_MAX];
+	for (int hops = 0;; hops++) {
+		ROUTE(dirfd, path, t)
+		return REAL(mkdirat)(dirfd, path, mode);
+		t.redirect = true;
+		int r = dn_op_path(DN_OP_MKDIR, &t, mode, 0, 0);
+		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
+	}
 }
 
 DN_EXPORT int mkdir(const char *path, mode_t mode)
@@ -289,10 +303,15 @@ DN_EXPORT int mkdir(const char *path, mode_t mode)
 
 DN_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 {
-	ROUTE(dirfd, path, t)
-	return REAL(mknodat)(dirfd, path, mode, dev);
-	/* the umask goes along (dn_op_path): the pool applies it as the kernel does */
-	DN_RETURN(dn_op_path(DN_OP_MKNOD, &t, mode, 0, (uint64_t)dev));
+	char next[PATH_MAX];
+	for (int hops = 0;; hops++) {
+		ROUTE(dirfd, path, t)
+		return REAL(mknodat)(dirfd, path, mode, dev);
+		/* the umask goes along (dn_op_path): the pool applies it as the kernel does */
+		t.redirect = true;
+		int r = dn_op_path(DN_OP_MKNOD, &t, mode, 0, (uint64_t)dev);
+		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
+	}
 }
 
 DN_EXPORT int mknod(const char *path, mode_t mode, dev_t dev)
@@ -312,11 +331,16 @@ DN_EXPORT int mkfifo(const char *path, mode_t mode)
 
 DN_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 {
-	ROUTE(dirfd, path, t)
-	return REAL(unlinkat)(dirfd, path, flags);
-	if (flags & ~AT_REMOVEDIR)
-		DN_RETURN(-EINVAL);
-	DN_RETURN(dn_op_path((flags & AT_REMOVEDIR) ? DN_OP_RMDIR : DN_OP_UNLINK, &t, 0, 0, 0));
+	char next[PATH_MAX];
+	for (int hops = 0;; hops++) {
+		ROUTE(dirfd, path, t)
+		return REAL(unlinkat)(dirfd, path, flags);
+		if (flags & ~AT_REMOVEDIR)
+			DN_RETURN(-EINVAL);
+		t.redirect = true;
+		int r = dn_op_path((flags & AT_REMOVEDIR) ? DN_OP_RMDIR : DN_OP_UNLINK, &t, 0, 0, 0);
+		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
+	}
 }
 
 DN_EXPORT int unlink(const char *path)
@@ -399,28 +423,39 @@ DN_EXPORT int rename(const char *oldpath, const char *newpath)
 
 DN_EXPORT int truncate(const char *path, off_t len)
 {
-	ROUTE(AT_FDCWD, path, t)
-	return REAL(truncate)(path, len);
-	if (len < 0)
-		DN_RETURN(-EINVAL);
-	DN_RETURN(dn_op_path(DN_OP_TRUNCATE, &t, 0, 0, (uint64_t)len));
+	char next[PATH_MAX];
+	int dirfd = AT_FDCWD;
+	for (int hops = 0;; hops++) {
+		ROUTE(dirfd, path, t)
+		return REAL(truncate)(path, len);
+		if (len < 0)
+			DN_RETURN(-EINVAL);
+		t.redirect = true;
+		int r = dn_op_path(DN_OP_TRUNCATE, &t, 0, 0, (uint64_t)len);
+		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
+	}
 }
 DN_ALIAS(truncate, truncate64);
 
 DN_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 {
-	ROUTE(dirfd, path, t)
-	return REAL(fchmodat)(dirfd, path, mode, flags);
-	if (flags & AT_SYMLINK_NOFOLLOW) {
-		/* as Linux: a symlink has no mode of its own; anything else has */
-		struct stat st;
-		int r = dn_op_stat(&t, true, &st);
-		if (r < 0)
-			DN_RETURN(r);
-		if (S_ISLNK(st.st_mode))
-			DN_RETURN(-EOPNOTSUPP);
+	char next[PATH_MAX];
+	for (int hops = 0;; hops++) {
+		ROUTE(dirfd, path, t)
+		return REAL(fchmodat)(dirfd, path, mode, flags);
+		t.redirect = true;
+		int r = 0;
+		if (flags & AT_SYMLINK_NOFOLLOW) {
+			/* as Linux: a symlink has no mode of its own; anything else has */
+			struct stat st;
+			r = dn_op_stat(&t, true, &st);
+			if (r == 0 && S_ISLNK(st.st_mode))
+				DN_RETURN(-EOPNOTSUPP);
+		}
+		if (r == 0)
+			r = dn_op_path(DN_OP_CHMOD, &t, mode, 0, 0);
+		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
 	}
-	DN_RETURN(dn_op_path(DN_OP_CHMOD, &t, mode, 0, 0));
 }
 
 DN_EXPORT int chmod(const char *path, mode_t mode)
@@ -436,13 +471,20 @@ DN_EXPORT int lchmod(const char *path, mode_t mode)
 
 DN_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
 {
-	ROUTE(dirfd, path, t)
-	return REAL(readlinkat)(dirfd, path, buf, size);
-	char link[PATH_MAX]; /* a link's target is shorter */
-	ssize_t n = dn_op_readlink(&t, link, size < sizeof(link) ? size : sizeof(link));
-	if (n > 0 && dn_fault_copy_out(buf, link, (size_t)n) < 0)
-		n = -EFAULT;
-	DN_RETURN(n);
+	char next[PATH_MAX];
+	for (int hops = 0;; hops++) {
+		ROUTE(dirfd, path, t)
+		return REAL(readlinkat)(dirfd, path, buf, size);
+		char link[PATH_MAX]; /* a link's target is shorter */
+		t.redirect = true;
+		ssize_t n = dn_op_readlink(&t, link, size < sizeof(link) ? size : sizeof(link));
+		if (n > 0 && dn_fault_copy_out(buf, link, (size_t)n) < 0)
+			n = -EFAULT;
+		if (n != -DN_OP_REDIRECTED)
+			DN_RETURN(n);
+		if (!redirected(&dirfd, &path, next, hops))
+			DN_RETURN(-ELOOP);
+	}
 }
 
 DN_EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
@@ -452,14 +494,19 @@ DN_EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
 
 DN_EXPORT int symlinkat(const char *target, int dirfd, const char *path)
 {
-	ROUTE(dirfd, path, t)
-	return REAL(symlinkat)(target, dirfd, path);
-	/* the kernel takes both names in before it looks at either */
-	char copy[PATH_MAX];
-	long n = dn_fault_strcpy_in(copy, target, sizeof(copy));
-	if (n < 0)
-		DN_RETURN(n);
-	DN_RETURN(dn_op_path2(DN_OP_SYMLINK, &t, NULL, copy));
+	char next[PATH_MAX];
+	for (int hops = 0;; hops++) {
+		ROUTE(dirfd, path, t)
+		return REAL(symlinkat)(target, dirfd, path);
+		/* the kernel takes both names in before it looks at either */
+		char copy[PATH_MAX];
+		long n = dn_fault_strcpy_in(copy, target, sizeof(copy));
+		if (n < 0)
+			DN_RETURN(n);
+		t.redirect = true;
+		int r = dn_op_path2(DN_OP_SYMLINK, &t, NULL, copy);
+		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
+	}
 }
 
 DN_EXPORT int symlink(const char *target, const char *path)

@@ -33,6 +33,16 @@ echo "cat dangling: $(cat dangling 2>&1 | sed 's/^.*: //')"
 echo "ls to-host-dir/: $(ls to-host-dir/)"
 echo "write through: $(echo more >> to-host-dir/g && cat "$host/dir/g")"
 echo "into the other tree: $(cat to-other/f)"
+# calls that change things go where the kernel's would: through the link
+mkdir to-host-dir/made && echo "mkdir: $(ls -d "$host/dir/made")"
+ln -s target to-host-dir/made/sl && echo "symlink: $(readlink "$host/dir/made/sl") / readlink through: $(readlink to-host-dir/made/sl)"
+chmod 700 to-host-dir/made && echo "chmod: $(stat -c %a "$host/dir/made")"
+touch -d '2001-02-03 04:05:06' to-host-dir/f && echo "utimes: $(stat -c %y "$host/dir/f" | cut -c1-19)"
+truncate -s 4 to-host-dir/f && echo "truncate: $(stat -c %s "$host/dir/f")"
+python3 -c 'import os; os.setxattr("to-host-dir/f", "user.k", b"v"); print("setxattr:", os.getxattr("to-host-dir/f", "user.k"))' 2>&1
+mkfifo to-host-dir/made/fifo && echo "mkfifo: $(stat -c %F "$host/dir/made/fifo")"
+rm to-host-dir/made/sl to-host-dir/made/fifo && rmdir to-host-dir/made && echo "rm, rmdir: $(ls "$host/dir")"
+(cd to-host-dir && echo "cd: $(/bin/pwd) $(cat f)")
 SCRIPT
 mkdir -p "$WORK/kernel" "$WORK/kernel-other/sub"
 echo "other sub" > "$WORK/kernel-other/sub/f"
@@ -40,6 +50,7 @@ mkdir -p "$ROOT/other/sub" "$ROOT/t"
 echo "other sub" > "$ROOT/other/sub/f"
 bash "$WORK/links.sh" "$WORK/kernel" "$WORK/kernel-other" "$WORK/host" > "$WORK/kernel.out" 2>&1
 rm -f "$WORK/host/dir/g"
+echo "host file" > "$WORK/host/dir/f" # as the kernel run found it
 in_pool bash "$WORK/links.sh" "$MNT/t" "$MNT/other" "$WORK/host" > "$WORK/pool.out" 2>&1
 cat "$WORK/pool.out"
 diff "$WORK/kernel.out" "$WORK/pool.out" ||
