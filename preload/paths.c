@@ -597,9 +597,15 @@ static int pool_statfs(const struct dn_target *t, int fd, struct statvfs *v, str
 
 DN_EXPORT int statvfs(const char *path, struct statvfs *v)
 {
-	ROUTE(AT_FDCWD, path, t)
-	return REAL(statvfs)(path, v);
-	DN_RETURN(pool_statfs(&t, -1, v, NULL));
+	char next[PATH_MAX];
+	int dirfd = AT_FDCWD;
+	for (int hops = 0;; hops++) {
+		ROUTE(dirfd, path, t)
+		return REAL(statvfs)(path, v);
+		t.redirect = true;
+		int r = pool_statfs(&t, -1, v, NULL);
+		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
+	}
 }
 DN_EXPORT int statvfs64(const char *path, struct statvfs64 *v)
 {
@@ -619,9 +625,15 @@ DN_EXPORT int fstatvfs64(int fd, struct statvfs64 *v)
 
 DN_EXPORT int statfs(const char *path, struct statfs *f)
 {
-	ROUTE(AT_FDCWD, path, t)
-	return REAL(statfs)(path, f);
-	DN_RETURN(pool_statfs(&t, -1, NULL, f));
+	char next[PATH_MAX];
+	int dirfd = AT_FDCWD;
+	for (int hops = 0;; hops++) {
+		ROUTE(dirfd, path, t)
+		return REAL(statfs)(path, f);
+		t.redirect = true;
+		int r = pool_statfs(&t, -1, NULL, f);
+		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
+	}
 }
 DN_EXPORT int statfs64(const char *path, struct statfs64 *f)
 {

@@ -43,6 +43,7 @@ python3 -c 'import os; os.setxattr("to-host-dir/f", "user.k", b"v"); print("setx
 mkfifo to-host-dir/made/fifo && echo "mkfifo: $(stat -c %F "$host/dir/made/fifo")"
 rm to-host-dir/made/sl to-host-dir/made/fifo && rmdir to-host-dir/made && echo "rm, rmdir: $(ls "$host/dir")"
 (cd to-host-dir && echo "cd: $(/bin/pwd) $(cat f)")
+echo "statfs: $(stat -f -c %T to-host-dir/f)"
 SCRIPT
 mkdir -p "$WORK/kernel" "$WORK/kernel-other/sub"
 echo "other sub" > "$WORK/kernel-other/sub/f"
