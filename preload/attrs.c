@@ -58,10 +58,8 @@ DN_EXPORT int utimensat(int dirfd, const char *path_, const struct timespec time
 		r = dn_op_utimens(&t, -1, times ? ts : NULL, flags & AT_SYMLINK_NOFOLLOW);
 		if (r != -DN_OP_REDIRECTED)
 			DN_RETURN(r);
-		if (hops == DN_OP_REDIRECTS_MAX)
+		if (!dn_op_redirect_follow(&path, next, hops))
 			DN_RETURN(-ELOOP);
-		snprintf(next, sizeof(next), "%s", dn_op_redirect_path());
-		path = next;
 		dirfd = AT_FDCWD;
 	}
 }
@@ -163,10 +161,8 @@ DN_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int fl
 		r = dn_op_chown(&t, -1, uid, gid, flags & AT_SYMLINK_NOFOLLOW);
 		if (r != -DN_OP_REDIRECTED)
 			DN_RETURN(r);
-		if (hops == DN_OP_REDIRECTS_MAX)
+		if (!dn_op_redirect_follow(&path, next, hops))
 			DN_RETURN(-ELOOP);
-		snprintf(next, sizeof(next), "%s", dn_op_redirect_path());
-		path = next;
 		dirfd = AT_FDCWD;
 	}
 }
@@ -246,10 +242,8 @@ static ssize_t xattr_path(uint32_t op, const char **path, char next[PATH_MAX], b
 		ssize_t n = xattr_ours(op, &t, -1, nofollow, name, in, inlen, out, outlen, flags);
 		if (n != -DN_OP_REDIRECTED)
 			return n;
-		if (hops == DN_OP_REDIRECTS_MAX)
+		if (!dn_op_redirect_follow(path, next, hops))
 			return -ELOOP;
-		snprintf(next, PATH_MAX, "%s", dn_op_redirect_path());
-		*path = next;
 	}
 }
 

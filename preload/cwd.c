@@ -97,10 +97,8 @@ DN_EXPORT int chdir(const char *path)
 		r = enter(t.path);
 		if (r != -DN_OP_REDIRECTED)
 			DN_RETURN(r);
-		if (hops == DN_OP_REDIRECTS_MAX)
+		if (!dn_op_redirect_follow(&path, next, hops))
 			DN_RETURN(-ELOOP);
-		snprintf(next, sizeof(next), "%s", dn_op_redirect_path());
-		path = next;
 	}
 }
 
@@ -117,10 +115,9 @@ DN_EXPORT int fchdir(int fd)
 	if (n < 0)
 		DN_RETURN(n);
 	int r = enter(path);
-	if (r == -DN_OP_REDIRECTED) { /* its path meets an absolute symlink now: chdir goes on */
-		snprintf(path, sizeof(path), "%s", dn_op_redirect_path());
-		return chdir(path);
-	}
+	const char *to;
+	if (r == -DN_OP_REDIRECTED && dn_op_redirect_follow(&to, path, 0))
+		return chdir(to); /* its path meets an absolute symlink now: chdir goes on */
 	DN_RETURN(r);
 }
 

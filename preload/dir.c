@@ -110,10 +110,8 @@ DN_EXPORT DIR *opendir(const char *path)
 		/* an absolute symlink met in the pool goes on from the process's root (ops.h) */
 		t.redirect = true;
 		fd = dn_op_open(&t, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-		if (fd != -DN_OP_REDIRECTED || hops == DN_OP_REDIRECTS_MAX)
+		if (fd != -DN_OP_REDIRECTED || !dn_op_redirect_follow(&path, next, hops))
 			break;
-		snprintf(next, sizeof(next), "%s", dn_op_redirect_path());
-		path = next;
 	}
 	if (fd < 0) {
 		errno = fd == -DN_OP_REDIRECTED ? ELOOP : -fd;

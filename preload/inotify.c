@@ -37,10 +37,8 @@ DN_EXPORT int inotify_add_watch(int ifd, const char *path, uint32_t mask)
 				0);
 		if (fd != -DN_OP_REDIRECTED)
 			break;
-		if (hops == DN_OP_REDIRECTS_MAX)
+		if (!dn_op_redirect_follow(&path, next, hops))
 			DN_RETURN(-ELOOP);
-		snprintf(next, sizeof(next), "%s", dn_op_redirect_path());
-		path = next;
 	}
 	if (fd < 0)
 		DN_RETURN(fd);

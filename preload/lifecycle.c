@@ -301,11 +301,8 @@ static int exec_image(const char *file, bool search, char host[PATH_MAX])
 			return r == 0 ? -1 : r;
 		t.redirect = true;
 		r = dn_op_stat(&t, false, &st);
-		if (r == -DN_OP_REDIRECTED && hops < DN_OP_REDIRECTS_MAX) {
-			snprintf(next, sizeof(next), "%s", dn_op_redirect_path());
-			file = next;
+		if (r == -DN_OP_REDIRECTED && dn_op_redirect_follow(&file, next, hops))
 			continue;
-		}
 		if (r < 0)
 			return r == -DN_OP_REDIRECTED ? -ELOOP : r;
 		break;

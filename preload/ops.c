@@ -20,9 +20,13 @@
 
 static _Thread_local char redirect_path[PATH_MAX];
 
-const char *dn_op_redirect_path(void)
+bool dn_op_redirect_follow(const char **path, char next[PATH_MAX], int hops)
 {
-	return redirect_path;
+	if (hops >= DN_OP_REDIRECTS_MAX)
+		return false;
+	snprintf(next, PATH_MAX, "%s", redirect_path);
+	*path = next;
+	return true;
 }
 
 /* A reply that names the path to resolve instead (wire.h): kept, and -DN_OP_REDIRECTED. */

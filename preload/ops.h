@@ -16,13 +16,19 @@
 /*
  * -DN_OP_REDIRECTED from open, stat and access of a target with redirect
  * set: the pool's walk met an absolute symlink, which a kernel filesystem
- * resolves from the process's root; the caller resolves
- * dn_op_redirect_path() (absolute: the link's target and what followed
- * it) instead, as any path of its own. Never an errno.
+ * resolves from the process's root; the caller resolves the path the pool
+ * answered (absolute: the link's target and what followed it) instead, as
+ * any path of its own (dn_op_redirect_follow). Never an errno.
  */
 #define DN_OP_REDIRECTED 4000
 #define DN_OP_REDIRECTS_MAX 40 /* as the kernel's symlinks per walk: then ELOOP */
-const char *dn_op_redirect_path(void);
+
+/*
+ * After -DN_OP_REDIRECTED on the hops-th try (from 0): *path becomes the
+ * path the pool answered, copied into next (the caller's); false, and
+ * *path unchanged, past DN_OP_REDIRECTS_MAX, where the kernel says ELOOP.
+ */
+bool dn_op_redirect_follow(const char **path, char next[PATH_MAX], int hops);
 
 int dn_op_open(const struct dn_target *t, int flags, mode_t mode);
 int dn_op_close(int fd);

@@ -31,17 +31,13 @@
 /*
  * The calls that follow an absolute symlink met in a pool as the kernel
  * does, from the process's root (ops.h, DN_OP_REDIRECTED): each asks again
- * with the path the pool answered, which is the host's or a mount's.
- * next holds it; false after too many (the kernel's ELOOP).
+ * with the path the pool answered, which is the host's or a mount's and
+ * absolute; next holds it; false after too many (the kernel's ELOOP).
  */
 static bool redirected(int *dirfd, const char **path, char next[PATH_MAX], int hops)
 {
-	if (hops >= DN_OP_REDIRECTS_MAX)
-		return false;
-	snprintf(next, PATH_MAX, "%s", dn_op_redirect_path());
-	*path = next;
 	*dirfd = AT_FDCWD;
-	return true;
+	return dn_op_redirect_follow(path, next, hops);
 }
 
 /* After a pool call's answer r: return it, or go round again where an absolute symlink led. */
@@ -579,13 +575,14 @@ static void statfs_from_wire(const struct dn_statfs *w, struct statfs *f)
 }
 
 /* The pool's STATFS of t's path or (t NULL) of Danaus fd, into whichever of v and f is given. */
-static int pool_statfs(const struct dn_target *t, int fd, struct statvfs *v, struct statfs *f)
+static int pool_statfs(const struct dn_target *t, int fd, bool vfs, struct statvfs *v,
+		       struct statfs *f)
 {
 	struct dn_statfs w;
 	int r = (int)dn_op_pathfd(DN_OP_STATFS, t, fd, false, NULL, NULL, 0, &w, sizeof(w), 0);
 	if (r < 0)
 		return r;
-	if (v) {
+	if (vfs) {
 		struct statvfs out;
 		statvfs_from_wire(&w, &out);
 		return put(v, &out, sizeof(out), 0);
@@ -595,17 +592,23 @@ static int pool_statfs(const struct dn_target *t, int fd, struct statvfs *v, str
 	return put(f, &out, sizeof(out), 0);
 }
 
-DN_EXPORT int statvfs(const char *path, struct statvfs *v)
+/* statvfs (vfs: into v) or statfs (into f) of a path, the kernel's or the pool's */
+static int path_statfs(const char *path, bool vfs, struct statvfs *v, struct statfs *f)
 {
 	char next[PATH_MAX];
 	int dirfd = AT_FDCWD;
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(statvfs)(path, v);
+		return vfs ? REAL(statvfs)(path, v) : REAL(statfs)(path, f);
 		t.redirect = true;
-		int r = pool_statfs(&t, -1, v, NULL);
+		int r = pool_statfs(&t, -1, vfs, v, f);
 		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
 	}
+}
+
+DN_EXPORT int statvfs(const char *path, struct statvfs *v)
+{
+	return path_statfs(path, true, v, NULL);
 }
 DN_EXPORT int statvfs64(const char *path, struct statvfs64 *v)
 {
@@ -616,7 +619,7 @@ DN_EXPORT int fstatvfs(int fd, struct statvfs *v)
 {
 	if (dn_fdmap_get(fd) < 0)
 		return REAL(fstatvfs)(fd, v);
-	DN_RETURN(pool_statfs(NULL, fd, v, NULL));
+	DN_RETURN(pool_statfs(NULL, fd, true, v, NULL));
 }
 DN_EXPORT int fstatvfs64(int fd, struct statvfs64 *v)
 {
@@ -625,15 +628,7 @@ DN_EXPORT int fstatvfs64(int fd, struct statvfs64 *v)
 
 DN_EXPORT int statfs(const char *path, struct statfs *f)
 {
-	char next[PATH_MAX];
-	int dirfd = AT_FDCWD;
-	for (int hops = 0;; hops++) {
-		ROUTE(dirfd, path, t)
-		return REAL(statfs)(path, f);
-		t.redirect = true;
-		int r = pool_statfs(&t, -1, NULL, f);
-		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
-	}
+	return path_statfs(path, false, NULL, f);
 }
 DN_EXPORT int statfs64(const char *path, struct statfs64 *f)
 {
@@ -644,7 +639,7 @@ DN_EXPORT int fstatfs(int fd, struct statfs *f)
 {
 	if (dn_fdmap_get(fd) < 0)
 		return REAL(fstatfs)(fd, f);
-	DN_RETURN(pool_statfs(NULL, fd, NULL, f));
+	DN_RETURN(pool_statfs(NULL, fd, false, NULL, f));
 }
 DN_EXPORT int fstatfs64(int fd, struct statfs64 *f)
 {

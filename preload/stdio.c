@@ -191,11 +191,10 @@ static FILE *open_stream(const struct dn_target *t, const char *user_mode, int h
 		return NULL;
 	}
 	int fd = dn_op_open(t, flags, 0666);
-	if (fd == -DN_OP_REDIRECTED && hops < DN_OP_REDIRECTS_MAX) {
-		char next[PATH_MAX];
-		snprintf(next, sizeof(next), "%s", dn_op_redirect_path());
-		return fopen_hops(next, user_mode, hops + 1);
-	}
+	char next[PATH_MAX];
+	const char *to;
+	if (fd == -DN_OP_REDIRECTED && dn_op_redirect_follow(&to, next, hops))
+		return fopen_hops(to, user_mode, hops + 1);
 	if (fd < 0) {
 		errno = fd == -DN_OP_REDIRECTED ? ELOOP : -fd;
 		return NULL;
