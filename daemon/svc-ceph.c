@@ -480,21 +480,38 @@ static int parent_walk(struct parent *pa, const struct dn_cred *c, const char *p
 	return 0;
 }
 
+/* The type of name in dir (not followed), or -errno. */
+static int lookup_type(struct ceph_svc *cs, struct Inode *dir, const char *name,
+		       const UserPerm *p, mode_t *type)
+{
+	struct Inode *in;
+	struct ceph_statx x;
+	int r = ceph_ll_lookup(cs->cm, dir, name, &in, &x, WANT_TYPE_ONLY, AT_SYMLINK_NOFOLLOW, p);
+	if (r < 0)
+		return r;
+	ceph_ll_put(cs->cm, in);
+	*type = x.stx_mode & S_IFMT;
+	return 0;
+}
+
 /*
  * A name that a create with a trailing slash asks for ("new/": only mkdir
  * may): EEXIST when it exists, else ENOENT, as the kernel's filename_create.
  */
 static int create_slash(struct parent *pa)
 {
-	struct Inode *in;
-	struct ceph_statx x;
-	int r = ceph_ll_lookup(pa->cs->cm, pa->dir, pa->base, &in, &x, WANT_TYPE_ONLY,
-			       AT_SYMLINK_NOFOLLOW, pa->p);
-	if (r == 0) {
-		ceph_ll_put(pa->cs->cm, in);
-		return -EEXIST;
-	}
-	return r == -ENOENT ? -ENOENT : r;
+	mode_t type;
+	int r = lookup_type(pa->cs, pa->dir, pa->base, pa->p, &type);
+	return r == 0 ? -EEXIST : r;
+}
+
+/*
+ * Whether the kernel would stop at pa's directory before it looks the
+ * name up (no search permission), where libcephfs lets uid 0 go on.
+ */
+static bool search_denied(struct parent *pa)
+{
+	return dn_vfs_root_without_caps(pa->c) && may_search(pa->cs, pa->c, pa->dir) < 0;
 }
 
 /*
@@ -508,16 +525,10 @@ static int create_result(struct parent *pa, int r)
 {
 	if (r != -EACCES && r != -EPERM)
 		return r;
-	/* as the caller: libcephfs would let uid 0 look the name up where the kernel does not */
-	if (dn_vfs_root_without_caps(pa->c) && may_search(pa->cs, pa->c, pa->dir) < 0)
+	if (search_denied(pa))
 		return -EACCES;
-	struct Inode *in;
-	struct ceph_statx x;
-	if (ceph_ll_lookup(pa->cs->cm, pa->dir, pa->base, &in, &x, WANT_TYPE_ONLY,
-			   AT_SYMLINK_NOFOLLOW, pa->p) != 0)
-		return r;
-	ceph_ll_put(pa->cs->cm, in);
-	return -EEXIST;
+	mode_t type;
+	return lookup_type(pa->cs, pa->dir, pa->base, pa->p, &type) == 0 ? -EEXIST : r;
 }
 
 /*
@@ -530,15 +541,10 @@ static int remove_result(struct parent *pa, int r)
 {
 	if (r != -EACCES && r != -EPERM)
 		return r;
-	if (dn_vfs_root_without_caps(pa->c) && may_search(pa->cs, pa->c, pa->dir) < 0)
+	if (search_denied(pa))
 		return -EACCES;
-	struct Inode *in;
-	struct ceph_statx x;
-	int l = ceph_ll_lookup(pa->cs->cm, pa->dir, pa->base, &in, &x, WANT_TYPE_ONLY,
-			       AT_SYMLINK_NOFOLLOW, pa->p);
-	if (l == 0)
-		ceph_ll_put(pa->cs->cm, in);
-	return l == -ENOENT ? -ENOENT : r;
+	mode_t type;
+	return lookup_type(pa->cs, pa->dir, pa->base, pa->p, &type) == -ENOENT ? -ENOENT : r;
 }
 
 /*
@@ -1034,20 +1040,6 @@ static int ceph_svc_access(struct dn_svc *s, const struct dn_cred *c, const char
 	return check_access(c, &x, mode);
 }
 
-/* The type of name in dir (not followed), or -errno. */
-static int lookup_type(struct ceph_svc *cs, struct Inode *dir, const char *name,
-		       const UserPerm *p, mode_t *type)
-{
-	struct Inode *in;
-	struct ceph_statx x;
-	int r = ceph_ll_lookup(cs->cm, dir, name, &in, &x, WANT_TYPE_ONLY, AT_SYMLINK_NOFOLLOW, p);
-	if (r < 0)
-		return r;
-	ceph_ll_put(cs->cm, in);
-	*type = x.stx_mode & S_IFMT;
-	return 0;
-}
-
 static int ceph_svc_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *path,
 			  mode_t mode)
 {
@@ -1282,28 +1274,25 @@ static int ceph_svc_fsync(struct dn_svc *s, struct dn_file *f, bool datasync)
 
 /*
  * setattr_prepare's checks, for a caller libcephfs does not check (uid 0
- * without capabilities) on a file with attributes x: truncate (write
- * permission), chmod (owner; set-group-ID only in the file's group) and
- * times (owner, or for "now" also who may write).
+ * without capabilities: the callers ask) on a file with attributes a:
+ * truncate (write permission), chmod (owner; set-group-ID only in the
+ * file's group) and times (owner, or for "now" also who may write).
  */
-static int vfs_may_setattr(const struct dn_cred *c, const struct ceph_statx *x,
+static int vfs_may_setattr(const struct dn_cred *c, const struct dn_vfs_attr *a,
 			   struct ceph_statx *want, int mask)
 {
-	if (!dn_vfs_root_without_caps(c))
-		return 0;
-	struct dn_vfs_attr a = vfs_attr(x);
 	int r;
-	if ((mask & CEPH_SETATTR_SIZE) && (r = dn_vfs_permission(c, &a, W_OK)) < 0)
+	if ((mask & CEPH_SETATTR_SIZE) && (r = dn_vfs_permission(c, a, W_OK)) < 0)
 		return r;
 	if (mask & CEPH_SETATTR_MODE) {
 		mode_t m = want->stx_mode;
-		if ((r = dn_vfs_may_chmod(c, &a, &m)) < 0)
+		if ((r = dn_vfs_may_chmod(c, a, &m)) < 0)
 			return r;
 		want->stx_mode = (uint16_t)m;
 	}
 	if (mask & (CEPH_SETATTR_ATIME | CEPH_SETATTR_MTIME)) {
 		const int now = CEPH_SETATTR_ATIME_NOW | CEPH_SETATTR_MTIME_NOW;
-		if ((r = dn_vfs_may_utimes(c, &a, (mask & now) == now)) < 0)
+		if ((r = dn_vfs_may_utimes(c, a, (mask & now) == now)) < 0)
 			return r;
 	}
 	return 0;
@@ -1315,10 +1304,9 @@ static int vfs_may_setattr_file(struct ceph_svc *cs, const struct dn_cred *c, st
 {
 	if (!dn_vfs_root_without_caps(c))
 		return 0;
-	struct ceph_statx x;
-	int r = ceph_ll_getattr(cs->cm, in, &x, CEPH_STATX_MODE | CEPH_STATX_UID | CEPH_STATX_GID,
-				0, ceph_mount_perms(cs->cm));
-	return r < 0 ? r : vfs_may_setattr(c, &x, want, mask);
+	struct dn_vfs_attr a;
+	int r = vfs_attr_get(cs, in, &a);
+	return r < 0 ? r : vfs_may_setattr(c, &a, want, mask);
 }
 
 static int setattr_path(struct ceph_svc *cs, const struct dn_cred *c, const char *path,
@@ -1330,12 +1318,13 @@ static int setattr_path(struct ceph_svc *cs, const struct dn_cred *c, const char
 	int r = walk_path(cs, c, path, follow, &in, &x);
 	if (r < 0)
 		return r;
+	struct dn_vfs_attr a = vfs_attr(&x);
 	if ((mask & CEPH_SETATTR_SIZE) && S_ISDIR(x.stx_mode))
 		r = -EISDIR;
 	else if ((mask & CEPH_SETATTR_SIZE) && !S_ISREG(x.stx_mode))
 		r = -EINVAL;
-	else
-		r = vfs_may_setattr(c, &x, want, mask);
+	else if (dn_vfs_root_without_caps(c))
+		r = vfs_may_setattr(c, &a, want, mask);
 	if (r == 0)
 		r = ceph_ll_setattr(cs->cm, in, want, mask, p);
 	if (r == 0 && (mask & CEPH_SETATTR_SIZE))
