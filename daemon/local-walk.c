@@ -3,11 +3,11 @@
 
 #include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "path.h"
 #include "redirect.h"
 
 #define SYMLINKS_MAX 40 /* as Linux: ELOOP after 40, which openat2 then answers */
@@ -25,21 +25,11 @@ int dn_local_abs_link(int root_fd, const char *path, bool follow_last,
 		return 0;
 	unsigned depth = 0, links = 0;
 	int r = 0;
-	for (char *at = rest;;) {
-		while (*at == '/')
-			at++;
-		if (!*at)
-			break;
-		char *end = strchrnul(at, '/');
-		size_t len = (size_t)(end - at);
-		const char *after = end + strspn(end, "/");
-		bool last = !*after, must_dir = !last || *end == '/';
+	for (const char *at = rest;;) {
 		char name[NAME_MAX + 1];
-		if (len > NAME_MAX)
-			break;
-		memcpy(name, at, len);
-		name[len] = 0;
-		at = end;
+		bool last, must_dir;
+		if (dn_path_next(&at, name, &last, &must_dir) <= 0)
+			break; /* the end, or ENAMETOOLONG for openat2 to answer */
 		if (strcmp(name, ".") == 0)
 			continue;
 		if (strcmp(name, "..") == 0) {
@@ -70,11 +60,8 @@ int dn_local_abs_link(int root_fd, const char *path, bool follow_last,
 				break;
 			}
 			/* a relative target takes the link's place, from the same directory */
-			char spliced[sizeof(rest)];
-			int m = snprintf(spliced, sizeof(spliced), "%s%s", link, at);
-			if (m < 0 || (size_t)m >= sizeof(spliced))
+			if (dn_path_splice(rest, sizeof(rest), link, at) < 0)
 				break;
-			memcpy(rest, spliced, (size_t)m + 1);
 			at = rest;
 			continue;
 		}

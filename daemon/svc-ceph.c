@@ -267,39 +267,25 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 	/* libcephfs lets uid 0 search anything: the kernel asks for capabilities */
 	bool vfs = dn_vfs_root_without_caps(c);
 	/* rest: what is left to resolve; symlink targets are spliced in front */
-	char rest[PATH_MAX * 2], tmp[PATH_MAX * 2], link[PATH_MAX];
+	char rest[PATH_MAX * 2], link[PATH_MAX];
 	size_t n = strlen(path);
 	if (n >= sizeof(rest))
 		return -ENAMETOOLONG;
 	memcpy(rest, path, n + 1);
-	char *at = rest;
+	const char *at = rest;
 	unsigned links = 0;
 	bool have_stx = false;
 	int r = 0;
 
 	for (;;) {
-		while (*at == '/')
-			at++;
-		if (!*at)
-			break;
-		char *end = strchrnul(at, '/');
-		size_t len = (size_t)(end - at);
-		bool last = true;
-		for (const char *q = end; *q; q++)
-			if (*q != '/') {
-				last = false;
-				break;
-			}
 		/* "name/": a directory is asked for, and a symlink followed to it */
-		bool must_dir = !last || *end == '/';
 		char name[NAME_MAX + 1];
-		if (len > NAME_MAX) {
-			r = -ENAMETOOLONG;
+		bool last, must_dir;
+		if ((r = dn_path_next(&at, name, &last, &must_dir)) < 0)
 			goto fail;
-		}
-		memcpy(name, at, len);
-		name[len] = 0;
-		at = end;
+		if (r == 0)
+			break;
+		size_t len = strlen(name);
 		bool dot = strcmp(name, ".") == 0, dotdot = strcmp(name, "..") == 0;
 		if (dot || dotdot) {
 			if ((r = may_search(cs, c, w.stack[w.depth])) < 0)
@@ -339,12 +325,8 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 				goto fail;
 			}
 			/* at is "" or "/...": the target takes the link's place, slashes and all */
-			int k = snprintf(tmp, sizeof(tmp), "%s%s", link, at);
-			if (k < 0 || (size_t)k >= sizeof(tmp)) {
-				r = -ENAMETOOLONG;
+			if ((r = dn_path_splice(rest, sizeof(rest), link, at)) < 0)
 				goto fail;
-			}
-			memcpy(rest, tmp, (size_t)k + 1);
 			at = rest;
 			if (link[0] == '/')
 				walk_reset(&w);

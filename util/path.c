@@ -2,6 +2,7 @@
 #include "path.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 int dn_path_normalize(const char *in, char *out, size_t outlen)
@@ -185,4 +186,31 @@ void dn_path_last(const char *path, struct dn_path_last *l)
 		l->type = DN_LAST_DOTDOT;
 	else
 		l->type = DN_LAST_NORM;
+}
+
+int dn_path_next(const char **at, char *name, bool *last, bool *must_dir)
+{
+	const char *p = *at + strspn(*at, "/");
+	if (!*p)
+		return 0;
+	size_t len = strcspn(p, "/");
+	if (len > NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(name, p, len);
+	name[len] = 0;
+	const char *end = p + len;
+	*last = !end[strspn(end, "/")];
+	*must_dir = !*last || *end == '/';
+	*at = end;
+	return 1;
+}
+
+int dn_path_splice(char *buf, size_t size, const char *target, const char *rest)
+{
+	size_t t = strlen(target), r = strlen(rest);
+	if (t + r + 1 > size)
+		return -ENAMETOOLONG;
+	memmove(buf + t, rest, r + 1);
+	memcpy(buf, target, t);
+	return 0;
 }

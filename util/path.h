@@ -69,3 +69,19 @@ struct dn_path_last {
 
 /* Splits off path's last component without folding anything. */
 void dn_path_last(const char *path, struct dn_path_last *l);
+
+/*
+ * A walk's next component: skips the slashes at *at, copies the name into
+ * name (NAME_MAX + 1 bytes) and leaves *at just after it (on its trailing
+ * slashes, or the end). *last: no other component follows; *must_dir: a
+ * slash or another component does ("name/" asks for a directory). 1, 0
+ * at the end of the path, or -ENAMETOOLONG for a name too long.
+ */
+int dn_path_next(const char **at, char *name, bool *last, bool *must_dir);
+
+/*
+ * A symlink met in a walk takes its place: buf (size bytes) becomes target
+ * followed by rest, which may lie in buf itself (target may not). 0 or
+ * -ENAMETOOLONG.
+ */
+int dn_path_splice(char *buf, size_t size, const char *target, const char *rest);

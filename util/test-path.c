@@ -1,5 +1,6 @@
 /* Path Strings: unit tests */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,12 +117,54 @@ static void test_normalize(void **state)
 	assert_int_equal(dn_path_normalize("a", out, sizeof(out)), -EINVAL);
 }
 
+static void test_next(void **state)
+{
+	(void)state;
+	char name[NAME_MAX + 1];
+	bool last, must_dir;
+	const char *at = "//a/bc//d/";
+	assert_int_equal(dn_path_next(&at, name, &last, &must_dir), 1);
+	assert_string_equal(name, "a");
+	assert_false(last);
+	assert_true(must_dir);
+	assert_int_equal(dn_path_next(&at, name, &last, &must_dir), 1);
+	assert_string_equal(name, "bc");
+	assert_int_equal(dn_path_next(&at, name, &last, &must_dir), 1);
+	assert_string_equal(name, "d");
+	assert_true(last);
+	assert_true(must_dir); /* "d/" */
+	assert_string_equal(at, "/");
+	assert_int_equal(dn_path_next(&at, name, &last, &must_dir), 0);
+	at = "f";
+	assert_int_equal(dn_path_next(&at, name, &last, &must_dir), 1);
+	assert_true(last);
+	assert_false(must_dir);
+	char long_name[NAME_MAX + 3];
+	memset(long_name, 'x', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = 0;
+	at = long_name;
+	assert_int_equal(dn_path_next(&at, name, &last, &must_dir), -ENAMETOOLONG);
+}
+
+static void test_splice(void **state)
+{
+	(void)state;
+	char buf[17] = "/lnk/rest";
+	assert_int_equal(dn_path_splice(buf, sizeof(buf), "../t", buf + 4), 0);
+	assert_string_equal(buf, "../t/rest");
+	assert_int_equal(dn_path_splice(buf, sizeof(buf), "/abs/target", buf + 4), 0);
+	assert_string_equal(buf, "/abs/target/rest");
+	assert_int_equal(dn_path_splice(buf, sizeof(buf), "/longer/target", buf), -ENAMETOOLONG);
+	assert_string_equal(buf, "/abs/target/rest"); /* left alone */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concat),   cmocka_unit_test(test_under),
 		cmocka_unit_test(test_oddities), cmocka_unit_test(test_last),
-		cmocka_unit_test(test_normalize),
+		cmocka_unit_test(test_normalize), cmocka_unit_test(test_next),
+		cmocka_unit_test(test_splice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
