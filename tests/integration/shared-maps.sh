@@ -41,7 +41,9 @@ PY
 head -c 4096 /dev/zero > "$ROOT/shared"
 in_pool python3 "$WORK/maps.py" "$MNT/shared" writer > "$WORK/writer.out" 2>&1 &
 wpid=$!
-sleep 0.5
+# the second mapper comes once the first has its map (a slow start must not swap them)
+for _ in $(seq 100); do grep -q "writer stored" "$WORK/writer.out" 2>/dev/null && break; sleep 0.05; done
+grep -q "writer stored" "$WORK/writer.out" || fail "the first mapper did not map: $(cat "$WORK/writer.out")"
 rc=0
 in_pool python3 "$WORK/maps.py" "$MNT/shared" reader > "$WORK/reader.out" 2>&1 || rc=$?
 wait $wpid || fail "the first mapper failed: $(cat "$WORK/writer.out")"
