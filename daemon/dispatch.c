@@ -19,8 +19,8 @@
 #include "worker.h"
 
 struct args {
-	char path[PATH_MAX];  /* absolute pool paths, as written (pool_path) */
-	char path2[PATH_MAX];
+	char path[DN_PATH_MAX]; /* absolute pool paths, as written (pool_path) */
+	char path2[DN_PATH_MAX];
 	const uint8_t *data;  /* write payload: private copy, or the client's buffer */
 	size_t data_len;
 };
@@ -43,7 +43,7 @@ static void reply_stat(struct dn_reply *rep, const struct stat *st)
 /* Copies one NUL-terminated path out of the payload; rejects embedded NULs. */
 static int take_path(const uint8_t *pl, size_t avail, uint16_t len, char *out)
 {
-	if ((size_t)len + 1 > avail || len >= PATH_MAX)
+	if ((size_t)len + 1 > avail || len >= DN_PATH_MAX)
 		return -ENAMETOOLONG;
 	memcpy(out, pl, len);
 	out[len] = 0;
@@ -69,7 +69,7 @@ static int pool_path(struct dn_session *s, uint64_t handle, char *raw, struct dn
 	struct dn_open *o = dn_session_handle_get(s, handle);
 	if (!o)
 		return -EBADF;
-	int r = dn_path_concat(o->path, raw, raw, PATH_MAX);
+	int r = dn_path_concat(o->path, raw, raw, DN_PATH_MAX);
 	dn_open_put(o, svc);
 	return r < 0 ? r : 0;
 }
@@ -88,9 +88,9 @@ static const char *open_path(struct dn_svc *svc, struct dn_file *f, const char *
 	if (!odd && (n < 2 || path[n - 1] != '/'))
 		return path;
 	if ((odd & (DN_PATH_DOT | DN_PATH_DOTDOT)) && svc->ops->fpath &&
-	    svc->ops->fpath(svc, f, buf, PATH_MAX) >= 0)
+	    svc->ops->fpath(svc, f, buf, DN_PATH_MAX) >= 0)
 		return buf;
-	return dn_path_normalize(path, buf, PATH_MAX) < 0 ? path : buf;
+	return dn_path_normalize(path, buf, DN_PATH_MAX) < 0 ? path : buf;
 }
 
 static int unpack(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
@@ -555,7 +555,7 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 			return hand_over(s, handover, rep);
 		if (r < 0)
 			return r;
-		char known[PATH_MAX];
+		char known[DN_PATH_MAX];
 		r = dn_session_handle_add(s, f, open_path(svc, f, a.path, known), &rep->handle);
 		if (r < 0)
 			ops->close(svc, f);

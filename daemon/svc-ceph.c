@@ -211,7 +211,7 @@ struct walk {
 	struct ceph_svc *cs;
 	struct Inode *stack[WALK_DEPTH_MAX];
 	unsigned depth;
-	char *canon; /* PATH_MAX, or NULL */
+	char *canon; /* DN_PATH_MAX, or NULL */
 	size_t end[WALK_DEPTH_MAX];
 };
 
@@ -227,7 +227,7 @@ static int walk_push_name(struct walk *w, const char *name, size_t len)
 	if (!w->canon)
 		return 0;
 	size_t at = w->end[w->depth - 1];
-	if (at + 1 + len + 1 > PATH_MAX)
+	if (at + 1 + len + 1 > DN_PATH_MAX)
 		return -ENAMETOOLONG;
 	w->canon[at] = '/';
 	memcpy(w->canon + at + 1, name, len);
@@ -253,7 +253,7 @@ static void walk_canon_done(struct walk *w)
  * in), ".." of a symlink's target after the symlink. follow: follow a
  * symlink in the last component; a trailing slash follows it and asks for
  * a directory (ENOTDIR). Nothing above the pool's top is reachable: ".."
- * stops there and absolute symlink targets start there. canon (PATH_MAX, or
+ * stops there and absolute symlink targets start there. canon (DN_PATH_MAX, or
  * NULL) gets the path of what was found, ".", ".." and symlinks folded.
  */
 static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const char *path,
@@ -267,7 +267,7 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 	/* libcephfs lets uid 0 search anything: the kernel asks for capabilities */
 	bool vfs = dn_vfs_root_without_caps(c);
 	/* rest: what is left to resolve; symlink targets are spliced in front */
-	char rest[PATH_MAX * 2], link[PATH_MAX];
+	char rest[DN_PATH_MAX + PATH_MAX], link[PATH_MAX];
 	size_t n = strlen(path);
 	if (n >= sizeof(rest))
 		return -ENAMETOOLONG;
@@ -402,7 +402,7 @@ struct parent {
 	char name[NAME_MAX + 1];
 	enum dn_path_last_type type;
 	bool slash;        /* trailing slashes followed it */
-	char *canon;       /* PATH_MAX or NULL: gets the directory's canonical path */
+	char *canon;       /* DN_PATH_MAX or NULL: gets the directory's canonical path */
 };
 
 static void parent_release(struct parent *pa)
@@ -433,7 +433,7 @@ static int parent_walk(struct parent *pa, const struct dn_cred *c, const char *p
 	memcpy(pa->name, l.name, l.name_len);
 	pa->name[l.name_len] = 0;
 	pa->base = pa->name;
-	char d[PATH_MAX];
+	char d[DN_PATH_MAX];
 	if (l.dir_len + 2 > sizeof(d))
 		return -ENAMETOOLONG;
 	memcpy(d, path, l.dir_len);
@@ -663,10 +663,10 @@ static int may_open_in_sticky(struct ceph_svc *cs, const struct dn_cred *c, cons
 	return dn_protect_create(&cs->protect, d.stx_mode, d.stx_uid, mode, x.stx_uid, c->uid);
 }
 
-/* canon (a directory's canonical path, PATH_MAX) + "/" + name */
+/* canon (a directory's canonical path, DN_PATH_MAX) + "/" + name */
 static int canon_join(char *canon, const char *name)
 {
-	int r = dn_path_concat(canon, name, canon, PATH_MAX);
+	int r = dn_path_concat(canon, name, canon, DN_PATH_MAX);
 	return r < 0 ? r : 0;
 }
 
@@ -778,7 +778,7 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 	int r;
 
 	/* a path with "." or ".." is known afterwards by what it resolved to (fpath) */
-	char canon_buf[PATH_MAX];
+	char canon_buf[DN_PATH_MAX];
 	char *canon = dn_path_oddities(path) & (DN_PATH_DOT | DN_PATH_DOTDOT) ? canon_buf : NULL;
 
 	if (oflags & O_CREAT) {

@@ -84,6 +84,26 @@ static int openat2_retrying(int dirfd, const char *path, struct open_how *how)
  * wrote it ("sub/..", "file/"): the kernel's walk gives each component its
  * meaning, with the caller's rights (search permission on sub, ENOTDIR).
  */
+/*
+ * A path one system call cannot take (PATH_MAX or longer, below
+ * DN_PATH_MAX): walked in user space to its last component, which one
+ * openat2 opens beneath the directory it is in. The walk stops at the
+ * root as RESOLVE_IN_ROOT would; it cannot tell a directory moved out of
+ * the root meanwhile from the host (the kernel can), which only the host
+ * itself could do.
+ */
+static int resolve_long(struct local_svc *ls, const char *rel, struct open_how how, bool follow)
+{
+	char last[NAME_MAX + 2];
+	_cleanup_close_ int dir = -1;
+	int r = dn_local_walk_long(ls->root_fd, rel, follow, &ls->protect, dn_cred_current()->uid,
+				   &dir, last);
+	if (r < 0)
+		return r;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS;
+	return openat2_retrying(dir, last, &how);
+}
+
 static int resolve(struct local_svc *ls, const char *path, int flags, mode_t mode)
 {
 	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
@@ -95,6 +115,9 @@ static int resolve(struct local_svc *ls, const char *path, int flags, mode_t mod
 		rel++;
 	if (!*rel)
 		rel = ".";
+	bool follow = !(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL));
+	if (strlen(rel) >= PATH_MAX)
+		return resolve_long(ls, rel, how, follow);
 	if (dn_redirect_allowed()) {
 		/*
 		 * The client follows absolute symlinks itself (redirect.h): a path
@@ -106,7 +129,6 @@ static int resolve(struct local_svc *ls, const char *path, int flags, mode_t mod
 		int fd = openat2_retrying(ls->root_fd, rel, &plain);
 		if (fd != -ELOOP)
 			return fd;
-		bool follow = !(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL));
 		int r = dn_local_abs_link(ls->root_fd, rel, follow, &ls->protect,
 					  dn_cred_current()->uid);
 		if (r < 0)
@@ -133,7 +155,7 @@ static int resolve_parent(struct local_svc *ls, const char *path, const char **b
 		return resolve(ls, "/", O_PATH | O_DIRECTORY, 0);
 	}
 	*base = l->name;
-	char dir[PATH_MAX];
+	char dir[DN_PATH_MAX];
 	if (l->dir_len + 1 > sizeof(dir))
 		return -ENAMETOOLONG;
 	memcpy(dir, path, l->dir_len);
@@ -248,7 +270,7 @@ static int handover_probe(struct local_svc *ls, const char *path, int oflags, in
 	while (*rel == '/')
 		rel++;
 	struct statx hint;
-	if (!(dn_path_oddities(rel) & DN_PATH_DOTDOT) &&
+	if (!(dn_path_oddities(rel) & DN_PATH_DOTDOT) && strlen(rel) < PATH_MAX &&
 	    (statx(ls->root_fd, *rel ? rel : ".", AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE,
 		   &hint) < 0 ||
 	     S_ISREG(hint.stx_mode) || S_ISDIR(hint.stx_mode)))

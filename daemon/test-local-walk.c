@@ -1,4 +1,4 @@
-/* Unit tests: where a local pool's walk meets an absolute symlink (local-walk.h) */
+/* Unit tests: a local pool's walk in user space (local-walk.h) */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -75,11 +75,55 @@ static void test_inside(void **state)
 	assert_string_equal(walk("", true), "");
 }
 
+/* Where dn_local_walk_long leaves a path: "DIR-INODE-IS-ROOT?|LAST", or the error. */
+static const char *walk_long(const char *path, bool follow_last)
+{
+	static const struct dn_protect none = {0};
+	static char out[NAME_MAX + 16];
+	int at = -1;
+	char last[NAME_MAX + 2];
+	int r = dn_local_walk_long(root, path, follow_last, &none, getuid(), &at, last);
+	if (r < 0) {
+		snprintf(out, sizeof(out), "%d", r);
+		return out;
+	}
+	struct stat a, b, d;
+	assert_int_equal(fstat(at, &a), 0);
+	assert_int_equal(fstat(root, &b), 0);
+	assert_int_equal(fstatat(root, "d", &d, 0), 0);
+	close(at);
+	const char *where = a.st_ino == b.st_ino ? "top" : a.st_ino == d.st_ino ? "d" : "?";
+	snprintf(out, sizeof(out), "%s|%s", where, last);
+	return out;
+}
+
+static void test_long(void **state)
+{
+	(void)state;
+	assert_string_equal(walk_long("d/new", true), "d|new");
+	assert_string_equal(walk_long("/d//new/", true), "d|new/");
+	assert_string_equal(walk_long("rel/", false), "top|d/"); /* a slash follows a link */
+	assert_string_equal(walk_long("rel", false), "top|rel");
+	assert_string_equal(walk_long("rel/.", false), "d|.");
+	assert_string_equal(walk_long("sub/..", true), "top|.");
+	assert_string_equal(walk_long("../../d/../..", true), "top|."); /* ".." stops at the top */
+	assert_string_equal(walk_long("", true), "top|.");
+	assert_string_equal(walk_long("x/a", true), "-20"); /* ENOTDIR */
+	assert_string_equal(walk_long("missing/a", true), "-2"); /* ENOENT */
+	dn_redirect_allow(true);
+	assert_string_equal(walk_long("d/l/x", true), "-4000"); /* -DN_EREDIRECT */
+	dn_redirect_allow(false);
+	/* without redirects, an absolute target starts again at the top */
+	assert_string_equal(walk_long("sub/etc", true), "top|etc");
+	assert_string_equal(walk_long("d/l", true), "-2"); /* "/abs" is not at the top */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_absolute_links),
 		cmocka_unit_test(test_inside),
+		cmocka_unit_test(test_long),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

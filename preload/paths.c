@@ -379,7 +379,7 @@ static int same_base(const struct dn_target *from, struct dn_target *to, int new
 {
 	if (to->handle == 0 || to->handle == from->handle)
 		return 0;
-	char dir[PATH_MAX], joined[PATH_MAX];
+	char dir[DN_PATH_MAX], joined[DN_PATH_MAX];
 	ssize_t n = dn_op_fpath(newdirfd, dir, sizeof(dir));
 	if (n < 0)
 		return (int)n;

@@ -93,7 +93,7 @@ static int route_from_kernel_dir(int dirfd, const char *path, struct dn_target *
 	for (int k = 0; k < nancestors; k++) {
 		if (ancestors[k].dev != st.st_dev || ancestors[k].ino != st.st_ino)
 			continue;
-		char base[DN_MOUNT_MAX], full[PATH_MAX];
+		char base[DN_MOUNT_MAX], full[DN_PATH_MAX];
 		memcpy(base, dn_client.mount, ancestors[k].len);
 		base[ancestors[k].len] = 0;
 		if (dn_path_concat(base, path, full, sizeof(full)) < 0)
@@ -114,7 +114,7 @@ static int route(int dirfd, const char *path, struct dn_target *t)
 				return 0;
 			if (!dn_client.host_cwd[0])
 				return 0;
-			char full[PATH_MAX];
+			char full[DN_PATH_MAX];
 			if (dn_path_concat(dn_client.host_cwd, path, full, sizeof(full)) < 0)
 				return 0;
 			return route(AT_FDCWD, full, t);
@@ -123,7 +123,9 @@ static int route(int dirfd, const char *path, struct dn_target *t)
 			return -ENOENT;
 		/*
 		 * Inside the mount a relative path stays there: the working
-		 * directory is a pool path, and ".." stops at the pool's top.
+		 * directory is a pool path, and ".." stops at the pool's top. The
+		 * pool resolves the two joined, up to DN_PATH_MAX (PATH_MAX is the
+		 * kernel's limit for the relative path alone: dn_route_strict).
 		 */
 		int r = dn_path_concat(dn_client.cwd, path, t->path, sizeof(t->path));
 		t->handle = 0;
@@ -136,7 +138,7 @@ static int route(int dirfd, const char *path, struct dn_target *t)
 		if (!path[0])
 			return -ENOENT;
 		size_t n = strlen(path);
-		if (n >= sizeof(t->path))
+		if (n >= PATH_MAX)
 			return -ENAMETOOLONG;
 		memcpy(t->path, path, n + 1);
 		t->handle = dn_ofds()[i].handle;
@@ -182,6 +184,9 @@ int dn_route_strict(int dirfd, const char *path, struct dn_target *t)
 	if (sigsetjmp(f.env, 0))
 		return -EFAULT;
 	int r = route(dirfd, path, t);
+	/* the kernel takes no path argument of PATH_MAX bytes or more */
+	if (r > 0 && strnlen(path, PATH_MAX) == PATH_MAX)
+		r = -ENAMETOOLONG;
 	dn_fault_pop(&f);
 	return r;
 }

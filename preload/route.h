@@ -6,11 +6,14 @@
 
 #include <stdbool.h>
 
+#include "path.h"
+
 struct dn_target {
 	uint64_t handle; /* nonzero: path is relative to this open directory */
 	/* the caller follows an absolute symlink the pool meets (ops.h, DN_OP_REDIRECTED) */
 	bool redirect;
-	char path[PATH_MAX];
+	/* the working directory's pool path joined to a relative one: DN_PATH_MAX */
+	char path[DN_PATH_MAX];
 };
 
 /*

@@ -1,8 +1,16 @@
 /* Path Strings: the lexical work on paths both sides share (routing, splitting) */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+/*
+ * The longest pool path a client sends and a pool resolves: a working
+ * directory's (below PATH_MAX) joined to a relative path, which the kernel
+ * takes up to PATH_MAX - 1 bytes long whatever the directory's depth.
+ */
+#define DN_PATH_MAX (2 * PATH_MAX)
 
 /*
  * Folds repeated slashes, "." and ".." of an absolute path lexically. ".."

@@ -14,7 +14,7 @@ paths_run() {
 	shift 2
 	local py=("$PY3" "$WORK/paths.py" "$dir")
 	local part rc
-	for part in cases perm-setup perm renames; do
+	for part in cases perm-setup perm long renames; do
 		rc=0
 		if [ $part = perm ]; then
 			timeout 60 "$@" "${NOBODY[@]}" "${py[@]}" $part || rc=$?

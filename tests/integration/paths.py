@@ -7,6 +7,7 @@
 # Usage: paths.py DIR cases        every case, each in DIR/cN
 #        paths.py DIR perm-setup   (as root) adir/sub 0700 with a file beside it
 #        paths.py DIR perm         (as nobody) what "sub/.." may reach
+#        paths.py DIR long         relative paths near PATH_MAX from a deep directory
 #        paths.py DIR renames      failed renames, then the names they were onto
 import ctypes
 import errno
@@ -222,6 +223,95 @@ def perm():
     out("  ", tree(D + "/perm"))
 
 
+def long_paths():
+    """Relative paths up to PATH_MAX - 1 bytes from a working directory deep in
+    the tree, where the pool resolves the two joined (issue 14 item 7)."""
+    os.chdir(D)
+    os.mkdir("long")
+    os.chdir("long")
+    for i in range(28):  # the working directory: 28 x 101 bytes below D/long
+        n = "c%02d" % i + "x" * 97
+        os.mkdir(n)
+        os.chdir(n)
+    out("getcwd", os.getcwd().replace(D, "@")[:12], len(os.getcwd()) - len(D))
+    comps = ["r%02d" % i + "y" * 97 for i in range(39)]
+    for k in range(1, len(comps) + 1):
+        os.mkdir("/".join(comps[:k]))
+    deep = "/".join(comps)  # 3938 bytes
+    f = deep + "/" + "f" * (4095 - len(deep) - 1)
+    dotted = "./" * 30 + deep + "/" + "g" * (4095 - 60 - len(deep) - 1)
+    up = "../" + "c27" + "x" * 97 + "/" + deep
+    up_f = up + "/" + "h" * (4095 - len(up) - 1)
+    os.symlink(deep, "lnk")
+    os.symlink("../" + "c27" + "x" * 97 + "/" + comps[0], "uplnk")
+    via_lnk = "lnk/" + "./" * ((4095 - 4 - 1 - len(f[len(deep) + 1:])) // 2) + f[len(deep) + 1:]
+    via_up = "uplnk/" + "/".join(comps[1:]) + "/" + f[len(deep) + 1:]
+    for name, p in (("f", f), ("dotted", dotted), ("up_f", up_f), ("via_lnk", via_lnk),
+                    ("via_up", via_up)):
+        out("len", name, len(p))
+
+    def write(p, data):
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+    def read(p):
+        with open(p, "rb") as fh:
+            return fh.read()
+
+    def at_deep(name):
+        fd = os.open(deep, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            return os.stat(name, dir_fd=fd).st_size
+        finally:
+            os.close(fd)
+
+    calls = [
+        ("write", write, f, b"long"), ("read", read, f), ("stat", lambda p: os.stat(p).st_size, f),
+        ("write", write, dotted, b"dotted"), ("read", read, dotted),
+        ("write", write, up_f, b"up"), ("read", read, up_f),
+        ("read", read, via_lnk), ("read", read, via_up),
+        ("chmod", os.chmod, f, 0o600), ("mode", lambda p: oct(os.stat(p).st_mode), f),
+        ("utime", lambda p: os.utime(p, (5, 6)), f), ("mtime", lambda p: os.stat(p).st_mtime, f),
+        ("setxattr", lambda p: os.setxattr(p, "user.k", b"v"), f),
+        ("getxattr", lambda p: os.getxattr(p, "user.k"), f),
+        ("access", lambda p: os.access(p, os.R_OK), f),
+        ("truncate", os.truncate, f, 2), ("read", read, f),
+        ("listdir", os.listdir, deep + "/" + "." * 1),
+        ("at_deep", at_deep, f[len(deep) + 1:]),
+        ("symlink", os.symlink, "target", deep + "/" + "s" * (4095 - len(deep) - 1)),
+        ("readlink", os.readlink, deep + "/" + "s" * (4095 - len(deep) - 1)),
+        ("link", os.link, f, deep + "/" + "l" * (4095 - len(deep) - 1)),
+        ("rename", os.rename, dotted, deep + "/" + "n" * (4095 - len(deep) - 1)),
+        ("mkdir", os.mkdir, deep + "/" + "m" * (4095 - len(deep) - 1)),
+        ("rmdir", os.rmdir, deep + "/" + "m" * (4095 - len(deep) - 1)),
+        ("unlink", os.unlink, deep + "/" + "l" * (4095 - len(deep) - 1)),
+        ("mkfifo", os.mkfifo, deep + "/" + "p" * (4095 - len(deep) - 1)),
+        ("open fifo", lambda p: os.close(os.open(p, os.O_RDONLY | os.O_NONBLOCK)),
+         deep + "/" + "p" * (4095 - len(deep) - 1)),
+        ("too long", os.stat, f + "x"), ("too long", os.stat, "./" + f),
+        ("too long", write, "./" + f, b"x"), ("too long", os.mkdir, deep + "/" + "m" * 157),
+        ("name too long", os.stat, deep + "/" + "z" * 256),
+        ("absolute", os.stat, os.getcwd() + "/" + f),
+        # (a working directory whose pool path is PATH_MAX or longer: README Limits)
+        ("chdir", os.chdir, "/".join(comps[:10])), ("getcwd", lambda: len(os.getcwd()) - len(D)),
+        ("back", os.chdir, "../" * 10 + "../" * 28),
+        ("getcwd", lambda: os.getcwd().replace(D, "@")),
+    ]
+    for name, fn, *args in calls:
+        out(name, "->", answer(fn, *args))
+    lines = []
+    for root, dirs, files, dfd in os.fwalk(D + "/long"):
+        for n in sorted(dirs + files):
+            st = os.stat(n, dir_fd=dfd, follow_symlinks=False)
+            lines.append("%d/%s %s %d" % (root[len(D):].count("/"), n[:4],
+                                          stat.filemode(st.st_mode),
+                                          st.st_size if stat.S_ISREG(st.st_mode) else 0))
+    out("  ", "; ".join(sorted(lines)))
+
+
 def renames():
     """Failed renames onto existing names, then those names (issue 14 item 5)."""
     os.mkdir(D + "/r1")
@@ -246,4 +336,5 @@ def renames():
     out("end")
 
 
-{"cases": cases, "perm-setup": perm_setup, "perm": perm, "renames": renames}[sys.argv[2]]()
+{"cases": cases, "perm-setup": perm_setup, "perm": perm, "long": long_paths,
+ "renames": renames}[sys.argv[2]]()
