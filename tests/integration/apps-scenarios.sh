@@ -123,6 +123,22 @@ make)
 	make -s -q || echo out-of-date
 	make -s clean && ls
 	;;
+tools)
+	# GNU patch renames through its own (gnulib) renameat2, which calls
+	# syscall(): a program's definition of a name the library serves.
+	seq 1 10 > a && seq 1 11 > b
+	diff -u a b > p.diff || true
+	patch -s a < p.diff && cmp a b && echo patched
+	patch -s -R -b a < p.diff && ls a* && wc -l < a
+	# cmake + ninja: a configure's compiler checks, then a build
+	mkdir -p cm && cd cm
+	printf 'cmake_minimum_required(VERSION 3.10)\nproject(p C)\nadd_executable(hello main.c)\n' \
+		> CMakeLists.txt
+	printf '#include <stdio.h>\nint main(void) { puts("cmake built"); return 0; }\n' > main.c
+	cmake -S . -B build -G Ninja > /dev/null
+	ninja -C build > /dev/null
+	./build/hello
+	;;
 fio)
 	fio --name=verify --directory="$D" --ioengine=psync --rw=randwrite --bs=4k --size=4M \
 		--numjobs=3 --verify=crc32c --do_verify=1 --verify_fatal=1 --output-format=terse \
