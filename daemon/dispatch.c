@@ -603,7 +603,9 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 	case DN_OP_RENAME:
 		if (req->path2_len == 0)
 			return -EINVAL;
-		return ops->rename ? ops->rename(svc, c, a.path, a.path2, req->flags) : -ENOSYS;
+		return ops->rename ? ops->rename(svc, c, a.path, a.path2,
+						 req->flags & ~DN_REQ_REDIRECT)
+				   : -ENOSYS;
 	case DN_OP_TRUNCATE:
 		if (req->off > INT64_MAX)
 			return -EINVAL;
@@ -646,10 +648,9 @@ bool dn_dispatch_run(struct dn_svc *svc, struct dn_session *s, const struct dn_r
 	int r = dn_cred_apply(&s->cred);
 	/*
 	 * The client follows absolute symlinks itself where it says so
-	 * (redirect.h): any call on one path; rename and link never ask.
+	 * (redirect.h); for rename and link it then locates both names.
 	 */
 	dn_redirect_allow((req->flags & DN_REQ_REDIRECT) && req->path_len &&
-			  req->op != DN_OP_RENAME && req->op != DN_OP_LINK &&
 			  req->op != DN_OP_HANDOFF);
 	rep->result = r < 0 ? r : run(svc, s, req, b, rep);
 	if (rep->result == -DN_EREDIRECT) {

@@ -641,12 +641,11 @@ int64_t dn_op_pathfd(uint32_t op, const struct dn_target *t, int fd, bool nofoll
 int dn_op_path2(uint32_t op, const struct dn_target *a, const struct dn_target *b,
 		const char *raw2)
 {
-	/* A second target must be absolute: the request carries one relative base. */
-	if (b && b->handle && b->handle != a->handle)
+	/* The request carries one base for the paths that are relative. */
+	if (b && b->handle && a->handle && b->handle != a->handle)
 		return -EXDEV;
-	/* only the one path of symlink may lead elsewhere; rename and link stay put */
-	struct dn_req req = {.op = op, .handle = a->handle,
-			     .flags = a->redirect && !b ? DN_REQ_REDIRECT : 0};
+	struct dn_req req = {.op = op, .handle = a->handle ? a->handle : b ? b->handle : 0,
+			     .flags = a->redirect ? DN_REQ_REDIRECT : 0};
 	struct dn_reply rep;
 	return (int)simple(&req, a->path, b ? b->path : raw2, &rep);
 }
@@ -746,9 +745,12 @@ ssize_t dn_op_fpath(int fd, char *buf, size_t size)
 int dn_op_rename(const struct dn_target *from, const struct dn_target *to, unsigned flags)
 {
 	/* both paths are relative to the one handle the request carries (or absolute) */
-	if (to->handle && to->handle != from->handle)
+	if (to->handle && from->handle && to->handle != from->handle)
 		return -EXDEV;
-	struct dn_req req = {.op = DN_OP_RENAME, .handle = from->handle, .flags = flags};
+	if (flags & DN_REQ_REDIRECT)
+		return -EINVAL; /* not a renameat2 flag: the kernel's EINVAL */
+	struct dn_req req = {.op = DN_OP_RENAME, .handle = from->handle ? from->handle : to->handle,
+			     .flags = flags | (from->redirect ? DN_REQ_REDIRECT : 0)};
 	struct dn_reply rep;
 	return (int)simple(&req, from->path, to->path, &rep);
 }

@@ -392,6 +392,84 @@ static int same_base(const struct dn_target *from, struct dn_target *to, int new
 	return 0;
 }
 
+/*
+ * Where one name of rename or link lies once the absolute symlinks on the
+ * way to it are followed from the process's root: its directory is looked
+ * up in the pool with redirects followed, as chdir's walk is, until it
+ * stays in a pool (1: t names it there) or leaves for the kernel's tree (0:
+ * kpath names it there). The last component itself is never followed.
+ */
+static int pair_locate(struct dn_target *t, char kpath[PATH_MAX])
+{
+	struct dn_path_last l;
+	dn_path_last(t->path, &l);
+	if (l.type == DN_LAST_ROOT)
+		return 1;
+	char base[NAME_MAX + 2];
+	if (l.name_len > NAME_MAX)
+		return -ENAMETOOLONG;
+	snprintf(base, sizeof(base), "%.*s%s", (int)l.name_len, l.name, l.slash ? "/" : "");
+	struct dn_target dir = {.handle = t->handle, .redirect = true};
+	if (l.dir_len == 0)
+		snprintf(dir.path, sizeof(dir.path), "%s", t->handle ? "." : "/");
+	else
+		snprintf(dir.path, sizeof(dir.path), "%.*s", (int)l.dir_len, t->path);
+	char next[PATH_MAX];
+	for (int hops = 0;; hops++) {
+		struct stat st;
+		int r = dn_op_stat(&dir, false, &st);
+		if (r != -DN_OP_REDIRECTED) {
+			if (r < 0)
+				return r;
+			t->handle = dir.handle;
+			r = dn_path_concat(dir.path, base, t->path, sizeof(t->path));
+			return r < 0 ? r : 1;
+		}
+		const char *to;
+		if (!dn_op_redirect_follow(&to, next, hops))
+			return -ELOOP;
+		int k = dn_route(AT_FDCWD, to, &dir);
+		if (k < 0)
+			return k;
+		if (k == 0)
+			return dn_path_concat(to, base, kpath, PATH_MAX) < 0 ? -ENAMETOOLONG : 0;
+		dir.redirect = true;
+	}
+}
+
+/*
+ * rename or link met an absolute symlink on the way to one of its names
+ * (the pool answered DN_OP_REDIRECTED): both names are located from the
+ * process's root, then renamed (linked) in the pool, by the kernel when
+ * both left the pool, or refused with EXDEV when one of each.
+ */
+static int pair_redirected(uint32_t op, struct dn_target *from, struct dn_target *to,
+			   unsigned flags)
+{
+	char kfrom[PATH_MAX], kto[PATH_MAX];
+	for (int hops = 0; hops < DN_OP_REDIRECTS_MAX; hops++) {
+		int a = pair_locate(from, kfrom);
+		if (a < 0)
+			return a;
+		int b = pair_locate(to, kto);
+		if (b < 0)
+			return b;
+		if (a != b)
+			return -EXDEV;
+		if (a == 0) {
+			int r = op == DN_OP_RENAME
+					? REAL(renameat2)(AT_FDCWD, kfrom, AT_FDCWD, kto, flags)
+					: REAL(linkat)(AT_FDCWD, kfrom, AT_FDCWD, kto, (int)flags);
+			return r < 0 ? -errno : 0;
+		}
+		int r = op == DN_OP_RENAME ? dn_op_rename(from, to, flags)
+					   : dn_op_path2(DN_OP_LINK, from, to, NULL);
+		if (r != -DN_OP_REDIRECTED)
+			return r;
+	}
+	return -ELOOP;
+}
+
 DN_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
 			unsigned flags)
 {
@@ -404,7 +482,11 @@ DN_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const c
 	r = same_base(&from, &to, newdirfd);
 	if (r < 0)
 		DN_RETURN(r);
-	DN_RETURN(dn_op_rename(&from, &to, flags));
+	from.redirect = to.redirect = true;
+	r = dn_op_rename(&from, &to, flags);
+	if (r == -DN_OP_REDIRECTED)
+		r = pair_redirected(DN_OP_RENAME, &from, &to, flags);
+	DN_RETURN(r);
 }
 
 DN_EXPORT int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
@@ -531,7 +613,11 @@ DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char
 	r = same_base(&from, &to, newdirfd);
 	if (r < 0)
 		DN_RETURN(r);
-	DN_RETURN(dn_op_path2(DN_OP_LINK, &from, &to, NULL));
+	from.redirect = to.redirect = true;
+	r = dn_op_path2(DN_OP_LINK, &from, &to, NULL);
+	if (r == -DN_OP_REDIRECTED)
+		r = pair_redirected(DN_OP_LINK, &from, &to, (unsigned)flags);
+	DN_RETURN(r);
 }
 
 DN_EXPORT int link(const char *oldpath, const char *newpath)

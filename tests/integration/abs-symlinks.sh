@@ -2,7 +2,8 @@
 # Integration: absolute symlinks stored in a pool resolve from the process's
 # root, as on a kernel filesystem: a link to a host file reads the host's, a
 # link into the mount comes back into the pool, a venv's bin/python3 ->
-# /usr/bin/python3 runs the host's python. The pool itself never follows a
+# /usr/bin/python3 runs the host's python; rename and link through such links
+# act where the kernel's would. The pool itself never follows a
 # link out of its top: it answers the link, the library goes on. Line for
 # line against the same script on a kernel directory.
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -44,6 +45,14 @@ mkfifo to-host-dir/made/fifo && echo "mkfifo: $(stat -c %F "$host/dir/made/fifo"
 rm to-host-dir/made/sl to-host-dir/made/fifo && rmdir to-host-dir/made && echo "rm, rmdir: $(ls "$host/dir")"
 (cd to-host-dir && echo "cd: $(/bin/pwd) $(cat f)")
 echo "statfs: $(stat -f -c %T to-host-dir/f)"
+# rename and link through absolute links: within the other tree, on the host, across
+echo r > r1 && mv r1 to-other/r1 && echo "rename into the other tree: $(cat "$other/sub/r1")"
+ln to-other/r1 to-other/r2 && echo "link in the other tree: $(stat -c %h "$other/sub/r1")"
+mv to-other/r2 r3 && echo "rename out of it: $(cat r3) $(ls "$other/sub")"
+echo h > to-host-dir/h1 && mv to-host-dir/h1 to-host-dir/h2 && echo "rename on the host: $(ls "$host/dir")"
+ln to-host-dir/h2 to-host-dir/h3 && echo "link on the host: $(stat -c %h "$host/dir/h2")"
+mv r3 to-host-dir/r3 && echo "mv to the host: $(cat "$host/dir/r3") $(ls)"
+rm to-host-dir/h2 to-host-dir/h3 to-host-dir/r3 "$other/sub/r1"
 SCRIPT
 mkdir -p "$WORK/kernel" "$WORK/kernel-other/sub"
 echo "other sub" > "$WORK/kernel-other/sub/f"
