@@ -33,7 +33,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: danaus-pool --pool NAME [--config-dir DIR] [--socket PATH]\n"
 		   "Serves the Danaus pool NAME, configured in DIR/danaus.ini and\n"
 		   "DIR/pools/NAME.ini (DIR defaults to " DN_SYSCONFDIR "), on the unix\n"
-		   "socket PATH (default " DN_RUNDIR "/NAME.sock, or the one systemd passes).\n");
+		   "socket PATH (default " DN_RUNDIR "/NAME.sock, or the one systemd passes),\n"
+		   "with its metrics on PATH's .sock replaced by .metrics.\n");
 }
 
 static int mkdir_parents(const char *path)
@@ -83,12 +84,25 @@ static void seal_placeholder(const char *mp)
 	closedir(d);
 }
 
-/* The socket file we made: at exit it is removed only if it is still ours. */
-static struct stat bound;
+/* A socket file we made: at exit it is removed only if it is still ours. */
+struct own_socket {
+	char path[PATH_MAX];
+	struct stat bound;
+};
 
-/* Our own socket when systemd passes none. */
-static int listen_on(const char *path)
+static void own_socket_remove(const struct own_socket *o)
 {
+	/* A pool started since (a quick restart) may have put its own socket there. */
+	struct stat now;
+	if (o->path[0] && lstat(o->path, &now) == 0 && now.st_dev == o->bound.st_dev &&
+	    now.st_ino == o->bound.st_ino)
+		unlink(o->path);
+}
+
+/* Our own socket when systemd passes none: type SOCK_SEQPACKET, or SOCK_STREAM for metrics. */
+static int listen_on(struct own_socket *o, int type)
+{
+	const char *path = o->path;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
@@ -96,7 +110,7 @@ static int listen_on(const char *path)
 	int r = mkdir_parents(path);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	_cleanup_close_ int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	struct stat st;
@@ -108,12 +122,21 @@ static int listen_on(const char *path)
 	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
-	if (lstat(path, &bound) < 0)
+	if (lstat(path, &o->bound) < 0)
 		return -errno;
-	/* Who may attach is decided by [access] at the handshake. */
+	/* Who may attach (or read the metrics) is decided by [access]. */
 	if (chmod(path, 0666) < 0 || listen(fd, 128) < 0)
 		return -errno;
 	return TAKE_FD(fd);
+}
+
+/* The metrics socket beside the pool's own: NAME.sock -> NAME.metrics, else PATH.metrics. */
+static void metrics_path(const char *sock, char *out, size_t len)
+{
+	size_t n = strlen(sock);
+	if (n > 5 && strcmp(sock + n - 5, ".sock") == 0)
+		n -= 5;
+	snprintf(out, len, "%.*s.metrics", (int)n, sock);
 }
 
 int main(int argc, char **argv)
@@ -183,17 +206,27 @@ int main(int argc, char **argv)
 	/* The pool creates nothing with it: each worker takes its caller's (umask.h). */
 	umask(0);
 
-	char own_path[PATH_MAX] = "";
-	int listen_fd;
+	struct own_socket own = {.path = ""}, own_metrics = {.path = ""};
+	int listen_fd = -1, metrics_fd = -1;
 	int n = sd_listen_fds(1);
-	if (n > 1) {
-		dn_log_error("systemd passed %d sockets; expected one", n);
-		return 1;
-	} else if (n == 1) {
-		listen_fd = SD_LISTEN_FDS_START;
-		if (sd_is_socket_unix(listen_fd, SOCK_SEQPACKET, 1, NULL, 0) <= 0) {
-			dn_log_error("the socket systemd passed is not a listening unix "
-				     "SOCK_SEQPACKET socket (ListenSequentialPacket=)");
+	if (n > 0) {
+		/* the pool's socket, and its metrics socket when the unit has one */
+		for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++) {
+			if (listen_fd < 0 && sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, NULL, 0) > 0) {
+				listen_fd = fd;
+			} else if (metrics_fd < 0 && sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0) {
+				metrics_fd = fd;
+			} else {
+				dn_log_error("systemd passed %d sockets; expected a listening unix "
+					     "SOCK_SEQPACKET one (ListenSequentialPacket=) and at most "
+					     "one SOCK_STREAM one for metrics (ListenStream=)", n);
+				return EXIT_CONFIG;
+			}
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+		}
+		if (listen_fd < 0) {
+			dn_log_error("the sockets systemd passed hold no listening unix SOCK_SEQPACKET "
+				     "socket (ListenSequentialPacket=)");
 			return EXIT_CONFIG;
 		}
 		/* The acceptor takes connections until EAGAIN; systemd passes sockets blocking. */
@@ -202,16 +235,22 @@ int main(int argc, char **argv)
 			dn_log_error("cannot make the passed socket non-blocking: %s", strerror(errno));
 			return 1;
 		}
-		fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
 	} else {
 		if (socket_path)
-			snprintf(own_path, sizeof(own_path), "%s", socket_path);
+			snprintf(own.path, sizeof(own.path), "%s", socket_path);
 		else
-			snprintf(own_path, sizeof(own_path), "%s/%s.sock", DN_RUNDIR, pool);
-		listen_fd = listen_on(own_path);
+			snprintf(own.path, sizeof(own.path), "%s/%s.sock", DN_RUNDIR, pool);
+		listen_fd = listen_on(&own, SOCK_SEQPACKET);
 		if (listen_fd < 0) {
-			dn_log_error("cannot listen on %s: %s", own_path, strerror(-listen_fd));
+			dn_log_error("cannot listen on %s: %s", own.path, strerror(-listen_fd));
 			return 1;
+		}
+		metrics_path(own.path, own_metrics.path, sizeof(own_metrics.path));
+		metrics_fd = listen_on(&own_metrics, SOCK_STREAM);
+		if (metrics_fd < 0) {
+			dn_log_warning("pool '%s' serves no metrics: cannot listen on %s: %s", pool,
+				       own_metrics.path, strerror(-metrics_fd));
+			own_metrics.path[0] = 0;
 		}
 	}
 
@@ -223,18 +262,17 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct dn_pool *p = NULL;
-	r = dn_pool_new(&p, cfg, svc, listen_fd);
+	r = dn_pool_new(&p, cfg, svc, listen_fd, metrics_fd);
 	if (r == 0)
 		r = dn_pool_run(p);
 	if (r < 0)
 		dn_log_error("cannot serve: %s", strerror(-r));
 	bool stuck = dn_pool_free(p) != NULL;
-	/* A pool started since (a quick restart) may have put its own socket there. */
-	struct stat now;
-	if (own_path[0] && lstat(own_path, &now) == 0 && now.st_dev == bound.st_dev &&
-	    now.st_ino == bound.st_ino)
-		unlink(own_path);
+	own_socket_remove(&own);
+	own_socket_remove(&own_metrics);
 	close(listen_fd);
+	if (metrics_fd >= 0)
+		close(metrics_fd);
 	if (stuck)
 		return 1; /* the backend is wedged: leave it, and all it uses, to the exit */
 	svc->ops->destroy(svc);

@@ -21,6 +21,8 @@
 #include "handover.h"
 #include "handshake.h"
 #include "log.h"
+#include "metrics-socket.h"
+#include "metrics.h"
 #include "peer.h"
 #include "quota.h"
 #include "session.h"
@@ -57,6 +59,11 @@ struct dn_pool {
 	size_t npending;             /* connections that have not said hello yet */
 	uint64_t refusals_logged_at; /* refusals are logged at most REFUSALS_LOGGED per second */
 	unsigned refusals_logged, refusals_unlogged;
+	int metrics_fd;
+	struct dn_metrics_socket *metrics;
+	uint64_t started_ns;
+	_Atomic uint64_t active; /* attached sessions, for the metrics */
+	uint64_t status_at, status_requests; /* the last STATUS= line's time and count */
 };
 
 #define REFUSALS_LOGGED 10
@@ -80,7 +87,7 @@ static unsigned pool_files_max(void)
 }
 
 int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc *svc,
-		int listen_fd)
+		int listen_fd, int metrics_fd)
 {
 	_cleanup_free_ struct dn_pool *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -88,6 +95,7 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc
 	p->cfg = cfg;
 	p->svc = svc;
 	p->listen_fd = listen_fd;
+	p->metrics_fd = metrics_fd;
 	p->epfd = p->sigfd = p->state_fd = -1;
 	int r = dn_layout_compute(&p->layout, cfg->queues, SESSION_BUFS, SESSION_DATA,
 				  SESSION_OFDS);
@@ -147,6 +155,7 @@ static int publish(struct dn_pool *p, struct dn_session *gone)
 		if (p->sessions[i]->state == DN_SESSION_ACTIVE)
 			set->s[n++] = p->sessions[i];
 	set->n = (uint32_t)n;
+	atomic_store_explicit(&p->active, n, memory_order_relaxed);
 	ret->set = dn_workers_publish(p->workers, set);
 	ret->session = gone;
 	dn_workers_snapshot(p->workers, ret->epochs);
@@ -430,6 +439,62 @@ static void session_event(struct dn_pool *p, struct dn_session *s, uint32_t even
 		session_drop(p, s);
 }
 
+/* The metrics socket's view of the pool (metrics-socket.h), on its own thread. */
+static int render_metrics(void *ctx, FILE *f)
+{
+	struct dn_pool *p = ctx;
+	_cleanup_free_ struct dn_worker_metrics *sum = calloc(1, sizeof(*sum));
+	_cleanup_free_ uint64_t *busy = calloc(p->cfg->workers, sizeof(uint64_t));
+	if (!sum || !busy)
+		return -ENOMEM;
+	dn_workers_metrics(p->workers, sum, busy, p->cfg->workers);
+	bool ceph = strcmp(p->svc->ops->name, "ceph") == 0;
+	struct dn_metrics_pool mp = {
+		.pool = p->cfg->pool, .backend = p->svc->ops->name, .mountpoint = p->cfg->mountpoint,
+		.workers = p->cfg->workers,
+		.sessions = atomic_load_explicit(&p->active, memory_order_relaxed),
+		.files = dn_quotas_files(p->quotas), .uptime_ns = dn_now_ns() - p->started_ns,
+		.busy_ns = busy,
+		.cache_size = ceph && p->cfg->ceph_cache_size ? (long)p->cfg->ceph_cache_size : -1,
+	};
+	return dn_metrics_write(f, &mp, sum);
+}
+
+/* Root, and whoever [access] lets attach, may read the metrics. */
+static bool metrics_allowed(void *ctx, uid_t uid, gid_t gid, const gid_t *groups, size_t n)
+{
+	struct dn_pool *p = ctx;
+	return uid == 0 || dn_config_allows(p->cfg, uid, gid, groups, n);
+}
+
+#define STATUS_EVERY_NS 10000000000u
+
+/* systemctl status shows the STATUS= line: sessions, files and requests per second. */
+static void notify_status(struct dn_pool *p, uint64_t now, const char *first)
+{
+	if (!first && now - p->status_at < STATUS_EVERY_NS)
+		return;
+	_cleanup_free_ struct dn_worker_metrics *sum = calloc(1, sizeof(*sum));
+	if (!sum)
+		return;
+	dn_workers_metrics(p->workers, sum, NULL, 0);
+	uint64_t requests = 0, errors = 0;
+	for (unsigned i = 0; i < DN_OP_MAX; i++) {
+		requests += atomic_load_explicit(&sum->op[i].count, memory_order_relaxed);
+		errors += atomic_load_explicit(&sum->op[i].errors, memory_order_relaxed);
+	}
+	double rate = now > p->status_at ? (double)(requests - p->status_requests) * 1e9 /
+						   (double)(now - p->status_at)
+					 : 0;
+	sd_notifyf(0, "%sSTATUS=serving %s at %s: %" PRIu64 " sessions, %u open files, %.0f req/s, "
+		      "%" PRIu64 " requests (%" PRIu64 " errors)",
+		   first ? first : "", p->cfg->pool, p->cfg->mountpoint,
+		   atomic_load_explicit(&p->active, memory_order_relaxed),
+		   dn_quotas_files(p->quotas), rate, requests, errors);
+	p->status_at = now;
+	p->status_requests = requests;
+}
+
 static void notify_watchdog(struct dn_pool *p)
 {
 	if (p->watchdog_usec)
@@ -448,9 +513,17 @@ int dn_pool_run(struct dn_pool *p)
 		p->watchdog_usec = 0;
 	dn_log_info("serving pool '%s' (%s backend) at %s with %u worker(s)", p->cfg->pool,
 		    p->svc->ops->name, p->cfg->mountpoint, p->cfg->workers);
-	sd_notifyf(0, "READY=1\nSTATUS=serving %s at %s", p->cfg->pool, p->cfg->mountpoint);
+	p->started_ns = p->status_at = dn_now_ns();
+	if (p->metrics_fd >= 0) {
+		int r = dn_metrics_socket_start(&p->metrics, p->metrics_fd, render_metrics,
+						metrics_allowed, p);
+		if (r < 0)
+			dn_log_warning("pool '%s' serves no metrics: %s", p->cfg->pool, strerror(-r));
+	}
+	notify_status(p, p->started_ns, "READY=1\n");
+	bool notifying = getenv("NOTIFY_SOCKET") != NULL;
 	for (bool stop = false; !stop;) {
-		int timeout = -1;
+		int timeout = notifying ? (int)(STATUS_EVERY_NS / 1000000u) : -1;
 		if (p->npending || p->nhandovers)
 			timeout = 1000; /* hello timeouts and handovers expire once a second */
 		if (p->retired)
@@ -487,6 +560,8 @@ int dn_pool_run(struct dn_pool *p)
 		p->nhandovers = dn_handover_expire(p->handovers, dn_now_ns());
 		reclaim(p);
 		notify_watchdog(p);
+		if (notifying)
+			notify_status(p, dn_now_ns(), NULL);
 	}
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 	dn_log_info("stopping pool '%s'", p->cfg->pool);
@@ -497,6 +572,7 @@ struct dn_pool *dn_pool_free(struct dn_pool *p)
 {
 	if (!p)
 		return NULL;
+	p->metrics = dn_metrics_socket_stop(p->metrics); /* it reads the workers' counters */
 	/* no worker reads a session after this -- unless one is stuck in the backend */
 	if (!dn_workers_stop(p->workers))
 		return p;

@@ -8,9 +8,13 @@
 
 struct dn_pool;
 
-/* Takes listen_fd (a bound, listening SOCK_SEQPACKET socket); svc stays the caller's. */
+/*
+ * Takes listen_fd (a bound, listening SOCK_SEQPACKET socket) and serves
+ * metrics_fd (a listening SOCK_STREAM socket, or -1), which stays the
+ * caller's; svc stays the caller's.
+ */
 int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc *svc,
-		int listen_fd);
+		int listen_fd, int metrics_fd);
 
 /*
  * Serves until SIGTERM or SIGINT (which the caller has blocked in every

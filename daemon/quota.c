@@ -101,6 +101,11 @@ int dn_quota_file_take(struct dn_quota *q)
 	return 0;
 }
 
+unsigned dn_quotas_files(const struct dn_quotas *qs)
+{
+	return atomic_load_explicit(&qs->files, memory_order_relaxed);
+}
+
 void dn_quota_file_put(struct dn_quota *q)
 {
 	if (!q)

@@ -34,5 +34,8 @@ void dn_quota_session_put(struct dn_quota *q);
 int dn_quota_file_take(struct dn_quota *q);
 void dn_quota_file_put(struct dn_quota *q);
 
+/* Any thread: the files the whole pool holds open now. */
+unsigned dn_quotas_files(const struct dn_quotas *qs);
+
 /* The limits in force (defaults filled in). */
 const struct dn_limits *dn_quotas_limits(const struct dn_quotas *qs);

@@ -16,6 +16,7 @@
 #include "futex.h"
 #include "idle.h"
 #include "log.h"
+#include "metrics.h"
 #include "queue.h"
 #include "umask.h"
 
@@ -86,6 +87,9 @@ struct worker {
 	struct dn_session *cur_s;
 	uint32_t cur_buf;
 	uint64_t cur_tag;
+	/* the clock as this worker last read it: when it woke, polled, or ended a call */
+	uint64_t last_ns;
+	struct dn_worker_metrics metrics;
 };
 
 struct dn_workers {
@@ -197,6 +201,21 @@ static bool left_behind(struct worker *w, uint32_t gen)
 enum call_result { CALL_DONE, CALL_ABANDONED, CALL_REPLACED };
 
 /*
+ * The request's metrics, for one clock read: it began when it was sent (the
+ * client's clock, untrusted: it only moves the wait) or when this worker
+ * last read the clock -- woken, polling, or done with the one before --
+ * whichever came later; the time between is its wait in the queue.
+ */
+static void count(struct worker *w, const struct dn_req *req, int64_t result)
+{
+	uint64_t end = dn_now_ns();
+	uint64_t sent = req->sent_ns && req->sent_ns <= end ? req->sent_ns : w->last_ns;
+	uint64_t start = sent > w->last_ns ? sent : w->last_ns;
+	w->last_ns = end;
+	dn_metrics_record(&w->metrics, req->op, result, start - sent, end - start);
+}
+
+/*
  * One request. CALL_ABANDONED: the watchdog answered it because it took too
  * long, and this thread serves on; CALL_REPLACED: another thread serves this
  * slot now, and this one must end without touching it.
@@ -213,6 +232,7 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 	atomic_store(&w->state, W_IN_CALL);
 	struct dn_reply rep;
 	bool answer = dn_dispatch_run(w->ws->svc, s, req, &rep);
+	count(w, req, rep.result);
 	int expect = W_IN_CALL;
 	if (atomic_compare_exchange_strong(&w->state, &expect, W_SCANNING)) {
 		if (answer)
@@ -362,6 +382,7 @@ static void *worker_main(void *arg)
 		 * as long as a look, and a request arriving meanwhile waits. */
 		if (turns++ % 16 == 0) {
 			uint64_t now = dn_now_ns();
+			w->last_ns = now;
 			if (turns == 1)
 				idle_since = now;
 			idle_ns = now - idle_since;
@@ -390,6 +411,7 @@ static void *worker_main(void *arg)
 		atomic_store(&w->parked, 0);
 		atomic_store(sleeping, 0);
 		uint64_t now = dn_now_ns();
+		w->last_ns = now;
 		/* after parked = 0: the sessions looked up now stay until the next epoch */
 		atomic_fetch_add(&w->epoch, 1);
 		if (mind_the_rings(w, ev, n > 0 ? n : 0, now)) {
@@ -519,6 +541,16 @@ static void *watchdog_main(void *arg)
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
+}
+
+void dn_workers_metrics(const struct dn_workers *ws, struct dn_worker_metrics *sum, uint64_t *busy,
+			unsigned n)
+{
+	for (unsigned i = 0; i < ws->n; i++) {
+		dn_metrics_sum(sum, &ws->w[i].metrics);
+		if (i < n)
+			busy[i] = atomic_load_explicit(&ws->w[i].metrics.busy_ns, memory_order_relaxed);
+	}
 }
 
 struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_worker_states *states,

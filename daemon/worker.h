@@ -31,6 +31,14 @@ int dn_workers_watch(struct dn_workers *ws, struct dn_session *s);
 /* A session leaves: its doorbells wake no one any more. */
 void dn_workers_unwatch(struct dn_workers *ws, struct dn_session *s);
 
+/*
+ * Any thread: every worker's counters added into sum (which the caller
+ * zeroed), and each one's busy time into busy[i] for i < n.
+ */
+struct dn_worker_metrics;
+void dn_workers_metrics(const struct dn_workers *ws, struct dn_worker_metrics *sum, uint64_t *busy,
+			unsigned n);
+
 /* false when a worker stuck in a backend call was left behind (free nothing it uses). */
 bool dn_workers_stop(struct dn_workers *ws);
 

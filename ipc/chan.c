@@ -425,6 +425,7 @@ int64_t dn_chan_call_into(struct dn_chan *c, uint32_t buf, struct dn_req *req,
 	}
 	size_t inl = req->where || req->payload_len > DN_INLINE_MAX ? 0 : req->payload_len;
 	size_t n = offsetof(struct dn_req, inl) + inl;
+	req->sent_ns = dn_now_ns();
 	memcpy(&slot->req, req, n);
 	dn_queue_publish(slot, pos);
 	ring(c, q);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 8
+#define DN_PROTO_VERSION 9
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -143,7 +143,7 @@ struct dn_stat {
  * untrusted by the service. Payload = path NUL [path2 NUL] [data]; it sits in
  * `inl` when it fits, else at the start of the thread's request buffer.
  */
-#define DN_INLINE_MAX 436
+#define DN_INLINE_MAX 424
 #define DN_REQ_PAYLOAD_IN_BUF 0x1u
 
 struct dn_req {
@@ -167,6 +167,9 @@ struct dn_req {
 	 * sent without it: a directory with a default ACL ignores the umask.
 	 */
 	uint32_t umask;
+	uint32_t pad_;
+	/* CLOCK_MONOTONIC when it was queued: for the pool's queue-wait metrics only */
+	uint64_t sent_ns;
 	uint8_t inl[DN_INLINE_MAX];
 };
 
