@@ -216,8 +216,13 @@ check_limits() { # POOL QUOTA_PCT MEMMAX_BYTES
 }
 check_limits t1 50 268435456
 ns systemctl show -p WatchdogUSec --value danaus-pool@t1.service | grep -qx 30s || fail "no watchdog"
-ns systemctl show -p StatusText --value danaus-pool@t1.service | grep -q '^serving t1' ||
+ns systemctl show -p StatusText --value danaus-pool@t1.service | grep -q '^serving t1 .* sessions' ||
 	fail "no STATUS=: $(ns systemctl show -p StatusText danaus-pool@t1.service)"
+# the metrics socket the unit passes: danaus-ctl reads it, by the pool's name
+out=$(ns danaus-ctl status t1 --interval 0.2) || fail "danaus-ctl status t1: $out"
+echo "$out" | grep -q '^pool t1 (local at /danaus/t1)' || fail "danaus-ctl status t1 said: $out"
+echo "$out" | grep -qE '^(open|pread|stat) ' || fail "danaus-ctl status t1 lists no requests: $out"
+echo "t1: danaus-ctl status reads the metrics socket systemd passed"
 
 # --- a second pool beside the first, with its own limits
 pool_ini t2 30 128M

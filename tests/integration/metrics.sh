@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Integration: the pool's metrics socket (issue 18). Counters per operation
+# move by exactly the requests made, bytes by what was read, sessions and
+# open files follow a client, the histograms count what the counters count;
+# the socket answers bare text and HTTP, refuses whom [access] refuses, and
+# a reader that sends nothing holds up no one; danaus-ctl status reads it.
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || fail "$PY is needed"
+POOL_NAME=metrics
+pool_start metrics '[access]\nusers = root'
+METRICS=${SOCK%.sock}.metrics
+[ -S "$METRICS" ] || fail "no metrics socket at $METRICS"
+mkdir -p "$ROOT/w"
+head -c 10000 /dev/urandom > "$ROOT/w/f"
+chmod -R a+rX "$WORK"
+
+cat > "$WORK/get.py" << 'PY'
+# get.py SOCKET [--http] KEY...: each KEY's value (0 when absent), or the
+# first line of the answer when it is a refusal
+import socket, sys
+path, args = sys.argv[1], sys.argv[2:]
+http = "--http" in args
+keys = [a for a in args if a != "--http"]
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)
+if http:
+    s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+data = b""
+while True:
+    x = s.recv(65536)
+    if not x:
+        break
+    data += x
+text = data.decode()
+if http:
+    head, _, text = text.partition("\r\n\r\n")
+    print(head.splitlines()[0])
+values = {}
+for line in text.splitlines():
+    if line.startswith("# not allowed"):
+        print(line)
+    elif line and not line.startswith("#"):
+        k, _, v = line.rpartition(" ")
+        values[k] = v
+for k in keys:
+    print(values.get(k, "0"))
+PY
+get() { "$PY" "$WORK/get.py" "$METRICS" "$@"; }
+L='pool="metrics"'
+
+read -r stats0 errs0 bytes0 < <(get "danaus_requests_total{$L,op=\"stat\"}" \
+	"danaus_request_errors_total{$L,op=\"stat\"}" "danaus_request_bytes_total{$L,op=\"pread\"}" | xargs)
+in_pool "$PY" -c '
+import os, sys
+for _ in range(25):
+    try: os.stat(sys.argv[1] + "/missing")
+    except FileNotFoundError: pass
+with open(sys.argv[1] + "/f", "rb") as f: assert len(f.read()) == 10000
+' "$MNT/w"
+read -r stats1 errs1 bytes1 hcount < <(get "danaus_requests_total{$L,op=\"stat\"}" \
+	"danaus_request_errors_total{$L,op=\"stat\"}" "danaus_request_bytes_total{$L,op=\"pread\"}" \
+	"danaus_request_duration_seconds_count{$L,op=\"stat\"}" | xargs)
+[ $((stats1 - stats0)) = 25 ] || fail "25 stat requests counted as $((stats1 - stats0))"
+[ $((errs1 - errs0)) = 25 ] || fail "25 failed stats counted as $((errs1 - errs0)) errors"
+[ $((bytes1 - bytes0)) = 10000 ] || fail "10000 bytes read counted as $((bytes1 - bytes0))"
+[ "$hcount" = "$stats1" ] || fail "the stat histogram counts $hcount, the counter $stats1"
+pass "requests, errors and bytes count exactly what a client did ($((stats1 - stats0)) stats)"
+
+# sessions and open files follow a client that holds a file
+mkfifo "$WORK/go"
+in_pool "$PY" -c '
+import sys
+f = open(sys.argv[1] + "/f")
+open(sys.argv[2] + "/held", "w").close()
+open(sys.argv[2] + "/go").read()
+' "$MNT/w" "$WORK" &
+holder=$!
+for _ in $(seq 100); do [ -e "$WORK/held" ] && break; sleep 0.05; done
+read -r sessions files < <(get "danaus_sessions{$L}" "danaus_open_files{$L}" | xargs)
+[ "$sessions" = 1 ] && [ "$files" = 1 ] ||
+	fail "with one client holding one file: sessions=$sessions open files=$files"
+echo > "$WORK/go"
+wait "$holder"
+for _ in $(seq 50); do
+	read -r sessions files < <(get "danaus_sessions{$L}" "danaus_open_files{$L}" | xargs)
+	[ "$sessions" = 0 ] && [ "$files" = 0 ] && break
+	sleep 0.1
+done
+[ "$sessions" = 0 ] && [ "$files" = 0 ] || fail "after the client left: sessions=$sessions files=$files"
+pass "sessions and open files follow a client (1 and 1, then 0 and 0)"
+
+# HTTP for scrapers; a refusal for whom [access] refuses; a silent reader holds up no one
+[ "$(get --http | head -1)" = "HTTP/1.0 200 OK" ] || fail "no HTTP answer: $(get --http | head -3)"
+refused=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$PY" "$WORK/get.py" "$METRICS" --http)
+echo "$refused" | grep -q '^HTTP/1.0 403' && echo "$refused" | grep -q 'not allowed' ||
+	fail "nobody, whom [access] refuses, read the metrics: $refused"
+"$PY" -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(5)' "$METRICS" &
+silent=$!
+sleep 0.2
+start=$(date +%s%N)
+[ "$(get "danaus_sessions{$L}")" = 0 ] || fail "a second reader got no answer"
+in_pool stat "$MNT/w/f" > /dev/null || fail "the pool stalled behind a silent metrics reader"
+took=$((($(date +%s%N) - start) / 1000000))
+kill "$silent" 2>/dev/null || true
+wait "$silent" 2>/dev/null || true
+pass "HTTP answers, nobody is refused (403), a silent reader held up no one (next answers in ${took} ms)"
+
+out=$("$DANAUS_BUILD/run/danaus-ctl" status --socket "$SOCK" --interval 0.2) ||
+	fail "danaus-ctl status failed: $out"
+echo "$out"
+echo "$out" | grep -q "^pool .* (local at $MNT): up " || fail "danaus-ctl status has no pool line"
+echo "$out" | grep -qE '^stat +[0-9]+ +[0-9]+ +[0-9]+ ' || fail "danaus-ctl status lists no stat line"
+"$DANAUS_BUILD/run/danaus-ctl" status --metrics "$WORK/nowhere" 2> "$WORK/ctl.err" &&
+	fail "danaus-ctl status succeeded without a pool"
+grep -q "cannot reach the pool's metrics at $WORK/nowhere" "$WORK/ctl.err" ||
+	fail "danaus-ctl status without a pool said: $(cat "$WORK/ctl.err")"
+pass "danaus-ctl status summarizes the pool, and says so when it cannot reach one"
