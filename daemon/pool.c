@@ -206,8 +206,13 @@ static void session_drop(struct dn_pool *p, struct dn_session *s)
 		dn_log_error("out of memory: the session of pid %d stays allocated", (int)s->pid);
 }
 
+static struct dn_log_client client_of(const struct dn_session *s)
+{
+	return (struct dn_log_client){.session = s->id, .uid = s->cred.uid, .pid = s->pid};
+}
+
 /* Logs a refusal, at most REFUSALS_LOGGED a second: refused peers must not flood the journal. */
-static void log_refusal(struct dn_pool *p, pid_t pid, const char *why)
+static void log_refusal(struct dn_pool *p, const struct dn_session *s, const char *why)
 {
 	uint64_t now = dn_now_ns();
 	if (now - p->refusals_logged_at >= 1000000000ull) {
@@ -217,14 +222,16 @@ static void log_refusal(struct dn_pool *p, pid_t pid, const char *why)
 		p->refusals_logged_at = now;
 		p->refusals_logged = p->refusals_unlogged = 0;
 	}
+	struct dn_log_client c = client_of(s);
 	if (p->refusals_logged++ < REFUSALS_LOGGED)
-		dn_log_warning("refused pid %d: %s", (int)pid, why);
+		dn_log_client(LOG_WARNING, &c, "refused pid %d: %s", (int)s->pid, why);
 	else
 		p->refusals_unlogged++;
 }
 
 /* Tells the client why (it reads the answer to its hello), and hangs up. */
-static void refuse(struct dn_pool *p, int fd, pid_t pid, int status, const char *why)
+static void refuse(struct dn_pool *p, int fd, const struct dn_session *s, int status,
+		   const char *why)
 {
 	struct dn_welcome w = {.magic = DN_PROTO_MAGIC, .version = DN_PROTO_VERSION,
 			       .status = status};
@@ -241,7 +248,7 @@ static void refuse(struct dn_pool *p, int fd, pid_t pid, int status, const char 
 	while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
 		;
 	if (status != -EPROTO)
-		log_refusal(p, pid, why);
+		log_refusal(p, s, why);
 }
 
 /*
@@ -313,7 +320,7 @@ static void accept_clients(struct dn_pool *p)
 		char why[DN_MSG_MAX];
 		int r = admit(p, s, why, sizeof(why));
 		if (r < 0) {
-			refuse(p, fd, s->pid, r, why);
+			refuse(p, fd, s, r, why);
 			dn_session_free(s, p->svc);
 			continue;
 		}
@@ -336,7 +343,7 @@ static void drop_silent(struct dn_pool *p)
 	for (size_t i = 0; i < p->nsessions;) {
 		struct dn_session *s = p->sessions[i];
 		if (s->state == DN_SESSION_PENDING && now - s->accepted_ns > limit) {
-			log_refusal(p, s->pid, "no hello in time: connection dropped");
+			log_refusal(p, s, "no hello in time: connection dropped");
 			session_drop(p, s); /* moves the last session into slot i */
 			continue;
 		}
@@ -393,7 +400,7 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 			 strerror(-r));
 	if (r < 0) {
 		if (r != -ECONNRESET && r != -EPROTO)
-			log_refusal(p, s->pid, w.msg);
+			log_refusal(p, s, w.msg);
 		w.status = r;
 		dn_msg_send(s->sock, &w, sizeof(w), NULL, 0);
 		session_drop(p, s);
@@ -421,6 +428,9 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 	/* The client has it; the mapping is all the pool needs. */
 	close(s->shm_fd);
 	s->shm_fd = -1;
+	struct dn_log_client c = client_of(s);
+	dn_log_client(LOG_DEBUG, &c, "attached pid %d, uid %u gid %u", (int)s->pid,
+		      (unsigned)s->cred.uid, (unsigned)s->cred.gid);
 }
 
 static void session_event(struct dn_pool *p, struct dn_session *s, uint32_t events)

@@ -85,7 +85,7 @@ struct worker {
 	int kick; /* eventfd: the pool itself wakes the worker (stop) */
 	/* the request in the backend call, for the watchdog's answer */
 	struct dn_session *cur_s;
-	uint32_t cur_buf;
+	uint32_t cur_buf, cur_op;
 	uint64_t cur_tag;
 	/* the clock as this worker last read it: when it woke, polled, or ended a call */
 	uint64_t last_ns;
@@ -226,6 +226,7 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 	w->cur_s = s;
 	w->cur_buf = req->buf;
 	w->cur_tag = req->tag;
+	w->cur_op = req->op;
 	/* this worker is its only writer: no locked add on every request */
 	atomic_store_explicit(&w->calls, atomic_load_explicit(&w->calls, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
@@ -321,8 +322,11 @@ static bool mind_the_rings(struct worker *w, const struct epoll_event *ev, int n
 		if (++r->empty > RINGS_EMPTY_MAX && !r->muted_until) {
 			r->muted_until = now + MUTE_NS;
 			bell_listen(w, s, 0);
-			dn_log_warning("worker %u: pid %d's session rings with nothing queued; "
-				       "its doorbell is muted for a second", w->id, (int)s->pid);
+			struct dn_log_client c = {.session = s->id, .uid = s->cred.uid, .pid = s->pid};
+			dn_log_client(LOG_WARNING, &c,
+				      "worker %u: pid %d's session rings with nothing queued; "
+				      "its doorbell is muted for a second",
+				      w->id, (int)s->pid);
 		}
 	}
 	for (uint32_t i = 0; set && i < set->n; i++) {
@@ -511,17 +515,26 @@ static void *watchdog_main(void *arg)
 				struct dn_reply rep = {.tag = w->cur_tag, .result = -ETIMEDOUT,
 						       .flags = DN_REPLY_RETIRE_BUFFER};
 				dn_dispatch_reply(w->cur_s, w->cur_buf, &rep);
+				char op[16];
+				struct dn_log_client c = {.session = w->cur_s->id,
+							  .uid = w->cur_s->cred.uid,
+							  .pid = w->cur_s->pid};
 				if (to == W_REPLACED && replace(ws, w, k) == 0) {
-					dn_log_warning("worker %u: a request has run for more than %llu s: "
-						       "answered ETIMEDOUT; a new thread serves its queue",
-						       i, (unsigned long long)(ws->timeout_ns / 1000000000u));
+					dn_log_client(LOG_WARNING, &c,
+						      "worker %u: a %s request has run for more than "
+						      "%llu s: answered ETIMEDOUT; a new thread serves "
+						      "its queue",
+						      i, dn_metrics_op_name(w->cur_op, op),
+						      (unsigned long long)(ws->timeout_ns / 1000000000u));
 				} else {
 					atomic_store(&w->state, W_ABANDONED);
-					dn_log_warning("worker %u: a request has run for more than %llu s: "
-						       "answered ETIMEDOUT, and EIO to its queue until it "
-						       "returns (%d threads are stuck already)",
-						       i, (unsigned long long)(ws->timeout_ns / 1000000000u),
-						       STUCK_MAX);
+					dn_log_client(LOG_WARNING, &c,
+						      "worker %u: a %s request has run for more than "
+						      "%llu s: answered ETIMEDOUT, and EIO to its queue "
+						      "until it returns (%d threads are stuck already)",
+						      i, dn_metrics_op_name(w->cur_op, op),
+						      (unsigned long long)(ws->timeout_ns / 1000000000u),
+						      STUCK_MAX);
 				}
 			}
 			int st = atomic_load(&w->state);

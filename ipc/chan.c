@@ -356,11 +356,11 @@ static uint64_t spin_spent(const struct dn_spin *sp, int cpu)
  * back to SUBMITTED and wakes it, to take what is there and spin again.
  */
 static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu,
-		     struct dn_sink *sink)
+		     struct dn_sink *sink, uint64_t sent_ns)
 {
 	const struct dn_worker_state *w = &c->states->w[q % c->nworkers];
 	struct dn_spin sp;
-	dn_spin_begin(&sp, dn_now_ns(), worker_word(w));
+	dn_spin_begin(&sp, sent_ns, worker_word(w));
 	for (;;) {
 		uint64_t spent = spin_spent(&sp, cpu);
 		for (unsigned i = 0;; i++) {
@@ -425,12 +425,12 @@ int64_t dn_chan_call_into(struct dn_chan *c, uint32_t buf, struct dn_req *req,
 	}
 	size_t inl = req->where || req->payload_len > DN_INLINE_MAX ? 0 : req->payload_len;
 	size_t n = offsetof(struct dn_req, inl) + inl;
-	req->sent_ns = dn_now_ns();
+	req->sent_ns = dn_now_ns(); /* the pool's queue-wait metrics; our spin starts here too */
 	memcpy(&slot->req, req, n);
 	dn_queue_publish(slot, pos);
 	ring(c, q);
 
-	int r = wait_done(c, b, q, cpu, sink);
+	int r = wait_done(c, b, q, cpu, sink, req->sent_ns);
 	if (r < 0)
 		return r;
 	memcpy(out, b->reply, DN_REPLY_HEAD);

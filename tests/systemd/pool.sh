@@ -304,6 +304,11 @@ ns test -d /danaus/t3 || fail "no mountpoint /danaus/t3 on the host"
 ns journalctl --no-pager -u danaus-pool@t3.service | grep -q 'cannot create the mountpoint' &&
 	fail "t3 could not create its mountpoint: $(ns journalctl --no-pager -u danaus-pool@t3.service)"
 echo "t3: root '$t3root' served nobody's write, with nobody's rights"
+# journald has each session's entries with the pool's fields: POOL=, SESSION=, UID=
+ns journalctl --no-pager -o verbose -u danaus-pool@t3.service POOL=t3 UID=65534 |
+	grep -q 'MESSAGE=attached pid .*, uid 65534' ||
+	fail "no structured attach entry (POOL=t3 UID=65534): $(ns journalctl --no-pager -o verbose -u danaus-pool@t3.service | tail -30)"
+echo "t3: nobody's attach is in the journal with POOL=, SESSION= and UID="
 
 # The pool reads its clients' /proc/PID/status (their capabilities): a
 # process of another user must be visible in the pool's /proc to a reader
