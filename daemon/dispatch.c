@@ -240,9 +240,12 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 	const struct dn_svc_ops *ops = svc->ops;
 	if (req->op == DN_OP_CLOSE)
 		return dn_session_handle_close(s, req->handle, svc);
-	/* off and len are file offsets, except for the locks (off: lock owner) */
+	/*
+	 * off and len are file offsets, except for the locks (off: lock owner);
+	 * fadvise takes a negative offset, as the kernel does.
+	 */
 	if (req->op != DN_OP_LOCK && req->op != DN_OP_FLOCK &&
-	    (req->off > INT64_MAX || req->len > INT64_MAX))
+	    ((req->off > INT64_MAX && req->op != DN_OP_FADVISE) || req->len > INT64_MAX))
 		return -EINVAL;
 	/* a range past the largest offset, as the kernel answers it: the backends add len to off */
 	bool at_off = req->op == DN_OP_PREAD ||
@@ -300,6 +303,11 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 		if (ops->fallocate)
 			r = ops->fallocate(svc, o->file, (int)req->mode, (off_t)req->off,
 					   (off_t)req->len);
+		break;
+	case DN_OP_FADVISE:
+		r = ops->fadvise ? ops->fadvise(svc, o->file, (off_t)req->off, (off_t)req->len,
+						(int)req->mode)
+				 : 0;
 		break;
 	case DN_OP_LOCK:
 		if (ops->lock)

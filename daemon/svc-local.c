@@ -700,6 +700,12 @@ static int local_fallocate(struct dn_svc *s, struct dn_file *f, int mode, off_t 
 	return fallocate(f->fd, mode, off, len) < 0 ? -errno : 0;
 }
 
+/* The host's page cache is the local pool's: DONTNEED drops it, as fio asks. */
+static int local_fadvise(struct dn_svc *s, struct dn_file *f, off_t off, off_t len, int advice)
+{
+	return -posix_fadvise(f->fd, off, len, advice);
+}
+
 /*
  * A /proc/self/fd path naming path's file inside the root: the file itself
  * (following: use the following calls, the magic link leads to it), or its
@@ -945,6 +951,7 @@ static const struct dn_svc_ops local_ops = {
 	.link = local_link,
 	.statfs = local_statfs,
 	.fallocate = local_fallocate,
+	.fadvise = local_fadvise,
 	.getxattr = local_getxattr,
 	.setxattr = local_setxattr,
 	.listxattr = local_listxattr,

@@ -114,6 +114,8 @@ struct dn_svc_ops {
 	int (*statfs)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 		      const char *path, struct statvfs *st, uint64_t *type);
 	int (*fallocate)(struct dn_svc *s, struct dn_file *f, int mode, off_t off, off_t len);
+	/* posix_fadvise: advice for the backend's cache; a backend without it ignores it */
+	int (*fadvise)(struct dn_svc *s, struct dn_file *f, off_t off, off_t len, int advice);
 	/*
 	 * Extended attributes of the open file f, or of path (nofollow: of a
 	 * symlink itself). get/list answer the size; with len 0 only the size.

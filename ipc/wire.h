@@ -47,6 +47,7 @@ enum dn_op {
 	DN_OP_HANDOFF,  /* data: struct dn_handoff + its handles; answers the new handles */
 	DN_OP_MAPFD,    /* handle; flags: DN_MAP_WRITE; answers a descriptor to map shared
 			 * (DN_REPLY_HANDOVER), or ENODEV: map a copy */
+	DN_OP_FADVISE,  /* handle; off, len, mode: posix_fadvise advice */
 	DN_OP_MAX,
 };
 

@@ -325,7 +325,7 @@ DN_EXPORT int posix_fadvise(int fd, off_t off, off_t len, int advice)
 {
 	if (!DANAUS_FD(fd))
 		return REAL(posix_fadvise)(fd, off, len, advice);
-	return 0; /* advice: the pool's cache makes its own decisions */
+	return -dn_op_fadvise(fd, off, len, advice); /* an error number, not -1 and errno */
 }
 DN_ALIAS(posix_fadvise, posix_fadvise64);
 

@@ -667,6 +667,20 @@ int dn_op_fallocate(int fd, int mode, off_t off, off_t len)
 	return (int)simple(&req, NULL, NULL, &rep);
 }
 
+int dn_op_fadvise(int fd, off_t off, off_t len, int advice)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o || (o->oflags & O_PATH))
+		return -EBADF;
+	/* as generic_fadvise: a negative length or an unknown advice is EINVAL */
+	if (len < 0 || advice < POSIX_FADV_NORMAL || advice > POSIX_FADV_NOREUSE)
+		return -EINVAL;
+	struct dn_req req = {.op = DN_OP_FADVISE, .handle = o->handle, .mode = (uint32_t)advice,
+			     .off = (uint64_t)off, .len = (uint64_t)len};
+	struct dn_reply rep;
+	return (int)simple(&req, NULL, NULL, &rep);
+}
+
 int dn_op_lock(int fd, int cmd, struct flock *fl, uint64_t owner)
 {
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);

@@ -60,6 +60,8 @@ int64_t dn_op_pathfd(uint32_t op, const struct dn_target *t, int fd, bool nofoll
 int dn_op_path2(uint32_t op, const struct dn_target *a, const struct dn_target *b,
 		const char *raw2);
 int dn_op_fallocate(int fd, int mode, off_t off, off_t len);
+/* posix_fadvise's advice, checked as the kernel checks it, for the pool's cache. */
+int dn_op_fadvise(int fd, off_t off, off_t len, int advice);
 /* One non-blocking attempt; F_GETLK answers in *fl. */
 int dn_op_lock(int fd, int cmd, struct flock *fl, uint64_t owner);
 int dn_op_flock(int fd, int op, uint64_t owner);

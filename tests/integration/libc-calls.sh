@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Integration: libc calls that glibc serves with internal syscalls no preload
-# sees (realpath, scandir, nftw, mkstemp, getdents64, fileno, freopen), called
+# sees (realpath, scandir, nftw, mkstemp, getdents64, fileno, freopen), and
+# posix_fadvise's answers (an error number, not errno), called
 # through ctypes and through coreutils on a plain directory and on the mount.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -417,6 +418,24 @@ def stdio_tests():
     os.close(saved1)
 
 
+def fadvise_tests():
+    """posix_fadvise answers an error number, checked as the kernel checks it."""
+    p = D + "/fadv"
+    with open(p, "wb") as f:
+        f.write(b"x" * 65536)
+    fd = os.open(p, os.O_RDONLY)
+    pfd = os.open(p, os.O_PATH)
+    dfd = os.open(D, os.O_RDONLY)
+    for name, f, off, n, adv in (("dontneed", fd, 0, 0, 4), ("willneed", fd, 10, 10, 3),
+                                 ("negative len", fd, 0, -1, 0), ("bad advice", fd, 0, 10, 9),
+                                 ("negative offset", fd, -5, 10, 2), ("O_PATH", pfd, 0, 0, 9),
+                                 ("directory", dfd, 0, 0, 4), ("closed", 999, 0, 0, 0)):
+        r = libc.posix_fadvise(f, ctypes.c_long(off), ctypes.c_long(n), adv)
+        say("posix_fadvise", name, errno.errorcode.get(r, r))
+    for f in (fd, pfd, dfd):
+        os.close(f)
+
+
 if __name__ == "__main__":
     if sys.argv[2:] and sys.argv[2] == "realpath-only":
         # print realpath of the given paths as they are (no @ replacement)
@@ -442,7 +461,7 @@ if __name__ == "__main__":
         sys.exit(0)
     setup()
     for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
-              stdio_tests):
+              fadvise_tests, stdio_tests):
         t()
     print("\n".join(out))
 PYEOF
