@@ -70,6 +70,11 @@ int capset(cap_user_header_t, const cap_user_data_t); /* glibc exports it, decla
 /* inotify.c */
 #define DN_REAL_INOTIFY(X) X(inotify_add_watch, int, (int, const char *, uint32_t))
 
+/* pathconf.c */
+#define DN_REAL_PATHCONF(X)                                                                        \
+	X(pathconf, long, (const char *, int))                                                     \
+	X(fpathconf, long, (int, int))
+
 /* mmap.c */
 #define DN_REAL_MMAP(X)                                                                            \
 	X(mmap, void *, (void *, size_t, int, int, int, off_t))                                    \
