@@ -75,6 +75,12 @@ int capset(cap_user_header_t, const cap_user_data_t); /* glibc exports it, decla
 	X(pathconf, long, (const char *, int))                                                     \
 	X(fpathconf, long, (int, int))
 
+/* handles.c */
+#include <fcntl.h>
+#define DN_REAL_HANDLES(X)                                                                         \
+	X(name_to_handle_at, int, (int, const char *, struct file_handle *, int *, int))          \
+	X(open_by_handle_at, int, (int, struct file_handle *, int))
+
 /* mmap.c */
 #define DN_REAL_MMAP(X)                                                                            \
 	X(mmap, void *, (void *, size_t, int, int, int, off_t))                                    \
