@@ -81,6 +81,13 @@ int capset(cap_user_header_t, const cap_user_data_t); /* glibc exports it, decla
 	X(name_to_handle_at, int, (int, const char *, struct file_handle *, int *, int))          \
 	X(open_by_handle_at, int, (int, struct file_handle *, int))
 
+/* dlopen.c, pool-libs.c */
+#include <dlfcn.h>
+#define DN_REAL_DLOPEN(X)                                                                          \
+	X(dlopen, void *, (const char *, int))                                                     \
+	X(dlmopen, void *, (Lmid_t, const char *, int))                                            \
+	X(dlerror, char *, (void))
+
 /* mmap.c */
 #define DN_REAL_MMAP(X)                                                                            \
 	X(mmap, void *, (void *, size_t, int, int, int, off_t))                                    \

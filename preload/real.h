@@ -113,6 +113,7 @@ struct utimbuf;
 	DN_REAL_INOTIFY(X)                                                                         \
 	DN_REAL_PATHCONF(X)                                                                        \
 	DN_REAL_HANDLES(X)                                                                         \
+	DN_REAL_DLOPEN(X)                                                                          \
 	DN_REAL_WALK(X)                                                                            \
 	DN_REAL_POLL(X)                                                                            \
 	DN_REAL_FAULT(X)
