@@ -37,6 +37,8 @@ struct utimbuf;
 	X(opendir, DIR *, (const char *))                                                          \
 	X(fdopendir, DIR *, (int))                                                                 \
 	X(readdir, struct dirent *, (DIR *))                                                       \
+	X(readdir_r, int, (DIR *, struct dirent *, struct dirent **))                              \
+	X(readdir64_r, int, (DIR *, struct dirent64 *, struct dirent64 **))                        \
 	X(closedir, int, (DIR *))                                                                  \
 	X(rewinddir, void, (DIR *))                                                                \
 	X(dirfd, int, (DIR *))                                                                     \
