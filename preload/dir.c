@@ -183,6 +183,39 @@ DN_EXPORT struct dirent64 *readdir64(DIR *dir)
 	return (struct dirent64 *)readdir(dir);
 }
 
+/*
+ * glibc's readdir_r reads its own DIR layout, which ours is not: the entry
+ * comes from readdir above. (Deprecated, but old code still calls it.)
+ */
+static int read_entry(DIR *dir, void *entry, void **result)
+{
+	int saved = errno;
+	errno = 0;
+	struct dirent *e = readdir(dir);
+	int err = errno;
+	errno = saved;
+	*result = NULL;
+	if (!e)
+		return err;
+	memcpy(entry, e, offsetof(struct dirent, d_name) + strlen(e->d_name) + 1);
+	*result = entry;
+	return 0;
+}
+
+DN_EXPORT int readdir_r(DIR *dir, struct dirent *entry, struct dirent **result)
+{
+	if (!ours(dir))
+		return REAL(readdir_r)(dir, entry, result);
+	return read_entry(dir, entry, (void **)result);
+}
+
+DN_EXPORT int readdir64_r(DIR *dir, struct dirent64 *entry, struct dirent64 **result)
+{
+	if (!ours(dir))
+		return REAL(readdir64_r)(dir, entry, result);
+	return read_entry(dir, entry, (void **)result);
+}
+
 DN_EXPORT int closedir(DIR *dir)
 {
 	struct dn_dir *d = ours(dir);

@@ -29,6 +29,8 @@ int __lxstat64(int ver, const char *path, struct stat64 *st);
 int __fxstat64(int ver, int fd, struct stat64 *st);
 int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags);
 char *__getcwd_chk(char *buf, size_t size, size_t buflen);
+ssize_t __readlink_chk(const char *path, char *buf, size_t len, size_t buflen);
+ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf, size_t len, size_t buflen);
 extern void __chk_fail(void) __attribute__((noreturn));
 
 /* struct stat64 is struct stat on the 64-bit targets we build for. */

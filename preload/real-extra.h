@@ -17,6 +17,8 @@
 	X(posix_spawnp, int,                                                                       \
 	  (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,  \
 	   char *const[], char *const[]))                                                          \
+	X(fexecve, int, (int, char *const[], char *const[]))                                      \
+	X(execveat, int, (int, const char *, char *const[], char *const[], int))                  \
 	X(posix_spawn_file_actions_init, int, (posix_spawn_file_actions_t *))                      \
 	X(posix_spawn_file_actions_destroy, int, (posix_spawn_file_actions_t *))                   \
 	X(posix_spawn_file_actions_addopen, int,                                                   \
@@ -69,6 +71,24 @@ int capset(cap_user_header_t, const cap_user_data_t); /* glibc exports it, decla
 
 /* inotify.c */
 #define DN_REAL_INOTIFY(X) X(inotify_add_watch, int, (int, const char *, uint32_t))
+
+/* pathconf.c */
+#define DN_REAL_PATHCONF(X)                                                                        \
+	X(pathconf, long, (const char *, int))                                                     \
+	X(fpathconf, long, (int, int))
+
+/* handles.c */
+#include <fcntl.h>
+#define DN_REAL_HANDLES(X)                                                                         \
+	X(name_to_handle_at, int, (int, const char *, struct file_handle *, int *, int))          \
+	X(open_by_handle_at, int, (int, struct file_handle *, int))
+
+/* dlopen.c, pool-libs.c */
+#include <dlfcn.h>
+#define DN_REAL_DLOPEN(X)                                                                          \
+	X(dlopen, void *, (const char *, int))                                                     \
+	X(dlmopen, void *, (Lmid_t, const char *, int))                                            \
+	X(dlerror, char *, (void))
 
 /* mmap.c */
 #define DN_REAL_MMAP(X)                                                                            \

@@ -37,6 +37,8 @@ struct utimbuf;
 	X(opendir, DIR *, (const char *))                                                          \
 	X(fdopendir, DIR *, (int))                                                                 \
 	X(readdir, struct dirent *, (DIR *))                                                       \
+	X(readdir_r, int, (DIR *, struct dirent *, struct dirent **))                              \
+	X(readdir64_r, int, (DIR *, struct dirent64 *, struct dirent64 **))                        \
 	X(closedir, int, (DIR *))                                                                  \
 	X(rewinddir, void, (DIR *))                                                                \
 	X(dirfd, int, (DIR *))                                                                     \
@@ -111,6 +113,9 @@ struct utimbuf;
 	DN_REAL_MMAP(X)                                                                            \
 	DN_REAL_UNIX_SOCK(X)                                                                       \
 	DN_REAL_INOTIFY(X)                                                                         \
+	DN_REAL_PATHCONF(X)                                                                        \
+	DN_REAL_HANDLES(X)                                                                         \
+	DN_REAL_DLOPEN(X)                                                                          \
 	DN_REAL_WALK(X)                                                                            \
 	DN_REAL_POLL(X)                                                                            \
 	DN_REAL_FAULT(X)

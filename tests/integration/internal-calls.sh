@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Integration: calls that reach files without going through an interposable
-# libc function -- glibc's remove() (its own unlink/rmdir) and the syscall()
-# function (libuv's statx and copy_file_range) -- reach the pool's files, as
-# on a kernel directory, and never the host's behind the mountpoint.
+# libc function -- glibc's remove() (its own unlink/rmdir), the syscall()
+# function (libuv's statx and copy_file_range), _FORTIFY_SOURCE's
+# __readlink_chk, ftok, readdir_r, fexecve and execveat -- reach the pool's
+# files, as on a kernel directory, and never the host's behind the mountpoint.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
@@ -15,7 +16,7 @@ mkdir -p "$MNT/victim-dir"
 
 calls() { # calls DIR: the calls on DIR, one answer per line
 	python3 - "$1" << 'PY'
-import ctypes, errno, os, struct, sys
+import ctypes, errno, os, shutil, struct, sys
 d = sys.argv[1]
 libc = ctypes.CDLL(None, use_errno=True)
 def ans(r):
@@ -44,6 +45,41 @@ print("copied", open(d + "/g").read())
 st = ctypes.create_string_buffer(144)
 print("syscall newfstatat", ans(libc.syscall(SYS_newfstatat, -100, (d + "/g").encode(), st, 0)),
       struct.unpack_from("<q", st.raw, 48)[0])  # st_size
+os.symlink("g", d + "/lnk")
+lb = ctypes.create_string_buffer(64)
+libc.__readlink_chk.restype = libc.__readlinkat_chk.restype = ctypes.c_ssize_t
+print("__readlink_chk", libc.__readlink_chk((d + "/lnk").encode(), lb, 64, 64), lb.value)
+print("__readlinkat_chk", libc.__readlinkat_chk(-100, (d + "/lnk").encode(), lb, 64, 64), lb.value)
+print("__readlink_chk missing", ans(libc.__readlink_chk((d + "/nolink").encode(), lb, 64, 64)))
+s = os.stat(d + "/g")
+print("ftok", libc.ftok((d + "/g").encode(), 7) == ((s.st_ino & 0xffff) | ((s.st_dev & 0xff) << 16) | (7 << 24)),
+      ans(libc.ftok((d + "/missing").encode(), 7)))
+libc.opendir.restype = ctypes.c_void_p
+dp = ctypes.c_void_p(libc.opendir(d.encode()))
+ent, res, names = ctypes.create_string_buffer(280), ctypes.c_void_p(), []
+while libc.readdir_r(dp, ent, ctypes.byref(res)) == 0 and res.value:
+    names.append(ent.raw[19:].split(b"\0")[0].decode())
+libc.closedir(dp)
+print("readdir_r", sorted(names))
+shutil.copy("/bin/sh", d + "/sh")
+def run(how):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            how()
+        except OSError as x:
+            os._exit(100 + x.errno)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+fd = os.open(d + "/sh", os.O_RDONLY)
+print("fexecve", run(lambda: os.execve(fd, ["sh", "-c", "exit 7"], {})))
+dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+libc.execveat.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+argv = (ctypes.c_char_p * 4)(b"sh", b"-c", b"exit 9", None)
+def at(dirfd, name, flags):
+    libc.execveat(dirfd, name, argv, None, flags)
+    os._exit(100 + ctypes.get_errno())
+print("execveat", run(lambda: at(dfd, b"sh", 0)), run(lambda: at(fd, b"", 0x1000)),
+      run(lambda: at(-100, (d + "/sh").encode(), 0)), run(lambda: at(dfd, b"missing", 0)))
 PY
 }
 mkdir "$WORK/kernel"
@@ -51,10 +87,10 @@ want=$(calls "$WORK/kernel")
 got=$(in_pool bash -c "$(declare -f calls); calls '$MNT'")
 if [ "$got" != "$want" ]; then
 	diff <(echo "$want") <(echo "$got") | sed 's/^/  | /'
-	fail "remove() and syscall() through the pool differ from the kernel's"
+	fail "glibc's internal calls through the pool differ from the kernel's"
 fi
 echo "$want" | sed 's/^/  | /'
 [ "$(cat "$MNT/victim")" = host ] && [ -d "$MNT/victim-dir" ] ||
 	fail "remove() through the library touched the host's files behind the mountpoint"
 rm -rf "$MNT/victim" "$MNT/victim-dir"
-pass "remove() and syscall(statx, openat, copy_file_range, newfstatat) reach the pool, as on the kernel"
+pass "remove(), syscall(), __readlink_chk, ftok, readdir_r, fexecve, execveat reach the pool, as on the kernel"
