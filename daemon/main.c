@@ -22,6 +22,7 @@
 #include "cred.h"
 #include "dn-paths.h"
 #include "log.h"
+#include "path.h"
 #include "pool.h"
 #include "svc.h"
 
@@ -130,15 +131,6 @@ static int listen_on(struct own_socket *o, int type)
 	return TAKE_FD(fd);
 }
 
-/* The metrics socket beside the pool's own: NAME.sock -> NAME.metrics, else PATH.metrics. */
-static void metrics_path(const char *sock, char *out, size_t len)
-{
-	size_t n = strlen(sock);
-	if (n > 5 && strcmp(sock + n - 5, ".sock") == 0)
-		n -= 5;
-	snprintf(out, len, "%.*s.metrics", (int)n, sock);
-}
-
 int main(int argc, char **argv)
 {
 	const char *pool = NULL, *config_dir = DN_SYSCONFDIR, *socket_path = NULL;
@@ -245,8 +237,10 @@ int main(int argc, char **argv)
 			dn_log_error("cannot listen on %s: %s", own.path, strerror(-listen_fd));
 			return 1;
 		}
-		metrics_path(own.path, own_metrics.path, sizeof(own_metrics.path));
-		metrics_fd = listen_on(&own_metrics, SOCK_STREAM);
+		metrics_fd = dn_path_metrics_socket(own.path, own_metrics.path,
+						    sizeof(own_metrics.path));
+		if (metrics_fd >= 0)
+			metrics_fd = listen_on(&own_metrics, SOCK_STREAM);
 		if (metrics_fd < 0) {
 			dn_log_warning("pool '%s' serves no metrics: cannot listen on %s: %s", pool,
 				       own_metrics.path, strerror(-metrics_fd));

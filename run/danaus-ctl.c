@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dn-paths.h"
+#include "path.h"
 
 #define OPS_MAX 64
 #define BUCKETS_MAX 64
@@ -338,10 +339,10 @@ int main(int argc, char **argv)
 	if (metrics) {
 		snprintf(path, sizeof(path), "%s", metrics);
 	} else if (sock) {
-		size_t n = strlen(sock);
-		if (n > 5 && strcmp(sock + n - 5, ".sock") == 0)
-			n -= 5;
-		snprintf(path, sizeof(path), "%.*s.metrics", (int)n, sock);
+		if (dn_path_metrics_socket(sock, path, sizeof(path)) < 0) {
+			fprintf(stderr, "danaus-ctl: --socket %s: path too long\n", sock);
+			return 2;
+		}
 	} else {
 		snprintf(path, sizeof(path), "%s/%s.metrics", DN_RUNDIR, pool);
 	}

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 int dn_path_normalize(const char *in, char *out, size_t outlen)
@@ -213,4 +214,13 @@ int dn_path_splice(char *buf, size_t size, const char *target, const char *rest)
 	memmove(buf + t, rest, r + 1);
 	memcpy(buf, target, t);
 	return 0;
+}
+
+int dn_path_metrics_socket(const char *sock, char *out, size_t len)
+{
+	size_t n = strlen(sock);
+	if (n > 5 && strcmp(sock + n - 5, ".sock") == 0)
+		n -= 5;
+	int r = snprintf(out, len, "%.*s.metrics", (int)n, sock);
+	return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : r;
 }

@@ -93,3 +93,9 @@ int dn_path_next(const char **at, char *name, bool *last, bool *must_dir);
  * -ENAMETOOLONG.
  */
 int dn_path_splice(char *buf, size_t size, const char *target, const char *rest);
+
+/*
+ * The metrics socket beside a pool's socket: NAME.sock -> NAME.metrics,
+ * any other PATH -> PATH.metrics. Returns the length, or -ENAMETOOLONG.
+ */
+int dn_path_metrics_socket(const char *sock, char *out, size_t len);

@@ -158,13 +158,27 @@ static void test_splice(void **state)
 	assert_string_equal(buf, "/abs/target/rest"); /* left alone */
 }
 
+static void test_metrics_socket(void **state)
+{
+	(void)state;
+	char buf[24];
+	assert_int_equal(dn_path_metrics_socket("/run/danaus/t.sock", buf, sizeof(buf)), 21);
+	assert_string_equal(buf, "/run/danaus/t.metrics");
+	assert_int_equal(dn_path_metrics_socket("/x/pool", buf, sizeof(buf)), 15);
+	assert_string_equal(buf, "/x/pool.metrics");
+	assert_int_equal(dn_path_metrics_socket(".sock", buf, sizeof(buf)), 13);
+	assert_string_equal(buf, ".sock.metrics");
+	assert_int_equal(dn_path_metrics_socket("/a/very/long/name.sock", buf, sizeof(buf)),
+			 -ENAMETOOLONG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concat),   cmocka_unit_test(test_under),
 		cmocka_unit_test(test_oddities), cmocka_unit_test(test_last),
 		cmocka_unit_test(test_normalize), cmocka_unit_test(test_next),
-		cmocka_unit_test(test_splice),
+		cmocka_unit_test(test_splice),   cmocka_unit_test(test_metrics_socket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
