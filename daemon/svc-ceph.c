@@ -50,7 +50,7 @@
  *   identity, a cached ceph_statx() one directory down takes ~0.6 us and
  *   the ll walk 0.7-0.9 us (a client-lock round per component instead of
  *   one per call). ceph_ll_walk takes one round but is not confined (above),
- *   so the walk stays ours; the README says what that costs a stat. Create,
+ *   so the walk stays ours; docs/performance.md says what that costs a stat. Create,
  *   unlink and data calls map one to one onto ll calls.
  */
 
