@@ -627,7 +627,8 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 	case DN_OP_LINK:
 		if (req->path2_len == 0)
 			return -EINVAL;
-		return ops->link ? ops->link(svc, c, a.path, a.path2) : -ENOSYS;
+		return ops->link ? ops->link(svc, c, a.path, a.path2, req->flags & DN_LINK_FOLLOW)
+				 : -ENOSYS;
 	case DN_OP_READLINK:
 		if (req->len > bufsize)
 			return -EINVAL;

@@ -1482,12 +1482,12 @@ static int ceph_svc_symlink(struct dn_svc *s, const struct dn_cred *c, const cha
  * permission (EACCES).
  */
 static int ceph_svc_link(struct dn_svc *s, const struct dn_cred *c, const char *from,
-			 const char *to)
+			 const char *to, bool follow)
 {
 	struct ceph_svc *cs = to_ceph(s);
 	struct Inode *in;
 	struct ceph_statx x;
-	int r = walk_path(cs, c, from, false, &in, &x);
+	int r = walk_path(cs, c, from, follow, &in, &x);
 	if (r < 0)
 		return r;
 	_cleanup_parent_ struct parent pa = {.cs = cs};

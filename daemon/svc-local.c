@@ -646,14 +646,16 @@ static int local_symlink(struct dn_svc *s, const struct dn_cred *c, const char *
 	return symlinkat(target, dfd, base) < 0 ? -errno : 0;
 }
 
-static int local_link(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to)
+static int local_link(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,
+		      bool follow)
 {
 	int r = dn_cred_apply(c);
 	if (r < 0)
 		return r;
-	/* as linkat(2): the old name is looked up first, not followed */
-	const char *fb, *tb;
-	_cleanup_close_ int ffd = resolve_nofollow(to_local(s), from, &fb);
+	/* as linkat(2): the old name is looked up first, followed only when asked */
+	const char *fb = "", *tb;
+	_cleanup_close_ int ffd = follow ? resolve(to_local(s), from, O_PATH, 0)
+					 : resolve_nofollow(to_local(s), from, &fb);
 	if (ffd < 0)
 		return ffd;
 	struct stat st;
@@ -665,7 +667,10 @@ static int local_link(struct dn_svc *s, const struct dn_cred *c, const char *fro
 		return tfd;
 	if (fb[0])
 		return linkat(ffd, fb, tfd, tb, 0) < 0 ? -errno : 0;
-	/* "dir/.", "dir/": a directory, which the kernel refuses (EPERM) after the new name's checks */
+	/*
+	 * The file itself (followed, or "dir/.", "dir/": a directory, which the
+	 * kernel refuses, EPERM, after the new name's checks), by its magic link.
+	 */
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", ffd);
 	return linkat(AT_FDCWD, proc, tfd, tb, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;

@@ -109,7 +109,9 @@ struct dn_svc_ops {
 		     const char *path, bool nofollow, uid_t uid, gid_t gid);
 	int (*symlink)(struct dn_svc *s, const struct dn_cred *c, const char *target,
 		       const char *path);
-	int (*link)(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to);
+	/* follow: a symlink as the old name's last component is followed (AT_SYMLINK_FOLLOW) */
+	int (*link)(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,
+		    bool follow);
 	/* f != NULL: the open file's filesystem, else path's; *type: statfs(2)'s f_type, or 0 */
 	int (*statfs)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 		      const char *path, struct statvfs *st, uint64_t *type);

@@ -639,13 +639,13 @@ int64_t dn_op_pathfd(uint32_t op, const struct dn_target *t, int fd, bool nofoll
 }
 
 int dn_op_path2(uint32_t op, const struct dn_target *a, const struct dn_target *b,
-		const char *raw2)
+		const char *raw2, uint32_t flags)
 {
 	/* The request carries one base for the paths that are relative. */
 	if (b && b->handle && a->handle && b->handle != a->handle)
 		return -EXDEV;
 	struct dn_req req = {.op = op, .handle = a->handle ? a->handle : b ? b->handle : 0,
-			     .flags = a->redirect ? DN_REQ_REDIRECT : 0};
+			     .flags = flags | (a->redirect ? DN_REQ_REDIRECT : 0)};
 	struct dn_reply rep;
 	return (int)simple(&req, a->path, b ? b->path : raw2, &rep);
 }

@@ -56,9 +56,9 @@ int dn_op_chown(const struct dn_target *t, int fd, uid_t uid, gid_t gid, bool no
 int64_t dn_op_pathfd(uint32_t op, const struct dn_target *t, int fd, bool nofollow,
 		     const char *name, const void *in, size_t inlen, void *out, size_t outlen,
 		     uint32_t oflags);
-/* SYMLINK (path: the new link, path2: target) and LINK (path, path2: new name). */
+/* SYMLINK (path: the new link, path2: target) and LINK (path, path2: new name; flags). */
 int dn_op_path2(uint32_t op, const struct dn_target *a, const struct dn_target *b,
-		const char *raw2);
+		const char *raw2, uint32_t flags);
 int dn_op_fallocate(int fd, int mode, off_t off, off_t len);
 /* posix_fadvise's advice, checked as the kernel checks it, for the pool's cache. */
 int dn_op_fadvise(int fd, off_t off, off_t len, int advice);

@@ -394,26 +394,32 @@ static int same_base(const struct dn_target *from, struct dn_target *to, int new
 
 /*
  * Where one name of rename or link lies once the absolute symlinks on the
- * way to it are followed from the process's root: its directory is looked
- * up in the pool with redirects followed, as chdir's walk is, until it
- * stays in a pool (1: t names it there) or leaves for the kernel's tree (0:
- * kpath names it there). The last component itself is never followed.
+ * way to it are followed from the process's root: its directory (the whole
+ * path for a followed name: link's AT_SYMLINK_FOLLOW) is looked up in the
+ * pool with redirects followed, as chdir's walk is, until it stays in a
+ * pool (1: t names it there) or leaves for the kernel's tree (0: kpath
+ * names it there).
  */
-static int pair_locate(struct dn_target *t, char kpath[PATH_MAX])
+static int pair_locate(struct dn_target *t, char kpath[PATH_MAX], bool whole)
 {
 	struct dn_path_last l;
 	dn_path_last(t->path, &l);
 	if (l.type == DN_LAST_ROOT)
 		return 1;
-	char base[NAME_MAX + 2];
-	if (l.name_len > NAME_MAX)
-		return -ENAMETOOLONG;
-	snprintf(base, sizeof(base), "%.*s%s", (int)l.name_len, l.name, l.slash ? "/" : "");
+	char base[NAME_MAX + 2] = "";
 	struct dn_target dir = {.handle = t->handle, .redirect = true};
-	if (l.dir_len == 0)
-		snprintf(dir.path, sizeof(dir.path), "%s", t->handle ? "." : "/");
-	else
-		snprintf(dir.path, sizeof(dir.path), "%.*s", (int)l.dir_len, t->path);
+	if (whole) {
+		memcpy(dir.path, t->path, sizeof(dir.path));
+	} else {
+		if (l.name_len > NAME_MAX)
+			return -ENAMETOOLONG;
+		snprintf(base, sizeof(base), "%.*s%s", (int)l.name_len, l.name,
+			 l.slash ? "/" : "");
+		if (l.dir_len == 0)
+			snprintf(dir.path, sizeof(dir.path), "%s", t->handle ? "." : "/");
+		else
+			snprintf(dir.path, sizeof(dir.path), "%.*s", (int)l.dir_len, t->path);
+	}
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		struct stat st;
@@ -422,7 +428,10 @@ static int pair_locate(struct dn_target *t, char kpath[PATH_MAX])
 			if (r < 0)
 				return r;
 			t->handle = dir.handle;
-			r = dn_path_concat(dir.path, base, t->path, sizeof(t->path));
+			r = whole ? (int)strlen(dir.path) : dn_path_concat(dir.path, base, t->path,
+									  sizeof(t->path));
+			if (whole)
+				memcpy(t->path, dir.path, sizeof(t->path));
 			return r < 0 ? r : 1;
 		}
 		const char *to;
@@ -431,8 +440,11 @@ static int pair_locate(struct dn_target *t, char kpath[PATH_MAX])
 		int k = dn_route(AT_FDCWD, to, &dir);
 		if (k < 0)
 			return k;
-		if (k == 0)
-			return dn_path_concat(to, base, kpath, PATH_MAX) < 0 ? -ENAMETOOLONG : 0;
+		if (k == 0) {
+			int n = whole ? snprintf(kpath, PATH_MAX, "%s", to)
+				      : dn_path_concat(to, base, kpath, PATH_MAX);
+			return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+		}
 		dir.redirect = true;
 	}
 }
@@ -448,10 +460,10 @@ static int pair_redirected(uint32_t op, struct dn_target *from, struct dn_target
 {
 	char kfrom[PATH_MAX], kto[PATH_MAX];
 	for (int hops = 0; hops < DN_OP_REDIRECTS_MAX; hops++) {
-		int a = pair_locate(from, kfrom);
+		int a = pair_locate(from, kfrom, op == DN_OP_LINK && (flags & AT_SYMLINK_FOLLOW));
 		if (a < 0)
 			return a;
-		int b = pair_locate(to, kto);
+		int b = pair_locate(to, kto, false);
 		if (b < 0)
 			return b;
 		if (a != b)
@@ -463,7 +475,8 @@ static int pair_redirected(uint32_t op, struct dn_target *from, struct dn_target
 			return r < 0 ? -errno : 0;
 		}
 		int r = op == DN_OP_RENAME ? dn_op_rename(from, to, flags)
-					   : dn_op_path2(DN_OP_LINK, from, to, NULL);
+					   : dn_op_path2(DN_OP_LINK, from, to, NULL,
+							 (flags & AT_SYMLINK_FOLLOW) ? DN_LINK_FOLLOW : 0);
 		if (r != -DN_OP_REDIRECTED)
 			return r;
 	}
@@ -582,7 +595,7 @@ DN_EXPORT int symlinkat(const char *target, int dirfd, const char *path)
 		if (n < 0)
 			DN_RETURN(n);
 		t.redirect = true;
-		int r = dn_op_path2(DN_OP_SYMLINK, &t, NULL, copy);
+		int r = dn_op_path2(DN_OP_SYMLINK, &t, NULL, copy, 0);
 		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
 	}
 }
@@ -614,7 +627,8 @@ DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char
 	if (r < 0)
 		DN_RETURN(r);
 	from.redirect = to.redirect = true;
-	r = dn_op_path2(DN_OP_LINK, &from, &to, NULL);
+	uint32_t follow = (flags & AT_SYMLINK_FOLLOW) ? DN_LINK_FOLLOW : 0;
+	r = dn_op_path2(DN_OP_LINK, &from, &to, NULL, follow);
 	if (r == -DN_OP_REDIRECTED)
 		r = pair_redirected(DN_OP_LINK, &from, &to, (unsigned)flags);
 	DN_RETURN(r);

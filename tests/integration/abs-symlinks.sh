@@ -53,6 +53,12 @@ echo h > to-host-dir/h1 && mv to-host-dir/h1 to-host-dir/h2 && echo "rename on t
 ln to-host-dir/h2 to-host-dir/h3 && echo "link on the host: $(stat -c %h "$host/dir/h2")"
 mv r3 to-host-dir/r3 && echo "mv to the host: $(cat "$host/dir/r3") $(ls)"
 rm to-host-dir/h2 to-host-dir/h3 to-host-dir/r3 "$other/sub/r1"
+# ln -L: linkat(AT_SYMLINK_FOLLOW) links what the old name's symlinks lead to
+echo L > lf && ln -s lf lsym && ln -L lsym lhard && echo "ln -L: $(stat -c '%F %h' lhard lf)"
+ln -s "$other/sub/f" to-other-file && ln -L to-other-file lhard2 &&
+	echo "ln -L through an absolute link: $(stat -c '%F %h' lhard2 "$other/sub/f")"
+echo "ln -L dangling: $(ln -L dangling lhard3 2>&1 | sed 's/^.*: //')"
+rm lhard lhard2 "$other/sub/f" 2>/dev/null; echo "other sub" > "$other/sub/f"
 SCRIPT
 mkdir -p "$WORK/kernel" "$WORK/kernel-other/sub"
 echo "other sub" > "$WORK/kernel-other/sub/f"
