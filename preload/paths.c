@@ -351,14 +351,27 @@ DN_EXPORT int rmdir(const char *path)
 
 /*
  * Routes the two paths of rename and link: 1 when both name Danaus files, 0
- * when both are the kernel's (or one cannot be read: the kernel answers
- * EFAULT before it looks at either), else -errno (-EXDEV for one of each).
+ * when both are the kernel's (or the old one cannot be read: the kernel
+ * answers EFAULT before it looks at either), else -errno (-EXDEV for one of
+ * each).
  */
 static int route_pair(int olddirfd, const char *oldpath, struct dn_target *from, int newdirfd,
 		      const char *newpath, struct dn_target *to)
 {
 	int a = dn_route_strict(olddirfd, oldpath, from);
 	int b = dn_route_strict(newdirfd, newpath, to);
+	/*
+	 * A Danaus old path and an unreadable new one: the kernel would look up
+	 * the old one's parent in our placeholder (ENOENT) before it reads the
+	 * new, where the pool's parent would be found: EFAULT.
+	 */
+	if (a == 1 && b == -EFAULT)
+		return -EFAULT;
+	/* names too long (dn_route left them to the kernel): the same order */
+	if (a == 0 && b == 1 && dn_path_too_long(oldpath))
+		return 0;
+	if (a == 1 && b == 0 && dn_path_too_long(newpath))
+		return -ENAMETOOLONG;
 	if (a == -EFAULT || b == -EFAULT) /* as dn_route: our placeholders stay out of it */
 		return dn_fdmap_get(olddirfd) >= 0 || dn_fdmap_get(newdirfd) >= 0 ? -EFAULT : 0;
 	if (a < 0)
