@@ -485,6 +485,8 @@ DN_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size
 		ROUTE(dirfd, path, t)
 		return REAL(readlinkat)(dirfd, path, buf, size);
 		char link[PATH_MAX]; /* a link's target is shorter */
+		if ((int)size <= 0) /* the kernel's bufsiz is an int, checked before the path */
+			DN_RETURN(-EINVAL);
 		t.redirect = true;
 		ssize_t n = dn_op_readlink(&t, link, size < sizeof(link) ? size : sizeof(link));
 		if (n > 0 && dn_fault_copy_out(buf, link, (size_t)n) < 0)
