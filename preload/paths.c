@@ -570,6 +570,10 @@ static void statvfs_from_wire(const struct dn_statfs *w, struct statvfs *v)
 	v->f_namemax = w->namemax;
 }
 
+#ifndef ST_VALID
+#define ST_VALID 0x0020 /* linux/statfs.h: f_flags is filled in */
+#endif
+
 /* statfs(2) has a type field statvfs lacks: the backend's, else a magic of ours. */
 #define DANAUS_SUPER_MAGIC 0x44414e41
 
@@ -586,7 +590,8 @@ static void statfs_from_wire(const struct dn_statfs *w, struct statfs *f)
 	f->f_ffree = w->ffree;
 	memcpy(&f->f_fsid, &w->fsid, sizeof(f->f_fsid) < sizeof(w->fsid) ? sizeof(f->f_fsid) : sizeof(w->fsid));
 	f->f_namelen = (long)w->namemax;
-	f->f_flags = (long)w->flag;
+	/* statvfs's flags, with the bit statfs(2) always sets (glibc's statvfs drops it) */
+	f->f_flags = (long)w->flag | ST_VALID;
 }
 
 /* The pool's STATFS of t's path or (t NULL) of Danaus fd, into whichever of v and f is given. */
