@@ -11,9 +11,11 @@
 #   python3 pdiff_agent.py --agent BASE [--after-exec]
 import ctypes
 import errno
+import fcntl
 import hashlib
 import json
 import os
+import socket
 import stat
 import struct
 import sys
@@ -91,8 +93,54 @@ libc.futimens.argtypes = [ctypes.c_int, ctypes.c_void_p]
 libc.faccessat.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
 libc.renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
                            ctypes.c_uint]
+libc.readlink.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+libc.readlink.restype = ctypes.c_ssize_t
+libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+libc.getdents64.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
+libc.getdents64.restype = ctypes.c_ssize_t
+libc.read.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
+libc.read.restype = ctypes.c_ssize_t
+libc.write.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
+libc.write.restype = ctypes.c_ssize_t
+libc.open.argtypes = [ctypes.c_void_p, ctypes.c_int]
+libc.stat.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+libc.mkdir.argtypes = [ctypes.c_void_p, ctypes.c_uint]
+libc.rename.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+libc.getxattr.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t]
+libc.getxattr.restype = ctypes.c_ssize_t
+libc.statfs.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+libc.fstatfs.argtypes = [ctypes.c_int, ctypes.c_void_p]
 libc.capget.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
 libc.capset.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+
+
+class Statfs(ctypes.Structure):
+    _fields_ = [('f_type', ctypes.c_long), ('f_bsize', ctypes.c_long),
+                ('f_blocks', ctypes.c_ulong), ('f_bfree', ctypes.c_ulong),
+                ('f_bavail', ctypes.c_ulong), ('f_files', ctypes.c_ulong),
+                ('f_ffree', ctypes.c_ulong), ('f_fsid', ctypes.c_int * 2),
+                ('f_namelen', ctypes.c_long), ('f_frsize', ctypes.c_long),
+                ('f_flags', ctypes.c_long), ('f_spare', ctypes.c_long * 4)]
+
+
+def statfs_summary(buf, fields):
+    """The fields of a statfs answer that must be alike on both sides (the
+    orchestrator names them: free counts change, some depend on the backend)."""
+    return {f: getattr(buf, 'f_' + f) for f in fields}
+
+
+F_OFD_GETLK, F_OFD_SETLK = 36, 37
+DT = {0: '?', 1: 'p', 2: 'c', 4: 'd', 6: 'b', 8: 'f', 10: 'l', 12: 's'}
+
+
+def pad_to(head, rel, n):
+    """head + rel made exactly n bytes long with './' (and './/' for an odd
+    count) put before rel; as is when it cannot be (already longer)."""
+    short = n - len(head) - len(rel)
+    if short < 2:
+        return head + rel
+    odd = './/' if short % 2 else ''
+    return head + odd + './' * ((short - len(odd)) // 2) + rel
 
 
 def c_check(r):
@@ -151,9 +199,41 @@ class Agent:
     def __init__(self, base):
         self.base = base
         self.slots = {}
+        self.socks = {}
+        # the tree the working directory is in (set by chdir/fchdir into it):
+        # paths relative to the working directory are used only inside it
+        self.cwd_seg = None
 
     def path(self, rel):
         return os.path.join(self.base, rel) if rel else self.base
+
+    def P(self, q, key='p'):
+        """The path of q[key] as this side passes it: under BASE, or relative to the
+        working directory (q['cwd']); padded with './' to exactly q['pad'] bytes
+        (q['pad2'] for p2), which differs per side as BASE does."""
+        rel = q[key]
+        if q.get('cwd'):
+            if self.cwd_seg is None or self.cwd_seg != q.get('seg'):
+                raise OSError(errno.ESRCH, 'the working directory is not in this tree')
+            full, head = rel, ''
+        else:
+            full, head = self.path(rel), self.base + '/'
+        pad = q.get('pad' if key == 'p' else 'pad2')
+        if pad:
+            full = pad_to(head, full[len(head):], pad)
+        return full
+
+    def cwd_check(self, q):
+        """After a chdir: outside the tree (an absolute symlink to the host), go to /
+        and use no relative path until the next chdir into the tree."""
+        top = os.path.join(self.base, q['seg'])
+        cwd = os.getcwd()
+        if cwd == top or cwd.startswith(top + '/'):
+            self.cwd_seg = q['seg']
+            return {'cwd': cwd[len(top):] or '/'}
+        os.chdir('/')
+        self.cwd_seg = None
+        return {'cwd': 'outside'}
 
     def run(self, q):
         op = q['op']
@@ -164,12 +244,12 @@ class Agent:
         return {'old': '%04o' % os.umask(q['mask'])}
 
     def op_open(self, q):
-        fd = os.open(self.path(q['p']), flags_of(q['flags']), q.get('mode', 0o644))
+        fd = os.open(self.P(q), flags_of(q['flags']), q.get('mode', 0o644))
         os.close(fd)
         return {}
 
     def op_write(self, q):
-        fd = os.open(self.path(q['p']), flags_of(q['flags']), q.get('mode', 0o644))
+        fd = os.open(self.P(q), flags_of(q['flags']), q.get('mode', 0o644))
         try:
             try:
                 return {'n': os.write(fd, q['data'].encode())}
@@ -179,7 +259,7 @@ class Agent:
             os.close(fd)
 
     def op_read(self, q):
-        fd = os.open(self.path(q['p']), flags_of(q['flags']))
+        fd = os.open(self.P(q), flags_of(q['flags']))
         try:
             try:
                 data = os.read(fd, 1 << 16)
@@ -193,7 +273,7 @@ class Agent:
         old = self.slots.pop(q['slot'], None)
         if old is not None:
             os.close(old)
-        self.slots[q['slot']] = os.open(self.path(q['p']), flags_of(q['flags']),
+        self.slots[q['slot']] = os.open(self.P(q), flags_of(q['flags']),
                                         q.get('mode', 0o644))
         return {}
 
@@ -202,6 +282,9 @@ class Agent:
         if fd is None:
             return {'e': 'NOSLOT'}
         sub = q['sub']
+        f = getattr(self, 'fop_' + sub, None)
+        if f:
+            return f(fd, q)
         if sub == 'write':
             return {'n': os.write(fd, q['data'].encode())}
         if sub == 'read':
@@ -230,88 +313,257 @@ class Agent:
         for fd in self.slots.values():
             os.close(fd)
         self.slots.clear()
+        for s in self.socks.values():
+            s.close()
+        self.socks.clear()
+        os.chdir('/')
+        self.cwd_seg = None
         return {}
 
     def op_stat(self, q):
-        return st_summary(os.stat(self.path(q['p']), follow_symlinks=not q['nofollow']))
+        return st_summary(os.stat(self.P(q), follow_symlinks=not q['nofollow']))
 
     def op_access(self, q):
         flags = (AT_EACCESS if q['eff'] else 0) | (AT_SYMLINK_NOFOLLOW if q['nofollow'] else 0)
-        c_check(libc.faccessat(AT_FDCWD, self.path(q['p']).encode(), q['mode'], flags))
+        c_check(libc.faccessat(AT_FDCWD, self.P(q).encode(), q['mode'], flags))
         return {}
 
     def op_mkdir(self, q):
-        os.mkdir(self.path(q['p']), q['mode'])
+        os.mkdir(self.P(q), q['mode'])
         return {}
 
     def op_mknod(self, q):
-        os.mknod(self.path(q['p']), q['mode'], os.makedev(*q['dev']))
+        os.mknod(self.P(q), q['mode'], os.makedev(*q['dev']))
         return {}
 
     def op_unlink(self, q):
-        os.unlink(self.path(q['p']))
+        os.unlink(self.P(q))
         return {}
 
     def op_rmdir(self, q):
-        os.rmdir(self.path(q['p']))
+        os.rmdir(self.P(q))
         return {}
 
     def op_rename(self, q):
         if q['flags'] == 0:
-            os.rename(self.path(q['p']), self.path(q['p2']))
+            os.rename(self.P(q), self.P(q, 'p2'))
         else:
-            c_check(libc.renameat2(AT_FDCWD, self.path(q['p']).encode(), AT_FDCWD,
-                                   self.path(q['p2']).encode(), q['flags']))
+            c_check(libc.renameat2(AT_FDCWD, self.P(q).encode(), AT_FDCWD,
+                                   self.P(q, 'p2').encode(), q['flags']))
         return {}
 
     def op_link(self, q):
-        os.link(self.path(q['p']), self.path(q['p2']), follow_symlinks=q['follow'])
+        os.link(self.P(q), self.P(q, 'p2'), follow_symlinks=q['follow'])
         return {}
 
     def op_symlink(self, q):
-        os.symlink(q['target'], self.path(q['p']))
+        os.symlink(q['target'], self.P(q))
         return {}
 
     def op_readlink(self, q):
-        return {'t': os.readlink(self.path(q['p']))}
+        return {'t': os.readlink(self.P(q))}
 
     def op_chmod(self, q):
-        os.chmod(self.path(q['p']), q['mode'])
+        os.chmod(self.P(q), q['mode'])
         return {}
 
     def op_chown(self, q):
-        os.chown(self.path(q['p']), q['uid'], q['gid'], follow_symlinks=not q['nofollow'])
+        os.chown(self.P(q), q['uid'], q['gid'], follow_symlinks=not q['nofollow'])
         return {}
 
     def op_truncate(self, q):
-        os.truncate(self.path(q['p']), q['len'])
+        os.truncate(self.P(q), q['len'])
         return {}
 
     def op_utime(self, q):
-        c_check(libc.utimensat(AT_FDCWD, self.path(q['p']).encode(),
+        c_check(libc.utimensat(AT_FDCWD, self.P(q).encode(),
                                times_arg(q['kind'], q['a'], q['m']),
                                AT_SYMLINK_NOFOLLOW if q['nofollow'] else 0))
         return {}
 
     def op_setx(self, q):
-        os.setxattr(self.path(q['p']), q['name'], bytes.fromhex(q['value']), q['flags'],
+        os.setxattr(self.P(q), q['name'], bytes.fromhex(q['value']), q['flags'],
                     follow_symlinks=not q['nofollow'])
         return {}
 
     def op_getx(self, q):
-        return {'v': os.getxattr(self.path(q['p']), q['name'],
+        return {'v': os.getxattr(self.P(q), q['name'],
                                  follow_symlinks=not q['nofollow']).hex()}
 
     def op_listx(self, q):
-        return {'names': sorted(os.listxattr(self.path(q['p']),
+        return {'names': sorted(os.listxattr(self.P(q),
                                              follow_symlinks=not q['nofollow']))}
 
     def op_removex(self, q):
-        os.removexattr(self.path(q['p']), q['name'], follow_symlinks=not q['nofollow'])
+        os.removexattr(self.P(q), q['name'], follow_symlinks=not q['nofollow'])
         return {}
 
     def op_listdir(self, q):
-        return {'names': sorted(os.listdir(self.path(q['p'])))}
+        return {'names': sorted(os.listdir(self.P(q)))}
+
+    # -- issue 14's conformance calls
+    def op_chdir(self, q):
+        os.chdir(self.P(q))
+        return self.cwd_check(q)
+
+    def op_mkfifo(self, q):
+        os.mkfifo(self.P(q), q['mode'])
+        return {}
+
+    def op_readlinkn(self, q):
+        """readlink(2) into a buffer of q['n'] bytes: the count and what it holds."""
+        buf = ctypes.create_string_buffer(max(q['n'], 1))
+        n = c_check(libc.readlink(self.P(q).encode(), buf, q['n']))
+        return {'n': n, 't': buf.raw[:n].decode(errors='replace')}
+
+    def op_statfs(self, q):
+        buf = Statfs()
+        c_check(libc.statfs(self.P(q).encode(), ctypes.byref(buf)))
+        return statfs_summary(buf, q['fields'])
+
+    def op_bind(self, q):
+        """A Unix stream socket bound at p, kept (listening if q['listen'])."""
+        old = self.socks.pop(q['slot'], None)
+        if old is not None:
+            old.close()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.bind(self.P(q))
+            if q['listen']:
+                s.listen(64)
+        except OSError:
+            s.close()
+            raise
+        self.socks[q['slot']] = s
+        return {}
+
+    def op_connect(self, q):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.setblocking(False)
+            s.connect(self.P(q))
+        finally:
+            s.close()
+        return {}
+
+    def op_efault(self, q):
+        """A bad pointer (address 1) where the call takes a path or a buffer."""
+        bad = ctypes.c_void_p(1)
+        call = q['call']
+        if call == 'open':
+            c_check(libc.open(bad, os.O_RDONLY))
+        elif call == 'stat':
+            c_check(libc.stat(bad, ctypes.create_string_buffer(256)))
+        elif call == 'mkdir':
+            c_check(libc.mkdir(bad, 0o755))
+        elif call == 'rename':
+            c_check(libc.rename(self.P(q).encode(), bad))
+        elif call == 'readlink':
+            c_check(libc.readlink(self.P(q).encode(), bad, 64))
+        elif call == 'getx':
+            c_check(libc.getxattr(self.P(q).encode(), b'user.a', bad, 64))
+        elif call == 'statfs':
+            c_check(libc.statfs(self.P(q).encode(), bad))
+        elif call in ('read', 'write'):
+            fd = os.open(self.P(q), os.O_RDWR if call == 'write' else os.O_RDONLY)
+            try:
+                f = libc.read if call == 'read' else libc.write
+                try:
+                    c_check(f(fd, bad, 16))
+                    r = {}
+                except OSError as e:
+                    r = {'e2': errno.errorcode.get(e.errno, str(e.errno))}
+                # nothing moved: the offset is where it was
+                r['off'] = os.lseek(fd, 0, os.SEEK_CUR)
+                return r
+            finally:
+                os.close(fd)
+        else:
+            raise ValueError(call)
+        return {}
+
+    # fd operations of the conformance calls: fop_SUB(fd, q)
+    def fop_lseek(self, fd, q):
+        return {'off': os.lseek(fd, q['off'], q['whence'])}
+
+    def fop_fallocate(self, fd, q):
+        c_check(libc.fallocate(fd, q['mode'], q['off'], q['len']))
+        return {}
+
+    def fop_pfallocate(self, fd, q):
+        os.posix_fallocate(fd, q['off'], q['len'])
+        return {}
+
+    def fop_fsync(self, fd, q):
+        (os.fdatasync if q.get('data') else os.fsync)(fd)
+        return {}
+
+    def fop_getdents(self, fd, q):
+        """getdents64 from the current offset to the end: names and d_type."""
+        buf = ctypes.create_string_buffer(q.get('size', 4096))
+        out = []
+        while True:
+            n = c_check(libc.getdents64(fd, buf, len(buf)))
+            if n == 0:
+                break
+            off = 0
+            while off < n:
+                reclen, dtype = struct.unpack_from('<HB', buf.raw, off + 16)
+                name = buf.raw[off + 19:off + reclen].split(b'\0', 1)[0].decode(
+                    errors='replace')
+                out.append('%s:%s' % (name, DT.get(dtype, dtype)))
+                off += reclen
+        return {'ents': sorted(out)}
+
+    def fop_dup(self, fd, q):
+        """dup (or fcntl F_DUPFD_CLOEXEC): the copy's status and descriptor flags."""
+        new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 0) if q.get('cloexec') else os.dup(fd)
+        try:
+            return {'fl': fcntl.fcntl(new, fcntl.F_GETFL), 'fd': fcntl.fcntl(new, fcntl.F_GETFD),
+                    'pos': os.lseek(new, 0, os.SEEK_CUR) if q.get('pos') else None}
+        finally:
+            os.close(new)
+
+    def fop_getfl(self, fd, q):
+        return {'fl': fcntl.fcntl(fd, fcntl.F_GETFL)}
+
+    def fop_setfl(self, fd, q):
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags_of(q['flags']) & ~os.O_NONBLOCK |
+                    (os.O_NONBLOCK if q.get('nonblock') else 0))
+        return {'fl': fcntl.fcntl(fd, fcntl.F_GETFL)}
+
+    def fop_flock(self, fd, q):
+        fcntl.flock(fd, q['how'] | fcntl.LOCK_NB)
+        return {}
+
+    def fop_lk(self, fd, q):
+        """fcntl record locks (POSIX or OFD): the answer, and for F_GETLK what
+        conflicts (not its pid, which differs per side)."""
+        cmd = {'setlk': fcntl.F_SETLK, 'getlk': fcntl.F_GETLK, 'ofd_setlk': F_OFD_SETLK,
+               'ofd_getlk': F_OFD_GETLK}[q['cmd']]
+        lt = {'rd': fcntl.F_RDLCK, 'wr': fcntl.F_WRLCK, 'un': fcntl.F_UNLCK}[q['type']]
+        arg = struct.pack('hhxxxxqqixxxx', lt, os.SEEK_SET, q['start'], q['len'], 0)
+        got = fcntl.fcntl(fd, cmd, arg)
+        if cmd in (fcntl.F_GETLK, F_OFD_GETLK):
+            t, w, start, ln, _ = struct.unpack('hhxxxxqqixxxx', got)
+            return {'type': t, 'whence': w, 'start': start, 'len': ln}
+        return {}
+
+    def fop_openat(self, fd, q):
+        new = os.open(q['rel'], flags_of(q['flags']), q.get('mode', 0o644), dir_fd=fd)
+        try:
+            return st_summary(os.fstat(new)) if q.get('stat') else {}
+        finally:
+            os.close(new)
+
+    def fop_fchdir(self, fd, q):
+        os.fchdir(fd)
+        return self.cwd_check(q)
+
+    def fop_fstatfs(self, fd, q):
+        buf = Statfs()
+        c_check(libc.fstatfs(fd, ctypes.byref(buf)))
+        return statfs_summary(buf, q['fields'])
 
     def op_become(self, q):
         """The uid drop, mid-run, after this process has used the filesystem as root."""

@@ -38,7 +38,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pdiff_agent import (DAC_CAPS, EXPLICIT_AFTER, EXPLICIT_BEFORE,  # noqa: E402
                          FS_CAPS, ftype)
-from pdiff_gen import Gen, build_tree, directed_ops, probe_features  # noqa: E402
+from pdiff_gen import (Gen, build_tree, conformance_ops, directed_ops,  # noqa: E402
+                       probe_features)
 
 # ---------------------------------------------------------------------------
 # orchestrator
@@ -370,7 +371,9 @@ def repair_one(pool_root, kern_root, path, k, p):
 # Operations that change no attribute compared here (atimes aside, which only
 # the local backend compares, and walks after every operation).
 READ_ONLY = {'read', 'stat', 'access', 'getx', 'listx', 'listdir', 'readlink', 'umask',
-             'closeall', 'become'}
+             'closeall', 'become', 'chdir', 'readlinkn', 'statfs', 'connect'}
+FOP_READ_ONLY = {'read', 'stat', 'getx', 'lseek', 'getdents', 'dup', 'getfl', 'setfl', 'flock',
+                 'lk', 'fchdir', 'fstatfs', 'fsync'}
 
 
 def may_change(q, answer):
@@ -382,7 +385,9 @@ def may_change(q, answer):
     if op in READ_ONLY:
         return False
     if op == 'fop':
-        return q['sub'] not in ('read', 'stat', 'getx')
+        if q['sub'] == 'openat':
+            return bool({'CREAT', 'TRUNC'} & set(q['flags']))
+        return q['sub'] not in FOP_READ_ONLY
     if op in ('open', 'keep'):
         return bool({'CREAT', 'TRUNC'} & set(q['flags']))
     return True
@@ -396,8 +401,10 @@ def describe(q, ids):
         sub = d.pop('sub')
         op = 'fd%d.%s' % (d.pop('slot'), sub)
     parts = []
-    for k in ('p', 'p2', 'target', 'name', 'flags', 'mode', 'uid', 'gid', 'len', 'kind',
-              'a', 'm', 'value', 'nofollow', 'follow', 'eff', 'dev', 'data', 'mask', 'drop'):
+    for k in ('p', 'p2', 'cwd', 'pad', 'pad2', 'rel', 'target', 'name', 'flags', 'mode', 'uid',
+              'gid', 'call', 'cmd', 'type', 'whence', 'off', 'start', 'len', 'how', 'n', 'kind',
+              'a', 'm', 'value', 'nofollow', 'follow', 'eff', 'dev', 'data', 'mask', 'drop',
+              'listen', 'slot', 'size', 'cloexec', 'nonblock'):
         if k not in d:
             continue
         v = d[k]
@@ -413,13 +420,39 @@ def describe(q, ids):
             v = v[:24] + '…'
         elif k in ('a', 'm') and d.get('kind') in ('null', 'now', 'omit'):
             continue
-        elif k in ('p', 'p2'):
-            v = repr(v)
+        elif k in ('p', 'p2', 'target', 'rel'):
+            v = shorten(v)
         parts.append('%s=%s' % (k, v))
     return '%s(%s)' % (op, ', '.join(parts))
 
 
-def op_key(q):
+def shorten(v):
+    """A path for a report line: runs of one character (a name at NAME_MAX, a
+    './' padding) counted rather than printed."""
+    v = re.sub(r'(.)\1{15,}', lambda m: '%s×%d' % (m.group(1), len(m.group(0))), v)
+    v = re.sub(r'(\./){8,}', lambda m: '(./)×%d' % (len(m.group(0)) // 2), v)
+    return repr(v)
+
+
+def through_abs_link(q, tree):
+    """Whether a path of q meets, before its last name (or at it, for link's
+    AT_SYMLINK_FOLLOW), a symlink to an absolute target in tree (the kernel's
+    snapshot before q)."""
+    if not tree or q.get('cwd'):
+        return False
+    for key in ('p', 'p2'):
+        if key not in q:
+            continue
+        names = [n for n in q[key].split('/')[1:] if n]
+        upto = len(names) if key == 'p' and q.get('follow') else len(names) - 1
+        for i in range(upto):
+            e = tree.get('/'.join(names[:i + 1]))
+            if e and e['type'] == 'l' and e.get('target', '').startswith('/'):
+                return True
+    return False
+
+
+def op_key(q, abs_link=False):
     """What groups mismatches: the operation and its salient argument."""
     op = q['op']
     if op == 'fop':
@@ -433,6 +466,20 @@ def op_key(q):
         key += ' ' + q['kind']
     if op == 'rename' and q['flags']:
         key += ' flags=%d' % q['flags']
+    if op == 'efault':
+        key += ' ' + q['call']
+    if op == 'flseek':
+        key += ' whence=%d' % q['whence']
+    if op == 'ffallocate':
+        key += ' mode=%#x' % q['mode']
+    if op == 'flk':
+        key += ' ' + q['cmd']
+    if q.get('cwd'):
+        key += ' (from the cwd)'
+    if abs_link:
+        key += ' (through an absolute symlink)'
+    if q.get('pad') or q.get('pad2'):
+        key += ' (padded to %s)' % '/'.join(str(q[k]) for k in ('pad', 'pad2') if q.get(k))
     if op in ('chmod', 'fchmod', 'mkdir', 'open', 'keep', 'write') and \
             q.get('mode', 0) & 0o7000:
         key += ' set-id/sticky mode'
@@ -450,9 +497,11 @@ def load_known(path):
             if not line or line.startswith('#'):
                 continue
             header, _, pattern = line.partition(' @ ')
-            if not re.match(r'\[[A-Z]+\] ', header):
+            if not re.match(r'\[([A-Z]+|\*)\] ', header):
                 sys.exit('%s:%d: expected "[KIND] op: detail [@ tree regex]"' % (path, n))
-            known.append((header.strip(), re.compile(pattern.strip()) if pattern else None))
+            # '*' matches anything, every other character itself
+            known.append((re.compile('.*'.join(map(re.escape, header.strip().split('*')))),
+                          re.compile(pattern.strip()) if pattern else None))
     return known
 
 
@@ -483,6 +532,11 @@ class Runner:
         self.ops_done = 0
         self.per_call = {}  # call -> [operations, answers that differ]
         self.dropped = False
+        # what statfs must answer alike: the same filesystem's on the local backend;
+        # on Ceph the oracle's type and flags are its FUSE mount's (FUSE_SUPER_MAGIC,
+        # nosuid,nodev), where a pool answers as ceph.ko would: only the sizes
+        self.statfs_fields = ['type', 'bsize', 'namelen', 'frsize', 'flags'] \
+            if args.backend == 'local' else ['bsize', 'namelen', 'frsize']
         self.snapper = concurrent.futures.ThreadPoolExecutor(2)
         self.spent = dict.fromkeys(('kernel ops', 'pool ops', 'walks', 'kernel walks', 'pool walks',
                                     'building', 'removing'), 0.0)
@@ -557,7 +611,7 @@ class Runner:
         self.spent['walks'] += time.monotonic() - t
         return k, p
 
-    def record(self, where, index, who, q, k, p, lines, fields):
+    def record(self, where, index, who, q, k, p, lines, fields, before=None):
         if k != p:
             ka, pa = answer_key(k), answer_key(p)
             if ka != 'ok' and pa == 'ok':
@@ -568,17 +622,19 @@ class Runner:
                 sev = 'ERRNO'
             else:
                 sev = 'VALUE'
-            sig = (sev, op_key(q), 'kernel %s, pool %s' % (ka, pa))
+            sig = (sev, op_key(q, through_abs_link(q, before)), 'kernel %s, pool %s' % (ka, pa))
         else:
             sev = 'TREE'
-            sig = (sev, op_key(q), 'differs in ' + ', '.join(sorted(fields)))
+            sig = (sev, op_key(q, through_abs_link(q, before)),
+                   'differs in ' + ', '.join(sorted(fields)))
         if k != p and lines:
             sig = sig[:2] + (sig[2] + '; tree differs in ' + ', '.join(sorted(fields)),)
         m = {'where': where, 'index': index, 'who': who, 'op': describe(q, self.ids),
              'kernel': k, 'pool': p, 'tree': lines, 'sig': sig}
         header = '[%s] %s: %s' % sig
         for kh, kre in self.known:
-            if kh == header and (kre is None or (lines and all(kre.search(x) for x in lines))):
+            if kh.fullmatch(header) and \
+                    (kre is None or (lines and all(kre.search(x) for x in lines))):
                 self.known_seen[header] = self.known_seen.get(header, 0) + 1
                 print('KNOWN %s %s op %s, %s: %s' % (sev, where, index, who, m['op']))
                 return
@@ -612,7 +668,7 @@ class Runner:
         for s in ([a.segment] if a.segment is not None else range(nseg)):
             n = a.segment_len if a.segment is not None else \
                 min(a.segment_len, a.ops - s * a.segment_len)
-            gen = Gen(self.ids, seed, s, self.names, self.feats)
+            gen = Gen(self.ids, seed, s, self.names, self.feats, self.a.host_dir)
             where = '--seed %d --segment %d' % (seed, s)
             if a.segment_len != SEGMENT_LEN:
                 where += ' --segment-len %d' % a.segment_len
@@ -624,13 +680,15 @@ class Runner:
                 continue
             self.run_tree('d-' + name, '--directed %s' % name,
                           [(name, q) for q in directed_ops(self.ids)])
+            self.run_tree('c-' + name, '--directed %s  # its second tree,' % name,
+                          [(name, q) for q in conformance_ops(self.ids, self.a.host_dir)])
 
     def run_tree(self, seg, where, ops):
         """Runs ops (identity, request) on a fresh copy of the tree on each side."""
         a = self.a
         t = time.monotonic()
         for d in (a.kernel_dir, a.pool_dir):
-            build_tree(os.path.join(d, seg), self.ids, self.feats)
+            build_tree(os.path.join(d, seg), self.ids, self.feats, a.host_dir)
         self.spent['building'] += time.monotonic() - t
         kern, pool = self.snap(seg)
         lines, _ = tree_diff(kern, pool)
@@ -651,10 +709,13 @@ class Runner:
                 # the walk owed since the last operation that was not walked
                 i, who, q, k, p = unwalked.pop()
             else:
-                q = dict(q)
+                before = kern
+                q = dict(q, seg=seg)
                 for key in ('p', 'p2'):
-                    if key in q:
+                    if key in q and not q.get('cwd'):
                         q[key] = seg + '/' + q[key] if q[key] else seg
+                if q['op'] == 'statfs' or q.get('sub') == 'fstatfs':
+                    q['fields'] = self.statfs_fields
                 k, p = self.both(who, q)
                 if i != 'setup':
                     self.ops_done += 1
@@ -685,7 +746,7 @@ class Runner:
                     if j != 'setup'))
             unwalked = []
             if (k != p or lines) and not (q['op'] == 'fop' and q['slot'] in tainted):
-                self.record(where, i, who, q, k, p, lines, fields)
+                self.record(where, i, who, q, k, p, lines, fields, before)
             if lines and (a.no_repair or not repair(
                     os.path.join(a.pool_dir, seg), os.path.join(a.kernel_dir, seg), kern, pool,
                     self.t0, self.atime)):
@@ -745,6 +806,8 @@ def main():
     ap.add_argument('--pool', default='x', help='pool name for danaus-run')
     ap.add_argument('--run-bin', help='danaus-run')
     ap.add_argument('--workdir', help='for agent logs and the agent script copy')
+    ap.add_argument('--host-dir', help='a read-only host directory for absolute symlinks '
+                    '(perm-diff-lib.sh mounts one); without it there are none')
     ap.add_argument('--alice', default='dn_alice')
     ap.add_argument('--bob', default='dn_bob')
     ap.add_argument('--share', default='dn_share')
@@ -785,6 +848,14 @@ def main():
             ap.error('--%s is needed' % k.replace('_', '-'))
     if os.geteuid() != 0:
         ap.error('the orchestrator builds trees for several users: run it as root')
+    if a.host_dir:
+        # absolute symlinks lead there, for root identities too: it must be read-only
+        # (and its parent: a '..' follows one), and /nonexistent/x must stay missing
+        for d in (a.host_dir, os.path.dirname(a.host_dir)):
+            if not os.statvfs(d).f_flag & os.ST_RDONLY:
+                ap.error('--host-dir: %s is not on a read-only mount' % d)
+        if os.path.lexists('/nonexistent'):
+            ap.error('/nonexistent exists: the absolute symlinks to /nonexistent/x need it not to')
     a.workdir = a.workdir or tempfile.mkdtemp(prefix='perm-diff.')
     os.chmod(a.workdir, 0o755)
     a.walk = a.walk or ('every' if a.backend == 'local' else 'changes')
