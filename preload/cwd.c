@@ -17,15 +17,27 @@
 #include "route.h"
 
 /*
- * The name pool_path (as written, resolved) has without ".", ".." and
- * repeated or trailing slashes: "." and ".." are the pool's to fold (after
- * a symlink they lead elsewhere), so a path with one is opened and asked
- * for its path.
+ * The name pool_path has resolved: without ".", "..", repeated or trailing
+ * slashes, and symlinks, so that getcwd shows where a chdir through one led,
+ * as the kernel's does: our realpath (readlink through the pool, component
+ * by component). A ".." at the pool's top stays there, which realpath does
+ * not know: then, and for paths too long for it, the directory is opened and
+ * asked for its path ("." and ".." folded by the pool, symlinks as written).
  */
 static int canonical(const char *pool_path, char *out, size_t len)
 {
-	if (!(dn_path_oddities(pool_path) & (DN_PATH_DOT | DN_PATH_DOTDOT)))
-		return dn_path_normalize(pool_path, out, len) < 0 ? -ENAMETOOLONG : 0;
+	char full[PATH_MAX], real[PATH_MAX];
+	size_t ml = dn_client.mount_len;
+	int m = snprintf(full, sizeof(full), "%s%s", dn_client.mount, pool_path);
+	if (m > 0 && (size_t)m < sizeof(full) && !strstr(pool_path, "..")) {
+		int saved = errno;
+		char *r = realpath(full, real);
+		errno = saved;
+		if (r && strncmp(real, dn_client.mount, ml) == 0 && (!real[ml] || real[ml] == '/')) {
+			int k = snprintf(out, len, "%s", real[ml] ? real + ml : "/");
+			return k < 0 || (size_t)k >= len ? -ENAMETOOLONG : 0;
+		}
+	}
 	struct dn_target t = {.handle = 0};
 	snprintf(t.path, sizeof(t.path), "%s", pool_path);
 	int fd = dn_op_open(&t, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);

@@ -216,6 +216,15 @@ DN_EXPORT int dup2(int oldfd, int newfd)
 
 #define STATUS_FLAGS (O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_ASYNC)
 
+/* O_LARGEFILE as the kernel has it (glibc's is 0 on 64-bit) */
+#if defined(__x86_64__)
+#define KERNEL_O_LARGEFILE 0100000
+#elif defined(__aarch64__)
+#define KERNEL_O_LARGEFILE 0400000
+#else
+#error "64-bit Linux only (x86_64, aarch64)"
+#endif
+
 /* Waits for a lock the way F_SETLKW would, in steps the service never blocks on. */
 static int lock_wait(int (*attempt)(void *), void *arg)
 {
@@ -258,6 +267,9 @@ static int record_lock(int fd, int cmd, struct flock *fl)
 	bool wait = cmd == F_SETLKW || cmd == F_OFD_SETLKW;
 	struct lock_try t = {fd, get ? F_GETLK : F_SETLK, fl, owner};
 	uint32_t mode = dn_ofds()[ofd].oflags & O_ACCMODE;
+	/* the kernel checks the range first (flock_to_posix_lock), with SEEK_SET */
+	if (fl->l_whence == SEEK_SET && (fl->l_start < 0 || (fl->l_len < 0 && fl->l_start + fl->l_len < 0)))
+		return -EINVAL;
 	if (!get && ((fl->l_type == F_WRLCK && mode == O_RDONLY) ||
 		     (fl->l_type == F_RDLCK && mode == O_WRONLY)))
 		return -EBADF; /* as fcntl(2): a lock needs the matching access */
@@ -282,11 +294,31 @@ static int danaus_fcntl(int fd, int cmd, void *arg)
 		return r < 0 ? -errno : r;
 	}
 	case F_GETFL:
-		return (int)(o->oflags & (O_ACCMODE | STATUS_FLAGS | O_SYNC | O_DSYNC | O_PATH));
-	case F_SETFL:
-		o->oflags = (o->oflags & ~(uint32_t)STATUS_FLAGS) |
-			    ((uint32_t)(intptr_t)arg & STATUS_FLAGS);
+		/*
+		 * The kernel's f_flags: its open adds O_LARGEFILE on 64-bit and
+		 * keeps O_DIRECTORY and O_NOFOLLOW; O_PATH keeps only those two.
+		 */
+		if (o->oflags & O_PATH)
+			return (int)(o->oflags & (O_PATH | O_DIRECTORY | O_NOFOLLOW));
+		return (int)(o->oflags & (O_ACCMODE | STATUS_FLAGS | O_SYNC | O_DSYNC | O_DIRECTORY |
+					  O_NOFOLLOW)) |
+		       KERNEL_O_LARGEFILE;
+	case F_SETFL: {
+		uint32_t want = (uint32_t)(intptr_t)arg & STATUS_FLAGS;
+		/* as setfl(): O_NOATIME is the owner's, or CAP_FOWNER's (fsuid: the euid here) */
+		if ((want & O_NOATIME) && !(o->oflags & O_NOATIME)) {
+			struct stat st;
+			int r = dn_op_fstat(fd, &st);
+			if (r < 0)
+				return r;
+			struct dn_ident id;
+			dn_ident_read(&id);
+			if (st.st_uid != id.euid && !(id.caps & (1ull << 3 /* CAP_FOWNER */)))
+				return -EPERM;
+		}
+		o->oflags = (o->oflags & ~(uint32_t)STATUS_FLAGS) | want;
 		return 0;
+	}
 	case F_GETLK:
 	case F_SETLK:
 	case F_SETLKW:

@@ -76,6 +76,9 @@ static int open_handed_over(const struct dn_reply *rep, int flags)
 
 int dn_op_open(const struct dn_target *t, int flags, mode_t mode)
 {
+	/* build_open_flags refuses it before any lookup (Linux >= 6.4), on every backend */
+	if ((flags & O_CREAT) && (flags & O_DIRECTORY))
+		return -EINVAL;
 	struct dn_req req = {.op = DN_OP_OPEN, .handle = t->handle,
 			     .oflags = (uint32_t)(flags & ~CLIENT_ONLY_FLAGS),
 			     .flags = t->redirect ? DN_REQ_REDIRECT : 0};

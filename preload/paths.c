@@ -351,14 +351,27 @@ DN_EXPORT int rmdir(const char *path)
 
 /*
  * Routes the two paths of rename and link: 1 when both name Danaus files, 0
- * when both are the kernel's (or one cannot be read: the kernel answers
- * EFAULT before it looks at either), else -errno (-EXDEV for one of each).
+ * when both are the kernel's (or the old one cannot be read: the kernel
+ * answers EFAULT before it looks at either), else -errno (-EXDEV for one of
+ * each).
  */
 static int route_pair(int olddirfd, const char *oldpath, struct dn_target *from, int newdirfd,
 		      const char *newpath, struct dn_target *to)
 {
 	int a = dn_route_strict(olddirfd, oldpath, from);
 	int b = dn_route_strict(newdirfd, newpath, to);
+	/*
+	 * A Danaus old path and an unreadable new one: the kernel would look up
+	 * the old one's parent in our placeholder (ENOENT) before it reads the
+	 * new, where the pool's parent would be found: EFAULT.
+	 */
+	if (a == 1 && b == -EFAULT)
+		return -EFAULT;
+	/* names too long (dn_route left them to the kernel): the same order */
+	if (a == 0 && b == 1 && dn_path_too_long(oldpath))
+		return 0;
+	if (a == 1 && b == 0 && dn_path_too_long(newpath))
+		return -ENAMETOOLONG;
 	if (a == -EFAULT || b == -EFAULT) /* as dn_route: our placeholders stay out of it */
 		return dn_fdmap_get(olddirfd) >= 0 || dn_fdmap_get(newdirfd) >= 0 ? -EFAULT : 0;
 	if (a < 0)
@@ -567,6 +580,8 @@ DN_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size
 		ROUTE(dirfd, path, t)
 		return REAL(readlinkat)(dirfd, path, buf, size);
 		char link[PATH_MAX]; /* a link's target is shorter */
+		if ((int)size <= 0) /* the kernel's bufsiz is an int, checked before the path */
+			DN_RETURN(-EINVAL);
 		t.redirect = true;
 		ssize_t n = dn_op_readlink(&t, link, size < sizeof(link) ? size : sizeof(link));
 		if (n > 0 && dn_fault_copy_out(buf, link, (size_t)n) < 0)
@@ -655,6 +670,10 @@ static void statvfs_from_wire(const struct dn_statfs *w, struct statvfs *v)
 	v->f_namemax = w->namemax;
 }
 
+#ifndef ST_VALID
+#define ST_VALID 0x0020 /* linux/statfs.h: f_flags is filled in */
+#endif
+
 /* statfs(2) has a type field statvfs lacks: the backend's, else a magic of ours. */
 #define DANAUS_SUPER_MAGIC 0x44414e41
 
@@ -671,7 +690,8 @@ static void statfs_from_wire(const struct dn_statfs *w, struct statfs *f)
 	f->f_ffree = w->ffree;
 	memcpy(&f->f_fsid, &w->fsid, sizeof(f->f_fsid) < sizeof(w->fsid) ? sizeof(f->f_fsid) : sizeof(w->fsid));
 	f->f_namelen = (long)w->namemax;
-	f->f_flags = (long)w->flag;
+	/* statvfs's flags, with the bit statfs(2) always sets (glibc's statvfs drops it) */
+	f->f_flags = (long)w->flag | ST_VALID;
 }
 
 /* The pool's STATFS of t's path or (t NULL) of Danaus fd, into whichever of v and f is given. */

@@ -183,10 +183,24 @@ int dn_route_strict(int dirfd, const char *path, struct dn_target *t)
 	dn_fault_push(&f, path, DN_FAULT_STRING);
 	if (sigsetjmp(f.env, 0))
 		return -EFAULT;
-	int r = route(dirfd, path, t);
-	/* the kernel takes no path argument of PATH_MAX bytes or more */
-	if (r > 0 && strnlen(path, PATH_MAX) == PATH_MAX)
-		r = -ENAMETOOLONG;
+	/*
+	 * PATH_MAX counts the NUL: a longer name is the kernel's to refuse
+	 * (ENAMETOOLONG), wherever it leads, after its own argument checks.
+	 */
+	int r = strnlen(path, PATH_MAX) == PATH_MAX ? 0 : route(dirfd, path, t);
+	dn_fault_pop(&f);
+	return r;
+}
+
+bool dn_path_too_long(const char *path)
+{
+	if (dn_fault_low(path))
+		return false;
+	struct dn_fault_frame f;
+	dn_fault_push(&f, path, DN_FAULT_STRING);
+	if (sigsetjmp(f.env, 0))
+		return false;
+	bool r = strnlen(path, PATH_MAX) == PATH_MAX;
 	dn_fault_pop(&f);
 	return r;
 }

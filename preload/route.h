@@ -22,6 +22,8 @@ struct dn_target {
  * EFAULT; -EFAULT relative to a Danaus fd), or -errno. Costs one compare
  * for paths outside.
  */
+/* Whether path (readable) is PATH_MAX bytes or longer: the kernel's ENAMETOOLONG. */
+bool dn_path_too_long(const char *path);
 int dn_route(int dirfd, const char *path, struct dn_target *t);
 /* The same, but -EFAULT when path cannot be read (rather than 0: the kernel's to refuse). */
 int dn_route_strict(int dirfd, const char *path, struct dn_target *t);

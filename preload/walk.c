@@ -846,8 +846,16 @@ DN_EXPORT ssize_t getdents64(int fd, void *buf, size_t len)
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
 	if (!o)
 		return REAL(getdents64)(fd, buf, len);
-	if (!o->is_dir)
-		DN_RETURN(-ENOTDIR);
+	if (!o->is_dir) {
+		/* opened without O_DIRECTORY (opendir uses it, open(dir, O_RDONLY) need not) */
+		struct stat st;
+		int r = dn_op_fstat(fd, &st);
+		if (r < 0)
+			DN_RETURN(r);
+		if (!S_ISDIR(st.st_mode))
+			DN_RETURN(-ENOTDIR);
+		o->is_dir = true;
+	}
 	int64_t pos = atomic_load(&o->offset);
 	uint64_t next = (uint64_t)pos;
 	/* A buffer we cannot write: read into ours, and EFAULT if any of it was for the caller. */

@@ -9,6 +9,7 @@ PD_GROUPS=(dn_share dn_other)
 PD_ADDED=0
 PD_LOCKED=0
 PD_PID=
+PD_HOST_MNT=
 
 perm_users_del() {
 	local u g
@@ -28,6 +29,7 @@ perm_cleanup() {
 	# the pool or a FUSE mount the fixture is about to take away
 	[ -n "$PD_PID" ] && kill -KILL "$PD_PID" 2>/dev/null
 	[ "$PD_ADDED" = 1 ] && perm_users_del
+	[ -n "$PD_HOST_MNT" ] && umount -l "$PD_HOST_MNT" 2>/dev/null
 	[ "$PD_LOCKED" = 1 ] && rm -rf "$PD_LOCK"
 	# hands rc on as $?; without errexit, which would end the trap right here
 	set +e
@@ -78,11 +80,32 @@ perm_users_add() {
 	done
 }
 
+# perm_host_dir: PD_HOST, the host directory the trees' absolute symlinks lead
+# to, alike for both sides: root's 0755 with 0644 files (and one 0600), on a
+# tmpfs mounted read-only so that no caller, root included, changes the host
+# through a link; two levels down, so that a '..' after a link stays on it.
+perm_host_dir() {
+	PD_HOST_MNT="$WORK/hostro"
+	PD_HOST="$PD_HOST_MNT/up/host"
+	mkdir "$PD_HOST_MNT"
+	mount -t tmpfs -o size=1m,mode=0755 danaus-pd-host "$PD_HOST_MNT"
+	mkdir -p "$PD_HOST/d"
+	echo 'host file' > "$PD_HOST/f"
+	echo 'host, deeper' > "$PD_HOST/d/g"
+	echo 'host secret' > "$PD_HOST/x"
+	ln -s "$PD_HOST/loop" "$PD_HOST/loop"
+	chmod 755 "$PD_HOST_MNT/up" "$PD_HOST" "$PD_HOST/d"
+	chmod 644 "$PD_HOST/f" "$PD_HOST/d/g"
+	chmod 600 "$PD_HOST/x"
+	mount -o remount,ro "$PD_HOST_MNT"
+}
+
 # perm_diff ARGS: the checker against the last started pool
 perm_diff() {
 	local rc=0
+	[ -n "$PD_HOST_MNT" ] || perm_host_dir
 	python3 "$HERE/perm-diff.py" --mount "$MNT" --socket "$SOCK" --pool "${POOL_NAME:-x}" \
-		--run-bin "$RUN_BIN" --workdir "$WORK" "$@" &
+		--run-bin "$RUN_BIN" --workdir "$WORK" --host-dir "$PD_HOST" "$@" &
 	PD_PID=$!
 	wait "$PD_PID" || rc=$?
 	PD_PID=

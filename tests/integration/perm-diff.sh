@@ -18,4 +18,4 @@ pool_start pd
 KDIR="$WORK/kernel"
 mkdir "$KDIR"
 chmod 755 "$KDIR"
-perm_diff --backend local --kernel-dir "$KDIR" --pool-dir "$ROOT" "$@"
+perm_diff --backend local --known "$HERE/perm-diff.known" --kernel-dir "$KDIR" --pool-dir "$ROOT" "$@"
