@@ -11,7 +11,7 @@
 
 #define PER_SECOND 50 /* messages of a budget; the rest of that second is counted, then said */
 
-static bool to_journal;
+static bool to_journal, debug_to_stderr;
 static char pool_name[80] = "?";
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 /* two budgets: warnings and worse are never crowded out by notices of attaches */
@@ -24,6 +24,8 @@ void dn_log_init(const char *pool)
 {
 	/* JOURNAL_STREAM: our stderr is connected to journald by systemd. */
 	to_journal = getenv("JOURNAL_STREAM") != NULL;
+	/* on a terminal or a log file, attaches and the like only when asked for */
+	debug_to_stderr = getenv("DANAUS_DEBUG") != NULL;
 	snprintf(pool_name, sizeof(pool_name), "%s", pool);
 }
 
@@ -50,6 +52,8 @@ static void emit(int priority, const struct dn_log_client *c, const char *msg)
  */
 static void log_limited(int priority, const struct dn_log_client *c, const char *fmt, va_list ap)
 {
+	if (priority == LOG_DEBUG && !to_journal && !debug_to_stderr)
+		return;
 	char msg[1024];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	struct timespec now;

@@ -88,6 +88,7 @@ struct dn_file {
 	gid_t groups[DN_GROUPS_MAX];
 	char *path; /* opened by a path with "." or "..": what it resolved to (fpath) */
 	uint64_t map_ino; /* non-zero: claimed in map_owners for a writable shared copy */
+	short flock_held; /* F_RDLCK or F_WRLCK taken by flock on this open file, else F_UNLCK */
 };
 
 #define OPEN_FLAGS_ALLOWED                                                                         \
@@ -764,6 +765,7 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 		return -ENOMEM;
 	pthread_mutex_init(&f->lock, NULL);
 	f->oflags = oflags;
+	f->flock_held = F_UNLCK;
 	uint32_t ng = c->ngroups > DN_GROUPS_MAX ? DN_GROUPS_MAX : c->ngroups;
 	memcpy(f->groups, c->groups, ng * sizeof(gid_t));
 	f->perm = ceph_userperm_new(c->uid, c->gid, (int)ng, f->groups);
@@ -1150,9 +1152,12 @@ static int may_write_moved_dir(struct parent *fp)
 static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char *from,
 			   const char *to, unsigned flags)
 {
-	if (flags & ~(unsigned)RENAME_NOREPLACE)
-		return -EINVAL; /* RENAME_EXCHANGE, RENAME_WHITEOUT: not in CephFS */
-	bool noreplace = flags & RENAME_NOREPLACE;
+	/* do_renameat2's own checks come first */
+	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
+		return -EINVAL;
+	if ((flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) && (flags & RENAME_EXCHANGE))
+		return -EINVAL;
+	bool noreplace = flags & RENAME_NOREPLACE, exchange = flags & RENAME_EXCHANGE;
 	struct ceph_svc *cs = to_ceph(s);
 	_cleanup_parent_ struct parent fp = {.cs = cs}, tp = {.cs = cs};
 	int r = parent_walk(&fp, c, from);
@@ -1174,7 +1179,7 @@ static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char
 	if ((r = lookup_type(cs, fp.dir, fp.base, fp.p, &from_type)) < 0)
 		return r;
 	r = lookup_type(cs, tp.dir, tp.base, tp.p, &to_type);
-	if (r < 0 && r != -ENOENT)
+	if (r < 0 && (r != -ENOENT || exchange))
 		return r;
 	/* Not atomic: CephFS has no such rename; good within one pool's client. */
 	if (r == 0 && noreplace)
@@ -1182,7 +1187,8 @@ static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char
 	/* "file/" names a directory, which a file is not */
 	if (!S_ISDIR(from_type) && (fp.slash || tp.slash))
 		return -ENOTDIR;
-	if (dn_vfs_root_without_caps(c)) {
+	/* (for a flag CephFS refuses, libcephfs' own checks would not come first) */
+	if (dn_vfs_root_without_caps(c) || (flags & ~(unsigned)RENAME_NOREPLACE)) {
 		/* vfs_rename's checks: the old name goes, the new one comes or goes */
 		bool isdir = S_ISDIR(from_type);
 		if ((r = vfs_may_delete(&fp, isdir)) < 0)
@@ -1193,6 +1199,9 @@ static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char
 		if (isdir && fp.dir != tp.dir && (r = may_write_moved_dir(&fp)) < 0)
 			return r;
 	}
+	/* RENAME_EXCHANGE, RENAME_WHITEOUT: the filesystem's EINVAL, CephFS has neither */
+	if (flags & ~(unsigned)RENAME_NOREPLACE)
+		return -EINVAL;
 	return ceph_ll_rename(cs->cm, fp.dir, fp.base, tp.dir, tp.base, fp.p);
 }
 
@@ -1612,7 +1621,19 @@ static int ceph_svc_setxattr(struct dn_svc *s, const struct dn_cred *c, struct d
 	int r = xattr_inode(cs, c, p, f, path, nofollow, &in);
 	if (r < 0)
 		return r;
-	r = dn_xattr_may_change(c, name);
+	/* the VFS has no handler for another system.* name: EOPNOTSUPP, whoever asks */
+	if (strncmp(name, "system.", 7) == 0 && strcmp(name, "system.posix_acl_access") != 0 &&
+	    strcmp(name, "system.posix_acl_default") != 0)
+		r = -EOPNOTSUPP;
+	/* set_posix_acl: a default ACL on anything but a directory, before whose it is */
+	if (r == 0 && len && strcmp(name, "system.posix_acl_default") == 0) {
+		struct dn_vfs_attr a;
+		r = vfs_attr_get(cs, in, &a);
+		if (r == 0 && !S_ISDIR(a.mode))
+			r = -EACCES;
+	}
+	if (r == 0)
+		r = dn_xattr_may_change(c, name);
 	if (r == 0)
 		r = vfs_may_xattr(cs, c, in, name, true);
 	if (r == 0)
@@ -1712,7 +1733,14 @@ static int ceph_svc_flock(struct dn_svc *s, struct dn_file *f, int op, uint64_t 
 {
 	if (!f->fh)
 		return -EBADF;
-	struct flock fl = {.l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+	/*
+	 * libcephfs (16) exports flock only for its own descriptors, not for an
+	 * Fh: a flock is a record lock on the file's last possible byte, taken
+	 * by the open file, so that it excludes the flocks of this and other
+	 * pools and not the record locks programs take (a 0-length one, to the
+	 * end and beyond, excepted: README Limits).
+	 */
+	struct flock fl = {.l_whence = SEEK_SET, .l_start = INT64_MAX - 1, .l_len = 1};
 	switch (op & ~LOCK_NB) {
 	case LOCK_SH: fl.l_type = F_RDLCK; break;
 	case LOCK_EX: fl.l_type = F_WRLCK; break;
@@ -1720,7 +1748,27 @@ static int ceph_svc_flock(struct dn_svc *s, struct dn_file *f, int op, uint64_t 
 	default: return -EINVAL;
 	}
 	/* flock belongs to the open file: the handle itself is the owner */
-	int r = ceph_ll_setlk(to_ceph(s)->cm, f->fh, &fl, (uint64_t)(uintptr_t)f | (1ULL << 63), 0);
+	uint64_t owner_id = (uint64_t)(uintptr_t)f | (1ULL << 63);
+	struct ceph_mount_info *cm = to_ceph(s)->cm;
+	pthread_mutex_lock(&f->lock);
+	/*
+	 * A conversion removes the lock held, then takes the new one, as
+	 * flock(2) documents (and fails with the old one gone): libcephfs'
+	 * in-place downgrade of a whole-file write lock left one behind.
+	 */
+	int r = 0;
+	if (fl.l_type != F_UNLCK && f->flock_held != F_UNLCK && f->flock_held != fl.l_type) {
+		struct flock un = {.l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = fl.l_start,
+				   .l_len = fl.l_len};
+		r = ceph_ll_setlk(cm, f->fh, &un, owner_id, 0);
+		if (r == 0)
+			f->flock_held = F_UNLCK;
+	}
+	if (r == 0)
+		r = ceph_ll_setlk(cm, f->fh, &fl, owner_id, 0);
+	if (r == 0)
+		f->flock_held = fl.l_type;
+	pthread_mutex_unlock(&f->lock);
 	return r == -EACCES ? -EWOULDBLOCK : r;
 }
 

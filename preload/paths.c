@@ -440,6 +440,8 @@ static int pair_locate(struct dn_target *t, char kpath[PATH_MAX], bool whole)
 		if (r != -DN_OP_REDIRECTED) {
 			if (r < 0)
 				return r;
+			if (!whole && !S_ISDIR(st.st_mode))
+				return -ENOTDIR; /* as the parent's walk answers */
 			t->handle = dir.handle;
 			r = whole ? (int)strlen(dir.path) : dn_path_concat(dir.path, base, t->path,
 									  sizeof(t->path));
@@ -454,12 +456,30 @@ static int pair_locate(struct dn_target *t, char kpath[PATH_MAX], bool whole)
 		if (k < 0)
 			return k;
 		if (k == 0) {
+			/* the kernel's walk of it comes first: ENOENT, ENOTDIR, EACCES */
+			if (REAL(fstatat)(AT_FDCWD, to, &st, 0) < 0)
+				return -errno;
+			if (!whole && !S_ISDIR(st.st_mode))
+				return -ENOTDIR;
 			int n = whole ? snprintf(kpath, PATH_MAX, "%s", to)
 				      : dn_path_concat(to, base, kpath, PATH_MAX);
 			return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 		}
 		dir.redirect = true;
 	}
+}
+
+/* Whether a located name is there (0 or -errno): in the pool, or in the kernel's tree. */
+static int located_stat(bool in_pool, const struct dn_target *t, const char *kpath, bool follow)
+{
+	struct stat st;
+	if (!in_pool)
+		return REAL(fstatat)(AT_FDCWD, kpath, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0
+			       ? -errno
+			       : 0;
+	struct dn_target here = *t;
+	here.redirect = false; /* only whether it is there: no further hops */
+	return dn_op_stat(&here, !follow, &st);
 }
 
 /*
@@ -479,8 +499,16 @@ static int pair_redirected(uint32_t op, struct dn_target *from, struct dn_target
 		int b = pair_locate(to, kto, false);
 		if (b < 0)
 			return b;
+		if (a != b && op == DN_OP_LINK) {
+			/* do_linkat: the old name is found, the new one free, then EXDEV */
+			int r = located_stat(a, from, kfrom, flags & AT_SYMLINK_FOLLOW);
+			if (r < 0)
+				return r;
+			if (located_stat(b, to, kto, false) == 0)
+				return -EEXIST;
+		}
 		if (a != b)
-			return -EXDEV;
+			return -EXDEV; /* after both names' directories were found, as do_renameat2 */
 		if (a == 0) {
 			int r = op == DN_OP_RENAME
 					? REAL(renameat2)(AT_FDCWD, kfrom, AT_FDCWD, kto, flags)
