@@ -245,7 +245,8 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 	 * fadvise takes a negative offset, as the kernel does.
 	 */
 	if (req->op != DN_OP_LOCK && req->op != DN_OP_FLOCK &&
-	    ((req->off > INT64_MAX && req->op != DN_OP_FADVISE) || req->len > INT64_MAX))
+	    ((req->off > INT64_MAX && req->op != DN_OP_FADVISE && req->op != DN_OP_SEEK) ||
+	     req->len > INT64_MAX))
 		return -EINVAL;
 	/* a range past the largest offset, as the kernel answers it: the backends add len to off */
 	bool at_off = req->op == DN_OP_PREAD ||
@@ -303,6 +304,11 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 		if (ops->fallocate)
 			r = ops->fallocate(svc, o->file, (int)req->mode, (off_t)req->off,
 					   (off_t)req->len);
+		break;
+	case DN_OP_SEEK:
+		if (req->mode != SEEK_DATA && req->mode != SEEK_HOLE)
+			return -EINVAL;
+		r = ops->seek ? ops->seek(svc, o->file, (off_t)req->off, (int)req->mode) : -ENOSYS;
 		break;
 	case DN_OP_FADVISE:
 		r = ops->fadvise ? ops->fadvise(svc, o->file, (off_t)req->off, (off_t)req->len,

@@ -705,6 +705,13 @@ static int local_fallocate(struct dn_svc *s, struct dn_file *f, int mode, off_t 
 	return fallocate(f->fd, mode, off, len) < 0 ? -errno : 0;
 }
 
+/* Holes as the host filesystem keeps them (the pool never moves its fds' offsets). */
+static off_t local_seek(struct dn_svc *s, struct dn_file *f, off_t off, int whence)
+{
+	off_t r = lseek(f->fd, off, whence);
+	return r < 0 ? -errno : r;
+}
+
 /* The host's page cache is the local pool's: DONTNEED drops it, as fio asks. */
 static int local_fadvise(struct dn_svc *s, struct dn_file *f, off_t off, off_t len, int advice)
 {
@@ -957,6 +964,7 @@ static const struct dn_svc_ops local_ops = {
 	.statfs = local_statfs,
 	.fallocate = local_fallocate,
 	.fadvise = local_fadvise,
+	.seek = local_seek,
 	.getxattr = local_getxattr,
 	.setxattr = local_setxattr,
 	.listxattr = local_listxattr,

@@ -116,6 +116,8 @@ struct dn_svc_ops {
 	int (*statfs)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 		      const char *path, struct statvfs *st, uint64_t *type);
 	int (*fallocate)(struct dn_svc *s, struct dn_file *f, int mode, off_t off, off_t len);
+	/* lseek's SEEK_DATA/SEEK_HOLE from off: the offset, or -ENXIO past the end */
+	off_t (*seek)(struct dn_svc *s, struct dn_file *f, off_t off, int whence);
 	/* posix_fadvise: advice for the backend's cache; a backend without it ignores it */
 	int (*fadvise)(struct dn_svc *s, struct dn_file *f, off_t off, off_t len, int advice);
 	/*

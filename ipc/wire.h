@@ -48,6 +48,7 @@ enum dn_op {
 	DN_OP_MAPFD,    /* handle; flags: DN_MAP_WRITE; answers a descriptor to map shared
 			 * (DN_REPLY_HANDOVER), or ENODEV: map a copy */
 	DN_OP_FADVISE,  /* handle; off, len, mode: posix_fadvise advice */
+	DN_OP_SEEK,     /* handle; off, mode: SEEK_DATA or SEEK_HOLE; answers the offset */
 	DN_OP_MAX,
 };
 

@@ -479,10 +479,19 @@ int dn_op_fstat(int fd, struct stat *st)
 	return 0;
 }
 
+/* SEEK_DATA/SEEK_HOLE as the backend keeps holes; -ENOSYS from one that does not. */
+static int64_t seek_hole(const struct dn_ofd *o, off_t off, int whence)
+{
+	struct dn_req req = {.op = DN_OP_SEEK, .handle = o->handle, .off = (uint64_t)off,
+			     .mode = (uint32_t)whence};
+	struct dn_reply rep;
+	return simple(&req, NULL, NULL, &rep);
+}
+
 off_t dn_op_lseek(int fd, off_t off, int whence)
 {
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
-	if (!o)
+	if (!o || (o->oflags & O_PATH))
 		return -EBADF;
 	int64_t base;
 	struct stat st;
@@ -503,7 +512,15 @@ off_t dn_op_lseek(int fd, off_t off, int whence)
 			base = st.st_size;
 			break;
 		}
-		/* No holes are reported: data runs from 0 to the end. */
+		if (!S_ISDIR(st.st_mode)) {
+			int64_t at = seek_hole(o, off, whence);
+			if (at != -ENOSYS) {
+				if (at >= 0)
+					atomic_store(&o->offset, at);
+				return (off_t)at;
+			}
+		}
+		/* A backend without holes (CephFS's clients): data runs from 0 to the end. */
 		if (off < 0 || off >= st.st_size)
 			return -ENXIO;
 		if (whence == SEEK_HOLE)
