@@ -50,7 +50,9 @@ static void emit(int priority, const struct dn_log_client *c, const char *msg)
  * (refused, timing out) must not flood the journal. What was left out is
  * said with the next message that gets through.
  */
-static void log_limited(int priority, const struct dn_log_client *c, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void log_limited(int priority,
+							      const struct dn_log_client *c,
+							      const char *fmt, va_list ap)
 {
 	if (priority == LOG_DEBUG && !to_journal && !debug_to_stderr)
 		return;

@@ -82,11 +82,10 @@ static int read_status(pid_t pid, char *buf, size_t len)
  */
 static bool peer_status(int fd, pid_t pid, const struct dn_cred *c, struct dn_proc_status *st)
 {
-	int pidfd = -1;
+	_cleanup_close_ int pidfd = -1;
 	socklen_t l = sizeof(pidfd);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &l) < 0)
 		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	_cleanup_close_ int own = pidfd;
 	if (pidfd < 0)
 		return false;
 	char text[8192];
