@@ -237,10 +237,9 @@ int main(int argc, char **argv)
 			dn_log_error("cannot listen on %s: %s", own.path, strerror(-listen_fd));
 			return 1;
 		}
-		metrics_fd = dn_path_metrics_socket(own.path, own_metrics.path,
-						    sizeof(own_metrics.path));
-		if (metrics_fd >= 0)
-			metrics_fd = listen_on(&own_metrics, SOCK_STREAM);
+		int named = dn_path_metrics_socket(own.path, own_metrics.path,
+						   sizeof(own_metrics.path));
+		metrics_fd = named < 0 ? named : listen_on(&own_metrics, SOCK_STREAM);
 		if (metrics_fd < 0) {
 			dn_log_warning("pool '%s' serves no metrics: cannot listen on %s: %s", pool,
 				       own_metrics.path, strerror(-metrics_fd));
