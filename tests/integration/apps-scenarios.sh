@@ -139,6 +139,17 @@ tools)
 	ninja -C build > /dev/null
 	./build/hello
 	;;
+meson)
+	# this project built and its unit tests run from the tree under test:
+	# meson's configure, ninja's parallel compiles and links, test binaries
+	# executed from it
+	(cd "$SRC" && tar --exclude='./build*' --exclude=./.git --exclude='./obj-*' -cf - .) | tar -xf -
+	meson setup b > setup.log 2>&1 || { tail -5 setup.log; exit 1; }
+	ninja -C b > ninja.log 2>&1 || { tail -20 ninja.log; exit 1; }
+	echo "built: $(find b -name 'libdanaus.so' -o -name 'danaus-pool' -type f | sort | xargs -n1 basename)"
+	meson test -C b --suite unit > test.log 2>&1 || { tail -20 test.log; exit 1; }
+	grep -E '^(Ok|Fail):' test.log
+	;;
 fio)
 	fio --name=verify --directory="$D" --ioengine=psync --rw=randwrite --bs=4k --size=4M \
 		--numjobs=3 --verify=crc32c --do_verify=1 --verify_fatal=1 --output-format=terse \
