@@ -28,6 +28,39 @@
  */
 
 /*
+ * A kernel descriptor (O_PATH) of the socket's directory, dir in a pool:
+ * the one the pool hands over, or, when an absolute symlink on the way
+ * leads out of the pool, the host directory it leads to, as the kernel's
+ * walk would have found it; -errno.
+ */
+static int directory_of(struct dn_target *dir)
+{
+	char next[PATH_MAX];
+	dir->redirect = true;
+	for (int hops = 0;; hops++) {
+		int fd = dn_op_open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+		if (fd >= 0) {
+			int k = dn_op_mapfd(fd, false);
+			dn_op_close(fd);
+			return k == -ENODEV ? -EOPNOTSUPP : k;
+		}
+		if (fd != -DN_OP_REDIRECTED)
+			return fd;
+		const char *to;
+		if (!dn_op_redirect_follow(&to, next, hops))
+			return -ELOOP;
+		int r = dn_route(AT_FDCWD, to, dir);
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			fd = REAL(openat)(AT_FDCWD, to, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			return fd < 0 ? -errno : fd;
+		}
+		dir->redirect = true;
+	}
+}
+
+/*
  * Rewrites a Unix address naming a path in the mount into *via (the
  * directory's descriptor in *dirfd, the caller's to close): 1; 0 when the
  * address is not a mount's (the kernel takes it as given); -errno.
@@ -62,13 +95,9 @@ static int via_pool(const struct sockaddr *addr, socklen_t len, struct sockaddr_
 	if (l.dir_len == 0)
 		dir.path[l.dir_len++] = '/';
 	dir.path[l.dir_len] = 0;
-	int fd = dn_op_open(&dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return fd;
-	int k = dn_op_mapfd(fd, false);
-	dn_op_close(fd);
+	int k = directory_of(&dir);
 	if (k < 0)
-		return k == -ENODEV ? -EOPNOTSUPP : k;
+		return k;
 	*via = (struct sockaddr_un){.sun_family = AF_UNIX};
 	int m = snprintf(via->sun_path, sizeof(via->sun_path), "/proc/self/fd/%d/%s", k, name);
 	if (m < 0 || (size_t)m >= sizeof(via->sun_path)) {

@@ -42,7 +42,10 @@ touch -d '2001-02-03 04:05:06' to-host-dir/f && echo "utimes: $(stat -c %y "$hos
 truncate -s 4 to-host-dir/f && echo "truncate: $(stat -c %s "$host/dir/f")"
 python3 -c 'import os; os.setxattr("to-host-dir/f", "user.k", b"v"); print("setxattr:", os.getxattr("to-host-dir/f", "user.k"))' 2>&1
 mkfifo to-host-dir/made/fifo && echo "mkfifo: $(stat -c %F "$host/dir/made/fifo")"
-rm to-host-dir/made/sl to-host-dir/made/fifo && rmdir to-host-dir/made && echo "rm, rmdir: $(ls "$host/dir")"
+python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.bind("to-host-dir/made/sock")' &&
+	echo "bind: $(stat -c %F "$host/dir/made/sock")"
+rm to-host-dir/made/sl to-host-dir/made/fifo to-host-dir/made/sock && rmdir to-host-dir/made &&
+	echo "rm, rmdir: $(ls "$host/dir")"
 (cd to-host-dir && echo "cd: $(/bin/pwd) $(cat f)")
 echo "statfs: $(stat -f -c %T to-host-dir/f)"
 # rename and link through absolute links: within the other tree, on the host, across
