@@ -1,11 +1,14 @@
 /* Unix Sockets: bind(2), connect(2) and datagrams to a path in a mount */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "dn-errno.h"
 #include "export.h"
@@ -61,12 +64,45 @@ static int directory_of(struct dn_target *dir)
 }
 
 /*
+ * ".", ".." or "name/": never a socket. bind finds the name's directory
+ * (its errors), then the name taken (EEXIST, which unix_bind answers as
+ * EADDRINUSE) or, after a slash, missing; connect and sendto look the whole
+ * path up, and what is there is not a socket (ECONNREFUSED).
+ */
+static int no_socket_name(const struct dn_target *t, const struct dn_path_last *l, bool binding)
+{
+	struct dn_target at = *t;
+	at.redirect = false;
+	struct stat st;
+	if (!binding) {
+		int r = dn_op_stat(&at, false, &st);
+		return r < 0 ? r : -ECONNREFUSED;
+	}
+	size_t n = l->dir_len;
+	if (n == 0)
+		at.path[n++] = '/';
+	at.path[n] = 0;
+	int r = dn_op_stat(&at, false, &st);
+	if (r < 0)
+		return r;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	/* the walk searches the directory before it sees the last name is none */
+	if ((r = dn_op_path(DN_OP_ACCESS, &at, X_OK, DN_AT_EACCESS, 0)) < 0)
+		return r;
+	if (l->type != DN_LAST_NORM)
+		return -EADDRINUSE;
+	r = dn_op_stat(t, true, &st);
+	return r == 0 ? -EADDRINUSE : r;
+}
+
+/*
  * Rewrites a Unix address naming a path in the mount into *via (the
  * directory's descriptor in *dirfd, the caller's to close): 1; 0 when the
  * address is not a mount's (the kernel takes it as given); -errno.
  */
-static int via_pool(const struct sockaddr *addr, socklen_t len, struct sockaddr_un *via,
-		    socklen_t *via_len, int *dirfd)
+static int via_pool(const struct sockaddr *addr, socklen_t len, bool binding,
+		    struct sockaddr_un *via, socklen_t *via_len, int *dirfd)
 {
 	struct sockaddr_un un;
 	const size_t head = offsetof(struct sockaddr_un, sun_path);
@@ -85,7 +121,7 @@ static int via_pool(const struct sockaddr *addr, socklen_t len, struct sockaddr_
 	struct dn_path_last l;
 	dn_path_last(t.path, &l);
 	if (l.type != DN_LAST_NORM || l.slash)
-		return -EINVAL; /* ".", ".." or "name/": no socket there */
+		return no_socket_name(&t, &l, binding);
 	char name[NAME_MAX + 1];
 	if (l.name_len > NAME_MAX)
 		return -ENAMETOOLONG;
@@ -109,13 +145,13 @@ static int via_pool(const struct sockaddr *addr, socklen_t len, struct sockaddr_
 	return 1;
 }
 
-static int through(int (*call)(int, const struct sockaddr *, socklen_t), int sock,
+static int through(int (*call)(int, const struct sockaddr *, socklen_t), bool binding, int sock,
 		   const struct sockaddr *addr, socklen_t len)
 {
 	struct sockaddr_un via;
 	socklen_t via_len;
 	int dirfd;
-	int r = via_pool(addr, len, &via, &via_len, &dirfd);
+	int r = via_pool(addr, len, binding, &via, &via_len, &dirfd);
 	if (r == 0)
 		return call(sock, addr, len);
 	if (r < 0)
@@ -130,12 +166,12 @@ static int through(int (*call)(int, const struct sockaddr *, socklen_t), int soc
 /* glibc declares the address as a transparent union (__CONST_SOCKADDR_ARG) under _GNU_SOURCE. */
 DN_EXPORT int bind(int sock, __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
-	return through(REAL(bind), sock, addr.__sockaddr__, len);
+	return through(REAL(bind), true, sock, addr.__sockaddr__, len);
 }
 
 DN_EXPORT int connect(int sock, __CONST_SOCKADDR_ARG addr, socklen_t len)
 {
-	return through(REAL(connect), sock, addr.__sockaddr__, len);
+	return through(REAL(connect), false, sock, addr.__sockaddr__, len);
 }
 
 /* A datagram to a socket at a pool path (sendto/sendmsg with an address), the same way. */
@@ -145,7 +181,7 @@ DN_EXPORT ssize_t sendto(int sock, const void *buf, size_t n, int flags, __CONST
 	struct sockaddr_un via;
 	socklen_t via_len;
 	int dirfd;
-	int r = via_pool(addr.__sockaddr__, len, &via, &via_len, &dirfd);
+	int r = via_pool(addr.__sockaddr__, len, false, &via, &via_len, &dirfd);
 	if (r == 0)
 		return REAL(sendto)(sock, buf, n, flags, addr.__sockaddr__, len);
 	if (r < 0)
@@ -165,7 +201,7 @@ DN_EXPORT ssize_t sendmsg(int sock, const struct msghdr *msg, int flags)
 	struct sockaddr_un via;
 	socklen_t via_len;
 	int dirfd;
-	int r = via_pool(m.msg_name, m.msg_namelen, &via, &via_len, &dirfd);
+	int r = via_pool(m.msg_name, m.msg_namelen, false, &via, &via_len, &dirfd);
 	if (r == 0)
 		return REAL(sendmsg)(sock, msg, flags);
 	if (r < 0)
