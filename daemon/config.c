@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -928,7 +929,7 @@ struct dn_config *dn_config_new(const char *pool)
 		errno = ENOMEM;
 		return NULL;
 	}
-	cfg->workers = 1;
+	cfg->workers = 0; /* not given: dn_config_finish() makes it the CPUs the pool may use */
 	cfg->queues = 0; /* not given: dn_config_finish() makes it = workers */
 	cfg->poll_us = 50;
 	cfg->poll_max_us = 2000;
@@ -1022,12 +1023,28 @@ static int check_system_root(const char *file, unsigned line, const char *root, 
 	return -EINVAL;
 }
 
+/*
+ * The CPUs this process may run on (a slice's AllowedCPUs= narrows them):
+ * one worker each, so that client threads on every CPU have a worker to
+ * hand their requests to.
+ */
+unsigned dn_config_default_workers(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return 1;
+	int n = CPU_COUNT(&set);
+	return n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX : (unsigned)n;
+}
+
 /* dn_config_finish(), blaming the file from[] says set a key when it names one. */
 static int finish(struct dn_config *cfg, const char *name, const char *const *from, char *err,
                   size_t errlen)
 {
 	int r;
 
+	if (cfg->workers == 0)
+		cfg->workers = dn_config_default_workers();
 	if (cfg->queues == 0)
 		cfg->queues = cfg->workers;
 	if (!cfg->mountpoint && asprintf(&cfg->mountpoint, "/danaus/%s", cfg->pool) < 0) {

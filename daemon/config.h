@@ -83,5 +83,8 @@ int dn_config_finish(struct dn_config *cfg, const char *name, char *err, size_t 
 
 struct dn_config *dn_config_free(struct dn_config *cfg);
 
+/* workers when none are configured: the CPUs this process may use (1 to 64). */
+unsigned dn_config_default_workers(void);
+
 bool dn_config_allows(const struct dn_config *cfg, uid_t uid, gid_t gid, const gid_t *groups,
 		      size_t n_groups);

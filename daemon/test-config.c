@@ -195,8 +195,10 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->pool, "p");
 	assert_string_equal(cfg->backend, "local");
 	assert_string_equal(cfg->mountpoint, "/danaus/p");
-	assert_int_equal(cfg->workers, 1);
-	assert_int_equal(cfg->queues, 1);
+	/* one worker per CPU this process may use, and a queue each */
+	assert_int_equal(cfg->workers, dn_config_default_workers());
+	assert_true(cfg->workers >= 1);
+	assert_int_equal(cfg->queues, cfg->workers);
 	assert_int_equal(cfg->poll_us, 50);
 	assert_int_equal(cfg->poll_max_us, 2000);
 	assert_int_equal(cfg->request_timeout, 60);
