@@ -183,11 +183,14 @@ int dn_route_strict(int dirfd, const char *path, struct dn_target *t)
 	dn_fault_push(&f, path, DN_FAULT_STRING);
 	if (sigsetjmp(f.env, 0))
 		return -EFAULT;
+	int r = route(dirfd, path, t);
 	/*
 	 * PATH_MAX counts the NUL: a longer name is the kernel's to refuse
 	 * (ENAMETOOLONG), wherever it leads, after its own argument checks.
+	 * Only names route() claims are measured: others pay one compare.
 	 */
-	int r = strnlen(path, PATH_MAX) == PATH_MAX ? 0 : route(dirfd, path, t);
+	if (r != 0 && strnlen(path, PATH_MAX) == PATH_MAX)
+		r = 0;
 	dn_fault_pop(&f);
 	return r;
 }
