@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -16,6 +16,7 @@
 
 #define GROUPS_MAX 256
 #define ASK_WAIT_MS 100
+#define SEND_MS 2000 /* a whole answer; whole seconds */
 
 struct dn_metrics_socket {
 	int listen_fd, stop_fd;
@@ -49,12 +50,30 @@ static bool asked_http(int fd)
 	return n >= 4 && memcmp(buf, "GET ", 4) == 0;
 }
 
-static void send_all(int fd, const char *buf, size_t len)
+static int64_t ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(deadline->tv_sec - now.tv_sec) * 1000 +
+	       (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/*
+ * All of buf within SEND_MS in all: a reader that takes a byte now and then
+ * must not keep the one thread from the next reader.
+ */
+static void send_all(int fd, const char *buf, size_t len, const struct timespec *deadline)
 {
 	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		int64_t left = ms_left(deadline);
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			return;
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
 		if (n <= 0)
-			return; /* gone, or did not read within SO_SNDTIMEO */
+			return; /* gone */
 		buf += n;
 		len -= (size_t)n;
 	}
@@ -62,8 +81,9 @@ static void send_all(int fd, const char *buf, size_t len)
 
 static void answer(struct dn_metrics_socket *ms, int fd)
 {
-	struct timeval tv = {.tv_sec = 1};
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += SEND_MS / 1000;
 	bool http = asked_http(fd);
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
@@ -86,9 +106,9 @@ static void answer(struct dn_metrics_socket *ms, int fd)
 				 "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
 				 "Content-Length: %zu\r\n\r\n",
 				 status, len);
-		send_all(fd, hdr, (size_t)n);
+		send_all(fd, hdr, (size_t)n, &deadline);
 	}
-	send_all(fd, text, len);
+	send_all(fd, text, len, &deadline);
 }
 
 static void *serve(void *arg)

@@ -20,7 +20,7 @@ typedef bool (*dn_metrics_allow_fn)(void *ctx, uid_t uid, gid_t gid, const gid_t
  * never holds up the workers or the acceptor. A reader that sends an HTTP
  * request gets an HTTP/1.0 answer (curl --unix-socket); one that sends
  * nothing within 100 ms gets the bare text (socat, danaus-ctl). A reader
- * that does not read is dropped after a second.
+ * that has not taken the whole answer within two seconds is dropped.
  */
 int dn_metrics_socket_start(struct dn_metrics_socket **out, int listen_fd,
 			    dn_metrics_render_fn render, dn_metrics_allow_fn allow, void *ctx);
