@@ -740,6 +740,12 @@ class Runner:
                     continue
             kern, pool = self.snap(seg)
             lines, fields = tree_diff(kern, pool)
+            if lines and a.backend == 'ceph' and fields <= {'mtime', 'ctime'}:
+                # The trees are read through a third CephFS client, which sees a
+                # write's times once the writer's caps are flushed: look once more.
+                time.sleep(1.0)
+                kern, pool = self.snap(seg)
+                lines, fields = tree_diff(kern, pool)
             if lines and unwalked:
                 lines.append('(the tree was not compared after: %s)' % '; '.join(
                     '%s %s %s' % (j, w, describe(x, self.ids)) for j, w, x, _, _ in unwalked
