@@ -323,6 +323,10 @@ class Agent:
     def op_stat(self, q):
         return st_summary(os.stat(self.P(q), follow_symlinks=not q['nofollow']))
 
+    def op_mtime(self, q):
+        # what this side's own client says, for a walk through a third one that differs
+        return {'ns': os.lstat(self.P(q)).st_mtime_ns}
+
     def op_access(self, q):
         flags = (AT_EACCESS if q['eff'] else 0) | (AT_SYMLINK_NOFOLLOW if q['nofollow'] else 0)
         c_check(libc.faccessat(AT_FDCWD, self.P(q).encode(), q['mode'], flags))
