@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "memfd.h"
 #include "queue.h"
 
 #define PAGE 4096u
@@ -48,7 +49,7 @@ int dn_layout_compute(struct dn_layout *l, uint32_t nqueues, uint32_t nbufs, uin
 
 static int memfd_sealed(const char *name, uint64_t size)
 {
-	_cleanup_close_ int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	_cleanup_close_ int fd = dn_memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
 	if (ftruncate(fd, (off_t)size) < 0)
@@ -128,7 +129,7 @@ int dn_session_shm_map(int fd, struct dn_layout *l, void **map_out)
 int dn_worker_states_create(int *fd_out, struct dn_worker_states **map_out)
 {
 	uint64_t size = align_up(sizeof(struct dn_worker_states), PAGE);
-	_cleanup_close_ int fd = memfd_create("danaus-workers", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	_cleanup_close_ int fd = dn_memfd_create("danaus-workers", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
 	if (ftruncate(fd, (off_t)size) < 0)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "memfd.h"
 #include "client.h"
 #include "dn-paths.h"
 #include "export.h"
@@ -322,7 +323,7 @@ static int exec_image(const char *file, bool search, char host[PATH_MAX])
 		dn_op_close(fd);
 		return -ENOEXEC; /* the caller runs the interpreter itself */
 	}
-	int mfd = memfd_create("danaus-exec", MFD_CLOEXEC);
+	int mfd = dn_memfd_create("danaus-exec", MFD_CLOEXEC);
 	if (mfd < 0)
 		r = -errno;
 	for (; mfd >= 0 && n > 0; n = dn_op_read(fd, buf, sizeof(buf), -1)) {

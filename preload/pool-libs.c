@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "memfd.h"
 #include "real.h"
 #include "route.h"
 
@@ -108,7 +109,7 @@ static int copy_of(int src, const char *file)
 	const char *base = strrchr(file, '/');
 	char name[64];
 	snprintf(name, sizeof(name), "danaus-lib:%s", base ? base + 1 : file);
-	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int fd = dn_memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
 	char buf[65536];

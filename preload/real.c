@@ -11,4 +11,5 @@ void dn_real_init(void)
 #define DN_REAL_RESOLVE(name, ret, args) *(void **)&dn_real.name = dlsym(RTLD_NEXT, #name);
 	DN_REAL_ALL(DN_REAL_RESOLVE)
 #undef DN_REAL_RESOLVE
+	dn_real_fill_missing(&dn_real);
 }

@@ -131,5 +131,8 @@ extern struct dn_real_table dn_real;
 /* Resolves every symbol with dlsym(RTLD_NEXT); safe to call more than once. */
 void dn_real_init(void);
 
+/* Gives the functions an older libc lacks their system calls (real-fallback.c). */
+void dn_real_fill_missing(struct dn_real_table *t);
+
 /* The libc function, resolved on first use even before our constructor ran. */
 #define REAL(name) (dn_real.name ? dn_real.name : (dn_real_init(), dn_real.name))

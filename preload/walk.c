@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -697,7 +698,8 @@ enum temp_kind { TEMP_FILE, TEMP_DIR, TEMP_NAME };
 static uint64_t temp_random(void)
 {
 	uint64_t v;
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == (ssize_t)sizeof(v))
+	/* by its system call: glibc names getrandom only from 2.25 on (glibc-baseline.h) */
+	if (syscall(SYS_getrandom, &v, sizeof(v), GRND_NONBLOCK) == (long)sizeof(v))
 		return v;
 	/* no entropy yet: the clock and a counter, mixed (splitmix64) */
 	static _Atomic uint64_t counter;
