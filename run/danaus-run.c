@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "chan.h"
 #include "dn-paths.h"
+#include "library-path.h"
 
 static void usage(FILE *f)
 {
@@ -20,33 +21,6 @@ static void usage(FILE *f)
 		   "Runs COMMAND with libdanaus.so preloaded, so that paths under the pool's\n"
 		   "mountpoint are served by the pool NAME, inside the pool's slice\n"
 		   "(danaus-NAME.slice). Exits with COMMAND's status.\n");
-}
-
-/* libdanaus.so: --library, $DANAUS_LIBRARY, the installed one, or the build tree's. */
-static int find_library(const char *given, char *out, size_t len)
-{
-	const char *env = getenv("DANAUS_LIBRARY");
-	if (given || env) {
-		snprintf(out, len, "%s", given ? given : env);
-		return access(out, R_OK) == 0 ? 0 : -errno;
-	}
-	snprintf(out, len, "%s/libdanaus.so", DN_LIBDIR);
-	if (access(out, R_OK) == 0)
-		return 0;
-	char self[PATH_MAX - 32];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = 0;
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = 0;
-			snprintf(out, len, "%s/../preload/libdanaus.so", self);
-			if (access(out, R_OK) == 0)
-				return 0;
-		}
-	}
-	snprintf(out, len, "%s/libdanaus.so", DN_LIBDIR);
-	return -ENOENT;
 }
 
 int main(int argc, char **argv)
@@ -103,7 +77,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char libpath[PATH_MAX];
-	int r = find_library(lib, libpath, sizeof(libpath));
+	int r = dn_library_find(lib, libpath, sizeof(libpath));
 	if (r < 0) {
 		fprintf(stderr, "danaus-run: cannot find %s: %s\n", libpath, strerror(-r));
 		return 127;
