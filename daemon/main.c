@@ -17,6 +17,8 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "cdi-publish.h"
+#include "cdi-spec.h"
 #include "cleanup.h"
 #include "config.h"
 #include "cred.h"
@@ -32,10 +34,13 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: danaus-pool --pool NAME [--config-dir DIR] [--socket PATH]\n"
+		   "                   [--cdi-dir CDIDIR]\n"
 		   "Serves the Danaus pool NAME, configured in DIR/danaus.ini and\n"
 		   "DIR/pools/NAME.ini (DIR defaults to " DN_SYSCONFDIR "), on the unix\n"
 		   "socket PATH (default " DN_RUNDIR "/NAME.sock, or the one systemd passes),\n"
-		   "with its metrics on PATH's .sock replaced by .metrics.\n");
+		   "with its metrics on PATH's .sock replaced by .metrics. Containers reach\n"
+		   "it as the CDI device " DN_CDI_KIND "=NAME, whose spec it writes into\n"
+		   "CDIDIR (default " DN_CDI_DIR "; an empty CDIDIR writes none).\n");
 }
 
 static int mkdir_parents(const char *path)
@@ -100,6 +105,27 @@ static void own_socket_remove(const struct own_socket *o)
 		unlink(o->path);
 }
 
+/*
+ * The pool's CDI spec, naming the socket it really listens on (so a pool
+ * started by hand, on any socket, is a device too). A pool without one still
+ * serves its host; the warning says why containers cannot reach it.
+ */
+static bool publish_cdi(const char *dir, const char *pool, int listen_fd, const char *mountpoint)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	char why[PATH_MAX + 128] = "the socket has no path";
+	int r = -EINVAL;
+	memset(&sa, 0, sizeof(sa));
+	if (getsockname(listen_fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
+	    sa.sun_path[0] == '/')
+		r = dn_cdi_publish(dir, DN_RUNDIR, pool, sa.sun_path, mountpoint, why, sizeof(why));
+	if (r < 0)
+		dn_log_warning("containers cannot ask for pool '%s' (CDI %s=%s): %s", pool,
+			       DN_CDI_KIND, pool, why);
+	return r == 0;
+}
+
 /* Our own socket when systemd passes none: type SOCK_SEQPACKET, or SOCK_STREAM for metrics. */
 static int listen_on(struct own_socket *o, int type)
 {
@@ -134,10 +160,12 @@ static int listen_on(struct own_socket *o, int type)
 int main(int argc, char **argv)
 {
 	const char *pool = NULL, *config_dir = DN_SYSCONFDIR, *socket_path = NULL;
+	const char *cdi_dir = DN_CDI_DIR;
 	static const struct option opts[] = {
 		{"pool", required_argument, NULL, 'p'},
 		{"config-dir", required_argument, NULL, 'c'},
 		{"socket", required_argument, NULL, 's'},
+		{"cdi-dir", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -147,6 +175,7 @@ int main(int argc, char **argv)
 		case 'p': pool = optarg; break;
 		case 'c': config_dir = optarg; break;
 		case 's': socket_path = optarg; break;
+		case 'C': cdi_dir = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': puts("danaus-pool " DN_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -254,6 +283,9 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL); /* inherited by the workers */
 	signal(SIGPIPE, SIG_IGN);
 
+	/* A spec by systemd's socket stays valid while the pool restarts; ours goes with us. */
+	bool cdi_ours = *cdi_dir && publish_cdi(cdi_dir, pool, listen_fd, cfg->mountpoint) && n <= 0;
+
 	struct dn_pool *p = NULL;
 	r = dn_pool_new(&p, cfg, svc, listen_fd, metrics_fd);
 	if (r == 0)
@@ -263,6 +295,8 @@ int main(int argc, char **argv)
 	bool stuck = dn_pool_free(p) != NULL;
 	own_socket_remove(&own);
 	own_socket_remove(&own_metrics);
+	if (cdi_ours)
+		dn_cdi_spec_remove(cdi_dir, pool);
 	close(listen_fd);
 	if (metrics_fd >= 0)
 		close(metrics_fd);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cdi-publish.h"
 #include "cleanup.h"
 #include "config.h"
 #include "dn-paths.h"
@@ -25,6 +26,9 @@
  *   danaus-pool@NAME.service.d/sandbox.conf   what the pool's backend needs of
  *                                             the host, on top of the unit's
  *                                             sandbox (see sandbox_print)
+ * and into $DANAUS_CDI_DIR (default /run/cdi; empty: none) the pool's CDI
+ * spec (naming $DANAUS_RUNDIR, default the units' directory, for its socket), so that `podman run --device danaus.io/pool=NAME` works from boot on
+ * (the pool rewrites it when it starts; the socket is systemd's meanwhile).
  * A pool file with an error is reported (FILE:LINE: key: reason) on stderr,
  * which systemd passes to the journal/kmsg, and its slice gets no limits:
  * danaus-pool reads the same file with the same parser when it starts and
@@ -149,6 +153,15 @@ static bool in_tmp(const char *path)
 	return under(path, "/tmp") || under(path, "/var/tmp");
 }
 
+/* The pool's mountpoint: the configured one, or dn_config_finish's default. */
+static void pool_mountpoint(const struct dn_config *cfg, char *out, size_t len)
+{
+	if (cfg->mountpoint)
+		fmt(out, len, "%s", cfg->mountpoint);
+	else
+		fmt(out, len, "/danaus/%s", cfg->pool);
+}
+
 /*
  * The [Service] lines of sandbox.conf. The unit is sandboxed for what every
  * pool needs (ProtectSystem=strict: nothing writable but /run/danaus); this
@@ -161,13 +174,10 @@ static void sandbox_print(FILE *f, const struct dn_config *cfg, const char *path
 	 * danaus-pool makes its mountpoint in the host tree, so that paths
 	 * climbing out of it resolve as on a mount; under ProtectSystem=strict
 	 * it cannot, so systemd does it first, outside the sandbox ('+'). '-':
-	 * not fatal, as for danaus-pool. The default is dn_config_finish's.
+	 * not fatal, as for danaus-pool.
 	 */
 	char mp[PATH_MAX];
-	if (cfg->mountpoint)
-		fmt(mp, sizeof(mp), "%s", cfg->mountpoint);
-	else
-		fmt(mp, sizeof(mp), "/danaus/%s", cfg->pool);
+	pool_mountpoint(cfg, mp, sizeof(mp));
 	if (unit_path_ok(mp)) {
 		/* search-only when made: the placeholder nothing should use (danaus-pool(8)) */
 		fprintf(f, "ExecStartPre=-+mkdir -p -m 0111 -- ");
@@ -270,6 +280,25 @@ static int unit_close_write(FILE *f, char **text, const char *dir, const char *n
 	return r;
 }
 
+/* The pool's CDI spec; a pool without one still serves its host, so only say why. */
+static void cdi_write(const struct dn_config *cfg)
+{
+	const char *dir = getenv("DANAUS_CDI_DIR");
+	if (!dir)
+		dir = DN_CDI_DIR;
+	if (!*dir)
+		return;
+	/* where the units put the socket; $DANAUS_RUNDIR only in tests */
+	const char *rundir = getenv("DANAUS_RUNDIR");
+	if (!rundir || !*rundir)
+		rundir = DN_RUNDIR;
+	char sock[PATH_MAX], mp[PATH_MAX], why[PATH_MAX + 128];
+	fmt(sock, sizeof(sock), "%s/%s.sock", rundir, cfg->pool);
+	pool_mountpoint(cfg, mp, sizeof(mp));
+	if (dn_cdi_publish(dir, rundir, cfg->pool, sock, mp, why, sizeof(why)) < 0)
+		fprintf(stderr, "danaus-generator: pool %s is no CDI device: %s\n", cfg->pool, why);
+}
+
 static void configp(struct dn_config **cfg)
 {
 	dn_config_free(*cfg);
@@ -339,9 +368,10 @@ static int pool_generate(const char *outdir, const char *confdir, const char *po
 		   "Slice=%s\n",
 		path, path, slice);
 	r = unit_close_write(f, &text, dropdir, "slice.conf");
-	/* A pool file with an error gets no sandbox additions: it does not start. */
+	/* A pool file with an error gets no sandbox additions and no CDI spec: it does not start. */
 	if (r < 0 || !cfg)
 		return r;
+	cdi_write(cfg);
 
 	f = open_memstream(&text, &len);
 	if (!f)

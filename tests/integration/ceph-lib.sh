@@ -86,7 +86,8 @@ ceph_pool_start() {
 	printf '[pool]\nbackend = ceph\nmountpoint = %s\nworkers = %s\n'"${POOL_SETTINGS:-}"'\n[ceph]\nconf = %s\nid = %s\nkeyring = %s\nroot = %s\nmount_timeout = %s\n%b\n' \
 		"$MNT" "${WORKERS:-1}" "$CEPH_CONF" "$id" "$CEPH_DIR/ceph.client.$id.keyring" \
 		"$root" "${MOUNT_TIMEOUT:-20}" "$extra" > "$dir/etc/pools/$name.ini"
-	"$POOL_BIN" --pool "$name" --config-dir "$dir/etc" --socket "$SOCK" 2>"$dir/pool.log" &
+	"$POOL_BIN" --pool "$name" --config-dir "$dir/etc" --socket "$SOCK" --cdi-dir "${CDI_DIR-$dir/cdi}" \
+		2>"$dir/pool.log" &
 	PID=$!
 	POOL_PIDS+=("$PID")
 	MOUNTS+=("$MNT")

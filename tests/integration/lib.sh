@@ -62,6 +62,7 @@ make_source_tree() {
 }
 
 # POOL_SETTINGS: more [pool] lines ("key = value\n...").
+# CDI_DIR: where the pool writes its CDI spec (default: its own directory, not /run/cdi).
 # pool_start NAME [INI_EXTRA]: sets POOL_<NAME>_{SOCK,ROOT,MNT,PID} via globals SOCK ROOT MNT PID
 # With DANAUS_TEST_CEPH_DIR (a scripts/ceph-local cluster) and DANAUS_TEST_CEPH_FUSE
 # (its CephFS root through ceph-fuse) the pool has backend = ceph instead.
@@ -89,7 +90,8 @@ pool_start() {
 		printf '[pool]\nbackend = local\nmountpoint = %s\nworkers = %s\n'"${POOL_SETTINGS:-}"'\n[local]\nroot = %s\n%b\n' \
 			"$MNT" "${WORKERS:-1}" "$ROOT" "$extra" > "$dir/etc/pools/$name.ini"
 	fi
-	"$POOL_BIN" --pool "$name" --config-dir "$dir/etc" --socket "$SOCK" 2>"$dir/pool.log" &
+	"$POOL_BIN" --pool "$name" --config-dir "$dir/etc" --socket "$SOCK" --cdi-dir "${CDI_DIR-$dir/cdi}" \
+		2>"$dir/pool.log" &
 	PID=$!
 	POOL_PIDS+=("$PID")
 	MOUNTS+=("$MNT")

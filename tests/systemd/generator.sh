@@ -4,7 +4,7 @@ set -euo pipefail
 : "${DANAUS_BUILD:?}"
 GEN="$DANAUS_BUILD/units/danaus-generator"
 WORK=$(mktemp -d /tmp/danaus-gen.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+trap 'chmod -R u+w "$WORK"; rm -rf "$WORK"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 mkdir -p "$WORK/etc/pools" "$WORK/out"
 
@@ -46,7 +46,7 @@ printf '[pool]\nbackend = ceph\n[ceph]\nnetworks = 10.1.0.0/16, localhost\n' >"$
 printf '[pool]\n' >"$WORK/etc/pools/bad name.ini"
 printf 'not a pool\n' >"$WORK/etc/pools/README"
 
-DANAUS_CONFIG_DIR="$WORK/etc" "$GEN" "$WORK/out" "$WORK/early" "$WORK/late" 2>"$WORK/stderr" ||
+DANAUS_CONFIG_DIR="$WORK/etc" DANAUS_CDI_DIR="$WORK/cdi" DANAUS_RUNDIR="$WORK/run" "$GEN" "$WORK/out" "$WORK/early" "$WORK/late" 2>"$WORK/stderr" ||
 	fail "the generator failed: $(cat "$WORK/stderr")"
 
 s="$WORK/out/danaus-t1.slice"
@@ -105,6 +105,28 @@ grep -qF "$WORK/etc/pools/a-b.ini:5: memory_max:" "$WORK/stderr" ||
 grep -qF "'bad name' is not a valid pool name" "$WORK/stderr" ||
 	fail "an invalid pool name is not reported: $(cat "$WORK/stderr")"
 [ -e "$WORK/out/danaus-bad name.slice" ] && fail "a unit for an invalid pool name"
+
+# CDI specs: one per pool that can start, naming systemd's socket and the
+# pool's mountpoint; none for a pool file with an error.
+python3 - "$WORK/cdi" "$WORK/run" <<'PY' || fail "CDI specs: see above; generator: $(cat "$WORK/stderr")"
+import json, os, sys
+d, run = sys.argv[1:]
+names = sorted(os.listdir(d))
+want = ['danaus-pool-%s.json' % p for p in ('c1', 'c2', 'q', 't1')]
+assert names == want, 'CDI specs %s, expected %s' % (names, want)
+for pool, mnt in (('t1', '/danaus/t1'), ('c1', '/mnt/danaus/c1')):
+    spec = json.load(open(os.path.join(d, 'danaus-pool-%s.json' % pool)))
+    assert spec['kind'] == 'danaus.io/pool', spec
+    dev, = spec['devices']
+    assert dev['name'] == pool, dev
+    edits = dev['containerEdits']
+    assert 'DANAUS_MOUNTPOINT=%s' % mnt in edits['env'], edits['env']
+    hosts = {m['containerPath']: m['hostPath'] for m in edits['mounts']}
+    assert hosts['/run/danaus/%s.sock' % pool] == '%s/%s.sock' % (run, pool), hosts
+    assert hosts[mnt] == run + '/not-served', hosts
+    assert os.access(hosts['/run/danaus/libdanaus.so'], os.R_OK), hosts
+assert os.listdir(run + '/not-served') == ['DANAUS-NOT-SERVED'], os.listdir(run)
+PY
 
 # The escaping agrees with systemd's own.
 if command -v systemd-escape >/dev/null; then

@@ -223,6 +223,14 @@ out=$(ns danaus-ctl status t1 --interval 0.2) || fail "danaus-ctl status t1: $ou
 echo "$out" | grep -q '^pool t1 (local at /danaus/t1)' || fail "danaus-ctl status t1 said: $out"
 echo "$out" | grep -qE '^(open|pread|stat) ' || fail "danaus-ctl status t1 lists no requests: $out"
 echo "t1: danaus-ctl status reads the metrics socket systemd passed"
+# the CDI spec: written by the sandboxed pool itself (RuntimeDirectory= cdi),
+# naming systemd's socket, with the placeholder it binds at the mountpoint
+spec=$(ns cat /run/cdi/danaus-pool-t1.json) || fail "the pool under systemd wrote no CDI spec"
+for want in '"DANAUS_POOL=t1"' '"hostPath":"/run/danaus/t1.sock"' '"hostPath":"/run/danaus/not-served"'; do
+	grep -qF "$want" <<<"$spec" || fail "the CDI spec of t1 lacks $want: $spec"
+done
+ns test -f /run/danaus/not-served/DANAUS-NOT-SERVED || fail "no mountpoint placeholder for containers"
+echo "t1: its CDI spec (danaus.io/pool=t1) names systemd's socket"
 
 # --- a second pool beside the first, with its own limits
 pool_ini t2 30 128M

@@ -1,0 +1,241 @@
+/* CDI Spec: a pool as a Container Device Interface device (danaus.io/pool=NAME) */
+#include "cdi-spec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+/* CDI 0.5.0 has everything used here (env, mounts) and podman 4.3 reads it. */
+#define CDI_VERSION "0.5.0"
+
+static const char placeholder_text[] =
+	"This directory is a Danaus mountpoint, and this process is not served by\n"
+	"the pool: libdanaus.so was not preloaded (see LD_PRELOAD, and the loader's\n"
+	"message when the process started). The pool's files are reachable only\n"
+	"through the library; this directory is read-only.\n";
+
+static void json_putp(struct json_object **o)
+{
+	if (*o)
+		json_object_put(*o);
+}
+
+/*
+ * Adds CHILD to PARENT (under KEY, or at the end of an array when KEY is
+ * NULL) and returns it, now owned by PARENT; NULL when CHILD is NULL or
+ * cannot be added (then it is freed). Each object is attached before it is
+ * filled, so the spec owns everything and one put frees it all.
+ */
+static struct json_object *attach(struct json_object *parent, const char *key,
+				  struct json_object *child)
+{
+	if (!child)
+		return NULL;
+	int r = key ? json_object_object_add(parent, key, child)
+		    : json_object_array_add(parent, child);
+	if (r == 0)
+		return child;
+	json_object_put(child);
+	return NULL;
+}
+
+static bool add_string(struct json_object *parent, const char *key, const char *value)
+{
+	return attach(parent, key, json_object_new_string(value)) != NULL;
+}
+
+static bool append_env(struct json_object *env, const char *key, const char *value)
+{
+	char line[PATH_MAX + 64];
+	if ((size_t)snprintf(line, sizeof(line), "%s=%s", key, value) >= sizeof(line))
+		return false;
+	return add_string(env, NULL, line);
+}
+
+/* A bind mount of HOST at CONTAINER with OPTIONS (NULL-terminated), added to MOUNTS. */
+static bool append_mount(struct json_object *mounts, const char *host, const char *container,
+			 const char *const *options)
+{
+	struct json_object *m = attach(mounts, NULL, json_object_new_object());
+	struct json_object *opts = m ? attach(m, "options", json_object_new_array()) : NULL;
+	if (!opts || !add_string(m, "hostPath", host) ||
+	    !add_string(m, "containerPath", container) || !add_string(m, "type", "bind"))
+		return false;
+	for (const char *const *o = options; *o; o++)
+		if (!add_string(opts, NULL, *o))
+			return false;
+	return true;
+}
+
+static bool valid(const struct dn_cdi_pool *p)
+{
+	return p->name && *p->name && p->socket && p->socket[0] == '/' && p->mountpoint &&
+	       p->mountpoint[0] == '/' && p->mountpoint[1] && p->library && p->library[0] == '/' &&
+	       p->placeholder && p->placeholder[0] == '/';
+}
+
+char *dn_cdi_spec_json(const struct dn_cdi_pool *p)
+{
+	if (!valid(p)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	char lib[PATH_MAX], sock[PATH_MAX];
+	snprintf(lib, sizeof(lib), "%s/libdanaus.so", DN_CDI_CONTAINER_DIR);
+	if ((size_t)snprintf(sock, sizeof(sock), "%s/%s.sock", DN_CDI_CONTAINER_DIR, p->name) >=
+	    sizeof(sock)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	_cleanup_(json_putp) struct json_object *spec = json_object_new_object();
+	bool ok = spec && add_string(spec, "cdiVersion", CDI_VERSION) &&
+		  add_string(spec, "kind", DN_CDI_KIND);
+	struct json_object *devices = ok ? attach(spec, "devices", json_object_new_array()) : NULL;
+	struct json_object *device = devices ? attach(devices, NULL, json_object_new_object()) : NULL;
+	struct json_object *edits = NULL, *env = NULL, *mounts = NULL;
+	if (device && add_string(device, "name", p->name))
+		edits = attach(device, "containerEdits", json_object_new_object());
+	if (edits) {
+		env = attach(edits, "env", json_object_new_array());
+		mounts = attach(edits, "mounts", json_object_new_array());
+	}
+	/* the library must stay mappable executable: no noexec on it */
+	static const char *const lib_opts[] = {"ro", "nosuid", "nodev", "bind", NULL};
+	static const char *const sock_opts[] = {"nosuid", "nodev", "noexec", "bind", NULL};
+	static const char *const ph_opts[] = {"ro", "nosuid", "nodev", "noexec", "bind", NULL};
+	ok = env && mounts && append_env(env, "LD_PRELOAD", lib) &&
+	     append_env(env, "DANAUS_POOL", p->name) && append_env(env, "DANAUS_SOCKET", sock) &&
+	     append_env(env, "DANAUS_MOUNTPOINT", p->mountpoint) &&
+	     append_mount(mounts, p->library, lib, lib_opts) &&
+	     append_mount(mounts, p->socket, sock, sock_opts) &&
+	     append_mount(mounts, p->placeholder, p->mountpoint, ph_opts);
+	if (!ok) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	const char *text = json_object_to_json_string_ext(
+		spec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *out = text ? strdup(text) : NULL;
+	if (!out)
+		errno = ENOMEM;
+	return out;
+}
+
+int dn_cdi_spec_path(const char *dir, const char *name, char *out, size_t len)
+{
+	if ((size_t)snprintf(out, len, "%s/danaus-pool-%s.json", dir, name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* mkdir -p of DIR, each new level 0755. */
+static int make_dirs(const char *dir)
+{
+	char p[PATH_MAX];
+	if ((size_t)snprintf(p, sizeof(p), "%s/", dir) >= sizeof(p))
+		return -ENAMETOOLONG;
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = 0;
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return 0;
+}
+
+/* Writes LEN bytes of DATA to PATH through a temporary name beside it, 0644. */
+static int write_replace(const char *path, const char *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%.*s.%s.XXXXXX", (int)(slash - path + 1), path,
+			     slash + 1) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = 0;
+	for (size_t done = 0; r == 0 && done < len;) {
+		ssize_t n = write(fd, data + done, len - done);
+		if (n < 0 && errno != EINTR)
+			r = -errno;
+		else if (n > 0)
+			done += (size_t)n;
+	}
+	if (r == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+int dn_cdi_spec_write(const char *dir, const struct dn_cdi_pool *p)
+{
+	char path[PATH_MAX];
+	int r = p->name ? dn_cdi_spec_path(dir, p->name, path, sizeof(path)) : -EINVAL;
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *json = dn_cdi_spec_json(p);
+	if (!json)
+		return -errno;
+	if ((r = make_dirs(dir)) < 0)
+		return r;
+	return write_replace(path, json, strlen(json), 0644);
+}
+
+int dn_cdi_spec_remove(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int r = dn_cdi_spec_path(dir, name, path, sizeof(path));
+	if (r < 0)
+		return r;
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int dn_cdi_placeholder_ensure(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : -EEXIST;
+	char tmp[PATH_MAX], note[PATH_MAX];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return -EINVAL;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	int r = dir[0] ? make_dirs(dir) : 0;
+	if (r < 0)
+		return r;
+	/* made aside and renamed into place: two pools starting at once agree */
+	if (!mkdtemp(tmp))
+		return -errno;
+	if ((size_t)snprintf(note, sizeof(note), "%s/%s", tmp, DN_CDI_PLACEHOLDER_NOTE) >=
+	    sizeof(note))
+		r = -ENAMETOOLONG;
+	else
+		r = write_replace(note, placeholder_text, sizeof(placeholder_text) - 1, 0444);
+	if (r == 0 && chmod(tmp, 0555) < 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0 && errno != EEXIST && errno != ENOTEMPTY)
+		r = -errno;
+	if (access(tmp, F_OK) == 0) {
+		unlink(note);
+		rmdir(tmp);
+	}
+	return r;
+}
