@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Integration (containers): real podman containers reach pools through the
+# CDI device danaus.io/pool=NAME (the spec each pool writes into /run/cdi),
+# in an image with an older glibc (Debian 11, glibc 2.31: debootstrapped,
+# then `podman import`ed; no registry needed) than the one the library was
+# built with. Podman runs as ../shared/notes/podman-here.md says: runc,
+# cgroupfs, no network, ulimits at or below the host's.
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+[ "$(id -u)" = 0 ] || fail "the container test runs podman as root"
+for tool in podman runc debootstrap; do
+	command -v "$tool" > /dev/null || fail "$tool is not installed (scripts/install-deps installs it)"
+done
+IMAGE=localhost/danaus-test-bullseye:1
+if ! podman image exists "$IMAGE"; then
+	# an image of Debian 11 from the apt mirror, made once per machine
+	debootstrap --variant=minbase bullseye "$WORK/rootfs" http://deb.debian.org/debian \
+		> "$WORK/debootstrap.log" 2>&1 ||
+		{ tail -20 "$WORK/debootstrap.log" >&2; fail "debootstrap of Debian 11 failed"; }
+	tar -C "$WORK/rootfs" -c . | podman import - "$IMAGE" > /dev/null ||
+		fail "podman import of the Debian 11 rootfs failed"
+	rm -rf "$WORK/rootfs"
+fi
+
+PODMAN=(podman --runtime "$(command -v runc)" --cgroup-manager=cgroupfs --events-backend=file)
+# ctr POOL [podman run options...] -- COMMAND...: one throwaway container of pool POOL
+ctr() {
+	local pool=$1
+	shift
+	local opts=()
+	while [ "$1" != -- ]; do opts+=("$1"); shift; done
+	shift
+	"${PODMAN[@]}" run --rm --network=none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+		--device "danaus.io/pool=$pool" "${opts[@]}" "$IMAGE" "$@" 2> "$WORK/ctr.err"
+}
+# podman's own chatter about this host's hybrid cgroups, and nothing else, on stderr
+ctr_err() { grep -v 'level=warning msg="Failed to add conmon to cgroupfs' "$WORK/ctr.err" || true; }
+
+A="ca$$" B="cb$$"
+SPECS=("/run/cdi/danaus-pool-$A.json" "/run/cdi/danaus-pool-$B.json")
+trap 'rm -f "${SPECS[@]}"; cleanup' EXIT
+CDI_DIR=/run/cdi pool_start "$A" "[access]\nusers = root, nobody"
+A_MNT=$MNT A_ROOT=$ROOT A_PID=$PID
+CDI_DIR=/run/cdi pool_start "$B" "[access]\nusers = root"
+B_MNT=$MNT
+
+spec=/run/cdi/danaus-pool-$A.json
+[ -f "$spec" ] || fail "pool $A wrote no CDI spec $spec"
+python3 - "$spec" "$A" "$SOCK" "$A_MNT" << 'PY' || fail "the spec of $A: see above"
+import json, sys
+spec, pool, sock, mnt = sys.argv[1:]
+s = json.load(open(spec))
+dev, = s['devices']
+assert s['kind'] == 'danaus.io/pool' and dev['name'] == pool, s
+mounts = {m['containerPath']: m['hostPath'] for m in dev['containerEdits']['mounts']}
+assert mounts['/run/danaus/%s.sock' % pool].endswith('/%s/pool.sock' % pool), mounts
+assert mounts[mnt] == '/run/danaus/not-served', mounts
+PY
+pass "each pool writes its CDI spec, naming the socket it listens on"
+
+# A container of an older glibc is served: it reads what the host put in the
+# pool and writes a file the host then finds, owned by the container's uid.
+echo "from the host" > "$A_ROOT/host.txt"
+out=$(ctr "$A" -- sh -c "ldd --version | head -1; cat $A_MNT/host.txt; echo 'from container 1' > $A_MNT/c1.txt") ||
+	fail "a container of pool $A failed: $out $(ctr_err)"
+case "$out" in *"GLIBC 2.31"*"from the host"*) ;; *) fail "container 1 printed: $out" ;; esac
+ctr_err | grep -q "cannot be preloaded" && fail "the loader refused the library: $(ctr_err)"
+[ "$(cat "$A_ROOT/c1.txt")" = "from container 1" ] || fail "the host does not find container 1's file"
+[ "$(stat -c %u "$A_ROOT/c1.txt")" = 0 ] || fail "container 1's file is owned by $(stat -c %u "$A_ROOT/c1.txt")"
+pass "a Debian 11 container (glibc 2.31) reads and writes pool files through the library"
+
+# The mountpoint is a directory in the container: ".." and getcwd work.
+out=$(ctr "$A" -- sh -c "ls -la $A_MNT | grep ' \.\.\$'; cd $A_MNT && pwd && ls") ||
+	fail "ls -la / cd in the container failed: $out $(ctr_err)"
+case "$out" in d[r-][w-]x*" .."*"$A_MNT"*c1.txt*host.txt*) ;; *) fail "ls -la, pwd, ls printed: $out" ;; esac
+pass "in the container the mountpoint's '..' is a directory and cd/pwd work"
+
+# A second container of the same pool sees the first's file; one of another
+# pool sees its own pool, and nothing of the first at the first's mountpoint.
+out=$(ctr "$A" -- cat "$A_MNT/c1.txt") || fail "container 2 cannot read container 1's file: $(ctr_err)"
+[ "$out" = "from container 1" ] || fail "container 2 read: $out"
+echo "pool b" > "$ROOT/b.txt"
+out=$(ctr "$B" -- sh -c "cat $B_MNT/b.txt; ls $A_MNT/c1.txt 2>&1; true") || fail "a container of pool $B failed: $(ctr_err)"
+case "$out" in "pool b"*"No such file or directory"*) ;; *) fail "pool $B's container printed: $out" ;; esac
+pass "containers of one pool share its files; a container of another pool does not see them"
+
+# Who may attach is the pool's decision from the peer's host credentials.
+mkdir -m 1777 "$A_ROOT/tmp"
+out=$(ctr "$A" --user 65534:65534 -- sh -c "echo x > $A_MNT/nobody.txt; echo by-nobody > $A_MNT/tmp/nobody.txt && cat $A_MNT/tmp/nobody.txt") ||
+	fail "nobody (in $A's [access]) was refused: $out $(ctr_err)"
+ctr_err | grep -q "nobody.txt: Permission denied" || fail "nobody wrote into root's 0755 directory: $(ctr_err)"
+[ "$(stat -c %u:%g "$A_ROOT/tmp/nobody.txt")" = 65534:65534 ] ||
+	fail "nobody's file is owned by $(stat -c %u:%g "$A_ROOT/tmp/nobody.txt")"
+out=$(ctr "$A" --user 4242:4242 -- cat "$A_MNT/host.txt" 2>&1) &&
+	fail "uid 4242, not in $A's [access], read a pool file: $out"
+ctr_err | grep -q "not in its \[access\] list" || fail "uid 4242's refusal does not say why: $(ctr_err)"
+pass "a container's user is checked against [access] by its host uid (nobody in, 4242 refused)"
+
+# A process the library does not serve (a static binary) sees no empty
+# look-alike of the pool: a read-only directory whose one entry says why.
+PROBE="$DANAUS_BUILD/tests/integration/unserved-probe"
+[ -x "$PROBE" ] || fail "no $PROBE (meson builds it)"
+out=$(ctr "$A" -v "$PROBE:/probe:ro" -- /probe "$A_MNT") || fail "the static probe failed: $out $(ctr_err)"
+[ "$out" = "entry: DANAUS-NOT-SERVED
+note: This directory is a Danaus mountpoint, and this process is not served by
+create: Read-only file system" ] || fail "a static binary in the container saw: $out"
+[ -e "$A_ROOT/new.txt" ] && fail "the unserved write reached the pool"
+pass "unserved, the mountpoint is a read-only directory holding only DANAUS-NOT-SERVED"
+
+# A pool started by hand takes its spec with it when it stops.
+kill -TERM "$A_PID"
+for _ in $(seq 100); do kill -0 "$A_PID" 2>/dev/null || break; sleep 0.05; done
+[ -e "$spec" ] && fail "pool $A stopped and left its spec $spec"
+pass "a pool started by hand removes its spec when it stops"
