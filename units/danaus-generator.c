@@ -27,8 +27,9 @@
  *                                             the host, on top of the unit's
  *                                             sandbox (see sandbox_print)
  * and into $DANAUS_CDI_DIR (default /run/cdi; empty: none) the pool's CDI
- * spec (naming $DANAUS_RUNDIR, default the units' directory, for its socket), so that `podman run --device danaus.io/pool=NAME` works from boot on
- * (the pool rewrites it when it starts; the socket is systemd's meanwhile).
+ * spec, naming the socket the units listen on ($DANAUS_RUNDIR only in
+ * tests), so that `podman run --device danaus.io/pool=NAME` works from boot
+ * on (the pool rewrites it when it starts; the socket is systemd's meanwhile).
  * A pool file with an error is reported (FILE:LINE: key: reason) on stderr,
  * which systemd passes to the journal/kmsg, and its slice gets no limits:
  * danaus-pool reads the same file with the same parser when it starts and
