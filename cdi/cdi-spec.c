@@ -152,7 +152,7 @@ static int make_dirs(const char *dir)
 	return 0;
 }
 
-/* Writes LEN bytes of DATA to PATH through a temporary name beside it, 0644. */
+/* Writes LEN bytes of DATA to PATH, mode MODE, through a temporary name beside it. */
 static int write_replace(const char *path, const char *data, size_t len, mode_t mode)
 {
 	char tmp[PATH_MAX];
@@ -233,7 +233,8 @@ int dn_cdi_placeholder_ensure(const char *path)
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0 && errno != EEXIST && errno != ENOTEMPTY)
 		r = -errno;
-	if (access(tmp, F_OK) == 0) {
+	if (access(tmp, F_OK) == 0) { /* not renamed: another pool's won, or a failure */
+		chmod(tmp, 0700);
 		unlink(note);
 		rmdir(tmp);
 	}
