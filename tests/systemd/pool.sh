@@ -313,6 +313,12 @@ ns journalctl --no-pager -u danaus-pool@t3.service | grep -q 'cannot create the 
 	fail "t3 could not create its mountpoint: $(ns journalctl --no-pager -u danaus-pool@t3.service)"
 echo "t3: root '$t3root' served nobody's write, with nobody's rights"
 # journald has each session's entries with the pool's fields: POOL=, SESSION=, UID=
+# (journald takes them asynchronously: the entry may be a moment late)
+for _ in $(seq 50); do
+	ns journalctl --no-pager -o verbose -u danaus-pool@t3.service POOL=t3 UID=65534 |
+		grep -q 'MESSAGE=attached pid .*, uid 65534' && break
+	sleep 0.1
+done
 ns journalctl --no-pager -o verbose -u danaus-pool@t3.service POOL=t3 UID=65534 |
 	grep -q 'MESSAGE=attached pid .*, uid 65534' ||
 	fail "no structured attach entry (POOL=t3 UID=65534): $(ns journalctl --no-pager -o verbose -u danaus-pool@t3.service | tail -30)"
