@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Integration (containers): danaus-image stores images in a pool, through the
+# pool and with the caller's rights. Images come from podman without a
+# registry (a rootfs of this machine's binaries `podman import`ed, and one
+# built FROM it with one more layer), saved as oci-archive (gzip layers),
+# docker-archive (plain tars) and an OCI layout directory; hostile and broken
+# layouts are written by oci_layout.py.
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+[ "$(id -u)" = 0 ] || fail "the image test runs podman as root"
+command -v podman > /dev/null || fail "podman is not installed (scripts/install-deps installs it)"
+IMG_BIN="$DANAUS_BUILD/image/danaus-image"
+[ -x "$IMG_BIN" ] || fail "no $IMG_BIN"
+PODMAN=(podman --runtime "$(command -v runc)" --cgroup-manager=cgroupfs --events-backend=file)
+
+# The base image: bash, cat, ls and dash with their libraries.
+SRC="$WORK/src"
+mkdir -p "$SRC/rootfs/usr/bin"
+for b in bash cat ls dash; do
+	cp "/usr/bin/$b" "$SRC/rootfs/usr/bin/"
+	for l in $(ldd "/usr/bin/$b" | grep -o '/[^ ]*'); do
+		mkdir -p "$SRC/rootfs$(dirname "$l")"
+		cp -L "$l" "$SRC/rootfs$l"
+	done
+done
+ln -s dash "$SRC/rootfs/usr/bin/sh"
+ln -s usr/bin "$SRC/rootfs/bin"
+chmod 4755 "$SRC/rootfs/usr/bin/ls" # a set-id bit the store must keep
+tar -C "$SRC/rootfs" -cf "$SRC/rootfs.tar" .
+BASE=localhost/danaus-test-base:$$ DERIVED=localhost/danaus-test-derived:$$
+trap '"${PODMAN[@]}" rmi -f "$DERIVED" "$BASE" > /dev/null 2>&1; cleanup' EXIT
+"${PODMAN[@]}" import "$SRC/rootfs.tar" "$BASE" > /dev/null || fail "podman import failed"
+echo "the derived image's own file" > "$SRC/hello.txt"
+printf 'FROM %s\nCOPY hello.txt /hello.txt\n' "$BASE" > "$SRC/Containerfile"
+"${PODMAN[@]}" build --network=none -t "$DERIVED" "$SRC" > "$WORK/build.log" 2>&1 ||
+	{ cat "$WORK/build.log" >&2; fail "podman build failed"; }
+"${PODMAN[@]}" save --format oci-archive -o "$SRC/base-oci.tar" "$BASE" 2>/dev/null
+"${PODMAN[@]}" save --format docker-archive -o "$SRC/derived-docker.tar" "$DERIVED" 2>/dev/null
+"${PODMAN[@]}" save --format oci-dir -o "$SRC/derived-oci" "$DERIVED" 2>/dev/null
+[ -s "$SRC/base-oci.tar" ] && [ -s "$SRC/derived-docker.tar" ] && [ -f "$SRC/derived-oci/index.json" ] ||
+	fail "podman save wrote no archives"
+
+pool_start im "[access]\nusers = root, nobody"
+image() { "$IMG_BIN" --pool im --socket "$SOCK" --mountpoint "$MNT" "$@"; }
+STORE="$ROOT/images"
+layers() { find "$STORE/layers/sha256" -mindepth 1 -maxdepth 1 | wc -l; }
+
+out=$(image import "$SRC/base-oci.tar" base:1) || fail "import of the oci-archive: $out"
+[ "$out" = "imported base:1: 1 layers, 1 stored now, 0 already stored" ] || fail "import said: $out"
+base_layer=$(find "$STORE/layers/sha256" -mindepth 1 -maxdepth 1)
+diff -r --no-dereference "$SRC/rootfs" "$base_layer" > "$WORK/diff" 2>&1 ||
+	fail "the stored layer differs from the image's files: $(head "$WORK/diff")"
+[ "$(stat -c %a:%u:%g "$base_layer/usr/bin/ls")" = "4755:0:0" ] ||
+	fail "the set-id bit or owner of ls was lost: $(stat -c %a:%u:%g "$base_layer/usr/bin/ls")"
+pass "an oci-archive (gzip layers) is stored through the pool: the layer is the image's files"
+
+out=$(image import "$SRC/base-oci.tar" base:again) || fail "second import: $out"
+[ "$out" = "imported base:again: 1 layers, 0 stored now, 1 already stored" ] || fail "said: $out"
+out=$(image import "$SRC/derived-docker.tar" derived) || fail "import of the docker-archive: $out"
+[ "$out" = "imported derived:latest: 2 layers, 1 stored now, 1 already stored" ] || fail "said: $out"
+out=$(image import "$SRC/derived-oci" derived:oci) || fail "import of the OCI layout: $out"
+[ "$out" = "imported derived:oci: 2 layers, 0 stored now, 2 already stored" ] || fail "said: $out"
+[ "$(layers)" = 2 ] || fail "$(layers) layers stored for two images sharing one base"
+grep -rqx "the derived image's own file" "$STORE/layers/sha256" || fail "the derived layer lacks hello.txt"
+pass "layers are stored once: the same image again, and an image on the same base in two formats"
+
+out=$(image list) || fail "list: $out"
+for want in "base:1 " "base:again " "derived:latest " "derived:oci "; do
+	grep -q "^$want" <<< "$out" || fail "list lacks $want: $out"
+done
+pass "list names every image"
+
+# OCI whiteouts stay the plain files the spec defines.
+python3 "$HERE/oci_layout.py" "$WORK/wh" '{"gzip": true, "layers": [
+	[{"name": "etc", "kind": "dir", "mode": 493}, {"name": "etc/gone", "data": "x"},
+	 {"name": "d", "kind": "dir", "mode": 493}, {"name": "d/f", "data": "lower"}],
+	[{"name": "etc/.wh.gone"}, {"name": "d/.wh..wh..opq"}, {"name": "d/g", "data": "upper"}]]}' \
+	> "$WORK/wh.ids"
+image import "$WORK/wh" wh > /dev/null || fail "import of a layout with whiteouts failed"
+upper=$(cut -d' ' -f2 < "$WORK/wh.ids")
+for f in etc/.wh.gone d/.wh..wh..opq d/g; do
+	[ -f "$STORE/layers/sha256/$upper/$f" ] || fail "the upper layer lacks $f"
+done
+pass "whiteouts (.wh.NAME, .wh..wh..opq) are stored as the plain files they are"
+
+# Hostile or broken images: refused with the reason, nothing written outside
+# the store, no layer left half-unpacked.
+mkdir "$WORK/outside"
+bad() {
+	local name=$1 spec=$2 want=$3
+	rm -rf "$WORK/bad"
+	python3 "$HERE/oci_layout.py" "$WORK/bad" "$spec" > /dev/null
+	local before
+	before=$(layers)
+	out=$(image import "$WORK/bad" "bad-$name" 2>&1) && fail "$name: imported: $out"
+	grep -qF "$want" <<< "$out" || fail "$name: refused without saying '$want': $out"
+	[ "$(layers)" = "$before" ] || fail "$name: a layer was stored"
+	[ -z "$(ls -A "$WORK/outside")" ] || fail "$name: wrote outside: $(ls -A "$WORK/outside")"
+	ls -A "$STORE/layers/sha256" | grep -q '^\.' && fail "$name: left $(ls -A "$STORE/layers/sha256")"
+	image list | grep -q "^bad-$name" && fail "$name: named in the store"
+	return 0
+}
+bad dotdot '{"layers": [[{"name": "../../outside/x", "data": "x"}]]}' "leads out of the layer"
+bad absolute '{"layers": [[{"name": "'"$WORK"'/outside/x", "data": "x"}]]}' "leads out of the layer"
+bad hardlink '{"layers": [[{"name": "hl", "kind": "hardlink", "target": "../../../etc/passwd"}]]}' \
+	"leads out of the layer"
+bad symlink '{"layers": [[{"name": "l", "kind": "symlink", "target": "'"$WORK"'/outside"},
+	{"name": "l/x", "data": "x"}]]}' "symlink"
+bad blob '{"layers": [[{"name": "f", "data": "x"}]], "corrupt": "blob"}' "the image names"
+bad diff_id '{"layers": [[{"name": "f", "data": "x"}]], "corrupt": "diff_id"}' "the config names"
+pass "escaping entries (.., absolute, hardlinks, through symlinks) and wrong digests are refused"
+
+# The store is the pool's files: a caller the pool admits imports only where
+# the kernel would let it write.
+out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+	"$IMG_BIN" --pool im --socket "$SOCK" --mountpoint "$MNT" import "$SRC/base-oci.tar" nob 2>&1) &&
+	fail "nobody imported into root's store: $out"
+grep -q "Permission denied" <<< "$out" || fail "nobody's import failed otherwise: $out"
+pass "nobody cannot write root's store through the pool (EACCES)"
+
+# rm: a layer goes when no image uses it any more.
+image rm derived:latest > /dev/null && image rm derived:oci > /dev/null || fail "rm derived failed"
+[ "$(layers)" = 3 ] || fail "rm of the derived images left $(layers) layers (base + whiteout pair)"
+[ -d "$base_layer" ] || fail "rm of the derived images removed the base layer other images use"
+image rm base:1 > /dev/null || fail "rm base:1 failed"
+[ -d "$base_layer" ] || fail "the base layer went while base:again uses it"
+out=$(image rm base:again) || fail "rm base:again: $out"
+[ "$out" = "removed base:again: 1 layers freed" ] || fail "rm said: $out"
+[ -e "$base_layer" ] && fail "the base layer stayed with no image using it"
+out=$(image rm base:again 2>&1) && fail "rm of a missing image: $out"
+grep -q "no image base:again" <<< "$out" || fail "rm of a missing image said: $out"
+pass "rm frees the layers no other image uses, and only those"
