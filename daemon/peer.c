@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -70,6 +71,39 @@ static int read_status(pid_t pid, char *buf, size_t len)
 	return 0;
 }
 
+/* The text of a /proc uid_map, NUL-terminated; "" when it cannot be read. */
+static void read_uid_map(const char *path, char *buf, size_t len)
+{
+	buf[0] = 0;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+	buf[n > 0 ? n : 0] = 0;
+}
+
+/*
+ * Whether PID lives in the pool's own user namespace. Capabilities are a
+ * user namespace's: a process in another one (a rootless container's root,
+ * `unshare -U -r` by anyone) shows a full CapEff in its /proc status, yet
+ * the kernel grants it nothing over files whose owners its namespace does
+ * not map -- the pool's files. Its namespace is compared by inode; where
+ * the pool may not look at it (a peer of another uid, or not dumpable,
+ * without CAP_SYS_PTRACE), by its uid_map, which anyone may read and which
+ * only a privileged creator could make read like ours.
+ */
+static bool same_user_ns(pid_t pid)
+{
+	char path[64];
+	struct stat theirs, ours;
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	if (stat(path, &theirs) == 0 && stat("/proc/self/ns/user", &ours) == 0)
+		return theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
+	char a[512], b[512];
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	read_uid_map(path, a, sizeof(a));
+	read_uid_map("/proc/self/uid_map", b, sizeof(b));
+	return a[0] && strcmp(a, b) == 0;
+}
+
 /*
  * The peer's capabilities and real ids. SO_PEERPIDFD names the process that
  * connected; its /proc status read while that pidfd shows it alive is that
@@ -91,10 +125,13 @@ static bool peer_status(int fd, pid_t pid, const struct dn_cred *c, struct dn_pr
 	char text[8192];
 	if (read_status(pid, text, sizeof(text)) < 0)
 		return false;
+	bool own_ns = same_user_ns(pid);
 	struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
 	if (poll(&pfd, 1, 0) != 0)
 		return false; /* gone (or unknown): nothing proven */
 	dn_proc_status_parse(text, st);
+	if (!own_ns)
+		st->cap_eff = st->cap_prm = 0; /* its namespace's, none of ours */
 	return st->found == 15 && st->euid == c->uid && st->fsuid == c->uid &&
 	       st->egid == c->gid && st->fsgid == c->gid;
 }
