@@ -29,7 +29,7 @@ ln -s usr/bin "$SRC/rootfs/bin"
 chmod 4755 "$SRC/rootfs/usr/bin/ls" # a set-id bit the store must keep
 tar -C "$SRC/rootfs" -cf "$SRC/rootfs.tar" .
 BASE=localhost/danaus-test-base:$$ DERIVED=localhost/danaus-test-derived:$$
-trap '"${PODMAN[@]}" rmi -f "$DERIVED" "$BASE" > /dev/null 2>&1; cleanup' EXIT
+trap 'rc=$?; "${PODMAN[@]}" rmi -f "$DERIVED" "$BASE" > /dev/null 2>&1; (exit $rc); cleanup' EXIT
 "${PODMAN[@]}" import "$SRC/rootfs.tar" "$BASE" > /dev/null || fail "podman import failed"
 echo "the derived image's own file" > "$SRC/hello.txt"
 printf 'FROM %s\nCOPY hello.txt /hello.txt\n' "$BASE" > "$SRC/Containerfile"
