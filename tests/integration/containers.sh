@@ -39,7 +39,7 @@ ctr_err() { grep -v 'level=warning msg="Failed to add conmon to cgroupfs' "$WORK
 
 A="ca$$" B="cb$$"
 SPECS=("/run/cdi/danaus-pool-$A.json" "/run/cdi/danaus-pool-$B.json")
-trap 'rm -f "${SPECS[@]}"; cleanup' EXIT
+trap 'rc=$?; rm -f "${SPECS[@]}"; (exit $rc); cleanup' EXIT
 CDI_DIR=/run/cdi pool_start "$A" "[access]\nusers = root, nobody"
 A_MNT=$MNT A_ROOT=$ROOT A_PID=$PID
 CDI_DIR=/run/cdi pool_start "$B" "[access]\nusers = root"
@@ -107,6 +107,59 @@ note: This directory is a Danaus mountpoint, and this process is not served by
 create: Read-only file system" ] || fail "a static binary in the container saw: $out"
 [ -e "$A_ROOT/new.txt" ] && fail "the unserved write reached the pool"
 pass "unserved, the mountpoint is a read-only directory holding only DANAUS-NOT-SERVED"
+
+# A rootless container (podman run by an unprivileged user): its root is the
+# user's host uid for the pool, with no capability over the pool's files.
+RL=dnct_rl$$
+RL_TAR=/tmp/danaus-rootless.$$.tar RL_RUN=/tmp/danaus-rootless-run.$$
+rootless_cleanup() {
+	# rootless podman leaves its pause process behind: the user goes with it
+	pkill -KILL -u "$RL" 2> /dev/null
+	for _ in $(seq 50); do pgrep -u "$RL" > /dev/null || break; sleep 0.1; done
+	userdel -r "$RL" > /dev/null 2>&1
+	sed -i "/^$RL:/d" /etc/subuid /etc/subgid
+	rm -rf "$RL_TAR" "$RL_RUN"
+}
+trap 'rc=$?; rootless_cleanup; rm -f "${SPECS[@]}"; (exit $rc); cleanup' EXIT
+useradd -m -s /bin/sh "$RL" || fail "useradd $RL failed"
+printf '%s:400000:65536\n' "$RL" | tee -a /etc/subuid >> /etc/subgid
+mkdir -p "$WORK/rl/usr/bin"
+for b in sh cat id touch; do
+	p=$(command -v "$b")
+	cp "$p" "$WORK/rl/usr/bin/"
+	for l in $(ldd "$p" | grep -o '/[^ ]*'); do
+		mkdir -p "$WORK/rl$(dirname "$l")"
+		cp -L "$l" "$WORK/rl$l"
+	done
+done
+# every glibc package ships these (stubs since 2.34); the library names them
+for l in libpthread.so.0 libdl.so.2; do
+	p=$(ldconfig -p | awk -v l="$l" '$1 == l && /x86-64|aarch64/ { print $NF; exit }')
+	mkdir -p "$WORK/rl$(dirname "$p")"
+	cp -L "$p" "$WORK/rl$p"
+done
+ln -s usr/bin "$WORK/rl/bin"
+tar -C "$WORK/rl" -cf "$RL_TAR" . && chmod 644 "$RL_TAR"
+install -d -m 700 -o "$RL" "$RL_RUN"
+CDI_DIR=/run/cdi pool_start "cr$$" "[access]\nusers = root, $RL"
+SPECS+=("/run/cdi/danaus-pool-cr$$.json")
+echo secret > "$ROOT/secret"
+chmod 600 "$ROOT/secret"
+mkdir -m 1777 "$ROOT/tmp"
+rootless() {
+	su "$RL" -s /bin/sh -c "cd && XDG_RUNTIME_DIR=$RL_RUN podman --runtime $(command -v runc) \
+		--cgroup-manager=cgroupfs --events-backend=file $*"
+}
+rootless import "$RL_TAR" localhost/rl:1 > /dev/null 2>&1 || fail "rootless podman import failed"
+out=$(rootless run --rm --network=none --device "danaus.io/pool=cr$$" localhost/rl:1 \
+	sh -c "'id -u; echo rootless > $MNT/tmp/rl.txt; cat $MNT/secret || echo refused'" 2> "$WORK/rl.err") ||
+	fail "the rootless container failed: $out $(cat "$WORK/rl.err")"
+[ "$out" = "0
+refused" ] || fail "the rootless container printed: $out $(cat "$WORK/rl.err")"
+grep -q "Permission denied" "$WORK/rl.err" || fail "its read of root's file: $(cat "$WORK/rl.err")"
+[ "$(stat -c %u "$ROOT/tmp/rl.txt")" = "$(id -u "$RL")" ] ||
+	fail "the rootless container's file is owned by $(stat -c %u "$ROOT/tmp/rl.txt"), not $RL"
+pass "a rootless container's root is its user's host uid: owns its files, cannot read root's"
 
 # A pool started by hand takes its spec with it when it stops.
 kill -TERM "$A_PID"
