@@ -173,8 +173,8 @@ static int blob_keep(const char *store, const char *from, const char *digest, ch
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	(void)ftw;
-	/* a layer may hold read-only directories: open each before emptying it */
-	if (type == FTW_D && !(st->st_mode & S_IWUSR))
+	/* a layer may hold read-only or closed directories: open each before emptying it */
+	if ((type == FTW_D || type == FTW_DNR) && (st->st_mode & S_IRWXU) != S_IRWXU)
 		chmod(path, (st->st_mode & 07777) | S_IRWXU);
 	return 0;
 }
