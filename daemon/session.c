@@ -28,7 +28,7 @@ struct dn_session *dn_session_new(int sock)
 }
 
 int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nworkers,
-		   const char *pool, const char *mountpoint)
+		   const char *pool, const char *mountpoint, uint32_t flags)
 {
 	/* Read by the session's own processes only: a handoff to it must name it. */
 	if (getrandom(s->token, sizeof(s->token), 0) != (ssize_t)sizeof(s->token))
@@ -37,7 +37,7 @@ int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nwo
 	struct dn_shm_identity id = {
 		.uid = s->cred.uid, .gid = s->cred.gid, .ngroups = s->cred.ngroups,
 		.session = s->id, .groups = (const uint32_t *)s->cred.groups, .caps = s->cred.caps,
-		.token = {s->token[0], s->token[1]},
+		.token = {s->token[0], s->token[1]}, .flags = flags,
 	};
 	int r = dn_session_shm_create(l, nworkers, pool, mountpoint, &id, &s->shm_fd, &s->base);
 	if (r < 0)

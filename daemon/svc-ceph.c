@@ -1795,6 +1795,7 @@ static void ceph_svc_destroy(struct dn_svc *s)
 
 static const struct dn_svc_ops ceph_ops = {
 	.name = "ceph",
+	.cache_dies = true,
 	.open = ceph_svc_open,
 	.close = ceph_svc_close,
 	.fpath = ceph_svc_fpath,

@@ -44,6 +44,7 @@ static int chan_map(struct dn_chan *c)
 	memcpy(c->groups, h->groups, c->ngroups * sizeof(uint32_t));
 	c->caps = h->caps;
 	memcpy(c->token, h->token, sizeof(c->token));
+	c->flags = h->flags;
 	memcpy(c->mountpoint, h->mountpoint, sizeof(c->mountpoint));
 	c->mountpoint[sizeof(c->mountpoint) - 1] = 0;
 	atomic_store(&c->dead, 0);

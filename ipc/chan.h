@@ -23,6 +23,7 @@ struct dn_chan {
 	uint32_t groups[DN_IDENT_GROUPS_MAX];
 	uint64_t caps;
 	uint64_t token[2];
+	uint32_t flags; /* DN_SESSION_* */
 	uint64_t spin_ns; /* completion polling before futex sleep */
 	_Atomic int dead;
 	char mountpoint[DN_MOUNT_MAX];
