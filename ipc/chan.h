@@ -34,6 +34,9 @@ struct dn_chan {
  * refusal returns the service's -errno and copies its reason into msg.
  */
 int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msglen);
+/* The same, giving up with -ETIMEDOUT when no welcome came within timeout_ns (0: no limit). */
+int dn_chan_connect_within(struct dn_chan *c, const char *path, char *msg, size_t msglen,
+			   uint64_t timeout_ns);
 
 /*
  * Takes the descriptor an open handed over (DN_REPLY_HANDOVER) on a
