@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -88,7 +89,13 @@ static void adopt_inherited(void)
 		else if (ofd >= 0 && (uint32_t)ofd < n && dn_ofd_unref(t, n, ofd))
 			dn_handle_close(t[ofd].handle);
 	}
-	dn_reopen_env_take(getenv(DN_ENV_REOPEN));
+	/*
+	 * Not in a set-id image: whoever ran it wrote its environment, and
+	 * after a restart the image would reopen what that names with rights
+	 * of its own. Its inherited files then answer ESTALE after a restart.
+	 */
+	if (!getauxval(AT_SECURE))
+		dn_reopen_env_take(getenv(DN_ENV_REOPEN));
 	s = getenv(DN_ENV_DROP);
 	while (s && *s) {
 		int ofd, used;

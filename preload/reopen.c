@@ -243,7 +243,8 @@ void dn_reopen_env_take(const char *s)
 		const char *path = s + used;
 		s = path + n;
 		struct rec *r = rec_at(ofd, true);
-		if (!r || (uint32_t)ofd >= dn_client.chan.l.nofds || n >= DN_PATH_MAX)
+		if (!r || (uint32_t)ofd >= dn_client.chan.l.nofds || n >= DN_PATH_MAX ||
+		    path[0] != '/')
 			continue;
 		char p[DN_PATH_MAX];
 		memcpy(p, path, n);
