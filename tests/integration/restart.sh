@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Integration: programs holding files of a pool go on across kill -9 of the pool and its restart.
-# With DANAUS_TEST_CEPH_DIR (ceph-restart.sh) the pool is a Ceph one.
+# With DANAUS_TEST_CEPH_DIR (ceph-restart.sh) the pool is a Ceph one: then the
+# files changed through ceph-fuse after the restart must not wait for the dead
+# pool's MDS session, which its successor has dropped.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
