@@ -1855,10 +1855,7 @@ struct mount_job {
  */
 static int reclaim_reset(struct mount_job *j)
 {
-	int r = ceph_init(j->cm); /* reclaim takes a session of its own, before the mount */
-	if (r < 0)
-		return r;
-	r = ceph_start_reclaim(j->cm, j->uuid, CEPH_RECLAIM_RESET);
+	int r = ceph_start_reclaim(j->cm, j->uuid, CEPH_RECLAIM_RESET);
 	if (r < 0 && r != -ENOENT && r != -EOPNOTSUPP)
 		return r;
 	ceph_finish_reclaim(j->cm);
@@ -1869,12 +1866,17 @@ static int reclaim_reset(struct mount_job *j)
 static void *mount_thread(void *arg)
 {
 	struct mount_job *j = arg;
-	int r = reclaim_reset(j);
-	if (r < 0)
-		dn_log_warning("[ceph]: could not take over the session of a previous instance of "
-			       "this pool (%s): its locks and caps stay until the MDS drops it",
-			       strerror(-r));
-	r = ceph_mount(j->cm, j->root);
+	/* the client reclaim needs, before the mount: a cluster out of reach fails it as a mount */
+	int r = ceph_init(j->cm);
+	if (r == 0) {
+		int e = reclaim_reset(j);
+		if (e < 0)
+			dn_log_warning("[ceph]: could not take over the session of a previous "
+				       "instance of this pool (%s): its locks and caps stay until "
+				       "the MDS drops it",
+				       strerror(-e));
+		r = ceph_mount(j->cm, j->root);
+	}
 	pthread_mutex_lock(&j->lock);
 	j->result = r;
 	j->done = true;
