@@ -136,6 +136,14 @@ int dn_session_handle_adopt(struct dn_session *s, struct dn_open *o, uint64_t *h
 			s->handles = n;
 			s->cap = cap;
 		}
+		/*
+		 * A slot's generations start where the session's secret says:
+		 * a client that outlives its pool (preload/restart.c) and sends
+		 * a handle of the dead pool's session gets EBADF from the new
+		 * one, not another of its files that got the same number.
+		 */
+		s->handles[i].gen = (uint32_t)(s->token[1] >> 32) ^ (uint32_t)s->token[1] ^
+				    i * 2654435761u;
 		s->nhandles++;
 	}
 	s->handles[i].open = o;
