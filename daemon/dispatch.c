@@ -571,9 +571,16 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 			return r;
 		char known[DN_PATH_MAX];
 		r = dn_session_handle_add(s, f, open_path(svc, f, a.path, known), &rep->handle);
-		if (r < 0)
+		if (r < 0) {
 			ops->close(svc, f);
-		return r;
+			return r;
+		}
+		/* which file this is, for the client to recognize it after a restart */
+		if ((req->flags & DN_OPEN_IDENT) && ops->fstat && ops->fstat(svc, f, &st) == 0) {
+			rep->aux = st.st_ino;
+			rep->aux2 = (uint32_t)st.st_dev;
+		}
+		return 0;
 	}
 	case DN_OP_STAT:
 		if (!ops->stat)

@@ -390,7 +390,8 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 	}
 	if (r == 0) {
 		r = dn_session_map(s, &p->layout, p->cfg->workers, p->cfg->pool,
-				   p->cfg->mountpoint);
+				   p->cfg->mountpoint,
+				   p->svc->ops->cache_dies ? DN_SESSION_CACHE_DIES : 0);
 		if (r < 0)
 			snprintf(w.msg, sizeof(w.msg), "cannot create session memory: %s",
 				 strerror(-r));

@@ -28,7 +28,7 @@ struct dn_session *dn_session_new(int sock)
 }
 
 int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nworkers,
-		   const char *pool, const char *mountpoint)
+		   const char *pool, const char *mountpoint, uint32_t flags)
 {
 	/* Read by the session's own processes only: a handoff to it must name it. */
 	if (getrandom(s->token, sizeof(s->token), 0) != (ssize_t)sizeof(s->token))
@@ -37,7 +37,7 @@ int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nwo
 	struct dn_shm_identity id = {
 		.uid = s->cred.uid, .gid = s->cred.gid, .ngroups = s->cred.ngroups,
 		.session = s->id, .groups = (const uint32_t *)s->cred.groups, .caps = s->cred.caps,
-		.token = {s->token[0], s->token[1]},
+		.token = {s->token[0], s->token[1]}, .flags = flags,
 	};
 	int r = dn_session_shm_create(l, nworkers, pool, mountpoint, &id, &s->shm_fd, &s->base);
 	if (r < 0)
@@ -136,6 +136,14 @@ int dn_session_handle_adopt(struct dn_session *s, struct dn_open *o, uint64_t *h
 			s->handles = n;
 			s->cap = cap;
 		}
+		/*
+		 * A slot's generations start where the session's secret says:
+		 * a client that outlives its pool (preload/restart.c) and sends
+		 * a handle of the dead pool's session gets EBADF from the new
+		 * one, not another of its files that got the same number.
+		 */
+		s->handles[i].gen = (uint32_t)(s->token[1] >> 32) ^ (uint32_t)s->token[1] ^
+				    i * 2654435761u;
 		s->nhandles++;
 	}
 	s->handles[i].open = o;

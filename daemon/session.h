@@ -64,8 +64,9 @@ void dn_session_drop_files(struct dn_session *s, struct dn_svc *svc);
 /* dn_session_drop_files, then the memory, the socket and its uid's session. */
 struct dn_session *dn_session_free(struct dn_session *s, struct dn_svc *svc);
 
+/* flags: DN_SESSION_*, what the backend tells every session */
 int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nworkers,
-		   const char *pool, const char *mountpoint);
+		   const char *pool, const char *mountpoint, uint32_t flags);
 
 /*
  * Handle table: handles carry a generation so a stale or forged one is

@@ -1795,6 +1795,7 @@ static void ceph_svc_destroy(struct dn_svc *s)
 
 static const struct dn_svc_ops ceph_ops = {
 	.name = "ceph",
+	.cache_dies = true,
 	.open = ceph_svc_open,
 	.close = ceph_svc_close,
 	.fpath = ceph_svc_fpath,
@@ -1835,16 +1836,47 @@ static const struct dn_svc_ops ceph_ops = {
 struct mount_job {
 	struct ceph_mount_info *cm;
 	const char *root;
+	char uuid[128];
 	int result;
 	bool done;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 };
 
+/*
+ * A pool killed before it could close its session leaves it in the MDS,
+ * with its capabilities and locks, until the MDS times it out (a minute
+ * and more): the pool started in its place would wait that long for the
+ * caps of every file its clients reopen, and the locks would stay taken.
+ * As NFS-Ganesha does for its restarts, each pool's session carries a
+ * name stable across restarts on this host, and a new pool first has the
+ * MDS drop the session of that name (CEPH_RECLAIM_RESET): whatever it
+ * held is released at once. ENOENT: there was none (a clean stop).
+ */
+static int reclaim_reset(struct mount_job *j)
+{
+	int r = ceph_start_reclaim(j->cm, j->uuid, CEPH_RECLAIM_RESET);
+	if (r < 0 && r != -ENOENT && r != -EOPNOTSUPP)
+		return r;
+	ceph_finish_reclaim(j->cm);
+	ceph_set_uuid(j->cm, j->uuid);
+	return 0;
+}
+
 static void *mount_thread(void *arg)
 {
 	struct mount_job *j = arg;
-	int r = ceph_mount(j->cm, j->root);
+	/* the client reclaim needs, before the mount: a cluster out of reach fails it as a mount */
+	int r = ceph_init(j->cm);
+	if (r == 0) {
+		int e = reclaim_reset(j);
+		if (e < 0)
+			dn_log_warning("[ceph]: could not take over the session of a previous "
+				       "instance of this pool (%s): its locks and caps stay until "
+				       "the MDS drops it",
+				       strerror(-e));
+		r = ceph_mount(j->cm, j->root);
+	}
 	pthread_mutex_lock(&j->lock);
 	j->result = r;
 	j->done = true;
@@ -1947,6 +1979,9 @@ static int ceph_svc_create(const struct dn_config *cfg, struct dn_svc **out, cha
 	}
 
 	struct mount_job j = {.cm = cm, .root = cfg->ceph_root};
+	char host[64] = "";
+	gethostname(host, sizeof(host) - 1);
+	snprintf(j.uuid, sizeof(j.uuid), "danaus:%s:%s", host, cfg->pool);
 	pthread_mutex_init(&j.lock, NULL);
 	pthread_cond_init(&j.cond, NULL);
 	pthread_t th;

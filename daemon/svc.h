@@ -54,6 +54,8 @@ struct dn_file; /* an open file of a backend, opaque to the core */
 
 struct dn_svc_ops {
 	const char *name;
+	/* written data waits in a cache of the pool's own, lost if it dies (DN_SESSION_CACHE_DIES) */
+	bool cache_dies;
 	/* 0 and *out; DN_SVC_HANDOVER and *handover; or -errno */
 	int (*open)(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
 		    mode_t mode, struct dn_file **out, int *handover);

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "futex.h"
@@ -44,6 +46,7 @@ static int chan_map(struct dn_chan *c)
 	memcpy(c->groups, h->groups, c->ngroups * sizeof(uint32_t));
 	c->caps = h->caps;
 	memcpy(c->token, h->token, sizeof(c->token));
+	c->flags = h->flags;
 	memcpy(c->mountpoint, h->mountpoint, sizeof(c->mountpoint));
 	c->mountpoint[sizeof(c->mountpoint) - 1] = 0;
 	atomic_store(&c->dead, 0);
@@ -54,6 +57,25 @@ static int chan_map(struct dn_chan *c)
 
 int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msglen)
 {
+	return dn_chan_connect_within(c, path, msg, msglen, 0);
+}
+
+/*
+ * Bounds the wait for the welcome (0: none): a socket unit holds a
+ * connection until its service accepts it, which a failing one never does.
+ */
+static int welcome_timeout(int sock, uint64_t ns)
+{
+	struct timeval tv = {.tv_sec = (time_t)(ns / 1000000000u),
+			     .tv_usec = (suseconds_t)(ns % 1000000000u / 1000u)};
+	if (ns && !tv.tv_sec && !tv.tv_usec)
+		tv.tv_usec = 1;
+	return setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ? -errno : 0;
+}
+
+int dn_chan_connect_within(struct dn_chan *c, const char *path, char *msg, size_t msglen,
+			   uint64_t timeout_ns)
+{
 	memset(c, 0, sizeof(*c));
 	c->sock = c->shm_fd = c->state_fd = -1;
 	int sock = dn_socket_connect(path);
@@ -62,14 +84,23 @@ int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msgle
 		return sock;
 	}
 	struct dn_hello hello = {.magic = DN_PROTO_MAGIC, .version = DN_PROTO_VERSION};
-	int r = dn_msg_send(sock, &hello, sizeof(hello), NULL, 0);
+	int r = timeout_ns ? welcome_timeout(sock, timeout_ns) : 0;
+	if (r == 0)
+		r = dn_msg_send(sock, &hello, sizeof(hello), NULL, 0);
 	struct dn_welcome w;
 	int fds[DN_WELCOME_FDS_MAX];
 	size_t nfds = DN_WELCOME_FDS_MAX;
 	/* A pool that refuses us at accept has answered and hung up already: read why. */
+	bool got = false;
 	if (r == 0 || r == -EPIPE || r == -ECONNRESET)
-		r = dn_msg_recv(sock, &w, sizeof(w), fds, &nfds);
+		got = (r = dn_msg_recv(sock, &w, sizeof(w), fds, &nfds)) == 0;
+	if (r == -EAGAIN)
+		r = -ETIMEDOUT;
+	if (r == 0 && timeout_ns)
+		r = welcome_timeout(sock, 0); /* the socket stays, as the session's lifeline */
 	if (r < 0) {
+		for (size_t i = 0; got && i < nfds; i++)
+			close(fds[i]);
 		snprintf(msg, msglen, "handshake with %s failed: %s", path, strerror(-r));
 		close(sock);
 		return r == -ECONNRESET ? -ECONNREFUSED : r;

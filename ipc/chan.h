@@ -23,6 +23,7 @@ struct dn_chan {
 	uint32_t groups[DN_IDENT_GROUPS_MAX];
 	uint64_t caps;
 	uint64_t token[2];
+	uint32_t flags; /* DN_SESSION_* */
 	uint64_t spin_ns; /* completion polling before futex sleep */
 	_Atomic int dead;
 	char mountpoint[DN_MOUNT_MAX];
@@ -33,6 +34,9 @@ struct dn_chan {
  * refusal returns the service's -errno and copies its reason into msg.
  */
 int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msglen);
+/* The same, giving up with -ETIMEDOUT when no welcome came within timeout_ns (0: no limit). */
+int dn_chan_connect_within(struct dn_chan *c, const char *path, char *msg, size_t msglen,
+			   uint64_t timeout_ns);
 
 /*
  * Takes the descriptor an open handed over (DN_REPLY_HANDOVER) on a

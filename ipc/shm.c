@@ -91,6 +91,7 @@ int dn_session_shm_create(const struct dn_layout *l, uint32_t nworkers, const ch
 	memcpy(h->groups, id->groups, h->ngroups * sizeof(uint32_t));
 	h->caps = id->caps;
 	memcpy(h->token, id->token, sizeof(h->token));
+	h->flags = id->flags;
 	snprintf(h->pool, sizeof(h->pool), "%s", pool);
 	snprintf(h->mountpoint, sizeof(h->mountpoint), "%s", mountpoint);
 	for (uint32_t i = 0; i < l->nqueues; i++)

@@ -30,6 +30,7 @@ struct dn_shm_identity {
 	const uint32_t *groups;
 	uint64_t caps;
 	uint64_t token[2];
+	uint32_t flags; /* DN_SESSION_* */
 };
 int dn_session_shm_create(const struct dn_layout *l, uint32_t nworkers, const char *pool,
 			  const char *mountpoint, const struct dn_shm_identity *id, int *fd_out,

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 9
+#define DN_PROTO_VERSION 10
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -62,6 +62,12 @@ enum dn_op {
  * without it the pool resolves it inside the pool's top.
  */
 #define DN_REQ_REDIRECT 0x80000000u
+/*
+ * open: the reply's aux and aux2 say which file the open reached (its inode
+ * number and device), so that a client reopening it by its path after a
+ * pool restart can tell it is still the same file (preload/reopen.h).
+ */
+#define DN_OPEN_IDENT 0x40000000u
 #define DN_FSYNC_DATA 0x1u
 #define DN_MAP_WRITE 0x1u /* mapfd: a copy may be written back */
 #define DN_WRITE_APPEND 0x1u
@@ -222,7 +228,7 @@ struct dn_reply {
 	uint64_t tag;
 	uint64_t aux;   /* per op: next readdir cookie, new offset, where a streamed read's ring ends */
 	uint32_t flags; /* DN_REPLY_* */
-	uint32_t pad;
+	uint32_t aux2;  /* per op: the device of what an open reached (DN_OPEN_IDENT) */
 	struct dn_stat st; /* crosses only with DN_REPLY_STAT; zeroes otherwise */
 };
 
@@ -262,6 +268,14 @@ struct dn_ofd {
 	uint32_t pad;
 };
 
+/*
+ * The backend keeps written data in a cache of the pool's own (libcephfs),
+ * which dies with the pool: a write it acknowledged is lost if the pool is
+ * killed before the data reaches the cluster (a local pool's writes are in
+ * the host's page cache as soon as they return).
+ */
+#define DN_SESSION_CACHE_DIES 0x1u
+
 #define DN_NAME_MAX 64
 #define DN_MOUNT_MAX 256
 #define DN_IDENT_GROUPS_MAX 64 /* supplementary groups a session may carry */
@@ -285,6 +299,8 @@ struct dn_shm_header {
 	uint32_t groups[DN_IDENT_GROUPS_MAX];
 	uint64_t caps;              /* effective capabilities the service acts with */
 	uint64_t token[2];          /* secret of the session's processes (DN_OP_HANDOFF) */
+	uint32_t flags;             /* DN_SESSION_* */
+	uint32_t pad_;
 	char pool[DN_NAME_MAX];
 	char mountpoint[DN_MOUNT_MAX];
 };

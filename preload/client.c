@@ -10,11 +10,14 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dn-paths.h"
 #include "path.h"
 #include "real.h"
+#include "reopen.h"
+#include "restart.h"
 
 struct dn_client dn_client = {
 	.placeholder = -1,
@@ -94,14 +97,51 @@ static void calls_enter(void)
 		if (!atomic_load(&dn_client.switching))
 			return;
 		atomic_fetch_sub(&calls.n, 1);
-		while (atomic_load(&dn_client.switching))
-			sched_yield();
+		/* a restart may wait seconds for its pool: sleep rather than spin then */
+		for (unsigned spins = 0; atomic_load(&dn_client.switching); spins++) {
+			if (spins < 1000)
+				sched_yield();
+			else
+				nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+		}
 	}
 }
 
 static void calls_leave(void)
 {
 	atomic_fetch_sub_explicit(&calls.n, 1, memory_order_release);
+}
+
+int dn_call_park(void)
+{
+	return atomic_exchange(&calls.n, 0);
+}
+
+void dn_call_unpark(int n)
+{
+	calls_enter();
+	atomic_fetch_add(&calls.n, n - 1);
+}
+
+bool dn_call_nested(const struct dn_call *c)
+{
+	return c->temporary || tls.depth > 1;
+}
+
+int dn_call_rebuf(struct dn_call *c)
+{
+	uint32_t gen = atomic_load(&dn_client.session_gen);
+	int b = dn_chan_buf_claim(&dn_client.chan, (int32_t)syscall(SYS_gettid));
+	if (b < 0)
+		return -EAGAIN;
+	c->buf = (uint32_t)b;
+	c->gen = gen;
+	if (!c->temporary) {
+		tls.buf = b + 1;
+		tls.gen = gen;
+		pthread_setspecific(buf_key, (void *)1);
+	}
+	return 0;
 }
 
 void dn_calls_wait_others(void)
@@ -137,6 +177,7 @@ int dn_attach_finish(void)
 	const char *spin = getenv("DANAUS_SPIN_US");
 	if (spin)
 		dn_client.chan.spin_ns = strtoull(spin, NULL, 10) * 1000u;
+	dn_restart_configure();
 	atomic_store(&dn_client.attached, 1);
 	return 0;
 }
@@ -191,6 +232,7 @@ int dn_call_begin(struct dn_call *c)
 		tls.buf = 0;
 		tls.gen = gen;
 	}
+	c->gen = gen;
 	if (!atomic_load(&dn_client.attached)) {
 		calls_leave(); /* detached by a failed switch meanwhile */
 		return -ENOTCONN;
@@ -236,16 +278,22 @@ void dn_call_end(struct dn_call *c)
 int64_t dn_request(struct dn_call *c, struct dn_req *req, const char *path, const char *path2,
 		   const void *data, size_t len, struct dn_reply *rep)
 {
+	if (req->handle == DN_HANDLE_STALE)
+		return -ESTALE; /* its file was not there as it was after a pool restart */
 	int r = dn_req_payload(&dn_client.chan, c->buf, req, path, path2, data, len);
 	if (r < 0)
 		return r;
-	return dn_chan_call(&dn_client.chan, c->buf, req, rep);
+	int64_t res = dn_chan_call(&dn_client.chan, c->buf, req, rep);
+	return res == -ENOTCONN ? dn_restart_retry(c, req, rep, NULL) : res;
 }
 
 int64_t dn_request_into(struct dn_call *c, struct dn_req *req, struct dn_sink *sink,
 			struct dn_reply *rep)
 {
-	return dn_chan_call_into(&dn_client.chan, c->buf, req, rep, sink);
+	if (req->handle == DN_HANDLE_STALE)
+		return -ESTALE;
+	int64_t res = dn_chan_call_into(&dn_client.chan, c->buf, req, rep, sink);
+	return res == -ENOTCONN ? dn_restart_retry(c, req, rep, sink) : res;
 }
 
 int dn_placeholder_new(bool cloexec)

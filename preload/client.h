@@ -57,6 +57,8 @@ struct dn_client {
 	_Atomic int switching;
 	_Atomic uint32_t session_gen;
 	struct dn_thread_calls *threads; /* under lock */
+	/* How long a lost pool is waited for (restart.c; DANAUS_RESTART_WAIT); 0: not. */
+	uint64_t restart_wait_ns;
 };
 
 extern struct dn_client dn_client;
@@ -121,10 +123,20 @@ static inline struct dn_ofd *dn_fd_ofd(int fd, int32_t *idx)
 struct dn_call {
 	uint32_t buf;
 	bool temporary; /* nested call (a signal handler): a buffer of its own */
+	uint32_t gen;   /* the session (dn_client.session_gen) buf belongs to */
 };
 
 int dn_call_begin(struct dn_call *c);
 void dn_call_end(struct dn_call *c);
+/*
+ * For a restart (restart.c): the calling thread stops counting as in a
+ * call while it waits for the others (returns what to restore), counts in
+ * again once the switch is over, and takes a buffer of the new session.
+ */
+int dn_call_park(void);
+void dn_call_unpark(int n);
+bool dn_call_nested(const struct dn_call *c);
+int dn_call_rebuf(struct dn_call *c);
 uint8_t *dn_call_data(const struct dn_call *c);
 size_t dn_call_data_max(void);
 int64_t dn_request(struct dn_call *c, struct dn_req *req, const char *path, const char *path2,
@@ -153,3 +165,4 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 #define DN_ENV_FDS "DANAUS_FDS"
 #define DN_ENV_DROP "DANAUS_DROP"
 #define DN_ENV_CWD "DANAUS_CWD"
+#define DN_ENV_REOPEN "DANAUS_REOPEN"

@@ -12,6 +12,7 @@
 #include "export.h"
 #include "mmap.h"
 #include "real.h"
+#include "reopen.h"
 
 /*
  * A pool acts for a session as the identity its process had when it
@@ -162,6 +163,7 @@ static void move_over(struct move_plan *p, uint32_t b)
 				      ot[m->old].is_dir);
 		if (m->neu < 0)
 			continue; /* the new table is full: this file is lost to the process */
+		dn_reopen_move(m->old, m->neu, m->handle);
 		atomic_store(&nt[m->neu].offset, atomic_load(&ot[m->old].offset));
 		for (uint32_t k = 1; k < m->refs; k++)
 			dn_ofd_ref(nt, p->neu->l.nofds, m->neu);

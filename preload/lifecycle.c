@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -21,6 +22,7 @@
 #include "path.h"
 #include "route.h"
 #include "real.h"
+#include "reopen.h"
 #include "rlimits.h"
 #include "stdio-std.h"
 
@@ -88,6 +90,13 @@ static void adopt_inherited(void)
 		else if (ofd >= 0 && (uint32_t)ofd < n && dn_ofd_unref(t, n, ofd))
 			dn_handle_close(t[ofd].handle);
 	}
+	/*
+	 * Not in a set-id image: whoever ran it wrote its environment, and
+	 * after a restart the image would reopen what that names with rights
+	 * of its own. Its inherited files then answer ESTALE after a restart.
+	 */
+	if (!getauxval(AT_SECURE))
+		dn_reopen_env_take(getenv(DN_ENV_REOPEN));
 	s = getenv(DN_ENV_DROP);
 	while (s && *s) {
 		int ofd, used;
@@ -178,6 +187,7 @@ __attribute__((constructor)) static void dn_init(void)
 	unsetenv(DN_ENV_FDS);
 	unsetenv(DN_ENV_DROP);
 	unsetenv(DN_ENV_CWD);
+	unsetenv(DN_ENV_REOPEN);
 }
 
 static void release_fd(int fd, int32_t ofd, void *arg)
@@ -232,16 +242,40 @@ DN_EXPORT mode_t umask(mode_t mask)
 	return old;
 }
 
+/* Room for reopen records on the stack of an exec (a vfork child's): beyond, ESTALE after a restart. */
+#define REOPEN_ENV_MAX (64u << 10)
+
 struct exec_env {
 	char *fds, *drop;
 	size_t fds_len, drop_len, cap;
+	char *reopen; /* NULL: sizing it (reopen_len) */
+	size_t reopen_len, reopen_cap;
 };
+
+static bool survives_exec(int fd)
+{
+	int fl = REAL(fcntl)(fd, F_GETFD);
+	return fl >= 0 && !(fl & FD_CLOEXEC);
+}
+
+/* What a new image needs to reopen its inherited files after a pool restart (reopen.h). */
+static void describe_reopen(int fd, int32_t ofd, void *arg)
+{
+	struct exec_env *e = arg;
+	if (!survives_exec(fd))
+		return;
+	if (!e->reopen) {
+		e->reopen_len += dn_reopen_env_size(ofd);
+		return;
+	}
+	e->reopen_len += dn_reopen_env_put(ofd, e->reopen + e->reopen_len,
+					   e->reopen_cap - e->reopen_len);
+}
 
 static void describe_fd(int fd, int32_t ofd, void *arg)
 {
 	struct exec_env *e = arg;
-	int fl = REAL(fcntl)(fd, F_GETFD);
-	bool survives = fl >= 0 && !(fl & FD_CLOEXEC);
+	bool survives = survives_exec(fd);
 	char *dst = survives ? e->fds : e->drop;
 	size_t *len = survives ? &e->fds_len : &e->drop_len;
 	int w = survives ? snprintf(dst + *len, e->cap - *len, "%s%d:%d", *len ? "," : "", fd, ofd)
@@ -265,7 +299,7 @@ static size_t count_fds(void)
 static bool is_ours(const char *var)
 {
 	static const char *const names[] = {DN_ENV_SESSION "=", DN_ENV_FDS "=", DN_ENV_DROP "=",
-					    DN_ENV_CWD "="};
+					    DN_ENV_CWD "=", DN_ENV_REOPEN "="};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strncmp(var, names[i], strlen(names[i])) == 0)
 			return true;
@@ -502,10 +536,22 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 	char cwd[PATH_MAX + sizeof(DN_ENV_CWD) + 1];
 	memcpy(fds, DN_ENV_FDS "=", sizeof(DN_ENV_FDS));
 	memcpy(drop, DN_ENV_DROP "=", sizeof(DN_ENV_DROP));
-	struct exec_env e = {fds + sizeof(DN_ENV_FDS), drop + sizeof(DN_ENV_DROP), 0, 0,
-			     cap - sizeof(DN_ENV_FDS)};
+	struct exec_env e = {.fds = fds + sizeof(DN_ENV_FDS), .drop = drop + sizeof(DN_ENV_DROP),
+			     .cap = cap - sizeof(DN_ENV_FDS)};
 	e.fds[0] = e.drop[0] = 0;
 	dn_fdmap_each(describe_fd, &e);
+	/* a shared entry once per fd is fine: the new image takes the last */
+	dn_fdmap_each(describe_reopen, &e);
+	size_t rcap = sizeof(DN_ENV_REOPEN) + (e.reopen_len < REOPEN_ENV_MAX ? e.reopen_len
+									    : REOPEN_ENV_MAX) + 1;
+	char reopen[rcap];
+	memcpy(reopen, DN_ENV_REOPEN "=", sizeof(DN_ENV_REOPEN));
+	e.reopen = reopen + sizeof(DN_ENV_REOPEN);
+	e.reopen_cap = rcap - sizeof(DN_ENV_REOPEN);
+	e.reopen_len = 0;
+	e.reopen[0] = 0;
+	dn_fdmap_each(describe_reopen, &e);
+	e.reopen[e.reopen_len] = 0; /* an entry that did not fit may have left a piece */
 	int at = snprintf(sess, sizeof(sess), DN_ENV_SESSION "=%d,%d,%d", ch->sock, ch->shm_fd,
 			  ch->state_fd);
 	for (uint32_t i = 0; i < ch->nbells && at > 0 && (size_t)at < sizeof(sess); i++)
@@ -517,7 +563,7 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 	size_t n = 0;
 	while (envp && envp[n])
 		n++;
-	char *env[n + 5];
+	char *env[n + 6];
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!is_ours(envp[i]))
@@ -527,6 +573,8 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 	env[k++] = drop;
 	if (in_mount)
 		env[k++] = cwd;
+	if (e.reopen_len)
+		env[k++] = reopen;
 	env[k] = NULL;
 	dn_chan_each_fd(ch, set_cloexec, &(int){0});
 	dn_std_stream_flush(1);

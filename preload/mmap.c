@@ -16,6 +16,7 @@
 #include "export.h"
 #include "ops.h"
 #include "real.h"
+#include "reopen.h"
 
 /*
  * The kernel cannot map a Danaus fd (its placeholder is O_PATH). A MAP_SHARED
@@ -127,8 +128,15 @@ static int64_t write_out(struct dn_call *c, uint64_t handle, uintptr_t a, uintpt
 {
 	size_t page = page_size(), max = dn_call_data_max() / page;
 	max = (max < COPY_PAGES ? max : COPY_PAGES) * page;
-	uint8_t *data = dn_call_data(c);
+	uint32_t gen = c->gen;
 	while (a < b) {
+		/* a pool restart between two requests: another buffer, the file's new handle */
+		if (c->gen != gen) {
+			gen = c->gen;
+			if (!(handle = dn_reopen_successor(handle)))
+				return -EIO;
+		}
+		uint8_t *data = dn_call_data(c);
 		size_t n = b - a < max ? b - a : max;
 		size_t got = copy_out(data, a, n);
 		if (got) {

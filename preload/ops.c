@@ -12,6 +12,7 @@
 #include "fault.h"
 #include "mmap.h"
 #include "real.h"
+#include "reopen.h"
 #include "rlimits.h"
 #include "stdio-std.h"
 
@@ -79,30 +80,57 @@ int dn_op_open(const struct dn_target *t, int flags, mode_t mode)
 	/* build_open_flags refuses it before any lookup (Linux >= 6.4), on every backend */
 	if ((flags & O_CREAT) && (flags & O_DIRECTORY))
 		return -EINVAL;
+	int r0;
 	struct dn_req req = {.op = DN_OP_OPEN, .handle = t->handle,
 			     .oflags = (uint32_t)(flags & ~CLIENT_ONLY_FLAGS),
-			     .flags = t->redirect ? DN_REQ_REDIRECT : 0};
+			     .flags = (t->redirect ? DN_REQ_REDIRECT : 0) |
+				      (dn_client.restart_wait_ns ? DN_OPEN_IDENT : 0)};
 	/* the pool applies the umask, as the kernel would: not under a default ACL */
 	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
 		req.mode = mode & 07777;
 		req.umask = atomic_load(&dn_client.umask) & 0777;
 	}
 	struct dn_reply rep;
-	int64_t r = simple(&req, t->path, NULL, &rep);
-	if (r < 0)
+	struct dn_call c;
+	int fd = -1;
+again:
+	if ((r0 = dn_call_begin(&c)) < 0)
+		return r0;
+	int64_t r = redirect_take(&c, dn_request(&c, &req, t->path, NULL, NULL, 0, &rep), &rep);
+	dn_call_end(&c);
+	if (r < 0) {
+		if (fd >= 0)
+			REAL(close)(fd);
 		return (int)r;
+	}
+	if ((rep.flags & DN_REPLY_HANDOVER) && fd >= 0)
+		REAL(close)(fd);
 	if (rep.flags & DN_REPLY_HANDOVER)
 		return open_handed_over(&rep, flags);
-	int fd = dn_placeholder_new(flags & O_CLOEXEC);
+	if (fd < 0)
+		fd = dn_placeholder_new(flags & O_CLOEXEC);
 	if (fd < 0) {
 		dn_handle_close(rep.handle);
 		return fd;
 	}
 	pthread_mutex_lock(&dn_client.lock);
+	if (c.gen != atomic_load(&dn_client.session_gen)) {
+		/* the session changed since (a pool restart): the handle is of the old one */
+		pthread_mutex_unlock(&dn_client.lock);
+		/* done again where that is harmless, with the directory's new handle */
+		if (((flags & O_CREAT) && (flags & O_EXCL)) ||
+		    (req.handle && !(req.handle = dn_reopen_successor(req.handle)))) {
+			REAL(close)(fd);
+			return -EIO;
+		}
+		goto again;
+	}
 	int32_t ofd = dn_ofd_alloc(dn_ofds(), dn_client.chan.l.nofds, rep.handle,
 				   (uint32_t)(flags & ~O_CLOEXEC),
 				   (flags & O_DIRECTORY) && (flags & O_TMPFILE) != O_TMPFILE);
 	int e = ofd < 0 ? ofd : dn_fdmap_set(fd, ofd);
+	if (e == 0)
+		dn_reopen_note_open(ofd, rep.handle, t, req.handle, flags, rep.aux, rep.aux2);
 	pthread_mutex_unlock(&dn_client.lock);
 	if (e < 0) {
 		if (ofd >= 0)
@@ -281,6 +309,9 @@ static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *
 	uint64_t end = pos; /* where an append leaves the offset: the file's end */
 	size_t done = 0, max = dn_call_data_max();
 	int64_t res = 0;
+	/* before it is sent: a restart may come between its reply and our next look */
+	if (op == DN_OP_PWRITE && (dn_client.chan.flags & DN_SESSION_CACHE_DIES))
+		dn_reopen_note_written((int32_t)(o - dn_ofds()));
 	while (done < n) {
 		size_t chunk = n - done < max ? n - done : max;
 		/* no arithmetic on a NULL buf: it gets EFAULT on its first chunk */
@@ -734,6 +765,10 @@ int dn_op_lock(int fd, int cmd, struct flock *fl, uint64_t owner)
 		return r;
 	struct dn_reply rep;
 	int64_t res = dn_request(&c, &req, NULL, NULL, &w, sizeof(w), &rep);
+	/* before the call ends: a restart then sees every lock the dead pool granted */
+	if (res == 0 && cmd != F_GETLK)
+		dn_reopen_note_lock(dn_fdmap_get(fd), req.handle, w.type, (uint64_t)w.start,
+				    (uint64_t)w.len);
 	dn_call_end(&c);
 	if (res == 0 && cmd == F_GETLK) {
 		fl->l_type = (short)rep.aux;
@@ -753,7 +788,15 @@ int dn_op_flock(int fd, int op, uint64_t owner)
 	struct dn_req req = {.op = DN_OP_FLOCK, .handle = o->handle,
 			     .mode = (uint32_t)(op & ~LOCK_NB), .off = owner};
 	struct dn_reply rep;
-	return (int)simple(&req, NULL, NULL, &rep);
+	struct dn_call c;
+	int r = dn_call_begin(&c);
+	if (r < 0)
+		return r;
+	int64_t res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
+	if (res == 0)
+		dn_reopen_note_flock(dn_fdmap_get(fd), req.handle, op);
+	dn_call_end(&c);
+	return (int)res;
 }
 
 ssize_t dn_op_fpath(int fd, char *buf, size_t size)
@@ -801,7 +844,13 @@ int dn_op_file(uint32_t op, int fd, uint32_t flags, uint64_t off, uint32_t mode)
 	struct dn_req req = {.op = op, .handle = o->handle, .flags = flags, .off = off,
 			     .mode = mode};
 	struct dn_reply rep;
-	return (int)simple(&req, NULL, NULL, &rep);
+	int r = (int)simple(&req, NULL, NULL, &rep);
+	/* writes a restart lost are this fsync's error, once (reopen.h) */
+	if (op == DN_OP_FSYNC && (r == 0 || r == -EIO)) {
+		int e = dn_reopen_synced((int32_t)(o - dn_ofds()));
+		r = r ? r : e;
+	}
+	return r;
 }
 
 int dn_op_mapfd(int fd, bool writable)

@@ -142,6 +142,7 @@ static int route(int dirfd, const char *path, struct dn_target *t)
 			return -ENAMETOOLONG;
 		memcpy(t->path, path, n + 1);
 		t->handle = dn_ofds()[i].handle;
+		t->dir_ofd = i;
 		return 1;
 	}
 	size_t ml = dn_client.mount_len;

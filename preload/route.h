@@ -10,6 +10,7 @@
 
 struct dn_target {
 	uint64_t handle; /* nonzero: path is relative to this open directory */
+	int32_t dir_ofd; /* with handle: that directory's open file description (reopen.h) */
 	/* the caller follows an absolute symlink the pool meets (ops.h, DN_OP_REDIRECTED) */
 	bool redirect;
 	/* the working directory's pool path joined to a relative one: DN_PATH_MAX */

@@ -262,7 +262,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	check(dn_svc_local_new(&cfg, &svc, err, sizeof(err)) == 0);
 	struct dn_layout l;
 	check(dn_layout_compute(&l, 1, NBUFS, DATA_SIZE, 16) == 0);
-	check(dn_session_map(sess, &l, 1, "fuzz", "/danaus/fuzz") == 0);
+	check(dn_session_map(sess, &l, 1, "fuzz", "/danaus/fuzz", 0) == 0);
 	trace = getenv("FUZZ_TRACE") != NULL;
 	atexit(cleanup);
 	return 0;

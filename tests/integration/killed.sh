@@ -8,8 +8,9 @@ echo data > "$ROOT/f"
 start=$(date +%s)
 set +e
 # The shell attaches, then freezes the pool; its cat (same session, across
-# fork and exec) is left waiting on a request when the pool is killed.
-out=$(timeout 20 "$RUN_BIN" --pool robust2 --socket "$SOCK" --mountpoint "$MNT" -- \
+# fork and exec) is left waiting on a request when the pool is killed, and
+# waits a second for it to come back (restart.sh), in vain.
+out=$(DANAUS_RESTART_WAIT=1 timeout 20 "$RUN_BIN" --pool robust2 --socket "$SOCK" --mountpoint "$MNT" -- \
 	bash -c "read line < '$MNT/f' && kill -STOP $PID && exec cat '$MNT/f'" 2>&1 &
       sleep 1; kill -KILL "$PID"; wait)
 set -e

@@ -4,9 +4,9 @@
 # installed into it -- the .deb when DANAUS_DEB names one, else
 # `meson install` of DANAUS_BUILD. Pools t1 and t2 are started by socket
 # activation, their slices' limits are checked in systemd and in the cgroup
-# files, programs run through danaus-run land in their pool's slice, restart
-# and stop leave nothing behind, and a broken pool file fails visibly with
-# FILE:LINE. Exit 77 (skip) where this cannot run: not root, no systemd.
+# files, programs run through danaus-run land in their pool's slice and keep
+# their open files across restarts of it, restart and stop leave nothing
+# behind, and a broken pool file fails visibly with FILE:LINE. Exit 77 (skip) where this cannot run: not root, no systemd.
 set -euo pipefail
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -364,6 +364,48 @@ ns systemctl show -p IPAddressAllow --value danaus-pool@c2.service | grep -q 127
 e3=$(exposure danaus-pool@c2.service 3.0)
 echo "systemd-analyze security: danaus-pool@c2.service (ceph, networks = localhost) exposure $e3"
 ns rm "$CONFDIR/pools/c1.ini" "$CONFDIR/pools/c2.ini"
+
+# --- a program keeps its open file across restarts of its pool: systemctl
+# restart, and kill -9 with the unit's Restart=on-failure (restart.sh tests
+# the details with a pool started by hand)
+ns sh -c 'printf 0123456789 > /var/lib/danaus/t1/held'
+ns sh -c 'cat > /tmp/held.py' <<'EOF'
+import os, time
+def wait(p):
+    while not os.path.exists(p):
+        time.sleep(0.05)
+fd = os.open("/danaus/t1/held", os.O_RDWR)
+print(os.read(fd, 2).decode(), flush=True)
+open("/tmp/held.1", "w").close()
+wait("/tmp/held.go1")
+print(os.read(fd, 2).decode(), flush=True)
+os.write(fd, b"ab")
+open("/tmp/held.2", "w").close()
+wait("/tmp/held.go2")
+print(os.read(fd, 2).decode(), flush=True)
+print("done", flush=True)
+EOF
+ns sh -c 'danaus-run --pool t1 --no-cgroup -- python3 /tmp/held.py >/tmp/held.out 2>&1 &'
+ns_wait() { # FILE: waits for it in the namespace
+	for _ in $(seq 200); do ns test -e "$1" && return 0; sleep 0.1; done
+	fail "timed out waiting for $1: $(ns cat /tmp/held.out)"
+}
+ns_wait /tmp/held.1
+old=$(ns systemctl show -p MainPID --value danaus-pool@t1.service)
+ns systemctl restart danaus-pool@t1.service
+ns touch /tmp/held.go1
+ns_wait /tmp/held.2
+ns kill -KILL "$(ns systemctl show -p MainPID --value danaus-pool@t1.service)"
+ns touch /tmp/held.go2
+for _ in $(seq 200); do ns grep -qx done /tmp/held.out && break; sleep 0.1; done
+out=$(ns cat /tmp/held.out)
+[ "$(tr '\n' ' ' <<<"$out")" = "01 23 67 done " ] || fail "the program across restarts of t1 said: $out"
+[ "$(ns cat /var/lib/danaus/t1/held)" = 0123ab6789 ] || fail "held: $(ns cat /var/lib/danaus/t1/held)"
+[ "$(ns systemctl show -p NRestarts --value danaus-pool@t1.service)" -ge 1 ] ||
+	fail "systemd did not restart the killed pool"
+new=$(ns systemctl show -p MainPID --value danaus-pool@t1.service)
+[ "$new" != 0 ] && [ "$new" != "$old" ] || fail "t1's pool is not a new process ($old -> $new)"
+echo "t1: a program's open file went on across systemctl restart and kill -9 + Restart=on-failure"
 
 # --- restart and stop
 old=$(ns systemctl show -p MainPID --value danaus-pool@t1.service)
