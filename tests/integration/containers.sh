@@ -39,7 +39,7 @@ ctr_err() { grep -v 'level=warning msg="Failed to add conmon to cgroupfs' "$WORK
 
 A="ca$$" B="cb$$"
 SPECS=("/run/cdi/danaus-pool-$A.json" "/run/cdi/danaus-pool-$B.json")
-trap 'rc=$?; rm -f "${SPECS[@]}"; (exit $rc); cleanup' EXIT
+trap 'rc=$?; set +e; rm -f "${SPECS[@]}"; (exit $rc); cleanup' EXIT
 CDI_DIR=/run/cdi pool_start "$A" "[access]\nusers = root, nobody"
 A_MNT=$MNT A_ROOT=$ROOT A_PID=$PID
 CDI_DIR=/run/cdi pool_start "$B" "[access]\nusers = root"
@@ -65,7 +65,7 @@ echo "from the host" > "$A_ROOT/host.txt"
 out=$(ctr "$A" -- sh -c "ldd --version | head -1; cat $A_MNT/host.txt; echo 'from container 1' > $A_MNT/c1.txt") ||
 	fail "a container of pool $A failed: $out $(ctr_err)"
 case "$out" in *"GLIBC 2.31"*"from the host"*) ;; *) fail "container 1 printed: $out" ;; esac
-ctr_err | grep -q "cannot be preloaded" && fail "the loader refused the library: $(ctr_err)"
+grep -q "cannot be preloaded" <<< "$(ctr_err)" && fail "the loader refused the library: $(ctr_err)"
 [ "$(cat "$A_ROOT/c1.txt")" = "from container 1" ] || fail "the host does not find container 1's file"
 [ "$(stat -c %u "$A_ROOT/c1.txt")" = 0 ] || fail "container 1's file is owned by $(stat -c %u "$A_ROOT/c1.txt")"
 pass "a Debian 11 container (glibc 2.31) reads and writes pool files through the library"
@@ -89,12 +89,12 @@ pass "containers of one pool share its files; a container of another pool does n
 mkdir -m 1777 "$A_ROOT/tmp"
 out=$(ctr "$A" --user 65534:65534 -- sh -c "echo x > $A_MNT/nobody.txt; echo by-nobody > $A_MNT/tmp/nobody.txt && cat $A_MNT/tmp/nobody.txt") ||
 	fail "nobody (in $A's [access]) was refused: $out $(ctr_err)"
-ctr_err | grep -q "nobody.txt: Permission denied" || fail "nobody wrote into root's 0755 directory: $(ctr_err)"
+grep -q "nobody.txt: Permission denied" <<< "$(ctr_err)" || fail "nobody wrote into root's 0755 directory: $(ctr_err)"
 [ "$(stat -c %u:%g "$A_ROOT/tmp/nobody.txt")" = 65534:65534 ] ||
 	fail "nobody's file is owned by $(stat -c %u:%g "$A_ROOT/tmp/nobody.txt")"
 out=$(ctr "$A" --user 4242:4242 -- cat "$A_MNT/host.txt" 2>&1) &&
 	fail "uid 4242, not in $A's [access], read a pool file: $out"
-ctr_err | grep -q "not in its \[access\] list" || fail "uid 4242's refusal does not say why: $(ctr_err)"
+grep -q "not in its \[access\] list" <<< "$(ctr_err)" || fail "uid 4242's refusal does not say why: $(ctr_err)"
 pass "a container's user is checked against [access] by its host uid (nobody in, 4242 refused)"
 
 # A process the library does not serve (a static binary) sees no empty
@@ -120,7 +120,7 @@ rootless_cleanup() {
 	sed -i "/^$RL:/d" /etc/subuid /etc/subgid
 	rm -rf "$RL_TAR" "$RL_RUN"
 }
-trap 'rc=$?; rootless_cleanup; rm -f "${SPECS[@]}"; (exit $rc); cleanup' EXIT
+trap 'rc=$?; set +e; rootless_cleanup; rm -f "${SPECS[@]}"; (exit $rc); cleanup' EXIT
 useradd -m -s /bin/sh "$RL" || fail "useradd $RL failed"
 printf '%s:400000:65536\n' "$RL" | tee -a /etc/subuid >> /etc/subgid
 mkdir -p "$WORK/rl/usr/bin"
@@ -132,11 +132,11 @@ for b in sh cat id touch; do
 		cp -L "$l" "$WORK/rl$l"
 	done
 done
-# every glibc package ships these (stubs since 2.34); the library names them
-for l in libpthread.so.0 libdl.so.2; do
-	p=$(ldconfig -p | awk -v l="$l" '$1 == l && /x86-64|aarch64/ { print $NF; exit }')
-	mkdir -p "$WORK/rl$(dirname "$p")"
-	cp -L "$p" "$WORK/rl$p"
+# and what the library needs besides: libpthread.so.0 and libdl.so.2, which
+# every glibc package ships (stubs since 2.34)
+for l in $(ldd "$DANAUS_BUILD/preload/libdanaus.so" | grep -o '/[^ ]*'); do
+	mkdir -p "$WORK/rl$(dirname "$l")"
+	cp -L "$l" "$WORK/rl$l"
 done
 ln -s usr/bin "$WORK/rl/bin"
 tar -C "$WORK/rl" -cf "$RL_TAR" . && chmod 644 "$RL_TAR"

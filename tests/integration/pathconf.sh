@@ -45,7 +45,7 @@ KDIR="$WORK/kernel"
 if [ -n "${DANAUS_TEST_CEPH_FUSE:-}" ]; then
 	KDIR="$DANAUS_TEST_CEPH_FUSE/pools/t$$-kernel"
 	mkdir -p "$KDIR"
-	trap 'rc=$?; rm -rf "$KDIR"; (exit $rc); cleanup' EXIT
+	trap 'rc=$?; set +e; rm -rf "$KDIR"; (exit $rc); cleanup' EXIT
 fi
 want=$(limits "$KDIR")
 got=$(in_pool bash -c "$(declare -f limits); limits '$MNT'")
