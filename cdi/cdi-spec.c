@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic-file.h"
 #include "cleanup.h"
 
 /* CDI 0.5.0 has everything used here (env, mounts) and podman 4.3 reads it. */
@@ -137,51 +138,6 @@ int dn_cdi_spec_path(const char *dir, const char *name, char *out, size_t len)
 	return 0;
 }
 
-/* mkdir -p of DIR, each new level 0755. */
-static int make_dirs(const char *dir)
-{
-	char p[PATH_MAX];
-	if ((size_t)snprintf(p, sizeof(p), "%s/", dir) >= sizeof(p))
-		return -ENAMETOOLONG;
-	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = 0;
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	return 0;
-}
-
-/* Writes LEN bytes of DATA to PATH, mode MODE, through a temporary name beside it. */
-static int write_replace(const char *path, const char *data, size_t len, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%.*s.%s.XXXXXX", (int)(slash - path + 1), path,
-			     slash + 1) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int r = 0;
-	for (size_t done = 0; r == 0 && done < len;) {
-		ssize_t n = write(fd, data + done, len - done);
-		if (n < 0 && errno != EINTR)
-			r = -errno;
-		else if (n > 0)
-			done += (size_t)n;
-	}
-	if (r == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
-}
-
 int dn_cdi_spec_write(const char *dir, const struct dn_cdi_pool *p)
 {
 	char path[PATH_MAX];
@@ -191,9 +147,9 @@ int dn_cdi_spec_write(const char *dir, const struct dn_cdi_pool *p)
 	_cleanup_free_ char *json = dn_cdi_spec_json(p);
 	if (!json)
 		return -errno;
-	if ((r = make_dirs(dir)) < 0)
+	if ((r = dn_mkdirs(dir)) < 0)
 		return r;
-	return write_replace(path, json, strlen(json), 0644);
+	return dn_file_replace(path, json, strlen(json), 0644);
 }
 
 int dn_cdi_spec_remove(const char *dir, const char *name)
@@ -218,7 +174,7 @@ int dn_cdi_placeholder_ensure(const char *path)
 		return -EINVAL;
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	int r = dir[0] ? make_dirs(dir) : 0;
+	int r = dir[0] ? dn_mkdirs(dir) : 0;
 	if (r < 0)
 		return r;
 	/* made aside and renamed into place: two pools starting at once agree */
@@ -228,7 +184,7 @@ int dn_cdi_placeholder_ensure(const char *path)
 	    sizeof(note))
 		r = -ENAMETOOLONG;
 	else
-		r = write_replace(note, placeholder_text, sizeof(placeholder_text) - 1, 0444);
+		r = dn_file_replace(note, placeholder_text, sizeof(placeholder_text) - 1, 0444);
 	if (r == 0 && chmod(tmp, 0555) < 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0 && errno != EEXIST && errno != ENOTEMPTY)

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic-file.h"
 #include "cleanup.h"
 #include "layer.h"
 
@@ -42,26 +43,12 @@ int dn_image_ref(const char *ref, char *out, size_t len)
 	return 0;
 }
 
-static int mkdirs(const char *path)
-{
-	char p[PATH_MAX];
-	if ((size_t)snprintf(p, sizeof(p), "%s/", path) >= sizeof(p))
-		return -ENAMETOOLONG;
-	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = 0;
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	return 0;
-}
-
 /* The store's lock, made if missing; -1 with WHY on failure. */
 static int lock_store(const char *store, char *why, size_t why_len)
 {
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s/.lock", store);
-	int r = mkdirs(store);
+	int r = dn_mkdirs(store);
 	int fd = r < 0 ? -1 : open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
 		snprintf(why, why_len, "%s: %s", p, strerror(r < 0 ? -r : errno));
@@ -88,39 +75,12 @@ static struct json_object *repos_read(const char *store, char *why, size_t why_l
 	return o;
 }
 
-/* Writes all of LEN bytes; 0 or negative errno. */
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* TEXT into PATH through a temporary name and rename: old or new, never half. */
+/* TEXT into PATH, old or new, never half; WHY says what failed. */
 static int replace_file(const char *path, const char *text, size_t len, char *why, size_t why_len)
 {
-	char tmp[PATH_MAX + 16];
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	int r = fd < 0 ? -errno : write_all(fd, text, len);
-	if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
-		r = -errno;
-	if (fd >= 0 && close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
+	int r = dn_file_replace(path, text, len, 0644);
+	if (r < 0)
 		snprintf(why, why_len, "%s: %s", path, strerror(-r));
-		if (fd >= 0)
-			unlink(tmp);
-	}
 	return r;
 }
 
@@ -142,7 +102,7 @@ static int blob_keep(const char *store, const char *from, const char *digest, ch
 	snprintf(to, sizeof(to), "%s/%s", dir, digest + 7);
 	if (access(to, F_OK) == 0)
 		return 0;
-	int r = mkdirs(dir);
+	int r = dn_mkdirs(dir);
 	if (r < 0) {
 		snprintf(why, why_len, "%s: %s", dir, strerror(-r));
 		return r;
@@ -203,7 +163,7 @@ static int layer_keep(const char *store, const char *path, const char *diff_id, 
 	snprintf(final, sizeof(final), "%s/%s", dir, diff_id + 7);
 	if (access(final, F_OK) == 0)
 		return 0; /* stored once: the deduplication */
-	int r = mkdirs(dir);
+	int r = dn_mkdirs(dir);
 	if (r < 0) {
 		snprintf(why, why_len, "%s: %s", dir, strerror(-r));
 		return r;
