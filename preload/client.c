@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dn-paths.h"
+#include "mmap.h"
 #include "path.h"
 #include "real.h"
 #include "reopen.h"
@@ -347,4 +348,24 @@ void dn_host_cwd_changed(void)
 	}
 	atomic_store(&dn_client.cwd_above_mount, above);
 	pthread_mutex_unlock(&dn_client.lock);
+}
+
+static void forget_fd(int fd, int32_t ofd, void *arg)
+{
+	(void)ofd;
+	(void)arg;
+	dn_fdmap_set(fd, -1);
+}
+
+static int32_t forget_map(int32_t ofd, void *arg)
+{
+	(void)ofd;
+	(void)arg;
+	return -1;
+}
+
+void dn_forget_all_files(void)
+{
+	dn_fdmap_each(forget_fd, NULL);
+	dn_mmap_rebase_ofds(forget_map, NULL);
 }

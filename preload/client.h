@@ -154,6 +154,11 @@ void dn_handle_close(uint64_t handle);
 /* Drops fd's reference to its open file description (closing it if last). */
 void dn_fd_forget(int fd, int32_t ofd);
 
+/* The process loses all its pool files (fds and maps) without closing them:
+ * their session is gone (a failed identity switch, a restart that cannot
+ * carry them). */
+void dn_forget_all_files(void);
+
 /*
  * execve (search: execvpe) that keeps this process's session and Danaus fds
  * in the new image. Stack only: safe in a vfork-like child.

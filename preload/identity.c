@@ -208,20 +208,6 @@ static int move_files(struct dn_chan *old, struct dn_chan *neu)
 
 /* ---- the switch ---- */
 
-static void forget_fd(int fd, int32_t ofd, void *arg)
-{
-	(void)ofd;
-	(void)arg;
-	dn_fdmap_set(fd, -1);
-}
-
-static int32_t forget_map(int32_t ofd, void *arg)
-{
-	(void)ofd;
-	(void)arg;
-	return -1;
-}
-
 /* Attaches as now; the old session is left whatever happens. Lock held. */
 static int switch_locked(const struct dn_ident *now)
 {
@@ -241,8 +227,7 @@ static int switch_locked(const struct dn_ident *now)
 		fprintf(stderr, "libdanaus: pool '%s': uid %u changed identity and cannot attach "
 				"as uid %u: %s; its files of the pool are closed\n",
 			dn_client.pool, (unsigned)dn_client.ident.euid, (unsigned)now->euid, msg);
-		dn_fdmap_each(forget_fd, NULL);
-		dn_mmap_rebase_ofds(forget_map, NULL);
+		dn_forget_all_files();
 		memset(&neu, 0, sizeof(neu));
 		neu.sock = neu.shm_fd = neu.state_fd = -1;
 		atomic_store(&neu.dead, 1);

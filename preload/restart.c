@@ -187,20 +187,6 @@ static bool same_layout(const struct dn_layout *a, const struct dn_layout *b)
 	       a->total_size == b->total_size;
 }
 
-static void forget_fd(int fd, int32_t ofd, void *arg)
-{
-	(void)ofd;
-	(void)arg;
-	dn_fdmap_set(fd, -1);
-}
-
-static int32_t forget_map(int32_t ofd, void *arg)
-{
-	(void)ofd;
-	(void)arg;
-	return -1;
-}
-
 /*
  * Puts this process's descriptions into neu's table (mapped where the old
  * one was) at their own indexes, reopened. Lock held, no other call in flight.
@@ -310,8 +296,7 @@ static int recover(uint32_t gen)
 		          : "files that are not as they were answer ESTALE");
 	if (r < 0) {
 		/* its files cannot follow: the process loses them, as after a failed switch */
-		dn_fdmap_each(forget_fd, NULL);
-		dn_mmap_rebase_ofds(forget_map, NULL);
+		dn_forget_all_files();
 		r = 0;
 	}
 	old.base = NULL; /* replaced by the new session, or left for calls still pointing there */
