@@ -7,10 +7,15 @@
 # files, programs run through danaus-run land in their pool's slice and keep
 # their open files across restarts of it, restart and stop leave nothing
 # behind, and a broken pool file fails visibly with FILE:LINE. Exit 77 (skip) where this cannot run: not root, no systemd.
-set -euo pipefail
+set -Eeuo pipefail
 
 skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# The reason is said again after the dumps: a runner that shows only the
+# last lines of a failed test would lose it above them.
+FAILED=
+fail() { FAILED=$*; echo "FAIL: $*" >&2; exit 1; }
+# (with the callers' lines when it failed in a function)
+trap 'FAILED=${FAILED:-"line $LINENO (called from ${BASH_LINENO[*]}): '"'"'$BASH_COMMAND'"'"' exited $?"}' ERR
 
 # Everything happens in a private mount namespace: the overlay and its mounts
 # vanish with it, also when the test is killed.
@@ -53,6 +58,7 @@ cleanup() {
 	umount -R "$ROOT" 2>/dev/null || umount -lR "$ROOT" 2>/dev/null || true
 	umount "$WORK/rw" 2>/dev/null || true
 	rm -rf "$WORK"
+	[ "$rc" = 0 ] || echo "FAIL (repeated): ${FAILED:-exit status $rc}" >&2
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -215,8 +221,8 @@ check_limits() { # POOL QUOTA_PCT MEMMAX_BYTES
 	echo "$p: CPUQuota=$2% -> cpu.cfs_quota_us=$q; MemoryMax=$3 -> memory.limit_in_bytes=$m"
 }
 check_limits t1 50 268435456
-ns systemctl show -p WatchdogUSec --value danaus-pool@t1.service | grep -qx 30s || fail "no watchdog"
-ns systemctl show -p StatusText --value danaus-pool@t1.service | grep -q '^serving t1 .* sessions' ||
+grep -qx 30s <<<"$(ns systemctl show -p WatchdogUSec --value danaus-pool@t1.service)" || fail "no watchdog"
+grep -q '^serving t1 .* sessions' <<<"$(ns systemctl show -p StatusText --value danaus-pool@t1.service)" ||
 	fail "no STATUS=: $(ns systemctl show -p StatusText danaus-pool@t1.service)"
 # the metrics socket the unit passes: danaus-ctl reads it, by the pool's name
 out=$(ns danaus-ctl status t1 --interval 0.2) || fail "danaus-ctl status t1: $out"
@@ -309,18 +315,18 @@ as_nobody sh -c 'echo x >/danaus/t3/not-mine' 2>/dev/null &&
 ns test -e "$t3root/not-mine" && fail "nobody's refused file exists"
 # The mountpoint exists in the host tree, made before the sandbox closed it.
 ns test -d /danaus/t3 || fail "no mountpoint /danaus/t3 on the host"
-ns journalctl --no-pager -u danaus-pool@t3.service | grep -q 'cannot create the mountpoint' &&
+grep -q 'cannot create the mountpoint' <<<"$(ns journalctl --no-pager -u danaus-pool@t3.service)" &&
 	fail "t3 could not create its mountpoint: $(ns journalctl --no-pager -u danaus-pool@t3.service)"
 echo "t3: root '$t3root' served nobody's write, with nobody's rights"
 # journald has each session's entries with the pool's fields: POOL=, SESSION=, UID=
 # (journald takes them asynchronously: the entry may be a moment late)
 for _ in $(seq 50); do
-	ns journalctl --no-pager -o verbose -u danaus-pool@t3.service POOL=t3 UID=65534 |
-		grep -q 'MESSAGE=attached pid .*, uid 65534' && break
+	grep -q 'MESSAGE=attached pid .*, uid 65534' <<<"$(ns journalctl --no-pager -o verbose \
+		-u danaus-pool@t3.service POOL=t3 UID=65534)" && break
 	sleep 0.1
 done
-ns journalctl --no-pager -o verbose -u danaus-pool@t3.service POOL=t3 UID=65534 |
-	grep -q 'MESSAGE=attached pid .*, uid 65534' ||
+grep -q 'MESSAGE=attached pid .*, uid 65534' <<<"$(ns journalctl --no-pager -o verbose \
+	-u danaus-pool@t3.service POOL=t3 UID=65534)" ||
 	fail "no structured attach entry (POOL=t3 UID=65534): $(ns journalctl --no-pager -o verbose -u danaus-pool@t3.service | tail -30)"
 echo "t3: nobody's attach is in the journal with POOL=, SESSION= and UID="
 
@@ -355,11 +361,11 @@ echo "systemd-analyze security: danaus-pool@t1.service (local) exposure $e1"
 ns sh -c "printf '[pool]\nbackend = ceph\n' >$CONFDIR/pools/c1.ini"
 ns sh -c "printf '[pool]\nbackend = ceph\n[ceph]\nnetworks = localhost\n' >$CONFDIR/pools/c2.ini"
 ns systemctl daemon-reload
-ns systemctl show -p RestrictAddressFamilies --value danaus-pool@c1.service | grep -qw AF_INET ||
+grep -qw AF_INET <<<"$(ns systemctl show -p RestrictAddressFamilies --value danaus-pool@c1.service)" ||
 	fail "a ceph pool has no AF_INET"
 e2=$(exposure danaus-pool@c1.service 3.2)
 echo "systemd-analyze security: danaus-pool@c1.service (ceph) exposure $e2"
-ns systemctl show -p IPAddressAllow --value danaus-pool@c2.service | grep -q 127.0.0.0/8 ||
+grep -q 127.0.0.0/8 <<<"$(ns systemctl show -p IPAddressAllow --value danaus-pool@c2.service)" ||
 	fail "[ceph] networks = localhost is not the unit's IPAddressAllow="
 e3=$(exposure danaus-pool@c2.service 3.0)
 echo "systemd-analyze security: danaus-pool@c2.service (ceph, networks = localhost) exposure $e3"
@@ -423,7 +429,7 @@ ns test -e /run/danaus/t1.sock && fail "the socket file stayed behind"
 ns test -S /run/danaus/t2.sock || fail "stopping t1 took t2's socket along"
 [ -d "/sys/fs/cgroup/memory$svc_cg" ] && fail "the service's cgroup stayed behind: $svc_cg"
 ns pgrep -f 'danaus-pool --pool t1' >/dev/null && fail "a danaus-pool process for t1 stayed behind"
-ns systemctl list-units --all --plain --no-legend 'danaus-run-t1-*' | grep -q . &&
+grep -q . <<<"$(ns systemctl list-units --all --plain --no-legend 'danaus-run-t1-*')" &&
 	fail "danaus-run scopes stayed behind: $(ns systemctl list-units --all 'danaus-run-t1-*')"
 echo "t1: restart and stop work and leave nothing behind"
 
@@ -432,7 +438,7 @@ ns sed -i 's/^memory_max = .*/memory_max = lots/' "$CONFDIR/pools/t1.ini"
 line=$(ns grep -n '^memory_max' "$CONFDIR/pools/t1.ini" | cut -d: -f1)
 want="$CONFDIR/pools/t1.ini:$line: memory_max:"
 ns systemctl daemon-reload
-ns journalctl --no-pager -b | grep -qF "danaus-generator: $want" ||
+grep -qF "danaus-generator: $want" <<<"$(ns journalctl --no-pager -b)" ||
 	echo "note: the generator's message did not reach the journal (it goes to kmsg/console)"
 grep -qF "$want" "$WORK/console.log" && echo "generator reported: $(grep -F "$want" "$WORK/console.log" | head -1)"
 if ns systemctl start danaus-pool@t1.service 2>/dev/null; then
@@ -440,7 +446,7 @@ if ns systemctl start danaus-pool@t1.service 2>/dev/null; then
 fi
 status=$(ns systemctl status --no-pager -l danaus-pool@t1.service 2>&1 || true)
 echo "$status" | grep -qF "$want" || fail "systemctl status does not show '$want': $status"
-ns journalctl --no-pager -u danaus-pool@t1.service | grep -qF "$want" ||
+grep -qF "$want" <<<"$(ns journalctl --no-pager -u danaus-pool@t1.service)" ||
 	fail "the journal does not show '$want'"
 echo "broken t1.ini: the unit fails, status and journal show '$want'"
 ns systemctl stop danaus-pool@t1.service danaus-pool@t1.socket 2>/dev/null || true
