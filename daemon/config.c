@@ -1,5 +1,6 @@
 /* Pool Configuration: danaus.ini defaults + pools/<pool>.ini, read with inih */
 #include "config.h"
+#include "image-ref.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -794,6 +795,16 @@ static int set_union_lower(struct parse_state *st, const char *value)
 	return 0;
 }
 
+/* [union] image: NAME[:TAG] of the pool's image store, its layers the lower ones */
+static int set_union_image(struct parse_state *st, const char *value)
+{
+	char ref[DN_IMAGE_REF_MAX];
+	if (dn_image_ref(value, ref, sizeof(ref)) < 0)
+		return fail(st, "'%s' is not an image name (NAME[:TAG])", value);
+	st->cfg->union_line = st->line;
+	return set_string(st, &st->cfg->union_image, ref);
+}
+
 static int set_union_upper(struct parse_state *st, const char *value)
 {
 	st->cfg->union_line = st->line;
@@ -842,6 +853,7 @@ static const struct key keys[] = {
 	{"ceph",      "networks",      false, set_ceph_networks},
 	{"union",     "lower",         false, set_union_lower},
 	{"union",     "upper",         false, set_union_upper},
+	{"union",     "image",         false, set_union_image},
 };
 /* clang-format on */
 
@@ -1101,12 +1113,22 @@ static bool paths_nest(const char *a, const char *b)
 static int check_union(const struct dn_config *cfg, const char *name, const char *const *from,
 		       char *err, size_t errlen)
 {
-	if (!cfg->union_upper && !cfg->n_union_lower)
+	if (!cfg->union_upper && !cfg->n_union_lower && !cfg->union_image)
 		return 0;
 	const char *file = origin(from, "union", cfg->union_upper ? "upper" : "lower", name);
-	if (!cfg->union_upper || !cfg->n_union_lower) {
-		err_set(err, errlen, "%s:%u: [union] needs both lower and upper", file,
+	if (cfg->union_image && cfg->n_union_lower) {
+		err_set(err, errlen, "%s:%u: [union] takes lower or image, not both", file,
 			cfg->union_line);
+		return -EINVAL;
+	}
+	if (!cfg->union_upper || (!cfg->n_union_lower && !cfg->union_image)) {
+		err_set(err, errlen, "%s:%u: [union] needs upper and lower (or image)", file,
+			cfg->union_line);
+		return -EINVAL;
+	}
+	if (cfg->union_image && paths_nest(cfg->union_upper, DN_IMAGE_STORE)) {
+		err_set(err, errlen, "%s:%u: upper: %s overlaps the image store %s", file,
+			cfg->union_line, cfg->union_upper, DN_IMAGE_STORE);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < cfg->n_union_lower; i++) {
@@ -1235,6 +1257,7 @@ struct dn_config *dn_config_free(struct dn_config *cfg)
 		free(cfg->union_lower[i]);
 	free(cfg->union_lower);
 	free(cfg->union_upper);
+	free(cfg->union_image);
 	free(cfg);
 	return NULL;
 }

@@ -522,7 +522,11 @@ int dn_pool_run(struct dn_pool *p)
 		return -ENOMEM;
 	if (sd_watchdog_enabled(0, &p->watchdog_usec) <= 0)
 		p->watchdog_usec = 0;
-	if (p->cfg->union_upper)
+	if (p->cfg->union_image)
+		dn_log_info("serving pool '%s' (image %s under %s, %s backend) at %s with %u "
+			    "worker(s)", p->cfg->pool, p->cfg->union_image, p->cfg->union_upper,
+			    p->cfg->backend, p->cfg->mountpoint, p->cfg->workers);
+	else if (p->cfg->union_upper)
 		dn_log_info("serving pool '%s' (union of %zu layer(s) under %s, %s backend) at %s "
 			    "with %u worker(s)", p->cfg->pool, p->cfg->n_union_lower,
 			    p->cfg->union_upper, p->cfg->backend, p->cfg->mountpoint,

@@ -706,6 +706,23 @@ static void test_union(void **state)
 	                   "t.ini:2: upper: '/a/../b' must not contain '.' or '..' components");
 
 	/* both keys or neither; the writable layer apart from the others */
+	assert_parse_error("[union]\nimage = ../x\n", -EINVAL,
+	                   "t.ini:2: image: '../x' is not an image name (NAME[:TAG])");
+	dn_config_free(cfg);
+	cfg = NULL;
+	assert_parse_ok(&cfg, "[union]\nimage = debian\nupper = /c\n");
+	assert_string_equal(cfg->union_image, "debian:latest");
+	assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), -EINVAL); /* no root */
+	dn_config_free(cfg);
+	cfg = NULL;
+	assert_parse_ok(&cfg, "[union]\nimage = debian:12\nlower = /l\nupper = /c\n");
+	assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.ini:4: [union] takes lower or image, not both");
+	dn_config_free(cfg);
+	cfg = NULL;
+	assert_parse_ok(&cfg, "[union]\nimage = debian:12\nupper = /images/c\n");
+	assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.ini:3: upper: /images/c overlaps the image store /images");
 	assert_parse_error("[union]\nupper = /\n", -EINVAL,
 	                   "t.ini:2: upper: '/' must not be the root directory");
 	const char *const uppers[] = {NULL, "/l", "/l/up", "/lx"};
@@ -718,7 +735,7 @@ static void test_union(void **state)
 		                     uppers[i] ? uppers[i] : "") > 0);
 		assert_parse_ok(&cfg, text);
 		if (i == 0)
-			assert_true(asprintf(&want, "t.ini:4: [union] needs both lower and upper") > 0);
+			assert_true(asprintf(&want, "t.ini:4: [union] needs upper and lower (or image)") > 0);
 		else if (i < 3)
 			assert_true(asprintf(&want, "t.ini:5: upper: %s overlaps the lower layer /l",
 			                     uppers[i]) > 0);

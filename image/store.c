@@ -17,30 +17,11 @@
 #include "cleanup.h"
 #include "layer.h"
 
-#define REF_MAX 256
 
 static void json_putp(struct json_object **o)
 {
 	if (*o)
 		json_object_put(*o);
-}
-
-int dn_image_ref(const char *ref, char *out, size_t len)
-{
-	size_t n = strlen(ref);
-	if (n == 0 || n >= REF_MAX || strspn(ref, "abcdefghijklmnopqrstuvwxyz"
-						 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/:@-") != n ||
-	    ref[0] == '/' || ref[0] == '.' || ref[0] == ':' || strstr(ref, ".."))
-		return -EINVAL;
-	/* a tag is what follows the last ':' that comes after the last '/' */
-	const char *slash = strrchr(ref, '/');
-	const char *colon = strrchr(ref, ':');
-	bool tagged = colon && (!slash || colon > slash) && colon[1];
-	if (colon && !colon[1])
-		return -EINVAL;
-	if ((size_t)snprintf(out, len, "%s%s", ref, tagged ? "" : ":latest") >= len)
-		return -ENAMETOOLONG;
-	return 0;
 }
 
 /* The store's lock, made if missing; -1 with WHY on failure. */

@@ -1123,17 +1123,34 @@ int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct d
 	pthread_mutex_init(&u->copy_lock, NULL);
 	u->priv = (struct dn_cred){.uid = 0, .gid = 0, .caps = dn_cred_pool_caps()};
 	dn_protect_read(&u->protect);
+	char **image = NULL;
+	size_t nimage = 0;
 	int r = 0;
-	u->layer = calloc(cfg->n_union_lower + 1, sizeof(char *));
+	if (cfg->union_image &&
+	    (r = un_image_layers(below, &u->priv, cfg->union_image, &image, &nimage, err,
+				 errlen)) < 0) {
+		union_destroy(&u->base);
+		return r;
+	}
+	size_t nlower = image ? nimage : cfg->n_union_lower;
+	u->layer = calloc(nlower + 1, sizeof(char *));
 	if (!u->layer)
 		r = -ENOMEM;
-	for (size_t l = 0; r == 0 && l <= cfg->n_union_lower; l++) {
-		u->layer[l] = strdup(l == 0 ? cfg->union_upper : cfg->union_lower[l - 1]);
+	for (size_t l = 0; r == 0 && l <= nlower; l++) {
+		if (l > 0 && image) {
+			u->layer[l] = image[l - 1]; /* taken */
+			image[l - 1] = NULL;
+		} else {
+			u->layer[l] = strdup(l == 0 ? cfg->union_upper : cfg->union_lower[l - 1]);
+		}
 		if (!u->layer[l])
 			r = -ENOMEM;
 		else
 			u->n++;
 	}
+	for (size_t i = 0; i < nimage; i++)
+		free(image[i]);
+	free(image);
 	if (r < 0) {
 		snprintf(err, errlen, "out of memory");
 		union_destroy(&u->base);
@@ -1145,7 +1162,8 @@ int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct d
 		if (r == 0 && !S_ISDIR(st.st_mode))
 			r = -ENOTDIR;
 		if (r < 0) {
-			snprintf(err, errlen, "[union] lower: layer %s: %s", u->layer[l], strerror(-r));
+			snprintf(err, errlen, "[union] %s: layer %s: %s",
+				 cfg->union_image ? "image" : "lower", u->layer[l], strerror(-r));
 			union_destroy(&u->base);
 			return r;
 		}

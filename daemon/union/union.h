@@ -113,6 +113,14 @@ int un_tmp_name(struct union_svc *u, const char *dir, char *buf);
 /* c plus CAP_DAC_READ_SEARCH: the union made the read and search checks itself. */
 struct dn_cred un_cred_below(const struct dn_cred *c);
 
+/*
+ * The layers of image ref (NAME:TAG) in the pool's image store, read through
+ * below: backend paths, top first, into *layers (n of them, owned by the
+ * caller). 0, or -errno with a message in err.
+ */
+int un_image_layers(struct dn_svc *below, const struct dn_cred *priv, const char *ref,
+		    char ***layers, size_t *n, char *err, size_t errlen);
+
 /* The merged entries of a directory, hidden names and whiteouts left out. */
 struct un_dirents {
 	size_t n;

@@ -84,6 +84,46 @@ for f in etc/.wh.gone d/.wh..wh..opq d/g; do
 done
 pass "whiteouts (.wh.NAME, .wh..wh..opq) are stored as the plain files they are"
 
+# The union: pools on the same backend serve stored images, each under its
+# own writable layer; the layers are shared and never written.
+IM_SOCK=$SOCK IM_MNT=$MNT
+POOL_ROOT_OF=im pool_start c1 "[union]\nimage = derived\nupper = /containers/c1"
+C1_SOCK=$SOCK C1_MNT=$MNT
+in_c1() { "$RUN_BIN" --pool c1 --socket "$C1_SOCK" --mountpoint "$C1_MNT" -- "$@"; }
+[ "$(in_c1 cat "$C1_MNT/hello.txt")" = "the derived image's own file" ] ||
+	fail "the union does not show the derived layer's file"
+[ "$(in_c1 ls "$C1_MNT/usr/bin")" = "$(printf 'bash\ncat\ndash\nls\nsh')" ] ||
+	fail "the union does not show the base layer: $(in_c1 ls "$C1_MNT/usr/bin")"
+[ "$(in_c1 stat -c %a:%u "$C1_MNT/usr/bin/ls")" = 4755:0 ] || fail "the union lost ls's set-id bit"
+in_c1 sh -c "echo changed >> '$C1_MNT/hello.txt' && rm '$C1_MNT/usr/bin/cat' && mkdir '$C1_MNT/new'" ||
+	fail "writes through the union failed"
+[ "$(in_c1 cat "$C1_MNT/hello.txt")" = "$(printf "the derived image's own file\nchanged")" ] ||
+	fail "the appended file reads back as: $(in_c1 cat "$C1_MNT/hello.txt")"
+in_c1 test -e "$C1_MNT/usr/bin/cat" && fail "a removed lower file is still there"
+[ -f "$ROOT/containers/c1/usr/bin/.wh.cat" ] || fail "no whiteout for the removed file in upper"
+[ -f "$ROOT/containers/c1/hello.txt" ] && [ -d "$ROOT/containers/c1/new" ] ||
+	fail "the writable layer lacks the copied-up file or the new directory"
+grep -rqx "changed" "$STORE/layers/sha256" && fail "a write reached a stored layer"
+[ "$(find "$STORE/layers/sha256" -name cat | wc -l)" = 1 ] || fail "the stored cat is gone"
+out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+	"$RUN_BIN" --pool c1 --socket "$C1_SOCK" --mountpoint "$C1_MNT" -- \
+	sh -c "echo x >> '$C1_MNT/hello.txt'" 2>&1) && fail "nobody wrote root's 0644 file through the union"
+grep -q "Permission denied" <<< "$out" || fail "nobody's write failed otherwise: $out"
+# a second container of the image sees the image, not c1's changes
+POOL_ROOT_OF=im pool_start c2 "[union]\nimage = derived\nupper = /containers/c2"
+in_c2() { "$RUN_BIN" --pool c2 --socket "$SOCK" --mountpoint "$MNT" -- "$@"; }
+[ "$(in_c2 cat "$MNT/hello.txt")" = "the derived image's own file" ] && in_c2 test -e "$MNT/usr/bin/cat" ||
+	fail "c2 sees c1's changes"
+# a missing image stops the pool with the reason
+pool_file="$WORK/c3/etc/pools/c3.ini"
+mkdir -p "$(dirname "$pool_file")"
+sed 's|^image = .*|image = nosuch:1|; s|/containers/c2|/containers/c3|' "$WORK/c2/etc/pools/c2.ini" > "$pool_file"
+out=$("$POOL_BIN" --pool c3 --config-dir "$WORK/c3/etc" --socket "$WORK/c3/s" --cdi-dir "" 2>&1) &&
+	fail "a pool started with a missing image"
+grep -q "no image nosuch:1 in /images" <<< "$out" || fail "a missing image said: $out"
+SOCK=$IM_SOCK MNT=$IM_MNT
+pass "[union] image: the image's layers under a writable layer per pool; lower layers untouched; nobody refused; a missing image named"
+
 # Hostile or broken images: refused with the reason, nothing written outside
 # the store, no layer left half-unpacked.
 mkdir "$WORK/outside"
