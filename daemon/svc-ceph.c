@@ -26,6 +26,7 @@
 #include "map-owners.h"
 #include "path.h"
 #include "protect.h"
+#include "no-symlinks.h"
 #include "redirect.h"
 #include "svc.h"
 #include "umask.h"
@@ -305,7 +306,7 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 		if (r < 0)
 			goto fail;
 		if (S_ISLNK(x.stx_mode) && (must_dir || follow)) {
-			if (++links > SYMLINKS_MAX) {
+			if (++links > SYMLINKS_MAX || dn_walk_symlinks_refused()) {
 				ceph_ll_put(cs->cm, child);
 				r = -ELOOP;
 				goto fail;

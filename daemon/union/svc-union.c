@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "../cred.h"
+#include "../no-symlinks.h"
 #include "../vfs-perm.h"
 #include "../xattr-ns.h"
 #include "union.h"
@@ -1096,15 +1097,15 @@ static int make_dirs(struct union_svc *u, const char *p, bool *made)
 static int adopt_root(struct union_svc *u)
 {
 	struct stat st;
-	int r = OPS(u)->stat(BELOW(u), &u->priv, u->layer[1], false, &st);
+	int r = OPS(u)->stat(BELOW(u), &u->priv, u->layer[1], true, &st);
 	if (r < 0)
 		return r;
-	if ((r = OPS(u)->chown(BELOW(u), &u->priv, NULL, u->layer[0], false, st.st_uid,
+	if ((r = OPS(u)->chown(BELOW(u), &u->priv, NULL, u->layer[0], true, st.st_uid,
 			       st.st_gid)) < 0 ||
 	    (r = OPS(u)->chmod(BELOW(u), &u->priv, u->layer[0], st.st_mode & 07777)) < 0)
 		return r;
 	struct timespec times[2] = {st.st_atim, st.st_mtim};
-	return OPS(u)->utimens(BELOW(u), &u->priv, NULL, u->layer[0], false, times);
+	return OPS(u)->utimens(BELOW(u), &u->priv, NULL, u->layer[0], true, times);
 }
 
 int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct dn_svc **out,
@@ -1122,6 +1123,7 @@ int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct d
 	u->below = below;
 	pthread_mutex_init(&u->copy_lock, NULL);
 	u->priv = (struct dn_cred){.uid = 0, .gid = 0, .caps = dn_cred_pool_caps()};
+	dn_walk_refuse_symlinks();
 	dn_protect_read(&u->protect);
 	char **image = NULL;
 	size_t nimage = 0;
@@ -1158,7 +1160,7 @@ int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct d
 	}
 	for (size_t l = 1; l < u->n; l++) {
 		struct stat st;
-		r = OPS(u)->stat(BELOW(u), &u->priv, u->layer[l], false, &st);
+		r = OPS(u)->stat(BELOW(u), &u->priv, u->layer[l], true, &st);
 		if (r == 0 && !S_ISDIR(st.st_mode))
 			r = -ENOTDIR;
 		if (r < 0) {

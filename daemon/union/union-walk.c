@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../redirect.h"
 #include "../vfs-perm.h"
 #include "union.h"
 
@@ -128,7 +129,7 @@ static void root_node(struct union_svc *u, struct un_node *out)
 static int root_lookup(struct union_svc *u, struct un_node *out)
 {
 	root_node(u, out);
-	int r = u->below->ops->stat(u->below, &u->priv, u->layer[0], false, &out->st);
+	int r = u->below->ops->stat(u->below, &u->priv, u->layer[0], true, &out->st);
 	if (r == 0 && u->n > 1)
 		out->st.st_nlink = 1;
 	return r;
@@ -287,6 +288,11 @@ int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int 
 			size_t tlen = 0;
 			if ((r = read_link(u, &w->node, target, &tlen)) < 0)
 				return r;
+			/* as the backends: the client resolves an absolute link from its own root */
+			if (target[0] == '/' && dn_redirect_allowed()) {
+				target[tlen] = '\0';
+				return dn_redirect_to(target, s);
+			}
 			char rest[PATH_MAX];
 			snprintf(rest, sizeof(rest), "%s", s);
 			if ((r = splice_link(buf, rest, target, tlen)) < 0)

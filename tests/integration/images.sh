@@ -121,8 +121,17 @@ sed 's|^image = .*|image = nosuch:1|; s|/containers/c2|/containers/c3|' "$WORK/c
 out=$("$POOL_BIN" --pool c3 --config-dir "$WORK/c3/etc" --socket "$WORK/c3/s" --cdi-dir "" 2>&1) &&
 	fail "a pool started with a missing image"
 grep -q "no image nosuch:1 in /images" <<< "$out" || fail "a missing image said: $out"
+# The union hands its backend paths without symlinks: one found there (a
+# client's rename race would put it) is refused, never followed.
+ln -s containers "$ROOT/clink"
+sed 's|^upper = .*|upper = /clink/c3|' "$WORK/c2/etc/pools/c2.ini" > "$pool_file"
+out=$("$POOL_BIN" --pool c3 --config-dir "$WORK/c3/etc" --socket "$WORK/c3/s" --cdi-dir "" 2>&1) &&
+	fail "a union pool followed a symlink in its backend"
+grep -q "upper: cannot make /clink/c3: Too many levels of symbolic links" <<< "$out" ||
+	fail "a symlink in the backend path said: $out"
+[ -e "$ROOT/containers/c3" ] && fail "the symlink was followed: containers/c3 exists"
 SOCK=$IM_SOCK MNT=$IM_MNT
-pass "[union] image: the image's layers under a writable layer per pool; lower layers untouched; nobody refused; a missing image named"
+pass "[union] image: the image's layers under a writable layer per pool; lower layers untouched; nobody refused; a missing image named; no symlink followed in the backend"
 
 # Hostile or broken images: refused with the reason, nothing written outside
 # the store, no layer left half-unpacked.
