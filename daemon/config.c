@@ -60,7 +60,7 @@ struct parse_state {
 	int read_errno;
 	unsigned line;         /* line last handed to inih */
 	unsigned section_line; /* line of the last [section] header */
-	uint32_t seen;         /* bit per keys[] entry already given in this file */
+	uint64_t seen;         /* bit per keys[] entry already given in this file */
 	const char **from;     /* optional, per keys[] entry: name of the file that set it */
 	const char *key;       /* key being set, for messages */
 	unsigned err_line;     /* line inih will report for err (0: no error yet) */
@@ -805,6 +805,12 @@ static int set_union_image(struct parse_state *st, const char *value)
 	return set_string(st, &st->cfg->union_image, ref);
 }
 
+static int set_union_containers(struct parse_state *st, const char *value)
+{
+	st->cfg->union_line = st->line;
+	return parse_path(st, value, false, &st->cfg->union_containers);
+}
+
 static int set_union_upper(struct parse_state *st, const char *value)
 {
 	st->cfg->union_line = st->line;
@@ -854,10 +860,11 @@ static const struct key keys[] = {
 	{"union",     "lower",         false, set_union_lower},
 	{"union",     "upper",         false, set_union_upper},
 	{"union",     "image",         false, set_union_image},
+	{"union",     "containers",    false, set_union_containers},
 };
 /* clang-format on */
 
-_Static_assert(DN_ARRAY_SIZE(keys) <= 32, "parse_state.seen has one bit per key");
+_Static_assert(DN_ARRAY_SIZE(keys) <= 64, "parse_state.seen has one bit per key");
 
 static bool section_known(const char *section)
 {
@@ -891,11 +898,11 @@ static int handler(void *user, const char *section, const char *name, const char
 		if (!streq(section, k->section) || !streq(name, k->name))
 			continue;
 		st->key = k->name;
-		if (st->seen & (UINT32_C(1) << i)) {
+		if (st->seen & (UINT64_C(1) << i)) {
 			fail(st, "duplicate key");
 			return 0;
 		}
-		st->seen |= UINT32_C(1) << i;
+		st->seen |= UINT64_C(1) << i;
 		if (!*value && !k->empty_ok) {
 			fail(st, "empty value");
 			return 0;
@@ -1113,6 +1120,25 @@ static bool paths_nest(const char *a, const char *b)
 static int check_union(const struct dn_config *cfg, const char *name, const char *const *from,
 		       char *err, size_t errlen)
 {
+	if (cfg->union_containers) {
+		const char *file = origin(from, "union", "containers", name);
+		const char *apart[] = {DN_IMAGE_STORE, cfg->union_upper};
+		for (size_t i = 0; i < DN_ARRAY_SIZE(apart); i++) {
+			if (apart[i] && paths_nest(cfg->union_containers, apart[i])) {
+				err_set(err, errlen, "%s:%u: containers: %s overlaps %s", file,
+					cfg->union_line, cfg->union_containers, apart[i]);
+				return -EINVAL;
+			}
+		}
+		for (size_t i = 0; i < cfg->n_union_lower; i++) {
+			if (paths_nest(cfg->union_containers, cfg->union_lower[i])) {
+				err_set(err, errlen, "%s:%u: containers: %s overlaps %s", file,
+					cfg->union_line, cfg->union_containers,
+					cfg->union_lower[i]);
+				return -EINVAL;
+			}
+		}
+	}
 	if (!cfg->union_upper && !cfg->n_union_lower && !cfg->union_image)
 		return 0;
 	const char *file = origin(from, "union", cfg->union_upper ? "upper" : "lower", name);
@@ -1258,6 +1284,7 @@ struct dn_config *dn_config_free(struct dn_config *cfg)
 	free(cfg->union_lower);
 	free(cfg->union_upper);
 	free(cfg->union_image);
+	free(cfg->union_containers);
 	free(cfg);
 	return NULL;
 }

@@ -64,6 +64,8 @@ struct dn_config {
 	size_t n_union_lower;
 	char *union_upper;    /* upper: made at start when missing */
 	char *union_image;    /* image: NAME:TAG in DN_IMAGE_STORE, instead of lower */
+	/* containers: where the writable layers of containers (danaus-run --container) go */
+	char *union_containers;
 	unsigned union_line;  /* where [union] was last set, for messages */
 };
 

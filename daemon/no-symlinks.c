@@ -1,11 +1,11 @@
-/* Symlink-free Walks: one switch, set before the workers start, read by every backend walk */
+/* Symlink-free Walks: one switch per thread, read by every backend walk */
 #include "no-symlinks.h"
 
-static bool refused;
+static _Thread_local bool refused;
 
-void dn_walk_refuse_symlinks(void)
+void dn_walk_refuse_symlinks(bool on)
 {
-	refused = true;
+	refused = on;
 }
 
 bool dn_walk_symlinks_refused(void)

@@ -123,7 +123,7 @@ static void test_long(void **state)
 static void test_symlinks_refused(void **state)
 {
 	(void)state;
-	dn_walk_refuse_symlinks(); /* (last: it cannot be taken back) */
+	dn_walk_refuse_symlinks(true);
 	dn_redirect_allow(true);
 	assert_string_equal(walk_long("rel/x", true), "-40");
 	assert_string_equal(walk_long("d/l/x", true), "-40"); /* not a redirect either */
@@ -131,6 +131,8 @@ static void test_symlinks_refused(void **state)
 	dn_redirect_allow(false);
 	assert_string_equal(walk_long("rel", false), "top|rel");
 	assert_string_equal(walk_long("d/new", true), "d|new");
+	dn_walk_refuse_symlinks(false);
+	assert_string_equal(walk_long("rel/x", true), "d|x");
 }
 
 int main(void)

@@ -1026,7 +1026,8 @@ static int union_removexattr(struct dn_svc *s, const struct dn_cred *c, struct d
 static void union_destroy(struct dn_svc *s)
 {
 	struct union_svc *u = to_union(s);
-	u->below->ops->destroy(u->below);
+	if (u->owns_below)
+		u->below->ops->destroy(u->below);
 	for (size_t l = 0; l < u->n; l++)
 		free(u->layer[l]);
 	free(u->layer);
@@ -1036,6 +1037,7 @@ static void union_destroy(struct dn_svc *s)
 
 static const struct dn_svc_ops union_ops_template = {
 	.name = "union",
+	.real_paths = true,
 	.open = union_open,
 	.close = union_close,
 	.fpath = union_fpath,
@@ -1108,12 +1110,14 @@ static int adopt_root(struct union_svc *u)
 	return OPS(u)->utimens(BELOW(u), &u->priv, NULL, u->layer[0], true, times);
 }
 
-int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct dn_svc **out,
-		     char *err, size_t errlen)
+/* The union itself; its layers are checked (and upper made) by union_start. */
+static int union_build(const struct dn_union_spec *spec, struct dn_svc *below, bool owns_below,
+		       struct union_svc **out, char *err, size_t errlen)
 {
 	struct union_svc *u = calloc(1, sizeof(*u));
 	if (!u) {
-		below->ops->destroy(below);
+		if (owns_below)
+			below->ops->destroy(below);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -1121,20 +1125,18 @@ int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct d
 	u->ops.cache_dies = below->ops->cache_dies;
 	u->base.ops = &u->ops;
 	u->below = below;
+	u->owns_below = owns_below;
 	pthread_mutex_init(&u->copy_lock, NULL);
 	u->priv = (struct dn_cred){.uid = 0, .gid = 0, .caps = dn_cred_pool_caps()};
-	dn_walk_refuse_symlinks();
 	dn_protect_read(&u->protect);
+	*out = u;
 	char **image = NULL;
 	size_t nimage = 0;
 	int r = 0;
-	if (cfg->union_image &&
-	    (r = un_image_layers(below, &u->priv, cfg->union_image, &image, &nimage, err,
-				 errlen)) < 0) {
-		union_destroy(&u->base);
+	if (spec->image &&
+	    (r = un_image_layers(below, &u->priv, spec->image, &image, &nimage, err, errlen)) < 0)
 		return r;
-	}
-	size_t nlower = image ? nimage : cfg->n_union_lower;
+	size_t nlower = image ? nimage : spec->nlower;
 	u->layer = calloc(nlower + 1, sizeof(char *));
 	if (!u->layer)
 		r = -ENOMEM;
@@ -1143,7 +1145,7 @@ int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct d
 			u->layer[l] = image[l - 1]; /* taken */
 			image[l - 1] = NULL;
 		} else {
-			u->layer[l] = strdup(l == 0 ? cfg->union_upper : cfg->union_lower[l - 1]);
+			u->layer[l] = strdup(l == 0 ? spec->upper : spec->lower[l - 1]);
 		}
 		if (!u->layer[l])
 			r = -ENOMEM;
@@ -1153,11 +1155,15 @@ int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct d
 	for (size_t i = 0; i < nimage; i++)
 		free(image[i]);
 	free(image);
-	if (r < 0) {
+	if (r < 0)
 		snprintf(err, errlen, "out of memory");
-		union_destroy(&u->base);
-		return r;
-	}
+	return r;
+}
+
+static int union_start(struct union_svc *u, const struct dn_union_spec *spec, char *err,
+		       size_t errlen)
+{
+	int r;
 	for (size_t l = 1; l < u->n; l++) {
 		struct stat st;
 		r = OPS(u)->stat(BELOW(u), &u->priv, u->layer[l], true, &st);
@@ -1165,8 +1171,7 @@ int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct d
 			r = -ENOTDIR;
 		if (r < 0) {
 			snprintf(err, errlen, "[union] %s: layer %s: %s",
-				 cfg->union_image ? "image" : "lower", u->layer[l], strerror(-r));
-			union_destroy(&u->base);
+				 spec->image ? "image" : "lower", u->layer[l], strerror(-r));
 			return r;
 		}
 	}
@@ -1174,9 +1179,31 @@ int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct d
 	if ((r = make_dirs(u, u->layer[0], &made)) < 0 || (made && (r = adopt_root(u)) < 0)) {
 		snprintf(err, errlen, "[union] upper: cannot make %s: %s", u->layer[0],
 			 strerror(-r));
-		union_destroy(&u->base);
+		return r;
+	}
+	return 0;
+}
+
+int dn_svc_union_new(const struct dn_union_spec *spec, struct dn_svc *below, bool owns_below,
+		     struct dn_svc **out, char *err, size_t errlen)
+{
+	struct union_svc *u = NULL;
+	/* (its walks, on this thread, as a request's: no-symlinks.h) */
+	dn_walk_refuse_symlinks(true);
+	int r = union_build(spec, below, owns_below, &u, err, errlen);
+	if (r == 0)
+		r = union_start(u, spec, err, errlen);
+	dn_walk_refuse_symlinks(false);
+	if (r < 0) {
+		if (u)
+			union_destroy(&u->base);
 		return r;
 	}
 	*out = &u->base;
 	return 0;
+}
+
+struct dn_svc *dn_svc_union_below(struct dn_svc *s)
+{
+	return s->ops->real_paths ? to_union(s)->below : s;
 }

@@ -42,7 +42,8 @@ static inline void un_mask_set(struct un_mask *m, size_t l)
 struct union_svc {
 	struct dn_svc base;
 	struct dn_svc_ops ops; /* the union's, with the backend's cache_dies */
-	struct dn_svc *below; /* the backend all layers are in; owned */
+	struct dn_svc *below; /* the backend all layers are in */
+	bool owns_below;      /* the pool's own union: destroys it too */
 	size_t n;
 	char **layer; /* backend paths, "/a/b" (never "/"); owned */
 	/* the pool's own rights: layers' bookkeeping, reads the union allowed */
