@@ -256,12 +256,17 @@ static uint64_t union_once(enum uop op, const char *path, size_t *entries)
 	return t1 - t0 ? t1 - t0 : 1;
 }
 
-/* Copy-up: DIR/cu/0..n-1 (lower files), each appended one byte once. */
+/*
+ * Copy-up: DIR/cu/0..n-1 (lower files), each appended one byte once. Each
+ * starts with nothing dirty (sync, untimed): a copy-up that fsyncs its copy
+ * (the union, overlayfs) would otherwise also write back the one before.
+ */
 static int union_copyups(const char *dir, size_t n, uint64_t *s)
 {
 	char path[4096];
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/cu/%zu", dir, i);
+		sync();
 		uint64_t t0 = now_ns();
 		int f = open(path, O_WRONLY | O_APPEND);
 		int r = f < 0 ? -1 : write(f, "x", 1) == 1 ? 0 : -1;
