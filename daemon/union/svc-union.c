@@ -33,6 +33,30 @@ static struct union_svc *to_union(struct dn_svc *s)
 #define BELOW(u) ((u)->below)
 #define OPS(u) ((u)->below->ops)
 
+/*
+ * A change of the tree: the directory cache's generation moves before it and
+ * after it (also when it fails half-way), so no lookup overlapping it is kept.
+ */
+struct change {
+	struct union_svc *u;
+	bool on;
+};
+
+static struct change change_begin(struct union_svc *u, bool on)
+{
+	if (on)
+		un_changed(u);
+	return (struct change){u, on};
+}
+
+static void change_end(struct change *c)
+{
+	if (c->on)
+		un_changed(c->u);
+}
+
+#define CHANGES(u) struct change chg __attribute__((cleanup(change_end))) = change_begin(u, true)
+
 /* A walk is two nodes of PATH_MAX each: on the heap, not the worker's stack. */
 static void walk_freep(struct un_walk **w)
 {
@@ -190,6 +214,8 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	bool excl = creat && (oflags & O_EXCL);
 	bool tmpfile = (oflags & O_TMPFILE) == O_TMPFILE;
 	int follow = (oflags & O_NOFOLLOW) || excl ? 0 : UN_FOLLOW;
+	struct change chg __attribute__((cleanup(change_end))) =
+		change_begin(u, creat || tmpfile || open_writes(oflags));
 	_cleanup_walk_ struct un_walk *w = NULL;
 	int r = walk(u, c, path, follow, &w);
 	if (r < 0)
@@ -457,6 +483,7 @@ static int create_prepare(struct union_svc *u, const struct dn_cred *c, const ch
 static int union_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	char real[PATH_MAX];
 	int r = create_prepare(u, c, path, &w, real);
@@ -488,6 +515,7 @@ static int union_mknod(struct dn_svc *s, const struct dn_cred *c, const char *pa
 		       dev_t dev)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	char real[PATH_MAX];
 	int r = create_prepare(u, c, path, &w, real);
@@ -503,6 +531,7 @@ static int union_symlink(struct dn_svc *s, const struct dn_cred *c, const char *
 			 const char *path)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	char real[PATH_MAX];
 	int r = create_prepare(u, c, path, &w, real);
@@ -518,6 +547,7 @@ static int union_link(struct dn_svc *s, const struct dn_cred *c, const char *fro
 		      const char *to, bool follow)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *fw = NULL;
 	int r = walk_existing(u, c, from, follow ? UN_FOLLOW : 0, &fw);
 	if (r < 0)
@@ -618,6 +648,7 @@ static int remove_name(struct union_svc *u, const struct dn_cred *c, struct un_w
 static int union_unlink(struct dn_svc *s, const struct dn_cred *c, const char *path)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	int r = walk(u, c, path, UN_BELOW, &w);
 	if (r < 0)
@@ -636,6 +667,7 @@ static int union_unlink(struct dn_svc *s, const struct dn_cred *c, const char *p
 static int union_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *path)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	int r = walk(u, c, path, UN_BELOW, &w);
 	if (r < 0)
@@ -665,6 +697,7 @@ static int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *f
 			const char *to, unsigned flags)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL;
 	if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))
@@ -790,6 +823,7 @@ static int file_node(struct union_svc *u, struct dn_file *f, struct un_node *n)
 static int union_truncate(struct dn_svc *s, const struct dn_cred *c, const char *path, off_t len)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	char real[PATH_MAX];
 	int r = attr_prepare(u, c, path, false, &w);
@@ -809,6 +843,7 @@ static int union_truncate(struct dn_svc *s, const struct dn_cred *c, const char 
 static int union_chmod(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	char real[PATH_MAX];
 	int r = attr_prepare(u, c, path, false, &w);
@@ -826,6 +861,7 @@ static int union_fchmod(struct dn_svc *s, const struct dn_cred *c, struct dn_fil
 			mode_t mode)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	struct dn_cred b = un_cred_below(c);
 	if (f->layer == 0)
 		return OPS(u)->fchmod(BELOW(u), &b, f->below, mode);
@@ -845,6 +881,7 @@ static int union_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn_fi
 			 const char *path, bool nofollow, const struct timespec times[2])
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	struct dn_cred b = un_cred_below(c);
 	if (f && f->layer == 0)
 		return OPS(u)->utimens(BELOW(u), &b, f->below, NULL, nofollow, times);
@@ -881,6 +918,7 @@ static int union_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file
 		       const char *path, bool nofollow, uid_t uid, gid_t gid)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	struct dn_cred b = un_cred_below(c);
 	if (f && f->layer == 0)
 		return OPS(u)->chown(BELOW(u), &b, f->below, NULL, nofollow, uid, gid);
@@ -977,6 +1015,7 @@ static int union_setxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_f
 			  size_t len, int flags)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	struct dn_cred b = un_cred_below(c);
 	if (f && f->layer == 0)
 		return OPS(u)->setxattr(BELOW(u), &b, f->below, NULL, nofollow, name, value, len,
@@ -998,6 +1037,7 @@ static int union_removexattr(struct dn_svc *s, const struct dn_cred *c, struct d
 			     const char *path, bool nofollow, const char *name)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	struct dn_cred b = un_cred_below(c);
 	if (f && f->layer == 0)
 		return OPS(u)->removexattr(BELOW(u), &b, f->below, NULL, nofollow, name);
@@ -1032,6 +1072,7 @@ static void union_destroy(struct dn_svc *s)
 		free(u->layer[l]);
 	free(u->layer);
 	pthread_mutex_destroy(&u->copy_lock);
+	un_dcache_free(u->dcache);
 	free(u);
 }
 
@@ -1129,6 +1170,7 @@ static int union_build(const struct dn_union_spec *spec, struct dn_svc *below, b
 	pthread_mutex_init(&u->copy_lock, NULL);
 	u->priv = (struct dn_cred){.uid = 0, .gid = 0, .caps = dn_cred_pool_caps()};
 	dn_protect_read(&u->protect);
+	u->dcache = un_dcache_new(); /* (without it, every walk asks the backend) */
 	*out = u;
 	char **image = NULL;
 	size_t nimage = 0;

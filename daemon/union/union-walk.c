@@ -70,6 +70,19 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 			 strcmp(parent->path, "/") == 0 ? "" : parent->path, name);
 	if (n < 0 || n >= (int)sizeof(out->path))
 		return -ENAMETOOLONG;
+	uint64_t gen = atomic_load(&u->gen);
+	int hit = un_dcache_get(u, out->path, flags, out);
+	if (hit == UN_HIT)
+		return 0;
+	if (hit == UN_HIT_STAT) {
+		/* where it is holds; what it is now, its layer says */
+		struct stat st;
+		int r = layer_stat(u, (size_t)out->layer, parent->path, name, &st);
+		if (r == 0 && (st.st_mode & S_IFMT) == (out->st.st_mode & S_IFMT)) {
+			out->st = st;
+			return 0;
+		}
+	}
 	out->layer = -1;
 	out->whiteout_up = false;
 	out->below = false;
@@ -114,6 +127,7 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 	/* a merged directory's link count means nothing: the kernel's overlayfs says 1 */
 	if (out->layer >= 0 && S_ISDIR(out->st.st_mode) && out->below)
 		out->st.st_nlink = 1;
+	un_dcache_put(u, out, flags, gen);
 	return 0;
 }
 
@@ -129,9 +143,14 @@ static void root_node(struct union_svc *u, struct un_node *out)
 static int root_lookup(struct union_svc *u, struct un_node *out)
 {
 	root_node(u, out);
+	uint64_t gen = atomic_load(&u->gen);
+	if (un_dcache_get(u, "/", 0, out) == UN_HIT)
+		return 0;
 	int r = u->below->ops->stat(u->below, &u->priv, u->layer[0], true, &out->st);
 	if (r == 0 && u->n > 1)
 		out->st.st_nlink = 1;
+	if (r == 0)
+		un_dcache_put(u, out, 0, gen);
 	return r;
 }
 

@@ -51,6 +51,8 @@ struct union_svc {
 	struct dn_protect protect;
 	pthread_mutex_t copy_lock; /* one copy-up at a time, so a file is copied once */
 	atomic_ulong tmp_seq;
+	struct un_dcache *dcache; /* merged directories (union-cache.c); NULL: none */
+	_Atomic uint64_t gen;     /* bumped around every change */
 };
 
 /* What a name is in the merged view. */
@@ -74,6 +76,18 @@ struct un_walk {
 	bool slash;            /* the path ended in "/" */
 	bool reserved;         /* the name is a layer's own (".wh."): absent, never created */
 };
+
+/* The lookup cache: valid while the generation stays (a change bumps it before and after). */
+struct un_dcache *un_dcache_new(void);
+void un_dcache_free(struct un_dcache *c);
+void un_changed(struct union_svc *u);
+#define UN_MISS 0
+#define UN_HIT 1      /* n is whole: a directory, or absent */
+#define UN_HIT_STAT 2 /* n's layer is known; a file's st is to be asked again */
+/* n (but its path) as path was last looked up with flags in this generation */
+int un_dcache_get(struct union_svc *u, const char *path, int flags, struct un_node *n);
+/* keeps n as looked up with flags in generation gen (read before the lookup began) */
+void un_dcache_put(struct union_svc *u, const struct un_node *n, int flags, uint64_t gen);
 
 /* layer l's backend path of union path p, into buf (PATH_MAX): 0 or -ENAMETOOLONG */
 int un_real(const struct union_svc *u, size_t l, const char *p, char *buf);
