@@ -269,6 +269,11 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 		return -ELOOP; /* (O_NOFOLLOW on a symlink, as open(2)) */
 	if (S_ISDIR(n->st.st_mode) && (open_writes(oflags) || creat))
 		return -EISDIR;
+	/* fs.protected_regular and _fifos, as open(O_CREAT) of an existing name */
+	if (creat && !w->dots &&
+	    (r = dn_protect_create(&u->protect, w->parent.st.st_mode, w->parent.st.st_uid,
+				   n->st.st_mode, n->st.st_uid, c->uid)) < 0)
+		return r;
 	if ((oflags & O_DIRECTORY) && !S_ISDIR(n->st.st_mode))
 		return -ENOTDIR;
 	struct dn_vfs_attr a = un_attr(n);
