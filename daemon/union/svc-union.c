@@ -340,7 +340,7 @@ static int union_fstat(struct dn_svc *s, struct dn_file *f, struct stat *st)
 	if (r == 0 && S_ISDIR(st->st_mode) && u->n > 1) {
 		/* as union_stat says of a merged directory */
 		struct un_node n;
-		if (un_lookup(u, f->path, 0, &n) == 0 && n.layer >= 0 && n.below)
+		if (un_lookup(u, f->path, 0, &n) == 0 && n.layer >= 0 && un_merged(&n))
 			st->st_nlink = 1;
 	}
 	return r;
@@ -590,6 +590,55 @@ static int may_delete(const struct dn_cred *c, const struct un_walk *w)
 }
 
 /*
+ * A writable-layer directory whose merged view is empty holds at most
+ * whiteouts and markers: they go, with the pool's rights, before the
+ * directory does. Each round lists from the start again (removing moves
+ * the others' cookies) until one removes nothing.
+ */
+static int empty_of_marks(struct union_svc *u, const char *real)
+{
+	struct dn_file *f;
+	int handover = -1;
+	int r = OPS(u)->open(BELOW(u), &u->priv, real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+			     &f, &handover);
+	if (r != 0)
+		return r < 0 ? r : -EIO;
+	_cleanup_free_ char *buf = malloc(32768);
+	uint64_t cookie = 0;
+	r = buf ? 0 : -ENOMEM;
+	for (bool removed = false; r == 0;) {
+		uint64_t next;
+		ssize_t got = OPS(u)->readdir(BELOW(u), f, cookie, buf, 32768, &next);
+		if (got < 0)
+			r = (int)got;
+		if (got == 0 && removed) {
+			cookie = 0; /* again, from the start */
+			removed = false;
+			continue;
+		}
+		if (got <= 0)
+			break;
+		for (ssize_t at = 0; at < got && r == 0;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + at);
+			at += d->d_reclen;
+			if (strncmp(d->d_name, UN_WH, UN_WH_LEN) != 0)
+				continue;
+			char p[PATH_MAX];
+			if (snprintf(p, sizeof(p), "%s/%s", real, d->d_name) >= (int)sizeof(p))
+				continue;
+			r = OPS(u)->unlink(BELOW(u), &u->priv, p);
+			if (r == 0)
+				removed = true;
+			else if (r == -EISDIR)
+				r = 0; /* a copy in the making of another request: rmdir says so */
+		}
+		cookie = next;
+	}
+	OPS(u)->close(BELOW(u), f);
+	return r;
+}
+
+/*
  * A name that lower layers have too is whited out first, then its writable
  * copy goes: a crash in between leaves the copy, which wins in its layer.
  */
@@ -614,38 +663,7 @@ static int remove_name(struct union_svc *u, const struct dn_cred *c, struct un_w
 	r = OPS(u)->rmdir(BELOW(u), &b, real);
 	if (r != -ENOTEMPTY && r != -EEXIST)
 		return r;
-	/* empty it of whiteouts and markers, with the pool's rights, then again */
-	struct dn_file *f;
-	int handover = -1;
-	if ((r = OPS(u)->open(BELOW(u), &u->priv, real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
-			      &f, &handover)) != 0)
-		return r < 0 ? r : -EIO;
-	_cleanup_free_ char *buf = malloc(32768);
-	uint64_t cookie = 0;
-	r = buf ? 0 : -ENOMEM;
-	while (r == 0) {
-		uint64_t next;
-		ssize_t got = OPS(u)->readdir(BELOW(u), f, cookie, buf, 32768, &next);
-		if (got <= 0) {
-			r = (int)got;
-			break;
-		}
-		for (ssize_t at = 0; at < got && r == 0;) {
-			struct dirent64 *d = (struct dirent64 *)(buf + at);
-			at += d->d_reclen;
-			if (strncmp(d->d_name, UN_WH, UN_WH_LEN) != 0)
-				continue;
-			char p[PATH_MAX];
-			if (snprintf(p, sizeof(p), "%s/%s", real, d->d_name) >= (int)sizeof(p))
-				continue;
-			r = OPS(u)->unlink(BELOW(u), &u->priv, p);
-			if (r == -EISDIR)
-				r = 0; /* a copy in the making of another request */
-		}
-		cookie = next;
-	}
-	OPS(u)->close(BELOW(u), f);
-	if (r < 0)
+	if ((r = empty_of_marks(u, real)) < 0)
 		return r;
 	return OPS(u)->rmdir(BELOW(u), &b, real);
 }
@@ -758,10 +776,10 @@ static int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *f
 		if ((r = dn_vfs_permission(c, &a, W_OK)) < 0)
 			return r;
 	}
-	if (fdir && (fw->node.layer != 0 || fw->node.below))
+	if (fdir && (fw->node.layer != 0 || un_merged(&fw->node)))
 		return -EXDEV;
 	if (texists && S_ISDIR(tw->node.st.st_mode)) {
-		if (tw->node.layer != 0 || tw->node.below)
+		if (tw->node.layer != 0 || un_merged(&tw->node))
 			return -EXDEV;
 		if (!exchange && (r = un_dir_has_entries(u, &tw->node)) != 0)
 			return r < 0 ? r : -ENOTEMPTY;
@@ -777,8 +795,12 @@ static int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *f
 	/* the old name's lower copies stay hidden: its whiteout first */
 	if (!exchange && fw->node.below && (r = un_whiteout(u, fw->parent.path, fw->name)) < 0)
 		return r;
-	/* a directory moved over a whiteout hides what is below it there */
-	if (fdir && tw->node.whiteout_up) {
+	/* a directory replaced: its whiteouts and marker go with it (the view was empty) */
+	if (!exchange && texists && S_ISDIR(tw->node.st.st_mode) &&
+	    (r = empty_of_marks(u, treal)) < 0)
+		return r;
+	/* a directory moved where lower layers have the name hides what they have */
+	if (fdir && !exchange && (tw->node.whiteout_up || (texists && tw->node.below))) {
 		char marker[PATH_MAX];
 		if (snprintf(marker, sizeof(marker), "%s/" UN_OPAQUE, freal) >= (int)sizeof(marker))
 			return -ENAMETOOLONG;

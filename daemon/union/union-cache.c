@@ -119,7 +119,7 @@ void un_dcache_put(struct union_svc *u, const struct un_node *n, int flags, uint
 		e->gen = gen;
 		e->layer = n->layer;
 		e->below = n->below;
-		e->below_known = (flags & UN_BELOW) || n->layer < 0 || S_ISDIR(n->st.st_mode);
+		e->below_known = (flags & UN_BELOW) || n->layer < 0;
 		e->whiteout_up = n->whiteout_up;
 		e->st = n->st;
 		e->dirs = n->dirs;

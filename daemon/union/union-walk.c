@@ -61,7 +61,9 @@ static int layer_opaque(struct union_svc *u, size_t l, const char *p, const char
 /*
  * name in directory parent, layer by layer from the top: the first layer with
  * the name or its whiteout decides; a directory merges the directories
- * below it until an opaque one, a non-directory or a whiteout.
+ * below it until an opaque one, a non-directory or a whiteout. With
+ * UN_BELOW the look goes on past the top (and past an opaque directory) for
+ * a copy in a lower layer, which a removal or rename must then white out.
  */
 static int lookup_child(struct union_svc *u, const struct un_node *parent, const char *name,
 			int flags, struct un_node *out)
@@ -87,6 +89,7 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 	out->whiteout_up = false;
 	out->below = false;
 	memset(&out->dirs, 0, sizeof(out->dirs));
+	bool merging = true; /* (until an opaque directory) */
 	for (size_t l = 0; l < u->n; l++) {
 		if (!un_mask_has(&parent->dirs, l))
 			continue;
@@ -98,7 +101,7 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 			if (out->layer >= 0) {
 				/* a copy below the top */
 				out->below = true;
-				if (!S_ISDIR(out->st.st_mode) || !S_ISDIR(st.st_mode))
+				if (!merging || !S_ISDIR(out->st.st_mode) || !S_ISDIR(st.st_mode))
 					break;
 				un_mask_set(&out->dirs, l);
 			} else {
@@ -109,10 +112,13 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 				else if (!(flags & UN_BELOW))
 					break;
 			}
-			if (S_ISDIR(st.st_mode) && (r = layer_opaque(u, l, parent->path, name)) != 0) {
+			if (merging && S_ISDIR(st.st_mode) &&
+			    (r = layer_opaque(u, l, parent->path, name)) != 0) {
 				if (r < 0)
 					return r;
-				break;
+				merging = false;
+				if (!(flags & UN_BELOW))
+					break;
 			}
 		}
 		/* a whiteout hides the layers below this one */
@@ -125,7 +131,7 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 		}
 	}
 	/* a merged directory's link count means nothing: the kernel's overlayfs says 1 */
-	if (out->layer >= 0 && S_ISDIR(out->st.st_mode) && out->below)
+	if (out->layer >= 0 && S_ISDIR(out->st.st_mode) && un_merged(out))
 		out->st.st_nlink = 1;
 	un_dcache_put(u, out, flags, gen);
 	return 0;

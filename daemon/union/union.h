@@ -62,8 +62,18 @@ struct un_node {
 	struct stat st;      /* its lstat there */
 	struct un_mask dirs; /* a directory: every layer whose copy it merges */
 	bool whiteout_up;    /* absent by a whiteout in the writable layer (what replaces it there must hide what is below: opaque) */
-	bool below;          /* (UN_BELOW) a copy in a lower layer is visible under the top */
+	bool below;          /* a lower layer has a copy (not hidden by a whiteout): always
+			      * known for a merged directory, with UN_BELOW for the rest */
 };
+
+/* a directory that merges lower layers' copies (not only its top one) */
+static inline bool un_merged(const struct un_node *n)
+{
+	for (size_t i = 0; i < UN_LAYERS_MAX / 64; i++)
+		if (n->dirs.w[i] & ~(i == (size_t)n->layer / 64 ? UINT64_C(1) << (n->layer % 64) : 0))
+			return true;
+	return false;
+}
 
 #define UN_FOLLOW 1 /* follow a symlink as the last component */
 #define UN_BELOW 2  /* fill node.below (unlink, rmdir, rename need it) */
