@@ -23,3 +23,13 @@ int dn_image_ref(const char *ref, char *out, size_t len)
 		return -ENAMETOOLONG;
 	return 0;
 }
+
+int dn_image_user_name(const char *upper, char *out, size_t len)
+{
+	size_t n = strlen(upper);
+	if (n + 1 > len || n > 255)
+		return -ENAMETOOLONG;
+	for (size_t i = 0; i <= n; i++)
+		out[i] = upper[i] == '/' ? '%' : upper[i];
+	return 0;
+}

@@ -65,38 +65,6 @@ static int layer_path(const struct dn_instances *t, const char *name, const char
 	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
-/* path's contents, at most len - 1 bytes, NUL-terminated */
-static int read_small(struct dn_svc *b, const struct dn_cred *c, const char *path, char *buf,
-		      size_t len)
-{
-	struct dn_file *f;
-	int handover = -1;
-	int r = b->ops->open(b, c, path, O_RDONLY | O_NOFOLLOW, 0, &f, &handover);
-	if (r != 0)
-		return r < 0 ? r : -EIO;
-	ssize_t got = b->ops->pread(b, f, buf, len - 1, 0);
-	b->ops->close(b, f);
-	if (got < 0)
-		return (int)got;
-	buf[got] = '\0';
-	return 0;
-}
-
-static int write_small(struct dn_svc *b, const struct dn_cred *c, const char *path,
-		       const char *text)
-{
-	struct dn_file *f;
-	int handover = -1;
-	int r = b->ops->open(b, c, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600, &f,
-			     &handover);
-	if (r != 0)
-		return r < 0 ? r : -EIO;
-	uint64_t end;
-	ssize_t put = *text ? b->ops->pwrite(b, f, text, strlen(text), 0, &end) : 0;
-	b->ops->close(b, f);
-	return put < 0 ? (int)put : put == (ssize_t)strlen(text) ? 0 : -EIO;
-}
-
 /*
  * The writable layer of name, when a run before made it, checked against
  * its marks (whose it is, which image): 0, 1 when there is none yet, or
@@ -120,7 +88,7 @@ static int check_layer(struct dn_instances *t, const struct dn_cred *c, const ch
 				 (unsigned)st.st_uid);
 			return -EACCES;
 		}
-		if ((r = read_small(t->below, &t->priv, img, had, sizeof(had))) < 0)
+		if ((r = un_small_read(t->below, &t->priv, img, had, sizeof(had))) < 0)
 			return r;
 		if (strcmp(had, image) != 0) {
 			snprintf(why, whylen, "container %s runs %s, not %s", name, had, image);
@@ -139,8 +107,8 @@ static int mark_layer(struct dn_instances *t, const struct dn_cred *c, const cha
 	int r;
 	if ((r = layer_path(t, name, OWNER_MARK, owner)) < 0 ||
 	    (r = layer_path(t, name, IMAGE_MARK, img)) < 0 ||
-	    (r = write_small(t->below, &t->priv, img, image)) < 0 ||
-	    (r = write_small(t->below, &t->priv, owner, "")) < 0)
+	    (r = un_small_write(t->below, &t->priv, img, image)) < 0 ||
+	    (r = un_small_write(t->below, &t->priv, owner, "")) < 0)
 		return r;
 	return t->below->ops->chown(t->below, &t->priv, NULL, owner, true, c->uid, (gid_t)-1);
 }
@@ -275,6 +243,8 @@ static void instance_end(struct dn_instances *t, struct instance *in)
 		int r = layer_path(t, in->name, NULL, dir);
 		if (r == 0)
 			r = remove_tree(t, dir, 0);
+		if (r == 0)
+			un_image_unuse(t->below, &t->priv, dir);
 		dn_walk_refuse_symlinks(false);
 		if (r < 0)
 			dn_log_warning("container %s: its writable layer %s stays: %s", in->name,

@@ -1262,6 +1262,9 @@ int dn_svc_union_new(const struct dn_union_spec *spec, struct dn_svc *below, boo
 	int r = union_build(spec, below, owns_below, &u, err, errlen);
 	if (r == 0)
 		r = union_start(u, spec, err, errlen);
+	if (r == 0 && spec->image && (r = un_image_use(below, &u->priv, spec->image, u->layer[0])) < 0)
+		snprintf(err, errlen, "[union] image: cannot record %s's use of %s in %s: %s",
+			 u->layer[0], spec->image, DN_IMAGE_STORE, strerror(-r));
 	dn_walk_refuse_symlinks(false);
 	if (r < 0) {
 		if (u)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "image-ref.h"
 #include "union.h"
 
 #define REPOS_MAX (16 << 20)
@@ -55,6 +56,38 @@ static int read_repos(struct dn_svc *below, const struct dn_cred *priv, char **o
 	buf[len] = '\0';
 	*out = buf;
 	return 0;
+}
+
+/* path's contents, at most len - 1 bytes, NUL-terminated */
+int un_small_read(struct dn_svc *b, const struct dn_cred *c, const char *path, char *buf,
+		      size_t len)
+{
+	struct dn_file *f;
+	int handover = -1;
+	int r = b->ops->open(b, c, path, O_RDONLY | O_NOFOLLOW, 0, &f, &handover);
+	if (r != 0)
+		return r < 0 ? r : -EIO;
+	ssize_t got = b->ops->pread(b, f, buf, len - 1, 0);
+	b->ops->close(b, f);
+	if (got < 0)
+		return (int)got;
+	buf[got] = '\0';
+	return 0;
+}
+
+int un_small_write(struct dn_svc *b, const struct dn_cred *c, const char *path,
+		       const char *text)
+{
+	struct dn_file *f;
+	int handover = -1;
+	int r = b->ops->open(b, c, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600, &f,
+			     &handover);
+	if (r != 0)
+		return r < 0 ? r : -EIO;
+	uint64_t end;
+	ssize_t put = *text ? b->ops->pwrite(b, f, text, strlen(text), 0, &end) : 0;
+	b->ops->close(b, f);
+	return put < 0 ? (int)put : put == (ssize_t)strlen(text) ? 0 : -EIO;
 }
 
 /* a layer's digest as the store names it: sha256: and 64 hex digits */
@@ -125,4 +158,36 @@ int un_image_layers(struct dn_svc *below, const struct dn_cred *priv, const char
 	*layers = out;
 	*n = count;
 	return 0;
+}
+
+/* users/ record of upper: path into buf */
+static int user_path(const char *upper, char *buf)
+{
+	char name[NAME_MAX + 1];
+	int r = dn_image_user_name(upper, name, sizeof(name));
+	if (r < 0)
+		return r;
+	int n = snprintf(buf, PATH_MAX, "%s/%s/%s", DN_IMAGE_STORE, DN_IMAGE_USERS, name);
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+int un_image_use(struct dn_svc *below, const struct dn_cred *priv, const char *ref,
+		 const char *upper)
+{
+	char dir[PATH_MAX], p[PATH_MAX], text[DN_IMAGE_REF_MAX + 2];
+	snprintf(dir, sizeof(dir), "%s/%s", DN_IMAGE_STORE, DN_IMAGE_USERS);
+	int r = below->ops->mkdir(below, priv, dir, 0755);
+	if (r < 0 && r != -EEXIST)
+		return r;
+	if ((r = user_path(upper, p)) < 0)
+		return r;
+	snprintf(text, sizeof(text), "%s\n", ref);
+	return un_small_write(below, priv, p, text);
+}
+
+void un_image_unuse(struct dn_svc *below, const struct dn_cred *priv, const char *upper)
+{
+	char p[PATH_MAX];
+	if (user_path(upper, p) == 0)
+		below->ops->unlink(below, priv, p);
 }

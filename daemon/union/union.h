@@ -146,6 +146,20 @@ struct dn_cred un_cred_below(const struct dn_cred *c);
 int un_image_layers(struct dn_svc *below, const struct dn_cred *priv, const char *ref,
 		    char ***layers, size_t *n, char *err, size_t errlen);
 
+/*
+ * The store's record that writable layer upper stacks on image ref (users/
+ * in image-ref.h): danaus-image rm then refuses the image. 0 or -errno.
+ */
+int un_image_use(struct dn_svc *below, const struct dn_cred *priv, const char *ref,
+		 const char *upper);
+/* The record goes with the writable layer. */
+void un_image_unuse(struct dn_svc *below, const struct dn_cred *priv, const char *upper);
+
+/* A small file of the backend, whole: at most len - 1 bytes, NUL-terminated; or written anew. */
+int un_small_read(struct dn_svc *b, const struct dn_cred *c, const char *path, char *buf,
+		  size_t len);
+int un_small_write(struct dn_svc *b, const struct dn_cred *c, const char *path, const char *text);
+
 /* The merged entries of a directory, hidden names and whiteouts left out. */
 struct un_dirents {
 	size_t n;

@@ -227,6 +227,18 @@ out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
 grep -q "Permission denied" <<< "$out" || fail "nobody's import failed otherwise: $out"
 pass "nobody cannot write root's store through the pool (EACCES)"
 
+# rm: an image a writable layer stacks on stays (the pools' records in users/);
+# a --rm container's record went with its layer.
+[ -f "$STORE/users/%containers%c1" ] && [ -f "$STORE/users/%containers%web1" ] ||
+	fail "no users/ records of c1, web1: $(ls "$STORE/users" 2>&1)"
+[ -e "$STORE/users/%containers%tmp1" ] && fail "the --rm container's record stayed"
+out=$(image rm derived:latest 2>&1) && fail "rm of an image in use: $out"
+grep -q "derived:latest is in use: the writable layer /containers/.* stacks on it" <<< "$out" ||
+	fail "rm of an image in use said: $out"
+[ "$(layers)" -ge 2 ] || fail "the refused rm removed layers"
+rm -rf "$ROOT/containers" "$STORE/users"
+pass "rm refuses an image a writable layer stacks on, until the layer and its record go"
+
 # rm: a layer goes when no image uses it any more.
 image rm derived:latest > /dev/null && image rm derived:oci > /dev/null || fail "rm derived failed"
 [ "$(layers)" = 3 ] || fail "rm of the derived images left $(layers) layers (base + whiteout pair)"
