@@ -1287,7 +1287,8 @@ static int vfs_may_setattr(const struct dn_cred *c, const struct dn_vfs_attr *a,
 			return r;
 		want->stx_mode = (uint16_t)m;
 	}
-	if (mask & (CEPH_SETATTR_ATIME | CEPH_SETATTR_MTIME)) {
+	/* (a truncate's times come with the size: write permission, checked above) */
+	if ((mask & (CEPH_SETATTR_ATIME | CEPH_SETATTR_MTIME)) && !(mask & CEPH_SETATTR_SIZE)) {
 		const int now = CEPH_SETATTR_ATIME_NOW | CEPH_SETATTR_MTIME_NOW;
 		if ((r = dn_vfs_may_utimes(c, a, (mask & now) == now)) < 0)
 			return r;
@@ -1343,13 +1344,26 @@ static int setattr_as_caller(struct ceph_svc *cs, const struct dn_cred *c, struc
 	return r < 0 ? r : ceph_ll_setattr(cs->cm, f->in, want, mask, p);
 }
 
+/*
+ * truncate(2) sets the size and the times (the kernel passes ATTR_MTIME and
+ * ATTR_CTIME along); libcephfs changes no time for a size alone. "Now", so
+ * that a writer who does not own the file may, as for touch.
+ */
+static int truncate_mask(struct ceph_statx *x)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	x->stx_mtime = now;
+	return CEPH_SETATTR_SIZE | CEPH_SETATTR_MTIME | CEPH_SETATTR_MTIME_NOW;
+}
+
 static int ceph_svc_truncate(struct dn_svc *s, const struct dn_cred *c, const char *path,
 			     off_t len)
 {
 	if (len < 0)
 		return -EINVAL;
 	struct ceph_statx x = {.stx_size = (uint64_t)len};
-	return setattr_path(to_ceph(s), c, path, true, &x, CEPH_SETATTR_SIZE);
+	return setattr_path(to_ceph(s), c, path, true, &x, truncate_mask(&x));
 }
 
 static int ceph_svc_ftruncate(struct dn_svc *s, struct dn_file *f, off_t len)
@@ -1364,7 +1378,7 @@ static int ceph_svc_ftruncate(struct dn_svc *s, struct dn_file *f, off_t len)
 	if (r < 0)
 		return r;
 	struct ceph_statx x = {.stx_size = (uint64_t)len};
-	return ceph_ll_setattr(to_ceph(s)->cm, f->in, &x, CEPH_SETATTR_SIZE, f->perm);
+	return ceph_ll_setattr(to_ceph(s)->cm, f->in, &x, truncate_mask(&x), f->perm);
 }
 
 static int ceph_svc_chmod(struct dn_svc *s, const struct dn_cred *c, const char *path,

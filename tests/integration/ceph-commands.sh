@@ -48,6 +48,18 @@ pass "nothing written to the host mountpoint directory"
 got=$(in_pool stat -f -c %T "$MNT")
 [ "$got" = ceph ] || fail "statfs type of a Ceph pool: $got, not ceph (as ceph.ko answers)"
 pass "statfs names a Ceph pool's type: ceph"
+# truncate(2) and ftruncate(2) set the times, as the kernel passes them along
+# (libcephfs sets none for a size alone); also for a writer who is not the owner.
+in_pool sh -c "echo 123456 > '$MNT/trunc' && touch -d 2001-02-03 '$MNT/trunc' && chmod 666 '$MNT/trunc'" ||
+	fail "could not make trunc"
+in_pool truncate -s 3 "$MNT/trunc" || fail "truncate failed"
+[ "$(in_pool stat -c %y "$MNT/trunc" | cut -c1-4)" != 2001 ] || fail "truncate left the mtime"
+in_pool touch -d 2001-02-03 "$MNT/trunc"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$RUN_BIN" --pool "${POOL_NAME:-x}" --socket "$SOCK" \
+	--mountpoint "$MNT" -- python3 -c "import os; f = os.open('$MNT/trunc', os.O_WRONLY); os.ftruncate(f, 1)" ||
+	fail "nobody's ftruncate of a 0666 file failed"
+[ "$(in_pool stat -c %y:%s "$MNT/trunc" | cut -c1-4)" != 2001 ] || fail "ftruncate left the mtime"
+pass "truncate and ftruncate set the mtime on Ceph, for a writer who is not the owner too"
 # A directory's size is its number of entries (as ceph.ko's default), not the
 # bytes below it, which the MDS propagates lazily: tar saw directories grow
 # while it read them ("file changed as we read it").
