@@ -557,19 +557,20 @@ static int union_link(struct dn_svc *s, const struct dn_cred *c, const char *fro
 	int r = walk_existing(u, c, from, follow ? UN_FOLLOW : 0, &fw);
 	if (r < 0)
 		return r;
-	if (S_ISDIR(fw->node.st.st_mode))
-		return -EPERM;
 	_cleanup_walk_ struct un_walk *tw = NULL;
 	if ((r = walk(u, c, to, 0, &tw)) < 0)
 		return r;
+	/* in the kernel's order: the new name, fs.protected_hardlinks, its directory, the type */
 	if (tw->node.layer >= 0 || tw->dots)
 		return -EEXIST;
 	if (tw->reserved)
 		return -EPERM;
 	struct dn_vfs_attr dir = un_attr(&tw->parent), a = un_attr(&fw->node);
-	if ((r = dn_vfs_permission(c, &dir, W_OK | X_OK)) < 0 ||
-	    (r = dn_vfs_may_link(c, &a, u->protect.hardlinks)) < 0)
+	if ((r = dn_vfs_may_link(c, &a, u->protect.hardlinks)) < 0 ||
+	    (r = dn_vfs_permission(c, &dir, W_OK | X_OK)) < 0)
 		return r;
+	if (S_ISDIR(fw->node.st.st_mode))
+		return -EPERM;
 	char freal[PATH_MAX], treal[PATH_MAX];
 	if ((r = un_copy_up(u, &fw->node)) < 0 || (r = un_real(u, 0, fw->node.path, freal)) < 0 ||
 	    (r = prepare_create(u, tw, treal)) < 0)
@@ -680,10 +681,11 @@ static int union_unlink(struct dn_svc *s, const struct dn_cred *c, const char *p
 		return w->node.layer < 0 ? -ENOENT : -EISDIR;
 	if (w->node.layer < 0)
 		return -ENOENT;
-	if (S_ISDIR(w->node.st.st_mode))
-		return -EISDIR;
+	/* (may_delete's order: the directory's rights, then the type) */
 	if ((r = may_delete(c, w)) < 0)
 		return r;
+	if (S_ISDIR(w->node.st.st_mode))
+		return -EISDIR;
 	return remove_name(u, c, w, false);
 }
 
@@ -701,10 +703,10 @@ static int union_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *pa
 		return strcmp(w->node.path, "/") == 0 ? -EBUSY : -EINVAL;
 	if (w->dots == 2)
 		return -ENOTEMPTY;
-	if (!S_ISDIR(w->node.st.st_mode))
-		return -ENOTDIR;
 	if ((r = may_delete(c, w)) < 0)
 		return r;
+	if (!S_ISDIR(w->node.st.st_mode))
+		return -ENOTDIR;
 	if ((r = un_dir_has_entries(u, &w->node)) != 0)
 		return r < 0 ? r : -ENOTEMPTY;
 	return remove_name(u, c, w, true);
@@ -731,40 +733,44 @@ static int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *f
 		return r;
 	if ((r = walk(u, c, to, UN_BELOW, &tw)) < 0)
 		return r;
-	if (fw->node.layer < 0)
-		return -ENOENT;
+	/* in the kernel's order (do_renameat2, then vfs_rename) */
 	if (fw->dots || tw->dots)
 		return -EBUSY;
-	if (tw->reserved)
-		return -EPERM;
+	if (fw->node.layer < 0)
+		return -ENOENT;
 	bool exchange = flags & RENAME_EXCHANGE;
 	bool fdir = S_ISDIR(fw->node.st.st_mode);
 	bool texists = tw->node.layer >= 0;
-	if (exchange && !texists)
-		return -ENOENT;
+	if (!fdir && (fw->slash || (!exchange && tw->slash)))
+		return -ENOTDIR;
 	if (texists && (flags & RENAME_NOREPLACE))
 		return -EEXIST;
+	if (exchange && !texists)
+		return -ENOENT;
+	if (exchange && !S_ISDIR(tw->node.st.st_mode) && tw->slash)
+		return -ENOTDIR;
+	if (tw->reserved)
+		return -EPERM;
+	/* a directory into itself; a name onto its own ancestor */
+	size_t fl = strlen(fw->node.path), tl = strlen(tw->node.path);
+	if (fdir && strncmp(tw->node.path, fw->node.path, fl) == 0 && tw->node.path[fl] == '/')
+		return -EINVAL;
+	if (texists && S_ISDIR(tw->node.st.st_mode) &&
+	    strncmp(fw->node.path, tw->node.path, tl) == 0 && fw->node.path[tl] == '/')
+		return exchange ? -EINVAL : -ENOTEMPTY;
 	/* the same file under both names: nothing to do */
 	if (texists && strcmp(fw->node.path, tw->node.path) == 0)
 		return 0;
-	if (texists && !exchange) {
-		bool tdir = S_ISDIR(tw->node.st.st_mode);
-		if (fdir && !tdir)
-			return -ENOTDIR;
-		if (!fdir && tdir)
-			return -EISDIR;
-	}
-	if ((!fdir && fw->slash) || (texists && !S_ISDIR(tw->node.st.st_mode) && tw->slash))
-		return -ENOTDIR;
-	/* a directory into itself */
-	size_t fl = strlen(fw->node.path);
-	if (fdir && strncmp(tw->node.path, fw->node.path, fl) == 0 && tw->node.path[fl] == '/')
-		return -EINVAL;
 	if ((r = may_delete(c, fw)) < 0)
 		return r;
 	if (texists) {
 		if ((r = may_delete(c, tw)) < 0)
 			return r;
+		bool tdir = S_ISDIR(tw->node.st.st_mode);
+		if (!exchange && fdir && !tdir)
+			return -ENOTDIR;
+		if (!exchange && !fdir && tdir)
+			return -EISDIR;
 	} else {
 		struct dn_vfs_attr dir = un_attr(&tw->parent);
 		if ((r = dn_vfs_permission(c, &dir, W_OK | X_OK)) < 0)
@@ -776,31 +782,36 @@ static int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *f
 		if ((r = dn_vfs_permission(c, &a, W_OK)) < 0)
 			return r;
 	}
+	/*
+	 * A directory with lower parts does not move (overlayfs without
+	 * redirect_dir: EXDEV, and mv copies); one may replace an empty
+	 * directory, lower or merged (it becomes opaque below).
+	 */
 	if (fdir && (fw->node.layer != 0 || un_merged(&fw->node)))
 		return -EXDEV;
-	if (texists && S_ISDIR(tw->node.st.st_mode)) {
-		if (tw->node.layer != 0 || un_merged(&tw->node))
-			return -EXDEV;
-		if (!exchange && (r = un_dir_has_entries(u, &tw->node)) != 0)
-			return r < 0 ? r : -ENOTEMPTY;
-	}
 	if (exchange && (fw->node.below || tw->node.below || fw->node.layer != 0 ||
 			 tw->node.layer != 0))
 		return -EXDEV;
+	if (texists && S_ISDIR(tw->node.st.st_mode) && !exchange &&
+	    (r = un_dir_has_entries(u, &tw->node)) != 0)
+		return r < 0 ? r : -ENOTEMPTY;
+	/* lower layers have the old name: it is whited out after the move */
+	bool white = fw->node.below || fw->node.layer > 0;
+	bool lower_target = texists && (tw->node.layer > 0 || tw->node.below);
 	char freal[PATH_MAX], treal[PATH_MAX];
 	if ((r = un_copy_up(u, &fw->node)) < 0 || (r = un_copy_up_dir(u, tw->parent.path)) < 0 ||
 	    (r = un_real(u, 0, fw->node.path, freal)) < 0 ||
 	    (r = un_real(u, 0, tw->node.path, treal)) < 0)
 		return r;
 	/* the old name's lower copies stay hidden: its whiteout first */
-	if (!exchange && fw->node.below && (r = un_whiteout(u, fw->parent.path, fw->name)) < 0)
+	if (!exchange && white && (r = un_whiteout(u, fw->parent.path, fw->name)) < 0)
 		return r;
 	/* a directory replaced: its whiteouts and marker go with it (the view was empty) */
-	if (!exchange && texists && S_ISDIR(tw->node.st.st_mode) &&
+	if (!exchange && texists && tw->node.layer == 0 && S_ISDIR(tw->node.st.st_mode) &&
 	    (r = empty_of_marks(u, treal)) < 0)
 		return r;
 	/* a directory moved where lower layers have the name hides what they have */
-	if (fdir && !exchange && (tw->node.whiteout_up || (texists && tw->node.below))) {
+	if (fdir && !exchange && (tw->node.whiteout_up || lower_target)) {
 		char marker[PATH_MAX];
 		if (snprintf(marker, sizeof(marker), "%s/" UN_OPAQUE, freal) >= (int)sizeof(marker))
 			return -ENAMETOOLONG;

@@ -243,16 +243,23 @@ static int copy_one_locked(struct union_svc *u, struct un_node *n)
 		dir[1] = '\0';
 	else
 		*slash = '\0';
+	char dirreal[PATH_MAX];
+	struct stat dirst;
 	if ((r = un_real(u, (size_t)n->layer, n->path, from)) < 0 ||
-	    (r = un_tmp_name(u, dir, tmp)) < 0 || (r = un_real(u, 0, tmp, tmpreal)) < 0)
+	    (r = un_tmp_name(u, dir, tmp)) < 0 || (r = un_real(u, 0, tmp, tmpreal)) < 0 ||
+	    (r = un_real(u, 0, dir, dirreal)) < 0 ||
+	    (r = u->below->ops->stat(u->below, &u->priv, dirreal, true, &dirst)) < 0)
 		return r;
 	r = make_copy(u, n, from, tmpreal);
 	if (r == 0)
 		r = u->below->ops->rename(u->below, &u->priv, tmpreal, real, RENAME_NOREPLACE);
-	if (r < 0) {
+	if (r < 0)
 		remove_tmp(u, tmpreal, S_ISDIR(n->st.st_mode));
+	/* a copy-up changes nobody's directory: its times stay (as overlayfs keeps them) */
+	struct timespec times[2] = {dirst.st_atim, dirst.st_mtim};
+	u->below->ops->utimens(u->below, &u->priv, NULL, dirreal, true, times);
+	if (r < 0)
 		return r;
-	}
 	if ((r = u->below->ops->stat(u->below, &u->priv, real, true, &st)) < 0)
 		return r;
 	/* the merged view's attributes stay; the lower copies stay merged under it */
