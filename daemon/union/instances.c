@@ -60,9 +60,9 @@ static bool name_ok(const char *name)
 
 static int layer_path(const struct dn_instances *t, const char *name, const char *leaf, char *buf)
 {
-	int n = snprintf(buf, PATH_MAX, "%s/%s%s%s", t->containers, name, leaf ? "/" : "",
+	int n = snprintf(buf, UN_PATH_MAX, "%s/%s%s%s", t->containers, name, leaf ? "/" : "",
 			 leaf ? leaf : "");
-	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+	return n < 0 || n >= UN_PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
 /*
@@ -73,7 +73,7 @@ static int layer_path(const struct dn_instances *t, const char *name, const char
 static int check_layer(struct dn_instances *t, const struct dn_cred *c, const char *name,
 		       const char *image, char *why, size_t whylen)
 {
-	char owner[PATH_MAX], img[PATH_MAX];
+	char owner[UN_PATH_MAX], img[UN_PATH_MAX];
 	int r;
 	if ((r = layer_path(t, name, OWNER_MARK, owner)) < 0 ||
 	    (r = layer_path(t, name, IMAGE_MARK, img)) < 0)
@@ -103,7 +103,7 @@ static int check_layer(struct dn_instances *t, const struct dn_cred *c, const ch
 static int mark_layer(struct dn_instances *t, const struct dn_cred *c, const char *name,
 		      const char *image)
 {
-	char owner[PATH_MAX], img[PATH_MAX];
+	char owner[UN_PATH_MAX], img[UN_PATH_MAX];
 	int r;
 	if ((r = layer_path(t, name, OWNER_MARK, owner)) < 0 ||
 	    (r = layer_path(t, name, IMAGE_MARK, img)) < 0 ||
@@ -152,7 +152,7 @@ int dn_instances_acquire(struct dn_instances *t, const struct dn_cred *c, const 
 		t->v = v;
 		snprintf(in->name, sizeof(in->name), "%s", name);
 		snprintf(in->image, sizeof(in->image), "%s", ref);
-		char upper[PATH_MAX];
+		char upper[UN_PATH_MAX];
 		struct dn_union_spec spec = {.image = ref, .upper = upper};
 		r = layer_path(t, name, NULL, upper);
 		if (r == 0)
@@ -238,7 +238,7 @@ static void instance_end(struct dn_instances *t, struct instance *in)
 {
 	in->svc->ops->destroy(in->svc);
 	if (in->rm) {
-		char dir[PATH_MAX];
+		char dir[UN_PATH_MAX];
 		dn_walk_refuse_symlinks(true);
 		int r = layer_path(t, in->name, NULL, dir);
 		if (r == 0)

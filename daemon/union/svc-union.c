@@ -57,7 +57,7 @@ static void change_end(struct change *c)
 
 #define CHANGES(u) struct change chg __attribute__((cleanup(change_end))) = change_begin(u, true)
 
-/* A walk is two nodes of PATH_MAX each: on the heap, not the worker's stack. */
+/* A walk is two nodes of UN_PATH_MAX each: on the heap, not the worker's stack. */
 static void walk_freep(struct un_walk **w)
 {
 	free(*w);
@@ -149,7 +149,7 @@ static ssize_t union_readlink(struct dn_svc *s, const struct dn_cred *c, const c
 		return r;
 	if (!S_ISLNK(w->node.st.st_mode))
 		return -EINVAL;
-	char real[PATH_MAX];
+	char real[UN_PATH_MAX];
 	if ((r = node_real(u, &w->node, real)) < 0)
 		return r;
 	return OPS(u)->readlink(BELOW(u), &u->priv, real, buf, len);
@@ -217,12 +217,15 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	struct change chg __attribute__((cleanup(change_end))) =
 		change_begin(u, creat || tmpfile || open_writes(oflags));
 	_cleanup_walk_ struct un_walk *w = NULL;
-	int r = walk(u, c, path, follow, &w);
+	int r = walk(u, c, path, follow | (creat ? UN_NAME : 0), &w);
 	if (r < 0)
 		return r;
+	/* O_CREAT with "name/": a directory cannot be created so (open_last_lookups) */
+	if (creat && w->slash)
+		return -EISDIR;
 	struct un_node *n = &w->node;
 	struct dn_cred b = un_cred_below(c);
-	char real[PATH_MAX];
+	char real[UN_PATH_MAX];
 	struct dn_file *bf = NULL;
 
 	if (tmpfile) {
@@ -460,14 +463,17 @@ static void union_forget_owners(struct dn_svc *s, uint64_t session_bits)
 
 /* a new name: walked, free, not "." or "..", then its directory in the writable layer */
 static int create_prepare(struct union_svc *u, const struct dn_cred *c, const char *path,
-			  struct un_walk **out, char *real)
+			  bool dir, struct un_walk **out, char *real)
 {
 	_cleanup_walk_ struct un_walk *w = NULL;
-	int r = walk(u, c, path, 0, &w);
+	int r = walk(u, c, path, UN_NAME, &w);
 	if (r < 0)
 		return r;
 	if (w->node.layer >= 0 || w->dots)
 		return -EEXIST;
+	/* "name/" names a directory: only mkdir makes one (filename_create) */
+	if (w->slash && !dir)
+		return -ENOENT;
 	if (w->reserved)
 		return -EPERM;
 	struct dn_vfs_attr a = un_attr(&w->parent);
@@ -490,14 +496,14 @@ static int union_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *pa
 	struct union_svc *u = to_union(s);
 	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
-	char real[PATH_MAX];
-	int r = create_prepare(u, c, path, &w, real);
+	char real[UN_PATH_MAX];
+	int r = create_prepare(u, c, path, true, &w, real);
 	if (r < 0)
 		return r;
 	struct dn_cred b = un_cred_below(c);
 	if (!w->node.whiteout_up)
 		return OPS(u)->mkdir(BELOW(u), &b, real, mode);
-	char tmp[PATH_MAX], tmpreal[PATH_MAX], marker[PATH_MAX];
+	char tmp[UN_PATH_MAX], tmpreal[UN_PATH_MAX], marker[UN_PATH_MAX];
 	if ((r = un_tmp_name(u, w->parent.path, tmp)) < 0 || (r = un_real(u, 0, tmp, tmpreal)) < 0)
 		return r;
 	if (snprintf(marker, sizeof(marker), "%s/" UN_OPAQUE, tmpreal) >= (int)sizeof(marker))
@@ -522,8 +528,8 @@ static int union_mknod(struct dn_svc *s, const struct dn_cred *c, const char *pa
 	struct union_svc *u = to_union(s);
 	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
-	char real[PATH_MAX];
-	int r = create_prepare(u, c, path, &w, real);
+	char real[UN_PATH_MAX];
+	int r = create_prepare(u, c, path, false, &w, real);
 	if (r < 0)
 		return r;
 	struct dn_cred b = un_cred_below(c);
@@ -538,8 +544,8 @@ static int union_symlink(struct dn_svc *s, const struct dn_cred *c, const char *
 	struct union_svc *u = to_union(s);
 	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
-	char real[PATH_MAX];
-	int r = create_prepare(u, c, path, &w, real);
+	char real[UN_PATH_MAX];
+	int r = create_prepare(u, c, path, false, &w, real);
 	if (r < 0)
 		return r;
 	struct dn_cred b = un_cred_below(c);
@@ -558,11 +564,13 @@ static int union_link(struct dn_svc *s, const struct dn_cred *c, const char *fro
 	if (r < 0)
 		return r;
 	_cleanup_walk_ struct un_walk *tw = NULL;
-	if ((r = walk(u, c, to, 0, &tw)) < 0)
+	if ((r = walk(u, c, to, UN_NAME, &tw)) < 0)
 		return r;
 	/* in the kernel's order: the new name, fs.protected_hardlinks, its directory, the type */
 	if (tw->node.layer >= 0 || tw->dots)
 		return -EEXIST;
+	if (tw->slash)
+		return -ENOENT; /* (a link is no directory) */
 	if (tw->reserved)
 		return -EPERM;
 	struct dn_vfs_attr dir = un_attr(&tw->parent), a = un_attr(&fw->node);
@@ -571,7 +579,7 @@ static int union_link(struct dn_svc *s, const struct dn_cred *c, const char *fro
 		return r;
 	if (S_ISDIR(fw->node.st.st_mode))
 		return -EPERM;
-	char freal[PATH_MAX], treal[PATH_MAX];
+	char freal[UN_PATH_MAX], treal[UN_PATH_MAX];
 	if ((r = un_copy_up(u, &fw->node)) < 0 || (r = un_real(u, 0, fw->node.path, freal)) < 0 ||
 	    (r = prepare_create(u, tw, treal)) < 0)
 		return r;
@@ -624,7 +632,7 @@ static int empty_of_marks(struct union_svc *u, const char *real)
 			at += d->d_reclen;
 			if (strncmp(d->d_name, UN_WH, UN_WH_LEN) != 0)
 				continue;
-			char p[PATH_MAX];
+			char p[UN_PATH_MAX];
 			if (snprintf(p, sizeof(p), "%s/%s", real, d->d_name) >= (int)sizeof(p))
 				continue;
 			r = OPS(u)->unlink(BELOW(u), &u->priv, p);
@@ -654,7 +662,7 @@ static int remove_name(struct union_svc *u, const struct dn_cred *c, struct un_w
 	}
 	if (w->node.layer != 0)
 		return 0;
-	char real[PATH_MAX];
+	char real[UN_PATH_MAX];
 	if ((r = un_real(u, 0, w->node.path, real)) < 0)
 		return r;
 	struct dn_cred b = un_cred_below(c);
@@ -674,13 +682,16 @@ static int union_unlink(struct dn_svc *s, const struct dn_cred *c, const char *p
 	struct union_svc *u = to_union(s);
 	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
-	int r = walk(u, c, path, UN_BELOW, &w);
+	int r = walk(u, c, path, UN_BELOW | UN_NAME, &w);
 	if (r < 0)
 		return r;
 	if (w->dots)
 		return w->node.layer < 0 ? -ENOENT : -EISDIR;
 	if (w->node.layer < 0)
 		return -ENOENT;
+	/* "name/": a directory is meant (do_unlinkat's slashes) */
+	if (w->slash)
+		return S_ISDIR(w->node.st.st_mode) ? -EISDIR : -ENOTDIR;
 	/* (may_delete's order: the directory's rights, then the type) */
 	if ((r = may_delete(c, w)) < 0)
 		return r;
@@ -694,7 +705,7 @@ static int union_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *pa
 	struct union_svc *u = to_union(s);
 	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
-	int r = walk(u, c, path, UN_BELOW, &w);
+	int r = walk(u, c, path, UN_BELOW | UN_NAME, &w);
 	if (r < 0)
 		return r;
 	if (w->node.layer < 0)
@@ -728,14 +739,16 @@ static int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *f
 	if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))
 		return -EINVAL;
 	_cleanup_walk_ struct un_walk *fw = NULL, *tw = NULL;
-	int r = walk(u, c, from, UN_BELOW, &fw);
+	int r = walk(u, c, from, UN_BELOW | UN_NAME, &fw);
 	if (r < 0)
 		return r;
-	if ((r = walk(u, c, to, UN_BELOW, &tw)) < 0)
+	if ((r = walk(u, c, to, UN_BELOW | UN_NAME, &tw)) < 0)
 		return r;
 	/* in the kernel's order (do_renameat2, then vfs_rename) */
-	if (fw->dots || tw->dots)
+	if (fw->dots)
 		return -EBUSY;
+	if (tw->dots)
+		return (flags & RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
 	if (fw->node.layer < 0)
 		return -ENOENT;
 	bool exchange = flags & RENAME_EXCHANGE;
@@ -798,7 +811,7 @@ static int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *f
 	/* lower layers have the old name: it is whited out after the move */
 	bool white = fw->node.below || fw->node.layer > 0;
 	bool lower_target = texists && (tw->node.layer > 0 || tw->node.below);
-	char freal[PATH_MAX], treal[PATH_MAX];
+	char freal[UN_PATH_MAX], treal[UN_PATH_MAX];
 	if ((r = un_copy_up(u, &fw->node)) < 0 || (r = un_copy_up_dir(u, tw->parent.path)) < 0 ||
 	    (r = un_real(u, 0, fw->node.path, freal)) < 0 ||
 	    (r = un_real(u, 0, tw->node.path, treal)) < 0)
@@ -812,7 +825,7 @@ static int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *f
 		return r;
 	/* a directory moved where lower layers have the name hides what they have */
 	if (fdir && !exchange && (tw->node.whiteout_up || lower_target)) {
-		char marker[PATH_MAX];
+		char marker[UN_PATH_MAX];
 		if (snprintf(marker, sizeof(marker), "%s/" UN_OPAQUE, freal) >= (int)sizeof(marker))
 			return -ENAMETOOLONG;
 		if ((r = un_marker(u, marker)) < 0)
@@ -863,7 +876,7 @@ static int union_truncate(struct dn_svc *s, const struct dn_cred *c, const char 
 	struct union_svc *u = to_union(s);
 	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
-	char real[PATH_MAX];
+	char real[UN_PATH_MAX];
 	int r = attr_prepare(u, c, path, false, &w);
 	if (r < 0)
 		return r;
@@ -883,7 +896,7 @@ static int union_chmod(struct dn_svc *s, const struct dn_cred *c, const char *pa
 	struct union_svc *u = to_union(s);
 	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
-	char real[PATH_MAX];
+	char real[UN_PATH_MAX];
 	int r = attr_prepare(u, c, path, false, &w);
 	if (r < 0)
 		return r;
@@ -904,7 +917,7 @@ static int union_fchmod(struct dn_svc *s, const struct dn_cred *c, struct dn_fil
 	if (f->layer == 0)
 		return OPS(u)->fchmod(BELOW(u), &b, f->below, mode);
 	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
-	char real[PATH_MAX];
+	char real[UN_PATH_MAX];
 	int r = n ? file_node(u, f, n) : -ENOMEM;
 	if (r < 0)
 		return r;
@@ -943,7 +956,7 @@ static int union_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn_fi
 		if (times && times[i].tv_nsec != UTIME_NOW)
 			touch = false;
 	struct dn_vfs_attr a = un_attr(n);
-	char real[PATH_MAX];
+	char real[UN_PATH_MAX];
 	bool omit = times && times[0].tv_nsec == UTIME_OMIT && times[1].tv_nsec == UTIME_OMIT;
 	if (!omit && (r = dn_vfs_may_utimes(c, &a, touch)) < 0)
 		return r;
@@ -976,7 +989,7 @@ static int union_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file
 	if (r < 0)
 		return r;
 	struct dn_vfs_attr a = un_attr(n);
-	char real[PATH_MAX];
+	char real[UN_PATH_MAX];
 	if ((r = dn_vfs_may_chown(c, &a, uid, gid)) < 0 || (r = bring_up(u, n, real)) < 0)
 		return r;
 	return OPS(u)->chown(BELOW(u), &b, NULL, real, true, uid, gid);
@@ -1009,7 +1022,7 @@ static ssize_t union_getxattr(struct dn_svc *s, const struct dn_cred *c, struct 
 	if ((r = dn_xattr_may_get(c, name)) < 0 ||
 	    (r = dn_vfs_xattr_permission(c, &a, name, false, true)) < 0)
 		return r;
-	char real[PATH_MAX];
+	char real[UN_PATH_MAX];
 	if ((r = node_real(u, n, real)) < 0)
 		return r;
 	return OPS(u)->getxattr(BELOW(u), &u->priv, NULL, real, true, name, buf, len);
@@ -1023,7 +1036,7 @@ static ssize_t union_listxattr(struct dn_svc *s, const struct dn_cred *c, struct
 	int r = n ? xattr_node(u, c, f, path, nofollow, n) : -ENOMEM;
 	if (r < 0)
 		return r;
-	char real[PATH_MAX];
+	char real[UN_PATH_MAX];
 	if ((r = node_real(u, n, real)) < 0)
 		return r;
 	/* the names the caller could read; trusted.* only for CAP_SYS_ADMIN */
@@ -1063,7 +1076,7 @@ static int union_setxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_f
 	if (r < 0)
 		return r;
 	struct dn_vfs_attr a = un_attr(n);
-	char real[PATH_MAX];
+	char real[UN_PATH_MAX];
 	if ((r = dn_xattr_may_change(c, name)) < 0 ||
 	    (r = dn_vfs_xattr_permission(c, &a, name, true, true)) < 0 ||
 	    (r = bring_up(u, n, real)) < 0)
@@ -1084,7 +1097,7 @@ static int union_removexattr(struct dn_svc *s, const struct dn_cred *c, struct d
 	if (r < 0)
 		return r;
 	struct dn_vfs_attr a = un_attr(n);
-	char real[PATH_MAX];
+	char real[UN_PATH_MAX];
 	if ((r = dn_xattr_may_change(c, name)) < 0 ||
 	    (r = dn_vfs_xattr_permission(c, &a, name, true, true)) < 0)
 		return r;
@@ -1159,7 +1172,7 @@ static const struct dn_svc_ops union_ops_template = {
 /* Directory p of the backend and its parents, with the pool's rights. */
 static int make_dirs(struct union_svc *u, const char *p, bool *made)
 {
-	char sub[PATH_MAX];
+	char sub[UN_PATH_MAX];
 	*made = false;
 	for (const char *s = p + 1;; s++) {
 		s += strcspn(s, "/");

@@ -28,14 +28,14 @@ static const char *dir_prefix(const char *dir)
 int un_tmp_name(struct union_svc *u, const char *dir, char *buf)
 {
 	unsigned long seq = atomic_fetch_add(&u->tmp_seq, 1);
-	int n = snprintf(buf, PATH_MAX, "%s/" UN_TMP "%ld.%lu", dir_prefix(dir), (long)getpid(),
+	int n = snprintf(buf, UN_PATH_MAX, "%s/" UN_TMP "%ld.%lu", dir_prefix(dir), (long)getpid(),
 			 seq);
-	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+	return n < 0 || n >= UN_PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
 static int writable_path(struct union_svc *u, const char *dir, const char *name, char *real)
 {
-	char p[PATH_MAX];
+	char p[UN_PATH_MAX];
 	int n = snprintf(p, sizeof(p), "%s/%s", dir_prefix(dir), name);
 	if (n < 0 || n >= (int)sizeof(p))
 		return -ENAMETOOLONG;
@@ -63,7 +63,7 @@ int un_marker(struct union_svc *u, const char *real)
 
 int un_whiteout(struct union_svc *u, const char *dir, const char *name)
 {
-	char wh[NAME_MAX + UN_WH_LEN + 1], real[PATH_MAX];
+	char wh[NAME_MAX + UN_WH_LEN + 1], real[UN_PATH_MAX];
 	snprintf(wh, sizeof(wh), UN_WH "%s", name);
 	int r = writable_path(u, dir, wh, real);
 	return r < 0 ? r : un_marker(u, real);
@@ -71,7 +71,7 @@ int un_whiteout(struct union_svc *u, const char *dir, const char *name)
 
 int un_unwhiteout(struct union_svc *u, const char *dir, const char *name)
 {
-	char wh[NAME_MAX + UN_WH_LEN + 1], real[PATH_MAX];
+	char wh[NAME_MAX + UN_WH_LEN + 1], real[UN_PATH_MAX];
 	snprintf(wh, sizeof(wh), UN_WH "%s", name);
 	int r = writable_path(u, dir, wh, real);
 	if (r < 0)
@@ -196,7 +196,7 @@ static int make_copy(struct union_svc *u, const struct un_node *n, const char *f
 	} else if (S_ISDIR(type)) {
 		r = ops->mkdir(u->below, &u->priv, tmp, 0700);
 	} else if (S_ISLNK(type)) {
-		char target[PATH_MAX];
+		char target[UN_PATH_MAX];
 		ssize_t len = ops->readlink(u->below, &u->priv, from, target, sizeof(target) - 1);
 		if (len < 0)
 			return (int)len;
@@ -221,7 +221,7 @@ static void remove_tmp(struct union_svc *u, const char *tmp, bool dir)
 /* With copy_lock held: n into the writable layer, where its parent already is. */
 static int copy_one_locked(struct union_svc *u, struct un_node *n)
 {
-	char real[PATH_MAX], from[PATH_MAX], tmp[PATH_MAX], tmpreal[PATH_MAX], dir[PATH_MAX];
+	char real[UN_PATH_MAX], from[UN_PATH_MAX], tmp[UN_PATH_MAX], tmpreal[UN_PATH_MAX], dir[UN_PATH_MAX];
 	struct stat st;
 	int r = un_real(u, 0, n->path, real);
 	if (r < 0)
@@ -243,7 +243,7 @@ static int copy_one_locked(struct union_svc *u, struct un_node *n)
 		dir[1] = '\0';
 	else
 		*slash = '\0';
-	char dirreal[PATH_MAX];
+	char dirreal[UN_PATH_MAX];
 	struct stat dirst;
 	if ((r = un_real(u, (size_t)n->layer, n->path, from)) < 0 ||
 	    (r = un_tmp_name(u, dir, tmp)) < 0 || (r = un_real(u, 0, tmp, tmpreal)) < 0 ||
@@ -289,7 +289,7 @@ int un_copy_up(struct union_svc *u, struct un_node *n)
 			r = copy_one_locked(u, n);
 			break;
 		}
-		char p[PATH_MAX];
+		char p[UN_PATH_MAX];
 		snprintf(p, sizeof(p), "%.*s", (int)(s - n->path), n->path);
 		struct un_node *dir = malloc(sizeof(*dir));
 		if (!dir) {

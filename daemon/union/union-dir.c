@@ -68,7 +68,7 @@ static int read_layer(struct union_svc *u, const struct un_node *n, size_t l, bo
 		      struct entries *es)
 {
 	const struct dn_svc_ops *ops = u->below->ops;
-	char real[PATH_MAX];
+	char real[UN_PATH_MAX];
 	int r = un_real(u, l, n->path, real);
 	if (r < 0)
 		return r;

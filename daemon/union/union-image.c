@@ -21,7 +21,7 @@ static void json_putp(struct json_object **o)
 /* store/repositories.json, whole */
 static int read_repos(struct dn_svc *below, const struct dn_cred *priv, char **out)
 {
-	char p[PATH_MAX];
+	char p[UN_PATH_MAX];
 	snprintf(p, sizeof(p), "%s/repositories.json", DN_IMAGE_STORE);
 	struct dn_file *f;
 	int handover = -1;
@@ -167,14 +167,14 @@ static int user_path(const char *upper, char *buf)
 	int r = dn_image_user_name(upper, name, sizeof(name));
 	if (r < 0)
 		return r;
-	int n = snprintf(buf, PATH_MAX, "%s/%s/%s", DN_IMAGE_STORE, DN_IMAGE_USERS, name);
-	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+	int n = snprintf(buf, UN_PATH_MAX, "%s/%s/%s", DN_IMAGE_STORE, DN_IMAGE_USERS, name);
+	return n < 0 || n >= UN_PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
 int un_image_use(struct dn_svc *below, const struct dn_cred *priv, const char *ref,
 		 const char *upper)
 {
-	char dir[PATH_MAX], p[PATH_MAX], text[DN_IMAGE_REF_MAX + 2];
+	char dir[UN_PATH_MAX], p[UN_PATH_MAX], text[DN_IMAGE_REF_MAX + 2];
 	snprintf(dir, sizeof(dir), "%s/%s", DN_IMAGE_STORE, DN_IMAGE_USERS);
 	int r = below->ops->mkdir(below, priv, dir, 0755);
 	if (r < 0 && r != -EEXIST)
@@ -187,7 +187,7 @@ int un_image_use(struct dn_svc *below, const struct dn_cred *priv, const char *r
 
 void un_image_unuse(struct dn_svc *below, const struct dn_cred *priv, const char *upper)
 {
-	char p[PATH_MAX];
+	char p[UN_PATH_MAX];
 	if (user_path(upper, p) == 0)
 		below->ops->unlink(below, priv, p);
 }

@@ -12,8 +12,8 @@
 
 int un_real(const struct union_svc *u, size_t l, const char *p, char *buf)
 {
-	int n = snprintf(buf, PATH_MAX, "%s%s", u->layer[l], strcmp(p, "/") == 0 ? "" : p);
-	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+	int n = snprintf(buf, UN_PATH_MAX, "%s%s", u->layer[l], strcmp(p, "/") == 0 ? "" : p);
+	return n < 0 || n >= UN_PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
 struct dn_vfs_attr un_attr(const struct un_node *n)
@@ -25,7 +25,7 @@ struct dn_vfs_attr un_attr(const struct un_node *n)
 static int layer_stat(struct union_svc *u, size_t l, const char *p, const char *name,
 		      struct stat *st)
 {
-	char real[PATH_MAX];
+	char real[UN_PATH_MAX];
 	int n = snprintf(real, sizeof(real), "%s%s/%s", u->layer[l],
 			 strcmp(p, "/") == 0 ? "" : p, name);
 	if (n < 0 || n >= (int)sizeof(real))
@@ -51,7 +51,7 @@ static int layer_has_whiteout(struct union_svc *u, size_t l, const char *p, cons
 /* directory p/name of layer l holds the opaque marker */
 static int layer_opaque(struct union_svc *u, size_t l, const char *p, const char *name)
 {
-	char sub[PATH_MAX];
+	char sub[UN_PATH_MAX];
 	int n = snprintf(sub, sizeof(sub), "%s/%s", strcmp(p, "/") == 0 ? "" : p, name);
 	if (n < 0 || n >= (int)sizeof(sub))
 		return -ENAMETOOLONG;
@@ -191,7 +191,7 @@ int un_lookup(struct union_svc *u, const char *p, int flags, struct un_node *out
 /* The parent of canonical path p ("/" for "/" itself), looked up again. */
 static int lookup_parent(struct union_svc *u, const char *p, struct un_node *out)
 {
-	char dir[PATH_MAX];
+	char dir[UN_PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", p);
 	char *slash = strrchr(dir, '/');
 	if (slash == dir)
@@ -211,7 +211,7 @@ static int may_search(const struct dn_cred *c, const struct un_node *dir)
 static int splice_link(char *buf, const char *rest, const char *target, size_t tlen)
 {
 	size_t rlen = strlen(rest);
-	if (tlen + rlen + 1 > PATH_MAX)
+	if (tlen + rlen + 1 > UN_PATH_MAX)
 		return -ENAMETOOLONG;
 	memmove(buf + tlen, rest, rlen + 1);
 	memcpy(buf, target, tlen);
@@ -220,11 +220,11 @@ static int splice_link(char *buf, const char *rest, const char *target, size_t t
 
 static int read_link(struct union_svc *u, const struct un_node *n, char *buf, size_t *len)
 {
-	char real[PATH_MAX];
+	char real[UN_PATH_MAX];
 	int r = un_real(u, (size_t)n->layer, n->path, real);
 	if (r < 0)
 		return r;
-	ssize_t got = u->below->ops->readlink(u->below, &u->priv, real, buf, PATH_MAX - 1);
+	ssize_t got = u->below->ops->readlink(u->below, &u->priv, real, buf, UN_PATH_MAX - 1);
 	if (got < 0)
 		return (int)got;
 	if (got == 0)
@@ -239,9 +239,9 @@ int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int 
 	if (!*path)
 		return -ENOENT;
 	size_t plen = strlen(path);
-	if (plen >= PATH_MAX)
+	if (plen >= UN_PATH_MAX)
 		return -ENAMETOOLONG;
-	char buf[PATH_MAX];
+	char buf[UN_PATH_MAX];
 	memcpy(buf, path, plen + 1);
 	int links = 0, r;
 	struct un_node *cur = &w->parent;
@@ -301,7 +301,7 @@ int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int 
 		if ((r = lookup_child(u, cur, name, last ? flags : 0, &w->node)) < 0)
 			return r;
 		if (w->node.layer >= 0 && S_ISLNK(w->node.st.st_mode) &&
-		    (!last || w->slash || (flags & UN_FOLLOW))) {
+		    (!last || (w->slash && !(flags & UN_NAME)) || (flags & UN_FOLLOW))) {
 			if (++links > SYMLINKS_MAX)
 				return -ELOOP;
 			if (u->protect.symlinks && (r = dn_protect_follow(&u->protect, cur->st.st_mode,
@@ -309,7 +309,7 @@ int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int 
 									   w->node.st.st_uid,
 									   c->uid)) < 0)
 				return r;
-			char target[PATH_MAX];
+			char target[UN_PATH_MAX];
 			size_t tlen = 0;
 			if ((r = read_link(u, &w->node, target, &tlen)) < 0)
 				return r;
@@ -318,7 +318,7 @@ int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int 
 				target[tlen] = '\0';
 				return dn_redirect_to(target, s);
 			}
-			char rest[PATH_MAX];
+			char rest[UN_PATH_MAX];
 			snprintf(rest, sizeof(rest), "%s", s);
 			if ((r = splice_link(buf, rest, target, tlen)) < 0)
 				return r;
@@ -340,7 +340,7 @@ int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int 
 		/* "." (or the root): the parent is the directory itself, for stat and open */
 		*cur = w->node;
 	}
-	if (w->slash && w->node.layer >= 0 && !S_ISDIR(w->node.st.st_mode))
+	if (w->slash && w->node.layer >= 0 && !S_ISDIR(w->node.st.st_mode) && !(flags & UN_NAME))
 		return -ENOTDIR;
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "../protect.h"
 #include "../svc.h"
+#include "path.h"
 
 /*
  * Layers are directories of the pool's backend in OCI image-layer form, as a
@@ -19,6 +20,8 @@
  * Layer 0 is the writable one, then the read-only ones, top first.
  */
 #define UN_LAYERS_MAX 128
+/* union and backend paths: as long as a pool takes (a relative path from a deep directory) */
+#define UN_PATH_MAX DN_PATH_MAX
 #define UN_WH ".wh."
 #define UN_WH_LEN 4
 #define UN_OPAQUE ".wh..wh..opq"
@@ -57,7 +60,7 @@ struct union_svc {
 
 /* What a name is in the merged view. */
 struct un_node {
-	char path[PATH_MAX]; /* canonical union path: "/" or "/a/b", no symlinks */
+	char path[UN_PATH_MAX]; /* canonical union path: "/" or "/a/b", no symlinks */
 	int layer;           /* the topmost layer that has it, -1: absent */
 	struct stat st;      /* its lstat there */
 	struct un_mask dirs; /* a directory: every layer whose copy it merges */
@@ -77,6 +80,12 @@ static inline bool un_merged(const struct un_node *n)
 
 #define UN_FOLLOW 1 /* follow a symlink as the last component */
 #define UN_BELOW 2  /* fill node.below (unlink, rmdir, rename need it) */
+/*
+ * The call acts on the name itself (unlink, rmdir, rename, link's new name,
+ * the creates): a trailing slash does not follow a last symlink, and the
+ * call, not the walk, says what a slash after a non-directory means.
+ */
+#define UN_NAME 4
 
 struct un_walk {
 	struct un_node parent; /* the directory holding the last component */
@@ -99,7 +108,7 @@ int un_dcache_get(struct union_svc *u, const char *path, int flags, struct un_no
 /* keeps n as looked up with flags in generation gen (read before the lookup began) */
 void un_dcache_put(struct union_svc *u, const struct un_node *n, int flags, uint64_t gen);
 
-/* layer l's backend path of union path p, into buf (PATH_MAX): 0 or -ENAMETOOLONG */
+/* layer l's backend path of union path p, into buf (UN_PATH_MAX): 0 or -ENAMETOOLONG */
 int un_real(const struct union_svc *u, size_t l, const char *p, char *buf);
 
 /*

@@ -87,6 +87,15 @@ pool_start() {
 			"$DANAUS_TEST_CEPH_DIR/ceph.client.admin.keyring" "/pools/t$$-$top" "$extra" \
 			> "$dir/etc/pools/$name.ini"
 		waits=600
+	elif [ -n "${DANAUS_TEST_UNION:-}" ]; then
+		# The pool's tree is a union over an empty lower layer: ROOT is its
+		# writable layer, where the test's own files go too (union-apps.sh).
+		local backend="$WORK/$top/backend"
+		mkdir -p "$backend/lower" "$backend/upper"
+		chmod 755 "$backend" "$backend/lower" "$backend/upper"
+		ROOT="$backend/upper"
+		printf '[pool]\nbackend = local\nmountpoint = %s\nworkers = %s\n'"${POOL_SETTINGS:-}"'\n[local]\nroot = %s\n[union]\nlower = /lower\nupper = /upper\n%b\n' \
+			"$MNT" "${WORKERS:-1}" "$backend" "$extra" > "$dir/etc/pools/$name.ini"
 	else
 		printf '[pool]\nbackend = local\nmountpoint = %s\nworkers = %s\n'"${POOL_SETTINGS:-}"'\n[local]\nroot = %s\n%b\n' \
 			"$MNT" "${WORKERS:-1}" "$ROOT" "$extra" > "$dir/etc/pools/$name.ini"
