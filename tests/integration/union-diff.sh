@@ -49,41 +49,64 @@ ovl_mount() {
 	KMNTS+=("$d/mnt")
 }
 
-KDIR="$WORK/kernel"
-mkdir -p "$KDIR"
-python3 "$HERE/union_diff.py" layers --ovl "$KDIR/layers"
-ovl_mount "$KDIR" "$KDIR/layers"
+# union_diff RUN ARGS...: fresh layers, a fresh overlay and a fresh pool, one
+# union_diff.py run on them; its exit status
+union_diff() {
+	local run=$1 kdir="$WORK/kernel-$1" rc=0
+	shift
+	mkdir -p "$kdir"
+	python3 "$HERE/union_diff.py" layers --ovl "$kdir/layers"
+	ovl_mount "$kdir" "$kdir/layers"
+	if [ "${UNION_DIFF_POOL_IS_KERNEL:-0}" = 1 ]; then
+		local fdir="$WORK/fake-$run"
+		mkdir -p "$fdir"
+		python3 "$HERE/union_diff.py" layers --ovl "$fdir/layers"
+		ovl_mount "$fdir" "$fdir/layers"
+		set -- --pool-is-kernel --mount "$fdir/mnt" --pool-upper "$fdir/upper" \
+			--pool-layers "$fdir/layers" "$@"
+	else
+		# the pool's root, as pool_start makes it: the layers are there before it starts
+		POOL_NAME=ud$run
+		local proot="$WORK/$POOL_NAME/root"
+		mkdir -p "$proot/containers/c1"
+		chmod 755 "$WORK/$POOL_NAME" "$proot" "$proot/containers" "$proot/containers/c1"
+		python3 "$HERE/union_diff.py" layers --oci "$proot/layers"
+		touch -h -d @400000000.123456789 "$proot/containers/c1"
+		pool_start "$POOL_NAME" '[union]\nlower = /layers/over:/layers/top:/layers/mid:/layers/base\nupper = /containers/c1\n'
+		[ "$ROOT" = "$proot" ] || fail "pool_start put the pool's root at $ROOT, not $proot"
+		set -- --mount "$MNT" --socket "$SOCK" --pool "$POOL_NAME" --run-bin "$RUN_BIN" \
+			--pool-upper "$proot/containers/c1" --pool-layers "$proot/layers" "$@"
+	fi
+	python3 "$HERE/union_diff.py" run --kernel-mnt "$kdir/mnt" --kernel-upper "$kdir/upper" \
+		--kernel-layers "$kdir/layers" --workdir "$WORK" --known "$HERE/union-diff.known" \
+		--reproduce "$0" "$@" &
+	PD_PID=$!
+	wait "$PD_PID" || rc=$?
+	PD_PID=
+	return $rc
+}
 
-POOL_NAME=ud
-if [ "${UNION_DIFF_POOL_IS_KERNEL:-0}" = 1 ]; then
-	FDIR="$WORK/fake"
-	mkdir -p "$FDIR"
-	python3 "$HERE/union_diff.py" layers --ovl "$FDIR/layers"
-	ovl_mount "$FDIR" "$FDIR/layers"
-	set -- --pool-is-kernel --mount "$FDIR/mnt" --pool-upper "$FDIR/upper" \
-		--pool-layers "$FDIR/layers" "$@"
-else
-	# the pool's root, as pool_start makes it: the layers are there before it starts
-	PROOT="$WORK/$POOL_NAME/root"
-	mkdir -p "$PROOT/containers/c1"
-	chmod 755 "$WORK/$POOL_NAME" "$PROOT" "$PROOT/containers" "$PROOT/containers/c1"
-	python3 "$HERE/union_diff.py" layers --oci "$PROOT/layers"
-	touch -h -d @400000000.123456789 "$PROOT/containers/c1"
-	pool_start "$POOL_NAME" '[union]\nlower = /layers/over:/layers/top:/layers/mid:/layers/base\nupper = /containers/c1\n'
-	[ "$ROOT" = "$PROOT" ] || fail "pool_start put the pool's root at $ROOT, not $PROOT"
-	set -- --mount "$MNT" --socket "$SOCK" --pool "$POOL_NAME" --run-bin "$RUN_BIN" \
-		--pool-upper "$PROOT/containers/c1" --pool-layers "$PROOT/layers" "$@"
-fi
-
-rc=0
-python3 "$HERE/union_diff.py" run --kernel-mnt "$KDIR/mnt" --kernel-upper "$KDIR/upper" \
-	--kernel-layers "$KDIR/layers" --workdir "$WORK" --known "$HERE/union-diff.known" \
-	--reproduce "$0" "$@" &
-PD_PID=$!
-wait "$PD_PID" || rc=$?
-PD_PID=
-case $rc in
-0) pass "the union answered as overlayfs did, for every identity and operation" ;;
+# the CI seeds, each on fresh layers and a fresh pool; or what the arguments say
+SEEDS=(1 2 3)
+for arg in "$@"; do
+	[ "$arg" = --seed ] && SEEDS=(given)
+done
+worst=0
+for s in "${SEEDS[@]}"; do
+	rc=0
+	if [ "$s" = given ]; then
+		union_diff 1 "$@" || rc=$?
+	else
+		union_diff "$s" --seed "$s" "$@" || rc=$?
+	fi
+	case $rc in
+	0) ;;
+	1) [ "$worst" = 2 ] || worst=1 ;;
+	*) worst=2 ;;
+	esac
+done
+case $worst in
+0) pass "the union answered as overlayfs did, for every identity, operation and seed" ;;
 1) fail "the union and overlayfs disagree (mismatches above)" ;;
-*) fail "union_diff.py could not finish (exit $rc)" ;;
+*) fail "union_diff.py could not finish (see above)" ;;
 esac

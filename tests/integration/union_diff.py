@@ -918,7 +918,7 @@ def main():
                     'its agents run without danaus-run')
     rp.add_argument('--workdir', required=True, help='for agent logs and the agent scripts')
     rp.add_argument('--seed', type=int, default=1)
-    rp.add_argument('--steps', type=int, default=400, help='operations to run')
+    rp.add_argument("--steps", type=int, default=500, help='operations to run')
     rp.add_argument('--known', help='known divergences: shown, not counted')
     rp.add_argument('--timeout', type=float, default=20, help='seconds an agent may take')
     rp.add_argument('--reproduce', default='tests/integration/union-diff.sh',
