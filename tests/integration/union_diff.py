@@ -901,7 +901,7 @@ def main():
     sub = ap.add_subparsers(dest='cmd', required=True)
     lp = sub.add_parser('layers', help='build the layers in both forms')
     lp.add_argument('--oci', help='directory to hold the OCI-form layers')
-    lp.add_argument('--ovl', required=True, help='directory to hold the overlayfs-form ones')
+    lp.add_argument('--ovl', help='directory to hold the overlayfs-form ones')
     rp = sub.add_parser('run', help='the differential run')
     rp.add_argument('--kernel-mnt', required=True, help='the kernel overlay mount')
     rp.add_argument('--kernel-upper', required=True, help="the overlay's upperdir")
