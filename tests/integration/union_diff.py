@@ -187,6 +187,7 @@ def build_layer(top, entries, dattrs, form):
             if form == 'oci':
                 p = os.path.join(os.path.dirname(p), '.wh.' + os.path.basename(p))
                 open(p, 'w').close()
+                continue  # its time: below, with the other '.wh.' files
             else:
                 os.mknod(p, stat.S_IFCHR | 0o000, os.makedev(0, 0))
         elif kind == 'o':
@@ -603,6 +604,9 @@ def under(p, t):
 # ---------------------------------------------------------------------------
 # the run
 
+# differences of an entry that change nothing about what is under it
+SHALLOW = {'mtime', 'xattr', 'sha', 'size', 'nlink'}
+
 MAY_CHANGE = {'write', 'append', 'truncate', 'chmod', 'chown', 'utime', 'setx', 'removex',
               'link', 'symlink', 'mkdir', 'rmdir', 'unlink', 'rename', 'mkfifo'}
 
@@ -618,7 +622,10 @@ class Runner:
         self.known_seen = {}
         self.groups = {}
         self.mismatches = 0
-        self.after = {}  # tainted path -> the header of the mismatch that made it differ
+        # a path that differs -> (the header of the mismatch that made it differ,
+        # whether what is under it may differ too: False when only its own
+        # times, xattrs or contents do)
+        self.after = {}
         self.reported_tree = {}  # path -> its difference lines as last reported
         self.per_op = {}
         self.consequences = 0
@@ -681,8 +688,8 @@ class Runner:
             if key not in q:
                 continue
             p = q[key]
-            for t, h in self.after.items():
-                if under(p, t) or under(os.path.dirname(p), t):
+            for t, (h, deep) in self.after.items():
+                if p == t or deep and (under(p, t) or under(os.path.dirname(p), t)):
                     return h
                 if q['op'] in ('rmdir', 'rename') and under(t, p):
                     return h
@@ -690,11 +697,15 @@ class Runner:
                     return h
         return None
 
+    def follows(self, path):
+        """Whether a difference at path follows from one already reported."""
+        return any(path == t or deep and under(path, t) for t, (_, deep) in self.after.items())
+
     def where(self, step):
         return 'DANAUS_BUILD=%s %s --seed %d --steps %d -v' % (
             os.environ.get('DANAUS_BUILD', 'build'), self.a.reproduce, self.a.seed, step)
 
-    def walk_compare(self, step, what):
+    def walk_compare(self, step, what, call=None):
         k, p = self.both('root', {'op': 'walk', 'p': ''})
         if 'e' in k:
             raise AgentError('the kernel side cannot be walked: %s' % k)
@@ -723,18 +734,20 @@ class Runner:
             return
         # differences under a path that already differed follow from that mismatch
         fresh = {pa: ls for pa, ls in new.items()
-                 if not any(under(pa, t) for t in self.after)}
+                 if not self.follows(pa)}
         self.consequences += len(new) - len(fresh)
         if not fresh:
             return
         lines = ['%s: %s' % (pa or '.', x) for pa, ls in fresh.items() for x in ls]
+        if call:
+            lines.insert(0, 'after ' + call)
         fields = set()
         for ls in fresh.values():
             fields |= diff_fields(ls)
         h, _ = self.record('TREE', what, 'differs in ' + ', '.join(sorted(fields)),
                            self.where(step), lines)
-        for pa in fresh:
-            self.after.setdefault(pa, h)
+        for pa, ls in fresh.items():
+            self.after.setdefault(pa, (h, not diff_fields(ls) <= SHALLOW))
 
     def run(self):
         a = self.a
@@ -777,9 +790,9 @@ class Runner:
                                         'pool:   ' + json.dumps(p, sort_keys=True)])
                     for key in ('p', 'p2'):
                         if key in q:
-                            self.after.setdefault(q[key], h)
+                            self.after.setdefault(q[key], (h, True))
             if op in MAY_CHANGE and not ('e' in k and 'e' in p):
-                self.walk_compare(step, '%s %s' % (op_key(q, self.spec), describe(q, self.ids)))
+                self.walk_compare(step, op_key(q, self.spec), '%s %s' % (who, describe(q, self.ids)))
         self.readdir_check(a.steps, 'after the operations')
         self.upper_compare(a.steps)
         for side, root, digest in (('kernel', a.kernel_layers, a.kernel_layers_digest),
@@ -860,7 +873,7 @@ class Runner:
         a = self.a
         k, p = read_upper(a.kernel_upper, self.t0), read_upper(a.pool_upper, self.t0)
         diff = tree_diff(k, p)
-        fresh = {pa: ls for pa, ls in diff.items() if not any(under(pa, t) for t in self.after)}
+        fresh = {pa: ls for pa, ls in diff.items() if not self.follows(pa)}
         self.consequences += len(diff) - len(fresh)
         if fresh:
             fields = set()
