@@ -531,28 +531,34 @@ def stat_type(st):
     return ftype(st.st_mode)
 
 
-def layers_digest(root):
-    """Everything of a directory of layers, to check that nothing wrote to them."""
-    h = hashlib.sha1()
-    for dirpath, dirs, files in sorted(os.walk(root)):
-        dirs.sort()
-        for n in sorted(dirs + files):
+def layers_state(root):
+    """Everything of a directory of layers, by path: to check that nothing wrote
+    to them. Not atimes and ctimes (reading the layers is allowed), nor
+    directory sizes (CephFS gives the recursive byte count there, which
+    its MDS brings up to date in its own time after the layers are built)."""
+    out = {}
+    for dirpath, dirs, files in os.walk(root):
+        for n in dirs + files:
             p = os.path.join(dirpath, n)
             st = os.lstat(p)
-            h.update(repr((os.path.relpath(p, root), st.st_mode, st.st_uid, st.st_gid,
-                           st.st_size, st.st_mtime_ns, st.st_rdev,
-                           sorted((x, os.getxattr(p, x, follow_symlinks=False))
-                                  for x in os.listxattr(p, follow_symlinks=False)))).encode())
+            h = hashlib.sha1()
             if stat.S_ISREG(st.st_mode):
                 with open(p, 'rb') as f:
                     h.update(f.read())
             elif stat.S_ISLNK(st.st_mode):
                 h.update(os.readlink(p).encode())
-    return h.hexdigest()
+            xs = sorted((x, os.getxattr(p, x, follow_symlinks=False).hex())
+                        for x in os.listxattr(p, follow_symlinks=False))
+            out[os.path.relpath(p, root)] = (
+                '%o' % st.st_mode, st.st_uid, st.st_gid, st.st_size if not stat.S_ISDIR(
+                    st.st_mode) else '-', tclass(st.st_mtime_ns, 0), st.st_rdev, xs,
+                h.hexdigest()[:12])
+    return out
 
 
 def load_known(path):
-    """Known divergences: a header as this prints it, '*' matching anything."""
+    """Known divergences: (a header as this prints it, '*' matching anything;
+    a regex every difference line must match, or None), as perm-diff.known."""
     known = []
     if not path:
         return known
@@ -561,9 +567,11 @@ def load_known(path):
             line = line.strip()
             if not line or line.startswith('#'):
                 continue
-            if not re.match(r'\[([A-Z-]+|\*)\] ', line):
-                sys.exit('%s:%d: expected "[KIND] what: detail"' % (path, n))
-            known.append(re.compile('.*'.join(map(re.escape, line.split('*')))))
+            header, _, pattern = line.partition(' @ ')
+            if not re.match(r'\[([A-Z-]+|\*)\] ', header):
+                sys.exit('%s:%d: expected "[KIND] what: detail [@ line regex]"' % (path, n))
+            known.append((re.compile('.*'.join(map(re.escape, header.strip().split('*')))),
+                          re.compile(pattern.strip()) if pattern else None))
     return known
 
 
@@ -667,8 +675,9 @@ class Runner:
     # -- mismatches
     def record(self, kind, what, detail, where, lines=()):
         header = '[%s] %s: %s' % (kind, what, detail)
-        for kre in self.known:
-            if kre.fullmatch(header):
+        for khead, kline in self.known:
+            if khead.fullmatch(header) and (kline is None or lines and all(
+                    kline.search(x) for x in lines if not x.startswith('after '))):
                 self.known_seen[header] = self.known_seen.get(header, 0) + 1
                 print('KNOWN %s  (%s)' % (header, where))
                 return header, True
@@ -795,11 +804,16 @@ class Runner:
                 self.walk_compare(step, op_key(q, self.spec), '%s %s' % (who, describe(q, self.ids)))
         self.readdir_check(a.steps, 'after the operations')
         self.upper_compare(a.steps)
-        for side, root, digest in (('kernel', a.kernel_layers, a.kernel_layers_digest),
-                                   ('pool', a.pool_layers, a.pool_layers_digest)):
-            if root and layers_digest(root) != digest:
+        for side, root, was in (('kernel', a.kernel_layers, a.kernel_layers_state),
+                                ('pool', a.pool_layers, a.pool_layers_state)):
+            if not root:
+                continue
+            now = layers_state(root)
+            changed = ['%s: %s -> %s' % (pa, was.get(pa, '(none)'), now.get(pa, '(none)'))
+                       for pa in sorted(set(was) | set(now)) if was.get(pa) != now.get(pa)]
+            if changed:
                 self.record('LOWER-CHANGED', side, 'a lower layer was written to',
-                            self.where(a.steps))
+                            self.where(a.steps), changed)
 
     def readdir_check(self, step, when):
         """big/ (350 merged names: base's, whiteouts over 50 of them, mid's, over's)
@@ -949,8 +963,8 @@ def main():
         return 0
     if not a.pool_is_kernel and not (a.socket and a.run_bin):
         ap.error('--socket and --run-bin are needed (or --pool-is-kernel)')
-    a.kernel_layers_digest = layers_digest(a.kernel_layers) if a.kernel_layers else None
-    a.pool_layers_digest = layers_digest(a.pool_layers) if a.pool_layers else None
+    a.kernel_layers_state = layers_state(a.kernel_layers) if a.kernel_layers else None
+    a.pool_layers_state = layers_state(a.pool_layers) if a.pool_layers else None
     r = Runner(a)
     t = time.monotonic()
     try:
