@@ -750,7 +750,58 @@ static int set_ceph_networks(struct parse_state *st, const char *value)
 	return 0;
 }
 
-static const char *const sections[] = {"pool", "local", "access", "limits", "resources", "ceph"};
+/* [union] lower: PATH[:PATH...], top first, as overlayfs' lowerdir= */
+static int set_union_lower(struct parse_state *st, const char *value)
+{
+	char **list = NULL;
+	size_t n = 0;
+	int r = 0;
+	for (const char *s = value; r == 0;) {
+		size_t len = strcspn(s, ":");
+		_cleanup_free_ char *one = strndup(s, len);
+		char **grown = reallocarray(list, n + 1, sizeof(*list));
+		if (!one || !grown) {
+			free(grown ? grown : list);
+			list = NULL;
+			r = fail_nomem(st);
+			break;
+		}
+		list = grown;
+		list[n] = NULL;
+		if (len == 0)
+			r = fail(st, "an empty layer in '%s'", value);
+		else if (n + 1 >= DN_UNION_LAYERS_MAX)
+			r = fail(st, "more than %d layers", DN_UNION_LAYERS_MAX - 1);
+		else if ((r = parse_path(st, one, false, &list[n])) == 0)
+			n++;
+		s += len;
+		if (!*s)
+			break;
+		s++;
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			free(list[i]);
+		free(list);
+		return r;
+	}
+	for (size_t i = 0; i < st->cfg->n_union_lower; i++)
+		free(st->cfg->union_lower[i]);
+	free(st->cfg->union_lower);
+	st->cfg->union_lower = list;
+	st->cfg->n_union_lower = n;
+	st->cfg->union_line = st->line;
+	return 0;
+}
+
+static int set_union_upper(struct parse_state *st, const char *value)
+{
+	st->cfg->union_line = st->line;
+	return parse_path(st, value, false, &st->cfg->union_upper);
+}
+
+static const char *const sections[] = {"pool", "local", "access", "limits", "resources", "ceph",
+				       "union"};
 
 struct key {
 	const char *section;
@@ -789,6 +840,8 @@ static const struct key keys[] = {
 	{"ceph",      "mount_timeout", false, set_ceph_mount_timeout},
 	{"ceph",      "memory_log",    false, set_ceph_memory_log},
 	{"ceph",      "networks",      false, set_ceph_networks},
+	{"union",     "lower",         false, set_union_lower},
+	{"union",     "upper",         false, set_union_upper},
 };
 /* clang-format on */
 
@@ -1037,6 +1090,35 @@ unsigned dn_config_default_workers(void)
 	return n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX : (unsigned)n;
 }
 
+/* a is b, or a directory above or below it */
+static bool paths_nest(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), l = la < lb ? la : lb;
+	return strncmp(a, b, l) == 0 && (a[l] == '/' || a[l] == '\0') && (b[l] == '/' || b[l] == '\0');
+}
+
+/* [union]: both keys or neither; the writable layer apart from the read-only ones */
+static int check_union(const struct dn_config *cfg, const char *name, const char *const *from,
+		       char *err, size_t errlen)
+{
+	if (!cfg->union_upper && !cfg->n_union_lower)
+		return 0;
+	const char *file = origin(from, "union", cfg->union_upper ? "upper" : "lower", name);
+	if (!cfg->union_upper || !cfg->n_union_lower) {
+		err_set(err, errlen, "%s:%u: [union] needs both lower and upper", file,
+			cfg->union_line);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < cfg->n_union_lower; i++) {
+		if (paths_nest(cfg->union_upper, cfg->union_lower[i])) {
+			err_set(err, errlen, "%s:%u: upper: %s overlaps the lower layer %s", file,
+				cfg->union_line, cfg->union_upper, cfg->union_lower[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* dn_config_finish(), blaming the file from[] says set a key when it names one. */
 static int finish(struct dn_config *cfg, const char *name, const char *const *from, char *err,
                   size_t errlen)
@@ -1052,6 +1134,8 @@ static int finish(struct dn_config *cfg, const char *name, const char *const *fr
 		err_set(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
+	if ((r = check_union(cfg, name, from, err, errlen)) < 0)
+		return r;
 	if (streq(cfg->backend, "local")) {
 		if (!cfg->local_root) {
 			err_set(err, errlen, "%s: [local] root is required for backend local",
@@ -1147,6 +1231,10 @@ struct dn_config *dn_config_free(struct dn_config *cfg)
 	free(cfg->ceph_keyring);
 	free(cfg->ceph_root);
 	free(cfg->ceph_networks);
+	for (size_t i = 0; i < cfg->n_union_lower; i++)
+		free(cfg->union_lower[i]);
+	free(cfg->union_lower);
+	free(cfg->union_upper);
 	free(cfg);
 	return NULL;
 }

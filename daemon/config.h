@@ -53,7 +53,19 @@ struct dn_config {
 	 * (IPAddressAllow=); NULL for any
 	 */
 	char *ceph_networks;
+
+	/*
+	 * [union]: the pool's tree is a union of read-only layers under a
+	 * writable one, all directories of the backend (absolute, normalized,
+	 * not "/"); both or neither. upper must not nest with a lower layer.
+	 */
+	char **union_lower;   /* lower: colon-separated, top first, at most 127 */
+	size_t n_union_lower;
+	char *union_upper;    /* upper: made at start when missing */
+	unsigned union_line;  /* where [union] was last set, for messages */
 };
+
+#define DN_UNION_LAYERS_MAX 128 /* the writable layer included */
 
 /*
  * Reads DIR/danaus.ini (optional: absent is fine) then DIR/pools/POOL.ini

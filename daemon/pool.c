@@ -459,9 +459,9 @@ static int render_metrics(void *ctx, FILE *f)
 	if (!sum || !busy)
 		return -ENOMEM;
 	dn_workers_metrics(p->workers, sum, busy, p->cfg->workers);
-	bool ceph = strcmp(p->svc->ops->name, "ceph") == 0;
+	bool ceph = strcmp(p->cfg->backend, "ceph") == 0;
 	struct dn_metrics_pool mp = {
-		.pool = p->cfg->pool, .backend = p->svc->ops->name, .mountpoint = p->cfg->mountpoint,
+		.pool = p->cfg->pool, .backend = p->cfg->backend, .mountpoint = p->cfg->mountpoint,
 		.workers = p->cfg->workers,
 		.sessions = atomic_load_explicit(&p->active, memory_order_relaxed),
 		.files = dn_quotas_files(p->quotas), .uptime_ns = dn_now_ns() - p->started_ns,
@@ -522,8 +522,14 @@ int dn_pool_run(struct dn_pool *p)
 		return -ENOMEM;
 	if (sd_watchdog_enabled(0, &p->watchdog_usec) <= 0)
 		p->watchdog_usec = 0;
-	dn_log_info("serving pool '%s' (%s backend) at %s with %u worker(s)", p->cfg->pool,
-		    p->svc->ops->name, p->cfg->mountpoint, p->cfg->workers);
+	if (p->cfg->union_upper)
+		dn_log_info("serving pool '%s' (union of %zu layer(s) under %s, %s backend) at %s "
+			    "with %u worker(s)", p->cfg->pool, p->cfg->n_union_lower,
+			    p->cfg->union_upper, p->cfg->backend, p->cfg->mountpoint,
+			    p->cfg->workers);
+	else
+		dn_log_info("serving pool '%s' (%s backend) at %s with %u worker(s)", p->cfg->pool,
+			    p->cfg->backend, p->cfg->mountpoint, p->cfg->workers);
 	p->started_ns = p->status_at = dn_now_ns();
 	if (p->metrics_fd >= 0) {
 		int r = dn_metrics_socket_start(&p->metrics, p->metrics_fd, render_metrics,

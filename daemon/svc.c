@@ -17,9 +17,17 @@ static const struct {
 
 int dn_svc_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (strcmp(backends[i].name, cfg->backend) == 0)
-			return backends[i].create(cfg, out, err, errlen);
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		if (strcmp(backends[i].name, cfg->backend) != 0)
+			continue;
+		struct dn_svc *below;
+		int r = backends[i].create(cfg, &below, err, errlen);
+		if (r < 0 || !cfg->union_upper) {
+			*out = below;
+			return r;
+		}
+		return dn_svc_union_new(cfg, below, out, err, errlen);
+	}
 	if (strcmp(cfg->backend, "ceph") == 0)
 		snprintf(err, errlen, "backend 'ceph' is not built into this danaus-pool: it was "
 			 "built without libcephfs (install libcephfs-dev and rebuild)");

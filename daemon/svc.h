@@ -164,5 +164,12 @@ int dn_svc_local_new(const struct dn_config *cfg, struct dn_svc **out, char *err
 /* Built when libcephfs is found (HAVE_CEPHFS). */
 int dn_svc_ceph_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen);
 
-/* Picks the backend named in cfg. */
+/*
+ * Stacks the union of cfg's [union] layers on below, which holds them; takes
+ * below (destroyed on error too).
+ */
+int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct dn_svc **out,
+		     char *err, size_t errlen);
+
+/* Picks the backend named in cfg, under its union when [union] says so. */
 int dn_svc_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen);

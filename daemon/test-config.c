@@ -685,6 +685,53 @@ static void test_ceph_networks(void **state)
 	                   "t.ini:2: networks: no network given (leave the key out to allow any)");
 }
 
+static void test_union(void **state)
+{
+	struct tmp *t = *state;
+	_cleanup_config_ struct dn_config *cfg = NULL;
+	char err[DN_CONFIG_ERR_MAX] = "";
+
+	assert_parse_ok(&cfg, "[union]\nlower = /l/top//:/l/base\nupper = /c/one/\n");
+	assert_int_equal(cfg->n_union_lower, 2);
+	assert_string_equal(cfg->union_lower[0], "/l/top");
+	assert_string_equal(cfg->union_lower[1], "/l/base");
+	assert_string_equal(cfg->union_upper, "/c/one");
+	assert_parse_error("[union]\nlower = /a::/b\n", -EINVAL,
+	                   "t.ini:2: lower: an empty layer in '/a::/b'");
+	assert_parse_error("[union]\nlower = /a:b\n", -EINVAL,
+	                   "t.ini:2: lower: 'b' is not an absolute path");
+	assert_parse_error("[union]\nlower = /a:/\n", -EINVAL,
+	                   "t.ini:2: lower: '/' must not be the root directory");
+	assert_parse_error("[union]\nupper = /a/../b\n", -EINVAL,
+	                   "t.ini:2: upper: '/a/../b' must not contain '.' or '..' components");
+
+	/* both keys or neither; the writable layer apart from the others */
+	assert_parse_error("[union]\nupper = /\n", -EINVAL,
+	                   "t.ini:2: upper: '/' must not be the root directory");
+	const char *const uppers[] = {NULL, "/l", "/l/up", "/lx"};
+	for (size_t i = 0; i < DN_ARRAY_SIZE(uppers); i++) {
+		dn_config_free(cfg);
+		cfg = NULL;
+		_cleanup_free_ char *text = NULL, *want = NULL;
+		assert_true(asprintf(&text, "[local]\nroot = %s\n[union]\nlower = /x:/l\n%s%s\n",
+		                     t->dir, uppers[i] ? "upper = " : "",
+		                     uppers[i] ? uppers[i] : "") > 0);
+		assert_parse_ok(&cfg, text);
+		if (i == 0)
+			assert_true(asprintf(&want, "t.ini:4: [union] needs both lower and upper") > 0);
+		else if (i < 3)
+			assert_true(asprintf(&want, "t.ini:5: upper: %s overlaps the lower layer /l",
+			                     uppers[i]) > 0);
+		int r = dn_config_finish(cfg, "t.ini", err, sizeof(err));
+		if (!want) {
+			assert_int_equal(r, 0);
+			continue;
+		}
+		assert_int_equal(r, -EINVAL);
+		assert_string_equal(err, want);
+	}
+}
+
 static void test_error_bad_io_weight_and_mount_timeout(void **state)
 {
 	assert_parse_error("[resources]\nio_weight = 0\n", -EINVAL,
@@ -1210,6 +1257,7 @@ int main(void)
 	    T(test_error_bad_size),
 	    T(test_error_bad_io_weight_and_mount_timeout),
 	    T(test_ceph_networks),
+	    T(test_union),
 	    T(test_error_bad_ceph_id),
 	    T(test_error_bad_ceph_paths),
 	    T(test_error_new_sections_keys),

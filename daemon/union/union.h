@@ -1,0 +1,130 @@
+/* Union Libservice internals: layers, the merged walk, copy-up and whiteouts */
+#pragma once
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "../protect.h"
+#include "../svc.h"
+
+/*
+ * Layers are directories of the pool's backend in OCI image-layer form, as a
+ * layer tar unpacks: a whiteout is an empty file ".wh.NAME" that hides NAME in
+ * the layers below; a directory holding ".wh..wh..opq" hides all it has below.
+ * The writable layer is written in the same form, so it is a layer itself.
+ * Layer 0 is the writable one, then the read-only ones, top first.
+ */
+#define UN_LAYERS_MAX 128
+#define UN_WH ".wh."
+#define UN_WH_LEN 4
+#define UN_OPAQUE ".wh..wh..opq"
+/* copy-up and mkdir build under a hidden name, then rename: never half-made */
+#define UN_TMP ".wh..wh.tmp."
+
+struct un_mask {
+	uint64_t w[UN_LAYERS_MAX / 64];
+};
+
+static inline bool un_mask_has(const struct un_mask *m, size_t l)
+{
+	return m->w[l / 64] >> (l % 64) & 1;
+}
+
+static inline void un_mask_set(struct un_mask *m, size_t l)
+{
+	m->w[l / 64] |= UINT64_C(1) << (l % 64);
+}
+
+struct union_svc {
+	struct dn_svc base;
+	struct dn_svc_ops ops; /* the union's, with the backend's cache_dies */
+	struct dn_svc *below; /* the backend all layers are in; owned */
+	size_t n;
+	char **layer; /* backend paths, "/a/b" (never "/"); owned */
+	/* the pool's own rights: layers' bookkeeping, reads the union allowed */
+	struct dn_cred priv;
+	struct dn_protect protect;
+	pthread_mutex_t copy_lock; /* one copy-up at a time, so a file is copied once */
+	atomic_ulong tmp_seq;
+};
+
+/* What a name is in the merged view. */
+struct un_node {
+	char path[PATH_MAX]; /* canonical union path: "/" or "/a/b", no symlinks */
+	int layer;           /* the topmost layer that has it, -1: absent */
+	struct stat st;      /* its lstat there */
+	struct un_mask dirs; /* a directory: every layer whose copy it merges */
+	bool whiteout_up;    /* absent by a whiteout in the writable layer (what replaces it there must hide what is below: opaque) */
+	bool below;          /* (UN_BELOW) a copy in a lower layer is visible under the top */
+};
+
+#define UN_FOLLOW 1 /* follow a symlink as the last component */
+#define UN_BELOW 2  /* fill node.below (unlink, rmdir, rename need it) */
+
+struct un_walk {
+	struct un_node parent; /* the directory holding the last component */
+	struct un_node node;   /* the last component */
+	const char *name;      /* its name within parent.path (points into node.path) */
+	int dots;              /* the last component was "." (1) or ".." (2) */
+	bool slash;            /* the path ended in "/" */
+	bool reserved;         /* the name is a layer's own (".wh."): absent, never created */
+};
+
+/* layer l's backend path of union path p, into buf (PATH_MAX): 0 or -ENAMETOOLONG */
+int un_real(const struct union_svc *u, size_t l, const char *p, char *buf);
+
+/*
+ * Resolves path as the kernel would in the merged tree, with c's search
+ * permission on each merged directory, symlinks read from the layer that has
+ * them (40 at most: ELOOP). A missing last component is not an error: node
+ * says absent (layer -1). 0 or -errno.
+ */
+int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int flags,
+	    struct un_walk *w);
+
+/* The node of canonical path p (no permission checks). 0 (maybe absent) or -errno. */
+int un_lookup(struct union_svc *u, const char *p, int flags, struct un_node *out);
+
+/* The attributes the kernel's permission rules look at, as the merged view has them. */
+struct dn_vfs_attr un_attr(const struct un_node *n);
+
+/* Makes n (a present node) exist in the writable layer, with its parents. 0 or -errno. */
+int un_copy_up(struct union_svc *u, struct un_node *n);
+
+/* Makes directory p exist in the writable layer (a copy of the merged one). */
+int un_copy_up_dir(struct union_svc *u, const char *p);
+
+/* An empty file of the pool's at backend path real (a marker): 0 also when it exists. */
+int un_marker(struct union_svc *u, const char *real);
+
+/* Writes the whiteout of name in writable-layer directory dir (a union path). */
+int un_whiteout(struct union_svc *u, const char *dir, const char *name);
+
+/* Removes the whiteout of name in writable-layer directory dir, if there is one. */
+int un_unwhiteout(struct union_svc *u, const char *dir, const char *name);
+
+/* A fresh hidden name in union directory dir: dir/.wh..wh.tmp.N, into buf. */
+int un_tmp_name(struct union_svc *u, const char *dir, char *buf);
+
+/* c plus CAP_DAC_READ_SEARCH: the union made the read and search checks itself. */
+struct dn_cred un_cred_below(const struct dn_cred *c);
+
+/* The merged entries of a directory, hidden names and whiteouts left out. */
+struct un_dirents {
+	size_t n;
+	struct un_dirent {
+		uint64_t ino;
+		unsigned char type;
+		char *name;
+	} *e;
+};
+
+/* Reads every layer of directory n into a merged, sorted listing ("." and ".." first). */
+int un_dirents_read(struct union_svc *u, const struct un_node *n, struct un_dirents *out);
+void un_dirents_free(struct un_dirents *d);
+/* Whether the merged directory has entries besides "." and "..": 0 empty, 1, or -errno. */
+int un_dir_has_entries(struct union_svc *u, const struct un_node *n);
