@@ -91,7 +91,14 @@ union_diff_seeds() {
 		esac
 	done
 	case $worst in
-	0) pass "the union answered as overlayfs did, for every identity, operation and seed" ;;
+	0)
+		if [ -s "$WORK/union-diff.known-seen" ]; then
+			echo "NOTE: known union divergences were skipped (KNOWN lines above): $(tr '\n' ' ' < "$WORK/union-diff.known-seen")" >&2
+			pass "the union answered as overlayfs did, for every identity, operation and seed, but for the KNOWN divergences above"
+		else
+			pass "the union answered as overlayfs did, for every identity, operation and seed"
+		fi
+		;;
 	1) fail "the union and overlayfs disagree (mismatches above)" ;;
 	*) fail "union_diff.py could not finish (see above)" ;;
 	esac

@@ -449,13 +449,16 @@ def tree_diff(k, p):
                 a, b = k[path].get(f), p[path].get(f)
                 if a == b:
                     continue
+                # each line says the kernel's type of the entry: a known
+                # divergence may be one of directories only
+                t = '(%s) ' % k[path].get('type')
                 if f == 'xattr':
                     for n in sorted(set(a or {}) | set(b or {})):
                         if (a or {}).get(n) != (b or {}).get(n):
-                            lines.append('xattr %s kernel=%s pool=%s' % (
+                            lines.append(t + 'xattr %s kernel=%s pool=%s' % (
                                 n, (a or {}).get(n, '-'), (b or {}).get(n, '-')))
                 else:
-                    lines.append('%s kernel=%s pool=%s' % (f, a, b))
+                    lines.append(t + '%s kernel=%s pool=%s' % (f, a, b))
             if lines:
                 out[path] = lines
     return out
@@ -464,6 +467,7 @@ def tree_diff(k, p):
 def diff_fields(lines):
     fs = set()
     for x in lines:
+        x = re.sub(r'^\(.*?\) ', '', x)
         if x.startswith('only '):
             fs.add('exists')
         elif x.startswith('xattr '):
@@ -889,6 +893,11 @@ class Runner:
         diff = tree_diff(k, p)
         fresh = {pa: ls for pa, ls in diff.items() if not self.follows(pa)}
         self.consequences += len(diff) - len(fresh)
+        print('  upper layers: %d entries (%d whiteouts, %d opaque) through overlayfs, %d through '
+              'the union; %d differ, %d of them after an earlier difference at their path' % (
+                  len(k), sum(e['type'] == 'W' for e in k.values()),
+                  sum(e.get('opaque') == 'y' for e in k.values()), len(p), len(diff),
+                  len(diff) - len(fresh)))
         if fresh:
             fields = set()
             for ls in fresh.values():
@@ -905,6 +914,10 @@ class Runner:
             if self.consequences else ''))
         print('  per call, answers as the kernel\'s / operations: ' + ', '.join(
             '%s %d/%d' % (c, n - bad, n) for c, (n, bad) in sorted(self.per_op.items())))
+        if self.known_seen:
+            print('  KNOWN DIVERGENCES SKIPPED (%s lists them, with the bug): %d kinds, %d times' % (
+                os.path.basename(self.a.known or '?'), len(self.known_seen),
+                sum(self.known_seen.values())))
         for header, n in sorted(self.known_seen.items()):
             print('  KNOWN union divergence, skipped (x%d): %s' % (n, header))
         for header, (n, where) in self.groups.items():
@@ -978,6 +991,10 @@ def main():
         r.stop()
     r.report()
     print('  %.1f s' % (time.monotonic() - t))
+    if r.known_seen:
+        # for the verdict of union-diff.sh, which says so too
+        with open(os.path.join(a.workdir, 'union-diff.known-seen'), 'a') as f:
+            f.write('seed %d: %d\n' % (a.seed, sum(r.known_seen.values())))
     return 1 if r.mismatches else 0
 
 
