@@ -239,6 +239,8 @@ class Gen:
         # not big/: the concurrent readdir check has it to itself
         self.names = [n for n in merged_names(spec) if n != 'big' and not n.startswith('big/')]
         self.fresh = ['%s/%s' % (d, n) if d else n for d in NEW_IN for n in ('n0', 'n1')]
+        # names the union keeps for itself: never made, never shown (RESERVED)
+        self.fresh += ['.wh.x', 'data/.wh.a.txt', 'opq/.wh..wh..opq']
         self.dirs = sorted({os.path.dirname(n) for n in self.names if '/' in n} |
                            {e[1] for lay in spec.values() for e in lay if e[0] in 'do'} -
                            {'big'})
@@ -477,12 +479,15 @@ def diff_fields(lines):
     return fs
 
 
-def read_upper(root, t0):
-    """An upper layer as a tree of its meaning: whiteouts (a 0/0 character device,
-    or an empty '.wh.NAME') as type 'W'; opaque directories (the xattr, or a
-    '.wh..wh..opq' inside) with opaque=y. Read directly (as root), not through
-    either union. overlayfs's other trusted.overlay.* xattrs (origin, impure)
-    are its bookkeeping, not what a union shows: left out."""
+def read_upper(root, t0, form):
+    """An upper layer as a tree of its meaning: whiteouts (in overlayfs form a 0/0
+    character device, in OCI form an empty '.wh.NAME') as type 'W'; opaque
+    directories (the xattr, or a '.wh..wh..opq' inside) with opaque=y. Read
+    directly (as root), not through either union. overlayfs's other
+    trusted.overlay.* xattrs (origin, impure) are its bookkeeping, not what a
+    union shows: left out. In overlayfs form a '.wh.' name is a file a caller
+    made (overlayfs lets them; the union cannot, its layers being OCI's): left
+    out too, the calls that made it are compared as RESERVED."""
     out = {}
 
     def walk(rel):
@@ -513,7 +518,9 @@ def read_upper(root, t0):
         if stat.S_ISDIR(st.st_mode):
             for n in sorted(os.listdir(p)):
                 c = os.path.join(rel, n) if rel else n
-                if n == '.wh..wh..opq':
+                if n.startswith('.wh.') and form == 'ovl':
+                    continue
+                elif n == '.wh..wh..opq':
                     cst = os.lstat(os.path.join(p, n))
                     e['opaque'] = 'y' if stat.S_ISREG(cst.st_mode) and cst.st_size == 0 \
                         else 'bad marker'
@@ -528,6 +535,15 @@ def read_upper(root, t0):
     # the upper's own root: its times and attributes are the fixture's
     out.pop('', None)
     return out
+
+
+def in_layer(path):
+    """Whether an overlayfs-form layer has an entry (not a whiteout) at path."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return not (stat.S_ISCHR(st.st_mode) and st.st_rdev == 0)
 
 
 def stat_type(st):
@@ -697,10 +713,7 @@ class Runner:
         """The mismatch an operation's answer may follow from: one of its paths is
         (under) a path that already differs, or, for calls that see a whole
         directory (listdir, rmdir, rename), a differing path is under it."""
-        for key in ('p', 'p2'):
-            if key not in q:
-                continue
-            p = q[key]
+        for p in self.op_paths(q):
             for t, (h, deep) in self.after.items():
                 if p == t or deep and (under(p, t) or under(os.path.dirname(p), t)):
                     return h
@@ -710,6 +723,20 @@ class Runner:
                     return h
         return None
 
+    def op_paths(self, q):
+        """An operation's paths, and where they lead through symlinks on the
+        kernel's side (lnk-dir/x is data/x): a difference at either counts."""
+        out = []
+        top = os.path.realpath(self.a.kernel_mnt)
+        for key in ('p', 'p2'):
+            if key not in q:
+                continue
+            out.append(q[key])
+            real = os.path.realpath(os.path.join(top, q[key]))
+            if real.startswith(top + '/'):
+                out.append(os.path.relpath(real, top))
+        return out
+
     def follows(self, path):
         """Whether a difference at path follows from one already reported."""
         return any(path == t or deep and under(path, t) for t, (_, deep) in self.after.items())
@@ -718,7 +745,9 @@ class Runner:
         return 'DANAUS_BUILD=%s %s --seed %d --steps %d -v' % (
             os.environ.get('DANAUS_BUILD', 'build'), self.a.reproduce, self.a.seed, step)
 
-    def walk_compare(self, step, what, call=None):
+    def walk_compare(self, step, what, call=None, follows=None):
+        """The merged trees after a call; follows: the mismatch the call's own
+        paths followed from (then what it changed differently follows too)."""
         k, p = self.both('root', {'op': 'walk', 'p': ''})
         if 'e' in k:
             raise AgentError('the kernel side cannot be walked: %s' % k)
@@ -726,7 +755,8 @@ class Runner:
             self.record('TREE', what, 'the merged tree cannot be walked: %s' % p['e'],
                         self.where(step))
             return
-        if p['wh']:
+        # (a second overlayfs in the pool's place shows the '.wh.' names callers made)
+        if p['wh'] and not self.a.pool_is_kernel:
             new = [x for x in p['wh'] if x not in self.reported_tree.get('.wh.', [])]
             if new:
                 self.reported_tree['.wh.'] = p['wh']
@@ -746,8 +776,11 @@ class Runner:
         if not new:
             return
         # differences under a path that already differed follow from that mismatch
-        fresh = {pa: ls for pa, ls in new.items()
-                 if not self.follows(pa)}
+        fresh = {pa: ls for pa, ls in new.items() if not self.follows(pa)}
+        if follows:
+            for pa in fresh:
+                self.after.setdefault(pa, (follows, True))
+            fresh = {}
         self.consequences += len(new) - len(fresh)
         if not fresh:
             return
@@ -769,7 +802,20 @@ class Runner:
         self.readdir_check(0, 'before any operation')
         for step in range(1, a.steps + 1):
             who, q = gen.op()
+            # before the call: it may change where the paths lead
+            follows = self.tainted(q)
             k, p = self.both(who, q)
+            if op_is(q, 'listdir'):
+                # '.wh.' names that callers made through overlayfs (RESERVED);
+                # through the union there must never be one
+                if 'names' in k:
+                    k['names'] = [n for n in k['names'] if not n.startswith('.wh.')]
+                wh = [n for n in p.get('names', []) if n.startswith('.wh.')]
+                if self.a.pool_is_kernel and 'names' in p:
+                    p['names'] = [n for n in p['names'] if not n.startswith('.wh.')]
+                elif wh:
+                    self.record('WHITEOUT-NAME', 'listdir', 'listed through the union',
+                                self.where(step), ['%s: %s' % (q['p'], ' '.join(wh))])
             op = q['op']
             cnt = self.per_op.setdefault(op, [0, 0])
             cnt[0] += 1
@@ -778,14 +824,19 @@ class Runner:
                                               '' if k == p else '  / pool %s' % answer_key(p)))
             if k != p:
                 cnt[1] += 1
-                t = self.tainted(q)
+                t = follows
                 if t:
                     self.consequences += 1
                     if a.verbose:
                         print('    (follows from: %s)' % t)
                 else:
                     ka, pa = answer_key(k), answer_key(p)
-                    if ka != 'ok' and pa == 'ok':
+                    if any('.wh.' in x for x in self.op_paths(q)):
+                        # a '.wh.' name, or a symlink to one: overlayfs makes it,
+                        # the union may not (its layers could not tell it from a
+                        # whiteout)
+                        kind = 'RESERVED'
+                    elif ka != 'ok' and pa == 'ok':
                         kind = 'LAXER'
                     elif ka == 'ok' and pa != 'ok':
                         kind = 'STRICTER'
@@ -804,8 +855,11 @@ class Runner:
                     for key in ('p', 'p2'):
                         if key in q:
                             self.after.setdefault(q[key], (h, True))
+                    if kind == 'RESERVED':
+                        follows = h  # what the kernel made of it, the union did not
             if op in MAY_CHANGE and not ('e' in k and 'e' in p):
-                self.walk_compare(step, op_key(q, self.spec), '%s %s' % (who, describe(q, self.ids)))
+                self.walk_compare(step, op_key(q, self.spec), '%s %s' % (who, describe(q, self.ids)),
+                                  follows)
         self.readdir_check(a.steps, 'after the operations')
         self.upper_compare(a.steps)
         for side, root, was in (('kernel', a.kernel_layers, a.kernel_layers_state),
@@ -889,7 +943,16 @@ class Runner:
 
     def upper_compare(self, step):
         a = self.a
-        k, p = read_upper(a.kernel_upper, self.t0), read_upper(a.pool_upper, self.t0)
+        k = read_upper(a.kernel_upper, self.t0, 'ovl')
+        p = read_upper(a.pool_upper, self.t0, 'ovl' if a.pool_is_kernel else 'oci')
+        # A directory that no lower layer has: opaque or not, it hides nothing.
+        # overlayfs marks one it makes in a merged directory opaque all the same
+        # (ovl_create_upper: "just an optimization"), the union need not.
+        for pa in set(k) | set(p):
+            if not any(in_layer(os.path.join(a.kernel_layers, lay, pa)) for lay in LAYERS):
+                for t in (k, p):
+                    if pa in t:
+                        t[pa].pop('opaque', None)
         diff = tree_diff(k, p)
         fresh = {pa: ls for pa, ls in diff.items() if not self.follows(pa)}
         self.consequences += len(diff) - len(fresh)
@@ -924,6 +987,10 @@ class Runner:
             print('  %s  (x%d)\n      reproduce: %s' % (header, n, where))
 
 
+def op_is(q, op):
+    return q['op'] == op
+
+
 def op_key(q, spec):
     """What groups mismatches: the call, and what its path is in the layers."""
     op = q['op']
@@ -945,7 +1012,7 @@ def main():
     rp = sub.add_parser('run', help='the differential run')
     rp.add_argument('--kernel-mnt', required=True, help='the kernel overlay mount')
     rp.add_argument('--kernel-upper', required=True, help="the overlay's upperdir")
-    rp.add_argument('--kernel-layers', help="the overlay's lower layers (checked unchanged)")
+    rp.add_argument('--kernel-layers', required=True, help="the overlay's lower layers (checked unchanged)")
     rp.add_argument('--pool-upper', required=True,
                     help="the union's upper layer, reached directly (as root)")
     rp.add_argument('--pool-layers', help="the union's lower layers, reached directly")
