@@ -25,4 +25,4 @@ union_pool_side() {
 }
 
 # one seed by default: each call is a round trip to the cluster
-union_diff_seeds "1" --known "$HERE/ceph-union-diff.known" "$@"
+union_diff_seeds "1" --known "$HERE/union-diff.known" --known "$HERE/ceph-union-diff.known" "$@"

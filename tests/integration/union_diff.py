@@ -576,12 +576,17 @@ def layers_state(root):
     return out
 
 
-def load_known(path):
+def load_known(paths):
     """Known divergences: (a header as this prints it, '*' matching anything;
     a regex every difference line must match, or None), as perm-diff.known."""
     known = []
-    if not path:
-        return known
+    for path in paths:
+        known += load_known_file(path)
+    return known
+
+
+def load_known_file(path):
+    known = []
     with open(path) as f:
         for n, line in enumerate(f, 1):
             line = line.strip()
@@ -978,8 +983,8 @@ class Runner:
         print('  per call, answers as the kernel\'s / operations: ' + ', '.join(
             '%s %d/%d' % (c, n - bad, n) for c, (n, bad) in sorted(self.per_op.items())))
         if self.known_seen:
-            print('  KNOWN DIVERGENCES SKIPPED (%s lists them, with the bug): %d kinds, %d times' % (
-                os.path.basename(self.a.known or '?'), len(self.known_seen),
+            print('  KNOWN DIVERGENCES SKIPPED (%s: each with its bug): %d kinds, %d times' % (
+                ', '.join(map(os.path.basename, self.a.known)), len(self.known_seen),
                 sum(self.known_seen.values())))
         for header, n in sorted(self.known_seen.items()):
             print('  KNOWN union divergence, skipped (x%d): %s' % (n, header))
@@ -1026,7 +1031,8 @@ def main():
     rp.add_argument('--workdir', required=True, help='for agent logs and the agent scripts')
     rp.add_argument('--seed', type=int, default=1)
     rp.add_argument("--steps", type=int, default=500, help='operations to run')
-    rp.add_argument('--known', help='known divergences: shown, not counted')
+    rp.add_argument('--known', action='append', default=[],
+                    help='a file of known divergences: shown, not counted (repeatable)')
     rp.add_argument('--timeout', type=float, default=20, help='seconds an agent may take')
     rp.add_argument('--reproduce', default='tests/integration/union-diff.sh',
                     help='the command a reproducer line names')
