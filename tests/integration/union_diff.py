@@ -742,6 +742,32 @@ class Runner:
                 out.append(os.path.relpath(real, top))
         return out
 
+    def facts(self, who, q):
+        """What the kernel's side says of a call's paths before it, where that
+        names a rule a known divergence is about (so that its line matches
+        that case only): ' (protected_regular)' for O_CREAT of a file another
+        user owns in a world-writable sticky directory; ' dir onto a lower
+        dir' for a rename of a directory onto one a lower layer has."""
+        top = self.a.kernel_mnt
+
+        def st(rel):
+            try:
+                return os.lstat(os.path.join(top, rel))
+            except OSError:
+                return None
+        uid = {'root': 0, 'alice': self.ids.A, 'bob': self.ids.B}[who]
+        if q['op'] == 'write' and 'CREAT' in q['flags']:
+            f, d = st(q['p']), st(os.path.dirname(q['p']))
+            if f and d and stat.S_ISREG(f.st_mode) and d.st_mode & 0o1002 == 0o1002 and \
+                    f.st_uid not in (uid, d.st_uid):
+                return ' (protected_regular)'
+        if q['op'] == 'rename':
+            a, b = st(q['p']), st(q['p2'])
+            if a and b and stat.S_ISDIR(a.st_mode) and stat.S_ISDIR(b.st_mode) and any(
+                    in_layer(os.path.join(self.a.kernel_layers, lay, q['p2'])) for lay in LAYERS):
+                return ' dir onto a lower dir'
+        return ''
+
     def follows(self, path):
         """Whether a difference at path follows from one already reported."""
         return any(path == t or deep and under(path, t) for t, (_, deep) in self.after.items())
@@ -809,6 +835,7 @@ class Runner:
             who, q = gen.op()
             # before the call: it may change where the paths lead
             follows = self.tainted(q)
+            facts = self.facts(who, q)
             k, p = self.both(who, q)
             if op_is(q, 'listdir'):
                 # '.wh.' names that callers made through overlayfs (RESERVED);
@@ -853,7 +880,7 @@ class Runner:
                     if kind == 'VALUE':
                         detail += ' (%s)' % ', '.join(sorted(
                             f for f in set(k) | set(p) if k.get(f) != p.get(f)))
-                    h, _ = self.record(kind, op_key(q, self.spec), detail, self.where(step),
+                    h, _ = self.record(kind, op_key(q, facts), detail, self.where(step),
                                        ['%s %s' % (who, describe(q, self.ids)),
                                         'kernel: ' + json.dumps(k, sort_keys=True),
                                         'pool:   ' + json.dumps(p, sort_keys=True)])
@@ -863,7 +890,7 @@ class Runner:
                     if kind == 'RESERVED':
                         follows = h  # what the kernel made of it, the union did not
             if op in MAY_CHANGE and not ('e' in k and 'e' in p):
-                self.walk_compare(step, op_key(q, self.spec), '%s %s' % (who, describe(q, self.ids)),
+                self.walk_compare(step, op_key(q, facts), '%s %s' % (who, describe(q, self.ids)),
                                   follows)
         self.readdir_check(a.steps, 'after the operations')
         self.upper_compare(a.steps)
@@ -996,15 +1023,16 @@ def op_is(q, op):
     return q['op'] == op
 
 
-def op_key(q, spec):
-    """What groups mismatches: the call, and what its path is in the layers."""
+def op_key(q, facts=''):
+    """What groups mismatches: the call, its flags, and what the kernel's side
+    said of its paths before it (facts: Runner.facts)."""
     op = q['op']
     key = op
     if op == 'write':
         key += ' ' + '|'.join(q['flags'])
     if op == 'rename' and q['flags']:
         key += ' NOREPLACE'
-    return key
+    return key + facts
 
 
 def main():
