@@ -245,6 +245,7 @@ class Gen:
                            {e[1] for lay in spec.values() for e in lay if e[0] in 'do'} -
                            {'big'})
         self.made = []
+        self.kept = {}
         self.k = 0
 
     def dir(self):
@@ -280,7 +281,7 @@ class Gen:
             ('write', 8), ('append', 5), ('create', 5), ('truncate', 4), ('chmod', 4),
             ('chown', 4), ('utime', 4), ('setx', 4), ('removex', 3), ('getx', 3), ('listx', 2),
             ('link', 3), ('symlink', 3), ('mkdir', 6), ('rmdir', 5), ('unlink', 6),
-            ('rename', 7), ('renamedir', 4), ('mkfifo', 1),
+            ('rename', 7), ('renamedir', 4), ('mkfifo', 1), ('keep', 3), ('fread', 4),
         ]
         total = sum(w for _, w in ops)
         x = r.randrange(total)
@@ -350,6 +351,20 @@ class Gen:
                      flags=r.choice([0, 0, 0, 1]))  # 1: RENAME_NOREPLACE
         elif op == 'mkfifo':
             q.update(p=self.new(), mode=0o644)
+        elif op == 'keep':
+            # a file held open across what later calls do to it (copy-up,
+            # rename, unlink): reads through it are compared (fread)
+            who = self.who()
+            q.update(p=self.path(), flags=['RDONLY'], slot=r.randrange(3))
+            self.kept[who, q['slot']] = q['p']
+            return who, q
+        elif op == 'fread':
+            if not self.kept:
+                return self.op()
+            who, slot = r.choice(sorted(self.kept))
+            # p: what the descriptor was opened as (for the report; the agent
+            # reads through the descriptor only)
+            return who, {'op': 'fop', 'sub': 'hash', 'slot': slot, 'p': self.kept[who, slot]}
         return self.who(), q
 
 
@@ -849,7 +864,7 @@ class Runner:
                     self.record('WHITEOUT-NAME', 'listdir', 'listed through the union',
                                 self.where(step), ['%s: %s' % (q['p'], ' '.join(wh))])
             op = q['op']
-            cnt = self.per_op.setdefault(op, [0, 0])
+            cnt = self.per_op.setdefault('f' + q['sub'] if op == 'fop' else op, [0, 0])
             cnt[0] += 1
             if a.verbose:
                 print('  %d %s %s -> %s%s' % (step, who, describe(q, self.ids), answer_key(k),
@@ -1027,7 +1042,7 @@ def op_key(q, facts=''):
     """What groups mismatches: the call, its flags, and what the kernel's side
     said of its paths before it (facts: Runner.facts)."""
     op = q['op']
-    key = op
+    key = 'f' + q['sub'] if op == 'fop' else op
     if op == 'write':
         key += ' ' + '|'.join(q['flags'])
     if op == 'rename' and q['flags']:
