@@ -1,5 +1,6 @@
 /* Pool Configuration: danaus.ini defaults + pools/<pool>.ini, read with inih */
 #include "config.h"
+#include "image-ref.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -59,7 +60,7 @@ struct parse_state {
 	int read_errno;
 	unsigned line;         /* line last handed to inih */
 	unsigned section_line; /* line of the last [section] header */
-	uint32_t seen;         /* bit per keys[] entry already given in this file */
+	uint64_t seen;         /* bit per keys[] entry already given in this file */
 	const char **from;     /* optional, per keys[] entry: name of the file that set it */
 	const char *key;       /* key being set, for messages */
 	unsigned err_line;     /* line inih will report for err (0: no error yet) */
@@ -794,6 +795,22 @@ static int set_union_lower(struct parse_state *st, const char *value)
 	return 0;
 }
 
+/* [union] image: NAME[:TAG] of the pool's image store, its layers the lower ones */
+static int set_union_image(struct parse_state *st, const char *value)
+{
+	char ref[DN_IMAGE_REF_MAX];
+	if (dn_image_ref(value, ref, sizeof(ref)) < 0)
+		return fail(st, "'%s' is not an image name (NAME[:TAG])", value);
+	st->cfg->union_line = st->line;
+	return set_string(st, &st->cfg->union_image, ref);
+}
+
+static int set_union_containers(struct parse_state *st, const char *value)
+{
+	st->cfg->union_line = st->line;
+	return parse_path(st, value, false, &st->cfg->union_containers);
+}
+
 static int set_union_upper(struct parse_state *st, const char *value)
 {
 	st->cfg->union_line = st->line;
@@ -842,10 +859,12 @@ static const struct key keys[] = {
 	{"ceph",      "networks",      false, set_ceph_networks},
 	{"union",     "lower",         false, set_union_lower},
 	{"union",     "upper",         false, set_union_upper},
+	{"union",     "image",         false, set_union_image},
+	{"union",     "containers",    false, set_union_containers},
 };
 /* clang-format on */
 
-_Static_assert(DN_ARRAY_SIZE(keys) <= 32, "parse_state.seen has one bit per key");
+_Static_assert(DN_ARRAY_SIZE(keys) <= 64, "parse_state.seen has one bit per key");
 
 static bool section_known(const char *section)
 {
@@ -879,11 +898,11 @@ static int handler(void *user, const char *section, const char *name, const char
 		if (!streq(section, k->section) || !streq(name, k->name))
 			continue;
 		st->key = k->name;
-		if (st->seen & (UINT32_C(1) << i)) {
+		if (st->seen & (UINT64_C(1) << i)) {
 			fail(st, "duplicate key");
 			return 0;
 		}
-		st->seen |= UINT32_C(1) << i;
+		st->seen |= UINT64_C(1) << i;
 		if (!*value && !k->empty_ok) {
 			fail(st, "empty value");
 			return 0;
@@ -1101,12 +1120,41 @@ static bool paths_nest(const char *a, const char *b)
 static int check_union(const struct dn_config *cfg, const char *name, const char *const *from,
 		       char *err, size_t errlen)
 {
-	if (!cfg->union_upper && !cfg->n_union_lower)
+	if (cfg->union_containers) {
+		const char *file = origin(from, "union", "containers", name);
+		const char *apart[] = {DN_IMAGE_STORE, cfg->union_upper};
+		for (size_t i = 0; i < DN_ARRAY_SIZE(apart); i++) {
+			if (apart[i] && paths_nest(cfg->union_containers, apart[i])) {
+				err_set(err, errlen, "%s:%u: containers: %s overlaps %s", file,
+					cfg->union_line, cfg->union_containers, apart[i]);
+				return -EINVAL;
+			}
+		}
+		for (size_t i = 0; i < cfg->n_union_lower; i++) {
+			if (paths_nest(cfg->union_containers, cfg->union_lower[i])) {
+				err_set(err, errlen, "%s:%u: containers: %s overlaps %s", file,
+					cfg->union_line, cfg->union_containers,
+					cfg->union_lower[i]);
+				return -EINVAL;
+			}
+		}
+	}
+	if (!cfg->union_upper && !cfg->n_union_lower && !cfg->union_image)
 		return 0;
 	const char *file = origin(from, "union", cfg->union_upper ? "upper" : "lower", name);
-	if (!cfg->union_upper || !cfg->n_union_lower) {
-		err_set(err, errlen, "%s:%u: [union] needs both lower and upper", file,
+	if (cfg->union_image && cfg->n_union_lower) {
+		err_set(err, errlen, "%s:%u: [union] takes lower or image, not both", file,
 			cfg->union_line);
+		return -EINVAL;
+	}
+	if (!cfg->union_upper || (!cfg->n_union_lower && !cfg->union_image)) {
+		err_set(err, errlen, "%s:%u: [union] needs upper and lower (or image)", file,
+			cfg->union_line);
+		return -EINVAL;
+	}
+	if (cfg->union_image && paths_nest(cfg->union_upper, DN_IMAGE_STORE)) {
+		err_set(err, errlen, "%s:%u: upper: %s overlaps the image store %s", file,
+			cfg->union_line, cfg->union_upper, DN_IMAGE_STORE);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < cfg->n_union_lower; i++) {
@@ -1235,6 +1283,8 @@ struct dn_config *dn_config_free(struct dn_config *cfg)
 		free(cfg->union_lower[i]);
 	free(cfg->union_lower);
 	free(cfg->union_upper);
+	free(cfg->union_image);
+	free(cfg->union_containers);
 	free(cfg);
 	return NULL;
 }

@@ -57,15 +57,21 @@ struct dn_config {
 	/*
 	 * [union]: the pool's tree is a union of read-only layers under a
 	 * writable one, all directories of the backend (absolute, normalized,
-	 * not "/"); both or neither. upper must not nest with a lower layer.
+	 * not "/"): upper and either lower or image. upper must not nest
+	 * with a lower layer (or the image store).
 	 */
 	char **union_lower;   /* lower: colon-separated, top first, at most 127 */
 	size_t n_union_lower;
 	char *union_upper;    /* upper: made at start when missing */
+	char *union_image;    /* image: NAME:TAG in DN_IMAGE_STORE, instead of lower */
+	/* containers: where the writable layers of containers (danaus-run --container) go */
+	char *union_containers;
 	unsigned union_line;  /* where [union] was last set, for messages */
 };
 
 #define DN_UNION_LAYERS_MAX 128 /* the writable layer included */
+/* where danaus-image keeps a pool's images, in its backend */
+#define DN_IMAGE_STORE "/images"
 
 /*
  * Reads DIR/danaus.ini (optional: absent is fine) then DIR/pools/POOL.ini

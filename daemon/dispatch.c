@@ -13,6 +13,7 @@
 #include "handover.h"
 #include "log.h"
 #include "path.h"
+#include "no-symlinks.h"
 #include "redirect.h"
 #include "stream.h"
 #include "umask.h"
@@ -486,6 +487,9 @@ static int64_t handoff(struct dn_session *s, const struct args *a, uint8_t *bufd
 	if (!to || to == s || to->state != DN_SESSION_ACTIVE ||
 	    memcmp(to->token, h.token, sizeof(h.token)) != 0)
 		return -ESRCH;
+	/* a file belongs to the tree it was opened in: one container's, or the pool's */
+	if (to->svc != s->svc)
+		return -EXDEV;
 	/* Replies land where the handles were read from, behind the reading: in order. */
 	const uint8_t *in = a->data + sizeof(h);
 	int64_t r = h.n;
@@ -674,7 +678,9 @@ bool dn_dispatch_run(struct dn_svc *svc, struct dn_session *s, const struct dn_r
 	 */
 	dn_redirect_allow((req->flags & DN_REQ_REDIRECT) && req->path_len &&
 			  req->op != DN_OP_HANDOFF);
+	dn_walk_refuse_symlinks(svc->ops->real_paths);
 	rep->result = r < 0 ? r : run(svc, s, req, b, rep);
+	dn_walk_refuse_symlinks(false);
 	if (rep->result == -DN_EREDIRECT) {
 		size_t n;
 		const char *to = dn_redirect_path(&n);

@@ -1,5 +1,6 @@
 /* Local Walk: a local pool's walk done in user space, for what openat2 cannot do alone */
 #include "local-walk.h"
+#include "no-symlinks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,7 +78,7 @@ static int walk(int root_fd, const char *path, bool follow_last, const struct dn
 		}
 		if (S_ISLNK(st.st_mode) && (!last || must_dir || follow_last)) {
 			struct stat dir;
-			if (++links > SYMLINKS_MAX)
+			if (++links > SYMLINKS_MAX || dn_walk_symlinks_refused())
 				return -ELOOP;
 			if (fstat(cur, &dir) < 0)
 				return -errno;

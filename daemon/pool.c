@@ -26,6 +26,7 @@
 #include "peer.h"
 #include "quota.h"
 #include "session.h"
+#include "union/instances.h"
 #include "shm.h"
 #include "worker.h"
 
@@ -55,7 +56,9 @@ struct dn_pool {
 	uint64_t accept_paused_until; /* out of fds: stop accepting for a while */
 	struct dn_quotas *quotas;
 	struct dn_handovers *handovers;
+	struct dn_instances *instances; /* [union] containers, else NULL */
 	unsigned nhandovers;         /* waiting at the last look: they expire */
+	bool instances_idle;         /* containers without processes wait to go */
 	size_t npending;             /* connections that have not said hello yet */
 	uint64_t refusals_logged_at; /* refusals are logged at most REFUSALS_LOGGED per second */
 	unsigned refusals_logged, refusals_unlogged;
@@ -111,6 +114,9 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc
 		return r;
 	p->handovers = dn_handovers_new();
 	r = p->handovers ? 0 : -ENOMEM;
+	if (r == 0 && cfg->union_containers &&
+	    !(p->instances = dn_instances_new(dn_svc_union_below(svc), cfg->union_containers)))
+		r = -ENOMEM;
 	if (r < 0) {
 		dn_pool_free(TAKE_PTR(p));
 		return r;
@@ -164,6 +170,17 @@ static int publish(struct dn_pool *p, struct dn_session *gone)
 	return 0;
 }
 
+/* A session's files close in the tree they were opened in; a container has one user less. */
+static void session_free(struct dn_pool *p, struct dn_session *s)
+{
+	if (!s)
+		return;
+	struct dn_svc *svc = s->svc ? s->svc : p->svc;
+	dn_session_free(s, svc);
+	if (svc != p->svc)
+		dn_instances_release(p->instances, svc);
+}
+
 static void reclaim(struct dn_pool *p)
 {
 	for (struct retired **it = &p->retired; *it;) {
@@ -174,7 +191,7 @@ static void reclaim(struct dn_pool *p)
 		}
 		*it = r->next;
 		free(r->set);
-		dn_session_free(r->session, p->svc);
+		session_free(p, r->session);
 		free(r);
 	}
 }
@@ -198,7 +215,7 @@ static void session_drop(struct dn_pool *p, struct dn_session *s)
 		dn_workers_unwatch(p->workers, s);
 	session_forget(p, s);
 	if (!active) {
-		dn_session_free(s, p->svc); /* workers never saw it */
+		session_free(p, s); /* workers never saw it */
 		return;
 	}
 	/* Workers may be reading it: freed once they have all moved on. */
@@ -321,16 +338,17 @@ static void accept_clients(struct dn_pool *p)
 		int r = admit(p, s, why, sizeof(why));
 		if (r < 0) {
 			refuse(p, fd, s, r, why);
-			dn_session_free(s, p->svc);
+			session_free(p, s);
 			continue;
 		}
 		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = s};
 		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			dn_session_free(s, p->svc);
+			session_free(p, s);
 			continue;
 		}
 		s->accepted_ns = dn_now_ns();
 		s->handovers = p->handovers;
+		s->svc = p->svc;
 		p->sessions[p->nsessions++] = s;
 		p->npending++;
 	}
@@ -366,6 +384,28 @@ static void give_handover(struct dn_pool *p, struct dn_session *s, const struct 
 	session_drop(p, s);
 }
 
+/* A hello that names a container: the session's requests go to its union. */
+static int attach_container(struct dn_pool *p, struct dn_session *s, struct dn_hello *hello,
+			    char *why, size_t whylen)
+{
+	hello->container[sizeof(hello->container) - 1] = '\0';
+	hello->image[sizeof(hello->image) - 1] = '\0';
+	if (!hello->container[0])
+		return 0;
+	if (!p->instances) {
+		snprintf(why, whylen, "pool '%s' runs no containers ([union] containers)",
+			 p->cfg->pool);
+		return -EOPNOTSUPP;
+	}
+	if (!hello->image[0]) {
+		snprintf(why, whylen, "container %.64s: which image? (danaus-run --image)",
+			 hello->container);
+		return -EINVAL;
+	}
+	return dn_instances_acquire(p->instances, &s->cred, hello->container, hello->image,
+				    hello->flags & DN_HELLO_CONTAINER_RM, &s->svc, why, whylen);
+}
+
 /* Answers a hello: creates the session memory (who it is was settled at accept), sends it. */
 static void handshake(struct dn_pool *p, struct dn_session *s)
 {
@@ -388,10 +428,12 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 		r = -EPROTO;
 		snprintf(w.msg, sizeof(w.msg), "unknown hello");
 	}
+	if (r == 0 && (r = attach_container(p, s, &hello, w.msg, sizeof(w.msg))) < 0)
+		log_refusal(p, s, w.msg);
 	if (r == 0) {
 		r = dn_session_map(s, &p->layout, p->cfg->workers, p->cfg->pool,
 				   p->cfg->mountpoint,
-				   p->svc->ops->cache_dies ? DN_SESSION_CACHE_DIES : 0);
+				   s->svc->ops->cache_dies ? DN_SESSION_CACHE_DIES : 0);
 		if (r < 0)
 			snprintf(w.msg, sizeof(w.msg), "cannot create session memory: %s",
 				 strerror(-r));
@@ -522,7 +564,11 @@ int dn_pool_run(struct dn_pool *p)
 		return -ENOMEM;
 	if (sd_watchdog_enabled(0, &p->watchdog_usec) <= 0)
 		p->watchdog_usec = 0;
-	if (p->cfg->union_upper)
+	if (p->cfg->union_image)
+		dn_log_info("serving pool '%s' (image %s under %s, %s backend) at %s with %u "
+			    "worker(s)", p->cfg->pool, p->cfg->union_image, p->cfg->union_upper,
+			    p->cfg->backend, p->cfg->mountpoint, p->cfg->workers);
+	else if (p->cfg->union_upper)
 		dn_log_info("serving pool '%s' (union of %zu layer(s) under %s, %s backend) at %s "
 			    "with %u worker(s)", p->cfg->pool, p->cfg->n_union_lower,
 			    p->cfg->union_upper, p->cfg->backend, p->cfg->mountpoint,
@@ -541,8 +587,8 @@ int dn_pool_run(struct dn_pool *p)
 	bool notifying = getenv("NOTIFY_SOCKET") != NULL;
 	for (bool stop = false; !stop;) {
 		int timeout = notifying ? (int)(STATUS_EVERY_NS / 1000000u) : -1;
-		if (p->npending || p->nhandovers)
-			timeout = 1000; /* hello timeouts and handovers expire once a second */
+		if (p->npending || p->nhandovers || p->instances_idle)
+			timeout = 1000; /* hello timeouts, handovers and idle containers: once a second */
 		if (p->retired)
 			timeout = 20;
 		if (p->accept_paused_until) {
@@ -576,6 +622,7 @@ int dn_pool_run(struct dn_pool *p)
 			drop_silent(p);
 		p->nhandovers = dn_handover_expire(p->handovers, dn_now_ns());
 		reclaim(p);
+		p->instances_idle = dn_instances_reap(p->instances, dn_now_ns());
 		notify_watchdog(p);
 		if (notifying)
 			notify_status(p, dn_now_ns(), NULL);
@@ -598,12 +645,13 @@ struct dn_pool *dn_pool_free(struct dn_pool *p)
 		struct retired *r = p->retired;
 		p->retired = r->next;
 		free(r->set);
-		dn_session_free(r->session, p->svc);
+		session_free(p, r->session);
 		free(r);
 	}
 	for (size_t i = 0; i < p->nsessions; i++)
-		dn_session_free(p->sessions[i], p->svc);
+		session_free(p, p->sessions[i]);
 	free(p->sessions);
+	dn_instances_free(p->instances);
 	dn_quotas_free(p->quotas);
 	dn_handovers_free(p->handovers);
 	if (p->states)

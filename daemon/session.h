@@ -36,6 +36,7 @@ struct dn_session {
 	enum dn_session_state state;
 	struct dn_cred cred;
 	struct dn_cred real; /* what access(2) checks: real ids (peer.h) */
+	struct dn_svc *svc;  /* its requests' libservice: the pool's, or its container's */
 	pid_t pid;
 	struct dn_quota *quota;   /* its uid's share (NULL: none counted) */
 	struct dn_handovers *handovers; /* the pool's: opens a client does itself */

@@ -26,6 +26,7 @@
 #include "map-owners.h"
 #include "path.h"
 #include "protect.h"
+#include "no-symlinks.h"
 #include "redirect.h"
 #include "svc.h"
 #include "umask.h"
@@ -305,7 +306,7 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 		if (r < 0)
 			goto fail;
 		if (S_ISLNK(x.stx_mode) && (must_dir || follow)) {
-			if (++links > SYMLINKS_MAX) {
+			if (++links > SYMLINKS_MAX || dn_walk_symlinks_refused()) {
 				ceph_ll_put(cs->cm, child);
 				r = -ELOOP;
 				goto fail;
@@ -956,6 +957,11 @@ static ssize_t ceph_svc_pwrite(struct dn_svc *s, struct dn_file *f, const void *
 		return -EBADF;
 	if (len > INT_MAX)
 		len = INT_MAX & ~4095;
+	/* as write(2) of nothing: nothing (libcephfs asserts on an empty write) */
+	if (len == 0) {
+		*end = off < 0 ? 0 : (uint64_t)off;
+		return 0;
+	}
 	int n = clear_set_id_for_write(cs, f->in, dn_cred_current());
 	if (n < 0)
 		return n;

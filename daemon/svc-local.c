@@ -20,6 +20,7 @@
 #include "cleanup.h"
 #include "cred.h"
 #include "local-walk.h"
+#include "no-symlinks.h"
 #include "path.h"
 #include "protect.h"
 #include "redirect.h"
@@ -116,9 +117,11 @@ static int resolve(struct local_svc *ls, const char *path, int flags, mode_t mod
 	if (!*rel)
 		rel = ".";
 	bool follow = !(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL));
+	if (dn_walk_symlinks_refused())
+		how.resolve |= RESOLVE_NO_SYMLINKS; /* (under a union: no-symlinks.h) */
 	if (strlen(rel) >= PATH_MAX)
 		return resolve_long(ls, rel, how, follow);
-	if (dn_redirect_allowed()) {
+	if (dn_redirect_allowed() && !dn_walk_symlinks_refused()) {
 		/*
 		 * The client follows absolute symlinks itself (redirect.h): a path
 		 * without symlinks opens as it is; one with some is walked for an

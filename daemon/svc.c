@@ -26,7 +26,9 @@ int dn_svc_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size
 			*out = below;
 			return r;
 		}
-		return dn_svc_union_new(cfg, below, out, err, errlen);
+		struct dn_union_spec spec = {cfg->union_image, cfg->union_lower, cfg->n_union_lower,
+					     cfg->union_upper};
+		return dn_svc_union_new(&spec, below, true, out, err, errlen);
 	}
 	if (strcmp(cfg->backend, "ceph") == 0)
 		snprintf(err, errlen, "backend 'ceph' is not built into this danaus-pool: it was "

@@ -54,6 +54,8 @@ struct dn_file; /* an open file of a backend, opaque to the core */
 
 struct dn_svc_ops {
 	const char *name;
+	/* stacked on a backend it hands paths without symlinks: no-symlinks.h */
+	bool real_paths;
 	/* written data waits in a cache of the pool's own, lost if it dies (DN_SESSION_CACHE_DIES) */
 	bool cache_dies;
 	/* 0 and *out; DN_SVC_HANDOVER and *handover; or -errno */
@@ -164,12 +166,24 @@ int dn_svc_local_new(const struct dn_config *cfg, struct dn_svc **out, char *err
 /* Built when libcephfs is found (HAVE_CEPHFS). */
 int dn_svc_ceph_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen);
 
+/* A union's layers: backend paths (lower top first), or image's from the store. */
+struct dn_union_spec {
+	const char *image;  /* NAME:TAG in DN_IMAGE_STORE, or NULL for lower */
+	char *const *lower;
+	size_t nlower;
+	const char *upper;
+};
+
 /*
- * Stacks the union of cfg's [union] layers on below, which holds them; takes
- * below (destroyed on error too).
+ * Stacks a union on below, which holds its layers; with owns_below it takes
+ * below (destroyed with the union, or on error). The writable layer is made
+ * when missing. 0, or -errno with a message in err.
  */
-int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct dn_svc **out,
-		     char *err, size_t errlen);
+int dn_svc_union_new(const struct dn_union_spec *spec, struct dn_svc *below, bool owns_below,
+		     struct dn_svc **out, char *err, size_t errlen);
+
+/* The backend under s when s is a union, else s. */
+struct dn_svc *dn_svc_union_below(struct dn_svc *s);
 
 /* Picks the backend named in cfg, under its union when [union] says so. */
 int dn_svc_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen);

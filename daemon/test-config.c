@@ -706,6 +706,49 @@ static void test_union(void **state)
 	                   "t.ini:2: upper: '/a/../b' must not contain '.' or '..' components");
 
 	/* both keys or neither; the writable layer apart from the others */
+	assert_parse_error("[union]\nimage = ../x\n", -EINVAL,
+	                   "t.ini:2: image: '../x' is not an image name (NAME[:TAG])");
+	dn_config_free(cfg);
+	cfg = NULL;
+	assert_parse_ok(&cfg, "[union]\nimage = debian\nupper = /c\n");
+	assert_string_equal(cfg->union_image, "debian:latest");
+	assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), -EINVAL); /* no root */
+	dn_config_free(cfg);
+	cfg = NULL;
+	assert_parse_ok(&cfg, "[union]\nimage = debian:12\nlower = /l\nupper = /c\n");
+	assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.ini:4: [union] takes lower or image, not both");
+	dn_config_free(cfg);
+	cfg = NULL;
+	assert_parse_ok(&cfg, "[union]\nimage = debian:12\nupper = /images/c\n");
+	assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "t.ini:3: upper: /images/c overlaps the image store /images");
+	/* containers alone, or beside a union of the pool's own, apart from every layer */
+	dn_config_free(cfg);
+	cfg = NULL;
+	_cleanup_free_ char *ctext = NULL;
+	assert_true(asprintf(&ctext, "[local]\nroot = %s\n[union]\ncontainers = /c//\n", t->dir) > 0);
+	assert_parse_ok(&cfg, ctext);
+	assert_string_equal(cfg->union_containers, "/c");
+	assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), 0);
+	const char *const clash[][2] = {{"/images/c", "/images"}, {"/up/c", "/up"}, {"/", NULL},
+	                                {"/l", "/l/sub"}};
+	for (size_t i = 0; i < DN_ARRAY_SIZE(clash); i++) {
+		dn_config_free(cfg);
+		cfg = NULL;
+		_cleanup_free_ char *text = NULL, *want = NULL;
+		assert_true(asprintf(&text, "[local]\nroot = %s\n[union]\nlower = /x:/l/sub\n"
+		                     "upper = /up\ncontainers = %s\n", t->dir, clash[i][0]) > 0);
+		if (!clash[i][1]) {
+			assert_int_equal(parse(&cfg, text, err), -EINVAL); /* "/" itself */
+			continue;
+		}
+		assert_parse_ok(&cfg, text);
+		assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), -EINVAL);
+		assert_true(asprintf(&want, "t.ini:6: containers: %s overlaps %s", clash[i][0],
+		                     clash[i][1]) > 0);
+		assert_string_equal(err, want);
+	}
 	assert_parse_error("[union]\nupper = /\n", -EINVAL,
 	                   "t.ini:2: upper: '/' must not be the root directory");
 	const char *const uppers[] = {NULL, "/l", "/l/up", "/lx"};
@@ -718,7 +761,7 @@ static void test_union(void **state)
 		                     uppers[i] ? uppers[i] : "") > 0);
 		assert_parse_ok(&cfg, text);
 		if (i == 0)
-			assert_true(asprintf(&want, "t.ini:4: [union] needs both lower and upper") > 0);
+			assert_true(asprintf(&want, "t.ini:4: [union] needs upper and lower (or image)") > 0);
 		else if (i < 3)
 			assert_true(asprintf(&want, "t.ini:5: upper: %s overlaps the lower layer /l",
 			                     uppers[i]) > 0);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "local-walk.h"
+#include "no-symlinks.h"
 #include "redirect.h"
 
 static char dir[] = "/tmp/dn-local-walk.XXXXXX";
@@ -118,12 +119,29 @@ static void test_long(void **state)
 	assert_string_equal(walk_long("d/l", true), "-2"); /* "/abs" is not at the top */
 }
 
+/* Under a union every symlink the walk would follow is ELOOP; names it stops before are not. */
+static void test_symlinks_refused(void **state)
+{
+	(void)state;
+	dn_walk_refuse_symlinks(true);
+	dn_redirect_allow(true);
+	assert_string_equal(walk_long("rel/x", true), "-40");
+	assert_string_equal(walk_long("d/l/x", true), "-40"); /* not a redirect either */
+	assert_string_equal(walk_long("rel/", false), "-40");
+	dn_redirect_allow(false);
+	assert_string_equal(walk_long("rel", false), "top|rel");
+	assert_string_equal(walk_long("d/new", true), "d|new");
+	dn_walk_refuse_symlinks(false);
+	assert_string_equal(walk_long("rel/x", true), "d|x");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_absolute_links),
 		cmocka_unit_test(test_inside),
 		cmocka_unit_test(test_long),
+		cmocka_unit_test(test_symlinks_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

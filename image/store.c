@@ -1,6 +1,7 @@
 /* Store: image layers stored once, by content, and the names that lead to them */
 #include "store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -17,30 +18,11 @@
 #include "cleanup.h"
 #include "layer.h"
 
-#define REF_MAX 256
 
 static void json_putp(struct json_object **o)
 {
 	if (*o)
 		json_object_put(*o);
-}
-
-int dn_image_ref(const char *ref, char *out, size_t len)
-{
-	size_t n = strlen(ref);
-	if (n == 0 || n >= REF_MAX || strspn(ref, "abcdefghijklmnopqrstuvwxyz"
-						 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/:@-") != n ||
-	    ref[0] == '/' || ref[0] == '.' || ref[0] == ':' || strstr(ref, ".."))
-		return -EINVAL;
-	/* a tag is what follows the last ':' that comes after the last '/' */
-	const char *slash = strrchr(ref, '/');
-	const char *colon = strrchr(ref, ':');
-	bool tagged = colon && (!slash || colon > slash) && colon[1];
-	if (colon && !colon[1])
-		return -EINVAL;
-	if ((size_t)snprintf(out, len, "%s%s", ref, tagged ? "" : ":latest") >= len)
-		return -ENAMETOOLONG;
-	return 0;
 }
 
 /* The store's lock, made if missing; -1 with WHY on failure. */
@@ -271,6 +253,38 @@ static bool in_use(struct json_object *repos, const char *digest)
 	return false;
 }
 
+/*
+ * A writable layer a union stacks on ref (the pool's record in users/, see
+ * image-ref.h): its path into layer, 1; 0 when none does.
+ */
+static int used_by(const char *store, const char *ref, char *layer, size_t len)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/%s", store, DN_IMAGE_USERS);
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	int found = 0;
+	for (struct dirent *e; !found && (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[PATH_MAX + NAME_MAX + 2], text[DN_IMAGE_REF_MAX + 2] = "";
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		FILE *f = fopen(p, "re");
+		if (!f)
+			continue;
+		if (fgets(text, sizeof(text), f))
+			text[strcspn(text, "\n")] = '\0';
+		fclose(f);
+		if (strcmp(text, ref) != 0)
+			continue;
+		snprintf(layer, len, "%s", e->d_name); /* (the record's name; '%' for '/') */
+		found = 1;
+	}
+	closedir(d);
+	return found;
+}
+
 int dn_store_remove(const char *store, const char *ref, size_t *freed, char *why,
 		    size_t why_len)
 {
@@ -284,6 +298,20 @@ int dn_store_remove(const char *store, const char *ref, size_t *freed, char *why
 	if (!json_object_object_get_ex(repos, ref, &img)) {
 		snprintf(why, why_len, "no image %s in %s", ref, store);
 		return -ENOENT;
+	}
+	char record[NAME_MAX + 1], layer[NAME_MAX + 1];
+	int used = used_by(store, ref, record, sizeof(record));
+	if (used != 0) {
+		if (used < 0) {
+			snprintf(why, why_len, "%s/%s: %s", store, DN_IMAGE_USERS, strerror(-used));
+			return used;
+		}
+		for (size_t i = 0; i < sizeof(layer); i++)
+			layer[i] = record[i] == '%' ? '/' : record[i];
+		snprintf(why, why_len, "%s is in use: the writable layer %s stacks on it (remove "
+			 "that layer and its record %s/%s/%s first)", ref, layer, store,
+			 DN_IMAGE_USERS, record);
+		return -EBUSY;
 	}
 	_cleanup_(json_putp) struct json_object *gone = json_object_get(img);
 	json_object_object_del(repos, ref);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "image-ref.h"
 #include "source.h"
 
 /*
@@ -21,9 +22,6 @@ struct dn_import_report {
 	size_t layers;  /* the image's */
 	size_t stored;  /* of them unpacked now; the rest were there already */
 };
-
-/* NAME:TAG ("latest" when REF has no tag) into OUT; -EINVAL for a bad name. */
-int dn_image_ref(const char *ref, char *out, size_t len);
 
 /* Stores the image S under REF (NAME:TAG, replacing what it named). */
 int dn_store_import(const char *store, const struct dn_image_source *s, const char *ref,

@@ -73,6 +73,29 @@ static int welcome_timeout(int sock, uint64_t ns)
 	return setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ? -errno : 0;
 }
 
+/* what every attach of this process asks for (dn_chan_set_container) */
+static struct {
+	uint32_t flags;
+	char name[DN_CONTAINER_NAME_MAX + 4];
+	char image[DN_HELLO_IMAGE_MAX];
+} container;
+
+int dn_chan_set_container(const char *name, const char *image, bool rm)
+{
+	if (!name || !*name) {
+		memset(&container, 0, sizeof(container));
+		return 0;
+	}
+	if (!image)
+		image = ""; /* the pool answers that one is needed */
+	if (strlen(name) > DN_CONTAINER_NAME_MAX || strlen(image) >= DN_HELLO_IMAGE_MAX)
+		return -ENAMETOOLONG;
+	snprintf(container.name, sizeof(container.name), "%s", name);
+	snprintf(container.image, sizeof(container.image), "%s", image);
+	container.flags = rm ? DN_HELLO_CONTAINER_RM : 0;
+	return 0;
+}
+
 int dn_chan_connect_within(struct dn_chan *c, const char *path, char *msg, size_t msglen,
 			   uint64_t timeout_ns)
 {
@@ -83,7 +106,10 @@ int dn_chan_connect_within(struct dn_chan *c, const char *path, char *msg, size_
 		snprintf(msg, msglen, "cannot connect to %s: %s", path, strerror(-sock));
 		return sock;
 	}
-	struct dn_hello hello = {.magic = DN_PROTO_MAGIC, .version = DN_PROTO_VERSION};
+	struct dn_hello hello = {.magic = DN_PROTO_MAGIC, .version = DN_PROTO_VERSION,
+				 .flags = container.flags};
+	memcpy(hello.container, container.name, sizeof(hello.container));
+	memcpy(hello.image, container.image, sizeof(hello.image));
 	int r = timeout_ns ? welcome_timeout(sock, timeout_ns) : 0;
 	if (r == 0)
 		r = dn_msg_send(sock, &hello, sizeof(hello), NULL, 0);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,14 @@ struct dn_chan {
  * Connects to the pool socket at path and maps the session it is given. On a
  * refusal returns the service's -errno and copies its reason into msg.
  */
+/*
+ * Every later attach of this process asks for container name (its own
+ * union of image under the writable layer of that name; rm: removed when
+ * its last process is gone); NULL or "": the pool's own tree. 0, or
+ * -ENAMETOOLONG (the pool checks the rest).
+ */
+int dn_chan_set_container(const char *name, const char *image, bool rm);
+
 int dn_chan_connect(struct dn_chan *c, const char *path, char *msg, size_t msglen);
 /* The same, giving up with -ETIMEDOUT when no welcome came within timeout_ns (0: no limit). */
 int dn_chan_connect_within(struct dn_chan *c, const char *path, char *msg, size_t msglen,

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 10
+#define DN_PROTO_VERSION 11
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -350,11 +350,25 @@ enum dn_hello_kind {
 	DN_HELLO_TAKE,       /* the descriptor an open handed over (token): the welcome carries it */
 };
 
+/* A container's name: [A-Za-z0-9_.-], 1 to DN_CONTAINER_NAME_MAX characters. */
+#define DN_CONTAINER_NAME_MAX 64
+#define DN_HELLO_IMAGE_MAX 256
+/* remove the container's writable layer when its last process is gone */
+#define DN_HELLO_CONTAINER_RM 1u
+
 struct dn_hello {
 	uint64_t magic;
 	uint32_t version;
 	uint32_t kind;
 	uint64_t token[2];
+	/*
+	 * DN_HELLO_ATTACH into a container of the pool: its own union of image
+	 * (NAME:TAG) under the writable layer of that name, made on first use.
+	 * Empty: the pool's own tree. Whether this peer may is the pool's call.
+	 */
+	uint32_t flags; /* DN_HELLO_CONTAINER_* */
+	char container[DN_CONTAINER_NAME_MAX + 4];
+	char image[DN_HELLO_IMAGE_MAX];
 };
 
 #define DN_MSG_MAX 200
@@ -367,6 +381,7 @@ struct dn_welcome {
 };
 
 _Static_assert(sizeof(struct dn_req) <= 512, "request fits a slot");
+_Static_assert(sizeof(struct dn_hello) == 360, "the hello's size is its wire format");
 _Static_assert(sizeof(struct dn_buf) <= 4096, "buffer header fits a page");
 _Static_assert(offsetof(struct dn_buf, unused) == DN_CACHELINE,
 	       "the reply's head fills the state word's line");

@@ -168,6 +168,10 @@ __attribute__((constructor)) static void dn_init(void)
 	else
 		snprintf(dn_client.socket_path, sizeof(dn_client.socket_path), "%s/%s.sock",
 			 DN_RUNDIR, pool);
+	/* a container of the pool (danaus-run --container): every attach asks for it */
+	const char *ctr = getenv("DANAUS_CONTAINER"), *rm = getenv("DANAUS_CONTAINER_RM");
+	if (dn_chan_set_container(ctr, getenv("DANAUS_IMAGE"), rm && strcmp(rm, "1") == 0) < 0)
+		return; /* a name no pool takes: not served, as an unknown pool */
 	const char *mnt = getenv("DANAUS_MOUNTPOINT");
 	char want[DN_MOUNT_MAX];
 	if (mnt && *mnt)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +18,21 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: danaus-run --pool NAME [--socket PATH] [--mountpoint PATH]\n"
 		   "                  [--library PATH] [--no-cgroup | --cgroup=auto|required|no]\n"
 		   "                  [--cgroup-via=systemd|libcgroup]\n"
+		   "                  [--container NAME --image IMAGE [--rm]]\n"
 		   "                  -- COMMAND [ARG...]\n"
 		   "Runs COMMAND with libdanaus.so preloaded, so that paths under the pool's\n"
 		   "mountpoint are served by the pool NAME, inside the pool's slice\n"
-		   "(danaus-NAME.slice). Exits with COMMAND's status.\n");
+		   "(danaus-NAME.slice). Exits with COMMAND's status.\n"
+		   "With --container, the mountpoint shows the container NAME of the pool: the\n"
+		   "image IMAGE (NAME[:TAG] of the pool's store) under a writable layer of its\n"
+		   "own, kept for the next run of the same NAME unless --rm.\n");
 }
 
 int main(int argc, char **argv)
 {
 	const char *pool = NULL, *sock = NULL, *mount = NULL, *lib = NULL;
+	const char *container = NULL, *image = NULL;
+	bool rm = false;
 	enum { CG_NO, CG_AUTO, CG_REQUIRED } cgroup = CG_AUTO;
 	enum dn_cgroup_via via = DN_CGROUP_VIA_AUTO;
 	static const struct option opts[] = {
@@ -36,6 +43,9 @@ int main(int argc, char **argv)
 		{"cgroup", required_argument, NULL, 'C'},
 		{"no-cgroup", no_argument, NULL, 'N'},
 		{"cgroup-via", required_argument, NULL, 'V'},
+		{"container", required_argument, NULL, 'c'},
+		{"image", required_argument, NULL, 'i'},
+		{"rm", no_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -46,6 +56,9 @@ int main(int argc, char **argv)
 		case 'm': mount = optarg; break;
 		case 'l': lib = optarg; break;
 		case 'N': cgroup = CG_NO; break;
+		case 'c': container = optarg; break;
+		case 'i': image = optarg; break;
+		case 'r': rm = true; break;
 		case 'C':
 			if (strcmp(optarg, "no") == 0)
 				cgroup = CG_NO;
@@ -76,6 +89,19 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if ((image || rm) && !container) {
+		fprintf(stderr, "danaus-run: --image and --rm are for a --container\n");
+		return 2;
+	}
+	if (container && !image) {
+		fprintf(stderr, "danaus-run: --container needs the --image it runs\n");
+		return 2;
+	}
+	/* (the probe below must not remove a container it finds: only the program's last process) */
+	if (container && dn_chan_set_container(container, image, false) < 0) {
+		fprintf(stderr, "danaus-run: --container or --image is too long\n");
+		return 2;
+	}
 	char libpath[PATH_MAX];
 	int r = dn_library_find(lib, libpath, sizeof(libpath));
 	if (r < 0) {
@@ -104,18 +130,24 @@ int main(int argc, char **argv)
 					"the pool's slice (--no-cgroup silences this)\n", pool, msg);
 	}
 
-	/* Ask the pool where its files appear (this also starts a socket-activated pool). */
+	/*
+	 * Ask the pool where its files appear (this also starts a socket-activated
+	 * pool); a container is asked for in any case, so a refusal is said here.
+	 */
 	char mountbuf[DN_MOUNT_MAX];
-	if (!mount) {
+	if (!mount || container) {
 		struct dn_chan ch;
 		char msg[DN_MSG_MAX + 128];
 		r = dn_chan_connect(&ch, sockpath, msg, sizeof(msg));
 		if (r == 0) {
 			snprintf(mountbuf, sizeof(mountbuf), "%s", ch.mountpoint);
 			dn_chan_close(&ch);
-			mount = mountbuf;
+			if (!mount)
+				mount = mountbuf;
 		} else {
 			fprintf(stderr, "danaus-run: pool '%s': %s\n", pool, msg);
+			if (container)
+				return 125; /* no container: the program would see the placeholder */
 		}
 	}
 
@@ -127,11 +159,20 @@ int main(int argc, char **argv)
 	snprintf(preload, n, "%s%s%s", libpath, old && *old ? ":" : "", old ? old : "");
 	if (setenv("LD_PRELOAD", preload, 1) < 0 || setenv("DANAUS_POOL", pool, 1) < 0 ||
 	    (sock && setenv("DANAUS_SOCKET", sock, 1) < 0) ||
-	    (mount && setenv("DANAUS_MOUNTPOINT", mount, 1) < 0)) {
+	    (mount && setenv("DANAUS_MOUNTPOINT", mount, 1) < 0) ||
+	    (container && (setenv("DANAUS_CONTAINER", container, 1) < 0 ||
+			   setenv("DANAUS_IMAGE", image, 1) < 0 ||
+			   setenv("DANAUS_CONTAINER_RM", rm ? "1" : "0", 1) < 0))) {
 		perror("danaus-run: setenv");
 		return 127;
 	}
 	free(preload);
+	if (!container) {
+		/* an outer danaus-run's container is not this pool's */
+		unsetenv("DANAUS_CONTAINER");
+		unsetenv("DANAUS_IMAGE");
+		unsetenv("DANAUS_CONTAINER_RM");
+	}
 	execvp(argv[optind], argv + optind);
 	/*
 	 * A program stored in the pool is not there for the kernel (this

@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "../cred.h"
+#include "../no-symlinks.h"
 #include "../vfs-perm.h"
 #include "../xattr-ns.h"
 #include "union.h"
@@ -31,6 +32,30 @@ static struct union_svc *to_union(struct dn_svc *s)
 
 #define BELOW(u) ((u)->below)
 #define OPS(u) ((u)->below->ops)
+
+/*
+ * A change of the tree: the directory cache's generation moves before it and
+ * after it (also when it fails half-way), so no lookup overlapping it is kept.
+ */
+struct change {
+	struct union_svc *u;
+	bool on;
+};
+
+static struct change change_begin(struct union_svc *u, bool on)
+{
+	if (on)
+		un_changed(u);
+	return (struct change){u, on};
+}
+
+static void change_end(struct change *c)
+{
+	if (c->on)
+		un_changed(c->u);
+}
+
+#define CHANGES(u) struct change chg __attribute__((cleanup(change_end))) = change_begin(u, true)
 
 /* A walk is two nodes of PATH_MAX each: on the heap, not the worker's stack. */
 static void walk_freep(struct un_walk **w)
@@ -189,6 +214,8 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	bool excl = creat && (oflags & O_EXCL);
 	bool tmpfile = (oflags & O_TMPFILE) == O_TMPFILE;
 	int follow = (oflags & O_NOFOLLOW) || excl ? 0 : UN_FOLLOW;
+	struct change chg __attribute__((cleanup(change_end))) =
+		change_begin(u, creat || tmpfile || open_writes(oflags));
 	_cleanup_walk_ struct un_walk *w = NULL;
 	int r = walk(u, c, path, follow, &w);
 	if (r < 0)
@@ -242,6 +269,11 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 		return -ELOOP; /* (O_NOFOLLOW on a symlink, as open(2)) */
 	if (S_ISDIR(n->st.st_mode) && (open_writes(oflags) || creat))
 		return -EISDIR;
+	/* fs.protected_regular and _fifos, as open(O_CREAT) of an existing name */
+	if (creat && !w->dots &&
+	    (r = dn_protect_create(&u->protect, w->parent.st.st_mode, w->parent.st.st_uid,
+				   n->st.st_mode, n->st.st_uid, c->uid)) < 0)
+		return r;
 	if ((oflags & O_DIRECTORY) && !S_ISDIR(n->st.st_mode))
 		return -ENOTDIR;
 	struct dn_vfs_attr a = un_attr(n);
@@ -308,7 +340,7 @@ static int union_fstat(struct dn_svc *s, struct dn_file *f, struct stat *st)
 	if (r == 0 && S_ISDIR(st->st_mode) && u->n > 1) {
 		/* as union_stat says of a merged directory */
 		struct un_node n;
-		if (un_lookup(u, f->path, 0, &n) == 0 && n.layer >= 0 && n.below)
+		if (un_lookup(u, f->path, 0, &n) == 0 && n.layer >= 0 && un_merged(&n))
 			st->st_nlink = 1;
 	}
 	return r;
@@ -456,6 +488,7 @@ static int create_prepare(struct union_svc *u, const struct dn_cred *c, const ch
 static int union_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	char real[PATH_MAX];
 	int r = create_prepare(u, c, path, &w, real);
@@ -487,6 +520,7 @@ static int union_mknod(struct dn_svc *s, const struct dn_cred *c, const char *pa
 		       dev_t dev)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	char real[PATH_MAX];
 	int r = create_prepare(u, c, path, &w, real);
@@ -502,6 +536,7 @@ static int union_symlink(struct dn_svc *s, const struct dn_cred *c, const char *
 			 const char *path)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	char real[PATH_MAX];
 	int r = create_prepare(u, c, path, &w, real);
@@ -517,6 +552,7 @@ static int union_link(struct dn_svc *s, const struct dn_cred *c, const char *fro
 		      const char *to, bool follow)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *fw = NULL;
 	int r = walk_existing(u, c, from, follow ? UN_FOLLOW : 0, &fw);
 	if (r < 0)
@@ -554,6 +590,55 @@ static int may_delete(const struct dn_cred *c, const struct un_walk *w)
 }
 
 /*
+ * A writable-layer directory whose merged view is empty holds at most
+ * whiteouts and markers: they go, with the pool's rights, before the
+ * directory does. Each round lists from the start again (removing moves
+ * the others' cookies) until one removes nothing.
+ */
+static int empty_of_marks(struct union_svc *u, const char *real)
+{
+	struct dn_file *f;
+	int handover = -1;
+	int r = OPS(u)->open(BELOW(u), &u->priv, real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+			     &f, &handover);
+	if (r != 0)
+		return r < 0 ? r : -EIO;
+	_cleanup_free_ char *buf = malloc(32768);
+	uint64_t cookie = 0;
+	r = buf ? 0 : -ENOMEM;
+	for (bool removed = false; r == 0;) {
+		uint64_t next;
+		ssize_t got = OPS(u)->readdir(BELOW(u), f, cookie, buf, 32768, &next);
+		if (got < 0)
+			r = (int)got;
+		if (got == 0 && removed) {
+			cookie = 0; /* again, from the start */
+			removed = false;
+			continue;
+		}
+		if (got <= 0)
+			break;
+		for (ssize_t at = 0; at < got && r == 0;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + at);
+			at += d->d_reclen;
+			if (strncmp(d->d_name, UN_WH, UN_WH_LEN) != 0)
+				continue;
+			char p[PATH_MAX];
+			if (snprintf(p, sizeof(p), "%s/%s", real, d->d_name) >= (int)sizeof(p))
+				continue;
+			r = OPS(u)->unlink(BELOW(u), &u->priv, p);
+			if (r == 0)
+				removed = true;
+			else if (r == -EISDIR)
+				r = 0; /* a copy in the making of another request: rmdir says so */
+		}
+		cookie = next;
+	}
+	OPS(u)->close(BELOW(u), f);
+	return r;
+}
+
+/*
  * A name that lower layers have too is whited out first, then its writable
  * copy goes: a crash in between leaves the copy, which wins in its layer.
  */
@@ -578,38 +663,7 @@ static int remove_name(struct union_svc *u, const struct dn_cred *c, struct un_w
 	r = OPS(u)->rmdir(BELOW(u), &b, real);
 	if (r != -ENOTEMPTY && r != -EEXIST)
 		return r;
-	/* empty it of whiteouts and markers, with the pool's rights, then again */
-	struct dn_file *f;
-	int handover = -1;
-	if ((r = OPS(u)->open(BELOW(u), &u->priv, real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
-			      &f, &handover)) != 0)
-		return r < 0 ? r : -EIO;
-	_cleanup_free_ char *buf = malloc(32768);
-	uint64_t cookie = 0;
-	r = buf ? 0 : -ENOMEM;
-	while (r == 0) {
-		uint64_t next;
-		ssize_t got = OPS(u)->readdir(BELOW(u), f, cookie, buf, 32768, &next);
-		if (got <= 0) {
-			r = (int)got;
-			break;
-		}
-		for (ssize_t at = 0; at < got && r == 0;) {
-			struct dirent64 *d = (struct dirent64 *)(buf + at);
-			at += d->d_reclen;
-			if (strncmp(d->d_name, UN_WH, UN_WH_LEN) != 0)
-				continue;
-			char p[PATH_MAX];
-			if (snprintf(p, sizeof(p), "%s/%s", real, d->d_name) >= (int)sizeof(p))
-				continue;
-			r = OPS(u)->unlink(BELOW(u), &u->priv, p);
-			if (r == -EISDIR)
-				r = 0; /* a copy in the making of another request */
-		}
-		cookie = next;
-	}
-	OPS(u)->close(BELOW(u), f);
-	if (r < 0)
+	if ((r = empty_of_marks(u, real)) < 0)
 		return r;
 	return OPS(u)->rmdir(BELOW(u), &b, real);
 }
@@ -617,6 +671,7 @@ static int remove_name(struct union_svc *u, const struct dn_cred *c, struct un_w
 static int union_unlink(struct dn_svc *s, const struct dn_cred *c, const char *path)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	int r = walk(u, c, path, UN_BELOW, &w);
 	if (r < 0)
@@ -635,6 +690,7 @@ static int union_unlink(struct dn_svc *s, const struct dn_cred *c, const char *p
 static int union_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *path)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	int r = walk(u, c, path, UN_BELOW, &w);
 	if (r < 0)
@@ -664,6 +720,7 @@ static int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *f
 			const char *to, unsigned flags)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL;
 	if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))
@@ -719,10 +776,10 @@ static int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *f
 		if ((r = dn_vfs_permission(c, &a, W_OK)) < 0)
 			return r;
 	}
-	if (fdir && (fw->node.layer != 0 || fw->node.below))
+	if (fdir && (fw->node.layer != 0 || un_merged(&fw->node)))
 		return -EXDEV;
 	if (texists && S_ISDIR(tw->node.st.st_mode)) {
-		if (tw->node.layer != 0 || tw->node.below)
+		if (tw->node.layer != 0 || un_merged(&tw->node))
 			return -EXDEV;
 		if (!exchange && (r = un_dir_has_entries(u, &tw->node)) != 0)
 			return r < 0 ? r : -ENOTEMPTY;
@@ -738,8 +795,12 @@ static int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *f
 	/* the old name's lower copies stay hidden: its whiteout first */
 	if (!exchange && fw->node.below && (r = un_whiteout(u, fw->parent.path, fw->name)) < 0)
 		return r;
-	/* a directory moved over a whiteout hides what is below it there */
-	if (fdir && tw->node.whiteout_up) {
+	/* a directory replaced: its whiteouts and marker go with it (the view was empty) */
+	if (!exchange && texists && S_ISDIR(tw->node.st.st_mode) &&
+	    (r = empty_of_marks(u, treal)) < 0)
+		return r;
+	/* a directory moved where lower layers have the name hides what they have */
+	if (fdir && !exchange && (tw->node.whiteout_up || (texists && tw->node.below))) {
 		char marker[PATH_MAX];
 		if (snprintf(marker, sizeof(marker), "%s/" UN_OPAQUE, freal) >= (int)sizeof(marker))
 			return -ENAMETOOLONG;
@@ -789,6 +850,7 @@ static int file_node(struct union_svc *u, struct dn_file *f, struct un_node *n)
 static int union_truncate(struct dn_svc *s, const struct dn_cred *c, const char *path, off_t len)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	char real[PATH_MAX];
 	int r = attr_prepare(u, c, path, false, &w);
@@ -808,6 +870,7 @@ static int union_truncate(struct dn_svc *s, const struct dn_cred *c, const char 
 static int union_chmod(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	char real[PATH_MAX];
 	int r = attr_prepare(u, c, path, false, &w);
@@ -825,6 +888,7 @@ static int union_fchmod(struct dn_svc *s, const struct dn_cred *c, struct dn_fil
 			mode_t mode)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	struct dn_cred b = un_cred_below(c);
 	if (f->layer == 0)
 		return OPS(u)->fchmod(BELOW(u), &b, f->below, mode);
@@ -844,6 +908,7 @@ static int union_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn_fi
 			 const char *path, bool nofollow, const struct timespec times[2])
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	struct dn_cred b = un_cred_below(c);
 	if (f && f->layer == 0)
 		return OPS(u)->utimens(BELOW(u), &b, f->below, NULL, nofollow, times);
@@ -880,6 +945,7 @@ static int union_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file
 		       const char *path, bool nofollow, uid_t uid, gid_t gid)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	struct dn_cred b = un_cred_below(c);
 	if (f && f->layer == 0)
 		return OPS(u)->chown(BELOW(u), &b, f->below, NULL, nofollow, uid, gid);
@@ -976,6 +1042,7 @@ static int union_setxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_f
 			  size_t len, int flags)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	struct dn_cred b = un_cred_below(c);
 	if (f && f->layer == 0)
 		return OPS(u)->setxattr(BELOW(u), &b, f->below, NULL, nofollow, name, value, len,
@@ -997,6 +1064,7 @@ static int union_removexattr(struct dn_svc *s, const struct dn_cred *c, struct d
 			     const char *path, bool nofollow, const char *name)
 {
 	struct union_svc *u = to_union(s);
+	CHANGES(u);
 	struct dn_cred b = un_cred_below(c);
 	if (f && f->layer == 0)
 		return OPS(u)->removexattr(BELOW(u), &b, f->below, NULL, nofollow, name);
@@ -1025,16 +1093,19 @@ static int union_removexattr(struct dn_svc *s, const struct dn_cred *c, struct d
 static void union_destroy(struct dn_svc *s)
 {
 	struct union_svc *u = to_union(s);
-	u->below->ops->destroy(u->below);
+	if (u->owns_below)
+		u->below->ops->destroy(u->below);
 	for (size_t l = 0; l < u->n; l++)
 		free(u->layer[l]);
 	free(u->layer);
 	pthread_mutex_destroy(&u->copy_lock);
+	un_dcache_free(u->dcache);
 	free(u);
 }
 
 static const struct dn_svc_ops union_ops_template = {
 	.name = "union",
+	.real_paths = true,
 	.open = union_open,
 	.close = union_close,
 	.fpath = union_fpath,
@@ -1096,23 +1167,25 @@ static int make_dirs(struct union_svc *u, const char *p, bool *made)
 static int adopt_root(struct union_svc *u)
 {
 	struct stat st;
-	int r = OPS(u)->stat(BELOW(u), &u->priv, u->layer[1], false, &st);
+	int r = OPS(u)->stat(BELOW(u), &u->priv, u->layer[1], true, &st);
 	if (r < 0)
 		return r;
-	if ((r = OPS(u)->chown(BELOW(u), &u->priv, NULL, u->layer[0], false, st.st_uid,
+	if ((r = OPS(u)->chown(BELOW(u), &u->priv, NULL, u->layer[0], true, st.st_uid,
 			       st.st_gid)) < 0 ||
 	    (r = OPS(u)->chmod(BELOW(u), &u->priv, u->layer[0], st.st_mode & 07777)) < 0)
 		return r;
 	struct timespec times[2] = {st.st_atim, st.st_mtim};
-	return OPS(u)->utimens(BELOW(u), &u->priv, NULL, u->layer[0], false, times);
+	return OPS(u)->utimens(BELOW(u), &u->priv, NULL, u->layer[0], true, times);
 }
 
-int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct dn_svc **out,
-		     char *err, size_t errlen)
+/* The union itself; its layers are checked (and upper made) by union_start. */
+static int union_build(const struct dn_union_spec *spec, struct dn_svc *below, bool owns_below,
+		       struct union_svc **out, char *err, size_t errlen)
 {
 	struct union_svc *u = calloc(1, sizeof(*u));
 	if (!u) {
-		below->ops->destroy(below);
+		if (owns_below)
+			below->ops->destroy(below);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -1120,33 +1193,54 @@ int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct d
 	u->ops.cache_dies = below->ops->cache_dies;
 	u->base.ops = &u->ops;
 	u->below = below;
+	u->owns_below = owns_below;
 	pthread_mutex_init(&u->copy_lock, NULL);
 	u->priv = (struct dn_cred){.uid = 0, .gid = 0, .caps = dn_cred_pool_caps()};
 	dn_protect_read(&u->protect);
+	u->dcache = un_dcache_new(); /* (without it, every walk asks the backend) */
+	*out = u;
+	char **image = NULL;
+	size_t nimage = 0;
 	int r = 0;
-	u->layer = calloc(cfg->n_union_lower + 1, sizeof(char *));
+	if (spec->image &&
+	    (r = un_image_layers(below, &u->priv, spec->image, &image, &nimage, err, errlen)) < 0)
+		return r;
+	size_t nlower = image ? nimage : spec->nlower;
+	u->layer = calloc(nlower + 1, sizeof(char *));
 	if (!u->layer)
 		r = -ENOMEM;
-	for (size_t l = 0; r == 0 && l <= cfg->n_union_lower; l++) {
-		u->layer[l] = strdup(l == 0 ? cfg->union_upper : cfg->union_lower[l - 1]);
+	for (size_t l = 0; r == 0 && l <= nlower; l++) {
+		if (l > 0 && image) {
+			u->layer[l] = image[l - 1]; /* taken */
+			image[l - 1] = NULL;
+		} else {
+			u->layer[l] = strdup(l == 0 ? spec->upper : spec->lower[l - 1]);
+		}
 		if (!u->layer[l])
 			r = -ENOMEM;
 		else
 			u->n++;
 	}
-	if (r < 0) {
+	for (size_t i = 0; i < nimage; i++)
+		free(image[i]);
+	free(image);
+	if (r < 0)
 		snprintf(err, errlen, "out of memory");
-		union_destroy(&u->base);
-		return r;
-	}
+	return r;
+}
+
+static int union_start(struct union_svc *u, const struct dn_union_spec *spec, char *err,
+		       size_t errlen)
+{
+	int r;
 	for (size_t l = 1; l < u->n; l++) {
 		struct stat st;
-		r = OPS(u)->stat(BELOW(u), &u->priv, u->layer[l], false, &st);
+		r = OPS(u)->stat(BELOW(u), &u->priv, u->layer[l], true, &st);
 		if (r == 0 && !S_ISDIR(st.st_mode))
 			r = -ENOTDIR;
 		if (r < 0) {
-			snprintf(err, errlen, "[union] lower: layer %s: %s", u->layer[l], strerror(-r));
-			union_destroy(&u->base);
+			snprintf(err, errlen, "[union] %s: layer %s: %s",
+				 spec->image ? "image" : "lower", u->layer[l], strerror(-r));
 			return r;
 		}
 	}
@@ -1154,9 +1248,34 @@ int dn_svc_union_new(const struct dn_config *cfg, struct dn_svc *below, struct d
 	if ((r = make_dirs(u, u->layer[0], &made)) < 0 || (made && (r = adopt_root(u)) < 0)) {
 		snprintf(err, errlen, "[union] upper: cannot make %s: %s", u->layer[0],
 			 strerror(-r));
-		union_destroy(&u->base);
+		return r;
+	}
+	return 0;
+}
+
+int dn_svc_union_new(const struct dn_union_spec *spec, struct dn_svc *below, bool owns_below,
+		     struct dn_svc **out, char *err, size_t errlen)
+{
+	struct union_svc *u = NULL;
+	/* (its walks, on this thread, as a request's: no-symlinks.h) */
+	dn_walk_refuse_symlinks(true);
+	int r = union_build(spec, below, owns_below, &u, err, errlen);
+	if (r == 0)
+		r = union_start(u, spec, err, errlen);
+	if (r == 0 && spec->image && (r = un_image_use(below, &u->priv, spec->image, u->layer[0])) < 0)
+		snprintf(err, errlen, "[union] image: cannot record %s's use of %s in %s: %s",
+			 u->layer[0], spec->image, DN_IMAGE_STORE, strerror(-r));
+	dn_walk_refuse_symlinks(false);
+	if (r < 0) {
+		if (u)
+			union_destroy(&u->base);
 		return r;
 	}
 	*out = &u->base;
 	return 0;
+}
+
+struct dn_svc *dn_svc_union_below(struct dn_svc *s)
+{
+	return s->ops->real_paths ? to_union(s)->below : s;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../redirect.h"
 #include "../vfs-perm.h"
 #include "union.h"
 
@@ -60,7 +61,9 @@ static int layer_opaque(struct union_svc *u, size_t l, const char *p, const char
 /*
  * name in directory parent, layer by layer from the top: the first layer with
  * the name or its whiteout decides; a directory merges the directories
- * below it until an opaque one, a non-directory or a whiteout.
+ * below it until an opaque one, a non-directory or a whiteout. With
+ * UN_BELOW the look goes on past the top (and past an opaque directory) for
+ * a copy in a lower layer, which a removal or rename must then white out.
  */
 static int lookup_child(struct union_svc *u, const struct un_node *parent, const char *name,
 			int flags, struct un_node *out)
@@ -69,10 +72,24 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 			 strcmp(parent->path, "/") == 0 ? "" : parent->path, name);
 	if (n < 0 || n >= (int)sizeof(out->path))
 		return -ENAMETOOLONG;
+	uint64_t gen = atomic_load(&u->gen);
+	int hit = un_dcache_get(u, out->path, flags, out);
+	if (hit == UN_HIT)
+		return 0;
+	if (hit == UN_HIT_STAT) {
+		/* where it is holds; what it is now, its layer says */
+		struct stat st;
+		int r = layer_stat(u, (size_t)out->layer, parent->path, name, &st);
+		if (r == 0 && (st.st_mode & S_IFMT) == (out->st.st_mode & S_IFMT)) {
+			out->st = st;
+			return 0;
+		}
+	}
 	out->layer = -1;
 	out->whiteout_up = false;
 	out->below = false;
 	memset(&out->dirs, 0, sizeof(out->dirs));
+	bool merging = true; /* (until an opaque directory) */
 	for (size_t l = 0; l < u->n; l++) {
 		if (!un_mask_has(&parent->dirs, l))
 			continue;
@@ -84,7 +101,7 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 			if (out->layer >= 0) {
 				/* a copy below the top */
 				out->below = true;
-				if (!S_ISDIR(out->st.st_mode) || !S_ISDIR(st.st_mode))
+				if (!merging || !S_ISDIR(out->st.st_mode) || !S_ISDIR(st.st_mode))
 					break;
 				un_mask_set(&out->dirs, l);
 			} else {
@@ -95,10 +112,13 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 				else if (!(flags & UN_BELOW))
 					break;
 			}
-			if (S_ISDIR(st.st_mode) && (r = layer_opaque(u, l, parent->path, name)) != 0) {
+			if (merging && S_ISDIR(st.st_mode) &&
+			    (r = layer_opaque(u, l, parent->path, name)) != 0) {
 				if (r < 0)
 					return r;
-				break;
+				merging = false;
+				if (!(flags & UN_BELOW))
+					break;
 			}
 		}
 		/* a whiteout hides the layers below this one */
@@ -111,8 +131,9 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 		}
 	}
 	/* a merged directory's link count means nothing: the kernel's overlayfs says 1 */
-	if (out->layer >= 0 && S_ISDIR(out->st.st_mode) && out->below)
+	if (out->layer >= 0 && S_ISDIR(out->st.st_mode) && un_merged(out))
 		out->st.st_nlink = 1;
+	un_dcache_put(u, out, flags, gen);
 	return 0;
 }
 
@@ -128,9 +149,14 @@ static void root_node(struct union_svc *u, struct un_node *out)
 static int root_lookup(struct union_svc *u, struct un_node *out)
 {
 	root_node(u, out);
-	int r = u->below->ops->stat(u->below, &u->priv, u->layer[0], false, &out->st);
+	uint64_t gen = atomic_load(&u->gen);
+	if (un_dcache_get(u, "/", 0, out) == UN_HIT)
+		return 0;
+	int r = u->below->ops->stat(u->below, &u->priv, u->layer[0], true, &out->st);
 	if (r == 0 && u->n > 1)
 		out->st.st_nlink = 1;
+	if (r == 0)
+		un_dcache_put(u, out, 0, gen);
 	return r;
 }
 
@@ -287,6 +313,11 @@ int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int 
 			size_t tlen = 0;
 			if ((r = read_link(u, &w->node, target, &tlen)) < 0)
 				return r;
+			/* as the backends: the client resolves an absolute link from its own root */
+			if (target[0] == '/' && dn_redirect_allowed()) {
+				target[tlen] = '\0';
+				return dn_redirect_to(target, s);
+			}
 			char rest[PATH_MAX];
 			snprintf(rest, sizeof(rest), "%s", s);
 			if ((r = splice_link(buf, rest, target, tlen)) < 0)

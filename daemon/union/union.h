@@ -42,7 +42,8 @@ static inline void un_mask_set(struct un_mask *m, size_t l)
 struct union_svc {
 	struct dn_svc base;
 	struct dn_svc_ops ops; /* the union's, with the backend's cache_dies */
-	struct dn_svc *below; /* the backend all layers are in; owned */
+	struct dn_svc *below; /* the backend all layers are in */
+	bool owns_below;      /* the pool's own union: destroys it too */
 	size_t n;
 	char **layer; /* backend paths, "/a/b" (never "/"); owned */
 	/* the pool's own rights: layers' bookkeeping, reads the union allowed */
@@ -50,6 +51,8 @@ struct union_svc {
 	struct dn_protect protect;
 	pthread_mutex_t copy_lock; /* one copy-up at a time, so a file is copied once */
 	atomic_ulong tmp_seq;
+	struct un_dcache *dcache; /* merged directories (union-cache.c); NULL: none */
+	_Atomic uint64_t gen;     /* bumped around every change */
 };
 
 /* What a name is in the merged view. */
@@ -59,8 +62,18 @@ struct un_node {
 	struct stat st;      /* its lstat there */
 	struct un_mask dirs; /* a directory: every layer whose copy it merges */
 	bool whiteout_up;    /* absent by a whiteout in the writable layer (what replaces it there must hide what is below: opaque) */
-	bool below;          /* (UN_BELOW) a copy in a lower layer is visible under the top */
+	bool below;          /* a lower layer has a copy (not hidden by a whiteout): always
+			      * known for a merged directory, with UN_BELOW for the rest */
 };
+
+/* a directory that merges lower layers' copies (not only its top one) */
+static inline bool un_merged(const struct un_node *n)
+{
+	for (size_t i = 0; i < UN_LAYERS_MAX / 64; i++)
+		if (n->dirs.w[i] & ~(i == (size_t)n->layer / 64 ? UINT64_C(1) << (n->layer % 64) : 0))
+			return true;
+	return false;
+}
 
 #define UN_FOLLOW 1 /* follow a symlink as the last component */
 #define UN_BELOW 2  /* fill node.below (unlink, rmdir, rename need it) */
@@ -73,6 +86,18 @@ struct un_walk {
 	bool slash;            /* the path ended in "/" */
 	bool reserved;         /* the name is a layer's own (".wh."): absent, never created */
 };
+
+/* The lookup cache: valid while the generation stays (a change bumps it before and after). */
+struct un_dcache *un_dcache_new(void);
+void un_dcache_free(struct un_dcache *c);
+void un_changed(struct union_svc *u);
+#define UN_MISS 0
+#define UN_HIT 1      /* n is whole: a directory, or absent */
+#define UN_HIT_STAT 2 /* n's layer is known; a file's st is to be asked again */
+/* n (but its path) as path was last looked up with flags in this generation */
+int un_dcache_get(struct union_svc *u, const char *path, int flags, struct un_node *n);
+/* keeps n as looked up with flags in generation gen (read before the lookup began) */
+void un_dcache_put(struct union_svc *u, const struct un_node *n, int flags, uint64_t gen);
 
 /* layer l's backend path of union path p, into buf (PATH_MAX): 0 or -ENAMETOOLONG */
 int un_real(const struct union_svc *u, size_t l, const char *p, char *buf);
@@ -112,6 +137,28 @@ int un_tmp_name(struct union_svc *u, const char *dir, char *buf);
 
 /* c plus CAP_DAC_READ_SEARCH: the union made the read and search checks itself. */
 struct dn_cred un_cred_below(const struct dn_cred *c);
+
+/*
+ * The layers of image ref (NAME:TAG) in the pool's image store, read through
+ * below: backend paths, top first, into *layers (n of them, owned by the
+ * caller). 0, or -errno with a message in err.
+ */
+int un_image_layers(struct dn_svc *below, const struct dn_cred *priv, const char *ref,
+		    char ***layers, size_t *n, char *err, size_t errlen);
+
+/*
+ * The store's record that writable layer upper stacks on image ref (users/
+ * in image-ref.h): danaus-image rm then refuses the image. 0 or -errno.
+ */
+int un_image_use(struct dn_svc *below, const struct dn_cred *priv, const char *ref,
+		 const char *upper);
+/* The record goes with the writable layer. */
+void un_image_unuse(struct dn_svc *below, const struct dn_cred *priv, const char *upper);
+
+/* A small file of the backend, whole: at most len - 1 bytes, NUL-terminated; or written anew. */
+int un_small_read(struct dn_svc *b, const struct dn_cred *c, const char *path, char *buf,
+		  size_t len);
+int un_small_write(struct dn_svc *b, const struct dn_cred *c, const char *path, const char *text);
 
 /* The merged entries of a directory, hidden names and whiteouts left out. */
 struct un_dirents {

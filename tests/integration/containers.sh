@@ -108,6 +108,30 @@ create: Read-only file system" ] || fail "a static binary in the container saw: 
 [ -e "$A_ROOT/new.txt" ] && fail "the unserved write reached the pool"
 pass "unserved, the mountpoint is a read-only directory holding only DANAUS-NOT-SERVED"
 
+# A container's own union: with DANAUS_CONTAINER and DANAUS_IMAGE in its
+# environment, the container sees, at the pool's mountpoint, an image of the
+# pool's store under a writable layer of its name (the pool's [union]
+# containers); the next container of that name finds it again.
+C="cu$$"
+SPECS+=("/run/cdi/danaus-pool-$C.json")
+CDI_DIR=/run/cdi pool_start "$C" "[union]\ncontainers = /containers"
+C_MNT=$MNT C_ROOT=$ROOT
+python3 "$HERE/oci_layout.py" "$WORK/tiny" '{"layers": [[{"name": "etc", "kind": "dir", "mode": 493},
+	{"name": "etc/motd", "data": "from the image"}]]}' > /dev/null
+"$DANAUS_BUILD/image/danaus-image" --pool "$C" --socket "$SOCK" --mountpoint "$C_MNT" \
+	import "$WORK/tiny" tiny:1 > /dev/null || fail "import of the tiny image failed"
+union_ctr() { ctr "$C" -e DANAUS_CONTAINER="$1" -e DANAUS_IMAGE=tiny:1 -- sh -c "$2"; }
+out=$(union_ctr web "cat $C_MNT/etc/motd; echo; echo mine > $C_MNT/etc/state; ls $C_MNT") ||
+	fail "a container of its own union failed: $out $(ctr_err)"
+[ "$out" = "from the image
+etc" ] || fail "the container's union showed: $out $(ctr_err)"
+[ "$(cat "$C_ROOT/containers/web/etc/state")" = mine ] || fail "its write is not in containers/web"
+out=$(union_ctr web "cat $C_MNT/etc/state") || fail "the second container of web failed: $(ctr_err)"
+[ "$out" = mine ] || fail "the second container of web read: $out"
+out=$(union_ctr other "cat $C_MNT/etc/state 2>&1; cat $C_MNT/etc/motd; echo") || true
+case "$out" in *"No such file"*"from the image") ;; *) fail "container other saw: $out" ;; esac
+pass "podman containers get their own union of a stored image by name (DANAUS_CONTAINER, DANAUS_IMAGE)"
+
 # A rootless container (podman run by an unprivileged user): its root is the
 # user's host uid for the pool, with no capability over the pool's files.
 RL=dnct_rl$$

@@ -66,24 +66,25 @@ make_source_tree() {
 # pool_start NAME [INI_EXTRA]: sets POOL_<NAME>_{SOCK,ROOT,MNT,PID} via globals SOCK ROOT MNT PID
 # With DANAUS_TEST_CEPH_DIR (a scripts/ceph-local cluster) and DANAUS_TEST_CEPH_FUSE
 # (its CephFS root through ceph-fuse) the pool has backend = ceph instead.
+# (POOL_ROOT_OF=OTHER: the new pool serves the files of pool OTHER, started before)
 pool_start() {
 	local name=$1 extra=${2:-}
-	local dir="$WORK/$name"
-	mkdir -p "$dir/etc/pools" "$dir/root"
-	chmod 755 "$dir" "$dir/root"
+	local dir="$WORK/$name" top=${POOL_ROOT_OF:-$1}
+	mkdir -p "$dir/etc/pools" "$WORK/$top/root"
+	chmod 755 "$dir" "$WORK/$top/root"
 	MNT="/danaus/t$$-$name"
-	ROOT="$dir/root"
+	ROOT="$WORK/$top/root"
 	SOCK="$dir/pool.sock"
 	local waits=100
 	if [ -n "${DANAUS_TEST_CEPH_DIR:-}" ]; then
 		# A CephFS directory served by the ceph backend; ROOT is the same
 		# directory through ceph-fuse (tests/integration/ceph-apps.sh).
-		ROOT="$DANAUS_TEST_CEPH_FUSE/pools/t$$-$name"
+		ROOT="$DANAUS_TEST_CEPH_FUSE/pools/t$$-$top"
 		mkdir -p "$ROOT"
 		chmod 755 "$ROOT"
 		printf '[pool]\nbackend = ceph\nmountpoint = %s\nworkers = %s\n'"${POOL_SETTINGS:-}"'\n[ceph]\nconf = %s\nid = admin\nkeyring = %s\nroot = %s\nmount_timeout = 20\n%b\n' \
 			"$MNT" "${WORKERS:-1}" "$DANAUS_TEST_CEPH_DIR/ceph.conf" \
-			"$DANAUS_TEST_CEPH_DIR/ceph.client.admin.keyring" "/pools/t$$-$name" "$extra" \
+			"$DANAUS_TEST_CEPH_DIR/ceph.client.admin.keyring" "/pools/t$$-$top" "$extra" \
 			> "$dir/etc/pools/$name.ini"
 		waits=600
 	else

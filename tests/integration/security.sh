@@ -320,7 +320,8 @@ as dnsec_a "$PY" - "$SOCK" "$proto" << 'PY' || fail "the ringing client failed"
 import array, socket, struct, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(sys.argv[1])
-s.send(struct.pack("<QIIQQ", 0x31534e4144, int(sys.argv[2]), 0, 0, 0))  # DN_PROTO_MAGIC, version, attach
+# DN_PROTO_MAGIC, version, attach, no token, no flags, no container, no image (struct dn_hello)
+s.send(struct.pack("<QIIQQI68s256s", 0x31534e4144, int(sys.argv[2]), 0, 0, 0, 0, b"", b""))
 fds = array.array("i")
 msg, anc, _, _ = s.recvmsg(472, socket.CMSG_LEN(68 * fds.itemsize))
 for level, kind, data in anc:
