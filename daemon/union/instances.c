@@ -17,6 +17,11 @@
 #include "wire.h"
 
 #define GRACE_NS 2000000000ull
+/*
+ * Unions one uid may have open at once: each holds a lookup cache of up to a
+ * few MiB, and no tenant's user may grow the pool without bound.
+ */
+#define CONTAINERS_PER_UID 32
 #define REMOVE_DEPTH_MAX 512
 /* in the writable layer, hidden by the union: who made it, and of what image */
 #define OWNER_MARK UN_WH UN_WH "owner"
@@ -29,6 +34,7 @@ struct instance {
 	unsigned users;
 	uint64_t idle_since;
 	bool rm;
+	uid_t uid; /* whose processes opened it (the cap's count) */
 };
 
 struct dn_instances {
@@ -142,6 +148,14 @@ int dn_instances_acquire(struct dn_instances *t, const struct dn_cred *c, const 
 		return r;
 	}
 	if (!in) {
+		size_t mine = 0;
+		for (size_t i = 0; i < t->n; i++)
+			mine += t->v[i]->uid == c->uid;
+		if (mine >= CONTAINERS_PER_UID) {
+			snprintf(why, whylen, "uid %u has %d containers open already", (unsigned)c->uid,
+				 CONTAINERS_PER_UID);
+			return -EMFILE;
+		}
 		struct instance **v = realloc(t->v, (t->n + 1) * sizeof(*v));
 		if (!v || !(in = calloc(1, sizeof(*in)))) {
 			if (v)
@@ -152,6 +166,7 @@ int dn_instances_acquire(struct dn_instances *t, const struct dn_cred *c, const 
 		t->v = v;
 		snprintf(in->name, sizeof(in->name), "%s", name);
 		snprintf(in->image, sizeof(in->image), "%s", ref);
+		in->uid = c->uid;
 		char upper[UN_PATH_MAX];
 		struct dn_union_spec spec = {.image = ref, .upper = upper};
 		r = layer_path(t, name, NULL, upper);

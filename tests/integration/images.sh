@@ -189,8 +189,20 @@ out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$RUN_BIN" --pool
 	--mountpoint "$CP_MNT" --container nob --image derived -- sh -c "cat $CP_MNT/hello.txt; echo x > $CP_MNT/hello.txt" 2>&1) || true
 grep -q "the derived image's own file" <<< "$out" && grep -q "Permission denied" <<< "$out" ||
 	fail "nobody's container: $out"
+# one uid may hold 32 containers open at once; the 33rd and on are refused,
+# others' and the pool unharmed
+caps=()
+for i in $(seq 40); do
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$RUN_BIN" --pool cp --socket "$CP_SOCK" \
+		--mountpoint "$CP_MNT" --container "cap$i" --image derived --rm -- sleep 4 > "$WORK/cap$i.out" 2>&1 &
+	caps+=($!)
+done
+for p in "${caps[@]}"; do wait "$p" || true; done
+refused=$(cat "$WORK"/cap*.out | grep -c "uid 65534 has 32 containers open already" || true)
+[ "$refused" -ge 8 ] && [ "$refused" -le 9 ] || fail "40 containers of nobody: $refused refused ($(cat "$WORK"/cap*.out | sort | uniq -c))"
+[ "$(ctr web1 -- cat "$CP_MNT/state")" = kept ] || fail "root's container after nobody's were refused"
 SOCK=$IM_SOCK MNT=$IM_MNT
-pass "containers on demand: one union per name, kept across runs, shared by a run's processes, --rm, only for its uid and image"
+pass "containers on demand: one union per name, kept across runs, shared by a run's processes, --rm, only for its uid and image, 32 per uid"
 
 # Hostile or broken images: refused with the reason, nothing written outside
 # the store, no layer left half-unpacked.
