@@ -55,7 +55,9 @@ static void change_end(struct change *c)
 		un_changed(c->u);
 }
 
-#define CHANGES(u) struct change chg __attribute__((cleanup(change_end))) = change_begin(u, true)
+#define CHANGES(u)                                                                                 \
+	struct change chg __attribute__((cleanup(change_end))) = change_begin(u, true);            \
+	(void)chg /* (used by its cleanup only) */
 
 /* A walk is two nodes of UN_PATH_MAX each: on the heap, not the worker's stack. */
 static void walk_freep(struct un_walk **w)
@@ -216,6 +218,7 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	int follow = (oflags & O_NOFOLLOW) || excl ? 0 : UN_FOLLOW;
 	struct change chg __attribute__((cleanup(change_end))) =
 		change_begin(u, creat || tmpfile || open_writes(oflags));
+	(void)chg;
 	_cleanup_walk_ struct un_walk *w = NULL;
 	int r = walk(u, c, path, follow | (creat ? UN_NAME : 0), &w);
 	if (r < 0)

@@ -1,4 +1,8 @@
-/* Dispatch Fuzzer: client-written requests against a real local libservice */
+/*
+ * Dispatch Fuzzer: client-written requests against a real local libservice,
+ * or (FUZZ_UNION=1) against a union of a read-only layer holding root's
+ * guards under a writable one, stacked on it as a pool stacks it.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +23,7 @@
 #include "session.h"
 #include "shm.h"
 #include "svc.h"
+#include "union/union.h"
 
 /*
  * An input is a run of records, each a request as a client puts it in its
@@ -64,7 +69,9 @@ static _Noreturn void finding(void)
 
 static char parent[64]; /* holds only root: anything else there escaped it */
 static char root[80];
-static int root_fd = -1;
+static int root_fd = -1;  /* the tree requests start from: the root, or the union's upper */
+static int guard_fd = -1; /* where root's guards are: the root, or the union's lower layer */
+static bool union_mode;   /* FUZZ_UNION=1 */
 static struct dn_svc *svc;
 static struct dn_session *sess;
 static bool trace; /* FUZZ_TRACE=1: each request's op and result on stderr, to read a finding */
@@ -81,6 +88,8 @@ static void cleanup(void)
 	dn_handovers_free(h);
 	svc->ops->destroy(svc);
 	close(root_fd);
+	if (guard_fd != root_fd)
+		close(guard_fd);
 	nftw(parent, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -149,15 +158,15 @@ static void guards_make(void)
 		if (g->fd >= 0)
 			close(g->fd);
 		if (S_ISDIR(g->mode)) {
-			check(mkdirat(root_fd, g->path, g->mode & 07777) == 0);
-			g->fd = openat(root_fd, g->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			check(mkdirat(guard_fd, g->path, g->mode & 07777) == 0);
+			g->fd = openat(guard_fd, g->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		} else {
-			int w = openat(root_fd, g->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			int w = openat(guard_fd, g->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 			check(w >= 0);
 			check(write(w, g->path, strlen(g->path)) == (ssize_t)strlen(g->path));
 			check(fchmod(w, g->mode & 07777) == 0);
 			close(w);
-			g->fd = openat(root_fd, g->path, O_RDONLY | O_CLOEXEC);
+			g->fd = openat(guard_fd, g->path, O_RDONLY | O_CLOEXEC);
 		}
 		check(g->fd >= 0);
 	}
@@ -186,6 +195,14 @@ static void guards_check(void)
 			      memcmp(text, g->text, (size_t)g->len) == 0);
 		check(flistxattr(g->fd, NULL, 0) == g->xattrs);
 	}
+	/*
+	 * Through a union, nobody may not change root's files either: none of
+	 * them was copied up into the writable layer (a link would need
+	 * fs.protected_hardlinks off, a rename write access to guard/).
+	 */
+	struct stat st;
+	if (guarded && union_mode)
+		check(fstatat(root_fd, "guard", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT);
 }
 
 /* The tree every input starts from: files, a directory, and symlinks that point out. */
@@ -196,6 +213,8 @@ static void tree_reset(void)
 		struct dn_cred me = {.uid = geteuid(), .gid = getegid(), .caps = dn_cred_pool_caps()};
 		check(dn_cred_apply(&me) == 0);
 		wipe(root_fd);
+		if (union_mode)
+			wipe(guard_fd);
 		guards_make();
 	}
 	check(dn_cred_apply(&sess->cred) == 0);
@@ -213,6 +232,10 @@ static void tree_reset(void)
 	check(symlinkat("../../..", root_fd, "up") == 0);
 	check(symlinkat("/etc", root_fd, "abs") == 0);
 	check(symlinkat("..", root_fd, "dir/back") == 0);
+	if (union_mode) {
+		/* the layers changed under the union: what it looked up is stale */
+		un_changed((struct union_svc *)svc);
+	}
 }
 
 /* Nothing but root in parent: no request made a file outside the pool. */
@@ -256,10 +279,29 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	sess->real = sess->cred; /* access(2)'s identity: the same ids */
 	root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	check(root_fd >= 0);
+	guard_fd = root_fd;
 
 	struct dn_config cfg = {.local_root = root, .lock_owners_per_uid = 1024};
 	char err[256];
 	check(dn_svc_local_new(&cfg, &svc, err, sizeof(err)) == 0);
+	union_mode = getenv("FUZZ_UNION") && strcmp(getenv("FUZZ_UNION"), "1") == 0;
+	if (union_mode) {
+		/* root's lower layer (the guards) under nobody's writable one, the requests' tree */
+		check(mkdirat(root_fd, "lower", 0755) == 0 && mkdirat(root_fd, "upper", 0755) == 0);
+		if (guarded)
+			check(fchownat(root_fd, "upper", NOBODY, NOBODY, 0) == 0);
+		guard_fd = openat(root_fd, "lower", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int upper = openat(root_fd, "upper", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		check(guard_fd >= 0 && upper >= 0);
+		char *lower[] = {"/lower"};
+		struct dn_union_spec spec = {.lower = lower, .nlower = 1, .upper = "/upper"};
+		struct dn_svc *u;
+		check(dn_svc_union_new(&spec, svc, true, &u, err, sizeof(err)) == 0);
+		svc = u;
+		close(root_fd);
+		root_fd = upper;
+	}
+	sess->svc = svc;
 	struct dn_layout l;
 	check(dn_layout_compute(&l, 1, NBUFS, DATA_SIZE, 16) == 0);
 	check(dn_session_map(sess, &l, 1, "fuzz", "/danaus/fuzz", 0) == 0);
