@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,12 +28,73 @@ bool dn_vfs_in_group(const struct dn_cred *c, gid_t gid)
 	return false;
 }
 
+/* ACL entries as the xattr holds them (little endian), after a u32 version (2) */
+#define ACL_XATTR_VERSION 2
+#define ACL_USER_OBJ 0x01
+#define ACL_USER 0x02
+#define ACL_GROUP_OBJ 0x04
+#define ACL_GROUP 0x08
+#define ACL_MASK 0x10
+#define ACL_OTHER 0x20
+
+static unsigned le16(const uint8_t *p)
+{
+	return (unsigned)p[0] | (unsigned)p[1] << 8;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * posix_acl_permission, for a caller who is not the owner: the named user
+ * entry, else the owning and named groups (any that grants wins, a match
+ * that does not refuses), each under the mask; else the other entry.
+ */
+static bool acl_grants(const struct dn_cred *c, const struct dn_vfs_attr *a, unsigned want)
+{
+	const uint8_t *p = a->acl;
+	if (a->acl_len < 4 || (a->acl_len - 4) % 8 || le32(p) != ACL_XATTR_VERSION)
+		return false; /* (the kernel's -EIO: nobody gets in) */
+	size_t n = (a->acl_len - 4) / 8;
+	const uint8_t *e = p + 4;
+	unsigned mask = 7;
+	for (size_t i = 0; i < n; i++)
+		if (le16(e + 8 * i) == ACL_MASK)
+			mask = le16(e + 8 * i + 2);
+	bool found = false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned tag = le16(e + 8 * i), perm = le16(e + 8 * i + 2);
+		uint32_t id = le32(e + 8 * i + 4);
+		switch (tag) {
+		case ACL_USER:
+			if (id == c->uid)
+				return (perm & mask & want) == want;
+			break;
+		case ACL_GROUP_OBJ:
+		case ACL_GROUP:
+			if (dn_vfs_in_group(c, tag == ACL_GROUP ? id : a->gid)) {
+				found = true;
+				if ((perm & mask & want) == want)
+					return true;
+			}
+			break;
+		case ACL_OTHER:
+			return !found && (perm & want) == want;
+		}
+	}
+	return false;
+}
+
 int dn_vfs_permission(const struct dn_cred *c, const struct dn_vfs_attr *a, int mask)
 {
 	mask &= R_OK | W_OK | X_OK;
 	unsigned bits;
 	if (c->uid == a->uid)
 		bits = (a->mode >> 6) & 7;
+	else if (a->acl)
+		bits = acl_grants(c, a, (unsigned)mask) ? 7 : 0;
 	else if (dn_vfs_in_group(c, a->gid))
 		bits = (a->mode >> 3) & 7;
 	else

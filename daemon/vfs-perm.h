@@ -6,11 +6,17 @@
 
 #include "svc.h"
 
-/* What the rules look at of a file: its mode (type and bits) and owners. */
+/*
+ * What the rules look at of a file: its mode (type and bits), owners, and
+ * its access ACL when it has one (the system.posix_acl_access value, as
+ * getxattr gives it; NULL: none -- a value that does not parse refuses).
+ */
 struct dn_vfs_attr {
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
+	const void *acl;
+	size_t acl_len;
 };
 
 /*

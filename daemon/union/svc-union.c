@@ -1080,9 +1080,15 @@ static int union_setxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_f
 		return r;
 	struct dn_vfs_attr a = un_attr(n);
 	char real[UN_PATH_MAX];
-	if ((r = dn_xattr_may_change(c, name)) < 0 ||
-	    (r = dn_vfs_xattr_permission(c, &a, name, true, true)) < 0 ||
-	    (r = bring_up(u, n, real)) < 0)
+	/*
+	 * The union's own checks only keep a refused change from copying up: a
+	 * file already in the writable layer gets the backend's, which are the
+	 * kernel's in the kernel's order (a bad value's EINVAL first, ACLs...).
+	 */
+	if (n->layer != 0 && ((r = dn_xattr_may_change(c, name)) < 0 ||
+			      (r = dn_vfs_xattr_permission(c, &a, name, true, true)) < 0))
+		return r;
+	if ((r = bring_up(u, n, real)) < 0)
 		return r;
 	return OPS(u)->setxattr(BELOW(u), &b, NULL, real, true, name, value, len, flags);
 }
@@ -1101,9 +1107,9 @@ static int union_removexattr(struct dn_svc *s, const struct dn_cred *c, struct d
 		return r;
 	struct dn_vfs_attr a = un_attr(n);
 	char real[UN_PATH_MAX];
-	if ((r = dn_xattr_may_change(c, name)) < 0 ||
-	    (r = dn_vfs_xattr_permission(c, &a, name, true, true)) < 0)
-		return r;
+	if (n->layer != 0 && ((r = dn_xattr_may_change(c, name)) < 0 ||
+			      (r = dn_vfs_xattr_permission(c, &a, name, true, true)) < 0))
+		return r; /* (in the writable layer: the backend's checks, as setxattr) */
 	/* absent in a lower file: ENODATA, with nothing copied (as overlayfs) */
 	if (n->layer != 0) {
 		if ((r = node_real(u, n, real)) < 0)

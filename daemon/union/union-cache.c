@@ -24,6 +24,8 @@ struct un_dcache_entry {
 	bool below, below_known, whiteout_up;
 	struct stat st;
 	struct un_mask dirs;
+	uint8_t *acl; /* owned; NULL: none */
+	uint16_t acl_len;
 };
 
 struct un_dcache {
@@ -52,7 +54,9 @@ static void clear_locked(struct un_dcache *c)
 {
 	for (size_t i = 0; i < SLOTS; i++) {
 		free(c->slot[i].path);
+		free(c->slot[i].acl);
 		c->slot[i].path = NULL;
+		c->slot[i].acl = NULL;
 	}
 	c->used = 0;
 }
@@ -90,6 +94,9 @@ int un_dcache_get(struct union_svc *u, const char *path, int flags, struct un_no
 				out->st = e->st;
 				out->dirs = e->dirs;
 				out->whiteout_up = e->whiteout_up;
+				out->acl_len = e->acl_len;
+				if (e->acl_len)
+					memcpy(out->acl, e->acl, e->acl_len);
 				hit = e->layer < 0 || S_ISDIR(e->st.st_mode) ? UN_HIT : UN_HIT_STAT;
 			}
 			break;
@@ -121,6 +128,15 @@ void un_dcache_put(struct union_svc *u, const struct un_node *n, int flags, uint
 		e->below = n->below;
 		e->below_known = (flags & UN_BELOW) || n->layer < 0;
 		e->whiteout_up = n->whiteout_up;
+		free(e->acl);
+		e->acl = NULL;
+		e->acl_len = 0;
+		if (n->acl_len && (e->acl = malloc(n->acl_len))) {
+			memcpy(e->acl, n->acl, n->acl_len);
+			e->acl_len = n->acl_len;
+		} else if (n->acl_len) {
+			e->gen = gen - 1; /* (no memory for it: not kept) */
+		}
 		e->st = n->st;
 		e->dirs = n->dirs;
 		break;

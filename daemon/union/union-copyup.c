@@ -63,6 +63,9 @@ int un_marker(struct union_svc *u, const char *real)
 
 int un_whiteout(struct union_svc *u, const char *dir, const char *name)
 {
+	/* OCI's whiteouts cannot hide a name of over NAME_MAX - 4 bytes */
+	if (strlen(name) + UN_WH_LEN > NAME_MAX)
+		return -ENAMETOOLONG;
 	char wh[NAME_MAX + UN_WH_LEN + 1], real[UN_PATH_MAX];
 	snprintf(wh, sizeof(wh), UN_WH "%s", name);
 	int r = writable_path(u, dir, wh, real);
@@ -71,6 +74,8 @@ int un_whiteout(struct union_svc *u, const char *dir, const char *name)
 
 int un_unwhiteout(struct union_svc *u, const char *dir, const char *name)
 {
+	if (strlen(name) + UN_WH_LEN > NAME_MAX)
+		return 0; /* (it cannot have one) */
 	char wh[NAME_MAX + UN_WH_LEN + 1], real[UN_PATH_MAX];
 	snprintf(wh, sizeof(wh), UN_WH "%s", name);
 	int r = writable_path(u, dir, wh, real);

@@ -18,7 +18,25 @@ int un_real(const struct union_svc *u, size_t l, const char *p, char *buf)
 
 struct dn_vfs_attr un_attr(const struct un_node *n)
 {
-	return (struct dn_vfs_attr){.mode = n->st.st_mode, .uid = n->st.st_uid, .gid = n->st.st_gid};
+	return (struct dn_vfs_attr){.mode = n->st.st_mode, .uid = n->st.st_uid, .gid = n->st.st_gid,
+				    .acl = n->acl_len ? n->acl : NULL, .acl_len = n->acl_len};
+}
+
+/* n's access ACL from its top layer: the kernel's permission checks read it */
+static void read_acl(struct union_svc *u, struct un_node *n)
+{
+	n->acl_len = 0;
+	if (n->layer < 0 || S_ISLNK(n->st.st_mode) || !u->below->ops->getxattr)
+		return;
+	char real[UN_PATH_MAX];
+	if (un_real(u, (size_t)n->layer, n->path, real) < 0)
+		return;
+	ssize_t got = u->below->ops->getxattr(u->below, &u->priv, NULL, real, true,
+					      "system.posix_acl_access", n->acl, sizeof(n->acl));
+	if (got > 0)
+		n->acl_len = (uint16_t)got;
+	else if (got == -ERANGE)
+		n->acl_len = 1; /* too long to keep: taken as unreadable, which refuses */
 }
 
 /* lstat of p/name in layer l: 0, -ENOENT, or another -errno */
@@ -43,6 +61,9 @@ static int layer_has(struct union_svc *u, size_t l, const char *p, const char *n
 
 static int layer_has_whiteout(struct union_svc *u, size_t l, const char *p, const char *name)
 {
+	/* a name too long for ".wh." before it can have no whiteout (in OCI form) */
+	if (strlen(name) + UN_WH_LEN > NAME_MAX)
+		return 0;
 	char wh[NAME_MAX + UN_WH_LEN + 1];
 	snprintf(wh, sizeof(wh), UN_WH "%s", name);
 	return layer_has(u, l, p, wh);
@@ -133,6 +154,7 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 	/* a merged directory's link count means nothing: the kernel's overlayfs says 1 */
 	if (out->layer >= 0 && S_ISDIR(out->st.st_mode) && un_merged(out))
 		out->st.st_nlink = 1;
+	read_acl(u, out);
 	un_dcache_put(u, out, flags, gen);
 	return 0;
 }
@@ -155,8 +177,10 @@ static int root_lookup(struct union_svc *u, struct un_node *out)
 	int r = u->below->ops->stat(u->below, &u->priv, u->layer[0], true, &out->st);
 	if (r == 0 && u->n > 1)
 		out->st.st_nlink = 1;
-	if (r == 0)
+	if (r == 0) {
+		read_acl(u, out);
 		un_dcache_put(u, out, 0, gen);
+	}
 	return r;
 }
 
@@ -258,11 +282,11 @@ int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int 
 		size_t len = strcspn(s, "/");
 		if (len == 0)
 			break; /* (w->node is what the walk reached) */
-		if (len > NAME_MAX)
-			return -ENAMETOOLONG;
+		/* (a name too long is refused after the search permission, as the kernel does) */
+		bool too_long = len > NAME_MAX;
 		char name[NAME_MAX + 1];
-		memcpy(name, s, len);
-		name[len] = '\0';
+		memcpy(name, s, too_long ? 0 : len);
+		name[too_long ? 0 : len] = '\0';
 		s += len;
 		bool last = s[strspn(s, "/")] == '\0';
 		w->slash = last && *s == '/';
@@ -274,6 +298,8 @@ int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int 
 		*cur = w->node;
 		if ((r = may_search(c, cur)) < 0)
 			return r;
+		if (too_long)
+			return -ENAMETOOLONG;
 		if (strcmp(name, ".") == 0) {
 			w->dots = 1;
 			continue;
@@ -295,6 +321,7 @@ int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int 
 				 strcmp(cur->path, "/") == 0 ? "" : cur->path, name);
 			w->node.layer = -1;
 			w->node.whiteout_up = w->node.below = false;
+			w->node.acl_len = 0;
 			w->reserved = true;
 			continue;
 		}

@@ -20,6 +20,8 @@
  * Layer 0 is the writable one, then the read-only ones, top first.
  */
 #define UN_LAYERS_MAX 128
+/* an access ACL of up to 64 entries; a longer one is kept as unreadable (refuses) */
+#define UN_ACL_MAX (4 + 8 * 64)
 /* union and backend paths: as long as a pool takes (a relative path from a deep directory) */
 #define UN_PATH_MAX DN_PATH_MAX
 #define UN_WH ".wh."
@@ -65,6 +67,8 @@ struct un_node {
 	struct stat st;      /* its lstat there */
 	struct un_mask dirs; /* a directory: every layer whose copy it merges */
 	bool whiteout_up;    /* absent by a whiteout in the writable layer (what replaces it there must hide what is below: opaque) */
+	uint16_t acl_len;    /* its access ACL (system.posix_acl_access), 0: none */
+	uint8_t acl[UN_ACL_MAX];
 	bool below;          /* a lower layer has a copy (not hidden by a whiteout): always
 			      * known for a merged directory, with UN_BELOW for the rest */
 };
