@@ -1,0 +1,293 @@
+/* Union Attributes: modes, owners, times, sizes and xattrs, a lower file copied up first */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vfs-perm.h"
+#include "../xattr-ns.h"
+#include "cleanup.h"
+#include "union-ops.h"
+
+
+/*
+ * Changes of attributes walk to the name, check the caller's right on the
+ * merged view, and only then copy it up: a refused change copies nothing.
+ */
+static int attr_prepare(struct union_svc *u, const struct dn_cred *c, const char *path,
+			bool nofollow, struct un_walk **out)
+{
+	_cleanup_walk_ struct un_walk *w = NULL;
+	int r = union_walk_existing(u, c, path, nofollow ? 0 : UN_FOLLOW, &w);
+	if (r < 0)
+		return r;
+	*out = w;
+	w = NULL;
+	return 0;
+}
+
+static int union_bring_up(struct union_svc *u, struct un_node *n, char *real)
+{
+	int r = un_copy_up(u, n);
+	return r < 0 ? r : un_real(u, 0, n->path, real);
+}
+
+/* An open file's node, for changes made through it. */
+static int union_file_node(struct union_svc *u, struct dn_file *f, struct un_node *n)
+{
+	int r = un_lookup(u, f->path, 0, n);
+	if (r == 0 && n->layer < 0)
+		r = -ESTALE;
+	return r;
+}
+
+int union_truncate(struct dn_svc *s, const struct dn_cred *c, const char *path, off_t len)
+{
+	struct union_svc *u = to_union(s);
+	CHANGES(u);
+	_cleanup_walk_ struct un_walk *w = NULL;
+	char real[UN_PATH_MAX];
+	int r = attr_prepare(u, c, path, false, &w);
+	if (r < 0)
+		return r;
+	if (S_ISDIR(w->node.st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(w->node.st.st_mode))
+		return -EINVAL;
+	struct dn_vfs_attr a = un_attr(&w->node);
+	if ((r = dn_vfs_permission(c, &a, W_OK)) < 0 || (r = union_bring_up(u, &w->node, real)) < 0)
+		return r;
+	struct dn_cred b = un_cred_below(c);
+	return OPS(u)->truncate(BELOW(u), &b, real, len);
+}
+
+int union_chmod(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode)
+{
+	struct union_svc *u = to_union(s);
+	CHANGES(u);
+	_cleanup_walk_ struct un_walk *w = NULL;
+	char real[UN_PATH_MAX];
+	int r = attr_prepare(u, c, path, false, &w);
+	if (r < 0)
+		return r;
+	struct dn_vfs_attr a = un_attr(&w->node);
+	mode_t m = mode;
+	if ((r = dn_vfs_may_chmod(c, &a, &m)) < 0 || (r = union_bring_up(u, &w->node, real)) < 0)
+		return r;
+	struct dn_cred b = un_cred_below(c);
+	return OPS(u)->chmod(BELOW(u), &b, real, mode);
+}
+
+int union_fchmod(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			mode_t mode)
+{
+	struct union_svc *u = to_union(s);
+	CHANGES(u);
+	struct dn_cred b = un_cred_below(c);
+	if (f->layer == 0)
+		return OPS(u)->fchmod(BELOW(u), &b, f->below, mode);
+	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
+	char real[UN_PATH_MAX];
+	int r = n ? union_file_node(u, f, n) : -ENOMEM;
+	if (r < 0)
+		return r;
+	struct dn_vfs_attr a = un_attr(n);
+	mode_t m = mode;
+	if ((r = dn_vfs_may_chmod(c, &a, &m)) < 0 || (r = union_bring_up(u, n, real)) < 0)
+		return r;
+	return OPS(u)->chmod(BELOW(u), &b, real, mode);
+}
+
+int union_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			 const char *path, bool nofollow, const struct timespec times[2])
+{
+	struct union_svc *u = to_union(s);
+	CHANGES(u);
+	struct dn_cred b = un_cred_below(c);
+	if (f && f->layer == 0)
+		return OPS(u)->utimens(BELOW(u), &b, f->below, NULL, nofollow, times);
+	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	int r;
+	if (f) {
+		r = union_file_node(u, f, n);
+	} else {
+		struct un_walk *w = NULL;
+		r = union_walk_existing(u, c, path, nofollow ? 0 : UN_FOLLOW, &w);
+		if (r == 0)
+			*n = w->node;
+		free(w);
+	}
+	if (r < 0)
+		return r;
+	bool touch = true;
+	for (int i = 0; i < 2; i++)
+		if (times && times[i].tv_nsec != UTIME_NOW)
+			touch = false;
+	struct dn_vfs_attr a = un_attr(n);
+	char real[UN_PATH_MAX];
+	bool omit = times && times[0].tv_nsec == UTIME_OMIT && times[1].tv_nsec == UTIME_OMIT;
+	if (!omit && (r = dn_vfs_may_utimes(c, &a, touch)) < 0)
+		return r;
+	if ((r = union_bring_up(u, n, real)) < 0)
+		return r;
+	return OPS(u)->utimens(BELOW(u), &b, NULL, real, true, times);
+}
+
+int union_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+		       const char *path, bool nofollow, uid_t uid, gid_t gid)
+{
+	struct union_svc *u = to_union(s);
+	CHANGES(u);
+	struct dn_cred b = un_cred_below(c);
+	if (f && f->layer == 0)
+		return OPS(u)->chown(BELOW(u), &b, f->below, NULL, nofollow, uid, gid);
+	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	int r;
+	if (f) {
+		r = union_file_node(u, f, n);
+	} else {
+		struct un_walk *w = NULL;
+		r = union_walk_existing(u, c, path, nofollow ? 0 : UN_FOLLOW, &w);
+		if (r == 0)
+			*n = w->node;
+		free(w);
+	}
+	if (r < 0)
+		return r;
+	struct dn_vfs_attr a = un_attr(n);
+	char real[UN_PATH_MAX];
+	if ((r = dn_vfs_may_chown(c, &a, uid, gid)) < 0 || (r = union_bring_up(u, n, real)) < 0)
+		return r;
+	return OPS(u)->chown(BELOW(u), &b, NULL, real, true, uid, gid);
+}
+
+/* the node of an xattr call: the open file's, or path's */
+static int xattr_node(struct union_svc *u, const struct dn_cred *c, struct dn_file *f,
+		      const char *path, bool nofollow, struct un_node *n)
+{
+	if (f)
+		return union_file_node(u, f, n);
+	struct un_walk *w = NULL;
+	int r = union_walk_existing(u, c, path, nofollow ? 0 : UN_FOLLOW, &w);
+	if (r == 0)
+		*n = w->node;
+	free(w);
+	return r;
+}
+
+ssize_t union_getxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			      const char *path, bool nofollow, const char *name, void *buf,
+			      size_t len)
+{
+	struct union_svc *u = to_union(s);
+	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
+	int r = n ? xattr_node(u, c, f, path, nofollow, n) : -ENOMEM;
+	if (r < 0)
+		return r;
+	struct dn_vfs_attr a = un_attr(n);
+	if ((r = dn_xattr_may_get(c, name)) < 0 ||
+	    (r = dn_vfs_xattr_permission(c, &a, name, false, true)) < 0)
+		return r;
+	char real[UN_PATH_MAX];
+	if ((r = union_node_real(u, n, real)) < 0)
+		return r;
+	return OPS(u)->getxattr(BELOW(u), &u->priv, NULL, real, true, name, buf, len);
+}
+
+ssize_t union_listxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			       const char *path, bool nofollow, char *buf, size_t len)
+{
+	struct union_svc *u = to_union(s);
+	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
+	int r = n ? xattr_node(u, c, f, path, nofollow, n) : -ENOMEM;
+	if (r < 0)
+		return r;
+	char real[UN_PATH_MAX];
+	if ((r = union_node_real(u, n, real)) < 0)
+		return r;
+	/* the names the caller could read; trusted.* only for CAP_SYS_ADMIN */
+	_cleanup_free_ char *all = malloc(65536);
+	if (!all)
+		return -ENOMEM;
+	ssize_t got = OPS(u)->listxattr(BELOW(u), &u->priv, NULL, real, true, all, 65536);
+	if (got < 0)
+		return got;
+	size_t out = 0;
+	for (ssize_t at = 0; at < got; at += (ssize_t)strlen(all + at) + 1) {
+		const char *name = all + at;
+		if (dn_xattr_may_get(c, name) < 0)
+			continue;
+		size_t nl = strlen(name) + 1;
+		if (len && out + nl > len)
+			return -ERANGE;
+		if (len)
+			memcpy(buf + out, name, nl);
+		out += nl;
+	}
+	return (ssize_t)out;
+}
+
+int union_setxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			  const char *path, bool nofollow, const char *name, const void *value,
+			  size_t len, int flags)
+{
+	struct union_svc *u = to_union(s);
+	CHANGES(u);
+	struct dn_cred b = un_cred_below(c);
+	if (f && f->layer == 0)
+		return OPS(u)->setxattr(BELOW(u), &b, f->below, NULL, nofollow, name, value, len,
+					flags);
+	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
+	int r = n ? xattr_node(u, c, f, path, nofollow, n) : -ENOMEM;
+	if (r < 0)
+		return r;
+	struct dn_vfs_attr a = un_attr(n);
+	char real[UN_PATH_MAX];
+	/*
+	 * The union's own checks only keep a refused change from copying up: a
+	 * file already in the writable layer gets the backend's, which are the
+	 * kernel's in the kernel's order (a bad value's EINVAL first, ACLs...).
+	 */
+	if (n->layer != 0 && ((r = dn_xattr_may_change(c, name)) < 0 ||
+			      (r = dn_vfs_xattr_permission(c, &a, name, true, true)) < 0))
+		return r;
+	if ((r = union_bring_up(u, n, real)) < 0)
+		return r;
+	return OPS(u)->setxattr(BELOW(u), &b, NULL, real, true, name, value, len, flags);
+}
+
+int union_removexattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			     const char *path, bool nofollow, const char *name)
+{
+	struct union_svc *u = to_union(s);
+	CHANGES(u);
+	struct dn_cred b = un_cred_below(c);
+	if (f && f->layer == 0)
+		return OPS(u)->removexattr(BELOW(u), &b, f->below, NULL, nofollow, name);
+	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
+	int r = n ? xattr_node(u, c, f, path, nofollow, n) : -ENOMEM;
+	if (r < 0)
+		return r;
+	struct dn_vfs_attr a = un_attr(n);
+	char real[UN_PATH_MAX];
+	if (n->layer != 0 && ((r = dn_xattr_may_change(c, name)) < 0 ||
+			      (r = dn_vfs_xattr_permission(c, &a, name, true, true)) < 0))
+		return r; /* (in the writable layer: the backend's checks, as setxattr) */
+	/* absent in a lower file: ENODATA, with nothing copied (as overlayfs) */
+	if (n->layer != 0) {
+		if ((r = union_node_real(u, n, real)) < 0)
+			return r;
+		ssize_t got = OPS(u)->getxattr(BELOW(u), &u->priv, NULL, real, true, name, NULL, 0);
+		if (got < 0)
+			return (int)got;
+	}
+	if ((r = union_bring_up(u, n, real)) < 0)
+		return r;
+	return OPS(u)->removexattr(BELOW(u), &b, NULL, real, true, name);
+}
+

@@ -1,0 +1,390 @@
+/* Union Names: making, removing and moving names in the merged tree, whiteouts and all */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vfs-perm.h"
+#include "../xattr-ns.h"
+#include "cleanup.h"
+#include "union-ops.h"
+
+
+/* a new name: walked, free, not "." or "..", then its directory in the writable layer */
+static int create_prepare(struct union_svc *u, const struct dn_cred *c, const char *path,
+			  bool dir, struct un_walk **out, char *real)
+{
+	_cleanup_walk_ struct un_walk *w = NULL;
+	int r = union_walk_to(u, c, path, UN_NAME, &w);
+	if (r < 0)
+		return r;
+	if (w->node.layer >= 0 || w->dots)
+		return -EEXIST;
+	/* "name/" names a directory: only mkdir makes one (filename_create) */
+	if (w->slash && !dir)
+		return -ENOENT;
+	if (w->reserved)
+		return -EPERM;
+	struct dn_vfs_attr a = un_attr(&w->parent);
+	if ((r = dn_vfs_permission(c, &a, W_OK | X_OK)) < 0)
+		return r;
+	if ((r = union_prepare_create(u, w, real)) < 0)
+		return r;
+	*out = w;
+	w = NULL;
+	return 0;
+}
+
+/*
+ * A directory over a whiteout hides what the layers below have of that name:
+ * it is made opaque under a hidden name, then renamed in place, so no one
+ * ever sees it without its marker.
+ */
+int union_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode)
+{
+	struct union_svc *u = to_union(s);
+	CHANGES(u);
+	_cleanup_walk_ struct un_walk *w = NULL;
+	char real[UN_PATH_MAX];
+	int r = create_prepare(u, c, path, true, &w, real);
+	if (r < 0)
+		return r;
+	struct dn_cred b = un_cred_below(c);
+	if (!w->node.whiteout_up)
+		return OPS(u)->mkdir(BELOW(u), &b, real, mode);
+	char tmp[UN_PATH_MAX], tmpreal[UN_PATH_MAX], marker[UN_PATH_MAX];
+	if ((r = un_tmp_name(u, w->parent.path, tmp)) < 0 || (r = un_real(u, 0, tmp, tmpreal)) < 0)
+		return r;
+	if (snprintf(marker, sizeof(marker), "%s/" UN_OPAQUE, tmpreal) >= (int)sizeof(marker))
+		return -ENAMETOOLONG;
+	if ((r = OPS(u)->mkdir(BELOW(u), &b, tmpreal, mode)) < 0)
+		return r;
+	r = un_marker(u, marker);
+	if (r == 0)
+		r = OPS(u)->rename(BELOW(u), &u->priv, tmpreal, real, RENAME_NOREPLACE);
+	if (r < 0) {
+		OPS(u)->unlink(BELOW(u), &u->priv, marker);
+		OPS(u)->rmdir(BELOW(u), &u->priv, tmpreal);
+		return r;
+	}
+	union_created(u, w);
+	return 0;
+}
+
+int union_mknod(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode,
+		       dev_t dev)
+{
+	struct union_svc *u = to_union(s);
+	CHANGES(u);
+	_cleanup_walk_ struct un_walk *w = NULL;
+	char real[UN_PATH_MAX];
+	int r = create_prepare(u, c, path, false, &w, real);
+	if (r < 0)
+		return r;
+	struct dn_cred b = un_cred_below(c);
+	if ((r = OPS(u)->mknod(BELOW(u), &b, real, mode, dev)) == 0)
+		union_created(u, w);
+	return r;
+}
+
+int union_symlink(struct dn_svc *s, const struct dn_cred *c, const char *target,
+			 const char *path)
+{
+	struct union_svc *u = to_union(s);
+	CHANGES(u);
+	_cleanup_walk_ struct un_walk *w = NULL;
+	char real[UN_PATH_MAX];
+	int r = create_prepare(u, c, path, false, &w, real);
+	if (r < 0)
+		return r;
+	struct dn_cred b = un_cred_below(c);
+	if ((r = OPS(u)->symlink(BELOW(u), &b, target, real)) == 0)
+		union_created(u, w);
+	return r;
+}
+
+int union_link(struct dn_svc *s, const struct dn_cred *c, const char *from,
+		      const char *to, bool follow)
+{
+	struct union_svc *u = to_union(s);
+	CHANGES(u);
+	_cleanup_walk_ struct un_walk *fw = NULL;
+	int r = union_walk_existing(u, c, from, follow ? UN_FOLLOW : 0, &fw);
+	if (r < 0)
+		return r;
+	_cleanup_walk_ struct un_walk *tw = NULL;
+	if ((r = union_walk_to(u, c, to, UN_NAME, &tw)) < 0)
+		return r;
+	/* in the kernel's order: the new name, fs.protected_hardlinks, its directory, the type */
+	if (tw->node.layer >= 0 || tw->dots)
+		return -EEXIST;
+	if (tw->slash)
+		return -ENOENT; /* (a link is no directory) */
+	if (tw->reserved)
+		return -EPERM;
+	struct dn_vfs_attr dir = un_attr(&tw->parent), a = un_attr(&fw->node);
+	if ((r = dn_vfs_may_link(c, &a, u->protect.hardlinks)) < 0 ||
+	    (r = dn_vfs_permission(c, &dir, W_OK | X_OK)) < 0)
+		return r;
+	if (S_ISDIR(fw->node.st.st_mode))
+		return -EPERM;
+	char freal[UN_PATH_MAX], treal[UN_PATH_MAX];
+	if ((r = un_copy_up(u, &fw->node)) < 0 || (r = un_real(u, 0, fw->node.path, freal)) < 0 ||
+	    (r = union_prepare_create(u, tw, treal)) < 0)
+		return r;
+	struct dn_cred b = un_cred_below(c);
+	if ((r = OPS(u)->link(BELOW(u), &b, freal, treal, false)) == 0)
+		union_created(u, tw);
+	return r;
+}
+
+/* ------------------------------------------------------------------ removing */
+
+/* may_delete on the merged view: write and search on the directory, then its sticky bit */
+static int may_delete(const struct dn_cred *c, const struct un_walk *w)
+{
+	struct dn_vfs_attr dir = un_attr(&w->parent);
+	return dn_vfs_may_delete(c, &dir, w->node.st.st_uid);
+}
+
+/*
+ * A writable-layer directory whose merged view is empty holds at most
+ * whiteouts and markers: they go, with the pool's rights, before the
+ * directory does. Each round lists from the start again (removing moves
+ * the others' cookies) until one removes nothing.
+ */
+static int empty_of_marks(struct union_svc *u, const char *real)
+{
+	struct dn_file *f;
+	int handover = -1;
+	int r = OPS(u)->open(BELOW(u), &u->priv, real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+			     &f, &handover);
+	if (r != 0)
+		return r < 0 ? r : -EIO;
+	_cleanup_free_ char *buf = malloc(32768);
+	uint64_t cookie = 0;
+	r = buf ? 0 : -ENOMEM;
+	for (bool removed = false; r == 0;) {
+		uint64_t next;
+		ssize_t got = OPS(u)->readdir(BELOW(u), f, cookie, buf, 32768, &next);
+		if (got < 0)
+			r = (int)got;
+		if (got == 0 && removed) {
+			cookie = 0; /* again, from the start */
+			removed = false;
+			continue;
+		}
+		if (got <= 0)
+			break;
+		for (ssize_t at = 0; at < got && r == 0;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + at);
+			at += d->d_reclen;
+			if (strncmp(d->d_name, UN_WH, UN_WH_LEN) != 0)
+				continue;
+			char p[UN_PATH_MAX];
+			if (snprintf(p, sizeof(p), "%s/%s", real, d->d_name) >= (int)sizeof(p))
+				continue;
+			r = OPS(u)->unlink(BELOW(u), &u->priv, p);
+			if (r == 0)
+				removed = true;
+			else if (r == -EISDIR)
+				r = 0; /* a copy in the making of another request: rmdir says so */
+		}
+		cookie = next;
+	}
+	OPS(u)->close(BELOW(u), f);
+	return r;
+}
+
+/*
+ * A name that lower layers have too is whited out first, then its writable
+ * copy goes: a crash in between leaves the copy, which wins in its layer.
+ */
+static int remove_name(struct union_svc *u, const struct dn_cred *c, struct un_walk *w, bool dir)
+{
+	int r;
+	if (w->node.below || w->node.layer > 0) {
+		if ((r = un_copy_up_dir(u, w->parent.path)) < 0)
+			return r;
+		if ((r = un_whiteout(u, w->parent.path, w->name)) < 0)
+			return r;
+	}
+	if (w->node.layer != 0)
+		return 0;
+	char real[UN_PATH_MAX];
+	if ((r = un_real(u, 0, w->node.path, real)) < 0)
+		return r;
+	struct dn_cred b = un_cred_below(c);
+	if (!dir)
+		return OPS(u)->unlink(BELOW(u), &b, real);
+	/* the writable copy may hold whiteouts and a marker (the merged view was empty) */
+	r = OPS(u)->rmdir(BELOW(u), &b, real);
+	if (r != -ENOTEMPTY && r != -EEXIST)
+		return r;
+	if ((r = empty_of_marks(u, real)) < 0)
+		return r;
+	return OPS(u)->rmdir(BELOW(u), &b, real);
+}
+
+int union_unlink(struct dn_svc *s, const struct dn_cred *c, const char *path)
+{
+	struct union_svc *u = to_union(s);
+	CHANGES(u);
+	_cleanup_walk_ struct un_walk *w = NULL;
+	int r = union_walk_to(u, c, path, UN_BELOW | UN_NAME, &w);
+	if (r < 0)
+		return r;
+	if (w->dots)
+		return w->node.layer < 0 ? -ENOENT : -EISDIR;
+	if (w->node.layer < 0)
+		return -ENOENT;
+	/* "name/": a directory is meant (do_unlinkat's slashes) */
+	if (w->slash)
+		return S_ISDIR(w->node.st.st_mode) ? -EISDIR : -ENOTDIR;
+	/* (may_delete's order: the directory's rights, then the type) */
+	if ((r = may_delete(c, w)) < 0)
+		return r;
+	if (S_ISDIR(w->node.st.st_mode))
+		return -EISDIR;
+	return remove_name(u, c, w, false);
+}
+
+int union_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *path)
+{
+	struct union_svc *u = to_union(s);
+	CHANGES(u);
+	_cleanup_walk_ struct un_walk *w = NULL;
+	int r = union_walk_to(u, c, path, UN_BELOW | UN_NAME, &w);
+	if (r < 0)
+		return r;
+	if (w->node.layer < 0)
+		return -ENOENT;
+	if (w->dots == 1)
+		return strcmp(w->node.path, "/") == 0 ? -EBUSY : -EINVAL;
+	if (w->dots == 2)
+		return -ENOTEMPTY;
+	if ((r = may_delete(c, w)) < 0)
+		return r;
+	if (!S_ISDIR(w->node.st.st_mode))
+		return -ENOTDIR;
+	if ((r = un_dir_has_entries(u, &w->node)) != 0)
+		return r < 0 ? r : -ENOTEMPTY;
+	return remove_name(u, c, w, true);
+}
+
+/*
+ * rename: files move within the writable layer (a lower one copied up
+ * first) and leave a whiteout where lower layers have the old name; a
+ * directory with lower parts answers EXDEV, as overlayfs without
+ * redirect_dir does, so mv copies it.
+ */
+int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *from,
+			const char *to, unsigned flags)
+{
+	struct union_svc *u = to_union(s);
+	CHANGES(u);
+	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))
+		return -EINVAL;
+	_cleanup_walk_ struct un_walk *fw = NULL, *tw = NULL;
+	int r = union_walk_to(u, c, from, UN_BELOW | UN_NAME, &fw);
+	if (r < 0)
+		return r;
+	if ((r = union_walk_to(u, c, to, UN_BELOW | UN_NAME, &tw)) < 0)
+		return r;
+	/* in the kernel's order (do_renameat2, then vfs_rename) */
+	if (fw->dots)
+		return -EBUSY;
+	if (tw->dots)
+		return (flags & RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
+	if (fw->node.layer < 0)
+		return -ENOENT;
+	bool exchange = flags & RENAME_EXCHANGE;
+	bool fdir = S_ISDIR(fw->node.st.st_mode);
+	bool texists = tw->node.layer >= 0;
+	if (!fdir && (fw->slash || (!exchange && tw->slash)))
+		return -ENOTDIR;
+	if (texists && (flags & RENAME_NOREPLACE))
+		return -EEXIST;
+	if (exchange && !texists)
+		return -ENOENT;
+	if (exchange && !S_ISDIR(tw->node.st.st_mode) && tw->slash)
+		return -ENOTDIR;
+	if (tw->reserved)
+		return -EPERM;
+	/* a directory into itself; a name onto its own ancestor */
+	size_t fl = strlen(fw->node.path), tl = strlen(tw->node.path);
+	if (fdir && strncmp(tw->node.path, fw->node.path, fl) == 0 && tw->node.path[fl] == '/')
+		return -EINVAL;
+	if (texists && S_ISDIR(tw->node.st.st_mode) &&
+	    strncmp(fw->node.path, tw->node.path, tl) == 0 && fw->node.path[tl] == '/')
+		return exchange ? -EINVAL : -ENOTEMPTY;
+	/* the same file under both names: nothing to do */
+	if (texists && strcmp(fw->node.path, tw->node.path) == 0)
+		return 0;
+	if ((r = may_delete(c, fw)) < 0)
+		return r;
+	if (texists) {
+		if ((r = may_delete(c, tw)) < 0)
+			return r;
+		bool tdir = S_ISDIR(tw->node.st.st_mode);
+		if (!exchange && fdir && !tdir)
+			return -ENOTDIR;
+		if (!exchange && !fdir && tdir)
+			return -EISDIR;
+	} else {
+		struct dn_vfs_attr dir = un_attr(&tw->parent);
+		if ((r = dn_vfs_permission(c, &dir, W_OK | X_OK)) < 0)
+			return r;
+	}
+	if (fdir && strcmp(fw->parent.path, tw->parent.path) != 0) {
+		/* its ".." changes: write permission on the directory moved */
+		struct dn_vfs_attr a = un_attr(&fw->node);
+		if ((r = dn_vfs_permission(c, &a, W_OK)) < 0)
+			return r;
+	}
+	/*
+	 * A directory with lower parts does not move (overlayfs without
+	 * redirect_dir: EXDEV, and mv copies); one may replace an empty
+	 * directory, lower or merged (it becomes opaque below).
+	 */
+	if (fdir && (fw->node.layer != 0 || un_merged(&fw->node)))
+		return -EXDEV;
+	if (exchange && (fw->node.below || tw->node.below || fw->node.layer != 0 ||
+			 tw->node.layer != 0))
+		return -EXDEV;
+	if (texists && S_ISDIR(tw->node.st.st_mode) && !exchange &&
+	    (r = un_dir_has_entries(u, &tw->node)) != 0)
+		return r < 0 ? r : -ENOTEMPTY;
+	/* lower layers have the old name: it is whited out after the move */
+	bool white = fw->node.below || fw->node.layer > 0;
+	bool lower_target = texists && (tw->node.layer > 0 || tw->node.below);
+	char freal[UN_PATH_MAX], treal[UN_PATH_MAX];
+	if ((r = un_copy_up(u, &fw->node)) < 0 || (r = un_copy_up_dir(u, tw->parent.path)) < 0 ||
+	    (r = un_real(u, 0, fw->node.path, freal)) < 0 ||
+	    (r = un_real(u, 0, tw->node.path, treal)) < 0)
+		return r;
+	/* the old name's lower copies stay hidden: its whiteout first */
+	if (!exchange && white && (r = un_whiteout(u, fw->parent.path, fw->name)) < 0)
+		return r;
+	/* a directory replaced: its whiteouts and marker go with it (the view was empty) */
+	if (!exchange && texists && tw->node.layer == 0 && S_ISDIR(tw->node.st.st_mode) &&
+	    (r = empty_of_marks(u, treal)) < 0)
+		return r;
+	/* a directory moved where lower layers have the name hides what they have */
+	if (fdir && !exchange && (tw->node.whiteout_up || lower_target)) {
+		char marker[UN_PATH_MAX];
+		if (snprintf(marker, sizeof(marker), "%s/" UN_OPAQUE, freal) >= (int)sizeof(marker))
+			return -ENAMETOOLONG;
+		if ((r = un_marker(u, marker)) < 0)
+			return r;
+	}
+	struct dn_cred b = un_cred_below(c);
+	r = OPS(u)->rename(BELOW(u), &b, freal, treal, flags);
+	if (r == 0 && !exchange)
+		union_created(u, tw);
+	return r;
+}
+

@@ -1,0 +1,101 @@
+/* Union Ops: what the union's calls share -- its open files, walks and change scopes */
+#pragma once
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "union.h"
+
+/* An open file of the union: the layer's own file, and where it is in the merged tree. */
+struct dn_file {
+	struct dn_file *below; /* the backend's file (a layer's); owned */
+	char *path;            /* canonical union path; owned */
+	int layer;
+	pthread_mutex_t lock;
+	struct un_dirents ents; /* a directory's merged listing, made by readdir from 0 */
+	bool listed;
+};
+
+static inline struct union_svc *to_union(struct dn_svc *s)
+{
+	return (struct union_svc *)s;
+}
+
+#define BELOW(u) ((u)->below)
+#define OPS(u) ((u)->below->ops)
+
+/*
+ * A change of the tree: the directory cache's generation moves before it and
+ * after it (also when it fails half-way), so no lookup overlapping it is kept.
+ */
+struct change {
+	struct union_svc *u;
+	bool on;
+};
+
+static inline struct change change_begin(struct union_svc *u, bool on)
+{
+	if (on)
+		un_changed(u);
+	return (struct change){u, on};
+}
+
+static inline void change_end(struct change *c)
+{
+	if (c->on)
+		un_changed(c->u);
+}
+
+#define CHANGES(u)                                                                                 \
+	struct change chg __attribute__((cleanup(change_end))) = change_begin(u, true);            \
+	(void)chg /* (used by its cleanup only) */
+
+/* A walk is two nodes of UN_PATH_MAX each: on the heap, not the worker's stack. */
+static inline void walk_freep(struct un_walk **w)
+{
+	free(*w);
+}
+#define _cleanup_walk_ __attribute__((cleanup(walk_freep)))
+
+/* walks (heap-allocated *out, the caller's with _cleanup_walk_): 0 or -errno */
+int union_walk_to(struct union_svc *u, const struct dn_cred *c, const char *path, int flags,
+		  struct un_walk **out);
+/* ... to a name that exists (-ENOENT else) */
+int union_walk_existing(struct union_svc *u, const struct dn_cred *c, const char *path,
+			int flags, struct un_walk **out);
+/* n's backend path in its layer */
+int union_node_real(struct union_svc *u, const struct un_node *n, char *real);
+/* w's directory in the writable layer; the new name's backend path into real */
+int union_prepare_create(struct union_svc *u, struct un_walk *w, char *real);
+/* after a name was made where the writable layer whited it out: the whiteout goes */
+void union_created(struct union_svc *u, struct un_walk *w);
+
+/* union-names.c: calls that make, remove and move names */
+int union_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode);
+int union_mknod(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode,
+		dev_t dev);
+int union_symlink(struct dn_svc *s, const struct dn_cred *c, const char *target,
+		  const char *path);
+int union_link(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,
+	       bool follow);
+int union_unlink(struct dn_svc *s, const struct dn_cred *c, const char *path);
+int union_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *path);
+int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,
+		 unsigned flags);
+
+/* union-attrs.c: calls that change or read attributes */
+int union_truncate(struct dn_svc *s, const struct dn_cred *c, const char *path, off_t len);
+int union_chmod(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode);
+int union_fchmod(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f, mode_t mode);
+int union_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f, const char *path,
+		  bool nofollow, const struct timespec times[2]);
+int union_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f, const char *path,
+		bool nofollow, uid_t uid, gid_t gid);
+ssize_t union_getxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+		       const char *path, bool nofollow, const char *name, void *buf, size_t len);
+ssize_t union_listxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			const char *path, bool nofollow, char *buf, size_t len);
+int union_setxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f, const char *path,
+		   bool nofollow, const char *name, const void *value, size_t len, int flags);
+int union_removexattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+		      const char *path, bool nofollow, const char *name);
