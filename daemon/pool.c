@@ -428,8 +428,8 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 		r = -EPROTO;
 		snprintf(w.msg, sizeof(w.msg), "unknown hello");
 	}
-	if (r == 0 && (r = attach_container(p, s, &hello, w.msg, sizeof(w.msg))) < 0)
-		log_refusal(p, s, w.msg);
+	if (r == 0)
+		r = attach_container(p, s, &hello, w.msg, sizeof(w.msg)); /* (logged below) */
 	if (r == 0) {
 		r = dn_session_map(s, &p->layout, p->cfg->workers, p->cfg->pool,
 				   p->cfg->mountpoint,
