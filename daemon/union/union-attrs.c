@@ -10,35 +10,29 @@
 #include "cleanup.h"
 #include "union-ops.h"
 
-
 /*
- * Changes of attributes walk to the name, check the caller's right on the
+ * Changes of attributes find the name, check the caller's right on the
  * merged view, and only then copy it up: a refused change copies nothing.
  */
-static int attr_prepare(struct union_svc *u, const struct dn_cred *c, const char *path,
-			bool nofollow, struct un_walk **out)
-{
-	_cleanup_walk_ struct un_walk *w = NULL;
-	int r = union_walk_existing(u, c, path, nofollow ? 0 : UN_FOLLOW, &w);
-	if (r < 0)
-		return r;
-	*out = w;
-	w = NULL;
-	return 0;
-}
-
 static int union_bring_up(struct union_svc *u, struct un_node *n, char *real)
 {
 	int r = un_copy_up(u, n);
 	return r < 0 ? r : un_real(u, 0, n->path, real);
 }
 
-/* An open file's node, for changes made through it. */
-static int union_file_node(struct union_svc *u, struct dn_file *f, struct un_node *n)
+/* The node a call names: the open file's (by its path now), or path's. */
+static int call_node(struct union_svc *u, const struct dn_cred *c, struct dn_file *f,
+		     const char *path, bool nofollow, struct un_node *n)
 {
-	int r = un_lookup(u, f->path, 0, n);
-	if (r == 0 && n->layer < 0)
-		r = -ESTALE;
+	if (f) {
+		int r = un_lookup(u, f->path, 0, n);
+		return r == 0 && n->layer < 0 ? -ESTALE : r;
+	}
+	struct un_walk *w = NULL;
+	int r = union_walk_existing(u, c, path, nofollow ? 0 : UN_FOLLOW, &w);
+	if (r == 0)
+		*n = w->node;
+	free(w);
 	return r;
 }
 
@@ -48,7 +42,7 @@ int union_truncate(struct dn_svc *s, const struct dn_cred *c, const char *path, 
 	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	char real[UN_PATH_MAX];
-	int r = attr_prepare(u, c, path, false, &w);
+	int r = union_walk_existing(u, c, path, UN_FOLLOW, &w);
 	if (r < 0)
 		return r;
 	if (S_ISDIR(w->node.st.st_mode))
@@ -68,7 +62,7 @@ int union_chmod(struct dn_svc *s, const struct dn_cred *c, const char *path, mod
 	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	char real[UN_PATH_MAX];
-	int r = attr_prepare(u, c, path, false, &w);
+	int r = union_walk_existing(u, c, path, UN_FOLLOW, &w);
 	if (r < 0)
 		return r;
 	struct dn_vfs_attr a = un_attr(&w->node);
@@ -89,7 +83,7 @@ int union_fchmod(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 		return OPS(u)->fchmod(BELOW(u), &b, f->below, mode);
 	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
 	char real[UN_PATH_MAX];
-	int r = n ? union_file_node(u, f, n) : -ENOMEM;
+	int r = n ? call_node(u, c, f, NULL, false, n) : -ENOMEM;
 	if (r < 0)
 		return r;
 	struct dn_vfs_attr a = un_attr(n);
@@ -108,18 +102,7 @@ int union_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 	if (f && f->layer == 0)
 		return OPS(u)->utimens(BELOW(u), &b, f->below, NULL, nofollow, times);
 	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	int r;
-	if (f) {
-		r = union_file_node(u, f, n);
-	} else {
-		struct un_walk *w = NULL;
-		r = union_walk_existing(u, c, path, nofollow ? 0 : UN_FOLLOW, &w);
-		if (r == 0)
-			*n = w->node;
-		free(w);
-	}
+	int r = n ? call_node(u, c, f, path, nofollow, n) : -ENOMEM;
 	if (r < 0)
 		return r;
 	bool touch = true;
@@ -145,18 +128,7 @@ int union_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 	if (f && f->layer == 0)
 		return OPS(u)->chown(BELOW(u), &b, f->below, NULL, nofollow, uid, gid);
 	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	int r;
-	if (f) {
-		r = union_file_node(u, f, n);
-	} else {
-		struct un_walk *w = NULL;
-		r = union_walk_existing(u, c, path, nofollow ? 0 : UN_FOLLOW, &w);
-		if (r == 0)
-			*n = w->node;
-		free(w);
-	}
+	int r = n ? call_node(u, c, f, path, nofollow, n) : -ENOMEM;
 	if (r < 0)
 		return r;
 	struct dn_vfs_attr a = un_attr(n);
@@ -166,27 +138,13 @@ int union_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 	return OPS(u)->chown(BELOW(u), &b, NULL, real, true, uid, gid);
 }
 
-/* the node of an xattr call: the open file's, or path's */
-static int xattr_node(struct union_svc *u, const struct dn_cred *c, struct dn_file *f,
-		      const char *path, bool nofollow, struct un_node *n)
-{
-	if (f)
-		return union_file_node(u, f, n);
-	struct un_walk *w = NULL;
-	int r = union_walk_existing(u, c, path, nofollow ? 0 : UN_FOLLOW, &w);
-	if (r == 0)
-		*n = w->node;
-	free(w);
-	return r;
-}
-
 ssize_t union_getxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 			      const char *path, bool nofollow, const char *name, void *buf,
 			      size_t len)
 {
 	struct union_svc *u = to_union(s);
 	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
-	int r = n ? xattr_node(u, c, f, path, nofollow, n) : -ENOMEM;
+	int r = n ? call_node(u, c, f, path, nofollow, n) : -ENOMEM;
 	if (r < 0)
 		return r;
 	struct dn_vfs_attr a = un_attr(n);
@@ -204,7 +162,7 @@ ssize_t union_listxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_fil
 {
 	struct union_svc *u = to_union(s);
 	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
-	int r = n ? xattr_node(u, c, f, path, nofollow, n) : -ENOMEM;
+	int r = n ? call_node(u, c, f, path, nofollow, n) : -ENOMEM;
 	if (r < 0)
 		return r;
 	char real[UN_PATH_MAX];
@@ -243,7 +201,7 @@ int union_setxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 		return OPS(u)->setxattr(BELOW(u), &b, f->below, NULL, nofollow, name, value, len,
 					flags);
 	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
-	int r = n ? xattr_node(u, c, f, path, nofollow, n) : -ENOMEM;
+	int r = n ? call_node(u, c, f, path, nofollow, n) : -ENOMEM;
 	if (r < 0)
 		return r;
 	struct dn_vfs_attr a = un_attr(n);
@@ -270,7 +228,7 @@ int union_removexattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file 
 	if (f && f->layer == 0)
 		return OPS(u)->removexattr(BELOW(u), &b, f->below, NULL, nofollow, name);
 	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
-	int r = n ? xattr_node(u, c, f, path, nofollow, n) : -ENOMEM;
+	int r = n ? call_node(u, c, f, path, nofollow, n) : -ENOMEM;
 	if (r < 0)
 		return r;
 	struct dn_vfs_attr a = un_attr(n);
