@@ -57,6 +57,15 @@ int union_prepare_create(struct union_svc *u, struct un_walk *w, char *real)
 	return un_real(u, 0, w->node.path, real);
 }
 
+int union_may_create(struct union_svc *u, const struct dn_cred *c, struct un_walk *w, char *real)
+{
+	if (w->reserved)
+		return -EPERM;
+	struct dn_vfs_attr a = un_attr(&w->parent);
+	int r = dn_vfs_permission(c, &a, W_OK | X_OK);
+	return r < 0 ? r : union_prepare_create(u, w, real);
+}
+
 /* After a name was made over a whiteout: the whiteout goes (the name wins in its layer anyway). */
 void union_created(struct union_svc *u, struct un_walk *w)
 {
@@ -202,12 +211,7 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 			return -ENOENT;
 		if (w->dots || w->slash)
 			return -EISDIR;
-		if (w->reserved)
-			return -EPERM;
-		struct dn_vfs_attr a = un_attr(&w->parent);
-		if ((r = dn_vfs_permission(c, &a, W_OK | X_OK)) < 0)
-			return r;
-		if ((r = union_prepare_create(u, w, real)) < 0)
+		if ((r = union_may_create(u, c, w, real)) < 0)
 			return r;
 		r = OPS(u)->open(BELOW(u), &b, real, oflags | O_EXCL, mode, &bf, handover);
 		if (r == 0)

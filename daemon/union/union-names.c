@@ -24,12 +24,7 @@ static int create_prepare(struct union_svc *u, const struct dn_cred *c, const ch
 	/* "name/" names a directory: only mkdir makes one (filename_create) */
 	if (w->slash && !dir)
 		return -ENOENT;
-	if (w->reserved)
-		return -EPERM;
-	struct dn_vfs_attr a = un_attr(&w->parent);
-	if ((r = dn_vfs_permission(c, &a, W_OK | X_OK)) < 0)
-		return r;
-	if ((r = union_prepare_create(u, w, real)) < 0)
+	if ((r = union_may_create(u, c, w, real)) < 0)
 		return r;
 	*out = w;
 	w = NULL;

@@ -67,6 +67,11 @@ int union_walk_existing(struct union_svc *u, const struct dn_cred *c, const char
 int union_node_real(struct union_svc *u, const struct un_node *n, char *real);
 /* w's directory in the writable layer; the new name's backend path into real */
 int union_prepare_create(struct union_svc *u, struct un_walk *w, char *real);
+/*
+ * A new name w may be made by c: not a layer's own (EPERM), write and search
+ * on its merged directory, which is then brought into the writable layer.
+ */
+int union_may_create(struct union_svc *u, const struct dn_cred *c, struct un_walk *w, char *real);
 /* after a name was made where the writable layer whited it out: the whiteout goes */
 void union_created(struct union_svc *u, struct un_walk *w);
 
