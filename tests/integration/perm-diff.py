@@ -524,7 +524,7 @@ class Runner:
         self.names = [n for n, *_ in self.idents]
         self.mismatches = []
         self.groups = {}
-        self.known = load_known(args.known)
+        self.known = [k for path in args.known for k in load_known(path)]
         self.known_seen = {}
         self.agents = {}
         self.t0 = time.time_ns() - 2 * 10**9
@@ -858,8 +858,9 @@ def main():
     ap.add_argument('--long', type=float, metavar='SECONDS',
                     help='random seeds until this much time has passed')
     ap.add_argument('--timeout', type=float, default=20, help='seconds an agent may take')
-    ap.add_argument('--known', metavar='FILE',
-                    help='known divergences, each with why: matched, shown, not counted')
+    ap.add_argument('--known', metavar='FILE', action='append', default=[],
+                    help='known divergences, each with why: matched, shown, not counted '
+                    '(may be given more than once: all files count)')
     ap.add_argument('--keep', action='store_true', help='keep the trees of each segment')
     ap.add_argument('--no-repair', action='store_true',
                     help='end a tree at its first difference, rather than make the pool '
