@@ -20,6 +20,7 @@
 #include "cdi-publish.h"
 #include "cdi-spec.h"
 #include "cleanup.h"
+#include "compat/compat.h"
 #include "config.h"
 #include "cred.h"
 #include "dn-paths.h"
@@ -207,6 +208,8 @@ int main(int argc, char **argv)
 		dn_config_free(cfg);
 		return 1;
 	}
+	/* A compat mount of a pool that died would fail every look at the mountpoint. */
+	dn_compat_clear_stale(cfg->mountpoint);
 	/*
 	 * Like a mount point, the mountpoint exists in the host tree: paths that
 	 * climb out of it ("/danaus/p/..") then resolve as they would on a mount.
@@ -286,13 +289,22 @@ int main(int argc, char **argv)
 	/* A spec by systemd's socket stays valid while the pool restarts; ours goes with us. */
 	bool cdi_ours = *cdi_dir && publish_cdi(cdi_dir, pool, listen_fd, cfg->mountpoint) && n <= 0;
 
+	struct dn_compat *compat = NULL;
+	r = 0;
+	if (cfg->compat_mount && (r = dn_compat_start(svc, pool, cfg->mountpoint, &compat, err,
+						      sizeof(err))) < 0) {
+		dn_log_error("%s", err);
+		sd_notifyf(0, "STATUS=%s\nERRNO=%d", err, -r);
+	}
 	struct dn_pool *p = NULL;
-	r = dn_pool_new(&p, cfg, svc, listen_fd, metrics_fd);
+	if (r == 0)
+		r = dn_pool_new(&p, cfg, svc, listen_fd, metrics_fd);
 	if (r == 0)
 		r = dn_pool_run(p);
 	if (r < 0)
 		dn_log_error("cannot serve: %s", strerror(-r));
-	bool stuck = dn_pool_free(p) != NULL;
+	bool stuck = !dn_compat_stop(compat);
+	stuck |= dn_pool_free(p) != NULL;
 	own_socket_remove(&own);
 	own_socket_remove(&own_metrics);
 	if (cdi_ours)
