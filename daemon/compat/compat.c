@@ -2,6 +2,7 @@
 #include "compat.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@ struct dn_compat {
 	struct fuse *fuse;
 	pthread_t loop;
 	bool looping;
+	int root_fd; /* O_PATH of the mount's root: a request of our own wakes the loop to stop */
 	int loop_result;
 };
 
@@ -54,6 +56,7 @@ int dn_compat_start(struct dn_svc *svc, const char *pool, const char *mountpoint
 	if (!c)
 		return -ENOMEM;
 	c->tree.svc = svc;
+	c->root_fd = -1;
 	/* allow_other: every user of the host, each checked by the libservice as itself */
 	char opts[256];
 	snprintf(opts, sizeof(opts), "allow_other,fsname=danaus-%s,subtype=danaus", pool);
@@ -83,6 +86,7 @@ int dn_compat_start(struct dn_svc *svc, const char *pool, const char *mountpoint
 		return -r;
 	}
 	c->looping = true;
+	c->root_fd = open(mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	*out = c;
 	return 0;
 }
@@ -91,9 +95,18 @@ bool dn_compat_stop(struct dn_compat *c)
 {
 	if (!c)
 		return true;
-	/* Unmounting aborts the connection once no one is inside: the loop reads ENODEV. */
+	/*
+	 * Unmounting aborts the connection once no one is inside (the loop
+	 * reads ENODEV); while programs are, one more request of ours lets the
+	 * loop see that it is to end. They get ENOTCONN once the pool is gone.
+	 */
 	fuse_exit(c->fuse);
 	fuse_unmount(c->fuse);
+	if (c->root_fd >= 0) {
+		struct stat st;
+		fstat(c->root_fd, &st);
+		close(c->root_fd);
+	}
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += COMPAT_STOP_WAIT_S;
