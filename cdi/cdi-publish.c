@@ -9,7 +9,7 @@
 #include "library-path.h"
 
 int dn_cdi_publish(const char *dir, const char *rundir, const char *name, const char *socket,
-		   const char *mountpoint, char *why, size_t why_len)
+		   const char *mountpoint, bool compat_mount, char *why, size_t why_len)
 {
 	char lib[PATH_MAX];
 	int r = dn_library_find(NULL, lib, sizeof(lib));
@@ -30,6 +30,7 @@ int dn_cdi_publish(const char *dir, const char *rundir, const char *name, const 
 		.mountpoint = mountpoint,
 		.library = lib,
 		.placeholder = placeholder,
+		.compat_mount = compat_mount,
 	};
 	if ((r = dn_cdi_spec_write(dir, &p)) < 0)
 		snprintf(why, why_len, "cannot write %s's spec into %s: %s", name, dir,

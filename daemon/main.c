@@ -111,7 +111,8 @@ static void own_socket_remove(const struct own_socket *o)
  * started by hand, on any socket, is a device too). A pool without one still
  * serves its host; the warning says why containers cannot reach it.
  */
-static bool publish_cdi(const char *dir, const char *pool, int listen_fd, const char *mountpoint)
+static bool publish_cdi(const char *dir, const char *pool, int listen_fd,
+			const struct dn_config *cfg)
 {
 	struct sockaddr_un sa;
 	socklen_t len = sizeof(sa);
@@ -120,7 +121,8 @@ static bool publish_cdi(const char *dir, const char *pool, int listen_fd, const 
 	memset(&sa, 0, sizeof(sa));
 	if (getsockname(listen_fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
 	    sa.sun_path[0] == '/')
-		r = dn_cdi_publish(dir, DN_RUNDIR, pool, sa.sun_path, mountpoint, why, sizeof(why));
+		r = dn_cdi_publish(dir, DN_RUNDIR, pool, sa.sun_path, cfg->mountpoint, cfg->compat_mount,
+				   why, sizeof(why));
 	if (r < 0)
 		dn_log_warning("containers cannot ask for pool '%s' (CDI %s=%s): %s", pool,
 			       DN_CDI_KIND, pool, why);
@@ -287,7 +289,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* A spec by systemd's socket stays valid while the pool restarts; ours goes with us. */
-	bool cdi_ours = *cdi_dir && publish_cdi(cdi_dir, pool, listen_fd, cfg->mountpoint) && n <= 0;
+	bool cdi_ours = *cdi_dir && publish_cdi(cdi_dir, pool, listen_fd, cfg) && n <= 0;
 
 	struct dn_compat *compat = NULL;
 	r = 0;

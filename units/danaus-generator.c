@@ -296,7 +296,7 @@ static void cdi_write(const struct dn_config *cfg)
 	char sock[PATH_MAX], mp[PATH_MAX], why[PATH_MAX + 128];
 	fmt(sock, sizeof(sock), "%s/%s.sock", rundir, cfg->pool);
 	pool_mountpoint(cfg, mp, sizeof(mp));
-	if (dn_cdi_publish(dir, rundir, cfg->pool, sock, mp, why, sizeof(why)) < 0)
+	if (dn_cdi_publish(dir, rundir, cfg->pool, sock, mp, cfg->compat_mount, why, sizeof(why)) < 0)
 		fprintf(stderr, "danaus-generator: pool %s is no CDI device: %s\n", cfg->pool, why);
 }
 

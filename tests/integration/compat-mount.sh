@@ -162,3 +162,17 @@ grep -q "detached the dead compat mount" "$WORK/cm/pool.log" || fail "the dead m
 [ "$("$BUSYBOX" cat "$MNT/kept")" = before ] || fail "after kill -9 and a restart the mount does not serve the pool"
 [ "$(grep -c " $MNT fuse.danaus " /proc/self/mounts)" = 1 ] || fail "more than one compat mount at $MNT"
 pass "after kill -9 the next start detaches the dead mount and mounts again"
+
+# --- what FUSE cannot do for direct-I/O files: shared maps (README)
+python3 - "$MNT/kept" <<'PY' || fail "maps of a compat-mount file: see above"
+import errno, mmap, sys
+with open(sys.argv[1], 'r+b') as f:
+    assert mmap.mmap(f.fileno(), 0, mmap.MAP_PRIVATE)[:6] == b'before', 'private map'
+    try:
+        mmap.mmap(f.fileno(), 0, mmap.MAP_SHARED)
+    except OSError as e:
+        assert e.errno == errno.ENODEV, e
+    else:
+        raise AssertionError('a shared map of a direct-I/O file was granted: README says ENODEV')
+PY
+pass "private maps of compat-mount files work; shared ones answer ENODEV, as README says"
