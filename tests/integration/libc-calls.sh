@@ -540,5 +540,17 @@ grep -qx done "$WORK/fts.plain" || fail "fts walk did not finish"
 diff -u "$WORK/fts.plain" "$WORK/fts.danaus" || fail "fts_* differ between the kernel directory and the mount"
 pass "fts_open/fts_read/fts_children/fts_set agree ($(wc -l < "$WORK/fts.plain") lines)"
 
+# Item 3 of issue 14: host paths under danaus-run are the kernel's, exactly
+# as without the library (futimens of a host fd once answered EINVAL).
+in_pool python3 "$PY" "$WORK/host-run" > "$WORK/out.host" 2> "$WORK/err.host" ||
+	{ cat "$WORK/err.host" >&2; fail "script on a host directory under danaus-run"; }
+diff -u "$WORK/out.plain" "$WORK/out.host" || fail "libc calls on host paths differ under danaus-run"
+in_pool bash "$CMDS" "$WORK/host-run" > "$WORK/cmds.host" 2> "$WORK/err.host"
+diff -u "$WORK/cmds.plain" "$WORK/cmds.host" || fail "commands on host paths differ under danaus-run"
+fts_tree "$WORK/fts-host"
+in_pool "$FTS_BIN" "$WORK/fts-host" > "$WORK/fts.host" 2> "$WORK/err.host"
+diff -u "$WORK/fts.plain" "$WORK/fts.host" || fail "fts_* on host paths differ under danaus-run"
+pass "the same calls and commands on host paths under danaus-run agree with a plain run"
+
 [ -z "$(ls -A "$MNT" 2>/dev/null)" ] || fail "files leaked into the host directory $MNT"
 pass "nothing written to the host mountpoint directory"
