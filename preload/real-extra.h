@@ -133,6 +133,9 @@ typedef int (*dn_scan_cmp64)(const struct dirent64 **, const struct dirent64 **)
 	X(freopen, FILE *, (const char *, const char *, FILE *))                                   \
 	X(freopen64, FILE *, (const char *, const char *, FILE *))
 
+/* libc-internal.c */
+#define DN_REAL_INTERNAL(X) X(lockf, int, (int, int, off_t))
+
 /* fts.c */
 #include <fts.h>
 typedef int (*dn_fts_cmp)(const FTSENT **, const FTSENT **);
