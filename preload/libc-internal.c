@@ -86,3 +86,20 @@ DN_EXPORT int lockf(int fd, int cmd, off_t len)
 	return -1;
 }
 DN_ALIAS(lockf, lockf64);
+
+/*
+ * Programs built against glibc < 2.33 call mknod and mknodat as these
+ * versioned entry points (tar extracting a FIFO, mknod(1) in an older
+ * image): glibc's own ends in its internal mknodat.
+ */
+DN_EXPORT int __xmknod(int ver, const char *path, mode_t mode, dev_t *dev)
+{
+	(void)ver;
+	return mknodat(AT_FDCWD, path, mode, *dev);
+}
+
+DN_EXPORT int __xmknodat(int ver, int dirfd, const char *path, mode_t mode, dev_t *dev)
+{
+	(void)ver;
+	return mknodat(dirfd, path, mode, *dev);
+}
