@@ -27,6 +27,7 @@
 #include "real.h"
 #include "route.h"
 #include "stdio-std.h"
+#include "walk.h"
 
 /*
  * glibc's realpath, scandir, nftw, mkstemp and freopen reach the kernel
@@ -630,7 +631,7 @@ static int walk(const char *dir, struct walk *w)
  * Paths in the mount, and also its ancestors (a walk of "/" must not see
  * the empty host mountpoint): anything that could lead into the mount.
  */
-static int walk_route(const char *dir)
+int dn_walk_route(const char *dir)
 {
 	int r = ours(AT_FDCWD, dir);
 	if (r != 0 || !dn_client.configured || !dir)
@@ -654,7 +655,7 @@ static int walk_route(const char *dir)
 
 DN_EXPORT int nftw(const char *dir, __nftw_func_t fn, int fds, int flags)
 {
-	int r = walk_route(dir);
+	int r = dn_walk_route(dir);
 	if (r == 0)
 		return REAL(nftw)(dir, fn, fds, flags);
 	if (r < 0)
@@ -667,7 +668,7 @@ DN_EXPORT int nftw(const char *dir, __nftw_func_t fn, int fds, int flags)
 
 DN_EXPORT int ftw(const char *dir, __ftw_func_t fn, int fds)
 {
-	int r = walk_route(dir);
+	int r = dn_walk_route(dir);
 	if (r == 0)
 		return REAL(ftw)(dir, fn, fds);
 	if (r < 0)
@@ -679,14 +680,14 @@ DN_EXPORT int ftw(const char *dir, __ftw_func_t fn, int fds)
 /* struct stat64 is struct stat here (see export.h). */
 DN_EXPORT int nftw64(const char *dir, __nftw64_func_t fn, int fds, int flags)
 {
-	if (walk_route(dir) == 0)
+	if (dn_walk_route(dir) == 0)
 		return REAL(nftw64)(dir, fn, fds, flags);
 	return nftw(dir, (__nftw_func_t)(void (*)(void))fn, fds, flags);
 }
 
 DN_EXPORT int ftw64(const char *dir, __ftw64_func_t fn, int fds)
 {
-	if (walk_route(dir) == 0)
+	if (dn_walk_route(dir) == 0)
 		return REAL(ftw64)(dir, fn, fds);
 	return ftw(dir, (__ftw_func_t)(void (*)(void))fn, fds);
 }
