@@ -289,7 +289,7 @@ static int sub_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn_file
 	struct subtree_svc *t = to_subtree(s);
 	char real[DN_PATH_MAX];
 	if (f)
-		return t->below->ops->utimens(t->below, c, f, NULL, nofollow, times);
+		return t->below->ops->utimens(t->below, c, f, path, nofollow, times);
 	return (int)ON_PATH(t, c, path, nofollow ? 0 : FOLLOW, real,
 			    t->below->ops->utimens(t->below, c, NULL, real, nofollow, times));
 }
@@ -300,7 +300,7 @@ static int sub_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file *
 	struct subtree_svc *t = to_subtree(s);
 	char real[DN_PATH_MAX];
 	if (f)
-		return t->below->ops->chown(t->below, c, f, NULL, nofollow, uid, gid);
+		return t->below->ops->chown(t->below, c, f, path, nofollow, uid, gid);
 	return (int)ON_PATH(t, c, path, nofollow ? 0 : FOLLOW, real,
 			    t->below->ops->chown(t->below, c, NULL, real, nofollow, uid, gid));
 }
@@ -320,7 +320,7 @@ static int sub_statfs(struct dn_svc *s, const struct dn_cred *c, struct dn_file 
 	struct subtree_svc *t = to_subtree(s);
 	char real[DN_PATH_MAX];
 	if (f)
-		return t->below->ops->statfs(t->below, c, f, NULL, st, type);
+		return t->below->ops->statfs(t->below, c, f, path, st, type);
 	return (int)ON_PATH(t, c, path, FOLLOW, real,
 			    t->below->ops->statfs(t->below, c, NULL, real, st, type));
 }
@@ -332,7 +332,7 @@ static ssize_t sub_getxattr(struct dn_svc *s, const struct dn_cred *c, struct dn
 	struct subtree_svc *t = to_subtree(s);
 	char real[DN_PATH_MAX];
 	if (f)
-		return t->below->ops->getxattr(t->below, c, f, NULL, nofollow, name, buf, len);
+		return t->below->ops->getxattr(t->below, c, f, path, nofollow, name, buf, len);
 	return ON_PATH(t, c, path, nofollow ? 0 : FOLLOW, real,
 		       t->below->ops->getxattr(t->below, c, NULL, real, nofollow, name, buf, len));
 }
@@ -344,7 +344,7 @@ static int sub_setxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_fil
 	struct subtree_svc *t = to_subtree(s);
 	char real[DN_PATH_MAX];
 	if (f)
-		return t->below->ops->setxattr(t->below, c, f, NULL, nofollow, name, value, len,
+		return t->below->ops->setxattr(t->below, c, f, path, nofollow, name, value, len,
 					       flags);
 	return (int)ON_PATH(t, c, path, nofollow ? 0 : FOLLOW, real,
 			    t->below->ops->setxattr(t->below, c, NULL, real, nofollow, name, value,
@@ -357,7 +357,7 @@ static ssize_t sub_listxattr(struct dn_svc *s, const struct dn_cred *c, struct d
 	struct subtree_svc *t = to_subtree(s);
 	char real[DN_PATH_MAX];
 	if (f)
-		return t->below->ops->listxattr(t->below, c, f, NULL, nofollow, buf, len);
+		return t->below->ops->listxattr(t->below, c, f, path, nofollow, buf, len);
 	return ON_PATH(t, c, path, nofollow ? 0 : FOLLOW, real,
 		       t->below->ops->listxattr(t->below, c, NULL, real, nofollow, buf, len));
 }
@@ -368,7 +368,7 @@ static int sub_removexattr(struct dn_svc *s, const struct dn_cred *c, struct dn_
 	struct subtree_svc *t = to_subtree(s);
 	char real[DN_PATH_MAX];
 	if (f)
-		return t->below->ops->removexattr(t->below, c, f, NULL, nofollow, name);
+		return t->below->ops->removexattr(t->below, c, f, path, nofollow, name);
 	return (int)ON_PATH(t, c, path, nofollow ? 0 : FOLLOW, real,
 			    t->below->ops->removexattr(t->below, c, NULL, real, nofollow, name));
 }
