@@ -19,7 +19,7 @@ echo "b's secret" > "$B/tenants/b/secret"
 echo "from the lower layer" > "$B/layers/low/lowfile"
 D="/danaus/t$$-m-data" O="/danaus/t$$-m-other" U="/danaus/t$$-m-union"
 MOUNTS+=("$D" "$O" "$U")
-pool_start m "[mount data]\nmountpoint = $D\npath = /tenants/a/data\n[mount other]\nmountpoint = $O\npath = /tenants/b//\n[mount u]\nmountpoint = $U\nlower = /layers/low\nupper = /layers/up\n"
+pool_start m "[mount data]\nmountpoint = $D\npath = /tenants/a/data\n[mount other]\nmountpoint = $O\npath = /tenants/b//\n[mount u]\nmountpoint = $U\nlower = /layers/low\nupper = /layers/up\n[union]\ncontainers = /containers\n"
 POOL_NAME=m
 
 # each mountpoint has its placeholder in the host tree, search-only
@@ -156,4 +156,19 @@ out=$(env LD_PRELOAD="$LIB" DANAUS_POOL=m DANAUS_SOCKET="$SOCK" DANAUS_MOUNTPOIN
 	DANAUS_MOUNTS="$WORK/bogus:$O" sh -c "cat $O/h; cat $WORK/bogus/f 2>&1 | sed 's/^.*: //'")
 [ "$out" = "three
 No such file or directory" ] || fail "a mountpoint the pool does not serve gives '$out'"
-pass "only instances the pool gives the session are served"
+# a container's session has its own union alone, whatever its environment says
+python3 "$HERE/oci_layout.py" "$WORK/tiny" '{"layers": [[{"name": "etc", "kind": "dir", "mode": 493},
+	{"name": "etc/motd", "data": "from the image"}]]}' > /dev/null
+"$DANAUS_BUILD/image/danaus-image" --pool m --socket "$SOCK" --mountpoint "$MNT" \
+	import "$WORK/tiny" tiny:1 > /dev/null || fail "import of the tiny image failed"
+out=$("$RUN_BIN" --pool m --socket "$SOCK" --container c1 --image tiny:1 -- \
+	sh -c "echo \${DANAUS_MOUNTS-none}; cat $MNT/etc/motd; echo")
+[ "$out" = "none
+from the image" ] || fail "danaus-run --container gives '$out'"
+out=$(env LD_PRELOAD="$LIB" DANAUS_POOL=m DANAUS_SOCKET="$SOCK" DANAUS_MOUNTPOINT="$MNT" \
+	DANAUS_MOUNTS="$D:$O" DANAUS_CONTAINER=c1 DANAUS_IMAGE=tiny:1 \
+	sh -c "cat $MNT/etc/motd; echo; cat $D/f 2>&1 | sed 's/^.*: //'; ls $O 2>&1 | sed 's/^.*: //'")
+[ "$out" = "from the image
+No such file or directory
+No such file or directory" ] || fail "a container's session reached other instances: '$out'"
+pass "only instances the pool gives the session are served (a container: its union alone)"
