@@ -158,9 +158,11 @@ static int route(int dirfd, const char *path, struct dn_target *t)
 	bool odd = false;
 	if (dn_mount_may_start((unsigned char)path[1]) || (odd = dn_path_oddities(path))) {
 		for (uint32_t m = 0; !odd && m < dn_client.nmounts; m++) {
+			const char *mp = dn_client.mounts[m].path;
 			size_t ml = dn_client.mounts[m].len;
-			if (!ml || strncmp(path, dn_client.mounts[m].path, ml) != 0 ||
-			    (path[ml] != '/' && path[ml]))
+			/* (the second byte inline: most paths differ there, a call costs more) */
+			if (!ml || path[1] != mp[1] || (ml > 2 && path[2] != mp[2]) ||
+			    strncmp(path, mp, ml) != 0 || (path[ml] != '/' && path[ml]))
 				continue;
 			/* below the mount, with no ".." that could lead out */
 			const char *below = path[ml] ? path + ml : "/";

@@ -1,25 +1,38 @@
 #!/usr/bin/env bash
 # Integration: one pool, several filesystem instances ([mount NAME]) over its
-# one local backend: the pool's top, two subtrees and a union, each at its
+# one backend (local; ceph-mounts.sh: Ceph): the pool's top, two subtrees and a union, each at its
 # own mountpoint. Files go where their instance keeps them and nowhere else;
 # ".." and symlinks stay inside an instance as they stay inside the pool's
 # top; rename and link between instances are EXDEV as between kernel mounts;
 # one process (and its children, across fork and exec) works in all of them
 # at once; the pool decides which instances a process may use.
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/lib.sh"
-
+D="/danaus/t$$-m-data" O="/danaus/t$$-m-other" U="/danaus/t$$-m-union"
+INI="[mount data]\nmountpoint = $D\npath = /tenants/a/data\n[mount other]\nmountpoint = $O\npath = /tenants/b//\n[mount u]\nmountpoint = $U\nlower = /layers/low\nupper = /layers/up\n[union]\ncontainers = /containers\n"
+# the backend's tree, before the pool starts: the subtrees must be there
+backend_fill() {
+	mkdir -p "$B/tenants/a/data" "$B/tenants/b" "$B/layers/low" "$B/layers/up"
+	chmod -R 777 "$B/tenants" "$B/layers/up"
+	echo "backend secret" > "$B/secret"
+	echo "b's secret" > "$B/tenants/b/secret"
+	echo "from the lower layer" > "$B/layers/low/lowfile"
+}
+if [ -n "${MOUNTS_CEPH:-}" ]; then
+	# (ceph-mounts.sh) the same on a Ceph backend, B seen through ceph-fuse
+	. "$HERE/ceph-lib.sh"
+	ceph_start_with_fuse
+	B="$FUSE/pools/m"
+	backend_fill
+	ceph_pool_start m /pools/m admin "$INI"
+else
+	. "$HERE/lib.sh"
+	B="$WORK/m/root" # the backend, as pool_start makes it
+	backend_fill
+	pool_start m "$INI"
+fi
+MOUNTS+=("$D" "$O" "$U")
 PY=/usr/bin/python3
 [ -x "$PY" ] || fail "$PY is needed"
-B="$WORK/m/root" # the backend, as pool_start makes it
-mkdir -p "$B/tenants/a/data" "$B/tenants/b" "$B/layers/low" "$B/layers/up"
-chmod -R 777 "$B/tenants" "$B/layers/up"
-echo "backend secret" > "$B/secret"
-echo "b's secret" > "$B/tenants/b/secret"
-echo "from the lower layer" > "$B/layers/low/lowfile"
-D="/danaus/t$$-m-data" O="/danaus/t$$-m-other" U="/danaus/t$$-m-union"
-MOUNTS+=("$D" "$O" "$U")
-pool_start m "[mount data]\nmountpoint = $D\npath = /tenants/a/data\n[mount other]\nmountpoint = $O\npath = /tenants/b//\n[mount u]\nmountpoint = $U\nlower = /layers/low\nupper = /layers/up\n[union]\ncontainers = /containers\n"
 POOL_NAME=m
 
 # each mountpoint has its placeholder in the host tree, search-only
