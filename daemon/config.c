@@ -948,14 +948,18 @@ static int mount_key(struct parse_state *st, const char *section, const char *na
 	struct dn_config_mount *m = mount_get(st, section);
 	if (!m)
 		return 0;
-	if (m->seen_in != st->cfg->parses)
-		m->seen = 0, m->seen_in = st->cfg->parses;
+	if (m->seen_in != st->cfg->parses) {
+		m->seen = 0;
+		m->seen_in = st->cfg->parses;
+	}
+	int r = 0;
 	if (m->seen & (1u << k))
-		return fail(st, "duplicate key"), 0;
+		r = fail(st, "duplicate key");
+	else if (!*value)
+		r = fail(st, "empty value");
 	m->seen |= 1u << k;
-	if (!*value)
-		return fail(st, "empty value"), 0;
-	int r;
+	if (r < 0)
+		return 0;
 	switch (k) {
 	case 0: r = parse_mountpoint(st, value, &m->mountpoint); break;
 	case 1: r = parse_path(st, value, true, &m->path); break;
@@ -971,8 +975,10 @@ static int mount_key(struct parse_state *st, const char *section, const char *na
 	if (r < 0)
 		return 0;
 	char *file = strdup(st->name);
-	if (!file)
-		return fail_nomem(st), 0;
+	if (!file) {
+		fail_nomem(st);
+		return 0;
+	}
 	free(m->file);
 	m->file = file;
 	m->line = st->section_line;

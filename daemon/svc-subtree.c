@@ -76,10 +76,12 @@ static int lexical(const struct subtree_svc *t, const char *p, char *out)
 		if (len == 2 && name[0] == '.' && name[1] == '.') {
 			if (depth == 0 && !last)
 				continue;
-			if (depth == 0)
-				name = ".", len = 1;
-			else
+			if (depth == 0) {
+				name = ".";
+				len = 1;
+			} else {
 				depth--;
+			}
 		} else if (!(len == 1 && name[0] == '.')) {
 			depth++;
 		}
@@ -129,8 +131,9 @@ static int walk(struct subtree_svc *t, const struct dn_cred *c, const char *p, i
 		if (dots && last) /* the backend gives it the kernel's meaning for the call */
 			return join(t, cur, *cur || name[1] != '.' ? name : ".", must_dir, out);
 		if (dots) {
-			if (name[1] == '.')
-				*(strrchr(cur, '/') ? strrchr(cur, '/') : cur) = 0;
+			char *up = strrchr(cur, '/');
+			if (name[1] == '.' && up)
+				*up = 0;
 			continue;
 		}
 		if (last && !(how & FOLLOW) && !(must_dir && !(how & NAME)))
