@@ -24,6 +24,7 @@
 #include "cred.h"
 #include "dn-paths.h"
 #include "log.h"
+#include "mounts.h"
 #include "path.h"
 #include "pool.h"
 #include "svc.h"
@@ -110,8 +111,14 @@ static void own_socket_remove(const struct own_socket *o)
  * started by hand, on any socket, is a device too). A pool without one still
  * serves its host; the warning says why containers cannot reach it.
  */
-static bool publish_cdi(const char *dir, const char *pool, int listen_fd, const char *mountpoint)
+static bool publish_cdi(const char *dir, const char *pool, int listen_fd,
+			const struct dn_mounts *mounts)
 {
+	/* the other instances' mountpoints, as DANAUS_MOUNTS lists them */
+	char more[DN_MOUNTS_MAX * DN_MOUNT_MAX] = "";
+	for (size_t i = 1, n = 0; i < mounts->n; i++)
+		n += (size_t)snprintf(more + n, sizeof(more) - n, "%s%s", n ? ":" : "",
+				      mounts->v[i].mountpoint);
 	struct sockaddr_un sa;
 	socklen_t len = sizeof(sa);
 	char why[PATH_MAX + 128] = "the socket has no path";
@@ -119,7 +126,8 @@ static bool publish_cdi(const char *dir, const char *pool, int listen_fd, const 
 	memset(&sa, 0, sizeof(sa));
 	if (getsockname(listen_fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
 	    sa.sun_path[0] == '/')
-		r = dn_cdi_publish(dir, DN_RUNDIR, pool, sa.sun_path, mountpoint, why, sizeof(why));
+		r = dn_cdi_publish(dir, DN_RUNDIR, pool, sa.sun_path, mounts->v[0].mountpoint, more,
+				   why, sizeof(why));
 	if (r < 0)
 		dn_log_warning("containers cannot ask for pool '%s' (CDI %s=%s): %s", pool,
 			       DN_CDI_KIND, pool, why);
@@ -201,23 +209,28 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	struct dn_svc *svc = NULL;
+	struct dn_mounts *mounts = NULL;
 	r = dn_svc_new(cfg, &svc, err, sizeof(err));
+	if (r == 0 && (r = dn_mounts_new(cfg, svc, &mounts, err, sizeof(err))) < 0)
+		svc->ops->destroy(svc);
 	if (r < 0) {
 		dn_log_error("%s", err);
 		dn_config_free(cfg);
 		return 1;
 	}
 	/*
-	 * Like a mount point, the mountpoint exists in the host tree: paths that
+	 * Like a mount point, each mountpoint exists in the host tree: paths that
 	 * climb out of it ("/danaus/p/..") then resolve as they would on a mount.
 	 */
-	char mp[PATH_MAX];
-	snprintf(mp, sizeof(mp), "%s/", cfg->mountpoint);
-	if (mkdir_parents(mp) < 0)
-		dn_log_warning("cannot create the mountpoint %s on the host; tools that "
-			       "look above it may fail", cfg->mountpoint);
-	else
-		seal_placeholder(cfg->mountpoint);
+	for (size_t i = 0; i < mounts->n; i++) {
+		char mp[PATH_MAX];
+		snprintf(mp, sizeof(mp), "%s/", mounts->v[i].mountpoint);
+		if (mkdir_parents(mp) < 0)
+			dn_log_warning("cannot create the mountpoint %s on the host; tools that "
+				       "look above it may fail", mounts->v[i].mountpoint);
+		else
+			seal_placeholder(mounts->v[i].mountpoint);
+	}
 	/* Every open file of every client is a descriptor here: take all we may. */
 	struct rlimit nofile;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
@@ -284,10 +297,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* A spec by systemd's socket stays valid while the pool restarts; ours goes with us. */
-	bool cdi_ours = *cdi_dir && publish_cdi(cdi_dir, pool, listen_fd, cfg->mountpoint) && n <= 0;
+	bool cdi_ours = *cdi_dir && publish_cdi(cdi_dir, pool, listen_fd, mounts) && n <= 0;
 
 	struct dn_pool *p = NULL;
-	r = dn_pool_new(&p, cfg, svc, listen_fd, metrics_fd);
+	r = dn_pool_new(&p, cfg, mounts, listen_fd, metrics_fd);
 	if (r == 0)
 		r = dn_pool_run(p);
 	if (r < 0)
@@ -302,6 +315,7 @@ int main(int argc, char **argv)
 		close(metrics_fd);
 	if (stuck)
 		return 1; /* the backend is wedged: leave it, and all it uses, to the exit */
+	dn_mounts_free(mounts);
 	svc->ops->destroy(svc);
 	dn_config_free(cfg);
 	return r < 0 ? 1 : 0;

@@ -22,6 +22,7 @@
 #include "dn-errno.h"
 #include "export.h"
 #include "fault.h"
+#include "mounts.h"
 #include "ops.h"
 #include "path.h"
 #include "real.h"
@@ -645,10 +646,7 @@ int dn_walk_route(const char *dir)
 		if (!REAL(getcwd)(cwd, sizeof(cwd)) || dn_path_join(cwd, dir, abs, sizeof(abs)) < 0)
 			return 0;
 	}
-	size_t n = strlen(abs);
-	if (n == 1)
-		return 1; /* "/" */
-	return strncmp(dn_client.mount, abs, n) == 0 && dn_client.mount[n] == '/';
+	return dn_mount_below(abs, strlen(abs)); /* "/" holds them all */
 }
 
 #define NFTW_FLAGS (FTW_PHYS | FTW_MOUNT | FTW_CHDIR | FTW_DEPTH | FTW_ACTIONRETVAL)
@@ -944,6 +942,8 @@ DN_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 		nfd = nfd < 0 ? -errno : nfd;
 	} else { /* reopen the same file in another mode: ours knows its pool path */
 		t.handle = 0;
+		struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+		t.mount = o ? o->mount : 0;
 		ssize_t n = dn_op_fpath(fd, t.path, sizeof(t.path));
 		nfd = n < 0 ? (int)n : dn_op_open(&t, flags & ~(O_CREAT | O_EXCL), 0);
 	}
