@@ -121,7 +121,19 @@ char *dn_cdi_spec_json(const struct dn_cdi_pool *p)
 	     append_mount(mounts, p->library, lib, lib_opts) &&
 	     append_mount(mounts, p->socket, sock, sock_opts) &&
 	     (p->compat_mount ? append_mount(mounts, p->mountpoint, p->mountpoint, compat_opts)
-			      : append_mount(mounts, p->placeholder, p->mountpoint, ph_opts));
+			      : append_mount(mounts, p->placeholder, p->mountpoint, ph_opts)) &&
+	     (!p->more || !*p->more || append_env(env, "DANAUS_MOUNTS", p->more));
+	/* a placeholder at every other instance's mountpoint too */
+	for (const char *m = p->more ? p->more : ""; ok && *m;) {
+		size_t n = strcspn(m, ":");
+		char one[PATH_MAX];
+		if (n >= sizeof(one) || m[0] != '/')
+			break;
+		memcpy(one, m, n);
+		one[n] = 0;
+		ok = append_mount(mounts, p->placeholder, one, ph_opts);
+		m += n + (m[n] == ':');
+	}
 	if (!ok) {
 		errno = ENOMEM;
 		return NULL;

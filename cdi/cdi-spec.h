@@ -14,6 +14,7 @@ struct dn_cdi_pool {
 	const char *name;        /* the pool's name: the CDI device name */
 	const char *socket;      /* host path of the pool's socket */
 	const char *mountpoint;  /* where the pool's files appear, in the container too */
+	const char *more;        /* its other instances' mountpoints, ':'-separated; NULL, "": none */
 	const char *library;     /* host path of libdanaus.so */
 	const char *placeholder; /* host path of the file bound at the mountpoint */
 	/* the pool mounts its tree there ([pool] compat_mount): bound instead of the placeholder */

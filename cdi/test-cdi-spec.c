@@ -138,6 +138,32 @@ static void test_compat_mount_is_bound_instead_of_the_placeholder(void **state)
 	json_object_put(spec);
 }
 
+/* A pool with more instances: their mountpoints in DANAUS_MOUNTS, a placeholder at each. */
+static void test_instances_get_placeholders_and_their_variable(void **state)
+{
+	struct dn_cdi_pool p = pool;
+	p.more = "/data:/danaus/tenant-web";
+	char *text = dn_cdi_spec_json(&p);
+	assert_non_null(text);
+	struct json_object *spec = json_tokener_parse(text);
+	free(text);
+	assert_non_null(spec);
+	struct json_object *env = field(edits_of(spec), "env");
+	assert_int_equal(json_object_array_length(env), 5);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(env, 4)),
+			    "DANAUS_MOUNTS=/data:/danaus/tenant-web");
+	struct json_object *mounts = field(edits_of(spec), "mounts");
+	assert_int_equal(json_object_array_length(mounts), 5);
+	const char *at[] = {"/data", "/danaus/tenant-web"};
+	for (size_t i = 0; i < 2; i++) {
+		struct json_object *ph = json_object_array_get_idx(mounts, 3 + i);
+		assert_string_equal(str(ph, "hostPath"), pool.placeholder);
+		assert_string_equal(str(ph, "containerPath"), at[i]);
+		assert_true(has_option(ph, "ro"));
+	}
+	json_object_put(spec);
+}
+
 static void test_relative_or_missing_paths_are_refused(void **state)
 {
 	struct dn_cdi_pool p = pool;
@@ -256,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_env_preloads_the_library_for_the_pool),
 		cmocka_unit_test(test_mounts_bind_library_socket_and_placeholder),
 		cmocka_unit_test(test_compat_mount_is_bound_instead_of_the_placeholder),
+		cmocka_unit_test(test_instances_get_placeholders_and_their_variable),
 		cmocka_unit_test(test_relative_or_missing_paths_are_refused),
 		cmocka_unit_test(test_paths_are_escaped),
 		cmocka_unit_test_setup_teardown(test_write_replace_and_remove, make_dir, remove_dir),

@@ -498,12 +498,20 @@ static bool utf8_printable(const char *s)
 	return true;
 }
 
-static int set_mountpoint(struct parse_state *st, const char *value)
+static int parse_mountpoint(struct parse_state *st, const char *value, char **dst)
 {
 	/* It reaches unit names, CDI specs and every program's path checks. */
 	if (!utf8_printable(value))
 		return fail(st, "not valid UTF-8, or holds control characters");
-	return parse_path(st, value, false, &st->cfg->mountpoint);
+	/* (DANAUS_MOUNTS lists mountpoints colon-separated) */
+	if (strchr(value, ':'))
+		return fail(st, "'%s' holds a ':'", value);
+	return parse_path(st, value, false, dst);
+}
+
+static int set_mountpoint(struct parse_state *st, const char *value)
+{
+	return parse_mountpoint(st, value, &st->cfg->mountpoint);
 }
 
 static int set_workers(struct parse_state *st, const char *value)
@@ -756,8 +764,15 @@ static int set_ceph_networks(struct parse_state *st, const char *value)
 	return 0;
 }
 
-/* [union] lower: PATH[:PATH...], top first, as overlayfs' lowerdir= */
-static int set_union_lower(struct parse_state *st, const char *value)
+static void layers_free(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+/* Layers PATH[:PATH...], top first, as overlayfs' lowerdir=, into *list (replaced). */
+static int parse_layers(struct parse_state *st, const char *value, char ***dst, size_t *ndst)
 {
 	char **list = NULL;
 	size_t n = 0;
@@ -786,18 +801,20 @@ static int set_union_lower(struct parse_state *st, const char *value)
 		s++;
 	}
 	if (r < 0) {
-		for (size_t i = 0; i < n; i++)
-			free(list[i]);
-		free(list);
+		layers_free(list, n);
 		return r;
 	}
-	for (size_t i = 0; i < st->cfg->n_union_lower; i++)
-		free(st->cfg->union_lower[i]);
-	free(st->cfg->union_lower);
-	st->cfg->union_lower = list;
-	st->cfg->n_union_lower = n;
-	st->cfg->union_line = st->line;
+	layers_free(*dst, *ndst);
+	*dst = list;
+	*ndst = n;
 	return 0;
+}
+
+/* [union] lower */
+static int set_union_lower(struct parse_state *st, const char *value)
+{
+	st->cfg->union_line = st->line;
+	return parse_layers(st, value, &st->cfg->union_lower, &st->cfg->n_union_lower);
 }
 
 /* [union] image: NAME[:TAG] of the pool's image store, its layers the lower ones */
@@ -880,6 +897,100 @@ static bool section_known(const char *section)
 	return false;
 }
 
+static bool mount_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+	return n > 0 && n <= NAME_MAX_LEN && s[0] != '.' && strspn(s, NAME_CHARS) == n;
+}
+
+/* [mount NAME] from an earlier section or file, or a new one; NULL when out of room. */
+static struct dn_config_mount *mount_get(struct parse_state *st, const char *name)
+{
+	struct dn_config *cfg = st->cfg;
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (streq(cfg->mounts[i].name, name))
+			return &cfg->mounts[i];
+	if (cfg->n_mounts == DN_CONFIG_MOUNTS_MAX) {
+		fail(st, "more than %d [mount] sections", DN_CONFIG_MOUNTS_MAX);
+		return NULL;
+	}
+	struct dn_config_mount *v = reallocarray(cfg->mounts, cfg->n_mounts + 1, sizeof(*v));
+	if (!v) {
+		fail_nomem(st);
+		return NULL;
+	}
+	cfg->mounts = v;
+	struct dn_config_mount *m = &v[cfg->n_mounts];
+	*m = (struct dn_config_mount){.name = strdup(name)};
+	if (!m->name) {
+		fail_nomem(st);
+		return NULL;
+	}
+	cfg->n_mounts++;
+	return m;
+}
+
+static const char *const mount_keys[] = {"mountpoint", "path", "lower", "upper", "image"};
+
+/* A key of [mount NAME] (section holds what follows "mount"): as handler(). */
+static int mount_key(struct parse_state *st, const char *section, const char *name,
+		     const char *value)
+{
+	section += strspn(section, " \t");
+	if (!mount_name_valid(section)) {
+		record(st, -EINVAL, st->line, st->section_line, NULL,
+		       "[mount %s]: a mount's name is 1 to %d of [A-Za-z0-9_.-], not starting "
+		       "with '.'", section, NAME_MAX_LEN);
+		return 0;
+	}
+	size_t k = 0;
+	while (k < DN_ARRAY_SIZE(mount_keys) && !streq(name, mount_keys[k]))
+		k++;
+	if (k == DN_ARRAY_SIZE(mount_keys)) {
+		record(st, -EINVAL, st->line, st->line, name, "unknown key in [mount %s]", section);
+		return 0;
+	}
+	st->key = mount_keys[k];
+	struct dn_config_mount *m = mount_get(st, section);
+	if (!m)
+		return 0;
+	if (m->seen_in != st->cfg->parses) {
+		m->seen = 0;
+		m->seen_in = st->cfg->parses;
+	}
+	int r = 0;
+	if (m->seen & (1u << k))
+		r = fail(st, "duplicate key");
+	else if (!*value)
+		r = fail(st, "empty value");
+	m->seen |= 1u << k;
+	if (r < 0)
+		return 0;
+	switch (k) {
+	case 0: r = parse_mountpoint(st, value, &m->mountpoint); break;
+	case 1: r = parse_path(st, value, true, &m->path); break;
+	case 2: r = parse_layers(st, value, &m->lower, &m->n_lower); break;
+	case 3: r = parse_path(st, value, false, &m->upper); break;
+	default: {
+		char ref[DN_IMAGE_REF_MAX];
+		r = dn_image_ref(value, ref, sizeof(ref)) < 0
+			    ? fail(st, "'%s' is not an image name (NAME[:TAG])", value)
+			    : set_string(st, &m->image, ref);
+	}
+	}
+	if (r < 0)
+		return 0;
+	char *file = strdup(st->name);
+	if (!file) {
+		fail_nomem(st);
+		return 0;
+	}
+	free(m->file);
+	m->file = file;
+	m->line = st->section_line;
+	return 1;
+}
+
 /* inih handler: nonzero to go on, zero to make inih report this line. */
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
@@ -892,6 +1003,9 @@ static int handler(void *user, const char *section, const char *name, const char
 		record(st, -EINVAL, st->line, st->line, name, "key outside of any section");
 		return 0;
 	}
+	if (strncmp(section, "mount", 5) == 0 && (section[5] == ' ' || section[5] == '\t' ||
+						    !section[5]))
+		return mount_key(st, section + 5, name, value);
 	if (!section_known(section)) {
 		/* Shown at the header, though inih reports the first key under it. */
 		record(st, -EINVAL, st->line, st->section_line, NULL, "[%s]: unknown section",
@@ -925,6 +1039,7 @@ static int handler(void *user, const char *section, const char *name, const char
 
 static int parse_run(struct parse_state *st, char *err, size_t errlen)
 {
+	st->cfg->parses++;
 	int ret = ini_parse_stream(reader, st, handler, st);
 
 	if (st->read_errno) {
@@ -1173,6 +1288,61 @@ static int check_union(const struct dn_config *cfg, const char *name, const char
 	return 0;
 }
 
+/* [mount NAME]: a subtree or a union, each at a mountpoint no other instance's nests with */
+static int check_mounts(const struct dn_config *cfg, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const struct dn_config_mount *m = &cfg->mounts[i];
+		bool uni = m->upper || m->n_lower || m->image;
+		const char *why = NULL, *key = "path";
+		if (!m->mountpoint)
+			key = "mountpoint", why = "has none";
+		else if (m->path && uni)
+			why = "is a subtree (path) or a union (upper with lower or image), not both";
+		else if (!m->path && !uni)
+			why = "needs path, or upper with lower or image";
+		else if (uni && m->image && m->n_lower)
+			key = "image", why = "takes lower or image, not both";
+		else if (uni && !m->upper)
+			key = "upper", why = "has lower or image but no upper";
+		else if (uni && !m->n_lower && !m->image)
+			key = "upper", why = "needs lower or image under upper";
+		if (why) {
+			err_set(err, errlen, "%s:%u: %s: [mount %s] %s", m->file, m->line, key,
+				m->name, why);
+			return -EINVAL;
+		}
+		if (m->image && paths_nest(m->upper, DN_IMAGE_STORE)) {
+			err_set(err, errlen, "%s:%u: upper: %s overlaps the image store %s", m->file,
+				m->line, m->upper, DN_IMAGE_STORE);
+			return -EINVAL;
+		}
+		for (size_t l = 0; l < m->n_lower; l++) {
+			if (paths_nest(m->upper, m->lower[l])) {
+				err_set(err, errlen, "%s:%u: upper: %s overlaps the lower layer %s",
+					m->file, m->line, m->upper, m->lower[l]);
+				return -EINVAL;
+			}
+		}
+		/* as kernel mounts could, but then a path would name two instances' files */
+		if (paths_nest(m->mountpoint, cfg->mountpoint)) {
+			err_set(err, errlen, "%s:%u: mountpoint: %s of [mount %s] nests with the "
+				"pool's mountpoint %s", m->file, m->line, m->mountpoint, m->name,
+				cfg->mountpoint);
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (paths_nest(m->mountpoint, cfg->mounts[j].mountpoint)) {
+				err_set(err, errlen, "%s:%u: mountpoint: %s of [mount %s] nests with "
+					"%s of [mount %s]", m->file, m->line, m->mountpoint, m->name,
+					cfg->mounts[j].mountpoint, cfg->mounts[j].name);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 /* dn_config_finish(), blaming the file from[] says set a key when it names one. */
 static int finish(struct dn_config *cfg, const char *name, const char *const *from, char *err,
                   size_t errlen)
@@ -1188,7 +1358,8 @@ static int finish(struct dn_config *cfg, const char *name, const char *const *fr
 		err_set(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
-	if ((r = check_union(cfg, name, from, err, errlen)) < 0)
+	if ((r = check_union(cfg, name, from, err, errlen)) < 0 ||
+	    (r = check_mounts(cfg, err, errlen)) < 0)
 		return r;
 	if (streq(cfg->backend, "local")) {
 		if (!cfg->local_root) {
@@ -1285,12 +1456,21 @@ struct dn_config *dn_config_free(struct dn_config *cfg)
 	free(cfg->ceph_keyring);
 	free(cfg->ceph_root);
 	free(cfg->ceph_networks);
-	for (size_t i = 0; i < cfg->n_union_lower; i++)
-		free(cfg->union_lower[i]);
-	free(cfg->union_lower);
+	layers_free(cfg->union_lower, cfg->n_union_lower);
 	free(cfg->union_upper);
 	free(cfg->union_image);
 	free(cfg->union_containers);
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		struct dn_config_mount *m = &cfg->mounts[i];
+		free(m->name);
+		free(m->mountpoint);
+		free(m->path);
+		layers_free(m->lower, m->n_lower);
+		free(m->upper);
+		free(m->image);
+		free(m->file);
+	}
+	free(cfg->mounts);
 	free(cfg);
 	return NULL;
 }

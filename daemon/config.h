@@ -68,7 +68,34 @@ struct dn_config {
 	/* containers: where the writable layers of containers (danaus-run --container) go */
 	char *union_containers;
 	unsigned union_line;  /* where [union] was last set, for messages */
+
+	/* [mount NAME]: the pool's other filesystem instances, in the order first given */
+	struct dn_config_mount *mounts;
+	size_t n_mounts;
+	unsigned parses; /* files parsed so far: a key twice in one file is an error */
 };
+
+/*
+ * [mount NAME]: a filesystem instance at its own mountpoint, over the pool's
+ * one backend: a subtree of it (path), or a union of its directories
+ * (upper with lower or image, as [union]). Paths absolute and normalized.
+ */
+struct dn_config_mount {
+	char *name;       /* [A-Za-z0-9_.-]{1,64}, not starting with '.' */
+	char *mountpoint; /* required; nests with no other instance's */
+	char *path;       /* a direct instance: this directory of the backend */
+	char **lower;     /* a union: read-only layers, top first */
+	size_t n_lower;
+	char *upper;      /* a union's writable layer, made when missing */
+	char *image;      /* NAME:TAG in DN_IMAGE_STORE, instead of lower */
+	char *file;       /* where its section was last given, for messages */
+	unsigned line;
+	unsigned seen;     /* keys given in the file parse `seen_in` counted */
+	unsigned seen_in;
+};
+
+/* Instances a pool serves: its top ([pool] mountpoint) and up to 15 [mount] sections. */
+#define DN_CONFIG_MOUNTS_MAX 15
 
 #define DN_UNION_LAYERS_MAX 128 /* the writable layer included */
 /* where danaus-image keeps a pool's images, in its backend */

@@ -20,6 +20,7 @@
 #include "worker.h"
 
 struct args {
+	struct dn_svc *svc;     /* the instance the paths are in; NULL: no path */
 	char path[DN_PATH_MAX]; /* absolute pool paths, as written (pool_path) */
 	char path2[DN_PATH_MAX];
 	const uint8_t *data;  /* write payload: private copy, or the client's buffer */
@@ -57,21 +58,34 @@ static int take_path(const uint8_t *pl, size_t avail, uint16_t len, char *out)
  * Makes raw, as the client wrote it below the mount, absolute: relative to
  * the handle's path when not. Nothing is folded: "." and "..", repeated and
  * trailing slashes reach the backend, which resolves them component by
- * component with the caller's rights, as the kernel would.
+ * component with the caller's rights, as the kernel would. *svc: the
+ * instance it is in, the handle's or the one the request names; a second
+ * path in another is EXDEV, as between kernel mounts.
  */
-static int pool_path(struct dn_session *s, uint64_t handle, char *raw, struct dn_svc *svc)
+static int pool_path(struct dn_session *s, const struct dn_req *req, char *raw,
+		     struct dn_svc **svc)
 {
+	struct dn_svc *in;
+	int r = 0;
 	if (raw[0] == 0)
 		return -ENOENT;
-	if (raw[0] == '/')
-		return 0;
-	if (handle == 0)
-		return -EINVAL;
-	struct dn_open *o = dn_session_handle_get(s, handle);
-	if (!o)
-		return -EBADF;
-	int r = dn_path_concat(o->path, raw, raw, DN_PATH_MAX);
-	dn_open_put(o, svc);
+	if (raw[0] == '/') {
+		if (req->mount >= s->nmounts)
+			return -EINVAL;
+		in = s->mounts[req->mount];
+	} else {
+		if (req->handle == 0)
+			return -EINVAL;
+		struct dn_open *o = dn_session_handle_get(s, req->handle);
+		if (!o)
+			return -EBADF;
+		in = o->svc;
+		r = dn_path_concat(o->path, raw, raw, DN_PATH_MAX);
+		dn_open_put(o);
+	}
+	if (*svc && *svc != in)
+		return -EXDEV;
+	*svc = in;
 	return r < 0 ? r : 0;
 }
 
@@ -94,9 +108,10 @@ static const char *open_path(struct dn_svc *svc, struct dn_file *f, const char *
 	return dn_path_normalize(path, buf, DN_PATH_MAX) < 0 ? path : buf;
 }
 
-static int unpack(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
-		  uint8_t *bufdata, size_t bufsize, struct args *a)
+static int unpack(struct dn_session *s, const struct dn_req *req, uint8_t *bufdata,
+		  size_t bufsize, struct args *a)
 {
+	a->svc = NULL;
 	const uint8_t *pl;
 	size_t max;
 	if (req->where == DN_REQ_PAYLOAD_IN_BUF) {
@@ -116,7 +131,7 @@ static int unpack(struct dn_svc *svc, struct dn_session *s, const struct dn_req 
 		if ((r = take_path(pl, req->payload_len, req->path_len, a->path)) < 0)
 			return r;
 		at += (size_t)req->path_len + 1;
-		if ((r = pool_path(s, req->handle, a->path, svc)) < 0)
+		if ((r = pool_path(s, req, a->path, &a->svc)) < 0)
 			return r;
 	}
 	if (req->path2_len) {
@@ -126,7 +141,7 @@ static int unpack(struct dn_svc *svc, struct dn_session *s, const struct dn_req 
 		/* a second path names a file for rename and link; a symlink's
 		 * target and an xattr name are taken as they are */
 		if ((req->op == DN_OP_RENAME || req->op == DN_OP_LINK) &&
-		    (r = pool_path(s, req->handle, a->path2, svc)) < 0)
+		    (r = pool_path(s, req, a->path2, &a->svc)) < 0)
 			return r;
 	}
 	a->data = pl + at;
@@ -234,13 +249,11 @@ static int64_t hand_over(struct dn_session *s, int fd, struct dn_reply *rep)
 }
 
 /* Ops on an open file: the handle names it. */
-static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
-			   const struct args *a, struct dn_buf *b, uint8_t *bufdata, size_t bufsize,
-			   struct dn_reply *rep)
+static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const struct args *a,
+			   struct dn_buf *b, uint8_t *bufdata, size_t bufsize, struct dn_reply *rep)
 {
-	const struct dn_svc_ops *ops = svc->ops;
 	if (req->op == DN_OP_CLOSE)
-		return dn_session_handle_close(s, req->handle, svc);
+		return dn_session_handle_close(s, req->handle);
 	/*
 	 * off and len are file offsets, except for the locks (off: lock owner);
 	 * fadvise takes a negative offset, as the kernel does.
@@ -257,6 +270,8 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 	struct dn_open *o = dn_session_handle_get(s, req->handle);
 	if (!o)
 		return -EBADF;
+	struct dn_svc *svc = o->svc;
+	const struct dn_svc_ops *ops = svc->ops;
 	struct stat st;
 	int64_t r = -ENOSYS;
 	switch (req->op) {
@@ -340,7 +355,7 @@ static int64_t run_file_op(struct dn_svc *svc, struct dn_session *s, const struc
 		break;
 	}
 	}
-	dn_open_put(o, svc);
+	dn_open_put(o);
 	return r;
 }
 
@@ -390,10 +405,9 @@ static int64_t statfs_op(struct dn_svc *svc, struct dn_session *s, struct dn_fil
 }
 
 /* Ops on a path, or (no path given) on the open file the handle names. */
-static int64_t run_attr_op(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
-			   const struct args *a, uint8_t *bufdata, size_t bufsize)
+static int64_t run_attr_op(struct dn_session *s, const struct dn_req *req, const struct args *a,
+			   uint8_t *bufdata, size_t bufsize)
 {
-	const struct dn_svc_ops *ops = svc->ops;
 	const struct dn_cred *c = &s->cred;
 	bool nofollow = req->flags & DN_AT_NOFOLLOW;
 	bool named = req->op == DN_OP_GETXATTR || req->op == DN_OP_SETXATTR ||
@@ -406,6 +420,8 @@ static int64_t run_attr_op(struct dn_svc *svc, struct dn_session *s, const struc
 	if (req->path_len == 0 && !(o = dn_session_handle_get(s, req->handle)))
 		return -EBADF;
 	struct dn_file *f = o ? o->file : NULL;
+	struct dn_svc *svc = o ? o->svc : a->svc;
+	const struct dn_svc_ops *ops = svc->ops;
 	int64_t r = -ENOSYS;
 	switch (req->op) {
 	case DN_OP_UTIMENS:
@@ -440,7 +456,7 @@ static int64_t run_attr_op(struct dn_svc *svc, struct dn_session *s, const struc
 		break;
 	}
 	if (o)
-		dn_open_put(o, svc);
+		dn_open_put(o);
 	return r;
 }
 
@@ -475,7 +491,7 @@ static struct dn_session *session_by_id(uint32_t id)
  * beyond its open files stays with the old session.
  */
 static int64_t handoff(struct dn_session *s, const struct args *a, uint8_t *bufdata,
-		       size_t bufsize, struct dn_svc *svc)
+		       size_t bufsize)
 {
 	struct dn_handoff h;
 	if (a->data_len < sizeof(h))
@@ -487,8 +503,12 @@ static int64_t handoff(struct dn_session *s, const struct args *a, uint8_t *bufd
 	if (!to || to == s || to->state != DN_SESSION_ACTIVE ||
 	    memcmp(to->token, h.token, sizeof(h.token)) != 0)
 		return -ESRCH;
-	/* a file belongs to the tree it was opened in: one container's, or the pool's */
-	if (to->svc != s->svc)
+	/*
+	 * a file belongs to the instance it was opened in, and the client names
+	 * instances by their place in its session's table: the same in both
+	 */
+	if (to->nmounts != s->nmounts ||
+	    memcmp(to->mounts, s->mounts, s->nmounts * sizeof(s->mounts[0])) != 0)
 		return -EXDEV;
 	/* Replies land where the handles were read from, behind the reading: in order. */
 	const uint8_t *in = a->data + sizeof(h);
@@ -500,7 +520,7 @@ static int64_t handoff(struct dn_session *s, const struct args *a, uint8_t *bufd
 		if (o) {
 			int e = dn_session_handle_adopt(to, o, &moved);
 			if (e < 0) {
-				dn_open_put(o, svc);
+				dn_open_put(o);
 				moved = 0;
 				if (r >= 0)
 					r = e;
@@ -513,7 +533,7 @@ static int64_t handoff(struct dn_session *s, const struct args *a, uint8_t *bufd
 			uint64_t moved;
 			memcpy(&moved, bufdata + (size_t)i * sizeof(moved), sizeof(moved));
 			if (moved)
-				dn_session_handle_close(to, moved, svc);
+				dn_session_handle_close(to, moved);
 		}
 	return r;
 }
@@ -534,13 +554,12 @@ static int64_t truncate_op(struct dn_svc *svc, const struct dn_cred *c, const st
 	return svc->ops->truncate(svc, c, path, (off_t)req->off);
 }
 
-static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
-		   struct dn_buf *b, struct dn_reply *rep)
+static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf *b,
+		   struct dn_reply *rep)
 {
 	uint8_t *bufdata = dn_buf_data(&s->l, b);
 	size_t bufsize = dn_buf_data_size(&s->l);
 	static _Thread_local struct args a;
-	const struct dn_svc_ops *ops = svc->ops;
 	const struct dn_cred *c = &s->cred;
 	if (req->op == DN_OP_NOP)
 		return 0;
@@ -549,18 +568,23 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 	enum target target = target_of(req->op);
 	if (target == BY_PATH && req->path_len == 0)
 		return -EINVAL;
-	int r = unpack(svc, s, req, bufdata, bufsize, &a);
+	int r = unpack(s, req, bufdata, bufsize, &a);
 	if (r < 0)
 		return r;
+	/* a libservice that walks paths itself gives its backend no symlinks (no-symlinks.h) */
+	if (a.svc)
+		dn_walk_refuse_symlinks(a.svc->ops->real_paths);
 	if (target == BY_PATH_OR_HANDLE)
-		return run_attr_op(svc, s, req, &a, bufdata, bufsize);
+		return run_attr_op(s, req, &a, bufdata, bufsize);
 	if (target == BY_HANDLE)
-		return run_file_op(svc, s, req, &a, b, bufdata, bufsize, rep);
+		return run_file_op(s, req, &a, b, bufdata, bufsize, rep);
+	if (req->op == DN_OP_HANDOFF)
+		return handoff(s, &a, bufdata, bufsize);
 
+	struct dn_svc *svc = a.svc;
+	const struct dn_svc_ops *ops = svc->ops;
 	struct stat st;
 	switch (req->op) {
-	case DN_OP_HANDOFF:
-		return handoff(s, &a, bufdata, bufsize, svc);
 	case DN_OP_OPEN: {
 		if (!ops->open)
 			return -ENOSYS;
@@ -574,7 +598,7 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 		if (r < 0)
 			return r;
 		char known[DN_PATH_MAX];
-		r = dn_session_handle_add(s, f, open_path(svc, f, a.path, known), &rep->handle);
+		r = dn_session_handle_add(s, svc, f, open_path(svc, f, a.path, known), &rep->handle);
 		if (r < 0) {
 			ops->close(svc, f);
 			return r;
@@ -655,8 +679,7 @@ static int64_t run(struct dn_svc *svc, struct dn_session *s, const struct dn_req
 	return -ENOSYS;
 }
 
-bool dn_dispatch_run(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
-		     struct dn_reply *rep)
+bool dn_dispatch_run(struct dn_session *s, const struct dn_req *req, struct dn_reply *rep)
 {
 	if (req->buf >= s->l.nbufs) {
 		if (atomic_fetch_add(&s->bad_requests, 1) < 3)
@@ -678,8 +701,7 @@ bool dn_dispatch_run(struct dn_svc *svc, struct dn_session *s, const struct dn_r
 	 */
 	dn_redirect_allow((req->flags & DN_REQ_REDIRECT) && req->path_len &&
 			  req->op != DN_OP_HANDOFF);
-	dn_walk_refuse_symlinks(svc->ops->real_paths);
-	rep->result = r < 0 ? r : run(svc, s, req, b, rep);
+	rep->result = r < 0 ? r : run(s, req, b, rep);
 	dn_walk_refuse_symlinks(false);
 	if (rep->result == -DN_EREDIRECT) {
 		size_t n;
@@ -712,9 +734,9 @@ bool dn_dispatch_reply(struct dn_session *s, uint32_t buf, const struct dn_reply
 	return true;
 }
 
-void dn_dispatch(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req)
+void dn_dispatch(struct dn_session *s, const struct dn_req *req)
 {
 	struct dn_reply rep;
-	if (dn_dispatch_run(svc, s, req, &rep))
+	if (dn_dispatch_run(s, req, &rep))
 		dn_dispatch_reply(s, req->buf, &rep);
 }

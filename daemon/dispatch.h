@@ -12,15 +12,15 @@ void dn_dispatch_serving(struct dn_session_set *_Atomic const *set);
 #include "wire.h"
 
 /*
- * Runs req (the service's private copy) against svc for session s and writes
+ * Runs req (the service's private copy) for session s, in the instance it names, and writes
  * the reply into the request buffer it names. A request naming no valid buffer
  * cannot be answered and is dropped; every other malformed request gets an
  * errno reply.
  */
-void dn_dispatch(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req);
+void dn_dispatch(struct dn_session *s, const struct dn_req *req);
 
 /* The two halves, for a caller that decides between them who answers. */
-bool dn_dispatch_run(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
+bool dn_dispatch_run(struct dn_session *s, const struct dn_req *req,
 		     struct dn_reply *rep);
 /* True when the client slept on the buffer and this woke it. */
 bool dn_dispatch_reply(struct dn_session *s, uint32_t buf, const struct dn_reply *rep);

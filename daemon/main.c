@@ -25,6 +25,7 @@
 #include "cred.h"
 #include "dn-paths.h"
 #include "log.h"
+#include "mounts.h"
 #include "path.h"
 #include "pool.h"
 #include "svc.h"
@@ -112,8 +113,13 @@ static void own_socket_remove(const struct own_socket *o)
  * serves its host; the warning says why containers cannot reach it.
  */
 static bool publish_cdi(const char *dir, const char *pool, int listen_fd,
-			const struct dn_config *cfg)
+			const struct dn_mounts *mounts, bool compat_mount)
 {
+	/* the other instances' mountpoints, as DANAUS_MOUNTS lists them */
+	char more[DN_MOUNTS_MAX * DN_MOUNT_MAX] = "";
+	for (size_t i = 1, n = 0; i < mounts->n; i++)
+		n += (size_t)snprintf(more + n, sizeof(more) - n, "%s%s", n ? ":" : "",
+				      mounts->v[i].mountpoint);
 	struct sockaddr_un sa;
 	socklen_t len = sizeof(sa);
 	char why[PATH_MAX + 128] = "the socket has no path";
@@ -121,8 +127,8 @@ static bool publish_cdi(const char *dir, const char *pool, int listen_fd,
 	memset(&sa, 0, sizeof(sa));
 	if (getsockname(listen_fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
 	    sa.sun_path[0] == '/')
-		r = dn_cdi_publish(dir, DN_RUNDIR, pool, sa.sun_path, cfg->mountpoint, cfg->compat_mount,
-				   why, sizeof(why));
+		r = dn_cdi_publish(dir, DN_RUNDIR, pool, sa.sun_path, mounts->v[0].mountpoint, more,
+				   compat_mount, why, sizeof(why));
 	if (r < 0)
 		dn_log_warning("containers cannot ask for pool '%s' (CDI %s=%s): %s", pool,
 			       DN_CDI_KIND, pool, why);
@@ -204,7 +210,10 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	struct dn_svc *svc = NULL;
+	struct dn_mounts *mounts = NULL;
 	r = dn_svc_new(cfg, &svc, err, sizeof(err));
+	if (r == 0 && (r = dn_mounts_new(cfg, svc, &mounts, err, sizeof(err))) < 0)
+		svc->ops->destroy(svc);
 	if (r < 0) {
 		dn_log_error("%s", err);
 		dn_config_free(cfg);
@@ -213,16 +222,18 @@ int main(int argc, char **argv)
 	/* A compat mount of a pool that died would fail every look at the mountpoint. */
 	dn_compat_clear_stale(cfg->mountpoint);
 	/*
-	 * Like a mount point, the mountpoint exists in the host tree: paths that
+	 * Like a mount point, each mountpoint exists in the host tree: paths that
 	 * climb out of it ("/danaus/p/..") then resolve as they would on a mount.
 	 */
-	char mp[PATH_MAX];
-	snprintf(mp, sizeof(mp), "%s/", cfg->mountpoint);
-	if (mkdir_parents(mp) < 0)
-		dn_log_warning("cannot create the mountpoint %s on the host; tools that "
-			       "look above it may fail", cfg->mountpoint);
-	else
-		seal_placeholder(cfg->mountpoint);
+	for (size_t i = 0; i < mounts->n; i++) {
+		char mp[PATH_MAX];
+		snprintf(mp, sizeof(mp), "%s/", mounts->v[i].mountpoint);
+		if (mkdir_parents(mp) < 0)
+			dn_log_warning("cannot create the mountpoint %s on the host; tools that "
+				       "look above it may fail", mounts->v[i].mountpoint);
+		else
+			seal_placeholder(mounts->v[i].mountpoint);
+	}
 	/* Every open file of every client is a descriptor here: take all we may. */
 	struct rlimit nofile;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
@@ -289,18 +300,19 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* A spec by systemd's socket stays valid while the pool restarts; ours goes with us. */
-	bool cdi_ours = *cdi_dir && publish_cdi(cdi_dir, pool, listen_fd, cfg) && n <= 0;
+	bool cdi_ours = *cdi_dir && publish_cdi(cdi_dir, pool, listen_fd, mounts, cfg->compat_mount) && n <= 0;
 
 	struct dn_compat *compat = NULL;
 	r = 0;
-	if (cfg->compat_mount && (r = dn_compat_start(svc, pool, cfg->mountpoint, &compat, err,
-						      sizeof(err))) < 0) {
+	/* the pool's default instance: [mount] instances are the library's only */
+	if (cfg->compat_mount && (r = dn_compat_start(mounts->v[0].svc, pool, cfg->mountpoint,
+						      &compat, err, sizeof(err))) < 0) {
 		dn_log_error("%s", err);
 		sd_notifyf(0, "STATUS=%s\nERRNO=%d", err, -r);
 	}
 	struct dn_pool *p = NULL;
 	if (r == 0)
-		r = dn_pool_new(&p, cfg, svc, listen_fd, metrics_fd);
+		r = dn_pool_new(&p, cfg, mounts, listen_fd, metrics_fd);
 	if (r == 0)
 		r = dn_pool_run(p);
 	if (r < 0)
@@ -316,6 +328,7 @@ int main(int argc, char **argv)
 		close(metrics_fd);
 	if (stuck)
 		return 1; /* the backend is wedged: leave it, and all it uses, to the exit */
+	dn_mounts_free(mounts);
 	svc->ops->destroy(svc);
 	dn_config_free(cfg);
 	return r < 0 ? 1 : 0;

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "metrics-socket.h"
 #include "metrics.h"
+#include "mounts.h"
 #include "peer.h"
 #include "quota.h"
 #include "session.h"
@@ -44,7 +45,8 @@ struct retired {
 
 struct dn_pool {
 	const struct dn_config *cfg;
-	struct dn_svc *svc;
+	const struct dn_mounts *mounts;
+	struct dn_svc *svc; /* the pool's top: mounts' first */
 	struct dn_layout layout;
 	int listen_fd, epfd, sigfd, state_fd;
 	struct dn_worker_states *states;
@@ -89,14 +91,15 @@ static unsigned pool_files_max(void)
 					  : (unsigned)nofile.rlim_cur - FDS_RESERVED;
 }
 
-int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc *svc,
-		int listen_fd, int metrics_fd)
+int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg,
+		const struct dn_mounts *mounts, int listen_fd, int metrics_fd)
 {
 	_cleanup_free_ struct dn_pool *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->cfg = cfg;
-	p->svc = svc;
+	p->mounts = mounts;
+	p->svc = mounts->v[0].svc;
 	p->listen_fd = listen_fd;
 	p->metrics_fd = metrics_fd;
 	p->epfd = p->sigfd = p->state_fd = -1;
@@ -115,7 +118,7 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc
 	p->handovers = dn_handovers_new();
 	r = p->handovers ? 0 : -ENOMEM;
 	if (r == 0 && cfg->union_containers &&
-	    !(p->instances = dn_instances_new(dn_svc_union_below(svc), cfg->union_containers)))
+	    !(p->instances = dn_instances_new(dn_svc_union_below(p->svc), cfg->union_containers)))
 		r = -ENOMEM;
 	if (r < 0) {
 		dn_pool_free(TAKE_PTR(p));
@@ -175,10 +178,10 @@ static void session_free(struct dn_pool *p, struct dn_session *s)
 {
 	if (!s)
 		return;
-	struct dn_svc *svc = s->svc ? s->svc : p->svc;
-	dn_session_free(s, svc);
-	if (svc != p->svc)
-		dn_instances_release(p->instances, svc);
+	struct dn_svc *first = s->nmounts ? s->mounts[0] : NULL;
+	dn_session_free(s);
+	if (first && first != p->svc)
+		dn_instances_release(p->instances, first);
 }
 
 static void reclaim(struct dn_pool *p)
@@ -348,7 +351,10 @@ static void accept_clients(struct dn_pool *p)
 		}
 		s->accepted_ns = dn_now_ns();
 		s->handovers = p->handovers;
-		s->svc = p->svc;
+		/* every instance of the pool, unless the hello names a container */
+		for (size_t i = 0; i < p->mounts->n; i++)
+			s->mounts[i] = p->mounts->v[i].svc;
+		s->nmounts = (uint32_t)p->mounts->n;
 		p->sessions[p->nsessions++] = s;
 		p->npending++;
 	}
@@ -402,8 +408,15 @@ static int attach_container(struct dn_pool *p, struct dn_session *s, struct dn_h
 			 hello->container);
 		return -EINVAL;
 	}
-	return dn_instances_acquire(p->instances, &s->cred, hello->container, hello->image,
-				    hello->flags & DN_HELLO_CONTAINER_RM, &s->svc, why, whylen);
+	/* a container's processes see its union alone, at the session's default mountpoint */
+	struct dn_svc *svc;
+	int r = dn_instances_acquire(p->instances, &s->cred, hello->container, hello->image,
+				     hello->flags & DN_HELLO_CONTAINER_RM, &svc, why, whylen);
+	if (r == 0) {
+		s->mounts[0] = svc;
+		s->nmounts = 1;
+	}
+	return r;
 }
 
 /* Answers a hello: creates the session memory (who it is was settled at accept), sends it. */
@@ -431,9 +444,11 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 	if (r == 0)
 		r = attach_container(p, s, &hello, w.msg, sizeof(w.msg)); /* (logged below) */
 	if (r == 0) {
-		r = dn_session_map(s, &p->layout, p->cfg->workers, p->cfg->pool,
-				   p->cfg->mountpoint,
-				   s->svc->ops->cache_dies ? DN_SESSION_CACHE_DIES : 0);
+		const char *mountpoints[DN_MOUNTS_MAX];
+		for (uint32_t i = 0; i < s->nmounts; i++)
+			mountpoints[i] = p->mounts->v[i].mountpoint;
+		r = dn_session_map(s, &p->layout, p->cfg->workers, p->cfg->pool, mountpoints,
+				   s->mounts[0]->ops->cache_dies ? DN_SESSION_CACHE_DIES : 0);
 		if (r < 0)
 			snprintf(w.msg, sizeof(w.msg), "cannot create session memory: %s",
 				 strerror(-r));
@@ -576,6 +591,8 @@ int dn_pool_run(struct dn_pool *p)
 	else
 		dn_log_info("serving pool '%s' (%s backend) at %s with %u worker(s)", p->cfg->pool,
 			    p->cfg->backend, p->cfg->mountpoint, p->cfg->workers);
+	for (size_t i = 1; i < p->mounts->n; i++)
+		dn_log_info("instance %s at %s", p->cfg->mounts[i - 1].name, p->mounts->v[i].mountpoint);
 	p->started_ns = p->status_at = dn_now_ns();
 	if (p->metrics_fd >= 0) {
 		int r = dn_metrics_socket_start(&p->metrics, p->metrics_fd, render_metrics,

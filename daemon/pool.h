@@ -4,17 +4,17 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "svc.h"
+#include "mounts.h"
 
 struct dn_pool;
 
 /*
  * Takes listen_fd (a bound, listening SOCK_SEQPACKET socket) and serves
  * metrics_fd (a listening SOCK_STREAM socket, or -1), which stays the
- * caller's; svc stays the caller's.
+ * caller's; so do mounts, the filesystem instances it serves.
  */
-int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg, struct dn_svc *svc,
-		int listen_fd, int metrics_fd);
+int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg,
+		const struct dn_mounts *mounts, int listen_fd, int metrics_fd);
 
 /*
  * Serves until SIGTERM or SIGINT (which the caller has blocked in every

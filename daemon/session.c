@@ -28,7 +28,7 @@ struct dn_session *dn_session_new(int sock)
 }
 
 int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nworkers,
-		   const char *pool, const char *mountpoint, uint32_t flags)
+		   const char *pool, const char *const *mountpoints, uint32_t flags)
 {
 	/* Read by the session's own processes only: a handoff to it must name it. */
 	if (getrandom(s->token, sizeof(s->token), 0) != (ssize_t)sizeof(s->token))
@@ -39,7 +39,7 @@ int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nwo
 		.session = s->id, .groups = (const uint32_t *)s->cred.groups, .caps = s->cred.caps,
 		.token = {s->token[0], s->token[1]}, .flags = flags,
 	};
-	int r = dn_session_shm_create(l, nworkers, pool, mountpoint, &id, &s->shm_fd, &s->base);
+	int r = dn_session_shm_create(l, nworkers, pool, mountpoints, s->nmounts, &id, &s->shm_fd, &s->base);
 	if (r < 0)
 		return r;
 	for (; s->nbells < nworkers && s->nbells < DN_MAX_QUEUES; s->nbells++) {
@@ -51,31 +51,33 @@ int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nwo
 	return 0;
 }
 
-void dn_open_put(struct dn_open *o, struct dn_svc *svc)
+void dn_open_put(struct dn_open *o)
 {
 	if (atomic_fetch_sub(&o->refs, 1) != 1)
 		return;
-	svc->ops->close(svc, o->file);
+	o->svc->ops->close(o->svc, o->file);
 	free(o->path);
 	free(o);
 }
 
-void dn_session_drop_files(struct dn_session *s, struct dn_svc *svc)
+void dn_session_drop_files(struct dn_session *s)
 {
-	if (svc->ops->forget_owners)
-		svc->ops->forget_owners(svc, (uint64_t)s->id << 32);
+	/* (instances share the backend's locks: once each is enough, more is harmless) */
+	for (uint32_t m = 0; m < s->nmounts; m++)
+		if (s->mounts[m]->ops->forget_owners)
+			s->mounts[m]->ops->forget_owners(s->mounts[m], (uint64_t)s->id << 32);
 	for (uint32_t i = 0; i < s->nhandles; i++)
 		if (s->handles[i].open) {
-			dn_open_put(TAKE_PTR(s->handles[i].open), svc);
+			dn_open_put(TAKE_PTR(s->handles[i].open));
 			dn_quota_file_put(s->quota);
 		}
 }
 
-struct dn_session *dn_session_free(struct dn_session *s, struct dn_svc *svc)
+struct dn_session *dn_session_free(struct dn_session *s)
 {
 	if (!s)
 		return NULL;
-	dn_session_drop_files(s, svc);
+	dn_session_drop_files(s);
 	free(s->handles);
 	if (s->base)
 		munmap(s->base, s->l.total_size);
@@ -92,8 +94,8 @@ struct dn_session *dn_session_free(struct dn_session *s, struct dn_svc *svc)
 	return NULL;
 }
 
-int dn_session_handle_add(struct dn_session *s, struct dn_file *f, const char *path,
-			  uint64_t *handle)
+int dn_session_handle_add(struct dn_session *s, struct dn_svc *svc, struct dn_file *f,
+			  const char *path, uint64_t *handle)
 {
 	_cleanup_free_ struct dn_open *o = calloc(1, sizeof(*o));
 	if (!o)
@@ -101,6 +103,7 @@ int dn_session_handle_add(struct dn_session *s, struct dn_file *f, const char *p
 	o->path = strdup(path);
 	if (!o->path)
 		return -ENOMEM;
+	o->svc = svc;
 	o->file = f;
 	atomic_init(&o->refs, 1);
 	int r = dn_session_handle_adopt(s, o, handle);
@@ -174,7 +177,7 @@ struct dn_open *dn_session_handle_get(struct dn_session *s, uint64_t handle)
 	return o;
 }
 
-int dn_session_handle_close(struct dn_session *s, uint64_t handle, struct dn_svc *svc)
+int dn_session_handle_close(struct dn_session *s, uint64_t handle)
 {
 	pthread_mutex_lock(&s->lock);
 	struct dn_handle_slot *h = slot_of(s, handle);
@@ -184,7 +187,7 @@ int dn_session_handle_close(struct dn_session *s, uint64_t handle, struct dn_svc
 	pthread_mutex_unlock(&s->lock);
 	if (!o)
 		return -EBADF;
-	dn_open_put(o, svc);
+	dn_open_put(o);
 	dn_quota_file_put(s->quota);
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 /* An open file as the service tracks it: shared by the workers using it. */
 struct dn_open {
+	struct dn_svc *svc; /* the instance it was opened in: its file is that one's */
 	struct dn_file *file;
 	char *path; /* pool path it was opened by, for *at calls relative to it */
 	_Atomic int refs;
@@ -36,7 +37,12 @@ struct dn_session {
 	enum dn_session_state state;
 	struct dn_cred cred;
 	struct dn_cred real; /* what access(2) checks: real ids (peer.h) */
-	struct dn_svc *svc;  /* its requests' libservice: the pool's, or its container's */
+	/*
+	 * The instances its requests may name (dn_req.mount), as the pool
+	 * decided at attach: the pool's, or its container's union alone.
+	 */
+	struct dn_svc *mounts[DN_MOUNTS_MAX];
+	uint32_t nmounts;
 	pid_t pid;
 	struct dn_quota *quota;   /* its uid's share (NULL: none counted) */
 	struct dn_handovers *handovers; /* the pool's: opens a client does itself */
@@ -61,23 +67,26 @@ struct dn_session {
 
 struct dn_session *dn_session_new(int sock);
 /* Releases its locks and closes every handle still open; no worker may be serving s. */
-void dn_session_drop_files(struct dn_session *s, struct dn_svc *svc);
+void dn_session_drop_files(struct dn_session *s);
 /* dn_session_drop_files, then the memory, the socket and its uid's session. */
-struct dn_session *dn_session_free(struct dn_session *s, struct dn_svc *svc);
+struct dn_session *dn_session_free(struct dn_session *s);
 
-/* flags: DN_SESSION_*, what the backend tells every session */
+/*
+ * mountpoints: of s's instances (s->nmounts), for its header; flags:
+ * DN_SESSION_*, what the backend tells every session.
+ */
 int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nworkers,
-		   const char *pool, const char *mountpoint, uint32_t flags);
+		   const char *pool, const char *const *mountpoints, uint32_t flags);
 
 /*
  * Handle table: handles carry a generation so a stale or forged one is
  * EBADF. Each handle counts as an open file of the session's uid (quota.h:
  * -EMFILE, -ENFILE beyond its limits).
  */
-int dn_session_handle_add(struct dn_session *s, struct dn_file *f, const char *path,
-			  uint64_t *handle);
+int dn_session_handle_add(struct dn_session *s, struct dn_svc *svc, struct dn_file *f,
+			  const char *path, uint64_t *handle);
 struct dn_open *dn_session_handle_get(struct dn_session *s, uint64_t handle);
 /* Adds an open file (its reference the caller's, taken on success) under a new handle. */
 int dn_session_handle_adopt(struct dn_session *s, struct dn_open *o, uint64_t *handle);
-void dn_open_put(struct dn_open *o, struct dn_svc *svc);
-int dn_session_handle_close(struct dn_session *s, uint64_t handle, struct dn_svc *svc);
+void dn_open_put(struct dn_open *o);
+int dn_session_handle_close(struct dn_session *s, uint64_t handle);

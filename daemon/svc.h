@@ -187,3 +187,12 @@ struct dn_svc *dn_svc_union_below(struct dn_svc *s);
 
 /* Picks the backend named in cfg, under its union when [union] says so. */
 int dn_svc_new(const struct dn_config *cfg, struct dn_svc **out, char *err, size_t errlen);
+
+/*
+ * Directory path of below (absolute, normalized, no symlinks: "/" for all of
+ * it) as a tree of its own: nothing outside it is reachable, as nothing is
+ * outside the pool's top. below stays the caller's. 0, or -errno with a
+ * message in err.
+ */
+int dn_svc_subtree_new(struct dn_svc *below, const char *path, struct dn_svc **out, char *err,
+		       size_t errlen);

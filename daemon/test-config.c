@@ -690,6 +690,126 @@ static void test_ceph_networks(void **state)
 	                   "t.ini:2: networks: no network given (leave the key out to allow any)");
 }
 
+/* [mount NAME]: instances beside the pool's top, each at a mountpoint of its own */
+static void assert_mounts_finish(struct tmp *t, const char *mounts, int code, const char *msg)
+{
+	_cleanup_config_ struct dn_config *cfg = NULL;
+	_cleanup_free_ char *text = NULL;
+	char err[DN_CONFIG_ERR_MAX] = "";
+
+	assert_true(asprintf(&text, "[local]\nroot = %s\n[pool]\nmountpoint = /d/p\n%s", t->dir,
+	                     mounts) > 0);
+	assert_parse_ok(&cfg, text);
+	assert_int_equal(dn_config_finish(cfg, "t.ini", err, sizeof(err)), code);
+	assert_string_equal(err, msg);
+}
+
+static void test_mounts(void **state)
+{
+	struct tmp *t = *state;
+	_cleanup_config_ struct dn_config *cfg = NULL;
+
+	assert_parse_ok(&cfg, "[mount data]\nmountpoint = /data//\npath = /tenants/t/data/\n"
+	                      "[mount web]\nmountpoint = /d/web\nimage = nginx:1.25\n"
+	                      "upper = /containers/web\n[mount old]\nmountpoint = /old\n"
+	                      "lower = /l/a:/l/b\nupper = /u\n[mount data]\n"
+	                      "[mount all]\nmountpoint = /all\npath = /\n");
+	assert_int_equal(cfg->n_mounts, 4);
+	assert_string_equal(cfg->mounts[0].name, "data");
+	assert_string_equal(cfg->mounts[0].mountpoint, "/data");
+	assert_string_equal(cfg->mounts[0].path, "/tenants/t/data");
+	assert_null(cfg->mounts[0].upper);
+	assert_string_equal(cfg->mounts[1].image, "nginx:1.25");
+	assert_string_equal(cfg->mounts[1].upper, "/containers/web");
+	assert_int_equal(cfg->mounts[2].n_lower, 2);
+	assert_string_equal(cfg->mounts[2].lower[1], "/l/b");
+	assert_string_equal(cfg->mounts[3].path, "/");
+
+	assert_parse_error("[mount]\nmountpoint = /x\n", -EINVAL,
+	                   "t.ini:1: [mount ]: a mount's name is 1 to 64 of [A-Za-z0-9_.-], not "
+	                   "starting with '.'");
+	assert_parse_error("[mount .x]\nmountpoint = /x\n", -EINVAL,
+	                   "t.ini:1: [mount .x]: a mount's name is 1 to 64 of [A-Za-z0-9_.-], not "
+	                   "starting with '.'");
+	assert_parse_error("[mount a]\nroot = /x\n", -EINVAL, "t.ini:2: root: unknown key in [mount a]");
+	assert_parse_error("[mount a]\nmountpoint = x\n", -EINVAL,
+	                   "t.ini:2: mountpoint: 'x' is not an absolute path");
+	assert_parse_error("[mount a]\nmountpoint = /a:b\n", -EINVAL,
+	                   "t.ini:2: mountpoint: '/a:b' holds a ':'");
+	assert_parse_error("[mount a]\nmountpoint = /\n", -EINVAL,
+	                   "t.ini:2: mountpoint: '/' must not be the root directory");
+	assert_parse_error("[mount a]\npath = rel\n", -EINVAL,
+	                   "t.ini:2: path: 'rel' is not an absolute path");
+	assert_parse_error("[mount a]\npath = /a/../b\n", -EINVAL,
+	                   "t.ini:2: path: '/a/../b' must not contain '.' or '..' components");
+	assert_parse_error("[mount a]\npath = /a\n[mount b]\npath = /b\n[mount a]\npath = /c\n",
+	                   -EINVAL, "t.ini:6: path: duplicate key");
+	assert_parse_error("[mount a]\nimage = ../x\n", -EINVAL,
+	                   "t.ini:2: image: '../x' is not an image name (NAME[:TAG])");
+	assert_parse_error("[mount a]\nlower = /a::/b\n", -EINVAL,
+	                   "t.ini:2: lower: an empty layer in '/a::/b'");
+	assert_parse_error("[mount a]\nupper =\n", -EINVAL, "t.ini:2: upper: empty value");
+	_cleanup_free_ char *many = NULL;
+	for (int i = 0; i <= DN_CONFIG_MOUNTS_MAX; i++) {
+		char *more = NULL;
+		assert_true(asprintf(&more, "%s[mount m%d]\npath = /p\n", many ? many : "", i) > 0);
+		free(many);
+		many = more;
+	}
+	assert_parse_error(many, -EINVAL, "t.ini:32: path: more than 15 [mount] sections");
+
+	assert_mounts_finish(t, "[mount a]\npath = /p\nmountpoint = /a\n", 0, "");
+	assert_mounts_finish(t, "[mount a]\npath = /p\n", -EINVAL,
+	                     "t.ini:5: mountpoint: [mount a] has none");
+	assert_mounts_finish(t, "[mount a]\nmountpoint = /a\n", -EINVAL,
+	                     "t.ini:5: path: [mount a] needs path, or upper with lower or image");
+	assert_mounts_finish(t, "[mount a]\nmountpoint = /a\npath = /p\nupper = /u\n", -EINVAL,
+	                     "t.ini:5: path: [mount a] is a subtree (path) or a union (upper with "
+	                     "lower or image), not both");
+	assert_mounts_finish(t, "[mount a]\nmountpoint = /a\nlower = /l\n", -EINVAL,
+	                     "t.ini:5: upper: [mount a] has lower or image but no upper");
+	assert_mounts_finish(t, "[mount a]\nmountpoint = /a\nupper = /u\n", -EINVAL,
+	                     "t.ini:5: upper: [mount a] needs lower or image under upper");
+	assert_mounts_finish(t, "[mount a]\nmountpoint = /a\nupper = /u\nlower = /l\nimage = i\n",
+	                     -EINVAL, "t.ini:5: image: [mount a] takes lower or image, not both");
+	assert_mounts_finish(t, "[mount a]\nmountpoint = /a\nupper = /l/u\nlower = /l\n", -EINVAL,
+	                     "t.ini:5: upper: /l/u overlaps the lower layer /l");
+	assert_mounts_finish(t, "[mount a]\nmountpoint = /a\nupper = /images\nimage = i\n",
+	                     -EINVAL, "t.ini:5: upper: /images overlaps the image store /images");
+	/* mountpoints that repeat or nest, with the pool's or each other's */
+	assert_mounts_finish(t, "[mount a]\nmountpoint = /d\npath = /p\n", -EINVAL,
+	                     "t.ini:5: mountpoint: /d of [mount a] nests with the pool's "
+	                     "mountpoint /d/p");
+	assert_mounts_finish(t, "[mount a]\nmountpoint = /d/p/\npath = /p\n", -EINVAL,
+	                     "t.ini:5: mountpoint: /d/p of [mount a] nests with the pool's "
+	                     "mountpoint /d/p");
+	assert_mounts_finish(t, "[mount a]\nmountpoint = /a\npath = /p\n"
+	                        "[mount b]\nmountpoint = /a/b\npath = /p\n", -EINVAL,
+	                     "t.ini:8: mountpoint: /a/b of [mount b] nests with /a of [mount a]");
+	assert_mounts_finish(t, "[mount a]\nmountpoint = /a\npath = /p\n"
+	                        "[mount b]\nmountpoint = /a\npath = /q\n", -EINVAL,
+	                     "t.ini:8: mountpoint: /a of [mount b] nests with /a of [mount a]");
+	assert_mounts_finish(t, "[mount a]\nmountpoint = /ab\npath = /p\n"
+	                        "[mount b]\nmountpoint = /a\npath = /q\n", 0, "");
+}
+
+/* A [mount] of danaus.ini is completed (or overridden key by key) by the pool's file. */
+static void test_mounts_across_files(void **state)
+{
+	struct tmp *t = *state;
+	_cleanup_config_ struct dn_config *cfg = NULL;
+	_cleanup_free_ char *text = NULL;
+	char err[DN_CONFIG_ERR_MAX] = "";
+
+	tmp_write(t, "danaus.ini", "[mount shared]\nmountpoint = /shared\npath = /s\n");
+	assert_true(asprintf(&text, "[local]\nroot = %s\n[mount shared]\npath = /t\n", t->dir) > 0);
+	tmp_write(t, "pools/p.ini", text);
+	assert_int_equal(dn_config_load(&cfg, t->dir, "p", err, sizeof(err)), 0);
+	assert_int_equal(cfg->n_mounts, 1);
+	assert_string_equal(cfg->mounts[0].mountpoint, "/shared");
+	assert_string_equal(cfg->mounts[0].path, "/t");
+}
+
 static void test_union(void **state)
 {
 	struct tmp *t = *state;
@@ -1306,6 +1426,8 @@ int main(void)
 	    T(test_error_bad_io_weight_and_mount_timeout),
 	    T(test_ceph_networks),
 	    T(test_union),
+	    T(test_mounts),
+	    T(test_mounts_across_files),
 	    T(test_error_bad_ceph_id),
 	    T(test_error_bad_ceph_paths),
 	    T(test_error_new_sections_keys),

@@ -42,14 +42,14 @@ static void test_reused_slot_refuses_the_old_handle(void **state)
 	(void)state;
 	struct dn_session *s = session_new();
 	uint64_t first, second;
-	assert_int_equal(dn_session_handle_add(s, fake_file, "/a", &first), 0);
-	assert_int_equal(dn_session_handle_close(s, first, &counting_svc), 0);
-	assert_int_equal(dn_session_handle_add(s, fake_file, "/b", &second), 0);
+	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/a", &first), 0);
+	assert_int_equal(dn_session_handle_close(s, first), 0);
+	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/b", &second), 0);
 	assert_int_equal((uint32_t)first, (uint32_t)second); /* the same slot, reused */
 	assert_int_not_equal(first, second);
 	assert_null(dn_session_handle_get(s, first));
-	assert_int_equal(dn_session_handle_close(s, first, &counting_svc), -EBADF);
-	dn_session_free(s, &counting_svc);
+	assert_int_equal(dn_session_handle_close(s, first), -EBADF);
+	dn_session_free(s);
 }
 
 /*
@@ -61,17 +61,17 @@ static void test_wrapped_generation_never_gives_handle_zero(void **state)
 	(void)state;
 	struct dn_session *s = session_new();
 	uint64_t h;
-	assert_int_equal(dn_session_handle_add(s, fake_file, "/a", &h), 0);
+	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/a", &h), 0);
 	assert_int_equal((uint32_t)h, 0);
-	assert_int_equal(dn_session_handle_close(s, h, &counting_svc), 0);
+	assert_int_equal(dn_session_handle_close(s, h), 0);
 	s->handles[0].gen = UINT32_MAX; /* as after 2^32 - 1 opens of slot 0 */
-	assert_int_equal(dn_session_handle_add(s, fake_file, "/b", &h), 0);
+	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/b", &h), 0);
 	assert_int_not_equal(h, 0);
 	struct dn_open *o = dn_session_handle_get(s, h);
 	assert_non_null(o);
-	dn_open_put(o, &counting_svc);
+	dn_open_put(o);
 	assert_null(dn_session_handle_get(s, 0));
-	dn_session_free(s, &counting_svc);
+	dn_session_free(s);
 }
 
 static void test_free_closes_what_is_still_open(void **state)
@@ -81,11 +81,46 @@ static void test_free_closes_what_is_still_open(void **state)
 	uint64_t h;
 	closed = 0;
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(dn_session_handle_add(s, fake_file, "/f", &h), 0);
-	assert_int_equal(dn_session_handle_close(s, h, &counting_svc), 0);
+		assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/f", &h), 0);
+	assert_int_equal(dn_session_handle_close(s, h), 0);
 	assert_int_equal(closed, 1);
-	dn_session_free(s, &counting_svc);
+	dn_session_free(s);
 	assert_int_equal(closed, 3);
+}
+
+/* A session of several instances: each file goes back to the one it was opened in. */
+static unsigned closed_other;
+
+static void count_other_close(struct dn_svc *s, struct dn_file *f)
+{
+	(void)s;
+	(void)f;
+	closed_other++;
+}
+
+static void test_files_close_in_their_instance(void **state)
+{
+	(void)state;
+	static const struct dn_svc_ops other_ops = {.name = "other", .close = count_other_close};
+	struct dn_svc other = {.ops = &other_ops};
+	struct dn_session *s = session_new();
+	s->mounts[0] = &counting_svc;
+	s->mounts[1] = &other;
+	s->nmounts = 2;
+	uint64_t a, b;
+	closed = closed_other = 0;
+	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/a", &a), 0);
+	assert_int_equal(dn_session_handle_add(s, &other, fake_file, "/a", &b), 0);
+	struct dn_open *o = dn_session_handle_get(s, b);
+	assert_non_null(o);
+	assert_ptr_equal(o->svc, &other);
+	dn_open_put(o);
+	assert_int_equal(dn_session_handle_close(s, b), 0);
+	assert_int_equal(closed_other, 1);
+	assert_int_equal(closed, 0);
+	dn_session_free(s);
+	assert_int_equal(closed, 1);
+	assert_int_equal(closed_other, 1);
 }
 
 int main(void)
@@ -94,6 +129,7 @@ int main(void)
 		cmocka_unit_test(test_reused_slot_refuses_the_old_handle),
 		cmocka_unit_test(test_wrapped_generation_never_gives_handle_zero),
 		cmocka_unit_test(test_free_closes_what_is_still_open),
+		cmocka_unit_test(test_files_close_in_their_instance),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

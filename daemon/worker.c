@@ -232,7 +232,7 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 			      memory_order_relaxed);
 	atomic_store(&w->state, W_IN_CALL);
 	struct dn_reply rep;
-	bool answer = dn_dispatch_run(s->svc, s, req, &rep);
+	bool answer = dn_dispatch_run(s, req, &rep);
 	count(w, req, rep.result);
 	int expect = W_IN_CALL;
 	if (atomic_compare_exchange_strong(&w->state, &expect, W_SCANNING)) {

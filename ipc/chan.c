@@ -47,8 +47,12 @@ static int chan_map(struct dn_chan *c)
 	c->caps = h->caps;
 	memcpy(c->token, h->token, sizeof(c->token));
 	c->flags = h->flags;
-	memcpy(c->mountpoint, h->mountpoint, sizeof(c->mountpoint));
-	c->mountpoint[sizeof(c->mountpoint) - 1] = 0;
+	c->nmounts = h->nmounts >= 1 && h->nmounts <= DN_MOUNTS_MAX ? h->nmounts : 1;
+	memset(c->mounts, 0, sizeof(c->mounts));
+	for (uint32_t i = 0; i < c->nmounts; i++) {
+		memcpy(c->mounts[i], h->mounts[i], DN_MOUNT_MAX);
+		c->mounts[i][DN_MOUNT_MAX - 1] = 0;
+	}
 	atomic_store(&c->dead, 0);
 	if (!c->spin_ns)
 		c->spin_ns = 20000;

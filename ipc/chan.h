@@ -27,7 +27,9 @@ struct dn_chan {
 	uint32_t flags; /* DN_SESSION_* */
 	uint64_t spin_ns; /* completion polling before futex sleep */
 	_Atomic int dead;
-	char mountpoint[DN_MOUNT_MAX];
+	/* the session's instances (dn_shm_header.mounts), its default first */
+	uint32_t nmounts;
+	char mounts[DN_MOUNTS_MAX][DN_MOUNT_MAX];
 };
 
 /*

@@ -60,9 +60,11 @@ static int memfd_sealed(const char *name, uint64_t size)
 }
 
 int dn_session_shm_create(const struct dn_layout *l, uint32_t nworkers, const char *pool,
-			  const char *mountpoint, const struct dn_shm_identity *id, int *fd_out,
-			  void **map_out)
+			  const char *const *mounts, uint32_t nmounts,
+			  const struct dn_shm_identity *id, int *fd_out, void **map_out)
 {
+	if (nmounts < 1 || nmounts > DN_MOUNTS_MAX)
+		return -EINVAL;
 	_cleanup_close_ int fd = memfd_sealed("danaus-session", l->total_size);
 	if (fd < 0)
 		return fd;
@@ -93,7 +95,9 @@ int dn_session_shm_create(const struct dn_layout *l, uint32_t nworkers, const ch
 	memcpy(h->token, id->token, sizeof(h->token));
 	h->flags = id->flags;
 	snprintf(h->pool, sizeof(h->pool), "%s", pool);
-	snprintf(h->mountpoint, sizeof(h->mountpoint), "%s", mountpoint);
+	h->nmounts = nmounts;
+	for (uint32_t i = 0; i < nmounts; i++)
+		snprintf(h->mounts[i], sizeof(h->mounts[i]), "%s", mounts[i]);
 	for (uint32_t i = 0; i < l->nqueues; i++)
 		dn_queue_init(dn_layout_queue(l, base, i), l->qdepth);
 	*fd_out = TAKE_FD(fd);

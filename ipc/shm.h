@@ -32,9 +32,10 @@ struct dn_shm_identity {
 	uint64_t token[2];
 	uint32_t flags; /* DN_SESSION_* */
 };
+/* mounts: the session's instances' mountpoints (nmounts, 1 to DN_MOUNTS_MAX), its default first */
 int dn_session_shm_create(const struct dn_layout *l, uint32_t nworkers, const char *pool,
-			  const char *mountpoint, const struct dn_shm_identity *id, int *fd_out,
-			  void **map_out);
+			  const char *const *mounts, uint32_t nmounts,
+			  const struct dn_shm_identity *id, int *fd_out, void **map_out);
 
 /* Client side: maps a session segment and checks its header against its size. */
 int dn_session_shm_map(int fd, struct dn_layout *l, void **map_out);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 11
+#define DN_PROTO_VERSION 12
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -176,7 +176,13 @@ struct dn_req {
 	 * sent without it: a directory with a default ACL ignores the umask.
 	 */
 	uint32_t umask;
-	uint32_t pad_;
+	/*
+	 * The filesystem instance an absolute path is in: an index into the
+	 * session's table (dn_shm_header.mounts). A path relative to a handle
+	 * is in the handle's instance.
+	 */
+	uint16_t mount;
+	uint16_t pad_;
 	/* CLOCK_MONOTONIC when it was queued: for the pool's queue-wait metrics only */
 	uint64_t sent_ns;
 	uint8_t inl[DN_INLINE_MAX];
@@ -265,7 +271,7 @@ struct dn_ofd {
 	uint64_t handle;        /* the service's handle */
 	_Atomic int64_t offset;
 	uint32_t is_dir;
-	uint32_t pad;
+	uint32_t mount; /* the instance its file is in (dn_req.mount) */
 };
 
 /*
@@ -278,6 +284,8 @@ struct dn_ofd {
 
 #define DN_NAME_MAX 64
 #define DN_MOUNT_MAX 256
+/* filesystem instances a session may use, each at its mountpoint */
+#define DN_MOUNTS_MAX 16
 #define DN_IDENT_GROUPS_MAX 64 /* supplementary groups a session may carry */
 
 /* Start of a session's shared memory. Written by the service at creation. */
@@ -302,7 +310,15 @@ struct dn_shm_header {
 	uint32_t flags;             /* DN_SESSION_* */
 	uint32_t pad_;
 	char pool[DN_NAME_MAX];
-	char mountpoint[DN_MOUNT_MAX];
+	/*
+	 * The instances this session may use, by their mountpoints in the
+	 * pool's configuration: entry 0 the session's default tree (the pool's
+	 * top, or its container's union) that DANAUS_MOUNTPOINT may move; the
+	 * others at their own (DANAUS_MOUNTS). The pool decides the list.
+	 */
+	uint32_t nmounts;
+	uint32_t pad2_;
+	char mounts[DN_MOUNTS_MAX][DN_MOUNT_MAX];
 };
 
 /*

@@ -15,6 +15,7 @@
 
 #include "dn-paths.h"
 #include "mmap.h"
+#include "mounts.h"
 #include "path.h"
 #include "real.h"
 #include "reopen.h"
@@ -179,6 +180,7 @@ int dn_attach_finish(void)
 	if (spin)
 		dn_client.chan.spin_ns = strtoull(spin, NULL, 10) * 1000u;
 	dn_restart_configure();
+	dn_mounts_bind();
 	atomic_store(&dn_client.attached, 1);
 	return 0;
 }
@@ -281,6 +283,9 @@ int64_t dn_request(struct dn_call *c, struct dn_req *req, const char *path, cons
 {
 	if (req->handle == DN_HANDLE_STALE)
 		return -ESTALE; /* its file was not there as it was after a pool restart */
+	if (path && path[0] == '/' && (req->mount >= dn_client.nmounts ||
+				       !dn_client.mounts[req->mount].served))
+		return -ENOENT; /* an instance the pool does not give this session */
 	int r = dn_req_payload(&dn_client.chan, c->buf, req, path, path2, data, len);
 	if (r < 0)
 		return r;
@@ -340,9 +345,7 @@ void dn_host_cwd_changed(void)
 	bool above = false;
 	pthread_mutex_lock(&dn_client.lock);
 	if (REAL(getcwd)(dn_client.host_cwd, sizeof(dn_client.host_cwd))) {
-		size_t n = strlen(dn_client.host_cwd);
-		above = n == 1 || (strncmp(dn_client.mount, dn_client.host_cwd, n) == 0 &&
-				   dn_client.mount[n] == '/');
+		above = dn_mount_below(dn_client.host_cwd, strlen(dn_client.host_cwd));
 	} else {
 		dn_client.host_cwd[0] = 0;
 	}

@@ -28,12 +28,21 @@ struct dn_thread_calls {
 	struct dn_thread_calls *next;
 };
 
+/* One of this process's mounts: an instance of the pool (mounts.h). */
+struct dn_client_mount {
+	char path[DN_MOUNT_MAX]; /* normalized, no trailing slash */
+	size_t len;
+	bool served; /* the session has this instance at this index (checked at each attach) */
+};
+
 struct dn_client {
 	bool configured; /* DANAUS_POOL names a pool */
 	char pool[DN_NAME_MAX];
 	char socket_path[108];
-	char mount[DN_MOUNT_MAX]; /* normalized, no trailing slash */
-	size_t mount_len;
+	/* the mounts: 0 the session's default tree, its index what a request names (dn_req.mount) */
+	struct dn_client_mount mounts[DN_MOUNTS_MAX];
+	uint32_t nmounts;
+	uint64_t mount_first[4]; /* bit c: some mount starts "/c": a path that does not, is none */
 	_Atomic int attached;
 	struct dn_chan chan;
 	int placeholder; /* template the Danaus fds are duplicated from */
@@ -41,8 +50,9 @@ struct dn_client {
 	/* This process took a POSIX record lock: closing any fd of a file drops its locks. */
 	_Atomic bool posix_locks;
 	pthread_mutex_t lock; /* attach, and every change to the descriptor table */
-	/* Working directory, when it lies inside the mount: its pool path. */
+	/* Working directory, when it lies inside a mount: that mount, and its pool path. */
 	_Atomic bool cwd_in_mount;
+	uint32_t cwd_mount;
 	char cwd[PATH_MAX];
 	/* Otherwise the kernel's working directory, when the mount lies below it. */
 	_Atomic bool cwd_above_mount;

@@ -11,6 +11,7 @@
 #include "dn-errno.h"
 #include "export.h"
 #include "fault.h"
+#include "mounts.h"
 #include "ops.h"
 #include "path.h"
 #include "real.h"
@@ -24,21 +25,22 @@
  * not know: then, and for paths too long for it, the directory is opened and
  * asked for its path ("." and ".." folded by the pool, symlinks as written).
  */
-static int canonical(const char *pool_path, char *out, size_t len)
+static int canonical(uint32_t mount, const char *pool_path, char *out, size_t len)
 {
 	char full[PATH_MAX], real[PATH_MAX];
-	size_t ml = dn_client.mount_len;
-	int m = snprintf(full, sizeof(full), "%s%s", dn_client.mount, pool_path);
+	const struct dn_client_mount *mt = &dn_client.mounts[mount];
+	size_t ml = mt->len;
+	int m = snprintf(full, sizeof(full), "%s%s", mt->path, pool_path);
 	if (m > 0 && (size_t)m < sizeof(full) && !strstr(pool_path, "..")) {
 		int saved = errno;
 		char *r = realpath(full, real);
 		errno = saved;
-		if (r && strncmp(real, dn_client.mount, ml) == 0 && (!real[ml] || real[ml] == '/')) {
+		if (r && strncmp(real, mt->path, ml) == 0 && (!real[ml] || real[ml] == '/')) {
 			int k = snprintf(out, len, "%s", real[ml] ? real + ml : "/");
 			return k < 0 || (size_t)k >= len ? -ENAMETOOLONG : 0;
 		}
 	}
-	struct dn_target t = {.handle = 0};
+	struct dn_target t = {.mount = mount, .handle = 0};
 	snprintf(t.path, sizeof(t.path), "%s", pool_path);
 	int fd = dn_op_open(&t, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd < 0)
@@ -52,10 +54,10 @@ static int canonical(const char *pool_path, char *out, size_t len)
  * The kernel's working directory moves to the mountpoint's host directory;
  * ours remembers the pool path, so relative paths resolve inside the pool.
  */
-static int enter(const char *pool_path)
+static int enter(uint32_t mount, const char *pool_path)
 {
 	/* an absolute symlink on the way: -DN_OP_REDIRECTED, for chdir to go on (ops.h) */
-	struct dn_target t = {.handle = 0, .redirect = true};
+	struct dn_target t = {.mount = mount, .handle = 0, .redirect = true};
 	snprintf(t.path, sizeof(t.path), "%s", pool_path);
 	struct stat st;
 	int r = dn_op_stat(&t, false, &st);
@@ -68,7 +70,7 @@ static int enter(const char *pool_path)
 	if (r < 0)
 		return r;
 	char canon[PATH_MAX];
-	if ((r = canonical(pool_path, canon, sizeof(canon))) < 0)
+	if ((r = canonical(mount, pool_path, canon, sizeof(canon))) < 0)
 		return r;
 	pool_path = canon;
 	/*
@@ -76,10 +78,11 @@ static int enter(const char *pool_path)
 	 * resolve relative paths: the mountpoint's placeholder, or "/" when it
 	 * is gone, since the library resolves relative paths in the pool itself.
 	 */
-	if (REAL(chdir)(dn_client.mount) < 0 && REAL(chdir)("/") < 0)
+	if (REAL(chdir)(dn_client.mounts[mount].path) < 0 && REAL(chdir)("/") < 0)
 		return -errno;
 	pthread_mutex_lock(&dn_client.lock);
 	snprintf(dn_client.cwd, sizeof(dn_client.cwd), "%s", pool_path);
+	dn_client.cwd_mount = mount;
 	atomic_store(&dn_client.cwd_in_mount, true);
 	pthread_mutex_unlock(&dn_client.lock);
 	return 0;
@@ -106,7 +109,7 @@ DN_EXPORT int chdir(const char *path)
 		}
 		if (t.handle) /* cannot happen for AT_FDCWD, kept for clarity */
 			DN_RETURN(-EINVAL);
-		r = enter(t.path);
+		r = enter(t.mount, t.path);
 		if (r != -DN_OP_REDIRECTED)
 			DN_RETURN(r);
 		if (!dn_op_redirect_follow(&path, next, hops))
@@ -116,7 +119,8 @@ DN_EXPORT int chdir(const char *path)
 
 DN_EXPORT int fchdir(int fd)
 {
-	if (dn_fdmap_get(fd) < 0) {
+	int32_t ofd = dn_fdmap_get(fd);
+	if (ofd < 0) {
 		int r = REAL(fchdir)(fd);
 		if (r == 0)
 			leave();
@@ -126,7 +130,7 @@ DN_EXPORT int fchdir(int fd)
 	ssize_t n = dn_op_fpath(fd, path, sizeof(path));
 	if (n < 0)
 		DN_RETURN(n);
-	int r = enter(path);
+	int r = enter(dn_ofds()[ofd].mount, path);
 	const char *to;
 	if (r == -DN_OP_REDIRECTED && dn_op_redirect_follow(&to, path, 0))
 		return chdir(to); /* its path meets an absolute symlink now: chdir goes on */
@@ -139,7 +143,7 @@ DN_EXPORT char *getcwd(char *buf, size_t size)
 		return REAL(getcwd)(buf, size);
 	char full[PATH_MAX + DN_MOUNT_MAX];
 	pthread_mutex_lock(&dn_client.lock);
-	int n = snprintf(full, sizeof(full), "%s%s", dn_client.mount,
+	int n = snprintf(full, sizeof(full), "%s%s", dn_client.mounts[dn_client.cwd_mount].path,
 			 strcmp(dn_client.cwd, "/") ? dn_client.cwd : "");
 	pthread_mutex_unlock(&dn_client.lock);
 	if (!buf) {

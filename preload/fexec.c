@@ -27,7 +27,11 @@ static int fd_path(int fd, const char *rel, char out[PATH_MAX])
 	ssize_t n = dn_op_fpath(fd, pool, sizeof(pool));
 	if (n < 0)
 		return (int)n;
-	int w = snprintf(out, PATH_MAX, "%s%s%s%s", dn_client.mount, pool, *rel ? "/" : "", rel);
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o || o->mount >= dn_client.nmounts)
+		return -EBADF;
+	int w = snprintf(out, PATH_MAX, "%s%s%s%s", dn_client.mounts[o->mount].path, pool,
+			 *rel ? "/" : "", rel);
 	return w < 0 || w >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 

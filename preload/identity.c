@@ -11,6 +11,7 @@
 #include "client.h"
 #include "export.h"
 #include "mmap.h"
+#include "mounts.h"
 #include "real.h"
 #include "reopen.h"
 
@@ -163,6 +164,7 @@ static void move_over(struct move_plan *p, uint32_t b)
 				      ot[m->old].is_dir);
 		if (m->neu < 0)
 			continue; /* the new table is full: this file is lost to the process */
+		nt[m->neu].mount = ot[m->old].mount;
 		dn_reopen_move(m->old, m->neu, m->handle);
 		atomic_store(&nt[m->neu].offset, atomic_load(&ot[m->old].offset));
 		for (uint32_t k = 1; k < m->refs; k++)
@@ -235,6 +237,7 @@ static int switch_locked(const struct dn_ident *now)
 	}
 	dn_chan_retire(&old);
 	dn_client.chan = neu;
+	dn_mounts_bind();
 	dn_client.ident = *now;
 	atomic_fetch_add(&dn_client.session_gen, 1);
 	return r;

@@ -18,6 +18,7 @@
 #include "dn-paths.h"
 #include "export.h"
 #include "mmap.h"
+#include "mounts.h"
 #include "ops.h"
 #include "path.h"
 #include "route.h"
@@ -111,9 +112,14 @@ static void adopt_inherited(void)
 	}
 	for (int fd = 0; fd < 3; fd++)
 		dn_std_stream_update(fd);
+	/* "MOUNT:PATH": the mount's index, then the pool path */
 	const char *cwd = getenv(DN_ENV_CWD);
-	if (cwd && cwd[0] == '/') {
-		snprintf(dn_client.cwd, sizeof(dn_client.cwd), "%s", cwd);
+	unsigned mount;
+	int at = 0;
+	if (cwd && sscanf(cwd, "%u:%n", &mount, &at) == 1 && at > 0 && cwd[at] == '/' &&
+	    mount < dn_client.nmounts) {
+		snprintf(dn_client.cwd, sizeof(dn_client.cwd), "%s", cwd + at);
+		dn_client.cwd_mount = mount;
 		atomic_store(&dn_client.cwd_in_mount, true);
 	}
 	/*
@@ -178,10 +184,8 @@ __attribute__((constructor)) static void dn_init(void)
 		snprintf(want, sizeof(want), "%s", mnt);
 	else
 		snprintf(want, sizeof(want), "/danaus/%s", pool);
-	int n = dn_path_normalize(want, dn_client.mount, sizeof(dn_client.mount));
-	if (n <= 1)
+	if (dn_mounts_init(want, getenv("DANAUS_MOUNTS")) == 0)
 		return; /* not absolute, or "/": refuse to take over the whole tree */
-	dn_client.mount_len = (size_t)n;
 	dn_client.configured = true;
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	dn_host_cwd_changed();
@@ -537,7 +541,7 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 	size_t nfd = count_fds();
 	size_t cap = 32 + nfd * 24;
 	char fds[cap], drop[cap], sess[32 + 12 * (3 + DN_MAX_QUEUES)];
-	char cwd[PATH_MAX + sizeof(DN_ENV_CWD) + 1];
+	char cwd[PATH_MAX + sizeof(DN_ENV_CWD) + 16]; /* "=MOUNT:PATH" */
 	memcpy(fds, DN_ENV_FDS "=", sizeof(DN_ENV_FDS));
 	memcpy(drop, DN_ENV_DROP "=", sizeof(DN_ENV_DROP));
 	struct exec_env e = {.fds = fds + sizeof(DN_ENV_FDS), .drop = drop + sizeof(DN_ENV_DROP),
@@ -562,7 +566,7 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 		at += snprintf(sess + at, sizeof(sess) - (size_t)at, ",%d", ch->bells[i]);
 	bool in_mount = atomic_load(&dn_client.cwd_in_mount);
 	if (in_mount)
-		snprintf(cwd, sizeof(cwd), DN_ENV_CWD "=%s", dn_client.cwd);
+		snprintf(cwd, sizeof(cwd), DN_ENV_CWD "=%u:%s", dn_client.cwd_mount, dn_client.cwd);
 
 	size_t n = 0;
 	while (envp && envp[n])

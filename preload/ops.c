@@ -81,7 +81,7 @@ int dn_op_open(const struct dn_target *t, int flags, mode_t mode)
 	if ((flags & O_CREAT) && (flags & O_DIRECTORY))
 		return -EINVAL;
 	int r0;
-	struct dn_req req = {.op = DN_OP_OPEN, .handle = t->handle,
+	struct dn_req req = {.op = DN_OP_OPEN, .handle = t->handle, .mount = (uint16_t)t->mount,
 			     .oflags = (uint32_t)(flags & ~CLIENT_ONLY_FLAGS),
 			     .flags = (t->redirect ? DN_REQ_REDIRECT : 0) |
 				      (dn_client.restart_wait_ns ? DN_OPEN_IDENT : 0)};
@@ -128,6 +128,8 @@ again:
 	int32_t ofd = dn_ofd_alloc(dn_ofds(), dn_client.chan.l.nofds, rep.handle,
 				   (uint32_t)(flags & ~O_CLOEXEC),
 				   (flags & O_DIRECTORY) && (flags & O_TMPFILE) != O_TMPFILE);
+	if (ofd >= 0)
+		dn_ofds()[ofd].mount = t->mount; /* where *at calls relative to it go */
 	int e = ofd < 0 ? ofd : dn_fdmap_set(fd, ofd);
 	if (e == 0)
 		dn_reopen_note_open(ofd, rep.handle, t, req.handle, flags, rep.aux, rep.aux2);
@@ -569,7 +571,7 @@ off_t dn_op_lseek(int fd, off_t off, int whence)
 
 int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st)
 {
-	struct dn_req req = {.op = DN_OP_STAT, .handle = t->handle,
+	struct dn_req req = {.op = DN_OP_STAT, .handle = t->handle, .mount = (uint16_t)t->mount,
 			     .flags = (nofollow ? DN_AT_NOFOLLOW : 0) |
 				      (t->redirect ? DN_REQ_REDIRECT : 0)};
 	struct dn_reply rep;
@@ -583,7 +585,7 @@ int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st)
 int dn_op_path(uint32_t op, const struct dn_target *t, uint32_t mode, uint32_t flags,
 	       uint64_t off)
 {
-	struct dn_req req = {.op = op, .handle = t->handle, .mode = mode,
+	struct dn_req req = {.op = op, .handle = t->handle, .mount = (uint16_t)t->mount, .mode = mode,
 			     .flags = flags | (t->redirect ? DN_REQ_REDIRECT : 0), .off = off};
 	if (op == DN_OP_MKDIR || op == DN_OP_MKNOD)
 		req.umask = atomic_load(&dn_client.umask) & 0777; /* as for open */
@@ -604,7 +606,8 @@ ssize_t dn_op_readlink(const struct dn_target *t, char *buf, size_t size)
 		return r;
 	if (size > dn_call_data_max())
 		size = dn_call_data_max();
-	struct dn_req req = {.op = DN_OP_READLINK, .handle = t->handle, .len = size,
+	struct dn_req req = {.op = DN_OP_READLINK, .handle = t->handle, .mount = (uint16_t)t->mount,
+			     .len = size,
 			     .flags = t->redirect ? DN_REQ_REDIRECT : 0};
 	struct dn_reply rep;
 	int64_t res = redirect_take(&c, dn_request(&c, &req, t->path, NULL, NULL, 0, &rep), &rep);
@@ -621,6 +624,7 @@ static int attr_req(struct dn_req *req, const struct dn_target *t, int fd, bool 
 {
 	if (t) {
 		req->handle = t->handle;
+		req->mount = (uint16_t)t->mount;
 	} else {
 		struct dn_ofd *o = dn_fd_ofd(fd, NULL);
 		if (!o)
@@ -692,10 +696,11 @@ int64_t dn_op_pathfd(uint32_t op, const struct dn_target *t, int fd, bool nofoll
 int dn_op_path2(uint32_t op, const struct dn_target *a, const struct dn_target *b,
 		const char *raw2, uint32_t flags)
 {
-	/* The request carries one base for the paths that are relative. */
-	if (b && b->handle && a->handle && b->handle != a->handle)
+	/* The request carries one base for the paths that are relative, and one instance. */
+	if (b && ((b->handle && a->handle && b->handle != a->handle) || b->mount != a->mount))
 		return -EXDEV;
 	struct dn_req req = {.op = op, .handle = a->handle ? a->handle : b ? b->handle : 0,
+			     .mount = (uint16_t)a->mount,
 			     .flags = flags | (a->redirect ? DN_REQ_REDIRECT : 0)};
 	struct dn_reply rep;
 	return (int)simple(&req, a->path, b ? b->path : raw2, &rep);
@@ -821,12 +826,16 @@ ssize_t dn_op_fpath(int fd, char *buf, size_t size)
 
 int dn_op_rename(const struct dn_target *from, const struct dn_target *to, unsigned flags)
 {
-	/* both paths are relative to the one handle the request carries (or absolute) */
-	if (to->handle && from->handle && to->handle != from->handle)
+	/*
+	 * both paths are relative to the one handle the request carries (or
+	 * absolute), in one instance: two are two mounts, EXDEV as the kernel's
+	 */
+	if ((to->handle && from->handle && to->handle != from->handle) || to->mount != from->mount)
 		return -EXDEV;
 	if (flags & DN_REQ_REDIRECT)
 		return -EINVAL; /* not a renameat2 flag: the kernel's EINVAL */
 	struct dn_req req = {.op = DN_OP_RENAME, .handle = from->handle ? from->handle : to->handle,
+			     .mount = (uint16_t)from->mount,
 			     .flags = flags | (from->redirect ? DN_REQ_REDIRECT : 0)};
 	struct dn_reply rep;
 	return (int)simple(&req, from->path, to->path, &rep);

@@ -420,7 +420,7 @@ static int pair_locate(struct dn_target *t, char kpath[PATH_MAX], bool whole)
 	if (l.type == DN_LAST_ROOT)
 		return 1;
 	char base[NAME_MAX + 2] = "";
-	struct dn_target dir = {.handle = t->handle, .redirect = true};
+	struct dn_target dir = {.mount = t->mount, .handle = t->handle, .redirect = true};
 	if (whole) {
 		memcpy(dir.path, t->path, sizeof(dir.path));
 	} else {

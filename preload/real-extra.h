@@ -133,6 +133,25 @@ typedef int (*dn_scan_cmp64)(const struct dirent64 **, const struct dirent64 **)
 	X(freopen, FILE *, (const char *, const char *, FILE *))                                   \
 	X(freopen64, FILE *, (const char *, const char *, FILE *))
 
+/* libc-internal.c */
+#define DN_REAL_INTERNAL(X) X(lockf, int, (int, int, off_t))
+
+/* fts.c */
+#include <fts.h>
+typedef int (*dn_fts_cmp)(const FTSENT **, const FTSENT **);
+typedef int (*dn_fts64_cmp)(const FTSENT64 **, const FTSENT64 **);
+#define DN_REAL_FTS(X)                                                                             \
+	X(fts_open, FTS *, (char *const *, int, dn_fts_cmp))                                       \
+	X(fts_read, FTSENT *, (FTS *))                                                             \
+	X(fts_children, FTSENT *, (FTS *, int))                                                    \
+	X(fts_set, int, (FTS *, FTSENT *, int))                                                    \
+	X(fts_close, int, (FTS *))                                                                 \
+	X(fts64_open, FTS64 *, (char *const *, int, dn_fts64_cmp))                                 \
+	X(fts64_read, FTSENT64 *, (FTS64 *))                                                       \
+	X(fts64_children, FTSENT64 *, (FTS64 *, int))                                              \
+	X(fts64_set, int, (FTS64 *, FTSENT64 *, int))                                              \
+	X(fts64_close, int, (FTS64 *))
+
 /* poll.c */
 #define DN_REAL_POLL(X)                                                                            \
 	X(poll, int, (struct pollfd *, nfds_t, int))                                               \

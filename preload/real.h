@@ -117,6 +117,8 @@ struct utimbuf;
 	DN_REAL_HANDLES(X)                                                                         \
 	DN_REAL_DLOPEN(X)                                                                          \
 	DN_REAL_WALK(X)                                                                            \
+	DN_REAL_FTS(X)                                                                             \
+	DN_REAL_INTERNAL(X)                                                                        \
 	DN_REAL_POLL(X)                                                                            \
 	DN_REAL_FAULT(X)
 

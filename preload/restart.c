@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mmap.h"
+#include "mounts.h"
 #include "reopen.h"
 
 /*
@@ -140,6 +141,7 @@ static void note(int32_t ofd, struct plan *p)
 		k->was.oflags = p->table[ofd].oflags;
 		k->was.handle = p->table[ofd].handle;
 		k->was.is_dir = p->table[ofd].is_dir;
+		k->was.mount = p->table[ofd].mount;
 		atomic_store(&k->was.offset, atomic_load(&p->table[ofd].offset));
 		p->slot[ofd] = (int32_t)++p->n;
 	}
@@ -162,6 +164,7 @@ static uint64_t reopen(struct dn_chan *neu, uint32_t b, const struct kept *k)
 	    info.locked)
 		return DN_HANDLE_STALE;
 	struct dn_req req = {.op = DN_OP_OPEN,
+	                     .mount = (uint16_t)k->was.mount,
 	                     .oflags = info.oflags,
 	                     .flags = DN_OPEN_IDENT | (info.redirect ? DN_REQ_REDIRECT : 0)};
 	struct dn_reply rep;
@@ -228,6 +231,7 @@ static int take_files_over(struct dn_chan *old, struct dn_chan *neu, uint32_t *l
 			o->handle = h;
 			o->oflags = k->was.oflags;
 			o->is_dir = k->was.is_dir;
+			o->mount = k->was.mount;
 			atomic_store(&o->offset, atomic_load(&k->was.offset));
 			atomic_store(&o->refs, (int32_t)k->refs);
 			dn_reopen_reset(k->ofd, k->was.handle, h,
@@ -302,6 +306,7 @@ static int recover(uint32_t gen)
 	old.base = NULL; /* replaced by the new session, or left for calls still pointing there */
 	dn_chan_close(&old);
 	dn_client.chan = neu;
+	dn_mounts_bind();
 	dn_ident_read(&dn_client.ident); /* the pool took who the process is now */
 	atomic_fetch_add(&dn_client.session_gen, 1);
 out:

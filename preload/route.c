@@ -1,4 +1,4 @@
-/* Path Routing: does a path name a file of this process's Danaus mount */
+/* Path Routing: does a path name a file of one of this process's Danaus mounts */
 #include "route.h"
 
 #include <errno.h>
@@ -10,6 +10,7 @@
 
 #include "client.h"
 #include "fault.h"
+#include "mounts.h"
 #include "path.h"
 #include "real.h"
 
@@ -23,18 +24,19 @@
  */
 
 /*
- * A kernel directory fd of one of the mount's ancestors leads into the mount
+ * A kernel directory fd of one of a mount's ancestors leads into the mount
  * with the right relative path: rsync's receiver opens "/" with O_PATH, then
  * "danaus" relative to it, then "p". The ancestors ("/", "/danaus" and the
  * mountpoint itself) are known by device and inode, read once; a dirfd is
- * looked at (one fstat) only for a path that starts with one of the mount's
+ * looked at (one fstat) only for a path that starts with one of a mount's
  * own components or holds "..", so other *at calls pay a string compare.
  */
 #define ANCESTORS_MAX 64
 struct ancestor {
 	dev_t dev;
 	ino_t ino;
-	size_t len; /* of its path: a prefix of dn_client.mount ("/" for 1) */
+	uint32_t mount; /* its path: a prefix of that mount's */
+	size_t len;     /* ("/" for 1) */
 };
 static struct ancestor ancestors[ANCESTORS_MAX];
 static int nancestors;
@@ -43,15 +45,18 @@ static pthread_once_t ancestors_once = PTHREAD_ONCE_INIT;
 static void ancestors_read(void)
 {
 	char p[DN_MOUNT_MAX];
-	for (size_t i = 0; i <= dn_client.mount_len && nancestors < ANCESTORS_MAX; i++) {
-		if (i < dn_client.mount_len && dn_client.mount[i] != '/')
-			continue;
-		size_t len = i ? i : 1;
-		memcpy(p, dn_client.mount, len);
-		p[len] = 0;
-		struct stat st;
-		if (REAL(fstatat)(AT_FDCWD, p, &st, 0) == 0 && S_ISDIR(st.st_mode))
-			ancestors[nancestors++] = (struct ancestor){st.st_dev, st.st_ino, len};
+	for (uint32_t m = 0; m < dn_client.nmounts; m++) {
+		const struct dn_client_mount *mt = &dn_client.mounts[m];
+		for (size_t i = 0; mt->len && i <= mt->len && nancestors < ANCESTORS_MAX; i++) {
+			if (i < mt->len && mt->path[i] != '/')
+				continue;
+			size_t len = i ? i : 1;
+			memcpy(p, mt->path, len);
+			p[len] = 0;
+			struct stat st;
+			if (REAL(fstatat)(AT_FDCWD, p, &st, 0) == 0 && S_ISDIR(st.st_mode))
+				ancestors[nancestors++] = (struct ancestor){st.st_dev, st.st_ino, m, len};
+		}
 	}
 }
 
@@ -68,13 +73,15 @@ static bool may_lead_in(const char *path)
 			break;
 	}
 	size_t n = strcspn(path, "/");
-	for (const char *m = dn_client.mount; *m;) {
-		while (*m == '/')
-			m++;
-		size_t k = strcspn(m, "/");
-		if (k && k == n && memcmp(m, path, n) == 0)
-			return true;
-		m += k;
+	for (uint32_t i = 0; i < dn_client.nmounts; i++) {
+		for (const char *m = dn_client.mounts[i].path; *m;) {
+			while (*m == '/')
+				m++;
+			size_t k = strcspn(m, "/");
+			if (k && k == n && memcmp(m, path, n) == 0)
+				return true;
+			m += k;
+		}
 	}
 	return false;
 }
@@ -94,7 +101,7 @@ static int route_from_kernel_dir(int dirfd, const char *path, struct dn_target *
 		if (ancestors[k].dev != st.st_dev || ancestors[k].ino != st.st_ino)
 			continue;
 		char base[DN_MOUNT_MAX], full[DN_PATH_MAX];
-		memcpy(base, dn_client.mount, ancestors[k].len);
+		memcpy(base, dn_client.mounts[ancestors[k].mount].path, ancestors[k].len);
 		base[ancestors[k].len] = 0;
 		if (dn_path_concat(base, path, full, sizeof(full)) < 0)
 			return 0; /* the kernel answers ENAMETOOLONG */
@@ -129,6 +136,7 @@ static int route(int dirfd, const char *path, struct dn_target *t)
 		 */
 		int r = dn_path_concat(dn_client.cwd, path, t->path, sizeof(t->path));
 		t->handle = 0;
+		t->mount = dn_client.cwd_mount;
 		return r < 0 ? r : 1;
 	}
 	if (path[0] != '/') {
@@ -143,28 +151,48 @@ static int route(int dirfd, const char *path, struct dn_target *t)
 		memcpy(t->path, path, n + 1);
 		t->handle = dn_ofds()[i].handle;
 		t->dir_ofd = i;
+		t->mount = dn_ofds()[i].mount;
 		return 1;
 	}
-	size_t ml = dn_client.mount_len;
-	if (strncmp(path, dn_client.mount, ml) == 0 && (path[ml] == '/' || !path[ml])) {
-		/* Fast path: below the mount, with no ".." that could lead out. */
-		const char *below = path[ml] ? path + ml : "/";
-		if (!(dn_path_oddities(below) & DN_PATH_DOTDOT)) {
+	/* Fast path: a path no mount's first byte starts is none of theirs, nor leads in. */
+	bool odd = false;
+	if (dn_mount_may_start((unsigned char)path[1]) || (odd = dn_path_oddities(path))) {
+		for (uint32_t m = 0; !odd && m < dn_client.nmounts; m++) {
+			const char *mp = dn_client.mounts[m].path;
+			size_t ml = dn_client.mounts[m].len;
+			/* (the second byte inline: most paths differ there, a call costs more) */
+			if (!ml || path[1] != mp[1] || (ml > 2 && path[2] != mp[2]) ||
+			    strncmp(path, mp, ml) != 0 || (path[ml] != '/' && path[ml]))
+				continue;
+			/* below the mount, with no ".." that could lead out */
+			const char *below = path[ml] ? path + ml : "/";
+			if (dn_path_oddities(below) & DN_PATH_DOTDOT)
+				break;
 			size_t n = strlen(below);
 			if (n >= sizeof(t->path))
 				return -ENAMETOOLONG;
 			memcpy(t->path, below, n + 1);
 			t->handle = 0;
+			t->mount = m;
 			return 1;
 		}
-	} else if (!dn_path_oddities(path)) {
-		return 0; /* outside, and nothing that could lead in ("..", "//", "/./") */
+		if (!odd && !dn_path_oddities(path))
+			return 0; /* outside, and nothing that could lead in ("..", "//", "/./") */
+	} else {
+		return 0;
 	}
-	int r = dn_path_under(path, dn_client.mount, ml, t->path, sizeof(t->path));
-	if (r <= 0)
-		return r;
-	t->handle = 0;
-	return 1;
+	for (uint32_t m = 0; m < dn_client.nmounts; m++) {
+		const struct dn_client_mount *mt = &dn_client.mounts[m];
+		int r = mt->len ? dn_path_under(path, mt->path, mt->len, t->path, sizeof(t->path)) : 0;
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			t->handle = 0;
+			t->mount = m;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /*

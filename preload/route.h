@@ -1,4 +1,4 @@
-/* Path Routing: does a path name a file of this process's Danaus mount */
+/* Path Routing: does a path name a file of one of this process's Danaus mounts */
 #pragma once
 
 #include <limits.h>
@@ -9,6 +9,7 @@
 #include "path.h"
 
 struct dn_target {
+	uint32_t mount;  /* the mount (its instance, mounts.h) an absolute path is in */
 	uint64_t handle; /* nonzero: path is relative to this open directory */
 	int32_t dir_ofd; /* with handle: that directory's open file description (reopen.h) */
 	/* the caller follows an absolute symlink the pool meets (ops.h, DN_OP_REDIRECTED) */

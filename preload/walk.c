@@ -22,11 +22,13 @@
 #include "dn-errno.h"
 #include "export.h"
 #include "fault.h"
+#include "mounts.h"
 #include "ops.h"
 #include "path.h"
 #include "real.h"
 #include "route.h"
 #include "stdio-std.h"
+#include "walk.h"
 
 /*
  * glibc's realpath, scandir, nftw, mkstemp and freopen reach the kernel
@@ -630,7 +632,7 @@ static int walk(const char *dir, struct walk *w)
  * Paths in the mount, and also its ancestors (a walk of "/" must not see
  * the empty host mountpoint): anything that could lead into the mount.
  */
-static int walk_route(const char *dir)
+int dn_walk_route(const char *dir)
 {
 	int r = ours(AT_FDCWD, dir);
 	if (r != 0 || !dn_client.configured || !dir)
@@ -644,17 +646,14 @@ static int walk_route(const char *dir)
 		if (!REAL(getcwd)(cwd, sizeof(cwd)) || dn_path_join(cwd, dir, abs, sizeof(abs)) < 0)
 			return 0;
 	}
-	size_t n = strlen(abs);
-	if (n == 1)
-		return 1; /* "/" */
-	return strncmp(dn_client.mount, abs, n) == 0 && dn_client.mount[n] == '/';
+	return dn_mount_below(abs, strlen(abs)); /* "/" holds them all */
 }
 
 #define NFTW_FLAGS (FTW_PHYS | FTW_MOUNT | FTW_CHDIR | FTW_DEPTH | FTW_ACTIONRETVAL)
 
 DN_EXPORT int nftw(const char *dir, __nftw_func_t fn, int fds, int flags)
 {
-	int r = walk_route(dir);
+	int r = dn_walk_route(dir);
 	if (r == 0)
 		return REAL(nftw)(dir, fn, fds, flags);
 	if (r < 0)
@@ -667,7 +666,7 @@ DN_EXPORT int nftw(const char *dir, __nftw_func_t fn, int fds, int flags)
 
 DN_EXPORT int ftw(const char *dir, __ftw_func_t fn, int fds)
 {
-	int r = walk_route(dir);
+	int r = dn_walk_route(dir);
 	if (r == 0)
 		return REAL(ftw)(dir, fn, fds);
 	if (r < 0)
@@ -679,14 +678,14 @@ DN_EXPORT int ftw(const char *dir, __ftw_func_t fn, int fds)
 /* struct stat64 is struct stat here (see export.h). */
 DN_EXPORT int nftw64(const char *dir, __nftw64_func_t fn, int fds, int flags)
 {
-	if (walk_route(dir) == 0)
+	if (dn_walk_route(dir) == 0)
 		return REAL(nftw64)(dir, fn, fds, flags);
 	return nftw(dir, (__nftw_func_t)(void (*)(void))fn, fds, flags);
 }
 
 DN_EXPORT int ftw64(const char *dir, __ftw64_func_t fn, int fds)
 {
-	if (walk_route(dir) == 0)
+	if (dn_walk_route(dir) == 0)
 		return REAL(ftw64)(dir, fn, fds);
 	return ftw(dir, (__ftw_func_t)(void (*)(void))fn, fds);
 }
@@ -943,6 +942,8 @@ DN_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 		nfd = nfd < 0 ? -errno : nfd;
 	} else { /* reopen the same file in another mode: ours knows its pool path */
 		t.handle = 0;
+		struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+		t.mount = o ? o->mount : 0;
 		ssize_t n = dn_op_fpath(fd, t.path, sizeof(t.path));
 		nfd = n < 0 ? (int)n : dn_op_open(&t, flags & ~(O_CREAT | O_EXCL), 0);
 	}

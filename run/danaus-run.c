@@ -131,20 +131,24 @@ int main(int argc, char **argv)
 	}
 
 	/*
-	 * Ask the pool where its files appear (this also starts a socket-activated
-	 * pool); a container is asked for in any case, so a refusal is said here.
+	 * Ask the pool where its files appear, its instances' mountpoints too
+	 * (this also starts a socket-activated pool); a container is asked for
+	 * in any case, so a refusal is said here.
 	 */
-	char mountbuf[DN_MOUNT_MAX];
-	if (!mount || container) {
+	char mountbuf[DN_MOUNT_MAX], more[DN_MOUNTS_MAX * DN_MOUNT_MAX] = "";
+	{
 		struct dn_chan ch;
 		char msg[DN_MSG_MAX + 128];
 		r = dn_chan_connect(&ch, sockpath, msg, sizeof(msg));
 		if (r == 0) {
-			snprintf(mountbuf, sizeof(mountbuf), "%s", ch.mountpoint);
+			snprintf(mountbuf, sizeof(mountbuf), "%s", ch.mounts[0]);
+			for (uint32_t i = 1, n = 0; i < ch.nmounts; i++)
+				n += (uint32_t)snprintf(more + n, sizeof(more) - n, "%s%s",
+							n ? ":" : "", ch.mounts[i]);
 			dn_chan_close(&ch);
 			if (!mount)
 				mount = mountbuf;
-		} else {
+		} else if (!mount || container) {
 			fprintf(stderr, "danaus-run: pool '%s': %s\n", pool, msg);
 			if (container)
 				return 125; /* no container: the program would see the placeholder */
@@ -160,6 +164,7 @@ int main(int argc, char **argv)
 	if (setenv("LD_PRELOAD", preload, 1) < 0 || setenv("DANAUS_POOL", pool, 1) < 0 ||
 	    (sock && setenv("DANAUS_SOCKET", sock, 1) < 0) ||
 	    (mount && setenv("DANAUS_MOUNTPOINT", mount, 1) < 0) ||
+	    (*more ? setenv("DANAUS_MOUNTS", more, 1) : unsetenv("DANAUS_MOUNTS")) < 0 ||
 	    (container && (setenv("DANAUS_CONTAINER", container, 1) < 0 ||
 			   setenv("DANAUS_IMAGE", image, 1) < 0 ||
 			   setenv("DANAUS_CONTAINER_RM", rm ? "1" : "0", 1) < 0))) {

@@ -7,9 +7,15 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 python3 - "$SRC" << 'PY'
 import re, sys
 src = sys.argv[1]
-parser = set(re.findall(r'^\s*\{"(\w+)",\s*"(\w+)",', open(src + "/daemon/config.c").read(), re.M))
+config = open(src + "/daemon/config.c").read()
+parser = set(re.findall(r'^\s*\{"(\w+)",\s*"(\w+)",', config, re.M))
 if len(parser) < 10:
     sys.exit("daemon/config.c: no key table found (%d keys)" % len(parser))
+# [mount NAME] sections have a table of their own
+m = re.search(r'mount_keys\[\] = \{([^}]*)\}', config)
+if not m:
+    sys.exit("daemon/config.c: no mount_keys[] table found")
+parser |= {("mount", k) for k in re.findall(r'"(\w+)"', m.group(1))}
 
 readme, section, inside = set(), None, False
 for line in open(src + "/README.md"):
@@ -19,7 +25,7 @@ for line in open(src + "/README.md"):
     if not inside or not line.startswith("|") or line.startswith("|---"):
         continue
     cells = [c.strip() for c in line.strip().strip("|").split("|")]
-    m = re.fullmatch(r"`\[(\w+)\]`", cells[0])
+    m = re.fullmatch(r"`\[(\w+)(?: NAME)?\]`", cells[0])
     if m:
         section = m.group(1)
     if section and len(cells) > 1:
@@ -27,7 +33,7 @@ for line in open(src + "/README.md"):
 
 man, section = set(), None
 for line in open(src + "/man/danaus.ini.5.scd"):
-    m = re.match(r"# \[(\w+)\]", line)
+    m = re.match(r"# \[(\w+)(?: NAME)?\]", line)
     if m:
         section = m.group(1)
     elif line.startswith("# "):

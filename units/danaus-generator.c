@@ -179,10 +179,14 @@ static void sandbox_print(FILE *f, const struct dn_config *cfg, const char *path
 	 */
 	char mp[PATH_MAX];
 	pool_mountpoint(cfg, mp, sizeof(mp));
-	if (unit_path_ok(mp)) {
+	/* every instance's ([mount] sections) */
+	for (size_t i = 0; i <= cfg->n_mounts; i++) {
+		const char *at = i ? cfg->mounts[i - 1].mountpoint : mp;
+		if (!at || !unit_path_ok(at))
+			continue;
 		/* search-only when made: the placeholder nothing should use (danaus-pool(8)) */
 		fprintf(f, "ExecStartPre=-+mkdir -p -m 0111 -- ");
-		print_unit_path(f, mp);
+		print_unit_path(f, at);
 		fprintf(f, "\n");
 	}
 
@@ -294,9 +298,16 @@ static void cdi_write(const struct dn_config *cfg)
 	if (!rundir || !*rundir)
 		rundir = DN_RUNDIR;
 	char sock[PATH_MAX], mp[PATH_MAX], why[PATH_MAX + 128];
+	char more[(DN_CONFIG_MOUNTS_MAX + 1) * PATH_MAX] = "";
 	fmt(sock, sizeof(sock), "%s/%s.sock", rundir, cfg->pool);
 	pool_mountpoint(cfg, mp, sizeof(mp));
-	if (dn_cdi_publish(dir, rundir, cfg->pool, sock, mp, cfg->compat_mount, why, sizeof(why)) < 0)
+	/* the other instances' mountpoints, as DANAUS_MOUNTS lists them */
+	for (size_t i = 0, n = 0; i < cfg->n_mounts; i++)
+		if (cfg->mounts[i].mountpoint)
+			n += (size_t)snprintf(more + n, sizeof(more) - n, "%s%s", n ? ":" : "",
+					      cfg->mounts[i].mountpoint);
+	if (dn_cdi_publish(dir, rundir, cfg->pool, sock, mp, more, cfg->compat_mount, why,
+			   sizeof(why)) < 0)
 		fprintf(stderr, "danaus-generator: pool %s is no CDI device: %s\n", cfg->pool, why);
 }
 

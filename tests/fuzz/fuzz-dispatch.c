@@ -84,7 +84,7 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 static void cleanup(void)
 {
 	struct dn_handovers *h = sess->handovers;
-	dn_session_free(sess, svc);
+	dn_session_free(sess);
 	dn_handovers_free(h);
 	svc->ops->destroy(svc);
 	close(root_fd);
@@ -301,10 +301,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		close(root_fd);
 		root_fd = upper;
 	}
-	sess->svc = svc;
+	sess->mounts[0] = svc;
+	sess->nmounts = 1;
 	struct dn_layout l;
 	check(dn_layout_compute(&l, 1, NBUFS, DATA_SIZE, 16) == 0);
-	check(dn_session_map(sess, &l, 1, "fuzz", "/danaus/fuzz", 0) == 0);
+	const char *mountpoints[] = {"/danaus/fuzz"};
+	check(dn_session_map(sess, &l, 1, "fuzz", mountpoints, 0) == 0);
 	trace = getenv("FUZZ_TRACE") != NULL;
 	atexit(cleanup);
 	return 0;
@@ -397,7 +399,7 @@ static void *run_input(void *arg)
 		}
 
 		struct dn_reply rep;
-		if (!dn_dispatch_run(svc, sess, &req, &rep))
+		if (!dn_dispatch_run(sess, &req, &rep))
 			continue;
 		dn_dispatch_reply(sess, req.buf, &rep);
 		if (trace)
@@ -411,7 +413,7 @@ static void *run_input(void *arg)
 	}
 
 	/* What a session's end does, without ending the session. */
-	dn_session_drop_files(sess, svc);
+	dn_session_drop_files(sess);
 	return NULL;
 }
 

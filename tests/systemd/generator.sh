@@ -20,6 +20,9 @@ cpus = 3,0-1
 memory_max = 2G
 memory_high = infinity
 io_weight = 200
+[mount data]
+mountpoint = /data/t1
+path = /tenants/t1
 EOF
 cat >"$WORK/etc/pools/a-b.ini" <<'EOF'
 [pool]
@@ -63,7 +66,8 @@ grep -q '^Protect\|^PrivateTmp' "$d" && fail "sandbox settings in $d: $(cat "$d"
 # network; systemd makes its mountpoint in the host tree, which the sandbox
 # keeps the pool from doing.
 d="$WORK/out/danaus-pool@t1.service.d/sandbox.conf"
-for want in 'ExecStartPre=-+mkdir -p -m 0111 -- "/danaus/t1"' 'ReadWritePaths=-"/home/t1"' 'ProtectHome=no' \
+for want in 'ExecStartPre=-+mkdir -p -m 0111 -- "/danaus/t1"' 'ExecStartPre=-+mkdir -p -m 0111 -- "/data/t1"' \
+	'ReadWritePaths=-"/home/t1"' 'ProtectHome=no' \
 	'PrivateNetwork=yes' 'IPAddressDeny=any' 'RestrictAddressFamilies=AF_UNIX'; do
 	grep -qxF "$want" "$d" || fail "$d lacks $want: $(cat "$d")"
 done
@@ -125,6 +129,9 @@ for pool, mnt in (('t1', '/danaus/t1'), ('c1', '/mnt/danaus/c1')):
     assert hosts['/run/danaus/%s.sock' % pool] == '%s/%s.sock' % (run, pool), hosts
     assert hosts[mnt] == run + '/not-served', hosts
     assert os.access(hosts['/run/danaus/libdanaus.so'], os.R_OK), hosts
+    # t1's [mount data]: its mountpoint passed on, a placeholder there too
+    assert ('DANAUS_MOUNTS=/data/t1' in edits['env']) == (pool == 't1'), edits['env']
+    assert (hosts.get('/data/t1') == run + '/not-served') == (pool == 't1'), hosts
 assert os.listdir(run + '/not-served') == ['DANAUS-NOT-SERVED'], os.listdir(run)
 PY
 

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Integration: one pool, several filesystem instances ([mount NAME]) over its
+# one backend (local; ceph-mounts.sh: Ceph): the pool's top, two subtrees and a union, each at its
+# own mountpoint. Files go where their instance keeps them and nowhere else;
+# ".." and symlinks stay inside an instance as they stay inside the pool's
+# top; rename and link between instances are EXDEV as between kernel mounts;
+# one process (and its children, across fork and exec) works in all of them
+# at once; the pool decides which instances a process may use.
+HERE=$(cd "$(dirname "$0")" && pwd)
+D="/danaus/t$$-m-data" O="/danaus/t$$-m-other" U="/danaus/t$$-m-union"
+INI="[mount data]\nmountpoint = $D\npath = /tenants/a/data\n[mount other]\nmountpoint = $O\npath = /tenants/b//\n[mount u]\nmountpoint = $U\nlower = /layers/low\nupper = /layers/up\n[union]\ncontainers = /containers\n"
+# the backend's tree, before the pool starts: the subtrees must be there
+backend_fill() {
+	mkdir -p "$B/tenants/a/data" "$B/tenants/b" "$B/layers/low" "$B/layers/up"
+	chmod -R 777 "$B/tenants" "$B/layers/up"
+	echo "backend secret" > "$B/secret"
+	echo "b's secret" > "$B/tenants/b/secret"
+	echo "from the lower layer" > "$B/layers/low/lowfile"
+}
+if [ -n "${MOUNTS_CEPH:-}" ]; then
+	# (ceph-mounts.sh) the same on a Ceph backend, B seen through ceph-fuse
+	. "$HERE/ceph-lib.sh"
+	ceph_start_with_fuse
+	B="$FUSE/pools/m"
+	backend_fill
+	ceph_pool_start m /pools/m admin "$INI"
+else
+	. "$HERE/lib.sh"
+	B="$WORK/m/root" # the backend, as pool_start makes it
+	backend_fill
+	pool_start m "$INI"
+fi
+MOUNTS+=("$D" "$O" "$U")
+PY=/usr/bin/python3
+[ -x "$PY" ] || fail "$PY is needed"
+POOL_NAME=m
+
+# each mountpoint has its placeholder in the host tree, search-only
+for m in "$MNT" "$D" "$O" "$U"; do
+	[ "$(stat -c %a "$m")" = 111 ] || fail "no search-only placeholder at $m"
+done
+pass "a placeholder directory at every instance's mountpoint"
+
+# files land in their instance's part of the backend, and nowhere else
+in_pool sh -c "echo one > $D/f && mkdir $D/dir && echo two > $D/dir/g && echo three > $O/h"
+[ "$(cat "$B/tenants/a/data/f")" = one ] && [ "$(cat "$B/tenants/a/data/dir/g")" = two ] &&
+	[ "$(cat "$B/tenants/b/h")" = three ] || fail "files are not in their subtrees of the backend"
+[ "$(in_pool cat "$MNT/tenants/a/data/f")" = one ] || fail "the pool's top does not see a subtree's file"
+out=$(in_pool ls "$O")
+[ "$out" = "$(printf 'h\nsecret')" ] || fail "instance other lists '$out'"
+in_pool test -e "$O/f" && fail "a file of instance data shows in instance other"
+in_pool test -e "$D/h" && fail "a file of instance other shows in instance data"
+in_pool test -e "$D/tenants" && fail "instance data shows the pool's top"
+pass "files written at one mountpoint are in the backend subtree, not in the other instance"
+
+# ".." at an instance's top stays there, as at the pool's; symlinks resolve inside it
+ln -s ../../b/secret "$B/tenants/a/data/rel-out"
+ln -s ../.. "$B/tenants/a/data/up2"
+ln -s /tenants/b/secret "$B/tenants/a/data/abs-backend"
+ln -s dir "$B/tenants/a/data/to-dir"
+out=$(in_pool sh -c "cd $D/dir && cat ../../../../f && ls ../../.. | tr '\n' ' '")
+[ "$out" = "one
+abs-backend dir f rel-out to-dir up2 " ] || fail "'..' from a cwd in an instance gives '$out'"
+in_pool cat "$D/rel-out" 2>/dev/null && fail "a relative symlink led out of instance data"
+out=$(in_pool sh -c "cd $D && ls up2/ | tr '\n' ' '; cat up2/dir/g; cat up2/../secret 2>&1 | sed 's/^.*: //'")
+[ "$out" = "abs-backend dir f rel-out to-dir up2 two
+No such file or directory" ] || fail "a symlink climbing out of instance data gives '$out'"
+in_pool cat "$D/abs-backend" 2>/dev/null && fail "an absolute symlink reached the backend's /tenants/b"
+[ "$(in_pool cat "$D/to-dir/g")" = two ] || fail "a symlink inside an instance is not followed"
+[ "$(in_pool readlink "$D/rel-out")" = ../../b/secret ] || fail "readlink in an instance"
+# calls that act on names (no redirect to the host): through the links, inside the instance
+in_pool sh -c "cd $D && mkdir up2/made2 && mv f up2/made2/f && ln -s x up2/made2/sl && mv up2/made2/f f && rm up2/made2/sl && rmdir up2/made2" ||
+	fail "name calls through a symlink climbing out of instance data"
+if [ -e "$B/made2" ] || [ -e "$B/tenants/made2" ] || [ -e "$B/tenants/a/made2" ]; then
+	fail "a name call through a symlink left instance data"
+fi
+in_pool "$PY" -c "
+import errno, os
+for call in (lambda: os.rmdir('$D/'), lambda: os.rename('$D/.', '$D/x'), lambda: os.rmdir('$D/dir/..')):
+    try:
+        call()
+        raise SystemExit('removed or renamed an instance top')
+    except OSError as e:
+        assert e.errno in (errno.EBUSY, errno.ENOTEMPTY, errno.EINVAL), e
+" || fail "an instance's top can be removed"
+[ -d "$B/tenants/a/data" ] || fail "instance data's top is gone"
+pass "'..' and symlinks stay inside their instance"
+
+# rename and link between instances: EXDEV as between kernel mounts; mv copies
+in_pool "$PY" -c "
+import errno, os
+for call in (os.rename, os.link):
+    try:
+        call('$D/f', '$O/f')
+        raise SystemExit('%s between instances worked' % call.__name__)
+    except OSError as e:
+        assert e.errno == errno.EXDEV, e
+os.chdir('$D')
+d = os.open('dir', os.O_RDONLY | os.O_DIRECTORY)
+o = os.open('$O', os.O_RDONLY | os.O_DIRECTORY)
+try:
+    os.rename('f', 'f2', src_dir_fd=d, dst_dir_fd=o)
+    raise SystemExit('renameat between instances worked')
+except OSError as e:
+    assert e.errno in (errno.EXDEV, errno.ENOENT), e
+try:
+    os.rename('$D/f', '$MNT/f')
+    raise SystemExit('rename from a subtree to the top worked')
+except OSError as e:
+    assert e.errno == errno.EXDEV, e
+os.rename('f', 'dir/f-moved')
+os.rename('dir/f-moved', 'f')
+" || fail "rename or link between instances"
+in_pool sh -c "cp $D/f $D/f-copy && mv $D/f-copy $O/moved" || fail "mv between instances"
+[ "$(cat "$B/tenants/b/moved")" = one ] && [ ! -e "$B/tenants/a/data/f-copy" ] ||
+	fail "mv between instances did not copy"
+pass "rename and link between instances are EXDEV; mv copies"
+
+# a working directory in one instance, relative paths, getcwd
+out=$(in_pool sh -c "cd $D/dir && echo rel > r.txt && cat r.txt && pwd && cd $O && pwd && cat h && cat $D/dir/r.txt")
+[ "$out" = "rel
+$D/dir
+$O
+three
+rel" ] || fail "cwd in an instance gives '$out'"
+[ "$(cat "$B/tenants/a/data/dir/r.txt")" = rel ] || fail "a relative path from a cwd in data"
+pass "cwd in an instance: relative paths, pwd"
+
+# one process across two mountpoints: coreutils, tar, python, a union among them
+mkdir -p "$WORK/src/sub"
+head -c 200000 /dev/urandom > "$WORK/src/big"
+echo small > "$WORK/src/sub/small"
+in_pool sh -c "cp -a $WORK/src $D/src && cp -a $D/src $O/copy && diff -r $D/src $O/copy" ||
+	fail "cp -a between instances"
+in_pool sh -c "tar -C $D/src -cf $O/t.tar . && mkdir $U/x && tar -C $U/x -xf $O/t.tar && diff -r $WORK/src $U/x" ||
+	fail "tar between instances"
+[ -f "$B/layers/up/x/big" ] || fail "the union instance did not write its upper layer"
+in_pool "$PY" -c "
+import os, shutil
+shutil.copytree('$D/src', '$U/py')
+assert open('$U/lowfile').read() == 'from the lower layer\n'
+with open('$U/lowfile', 'a') as f: f.write('and the upper\n')
+fds = [os.open(p, os.O_RDONLY) for p in ('$D/f', '$O/h', '$U/py/big', '$MNT/secret')]
+print(' '.join(os.read(fd, 5).decode(errors='replace')[:3] for fd in fds[:2]), os.read(fds[3], 7).decode())
+" > "$WORK/py.out" || fail "python across instances"
+[ "$(cat "$WORK/py.out")" = "one thr backend" ] || fail "python across instances read '$(cat "$WORK/py.out")'"
+[ "$(cat "$B/layers/low/lowfile")" = "from the lower layer" ] &&
+	[ "$(cat "$B/layers/up/lowfile")" = "from the lower layer
+and the upper" ] || fail "the union instance did not copy up"
+pass "one process (cp, tar, python) works across mountpoints, a union's too"
+
+# fork and exec keep the table, and a working directory in an instance
+out=$(in_pool "$PY" -c "
+import os, sys
+os.chdir('$O')
+pid = os.fork()
+if pid == 0:
+    os.execv('/bin/sh', ['sh', '-c', 'pwd; cat h; cat $D/f; sh -c \"cat $U/lowfile | head -1\"'])
+os.waitpid(pid, 0)
+")
+[ "$out" = "$O
+three
+one
+from the lower layer" ] || fail "fork and exec give '$out'"
+pass "fork and exec keep the mount table and the cwd"
+
+# the pool decides: a table the process brings is checked against its session's
+out=$(env LD_PRELOAD="$LIB" DANAUS_POOL=m DANAUS_SOCKET="$SOCK" DANAUS_MOUNTPOINT="$MNT" \
+	DANAUS_MOUNTS="$WORK/bogus:$O" sh -c "cat $O/h; cat $WORK/bogus/f 2>&1 | sed 's/^.*: //'")
+[ "$out" = "three
+No such file or directory" ] || fail "a mountpoint the pool does not serve gives '$out'"
+# a container's session has its own union alone, whatever its environment says
+python3 "$HERE/oci_layout.py" "$WORK/tiny" '{"layers": [[{"name": "etc", "kind": "dir", "mode": 493},
+	{"name": "etc/motd", "data": "from the image"}]]}' > /dev/null
+"$DANAUS_BUILD/image/danaus-image" --pool m --socket "$SOCK" --mountpoint "$MNT" \
+	import "$WORK/tiny" tiny:1 > /dev/null || fail "import of the tiny image failed"
+out=$("$RUN_BIN" --pool m --socket "$SOCK" --container c1 --image tiny:1 -- \
+	sh -c "echo \${DANAUS_MOUNTS-none}; cat $MNT/etc/motd; echo")
+[ "$out" = "none
+from the image" ] || fail "danaus-run --container gives '$out'"
+out=$(env LD_PRELOAD="$LIB" DANAUS_POOL=m DANAUS_SOCKET="$SOCK" DANAUS_MOUNTPOINT="$MNT" \
+	DANAUS_MOUNTS="$D:$O" DANAUS_CONTAINER=c1 DANAUS_IMAGE=tiny:1 \
+	sh -c "cat $MNT/etc/motd; echo; cat $D/f 2>&1 | sed 's/^.*: //'; ls $O 2>&1 | sed 's/^.*: //'")
+[ "$out" = "from the image
+No such file or directory
+No such file or directory" ] || fail "a container's session reached other instances: '$out'"
+pass "only instances the pool gives the session are served (a container: its union alone)"
