@@ -305,8 +305,8 @@ int main(int argc, char **argv)
 	struct dn_compat *compat = NULL;
 	r = 0;
 	/* the pool's default instance: [mount] instances are the library's only */
-	if (cfg->compat_mount && (r = dn_compat_start(mounts->v[0].svc, pool, cfg->mountpoint,
-						      &compat, err, sizeof(err))) < 0) {
+	if (cfg->compat_mount &&
+	    (r = dn_compat_start(mounts->v[0].svc, cfg, &compat, err, sizeof(err))) < 0) {
 		dn_log_error("%s", err);
 		sd_notifyf(0, "STATUS=%s\nERRNO=%d", err, -r);
 	}

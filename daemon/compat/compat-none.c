@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <stdio.h>
 
-int dn_compat_start(struct dn_svc *svc, const char *pool, const char *mountpoint,
-		    struct dn_compat **out, char *err, size_t errlen)
+int dn_compat_start(struct dn_svc *svc, const struct dn_config *cfg, struct dn_compat **out,
+		    char *err, size_t errlen)
 {
 	*out = NULL;
 	snprintf(err, errlen, "compat_mount: danaus-pool was built without libfuse3");

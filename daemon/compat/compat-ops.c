@@ -50,6 +50,9 @@ static struct dn_svc *caller_begin(bool access, struct dn_cred *c, int *err)
 		thread_ready = true;
 	}
 	int r = dn_compat_caller(ctx->pid, ctx->uid, ctx->gid, access, c);
+	/* the pool's [access], as at a preloaded program's attach: others get nothing */
+	if (r == 0 && !dn_config_allows(t->cfg, c->uid, c->gid, c->groups, c->ngroups))
+		r = -EACCES;
 	if (r == 0)
 		r = dn_cred_apply(c);
 	if (r < 0) {

@@ -4,11 +4,13 @@
 #define FUSE_USE_VERSION 312
 #include <fuse3/fuse.h>
 
+#include "config.h"
 #include "svc.h"
 
 /* What every operation of one compat mount reaches (fuse_new's private data). */
 struct dn_compat_tree {
 	struct dn_svc *svc;
+	const struct dn_config *cfg; /* [access]: who may use the pool at all */
 };
 
 /*

@@ -43,9 +43,10 @@ static void *compat_loop(void *arg)
 	return NULL;
 }
 
-int dn_compat_start(struct dn_svc *svc, const char *pool, const char *mountpoint,
-		    struct dn_compat **out, char *err, size_t errlen)
+int dn_compat_start(struct dn_svc *svc, const struct dn_config *cfg, struct dn_compat **out,
+		    char *err, size_t errlen)
 {
+	const char *mountpoint = cfg->mountpoint;
 	*out = NULL;
 	if (access("/dev/fuse", R_OK | W_OK) < 0) {
 		int e = errno;
@@ -56,10 +57,11 @@ int dn_compat_start(struct dn_svc *svc, const char *pool, const char *mountpoint
 	if (!c)
 		return -ENOMEM;
 	c->tree.svc = svc;
+	c->tree.cfg = cfg;
 	c->root_fd = -1;
 	/* allow_other: every user of the host, each checked by the libservice as itself */
 	char opts[256];
-	snprintf(opts, sizeof(opts), "allow_other,fsname=danaus-%s,subtype=danaus", pool);
+	snprintf(opts, sizeof(opts), "allow_other,fsname=danaus-%s,subtype=danaus", cfg->pool);
 	char *argv[] = {(char *)"danaus-pool", (char *)"-o", opts, NULL};
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	c->fuse = fuse_new(&args, dn_compat_operations(), sizeof(struct fuse_operations), &c->tree);

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config.h"
 #include "svc.h"
 
 /*
@@ -17,12 +18,13 @@
 struct dn_compat;
 
 /*
- * Mounts svc's tree at mountpoint (FUSE, allow_other, no
- * default_permissions: the libservice checks as the caller) and serves it
- * on threads of its own. 0, or -errno with the reason in err.
+ * Mounts svc's tree at cfg's mountpoint (FUSE, allow_other, no
+ * default_permissions: the libservice checks as the caller, and only
+ * callers [access] admits get anything) and serves it on threads of its
+ * own; cfg must outlive it. 0, or -errno with the reason in err.
  */
-int dn_compat_start(struct dn_svc *svc, const char *pool, const char *mountpoint,
-		    struct dn_compat **out, char *err, size_t errlen);
+int dn_compat_start(struct dn_svc *svc, const struct dn_config *cfg, struct dn_compat **out,
+		    char *err, size_t errlen);
 
 /*
  * Unmounts (lazily: programs still inside keep it until they leave or the

@@ -113,7 +113,13 @@ chmod 600 "$MNT/rootonly"
 may_read() { setpriv --ruid=nobody -- /usr/bin/python3 -c "import os, sys; print(os.access(sys.argv[1], os.R_OK))" "$1"; }
 [ "$(may_read "$MNT/secret")" = True ] || fail "access(2) as real uid nobody of nobody's 0600 file"
 [ "$(may_read "$MNT/rootonly")" = False ] || fail "access(2) as real uid nobody of root's 0600 file said yes"
-pass "each caller is checked as itself: owners, modes, sticky, capabilities, access(2)'s real ids"
+# [access] admits root and nobody only: another user gets nothing, as at a preloaded attach
+echo public > "$MNT/public"
+out=$(setpriv --reuid=daemon --regid=daemon --clear-groups -- cat "$MNT/public" 2>&1) &&
+	fail "a user outside [access] read a file through the mount"
+echo "$out" | grep -q "Permission denied" || fail "a user outside [access]: $out"
+[ "$(nobody cat "$MNT/public")" = public ] || fail "nobody, in [access], cannot read a public file"
+pass "each caller is checked as itself: owners, modes, sticky, capabilities, access(2)'s real ids, [access]"
 
 # --- locks are the pool's, shared with preloaded programs
 touch "$MNT/lk"
