@@ -98,6 +98,11 @@ static void *compat_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->hard_remove = 1;
 	cfg->nullpath_ok = 1;
 	conn->want |= conn->capable & FUSE_CAP_ATOMIC_O_TRUNC;
+	/*
+	 * The caller's umask reaches the backend unapplied: a parent's default
+	 * ACL replaces it there, as on the kernel's own filesystems.
+	 */
+	conn->want |= conn->capable & FUSE_CAP_DONT_MASK;
 	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
 	return fuse_get_context()->private_data;
 }
