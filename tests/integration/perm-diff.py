@@ -457,14 +457,15 @@ def through_abs_link(q, tree):
 def fuse_notes(q, tree):
     """With --pool-side kernel, what the kernel decides alone on a FUSE mount
     without default_permissions, named in the group header so that a .known
-    line can say so: '..' after a name (resolved in the kernel's dcache, the
-    directory it leaves never searched by the filesystem), and a name in a
-    sticky directory (FUSE hides S_ISVTX from the VFS there, so no
-    protected_symlinks/regular/fifos and no sticky check before its own)."""
+    line can say so: '.' or '..' after a name (resolved in the kernel's
+    dcache: the directory named before is never searched by the filesystem),
+    and a name in a sticky directory (FUSE hides S_ISVTX from the VFS there:
+    no protected_symlinks/regular/fifos, no sticky check before its own)."""
     notes = ''
     paths = [q[k] for k in ('p', 'p2', 'rel') if k in q]
-    if any('..' in x.split('/')[1:] and x.split('/')[0] != '..' for x in paths):
-        notes += ' (through name/..)'
+    if any({'.', '..'} & set(x.split('/')[1:]) and x.split('/')[0] not in ('.', '..')
+           for x in paths):
+        notes += ' (through name/. or name/..)'
     for key in ('p', 'p2'):
         if key not in q or not tree or q.get('cwd'):
             continue
