@@ -460,8 +460,8 @@ def fuse_notes(q, tree):
     line can say so: '.' or '..' after a name (resolved in the kernel's
     dcache: the directory named before is never searched by the filesystem),
     a name in a sticky directory (FUSE hides S_ISVTX from the VFS there: no
-    protected_symlinks/regular/fifos, no sticky check before its own), and a
-    device node."""
+    protected_symlinks/regular/fifos, no sticky check before its own), a
+    device node and a FIFO."""
     notes = ''
     paths = [q[k] for k in ('p', 'p2', 'rel') if k in q]
     if any({'.', '..'} & set(x.split('/')[1:]) and x.split('/')[0] not in ('.', '..')
@@ -475,11 +475,14 @@ def fuse_notes(q, tree):
         if e and e['type'] == 'd' and int(e['mode'], 8) & 0o1002 == 0o1002:
             notes += ' (in a sticky directory)'
             break
-    # the compat mount is nodev: opening a device node there is EACCES
+    # the compat mount is nodev: opening a device node there is EACCES; a FIFO
+    # is opened by the kernel alone, its permission asked of no one
     e = tree.get('/'.join(n for n in q['p'].split('/')[1:] if n)) \
         if tree and 'p' in q and not q.get('cwd') else None
     if e and e['type'] in ('c', 'b'):
         notes += ' (a device node)'
+    elif e and e['type'] == 'p':
+        notes += ' (a FIFO)'
     return notes
 
 
