@@ -460,8 +460,8 @@ def fuse_notes(q, tree):
     line can say so: '.' or '..' after a name (resolved in the kernel's
     dcache: the directory named before is never searched by the filesystem),
     a name in a sticky directory (FUSE hides S_ISVTX from the VFS there: no
-    protected_symlinks/regular/fifos, no sticky check before its own), a
-    device node and a FIFO."""
+    protected_symlinks/regular/fifos, no sticky check before its own), and a
+    device node, FIFO or socket (opened by the kernel alone)."""
     notes = ''
     paths = [q[k] for k in ('p', 'p2', 'rel') if k in q]
     if any({'.', '..'} & set(x.split('/')[1:]) and x.split('/')[0] not in ('.', '..')
@@ -483,6 +483,8 @@ def fuse_notes(q, tree):
         notes += ' (a device node)'
     elif e and e['type'] == 'p':
         notes += ' (a FIFO)'
+    elif e and e['type'] == 's':
+        notes += ' (a socket)'
     return notes
 
 
