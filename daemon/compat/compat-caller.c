@@ -60,8 +60,15 @@ int dn_compat_caller(pid_t pid, uid_t uid, gid_t gid, bool access, struct dn_cre
 	dn_proc_status_parse(text, &st);
 	if (st.found != 15)
 		return 0;
-	bool same = access ? st.ruid == uid && st.rgid == gid : st.fsuid == uid && st.fsgid == gid;
-	if (!same)
+	/*
+	 * /proc shows the thread's own ids, not the ones it acts as for the
+	 * moment: inside access(2) every request of its walk, not only
+	 * FUSE_ACCESS, carries the real ids; and FUSE_ACCESS also comes from
+	 * chdir(2) and exec, with the filesystem ids.
+	 */
+	bool by_fs = st.fsuid == uid && st.fsgid == gid;
+	bool by_real = st.ruid == uid && st.rgid == gid;
+	if (!by_fs && !by_real)
 		return 0; /* changed identity since: the request's ids alone */
 	int n = dn_proc_status_groups(text, c->groups, DN_GROUPS_MAX);
 	if (n == -E2BIG)
@@ -69,9 +76,9 @@ int dn_compat_caller(pid_t pid, uid_t uid, gid_t gid, bool access, struct dn_cre
 	c->ngroups = n > 0 ? (uint32_t)n : 0;
 	if (!own_ns)
 		c->caps = 0;
-	else if (!access)
-		c->caps = (uint64_t)st.cap_eff;
-	else
+	else if (by_real && (access || !by_fs))
 		c->caps = uid == 0 ? (uint64_t)st.cap_prm : 0;
+	else
+		c->caps = (uint64_t)st.cap_eff;
 	return 0;
 }

@@ -13,9 +13,10 @@
  * header). Groups and capabilities come from the thread's /proc status,
  * which is its own while it waits for our answer; they count only when
  * that status still shows the ids the request carries: the filesystem
- * ones, or for access(2) (access), which the kernel sends with the real
- * ids, the real ones, with the permitted capabilities for root and none
- * otherwise (the kernel's access_override_creds). Capabilities of another user namespace count
+ * ones, or the real ones, which access(2) acts as (the kernel's
+ * access_override_creds) for every request of its walk: then with the
+ * permitted capabilities for root and none otherwise, as for FUSE_ACCESS
+ * (access) when both are alike. Capabilities of another user namespace count
  * for nothing. What cannot be proven is left out: no groups, no
  * capabilities. 0, or -EACCES for ids the pool cannot act as (unmapped,
  * or more supplementary groups than it can hold: leaving one out could

@@ -101,6 +101,19 @@ static void *compat_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->hard_remove = 1;
 	cfg->nullpath_ok = 1;
 	conn->want |= conn->capable & FUSE_CAP_ATOMIC_O_TRUNC;
+	/*
+	 * The caller's umask reaches the backend unapplied: a parent's default
+	 * ACL replaces it there, as on the kernel's own filesystems.
+	 */
+	conn->want |= conn->capable & FUSE_CAP_DONT_MASK;
+	/*
+	 * The backend's write, truncate and chown drop set-ID bits as the caller
+	 * does there; without this the kernel adds a mode change to the request,
+	 * which libfuse makes a chmod that only the owner may do. libfuse 3.14
+	 * does not pass it on to the kernel (no FUSE_HANDLE_KILLPRIV in its INIT
+	 * reply); later ones do.
+	 */
+	conn->want |= conn->capable & FUSE_CAP_HANDLE_KILLPRIV;
 	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
 	return fuse_get_context()->private_data;
 }

@@ -51,6 +51,35 @@ static void test_caller_is_this_thread(void **state)
 	assert_int_equal(c.caps, getuid() == 0 ? st.cap_prm : 0);
 }
 
+/*
+ * Root acting as another fsuid (seteuid, setfsuid): access(2)'s walk comes
+ * with the real ids, chdir's FUSE_ACCESS with the filesystem ones; both
+ * are this thread, with its groups.
+ */
+static void test_caller_real_or_fs_ids(void **state)
+{
+	if (getuid() != 0) {
+		print_message("test_caller_real_or_fs_ids: needs root (setfsuid): not run\n");
+		return;
+	}
+	struct dn_cred c;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	int n = getgroups(0, NULL);
+	syscall(SYS_setfsuid, 4242);
+	char text[8192];
+	assert_int_equal(dn_proc_status_read(tid, text, sizeof(text)), 0);
+	struct dn_proc_status st;
+	dn_proc_status_parse(text, &st);
+
+	assert_int_equal(dn_compat_caller(tid, 0, getgid(), false, &c), 0);
+	assert_int_equal(c.caps, st.cap_prm);
+	assert_int_equal((int)c.ngroups, n);
+	assert_int_equal(dn_compat_caller(tid, 4242, getgid(), true, &c), 0);
+	assert_int_equal(c.caps, st.cap_eff);
+	assert_int_equal((int)c.ngroups, n);
+	syscall(SYS_setfsuid, 0);
+}
+
 /* Ids the thread does not have, no thread, unmapped ids: nothing but the ids. */
 static void test_caller_unproven(void **state)
 {
@@ -72,6 +101,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_groups_parse),
 		cmocka_unit_test(test_caller_is_this_thread),
+		cmocka_unit_test(test_caller_real_or_fs_ids),
 		cmocka_unit_test(test_caller_unproven),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
