@@ -106,6 +106,8 @@ static void *compat_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	 * ACL replaces it there, as on the kernel's own filesystems.
 	 */
 	conn->want |= conn->capable & FUSE_CAP_DONT_MASK;
+	/* the kernel's checks (default_permissions) read POSIX ACLs too, as on its own filesystems */
+	conn->want |= conn->capable & FUSE_CAP_POSIX_ACL;
 	/*
 	 * The backend's write, truncate and chown drop set-ID bits as the caller
 	 * does there; without this the kernel adds a mode change to the request,

@@ -15,7 +15,7 @@ struct dn_compat_tree {
 
 /*
  * The operations, each run as its caller (compat-caller.h) with the checks
- * the pool makes for preloaded programs: the mount has no
- * default_permissions, the libservice decides.
+ * the pool makes for preloaded programs, after the kernel's own
+ * (default_permissions).
  */
 const struct fuse_operations *dn_compat_operations(void);

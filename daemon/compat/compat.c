@@ -59,9 +59,16 @@ int dn_compat_start(struct dn_svc *svc, const struct dn_config *cfg, struct dn_c
 	c->tree.svc = svc;
 	c->tree.cfg = cfg;
 	c->root_fd = -1;
-	/* allow_other: every user of the host, each checked by the libservice as itself */
+	/*
+	 * allow_other: every user of the host. default_permissions: the kernel
+	 * also makes its own checks, with the caller's own credentials and
+	 * fresh attributes, where FUSE would ask nothing (a FIFO's open, '..'
+	 * after a name, sticky directories); the libservice still checks every
+	 * request it gets as the caller, so both must agree to grant.
+	 */
 	char opts[256];
-	snprintf(opts, sizeof(opts), "allow_other,fsname=danaus-%s,subtype=danaus", cfg->pool);
+	snprintf(opts, sizeof(opts), "allow_other,default_permissions,fsname=danaus-%s,subtype=danaus",
+		 cfg->pool);
 	char *argv[] = {(char *)"danaus-pool", (char *)"-o", opts, NULL};
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	c->fuse = fuse_new(&args, dn_compat_operations(), sizeof(struct fuse_operations), &c->tree);

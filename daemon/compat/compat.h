@@ -18,10 +18,11 @@
 struct dn_compat;
 
 /*
- * Mounts svc's tree at cfg's mountpoint (FUSE, allow_other, no
- * default_permissions: the libservice checks as the caller, and only
- * callers [access] admits get anything) and serves it on threads of its
- * own; cfg must outlive it. 0, or -errno with the reason in err.
+ * Mounts svc's tree at cfg's mountpoint (FUSE, allow_other,
+ * default_permissions: the kernel checks, then the libservice as the
+ * caller, and only callers [access] admits get anything) and serves it on
+ * threads of its own; cfg must outlive it. 0, or -errno with the reason in
+ * err.
  */
 int dn_compat_start(struct dn_svc *svc, const struct dn_config *cfg, struct dn_compat **out,
 		    char *err, size_t errlen);

@@ -2,9 +2,9 @@
 # Integration (compat mount): perm-diff.sh with the pool side's agents as plain
 # processes -- no danaus-run, no preload library -- on the pool's FUSE compat
 # mount (compat_mount = yes), so every call reaches the pool through the kernel
-# as a static binary's would. The mount has no default_permissions: each
-# answer is the libservice's, made as the FUSE request's caller, and must be
-# the kernel's own. compat-perm-diff.known adds to perm-diff.known what FUSE
+# as a static binary's would. The kernel checks (default_permissions), then the
+# libservice as the FUSE request's caller: each answer must be the kernel's
+# own. compat-perm-diff.known adds to perm-diff.known what FUSE
 # itself answers differently.
 #
 # Arguments go to perm-diff.py: a mismatch's reproducer line is

@@ -455,9 +455,9 @@ def through_abs_link(q, tree):
 
 
 def fuse_notes(q, tree):
-    """With --pool-side kernel, what the kernel decides alone on a FUSE mount
-    without default_permissions, named in the group header so that a .known
-    line can say so: '.' or '..' after a name (resolved in the kernel's
+    """With --pool-side kernel, what the kernel may decide alone on a FUSE
+    mount (without default_permissions, unchecked), named in the group header
+    so that a .known line can say so: '.' or '..' after a name (resolved in the kernel's
     dcache: the directory named before is never searched by the filesystem),
     a name in a sticky directory (FUSE hides S_ISVTX from the VFS there: no
     protected_symlinks/regular/fifos, no sticky check before its own), and a
