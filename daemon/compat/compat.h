@@ -17,18 +17,33 @@
 struct dn_compat;
 
 /*
- * Mounts svc's tree at mountpoint (FUSE, allow_other, no
- * default_permissions: the libservice checks as the caller) and serves it
- * on threads of its own. 0, or -errno with the reason in err.
+ * Step one, before the process starts any thread: the FUSE mount, made
+ * detached (compat-kmount.h). With handover the pool runs in a mount
+ * namespace of its own (systemd's sandbox) and the unit's privileged
+ * ExecStartPost= attaches the mount in the host's (dn_compat_attach_main);
+ * the pool then drops CAP_SYS_ADMIN at once, needed for nothing else, so
+ * no tenant ever acts with it. Otherwise the pool attaches the mount at
+ * mountpoint itself when it starts serving. 0, or -errno with the reason
+ * in err.
  */
-int dn_compat_start(struct dn_svc *svc, const char *pool, const char *mountpoint,
-		    struct dn_compat **out, char *err, size_t errlen);
+int dn_compat_prepare(const char *pool, const char *mountpoint, bool handover,
+		      struct dn_compat **out, char *err, size_t errlen);
 
 /*
- * Unmounts (lazily: programs still inside keep it until they leave or the
- * pool exits) and stops serving. Answers false when its threads did not end
- * within a few seconds (an operation stuck in the backend): the backend
- * must then be left alone. NULL is fine.
+ * Serves the mount with svc's tree on threads of its own (no
+ * default_permissions: the libservice checks as the caller), then attaches
+ * it, or publishes it for the unit (handover). 0, or -errno with the
+ * reason in err; c is then still to be stopped.
+ */
+int dn_compat_start(struct dn_compat *c, struct dn_svc *svc, char *err, size_t errlen);
+
+/*
+ * Unmounts what the pool attached itself (lazily: programs still inside
+ * keep it until they leave or the pool exits) and stops serving; a mount
+ * the unit attached answers ENOTCONN until its ExecStopPost= detaches it.
+ * Answers false when its threads did not end within a few seconds (an
+ * operation stuck in the backend): the backend must then be left alone.
+ * NULL is fine.
  */
 bool dn_compat_stop(struct dn_compat *c);
 
@@ -38,3 +53,18 @@ bool dn_compat_stop(struct dn_compat *c);
  * pool can start again. Mounts that answer are left alone.
  */
 void dn_compat_clear_stale(const char *mountpoint);
+
+/*
+ * danaus-pool --pool POOL --attach-compat MOUNTPOINT, the unit's
+ * ExecStartPost=+: takes the detached mount from the unit's main process
+ * ($MAINPID) and attaches it at MOUNTPOINT, in this (the host's) mount
+ * namespace. 0, or -errno (logged).
+ */
+int dn_compat_attach_main(const char *pool, const char *mountpoint);
+
+/*
+ * danaus-pool --pool POOL --detach-compat MOUNTPOINT, the unit's
+ * ExecStopPost=+: detaches the fuse.danaus mounts at MOUNTPOINT (nothing
+ * else). 0, or -errno (logged).
+ */
+int dn_compat_detach_main(const char *pool, const char *mountpoint);
