@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,25 @@ void dn_compat_record_remove(const char *pool)
 		unlink(path);
 }
 
+/*
+ * Even a '+' command of a unit with PrivateTmp=/PrivateMounts= runs in a
+ * mount namespace of its own (systemd only leaves out the sandboxing
+ * mounts there), where a mount attached vanishes with the command: go to
+ * PID 1's (the service manager's, the host's) namespace and root first.
+ */
+static int enter_host_ns(void)
+{
+	_cleanup_close_ int root = open("/proc/1/root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int ns = open("/proc/1/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (root < 0 || ns < 0 || setns(ns, CLONE_NEWNS) < 0 || fchdir(root) < 0 ||
+	    chroot(".") < 0 || chdir("/") < 0) {
+		int e = errno;
+		dn_log_error("cannot enter the mount namespace of PID 1: %s", strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
 int dn_compat_attach_main(const char *pool, const char *mountpoint)
 {
 	const char *env = getenv("MAINPID");
@@ -97,6 +117,9 @@ int dn_compat_attach_main(const char *pool, const char *mountpoint)
 			     DN_RUNDIR, pool, pid, main_pid);
 		return -ESRCH;
 	}
+	r = enter_host_ns();
+	if (r < 0)
+		return r;
 	_cleanup_close_ int pidfd = pidfd_open((pid_t)pid, 0);
 	if (pidfd < 0) {
 		r = -errno;
@@ -134,7 +157,10 @@ int dn_compat_detach_main(const char *pool, const char *mountpoint)
 	char path[PATH_MAX];
 	record_path(pool, path, sizeof(path));
 	unlink(path); /* the pool's, when it could not remove it (killed) */
-	int n = dn_kmount_detach(mountpoint);
+	int n = enter_host_ns();
+	if (n < 0)
+		return n;
+	n = dn_kmount_detach(mountpoint);
 	if (n < 0) {
 		dn_log_error("cannot detach the compat mount at %s: %s", mountpoint, strerror(-n));
 		return n;
