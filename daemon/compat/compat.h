@@ -18,20 +18,35 @@
 struct dn_compat;
 
 /*
- * Mounts svc's tree at cfg's mountpoint (FUSE, allow_other,
- * default_permissions: the kernel checks, then the libservice as the
- * caller, and only callers [access] admits get anything) and serves it on
- * threads of its own; cfg must outlive it. 0, or -errno with the reason in
- * err.
+ * Step one, before the process starts any thread: the FUSE mount, made
+ * detached (compat-kmount.h). With handover the pool runs in a mount
+ * namespace of its own (systemd's sandbox) and the unit's privileged
+ * ExecStartPost= attaches the mount in the host's (dn_compat_attach_main);
+ * the pool then drops CAP_SYS_ADMIN at once, needed for nothing else, so
+ * no tenant ever acts with it. Otherwise the pool attaches the mount at
+ * mountpoint itself when it starts serving. 0, or -errno with the reason
+ * in err.
  */
-int dn_compat_start(struct dn_svc *svc, const struct dn_config *cfg, struct dn_compat **out,
+int dn_compat_prepare(const char *pool, const char *mountpoint, bool handover,
+		      struct dn_compat **out, char *err, size_t errlen);
+
+/*
+ * Serves the mount with svc's tree on threads of its own (the kernel
+ * checks, default_permissions, then the libservice as the caller; only
+ * callers cfg's [access] admits get anything; cfg must outlive c), then
+ * attaches it, or publishes it for the unit (handover). 0, or -errno with
+ * the reason in err; c is then still to be stopped.
+ */
+int dn_compat_start(struct dn_compat *c, struct dn_svc *svc, const struct dn_config *cfg,
 		    char *err, size_t errlen);
 
 /*
- * Unmounts (lazily: programs still inside keep it until they leave or the
- * pool exits) and stops serving. Answers false when its threads did not end
- * within a few seconds (an operation stuck in the backend): the backend
- * must then be left alone. NULL is fine.
+ * Unmounts what the pool attached itself (lazily: programs still inside
+ * keep it until they leave or the pool exits) and stops serving; a mount
+ * the unit attached answers ENOTCONN until its ExecStopPost= detaches it.
+ * Answers false when its threads did not end within a few seconds (an
+ * operation stuck in the backend): the backend must then be left alone.
+ * NULL is fine.
  */
 bool dn_compat_stop(struct dn_compat *c);
 
@@ -41,3 +56,18 @@ bool dn_compat_stop(struct dn_compat *c);
  * pool can start again. Mounts that answer are left alone.
  */
 void dn_compat_clear_stale(const char *mountpoint);
+
+/*
+ * danaus-pool --pool POOL --attach-compat MOUNTPOINT, the unit's
+ * ExecStartPost=+: takes the detached mount from the unit's main process
+ * ($MAINPID) and attaches it at MOUNTPOINT, in this (the host's) mount
+ * namespace. 0, or -errno (logged).
+ */
+int dn_compat_attach_main(const char *pool, const char *mountpoint);
+
+/*
+ * danaus-pool --pool POOL --detach-compat MOUNTPOINT, the unit's
+ * ExecStopPost=+: detaches the fuse.danaus mounts at MOUNTPOINT (nothing
+ * else). 0, or -errno (logged).
+ */
+int dn_compat_detach_main(const char *pool, const char *mountpoint);
