@@ -9,7 +9,8 @@
 #include "library-path.h"
 
 int dn_cdi_publish(const char *dir, const char *rundir, const char *name, const char *socket,
-		   const char *mountpoint, const char *more, char *why, size_t why_len)
+		   const char *mountpoint, const char *more, bool compat_mount, char *why,
+		   size_t why_len)
 {
 	char lib[PATH_MAX];
 	int r = dn_library_find(NULL, lib, sizeof(lib));
@@ -31,6 +32,7 @@ int dn_cdi_publish(const char *dir, const char *rundir, const char *name, const 
 		.more = more,
 		.library = lib,
 		.placeholder = placeholder,
+		.compat_mount = compat_mount,
 	};
 	if ((r = dn_cdi_spec_write(dir, &p)) < 0)
 		snprintf(why, why_len, "cannot write %s's spec into %s: %s", name, dir,

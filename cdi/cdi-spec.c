@@ -113,12 +113,15 @@ char *dn_cdi_spec_json(const struct dn_cdi_pool *p)
 	static const char *const lib_opts[] = {"ro", "nosuid", "nodev", "bind", NULL};
 	static const char *const sock_opts[] = {"nosuid", "nodev", "noexec", "bind", NULL};
 	static const char *const ph_opts[] = {"ro", "nosuid", "nodev", "noexec", "bind", NULL};
+	/* the compat mount: programs the library misses (static ones) reach the pool through it */
+	static const char *const compat_opts[] = {"nosuid", "nodev", "rbind", NULL};
 	ok = env && mounts && append_env(env, "LD_PRELOAD", lib) &&
 	     append_env(env, "DANAUS_POOL", p->name) && append_env(env, "DANAUS_SOCKET", sock) &&
 	     append_env(env, "DANAUS_MOUNTPOINT", p->mountpoint) &&
 	     append_mount(mounts, p->library, lib, lib_opts) &&
 	     append_mount(mounts, p->socket, sock, sock_opts) &&
-	     append_mount(mounts, p->placeholder, p->mountpoint, ph_opts) &&
+	     (p->compat_mount ? append_mount(mounts, p->mountpoint, p->mountpoint, compat_opts)
+			      : append_mount(mounts, p->placeholder, p->mountpoint, ph_opts)) &&
 	     (!p->more || !*p->more || append_env(env, "DANAUS_MOUNTS", p->more));
 	/* a placeholder at every other instance's mountpoint too */
 	for (const char *m = p->more ? p->more : ""; ok && *m;) {

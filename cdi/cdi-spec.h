@@ -1,6 +1,7 @@
 /* CDI Spec: a pool as a Container Device Interface device (danaus.io/pool=NAME) */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The CDI kind of pools; a container asks for one with --device danaus.io/pool=NAME. */
@@ -16,6 +17,8 @@ struct dn_cdi_pool {
 	const char *more;        /* its other instances' mountpoints, ':'-separated; NULL, "": none */
 	const char *library;     /* host path of libdanaus.so */
 	const char *placeholder; /* host path of the file bound at the mountpoint */
+	/* the pool mounts its tree there ([pool] compat_mount): bound instead of the placeholder */
+	bool compat_mount;
 };
 
 /* The spec as JSON text (malloc'd; the caller frees it), or NULL with errno set. */

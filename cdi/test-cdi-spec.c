@@ -38,14 +38,19 @@ static const char *str(struct json_object *o, const char *key)
 	return json_object_get_string(field(o, key));
 }
 
-static struct json_object *parse_spec(void)
+static struct json_object *parse_spec_of(const struct dn_cdi_pool *p)
 {
-	char *text = dn_cdi_spec_json(&pool);
+	char *text = dn_cdi_spec_json(p);
 	assert_non_null(text);
 	struct json_object *spec = json_tokener_parse(text);
 	assert_non_null(spec);
 	free(text);
 	return spec;
+}
+
+static struct json_object *parse_spec(void)
+{
+	return parse_spec_of(&pool);
 }
 
 static void test_spec_names_the_kind_and_the_pool(void **state)
@@ -113,6 +118,23 @@ static void test_mounts_bind_library_socket_and_placeholder(void **state)
 	assert_false(has_option(lib, "noexec"));
 	assert_true(has_option(ph, "ro"));
 	assert_false(has_option(sock, "ro"));
+	json_object_put(spec);
+}
+
+/* A pool with a compat mount: its mount is bound at the mountpoint, writable, for static programs. */
+static void test_compat_mount_is_bound_instead_of_the_placeholder(void **state)
+{
+	struct dn_cdi_pool p = pool;
+	p.compat_mount = true;
+	struct json_object *spec = parse_spec_of(&p);
+	struct json_object *mounts = field(edits_of(spec), "mounts");
+	assert_int_equal(json_object_array_length(mounts), 3);
+	struct json_object *m = json_object_array_get_idx(mounts, 2);
+	assert_string_equal(str(m, "hostPath"), pool.mountpoint);
+	assert_string_equal(str(m, "containerPath"), pool.mountpoint);
+	assert_true(has_option(m, "rbind"));
+	assert_true(has_option(m, "nosuid"));
+	assert_false(has_option(m, "ro"));
 	json_object_put(spec);
 }
 
@@ -259,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_spec_names_the_kind_and_the_pool),
 		cmocka_unit_test(test_env_preloads_the_library_for_the_pool),
 		cmocka_unit_test(test_mounts_bind_library_socket_and_placeholder),
+		cmocka_unit_test(test_compat_mount_is_bound_instead_of_the_placeholder),
 		cmocka_unit_test(test_instances_get_placeholders_and_their_variable),
 		cmocka_unit_test(test_relative_or_missing_paths_are_refused),
 		cmocka_unit_test(test_paths_are_escaped),

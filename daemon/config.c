@@ -563,6 +563,11 @@ static int set_local_allow_system_root(struct parse_state *st, const char *value
 	return parse_bool(st, value, &st->cfg->local_allow_system_root);
 }
 
+static int set_compat_mount(struct parse_state *st, const char *value)
+{
+	return parse_bool(st, value, &st->cfg->compat_mount);
+}
+
 static int set_sessions_per_uid(struct parse_state *st, const char *value)
 {
 	return parse_uint(st, value, 1, 65536, &st->cfg->sessions_per_uid);
@@ -853,6 +858,7 @@ static const struct key keys[] = {
 	{"pool",      "poll_us",       false, set_poll_us},
 	{"pool",      "poll_max_us",   false, set_poll_max_us},
 	{"pool",      "request_timeout", false, set_request_timeout},
+	{"pool",      "compat_mount",  false, set_compat_mount},
 	{"local",     "root",          false, set_local_root},
 	{"local",     "allow_system_root", false, set_local_allow_system_root},
 	{"access",    "users",         true,  set_users},

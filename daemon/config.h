@@ -17,6 +17,7 @@ struct dn_config {
 	unsigned poll_us;  /* [pool] poll_us: 0..100000, busy-poll time before futex sleep, default 50 */
 	unsigned poll_max_us; /* [pool] poll_max_us: 0..100000, what poll_us may grow to, default 2000 */
 	unsigned request_timeout; /* [pool] request_timeout: 1..3600 s a request may take, default 60 */
+	bool compat_mount; /* [pool] compat_mount: also serve the mountpoint through FUSE; no */
 	char *local_root;  /* [local] root: absolute path of an existing directory; required for local */
 	bool local_allow_system_root; /* [local] allow_system_root: serve "/" or a system directory */
 	unsigned local_root_line;      /* where root was set, for messages */

@@ -57,6 +57,25 @@ int dn_cred_init(void)
 	return caps_get(&eff, &pool_permitted, &pool_inheritable);
 }
 
+int dn_cred_drop(int cap)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	if (cap < 0 || cap >= 64)
+		return -EINVAL;
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	uint32_t keep = ~(UINT32_C(1) << (cap % 32));
+	d[cap / 32].effective &= keep;
+	d[cap / 32].permitted &= keep;
+	d[cap / 32].inheritable &= keep;
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	/* (a no-op before dn_cred_init, which reads the sets afresh) */
+	uint64_t eff;
+	return caps_get(&eff, &pool_permitted, &pool_inheritable);
+}
+
 uint64_t dn_cred_pool_caps(void)
 {
 	return pool_permitted;

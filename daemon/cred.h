@@ -10,6 +10,14 @@
 int dn_cred_init(void);
 
 /*
+ * Removes capability cap from the effective, permitted and inheritable sets
+ * for good. capset() acts on the calling thread only: call it before the
+ * process starts any thread, so that none keeps cap; dn_cred_init() and
+ * every worker then see the reduced set.
+ */
+int dn_cred_drop(int cap);
+
+/*
  * Switches the calling thread's filesystem identity (fsuid, fsgid,
  * supplementary groups) to c and reduces its effective capabilities to
  * those c holds, so the kernel makes every decision it would make for the

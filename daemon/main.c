@@ -20,6 +20,7 @@
 #include "cdi-publish.h"
 #include "cdi-spec.h"
 #include "cleanup.h"
+#include "compat/compat.h"
 #include "config.h"
 #include "cred.h"
 #include "dn-paths.h"
@@ -41,7 +42,13 @@ static void usage(FILE *f)
 		   "socket PATH (default " DN_RUNDIR "/NAME.sock, or the one systemd passes),\n"
 		   "with its metrics on PATH's .sock replaced by .metrics. Containers reach\n"
 		   "it as the CDI device " DN_CDI_KIND "=NAME, whose spec it writes into\n"
-		   "CDIDIR (default " DN_CDI_DIR "; an empty CDIDIR writes none).\n");
+		   "CDIDIR (default " DN_CDI_DIR "; an empty CDIDIR writes none).\n"
+		   "\n"
+		   "       danaus-pool --pool NAME --attach-compat MOUNTPOINT\n"
+		   "       danaus-pool --pool NAME --detach-compat MOUNTPOINT\n"
+		   "The unit's ExecStartPost=/ExecStopPost= of a pool with compat_mount:\n"
+		   "attach the pool's FUSE mount ($MAINPID's) at MOUNTPOINT in the host,\n"
+		   "and detach it there.\n");
 }
 
 static int mkdir_parents(const char *path)
@@ -112,7 +119,7 @@ static void own_socket_remove(const struct own_socket *o)
  * serves its host; the warning says why containers cannot reach it.
  */
 static bool publish_cdi(const char *dir, const char *pool, int listen_fd,
-			const struct dn_mounts *mounts)
+			const struct dn_mounts *mounts, bool compat_mount)
 {
 	/* the other instances' mountpoints, as DANAUS_MOUNTS lists them */
 	char more[DN_MOUNTS_MAX * DN_MOUNT_MAX] = "";
@@ -127,7 +134,7 @@ static bool publish_cdi(const char *dir, const char *pool, int listen_fd,
 	if (getsockname(listen_fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
 	    sa.sun_path[0] == '/')
 		r = dn_cdi_publish(dir, DN_RUNDIR, pool, sa.sun_path, mounts->v[0].mountpoint, more,
-				   why, sizeof(why));
+				   compat_mount, why, sizeof(why));
 	if (r < 0)
 		dn_log_warning("containers cannot ask for pool '%s' (CDI %s=%s): %s", pool,
 			       DN_CDI_KIND, pool, why);
@@ -169,11 +176,14 @@ int main(int argc, char **argv)
 {
 	const char *pool = NULL, *config_dir = DN_SYSCONFDIR, *socket_path = NULL;
 	const char *cdi_dir = DN_CDI_DIR;
+	const char *attach_compat = NULL, *detach_compat = NULL;
 	static const struct option opts[] = {
 		{"pool", required_argument, NULL, 'p'},
 		{"config-dir", required_argument, NULL, 'c'},
 		{"socket", required_argument, NULL, 's'},
 		{"cdi-dir", required_argument, NULL, 'C'},
+		{"attach-compat", required_argument, NULL, 'A'},
+		{"detach-compat", required_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -184,6 +194,8 @@ int main(int argc, char **argv)
 		case 'c': config_dir = optarg; break;
 		case 's': socket_path = optarg; break;
 		case 'C': cdi_dir = optarg; break;
+		case 'A': attach_compat = optarg; break;
+		case 'D': detach_compat = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': puts("danaus-pool " DN_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -194,19 +206,48 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dn_log_init(pool);
-	int r = dn_cred_init();
-	if (r < 0) {
-		dn_log_error("cannot read the service's own capabilities: %s", strerror(-r));
-		return 1;
+	if (attach_compat && detach_compat) {
+		usage(stderr);
+		return 2;
 	}
+	if (attach_compat)
+		return dn_compat_attach_main(pool, attach_compat) < 0 ? 1 : 0;
+	if (detach_compat)
+		return dn_compat_detach_main(pool, detach_compat) < 0 ? 1 : 0;
 
 	char err[DN_CONFIG_ERR_MAX];
 	struct dn_config *cfg = NULL;
-	r = dn_config_load(&cfg, config_dir, pool, err, sizeof(err));
+	int r = dn_config_load(&cfg, config_dir, pool, err, sizeof(err));
 	if (r < 0) {
 		dn_log_error("%s", err);
 		sd_notifyf(0, "STATUS=bad configuration: %s\nERRNO=%d", err, -r);
 		return EXIT_CONFIG;
+	}
+	/*
+	 * The compat mount first, while the pool is one thread: under systemd
+	 * the unit attaches it ($DANAUS_COMPAT_HANDOVER, from the generated
+	 * drop-in) and the pool drops CAP_SYS_ADMIN here, before any thread
+	 * (capset is per thread) and before dn_cred_init() records the set
+	 * every worker and FUSE thread serves with.
+	 */
+	const char *handover_env = getenv("DANAUS_COMPAT_HANDOVER");
+	bool handover = handover_env && strcmp(handover_env, "1") == 0;
+	struct dn_compat *compat = NULL;
+	r = 0;
+	if (!handover)
+		/* A compat mount of a pool that died would fail every look at the mountpoint. */
+		dn_compat_clear_stale(cfg->mountpoint);
+	if (cfg->compat_mount && (r = dn_compat_prepare(pool, cfg->mountpoint, handover, &compat,
+							err, sizeof(err))) < 0) {
+		dn_log_error("%s", err);
+		sd_notifyf(0, "STATUS=%s\nERRNO=%d", err, -r);
+		dn_config_free(cfg);
+		return 1;
+	}
+	r = dn_cred_init();
+	if (r < 0) {
+		dn_log_error("cannot read the service's own capabilities: %s", strerror(-r));
+		return 1;
 	}
 	struct dn_svc *svc = NULL;
 	struct dn_mounts *mounts = NULL;
@@ -297,15 +338,23 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* A spec by systemd's socket stays valid while the pool restarts; ours goes with us. */
-	bool cdi_ours = *cdi_dir && publish_cdi(cdi_dir, pool, listen_fd, mounts) && n <= 0;
+	bool cdi_ours = *cdi_dir && publish_cdi(cdi_dir, pool, listen_fd, mounts, cfg->compat_mount) && n <= 0;
 
+	r = 0;
+	/* the pool's default instance: [mount] instances are the library's only */
+	if (compat && (r = dn_compat_start(compat, mounts->v[0].svc, cfg, err, sizeof(err))) < 0) {
+		dn_log_error("%s", err);
+		sd_notifyf(0, "STATUS=%s\nERRNO=%d", err, -r);
+	}
 	struct dn_pool *p = NULL;
-	r = dn_pool_new(&p, cfg, mounts, listen_fd, metrics_fd);
+	if (r == 0)
+		r = dn_pool_new(&p, cfg, mounts, listen_fd, metrics_fd);
 	if (r == 0)
 		r = dn_pool_run(p);
 	if (r < 0)
 		dn_log_error("cannot serve: %s", strerror(-r));
-	bool stuck = dn_pool_free(p) != NULL;
+	bool stuck = !dn_compat_stop(compat);
+	stuck |= dn_pool_free(p) != NULL;
 	own_socket_remove(&own);
 	own_socket_remove(&own_metrics);
 	if (cdi_ours)

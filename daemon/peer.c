@@ -48,8 +48,7 @@ void dn_proc_status_parse(const char *text, struct dn_proc_status *st)
 	}
 }
 
-/* The process's /proc status, NUL-terminated; the lines we need come first. */
-static int read_status(pid_t pid, char *buf, size_t len)
+int dn_proc_status_read(pid_t pid, char *buf, size_t len)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
@@ -81,7 +80,7 @@ static void read_uid_map(const char *path, char *buf, size_t len)
 }
 
 /*
- * Whether PID lives in the pool's own user namespace. Capabilities are a
+ * Whether PID lives in the pool's own user namespace (see peer.h). Capabilities are a
  * user namespace's: a process in another one (a rootless container's root,
  * `unshare -U -r` by anyone) shows a full CapEff in its /proc status, yet
  * the kernel grants it nothing over files whose owners its namespace does
@@ -90,7 +89,7 @@ static void read_uid_map(const char *path, char *buf, size_t len)
  * without CAP_SYS_PTRACE), by its uid_map, which anyone may read and which
  * only a privileged creator could make read like ours.
  */
-static bool same_user_ns(pid_t pid)
+bool dn_proc_same_user_ns(pid_t pid)
 {
 	char path[64];
 	struct stat theirs, ours;
@@ -123,9 +122,9 @@ static bool peer_status(int fd, pid_t pid, const struct dn_cred *c, struct dn_pr
 	if (pidfd < 0)
 		return false;
 	char text[8192];
-	if (read_status(pid, text, sizeof(text)) < 0)
+	if (dn_proc_status_read(pid, text, sizeof(text)) < 0)
 		return false;
-	bool own_ns = same_user_ns(pid);
+	bool own_ns = dn_proc_same_user_ns(pid);
 	struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
 	if (poll(&pfd, 1, 0) != 0)
 		return false; /* gone (or unknown): nothing proven */

@@ -1,6 +1,7 @@
 /* Peer Identity: who is at the other end of a client's socket */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -28,3 +29,13 @@ struct dn_proc_status {
 	int found; /* bit 0: Uid, 1: Gid, 2: CapEff, 3: CapPrm */
 };
 void dn_proc_status_parse(const char *text, struct dn_proc_status *st);
+
+/* The /proc/PID/status text (a thread id works too), NUL-terminated; 0 or -errno. */
+int dn_proc_status_read(pid_t pid, char *buf, size_t len);
+
+/*
+ * Whether PID lives in the pool's own user namespace: capabilities of a
+ * process in another one (a rootless container's root) count for nothing
+ * on the pool's files, whatever its CapEff says.
+ */
+bool dn_proc_same_user_ns(pid_t pid);

@@ -116,6 +116,7 @@ static void test_parse_all_keys(void **state)
 	                     "queues = 4\n"
 	                     "poll_us = 0\n"
 	                     "request_timeout = 5\n"
+	                     "compat_mount = yes\n"
 	                     "\n"
 	                     "[local]\n"
 	                     "root = %s//root/\n"
@@ -133,6 +134,7 @@ static void test_parse_all_keys(void **state)
 	assert_int_equal(cfg->queues, 4);
 	assert_int_equal(cfg->poll_us, 0);
 	assert_int_equal(cfg->request_timeout, 5);
+	assert_true(cfg->compat_mount);
 	assert_string_equal(cfg->local_root, tmp_path(t, "root"));
 	assert_int_equal(cfg->n_users, 3);
 	assert_int_equal(cfg->users[0], 0);
@@ -202,6 +204,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->poll_us, 50);
 	assert_int_equal(cfg->poll_max_us, 2000);
 	assert_int_equal(cfg->request_timeout, 60);
+	assert_false(cfg->compat_mount);
 	assert_null(cfg->users);
 	assert_int_equal(cfg->n_users, 0);
 	assert_null(cfg->groups);
@@ -540,6 +543,8 @@ static void test_error_out_of_range(void **state)
 	                   "t.ini:3: poll_max_us: '100001' is out of range 0..100000");
 	assert_parse_error("[pool]\nrequest_timeout = 0\n", -EINVAL,
 	                   "t.ini:2: request_timeout: '0' is out of range 1..3600");
+	assert_parse_error("[pool]\ncompat_mount = fuse\n", -EINVAL,
+	                   "t.ini:2: compat_mount: 'fuse' is not yes or no");
 	assert_parse_error("[access]\nusers = 4294967295\n", -EINVAL,
 	                   "t.ini:2: users: '4294967295' is out of range 0..4294967294");
 }

@@ -164,6 +164,33 @@ static void pool_mountpoint(const struct dn_config *cfg, char *out, size_t len)
 }
 
 /*
+ * [pool] compat_mount: the pool makes a FUSE mount (/dev/fuse, the mount
+ * system calls and CAP_SYS_ADMIN, which it drops once the mount exists),
+ * detached; its namespace is private, so the unit attaches the mount in the
+ * host's, outside the sandbox ('+'), and detaches it when the pool is gone
+ * (also after a crash). The mountpoint is the generator's, never the pool's
+ * word. All lines add to the unit's lists.
+ */
+static void compat_print(FILE *f, const char *mp, const char *path)
+{
+	if (!unit_path_ok(mp)) {
+		fprintf(stderr, "danaus-generator: %s: compat_mount: the mountpoint contains control "
+				"characters, which a unit file cannot name; the pool will fail to "
+				"mount it\n", path);
+		return;
+	}
+	fprintf(f, "Environment=DANAUS_COMPAT_HANDOVER=1\n"
+		   "CapabilityBoundingSet=CAP_SYS_ADMIN\n"
+		   "DeviceAllow=/dev/fuse rw\n"
+		   "SystemCallFilter=@mount\n");
+	fprintf(f, "ExecStartPost=+" DN_SBINDIR "/danaus-pool --pool %%i --attach-compat ");
+	print_unit_path(f, mp);
+	fprintf(f, "\nExecStopPost=+" DN_SBINDIR "/danaus-pool --pool %%i --detach-compat ");
+	print_unit_path(f, mp);
+	fprintf(f, "\n");
+}
+
+/*
  * The [Service] lines of sandbox.conf. The unit is sandboxed for what every
  * pool needs (ProtectSystem=strict: nothing writable but /run/danaus); this
  * adds what the pool's own configuration needs, and takes the network from a
@@ -189,6 +216,8 @@ static void sandbox_print(FILE *f, const struct dn_config *cfg, const char *path
 		print_unit_path(f, at);
 		fprintf(f, "\n");
 	}
+	if (cfg->compat_mount)
+		compat_print(f, mp, path);
 
 	if (strcmp(cfg->backend, "ceph") == 0) {
 		/*
@@ -306,7 +335,8 @@ static void cdi_write(const struct dn_config *cfg)
 		if (cfg->mounts[i].mountpoint)
 			n += (size_t)snprintf(more + n, sizeof(more) - n, "%s%s", n ? ":" : "",
 					      cfg->mounts[i].mountpoint);
-	if (dn_cdi_publish(dir, rundir, cfg->pool, sock, mp, more, why, sizeof(why)) < 0)
+	if (dn_cdi_publish(dir, rundir, cfg->pool, sock, mp, more, cfg->compat_mount, why,
+			   sizeof(why)) < 0)
 		fprintf(stderr, "danaus-generator: pool %s is no CDI device: %s\n", cfg->pool, why);
 }
 

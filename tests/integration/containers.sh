@@ -108,6 +108,31 @@ create: Read-only file system" ] || fail "a static binary in the container saw: 
 [ -e "$A_ROOT/new.txt" ] && fail "the unserved write reached the pool"
 pass "unserved, the mountpoint is a read-only directory holding only DANAUS-NOT-SERVED"
 
+# A pool with a compat mount ([pool] compat_mount) binds that mount at the
+# mountpoint instead: the same static binary then reads and writes the pool.
+D="cd$$"
+SPECS+=("/run/cdi/danaus-pool-$D.json")
+CDI_DIR=/run/cdi POOL_SETTINGS='compat_mount = yes\n' pool_start "$D"
+D_MNT=$MNT D_ROOT=$ROOT
+for _ in $(seq 100); do
+	[ "$(findmnt -n -o FSTYPE "$D_MNT" 2>/dev/null)" = fuse.danaus ] && break
+	sleep 0.05
+done
+[ "$(findmnt -n -o FSTYPE "$D_MNT")" = fuse.danaus ] || fail "pool $D has no compat mount at $D_MNT"
+python3 -c "
+import json, sys
+m = {m['containerPath']: m for m in json.load(open(sys.argv[1]))['devices'][0]['containerEdits']['mounts']}
+assert m[sys.argv[2]]['hostPath'] == sys.argv[2] and 'rbind' in m[sys.argv[2]]['options'], m
+" "/run/cdi/danaus-pool-$D.json" "$D_MNT" || fail "the spec of $D does not bind its compat mount"
+echo "from the host" > "$D_ROOT/host.txt"
+out=$(ctr "$D" -v "$PROBE:/probe:ro" -- sh -c "/probe $D_MNT; cat $D_MNT/host.txt") ||
+	fail "the static probe in a compat pool's container failed: $out $(ctr_err)"
+[ "$out" = "entry: host.txt
+create: done
+from the host" ] || fail "a static binary in a compat pool's container saw: $out"
+[ -f "$D_ROOT/new.txt" ] || fail "the static binary's file is not in the pool's root"
+pass "with compat_mount a static binary in a container reads and writes the pool's files"
+
 # A container's own union: with DANAUS_CONTAINER and DANAUS_IMAGE in its
 # environment, the container sees, at the pool's mountpoint, an image of the
 # pool's store under a writable layer of its name (the pool's [union]

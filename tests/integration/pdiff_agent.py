@@ -44,7 +44,7 @@ OPEN_FLAGS = {
     'RDONLY': os.O_RDONLY, 'WRONLY': os.O_WRONLY, 'RDWR': os.O_RDWR, 'CREAT': os.O_CREAT,
     'EXCL': os.O_EXCL, 'TRUNC': os.O_TRUNC, 'APPEND': os.O_APPEND,
     'DIRECTORY': os.O_DIRECTORY, 'NOFOLLOW': os.O_NOFOLLOW, 'NOATIME': os.O_NOATIME,
-    'PATH': os.O_PATH,
+    'PATH': os.O_PATH, 'DIRECT': os.O_DIRECT,
 }
 
 # Times the generator sets explicitly are all before 2001 (or far in the

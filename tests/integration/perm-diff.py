@@ -9,7 +9,9 @@
 # where the kernel refuses the same caller.
 #
 # One long-lived agent per (identity, side) performs them (pdiff_agent.py; the
-# pool side's runs under danaus-run); the trees and the generator are in
+# pool side's runs under danaus-run, or with --pool-side kernel as a plain
+# process on the pool's compat mount, through the kernel's FUSE client); the
+# trees and the generator are in
 # pdiff_gen.py. The orchestrator (this file, as root) builds the
 # trees directly on both backing directories, walks them after each operation
 # (on Ceph: after each that may have changed them) and compares. After a
@@ -452,6 +454,40 @@ def through_abs_link(q, tree):
     return False
 
 
+def fuse_notes(q, tree):
+    """With --pool-side kernel, what the kernel may decide alone on a FUSE
+    mount (without default_permissions, unchecked), named in the group header
+    so that a .known line can say so: '.' or '..' after a name (resolved in the kernel's
+    dcache: the directory named before is never searched by the filesystem),
+    a name in a sticky directory (FUSE hides S_ISVTX from the VFS there: no
+    protected_symlinks/regular/fifos, no sticky check before its own), and a
+    device node, FIFO or socket (opened by the kernel alone)."""
+    notes = ''
+    paths = [q[k] for k in ('p', 'p2', 'rel') if k in q]
+    if any({'.', '..'} & set(x.split('/')[1:]) and x.split('/')[0] not in ('.', '..')
+           for x in paths):
+        notes += ' (through name/. or name/..)'
+    for key in ('p', 'p2'):
+        if key not in q or not tree or q.get('cwd'):
+            continue
+        names = [n for n in q[key].split('/')[1:] if n]
+        e = tree.get('/'.join(names[:-1]))
+        if e and e['type'] == 'd' and int(e['mode'], 8) & 0o1002 == 0o1002:
+            notes += ' (in a sticky directory)'
+            break
+    # the compat mount is nodev: opening a device node there is EACCES; a FIFO
+    # is opened by the kernel alone, its permission asked of no one
+    e = tree.get('/'.join(n for n in q['p'].split('/')[1:] if n)) \
+        if tree and 'p' in q and not q.get('cwd') else None
+    if e and e['type'] in ('c', 'b'):
+        notes += ' (a device node)'
+    elif e and e['type'] == 'p':
+        notes += ' (a FIFO)'
+    elif e and e['type'] == 's':
+        notes += ' (a socket)'
+    return notes
+
+
 def op_key(q, abs_link=False):
     """What groups mismatches: the operation and its salient argument."""
     op = q['op']
@@ -536,8 +572,11 @@ class Runner:
         # what statfs must answer alike: the same filesystem's on the local backend;
         # on Ceph the oracle's type and flags are its FUSE mount's (FUSE_SUPER_MAGIC,
         # nosuid,nodev), where a pool answers as ceph.ko would: only the sizes
+        # through a compat mount the kernel answers for FUSE (FUSE_SUPER_MAGIC, and
+        # the flags of its mount: nosuid,nodev), as on Ceph's oracle
         self.statfs_fields = ['type', 'bsize', 'namelen', 'frsize', 'flags'] \
-            if args.backend == 'local' else ['bsize', 'namelen', 'frsize']
+            if args.backend == 'local' and args.pool_side == 'preload' \
+            else ['bsize', 'namelen', 'frsize']
         self.snapper = concurrent.futures.ThreadPoolExecutor(2)
         self.spent = dict.fromkeys(('kernel ops', 'pool ops', 'walks', 'kernel walks', 'pool walks',
                                     'building', 'removing'), 0.0)
@@ -554,7 +593,7 @@ class Runner:
         for name, prefix, _, _ in self.idents:
             for side, base in (('kernel', a.kernel_dir), ('pool', a.mount)):
                 cmd = list(prefix)
-                if side == 'pool':
+                if side == 'pool' and a.pool_side == 'preload':
                     cmd += [a.run_bin, '--pool', a.pool, '--socket', a.socket, '--mountpoint',
                             a.mount, '--no-cgroup', '--']
                 cmd += [python, script, '--agent', base]
@@ -629,6 +668,9 @@ class Runner:
         return True
 
     def record(self, where, index, who, q, k, p, lines, fields, before=None):
+        key = op_key(q, through_abs_link(q, before))
+        if self.a.pool_side == 'kernel':
+            key += fuse_notes(q, before)
         if k != p:
             ka, pa = answer_key(k), answer_key(p)
             if ka != 'ok' and pa == 'ok':
@@ -639,11 +681,10 @@ class Runner:
                 sev = 'ERRNO'
             else:
                 sev = 'VALUE'
-            sig = (sev, op_key(q, through_abs_link(q, before)), 'kernel %s, pool %s' % (ka, pa))
+            sig = (sev, key, 'kernel %s, pool %s' % (ka, pa))
         else:
             sev = 'TREE'
-            sig = (sev, op_key(q, through_abs_link(q, before)),
-                   'differs in ' + ', '.join(sorted(fields)))
+            sig = (sev, key, 'differs in ' + ', '.join(sorted(fields)))
         if k != p and lines:
             sig = sig[:2] + (sig[2] + '; tree differs in ' + ', '.join(sorted(fields)),)
         m = {'where': where, 'index': index, 'who': who, 'op': describe(q, self.ids),
@@ -834,6 +875,10 @@ def main():
     ap.add_argument('--socket', help="the pool's socket")
     ap.add_argument('--pool', default='x', help='pool name for danaus-run')
     ap.add_argument('--run-bin', help='danaus-run')
+    ap.add_argument('--pool-side', choices=['preload', 'kernel'], default='preload',
+                    help="how the pool side's agents reach --mount: under danaus-run (the "
+                    'preload library), or as plain processes through the kernel, on the '
+                    "pool's compat mount (compat_mount = yes)")
     ap.add_argument('--workdir', help='for agent logs and the agent script copy')
     ap.add_argument('--host-dir', help='a read-only host directory for absolute symlinks '
                     '(perm-diff-lib.sh mounts one); without it there are none')
@@ -873,9 +918,13 @@ def main():
                     'compared after')
     ap.add_argument('-v', '--verbose', action='store_true', help='print every operation')
     a = ap.parse_args()
-    for k in ('kernel_dir', 'pool_dir', 'mount', 'socket', 'run_bin'):
+    for k in ('kernel_dir', 'pool_dir', 'mount') + \
+            (('socket', 'run_bin') if a.pool_side == 'preload' else ()):
         if not getattr(a, k):
             ap.error('--%s is needed' % k.replace('_', '-'))
+    if a.pool_side == 'kernel' and not os.path.ismount(a.mount):
+        # else the pool side's agents would work on the bare directory beneath
+        ap.error('--pool-side kernel: %s is not a mount (is compat_mount = yes set?)' % a.mount)
     if os.geteuid() != 0:
         ap.error('the orchestrator builds trees for several users: run it as root')
     if a.host_dir:

@@ -46,6 +46,7 @@ conf = /home/c1/ceph.conf
 keyring = /tmp/c1/ceph.client.c1.keyring
 EOF
 printf '[pool]\nbackend = ceph\n[ceph]\nnetworks = 10.1.0.0/16, localhost\n' >"$WORK/etc/pools/c2.ini"
+printf '[pool]\ncompat_mount = yes\nmountpoint = /srv/c m%%\n' >"$WORK/etc/pools/cm.ini"
 printf '[pool]\n' >"$WORK/etc/pools/bad name.ini"
 printf 'not a pool\n' >"$WORK/etc/pools/README"
 
@@ -95,6 +96,23 @@ for want in 'IPAddressDeny=any' 'IPAddressAllow=10.1.0.0/16 localhost'; do
 	grep -qxF "$want" "$d" || fail "$d lacks $want: $(cat "$d")"
 done
 
+# compat_mount: the pool may make its FUSE mount (and drops CAP_SYS_ADMIN
+# once it has); the unit attaches it in the host and detaches it, at the
+# generator's mountpoint. Pools without it get none of that.
+d="$WORK/out/danaus-pool@cm.service.d/sandbox.conf"
+sbin=$(sed -n 's/^#define DN_SBINDIR "\(.*\)"$/\1/p' "$DANAUS_BUILD/dn-paths.h")
+[ -n "$sbin" ] || fail "no DN_SBINDIR in $DANAUS_BUILD/dn-paths.h"
+for want in 'Environment=DANAUS_COMPAT_HANDOVER=1' 'CapabilityBoundingSet=CAP_SYS_ADMIN' \
+	'DeviceAllow=/dev/fuse rw' 'SystemCallFilter=@mount' \
+	"ExecStartPost=+$sbin/danaus-pool --pool %i --attach-compat \"/srv/c m%%\"" \
+	"ExecStopPost=+$sbin/danaus-pool --pool %i --detach-compat \"/srv/c m%%\""; do
+	grep -qxF "$want" "$d" || fail "$d lacks $want: $(cat "$d")"
+done
+for p in t1 q c1 c2; do
+	grep -q 'SYS_ADMIN\|fuse\|@mount\|compat' "$WORK/out/danaus-pool@$p.service.d/sandbox.conf" &&
+		fail "pool $p (no compat_mount) got compat lines: $(cat "$WORK/out/danaus-pool@$p.service.d/sandbox.conf")"
+done
+
 # A '-' in the pool name is escaped, not a deeper slice; the bad value is
 # reported with FILE:LINE and the slice carries no limit.
 s="$WORK/out/danaus-a\\x2db.slice"
@@ -116,7 +134,7 @@ python3 - "$WORK/cdi" "$WORK/run" <<'PY' || fail "CDI specs: see above; generato
 import json, os, sys
 d, run = sys.argv[1:]
 names = sorted(os.listdir(d))
-want = ['danaus-pool-%s.json' % p for p in ('c1', 'c2', 'q', 't1')]
+want = ['danaus-pool-%s.json' % p for p in ('c1', 'c2', 'cm', 'q', 't1')]
 assert names == want, 'CDI specs %s, expected %s' % (names, want)
 for pool, mnt in (('t1', '/danaus/t1'), ('c1', '/mnt/danaus/c1')):
     spec = json.load(open(os.path.join(d, 'danaus-pool-%s.json' % pool)))

@@ -6,7 +6,8 @@
 # activation, their slices' limits are checked in systemd and in the cgroup
 # files, programs run through danaus-run land in their pool's slice and keep
 # their open files across restarts of it, restart and stop leave nothing
-# behind, and a broken pool file fails visibly with FILE:LINE. Exit 77 (skip) where this cannot run: not root, no systemd.
+# behind, a compat_mount pool's FUSE mount reaches the host and goes with
+# the pool, and a broken pool file fails visibly with FILE:LINE. Exit 77 (skip) where this cannot run: not root, no systemd.
 set -Eeuo pipefail
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -370,6 +371,71 @@ grep -q 127.0.0.0/8 <<<"$(ns systemctl show -p IPAddressAllow --value danaus-poo
 e3=$(exposure danaus-pool@c2.service 3.0)
 echo "systemd-analyze security: danaus-pool@c2.service (ceph, networks = localhost) exposure $e3"
 ns rm "$CONFDIR/pools/c1.ini" "$CONFDIR/pools/c2.ini"
+
+# --- compat_mount under systemd: the sandboxed pool makes its FUSE mount
+# detached, the unit's ExecStartPost=+ attaches it in the host's mount
+# namespace, and ExecStopPost=+ takes it away; the pool keeps no
+# CAP_SYS_ADMIN once it serves.
+BUSYBOX=$(command -v busybox) || fail "busybox is not installed (scripts/install-deps installs busybox-static)"
+file -L "$BUSYBOX" | grep -q "statically linked" || fail "$BUSYBOX is not the static busybox (busybox-static)"
+ns test -c /dev/fuse || fail "no /dev/fuse: the compat mount cannot be tested here"
+ns mkdir -p /var/lib/danaus/cm
+ns sh -c "printf '[pool]\nbackend = local\nmountpoint = /danaus/cm\ncompat_mount = yes\n[local]\nroot = /var/lib/danaus/cm\n' >$CONFDIR/pools/cm.ini"
+ns systemctl daemon-reload
+ns systemctl start danaus-pool@cm.service || fail "the compat pool did not start"
+# The mounts at /danaus/cm in the host (systemd's) namespace, bottom first.
+cm_mounts() { ns awk '$5 == "/danaus/cm" {print $(NF-2)}' /proc/self/mountinfo | tr '\n' ' '; }
+[ "$(cm_mounts)" = "fuse.danaus " ] ||
+	fail "/danaus/cm after start holds: '$(cm_mounts)'; mounts: $(ns grep danaus /proc/self/mountinfo)"
+cm_static_preload() { # TAG: a static program and a preloaded one see each other's writes
+	ns "$BUSYBOX" sh -c "echo static-$1 >/danaus/cm/s" || fail "static busybox cannot write /danaus/cm/s"
+	local out
+	out=$(ns danaus-run --pool cm --no-cgroup -- sh -c "cat /danaus/cm/s && echo preload-$1 >/danaus/cm/p") ||
+		fail "danaus-run on cm: $out"
+	[ "$out" = "static-$1" ] || fail "the preloaded program read '$out', not static-$1"
+	out=$(ns "$BUSYBOX" cat /danaus/cm/p)
+	[ "$out" = "preload-$1" ] || fail "static busybox read '$out', not preload-$1"
+	ns grep -qx "static-$1" /var/lib/danaus/cm/s || fail "the static write is not in cm's root"
+}
+cm_static_preload 1
+pid=$(ns systemctl show -p MainPID --value danaus-pool@cm.service)
+# Every thread of the serving pool: no CAP_SYS_ADMIN (bit 21) permitted or effective.
+for st in $(ns sh -c "ls -d /proc/$pid/task/*/status"); do
+	for set in CapPrm CapEff; do
+		v=$(ns awk -v s="$set:" '$1 == s {print $2}' "$st")
+		[ -n "$v" ] || fail "no $set in $st"
+		(( (16#$v >> 21) & 1 )) && fail "$st: $set $v holds CAP_SYS_ADMIN"
+	done
+done
+[ "$(ns sh -c "ls /proc/$pid/task | wc -l")" -gt 1 ] || fail "the compat pool has no threads to check"
+ns test -e /run/danaus/cm.compat || fail "the pool did not record its mount's descriptor"
+# so root, through the library or the mount, still gets no trusted.* xattr
+ns touch /var/lib/danaus/cm/x
+out=$(ns danaus-run --pool cm --no-cgroup -- python3 -c "$xattr_py" set /danaus/cm/x)
+[ "$out" = EPERM ] || fail "root set trusted.danaus through the compat pool's library path: $out"
+out=$(ns python3 -c "$xattr_py" set /danaus/cm/x)
+[ "$out" = EPERM ] || fail "root set trusted.danaus through the compat mount: $out"
+echo "cm: static busybox and danaus-run share /danaus/cm; the pool serves without CAP_SYS_ADMIN"
+ns systemctl stop danaus-pool@cm.service danaus-pool@cm.socket
+[ -z "$(cm_mounts)" ] || fail "/danaus/cm after stop holds: '$(cm_mounts)'"
+ns test -e /run/danaus/cm.compat && fail "the compat record stayed after stop"
+ns systemctl start danaus-pool@cm.service || fail "the compat pool did not start again"
+old=$(ns systemctl show -p MainPID --value danaus-pool@cm.service)
+ns systemctl kill -s KILL danaus-pool@cm.service
+new=$old
+for _ in $(seq 100); do
+	new=$(ns systemctl show -p MainPID --value danaus-pool@cm.service)
+	[ "$new" != 0 ] && [ "$new" != "$old" ] &&
+		[ "$(ns systemctl is-active danaus-pool@cm.service)" = active ] && break
+	sleep 0.1
+done
+[ "$new" != 0 ] && [ "$new" != "$old" ] || fail "the killed compat pool was not restarted ($old -> $new)"
+[ "$(cm_mounts)" = "fuse.danaus " ] || fail "/danaus/cm after kill -9 + restart holds: '$(cm_mounts)'"
+cm_static_preload 2
+echo "cm: stop leaves no mount; kill -9 + Restart=on-failure mounts it again, once"
+e4=$(exposure danaus-pool@cm.service 2.7)
+echo "systemd-analyze security: danaus-pool@cm.service (local, compat_mount) exposure $e4 (t1, the same without: $e1)"
+ns systemctl stop danaus-pool@cm.service danaus-pool@cm.socket
 
 # --- a program keeps its open file across restarts of its pool: systemctl
 # restart, and kill -9 with the unit's Restart=on-failure (restart.sh tests

@@ -1,0 +1,444 @@
+/* Compat Operations: the FUSE calls of the compat mount, served by the pool's libservice */
+#include "compat-ops.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compat-caller.h"
+#include "cred.h"
+#include "no-symlinks.h"
+#include "redirect.h"
+#include "umask.h"
+
+/* A backend op it may leave NULL answers ENOSYS, as through the preload library. */
+#define CALL(s, op, ...) ((s)->ops->op ? (s)->ops->op((s), __VA_ARGS__) : -ENOSYS)
+
+/*
+ * The open flags the kernel passes on that a backend takes. Not O_DIRECT:
+ * the mount caches nothing already, and libfuse's buffers are not aligned
+ * for the backend's own direct I/O; nor the kernel's own (O_CLOEXEC,
+ * FMODE_EXEC, FASYNC), which concern its file, not the backend's.
+ */
+#define COMPAT_OPEN_FLAGS                                                                    \
+	(O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_DIRECTORY | O_NONBLOCK | O_DSYNC | \
+	 O_SYNC | O_NOATIME)
+
+/* Locks of the compat mount are session 0's (sessions count from 1): they meet the preloaded ones. */
+#define OWNER_OFD (1ull << 31)
+
+static _Thread_local bool thread_ready;
+
+/*
+ * The tree, with this thread acting as the request's caller (its fsuid,
+ * fsgid, groups and capabilities), or NULL with *err. Every path the
+ * kernel sends is resolved already: absolute symlinks were followed from
+ * the caller's root by the kernel, none reaches the backend's walk.
+ */
+static struct dn_svc *caller_begin(bool access, struct dn_cred *c, int *err)
+{
+	struct fuse_context *ctx = fuse_get_context();
+	struct dn_compat_tree *t = ctx->private_data;
+	if (!thread_ready) {
+		dn_umask_thread_init(); /* a umask of its own: each caller's in turn */
+		thread_ready = true;
+	}
+	int r = dn_compat_caller(ctx->pid, ctx->uid, ctx->gid, access, c);
+	/* the pool's [access], as at a preloaded program's attach: others get nothing */
+	if (r == 0 && !dn_config_allows(t->cfg, c->uid, c->gid, c->groups, c->ngroups))
+		r = -EACCES;
+	if (r == 0)
+		r = dn_cred_apply(c);
+	if (r < 0) {
+		*err = r;
+		return NULL;
+	}
+	dn_redirect_allow(false);
+	dn_walk_refuse_symlinks(t->svc->ops->real_paths);
+	return t->svc;
+}
+
+/* Creating calls: the caller's umask (the kernel sends it), applied as the backend applies it. */
+static void caller_umask(void)
+{
+	dn_umask_set(fuse_get_context()->umask);
+}
+
+static struct dn_file *file_of(const struct fuse_file_info *fi)
+{
+	return fi ? (struct dn_file *)(uintptr_t)fi->fh : NULL;
+}
+
+#define BEGIN(access)                                                     \
+	struct dn_cred cred_;                                             \
+	int err_ = 0;                                                     \
+	struct dn_svc *s = caller_begin((access), &cred_, &err_);         \
+	if (!s)                                                           \
+		return err_;                                              \
+	const struct dn_cred *c = &cred_;                                 \
+	(void)c
+
+static void *compat_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	/*
+	 * Coherent with the preloaded programs, which reach the backend
+	 * directly: nothing cached in the kernel (no attributes, names or
+	 * pages), and the backend's inode numbers.
+	 */
+	cfg->entry_timeout = 0;
+	cfg->negative_timeout = 0;
+	cfg->attr_timeout = 0;
+	cfg->use_ino = 1;
+	cfg->direct_io = 1;
+	cfg->kernel_cache = 0;
+	/* an open file is the backend's: unlinking it is the backend's to handle, no .fuse_hidden */
+	cfg->hard_remove = 1;
+	cfg->nullpath_ok = 1;
+	conn->want |= conn->capable & FUSE_CAP_ATOMIC_O_TRUNC;
+	/*
+	 * The caller's umask reaches the backend unapplied: a parent's default
+	 * ACL replaces it there, as on the kernel's own filesystems.
+	 */
+	conn->want |= conn->capable & FUSE_CAP_DONT_MASK;
+	/* the kernel's checks (default_permissions) read POSIX ACLs too, as on its own filesystems */
+	conn->want |= conn->capable & FUSE_CAP_POSIX_ACL;
+	/*
+	 * The backend's write, truncate and chown drop set-ID bits as the caller
+	 * does there; without this the kernel adds a mode change to the request,
+	 * which libfuse makes a chmod that only the owner may do. libfuse 3.14
+	 * does not pass it on to the kernel (no FUSE_HANDLE_KILLPRIV in its INIT
+	 * reply); later ones do.
+	 */
+	conn->want |= conn->capable & FUSE_CAP_HANDLE_KILLPRIV;
+	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+	return fuse_get_context()->private_data;
+}
+
+static int compat_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+	BEGIN(false);
+	if (fi)
+		return CALL(s, fstat, file_of(fi), st);
+	return CALL(s, stat, c, path, true, st);
+}
+
+static int compat_readlink(const char *path, char *buf, size_t size)
+{
+	BEGIN(false);
+	if (size == 0)
+		return -EINVAL;
+	ssize_t n = CALL(s, readlink, c, path, buf, size - 1);
+	if (n < 0)
+		return (int)n;
+	buf[n] = 0;
+	return 0;
+}
+
+static int compat_mknod(const char *path, mode_t mode, dev_t rdev)
+{
+	BEGIN(false);
+	caller_umask();
+	return CALL(s, mknod, c, path, mode, rdev);
+}
+
+static int compat_mkdir(const char *path, mode_t mode)
+{
+	BEGIN(false);
+	caller_umask();
+	return CALL(s, mkdir, c, path, mode);
+}
+
+static int compat_unlink(const char *path)
+{
+	BEGIN(false);
+	return CALL(s, unlink, c, path);
+}
+
+static int compat_rmdir(const char *path)
+{
+	BEGIN(false);
+	return CALL(s, rmdir, c, path);
+}
+
+static int compat_symlink(const char *target, const char *path)
+{
+	BEGIN(false);
+	return CALL(s, symlink, c, target, path);
+}
+
+static int compat_rename(const char *from, const char *to, unsigned int flags)
+{
+	BEGIN(false);
+	return CALL(s, rename, c, from, to, flags);
+}
+
+static int compat_link(const char *from, const char *to)
+{
+	BEGIN(false);
+	return CALL(s, link, c, from, to, false);
+}
+
+static int compat_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	BEGIN(false);
+	if (fi)
+		return CALL(s, fchmod, c, file_of(fi), mode);
+	return CALL(s, chmod, c, path, mode);
+}
+
+static int compat_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+{
+	BEGIN(false);
+	return CALL(s, chown, c, file_of(fi), fi ? NULL : path, true, uid, gid);
+}
+
+static int compat_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+	BEGIN(false);
+	if (fi)
+		return CALL(s, ftruncate, file_of(fi), size);
+	return CALL(s, truncate, c, path, size);
+}
+
+/* The file is open(2)ed by the backend as the caller; a FIFO or device never gets here. */
+static int open_as_caller(struct dn_svc *s, const struct dn_cred *c, const char *path, int flags,
+			  mode_t mode, struct fuse_file_info *fi)
+{
+	struct dn_file *f = NULL;
+	int handover = -1;
+	int r = CALL(s, open, c, path, (flags & COMPAT_OPEN_FLAGS) | O_NOFOLLOW, mode, &f,
+		     &handover);
+	if (r == DN_SVC_HANDOVER) {
+		close(handover);
+		return -ENXIO; /* the kernel opens special files of a FUSE mount itself */
+	}
+	if (r < 0)
+		return r;
+	fi->fh = (uint64_t)(uintptr_t)f;
+	fi->direct_io = 1;
+	return 0;
+}
+
+static int compat_open(const char *path, struct fuse_file_info *fi)
+{
+	BEGIN(false);
+	return open_as_caller(s, c, path, fi->flags, 0, fi);
+}
+
+static int compat_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	BEGIN(false);
+	caller_umask();
+	return open_as_caller(s, c, path, fi->flags | O_CREAT, mode, fi);
+}
+
+static int compat_read(const char *path, char *buf, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	BEGIN(false);
+	return (int)CALL(s, pread, file_of(fi), buf, size, off);
+}
+
+static int compat_write(const char *path, const char *buf, size_t size, off_t off,
+			struct fuse_file_info *fi)
+{
+	BEGIN(false);
+	uint64_t end;
+	/* appends land at the backend's end, which may have moved under the kernel's view */
+	return (int)CALL(s, pwrite, file_of(fi), buf, size, (fi->flags & O_APPEND) ? -1 : off,
+			 &end);
+}
+
+static int compat_statfs(const char *path, struct statvfs *st)
+{
+	BEGIN(false);
+	uint64_t type;
+	return CALL(s, statfs, c, NULL, path, st, &type);
+}
+
+static int compat_release(const char *path, struct fuse_file_info *fi)
+{
+	struct fuse_context *ctx = fuse_get_context();
+	struct dn_compat_tree *t = ctx->private_data;
+	t->svc->ops->close(t->svc, file_of(fi));
+	return 0;
+}
+
+static int compat_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	BEGIN(false);
+	return CALL(s, fsync, file_of(fi), datasync != 0);
+}
+
+static int compat_setxattr(const char *path, const char *name, const char *value, size_t size,
+			   int flags)
+{
+	BEGIN(false);
+	return CALL(s, setxattr, c, NULL, path, true, name, value, size, flags);
+}
+
+static int compat_getxattr(const char *path, const char *name, char *value, size_t size)
+{
+	BEGIN(false);
+	return (int)CALL(s, getxattr, c, NULL, path, true, name, value, size);
+}
+
+static int compat_listxattr(const char *path, char *list, size_t size)
+{
+	BEGIN(false);
+	return (int)CALL(s, listxattr, c, NULL, path, true, list, size);
+}
+
+static int compat_removexattr(const char *path, const char *name)
+{
+	BEGIN(false);
+	return CALL(s, removexattr, c, NULL, path, true, name);
+}
+
+static int compat_opendir(const char *path, struct fuse_file_info *fi)
+{
+	BEGIN(false);
+	return open_as_caller(s, c, path, O_RDONLY | O_DIRECTORY, 0, fi);
+}
+
+static int compat_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
+			  struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+{
+	BEGIN(false);
+	(void)flags;
+	/* the backend's cookies are the offsets: a listing read in several calls resumes there */
+	uint64_t cookie = (uint64_t)off;
+	static _Thread_local char batch[16384];
+	for (;;) {
+		uint64_t next = cookie;
+		ssize_t n = CALL(s, readdir, file_of(fi), cookie, batch, sizeof(batch), &next);
+		if (n <= 0)
+			return (int)n;
+		for (ssize_t at = 0; at < n;) {
+			const struct dirent64 *d = (const struct dirent64 *)(batch + at);
+			struct stat st = {.st_ino = d->d_ino, .st_mode = (mode_t)d->d_type << 12};
+			if (fill(buf, d->d_name, &st, (off_t)d->d_off, 0))
+				return 0; /* the kernel's buffer is full: it asks again from here */
+			at += d->d_reclen;
+		}
+		cookie = next;
+	}
+}
+
+static int compat_releasedir(const char *path, struct fuse_file_info *fi)
+{
+	return compat_release(path, fi);
+}
+
+static int compat_access(const char *path, int mask)
+{
+	BEGIN(true);
+	return CALL(s, access, c, path, mask, true);
+}
+
+/* A lock that must wait: the backend never blocks, so it is asked again until granted or interrupted. */
+static int wait_a_little(void)
+{
+	if (fuse_interrupted())
+		return -EINTR;
+	nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
+	return 0;
+}
+
+static int compat_lock(const char *path, struct fuse_file_info *fi, int cmd, struct flock *fl)
+{
+	BEGIN(false);
+	uint64_t owner = fi->lock_owner & (OWNER_OFD - 1);
+	if (cmd == F_GETLK)
+		return CALL(s, lock, file_of(fi), F_GETLK, fl, owner);
+	for (;;) {
+		struct flock want = *fl;
+		int r = CALL(s, lock, file_of(fi), F_SETLK, &want, owner);
+		if (cmd != F_SETLKW || (r != -EAGAIN && r != -EACCES))
+			return r;
+		if ((r = wait_a_little()) < 0)
+			return r;
+	}
+}
+
+static int compat_flock(const char *path, struct fuse_file_info *fi, int op)
+{
+	BEGIN(false);
+	uint64_t owner = OWNER_OFD | (fi->lock_owner & (OWNER_OFD - 1));
+	for (;;) {
+		int r = CALL(s, flock, file_of(fi), op | LOCK_NB, owner);
+		if ((op & LOCK_NB) || r != -EWOULDBLOCK)
+			return r;
+		if ((r = wait_a_little()) < 0)
+			return r;
+	}
+}
+
+static int compat_utimens(const char *path, const struct timespec tv[2],
+			  struct fuse_file_info *fi)
+{
+	BEGIN(false);
+	return CALL(s, utimens, c, file_of(fi), fi ? NULL : path, true, tv);
+}
+
+static int compat_fallocate(const char *path, int mode, off_t off, off_t len,
+			    struct fuse_file_info *fi)
+{
+	BEGIN(false);
+	return CALL(s, fallocate, file_of(fi), mode, off, len);
+}
+
+static off_t compat_lseek(const char *path, off_t off, int whence, struct fuse_file_info *fi)
+{
+	BEGIN(false);
+	if (whence != SEEK_DATA && whence != SEEK_HOLE)
+		return -EINVAL;
+	return CALL(s, seek, file_of(fi), off, whence);
+}
+
+static const struct fuse_operations operations = {
+	.init = compat_init,
+	.getattr = compat_getattr,
+	.readlink = compat_readlink,
+	.mknod = compat_mknod,
+	.mkdir = compat_mkdir,
+	.unlink = compat_unlink,
+	.rmdir = compat_rmdir,
+	.symlink = compat_symlink,
+	.rename = compat_rename,
+	.link = compat_link,
+	.chmod = compat_chmod,
+	.chown = compat_chown,
+	.truncate = compat_truncate,
+	.open = compat_open,
+	.read = compat_read,
+	.write = compat_write,
+	.statfs = compat_statfs,
+	.release = compat_release,
+	.fsync = compat_fsync,
+	.setxattr = compat_setxattr,
+	.getxattr = compat_getxattr,
+	.listxattr = compat_listxattr,
+	.removexattr = compat_removexattr,
+	.opendir = compat_opendir,
+	.readdir = compat_readdir,
+	.releasedir = compat_releasedir,
+	.access = compat_access,
+	.create = compat_create,
+	.lock = compat_lock,
+	.flock = compat_flock,
+	.utimens = compat_utimens,
+	.fallocate = compat_fallocate,
+	.lseek = compat_lseek,
+};
+
+const struct fuse_operations *dn_compat_operations(void)
+{
+	return &operations;
+}

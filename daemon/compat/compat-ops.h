@@ -1,0 +1,21 @@
+/* Compat Operations: the FUSE calls of the compat mount, served by the pool's libservice */
+#pragma once
+
+#define FUSE_USE_VERSION 312
+#include <fuse3/fuse.h>
+
+#include "config.h"
+#include "svc.h"
+
+/* What every operation of one compat mount reaches (fuse_new's private data). */
+struct dn_compat_tree {
+	struct dn_svc *svc;
+	const struct dn_config *cfg; /* [access]: who may use the pool at all */
+};
+
+/*
+ * The operations, each run as its caller (compat-caller.h) with the checks
+ * the pool makes for preloaded programs, after the kernel's own
+ * (default_permissions).
+ */
+const struct fuse_operations *dn_compat_operations(void);

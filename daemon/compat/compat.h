@@ -1,0 +1,73 @@
+/* Compat Mount: the pool's tree as a kernel mount too, for the programs the library cannot reach */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "svc.h"
+
+/*
+ * Statically linked programs, io_uring and raw system calls never meet the
+ * preload library: with [pool] compat_mount the pool also mounts its tree
+ * at its mountpoint through FUSE, served by the same libservice (one cache,
+ * one set of checks), while preloaded programs keep their shared-memory
+ * path. Nothing is cached in the kernel, so both views see each other's
+ * changes at once.
+ */
+struct dn_compat;
+
+/*
+ * Step one, before the process starts any thread: the FUSE mount, made
+ * detached (compat-kmount.h). With handover the pool runs in a mount
+ * namespace of its own (systemd's sandbox) and the unit's privileged
+ * ExecStartPost= attaches the mount in the host's (dn_compat_attach_main);
+ * the pool then drops CAP_SYS_ADMIN at once, needed for nothing else, so
+ * no tenant ever acts with it. Otherwise the pool attaches the mount at
+ * mountpoint itself when it starts serving. 0, or -errno with the reason
+ * in err.
+ */
+int dn_compat_prepare(const char *pool, const char *mountpoint, bool handover,
+		      struct dn_compat **out, char *err, size_t errlen);
+
+/*
+ * Serves the mount with svc's tree on threads of its own (the kernel
+ * checks, default_permissions, then the libservice as the caller; only
+ * callers cfg's [access] admits get anything; cfg must outlive c), then
+ * attaches it, or publishes it for the unit (handover). 0, or -errno with
+ * the reason in err; c is then still to be stopped.
+ */
+int dn_compat_start(struct dn_compat *c, struct dn_svc *svc, const struct dn_config *cfg,
+		    char *err, size_t errlen);
+
+/*
+ * Unmounts what the pool attached itself (lazily: programs still inside
+ * keep it until they leave or the pool exits) and stops serving; a mount
+ * the unit attached answers ENOTCONN until its ExecStopPost= detaches it.
+ * Answers false when its threads did not end within a few seconds (an
+ * operation stuck in the backend): the backend must then be left alone.
+ * NULL is fine.
+ */
+bool dn_compat_stop(struct dn_compat *c);
+
+/*
+ * A compat mount a dead pool left at mountpoint answers ENOTCONN to every
+ * call, the library's placeholder checks included: detached, so that the
+ * pool can start again. Mounts that answer are left alone.
+ */
+void dn_compat_clear_stale(const char *mountpoint);
+
+/*
+ * danaus-pool --pool POOL --attach-compat MOUNTPOINT, the unit's
+ * ExecStartPost=+: takes the detached mount from the unit's main process
+ * ($MAINPID) and attaches it at MOUNTPOINT, in this (the host's) mount
+ * namespace. 0, or -errno (logged).
+ */
+int dn_compat_attach_main(const char *pool, const char *mountpoint);
+
+/*
+ * danaus-pool --pool POOL --detach-compat MOUNTPOINT, the unit's
+ * ExecStopPost=+: detaches the fuse.danaus mounts at MOUNTPOINT (nothing
+ * else). 0, or -errno (logged).
+ */
+int dn_compat_detach_main(const char *pool, const char *mountpoint);
