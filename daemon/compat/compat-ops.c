@@ -84,6 +84,17 @@ static struct dn_file *file_of(const struct fuse_file_info *fi)
 	const struct dn_cred *c = &cred_;                                 \
 	(void)c
 
+/* Whether the tree's top answers for a POSIX ACL (one, or none: ENODATA), as the pool itself. */
+static bool backend_has_acls(struct dn_compat_tree *t)
+{
+	struct dn_svc *s = t->svc;
+	struct dn_cred pool = {.uid = geteuid(), .gid = getegid(), .caps = dn_cred_pool_caps()};
+	if (!s->ops->getxattr || dn_cred_apply(&pool) < 0)
+		return false;
+	ssize_t r = s->ops->getxattr(s, &pool, NULL, "/", true, "system.posix_acl_access", NULL, 0);
+	return r != -EOPNOTSUPP && r != -ENOSYS;
+}
+
 static void *compat_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	/*
@@ -106,8 +117,14 @@ static void *compat_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	 * ACL replaces it there, as on the kernel's own filesystems.
 	 */
 	conn->want |= conn->capable & FUSE_CAP_DONT_MASK;
-	/* the kernel's checks (default_permissions) read POSIX ACLs too, as on its own filesystems */
-	conn->want |= conn->capable & FUSE_CAP_POSIX_ACL;
+	/*
+	 * The kernel's checks (default_permissions) read POSIX ACLs too, as on
+	 * its own filesystems -- where the backend has them: a CephFS client
+	 * without ACLs answers EOPNOTSUPP, which the kernel would turn into
+	 * every permission check's answer.
+	 */
+	if (backend_has_acls(fuse_get_context()->private_data))
+		conn->want |= conn->capable & FUSE_CAP_POSIX_ACL;
 	/*
 	 * The backend's write, truncate and chown drop set-ID bits as the caller
 	 * does there; without this the kernel adds a mode change to the request,
