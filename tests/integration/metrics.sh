@@ -75,6 +75,27 @@ read -r stats1 errs1 bytes1 hcount < <(get "danaus_requests_total{$L,op=\"stat\"
 [ "$hcount" = "$stats1" ] || fail "the stat histogram counts $hcount, the counter $stats1"
 pass "requests, errors and bytes count exactly what a client did ($((stats1 - stats0)) stats)"
 
+# the wait histogram counts what the counter counts; both workers have a busy
+# time; memory is the process's, and its cgroup's exactly when it has one
+read -r wcount busy0 busy1 busy2 rss cgmem < <(get "danaus_request_wait_seconds_count{$L,op=\"stat\"}" \
+	"danaus_worker_busy_seconds_total{$L,worker=\"0\"}" "danaus_worker_busy_seconds_total{$L,worker=\"1\"}" \
+	"danaus_worker_busy_seconds_total{$L,worker=\"2\"}" "danaus_resident_memory_bytes{$L}" \
+	"danaus_cgroup_memory_bytes{$L}" | xargs)
+[ "$wcount" = "$stats1" ] || fail "the stat wait histogram counts $wcount, the counter $stats1"
+"$PY" -c 'import sys; sys.exit(not (float(sys.argv[1]) + float(sys.argv[2]) > 0))' "$busy0" "$busy1" ||
+	fail "the workers were busy for $busy0 + $busy1 s after $stats1 stats"
+[ "$busy2" = 0 ] || fail "a third worker's busy time ($busy2) in a pool of two"
+[ "$rss" -gt 1000000 ] || fail "resident memory $rss"
+cg=$(sed -n 's/^0:://p' "/proc/$PID/cgroup")
+if [ -n "$cg" ] && [ -f "/sys/fs/cgroup$cg/memory.current" ]; then
+	[ "$cgmem" -gt 0 ] || fail "the pool's cgroup $cg has memory.current, its series says $cgmem"
+	cgsaid="cgroup $cg: $cgmem bytes"
+else
+	[ "$cgmem" = 0 ] || fail "no memory.current for the pool's cgroup '$cg', yet a series says $cgmem"
+	cgsaid="no cgroup v2 memory.current here: no series"
+fi
+pass "wait histogram counts every request, busy time per worker, memory ($cgsaid)"
+
 # sessions and open files follow a client that holds a file
 mkfifo "$WORK/go"
 in_pool "$PY" -c '
