@@ -262,6 +262,11 @@ int dn_metrics_write(FILE *f, const struct dn_metrics_pool *p, const struct dn_w
 		fprintf(f, "danaus_backend_cache_limit_bytes{pool=\"%s\"} %ld\n", pool,
 			p->cache_size);
 	}
+	head(f, "danaus_queue_depth", "gauge",
+	     "Requests waiting now in each queue (all sessions'), and the worker serving it.");
+	for (unsigned q = 0; q < p->queues; q++)
+		fprintf(f, "danaus_queue_depth{pool=\"%s\",queue=\"%u\",worker=\"%u\"} %" PRIu64 "\n",
+			pool, q, q % p->workers, p->queued[q]);
 	head(f, "danaus_worker_busy_seconds_total", "counter", "Time each worker spent in requests.");
 	for (unsigned i = 0; i < p->workers; i++)
 		fprintf(f, "danaus_worker_busy_seconds_total{pool=\"%s\",worker=\"%u\"} %.9f\n", pool,
@@ -276,6 +281,20 @@ int dn_metrics_write(FILE *f, const struct dn_metrics_pool *p, const struct dn_w
 		  "Time in the worker (the backend call), by operation.", false);
 	histogram(f, pool, sum, "danaus_request_wait_seconds",
 		  "Time queued until a worker took the request, by operation.", true);
+	if (p->compat) {
+		/* apart from the shared-memory series, whose names and labels stay as they were */
+		per_op(f, pool, p->compat, "danaus_compat_requests_total",
+		       "Requests through the compat mount (FUSE), by operation.",
+		       offsetof(struct dn_op_metrics, count));
+		per_op(f, pool, p->compat, "danaus_compat_request_errors_total",
+		       "Compat mount requests answered with an error.",
+		       offsetof(struct dn_op_metrics, errors));
+		per_op(f, pool, p->compat, "danaus_compat_request_bytes_total",
+		       "Bytes read or written through the compat mount.",
+		       offsetof(struct dn_op_metrics, bytes));
+		histogram(f, pool, p->compat, "danaus_compat_request_duration_seconds",
+			  "Time in the pool's FUSE thread (the backend call), by operation.", false);
+	}
 	process(f, pool);
 	return ferror(f) ? -EIO : 0;
 }

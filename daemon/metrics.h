@@ -49,11 +49,15 @@ struct dn_metrics_pool {
 	uint64_t uptime_ns;
 	const uint64_t *busy_ns; /* per worker */
 	long cache_size;         /* the backend's cache in bytes (-1: not known) */
+	unsigned queues;
+	const uint64_t *queued; /* requests waiting now in queue q, all sessions' */
+	const struct dn_worker_metrics *compat; /* the compat mount's requests; NULL: none */
 };
 
 /*
  * The Prometheus text exposition (version 0.0.4) of sum and p into f: per
- * op counters and histograms, sessions, open files, workers' busy time,
+ * op counters and histograms (the compat mount's apart, danaus_compat_*),
+ * sessions, open files, queue depths, workers' busy time,
  * the process's memory and CPU time, and its cgroup's where cgroup v2 has
  * them. 0 or -errno.
  */

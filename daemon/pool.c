@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "compat/compat-metrics.h"
 #include "cred.h"
 #include "futex.h"
 #include "handover.h"
@@ -68,6 +70,8 @@ struct dn_pool {
 	struct dn_metrics_socket *metrics;
 	uint64_t started_ns;
 	_Atomic uint64_t active; /* attached sessions, for the metrics */
+	/* held while retired sets and sessions are freed, and while the metrics read the current set */
+	pthread_mutex_t sets_lock;
 	uint64_t status_at, status_requests; /* the last STATUS= line's time and count */
 };
 
@@ -103,6 +107,7 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg,
 	p->listen_fd = listen_fd;
 	p->metrics_fd = metrics_fd;
 	p->epfd = p->sigfd = p->state_fd = -1;
+	pthread_mutex_init(&p->sets_lock, NULL);
 	int r = dn_layout_compute(&p->layout, cfg->queues, SESSION_BUFS, SESSION_DATA,
 				  SESSION_OFDS);
 	if (r < 0)
@@ -193,8 +198,10 @@ static void reclaim(struct dn_pool *p)
 			continue;
 		}
 		*it = r->next;
+		pthread_mutex_lock(&p->sets_lock);
 		free(r->set);
 		session_free(p, r->session);
+		pthread_mutex_unlock(&p->sets_lock);
 		free(r);
 	}
 }
@@ -513,9 +520,17 @@ static int render_metrics(void *ctx, FILE *f)
 	struct dn_pool *p = ctx;
 	_cleanup_free_ struct dn_worker_metrics *sum = calloc(1, sizeof(*sum));
 	_cleanup_free_ uint64_t *busy = calloc(p->cfg->workers, sizeof(uint64_t));
-	if (!sum || !busy)
+	_cleanup_free_ uint64_t *queued = calloc(p->cfg->queues, sizeof(uint64_t));
+	_cleanup_free_ struct dn_worker_metrics *compat =
+		p->cfg->compat_mount ? calloc(1, sizeof(*compat)) : NULL;
+	if (!sum || !busy || !queued || (p->cfg->compat_mount && !compat))
 		return -ENOMEM;
 	dn_workers_metrics(p->workers, sum, busy, p->cfg->workers);
+	pthread_mutex_lock(&p->sets_lock);
+	dn_workers_queued(p->workers, queued, p->cfg->queues);
+	pthread_mutex_unlock(&p->sets_lock);
+	if (compat)
+		dn_compat_metrics_sum(compat);
 	bool ceph = strcmp(p->cfg->backend, "ceph") == 0;
 	struct dn_metrics_pool mp = {
 		.pool = p->cfg->pool, .backend = p->cfg->backend, .mountpoint = p->cfg->mountpoint,
@@ -524,6 +539,7 @@ static int render_metrics(void *ctx, FILE *f)
 		.files = dn_quotas_files(p->quotas), .uptime_ns = dn_now_ns() - p->started_ns,
 		.busy_ns = busy,
 		.cache_size = ceph && p->cfg->ceph_cache_size ? (long)p->cfg->ceph_cache_size : -1,
+		.queues = p->cfg->queues, .queued = queued, .compat = compat,
 	};
 	return dn_metrics_write(f, &mp, sum);
 }
@@ -679,6 +695,7 @@ struct dn_pool *dn_pool_free(struct dn_pool *p)
 		close(p->epfd);
 	if (p->sigfd >= 0)
 		close(p->sigfd);
+	pthread_mutex_destroy(&p->sets_lock);
 	free(p);
 	return NULL;
 }

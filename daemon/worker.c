@@ -566,6 +566,16 @@ void dn_workers_metrics(const struct dn_workers *ws, struct dn_worker_metrics *s
 	}
 }
 
+void dn_workers_queued(struct dn_workers *ws, uint64_t *waiting, unsigned nqueues)
+{
+	const struct dn_session_set *set = atomic_load_explicit(&ws->set, memory_order_acquire);
+	for (uint32_t i = 0; set && i < set->n; i++) {
+		const struct dn_session *s = set->s[i];
+		for (unsigned q = 0; q < s->l.nqueues && q < nqueues; q++)
+			waiting[q] += dn_queue_waiting(dn_layout_queue(&s->l, s->base, q), s->l.qdepth);
+	}
+}
+
 struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_worker_states *states,
 				    unsigned n, unsigned nqueues,
 				    uint64_t poll_ns, uint64_t poll_max_ns, uint64_t timeout_ns)

@@ -39,6 +39,14 @@ struct dn_worker_metrics;
 void dn_workers_metrics(const struct dn_workers *ws, struct dn_worker_metrics *sum, uint64_t *busy,
 			unsigned n);
 
+/*
+ * Any thread, while the published sets are kept from being freed (the
+ * pool's lock): the requests waiting in queue q of every session added
+ * into waiting[q] for q < nqueues. Read from the rings alone: nothing the
+ * workers write on their hot path.
+ */
+void dn_workers_queued(struct dn_workers *ws, uint64_t *waiting, unsigned nqueues);
+
 /* false when a worker stuck in a backend call was left behind (free nothing it uses). */
 bool dn_workers_stop(struct dn_workers *ws);
 

@@ -60,3 +60,17 @@ bool dn_queue_pop(struct dn_queue *q, uint32_t depth, uint64_t *tail, struct dn_
 	(*tail)++;
 	return true;
 }
+
+uint32_t dn_queue_waiting(const struct dn_queue *q, uint32_t depth)
+{
+	if (depth < 2)
+		return 0;
+	uint32_t n = 0;
+	/* slot i holds seq == pos + 1 when filled, pos or pos + depth when free (pos = i mod depth) */
+	for (uint32_t i = 0; i < depth; i++) {
+		uint64_t seq = atomic_load_explicit((_Atomic uint64_t *)&q->slots[i].seq,
+						    memory_order_relaxed);
+		n += ((seq - 1) & (depth - 1)) == i;
+	}
+	return n;
+}

@@ -25,3 +25,12 @@ bool dn_queue_pop(struct dn_queue *q, uint32_t depth, uint64_t *tail, struct dn_
 
 /* Service side: whether a request waits at *tail (no copy). */
 bool dn_queue_ready(const struct dn_queue *q, uint32_t depth, uint64_t tail);
+
+/*
+ * Any thread: how many requests wait in the ring now (published, not yet
+ * taken), read from the slots' sequence numbers alone, so the consumer
+ * keeps its position to itself; for the metrics. A snapshot: producers
+ * and the consumer move on meanwhile. depth >= 2 (in a ring of one a
+ * filled slot looks like a free one); 0 otherwise.
+ */
+uint32_t dn_queue_waiting(const struct dn_queue *q, uint32_t depth);

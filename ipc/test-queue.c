@@ -115,12 +115,52 @@ static void test_garbage_sequence_does_not_stall(void **state)
 	free(q);
 }
 
+static void push(struct dn_queue *q)
+{
+	uint64_t pos;
+	struct dn_slot *s = dn_queue_reserve(q, DEPTH, &pos);
+	assert_non_null(s);
+	dn_queue_publish(s, pos);
+}
+
+/* Waiting requests are the published ones not yet taken: not a reserved slot, nor a taken one. */
+static void test_waiting_counts_published_untaken(void **state)
+{
+	struct dn_queue *q = queue_new();
+	uint64_t tail = 0, pos;
+	struct dn_req out;
+	assert_int_equal(dn_queue_waiting(q, DEPTH), 0);
+	for (int i = 0; i < 3; i++)
+		push(q);
+	struct dn_slot *reserved = dn_queue_reserve(q, DEPTH, &pos);
+	assert_int_equal(dn_queue_waiting(q, DEPTH), 3);
+	assert_true(dn_queue_pop(q, DEPTH, &tail, &out));
+	assert_int_equal(dn_queue_waiting(q, DEPTH), 2);
+	dn_queue_publish(reserved, pos);
+	assert_int_equal(dn_queue_waiting(q, DEPTH), 3);
+	/* around the ring: a lap later, every slot taken and refilled in turn */
+	for (uint32_t i = 0; i < 2 * DEPTH; i++) {
+		assert_true(dn_queue_pop(q, DEPTH, &tail, &out));
+		push(q);
+	}
+	assert_int_equal(dn_queue_waiting(q, DEPTH), 3);
+	while (dn_queue_pop(q, DEPTH, &tail, &out))
+		;
+	assert_int_equal(dn_queue_waiting(q, DEPTH), 0);
+	for (uint32_t i = 0; i < DEPTH; i++)
+		push(q);
+	assert_int_equal(dn_queue_waiting(q, DEPTH), DEPTH);
+	free(q);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fifo_single_thread),
 		cmocka_unit_test(test_many_producers),
 		cmocka_unit_test(test_garbage_sequence_does_not_stall),
+		cmocka_unit_test(test_waiting_counts_published_untaken),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,9 +41,11 @@ struct op {
 struct sample {
 	char backend[32], mountpoint[PATH_MAX];
 	double uptime, sessions, files, resident, cg_memory, cg_max, cpu;
-	unsigned workers;
-	struct op ops[OPS_MAX];
-	unsigned nops;
+	double cache_limit, queued, queued_max;
+	unsigned workers, queues;
+	struct op ops[OPS_MAX];  /* through shared memory */
+	struct op cops[OPS_MAX]; /* through the compat mount (danaus_compat_*) */
+	unsigned nops, ncops;
 };
 
 /* The value of label key in labels ("a=\"x\",b=\"y\""), unescaped, into out. */
@@ -66,17 +68,17 @@ static bool label(const char *labels, const char *key, char *out, size_t len)
 	return false;
 }
 
-static struct op *op_of(struct sample *s, const char *labels)
+static struct op *op_of(struct op *ops, unsigned *nops, const char *labels)
 {
 	char name[32];
 	if (!label(labels, "op", name, sizeof(name)))
 		return NULL;
-	for (unsigned i = 0; i < s->nops; i++)
-		if (strcmp(s->ops[i].name, name) == 0)
-			return &s->ops[i];
-	if (s->nops == OPS_MAX)
+	for (unsigned i = 0; i < *nops; i++)
+		if (strcmp(ops[i].name, name) == 0)
+			return &ops[i];
+	if (*nops == OPS_MAX)
 		return NULL;
-	struct op *o = &s->ops[s->nops++];
+	struct op *o = &ops[(*nops)++];
 	memset(o, 0, sizeof(*o));
 	snprintf(o->name, sizeof(o->name), "%s", name);
 	return o;
@@ -111,7 +113,10 @@ static void take(struct sample *s, char *line)
 		*space = 0;
 	}
 	const char *n = line;
-	struct op *o;
+	struct op *o = NULL;
+	/* the compat mount's series are the shared-memory ones' with danaus_compat_ for danaus_ */
+	bool compat = strncmp(n, "danaus_compat_", 14) == 0;
+	const char *per_op = compat ? n + 14 : strncmp(n, "danaus_", 7) == 0 ? n + 7 : "";
 	if (strcmp(n, "danaus_info") == 0) {
 		label(labels, "backend", s->backend, sizeof(s->backend));
 		label(labels, "mountpoint", s->mountpoint, sizeof(s->mountpoint));
@@ -131,16 +136,22 @@ static void take(struct sample *s, char *line)
 		s->cpu = v;
 	} else if (strcmp(n, "danaus_worker_busy_seconds_total") == 0) {
 		s->workers++;
-	} else if ((o = op_of(s, labels))) {
-		if (strcmp(n, "danaus_requests_total") == 0)
+	} else if (strcmp(n, "danaus_queue_depth") == 0) {
+		s->queues++;
+		s->queued += v;
+		s->queued_max = v > s->queued_max ? v : s->queued_max;
+	} else if (strcmp(n, "danaus_backend_cache_limit_bytes") == 0) {
+		s->cache_limit = v;
+	} else if ((o = compat ? op_of(s->cops, &s->ncops, labels) : op_of(s->ops, &s->nops, labels))) {
+		if (strcmp(per_op, "requests_total") == 0)
 			o->count = v;
-		else if (strcmp(n, "danaus_request_errors_total") == 0)
+		else if (strcmp(per_op, "request_errors_total") == 0)
 			o->errors = v;
-		else if (strcmp(n, "danaus_request_bytes_total") == 0)
+		else if (strcmp(per_op, "request_bytes_total") == 0)
 			o->bytes = v;
-		else if (strcmp(n, "danaus_request_duration_seconds_bucket") == 0)
+		else if (strcmp(per_op, "request_duration_seconds_bucket") == 0)
 			bucket(&o->time, labels, v);
-		else if (strcmp(n, "danaus_request_wait_seconds_bucket") == 0)
+		else if (strcmp(per_op, "request_wait_seconds_bucket") == 0)
 			bucket(&o->wait, labels, v);
 	}
 }
@@ -245,40 +256,31 @@ static const char *bytes(double b, char *buf, size_t len)
 	return buf;
 }
 
-static const struct op *find_op(const struct sample *s, const char *name)
+static const struct op *find_op(const struct op *ops, unsigned n, const char *name)
 {
-	for (unsigned i = 0; i < s->nops; i++)
-		if (strcmp(s->ops[i].name, name) == 0)
-			return &s->ops[i];
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(ops[i].name, name) == 0)
+			return &ops[i];
 	return NULL;
 }
 
-static void print(const char *pool, const struct sample *a, const struct sample *b, double dt)
+/*
+ * One line per op of b (with requests in the interval, if any had them):
+ * rate, totals, p50/p99 of the time in the pool and of the wait in a queue.
+ */
+static void print_ops(const struct op *b, unsigned nb, const struct op *a, unsigned na, double dt)
 {
-	char x[32], y[32], z[32];
-	unsigned up = (unsigned)b->uptime;
-	printf("pool %s (%s at %s): up %uh%02um%02us, %.0f sessions, %.0f open files\n", pool,
-	       b->backend, b->mountpoint, up / 3600, up / 60 % 60, up % 60, b->sessions, b->files);
-	double total = 0, errors = 0, before = 0;
-	for (unsigned i = 0; i < b->nops; i++) {
-		total += b->ops[i].count;
-		errors += b->ops[i].errors;
-		const struct op *o = find_op(a, b->ops[i].name);
-		before += o ? o->count : 0;
+	double total = 0, before = 0;
+	for (unsigned i = 0; i < nb; i++) {
+		const struct op *was = find_op(a, na, b[i].name);
+		total += b[i].count;
+		before += was ? was->count : 0;
 	}
-	printf("requests: %.0f/s over %.1f s; %.0f since start, %.0f errors\n",
-	       (total - before) / dt, dt, total, errors);
-	printf("memory: %s resident", bytes(b->resident, x, sizeof(x)));
-	if (b->cg_memory > 0)
-		printf("; cgroup %s%s%s", bytes(b->cg_memory, y, sizeof(y)),
-		       b->cg_max > 0 ? " of " : "", b->cg_max > 0 ? bytes(b->cg_max, z, sizeof(z)) : "");
-	printf("; CPU %.1f%% over the interval, %u worker%s\n", 100 * (b->cpu - a->cpu) / dt,
-	       b->workers, b->workers == 1 ? "" : "s");
 	bool recent = total > before;
 	printf("%-12s %10s %12s %8s %9s %9s %9s\n", "op", "/s", "total", "errors", "p50", "p99",
 	       "wait p99");
-	for (unsigned i = 0; i < b->nops; i++) {
-		const struct op *o = &b->ops[i], *was = find_op(a, o->name);
+	for (unsigned i = 0; i < nb; i++) {
+		const struct op *o = &b[i], *was = find_op(a, na, o->name);
 		double d = o->count - (was ? was->count : 0);
 		if (recent && d <= 0)
 			continue; /* with traffic in the interval, only the ops it had */
@@ -291,6 +293,47 @@ static void print(const char *pool, const struct sample *a, const struct sample 
 	}
 	if (!recent)
 		printf("(no requests in the interval: latencies since the start)\n");
+}
+
+static void sums(const struct op *ops, unsigned n, double *count, double *errors)
+{
+	*count = *errors = 0;
+	for (unsigned i = 0; i < n; i++) {
+		*count += ops[i].count;
+		*errors += ops[i].errors;
+	}
+}
+
+static void print(const char *pool, const struct sample *a, const struct sample *b, double dt)
+{
+	char x[32], y[32], z[32];
+	unsigned up = (unsigned)b->uptime;
+	printf("pool %s (%s at %s): up %uh%02um%02us, %.0f sessions, %.0f open files\n", pool,
+	       b->backend, b->mountpoint, up / 3600, up / 60 % 60, up % 60, b->sessions, b->files);
+	double total, errors, before, unused;
+	sums(b->ops, b->nops, &total, &errors);
+	sums(a->ops, a->nops, &before, &unused);
+	printf("requests: %.0f/s over %.1f s; %.0f since start, %.0f errors; %.0f waiting in %u "
+	       "queue%s (at most %.0f in one)\n",
+	       (total - before) / dt, dt, total, errors, b->queued, b->queues,
+	       b->queues == 1 ? "" : "s", b->queued_max);
+	printf("memory: %s resident", bytes(b->resident, x, sizeof(x)));
+	if (b->cg_memory > 0)
+		printf("; cgroup %s%s%s", bytes(b->cg_memory, y, sizeof(y)),
+		       b->cg_max > 0 ? " of " : "", b->cg_max > 0 ? bytes(b->cg_max, z, sizeof(z)) : "");
+	printf("; CPU %.1f%% over the interval, %u worker%s\n", 100 * (b->cpu - a->cpu) / dt,
+	       b->workers, b->workers == 1 ? "" : "s");
+	if (b->cache_limit > 0) /* libcephfs tells no more than its configuration (README) */
+		printf("backend cache: %s configured; its use only on the client's admin socket\n",
+		       bytes(b->cache_limit, x, sizeof(x)));
+	print_ops(b->ops, b->nops, a->ops, a->nops, dt);
+	if (!b->ncops)
+		return;
+	sums(b->cops, b->ncops, &total, &errors);
+	sums(a->cops, a->ncops, &before, &unused);
+	printf("compat mount: %.0f/s over the interval; %.0f since start, %.0f errors\n",
+	       (total - before) / dt, total, errors);
+	print_ops(b->cops, b->ncops, a->cops, a->ncops, dt);
 }
 
 int main(int argc, char **argv)

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "compat-caller.h"
+#include "compat-metrics.h"
 #include "cred.h"
+#include "futex.h"
 #include "no-symlinks.h"
 #include "redirect.h"
 #include "umask.h"
@@ -419,40 +421,150 @@ static off_t compat_lseek(const char *path, off_t off, int whence, struct fuse_f
 	return CALL(s, seek, file_of(fi), off, whence);
 }
 
+/*
+ * Each entry counted as a preloaded request is (compat-metrics.h): its op
+ * as the preload library would send it, its answer, its time here.
+ */
+#define COUNTED(ret, name, op, params, args)                                          \
+	static ret counted_##name params                                              \
+	{                                                                             \
+		uint64_t start_ = dn_now_ns();                                        \
+		ret r_ = compat_##name args;                                          \
+		dn_compat_metrics_record((op), (int64_t)r_, dn_now_ns() - start_);    \
+		return r_;                                                            \
+	}
+
+COUNTED(int, getattr, fi ? DN_OP_FSTAT : DN_OP_STAT,
+	(const char *path, struct stat *st, struct fuse_file_info *fi),
+	(path, st, fi))
+COUNTED(int, readlink, DN_OP_READLINK,
+	(const char *path, char *buf, size_t size),
+	(path, buf, size))
+COUNTED(int, mknod, DN_OP_MKNOD,
+	(const char *path, mode_t mode, dev_t rdev),
+	(path, mode, rdev))
+COUNTED(int, mkdir, DN_OP_MKDIR,
+	(const char *path, mode_t mode),
+	(path, mode))
+COUNTED(int, unlink, DN_OP_UNLINK,
+	(const char *path),
+	(path))
+COUNTED(int, rmdir, DN_OP_RMDIR,
+	(const char *path),
+	(path))
+COUNTED(int, symlink, DN_OP_SYMLINK,
+	(const char *target, const char *path),
+	(target, path))
+COUNTED(int, rename, DN_OP_RENAME,
+	(const char *from, const char *to, unsigned int flags),
+	(from, to, flags))
+COUNTED(int, link, DN_OP_LINK,
+	(const char *from, const char *to),
+	(from, to))
+COUNTED(int, chmod, fi ? DN_OP_FCHMOD : DN_OP_CHMOD,
+	(const char *path, mode_t mode, struct fuse_file_info *fi),
+	(path, mode, fi))
+COUNTED(int, chown, DN_OP_CHOWN,
+	(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi),
+	(path, uid, gid, fi))
+COUNTED(int, truncate, fi ? DN_OP_FTRUNCATE : DN_OP_TRUNCATE,
+	(const char *path, off_t size, struct fuse_file_info *fi),
+	(path, size, fi))
+COUNTED(int, open, DN_OP_OPEN,
+	(const char *path, struct fuse_file_info *fi),
+	(path, fi))
+COUNTED(int, read, DN_OP_PREAD,
+	(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi),
+	(path, buf, size, off, fi))
+COUNTED(int, write, DN_OP_PWRITE,
+	(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi),
+	(path, buf, size, off, fi))
+COUNTED(int, statfs, DN_OP_STATFS,
+	(const char *path, struct statvfs *st),
+	(path, st))
+COUNTED(int, release, DN_OP_CLOSE,
+	(const char *path, struct fuse_file_info *fi),
+	(path, fi))
+COUNTED(int, fsync, DN_OP_FSYNC,
+	(const char *path, int datasync, struct fuse_file_info *fi),
+	(path, datasync, fi))
+COUNTED(int, setxattr, DN_OP_SETXATTR,
+	(const char *path, const char *name, const char *value, size_t size, int flags),
+	(path, name, value, size, flags))
+COUNTED(int, getxattr, DN_OP_GETXATTR,
+	(const char *path, const char *name, char *value, size_t size),
+	(path, name, value, size))
+COUNTED(int, listxattr, DN_OP_LISTXATTR,
+	(const char *path, char *list, size_t size),
+	(path, list, size))
+COUNTED(int, removexattr, DN_OP_REMOVEXATTR,
+	(const char *path, const char *name),
+	(path, name))
+COUNTED(int, opendir, DN_OP_OPEN,
+	(const char *path, struct fuse_file_info *fi),
+	(path, fi))
+COUNTED(int, readdir, DN_OP_READDIR,
+	(const char *path, void *buf, fuse_fill_dir_t fill, off_t off, struct fuse_file_info *fi, enum fuse_readdir_flags flags),
+	(path, buf, fill, off, fi, flags))
+COUNTED(int, releasedir, DN_OP_CLOSE,
+	(const char *path, struct fuse_file_info *fi),
+	(path, fi))
+COUNTED(int, access, DN_OP_ACCESS,
+	(const char *path, int mask),
+	(path, mask))
+COUNTED(int, create, DN_OP_OPEN,
+	(const char *path, mode_t mode, struct fuse_file_info *fi),
+	(path, mode, fi))
+COUNTED(int, lock, DN_OP_LOCK,
+	(const char *path, struct fuse_file_info *fi, int cmd, struct flock *fl),
+	(path, fi, cmd, fl))
+COUNTED(int, flock, DN_OP_FLOCK,
+	(const char *path, struct fuse_file_info *fi, int op),
+	(path, fi, op))
+COUNTED(int, utimens, DN_OP_UTIMENS,
+	(const char *path, const struct timespec tv[2], struct fuse_file_info *fi),
+	(path, tv, fi))
+COUNTED(int, fallocate, DN_OP_FALLOCATE,
+	(const char *path, int mode, off_t off, off_t len, struct fuse_file_info *fi),
+	(path, mode, off, len, fi))
+COUNTED(off_t, lseek, DN_OP_SEEK,
+	(const char *path, off_t off, int whence, struct fuse_file_info *fi),
+	(path, off, whence, fi))
+
 static const struct fuse_operations operations = {
 	.init = compat_init,
-	.getattr = compat_getattr,
-	.readlink = compat_readlink,
-	.mknod = compat_mknod,
-	.mkdir = compat_mkdir,
-	.unlink = compat_unlink,
-	.rmdir = compat_rmdir,
-	.symlink = compat_symlink,
-	.rename = compat_rename,
-	.link = compat_link,
-	.chmod = compat_chmod,
-	.chown = compat_chown,
-	.truncate = compat_truncate,
-	.open = compat_open,
-	.read = compat_read,
-	.write = compat_write,
-	.statfs = compat_statfs,
-	.release = compat_release,
-	.fsync = compat_fsync,
-	.setxattr = compat_setxattr,
-	.getxattr = compat_getxattr,
-	.listxattr = compat_listxattr,
-	.removexattr = compat_removexattr,
-	.opendir = compat_opendir,
-	.readdir = compat_readdir,
-	.releasedir = compat_releasedir,
-	.access = compat_access,
-	.create = compat_create,
-	.lock = compat_lock,
-	.flock = compat_flock,
-	.utimens = compat_utimens,
-	.fallocate = compat_fallocate,
-	.lseek = compat_lseek,
+	.getattr = counted_getattr,
+	.readlink = counted_readlink,
+	.mknod = counted_mknod,
+	.mkdir = counted_mkdir,
+	.unlink = counted_unlink,
+	.rmdir = counted_rmdir,
+	.symlink = counted_symlink,
+	.rename = counted_rename,
+	.link = counted_link,
+	.chmod = counted_chmod,
+	.chown = counted_chown,
+	.truncate = counted_truncate,
+	.open = counted_open,
+	.read = counted_read,
+	.write = counted_write,
+	.statfs = counted_statfs,
+	.release = counted_release,
+	.fsync = counted_fsync,
+	.setxattr = counted_setxattr,
+	.getxattr = counted_getxattr,
+	.listxattr = counted_listxattr,
+	.removexattr = counted_removexattr,
+	.opendir = counted_opendir,
+	.readdir = counted_readdir,
+	.releasedir = counted_releasedir,
+	.access = counted_access,
+	.create = counted_create,
+	.lock = counted_lock,
+	.flock = counted_flock,
+	.utimens = counted_utimens,
+	.fallocate = counted_fallocate,
+	.lseek = counted_lseek,
 };
 
 const struct fuse_operations *dn_compat_operations(void)
