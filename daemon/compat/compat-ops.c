@@ -295,6 +295,12 @@ static int compat_fsync(const char *path, int datasync, struct fuse_file_info *f
 	return CALL(s, fsync, file_of(fi), datasync != 0);
 }
 
+/* fsync(2) of a directory: its entries made durable (a create before a crash), as the file's */
+static int compat_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	return compat_fsync(path, datasync, fi);
+}
+
 static int compat_setxattr(const char *path, const char *name, const char *value, size_t size,
 			   int flags)
 {
@@ -488,6 +494,9 @@ COUNTED(int, release, DN_OP_CLOSE,
 COUNTED(int, fsync, DN_OP_FSYNC,
 	(const char *path, int datasync, struct fuse_file_info *fi),
 	(path, datasync, fi))
+COUNTED(int, fsyncdir, DN_OP_FSYNC,
+	(const char *path, int datasync, struct fuse_file_info *fi),
+	(path, datasync, fi))
 COUNTED(int, setxattr, DN_OP_SETXATTR,
 	(const char *path, const char *name, const char *value, size_t size, int flags),
 	(path, name, value, size, flags))
@@ -551,6 +560,7 @@ static const struct fuse_operations operations = {
 	.statfs = counted_statfs,
 	.release = counted_release,
 	.fsync = counted_fsync,
+	.fsyncdir = counted_fsyncdir,
 	.setxattr = counted_setxattr,
 	.getxattr = counted_getxattr,
 	.listxattr = counted_listxattr,

@@ -159,8 +159,10 @@ pass "SIGTERM ends the pool and its mount, with a program still inside it"
 # --- a killed pool's dead mount is replaced when the pool starts again
 POOL_PIDS=()
 start
-# fsync'd: what a killed pool held in its cache (a Ceph pool's) is lost, as by any client
+# fsync'd, and its directory (the create): what a killed pool held in its
+# cache (a Ceph pool's) is lost, as by any client
 printf before | dd of="$MNT/kept" conv=fsync status=none
+sync "$MNT"
 kill -KILL "$PID"
 wait "$PID" 2>/dev/null || true
 out=$(stat "$MNT" 2>&1) && fail "the mount of a killed pool still answers: $out"
