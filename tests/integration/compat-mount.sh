@@ -168,7 +168,9 @@ wait "$PID" 2>/dev/null || true
 out=$(stat "$MNT" 2>&1) && fail "the mount of a killed pool still answers: $out"
 start
 grep -q "detached the dead compat mount" "$WORK/cm/pool.log" || fail "the dead mount was not detached"
-[ "$("$BUSYBOX" cat "$MNT/kept")" = before ] || fail "after kill -9 and a restart the mount does not serve the pool"
+[ "$("$BUSYBOX" cat "$MNT/kept")" = before ] ||
+	{ cat "$WORK/cm/pool.log" >&2; ls -la "$MNT" "$ROOT" >&2 || true
+	  fail "after kill -9 and a restart the mount does not serve the pool"; }
 [ "$(grep -c " $MNT fuse.danaus " /proc/self/mounts)" = 1 ] || fail "more than one compat mount at $MNT"
 pass "after kill -9 the next start detaches the dead mount and mounts again"
 
