@@ -132,18 +132,20 @@ static int union_statfs(struct dn_svc *s, const struct dn_cred *c, struct dn_fil
 
 /* ------------------------------------------------------------------ open files */
 
-static int file_new(struct dn_file *below, const char *path, int layer, struct dn_file **out)
+/* below opened at node n (layer, path, as stat'ed: n->st) */
+static int file_new(struct dn_file *below, const struct un_node *n, struct dn_file **out)
 {
 	struct dn_file *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	f->path = strdup(path);
+	f->path = strdup(n->path);
 	if (!f->path) {
 		free(f);
 		return -ENOMEM;
 	}
 	f->below = below;
-	f->layer = layer;
+	f->layer = n->layer;
+	f->ino = n->layer >= 0 ? n->st.st_ino : 0;
 	pthread_mutex_init(&f->lock, NULL);
 	*out = f;
 	return 0;
@@ -202,7 +204,9 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 		r = OPS(u)->open(BELOW(u), &b, real, oflags, mode, &bf, handover);
 		if (r != 0)
 			return r;
-		if ((r = file_new(bf, n->path, 0, out)) < 0)
+		n->layer = 0; /* (a file of no name in directory n: its own number) */
+		n->st.st_ino = 0;
+		if ((r = file_new(bf, n, out)) < 0)
 			OPS(u)->close(BELOW(u), bf);
 		return r;
 	}
@@ -218,7 +222,9 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 			union_created(u, w);
 		if (r != 0)
 			return r;
-		if ((r = file_new(bf, n->path, 0, out)) < 0)
+		n->layer = 0; /* (new: its own number) */
+		n->st.st_ino = 0;
+		if ((r = file_new(bf, n, out)) < 0)
 			OPS(u)->close(BELOW(u), bf);
 		return r;
 	}
@@ -248,7 +254,7 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	r = OPS(u)->open(BELOW(u), as, real, oflags & ~(O_CREAT | O_EXCL), 0, &bf, handover);
 	if (r != 0)
 		return r;
-	if ((r = file_new(bf, n->path, n->layer, out)) < 0)
+	if ((r = file_new(bf, n, out)) < 0)
 		OPS(u)->close(BELOW(u), bf);
 	return r;
 }
@@ -296,6 +302,12 @@ static int union_fstat(struct dn_svc *s, struct dn_file *f, struct stat *st)
 {
 	struct union_svc *u = to_union(s);
 	int r = OPS(u)->fstat(BELOW(u), f->below, st);
+	if (r == 0) {
+		/* its number as stat says it (a copy-up's origin, a merged directory's) */
+		if (f->ino)
+			st->st_ino = f->ino;
+		st->st_dev = u->dev;
+	}
 	if (r == 0 && S_ISDIR(st->st_mode) && u->n > 1) {
 		/* as union_stat says of a merged directory */
 		struct un_node n;
@@ -570,7 +582,8 @@ static int union_start(struct union_svc *u, const struct dn_union_spec *spec, ch
 		}
 	}
 	bool made;
-	if ((r = make_dirs(u, u->layer[0], &made)) < 0 || (made && (r = adopt_root(u)) < 0)) {
+	if ((r = make_dirs(u, u->layer[0], &made)) < 0 || (made && (r = adopt_root(u)) < 0) ||
+	    (r = un_ident_init(u)) < 0) {
 		snprintf(err, errlen, "[union] upper: cannot make %s: %s", u->layer[0],
 			 strerror(-r));
 		return r;

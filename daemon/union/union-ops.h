@@ -11,6 +11,7 @@ struct dn_file {
 	struct dn_file *below; /* the backend's file (a layer's); owned */
 	char *path;            /* canonical union path; owned */
 	int layer;
+	ino_t ino;             /* st_ino as the merged view says it; 0: below's own */
 	pthread_mutex_t lock;
 	struct un_dirents ents; /* a directory's merged listing, made by readdir from 0 */
 	bool listed;
