@@ -280,6 +280,8 @@ static int copy_one_locked(struct union_svc *u, struct un_node *n)
 	n->st.st_ctim = st.st_ctim;
 	un_mask_set(&n->dirs, 0);
 	un_ident(u, n, S_ISDIR(st.st_mode) ? lower_ino : 0);
+	if (S_ISREG(st.st_mode))
+		union_files_copied(u, n->path, lower_ino, real);
 	return 0;
 }
 

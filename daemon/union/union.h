@@ -68,6 +68,10 @@ struct union_svc {
 	atomic_ulong tmp_seq;
 	struct un_dcache *dcache; /* merged directories (union-cache.c); NULL: none */
 	_Atomic uint64_t gen;     /* bumped around every change */
+	/* open lower regular files, which follow their copy-up (union-follow.c) */
+	pthread_mutex_t files_lock;
+	struct dn_file *lower_files; /* (a list through dn_file.next) */
+	_Atomic uint64_t copies;     /* copy-ups of regular files so far (changed under files_lock) */
 	dev_t dev;                /* the instance's st_dev (union-ident.c) */
 };
 
@@ -156,6 +160,12 @@ const char *un_origin_name(mode_t m);
 bool un_origin_xattr(const char *name);
 /* records on backend path real (a fresh copy of lower st) where it came from */
 void un_origin_set(struct union_svc *u, const char *real, const struct stat *lower);
+
+/*
+ * Regular file p (lower inode lower_ino) was copied up to backend path real:
+ * its open lower files read the copy from now on. (union-follow.c)
+ */
+void union_files_copied(struct union_svc *u, const char *p, ino_t lower_ino, const char *real);
 
 /* Makes n (a present node) exist in the writable layer, with its parents. 0 or -errno. */
 int un_copy_up(struct union_svc *u, struct un_node *n);
