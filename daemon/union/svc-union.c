@@ -121,7 +121,7 @@ static int union_statfs(struct dn_svc *s, const struct dn_cred *c, struct dn_fil
 	struct union_svc *u = to_union(s);
 	if (!path) {
 		struct dn_cred b = un_cred_below(c);
-		return OPS(u)->statfs(BELOW(u), &b, f->below, NULL, st, type);
+		return OPS(u)->statfs(BELOW(u), &b, file_below(f), NULL, st, type);
 	}
 	_cleanup_walk_ struct un_walk *w = NULL;
 	int r = union_walk_existing(u, c, path, UN_FOLLOW, &w);
@@ -132,19 +132,27 @@ static int union_statfs(struct dn_svc *s, const struct dn_cred *c, struct dn_fil
 
 /* ------------------------------------------------------------------ open files */
 
-static int file_new(struct dn_file *below, const char *path, int layer, struct dn_file **out)
+/* below opened with oflags at node n (layer, path, as stat'ed: n->st) */
+static int file_new(struct union_svc *u, struct dn_file *below, const struct un_node *n,
+		    int oflags, uint64_t copies, struct dn_file **out)
 {
 	struct dn_file *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	f->path = strdup(path);
+	f->path = strdup(n->path);
 	if (!f->path) {
 		free(f);
 		return -ENOMEM;
 	}
-	f->below = below;
-	f->layer = layer;
+	f->first = below;
+	atomic_init(&f->below, below);
+	atomic_init(&f->layer, n->layer);
+	f->oflags = oflags & ~(O_CREAT | O_EXCL | O_TRUNC);
+	f->ino = n->layer >= 0 ? n->st.st_ino : 0;
 	pthread_mutex_init(&f->lock, NULL);
+	f->follows = n->layer > 0 && S_ISREG(n->st.st_mode);
+	if (f->follows)
+		union_files_add(u, f, copies);
 	*out = f;
 	return 0;
 }
@@ -174,6 +182,8 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	bool excl = creat && (oflags & O_EXCL);
 	bool tmpfile = (oflags & O_TMPFILE) == O_TMPFILE;
 	int follow = (oflags & O_NOFOLLOW) || excl ? 0 : UN_FOLLOW;
+	/* (before the walk: a copy-up after it makes the new file look again) */
+	uint64_t copies = atomic_load_explicit(&u->copies, memory_order_acquire);
 	struct change chg __attribute__((cleanup(change_end))) =
 		change_begin(u, creat || tmpfile || open_writes(oflags));
 	(void)chg;
@@ -202,7 +212,9 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 		r = OPS(u)->open(BELOW(u), &b, real, oflags, mode, &bf, handover);
 		if (r != 0)
 			return r;
-		if ((r = file_new(bf, n->path, 0, out)) < 0)
+		n->layer = 0; /* (a file of no name in directory n: its own number) */
+		n->st.st_ino = 0;
+		if ((r = file_new(u, bf, n, oflags, copies, out)) < 0)
 			OPS(u)->close(BELOW(u), bf);
 		return r;
 	}
@@ -218,7 +230,9 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 			union_created(u, w);
 		if (r != 0)
 			return r;
-		if ((r = file_new(bf, n->path, 0, out)) < 0)
+		n->layer = 0; /* (new: its own number) */
+		n->st.st_ino = 0;
+		if ((r = file_new(u, bf, n, oflags, copies, out)) < 0)
 			OPS(u)->close(BELOW(u), bf);
 		return r;
 	}
@@ -248,7 +262,7 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	r = OPS(u)->open(BELOW(u), as, real, oflags & ~(O_CREAT | O_EXCL), 0, &bf, handover);
 	if (r != 0)
 		return r;
-	if ((r = file_new(bf, n->path, n->layer, out)) < 0)
+	if ((r = file_new(u, bf, n, oflags, copies, out)) < 0)
 		OPS(u)->close(BELOW(u), bf);
 	return r;
 }
@@ -256,7 +270,12 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 static void union_close(struct dn_svc *s, struct dn_file *f)
 {
 	struct union_svc *u = to_union(s);
-	OPS(u)->close(BELOW(u), f->below);
+	if (f->follows)
+		union_files_remove(u, f);
+	struct dn_file *below = atomic_load(&f->below);
+	if (below != f->first)
+		OPS(u)->close(BELOW(u), below);
+	OPS(u)->close(BELOW(u), f->first);
 	un_dirents_free(&f->ents);
 	pthread_mutex_destroy(&f->lock);
 	free(f->path);
@@ -276,26 +295,32 @@ static int union_fpath(struct dn_svc *s, struct dn_file *f, char *buf, size_t le
 static int union_mapfd(struct dn_svc *s, struct dn_file *f, bool writable)
 {
 	struct union_svc *u = to_union(s);
-	return OPS(u)->mapfd ? OPS(u)->mapfd(BELOW(u), f->below, writable) : -ENODEV;
+	return OPS(u)->mapfd ? OPS(u)->mapfd(BELOW(u), file_below(f), writable) : -ENODEV;
 }
 
 static ssize_t union_pread(struct dn_svc *s, struct dn_file *f, void *buf, size_t len, off_t off)
 {
 	struct union_svc *u = to_union(s);
-	return OPS(u)->pread(BELOW(u), f->below, buf, len, off);
+	return OPS(u)->pread(BELOW(u), file_below(f), buf, len, off);
 }
 
 static ssize_t union_pwrite(struct dn_svc *s, struct dn_file *f, const void *buf, size_t len,
 			    off_t off, uint64_t *end)
 {
 	struct union_svc *u = to_union(s);
-	return OPS(u)->pwrite(BELOW(u), f->below, buf, len, off, end);
+	return OPS(u)->pwrite(BELOW(u), file_below(f), buf, len, off, end);
 }
 
 static int union_fstat(struct dn_svc *s, struct dn_file *f, struct stat *st)
 {
 	struct union_svc *u = to_union(s);
-	int r = OPS(u)->fstat(BELOW(u), f->below, st);
+	int r = OPS(u)->fstat(BELOW(u), file_below(f), st);
+	if (r == 0) {
+		/* its number as stat says it (a copy-up's origin, a merged directory's) */
+		if (f->ino)
+			st->st_ino = f->ino;
+		st->st_dev = u->dev;
+	}
 	if (r == 0 && S_ISDIR(st->st_mode) && u->n > 1) {
 		/* as union_stat says of a merged directory */
 		struct un_node n;
@@ -367,45 +392,46 @@ static ssize_t union_readdir(struct dn_svc *s, struct dn_file *f, uint64_t cooki
 static int union_fsync(struct dn_svc *s, struct dn_file *f, bool datasync)
 {
 	struct union_svc *u = to_union(s);
-	return OPS(u)->fsync ? OPS(u)->fsync(BELOW(u), f->below, datasync) : 0;
+	return OPS(u)->fsync ? OPS(u)->fsync(BELOW(u), file_below(f), datasync) : 0;
 }
 
 static int union_ftruncate(struct dn_svc *s, struct dn_file *f, off_t len)
 {
 	struct union_svc *u = to_union(s);
-	return OPS(u)->ftruncate(BELOW(u), f->below, len);
+	return OPS(u)->ftruncate(BELOW(u), file_below(f), len);
 }
 
 static int union_fallocate(struct dn_svc *s, struct dn_file *f, int mode, off_t off, off_t len)
 {
 	struct union_svc *u = to_union(s);
-	return OPS(u)->fallocate ? OPS(u)->fallocate(BELOW(u), f->below, mode, off, len)
+	return OPS(u)->fallocate ? OPS(u)->fallocate(BELOW(u), file_below(f), mode, off, len)
 				 : -EOPNOTSUPP;
 }
 
 static off_t union_seek(struct dn_svc *s, struct dn_file *f, off_t off, int whence)
 {
 	struct union_svc *u = to_union(s);
-	return OPS(u)->seek ? OPS(u)->seek(BELOW(u), f->below, off, whence) : -ENOSYS;
+	return OPS(u)->seek ? OPS(u)->seek(BELOW(u), file_below(f), off, whence) : -ENOSYS;
 }
 
 static int union_fadvise(struct dn_svc *s, struct dn_file *f, off_t off, off_t len, int advice)
 {
 	struct union_svc *u = to_union(s);
-	return OPS(u)->fadvise ? OPS(u)->fadvise(BELOW(u), f->below, off, len, advice) : 0;
+	return OPS(u)->fadvise ? OPS(u)->fadvise(BELOW(u), file_below(f), off, len, advice) : 0;
 }
 
+/* locks on the file as opened, also after it follows a copy-up: released where taken */
 static int union_lock(struct dn_svc *s, struct dn_file *f, int cmd, struct flock *fl,
 		      uint64_t owner)
 {
 	struct union_svc *u = to_union(s);
-	return OPS(u)->lock ? OPS(u)->lock(BELOW(u), f->below, cmd, fl, owner) : -ENOSYS;
+	return OPS(u)->lock ? OPS(u)->lock(BELOW(u), f->first, cmd, fl, owner) : -ENOSYS;
 }
 
 static int union_flock(struct dn_svc *s, struct dn_file *f, int op, uint64_t owner)
 {
 	struct union_svc *u = to_union(s);
-	return OPS(u)->flock ? OPS(u)->flock(BELOW(u), f->below, op, owner) : -ENOSYS;
+	return OPS(u)->flock ? OPS(u)->flock(BELOW(u), f->first, op, owner) : -ENOSYS;
 }
 
 static void union_forget_owners(struct dn_svc *s, uint64_t session_bits)
@@ -424,6 +450,7 @@ static void union_destroy(struct dn_svc *s)
 		free(u->layer[l]);
 	free(u->layer);
 	pthread_mutex_destroy(&u->copy_lock);
+	pthread_mutex_destroy(&u->files_lock);
 	un_dcache_free(u->dcache);
 	free(u);
 }
@@ -520,6 +547,7 @@ static int union_build(const struct dn_union_spec *spec, struct dn_svc *below, b
 	u->below = below;
 	u->owns_below = owns_below;
 	pthread_mutex_init(&u->copy_lock, NULL);
+	pthread_mutex_init(&u->files_lock, NULL);
 	u->priv = (struct dn_cred){.uid = 0, .gid = 0, .caps = dn_cred_pool_caps()};
 	dn_protect_read(&u->protect);
 	u->dcache = un_dcache_new(); /* (without it, every walk asks the backend) */
@@ -570,7 +598,8 @@ static int union_start(struct union_svc *u, const struct dn_union_spec *spec, ch
 		}
 	}
 	bool made;
-	if ((r = make_dirs(u, u->layer[0], &made)) < 0 || (made && (r = adopt_root(u)) < 0)) {
+	if ((r = make_dirs(u, u->layer[0], &made)) < 0 || (made && (r = adopt_root(u)) < 0) ||
+	    (r = un_ident_init(u)) < 0) {
 		snprintf(err, errlen, "[union] upper: cannot make %s: %s", u->layer[0],
 			 strerror(-r));
 		return r;

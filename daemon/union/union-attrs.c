@@ -79,8 +79,8 @@ int union_fchmod(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 	struct union_svc *u = to_union(s);
 	CHANGES(u);
 	struct dn_cred b = un_cred_below(c);
-	if (f->layer == 0)
-		return OPS(u)->fchmod(BELOW(u), &b, f->below, mode);
+	if (file_layer(f) == 0)
+		return OPS(u)->fchmod(BELOW(u), &b, file_below(f), mode);
 	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
 	char real[UN_PATH_MAX];
 	int r = n ? call_node(u, c, f, NULL, false, n) : -ENOMEM;
@@ -99,8 +99,8 @@ int union_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 	struct union_svc *u = to_union(s);
 	CHANGES(u);
 	struct dn_cred b = un_cred_below(c);
-	if (f && f->layer == 0)
-		return OPS(u)->utimens(BELOW(u), &b, f->below, NULL, nofollow, times);
+	if (f && file_layer(f) == 0)
+		return OPS(u)->utimens(BELOW(u), &b, file_below(f), NULL, nofollow, times);
 	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
 	int r = n ? call_node(u, c, f, path, nofollow, n) : -ENOMEM;
 	if (r < 0)
@@ -125,8 +125,8 @@ int union_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 	struct union_svc *u = to_union(s);
 	CHANGES(u);
 	struct dn_cred b = un_cred_below(c);
-	if (f && f->layer == 0)
-		return OPS(u)->chown(BELOW(u), &b, f->below, NULL, nofollow, uid, gid);
+	if (f && file_layer(f) == 0)
+		return OPS(u)->chown(BELOW(u), &b, file_below(f), NULL, nofollow, uid, gid);
 	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
 	int r = n ? call_node(u, c, f, path, nofollow, n) : -ENOMEM;
 	if (r < 0)
@@ -148,6 +148,8 @@ ssize_t union_getxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file
 	if (r < 0)
 		return r;
 	struct dn_vfs_attr a = un_attr(n);
+	if (un_origin_xattr(name))
+		return -ENODATA; /* (the union's own, in the writable layer only) */
 	if ((r = dn_xattr_may_get(c, name)) < 0 ||
 	    (r = dn_vfs_xattr_permission(c, &a, name, false, true)) < 0)
 		return r;
@@ -178,7 +180,7 @@ ssize_t union_listxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_fil
 	size_t out = 0;
 	for (ssize_t at = 0; at < got; at += (ssize_t)strlen(all + at) + 1) {
 		const char *name = all + at;
-		if (dn_xattr_may_get(c, name) < 0)
+		if (dn_xattr_may_get(c, name) < 0 || un_origin_xattr(name))
 			continue;
 		size_t nl = strlen(name) + 1;
 		if (len && out + nl > len)
@@ -195,10 +197,12 @@ int union_setxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 			  size_t len, int flags)
 {
 	struct union_svc *u = to_union(s);
+	if (un_origin_xattr(name))
+		return -EPERM; /* the union's own, as a layer's ".wh." names */
 	CHANGES(u);
 	struct dn_cred b = un_cred_below(c);
-	if (f && f->layer == 0)
-		return OPS(u)->setxattr(BELOW(u), &b, f->below, NULL, nofollow, name, value, len,
+	if (f && file_layer(f) == 0)
+		return OPS(u)->setxattr(BELOW(u), &b, file_below(f), NULL, nofollow, name, value, len,
 					flags);
 	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
 	int r = n ? call_node(u, c, f, path, nofollow, n) : -ENOMEM;
@@ -223,10 +227,12 @@ int union_removexattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file 
 			     const char *path, bool nofollow, const char *name)
 {
 	struct union_svc *u = to_union(s);
+	if (un_origin_xattr(name))
+		return -EPERM;
 	CHANGES(u);
 	struct dn_cred b = un_cred_below(c);
-	if (f && f->layer == 0)
-		return OPS(u)->removexattr(BELOW(u), &b, f->below, NULL, nofollow, name);
+	if (f && file_layer(f) == 0)
+		return OPS(u)->removexattr(BELOW(u), &b, file_below(f), NULL, nofollow, name);
 	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
 	int r = n ? call_node(u, c, f, path, nofollow, n) : -ENOMEM;
 	if (r < 0)

@@ -102,6 +102,8 @@ static int copy_xattrs(struct union_svc *u, const char *from, const char *to)
 		return (int)len;
 	for (ssize_t at = 0; at < len; at += (ssize_t)strlen(names + at) + 1) {
 		const char *name = names + at;
+		if (un_origin_xattr(name))
+			continue; /* (a layer made of a writable one: the copy's own is set after) */
 		ssize_t vl = ops->getxattr(u->below, &u->priv, NULL, from, true, name, value,
 					   XATTR_SIZE_MAX_);
 		if (vl == -ENODATA)
@@ -212,6 +214,8 @@ static int make_copy(struct union_svc *u, const struct un_node *n, const char *f
 	}
 	if (r == 0)
 		r = copy_attrs(u, from, tmp, &n->st);
+	if (r == 0)
+		un_origin_set(u, tmp, &n->st);
 	return r;
 }
 
@@ -233,9 +237,11 @@ static int copy_one_locked(struct union_svc *u, struct un_node *n)
 		return r;
 	/* someone else's copy got there first */
 	if ((r = u->below->ops->stat(u->below, &u->priv, real, true, &st)) == 0) {
+		ino_t lower_ino = n->layer > 0 ? n->st.st_ino : 0;
 		n->layer = 0;
 		n->st = st;
 		un_mask_set(&n->dirs, 0);
+		un_ident(u, n, S_ISDIR(st.st_mode) ? lower_ino : 0);
 		return 0;
 	}
 	if (r != -ENOENT)
@@ -268,11 +274,14 @@ static int copy_one_locked(struct union_svc *u, struct un_node *n)
 	if ((r = u->below->ops->stat(u->below, &u->priv, real, true, &st)) < 0)
 		return r;
 	/* the merged view's attributes stay; the lower copies stay merged under it */
+	ino_t lower_ino = n->st.st_ino;
 	n->layer = 0;
 	n->st.st_ino = st.st_ino;
-	n->st.st_dev = st.st_dev;
 	n->st.st_ctim = st.st_ctim;
 	un_mask_set(&n->dirs, 0);
+	un_ident(u, n, S_ISDIR(st.st_mode) ? lower_ino : 0);
+	if (S_ISREG(st.st_mode))
+		union_files_copied(u, n->path, lower_ino, real);
 	return 0;
 }
 

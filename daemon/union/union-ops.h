@@ -6,15 +6,48 @@
 
 #include "union.h"
 
-/* An open file of the union: the layer's own file, and where it is in the merged tree. */
+/*
+ * An open file of the union: the layer's own file, and where it is in the
+ * merged tree. A regular file opened in a lower layer follows its copy-up
+ * (union-follow.c): below and layer change once, under files_lock, while
+ * other threads may be reading through the old below, which stays open
+ * (first) until the file closes.
+ */
 struct dn_file {
-	struct dn_file *below; /* the backend's file (a layer's); owned */
-	char *path;            /* canonical union path; owned */
-	int layer;
+	struct dn_file *first;         /* the backend's file it was opened on; owned */
+	struct dn_file *_Atomic below; /* the one it reads: first, or its copy-up's; owned */
+	char *path;                    /* canonical union path; owned */
+	_Atomic int layer;
+	int oflags;  /* as opened (a follow opens the copy so) */
+	ino_t ino;   /* st_ino as the merged view says it; 0: below's own */
+	bool follows;                /* a lower regular file: follows its copy-up */
+	struct dn_file *next, *prev; /* in union_svc.lower_files (files_lock) */
+	bool listed_lower;           /* (files_lock) */
 	pthread_mutex_t lock;
 	struct un_dirents ents; /* a directory's merged listing, made by readdir from 0 */
 	bool listed;
 };
+
+/*
+ * f, a regular file just opened in a lower layer (copies: union_svc.copies
+ * before its walk), joins the files that follow a copy-up; or follows one
+ * at once, if its file was copied up since the walk.
+ */
+void union_files_add(struct union_svc *u, struct dn_file *f, uint64_t copies);
+/* f leaves them (when it closes) */
+void union_files_remove(struct union_svc *u, struct dn_file *f);
+
+/* f's backend file now */
+static inline struct dn_file *file_below(struct dn_file *f)
+{
+	return atomic_load_explicit(&f->below, memory_order_acquire);
+}
+
+/* the layer of f's backend file now */
+static inline int file_layer(struct dn_file *f)
+{
+	return atomic_load_explicit(&f->layer, memory_order_acquire);
+}
 
 static inline struct union_svc *to_union(struct dn_svc *s)
 {

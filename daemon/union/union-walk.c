@@ -102,7 +102,11 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 		struct stat st;
 		int r = layer_stat(u, (size_t)out->layer, parent->path, name, &st);
 		if (r == 0 && (st.st_mode & S_IFMT) == (out->st.st_mode & S_IFMT)) {
+			/* (its number, as the merged view says it, holds too) */
+			ino_t ino = out->st.st_ino;
 			out->st = st;
+			out->st.st_ino = ino;
+			out->st.st_dev = u->dev;
 			return 0;
 		}
 	}
@@ -111,6 +115,7 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 	out->below = false;
 	memset(&out->dirs, 0, sizeof(out->dirs));
 	bool merging = true; /* (until an opaque directory) */
+	ino_t lower_ino = 0;  /* the top lower copy a directory merges */
 	for (size_t l = 0; l < u->n; l++) {
 		if (!un_mask_has(&parent->dirs, l))
 			continue;
@@ -125,6 +130,8 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 				if (!merging || !S_ISDIR(out->st.st_mode) || !S_ISDIR(st.st_mode))
 					break;
 				un_mask_set(&out->dirs, l);
+				if (!lower_ino)
+					lower_ino = st.st_ino;
 			} else {
 				out->layer = (int)l;
 				out->st = st;
@@ -154,6 +161,7 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 	/* a merged directory's link count means nothing: the kernel's overlayfs says 1 */
 	if (out->layer >= 0 && S_ISDIR(out->st.st_mode) && un_merged(out))
 		out->st.st_nlink = 1;
+	un_ident(u, out, lower_ino);
 	read_acl(u, out);
 	un_dcache_put(u, out, flags, gen);
 	return 0;
@@ -177,6 +185,8 @@ static int root_lookup(struct union_svc *u, struct un_node *out)
 	int r = u->below->ops->stat(u->below, &u->priv, u->layer[0], true, &out->st);
 	if (r == 0 && u->n > 1)
 		out->st.st_nlink = 1;
+	if (r == 0)
+		un_ident(u, out, 0);
 	if (r == 0) {
 		read_acl(u, out);
 		un_dcache_put(u, out, 0, gen);

@@ -29,6 +29,16 @@
 #define UN_OPAQUE ".wh..wh..opq"
 /* copy-up and mkdir build under a hidden name, then rename: never half-made */
 #define UN_TMP ".wh..wh.tmp."
+/*
+ * The inode number a copied-up file had in its lower layer (decimal), kept
+ * on the upper file as overlayfs keeps trusted.overlay.origin: stat then
+ * says the same st_ino before and after the copy-up. A regular file's is a
+ * user xattr (an unprivileged pool can write it); a symlink or special file
+ * takes no user xattr, so its is trusted.* where the pool may write that.
+ * Both are the union's own: never shown, set or removed through it.
+ */
+#define UN_ORIGIN "user.danaus.origin"
+#define UN_ORIGIN_TRUSTED "trusted.danaus.origin"
 
 struct un_mask {
 	uint64_t w[UN_LAYERS_MAX / 64];
@@ -58,6 +68,11 @@ struct union_svc {
 	atomic_ulong tmp_seq;
 	struct un_dcache *dcache; /* merged directories (union-cache.c); NULL: none */
 	_Atomic uint64_t gen;     /* bumped around every change */
+	/* open lower regular files, which follow their copy-up (union-follow.c) */
+	pthread_mutex_t files_lock;
+	struct dn_file *lower_files; /* (a list through dn_file.next) */
+	_Atomic uint64_t copies;     /* copy-ups of regular files so far (changed under files_lock) */
+	dev_t dev;                /* the instance's st_dev (union-ident.c) */
 };
 
 /* What a name is in the merged view. */
@@ -129,6 +144,28 @@ int un_lookup(struct union_svc *u, const char *p, int flags, struct un_node *out
 
 /* The attributes the kernel's permission rules look at, as the merged view has them. */
 struct dn_vfs_attr un_attr(const struct un_node *n);
+
+/*
+ * Identity (union-ident.c). st_dev is the instance's own for every name; a
+ * directory merging lower copies has its top lower copy's st_ino, a file
+ * copied up its lower one's (UN_ORIGIN), the rest their layer's own. n->st
+ * as its layer has it onto the merged view's; lower_ino: the top lower
+ * directory's inode number when n is a directory over lower ones.
+ */
+int un_ident_init(struct union_svc *u);
+void un_ident(struct union_svc *u, struct un_node *n, ino_t lower_ino);
+/* the origin xattr's name for a file of mode m, or NULL */
+const char *un_origin_name(mode_t m);
+/* name is an origin xattr (the union's own) */
+bool un_origin_xattr(const char *name);
+/* records on backend path real (a fresh copy of lower st) where it came from */
+void un_origin_set(struct union_svc *u, const char *real, const struct stat *lower);
+
+/*
+ * Regular file p (lower inode lower_ino) was copied up to backend path real:
+ * its open lower files read the copy from now on. (union-follow.c)
+ */
+void union_files_copied(struct union_svc *u, const char *p, ino_t lower_ino, const char *real);
 
 /* Makes n (a present node) exist in the writable layer, with its parents. 0 or -errno. */
 int un_copy_up(struct union_svc *u, struct un_node *n);

@@ -71,8 +71,8 @@ def user_xattrs(path):
 
 class UnionAgent(Agent):
     def op_walk(self, q):
-        """The whole tree under p: entry attributes, content hashes, symlink
-        targets and user.* xattrs by relative path; 'wh' lists every '.wh.'
+        """The whole tree under p: entry attributes, inode numbers and devices,
+        content hashes, symlink targets and user.* xattrs by relative path; 'wh' lists every '.wh.'
         name a directory listing showed (never allowed through a union)."""
         top = self.P(q)
         out, wh = {}, []
@@ -86,6 +86,8 @@ class UnionAgent(Agent):
                 out[rel] = {'!lstat': errno.errorcode.get(ex.errno, str(ex.errno))}
                 continue
             e = entry(p, st)
+            # (the orchestrator turns them into what stays the same: ident_labels)
+            e['ino'], e['dev'] = st.st_ino, st.st_dev
             e['xattr'] = user_xattrs(p)
             if stat.S_ISREG(st.st_mode):
                 try:

@@ -481,6 +481,37 @@ def tree_diff(k, p):
     return out
 
 
+def ident_labels(tree, prev, backing, moves=True):
+    """st_ino and st_dev as what stays the same, so that two unions on other
+    inodes compare. A path's inode is 'same' as at the last walk (prev: path
+    -> inode, carried from walk to walk), 'changed' (a copy-up that gives a
+    new number shows so) or 'new'; with moves, a new number 'from' a path
+    gone since that had it (a rename: one call between walks, so never a
+    freed number that came back); 'as' the first of its names when it has
+    several. A device is 'instance' (the root's, not the layers' filesystem's),
+    'backing' (the layers' own) or 'other'."""
+    now, names = {}, {}
+    for rel in sorted(tree):
+        if 'ino' in tree[rel]:
+            now[rel] = tree[rel]['ino']
+            names.setdefault(now[rel], []).append(rel)
+    had = {ino: rel for rel, ino in prev.items()}
+    root_dev = tree.get('', {}).get('dev')
+    for rel, ino in now.items():
+        e = tree[rel]
+        dev = e.pop('dev')
+        del e['ino']
+        label = 'new' if rel not in prev else 'same' if prev[rel] == ino else 'changed'
+        if label != 'same' and moves and ino in had and had[ino] not in now:
+            label += ' from ' + (had[ino] or '.')
+        if len(names[ino]) > 1:
+            label += ' as ' + (names[ino][0] or '.')
+        e['ino'] = label
+        e['dev'] = 'backing' if dev == backing else 'instance' if dev == root_dev else 'other'
+    prev.clear()
+    prev.update(now)
+
+
 def diff_fields(lines):
     fs = set()
     for x in lines:
@@ -500,7 +531,7 @@ def read_upper(root, t0, form):
     directories (the xattr, or a '.wh..wh..opq' inside) with opaque=y. Read
     directly (as root), not through either union. overlayfs's other
     trusted.overlay.* xattrs (origin, impure) are its bookkeeping, not what a
-    union shows: left out. In overlayfs form a '.wh.' name is a file a caller
+    union shows: left out, as the union's user.danaus.origin. In overlayfs form a '.wh.' name is a file a caller
     made (overlayfs lets them; the union cannot, its layers being OCI's): left
     out too, the calls that made it are compared as RESERVED."""
     out = {}
@@ -523,6 +554,8 @@ def read_upper(root, t0, form):
                 e['sha'] = hashlib.sha1(f.read()).hexdigest()[:12]
         xs = {}
         for n in os.listxattr(p, follow_symlinks=False):
+            if n == 'user.danaus.origin' and form == 'oci':
+                continue  # the union's bookkeeping, as overlayfs's origin
             if n.startswith('user.'):
                 xs[n] = os.getxattr(p, n, follow_symlinks=False).hex()[:80]
             elif n == 'trusted.overlay.opaque':
@@ -653,7 +686,7 @@ def under(p, t):
 # the run
 
 # differences of an entry that change nothing about what is under it
-SHALLOW = {'mtime', 'xattr', 'sha', 'size', 'nlink'}
+SHALLOW = {'mtime', 'xattr', 'sha', 'size', 'nlink', 'ino', 'dev'}
 
 MAY_CHANGE = {'write', 'append', 'truncate', 'chmod', 'chown', 'utime', 'setx', 'removex',
               'link', 'symlink', 'mkdir', 'rmdir', 'unlink', 'rename', 'mkfifo'}
@@ -677,6 +710,7 @@ class Runner:
         self.reported_tree = {}  # path -> its difference lines as last reported
         self.per_op = {}
         self.consequences = 0
+        self.inos = {'kernel': {}, 'pool': {}}  # ident_labels' prev, per side
 
     # -- agents
     def start(self):
@@ -791,9 +825,10 @@ class Runner:
         return 'DANAUS_BUILD=%s %s --seed %d --steps %d -v' % (
             os.environ.get('DANAUS_BUILD', 'build'), self.a.reproduce, self.a.seed, step)
 
-    def walk_compare(self, step, what, call=None, follows=None):
+    def walk_compare(self, step, what, call=None, follows=None, moves=True):
         """The merged trees after a call; follows: the mismatch the call's own
-        paths followed from (then what it changed differently follows too)."""
+        paths followed from (then what it changed differently follows too);
+        moves: one call since the last walk (ident_labels)."""
         k, p = self.both('root', {'op': 'walk', 'p': ''})
         if 'e' in k:
             raise AgentError('the kernel side cannot be walked: %s' % k)
@@ -808,6 +843,8 @@ class Runner:
                 self.reported_tree['.wh.'] = p['wh']
                 self.record('WHITEOUT-NAME', what, 'listed through the union',
                             self.where(step), new)
+        ident_labels(k['tree'], self.inos['kernel'], os.lstat(self.a.kernel_upper).st_dev, moves)
+        ident_labels(p['tree'], self.inos['pool'], os.lstat(self.a.pool_upper).st_dev, moves)
         kt, pt = norm_tree(k['tree'], self.t0), norm_tree(p['tree'], self.t0)
         diff = tree_diff(kt, pt)
         new = {}
@@ -986,7 +1023,8 @@ class Runner:
                             'go (%s, %s)' % (i + 1, side, when), bad[0].split(':')[0],
                             self.where(step), bad)
         # both sides made and removed the same names: the merged trees agree again
-        self.walk_compare(step, 'the concurrent readdir (%s)' % when)
+        # (hundreds of calls since the last walk: a freed inode number may be back)
+        self.walk_compare(step, 'the concurrent readdir (%s)' % when, moves=False)
 
     def upper_compare(self, step):
         a = self.a

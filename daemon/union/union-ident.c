@@ -1,0 +1,100 @@
+/* Union Identity: st_dev and st_ino of the merged view, stable across copy-up as overlayfs keeps them */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "union.h"
+
+/*
+ * A major number no device of this kernel can have (its dev_t holds 12 bits
+ * of major): an instance's st_dev never equals a real filesystem's, so no
+ * program takes a union's file for a host file with the same number.
+ */
+#define UN_DEV_MAJOR 0x1000u
+
+/*
+ * The instance is its writable layer: the dev and inode of that layer's top
+ * name it, the same across pool restarts and different for every union.
+ */
+int un_ident_init(struct union_svc *u)
+{
+	struct stat st;
+	int r = u->below->ops->stat(u->below, &u->priv, u->layer[0], true, &st);
+	if (r < 0)
+		return r;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a over both */
+	uint64_t key[2] = {(uint64_t)st.st_dev, (uint64_t)st.st_ino};
+	const unsigned char *b = (const unsigned char *)key;
+	for (size_t i = 0; i < sizeof(key); i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	u->dev = makedev(UN_DEV_MAJOR, (unsigned)(h ^ h >> 32));
+	return 0;
+}
+
+const char *un_origin_name(mode_t m)
+{
+	if (S_ISDIR(m))
+		return NULL; /* (a merged directory's number comes from its lower copy) */
+	return S_ISREG(m) ? UN_ORIGIN : UN_ORIGIN_TRUSTED;
+}
+
+bool un_origin_xattr(const char *name)
+{
+	return strcmp(name, UN_ORIGIN) == 0 || strcmp(name, UN_ORIGIN_TRUSTED) == 0;
+}
+
+void un_origin_set(struct union_svc *u, const char *real, const struct stat *lower)
+{
+	const char *name = un_origin_name(lower->st_mode);
+	/*
+	 * Lower hard links are copied up apart, each its own inode: one number
+	 * for several would lie (overlayfs, without its index, keeps the
+	 * origin's st_ino only for a lower file of one link too).
+	 */
+	if (!name || lower->st_nlink != 1 || !u->below->ops->setxattr)
+		return;
+	char v[24];
+	int n = snprintf(v, sizeof(v), "%" PRIu64, (uint64_t)lower->st_ino);
+	/* (without it, the copy has its own number: the pool may not write trusted.*) */
+	u->below->ops->setxattr(u->below, &u->priv, NULL, real, true, name, v, (size_t)n, 0);
+}
+
+/* the origin recorded on n, a non-directory of the writable layer: 0 when none */
+static ino_t origin(struct union_svc *u, const struct un_node *n)
+{
+	const char *name = un_origin_name(n->st.st_mode);
+	char real[UN_PATH_MAX], v[24];
+	if (!name || !u->below->ops->getxattr || un_real(u, 0, n->path, real) < 0)
+		return 0;
+	ssize_t got = u->below->ops->getxattr(u->below, &u->priv, NULL, real, true, name, v,
+					      sizeof(v) - 1);
+	if (got <= 0)
+		return 0;
+	v[got] = '\0';
+	char *end;
+	errno = 0;
+	unsigned long long ino = strtoull(v, &end, 10);
+	return errno || *end || end == v ? 0 : (ino_t)ino;
+}
+
+void un_ident(struct union_svc *u, struct un_node *n, ino_t lower_ino)
+{
+	if (n->layer < 0)
+		return;
+	n->st.st_dev = u->dev;
+	if (n->layer != 0)
+		return; /* a lower layer's own file or directory: its own number */
+	if (S_ISDIR(n->st.st_mode)) {
+		/* merging lower copies: the top lower one's, as overlayfs says of
+		 * every directory but its root (there: the upper one's) */
+		if (lower_ino && strcmp(n->path, "/") != 0)
+			n->st.st_ino = lower_ino;
+		return;
+	}
+	ino_t o = origin(u, n);
+	if (o)
+		n->st.st_ino = o;
+}
