@@ -91,13 +91,23 @@ static long ext_link_max(const struct file_ref *f)
 		return 32000;
 	char sys[64], dev[PATH_MAX], ext4[PATH_MAX + 16];
 	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", major(st.st_dev), minor(st.st_dev));
+	int saved = errno; /* a probe: the caller's errno stays as it was */
 	ssize_t n = readlink(sys, dev, sizeof(dev));
+	errno = saved;
+	/*
+	 * Not a block device: a union's own st_dev (one per instance, as
+	 * overlayfs's) over an ext filesystem. The ext4 driver serves ext2 and
+	 * ext3 too on current kernels, so ext4's figure is glibc's answer for
+	 * nearly every such filesystem.
+	 */
 	if (n < 0 || (size_t)n >= sizeof(dev))
-		return 32000; /* glibc would go on to /proc/mounts: rare enough to stay conservative */
+		return 65000;
 	dev[n] = 0;
 	const char *base = strrchr(dev, '/');
 	snprintf(ext4, sizeof(ext4), "/sys/fs/ext4/%s", base ? base + 1 : dev);
-	return access(ext4, F_OK) == 0 ? 65000 : 32000;
+	bool is_ext4 = access(ext4, F_OK) == 0;
+	errno = saved;
+	return is_ext4 ? 65000 : 32000;
 }
 
 static long link_max(const struct file_ref *f)
