@@ -338,7 +338,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* A spec by systemd's socket stays valid while the pool restarts; ours goes with us. */
-	bool cdi_ours = *cdi_dir && publish_cdi(cdi_dir, pool, listen_fd, mounts, cfg->compat_mount) && n <= 0;
+	bool cdi_ours = *cdi_dir && publish_cdi(cdi_dir, pool, listen_fd, mounts, cfg->compat_mount) &&
+			n <= 0;
 
 	r = 0;
 	/* the pool's default instance: [mount] instances are the library's only */
