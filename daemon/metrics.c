@@ -167,23 +167,85 @@ static long long cgroup_value(const char *cgroup, const char *file, const char *
 	return v;
 }
 
-/* The process's own cgroup v2 path ("/system.slice/x.service"), or "". */
-static void own_cgroup(char *out, size_t len)
+/*
+ * The process's own cgroup path ("/system.slice/x.service") in the
+ * hierarchy named in /proc/self/cgroup as "N:controllers:" (cgroup v2:
+ * ""), or "".
+ */
+static void own_cgroup(const char *controllers, char *out, size_t len)
 {
 	out[0] = 0;
 	FILE *f = fopen("/proc/self/cgroup", "re");
 	if (!f)
 		return;
 	char line[512];
+	size_t c = strlen(controllers);
 	while (fgets(line, sizeof(line), f)) {
 		size_t n = strcspn(line, "\n");
-		if (strncmp(line, "0::", 3) == 0 && n - 3 < len) {
-			memcpy(out, line + 3, n - 3);
-			out[n - 3] = 0;
-			break;
+		const char *at = strchr(line, ':');
+		if (!at || strncmp(at + 1, controllers, c) != 0 || at[1 + c] != ':')
+			continue;
+		size_t skip = (size_t)(at + 2 + c - line);
+		if (n - skip < len) {
+			memcpy(out, line + skip, n - skip);
+			out[n - skip] = 0;
 		}
+		break;
 	}
 	fclose(f);
+}
+
+/*
+ * The lowest memory limit of cgroup and its parents, the one that binds
+ * (systemd sets a slice's MemoryMax= on the slice, not on the service in
+ * it): file of each, read under prefix; -1 when none has one. v1 says "no
+ * limit" with a figure near 2^63, v2 with "max".
+ */
+static long long cgroup_limit(const char *prefix, const char *cgroup, const char *file)
+{
+	char path[440];
+	long long low = -1;
+	snprintf(path, sizeof(path), "%s%s", prefix, cgroup);
+	for (;;) {
+		long long v = cgroup_value(path, file, NULL);
+		if (v >= 0 && v < (1LL << 62) && (low < 0 || v < low))
+			low = v;
+		char *slash = strrchr(path, '/');
+		if (!slash || slash == path)
+			break;
+		*slash = 0;
+	}
+	return low;
+}
+
+/*
+ * The pool cgroup's memory (current, limit) and CPU time in microseconds,
+ * each -1 when unknown: cgroup v2, else the v1 controllers of a hybrid
+ * host (memory, cpuacct), where systemd puts the slice's MemoryMax=.
+ */
+static void cgroup_use(long long *cur, long long *max, long long *usec)
+{
+	char cg[400], v1[440];
+	own_cgroup("", cg, sizeof(cg));
+	*cur = cg[0] ? cgroup_value(cg, "memory.current", NULL) : -1;
+	*max = cg[0] ? cgroup_limit("", cg, "memory.max") : -1;
+	*usec = cg[0] ? cgroup_value(cg, "cpu.stat", "usage_usec") : -1;
+	own_cgroup("memory", cg, sizeof(cg));
+	if (*cur < 0 && cg[0]) {
+		snprintf(v1, sizeof(v1), "/memory%s", cg);
+		*cur = cgroup_value(v1, "memory.usage_in_bytes", NULL);
+		*max = cgroup_limit("/memory", cg, "memory.limit_in_bytes");
+	}
+	/* cpuacct alone, or mounted together with cpu */
+	static const char *const acct[] = {"cpuacct", "cpu,cpuacct"};
+	for (size_t i = 0; i < 2 && *usec < 0; i++) {
+		own_cgroup(acct[i], cg, sizeof(cg));
+		if (!cg[0])
+			continue;
+		snprintf(v1, sizeof(v1), "/%s%s", acct[i], cg);
+		long long ns = cgroup_value(v1, "cpuacct.usage", NULL);
+		*usec = ns >= 0 ? ns / 1000 : -1;
+	}
 }
 
 static void process(FILE *f, const char *pool)
@@ -205,26 +267,22 @@ static void process(FILE *f, const char *pool)
 			(double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 				(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	}
-	char cg[400];
-	own_cgroup(cg, sizeof(cg));
-	if (!cg[0])
-		return;
-	long long cur = cgroup_value(cg, "memory.current", NULL);
-	long long max = cgroup_value(cg, "memory.max", NULL);
-	long long usec = cgroup_value(cg, "cpu.stat", "usage_usec");
+	long long cur, max, usec;
+	cgroup_use(&cur, &max, &usec);
 	if (cur >= 0) {
 		head(f, "danaus_cgroup_memory_bytes", "gauge",
-		     "Memory of the pool's cgroup (cgroup v2 memory.current).");
+		     "Memory of the pool's cgroup (memory.current; v1: memory.usage_in_bytes).");
 		fprintf(f, "danaus_cgroup_memory_bytes{pool=\"%s\"} %lld\n", pool, cur);
 	}
 	if (max >= 0) {
 		head(f, "danaus_cgroup_memory_max_bytes", "gauge",
-		     "The pool cgroup's memory limit (memory.max; absent when none).");
+		     "The memory limit binding the pool's cgroup, its slice's included (memory.max "
+		     "or memory.limit_in_bytes; absent when none).");
 		fprintf(f, "danaus_cgroup_memory_max_bytes{pool=\"%s\"} %lld\n", pool, max);
 	}
 	if (usec >= 0) {
 		head(f, "danaus_cgroup_cpu_seconds_total", "counter",
-		     "CPU time of the pool's cgroup (cpu.stat usage_usec).");
+		     "CPU time of the pool's cgroup (cpu.stat usage_usec; v1: cpuacct.usage).");
 		fprintf(f, "danaus_cgroup_cpu_seconds_total{pool=\"%s\"} %.6f\n", pool,
 			(double)usec / 1e6);
 	}

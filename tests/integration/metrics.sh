@@ -87,12 +87,17 @@ read -r wcount busy0 busy1 busy2 rss cgmem < <(get "danaus_request_wait_seconds_
 [ "$busy2" = 0 ] || fail "a third worker's busy time ($busy2) in a pool of two"
 [ "$rss" -gt 1000000 ] || fail "resident memory $rss"
 cg=$(sed -n 's/^0:://p' "/proc/$PID/cgroup")
+cg1=$(sed -n 's/^[0-9]*:memory://p' "/proc/$PID/cgroup")
 if [ -n "$cg" ] && [ -f "/sys/fs/cgroup$cg/memory.current" ]; then
 	[ "$cgmem" -gt 0 ] || fail "the pool's cgroup $cg has memory.current, its series says $cgmem"
 	cgsaid="cgroup $cg: $cgmem bytes"
+elif [ -n "$cg1" ] && [ -f "/sys/fs/cgroup/memory$cg1/memory.usage_in_bytes" ]; then
+	# a hybrid host: the v1 memory controller's
+	[ "$cgmem" -gt 0 ] || fail "the pool's v1 memory cgroup $cg1 has usage_in_bytes, its series says $cgmem"
+	cgsaid="v1 memory cgroup $cg1: $cgmem bytes"
 else
-	[ "$cgmem" = 0 ] || fail "no memory.current for the pool's cgroup '$cg', yet a series says $cgmem"
-	cgsaid="no cgroup v2 memory.current here: no series"
+	[ "$cgmem" = 0 ] || fail "no memory use for the pool's cgroup '$cg', yet a series says $cgmem"
+	cgsaid="no cgroup memory figures here: no series"
 fi
 pass "wait histogram counts every request, busy time per worker, memory ($cgsaid)"
 

@@ -229,7 +229,10 @@ grep -q '^serving t1 .* sessions' <<<"$(ns systemctl show -p StatusText --value 
 out=$(ns danaus-ctl status t1 --interval 0.2) || fail "danaus-ctl status t1: $out"
 echo "$out" | grep -q '^pool t1 (local at /danaus/t1)' || fail "danaus-ctl status t1 said: $out"
 echo "$out" | grep -qE '^(open|pread|stat) ' || fail "danaus-ctl status t1 lists no requests: $out"
-echo "t1: danaus-ctl status reads the metrics socket systemd passed"
+# resource use against the slice: the cgroup's memory and its limit, MemoryMax=256M
+echo "$out" | grep -qE '^memory: .*; cgroup [0-9.]+ [KMG]?i?B of 256(\.0)? MiB' ||
+	fail "danaus-ctl status t1 shows no cgroup memory against the slice's 256M: $out"
+echo "t1: danaus-ctl status reads the metrics socket systemd passed, the cgroup's memory against MemoryMax"
 # the CDI spec: written by the sandboxed pool itself (RuntimeDirectory= cdi),
 # naming systemd's socket, with the placeholder it binds at the mountpoint
 spec=$(ns cat /run/cdi/danaus-pool-t1.json) || fail "the pool under systemd wrote no CDI spec"
