@@ -192,6 +192,24 @@ ssize_t union_listxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_fil
 	return (ssize_t)out;
 }
 
+/*
+ * The node a setxattr or removexattr of name changes, into n. The union's
+ * own checks only keep a refused change from copying up: a file already in
+ * the writable layer gets the backend's, which are the kernel's in the
+ * kernel's order (a bad value's EINVAL first, ACLs...).
+ */
+static int xattr_change_node(struct union_svc *u, const struct dn_cred *c, struct dn_file *f,
+			     const char *path, bool nofollow, const char *name, struct un_node *n)
+{
+	int r = call_node(u, c, f, path, nofollow, n);
+	if (r < 0 || n->layer == 0)
+		return r;
+	struct dn_vfs_attr a = un_attr(n);
+	if ((r = dn_xattr_may_change(c, name)) < 0)
+		return r;
+	return dn_vfs_xattr_permission(c, &a, name, true, true);
+}
+
 int union_setxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 			  const char *path, bool nofollow, const char *name, const void *value,
 			  size_t len, int flags)
@@ -205,19 +223,10 @@ int union_setxattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 		return OPS(u)->setxattr(BELOW(u), &b, file_below(f), NULL, nofollow, name, value, len,
 					flags);
 	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
-	int r = n ? call_node(u, c, f, path, nofollow, n) : -ENOMEM;
+	int r = n ? xattr_change_node(u, c, f, path, nofollow, name, n) : -ENOMEM;
 	if (r < 0)
 		return r;
-	struct dn_vfs_attr a = un_attr(n);
 	char real[UN_PATH_MAX];
-	/*
-	 * The union's own checks only keep a refused change from copying up: a
-	 * file already in the writable layer gets the backend's, which are the
-	 * kernel's in the kernel's order (a bad value's EINVAL first, ACLs...).
-	 */
-	if (n->layer != 0 && ((r = dn_xattr_may_change(c, name)) < 0 ||
-			      (r = dn_vfs_xattr_permission(c, &a, name, true, true)) < 0))
-		return r;
 	if ((r = union_bring_up(u, n, real)) < 0)
 		return r;
 	return OPS(u)->setxattr(BELOW(u), &b, NULL, real, true, name, value, len, flags);
@@ -234,14 +243,10 @@ int union_removexattr(struct dn_svc *s, const struct dn_cred *c, struct dn_file 
 	if (f && file_layer(f) == 0)
 		return OPS(u)->removexattr(BELOW(u), &b, file_below(f), NULL, nofollow, name);
 	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
-	int r = n ? call_node(u, c, f, path, nofollow, n) : -ENOMEM;
+	int r = n ? xattr_change_node(u, c, f, path, nofollow, name, n) : -ENOMEM;
 	if (r < 0)
 		return r;
-	struct dn_vfs_attr a = un_attr(n);
 	char real[UN_PATH_MAX];
-	if (n->layer != 0 && ((r = dn_xattr_may_change(c, name)) < 0 ||
-			      (r = dn_vfs_xattr_permission(c, &a, name, true, true)) < 0))
-		return r; /* (in the writable layer: the backend's checks, as setxattr) */
 	/* absent in a lower file: ENODATA, with nothing copied (as overlayfs) */
 	if (n->layer != 0) {
 		if ((r = union_node_real(u, n, real)) < 0)
