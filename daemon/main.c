@@ -33,6 +33,23 @@
 /* sysexits' EX_CONFIG: the unit does not restart a pool whose configuration is wrong. */
 #define EXIT_CONFIG 78
 
+/*
+ * A compat mount this host cannot make (no /dev/fuse, no FUSE in the kernel,
+ * no libfuse3 in this build, no mountpoint, not allowed to mount) fails the
+ * same way at every restart: EX_CONFIG, so the unit says so once instead of
+ * restarting until StartLimitBurst. Anything else may pass: 1, restarted.
+ */
+static int compat_exit_status(int r)
+{
+	switch (-r) {
+	case ENOENT: case ENODEV: case ENXIO: case ENOTDIR: case EOPNOTSUPP:
+	case ENOSYS: case EACCES: case EPERM:
+		return EXIT_CONFIG;
+	default:
+		return 1;
+	}
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: danaus-pool --pool NAME [--config-dir DIR] [--socket PATH]\n"
@@ -242,7 +259,7 @@ int main(int argc, char **argv)
 		dn_log_error("%s", err);
 		sd_notifyf(0, "STATUS=%s\nERRNO=%d", err, -r);
 		dn_config_free(cfg);
-		return 1;
+		return compat_exit_status(r);
 	}
 	r = dn_cred_init();
 	if (r < 0) {
@@ -342,10 +359,12 @@ int main(int argc, char **argv)
 			n <= 0;
 
 	r = 0;
+	int status = 0;
 	/* the pool's default instance: [mount] instances are the library's only */
 	if (compat && (r = dn_compat_start(compat, mounts->v[0].svc, cfg, err, sizeof(err))) < 0) {
 		dn_log_error("%s", err);
 		sd_notifyf(0, "STATUS=%s\nERRNO=%d", err, -r);
+		status = compat_exit_status(r);
 	}
 	struct dn_pool *p = NULL;
 	if (r == 0)
@@ -368,5 +387,5 @@ int main(int argc, char **argv)
 	dn_mounts_free(mounts);
 	svc->ops->destroy(svc);
 	dn_config_free(cfg);
-	return r < 0 ? 1 : 0;
+	return status ? status : r < 0 ? 1 : 0;
 }

@@ -187,3 +187,16 @@ with open(sys.argv[1], 'r+b') as f:
         raise AssertionError('a shared map of a direct-I/O file was granted: README says ENODEV')
 PY
 pass "private maps of compat-mount files work; shared ones answer ENODEV, as README says"
+
+# --- a host that cannot give FUSE (here: no /dev/fuse in a private /dev)
+# fails the same way at every restart: EX_CONFIG (78), which the unit does
+# not restart (RestartPreventExitStatus=78), with the reason in the log
+kill "$PID"; wait "$PID" 2>/dev/null || true
+POOL_PIDS=()
+status=0
+unshare -m sh -c 'mount -t tmpfs none /dev && exec "$@"' _ timeout 30 "$POOL_BIN" --pool cm \
+	--config-dir "$WORK/cm/etc" --socket "$WORK/cm/nofuse.sock" --cdi-dir "$WORK/cm/cdi" \
+	2>"$WORK/cm/nofuse.log" || status=$?
+[ "$status" = 78 ] || { cat "$WORK/cm/nofuse.log" >&2; fail "no /dev/fuse: exit $status, not 78 (EX_CONFIG)"; }
+grep -q "cannot open /dev/fuse" "$WORK/cm/nofuse.log" || fail "no /dev/fuse: the log does not say why"
+pass "without /dev/fuse the pool exits 78 (EX_CONFIG) and says why"
