@@ -358,17 +358,17 @@ int main(int argc, char **argv)
 	bool cdi_ours = *cdi_dir && publish_cdi(cdi_dir, pool, listen_fd, mounts, cfg->compat_mount) &&
 			n <= 0;
 
-	r = 0;
 	int status = 0;
+	struct dn_pool *p = NULL;
+	r = dn_pool_new(&p, cfg, mounts, listen_fd, metrics_fd);
 	/* the pool's default instance: [mount] instances are the library's only */
-	if (compat && (r = dn_compat_start(compat, mounts->v[0].svc, cfg, err, sizeof(err))) < 0) {
+	if (r == 0 && compat &&
+	    (r = dn_compat_start(compat, mounts->v[0].svc, cfg, dn_pool_quotas(p), err,
+				 sizeof(err))) < 0) {
 		dn_log_error("%s", err);
 		sd_notifyf(0, "STATUS=%s\nERRNO=%d", err, -r);
 		status = compat_exit_status(r);
 	}
-	struct dn_pool *p = NULL;
-	if (r == 0)
-		r = dn_pool_new(&p, cfg, mounts, listen_fd, metrics_fd);
 	if (r == 0)
 		r = dn_pool_run(p);
 	if (r < 0)

@@ -585,6 +585,11 @@ static void notify_watchdog(struct dn_pool *p)
 		sd_notify(0, "WATCHDOG=1");
 }
 
+struct dn_quotas *dn_pool_quotas(struct dn_pool *p)
+{
+	return p->quotas;
+}
+
 int dn_pool_run(struct dn_pool *p)
 {
 	p->workers = dn_workers_start(p->svc, p->states, p->cfg->workers, p->cfg->queues,

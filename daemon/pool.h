@@ -22,5 +22,8 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg,
  */
 int dn_pool_run(struct dn_pool *p);
 
+/* The open files each uid holds, which the compat mount's count in too; p's. */
+struct dn_quotas *dn_pool_quotas(struct dn_pool *p);
+
 /* NULL; or p itself, left allocated, when a worker stuck in the backend still uses it. */
 struct dn_pool *dn_pool_free(struct dn_pool *p);

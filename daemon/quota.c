@@ -2,6 +2,7 @@
 #include "quota.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +11,11 @@
 struct dn_quotas {
 	struct dn_limits lim;
 	_Atomic unsigned files; /* the whole pool's */
-	/* the uids with a session or an open file: few, searched linearly */
+	/*
+	 * The uids with a session, a holder or an open file: few, searched
+	 * linearly, under lock (the acceptor and the compat mount's threads).
+	 */
+	pthread_mutex_t lock;
 	struct dn_quota **q;
 	size_t n, cap;
 };
@@ -21,6 +26,7 @@ int dn_quotas_new(struct dn_quotas **out, const struct dn_limits *lim)
 	if (!qs)
 		return -ENOMEM;
 	qs->lim = *lim;
+	pthread_mutex_init(&qs->lock, NULL);
 	*out = qs;
 	return 0;
 }
@@ -32,6 +38,7 @@ struct dn_quotas *dn_quotas_free(struct dn_quotas *qs)
 	for (size_t i = 0; i < qs->n; i++)
 		free(qs->q[i]);
 	free(qs->q);
+	pthread_mutex_destroy(&qs->lock);
 	free(qs);
 	return NULL;
 }
@@ -41,40 +48,34 @@ const struct dn_limits *dn_quotas_limits(const struct dn_quotas *qs)
 	return &qs->lim;
 }
 
-int dn_quota_session_take(struct dn_quotas *qs, uid_t uid, struct dn_quota **out)
+/* uid's share, made on first use; under qs->lock. */
+static struct dn_quota *quota_of(struct dn_quotas *qs, uid_t uid)
 {
-	struct dn_quota *q = NULL;
-	for (size_t i = 0; i < qs->n && !q; i++)
+	for (size_t i = 0; i < qs->n; i++)
 		if (qs->q[i]->uid == uid)
-			q = qs->q[i];
-	if (!q) {
-		if (qs->n == qs->cap) {
-			size_t cap = qs->cap ? qs->cap * 2 : 16;
-			struct dn_quota **n = reallocarray(qs->q, cap, sizeof(*n));
-			if (!n)
-				return -ENOMEM;
-			qs->q = n;
-			qs->cap = cap;
-		}
-		q = calloc(1, sizeof(*q));
-		if (!q)
-			return -ENOMEM;
-		q->uid = uid;
-		q->all = qs;
-		qs->q[qs->n++] = q;
+			return qs->q[i];
+	if (qs->n == qs->cap) {
+		size_t cap = qs->cap ? qs->cap * 2 : 16;
+		struct dn_quota **n = reallocarray(qs->q, cap, sizeof(*n));
+		if (!n)
+			return NULL;
+		qs->q = n;
+		qs->cap = cap;
 	}
-	if (q->sessions >= qs->lim.sessions_per_uid)
-		return -EMFILE;
-	q->sessions++;
-	*out = q;
-	return 0;
+	struct dn_quota *q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	q->uid = uid;
+	q->all = qs;
+	qs->q[qs->n++] = q;
+	return q;
 }
 
-void dn_quota_session_put(struct dn_quota *q)
+/* Under qs->lock: forget a uid with no session, holder or file (quota_of made it, or will again). */
+static void quota_forget_unused(struct dn_quota *q)
 {
-	if (!q || --q->sessions > 0 || atomic_load(&q->files) > 0)
+	if (q->sessions > 0 || q->holders > 0 || atomic_load(&q->files) > 0)
 		return;
-	/* No session and no file left: forget the uid (its sessions' files were closed first). */
 	struct dn_quotas *qs = q->all;
 	for (size_t i = 0; i < qs->n; i++)
 		if (qs->q[i] == q) {
@@ -82,6 +83,55 @@ void dn_quota_session_put(struct dn_quota *q)
 			break;
 		}
 	free(q);
+}
+
+int dn_quota_session_take(struct dn_quotas *qs, uid_t uid, struct dn_quota **out)
+{
+	pthread_mutex_lock(&qs->lock);
+	struct dn_quota *q = quota_of(qs, uid);
+	int r = !q ? -ENOMEM : q->sessions >= qs->lim.sessions_per_uid ? -EMFILE : 0;
+	if (r == 0) {
+		q->sessions++;
+		*out = q;
+	} else if (q) {
+		quota_forget_unused(q);
+	}
+	pthread_mutex_unlock(&qs->lock);
+	return r;
+}
+
+void dn_quota_session_put(struct dn_quota *q)
+{
+	if (!q)
+		return;
+	/* its sessions' files were closed first: no file of it is counted any more */
+	struct dn_quotas *qs = q->all;
+	pthread_mutex_lock(&qs->lock);
+	q->sessions--;
+	quota_forget_unused(q);
+	pthread_mutex_unlock(&qs->lock);
+}
+
+int dn_quota_hold(struct dn_quotas *qs, uid_t uid, struct dn_quota **out)
+{
+	pthread_mutex_lock(&qs->lock);
+	struct dn_quota *q = quota_of(qs, uid);
+	if (q)
+		q->holders++;
+	pthread_mutex_unlock(&qs->lock);
+	*out = q;
+	return q ? 0 : -ENOMEM;
+}
+
+void dn_quota_release(struct dn_quota *q)
+{
+	if (!q)
+		return;
+	struct dn_quotas *qs = q->all;
+	pthread_mutex_lock(&qs->lock);
+	q->holders--;
+	quota_forget_unused(q);
+	pthread_mutex_unlock(&qs->lock);
 }
 
 int dn_quota_file_take(struct dn_quota *q)

@@ -14,10 +14,11 @@ struct dn_limits {
 
 struct dn_quotas;
 
-/* One uid's share; sessions hold a pointer (the acceptor thread owns the count). */
+/* One uid's share; its sessions and holders keep a pointer (counted under the quotas' lock). */
 struct dn_quota {
 	uid_t uid;
 	unsigned sessions;
+	unsigned holders; /* the compat mount's open files, which have no session */
 	_Atomic unsigned files;
 	struct dn_quotas *all;
 };
@@ -26,9 +27,16 @@ int dn_quotas_new(struct dn_quotas **out, const struct dn_limits *lim);
 /* Every quota must have been put back. */
 struct dn_quotas *dn_quotas_free(struct dn_quotas *qs);
 
-/* Acceptor thread only: a session of uid begins (-EMFILE: it has all it may) and ends. */
+/* Any thread: a session of uid begins (-EMFILE: it has all it may) and ends. */
 int dn_quota_session_take(struct dn_quotas *qs, uid_t uid, struct dn_quota **out);
 void dn_quota_session_put(struct dn_quota *q);
+
+/*
+ * Any thread: uid's share for a file opened outside any session (the compat
+ * mount's), to take a file of with dn_quota_file_take; no session counted.
+ */
+int dn_quota_hold(struct dn_quotas *qs, uid_t uid, struct dn_quota **out);
+void dn_quota_release(struct dn_quota *q);
 
 /* Any thread: an open file of q's uid (-EMFILE, -ENFILE), and its close. q may be NULL. */
 int dn_quota_file_take(struct dn_quota *q);

@@ -17,7 +17,7 @@ int dn_compat_prepare(const char *pool, const char *mountpoint, bool handover,
 }
 
 int dn_compat_start(struct dn_compat *c, struct dn_svc *svc, const struct dn_config *cfg,
-		    char *err, size_t errlen)
+		    struct dn_quotas *quotas, char *err, size_t errlen)
 {
 	snprintf(err, errlen, NO_FUSE);
 	return -EOPNOTSUPP;

@@ -13,6 +13,7 @@
 
 #include "compat-caller.h"
 #include "compat-metrics.h"
+#include "cleanup.h"
 #include "cred.h"
 #include "futex.h"
 #include "no-symlinks.h"
@@ -72,9 +73,16 @@ static void caller_umask(void)
 	dn_umask_set(fuse_get_context()->umask);
 }
 
+/* An open file of the mount: the backend's, and the share of the uid that opened it. */
+struct compat_open {
+	struct dn_file *file;
+	struct dn_quota *quota;
+};
+
 static struct dn_file *file_of(const struct fuse_file_info *fi)
 {
-	return fi ? (struct dn_file *)(uintptr_t)fi->fh : NULL;
+	const struct compat_open *o = fi ? (struct compat_open *)(uintptr_t)fi->fh : NULL;
+	return o ? o->file : NULL;
 }
 
 #define BEGIN(access)                                                     \
@@ -225,21 +233,52 @@ static int compat_truncate(const char *path, off_t size, struct fuse_file_info *
 	return CALL(s, truncate, c, path, size);
 }
 
+/* Counts against [limits] open_files_per_uid with the caller's preloaded files (EMFILE, ENFILE). */
+static int open_take_quota(const struct dn_cred *c, struct compat_open **out)
+{
+	struct dn_compat_tree *t = fuse_get_context()->private_data;
+	_cleanup_free_ struct compat_open *o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	int r = dn_quota_hold(t->quotas, c->uid, &o->quota);
+	if (r < 0)
+		return r;
+	r = dn_quota_file_take(o->quota);
+	if (r < 0) {
+		dn_quota_release(o->quota);
+		return r;
+	}
+	*out = TAKE_PTR(o);
+	return 0;
+}
+
+static void open_put_quota(struct compat_open *o)
+{
+	dn_quota_file_put(o->quota);
+	dn_quota_release(o->quota);
+	free(o);
+}
+
 /* The file is open(2)ed by the backend as the caller; a FIFO or device never gets here. */
 static int open_as_caller(struct dn_svc *s, const struct dn_cred *c, const char *path, int flags,
 			  mode_t mode, struct fuse_file_info *fi)
 {
-	struct dn_file *f = NULL;
-	int handover = -1;
-	int r = CALL(s, open, c, path, (flags & COMPAT_OPEN_FLAGS) | O_NOFOLLOW, mode, &f,
-		     &handover);
-	if (r == DN_SVC_HANDOVER) {
-		close(handover);
-		return -ENXIO; /* the kernel opens special files of a FUSE mount itself */
-	}
+	struct compat_open *o;
+	int r = open_take_quota(c, &o);
 	if (r < 0)
 		return r;
-	fi->fh = (uint64_t)(uintptr_t)f;
+	int handover = -1;
+	r = CALL(s, open, c, path, (flags & COMPAT_OPEN_FLAGS) | O_NOFOLLOW, mode, &o->file,
+		 &handover);
+	if (r == DN_SVC_HANDOVER) {
+		close(handover);
+		r = -ENXIO; /* the kernel opens special files of a FUSE mount itself */
+	}
+	if (r < 0) {
+		open_put_quota(o);
+		return r;
+	}
+	fi->fh = (uint64_t)(uintptr_t)o;
 	fi->direct_io = 1;
 	return 0;
 }
@@ -286,6 +325,7 @@ static int compat_release(const char *path, struct fuse_file_info *fi)
 	struct fuse_context *ctx = fuse_get_context();
 	struct dn_compat_tree *t = ctx->private_data;
 	t->svc->ops->close(t->svc, file_of(fi));
+	open_put_quota((struct compat_open *)(uintptr_t)fi->fh);
 	return 0;
 }
 

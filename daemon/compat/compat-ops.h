@@ -5,12 +5,14 @@
 #include <fuse3/fuse.h>
 
 #include "config.h"
+#include "quota.h"
 #include "svc.h"
 
 /* What every operation of one compat mount reaches (fuse_new's private data). */
 struct dn_compat_tree {
 	struct dn_svc *svc;
 	const struct dn_config *cfg; /* [access]: who may use the pool at all */
+	struct dn_quotas *quotas;    /* [limits]: open files per uid, shared with the sessions */
 };
 
 /*

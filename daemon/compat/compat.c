@@ -132,10 +132,11 @@ int dn_compat_prepare(const char *pool, const char *mountpoint, bool handover,
 }
 
 int dn_compat_start(struct dn_compat *c, struct dn_svc *svc, const struct dn_config *cfg,
-		    char *err, size_t errlen)
+		    struct dn_quotas *quotas, char *err, size_t errlen)
 {
 	c->tree.svc = svc;
 	c->tree.cfg = cfg;
+	c->tree.quotas = quotas;
 	/* The mount options are the kernel's already (compat-kmount.c): none here. */
 	char *argv[] = {(char *)"danaus-pool", NULL};
 	struct fuse_args args = FUSE_ARGS_INIT(1, argv);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "quota.h"
 #include "svc.h"
 
 /*
@@ -33,12 +34,13 @@ int dn_compat_prepare(const char *pool, const char *mountpoint, bool handover,
 /*
  * Serves the mount with svc's tree on threads of its own (the kernel
  * checks, default_permissions, then the libservice as the caller; only
- * callers cfg's [access] admits get anything; cfg must outlive c), then
+ * callers cfg's [access] admits get anything; its open files count in
+ * quotas as the preloaded ones; cfg and quotas must outlive c), then
  * attaches it, or publishes it for the unit (handover). 0, or -errno with
  * the reason in err; c is then still to be stopped.
  */
 int dn_compat_start(struct dn_compat *c, struct dn_svc *svc, const struct dn_config *cfg,
-		    char *err, size_t errlen);
+		    struct dn_quotas *quotas, char *err, size_t errlen);
 
 /*
  * Unmounts what the pool attached itself (lazily: programs still inside

@@ -188,6 +188,33 @@ with open(sys.argv[1], 'r+b') as f:
 PY
 pass "private maps of compat-mount files work; shared ones answer ENODEV, as README says"
 
+# --- open files through the mount count against [limits] open_files_per_uid,
+# as a preloaded program's do: a tenant cannot take the pool's descriptors
+kill "$PID"; wait "$PID" 2>/dev/null || true
+POOL_PIDS=()
+POOL_SETTINGS='compat_mount = yes\n' pool_start cm "[access]\nusers = root, nobody\n[limits]\nopen_files_per_uid = 20"
+wait_mounted
+mkdir -p "$MNT/many"
+chown nobody "$MNT/many"
+nobody /usr/bin/python3 - "$MNT/many" <<'PY' || fail "open files of the compat mount against open_files_per_uid: see above"
+import errno, os, sys
+def fill():
+    fds = []
+    try:
+        for i in range(100):
+            fds.append(os.open(os.path.join(sys.argv[1], 'f%d' % i), os.O_RDWR | os.O_CREAT, 0o600))
+    except OSError as e:
+        assert e.errno == errno.EMFILE, e
+    return fds
+fds = fill()
+assert len(fds) == 20, 'opened %d files, the limit is 20' % len(fds)
+for fd in fds:
+    os.close(fd)
+fds = fill()  # closing gave them back
+assert len(fds) == 20, 'after closing all, opened %d files again' % len(fds)
+PY
+pass "files open through the mount count against open_files_per_uid (EMFILE past it, given back on close)"
+
 # --- a host that cannot give FUSE (here: no /dev/fuse in a private /dev)
 # fails the same way at every restart: EX_CONFIG (78), which the unit does
 # not restart (RestartPreventExitStatus=78), with the reason in the log
