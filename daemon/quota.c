@@ -74,7 +74,8 @@ static struct dn_quota *quota_of(struct dn_quotas *qs, uid_t uid)
 /* Under qs->lock: forget a uid with no session, holder or file (quota_of made it, or will again). */
 static void quota_forget_unused(struct dn_quota *q)
 {
-	if (q->sessions > 0 || q->holders > 0 || atomic_load(&q->files) > 0)
+	if (q->sessions > 0 || q->holders > 0 || atomic_load(&q->files) > 0 ||
+	    atomic_load(&q->lock_waits) > 0)
 		return;
 	struct dn_quotas *qs = q->all;
 	for (size_t i = 0; i < qs->n; i++)

@@ -20,6 +20,7 @@ struct dn_quota {
 	unsigned sessions;
 	unsigned holders; /* the compat mount's open files, which have no session */
 	_Atomic unsigned files;
+	_Atomic unsigned lock_waits; /* the compat mount's blocking lock calls waiting now */
 	struct dn_quotas *all;
 };
 

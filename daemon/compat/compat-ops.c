@@ -407,7 +407,40 @@ static int compat_access(const char *path, int mask)
 	return CALL(s, access, c, path, mask, true);
 }
 
-/* A lock that must wait: the backend never blocks, so it is asked again until granted or interrupted. */
+/*
+ * A lock that must wait holds a FUSE thread while it does (the backend never
+ * blocks: it is asked again until granted or interrupted). So that waiters
+ * never take the threads every other caller needs, at most half of them
+ * wait at once, and one uid's at most an eighth: beyond, ENOLCK, as a
+ * kernel whose lock table is full.
+ */
+#define LOCK_WAITS_MAX (DN_COMPAT_THREADS_MAX / 2)
+#define LOCK_WAITS_PER_UID_MAX (DN_COMPAT_THREADS_MAX / 8)
+
+static int lock_wait_begin(const struct dn_cred *c, struct dn_quota **out)
+{
+	struct dn_compat_tree *t = fuse_get_context()->private_data;
+	struct dn_quota *q;
+	int r = dn_quota_hold(t->quotas, c->uid, &q);
+	if (r < 0)
+		return r;
+	if (atomic_fetch_add(&q->lock_waits, 1) >= LOCK_WAITS_PER_UID_MAX)
+		r = -ENOLCK;
+	if (atomic_fetch_add(&t->lock_waits, 1) >= LOCK_WAITS_MAX)
+		r = -ENOLCK;
+	*out = q;
+	return r;
+}
+
+/* After lock_wait_begin, whatever it answered. */
+static void lock_wait_end(struct dn_quota *q)
+{
+	struct dn_compat_tree *t = fuse_get_context()->private_data;
+	atomic_fetch_sub(&t->lock_waits, 1);
+	atomic_fetch_sub(&q->lock_waits, 1);
+	dn_quota_release(q);
+}
+
 static int wait_a_little(void)
 {
 	if (fuse_interrupted())
@@ -422,27 +455,39 @@ static int compat_lock(const char *path, struct fuse_file_info *fi, int cmd, str
 	uint64_t owner = fi->lock_owner & (OWNER_OFD - 1);
 	if (cmd == F_GETLK)
 		return CALL(s, lock, file_of(fi), F_GETLK, fl, owner);
+	struct dn_quota *waiting = NULL;
+	int r;
 	for (;;) {
 		struct flock want = *fl;
-		int r = CALL(s, lock, file_of(fi), F_SETLK, &want, owner);
+		r = CALL(s, lock, file_of(fi), F_SETLK, &want, owner);
 		if (cmd != F_SETLKW || (r != -EAGAIN && r != -EACCES))
-			return r;
-		if ((r = wait_a_little()) < 0)
-			return r;
+			break;
+		if ((!waiting && (r = lock_wait_begin(c, &waiting)) < 0) ||
+		    (r = wait_a_little()) < 0)
+			break;
 	}
+	if (waiting)
+		lock_wait_end(waiting);
+	return r;
 }
 
 static int compat_flock(const char *path, struct fuse_file_info *fi, int op)
 {
 	BEGIN(false);
 	uint64_t owner = OWNER_OFD | (fi->lock_owner & (OWNER_OFD - 1));
+	struct dn_quota *waiting = NULL;
+	int r;
 	for (;;) {
-		int r = CALL(s, flock, file_of(fi), op | LOCK_NB, owner);
+		r = CALL(s, flock, file_of(fi), op | LOCK_NB, owner);
 		if ((op & LOCK_NB) || r != -EWOULDBLOCK)
-			return r;
-		if ((r = wait_a_little()) < 0)
-			return r;
+			break;
+		if ((!waiting && (r = lock_wait_begin(c, &waiting)) < 0) ||
+		    (r = wait_a_little()) < 0)
+			break;
 	}
+	if (waiting)
+		lock_wait_end(waiting);
+	return r;
 }
 
 static int compat_utimens(const char *path, const struct timespec tv[2],

@@ -3,16 +3,21 @@
 
 #define FUSE_USE_VERSION 312
 #include <fuse3/fuse.h>
+#include <stdatomic.h>
 
 #include "config.h"
 #include "quota.h"
 #include "svc.h"
+
+/* The FUSE threads serving one mount at most. */
+#define DN_COMPAT_THREADS_MAX 64
 
 /* What every operation of one compat mount reaches (fuse_new's private data). */
 struct dn_compat_tree {
 	struct dn_svc *svc;
 	const struct dn_config *cfg; /* [access]: who may use the pool at all */
 	struct dn_quotas *quotas;    /* [limits]: open files per uid, shared with the sessions */
+	_Atomic unsigned lock_waits; /* blocking lock calls waiting now, each on a thread */
 };
 
 /*

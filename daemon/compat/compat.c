@@ -20,8 +20,6 @@
 #include "cred.h"
 #include "log.h"
 
-/* FUSE worker threads at most: a caller waiting for a lock holds one. */
-#define COMPAT_THREADS_MAX 64
 #define COMPAT_STOP_WAIT_S 5
 
 struct dn_compat {
@@ -46,7 +44,7 @@ static void *compat_loop(void *arg)
 		c->loop_result = -ENOMEM;
 		return NULL;
 	}
-	fuse_loop_cfg_set_max_threads(cfg, COMPAT_THREADS_MAX);
+	fuse_loop_cfg_set_max_threads(cfg, DN_COMPAT_THREADS_MAX);
 	fuse_loop_cfg_set_idle_threads(cfg, 4);
 	c->loop_result = fuse_loop_mt(c->fuse, cfg);
 	fuse_loop_cfg_destroy(cfg);

@@ -215,6 +215,43 @@ assert len(fds) == 20, 'after closing all, opened %d files again' % len(fds)
 PY
 pass "files open through the mount count against open_files_per_uid (EMFILE past it, given back on close)"
 
+# --- a blocking lock call holds one of the mount's threads while it waits:
+# one uid may have 8 waiting (an eighth of them); the ninth gets ENOLCK, as
+# from a kernel whose lock table is full, and the waiters get the lock later
+touch "$MNT/many/lk"
+chmod 666 "$MNT/many/lk"
+flock "$MNT/many/lk" sh -c "while [ ! -e '$MNT/many/release' ]; do sleep 0.05; done" &
+holder=$!
+for _ in $(seq 200); do flock -n "$MNT/many/lk" true || break; sleep 0.05; done
+flock -n "$MNT/many/lk" true && fail "the holder did not get its lock"
+nobody /usr/bin/python3 - "$MNT/many/lk" "$MNT/many/release" <<'PY' || fail "blocking locks of one uid through the mount: see above"
+import errno, fcntl, os, sys, threading, time
+res = []
+def waiter():
+    fd = os.open(sys.argv[1], os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        res.append('locked')
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    except OSError as e:
+        res.append(errno.errorcode[e.errno])
+    finally:
+        os.close(fd)
+ts = [threading.Thread(target=waiter) for _ in range(9)]
+for t in ts:
+    t.start()
+deadline = time.time() + 30
+while not res and time.time() < deadline:
+    time.sleep(0.05)
+assert res == ['ENOLCK'], 'with 9 waiting: %s' % res
+open(sys.argv[2], 'w').close()
+for t in ts:
+    t.join(60)
+assert sorted(res) == ['ENOLCK'] + ['locked'] * 8, res
+PY
+wait "$holder"
+pass "one uid's blocking locks take at most 8 of the mount's threads (ENOLCK beyond), and get their lock"
+
 # --- a host that cannot give FUSE (here: no /dev/fuse in a private /dev)
 # fails the same way at every restart: EX_CONFIG (78), which the unit does
 # not restart (RestartPreventExitStatus=78), with the reason in the log
