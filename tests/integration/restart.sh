@@ -364,6 +364,8 @@ try:
     os.pread(fd, 5, 0); print('read?')
 except OSError as e:
     print(errno.errorcode[e.errno])
+sys.stdout.flush()
+open('$SYNC/tried', 'w').close()
 while not os.path.exists('$SYNC/back'): time.sleep(0.02)
 print(os.pread(fd, 5, 0).decode())
 " > "$WORK/late.out" 2>&1 &
@@ -372,7 +374,9 @@ wait_for "$SYNC/ready.late"
 kill -KILL "$PID"
 wait "$PID" 2>/dev/null || true
 touch "$SYNC/dead"
-sleep 3
+# back only once the program has tried (and waited its second): a sleep
+# here would race a program slowed down by a loaded machine
+wait_for "$SYNC/tried"
 pool_again
 touch "$SYNC/back"
 wait "$late" || true
