@@ -1221,6 +1221,25 @@ static int check_system_root(const char *file, unsigned line, const char *root, 
  * one worker each, so that client threads on every CPU have a worker to
  * hand their requests to.
  */
+/*
+ * The pool's slice holds its containers too (memory_max bounds them all), and
+ * libcephfs needs memory beside its object cache (inodes, messages): a
+ * quarter leaves the rest to them.
+ */
+uint64_t dn_config_ceph_cache_size(const struct dn_config *cfg)
+{
+	if (cfg->ceph_cache_size)
+		return cfg->ceph_cache_size;
+	uint64_t limit = UINT64_MAX;
+	if (cfg->memory_max && cfg->memory_max < limit)
+		limit = cfg->memory_max;
+	if (cfg->memory_high && cfg->memory_high < limit)
+		limit = cfg->memory_high;
+	if (limit == UINT64_MAX)
+		return 0;
+	return limit / 4 > DN_CEPH_CACHE_MIN ? limit / 4 : DN_CEPH_CACHE_MIN;
+}
+
 unsigned dn_config_default_workers(void)
 {
 	cpu_set_t set;

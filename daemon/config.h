@@ -129,6 +129,14 @@ int dn_config_finish(struct dn_config *cfg, const char *name, char *err, size_t 
 
 struct dn_config *dn_config_free(struct dn_config *cfg);
 
+/*
+ * The libcephfs object cache a pool gets, in bytes: cache_size when set;
+ * else a quarter of the lower of memory_max and memory_high when either
+ * is set (at least DN_CEPH_CACHE_MIN); else 0, libcephfs's default (200 MiB).
+ */
+#define DN_CEPH_CACHE_MIN (UINT64_C(8) << 20)
+uint64_t dn_config_ceph_cache_size(const struct dn_config *cfg);
+
 /* workers when none are configured: the CPUs this process may use (1 to 64). */
 unsigned dn_config_default_workers(void);
 

@@ -538,7 +538,9 @@ static int render_metrics(void *ctx, FILE *f)
 		.sessions = atomic_load_explicit(&p->active, memory_order_relaxed),
 		.files = dn_quotas_files(p->quotas), .uptime_ns = dn_now_ns() - p->started_ns,
 		.busy_ns = busy,
-		.cache_size = ceph && p->cfg->ceph_cache_size ? (long)p->cfg->ceph_cache_size : -1,
+		.cache_size = ceph && dn_config_ceph_cache_size(p->cfg)
+				      ? (long)dn_config_ceph_cache_size(p->cfg)
+				      : -1,
 		.queues = p->cfg->queues, .queued = queued, .compat = compat,
 	};
 	return dn_metrics_write(f, &mp, sum);

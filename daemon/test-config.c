@@ -297,6 +297,29 @@ static void test_parse_resources(void **state)
 	assert_int_equal(cfg->io_weight, 100);
 }
 
+/* The object cache follows cache_size, else a quarter of the pool's memory limit. */
+static void test_ceph_cache_size_follows_memory(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t bytes;
+	} cases[] = {
+		{"", 0},
+		{"[resources]\nmemory_max = infinity\n", 0},
+		{"[resources]\nmemory_max = 2G\n", UINT64_C(512) << 20},
+		{"[resources]\nmemory_max = 2G\nmemory_high = 1G\n", UINT64_C(256) << 20},
+		{"[resources]\nmemory_high = 400M\n", UINT64_C(100) << 20},
+		{"[resources]\nmemory_max = 16M\n", DN_CEPH_CACHE_MIN},
+		{"[resources]\nmemory_max = 2G\n[ceph]\ncache_size = 64M\n", UINT64_C(64) << 20},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		_cleanup_config_ struct dn_config *cfg = NULL;
+		assert_parse_ok(&cfg, cases[i].text);
+		assert_true(dn_config_ceph_cache_size(cfg) == cases[i].bytes);
+	}
+}
+
 static void test_parse_resource_limits_accepted(void **state)
 {
 	static const struct {
@@ -1403,6 +1426,7 @@ int main(void)
 	    T(test_load_pool_file_overrides_danaus_ini),
 	    T(test_load_without_danaus_ini),
 	    T(test_parse_resources),
+	    T(test_ceph_cache_size_follows_memory),
 	    T(test_parse_resource_limits_accepted),
 	    T(test_parse_ceph),
 	    T(test_parse_ceph_limits_accepted),
