@@ -14,6 +14,7 @@ struct dn_config {
 	char *mountpoint;  /* [pool] mountpoint: absolute, normalized; default /danaus/<pool> */
 	unsigned workers;  /* [pool] workers: 1..64, default 1 */
 	unsigned queues;   /* [pool] queues: 1..64, default = workers */
+	unsigned read_threads; /* [pool] read_threads: 0..256; default 4 per worker on ceph, else 0 */
 	unsigned poll_us;  /* [pool] poll_us: 0..100000, busy-poll time before futex sleep, default 50 */
 	unsigned poll_max_us; /* [pool] poll_max_us: 0..100000, what poll_us may grow to, default 2000 */
 	unsigned request_timeout; /* [pool] request_timeout: 1..3600 s a request may take, default 60 */

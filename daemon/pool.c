@@ -193,7 +193,8 @@ static void reclaim(struct dn_pool *p)
 {
 	for (struct retired **it = &p->retired; *it;) {
 		struct retired *r = *it;
-		if (!dn_workers_quiesced(p->workers, r->epochs)) {
+		if (!dn_workers_quiesced(p->workers, r->epochs) ||
+		    (r->session && atomic_load(&r->session->offloaded))) {
 			it = &r->next;
 			continue;
 		}
@@ -590,6 +591,7 @@ static void notify_watchdog(struct dn_pool *p)
 int dn_pool_run(struct dn_pool *p)
 {
 	p->workers = dn_workers_start(p->svc, p->states, p->cfg->workers, p->cfg->queues,
+				      p->cfg->read_threads,
 				      (uint64_t)p->cfg->poll_us * 1000u,
 				      (uint64_t)p->cfg->poll_max_us * 1000u,
 				      (uint64_t)p->cfg->request_timeout * 1000000000u);

@@ -150,7 +150,9 @@ static void test_parse_limits_accepted(void **state)
 	_cleanup_config_ struct dn_config *cfg = NULL;
 
 	assert_parse_ok(&cfg, "[pool]\nworkers = 64\nqueues = 1\npoll_us = 100000\n"
-	                      "poll_max_us = 100000\n[access]\nusers = 4294967294\n");
+	                      "poll_max_us = 100000\nread_threads = 256\n"
+	                      "[access]\nusers = 4294967294\n");
+	assert_int_equal(cfg->read_threads, 256);
 	assert_int_equal(cfg->workers, 64);
 	assert_int_equal(cfg->queues, 1);
 	assert_int_equal(cfg->poll_us, 100000);
@@ -201,6 +203,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->workers, dn_config_default_workers());
 	assert_true(cfg->workers >= 1);
 	assert_int_equal(cfg->queues, cfg->workers);
+	assert_int_equal(cfg->read_threads, 0); /* a local pool's reads stay on its workers */
 	assert_int_equal(cfg->poll_us, 50);
 	assert_int_equal(cfg->poll_max_us, 2000);
 	assert_int_equal(cfg->request_timeout, 60);
@@ -408,6 +411,7 @@ static void test_parse_ceph(void **state)
 	assert_true(cfg->ceph_memory_log);
 	assert_null(cfg->local_root);
 	assert_string_equal(cfg->mountpoint, "/danaus/p");
+	assert_int_equal(cfg->read_threads, 4 * cfg->workers);
 }
 
 static void test_parse_ceph_limits_accepted(void **state)
@@ -560,6 +564,8 @@ static void test_error_out_of_range(void **state)
 	                   "t.ini:2: workers: '65' is out of range 1..64");
 	assert_parse_error("[pool]\nqueues = 99999999999999999999999\n", -EINVAL,
 	                   "t.ini:2: queues: '99999999999999999999999' is out of range 1..64");
+	assert_parse_error("[pool]\nread_threads = 257\n", -EINVAL,
+	                   "t.ini:2: read_threads: '257' is out of range 0..256");
 	assert_parse_error("[pool]\npoll_us = 100001\n", -EINVAL,
 	                   "t.ini:2: poll_us: '100001' is out of range 0..100000");
 	assert_parse_error("[pool]\n\npoll_max_us = 100001\n", -EINVAL,
