@@ -27,6 +27,7 @@
 enum { IDLE, CLAIMED, BUSY, STOP };
 
 struct helper {
+	struct dn_offload *o;
 	pthread_t thread;
 	_Atomic uint32_t state;
 	bool started;
@@ -36,10 +37,24 @@ struct helper {
 	struct dn_worker_metrics metrics;
 };
 
+/*
+ * Reads answered from the cache take a few microseconds, less than waking a
+ * thread: hand reads off only while recent ones took longer than this (an
+ * average of the last ~8, wherever they ran).
+ */
+#define SLOW_READ_NS 50000u
+
 struct dn_offload {
 	unsigned n, per_session;
+	_Atomic uint64_t read_ns; /* recent reads' average; racy updates are fine */
 	struct helper h[];
 };
+
+void dn_offload_note(struct dn_offload *o, uint64_t ns)
+{
+	uint64_t avg = atomic_load_explicit(&o->read_ns, memory_order_relaxed);
+	atomic_store_explicit(&o->read_ns, avg - avg / 8 + ns / 8, memory_order_relaxed);
+}
 
 static void *helper_main(void *arg)
 {
@@ -63,6 +78,7 @@ static void *helper_main(void *arg)
 		uint64_t sent = h->req.sent_ns && h->req.sent_ns <= start ? h->req.sent_ns
 									   : h->handed_ns;
 		dn_metrics_record(&h->metrics, h->req.op, rep.result, start - sent, end - start);
+		dn_offload_note(h->o, end - start);
 		h->s = NULL;
 		atomic_store(&h->state, IDLE);
 		atomic_fetch_sub(&s->offloaded, 1); /* the last touch of s */
@@ -71,6 +87,8 @@ static void *helper_main(void *arg)
 
 bool dn_offload_take(struct dn_offload *o, struct dn_session *s, const struct dn_req *req)
 {
+	if (atomic_load_explicit(&o->read_ns, memory_order_relaxed) < SLOW_READ_NS)
+		return false;
 	if (atomic_fetch_add(&s->offloaded, 1) >= o->per_session)
 		goto none;
 	for (unsigned i = 0; i < o->n; i++) {
@@ -105,6 +123,7 @@ int dn_offload_new(unsigned n, unsigned per_session, struct dn_offload **out)
 	o->n = n;
 	o->per_session = per_session ? per_session : 1;
 	for (unsigned i = 0; i < n; i++) {
+		o->h[i].o = o;
 		int r = pthread_create(&o->h[i].thread, NULL, helper_main, &o->h[i]);
 		if (r) {
 			dn_log_error("cannot start read offload thread %u: %s", i, strerror(r));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct dn_offload;
 struct dn_session;
@@ -17,10 +18,14 @@ int dn_offload_new(unsigned n, unsigned per_session, struct dn_offload **out);
  */
 bool dn_offload_free(struct dn_offload *o);
 
+/* A read served on its worker took ns: whether reads are slow decides hand-offs. */
+void dn_offload_note(struct dn_offload *o, uint64_t ns);
+
 /*
  * Hands s's request to an idle thread, which runs and answers it; s stays
  * allocated while s->offloaded is not 0. False (the caller serves it) when
- * none is idle or s has its share in flight.
+ * recent reads were fast (cache hits: a hand-off would cost more than the
+ * read), none is idle or s has its share in flight.
  */
 bool dn_offload_take(struct dn_offload *o, struct dn_session *s, const struct dn_req *req);
 

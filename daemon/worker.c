@@ -234,8 +234,12 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 			      memory_order_relaxed);
 	atomic_store(&w->state, W_IN_CALL);
 	struct dn_reply rep;
+	uint64_t began = w->ws->offload && req->op == DN_OP_PREAD &&
+			 !(req->flags & DN_READ_STREAM) ? dn_now_ns() : 0;
 	bool answer = dn_dispatch_run(s, req, &rep);
 	count(w, req, rep.result);
+	if (began)
+		dn_offload_note(w->ws->offload, w->last_ns - began);
 	int expect = W_IN_CALL;
 	if (atomic_compare_exchange_strong(&w->state, &expect, W_SCANNING)) {
 		if (answer)
