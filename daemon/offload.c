@@ -75,8 +75,8 @@ static void *helper_main(void *arg)
 			dn_dispatch_reply(s, h->req.buf, &rep);
 		uint64_t end = dn_now_ns();
 		/* the client's clock is untrusted: it only moves the wait */
-		uint64_t sent = h->req.sent_ns && h->req.sent_ns <= start ? h->req.sent_ns
-									   : h->handed_ns;
+		uint64_t sent =
+		    h->req.sent_ns && h->req.sent_ns <= start ? h->req.sent_ns : h->handed_ns;
 		dn_metrics_record(&h->metrics, h->req.op, rep.result, start - sent, end - start);
 		dn_offload_note(h->o, end - start);
 		h->s = NULL;
@@ -164,7 +164,8 @@ bool dn_offload_free(struct dn_offload *o)
 			all = false;
 	}
 	if (!all) {
-		dn_log_warning("a read offload thread is stuck in a backend call; exiting without it");
+		dn_log_warning(
+		    "a read offload thread is stuck in a backend call; exiting without it");
 		return false;
 	}
 	free(o);
