@@ -27,6 +27,8 @@
 #define WORKERS_MAX 64
 #define QUEUES_MAX 64
 #define POLL_US_MAX 100000
+#define READ_THREADS_MAX 256
+#define READ_THREADS_UNSET UINT_MAX
 #define ID_MAX 4294967294ul /* (uid_t)-1 means "no id" to the kernel */
 #define CPU_QUOTA_MAX 100000
 #define CPUS_MAX 4096
@@ -529,6 +531,11 @@ static int set_poll_us(struct parse_state *st, const char *value)
 	return parse_uint(st, value, 0, POLL_US_MAX, &st->cfg->poll_us);
 }
 
+static int set_read_threads(struct parse_state *st, const char *value)
+{
+	return parse_uint(st, value, 0, READ_THREADS_MAX, &st->cfg->read_threads);
+}
+
 static int set_poll_max_us(struct parse_state *st, const char *value)
 {
 	return parse_uint(st, value, 0, POLL_US_MAX, &st->cfg->poll_max_us);
@@ -857,6 +864,7 @@ static const struct key keys[] = {
 	{"pool",      "queues",        false, set_queues},
 	{"pool",      "poll_us",       false, set_poll_us},
 	{"pool",      "poll_max_us",   false, set_poll_max_us},
+	{"pool",      "read_threads",  false, set_read_threads},
 	{"pool",      "request_timeout", false, set_request_timeout},
 	{"pool",      "compat_mount",  false, set_compat_mount},
 	{"local",     "root",          false, set_local_root},
@@ -1124,6 +1132,7 @@ struct dn_config *dn_config_new(const char *pool)
 	}
 	cfg->workers = 0; /* not given: dn_config_finish() makes it the CPUs the pool may use */
 	cfg->queues = 0; /* not given: dn_config_finish() makes it = workers */
+	cfg->read_threads = READ_THREADS_UNSET; /* dn_config_finish(): by backend */
 	cfg->poll_us = 50;
 	cfg->poll_max_us = 2000;
 	cfg->request_timeout = 60;
@@ -1221,6 +1230,25 @@ static int check_system_root(const char *file, unsigned line, const char *root, 
  * one worker each, so that client threads on every CPU have a worker to
  * hand their requests to.
  */
+/*
+ * The pool's slice holds its containers too (memory_max bounds them all), and
+ * libcephfs needs memory beside its object cache (inodes, messages): a
+ * quarter leaves the rest to them.
+ */
+uint64_t dn_config_ceph_cache_size(const struct dn_config *cfg)
+{
+	if (cfg->ceph_cache_size)
+		return cfg->ceph_cache_size;
+	uint64_t limit = UINT64_MAX;
+	if (cfg->memory_max && cfg->memory_max < limit)
+		limit = cfg->memory_max;
+	if (cfg->memory_high && cfg->memory_high < limit)
+		limit = cfg->memory_high;
+	if (limit == UINT64_MAX)
+		return 0;
+	return limit / 4 > DN_CEPH_CACHE_MIN ? limit / 4 : DN_CEPH_CACHE_MIN;
+}
+
 unsigned dn_config_default_workers(void)
 {
 	cpu_set_t set;
@@ -1353,6 +1381,9 @@ static int finish(struct dn_config *cfg, const char *name, const char *const *fr
 		cfg->workers = dn_config_default_workers();
 	if (cfg->queues == 0)
 		cfg->queues = cfg->workers;
+	/* reads that miss libcephfs's cache wait on an OSD; the page cache answers a local one */
+	if (cfg->read_threads == READ_THREADS_UNSET)
+		cfg->read_threads = streq(cfg->backend, "ceph") ? 4 * cfg->workers : 0;
 	if (!cfg->mountpoint && asprintf(&cfg->mountpoint, "/danaus/%s", cfg->pool) < 0) {
 		cfg->mountpoint = NULL;
 		err_set(err, errlen, "%s: out of memory", name);

@@ -14,6 +14,7 @@ struct dn_config {
 	char *mountpoint;  /* [pool] mountpoint: absolute, normalized; default /danaus/<pool> */
 	unsigned workers;  /* [pool] workers: 1..64, default 1 */
 	unsigned queues;   /* [pool] queues: 1..64, default = workers */
+	unsigned read_threads; /* [pool] read_threads: 0..256; default 4 per worker on ceph, else 0 */
 	unsigned poll_us;  /* [pool] poll_us: 0..100000, busy-poll time before futex sleep, default 50 */
 	unsigned poll_max_us; /* [pool] poll_max_us: 0..100000, what poll_us may grow to, default 2000 */
 	unsigned request_timeout; /* [pool] request_timeout: 1..3600 s a request may take, default 60 */
@@ -128,6 +129,14 @@ int dn_config_parse_string(struct dn_config *cfg, const char *name, const char *
 int dn_config_finish(struct dn_config *cfg, const char *name, char *err, size_t errlen);
 
 struct dn_config *dn_config_free(struct dn_config *cfg);
+
+/*
+ * The libcephfs object cache a pool gets, in bytes: cache_size when set;
+ * else a quarter of the lower of memory_max and memory_high when either
+ * is set (at least DN_CEPH_CACHE_MIN); else 0, libcephfs's default (200 MiB).
+ */
+#define DN_CEPH_CACHE_MIN (UINT64_C(8) << 20)
+uint64_t dn_config_ceph_cache_size(const struct dn_config *cfg);
 
 /* workers when none are configured: the CPUs this process may use (1 to 64). */
 unsigned dn_config_default_workers(void);

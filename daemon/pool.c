@@ -193,7 +193,8 @@ static void reclaim(struct dn_pool *p)
 {
 	for (struct retired **it = &p->retired; *it;) {
 		struct retired *r = *it;
-		if (!dn_workers_quiesced(p->workers, r->epochs)) {
+		if (!dn_workers_quiesced(p->workers, r->epochs) ||
+		    (r->session && atomic_load(&r->session->offloaded))) {
 			it = &r->next;
 			continue;
 		}
@@ -538,7 +539,9 @@ static int render_metrics(void *ctx, FILE *f)
 		.sessions = atomic_load_explicit(&p->active, memory_order_relaxed),
 		.files = dn_quotas_files(p->quotas), .uptime_ns = dn_now_ns() - p->started_ns,
 		.busy_ns = busy,
-		.cache_size = ceph && p->cfg->ceph_cache_size ? (long)p->cfg->ceph_cache_size : -1,
+		.cache_size = ceph && dn_config_ceph_cache_size(p->cfg)
+				      ? (long)dn_config_ceph_cache_size(p->cfg)
+				      : -1,
 		.queues = p->cfg->queues, .queued = queued, .compat = compat,
 	};
 	return dn_metrics_write(f, &mp, sum);
@@ -593,6 +596,7 @@ struct dn_quotas *dn_pool_quotas(struct dn_pool *p)
 int dn_pool_run(struct dn_pool *p)
 {
 	p->workers = dn_workers_start(p->svc, p->states, p->cfg->workers, p->cfg->queues,
+				      p->cfg->read_threads,
 				      (uint64_t)p->cfg->poll_us * 1000u,
 				      (uint64_t)p->cfg->poll_max_us * 1000u,
 				      (uint64_t)p->cfg->request_timeout * 1000000000u);

@@ -61,6 +61,7 @@ struct dn_session {
 	struct dn_handle_slot *handles;
 	uint32_t nhandles, cap;
 	_Atomic uint32_t bad_requests;
+	_Atomic uint32_t offloaded; /* its requests in offload threads (offload.h): kept till 0 */
 	struct dn_session *retired_next;
 	uint64_t retired_epochs[DN_MAX_QUEUES];
 };

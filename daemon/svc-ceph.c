@@ -1984,16 +1984,17 @@ static int ceph_svc_create(const struct dn_config *cfg, struct dn_svc **out, cha
 		goto fail;
 	if (!cfg->ceph_memory_log && (r = limit_memory_log(cm, err, errlen)) < 0)
 		goto fail;
-	if (cfg->ceph_cache_size) {
+	uint64_t cache = dn_config_ceph_cache_size(cfg);
+	if (cache) {
 		char sz[32];
-		snprintf(sz, sizeof(sz), "%llu", (unsigned long long)cfg->ceph_cache_size);
+		snprintf(sz, sizeof(sz), "%llu", (unsigned long long)cache);
 		if ((r = conf_set(cm, "client_oc_size", sz, err, errlen)) < 0)
 			goto fail;
 		/* the dirty limits must stay below the cache's size */
-		snprintf(sz, sizeof(sz), "%llu", (unsigned long long)cfg->ceph_cache_size / 2);
+		snprintf(sz, sizeof(sz), "%llu", (unsigned long long)cache / 2);
 		if ((r = conf_set(cm, "client_oc_max_dirty", sz, err, errlen)) < 0)
 			goto fail;
-		snprintf(sz, sizeof(sz), "%llu", (unsigned long long)cfg->ceph_cache_size / 4);
+		snprintf(sz, sizeof(sz), "%llu", (unsigned long long)cache / 4);
 		if ((r = conf_set(cm, "client_oc_target_dirty", sz, err, errlen)) < 0)
 			goto fail;
 	}

@@ -150,7 +150,9 @@ static void test_parse_limits_accepted(void **state)
 	_cleanup_config_ struct dn_config *cfg = NULL;
 
 	assert_parse_ok(&cfg, "[pool]\nworkers = 64\nqueues = 1\npoll_us = 100000\n"
-	                      "poll_max_us = 100000\n[access]\nusers = 4294967294\n");
+	                      "poll_max_us = 100000\nread_threads = 256\n"
+	                      "[access]\nusers = 4294967294\n");
+	assert_int_equal(cfg->read_threads, 256);
 	assert_int_equal(cfg->workers, 64);
 	assert_int_equal(cfg->queues, 1);
 	assert_int_equal(cfg->poll_us, 100000);
@@ -201,6 +203,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->workers, dn_config_default_workers());
 	assert_true(cfg->workers >= 1);
 	assert_int_equal(cfg->queues, cfg->workers);
+	assert_int_equal(cfg->read_threads, 0); /* a local pool's reads stay on its workers */
 	assert_int_equal(cfg->poll_us, 50);
 	assert_int_equal(cfg->poll_max_us, 2000);
 	assert_int_equal(cfg->request_timeout, 60);
@@ -297,6 +300,29 @@ static void test_parse_resources(void **state)
 	assert_int_equal(cfg->io_weight, 100);
 }
 
+/* The object cache follows cache_size, else a quarter of the pool's memory limit. */
+static void test_ceph_cache_size_follows_memory(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t bytes;
+	} cases[] = {
+		{"", 0},
+		{"[resources]\nmemory_max = infinity\n", 0},
+		{"[resources]\nmemory_max = 2G\n", UINT64_C(512) << 20},
+		{"[resources]\nmemory_max = 2G\nmemory_high = 1G\n", UINT64_C(256) << 20},
+		{"[resources]\nmemory_high = 400M\n", UINT64_C(100) << 20},
+		{"[resources]\nmemory_max = 16M\n", DN_CEPH_CACHE_MIN},
+		{"[resources]\nmemory_max = 2G\n[ceph]\ncache_size = 64M\n", UINT64_C(64) << 20},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		_cleanup_config_ struct dn_config *cfg = NULL;
+		assert_parse_ok(&cfg, cases[i].text);
+		assert_true(dn_config_ceph_cache_size(cfg) == cases[i].bytes);
+	}
+}
+
 static void test_parse_resource_limits_accepted(void **state)
 {
 	static const struct {
@@ -385,6 +411,7 @@ static void test_parse_ceph(void **state)
 	assert_true(cfg->ceph_memory_log);
 	assert_null(cfg->local_root);
 	assert_string_equal(cfg->mountpoint, "/danaus/p");
+	assert_int_equal(cfg->read_threads, 4 * cfg->workers);
 }
 
 static void test_parse_ceph_limits_accepted(void **state)
@@ -537,6 +564,8 @@ static void test_error_out_of_range(void **state)
 	                   "t.ini:2: workers: '65' is out of range 1..64");
 	assert_parse_error("[pool]\nqueues = 99999999999999999999999\n", -EINVAL,
 	                   "t.ini:2: queues: '99999999999999999999999' is out of range 1..64");
+	assert_parse_error("[pool]\nread_threads = 257\n", -EINVAL,
+	                   "t.ini:2: read_threads: '257' is out of range 0..256");
 	assert_parse_error("[pool]\npoll_us = 100001\n", -EINVAL,
 	                   "t.ini:2: poll_us: '100001' is out of range 0..100000");
 	assert_parse_error("[pool]\n\npoll_max_us = 100001\n", -EINVAL,
@@ -1403,6 +1432,7 @@ int main(void)
 	    T(test_load_pool_file_overrides_danaus_ini),
 	    T(test_load_without_danaus_ini),
 	    T(test_parse_resources),
+	    T(test_ceph_cache_size_follows_memory),
 	    T(test_parse_resource_limits_accepted),
 	    T(test_parse_ceph),
 	    T(test_parse_ceph_limits_accepted),

@@ -17,6 +17,7 @@
 #include "idle.h"
 #include "log.h"
 #include "metrics.h"
+#include "offload.h"
 #include "queue.h"
 #include "umask.h"
 
@@ -94,6 +95,7 @@ struct worker {
 
 struct dn_workers {
 	struct dn_svc *svc;
+	struct dn_offload *offload; /* NULL: every request runs on its worker */
 	struct dn_worker_states *states;
 	unsigned n, nqueues;
 	uint64_t timeout_ns;
@@ -232,8 +234,12 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 			      memory_order_relaxed);
 	atomic_store(&w->state, W_IN_CALL);
 	struct dn_reply rep;
+	uint64_t began = w->ws->offload && req->op == DN_OP_PREAD &&
+			 !(req->flags & DN_READ_STREAM) ? dn_now_ns() : 0;
 	bool answer = dn_dispatch_run(s, req, &rep);
 	count(w, req, rep.result);
+	if (began)
+		dn_offload_note(w->ws->offload, w->last_ns - began);
 	int expect = W_IN_CALL;
 	if (atomic_compare_exchange_strong(&w->state, &expect, W_SCANNING)) {
 		if (answer)
@@ -249,6 +255,28 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 		nanosleep(&ts, NULL);
 	}
 	return CALL_ABANDONED;
+}
+
+static bool has_work(const struct worker *w, struct dn_session *s);
+
+/*
+ * A read that may wait on the network goes to an offload thread when other
+ * requests wait for this worker: they need not queue behind it. One with
+ * nothing behind it stays here (no hand-off for a lone client); streamed
+ * reads stay with their worker's ring.
+ */
+static bool offload(struct worker *w, const struct dn_session_set *set, struct dn_session *s,
+		    const struct dn_req *req)
+{
+	if (!w->ws->offload || req->op != DN_OP_PREAD || (req->flags & DN_READ_STREAM))
+		return false;
+	bool waiting = false;
+	for (uint32_t i = 0; !waiting && i < set->n; i++)
+		waiting = has_work(w, set->s[i]);
+	if (!waiting || !dn_offload_take(w->ws->offload, s, req))
+		return false;
+	w->last_ns = dn_now_ns();
+	return true;
 }
 
 /* Requests served; *replaced when this thread no longer serves w's slot. */
@@ -267,6 +295,8 @@ static unsigned scan(struct worker *w, uint32_t gen, bool *replaced)
 				if (!dn_queue_pop(queue, s->l.qdepth, &s->tails[q], &req))
 					break;
 				done++;
+				if (offload(w, set, s, &req))
+					continue;
 				enum call_result r = call(w, gen, s, &req);
 				*replaced = r == CALL_REPLACED;
 				if (r != CALL_DONE)
@@ -564,6 +594,7 @@ void dn_workers_metrics(const struct dn_workers *ws, struct dn_worker_metrics *s
 		if (i < n)
 			busy[i] = atomic_load_explicit(&ws->w[i].metrics.busy_ns, memory_order_relaxed);
 	}
+	dn_offload_metrics(ws->offload, sum);
 }
 
 void dn_workers_queued(struct dn_workers *ws, uint64_t *waiting, unsigned nqueues)
@@ -577,12 +608,18 @@ void dn_workers_queued(struct dn_workers *ws, uint64_t *waiting, unsigned nqueue
 }
 
 struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_worker_states *states,
-				    unsigned n, unsigned nqueues,
+				    unsigned n, unsigned nqueues, unsigned offload_threads,
 				    uint64_t poll_ns, uint64_t poll_max_ns, uint64_t timeout_ns)
 {
 	struct dn_workers *ws = calloc(1, sizeof(*ws) + (n + 1) * sizeof(struct worker));
 	if (!ws)
 		return NULL;
+	/* half of them for one session at most: another session finds some free */
+	if (offload_threads && dn_offload_new(offload_threads, offload_threads / 2,
+					      &ws->offload) < 0) {
+		free(ws);
+		return NULL;
+	}
 	ws->svc = svc;
 	ws->states = states;
 	ws->n = n;
@@ -650,6 +687,8 @@ bool dn_workers_stop(struct dn_workers *ws)
 		dn_log_warning("a worker is stuck in a backend call; exiting without it");
 		return false; /* what it may still touch stays allocated */
 	}
+	if (!dn_offload_free(ws->offload))
+		return false;
 	for (unsigned i = 0; i < ws->n; i++) {
 		close(ws->w[i].epfd);
 		close(ws->w[i].kick);

@@ -19,12 +19,13 @@ struct dn_session_set {
 struct dn_workers;
 
 /*
- * poll_ns..poll_max_ns: how long an idle worker polls before it sleeps (see
- * idle.h); timeout_ns: how long a backend call may take before its client
+ * offload_threads: threads that take reads which may wait on the network
+ * (offload.h), 0 for none; poll_ns..poll_max_ns: how long an idle worker
+ * polls before it sleeps (see idle.h); timeout_ns: how long a backend call may take before its client
  * is answered ETIMEDOUT.
  */
 struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_worker_states *states,
-				    unsigned n, unsigned nqueues,
+				    unsigned n, unsigned nqueues, unsigned offload_threads,
 				    uint64_t poll_ns, uint64_t poll_max_ns, uint64_t timeout_ns);
 /* Before a session is published: each worker sleeps on its doorbell too. */
 int dn_workers_watch(struct dn_workers *ws, struct dn_session *s);

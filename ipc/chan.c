@@ -417,7 +417,8 @@ static uint64_t spin_spent(const struct dn_spin *sp, int cpu)
  * back to SUBMITTED and wakes it, to take what is there and spin again.
  */
 static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu,
-		     struct dn_sink *sink, uint64_t sent_ns)
+		     struct dn_sink *sink, uint64_t sent_ns, const struct dn_slot *slot,
+		     uint64_t pos)
 {
 	const struct dn_worker_state *w = &c->states->w[q % c->nworkers];
 	struct dn_spin sp;
@@ -434,6 +435,16 @@ static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu,
 			if ((i & 15) == 15) {
 				uint64_t now = dn_now_ns();
 				enum dn_spin_verdict v = dn_spin_look(&sp, now, worker_word(w), c->spin_ns);
+				/*
+				 * A sleeping worker keeps us spinning only while our
+				 * request waits for it: once taken, the request is in
+				 * the backend (an offload thread's read on the network,
+				 * ~0.3 ms and more), and spinning takes a CPU the
+				 * cluster or the other clients need.
+				 */
+				if (v == DN_SPIN_ON && now - sp.start > c->spin_ns &&
+				    dn_queue_taken(slot, pos))
+					v = DN_SPIN_SLEEP;
 				if (v == DN_SPIN_SLEEP)
 					break;
 				if (v == DN_SPIN_RENEWED)
@@ -491,7 +502,7 @@ int64_t dn_chan_call_into(struct dn_chan *c, uint32_t buf, struct dn_req *req,
 	dn_queue_publish(slot, pos);
 	ring(c, q);
 
-	int r = wait_done(c, b, q, cpu, sink, req->sent_ns);
+	int r = wait_done(c, b, q, cpu, sink, req->sent_ns, slot, pos);
 	if (r < 0)
 		return r;
 	memcpy(out, b->reply, DN_REPLY_HEAD);

@@ -44,6 +44,11 @@ void dn_queue_publish(struct dn_slot *slot, uint64_t pos)
 	atomic_store_explicit(&slot->seq, pos + 1, memory_order_release);
 }
 
+bool dn_queue_taken(const struct dn_slot *slot, uint64_t pos)
+{
+	return atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) != pos + 1;
+}
+
 bool dn_queue_ready(const struct dn_queue *q, uint32_t depth, uint64_t tail)
 {
 	const struct dn_slot *s = &q->slots[tail & (depth - 1)];

@@ -17,6 +17,12 @@ struct dn_slot *dn_queue_reserve(struct dn_queue *q, uint32_t depth, uint64_t *p
 void dn_queue_publish(struct dn_slot *slot, uint64_t pos);
 
 /*
+ * Client side: whether the request published at pos has left the ring (a
+ * worker took it). The slot may carry another request since: that is taken.
+ */
+bool dn_queue_taken(const struct dn_slot *slot, uint64_t pos);
+
+/*
  * Service side: copies the request at *tail out of shared memory and frees
  * its slot. The consumer position is the service's own (never read back from
  * shared memory), so a client scribbling on the ring cannot stall a worker.
