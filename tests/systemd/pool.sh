@@ -20,6 +20,7 @@ trap 'FAILED=${FAILED:-"line $LINENO (called from ${BASH_LINENO[*]}): '"'"'$BASH
 
 # Everything happens in a private mount namespace: the overlay and its mounts
 # vanish with it, also when the test is killed.
+. "$(dirname "$0")/boot-lib.sh"
 if [ -z "${DANAUS_SYSTEMD_NS:-}" ]; then
 	[ "$(id -u)" = 0 ] || skip "needs root"
 	[ -x /lib/systemd/systemd ] || skip "no /lib/systemd/systemd"
@@ -27,37 +28,16 @@ if [ -z "${DANAUS_SYSTEMD_NS:-}" ]; then
 	grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || true
 	grep -qw overlay /proc/filesystems || skip "no overlayfs"
 	[ -n "${DANAUS_DEB:-}" ] || : "${DANAUS_BUILD:?DANAUS_BUILD or DANAUS_DEB must be set}"
-	DANAUS_SYSTEMD_NS=1 exec unshare --mount --propagation private "$0" "$@"
+	sd_enter_mount_namespace "$0" "$@"
 fi
 
 CONFDIR=${DANAUS_CONFDIR:-/etc/danaus}
 WORK=$(mktemp -d /tmp/danaus-systemd.XXXXXX)
-ROOT=$WORK/root
-SD_PID=
-UNSHARE_PID=
-
-ns() { nsenter -t "$SD_PID" -m -p -r -w env -u DANAUS_LIBRARY -u DANAUS_BUILD -u LD_PRELOAD \
-	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
 
 cleanup() {
 	local rc=$?
-	if [ "$rc" != 0 ] && [ -n "$SD_PID" ]; then
-		echo "--- units" >&2
-		ns systemctl status --no-pager -l 'danaus*' >&2 2>&1 || true
-		echo "--- journal of the danaus units" >&2
-		ns journalctl --no-pager -n 60 -u 'danaus*' >&2 2>&1 || true
-		echo "--- console (last 30 lines)" >&2
-		tail -n 30 "$WORK/console.log" >&2 || true
-	fi
-	if [ -n "$SD_PID" ]; then
-		ns systemctl poweroff --no-block >/dev/null 2>&1 || kill -TERM "$SD_PID" 2>/dev/null || true
-		for _ in $(seq 100); do kill -0 "$UNSHARE_PID" 2>/dev/null || break; sleep 0.2; done
-		# PID 1 of the namespace takes every process in it along.
-		kill -KILL "$SD_PID" 2>/dev/null || true
-		wait "$UNSHARE_PID" 2>/dev/null || true
-	fi
-	umount -R "$ROOT" 2>/dev/null || umount -lR "$ROOT" 2>/dev/null || true
-	umount "$WORK/rw" 2>/dev/null || true
+	[ "$rc" != 0 ] && sd_dump
+	sd_poweroff
 	rm -rf "$WORK"
 	[ "$rc" = 0 ] || echo "FAIL (repeated): ${FAILED:-exit status $rc}" >&2
 	exit "$rc"
@@ -65,16 +45,8 @@ cleanup() {
 trap cleanup EXIT
 
 # --- boot
-mkdir -p "$WORK/rw" "$ROOT"
-mount -t tmpfs -o mode=755 tmpfs "$WORK/rw"
-mkdir -p "$WORK/rw/upper" "$WORK/rw/work"
-mount -t overlay overlay -o "lowerdir=/,upperdir=$WORK/rw/upper,workdir=$WORK/rw/work" "$ROOT"
-mount --rbind /dev "$ROOT/dev"
-mount --rbind /sys "$ROOT/sys"
-mount -t tmpfs -o mode=755 tmpfs "$ROOT/run"
-mount -t tmpfs -o mode=1777 tmpfs "$ROOT/tmp"
-# Whatever the host had in its systemd configuration stays out.
-rm -f "$ROOT/etc/danaus/pools/"*.ini 2>/dev/null || true
+sd_prepare_root "$WORK"
+ROOT=$SD_ROOT
 
 # Install before boot: the generator then runs on the first start already.
 if [ -n "${DANAUS_DEB:-}" ]; then
@@ -84,23 +56,8 @@ else
 		fail "meson install into the overlay failed"
 fi
 
-unshare --pid --fork --mount-proc="$ROOT/proc" chroot "$ROOT" env -i container=danaus-test \
-	/lib/systemd/systemd --system --log-target=console >"$WORK/console.log" 2>&1 &
-UNSHARE_PID=$!
-for _ in $(seq 50); do
-	SD_PID=$(cat "/proc/$UNSHARE_PID/task/$UNSHARE_PID/children" 2>/dev/null | awk '{print $1}')
-	[ -n "$SD_PID" ] && break
-	sleep 0.1
-done
-[ -n "$SD_PID" ] || fail "systemd did not start: $(cat "$WORK/console.log")"
-state=
-for _ in $(seq 150); do
-	state=$(ns systemctl is-system-running 2>/dev/null || true)
-	case $state in running|degraded) break ;; esac
-	sleep 0.2
-done
-case $state in running|degraded) ;; *) fail "systemd did not boot (state '$state')" ;; esac
-echo "systemd booted ($state), PID $SD_PID"
+sd_boot 2>"$WORK/boot.err" || fail "$(cat "$WORK/boot.err")"
+echo "systemd booted ($(ns systemctl is-system-running 2>/dev/null || true)), PID $SD_PID"
 
 if [ -n "${DANAUS_DEB:-}" ]; then
 	ns dpkg -i /var/cache/danaus-test.deb >"$WORK/dpkg.log" 2>&1 || fail "dpkg -i: $(cat "$WORK/dpkg.log")"
