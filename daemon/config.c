@@ -1249,13 +1249,32 @@ uint64_t dn_config_ceph_cache_size(const struct dn_config *cfg)
 	return limit / 4 > DN_CEPH_CACHE_MIN ? limit / 4 : DN_CEPH_CACHE_MIN;
 }
 
-unsigned dn_config_default_workers(void)
+/*
+ * A worker more than the CPU time the pool's slice gets only adds a thread
+ * to throttle: its spinning is charged to the quota that its siblings and
+ * the tenant's own programs share. (On a cgroup v1 host AllowedCPUs= is not
+ * applied, so the affinity mask alone would not show [resources] cpus.)
+ */
+unsigned dn_config_default_workers(const struct dn_config *cfg)
 {
 	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return 1;
-	int n = CPU_COUNT(&set);
-	return n < 1 ? 1 : n > WORKERS_MAX ? WORKERS_MAX : (unsigned)n;
+	unsigned n = 1;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1)
+		n = (unsigned)CPU_COUNT(&set);
+	bool on[CPUS_MAX] = {false};
+	if (cfg->cpus && cpu_list_parse(cfg->cpus, on) == 0) {
+		unsigned listed = 0;
+		for (size_t i = 0; i < CPUS_MAX; i++)
+			listed += on[i];
+		if (listed >= 1 && listed < n)
+			n = listed;
+	}
+	if (cfg->cpu_quota_pct) {
+		unsigned cpus_of_time = (cfg->cpu_quota_pct + 99) / 100;
+		if (cpus_of_time < n)
+			n = cpus_of_time;
+	}
+	return n > WORKERS_MAX ? WORKERS_MAX : n;
 }
 
 /* a is b, or a directory above or below it */
@@ -1378,7 +1397,7 @@ static int finish(struct dn_config *cfg, const char *name, const char *const *fr
 	int r;
 
 	if (cfg->workers == 0)
-		cfg->workers = dn_config_default_workers();
+		cfg->workers = dn_config_default_workers(cfg);
 	if (cfg->queues == 0)
 		cfg->queues = cfg->workers;
 	/* reads that miss libcephfs's cache wait on an OSD; the page cache answers a local one */

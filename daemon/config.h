@@ -138,8 +138,11 @@ struct dn_config *dn_config_free(struct dn_config *cfg);
 #define DN_CEPH_CACHE_MIN (UINT64_C(8) << 20)
 uint64_t dn_config_ceph_cache_size(const struct dn_config *cfg);
 
-/* workers when none are configured: the CPUs this process may use (1 to 64). */
-unsigned dn_config_default_workers(void);
+/*
+ * workers when none are configured: the CPUs this process may use, no more
+ * than [resources] cpus lists or cpu_quota gives time for (1 to 64).
+ */
+unsigned dn_config_default_workers(const struct dn_config *cfg);
 
 bool dn_config_allows(const struct dn_config *cfg, uid_t uid, gid_t gid, const gid_t *groups,
 		      size_t n_groups);

@@ -1,5 +1,6 @@
 /* Pool Configuration tests: parsing, defaults, override order, every error message */
 #include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -200,7 +201,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->backend, "local");
 	assert_string_equal(cfg->mountpoint, "/danaus/p");
 	/* one worker per CPU this process may use, and a queue each */
-	assert_int_equal(cfg->workers, dn_config_default_workers());
+	assert_int_equal(cfg->workers, dn_config_default_workers(cfg));
 	assert_true(cfg->workers >= 1);
 	assert_int_equal(cfg->queues, cfg->workers);
 	assert_int_equal(cfg->read_threads, 0); /* a local pool's reads stay on its workers */
@@ -377,6 +378,40 @@ static void test_parse_resource_limits_accepted(void **state)
 		assert_parse_ok(&cfg, "[resources]\ncpu_quota = 100000%\nio_weight = 10000\n");
 		assert_int_equal(cfg->cpu_quota_pct, 100000);
 		assert_int_equal(cfg->io_weight, 10000);
+	}
+}
+
+/* Without workers =, no more workers than the CPUs [resources] gives the pool time or room on. */
+static void test_default_workers_follow_resources(void **state)
+{
+	struct tmp *t = *state;
+	cpu_set_t set;
+	assert_int_equal(sched_getaffinity(0, sizeof(set), &set), 0);
+	unsigned mine = (unsigned)CPU_COUNT(&set);
+	const struct {
+		const char *resources;
+		unsigned workers;
+	} cases[] = {
+		{"cpu_quota = 100%", 1},
+		{"cpu_quota = 50%", 1},
+		{"cpu_quota = 150%", mine < 2 ? mine : 2},
+		{"cpu_quota = 100000%", mine},
+		{"cpus = 3", 1},
+		{"cpus = 0-1\ncpu_quota = 100%", 1},
+		{"cpus = 0-4095", mine},
+	};
+	for (size_t i = 0; i < DN_ARRAY_SIZE(cases); i++) {
+		_cleanup_config_ struct dn_config *cfg = NULL;
+		_cleanup_free_ char *text = NULL;
+		char err[DN_CONFIG_ERR_MAX] = "";
+		assert_true(asprintf(&text, "[local]\nroot = %s/root\n[resources]\n%s\n", t->dir,
+				     cases[i].resources) > 0);
+		tmp_write(t, "pools/p.ini", text);
+		assert_int_equal(dn_config_load(&cfg, t->dir, "p", err, sizeof(err)), 0);
+		if (cfg->workers != cases[i].workers)
+			fail_msg("%s: %u workers, want %u", cases[i].resources, cfg->workers,
+				 cases[i].workers);
+		assert_int_equal(cfg->queues, cfg->workers);
 	}
 }
 
@@ -1432,6 +1467,7 @@ int main(void)
 	    T(test_load_pool_file_overrides_danaus_ini),
 	    T(test_load_without_danaus_ini),
 	    T(test_parse_resources),
+	    T(test_default_workers_follow_resources),
 	    T(test_ceph_cache_size_follows_memory),
 	    T(test_parse_resource_limits_accepted),
 	    T(test_parse_ceph),
