@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "atomic-file.h"
+#include "cdi-mark.h"
 #include "cleanup.h"
 
 /* CDI 0.5.0 has everything used here (env, mounts) and podman 4.3 reads it. */
@@ -56,7 +57,7 @@ static bool add_string(struct json_object *parent, const char *key, const char *
 
 static bool append_env(struct json_object *env, const char *key, const char *value)
 {
-	char line[PATH_MAX + 64];
+	char line[2 * PATH_MAX];
 	if ((size_t)snprintf(line, sizeof(line), "%s=%s", key, value) >= sizeof(line))
 		return false;
 	return add_string(env, NULL, line);
@@ -75,6 +76,18 @@ static bool append_mount(struct json_object *mounts, const char *host, const cha
 		if (!add_string(opts, NULL, *o))
 			return false;
 	return true;
+}
+
+/* The pool's own variable (cdi-mark.h): NAME:MOUNTPOINT[:MORE], under a name no other pool sets. */
+static bool append_mark(struct json_object *env, const struct dn_cdi_pool *p)
+{
+	char key[128], value[PATH_MAX + 512];
+	bool more = p->more && *p->more;
+	if (dn_cdi_mark_key(p->name, key, sizeof(key)) < 0 ||
+	    (size_t)snprintf(value, sizeof(value), "%s:%s%s%s", p->name, p->mountpoint,
+			     more ? ":" : "", more ? p->more : "") >= sizeof(value))
+		return false;
+	return append_env(env, key, value);
 }
 
 static bool valid(const struct dn_cdi_pool *p)
@@ -122,7 +135,8 @@ char *dn_cdi_spec_json(const struct dn_cdi_pool *p)
 	     append_mount(mounts, p->socket, sock, sock_opts) &&
 	     (p->compat_mount ? append_mount(mounts, p->mountpoint, p->mountpoint, compat_opts)
 			      : append_mount(mounts, p->placeholder, p->mountpoint, ph_opts)) &&
-	     (!p->more || !*p->more || append_env(env, "DANAUS_MOUNTS", p->more));
+	     (!p->more || !*p->more || append_env(env, "DANAUS_MOUNTS", p->more)) &&
+	     append_mark(env, p);
 	/* a placeholder at every other instance's mountpoint too */
 	for (const char *m = p->more ? p->more : ""; ok && *m;) {
 		size_t n = strcspn(m, ":");

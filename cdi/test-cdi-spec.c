@@ -80,9 +80,10 @@ static void test_env_preloads_the_library_for_the_pool(void **state)
 	struct json_object *env = field(edits_of(spec), "env");
 	const char *want[] = {"LD_PRELOAD=/run/danaus/libdanaus.so", "DANAUS_POOL=tenant",
 			      "DANAUS_SOCKET=/run/danaus/tenant.sock",
-			      "DANAUS_MOUNTPOINT=/danaus/tenant"};
-	assert_int_equal(json_object_array_length(env), 4);
-	for (size_t i = 0; i < 4; i++)
+			      "DANAUS_MOUNTPOINT=/danaus/tenant",
+			      "DANAUS_CDI_POOL_tenant=tenant:/danaus/tenant"};
+	assert_int_equal(json_object_array_length(env), 5);
+	for (size_t i = 0; i < 5; i++)
 		assert_string_equal(json_object_get_string(json_object_array_get_idx(env, i)),
 				    want[i]);
 	json_object_put(spec);
@@ -153,9 +154,11 @@ static void test_instances_get_placeholders_and_their_variable(void **state)
 	free(text);
 	assert_non_null(spec);
 	struct json_object *env = field(edits_of(spec), "env");
-	assert_int_equal(json_object_array_length(env), 5);
+	assert_int_equal(json_object_array_length(env), 6);
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(env, 4)),
 			    "DANAUS_MOUNTS=/data:/danaus/tenant-web");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(env, 5)),
+			    "DANAUS_CDI_POOL_tenant=tenant:/danaus/tenant:/data:/danaus/tenant-web");
 	struct json_object *mounts = field(edits_of(spec), "mounts");
 	assert_int_equal(json_object_array_length(mounts), 5);
 	const char *at[] = {"/data", "/danaus/tenant-web"};
@@ -199,6 +202,18 @@ static void test_paths_are_escaped(void **state)
 			    "DANAUS_MOUNTPOINT=/danaus/we\"ird\\name");
 	json_object_put(spec);
 	free(text);
+}
+
+/* The pool's own variable survives shells: every byte but letters and digits is _XX. */
+static void test_mark_is_named_after_the_pool_safely(void **state)
+{
+	struct dn_cdi_pool p = pool;
+	p.name = "a.b-c_d";
+	struct json_object *spec = parse_spec_of(&p);
+	struct json_object *env = field(edits_of(spec), "env");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(env, 4)),
+			    "DANAUS_CDI_POOL_a_2Eb_2Dc_5Fd=a.b-c_d:/danaus/tenant");
+	json_object_put(spec);
 }
 
 /* A spec is recognised as a pool's own, with the socket it binds; anything else is not. */
@@ -442,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_instances_get_placeholders_and_their_variable),
 		cmocka_unit_test(test_relative_or_missing_paths_are_refused),
 		cmocka_unit_test(test_paths_are_escaped),
+		cmocka_unit_test(test_mark_is_named_after_the_pool_safely),
 		cmocka_unit_test(test_spec_socket_recognises_only_danaus_specs),
 		cmocka_unit_test_setup_teardown(test_prune_removes_only_stale_units_specs, make_dir,
 						remove_dir),
