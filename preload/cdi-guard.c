@@ -38,38 +38,33 @@ static void mark_mounts(const char *value)
 	}
 }
 
-bool dn_cdi_guard_check(void)
+/* VALUE of environment entry E when it is a pool's mark, else NULL. */
+static const char *mark_value(const char *e)
 {
 	static const char prefix[] = DN_CDI_MARK_PREFIX;
-	const char *first = NULL;
-	size_t first_len = 0;
+	const char *eq = strchr(e, '=');
+	return strncmp(e, prefix, sizeof(prefix) - 1) == 0 && eq && mark_name(eq + 1) ? eq + 1
+										   : NULL;
+}
+
+bool dn_cdi_guard_check(void)
+{
+	/* each device sets its own pool's variable: two marks, two pools */
 	unsigned pools = 0;
-	for (char **e = environ; e && *e; e++) {
-		const char *eq = strchr(*e, '=');
-		size_t len;
-		if (strncmp(*e, prefix, sizeof(prefix) - 1) != 0 || !eq || !(len = mark_name(eq + 1)))
-			continue;
-		/* one mark per pool name: a name seen again is the same pool */
-		if (!first || len != first_len || memcmp(first, eq + 1, len) != 0)
-			pools++;
-		if (!first) {
-			first = eq + 1;
-			first_len = len;
-		}
-	}
+	for (char **e = environ; e && *e; e++)
+		pools += mark_value(*e) != NULL;
 	if (pools < 2)
 		return false;
 	size_t n = (size_t)snprintf(refusal, sizeof(refusal), "this process was given the CDI devices");
 	unsigned named = 0;
-	for (char **e = environ; *e && n < sizeof(refusal); e++) {
-		const char *eq = strchr(*e, '=');
-		size_t len;
-		if (strncmp(*e, prefix, sizeof(prefix) - 1) != 0 || !eq || !(len = mark_name(eq + 1)))
+	for (char **e = environ; *e; e++) {
+		const char *value = mark_value(*e);
+		if (!value)
 			continue;
-		mark_mounts(eq + 1);
-		if (named++ < NAMED_MAX)
+		mark_mounts(value);
+		if (named++ < NAMED_MAX && n < sizeof(refusal))
 			n += (size_t)snprintf(refusal + n, sizeof(refusal) - n, "%s danaus.io/pool=%.*s",
-					      named > 1 ? "," : "", (int)len, eq + 1);
+					      named > 1 ? "," : "", (int)mark_name(value), value);
 	}
 	if (n < sizeof(refusal))
 		snprintf(refusal + n, sizeof(refusal) - n,
