@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "atomic-file.h"
+#include "cdi-mark.h"
 #include "cleanup.h"
 
 /* CDI 0.5.0 has everything used here (env, mounts) and podman 4.3 reads it. */
@@ -56,7 +57,7 @@ static bool add_string(struct json_object *parent, const char *key, const char *
 
 static bool append_env(struct json_object *env, const char *key, const char *value)
 {
-	char line[PATH_MAX + 64];
+	char line[2 * PATH_MAX];
 	if ((size_t)snprintf(line, sizeof(line), "%s=%s", key, value) >= sizeof(line))
 		return false;
 	return add_string(env, NULL, line);
@@ -75,6 +76,18 @@ static bool append_mount(struct json_object *mounts, const char *host, const cha
 		if (!add_string(opts, NULL, *o))
 			return false;
 	return true;
+}
+
+/* The pool's own variable (cdi-mark.h): NAME:MOUNTPOINT[:MORE], under a name no other pool sets. */
+static bool append_mark(struct json_object *env, const struct dn_cdi_pool *p)
+{
+	char key[128], value[PATH_MAX + 512];
+	bool more = p->more && *p->more;
+	if (dn_cdi_mark_key(p->name, key, sizeof(key)) < 0 ||
+	    (size_t)snprintf(value, sizeof(value), "%s:%s%s%s", p->name, p->mountpoint,
+			     more ? ":" : "", more ? p->more : "") >= sizeof(value))
+		return false;
+	return append_env(env, key, value);
 }
 
 static bool valid(const struct dn_cdi_pool *p)
@@ -122,7 +135,8 @@ char *dn_cdi_spec_json(const struct dn_cdi_pool *p)
 	     append_mount(mounts, p->socket, sock, sock_opts) &&
 	     (p->compat_mount ? append_mount(mounts, p->mountpoint, p->mountpoint, compat_opts)
 			      : append_mount(mounts, p->placeholder, p->mountpoint, ph_opts)) &&
-	     (!p->more || !*p->more || append_env(env, "DANAUS_MOUNTS", p->more));
+	     (!p->more || !*p->more || append_env(env, "DANAUS_MOUNTS", p->more)) &&
+	     append_mark(env, p);
 	/* a placeholder at every other instance's mountpoint too */
 	for (const char *m = p->more ? p->more : ""; ok && *m;) {
 		size_t n = strcspn(m, ":");
@@ -165,6 +179,83 @@ int dn_cdi_spec_write(const char *dir, const struct dn_cdi_pool *p)
 	if ((r = dn_mkdirs(dir)) < 0)
 		return r;
 	return dn_file_replace(path, json, strlen(json), 0644);
+}
+
+int dn_cdi_spec_load(const char *path, char **text)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if (st.st_size > 1 << 20)
+		return -EFBIG;
+	_cleanup_free_ char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	size_t done = 0;
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break; /* shrank meanwhile: what is there */
+		done += (size_t)n;
+	}
+	buf[done] = 0;
+	*text = TAKE_PTR(buf);
+	return 0;
+}
+
+/* O's member KEY when it is a string, else NULL. */
+static const char *member_string(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static struct json_object *member_array(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_array))
+		return NULL;
+	return v;
+}
+
+int dn_cdi_spec_socket(const char *text, const char *name, char *out, size_t len)
+{
+	char want[PATH_MAX];
+	if ((size_t)snprintf(want, sizeof(want), "%s/%s.sock", DN_CDI_CONTAINER_DIR, name) >=
+	    sizeof(want))
+		return -EINVAL;
+	_cleanup_(json_putp) struct json_object *spec = json_tokener_parse(text);
+	if (!spec || !json_object_is_type(spec, json_type_object))
+		return -EINVAL;
+	const char *kind = member_string(spec, "kind");
+	struct json_object *devices = member_array(spec, "devices");
+	if (!kind || strcmp(kind, DN_CDI_KIND) != 0 || !devices ||
+	    json_object_array_length(devices) != 1)
+		return -EINVAL;
+	struct json_object *device = json_object_array_get_idx(devices, 0);
+	const char *dev_name = member_string(device, "name");
+	struct json_object *edits = NULL;
+	if (!dev_name || strcmp(dev_name, name) != 0 ||
+	    !json_object_object_get_ex(device, "containerEdits", &edits))
+		return -EINVAL;
+	struct json_object *mounts = member_array(edits, "mounts");
+	for (size_t i = 0; mounts && i < json_object_array_length(mounts); i++) {
+		struct json_object *m = json_object_array_get_idx(mounts, i);
+		const char *at = member_string(m, "containerPath");
+		const char *host = member_string(m, "hostPath");
+		if (at && host && strcmp(at, want) == 0)
+			return (size_t)snprintf(out, len, "%s", host) < len ? 0 : -EINVAL;
+	}
+	return -EINVAL;
 }
 
 int dn_cdi_spec_remove(const char *dir, const char *name)

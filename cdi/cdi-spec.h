@@ -32,6 +32,16 @@ int dn_cdi_spec_path(const char *dir, const char *name, char *out, size_t len);
  * 0 or negative errno. */
 int dn_cdi_spec_write(const char *dir, const struct dn_cdi_pool *p);
 
+/* PATH's text (malloc'd, NUL-terminated) into *TEXT: 0 or negative errno (-EFBIG past 1 MiB). */
+int dn_cdi_spec_load(const char *path, char **text);
+
+/*
+ * Whether TEXT is a Danaus spec of pool NAME, as dn_cdi_spec_json writes
+ * them: 0 with the host path of the socket it binds in OUT (of LEN), or
+ * -EINVAL (another vendor's spec, another pool's, or no spec at all).
+ */
+int dn_cdi_spec_socket(const char *text, const char *name, char *out, size_t len);
+
 /* Removes DIR's spec of pool NAME; 0 also when there was none. */
 int dn_cdi_spec_remove(const char *dir, const char *name);
 

@@ -13,9 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "cdi-claim.h"
+#include "cdi-prune.h"
 #include "cdi-spec.h"
 
 static const struct dn_cdi_pool pool = {
@@ -76,9 +80,10 @@ static void test_env_preloads_the_library_for_the_pool(void **state)
 	struct json_object *env = field(edits_of(spec), "env");
 	const char *want[] = {"LD_PRELOAD=/run/danaus/libdanaus.so", "DANAUS_POOL=tenant",
 			      "DANAUS_SOCKET=/run/danaus/tenant.sock",
-			      "DANAUS_MOUNTPOINT=/danaus/tenant"};
-	assert_int_equal(json_object_array_length(env), 4);
-	for (size_t i = 0; i < 4; i++)
+			      "DANAUS_MOUNTPOINT=/danaus/tenant",
+			      "DANAUS_CDI_POOL_tenant=tenant:/danaus/tenant"};
+	assert_int_equal(json_object_array_length(env), 5);
+	for (size_t i = 0; i < 5; i++)
 		assert_string_equal(json_object_get_string(json_object_array_get_idx(env, i)),
 				    want[i]);
 	json_object_put(spec);
@@ -149,9 +154,11 @@ static void test_instances_get_placeholders_and_their_variable(void **state)
 	free(text);
 	assert_non_null(spec);
 	struct json_object *env = field(edits_of(spec), "env");
-	assert_int_equal(json_object_array_length(env), 5);
+	assert_int_equal(json_object_array_length(env), 6);
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(env, 4)),
 			    "DANAUS_MOUNTS=/data:/danaus/tenant-web");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(env, 5)),
+			    "DANAUS_CDI_POOL_tenant=tenant:/danaus/tenant:/data:/danaus/tenant-web");
 	struct json_object *mounts = field(edits_of(spec), "mounts");
 	assert_int_equal(json_object_array_length(mounts), 5);
 	const char *at[] = {"/data", "/danaus/tenant-web"};
@@ -195,6 +202,41 @@ static void test_paths_are_escaped(void **state)
 			    "DANAUS_MOUNTPOINT=/danaus/we\"ird\\name");
 	json_object_put(spec);
 	free(text);
+}
+
+/* The pool's own variable survives shells: every byte but letters and digits is _XX. */
+static void test_mark_is_named_after_the_pool_safely(void **state)
+{
+	struct dn_cdi_pool p = pool;
+	p.name = "a.b-c_d";
+	struct json_object *spec = parse_spec_of(&p);
+	struct json_object *env = field(edits_of(spec), "env");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(env, 4)),
+			    "DANAUS_CDI_POOL_a_2Eb_2Dc_5Fd=a.b-c_d:/danaus/tenant");
+	json_object_put(spec);
+}
+
+/* A spec is recognised as a pool's own, with the socket it binds; anything else is not. */
+static void test_spec_socket_recognises_only_danaus_specs(void **state)
+{
+	char *text = dn_cdi_spec_json(&pool);
+	assert_non_null(text);
+	char sock[PATH_MAX];
+	assert_int_equal(dn_cdi_spec_socket(text, "tenant", sock, sizeof(sock)), 0);
+	assert_string_equal(sock, pool.socket);
+	assert_int_equal(dn_cdi_spec_socket(text, "other", sock, sizeof(sock)), -EINVAL);
+	free(text);
+	const char *foreign[] = {
+		"{\"cdiVersion\": \"0.5.0\", \"kind\": \"vendor.com/gpu\", \"devices\": "
+		"[{\"name\": \"tenant\", \"containerEdits\": {\"mounts\": [{\"hostPath\": "
+		"\"/x\", \"containerPath\": \"/run/danaus/tenant.sock\"}]}}]}",
+		"not json",
+		"[]",
+		"{\"kind\": \"danaus.io/pool\", \"devices\": 3}",
+	};
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(*foreign); i++)
+		assert_int_equal(dn_cdi_spec_socket(foreign[i], "tenant", sock, sizeof(sock)),
+				 -EINVAL);
 }
 
 static char dir[64];
@@ -275,6 +317,136 @@ static void test_placeholder_is_a_read_only_directory_that_says_why(void **state
 	assert_int_equal(dn_cdi_placeholder_ensure(path), -EEXIST);
 }
 
+static void put_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static bool exists(const char *in, const char *name)
+{
+	char path[PATH_MAX];
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", in, name) < sizeof(path));
+	return access(path, F_OK) == 0;
+}
+
+/* A spec of the pool NAME bound to SOCKET, written into DIR (cdi). */
+static void write_spec(const char *cdi, const char *name, const char *socket)
+{
+	struct dn_cdi_pool p = pool;
+	p.name = name;
+	p.socket = socket;
+	assert_int_equal(dn_cdi_spec_write(cdi, &p), 0);
+}
+
+static bool stale_but_a(const char *name, void *arg)
+{
+	(*(int *)arg)++;
+	return strcmp(name, "a") != 0;
+}
+
+/* Only the units' specs (RUNDIR/NAME.sock) of pools said to be gone are removed. */
+static void test_prune_removes_only_stale_units_specs(void **state)
+{
+	char cdi[128], run[128], sock[192];
+	snprintf(cdi, sizeof(cdi), "%s/cdi", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	snprintf(sock, sizeof(sock), "%s/a.sock", run);
+	write_spec(cdi, "a", sock); /* configured */
+	snprintf(sock, sizeof(sock), "%s/b.sock", run);
+	write_spec(cdi, "b", sock); /* gone */
+	write_spec(cdi, "c", "/tmp/by-hand/c.sock"); /* a pool started by hand */
+	char path[256];
+	snprintf(path, sizeof(path), "%s/vendor-x.json", cdi);
+	put_text(path, "{\"kind\": \"vendor.com/x\"}");
+	snprintf(path, sizeof(path), "%s/danaus-pool-d.json", cdi);
+	put_text(path, "broken");
+	int asked = 0;
+	assert_int_equal(dn_cdi_prune(cdi, run, stale_but_a, &asked), 1);
+	assert_int_equal(asked, 2); /* a and b: the units' specs */
+	assert_true(exists(cdi, "danaus-pool-a.json"));
+	assert_false(exists(cdi, "danaus-pool-b.json"));
+	assert_true(exists(cdi, "danaus-pool-c.json"));
+	assert_true(exists(cdi, "vendor-x.json"));
+	assert_true(exists(cdi, "danaus-pool-d.json"));
+	snprintf(path, sizeof(path), "%s/none", dir);
+	assert_int_equal(dn_cdi_prune(path, run, stale_but_a, &asked), 0);
+}
+
+/* A listening unix socket at PATH, as systemd's would be; its fd. */
+static int listen_at(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path));
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+static char *spec_text(const char *cdi, const char *name)
+{
+	char path[PATH_MAX];
+	char *text = NULL;
+	assert_int_equal(dn_cdi_spec_path(cdi, name, path, sizeof(path)), 0);
+	return dn_cdi_spec_load(path, &text) == 0 ? text : NULL;
+}
+
+/* A pool by hand: its spec goes at exit, or the one before comes back while its socket lives. */
+static void test_claim_gives_back_or_removes(void **state)
+{
+	char cdi[128], units[128], ours[128];
+	snprintf(cdi, sizeof(cdi), "%s/cdi", dir);
+	snprintf(units, sizeof(units), "%s/units.sock", dir);
+	snprintf(ours, sizeof(ours), "%s/ours.sock", dir);
+	struct dn_cdi_claim c;
+
+	/* nothing before: removed */
+	assert_int_equal(dn_cdi_claim_begin(&c, cdi, "p"), 0);
+	write_spec(cdi, "p", ours);
+	assert_int_equal(dn_cdi_claim_hold(&c), 0);
+	dn_cdi_claim_end(&c, ours);
+	assert_false(exists(cdi, "danaus-pool-p.json"));
+
+	/* the units' spec before, their socket alive: given back as it was */
+	int fd = listen_at(units);
+	write_spec(cdi, "p", units);
+	char *before = spec_text(cdi, "p");
+	assert_non_null(before);
+	assert_int_equal(dn_cdi_claim_begin(&c, cdi, "p"), 0);
+	write_spec(cdi, "p", ours);
+	assert_int_equal(dn_cdi_claim_hold(&c), 0);
+	dn_cdi_claim_end(&c, ours);
+	char *after = spec_text(cdi, "p");
+	assert_non_null(after);
+	assert_string_equal(after, before);
+	free(after);
+
+	/* the same, its socket gone meanwhile: removed */
+	close(fd);
+	unlink(units);
+	assert_int_equal(dn_cdi_claim_begin(&c, cdi, "p"), 0);
+	write_spec(cdi, "p", ours);
+	assert_int_equal(dn_cdi_claim_hold(&c), 0);
+	dn_cdi_claim_end(&c, ours);
+	assert_false(exists(cdi, "danaus-pool-p.json"));
+
+	/* replaced by someone else while we ran: left alone */
+	assert_int_equal(dn_cdi_claim_begin(&c, cdi, "p"), 0);
+	write_spec(cdi, "p", ours);
+	assert_int_equal(dn_cdi_claim_hold(&c), 0);
+	write_spec(cdi, "p", units);
+	dn_cdi_claim_end(&c, ours);
+	after = spec_text(cdi, "p");
+	assert_non_null(after);
+	assert_string_equal(after, before);
+	free(after);
+	free(before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +457,11 @@ int main(void)
 		cmocka_unit_test(test_instances_get_placeholders_and_their_variable),
 		cmocka_unit_test(test_relative_or_missing_paths_are_refused),
 		cmocka_unit_test(test_paths_are_escaped),
+		cmocka_unit_test(test_mark_is_named_after_the_pool_safely),
+		cmocka_unit_test(test_spec_socket_recognises_only_danaus_specs),
+		cmocka_unit_test_setup_teardown(test_prune_removes_only_stale_units_specs, make_dir,
+						remove_dir),
+		cmocka_unit_test_setup_teardown(test_claim_gives_back_or_removes, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_write_replace_and_remove, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_placeholder_is_a_read_only_directory_that_says_why,
 						make_dir, remove_dir),

@@ -18,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "cdi-claim.h"
 #include "cdi-publish.h"
 #include "cdi-spec.h"
 #include "cleanup.h"
@@ -363,9 +364,17 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL); /* inherited by the workers */
 	signal(SIGPIPE, SIG_IGN);
 
-	/* A spec by systemd's socket stays valid while the pool restarts; ours goes with us. */
-	bool cdi_ours = *cdi_dir && publish_cdi(cdi_dir, pool, listen_fd, mounts, cfg->compat_mount) &&
-			n <= 0;
+	/*
+	 * A spec by systemd's socket stays valid while the pool restarts; one
+	 * by our own socket is held while we run and given back at exit
+	 * (cdi-claim.h), so no container is sent to a dead pool.
+	 */
+	struct dn_cdi_claim cdi = {.path = ""};
+	if (*cdi_dir && n <= 0 && dn_cdi_claim_begin(&cdi, cdi_dir, pool) < 0)
+		dn_log_warning("cannot read the CDI spec of '%s' in %s: it will not be put back "
+			       "at exit", pool, cdi_dir);
+	if (*cdi_dir && publish_cdi(cdi_dir, pool, listen_fd, mounts, cfg->compat_mount) && n <= 0)
+		dn_cdi_claim_hold(&cdi);
 
 	int status = 0;
 	struct dn_pool *p = NULL;
@@ -386,8 +395,7 @@ int main(int argc, char **argv)
 	stuck |= dn_pool_free(p) != NULL;
 	own_socket_remove(&own);
 	own_socket_remove(&own_metrics);
-	if (cdi_ours)
-		dn_cdi_spec_remove(cdi_dir, pool);
+	dn_cdi_claim_end(&cdi, own.path);
 	close(listen_fd);
 	if (metrics_fd >= 0)
 		close(metrics_fd);

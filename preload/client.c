@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cdi-guard.h"
 #include "dn-paths.h"
 #include "mmap.h"
 #include "mounts.h"
@@ -191,6 +192,13 @@ int dn_attach(void)
 		return 0;
 	if (!dn_client.configured)
 		return -ENOENT;
+	const char *refusal = dn_cdi_guard_refusal();
+	if (refusal) {
+		static _Atomic int said;
+		if (atomic_exchange(&said, 1) == 0)
+			fprintf(stderr, "libdanaus: %s\n", refusal);
+		return -ENOTCONN;
+	}
 	pthread_mutex_lock(&dn_client.lock);
 	int r = 0;
 	if (!atomic_load(&dn_client.attached)) {

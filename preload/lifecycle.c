@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "cdi-guard.h"
 #include "cleanup.h"
 #include "memfd.h"
 #include "client.h"
@@ -184,7 +185,10 @@ __attribute__((constructor)) static void dn_init(void)
 		snprintf(want, sizeof(want), "%s", mnt);
 	else
 		snprintf(want, sizeof(want), "/danaus/%s", pool);
-	if (dn_mounts_init(want, getenv("DANAUS_MOUNTS")) == 0)
+	/* several pools' CDI devices: their mountpoints, each answering the refusal */
+	unsigned n = dn_cdi_guard_check() ? dn_client.nmounts
+					  : dn_mounts_init(want, getenv("DANAUS_MOUNTS"));
+	if (n == 0)
 		return; /* not absolute, or "/": refuse to take over the whole tree */
 	dn_client.configured = true;
 	pthread_atfork(fork_prepare, fork_parent, fork_child);

@@ -19,6 +19,11 @@ static bool add(const char *path)
 	return true;
 }
 
+bool dn_mounts_add(const char *path)
+{
+	return dn_client.nmounts < DN_MOUNTS_MAX && add(path);
+}
+
 unsigned dn_mounts_init(const char *mountpoint, const char *more)
 {
 	if (!add(mountpoint))

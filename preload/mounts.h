@@ -19,6 +19,9 @@
 /* Fills dn_client's table; the number of mounts (0: none, the library serves nothing). */
 unsigned dn_mounts_init(const char *mountpoint, const char *more);
 
+/* One more mount at PATH (cdi-guard.c); false when it is not absolute, "/", or the table is full. */
+bool dn_mounts_add(const char *path);
+
 /* After the session changed (attach, identity switch, restart): which mounts it serves. */
 void dn_mounts_bind(void);
 

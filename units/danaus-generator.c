@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cdi-prune.h"
 #include "cdi-publish.h"
 #include "cleanup.h"
 #include "config.h"
@@ -35,7 +36,37 @@
  * danaus-pool reads the same file with the same parser when it starts and
  * fails with the same message, so the service fails visibly. The generator
  * itself never fails because of one bad pool.
+ *
+ * The specs it wrote before for pools that now have no file (removed,
+ * renamed) or a bad one go (cdi-prune.h): a container asking for such a pool
+ * gets an unresolvable CDI device, not a pool that will never start.
  */
+
+/* The pools whose CDI spec this run wrote. */
+struct published {
+	char (*names)[NAME_MAX + 1];
+	size_t n;
+};
+
+static void published_add(struct published *p, const char *pool)
+{
+	void *more = realloc(p->names, (p->n + 1) * sizeof(*p->names));
+	if (!more)
+		return; /* then its spec looks stale: removed, as for a pool that failed */
+	p->names = more;
+	snprintf(p->names[p->n++], sizeof(*p->names), "%s", pool);
+}
+
+static bool published_not(const char *pool, void *arg)
+{
+	const struct published *p = arg;
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->names[i], pool) == 0)
+			return false;
+	fprintf(stderr, "danaus-generator: pool %s is no longer configured: its CDI spec is "
+			"removed\n", pool);
+	return true;
+}
 
 /* snprintf that may truncate: messages and paths are bounded on purpose. */
 __attribute__((format(printf, 3, 4))) static void fmt(char *out, size_t len, const char *f, ...)
@@ -314,18 +345,26 @@ static int unit_close_write(FILE *f, char **text, const char *dir, const char *n
 	return r;
 }
 
-/* The pool's CDI spec; a pool without one still serves its host, so only say why. */
-static void cdi_write(const struct dn_config *cfg)
+/* Where CDI specs go: $DANAUS_CDI_DIR (empty: none), by default /run/cdi. */
+static const char *cdi_dir(void)
 {
 	const char *dir = getenv("DANAUS_CDI_DIR");
-	if (!dir)
-		dir = DN_CDI_DIR;
+	return dir ? dir : DN_CDI_DIR;
+}
+
+/* Where the units put the sockets; $DANAUS_RUNDIR only in tests. */
+static const char *run_dir(void)
+{
+	const char *rundir = getenv("DANAUS_RUNDIR");
+	return rundir && *rundir ? rundir : DN_RUNDIR;
+}
+
+/* The pool's CDI spec; a pool without one still serves its host, so only say why. */
+static void cdi_write(const struct dn_config *cfg, struct published *published)
+{
+	const char *dir = cdi_dir(), *rundir = run_dir();
 	if (!*dir)
 		return;
-	/* where the units put the socket; $DANAUS_RUNDIR only in tests */
-	const char *rundir = getenv("DANAUS_RUNDIR");
-	if (!rundir || !*rundir)
-		rundir = DN_RUNDIR;
 	char sock[PATH_MAX], mp[PATH_MAX], why[PATH_MAX + 128];
 	char more[(DN_CONFIG_MOUNTS_MAX + 1) * PATH_MAX] = "";
 	fmt(sock, sizeof(sock), "%s/%s.sock", rundir, cfg->pool);
@@ -338,6 +377,8 @@ static void cdi_write(const struct dn_config *cfg)
 	if (dn_cdi_publish(dir, rundir, cfg->pool, sock, mp, more, cfg->compat_mount, why,
 			   sizeof(why)) < 0)
 		fprintf(stderr, "danaus-generator: pool %s is no CDI device: %s\n", cfg->pool, why);
+	else
+		published_add(published, cfg->pool);
 }
 
 static void configp(struct dn_config **cfg)
@@ -346,7 +387,7 @@ static void configp(struct dn_config **cfg)
 }
 
 static int pool_generate(const char *outdir, const char *confdir, const char *pool,
-			 const char *path)
+			 const char *path, struct published *published)
 {
 	struct dn_config *probe = dn_config_new(pool);
 	if (!probe) {
@@ -412,7 +453,7 @@ static int pool_generate(const char *outdir, const char *confdir, const char *po
 	/* A pool file with an error gets no sandbox additions and no CDI spec: it does not start. */
 	if (r < 0 || !cfg)
 		return r;
-	cdi_write(cfg);
+	cdi_write(cfg, published);
 
 	f = open_memstream(&text, &len);
 	if (!f)
@@ -443,15 +484,15 @@ int main(int argc, char **argv)
 
 	char pooldir[PATH_MAX];
 	fmt(pooldir, sizeof(pooldir), "%s/pools", confdir);
+	struct published published = {0};
 	_cleanup_(closedirp) DIR *d = opendir(pooldir);
-	if (!d) {
-		if (errno == ENOENT)
-			return 0;
+	if (!d && errno != ENOENT) {
 		fprintf(stderr, "danaus-generator: %s: %s\n", pooldir, strerror(errno));
-		return 1;
+		return 1; /* no pool is known: keep every spec */
 	}
 	int ret = 0;
-	for (struct dirent *de; (errno = 0, de = readdir(d));) {
+	struct dirent *de;
+	while (d && (errno = 0, de = readdir(d))) {
 		size_t n = strlen(de->d_name);
 		if (de->d_name[0] == '.' || n <= 4 || strcmp(de->d_name + n - 4, ".ini") != 0)
 			continue;
@@ -459,12 +500,21 @@ int main(int argc, char **argv)
 		fmt(pool, sizeof(pool), "%.*s", (int)(n - 4), de->d_name);
 		char path[PATH_MAX];
 		fmt(path, sizeof(path), "%s/%s", pooldir, de->d_name);
-		int r = pool_generate(outdir, confdir, pool, path);
+		int r = pool_generate(outdir, confdir, pool, path, &published);
 		if (r < 0) {
 			fprintf(stderr, "danaus-generator: %s: cannot write units: %s\n", path,
 				strerror(-r));
 			ret = 1;
 		}
 	}
+	if (d && errno) { /* readdir failed: pools not seen are not gone */
+		fprintf(stderr, "danaus-generator: %s: %s\n", pooldir, strerror(errno));
+		ret = 1;
+	} else if (*cdi_dir()) {
+		int r = dn_cdi_prune(cdi_dir(), run_dir(), published_not, &published);
+		if (r < 0)
+			fprintf(stderr, "danaus-generator: %s: %s\n", cdi_dir(), strerror(-r));
+	}
+	free(published.names);
 	return ret;
 }

@@ -85,6 +85,24 @@ out=$(ctr "$B" -- sh -c "cat $B_MNT/b.txt; ls $A_MNT/c1.txt 2>&1; true") || fail
 case "$out" in "pool b"*"No such file or directory"*) ;; *) fail "pool $B's container printed: $out" ;; esac
 pass "containers of one pool share its files; a container of another pool does not see them"
 
+# Two pools in one container: podman merges the two specs' variables by name
+# (the last device's DANAUS_POOL wins, the first's DANAUS_MOUNTS may stay), so
+# the library serves neither: each pool's mountpoint answers ENOTCONN and
+# the refusal names both devices, rather than one pool served and the other
+# showing its placeholder.
+out=$(ctr "$A" --device "danaus.io/pool=$B" -- sh -c "cat $A_MNT/c1.txt; ls $B_MNT; echo x > $A_MNT/new.txt; echo done") ||
+	fail "the container with two pools failed to run: $out $(ctr_err)"
+[ "$out" = done ] || fail "the container with two pools printed: $out $(ctr_err)"
+err=$(ctr_err)
+for want in "cat: $A_MNT/c1.txt: Transport endpoint is not connected" \
+	"ls: cannot access '$B_MNT': Transport endpoint is not connected" \
+	"$A_MNT/new.txt: Transport endpoint is not connected" \
+	"libdanaus: this process was given the CDI devices danaus.io/pool=$A, danaus.io/pool=$B: a process is served by one pool"; do
+	grep -qF "$want" <<< "$err" || fail "with two pools the container's stderr lacks '$want': $err"
+done
+[ -e "$A_ROOT/new.txt" ] && fail "a container with two pools wrote into pool $A"
+pass "a container given two pools is served by neither, and each process says so naming both"
+
 # Who may attach is the pool's decision from the peer's host credentials.
 mkdir -m 1777 "$A_ROOT/tmp"
 out=$(ctr "$A" --user 65534:65534 -- sh -c "echo x > $A_MNT/nobody.txt; echo by-nobody > $A_MNT/tmp/nobody.txt && cat $A_MNT/tmp/nobody.txt") ||
@@ -214,4 +232,7 @@ pass "a rootless container's root is its user's host uid: owns its files, cannot
 kill -TERM "$A_PID"
 for _ in $(seq 100); do kill -0 "$A_PID" 2>/dev/null || break; sleep 0.05; done
 [ -e "$spec" ] && fail "pool $A stopped and left its spec $spec"
-pass "a pool started by hand removes its spec when it stops"
+out=$(ctr "$A" -- true) && fail "a container of the stopped pool $A ran: $out $(ctr_err)"
+grep -qF "unresolvable CDI devices danaus.io/pool=$A" <<< "$(ctr_err)" ||
+	fail "podman's refusal of the stopped pool $A: $(ctr_err)"
+pass "a pool started by hand removes its spec when it stops: podman then finds no such device"

@@ -153,10 +153,38 @@ for pool, mnt in (('t1', '/danaus/t1'), ('c1', '/mnt/danaus/c1')):
 assert os.listdir(run + '/not-served') == ['DANAUS-NOT-SERVED'], os.listdir(run)
 PY
 
+# daemon-reload after pool files went (c2), were renamed (q -> q2) or broke
+# (cm): their specs go, the renamed pool's comes under its new name; another
+# vendor's spec and that of a pool started by hand (its own socket) stay.
+cp "$WORK/cdi/danaus-pool-t1.json" "$WORK/cdi/danaus-pool-h.json"
+sed -i 's/"t1"/"h"/; s|/run/danaus/t1.sock|/run/danaus/h.sock|; s|"[^"]*/run/t1.sock"|"/tmp/by-hand/h.sock"|' \
+	"$WORK/cdi/danaus-pool-h.json"
+grep -qF '"/tmp/by-hand/h.sock"' "$WORK/cdi/danaus-pool-h.json" || fail "the hand pool's spec: $(cat "$WORK/cdi/danaus-pool-h.json")"
+printf '{"cdiVersion": "0.5.0", "kind": "vendor.com/gpu", "devices": []}\n' > "$WORK/cdi/vendor-gpu.json"
+rm "$WORK/etc/pools/c2.ini"
+mv "$WORK/etc/pools/q.ini" "$WORK/etc/pools/q2.ini"
+printf '[pool]\nworkers = many\n' > "$WORK/etc/pools/cm.ini"
+rm -rf "$WORK/out"/*
+DANAUS_CONFIG_DIR="$WORK/etc" DANAUS_CDI_DIR="$WORK/cdi" DANAUS_RUNDIR="$WORK/run" "$GEN" "$WORK/out" 2>"$WORK/stderr" ||
+	fail "the generator failed again: $(cat "$WORK/stderr")"
+got=$(cd "$WORK/cdi" && echo *)
+[ "$got" = "danaus-pool-c1.json danaus-pool-h.json danaus-pool-q2.json danaus-pool-t1.json vendor-gpu.json" ] ||
+	fail "after the pool files changed the CDI specs are: $got; generator: $(cat "$WORK/stderr")"
+for p in c2 q cm; do
+	grep -qF "pool $p is no longer configured: its CDI spec is removed" "$WORK/stderr" ||
+		fail "the removal of $p's spec is not reported: $(cat "$WORK/stderr")"
+done
+# With no pool file left, no spec of the units is left either.
+mv "$WORK/etc/pools" "$WORK/etc/pools.off"
+DANAUS_CONFIG_DIR="$WORK/etc" DANAUS_CDI_DIR="$WORK/cdi" DANAUS_RUNDIR="$WORK/run" "$GEN" "$WORK/out" 2>"$WORK/stderr" ||
+	fail "the generator failed without pools: $(cat "$WORK/stderr")"
+got=$(cd "$WORK/cdi" && echo *)
+[ "$got" = "danaus-pool-h.json vendor-gpu.json" ] || fail "with no pools the CDI specs are: $got"
+
 # The escaping agrees with systemd's own.
 if command -v systemd-escape >/dev/null; then
 	[ "danaus-$(systemd-escape a-b).slice" = 'danaus-a\x2db.slice' ] || fail "systemd-escape disagrees"
 fi
 # No pools directory: nothing to do, no error.
-DANAUS_CONFIG_DIR="$WORK/none" "$GEN" "$WORK/out" || fail "missing config dir is an error"
+DANAUS_CONFIG_DIR="$WORK/none" DANAUS_CDI_DIR="$WORK/cdi" "$GEN" "$WORK/out" || fail "missing config dir is an error"
 echo ok

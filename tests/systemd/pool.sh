@@ -476,7 +476,18 @@ grep -qF "$want" <<<"$(ns journalctl --no-pager -u danaus-pool@t1.service)" ||
 	fail "the journal does not show '$want'"
 echo "broken t1.ini: the unit fails, status and journal show '$want'"
 ns systemctl stop danaus-pool@t1.service danaus-pool@t1.socket 2>/dev/null || true
+# A pool that cannot start is no CDI device: a container asking for it gets
+# an unresolvable device, not a dead pool.
+ns test -e /run/cdi/danaus-pool-t1.json && fail "t1's CDI spec stayed after its file broke"
+echo "broken t1.ini: daemon-reload removed its CDI spec"
 
 # t2 kept serving all along.
 serves t2 || fail "t2 stopped serving"
+
+# A pool file removed: daemon-reload takes the pool's CDI spec away.
+ns test -f /run/cdi/danaus-pool-t2.json || fail "t2 has no CDI spec"
+ns mv "$CONFDIR/pools/t2.ini" "$CONFDIR/pools/t2.ini.off"
+ns systemctl daemon-reload
+ns test -e /run/cdi/danaus-pool-t2.json && fail "t2's CDI spec stayed after its file was removed"
+echo "t2.ini removed: daemon-reload removed its CDI spec"
 echo ok
