@@ -366,6 +366,8 @@ static ssize_t union_readdir(struct dn_svc *s, struct dn_file *f, uint64_t cooki
 		struct un_dirents d = {0};
 		if (r == 0)
 			r = un_dirents_read(u, n, &d);
+		if (r == 0)
+			un_dirents_inos(u, n, &d);
 		free(n);
 		if (r < 0 && r != -ENOENT) {
 			pthread_mutex_unlock(&f->lock);

@@ -158,6 +158,8 @@ void un_ident(struct union_svc *u, struct un_node *n, ino_t lower_ino);
 const char *un_origin_name(mode_t m);
 /* name is an origin xattr (the union's own) */
 bool un_origin_xattr(const char *name);
+/* the origin recorded on backend path real, a file of mode m of the writable layer: 0 when none */
+ino_t un_origin_get(struct union_svc *u, const char *real, mode_t m);
 /* records on backend path real (a fresh copy of lower st) where it came from */
 void un_origin_set(struct union_svc *u, const char *real, const struct stat *lower);
 
@@ -216,6 +218,7 @@ struct un_dirents {
 	struct un_dirent {
 		uint64_t ino;
 		unsigned char type;
+		bool upper; /* listed by the writable layer */
 		char *name;
 	} *e;
 };
@@ -223,5 +226,12 @@ struct un_dirents {
 /* Reads every layer of directory n into a merged, sorted listing ("." and ".." first). */
 int un_dirents_read(struct union_svc *u, const struct un_node *n, struct un_dirents *out);
 void un_dirents_free(struct un_dirents *d);
+/*
+ * Each entry's d_ino made the st_ino that stat gives it, as overlayfs does
+ * with all layers on one filesystem: ".", "..", and the writable layer's
+ * names (a copy-up's origin, a merged directory's lower number). The lower
+ * layers' own entries already say theirs.
+ */
+void un_dirents_inos(struct union_svc *u, const struct un_node *n, struct un_dirents *d);
 /* Whether the merged directory has entries besides "." and "..": 0 empty, 1, or -errno. */
 int un_dir_has_entries(struct union_svc *u, const struct un_node *n);

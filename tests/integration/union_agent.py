@@ -91,14 +91,16 @@ def dir_entries(path):
         os.close(fd)
 
 
-def d_ino_mismatches(path, st, ents, top):
+def d_ino_mismatches(path, st, ents):
     """The names whose d_ino is not the st_ino lstat gives them: overlayfs with
     all layers on one filesystem keeps st_ino == d_ino for every entry
-    (Documentation/filesystems/overlayfs.rst, "Inode properties"). The top's
-    '..' is left out: it is outside the tree (overlayfs gives its upper's)."""
+    (Documentation/filesystems/overlayfs.rst, "Inode properties"), '.' too.
+    Not '..': overlayfs lists a directory that merges nothing as its layer
+    lists it, so its '..' is the layer's parent, not the merged one (the
+    union says the merged parent's, as lstat of '..' does)."""
     bad = []
     for name, d_ino in ents:
-        if name == '..' and top:
+        if name == '..':
             continue
         try:
             want = st.st_ino if name == '.' else os.lstat(os.path.join(path, name)).st_ino
@@ -141,7 +143,7 @@ class UnionAgent(Agent):
                 except OSError as ex:
                     e['!list'] = errno.errorcode.get(ex.errno, str(ex.errno))
                     ents = []
-                e['d_ino'] = d_ino_mismatches(p, st, ents, rel == '')
+                e['d_ino'] = d_ino_mismatches(p, st, ents)
                 names = [n for n, _ in ents if n not in ('.', '..')]
                 if len(names) != len(set(names)):
                     e['dups'] = sorted(n for n in set(names) if names.count(n) > 1)
