@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "../protect.h"
@@ -88,6 +89,24 @@ struct un_node {
 			      * known for a merged directory, with UN_BELOW for the rest */
 };
 
+/*
+ * *dst = *src, but only the path and ACL bytes in use: a node is ~5 KiB, a
+ * walk copies one per component, and a short path is the rule.
+ */
+static inline void un_node_copy(struct un_node *dst, const struct un_node *src)
+{
+	if (dst == src)
+		return;
+	memcpy(dst->path, src->path, strlen(src->path) + 1);
+	dst->layer = src->layer;
+	dst->st = src->st;
+	dst->dirs = src->dirs;
+	dst->whiteout_up = src->whiteout_up;
+	dst->acl_len = src->acl_len;
+	memcpy(dst->acl, src->acl, src->acl_len);
+	dst->below = src->below;
+}
+
 /* a directory that merges lower layers' copies (not only its top one) */
 static inline bool un_merged(const struct un_node *n)
 {
@@ -105,6 +124,13 @@ static inline bool un_merged(const struct un_node *n)
  * call, not the walk, says what a slash after a non-directory means.
  */
 #define UN_NAME 4
+/*
+ * The caller reads of the last component only what a lower layer's file
+ * never changes -- type, mode, owner, ACL, number (a change copies it up) --
+ * and not its times or size: a cached lower file is not asked again (open
+ * for reading, access).
+ */
+#define UN_PERM 8
 
 struct un_walk {
 	struct un_node parent; /* the directory holding the last component */
