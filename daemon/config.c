@@ -938,7 +938,8 @@ static struct dn_config_mount *mount_get(struct parse_state *st, const char *nam
 	return m;
 }
 
-static const char *const mount_keys[] = {"mountpoint", "path", "lower", "upper", "image"};
+static const char *const mount_keys[] = {"mountpoint", "path", "lower", "upper", "image",
+					 "access_users", "access_groups"};
 
 /* A key of [mount NAME] (section holds what follows "mount"): as handler(). */
 static int mount_key(struct parse_state *st, const char *section, const char *name,
@@ -979,6 +980,8 @@ static int mount_key(struct parse_state *st, const char *section, const char *na
 	case 1: r = parse_path(st, value, true, &m->path); break;
 	case 2: r = parse_layers(st, value, &m->lower, &m->n_lower); break;
 	case 3: r = parse_path(st, value, false, &m->upper); break;
+	case 5: r = parse_ids(st, value, false, &m->users, &m->n_users); break;
+	case 6: r = parse_ids(st, value, true, &m->groups, &m->n_groups); break;
 	default: {
 		char ref[DN_IMAGE_REF_MAX];
 		r = dn_image_ref(value, ref, sizeof(ref)) < 0
@@ -1518,6 +1521,8 @@ struct dn_config *dn_config_free(struct dn_config *cfg)
 		layers_free(m->lower, m->n_lower);
 		free(m->upper);
 		free(m->image);
+		free(m->users);
+		free(m->groups);
 		free(m->file);
 	}
 	free(cfg->mounts);
@@ -1533,15 +1538,29 @@ static bool id_in(const id_t *ids, size_t n, id_t id)
 	return false;
 }
 
+/* uid (gid, groups) is in a users and groups list, or there is none */
+static bool ids_allow(const id_t *users, size_t n_users, const id_t *gids, size_t n_gids,
+		      uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups)
+{
+	if (uid == 0 || (n_users == 0 && n_gids == 0))
+		return true;
+	if (id_in(users, n_users, uid) || id_in(gids, n_gids, gid))
+		return true;
+	for (size_t i = 0; i < n_groups; i++)
+		if (id_in(gids, n_gids, groups[i]))
+			return true;
+	return false;
+}
+
 bool dn_config_allows(const struct dn_config *cfg, uid_t uid, gid_t gid, const gid_t *groups,
                       size_t n_groups)
 {
-	if (uid == 0 || (cfg->n_users == 0 && cfg->n_groups == 0))
-		return true;
-	if (id_in(cfg->users, cfg->n_users, uid) || id_in(cfg->groups, cfg->n_groups, gid))
-		return true;
-	for (size_t i = 0; i < n_groups; i++)
-		if (id_in(cfg->groups, cfg->n_groups, groups[i]))
-			return true;
-	return false;
+	return ids_allow(cfg->users, cfg->n_users, cfg->groups, cfg->n_groups, uid, gid, groups,
+			 n_groups);
+}
+
+bool dn_config_mount_allows(const struct dn_config_mount *m, uid_t uid, gid_t gid,
+			    const gid_t *groups, size_t n_groups)
+{
+	return ids_allow(m->users, m->n_users, m->groups, m->n_groups, uid, gid, groups, n_groups);
 }

@@ -89,6 +89,14 @@ struct dn_config_mount {
 	size_t n_lower;
 	char *upper;      /* a union's writable layer, made when missing */
 	char *image;      /* NAME:TAG in DN_IMAGE_STORE, instead of lower */
+	/*
+	 * access_users, access_groups: who of those [access] lets attach may
+	 * use this instance (none given: all of them); as [access]'s lists
+	 */
+	uid_t *users;
+	size_t n_users;
+	gid_t *groups;
+	size_t n_groups;
 	char *file;       /* where its section was last given, for messages */
 	unsigned line;
 	unsigned seen;     /* keys given in the file parse `seen_in` counted */
@@ -146,3 +154,9 @@ unsigned dn_config_default_workers(const struct dn_config *cfg);
 
 bool dn_config_allows(const struct dn_config *cfg, uid_t uid, gid_t gid, const gid_t *groups,
 		      size_t n_groups);
+/*
+ * Whether a caller [access] allows may also use instance m: in its own
+ * lists, when it has any. Root always may, as with [access].
+ */
+bool dn_config_mount_allows(const struct dn_config_mount *m, uid_t uid, gid_t gid,
+			    const gid_t *groups, size_t n_groups);

@@ -73,6 +73,8 @@ static int pool_path(struct dn_session *s, const struct dn_req *req, char *raw,
 		if (req->mount >= s->nmounts)
 			return -EINVAL;
 		in = s->mounts[req->mount];
+		if (!in)
+			return -EACCES; /* (its [mount] access lists leave the caller out) */
 	} else {
 		if (req->handle == 0)
 			return -EINVAL;

@@ -359,9 +359,17 @@ static void accept_clients(struct dn_pool *p)
 		}
 		s->accepted_ns = dn_now_ns();
 		s->handovers = p->handovers;
-		/* every instance of the pool, unless the hello names a container */
+		/*
+		 * every instance of the pool, unless the hello names a container;
+		 * one whose [mount] lists leave this caller out stays in the table
+		 * (the client's paths there reach the pool) but refuses (NULL)
+		 */
 		for (size_t i = 0; i < p->mounts->n; i++)
-			s->mounts[i] = p->mounts->v[i].svc;
+			s->mounts[i] = i == 0 || dn_config_mount_allows(&p->cfg->mounts[i - 1],
+									 s->cred.uid, s->cred.gid,
+									 s->cred.groups, s->cred.ngroups)
+					       ? p->mounts->v[i].svc
+					       : NULL;
 		s->nmounts = (uint32_t)p->mounts->n;
 		p->sessions[p->nsessions++] = s;
 		p->npending++;

@@ -64,7 +64,7 @@ void dn_session_drop_files(struct dn_session *s)
 {
 	/* (instances share the backend's locks: once each is enough, more is harmless) */
 	for (uint32_t m = 0; m < s->nmounts; m++)
-		if (s->mounts[m]->ops->forget_owners)
+		if (s->mounts[m] && s->mounts[m]->ops->forget_owners)
 			s->mounts[m]->ops->forget_owners(s->mounts[m], (uint64_t)s->id << 32);
 	for (uint32_t i = 0; i < s->nhandles; i++)
 		if (s->handles[i].open) {

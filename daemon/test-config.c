@@ -788,6 +788,28 @@ static void test_mounts(void **state)
 	assert_int_equal(cfg->mounts[2].n_lower, 2);
 	assert_string_equal(cfg->mounts[2].lower[1], "/l/b");
 	assert_string_equal(cfg->mounts[3].path, "/");
+	assert_int_equal(cfg->mounts[0].n_users, 0);
+	assert_true(dn_config_mount_allows(&cfg->mounts[0], 1000, 1000, NULL, 0));
+
+	/* [mount NAME] access_users, access_groups: narrow who may use the instance */
+	_cleanup_config_ struct dn_config *acl = NULL;
+	assert_parse_ok(&acl, "[access]\nusers = 1000 1001 1002\n"
+	                      "[mount a]\nmountpoint = /a\npath = /a\naccess_users = 1000, root\n"
+	                      "access_groups = 2000\n");
+	assert_int_equal(acl->mounts[0].n_users, 2);
+	assert_int_equal(acl->mounts[0].users[1], 0);
+	const gid_t sup[] = {5, 2000};
+	assert_true(dn_config_mount_allows(&acl->mounts[0], 1000, 1000, NULL, 0));
+	assert_true(dn_config_mount_allows(&acl->mounts[0], 1002, 2000, NULL, 0));
+	assert_true(dn_config_mount_allows(&acl->mounts[0], 1001, 1001, sup, 2));
+	assert_false(dn_config_mount_allows(&acl->mounts[0], 1001, 1001, sup, 1));
+	assert_true(dn_config_mount_allows(&acl->mounts[0], 0, 0, NULL, 0));
+	assert_parse_error("[mount a]\naccess_users = root, dn-no-such-user\n", -EINVAL,
+	                   "t.ini:2: access_users: unknown user 'dn-no-such-user'");
+	assert_parse_error("[mount a]\npath = /a\naccess_groups = dn-no-such-group\n", -EINVAL,
+	                   "t.ini:3: access_groups: unknown group 'dn-no-such-group'");
+	assert_parse_error("[mount a]\naccess_users = 1\naccess_users = 2\n", -EINVAL,
+	                   "t.ini:3: access_users: duplicate key");
 
 	assert_parse_error("[mount]\nmountpoint = /x\n", -EINVAL,
 	                   "t.ini:1: [mount ]: a mount's name is 1 to 64 of [A-Za-z0-9_.-], not "

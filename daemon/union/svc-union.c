@@ -92,7 +92,7 @@ static int union_access(struct dn_svc *s, const struct dn_cred *c, const char *p
 {
 	struct union_svc *u = to_union(s);
 	_cleanup_walk_ struct un_walk *w = NULL;
-	int r = union_walk_existing(u, c, path, nofollow ? 0 : UN_FOLLOW, &w);
+	int r = union_walk_existing(u, c, path, (nofollow ? 0 : UN_FOLLOW) | UN_PERM, &w);
 	if (r < 0 || mode == F_OK)
 		return r;
 	struct dn_vfs_attr a = un_attr(&w->node);
@@ -188,7 +188,9 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 		change_begin(u, creat || tmpfile || open_writes(oflags));
 	(void)chg;
 	_cleanup_walk_ struct un_walk *w = NULL;
-	int r = union_walk_to(u, c, path, follow | (creat ? UN_NAME : 0), &w);
+	/* a read's permission checks: a lower file's cached attributes do (a write copies up from fresh ones) */
+	int perm = creat || tmpfile || open_writes(oflags) ? 0 : UN_PERM;
+	int r = union_walk_to(u, c, path, follow | (creat ? UN_NAME : 0) | perm, &w);
 	if (r < 0)
 		return r;
 	/* O_CREAT with "name/": a directory cannot be created so (open_last_lookups) */
@@ -366,6 +368,8 @@ static ssize_t union_readdir(struct dn_svc *s, struct dn_file *f, uint64_t cooki
 		struct un_dirents d = {0};
 		if (r == 0)
 			r = un_dirents_read(u, n, &d);
+		if (r == 0)
+			un_dirents_inos(u, n, &d);
 		free(n);
 		if (r < 0 && r != -ENOENT) {
 			pthread_mutex_unlock(&f->lock);

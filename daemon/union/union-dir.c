@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -139,7 +140,7 @@ int un_dirents_read(struct union_svc *u, const struct un_node *n, struct un_dire
 			bool decides = i == 0 || strcmp(es.e[i - 1].name, e->name) != 0;
 			if (!decides || e->whiteout)
 				continue;
-			out->e[out->n++] = (struct un_dirent){e->ino, e->type, e->name};
+			out->e[out->n++] = (struct un_dirent){e->ino, e->type, e->layer == 0, e->name};
 			e->kept = true;
 		}
 	}
@@ -167,4 +168,57 @@ int un_dir_has_entries(struct union_svc *u, const struct un_node *n)
 		any = strcmp(d.e[i].name, ".") != 0 && strcmp(d.e[i].name, "..") != 0;
 	un_dirents_free(&d);
 	return any;
+}
+
+/* the st_ino of union path p as stat says it, or 0 */
+static uint64_t merged_ino(struct union_svc *u, const char *p, struct un_node *scratch)
+{
+	return un_lookup(u, p, 0, scratch) == 0 && scratch->layer >= 0 ? scratch->st.st_ino : 0;
+}
+
+/* the st_ino of entry e of directory n, a name of the writable layer; 0 when it is gone */
+static uint64_t upper_ino(struct union_svc *u, const struct un_node *n, const struct un_dirent *e,
+			  struct un_node *scratch)
+{
+	char p[UN_PATH_MAX];
+	int len = snprintf(p, sizeof(p), "%s/%s", strcmp(n->path, "/") == 0 ? "" : n->path,
+			   e->name);
+	if (len < 0 || len >= (int)sizeof(p))
+		return 0;
+	if (e->type == DT_DIR || e->type == DT_UNKNOWN)
+		return merged_ino(u, p, scratch); /* (whether it merges lower copies) */
+	/* a non-directory: its origin, the one backend call a name costs */
+	char real[UN_PATH_MAX];
+	if (un_real(u, 0, p, real) < 0)
+		return 0;
+	mode_t m = e->type == DT_REG ? S_IFREG : S_IFLNK; /* (any other: a trusted.* one) */
+	return un_origin_get(u, real, m);
+}
+
+void un_dirents_inos(struct union_svc *u, const struct un_node *n, struct un_dirents *d)
+{
+	struct un_node *scratch = malloc(sizeof(*scratch));
+	if (!scratch)
+		return; /* (the layers' own numbers: a listing is still a listing) */
+	for (size_t i = 0; i < d->n; i++) {
+		struct un_dirent *e = &d->e[i];
+		uint64_t ino = 0;
+		if (strcmp(e->name, ".") == 0) {
+			ino = n->st.st_ino;
+		} else if (strcmp(e->name, "..") == 0) {
+			/* the top's is outside the union: overlayfs says its upper's, as here */
+			if (strcmp(n->path, "/") != 0) {
+				char parent[UN_PATH_MAX];
+				snprintf(parent, sizeof(parent), "%s", n->path);
+				char *slash = strrchr(parent, '/');
+				slash[slash == parent] = '\0';
+				ino = merged_ino(u, parent, scratch);
+			}
+		} else if (e->upper) {
+			ino = upper_ino(u, n, e, scratch);
+		}
+		if (ino)
+			e->ino = ino;
+	}
+	free(scratch);
 }

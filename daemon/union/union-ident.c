@@ -62,12 +62,11 @@ void un_origin_set(struct union_svc *u, const char *real, const struct stat *low
 	u->below->ops->setxattr(u->below, &u->priv, NULL, real, true, name, v, (size_t)n, 0);
 }
 
-/* the origin recorded on n, a non-directory of the writable layer: 0 when none */
-static ino_t origin(struct union_svc *u, const struct un_node *n)
+ino_t un_origin_get(struct union_svc *u, const char *real, mode_t m)
 {
-	const char *name = un_origin_name(n->st.st_mode);
-	char real[UN_PATH_MAX], v[24];
-	if (!name || !u->below->ops->getxattr || un_real(u, 0, n->path, real) < 0)
+	const char *name = un_origin_name(m);
+	char v[24];
+	if (!name || !u->below->ops->getxattr)
 		return 0;
 	ssize_t got = u->below->ops->getxattr(u->below, &u->priv, NULL, real, true, name, v,
 					      sizeof(v) - 1);
@@ -78,6 +77,13 @@ static ino_t origin(struct union_svc *u, const struct un_node *n)
 	errno = 0;
 	unsigned long long ino = strtoull(v, &end, 10);
 	return errno || *end || end == v ? 0 : (ino_t)ino;
+}
+
+/* the origin recorded on n, a non-directory of the writable layer: 0 when none */
+static ino_t origin(struct union_svc *u, const struct un_node *n)
+{
+	char real[UN_PATH_MAX];
+	return un_real(u, 0, n->path, real) < 0 ? 0 : un_origin_get(u, real, n->st.st_mode);
 }
 
 void un_ident(struct union_svc *u, struct un_node *n, ino_t lower_ino)

@@ -97,6 +97,8 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 	int hit = un_dcache_get(u, out->path, flags, out);
 	if (hit == UN_HIT)
 		return 0;
+	if (hit == UN_HIT_STAT && (flags & UN_PERM) && out->layer > 0)
+		return 0; /* (the one backend call an open of a lower file saves) */
 	if (hit == UN_HIT_STAT) {
 		/* where it is holds; what it is now, its layer says */
 		struct stat st;
@@ -169,9 +171,13 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 
 static void root_node(struct union_svc *u, struct un_node *out)
 {
-	memset(out, 0, sizeof(*out));
+	/* (not all of it: its path and ACL are used only as long as they say) */
 	strcpy(out->path, "/");
 	out->layer = 0;
+	memset(&out->st, 0, sizeof(out->st));
+	memset(&out->dirs, 0, sizeof(out->dirs));
+	out->whiteout_up = out->below = false;
+	out->acl_len = 0;
 	for (size_t l = 0; l < u->n; l++)
 		un_mask_set(&out->dirs, l);
 }
@@ -281,7 +287,7 @@ int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int 
 	struct un_node *cur = &w->parent;
 	if ((r = root_lookup(u, cur)) < 0)
 		return r;
-	w->node = *cur;
+	un_node_copy(&w->node, cur);
 	w->name = w->node.path;
 	w->dots = 1; /* "/" alone is the root, as "." */
 	w->slash = false;
@@ -305,7 +311,7 @@ int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int 
 			return -ENOENT;
 		if (!S_ISDIR(w->node.st.st_mode))
 			return -ENOTDIR;
-		*cur = w->node;
+		un_node_copy(cur, &w->node);
 		if ((r = may_search(c, cur)) < 0)
 			return r;
 		if (too_long)
@@ -364,7 +370,7 @@ int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int 
 				if ((r = root_lookup(u, &w->node)) < 0)
 					return r;
 			} else {
-				w->node = *cur;
+				un_node_copy(&w->node, cur);
 			}
 			/* a link to "/" or "." ends at that directory */
 			w->dots = 1;
@@ -375,7 +381,7 @@ int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int 
 	w->name = strrchr(w->node.path, '/') + 1;
 	if (w->dots == 1 && w->node.layer >= 0) {
 		/* "." (or the root): the parent is the directory itself, for stat and open */
-		*cur = w->node;
+		un_node_copy(cur, &w->node);
 	}
 	if (w->slash && w->node.layer >= 0 && !S_ISDIR(w->node.st.st_mode) && !(flags & UN_NAME))
 		return -ENOTDIR;

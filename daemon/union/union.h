@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "../protect.h"
@@ -88,6 +89,24 @@ struct un_node {
 			      * known for a merged directory, with UN_BELOW for the rest */
 };
 
+/*
+ * *dst = *src, but only the path and ACL bytes in use: a node is ~5 KiB, a
+ * walk copies one per component, and a short path is the rule.
+ */
+static inline void un_node_copy(struct un_node *dst, const struct un_node *src)
+{
+	if (dst == src)
+		return;
+	memcpy(dst->path, src->path, strlen(src->path) + 1);
+	dst->layer = src->layer;
+	dst->st = src->st;
+	dst->dirs = src->dirs;
+	dst->whiteout_up = src->whiteout_up;
+	dst->acl_len = src->acl_len;
+	memcpy(dst->acl, src->acl, src->acl_len);
+	dst->below = src->below;
+}
+
 /* a directory that merges lower layers' copies (not only its top one) */
 static inline bool un_merged(const struct un_node *n)
 {
@@ -105,6 +124,13 @@ static inline bool un_merged(const struct un_node *n)
  * call, not the walk, says what a slash after a non-directory means.
  */
 #define UN_NAME 4
+/*
+ * The caller reads of the last component only what a lower layer's file
+ * never changes -- type, mode, owner, ACL, number (a change copies it up) --
+ * and not its times or size: a cached lower file is not asked again (open
+ * for reading, access).
+ */
+#define UN_PERM 8
 
 struct un_walk {
 	struct un_node parent; /* the directory holding the last component */
@@ -158,6 +184,8 @@ void un_ident(struct union_svc *u, struct un_node *n, ino_t lower_ino);
 const char *un_origin_name(mode_t m);
 /* name is an origin xattr (the union's own) */
 bool un_origin_xattr(const char *name);
+/* the origin recorded on backend path real, a file of mode m of the writable layer: 0 when none */
+ino_t un_origin_get(struct union_svc *u, const char *real, mode_t m);
 /* records on backend path real (a fresh copy of lower st) where it came from */
 void un_origin_set(struct union_svc *u, const char *real, const struct stat *lower);
 
@@ -216,6 +244,7 @@ struct un_dirents {
 	struct un_dirent {
 		uint64_t ino;
 		unsigned char type;
+		bool upper; /* listed by the writable layer */
 		char *name;
 	} *e;
 };
@@ -223,5 +252,12 @@ struct un_dirents {
 /* Reads every layer of directory n into a merged, sorted listing ("." and ".." first). */
 int un_dirents_read(struct union_svc *u, const struct un_node *n, struct un_dirents *out);
 void un_dirents_free(struct un_dirents *d);
+/*
+ * Each entry's d_ino made the st_ino that stat gives it, as overlayfs does
+ * with all layers on one filesystem: ".", "..", and the writable layer's
+ * names (a copy-up's origin, a merged directory's lower number). The lower
+ * layers' own entries already say theirs.
+ */
+void un_dirents_inos(struct union_svc *u, const struct un_node *n, struct un_dirents *d);
 /* Whether the merged directory has entries besides "." and "..": 0 empty, 1, or -errno. */
 int un_dir_has_entries(struct union_svc *u, const struct un_node *n);

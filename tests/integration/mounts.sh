@@ -8,7 +8,8 @@
 # at once; the pool decides which instances a process may use.
 HERE=$(cd "$(dirname "$0")" && pwd)
 D="/danaus/t$$-m-data" O="/danaus/t$$-m-other" U="/danaus/t$$-m-union"
-INI="[mount data]\nmountpoint = $D\npath = /tenants/a/data\n[mount other]\nmountpoint = $O\npath = /tenants/b//\n[mount u]\nmountpoint = $U\nlower = /layers/low\nupper = /layers/up\n[union]\ncontainers = /containers\n"
+# (data narrows who may use it: uid 4242, or group 4300; root always)
+INI="[mount data]\nmountpoint = $D\npath = /tenants/a/data\naccess_users = 4242\naccess_groups = 4300\n[mount other]\nmountpoint = $O\npath = /tenants/b//\n[mount u]\nmountpoint = $U\nlower = /layers/low\nupper = /layers/up\n[union]\ncontainers = /containers\n"
 # the backend's tree, before the pool starts: the subtrees must be there
 backend_fill() {
 	mkdir -p "$B/tenants/a/data" "$B/tenants/b" "$B/layers/low" "$B/layers/up"
@@ -185,3 +186,48 @@ out=$(env LD_PRELOAD="$LIB" DANAUS_POOL=m DANAUS_SOCKET="$SOCK" DANAUS_MOUNTPOIN
 No such file or directory
 No such file or directory" ] || fail "a container's session reached other instances: '$out'"
 pass "only instances the pool gives the session are served (a container: its union alone)"
+
+# [mount data] access_users/access_groups: checked by the pool from SO_PEERCRED
+# at attach, whatever the process says; the other instances stay open to all
+as_id() { # UID GIDS CMD...: in the pool as UID, gid and supplementary groups GIDS (a,b)
+	local uid=$1 gids=$2
+	shift 2
+	setpriv --reuid="$uid" --regid="${gids%%,*}" --groups="$gids" -- \
+		"$RUN_BIN" --pool m --socket "$SOCK" --mountpoint "$MNT" -- "$@"
+}
+chmod 644 "$B/tenants/a/data/f"
+out=$(as_id 4242 4242 sh -c "cat $D/f; cat $O/h")
+[ "$out" = "one
+three" ] || fail "uid 4242, listed in access_users, gets '$out'"
+out=$(as_id 4244 4244,4300 sh -c "cat $D/f; ls $D | grep -x dir")
+[ "$out" = "one
+dir" ] || fail "gid 4300 as a supplementary group of uid 4244 (access_groups) gets '$out'"
+out=$(as_id 4243 4300 sh -c "cat $D/f")
+[ "$out" = "one" ] || fail "gid 4300 as the primary group (access_groups) gets '$out'"
+out=$(as_id 4243 4243 sh -c "cat $D/f; ls $D; stat -c %n $D/dir; echo x > $D/new
+	cat $O/h; cat $MNT/tenants/a/data/f" 2>&1 | sed 's/^.*: //')
+[ "$out" = "Permission denied
+Permission denied
+Permission denied
+Permission denied
+three
+one" ] || fail "uid 4243, in neither list, gets '$out'"
+[ -e "$B/tenants/a/data/new" ] && fail "a refused caller made a file in the instance"
+# a process that becomes another user is served as the new identity
+out=$(in_pool "$PY" -c "
+import os
+print(open('$D/f').read().strip())
+pid = os.fork()
+if pid == 0:
+    os.setgroups([]); os.setgid(4243); os.setuid(4243)
+    try:
+        open('$D/f')
+        print('served')
+    except PermissionError:
+        print('refused')
+    os._exit(0)
+os.waitpid(pid, 0)
+" 2>&1)
+[ "$out" = "one
+refused" ] || fail "root's child become uid 4243 gets '$out'"
+pass "[mount] access_users and access_groups narrow who uses an instance (EACCES), the pool's others unchanged"

@@ -69,9 +69,52 @@ def user_xattrs(path):
     return xs
 
 
+def dir_entries(path):
+    """A directory's (name, d_ino) pairs, '.' and '..' among them, as getdents64 gives them."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        buf = ctypes.create_string_buffer(32768)
+        out = []
+        while True:
+            n = c_check(libc.getdents64(fd, buf, len(buf)))
+            if n == 0:
+                return out
+            off = 0
+            while off < n:
+                d_ino, = struct.unpack_from('<Q', buf.raw, off)
+                reclen, = struct.unpack_from('<H', buf.raw, off + 16)
+                name = buf.raw[off + 19:off + reclen].split(b'\0', 1)[0].decode(
+                    errors='surrogateescape')
+                out.append((name, d_ino))
+                off += reclen
+    finally:
+        os.close(fd)
+
+
+def d_ino_mismatches(path, st, ents):
+    """The names whose d_ino is not the st_ino lstat gives them: overlayfs with
+    all layers on one filesystem keeps st_ino == d_ino for every entry
+    (Documentation/filesystems/overlayfs.rst, "Inode properties"), '.' too.
+    Not '..': overlayfs lists a directory that merges nothing as its layer
+    lists it, so its '..' is the layer's parent, not the merged one (the
+    union says the merged parent's, as lstat of '..' does)."""
+    bad = []
+    for name, d_ino in ents:
+        if name == '..':
+            continue
+        try:
+            want = st.st_ino if name == '.' else os.lstat(os.path.join(path, name)).st_ino
+        except OSError:
+            continue  # (gone meanwhile, or not searchable: the walk shows that)
+        if d_ino != want:
+            bad.append(name)
+    return sorted(bad)
+
+
 class UnionAgent(Agent):
     def op_walk(self, q):
         """The whole tree under p: entry attributes, inode numbers and devices,
+        the names a directory lists with a d_ino that is not their st_ino,
         content hashes, symlink targets and user.* xattrs by relative path; 'wh' lists every '.wh.'
         name a directory listing showed (never allowed through a union)."""
         top = self.P(q)
@@ -96,10 +139,12 @@ class UnionAgent(Agent):
                     e['sha'] = '!' + errno.errorcode.get(ex.errno, str(ex.errno))
             if stat.S_ISDIR(st.st_mode):
                 try:
-                    names = os.listdir(p)
+                    ents = dir_entries(p)
                 except OSError as ex:
                     e['!list'] = errno.errorcode.get(ex.errno, str(ex.errno))
-                    names = []
+                    ents = []
+                e['d_ino'] = d_ino_mismatches(p, st, ents)
+                names = [n for n, _ in ents if n not in ('.', '..')]
                 if len(names) != len(set(names)):
                     e['dups'] = sorted(n for n in set(names) if names.count(n) > 1)
                 for n in names:

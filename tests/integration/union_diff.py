@@ -686,7 +686,7 @@ def under(p, t):
 # the run
 
 # differences of an entry that change nothing about what is under it
-SHALLOW = {'mtime', 'xattr', 'sha', 'size', 'nlink', 'ino', 'dev'}
+SHALLOW = {'mtime', 'xattr', 'sha', 'size', 'nlink', 'ino', 'dev', 'd_ino'}
 
 MAY_CHANGE = {'write', 'append', 'truncate', 'chmod', 'chown', 'utime', 'setx', 'removex',
               'link', 'symlink', 'mkdir', 'rmdir', 'unlink', 'rename', 'mkfifo'}
