@@ -449,6 +449,13 @@ static int wait_a_little(void)
 	return 0;
 }
 
+/* One more wait of a blocking lock call; the first takes its place among the waiters. */
+static int lock_wait_turn(const struct dn_cred *c, struct dn_quota **waiting)
+{
+	int r = *waiting ? 0 : lock_wait_begin(c, waiting);
+	return r < 0 ? r : wait_a_little();
+}
+
 static int compat_lock(const char *path, struct fuse_file_info *fi, int cmd, struct flock *fl)
 {
 	BEGIN(false);
@@ -462,8 +469,7 @@ static int compat_lock(const char *path, struct fuse_file_info *fi, int cmd, str
 		r = CALL(s, lock, file_of(fi), F_SETLK, &want, owner);
 		if (cmd != F_SETLKW || (r != -EAGAIN && r != -EACCES))
 			break;
-		if ((!waiting && (r = lock_wait_begin(c, &waiting)) < 0) ||
-		    (r = wait_a_little()) < 0)
+		if ((r = lock_wait_turn(c, &waiting)) < 0)
 			break;
 	}
 	if (waiting)
@@ -481,8 +487,7 @@ static int compat_flock(const char *path, struct fuse_file_info *fi, int op)
 		r = CALL(s, flock, file_of(fi), op | LOCK_NB, owner);
 		if ((op & LOCK_NB) || r != -EWOULDBLOCK)
 			break;
-		if ((!waiting && (r = lock_wait_begin(c, &waiting)) < 0) ||
-		    (r = wait_a_little()) < 0)
+		if ((r = lock_wait_turn(c, &waiting)) < 0)
 			break;
 	}
 	if (waiting)
