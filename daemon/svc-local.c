@@ -954,6 +954,7 @@ static const struct dn_svc_ops local_ops = {
 	.unlink = local_unlink,
 	.rename = local_rename,
 	.readdir = local_readdir,
+	.quick_replies = true,
 	.fsync = local_fsync,
 	.truncate = local_truncate,
 	.ftruncate = local_ftruncate,
