@@ -455,8 +455,7 @@ static void handshake(struct dn_pool *p, struct dn_session *s)
 		for (uint32_t i = 0; i < s->nmounts; i++)
 			mountpoints[i] = p->mounts->v[i].mountpoint;
 		r = dn_session_map(s, &p->layout, p->cfg->workers, p->cfg->pool, mountpoints,
-				   (s->mounts[0]->ops->cache_dies ? DN_SESSION_CACHE_DIES : 0) |
-				   (s->mounts[0]->ops->quick_replies ? DN_SESSION_QUICK_REPLIES : 0));
+				   s->mounts[0]->ops->cache_dies ? DN_SESSION_CACHE_DIES : 0);
 		if (r < 0)
 			snprintf(w.msg, sizeof(w.msg), "cannot create session memory: %s",
 				 strerror(-r));

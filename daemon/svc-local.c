@@ -954,7 +954,6 @@ static void local_destroy(struct dn_svc *s)
 
 static const struct dn_svc_ops local_ops = {
 	.name = "local",
-	.quick_replies = true,
 	.open = local_open,
 	.close = local_close,
 	.fpath = local_fpath,

@@ -508,8 +508,7 @@ static void ops_fill(struct dn_svc_ops *o, const struct dn_svc_ops *b)
 {
 #define PICK(op, fn) o->op = b->op ? fn : NULL
 	*o = (struct dn_svc_ops){.name = "subtree", .real_paths = true,
-				 .cache_dies = b->cache_dies,
-				 .quick_replies = b->quick_replies, .close = sub_close,
+				 .cache_dies = b->cache_dies, .close = sub_close,
 				 .destroy = sub_destroy};
 	PICK(fpath, sub_fpath);
 	PICK(mapfd, sub_mapfd);

@@ -58,8 +58,6 @@ struct dn_svc_ops {
 	bool real_paths;
 	/* written data waits in a cache of the pool's own, lost if it dies (DN_SESSION_CACHE_DIES) */
 	bool cache_dies;
-	/* its calls are the host kernel's, answered in microseconds (DN_SESSION_QUICK_REPLIES) */
-	bool quick_replies;
 	/* 0 and *out; DN_SVC_HANDOVER and *handover; or -errno */
 	int (*open)(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
 		    mode_t mode, struct dn_file **out, int *handover);

@@ -55,7 +55,7 @@ static int chan_map(struct dn_chan *c)
 	}
 	atomic_store(&c->dead, 0);
 	if (!c->spin_ns)
-		c->spin_ns = (c->flags & DN_SESSION_QUICK_REPLIES) ? DN_SPIN_QUICK_NS : DN_SPIN_NS;
+		c->spin_ns = 20000;
 	return 0;
 }
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 13
+#define DN_PROTO_VERSION 12
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -281,18 +281,6 @@ struct dn_ofd {
  * the host's page cache as soon as they return).
  */
 #define DN_SESSION_CACHE_DIES 0x1u
-/*
- * The backend's calls are the host kernel's (a local directory): a reply
- * takes microseconds unless the worker or its client lost the CPU, and a
- * client asleep by then pays a futex wake-up on top. Its clients poll up to
- * DN_SPIN_QUICK_NS before they sleep, others DN_SPIN_NS (a Ceph request may
- * wait on the network for milliseconds: polling that long takes CPU from
- * the pool's own threads). Measured on 2 busy vCPUs (issue 17): db_bench
- * fillrandom 45-76k ops/s at 20 us, 154-164k at 200 us.
- */
-#define DN_SESSION_QUICK_REPLIES 0x2u
-#define DN_SPIN_NS 20000u
-#define DN_SPIN_QUICK_NS 200000u
 
 #define DN_NAME_MAX 64
 #define DN_MOUNT_MAX 256

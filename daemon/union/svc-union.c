@@ -543,7 +543,6 @@ static int union_build(const struct dn_union_spec *spec, struct dn_svc *below, b
 	}
 	u->ops = union_ops_template;
 	u->ops.cache_dies = below->ops->cache_dies;
-	u->ops.quick_replies = below->ops->quick_replies;
 	u->base.ops = &u->ops;
 	u->below = below;
 	u->owns_below = owns_below;
