@@ -25,6 +25,7 @@ struct args {
 	char path2[DN_PATH_MAX];
 	const uint8_t *data;  /* write payload: private copy, or the client's buffer */
 	size_t data_len;
+	char at_name[NAME_MAX + 1]; /* path as written when one plain name relative to the handle */
 };
 
 /* Answers st in the reply's stat area. */
@@ -110,10 +111,24 @@ static const char *open_path(struct dn_svc *svc, struct dn_file *f, const char *
 	return dn_path_normalize(path, buf, DN_PATH_MAX) < 0 ? path : buf;
 }
 
+/* Keeps a->path, as written, when it is one plain name relative to the handle (at_dir). */
+static void note_plain_name(struct args *a)
+{
+	const char *p = a->path;
+	size_t n = strlen(p);
+	bool plain = n && n <= NAME_MAX && !strchr(p, '/') && strcmp(p, ".") != 0 &&
+		     strcmp(p, "..") != 0;
+	if (plain)
+		memcpy(a->at_name, p, n + 1);
+	else
+		a->at_name[0] = 0;
+}
+
 static int unpack(struct dn_session *s, const struct dn_req *req, uint8_t *bufdata,
 		  size_t bufsize, struct args *a)
 {
 	a->svc = NULL;
+	a->at_name[0] = 0;
 	const uint8_t *pl;
 	size_t max;
 	if (req->where == DN_REQ_PAYLOAD_IN_BUF) {
@@ -133,6 +148,7 @@ static int unpack(struct dn_session *s, const struct dn_req *req, uint8_t *bufda
 		if ((r = take_path(pl, req->payload_len, req->path_len, a->path)) < 0)
 			return r;
 		at += (size_t)req->path_len + 1;
+		note_plain_name(a);
 		if ((r = pool_path(s, req, a->path, &a->svc)) < 0)
 			return r;
 	}
@@ -406,6 +422,32 @@ static int64_t statfs_op(struct dn_svc *svc, struct dn_session *s, struct dn_fil
 	return 0;
 }
 
+/*
+ * stat, unlink and rmdir of one plain name relative to an open directory
+ * (fstatat(dirfd, "name"), unlinkat(dirfd, "name"), as fts and rm -rf make
+ * them): the name is looked up in that directory, as the kernel looks it
+ * up, not by the directory's path walked from the top again (on the local
+ * backend one system call instead of three). -EAGAIN: the path's way.
+ */
+static int at_dir(struct dn_session *s, const struct dn_req *req, const struct args *a,
+		  struct stat *st)
+{
+	const struct dn_svc_ops *ops = a->svc->ops;
+	if (!a->at_name[0] || (req->op == DN_OP_STAT ? !ops->stat_at : !ops->unlink_at))
+		return -EAGAIN;
+	struct dn_open *o = dn_session_handle_get(s, req->handle);
+	if (!o)
+		return -EBADF;
+	int r = -EAGAIN;
+	if (o->svc == a->svc && req->op == DN_OP_STAT)
+		r = ops->stat_at(a->svc, o->file, a->at_name, req->flags & DN_AT_NOFOLLOW, st);
+	else if (o->svc == a->svc)
+		r = ops->unlink_at(a->svc, o->file, a->at_name,
+				   req->op == DN_OP_RMDIR ? AT_REMOVEDIR : 0);
+	dn_open_put(o);
+	return r;
+}
+
 /* Ops on a path, or (no path given) on the open file the handle names. */
 static int64_t run_attr_op(struct dn_session *s, const struct dn_req *req, const struct args *a,
 			   uint8_t *bufdata, size_t bufsize)
@@ -615,7 +657,8 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 	case DN_OP_STAT:
 		if (!ops->stat)
 			return -ENOSYS;
-		r = ops->stat(svc, c, a.path, req->flags & DN_AT_NOFOLLOW, &st);
+		if ((r = at_dir(s, req, &a, &st)) == -EAGAIN)
+			r = ops->stat(svc, c, a.path, req->flags & DN_AT_NOFOLLOW, &st);
 		if (r == 0)
 			reply_stat(rep, &st);
 		return r;
@@ -648,8 +691,12 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 		dn_umask_set(req->umask);
 		return ops->mknod ? ops->mknod(svc, c, a.path, req->mode, (dev_t)req->off) : -ENOSYS;
 	case DN_OP_RMDIR:
+		if ((r = at_dir(s, req, &a, NULL)) != -EAGAIN)
+			return r;
 		return ops->rmdir ? ops->rmdir(svc, c, a.path) : -ENOSYS;
 	case DN_OP_UNLINK:
+		if ((r = at_dir(s, req, &a, NULL)) != -EAGAIN)
+			return r;
 		return ops->unlink ? ops->unlink(svc, c, a.path) : -ENOSYS;
 	case DN_OP_RENAME:
 		if (req->path2_len == 0)

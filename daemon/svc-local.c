@@ -412,6 +412,21 @@ static int local_stat(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	return fstatat(fd, "", st, AT_EMPTY_PATH) < 0 ? -errno : 0;
 }
 
+/* A name in an open directory, without a walk from the top: one system call. */
+static int local_stat_at(struct dn_svc *s, struct dn_file *dir, const char *name, bool nofollow,
+			 struct stat *st)
+{
+	if (fstatat(dir->fd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	/* a symlink to follow may lead anywhere: its target is resolved inside the top */
+	return S_ISLNK(st->st_mode) && !nofollow ? -EAGAIN : 0;
+}
+
+static int local_unlink_at(struct dn_svc *s, struct dn_file *dir, const char *name, int flags)
+{
+	return unlinkat(dir->fd, name, flags & AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
 static int local_access(struct dn_svc *s, const struct dn_cred *c, const char *path, int mode,
 			bool nofollow)
 {
@@ -951,6 +966,8 @@ static const struct dn_svc_ops local_ops = {
 	.mkdir = local_mkdir,
 	.mknod = local_mknod,
 	.rmdir = local_rmdir,
+	.stat_at = local_stat_at,
+	.unlink_at = local_unlink_at,
 	.unlink = local_unlink,
 	.rename = local_rename,
 	.readdir = local_readdir,

@@ -93,6 +93,17 @@ struct dn_svc_ops {
 		     dev_t dev);
 	int (*rmdir)(struct dn_svc *s, const struct dn_cred *c, const char *path);
 	int (*unlink)(struct dn_svc *s, const struct dn_cred *c, const char *path);
+	/*
+	 * Optional: stat, and unlink or rmdir (AT_REMOVEDIR in flags), of one
+	 * plain name (no '/', not "." or "..") in the open directory dir, as
+	 * fstatat(2) and unlinkat(2) relative to a directory fd look it up: in
+	 * that directory, whatever its path is now. The caller's identity is
+	 * the thread's already. -EAGAIN: not this way (a symlink to follow, say);
+	 * the core then hands the call its path.
+	 */
+	int (*stat_at)(struct dn_svc *s, struct dn_file *dir, const char *name, bool nofollow,
+		       struct stat *st);
+	int (*unlink_at)(struct dn_svc *s, struct dn_file *dir, const char *name, int flags);
 	int (*rename)(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,
 		      unsigned flags);
 	/* Fills buf with linux_dirent64 records from cookie on; *next = cookie after the last. */

@@ -470,8 +470,8 @@ static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu,
 	}
 }
 
-int64_t dn_chan_call_into(struct dn_chan *c, uint32_t buf, struct dn_req *req,
-			  struct dn_reply *out, struct dn_sink *sink)
+static int64_t call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct dn_reply *out,
+		    struct dn_sink *sink, const struct dn_meanwhile *mw)
 {
 	if (atomic_load_explicit(&c->dead, memory_order_relaxed) || buf >= c->l.nbufs)
 		return -ENOTCONN;
@@ -501,6 +501,8 @@ int64_t dn_chan_call_into(struct dn_chan *c, uint32_t buf, struct dn_req *req,
 	memcpy(&slot->req, req, n);
 	dn_queue_publish(slot, pos);
 	ring(c, q);
+	if (mw)
+		mw->fn(mw->arg);
 
 	int r = wait_done(c, b, q, cpu, sink, req->sent_ns, slot, pos);
 	if (r < 0)
@@ -523,7 +525,19 @@ int64_t dn_chan_call_into(struct dn_chan *c, uint32_t buf, struct dn_req *req,
 	return out->result;
 }
 
+int64_t dn_chan_call_into(struct dn_chan *c, uint32_t buf, struct dn_req *req,
+			  struct dn_reply *out, struct dn_sink *sink)
+{
+	return call(c, buf, req, out, sink, NULL);
+}
+
+int64_t dn_chan_call_meanwhile(struct dn_chan *c, uint32_t buf, struct dn_req *req,
+			       struct dn_reply *out, const struct dn_meanwhile *mw)
+{
+	return call(c, buf, req, out, NULL, mw);
+}
+
 int64_t dn_chan_call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct dn_reply *out)
 {
-	return dn_chan_call_into(c, buf, req, out, NULL);
+	return call(c, buf, req, out, NULL, NULL);
 }

@@ -110,6 +110,20 @@ int64_t dn_chan_call_into(struct dn_chan *c, uint32_t buf, struct dn_req *req,
 			  struct dn_reply *out, struct dn_sink *sink);
 
 /*
+ * Work of the client's own that needs no answer from the service (a
+ * descriptor to make or to close): run once the request is queued, while
+ * the service works on it, rather than before or after. Not run when the
+ * request never went out; the caller sees that in its own state.
+ */
+struct dn_meanwhile {
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+int64_t dn_chan_call_meanwhile(struct dn_chan *c, uint32_t buf, struct dn_req *req,
+			       struct dn_reply *out, const struct dn_meanwhile *mw);
+
+/*
  * Puts path(s) and data into req (inline when they fit, else into the
  * buffer's data area). -ENAMETOOLONG / -EMSGSIZE when they do not fit at all.
  */

@@ -233,6 +233,7 @@ uint8_t *dn_call_data(const struct dn_call *c)
 
 int dn_call_begin(struct dn_call *c)
 {
+	c->meanwhile = NULL;
 	int r = dn_attach();
 	if (r < 0)
 		return r;
@@ -297,7 +298,8 @@ int64_t dn_request(struct dn_call *c, struct dn_req *req, const char *path, cons
 	int r = dn_req_payload(&dn_client.chan, c->buf, req, path, path2, data, len);
 	if (r < 0)
 		return r;
-	int64_t res = dn_chan_call(&dn_client.chan, c->buf, req, rep);
+	int64_t res = dn_chan_call_meanwhile(&dn_client.chan, c->buf, req, rep, c->meanwhile);
+	c->meanwhile = NULL;
 	return res == -ENOTCONN ? dn_restart_retry(c, req, rep, NULL) : res;
 }
 
@@ -325,6 +327,34 @@ void dn_handle_close(uint64_t handle)
 	struct dn_reply rep;
 	dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
 	dn_call_end(&c);
+}
+
+struct fd_to_close {
+	int fd;
+	bool closed;
+};
+
+static void close_meanwhile(void *arg)
+{
+	struct fd_to_close *t = arg;
+	REAL(close)(t->fd);
+	t->closed = true;
+}
+
+void dn_handle_close_with(uint64_t handle, int fd)
+{
+	struct fd_to_close t = {.fd = fd};
+	struct dn_meanwhile mw = {close_meanwhile, &t};
+	struct dn_call c;
+	if (dn_call_begin(&c) == 0) {
+		struct dn_req req = {.op = DN_OP_CLOSE, .handle = handle};
+		struct dn_reply rep;
+		c.meanwhile = &mw;
+		dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
+		dn_call_end(&c);
+	}
+	if (!t.closed)
+		REAL(close)(fd);
 }
 
 void dn_fd_forget(int fd, int32_t ofd)

@@ -134,6 +134,8 @@ struct dn_call {
 	uint32_t buf;
 	bool temporary; /* nested call (a signal handler): a buffer of its own */
 	uint32_t gen;   /* the session (dn_client.session_gen) buf belongs to */
+	/* run while the next dn_request's request is served (chan.h); NULL after it */
+	const struct dn_meanwhile *meanwhile;
 };
 
 int dn_call_begin(struct dn_call *c);
@@ -160,6 +162,8 @@ int dn_placeholder_new(bool cloexec);
 
 /* Sends CLOSE for a handle whose last reference went away. */
 void dn_handle_close(uint64_t handle);
+/* The same, closing the kernel descriptor fd (its placeholder) while the pool closes handle. */
+void dn_handle_close_with(uint64_t handle, int fd);
 
 /* Drops fd's reference to its open file description (closing it if last). */
 void dn_fd_forget(int fd, int32_t ofd);

@@ -75,6 +75,17 @@ static int open_handed_over(const struct dn_reply *rep, int flags)
 	return fd < 0 ? -e : fd;
 }
 
+struct placeholder_made {
+	int fd;
+	bool cloexec;
+};
+
+static void make_placeholder(void *arg)
+{
+	struct placeholder_made *m = arg;
+	m->fd = dn_placeholder_new(m->cloexec);
+}
+
 int dn_op_open(const struct dn_target *t, int flags, mode_t mode)
 {
 	/* build_open_flags refuses it before any lookup (Linux >= 6.4), on every backend */
@@ -92,11 +103,20 @@ int dn_op_open(const struct dn_target *t, int flags, mode_t mode)
 	}
 	struct dn_reply rep;
 	struct dn_call c;
+	struct placeholder_made made = {.fd = -1, .cloexec = flags & O_CLOEXEC};
+	struct dn_meanwhile mw = {make_placeholder, &made};
 	int fd = -1;
 again:
 	if ((r0 = dn_call_begin(&c)) < 0)
 		return r0;
-	int64_t r = redirect_take(&c, dn_request(&c, &req, t->path, NULL, NULL, 0, &rep), &rep);
+	/* the kernel's descriptor is made while the pool opens (dup of the placeholder) */
+	if (fd < 0)
+		c.meanwhile = &mw;
+	int64_t r = dn_request(&c, &req, t->path, NULL, NULL, 0, &rep);
+	if (fd < 0 && made.fd >= 0)
+		fd = made.fd;
+	made.fd = -1;
+	r = redirect_take(&c, r, &rep);
 	dn_call_end(&c);
 	if (r < 0) {
 		if (fd >= 0)
@@ -177,9 +197,10 @@ int dn_op_close(int fd)
 	if (ofd >= 0)
 		last = unmap_locked(fd, ofd, &handle);
 	pthread_mutex_unlock(&dn_client.lock);
-	REAL(close)(fd);
 	if (last)
-		dn_handle_close(handle);
+		dn_handle_close_with(handle, fd); /* the kernel's close while the pool's runs */
+	else
+		REAL(close)(fd);
 	dn_std_stream_update(fd);
 	return 0;
 }
