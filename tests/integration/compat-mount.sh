@@ -16,10 +16,12 @@ URING="$DANAUS_BUILD/tests/integration/compat-uring"
 
 nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 wait_mounted() {
-	for _ in $(seq 100); do
-		# (a dead mount of a killed pool is there too, but does not answer)
-		[ "$(findmnt -n -o FSTYPE "$MNT" 2>/dev/null)" = fuse.danaus ] && stat "$MNT/." >/dev/null 2>&1 &&
-			return 0
+	for _ in $(seq 600); do
+		# A live FUSE mount answers statfs (FUSE's magic). A dead mount of a
+		# killed pool does not (ENOTCONN); and once the new pool detaches it
+		# the path is the bare directory below until it attaches its own.
+		[ "$(findmnt -n -o FSTYPE "$MNT" 2>/dev/null)" = fuse.danaus ] &&
+			[ "$(stat -f -c %t "$MNT/." 2>/dev/null)" = 65735546 ] && return 0
 		sleep 0.05
 	done
 	cat "$WORK/cm/pool.log" >&2
