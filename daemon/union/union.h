@@ -77,6 +77,7 @@ struct union_svc {
 };
 
 /* What a name is in the merged view. */
+/* (a field added here goes into un_node_copy below too) */
 struct un_node {
 	char path[UN_PATH_MAX]; /* canonical union path: "/" or "/a/b", no symlinks */
 	int layer;           /* the topmost layer that has it, -1: absent */
