@@ -85,10 +85,13 @@ static void *helper_main(void *arg)
 	}
 }
 
+bool dn_offload_reads_slow(const struct dn_offload *o)
+{
+	return atomic_load_explicit(&o->read_ns, memory_order_relaxed) >= SLOW_READ_NS;
+}
+
 bool dn_offload_take(struct dn_offload *o, struct dn_session *s, const struct dn_req *req)
 {
-	if (atomic_load_explicit(&o->read_ns, memory_order_relaxed) < SLOW_READ_NS)
-		return false;
 	if (atomic_fetch_add(&s->offloaded, 1) >= o->per_session)
 		goto none;
 	for (unsigned i = 0; i < o->n; i++) {

@@ -22,10 +22,15 @@ bool dn_offload_free(struct dn_offload *o);
 void dn_offload_note(struct dn_offload *o, uint64_t ns);
 
 /*
+ * Whether recent reads were slow enough to hand off: cache hits cost less
+ * than a thread's wake-up. The cheap test, before any other.
+ */
+bool dn_offload_reads_slow(const struct dn_offload *o);
+
+/*
  * Hands s's request to an idle thread, which runs and answers it; s stays
  * allocated while s->offloaded is not 0. False (the caller serves it) when
- * recent reads were fast (cache hits: a hand-off would cost more than the
- * read), none is idle or s has its share in flight.
+ * none is idle or s has its share in flight.
  */
 bool dn_offload_take(struct dn_offload *o, struct dn_session *s, const struct dn_req *req);
 

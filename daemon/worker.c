@@ -268,7 +268,9 @@ static bool has_work(const struct worker *w, struct dn_session *s);
 static bool offload(struct worker *w, const struct dn_session_set *set, struct dn_session *s,
 		    const struct dn_req *req)
 {
-	if (!w->ws->offload || req->op != DN_OP_PREAD || (req->flags & DN_READ_STREAM))
+	/* (reads answered from the cache, the rule, look at no other session) */
+	if (!w->ws->offload || req->op != DN_OP_PREAD || (req->flags & DN_READ_STREAM) ||
+	    !dn_offload_reads_slow(w->ws->offload))
 		return false;
 	bool waiting = false;
 	for (uint32_t i = 0; !waiting && i < set->n; i++)
