@@ -449,11 +449,56 @@ static int wait_a_little(void)
 	return 0;
 }
 
-/* One more wait of a blocking lock call; the first takes its place among the waiters. */
-static int lock_wait_turn(const struct dn_cred *c, struct dn_quota **waiting)
+/* One lock attempt: 0, or -errno with *busy when it conflicts and the call would wait. */
+typedef int lock_try_fn(struct dn_svc *s, struct fuse_file_info *fi, void *arg, bool *busy);
+
+/*
+ * Asks until granted, refused otherwise, or (a call that waits) interrupted
+ * or out of waiting room (lock_wait_begin); the first wait takes its place
+ * among the waiters.
+ */
+static int lock_until_done(struct dn_svc *s, const struct dn_cred *c, struct fuse_file_info *fi,
+			   lock_try_fn *try, void *arg)
 {
-	int r = *waiting ? 0 : lock_wait_begin(c, waiting);
-	return r < 0 ? r : wait_a_little();
+	struct dn_quota *waiting = NULL;
+	bool busy = false;
+	int r;
+	while ((r = try(s, fi, arg, &busy)) < 0 && busy) {
+		if ((!waiting && (r = lock_wait_begin(c, &waiting)) < 0) ||
+		    (r = wait_a_little()) < 0)
+			break;
+	}
+	if (waiting)
+		lock_wait_end(waiting);
+	return r;
+}
+
+struct record_lock {
+	int cmd;
+	const struct flock *fl;
+	uint64_t owner;
+};
+
+static int try_record_lock(struct dn_svc *s, struct fuse_file_info *fi, void *arg, bool *busy)
+{
+	const struct record_lock *l = arg;
+	struct flock want = *l->fl;
+	int r = CALL(s, lock, file_of(fi), F_SETLK, &want, l->owner);
+	*busy = l->cmd == F_SETLKW && (r == -EAGAIN || r == -EACCES);
+	return r;
+}
+
+struct flock_call {
+	int op;
+	uint64_t owner;
+};
+
+static int try_flock(struct dn_svc *s, struct fuse_file_info *fi, void *arg, bool *busy)
+{
+	const struct flock_call *l = arg;
+	int r = CALL(s, flock, file_of(fi), l->op | LOCK_NB, l->owner);
+	*busy = !(l->op & LOCK_NB) && r == -EWOULDBLOCK;
+	return r;
 }
 
 static int compat_lock(const char *path, struct fuse_file_info *fi, int cmd, struct flock *fl)
@@ -462,37 +507,15 @@ static int compat_lock(const char *path, struct fuse_file_info *fi, int cmd, str
 	uint64_t owner = fi->lock_owner & (OWNER_OFD - 1);
 	if (cmd == F_GETLK)
 		return CALL(s, lock, file_of(fi), F_GETLK, fl, owner);
-	struct dn_quota *waiting = NULL;
-	int r;
-	for (;;) {
-		struct flock want = *fl;
-		r = CALL(s, lock, file_of(fi), F_SETLK, &want, owner);
-		if (cmd != F_SETLKW || (r != -EAGAIN && r != -EACCES))
-			break;
-		if ((r = lock_wait_turn(c, &waiting)) < 0)
-			break;
-	}
-	if (waiting)
-		lock_wait_end(waiting);
-	return r;
+	return lock_until_done(s, c, fi, try_record_lock,
+			       &(struct record_lock){.cmd = cmd, .fl = fl, .owner = owner});
 }
 
 static int compat_flock(const char *path, struct fuse_file_info *fi, int op)
 {
 	BEGIN(false);
 	uint64_t owner = OWNER_OFD | (fi->lock_owner & (OWNER_OFD - 1));
-	struct dn_quota *waiting = NULL;
-	int r;
-	for (;;) {
-		r = CALL(s, flock, file_of(fi), op | LOCK_NB, owner);
-		if ((op & LOCK_NB) || r != -EWOULDBLOCK)
-			break;
-		if ((r = lock_wait_turn(c, &waiting)) < 0)
-			break;
-	}
-	if (waiting)
-		lock_wait_end(waiting);
-	return r;
+	return lock_until_done(s, c, fi, try_flock, &(struct flock_call){.op = op, .owner = owner});
 }
 
 static int compat_utimens(const char *path, const struct timespec tv[2],
