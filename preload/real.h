@@ -26,6 +26,11 @@ struct utimbuf;
 	X(writev, ssize_t, (int, const struct iovec *, int))                                       \
 	X(preadv, ssize_t, (int, const struct iovec *, int, off_t))                                \
 	X(pwritev, ssize_t, (int, const struct iovec *, int, off_t))                               \
+	X(preadv2, ssize_t, (int, const struct iovec *, int, off_t, int))                          \
+	X(pwritev2, ssize_t, (int, const struct iovec *, int, off_t, int))                         \
+	X(splice, ssize_t, (int, off_t *, int, off_t *, size_t, unsigned))                         \
+	X(tee, ssize_t, (int, int, size_t, unsigned))                                              \
+	X(ioctl, int, (int, unsigned long, ...))                                                   \
 	X(lseek, off_t, (int, off_t, int))                                                         \
 	X(fstat, int, (int, struct stat *))                                                        \
 	X(fstatat, int, (int, const char *, struct stat *, int))                                   \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Integration: libc calls that glibc serves with internal syscalls no preload
-# sees (realpath, scandir, nftw, mkstemp, getdents64, fileno, freopen), and
-# posix_fadvise's answers (an error number, not errno), called
+# sees (realpath, scandir, nftw, mkstemp, getdents64, fileno, freopen),
+# posix_fadvise's answers (an error number, not errno), preadv2/pwritev2 flags, splice/tee/sendfile/
+# copy_file_range, the VFS's ioctls and fcntl's other commands, called
 # through ctypes and through coreutils on a plain directory and on the mount.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -418,6 +419,75 @@ def stdio_tests():
     os.close(saved1)
 
 
+def oserr(f, *a, **k):
+    """f(*a, **k), or the errno name it raised"""
+    try:
+        return f(*a, **k)
+    except OSError as e:
+        return errno.errorcode.get(e.errno, e.errno)
+
+
+def fd_call_tests():
+    # preadv2/pwritev2 flags, splice and tee with a pipe, copy_file_range's checks,
+    # the VFS's own ioctls, fcntl's owner, signal, lease, pipe and seal commands
+    f = D + "/tmp/fdcalls"
+    fd = os.open(f, os.O_RDWR | os.O_CREAT, 0o644)
+    say("pwritev RWF_SYNC", oserr(os.pwritev, fd, [b"abc", b"defg"], 0, os.RWF_SYNC))
+    say("pwritev RWF_DSYNC", oserr(os.pwritev, fd, [b"xy"], 7, os.RWF_DSYNC))
+    say("pwritev RWF_APPEND", oserr(os.pwritev, fd, [b"++"], 0, os.RWF_APPEND), os.pread(fd, 20, 0))
+    b1, b2 = bytearray(2), bytearray(20)
+    say("preadv RWF_HIPRI", oserr(os.preadv, fd, [b1, b2], 1, os.RWF_HIPRI), bytes(b1), bytes(b2))
+    say("preadv at -1", oserr(os.preadv, fd, [b2], -1, 0), "offset", os.lseek(fd, 0, os.SEEK_CUR))
+    say("preadv bad flag", oserr(os.preadv, fd, [b2], 0, 0x40000000))
+    say("preadv offset -2", oserr(os.preadv, fd, [b2], -2))
+    r, w = os.pipe()
+    say("splice file->pipe", oserr(os.splice, fd, w, 5, offset_src=2), os.read(r, 10),
+        "offset", os.lseek(fd, 0, os.SEEK_CUR))
+    os.write(w, b"PIPED")
+    say("splice pipe->file", oserr(os.splice, r, fd, 5, offset_dst=1), os.pread(fd, 20, 0))
+    say("splice pipe offset", oserr(os.splice, r, fd, 5, offset_src=0))
+    say("splice file->file", oserr(os.splice, fd, fd, 5))
+    say("splice bad flags", oserr(os.splice, fd, w, 5, None, None, 0x100))
+    libc.tee.restype = ctypes.c_ssize_t
+    say("tee file", libc.tee(fd, w, 5, 0), err(), "tee pipe, file", libc.tee(r, fd, 5, 0), err())
+    g = os.open(D + "/tmp/fdcalls2", os.O_RDWR | os.O_CREAT, 0o644)
+    say("copy_file_range", oserr(os.copy_file_range, fd, g, 6, 0, 0), os.pread(g, 10, 0))
+    say("copy_file_range overlap", oserr(os.copy_file_range, fd, fd, 4, 0, 2))
+    say("copy_file_range pipe", oserr(os.copy_file_range, r, g, 4))
+    dfd = os.open(D + "/tree", os.O_RDONLY | os.O_DIRECTORY)
+    say("copy_file_range dir", oserr(os.copy_file_range, dfd, g, 4))
+    a = os.open(D + "/tmp/fdcalls2", os.O_WRONLY | os.O_APPEND)
+    say("copy_file_range append", oserr(os.copy_file_range, fd, a, 4, 0))
+    say("copy_file_range flags", libc.copy_file_range(fd, None, g, None, 4, 1), err())
+    say("sendfile", oserr(os.sendfile, w, fd, 1, 4), os.read(r, 10))
+    os.lseek(fd, 3, os.SEEK_SET)
+    iv = ctypes.c_int(-1)
+    say("FIONREAD", libc.ioctl(fd, 0x541B, ctypes.byref(iv)), iv.value, err())
+    say("FIONREAD dir", libc.ioctl(dfd, 0x541B, ctypes.byref(iv)), err())
+    say("FIOCLEX", libc.ioctl(fd, 0x5451), fcntl.fcntl(fd, fcntl.F_GETFD),
+        "FIONCLEX", libc.ioctl(fd, 0x5450), fcntl.fcntl(fd, fcntl.F_GETFD))
+    iv.value = 1
+    say("FIONBIO", libc.ioctl(fd, 0x5421, ctypes.byref(iv)), fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK)
+    q = ctypes.c_long(-1)
+    say("FIOQSIZE", libc.ioctl(fd, 0x5460, ctypes.byref(q)), q.value)
+    say("isatty", os.isatty(fd), "TCGETS", libc.ioctl(fd, 0x5401, ctypes.create_string_buffer(64)), err())
+    say("F_SETOWN", fcntl.fcntl(fd, fcntl.F_SETOWN, os.getpid()), fcntl.fcntl(fd, fcntl.F_GETOWN) == os.getpid())
+    say("F_SETOWN nobody", oserr(fcntl.fcntl, fd, fcntl.F_SETOWN, 2 ** 22 + 7))
+    say("F_SETSIG", fcntl.fcntl(fd, 10, 34), fcntl.fcntl(fd, 11), oserr(fcntl.fcntl, fd, 10, 100))
+    say("F_GETLEASE", fcntl.fcntl(fd, fcntl.F_GETLEASE))
+    say("F_GETPIPE_SZ", oserr(fcntl.fcntl, fd, fcntl.F_GETPIPE_SZ))
+    say("F_GET_SEALS", oserr(fcntl.fcntl, fd, fcntl.F_GET_SEALS))
+    say("F_NOTIFY file", oserr(fcntl.fcntl, fd, fcntl.F_NOTIFY, fcntl.DN_CREATE))
+    h = ctypes.c_uint64(3)
+    say("F_SET_RW_HINT", libc.fcntl(fd, 1036, ctypes.byref(h)), err())
+    h.value = 0
+    say("F_GET_RW_HINT", libc.fcntl(fd, 1035, ctypes.byref(h)), h.value)
+    h.value = 99
+    say("F_SET_RW_HINT bad", libc.fcntl(fd, 1036, ctypes.byref(h)), err())
+    for x in (fd, g, a, dfd, r, w):
+        os.close(x)
+
+
 def fadvise_tests():
     """posix_fadvise answers an error number, checked as the kernel checks it."""
     p = D + "/fadv"
@@ -461,7 +531,7 @@ if __name__ == "__main__":
         sys.exit(0)
     setup()
     for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
-              fadvise_tests, stdio_tests):
+              fadvise_tests, stdio_tests, fd_call_tests):
         t()
     print("\n".join(out))
 PYEOF
