@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Integration: libc calls that glibc serves with internal syscalls no preload
 # sees (realpath, scandir, nftw, mkstemp, getdents64, fileno, freopen),
-# posix_fadvise's answers (an error number, not errno), preadv2/pwritev2 flags, splice/tee/sendfile/
+# posix_fadvise's answers (an error number, not errno), file calls made
+# through syscall(2) by number, preadv2/pwritev2 flags, splice/tee/sendfile/
 # copy_file_range, the VFS's ioctls and fcntl's other commands, called
 # through ctypes and through coreutils on a plain directory and on the mount.
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -427,6 +428,40 @@ def oserr(f, *a, **k):
         return errno.errorcode.get(e.errno, e.errno)
 
 
+def raw_syscall_tests():
+    # syscall(2) by number, as stress-ng makes most of its file calls
+    nr = {"readlink": 89, "getdents": 78, "utime": 132, "stat": 4, "mkdir": 83,
+          "rmdir": 84, "open": 2, "close": 3, "fchmod": 91, "ftruncate": 77, "fstat": 5,
+          "ioctl": 16, "unlink": 87, "getcwd": 79}
+    libc.syscall.restype = ctypes.c_long
+    S = lambda name, *a: (libc.syscall(ctypes.c_long(nr[name]), *a), err())
+    if os.uname().machine != "x86_64":
+        return
+    p = (D + "/tmp/raw").encode()
+    say("raw mkdir", S("mkdir", p, 0o750)[0], "rmdir", S("rmdir", p)[0], S("rmdir", p))
+    say("raw readlink", S("readlink", (D + "/tree/flink").encode(), ctypes.create_string_buffer(64), 64)[0],
+        S("readlink", (D + "/tree/top").encode(), ctypes.create_string_buffer(64), 64))
+    say("raw stat", S("stat", (D + "/tree/nothere").encode(), ctypes.create_string_buffer(256)))
+    say("raw utime", S("utime", (D + "/tree/top").encode(), None)[0])
+    fd = S("open", (D + "/tree/a").encode(), os.O_RDONLY | os.O_DIRECTORY)[0]
+    buf = ctypes.create_string_buffer(4096)
+    n = S("getdents", fd, buf, 4096)[0]
+    names, at = [], 0
+    while at < n:  # struct linux_dirent: ino, off, reclen, name..., type at reclen-1
+        reclen = int.from_bytes(buf.raw[at + 16:at + 18], "little")
+        name = buf.raw[at + 18:at + reclen].split(b"\0")[0].decode()
+        names.append((name, buf.raw[at + reclen - 1]))
+        at += reclen
+    say("raw getdents", sorted(names))
+    say("raw close", S("close", fd)[0])
+    fd = S("open", (D + "/tmp/rawf").encode(), os.O_RDWR | os.O_CREAT, 0o600)[0]
+    say("raw ftruncate", S("ftruncate", fd, 1234)[0], "fchmod", S("fchmod", fd, 0o640)[0],
+        "size", os.stat(D + "/tmp/rawf").st_size, oct(os.stat(D + "/tmp/rawf").st_mode))
+    say("raw TCGETS", S("ioctl", fd, 0x5401, ctypes.create_string_buffer(64)))
+    os.close(fd)
+    say("raw unlink", S("unlink", (D + "/tmp/rawf").encode())[0], os.path.exists(D + "/tmp/rawf"))
+
+
 def fd_call_tests():
     # preadv2/pwritev2 flags, splice and tee with a pipe, copy_file_range's checks,
     # the VFS's own ioctls, fcntl's owner, signal, lease, pipe and seal commands
@@ -531,7 +566,7 @@ if __name__ == "__main__":
         sys.exit(0)
     setup()
     for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
-              fadvise_tests, stdio_tests, fd_call_tests):
+              fadvise_tests, stdio_tests, raw_syscall_tests, fd_call_tests):
         t()
     print("\n".join(out))
 PYEOF
