@@ -313,6 +313,29 @@ int dn_route_strict(int dirfd, const char *path, struct dn_target *t)
 	return r;
 }
 
+int dn_route_own_link(const char *path, char *out, size_t cap)
+{
+	if (!dn_client.configured || dn_fault_low(path))
+		return 0;
+	struct dn_fault_frame f;
+	dn_fault_push(&f, path, DN_FAULT_STRING);
+	if (sigsetjmp(f.env, 0))
+		return 0;
+	const char *rest;
+	int fd = path[0] == '/' ? own_fd_name(path, &rest) : -1;
+	bool whole = fd >= 0 && !rest[0];
+	dn_fault_pop(&f);
+	int32_t i = whole ? dn_fdmap_get(fd) : -1;
+	struct dn_reopen_info info;
+	if (i < 0 || !dn_reopen_get(i, dn_ofds()[i].handle, &info))
+		return 0;
+	const struct dn_client_mount *m = &dn_client.mounts[dn_ofds()[i].mount];
+	/* the mountpoint and the path below it; the top of the mount is the mountpoint */
+	int n = snprintf(out, cap, "%.*s%s", (int)m->len, m->path,
+			 strcmp(info.path, "/") == 0 ? "" : info.path);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : n;
+}
+
 bool dn_path_too_long(const char *path)
 {
 	if (dn_fault_low(path))

@@ -525,6 +525,8 @@ def fd_call_tests():
         say("/dev/fd/N", open("/dev/fd/%d" % n, "rb").read(), os.stat("/proc/self/fd/%d" % n).st_size,
             os.stat("/proc/%d/fd/%d" % (os.getpid(), n)).st_size,
             sorted(os.listdir("/dev/fd/%d/a" % dfd)))
+        say("readlink /proc/self/fd/N", os.readlink("/proc/self/fd/%d" % n),
+            os.path.realpath("/dev/fd/%d" % n), os.path.islink("/proc/self/fd/%d" % n))
     for x in (fd, g, a, dfd, r, w):
         os.close(x)
 
