@@ -519,6 +519,9 @@ def fd_call_tests():
     say("F_GET_RW_HINT", libc.fcntl(fd, 1035, ctypes.byref(h)), h.value)
     h.value = 99
     say("F_SET_RW_HINT bad", libc.fcntl(fd, 1036, ctypes.byref(h)), err())
+    # a device number that is one (libcephfs's snapshot id was -2 read signed)
+    dev = os.stat(D).st_dev
+    say("st_dev", dev >= 0, os.makedev(os.major(dev), os.minor(dev)) == dev, os.fstat(fd).st_dev == dev)
     # a descriptor by its kernel names: the file itself, not what stands in for it
     with open(D + "/tree/a/f1", "rb") as fo:
         n = fo.fileno()
