@@ -154,7 +154,8 @@ static dev_t dev_of_snap(uint64_t snap)
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
 	for (int i = 0; i < 8; i++)
 		h = (h ^ ((snap >> (8 * i)) & 0xff)) * 1099511628211ull;
-	return makedev(CEPH_DEV_MAJOR, (unsigned)(h ^ h >> 32));
+	/* a minor of 20 bits, as the kernel's: programs read it as an int (CPython's makedev) */
+	return makedev(CEPH_DEV_MAJOR, (unsigned)(h ^ h >> 32) & 0xfffffu);
 }
 
 static void stat_from_statx(const struct ceph_statx *x, struct stat *st)
