@@ -140,10 +140,28 @@ static dev_t dev_from_ceph(uint64_t rdev)
 	return makedev((unsigned)(rdev >> 20), (unsigned)(rdev & 0xfffff));
 }
 
+/*
+ * libcephfs's stx_dev is the snapshot id (CEPH_NOSNAP, -2, for the live
+ * tree), not a device number: read signed, as CPython's os.stat reads it,
+ * it is negative (test_posix's test_makedev). A device number of each
+ * snapshot instead, under a major no device of this kernel has (its dev_t
+ * holds 12 bits of major), as the union's instances have theirs.
+ */
+#define CEPH_DEV_MAJOR 0x1001u
+
+static dev_t dev_of_snap(uint64_t snap)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (int i = 0; i < 8; i++)
+		h = (h ^ ((snap >> (8 * i)) & 0xff)) * 1099511628211ull;
+	/* a minor of 20 bits, as the kernel's: programs read it as an int (CPython's makedev) */
+	return makedev(CEPH_DEV_MAJOR, (unsigned)(h ^ h >> 32) & 0xfffffu);
+}
+
 static void stat_from_statx(const struct ceph_statx *x, struct stat *st)
 {
 	*st = (struct stat){
-		.st_dev = x->stx_dev, .st_ino = x->stx_ino, .st_mode = x->stx_mode,
+		.st_dev = dev_of_snap(x->stx_dev), .st_ino = x->stx_ino, .st_mode = x->stx_mode,
 		.st_nlink = x->stx_nlink, .st_uid = x->stx_uid, .st_gid = x->stx_gid,
 		.st_rdev = dev_from_ceph(x->stx_rdev), .st_size = (off_t)x->stx_size,
 		.st_blksize = (blksize_t)x->stx_blksize, .st_blocks = (blkcnt_t)x->stx_blocks,

@@ -336,7 +336,7 @@ static int danaus_fcntl(int fd, int cmd, void *arg)
 		return r;
 	}
 	default:
-		return -EINVAL;
+		return dn_fcntl_more(fd, cmd, arg);
 	}
 }
 
@@ -379,24 +379,78 @@ static ssize_t copy_through(int in, off_t *in_off, int out, off_t *out_off, size
 		}
 		ssize_t w = out_off ? pwrite(out, buf, (size_t)r, *out_off + (off_t)done)
 				    : write(out, buf, (size_t)r);
-		if (w < 0) {
-			if (done == 0)
+		if (w < r) {
+			/* what was read but not written must be read again next time */
+			if (!in_off) {
+				int e = errno;
+				lseek(in, (off_t)(w < 0 ? 0 : w) - r, SEEK_CUR);
+				errno = e;
+			}
+			if (w < 0 && done == 0)
 				return -1;
+			if (w > 0)
+				done += (size_t)w;
 			break;
 		}
 		done += (size_t)w;
-		if (w < r) {
-			/* what was read but not written must be read again next time */
-			if (!in_off)
-				lseek(in, (off_t)w - r, SEEK_CUR);
-			break;
-		}
 	}
 	if (in_off)
 		*in_off += (off_t)done;
 	if (out_off)
 		*out_off += (off_t)done;
 	return (ssize_t)done;
+}
+
+/* An fd's type, device, inode and f_flags, whichever side it is on; -EBADF. */
+static int file_of(int fd, struct stat *st, int *fl)
+{
+	int r = DANAUS_FD(fd) ? dn_op_fstat(fd, st) : (REAL(fstat)(fd, st) < 0 ? -errno : 0);
+	if (r < 0)
+		return r;
+	*fl = fcntl(fd, F_GETFL);
+	return *fl < 0 || (*fl & O_PATH) ? -EBADF : 0;
+}
+
+#define COPY_EXDEV 1
+
+/*
+ * The checks of vfs_copy_file_range, in its order: flags, directories
+ * (EISDIR), anything but regular files (EINVAL), access modes and an
+ * O_APPEND output (EBADF), an overlap within one file (EINVAL). A copy
+ * between a pool and another filesystem is EXDEV (COPY_EXDEV, once len is
+ * not 0), as the kernel answers since 5.19 for two filesystems; callers
+ * then copy themselves. pos -1: the file offset.
+ */
+static int copy_range_check(int in, off_t pos_in, int out, off_t pos_out, size_t len,
+			    unsigned flags)
+{
+	if (flags)
+		return -EINVAL;
+	struct stat si, so;
+	int fi, fo;
+	int r = file_of(in, &si, &fi);
+	if (r == 0)
+		r = file_of(out, &so, &fo);
+	if (r < 0)
+		return r;
+	if (S_ISDIR(si.st_mode) || S_ISDIR(so.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(si.st_mode) || !S_ISREG(so.st_mode))
+		return -EINVAL;
+	if ((fi & O_ACCMODE) == O_WRONLY || (fo & O_ACCMODE) == O_RDONLY || (fo & O_APPEND))
+		return -EBADF;
+	if (pos_in == -1)
+		pos_in = lseek(in, 0, SEEK_CUR);
+	if (pos_out == -1)
+		pos_out = lseek(out, 0, SEEK_CUR);
+	if (pos_in < 0 || pos_out < 0)
+		return -EINVAL;
+	if (si.st_dev == so.st_dev && si.st_ino == so.st_ino && len > 0 &&
+	    pos_out < pos_in + (off_t)len && pos_in < pos_out + (off_t)len)
+		return -EINVAL;
+	if (len > 0 && (DANAUS_FD(in) != DANAUS_FD(out) || si.st_dev != so.st_dev))
+		return COPY_EXDEV;
+	return 0;
 }
 
 DN_EXPORT ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off, size_t len,
@@ -409,8 +463,11 @@ DN_EXPORT ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off
 	if ((in_off && dn_fault_copy_in(&pos_in, in_off, sizeof(pos_in)) < 0) ||
 	    (out_off && dn_fault_copy_in(&pos_out, out_off, sizeof(pos_out)) < 0))
 		DN_RETURN(-EFAULT);
-	if (flags)
-		DN_RETURN(-EINVAL);
+	int c = copy_range_check(in, in_off ? pos_in : -1, out, out_off ? pos_out : -1, len, flags);
+	if (c < 0)
+		DN_RETURN(c);
+	if (c == COPY_EXDEV)
+		DN_RETURN(-EXDEV);
 	ssize_t r = copy_through(in, in_off ? &pos_in : NULL, out, out_off ? &pos_out : NULL, len);
 	if (r > 0) {
 		int e = in_off ? dn_fault_copy_out(in_off, &pos_in, sizeof(pos_in)) : 0;

@@ -148,8 +148,10 @@ again:
 	int32_t ofd = dn_ofd_alloc(dn_ofds(), dn_client.chan.l.nofds, rep.handle,
 				   (uint32_t)(flags & ~O_CLOEXEC),
 				   (flags & O_DIRECTORY) && (flags & O_TMPFILE) != O_TMPFILE);
-	if (ofd >= 0)
+	if (ofd >= 0) {
 		dn_ofds()[ofd].mount = t->mount; /* where *at calls relative to it go */
+		dn_fcntl_forget(ofd);		 /* a new description: no owner, signal, hint */
+	}
 	int e = ofd < 0 ? ofd : dn_fdmap_set(fd, ofd);
 	if (e == 0)
 		dn_reopen_note_open(ofd, rep.handle, t, req.handle, flags, rep.aux, rep.aux2);
@@ -324,9 +326,10 @@ static int64_t write_chunk(struct dn_call *c, uint64_t handle, bool append, uint
  * buffer), is read from only when writing.
  */
 static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *buf, size_t n,
-			off_t off)
+			off_t off, int append_mode)
 {
-	bool append = op == DN_OP_PWRITE && (o->oflags & O_APPEND);
+	bool append = op == DN_OP_PWRITE &&
+		      (append_mode < 0 ? (o->oflags & O_APPEND) != 0 : append_mode != 0);
 	bool at_offset = off < 0;
 	uint64_t pos = at_offset ? (uint64_t)atomic_load(&o->offset) : (uint64_t)off;
 	uint64_t end = pos; /* where an append leaves the offset: the file's end */
@@ -366,7 +369,7 @@ static ssize_t transfer_call(struct dn_ofd *o, uint32_t op, void *buf, size_t n,
 	int r = dn_call_begin(&c);
 	if (r < 0)
 		return r;
-	ssize_t res = transfer(o, &c, op, buf, n, off);
+	ssize_t res = transfer(o, &c, op, buf, n, off, -1);
 	dn_call_end(&c);
 	return res;
 }
@@ -464,6 +467,11 @@ ssize_t dn_op_readv(int fd, const struct iovec *iov, int cnt, off_t off)
 
 ssize_t dn_op_writev(int fd, const struct iovec *iov, int cnt, off_t off)
 {
+	return dn_op_writev_append(fd, iov, cnt, off, -1);
+}
+
+ssize_t dn_op_writev_append(int fd, const struct iovec *iov, int cnt, off_t off, int append)
+{
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
 	if (!o || (o->oflags & O_ACCMODE) == O_RDONLY)
 		return -EBADF;
@@ -499,12 +507,12 @@ ssize_t dn_op_writev(int fd, const struct iovec *iov, int cnt, off_t off)
 			if ((size_t)got < len)
 				break;
 		}
-		res = at ? transfer(o, &c, DN_OP_PWRITE, d, at, off) : -EFAULT;
+		res = at ? transfer(o, &c, DN_OP_PWRITE, d, at, off, append) : -EFAULT;
 	} else {
 		for (int i = 0; i < cnt; i++) {
 			const struct iovec *v = iov_at(&in, i);
 			ssize_t w = v ? transfer(o, &c, DN_OP_PWRITE, v->iov_base, v->iov_len,
-						 off < 0 ? -1 : off + res)
+						 off < 0 ? -1 : off + res, append)
 				      : -EFAULT;
 			if (w < 0) {
 				res = res ? res : w;

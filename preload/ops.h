@@ -37,6 +37,8 @@ ssize_t dn_op_read(int fd, void *buf, size_t n, off_t off);
 ssize_t dn_op_write(int fd, const void *buf, size_t n, off_t off);
 ssize_t dn_op_readv(int fd, const struct iovec *iov, int cnt, off_t off);
 ssize_t dn_op_writev(int fd, const struct iovec *iov, int cnt, off_t off);
+/* append: 1 or 0 for this write alone (pwritev2's RWF_APPEND, RWF_NOAPPEND), -1 as opened */
+ssize_t dn_op_writev_append(int fd, const struct iovec *iov, int cnt, off_t off, int append);
 off_t dn_op_lseek(int fd, off_t off, int whence);
 int dn_op_fstat(int fd, struct stat *st);
 int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st);
@@ -88,3 +90,8 @@ void dn_op_replaced(int newfd);
 /* Our own descriptors (session, template) must survive a program's dup2 and close. */
 bool dn_is_internal_fd(int fd);
 int dn_internal_fd_evict(int fd);
+
+/* fcntl commands beyond flags, locks and dup on a Danaus fd (fcntl-more.c) */
+int dn_fcntl_more(int fd, int cmd, void *arg);
+/* A description's index is used anew: forget what fcntl set on its predecessor. */
+void dn_fcntl_forget(int32_t ofd);

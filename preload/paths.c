@@ -129,12 +129,21 @@ static int put(void *dst, const void *src, size_t n, int r)
 	return r < 0 ? r : dn_fault_copy_out(dst, src, n);
 }
 
+/* lstat of /proc/self/fd/N of a Danaus fd: the kernel's magic link itself, as without us */
+static bool own_link_itself(const char *path, int flags)
+{
+	char own[PATH_MAX];
+	return (flags & AT_SYMLINK_NOFOLLOW) && dn_route_own_link(path, own, sizeof(own)) != 0;
+}
+
 DN_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
 	struct stat s;
 	if (at_self(dirfd, path, flags))
 		DN_RETURN(put(st, &s, sizeof(s), dn_op_fstat(dirfd, &s)));
 	char next[PATH_MAX];
+	if (own_link_itself(path, flags))
+		return REAL(fstatat)(dirfd, path, st, flags);
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
 		return REAL(fstatat)(dirfd, path, st, flags);
@@ -229,6 +238,8 @@ DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struc
 	struct stat st;
 	int r;
 	char next[PATH_MAX];
+	if (own_link_itself(path, flags))
+		return REAL(statx)(dirfd, path, flags, mask, sx);
 	if (at_self(dirfd, path, flags)) {
 		r = dn_op_fstat(dirfd, &st);
 	} else {
@@ -604,6 +615,17 @@ DN_EXPORT int lchmod(const char *path, mode_t mode)
 DN_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
 {
 	char next[PATH_MAX];
+	/* a magic link to a Danaus fd: the file's path, as the kernel's d_path */
+	char own[PATH_MAX];
+	int ln = dn_route_own_link(path, own, sizeof(own));
+	if (ln != 0) {
+		if ((int)size <= 0)
+			DN_RETURN(-EINVAL);
+		if (ln < 0)
+			DN_RETURN(ln);
+		size_t n = (size_t)ln < size ? (size_t)ln : size;
+		DN_RETURN(dn_fault_copy_out(buf, own, n) < 0 ? -EFAULT : (ssize_t)n);
+	}
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
 		return REAL(readlinkat)(dirfd, path, buf, size);

@@ -67,7 +67,10 @@ int capset(cap_user_header_t, const cap_user_data_t); /* glibc exports it, decla
 	X(bind, int, (int, const struct sockaddr *, socklen_t))                                    \
 	X(connect, int, (int, const struct sockaddr *, socklen_t))                                 \
 	X(sendto, ssize_t, (int, const void *, size_t, int, const struct sockaddr *, socklen_t))   \
-	X(sendmsg, ssize_t, (int, const struct msghdr *, int))
+	X(sendmsg, ssize_t, (int, const struct msghdr *, int))                                     \
+	X(getsockname, int, (int, struct sockaddr *, socklen_t *))                                 \
+	X(getpeername, int, (int, struct sockaddr *, socklen_t *))                                 \
+	X(accept4, int, (int, struct sockaddr *, socklen_t *, int))
 
 /* inotify.c */
 #define DN_REAL_INOTIFY(X) X(inotify_add_watch, int, (int, const char *, uint32_t))

@@ -7,7 +7,7 @@
 /*
  * The library loads into programs of older images (glibc-baseline.h), whose
  * libc has no fstat/fstatat/mknodat (before 2.33: only __fxstat and kin),
- * statx/renameat2 (2.28), copy_file_range (2.27), close_range/closefrom/
+ * statx/renameat2 (2.28), copy_file_range (2.27), preadv2/pwritev2 (2.26), close_range/closefrom/
  * execveat (2.34). The library still passes calls through to these for
  * files that are not a pool's: each becomes the system call newer glibc
  * makes, so a missing symbol never becomes a NULL call. Through libc's own
@@ -46,6 +46,16 @@ static ssize_t sys_copy_file_range(int in, off_t *inoff, int out, off_t *outoff,
 	return REAL(syscall)(SYS_copy_file_range, in, inoff, out, outoff, len, flags);
 }
 
+static ssize_t sys_preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	return REAL(syscall)(SYS_preadv2, fd, iov, cnt, off, 0, flags);
+}
+
+static ssize_t sys_pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	return REAL(syscall)(SYS_pwritev2, fd, iov, cnt, off, 0, flags);
+}
+
 static int sys_close_range(unsigned first, unsigned last, int flags)
 {
 	return (int)REAL(syscall)(SYS_close_range, first, last, flags);
@@ -75,6 +85,8 @@ void dn_real_fill_missing(struct dn_real_table *t)
 	DN_FALLBACK(statx);
 	DN_FALLBACK(renameat2);
 	DN_FALLBACK(copy_file_range);
+	DN_FALLBACK(preadv2);
+	DN_FALLBACK(pwritev2);
 	DN_FALLBACK(close_range);
 	DN_FALLBACK(closefrom);
 	DN_FALLBACK(execveat);

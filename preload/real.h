@@ -7,6 +7,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+struct aiocb;
+struct sigevent;
 struct statx;
 struct statvfs;
 struct statfs;
@@ -26,6 +28,15 @@ struct utimbuf;
 	X(writev, ssize_t, (int, const struct iovec *, int))                                       \
 	X(preadv, ssize_t, (int, const struct iovec *, int, off_t))                                \
 	X(pwritev, ssize_t, (int, const struct iovec *, int, off_t))                               \
+	X(preadv2, ssize_t, (int, const struct iovec *, int, off_t, int))                          \
+	X(pwritev2, ssize_t, (int, const struct iovec *, int, off_t, int))                         \
+	X(splice, ssize_t, (int, off_t *, int, off_t *, size_t, unsigned))                         \
+	X(tee, ssize_t, (int, int, size_t, unsigned))                                              \
+	X(ioctl, int, (int, unsigned long, ...))                                                   \
+	X(aio_read, int, (struct aiocb *))                                                         \
+	X(aio_write, int, (struct aiocb *))                                                        \
+	X(aio_fsync, int, (int, struct aiocb *))                                                   \
+	X(lio_listio, int, (int, struct aiocb *const[], int, struct sigevent *))                   \
 	X(lseek, off_t, (int, off_t, int))                                                         \
 	X(fstat, int, (int, struct stat *))                                                        \
 	X(fstatat, int, (int, const char *, struct stat *, int))                                   \

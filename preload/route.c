@@ -2,6 +2,8 @@
 #include "route.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -12,7 +14,9 @@
 #include "fault.h"
 #include "mounts.h"
 #include "path.h"
+#include "ops.h"
 #include "real.h"
+#include "reopen.h"
 
 /*
  * Where a path lies is decided lexically (one compare for paths outside the
@@ -110,9 +114,80 @@ static int route_from_kernel_dir(int dirfd, const char *path, struct dn_target *
 	return 0;
 }
 
+/*
+ * The kernel's names of a process's own descriptors: /dev/fd/N (and
+ * /dev/stdin, /dev/stdout, /dev/stderr), /proc/self/fd/N,
+ * /proc/thread-self/fd/N and /proc/PID/fd/N of this process, each perhaps
+ * followed by more of a path. N, with *rest what follows it; -1 for any
+ * other path.
+ */
+static int own_fd_name(const char *path, const char **rest)
+{
+	static const char *const std[] = {"/dev/stdin", "/dev/stdout", "/dev/stderr"};
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(std[i]);
+		if (strncmp(path, std[i], n) == 0 && (path[n] == '/' || !path[n])) {
+			*rest = path + n;
+			return i;
+		}
+	}
+	const char *p;
+	char pid[24];
+	if (strncmp(path, "/dev/fd/", 8) == 0)
+		p = path + 8;
+	else if (strncmp(path, "/proc/", 6) != 0)
+		return -1;
+	else if (strncmp(path, "/proc/self/fd/", 14) == 0)
+		p = path + 14;
+	else if (strncmp(path, "/proc/thread-self/fd/", 21) == 0)
+		p = path + 21;
+	else if (snprintf(pid, sizeof(pid), "/proc/%d/fd/", (int)getpid()) > 0 &&
+		 strncmp(path, pid, strlen(pid)) == 0)
+		p = path + strlen(pid);
+	else
+		return -1;
+	long n = 0;
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if ((n = n * 10 + (*p - '0')) > INT32_MAX)
+			return -1;
+	if (*p && *p != '/')
+		return -1;
+	*rest = p;
+	return (int)n;
+}
+
+/*
+ * A Danaus fd by its kernel name: the kernel would follow the magic link
+ * to our placeholder (/dev/null) and answer for it. The file is found
+ * again by the name it was opened by (the pool has no other way in);
+ * dn_route_strict checks that name still leads to the same file.
+ */
+static int route_own_fd(int fd, const char *rest, struct dn_target *t)
+{
+	int32_t i = dn_fdmap_get(fd);
+	struct dn_reopen_info info;
+	if (!dn_reopen_get(i, dn_ofds()[i].handle, &info))
+		return -ENOENT; /* an anonymous file (O_TMPFILE): no name leads to it */
+	if (dn_path_concat(info.path, rest[0] ? rest + 1 : ".", t->path, sizeof(t->path)) < 0)
+		return -ENAMETOOLONG;
+	if (!rest[0])
+		strcpy(t->path, info.path);
+	t->handle = 0;
+	t->mount = dn_ofds()[i].mount;
+	t->redirect = info.redirect;
+	return 1;
+}
+
 /* dn_route on a path that can be read. */
 static int route(int dirfd, const char *path, struct dn_target *t)
 {
+	const char *rest;
+	int own;
+	if (path[0] == '/' && (path[1] == 'd' || path[1] == 'p') &&
+	    (own = own_fd_name(path, &rest)) >= 0 && dn_fdmap_get(own) >= 0)
+		return route_own_fd(own, rest, t);
 	if (path[0] != '/' && dirfd == AT_FDCWD) {
 		if (!atomic_load_explicit(&dn_client.cwd_in_mount, memory_order_relaxed)) {
 			/* From an ancestor of the mount (or via "..") a relative path may lead in. */
@@ -220,8 +295,45 @@ int dn_route_strict(int dirfd, const char *path, struct dn_target *t)
 	 */
 	if (r != 0 && strnlen(path, PATH_MAX) == PATH_MAX)
 		r = 0;
+	const char *rest;
+	int own = r == 1 && path[0] == '/' ? own_fd_name(path, &rest) : -1;
 	dn_fault_pop(&f);
+	if (own >= 0 && !rest[0]) {
+		/* the name it was opened by must still be that file, else no wrong one */
+		struct stat a, b, c;
+		struct dn_target at = *t;
+		if (dn_op_fstat(own, &a) < 0)
+			return -ENOENT;
+		bool same = dn_op_stat(&at, false, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+		at = *t;
+		/* or the name is a symlink the description was opened on (O_PATH|O_NOFOLLOW) */
+		if (!same && (dn_op_stat(&at, true, &c) < 0 || a.st_ino != c.st_ino || a.st_dev != c.st_dev))
+			return -ENOENT;
+	}
 	return r;
+}
+
+int dn_route_own_link(const char *path, char *out, size_t cap)
+{
+	if (!dn_client.configured || dn_fault_low(path))
+		return 0;
+	struct dn_fault_frame f;
+	dn_fault_push(&f, path, DN_FAULT_STRING);
+	if (sigsetjmp(f.env, 0))
+		return 0;
+	const char *rest;
+	int fd = path[0] == '/' ? own_fd_name(path, &rest) : -1;
+	bool whole = fd >= 0 && !rest[0];
+	dn_fault_pop(&f);
+	int32_t i = whole ? dn_fdmap_get(fd) : -1;
+	struct dn_reopen_info info;
+	if (i < 0 || !dn_reopen_get(i, dn_ofds()[i].handle, &info))
+		return 0;
+	const struct dn_client_mount *m = &dn_client.mounts[dn_ofds()[i].mount];
+	/* the mountpoint and the path below it; the top of the mount is the mountpoint */
+	int n = snprintf(out, cap, "%.*s%s", (int)m->len, m->path,
+			 strcmp(info.path, "/") == 0 ? "" : info.path);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : n;
 }
 
 bool dn_path_too_long(const char *path)

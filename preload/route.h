@@ -26,6 +26,12 @@ struct dn_target {
  */
 /* Whether path (readable) is PATH_MAX bytes or longer: the kernel's ENAMETOOLONG. */
 bool dn_path_too_long(const char *path);
+/*
+ * What readlink of /proc/self/fd/N (or /dev/fd/N...) says for a Danaus fd N:
+ * the file's path as it was opened, into out; its length, 0 for any other
+ * path, -ENAMETOOLONG.
+ */
+int dn_route_own_link(const char *path, char *out, size_t cap);
 int dn_route(int dirfd, const char *path, struct dn_target *t);
 /* The same, but -EFAULT when path cannot be read (rather than 0: the kernel's to refuse). */
 int dn_route_strict(int dirfd, const char *path, struct dn_target *t);

@@ -1,5 +1,6 @@
 /* Unix Sockets: bind(2), connect(2) and datagrams to a path in a mount */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,7 +27,8 @@
  * kernel binds or connects through "/proc/self/fd/N/NAME", checking the
  * caller's rights on that directory and socket itself. A Ceph pool has no
  * kernel directory for a socket to live in: EOPNOTSUPP, said rather than a
- * socket in the wrong place. getsockname(2) then shows the /proc path.
+ * socket in the wrong place. getsockname(2) and getpeername(2) show the
+ * path the caller gave (sock_name below).
  * A datagram sent to such an address (sendto, sendmsg) goes the same way.
  */
 
@@ -145,6 +147,94 @@ static int via_pool(const struct sockaddr *addr, socklen_t len, bool binding,
 	return 1;
 }
 
+/*
+ * The name a socket was bound or connected with at a pool path, so that
+ * getsockname and getpeername answer it, as the kernel answers the path
+ * given to bind, rather than our /proc/self/fd/N/NAME (whose N is closed
+ * by then: the name would lead nowhere). Kept by fd and socket inode, so a
+ * closed socket's entry never speaks for another socket.
+ */
+struct sock_name {
+	int fd;
+	ino_t ino;
+	bool peer;		       /* connect's (the peer's name), else bind's */
+	char pool[sizeof(((struct sockaddr_un *)0)->sun_path) + 1]; /* as the caller gave it */
+};
+
+#define SOCK_NAMES 64
+static struct sock_name sock_names[SOCK_NAMES];
+static pthread_mutex_t sock_names_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static ino_t sock_ino(int sock)
+{
+	struct stat st;
+	return REAL(fstat)(sock, &st) == 0 ? st.st_ino : 0;
+}
+
+static void sock_name_note(int sock, bool peer, const struct sockaddr *addr, socklen_t len)
+{
+	ino_t ino = sock_ino(sock);
+	struct sockaddr_un un;
+	const size_t head = offsetof(struct sockaddr_un, sun_path);
+	if (!ino || dn_fault_copy_in(&un, addr, len) < 0)
+		return;
+	pthread_mutex_lock(&sock_names_lock);
+	struct sock_name *slot = &sock_names[(unsigned)sock % SOCK_NAMES];
+	for (size_t i = 0; i < SOCK_NAMES; i++)
+		if (sock_names[i].fd == sock && sock_names[i].peer == peer) {
+			slot = &sock_names[i];
+			break;
+		}
+	*slot = (struct sock_name){.fd = sock, .ino = ino, .peer = peer};
+	memcpy(slot->pool, un.sun_path, strnlen(un.sun_path, len - head));
+	pthread_mutex_unlock(&sock_names_lock);
+}
+
+/* An accepted socket has its listener's name. */
+static void sock_name_inherit(int listener, int sock)
+{
+	ino_t lino = sock_ino(listener), ino = sock_ino(sock);
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	bool found = false;
+	pthread_mutex_lock(&sock_names_lock);
+	for (size_t i = 0; i < SOCK_NAMES; i++)
+		if (sock_names[i].fd == listener && !sock_names[i].peer && sock_names[i].ino == lino) {
+			memcpy(un.sun_path, sock_names[i].pool, sizeof(un.sun_path));
+			found = true;
+		}
+	pthread_mutex_unlock(&sock_names_lock);
+	if (found && ino)
+		sock_name_note(sock, false, (const struct sockaddr *)&un, sizeof(un));
+}
+
+/* The kernel's answer *addr (of *len) names our /proc path: the caller's name instead. */
+static void sock_name_fix(int sock, bool peer, struct sockaddr *addr, socklen_t *len, socklen_t cap)
+{
+	struct sockaddr_un un;
+	const size_t head = offsetof(struct sockaddr_un, sun_path);
+	socklen_t got;
+	if (dn_fault_copy_in(&got, len, sizeof(got)) < 0 || got <= head + 14 ||
+	    dn_fault_copy_in(&un, addr, cap < sizeof(un) ? cap : sizeof(un)) < 0 ||
+	    un.sun_family != AF_UNIX || strncmp(un.sun_path, "/proc/self/fd/", 14) != 0)
+		return;
+	ino_t ino = sock_ino(sock);
+	char pool[sizeof(un.sun_path) + 1] = "";
+	pthread_mutex_lock(&sock_names_lock);
+	for (size_t i = 0; i < SOCK_NAMES; i++)
+		if (sock_names[i].fd == sock && sock_names[i].peer == peer && sock_names[i].ino == ino)
+			memcpy(pool, sock_names[i].pool, sizeof(pool));
+	pthread_mutex_unlock(&sock_names_lock);
+	if (!pool[0])
+		return;
+	/* as unix_getname: the whole length, the address cut to the caller's buffer */
+	struct sockaddr_un out = {.sun_family = AF_UNIX};
+	size_t n = strlen(pool);
+	memcpy(out.sun_path, pool, n);
+	socklen_t full = (socklen_t)(head + n + 1);
+	dn_fault_copy_out(addr, &out, cap < full ? cap : full);
+	dn_fault_copy_out(len, &full, sizeof(full));
+}
+
 static int through(int (*call)(int, const struct sockaddr *, socklen_t), bool binding, int sock,
 		   const struct sockaddr *addr, socklen_t len)
 {
@@ -158,6 +248,8 @@ static int through(int (*call)(int, const struct sockaddr *, socklen_t), bool bi
 		DN_RETURN(r);
 	r = call(sock, (const struct sockaddr *)&via, via_len);
 	int e = errno;
+	if (r == 0 || (!binding && e == EINPROGRESS))
+		sock_name_note(sock, !binding, addr, len);
 	REAL(close)(dirfd);
 	errno = e;
 	return r;
@@ -213,4 +305,42 @@ DN_EXPORT ssize_t sendmsg(int sock, const struct msghdr *msg, int flags)
 	REAL(close)(dirfd);
 	errno = e;
 	return s;
+}
+
+DN_EXPORT int getsockname(int sock, __SOCKADDR_ARG addr, socklen_t *len)
+{
+	socklen_t cap;
+	if (dn_fault_copy_in(&cap, len, sizeof(cap)) < 0)
+		cap = 0;
+	int r = REAL(getsockname)(sock, addr.__sockaddr__, len);
+	if (r == 0 && cap)
+		sock_name_fix(sock, false, addr.__sockaddr__, len, cap);
+	return r;
+}
+
+DN_EXPORT int getpeername(int sock, __SOCKADDR_ARG addr, socklen_t *len)
+{
+	socklen_t cap;
+	if (dn_fault_copy_in(&cap, len, sizeof(cap)) < 0)
+		cap = 0;
+	int r = REAL(getpeername)(sock, addr.__sockaddr__, len);
+	if (r == 0 && cap)
+		sock_name_fix(sock, true, addr.__sockaddr__, len, cap);
+	return r;
+}
+
+DN_EXPORT int accept4(int sock, __SOCKADDR_ARG addr, socklen_t *len, int flags)
+{
+	int r = REAL(accept4)(sock, addr.__sockaddr__, len, flags);
+	if (r >= 0) {
+		int e = errno;
+		sock_name_inherit(sock, r);
+		errno = e;
+	}
+	return r;
+}
+
+DN_EXPORT int accept(int sock, __SOCKADDR_ARG addr, socklen_t *len)
+{
+	return accept4(sock, addr, len, 0);
 }

@@ -30,7 +30,8 @@ int un_ident_init(struct union_svc *u)
 	const unsigned char *b = (const unsigned char *)key;
 	for (size_t i = 0; i < sizeof(key); i++)
 		h = (h ^ b[i]) * 1099511628211ull;
-	u->dev = makedev(UN_DEV_MAJOR, (unsigned)(h ^ h >> 32));
+	/* a minor of 20 bits, as the kernel's: programs read it as an int (CPython's makedev) */
+	u->dev = makedev(UN_DEV_MAJOR, (unsigned)(h ^ h >> 32) & 0xfffffu);
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Integration: libc calls that glibc serves with internal syscalls no preload
-# sees (realpath, scandir, nftw, mkstemp, getdents64, fileno, freopen), and
-# posix_fadvise's answers (an error number, not errno), called
+# sees (realpath, scandir, nftw, mkstemp, getdents64, fileno, freopen),
+# posix_fadvise's answers (an error number, not errno), file calls made
+# through syscall(2) by number, preadv2/pwritev2 flags, splice/tee/sendfile/
+# copy_file_range, the VFS's ioctls and fcntl's other commands, called
 # through ctypes and through coreutils on a plain directory and on the mount.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -418,6 +420,120 @@ def stdio_tests():
     os.close(saved1)
 
 
+def oserr(f, *a, **k):
+    """f(*a, **k), or the errno name it raised"""
+    try:
+        return f(*a, **k)
+    except OSError as e:
+        return errno.errorcode.get(e.errno, e.errno)
+
+
+def raw_syscall_tests():
+    # syscall(2) by number, as stress-ng makes most of its file calls
+    nr = {"readlink": 89, "getdents": 78, "utime": 132, "stat": 4, "mkdir": 83,
+          "rmdir": 84, "open": 2, "close": 3, "fchmod": 91, "ftruncate": 77, "fstat": 5,
+          "ioctl": 16, "unlink": 87, "getcwd": 79}
+    libc.syscall.restype = ctypes.c_long
+    S = lambda name, *a: (libc.syscall(ctypes.c_long(nr[name]), *a), err())
+    if os.uname().machine != "x86_64":
+        return
+    p = (D + "/tmp/raw").encode()
+    say("raw mkdir", S("mkdir", p, 0o750)[0], "rmdir", S("rmdir", p)[0], S("rmdir", p))
+    say("raw readlink", S("readlink", (D + "/tree/flink").encode(), ctypes.create_string_buffer(64), 64)[0],
+        S("readlink", (D + "/tree/top").encode(), ctypes.create_string_buffer(64), 64))
+    say("raw stat", S("stat", (D + "/tree/nothere").encode(), ctypes.create_string_buffer(256)))
+    say("raw utime", S("utime", (D + "/tree/top").encode(), None)[0])
+    fd = S("open", (D + "/tree/a").encode(), os.O_RDONLY | os.O_DIRECTORY)[0]
+    buf = ctypes.create_string_buffer(4096)
+    n = S("getdents", fd, buf, 4096)[0]
+    names, at = [], 0
+    while at < n:  # struct linux_dirent: ino, off, reclen, name..., type at reclen-1
+        reclen = int.from_bytes(buf.raw[at + 16:at + 18], "little")
+        name = buf.raw[at + 18:at + reclen].split(b"\0")[0].decode()
+        names.append((name, buf.raw[at + reclen - 1]))
+        at += reclen
+    say("raw getdents", sorted(names))
+    say("raw close", S("close", fd)[0])
+    fd = S("open", (D + "/tmp/rawf").encode(), os.O_RDWR | os.O_CREAT, 0o600)[0]
+    say("raw ftruncate", S("ftruncate", fd, 1234)[0], "fchmod", S("fchmod", fd, 0o640)[0],
+        "size", os.stat(D + "/tmp/rawf").st_size, oct(os.stat(D + "/tmp/rawf").st_mode))
+    say("raw TCGETS", S("ioctl", fd, 0x5401, ctypes.create_string_buffer(64)))
+    os.close(fd)
+    say("raw unlink", S("unlink", (D + "/tmp/rawf").encode())[0], os.path.exists(D + "/tmp/rawf"))
+
+
+def fd_call_tests():
+    # preadv2/pwritev2 flags, splice and tee with a pipe, copy_file_range's checks,
+    # the VFS's own ioctls, fcntl's owner, signal, lease, pipe and seal commands
+    f = D + "/tmp/fdcalls"
+    fd = os.open(f, os.O_RDWR | os.O_CREAT, 0o644)
+    say("pwritev RWF_SYNC", oserr(os.pwritev, fd, [b"abc", b"defg"], 0, os.RWF_SYNC))
+    say("pwritev RWF_DSYNC", oserr(os.pwritev, fd, [b"xy"], 7, os.RWF_DSYNC))
+    say("pwritev RWF_APPEND", oserr(os.pwritev, fd, [b"++"], 0, os.RWF_APPEND), os.pread(fd, 20, 0))
+    b1, b2 = bytearray(2), bytearray(20)
+    say("preadv RWF_HIPRI", oserr(os.preadv, fd, [b1, b2], 1, os.RWF_HIPRI), bytes(b1), bytes(b2))
+    say("preadv at -1", oserr(os.preadv, fd, [b2], -1, 0), "offset", os.lseek(fd, 0, os.SEEK_CUR))
+    say("preadv bad flag", oserr(os.preadv, fd, [b2], 0, 0x40000000))
+    say("preadv offset -2", oserr(os.preadv, fd, [b2], -2))
+    r, w = os.pipe()
+    say("splice file->pipe", oserr(os.splice, fd, w, 5, offset_src=2), os.read(r, 10),
+        "offset", os.lseek(fd, 0, os.SEEK_CUR))
+    os.write(w, b"PIPED")
+    say("splice pipe->file", oserr(os.splice, r, fd, 5, offset_dst=1), os.pread(fd, 20, 0))
+    say("splice pipe offset", oserr(os.splice, r, fd, 5, offset_src=0))
+    say("splice file->file", oserr(os.splice, fd, fd, 5))
+    say("splice bad flags", oserr(os.splice, fd, w, 5, None, None, 0x100))
+    libc.tee.restype = ctypes.c_ssize_t
+    say("tee file", libc.tee(fd, w, 5, 0), err(), "tee pipe, file", libc.tee(r, fd, 5, 0), err())
+    g = os.open(D + "/tmp/fdcalls2", os.O_RDWR | os.O_CREAT, 0o644)
+    say("copy_file_range", oserr(os.copy_file_range, fd, g, 6, 0, 0), os.pread(g, 10, 0))
+    say("copy_file_range overlap", oserr(os.copy_file_range, fd, fd, 4, 0, 2))
+    say("copy_file_range pipe", oserr(os.copy_file_range, r, g, 4))
+    dfd = os.open(D + "/tree", os.O_RDONLY | os.O_DIRECTORY)
+    say("copy_file_range dir", oserr(os.copy_file_range, dfd, g, 4))
+    a = os.open(D + "/tmp/fdcalls2", os.O_WRONLY | os.O_APPEND)
+    say("copy_file_range append", oserr(os.copy_file_range, fd, a, 4, 0))
+    say("copy_file_range flags", libc.copy_file_range(fd, None, g, None, 4, 1), err())
+    say("sendfile", oserr(os.sendfile, w, fd, 1, 4), os.read(r, 10))
+    os.lseek(fd, 3, os.SEEK_SET)
+    iv = ctypes.c_int(-1)
+    say("FIONREAD", libc.ioctl(fd, 0x541B, ctypes.byref(iv)), iv.value, err())
+    say("FIONREAD dir", libc.ioctl(dfd, 0x541B, ctypes.byref(iv)), err())
+    say("FIOCLEX", libc.ioctl(fd, 0x5451), fcntl.fcntl(fd, fcntl.F_GETFD),
+        "FIONCLEX", libc.ioctl(fd, 0x5450), fcntl.fcntl(fd, fcntl.F_GETFD))
+    iv.value = 1
+    say("FIONBIO", libc.ioctl(fd, 0x5421, ctypes.byref(iv)), fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK)
+    q = ctypes.c_long(-1)
+    say("FIOQSIZE", libc.ioctl(fd, 0x5460, ctypes.byref(q)), q.value > 0)  # blocks: ext4's or Ceph's
+    say("isatty", os.isatty(fd), "TCGETS", libc.ioctl(fd, 0x5401, ctypes.create_string_buffer(64)), err())
+    say("F_SETOWN", fcntl.fcntl(fd, fcntl.F_SETOWN, os.getpid()), fcntl.fcntl(fd, fcntl.F_GETOWN) == os.getpid())
+    say("F_SETOWN nobody", oserr(fcntl.fcntl, fd, fcntl.F_SETOWN, 2 ** 22 + 7))
+    say("F_SETSIG", fcntl.fcntl(fd, 10, 34), fcntl.fcntl(fd, 11), oserr(fcntl.fcntl, fd, 10, 100))
+    say("F_GETLEASE", fcntl.fcntl(fd, fcntl.F_GETLEASE))
+    say("F_GETPIPE_SZ", oserr(fcntl.fcntl, fd, fcntl.F_GETPIPE_SZ))
+    say("F_GET_SEALS", oserr(fcntl.fcntl, fd, fcntl.F_GET_SEALS))
+    say("F_NOTIFY file", oserr(fcntl.fcntl, fd, fcntl.F_NOTIFY, fcntl.DN_CREATE))
+    h = ctypes.c_uint64(3)
+    say("F_SET_RW_HINT", libc.fcntl(fd, 1036, ctypes.byref(h)), err())
+    h.value = 0
+    say("F_GET_RW_HINT", libc.fcntl(fd, 1035, ctypes.byref(h)), h.value)
+    h.value = 99
+    say("F_SET_RW_HINT bad", libc.fcntl(fd, 1036, ctypes.byref(h)), err())
+    # a device number that is one (libcephfs's snapshot id was -2 read signed)
+    dev = os.stat(D).st_dev
+    say("st_dev", dev >= 0, os.makedev(os.major(dev), os.minor(dev)) == dev, os.fstat(fd).st_dev == dev)
+    # a descriptor by its kernel names: the file itself, not what stands in for it
+    with open(D + "/tree/a/f1", "rb") as fo:
+        n = fo.fileno()
+        say("/dev/fd/N", open("/dev/fd/%d" % n, "rb").read(), os.stat("/proc/self/fd/%d" % n).st_size,
+            os.stat("/proc/%d/fd/%d" % (os.getpid(), n)).st_size,
+            sorted(os.listdir("/dev/fd/%d/a" % dfd)))
+        say("readlink /proc/self/fd/N", os.readlink("/proc/self/fd/%d" % n),
+            os.path.realpath("/dev/fd/%d" % n), os.path.islink("/proc/self/fd/%d" % n))
+    for x in (fd, g, a, dfd, r, w):
+        os.close(x)
+
+
 def fadvise_tests():
     """posix_fadvise answers an error number, checked as the kernel checks it."""
     p = D + "/fadv"
@@ -461,7 +577,7 @@ if __name__ == "__main__":
         sys.exit(0)
     setup()
     for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
-              fadvise_tests, stdio_tests):
+              fadvise_tests, stdio_tests, raw_syscall_tests, fd_call_tests):
         t()
     print("\n".join(out))
 PYEOF

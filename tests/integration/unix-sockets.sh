@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Integration: AF_UNIX sockets bound, connected and sent datagrams to at paths
-# in a mount. On a
+# in a mount, and the names getsockname/getpeername/accept show. On a
 # local pool the socket is the pool's file (stat, ls, chmod, unlink, rmdir
 # and rename see it; a second bind is EADDRINUSE), line for line as on a
 # kernel directory, and nothing lands in the host's placeholder directory
@@ -38,6 +38,10 @@ print("connect", tryit(lambda: cli.connect(os.path.join(d, "dir/s.sock"))))
 conn, _ = srv.accept()
 cli.sendall(b"ping")
 print("recv", conn.recv(4))
+# the names as given to bind (socketserver and logging connect to getsockname's answer)
+name = lambda a: a.replace(d, "@")
+print("names", name(srv.getsockname()), name(cli.getpeername()), name(conn.getsockname()))
+print("connect to getsockname", tryit(lambda: socket.socket(socket.AF_UNIX).connect(srv.getsockname())))
 print("connect relative", tryit(lambda: socket.socket(socket.AF_UNIX).connect("dir/s.sock")))
 print("connect missing", tryit(lambda: socket.socket(socket.AF_UNIX).connect("dir/none.sock")))
 print("bind missing dir", tryit(lambda: socket.socket(socket.AF_UNIX).bind("nodir/s.sock")))
@@ -53,6 +57,7 @@ c = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 print("sendto", tryit(lambda: c.sendto(b"hi", os.path.join(d, "dgram.sock"))), dg.recv(2))
 print("sendmsg", tryit(lambda: c.sendmsg([b"yo"], [], 0, "dgram.sock")), dg.recv(2))
 print("sendto missing", tryit(lambda: c.sendto(b"hi", "none.sock")))
+print("dgram name", dg.getsockname(), tryit(lambda: c.sendto(b"re", dg.getsockname())), dg.recv(2))
 PY
 mkdir "$WORK/kernel"
 "$PY" "$WORK/sock.py" "$WORK/kernel" > "$WORK/kernel.out" 2>&1 || fail "the script failed on a kernel directory: $(cat "$WORK/kernel.out")"

@@ -1,0 +1,183 @@
+/* POSIX AIO on Danaus fds: aio_read, aio_write, aio_fsync, lio_listio done at once */
+#include <aio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "dn-errno.h"
+#include "export.h"
+#include "fault.h"
+#include "ops.h"
+#include "real.h"
+
+/*
+ * glibc's AIO threads call its internal pread/pwrite/fsync, which no
+ * preload sees: on a Danaus fd they met the placeholder (EBADF in
+ * aio_error). A request on a Danaus fd is done before the call returns,
+ * its result left where glibc's own aio_error, aio_return and aio_suspend
+ * read it (__error_code, __return_value), and its notification sent as
+ * glibc's would be. POSIX lets a request complete at once; the pool
+ * itself runs requests of other threads meanwhile. Native AIO (io_submit)
+ * and io_uring bypass the library as any system call does (README).
+ */
+
+struct notify_call {
+	void (*fn)(union sigval);
+	union sigval value;
+};
+
+static void *notify_thread(void *arg)
+{
+	struct notify_call c = *(struct notify_call *)arg;
+	free(arg);
+	c.fn(c.value);
+	return NULL;
+}
+
+/* As __aio_notify_only: a signal with the request's value, or a thread running the function. */
+static void notify(const struct sigevent *ev)
+{
+	if (ev->sigev_notify == SIGEV_SIGNAL) {
+		sigqueue(getpid(), ev->sigev_signo, ev->sigev_value);
+	} else if (ev->sigev_notify == SIGEV_THREAD) {
+		struct notify_call *c = malloc(sizeof(*c));
+		if (!c)
+			return;
+		*c = (struct notify_call){ev->sigev_notify_function, ev->sigev_value};
+		pthread_attr_t def, *attr = ev->sigev_notify_attributes;
+		if (!attr) {
+			pthread_attr_init(&def);
+			pthread_attr_setdetachstate(&def, PTHREAD_CREATE_DETACHED);
+			attr = &def;
+		}
+		pthread_t t;
+		if (pthread_create(&t, attr, notify_thread, c) != 0)
+			free(c);
+		if (attr == &def)
+			pthread_attr_destroy(&def);
+	}
+}
+
+/* Does one request (LIO_READ, LIO_WRITE, or an fsync for op O_SYNC/O_DSYNC) and records it. */
+static void run(struct aiocb *cb, int op)
+{
+	ssize_t r;
+	if (op == LIO_READ)
+		r = pread(cb->aio_fildes, (void *)cb->aio_buf, cb->aio_nbytes, cb->aio_offset);
+	else if (op == LIO_WRITE)
+		/* O_APPEND: at the end, as glibc's AIO writes then */
+		r = (fcntl(cb->aio_fildes, F_GETFL) & O_APPEND)
+			    ? write(cb->aio_fildes, (const void *)cb->aio_buf, cb->aio_nbytes)
+			    : pwrite(cb->aio_fildes, (const void *)cb->aio_buf, cb->aio_nbytes,
+				     cb->aio_offset);
+	else
+		r = op == O_DSYNC ? fdatasync(cb->aio_fildes) : fsync(cb->aio_fildes);
+	cb->__return_value = r;
+	cb->__error_code = r < 0 ? errno : 0;
+}
+
+/* glibc's checks before a request is queued: EINVAL for a bad offset or priority */
+static int check(const struct aiocb *cb)
+{
+	if (cb->aio_offset < 0 || cb->aio_reqprio < 0 || cb->aio_reqprio > AIO_PRIO_DELTA_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+static int submit(struct aiocb *cb, int op)
+{
+	struct aiocb c;
+	if (dn_fault_copy_in(&c, cb, sizeof(c)) < 0)
+		return -EFAULT;
+	int e = check(&c);
+	if (e < 0)
+		return e;
+	run(cb, op);
+	notify(&cb->aio_sigevent);
+	return 0;
+}
+
+static bool ours(const struct aiocb *cb)
+{
+	int fd;
+	return dn_fault_copy_in(&fd, &cb->aio_fildes, sizeof(fd)) == 0 && dn_fdmap_get(fd) >= 0;
+}
+
+DN_EXPORT int aio_read(struct aiocb *cb)
+{
+	if (!ours(cb))
+		return REAL(aio_read)(cb);
+	DN_RETURN(submit(cb, LIO_READ));
+}
+/* the 64 names: struct aiocb64 is struct aiocb on 64-bit targets */
+DN_EXPORT int aio_read64(struct aiocb64 *cb)
+{
+	return aio_read((struct aiocb *)cb);
+}
+
+DN_EXPORT int aio_write(struct aiocb *cb)
+{
+	if (!ours(cb))
+		return REAL(aio_write)(cb);
+	DN_RETURN(submit(cb, LIO_WRITE));
+}
+DN_EXPORT int aio_write64(struct aiocb64 *cb)
+{
+	return aio_write((struct aiocb *)cb);
+}
+
+DN_EXPORT int aio_fsync(int op, struct aiocb *cb)
+{
+	if (!ours(cb))
+		return REAL(aio_fsync)(op, cb);
+	if (op != O_SYNC && op != O_DSYNC)
+		DN_RETURN(-EINVAL);
+	DN_RETURN(submit(cb, op));
+}
+DN_EXPORT int aio_fsync64(int op, struct aiocb64 *cb)
+{
+	return aio_fsync(op, (struct aiocb *)cb);
+}
+
+/*
+ * A list with a Danaus fd in it is done here whole, in order (the other
+ * fds' requests by libc's pread/pwrite), each request notified; with
+ * LIO_NOWAIT sig follows. EIO when one failed, as glibc's.
+ */
+DN_EXPORT int lio_listio(int mode, struct aiocb *const list[], int n, struct sigevent *sig)
+{
+	bool any = false;
+	for (int i = 0; i < n && !any; i++)
+		any = list[i] && ours(list[i]);
+	if (!any)
+		return REAL(lio_listio)(mode, list, n, sig);
+	if (mode != LIO_WAIT && mode != LIO_NOWAIT)
+		DN_RETURN(-EINVAL);
+	bool failed = false;
+	for (int i = 0; i < n; i++) {
+		struct aiocb *cb = list[i];
+		if (!cb || cb->aio_lio_opcode == LIO_NOP)
+			continue;
+		if (check(cb) < 0) {
+			cb->__error_code = EINVAL;
+			cb->__return_value = -1;
+			failed = true;
+			continue;
+		}
+		run(cb, cb->aio_lio_opcode);
+		failed |= cb->__error_code != 0;
+		notify(&cb->aio_sigevent); /* each request's own, as glibc's */
+	}
+	if (mode == LIO_NOWAIT && sig)
+		notify(sig);
+	DN_RETURN(failed ? -EIO : 0);
+}
+DN_EXPORT int lio_listio64(int mode, struct aiocb64 *const list[], int n, struct sigevent *sig)
+{
+	return lio_listio(mode, (struct aiocb *const *)list, n, sig);
+}

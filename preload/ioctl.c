@@ -1,0 +1,171 @@
+/* ioctl on Danaus fds: the requests the kernel's VFS answers itself, for any filesystem */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/falloc.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "dn-errno.h"
+#include "export.h"
+#include "fault.h"
+#include "ops.h"
+#include "real.h"
+
+#define CAP_BIT(n) (1ull << (n))
+#define DN_CAP_SYS_RAWIO 17
+#define DN_CAP_SYS_ADMIN 21
+
+static bool has_cap(int cap)
+{
+	struct dn_ident id;
+	dn_ident_read(&id);
+	return (id.caps & CAP_BIT(cap)) != 0;
+}
+
+static int put_int(void *arg, int v)
+{
+	return dn_fault_copy_out(arg, &v, sizeof(v)) < 0 ? -EFAULT : 0;
+}
+
+/* struct space_resv of FS_IOC_RESVSP and kin (the xfs ioctls every filesystem has) */
+struct dn_space_resv {
+	int16_t l_type, l_whence;
+	int64_t l_start, l_len;
+	int32_t l_sysid, l_pid, l_pad[4];
+};
+
+#ifndef FS_IOC_RESVSP
+#define FS_IOC_RESVSP _IOW('X', 40, struct dn_space_resv)
+#endif
+#ifndef FS_IOC_UNRESVSP
+#define FS_IOC_UNRESVSP _IOW('X', 41, struct dn_space_resv)
+#endif
+#ifndef FS_IOC_RESVSP64
+#define FS_IOC_RESVSP64 _IOW('X', 42, struct dn_space_resv)
+#endif
+#ifndef FS_IOC_UNRESVSP64
+#define FS_IOC_UNRESVSP64 _IOW('X', 43, struct dn_space_resv)
+#endif
+#ifndef FS_IOC_ZERO_RANGE
+#define FS_IOC_ZERO_RANGE _IOW('X', 57, struct dn_space_resv)
+#endif
+
+/* ioctl_preallocate: the range from l_whence, then fallocate's own checks. */
+static int preallocate(int fd, int mode, void *arg, const struct stat *st)
+{
+	struct dn_space_resv sr;
+	if (dn_fault_copy_in(&sr, arg, sizeof(sr)) < 0)
+		return -EFAULT;
+	switch (sr.l_whence) {
+	case SEEK_SET:
+		break;
+	case SEEK_CUR:
+		sr.l_start += dn_op_lseek(fd, 0, SEEK_CUR);
+		break;
+	case SEEK_END:
+		sr.l_start += st->st_size;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return dn_op_fallocate(fd, mode, sr.l_start, sr.l_len);
+}
+
+/*
+ * do_vfs_ioctl and file_ioctl as Linux has them; the rest goes to a
+ * filesystem's own ioctl, which a pool has none of: ENOTTY, as for a FUSE
+ * filesystem without ioctl support. Extent maps, cloning and freezing are
+ * the filesystem's too (EOPNOTSUPP after the kernel's own checks).
+ */
+static int danaus_ioctl(int fd, unsigned long req, void *arg)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	struct stat st;
+	int r;
+	if (o->oflags & O_PATH)
+		return -EBADF;
+	switch (req) {
+	case FIOCLEX:
+	case FIONCLEX:
+		/* close-on-exec lives on the kernel's placeholder fd */
+		return REAL(fcntl)(fd, F_SETFD, req == FIOCLEX ? FD_CLOEXEC : 0) < 0 ? -errno : 0;
+	case FIONBIO: {
+		int on;
+		if (dn_fault_copy_in(&on, arg, sizeof(on)) < 0)
+			return -EFAULT;
+		o->oflags = on ? o->oflags | O_NONBLOCK : o->oflags & ~(uint32_t)O_NONBLOCK;
+		return 0;
+	}
+	case FIOASYNC: {
+		int on;
+		if (dn_fault_copy_in(&on, arg, sizeof(on)) < 0)
+			return -EFAULT;
+		/* a change needs the file's fasync, which regular files lack */
+		return !on == !(o->oflags & O_ASYNC) ? 0 : -ENOTTY;
+	}
+	case FIOQSIZE:
+		r = dn_op_fstat(fd, &st);
+		if (r < 0)
+			return r;
+		if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
+			return -ENOTTY;
+		{
+			int64_t bytes = (int64_t)st.st_blocks * 512; /* inode_get_bytes */
+			return dn_fault_copy_out(arg, &bytes, sizeof(bytes)) < 0 ? -EFAULT : 0;
+		}
+	case FIFREEZE:
+	case FITHAW:
+		return has_cap(DN_CAP_SYS_ADMIN) ? -EOPNOTSUPP : -EPERM;
+	case FS_IOC_FIEMAP:
+		return -EOPNOTSUPP;
+	case FIGETBSZ:
+		r = dn_op_fstat(fd, &st);
+		return r < 0 ? r : put_int(arg, (int)st.st_blksize);
+	case FICLONE:
+	case FICLONERANGE:
+	case FIDEDUPERANGE:
+		return -EOPNOTSUPP;
+	}
+	r = dn_op_fstat(fd, &st);
+	if (r < 0)
+		return r;
+	if (!S_ISREG(st.st_mode))
+		return -ENOTTY;
+	switch (req) { /* file_ioctl: regular files only */
+	case FIBMAP:
+		return has_cap(DN_CAP_SYS_RAWIO) ? -EINVAL : -EPERM; /* no block map: EINVAL */
+	case FIONREAD: {
+		off_t pos = dn_op_lseek(fd, 0, SEEK_CUR);
+		if (pos < 0)
+			return (int)pos;
+		return put_int(arg, (int)(st.st_size - pos));
+	}
+	case FS_IOC_RESVSP:
+	case FS_IOC_RESVSP64:
+		return preallocate(fd, FALLOC_FL_KEEP_SIZE, arg, &st);
+	case FS_IOC_UNRESVSP:
+	case FS_IOC_UNRESVSP64:
+		return preallocate(fd, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, arg, &st);
+	case FS_IOC_ZERO_RANGE:
+		return preallocate(fd, FALLOC_FL_ZERO_RANGE, arg, &st);
+	}
+	return -ENOTTY;
+}
+
+DN_EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	va_start(ap, req);
+	void *arg = va_arg(ap, void *); /* one pointer-sized word, as glibc reads it */
+	va_end(ap);
+	if (dn_fdmap_get(fd) < 0)
+		return REAL(ioctl)(fd, req, arg);
+	DN_RETURN(danaus_ioctl(fd, req, arg));
+}

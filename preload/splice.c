@@ -1,0 +1,195 @@
+/* Pipes and Flags: preadv2/pwritev2, splice and tee with a Danaus fd on one side */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "dn-errno.h"
+#include "export.h"
+#include "fault.h"
+#include "ops.h"
+#include "real.h"
+
+#define DANAUS_FD(fd) (dn_fdmap_get(fd) >= 0)
+
+/* RWF_* as in linux/fs.h (older headers lack the newer ones) */
+#define DN_RWF_HIPRI 0x01
+#define DN_RWF_DSYNC 0x02
+#define DN_RWF_SYNC 0x04
+#define DN_RWF_NOWAIT 0x08
+#define DN_RWF_APPEND 0x10
+#define DN_RWF_NOAPPEND 0x20
+
+/*
+ * The flags the pool can honour. RWF_NOWAIT is refused as FUSE refuses it
+ * (EOPNOTSUPP): a pool request may always wait. Newer flags
+ * (RWF_ATOMIC, RWF_DONTCACHE) are unknown here, and unknown is EOPNOTSUPP.
+ */
+static int rwf_check(int flags)
+{
+	if (flags & ~(DN_RWF_HIPRI | DN_RWF_DSYNC | DN_RWF_SYNC | DN_RWF_APPEND | DN_RWF_NOAPPEND))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+DN_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(preadv2)(fd, iov, cnt, off, flags);
+	if (off < -1)
+		DN_RETURN(-EINVAL);
+	int e = rwf_check(flags);
+	if (e < 0)
+		DN_RETURN(e);
+	/* -1: at the file offset, as readv */
+	DN_RETURN(dn_op_readv(fd, iov, cnt, off));
+}
+DN_ALIAS(preadv2, preadv64v2);
+
+DN_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(pwritev2)(fd, iov, cnt, off, flags);
+	if (off < -1)
+		DN_RETURN(-EINVAL);
+	int e = rwf_check(flags);
+	if (e < 0)
+		DN_RETURN(e);
+	int append = flags & DN_RWF_APPEND ? 1 : flags & DN_RWF_NOAPPEND ? 0 : -1;
+	ssize_t r = dn_op_writev_append(fd, iov, cnt, off, append);
+	/* a synchronous write: the data (and for RWF_SYNC the metadata) are stored on return */
+	if (r > 0 && (flags & (DN_RWF_DSYNC | DN_RWF_SYNC))) {
+		int s = dn_op_file(DN_OP_FSYNC, fd, flags & DN_RWF_SYNC ? 0 : DN_FSYNC_DATA, 0, 0);
+		if (s < 0)
+			DN_RETURN(s);
+	}
+	DN_RETURN(r);
+}
+DN_ALIAS(pwritev2, pwritev64v2);
+
+/* A kernel fd's access mode, or -EBADF. */
+static int kernel_accmode(int fd)
+{
+	int fl = REAL(fcntl)(fd, F_GETFL);
+	if (fl < 0 || (fl & O_PATH))
+		return -EBADF;
+	return fl & O_ACCMODE;
+}
+
+static bool is_pipe(int fd)
+{
+	struct stat st;
+	return REAL(fstat)(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+/* Whether a Danaus fd may be read (want O_RDONLY) or written (O_WRONLY). */
+static bool danaus_may(int fd, int want)
+{
+	uint32_t fl = dn_fd_ofd(fd, NULL)->oflags, mode = fl & O_ACCMODE;
+	if (fl & O_PATH)
+		return false;
+	return mode == O_RDWR || mode == (uint32_t)want;
+}
+
+#define DN_SPLICE_ALL (SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT)
+
+/*
+ * Between a Danaus file and a pipe, as do_splice: one side must be a pipe
+ * (else EINVAL), a pipe takes no offset (ESPIPE), an O_APPEND output is
+ * EINVAL. The data goes through a buffer of ours; of a file read ahead of
+ * what the pipe took, the file offset is moved back. A pipe read whose
+ * bytes the file then refuses loses them, where the kernel's splice would
+ * have left them in the pipe.
+ */
+static ssize_t danaus_splice(int in, off_t *in_off, int out, off_t *out_off, size_t len,
+			     unsigned flags)
+{
+	if (flags & ~(unsigned)DN_SPLICE_ALL)
+		return -EINVAL;
+	bool in_dn = DANAUS_FD(in), out_dn = DANAUS_FD(out);
+	if (!in_dn && kernel_accmode(in) < 0)
+		return -EBADF;
+	if (!out_dn && kernel_accmode(out) < 0)
+		return -EBADF;
+	if ((in_dn ? !danaus_may(in, O_RDONLY) : kernel_accmode(in) == O_WRONLY) ||
+	    (out_dn ? !danaus_may(out, O_WRONLY) : kernel_accmode(out) == O_RDONLY))
+		return -EBADF;
+	int pipe_fd = in_dn ? out : in;
+	if (in_dn == out_dn || !is_pipe(pipe_fd))
+		return -EINVAL; /* two files: neither is a pipe */
+	if ((in_dn ? out_off : in_off) != NULL)
+		return -ESPIPE;
+	if (out_dn && (dn_fd_ofd(out, NULL)->oflags & O_APPEND))
+		return -EINVAL;
+	off_t *file_off = in_dn ? in_off : out_off;
+	off_t pos = 0;
+	if (file_off && dn_fault_copy_in(&pos, file_off, sizeof(pos)) < 0)
+		return -EFAULT;
+	if (file_off && pos < 0)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	char buf[65536];
+	size_t want = len < sizeof(buf) ? len : sizeof(buf);
+	/* SPLICE_F_NONBLOCK: the pipe side must not wait, whatever its own flags */
+	int queued = 0, size = REAL(fcntl)(pipe_fd, F_GETPIPE_SZ);
+	if ((flags & SPLICE_F_NONBLOCK) && size > 0 && REAL(ioctl)(pipe_fd, FIONREAD, &queued) == 0) {
+		size_t room = in_dn ? (size_t)(size - queued) : (size_t)queued;
+		if (room == 0)
+			return -EAGAIN;
+		want = want < room ? want : room;
+	}
+	ssize_t r, w;
+	if (in_dn) {
+		r = dn_op_read(in, buf, want, file_off ? pos : -1);
+		if (r <= 0)
+			return r;
+		w = REAL(write)(out, buf, (size_t)r);
+		if (w < 0)
+			w = -errno;
+		if (!file_off && w < r) /* what the pipe did not take is read again next time */
+			dn_op_lseek(in, (off_t)(w < 0 ? 0 : w) - r, SEEK_CUR);
+	} else {
+		r = REAL(read)(in, buf, want);
+		if (r <= 0)
+			return r < 0 ? -errno : 0;
+		w = dn_op_write(out, buf, (size_t)r, file_off ? pos : -1);
+	}
+	if (w <= 0)
+		return w;
+	if (file_off) {
+		pos += w;
+		if (dn_fault_copy_out(file_off, &pos, sizeof(pos)) < 0)
+			return -EFAULT;
+	}
+	return w;
+}
+
+DN_EXPORT ssize_t splice(int in, off_t *in_off, int out, off_t *out_off, size_t len,
+			 unsigned flags)
+{
+	if (!DANAUS_FD(in) && !DANAUS_FD(out))
+		return REAL(splice)(in, in_off, out, out_off, len, flags);
+	DN_RETURN(danaus_splice(in, in_off, out, out_off, len, flags));
+}
+
+/* tee needs two pipes: a Danaus fd is a file, so EINVAL once both fds pass do_tee's checks. */
+DN_EXPORT ssize_t tee(int in, int out, size_t len, unsigned flags)
+{
+	if (!DANAUS_FD(in) && !DANAUS_FD(out))
+		return REAL(tee)(in, out, len, flags);
+	if (flags & ~(unsigned)DN_SPLICE_ALL)
+		DN_RETURN(-EINVAL);
+	if (len == 0)
+		return 0;
+	if ((!DANAUS_FD(in) && kernel_accmode(in) < 0) || (!DANAUS_FD(out) && kernel_accmode(out) < 0))
+		DN_RETURN(-EBADF);
+	if ((DANAUS_FD(in) ? !danaus_may(in, O_RDONLY) : kernel_accmode(in) == O_WRONLY) ||
+	    (DANAUS_FD(out) ? !danaus_may(out, O_WRONLY) : kernel_accmode(out) == O_RDONLY))
+		DN_RETURN(-EBADF);
+	DN_RETURN(-EINVAL);
+}

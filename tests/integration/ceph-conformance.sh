@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Integration (ceph): python-suite.sh and stress-fs.sh on a pool served by a
+# real CephFS cluster, each compared with the same run through ceph-fuse on
+# that cluster (the client the kernel would use), as ceph-apps.sh runs its tests.
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/ceph-lib.sh"
+
+ceph_start_with_fuse
+mkdir -p "$FUSE/pools"
+set +e
+failed=()
+for t in python-suite stress-fs; do
+	t0=$SECONDS
+	DANAUS_TEST_CEPH_DIR="$CEPH_DIR" DANAUS_TEST_CEPH_FUSE="$FUSE" bash "$HERE/$t.sh" 2>&1 |
+		sed "s/^/  $t: /"
+	if [ "${PIPESTATUS[0]}" = 0 ]; then
+		pass "$t.sh on a ceph pool against ceph-fuse ($((SECONDS - t0)) s)"
+	else
+		failed+=("$t")
+	fi
+done
+set -e
+[ ${#failed[@]} = 0 ] || fail "on a ceph pool: ${failed[*]}"
