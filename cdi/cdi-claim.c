@@ -11,6 +11,7 @@
 
 #include "atomic-file.h"
 #include "cdi-spec.h"
+#include "unix-listener.h"
 
 int dn_cdi_claim_begin(struct dn_cdi_claim *c, const char *dir, const char *name)
 {
@@ -39,13 +40,17 @@ int dn_cdi_claim_hold(struct dn_cdi_claim *c)
 	return 0;
 }
 
-/* Whether the spec TEXT names a socket that still is one, and not OURS. */
+/*
+ * Whether the spec TEXT names a socket, not OURS, that someone still listens
+ * on (systemd's). A socket file is not enough: a pool killed by SIGKILL
+ * leaves its file, and putting back its spec would send containers to it.
+ */
 static bool still_served(const char *text, const char *name, const char *ours)
 {
 	char sock[PATH_MAX];
 	struct stat st;
 	return dn_cdi_spec_socket(text, name, sock, sizeof(sock)) == 0 && strcmp(sock, ours) != 0 &&
-	       stat(sock, &st) == 0 && S_ISSOCK(st.st_mode);
+	       stat(sock, &st) == 0 && S_ISSOCK(st.st_mode) && dn_unix_listener_exists(sock);
 }
 
 void dn_cdi_claim_end(struct dn_cdi_claim *c, const char *our_socket)

@@ -10,8 +10,9 @@
  * (say the generator's, naming systemd's socket). When it exits, a spec
  * that names its socket would send containers to a dead pool, so:
  *   - a spec someone else wrote since (the generator, another pool) stays;
- *   - otherwise the spec that was there before comes back if the socket it
- *     names still is one (systemd's, on another path than ours);
+ *   - otherwise the spec that was there before comes back if someone still
+ *     listens on the socket it names (systemd's, on another path than ours;
+ *     not the file a pool killed by SIGKILL left);
  *   - otherwise the spec goes, and `podman run --device danaus.io/pool=NAME`
  *     fails as an unresolvable CDI device.
  */

@@ -21,6 +21,7 @@
 #include "cdi-claim.h"
 #include "cdi-prune.h"
 #include "cdi-spec.h"
+#include "unix-listener.h"
 
 static const struct dn_cdi_pool pool = {
 	.name = "tenant",
@@ -375,8 +376,8 @@ static void test_prune_removes_only_stale_units_specs(void **state)
 	assert_int_equal(dn_cdi_prune(path, run, stale_but_a, &asked), 0);
 }
 
-/* A listening unix socket at PATH, as systemd's would be; its fd. */
-static int listen_at(const char *path)
+/* A unix socket bound at PATH, listening (as systemd's) or not; its fd. */
+static int bind_at(const char *path, bool listening)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	assert_true(strlen(path) < sizeof(sa.sun_path));
@@ -384,7 +385,32 @@ static int listen_at(const char *path)
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	if (listening)
+		assert_int_equal(listen(fd, 1), 0);
 	return fd;
+}
+
+static int listen_at(const char *path)
+{
+	return bind_at(path, true);
+}
+
+/* Only a socket that listens counts: not one merely bound, nor the file a dead one left. */
+static void test_listener_is_told_from_a_left_socket_file(void **state)
+{
+	char a[128], b[128], prefix[128];
+	snprintf(a, sizeof(a), "%s/a.sock", dir);
+	snprintf(b, sizeof(b), "%s/b.sock", dir);
+	snprintf(prefix, sizeof(prefix), "%s/a.so", dir);
+	assert_false(dn_unix_listener_exists(a));
+	int fa = listen_at(a), fb = bind_at(b, false);
+	assert_true(dn_unix_listener_exists(a));
+	assert_false(dn_unix_listener_exists(prefix));
+	assert_false(dn_unix_listener_exists(b));
+	close(fa);
+	close(fb);
+	assert_int_equal(access(a, F_OK), 0); /* the file stays, as after SIGKILL */
+	assert_false(dn_unix_listener_exists(a));
 }
 
 static char *spec_text(const char *cdi, const char *name)
@@ -425,8 +451,17 @@ static void test_claim_gives_back_or_removes(void **state)
 	assert_string_equal(after, before);
 	free(after);
 
-	/* the same, its socket gone meanwhile: removed */
+	/* the same, its listener dead (SIGKILL) and its socket file left: removed */
 	close(fd);
+	assert_int_equal(access(units, F_OK), 0);
+	assert_int_equal(dn_cdi_claim_begin(&c, cdi, "p"), 0);
+	write_spec(cdi, "p", ours);
+	assert_int_equal(dn_cdi_claim_hold(&c), 0);
+	dn_cdi_claim_end(&c, ours);
+	assert_false(exists(cdi, "danaus-pool-p.json"));
+
+	/* the same, its socket gone meanwhile: removed */
+	write_spec(cdi, "p", units);
 	unlink(units);
 	assert_int_equal(dn_cdi_claim_begin(&c, cdi, "p"), 0);
 	write_spec(cdi, "p", ours);
@@ -461,6 +496,8 @@ int main(void)
 		cmocka_unit_test(test_spec_socket_recognises_only_danaus_specs),
 		cmocka_unit_test_setup_teardown(test_prune_removes_only_stale_units_specs, make_dir,
 						remove_dir),
+		cmocka_unit_test_setup_teardown(test_listener_is_told_from_a_left_socket_file,
+						make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_claim_gives_back_or_removes, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_write_replace_and_remove, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_placeholder_is_a_read_only_directory_that_says_why,

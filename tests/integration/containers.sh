@@ -43,7 +43,7 @@ trap 'rc=$?; set +e; rm -f "${SPECS[@]}"; (exit $rc); cleanup' EXIT
 CDI_DIR=/run/cdi pool_start "$A" "[access]\nusers = root, nobody"
 A_MNT=$MNT A_ROOT=$ROOT A_PID=$PID
 CDI_DIR=/run/cdi pool_start "$B" "[access]\nusers = root"
-B_MNT=$MNT
+B_MNT=$MNT B_ROOT=$ROOT B_PID=$PID B_SOCK=$SOCK
 
 spec=/run/cdi/danaus-pool-$A.json
 [ -f "$spec" ] || fail "pool $A wrote no CDI spec $spec"
@@ -227,6 +227,47 @@ grep -q "Permission denied" "$WORK/rl.err" || fail "its read of root's file: $(c
 [ "$(stat -c %u "$ROOT/tmp/rl.txt")" = "$(id -u "$RL")" ] ||
 	fail "the rootless container's file is owned by $(stat -c %u "$ROOT/tmp/rl.txt"), not $RL"
 pass "a rootless container's root is its user's host uid: owns its files, cannot read root's"
+
+# A pool killed by SIGKILL leaves its spec and its socket file: a container
+# started with that spec must fail loudly where it touches the pool (the
+# library cannot connect: ENOTCONN and why, on stderr), not run unserved.
+b_spec=/run/cdi/danaus-pool-$B.json
+# (the group's redirection also silences bash's "Killed" notice)
+{ kill -KILL "$B_PID" && wait "$B_PID"; } 2>/dev/null || true
+[ -f "$b_spec" ] && [ -S "$B_SOCK" ] || fail "pool $B, killed, left no spec or no socket file to test"
+rc=0
+out=$(timeout 60 "${PODMAN[@]}" run --rm --network=none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+	--device "danaus.io/pool=$B" "$IMAGE" sh -c "echo x > $B_MNT/stale.txt; ls $B_MNT; echo ran" 2> "$WORK/ctr.err") || rc=$?
+[ $rc = 124 ] && fail "a container of the killed pool $B hung"
+[ $rc = 0 ] && [ "$out" = ran ] || fail "a container of the killed pool $B printed: $out $(ctr_err)"
+err=$(ctr_err)
+for want in "$B_MNT/stale.txt: Transport endpoint is not connected" \
+	"ls: cannot access '$B_MNT': Transport endpoint is not connected" \
+	"libdanaus:" "cannot connect to /run/danaus/$B.sock"; do
+	grep -qF "$want" <<< "$err" || fail "a container of the killed pool: its stderr lacks '$want': $err"
+done
+[ -e "$B_ROOT/stale.txt" ] && fail "a container of the killed pool $B wrote into its root"
+pass "a container given the spec of a killed pool fails where it touches the pool, saying why"
+
+# The next start replaces the spec and serves containers again; one on
+# another socket, when it stops, removes the spec rather than putting back
+# the killed pool's (its socket file is still there, but nobody listens).
+CDI_DIR=/run/cdi pool_start "$B" "[access]\nusers = root"
+B_PID=$PID
+out=$(ctr "$B" -- sh -c "echo back > $B_MNT/back.txt; cat $B_MNT/back.txt") || fail "pool $B restarted, its container failed: $(ctr_err)"
+[ "$out" = back ] && [ -f "$B_ROOT/back.txt" ] || fail "pool $B restarted, its container printed: $out"
+{ kill -KILL "$B_PID" && wait "$B_PID"; } 2>/dev/null || true
+"$POOL_BIN" --pool "$B" --config-dir "$WORK/$B/etc" --socket "$WORK/$B/other.sock" --cdi-dir /run/cdi \
+	2> "$WORK/$B/other.log" &
+B_PID=$!
+POOL_PIDS+=("$B_PID")
+# (its spec is written just after it listens)
+for _ in $(seq 100); do grep -qF "$WORK/$B/other.sock" "$b_spec" && break; sleep 0.05; done
+grep -qF "$WORK/$B/other.sock" "$b_spec" || fail "pool $B on another socket did not take over its spec"
+kill -TERM "$B_PID"
+for _ in $(seq 100); do kill -0 "$B_PID" 2>/dev/null || break; sleep 0.05; done
+[ -e "$b_spec" ] && fail "pool $B stopped and put back the killed pool's spec: $(cat "$b_spec")"
+pass "a killed pool's spec is replaced by its next start, and never put back once that stops"
 
 # A pool started by hand takes its spec with it when it stops.
 kill -TERM "$A_PID"
