@@ -26,6 +26,7 @@ struct args {
 	const uint8_t *data;  /* write payload: private copy, or the client's buffer */
 	size_t data_len;
 	char at_name[NAME_MAX + 1]; /* path as written when one plain name relative to the handle */
+	char at_name2[NAME_MAX + 1]; /* the same of path2 */
 };
 
 /* Answers st in the reply's stat area. */
@@ -111,24 +112,23 @@ static const char *open_path(struct dn_svc *svc, struct dn_file *f, const char *
 	return dn_path_normalize(path, buf, DN_PATH_MAX) < 0 ? path : buf;
 }
 
-/* Keeps a->path, as written, when it is one plain name relative to the handle (at_dir). */
-static void note_plain_name(struct args *a)
+/* Keeps p, as written, in at when it is one plain name relative to the handle (at_dir). */
+static void note_plain_name(const char *p, char at[NAME_MAX + 1])
 {
-	const char *p = a->path;
 	size_t n = strlen(p);
 	bool plain = n && n <= NAME_MAX && !strchr(p, '/') && strcmp(p, ".") != 0 &&
 		     strcmp(p, "..") != 0;
 	if (plain)
-		memcpy(a->at_name, p, n + 1);
+		memcpy(at, p, n + 1);
 	else
-		a->at_name[0] = 0;
+		at[0] = 0;
 }
 
 static int unpack(struct dn_session *s, const struct dn_req *req, uint8_t *bufdata,
 		  size_t bufsize, struct args *a)
 {
 	a->svc = NULL;
-	a->at_name[0] = 0;
+	a->at_name[0] = a->at_name2[0] = 0;
 	const uint8_t *pl;
 	size_t max;
 	if (req->where == DN_REQ_PAYLOAD_IN_BUF) {
@@ -148,7 +148,7 @@ static int unpack(struct dn_session *s, const struct dn_req *req, uint8_t *bufda
 		if ((r = take_path(pl, req->payload_len, req->path_len, a->path)) < 0)
 			return r;
 		at += (size_t)req->path_len + 1;
-		note_plain_name(a);
+		note_plain_name(a->path, a->at_name);
 		if ((r = pool_path(s, req, a->path, &a->svc)) < 0)
 			return r;
 	}
@@ -158,9 +158,11 @@ static int unpack(struct dn_session *s, const struct dn_req *req, uint8_t *bufda
 		at += (size_t)req->path2_len + 1;
 		/* a second path names a file for rename and link; a symlink's
 		 * target and an xattr name are taken as they are */
-		if ((req->op == DN_OP_RENAME || req->op == DN_OP_LINK) &&
-		    (r = pool_path(s, req, a->path2, &a->svc)) < 0)
-			return r;
+		if (req->op == DN_OP_RENAME || req->op == DN_OP_LINK) {
+			note_plain_name(a->path2, a->at_name2);
+			if ((r = pool_path(s, req, a->path2, &a->svc)) < 0)
+				return r;
+		}
 	}
 	a->data = pl + at;
 	a->data_len = req->payload_len - at;
@@ -423,27 +425,65 @@ static int64_t statfs_op(struct dn_svc *svc, struct dn_session *s, struct dn_fil
 }
 
 /*
- * stat, unlink and rmdir of one plain name relative to an open directory
- * (fstatat(dirfd, "name"), unlinkat(dirfd, "name"), as fts and rm -rf make
- * them): the name is looked up in that directory, as the kernel looks it
- * up, not by the directory's path walked from the top again (on the local
- * backend one system call instead of three). -EAGAIN: the path's way.
+ * Calls on plain names relative to an open directory (fstatat(dirfd,
+ * "name"), unlinkat, openat, mkdirat, renameat, as fts, rm -rf and tar
+ * make them): the names are looked up in that directory, as the kernel
+ * looks them up, not by the directory's path walked from the top again
+ * (which names another directory once it was renamed; on the local
+ * backend it is also one system call instead of three). -EAGAIN: the
+ * path's way.
  */
+static bool at_op_known(const struct dn_svc_ops *ops, uint32_t op)
+{
+	switch (op) {
+	case DN_OP_STAT: return ops->stat_at;
+	case DN_OP_UNLINK: case DN_OP_RMDIR: return ops->unlink_at;
+	case DN_OP_OPEN: return ops->open_at;
+	case DN_OP_MKDIR: return ops->mkdir_at;
+	case DN_OP_RENAME: return ops->rename_at;
+	}
+	return false;
+}
+
 static int at_dir(struct dn_session *s, const struct dn_req *req, const struct args *a,
 		  struct stat *st)
 {
 	const struct dn_svc_ops *ops = a->svc->ops;
-	if (!a->at_name[0] || (req->op == DN_OP_STAT ? !ops->stat_at : !ops->unlink_at))
+	if (!a->at_name[0] || !at_op_known(ops, req->op) ||
+	    (req->op == DN_OP_RENAME && !a->at_name2[0]))
 		return -EAGAIN;
 	struct dn_open *o = dn_session_handle_get(s, req->handle);
 	if (!o)
 		return -EBADF;
 	int r = -EAGAIN;
-	if (o->svc == a->svc && req->op == DN_OP_STAT)
+	if (o->svc != a->svc)
+		r = -EAGAIN; /* (a path of another instance: EXDEV is the core's to say) */
+	else if (req->op == DN_OP_STAT)
 		r = ops->stat_at(a->svc, o->file, a->at_name, req->flags & DN_AT_NOFOLLOW, st);
-	else if (o->svc == a->svc)
+	else if (req->op == DN_OP_MKDIR)
+		r = ops->mkdir_at(a->svc, &s->cred, o->file, a->at_name, req->mode);
+	else if (req->op == DN_OP_RENAME)
+		r = ops->rename_at(a->svc, &s->cred, o->file, a->at_name, o->file, a->at_name2,
+				   req->flags & ~DN_REQ_REDIRECT);
+	else
 		r = ops->unlink_at(a->svc, o->file, a->at_name,
 				   req->op == DN_OP_RMDIR ? AT_REMOVEDIR : 0);
+	dn_open_put(o);
+	return r;
+}
+
+/* open's: *f the file opened, by the directory's handle; -EAGAIN: the path's way */
+static int at_dir_open(struct dn_session *s, const struct dn_req *req, const struct args *a,
+		       struct dn_file **f, int *handover)
+{
+	if (!a->at_name[0] || !at_op_known(a->svc->ops, req->op))
+		return -EAGAIN;
+	struct dn_open *o = dn_session_handle_get(s, req->handle);
+	if (!o)
+		return -EBADF;
+	int r = o->svc != a->svc ? -EAGAIN
+				 : a->svc->ops->open_at(a->svc, &s->cred, o->file, a->at_name,
+							(int)req->oflags, req->mode, f, handover);
 	dn_open_put(o);
 	return r;
 }
@@ -636,7 +676,8 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 		int handover = -1;
 		if ((req->oflags & O_CREAT) || (req->oflags & O_TMPFILE) == O_TMPFILE)
 			dn_umask_set(req->umask);
-		r = ops->open(svc, c, a.path, (int)req->oflags, req->mode, &f, &handover);
+		if ((r = at_dir_open(s, req, &a, &f, &handover)) == -EAGAIN)
+			r = ops->open(svc, c, a.path, (int)req->oflags, req->mode, &f, &handover);
 		if (r == DN_SVC_HANDOVER)
 			return hand_over(s, handover, rep);
 		if (r < 0)
@@ -672,6 +713,8 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 				   : -ENOSYS;
 	case DN_OP_MKDIR:
 		dn_umask_set(req->umask);
+		if ((r = at_dir(s, req, &a, NULL)) != -EAGAIN)
+			return r;
 		return ops->mkdir ? ops->mkdir(svc, c, a.path, req->mode) : -ENOSYS;
 	case DN_OP_MKNOD:
 		switch (req->mode & S_IFMT) {
@@ -701,6 +744,8 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 	case DN_OP_RENAME:
 		if (req->path2_len == 0)
 			return -EINVAL;
+		if ((r = at_dir(s, req, &a, NULL)) != -EAGAIN)
+			return r;
 		return ops->rename ? ops->rename(svc, c, a.path, a.path2,
 						 req->flags & ~DN_REQ_REDIRECT)
 				   : -ENOSYS;
