@@ -597,6 +597,16 @@ int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st)
 				      (t->redirect ? DN_REQ_REDIRECT : 0)};
 	struct dn_reply rep;
 	int64_t r = simple(&req, t->path, NULL, &rep);
+	/*
+	 * The top of an instance the pool refuses the caller ([mount] access
+	 * lists) is as a mount the caller cannot enter: its mountpoint still
+	 * has attributes, so ls -l of the parent shows it. They are the host's
+	 * placeholder directory there (search-only), nothing of the instance.
+	 */
+	if (r == -EACCES && !t->handle && strcmp(t->path, "/") == 0 &&
+	    t->mount < dn_client.nmounts && dn_client.mounts[t->mount].len)
+		return REAL(fstatat)(AT_FDCWD, dn_client.mounts[t->mount].path, st,
+				     nofollow ? AT_SYMLINK_NOFOLLOW : 0) < 0 ? -errno : 0;
 	if (r < 0)
 		return (int)r;
 	dn_stat_from_wire(&rep.st, st);
