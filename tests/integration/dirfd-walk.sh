@@ -137,3 +137,97 @@ echo "$got"
 [ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got") || true
 	fail "calls relative to a renamed directory: pool and kernel differ (above: < kernel, > pool)"; }
 pass "stat, open, create, mkdir, rename, unlink and rmdir relative to an open directory reach that directory, as the kernel's"
+
+# A second uid: each call relative to an open directory asks what the path
+# call asks (write and search on the directory, its sticky bit), and a
+# directory whose search permission went after it was opened refuses lookups.
+cat > "$WORK/perm.py" << 'PY'
+import errno, os, sys
+top = sys.argv[1]
+def do(what, f):
+    try:
+        r = f()
+    except OSError as e:
+        r = errno.errorcode.get(e.errno, e.errno)
+    print(what + ":", r)
+def create(name, d):
+    os.close(os.open(name, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=d))
+p = os.open(top + "/p", os.O_RDONLY | os.O_DIRECTORY)
+do("p: stat", lambda: os.stat("rootfile", dir_fd=p).st_size)
+do("p: open for writing", lambda: os.open("rootfile", os.O_WRONLY, dir_fd=p))
+do("p: create", lambda: create("x", p))
+do("p: mkdir", lambda: os.mkdir("x", dir_fd=p))
+do("p: unlink", lambda: os.unlink("rootfile", dir_fd=p))
+do("p: rename", lambda: os.rename("rootfile", "y", src_dir_fd=p, dst_dir_fd=p))
+s = os.open(top + "/sticky", os.O_RDONLY | os.O_DIRECTORY)
+do("sticky: create", lambda: create("mine", s))
+do("sticky: unlink other's", lambda: os.unlink("rf", dir_fd=s))
+do("sticky: rename other's", lambda: os.rename("rf", "z", src_dir_fd=s, dst_dir_fd=s))
+do("sticky: rename over other's", lambda: os.rename("mine", "rf", src_dir_fd=s, dst_dir_fd=s))
+do("sticky: rename mine", lambda: os.rename("mine", "mine2", src_dir_fd=s, dst_dir_fd=s))
+do("sticky: mkdir", lambda: os.mkdir("md", dir_fd=s))
+do("sticky: rmdir other's", lambda: os.rmdir("rd", dir_fd=s))
+o = os.open(top + "/own", os.O_RDONLY | os.O_DIRECTORY)
+os.chmod(top + "/own", 0)
+do("no search: stat", lambda: os.stat("f", dir_fd=o))
+do("no search: open", lambda: os.open("f", os.O_RDONLY, dir_fd=o))
+do("no search: create", lambda: create("n", o))
+do("no search: mkdir", lambda: os.mkdir("n", dir_fd=o))
+do("no search: unlink", lambda: os.unlink("f", dir_fd=o))
+os.chmod(top + "/own", 0o755)
+print(sorted(os.listdir(top + "/sticky")), sorted(os.listdir(top + "/own")))
+PY
+perm_tree() { # DIR: what perm.py finds, made as root
+	mkdir -p "$1/p" "$1/sticky/rd" "$1/own"
+	echo root > "$1/p/rootfile"
+	echo root > "$1/sticky/rf"
+	echo own > "$1/own/f"
+	chmod 755 "$1" "$1/p"
+	chmod 1777 "$1/sticky"
+	chmod 666 "$1/sticky/rf"
+	chown 65534:65534 "$1/own" "$1/own/f"
+}
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }
+perm_tree "$WORK/kernel-perm"
+perm_tree "$ROOT/perm"
+want=$(as_nobody /usr/bin/python3 "$WORK/perm.py" "$WORK/kernel-perm") || fail "the kernel run failed: $want"
+got=$(as_nobody "$RUN_BIN" --pool "${POOL_NAME:-x}" --socket "$SOCK" --mountpoint "$MNT" -- \
+	/usr/bin/python3 "$WORK/perm.py" "$MNT/perm") || fail "the pool run failed: $got"
+echo "$got"
+[ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got") || true
+	fail "a second uid's calls relative to an open directory: pool and kernel differ (< kernel, > pool)"; }
+pass "calls relative to an open directory ask the caller's permissions as the kernel does (uid 65534)"
+
+# Through a union, a name relative to an open directory of a lower layer is
+# looked up, removed (a whiteout), made and moved as its path call does it.
+if [ -n "${DANAUS_TEST_UNION:-}" ]; then
+	LOWER="$(dirname "$ROOT")/lower"
+	mkdir -p "$LOWER/low/d/sub"
+	echo one > "$LOWER/low/d/f1"
+	echo two > "$LOWER/low/d/f2"
+	echo x > "$LOWER/low/d/sub/x"
+	got=$(in_pool python3 -c "
+import errno, os
+d = os.open('$MNT/low/d', os.O_RDONLY | os.O_DIRECTORY)
+print(os.stat('f1', dir_fd=d).st_size, end=' ')
+os.unlink('f1', dir_fd=d)
+try:
+    os.stat('f1', dir_fd=d)
+except FileNotFoundError:
+    print('hidden', end=' ')
+os.close(os.open('new', os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=d))
+os.mkdir('f1', dir_fd=d)
+os.rename('f2', 'f3', src_dir_fd=d, dst_dir_fd=d)
+try:
+    os.rmdir('sub', dir_fd=d)
+except OSError as e:
+    print(errno.errorcode[e.errno], end=' ')
+print(sorted(os.listdir('$MNT/low/d')), sorted(os.listdir('$MNT/low/d/f1')), open('$MNT/low/d/f3').read().strip())
+") || fail "calls relative to a lower directory of the union failed: $got"
+	[ "$got" = "4 hidden ENOTEMPTY ['f1', 'f3', 'new', 'sub'] [] two" ] ||
+		fail "calls relative to a lower directory of the union give '$got'"
+	[ -e "$ROOT/low/d/.wh.f2" ] && [ -e "$ROOT/low/d/f1/.wh..wh..opq" ] && [ -f "$ROOT/low/d/new" ] &&
+		[ "$(cat "$LOWER/low/d/f1")" = one ] ||
+		fail "the union's writable layer after calls relative to a lower directory: $(ls -aR "$ROOT/low")"
+	pass "through a union, calls relative to a lower directory white out, make opaque and copy up"
+fi
