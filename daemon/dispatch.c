@@ -56,6 +56,19 @@ static int take_path(const uint8_t *pl, size_t avail, uint16_t len, char *out)
 	return 0;
 }
 
+/* The libservice has the op of a plain name relative to a handle (at_dir). */
+static bool at_op_known(const struct dn_svc_ops *ops, uint32_t op)
+{
+	switch (op) {
+	case DN_OP_STAT: return ops->stat_at;
+	case DN_OP_UNLINK: case DN_OP_RMDIR: return ops->unlink_at;
+	case DN_OP_OPEN: return ops->open_at;
+	case DN_OP_MKDIR: return ops->mkdir_at;
+	case DN_OP_RENAME: return ops->rename_at;
+	}
+	return false;
+}
+
 /*
  * Makes raw, as the client wrote it below the mount, absolute: relative to
  * the handle's path when not. Nothing is folded: "." and "..", repeated and
@@ -64,8 +77,8 @@ static int take_path(const uint8_t *pl, size_t avail, uint16_t len, char *out)
  * instance it is in, the handle's or the one the request names; a second
  * path in another is EXDEV, as between kernel mounts.
  */
-static int pool_path(struct dn_session *s, const struct dn_req *req, char *raw,
-		     struct dn_svc **svc)
+static int pool_path(struct dn_session *s, const struct dn_req *req, uint64_t handle, char *raw,
+		     bool plain, struct dn_svc **svc)
 {
 	struct dn_svc *in;
 	int r = 0;
@@ -78,13 +91,23 @@ static int pool_path(struct dn_session *s, const struct dn_req *req, char *raw,
 		if (!in)
 			return -EACCES; /* (its [mount] access lists leave the caller out) */
 	} else {
-		if (req->handle == 0)
+		if (handle == 0)
 			return -EINVAL;
-		struct dn_open *o = dn_session_handle_get(s, req->handle);
+		struct dn_open *o = dn_session_handle_get(s, handle);
 		if (!o)
 			return -EBADF;
 		in = o->svc;
-		r = dn_path_concat(o->path, raw, raw, DN_PATH_MAX);
+		/*
+		 * The directory's path now, as the libservice knows it (it was
+		 * renamed since, say), unless at_dir will hand it the directory
+		 * itself; else the path it was opened by.
+		 */
+		const char *dir = o->path;
+		char now[DN_PATH_MAX];
+		if (!(plain && at_op_known(in->ops, req->op)) && in->ops->fpath &&
+		    in->ops->fpath(in, o->file, now, sizeof(now)) >= 0)
+			dir = now;
+		r = dn_path_concat(dir, raw, raw, DN_PATH_MAX);
 		dn_open_put(o);
 	}
 	if (*svc && *svc != in)
@@ -124,6 +147,12 @@ static void note_plain_name(const char *p, char at[NAME_MAX + 1])
 		at[0] = 0;
 }
 
+/* the handle rename's and link's second path is relative to (wire.h: off) */
+static uint64_t second_handle(const struct dn_req *req)
+{
+	return req->off ? req->off : req->handle;
+}
+
 static int unpack(struct dn_session *s, const struct dn_req *req, uint8_t *bufdata,
 		  size_t bufsize, struct args *a)
 {
@@ -149,21 +178,23 @@ static int unpack(struct dn_session *s, const struct dn_req *req, uint8_t *bufda
 			return r;
 		at += (size_t)req->path_len + 1;
 		note_plain_name(a->path, a->at_name);
-		if ((r = pool_path(s, req, a->path, &a->svc)) < 0)
-			return r;
 	}
+	/* a second path names a file for rename and link; a symlink's
+	 * target and an xattr name are taken as they are */
+	bool named2 = req->op == DN_OP_RENAME || req->op == DN_OP_LINK;
 	if (req->path2_len) {
 		if ((r = take_path(pl + at, req->payload_len - at, req->path2_len, a->path2)) < 0)
 			return r;
 		at += (size_t)req->path2_len + 1;
-		/* a second path names a file for rename and link; a symlink's
-		 * target and an xattr name are taken as they are */
-		if (req->op == DN_OP_RENAME || req->op == DN_OP_LINK) {
+		if (named2)
 			note_plain_name(a->path2, a->at_name2);
-			if ((r = pool_path(s, req, a->path2, &a->svc)) < 0)
-				return r;
-		}
 	}
+	bool plain = a->at_name[0] && (req->op != DN_OP_RENAME || a->at_name2[0]);
+	if (req->path_len && (r = pool_path(s, req, req->handle, a->path, plain, &a->svc)) < 0)
+		return r;
+	if (req->path2_len && named2 &&
+	    (r = pool_path(s, req, second_handle(req), a->path2, plain, &a->svc)) < 0)
+		return r;
 	a->data = pl + at;
 	a->data_len = req->payload_len - at;
 	return 0;
@@ -368,10 +399,15 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 		}
 		break;
 	case DN_OP_FPATH: {
-		size_t n = strlen(o->path);
+		/* where it is now, as the libservice knows it; else the path it was opened by */
+		const char *p = o->path;
+		char now[DN_PATH_MAX];
+		if (ops->fpath && ops->fpath(svc, o->file, now, sizeof(now)) >= 0)
+			p = now;
+		size_t n = strlen(p);
 		r = n + 1 > bufsize ? -ENAMETOOLONG : (int64_t)n;
 		if (r >= 0)
-			memcpy(bufdata, o->path, n + 1);
+			memcpy(bufdata, p, n + 1);
 		break;
 	}
 	}
@@ -433,18 +469,6 @@ static int64_t statfs_op(struct dn_svc *svc, struct dn_session *s, struct dn_fil
  * backend it is also one system call instead of three). -EAGAIN: the
  * path's way.
  */
-static bool at_op_known(const struct dn_svc_ops *ops, uint32_t op)
-{
-	switch (op) {
-	case DN_OP_STAT: return ops->stat_at;
-	case DN_OP_UNLINK: case DN_OP_RMDIR: return ops->unlink_at;
-	case DN_OP_OPEN: return ops->open_at;
-	case DN_OP_MKDIR: return ops->mkdir_at;
-	case DN_OP_RENAME: return ops->rename_at;
-	}
-	return false;
-}
-
 static int at_dir(struct dn_session *s, const struct dn_req *req, const struct args *a,
 		  struct stat *st)
 {
@@ -455,19 +479,27 @@ static int at_dir(struct dn_session *s, const struct dn_req *req, const struct a
 	struct dn_open *o = dn_session_handle_get(s, req->handle);
 	if (!o)
 		return -EBADF;
+	struct dn_open *o2 = NULL;
+	if (req->op == DN_OP_RENAME && second_handle(req) != req->handle &&
+	    !(o2 = dn_session_handle_get(s, second_handle(req)))) {
+		dn_open_put(o);
+		return -EBADF;
+	}
 	int r = -EAGAIN;
-	if (o->svc != a->svc)
+	if (o->svc != a->svc || (o2 && o2->svc != a->svc))
 		r = -EAGAIN; /* (a path of another instance: EXDEV is the core's to say) */
 	else if (req->op == DN_OP_STAT)
 		r = ops->stat_at(a->svc, o->file, a->at_name, req->flags & DN_AT_NOFOLLOW, st);
 	else if (req->op == DN_OP_MKDIR)
 		r = ops->mkdir_at(a->svc, &s->cred, o->file, a->at_name, req->mode);
 	else if (req->op == DN_OP_RENAME)
-		r = ops->rename_at(a->svc, &s->cred, o->file, a->at_name, o->file, a->at_name2,
-				   req->flags & ~DN_REQ_REDIRECT);
+		r = ops->rename_at(a->svc, &s->cred, o->file, a->at_name, o2 ? o2->file : o->file,
+				   a->at_name2, req->flags & ~DN_REQ_REDIRECT);
 	else
 		r = ops->unlink_at(a->svc, o->file, a->at_name,
 				   req->op == DN_OP_RMDIR ? AT_REMOVEDIR : 0);
+	if (o2)
+		dn_open_put(o2);
 	dn_open_put(o);
 	return r;
 }

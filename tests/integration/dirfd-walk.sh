@@ -109,8 +109,30 @@ do("rename m n", lambda: os.rename("m", "n", src_dir_fd=d, dst_dir_fd=d))
 do("rename nothing", lambda: os.rename("nothing", "z", src_dir_fd=d, dst_dir_fd=d))
 n = os.open("n", os.O_RDONLY | os.O_DIRECTORY, dir_fd=d)
 do("create n/k", lambda: write_at("k", n, os.O_CREAT, "k"))
+do("rename between two", lambda: os.rename("k", "k2", src_dir_fd=n, dst_dir_fd=d))
+do("rename back", lambda: os.rename("k2", "k", src_dir_fd=d, dst_dir_fd=n))
 os.rename(top + "/a/e", top + "/a/e2")
 do("stat n/k after its parent moved", lambda: os.stat("k", dir_fd=n).st_size)
+do("rename into the cwd", lambda: os.rename("k", top + "/a/k", src_dir_fd=n))
+do("rename from the cwd", lambda: os.rename(top + "/a/k", "k", dst_dir_fd=n))
+do("symlink", lambda: os.symlink("h", "sl", dir_fd=d))
+do("readlink", lambda: os.readlink("sl", dir_fd=d))
+do("link between two", lambda: os.link("h", "hl", src_dir_fd=d, dst_dir_fd=n))
+do("chmod", lambda: os.chmod("h", 0o600, dir_fd=d))
+do("chown", lambda: os.chown("h", 65534, 65534, dir_fd=d, follow_symlinks=False))
+do("utime", lambda: os.utime("h", (1000000000, 1000000000), dir_fd=d))
+do("stat h", lambda: (oct(os.stat("h", dir_fd=d).st_mode), os.stat("h", dir_fd=d).st_uid,
+                      os.stat("h", dir_fd=d).st_mtime, os.stat("n/hl", dir_fd=d).st_nlink))
+do("stat n/k", lambda: os.stat("n/k", dir_fd=d).st_size)
+def cwd_of(fd):
+    here = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
+    os.fchdir(fd)
+    try:
+        return os.path.relpath(os.getcwd(), top)
+    finally:
+        os.fchdir(here)
+        os.close(here)
+do("getcwd after fchdir", lambda: cwd_of(d))
 do("unlink f", lambda: os.unlink("f", dir_fd=d))
 do("unlink f again", lambda: os.unlink("f", dir_fd=d))
 os.mkdir(top + "/a/e2/s")
@@ -136,7 +158,7 @@ got=$(in_pool python3 "$WORK/renamed.py" "$MNT/renamed") || fail "the pool run f
 echo "$got"
 [ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got") || true
 	fail "calls relative to a renamed directory: pool and kernel differ (above: < kernel, > pool)"; }
-pass "stat, open, create, mkdir, rename, unlink and rmdir relative to an open directory reach that directory, as the kernel's"
+pass "every call relative to an open directory (stat, open, create, mkdir, rename and link between two, symlink, readlink, chmod, chown, utime, unlink, rmdir, fchdir) reaches that directory, as the kernel's"
 
 # A second uid: each call relative to an open directory asks what the path
 # call asks (write and search on the directory, its sticky bit), and a
