@@ -13,24 +13,43 @@
 #include "union-ops.h"
 
 
-/* a new name: walked, free, not "." or "..", then its directory in the writable layer */
-static int create_prepare(struct union_svc *u, const struct dn_cred *c, const char *in,
-			  const char *path, bool dir, struct un_walk **out, char *real)
+/*
+ * What makes a new name: the backend's call at real (the new name's path
+ * in the writable layer, its directory there already) with b's rights.
+ */
+struct maker {
+	int (*make)(struct union_svc *u, const struct un_walk *w, const struct dn_cred *b,
+		    const char *real, const struct maker *m);
+	mode_t mode;
+	dev_t dev;
+	const char *target;
+	bool dir; /* makes a directory: "name/" may name it (filename_create) */
+};
+
+/*
+ * A new name, as mkdir, mknod and symlink make it: walked (from directory
+ * in, or the root), free, not "." or ".."; c may write its directory, which
+ * is brought into the writable layer; made; and a whiteout it replaces goes.
+ */
+static int create_name(struct union_svc *u, const struct dn_cred *c, const char *in,
+		       const char *path, const struct maker *m)
 {
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
 	int r = union_walk_in(u, c, in, path, UN_NAME, &w);
 	if (r < 0)
 		return r;
 	if (w->node.layer >= 0 || w->dots)
 		return -EEXIST;
-	/* "name/" names a directory: only mkdir makes one (filename_create) */
-	if (w->slash && !dir)
+	if (w->slash && !m->dir)
 		return -ENOENT;
+	char real[UN_PATH_MAX];
 	if ((r = union_may_create(u, c, w, real)) < 0)
 		return r;
-	*out = w;
-	w = NULL;
-	return 0;
+	struct dn_cred b = un_cred_below(c);
+	if ((r = m->make(u, w, &b, real, m)) == 0)
+		union_created(u, w);
+	return r;
 }
 
 /*
@@ -38,24 +57,18 @@ static int create_prepare(struct union_svc *u, const struct dn_cred *c, const ch
  * it is made opaque under a hidden name, then renamed in place, so no one
  * ever sees it without its marker.
  */
-static int mkdir_in(struct union_svc *u, const struct dn_cred *c, const char *in,
-		    const char *path, mode_t mode)
+static int make_dir(struct union_svc *u, const struct un_walk *w, const struct dn_cred *b,
+		    const char *real, const struct maker *m)
 {
-	CHANGES(u);
-	_cleanup_walk_ struct un_walk *w = NULL;
-	char real[UN_PATH_MAX];
-	int r = create_prepare(u, c, in, path, true, &w, real);
-	if (r < 0)
-		return r;
-	struct dn_cred b = un_cred_below(c);
 	if (!w->node.whiteout_up)
-		return OPS(u)->mkdir(BELOW(u), &b, real, mode);
+		return OPS(u)->mkdir(BELOW(u), b, real, m->mode);
 	char tmp[UN_PATH_MAX], tmpreal[UN_PATH_MAX], marker[UN_PATH_MAX];
+	int r;
 	if ((r = un_tmp_name(u, w->parent.path, tmp)) < 0 || (r = un_real(u, 0, tmp, tmpreal)) < 0)
 		return r;
 	if (snprintf(marker, sizeof(marker), "%s/" UN_OPAQUE, tmpreal) >= (int)sizeof(marker))
 		return -ENAMETOOLONG;
-	if ((r = OPS(u)->mkdir(BELOW(u), &b, tmpreal, mode)) < 0)
+	if ((r = OPS(u)->mkdir(BELOW(u), b, tmpreal, m->mode)) < 0)
 		return r;
 	r = un_marker(u, marker);
 	if (r == 0)
@@ -63,56 +76,52 @@ static int mkdir_in(struct union_svc *u, const struct dn_cred *c, const char *in
 	if (r < 0) {
 		OPS(u)->unlink(BELOW(u), &u->priv, marker);
 		OPS(u)->rmdir(BELOW(u), &u->priv, tmpreal);
-		return r;
 	}
-	union_created(u, w);
-	return 0;
+	return r;
+}
+
+static int make_node(struct union_svc *u, const struct un_walk *w, const struct dn_cred *b,
+		     const char *real, const struct maker *m)
+{
+	(void)w;
+	return OPS(u)->mknod(BELOW(u), b, real, m->mode, m->dev);
+}
+
+static int make_symlink(struct union_svc *u, const struct un_walk *w, const struct dn_cred *b,
+			const char *real, const struct maker *m)
+{
+	(void)w;
+	return OPS(u)->symlink(BELOW(u), b, m->target, real);
 }
 
 int union_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode)
 {
-	return mkdir_in(to_union(s), c, NULL, path, mode);
+	struct maker m = {.make = make_dir, .mode = mode, .dir = true};
+	return create_name(to_union(s), c, NULL, path, &m);
 }
 
 int union_mkdir_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
 		   const char *name, mode_t mode)
 {
 	struct union_svc *u = to_union(s);
+	struct maker m = {.make = make_dir, .mode = mode, .dir = true};
 	char at[UN_PATH_MAX];
 	int r = union_file_path(u, dir, at);
-	return r < 0 ? r : mkdir_in(u, c, at, name, mode);
+	return r < 0 ? r : create_name(u, c, at, name, &m);
 }
 
 int union_mknod(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode,
-		       dev_t dev)
+		dev_t dev)
 {
-	struct union_svc *u = to_union(s);
-	CHANGES(u);
-	_cleanup_walk_ struct un_walk *w = NULL;
-	char real[UN_PATH_MAX];
-	int r = create_prepare(u, c, NULL, path, false, &w, real);
-	if (r < 0)
-		return r;
-	struct dn_cred b = un_cred_below(c);
-	if ((r = OPS(u)->mknod(BELOW(u), &b, real, mode, dev)) == 0)
-		union_created(u, w);
-	return r;
+	struct maker m = {.make = make_node, .mode = mode, .dev = dev};
+	return create_name(to_union(s), c, NULL, path, &m);
 }
 
 int union_symlink(struct dn_svc *s, const struct dn_cred *c, const char *target,
-			 const char *path)
+		  const char *path)
 {
-	struct union_svc *u = to_union(s);
-	CHANGES(u);
-	_cleanup_walk_ struct un_walk *w = NULL;
-	char real[UN_PATH_MAX];
-	int r = create_prepare(u, c, NULL, path, false, &w, real);
-	if (r < 0)
-		return r;
-	struct dn_cred b = un_cred_below(c);
-	if ((r = OPS(u)->symlink(BELOW(u), &b, target, real)) == 0)
-		union_created(u, w);
-	return r;
+	struct maker m = {.make = make_symlink, .target = target};
+	return create_name(to_union(s), c, NULL, path, &m);
 }
 
 int union_link(struct dn_svc *s, const struct dn_cred *c, const char *from,
