@@ -65,6 +65,9 @@ static bool at_op_known(const struct dn_svc_ops *ops, uint32_t op)
 	case DN_OP_OPEN: return ops->open_at;
 	case DN_OP_MKDIR: return ops->mkdir_at;
 	case DN_OP_RENAME: return ops->rename_at;
+	case DN_OP_CHMOD: return ops->chmod_at;
+	case DN_OP_UTIMENS: return ops->utimens_at;
+	case DN_OP_CHOWN: return ops->chown_at;
 	}
 	return false;
 }
@@ -415,8 +418,11 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 	return r;
 }
 
-static int64_t utimens(struct dn_svc *svc, struct dn_session *s, struct dn_file *f,
-		       const struct args *a, bool nofollow)
+static int at_dir(struct dn_session *s, const struct dn_req *req, const struct args *a,
+		  struct stat *st, const struct timespec *times);
+
+static int64_t utimens(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
+		       struct dn_file *f, const struct args *a, bool nofollow)
 {
 	struct dn_timespec w[2];
 	struct timespec ts[2];
@@ -437,7 +443,8 @@ static int64_t utimens(struct dn_svc *svc, struct dn_session *s, struct dn_file 
 		}
 		ts[i] = (struct timespec){.tv_sec = (time_t)w[i].sec, .tv_nsec = (long)w[i].nsec};
 	}
-	return svc->ops->utimens(svc, &s->cred, f, a->path, nofollow, ts);
+	int r = f ? -EAGAIN : at_dir(s, req, a, NULL, ts);
+	return r != -EAGAIN ? r : svc->ops->utimens(svc, &s->cred, f, a->path, nofollow, ts);
 }
 
 static int64_t statfs_op(struct dn_svc *svc, struct dn_session *s, struct dn_file *f,
@@ -470,7 +477,7 @@ static int64_t statfs_op(struct dn_svc *svc, struct dn_session *s, struct dn_fil
  * path's way.
  */
 static int at_dir(struct dn_session *s, const struct dn_req *req, const struct args *a,
-		  struct stat *st)
+		  struct stat *st, const struct timespec *times)
 {
 	const struct dn_svc_ops *ops = a->svc->ops;
 	if (!a->at_name[0] || !at_op_known(ops, req->op) ||
@@ -492,6 +499,14 @@ static int at_dir(struct dn_session *s, const struct dn_req *req, const struct a
 		r = ops->stat_at(a->svc, o->file, a->at_name, req->flags & DN_AT_NOFOLLOW, st);
 	else if (req->op == DN_OP_MKDIR)
 		r = ops->mkdir_at(a->svc, &s->cred, o->file, a->at_name, req->mode);
+	else if (req->op == DN_OP_CHMOD)
+		r = ops->chmod_at(a->svc, &s->cred, o->file, a->at_name, req->mode);
+	else if (req->op == DN_OP_UTIMENS)
+		r = ops->utimens_at(a->svc, &s->cred, o->file, a->at_name,
+				    req->flags & DN_AT_NOFOLLOW, times);
+	else if (req->op == DN_OP_CHOWN)
+		r = ops->chown_at(a->svc, &s->cred, o->file, a->at_name,
+				  req->flags & DN_AT_NOFOLLOW, (uid_t)req->mode, (gid_t)req->oflags);
 	else if (req->op == DN_OP_RENAME)
 		r = ops->rename_at(a->svc, &s->cred, o->file, a->at_name, o2 ? o2->file : o->file,
 				   a->at_name2, req->flags & ~DN_REQ_REDIRECT);
@@ -542,10 +557,10 @@ static int64_t run_attr_op(struct dn_session *s, const struct dn_req *req, const
 	switch (req->op) {
 	case DN_OP_UTIMENS:
 		if (ops->utimens)
-			r = utimens(svc, s, f, a, nofollow);
+			r = utimens(svc, s, req, f, a, nofollow);
 		break;
 	case DN_OP_CHOWN:
-		if (ops->chown)
+		if (ops->chown && (f || (r = at_dir(s, req, a, NULL, NULL)) == -EAGAIN))
 			r = ops->chown(svc, c, f, a->path, nofollow, (uid_t)req->mode,
 				       (gid_t)req->oflags);
 		break;
@@ -730,7 +745,7 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 	case DN_OP_STAT:
 		if (!ops->stat)
 			return -ENOSYS;
-		if ((r = at_dir(s, req, &a, &st)) == -EAGAIN)
+		if ((r = at_dir(s, req, &a, &st, NULL)) == -EAGAIN)
 			r = ops->stat(svc, c, a.path, req->flags & DN_AT_NOFOLLOW, &st);
 		if (r == 0)
 			reply_stat(rep, &st);
@@ -745,7 +760,7 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 				   : -ENOSYS;
 	case DN_OP_MKDIR:
 		dn_umask_set(req->umask);
-		if ((r = at_dir(s, req, &a, NULL)) != -EAGAIN)
+		if ((r = at_dir(s, req, &a, NULL, NULL)) != -EAGAIN)
 			return r;
 		return ops->mkdir ? ops->mkdir(svc, c, a.path, req->mode) : -ENOSYS;
 	case DN_OP_MKNOD:
@@ -766,17 +781,17 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 		dn_umask_set(req->umask);
 		return ops->mknod ? ops->mknod(svc, c, a.path, req->mode, (dev_t)req->off) : -ENOSYS;
 	case DN_OP_RMDIR:
-		if ((r = at_dir(s, req, &a, NULL)) != -EAGAIN)
+		if ((r = at_dir(s, req, &a, NULL, NULL)) != -EAGAIN)
 			return r;
 		return ops->rmdir ? ops->rmdir(svc, c, a.path) : -ENOSYS;
 	case DN_OP_UNLINK:
-		if ((r = at_dir(s, req, &a, NULL)) != -EAGAIN)
+		if ((r = at_dir(s, req, &a, NULL, NULL)) != -EAGAIN)
 			return r;
 		return ops->unlink ? ops->unlink(svc, c, a.path) : -ENOSYS;
 	case DN_OP_RENAME:
 		if (req->path2_len == 0)
 			return -EINVAL;
-		if ((r = at_dir(s, req, &a, NULL)) != -EAGAIN)
+		if ((r = at_dir(s, req, &a, NULL, NULL)) != -EAGAIN)
 			return r;
 		return ops->rename ? ops->rename(svc, c, a.path, a.path2,
 						 req->flags & ~DN_REQ_REDIRECT)
@@ -786,6 +801,8 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 			return -EINVAL;
 		return truncate_op(svc, c, req, a.path, rep);
 	case DN_OP_CHMOD:
+		if ((r = at_dir(s, req, &a, NULL, NULL)) != -EAGAIN)
+			return r;
 		return ops->chmod ? ops->chmod(svc, c, a.path, req->mode) : -ENOSYS;
 	case DN_OP_SYMLINK:
 		if (req->path2_len == 0)

@@ -514,6 +514,61 @@ static int local_rename_at(struct dn_svc *s, const struct dn_cred *c, struct dn_
 	return renameat2(from_dir->fd, from, to_dir->fd, to, flags) < 0 ? -errno : 0;
 }
 
+/* An O_PATH descriptor of name in dir, resolved beneath it; -EAGAIN: the path's way */
+static int beneath_fd(struct dn_file *dir, const char *name, bool nofollow)
+{
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0),
+			       .resolve = beneath_resolve()};
+	int fd = openat2_retrying(dir->fd, name, &how);
+	return fd == -EXDEV || (fd == -ELOOP && !nofollow && dn_walk_symlinks_refused()) ? -EAGAIN
+											 : fd;
+}
+
+static int local_chmod_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			  const char *name, mode_t mode)
+{
+	(void)s;
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = beneath_fd(dir, name, false);
+	if (fd < 0)
+		return fd;
+	char proc[64]; /* (as local_chmod: the inode resolved, by its proc link) */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return chmod(proc, mode & 07777) < 0 ? -errno : 0;
+}
+
+static int local_utimens_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			    const char *name, bool nofollow, const struct timespec times[2])
+{
+	(void)s;
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	if (nofollow) /* (nothing followed: nothing can lead out) */
+		return utimensat(dir->fd, name, times, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	_cleanup_close_ int fd = beneath_fd(dir, name, false);
+	if (fd < 0)
+		return fd;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return utimensat(AT_FDCWD, proc, times, 0) < 0 ? -errno : 0;
+}
+
+static int local_chown_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			  const char *name, bool nofollow, uid_t uid, gid_t gid)
+{
+	(void)s;
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = beneath_fd(dir, name, nofollow);
+	if (fd < 0)
+		return fd;
+	return fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0 ? -errno : 0;
+}
+
 static int local_access(struct dn_svc *s, const struct dn_cred *c, const char *path, int mode,
 			bool nofollow)
 {
@@ -1058,6 +1113,9 @@ static const struct dn_svc_ops local_ops = {
 	.open_at = local_open_at,
 	.mkdir_at = local_mkdir_at,
 	.rename_at = local_rename_at,
+	.chmod_at = local_chmod_at,
+	.utimens_at = local_utimens_at,
+	.chown_at = local_chown_at,
 	.unlink = local_unlink,
 	.rename = local_rename,
 	.readdir = local_readdir,

@@ -303,6 +303,27 @@ static int sub_rename_at(struct dn_svc *s, const struct dn_cred *c, struct dn_fi
 	return t->below->ops->rename_at(t->below, c, from_dir, from, to_dir, to, flags);
 }
 
+static int sub_chmod_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			const char *name, mode_t mode)
+{
+	struct subtree_svc *t = to_subtree(s);
+	return t->below->ops->chmod_at(t->below, c, dir, name, mode);
+}
+
+static int sub_utimens_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			  const char *name, bool nofollow, const struct timespec times[2])
+{
+	struct subtree_svc *t = to_subtree(s);
+	return t->below->ops->utimens_at(t->below, c, dir, name, nofollow, times);
+}
+
+static int sub_chown_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			const char *name, bool nofollow, uid_t uid, gid_t gid)
+{
+	struct subtree_svc *t = to_subtree(s);
+	return t->below->ops->chown_at(t->below, c, dir, name, nofollow, uid, gid);
+}
+
 static int sub_truncate(struct dn_svc *s, const struct dn_cred *c, const char *path, off_t len)
 {
 	struct subtree_svc *t = to_subtree(s);
@@ -567,6 +588,9 @@ static void ops_fill(struct dn_svc_ops *o, const struct dn_svc_ops *b)
 	PICK(open_at, sub_open_at);
 	PICK(mkdir_at, sub_mkdir_at);
 	PICK(rename_at, sub_rename_at);
+	PICK(chmod_at, sub_chmod_at);
+	PICK(utimens_at, sub_utimens_at);
+	PICK(chown_at, sub_chown_at);
 	PICK(rename, sub_rename);
 	PICK(readdir, sub_readdir);
 	PICK(fsync, sub_fsync);

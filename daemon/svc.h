@@ -117,6 +117,13 @@ struct dn_svc_ops {
 			const char *name, mode_t mode);
 	int (*rename_at)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *from_dir,
 			 const char *from, struct dn_file *to_dir, const char *to, unsigned flags);
+	/* chmod (following), utimensat, fchownat of a plain name in dir: as their path calls */
+	int (*chmod_at)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			const char *name, mode_t mode);
+	int (*utimens_at)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			  const char *name, bool nofollow, const struct timespec times[2]);
+	int (*chown_at)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			const char *name, bool nofollow, uid_t uid, gid_t gid);
 	int (*rename)(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,
 		      unsigned flags);
 	/* Fills buf with linux_dirent64 records from cookie on; *next = cookie after the last. */

@@ -181,6 +181,10 @@ do("p: create", lambda: create("x", p))
 do("p: mkdir", lambda: os.mkdir("x", dir_fd=p))
 do("p: unlink", lambda: os.unlink("rootfile", dir_fd=p))
 do("p: rename", lambda: os.rename("rootfile", "y", src_dir_fd=p, dst_dir_fd=p))
+do("p: chmod other's", lambda: os.chmod("rootfile", 0o777, dir_fd=p))
+do("p: chown other's", lambda: os.chown("rootfile", 65534, 65534, dir_fd=p))
+do("p: utime other's", lambda: os.utime("rootfile", dir_fd=p))
+do("p: utime other's, no follow", lambda: os.utime("rootfile", (1, 1), dir_fd=p, follow_symlinks=False))
 s = os.open(top + "/sticky", os.O_RDONLY | os.O_DIRECTORY)
 do("sticky: create", lambda: create("mine", s))
 do("sticky: unlink other's", lambda: os.unlink("rf", dir_fd=s))
@@ -196,6 +200,8 @@ do("no search: open", lambda: os.open("f", os.O_RDONLY, dir_fd=o))
 do("no search: create", lambda: create("n", o))
 do("no search: mkdir", lambda: os.mkdir("n", dir_fd=o))
 do("no search: unlink", lambda: os.unlink("f", dir_fd=o))
+do("no search: chmod", lambda: os.chmod("f", 0o600, dir_fd=o))
+do("no search: utime", lambda: os.utime("f", dir_fd=o))
 os.chmod(top + "/own", 0o755)
 print(sorted(os.listdir(top + "/sticky")), sorted(os.listdir(top + "/own")))
 PY
@@ -219,6 +225,33 @@ echo "$got"
 [ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got") || true
 	fail "a second uid's calls relative to an open directory: pool and kernel differ (< kernel, > pool)"; }
 pass "calls relative to an open directory ask the caller's permissions as the kernel does (uid 65534)"
+
+# A symlink relative to an open directory that climbs above the pool's top
+# stops at the top, as for a path: the host file beside the top is untouched.
+victim="$(dirname "$ROOT")/victim"
+echo host > "$victim"
+chmod 644 "$victim"
+mkdir "$ROOT/esc"
+ln -s ../../victim "$ROOT/esc/l"
+got=$(in_pool python3 -c "
+import os
+d = os.open('$MNT/esc', os.O_RDONLY | os.O_DIRECTORY)
+for name, call in (('chmod', lambda: os.chmod('l', 0o600, dir_fd=d)),
+                   ('utime', lambda: os.utime('l', (1, 1), dir_fd=d)),
+                   ('chown', lambda: os.chown('l', 65534, 65534, dir_fd=d)),
+                   ('open', lambda: os.open('l', os.O_WRONLY | os.O_TRUNC, dir_fd=d)),
+                   ('stat', lambda: os.stat('l', dir_fd=d))):
+    try:
+        call()
+        print(name, 'reached something', end='; ')
+    except FileNotFoundError:
+        print(name, 'ENOENT', end='; ')
+")
+[ "$got" = "chmod ENOENT; utime ENOENT; chown ENOENT; open ENOENT; stat ENOENT; " ] ||
+	fail "a symlink relative to an open directory, climbing out of the pool, gives '$got'"
+[ "$(stat -c '%a %u' "$victim")" = "644 0" ] && [ "$(stat -c %Y "$victim")" != 1 ] &&
+	[ "$(cat "$victim")" = host ] || fail "a call relative to an open directory changed $victim"
+pass "symlinks relative to an open directory stay inside the pool"
 
 # Through a union, a name relative to an open directory of a lower layer is
 # looked up, removed (a whiteout), made and moved as its path call does it.

@@ -145,8 +145,10 @@ assert os.stat('g', dir_fd=d).st_size == 4
 os.unlink('g', dir_fd=d)
 os.rmdir('m', dir_fd=d)
 os.mkdir('n', dir_fd=d)
+os.chmod('n', 0o700, dir_fd=d)
+os.utime('n', (1, 1), dir_fd=d)
 " || fail "calls relative to a renamed directory of a subtree"
-[ "$(ls "$B/tenants/b/rd/e")" = n ] && [ "$(ls "$B/tenants/b/rd/d")" = f ] &&
+[ "$(ls "$B/tenants/b/rd/e")" = n ] && [ "$(stat -c '%a %Y' "$B/tenants/b/rd/e/n")" = "700 1" ] && [ "$(ls "$B/tenants/b/rd/d")" = f ] &&
 	[ "$(cat "$B/tenants/b/rd/d/f")" = other ] ||
 	fail "calls relative to a renamed directory of a subtree went elsewhere: $(ls -R "$B/tenants/b/rd")"
 pass "a subtree's calls relative to an open directory reach that directory"
