@@ -418,11 +418,11 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 	return r;
 }
 
-static int at_dir(struct dn_session *s, const struct dn_req *req, const struct args *a,
+static int at_dir(struct dn_session *s, const struct dn_req *req, struct args *a,
 		  struct stat *st, const struct timespec *times);
 
 static int64_t utimens(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
-		       struct dn_file *f, const struct args *a, bool nofollow)
+		       struct dn_file *f, struct args *a, bool nofollow)
 {
 	struct dn_timespec w[2];
 	struct timespec ts[2];
@@ -476,7 +476,19 @@ static int64_t statfs_op(struct dn_svc *svc, struct dn_session *s, struct dn_fil
  * backend it is also one system call instead of three). -EAGAIN: the
  * path's way.
  */
-static int at_dir(struct dn_session *s, const struct dn_req *req, const struct args *a,
+/*
+ * An *_at op that answered -EAGAIN leaves the call to its path, which was
+ * joined to the directory's path as opened (pool_path): joined again to
+ * where the directory is now, when the libservice knows.
+ */
+static void rebase(struct dn_open *o, const char *name, char *path)
+{
+	char now[DN_PATH_MAX];
+	if (o->svc->ops->fpath && o->svc->ops->fpath(o->svc, o->file, now, sizeof(now)) >= 0)
+		dn_path_concat(now, name, path, DN_PATH_MAX); /* (too long: left as it was) */
+}
+
+static int at_dir(struct dn_session *s, const struct dn_req *req, struct args *a,
 		  struct stat *st, const struct timespec *times)
 {
 	const struct dn_svc_ops *ops = a->svc->ops;
@@ -513,6 +525,11 @@ static int at_dir(struct dn_session *s, const struct dn_req *req, const struct a
 	else
 		r = ops->unlink_at(a->svc, o->file, a->at_name,
 				   req->op == DN_OP_RMDIR ? AT_REMOVEDIR : 0);
+	if (r == -EAGAIN) {
+		rebase(o, a->at_name, a->path);
+		if (req->op == DN_OP_RENAME)
+			rebase(o2 ? o2 : o, a->at_name2, a->path2);
+	}
 	if (o2)
 		dn_open_put(o2);
 	dn_open_put(o);
@@ -520,7 +537,7 @@ static int at_dir(struct dn_session *s, const struct dn_req *req, const struct a
 }
 
 /* open's: *f the file opened, by the directory's handle; -EAGAIN: the path's way */
-static int at_dir_open(struct dn_session *s, const struct dn_req *req, const struct args *a,
+static int at_dir_open(struct dn_session *s, const struct dn_req *req, struct args *a,
 		       struct dn_file **f, int *handover)
 {
 	if (!a->at_name[0] || !at_op_known(a->svc->ops, req->op))
@@ -531,12 +548,14 @@ static int at_dir_open(struct dn_session *s, const struct dn_req *req, const str
 	int r = o->svc != a->svc ? -EAGAIN
 				 : a->svc->ops->open_at(a->svc, &s->cred, o->file, a->at_name,
 							(int)req->oflags, req->mode, f, handover);
+	if (r == -EAGAIN)
+		rebase(o, a->at_name, a->path);
 	dn_open_put(o);
 	return r;
 }
 
 /* Ops on a path, or (no path given) on the open file the handle names. */
-static int64_t run_attr_op(struct dn_session *s, const struct dn_req *req, const struct args *a,
+static int64_t run_attr_op(struct dn_session *s, const struct dn_req *req, struct args *a,
 			   uint8_t *bufdata, size_t bufsize)
 {
 	const struct dn_cred *c = &s->cred;
