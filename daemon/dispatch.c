@@ -468,15 +468,6 @@ static int64_t statfs_op(struct dn_svc *svc, struct dn_session *s, struct dn_fil
 }
 
 /*
- * Calls on plain names relative to an open directory (fstatat(dirfd,
- * "name"), unlinkat, openat, mkdirat, renameat, as fts, rm -rf and tar
- * make them): the names are looked up in that directory, as the kernel
- * looks them up, not by the directory's path walked from the top again
- * (which names another directory once it was renamed; on the local
- * backend it is also one system call instead of three). -EAGAIN: the
- * path's way.
- */
-/*
  * An *_at op that answered -EAGAIN leaves the call to its path, which was
  * joined to the directory's path as opened (pool_path): joined again to
  * where the directory is now, when the libservice knows.
@@ -488,6 +479,15 @@ static void rebase(struct dn_open *o, const char *name, char *path)
 		dn_path_concat(now, name, path, DN_PATH_MAX); /* (too long: left as it was) */
 }
 
+/*
+ * Calls on plain names relative to an open directory (fstatat(dirfd,
+ * "name"), unlinkat, openat, mkdirat, renameat, fchmodat..., as fts,
+ * rm -rf and tar make them): the names are looked up in that directory, as the kernel
+ * looks them up, not by the directory's path walked from the top again
+ * (which names another directory once it was renamed; on the local
+ * backend it is also one system call instead of three). -EAGAIN: the
+ * path's way.
+ */
 static int at_dir(struct dn_session *s, const struct dn_req *req, struct args *a,
 		  struct stat *st, const struct timespec *times)
 {
