@@ -158,7 +158,7 @@ static int union_statfs(struct dn_svc *s, const struct dn_cred *c, struct dn_fil
 
 /* below opened with oflags at node n (layer, path, as stat'ed: n->st) */
 static int file_new(struct union_svc *u, struct dn_file *below, const struct un_node *n,
-		    int oflags, uint64_t copies, struct dn_file **out)
+		    int oflags, uint64_t copies, uint64_t moves, struct dn_file **out)
 {
 	struct dn_file *f = calloc(1, sizeof(*f));
 	if (!f)
@@ -178,7 +178,7 @@ static int file_new(struct union_svc *u, struct dn_file *below, const struct un_
 	if (f->follows)
 		union_files_add(u, f, copies);
 	if (n->layer >= 0 && S_ISDIR(n->st.st_mode) && (oflags & O_TMPFILE) != O_TMPFILE)
-		union_dirs_add(u, f);
+		union_dirs_add(u, f, moves);
 	*out = f;
 	return 0;
 }
@@ -209,6 +209,7 @@ static int open_in(struct union_svc *u, const struct dn_cred *c, const char *dir
 	int follow = (oflags & O_NOFOLLOW) || excl ? 0 : UN_FOLLOW;
 	/* (before the walk: a copy-up after it makes the new file look again) */
 	uint64_t copies = atomic_load_explicit(&u->copies, memory_order_acquire);
+	uint64_t moves = atomic_load_explicit(&u->moves, memory_order_acquire);
 	struct change chg __attribute__((cleanup(change_end))) =
 		change_begin(u, creat || tmpfile || open_writes(oflags));
 	(void)chg;
@@ -241,7 +242,7 @@ static int open_in(struct union_svc *u, const struct dn_cred *c, const char *dir
 			return r;
 		n->layer = 0; /* (a file of no name in directory n: its own number) */
 		n->st.st_ino = 0;
-		if ((r = file_new(u, bf, n, oflags, copies, out)) < 0)
+		if ((r = file_new(u, bf, n, oflags, copies, moves, out)) < 0)
 			OPS(u)->close(BELOW(u), bf);
 		return r;
 	}
@@ -259,7 +260,7 @@ static int open_in(struct union_svc *u, const struct dn_cred *c, const char *dir
 			return r;
 		n->layer = 0; /* (new: its own number) */
 		n->st.st_ino = 0;
-		if ((r = file_new(u, bf, n, oflags, copies, out)) < 0)
+		if ((r = file_new(u, bf, n, oflags, copies, moves, out)) < 0)
 			OPS(u)->close(BELOW(u), bf);
 		return r;
 	}
@@ -289,7 +290,7 @@ static int open_in(struct union_svc *u, const struct dn_cred *c, const char *dir
 	r = OPS(u)->open(BELOW(u), as, real, oflags & ~(O_CREAT | O_EXCL), 0, &bf, handover);
 	if (r != 0)
 		return r;
-	if ((r = file_new(u, bf, n, oflags, copies, out)) < 0)
+	if ((r = file_new(u, bf, n, oflags, copies, moves, out)) < 0)
 		OPS(u)->close(BELOW(u), bf);
 	return r;
 }

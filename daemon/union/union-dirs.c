@@ -16,9 +16,27 @@
  * layer alone can move (union_rename), so every move is seen here.
  */
 
-void union_dirs_add(struct union_svc *u, struct dn_file *f)
+/*
+ * f's path still names f's directory (files_lock held): a rename between
+ * f's walk and its listing would have left it behind, and a path that
+ * names another directory must not be used for f's names.
+ */
+static bool still_there_locked(struct union_svc *u, struct dn_file *f)
+{
+	struct stat opened, named;
+	char real[UN_PATH_MAX];
+	return u->below->ops->fstat(u->below, f->first, &opened) == 0 &&
+	       un_real(u, (size_t)file_layer(f), f->path, real) == 0 &&
+	       u->below->ops->stat(u->below, &u->priv, real, true, &named) == 0 &&
+	       opened.st_ino == named.st_ino && opened.st_dev == named.st_dev;
+}
+
+void union_dirs_add(struct union_svc *u, struct dn_file *f, uint64_t moves)
 {
 	pthread_mutex_lock(&u->files_lock);
+	/* moved or removed since its walk, where to is not known: in no directory (ENOENT) */
+	if (atomic_load(&u->moves) != moves && !still_there_locked(u, f))
+		f->gone = true;
 	f->dprev = NULL;
 	f->dnext = u->open_dirs;
 	if (f->dnext)
@@ -78,6 +96,7 @@ static void repath_locked(struct dn_file *f, const char *to, const char *rest)
 void union_dirs_moved(struct union_svc *u, const char *from, const char *to, bool exchange)
 {
 	pthread_mutex_lock(&u->files_lock);
+	atomic_fetch_add(&u->moves, 1);
 	for (struct dn_file *f = u->open_dirs; f; f = f->dnext) {
 		if (f->gone)
 			continue;
@@ -93,6 +112,7 @@ void union_dirs_moved(struct union_svc *u, const char *from, const char *to, boo
 void union_dirs_removed(struct union_svc *u, const char *path)
 {
 	pthread_mutex_lock(&u->files_lock);
+	atomic_fetch_add(&u->moves, 1);
 	for (struct dn_file *f = u->open_dirs; f; f = f->dnext)
 		if (!f->gone && strcmp(f->path, path) == 0)
 			f->gone = true;

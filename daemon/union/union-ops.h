@@ -33,7 +33,8 @@ struct dn_file {
 };
 
 /* union-dirs.c: open directories follow renames and removals */
-void union_dirs_add(struct union_svc *u, struct dn_file *f);
+/* f, a directory just opened; moves: union_svc.moves before its walk */
+void union_dirs_add(struct union_svc *u, struct dn_file *f, uint64_t moves);
 void union_dirs_remove(struct union_svc *u, struct dn_file *f);
 /* f's path now, into buf: 0, or -ENOENT when f was a directory removed since */
 int union_file_path(struct union_svc *u, struct dn_file *f, char buf[UN_PATH_MAX]);

@@ -74,6 +74,7 @@ struct union_svc {
 	struct dn_file *lower_files; /* (a list through dn_file.next) */
 	_Atomic uint64_t copies;     /* copy-ups of regular files so far (changed under files_lock) */
 	struct dn_file *open_dirs;   /* open directories, their paths kept current (union-dirs.c) */
+	_Atomic uint64_t moves;      /* renames and removals of directories so far (files_lock) */
 	dev_t dev;                /* the instance's st_dev (union-ident.c) */
 };
 
