@@ -26,6 +26,7 @@ struct args {
 	const uint8_t *data;  /* write payload: private copy, or the client's buffer */
 	size_t data_len;
 	char at_name[NAME_MAX + 1]; /* path as written when one plain name relative to the handle */
+	char at_name2[NAME_MAX + 1]; /* the same of path2 */
 };
 
 /* Answers st in the reply's stat area. */
@@ -55,6 +56,22 @@ static int take_path(const uint8_t *pl, size_t avail, uint16_t len, char *out)
 	return 0;
 }
 
+/* The libservice has the op of a plain name relative to a handle (at_dir). */
+static bool at_op_known(const struct dn_svc_ops *ops, uint32_t op)
+{
+	switch (op) {
+	case DN_OP_STAT: return ops->stat_at;
+	case DN_OP_UNLINK: case DN_OP_RMDIR: return ops->unlink_at;
+	case DN_OP_OPEN: return ops->open_at;
+	case DN_OP_MKDIR: return ops->mkdir_at;
+	case DN_OP_RENAME: return ops->rename_at;
+	case DN_OP_CHMOD: return ops->chmod_at;
+	case DN_OP_UTIMENS: return ops->utimens_at;
+	case DN_OP_CHOWN: return ops->chown_at;
+	}
+	return false;
+}
+
 /*
  * Makes raw, as the client wrote it below the mount, absolute: relative to
  * the handle's path when not. Nothing is folded: "." and "..", repeated and
@@ -63,8 +80,8 @@ static int take_path(const uint8_t *pl, size_t avail, uint16_t len, char *out)
  * instance it is in, the handle's or the one the request names; a second
  * path in another is EXDEV, as between kernel mounts.
  */
-static int pool_path(struct dn_session *s, const struct dn_req *req, char *raw,
-		     struct dn_svc **svc)
+static int pool_path(struct dn_session *s, const struct dn_req *req, uint64_t handle, char *raw,
+		     bool plain, struct dn_svc **svc)
 {
 	struct dn_svc *in;
 	int r = 0;
@@ -77,13 +94,23 @@ static int pool_path(struct dn_session *s, const struct dn_req *req, char *raw,
 		if (!in)
 			return -EACCES; /* (its [mount] access lists leave the caller out) */
 	} else {
-		if (req->handle == 0)
+		if (handle == 0)
 			return -EINVAL;
-		struct dn_open *o = dn_session_handle_get(s, req->handle);
+		struct dn_open *o = dn_session_handle_get(s, handle);
 		if (!o)
 			return -EBADF;
 		in = o->svc;
-		r = dn_path_concat(o->path, raw, raw, DN_PATH_MAX);
+		/*
+		 * The directory's path now, as the libservice knows it (it was
+		 * renamed since, say), unless at_dir will hand it the directory
+		 * itself; else the path it was opened by.
+		 */
+		const char *dir = o->path;
+		char now[DN_PATH_MAX];
+		if (!(plain && at_op_known(in->ops, req->op)) && in->ops->fpath &&
+		    in->ops->fpath(in, o->file, now, sizeof(now)) >= 0)
+			dir = now;
+		r = dn_path_concat(dir, raw, raw, DN_PATH_MAX);
 		dn_open_put(o);
 	}
 	if (*svc && *svc != in)
@@ -111,24 +138,29 @@ static const char *open_path(struct dn_svc *svc, struct dn_file *f, const char *
 	return dn_path_normalize(path, buf, DN_PATH_MAX) < 0 ? path : buf;
 }
 
-/* Keeps a->path, as written, when it is one plain name relative to the handle (at_dir). */
-static void note_plain_name(struct args *a)
+/* Keeps p, as written, in at when it is one plain name relative to the handle (at_dir). */
+static void note_plain_name(const char *p, char at[NAME_MAX + 1])
 {
-	const char *p = a->path;
 	size_t n = strlen(p);
 	bool plain = n && n <= NAME_MAX && !strchr(p, '/') && strcmp(p, ".") != 0 &&
 		     strcmp(p, "..") != 0;
 	if (plain)
-		memcpy(a->at_name, p, n + 1);
+		memcpy(at, p, n + 1);
 	else
-		a->at_name[0] = 0;
+		at[0] = 0;
+}
+
+/* the handle rename's and link's second path is relative to (wire.h: off) */
+static uint64_t second_handle(const struct dn_req *req)
+{
+	return req->off ? req->off : req->handle;
 }
 
 static int unpack(struct dn_session *s, const struct dn_req *req, uint8_t *bufdata,
 		  size_t bufsize, struct args *a)
 {
 	a->svc = NULL;
-	a->at_name[0] = 0;
+	a->at_name[0] = a->at_name2[0] = 0;
 	const uint8_t *pl;
 	size_t max;
 	if (req->where == DN_REQ_PAYLOAD_IN_BUF) {
@@ -148,20 +180,24 @@ static int unpack(struct dn_session *s, const struct dn_req *req, uint8_t *bufda
 		if ((r = take_path(pl, req->payload_len, req->path_len, a->path)) < 0)
 			return r;
 		at += (size_t)req->path_len + 1;
-		note_plain_name(a);
-		if ((r = pool_path(s, req, a->path, &a->svc)) < 0)
-			return r;
+		note_plain_name(a->path, a->at_name);
 	}
+	/* a second path names a file for rename and link; a symlink's
+	 * target and an xattr name are taken as they are */
+	bool named2 = req->op == DN_OP_RENAME || req->op == DN_OP_LINK;
 	if (req->path2_len) {
 		if ((r = take_path(pl + at, req->payload_len - at, req->path2_len, a->path2)) < 0)
 			return r;
 		at += (size_t)req->path2_len + 1;
-		/* a second path names a file for rename and link; a symlink's
-		 * target and an xattr name are taken as they are */
-		if ((req->op == DN_OP_RENAME || req->op == DN_OP_LINK) &&
-		    (r = pool_path(s, req, a->path2, &a->svc)) < 0)
-			return r;
+		if (named2)
+			note_plain_name(a->path2, a->at_name2);
 	}
+	bool plain = a->at_name[0] && (req->op != DN_OP_RENAME || a->at_name2[0]);
+	if (req->path_len && (r = pool_path(s, req, req->handle, a->path, plain, &a->svc)) < 0)
+		return r;
+	if (req->path2_len && named2 &&
+	    (r = pool_path(s, req, second_handle(req), a->path2, plain, &a->svc)) < 0)
+		return r;
 	a->data = pl + at;
 	a->data_len = req->payload_len - at;
 	return 0;
@@ -366,10 +402,15 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 		}
 		break;
 	case DN_OP_FPATH: {
-		size_t n = strlen(o->path);
+		/* where it is now, as the libservice knows it; else the path it was opened by */
+		const char *p = o->path;
+		char now[DN_PATH_MAX];
+		if (ops->fpath && ops->fpath(svc, o->file, now, sizeof(now)) >= 0)
+			p = now;
+		size_t n = strlen(p);
 		r = n + 1 > bufsize ? -ENAMETOOLONG : (int64_t)n;
 		if (r >= 0)
-			memcpy(bufdata, o->path, n + 1);
+			memcpy(bufdata, p, n + 1);
 		break;
 	}
 	}
@@ -377,8 +418,11 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 	return r;
 }
 
-static int64_t utimens(struct dn_svc *svc, struct dn_session *s, struct dn_file *f,
-		       const struct args *a, bool nofollow)
+static int at_dir(struct dn_session *s, const struct dn_req *req, struct args *a,
+		  struct stat *st, const struct timespec *times);
+
+static int64_t utimens(struct dn_svc *svc, struct dn_session *s, const struct dn_req *req,
+		       struct dn_file *f, struct args *a, bool nofollow)
 {
 	struct dn_timespec w[2];
 	struct timespec ts[2];
@@ -399,7 +443,8 @@ static int64_t utimens(struct dn_svc *svc, struct dn_session *s, struct dn_file 
 		}
 		ts[i] = (struct timespec){.tv_sec = (time_t)w[i].sec, .tv_nsec = (long)w[i].nsec};
 	}
-	return svc->ops->utimens(svc, &s->cred, f, a->path, nofollow, ts);
+	int r = f ? -EAGAIN : at_dir(s, req, a, NULL, ts);
+	return r != -EAGAIN ? r : svc->ops->utimens(svc, &s->cred, f, a->path, nofollow, ts);
 }
 
 static int64_t statfs_op(struct dn_svc *svc, struct dn_session *s, struct dn_file *f,
@@ -423,33 +468,94 @@ static int64_t statfs_op(struct dn_svc *svc, struct dn_session *s, struct dn_fil
 }
 
 /*
- * stat, unlink and rmdir of one plain name relative to an open directory
- * (fstatat(dirfd, "name"), unlinkat(dirfd, "name"), as fts and rm -rf make
- * them): the name is looked up in that directory, as the kernel looks it
- * up, not by the directory's path walked from the top again (on the local
- * backend one system call instead of three). -EAGAIN: the path's way.
+ * An *_at op that answered -EAGAIN leaves the call to its path, which was
+ * joined to the directory's path as opened (pool_path): joined again to
+ * where the directory is now, when the libservice knows.
  */
-static int at_dir(struct dn_session *s, const struct dn_req *req, const struct args *a,
-		  struct stat *st)
+static void rebase(struct dn_open *o, const char *name, char *path)
+{
+	char now[DN_PATH_MAX];
+	if (o->svc->ops->fpath && o->svc->ops->fpath(o->svc, o->file, now, sizeof(now)) >= 0)
+		dn_path_concat(now, name, path, DN_PATH_MAX); /* (too long: left as it was) */
+}
+
+/*
+ * Calls on plain names relative to an open directory (fstatat(dirfd,
+ * "name"), unlinkat, openat, mkdirat, renameat, fchmodat..., as fts,
+ * rm -rf and tar make them): the names are looked up in that directory, as the kernel
+ * looks them up, not by the directory's path walked from the top again
+ * (which names another directory once it was renamed; on the local
+ * backend it is also one system call instead of three). -EAGAIN: the
+ * path's way.
+ */
+static int at_dir(struct dn_session *s, const struct dn_req *req, struct args *a,
+		  struct stat *st, const struct timespec *times)
 {
 	const struct dn_svc_ops *ops = a->svc->ops;
-	if (!a->at_name[0] || (req->op == DN_OP_STAT ? !ops->stat_at : !ops->unlink_at))
+	if (!a->at_name[0] || !at_op_known(ops, req->op) ||
+	    (req->op == DN_OP_RENAME && !a->at_name2[0]))
 		return -EAGAIN;
 	struct dn_open *o = dn_session_handle_get(s, req->handle);
 	if (!o)
 		return -EBADF;
+	struct dn_open *o2 = NULL;
+	if (req->op == DN_OP_RENAME && second_handle(req) != req->handle &&
+	    !(o2 = dn_session_handle_get(s, second_handle(req)))) {
+		dn_open_put(o);
+		return -EBADF;
+	}
 	int r = -EAGAIN;
-	if (o->svc == a->svc && req->op == DN_OP_STAT)
+	if (o->svc != a->svc || (o2 && o2->svc != a->svc))
+		r = -EAGAIN; /* (a path of another instance: EXDEV is the core's to say) */
+	else if (req->op == DN_OP_STAT)
 		r = ops->stat_at(a->svc, o->file, a->at_name, req->flags & DN_AT_NOFOLLOW, st);
-	else if (o->svc == a->svc)
+	else if (req->op == DN_OP_MKDIR)
+		r = ops->mkdir_at(a->svc, &s->cred, o->file, a->at_name, req->mode);
+	else if (req->op == DN_OP_CHMOD)
+		r = ops->chmod_at(a->svc, &s->cred, o->file, a->at_name, req->mode);
+	else if (req->op == DN_OP_UTIMENS)
+		r = ops->utimens_at(a->svc, &s->cred, o->file, a->at_name,
+				    req->flags & DN_AT_NOFOLLOW, times);
+	else if (req->op == DN_OP_CHOWN)
+		r = ops->chown_at(a->svc, &s->cred, o->file, a->at_name,
+				  req->flags & DN_AT_NOFOLLOW, (uid_t)req->mode, (gid_t)req->oflags);
+	else if (req->op == DN_OP_RENAME)
+		r = ops->rename_at(a->svc, &s->cred, o->file, a->at_name, o2 ? o2->file : o->file,
+				   a->at_name2, req->flags & ~DN_REQ_REDIRECT);
+	else
 		r = ops->unlink_at(a->svc, o->file, a->at_name,
 				   req->op == DN_OP_RMDIR ? AT_REMOVEDIR : 0);
+	if (r == -EAGAIN) {
+		rebase(o, a->at_name, a->path);
+		if (req->op == DN_OP_RENAME)
+			rebase(o2 ? o2 : o, a->at_name2, a->path2);
+	}
+	if (o2)
+		dn_open_put(o2);
+	dn_open_put(o);
+	return r;
+}
+
+/* open's: *f the file opened, by the directory's handle; -EAGAIN: the path's way */
+static int at_dir_open(struct dn_session *s, const struct dn_req *req, struct args *a,
+		       struct dn_file **f, int *handover)
+{
+	if (!a->at_name[0] || !at_op_known(a->svc->ops, req->op))
+		return -EAGAIN;
+	struct dn_open *o = dn_session_handle_get(s, req->handle);
+	if (!o)
+		return -EBADF;
+	int r = o->svc != a->svc ? -EAGAIN
+				 : a->svc->ops->open_at(a->svc, &s->cred, o->file, a->at_name,
+							(int)req->oflags, req->mode, f, handover);
+	if (r == -EAGAIN)
+		rebase(o, a->at_name, a->path);
 	dn_open_put(o);
 	return r;
 }
 
 /* Ops on a path, or (no path given) on the open file the handle names. */
-static int64_t run_attr_op(struct dn_session *s, const struct dn_req *req, const struct args *a,
+static int64_t run_attr_op(struct dn_session *s, const struct dn_req *req, struct args *a,
 			   uint8_t *bufdata, size_t bufsize)
 {
 	const struct dn_cred *c = &s->cred;
@@ -470,10 +576,10 @@ static int64_t run_attr_op(struct dn_session *s, const struct dn_req *req, const
 	switch (req->op) {
 	case DN_OP_UTIMENS:
 		if (ops->utimens)
-			r = utimens(svc, s, f, a, nofollow);
+			r = utimens(svc, s, req, f, a, nofollow);
 		break;
 	case DN_OP_CHOWN:
-		if (ops->chown)
+		if (ops->chown && (f || (r = at_dir(s, req, a, NULL, NULL)) == -EAGAIN))
 			r = ops->chown(svc, c, f, a->path, nofollow, (uid_t)req->mode,
 				       (gid_t)req->oflags);
 		break;
@@ -636,7 +742,8 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 		int handover = -1;
 		if ((req->oflags & O_CREAT) || (req->oflags & O_TMPFILE) == O_TMPFILE)
 			dn_umask_set(req->umask);
-		r = ops->open(svc, c, a.path, (int)req->oflags, req->mode, &f, &handover);
+		if ((r = at_dir_open(s, req, &a, &f, &handover)) == -EAGAIN)
+			r = ops->open(svc, c, a.path, (int)req->oflags, req->mode, &f, &handover);
 		if (r == DN_SVC_HANDOVER)
 			return hand_over(s, handover, rep);
 		if (r < 0)
@@ -657,7 +764,7 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 	case DN_OP_STAT:
 		if (!ops->stat)
 			return -ENOSYS;
-		if ((r = at_dir(s, req, &a, &st)) == -EAGAIN)
+		if ((r = at_dir(s, req, &a, &st, NULL)) == -EAGAIN)
 			r = ops->stat(svc, c, a.path, req->flags & DN_AT_NOFOLLOW, &st);
 		if (r == 0)
 			reply_stat(rep, &st);
@@ -672,6 +779,8 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 				   : -ENOSYS;
 	case DN_OP_MKDIR:
 		dn_umask_set(req->umask);
+		if ((r = at_dir(s, req, &a, NULL, NULL)) != -EAGAIN)
+			return r;
 		return ops->mkdir ? ops->mkdir(svc, c, a.path, req->mode) : -ENOSYS;
 	case DN_OP_MKNOD:
 		switch (req->mode & S_IFMT) {
@@ -691,16 +800,18 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 		dn_umask_set(req->umask);
 		return ops->mknod ? ops->mknod(svc, c, a.path, req->mode, (dev_t)req->off) : -ENOSYS;
 	case DN_OP_RMDIR:
-		if ((r = at_dir(s, req, &a, NULL)) != -EAGAIN)
+		if ((r = at_dir(s, req, &a, NULL, NULL)) != -EAGAIN)
 			return r;
 		return ops->rmdir ? ops->rmdir(svc, c, a.path) : -ENOSYS;
 	case DN_OP_UNLINK:
-		if ((r = at_dir(s, req, &a, NULL)) != -EAGAIN)
+		if ((r = at_dir(s, req, &a, NULL, NULL)) != -EAGAIN)
 			return r;
 		return ops->unlink ? ops->unlink(svc, c, a.path) : -ENOSYS;
 	case DN_OP_RENAME:
 		if (req->path2_len == 0)
 			return -EINVAL;
+		if ((r = at_dir(s, req, &a, NULL, NULL)) != -EAGAIN)
+			return r;
 		return ops->rename ? ops->rename(svc, c, a.path, a.path2,
 						 req->flags & ~DN_REQ_REDIRECT)
 				   : -ENOSYS;
@@ -709,6 +820,8 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 			return -EINVAL;
 		return truncate_op(svc, c, req, a.path, rep);
 	case DN_OP_CHMOD:
+		if ((r = at_dir(s, req, &a, NULL, NULL)) != -EAGAIN)
+			return r;
 		return ops->chmod ? ops->chmod(svc, c, a.path, req->mode) : -ENOSYS;
 	case DN_OP_SYMLINK:
 		if (req->path2_len == 0)

@@ -412,19 +412,161 @@ static int local_stat(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	return fstatat(fd, "", st, AT_EMPTY_PATH) < 0 ? -errno : 0;
 }
 
+/*
+ * The resolve flags of a name in an open directory: beneath it, so that
+ * what leaves it (a symlink to "..", an absolute one) answers EXDEV and
+ * takes the path's way, resolved inside the top; no symlinks at all where
+ * a libservice above walks them itself (no-symlinks.h).
+ */
+static uint64_t beneath_resolve(void)
+{
+	return RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS |
+	       (dn_walk_symlinks_refused() ? RESOLVE_NO_SYMLINKS : 0);
+}
+
 /* A name in an open directory, without a walk from the top: one system call. */
 static int local_stat_at(struct dn_svc *s, struct dn_file *dir, const char *name, bool nofollow,
 			 struct stat *st)
 {
+	(void)s;
 	if (fstatat(dir->fd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	/* a symlink to follow may lead anywhere: its target is resolved inside the top */
-	return S_ISLNK(st->st_mode) && !nofollow ? -EAGAIN : 0;
+	if (!S_ISLNK(st->st_mode) || nofollow)
+		return 0;
+	/* a symlink to follow: where it leads, if that is beneath the directory */
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = beneath_resolve()};
+	_cleanup_close_ int fd = openat2_retrying(dir->fd, name, &how);
+	if (fd == -EXDEV || (fd == -ELOOP && dn_walk_symlinks_refused()))
+		return -EAGAIN;
+	if (fd < 0)
+		return fd;
+	return fstat(fd, st) < 0 ? -errno : 0;
 }
 
 static int local_unlink_at(struct dn_svc *s, struct dn_file *dir, const char *name, int flags)
 {
 	return unlinkat(dir->fd, name, flags & AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
+/*
+ * open of a name in an open directory: one openat2 beneath it. A FIFO,
+ * device or socket, which the client opens itself (handover_probe), takes
+ * the path's way (-EAGAIN), as does a symlink that leads out.
+ */
+static int local_open_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			 const char *name, int oflags, mode_t mode, struct dn_file **out,
+			 int *handover)
+{
+	(void)s;
+	(void)handover;
+	if (oflags & ~OPEN_FLAGS_ALLOWED)
+		return -EINVAL;
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	bool excl = (oflags & O_CREAT) && (oflags & O_EXCL);
+	bool follow = !(oflags & O_NOFOLLOW) && !excl;
+	/* (a hint, as handover_probe's: the open itself stays beneath the directory) */
+	struct stat st;
+	if (!excl && !(oflags & (O_PATH | O_DIRECTORY)) &&
+	    fstatat(dir->fd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0 &&
+	    handed_over(st.st_mode))
+		return -EAGAIN;
+	_cleanup_free_ struct dn_file *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	/* as local_open: appending per write; O_NONBLOCK for a FIFO swapped in since */
+	int fl = oflags & ~O_APPEND;
+	if (oflags & O_PATH)
+		fl &= O_PATH | O_DIRECTORY | O_NOFOLLOW;
+	else
+		fl |= O_NONBLOCK;
+	struct open_how how = {.flags = (uint64_t)(fl | O_CLOEXEC), .resolve = beneath_resolve()};
+	if ((oflags & O_CREAT) || (oflags & O_TMPFILE) == O_TMPFILE)
+		how.mode = create_mode(mode) & 07777;
+	f->fd = openat2_retrying(dir->fd, name, &how);
+	if (f->fd == -EXDEV || (f->fd == -ELOOP && follow && dn_walk_symlinks_refused()))
+		return -EAGAIN;
+	if (f->fd < 0)
+		return f->fd;
+	pthread_mutex_init(&f->dir_lock, NULL);
+	*out = TAKE_PTR(f);
+	return 0;
+}
+
+static int local_mkdir_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			  const char *name, mode_t mode)
+{
+	(void)s;
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	return mkdirat(dir->fd, name, create_mode(mode) & 07777) < 0 ? -errno : 0;
+}
+
+static int local_rename_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *from_dir,
+			   const char *from, struct dn_file *to_dir, const char *to, unsigned flags)
+{
+	(void)s;
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	return renameat2(from_dir->fd, from, to_dir->fd, to, flags) < 0 ? -errno : 0;
+}
+
+/* An O_PATH descriptor of name in dir, resolved beneath it; -EAGAIN: the path's way */
+static int beneath_fd(struct dn_file *dir, const char *name, bool nofollow)
+{
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0),
+			       .resolve = beneath_resolve()};
+	int fd = openat2_retrying(dir->fd, name, &how);
+	return fd == -EXDEV || (fd == -ELOOP && !nofollow && dn_walk_symlinks_refused()) ? -EAGAIN
+											 : fd;
+}
+
+static int local_chmod_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			  const char *name, mode_t mode)
+{
+	(void)s;
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = beneath_fd(dir, name, false);
+	if (fd < 0)
+		return fd;
+	char proc[64]; /* (as local_chmod: the inode resolved, by its proc link) */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return chmod(proc, mode & 07777) < 0 ? -errno : 0;
+}
+
+static int local_utimens_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			    const char *name, bool nofollow, const struct timespec times[2])
+{
+	(void)s;
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	if (nofollow) /* (nothing followed: nothing can lead out) */
+		return utimensat(dir->fd, name, times, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	_cleanup_close_ int fd = beneath_fd(dir, name, false);
+	if (fd < 0)
+		return fd;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return utimensat(AT_FDCWD, proc, times, 0) < 0 ? -errno : 0;
+}
+
+static int local_chown_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			  const char *name, bool nofollow, uid_t uid, gid_t gid)
+{
+	(void)s;
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = beneath_fd(dir, name, nofollow);
+	if (fd < 0)
+		return fd;
+	return fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0 ? -errno : 0;
 }
 
 static int local_access(struct dn_svc *s, const struct dn_cred *c, const char *path, int mode,
@@ -968,6 +1110,12 @@ static const struct dn_svc_ops local_ops = {
 	.rmdir = local_rmdir,
 	.stat_at = local_stat_at,
 	.unlink_at = local_unlink_at,
+	.open_at = local_open_at,
+	.mkdir_at = local_mkdir_at,
+	.rename_at = local_rename_at,
+	.chmod_at = local_chmod_at,
+	.utimens_at = local_utimens_at,
+	.chown_at = local_chown_at,
 	.unlink = local_unlink,
 	.rename = local_rename,
 	.readdir = local_readdir,

@@ -263,6 +263,67 @@ static int sub_unlink(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	return (int)ON_PATH(t, c, path, NAME, real, t->below->ops->unlink(t->below, c, real));
 }
 
+/*
+ * A plain name in an open directory of the subtree stays in it: the
+ * backend looks it up beneath that directory, symlinks refused (-EAGAIN:
+ * the path's way, walked here).
+ */
+static int sub_stat_at(struct dn_svc *s, struct dn_file *dir, const char *name, bool nofollow,
+		       struct stat *st)
+{
+	struct subtree_svc *t = to_subtree(s);
+	return t->below->ops->stat_at(t->below, dir, name, nofollow, st);
+}
+
+static int sub_unlink_at(struct dn_svc *s, struct dn_file *dir, const char *name, int flags)
+{
+	struct subtree_svc *t = to_subtree(s);
+	return t->below->ops->unlink_at(t->below, dir, name, flags);
+}
+
+static int sub_open_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+		       const char *name, int oflags, mode_t mode, struct dn_file **out,
+		       int *handover)
+{
+	struct subtree_svc *t = to_subtree(s);
+	return t->below->ops->open_at(t->below, c, dir, name, oflags, mode, out, handover);
+}
+
+static int sub_mkdir_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			const char *name, mode_t mode)
+{
+	struct subtree_svc *t = to_subtree(s);
+	return t->below->ops->mkdir_at(t->below, c, dir, name, mode);
+}
+
+static int sub_rename_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *from_dir,
+			 const char *from, struct dn_file *to_dir, const char *to, unsigned flags)
+{
+	struct subtree_svc *t = to_subtree(s);
+	return t->below->ops->rename_at(t->below, c, from_dir, from, to_dir, to, flags);
+}
+
+static int sub_chmod_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			const char *name, mode_t mode)
+{
+	struct subtree_svc *t = to_subtree(s);
+	return t->below->ops->chmod_at(t->below, c, dir, name, mode);
+}
+
+static int sub_utimens_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			  const char *name, bool nofollow, const struct timespec times[2])
+{
+	struct subtree_svc *t = to_subtree(s);
+	return t->below->ops->utimens_at(t->below, c, dir, name, nofollow, times);
+}
+
+static int sub_chown_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			const char *name, bool nofollow, uid_t uid, gid_t gid)
+{
+	struct subtree_svc *t = to_subtree(s);
+	return t->below->ops->chown_at(t->below, c, dir, name, nofollow, uid, gid);
+}
+
 static int sub_truncate(struct dn_svc *s, const struct dn_cred *c, const char *path, off_t len)
 {
 	struct subtree_svc *t = to_subtree(s);
@@ -522,6 +583,14 @@ static void ops_fill(struct dn_svc_ops *o, const struct dn_svc_ops *b)
 	PICK(mknod, sub_mknod);
 	PICK(rmdir, sub_rmdir);
 	PICK(unlink, sub_unlink);
+	PICK(stat_at, sub_stat_at);
+	PICK(unlink_at, sub_unlink_at);
+	PICK(open_at, sub_open_at);
+	PICK(mkdir_at, sub_mkdir_at);
+	PICK(rename_at, sub_rename_at);
+	PICK(chmod_at, sub_chmod_at);
+	PICK(utimens_at, sub_utimens_at);
+	PICK(chown_at, sub_chown_at);
 	PICK(rename, sub_rename);
 	PICK(readdir, sub_readdir);
 	PICK(fsync, sub_fsync);

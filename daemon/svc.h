@@ -104,6 +104,26 @@ struct dn_svc_ops {
 	int (*stat_at)(struct dn_svc *s, struct dn_file *dir, const char *name, bool nofollow,
 		       struct stat *st);
 	int (*unlink_at)(struct dn_svc *s, struct dn_file *dir, const char *name, int flags);
+	/*
+	 * Optional, the same way: open (O_CREAT too), mkdir and rename of plain
+	 * names in open directories (rename's two may be one), each as its path
+	 * call would do it with c's rights, but in those directories whatever
+	 * their paths are now. -EAGAIN: the core hands the call its paths.
+	 */
+	int (*open_at)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+		       const char *name, int oflags, mode_t mode, struct dn_file **out,
+		       int *handover);
+	int (*mkdir_at)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			const char *name, mode_t mode);
+	int (*rename_at)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *from_dir,
+			 const char *from, struct dn_file *to_dir, const char *to, unsigned flags);
+	/* chmod (following), utimensat, fchownat of a plain name in dir: as their path calls */
+	int (*chmod_at)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			const char *name, mode_t mode);
+	int (*utimens_at)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			  const char *name, bool nofollow, const struct timespec times[2]);
+	int (*chown_at)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			const char *name, bool nofollow, uid_t uid, gid_t gid);
 	int (*rename)(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,
 		      unsigned flags);
 	/* Fills buf with linux_dirent64 records from cookie on; *next = cookie after the last. */

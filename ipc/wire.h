@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 12
+#define DN_PROTO_VERSION 13
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -21,7 +21,7 @@ enum dn_op {
 	DN_OP_MKDIR,
 	DN_OP_RMDIR,
 	DN_OP_UNLINK,
-	DN_OP_RENAME,  /* path, path2; flags: renameat2 flags */
+	DN_OP_RENAME,  /* path, path2; flags: renameat2 flags; off: as DN_OP_LINK's */
 	DN_OP_READDIR, /* off: cookie; answers linux_dirent64 records */
 	DN_OP_FSYNC,   /* flags: DN_FSYNC_DATA */
 	DN_OP_TRUNCATE,
@@ -34,7 +34,8 @@ enum dn_op {
 			 * data: two struct dn_timespec (atime, mtime) */
 	DN_OP_CHOWN,    /* path (flags: DN_AT_NOFOLLOW) or handle; mode: uid, oflags: gid */
 	DN_OP_SYMLINK,  /* path: the link to create, path2: its target (not resolved) */
-	DN_OP_LINK,     /* path: existing file, path2: new name; flags: DN_LINK_FOLLOW */
+	DN_OP_LINK,     /* path: existing file, path2: new name; flags: DN_LINK_FOLLOW;
+			 * off: the handle a relative path2 is relative to (0: handle) */
 	DN_OP_STATFS,   /* path or handle; answers struct dn_statfs in the data area */
 	DN_OP_FALLOCATE, /* handle; mode, off, len */
 	DN_OP_GETXATTR,  /* path (DN_AT_NOFOLLOW) or handle; path2: name; len: buffer */

@@ -605,6 +605,16 @@ int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st)
 				      (t->redirect ? DN_REQ_REDIRECT : 0)};
 	struct dn_reply rep;
 	int64_t r = simple(&req, t->path, NULL, &rep);
+	/*
+	 * The top of an instance the pool refuses the caller ([mount] access
+	 * lists) is as a mount the caller cannot enter: its mountpoint still
+	 * has attributes, so ls -l of the parent shows it. They are the host's
+	 * placeholder directory there (search-only), nothing of the instance.
+	 */
+	if (r == -EACCES && !t->handle && strcmp(t->path, "/") == 0 &&
+	    t->mount < dn_client.nmounts && dn_client.mounts[t->mount].len)
+		return REAL(fstatat)(AT_FDCWD, dn_client.mounts[t->mount].path, st,
+				     nofollow ? AT_SYMLINK_NOFOLLOW : 0) < 0 ? -errno : 0;
 	if (r < 0)
 		return (int)r;
 	dn_stat_from_wire(&rep.st, st);
@@ -722,15 +732,23 @@ int64_t dn_op_pathfd(uint32_t op, const struct dn_target *t, int fd, bool nofoll
 	return res;
 }
 
+/* rename's and link's second name: relative to its own directory when not the first's (wire.h) */
+static void second_base(struct dn_req *req, const struct dn_target *a, const struct dn_target *b)
+{
+	req->handle = a->handle ? a->handle : b->handle;
+	req->off = b->handle && b->handle != req->handle ? b->handle : 0;
+}
+
 int dn_op_path2(uint32_t op, const struct dn_target *a, const struct dn_target *b,
 		const char *raw2, uint32_t flags)
 {
-	/* The request carries one base for the paths that are relative, and one instance. */
-	if (b && ((b->handle && a->handle && b->handle != a->handle) || b->mount != a->mount))
+	/* The request is in one instance: two are two mounts, EXDEV as the kernel's. */
+	if (b && b->mount != a->mount)
 		return -EXDEV;
-	struct dn_req req = {.op = op, .handle = a->handle ? a->handle : b ? b->handle : 0,
-			     .mount = (uint16_t)a->mount,
+	struct dn_req req = {.op = op, .handle = a->handle, .mount = (uint16_t)a->mount,
 			     .flags = flags | (a->redirect ? DN_REQ_REDIRECT : 0)};
+	if (b)
+		second_base(&req, a, b);
 	struct dn_reply rep;
 	return (int)simple(&req, a->path, b ? b->path : raw2, &rep);
 }
@@ -855,17 +873,14 @@ ssize_t dn_op_fpath(int fd, char *buf, size_t size)
 
 int dn_op_rename(const struct dn_target *from, const struct dn_target *to, unsigned flags)
 {
-	/*
-	 * both paths are relative to the one handle the request carries (or
-	 * absolute), in one instance: two are two mounts, EXDEV as the kernel's
-	 */
-	if ((to->handle && from->handle && to->handle != from->handle) || to->mount != from->mount)
+	/* in one instance: two are two mounts, EXDEV as the kernel's */
+	if (to->mount != from->mount)
 		return -EXDEV;
 	if (flags & DN_REQ_REDIRECT)
 		return -EINVAL; /* not a renameat2 flag: the kernel's EINVAL */
-	struct dn_req req = {.op = DN_OP_RENAME, .handle = from->handle ? from->handle : to->handle,
-			     .mount = (uint16_t)from->mount,
+	struct dn_req req = {.op = DN_OP_RENAME, .mount = (uint16_t)from->mount,
 			     .flags = flags | (from->redirect ? DN_REQ_REDIRECT : 0)};
+	second_base(&req, from, to);
 	struct dn_reply rep;
 	return (int)simple(&req, from->path, to->path, &rep);
 }

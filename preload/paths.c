@@ -395,28 +395,6 @@ static int route_pair(int olddirfd, const char *oldpath, struct dn_target *from,
 }
 
 /*
- * A request carries one directory handle, which both of its paths are
- * relative to: a second path relative to another directory is made absolute
- * with that directory's pool path.
- */
-static int same_base(const struct dn_target *from, struct dn_target *to, int newdirfd)
-{
-	if (to->handle == 0 || to->handle == from->handle)
-		return 0;
-	char dir[DN_PATH_MAX], joined[DN_PATH_MAX];
-	ssize_t n = dn_op_fpath(newdirfd, dir, sizeof(dir));
-	if (n < 0)
-		return (int)n;
-	/* as written: the pool resolves it (a "..", a symlink) as the kernel would */
-	int r = dn_path_concat(dir, to->path, joined, sizeof(joined));
-	if (r < 0)
-		return r;
-	memcpy(to->path, joined, (size_t)r + 1);
-	to->handle = 0;
-	return 0;
-}
-
-/*
  * Where one name of rename or link lies once the absolute symlinks on the
  * way to it are followed from the process's root: its directory (the whole
  * path for a followed name: link's AT_SYMLINK_FOLLOW) is looked up in the
@@ -542,9 +520,6 @@ DN_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const c
 	int r = route_pair(olddirfd, oldpath, &from, newdirfd, newpath, &to);
 	if (r == 0)
 		return REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags);
-	if (r < 0)
-		DN_RETURN(r);
-	r = same_base(&from, &to, newdirfd);
 	if (r < 0)
 		DN_RETURN(r);
 	from.redirect = to.redirect = true;
@@ -688,9 +663,6 @@ DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char
 		DN_RETURN(r);
 	if (flags & ~AT_SYMLINK_FOLLOW)
 		DN_RETURN(-EINVAL);
-	r = same_base(&from, &to, newdirfd);
-	if (r < 0)
-		DN_RETURN(r);
 	from.redirect = to.redirect = true;
 	uint32_t follow = (flags & AT_SYMLINK_FOLLOW) ? DN_LINK_FOLLOW : 0;
 	r = dn_op_path2(DN_OP_LINK, &from, &to, NULL, follow);

@@ -18,10 +18,16 @@
 int union_walk_to(struct union_svc *u, const struct dn_cred *c, const char *path, int flags,
 		  struct un_walk **out)
 {
+	return union_walk_in(u, c, NULL, path, flags, out);
+}
+
+int union_walk_in(struct union_svc *u, const struct dn_cred *c, const char *dir,
+		  const char *path, int flags, struct un_walk **out)
+{
 	struct un_walk *w = malloc(sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	int r = un_walk(u, c, path, flags, w);
+	int r = un_walk_in(u, c, dir, path, flags, w);
 	if (r < 0) {
 		free(w);
 		return r;
@@ -75,16 +81,34 @@ void union_created(struct union_svc *u, struct un_walk *w)
 
 /* ------------------------------------------------------------------ reading */
 
+static int stat_in(struct union_svc *u, const struct dn_cred *c, const char *dir,
+		   const char *path, bool nofollow, struct stat *st)
+{
+	_cleanup_walk_ struct un_walk *w = NULL;
+	int r = union_walk_in(u, c, dir, path, nofollow ? 0 : UN_FOLLOW, &w);
+	if (r < 0)
+		return r;
+	if (w->node.layer < 0)
+		return -ENOENT;
+	*st = w->node.st;
+	return 0;
+}
+
 static int union_stat(struct dn_svc *s, const struct dn_cred *c, const char *path,
 		      bool nofollow, struct stat *st)
 {
+	return stat_in(to_union(s), c, NULL, path, nofollow, st);
+}
+
+/* A plain name in open directory dir, with the identity the thread has (svc.h) */
+static int union_stat_at(struct dn_svc *s, struct dn_file *dir, const char *name, bool nofollow,
+			 struct stat *st)
+{
 	struct union_svc *u = to_union(s);
-	_cleanup_walk_ struct un_walk *w = NULL;
-	int r = union_walk_existing(u, c, path, nofollow ? 0 : UN_FOLLOW, &w);
-	if (r < 0)
-		return r;
-	*st = w->node.st;
-	return 0;
+	struct dn_cred c = *dn_cred_current(); /* (a copy: the walk asks below as the pool) */
+	char at[UN_PATH_MAX];
+	int r = union_file_path(u, dir, at);
+	return r < 0 ? r : stat_in(u, &c, at, name, nofollow, st);
 }
 
 static int union_access(struct dn_svc *s, const struct dn_cred *c, const char *path, int mode,
@@ -134,7 +158,7 @@ static int union_statfs(struct dn_svc *s, const struct dn_cred *c, struct dn_fil
 
 /* below opened with oflags at node n (layer, path, as stat'ed: n->st) */
 static int file_new(struct union_svc *u, struct dn_file *below, const struct un_node *n,
-		    int oflags, uint64_t copies, struct dn_file **out)
+		    int oflags, uint64_t copies, uint64_t moves, struct dn_file **out)
 {
 	struct dn_file *f = calloc(1, sizeof(*f));
 	if (!f)
@@ -153,6 +177,8 @@ static int file_new(struct union_svc *u, struct dn_file *below, const struct un_
 	f->follows = n->layer > 0 && S_ISREG(n->st.st_mode);
 	if (f->follows)
 		union_files_add(u, f, copies);
+	if (n->layer >= 0 && S_ISDIR(n->st.st_mode) && (oflags & O_TMPFILE) != O_TMPFILE)
+		union_dirs_add(u, f, moves);
 	*out = f;
 	return 0;
 }
@@ -174,23 +200,23 @@ static bool open_writes(int oflags)
 	return !(oflags & O_PATH) && ((oflags & O_ACCMODE) != O_RDONLY || (oflags & O_TRUNC));
 }
 
-static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
-		      mode_t mode, struct dn_file **out, int *handover)
+static int open_in(struct union_svc *u, const struct dn_cred *c, const char *dir,
+		   const char *path, int oflags, mode_t mode, struct dn_file **out, int *handover)
 {
-	struct union_svc *u = to_union(s);
 	bool creat = (oflags & O_CREAT) && !(oflags & O_PATH);
 	bool excl = creat && (oflags & O_EXCL);
 	bool tmpfile = (oflags & O_TMPFILE) == O_TMPFILE;
 	int follow = (oflags & O_NOFOLLOW) || excl ? 0 : UN_FOLLOW;
 	/* (before the walk: a copy-up after it makes the new file look again) */
 	uint64_t copies = atomic_load_explicit(&u->copies, memory_order_acquire);
+	uint64_t moves = atomic_load_explicit(&u->moves, memory_order_acquire);
 	struct change chg __attribute__((cleanup(change_end))) =
 		change_begin(u, creat || tmpfile || open_writes(oflags));
 	(void)chg;
 	_cleanup_walk_ struct un_walk *w = NULL;
 	/* a read's permission checks: a lower file's cached attributes do (a write copies up from fresh ones) */
 	int perm = creat || tmpfile || open_writes(oflags) ? 0 : UN_PERM;
-	int r = union_walk_to(u, c, path, follow | (creat ? UN_NAME : 0) | perm, &w);
+	int r = union_walk_in(u, c, dir, path, follow | (creat ? UN_NAME : 0) | perm, &w);
 	if (r < 0)
 		return r;
 	/* O_CREAT with "name/": a directory cannot be created so (open_last_lookups) */
@@ -216,7 +242,7 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 			return r;
 		n->layer = 0; /* (a file of no name in directory n: its own number) */
 		n->st.st_ino = 0;
-		if ((r = file_new(u, bf, n, oflags, copies, out)) < 0)
+		if ((r = file_new(u, bf, n, oflags, copies, moves, out)) < 0)
 			OPS(u)->close(BELOW(u), bf);
 		return r;
 	}
@@ -234,7 +260,7 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 			return r;
 		n->layer = 0; /* (new: its own number) */
 		n->st.st_ino = 0;
-		if ((r = file_new(u, bf, n, oflags, copies, out)) < 0)
+		if ((r = file_new(u, bf, n, oflags, copies, moves, out)) < 0)
 			OPS(u)->close(BELOW(u), bf);
 		return r;
 	}
@@ -264,9 +290,25 @@ static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	r = OPS(u)->open(BELOW(u), as, real, oflags & ~(O_CREAT | O_EXCL), 0, &bf, handover);
 	if (r != 0)
 		return r;
-	if ((r = file_new(u, bf, n, oflags, copies, out)) < 0)
+	if ((r = file_new(u, bf, n, oflags, copies, moves, out)) < 0)
 		OPS(u)->close(BELOW(u), bf);
 	return r;
+}
+
+static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
+		      mode_t mode, struct dn_file **out, int *handover)
+{
+	return open_in(to_union(s), c, NULL, path, oflags, mode, out, handover);
+}
+
+static int union_open_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			 const char *name, int oflags, mode_t mode, struct dn_file **out,
+			 int *handover)
+{
+	struct union_svc *u = to_union(s);
+	char at[UN_PATH_MAX];
+	int r = union_file_path(u, dir, at);
+	return r < 0 ? r : open_in(u, c, at, name, oflags, mode, out, handover);
 }
 
 static void union_close(struct dn_svc *s, struct dn_file *f)
@@ -274,6 +316,8 @@ static void union_close(struct dn_svc *s, struct dn_file *f)
 	struct union_svc *u = to_union(s);
 	if (f->follows)
 		union_files_remove(u, f);
+	if (f->dir_listed)
+		union_dirs_remove(u, f);
 	struct dn_file *below = atomic_load(&f->below);
 	if (below != f->first)
 		OPS(u)->close(BELOW(u), below);
@@ -286,11 +330,14 @@ static void union_close(struct dn_svc *s, struct dn_file *f)
 
 static int union_fpath(struct dn_svc *s, struct dn_file *f, char *buf, size_t len)
 {
-	(void)s;
-	size_t n = strlen(f->path);
+	char at[UN_PATH_MAX];
+	int r = union_file_path(to_union(s), f, at);
+	if (r < 0)
+		return r;
+	size_t n = strlen(at);
 	if (n + 1 > len)
 		return -ENAMETOOLONG;
-	memcpy(buf, f->path, n + 1);
+	memcpy(buf, at, n + 1);
 	return (int)n;
 }
 
@@ -326,7 +373,9 @@ static int union_fstat(struct dn_svc *s, struct dn_file *f, struct stat *st)
 	if (r == 0 && S_ISDIR(st->st_mode) && u->n > 1) {
 		/* as union_stat says of a merged directory */
 		struct un_node n;
-		if (un_lookup(u, f->path, 0, &n) == 0 && n.layer >= 0 && un_merged(&n))
+		char at[UN_PATH_MAX];
+		if (union_file_path(u, f, at) == 0 && un_lookup(u, at, 0, &n) == 0 &&
+		    n.layer >= 0 && un_merged(&n))
 			st->st_nlink = 1;
 	}
 	return r;
@@ -362,7 +411,10 @@ static ssize_t union_readdir(struct dn_svc *s, struct dn_file *f, uint64_t cooki
 	ssize_t ret = 0;
 	if (cookie == 0 || !f->listed) {
 		struct un_node *n = malloc(sizeof(*n));
-		int r = n ? un_lookup(u, f->path, 0, n) : -ENOMEM;
+		char at[UN_PATH_MAX];
+		int r = n ? union_file_path(u, f, at) : -ENOMEM;
+		if (r == 0)
+			r = un_lookup(u, at, 0, n);
 		if (r == 0 && (n->layer < 0 || !S_ISDIR(n->st.st_mode)))
 			r = -ENOENT; /* removed since: as an emptied directory, nothing */
 		struct un_dirents d = {0};
@@ -475,6 +527,11 @@ static const struct dn_svc_ops union_ops_template = {
 	.mknod = union_mknod,
 	.rmdir = union_rmdir,
 	.unlink = union_unlink,
+	.stat_at = union_stat_at,
+	.unlink_at = union_unlink_at,
+	.open_at = union_open_at,
+	.mkdir_at = union_mkdir_at,
+	.rename_at = union_rename_at,
 	.rename = union_rename,
 	.readdir = union_readdir,
 	.fsync = union_fsync,

@@ -25,7 +25,10 @@ static int call_node(struct union_svc *u, const struct dn_cred *c, struct dn_fil
 		     const char *path, bool nofollow, struct un_node *n)
 {
 	if (f) {
-		int r = un_lookup(u, f->path, 0, n);
+		char at[UN_PATH_MAX];
+		if (union_file_path(u, f, at) < 0)
+			return -ESTALE; /* (a directory removed since) */
+		int r = un_lookup(u, at, 0, n);
 		return r == 0 && n->layer < 0 ? -ESTALE : r;
 	}
 	struct un_walk *w = NULL;

@@ -1,34 +1,55 @@
 /* Union Names: making, removing and moving names in the merged tree, whiteouts and all */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../cred.h"
 #include "../vfs-perm.h"
 #include "../xattr-ns.h"
 #include "cleanup.h"
 #include "union-ops.h"
 
 
-/* a new name: walked, free, not "." or "..", then its directory in the writable layer */
-static int create_prepare(struct union_svc *u, const struct dn_cred *c, const char *path,
-			  bool dir, struct un_walk **out, char *real)
+/*
+ * What makes a new name: the backend's call at real (the new name's path
+ * in the writable layer, its directory there already) with b's rights.
+ */
+struct maker {
+	int (*make)(struct union_svc *u, const struct un_walk *w, const struct dn_cred *b,
+		    const char *real, const struct maker *m);
+	mode_t mode;
+	dev_t dev;
+	const char *target;
+	bool dir; /* makes a directory: "name/" may name it (filename_create) */
+};
+
+/*
+ * A new name, as mkdir, mknod and symlink make it: walked (from directory
+ * in, or the root), free, not "." or ".."; c may write its directory, which
+ * is brought into the writable layer; made; and a whiteout it replaces goes.
+ */
+static int create_name(struct union_svc *u, const struct dn_cred *c, const char *in,
+		       const char *path, const struct maker *m)
 {
+	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
-	int r = union_walk_to(u, c, path, UN_NAME, &w);
+	int r = union_walk_in(u, c, in, path, UN_NAME, &w);
 	if (r < 0)
 		return r;
 	if (w->node.layer >= 0 || w->dots)
 		return -EEXIST;
-	/* "name/" names a directory: only mkdir makes one (filename_create) */
-	if (w->slash && !dir)
+	if (w->slash && !m->dir)
 		return -ENOENT;
+	char real[UN_PATH_MAX];
 	if ((r = union_may_create(u, c, w, real)) < 0)
 		return r;
-	*out = w;
-	w = NULL;
-	return 0;
+	struct dn_cred b = un_cred_below(c);
+	if ((r = m->make(u, w, &b, real, m)) == 0)
+		union_created(u, w);
+	return r;
 }
 
 /*
@@ -36,24 +57,18 @@ static int create_prepare(struct union_svc *u, const struct dn_cred *c, const ch
  * it is made opaque under a hidden name, then renamed in place, so no one
  * ever sees it without its marker.
  */
-int union_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode)
+static int make_dir(struct union_svc *u, const struct un_walk *w, const struct dn_cred *b,
+		    const char *real, const struct maker *m)
 {
-	struct union_svc *u = to_union(s);
-	CHANGES(u);
-	_cleanup_walk_ struct un_walk *w = NULL;
-	char real[UN_PATH_MAX];
-	int r = create_prepare(u, c, path, true, &w, real);
-	if (r < 0)
-		return r;
-	struct dn_cred b = un_cred_below(c);
 	if (!w->node.whiteout_up)
-		return OPS(u)->mkdir(BELOW(u), &b, real, mode);
+		return OPS(u)->mkdir(BELOW(u), b, real, m->mode);
 	char tmp[UN_PATH_MAX], tmpreal[UN_PATH_MAX], marker[UN_PATH_MAX];
+	int r;
 	if ((r = un_tmp_name(u, w->parent.path, tmp)) < 0 || (r = un_real(u, 0, tmp, tmpreal)) < 0)
 		return r;
 	if (snprintf(marker, sizeof(marker), "%s/" UN_OPAQUE, tmpreal) >= (int)sizeof(marker))
 		return -ENAMETOOLONG;
-	if ((r = OPS(u)->mkdir(BELOW(u), &b, tmpreal, mode)) < 0)
+	if ((r = OPS(u)->mkdir(BELOW(u), b, tmpreal, m->mode)) < 0)
 		return r;
 	r = un_marker(u, marker);
 	if (r == 0)
@@ -61,42 +76,52 @@ int union_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *path, mod
 	if (r < 0) {
 		OPS(u)->unlink(BELOW(u), &u->priv, marker);
 		OPS(u)->rmdir(BELOW(u), &u->priv, tmpreal);
-		return r;
 	}
-	union_created(u, w);
-	return 0;
+	return r;
+}
+
+static int make_node(struct union_svc *u, const struct un_walk *w, const struct dn_cred *b,
+		     const char *real, const struct maker *m)
+{
+	(void)w;
+	return OPS(u)->mknod(BELOW(u), b, real, m->mode, m->dev);
+}
+
+static int make_symlink(struct union_svc *u, const struct un_walk *w, const struct dn_cred *b,
+			const char *real, const struct maker *m)
+{
+	(void)w;
+	return OPS(u)->symlink(BELOW(u), b, m->target, real);
+}
+
+int union_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode)
+{
+	struct maker m = {.make = make_dir, .mode = mode, .dir = true};
+	return create_name(to_union(s), c, NULL, path, &m);
+}
+
+int union_mkdir_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+		   const char *name, mode_t mode)
+{
+	struct union_svc *u = to_union(s);
+	struct maker m = {.make = make_dir, .mode = mode, .dir = true};
+	char at[UN_PATH_MAX];
+	int r = union_file_path(u, dir, at);
+	return r < 0 ? r : create_name(u, c, at, name, &m);
 }
 
 int union_mknod(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode,
-		       dev_t dev)
+		dev_t dev)
 {
-	struct union_svc *u = to_union(s);
-	CHANGES(u);
-	_cleanup_walk_ struct un_walk *w = NULL;
-	char real[UN_PATH_MAX];
-	int r = create_prepare(u, c, path, false, &w, real);
-	if (r < 0)
-		return r;
-	struct dn_cred b = un_cred_below(c);
-	if ((r = OPS(u)->mknod(BELOW(u), &b, real, mode, dev)) == 0)
-		union_created(u, w);
-	return r;
+	struct maker m = {.make = make_node, .mode = mode, .dev = dev};
+	return create_name(to_union(s), c, NULL, path, &m);
 }
 
 int union_symlink(struct dn_svc *s, const struct dn_cred *c, const char *target,
-			 const char *path)
+		  const char *path)
 {
-	struct union_svc *u = to_union(s);
-	CHANGES(u);
-	_cleanup_walk_ struct un_walk *w = NULL;
-	char real[UN_PATH_MAX];
-	int r = create_prepare(u, c, path, false, &w, real);
-	if (r < 0)
-		return r;
-	struct dn_cred b = un_cred_below(c);
-	if ((r = OPS(u)->symlink(BELOW(u), &b, target, real)) == 0)
-		union_created(u, w);
-	return r;
+	struct maker m = {.make = make_symlink, .target = target};
+	return create_name(to_union(s), c, NULL, path, &m);
 }
 
 int union_link(struct dn_svc *s, const struct dn_cred *c, const char *from,
@@ -222,12 +247,12 @@ static int remove_name(struct union_svc *u, const struct dn_cred *c, struct un_w
 	return OPS(u)->rmdir(BELOW(u), &b, real);
 }
 
-int union_unlink(struct dn_svc *s, const struct dn_cred *c, const char *path)
+static int unlink_in(struct union_svc *u, const struct dn_cred *c, const char *in,
+		     const char *path)
 {
-	struct union_svc *u = to_union(s);
 	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
-	int r = union_walk_to(u, c, path, UN_BELOW | UN_NAME, &w);
+	int r = union_walk_in(u, c, in, path, UN_BELOW | UN_NAME, &w);
 	if (r < 0)
 		return r;
 	if (w->dots)
@@ -245,12 +270,17 @@ int union_unlink(struct dn_svc *s, const struct dn_cred *c, const char *path)
 	return remove_name(u, c, w, false);
 }
 
-int union_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *path)
+int union_unlink(struct dn_svc *s, const struct dn_cred *c, const char *path)
 {
-	struct union_svc *u = to_union(s);
+	return unlink_in(to_union(s), c, NULL, path);
+}
+
+static int rmdir_in(struct union_svc *u, const struct dn_cred *c, const char *in,
+		    const char *path)
+{
 	CHANGES(u);
 	_cleanup_walk_ struct un_walk *w = NULL;
-	int r = union_walk_to(u, c, path, UN_BELOW | UN_NAME, &w);
+	int r = union_walk_in(u, c, in, path, UN_BELOW | UN_NAME, &w);
 	if (r < 0)
 		return r;
 	if (w->node.layer < 0)
@@ -265,7 +295,26 @@ int union_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *path)
 		return -ENOTDIR;
 	if ((r = un_dir_has_entries(u, &w->node)) != 0)
 		return r < 0 ? r : -ENOTEMPTY;
-	return remove_name(u, c, w, true);
+	if ((r = remove_name(u, c, w, true)) == 0)
+		union_dirs_removed(u, w->node.path);
+	return r;
+}
+
+int union_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *path)
+{
+	return rmdir_in(to_union(s), c, NULL, path);
+}
+
+/* unlink or rmdir (AT_REMOVEDIR) of a name in open directory dir, as the thread's identity */
+int union_unlink_at(struct dn_svc *s, struct dn_file *dir, const char *name, int flags)
+{
+	struct union_svc *u = to_union(s);
+	struct dn_cred c = *dn_cred_current(); /* (a copy: the calls below run as the pool) */
+	char at[UN_PATH_MAX];
+	int r = union_file_path(u, dir, at);
+	if (r < 0)
+		return r;
+	return (flags & AT_REMOVEDIR) ? rmdir_in(u, &c, at, name) : unlink_in(u, &c, at, name);
 }
 
 /*
@@ -274,20 +323,19 @@ int union_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *path)
  * directory with lower parts answers EXDEV, as overlayfs without
  * redirect_dir does, so mv copies it.
  */
-int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *from,
-			const char *to, unsigned flags)
+static int rename_in(struct union_svc *u, const struct dn_cred *c, const char *from_in,
+		     const char *from, const char *to_in, const char *to, unsigned flags)
 {
-	struct union_svc *u = to_union(s);
 	CHANGES(u);
 	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return -EINVAL;
 	if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))
 		return -EINVAL;
 	_cleanup_walk_ struct un_walk *fw = NULL, *tw = NULL;
-	int r = union_walk_to(u, c, from, UN_BELOW | UN_NAME, &fw);
+	int r = union_walk_in(u, c, from_in, from, UN_BELOW | UN_NAME, &fw);
 	if (r < 0)
 		return r;
-	if ((r = union_walk_to(u, c, to, UN_BELOW | UN_NAME, &tw)) < 0)
+	if ((r = union_walk_in(u, c, to_in, to, UN_BELOW | UN_NAME, &tw)) < 0)
 		return r;
 	/* in the kernel's order (do_renameat2, then vfs_rename) */
 	if (fw->dots)
@@ -380,6 +428,28 @@ int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *from,
 	r = OPS(u)->rename(BELOW(u), &b, freal, treal, flags);
 	if (r == 0 && !exchange)
 		union_created(u, tw);
+	/* open directories follow: the replaced one is gone, the moved ones moved */
+	if (r == 0 && texists && !exchange && S_ISDIR(tw->node.st.st_mode))
+		union_dirs_removed(u, tw->node.path);
+	if (r == 0 && (fdir || (exchange && S_ISDIR(tw->node.st.st_mode))))
+		union_dirs_moved(u, fw->node.path, tw->node.path, exchange);
 	return r;
+}
+
+int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,
+		 unsigned flags)
+{
+	return rename_in(to_union(s), c, NULL, from, NULL, to, flags);
+}
+
+int union_rename_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *from_dir,
+		    const char *from, struct dn_file *to_dir, const char *to, unsigned flags)
+{
+	struct union_svc *u = to_union(s);
+	char fat[UN_PATH_MAX], tat[UN_PATH_MAX];
+	int r = union_file_path(u, from_dir, fat);
+	if (r == 0)
+		r = union_file_path(u, to_dir, tat);
+	return r < 0 ? r : rename_in(u, c, fat, from, tat, to, flags);
 }
 

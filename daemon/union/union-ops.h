@@ -26,7 +26,22 @@ struct dn_file {
 	pthread_mutex_t lock;
 	struct un_dirents ents; /* a directory's merged listing, made by readdir from 0 */
 	bool listed;
+	/* a directory: in union_svc.open_dirs, its path kept current (files_lock) */
+	struct dn_file *dnext, *dprev;
+	bool dir_listed;
+	bool gone; /* removed since it was opened */
 };
+
+/* union-dirs.c: open directories follow renames and removals */
+/* f, a directory just opened; moves: union_svc.moves before its walk */
+void union_dirs_add(struct union_svc *u, struct dn_file *f, uint64_t moves);
+void union_dirs_remove(struct union_svc *u, struct dn_file *f);
+/* f's path now, into buf: 0, or -ENOENT when f was a directory removed since */
+int union_file_path(struct union_svc *u, struct dn_file *f, char buf[UN_PATH_MAX]);
+/* after from was renamed to (or exchanged with) to: the open directories there moved */
+void union_dirs_moved(struct union_svc *u, const char *from, const char *to, bool exchange);
+/* after directory path was removed: its open files are in no directory */
+void union_dirs_removed(struct union_svc *u, const char *path);
 
 /*
  * f, a regular file just opened in a lower layer (copies: union_svc.copies
@@ -93,6 +108,9 @@ static inline void walk_freep(struct un_walk **w)
 /* walks (heap-allocated *out, the caller's with _cleanup_walk_): 0 or -errno */
 int union_walk_to(struct union_svc *u, const struct dn_cred *c, const char *path, int flags,
 		  struct un_walk **out);
+/* ... a relative path from directory dir (a canonical path; NULL: path is from the root) */
+int union_walk_in(struct union_svc *u, const struct dn_cred *c, const char *dir,
+		  const char *path, int flags, struct un_walk **out);
 /* ... to a name that exists (-ENOENT else) */
 int union_walk_existing(struct union_svc *u, const struct dn_cred *c, const char *path,
 			int flags, struct un_walk **out);
@@ -120,6 +138,12 @@ int union_unlink(struct dn_svc *s, const struct dn_cred *c, const char *path);
 int union_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *path);
 int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,
 		 unsigned flags);
+/* the same of plain names in open directories (svc.h: stat_at...) */
+int union_mkdir_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+		   const char *name, mode_t mode);
+int union_unlink_at(struct dn_svc *s, struct dn_file *dir, const char *name, int flags);
+int union_rename_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *from_dir,
+		    const char *from, struct dn_file *to_dir, const char *to, unsigned flags);
 
 /* union-attrs.c: calls that change or read attributes */
 int union_truncate(struct dn_svc *s, const struct dn_cred *c, const char *path, off_t len);

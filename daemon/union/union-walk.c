@@ -276,6 +276,12 @@ static int read_link(struct union_svc *u, const struct un_node *n, char *buf, si
 int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int flags,
 	    struct un_walk *w)
 {
+	return un_walk_in(u, c, NULL, path, flags, w);
+}
+
+int un_walk_in(struct union_svc *u, const struct dn_cred *c, const char *dir, const char *path,
+	       int flags, struct un_walk *w)
+{
 	if (!*path)
 		return -ENOENT;
 	size_t plen = strlen(path);
@@ -285,8 +291,10 @@ int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int 
 	memcpy(buf, path, plen + 1);
 	int links = 0, r;
 	struct un_node *cur = &w->parent;
-	if ((r = root_lookup(u, cur)) < 0)
+	if ((r = dir ? un_lookup(u, dir, 0, cur) : root_lookup(u, cur)) < 0)
 		return r;
+	if (cur->layer < 0)
+		return -ENOENT; /* removed meanwhile */
 	un_node_copy(&w->node, cur);
 	w->name = w->node.path;
 	w->dots = 1; /* "/" alone is the root, as "." */

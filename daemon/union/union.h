@@ -73,6 +73,8 @@ struct union_svc {
 	pthread_mutex_t files_lock;
 	struct dn_file *lower_files; /* (a list through dn_file.next) */
 	_Atomic uint64_t copies;     /* copy-ups of regular files so far (changed under files_lock) */
+	struct dn_file *open_dirs;   /* open directories, their paths kept current (union-dirs.c) */
+	_Atomic uint64_t moves;      /* renames and removals of directories so far (files_lock) */
 	dev_t dev;                /* the instance's st_dev (union-ident.c) */
 };
 
@@ -165,6 +167,13 @@ int un_real(const struct union_svc *u, size_t l, const char *p, char *buf);
  */
 int un_walk(struct union_svc *u, const struct dn_cred *c, const char *path, int flags,
 	    struct un_walk *w);
+/*
+ * The same from directory dir (a canonical path; NULL: the root), as a call
+ * relative to an open directory walks: no search permission is asked of
+ * dir's ancestors, which the kernel does not look at either.
+ */
+int un_walk_in(struct union_svc *u, const struct dn_cred *c, const char *dir, const char *path,
+	       int flags, struct un_walk *w);
 
 /* The node of canonical path p (no permission checks). 0 (maybe absent) or -errno. */
 int un_lookup(struct union_svc *u, const char *p, int flags, struct un_node *out);

@@ -127,6 +127,32 @@ rel" ] || fail "cwd in an instance gives '$out'"
 [ "$(cat "$B/tenants/a/data/dir/r.txt")" = rel ] || fail "a relative path from a cwd in data"
 pass "cwd in an instance: relative paths, pwd"
 
+# calls relative to an open directory of a subtree reach that directory once
+# it was renamed and replaced, and stay inside the instance (dirfd-walk.sh)
+in_pool "$PY" -c "
+import os
+os.makedirs('$O/rd/d')
+d = os.open('$O/rd/d', os.O_RDONLY | os.O_DIRECTORY)
+os.rename('$O/rd/d', '$O/rd/e')
+os.mkdir('$O/rd/d')
+open('$O/rd/d/f', 'w').write('other')
+fd = os.open('f', os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=d)
+os.write(fd, b'made')
+os.close(fd)
+os.mkdir('m', dir_fd=d)
+os.rename('f', 'g', src_dir_fd=d, dst_dir_fd=d)
+assert os.stat('g', dir_fd=d).st_size == 4
+os.unlink('g', dir_fd=d)
+os.rmdir('m', dir_fd=d)
+os.mkdir('n', dir_fd=d)
+os.chmod('n', 0o700, dir_fd=d)
+os.utime('n', (1, 1), dir_fd=d)
+" || fail "calls relative to a renamed directory of a subtree"
+[ "$(ls "$B/tenants/b/rd/e")" = n ] && [ "$(stat -c '%a %Y' "$B/tenants/b/rd/e/n")" = "700 1" ] && [ "$(ls "$B/tenants/b/rd/d")" = f ] &&
+	[ "$(cat "$B/tenants/b/rd/d/f")" = other ] ||
+	fail "calls relative to a renamed directory of a subtree went elsewhere: $(ls -R "$B/tenants/b/rd")"
+pass "a subtree's calls relative to an open directory reach that directory"
+
 # one process across two mountpoints: coreutils, tar, python, a union among them
 mkdir -p "$WORK/src/sub"
 head -c 200000 /dev/urandom > "$WORK/src/big"
@@ -213,6 +239,12 @@ Permission denied
 three
 one" ] || fail "uid 4243, in neither list, gets '$out'"
 [ -e "$B/tenants/a/data/new" ] && fail "a refused caller made a file in the instance"
+# its mountpoint still shows, as a mount one cannot enter: the placeholder's
+# attributes (ls -l of the parent shows no d?????????), nothing of the instance
+out=$(as_id 4243 4243 sh -c "stat -c '%F %a %u' $D; ls -ld $D | cut -c1-10; ls -la $(dirname "$D") | grep -c ' $(basename "$D")\$'" 2>&1)
+[ "$out" = "directory 111 0
+d--x--x--x
+1" ] || fail "a refused caller's stat of the instance's mountpoint gives '$out'"
 # a process that becomes another user is served as the new identity
 out=$(in_pool "$PY" -c "
 import os
