@@ -45,8 +45,10 @@ try:
 except OSError as e:
     print(errno.errorcode[e.errno])
 PY
-stat_as() { # stat_as USER PATH [SOCK MNT POOL]
-	setpriv --reuid="$1" --regid="$1" --clear-groups -- "$RUN_BIN" --pool "${5:-pc}" \
+stat_as() { # stat_as USER PATH [SOCK MNT POOL]; USER nocaps: uid 0 without capabilities
+	local who=(--reuid="$1" --regid="$1")
+	[ "$1" = nocaps ] && who=(--reuid=0 --regid=0 --bounding-set=-all --inh-caps=-all)
+	setpriv "${who[@]}" --clear-groups -- "$RUN_BIN" --pool "${5:-pc}" \
 		--socket "${3:-$SOCK1}" --mountpoint "${4:-$MNT1}" -- python3 "$WORK/stat.py" "$2"
 }
 do_as() { # do_as USER CMD...: CMD through the first pool as USER
@@ -134,10 +136,11 @@ ln -s ../../../../../.. "$TOP/l/a/b/far"
 ln -s . "$TOP/l/a/b/self"
 ln -s ../c "$TOP/l/a/b/side"
 chmod -R a+rwX "$TOP/l"
+chown dnpc_a "$TOP/l/a/c"
 chmod 700 "$TOP/l/a/c"
 for p in b/up b/../../top b/up/top b/abs b/far/l/top b/far/pools b/far/.. b/self/self/up/top \
 	b/side b/side/x b/side/.. b/../c/x b/up/a/b/self/../up/top b/nothing/.. b/up/top/; do
-	for u in dnpc_a dnpc_b root; do
+	for u in dnpc_a dnpc_b root nocaps; do
 		stat_as "$u" "$MNT1/l/a/$p" >/dev/null # warm the cache
 		want=$(stat_as "$u" "$MNT0/l/a/$p" "$SOCK0" "$MNT0" pc0)
 		expect "$u's stat of l/a/$p, cache against none" "$want" "$(stat_as "$u" "$MNT1/l/a/$p")"
