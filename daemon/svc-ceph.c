@@ -272,8 +272,10 @@ static void walk_canon_done(struct walk *w)
  * in), ".." of a symlink's target after the symlink. follow: follow a
  * symlink in the last component; a trailing slash follows it and asks for
  * a directory (ENOTDIR). Nothing above the pool's top is reachable: ".."
- * stops there and absolute symlink targets start there. canon (DN_PATH_MAX, or
- * NULL) gets the path of what was found, ".", ".." and symlinks folded.
+ * stops there and absolute symlink targets start there. w->canon (DN_PATH_MAX,
+ * or NULL) gets the path of what was found, ".", ".." and symlinks folded.
+ * From a cached directory (w->cached_start, path then relative to it):
+ * WALK_AGAIN where the walk would leave it upwards.
  */
 static int walk_run(struct walk *w, const struct dn_cred *c, const char *path, bool follow,
 		    struct Inode **out, struct ceph_statx *stx, unsigned want)
