@@ -91,6 +91,7 @@ struct dn_file {
 	gid_t groups[DN_GROUPS_MAX];
 	char *path; /* opened by a path with "." or "..": what it resolved to (fpath) */
 	uint64_t map_ino; /* non-zero: claimed in map_owners for a writable shared copy */
+	bool is_dir;      /* names can be looked up in it (stat_at, unlink_at) */
 	short flock_held; /* F_RDLCK or F_WRLCK taken by flock on this open file, else F_UNLCK */
 };
 
@@ -959,6 +960,7 @@ by_path:
 	if (r < 0)
 		goto fail;
 opened:
+	f->is_dir = S_ISDIR(x.stx_mode);
 	if (oflags & O_PATH) {
 		if ((oflags & O_DIRECTORY) && !S_ISDIR(x.stx_mode)) {
 			r = -ENOTDIR;
@@ -1127,6 +1129,9 @@ static int ceph_svc_stat_at(struct dn_svc *s, struct dn_file *dir, const char *n
 	const UserPerm *p = perm_of(c);
 	if (!p)
 		return -ENOMEM;
+	/* as the kernel's walk, before any permission (libcephfs asks uid 0 for x on a file) */
+	if (!dir->is_dir)
+		return -ENOTDIR;
 	if (strlen(name) > NAME_MAX)
 		return -ENAMETOOLONG;
 	int r;
@@ -1155,6 +1160,8 @@ static int ceph_svc_unlink_at(struct dn_svc *s, struct dn_file *dir, const char 
 			    .type = DN_LAST_NORM};
 	if (!pa.p)
 		return -ENOMEM;
+	if (!dir->is_dir)
+		return -ENOTDIR;
 	if (strlen(name) > NAME_MAX)
 		return -ENAMETOOLONG;
 	bool isdir = flags & AT_REMOVEDIR;

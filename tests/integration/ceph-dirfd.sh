@@ -50,6 +50,7 @@ with open(top + "/a/e/g", "w") as f:
     f.write("g")
 fd = os.open(top + "/a/e/g", os.O_RDONLY)
 print("stat in a non-directory:", err(lambda: os.stat("x", dir_fd=fd)))
+print("unlink in a non-directory:", err(lambda: os.unlink("x", dir_fd=fd)))
 PY
 mkdir "$WORK/kernel"
 want=$(python3 "$WORK/renamed.py" "$WORK/kernel") || fail "the kernel run failed: $want"
