@@ -39,6 +39,8 @@
 #define CEPH_ID_DEFAULT "admin"
 #define CEPH_ROOT_DEFAULT "/"
 #define CEPH_MOUNT_TIMEOUT_DEFAULT 30
+#define CEPH_ENTRY_TIMEOUT_DEFAULT 1.0 /* seconds: as FUSE's default entry_timeout */
+#define CEPH_ENTRY_TIMEOUT_MAX 3600
 #define SESSIONS_PER_UID_DEFAULT 128
 #define LOCK_OWNERS_PER_UID_DEFAULT 1024
 #define HELLO_TIMEOUT_DEFAULT 5
@@ -261,6 +263,32 @@ static int parse_uint(struct parse_state *st, const char *value, unsigned min, u
 	if (r == 0)
 		*dst = (unsigned)n;
 	return r;
+}
+
+/* Seconds, with an optional decimal fraction ("0.25"), within 0..max. */
+static int parse_seconds(struct parse_state *st, const char *value, unsigned max, double *dst)
+{
+	const char *end = value;
+	uint64_t n = 0;
+	int r = read_u64(&end, &n);
+	double frac = 0, scale = 1;
+
+	if (r == -EINVAL)
+		return fail(st, "'%s' is not a number of seconds", value);
+	if (*end == '.') {
+		if (end[1] < '0' || end[1] > '9')
+			return fail(st, "'%s' is not a number of seconds", value);
+		for (end++; *end >= '0' && *end <= '9'; end++) {
+			scale /= 10;
+			frac += (*end - '0') * scale;
+		}
+	}
+	if (*end)
+		return fail(st, "'%s' is not a number of seconds", value);
+	if (r == -ERANGE || n > max || (n == max && frac > 0))
+		return fail(st, "'%s' is out of range 0..%u", value, max);
+	*dst = (double)n + frac;
+	return 0;
 }
 
 /*
@@ -707,6 +735,11 @@ static int set_ceph_mount_timeout(struct parse_state *st, const char *value)
 	return parse_uint(st, value, 1, MOUNT_TIMEOUT_MAX, &st->cfg->ceph_mount_timeout);
 }
 
+static int set_ceph_entry_timeout(struct parse_state *st, const char *value)
+{
+	return parse_seconds(st, value, CEPH_ENTRY_TIMEOUT_MAX, &st->cfg->ceph_entry_timeout);
+}
+
 static int set_ceph_memory_log(struct parse_state *st, const char *value)
 {
 	return parse_bool(st, value, &st->cfg->ceph_memory_log);
@@ -887,6 +920,7 @@ static const struct key keys[] = {
 	{"ceph",      "cache_size",    false, set_ceph_cache_size},
 	{"ceph",      "mount_timeout", false, set_ceph_mount_timeout},
 	{"ceph",      "memory_log",    false, set_ceph_memory_log},
+	{"ceph",      "entry_timeout", false, set_ceph_entry_timeout},
 	{"ceph",      "networks",      false, set_ceph_networks},
 	{"union",     "lower",         false, set_union_lower},
 	{"union",     "upper",         false, set_union_upper},
@@ -1140,6 +1174,7 @@ struct dn_config *dn_config_new(const char *pool)
 	cfg->poll_max_us = 2000;
 	cfg->request_timeout = 60;
 	cfg->ceph_mount_timeout = CEPH_MOUNT_TIMEOUT_DEFAULT;
+	cfg->ceph_entry_timeout = CEPH_ENTRY_TIMEOUT_DEFAULT;
 	cfg->sessions_per_uid = SESSIONS_PER_UID_DEFAULT;
 	cfg->lock_owners_per_uid = LOCK_OWNERS_PER_UID_DEFAULT;
 	cfg->hello_timeout = HELLO_TIMEOUT_DEFAULT;

@@ -49,6 +49,7 @@ struct dn_config {
 	uint64_t ceph_cache_size; /* cache_size: bytes >= 4096; 0 for libcephfs' default */
 	unsigned ceph_mount_timeout; /* mount_timeout: seconds, 1..3600; 30 */
 	bool ceph_memory_log;     /* memory_log: keep libcephfs' in-memory debug log; false */
+	double ceph_entry_timeout; /* entry_timeout: seconds a walked path is cached, 0 = off; 1 */
 	/*
 	 * networks: the IP networks (address[/prefix], or localhost) the
 	 * cluster is on, space-separated: the unit may reach nothing else

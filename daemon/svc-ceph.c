@@ -19,6 +19,7 @@
 
 #include <cephfs/libcephfs.h>
 
+#include "ceph-paths.h"
 #include "cleanup.h"
 #include "cred.h"
 #include "fifos.h"
@@ -76,6 +77,7 @@ struct ceph_svc {
 	struct dn_map_owners *map_owners; /* clients map copies: one writable one per file */
 	bool acl_umask; /* libcephfs applies the caller's umask (POSIX ACLs on) */
 	struct dn_protect protect; /* the host's fs.protected_*, as its kernel applies them */
+	struct dn_ceph_paths *paths; /* directories walked to, by path ([ceph] entry_timeout); NULL: off */
 };
 
 struct dn_file {
@@ -89,6 +91,7 @@ struct dn_file {
 	gid_t groups[DN_GROUPS_MAX];
 	char *path; /* opened by a path with "." or "..": what it resolved to (fpath) */
 	uint64_t map_ino; /* non-zero: claimed in map_owners for a writable shared copy */
+	bool is_dir;      /* names can be looked up in it (stat_at, unlink_at) */
 	short flock_held; /* F_RDLCK or F_WRLCK taken by flock on this open file, else F_UNLCK */
 };
 
@@ -223,17 +226,27 @@ static int may_follow(struct ceph_svc *cs, const struct dn_cred *c, const UserPe
 }
 
 /*
- * A walk's directory stack: [0] is the root (not counted), the rest hold
- * references; with a canonical path asked for, end[i] is where the name of
- * stack[i] ends in it.
+ * A walk's directory stack: [0] is where it starts (not counted: the root,
+ * or a directory of the path cache), the rest hold references; with a
+ * canonical path asked for, end[i] is where the name of stack[i] ends in it.
  */
 struct walk {
 	struct ceph_svc *cs;
 	struct Inode *stack[WALK_DEPTH_MAX];
+	uint64_t ino[WALK_DEPTH_MAX];
 	unsigned depth;
 	char *canon; /* DN_PATH_MAX, or NULL */
 	size_t end[WALK_DEPTH_MAX];
+	/* started at a cached directory this many below the root: nothing above it is known */
+	unsigned base_depth;
+	bool cached_start;
+	/* from the root: what it walks through goes to the path cache (canon is for that only) */
+	bool to_cache, canon_for_cache;
+	uint64_t generation;
 };
+
+/* A walk from a cached directory must go above it, or back to the root: walk from the root. */
+#define WALK_AGAIN 1
 
 static void walk_reset(struct walk *w)
 {
@@ -247,8 +260,13 @@ static int walk_push_name(struct walk *w, const char *name, size_t len)
 	if (!w->canon)
 		return 0;
 	size_t at = w->end[w->depth - 1];
-	if (at + 1 + len + 1 > DN_PATH_MAX)
-		return -ENAMETOOLONG;
+	if (at + 1 + len + 1 > DN_PATH_MAX) {
+		if (!w->canon_for_cache)
+			return -ENAMETOOLONG;
+		w->canon = NULL; /* too long a key: not cached */
+		w->to_cache = false;
+		return 0;
+	}
 	w->canon[at] = '/';
 	memcpy(w->canon + at + 1, name, len);
 	w->end[w->depth] = at + 1 + len;
@@ -273,17 +291,18 @@ static void walk_canon_done(struct walk *w)
  * in), ".." of a symlink's target after the symlink. follow: follow a
  * symlink in the last component; a trailing slash follows it and asks for
  * a directory (ENOTDIR). Nothing above the pool's top is reachable: ".."
- * stops there and absolute symlink targets start there. canon (DN_PATH_MAX, or
- * NULL) gets the path of what was found, ".", ".." and symlinks folded.
+ * stops there and absolute symlink targets start there. w->canon (DN_PATH_MAX,
+ * or NULL) gets the path of what was found, ".", ".." and symlinks folded.
+ * From a cached directory (w->cached_start, path then relative to it):
+ * WALK_AGAIN where the walk would leave it upwards.
  */
-static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const char *path,
-			  bool follow, struct Inode **out, struct ceph_statx *stx, unsigned want,
-			  char *canon)
+static int walk_run(struct walk *w, const struct dn_cred *c, const char *path, bool follow,
+		    struct Inode **out, struct ceph_statx *stx, unsigned want)
 {
+	struct ceph_svc *cs = w->cs;
 	const UserPerm *p = perm_of(c);
 	if (!p)
 		return -ENOMEM;
-	struct walk w = {.cs = cs, .stack = {cs->root}, .canon = canon};
 	/* libcephfs lets uid 0 search anything: the kernel asks for capabilities */
 	bool vfs = dn_vfs_root_without_caps(c);
 	/* rest: what is left to resolve; symlink targets are spliced in front */
@@ -308,18 +327,22 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 		size_t len = strlen(name);
 		bool dot = strcmp(name, ".") == 0, dotdot = strcmp(name, "..") == 0;
 		if (dot || dotdot) {
-			if ((r = may_search(cs, c, w.stack[w.depth])) < 0)
+			if ((r = may_search(cs, c, w->stack[w->depth])) < 0)
 				goto fail;
-			if (dotdot && w.depth > 0)
-				ceph_ll_put(cs->cm, w.stack[w.depth--]);
+			if (dotdot && w->depth > 0) {
+				ceph_ll_put(cs->cm, w->stack[w->depth--]);
+			} else if (dotdot && w->cached_start) {
+				r = WALK_AGAIN;
+				goto fail;
+			}
 			have_stx = false;
 			continue;
 		}
 		struct Inode *child;
 		struct ceph_statx x;
-		if (vfs && (r = may_search(cs, c, w.stack[w.depth])) < 0)
+		if (vfs && (r = may_search(cs, c, w->stack[w->depth])) < 0)
 			goto fail;
-		r = ceph_ll_lookup(cs->cm, w.stack[w.depth], name, &child, &x,
+		r = ceph_ll_lookup(cs->cm, w->stack[w->depth], name, &child, &x,
 				   last ? want : WANT_TYPE_ONLY, AT_SYMLINK_NOFOLLOW, p);
 		if (r < 0)
 			goto fail;
@@ -329,7 +352,7 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 				r = -ELOOP;
 				goto fail;
 			}
-			if ((r = may_follow(cs, c, p, w.stack[w.depth], child)) < 0) {
+			if ((r = may_follow(cs, c, p, w->stack[w->depth], child)) < 0) {
 				ceph_ll_put(cs->cm, child);
 				goto fail;
 			}
@@ -348,8 +371,12 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 			if ((r = dn_path_splice(rest, sizeof(rest), link, at)) < 0)
 				goto fail;
 			at = rest;
+			if (link[0] == '/' && w->cached_start) {
+				r = WALK_AGAIN;
+				goto fail;
+			}
 			if (link[0] == '/')
-				walk_reset(&w);
+				walk_reset(w);
 			have_stx = false;
 			continue;
 		}
@@ -358,22 +385,27 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 			r = -ENOTDIR;
 			goto fail;
 		}
-		if (w.depth + 1 >= WALK_DEPTH_MAX) {
+		if (w->base_depth + w->depth + 1 >= WALK_DEPTH_MAX) {
 			ceph_ll_put(cs->cm, child);
 			r = -ENAMETOOLONG;
 			goto fail;
 		}
-		w.stack[++w.depth] = child;
-		if ((r = walk_push_name(&w, name, len)) < 0)
+		w->stack[++w->depth] = child;
+		w->ino[w->depth] = x.stx_ino;
+		if ((r = walk_push_name(w, name, len)) < 0)
 			goto fail;
 		if (last) {
 			*stx = x;
 			have_stx = true;
 		}
 	}
-	walk_canon_done(&w);
+	walk_canon_done(w);
 	struct Inode *in;
-	if (w.depth == 0) {
+	if (w->depth == 0 && w->cached_start) {
+		r = WALK_AGAIN; /* back where it started: a symlink to "." */
+		goto fail;
+	}
+	if (w->depth == 0) {
 		r = ceph_ll_lookup_root(cs->cm, &in);
 		if (r < 0)
 			return r;
@@ -384,9 +416,15 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 			have_stx = true;
 		}
 	} else {
-		in = w.stack[w.depth--];
+		in = w->stack[w->depth--];
 	}
-	walk_reset(&w);
+	if (w->to_cache && w->canon && w->depth > 0) {
+		/* the directories it went through, references and all */
+		dn_ceph_paths_add_walk(cs->paths, w->generation, w->canon, &w->end[1], &w->stack[1],
+				       &w->ino[1], w->depth);
+		w->depth = 0;
+	}
+	walk_reset(w);
 	if (!have_stx) {
 		r = ceph_ll_getattr(cs->cm, in, stx, want, 0, p);
 		if (r < 0) {
@@ -397,8 +435,78 @@ static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const ch
 	*out = in;
 	return 0;
 fail:
-	walk_reset(&w);
+	walk_reset(w);
 	return r;
+}
+
+/*
+ * Would c's walk from the root get through dir, as libcephfs's lookups
+ * check it (or may_search, for uid 0 without capabilities)? Asked of the
+ * inode's attributes now, which libcephfs keeps coherent with its caps.
+ */
+static bool searchable(struct ceph_svc *cs, const struct dn_cred *c, bool vfs, struct Inode *dir)
+{
+	if (vfs)
+		return may_search(cs, c, dir) == 0;
+	struct dn_vfs_attr a;
+	if (vfs_attr_get(cs, dir, &a) < 0)
+		return false;
+	/* libcephfs's Inode::check_mode: the mode bits, capabilities aside */
+	mode_t bit = a.uid == c->uid ? S_IXUSR : dn_vfs_in_group(c, a.gid) ? S_IXGRP : S_IXOTH;
+	return (a.mode & bit) != 0;
+}
+
+/* c may search every directory above cached d, from the root down to d's parent. */
+static bool above_searchable(struct ceph_svc *cs, const struct dn_cred *c,
+			     const struct dn_ceph_dir *d)
+{
+	bool vfs = dn_vfs_root_without_caps(c);
+	if (c->uid == 0 && !vfs)
+		return true; /* libcephfs lets uid 0 search anything */
+	if (!searchable(cs, c, vfs, cs->root))
+		return false;
+	for (const struct dn_ceph_dir *q = dn_ceph_dir_parent(d); q; q = dn_ceph_dir_parent(q))
+		if (!searchable(cs, c, vfs, dn_ceph_dir_inode(q)))
+			return false;
+	return true;
+}
+
+/*
+ * walk_run from the deepest directory of path the cache holds, once the
+ * caller may search all above it; else (and when that walk must leave it
+ * upwards) from the root, whose directories then go to the cache. Either
+ * way each component left is looked up as the caller. Any error of the
+ * cached walk is the one the walk from the root meets at the same step.
+ */
+static int walk_path_want(struct ceph_svc *cs, const struct dn_cred *c, const char *path,
+			  bool follow, struct Inode **out, struct ceph_statx *stx, unsigned want,
+			  char *canon)
+{
+	struct walk w = {.cs = cs, .stack = {cs->root}, .canon = canon};
+	if (!cs->paths)
+		return walk_run(&w, c, path, follow, out, stx, want);
+	const char *rest;
+	unsigned depth;
+	struct dn_ceph_dir *d = canon ? NULL : dn_ceph_paths_find(cs->paths, path, &rest, &depth);
+	if (d) {
+		int r = WALK_AGAIN;
+		if (above_searchable(cs, c, d)) {
+			struct walk wc = {.cs = cs, .stack = {dn_ceph_dir_inode(d)},
+					  .base_depth = depth, .cached_start = true};
+			r = walk_run(&wc, c, rest, follow, out, stx, want);
+		}
+		dn_ceph_paths_release(cs->paths, d);
+		if (r != WALK_AGAIN)
+			return r;
+	}
+	char key[DN_PATH_MAX];
+	w.to_cache = true;
+	w.generation = dn_ceph_paths_generation(cs->paths);
+	if (!canon) {
+		w.canon = key;
+		w.canon_for_cache = true;
+	}
+	return walk_run(&w, c, path, follow, out, stx, want);
 }
 
 static int walk_path(struct ceph_svc *cs, const struct dn_cred *c, const char *path, bool follow,
@@ -870,6 +978,7 @@ by_path:
 	if (r < 0)
 		goto fail;
 opened:
+	f->is_dir = S_ISDIR(x.stx_mode);
 	if (oflags & O_PATH) {
 		if ((oflags & O_DIRECTORY) && !S_ISDIR(x.stx_mode)) {
 			r = -ENOTDIR;
@@ -1025,6 +1134,66 @@ static int ceph_svc_stat(struct dn_svc *s, const struct dn_cred *c, const char *
 }
 
 /*
+ * fstatat(dirfd, name) of a plain name: looked up in the open directory's
+ * inode as the request's caller, whatever the directory's path is now. A
+ * symlink to follow goes the path's way (-EAGAIN), whose walk keeps its
+ * target inside the top.
+ */
+static int ceph_svc_stat_at(struct dn_svc *s, struct dn_file *dir, const char *name,
+			    bool nofollow, struct stat *st)
+{
+	struct ceph_svc *cs = to_ceph(s);
+	const struct dn_cred *c = dn_cred_current();
+	const UserPerm *p = perm_of(c);
+	if (!p)
+		return -ENOMEM;
+	/* as the kernel's walk, before any permission (libcephfs asks uid 0 for x on a file) */
+	if (!dir->is_dir)
+		return -ENOTDIR;
+	if (strlen(name) > NAME_MAX)
+		return -ENAMETOOLONG;
+	int r;
+	/* libcephfs lets uid 0 search anything: the kernel asks for capabilities */
+	if (dn_vfs_root_without_caps(c) && (r = may_search(cs, c, dir->in)) < 0)
+		return r;
+	struct Inode *in;
+	struct ceph_statx x;
+	r = ceph_ll_lookup(cs->cm, dir->in, name, &in, &x, STATX_WANT, AT_SYMLINK_NOFOLLOW, p);
+	if (r < 0)
+		return r;
+	ceph_ll_put(cs->cm, in);
+	if (S_ISLNK(x.stx_mode) && !nofollow)
+		return -EAGAIN;
+	stat_from_statx(&x, st);
+	return 0;
+}
+
+/* unlinkat(dirfd, name, flags) of a plain name in the open directory, checked as unlink/rmdir. */
+static int ceph_svc_unlink_at(struct dn_svc *s, struct dn_file *dir, const char *name, int flags)
+{
+	struct ceph_svc *cs = to_ceph(s);
+	const struct dn_cred *c = dn_cred_current();
+	/* the directory is the open file's: borrowed, never released here */
+	struct parent pa = {.cs = cs, .c = c, .p = perm_of(c), .dir = dir->in, .base = name,
+			    .type = DN_LAST_NORM};
+	if (!pa.p)
+		return -ENOMEM;
+	if (!dir->is_dir)
+		return -ENOTDIR;
+	if (strlen(name) > NAME_MAX)
+		return -ENAMETOOLONG;
+	bool isdir = flags & AT_REMOVEDIR;
+	int r = vfs_may_delete(&pa, isdir);
+	if (r < 0)
+		return r;
+	r = remove_result(&pa, isdir ? ceph_ll_rmdir(cs->cm, dir->in, name, pa.p)
+				     : ceph_ll_unlink(cs->cm, dir->in, name, pa.p));
+	if (r == 0 && isdir)
+		dn_ceph_paths_forget_name(cs->paths, dir->in, name);
+	return r;
+}
+
+/*
  * access(2), from the mode bits and capabilities as the kernel's
  * generic_permission (CephFS POSIX ACLs are off by default); c is the
  * identity the call asks about (real or effective, dispatch.c).
@@ -1118,7 +1287,10 @@ static int ceph_svc_rmdir(struct dn_svc *s, const struct dn_cred *c, const char 
 	}
 	if ((r = vfs_may_delete(&pa, true)) < 0)
 		return r;
-	return remove_result(&pa, ceph_ll_rmdir(pa.cs->cm, pa.dir, pa.base, pa.p));
+	r = remove_result(&pa, ceph_ll_rmdir(pa.cs->cm, pa.dir, pa.base, pa.p));
+	if (r == 0) /* a directory of that name made later is another */
+		dn_ceph_paths_forget_name(pa.cs->paths, pa.dir, pa.base);
+	return r;
 }
 
 static int ceph_svc_unlink(struct dn_svc *s, const struct dn_cred *c, const char *path)
@@ -1226,7 +1398,13 @@ static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char
 	/* RENAME_EXCHANGE, RENAME_WHITEOUT: the filesystem's EINVAL, CephFS has neither */
 	if (flags & ~(unsigned)RENAME_NOREPLACE)
 		return -EINVAL;
-	return ceph_ll_rename(cs->cm, fp.dir, fp.base, tp.dir, tp.base, fp.p);
+	r = ceph_ll_rename(cs->cm, fp.dir, fp.base, tp.dir, tp.base, fp.p);
+	/* the path cache holds directories only: a moved or replaced one leaves it at once */
+	if (r == 0 && (S_ISDIR(from_type) || S_ISDIR(to_type))) {
+		dn_ceph_paths_forget_name(cs->paths, fp.dir, fp.base);
+		dn_ceph_paths_forget_name(cs->paths, tp.dir, tp.base);
+	}
+	return r;
 }
 
 /*
@@ -1816,15 +1994,33 @@ static mode_t umask_of(void *handle)
 	return dn_umask_caller();
 }
 
+/*
+ * libcephfs's callbacks, from its own threads (never under its client
+ * lock): a dentry it was told is gone or changed, an inode whose
+ * references it wants back to trim its cache.
+ */
+static void dentry_gone(void *handle, vinodeno_t dirino, vinodeno_t ino, const char *name,
+			size_t len)
+{
+	dn_ceph_paths_forget_dentry(to_ceph(handle)->paths, dirino.ino.val, ino.ino.val, name, len);
+}
+
+static void ino_release(void *handle, vinodeno_t ino)
+{
+	dn_ceph_paths_forget_ino(to_ceph(handle)->paths, ino.ino.val);
+}
+
 static void ceph_svc_destroy(struct dn_svc *s)
 {
 	struct ceph_svc *cs = to_ceph(s);
+	dn_ceph_paths_close(cs->paths); /* its references go before the unmount */
 	if (cs->root)
 		ceph_ll_put(cs->cm, cs->root);
 	if (cs->cm) {
 		ceph_unmount(cs->cm);
 		ceph_release(cs->cm);
 	}
+	cs->paths = dn_ceph_paths_free(cs->paths);
 	pthread_mutex_destroy(&cs->append_lock);
 	dn_fifos_free(cs->fifos);
 	dn_map_owners_free(cs->map_owners);
@@ -1847,6 +2043,8 @@ static const struct dn_svc_ops ceph_ops = {
 	.mknod = ceph_svc_mknod,
 	.rmdir = ceph_svc_rmdir,
 	.unlink = ceph_svc_unlink,
+	.stat_at = ceph_svc_stat_at,
+	.unlink_at = ceph_svc_unlink_at,
 	.rename = ceph_svc_rename,
 	.readdir = ceph_svc_readdir,
 	.fsync = ceph_svc_fsync,
@@ -2086,12 +2284,25 @@ static int ceph_svc_create(const struct dn_config *cfg, struct dn_svc **out, cha
 	 * umask; else it asks for the creator's umask: the request's caller's.
 	 */
 	char acl[32];
+	struct ceph_client_callback_args cb = {.handle = cs};
 	if (ceph_conf_get(cm, "client_acl_type", acl, sizeof(acl)) == 0 &&
 	    strcmp(acl, "posix_acl") == 0) {
-		struct ceph_client_callback_args cb = {.handle = cs, .umask_cb = umask_of};
-		ceph_ll_register_callbacks(cm, &cb);
+		cb.umask_cb = umask_of;
 		cs->acl_umask = true;
 	}
+	/*
+	 * The path cache checks search permission by the mode bits, as
+	 * libcephfs does without ACLs; with them on, every walk is libcephfs's.
+	 */
+	struct ceph_statx rx;
+	if (!cs->acl_umask && cfg->ceph_entry_timeout > 0 &&
+	    ceph_ll_getattr(cm, cs->root, &rx, CEPH_STATX_INO, 0, ceph_mount_perms(cm)) == 0 &&
+	    (cs->paths = dn_ceph_paths_new(cm, cs->root, rx.stx_ino, cfg->ceph_entry_timeout))) {
+		cb.dentry_cb = dentry_gone;
+		cb.ino_release_cb = ino_release;
+	}
+	if (cb.umask_cb || cb.dentry_cb)
+		ceph_ll_register_callbacks(cm, &cb);
 	*out = &cs->base;
 	return 0;
 fail_mounted:
