@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "crowd.h"
 #include "dispatch.h"
 #include "futex.h"
 #include "idle.h"
@@ -104,6 +105,7 @@ struct dn_workers {
 	pthread_t watchdog;
 	bool watchdog_started;
 	struct stuck stuck[STUCK_MAX];
+	struct dn_crowd crowd;
 	struct worker w[]; /* n workers, then the watchdog's own epoch slot */
 };
 
@@ -161,7 +163,13 @@ static void move_off_this_cpu(struct worker *w, const struct dn_session *s, uint
 static void mind_the_client_cpu(struct worker *w, const struct dn_session *s,
 				const struct dn_req *req, bool woke)
 {
-	if (!req->cpu || req->cpu != atomic_load_explicit(w->cpu, memory_order_relaxed)) {
+	/*
+	 * In a crowd the client sleeps for its answer, and yielding to it
+	 * hands this CPU round the other clients queued on it, one request
+	 * per turn, while requests wait in the queues.
+	 */
+	if (!req->cpu || req->cpu != atomic_load_explicit(w->cpu, memory_order_relaxed) ||
+	    dn_crowd_crowded(&w->ws->crowd)) {
 		w->beside_run = 0;
 		return;
 	}
@@ -208,9 +216,11 @@ enum call_result { CALL_DONE, CALL_ABANDONED, CALL_REPLACED };
  * last read the clock -- woken, polling, or done with the one before --
  * whichever came later; the time between is its wait in the queue.
  */
-static void count(struct worker *w, const struct dn_req *req, int64_t result)
+static void count(struct worker *w, const struct dn_session *s, const struct dn_req *req,
+		  int64_t result)
 {
 	uint64_t end = dn_now_ns();
+	dn_crowd_note(&w->ws->crowd, (uint64_t)s->id << 32 | (req->buf + 1u), end);
 	uint64_t sent = req->sent_ns && req->sent_ns <= end ? req->sent_ns : w->last_ns;
 	uint64_t start = sent > w->last_ns ? sent : w->last_ns;
 	w->last_ns = end;
@@ -237,7 +247,7 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 	uint64_t began = w->ws->offload && req->op == DN_OP_PREAD &&
 			 !(req->flags & DN_READ_STREAM) ? dn_now_ns() : 0;
 	bool answer = dn_dispatch_run(s, req, &rep);
-	count(w, req, rep.result);
+	count(w, s, req, rep.result);
 	if (began)
 		dn_offload_note(w->ws->offload, w->last_ns - began);
 	int expect = W_IN_CALL;
@@ -423,7 +433,11 @@ static void *worker_main(void *arg)
 				idle_since = now;
 			idle_ns = now - idle_since;
 		}
-		if (idle_ns < w->idle.poll_ns) {
+		/* in a crowd a polling worker takes a CPU from clients that have work */
+		uint64_t poll_ns = w->idle.poll_ns;
+		if (dn_crowd_crowded(&ws->crowd) && poll_ns > w->idle.base_ns)
+			poll_ns = w->idle.base_ns;
+		if (idle_ns < poll_ns) {
 			dn_spin_turn(idle_ns);
 			continue;
 		}
@@ -627,6 +641,9 @@ struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_worker_states 
 	ws->n = n;
 	ws->nqueues = nqueues;
 	ws->timeout_ns = timeout_ns;
+	cpu_set_t cpus;
+	unsigned ncpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? (unsigned)CPU_COUNT(&cpus) : 1;
+	dn_crowd_init(&ws->crowd, &states->pool, ncpus, n);
 	atomic_store(&ws->w[n].parked, 1);
 	for (unsigned i = 0; i < n; i++) {
 		ws->w[i].epfd = ws->w[i].kick = -1;

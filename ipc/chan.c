@@ -445,6 +445,15 @@ static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu,
 				if (v == DN_SPIN_ON && now - sp.start > c->spin_ns &&
 				    dn_queue_taken(slot, pos))
 					v = DN_SPIN_SLEEP;
+				/*
+				 * In a crowded pool (dn_pool_state) this spin would
+				 * take the CPU a worker needs: a few turns of pause,
+				 * for an answer under way, then sleep.
+				 */
+				if (v != DN_SPIN_SLEEP && now - sp.start > DN_SPIN_YIELD_NS &&
+				    atomic_load_explicit(&c->states->pool.crowded,
+							 memory_order_relaxed))
+					v = DN_SPIN_SLEEP;
 				if (v == DN_SPIN_SLEEP)
 					break;
 				if (v == DN_SPIN_RENEWED)

@@ -1,0 +1,58 @@
+/* Crowd: how many clients the pool served lately, against the CPUs it may use */
+#include "crowd.h"
+
+void dn_crowd_init(struct dn_crowd *c, struct dn_pool_state *pub, unsigned cpus,
+		   unsigned workers)
+{
+	c->cpus = cpus ? cpus : 1;
+	c->workers = workers ? workers : 1;
+	c->pub = pub;
+	atomic_store(&c->window_end, 0);
+	for (unsigned i = 0; i < CROWD_SLOTS; i++)
+		atomic_store(&c->keys[i], 0);
+	atomic_store(&pub->crowded, 0);
+	atomic_store(&pub->clients, 0);
+}
+
+/*
+ * Each client thread needs a CPU while it spins, and each one served needs
+ * a worker running: up to one per worker. Spinning pays while both fit.
+ */
+bool dn_crowd_verdict(unsigned n, unsigned cpus, unsigned workers)
+{
+	unsigned busy = n < workers ? n : workers;
+	return n + busy > cpus && n > 1;
+}
+
+static unsigned slot_of(uint64_t key)
+{
+	key *= 0x9e3779b97f4a7c15ull; /* Fibonacci hashing: spreads session and buffer bits */
+	return (unsigned)(key >> 58) % CROWD_SLOTS;
+}
+
+static void close_window(struct dn_crowd *c, uint64_t now)
+{
+	uint64_t end = atomic_load_explicit(&c->window_end, memory_order_relaxed);
+	/* one worker closes it; the others go on noting into the next */
+	if (now < end ||
+	    !atomic_compare_exchange_strong(&c->window_end, &end, now + CROWD_WINDOW_NS))
+		return;
+	unsigned n = 0;
+	for (unsigned i = 0; i < CROWD_SLOTS; i++)
+		if (atomic_exchange_explicit(&c->keys[i], 0, memory_order_relaxed))
+			n++;
+	uint32_t crowded = dn_crowd_verdict(n, c->cpus, c->workers);
+	if (atomic_load_explicit(&c->pub->crowded, memory_order_relaxed) != crowded)
+		atomic_store_explicit(&c->pub->crowded, crowded, memory_order_relaxed);
+	if (atomic_load_explicit(&c->pub->clients, memory_order_relaxed) != n)
+		atomic_store_explicit(&c->pub->clients, n, memory_order_relaxed);
+}
+
+void dn_crowd_note(struct dn_crowd *c, uint64_t key, uint64_t now)
+{
+	/* Colliding keys count once: the count errs low, towards spinning as before. */
+	_Atomic uint64_t *k = &c->keys[slot_of(key)];
+	if (atomic_load_explicit(k, memory_order_relaxed) != key)
+		atomic_store_explicit(k, key, memory_order_relaxed);
+	close_window(c, now);
+}
