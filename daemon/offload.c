@@ -1,4 +1,4 @@
-/* Read Offload: threads that take a worker's reads that may wait on the network */
+/* Offload: threads that take a worker's calls that may block (reads on the network, fsync) */
 #include "offload.h"
 
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "session.h"
+#include "wire.h"
 #include "umask.h"
 
 /*
@@ -23,6 +24,15 @@
  * waiting behind a read hands the read to one of these threads and serves
  * on; a read with nothing behind it stays on the worker (no hand-off on the
  * single-client path). per_session keeps one session from taking them all.
+ *
+ * The same holds on any backend for calls that wait on a disk or a
+ * journal: fsync (~0.5-30 ms on ext4 under load), fallocate and truncate,
+ * and large writes that the kernel may throttle for write-back. On a
+ * worker, such a call holds up every client whose queue that worker
+ * serves; stress-ng with 34 stressors at once saw ~1000x the kernel's
+ * times for flock and lseek partly so. Those are handed off whenever
+ * their kind has been slow lately, whoever waits: what arrives meanwhile
+ * must find the worker free.
  */
 enum { IDLE, CLAIMED, BUSY, STOP };
 
@@ -38,22 +48,46 @@ struct helper {
 };
 
 /*
- * Reads answered from the cache take a few microseconds, less than waking a
- * thread: hand reads off only while recent ones took longer than this (an
- * average of the last ~8, wherever they ran).
+ * Calls answered from a cache take a few microseconds, less than waking a
+ * thread: hand a kind off only while its recent calls took longer than
+ * this (an average of the last ~8, wherever they ran).
  */
-#define SLOW_READ_NS 50000u
+#define SLOW_CALL_NS 50000u
+/* a write this large may wait for write-back (the kernel throttles dirtiers) */
+#define LARGE_WRITE 65536u
 
 struct dn_offload {
 	unsigned n, per_session;
-	_Atomic uint64_t read_ns; /* recent reads' average; racy updates are fine */
+	_Atomic uint64_t avg_ns[DN_OFFLOAD_KINDS]; /* recent calls' average; racy updates are fine */
 	struct helper h[];
 };
 
-void dn_offload_note(struct dn_offload *o, uint64_t ns)
+int dn_offload_kind(const struct dn_req *req)
 {
-	uint64_t avg = atomic_load_explicit(&o->read_ns, memory_order_relaxed);
-	atomic_store_explicit(&o->read_ns, avg - avg / 8 + ns / 8, memory_order_relaxed);
+	switch (req->op) {
+	case DN_OP_PREAD:
+		/* streamed reads stay with their worker's ring */
+		return req->flags & DN_READ_STREAM ? -1 : DN_OFFLOAD_READ;
+	case DN_OP_FSYNC:
+		return DN_OFFLOAD_SYNC;
+	case DN_OP_FALLOCATE:
+	case DN_OP_TRUNCATE:
+	case DN_OP_FTRUNCATE:
+		return DN_OFFLOAD_SPACE;
+	case DN_OP_PWRITE:
+		return req->len >= LARGE_WRITE ? DN_OFFLOAD_WRITE : -1;
+	default:
+		return -1;
+	}
+}
+
+void dn_offload_note(struct dn_offload *o, int kind, uint64_t ns)
+{
+	if (kind < 0 || kind >= DN_OFFLOAD_KINDS)
+		return;
+	_Atomic uint64_t *a = &o->avg_ns[kind];
+	uint64_t avg = atomic_load_explicit(a, memory_order_relaxed);
+	atomic_store_explicit(a, avg - avg / 8 + ns / 8, memory_order_relaxed);
 }
 
 static void *helper_main(void *arg)
@@ -78,16 +112,17 @@ static void *helper_main(void *arg)
 		uint64_t sent =
 		    h->req.sent_ns && h->req.sent_ns <= start ? h->req.sent_ns : h->handed_ns;
 		dn_metrics_record(&h->metrics, h->req.op, rep.result, start - sent, end - start);
-		dn_offload_note(h->o, end - start);
+		dn_offload_note(h->o, dn_offload_kind(&h->req), end - start);
 		h->s = NULL;
 		atomic_store(&h->state, IDLE);
 		atomic_fetch_sub(&s->offloaded, 1); /* the last touch of s */
 	}
 }
 
-bool dn_offload_reads_slow(const struct dn_offload *o)
+bool dn_offload_slow(const struct dn_offload *o, int kind)
 {
-	return atomic_load_explicit(&o->read_ns, memory_order_relaxed) >= SLOW_READ_NS;
+	return kind >= 0 && kind < DN_OFFLOAD_KINDS &&
+	       atomic_load_explicit(&o->avg_ns[kind], memory_order_relaxed) >= SLOW_CALL_NS;
 }
 
 bool dn_offload_take(struct dn_offload *o, struct dn_session *s, const struct dn_req *req)

@@ -1,4 +1,4 @@
-/* Read Offload: threads that take a worker's reads that may wait on the network */
+/* Offload: threads that take a worker's calls that may block (reads on the network, fsync) */
 #pragma once
 
 #include <stdbool.h>
@@ -18,14 +18,26 @@ int dn_offload_new(unsigned n, unsigned per_session, struct dn_offload **out);
  */
 bool dn_offload_free(struct dn_offload *o);
 
-/* A read served on its worker took ns: whether reads are slow decides hand-offs. */
-void dn_offload_note(struct dn_offload *o, uint64_t ns);
+/* The kinds of calls that may block, each timed on its own. */
+enum {
+	DN_OFFLOAD_READ,  /* pread: the network, on Ceph */
+	DN_OFFLOAD_SYNC,  /* fsync, fdatasync */
+	DN_OFFLOAD_SPACE, /* fallocate, truncate */
+	DN_OFFLOAD_WRITE, /* a large pwrite */
+	DN_OFFLOAD_KINDS,
+};
+
+/* req's kind, or -1: a call that never waits long (it stays on its worker). */
+int dn_offload_kind(const struct dn_req *req);
+
+/* A call of kind took ns (wherever it ran): whether its kind is slow decides hand-offs. */
+void dn_offload_note(struct dn_offload *o, int kind, uint64_t ns);
 
 /*
- * Whether recent reads were slow enough to hand off: cache hits cost less
- * than a thread's wake-up. The cheap test, before any other.
+ * Whether recent calls of kind were slow enough to hand off: cache hits
+ * cost less than a thread's wake-up. The cheap test, before any other.
  */
-bool dn_offload_reads_slow(const struct dn_offload *o);
+bool dn_offload_slow(const struct dn_offload *o, int kind);
 
 /*
  * Hands s's request to an idle thread, which runs and answers it; s stays

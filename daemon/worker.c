@@ -97,6 +97,7 @@ struct worker {
 struct dn_workers {
 	struct dn_svc *svc;
 	struct dn_offload *offload; /* NULL: every request runs on its worker */
+	bool offload_reads;         /* reads may go there too (offload.h) */
 	struct dn_worker_states *states;
 	unsigned n, nqueues;
 	uint64_t timeout_ns;
@@ -244,12 +245,14 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 			      memory_order_relaxed);
 	atomic_store(&w->state, W_IN_CALL);
 	struct dn_reply rep;
-	uint64_t began = w->ws->offload && req->op == DN_OP_PREAD &&
-			 !(req->flags & DN_READ_STREAM) ? dn_now_ns() : 0;
+	int kind = w->ws->offload ? dn_offload_kind(req) : -1;
+	if (kind == DN_OFFLOAD_READ && !w->ws->offload_reads)
+		kind = -1; /* a local pool's reads: no clock read for nothing */
+	uint64_t began = kind >= 0 ? dn_now_ns() : 0;
 	bool answer = dn_dispatch_run(s, req, &rep);
 	count(w, s, req, rep.result);
-	if (began)
-		dn_offload_note(w->ws->offload, w->last_ns - began);
+	if (kind >= 0)
+		dn_offload_note(w->ws->offload, kind, w->last_ns - began);
 	int expect = W_IN_CALL;
 	if (atomic_compare_exchange_strong(&w->state, &expect, W_SCANNING)) {
 		if (answer)
@@ -270,22 +273,30 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 static bool has_work(const struct worker *w, struct dn_session *s);
 
 /*
- * A read that may wait on the network goes to an offload thread when other
- * requests wait for this worker: they need not queue behind it. One with
- * nothing behind it stays here (no hand-off for a lone client); streamed
- * reads stay with their worker's ring.
+ * A call that may block goes to an offload thread while calls of its kind
+ * are slow (offload.h). A read that may wait on the network goes there only
+ * when other requests wait for this worker: one with nothing behind it
+ * stays here (no hand-off for a lone client, whose next request cannot
+ * come before this answer). Other kinds go whoever waits: a request that
+ * arrives while an fsync runs must find its worker free.
  */
 static bool offload(struct worker *w, const struct dn_session_set *set, struct dn_session *s,
 		    const struct dn_req *req)
 {
-	/* (reads answered from the cache, the rule, look at no other session) */
-	if (!w->ws->offload || req->op != DN_OP_PREAD || (req->flags & DN_READ_STREAM) ||
-	    !dn_offload_reads_slow(w->ws->offload))
+	if (!w->ws->offload)
 		return false;
-	bool waiting = false;
-	for (uint32_t i = 0; !waiting && i < set->n; i++)
-		waiting = has_work(w, set->s[i]);
-	if (!waiting || !dn_offload_take(w->ws->offload, s, req))
+	/* (calls answered from a cache, the rule, look at no other session) */
+	int kind = dn_offload_kind(req);
+	if (kind < 0 || !dn_offload_slow(w->ws->offload, kind))
+		return false;
+	if (kind == DN_OFFLOAD_READ) {
+		bool waiting = false;
+		for (uint32_t i = 0; w->ws->offload_reads && !waiting && i < set->n; i++)
+			waiting = has_work(w, set->s[i]);
+		if (!waiting)
+			return false;
+	}
+	if (!dn_offload_take(w->ws->offload, s, req))
 		return false;
 	w->last_ns = dn_now_ns();
 	return true;
@@ -630,9 +641,14 @@ struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_worker_states 
 	struct dn_workers *ws = calloc(1, sizeof(*ws) + (n + 1) * sizeof(struct worker));
 	if (!ws)
 		return NULL;
-	/* half of them for one session at most: another session finds some free */
-	if (offload_threads && dn_offload_new(offload_threads, offload_threads / 2,
-					      &ws->offload) < 0) {
+	/*
+	 * Half of them for one session at most: another session finds some
+	 * free. Without read threads (a local pool), a pair per worker for
+	 * the calls that wait on a disk.
+	 */
+	ws->offload_reads = offload_threads > 0;
+	unsigned threads = offload_threads ? offload_threads : 2 * n;
+	if (dn_offload_new(threads, threads / 2, &ws->offload) < 0) {
 		free(ws);
 		return NULL;
 	}
