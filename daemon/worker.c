@@ -92,12 +92,12 @@ struct worker {
 	/* the clock as this worker last read it: when it woke, polled, or ended a call */
 	uint64_t last_ns;
 	struct dn_worker_metrics metrics;
+	struct dn_op_times times; /* which calls are slow lately: offload.h */
 };
 
 struct dn_workers {
 	struct dn_svc *svc;
 	struct dn_offload *offload; /* NULL: every request runs on its worker */
-	bool offload_reads;         /* reads may go there too (offload.h) */
 	struct dn_worker_states *states;
 	unsigned n, nqueues;
 	uint64_t timeout_ns;
@@ -226,6 +226,8 @@ static void count(struct worker *w, const struct dn_session *s, const struct dn_
 	uint64_t start = sent > w->last_ns ? sent : w->last_ns;
 	w->last_ns = end;
 	dn_metrics_record(&w->metrics, req->op, result, start - sent, end - start);
+	/* a client's clock can only make its call look faster: offloaded less, as before */
+	dn_op_times_note(&w->times, req->op, end - start);
 }
 
 /*
@@ -245,14 +247,8 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 			      memory_order_relaxed);
 	atomic_store(&w->state, W_IN_CALL);
 	struct dn_reply rep;
-	int kind = w->ws->offload ? dn_offload_kind(req) : -1;
-	if (kind == DN_OFFLOAD_READ && !w->ws->offload_reads)
-		kind = -1; /* a local pool's reads: no clock read for nothing */
-	uint64_t began = kind >= 0 ? dn_now_ns() : 0;
 	bool answer = dn_dispatch_run(s, req, &rep);
 	count(w, s, req, rep.result);
-	if (kind >= 0)
-		dn_offload_note(w->ws->offload, kind, w->last_ns - began);
 	int expect = W_IN_CALL;
 	if (atomic_compare_exchange_strong(&w->state, &expect, W_SCANNING)) {
 		if (answer)
@@ -273,30 +269,29 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 static bool has_work(const struct worker *w, struct dn_session *s);
 
 /*
- * A call that may block goes to an offload thread while calls of its kind
- * are slow (offload.h). A read that may wait on the network goes there only
- * when other requests wait for this worker: one with nothing behind it
- * stays here (no hand-off for a lone client, whose next request cannot
- * come before this answer). Other kinds go whoever waits: a request that
- * arrives while an fsync runs must find its worker free.
+ * A call whose operation was slow lately (a read on the network, an open
+ * waiting on a directory's lock) goes to an offload thread when other
+ * requests wait for this worker: they need not queue behind it. One with
+ * nothing behind it stays here (no hand-off for a lone client, whose next
+ * request cannot come before this answer), but for fsync: a request that
+ * arrives while one runs must find its worker free. In a crowded pool any
+ * call that may wait on the disk goes, fast lately or not: there a worker
+ * is a dispatcher, and what blocks gets a thread of its own, as in the
+ * kernel each caller has one.
  */
 static bool offload(struct worker *w, const struct dn_session_set *set, struct dn_session *s,
 		    const struct dn_req *req)
 {
+	/* (calls answered from a cache, the rule, look at no other session) */
 	if (!w->ws->offload)
 		return false;
-	/* (calls answered from a cache, the rule, look at no other session) */
-	int kind = dn_offload_kind(req);
-	if (kind < 0 || !dn_offload_slow(w->ws->offload, kind))
+	if (!dn_op_times_slow(&w->times, req) &&
+	    !(dn_offload_may_wait(req) && dn_crowd_crowded(&w->ws->crowd)))
 		return false;
-	if (kind == DN_OFFLOAD_READ) {
-		bool waiting = false;
-		for (uint32_t i = 0; w->ws->offload_reads && !waiting && i < set->n; i++)
-			waiting = has_work(w, set->s[i]);
-		if (!waiting)
-			return false;
-	}
-	if (!dn_offload_take(w->ws->offload, s, req))
+	bool waiting = dn_offload_always(req);
+	for (uint32_t i = 0; !waiting && i < set->n; i++)
+		waiting = has_work(w, set->s[i]);
+	if (!waiting || !dn_offload_take(w->ws->offload, s, req, &w->times))
 		return false;
 	w->last_ns = dn_now_ns();
 	return true;
@@ -318,6 +313,8 @@ static unsigned scan(struct worker *w, uint32_t gen, bool *replaced)
 				if (!dn_queue_pop(queue, s->l.qdepth, &s->tails[q], &req))
 					break;
 				done++;
+				if (w->id < DN_MAX_QUEUES)
+					s->rings[w->id].served++;
 				if (offload(w, set, s, &req))
 					continue;
 				enum call_result r = call(w, gen, s, &req);
@@ -368,6 +365,16 @@ static bool mind_the_rings(struct worker *w, const struct epoll_event *ev, int n
 			continue;
 		}
 		struct dn_rings *r = &s->rings[w->id];
+		/*
+		 * Requests served since the last wake-up: this ring came for one
+		 * of them (clients ring while the worker wakes, and a busy
+		 * session's last ring finds its request taken). Counting those
+		 * muted a session of 34 stress-ng processes for seconds.
+		 */
+		if (r->served != r->heard) {
+			r->heard = r->served;
+			continue;
+		}
 		if (now - r->since > MUTE_NS) {
 			r->since = now;
 			r->empty = 0;
@@ -602,9 +609,9 @@ static void *watchdog_main(void *arg)
 				dn_log_info("worker %u: the abandoned request returned; serving again", i);
 			}
 		}
+		bool busy = dn_offload_watch(ws->offload, now, ws->timeout_ns) > 0;
 		atomic_store(&self->parked, 1);
 		/* Ticks often only while a call is under way: an idle pool stays idle. */
-		bool busy = false;
 		for (unsigned i = 0; i < ws->n; i++)
 			busy |= atomic_load(&ws->w[i].state) != W_SCANNING;
 		struct timespec ts = busy ? (struct timespec){0, 100000000} : (struct timespec){1, 0};
@@ -643,11 +650,10 @@ struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_worker_states 
 		return NULL;
 	/*
 	 * Half of them for one session at most: another session finds some
-	 * free. Without read threads (a local pool), a pair per worker for
-	 * the calls that wait on a disk.
+	 * free. Without read threads (a local pool, whose reads come from
+	 * the page cache), eight per worker for calls that wait on a disk.
 	 */
-	ws->offload_reads = offload_threads > 0;
-	unsigned threads = offload_threads ? offload_threads : 2 * n;
+	unsigned threads = offload_threads ? offload_threads : 8 * n;
 	if (dn_offload_new(threads, threads / 2, &ws->offload) < 0) {
 		free(ws);
 		return NULL;
