@@ -85,6 +85,8 @@ bool dn_op_times_slow(const struct dn_op_times *t, const struct dn_req *req)
 	case DN_OP_NOP:
 	case DN_OP_HANDOFF:
 	case DN_OP_MAPFD:
+	case DN_OP_LOCK:  /* never blocks in the pool; its worker wakes lock waiters */
+	case DN_OP_FLOCK:
 		return false;
 	case DN_OP_PREAD:
 		if (req->flags & DN_READ_STREAM)

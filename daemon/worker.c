@@ -16,6 +16,7 @@
 #include "dispatch.h"
 #include "futex.h"
 #include "idle.h"
+#include "lock-wake.h"
 #include "log.h"
 #include "metrics.h"
 #include "offload.h"
@@ -253,6 +254,8 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 	if (atomic_compare_exchange_strong(&w->state, &expect, W_SCANNING)) {
 		if (answer)
 			mind_the_client_cpu(w, s, req, dn_dispatch_reply(s, req->buf, &rep));
+		if (rep.result >= 0 && dn_lock_wake_due(req))
+			dn_lock_wake(&w->ws->states->pool);
 		return CALL_DONE;
 	}
 	/* The client has its ETIMEDOUT; this late answer goes nowhere. */

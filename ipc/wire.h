@@ -365,7 +365,13 @@ struct dn_worker_state {
 struct dn_pool_state {
 	_Atomic uint32_t crowded;
 	_Atomic uint32_t clients; /* distinct client threads served in the last window */
-	uint8_t pad[DN_CACHELINE - 8];
+	/*
+	 * + 1 at each lock released through the pool, and a futex wake: a
+	 * client waiting for a lock (F_SETLKW, flock) sleeps on it between
+	 * attempts, as the kernel wakes its waiters at the unlock.
+	 */
+	_Atomic uint32_t unlocks;
+	uint8_t pad[DN_CACHELINE - 12];
 } __attribute__((aligned(DN_CACHELINE)));
 
 struct dn_worker_states {
