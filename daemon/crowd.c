@@ -26,8 +26,11 @@ bool dn_crowd_verdict(unsigned n, unsigned cpus, unsigned workers)
 
 static unsigned slot_of(uint64_t key)
 {
-	key *= 0x9e3779b97f4a7c15ull; /* Fibonacci hashing: spreads session and buffer bits */
-	return (unsigned)(key >> 58) % CROWD_SLOTS;
+	/* murmur3's finalizer: session (high half) and buffer bits both reach the slot */
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdull;
+	key ^= key >> 33;
+	return (unsigned)(key % CROWD_SLOTS);
 }
 
 static void close_window(struct dn_crowd *c, uint64_t now)
