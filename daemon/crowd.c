@@ -44,7 +44,14 @@ static void close_window(struct dn_crowd *c, uint64_t now)
 	for (unsigned i = 0; i < CROWD_SLOTS; i++)
 		if (atomic_exchange_explicit(&c->keys[i], 0, memory_order_relaxed))
 			n++;
-	uint32_t crowded = dn_crowd_verdict(n, c->cpus, c->workers);
+	/*
+	 * Two windows in a row: one process handing over to the next (a shell
+	 * starting du, then find) shows two clients in one window, and a
+	 * crowd's sleep would cost each of them a futex wake per call.
+	 */
+	bool over = dn_crowd_verdict(n, c->cpus, c->workers);
+	uint32_t crowded = over && c->over;
+	c->over = over;
 	if (atomic_load_explicit(&c->pub->crowded, memory_order_relaxed) != crowded)
 		atomic_store_explicit(&c->pub->crowded, crowded, memory_order_relaxed);
 	if (atomic_load_explicit(&c->pub->clients, memory_order_relaxed) != n)

@@ -15,14 +15,16 @@
  * processes made ~5x fewer calls with a 20 us spin than with a 1 us one.
  * The workers count the distinct client threads they served in each
  * window of CROWD_WINDOW_NS and publish the verdict in the pool state that
- * every client reads (dn_pool_state.crowded); a crowded pool's clients
- * sleep at once and its workers do not yield to them.
+ * every client reads (dn_pool_state.crowded), once two windows in a row
+ * were over; a crowded pool's clients sleep at once and its workers do not
+ * yield to them.
  */
 #define CROWD_WINDOW_NS 2000000u
 #define CROWD_SLOTS 64
 
 struct dn_crowd {
 	unsigned cpus, workers;
+	bool over; /* the last window was over the CPUs (written by the one closing it) */
 	struct dn_pool_state *pub; /* in the worker-states page */
 	_Atomic uint64_t window_end;
 	_Atomic uint64_t keys[CROWD_SLOTS]; /* client threads seen this window (0: empty) */

@@ -49,9 +49,14 @@ static void test_window_counts_distinct_threads(void **state)
 		dn_crowd_note(&c, k << 32 | 1, t + CROWD_WINDOW_NS + 10);
 	dn_crowd_note(&c, 1, t + 2 * CROWD_WINDOW_NS + 20);
 	assert_true(atomic_load(&pub.clients) >= 6); /* colliding keys may count once */
+	/* one window over is a hand-over between processes as often as a crowd */
+	assert_int_equal(atomic_load(&pub.crowded), 0);
+	for (uint64_t k = 1; k <= 8; k++)
+		dn_crowd_note(&c, k << 32 | 1, t + 2 * CROWD_WINDOW_NS + 30);
+	dn_crowd_note(&c, 1, t + 3 * CROWD_WINDOW_NS + 40);
 	assert_int_equal(atomic_load(&pub.crowded), 1);
 	/* a quiet window again: spinning pays */
-	dn_crowd_note(&c, 1, t + 3 * CROWD_WINDOW_NS + 30);
+	dn_crowd_note(&c, 1, t + 4 * CROWD_WINDOW_NS + 50);
 	assert_int_equal(atomic_load(&pub.clients), 1);
 	assert_int_equal(atomic_load(&pub.crowded), 0);
 }
