@@ -24,6 +24,7 @@
 
 struct dn_crowd {
 	unsigned cpus, workers;
+	bool enabled; /* DANAUS_CROWD=1: see dn_crowd_init */
 	bool over; /* the last window was over the CPUs (written by the one closing it) */
 	struct dn_pool_state *pub; /* in the worker-states page */
 	_Atomic uint64_t window_end;

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 
@@ -37,6 +38,7 @@ static void test_window_counts_distinct_threads(void **state)
 	struct dn_pool_state pub;
 	memset(&pub, 0, sizeof(pub));
 	struct dn_crowd c;
+	setenv("DANAUS_CROWD", "1", 1);
 	dn_crowd_init(&c, &pub, 2, 2);
 	uint64_t t = 1000000000ull;
 	dn_crowd_note(&c, 1, t); /* the first note closes the empty window before it */
