@@ -234,7 +234,9 @@ DN_EXPORT long syscall(long n, ...)
 	ON_PATH(SYS_readlinkat, a, b, readlinkat(I(a), P(const char *, b), P(char *, c), (size_t)d))
 	ON_PATH(SYS_fchmodat, a, b, fchmodat(I(a), P(const char *, b), (mode_t)c, 0))
 	ON_PATH(SYS_fchownat, a, b, fchownat(I(a), P(const char *, b), (uid_t)c, (gid_t)d, I(e)))
+#ifdef SYS_futimesat /* not in the generic table (aarch64) */
 	ON_PATH(SYS_futimesat, a, b, futimesat(I(a), P(const char *, b), P(const struct timeval *, c)))
+#endif
 	ON_PATH(SYS_symlinkat, b, c, symlinkat(P(const char *, a), I(b), P(const char *, c)))
 	ON_PATH(SYS_inotify_add_watch, CWD, b, inotify_add_watch(I(a), P(const char *, b), (uint32_t)c))
 	ON_PATH(SYS_name_to_handle_at, a, b, name_to_handle_at(I(a), P(const char *, b), P(struct file_handle *, c), P(int *, d), I(e)))
