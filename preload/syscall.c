@@ -40,9 +40,14 @@
  * setuid changes one thread, where glibc's changes them all.
  */
 
+static bool fd_in_range(long fd)
+{
+	return fd >= 0 && fd <= INT32_MAX;
+}
+
 static bool danaus_fd(long fd)
 {
-	return fd >= 0 && fd <= INT32_MAX && dn_fdmap_get((int)fd) >= 0;
+	return fd_in_range(fd) && dn_fdmap_get((int)fd) >= 0;
 }
 
 /* Whether (dirfd, path) is a Danaus file; an unreadable path is the kernel's. */
@@ -110,12 +115,22 @@ static long openat2_ours(int dirfd, const char *path, const struct dn_open_how *
 	return openat(dirfd, path, (int)how.flags, (mode_t)how.mode);
 }
 
-/* The kernel's getcwd answers the length with its NUL. */
+/*
+ * The kernel's getcwd answers the length with its NUL, checks the size
+ * before it writes (ERANGE, also for size 0, where glibc's says EINVAL),
+ * and only then meets a bad buffer (EFAULT).
+ */
 static long getcwd_ours(char *buf, size_t size)
 {
-	if (!buf)
+	char full[PATH_MAX + DN_MOUNT_MAX];
+	if (!getcwd(full, sizeof(full)))
+		return -1;
+	size_t n = strlen(full) + 1;
+	if (n > size)
+		return dn_errno_return(-ERANGE);
+	if (!buf || dn_fault_copy_out(buf, full, n) < 0)
 		return dn_errno_return(-EFAULT);
-	return getcwd(buf, size) ? (long)strlen(buf) + 1 : -1;
+	return (long)n;
 }
 
 static long fadvise_ours(int fd, off_t off, off_t len, int advice)
@@ -187,7 +202,6 @@ DN_EXPORT long syscall(long n, ...)
 	ON_FD(SYS_sync_file_range, a, sync_file_range(I(a), b, c, (unsigned)d))
 	ON_FD(SYS_fchmod, a, fchmod(I(a), (mode_t)b))
 	ON_FD(SYS_fchown, a, fchown(I(a), (uid_t)b, (gid_t)c))
-	ON_FD(SYS_fchdir, a, fchdir(I(a)))
 	ON_FD(SYS_flock, a, flock(I(a), I(b)))
 	ON_FD(SYS_fcntl, a, fcntl(I(a), I(b), c))
 	ON_FD(SYS_ioctl, a, ioctl(I(a), (unsigned long)b, c))
@@ -251,7 +265,6 @@ DN_EXPORT long syscall(long n, ...)
 	ON_PATH(SYS_lremovexattr, CWD, a, lremovexattr(P(const char *, a), P(const char *, b)))
 	ON_PATH(SYS_truncate, CWD, a, truncate(P(const char *, a), b))
 	ON_PATH(SYS_statfs, CWD, a, statfs(P(const char *, a), P(struct statfs *, b)))
-	ON_PATH(SYS_chdir, CWD, a, chdir(P(const char *, a)))
 	ON_PATH(SYS_execve, CWD, a, execve(P(const char *, a), P(char *const *, b), P(char *const *, c)))
 	ON_TWO(SYS_renameat2, a, b, c, d, renameat2(I(a), P(const char *, b), I(c), P(const char *, d), (unsigned)e))
 	ON_TWO(SYS_linkat, a, b, c, d, linkat(I(a), P(const char *, b), I(c), P(const char *, d), I(e)))
@@ -287,6 +300,15 @@ DN_EXPORT long syscall(long n, ...)
 	ON_TWO(SYS_rename, CWD, a, CWD, b, rename(P(const char *, a), P(const char *, b)))
 	ON_TWO(SYS_link, CWD, a, CWD, b, link(P(const char *, a), P(const char *, b)))
 #endif
+	/*
+	 * Every chdir is the library's, wherever it leads: leaving a mount for
+	 * a kernel directory must reset the cwd it keeps (cwd.c passes kernel
+	 * paths and fds through to the kernel and notes where the cwd went).
+	 */
+	case SYS_chdir:
+		return chdir(P(const char *, a));
+	case SYS_fchdir:
+		return fd_in_range(a) ? fchdir(I(a)) : REAL(syscall)(n, a);
 	case SYS_getcwd:
 		if (atomic_load(&dn_client.cwd_in_mount))
 			return getcwd_ours(P(char *, a), (size_t)b);

@@ -432,7 +432,7 @@ def raw_syscall_tests():
     # syscall(2) by number, as stress-ng makes most of its file calls
     nr = {"readlink": 89, "getdents": 78, "utime": 132, "stat": 4, "mkdir": 83,
           "rmdir": 84, "open": 2, "close": 3, "fchmod": 91, "ftruncate": 77, "fstat": 5,
-          "ioctl": 16, "unlink": 87, "getcwd": 79}
+          "ioctl": 16, "unlink": 87, "getcwd": 79, "chdir": 80, "fchdir": 81}
     libc.syscall.restype = ctypes.c_long
     S = lambda name, *a: (libc.syscall(ctypes.c_long(nr[name]), *a), err())
     if os.uname().machine != "x86_64":
@@ -460,6 +460,18 @@ def raw_syscall_tests():
     say("raw TCGETS", S("ioctl", fd, 0x5401, ctypes.create_string_buffer(64)))
     os.close(fd)
     say("raw unlink", S("unlink", (D + "/tmp/rawf").encode())[0], os.path.exists(D + "/tmp/rawf"))
+    # a raw chdir out of the directory (a mount or not) is where getcwd says
+    old = os.getcwd()
+    os.chdir(D + "/tree")
+    b = ctypes.create_string_buffer(4096)
+    say("raw getcwd size 0", S("getcwd", b, 0), "size 1", S("getcwd", b, 1),
+        "ok", S("getcwd", b, 4096)[0] == len(os.getcwd()) + 1)
+    say("raw chdir host", S("chdir", b"/")[0], os.getcwd())
+    os.chdir(D + "/tree")
+    root = os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+    say("raw fchdir host", S("fchdir", root)[0], os.getcwd(), S("fchdir", -1))
+    os.close(root)
+    os.chdir(old)
 
 
 def fd_call_tests():
