@@ -190,7 +190,10 @@ DN_EXPORT long syscall(long n, ...)
 	ON_FD(SYS_preadv2, a, preadv2(I(a), P(const struct iovec *, b), I(c), d, I(f)))
 	ON_FD(SYS_pwritev2, a, pwritev2(I(a), P(const struct iovec *, b), I(c), d, I(f)))
 	ON_FD(SYS_lseek, a, lseek(I(a), b, I(c)))
-	ON_FD(SYS_close, a, close(I(a)))
+	case SYS_close: /* close() also keeps the library's own fds open */
+		if (fd_in_range(a) && (danaus_fd(a) || dn_is_internal_fd(I(a))))
+			return close(I(a));
+		break;
 	ON_FD(SYS_fstat, a, fstat(I(a), P(struct stat *, b)))
 	ON_FD(SYS_fstatfs, a, fstatfs(I(a), P(struct statfs *, b)))
 	ON_FD(SYS_fsync, a, fsync(I(a)))
@@ -212,8 +215,9 @@ DN_EXPORT long syscall(long n, ...)
 	ON_FD(SYS_fremovexattr, a, fremovexattr(I(a), P(const char *, b)))
 	ON_FD(SYS_dup, a, dup(I(a)))
 	ON_FD(SYS_mmap, e, (long)mmap(P(void *, a), (size_t)b, I(c), I(d), I(e), f))
+	/* onto a Danaus fd (its entry goes) or an internal one (moved away first) too */
 	case SYS_dup3:
-		if (danaus_fd(a) || danaus_fd(b) || dn_is_internal_fd(I(b)))
+		if (danaus_fd(a) || danaus_fd(b) || (fd_in_range(b) && dn_is_internal_fd(I(b))))
 			return dup3(I(a), I(b), I(c));
 		break;
 	case SYS_copy_file_range:
@@ -280,7 +284,10 @@ DN_EXPORT long syscall(long n, ...)
 #endif
 #ifdef SYS_open /* the calls 64-bit x86 keeps from before the *at ones */
 	ON_FD(SYS_getdents, a, getdents_old(I(a), P(void *, b), (size_t)c))
-	ON_FD(SYS_dup2, a, dup2(I(a), I(b)))
+	case SYS_dup2:
+		if (danaus_fd(a) || danaus_fd(b) || (fd_in_range(b) && dn_is_internal_fd(I(b))))
+			return dup2(I(a), I(b));
+		break;
 	ON_PATH(SYS_open, CWD, a, open(P(const char *, a), I(b), (mode_t)c))
 	ON_PATH(SYS_creat, CWD, a, creat(P(const char *, a), (mode_t)b))
 	ON_PATH(SYS_stat, CWD, a, stat(P(const char *, a), P(struct stat *, b)))

@@ -432,7 +432,7 @@ def raw_syscall_tests():
     # syscall(2) by number, as stress-ng makes most of its file calls
     nr = {"readlink": 89, "getdents": 78, "utime": 132, "stat": 4, "mkdir": 83,
           "rmdir": 84, "open": 2, "close": 3, "fchmod": 91, "ftruncate": 77, "fstat": 5,
-          "ioctl": 16, "unlink": 87, "getcwd": 79, "chdir": 80, "fchdir": 81}
+          "ioctl": 16, "unlink": 87, "getcwd": 79, "chdir": 80, "fchdir": 81, "dup2": 33}
     libc.syscall.restype = ctypes.c_long
     S = lambda name, *a: (libc.syscall(ctypes.c_long(nr[name]), *a), err())
     if os.uname().machine != "x86_64":
@@ -472,6 +472,30 @@ def raw_syscall_tests():
     say("raw fchdir host", S("fchdir", root)[0], os.getcwd(), S("fchdir", -1))
     os.close(root)
     os.chdir(old)
+    # a kernel fd dup2'd onto a file's fd: that fd is the kernel's file now
+    fd = os.open(D + "/tree/top", os.O_RDONLY)
+    null = os.open("/dev/null", os.O_RDONLY)
+    say("raw dup2 onto", S("dup2", null, fd)[0] == fd, stat.S_ISCHR(os.fstat(fd).st_mode), os.read(fd, 4))
+    os.close(fd)
+    # raw close and dup2 over every other fd leave the files reachable (a
+    # closefrom by hand: the library's own fds stay open)
+    for name in ("close", "dup2"):
+        pid = os.fork()
+        if pid == 0:
+            keep = os.open(D + "/tree/top", os.O_RDONLY)
+
+            def high():  # the library keeps its own fds at 900 and up (none on the kernel's side)
+                return {n: os.readlink("/proc/self/fd/" + n) for n in os.listdir("/proc/self/fd")
+                        if int(n) >= 512 and os.path.exists("/proc/self/fd/" + n)}
+            before = high()
+            for n in range(3, 1024):
+                if n not in (null, keep):
+                    S(name, null, n) if name == "dup2" else S(name, n)
+            ok = os.pread(keep, 4, 0) == b"z" and os.stat(D + "/tree/top").st_size == 1
+            ok = ok and high() == before
+            os._exit(0 if ok else 1)
+        say("raw", name, "of every other fd, then read and stat", os.waitpid(pid, 0)[1])
+    os.close(null)
 
 
 def fd_call_tests():
