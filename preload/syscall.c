@@ -50,11 +50,17 @@ static bool danaus_fd(long fd)
 	return fd_in_range(fd) && dn_fdmap_get((int)fd) >= 0;
 }
 
-/* Whether (dirfd, path) is a Danaus file; an unreadable path is the kernel's. */
+/*
+ * Whether the library answers for (dirfd, path), as dn_route decides: a
+ * Danaus file, or an error routing found (a /proc/self/fd/N whose file is
+ * gone: the kernel would open the placeholder instead); an unreadable path
+ * is the kernel's, unless relative to a Danaus fd.
+ */
 static bool danaus_path(long dirfd, long path)
 {
 	struct dn_target t;
-	return dn_route_strict((int)dirfd, (const char *)path, &t) == 1 || danaus_fd(dirfd);
+	int r = dn_route_strict((int)dirfd, (const char *)path, &t);
+	return r == 1 || (r < 0 && r != -EFAULT) || danaus_fd(dirfd);
 }
 
 static bool identity_call(long n)

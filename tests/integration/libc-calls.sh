@@ -472,6 +472,17 @@ def raw_syscall_tests():
     say("raw fchdir host", S("fchdir", root)[0], os.getcwd(), S("fchdir", -1))
     os.close(root)
     os.chdir(old)
+    # /proc/self/fd/N of an unlinked file: a raw stat says what stat() says
+    # (the kernel follows the fd; the library refuses, never the placeholder)
+    with open(D + "/tmp/gone", "wb") as fo:
+        fo.write(b"12345")
+    fd = os.open(D + "/tmp/gone", os.O_RDONLY)
+    os.unlink(D + "/tmp/gone")
+    sb = ctypes.create_string_buffer(256)
+    r, e = S("stat", ("/proc/self/fd/%d" % fd).encode(), sb)
+    raw = int.from_bytes(sb.raw[48:56], "little") if r == 0 else e
+    say("raw stat /proc/self/fd/N gone: as stat()", raw == oserr(lambda: os.stat("/proc/self/fd/%d" % fd).st_size))
+    os.close(fd)
     # a kernel fd dup2'd onto a file's fd: that fd is the kernel's file now
     fd = os.open(D + "/tree/top", os.O_RDONLY)
     null = os.open("/dev/null", os.O_RDONLY)
