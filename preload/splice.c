@@ -1,6 +1,7 @@
 /* Pipes and Flags: preadv2/pwritev2, splice and tee with a Danaus fd on one side */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -95,6 +96,30 @@ static bool danaus_may(int fd, int want)
 	return mode == O_RDWR || mode == (uint32_t)want;
 }
 
+/*
+ * The room a pipe has for a write, waiting for some unless nonblock
+ * (-EAGAIN then). The count is in bytes where the pipe keeps pages, so a
+ * pipe whose partly read pages cannot take more may hold a little less:
+ * the write then waits for the reader, as a full pipe makes it.
+ */
+static ssize_t pipe_room(int fd, bool nonblock)
+{
+	for (;;) {
+		int queued = 0, size = REAL(fcntl)(fd, F_GETPIPE_SZ);
+		if (size <= 0 || REAL(ioctl)(fd, FIONREAD, &queued) < 0)
+			return 65536; /* not measurable: the write says */
+		if (queued < size)
+			return size - queued;
+		if (nonblock)
+			return -EAGAIN;
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		if (REAL(poll)(&p, 1, -1) < 0)
+			return -errno; /* EINTR: the kernel's splice is interrupted too */
+		if (p.revents & POLLERR)
+			return 65536; /* no reader: the write says EPIPE (and SIGPIPE) */
+	}
+}
+
 #define DN_SPLICE_ALL (SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT)
 
 /*
@@ -135,13 +160,22 @@ static ssize_t danaus_splice(int in, off_t *in_off, int out, off_t *out_off, siz
 		return 0;
 	char buf[65536];
 	size_t want = len < sizeof(buf) ? len : sizeof(buf);
-	/* SPLICE_F_NONBLOCK: the pipe side must not wait, whatever its own flags */
-	int queued = 0, size = REAL(fcntl)(pipe_fd, F_GETPIPE_SZ);
-	if ((flags & SPLICE_F_NONBLOCK) && size > 0 && REAL(ioctl)(pipe_fd, FIONREAD, &queued) == 0) {
-		size_t room = in_dn ? (size_t)(size - queued) : (size_t)queued;
-		if (room == 0)
-			return -EAGAIN;
-		want = want < room ? want : room;
+	if (in_dn) {
+		/* into the pipe: no more than it has room for, as the kernel's partial count */
+		/* the pipe's own O_NONBLOCK counts as SPLICE_F_NONBLOCK (do_splice) */
+		bool nonblock = (flags & SPLICE_F_NONBLOCK) || (REAL(fcntl)(pipe_fd, F_GETFL) & O_NONBLOCK);
+		ssize_t room = pipe_room(pipe_fd, nonblock);
+		if (room < 0)
+			return room;
+		want = want < (size_t)room ? want : (size_t)room;
+	} else if (flags & SPLICE_F_NONBLOCK) {
+		/* out of the pipe: what it holds */
+		int queued = 0;
+		if (REAL(ioctl)(pipe_fd, FIONREAD, &queued) == 0) {
+			if (queued == 0)
+				return -EAGAIN;
+			want = want < (size_t)queued ? want : (size_t)queued;
+		}
 	}
 	ssize_t r, w;
 	if (in_dn) {

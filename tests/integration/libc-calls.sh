@@ -530,6 +530,17 @@ def fd_call_tests():
     say("splice pipe offset", oserr(os.splice, r, fd, 5, offset_src=0))
     say("splice file->file", oserr(os.splice, fd, fd, 5))
     say("splice bad flags", oserr(os.splice, fd, w, 5, None, None, 0x100))
+    # into a pipe: no more than its room (one page free here), EAGAIN when full
+    big = os.open(D + "/tmp/big", os.O_RDWR | os.O_CREAT, 0o644)
+    os.write(big, b"b" * 20000)
+    r2, w2 = os.pipe()
+    fcntl.fcntl(w2, fcntl.F_SETPIPE_SZ, 65536)
+    os.write(w2, b"p" * 61440)
+    say("splice file->pipe, a page free", oserr(os.splice, big, w2, 10000, offset_src=0),
+        "full, nonblock", oserr(os.splice, big, w2, 10000, offset_src=0, flags=os.SPLICE_F_NONBLOCK))
+    os.close(w2)
+    os.close(r2)
+    os.close(big)
     libc.tee.restype = ctypes.c_ssize_t
     say("tee file", libc.tee(fd, w, 5, 0), err(), "tee pipe, file", libc.tee(r, fd, 5, 0), err())
     g = os.open(D + "/tmp/fdcalls2", os.O_RDWR | os.O_CREAT, 0o644)
