@@ -120,6 +120,20 @@ static ssize_t pipe_room(int fd, bool nonblock)
 	}
 }
 
+/* The bytes a pipe holds now, or 0 for its end (no writer), or -EAGAIN. */
+static ssize_t pipe_queued(int fd)
+{
+	int queued = 0;
+	if (REAL(ioctl)(fd, FIONREAD, &queued) < 0)
+		return -errno;
+	if (queued > 0)
+		return queued;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (REAL(poll)(&p, 1, 0) == 1 && (p.revents & POLLHUP) && !(p.revents & POLLIN))
+		return 0;
+	return -EAGAIN;
+}
+
 #define DN_SPLICE_ALL (SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT)
 
 /*
@@ -169,13 +183,11 @@ static ssize_t danaus_splice(int in, off_t *in_off, int out, off_t *out_off, siz
 			return room;
 		want = want < (size_t)room ? want : (size_t)room;
 	} else if (flags & SPLICE_F_NONBLOCK) {
-		/* out of the pipe: what it holds */
-		int queued = 0;
-		if (REAL(ioctl)(pipe_fd, FIONREAD, &queued) == 0) {
-			if (queued == 0)
-				return -EAGAIN;
-			want = want < (size_t)queued ? want : (size_t)queued;
-		}
+		/* out of the pipe: what it holds; empty is EOF once no writer is left */
+		ssize_t queued = pipe_queued(pipe_fd);
+		if (queued < 0)
+			return queued;
+		want = want < (size_t)queued ? want : (size_t)queued;
 	}
 	ssize_t r, w;
 	if (in_dn) {

@@ -530,7 +530,8 @@ def fd_call_tests():
     say("splice pipe offset", oserr(os.splice, r, fd, 5, offset_src=0))
     say("splice file->file", oserr(os.splice, fd, fd, 5))
     say("splice bad flags", oserr(os.splice, fd, w, 5, None, None, 0x100))
-    # into a pipe: no more than its room (one page free here), EAGAIN when full
+    # into a pipe: no more than its room (one page free here), EAGAIN when full;
+    # out of an empty pipe without a writer: 0 (its end), with one: EAGAIN
     big = os.open(D + "/tmp/big", os.O_RDWR | os.O_CREAT, 0o644)
     os.write(big, b"b" * 20000)
     r2, w2 = os.pipe()
@@ -538,7 +539,11 @@ def fd_call_tests():
     os.write(w2, b"p" * 61440)
     say("splice file->pipe, a page free", oserr(os.splice, big, w2, 10000, offset_src=0),
         "full, nonblock", oserr(os.splice, big, w2, 10000, offset_src=0, flags=os.SPLICE_F_NONBLOCK))
+    os.read(r2, 1 << 20)  # all it holds, at once
+    say("splice empty pipe->file, nonblock", oserr(os.splice, r2, big, 10, flags=os.SPLICE_F_NONBLOCK))
     os.close(w2)
+    say("splice ended pipe->file, nonblock", oserr(os.splice, r2, big, 10, flags=os.SPLICE_F_NONBLOCK),
+        "blocking", oserr(os.splice, r2, big, 10))
     os.close(r2)
     os.close(big)
     libc.tee.restype = ctypes.c_ssize_t
