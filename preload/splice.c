@@ -134,15 +134,47 @@ static ssize_t pipe_queued(int fd)
 	return -EAGAIN;
 }
 
+/*
+ * Up to want bytes of a pipe, waiting for some unless nonblock (0 at its
+ * end), but left in it (*peeked): tee()d into a private pipe and read
+ * from there, so that the caller takes out only what the file then took,
+ * as the kernel's splice leaves in the pipe what the file refused. With
+ * no private pipe to be had (no fd left) the bytes are read as they are.
+ */
+static ssize_t pipe_peek(int fd, void *buf, size_t want, bool nonblock, bool *peeked)
+{
+	int p[2];
+	*peeked = pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0;
+	if (!*peeked) {
+		ssize_t r = REAL(read)(fd, buf, want);
+		return r < 0 ? -errno : r;
+	}
+	ssize_t n;
+	for (;;) {
+		n = REAL(tee)(fd, p[1], want, SPLICE_F_NONBLOCK); /* 0: empty, no writer */
+		if (n >= 0 || errno != EAGAIN || nonblock)
+			break;
+		struct pollfd q = {.fd = fd, .events = POLLIN};
+		if (REAL(poll)(&q, 1, -1) < 0)
+			break;
+	}
+	if (n < 0)
+		n = -errno;
+	else if (n > 0 && (n = REAL(read)(p[0], buf, (size_t)n)) < 0)
+		n = -errno;
+	REAL(close)(p[0]);
+	REAL(close)(p[1]);
+	return n;
+}
+
 #define DN_SPLICE_ALL (SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT)
 
 /*
  * Between a Danaus file and a pipe, as do_splice: one side must be a pipe
  * (else EINVAL), a pipe takes no offset (ESPIPE), an O_APPEND output is
  * EINVAL. The data goes through a buffer of ours; of a file read ahead of
- * what the pipe took, the file offset is moved back. A pipe read whose
- * bytes the file then refuses loses them, where the kernel's splice would
- * have left them in the pipe.
+ * what the pipe took, the file offset is moved back; of a pipe, only
+ * what the file took is taken (pipe_peek).
  */
 static ssize_t danaus_splice(int in, off_t *in_off, int out, off_t *out_off, size_t len,
 			     unsigned flags)
@@ -200,10 +232,14 @@ static ssize_t danaus_splice(int in, off_t *in_off, int out, off_t *out_off, siz
 		if (!file_off && w < r) /* what the pipe did not take is read again next time */
 			dn_op_lseek(in, (off_t)(w < 0 ? 0 : w) - r, SEEK_CUR);
 	} else {
-		r = REAL(read)(in, buf, want);
+		bool nonblock = (flags & SPLICE_F_NONBLOCK) || (REAL(fcntl)(in, F_GETFL) & O_NONBLOCK);
+		bool peeked;
+		r = pipe_peek(in, buf, want, nonblock, &peeked);
 		if (r <= 0)
-			return r < 0 ? -errno : 0;
+			return r;
 		w = dn_op_write(out, buf, (size_t)r, file_off ? pos : -1);
+		if (peeked && w > 0 && REAL(read)(in, buf, (size_t)w) < 0) /* now take what the file took */
+			return -errno;
 	}
 	if (w <= 0)
 		return w;

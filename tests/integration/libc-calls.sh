@@ -541,6 +541,8 @@ def fd_call_tests():
         "full, nonblock", oserr(os.splice, big, w2, 10000, offset_src=0, flags=os.SPLICE_F_NONBLOCK))
     os.read(r2, 1 << 20)  # all it holds, at once
     say("splice empty pipe->file, nonblock", oserr(os.splice, r2, big, 10, flags=os.SPLICE_F_NONBLOCK))
+    os.write(w2, b"kept")  # what the file refuses stays in the pipe
+    say("splice pipe->file refused", oserr(os.splice, r2, big, 10, offset_dst=(1 << 63) - 2), os.read(r2, 10))
     os.close(w2)
     say("splice ended pipe->file, nonblock", oserr(os.splice, r2, big, 10, flags=os.SPLICE_F_NONBLOCK),
         "blocking", oserr(os.splice, r2, big, 10))
