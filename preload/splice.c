@@ -1,6 +1,7 @@
 /* Pipes and Flags: preadv2/pwritev2, splice and tee with a Danaus fd on one side */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -95,15 +96,85 @@ static bool danaus_may(int fd, int want)
 	return mode == O_RDWR || mode == (uint32_t)want;
 }
 
+/*
+ * The room a pipe has for a write, waiting for some unless nonblock
+ * (-EAGAIN then). The count is in bytes where the pipe keeps pages, so a
+ * pipe whose partly read pages cannot take more may hold a little less:
+ * the write then waits for the reader, as a full pipe makes it.
+ */
+static ssize_t pipe_room(int fd, bool nonblock)
+{
+	for (;;) {
+		int queued = 0, size = REAL(fcntl)(fd, F_GETPIPE_SZ);
+		if (size <= 0 || REAL(ioctl)(fd, FIONREAD, &queued) < 0)
+			return 65536; /* not measurable: the write says */
+		if (queued < size)
+			return size - queued;
+		if (nonblock)
+			return -EAGAIN;
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		if (REAL(poll)(&p, 1, -1) < 0)
+			return -errno; /* EINTR: the kernel's splice is interrupted too */
+		if (p.revents & POLLERR)
+			return 65536; /* no reader: the write says EPIPE (and SIGPIPE) */
+	}
+}
+
+/* The bytes a pipe holds now, or 0 for its end (no writer), or -EAGAIN. */
+static ssize_t pipe_queued(int fd)
+{
+	int queued = 0;
+	if (REAL(ioctl)(fd, FIONREAD, &queued) < 0)
+		return -errno;
+	if (queued > 0)
+		return queued;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (REAL(poll)(&p, 1, 0) == 1 && (p.revents & POLLHUP) && !(p.revents & POLLIN))
+		return 0;
+	return -EAGAIN;
+}
+
+/*
+ * Up to want bytes of a pipe, waiting for some unless nonblock (0 at its
+ * end), but left in it (*peeked): tee()d into a private pipe and read
+ * from there, so that the caller takes out only what the file then took,
+ * as the kernel's splice leaves in the pipe what the file refused. With
+ * no private pipe to be had (no fd left) the bytes are read as they are.
+ */
+static ssize_t pipe_peek(int fd, void *buf, size_t want, bool nonblock, bool *peeked)
+{
+	int p[2];
+	*peeked = pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0;
+	if (!*peeked) {
+		ssize_t r = REAL(read)(fd, buf, want);
+		return r < 0 ? -errno : r;
+	}
+	ssize_t n;
+	for (;;) {
+		n = REAL(tee)(fd, p[1], want, SPLICE_F_NONBLOCK); /* 0: empty, no writer */
+		if (n >= 0 || errno != EAGAIN || nonblock)
+			break;
+		struct pollfd q = {.fd = fd, .events = POLLIN};
+		if (REAL(poll)(&q, 1, -1) < 0)
+			break;
+	}
+	if (n < 0)
+		n = -errno;
+	else if (n > 0 && (n = REAL(read)(p[0], buf, (size_t)n)) < 0)
+		n = -errno;
+	REAL(close)(p[0]);
+	REAL(close)(p[1]);
+	return n;
+}
+
 #define DN_SPLICE_ALL (SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT)
 
 /*
  * Between a Danaus file and a pipe, as do_splice: one side must be a pipe
  * (else EINVAL), a pipe takes no offset (ESPIPE), an O_APPEND output is
  * EINVAL. The data goes through a buffer of ours; of a file read ahead of
- * what the pipe took, the file offset is moved back. A pipe read whose
- * bytes the file then refuses loses them, where the kernel's splice would
- * have left them in the pipe.
+ * what the pipe took, the file offset is moved back; of a pipe, only
+ * what the file took is taken (pipe_peek).
  */
 static ssize_t danaus_splice(int in, off_t *in_off, int out, off_t *out_off, size_t len,
 			     unsigned flags)
@@ -135,13 +206,20 @@ static ssize_t danaus_splice(int in, off_t *in_off, int out, off_t *out_off, siz
 		return 0;
 	char buf[65536];
 	size_t want = len < sizeof(buf) ? len : sizeof(buf);
-	/* SPLICE_F_NONBLOCK: the pipe side must not wait, whatever its own flags */
-	int queued = 0, size = REAL(fcntl)(pipe_fd, F_GETPIPE_SZ);
-	if ((flags & SPLICE_F_NONBLOCK) && size > 0 && REAL(ioctl)(pipe_fd, FIONREAD, &queued) == 0) {
-		size_t room = in_dn ? (size_t)(size - queued) : (size_t)queued;
-		if (room == 0)
-			return -EAGAIN;
-		want = want < room ? want : room;
+	if (in_dn) {
+		/* into the pipe: no more than it has room for, as the kernel's partial count */
+		/* the pipe's own O_NONBLOCK counts as SPLICE_F_NONBLOCK (do_splice) */
+		bool nonblock = (flags & SPLICE_F_NONBLOCK) || (REAL(fcntl)(pipe_fd, F_GETFL) & O_NONBLOCK);
+		ssize_t room = pipe_room(pipe_fd, nonblock);
+		if (room < 0)
+			return room;
+		want = want < (size_t)room ? want : (size_t)room;
+	} else if (flags & SPLICE_F_NONBLOCK) {
+		/* out of the pipe: what it holds; empty is EOF once no writer is left */
+		ssize_t queued = pipe_queued(pipe_fd);
+		if (queued < 0)
+			return queued;
+		want = want < (size_t)queued ? want : (size_t)queued;
 	}
 	ssize_t r, w;
 	if (in_dn) {
@@ -154,10 +232,14 @@ static ssize_t danaus_splice(int in, off_t *in_off, int out, off_t *out_off, siz
 		if (!file_off && w < r) /* what the pipe did not take is read again next time */
 			dn_op_lseek(in, (off_t)(w < 0 ? 0 : w) - r, SEEK_CUR);
 	} else {
-		r = REAL(read)(in, buf, want);
+		bool nonblock = (flags & SPLICE_F_NONBLOCK) || (REAL(fcntl)(in, F_GETFL) & O_NONBLOCK);
+		bool peeked;
+		r = pipe_peek(in, buf, want, nonblock, &peeked);
 		if (r <= 0)
-			return r < 0 ? -errno : 0;
+			return r;
 		w = dn_op_write(out, buf, (size_t)r, file_off ? pos : -1);
+		if (peeked && w > 0 && REAL(read)(in, buf, (size_t)w) < 0) /* now take what the file took */
+			return -errno;
 	}
 	if (w <= 0)
 		return w;

@@ -40,16 +40,27 @@
  * setuid changes one thread, where glibc's changes them all.
  */
 
-static bool danaus_fd(long fd)
+static bool fd_in_range(long fd)
 {
-	return fd >= 0 && fd <= INT32_MAX && dn_fdmap_get((int)fd) >= 0;
+	return fd >= 0 && fd <= INT32_MAX;
 }
 
-/* Whether (dirfd, path) is a Danaus file; an unreadable path is the kernel's. */
+static bool danaus_fd(long fd)
+{
+	return fd_in_range(fd) && dn_fdmap_get((int)fd) >= 0;
+}
+
+/*
+ * Whether the library answers for (dirfd, path), as dn_route decides: a
+ * Danaus file, or an error routing found (a /proc/self/fd/N whose file is
+ * gone: the kernel would open the placeholder instead); an unreadable path
+ * is the kernel's, unless relative to a Danaus fd.
+ */
 static bool danaus_path(long dirfd, long path)
 {
 	struct dn_target t;
-	return dn_route_strict((int)dirfd, (const char *)path, &t) == 1 || danaus_fd(dirfd);
+	int r = dn_route_strict((int)dirfd, (const char *)path, &t);
+	return r == 1 || (r < 0 && r != -EFAULT) || danaus_fd(dirfd);
 }
 
 static bool identity_call(long n)
@@ -110,12 +121,22 @@ static long openat2_ours(int dirfd, const char *path, const struct dn_open_how *
 	return openat(dirfd, path, (int)how.flags, (mode_t)how.mode);
 }
 
-/* The kernel's getcwd answers the length with its NUL. */
+/*
+ * The kernel's getcwd answers the length with its NUL, checks the size
+ * before it writes (ERANGE, also for size 0, where glibc's says EINVAL),
+ * and only then meets a bad buffer (EFAULT).
+ */
 static long getcwd_ours(char *buf, size_t size)
 {
-	if (!buf)
+	char full[PATH_MAX + DN_MOUNT_MAX];
+	if (!getcwd(full, sizeof(full)))
+		return -1;
+	size_t n = strlen(full) + 1;
+	if (n > size)
+		return dn_errno_return(-ERANGE);
+	if (!buf || dn_fault_copy_out(buf, full, n) < 0)
 		return dn_errno_return(-EFAULT);
-	return getcwd(buf, size) ? (long)strlen(buf) + 1 : -1;
+	return (long)n;
 }
 
 static long fadvise_ours(int fd, off_t off, off_t len, int advice)
@@ -175,7 +196,10 @@ DN_EXPORT long syscall(long n, ...)
 	ON_FD(SYS_preadv2, a, preadv2(I(a), P(const struct iovec *, b), I(c), d, I(f)))
 	ON_FD(SYS_pwritev2, a, pwritev2(I(a), P(const struct iovec *, b), I(c), d, I(f)))
 	ON_FD(SYS_lseek, a, lseek(I(a), b, I(c)))
-	ON_FD(SYS_close, a, close(I(a)))
+	case SYS_close: /* close() also keeps the library's own fds open */
+		if (fd_in_range(a) && (danaus_fd(a) || dn_is_internal_fd(I(a))))
+			return close(I(a));
+		break;
 	ON_FD(SYS_fstat, a, fstat(I(a), P(struct stat *, b)))
 	ON_FD(SYS_fstatfs, a, fstatfs(I(a), P(struct statfs *, b)))
 	ON_FD(SYS_fsync, a, fsync(I(a)))
@@ -187,7 +211,6 @@ DN_EXPORT long syscall(long n, ...)
 	ON_FD(SYS_sync_file_range, a, sync_file_range(I(a), b, c, (unsigned)d))
 	ON_FD(SYS_fchmod, a, fchmod(I(a), (mode_t)b))
 	ON_FD(SYS_fchown, a, fchown(I(a), (uid_t)b, (gid_t)c))
-	ON_FD(SYS_fchdir, a, fchdir(I(a)))
 	ON_FD(SYS_flock, a, flock(I(a), I(b)))
 	ON_FD(SYS_fcntl, a, fcntl(I(a), I(b), c))
 	ON_FD(SYS_ioctl, a, ioctl(I(a), (unsigned long)b, c))
@@ -198,8 +221,9 @@ DN_EXPORT long syscall(long n, ...)
 	ON_FD(SYS_fremovexattr, a, fremovexattr(I(a), P(const char *, b)))
 	ON_FD(SYS_dup, a, dup(I(a)))
 	ON_FD(SYS_mmap, e, (long)mmap(P(void *, a), (size_t)b, I(c), I(d), I(e), f))
+	/* onto a Danaus fd (its entry goes) or an internal one (moved away first) too */
 	case SYS_dup3:
-		if (danaus_fd(a) || danaus_fd(b) || dn_is_internal_fd(I(b)))
+		if (danaus_fd(a) || danaus_fd(b) || (fd_in_range(b) && dn_is_internal_fd(I(b))))
 			return dup3(I(a), I(b), I(c));
 		break;
 	case SYS_copy_file_range:
@@ -234,7 +258,9 @@ DN_EXPORT long syscall(long n, ...)
 	ON_PATH(SYS_readlinkat, a, b, readlinkat(I(a), P(const char *, b), P(char *, c), (size_t)d))
 	ON_PATH(SYS_fchmodat, a, b, fchmodat(I(a), P(const char *, b), (mode_t)c, 0))
 	ON_PATH(SYS_fchownat, a, b, fchownat(I(a), P(const char *, b), (uid_t)c, (gid_t)d, I(e)))
+#ifdef SYS_futimesat /* not in the generic table (aarch64) */
 	ON_PATH(SYS_futimesat, a, b, futimesat(I(a), P(const char *, b), P(const struct timeval *, c)))
+#endif
 	ON_PATH(SYS_symlinkat, b, c, symlinkat(P(const char *, a), I(b), P(const char *, c)))
 	ON_PATH(SYS_inotify_add_watch, CWD, b, inotify_add_watch(I(a), P(const char *, b), (uint32_t)c))
 	ON_PATH(SYS_name_to_handle_at, a, b, name_to_handle_at(I(a), P(const char *, b), P(struct file_handle *, c), P(int *, d), I(e)))
@@ -249,7 +275,6 @@ DN_EXPORT long syscall(long n, ...)
 	ON_PATH(SYS_lremovexattr, CWD, a, lremovexattr(P(const char *, a), P(const char *, b)))
 	ON_PATH(SYS_truncate, CWD, a, truncate(P(const char *, a), b))
 	ON_PATH(SYS_statfs, CWD, a, statfs(P(const char *, a), P(struct statfs *, b)))
-	ON_PATH(SYS_chdir, CWD, a, chdir(P(const char *, a)))
 	ON_PATH(SYS_execve, CWD, a, execve(P(const char *, a), P(char *const *, b), P(char *const *, c)))
 	ON_TWO(SYS_renameat2, a, b, c, d, renameat2(I(a), P(const char *, b), I(c), P(const char *, d), (unsigned)e))
 	ON_TWO(SYS_linkat, a, b, c, d, linkat(I(a), P(const char *, b), I(c), P(const char *, d), I(e)))
@@ -265,7 +290,10 @@ DN_EXPORT long syscall(long n, ...)
 #endif
 #ifdef SYS_open /* the calls 64-bit x86 keeps from before the *at ones */
 	ON_FD(SYS_getdents, a, getdents_old(I(a), P(void *, b), (size_t)c))
-	ON_FD(SYS_dup2, a, dup2(I(a), I(b)))
+	case SYS_dup2:
+		if (danaus_fd(a) || danaus_fd(b) || (fd_in_range(b) && dn_is_internal_fd(I(b))))
+			return dup2(I(a), I(b));
+		break;
 	ON_PATH(SYS_open, CWD, a, open(P(const char *, a), I(b), (mode_t)c))
 	ON_PATH(SYS_creat, CWD, a, creat(P(const char *, a), (mode_t)b))
 	ON_PATH(SYS_stat, CWD, a, stat(P(const char *, a), P(struct stat *, b)))
@@ -285,6 +313,15 @@ DN_EXPORT long syscall(long n, ...)
 	ON_TWO(SYS_rename, CWD, a, CWD, b, rename(P(const char *, a), P(const char *, b)))
 	ON_TWO(SYS_link, CWD, a, CWD, b, link(P(const char *, a), P(const char *, b)))
 #endif
+	/*
+	 * Every chdir is the library's, wherever it leads: leaving a mount for
+	 * a kernel directory must reset the cwd it keeps (cwd.c passes kernel
+	 * paths and fds through to the kernel and notes where the cwd went).
+	 */
+	case SYS_chdir:
+		return chdir(P(const char *, a));
+	case SYS_fchdir:
+		return fd_in_range(a) ? fchdir(I(a)) : REAL(syscall)(n, a);
 	case SYS_getcwd:
 		if (atomic_load(&dn_client.cwd_in_mount))
 			return getcwd_ours(P(char *, a), (size_t)b);

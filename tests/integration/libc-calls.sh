@@ -432,7 +432,7 @@ def raw_syscall_tests():
     # syscall(2) by number, as stress-ng makes most of its file calls
     nr = {"readlink": 89, "getdents": 78, "utime": 132, "stat": 4, "mkdir": 83,
           "rmdir": 84, "open": 2, "close": 3, "fchmod": 91, "ftruncate": 77, "fstat": 5,
-          "ioctl": 16, "unlink": 87, "getcwd": 79}
+          "ioctl": 16, "unlink": 87, "getcwd": 79, "chdir": 80, "fchdir": 81, "dup2": 33}
     libc.syscall.restype = ctypes.c_long
     S = lambda name, *a: (libc.syscall(ctypes.c_long(nr[name]), *a), err())
     if os.uname().machine != "x86_64":
@@ -460,6 +460,53 @@ def raw_syscall_tests():
     say("raw TCGETS", S("ioctl", fd, 0x5401, ctypes.create_string_buffer(64)))
     os.close(fd)
     say("raw unlink", S("unlink", (D + "/tmp/rawf").encode())[0], os.path.exists(D + "/tmp/rawf"))
+    # a raw chdir out of the directory (a mount or not) is where getcwd says
+    old = os.getcwd()
+    os.chdir(D + "/tree")
+    b = ctypes.create_string_buffer(4096)
+    say("raw getcwd size 0", S("getcwd", b, 0), "size 1", S("getcwd", b, 1),
+        "ok", S("getcwd", b, 4096)[0] == len(os.getcwd()) + 1)
+    say("raw chdir host", S("chdir", b"/")[0], os.getcwd())
+    os.chdir(D + "/tree")
+    root = os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+    say("raw fchdir host", S("fchdir", root)[0], os.getcwd(), S("fchdir", -1))
+    os.close(root)
+    os.chdir(old)
+    # /proc/self/fd/N of an unlinked file: a raw stat says what stat() says
+    # (the kernel follows the fd; the library refuses, never the placeholder)
+    with open(D + "/tmp/gone", "wb") as fo:
+        fo.write(b"12345")
+    fd = os.open(D + "/tmp/gone", os.O_RDONLY)
+    os.unlink(D + "/tmp/gone")
+    sb = ctypes.create_string_buffer(256)
+    r, e = S("stat", ("/proc/self/fd/%d" % fd).encode(), sb)
+    raw = int.from_bytes(sb.raw[48:56], "little") if r == 0 else e
+    say("raw stat /proc/self/fd/N gone: as stat()", raw == oserr(lambda: os.stat("/proc/self/fd/%d" % fd).st_size))
+    os.close(fd)
+    # a kernel fd dup2'd onto a file's fd: that fd is the kernel's file now
+    fd = os.open(D + "/tree/top", os.O_RDONLY)
+    null = os.open("/dev/null", os.O_RDONLY)
+    say("raw dup2 onto", S("dup2", null, fd)[0] == fd, stat.S_ISCHR(os.fstat(fd).st_mode), os.read(fd, 4))
+    os.close(fd)
+    # raw close and dup2 over every other fd leave the files reachable (a
+    # closefrom by hand: the library's own fds stay open)
+    for name in ("close", "dup2"):
+        pid = os.fork()
+        if pid == 0:
+            keep = os.open(D + "/tree/top", os.O_RDONLY)
+
+            def high():  # the library keeps its own fds at 900 and up (none on the kernel's side)
+                return {n: os.readlink("/proc/self/fd/" + n) for n in os.listdir("/proc/self/fd")
+                        if int(n) >= 512 and os.path.exists("/proc/self/fd/" + n)}
+            before = high()
+            for n in range(3, 1024):
+                if n not in (null, keep):
+                    S(name, null, n) if name == "dup2" else S(name, n)
+            ok = os.pread(keep, 4, 0) == b"z" and os.stat(D + "/tree/top").st_size == 1
+            ok = ok and high() == before
+            os._exit(0 if ok else 1)
+        say("raw", name, "of every other fd, then read and stat", os.waitpid(pid, 0)[1])
+    os.close(null)
 
 
 def fd_call_tests():
@@ -483,6 +530,24 @@ def fd_call_tests():
     say("splice pipe offset", oserr(os.splice, r, fd, 5, offset_src=0))
     say("splice file->file", oserr(os.splice, fd, fd, 5))
     say("splice bad flags", oserr(os.splice, fd, w, 5, None, None, 0x100))
+    # into a pipe: no more than its room (one page free here), EAGAIN when full;
+    # out of an empty pipe without a writer: 0 (its end), with one: EAGAIN
+    big = os.open(D + "/tmp/big", os.O_RDWR | os.O_CREAT, 0o644)
+    os.write(big, b"b" * 20000)
+    r2, w2 = os.pipe()
+    fcntl.fcntl(w2, fcntl.F_SETPIPE_SZ, 65536)
+    os.write(w2, b"p" * 61440)
+    say("splice file->pipe, a page free", oserr(os.splice, big, w2, 10000, offset_src=0),
+        "full, nonblock", oserr(os.splice, big, w2, 10000, offset_src=0, flags=os.SPLICE_F_NONBLOCK))
+    os.read(r2, 1 << 20)  # all it holds, at once
+    say("splice empty pipe->file, nonblock", oserr(os.splice, r2, big, 10, flags=os.SPLICE_F_NONBLOCK))
+    os.write(w2, b"kept")  # what the file refuses stays in the pipe
+    say("splice pipe->file refused", oserr(os.splice, r2, big, 10, offset_dst=(1 << 63) - 2), os.read(r2, 10))
+    os.close(w2)
+    say("splice ended pipe->file, nonblock", oserr(os.splice, r2, big, 10, flags=os.SPLICE_F_NONBLOCK),
+        "blocking", oserr(os.splice, r2, big, 10))
+    os.close(r2)
+    os.close(big)
     libc.tee.restype = ctypes.c_ssize_t
     say("tee file", libc.tee(fd, w, 5, 0), err(), "tee pipe, file", libc.tee(r, fd, 5, 0), err())
     g = os.open(D + "/tmp/fdcalls2", os.O_RDWR | os.O_CREAT, 0o644)
