@@ -70,6 +70,7 @@ int capset(cap_user_header_t, const cap_user_data_t); /* glibc exports it, decla
 	X(sendmsg, ssize_t, (int, const struct msghdr *, int))                                     \
 	X(getsockname, int, (int, struct sockaddr *, socklen_t *))                                 \
 	X(getpeername, int, (int, struct sockaddr *, socklen_t *))                                 \
+	X(accept, int, (int, struct sockaddr *, socklen_t *))                                      \
 	X(accept4, int, (int, struct sockaddr *, socklen_t *, int))
 
 /* inotify.c */

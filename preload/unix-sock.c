@@ -1,7 +1,8 @@
 /* Unix Sockets: bind(2), connect(2) and datagrams to a path in a mount */
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "dn-errno.h"
 #include "export.h"
 #include "fault.h"
+#include "fork-guard.h"
 #include "ops.h"
 #include "path.h"
 #include "real.h"
@@ -164,6 +166,13 @@ struct sock_name {
 #define SOCK_NAMES 64
 static struct sock_name sock_names[SOCK_NAMES];
 static pthread_mutex_t sock_names_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Until a socket is named at a pool path, every other socket's calls skip the table. */
+static atomic_bool sock_names_any;
+
+__attribute__((constructor)) static void sock_names_fork_setup(void)
+{
+	dn_fork_guard(&sock_names_lock);
+}
 
 static ino_t sock_ino(int sock)
 {
@@ -187,23 +196,25 @@ static void sock_name_note(int sock, bool peer, const struct sockaddr *addr, soc
 		}
 	*slot = (struct sock_name){.fd = sock, .ino = ino, .peer = peer};
 	memcpy(slot->pool, un.sun_path, strnlen(un.sun_path, len - head));
+	atomic_store(&sock_names_any, true);
 	pthread_mutex_unlock(&sock_names_lock);
 }
 
-/* An accepted socket has its listener's name. */
+/* An accepted socket has its listener's name (its inode checked once one is found by fd). */
 static void sock_name_inherit(int listener, int sock)
 {
-	ino_t lino = sock_ino(listener), ino = sock_ino(sock);
+	if (!atomic_load_explicit(&sock_names_any, memory_order_relaxed))
+		return;
 	struct sockaddr_un un = {.sun_family = AF_UNIX};
-	bool found = false;
+	ino_t lino = 0;
 	pthread_mutex_lock(&sock_names_lock);
 	for (size_t i = 0; i < SOCK_NAMES; i++)
-		if (sock_names[i].fd == listener && !sock_names[i].peer && sock_names[i].ino == lino) {
+		if (sock_names[i].fd == listener && !sock_names[i].peer) {
 			memcpy(un.sun_path, sock_names[i].pool, sizeof(un.sun_path));
-			found = true;
+			lino = sock_names[i].ino;
 		}
 	pthread_mutex_unlock(&sock_names_lock);
-	if (found && ino)
+	if (lino && sock_ino(listener) == lino)
 		sock_name_note(sock, false, (const struct sockaddr *)&un, sizeof(un));
 }
 
@@ -213,7 +224,8 @@ static void sock_name_fix(int sock, bool peer, struct sockaddr *addr, socklen_t 
 	struct sockaddr_un un;
 	const size_t head = offsetof(struct sockaddr_un, sun_path);
 	socklen_t got;
-	if (dn_fault_copy_in(&got, len, sizeof(got)) < 0 || got <= head + 14 ||
+	if (!atomic_load_explicit(&sock_names_any, memory_order_relaxed) ||
+	    dn_fault_copy_in(&got, len, sizeof(got)) < 0 || got <= head + 14 ||
 	    dn_fault_copy_in(&un, addr, cap < sizeof(un) ? cap : sizeof(un)) < 0 ||
 	    un.sun_family != AF_UNIX || strncmp(un.sun_path, "/proc/self/fd/", 14) != 0)
 		return;
@@ -307,40 +319,45 @@ DN_EXPORT ssize_t sendmsg(int sock, const struct msghdr *msg, int flags)
 	return s;
 }
 
-DN_EXPORT int getsockname(int sock, __SOCKADDR_ARG addr, socklen_t *len)
+/* getsockname or getpeername (peer): the kernel's answer, a pool path as the caller gave it */
+static int sock_name_call(int (*get)(int, struct sockaddr *, socklen_t *), bool peer, int sock,
+			  struct sockaddr *addr, socklen_t *len)
 {
 	socklen_t cap;
 	if (dn_fault_copy_in(&cap, len, sizeof(cap)) < 0)
 		cap = 0;
-	int r = REAL(getsockname)(sock, addr.__sockaddr__, len);
+	int r = get(sock, addr, len);
 	if (r == 0 && cap)
-		sock_name_fix(sock, false, addr.__sockaddr__, len, cap);
+		sock_name_fix(sock, peer, addr, len, cap);
 	return r;
+}
+
+DN_EXPORT int getsockname(int sock, __SOCKADDR_ARG addr, socklen_t *len)
+{
+	return sock_name_call(REAL(getsockname), false, sock, addr.__sockaddr__, len);
 }
 
 DN_EXPORT int getpeername(int sock, __SOCKADDR_ARG addr, socklen_t *len)
 {
-	socklen_t cap;
-	if (dn_fault_copy_in(&cap, len, sizeof(cap)) < 0)
-		cap = 0;
-	int r = REAL(getpeername)(sock, addr.__sockaddr__, len);
-	if (r == 0 && cap)
-		sock_name_fix(sock, true, addr.__sockaddr__, len, cap);
-	return r;
+	return sock_name_call(REAL(getpeername), true, sock, addr.__sockaddr__, len);
 }
 
-DN_EXPORT int accept4(int sock, __SOCKADDR_ARG addr, socklen_t *len, int flags)
+static int accepted(int listener, int r)
 {
-	int r = REAL(accept4)(sock, addr.__sockaddr__, len, flags);
 	if (r >= 0) {
 		int e = errno;
-		sock_name_inherit(sock, r);
+		sock_name_inherit(listener, r);
 		errno = e;
 	}
 	return r;
 }
 
+DN_EXPORT int accept4(int sock, __SOCKADDR_ARG addr, socklen_t *len, int flags)
+{
+	return accepted(sock, REAL(accept4)(sock, addr.__sockaddr__, len, flags));
+}
+
 DN_EXPORT int accept(int sock, __SOCKADDR_ARG addr, socklen_t *len)
 {
-	return accept4(sock, addr, len, 0);
+	return accepted(sock, REAL(accept)(sock, addr.__sockaddr__, len));
 }
