@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "client.h"
 #include "fault.h"
+#include "fork-guard.h"
 #include "ops.h"
 #include "real.h"
 
@@ -27,6 +29,13 @@ struct file_extra {
 #define EXTRA_MAX 64
 static struct file_extra extras[EXTRA_MAX];
 static pthread_mutex_t extras_lock = PTHREAD_MUTEX_INITIALIZER;
+/* records in use: while none, an open's dn_fcntl_forget takes no lock */
+static atomic_int extras_used;
+
+__attribute__((constructor)) static void extras_fork_setup(void)
+{
+	dn_fork_guard(&extras_lock);
+}
 
 /* The record of ofd (made when make), or NULL. Under extras_lock. */
 static struct file_extra *extra_of(int32_t ofd, bool make)
@@ -41,6 +50,7 @@ static struct file_extra *extra_of(int32_t ofd, bool make)
 	if (!make || !free_slot)
 		return NULL;
 	*free_slot = (struct file_extra){.ofd = ofd + 1, .owner_type = F_OWNER_PID};
+	atomic_fetch_add(&extras_used, 1);
 	return free_slot;
 }
 
@@ -58,6 +68,8 @@ int dn_fcntl_more(int fd, int cmd, void *arg)
 {
 	int32_t ofd;
 	struct dn_ofd *o = dn_fd_ofd(fd, &ofd);
+	if (!o)
+		return -EBADF; /* closed by another thread meanwhile */
 	if (o->oflags & O_PATH)
 		return -EBADF; /* fcntl on an O_PATH fd: only the commands io.c serves */
 	int r = 0;
@@ -156,9 +168,13 @@ int dn_fcntl_more(int fd, int cmd, void *arg)
 /* A closed description forgets what was set on it. */
 void dn_fcntl_forget(int32_t ofd)
 {
+	if (atomic_load(&extras_used) == 0)
+		return;
 	pthread_mutex_lock(&extras_lock);
 	struct file_extra *x = extra_of(ofd, false);
-	if (x)
+	if (x) {
 		x->ofd = 0;
+		atomic_fetch_sub(&extras_used, 1);
+	}
 	pthread_mutex_unlock(&extras_lock);
 }

@@ -89,7 +89,7 @@ static int danaus_ioctl(int fd, unsigned long req, void *arg)
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
 	struct stat st;
 	int r;
-	if (o->oflags & O_PATH)
+	if (!o || (o->oflags & O_PATH)) /* (!o: closed by another thread meanwhile) */
 		return -EBADF;
 	switch (req) {
 	case FIOCLEX:

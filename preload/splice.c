@@ -90,7 +90,10 @@ static bool is_pipe(int fd)
 /* Whether a Danaus fd may be read (want O_RDONLY) or written (O_WRONLY). */
 static bool danaus_may(int fd, int want)
 {
-	uint32_t fl = dn_fd_ofd(fd, NULL)->oflags, mode = fl & O_ACCMODE;
+	const struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o)
+		return false; /* closed by another thread meanwhile */
+	uint32_t fl = o->oflags, mode = fl & O_ACCMODE;
 	if (fl & O_PATH)
 		return false;
 	return mode == O_RDWR || mode == (uint32_t)want;
@@ -194,7 +197,10 @@ static ssize_t danaus_splice(int in, off_t *in_off, int out, off_t *out_off, siz
 		return -EINVAL; /* two files: neither is a pipe */
 	if ((in_dn ? out_off : in_off) != NULL)
 		return -ESPIPE;
-	if (out_dn && (dn_fd_ofd(out, NULL)->oflags & O_APPEND))
+	const struct dn_ofd *oo = out_dn ? dn_fd_ofd(out, NULL) : NULL;
+	if (out_dn && !oo)
+		return -EBADF; /* closed by another thread meanwhile */
+	if (oo && (oo->oflags & O_APPEND))
 		return -EINVAL;
 	off_t *file_off = in_dn ? in_off : out_off;
 	off_t pos = 0;
