@@ -123,29 +123,41 @@ static int route_from_kernel_dir(int dirfd, const char *path, struct dn_target *
  */
 static int own_fd_name(const char *path, const char **rest)
 {
-	static const char *const std[] = {"/dev/stdin", "/dev/stdout", "/dev/stderr"};
-	for (int i = 0; i < 3; i++) {
-		size_t n = strlen(std[i]);
-		if (strncmp(path, std[i], n) == 0 && (path[n] == '/' || !path[n])) {
-			*rest = path + n;
-			return i;
-		}
-	}
 	const char *p;
-	char pid[24];
-	if (strncmp(path, "/dev/fd/", 8) == 0)
+	if (strncmp(path, "/dev/", 5) == 0) {
+		static const char *const std[] = {"stdin", "stdout", "stderr"};
+		for (int i = 0; i < 3; i++) {
+			size_t n = strlen(std[i]);
+			if (strncmp(path + 5, std[i], n) == 0 && (path[5 + n] == '/' || !path[5 + n])) {
+				*rest = path + 5 + n;
+				return i;
+			}
+		}
+		if (strncmp(path + 5, "fd/", 3) != 0)
+			return -1;
 		p = path + 8;
-	else if (strncmp(path, "/proc/", 6) != 0)
+	} else if (strncmp(path, "/proc/", 6) == 0) {
+		p = path + 6;
+		if (strncmp(p, "self/", 5) == 0) {
+			p += 5;
+		} else if (strncmp(p, "thread-self/", 12) == 0) {
+			p += 12;
+		} else {
+			/* /proc/PID/: digits first, so that other paths cost no getpid() */
+			long pid = 0;
+			for (; *p >= '0' && *p <= '9' && pid <= INT32_MAX; p++)
+				pid = pid * 10 + (*p - '0');
+			if (p == path + 6 || (path[6] == '0' && p > path + 7) || *p != '/' ||
+			    strncmp(p + 1, "fd/", 3) != 0 || pid != (long)getpid())
+				return -1;
+			p++;
+		}
+		if (strncmp(p, "fd/", 3) != 0)
+			return -1;
+		p += 3;
+	} else {
 		return -1;
-	else if (strncmp(path, "/proc/self/fd/", 14) == 0)
-		p = path + 14;
-	else if (strncmp(path, "/proc/thread-self/fd/", 21) == 0)
-		p = path + 21;
-	else if (snprintf(pid, sizeof(pid), "/proc/%d/fd/", (int)getpid()) > 0 &&
-		 strncmp(path, pid, strlen(pid)) == 0)
-		p = path + strlen(pid);
-	else
-		return -1;
+	}
 	long n = 0;
 	if (*p < '0' || *p > '9')
 		return -1;
