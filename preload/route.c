@@ -159,7 +159,8 @@ static int own_fd_name(const char *path, const char **rest)
 		return -1;
 	}
 	long n = 0;
-	if (*p < '0' || *p > '9')
+	/* as procfs reads a number: no leading zero ("03" names nothing) */
+	if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
 		return -1;
 	for (; *p >= '0' && *p <= '9'; p++)
 		if ((n = n * 10 + (*p - '0')) > INT32_MAX)

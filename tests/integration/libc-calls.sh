@@ -595,6 +595,9 @@ def fd_call_tests():
             sorted(os.listdir("/dev/fd/%d/a" % dfd)))
         say("readlink /proc/self/fd/N", os.readlink("/proc/self/fd/%d" % n),
             os.path.realpath("/dev/fd/%d" % n), os.path.islink("/proc/self/fd/%d" % n))
+        # procfs reads N with no leading zero: /dev/fd/0N names nothing
+        say("/dev/fd/0N", oserr(lambda: os.stat("/dev/fd/0%d" % n).st_size),
+            oserr(lambda: os.stat("/proc/%d/fd/0%d" % (os.getpid(), n)).st_size))
     for x in (fd, g, a, dfd, r, w):
         os.close(x)
 
