@@ -48,6 +48,7 @@
 
 #include "cleanup.h"
 #include "mds-caps.h"
+#include "samples.h"
 
 #define BLOCK 4096u
 #define MIB (1u << 20)
@@ -172,13 +173,6 @@ static int e_unlink(struct engine *e, const char *p)
 	return unlink(p) < 0 ? -errno : 0;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* xorshift64: the same reproducible block offsets for every engine */
 static off_t random_block(struct engine *e)
 {
@@ -190,7 +184,7 @@ static off_t random_block(struct engine *e)
 
 static void record(struct engine *e, uint64_t t0)
 {
-	e->samples[e->n_samples++] = now_ns() - t0;
+	e->samples[e->n_samples++] = bench_now_ns() - t0;
 }
 
 /* ---- untimed steps, once per engine ---- */
@@ -393,7 +387,7 @@ static int cold_file_close(struct engine *e, const struct options *o)
 static int turn_stat(struct engine *e, size_t first, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 		int r = e_stat(e, e->stat_path);
 		if (r < 0)
 			return fail(e, r, "stat %s", e->stat_path);
@@ -427,7 +421,7 @@ static int stat_ll_walk(struct engine *e)
 static int turn_stat_ll(struct engine *e, size_t first, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 		int r = stat_ll_walk(e);
 		if (r < 0)
 			return fail(e, r, "ll_lookup walk to %s", e->stat_path);
@@ -439,7 +433,7 @@ static int turn_stat_ll(struct engine *e, size_t first, size_t n)
 static int turn_open_close(struct engine *e, size_t first, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 		int fd = e_open(e, e->stat_path, O_RDONLY, 0);
 		if (fd < 0)
 			return fail(e, fd, "open %s", e->stat_path);
@@ -461,7 +455,7 @@ static int turn_create(struct engine *e, size_t first, size_t n)
 	char p[PATH_MAX];
 	for (size_t i = first; i < first + n; i++) {
 		small_file_path(e, i, p, sizeof(p));
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 		int fd = e_open(e, p, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 		if (fd < 0)
 			return fail(e, fd, "create %s", p);
@@ -479,7 +473,7 @@ static int turn_unlink(struct engine *e, size_t first, size_t n)
 	char p[PATH_MAX];
 	for (size_t i = first; i < first + n; i++) {
 		small_file_path(e, i, p, sizeof(p));
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 		int r = e_unlink(e, p);
 		if (r < 0)
 			return fail(e, r, "unlink %s", p);
@@ -493,7 +487,7 @@ static int random_io(struct engine *e, size_t n, bool write)
 {
 	for (size_t i = 0; i < n; i++) {
 		off_t off = random_block(e);
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 		int r = write ? e_pwrite(e, e->rand_fd, block_buf, BLOCK, off)
 			      : e_pread(e, e->rand_fd, block_buf, BLOCK, off);
 		if (r < 0)
@@ -519,14 +513,14 @@ static int turn_pwrite(struct engine *e, size_t first, size_t n)
 /* A sequential turn's share of its phase's throughput: n MiB since t0. */
 static void count_mib(struct engine *e, uint64_t t0, size_t n)
 {
-	e->busy_ns += now_ns() - t0;
+	e->busy_ns += bench_now_ns() - t0;
 	e->done_mib += n;
 }
 
 /* MiB [first, first + n) of the engine's sequential file, then fsync. */
 static int turn_seq_write(struct engine *e, size_t first, size_t n)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 	int r;
 	for (size_t i = first; i < first + n; i++)
 		if ((r = e_pwrite(e, e->seq_fd, mib_buf, MIB, (off_t)i * MIB)) < 0)
@@ -551,7 +545,7 @@ static int turn_seq_read(struct engine *e, size_t first, size_t n)
 	if (first >= end)
 		return 0;
 	size_t start = e->cold_mib - end;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 	for (size_t i = start; i < start + (end - first); i++) {
 		int r = e_pread(e, e->cold_fd, mib_buf, MIB, (off_t)i * MIB);
 		if (r < 0)
@@ -563,7 +557,7 @@ static int turn_seq_read(struct engine *e, size_t first, size_t n)
 
 static int turn_seq_reread(struct engine *e, size_t first, size_t n)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 	for (size_t i = first; i < first + n; i++) {
 		int r = e_pread(e, e->cold_fd, mib_buf, MIB, cached_offset(e, i));
 		if (r < 0)
@@ -665,19 +659,12 @@ static size_t turn_owner(size_t round, size_t k, size_t n)
 	return round % 2 ? (start + n - k) % n : (start + k) % n;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
 static void report_latency(const struct engine *e, const char *op)
 {
-	uint64_t *s = e->samples;
-	size_t n = e->n_samples, p99 = n * 99 / 100;
-	qsort(s, n, sizeof(*s), cmp_u64);
-	printf("%s %s median_ns=%llu p99_ns=%llu\n", e->name, op, (unsigned long long)s[n / 2],
-	       (unsigned long long)s[p99 < n ? p99 : n - 1]);
+	uint64_t median, p99;
+	bench_order(e->samples, e->n_samples, &median, &p99);
+	printf("%s %s median_ns=%llu p99_ns=%llu\n", e->name, op, (unsigned long long)median,
+	       (unsigned long long)p99);
 }
 
 static void report_throughput(const struct engine *e, const char *op)

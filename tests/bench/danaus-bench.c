@@ -13,32 +13,18 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "samples.h"
 
 #define FILE_SIZE (1u << 20)
 #define BLOCK 4096u
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* Sorts the samples in place and prints one machine-readable line. */
 static void report(const char *name, uint64_t *s, size_t n)
 {
-	qsort(s, n, sizeof(*s), cmp_u64);
-	size_t p99 = n * 99 / 100;
-	if (p99 >= n)
-		p99 = n - 1;
-	printf("%s median_ns=%llu p99_ns=%llu\n", name, (unsigned long long)s[n / 2],
-	       (unsigned long long)s[p99]);
+	uint64_t median, p99;
+	bench_order(s, n, &median, &p99);
+	printf("%s median_ns=%llu p99_ns=%llu\n", name, (unsigned long long)median,
+	       (unsigned long long)p99);
 	fflush(stdout);
 }
 
@@ -78,9 +64,9 @@ static int bench_rtt(const char *sock, size_t iters, uint64_t *s)
 		struct dn_req req = {.op = DN_OP_NOP};
 		struct dn_reply rep;
 		dn_req_payload(&c, (uint32_t)buf, &req, NULL, NULL, NULL, 0);
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 		int64_t res = dn_chan_call(&c, (uint32_t)buf, &req, &rep);
-		uint64_t t1 = now_ns();
+		uint64_t t1 = bench_now_ns();
 		if (res < 0) {
 			fprintf(stderr, "danaus-bench: nop: %s\n", strerror((int)-res));
 			dn_chan_close(&c);
@@ -94,9 +80,9 @@ static int bench_rtt(const char *sock, size_t iters, uint64_t *s)
 	dn_chan_close(&c);
 
 	for (size_t i = 0; i < warm + iters; i++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 		syscall(SYS_getppid);
-		uint64_t t1 = now_ns();
+		uint64_t t1 = bench_now_ns();
 		if (i >= warm)
 			s[i - warm] = t1 - t0;
 	}
@@ -129,7 +115,7 @@ static uint64_t fileop_once(enum fileop op, const char *path, int fd, char *bloc
 {
 	struct stat st;
 	off_t off = random_block();
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 	ssize_t r = 0;
 	switch (op) {
 	case OP_STAT:
@@ -149,7 +135,7 @@ static uint64_t fileop_once(enum fileop op, const char *path, int fd, char *bloc
 	default:
 		break;
 	}
-	uint64_t t1 = now_ns();
+	uint64_t t1 = bench_now_ns();
 	if (r < 0) {
 		if (!errno)
 			errno = EIO;
@@ -217,7 +203,7 @@ static const struct {
 static uint64_t union_once(enum uop op, const char *path, size_t *entries)
 {
 	struct stat st;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = bench_now_ns();
 	int r = 0;
 	switch (op) {
 	case U_STAT:
@@ -247,7 +233,7 @@ static uint64_t union_once(enum uop op, const char *path, size_t *entries)
 		break;
 	}
 	}
-	uint64_t t1 = now_ns();
+	uint64_t t1 = bench_now_ns();
 	if (r < 0) {
 		if (!errno)
 			errno = EIO;
@@ -267,12 +253,12 @@ static int union_copyups(const char *dir, size_t n, uint64_t *s)
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/cu/%zu", dir, i);
 		sync();
-		uint64_t t0 = now_ns();
+		uint64_t t0 = bench_now_ns();
 		int f = open(path, O_WRONLY | O_APPEND);
 		int r = f < 0 ? -1 : write(f, "x", 1) == 1 ? 0 : -1;
 		if (f >= 0 && close(f) < 0)
 			r = -1;
-		uint64_t t1 = now_ns();
+		uint64_t t1 = bench_now_ns();
 		if (r < 0) {
 			fprintf(stderr, "danaus-bench: copy-up of %s: %s\n", path, strerror(errno));
 			return 1;

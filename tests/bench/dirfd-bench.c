@@ -10,23 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
+#include "samples.h"
 
 static void report(const char *name, uint64_t *s, size_t n)
 {
-	qsort(s, n, sizeof(*s), cmp_u64);
-	printf("%s median_ns=%llu\n", name, (unsigned long long)s[n / 2]);
+	uint64_t median, p99;
+	bench_order(s, n, &median, &p99);
+	printf("%s median_ns=%llu\n", name, (unsigned long long)median);
 }
 
 static void die(const char *what)
@@ -90,10 +80,10 @@ int main(int argc, char **argv)
 	for (int op = 0; op < 4; op++)
 		for (int at = 1; at >= 0; at--) {
 			for (size_t i = 0; i < iters + iters / 10; i++) {
-				uint64_t t0 = now_ns();
+				uint64_t t0 = bench_now_ns();
 				if (call(op, d, p, m, at) < 0)
 					die(names[op]);
-				uint64_t t1 = now_ns();
+				uint64_t t1 = bench_now_ns();
 				if (i >= iters / 10)
 					s[i - iters / 10] = t1 - t0;
 			}
