@@ -412,6 +412,22 @@ static int local_stat(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	return fstatat(fd, "", st, AT_EMPTY_PATH) < 0 ? -errno : 0;
 }
 
+/* chmod of the inode an O_PATH fd holds: its proc link names exactly that inode. */
+static int chmod_held(int fd, mode_t mode)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return chmod(proc, mode & 07777) < 0 ? -errno : 0;
+}
+
+/* utimensat of the inode an O_PATH fd holds (by its proc link, as chmod_held) */
+static int utimens_held(int fd, const struct timespec times[2])
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return utimensat(AT_FDCWD, proc, times, 0) < 0 ? -errno : 0;
+}
+
 /*
  * The resolve flags of a name in an open directory: beneath it, so that
  * what leaves it (a symlink to "..", an absolute one) answers EXDEV and
@@ -532,11 +548,7 @@ static int local_chmod_at(struct dn_svc *s, const struct dn_cred *c, struct dn_f
 	if (r < 0)
 		return r;
 	_cleanup_close_ int fd = beneath_fd(dir, name, false);
-	if (fd < 0)
-		return fd;
-	char proc[64]; /* (as local_chmod: the inode resolved, by its proc link) */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	return chmod(proc, mode & 07777) < 0 ? -errno : 0;
+	return fd < 0 ? fd : chmod_held(fd, mode);
 }
 
 static int local_utimens_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
@@ -549,11 +561,7 @@ static int local_utimens_at(struct dn_svc *s, const struct dn_cred *c, struct dn
 	if (nofollow) /* (nothing followed: nothing can lead out) */
 		return utimensat(dir->fd, name, times, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 	_cleanup_close_ int fd = beneath_fd(dir, name, false);
-	if (fd < 0)
-		return fd;
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	return utimensat(AT_FDCWD, proc, times, 0) < 0 ? -errno : 0;
+	return fd < 0 ? fd : utimens_held(fd, times);
 }
 
 static int local_chown_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
@@ -724,12 +732,7 @@ static int local_chmod(struct dn_svc *s, const struct dn_cred *c, const char *pa
 	if (r < 0)
 		return r;
 	_cleanup_close_ int fd = resolve(to_local(s), path, O_PATH, 0);
-	if (fd < 0)
-		return fd;
-	/* The proc link names exactly the inode resolved inside the root. */
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	return chmod(proc, mode & 07777) < 0 ? -errno : 0;
+	return fd < 0 ? fd : chmod_held(fd, mode);
 }
 
 static int local_fchmod(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f, mode_t mode)
@@ -772,9 +775,7 @@ static int local_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn_fi
 	/* The last component is not followed, so it cannot lead outside. */
 	if (base[0])
 		return utimensat(fd, base, times, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	return utimensat(AT_FDCWD, proc, times, 0) < 0 ? -errno : 0;
+	return utimens_held(fd, times);
 }
 
 static int local_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
