@@ -30,7 +30,7 @@ run_suite() {
 	shift 2
 	# SOURCE_DATE_EPOCH changes what test_py_compile expects: the same on both sides
 	"$@" env -u SOURCE_DATE_EPOCH TMPDIR="$dir" bash -c 'cd "$1" && shift && exec "$@"' _ "$dir" \
-		timeout 900 "$PY" -m test -v $MODULES > "$log" 2>&1 || true
+		timeout -k 30 900 "$PY" -m test -v $MODULES > "$log" 2>&1 || true
 }
 
 KDIR=$WORK/kernel-tmp
