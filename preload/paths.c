@@ -593,6 +593,9 @@ DN_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size
 	/* a magic link to a Danaus fd: the file's path, as the kernel's d_path */
 	char own[PATH_MAX];
 	int ln = dn_route_own_link(path, own, sizeof(own));
+	/* /dev/stdin and the like are real symlinks (to /proc/self/fd/N): the kernel reads them */
+	if (ln != 0 && strncmp(path, "/dev/std", 8) == 0)
+		return REAL(readlinkat)(dirfd, path, buf, size);
 	if (ln != 0) {
 		if ((int)size <= 0)
 			DN_RETURN(-EINVAL);

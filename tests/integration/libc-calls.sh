@@ -595,6 +595,13 @@ def fd_call_tests():
             sorted(os.listdir("/dev/fd/%d/a" % dfd)))
         say("readlink /proc/self/fd/N", os.readlink("/proc/self/fd/%d" % n),
             os.path.realpath("/dev/fd/%d" % n), os.path.islink("/proc/self/fd/%d" % n))
+        # /dev/stdin is a real symlink: its readlink is /proc/self/fd/0 whatever fd 0 is
+        saved = os.dup(0)
+        os.dup2(n, 0)
+        say("readlink /dev/stdin", os.readlink("/dev/stdin"), os.path.islink("/dev/stdin"),
+            os.stat("/dev/stdin").st_size)
+        os.dup2(saved, 0)
+        os.close(saved)
         # procfs reads N with no leading zero: /dev/fd/0N names nothing
         say("/dev/fd/0N", oserr(lambda: os.stat("/dev/fd/0%d" % n).st_size),
             oserr(lambda: os.stat("/proc/%d/fd/0%d" % (os.getpid(), n)).st_size))
