@@ -11,8 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 for tool in podman runc; do
 	command -v "$tool" > /dev/null || fail "$tool is not installed (scripts/install-deps installs it)"
 done
-IMAGE=localhost/danaus-test-bullseye:1
-podman image exists "$IMAGE" || fail "no $IMAGE: tests/integration/containers.sh makes it"
+. "$HERE/bullseye-image.sh"
 PODMAN=(podman --runtime "$(command -v runc)" --cgroup-manager=cgroupfs --events-backend=file)
 
 # The stored image: a motd and a 32 MiB file (8 CephFS objects), from podman.

@@ -12,16 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 for tool in podman runc debootstrap; do
 	command -v "$tool" > /dev/null || fail "$tool is not installed (scripts/install-deps installs it)"
 done
-IMAGE=localhost/danaus-test-bullseye:1
-if ! podman image exists "$IMAGE"; then
-	# an image of Debian 11 from the apt mirror, made once per machine
-	debootstrap --variant=minbase bullseye "$WORK/rootfs" http://deb.debian.org/debian \
-		> "$WORK/debootstrap.log" 2>&1 ||
-		{ tail -20 "$WORK/debootstrap.log" >&2; fail "debootstrap of Debian 11 failed"; }
-	tar -C "$WORK/rootfs" -c . | podman import - "$IMAGE" > /dev/null ||
-		fail "podman import of the Debian 11 rootfs failed"
-	rm -rf "$WORK/rootfs"
-fi
+. "$HERE/bullseye-image.sh"
 
 PODMAN=(podman --runtime "$(command -v runc)" --cgroup-manager=cgroupfs --events-backend=file)
 # ctr POOL [podman run options...] -- COMMAND...: one throwaway container of pool POOL
