@@ -627,6 +627,46 @@ def fadvise_tests():
         os.close(f)
 
 
+def close_range_tests():
+    """close_range's flags: unknown ones refused touching nothing, CLOEXEC and UNSHARE on files"""
+    libc.close_range.argtypes = [ctypes.c_uint, ctypes.c_uint, ctypes.c_int]
+    UNSHARE, CLOEXEC = 2, 4
+    x = os.open(D + "/tree/a/f1", os.O_RDONLY)
+    for n in (200, 201, 203):
+        os.dup2(x, n, inheritable=True)
+    os.close(x)
+
+    def state():
+        return " ".join("%d:%s" % (n, oserr(fcntl.fcntl, n, fcntl.F_GETFD)) for n in (200, 201, 203))
+    for flags in (1 << 5, -1, 1 << 31, CLOEXEC | 8):
+        say("close_range flags", hex(flags & 0xffffffff), libc.close_range(200, 203, flags), err(),
+            state(), os.pread(200, 2, 0))
+    say("close_range first > last", libc.close_range(203, 200, 0), err(), state())
+    say("close_range CLOEXEC", libc.close_range(200, 202, CLOEXEC), state())
+    # the exec'd child has what was not marked, the file itself
+    probe = ("import os\nfor n in (200, 201, 203):\n"
+             "    try: print(n, os.pread(n, 3, 0))\n    except OSError as e: print(n, e.errno)\n")
+    sys.stdout.flush()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(w, 1)
+        os.execv(sys.executable, [sys.executable, "-c", probe])
+    os.close(w)
+    got = b""
+    while True:
+        chunk = os.read(r, 4096)
+        if not chunk:
+            break
+        got += chunk
+    os.close(r)
+    say("  after exec", got.decode().split("\n"), os.waitpid(pid, 0)[1])
+    say("close_range UNSHARE", libc.close_range(200, 201, UNSHARE), state(), os.pread(203, 2, 0))
+    say("close_range UNSHARE|CLOEXEC", libc.close_range(203, 203, UNSHARE | CLOEXEC), state(),
+        os.pread(203, 2, 0))
+    os.close(203)
+
+
 if __name__ == "__main__":
     if sys.argv[2:] and sys.argv[2] == "realpath-only":
         # print realpath of the given paths as they are (no @ replacement)
@@ -652,7 +692,8 @@ if __name__ == "__main__":
         sys.exit(0)
     setup()
     for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
-              fadvise_tests, stdio_tests, raw_syscall_tests, fd_call_tests):
+              fadvise_tests, stdio_tests, raw_syscall_tests, fd_call_tests,
+              close_range_tests):
         t()
     print("\n".join(out))
 PYEOF
