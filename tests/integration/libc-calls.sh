@@ -667,6 +667,47 @@ def close_range_tests():
     os.close(203)
 
 
+def own_fd_path_tests():
+    """/proc/self/fd/N/more: on from the directory fd N is, wherever it now lies"""
+    dfd = os.open(D + "/tree/a", os.O_RDONLY | os.O_DIRECTORY)
+    os.rename(D + "/tree/a", D + "/tree/a-moved")  # the name it was opened by leads nowhere
+    for name, p in (("/proc/self/fd/N", "/proc/self/fd/%d" % dfd), ("/dev/fd/N", "/dev/fd/%d" % dfd),
+                    ("/proc/PID/fd/N", "/proc/%d/fd/%d" % (os.getpid(), dfd))):
+        say("own fd path", name,
+            oserr(lambda: os.stat(p + "/f1").st_size), oserr(lambda: sorted(os.listdir(p + "/b"))),
+            oserr(lambda: os.stat(p + "//b/f2").st_size), oserr(lambda: stat.S_ISDIR(os.stat(p + "/").st_mode)),
+            oserr(lambda: os.stat(p + "/../top").st_size), oserr(lambda: os.stat(p + "/nope")),
+            oserr(lambda: os.stat(p + "/f1/")), oserr(lambda: os.readlink(p + "/b")))
+    p = "/proc/self/fd/%d" % dfd
+    with open(p + "/b/f2", "rb") as f:
+        say("  open", len(f.read()))
+    say("  mkdir", oserr(os.mkdir, p + "/new"), os.path.isdir(D + "/tree/a-moved/new"),
+        "rename", oserr(os.rename, p + "/new", p + "/new2"), sorted(os.listdir(D + "/tree/a-moved")),
+        "rmdir", oserr(os.rmdir, p + "/new2"))
+    old = os.getcwd()
+    say("  chdir", oserr(os.chdir, p + "/b"), os.getcwd().replace(D, "@"), sorted(os.listdir(".")))
+    os.chdir(old)
+    opath = os.open(D + "/tree/a-moved/b", os.O_PATH)
+    say("  O_PATH", oserr(lambda: os.stat("/proc/self/fd/%d/f2" % opath).st_size))
+    ffd = os.open(D + "/tree/top", os.O_RDONLY)
+    say("  file fd", oserr(lambda: os.stat("/proc/self/fd/%d/x" % ffd)),
+        oserr(lambda: os.stat("/proc/self/fd/%d/" % ffd)), oserr(lambda: os.stat("/proc/self/fd/%d/." % ffd)))
+    os.mkdir(D + "/tmp/rmd")
+    gfd = os.open(D + "/tmp/rmd", os.O_RDONLY | os.O_DIRECTORY)
+    os.rmdir(D + "/tmp/rmd")
+    say("  removed dir", oserr(lambda: os.stat("/proc/self/fd/%d/x" % gfd)),
+        oserr(os.open, "/proc/self/fd/%d/x" % gfd, os.O_CREAT | os.O_WRONLY, 0o644))
+    # a kernel directory fd of an ancestor leads on into the directory under test
+    up = os.path.dirname(os.path.dirname(D))
+    ufd = os.open(up, os.O_RDONLY | os.O_DIRECTORY)
+    q = "/proc/self/fd/%d/%s" % (ufd, os.path.relpath(D, up))
+    say("  ancestor fd", oserr(lambda: os.stat(q + "/tree/top").st_size),
+        oserr(lambda: sorted(os.listdir(q + "/tree/s"))))
+    os.rename(D + "/tree/a-moved", D + "/tree/a")
+    for x in (dfd, opath, ffd, gfd, ufd):
+        os.close(x)
+
+
 if __name__ == "__main__":
     if sys.argv[2:] and sys.argv[2] == "realpath-only":
         # print realpath of the given paths as they are (no @ replacement)
@@ -693,7 +734,7 @@ if __name__ == "__main__":
     setup()
     for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
               fadvise_tests, stdio_tests, raw_syscall_tests, fd_call_tests,
-              close_range_tests):
+              close_range_tests, own_fd_path_tests):
         t()
     print("\n".join(out))
 PYEOF
