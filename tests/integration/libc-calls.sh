@@ -820,6 +820,20 @@ grep -qx done "$WORK/fts.plain" || fail "fts walk did not finish"
 diff -u "$WORK/fts.plain" "$WORK/fts.danaus" || fail "fts_* differ between the kernel directory and the mount"
 pass "fts_open/fts_read/fts_children/fts_set agree ($(wc -l < "$WORK/fts.plain") lines)"
 
+# glibc's POSIX AIO: its threads' own pread/pwrite reach no preload, so the
+# library does a Danaus fd's requests itself; results, notifications
+# (siginfo's code and value), lio_listio's answers and O_APPEND as glibc's
+# on a kernel directory. A mixed list holds a host file's requests too.
+AIO_BIN="$DANAUS_BUILD/tests/integration/test-aio-calls"
+mkdir -p "$WORK/aio-plain" "$WORK/aio-host"
+"$AIO_BIN" "$WORK/aio-plain" "$WORK/aio-host" > "$WORK/aio.plain" || fail "aio calls on the kernel directory"
+grep -qx done "$WORK/aio.plain" || fail "aio calls did not finish"
+in_pool mkdir "$MNT/aio"
+in_pool "$AIO_BIN" "$MNT/aio" "$WORK/aio-host" > "$WORK/aio.danaus" 2> "$WORK/err.danaus" ||
+	{ cat "$WORK/err.danaus" >&2; fail "aio calls on the mount"; }
+diff -u "$WORK/aio.plain" "$WORK/aio.danaus" || fail "aio calls differ between the kernel directory and the mount"
+pass "aio_read/aio_write/aio_fsync/lio_listio and their notifications agree ($(wc -l < "$WORK/aio.plain") lines)"
+
 # Item 3 of issue 14: host paths under danaus-run are the kernel's, exactly
 # as without the library (futimens of a host fd once answered EINVAL).
 in_pool python3 "$PY" "$WORK/host-run" > "$WORK/out.host" 2> "$WORK/err.host" ||
