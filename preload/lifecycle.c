@@ -332,6 +332,7 @@ static bool is_ours(const char *var)
  * kernel's would (ops.h, DN_OP_REDIRECTED): to a host program, whose path
  * then goes to host (else "").
  */
+#define EXEC_COPY_BUF (64u << 10)
 static int exec_image(const char *file, bool search, char host[PATH_MAX])
 {
 	struct dn_target t;
@@ -363,16 +364,25 @@ static int exec_image(const char *file, bool search, char host[PATH_MAX])
 	int fd = dn_op_open(&t, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return fd;
-	char buf[65536];
-	ssize_t n = dn_op_read(fd, buf, sizeof(buf), -1);
+	/*
+	 * 64 KiB at a time through a mapping of its own: not on the stack (a
+	 * thread's may be small), nor malloc's (a vfork child may be calling).
+	 */
+	char *buf = REAL(mmap)(NULL, EXEC_COPY_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED) {
+		dn_op_close(fd);
+		return -ENOMEM;
+	}
+	ssize_t n = dn_op_read(fd, buf, EXEC_COPY_BUF, -1);
 	if (n >= 2 && buf[0] == '#' && buf[1] == '!') {
+		REAL(munmap)(buf, EXEC_COPY_BUF);
 		dn_op_close(fd);
 		return -ENOEXEC; /* the caller runs the interpreter itself */
 	}
 	int mfd = dn_memfd_create("danaus-exec", MFD_CLOEXEC);
 	if (mfd < 0)
 		r = -errno;
-	for (; mfd >= 0 && n > 0; n = dn_op_read(fd, buf, sizeof(buf), -1)) {
+	for (; mfd >= 0 && n > 0; n = dn_op_read(fd, buf, EXEC_COPY_BUF, -1)) {
 		if (write(mfd, buf, (size_t)n) != n) {
 			r = -EIO;
 			break;
@@ -380,6 +390,7 @@ static int exec_image(const char *file, bool search, char host[PATH_MAX])
 	}
 	if (n < 0)
 		r = (int)n;
+	REAL(munmap)(buf, EXEC_COPY_BUF);
 	dn_op_close(fd);
 	if (r < 0) {
 		if (mfd >= 0)
