@@ -32,10 +32,14 @@ struct notify_call {
 	union sigval value;
 };
 
+/* The function runs with no signal blocked, as glibc's notification thread (aio_start_notify_thread). */
 static void *notify_thread(void *arg)
 {
 	struct notify_call c = *(struct notify_call *)arg;
 	free(arg);
+	sigset_t none;
+	sigemptyset(&none);
+	pthread_sigmask(SIG_SETMASK, &none, NULL);
 	c.fn(c.value);
 	return NULL;
 }
@@ -44,8 +48,11 @@ static void *notify_thread(void *arg)
  * As __aio_notify_only: a signal with the request's value, or a thread
  * running the function. The signal is glibc's own: si_code SI_ASYNCIO (not
  * sigqueue's SI_QUEUE), our pid and uid, which a handler may tell apart.
+ * -errno when the signal cannot be sent (a bad number) or there is no
+ * memory for the thread's argument: glibc then fails the request; a
+ * thread that cannot be made it does not notice.
  */
-static void notify(const struct sigevent *ev)
+static int notify(const struct sigevent *ev)
 {
 	if (ev->sigev_notify == SIGEV_SIGNAL) {
 		siginfo_t si;
@@ -55,11 +62,12 @@ static void notify(const struct sigevent *ev)
 		si.si_pid = getpid();
 		si.si_uid = getuid();
 		si.si_value = ev->sigev_value;
-		REAL(syscall)(SYS_rt_sigqueueinfo, (long)si.si_pid, (long)ev->sigev_signo, &si);
+		if (REAL(syscall)(SYS_rt_sigqueueinfo, (long)si.si_pid, (long)ev->sigev_signo, &si) < 0)
+			return -errno;
 	} else if (ev->sigev_notify == SIGEV_THREAD) {
 		struct notify_call *c = malloc(sizeof(*c));
 		if (!c)
-			return;
+			return -ENOMEM;
 		*c = (struct notify_call){ev->sigev_notify_function, ev->sigev_value};
 		pthread_attr_t def, *attr = ev->sigev_notify_attributes;
 		if (!attr) {
@@ -67,11 +75,27 @@ static void notify(const struct sigevent *ev)
 			pthread_attr_setdetachstate(&def, PTHREAD_CREATE_DETACHED);
 			attr = &def;
 		}
+		/* all blocked until it clears its mask: no signal of ours meanwhile */
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
 		pthread_t t;
 		if (pthread_create(&t, attr, notify_thread, c) != 0)
 			free(c);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (attr == &def)
 			pthread_attr_destroy(&def);
+	}
+	return 0;
+}
+
+/* A request's own notification: one that cannot be sent fails it (__aio_notify). */
+static void notify_request(struct aiocb *cb)
+{
+	int e = notify(&cb->aio_sigevent);
+	if (e < 0) {
+		cb->__error_code = -e;
+		cb->__return_value = -1;
 	}
 }
 
@@ -114,7 +138,7 @@ static int submit(struct aiocb *cb, int op)
 	if (e < 0)
 		return e;
 	run(cb, op);
-	notify(&cb->aio_sigevent);
+	notify_request(cb);
 	return 0;
 }
 
@@ -190,11 +214,11 @@ DN_EXPORT int lio_listio(int mode, struct aiocb *const list[], int n, struct sig
 		}
 		queued++;
 		run(cb, cb->aio_lio_opcode);
+		notify_request(cb); /* each request's own, as glibc's, before it counts */
 		failed |= cb->__return_value == -1;
-		notify(&cb->aio_sigevent); /* each request's own, as glibc's */
 	}
 	if (mode == LIO_NOWAIT && sig)
-		notify(sig);
+		notify(sig); /* (its failure glibc ignores) */
 	if (refused && (mode == LIO_NOWAIT || queued == 0))
 		DN_RETURN(-EINVAL);
 	DN_RETURN(mode == LIO_WAIT && (refused || failed) ? -EIO : 0);

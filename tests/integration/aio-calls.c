@@ -91,8 +91,13 @@ static void no_signal(const char *what)
 static sem_t thread_sem;
 static int thread_value;
 
+static int thread_blocked = -1;
+
 static void on_done(union sigval v)
 {
+	sigset_t cur;
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	thread_blocked = sigismember(&cur, SIG); /* glibc's runs with none blocked */
 	thread_value = v.sival_int;
 	sem_post(&thread_sem);
 }
@@ -122,7 +127,7 @@ static struct aiocb mk(int fd, int op, void *buf, size_t n, off_t off)
 
 static void single_requests(void)
 {
-	int e;
+	int e, rc;
 	int fd = open_in(dir, "a", O_RDWR | O_CREAT | O_TRUNC);
 	char rd[16] = {0};
 	struct aiocb w = mk(fd, LIO_WRITE, "0123456789", 10, 0);
@@ -147,13 +152,25 @@ static void single_requests(void)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 5;
 	int ran = sem_timedwait(&thread_sem, &until) == 0; /* (before thread_value is read) */
-	printf("  thread ran: %d value %d\n", ran, thread_value);
+	printf("  thread ran: %d value %d SIG blocked %d\n", ran, thread_value, thread_blocked);
+
+	/* a notification that cannot be sent fails the request (__aio_notify) */
+	struct aiocb q = mk(fd, LIO_READ, rd, 2, 0);
+	q.aio_sigevent.sigev_notify = SIGEV_SIGNAL;
+	q.aio_sigevent.sigev_signo = 1000;
+	printf("aio_read with a bad signal: %d\n", aio_read(&q));
+	finish("  read", &q);
+	struct aiocb *ql[] = {&q};
+	rc = lio_listio(LIO_WAIT, ql, 1, NULL);
+	e = errno;
+	printf("  in lio_listio LIO_WAIT: %d %s\n", rc, ename(rc < 0 ? e : 0));
+	finish("  read", &q);
 
 	struct aiocb s = mk(fd, 0, NULL, 0, 0);
 	printf("aio_fsync O_SYNC: %d\n", aio_fsync(O_SYNC, &s));
 	finish("  fsync", &s);
 	errno = 0;
-	int rc = aio_fsync(12345, &s);
+	rc = aio_fsync(12345, &s);
 	e = errno;
 	printf("aio_fsync bad op: %d %s\n", rc, ename(e));
 
