@@ -842,7 +842,8 @@ LIBM=$(ldconfig -p | awk '$1 == "libm.so.6" && !f {print $NF; f = 1}')
 [ -n "$LIBM" ] || fail "no libm.so.6 for the small-stack check"
 mkdir -p "$WORK/stack-plain"
 "$SMALL_BIN" "$WORK/stack-plain" 64 "$LIBM" /bin/true > "$WORK/stack.plain" || fail "small stack on the kernel directory"
-grep -qx done "$WORK/stack.plain" || fail "small stack calls did not finish"
+grep -qx done "$WORK/stack.plain" && [ "$(grep -c 'status 0$' "$WORK/stack.plain")" = 2 ] ||
+	{ cat "$WORK/stack.plain" >&2; fail "small stack calls on the kernel directory did not all succeed"; }
 in_pool mkdir "$MNT/stack"
 in_pool "$SMALL_BIN" "$MNT/stack" 64 "$LIBM" /bin/true > "$WORK/stack.danaus" 2> "$WORK/err.danaus" || {
 	rc=$?

@@ -14,7 +14,8 @@
  * Usage: test-small-stack DIR STACK_KIB LIB PROG. A thread with a stack of
  * STACK_KIB (musl gives 128 KiB; programs make smaller ones) splices 64 KiB
  * out of and into DIR/data, dlopens DIR's copy of LIB and runs DIR's copy
- * of PROG from a child forked there: calls the library serves with a
+ * of PROG from a child forked there, then a shell handed 400 more of
+ * DIR's files (which reads one): calls the library serves with a
  * buffer of its own. A buffer on that stack overflows it into the guard
  * below (SIGSEGV).
  */
@@ -69,6 +70,21 @@ static void *work(void *arg)
 	int status = -1;
 	waitpid(pid, &status, 0);
 	printf("exec: status %d\n", status);
+
+	/* with 400 more files to hand on: the new environment outgrows a small stack */
+	int last = -1;
+	for (int i = 0; i < 400; i++)
+		if ((last = open(path, O_RDONLY)) < 0)
+			return "open 400";
+	char cmd[64];
+	snprintf(cmd, sizeof(cmd), "head -c 4 /dev/fd/%d && echo", last);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	printf("exec with 400 files: status %d\n", status);
 	return NULL;
 }
 
