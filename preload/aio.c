@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -31,23 +32,42 @@ struct notify_call {
 	union sigval value;
 };
 
+/* The function runs with no signal blocked, as glibc's notification thread (aio_start_notify_thread). */
 static void *notify_thread(void *arg)
 {
 	struct notify_call c = *(struct notify_call *)arg;
 	free(arg);
+	sigset_t none;
+	sigemptyset(&none);
+	pthread_sigmask(SIG_SETMASK, &none, NULL);
 	c.fn(c.value);
 	return NULL;
 }
 
-/* As __aio_notify_only: a signal with the request's value, or a thread running the function. */
-static void notify(const struct sigevent *ev)
+/*
+ * As __aio_notify_only: a signal with the request's value, or a thread
+ * running the function. The signal is glibc's own: si_code SI_ASYNCIO (not
+ * sigqueue's SI_QUEUE), our pid and uid, which a handler may tell apart.
+ * -errno when the signal cannot be sent (a bad number) or there is no
+ * memory for the thread's argument: glibc then fails the request; a
+ * thread that cannot be made it does not notice.
+ */
+static int notify(const struct sigevent *ev)
 {
 	if (ev->sigev_notify == SIGEV_SIGNAL) {
-		sigqueue(getpid(), ev->sigev_signo, ev->sigev_value);
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		si.si_signo = ev->sigev_signo;
+		si.si_code = SI_ASYNCIO;
+		si.si_pid = getpid();
+		si.si_uid = getuid();
+		si.si_value = ev->sigev_value;
+		if (REAL(syscall)(SYS_rt_sigqueueinfo, (long)si.si_pid, (long)ev->sigev_signo, &si) < 0)
+			return -errno;
 	} else if (ev->sigev_notify == SIGEV_THREAD) {
 		struct notify_call *c = malloc(sizeof(*c));
 		if (!c)
-			return;
+			return -ENOMEM;
 		*c = (struct notify_call){ev->sigev_notify_function, ev->sigev_value};
 		pthread_attr_t def, *attr = ev->sigev_notify_attributes;
 		if (!attr) {
@@ -55,11 +75,27 @@ static void notify(const struct sigevent *ev)
 			pthread_attr_setdetachstate(&def, PTHREAD_CREATE_DETACHED);
 			attr = &def;
 		}
+		/* all blocked until it clears its mask: no signal of ours meanwhile */
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
 		pthread_t t;
 		if (pthread_create(&t, attr, notify_thread, c) != 0)
 			free(c);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (attr == &def)
 			pthread_attr_destroy(&def);
+	}
+	return 0;
+}
+
+/* A request's own notification: one that cannot be sent fails it (__aio_notify). */
+static void notify_request(struct aiocb *cb)
+{
+	int e = notify(&cb->aio_sigevent);
+	if (e < 0) {
+		cb->__error_code = -e;
+		cb->__return_value = -1;
 	}
 }
 
@@ -70,22 +106,26 @@ static void run(struct aiocb *cb, int op)
 	if (op == LIO_READ)
 		r = pread(cb->aio_fildes, (void *)cb->aio_buf, cb->aio_nbytes, cb->aio_offset);
 	else if (op == LIO_WRITE)
-		/* O_APPEND: at the end, as glibc's AIO writes then */
-		r = (fcntl(cb->aio_fildes, F_GETFL) & O_APPEND)
-			    ? write(cb->aio_fildes, (const void *)cb->aio_buf, cb->aio_nbytes)
-			    : pwrite(cb->aio_fildes, (const void *)cb->aio_buf, cb->aio_nbytes,
-				     cb->aio_offset);
+		/* as glibc's threads: on an O_APPEND fd pwrite appends and leaves the offset */
+		r = pwrite(cb->aio_fildes, (const void *)cb->aio_buf, cb->aio_nbytes, cb->aio_offset);
 	else
 		r = op == O_DSYNC ? fdatasync(cb->aio_fildes) : fsync(cb->aio_fildes);
 	cb->__return_value = r;
 	cb->__error_code = r < 0 ? errno : 0;
 }
 
-/* glibc's checks before a request is queued: EINVAL for a bad offset or priority */
-static int check(const struct aiocb *cb)
+/*
+ * glibc's one check before a request is queued (__aio_enqueue_request): the
+ * priority, refused with EINVAL in errno and in the request. A bad offset
+ * is queued and fails when run (EINVAL from pread), as there.
+ */
+static int enqueue_check(struct aiocb *cb)
 {
-	if (cb->aio_offset < 0 || cb->aio_reqprio < 0 || cb->aio_reqprio > AIO_PRIO_DELTA_MAX)
+	if (cb->aio_reqprio < 0 || cb->aio_reqprio > AIO_PRIO_DELTA_MAX) {
+		cb->__error_code = EINVAL;
+		cb->__return_value = -1;
 		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -94,11 +134,11 @@ static int submit(struct aiocb *cb, int op)
 	struct aiocb c;
 	if (dn_fault_copy_in(&c, cb, sizeof(c)) < 0)
 		return -EFAULT;
-	int e = check(&c);
+	int e = enqueue_check(cb);
 	if (e < 0)
 		return e;
 	run(cb, op);
-	notify(&cb->aio_sigevent);
+	notify_request(cb);
 	return 0;
 }
 
@@ -146,36 +186,42 @@ DN_EXPORT int aio_fsync64(int op, struct aiocb64 *cb)
 
 /*
  * A list with a Danaus fd in it is done here whole, in order (the other
- * fds' requests by libc's pread/pwrite), each request notified; with
- * LIO_NOWAIT sig follows. EIO when one failed, as glibc's.
+ * fds' requests by libc's pread/pwrite), each request notified as it ends,
+ * answered as glibc's lio_listio answers: a request refused before it is
+ * queued makes the call fail (EINVAL with LIO_NOWAIT or when none was
+ * queued); with LIO_WAIT one that failed when run makes it EIO. With
+ * LIO_NOWAIT, sig follows the last request (at once when none was queued);
+ * LIO_WAIT does not use it.
  */
 DN_EXPORT int lio_listio(int mode, struct aiocb *const list[], int n, struct sigevent *sig)
 {
+	if (mode != LIO_WAIT && mode != LIO_NOWAIT)
+		DN_RETURN(-EINVAL);
 	bool any = false;
 	for (int i = 0; i < n && !any; i++)
 		any = list[i] && ours(list[i]);
 	if (!any)
 		return REAL(lio_listio)(mode, list, n, sig);
-	if (mode != LIO_WAIT && mode != LIO_NOWAIT)
-		DN_RETURN(-EINVAL);
-	bool failed = false;
+	bool refused = false, failed = false;
+	int queued = 0;
 	for (int i = 0; i < n; i++) {
 		struct aiocb *cb = list[i];
 		if (!cb || cb->aio_lio_opcode == LIO_NOP)
 			continue;
-		if (check(cb) < 0) {
-			cb->__error_code = EINVAL;
-			cb->__return_value = -1;
-			failed = true;
+		if (enqueue_check(cb) < 0) {
+			refused = true;
 			continue;
 		}
+		queued++;
 		run(cb, cb->aio_lio_opcode);
-		failed |= cb->__error_code != 0;
-		notify(&cb->aio_sigevent); /* each request's own, as glibc's */
+		notify_request(cb); /* each request's own, as glibc's, before it counts */
+		failed |= cb->__return_value == -1;
 	}
 	if (mode == LIO_NOWAIT && sig)
-		notify(sig);
-	DN_RETURN(failed ? -EIO : 0);
+		notify(sig); /* (its failure glibc ignores) */
+	if (refused && (mode == LIO_NOWAIT || queued == 0))
+		DN_RETURN(-EINVAL);
+	DN_RETURN(mode == LIO_WAIT && (refused || failed) ? -EIO : 0);
 }
 DN_EXPORT int lio_listio64(int mode, struct aiocb64 *const list[], int n, struct sigevent *sig)
 {

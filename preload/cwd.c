@@ -107,8 +107,17 @@ DN_EXPORT int chdir(const char *path)
 				leave();
 			return r;
 		}
-		if (t.handle) /* cannot happen for AT_FDCWD, kept for clarity */
-			DN_RETURN(-EINVAL);
+		if (t.handle) {
+			/* /proc/self/fd/N/more: from the directory fd N is, as fchdir goes there */
+			int fd = dn_op_open(&t, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+			if (fd < 0)
+				DN_RETURN(fd);
+			r = fchdir(fd);
+			int e = errno;
+			dn_op_close(fd);
+			errno = e;
+			return r;
+		}
 		r = enter(t.mount, t.path);
 		if (r != -DN_OP_REDIRECTED)
 			DN_RETURN(r);

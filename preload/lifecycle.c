@@ -254,8 +254,10 @@ DN_EXPORT mode_t umask(mode_t mask)
 	return old;
 }
 
-/* Room for reopen records on the stack of an exec (a vfork child's): beyond, ESTALE after a restart. */
+/* Room for reopen records in an exec's environment: beyond, ESTALE after a restart. */
 #define REOPEN_ENV_MAX (64u << 10)
+/* The most an exec's new environment takes of the caller's stack (dn_exec). */
+#define EXEC_ENV_STACK_MAX (8u << 10)
 
 struct exec_env {
 	char *fds, *drop;
@@ -320,8 +322,8 @@ static bool is_ours(const char *var)
 
 /*
  * exec keeps the session: its descriptors stay open across exec and the
- * environment tells the new image which fds are Danaus files. Everything
- * lives on the stack: a vfork child may be the one calling.
+ * environment tells the new image which fds are Danaus files. Nothing
+ * comes from malloc: a vfork child may be the one calling.
  */
 /*
  * The kernel cannot execute a file it cannot see: a program stored in a pool
@@ -332,6 +334,7 @@ static bool is_ours(const char *var)
  * kernel's would (ops.h, DN_OP_REDIRECTED): to a host program, whose path
  * then goes to host (else "").
  */
+#define EXEC_COPY_BUF (64u << 10)
 static int exec_image(const char *file, bool search, char host[PATH_MAX])
 {
 	struct dn_target t;
@@ -363,16 +366,25 @@ static int exec_image(const char *file, bool search, char host[PATH_MAX])
 	int fd = dn_op_open(&t, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return fd;
-	char buf[65536];
-	ssize_t n = dn_op_read(fd, buf, sizeof(buf), -1);
+	/*
+	 * 64 KiB at a time through a mapping of its own: not on the stack (a
+	 * thread's may be small), nor malloc's (a vfork child may be calling).
+	 */
+	char *buf = REAL(mmap)(NULL, EXEC_COPY_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED) {
+		dn_op_close(fd);
+		return -ENOMEM;
+	}
+	ssize_t n = dn_op_read(fd, buf, EXEC_COPY_BUF, -1);
 	if (n >= 2 && buf[0] == '#' && buf[1] == '!') {
+		REAL(munmap)(buf, EXEC_COPY_BUF);
 		dn_op_close(fd);
 		return -ENOEXEC; /* the caller runs the interpreter itself */
 	}
 	int mfd = dn_memfd_create("danaus-exec", MFD_CLOEXEC);
 	if (mfd < 0)
 		r = -errno;
-	for (; mfd >= 0 && n > 0; n = dn_op_read(fd, buf, sizeof(buf), -1)) {
+	for (; mfd >= 0 && n > 0; n = dn_op_read(fd, buf, EXEC_COPY_BUF, -1)) {
 		if (write(mfd, buf, (size_t)n) != n) {
 			r = -EIO;
 			break;
@@ -380,6 +392,7 @@ static int exec_image(const char *file, bool search, char host[PATH_MAX])
 	}
 	if (n < 0)
 		r = (int)n;
+	REAL(munmap)(buf, EXEC_COPY_BUF);
 	dn_op_close(fd);
 	if (r < 0) {
 		if (mfd >= 0)
@@ -544,19 +557,42 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 	pthread_mutex_lock(&dn_client.lock);
 	size_t nfd = count_fds();
 	size_t cap = 32 + nfd * 24;
-	char fds[cap], drop[cap], sess[32 + 12 * (3 + DN_MAX_QUEUES)];
+	char sess[32 + 12 * (3 + DN_MAX_QUEUES)];
 	char cwd[PATH_MAX + sizeof(DN_ENV_CWD) + 16]; /* "=MOUNT:PATH" */
-	memcpy(fds, DN_ENV_FDS "=", sizeof(DN_ENV_FDS));
-	memcpy(drop, DN_ENV_DROP "=", sizeof(DN_ENV_DROP));
-	struct exec_env e = {.fds = fds + sizeof(DN_ENV_FDS), .drop = drop + sizeof(DN_ENV_DROP),
-			     .cap = cap - sizeof(DN_ENV_FDS)};
-	e.fds[0] = e.drop[0] = 0;
-	dn_fdmap_each(describe_fd, &e);
-	/* a shared entry once per fd is fine: the new image takes the last */
+	/* sized first: the reopen records (a shared entry once per fd is fine: the new image takes the last) */
+	struct exec_env e = {.reopen = NULL};
 	dn_fdmap_each(describe_reopen, &e);
 	size_t rcap = sizeof(DN_ENV_REOPEN) + (e.reopen_len < REOPEN_ENV_MAX ? e.reopen_len
 									    : REOPEN_ENV_MAX) + 1;
-	char reopen[rcap];
+	size_t n = 0;
+	while (envp && envp[n])
+		n++;
+	/*
+	 * The new environment and its fd lists grow with the fds and the
+	 * caller's environment: on the stack while small, else in a mapping
+	 * (a thread's stack may be small). Not malloc's: a vfork child may
+	 * be calling; one made with CLONE_VM leaves the mapping to its parent.
+	 */
+	size_t need = (n + 6) * sizeof(char *) + 2 * cap + rcap;
+	bool mapped = need > EXEC_ENV_STACK_MAX;
+	char *stack_area[mapped ? 1 : (need + sizeof(char *) - 1) / sizeof(char *)];
+	char **env = mapped ? REAL(mmap)(NULL, need, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+			    : stack_area;
+	if (env == MAP_FAILED) {
+		if (image >= 0)
+			REAL(close)(image);
+		pthread_mutex_unlock(&dn_client.lock);
+		errno = ENOMEM;
+		return -1;
+	}
+	char *fds = (char *)(env + n + 6), *drop = fds + cap, *reopen = drop + cap;
+	memcpy(fds, DN_ENV_FDS "=", sizeof(DN_ENV_FDS));
+	memcpy(drop, DN_ENV_DROP "=", sizeof(DN_ENV_DROP));
+	e = (struct exec_env){.fds = fds + sizeof(DN_ENV_FDS), .drop = drop + sizeof(DN_ENV_DROP),
+			      .cap = cap - sizeof(DN_ENV_FDS)};
+	e.fds[0] = e.drop[0] = 0;
+	dn_fdmap_each(describe_fd, &e);
 	memcpy(reopen, DN_ENV_REOPEN "=", sizeof(DN_ENV_REOPEN));
 	e.reopen = reopen + sizeof(DN_ENV_REOPEN);
 	e.reopen_cap = rcap - sizeof(DN_ENV_REOPEN);
@@ -572,10 +608,6 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 	if (in_mount)
 		snprintf(cwd, sizeof(cwd), DN_ENV_CWD "=%u:%s", dn_client.cwd_mount, dn_client.cwd);
 
-	size_t n = 0;
-	while (envp && envp[n])
-		n++;
-	char *env[n + 6];
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!is_ours(envp[i]))
@@ -597,6 +629,8 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 	if (image >= 0)
 		REAL(close)(image);
 	dn_chan_each_fd(ch, set_cloexec, &(int){FD_CLOEXEC});
+	if (mapped)
+		REAL(munmap)(env, need);
 	pthread_mutex_unlock(&dn_client.lock);
 	errno = err;
 	return r;

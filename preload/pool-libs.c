@@ -112,18 +112,26 @@ static int copy_of(int src, const char *file)
 	int fd = dn_memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
-	char buf[65536];
+	/* 64 KiB at a time, mapped: a thread's stack may be small (musl's, or one made so) */
+	const size_t cap = 64u << 10;
+	char *buf = REAL(mmap)(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED) {
+		REAL(close)(fd);
+		return -ENOMEM;
+	}
 	ssize_t n;
 	off_t at = 0;
-	while ((n = pread(src, buf, sizeof(buf), at)) > 0) {
+	while ((n = pread(src, buf, cap, at)) > 0) {
 		if (write(fd, buf, (size_t)n) != n) {
-			REAL(close)(fd);
-			return -EIO;
+			n = -1;
+			errno = EIO;
+			break;
 		}
 		at += n;
 	}
+	int e = errno;
+	REAL(munmap)(buf, cap);
 	if (n < 0) {
-		int e = errno;
 		REAL(close)(fd);
 		return -e;
 	}

@@ -180,13 +180,28 @@ static int own_fd_name(const char *path, const char **rest)
 static int route_own_fd(int fd, const char *rest, struct dn_target *t)
 {
 	int32_t i = dn_fdmap_get(fd);
+	if (rest[0]) {
+		/*
+		 * More of a path: the kernel goes on from the directory the fd
+		 * is, wherever it now lies, as openat(fd, rest) does ("" is ".").
+		 */
+		while (*rest == '/')
+			rest++;
+		size_t n = strlen(rest);
+		if (n >= PATH_MAX)
+			return -ENAMETOOLONG;
+		memcpy(t->path, n ? rest : ".", n ? n + 1 : 2);
+		t->handle = dn_ofds()[i].handle;
+		t->dir_ofd = i;
+		t->mount = dn_ofds()[i].mount;
+		return 1;
+	}
 	struct dn_reopen_info info;
 	if (!dn_reopen_get(i, dn_ofds()[i].handle, &info))
 		return -ENOENT; /* an anonymous file (O_TMPFILE): no name leads to it */
-	if (dn_path_concat(info.path, rest[0] ? rest + 1 : ".", t->path, sizeof(t->path)) < 0)
+	if (strlen(info.path) >= sizeof(t->path))
 		return -ENAMETOOLONG;
-	if (!rest[0])
-		strcpy(t->path, info.path);
+	strcpy(t->path, info.path);
 	t->handle = 0;
 	t->mount = dn_ofds()[i].mount;
 	t->redirect = info.redirect;
@@ -198,9 +213,15 @@ static int route(int dirfd, const char *path, struct dn_target *t)
 {
 	const char *rest;
 	int own;
-	if (path[0] == '/' && (path[1] == 'd' || path[1] == 'p') &&
-	    (own = own_fd_name(path, &rest)) >= 0 && dn_fdmap_get(own) >= 0)
-		return route_own_fd(own, rest, t);
+	if (path[0] == '/' && (path[1] == 'd' || path[1] == 'p') && (own = own_fd_name(path, &rest)) >= 0) {
+		if (dn_fdmap_get(own) >= 0)
+			return route_own_fd(own, rest, t);
+		/* a kernel directory fd of an ancestor of a mount may lead in, as openat(fd, rest) */
+		while (*rest == '/')
+			rest++;
+		if (*rest)
+			return route_from_kernel_dir(own, rest, t);
+	}
 	if (path[0] != '/' && dirfd == AT_FDCWD) {
 		if (!atomic_load_explicit(&dn_client.cwd_in_mount, memory_order_relaxed)) {
 			/* From an ancestor of the mount (or via "..") a relative path may lead in. */

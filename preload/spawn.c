@@ -275,6 +275,9 @@ static void list_fd(int *fd, void *arg)
  */
 static int close_range_keeping(unsigned first, unsigned last, int flags, int extra)
 {
+	/* a flag the kernel may know and we do not: refused before any fd is touched */
+	if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC))
+		return -EINVAL;
 	if (first > last || (flags & CLOSE_RANGE_CLOEXEC)) /* EINVAL; or closes nothing */
 		return REAL(close_range)(first, last, flags) < 0 ? -errno : 0;
 	struct fd_range range = {first, last};
