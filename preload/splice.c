@@ -175,13 +175,6 @@ static ssize_t pipe_peek(int fd, void *buf, size_t want, bool nonblock, bool *pe
 #define DN_SPLICE_ALL (SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT)
 
 /*
- * Between a Danaus file and a pipe, as do_splice: one side must be a pipe
- * (else EINVAL), a pipe takes no offset (ESPIPE), an O_APPEND output is
- * EINVAL. The data goes through a buffer of ours; of a file read ahead of
- * what the pipe took, the file offset is moved back; of a pipe, only
- * what the file took is taken (pipe_peek).
- */
-/*
  * The bytes a splice moves pass through a 64 KiB buffer of the thread's:
  * not on its stack (a thread made with a small stack, or musl's 128 KiB,
  * would overflow), nor allocated per call. Mapped at the thread's first
@@ -220,6 +213,13 @@ static char *splice_buf(void)
 	return thread_buf = p;
 }
 
+/*
+ * Between a Danaus file and a pipe, as do_splice: one side must be a pipe
+ * (else EINVAL), a pipe takes no offset (ESPIPE), an O_APPEND output is
+ * EINVAL. The data goes through a buffer of ours; of a file read ahead of
+ * what the pipe took, the file offset is moved back; of a pipe, only
+ * what the file took is taken (pipe_peek).
+ */
 static ssize_t danaus_splice(int in, off_t *in_off, int out, off_t *out_off, size_t len,
 			     unsigned flags)
 {
