@@ -29,6 +29,7 @@ enum dn_session_state { DN_SESSION_PENDING, DN_SESSION_ACTIVE };
 struct dn_rings {
 	uint32_t empty; /* rings with nothing queued, since `since` */
 	uint64_t since, muted_until;
+	uint64_t served, heard; /* requests the worker took; `served` at its last wake-up */
 };
 
 struct dn_session {

@@ -247,6 +247,24 @@ void dn_chan_close(struct dn_chan *c)
 	atomic_store(&c->dead, 1);
 }
 
+uint32_t dn_chan_unlocks(const struct dn_chan *c)
+{
+	return c->states ? atomic_load_explicit(&c->states->pool.unlocks, memory_order_acquire) : 0;
+}
+
+int dn_chan_unlock_wait(const struct dn_chan *c, uint32_t seen, uint64_t timeout_ns)
+{
+	const struct dn_worker_states *st = c->states;
+	if (!st) {
+		struct timespec ts = {(time_t)(timeout_ns / 1000000000u),
+				      (long)(timeout_ns % 1000000000u)};
+		return nanosleep(&ts, NULL) < 0 ? -EINTR : -ETIMEDOUT;
+	}
+	/* a read-only mapping does for a futex wait: the wait only reads the word */
+	int r = dn_futex_wait((_Atomic uint32_t *)&st->pool.unlocks, seen, timeout_ns);
+	return r == -EAGAIN ? 0 : r == 0 ? (atomic_load(&st->pool.unlocks) != seen ? 0 : -ETIMEDOUT) : r;
+}
+
 static int claim_in_state(struct dn_chan *c, uint32_t state, int32_t owner, bool only_orphans)
 {
 	for (uint32_t i = 0; i < c->l.nbufs; i++) {
@@ -444,6 +462,15 @@ static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu,
 				 */
 				if (v == DN_SPIN_ON && now - sp.start > c->spin_ns &&
 				    dn_queue_taken(slot, pos))
+					v = DN_SPIN_SLEEP;
+				/*
+				 * In a crowded pool (dn_pool_state) this spin would
+				 * take the CPU a worker needs: a few turns of pause,
+				 * for an answer under way, then sleep.
+				 */
+				if (v != DN_SPIN_SLEEP && now - sp.start > DN_SPIN_YIELD_NS &&
+				    atomic_load_explicit(&c->states->pool.crowded,
+							 memory_order_relaxed))
 					v = DN_SPIN_SLEEP;
 				if (v == DN_SPIN_SLEEP)
 					break;
