@@ -37,11 +37,25 @@
  * so cheap calls keep theirs.
  */
 /*
- * ABANDONED: the watchdog answered the call (it ran too long); the thread
- * sends no answer of its own when it comes back. REPLYING: it came back
- * first, and answers.
+ * A helper's state word: its kind in the low bits, and above them the
+ * number of the call it holds (take counts it up when it claims the
+ * thread), so the watchdog's compare-and-swap cannot hit a later call that
+ * happens to be BUSY too (ABA). The count wraps after 2^29 calls, far more
+ * than run between the watchdog's load and its swap.
+ *
+ * IDLE -> CLAIMED (take fills in s, req) -> BUSY -> the thread runs it, then
+ *   BUSY -> REPLYING: it came back first, and answers; or
+ *   BUSY -> TIMING: the watchdog answers ETIMEDOUT (the call ran too long)
+ *   and logs from s and req; the thread, back from the call meanwhile,
+ *   waits and leaves h and s alone (s->offloaded keeps s) until
+ *   TIMING -> ABANDONED: it sends no answer of its own, and drops what
+ *   the call left that the client will never name (an opened handle).
+ * REPLYING, ABANDONED -> IDLE (the thread, done with h) -> STOP (free).
  */
-enum { IDLE, CLAIMED, BUSY, STOP, ABANDONED, REPLYING };
+enum { IDLE, CLAIMED, BUSY, STOP, ABANDONED, REPLYING, TIMING };
+#define KIND_BITS 3u
+#define KIND(st) ((st) & ((1u << KIND_BITS) - 1))
+#define STATE(kind, st) (((st) & ~((1u << KIND_BITS) - 1)) | (kind))
 
 struct helper {
 	struct dn_offload *o;
@@ -131,15 +145,25 @@ bool dn_offload_may_wait(const struct dn_req *req)
 	}
 }
 
+/* What an open the watchdog answered left in s: the client never learns the handle. */
+static void drop_late_result(struct dn_session *s, const struct dn_req *req,
+			     const struct dn_reply *rep)
+{
+	/* a redirect or a hand-over token names no handle (the token expires: handover.h) */
+	if (req->op == DN_OP_OPEN && rep->result >= 0 &&
+	    !(rep->flags & (DN_REPLY_REDIRECT | DN_REPLY_HANDOVER)))
+		dn_session_handle_close(s, rep->handle);
+}
+
 static void *helper_main(void *arg)
 {
 	struct helper *h = arg;
 	dn_umask_thread_init(); /* its own umask: each caller's, in turn */
 	for (;;) {
 		uint32_t st = atomic_load(&h->state);
-		if (st == STOP)
+		if (KIND(st) == STOP)
 			return NULL;
-		if (st != BUSY) {
+		if (KIND(st) != BUSY) {
 			dn_futex_wait(&h->state, st, 0);
 			continue;
 		}
@@ -148,10 +172,21 @@ static void *helper_main(void *arg)
 		atomic_store(&h->began_ns, start);
 		struct dn_reply rep = {.result = -EINVAL};
 		bool answer = dn_dispatch_run(s, &h->req, &rep);
-		uint32_t busy = BUSY;
-		/* the client has its ETIMEDOUT when the watchdog took the call: no late answer */
-		if (atomic_compare_exchange_strong(&h->state, &busy, REPLYING) && answer)
-			dn_dispatch_reply(s, h->req.buf, &rep);
+		uint32_t cur = st;
+		while (!atomic_compare_exchange_strong(&h->state, &cur, STATE(REPLYING, st))) {
+			if (KIND(cur) == ABANDONED)
+				break;
+			/* TIMING: the watchdog is answering from h and s; they are its till ABANDONED */
+			dn_futex_wait(&h->state, cur, 0);
+			cur = st;
+		}
+		if (KIND(cur) != ABANDONED) {
+			if (answer)
+				dn_dispatch_reply(s, h->req.buf, &rep);
+		} else if (answer) {
+			/* the client has its ETIMEDOUT from the watchdog: no late answer */
+			drop_late_result(s, &h->req, &rep);
+		}
 		uint64_t end = dn_now_ns();
 		/* the client's clock is untrusted: it only moves the wait */
 		uint64_t sent =
@@ -159,7 +194,7 @@ static void *helper_main(void *arg)
 		dn_metrics_record(&h->metrics, h->req.op, rep.result, start - sent, end - start);
 		dn_op_times_note(h->times, h->req.op, end - start);
 		h->s = NULL;
-		atomic_store(&h->state, IDLE);
+		atomic_store(&h->state, STATE(IDLE, st));
 		atomic_fetch_sub(&s->offloaded, 1); /* the last touch of s */
 	}
 }
@@ -170,24 +205,37 @@ unsigned dn_offload_watch(struct dn_offload *o, uint64_t now, uint64_t timeout_n
 	for (unsigned i = 0; o && i < o->n; i++) {
 		struct helper *h = &o->h[i];
 		uint32_t st = atomic_load(&h->state);
-		if (st != BUSY && st != ABANDONED)
+		if (KIND(st) != BUSY && KIND(st) != ABANDONED)
 			continue;
 		busy++;
+		/*
+		 * began_ns is this call's (or 0) if the swap below succeeds: a
+		 * later call would have changed the state, its number with it.
+		 */
 		uint64_t began = atomic_load(&h->began_ns);
-		if (st != BUSY || !began || now < began || now - began <= timeout_ns ||
-		    !atomic_compare_exchange_strong(&h->state, &st, ABANDONED))
+		if (KIND(st) != BUSY || !began || now < began || now - began <= timeout_ns ||
+		    !atomic_compare_exchange_strong(&h->state, &st, STATE(TIMING, st)))
 			continue;
-		/* s stays while the call is out (s->offloaded); a late write may land in the buffer */
+		/*
+		 * TIMING: take cannot claim h and its thread waits before it
+		 * touches h or lets s go, so h->s and h->req are this call's and
+		 * s is allocated. A late write may still land in the buffer:
+		 * the client retires it.
+		 */
+		struct dn_session *s = h->s;
 		struct dn_reply rep = {.tag = h->req.tag, .result = -ETIMEDOUT,
 				       .flags = DN_REPLY_RETIRE_BUFFER};
-		dn_dispatch_reply(h->s, h->req.buf, &rep);
+		dn_dispatch_reply(s, h->req.buf, &rep);
 		char op[16];
-		struct dn_log_client c = {.session = h->s->id, .uid = h->s->cred.uid, .pid = h->s->pid};
+		struct dn_log_client c = {.session = s->id, .uid = s->cred.uid, .pid = s->pid};
 		dn_log_client(LOG_WARNING, &c,
 			      "offload thread %u: a %s request has run for more than %llu s: "
 			      "answered ETIMEDOUT",
 			      i, dn_metrics_op_name(h->req.op, op),
 			      (unsigned long long)(timeout_ns / 1000000000u));
+		/* h and s are the thread's again from here */
+		atomic_store(&h->state, STATE(ABANDONED, st));
+		dn_futex_wake(&h->state, 1);
 	}
 	return busy;
 }
@@ -199,16 +247,18 @@ bool dn_offload_take(struct dn_offload *o, struct dn_session *s, const struct dn
 		goto none;
 	for (unsigned i = 0; i < o->n; i++) {
 		struct helper *h = &o->h[i];
-		uint32_t idle = IDLE;
-		if (atomic_load_explicit(&h->state, memory_order_relaxed) != IDLE ||
-		    !atomic_compare_exchange_strong(&h->state, &idle, CLAIMED))
+		uint32_t idle = atomic_load_explicit(&h->state, memory_order_relaxed);
+		/* the next call's number: the watchdog tells it from the one before */
+		uint32_t claimed = STATE(CLAIMED, idle + (1u << KIND_BITS));
+		if (KIND(idle) != IDLE ||
+		    !atomic_compare_exchange_strong(&h->state, &idle, claimed))
 			continue;
 		h->s = s;
 		h->req = *req;
 		h->times = times;
 		h->handed_ns = dn_now_ns();
 		atomic_store(&h->began_ns, 0);
-		atomic_store(&h->state, BUSY);
+		atomic_store(&h->state, STATE(BUSY, claimed));
 		dn_futex_wake(&h->state, 1);
 		return true;
 	}
@@ -257,8 +307,9 @@ bool dn_offload_free(struct dn_offload *o)
 		struct helper *h = &o->h[i];
 		/* a thread in a call stops once it is back (IDLE) */
 		for (;;) {
-			uint32_t idle = IDLE;
-			if (atomic_compare_exchange_strong(&h->state, &idle, STOP))
+			uint32_t idle = atomic_load(&h->state);
+			if (KIND(idle) == IDLE &&
+			    atomic_compare_exchange_strong(&h->state, &idle, STATE(STOP, idle)))
 				break;
 			struct timespec now;
 			clock_gettime(CLOCK_REALTIME, &now);
