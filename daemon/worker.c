@@ -35,6 +35,15 @@
 #define RINGS_EMPTY_MAX 16
 #define MUTE_NS 1000000000ull
 #define WAKE_EVENTS 32
+/*
+ * A slot reserved and left unfilled this long is skipped (dn_queue_skip):
+ * its producer was killed between reserve and publish (stress-ng kills its
+ * children mid-call), or stopped; one alive after all posts again. Long
+ * enough for a producer preempted on a loaded host, short enough that the
+ * requests queued behind it see a hiccup, not a hang.
+ */
+#define STALL_NS 100000000ull
+#define STALL_MS 100
 
 /*
  * Who answers a worker's requests. A call into the backend that outlives
@@ -94,6 +103,7 @@ struct worker {
 	uint64_t last_ns;
 	struct dn_worker_metrics metrics;
 	struct dn_op_times times; /* which calls are slow lately: offload.h */
+	bool stalled; /* the last scan found a reserved slot not yet skipped */
 };
 
 struct dn_workers {
@@ -300,6 +310,38 @@ static bool offload(struct worker *w, const struct dn_session_set *set, struct d
 	return true;
 }
 
+/*
+ * Queue q of s holds nothing ready at its tail: whether the slot there is
+ * reserved by a producer that never published it, for STALL_NS now, and was
+ * given up (true: look again). Every request posted must be taken: one
+ * behind a slot that no one will fill would wait for good.
+ */
+static bool unstall(struct worker *w, struct dn_session *s, unsigned q, struct dn_queue *queue)
+{
+	if (!dn_queue_stalled(queue, s->l.qdepth, s->tails[q])) {
+		s->stalled_since[q] = 0;
+		return false;
+	}
+	uint64_t now = dn_now_ns();
+	if (!s->stalled_since[q] || now - s->stalled_since[q] < STALL_NS) {
+		if (!s->stalled_since[q])
+			s->stalled_since[q] = now;
+		w->stalled = true; /* a short sleep: the skip is due soon */
+		return false;
+	}
+	s->stalled_since[q] = 0;
+	if (!dn_queue_skip(queue, s->l.qdepth, &s->tails[q]))
+		return true; /* published just now: pop takes it */
+	if (s->skipped++ < 3) {
+		struct dn_log_client c = {.session = s->id, .uid = s->cred.uid, .pid = s->pid};
+		dn_log_client(LOG_WARNING, &c,
+			      "worker %u: a request slot of queue %u was reserved and never "
+			      "filled for %llu ms (its process killed mid-call?): skipped",
+			      w->id, q, STALL_NS / 1000000ull);
+	}
+	return true;
+}
+
 /* Requests served; *replaced when this thread no longer serves w's slot. */
 static unsigned scan(struct worker *w, uint32_t gen, bool *replaced)
 {
@@ -307,14 +349,18 @@ static unsigned scan(struct worker *w, uint32_t gen, bool *replaced)
 	struct dn_session_set *set = atomic_load_explicit(&ws->set, memory_order_acquire);
 	static _Thread_local struct dn_req req;
 	unsigned done = 0;
+	w->stalled = false;
 	dn_dispatch_serving(&ws->set);
 	for (uint32_t i = 0; set && i < set->n; i++) {
 		struct dn_session *s = set->s[i];
 		for (unsigned q = w->id; q < s->l.nqueues; q += ws->n) {
 			struct dn_queue *queue = dn_layout_queue(&s->l, s->base, q);
 			for (unsigned k = 0; k < BATCH; k++) {
-				if (!dn_queue_pop(queue, s->l.qdepth, &s->tails[q], &req))
+				if (!dn_queue_pop(queue, s->l.qdepth, &s->tails[q], &req)) {
+					if (unstall(w, s, q, queue))
+						continue;
 					break;
+				}
 				done++;
 				if (w->id < DN_MAX_QUEUES)
 					s->rings[w->id].served++;
@@ -478,7 +524,7 @@ static void *worker_main(void *arg)
 		/* Bounded: a muted session is served at these wake-ups. */
 		uint64_t slept_from = dn_now_ns();
 		struct epoll_event ev[WAKE_EVENTS];
-		int n = epoll_wait(w->epfd, ev, WAKE_EVENTS, SLEEP_MAX_MS);
+		int n = epoll_wait(w->epfd, ev, WAKE_EVENTS, w->stalled ? STALL_MS : SLEEP_MAX_MS);
 		atomic_store(&w->parked, 0);
 		atomic_store(sleeping, 0);
 		uint64_t now = dn_now_ns();

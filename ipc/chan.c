@@ -516,17 +516,19 @@ static int64_t call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct 
 	struct dn_queue *queue = dn_layout_queue(&c->l, c->base, q);
 	uint64_t pos;
 	struct dn_slot *slot;
-	while (!(slot = dn_queue_reserve(queue, c->l.qdepth, &pos))) {
-		/* Only a client scribbling on its own ring gets here; keep it bounded. */
-		if (service_gone(c))
-			return -ENOTCONN;
-		sched_yield();
-	}
 	size_t inl = req->where || req->payload_len > DN_INLINE_MAX ? 0 : req->payload_len;
 	size_t n = offsetof(struct dn_req, inl) + inl;
-	req->sent_ns = dn_now_ns(); /* the pool's queue-wait metrics; our spin starts here too */
-	memcpy(&slot->req, req, n);
-	dn_queue_publish(slot, pos);
+	do {
+		while (!(slot = dn_queue_reserve(queue, c->l.qdepth, &pos))) {
+			/* A full ring waits for the worker (a slot left reserved is skipped). */
+			if (service_gone(c))
+				return -ENOTCONN;
+			sched_yield();
+		}
+		req->sent_ns = dn_now_ns(); /* the pool's queue-wait metrics; our spin starts here too */
+		memcpy(&slot->req, req, n);
+		/* false: this thread stopped so long after its reserve that the pool skipped the slot */
+	} while (!dn_queue_publish(slot, pos));
 	ring(c, q);
 	if (mw)
 		mw->fn(mw->arg);
