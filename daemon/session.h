@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "queue.h"
 #include "quota.h"
 #include "shm.h"
 #include "svc.h"
@@ -58,8 +59,8 @@ struct dn_session {
 	void *base;
 	struct dn_layout l;                /* the service's own copy */
 	uint64_t tails[DN_MAX_QUEUES];    /* consumer positions, one worker each */
-	/* a slot reserved and not filled at tails[q] since (0: none), its worker's (worker.c) */
-	uint64_t stalled_since[DN_MAX_QUEUES];
+	/* a slot reserved and not filled at tails[q], timed by its worker (worker.c) */
+	struct dn_queue_stall stall[DN_MAX_QUEUES];
 	uint32_t skipped; /* such slots given up, for the log */
 	pthread_mutex_t lock;              /* handle table */
 	struct dn_handle_slot *handles;

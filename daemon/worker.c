@@ -319,17 +319,13 @@ static bool offload(struct worker *w, const struct dn_session_set *set, struct d
 static bool unstall(struct worker *w, struct dn_session *s, unsigned q, struct dn_queue *queue)
 {
 	if (!dn_queue_stalled(queue, s->l.qdepth, s->tails[q])) {
-		s->stalled_since[q] = 0;
+		s->stall[q].since = 0;
 		return false;
 	}
-	uint64_t now = dn_now_ns();
-	if (!s->stalled_since[q] || now - s->stalled_since[q] < STALL_NS) {
-		if (!s->stalled_since[q])
-			s->stalled_since[q] = now;
+	if (!dn_queue_stall_due(&s->stall[q], s->tails[q], dn_now_ns(), STALL_NS)) {
 		w->stalled = true; /* a short sleep: the skip is due soon */
 		return false;
 	}
-	s->stalled_since[q] = 0;
 	if (!dn_queue_skip(queue, s->l.qdepth, &s->tails[q]))
 		return true; /* published just now: pop takes it */
 	if (s->skipped++ < 3) {

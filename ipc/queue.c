@@ -79,6 +79,20 @@ bool dn_queue_skip(struct dn_queue *q, uint32_t depth, uint64_t *tail)
 	return true;
 }
 
+bool dn_queue_stall_due(struct dn_queue_stall *st, uint64_t tail, uint64_t now,
+			uint64_t after_ns)
+{
+	if (!st->since || st->tail != tail) {
+		st->tail = tail;
+		st->since = now ? now : 1;
+		return false;
+	}
+	if (now < st->since || now - st->since < after_ns)
+		return false;
+	st->since = 0;
+	return true;
+}
+
 bool dn_queue_pop(struct dn_queue *q, uint32_t depth, uint64_t *tail, struct dn_req *out)
 {
 	struct dn_slot *s = &q->slots[*tail & (depth - 1)];

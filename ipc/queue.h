@@ -53,6 +53,23 @@ bool dn_queue_stalled(const struct dn_queue *q, uint32_t depth, uint64_t tail);
 bool dn_queue_skip(struct dn_queue *q, uint32_t depth, uint64_t *tail);
 
 /*
+ * Service side: the clock of a stalled slot (dn_queue_stalled), per queue.
+ * It times one position: the tail moved on (the slot was published and
+ * taken, another reserved behind it) starts it again, so a slot reserved
+ * an instant ago is never given up for the time its predecessor stalled.
+ */
+struct dn_queue_stall {
+	uint64_t tail, since; /* since: 0 when no stall is timed */
+};
+
+/*
+ * The slot at tail is stalled at now: whether it has been so since at
+ * least after_ns (true, and the clock stops), or starts or goes on timing.
+ */
+bool dn_queue_stall_due(struct dn_queue_stall *st, uint64_t tail, uint64_t now,
+			uint64_t after_ns);
+
+/*
  * Any thread: how many requests wait in the ring now (published, not yet
  * taken), read from the slots' sequence numbers alone, so the consumer
  * keeps its position to itself; for the metrics. A snapshot: producers

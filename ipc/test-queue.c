@@ -200,11 +200,36 @@ static void test_unfilled_slot_is_skipped(void **state)
 	(void)state;
 }
 
+/*
+ * The stall clock times one position: a slot that stalled 90 ms, then was
+ * published and taken, does not leave the slot reserved behind it "due"
+ * at once (its producer would be skipped mid-publish for another's wait).
+ */
+static void test_stall_clock_restarts_when_the_tail_moves(void **state)
+{
+	struct dn_queue_stall st = {0};
+	const uint64_t ms = 1000000;
+	assert_false(dn_queue_stall_due(&st, 5, 1000 * ms, 100 * ms));
+	assert_false(dn_queue_stall_due(&st, 5, 1090 * ms, 100 * ms));
+	/* the tail moved: a new slot, a new clock */
+	assert_false(dn_queue_stall_due(&st, 6, 1110 * ms, 100 * ms));
+	assert_false(dn_queue_stall_due(&st, 6, 1200 * ms, 100 * ms));
+	assert_true(dn_queue_stall_due(&st, 6, 1210 * ms, 100 * ms));
+	/* once due, the clock stops: the next stall is timed afresh */
+	assert_false(dn_queue_stall_due(&st, 7, 1215 * ms, 100 * ms));
+	assert_true(dn_queue_stall_due(&st, 7, 1315 * ms, 100 * ms));
+	/* a clock going back is no reason to skip */
+	assert_false(dn_queue_stall_due(&st, 8, 2000 * ms, 100 * ms));
+	assert_false(dn_queue_stall_due(&st, 8, 1000 * ms, 100 * ms));
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fifo_single_thread),
 		cmocka_unit_test(test_unfilled_slot_is_skipped),
+		cmocka_unit_test(test_stall_clock_restarts_when_the_tail_moves),
 		cmocka_unit_test(test_many_producers),
 		cmocka_unit_test(test_garbage_sequence_does_not_stall),
 		cmocka_unit_test(test_waiting_counts_published_untaken),
