@@ -260,9 +260,14 @@ int dn_chan_unlock_wait(const struct dn_chan *c, uint32_t seen, uint64_t timeout
 				      (long)(timeout_ns % 1000000000u)};
 		return nanosleep(&ts, NULL) < 0 ? -EINTR : -ETIMEDOUT;
 	}
-	/* a read-only mapping does for a futex wait: the wait only reads the word */
+	/*
+	 * A read-only mapping does for a futex wait: the wait only reads the
+	 * word. The caller is not counted in (client.c), so a switch of the
+	 * session may unmap the page at any time: the word is not read again
+	 * after the wait (a woken or spurious return is "moved": one more try).
+	 */
 	int r = dn_futex_wait((_Atomic uint32_t *)&st->pool.unlocks, seen, timeout_ns);
-	return r == -EAGAIN ? 0 : r == 0 ? (atomic_load(&st->pool.unlocks) != seen ? 0 : -ETIMEDOUT) : r;
+	return r == -EAGAIN || r == 0 ? 0 : r;
 }
 
 static int claim_in_state(struct dn_chan *c, uint32_t state, int32_t owner, bool only_orphans)
