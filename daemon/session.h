@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "queue.h"
 #include "quota.h"
 #include "shm.h"
 #include "svc.h"
@@ -29,6 +30,7 @@ enum dn_session_state { DN_SESSION_PENDING, DN_SESSION_ACTIVE };
 struct dn_rings {
 	uint32_t empty; /* rings with nothing queued, since `since` */
 	uint64_t since, muted_until;
+	uint64_t served, heard; /* requests the worker took; `served` at its last wake-up */
 };
 
 struct dn_session {
@@ -57,6 +59,9 @@ struct dn_session {
 	void *base;
 	struct dn_layout l;                /* the service's own copy */
 	uint64_t tails[DN_MAX_QUEUES];    /* consumer positions, one worker each */
+	/* a slot reserved and not filled at tails[q], timed by its worker (worker.c) */
+	struct dn_queue_stall stall[DN_MAX_QUEUES];
+	uint32_t skipped; /* such slots given up, for the log */
 	pthread_mutex_t lock;              /* handle table */
 	struct dn_handle_slot *handles;
 	uint32_t nhandles, cap;

@@ -12,9 +12,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "crowd.h"
 #include "dispatch.h"
 #include "futex.h"
 #include "idle.h"
+#include "lock-wake.h"
 #include "log.h"
 #include "metrics.h"
 #include "offload.h"
@@ -33,6 +35,15 @@
 #define RINGS_EMPTY_MAX 16
 #define MUTE_NS 1000000000ull
 #define WAKE_EVENTS 32
+/*
+ * A slot reserved and left unfilled this long is skipped (dn_queue_skip):
+ * its producer was killed between reserve and publish (stress-ng kills its
+ * children mid-call), or stopped; one alive after all posts again. Long
+ * enough for a producer preempted on a loaded host, short enough that the
+ * requests queued behind it see a hiccup, not a hang.
+ */
+#define STALL_NS 100000000ull
+#define STALL_MS 100
 
 /*
  * Who answers a worker's requests. A call into the backend that outlives
@@ -91,6 +102,8 @@ struct worker {
 	/* the clock as this worker last read it: when it woke, polled, or ended a call */
 	uint64_t last_ns;
 	struct dn_worker_metrics metrics;
+	struct dn_op_times times; /* which calls are slow lately: offload.h */
+	bool stalled; /* the last scan found a reserved slot not yet skipped */
 };
 
 struct dn_workers {
@@ -104,6 +117,7 @@ struct dn_workers {
 	pthread_t watchdog;
 	bool watchdog_started;
 	struct stuck stuck[STUCK_MAX];
+	struct dn_crowd crowd;
 	struct worker w[]; /* n workers, then the watchdog's own epoch slot */
 };
 
@@ -161,7 +175,13 @@ static void move_off_this_cpu(struct worker *w, const struct dn_session *s, uint
 static void mind_the_client_cpu(struct worker *w, const struct dn_session *s,
 				const struct dn_req *req, bool woke)
 {
-	if (!req->cpu || req->cpu != atomic_load_explicit(w->cpu, memory_order_relaxed)) {
+	/*
+	 * In a crowd the client sleeps for its answer, and yielding to it
+	 * hands this CPU round the other clients queued on it, one request
+	 * per turn, while requests wait in the queues.
+	 */
+	if (!req->cpu || req->cpu != atomic_load_explicit(w->cpu, memory_order_relaxed) ||
+	    dn_crowd_crowded(&w->ws->crowd)) {
 		w->beside_run = 0;
 		return;
 	}
@@ -208,13 +228,17 @@ enum call_result { CALL_DONE, CALL_ABANDONED, CALL_REPLACED };
  * last read the clock -- woken, polling, or done with the one before --
  * whichever came later; the time between is its wait in the queue.
  */
-static void count(struct worker *w, const struct dn_req *req, int64_t result)
+static void count(struct worker *w, const struct dn_session *s, const struct dn_req *req,
+		  int64_t result)
 {
 	uint64_t end = dn_now_ns();
+	dn_crowd_note(&w->ws->crowd, (uint64_t)s->id << 32 | (req->buf + 1u), end);
 	uint64_t sent = req->sent_ns && req->sent_ns <= end ? req->sent_ns : w->last_ns;
 	uint64_t start = sent > w->last_ns ? sent : w->last_ns;
 	w->last_ns = end;
 	dn_metrics_record(&w->metrics, req->op, result, start - sent, end - start);
+	/* a client's clock can only make its call look faster: offloaded less, as before */
+	dn_op_times_note(&w->times, req->op, end - start);
 }
 
 /*
@@ -234,16 +258,14 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 			      memory_order_relaxed);
 	atomic_store(&w->state, W_IN_CALL);
 	struct dn_reply rep;
-	uint64_t began = w->ws->offload && req->op == DN_OP_PREAD &&
-			 !(req->flags & DN_READ_STREAM) ? dn_now_ns() : 0;
 	bool answer = dn_dispatch_run(s, req, &rep);
-	count(w, req, rep.result);
-	if (began)
-		dn_offload_note(w->ws->offload, w->last_ns - began);
+	count(w, s, req, rep.result);
 	int expect = W_IN_CALL;
 	if (atomic_compare_exchange_strong(&w->state, &expect, W_SCANNING)) {
 		if (answer)
 			mind_the_client_cpu(w, s, req, dn_dispatch_reply(s, req->buf, &rep));
+		if (rep.result >= 0 && dn_lock_wake_due(req))
+			dn_lock_wake(&w->ws->states->pool);
 		return CALL_DONE;
 	}
 	/* The client has its ETIMEDOUT; this late answer goes nowhere. */
@@ -260,24 +282,59 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 static bool has_work(const struct worker *w, struct dn_session *s);
 
 /*
- * A read that may wait on the network goes to an offload thread when other
+ * A call whose operation was slow lately (a read on the network, an open
+ * waiting on a directory's lock) goes to an offload thread when other
  * requests wait for this worker: they need not queue behind it. One with
- * nothing behind it stays here (no hand-off for a lone client); streamed
- * reads stay with their worker's ring.
+ * nothing behind it stays here (no hand-off for a lone client, whose next
+ * request cannot come before this answer), but for fsync: a request that
+ * arrives while one runs must find its worker free. In a crowded pool any
+ * call that may wait on the disk goes, fast lately or not: there a worker
+ * is a dispatcher, and what blocks gets a thread of its own, as in the
+ * kernel each caller has one.
  */
 static bool offload(struct worker *w, const struct dn_session_set *set, struct dn_session *s,
 		    const struct dn_req *req)
 {
-	/* (reads answered from the cache, the rule, look at no other session) */
-	if (!w->ws->offload || req->op != DN_OP_PREAD || (req->flags & DN_READ_STREAM) ||
-	    !dn_offload_reads_slow(w->ws->offload))
+	/* (calls answered from a cache, the rule, look at no other session) */
+	if (!w->ws->offload)
 		return false;
-	bool waiting = false;
+	if (!dn_op_times_slow(&w->times, req) &&
+	    !(dn_offload_may_wait(req) && dn_crowd_crowded(&w->ws->crowd)))
+		return false;
+	bool waiting = dn_offload_always(req);
 	for (uint32_t i = 0; !waiting && i < set->n; i++)
 		waiting = has_work(w, set->s[i]);
-	if (!waiting || !dn_offload_take(w->ws->offload, s, req))
+	if (!waiting || !dn_offload_take(w->ws->offload, s, req, &w->times))
 		return false;
 	w->last_ns = dn_now_ns();
+	return true;
+}
+
+/*
+ * Queue q of s holds nothing ready at its tail: whether the slot there is
+ * reserved by a producer that never published it, for STALL_NS now, and was
+ * given up (true: look again). Every request posted must be taken: one
+ * behind a slot that no one will fill would wait for good.
+ */
+static bool unstall(struct worker *w, struct dn_session *s, unsigned q, struct dn_queue *queue)
+{
+	if (!dn_queue_stalled(queue, s->l.qdepth, s->tails[q])) {
+		s->stall[q].since = 0;
+		return false;
+	}
+	if (!dn_queue_stall_due(&s->stall[q], s->tails[q], dn_now_ns(), STALL_NS)) {
+		w->stalled = true; /* a short sleep: the skip is due soon */
+		return false;
+	}
+	if (!dn_queue_skip(queue, s->l.qdepth, &s->tails[q]))
+		return true; /* published just now: pop takes it */
+	if (s->skipped++ < 3) {
+		struct dn_log_client c = {.session = s->id, .uid = s->cred.uid, .pid = s->pid};
+		dn_log_client(LOG_WARNING, &c,
+			      "worker %u: a request slot of queue %u was reserved and never "
+			      "filled for %llu ms (its process killed mid-call?): skipped",
+			      w->id, q, STALL_NS / 1000000ull);
+	}
 	return true;
 }
 
@@ -288,15 +345,21 @@ static unsigned scan(struct worker *w, uint32_t gen, bool *replaced)
 	struct dn_session_set *set = atomic_load_explicit(&ws->set, memory_order_acquire);
 	static _Thread_local struct dn_req req;
 	unsigned done = 0;
+	w->stalled = false;
 	dn_dispatch_serving(&ws->set);
 	for (uint32_t i = 0; set && i < set->n; i++) {
 		struct dn_session *s = set->s[i];
 		for (unsigned q = w->id; q < s->l.nqueues; q += ws->n) {
 			struct dn_queue *queue = dn_layout_queue(&s->l, s->base, q);
 			for (unsigned k = 0; k < BATCH; k++) {
-				if (!dn_queue_pop(queue, s->l.qdepth, &s->tails[q], &req))
+				if (!dn_queue_pop(queue, s->l.qdepth, &s->tails[q], &req)) {
+					if (unstall(w, s, q, queue))
+						continue;
 					break;
+				}
 				done++;
+				if (w->id < DN_MAX_QUEUES)
+					s->rings[w->id].served++;
 				if (offload(w, set, s, &req))
 					continue;
 				enum call_result r = call(w, gen, s, &req);
@@ -347,6 +410,16 @@ static bool mind_the_rings(struct worker *w, const struct epoll_event *ev, int n
 			continue;
 		}
 		struct dn_rings *r = &s->rings[w->id];
+		/*
+		 * Requests served since the last wake-up: this ring came for one
+		 * of them (clients ring while the worker wakes, and a busy
+		 * session's last ring finds its request taken). Counting those
+		 * muted a session of 34 stress-ng processes for seconds.
+		 */
+		if (r->served != r->heard) {
+			r->heard = r->served;
+			continue;
+		}
 		if (now - r->since > MUTE_NS) {
 			r->since = now;
 			r->empty = 0;
@@ -423,7 +496,11 @@ static void *worker_main(void *arg)
 				idle_since = now;
 			idle_ns = now - idle_since;
 		}
-		if (idle_ns < w->idle.poll_ns) {
+		/* in a crowd a polling worker takes a CPU from clients that have work */
+		uint64_t poll_ns = w->idle.poll_ns;
+		if (dn_crowd_crowded(&ws->crowd) && poll_ns > w->idle.base_ns)
+			poll_ns = w->idle.base_ns;
+		if (idle_ns < poll_ns) {
 			dn_spin_turn(idle_ns);
 			continue;
 		}
@@ -443,7 +520,7 @@ static void *worker_main(void *arg)
 		/* Bounded: a muted session is served at these wake-ups. */
 		uint64_t slept_from = dn_now_ns();
 		struct epoll_event ev[WAKE_EVENTS];
-		int n = epoll_wait(w->epfd, ev, WAKE_EVENTS, SLEEP_MAX_MS);
+		int n = epoll_wait(w->epfd, ev, WAKE_EVENTS, w->stalled ? STALL_MS : SLEEP_MAX_MS);
 		atomic_store(&w->parked, 0);
 		atomic_store(sleeping, 0);
 		uint64_t now = dn_now_ns();
@@ -577,9 +654,9 @@ static void *watchdog_main(void *arg)
 				dn_log_info("worker %u: the abandoned request returned; serving again", i);
 			}
 		}
+		bool busy = dn_offload_watch(ws->offload, now, ws->timeout_ns) > 0;
 		atomic_store(&self->parked, 1);
 		/* Ticks often only while a call is under way: an idle pool stays idle. */
-		bool busy = false;
 		for (unsigned i = 0; i < ws->n; i++)
 			busy |= atomic_load(&ws->w[i].state) != W_SCANNING;
 		struct timespec ts = busy ? (struct timespec){0, 100000000} : (struct timespec){1, 0};
@@ -616,9 +693,13 @@ struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_worker_states 
 	struct dn_workers *ws = calloc(1, sizeof(*ws) + (n + 1) * sizeof(struct worker));
 	if (!ws)
 		return NULL;
-	/* half of them for one session at most: another session finds some free */
-	if (offload_threads && dn_offload_new(offload_threads, offload_threads / 2,
-					      &ws->offload) < 0) {
+	/*
+	 * Half of them for one session at most: another session finds some
+	 * free. Without read threads (a local pool, whose reads come from
+	 * the page cache), eight per worker for calls that wait on a disk.
+	 */
+	unsigned threads = offload_threads ? offload_threads : 8 * n;
+	if (dn_offload_new(threads, threads / 2, &ws->offload) < 0) {
 		free(ws);
 		return NULL;
 	}
@@ -627,6 +708,9 @@ struct dn_workers *dn_workers_start(struct dn_svc *svc, struct dn_worker_states 
 	ws->n = n;
 	ws->nqueues = nqueues;
 	ws->timeout_ns = timeout_ns;
+	cpu_set_t cpus;
+	unsigned ncpus = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? (unsigned)CPU_COUNT(&cpus) : 1;
+	dn_crowd_init(&ws->crowd, &states->pool, ncpus, n);
 	atomic_store(&ws->w[n].parked, 1);
 	for (unsigned i = 0; i < n; i++) {
 		ws->w[i].epfd = ws->w[i].kick = -1;

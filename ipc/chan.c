@@ -247,6 +247,29 @@ void dn_chan_close(struct dn_chan *c)
 	atomic_store(&c->dead, 1);
 }
 
+uint32_t dn_chan_unlocks(const struct dn_chan *c)
+{
+	return c->states ? atomic_load_explicit(&c->states->pool.unlocks, memory_order_acquire) : 0;
+}
+
+int dn_chan_unlock_wait(const struct dn_chan *c, uint32_t seen, uint64_t timeout_ns)
+{
+	const struct dn_worker_states *st = c->states;
+	if (!st) {
+		struct timespec ts = {(time_t)(timeout_ns / 1000000000u),
+				      (long)(timeout_ns % 1000000000u)};
+		return nanosleep(&ts, NULL) < 0 ? -EINTR : -ETIMEDOUT;
+	}
+	/*
+	 * A read-only mapping does for a futex wait: the wait only reads the
+	 * word. The caller is not counted in (client.c), so a switch of the
+	 * session may unmap the page at any time: the word is not read again
+	 * after the wait (a woken or spurious return is "moved": one more try).
+	 */
+	int r = dn_futex_wait((_Atomic uint32_t *)&st->pool.unlocks, seen, timeout_ns);
+	return r == -EAGAIN || r == 0 ? 0 : r;
+}
+
 static int claim_in_state(struct dn_chan *c, uint32_t state, int32_t owner, bool only_orphans)
 {
 	for (uint32_t i = 0; i < c->l.nbufs; i++) {
@@ -445,6 +468,15 @@ static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu,
 				if (v == DN_SPIN_ON && now - sp.start > c->spin_ns &&
 				    dn_queue_taken(slot, pos))
 					v = DN_SPIN_SLEEP;
+				/*
+				 * In a crowded pool (dn_pool_state) this spin would
+				 * take the CPU a worker needs: a few turns of pause,
+				 * for an answer under way, then sleep.
+				 */
+				if (v != DN_SPIN_SLEEP && now - sp.start > DN_SPIN_YIELD_NS &&
+				    atomic_load_explicit(&c->states->pool.crowded,
+							 memory_order_relaxed))
+					v = DN_SPIN_SLEEP;
 				if (v == DN_SPIN_SLEEP)
 					break;
 				if (v == DN_SPIN_RENEWED)
@@ -489,17 +521,19 @@ static int64_t call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct 
 	struct dn_queue *queue = dn_layout_queue(&c->l, c->base, q);
 	uint64_t pos;
 	struct dn_slot *slot;
-	while (!(slot = dn_queue_reserve(queue, c->l.qdepth, &pos))) {
-		/* Only a client scribbling on its own ring gets here; keep it bounded. */
-		if (service_gone(c))
-			return -ENOTCONN;
-		sched_yield();
-	}
 	size_t inl = req->where || req->payload_len > DN_INLINE_MAX ? 0 : req->payload_len;
 	size_t n = offsetof(struct dn_req, inl) + inl;
-	req->sent_ns = dn_now_ns(); /* the pool's queue-wait metrics; our spin starts here too */
-	memcpy(&slot->req, req, n);
-	dn_queue_publish(slot, pos);
+	do {
+		while (!(slot = dn_queue_reserve(queue, c->l.qdepth, &pos))) {
+			/* A full ring waits for the worker (a slot left reserved is skipped). */
+			if (service_gone(c))
+				return -ENOTCONN;
+			sched_yield();
+		}
+		req->sent_ns = dn_now_ns(); /* the pool's queue-wait metrics; our spin starts here too */
+		memcpy(&slot->req, req, n);
+		/* false: this thread stopped so long after its reserve that the pool skipped the slot */
+	} while (!dn_queue_publish(slot, pos));
 	ring(c, q);
 	if (mw)
 		mw->fn(mw->arg);

@@ -73,6 +73,15 @@ void dn_chan_close(struct dn_chan *c);
  */
 void dn_chan_retire(struct dn_chan *c);
 
+/*
+ * Lock waits (wire.h, dn_pool_state.unlocks): the pool's count of locks
+ * released, read before an attempt; then a sleep until it moves or
+ * timeout_ns passes. 0 (it moved), -ETIMEDOUT, -EINTR (a signal whose
+ * handler is not SA_RESTART), or -EFAULT (the session went meanwhile).
+ */
+uint32_t dn_chan_unlocks(const struct dn_chan *c);
+int dn_chan_unlock_wait(const struct dn_chan *c, uint32_t seen, uint64_t timeout_ns);
+
 /* A request buffer for the calling thread: index, or -EAGAIN when all are taken. */
 int dn_chan_buf_claim(struct dn_chan *c, int32_t owner);
 void dn_chan_buf_release(struct dn_chan *c, uint32_t idx);

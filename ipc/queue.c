@@ -39,9 +39,12 @@ struct dn_slot *dn_queue_reserve(struct dn_queue *q, uint32_t depth, uint64_t *p
 	}
 }
 
-void dn_queue_publish(struct dn_slot *slot, uint64_t pos)
+bool dn_queue_publish(struct dn_slot *slot, uint64_t pos)
 {
-	atomic_store_explicit(&slot->seq, pos + 1, memory_order_release);
+	/* a swap, not a store: a skipped slot (seq moved on a lap) is not ours to fill */
+	uint64_t expect = pos;
+	return atomic_compare_exchange_strong_explicit(&slot->seq, &expect, pos + 1,
+						       memory_order_release, memory_order_relaxed);
 }
 
 bool dn_queue_taken(const struct dn_slot *slot, uint64_t pos)
@@ -53,6 +56,41 @@ bool dn_queue_ready(const struct dn_queue *q, uint32_t depth, uint64_t tail)
 {
 	const struct dn_slot *s = &q->slots[tail & (depth - 1)];
 	return atomic_load_explicit((_Atomic uint64_t *)&s->seq, memory_order_acquire) == tail + 1;
+}
+
+bool dn_queue_stalled(const struct dn_queue *q, uint32_t depth, uint64_t tail)
+{
+	const struct dn_slot *s = &q->slots[tail & (depth - 1)];
+	if (atomic_load_explicit((_Atomic uint64_t *)&s->seq, memory_order_acquire) != tail)
+		return false;
+	/* the head is the clients' word: a scribbled one only skips that session's own slots */
+	uint64_t head = atomic_load_explicit((_Atomic uint64_t *)&q->head, memory_order_relaxed);
+	return head - tail - 1 < depth;
+}
+
+bool dn_queue_skip(struct dn_queue *q, uint32_t depth, uint64_t *tail)
+{
+	struct dn_slot *s = &q->slots[*tail & (depth - 1)];
+	uint64_t expect = *tail;
+	if (!atomic_compare_exchange_strong_explicit(&s->seq, &expect, *tail + depth,
+						     memory_order_acq_rel, memory_order_acquire))
+		return false;
+	(*tail)++;
+	return true;
+}
+
+bool dn_queue_stall_due(struct dn_queue_stall *st, uint64_t tail, uint64_t now,
+			uint64_t after_ns)
+{
+	if (!st->since || st->tail != tail) {
+		st->tail = tail;
+		st->since = now ? now : 1;
+		return false;
+	}
+	if (now < st->since || now - st->since < after_ns)
+		return false;
+	st->since = 0;
+	return true;
 }
 
 bool dn_queue_pop(struct dn_queue *q, uint32_t depth, uint64_t *tail, struct dn_req *out)

@@ -154,10 +154,82 @@ static void test_waiting_counts_published_untaken(void **state)
 	(void)state;
 }
 
+/*
+ * A producer that reserved a slot and died before publishing: the slot is
+ * stalled, the request behind it waits until the consumer skips it, and a
+ * producer that publishes after the skip is told to post again.
+ */
+static void test_unfilled_slot_is_skipped(void **state)
+{
+	struct dn_queue *q = queue_new();
+	uint64_t tail = 0, pos, late;
+	struct dn_req out;
+	assert_false(dn_queue_stalled(q, DEPTH, tail)); /* empty: nothing reserved */
+	struct dn_slot *dead = dn_queue_reserve(q, DEPTH, &late);
+	assert_true(dn_queue_stalled(q, DEPTH, tail));
+	struct dn_slot *s = dn_queue_reserve(q, DEPTH, &pos);
+	s->req.tag = 7;
+	assert_true(dn_queue_publish(s, pos));
+	/* in order: the request behind the unfilled slot is not taken */
+	assert_false(dn_queue_pop(q, DEPTH, &tail, &out));
+	assert_true(dn_queue_skip(q, DEPTH, &tail));
+	assert_int_equal(tail, 1);
+	assert_true(dn_queue_pop(q, DEPTH, &tail, &out));
+	assert_int_equal(out.tag, 7);
+	assert_false(dn_queue_stalled(q, DEPTH, tail));
+	/* the producer was only slow: its publish fails, and the slot is the next lap's */
+	assert_false(dn_queue_publish(dead, late));
+	for (uint32_t i = 0; i < 2 * DEPTH; i++) {
+		s = dn_queue_reserve(q, DEPTH, &pos);
+		assert_non_null(s);
+		s->req.tag = i;
+		assert_true(dn_queue_publish(s, pos));
+		assert_true(dn_queue_pop(q, DEPTH, &tail, &out));
+		assert_int_equal(out.tag, i);
+	}
+	/* a slot published before the skip is taken, not skipped */
+	s = dn_queue_reserve(q, DEPTH, &pos);
+	assert_true(dn_queue_stalled(q, DEPTH, tail));
+	s->req.tag = 9;
+	assert_true(dn_queue_publish(s, pos));
+	assert_false(dn_queue_stalled(q, DEPTH, tail));
+	assert_false(dn_queue_skip(q, DEPTH, &tail));
+	assert_true(dn_queue_pop(q, DEPTH, &tail, &out));
+	assert_int_equal(out.tag, 9);
+	free(q);
+	(void)state;
+}
+
+/*
+ * The stall clock times one position: a slot that stalled 90 ms, then was
+ * published and taken, does not leave the slot reserved behind it "due"
+ * at once (its producer would be skipped mid-publish for another's wait).
+ */
+static void test_stall_clock_restarts_when_the_tail_moves(void **state)
+{
+	struct dn_queue_stall st = {0};
+	const uint64_t ms = 1000000;
+	assert_false(dn_queue_stall_due(&st, 5, 1000 * ms, 100 * ms));
+	assert_false(dn_queue_stall_due(&st, 5, 1090 * ms, 100 * ms));
+	/* the tail moved: a new slot, a new clock */
+	assert_false(dn_queue_stall_due(&st, 6, 1110 * ms, 100 * ms));
+	assert_false(dn_queue_stall_due(&st, 6, 1200 * ms, 100 * ms));
+	assert_true(dn_queue_stall_due(&st, 6, 1210 * ms, 100 * ms));
+	/* once due, the clock stops: the next stall is timed afresh */
+	assert_false(dn_queue_stall_due(&st, 7, 1215 * ms, 100 * ms));
+	assert_true(dn_queue_stall_due(&st, 7, 1315 * ms, 100 * ms));
+	/* a clock going back is no reason to skip */
+	assert_false(dn_queue_stall_due(&st, 8, 2000 * ms, 100 * ms));
+	assert_false(dn_queue_stall_due(&st, 8, 1000 * ms, 100 * ms));
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fifo_single_thread),
+		cmocka_unit_test(test_unfilled_slot_is_skipped),
+		cmocka_unit_test(test_stall_clock_restarts_when_the_tail_moves),
 		cmocka_unit_test(test_many_producers),
 		cmocka_unit_test(test_garbage_sequence_does_not_stall),
 		cmocka_unit_test(test_waiting_counts_published_untaken),

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 13
+#define DN_PROTO_VERSION 15
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -357,8 +357,27 @@ struct dn_worker_state {
 #define DN_WORKER_MOVING UINT32_MAX
 #define DN_WORKER_SETTLE_NS 2000000u
 
+/*
+ * The pool as a whole, for every waiting client (daemon/crowd.h): crowded
+ * when more client threads were at work lately than the pool's CPUs can
+ * run beside its workers; a client of a crowded pool sleeps for its reply
+ * rather than spin, since its spin would take the CPU its worker needs.
+ */
+struct dn_pool_state {
+	_Atomic uint32_t crowded;
+	_Atomic uint32_t clients; /* distinct client threads served in the last window */
+	/*
+	 * + 1 at each lock released through the pool, and a futex wake: a
+	 * client waiting for a lock (F_SETLKW, flock) sleeps on it between
+	 * attempts, as the kernel wakes its waiters at the unlock.
+	 */
+	_Atomic uint32_t unlocks;
+	uint8_t pad[DN_CACHELINE - 12];
+} __attribute__((aligned(DN_CACHELINE)));
+
 struct dn_worker_states {
 	struct dn_worker_state w[DN_MAX_QUEUES];
+	struct dn_pool_state pool;
 };
 
 /* Handshake over the unix socket (SOCK_SEQPACKET). */

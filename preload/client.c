@@ -312,6 +312,26 @@ int64_t dn_request_into(struct dn_call *c, struct dn_req *req, struct dn_sink *s
 	return res == -ENOTCONN ? dn_restart_retry(c, req, rep, sink) : res;
 }
 
+uint32_t dn_unlocks_seen(void)
+{
+	if (!atomic_load_explicit(&dn_client.attached, memory_order_acquire))
+		return 0;
+	calls_enter(); /* the session's maps stay while this thread is counted in */
+	uint32_t seen = dn_chan_unlocks(&dn_client.chan);
+	calls_leave();
+	return seen;
+}
+
+int dn_unlocks_wait(uint32_t seen, uint64_t timeout_ns)
+{
+	/*
+	 * Not counted in: a switch of the session must not wait out a lock
+	 * wait. A page unmapped meanwhile fails the futex with EFAULT, and
+	 * the caller tries again at once.
+	 */
+	return dn_chan_unlock_wait(&dn_client.chan, seen, timeout_ns);
+}
+
 int dn_placeholder_new(bool cloexec)
 {
 	int fd = REAL(fcntl)(dn_client.placeholder, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 0);

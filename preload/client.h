@@ -158,6 +158,14 @@ int64_t dn_request_into(struct dn_call *c, struct dn_req *req, struct dn_sink *s
 			struct dn_reply *rep);
 
 /* A new kernel fd for a Danaus file: the lowest free number, like open(2) gives. */
+/*
+ * Waiting for a lock: the pool's count of released locks, read before an
+ * attempt, then a sleep until it moves (another client unlocked) or
+ * timeout_ns passes. dn_chan_unlock_wait's answers.
+ */
+uint32_t dn_unlocks_seen(void);
+int dn_unlocks_wait(uint32_t seen, uint64_t timeout_ns);
+
 int dn_placeholder_new(bool cloexec);
 
 /* Sends CLOSE for a handle whose last reference went away. */

@@ -225,18 +225,23 @@ DN_EXPORT int dup2(int oldfd, int newfd)
 #error "64-bit Linux only (x86_64, aarch64)"
 #endif
 
-/* Waits for a lock the way F_SETLKW would, in steps the service never blocks on. */
+/*
+ * Waits for a lock the way F_SETLKW would, in steps the service never
+ * blocks on: a try, then a sleep until the pool sees a lock released
+ * (dn_unlocks_wait), bounded for one released where it cannot see.
+ */
 static int lock_wait(int (*attempt)(void *), void *arg)
 {
 	long ns = 1000000;
 	for (;;) {
+		uint32_t seen = dn_unlocks_seen();
 		int r = attempt(arg);
 		if (r != -EAGAIN && r != -EWOULDBLOCK)
 			return r;
-		struct timespec ts = {0, ns};
-		if (nanosleep(&ts, NULL) < 0)
+		r = dn_unlocks_wait(seen, (uint64_t)ns);
+		if (r == -EINTR)
 			return -EINTR; /* a signal interrupts the wait, as in the kernel */
-		if (ns < 50000000)
+		if (r == -ETIMEDOUT && ns < 50000000)
 			ns *= 2;
 	}
 }

@@ -168,6 +168,10 @@ locks)
 	# POSIX record locks: per process, not inherited by fork, dropped by any close
 	python3 "$SRC/tests/integration/locks.py" .
 	;;
+lock-waits)
+	# blocking flock and F_SETLKW: the waiter gets the lock once released, by unlock or close
+	python3 "$SRC/tests/integration/lock-waits.py" .
+	;;
 shell)
 	# system(3) and popen(3): the shell runs in the cwd, sees relative paths and inherited fds
 	echo hello > f

@@ -20,6 +20,18 @@ echo "$out" | grep -q "Transport endpoint is not connected" || fail "cat did not
 [ $(( $(date +%s) - start )) -lt 15 ] || fail "cat hung on the dead pool"
 pass "a program waiting on a killed pool gets ENOTCONN"
 
+# Children killed mid-call: one killed between taking a queue slot and
+# filling it must not leave the requests behind the slot unserved (the
+# program fails on a statfs unanswered for 10 s; it hung within ~1300
+# rounds before the worker skipped such slots).
+pool_start kills
+mkdir "$ROOT/d"
+chmod 777 "$ROOT/d"
+out=$(timeout -k 5 300 "$RUN_BIN" --pool kills --socket "$SOCK" --mountpoint "$MNT" -- \
+	"$DANAUS_BUILD/tests/integration/test-kill-mid-call" "$MNT/d" 2000 2>&1) ||
+	fail "a session's children killed mid-call: $out"
+pass "children killed mid-call leave their session served ($out)"
+
 # A quick restart: the new pool binds the socket path while the old one is
 # still stopping; the old one must leave the new socket in place.
 pool_start restart

@@ -365,6 +365,46 @@ static void *wait_call(void *arg)
 	return NULL;
 }
 
+/*
+ * A process of the session killed between reserving a queue slot and
+ * publishing it (stress-ng kills its children mid-call): the requests
+ * queued behind the slot are served all the same, after a short stall.
+ */
+static void test_producer_killed_before_publish(void **state)
+{
+	struct dn_chan c;
+	int buf;
+	chan_open(&c, &buf);
+	assert_int_equal(nop(&c, buf), 0);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		/* the session's memory, inherited: one slot reserved in every queue, none filled */
+		for (uint32_t q = 0; q < c.l.nqueues; q++) {
+			uint64_t pos;
+			if (!dn_queue_reserve(dn_layout_queue(&c.l, c.base, q), c.l.qdepth, &pos))
+				_exit(2);
+		}
+		_exit(0);
+	}
+	int st;
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	for (int round = 0; round < 2; round++) {
+		struct waiter w = {.c = &c, .buf = buf};
+		pthread_t t;
+		assert_int_equal(pthread_create(&t, NULL, wait_call, &w), 0);
+		/* the pool skips such a slot after 0.1 s: 10 s is a hang */
+		for (int i = 0; i < 1000 && !atomic_load(&w.done); i++)
+			usleep(10000);
+		if (!atomic_load(&w.done))
+			fail_msg("a request behind a slot its dead producer reserved waits 10 s");
+		pthread_join(t, NULL);
+		assert_int_equal(w.result, 0);
+	}
+	dn_chan_close(&c);
+}
+
 /* A read past the end of the file, longer than the ring: a short answer, all of it round the ring. */
 static void test_streamed_short_read_past_the_ring(void **state)
 {
@@ -511,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_sleeping_client_is_woken_to_take_the_ring),
 		cmocka_unit_test(test_streamed_short_read_past_the_ring),
 		cmocka_unit_test(test_scribbled_taken_cannot_hold_the_worker),
+		cmocka_unit_test(test_producer_killed_before_publish),
 		/* last: it kills the pool */
 		cmocka_unit_test(test_service_killed_while_client_waits),
 	};
