@@ -38,11 +38,14 @@
 /*
  * A slot reserved and left unfilled this long is skipped (dn_queue_skip):
  * its producer was killed between reserve and publish (stress-ng kills its
- * children mid-call), or stopped; one alive after all posts again. Long
- * enough for a producer preempted on a loaded host, short enough that the
- * requests queued behind it see a hiccup, not a hang.
+ * children mid-call), or stopped; one alive after all posts again. A second:
+ * a producer only preempted on a crowded host (tens of runnable threads per
+ * CPU make waits of 100 ms) must not be skipped, since its late copy could
+ * land over the next lap's request in that slot (queue.h); the requests
+ * queued behind a killed one see a hiccup, not a hang. Checked every
+ * STALL_MS meanwhile.
  */
-#define STALL_NS 100000000ull
+#define STALL_NS 1000000000ull
 #define STALL_MS 100
 
 /*

@@ -48,7 +48,9 @@ bool dn_queue_stalled(const struct dn_queue *q, uint32_t depth, uint64_t tail);
  * takes it). A producer that publishes later learns it was skipped; its
  * late copy may land in the slot while the next lap's producer fills it,
  * but both are the same session's, whose memory any of its processes may
- * write anyway: the pool validates whatever it pops.
+ * write anyway: the pool validates whatever it pops. That next request is
+ * then lost and its thread waits for ever: why the worker waits a second
+ * (worker.c) before it skips.
  */
 bool dn_queue_skip(struct dn_queue *q, uint32_t depth, uint64_t *tail);
 
