@@ -1,0 +1,101 @@
+/* Ceph Libservice, calls relative to an open directory: names looked up in its inode */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cephfs/libcephfs.h>
+
+#include "ceph-paths.h"
+#include "cred.h"
+#include "svc-ceph.h"
+#include "vfs-perm.h"
+
+/*
+ * Each call looks its plain name up in the open directory's inode, as the
+ * kernel does for a call relative to a directory fd, whatever the
+ * directory's path is now: renamed, it is still that directory; removed,
+ * nothing is found or made in it (libcephfs and the MDS answer ENOENT, as
+ * the kernel does for a dead directory). Each is checked as its path call
+ * is, with the same helpers (svc-ceph.h), as the caller c. A symlink to
+ * follow takes the path's way (-EAGAIN), whose walk keeps its target inside
+ * the pool's top.
+ */
+
+/*
+ * The directory of a call on name in the open directory dir (borrowed:
+ * never released here), as a parent of the path calls. ENOTDIR first, as
+ * the kernel's walk, before any permission (libcephfs asks uid 0 for x on
+ * a file).
+ */
+static int at_parent(struct parent *pa, struct ceph_svc *cs, const struct dn_cred *c,
+		     struct dn_file *dir, const char *name)
+{
+	*pa = (struct parent){.cs = cs, .c = c, .p = perm_of(c), .dir = dir->in, .base = name,
+			      .type = DN_LAST_NORM};
+	if (!pa->p)
+		return -ENOMEM;
+	if (!dir->is_dir)
+		return -ENOTDIR;
+	if (strlen(name) > NAME_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * pa's name, looked up as the caller (not followed), with a reference in
+ * *in and the attributes want in *x. follow: a symlink is -EAGAIN.
+ */
+static int at_lookup(struct parent *pa, bool follow, unsigned want, struct Inode **in,
+		     struct ceph_statx *x)
+{
+	struct ceph_mount_info *cm = pa->cs->cm;
+	int r;
+	/* libcephfs lets uid 0 search anything: the kernel asks for capabilities */
+	if (dn_vfs_root_without_caps(pa->c) && (r = may_search(pa->cs, pa->c, pa->dir)) < 0)
+		return r;
+	r = ceph_ll_lookup(cm, pa->dir, pa->base, in, x, want, AT_SYMLINK_NOFOLLOW, pa->p);
+	if (r < 0)
+		return r;
+	if (follow && S_ISLNK(x->stx_mode)) {
+		ceph_ll_put(cm, *in);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+/* fstatat(dirfd, name); the caller's identity is the thread's (svc.h) */
+int ceph_svc_stat_at(struct dn_svc *s, struct dn_file *dir, const char *name, bool nofollow,
+		     struct stat *st)
+{
+	struct parent pa;
+	int r = at_parent(&pa, to_ceph(s), dn_cred_current(), dir, name);
+	if (r < 0)
+		return r;
+	struct Inode *in;
+	struct ceph_statx x;
+	if ((r = at_lookup(&pa, !nofollow, STATX_WANT, &in, &x)) < 0)
+		return r;
+	ceph_ll_put(pa.cs->cm, in);
+	stat_from_statx(&x, st);
+	return 0;
+}
+
+/* unlinkat(dirfd, name, flags), checked as unlink and rmdir */
+int ceph_svc_unlink_at(struct dn_svc *s, struct dn_file *dir, const char *name, int flags)
+{
+	struct ceph_svc *cs = to_ceph(s);
+	struct parent pa;
+	int r = at_parent(&pa, cs, dn_cred_current(), dir, name);
+	if (r < 0)
+		return r;
+	bool isdir = flags & AT_REMOVEDIR;
+	if ((r = vfs_may_delete(&pa, isdir)) < 0)
+		return r;
+	r = remove_result(&pa, isdir ? ceph_ll_rmdir(cs->cm, dir->in, name, pa.p)
+				     : ceph_ll_unlink(cs->cm, dir->in, name, pa.p));
+	if (r == 0 && isdir) /* a directory of that name made later is another */
+		dn_ceph_paths_forget_name(cs->paths, dir->in, name);
+	return r;
+}
