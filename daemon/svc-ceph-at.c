@@ -45,7 +45,7 @@ static int at_parent(struct parent *pa, struct ceph_svc *cs, const struct dn_cre
 
 /*
  * pa's name, looked up as the caller (not followed), with a reference in
- * *in and the attributes want in *x. follow: a symlink is -EAGAIN.
+ * *in and the attributes want in *x. follow: a symlink is -EAGAIN, *in NULL.
  */
 static int at_lookup(struct parent *pa, bool follow, unsigned want, struct Inode **in,
 		     struct ceph_statx *x)
@@ -60,6 +60,7 @@ static int at_lookup(struct parent *pa, bool follow, unsigned want, struct Inode
 		return r;
 	if (follow && S_ISLNK(x->stx_mode)) {
 		ceph_ll_put(cm, *in);
+		*in = NULL; /* (the caller's f->in: put once) */
 		return -EAGAIN;
 	}
 	return 0;
@@ -97,5 +98,130 @@ int ceph_svc_unlink_at(struct dn_svc *s, struct dn_file *dir, const char *name, 
 				     : ceph_ll_unlink(cs->cm, dir->in, name, pa.p));
 	if (r == 0 && isdir) /* a directory of that name made later is another */
 		dn_ceph_paths_forget_name(cs->paths, dir->in, name);
+	return r;
+}
+
+/*
+ * openat(dirfd, name): O_CREAT as open's (created exclusively, else the
+ * name there opened), else the name looked up; then open's checks and
+ * open (open_found). A symlink: ELOOP with O_NOFOLLOW (unless O_PATH, which
+ * opens the link), else followed by the path's way.
+ */
+int ceph_svc_open_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+		     const char *name, int oflags, mode_t mode, struct dn_file **out,
+		     int *handover)
+{
+	struct ceph_svc *cs = to_ceph(s);
+	if (oflags & ~OPEN_FLAGS_ALLOWED)
+		return -EINVAL;
+	if ((oflags & O_TMPFILE) == O_TMPFILE)
+		return -EAGAIN; /* (open's answer, whatever dir is) */
+	struct parent pa;
+	int r = at_parent(&pa, cs, c, dir, name);
+	if (r < 0)
+		return r;
+	struct dn_file *f = open_file_new(c, oflags);
+	if (!f)
+		return -ENOMEM;
+	struct ceph_statx x;
+	bool nofollow = oflags & O_NOFOLLOW;
+	if (oflags & O_CREAT) {
+		r = open_create(&pa, f, oflags, mode, &x);
+		if (r == 0 && !f->fh && S_ISLNK(x.stx_mode)) {
+			ceph_ll_put(cs->cm, f->in);
+			f->in = NULL;
+			r = nofollow ? -ELOOP : -EAGAIN;
+		}
+	} else {
+		r = at_lookup(&pa, !nofollow, WANT_TYPE_ONLY, &f->in, &x);
+	}
+	/* (created: open already) */
+	if (r == 0 && !f->fh)
+		r = open_found(cs, c, f, &x, oflags, handover);
+	if (r != 0) {
+		file_free(cs, f);
+		return r; /* (DN_SVC_HANDOVER too: the client opens it) */
+	}
+	*out = f;
+	return 0;
+}
+
+/* mkdirat(dirfd, name) */
+int ceph_svc_mkdir_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+		      const char *name, mode_t mode)
+{
+	struct parent pa;
+	int r = at_parent(&pa, to_ceph(s), c, dir, name);
+	return r < 0 ? r : mkdir_in(&pa, mode);
+}
+
+/*
+ * renameat2(from_dir, from, to_dir, to): the flags first, then both
+ * directories, as do_renameat2; then rename's checks (rename_names), which
+ * forget a moved or replaced directory in the path cache.
+ */
+int ceph_svc_rename_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *from_dir,
+		       const char *from, struct dn_file *to_dir, const char *to, unsigned flags)
+{
+	struct ceph_svc *cs = to_ceph(s);
+	struct parent fp, tp;
+	int r = rename_flags_check(flags);
+	if (r < 0 || (r = at_parent(&fp, cs, c, from_dir, from)) < 0 ||
+	    (r = at_parent(&tp, cs, c, to_dir, to)) < 0)
+		return r;
+	return rename_names(&fp, &tp, flags);
+}
+
+/* fchmodat(dirfd, name): followed, as chmod(2) */
+int ceph_svc_chmod_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+		      const char *name, mode_t mode)
+{
+	struct ceph_svc *cs = to_ceph(s);
+	struct parent pa;
+	struct Inode *in;
+	struct ceph_statx x;
+	int r = at_parent(&pa, cs, c, dir, name);
+	if (r < 0 || (r = at_lookup(&pa, true, WANT_OWNER, &in, &x)) < 0)
+		return r;
+	struct ceph_statx want = {.stx_mode = (uint16_t)(mode & 07777)};
+	r = setattr_inode(cs, c, in, &x, &want, CEPH_SETATTR_MODE);
+	ceph_ll_put(cs->cm, in);
+	return r;
+}
+
+/* utimensat(dirfd, name) */
+int ceph_svc_utimens_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			const char *name, bool nofollow, const struct timespec times[2])
+{
+	struct ceph_svc *cs = to_ceph(s);
+	struct ceph_statx want = {0};
+	int mask = utimens_mask(times, &want);
+	/* as utimensat(2): nothing to do, not even a lookup */
+	if (!mask)
+		return 0;
+	struct parent pa;
+	struct Inode *in;
+	struct ceph_statx x;
+	int r = at_parent(&pa, cs, c, dir, name);
+	if (r < 0 || (r = at_lookup(&pa, !nofollow, WANT_OWNER, &in, &x)) < 0)
+		return r;
+	r = setattr_inode(cs, c, in, &x, &want, mask);
+	ceph_ll_put(cs->cm, in);
+	return r;
+}
+
+/* fchownat(dirfd, name) */
+int ceph_svc_chown_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+		      const char *name, bool nofollow, uid_t uid, gid_t gid)
+{
+	struct ceph_svc *cs = to_ceph(s);
+	struct parent pa;
+	struct Inode *in;
+	struct ceph_statx x;
+	int r = at_parent(&pa, cs, c, dir, name);
+	if (r < 0 || (r = at_lookup(&pa, !nofollow, WANT_OWNER, &in, &x)) < 0)
+		return r;
+	r = chown_inode(cs, c, in, &x, uid, gid);
+	ceph_ll_put(cs->cm, in);
 	return r;
 }

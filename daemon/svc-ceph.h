@@ -119,3 +119,16 @@ int chown_inode(struct ceph_svc *cs, const struct dn_cred *c, struct Inode *in,
 int ceph_svc_stat_at(struct dn_svc *s, struct dn_file *dir, const char *name, bool nofollow,
 		     struct stat *st);
 int ceph_svc_unlink_at(struct dn_svc *s, struct dn_file *dir, const char *name, int flags);
+int ceph_svc_open_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+		     const char *name, int oflags, mode_t mode, struct dn_file **out,
+		     int *handover);
+int ceph_svc_mkdir_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+		      const char *name, mode_t mode);
+int ceph_svc_rename_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *from_dir,
+		       const char *from, struct dn_file *to_dir, const char *to, unsigned flags);
+int ceph_svc_chmod_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+		      const char *name, mode_t mode);
+int ceph_svc_utimens_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+			const char *name, bool nofollow, const struct timespec times[2]);
+int ceph_svc_chown_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
+		      const char *name, bool nofollow, uid_t uid, gid_t gid);
