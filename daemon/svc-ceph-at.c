@@ -9,6 +9,7 @@
 
 #include "ceph-paths.h"
 #include "cred.h"
+#include "no-symlinks.h"
 #include "svc-ceph.h"
 #include "vfs-perm.h"
 
@@ -19,8 +20,8 @@
  * nothing is found or made in it (libcephfs and the MDS answer ENOENT, as
  * the kernel does for a dead directory). Each is checked as its path call
  * is, with the same helpers (svc-ceph.h), as the caller c. A symlink to
- * follow takes the path's way (-EAGAIN), whose walk keeps its target inside
- * the pool's top.
+ * a plain name is followed in the directory; one leading elsewhere takes
+ * the path's way (-EAGAIN), whose walk keeps its target inside the top.
  */
 
 /*
@@ -44,8 +45,35 @@ static int at_parent(struct parent *pa, struct ceph_svc *cs, const struct dn_cre
 }
 
 /*
- * pa's name, looked up as the caller (not followed), with a reference in
- * *in and the attributes want in *x. follow: a symlink is -EAGAIN, *in NULL.
+ * Where symlink link in pa's directory leads, when that is a plain name
+ * (the common "lib.so -> lib.so.1"): the kernel looks it up in the same
+ * directory, wherever it is now, and so do we. Puts link. 0 and name, or
+ * -EAGAIN: elsewhere (a slash, ".", ".."), for the path's walk.
+ */
+static int link_target(struct parent *pa, struct Inode *link, char name[NAME_MAX + 1])
+{
+	struct ceph_mount_info *cm = pa->cs->cm;
+	char t[PATH_MAX];
+	/* fs.protected_symlinks, as the walk asks it */
+	int r = may_follow(pa->cs, pa->c, pa->p, pa->dir, link);
+	if (r == 0)
+		r = ceph_ll_readlink(cm, link, t, sizeof(t) - 1, pa->p);
+	ceph_ll_put(cm, link);
+	if (r == 0)
+		return -ENOENT; /* as the kernel: an empty target names nothing */
+	if (r < 0)
+		return r;
+	t[r] = 0;
+	if (r > NAME_MAX || strchr(t, '/') || strcmp(t, ".") == 0 || strcmp(t, "..") == 0)
+		return -EAGAIN;
+	memcpy(name, t, (size_t)r + 1);
+	return 0;
+}
+
+/*
+ * pa's name, looked up as the caller, with a reference in *in and the
+ * attributes want in *x. follow: symlinks to plain names are followed
+ * in the directory (link_target); one leading elsewhere is -EAGAIN.
  */
 static int at_lookup(struct parent *pa, bool follow, unsigned want, struct Inode **in,
 		     struct ceph_statx *x)
@@ -55,15 +83,24 @@ static int at_lookup(struct parent *pa, bool follow, unsigned want, struct Inode
 	/* libcephfs lets uid 0 search anything: the kernel asks for capabilities */
 	if (dn_vfs_root_without_caps(pa->c) && (r = may_search(pa->cs, pa->c, pa->dir)) < 0)
 		return r;
-	r = ceph_ll_lookup(cm, pa->dir, pa->base, in, x, want, AT_SYMLINK_NOFOLLOW, pa->p);
-	if (r < 0)
-		return r;
-	if (follow && S_ISLNK(x->stx_mode)) {
-		ceph_ll_put(cm, *in);
+	char name[NAME_MAX + 1];
+	const char *at = pa->base;
+	for (unsigned links = 0;; links++) {
+		r = ceph_ll_lookup(cm, pa->dir, at, in, x, want, AT_SYMLINK_NOFOLLOW, pa->p);
+		if (r < 0 || !follow || !S_ISLNK(x->stx_mode))
+			return r;
+		/* (where a libservice above walks symlinks itself, the path's way refuses them) */
+		if (links == SYMLINKS_MAX || dn_walk_symlinks_refused()) {
+			ceph_ll_put(cm, *in);
+			*in = NULL;
+			return links == SYMLINKS_MAX ? -ELOOP : -EAGAIN;
+		}
+		r = link_target(pa, *in, name);
 		*in = NULL; /* (the caller's f->in: put once) */
-		return -EAGAIN;
+		if (r < 0)
+			return r;
+		at = name;
 	}
-	return 0;
 }
 
 /* fstatat(dirfd, name); the caller's identity is the thread's (svc.h) */
@@ -105,7 +142,8 @@ int ceph_svc_unlink_at(struct dn_svc *s, struct dn_file *dir, const char *name, 
  * openat(dirfd, name): O_CREAT as open's (created exclusively, else the
  * name there opened), else the name looked up; then open's checks and
  * open (open_found). A symlink: ELOOP with O_NOFOLLOW (unless O_PATH, which
- * opens the link), else followed by the path's way.
+ * opens the link), else followed (at_lookup); one that O_CREAT finds takes
+ * the path's way.
  */
 int ceph_svc_open_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *dir,
 		     const char *name, int oflags, mode_t mode, struct dn_file **out,

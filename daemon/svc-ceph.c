@@ -58,7 +58,6 @@
  */
 
 #define WALK_DEPTH_MAX 256 /* directories deep a walk may go */
-#define SYMLINKS_MAX 40    /* as Linux: ELOOP after 40 links in one walk */
 
 /*
  * The UserPerm of c. Workers serve one client after another, mostly the same
@@ -165,7 +164,7 @@ int may_search(struct ceph_svc *cs, const struct dn_cred *c, struct Inode *dir)
  * may c follow symlink link found in dir? Attributes asked for only when
  * a symlink is to be followed (dir's first: few directories are sticky).
  */
-static int may_follow(struct ceph_svc *cs, const struct dn_cred *c, const UserPerm *p,
+int may_follow(struct ceph_svc *cs, const struct dn_cred *c, const UserPerm *p,
 		      struct Inode *dir, struct Inode *link)
 {
 	if (!cs->protect.symlinks)

@@ -16,6 +16,7 @@
 #include "protect.h"
 #include "svc.h"
 
+#define SYMLINKS_MAX 40 /* as Linux: ELOOP after 40 links in one walk */
 #define STATX_WANT CEPH_STATX_BASIC_STATS
 /*
  * Only the file type, which libcephfs always fills in from its cache, where
@@ -87,6 +88,8 @@ struct parent {
 const UserPerm *perm_of(const struct dn_cred *c);
 void stat_from_statx(const struct ceph_statx *x, struct stat *st);
 int may_search(struct ceph_svc *cs, const struct dn_cred *c, struct Inode *dir);
+int may_follow(struct ceph_svc *cs, const struct dn_cred *c, const UserPerm *p,
+	       struct Inode *dir, struct Inode *link);
 int vfs_may_delete(struct parent *pa, bool isdir);
 int remove_result(struct parent *pa, int r);
 int mkdir_in(struct parent *pa, mode_t mode);
