@@ -340,3 +340,29 @@ for who in 65534 nocaps; do
 		fail "the tree after $who's calls: ceph-fuse '$(tree "$FUSE/pools/dirfd/perm-$who")'"
 done
 pass "calls relative to an open directory on a Ceph pool ask the caller's permissions as the kernel does (uid 65534, uid 0 without capabilities)"
+
+# A symlink relative to an open directory that climbs above the pool's top
+# stops at the top, as for a path: the file beside the top is untouched.
+echo host >"$FUSE/pools/victim"
+chmod 644 "$FUSE/pools/victim"
+mkdir "$FUSE/pools/dirfd/esc"
+ln -s ../../victim "$FUSE/pools/dirfd/esc/l"
+got=$(in_pool python3 -c "
+import os
+d = os.open('$MNT/esc', os.O_RDONLY | os.O_DIRECTORY)
+for name, call in (('chmod', lambda: os.chmod('l', 0o600, dir_fd=d)),
+                   ('utime', lambda: os.utime('l', (1, 1), dir_fd=d)),
+                   ('chown', lambda: os.chown('l', 65534, 65534, dir_fd=d)),
+                   ('open', lambda: os.open('l', os.O_WRONLY | os.O_TRUNC, dir_fd=d)),
+                   ('stat', lambda: os.stat('l', dir_fd=d))):
+    try:
+        call()
+        print(name, 'reached something', end='; ')
+    except FileNotFoundError:
+        print(name, 'ENOENT', end='; ')
+")
+[ "$got" = "chmod ENOENT; utime ENOENT; chown ENOENT; open ENOENT; stat ENOENT; " ] ||
+	fail "a symlink relative to an open directory, climbing out of the pool, gives '$got'"
+[ "$(stat -c '%a %u' "$FUSE/pools/victim")" = "644 0" ] && [ "$(stat -c %Y "$FUSE/pools/victim")" != 1 ] &&
+	[ "$(cat "$FUSE/pools/victim")" = host ] || fail "a call relative to an open directory changed the file beside the top"
+pass "symlinks relative to an open directory on a Ceph pool stay inside the pool"
