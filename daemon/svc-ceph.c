@@ -832,7 +832,7 @@ struct dn_file *open_file_new(const struct dn_cred *c, int oflags)
 	return f;
 }
 
-/* The flags libcephfs opens with: appending is asked per write (the client's F_SETFL may change it). */
+/* The flags libcephfs opens with: appending is asked per write (F_SETFL may change it). */
 static int ll_flags(int oflags)
 {
 	return oflags & ~(O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_DIRECTORY | O_PATH |
