@@ -29,6 +29,7 @@
 #include "protect.h"
 #include "no-symlinks.h"
 #include "redirect.h"
+#include "svc-ceph.h"
 #include "svc.h"
 #include "umask.h"
 #include "vfs-perm.h"
@@ -57,59 +58,13 @@
  */
 
 #define WALK_DEPTH_MAX 256 /* directories deep a walk may go */
-#define SYMLINKS_MAX 40    /* as Linux: ELOOP after 40 links in one walk */
-#define STATX_WANT CEPH_STATX_BASIC_STATS
-/*
- * Only the file type, which libcephfs always fills in from its cache, where
- * asking for any attribute (even CEPH_STATX_MODE: the "As" cap) costs an MDS
- * round trip whenever another client's change took that cap away. Walks
- * through directories and opens need no more than the type.
- */
-#define WANT_TYPE_ONLY 0u
-
-struct ceph_svc {
-	struct dn_svc base;
-	struct ceph_mount_info *cm;
-	struct Inode *root; /* the pool's top: [ceph] root, one reference held */
-	/* Appends place data at the size as this client sees it; one at a time. */
-	pthread_mutex_t append_lock;
-	struct dn_fifos *fifos;
-	struct dn_map_owners *map_owners; /* clients map copies: one writable one per file */
-	bool acl_umask; /* libcephfs applies the caller's umask (POSIX ACLs on) */
-	struct dn_protect protect; /* the host's fs.protected_*, as its kernel applies them */
-	struct dn_ceph_paths *paths; /* directories walked to, by path ([ceph] entry_timeout); NULL: off */
-};
-
-struct dn_file {
-	struct Inode *in; /* one reference */
-	struct Fh *fh;    /* NULL for directories and O_PATH */
-	struct ceph_dir_result *dir;
-	int oflags;
-	pthread_mutex_t lock; /* readdir moves the shared directory position */
-	/* the opener's identity, for calls on the open file that want one */
-	UserPerm *perm;
-	gid_t groups[DN_GROUPS_MAX];
-	char *path; /* opened by a path with "." or "..": what it resolved to (fpath) */
-	uint64_t map_ino; /* non-zero: claimed in map_owners for a writable shared copy */
-	bool is_dir;      /* names can be looked up in it (stat_at, unlink_at) */
-	short flock_held; /* F_RDLCK or F_WRLCK taken by flock on this open file, else F_UNLCK */
-};
-
-#define OPEN_FLAGS_ALLOWED                                                                         \
-	(O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_DIRECTORY | O_NOFOLLOW |            \
-	 O_NONBLOCK | O_DSYNC | O_SYNC | O_NOATIME | O_LARGEFILE | O_DIRECT | O_PATH | O_TMPFILE)
-
-static struct ceph_svc *to_ceph(struct dn_svc *s)
-{
-	return (struct ceph_svc *)s;
-}
 
 /*
  * The UserPerm of c. Workers serve one client after another, mostly the same
  * one, so each thread keeps the last one built (libcephfs keeps a pointer to
  * the group list: it lives beside it, as long as the UserPerm).
  */
-static const UserPerm *perm_of(const struct dn_cred *c)
+const UserPerm *perm_of(const struct dn_cred *c)
 {
 	static _Thread_local struct {
 		UserPerm *perm;
@@ -161,7 +116,7 @@ static dev_t dev_of_snap(uint64_t snap)
 	return makedev(CEPH_DEV_MAJOR, (unsigned)(h ^ h >> 32) & 0xfffffu);
 }
 
-static void stat_from_statx(const struct ceph_statx *x, struct stat *st)
+void stat_from_statx(const struct ceph_statx *x, struct stat *st)
 {
 	*st = (struct stat){
 		.st_dev = dev_of_snap(x->stx_dev), .st_ino = x->stx_ino, .st_mode = x->stx_mode,
@@ -195,7 +150,7 @@ static int vfs_attr_get(struct ceph_svc *cs, struct Inode *in, struct dn_vfs_att
  * permission on sub. As the kernel: the mode bits, or CAP_DAC_OVERRIDE or
  * CAP_DAC_READ_SEARCH.
  */
-static int may_search(struct ceph_svc *cs, const struct dn_cred *c, struct Inode *dir)
+int may_search(struct ceph_svc *cs, const struct dn_cred *c, struct Inode *dir)
 {
 	if (dn_cred_capable(c, CAP_DAC_OVERRIDE) || dn_cred_capable(c, CAP_DAC_READ_SEARCH))
 		return 0;
@@ -209,7 +164,7 @@ static int may_search(struct ceph_svc *cs, const struct dn_cred *c, struct Inode
  * may c follow symlink link found in dir? Attributes asked for only when
  * a symlink is to be followed (dir's first: few directories are sticky).
  */
-static int may_follow(struct ceph_svc *cs, const struct dn_cred *c, const UserPerm *p,
+int may_follow(struct ceph_svc *cs, const struct dn_cred *c, const UserPerm *p,
 		      struct Inode *dir, struct Inode *link)
 {
 	if (!cs->protect.symlinks)
@@ -515,24 +470,6 @@ static int walk_path(struct ceph_svc *cs, const struct dn_cred *c, const char *p
 	return walk_path_want(cs, c, path, follow, out, stx, STATX_WANT, NULL);
 }
 
-/*
- * The directory a call adds a name to or removes one from, walked as the
- * caller, and that name: path's last component as written, split off
- * without folding anything (dn_path_last), which each call answers as the
- * kernel does when it is "." or ".." (type) or has a trailing slash.
- */
-struct parent {
-	struct ceph_svc *cs;
-	const struct dn_cred *c;
-	const UserPerm *p;
-	struct Inode *dir; /* one reference once walked, else NULL */
-	const char *base;  /* the last component, without its trailing slashes */
-	char name[NAME_MAX + 1];
-	enum dn_path_last_type type;
-	bool slash;        /* trailing slashes followed it */
-	char *canon;       /* DN_PATH_MAX or NULL: gets the directory's canonical path */
-};
-
 static void parent_release(struct parent *pa)
 {
 	if (pa->dir)
@@ -647,7 +584,7 @@ static int create_result(struct parent *pa, int r)
  * after, so a name that is not there is ENOENT however the directory may
  * be written.
  */
-static int remove_result(struct parent *pa, int r)
+int remove_result(struct parent *pa, int r)
 {
 	if (r != -EACCES && r != -EPERM)
 		return r;
@@ -695,7 +632,7 @@ static int vfs_may_create(struct parent *pa, mode_t *mode)
  * (ENOENT), the directory may be written and searched (EACCES), its sticky
  * bit (EPERM), then the name's type against what the call removes (isdir).
  */
-static int vfs_may_delete(struct parent *pa, bool isdir)
+int vfs_may_delete(struct parent *pa, bool isdir)
 {
 	if (!dn_vfs_root_without_caps(pa->c))
 		return 0;
@@ -808,7 +745,7 @@ static mode_t create_mode(struct ceph_svc *cs, mode_t mode)
 	return cs->acl_umask ? mode : mode & ~dn_umask_caller();
 }
 
-static void file_free(struct ceph_svc *cs, struct dn_file *f)
+void file_free(struct ceph_svc *cs, struct dn_file *f)
 {
 	if (!f)
 		return;
@@ -876,6 +813,95 @@ static int vfs_may_open(struct ceph_svc *cs, const struct dn_cred *c, struct Ino
 	return (oflags & O_NOATIME) && !dn_vfs_owner_or_capable(c, a.uid) ? -EPERM : 0;
 }
 
+struct dn_file *open_file_new(const struct dn_cred *c, int oflags)
+{
+	struct dn_file *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	pthread_mutex_init(&f->lock, NULL);
+	f->oflags = oflags;
+	f->flock_held = F_UNLCK;
+	uint32_t ng = c->ngroups > DN_GROUPS_MAX ? DN_GROUPS_MAX : c->ngroups;
+	memcpy(f->groups, c->groups, ng * sizeof(gid_t));
+	f->perm = ceph_userperm_new(c->uid, c->gid, (int)ng, f->groups);
+	if (!f->perm) {
+		pthread_mutex_destroy(&f->lock);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* The flags libcephfs opens with: appending is asked per write (F_SETFL may change it). */
+static int ll_flags(int oflags)
+{
+	return oflags & ~(O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_DIRECTORY | O_PATH |
+			  O_NONBLOCK | O_NOATIME | O_LARGEFILE | O_DIRECT);
+}
+
+int open_create(struct parent *pa, struct dn_file *f, int oflags, mode_t mode,
+		struct ceph_statx *x)
+{
+	struct ceph_svc *cs = pa->cs;
+	int r;
+	/*
+	 * Create first, exclusively: ceph_ll_create looks the name up
+	 * itself, so an existence check of ours before it would only
+	 * add a lookup to every create. A name that exists (EEXIST
+	 * without O_EXCL) is then looked up, from the cache just
+	 * filled, and opened as open(2) would: a symlink followed, a
+	 * directory refused, the mode ignored. Removed in between:
+	 * create again.
+	 */
+	for (int tries = 0;; tries++) {
+		mode_t m = S_IFREG | (create_mode(cs, mode) & 07777);
+		r = vfs_may_create(pa, &m);
+		if (r == 0)
+			r = ceph_ll_create(cs->cm, pa->dir, pa->base, m & 07777,
+					   ll_flags(oflags) | O_CREAT | O_EXCL, &f->in, &f->fh, x,
+					   STATX_WANT, 0, pa->p);
+		r = create_result(pa, r);
+		if (r != -EEXIST || (oflags & O_EXCL))
+			break;
+		r = ceph_ll_lookup(cs->cm, pa->dir, pa->base, &f->in, x, WANT_TYPE_ONLY,
+				   AT_SYMLINK_NOFOLLOW, pa->p);
+		if (r != -ENOENT || tries == 3)
+			break;
+	}
+	/* as open(2) of an existing name with O_CREAT: fs.protected_regular, _fifos */
+	if (r == 0 && !f->fh && !S_ISLNK(x->stx_mode) && !S_ISDIR(x->stx_mode))
+		r = may_open_in_sticky(cs, pa->c, pa->p, pa->dir, f->in, x->stx_mode);
+	return r;
+}
+
+int open_found(struct ceph_svc *cs, const struct dn_cred *c, struct dn_file *f,
+	       const struct ceph_statx *x, int oflags, int *handover)
+{
+	const UserPerm *p = perm_of(c);
+	if (!p)
+		return -ENOMEM;
+	int r;
+	f->is_dir = S_ISDIR(x->stx_mode);
+	if (oflags & O_PATH)
+		return (oflags & O_DIRECTORY) && !S_ISDIR(x->stx_mode) ? -ENOTDIR : 0;
+	if (S_ISLNK(x->stx_mode))
+		return -ELOOP;
+	if (S_ISDIR(x->stx_mode)) {
+		if ((oflags & O_ACCMODE) != O_RDONLY || (oflags & O_CREAT))
+			return -EISDIR;
+		if ((r = vfs_may_open(cs, c, f->in, oflags)) < 0)
+			return r;
+		return ceph_ll_opendir(cs->cm, f->in, &f->dir, p);
+	}
+	if (oflags & O_DIRECTORY)
+		return -ENOTDIR;
+	if ((r = vfs_may_open(cs, c, f->in, oflags)) < 0)
+		return r;
+	if (!S_ISREG(x->stx_mode))
+		return open_special(cs, p, f->in, x->stx_mode & S_IFMT, handover);
+	return ceph_ll_open(cs->cm, f->in, ll_flags(oflags), &f->fh, p);
+}
+
 static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
 			 mode_t mode, struct dn_file **out, int *handover)
 {
@@ -884,25 +910,9 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 		return -EINVAL;
 	if ((oflags & O_TMPFILE) == O_TMPFILE)
 		return -EOPNOTSUPP;
-	const UserPerm *p = perm_of(c);
-	if (!p)
-		return -ENOMEM;
-	struct dn_file *f = calloc(1, sizeof(*f));
+	struct dn_file *f = open_file_new(c, oflags);
 	if (!f)
 		return -ENOMEM;
-	pthread_mutex_init(&f->lock, NULL);
-	f->oflags = oflags;
-	f->flock_held = F_UNLCK;
-	uint32_t ng = c->ngroups > DN_GROUPS_MAX ? DN_GROUPS_MAX : c->ngroups;
-	memcpy(f->groups, c->groups, ng * sizeof(gid_t));
-	f->perm = ceph_userperm_new(c->uid, c->gid, (int)ng, f->groups);
-	if (!f->perm) {
-		file_free(cs, f);
-		return -ENOMEM;
-	}
-	/* Appending is asked per write: the client's F_SETFL may change it. */
-	int fl = oflags & ~(O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_DIRECTORY | O_PATH |
-			    O_NONBLOCK | O_NOATIME | O_LARGEFILE | O_DIRECT);
 	struct ceph_statx x;
 	int r;
 
@@ -928,33 +938,7 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 		}
 		if (canon && (r = canon_join(canon, pa.base)) < 0)
 			goto fail;
-		/*
-		 * Create first, exclusively: ceph_ll_create looks the name up
-		 * itself, so an existence check of ours before it would only
-		 * add a lookup to every create. A name that exists (EEXIST
-		 * without O_EXCL) is then looked up, from the cache just
-		 * filled, and opened as open(2) would: a symlink followed, a
-		 * directory refused, the mode ignored. Removed in between:
-		 * create again.
-		 */
-		for (int tries = 0;; tries++) {
-			mode_t m = S_IFREG | (create_mode(cs, mode) & 07777);
-			r = vfs_may_create(&pa, &m);
-			if (r == 0)
-				r = ceph_ll_create(cs->cm, pa.dir, pa.base, m & 07777,
-						   fl | O_CREAT | O_EXCL, &f->in, &f->fh, &x,
-						   STATX_WANT, 0, p);
-			r = create_result(&pa, r);
-			if (r != -EEXIST || (oflags & O_EXCL))
-				break;
-			r = ceph_ll_lookup(cs->cm, pa.dir, pa.base, &f->in, &x, WANT_TYPE_ONLY,
-					   AT_SYMLINK_NOFOLLOW, p);
-			if (r != -ENOENT || tries == 3)
-				break;
-		}
-		/* as open(2) of an existing name with O_CREAT: fs.protected_regular, _fifos */
-		if (r == 0 && !f->fh && !S_ISLNK(x.stx_mode) && !S_ISDIR(x.stx_mode))
-			r = may_open_in_sticky(cs, c, p, pa.dir, f->in, x.stx_mode);
+		r = open_create(&pa, f, oflags, mode, &x);
 		parent_release(&pa);
 		if (r < 0)
 			goto fail;
@@ -978,44 +962,11 @@ by_path:
 	if (r < 0)
 		goto fail;
 opened:
-	f->is_dir = S_ISDIR(x.stx_mode);
-	if (oflags & O_PATH) {
-		if ((oflags & O_DIRECTORY) && !S_ISDIR(x.stx_mode)) {
-			r = -ENOTDIR;
-			goto fail;
-		}
-		goto done;
-	}
-	if (S_ISLNK(x.stx_mode)) {
-		r = -ELOOP;
-		goto fail;
-	}
-	if (S_ISDIR(x.stx_mode)) {
-		if ((oflags & O_ACCMODE) != O_RDONLY || (oflags & O_CREAT)) {
-			r = -EISDIR;
-			goto fail;
-		}
-		if ((r = vfs_may_open(cs, c, f->in, oflags)) < 0)
-			goto fail;
-		r = ceph_ll_opendir(cs->cm, f->in, &f->dir, p);
-		if (r < 0)
-			goto fail;
-		goto done;
-	}
-	if (oflags & O_DIRECTORY) {
-		r = -ENOTDIR;
-		goto fail;
-	}
-	if ((r = vfs_may_open(cs, c, f->in, oflags)) < 0)
-		goto fail;
-	if (!S_ISREG(x.stx_mode)) {
-		r = open_special(cs, p, f->in, x.stx_mode & S_IFMT, handover);
+	r = open_found(cs, c, f, &x, oflags, handover);
+	if (r != 0) {
 		file_free(cs, f);
-		return r;
+		return r; /* (DN_SVC_HANDOVER too: the client opens it) */
 	}
-	r = ceph_ll_open(cs->cm, f->in, fl, &f->fh, p);
-	if (r < 0)
-		goto fail;
 done:
 	if (canon && !(f->path = strdup(canon))) {
 		r = -ENOMEM;
@@ -1134,66 +1085,6 @@ static int ceph_svc_stat(struct dn_svc *s, const struct dn_cred *c, const char *
 }
 
 /*
- * fstatat(dirfd, name) of a plain name: looked up in the open directory's
- * inode as the request's caller, whatever the directory's path is now. A
- * symlink to follow goes the path's way (-EAGAIN), whose walk keeps its
- * target inside the top.
- */
-static int ceph_svc_stat_at(struct dn_svc *s, struct dn_file *dir, const char *name,
-			    bool nofollow, struct stat *st)
-{
-	struct ceph_svc *cs = to_ceph(s);
-	const struct dn_cred *c = dn_cred_current();
-	const UserPerm *p = perm_of(c);
-	if (!p)
-		return -ENOMEM;
-	/* as the kernel's walk, before any permission (libcephfs asks uid 0 for x on a file) */
-	if (!dir->is_dir)
-		return -ENOTDIR;
-	if (strlen(name) > NAME_MAX)
-		return -ENAMETOOLONG;
-	int r;
-	/* libcephfs lets uid 0 search anything: the kernel asks for capabilities */
-	if (dn_vfs_root_without_caps(c) && (r = may_search(cs, c, dir->in)) < 0)
-		return r;
-	struct Inode *in;
-	struct ceph_statx x;
-	r = ceph_ll_lookup(cs->cm, dir->in, name, &in, &x, STATX_WANT, AT_SYMLINK_NOFOLLOW, p);
-	if (r < 0)
-		return r;
-	ceph_ll_put(cs->cm, in);
-	if (S_ISLNK(x.stx_mode) && !nofollow)
-		return -EAGAIN;
-	stat_from_statx(&x, st);
-	return 0;
-}
-
-/* unlinkat(dirfd, name, flags) of a plain name in the open directory, checked as unlink/rmdir. */
-static int ceph_svc_unlink_at(struct dn_svc *s, struct dn_file *dir, const char *name, int flags)
-{
-	struct ceph_svc *cs = to_ceph(s);
-	const struct dn_cred *c = dn_cred_current();
-	/* the directory is the open file's: borrowed, never released here */
-	struct parent pa = {.cs = cs, .c = c, .p = perm_of(c), .dir = dir->in, .base = name,
-			    .type = DN_LAST_NORM};
-	if (!pa.p)
-		return -ENOMEM;
-	if (!dir->is_dir)
-		return -ENOTDIR;
-	if (strlen(name) > NAME_MAX)
-		return -ENAMETOOLONG;
-	bool isdir = flags & AT_REMOVEDIR;
-	int r = vfs_may_delete(&pa, isdir);
-	if (r < 0)
-		return r;
-	r = remove_result(&pa, isdir ? ceph_ll_rmdir(cs->cm, dir->in, name, pa.p)
-				     : ceph_ll_unlink(cs->cm, dir->in, name, pa.p));
-	if (r == 0 && isdir)
-		dn_ceph_paths_forget_name(cs->paths, dir->in, name);
-	return r;
-}
-
-/*
  * access(2), from the mode bits and capabilities as the kernel's
  * generic_permission (CephFS POSIX ACLs are off by default); c is the
  * identity the call asks about (real or effective, dispatch.c).
@@ -1217,6 +1108,23 @@ static int ceph_svc_access(struct dn_svc *s, const struct dn_cred *c, const char
 	return check_access(c, &x, mode);
 }
 
+/* mkdir of pa's name, a plain one, in its directory */
+int mkdir_in(struct parent *pa, mode_t mode)
+{
+	struct Inode *in;
+	struct ceph_statx x;
+	/* as vfs_mkdir: no set-id bits asked for (set-group-ID comes from the parent) */
+	int r = vfs_may_create(pa, NULL);
+	if (r == 0)
+		r = ceph_ll_mkdir(pa->cs->cm, pa->dir, pa->base,
+				  create_mode(pa->cs, mode) & (ACCESSPERMS | S_ISVTX), &in, &x, 0, 0,
+				  pa->p);
+	r = create_result(pa, r);
+	if (r == 0)
+		ceph_ll_put(pa->cs->cm, in);
+	return r;
+}
+
 static int ceph_svc_mkdir(struct dn_svc *s, const struct dn_cred *c, const char *path,
 			  mode_t mode)
 {
@@ -1224,18 +1132,7 @@ static int ceph_svc_mkdir(struct dn_svc *s, const struct dn_cred *c, const char 
 	int r = parent_walk(&pa, c, path);
 	if (r < 0 || (r = create_check(&pa, true)) < 0)
 		return r;
-	struct Inode *in;
-	struct ceph_statx x;
-	/* as vfs_mkdir: no set-id bits asked for (set-group-ID comes from the parent) */
-	r = vfs_may_create(&pa, NULL);
-	if (r == 0)
-		r = ceph_ll_mkdir(pa.cs->cm, pa.dir, pa.base,
-				  create_mode(pa.cs, mode) & (ACCESSPERMS | S_ISVTX), &in, &x, 0, 0,
-				  pa.p);
-	r = create_result(&pa, r);
-	if (r == 0)
-		ceph_ll_put(pa.cs->cm, in);
-	return r;
+	return mkdir_in(&pa, mode);
 }
 
 static int ceph_svc_mknod(struct dn_svc *s, const struct dn_cred *c, const char *path,
@@ -1345,19 +1242,66 @@ static int may_write_moved_dir(struct parent *fp)
  * in between; libcephfs' EXDEV (renames across quota realms) leaves the
  * mark too, which only a fixed libcephfs avoids.
  */
-static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char *from,
-			   const char *to, unsigned flags)
+int rename_flags_check(unsigned flags)
 {
-	/* do_renameat2's own checks come first */
 	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
 		return -EINVAL;
 	if ((flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) && (flags & RENAME_EXCHANGE))
 		return -EINVAL;
+	return 0;
+}
+
+int rename_names(struct parent *fp, struct parent *tp, unsigned flags)
+{
+	struct ceph_svc *cs = fp->cs;
 	bool noreplace = flags & RENAME_NOREPLACE, exchange = flags & RENAME_EXCHANGE;
+	mode_t from_type, to_type = 0;
+	int r;
+	if ((r = lookup_type(cs, fp->dir, fp->base, fp->p, &from_type)) < 0)
+		return r;
+	r = lookup_type(cs, tp->dir, tp->base, tp->p, &to_type);
+	if (r < 0 && (r != -ENOENT || exchange))
+		return r;
+	/* Not atomic: CephFS has no such rename; good within one pool's client. */
+	if (r == 0 && noreplace)
+		return -EEXIST;
+	/* "file/" names a directory, which a file is not */
+	if (!S_ISDIR(from_type) && (fp->slash || tp->slash))
+		return -ENOTDIR;
+	/* (for a flag CephFS refuses, libcephfs' own checks would not come first) */
+	if (dn_vfs_root_without_caps(fp->c) || (flags & ~(unsigned)RENAME_NOREPLACE)) {
+		/* vfs_rename's checks: the old name goes, the new one comes or goes */
+		bool isdir = S_ISDIR(from_type);
+		if ((r = vfs_may_delete(fp, isdir)) < 0)
+			return r;
+		r = to_type ? vfs_may_delete(tp, isdir) : vfs_may_create(tp, NULL);
+		if (r < 0)
+			return r;
+		if (isdir && fp->dir != tp->dir && (r = may_write_moved_dir(fp)) < 0)
+			return r;
+	}
+	/* RENAME_EXCHANGE, RENAME_WHITEOUT: the filesystem's EINVAL, CephFS has neither */
+	if (flags & ~(unsigned)RENAME_NOREPLACE)
+		return -EINVAL;
+	r = ceph_ll_rename(cs->cm, fp->dir, fp->base, tp->dir, tp->base, fp->p);
+	/* the path cache holds directories only: a moved or replaced one leaves it at once */
+	if (r == 0 && (S_ISDIR(from_type) || S_ISDIR(to_type))) {
+		dn_ceph_paths_forget_name(cs->paths, fp->dir, fp->base);
+		dn_ceph_paths_forget_name(cs->paths, tp->dir, tp->base);
+	}
+	return r;
+}
+
+static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char *from,
+			   const char *to, unsigned flags)
+{
+	/* do_renameat2's own checks come first */
+	int r = rename_flags_check(flags);
+	if (r < 0)
+		return r;
 	struct ceph_svc *cs = to_ceph(s);
 	_cleanup_parent_ struct parent fp = {.cs = cs}, tp = {.cs = cs};
-	int r = parent_walk(&fp, c, from);
-	if (r < 0)
+	if ((r = parent_walk(&fp, c, from)) < 0)
 		return r;
 	r = parent_walk(&tp, c, to);
 	if (r < 0) {
@@ -1370,41 +1314,8 @@ static int ceph_svc_rename(struct dn_svc *s, const struct dn_cred *c, const char
 	if (fp.type != DN_LAST_NORM)
 		return -EBUSY;
 	if (tp.type != DN_LAST_NORM)
-		return noreplace ? -EEXIST : -EBUSY;
-	mode_t from_type, to_type = 0;
-	if ((r = lookup_type(cs, fp.dir, fp.base, fp.p, &from_type)) < 0)
-		return r;
-	r = lookup_type(cs, tp.dir, tp.base, tp.p, &to_type);
-	if (r < 0 && (r != -ENOENT || exchange))
-		return r;
-	/* Not atomic: CephFS has no such rename; good within one pool's client. */
-	if (r == 0 && noreplace)
-		return -EEXIST;
-	/* "file/" names a directory, which a file is not */
-	if (!S_ISDIR(from_type) && (fp.slash || tp.slash))
-		return -ENOTDIR;
-	/* (for a flag CephFS refuses, libcephfs' own checks would not come first) */
-	if (dn_vfs_root_without_caps(c) || (flags & ~(unsigned)RENAME_NOREPLACE)) {
-		/* vfs_rename's checks: the old name goes, the new one comes or goes */
-		bool isdir = S_ISDIR(from_type);
-		if ((r = vfs_may_delete(&fp, isdir)) < 0)
-			return r;
-		r = to_type ? vfs_may_delete(&tp, isdir) : vfs_may_create(&tp, NULL);
-		if (r < 0)
-			return r;
-		if (isdir && fp.dir != tp.dir && (r = may_write_moved_dir(&fp)) < 0)
-			return r;
-	}
-	/* RENAME_EXCHANGE, RENAME_WHITEOUT: the filesystem's EINVAL, CephFS has neither */
-	if (flags & ~(unsigned)RENAME_NOREPLACE)
-		return -EINVAL;
-	r = ceph_ll_rename(cs->cm, fp.dir, fp.base, tp.dir, tp.base, fp.p);
-	/* the path cache holds directories only: a moved or replaced one leaves it at once */
-	if (r == 0 && (S_ISDIR(from_type) || S_ISDIR(to_type))) {
-		dn_ceph_paths_forget_name(cs->paths, fp.dir, fp.base);
-		dn_ceph_paths_forget_name(cs->paths, tp.dir, tp.base);
-	}
-	return r;
+		return (flags & RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
+	return rename_names(&fp, &tp, flags);
 }
 
 /*
@@ -1503,19 +1414,17 @@ static int vfs_may_setattr_file(struct ceph_svc *cs, const struct dn_cred *c, st
 	return r < 0 ? r : vfs_may_setattr(c, &a, want, mask);
 }
 
-static int setattr_path(struct ceph_svc *cs, const struct dn_cred *c, const char *path,
-			bool follow, struct ceph_statx *want, int mask)
+int setattr_inode(struct ceph_svc *cs, const struct dn_cred *c, struct Inode *in,
+		  const struct ceph_statx *x, struct ceph_statx *want, int mask)
 {
 	const UserPerm *p = perm_of(c);
-	struct Inode *in;
-	struct ceph_statx x;
-	int r = walk_path(cs, c, path, follow, &in, &x);
-	if (r < 0)
-		return r;
-	struct dn_vfs_attr a = vfs_attr(&x);
-	if ((mask & CEPH_SETATTR_SIZE) && S_ISDIR(x.stx_mode))
+	if (!p)
+		return -ENOMEM;
+	struct dn_vfs_attr a = vfs_attr(x);
+	int r = 0;
+	if ((mask & CEPH_SETATTR_SIZE) && S_ISDIR(x->stx_mode))
 		r = -EISDIR;
-	else if ((mask & CEPH_SETATTR_SIZE) && !S_ISREG(x.stx_mode))
+	else if ((mask & CEPH_SETATTR_SIZE) && !S_ISREG(x->stx_mode))
 		r = -EINVAL;
 	else if (dn_vfs_root_without_caps(c))
 		r = vfs_may_setattr(c, &a, want, mask);
@@ -1523,6 +1432,18 @@ static int setattr_path(struct ceph_svc *cs, const struct dn_cred *c, const char
 		r = ceph_ll_setattr(cs->cm, in, want, mask, p);
 	if (r == 0 && (mask & CEPH_SETATTR_SIZE))
 		r = clear_set_id_for_write(cs, in, c); /* once truncate was allowed */
+	return r;
+}
+
+static int setattr_path(struct ceph_svc *cs, const struct dn_cred *c, const char *path,
+			bool follow, struct ceph_statx *want, int mask)
+{
+	struct Inode *in;
+	struct ceph_statx x;
+	int r = walk_path(cs, c, path, follow, &in, &x);
+	if (r < 0)
+		return r;
+	r = setattr_inode(cs, c, in, &x, want, mask);
 	ceph_ll_put(cs->cm, in);
 	return r;
 }
@@ -1613,31 +1534,37 @@ static ssize_t ceph_svc_readlink(struct dn_svc *s, const struct dn_cred *c, cons
 	return r;
 }
 
-static int ceph_svc_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
-			    const char *path, bool nofollow, const struct timespec times[2])
+int utimens_mask(const struct timespec times[2], struct ceph_statx *x)
 {
-	struct ceph_svc *cs = to_ceph(s);
-	struct ceph_statx x = {0};
 	int mask = 0;
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (times[0].tv_nsec != UTIME_OMIT) {
 		mask |= CEPH_SETATTR_ATIME;
 		if (times[0].tv_nsec == UTIME_NOW)
-			mask |= CEPH_SETATTR_ATIME_NOW, x.stx_atime = now;
+			mask |= CEPH_SETATTR_ATIME_NOW, x->stx_atime = now;
 		else
-			x.stx_atime = times[0];
+			x->stx_atime = times[0];
 	}
 	if (times[1].tv_nsec != UTIME_OMIT) {
 		mask |= CEPH_SETATTR_MTIME;
 		if (times[1].tv_nsec == UTIME_NOW)
-			mask |= CEPH_SETATTR_MTIME_NOW, x.stx_mtime = now;
+			mask |= CEPH_SETATTR_MTIME_NOW, x->stx_mtime = now;
 		else
-			x.stx_mtime = times[1];
+			x->stx_mtime = times[1];
 	}
+	return mask;
+}
+
+static int ceph_svc_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			    const char *path, bool nofollow, const struct timespec times[2])
+{
+	struct ceph_statx x = {0};
+	int mask = utimens_mask(times, &x);
+	/* as utimensat(2): nothing to do, not even a lookup */
 	if (!mask)
 		return 0;
-	return setattr_as_caller(cs, c, f, path, !nofollow, &x, mask);
+	return setattr_as_caller(to_ceph(s), c, f, path, !nofollow, &x, mask);
 }
 
 /*
@@ -1645,6 +1572,31 @@ static int ceph_svc_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn
  * (set_id_to_clear) in one setattr, checked as the caller; with neither
  * owner nor group given, only those bits (the kernel clears them then too).
  */
+int chown_inode(struct ceph_svc *cs, const struct dn_cred *c, struct Inode *in,
+		const struct ceph_statx *x, uid_t uid, gid_t gid)
+{
+	const UserPerm *p = perm_of(c);
+	if (!p)
+		return -ENOMEM;
+	struct dn_vfs_attr a = vfs_attr(x);
+	int r;
+	if (dn_vfs_root_without_caps(c) && (r = dn_vfs_may_chown(c, &a, uid, gid)) < 0)
+		return r;
+	struct ceph_statx want = {.stx_uid = uid, .stx_gid = gid};
+	int mask = (uid != (uid_t)-1 ? CEPH_SETATTR_UID : 0) |
+		   (gid != (gid_t)-1 ? CEPH_SETATTR_GID : 0);
+	mode_t clear = set_id_to_clear(c, x->stx_mode, x->stx_gid, true);
+	if (clear) {
+		want.stx_mode = (uint16_t)(x->stx_mode & 07777 & ~clear);
+		mask |= CEPH_SETATTR_MODE;
+	}
+	r = mask ? ceph_ll_setattr(cs->cm, in, &want, mask, p) : 0;
+	if (r == 0 && !S_ISDIR(x->stx_mode))
+		r = kill_priv(cs, in); /* as chown(2): the file's capabilities go */
+	return r;
+}
+
+/* chown of the open file, or of path */
 static int ceph_svc_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 			  const char *path, bool nofollow, uid_t uid, gid_t gid)
 {
@@ -1659,24 +1611,7 @@ static int ceph_svc_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_f
 		  : walk_path(cs, c, path, !nofollow, &in, &x);
 	if (r < 0)
 		return r;
-	struct dn_vfs_attr a = vfs_attr(&x);
-	if (dn_vfs_root_without_caps(c) && (r = dn_vfs_may_chown(c, &a, uid, gid)) < 0) {
-		if (!f)
-			ceph_ll_put(cs->cm, in);
-		return r;
-	}
-	struct ceph_statx want = {.stx_uid = uid, .stx_gid = gid};
-	int mask = (uid != (uid_t)-1 ? CEPH_SETATTR_UID : 0) |
-		   (gid != (gid_t)-1 ? CEPH_SETATTR_GID : 0);
-	mode_t clear = set_id_to_clear(c, x.stx_mode, x.stx_gid, true);
-	if (clear) {
-		want.stx_mode = (uint16_t)(x.stx_mode & 07777 & ~clear);
-		mask |= CEPH_SETATTR_MODE;
-	}
-	if (mask)
-		r = ceph_ll_setattr(cs->cm, in, &want, mask, p);
-	if (r == 0 && !S_ISDIR(x.stx_mode))
-		r = kill_priv(cs, in); /* as chown(2): the file's capabilities go */
+	r = chown_inode(cs, c, in, &x, uid, gid);
 	if (!f)
 		ceph_ll_put(cs->cm, in);
 	return r;
@@ -2045,6 +1980,12 @@ static const struct dn_svc_ops ceph_ops = {
 	.unlink = ceph_svc_unlink,
 	.stat_at = ceph_svc_stat_at,
 	.unlink_at = ceph_svc_unlink_at,
+	.open_at = ceph_svc_open_at,
+	.mkdir_at = ceph_svc_mkdir_at,
+	.rename_at = ceph_svc_rename_at,
+	.chmod_at = ceph_svc_chmod_at,
+	.utimens_at = ceph_svc_utimens_at,
+	.chown_at = ceph_svc_chown_at,
 	.rename = ceph_svc_rename,
 	.readdir = ceph_svc_readdir,
 	.fsync = ceph_svc_fsync,

@@ -110,6 +110,42 @@ do_as dnpc_a python3 -c 'import os, sys; os.rename(sys.argv[1], sys.argv[2])' "$
 expect "a file of the directory renamed over the cached one" ok "$(stat_as dnpc_a "$MNT1/r/x/h")"
 pass "a rename through the pool ends the cached paths at once"
 
+# 3b. The same, renamed and removed relative to open directories (renameat
+#     and unlinkat with directory fds, svc-ceph-at.c).
+mkdir -p "$TOP/q/x" "$TOP/q2"
+echo 1 >"$TOP/q/x/f"
+chmod -R a+rwX "$TOP/q" "$TOP/q2"
+expect "warm" ok "$(stat_as dnpc_a "$MNT1/q/x/f")"
+cat >"$WORK/at.py" <<'PY'
+import os, sys
+d = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+e = os.open(sys.argv[2], os.O_RDONLY | os.O_DIRECTORY)
+if sys.argv[3] == "rename":
+    os.rename("x", "y", src_dir_fd=d, dst_dir_fd=d)
+elif sys.argv[3] == "move":
+    os.rename("y", "x", src_dir_fd=d, dst_dir_fd=e)
+else:
+    os.rmdir(sys.argv[3], dir_fd=d)
+PY
+at_as() { do_as dnpc_a python3 "$WORK/at.py" "$MNT1/q" "$MNT1/q2" "$1"; }
+at_as rename || fail "renameat relative to an open directory failed"
+expect "the old path after a renameat" ENOENT "$(stat_as dnpc_a "$MNT1/q/x/f")"
+expect "the new path" ok "$(stat_as dnpc_a "$MNT1/q/y/f")"
+at_as move || fail "renameat between two open directories failed"
+expect "the old path after a renameat to another directory" ENOENT "$(stat_as dnpc_a "$MNT1/q/y/f")"
+expect "the new path in the other directory" ok "$(stat_as dnpc_a "$MNT1/q2/x/f")"
+mkdir "$TOP/q/y"
+echo 2 >"$TOP/q/y/g"
+chmod -R a+rwX "$TOP/q"
+expect "warm" ok "$(stat_as dnpc_a "$MNT1/q/y/g")"
+rm "$TOP/q/y/g"
+at_as y || fail "unlinkat(AT_REMOVEDIR) relative to an open directory failed"
+mkdir "$TOP/q/y"
+echo 3 >"$TOP/q/y/h"
+chmod -R a+rwX "$TOP/q/y"
+expect "a file of the new directory of the name an unlinkat removed" ok "$(stat_as dnpc_a "$MNT1/q/y/h")"
+pass "renames and removals relative to open directories end the cached paths at once"
+
 # 4. rmdir (by path, and unlinkat relative to an open directory, as rm -rf)
 #    then mkdir of the same name: the new directory, not the removed one.
 mkdir -p "$TOP/m/s"

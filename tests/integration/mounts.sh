@@ -128,10 +128,8 @@ rel" ] || fail "cwd in an instance gives '$out'"
 pass "cwd in an instance: relative paths, pwd"
 
 # calls relative to an open directory of a subtree reach that directory once
-# it was renamed and replaced, and stay inside the instance (dirfd-walk.sh).
-# The Ceph libservice has stat_at and unlink_at only: the other calls use the
-# directory's old path there (a known divergence, said aloud).
-ceph=${MOUNTS_CEPH:+1}
+# it was renamed and replaced, and stay inside the instance (dirfd-walk.sh),
+# on the Ceph libservice too (svc-ceph-at.c).
 in_pool "$PY" -c "
 import os
 os.makedirs('$O/rd/d')
@@ -139,33 +137,22 @@ d = os.open('$O/rd/d', os.O_RDONLY | os.O_DIRECTORY)
 os.rename('$O/rd/d', '$O/rd/e')
 os.mkdir('$O/rd/d')
 open('$O/rd/d/f', 'w').write('other')
-if '$ceph':
-    open('$O/rd/e/g', 'w').write('made')
-else:
-    fd = os.open('f', os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=d)
-    os.write(fd, b'made')
-    os.close(fd)
-    os.mkdir('m', dir_fd=d)
-    os.rename('f', 'g', src_dir_fd=d, dst_dir_fd=d)
+fd = os.open('f', os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=d)
+os.write(fd, b'made')
+os.close(fd)
+os.mkdir('m', dir_fd=d)
+os.rename('f', 'g', src_dir_fd=d, dst_dir_fd=d)
 assert os.stat('g', dir_fd=d).st_size == 4
 os.unlink('g', dir_fd=d)
-if not '$ceph':
-    os.rmdir('m', dir_fd=d)
-    os.mkdir('n', dir_fd=d)
-    os.chmod('n', 0o700, dir_fd=d)
-    os.utime('n', (1, 1), dir_fd=d)
+os.rmdir('m', dir_fd=d)
+os.mkdir('n', dir_fd=d)
+os.chmod('n', 0o700, dir_fd=d)
+os.utime('n', (1, 1), dir_fd=d)
 " || fail "calls relative to a renamed directory of a subtree"
-if [ -n "$ceph" ]; then
-	[ -z "$(ls "$B/tenants/b/rd/e")" ] && [ "$(cat "$B/tenants/b/rd/d/f")" = other ] ||
-		fail "stat/unlink relative to a renamed directory of a subtree went elsewhere: $(ls -R "$B/tenants/b/rd")"
-	pass "stat and unlink relative to a renamed open directory of a subtree reach it (ceph)"
-	echo "known divergence (ceph): openat, mkdirat, renameat, chmod and utimes relative to a renamed open directory use its old path"
-else
-	[ "$(ls "$B/tenants/b/rd/e")" = n ] && [ "$(stat -c '%a %Y' "$B/tenants/b/rd/e/n")" = "700 1" ] &&
-		[ "$(ls "$B/tenants/b/rd/d")" = f ] && [ "$(cat "$B/tenants/b/rd/d/f")" = other ] ||
-		fail "calls relative to a renamed directory of a subtree went elsewhere: $(ls -R "$B/tenants/b/rd")"
-	pass "a subtree's calls relative to an open directory reach that directory"
-fi
+[ "$(ls "$B/tenants/b/rd/e")" = n ] && [ "$(stat -c '%a %Y' "$B/tenants/b/rd/e/n")" = "700 1" ] &&
+	[ "$(ls "$B/tenants/b/rd/d")" = f ] && [ "$(cat "$B/tenants/b/rd/d/f")" = other ] ||
+	fail "calls relative to a renamed directory of a subtree went elsewhere: $(ls -R "$B/tenants/b/rd")"
+pass "a subtree's calls relative to an open directory reach that directory"
 
 # one process across two mountpoints: coreutils, tar, python, a union among them
 mkdir -p "$WORK/src/sub"
