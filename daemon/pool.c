@@ -22,6 +22,7 @@
 #include "futex.h"
 #include "handover.h"
 #include "handshake.h"
+#include "heap-trim.h"
 #include "log.h"
 #include "metrics-socket.h"
 #include "metrics.h"
@@ -53,6 +54,7 @@ struct dn_pool {
 	int listen_fd, epfd, sigfd, state_fd;
 	struct dn_worker_states *states;
 	struct dn_workers *workers;
+	struct dn_trimmer *trimmer;
 	struct dn_session **sessions; /* every connection, pending or active */
 	size_t nsessions, cap;
 	struct retired *retired;
@@ -76,6 +78,8 @@ struct dn_pool {
 };
 
 #define REFUSALS_LOGGED 10
+/* Growth of the anonymous memory after which freed heap is given back. */
+#define TRIM_SLACK (16u << 20)
 /* Descriptors the acceptor keeps for itself (listening, epoll, sessions' sockets). */
 #define FDS_RESERVED 1024
 
@@ -610,6 +614,11 @@ int dn_pool_run(struct dn_pool *p)
 				      (uint64_t)p->cfg->request_timeout * 1000000000u);
 	if (!p->workers)
 		return -ENOMEM;
+	/*
+	 * Resident memory follows the configuration (cache_size), not the peak
+	 * of what libcephfs's cache freed in passing: see heap-trim.h.
+	 */
+	p->trimmer = dn_trimmer_start(TRIM_SLACK);
 	if (sd_watchdog_enabled(0, &p->watchdog_usec) <= 0)
 		p->watchdog_usec = 0;
 	if (p->cfg->union_image)
@@ -687,6 +696,7 @@ struct dn_pool *dn_pool_free(struct dn_pool *p)
 	if (!p)
 		return NULL;
 	p->metrics = dn_metrics_socket_stop(p->metrics); /* it reads the workers' counters */
+	p->trimmer = dn_trimmer_stop(p->trimmer);
 	/* no worker reads a session after this -- unless one is stuck in the backend */
 	if (!dn_workers_stop(p->workers))
 		return p;

@@ -2102,6 +2102,42 @@ static int limit_memory_log(struct ceph_mount_info *cm, char *err, size_t errlen
 	return 0;
 }
 
+/*
+ * The object cache's budget is `cache` bytes (0: the conf's client_oc_size,
+ * libcephfs's 200 MiB by default) for clean and dirty data together.
+ * libcephfs trims only clean data to client_oc_size and lets dirty data grow
+ * to client_oc_max_dirty beside it: with its defaults a pool held 235 MiB of
+ * cached data after a 512 MiB write (200 + 100 MiB possible). So a quarter
+ * of the budget may be dirty and the rest clean.
+ */
+static int limit_object_cache(struct ceph_mount_info *cm, uint64_t cache, char *err,
+			      size_t errlen)
+{
+	char sz[32];
+	unsigned long long conf = 0;
+	if (!cache && ceph_conf_get(cm, "client_oc_size", sz, sizeof(sz)) == 0 &&
+	    sscanf(sz, "%llu", &conf) == 1)
+		cache = conf;
+	if (cache < 8 * 4096)
+		return 0; /* too small to split: libcephfs's limits as they are */
+	static const struct {
+		const char *key;
+		unsigned num, den;
+	} split[] = {
+		{"client_oc_size", 3, 4},
+		{"client_oc_max_dirty", 1, 4},
+		{"client_oc_target_dirty", 1, 8},
+	};
+	for (size_t i = 0; i < sizeof(split) / sizeof(*split); i++) {
+		snprintf(sz, sizeof(sz), "%llu",
+			 (unsigned long long)(cache / split[i].den * split[i].num));
+		int r = conf_set(cm, split[i].key, sz, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int ceph_svc_create(const struct dn_config *cfg, struct dn_svc **out, char *err,
 			   size_t errlen)
 {
@@ -2141,20 +2177,8 @@ static int ceph_svc_create(const struct dn_config *cfg, struct dn_svc **out, cha
 		goto fail;
 	if (!cfg->ceph_memory_log && (r = limit_memory_log(cm, err, errlen)) < 0)
 		goto fail;
-	uint64_t cache = dn_config_ceph_cache_size(cfg);
-	if (cache) {
-		char sz[32];
-		snprintf(sz, sizeof(sz), "%llu", (unsigned long long)cache);
-		if ((r = conf_set(cm, "client_oc_size", sz, err, errlen)) < 0)
-			goto fail;
-		/* the dirty limits must stay below the cache's size */
-		snprintf(sz, sizeof(sz), "%llu", (unsigned long long)cache / 2);
-		if ((r = conf_set(cm, "client_oc_max_dirty", sz, err, errlen)) < 0)
-			goto fail;
-		snprintf(sz, sizeof(sz), "%llu", (unsigned long long)cache / 4);
-		if ((r = conf_set(cm, "client_oc_target_dirty", sz, err, errlen)) < 0)
-			goto fail;
-	}
+	if ((r = limit_object_cache(cm, dn_config_ceph_cache_size(cfg), err, errlen)) < 0)
+		goto fail;
 
 	struct mount_job j = {.cm = cm, .root = cfg->ceph_root};
 	char host[64] = "";

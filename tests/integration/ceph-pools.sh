@@ -19,7 +19,7 @@ POOL_NAME=pa
 ceph_pool_start pa /tenants/a ta
 SOCK_A=$SOCK MNT_A=$MNT PID_A=$PID
 POOL_NAME=pb
-ceph_pool_start pb /tenants/b tb 'memory_log = yes'
+ceph_pool_start pb /tenants/b tb 'memory_log = yes\ncache_size = 64M'
 SOCK_B=$SOCK MNT_B=$MNT PID_B=$PID
 in_a() { "$RUN_BIN" --pool pa --socket "$SOCK_A" --mountpoint "$MNT_A" -- "$@"; }
 in_b() { "$RUN_BIN" --pool pb --socket "$SOCK_B" --mountpoint "$MNT_B" -- "$@"; }
@@ -57,6 +57,21 @@ done
 [ "$(debug_of tb "$PID_B" client)" = 0/5 ] ||
 	fail "memory_log = yes did not keep libcephfs' gathering: $(debug_of tb "$PID_B" client)"
 pass "libcephfs' in-memory debug log off by default, kept with memory_log = yes"
+
+# The object cache's budget holds clean and dirty data together: libcephfs
+# bounds them apart, so three quarters clean, a quarter dirty, an eighth the
+# flusher's target. pa has libcephfs's default budget (200 MiB), pb 64M.
+conf_of() { timeout 10 ceph --admin-daemon "$WORK/asok/client.$1.$2.asok" config get "$3" |
+	python3 -c 'import json,sys; print(next(iter(json.load(sys.stdin).values())))'; }
+M=$((1 << 20))
+for want in "ta $PID_A client_oc_size $((150 * M))" "ta $PID_A client_oc_max_dirty $((50 * M))" \
+	"ta $PID_A client_oc_target_dirty $((25 * M))" "tb $PID_B client_oc_size $((48 * M))" \
+	"tb $PID_B client_oc_max_dirty $((16 * M))" "tb $PID_B client_oc_target_dirty $((8 * M))"; do
+	read -r id pid key bytes <<<"$want"
+	got=$(conf_of "$id" "$pid" "$key")
+	[ "$got" = "$bytes" ] || fail "client.$id: $key is $got, not $bytes"
+done
+pass "the object cache's budget (default 200M, cache_size = 64M) is split: 3/4 clean, 1/4 dirty"
 
 # A pool whose id may not reach its root does not start, and says why.
 set +e
