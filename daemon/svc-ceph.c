@@ -527,18 +527,28 @@ static int parent_walk(struct parent *pa, const struct dn_cred *c, const char *p
 	return 0;
 }
 
-/* The type of name in dir (not followed), or -errno. */
-static int lookup_type(struct ceph_svc *cs, struct Inode *dir, const char *name,
-		       const UserPerm *p, mode_t *type)
+/* The type and inode number of name in dir (not followed), or -errno. */
+static int lookup_type_ino(struct ceph_svc *cs, struct Inode *dir, const char *name,
+			   const UserPerm *p, mode_t *type, uint64_t *ino)
 {
 	struct Inode *in;
 	struct ceph_statx x;
-	int r = ceph_ll_lookup(cs->cm, dir, name, &in, &x, WANT_TYPE_ONLY, AT_SYMLINK_NOFOLLOW, p);
+	int r = ceph_ll_lookup(cs->cm, dir, name, &in, &x, WANT_TYPE_ONLY | CEPH_STATX_INO,
+			       AT_SYMLINK_NOFOLLOW, p);
 	if (r < 0)
 		return r;
 	ceph_ll_put(cs->cm, in);
 	*type = x.stx_mode & S_IFMT;
+	*ino = x.stx_ino;
 	return 0;
+}
+
+/* The type of name in dir (not followed), or -errno. */
+static int lookup_type(struct ceph_svc *cs, struct Inode *dir, const char *name,
+		       const UserPerm *p, mode_t *type)
+{
+	uint64_t ino;
+	return lookup_type_ino(cs, dir, name, p, type, &ino);
 }
 
 /*
@@ -1256,10 +1266,11 @@ int rename_names(struct parent *fp, struct parent *tp, unsigned flags)
 	struct ceph_svc *cs = fp->cs;
 	bool noreplace = flags & RENAME_NOREPLACE, exchange = flags & RENAME_EXCHANGE;
 	mode_t from_type, to_type = 0;
+	uint64_t from_ino, to_ino = 0;
 	int r;
-	if ((r = lookup_type(cs, fp->dir, fp->base, fp->p, &from_type)) < 0)
+	if ((r = lookup_type_ino(cs, fp->dir, fp->base, fp->p, &from_type, &from_ino)) < 0)
 		return r;
-	r = lookup_type(cs, tp->dir, tp->base, tp->p, &to_type);
+	r = lookup_type_ino(cs, tp->dir, tp->base, tp->p, &to_type, &to_ino);
 	if (r < 0 && (r != -ENOENT || exchange))
 		return r;
 	/* Not atomic: CephFS has no such rename; good within one pool's client. */
@@ -1268,6 +1279,13 @@ int rename_names(struct parent *fp, struct parent *tp, unsigned flags)
 	/* "file/" names a directory, which a file is not */
 	if (!S_ISDIR(from_type) && (fp->slash || tp->slash))
 		return -ENOTDIR;
+	/*
+	 * Both names one file (itself, or two hard links): nothing is done, as
+	 * vfs_rename does before any permission. libcephfs would run it, and a
+	 * directory renamed onto itself then looked missing to its next lookups.
+	 */
+	if (r == 0 && from_ino == to_ino)
+		return 0;
 	/* (for a flag CephFS refuses, libcephfs' own checks would not come first) */
 	if (dn_vfs_root_without_caps(fp->c) || (flags & ~(unsigned)RENAME_NOREPLACE)) {
 		/* vfs_rename's checks: the old name goes, the new one comes or goes */

@@ -718,6 +718,24 @@ def own_fd_path_tests():
         os.close(x)
 
 
+def rename_same_tests():
+    """rename onto the same file does nothing: a directory, a file, two hard links"""
+    os.makedirs(D + "/same/d/sub")
+    with open(D + "/same/f", "w") as f:
+        f.write("f")
+    os.link(D + "/same/f", D + "/same/h")
+    dfd = os.open(D + "/same", os.O_RDONLY | os.O_DIRECTORY)
+    say("rename same", oserr(os.rename, D + "/same/d", D + "/same/d"),
+        oserr(lambda: sorted(os.listdir(D + "/same/d"))),
+        oserr(lambda: os.stat("d/sub", dir_fd=dfd).st_nlink > 0),
+        oserr(os.rename, D + "/same/f", D + "/same/f"), oserr(lambda: os.stat(D + "/same/f").st_nlink),
+        oserr(os.rename, D + "/same/f", D + "/same/h"), sorted(os.listdir(D + "/same")),
+        oserr(os.rename, "d", "d", src_dir_fd=dfd, dst_dir_fd=dfd),
+        oserr(lambda: os.stat("d", dir_fd=dfd).st_mode & 0o170000),
+        oserr(os.rename, D + "/same/d/", D + "/same/d/"), oserr(os.rename, D + "/same/f/", D + "/same/f/"))
+    os.close(dfd)
+
+
 if __name__ == "__main__":
     if sys.argv[2:] and sys.argv[2] == "realpath-only":
         # print realpath of the given paths as they are (no @ replacement)
@@ -744,7 +762,7 @@ if __name__ == "__main__":
     setup()
     for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
               fadvise_tests, stdio_tests, raw_syscall_tests, fd_call_tests,
-              close_range_tests, own_fd_path_tests):
+              close_range_tests, own_fd_path_tests, rename_same_tests):
         t()
     print("\n".join(out))
 PYEOF
