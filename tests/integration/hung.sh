@@ -12,6 +12,7 @@ STALLER=
 stop_staller() {
 	local rc=$?
 	[ -z "$STALLER" ] || kill "$STALLER" 2> /dev/null || true
+	set +e # or (exit 1) would end this trap before cleanup stops the pool
 	(exit $rc)
 	cleanup
 }
