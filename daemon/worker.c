@@ -271,7 +271,13 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 			dn_lock_wake(&w->ws->states->pool);
 		return CALL_DONE;
 	}
-	/* The client has its ETIMEDOUT; this late answer goes nowhere. */
+	/*
+	 * The client has its ETIMEDOUT; this late answer goes nowhere, and what
+	 * it opened is dropped while s is still held (a replaced thread's
+	 * record keeps it till left_behind, an abandoned one's slot till done).
+	 */
+	if (answer)
+		dn_offload_drop_late(s, req, &rep);
 	if (expect != W_ABANDONED && left_behind(w, gen))
 		return CALL_REPLACED;
 	atomic_store(&w->state, W_RETURNED);
