@@ -260,7 +260,8 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 	atomic_store_explicit(&w->calls, atomic_load_explicit(&w->calls, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 	atomic_store(&w->state, W_IN_CALL);
-	struct dn_reply rep;
+	/* a request naming no buffer is not run: counted as an error, as offload does */
+	struct dn_reply rep = {.result = -EINVAL};
 	bool answer = dn_dispatch_run(s, req, &rep);
 	count(w, s, req, rep.result);
 	int expect = W_IN_CALL;
