@@ -145,9 +145,8 @@ bool dn_offload_may_wait(const struct dn_req *req)
 	}
 }
 
-/* What an open the watchdog answered left in s: the client never learns the handle. */
-static void drop_late_result(struct dn_session *s, const struct dn_req *req,
-			     const struct dn_reply *rep)
+void dn_offload_drop_late(struct dn_session *s, const struct dn_req *req,
+			  const struct dn_reply *rep)
 {
 	/* a redirect or a hand-over token names no handle (the token expires: handover.h) */
 	if (req->op == DN_OP_OPEN && rep->result >= 0 &&
@@ -185,7 +184,7 @@ static void *helper_main(void *arg)
 				dn_dispatch_reply(s, h->req.buf, &rep);
 		} else if (answer) {
 			/* the client has its ETIMEDOUT from the watchdog: no late answer */
-			drop_late_result(s, &h->req, &rep);
+			dn_offload_drop_late(s, &h->req, &rep);
 		}
 		uint64_t end = dn_now_ns();
 		/* the client's clock is untrusted: it only moves the wait */

@@ -65,5 +65,15 @@ bool dn_offload_take(struct dn_offload *o, struct dn_session *s, const struct dn
  */
 unsigned dn_offload_watch(struct dn_offload *o, uint64_t now, uint64_t timeout_ns);
 
+/*
+ * Drops what req's call left in s when the watchdog answered it ETIMEDOUT
+ * and rep, its own answer, is sent nowhere: the handle of a late open,
+ * which the client never learns, so its descriptor and open-file quota come
+ * back now rather than when the session ends. For a call on a thread of
+ * these or on a worker; s must still be the caller's to touch.
+ */
+void dn_offload_drop_late(struct dn_session *s, const struct dn_req *req,
+			  const struct dn_reply *rep);
+
 /* Adds the threads' counters into sum, as dn_workers_metrics does the workers'. */
 void dn_offload_metrics(const struct dn_offload *o, struct dn_worker_metrics *sum);

@@ -912,6 +912,42 @@ int open_found(struct ceph_svc *cs, const struct dn_cred *c, struct dn_file *f,
 	return ceph_ll_open(cs->cm, f->in, ll_flags(oflags), &f->fh, p);
 }
 
+/*
+ * open(2) with O_CREAT found symlink f->in as pa's name, which it follows as
+ * the kernel's walk does (fs.protected_symlinks, ELOOP where a libservice
+ * above refuses symlinks): the path of the name it leads to, into next
+ * (DN_PATH_MAX; it may be path). A relative target goes on in the link's
+ * directory as path named it (its ".." leave it as the walk's do); an
+ * absolute one from the top, or from the client's root where it follows it
+ * (-DN_EREDIRECT). Puts f->in.
+ */
+static int create_follow(struct parent *pa, struct dn_file *f, const char *path, char *next)
+{
+	struct ceph_svc *cs = pa->cs;
+	char t[PATH_MAX];
+	int r = dn_walk_symlinks_refused() ? -ELOOP : may_follow(cs, pa->c, pa->p, pa->dir, f->in);
+	if (r == 0)
+		r = ceph_ll_readlink(cs->cm, f->in, t, sizeof(t) - 1, pa->p);
+	ceph_ll_put(cs->cm, f->in);
+	f->in = NULL;
+	if (r == 0)
+		return -ENOENT; /* as the kernel: an empty target names nothing */
+	if (r < 0)
+		return r;
+	t[r] = 0;
+	if (t[0] == '/' && dn_redirect_allowed())
+		return dn_redirect_to(t, "");
+	struct dn_path_last l;
+	dn_path_last(path, &l);
+	size_t at = t[0] == '/' ? 0 : l.dir_len; /* path[0, dir_len) ends with its '/' */
+	if (at + (size_t)r + 1 > DN_PATH_MAX)
+		return -ENAMETOOLONG;
+	if (next != path)
+		memcpy(next, path, at);
+	memcpy(next + at, t, (size_t)r + 1);
+	return 0;
+}
+
 static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
 			 mode_t mode, struct dn_file **out, int *handover)
 {
@@ -930,7 +966,9 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 	char canon_buf[DN_PATH_MAX];
 	char *canon = dn_path_oddities(path) & (DN_PATH_DOT | DN_PATH_DOTDOT) ? canon_buf : NULL;
 
-	if (oflags & O_CREAT) {
+	/* a symlink that O_CREAT finds leads to the name to create: next holds it */
+	char next[DN_PATH_MAX];
+	for (unsigned links = 0; oflags & O_CREAT; links++) {
 		_cleanup_parent_ struct parent pa = {.cs = cs, .canon = canon};
 		r = parent_walk(&pa, c, path);
 		if (r < 0)
@@ -949,24 +987,21 @@ static int ceph_svc_open(struct dn_svc *s, const struct dn_cred *c, const char *
 		if (canon && (r = canon_join(canon, pa.base)) < 0)
 			goto fail;
 		r = open_create(&pa, f, oflags, mode, &x);
-		parent_release(&pa);
 		if (r < 0)
 			goto fail;
 		if (f->fh) /* created */
 			goto done;
-		if (S_ISLNK(x.stx_mode)) {
-			/* an existing symlink: open what it names (as Linux, ELOOP with O_NOFOLLOW) */
-			ceph_ll_put(cs->cm, f->in);
-			f->in = NULL;
-			if (oflags & O_NOFOLLOW) {
-				r = -ELOOP;
-				goto fail;
-			}
-			goto by_path;
+		if (!S_ISLNK(x.stx_mode))
+			goto opened;
+		/* an existing symlink (not with O_EXCL: EEXIST): what it names is opened or created */
+		if (oflags & O_NOFOLLOW || links == SYMLINKS_MAX) {
+			r = -ELOOP; /* as Linux */
+			goto fail;
 		}
-		goto opened;
+		if ((r = create_follow(&pa, f, path, next)) < 0)
+			goto fail;
+		path = next;
 	}
-by_path:
 	/* the type is all open needs: see WANT_TYPE_ONLY */
 	r = walk_path_want(cs, c, path, !(oflags & O_NOFOLLOW), &f->in, &x, WANT_TYPE_ONLY, canon);
 	if (r < 0)

@@ -260,7 +260,8 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 	atomic_store_explicit(&w->calls, atomic_load_explicit(&w->calls, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 	atomic_store(&w->state, W_IN_CALL);
-	struct dn_reply rep;
+	/* a request naming no buffer is not run: counted as an error, as offload does */
+	struct dn_reply rep = {.result = -EINVAL};
 	bool answer = dn_dispatch_run(s, req, &rep);
 	count(w, s, req, rep.result);
 	int expect = W_IN_CALL;
@@ -271,7 +272,13 @@ static enum call_result call(struct worker *w, uint32_t gen, struct dn_session *
 			dn_lock_wake(&w->ws->states->pool);
 		return CALL_DONE;
 	}
-	/* The client has its ETIMEDOUT; this late answer goes nowhere. */
+	/*
+	 * The client has its ETIMEDOUT; this late answer goes nowhere, and what
+	 * it opened is dropped while s is still held (a replaced thread's
+	 * record keeps it till left_behind, an abandoned one's slot till done).
+	 */
+	if (answer)
+		dn_offload_drop_late(s, req, &rep);
 	if (expect != W_ABANDONED && left_behind(w, gen))
 		return CALL_REPLACED;
 	atomic_store(&w->state, W_RETURNED);

@@ -366,3 +366,21 @@ for name, call in (('chmod', lambda: os.chmod('l', 0o600, dir_fd=d)),
 [ "$(stat -c '%a %u' "$FUSE/pools/victim")" = "644 0" ] && [ "$(stat -c %Y "$FUSE/pools/victim")" != 1 ] &&
 	[ "$(cat "$FUSE/pools/victim")" = host ] || fail "a call relative to an open directory changed the file beside the top"
 pass "symlinks relative to an open directory on a Ceph pool stay inside the pool"
+
+# O_CREAT through a dangling symlink creates its target, and one climbing
+# above the top creates it at the top, never beside it: by path and
+# relative to an open directory.
+ln -s ../../../made-by-path "$FUSE/pools/dirfd/esc/up1"
+ln -s ../../made-at "$FUSE/pools/dirfd/esc/up2"
+got=$(in_pool python3 -c "
+import os
+os.close(os.open('$MNT/esc/up1', os.O_WRONLY | os.O_CREAT, 0o644))
+d = os.open('$MNT/esc', os.O_RDONLY | os.O_DIRECTORY)
+os.close(os.open('up2', os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=d))
+print('created')
+" 2>&1) || fail "O_CREAT through a symlink climbing out of the pool: $got"
+for f in made-by-path made-at; do
+	[ ! -e "$FUSE/pools/$f" ] && [ ! -e "$FUSE/$f" ] || fail "O_CREAT through a symlink made $f above the pool's top"
+	[ -f "$FUSE/pools/dirfd/$f" ] || fail "O_CREAT through a symlink climbing out did not make $f at the top"
+done
+pass "O_CREAT through a symlink climbing above a Ceph pool's top creates its target at the top"

@@ -12,6 +12,8 @@ STALLER=
 stop_staller() {
 	local rc=$?
 	[ -z "$STALLER" ] || kill "$STALLER" 2> /dev/null || true
+	touch "$WORK/late.done" # a client waiting for it ends
+	set +e # or (exit 1) would end this trap before cleanup stops the pool
 	(exit $rc)
 	cleanup
 }
@@ -63,6 +65,62 @@ wait "$STALLER" 2> /dev/null || true
 STALLER=
 out=$(in_pool cat "$MNT/f")
 [ "$out" = data ] || fail "the pool does not serve after the stuck call returned: $out"
+
+# An open that times out, then succeeds after all: its client never learns
+# the handle, so the pool closes the file at once (its open-file count, the
+# uid's quota, and its descriptors come back), not when the session ends.
+METRICS=${SOCK%.sock}.metrics
+open_files() {
+	curl -sf --unix-socket "$METRICS" http://pool/metrics |
+		awk '$1 == "danaus_open_files{pool=\"hung\"}" { print $2 }'
+}
+pool_fds() { ls "/proc/$PID/fd" | wc -l; }
+wait_for() { for _ in $(seq 300); do [ -e "$1" ] && return 0; sleep 0.05; done; return 1; }
+python3 "$HERE/fuse-stall.py" "$ROOT/stall" "$WORK/late.mounted" "$WORK/stall.go" "$WORK/stall.log" &
+STALLER=$!
+wait_for "$WORK/late.mounted" || fail "the stalling FUSE mount did not come up again"
+in_pool python3 - "$MNT" "$WORK" > "$WORK/late.out" 2>&1 <<'PY' &
+import errno, os, sys, time
+m, work = sys.argv[1], sys.argv[2]
+def wait_for(name):
+    for _ in range(1200):
+        if os.path.exists(work + "/" + name):
+            return
+        time.sleep(0.05)
+    sys.exit("waited for %s in vain" % name)
+os.stat(m + "/f")  # attached: the session lives till this process ends
+open(work + "/late.attached", "w").close()
+wait_for("late.go")
+try:
+    os.open(m + "/stall/x", os.O_RDONLY)
+    print("late open answered?!")
+except OSError as e:
+    print("late open:", errno.errorcode[e.errno])
+sys.stdout.flush()
+open(work + "/late.timedout", "w").close()
+wait_for("late.done")
+PY
+late=$!
+wait_for "$WORK/late.attached" || fail "the client did not attach: $(cat "$WORK/late.out")"
+files0=$(open_files) fds0=$(pool_fds)
+[ -n "$files0" ] || fail "no danaus_open_files in the pool's metrics"
+touch "$WORK/late.go"
+wait_for "$WORK/late.timedout" || fail "the open below the stalled mount was not answered"
+grep -qx "late open: ETIMEDOUT" "$WORK/late.out" || fail "no ETIMEDOUT: $(cat "$WORK/late.out")"
+touch "$WORK/stall.go" # the stuck open completes
+for _ in $(seq 100); do grep -qx RELEASE "$WORK/stall.log" 2> /dev/null && break; sleep 0.05; done
+files=$(open_files) fds=$(pool_fds)
+echo "  | FUSE answered: $(xargs < "$WORK/stall.log"); open files $files0 -> $files, pool fds $fds0 -> $fds"
+grep -qx OPEN "$WORK/stall.log" || fail "the stuck open never completed in the backend"
+[ "$files" = "$files0" ] && [ "$fds" = "$fds0" ] && grep -qx RELEASE "$WORK/stall.log" ||
+	fail "the timed-out open's late handle stays open in the pool: open files $files0 -> $files, fds $fds0 -> $fds"
+touch "$WORK/late.done"
+wait $late || fail "the client of the late open failed: $(cat "$WORK/late.out")"
+kill "$STALLER"
+wait "$STALLER" 2> /dev/null || true
+STALLER=
+pass "an open answered ETIMEDOUT that then succeeds leaves no file open in the pool"
+
 kill -TERM "$PID"
 for _ in $(seq 100); do kill -0 "$PID" 2> /dev/null || break; sleep 0.05; done
 kill -0 "$PID" 2> /dev/null && fail "the pool did not stop on SIGTERM"

@@ -6,7 +6,7 @@
 #
 # Usage: paths.py DIR cases        every case, each in DIR/cN
 #        paths.py DIR perm-setup   (as root) adir/sub 0700 with a file beside it
-#        paths.py DIR perm         (as nobody) what "sub/.." may reach
+#        paths.py DIR perm         (as nobody) what "sub/.." and symlinks O_CREAT follows may reach
 #        paths.py DIR long         relative paths near PATH_MAX from a deep directory
 #        paths.py DIR renames      failed renames, then the names they were onto
 import ctypes
@@ -119,6 +119,17 @@ def create_at(p, name):
         os.close(fd)
 
 
+def create_via(link, target, flags=os.O_WRONLY | os.O_CREAT):
+    """open(2) through a new symlink link -> target, which O_CREAT follows:
+    the name it leads to is created, or opened if there."""
+    os.symlink(target, link)
+    fd = os.open(link, flags, 0o640)
+    try:
+        os.write(fd, b"via")
+    finally:
+        os.close(fd)
+
+
 # (call, arguments...): "@x" is the path x below the case's top
 CASES = [
     (os.rmdir, "@d/sub/."), (os.rmdir, "@d/sub/.."), (os.rmdir, "@d/e/."), (os.rmdir, "@d/e/"),
@@ -178,6 +189,16 @@ CASES = [
     (at_dir, "@d/ln2/..", "marker"), (at_dir, "@d/ln2/..", "../f"), (at_dir, "@d/link/..", "f"),
     (at_dir, "@d/sub", "../../d/e/"), (at_dir, "@d/sub", "g/"),
     (create_at, "@d/ln2/..", "made"), (create_at, "@d/link", "../made2"),
+    # O_CREAT through a symlink whose target is missing creates the target
+    (create_via, "@d/l", "new"), (create_via, "@d/l", "sub/new"),
+    (create_via, "@d/l", "nodir/new"), (create_via, "@d/l", "f/new"),
+    (create_via, "@d/l", "new", os.O_WRONLY | os.O_CREAT | os.O_EXCL),
+    (create_via, "@d/l", "new", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW),
+    (create_via, "@d/l", "dangle"), (create_via, "@d/l", "l"), (create_via, "@d/l", "f"),
+    (create_via, "@d/l", "sub"), (create_via, "@d/l", "sub/new/"), (create_via, "@d/l", "."),
+    (create_via, "@d/l", "../d/sub/./new"), (create_via, "@d/link/l", "../new"),
+    (create_via, "@d/l", "@d/sub/abs"), (create_via, "@d/l", "@d/nodir/abs"),
+    (create_at, "@d", "dangle"), (create_at, "@d/sub", "../dangle"),
 ]
 
 
@@ -206,6 +227,23 @@ def perm_setup():
     os.chmod(D + "/perm/adir/sub", 0o700)
     os.mkdir(D + "/perm/open")
     os.chmod(D + "/perm/open", 0o777)
+    # symlinks that nobody's O_CREAT follows: fs.protected_symlinks in a sticky
+    # world-writable directory (a link neither nobody's nor its owner's),
+    # and to directories nobody may not write or search
+    os.mkdir(D + "/perm/sticky")
+    os.chmod(D + "/perm/sticky", 0o1777)
+    for name, target, owner in (("others", "made", 1), ("owners", "made2", 0),
+                                ("nobodys", "made3", 65534)):
+        os.symlink(target, D + "/perm/sticky/" + name)
+        os.lchown(D + "/perm/sticky/" + name, owner, owner)
+    os.mkdir(D + "/perm/ro")
+    os.symlink("../ro/new", D + "/perm/open/to-ro")
+    os.symlink("../adir/sub/new", D + "/perm/open/to-sub")
+    os.symlink("../adir/new", D + "/perm/open/to-adir")
+
+
+def create_through(p):
+    os.close(os.open(p, os.O_WRONLY | os.O_CREAT, 0o644))
 
 
 def perm():
@@ -218,7 +256,13 @@ def perm():
                     (os.rename, (p + "/f", p + "/sub/../f3")),
                     (os.symlink, ("t", p + "/sub/../s")), (os.chdir, (p + "/sub/..",)),
                     (lambda q: open(q, "w").close(), (p + "/sub/../n",)),
-                    (os.listdir, (p + "/sub/../../open",)), (os.stat, (p + "/f/",))):
+                    (os.listdir, (p + "/sub/../../open",)), (os.stat, (p + "/f/",)),
+                    (create_through, (D + "/perm/sticky/others",)),
+                    (create_through, (D + "/perm/sticky/owners",)),
+                    (create_through, (D + "/perm/sticky/nobodys",)),
+                    (create_through, (D + "/perm/open/to-ro",)),
+                    (create_through, (D + "/perm/open/to-sub",)),
+                    (create_through, (D + "/perm/open/to-adir",))):
         out(getattr(f, "__name__", "call"), " ".join(args), "->", answer(f, *args))
     out("  ", tree(D + "/perm"))
 
