@@ -895,9 +895,10 @@ in_pool "$AIO_BIN" "$MNT/aio" "$WORK/aio-host" > "$WORK/aio.danaus" 2> "$WORK/er
 diff -u "$WORK/aio.plain" "$WORK/aio.danaus" || fail "aio calls differ between the kernel directory and the mount"
 pass "aio_read/aio_write/aio_fsync/lio_listio and their notifications agree ($(wc -l < "$WORK/aio.plain") lines)"
 
-# A thread with a 64 KiB stack (smaller than musl's 128 KiB) splices, dlopens
-# a library and runs a program stored in the pool: the library's buffers
-# for those must not be on its stack (a 64 KiB one overflowed it).
+# A thread with a 64 KiB stack (smaller than musl's 128 KiB) splices, copies
+# with sendfile and copy_file_range, dlopens a library and runs a program
+# stored in the pool: the library's buffers for those must not be on its
+# stack (a 64 KiB one overflowed it).
 SMALL_BIN="$DANAUS_BUILD/tests/integration/test-small-stack"
 LIBM=$(ldconfig -p | awk '$1 == "libm.so.6" && !f {print $NF; f = 1}')
 [ -n "$LIBM" ] || fail "no libm.so.6 for the small-stack check"
@@ -912,7 +913,7 @@ in_pool "$SMALL_BIN" "$MNT/stack" 64 "$LIBM" /bin/true > "$WORK/stack.danaus" 2>
 	fail "small stack calls on the mount (status $rc)"
 }
 diff -u "$WORK/stack.plain" "$WORK/stack.danaus" || fail "calls from a small stack differ"
-pass "splice, dlopen and exec of pool files from a thread with a 64 KiB stack"
+pass "splice, sendfile, copy_file_range, dlopen and exec of pool files from a thread with a 64 KiB stack"
 
 # Item 3 of issue 14: host paths under danaus-run are the kernel's, exactly
 # as without the library (futimens of a host fd once answered EINVAL).
