@@ -302,6 +302,25 @@ static int64_t hand_over(struct dn_session *s, int fd, struct dn_reply *rep)
 	return 0;
 }
 
+/*
+ * SEEK_DATA/SEEK_HOLE where the backend keeps no holes (CephFS's clients),
+ * as the kernel's generic_file_llseek_size answers them: data from 0 to
+ * the end, ENXIO at or past it and before 0. A file ends at its size; a
+ * directory where ext4's (hash-ordered) ones end, at INT64_MAX, its size
+ * being no offset of its entries.
+ */
+static int64_t seek_without_holes(struct dn_svc *svc, struct dn_file *f, int64_t off, int whence)
+{
+	struct stat st;
+	int r = svc->ops->fstat ? svc->ops->fstat(svc, f, &st) : -ENOSYS;
+	if (r < 0)
+		return r;
+	int64_t end = S_ISDIR(st.st_mode) ? INT64_MAX : st.st_size;
+	if (off < 0 || off >= end)
+		return -ENXIO;
+	return whence == SEEK_HOLE ? end : off;
+}
+
 /* Ops on an open file: the handle names it. */
 static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const struct args *a,
 			   struct dn_buf *b, uint8_t *bufdata, size_t bufsize, struct dn_reply *rep)
@@ -379,6 +398,8 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 		if (req->mode != SEEK_DATA && req->mode != SEEK_HOLE)
 			return -EINVAL;
 		r = ops->seek ? ops->seek(svc, o->file, (off_t)req->off, (int)req->mode) : -ENOSYS;
+		if (r == -ENOSYS)
+			r = seek_without_holes(svc, o->file, (int64_t)req->off, (int)req->mode);
 		break;
 	case DN_OP_FADVISE:
 		r = ops->fadvise ? ops->fadvise(svc, o->file, (off_t)req->off, (off_t)req->len,

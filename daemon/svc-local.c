@@ -866,11 +866,18 @@ static int local_fallocate(struct dn_svc *s, struct dn_file *f, int mode, off_t 
 	return fallocate(f->fd, mode, off, len) < 0 ? -errno : 0;
 }
 
-/* Holes as the host filesystem keeps them (the pool never moves its fds' offsets). */
+/*
+ * Holes as the host filesystem keeps them; a directory as the host's
+ * answers it too. The shared fd's offset moves: under the lock readdir
+ * holds between its own seek and getdents.
+ */
 static off_t local_seek(struct dn_svc *s, struct dn_file *f, off_t off, int whence)
 {
+	pthread_mutex_lock(&f->dir_lock);
 	off_t r = lseek(f->fd, off, whence);
-	return r < 0 ? -errno : r;
+	int e = errno;
+	pthread_mutex_unlock(&f->dir_lock);
+	return r < 0 ? -e : r;
 }
 
 /* The host's page cache is the local pool's: DONTNEED drops it, as fio asks. */

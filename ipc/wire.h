@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 15
+#define DN_PROTO_VERSION 16
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -49,7 +49,8 @@ enum dn_op {
 	DN_OP_MAPFD,    /* handle; flags: DN_MAP_WRITE; answers a descriptor to map shared
 			 * (DN_REPLY_HANDOVER), or ENODEV: map a copy */
 	DN_OP_FADVISE,  /* handle; off, len, mode: posix_fadvise advice */
-	DN_OP_SEEK,     /* handle; off, mode: SEEK_DATA or SEEK_HOLE; answers the offset */
+	DN_OP_SEEK,     /* handle; off, mode: SEEK_DATA or SEEK_HOLE; answers the offset,
+			 * for directories and backends without holes too */
 	DN_OP_MAX,
 };
 

@@ -17,6 +17,7 @@
 #include "ops.h"
 #include "real.h"
 #include "stdio-std.h"
+#include "thread-buf.h"
 
 
 /* The one test every fd call starts with: not ours, straight to libc. */
@@ -367,15 +368,20 @@ DN_EXPORT int posix_fadvise(int fd, off_t off, off_t len, int advice)
 DN_ALIAS(posix_fadvise, posix_fadvise64);
 
 /*
- * Copies through a bounce buffer when either end is a Danaus fd: reads at
- * *off or the file offset, writes likewise, as the kernel's version does.
+ * Copies through the thread's bounce buffer when either end is a Danaus
+ * fd: reads at *off or the file offset, writes likewise, as the kernel's
+ * version does.
  */
 static ssize_t copy_through(int in, off_t *in_off, int out, off_t *out_off, size_t count)
 {
-	char buf[65536];
+	char *buf = dn_thread_buf();
+	if (!buf) {
+		errno = ENOMEM; /* as the kernel's copy when it cannot get pages */
+		return -1;
+	}
 	size_t done = 0;
 	while (done < count) {
-		size_t want = count - done < sizeof(buf) ? count - done : sizeof(buf);
+		size_t want = count - done < DN_THREAD_BUF ? count - done : DN_THREAD_BUF;
 		ssize_t r = in_off ? pread(in, buf, want, *in_off + (off_t)done) : read(in, buf, want);
 		if (r <= 0) {
 			if (r < 0 && done == 0)

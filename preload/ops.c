@@ -541,7 +541,10 @@ int dn_op_fstat(int fd, struct stat *st)
 	return 0;
 }
 
-/* SEEK_DATA/SEEK_HOLE as the backend keeps holes; -ENOSYS from one that does not. */
+/*
+ * SEEK_DATA/SEEK_HOLE in one round trip: the pool answers the offset or the
+ * kernel's errno, for directories and backends without holes too.
+ */
 static int64_t seek_hole(const struct dn_ofd *o, off_t off, int whence)
 {
 	struct dn_req req = {.op = DN_OP_SEEK, .handle = o->handle, .off = (uint64_t)off,
@@ -566,29 +569,17 @@ off_t dn_op_lseek(int fd, off_t off, int whence)
 		base = atomic_load(&o->offset);
 		break;
 	case SEEK_END:
-	case SEEK_DATA:
-	case SEEK_HOLE:
 		if ((r = dn_op_fstat(fd, &st)) < 0)
 			return r;
-		if (whence == SEEK_END) {
-			base = st.st_size;
-			break;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			int64_t at = seek_hole(o, off, whence);
-			if (at != -ENOSYS) {
-				if (at >= 0)
-					atomic_store(&o->offset, at);
-				return (off_t)at;
-			}
-		}
-		/* A backend without holes (CephFS's clients): data runs from 0 to the end. */
-		if (off < 0 || off >= st.st_size)
-			return -ENXIO;
-		if (whence == SEEK_HOLE)
-			off = st.st_size;
-		base = 0;
+		base = st.st_size;
 		break;
+	case SEEK_DATA:
+	case SEEK_HOLE: {
+		int64_t at = seek_hole(o, off, whence);
+		if (at >= 0)
+			atomic_store(&o->offset, at);
+		return (off_t)at;
+	}
 	default:
 		return -EINVAL;
 	}

@@ -2,9 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdbool.h>
-#include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -16,6 +14,7 @@
 #include "fault.h"
 #include "ops.h"
 #include "real.h"
+#include "thread-buf.h"
 
 #define DANAUS_FD(fd) (dn_fdmap_get(fd) >= 0)
 
@@ -175,45 +174,6 @@ static ssize_t pipe_peek(int fd, void *buf, size_t want, bool nonblock, bool *pe
 #define DN_SPLICE_ALL (SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT)
 
 /*
- * The bytes a splice moves pass through a 64 KiB buffer of the thread's:
- * not on its stack (a thread made with a small stack, or musl's 128 KiB,
- * would overflow), nor allocated per call. Mapped at the thread's first
- * splice, unmapped when it ends.
- */
-#define SPLICE_BUF (64u << 10)
-static _Thread_local char *thread_buf;
-static pthread_key_t buf_key;
-static pthread_once_t buf_once = PTHREAD_ONCE_INIT;
-static bool buf_key_made;
-
-static void buf_unmap(void *p)
-{
-	REAL(munmap)(p, SPLICE_BUF);
-}
-
-static void buf_key_make(void)
-{
-	buf_key_made = pthread_key_create(&buf_key, buf_unmap) == 0;
-}
-
-static char *splice_buf(void)
-{
-	if (thread_buf)
-		return thread_buf;
-	pthread_once(&buf_once, buf_key_make);
-	if (!buf_key_made)
-		return NULL;
-	void *p = REAL(mmap)(NULL, SPLICE_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	if (pthread_setspecific(buf_key, p) != 0) {
-		REAL(munmap)(p, SPLICE_BUF);
-		return NULL;
-	}
-	return thread_buf = p;
-}
-
-/*
  * Between a Danaus file and a pipe, as do_splice: one side must be a pipe
  * (else EINVAL), a pipe takes no offset (ESPIPE), an O_APPEND output is
  * EINVAL. The data goes through a buffer of ours; of a file read ahead of
@@ -251,10 +211,10 @@ static ssize_t danaus_splice(int in, off_t *in_off, int out, off_t *out_off, siz
 		return -EINVAL;
 	if (len == 0)
 		return 0;
-	char *buf = splice_buf();
+	char *buf = dn_thread_buf();
 	if (!buf)
 		return -ENOMEM; /* as the kernel's splice when it cannot get pages */
-	size_t want = len < SPLICE_BUF ? len : SPLICE_BUF;
+	size_t want = len < DN_THREAD_BUF ? len : DN_THREAD_BUF;
 	if (in_dn) {
 		/* into the pipe: no more than it has room for, as the kernel's partial count */
 		/* the pipe's own O_NONBLOCK counts as SPLICE_F_NONBLOCK (do_splice) */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,7 +14,8 @@
 /*
  * Usage: test-small-stack DIR STACK_KIB LIB PROG. A thread with a stack of
  * STACK_KIB (musl gives 128 KiB; programs make smaller ones) splices 64 KiB
- * out of and into DIR/data, dlopens DIR's copy of LIB and runs DIR's copy
+ * out of and into DIR/data, copies 64 KiB of it to DIR/copy with sendfile
+ * and with copy_file_range, dlopens DIR's copy of LIB and runs DIR's copy
  * of PROG from a child forked there, then a shell handed 400 more of
  * DIR's files (which reads one): calls the library serves with a
  * buffer of its own. A buffer on that stack overflows it into the guard
@@ -57,6 +59,22 @@ static void *work(void *arg)
 	struct stat st;
 	fstat(fd, &st);
 	printf("size: %lld\n", (long long)st.st_size);
+	/* between two files of DIR: the library copies through a buffer of its own */
+	snprintf(path, sizeof(path), "%s/copy", dir);
+	int out = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0)
+		return "open copy";
+	off_t from = 0;
+	n = sendfile(out, fd, &from, 65536);
+	printf("sendfile: %zd, offset %lld\n", n, (long long)from);
+	loff_t in_at = 4096, out_at = 65536;
+	n = copy_file_range(fd, &in_at, out, &out_at, 65536, 0);
+	printf("copy_file_range: %zd, offsets %lld %lld\n", n, (long long)in_at, (long long)out_at);
+	char got[5] = "";
+	fstat(out, &st);
+	printf("copy size: %lld, at 100000: %.4s\n", (long long)st.st_size,
+	       pread(out, got, 4, 100000) == 4 ? got : "none");
+	close(out);
 	close(fd);
 	void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
 	printf("dlopen: %s\n", h ? "ok" : "failed");
