@@ -237,20 +237,7 @@ echo host > "$victim"
 chmod 644 "$victim"
 mkdir "$ROOT/esc"
 ln -s ../../victim "$ROOT/esc/l"
-got=$(in_pool python3 -c "
-import os
-d = os.open('$MNT/esc', os.O_RDONLY | os.O_DIRECTORY)
-for name, call in (('chmod', lambda: os.chmod('l', 0o600, dir_fd=d)),
-                   ('utime', lambda: os.utime('l', (1, 1), dir_fd=d)),
-                   ('chown', lambda: os.chown('l', 65534, 65534, dir_fd=d)),
-                   ('open', lambda: os.open('l', os.O_WRONLY | os.O_TRUNC, dir_fd=d)),
-                   ('stat', lambda: os.stat('l', dir_fd=d))):
-    try:
-        call()
-        print(name, 'reached something', end='; ')
-    except FileNotFoundError:
-        print(name, 'ENOENT', end='; ')
-")
+got=$(in_pool python3 "$HERE/dirfd-escape.py" "$MNT/esc")
 [ "$got" = "chmod ENOENT; utime ENOENT; chown ENOENT; open ENOENT; stat ENOENT; " ] ||
 	fail "a symlink relative to an open directory, climbing out of the pool, gives '$got'"
 [ "$(stat -c '%a %u' "$victim")" = "644 0" ] && [ "$(stat -c %Y "$victim")" != 1 ] &&
