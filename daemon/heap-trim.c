@@ -53,6 +53,7 @@ struct dn_trimmer {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;
+	unsigned trims; /* malloc_trim calls made */
 	int statm; /* /proc/self/statm */
 	struct dn_trim_policy policy;
 };
@@ -92,6 +93,7 @@ static void *trimmer_main(void *arg)
 		malloc_trim(0);
 		uint64_t after = anon_bytes(t->statm);
 		pthread_mutex_lock(&t->lock);
+		t->trims++;
 		dn_trim_policy_trimmed(&t->policy, after ? after : anon);
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -131,6 +133,14 @@ struct dn_trimmer *dn_trimmer_start(uint64_t slack)
 	}
 	pthread_setname_np(t->thread, "dn-heap-trim");
 	return t;
+}
+
+unsigned dn_trimmer_trims(struct dn_trimmer *t)
+{
+	pthread_mutex_lock(&t->lock);
+	unsigned n = t->trims;
+	pthread_mutex_unlock(&t->lock);
+	return n;
 }
 
 struct dn_trimmer *dn_trimmer_stop(struct dn_trimmer *t)

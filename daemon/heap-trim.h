@@ -37,5 +37,8 @@ struct dn_trimmer;
 /* A thread that applies the policy to this process; NULL when it cannot start. */
 struct dn_trimmer *dn_trimmer_start(uint64_t slack);
 
+/* How many trims it made so far. */
+unsigned dn_trimmer_trims(struct dn_trimmer *t);
+
 /* Stops and joins it; accepts NULL, returns NULL. */
 struct dn_trimmer *dn_trimmer_stop(struct dn_trimmer *t);

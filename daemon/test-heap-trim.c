@@ -78,9 +78,22 @@ static uint64_t anon_now(void)
 	return (resident - shared) * 4096ull;
 }
 
+/* AddressSanitizer's allocator stands in for glibc's: malloc_trim gives nothing back there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define GLIBC_MALLOC 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GLIBC_MALLOC 0
+#endif
+#endif
+#ifndef GLIBC_MALLOC
+#define GLIBC_MALLOC 1
+#endif
+
 /*
  * Freed heap memory below a block still in use stays resident until a trim:
- * the thread gives it back within a few seconds of the growth.
+ * the thread trims within a few seconds of the growth and, with glibc's
+ * allocator, gives that memory back.
  */
 static void test_thread_gives_back_freed_heap(void **state)
 {
@@ -102,11 +115,17 @@ static void test_thread_gives_back_freed_heap(void **state)
 	uint64_t freed = anon_now();
 	assert_true(freed >= before + 40 * MIB);
 	uint64_t after = freed;
-	for (int i = 0; i < 50 && after > before + 8 * MIB; i++) {
+	for (int i = 0; i < 50 && (dn_trimmer_trims(t) == 0 ||
+				   (GLIBC_MALLOC && after > before + 8 * MIB)); i++) {
 		usleep(100000);
 		after = anon_now();
 	}
-	assert_true(after <= before + 8 * MIB);
+	assert_true(dn_trimmer_trims(t) > 0);
+	if (GLIBC_MALLOC)
+		assert_true(after <= before + 8 * MIB);
+	else
+		fprintf(stderr, "under AddressSanitizer only the trim is checked, not the memory "
+				"it gives back (its allocator is not glibc's): the plain build checks that\n");
 	free(blocks[N - 1]);
 	dn_trimmer_stop(t);
 }
