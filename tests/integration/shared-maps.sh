@@ -27,7 +27,12 @@ except OSError as e:
 if role == "writer":
     m[0:5] = b"hello"  # no msync: a kernel map is seen by others at once
     print("writer stored", flush=True)
-    time.sleep(3)
+    # the reader's store, seen without msync; waited for, not timed (a
+    # loaded host may take seconds to start the reader), until it is done
+    for _ in range(6000):
+        if m[100:105] != bytes(5) or os.path.exists(path + ".done"):
+            break
+        time.sleep(0.01)
     print("writer sees", bytes(m[100:105]), flush=True)
 else:
     for _ in range(200):
@@ -42,10 +47,11 @@ head -c 4096 /dev/zero > "$ROOT/shared"
 in_pool python3 "$WORK/maps.py" "$MNT/shared" writer > "$WORK/writer.out" 2>&1 &
 wpid=$!
 # the second mapper comes once the first has its map (a slow start must not swap them)
-for _ in $(seq 100); do grep -q "writer stored" "$WORK/writer.out" 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 1200); do grep -q "writer stored" "$WORK/writer.out" 2>/dev/null && break; sleep 0.05; done
 grep -q "writer stored" "$WORK/writer.out" || fail "the first mapper did not map: $(cat "$WORK/writer.out")"
 rc=0
 in_pool python3 "$WORK/maps.py" "$MNT/shared" reader > "$WORK/reader.out" 2>&1 || rc=$?
+in_pool touch "$MNT/shared.done"
 wait $wpid || fail "the first mapper failed: $(cat "$WORK/writer.out")"
 cat "$WORK/writer.out" "$WORK/reader.out"
 if [ -n "$ceph" ]; then
