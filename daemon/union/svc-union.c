@@ -200,8 +200,8 @@ static bool open_writes(int oflags)
 	return !(oflags & O_PATH) && ((oflags & O_ACCMODE) != O_RDONLY || (oflags & O_TRUNC));
 }
 
-static int open_in(struct union_svc *u, const struct dn_cred *c, const char *dir,
-		   const char *path, int oflags, mode_t mode, struct dn_file **out, int *handover)
+static int open_once(struct union_svc *u, const struct dn_cred *c, const char *dir,
+		     const char *path, int oflags, mode_t mode, struct dn_file **out, int *handover)
 {
 	bool creat = (oflags & O_CREAT) && !(oflags & O_PATH);
 	bool excl = creat && (oflags & O_EXCL);
@@ -293,6 +293,24 @@ static int open_in(struct union_svc *u, const struct dn_cred *c, const char *dir
 	if ((r = file_new(u, bf, n, oflags, copies, moves, out)) < 0)
 		OPS(u)->close(BELOW(u), bf);
 	return r;
+}
+
+/*
+ * The union creates a missing name with O_EXCL in the writable layer, so a
+ * caller that found it missing while another created it gets EEXIST; the
+ * kernel's O_CREAT without O_EXCL opens what the other made (two SQLite
+ * connections opening a new -wal or -shm at once): walk again.
+ */
+static int open_in(struct union_svc *u, const struct dn_cred *c, const char *dir,
+		   const char *path, int oflags, mode_t mode, struct dn_file **out, int *handover)
+{
+	bool may_exist = (oflags & O_CREAT) && !(oflags & O_EXCL);
+	int r;
+	for (int walks = 1;; walks++) {
+		r = open_once(u, c, dir, path, oflags, mode, out, handover);
+		if (r != -EEXIST || !may_exist || walks == 8)
+			return r;
+	}
 }
 
 static int union_open(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
