@@ -29,7 +29,7 @@ name_calls() {
 
 # scenario NAME: runs "apps-NAME" of apps-scenarios.sh on both and compares.
 scenario() {
-	local name=$1
+	local name=$1 t0=$SECONDS
 	mkdir -p "$PLAIN/$name"
 	local prc=0 drc=0 ppid
 	# both sides at once, each in its own directory: the run takes the longer one's time
@@ -57,7 +57,7 @@ scenario() {
 		name_calls "$name"
 		failed+=("$name")
 	else
-		pass "$name ($(wc -l < "$WORK/$name.plain") lines identical)"
+		pass "$name ($(wc -l < "$WORK/$name.plain") lines identical, $((SECONDS - t0)) s)"
 	fi
 }
 
