@@ -145,9 +145,17 @@ meson)
 	# executed from it
 	(cd "$SRC" && tar --exclude='./build*' --exclude=./.git --exclude='./obj-*' -cf - .) | tar -xf -
 	meson setup b > setup.log 2>&1 || { tail -5 setup.log; exit 1; }
-	ninja -C b > ninja.log 2>&1 || { tail -20 ninja.log; exit 1; }
-	echo "built: $(find b -name 'libdanaus.so' -o -name 'danaus-pool' -type f | sort | xargs -n1 basename)"
-	meson test -C b --suite unit > test.log 2>&1 || { tail -20 test.log; exit 1; }
+	if [ -z "${DANAUS_TEST_CEPH_DIR:-}${DANAUS_TEST_UNION:-}" ]; then
+		ninja -C b > ninja.log 2>&1 || { tail -20 ninja.log; exit 1; }
+		meson test -C b --suite unit > test.log 2>&1 || { tail -20 test.log; exit 1; }
+	else
+		# on Ceph and through a union the same kinds of calls, fewer of
+		# them: the library and one unit test (the whole build took 105 s
+		# of CI on Ceph)
+		ninja -C b preload/libdanaus.so ipc/test-queue > ninja.log 2>&1 || { tail -20 ninja.log; exit 1; }
+		meson test -C b --no-rebuild queue > test.log 2>&1 || { tail -20 test.log; exit 1; }
+	fi
+	echo "built: $(find b -name 'libdanaus.so' -o -name 'test-queue' -type f | sort | xargs -n1 basename)"
 	grep -E '^(Ok|Fail):' test.log
 	;;
 fio)
