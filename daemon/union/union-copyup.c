@@ -43,13 +43,13 @@ static int writable_path(struct union_svc *u, const char *dir, const char *name,
 }
 
 /* An empty file the pool owns: a whiteout or an opaque marker. */
-int un_marker(struct union_svc *u, const char *real)
+static int marker_make(struct union_svc *u, const char *real, bool claim)
 {
 	const struct dn_svc_ops *ops = u->below->ops;
 	struct dn_file *f;
 	int handover = -1;
 	int r = ops->open(u->below, &u->priv, real, O_WRONLY | O_CREAT | O_EXCL, 0, &f, &handover);
-	if (r == -EEXIST)
+	if (r == -EEXIST && !claim)
 		return 0;
 	if (r < 0)
 		return r;
@@ -61,7 +61,12 @@ int un_marker(struct union_svc *u, const char *real)
 	return 0;
 }
 
-int un_whiteout(struct union_svc *u, const char *dir, const char *name)
+int un_marker(struct union_svc *u, const char *real)
+{
+	return marker_make(u, real, false);
+}
+
+int un_whiteout(struct union_svc *u, const char *dir, const char *name, bool claim)
 {
 	/* OCI's whiteouts cannot hide a name of over NAME_MAX - 4 bytes */
 	if (strlen(name) + UN_WH_LEN > NAME_MAX)
@@ -69,7 +74,21 @@ int un_whiteout(struct union_svc *u, const char *dir, const char *name)
 	char wh[NAME_MAX + UN_WH_LEN + 1], real[UN_PATH_MAX];
 	snprintf(wh, sizeof(wh), UN_WH "%s", name);
 	int r = writable_path(u, dir, wh, real);
-	return r < 0 ? r : un_marker(u, real);
+	return r < 0 ? r : marker_make(u, real, claim);
+}
+
+/* 1 when writable-layer directory dir holds name's whiteout, 0 when not, or -errno */
+static int whiteout_exists(struct union_svc *u, const char *dir, const char *name)
+{
+	if (strlen(name) + UN_WH_LEN > NAME_MAX)
+		return 0; /* (it cannot have one) */
+	char wh[NAME_MAX + UN_WH_LEN + 1], real[UN_PATH_MAX];
+	snprintf(wh, sizeof(wh), UN_WH "%s", name);
+	struct stat st;
+	int r = writable_path(u, dir, wh, real);
+	if (r == 0)
+		r = u->below->ops->stat(u->below, &u->priv, real, true, &st);
+	return r == 0 ? 1 : r == -ENOENT ? 0 : r;
 }
 
 int un_unwhiteout(struct union_svc *u, const char *dir, const char *name)
@@ -254,6 +273,12 @@ static int copy_one_locked(struct union_svc *u, struct un_node *n)
 		dir[1] = '\0';
 	else
 		*slash = '\0';
+	/*
+	 * Removed (or renamed away) since the caller's walk: its whiteout is
+	 * there, and a copy would bring the name back.
+	 */
+	if ((r = whiteout_exists(u, dir, slash + 1)) != 0)
+		return r < 0 ? r : -ENOENT;
 	char dirreal[UN_PATH_MAX];
 	struct stat dirst;
 	if ((r = un_real(u, (size_t)n->layer, n->path, from)) < 0 ||

@@ -218,17 +218,42 @@ static int empty_of_marks(struct union_svc *u, const char *real)
 }
 
 /*
- * A name that lower layers have too is whited out first, then its writable
- * copy goes: a crash in between leaves the copy, which wins in its layer.
+ * A file that lower layers have, with copy_lock held (no copy-up of it
+ * runs meanwhile: one that had started would bring it back): whited out
+ * first, then a writable copy goes, also one a writer made since the walk;
+ * a crash in between leaves the copy, which wins in its layer. Of two
+ * callers removing a file only lower layers have, the one whose whiteout
+ * is there first wins and the other finds it gone (ENOENT), as the
+ * kernel's unlink.
  */
+static int remove_lower_file(struct union_svc *u, const struct dn_cred *c, struct un_walk *w)
+{
+	int r = un_whiteout(u, w->parent.path, w->name, w->node.layer > 0);
+	if (r < 0)
+		return r == -EEXIST ? -ENOENT : r;
+	char real[UN_PATH_MAX];
+	if ((r = un_real(u, 0, w->node.path, real)) < 0)
+		return r;
+	struct dn_cred b = un_cred_below(c);
+	r = OPS(u)->unlink(BELOW(u), &b, real);
+	return r == -ENOENT && w->node.layer > 0 ? 0 : r;
+}
+
+/* A name that lower layers have too is whited out first, then its writable copy goes. */
 static int remove_name(struct union_svc *u, const struct dn_cred *c, struct un_walk *w, bool dir)
 {
 	int r;
 	if (w->node.below || w->node.layer > 0) {
 		if ((r = un_copy_up_dir(u, w->parent.path)) < 0)
 			return r;
-		if ((r = un_whiteout(u, w->parent.path, w->name)) < 0)
+		if (!dir) {
+			pthread_mutex_lock(&u->copy_lock);
+			r = remove_lower_file(u, c, w);
+			pthread_mutex_unlock(&u->copy_lock);
 			return r;
+		}
+		if ((r = un_whiteout(u, w->parent.path, w->name, w->node.layer > 0)) < 0)
+			return r == -EEXIST ? -ENOENT : r;
 	}
 	if (w->node.layer != 0)
 		return 0;
@@ -410,7 +435,7 @@ static int rename_in(struct union_svc *u, const struct dn_cred *c, const char *f
 	    (r = un_real(u, 0, tw->node.path, treal)) < 0)
 		return r;
 	/* the old name's lower copies stay hidden: its whiteout first */
-	if (!exchange && white && (r = un_whiteout(u, fw->parent.path, fw->name)) < 0)
+	if (!exchange && white && (r = un_whiteout(u, fw->parent.path, fw->name, false)) < 0)
 		return r;
 	/* a directory replaced: its whiteouts and marker go with it (the view was empty) */
 	if (!exchange && texists && tw->node.layer == 0 && S_ISDIR(tw->node.st.st_mode) &&

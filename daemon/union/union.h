@@ -214,8 +214,12 @@ int un_copy_up_dir(struct union_svc *u, const char *p);
 /* An empty file of the pool's at backend path real (a marker): 0 also when it exists. */
 int un_marker(struct union_svc *u, const char *real);
 
-/* Writes the whiteout of name in writable-layer directory dir (a union path). */
-int un_whiteout(struct union_svc *u, const char *dir, const char *name);
+/*
+ * Writes the whiteout of name in writable-layer directory dir (a union
+ * path). With claim, one that exists already answers -EEXIST: another
+ * caller removed the name first.
+ */
+int un_whiteout(struct union_svc *u, const char *dir, const char *name, bool claim);
 
 /* Removes the whiteout of name in writable-layer directory dir, if there is one. */
 int un_unwhiteout(struct union_svc *u, const char *dir, const char *name);
