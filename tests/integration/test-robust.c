@@ -191,7 +191,10 @@ static void test_malformed_requests(void **state)
 	dn_chan_close(&c);
 }
 
-/* A slot naming a buffer that does not exist cannot be answered: dropped, service fine. */
+/*
+ * A slot naming a buffer that does not exist, or one with no request in
+ * flight, cannot be answered: dropped, service fine.
+ */
 static void test_slot_with_bogus_buffer_is_dropped(void **state)
 {
 	struct dn_chan c, other;
@@ -200,14 +203,18 @@ static void test_slot_with_bogus_buffer_is_dropped(void **state)
 	chan_open(&other, &obuf);
 	struct dn_queue *q = dn_layout_queue(&c.l, c.base, 0);
 	unsigned seed = 7;
+	/* a request that would fail loudly if run: the buffer is idle, so it is not */
+	struct dn_buf *b = dn_chan_buf(&c, (uint32_t)buf);
+	fill_random(&b->req, sizeof(b->req), &seed);
 	for (int i = 0; i < 50; i++) {
 		uint64_t pos;
 		struct dn_slot *s = dn_queue_reserve(q, c.l.qdepth, &pos);
 		assert_non_null(s);
-		fill_random(&s->req, sizeof(s->req), &seed);
-		s->req.buf = c.l.nbufs + (uint32_t)i; /* out of range */
-		dn_queue_publish(s, pos);
+		/* out of range, or ours while idle */
+		uint32_t bad = i % 2 ? c.l.nbufs + (uint32_t)i : (uint32_t)buf;
+		assert_true(dn_queue_publish(s, pos, bad));
 	}
+	assert_int_equal(atomic_load(&b->state), DN_BUF_IDLE);
 	/* the NOP rings the doorbell; it must be answered after the junk */
 	assert_int_equal(nop(&c, buf), 0);
 	assert_int_equal(nop(&other, obuf), 0);
@@ -245,8 +252,10 @@ static void test_client_dies_mid_request(void **state)
 			struct dn_slot *s = dn_queue_reserve(q, c.l.qdepth, &pos);
 			if (!s)
 				break;
-			s->req = (struct dn_req){.op = DN_OP_NOP, .buf = (uint32_t)buf};
-			dn_queue_publish(s, pos);
+			struct dn_buf *b = dn_chan_buf(&c, (uint32_t)buf);
+			b->req = (struct dn_req){.op = DN_OP_NOP, .buf = (uint32_t)buf};
+			atomic_store(&b->state, DN_BUF_SUBMITTED);
+			dn_queue_publish(s, pos, (uint32_t)buf);
 		}
 		_exit(0); /* gone without waiting for any reply */
 	}
