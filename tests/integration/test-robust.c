@@ -206,6 +206,7 @@ static void test_slot_with_bogus_buffer_is_dropped(void **state)
 	/* a request that would fail loudly if run: the buffer is idle, so it is not */
 	struct dn_buf *b = dn_chan_buf(&c, (uint32_t)buf);
 	fill_random(&b->req, sizeof(b->req), &seed);
+	assert_true(c.l.nbufs + 50 <= DN_BUFS_MAX);
 	for (int i = 0; i < 50; i++) {
 		uint64_t pos;
 		struct dn_slot *s = dn_queue_reserve(q, c.l.qdepth, &pos);
@@ -214,6 +215,10 @@ static void test_slot_with_bogus_buffer_is_dropped(void **state)
 		uint32_t bad = i % 2 ? c.l.nbufs + (uint32_t)i : (uint32_t)buf;
 		assert_true(dn_queue_publish(s, pos, bad));
 	}
+	/* taken within a worker's sleep (a second), not run: a reply would leave it DONE */
+	for (int i = 0; i < 1000 && dn_queue_waiting(q, c.l.qdepth); i++)
+		usleep(10000);
+	assert_int_equal(dn_queue_waiting(q, c.l.qdepth), 0);
 	assert_int_equal(atomic_load(&b->state), DN_BUF_IDLE);
 	/* the NOP rings the doorbell; it must be answered after the junk */
 	assert_int_equal(nop(&c, buf), 0);
