@@ -13,6 +13,7 @@
 #include "handover.h"
 #include "log.h"
 #include "path.h"
+#include "queue.h"
 #include "no-symlinks.h"
 #include "redirect.h"
 #include "stream.h"
@@ -860,6 +861,29 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 				     : -ENOSYS;
 	}
 	return -ENOSYS;
+}
+
+int dn_dispatch_take(struct dn_session *s, unsigned q, struct dn_req *req)
+{
+	uint32_t buf;
+	if (!dn_queue_pop(dn_layout_queue(&s->l, s->base, q), s->l.qdepth, &s->tails[q], &buf))
+		return 0;
+	uint32_t state = DN_BUF_FREE;
+	if (buf < s->l.nbufs) {
+		struct dn_buf *b = dn_layout_buf(&s->l, s->base, buf);
+		/* after the slot's acquire: the state its producer set before publishing */
+		state = atomic_load_explicit(&b->state, memory_order_relaxed);
+		/* the client may scribble on its buffer at any time: one copy, checked after */
+		memcpy(req, &b->req, sizeof(*req));
+		req->buf = buf;
+	}
+	if (state == DN_BUF_SUBMITTED || state == DN_BUF_SLEEPING)
+		return 1;
+	if (atomic_fetch_add(&s->bad_requests, 1) < 3)
+		dn_log_warning("client pid %d: queue %u names buffer %u of %u (state %u), which "
+			       "has no request in flight; dropped",
+			       (int)s->pid, q, buf, s->l.nbufs, state);
+	return -1;
 }
 
 bool dn_dispatch_run(struct dn_session *s, const struct dn_req *req, struct dn_reply *rep)

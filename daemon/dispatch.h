@@ -12,6 +12,15 @@ void dn_dispatch_serving(struct dn_session_set *_Atomic const *set);
 #include "wire.h"
 
 /*
+ * Takes the request queued at the tail of s's queue q: the buffer index its
+ * slot names, and a copy of the request in that buffer (req->buf: that
+ * index, whatever the copy says). 1: a request in *req; 0: none queued;
+ * -1: the slot named no buffer of s with a request in flight, and was
+ * dropped (look again).
+ */
+int dn_dispatch_take(struct dn_session *s, unsigned q, struct dn_req *req);
+
+/*
  * Runs req (the service's private copy) for session s, in the instance it names, and writes
  * the reply into the request buffer it names. A request naming no valid buffer
  * cannot be answered and is dropped; every other malformed request gets an

@@ -38,12 +38,12 @@
 /*
  * A slot reserved and left unfilled this long is skipped (dn_queue_skip):
  * its producer was killed between reserve and publish (stress-ng kills its
- * children mid-call), or stopped; one alive after all posts again. A second:
- * a producer only preempted on a crowded host (tens of runnable threads per
- * CPU make waits of 100 ms) must not be skipped, since its late copy could
- * land over the next lap's request in that slot (queue.h); the requests
- * queued behind a killed one see a hiccup, not a hang. Checked every
- * STALL_MS meanwhile.
+ * children mid-call), or stopped; one alive after all posts again (its
+ * late publish fails, queue.h, and cannot touch the next lap's request). A
+ * second: a producer only preempted on a crowded host (tens of runnable
+ * threads per CPU make waits of 100 ms) would have to post again, its
+ * request losing its place; the requests queued behind a killed one see a
+ * hiccup, not a hang. Checked every STALL_MS meanwhile.
  */
 #define STALL_NS 1000000000ull
 #define STALL_MS 100
@@ -362,7 +362,10 @@ static unsigned scan(struct worker *w, uint32_t gen, bool *replaced)
 		for (unsigned q = w->id; q < s->l.nqueues; q += ws->n) {
 			struct dn_queue *queue = dn_layout_queue(&s->l, s->base, q);
 			for (unsigned k = 0; k < BATCH; k++) {
-				if (!dn_queue_pop(queue, s->l.qdepth, &s->tails[q], &req)) {
+				int got = dn_dispatch_take(s, q, &req);
+				if (got < 0)
+					continue; /* junk in the slot, dropped */
+				if (!got) {
 					if (unstall(w, s, q, queue))
 						continue;
 					break;
@@ -557,10 +560,11 @@ static void drain(struct dn_workers *ws, struct worker *w)
 	for (uint32_t i = 0; set && i < set->n; i++) {
 		struct dn_session *s = set->s[i];
 		for (unsigned q = w->id; q < s->l.nqueues; q += ws->n) {
-			struct dn_queue *queue = dn_layout_queue(&s->l, s->base, q);
-			while (dn_queue_pop(queue, s->l.qdepth, &s->tails[q], &req)) {
+			int got;
+			while ((got = dn_dispatch_take(s, q, &req)) != 0) {
 				struct dn_reply rep = {.tag = req.tag, .result = -EIO};
-				dn_dispatch_reply(s, req.buf, &rep);
+				if (got > 0)
+					dn_dispatch_reply(s, req.buf, &rep);
 			}
 		}
 	}

@@ -441,7 +441,7 @@ static uint64_t spin_spent(const struct dn_spin *sp, int cpu)
  */
 static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu,
 		     struct dn_sink *sink, uint64_t sent_ns, const struct dn_slot *slot,
-		     uint64_t pos)
+		     uint64_t pos, uint32_t buf)
 {
 	const struct dn_worker_state *w = &c->states->w[q % c->nworkers];
 	struct dn_spin sp;
@@ -466,7 +466,7 @@ static int wait_done(struct dn_chan *c, struct dn_buf *b, uint32_t q, int cpu,
 				 * cluster or the other clients need.
 				 */
 				if (v == DN_SPIN_ON && now - sp.start > c->spin_ns &&
-				    dn_queue_taken(slot, pos))
+				    dn_queue_taken(slot, pos, buf))
 					v = DN_SPIN_SLEEP;
 				/*
 				 * In a crowded pool (dn_pool_state) this spin would
@@ -522,7 +522,8 @@ static int64_t call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct 
 	uint64_t pos;
 	struct dn_slot *slot;
 	size_t inl = req->where || req->payload_len > DN_INLINE_MAX ? 0 : req->payload_len;
-	size_t n = offsetof(struct dn_req, inl) + inl;
+	/* the request waits in our own buffer; the slot gets only its index */
+	memcpy(&b->req, req, offsetof(struct dn_req, inl) + inl);
 	do {
 		while (!(slot = dn_queue_reserve(queue, c->l.qdepth, &pos))) {
 			/* A full ring waits for the worker (a slot left reserved is skipped). */
@@ -531,14 +532,14 @@ static int64_t call(struct dn_chan *c, uint32_t buf, struct dn_req *req, struct 
 			sched_yield();
 		}
 		req->sent_ns = dn_now_ns(); /* the pool's queue-wait metrics; our spin starts here too */
-		memcpy(&slot->req, req, n);
+		b->req.sent_ns = req->sent_ns;
 		/* false: this thread stopped so long after its reserve that the pool skipped the slot */
-	} while (!dn_queue_publish(slot, pos));
+	} while (!dn_queue_publish(slot, pos, buf));
 	ring(c, q);
 	if (mw)
 		mw->fn(mw->arg);
 
-	int r = wait_done(c, b, q, cpu, sink, req->sent_ns, slot, pos);
+	int r = wait_done(c, b, q, cpu, sink, req->sent_ns, slot, pos, buf);
 	if (r < 0)
 		return r;
 	memcpy(out, b->reply, DN_REPLY_HEAD);

@@ -1,19 +1,33 @@
 /* Request Queue: a bounded ring, many client threads in, one service worker out */
 #include "queue.h"
 
-#include <string.h>
-
 /*
- * Each slot's sequence number says whose turn it is: seq == pos means free
- * for the producer that claimed pos, seq == pos + 1 means filled for the
- * consumer at pos. The consumer hands the slot to lap pos + depth.
+ * Each slot's word says whose turn it is: free(pos) means free for the
+ * producer that claimed pos, full(pos, buf) means filled for the consumer
+ * at pos with the request in buffer buf. The consumer hands the slot to lap
+ * pos + depth: free(pos + depth). Positions are compared in the shifted
+ * word, where they wrap with it (2^51 positions, decades of requests).
  */
+static inline uint64_t word_free(uint64_t pos)
+{
+	return pos << DN_SLOT_SEQ_SHIFT;
+}
+
+static inline uint64_t word_full(uint64_t pos, uint32_t buf)
+{
+	return word_free(pos) | DN_SLOT_FULL | (buf & DN_SLOT_BUF_MASK);
+}
+
+static inline uint64_t word_load(const struct dn_slot *s, memory_order mo)
+{
+	return atomic_load_explicit((_Atomic uint64_t *)&s->word, mo);
+}
 
 void dn_queue_init(struct dn_queue *q, uint32_t depth)
 {
 	atomic_store_explicit(&q->head, 0, memory_order_relaxed);
 	for (uint32_t i = 0; i < depth; i++)
-		atomic_store_explicit(&q->slots[i].seq, i, memory_order_relaxed);
+		atomic_store_explicit(&q->slots[i].word, word_free(i), memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 }
 
@@ -22,8 +36,8 @@ struct dn_slot *dn_queue_reserve(struct dn_queue *q, uint32_t depth, uint64_t *p
 	uint64_t p = atomic_load_explicit(&q->head, memory_order_relaxed);
 	for (;;) {
 		struct dn_slot *s = &q->slots[p & (depth - 1)];
-		uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
-		int64_t diff = (int64_t)(seq - p);
+		/* < 0: last lap's, not yet taken (full); > 0: another producer took p */
+		int64_t diff = (int64_t)(word_load(s, memory_order_acquire) - word_free(p));
 		if (diff == 0) {
 			if (atomic_compare_exchange_weak_explicit(&q->head, &p, p + 1,
 								  memory_order_relaxed,
@@ -39,29 +53,28 @@ struct dn_slot *dn_queue_reserve(struct dn_queue *q, uint32_t depth, uint64_t *p
 	}
 }
 
-bool dn_queue_publish(struct dn_slot *slot, uint64_t pos)
+bool dn_queue_publish(struct dn_slot *slot, uint64_t pos, uint32_t buf)
 {
-	/* a swap, not a store: a skipped slot (seq moved on a lap) is not ours to fill */
-	uint64_t expect = pos;
-	return atomic_compare_exchange_strong_explicit(&slot->seq, &expect, pos + 1,
+	/* a swap, not a store: a skipped slot (its word moved on a lap) is not ours to fill */
+	uint64_t expect = word_free(pos);
+	return atomic_compare_exchange_strong_explicit(&slot->word, &expect, word_full(pos, buf),
 						       memory_order_release, memory_order_relaxed);
 }
 
-bool dn_queue_taken(const struct dn_slot *slot, uint64_t pos)
+bool dn_queue_taken(const struct dn_slot *slot, uint64_t pos, uint32_t buf)
 {
-	return atomic_load_explicit((_Atomic uint64_t *)&slot->seq, memory_order_acquire) != pos + 1;
+	return word_load(slot, memory_order_acquire) != word_full(pos, buf);
 }
 
 bool dn_queue_ready(const struct dn_queue *q, uint32_t depth, uint64_t tail)
 {
-	const struct dn_slot *s = &q->slots[tail & (depth - 1)];
-	return atomic_load_explicit((_Atomic uint64_t *)&s->seq, memory_order_acquire) == tail + 1;
+	uint64_t w = word_load(&q->slots[tail & (depth - 1)], memory_order_acquire);
+	return (w & ~DN_SLOT_BUF_MASK) == (word_free(tail) | DN_SLOT_FULL);
 }
 
 bool dn_queue_stalled(const struct dn_queue *q, uint32_t depth, uint64_t tail)
 {
-	const struct dn_slot *s = &q->slots[tail & (depth - 1)];
-	if (atomic_load_explicit((_Atomic uint64_t *)&s->seq, memory_order_acquire) != tail)
+	if (word_load(&q->slots[tail & (depth - 1)], memory_order_acquire) != word_free(tail))
 		return false;
 	/* the head is the clients' word: a scribbled one only skips that session's own slots */
 	uint64_t head = atomic_load_explicit((_Atomic uint64_t *)&q->head, memory_order_relaxed);
@@ -71,8 +84,8 @@ bool dn_queue_stalled(const struct dn_queue *q, uint32_t depth, uint64_t tail)
 bool dn_queue_skip(struct dn_queue *q, uint32_t depth, uint64_t *tail)
 {
 	struct dn_slot *s = &q->slots[*tail & (depth - 1)];
-	uint64_t expect = *tail;
-	if (!atomic_compare_exchange_strong_explicit(&s->seq, &expect, *tail + depth,
+	uint64_t expect = word_free(*tail);
+	if (!atomic_compare_exchange_strong_explicit(&s->word, &expect, word_free(*tail + depth),
 						     memory_order_acq_rel, memory_order_acquire))
 		return false;
 	(*tail)++;
@@ -93,27 +106,23 @@ bool dn_queue_stall_due(struct dn_queue_stall *st, uint64_t tail, uint64_t now,
 	return true;
 }
 
-bool dn_queue_pop(struct dn_queue *q, uint32_t depth, uint64_t *tail, struct dn_req *out)
+bool dn_queue_pop(struct dn_queue *q, uint32_t depth, uint64_t *tail, uint32_t *buf)
 {
 	struct dn_slot *s = &q->slots[*tail & (depth - 1)];
-	if (atomic_load_explicit(&s->seq, memory_order_acquire) != *tail + 1)
+	uint64_t w = word_load(s, memory_order_acquire);
+	if ((w & ~DN_SLOT_BUF_MASK) != (word_free(*tail) | DN_SLOT_FULL))
 		return false;
-	memcpy(out, &s->req, sizeof(*out));
-	atomic_store_explicit(&s->seq, *tail + depth, memory_order_release);
+	*buf = (uint32_t)(w & DN_SLOT_BUF_MASK);
+	/* the request is in the buffer, not here: the slot is free for the next lap at once */
+	atomic_store_explicit(&s->word, word_free(*tail + depth), memory_order_release);
 	(*tail)++;
 	return true;
 }
 
 uint32_t dn_queue_waiting(const struct dn_queue *q, uint32_t depth)
 {
-	if (depth < 2)
-		return 0;
 	uint32_t n = 0;
-	/* slot i holds seq == pos + 1 when filled, pos or pos + depth when free (pos = i mod depth) */
-	for (uint32_t i = 0; i < depth; i++) {
-		uint64_t seq = atomic_load_explicit((_Atomic uint64_t *)&q->slots[i].seq,
-						    memory_order_relaxed);
-		n += ((seq - 1) & (depth - 1)) == i;
-	}
+	for (uint32_t i = 0; i < depth; i++)
+		n += (word_load(&q->slots[i], memory_order_relaxed) & DN_SLOT_FULL) != 0;
 	return n;
 }

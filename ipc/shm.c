@@ -23,7 +23,7 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 int dn_layout_compute(struct dn_layout *l, uint32_t nqueues, uint32_t nbufs, uint32_t data_size,
 		      uint32_t nofds)
 {
-	if (nqueues < 1 || nqueues > DN_MAX_QUEUES || nbufs < 1 || nbufs > 4096 ||
+	if (nqueues < 1 || nqueues > DN_MAX_QUEUES || nbufs < 1 || nbufs > DN_BUFS_MAX ||
 	    data_size < PAGE || data_size > (64u << 20) || data_size % PAGE || nofds < 1 ||
 	    nofds > (1u << 20))
 		return -EINVAL;

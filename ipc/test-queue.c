@@ -27,19 +27,18 @@ static void test_fifo_single_thread(void **state)
 {
 	struct dn_queue *q = queue_new();
 	uint64_t tail = 0, pos;
-	struct dn_req out;
+	uint32_t out;
 	assert_false(dn_queue_pop(q, DEPTH, &tail, &out));
 	for (uint32_t i = 0; i < DEPTH; i++) {
 		struct dn_slot *s = dn_queue_reserve(q, DEPTH, &pos);
 		assert_non_null(s);
-		s->req.op = i;
-		dn_queue_publish(s, pos);
+		assert_true(dn_queue_publish(s, pos, DN_BUFS_MAX - 1 - i));
 	}
 	/* full: every slot holds a request nobody took */
 	assert_null(dn_queue_reserve(q, DEPTH, &pos));
 	for (uint32_t i = 0; i < DEPTH; i++) {
 		assert_true(dn_queue_pop(q, DEPTH, &tail, &out));
-		assert_int_equal(out.op, i);
+		assert_int_equal(out, DN_BUFS_MAX - 1 - i);
 	}
 	assert_false(dn_queue_pop(q, DEPTH, &tail, &out));
 	free(q);
@@ -50,6 +49,13 @@ struct producer {
 	uint32_t id;
 };
 
+/* Each producer posts buffer indexes that say who posted them and in which order. */
+#define ORDER_BITS 10
+static uint32_t posted(uint32_t id, uint32_t i)
+{
+	return id << ORDER_BITS | (i & ((1u << ORDER_BITS) - 1));
+}
+
 static void *produce(void *arg)
 {
 	struct producer *p = arg;
@@ -58,10 +64,8 @@ static void *produce(void *arg)
 		struct dn_slot *s;
 		while (!(s = dn_queue_reserve(p->q, DEPTH, &pos)))
 			sched_yield();
-		s->req.buf = p->id;
-		s->req.op = i;
-		s->req.tag = ((uint64_t)p->id << 32) | i;
-		dn_queue_publish(s, pos);
+		if (!dn_queue_publish(s, pos, posted(p->id, i)))
+			abort(); /* nobody skips here */
 	}
 	return NULL;
 }
@@ -77,17 +81,18 @@ static void test_many_producers(void **state)
 	}
 	uint32_t next[PRODUCERS] = {0};
 	uint64_t tail = 0;
-	struct dn_req out;
+	uint32_t out;
+	_Static_assert(PRODUCERS << ORDER_BITS <= DN_BUFS_MAX, "indexes fit a slot");
 	for (uint32_t got = 0; got < PRODUCERS * PER_PRODUCER;) {
 		if (!dn_queue_pop(q, DEPTH, &tail, &out)) {
 			sched_yield();
 			continue;
 		}
-		assert_true(out.buf < PRODUCERS);
+		uint32_t id = out >> ORDER_BITS;
+		assert_true(id < PRODUCERS);
 		/* each producer's requests arrive whole and in its order */
-		assert_int_equal(out.op, next[out.buf]);
-		assert_int_equal(out.tag, ((uint64_t)out.buf << 32) | out.op);
-		next[out.buf]++;
+		assert_int_equal(out, posted(id, next[id]));
+		next[id]++;
 		got++;
 	}
 	for (uint32_t i = 0; i < PRODUCERS; i++) {
@@ -102,15 +107,20 @@ static void test_garbage_sequence_does_not_stall(void **state)
 {
 	struct dn_queue *q = queue_new();
 	uint64_t tail = 0;
-	struct dn_req out;
-	/* a client scribbles a bogus sequence number into the next slot */
-	atomic_store(&q->slots[0].seq, 12345);
+	uint32_t out;
+	/* a client scribbles a bogus word into the next slot: another lap's, or none */
+	atomic_store(&q->slots[0].word, 12345);
 	atomic_store(&q->head, 99);
 	assert_false(dn_queue_pop(q, DEPTH, &tail, &out));
+	atomic_store(&q->slots[0].word, (uint64_t)DEPTH << DN_SLOT_SEQ_SHIFT | DN_SLOT_FULL);
+	assert_false(dn_queue_pop(q, DEPTH, &tail, &out));
+	assert_false(dn_queue_ready(q, DEPTH, tail));
 	assert_int_equal(tail, 0);
-	/* one that looks ready is taken (and will be validated by dispatch) */
-	atomic_store(&q->slots[0].seq, 1);
+	/* one that looks ready is taken: the index is the caller's to check (dispatch) */
+	atomic_store(&q->slots[0].word, DN_SLOT_FULL | 4095);
+	assert_true(dn_queue_ready(q, DEPTH, tail));
 	assert_true(dn_queue_pop(q, DEPTH, &tail, &out));
+	assert_int_equal(out, 4095);
 	assert_int_equal(tail, 1);
 	free(q);
 }
@@ -120,7 +130,7 @@ static void push(struct dn_queue *q)
 	uint64_t pos;
 	struct dn_slot *s = dn_queue_reserve(q, DEPTH, &pos);
 	assert_non_null(s);
-	dn_queue_publish(s, pos);
+	assert_true(dn_queue_publish(s, pos, (uint32_t)pos % DN_BUFS_MAX));
 }
 
 /* Waiting requests are the published ones not yet taken: not a reserved slot, nor a taken one. */
@@ -128,7 +138,7 @@ static void test_waiting_counts_published_untaken(void **state)
 {
 	struct dn_queue *q = queue_new();
 	uint64_t tail = 0, pos;
-	struct dn_req out;
+	uint32_t out;
 	assert_int_equal(dn_queue_waiting(q, DEPTH), 0);
 	for (int i = 0; i < 3; i++)
 		push(q);
@@ -136,7 +146,7 @@ static void test_waiting_counts_published_untaken(void **state)
 	assert_int_equal(dn_queue_waiting(q, DEPTH), 3);
 	assert_true(dn_queue_pop(q, DEPTH, &tail, &out));
 	assert_int_equal(dn_queue_waiting(q, DEPTH), 2);
-	dn_queue_publish(reserved, pos);
+	assert_true(dn_queue_publish(reserved, pos, 0));
 	assert_int_equal(dn_queue_waiting(q, DEPTH), 3);
 	/* around the ring: a lap later, every slot taken and refilled in turn */
 	for (uint32_t i = 0; i < 2 * DEPTH; i++) {
@@ -163,39 +173,86 @@ static void test_unfilled_slot_is_skipped(void **state)
 {
 	struct dn_queue *q = queue_new();
 	uint64_t tail = 0, pos, late;
-	struct dn_req out;
+	uint32_t out;
 	assert_false(dn_queue_stalled(q, DEPTH, tail)); /* empty: nothing reserved */
 	struct dn_slot *dead = dn_queue_reserve(q, DEPTH, &late);
 	assert_true(dn_queue_stalled(q, DEPTH, tail));
 	struct dn_slot *s = dn_queue_reserve(q, DEPTH, &pos);
-	s->req.tag = 7;
-	assert_true(dn_queue_publish(s, pos));
+	assert_true(dn_queue_publish(s, pos, 7));
 	/* in order: the request behind the unfilled slot is not taken */
 	assert_false(dn_queue_pop(q, DEPTH, &tail, &out));
 	assert_true(dn_queue_skip(q, DEPTH, &tail));
 	assert_int_equal(tail, 1);
 	assert_true(dn_queue_pop(q, DEPTH, &tail, &out));
-	assert_int_equal(out.tag, 7);
+	assert_int_equal(out, 7);
 	assert_false(dn_queue_stalled(q, DEPTH, tail));
 	/* the producer was only slow: its publish fails, and the slot is the next lap's */
-	assert_false(dn_queue_publish(dead, late));
+	assert_false(dn_queue_publish(dead, late, 3));
+	assert_int_equal(dn_queue_waiting(q, DEPTH), 0);
 	for (uint32_t i = 0; i < 2 * DEPTH; i++) {
 		s = dn_queue_reserve(q, DEPTH, &pos);
 		assert_non_null(s);
-		s->req.tag = i;
-		assert_true(dn_queue_publish(s, pos));
+		assert_true(dn_queue_publish(s, pos, i));
 		assert_true(dn_queue_pop(q, DEPTH, &tail, &out));
-		assert_int_equal(out.tag, i);
+		assert_int_equal(out, i);
 	}
 	/* a slot published before the skip is taken, not skipped */
 	s = dn_queue_reserve(q, DEPTH, &pos);
 	assert_true(dn_queue_stalled(q, DEPTH, tail));
-	s->req.tag = 9;
-	assert_true(dn_queue_publish(s, pos));
+	assert_true(dn_queue_publish(s, pos, 9));
 	assert_false(dn_queue_stalled(q, DEPTH, tail));
 	assert_false(dn_queue_skip(q, DEPTH, &tail));
 	assert_true(dn_queue_pop(q, DEPTH, &tail, &out));
-	assert_int_equal(out.tag, 9);
+	assert_int_equal(out, 9);
+	free(q);
+	(void)state;
+}
+
+/*
+ * The case a copy into the slot left open: a producer reserves, stops, is
+ * skipped; the ring goes round and the next lap's producer uses the same
+ * slot. Whenever the late producer wakes -- slot free for the next lap,
+ * reserved by it, or filled -- its publish fails and leaves the next lap's
+ * request (its buffer index) as it was.
+ */
+static void test_late_publish_leaves_the_next_lap_alone(void **state)
+{
+	struct dn_queue *q = queue_new();
+	uint64_t tail = 0, pos, late;
+	uint32_t out;
+	struct dn_slot *dead = dn_queue_reserve(q, DEPTH, &late);
+	assert_true(dn_queue_skip(q, DEPTH, &tail));
+	/* round the ring up to the slot's next lap */
+	for (uint32_t i = 1; i < DEPTH; i++) {
+		struct dn_slot *s = dn_queue_reserve(q, DEPTH, &pos);
+		assert_true(dn_queue_publish(s, pos, i));
+		assert_true(dn_queue_pop(q, DEPTH, &tail, &out));
+	}
+	/* free for the next lap, not yet reserved */
+	assert_false(dn_queue_publish(dead, late, 1000));
+	struct dn_slot *s = dn_queue_reserve(q, DEPTH, &pos);
+	assert_ptr_equal(s, dead);
+	assert_int_equal(pos, late + DEPTH);
+	/* reserved by the next lap, not yet published */
+	assert_false(dn_queue_publish(dead, late, 1000));
+	assert_false(dn_queue_ready(q, DEPTH, tail));
+	assert_true(dn_queue_publish(s, pos, 42));
+	/* published by the next lap */
+	assert_false(dn_queue_publish(dead, late, 1000));
+	assert_false(dn_queue_taken(s, pos, 42));
+	assert_int_equal(dn_queue_waiting(q, DEPTH), 1);
+	assert_true(dn_queue_pop(q, DEPTH, &tail, &out));
+	assert_int_equal(out, 42);
+	assert_true(dn_queue_taken(s, pos, 42));
+	/* and once taken: the late one still cannot post into the lap after */
+	assert_false(dn_queue_publish(dead, late, 1000));
+	assert_false(dn_queue_pop(q, DEPTH, &tail, &out));
+	assert_int_equal(dn_queue_waiting(q, DEPTH), 0);
+	/* posting again, as chan.c does, goes through */
+	s = dn_queue_reserve(q, DEPTH, &late);
+	assert_true(dn_queue_publish(s, late, 1000));
+	assert_true(dn_queue_pop(q, DEPTH, &tail, &out));
+	assert_int_equal(out, 1000);
 	free(q);
 	(void)state;
 }
@@ -229,6 +286,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fifo_single_thread),
 		cmocka_unit_test(test_unfilled_slot_is_skipped),
+		cmocka_unit_test(test_late_publish_leaves_the_next_lap_alone),
 		cmocka_unit_test(test_stall_clock_restarts_when_the_tail_moves),
 		cmocka_unit_test(test_many_producers),
 		cmocka_unit_test(test_garbage_sequence_does_not_stall),

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 16
+#define DN_PROTO_VERSION 17
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -150,9 +150,10 @@ struct dn_stat {
 };
 
 /*
- * A request as a client thread puts it into a queue slot. Every field is
- * untrusted by the service. Payload = path NUL [path2 NUL] [data]; it sits in
- * `inl` when it fits, else at the start of the thread's request buffer.
+ * A request as a client thread writes it into its request buffer
+ * (dn_buf.req) before it posts the buffer's index in a queue slot. Every
+ * field is untrusted by the service. Payload = path NUL [path2 NUL] [data];
+ * it sits in `inl` when it fits, else at the start of the buffer's data area.
  */
 #define DN_INLINE_MAX 424
 #define DN_REQ_PAYLOAD_IN_BUF 0x1u
@@ -190,11 +191,25 @@ struct dn_req {
 	uint8_t inl[DN_INLINE_MAX];
 };
 
+/* Request buffers a session may have: their index fits a slot's word. */
+#define DN_BUFS_MAX 4096u
+
+/*
+ * A queue slot is one word, so that a producer fills it with one
+ * compare-and-swap: a producer stopped between its reserve and its publish
+ * for so long that the service skipped the slot cannot write over the next
+ * lap's request (its swap fails), as a copy into the slot could. The word
+ * is the slot's sequence number (shifted by DN_SLOT_SEQ_SHIFT) and, once
+ * filled, DN_SLOT_FULL and the index of the buffer holding the request
+ * (queue.c says whose turn each value means).
+ */
+#define DN_SLOT_BUF_MASK ((uint64_t)DN_BUFS_MAX - 1)
+#define DN_SLOT_FULL ((uint64_t)DN_BUFS_MAX)
+#define DN_SLOT_SEQ_SHIFT 13
+
 struct dn_slot {
-	_Atomic uint64_t seq;
-	uint8_t pad[DN_CACHELINE - sizeof(uint64_t)];
-	struct dn_req req;
-} __attribute__((aligned(DN_CACHELINE)));
+	_Atomic uint64_t word;
+};
 
 struct dn_queue {
 	_Atomic uint64_t head; /* producers (client threads) */
@@ -259,6 +274,8 @@ struct dn_buf {
 	uint8_t reply[DN_REPLY_HEAD]; /* struct dn_reply up to st */
 	uint8_t unused[DN_CACHELINE];
 	struct dn_stat st; /* struct dn_reply's st, when the reply has DN_REPLY_STAT */
+	/* the request in flight, which the queue slot names by this buffer's index */
+	struct dn_req req __attribute__((aligned(DN_CACHELINE)));
 	/* data follows, aligned to 4 KiB from the start of the buffer */
 };
 
@@ -417,7 +434,9 @@ struct dn_welcome {
 	char mountpoint[DN_MOUNT_MAX];
 };
 
-_Static_assert(sizeof(struct dn_req) <= 512, "request fits a slot");
+_Static_assert(sizeof(struct dn_req) <= 512, "a request stays within eight lines");
+_Static_assert(DN_SLOT_FULL << 1 == 1ull << DN_SLOT_SEQ_SHIFT,
+	       "a slot's word: sequence, full bit, buffer index");
 _Static_assert(sizeof(struct dn_hello) == 360, "the hello's size is its wire format");
 _Static_assert(sizeof(struct dn_buf) <= 4096, "buffer header fits a page");
 _Static_assert(offsetof(struct dn_buf, unused) == DN_CACHELINE,

@@ -27,7 +27,7 @@
 
 /*
  * An input is a run of records, each a request as a client puts it in its
- * queue slot, then its payload:
+ * request buffer, then its payload:
  *
  *   struct dn_req up to inl (REQ_HEAD bytes) | u16 LE n | n payload bytes
  *

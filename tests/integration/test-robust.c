@@ -191,7 +191,10 @@ static void test_malformed_requests(void **state)
 	dn_chan_close(&c);
 }
 
-/* A slot naming a buffer that does not exist cannot be answered: dropped, service fine. */
+/*
+ * A slot naming a buffer that does not exist, or one with no request in
+ * flight, cannot be answered: dropped, service fine.
+ */
 static void test_slot_with_bogus_buffer_is_dropped(void **state)
 {
 	struct dn_chan c, other;
@@ -200,14 +203,23 @@ static void test_slot_with_bogus_buffer_is_dropped(void **state)
 	chan_open(&other, &obuf);
 	struct dn_queue *q = dn_layout_queue(&c.l, c.base, 0);
 	unsigned seed = 7;
+	/* a request that would fail loudly if run: the buffer is idle, so it is not */
+	struct dn_buf *b = dn_chan_buf(&c, (uint32_t)buf);
+	fill_random(&b->req, sizeof(b->req), &seed);
+	assert_true(c.l.nbufs + 50 <= DN_BUFS_MAX);
 	for (int i = 0; i < 50; i++) {
 		uint64_t pos;
 		struct dn_slot *s = dn_queue_reserve(q, c.l.qdepth, &pos);
 		assert_non_null(s);
-		fill_random(&s->req, sizeof(s->req), &seed);
-		s->req.buf = c.l.nbufs + (uint32_t)i; /* out of range */
-		dn_queue_publish(s, pos);
+		/* out of range, or ours while idle */
+		uint32_t bad = i % 2 ? c.l.nbufs + (uint32_t)i : (uint32_t)buf;
+		assert_true(dn_queue_publish(s, pos, bad));
 	}
+	/* taken within a worker's sleep (a second), not run: a reply would leave it DONE */
+	for (int i = 0; i < 1000 && dn_queue_waiting(q, c.l.qdepth); i++)
+		usleep(10000);
+	assert_int_equal(dn_queue_waiting(q, c.l.qdepth), 0);
+	assert_int_equal(atomic_load(&b->state), DN_BUF_IDLE);
 	/* the NOP rings the doorbell; it must be answered after the junk */
 	assert_int_equal(nop(&c, buf), 0);
 	assert_int_equal(nop(&other, obuf), 0);
@@ -245,8 +257,10 @@ static void test_client_dies_mid_request(void **state)
 			struct dn_slot *s = dn_queue_reserve(q, c.l.qdepth, &pos);
 			if (!s)
 				break;
-			s->req = (struct dn_req){.op = DN_OP_NOP, .buf = (uint32_t)buf};
-			dn_queue_publish(s, pos);
+			struct dn_buf *b = dn_chan_buf(&c, (uint32_t)buf);
+			b->req = (struct dn_req){.op = DN_OP_NOP, .buf = (uint32_t)buf};
+			atomic_store(&b->state, DN_BUF_SUBMITTED);
+			dn_queue_publish(s, pos, (uint32_t)buf);
 		}
 		_exit(0); /* gone without waiting for any reply */
 	}
@@ -504,6 +518,81 @@ static bool all_threads_stopped(pid_t pid)
 	return stopped;
 }
 
+/* A NOP with tag in buffer idx, its slot in queue q reserved as chan.c does; not published. */
+static struct dn_slot *reserve_nop(struct dn_chan *c, uint32_t q, uint32_t idx, uint64_t tag,
+				   uint64_t *pos)
+{
+	struct dn_buf *b = dn_chan_buf(c, idx);
+	b->req = (struct dn_req){.op = DN_OP_NOP, .buf = idx, .tag = tag};
+	atomic_store(&b->state, DN_BUF_SUBMITTED);
+	struct dn_slot *s = dn_queue_reserve(dn_layout_queue(&c->l, c->base, q), c->l.qdepth, pos);
+	assert_non_null(s);
+	return s;
+}
+
+static void ring_bell(struct dn_chan *c, uint32_t q)
+{
+	uint64_t one = 1;
+	assert_int_equal(write(c->bells[q % c->nworkers], &one, sizeof(one)), sizeof(one));
+}
+
+/* Buffer idx answered tag with 0 within 10 s (the first behind a stalled slot waits ~1 s). */
+static void await_nop(struct dn_chan *c, uint32_t idx, uint64_t tag)
+{
+	struct dn_buf *b = dn_chan_buf(c, idx);
+	for (int i = 0; i < 10000 && atomic_load(&b->state) != DN_BUF_DONE; i++)
+		usleep(1000);
+	assert_int_equal(atomic_load(&b->state), DN_BUF_DONE);
+	struct dn_reply rep;
+	memcpy(&rep, b->reply, DN_REPLY_HEAD);
+	assert_int_equal(rep.tag, tag);
+	assert_int_equal(rep.result, 0);
+	atomic_store(&b->state, DN_BUF_IDLE);
+}
+
+/*
+ * A thread stopped after its reserve, past the pool's skip, while the ring
+ * goes round: its slot's next lap is another request's. When it wakes its
+ * publish fails, the other request is answered as sent, and it posts again.
+ */
+static void test_late_publish_leaves_the_next_lap_alone(void **state)
+{
+	struct dn_chan c;
+	int buf;
+	chan_open(&c, &buf);
+	int late_buf = dn_chan_buf_claim(&c, 2);
+	assert_true(late_buf >= 0);
+	const uint32_t q = 0, depth = c.l.qdepth;
+	uint64_t late, pos;
+	struct dn_slot *dead = reserve_nop(&c, q, (uint32_t)late_buf, 1000000, &late);
+	for (uint32_t i = 1; i < depth; i++) {
+		struct dn_slot *s = reserve_nop(&c, q, (uint32_t)buf, i, &pos);
+		assert_true(dn_queue_publish(s, pos, (uint32_t)buf));
+		ring_bell(&c, q);
+		await_nop(&c, (uint32_t)buf, i);
+	}
+	/* the slot's next lap, published with the pool stopped: not taken yet */
+	assert_int_equal(kill(pool_pid, SIGSTOP), 0);
+	for (int i = 0; i < 1000 && !all_threads_stopped(pool_pid); i++)
+		usleep(1000);
+	struct dn_slot *s = reserve_nop(&c, q, (uint32_t)buf, depth, &pos);
+	assert_ptr_equal(s, dead);
+	assert_int_equal(pos, late + depth);
+	assert_true(dn_queue_publish(s, pos, (uint32_t)buf));
+	assert_false(dn_queue_publish(dead, late, (uint32_t)late_buf));
+	assert_false(dn_queue_taken(s, pos, (uint32_t)buf));
+	assert_int_equal(kill(pool_pid, SIGCONT), 0);
+	ring_bell(&c, q);
+	await_nop(&c, (uint32_t)buf, depth);
+	/* posted again, as chan.c does */
+	s = reserve_nop(&c, q, (uint32_t)late_buf, 1000000, &late);
+	assert_true(dn_queue_publish(s, late, (uint32_t)late_buf));
+	ring_bell(&c, q);
+	await_nop(&c, (uint32_t)late_buf, 1000000);
+	assert_int_equal(nop(&c, buf), 0);
+	dn_chan_close(&c);
+}
+
 /* Killed while a client waits: the client gets ENOTCONN in bounded time, no hang. */
 static void test_service_killed_while_client_waits(void **state)
 {
@@ -553,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_scribbled_taken_cannot_hold_the_worker),
 		cmocka_unit_test(test_producer_killed_before_publish),
 		/* last: it kills the pool */
+		cmocka_unit_test(test_late_publish_leaves_the_next_lap_alone),
 		cmocka_unit_test(test_service_killed_while_client_waits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
