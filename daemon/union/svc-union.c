@@ -200,8 +200,15 @@ static bool open_writes(int oflags)
 	return !(oflags & O_PATH) && ((oflags & O_ACCMODE) != O_RDONLY || (oflags & O_TRUNC));
 }
 
+/*
+ * *again: the name changed between the walk and the open, where the kernel
+ * (which holds the directory's lock across both) would have opened or
+ * created it: O_CREAT without O_EXCL found it missing and another caller
+ * made it (EEXIST), or found it and another removed it (ENOENT).
+ */
 static int open_once(struct union_svc *u, const struct dn_cred *c, const char *dir,
-		     const char *path, int oflags, mode_t mode, struct dn_file **out, int *handover)
+		     const char *path, int oflags, mode_t mode, struct dn_file **out, int *handover,
+		     bool *again)
 {
 	bool creat = (oflags & O_CREAT) && !(oflags & O_PATH);
 	bool excl = creat && (oflags & O_EXCL);
@@ -256,6 +263,7 @@ static int open_once(struct union_svc *u, const struct dn_cred *c, const char *d
 		r = OPS(u)->open(BELOW(u), &b, real, oflags | O_EXCL, mode, &bf, handover);
 		if (r == 0)
 			union_created(u, w);
+		*again = r == -EEXIST && !excl;
 		if (r != 0)
 			return r;
 		n->layer = 0; /* (new: its own number) */
@@ -281,13 +289,16 @@ static int open_once(struct union_svc *u, const struct dn_cred *c, const char *d
 	int mask = open_mask(oflags);
 	if (mask && (r = dn_vfs_permission(c, &a, mask)) < 0)
 		return r;
-	if (open_writes(oflags) && S_ISREG(n->st.st_mode) && (r = un_copy_up(u, n)) < 0)
+	if (open_writes(oflags) && S_ISREG(n->st.st_mode) && (r = un_copy_up(u, n)) < 0) {
+		*again = r == -ENOENT && creat;
 		return r;
+	}
 	if ((r = union_node_real(u, n, real)) < 0)
 		return r;
 	/* a lower file is read with the pool's rights: the union checked the caller's */
 	const struct dn_cred *as = n->layer == 0 ? &b : &u->priv;
 	r = OPS(u)->open(BELOW(u), as, real, oflags & ~(O_CREAT | O_EXCL), 0, &bf, handover);
+	*again = r == -ENOENT && creat;
 	if (r != 0)
 		return r;
 	if ((r = file_new(u, bf, n, oflags, copies, moves, out)) < 0)
@@ -296,19 +307,19 @@ static int open_once(struct union_svc *u, const struct dn_cred *c, const char *d
 }
 
 /*
- * The union creates a missing name with O_EXCL in the writable layer, so a
- * caller that found it missing while another created it gets EEXIST; the
- * kernel's O_CREAT without O_EXCL opens what the other made (two SQLite
- * connections opening a new -wal or -shm at once): walk again.
+ * The union's walk and its create or open are not one step: a name another
+ * caller made or removed in between is walked again (open_once's again), up
+ * to 8 times, so that O_CREAT without O_EXCL opens or creates it as the
+ * kernel's does (two SQLite connections opening a new -wal or -shm at once
+ * got EEXIST; an open racing an unlink, ENOENT).
  */
 static int open_in(struct union_svc *u, const struct dn_cred *c, const char *dir,
 		   const char *path, int oflags, mode_t mode, struct dn_file **out, int *handover)
 {
-	bool may_exist = (oflags & O_CREAT) && !(oflags & O_EXCL);
-	int r;
 	for (int walks = 1;; walks++) {
-		r = open_once(u, c, dir, path, oflags, mode, out, handover);
-		if (r != -EEXIST || !may_exist || walks == 8)
+		bool again = false;
+		int r = open_once(u, c, dir, path, oflags, mode, out, handover, &again);
+		if (!again || walks == 8)
 			return r;
 	}
 }

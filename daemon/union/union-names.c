@@ -217,16 +217,29 @@ static int empty_of_marks(struct union_svc *u, const char *real)
 	return r;
 }
 
+/* Removes the writable-layer directory real, which the merged view shows empty. */
+static int remove_dir_copy(struct union_svc *u, const struct dn_cred *b, const char *real)
+{
+	/* it may hold whiteouts and a marker */
+	int r = OPS(u)->rmdir(BELOW(u), b, real);
+	if (r != -ENOTEMPTY && r != -EEXIST)
+		return r;
+	if ((r = empty_of_marks(u, real)) < 0)
+		return r;
+	return OPS(u)->rmdir(BELOW(u), b, real);
+}
+
 /*
- * A file that lower layers have, with copy_lock held (no copy-up of it
- * runs meanwhile: one that had started would bring it back): whited out
- * first, then a writable copy goes, also one a writer made since the walk;
- * a crash in between leaves the copy, which wins in its layer. Of two
- * callers removing a file only lower layers have, the one whose whiteout
- * is there first wins and the other finds it gone (ENOENT), as the
- * kernel's unlink.
+ * A name that lower layers have, with copy_lock held (no copy-up of it runs
+ * meanwhile: one that had started would bring it back): whited out first,
+ * then a writable copy goes, also one made since the walk (a writer's, or
+ * a directory's by a chmod or a create in it); a crash in between leaves
+ * the copy, which wins in its layer. Of two callers removing a name only
+ * lower layers have, the one whose whiteout is there first wins and the
+ * other finds it gone (ENOENT), as the kernel's unlink and rmdir.
  */
-static int remove_lower_file(struct union_svc *u, const struct dn_cred *c, struct un_walk *w)
+static int remove_lower_name(struct union_svc *u, const struct dn_cred *c, struct un_walk *w,
+			     bool dir)
 {
 	int r = un_whiteout(u, w->parent.path, w->name, w->node.layer > 0);
 	if (r < 0)
@@ -235,41 +248,31 @@ static int remove_lower_file(struct union_svc *u, const struct dn_cred *c, struc
 	if ((r = un_real(u, 0, w->node.path, real)) < 0)
 		return r;
 	struct dn_cred b = un_cred_below(c);
-	r = OPS(u)->unlink(BELOW(u), &b, real);
-	return r == -ENOENT && w->node.layer > 0 ? 0 : r;
+	r = dir ? remove_dir_copy(u, &b, real) : OPS(u)->unlink(BELOW(u), &b, real);
+	if (r == -ENOENT && w->node.layer > 0)
+		return 0;
+	/* a name made in the directory's copy since the walk: the rmdir loses, as the kernel's */
+	if (r == -ENOTEMPTY && w->node.layer > 0)
+		un_unwhiteout(u, w->parent.path, w->name);
+	return r;
 }
 
-/* A name that lower layers have too is whited out first, then its writable copy goes. */
 static int remove_name(struct union_svc *u, const struct dn_cred *c, struct un_walk *w, bool dir)
 {
 	int r;
 	if (w->node.below || w->node.layer > 0) {
 		if ((r = un_copy_up_dir(u, w->parent.path)) < 0)
 			return r;
-		if (!dir) {
-			pthread_mutex_lock(&u->copy_lock);
-			r = remove_lower_file(u, c, w);
-			pthread_mutex_unlock(&u->copy_lock);
-			return r;
-		}
-		if ((r = un_whiteout(u, w->parent.path, w->name, w->node.layer > 0)) < 0)
-			return r == -EEXIST ? -ENOENT : r;
+		pthread_mutex_lock(&u->copy_lock);
+		r = remove_lower_name(u, c, w, dir);
+		pthread_mutex_unlock(&u->copy_lock);
+		return r;
 	}
-	if (w->node.layer != 0)
-		return 0;
 	char real[UN_PATH_MAX];
 	if ((r = un_real(u, 0, w->node.path, real)) < 0)
 		return r;
 	struct dn_cred b = un_cred_below(c);
-	if (!dir)
-		return OPS(u)->unlink(BELOW(u), &b, real);
-	/* the writable copy may hold whiteouts and a marker (the merged view was empty) */
-	r = OPS(u)->rmdir(BELOW(u), &b, real);
-	if (r != -ENOTEMPTY && r != -EEXIST)
-		return r;
-	if ((r = empty_of_marks(u, real)) < 0)
-		return r;
-	return OPS(u)->rmdir(BELOW(u), &b, real);
+	return dir ? remove_dir_copy(u, &b, real) : OPS(u)->unlink(BELOW(u), &b, real);
 }
 
 static int unlink_in(struct union_svc *u, const struct dn_cred *c, const char *in,

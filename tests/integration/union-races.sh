@@ -6,8 +6,10 @@
 # creates in a directory only a lower layer has (its copy-up), appends to
 # one lower file (one copy-up, no write lost), mkdir -p of one path, renames
 # onto a lower name, and of one lower file to 4 names, unlinks and rmdirs of
-# one lower name (one wins, the others get ENOENT), and an unlink of a lower
-# file others open to write (the name stays gone).
+# one lower name (one wins, the others get ENOENT), an unlink of a lower
+# file others open to write (the name stays gone) or with O_CREAT (they
+# never get ENOENT), and rmdirs of a lower directory others chmod (it stays
+# gone) or create files in (the rmdir loses, or the creates do).
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
@@ -25,6 +27,8 @@ for top in "$lower" "$WORK/plain"; do
 		printf 'lower %s\n' "$r" > "$top/d$r/h"
 		printf 'lower %s\n' "$r" > "$top/d$r/i"
 		printf 'lower %s\n' "$r" > "$top/d$r/j"
+		printf 'lower %s\n' "$r" > "$top/d$r/x"
+		mkdir "$top/d$r/m" "$top/d$r/n"
 		mkdir "$top/d$r/e"
 	done
 done
@@ -101,6 +105,44 @@ def unlink_while_written(r, k):
     os.write(fd, b"kid %d\n" % k)
     os.close(fd)
 
+def unlink_while_created(r, k):
+    """kid 0 unlinks a lower file the others open with O_CREAT: they
+    open it or create it anew, never ENOENT"""
+    p = "%s/d%d/x" % (top, r)
+    if k == 0:
+        os.unlink(p)
+    else:
+        os.close(os.open(p, os.O_WRONLY | os.O_CREAT, 0o644))
+
+def rmdir_while_chmodded(r, k):
+    """kid 0 removes a lower directory the others chmod (a copy-up): it is
+    gone after, whatever the order"""
+    p = "%s/d%d/m" % (top, r)
+    if k == 0:
+        os.rmdir(p)
+        return
+    try:
+        os.chmod(p, 0o750)
+    except FileNotFoundError:
+        pass
+
+def rmdir_while_filled(r, k):
+    """kid 0 removes a lower directory the others create files in: either
+    the rmdir fails (ENOTEMPTY) and their files stay, or it wins and they
+    get ENOENT"""
+    p = "%s/d%d/n" % (top, r)
+    if k == 0:
+        try:
+            os.rmdir(p)
+        except OSError as e:
+            if e.errno != errno.ENOTEMPTY:
+                raise
+        return
+    try:
+        os.close(os.open("%s/kid%d" % (p, k), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    except FileNotFoundError:
+        pass
+
 def unlink_lower(r, k):
     os.unlink("%s/d%d/h" % (top, r))
 
@@ -116,11 +158,19 @@ race("rename of a lower name to 4 names", rename_lower_away)
 race("unlink of a lower name", unlink_lower)
 race("unlink of a lower file being written", unlink_while_written)
 race("rmdir of a lower directory", rmdir_lower)
+race("unlink of a lower file opened with O_CREAT", unlink_while_created)
+race("rmdir of a lower directory being chmodded", rmdir_while_chmodded)
+race("rmdir of a lower directory being filled", rmdir_while_filled)
 for r in range(rounds):
-    names = sorted(n for n in os.listdir("%s/d%d" % (top, r)) if not n.startswith("i"))
+    names = sorted(n for n in os.listdir("%s/d%d" % (top, r)) if n in ("a", "f", "g") or n.startswith("kid"))
     moved = [n for n in os.listdir("%s/d%d" % (top, r)) if n.startswith("i")]
     if os.path.lexists("%s/d%d/j" % (top, r)):
         print("round", r, "an unlinked file is back")
+    if os.path.lexists("%s/d%d/m" % (top, r)):
+        print("round", r, "a removed directory is back")
+    filled = os.path.isdir("%s/d%d/n" % (top, r)) and sorted(os.listdir("%s/d%d/n" % (top, r)))
+    if filled not in (False, ["kid%d" % k for k in range(1, KIDS)]):
+        print("round", r, "after rmdir and creates, the directory holds", filled)
     with open("%s/d%d/f" % (top, r)) as f:
         lines = sorted(f.read().splitlines())
     if names != ["a", "f", "g"] + ["kid%d" % k for k in range(KIDS)] or \
