@@ -795,6 +795,19 @@ def rename_same_tests():
     os.close(dfd)
 
 
+def empty_name_tests():
+    """an empty name: getname's ENOENT, the target of symlink (taken in first) too"""
+    os.makedirs(D + "/empty")
+    with open(D + "/empty/f", "w") as f:
+        f.write("f")
+    e = D + "/empty/"
+    say("empty names", oserr(os.symlink, "", e + "s"), oserr(os.symlink, "", e + "f"),
+        oserr(os.symlink, "", e + "no/such/s"), oserr(os.symlink, "f", ""),
+        oserr(os.link, e + "f", ""), oserr(os.link, "", e + "l"), oserr(os.rename, "", e + "r"),
+        oserr(os.rename, e + "f", ""), oserr(os.mkdir, ""), oserr(os.readlink, ""),
+        sorted(os.listdir(e)))
+
+
 if __name__ == "__main__":
     if sys.argv[2:] and sys.argv[2] == "realpath-only":
         # print realpath of the given paths as they are (no @ replacement)
@@ -821,7 +834,7 @@ if __name__ == "__main__":
     setup()
     for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
               fadvise_tests, stdio_tests, raw_syscall_tests, fd_call_tests, seek_tests,
-              close_range_tests, own_fd_path_tests, rename_same_tests):
+              close_range_tests, own_fd_path_tests, rename_same_tests, empty_name_tests):
         t()
     print("\n".join(out))
 PYEOF
