@@ -167,6 +167,21 @@ DN_EXPORT int fdatasync(int fd)
 	DN_RETURN(dn_op_file(DN_OP_FSYNC, fd, DN_FSYNC_DATA, 0, 0));
 }
 
+/*
+ * The kernel's syncfs would see only our O_PATH placeholder (EBADF). The
+ * wire has no whole-pool flush: the file itself is flushed, as fsync does
+ * (README, Limits), and an O_PATH descriptor is EBADF as in the kernel.
+ */
+DN_EXPORT int syncfs(int fd)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(syncfs)(fd);
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o || (o->oflags & O_PATH))
+		DN_RETURN(-EBADF);
+	DN_RETURN(dn_op_file(DN_OP_FSYNC, fd, 0, 0, 0));
+}
+
 DN_EXPORT int ftruncate(int fd, off_t len)
 {
 	if (!DANAUS_FD(fd))

@@ -57,6 +57,7 @@ struct utimbuf;
 	X(seekdir, void, (DIR *, long))                                                            \
 	X(fsync, int, (int))                                                                       \
 	X(fdatasync, int, (int))                                                                   \
+	X(syncfs, int, (int))                                                                      \
 	X(truncate, int, (const char *, off_t))                                                    \
 	X(ftruncate, int, (int, off_t))                                                            \
 	X(fchmodat, int, (int, const char *, mode_t, int))                                         \

@@ -808,6 +808,23 @@ def empty_name_tests():
         sorted(os.listdir(e)))
 
 
+def syncfs_tests():
+    """syncfs on a file, a directory, an O_PATH fd (EBADF), through syscall(2) too"""
+    with open(D + "/sfs", "w") as f:
+        f.write("s")
+    res = []
+    for p, fl in (("/sfs", os.O_RDONLY), ("/sfs", os.O_WRONLY), ("", os.O_RDONLY | os.O_DIRECTORY),
+                  ("/sfs", os.O_PATH)):
+        fd = os.open(D + p, fl)
+        r = libc.syncfs(fd)
+        res.append(err() if r else r)
+        if os.uname().machine == "x86_64":
+            r = libc.syscall(ctypes.c_long(306), fd)  # SYS_syncfs
+            res.append(err() if r else r)
+        os.close(fd)
+    say("syncfs", *res)
+
+
 if __name__ == "__main__":
     if sys.argv[2:] and sys.argv[2] == "realpath-only":
         # print realpath of the given paths as they are (no @ replacement)
@@ -834,7 +851,8 @@ if __name__ == "__main__":
     setup()
     for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
               fadvise_tests, stdio_tests, raw_syscall_tests, fd_call_tests, seek_tests,
-              close_range_tests, own_fd_path_tests, rename_same_tests, empty_name_tests):
+              close_range_tests, own_fd_path_tests, rename_same_tests, empty_name_tests,
+              syncfs_tests):
         t()
     print("\n".join(out))
 PYEOF
@@ -857,6 +875,8 @@ touch -d 2001-01-01 tree/top
 find tree -newer tree/top | sort
 find -L tree -type f | sort
 f=$(mktemp -p "$1/tmp" fooXXXXXX); [ -f "$f" ] && echo "mktemp file: $(basename "$f" | cut -c1-3) $(stat -c %a "$f")"
+sync -f tree/top; echo "sync -f: $?"
+sync -d tree/top tree; echo "sync -d: $?"
 d=$(mktemp -d -p "$1/tmp" barXXXXXX); [ -d "$d" ] && echo "mktemp dir: $(basename "$d" | cut -c1-3) $(stat -c %a "$d")"
 SHEOF
 
