@@ -825,6 +825,35 @@ def syncfs_tests():
     say("syncfs", *res)
 
 
+def cwd_name_tests():
+    """getwd and get_current_dir_name (glibc's own getcwd inside), the latter
+    $PWD when it names the working directory: through a symlink, a stale one"""
+    libc.getwd.restype = ctypes.c_char_p
+    libc.get_current_dir_name.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+
+    def gcdn():
+        p = libc.get_current_dir_name()
+        s = ctypes.string_at(p).decode()
+        libc.free(p)
+        return s
+
+    here = os.getcwd()
+    old = os.environ.get("PWD")
+    os.chdir(D + "/links/rel")
+    buf = ctypes.create_string_buffer(4096)
+    for pwd in (D + "/links/rel", D + "/links/abs/b/", D + "/tree/a", D + "/tree/nope", D + "/tree/top",
+                None):
+        if pwd is None:
+            os.environ.pop("PWD", None)
+        else:
+            os.environ["PWD"] = pwd
+        say("cwd names", str(pwd).replace(D, "@"), libc.getwd(buf).decode(), gcdn())
+    os.chdir(here)
+    if old is not None:
+        os.environ["PWD"] = old
+
+
 if __name__ == "__main__":
     if sys.argv[2:] and sys.argv[2] == "realpath-only":
         # print realpath of the given paths as they are (no @ replacement)
@@ -852,7 +881,7 @@ if __name__ == "__main__":
     for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
               fadvise_tests, stdio_tests, raw_syscall_tests, fd_call_tests, seek_tests,
               close_range_tests, own_fd_path_tests, rename_same_tests, empty_name_tests,
-              syncfs_tests):
+              syncfs_tests, cwd_name_tests):
         t()
     print("\n".join(out))
 PYEOF
