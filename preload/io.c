@@ -288,12 +288,16 @@ static int record_lock(int fd, int cmd, struct flock *fl)
 	bool wait = cmd == F_SETLKW || cmd == F_OFD_SETLKW;
 	struct lock_try t = {fd, get ? F_GETLK : F_SETLK, fl, owner};
 	uint32_t mode = dn_ofds()[ofd].oflags & O_ACCMODE;
+	if (cmd == F_OFD_GETLK && fl->l_pid != 0)
+		return -EINVAL; /* fcntl_getlk: an OFD lock names no process, before all else */
 	/* the kernel checks the range first (flock_to_posix_lock), with SEEK_SET */
 	if (fl->l_whence == SEEK_SET && (fl->l_start < 0 || (fl->l_len < 0 && fl->l_start + fl->l_len < 0)))
 		return -EINVAL;
 	if (!get && ((fl->l_type == F_WRLCK && mode == O_RDONLY) ||
 		     (fl->l_type == F_RDLCK && mode == O_WRONLY)))
 		return -EBADF; /* as fcntl(2): a lock needs the matching access */
+	if (ofd_lock && !get && fl->l_pid != 0)
+		return -EINVAL; /* fcntl_setlk, after the range and the access */
 	if (!ofd_lock && !get && fl->l_type != F_UNLCK)
 		atomic_store(&dn_client.posix_locks, true);
 	int r = wait ? lock_wait(lock_attempt, &t) : lock_attempt(&t);

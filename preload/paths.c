@@ -144,6 +144,7 @@ DN_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 	char next[PATH_MAX];
 	if (own_link_itself(path, flags))
 		return REAL(fstatat)(dirfd, path, st, flags);
+	path = dn_route_empty_cwd(dirfd, path, flags);
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
 		return REAL(fstatat)(dirfd, path, st, flags);
@@ -240,12 +241,21 @@ DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struc
 	char next[PATH_MAX];
 	if (own_link_itself(path, flags))
 		return REAL(statx)(dirfd, path, flags, mask, sx);
+	/* do_statx and vfs_statx: the flags and the mask, after the name is read */
+	bool bad = (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH |
+			      AT_STATX_SYNC_TYPE)) ||
+		   (flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE || (mask & STATX__RESERVED);
 	if (at_self(dirfd, path, flags)) {
+		if (bad)
+			DN_RETURN(-EINVAL);
 		r = dn_op_fstat(dirfd, &st);
 	} else {
+		path = dn_route_empty_cwd(dirfd, path, flags);
 		for (int hops = 0;; hops++) {
 			ROUTE(dirfd, path, t)
 			return REAL(statx)(dirfd, path, flags, mask, sx);
+			if (bad)
+				DN_RETURN(-EINVAL);
 			t.redirect = true;
 			r = dn_op_stat(&t, flags & AT_SYMLINK_NOFOLLOW, &st);
 			if (r != -DN_OP_REDIRECTED)
@@ -263,6 +273,7 @@ DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struc
 DN_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 {
 	char next[PATH_MAX];
+	path = dn_route_empty_cwd(dirfd, path, flags);
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
 		return REAL(faccessat)(dirfd, path, mode, flags);
@@ -567,6 +578,7 @@ DN_ALIAS(truncate, truncate64);
 DN_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 {
 	char next[PATH_MAX];
+	path = dn_route_empty_cwd(dirfd, path, flags);
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
 		return REAL(fchmodat)(dirfd, path, mode, flags);

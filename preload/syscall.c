@@ -56,6 +56,11 @@ static bool danaus_fd(long fd)
  * gone: the kernel would open the placeholder instead); an unreadable path
  * is the kernel's, unless relative to a Danaus fd.
  */
+/* Linux 6.6's, one number on every architecture; Debian 12's headers predate it. */
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
 static bool danaus_path(long dirfd, long path)
 {
 	struct dn_target t;
@@ -286,9 +291,7 @@ DN_EXPORT long syscall(long n, ...)
 #ifdef SYS_renameat
 	ON_TWO(SYS_renameat, a, b, c, d, renameat(I(a), P(const char *, b), I(c), P(const char *, d)))
 #endif
-#ifdef SYS_fchmodat2
 	ON_PATH(SYS_fchmodat2, a, b, fchmodat(I(a), P(const char *, b), (mode_t)c, I(d)))
-#endif
 #ifdef SYS_open /* the calls 64-bit x86 keeps from before the *at ones */
 	ON_FD(SYS_getdents, a, getdents_old(I(a), P(void *, b), (size_t)c))
 	case SYS_dup2:

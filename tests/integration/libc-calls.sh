@@ -854,6 +854,41 @@ def cwd_name_tests():
         os.environ["PWD"] = old
 
 
+def empty_path_cwd_tests():
+    """"" with AT_EMPTY_PATH from AT_FDCWD is the working directory (without: ENOENT);
+    statx's flags and mask checked; an OFD lock naming a pid is EINVAL"""
+    here = os.getcwd()
+    os.makedirs(D + "/ecwd/sub")
+    os.chmod(D + "/ecwd/sub", 0o750)
+    os.chdir(D + "/ecwd/sub")
+    E = 0x1000  # AT_EMPTY_PATH
+    sb = ctypes.create_string_buffer(512)
+    res = []
+    for flags in (E, 0):
+        r = libc.fstatat(-100, b"", sb, flags)
+        res.append(err() if r else oct(int.from_bytes(sb.raw[24:28], "little")))
+        r = libc.statx(-100, b"", flags, 0x7ff, sb)
+        res.append(err() if r else oct(int.from_bytes(sb.raw[28:30], "little")))
+        for name, call in (("fchownat", lambda: libc.fchownat(-100, b"", -1, -1, flags)),
+                           ("utimensat", lambda: libc.utimensat(-100, b"", None, flags)),
+                           ("faccessat2", lambda: libc.syscall(ctypes.c_long(439), -100, b"", 2, flags)),
+                           ("fchmodat2", lambda: libc.syscall(ctypes.c_long(452), -100, b"", 0o700, flags))):
+            r = call()
+            res.append(name + ":" + str(err() if r else r))
+    res.append(oct(os.stat(".").st_mode))
+    for flags, mask in ((0x80000000, 0x7ff), (0x6000, 0x7ff), (0, 0x80000000), (0x2000, 0x7ff)):
+        r = libc.statx(-100, b".", flags, mask, sb)
+        res.append(err() if r else r)
+    os.chdir(here)
+    say("empty path cwd", *res)
+    fd = os.open(D + "/ecwd/lk", os.O_RDWR | os.O_CREAT, 0o644)
+    import struct
+    lk = lambda cmd, t, pid: oserr(fcntl.fcntl, fd, cmd, struct.pack("hhqqi", t, 0, 0, 0, pid))
+    say("ofd lock pid", lk(37, fcntl.F_WRLCK, 1), lk(36, fcntl.F_WRLCK, 1), lk(38, fcntl.F_WRLCK, 5),
+        lk(37, fcntl.F_WRLCK, 0) == struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0), lk(37, fcntl.F_UNLCK, 0) is not None)
+    os.close(fd)
+
+
 if __name__ == "__main__":
     if sys.argv[2:] and sys.argv[2] == "realpath-only":
         # print realpath of the given paths as they are (no @ replacement)
@@ -881,7 +916,7 @@ if __name__ == "__main__":
     for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
               fadvise_tests, stdio_tests, raw_syscall_tests, fd_call_tests, seek_tests,
               close_range_tests, own_fd_path_tests, rename_same_tests, empty_name_tests,
-              syncfs_tests, cwd_name_tests):
+              syncfs_tests, cwd_name_tests, empty_path_cwd_tests):
         t()
     print("\n".join(out))
 PYEOF
