@@ -11,6 +11,7 @@
 #include "client.h"
 #include "fault.h"
 #include "mmap.h"
+#include "pos-lock.h"
 #include "real.h"
 #include "reopen.h"
 #include "rlimits.h"
@@ -331,6 +332,8 @@ static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *
 	bool append = op == DN_OP_PWRITE &&
 		      (append_mode < 0 ? (o->oflags & O_APPEND) != 0 : append_mode != 0);
 	bool at_offset = off < 0;
+	int32_t ofd = (int32_t)(o - dn_ofds());
+	int locked = at_offset ? dn_pos_lock(ofd, atomic_load(&o->refs)) : 0;
 	uint64_t pos = at_offset ? (uint64_t)atomic_load(&o->offset) : (uint64_t)off;
 	uint64_t end = pos; /* where an append leaves the offset: the file's end */
 	size_t done = 0, max = dn_call_data_max();
@@ -352,12 +355,11 @@ static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *
 		if ((size_t)res < chunk)
 			break;
 	}
-	if (done == 0 && res < 0)
-		return res;
 	/* pwrite on an O_APPEND fd appends but, as in Linux, leaves the offset alone */
-	if (at_offset)
+	if (at_offset && !(done == 0 && res < 0))
 		atomic_store(&o->offset, (int64_t)(append ? end : pos + done));
-	return (ssize_t)done;
+	dn_pos_unlock(ofd, locked);
+	return done == 0 && res < 0 ? res : (ssize_t)done;
 }
 
 /* transfer in a call of its own, once read or write has checked the fd. */

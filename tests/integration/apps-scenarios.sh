@@ -243,6 +243,57 @@ print(open("chain.log").read().split())
 print(sorted(os.listdir("."))[:5], len(os.listdir(".")))
 PY
 	;;
+shared-offset)
+	# One open file description shared by processes (fork) and threads:
+	# read and write at its offset one at a time, as the kernel's f_pos_lock
+	# makes them, so no record is written over or read twice.
+	python3 - <<'PY'
+import os, threading
+fd = os.open("shared", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+kids = []
+for k in range(3):
+    pid = os.fork()
+    if pid == 0:
+        for i in range(300):
+            os.write(fd, b"%d%04d\n" % (k, i))
+        os._exit(0)
+    kids.append(pid)
+for i in range(300):
+    os.write(fd, b"9%04d\n" % i)
+for pid in kids:
+    os.waitpid(pid, 0)
+lines = open("shared", "rb").read().splitlines()
+print("processes", len(lines), len(set(lines)), os.fstat(fd).st_size)
+def writer(t):
+    for i in range(300):
+        os.write(fd, b"t%d%03d\n" % (t, i))
+ts = [threading.Thread(target=writer, args=(t,)) for t in range(3)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print("threads", os.fstat(fd).st_size, os.lseek(fd, 0, os.SEEK_CUR))
+os.lseek(fd, 0, os.SEEK_SET)
+r, w = os.pipe()
+kids = []
+for k in range(3):
+    pid = os.fork()
+    if pid == 0:
+        n = 0
+        while os.read(fd, 6):
+            n += 1
+        os.write(w, b"%d\n" % n)
+        os._exit(0)
+    kids.append(pid)
+os.close(w)
+n = 0
+while os.read(fd, 6):
+    n += 1
+for pid in kids:
+    os.waitpid(pid, 0)
+print("reads", n + sum(int(x) for x in os.read(r, 100).split()))
+PY
+	;;
 *)
 	echo "unknown scenario $name" >&2
 	exit 2
