@@ -555,11 +555,23 @@ static int64_t seek_hole(const struct dn_ofd *o, off_t off, int whence)
 	return simple(&req, NULL, NULL, &rep);
 }
 
+static off_t lseek_locked(struct dn_ofd *o, int fd, off_t off, int whence);
+
+/* As the kernel's: under the description's position lock, as read and write (transfer) */
 off_t dn_op_lseek(int fd, off_t off, int whence)
 {
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
 	if (!o || (o->oflags & O_PATH))
 		return -EBADF;
+	int32_t ofd = (int32_t)(o - dn_ofds());
+	int locked = dn_pos_lock(ofd, atomic_load(&o->refs));
+	off_t r = lseek_locked(o, fd, off, whence);
+	dn_pos_unlock(ofd, locked);
+	return r;
+}
+
+static off_t lseek_locked(struct dn_ofd *o, int fd, off_t off, int whence)
+{
 	int64_t base;
 	struct stat st;
 	int r;

@@ -292,6 +292,21 @@ while os.read(fd, 6):
 for pid in kids:
     os.waitpid(pid, 0)
 print("reads", n + sum(int(x) for x in os.read(r, 100).split()))
+# lseek(SEEK_CUR) moves the shared offset under the same lock
+os.lseek(fd, 0, os.SEEK_SET)
+kids = []
+for k in range(3):
+    pid = os.fork()
+    if pid == 0:
+        for i in range(3000):
+            os.lseek(fd, 1, os.SEEK_CUR)
+        os._exit(0)
+    kids.append(pid)
+for i in range(3000):
+    os.lseek(fd, 1, os.SEEK_CUR)
+for pid in kids:
+    os.waitpid(pid, 0)
+print("seeks", os.lseek(fd, 0, os.SEEK_CUR))
 PY
 	;;
 *)
