@@ -450,20 +450,28 @@ ssize_t dn_op_readv(int fd, const struct iovec *iov, int cnt, off_t off)
 	int e = iov_begin(&in, iov, cnt, &all);
 	if (e < 0)
 		return e;
+	/* one position lock for the whole array, as the kernel's (each read's own is nested: none) */
+	int32_t ofd = (int32_t)(o - dn_ofds());
+	int locked = off < 0 ? dn_pos_lock(ofd, atomic_load(&o->refs)) : 0;
 	ssize_t total = 0;
 	for (int i = 0; i < cnt; i++) {
 		const struct iovec *v = iov_at(&in, i);
-		if (!v) /* unmapped meanwhile by another thread */
-			return total ? total : -EFAULT;
+		if (!v) { /* unmapped meanwhile by another thread */
+			total = total ? total : -EFAULT;
+			break;
+		}
 		if (!v->iov_len)
 			continue;
 		ssize_t r = dn_op_read(fd, v->iov_base, v->iov_len, off < 0 ? -1 : off + total);
-		if (r < 0)
-			return total ? total : r;
+		if (r < 0) {
+			total = total ? total : r;
+			break;
+		}
 		total += r;
 		if ((size_t)r < v->iov_len)
 			break;
 	}
+	dn_pos_unlock(ofd, locked);
 	return total;
 }
 
@@ -511,6 +519,9 @@ ssize_t dn_op_writev_append(int fd, const struct iovec *iov, int cnt, off_t off,
 		}
 		res = at ? transfer(o, &c, DN_OP_PWRITE, d, at, off, append) : -EFAULT;
 	} else {
+		/* one position lock for the whole array (each transfer's own is nested: none) */
+		int32_t ofd = (int32_t)(o - dn_ofds());
+		int locked = off < 0 ? dn_pos_lock(ofd, atomic_load(&o->refs)) : 0;
 		for (int i = 0; i < cnt; i++) {
 			const struct iovec *v = iov_at(&in, i);
 			ssize_t w = v ? transfer(o, &c, DN_OP_PWRITE, v->iov_base, v->iov_len,
@@ -524,6 +535,7 @@ ssize_t dn_op_writev_append(int fd, const struct iovec *iov, int cnt, off_t off,
 			if ((size_t)w < v->iov_len)
 				break;
 		}
+		dn_pos_unlock(ofd, locked);
 	}
 	dn_call_end(&c);
 	return res;

@@ -292,6 +292,40 @@ while os.read(fd, 6):
 for pid in kids:
     os.waitpid(pid, 0)
 print("reads", n + sum(int(x) for x in os.read(r, 100).split()))
+# readv and writev: the whole array at once, no other sharer's call between its parts
+g = os.open("records", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+kids = []
+for k in range(3):
+    pid = os.fork()
+    if pid == 0:
+        for i in range(300):
+            os.writev(g, [b"%d" % k, b"%04d" % i, b"\n"])
+        os._exit(0)
+    kids.append(pid)
+for pid in kids:
+    os.waitpid(pid, 0)
+os.lseek(g, 0, os.SEEK_SET)
+r, w = os.pipe()
+kids = []
+for k in range(3):
+    pid = os.fork()
+    if pid == 0:
+        good = bad = 0
+        a, b = bytearray(3), bytearray(3)
+        while os.readv(g, [a, b]) == 6:
+            rec = bytes(a + b)
+            if rec[5:] == b"\n" and rec[:5].isdigit():
+                good += 1
+            else:
+                bad += 1
+        os.write(w, b"%d %d\n" % (good, bad))
+        os._exit(0)
+    kids.append(pid)
+os.close(w)
+for pid in kids:
+    os.waitpid(pid, 0)
+got = [int(x) for x in os.read(r, 100).split()]
+print("vectors", sum(got[0::2]), "torn", sum(got[1::2]))
 # lseek(SEEK_CUR) moves the shared offset under the same lock
 os.lseek(fd, 0, os.SEEK_SET)
 kids = []
