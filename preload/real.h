@@ -132,7 +132,8 @@ struct utimbuf;
 	DN_REAL_FTS(X)                                                                             \
 	DN_REAL_INTERNAL(X)                                                                        \
 	DN_REAL_POLL(X)                                                                            \
-	DN_REAL_FAULT(X)
+	DN_REAL_FAULT(X)                                                                           \
+	DN_REAL_WSTDIO(X)
 
 #define DN_REAL_MEMBER(name, ret, args) ret(*name) args;
 struct dn_real_table {

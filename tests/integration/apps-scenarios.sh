@@ -343,6 +343,50 @@ for pid in kids:
 print("seeks", os.lseek(fd, 0, os.SEEK_CUR))
 PY
 	;;
+wide-stdio)
+	# Wide-character stdio on streams over pool files (fopen, and stdin/stdout
+	# redirected): glibc's own wide calls crash on the library's cookie streams.
+	export LC_ALL=C.UTF-8
+	seq 1 3000 > big
+	printf 'h\303\251llo w\303\266rld\n\316\261\316\262\316\263\n' > u8
+	printf 'ok\n\377\376bad\n' > bad
+	rev big | tail -2
+	rev u8
+	rev < u8 > out && cat out
+	rev bad || echo "rev: $?"
+	colrm 2 4 < u8
+	python3 - <<'PY'
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.setlocale(6, b"C.UTF-8")
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+libc.fclose.argtypes = libc.ferror.argtypes = libc.fgetwc.argtypes = [ctypes.c_void_p]
+libc.fputws.argtypes = [ctypes.c_wchar_p, ctypes.c_void_p]
+libc.fputwc.argtypes = [ctypes.c_wchar, ctypes.c_void_p]
+libc.fwprintf.argtypes = [ctypes.c_void_p, ctypes.c_wchar_p]
+libc.fgetwc.restype = libc.ungetwc.restype = ctypes.c_uint32
+libc.ungetwc.argtypes = [ctypes.c_uint32, ctypes.c_void_p]
+libc.fgetws.argtypes = [ctypes.c_wchar_p, ctypes.c_int, ctypes.c_void_p]
+libc.fgetws.restype = ctypes.c_void_p
+f = libc.fopen(b"wout", b"w")
+print("fputws", libc.fputws("a\u00f1b\u20ac\n", f), "fputwc", libc.fputwc("\u03c9", f))
+print("fwprintf", libc.fwprintf(f, "%ls=%d\n", ctypes.c_wchar_p("z\u00e9"), ctypes.c_int(42)))
+libc.fclose(f)
+print(open("wout", "rb").read())
+f = libc.fopen(b"wout", b"r")
+c, c2 = libc.fgetwc(f), libc.fgetwc(f)
+libc.ungetwc(c2, f)
+print(hex(c), hex(c2), hex(libc.fgetwc(f)))
+buf = ctypes.create_unicode_buffer(64)
+for _ in range(3):
+    print(repr(buf.value) if libc.fgetws(buf, 64, f) else None)
+libc.fclose(f)
+f = libc.fopen(b"bad", b"r")
+libc.fgetws(buf, 64, f)
+print(repr(buf.value), libc.fgetws(buf, 64, f), ctypes.get_errno(), libc.ferror(f))
+PY
+	;;
 *)
 	echo "unknown scenario $name" >&2
 	exit 2
