@@ -232,14 +232,6 @@ DN_EXPORT int dup2(int oldfd, int newfd)
 
 #define STATUS_FLAGS (O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_ASYNC)
 
-/* O_LARGEFILE as the kernel has it (glibc's is 0 on 64-bit) */
-#if defined(__x86_64__)
-#define KERNEL_O_LARGEFILE 0100000
-#elif defined(__aarch64__)
-#define KERNEL_O_LARGEFILE 0400000
-#else
-#error "64-bit Linux only (x86_64, aarch64)"
-#endif
 
 /*
  * Waits for a lock the way F_SETLKW would, in steps the service never

@@ -17,8 +17,12 @@
 #include "rlimits.h"
 #include "stdio-std.h"
 
-/* Flags that only mean something to our side of the fd. */
-#define CLIENT_ONLY_FLAGS (O_CLOEXEC | O_NOCTTY)
+/*
+ * Flags that only mean something to our side of the fd: O_ASYNC and
+ * O_LARGEFILE are the description's (open never calls a file's fasync;
+ * every 64-bit open is large).
+ */
+#define CLIENT_ONLY_FLAGS (O_CLOEXEC | O_NOCTTY | O_ASYNC | KERNEL_O_LARGEFILE)
 
 static _Thread_local char redirect_path[PATH_MAX];
 
@@ -89,6 +93,7 @@ static void make_placeholder(void *arg)
 
 int dn_op_open(const struct dn_target *t, int flags, mode_t mode)
 {
+	flags &= KERNEL_OPEN_FLAGS; /* build_open_how: open and openat ignore the rest */
 	/* build_open_flags refuses it before any lookup (Linux >= 6.4), on every backend */
 	if ((flags & O_CREAT) && (flags & O_DIRECTORY))
 		return -EINVAL;

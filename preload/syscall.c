@@ -120,7 +120,7 @@ static long openat2_ours(int dirfd, const char *path, const struct dn_open_how *
 		return dn_errno_return(-EFAULT);
 	if (how.resolve)
 		return dn_errno_return(-ENOSYS);
-	if ((how.flags >> 32) || (how.mode & ~07777ull) ||
+	if ((how.flags & ~(uint64_t)(unsigned)KERNEL_OPEN_FLAGS) || (how.mode & ~07777ull) ||
 	    (how.mode && !(how.flags & (O_CREAT | (O_TMPFILE & ~O_DIRECTORY)))))
 		return dn_errno_return(-EINVAL);
 	return openat(dirfd, path, (int)how.flags, (mode_t)how.mode);

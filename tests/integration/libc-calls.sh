@@ -889,6 +889,26 @@ def empty_path_cwd_tests():
     os.close(fd)
 
 
+def open_flag_tests():
+    """open and openat drop bits that are no open flag (GNU dd passes its own); openat2 refuses them"""
+    import struct
+    with open(D + "/oflags", "w") as f:
+        f.write("x")
+    res = []
+    for fl in (0xc, os.O_ASYNC, 0o100000, 0x40000000, os.O_WRONLY | os.O_CREAT | 0x4, 3):
+        fd = oserr(os.open, D + "/oflags", fl, 0o644)
+        res.append(oct(fcntl.fcntl(fd, fcntl.F_GETFL)) if isinstance(fd, int) else fd)
+        if isinstance(fd, int):
+            os.close(fd)
+    for fl in (os.O_RDONLY, 0xc, 0x40000000):
+        how = struct.pack("QQQ", fl, 0, 0)
+        r = libc.syscall(ctypes.c_long(437), -100, (D + "/oflags").encode(), how, ctypes.c_size_t(24))
+        res.append(err() if r < 0 else "fd")
+        if r >= 0:
+            os.close(r)
+    say("open flags", *res)
+
+
 if __name__ == "__main__":
     if sys.argv[2:] and sys.argv[2] == "realpath-only":
         # print realpath of the given paths as they are (no @ replacement)
@@ -916,7 +936,7 @@ if __name__ == "__main__":
     for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
               fadvise_tests, stdio_tests, raw_syscall_tests, fd_call_tests, seek_tests,
               close_range_tests, own_fd_path_tests, rename_same_tests, empty_name_tests,
-              syncfs_tests, cwd_name_tests, empty_path_cwd_tests):
+              syncfs_tests, cwd_name_tests, empty_path_cwd_tests, open_flag_tests):
         t()
     print("\n".join(out))
 PYEOF
@@ -939,6 +959,7 @@ touch -d 2001-01-01 tree/top
 find tree -newer tree/top | sort
 find -L tree -type f | sort
 f=$(mktemp -p "$1/tmp" fooXXXXXX); [ -f "$f" ] && echo "mktemp file: $(basename "$f" | cut -c1-3) $(stat -c %a "$f")"
+dd if=tree/a/b/f2 iflag=skip_bytes,count_bytes skip=7 count=50 status=none | wc -c
 sync -f tree/top; echo "sync -f: $?"
 sync -d tree/top tree; echo "sync -d: $?"
 d=$(mktemp -d -p "$1/tmp" barXXXXXX); [ -d "$d" ] && echo "mktemp dir: $(basename "$d" | cut -c1-3) $(stat -c %a "$d")"
