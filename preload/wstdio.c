@@ -1,4 +1,4 @@
-/* Wide Stdio: fgetwc, fputws, fwprintf... on our FILE streams */
+/* Wide Stdio: fgetwc, fputws, fwprintf... on our FILE streams; dprintf on Danaus fds */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -9,6 +9,7 @@
 #include <wchar.h>
 
 #include "export.h"
+#include "fdtable.h"
 #include "real.h"
 #include "stdio-std.h"
 
@@ -362,4 +363,63 @@ DN_EXPORT int fwide(FILE *f, int mode)
 	if (!ours(f))
 		return REAL(fwide)(f, mode);
 	return mode > 0 ? 1 : mode < 0 ? -1 : 0;
+}
+
+/*
+ * dprintf formats into a FILE of glibc's own over the fd, which writes
+ * with an internal write no preload sees: on a Danaus fd, our placeholder
+ * (EBADF). Formatted here, then written through write(2) as glibc would.
+ */
+__attribute__((format(printf, 2, 0))) static int vdprintf_ours(int fd, const char *fmt, va_list ap)
+{
+	char *s = NULL;
+	int n = vasprintf(&s, fmt, ap);
+	if (n < 0)
+		return -1;
+	size_t done = 0;
+	while (done < (size_t)n) {
+		ssize_t w = write(fd, s + done, (size_t)n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			free(s);
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	free(s);
+	return n;
+}
+
+int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+int __dprintf_chk(int fd, int flag, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+DN_EXPORT int vdprintf(int fd, const char *fmt, va_list ap)
+{
+	return dn_fdmap_get(fd) >= 0 ? vdprintf_ours(fd, fmt, ap) : REAL(vdprintf)(fd, fmt, ap);
+}
+
+DN_EXPORT int __vdprintf_chk(int fd, int flag, const char *fmt, va_list ap)
+{
+	return dn_fdmap_get(fd) >= 0 ? vdprintf_ours(fd, fmt, ap)
+				     : REAL(__vdprintf_chk)(fd, flag, fmt, ap);
+}
+
+DN_EXPORT int dprintf(int fd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vdprintf(fd, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+DN_EXPORT int __dprintf_chk(int fd, int flag, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = __vdprintf_chk(fd, flag, fmt, ap);
+	va_end(ap);
+	return r;
 }

@@ -909,6 +909,17 @@ def open_flag_tests():
     say("open flags", *res)
 
 
+def dprintf_tests():
+    """dprintf formats through glibc's own FILE over the fd: it must reach the file"""
+    fd = os.open(D + "/dprintf", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    r = libc.dprintf(fd, b"n=%d %s\n", 42, b"str")
+    rr = libc.dprintf(fd, b"%s", b"x" * 100000)
+    os.close(fd)
+    with open(D + "/dprintf", "rb") as f:
+        data = f.read()
+    say("dprintf", r, rr, data[:9], len(data), libc.dprintf(fd, b"closed"), err())
+
+
 if __name__ == "__main__":
     if sys.argv[2:] and sys.argv[2] == "realpath-only":
         # print realpath of the given paths as they are (no @ replacement)
@@ -936,7 +947,8 @@ if __name__ == "__main__":
     for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
               fadvise_tests, stdio_tests, raw_syscall_tests, fd_call_tests, seek_tests,
               close_range_tests, own_fd_path_tests, rename_same_tests, empty_name_tests,
-              syncfs_tests, cwd_name_tests, empty_path_cwd_tests, open_flag_tests):
+              syncfs_tests, cwd_name_tests, empty_path_cwd_tests, open_flag_tests,
+              dprintf_tests):
         t()
     print("\n".join(out))
 PYEOF
