@@ -203,3 +203,12 @@ typedef int (*dn_fts64_cmp)(const FTSENT64 **, const FTSENT64 **);
 	X(fwide, int, (FILE *, int))                                                               \
 	X(vdprintf, int, (int, const char *, va_list))                                             \
 	X(__vdprintf_chk, int, (int, int, const char *, va_list))
+
+/* ioctl.c: the terminal calls glibc makes with its internal ioctl */
+#include <termios.h>
+#define DN_REAL_TTY(X)                                                                             \
+	X(isatty, int, (int))                                                                      \
+	X(tcgetattr, int, (int, struct termios *))                                                 \
+	X(tcsetattr, int, (int, int, const struct termios *))                                      \
+	X(ttyname, char *, (int))                                                                  \
+	X(ttyname_r, int, (int, char *, size_t))

@@ -133,7 +133,8 @@ struct utimbuf;
 	DN_REAL_INTERNAL(X)                                                                        \
 	DN_REAL_POLL(X)                                                                            \
 	DN_REAL_FAULT(X)                                                                           \
-	DN_REAL_WSTDIO(X)
+	DN_REAL_WSTDIO(X)                                                                          \
+	DN_REAL_TTY(X)
 
 #define DN_REAL_MEMBER(name, ret, args) ret(*name) args;
 struct dn_real_table {

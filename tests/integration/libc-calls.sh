@@ -920,6 +920,20 @@ def dprintf_tests():
     say("dprintf", r, rr, data[:9], len(data), libc.dprintf(fd, b"closed"), err())
 
 
+def tty_tests():
+    """isatty, tcgetattr, ttyname(_r) ask with glibc's internal ioctl: ENOTTY (O_PATH: EBADF)"""
+    libc.ttyname.restype = ctypes.c_char_p
+    buf = ctypes.create_string_buffer(64)
+    res = []
+    for fl in (os.O_RDONLY, os.O_PATH):
+        fd = os.open(D + "/tree/top", fl)
+        res += [libc.isatty(fd), err(), libc.tcgetattr(fd, buf), err(), libc.ttyname(fd), err()]
+        r = libc.ttyname_r(fd, buf, 64)
+        res.append(errno.errorcode.get(r, r))
+        os.close(fd)
+    say("tty calls", *res)
+
+
 if __name__ == "__main__":
     if sys.argv[2:] and sys.argv[2] == "realpath-only":
         # print realpath of the given paths as they are (no @ replacement)
@@ -948,7 +962,7 @@ if __name__ == "__main__":
               fadvise_tests, stdio_tests, raw_syscall_tests, fd_call_tests, seek_tests,
               close_range_tests, own_fd_path_tests, rename_same_tests, empty_name_tests,
               syncfs_tests, cwd_name_tests, empty_path_cwd_tests, open_flag_tests,
-              dprintf_tests):
+              dprintf_tests, tty_tests):
         t()
     print("\n".join(out))
 PYEOF
