@@ -44,6 +44,8 @@ DN_EXPORT int utimensat(int dirfd, const char *path_, const struct timespec time
 	/* glibc refuses a NULL path (EINVAL); the kernel's NULL is futimens */
 	if (path && at_self(dirfd, path, flags))
 		DN_RETURN(utimens_ours(NULL, dirfd, times, false));
+	if (path)
+		path = dn_route_empty_cwd(dirfd, path, flags);
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		struct dn_target t;
@@ -150,6 +152,7 @@ DN_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int fl
 {
 	if (at_self(dirfd, path, flags))
 		DN_RETURN(dn_op_chown(NULL, dirfd, uid, gid, false));
+	path = dn_route_empty_cwd(dirfd, path, flags);
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		struct dn_target t;

@@ -181,7 +181,33 @@ DN_EXPORT char *__getcwd_chk(char *buf, size_t size, size_t buflen)
 	return getcwd(buf, size);
 }
 
+/* As glibc's: $PWD when it names the working directory (a path through symlinks), else getcwd. */
 DN_EXPORT char *get_current_dir_name(void)
 {
+	const char *pwd = getenv("PWD");
+	struct stat dot, at;
+	if (pwd && stat(".", &dot) == 0 && stat(pwd, &at) == 0 && dot.st_dev == at.st_dev &&
+	    dot.st_ino == at.st_ino)
+		return strdup(pwd);
 	return getcwd(NULL, 0);
+}
+
+/* glibc's getwd calls its internal getcwd, which knows no Danaus directory: as glibc, through ours. */
+DN_EXPORT char *getwd(char *buf)
+{
+	char tmp[PATH_MAX];
+	if (!dn_fault_opaque(buf)) { /* declared nonnull; glibc answers EINVAL */
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!getcwd(tmp, sizeof(tmp))) {
+		/* the message in buf, which is at least PATH_MAX (glibc writes up to 1024) */
+		int e = errno;
+		char *m = strerror_r(e, buf, 1024);
+		if (m != buf)
+			snprintf(buf, 1024, "%s", m);
+		errno = e;
+		return NULL;
+	}
+	return strcpy(buf, tmp);
 }

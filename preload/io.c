@@ -167,6 +167,21 @@ DN_EXPORT int fdatasync(int fd)
 	DN_RETURN(dn_op_file(DN_OP_FSYNC, fd, DN_FSYNC_DATA, 0, 0));
 }
 
+/*
+ * The kernel's syncfs would see only our O_PATH placeholder (EBADF). The
+ * wire has no whole-pool flush: the file itself is flushed, as fsync does
+ * (README, Limits), and an O_PATH descriptor is EBADF as in the kernel.
+ */
+DN_EXPORT int syncfs(int fd)
+{
+	if (!DANAUS_FD(fd))
+		return REAL(syncfs)(fd);
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o || (o->oflags & O_PATH))
+		DN_RETURN(-EBADF);
+	DN_RETURN(dn_op_file(DN_OP_FSYNC, fd, 0, 0, 0));
+}
+
 DN_EXPORT int ftruncate(int fd, off_t len)
 {
 	if (!DANAUS_FD(fd))
@@ -217,14 +232,6 @@ DN_EXPORT int dup2(int oldfd, int newfd)
 
 #define STATUS_FLAGS (O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_ASYNC)
 
-/* O_LARGEFILE as the kernel has it (glibc's is 0 on 64-bit) */
-#if defined(__x86_64__)
-#define KERNEL_O_LARGEFILE 0100000
-#elif defined(__aarch64__)
-#define KERNEL_O_LARGEFILE 0400000
-#else
-#error "64-bit Linux only (x86_64, aarch64)"
-#endif
 
 /*
  * Waits for a lock the way F_SETLKW would, in steps the service never
@@ -273,12 +280,16 @@ static int record_lock(int fd, int cmd, struct flock *fl)
 	bool wait = cmd == F_SETLKW || cmd == F_OFD_SETLKW;
 	struct lock_try t = {fd, get ? F_GETLK : F_SETLK, fl, owner};
 	uint32_t mode = dn_ofds()[ofd].oflags & O_ACCMODE;
+	if (cmd == F_OFD_GETLK && fl->l_pid != 0)
+		return -EINVAL; /* fcntl_getlk: an OFD lock names no process, before all else */
 	/* the kernel checks the range first (flock_to_posix_lock), with SEEK_SET */
 	if (fl->l_whence == SEEK_SET && (fl->l_start < 0 || (fl->l_len < 0 && fl->l_start + fl->l_len < 0)))
 		return -EINVAL;
 	if (!get && ((fl->l_type == F_WRLCK && mode == O_RDONLY) ||
 		     (fl->l_type == F_RDLCK && mode == O_WRONLY)))
 		return -EBADF; /* as fcntl(2): a lock needs the matching access */
+	if (ofd_lock && !get && fl->l_pid != 0)
+		return -EINVAL; /* fcntl_setlk, after the range and the access */
 	if (!ofd_lock && !get && fl->l_type != F_UNLCK)
 		atomic_store(&dn_client.posix_locks, true);
 	int r = wait ? lock_wait(lock_attempt, &t) : lock_attempt(&t);

@@ -169,3 +169,53 @@ DN_EXPORT int ioctl(int fd, unsigned long req, ...)
 		return REAL(ioctl)(fd, req, arg);
 	DN_RETURN(danaus_ioctl(fd, req, arg));
 }
+
+/*
+ * glibc's isatty, tcgetattr... ask with its internal ioctl, which on a
+ * Danaus fd meets our placeholder (EBADF): a pool file is no terminal,
+ * ENOTTY as the kernel answers for a regular file (an O_PATH one: EBADF).
+ */
+static int not_tty(int fd)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	return !o || (o->oflags & O_PATH) ? EBADF : ENOTTY;
+}
+
+DN_EXPORT int isatty(int fd)
+{
+	if (dn_fdmap_get(fd) < 0)
+		return REAL(isatty)(fd);
+	errno = not_tty(fd);
+	return 0;
+}
+
+DN_EXPORT int tcgetattr(int fd, struct termios *t)
+{
+	if (dn_fdmap_get(fd) < 0)
+		return REAL(tcgetattr)(fd, t);
+	errno = not_tty(fd);
+	return -1;
+}
+
+DN_EXPORT int tcsetattr(int fd, int action, const struct termios *t)
+{
+	if (dn_fdmap_get(fd) < 0)
+		return REAL(tcsetattr)(fd, action, t);
+	errno = not_tty(fd);
+	return -1;
+}
+
+DN_EXPORT char *ttyname(int fd)
+{
+	if (dn_fdmap_get(fd) < 0)
+		return REAL(ttyname)(fd);
+	errno = not_tty(fd);
+	return NULL;
+}
+
+DN_EXPORT int ttyname_r(int fd, char *buf, size_t len)
+{
+	if (dn_fdmap_get(fd) < 0)
+		return REAL(ttyname_r)(fd, buf, len);
+	return not_tty(fd); /* an error number, not errno */
+}

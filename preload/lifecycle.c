@@ -22,6 +22,7 @@
 #include "mounts.h"
 #include "ops.h"
 #include "path.h"
+#include "pos-lock.h"
 #include "route.h"
 #include "real.h"
 #include "reopen.h"
@@ -134,6 +135,7 @@ static void adopt_inherited(void)
 static void fork_prepare(void)
 {
 	pthread_mutex_lock(&dn_client.lock);
+	dn_pos_forking();
 }
 
 static void fork_parent(void)

@@ -11,13 +11,18 @@
 #include "client.h"
 #include "fault.h"
 #include "mmap.h"
+#include "pos-lock.h"
 #include "real.h"
 #include "reopen.h"
 #include "rlimits.h"
 #include "stdio-std.h"
 
-/* Flags that only mean something to our side of the fd. */
-#define CLIENT_ONLY_FLAGS (O_CLOEXEC | O_NOCTTY)
+/*
+ * Flags that only mean something to our side of the fd: O_ASYNC and
+ * O_LARGEFILE are the description's (open never calls a file's fasync;
+ * every 64-bit open is large).
+ */
+#define CLIENT_ONLY_FLAGS (O_CLOEXEC | O_NOCTTY | O_ASYNC | KERNEL_O_LARGEFILE)
 
 static _Thread_local char redirect_path[PATH_MAX];
 
@@ -88,6 +93,7 @@ static void make_placeholder(void *arg)
 
 int dn_op_open(const struct dn_target *t, int flags, mode_t mode)
 {
+	flags &= KERNEL_OPEN_FLAGS; /* build_open_how: open and openat ignore the rest */
 	/* build_open_flags refuses it before any lookup (Linux >= 6.4), on every backend */
 	if ((flags & O_CREAT) && (flags & O_DIRECTORY))
 		return -EINVAL;
@@ -331,6 +337,8 @@ static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *
 	bool append = op == DN_OP_PWRITE &&
 		      (append_mode < 0 ? (o->oflags & O_APPEND) != 0 : append_mode != 0);
 	bool at_offset = off < 0;
+	int32_t ofd = (int32_t)(o - dn_ofds());
+	int locked = at_offset ? dn_pos_lock(ofd, atomic_load(&o->refs)) : 0;
 	uint64_t pos = at_offset ? (uint64_t)atomic_load(&o->offset) : (uint64_t)off;
 	uint64_t end = pos; /* where an append leaves the offset: the file's end */
 	size_t done = 0, max = dn_call_data_max();
@@ -352,12 +360,11 @@ static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *
 		if ((size_t)res < chunk)
 			break;
 	}
-	if (done == 0 && res < 0)
-		return res;
 	/* pwrite on an O_APPEND fd appends but, as in Linux, leaves the offset alone */
-	if (at_offset)
+	if (at_offset && !(done == 0 && res < 0))
 		atomic_store(&o->offset, (int64_t)(append ? end : pos + done));
-	return (ssize_t)done;
+	dn_pos_unlock(ofd, locked);
+	return done == 0 && res < 0 ? res : (ssize_t)done;
 }
 
 /* transfer in a call of its own, once read or write has checked the fd. */
@@ -448,20 +455,28 @@ ssize_t dn_op_readv(int fd, const struct iovec *iov, int cnt, off_t off)
 	int e = iov_begin(&in, iov, cnt, &all);
 	if (e < 0)
 		return e;
+	/* one position lock for the whole array, as the kernel's (each read's own is nested: none) */
+	int32_t ofd = (int32_t)(o - dn_ofds());
+	int locked = off < 0 ? dn_pos_lock(ofd, atomic_load(&o->refs)) : 0;
 	ssize_t total = 0;
 	for (int i = 0; i < cnt; i++) {
 		const struct iovec *v = iov_at(&in, i);
-		if (!v) /* unmapped meanwhile by another thread */
-			return total ? total : -EFAULT;
+		if (!v) { /* unmapped meanwhile by another thread */
+			total = total ? total : -EFAULT;
+			break;
+		}
 		if (!v->iov_len)
 			continue;
 		ssize_t r = dn_op_read(fd, v->iov_base, v->iov_len, off < 0 ? -1 : off + total);
-		if (r < 0)
-			return total ? total : r;
+		if (r < 0) {
+			total = total ? total : r;
+			break;
+		}
 		total += r;
 		if ((size_t)r < v->iov_len)
 			break;
 	}
+	dn_pos_unlock(ofd, locked);
 	return total;
 }
 
@@ -509,6 +524,9 @@ ssize_t dn_op_writev_append(int fd, const struct iovec *iov, int cnt, off_t off,
 		}
 		res = at ? transfer(o, &c, DN_OP_PWRITE, d, at, off, append) : -EFAULT;
 	} else {
+		/* one position lock for the whole array (each transfer's own is nested: none) */
+		int32_t ofd = (int32_t)(o - dn_ofds());
+		int locked = off < 0 ? dn_pos_lock(ofd, atomic_load(&o->refs)) : 0;
 		for (int i = 0; i < cnt; i++) {
 			const struct iovec *v = iov_at(&in, i);
 			ssize_t w = v ? transfer(o, &c, DN_OP_PWRITE, v->iov_base, v->iov_len,
@@ -522,6 +540,7 @@ ssize_t dn_op_writev_append(int fd, const struct iovec *iov, int cnt, off_t off,
 			if ((size_t)w < v->iov_len)
 				break;
 		}
+		dn_pos_unlock(ofd, locked);
 	}
 	dn_call_end(&c);
 	return res;
@@ -553,11 +572,23 @@ static int64_t seek_hole(const struct dn_ofd *o, off_t off, int whence)
 	return simple(&req, NULL, NULL, &rep);
 }
 
+static off_t lseek_locked(struct dn_ofd *o, int fd, off_t off, int whence);
+
+/* As the kernel's: under the description's position lock, as read and write (transfer) */
 off_t dn_op_lseek(int fd, off_t off, int whence)
 {
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
 	if (!o || (o->oflags & O_PATH))
 		return -EBADF;
+	int32_t ofd = (int32_t)(o - dn_ofds());
+	int locked = dn_pos_lock(ofd, atomic_load(&o->refs));
+	off_t r = lseek_locked(o, fd, off, whence);
+	dn_pos_unlock(ofd, locked);
+	return r;
+}
+
+static off_t lseek_locked(struct dn_ofd *o, int fd, off_t off, int whence)
+{
 	int64_t base;
 	struct stat st;
 	int r;

@@ -9,6 +9,21 @@
 #include <sys/uio.h>
 #include <time.h>
 
+/* O_LARGEFILE as the kernel has it (glibc's is 0 on 64-bit) */
+#if defined(__x86_64__)
+#define KERNEL_O_LARGEFILE 0100000
+#elif defined(__aarch64__)
+#define KERNEL_O_LARGEFILE 0400000
+#else
+#error "64-bit Linux only (x86_64, aarch64)"
+#endif
+
+/* The kernel's VALID_OPEN_FLAGS: open and openat drop any other bit, openat2 refuses it. */
+#define KERNEL_OPEN_FLAGS                                                                          \
+	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |     \
+	 O_ASYNC | O_DIRECT | KERNEL_O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME |           \
+	 O_CLOEXEC | O_PATH | O_TMPFILE | O_SYNC)
+
 #include "route.h"
 #include "wire.h"
 

@@ -172,3 +172,43 @@ typedef int (*dn_fts64_cmp)(const FTSENT64 **, const FTSENT64 **);
 	X(sysv_signal, __sighandler_t, (int, __sighandler_t))                                      \
 	X(sigset, __sighandler_t, (int, __sighandler_t))                                           \
 	X(sigignore, int, (int))
+
+/* wstdio.c: wide-character stdio, which glibc's cookie streams (ours) lack; dprintf */
+#include <stdarg.h>
+#include <wchar.h>
+#define DN_REAL_WSTDIO(X)                                                                          \
+	X(fgetwc, wint_t, (FILE *))                                                                \
+	X(getwc, wint_t, (FILE *))                                                                 \
+	X(_IO_getwc, wint_t, (FILE *))                                                             \
+	X(fgetwc_unlocked, wint_t, (FILE *))                                                       \
+	X(getwc_unlocked, wint_t, (FILE *))                                                        \
+	X(getwchar, wint_t, (void))                                                                \
+	X(getwchar_unlocked, wint_t, (void))                                                       \
+	X(fgetws, wchar_t *, (wchar_t *, int, FILE *))                                             \
+	X(fgetws_unlocked, wchar_t *, (wchar_t *, int, FILE *))                                    \
+	X(__fgetws_chk, wchar_t *, (wchar_t *, size_t, int, FILE *))                               \
+	X(__fgetws_unlocked_chk, wchar_t *, (wchar_t *, size_t, int, FILE *))                      \
+	X(ungetwc, wint_t, (wint_t, FILE *))                                                       \
+	X(fputwc, wint_t, (wchar_t, FILE *))                                                       \
+	X(putwc, wint_t, (wchar_t, FILE *))                                                        \
+	X(_IO_putwc, wint_t, (wchar_t, FILE *))                                                    \
+	X(fputwc_unlocked, wint_t, (wchar_t, FILE *))                                              \
+	X(putwc_unlocked, wint_t, (wchar_t, FILE *))                                               \
+	X(putwchar, wint_t, (wchar_t))                                                             \
+	X(putwchar_unlocked, wint_t, (wchar_t))                                                    \
+	X(fputws, int, (const wchar_t *, FILE *))                                                  \
+	X(fputws_unlocked, int, (const wchar_t *, FILE *))                                         \
+	X(vfwprintf, int, (FILE *, const wchar_t *, va_list))                                      \
+	X(__vfwprintf_chk, int, (FILE *, int, const wchar_t *, va_list))                           \
+	X(fwide, int, (FILE *, int))                                                               \
+	X(vdprintf, int, (int, const char *, va_list))                                             \
+	X(__vdprintf_chk, int, (int, int, const char *, va_list))
+
+/* ioctl.c: the terminal calls glibc makes with its internal ioctl */
+#include <termios.h>
+#define DN_REAL_TTY(X)                                                                             \
+	X(isatty, int, (int))                                                                      \
+	X(tcgetattr, int, (int, struct termios *))                                                 \
+	X(tcsetattr, int, (int, int, const struct termios *))                                      \
+	X(ttyname, char *, (int))                                                                  \
+	X(ttyname_r, int, (int, char *, size_t))

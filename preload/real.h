@@ -57,6 +57,7 @@ struct utimbuf;
 	X(seekdir, void, (DIR *, long))                                                            \
 	X(fsync, int, (int))                                                                       \
 	X(fdatasync, int, (int))                                                                   \
+	X(syncfs, int, (int))                                                                      \
 	X(truncate, int, (const char *, off_t))                                                    \
 	X(ftruncate, int, (int, off_t))                                                            \
 	X(fchmodat, int, (int, const char *, mode_t, int))                                         \
@@ -131,7 +132,9 @@ struct utimbuf;
 	DN_REAL_FTS(X)                                                                             \
 	DN_REAL_INTERNAL(X)                                                                        \
 	DN_REAL_POLL(X)                                                                            \
-	DN_REAL_FAULT(X)
+	DN_REAL_FAULT(X)                                                                           \
+	DN_REAL_WSTDIO(X)                                                                          \
+	DN_REAL_TTY(X)
 
 #define DN_REAL_MEMBER(name, ret, args) ret(*name) args;
 struct dn_real_table {

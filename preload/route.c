@@ -396,6 +396,16 @@ int dn_route(int dirfd, const char *path, struct dn_target *t)
 	return dirfd != AT_FDCWD && dn_fdmap_get(dirfd) >= 0 ? -EFAULT : 0;
 }
 
+const char *dn_route_empty_cwd(int dirfd, const char *path, int flags)
+{
+	char c;
+	if (!(flags & AT_EMPTY_PATH) || dirfd != AT_FDCWD ||
+	    !atomic_load_explicit(&dn_client.cwd_in_mount, memory_order_relaxed) ||
+	    dn_fault_copy_in(&c, path, 1) < 0 || c)
+		return path;
+	return ".";
+}
+
 void dn_stat_from_wire(const struct dn_stat *w, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));

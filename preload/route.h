@@ -35,6 +35,12 @@ int dn_route_own_link(const char *path, char *out, size_t cap);
 int dn_route(int dirfd, const char *path, struct dn_target *t);
 /* The same, but -EFAULT when path cannot be read (rather than 0: the kernel's to refuse). */
 int dn_route_strict(int dirfd, const char *path, struct dn_target *t);
+/*
+ * An empty path with AT_EMPTY_PATH from AT_FDCWD names the working
+ * directory: "." when that is in a mount (the kernel's own would be the
+ * placeholder), else path unchanged.
+ */
+const char *dn_route_empty_cwd(int dirfd, const char *path, int flags);
 
 /* Fills st (a struct stat) from the wire. */
 struct stat;

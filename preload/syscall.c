@@ -56,6 +56,11 @@ static bool danaus_fd(long fd)
  * gone: the kernel would open the placeholder instead); an unreadable path
  * is the kernel's, unless relative to a Danaus fd.
  */
+/* Linux 6.6's, one number on every architecture; Debian 12's headers predate it. */
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
 static bool danaus_path(long dirfd, long path)
 {
 	struct dn_target t;
@@ -115,7 +120,7 @@ static long openat2_ours(int dirfd, const char *path, const struct dn_open_how *
 		return dn_errno_return(-EFAULT);
 	if (how.resolve)
 		return dn_errno_return(-ENOSYS);
-	if ((how.flags >> 32) || (how.mode & ~07777ull) ||
+	if ((how.flags & ~(uint64_t)(unsigned)KERNEL_OPEN_FLAGS) || (how.mode & ~07777ull) ||
 	    (how.mode && !(how.flags & (O_CREAT | (O_TMPFILE & ~O_DIRECTORY)))))
 		return dn_errno_return(-EINVAL);
 	return openat(dirfd, path, (int)how.flags, (mode_t)how.mode);
@@ -204,6 +209,7 @@ DN_EXPORT long syscall(long n, ...)
 	ON_FD(SYS_fstatfs, a, fstatfs(I(a), P(struct statfs *, b)))
 	ON_FD(SYS_fsync, a, fsync(I(a)))
 	ON_FD(SYS_fdatasync, a, fdatasync(I(a)))
+	ON_FD(SYS_syncfs, a, syncfs(I(a)))
 	ON_FD(SYS_ftruncate, a, ftruncate(I(a), b))
 	ON_FD(SYS_fallocate, a, fallocate(I(a), I(b), c, d))
 	ON_FD(SYS_fadvise64, a, fadvise_ours(I(a), b, c, I(d)))
@@ -285,9 +291,7 @@ DN_EXPORT long syscall(long n, ...)
 #ifdef SYS_renameat
 	ON_TWO(SYS_renameat, a, b, c, d, renameat(I(a), P(const char *, b), I(c), P(const char *, d)))
 #endif
-#ifdef SYS_fchmodat2
 	ON_PATH(SYS_fchmodat2, a, b, fchmodat(I(a), P(const char *, b), (mode_t)c, I(d)))
-#endif
 #ifdef SYS_open /* the calls 64-bit x86 keeps from before the *at ones */
 	ON_FD(SYS_getdents, a, getdents_old(I(a), P(void *, b), (size_t)c))
 	case SYS_dup2:

@@ -251,6 +251,150 @@ print(open("chain.log").read().split())
 print(sorted(os.listdir("."))[:5], len(os.listdir(".")))
 PY
 	;;
+shared-offset)
+	# One open file description shared by processes (fork) and threads:
+	# read and write at its offset one at a time, as the kernel's f_pos_lock
+	# makes them, so no record is written over or read twice.
+	python3 - <<'PY'
+import os, threading
+fd = os.open("shared", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+kids = []
+for k in range(3):
+    pid = os.fork()
+    if pid == 0:
+        for i in range(300):
+            os.write(fd, b"%d%04d\n" % (k, i))
+        os._exit(0)
+    kids.append(pid)
+for i in range(300):
+    os.write(fd, b"9%04d\n" % i)
+for pid in kids:
+    os.waitpid(pid, 0)
+lines = open("shared", "rb").read().splitlines()
+print("processes", len(lines), len(set(lines)), os.fstat(fd).st_size)
+def writer(t):
+    for i in range(300):
+        os.write(fd, b"t%d%03d\n" % (t, i))
+ts = [threading.Thread(target=writer, args=(t,)) for t in range(3)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print("threads", os.fstat(fd).st_size, os.lseek(fd, 0, os.SEEK_CUR))
+os.lseek(fd, 0, os.SEEK_SET)
+r, w = os.pipe()
+kids = []
+for k in range(3):
+    pid = os.fork()
+    if pid == 0:
+        n = 0
+        while os.read(fd, 6):
+            n += 1
+        os.write(w, b"%d\n" % n)
+        os._exit(0)
+    kids.append(pid)
+os.close(w)
+n = 0
+while os.read(fd, 6):
+    n += 1
+for pid in kids:
+    os.waitpid(pid, 0)
+print("reads", n + sum(int(x) for x in os.read(r, 100).split()))
+# readv and writev: the whole array at once, no other sharer's call between its parts
+g = os.open("records", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+kids = []
+for k in range(3):
+    pid = os.fork()
+    if pid == 0:
+        for i in range(300):
+            os.writev(g, [b"%d" % k, b"%04d" % i, b"\n"])
+        os._exit(0)
+    kids.append(pid)
+for pid in kids:
+    os.waitpid(pid, 0)
+os.lseek(g, 0, os.SEEK_SET)
+r, w = os.pipe()
+kids = []
+for k in range(3):
+    pid = os.fork()
+    if pid == 0:
+        good = bad = 0
+        a, b = bytearray(3), bytearray(3)
+        while os.readv(g, [a, b]) == 6:
+            rec = bytes(a + b)
+            if rec[5:] == b"\n" and rec[:5].isdigit():
+                good += 1
+            else:
+                bad += 1
+        os.write(w, b"%d %d\n" % (good, bad))
+        os._exit(0)
+    kids.append(pid)
+os.close(w)
+for pid in kids:
+    os.waitpid(pid, 0)
+got = [int(x) for x in os.read(r, 100).split()]
+print("vectors", sum(got[0::2]), "torn", sum(got[1::2]))
+# lseek(SEEK_CUR) moves the shared offset under the same lock
+os.lseek(fd, 0, os.SEEK_SET)
+kids = []
+for k in range(3):
+    pid = os.fork()
+    if pid == 0:
+        for i in range(3000):
+            os.lseek(fd, 1, os.SEEK_CUR)
+        os._exit(0)
+    kids.append(pid)
+for i in range(3000):
+    os.lseek(fd, 1, os.SEEK_CUR)
+for pid in kids:
+    os.waitpid(pid, 0)
+print("seeks", os.lseek(fd, 0, os.SEEK_CUR))
+PY
+	;;
+wide-stdio)
+	# Wide-character stdio on streams over pool files (fopen, and stdin/stdout
+	# redirected): glibc's own wide calls crash on the library's cookie streams.
+	export LC_ALL=C.UTF-8
+	seq 1 3000 > big
+	printf 'h\303\251llo w\303\266rld\n\316\261\316\262\316\263\n' > u8
+	printf 'ok\n\377\376bad\n' > bad
+	rev big | tail -2
+	rev u8
+	rev < u8 > out && cat out
+	rev bad || echo "rev: $?"
+	colrm 2 4 < u8
+	python3 - <<'PY'
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.setlocale(6, b"C.UTF-8")
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+libc.fclose.argtypes = libc.ferror.argtypes = libc.fgetwc.argtypes = [ctypes.c_void_p]
+libc.fputws.argtypes = [ctypes.c_wchar_p, ctypes.c_void_p]
+libc.fputwc.argtypes = [ctypes.c_wchar, ctypes.c_void_p]
+libc.fwprintf.argtypes = [ctypes.c_void_p, ctypes.c_wchar_p]
+libc.fgetwc.restype = libc.ungetwc.restype = ctypes.c_uint32
+libc.ungetwc.argtypes = [ctypes.c_uint32, ctypes.c_void_p]
+libc.fgetws.argtypes = [ctypes.c_wchar_p, ctypes.c_int, ctypes.c_void_p]
+libc.fgetws.restype = ctypes.c_void_p
+f = libc.fopen(b"wout", b"w")
+print("fputws", libc.fputws("a\u00f1b\u20ac\n", f), "fputwc", libc.fputwc("\u03c9", f))
+print("fwprintf", libc.fwprintf(f, "%ls=%d\n", ctypes.c_wchar_p("z\u00e9"), ctypes.c_int(42)))
+libc.fclose(f)
+print(open("wout", "rb").read())
+f = libc.fopen(b"wout", b"r")
+c, c2 = libc.fgetwc(f), libc.fgetwc(f)
+libc.ungetwc(c2, f)
+print(hex(c), hex(c2), hex(libc.fgetwc(f)))
+buf = ctypes.create_unicode_buffer(64)
+for _ in range(3):
+    print(repr(buf.value) if libc.fgetws(buf, 64, f) else None)
+libc.fclose(f)
+f = libc.fopen(b"bad", b"r")
+libc.fgetws(buf, 64, f)
+print(repr(buf.value), libc.fgetws(buf, 64, f), ctypes.get_errno(), libc.ferror(f))
+PY
+	;;
 *)
 	echo "unknown scenario $name" >&2
 	exit 2

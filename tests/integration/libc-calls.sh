@@ -795,6 +795,145 @@ def rename_same_tests():
     os.close(dfd)
 
 
+def empty_name_tests():
+    """an empty name: getname's ENOENT, the target of symlink (taken in first) too"""
+    os.makedirs(D + "/empty")
+    with open(D + "/empty/f", "w") as f:
+        f.write("f")
+    e = D + "/empty/"
+    say("empty names", oserr(os.symlink, "", e + "s"), oserr(os.symlink, "", e + "f"),
+        oserr(os.symlink, "", e + "no/such/s"), oserr(os.symlink, "f", ""),
+        oserr(os.link, e + "f", ""), oserr(os.link, "", e + "l"), oserr(os.rename, "", e + "r"),
+        oserr(os.rename, e + "f", ""), oserr(os.mkdir, ""), oserr(os.readlink, ""),
+        sorted(os.listdir(e)))
+
+
+def syncfs_tests():
+    """syncfs on a file, a directory, an O_PATH fd (EBADF), through syscall(2) too"""
+    with open(D + "/sfs", "w") as f:
+        f.write("s")
+    res = []
+    for p, fl in (("/sfs", os.O_RDONLY), ("/sfs", os.O_WRONLY), ("", os.O_RDONLY | os.O_DIRECTORY),
+                  ("/sfs", os.O_PATH)):
+        fd = os.open(D + p, fl)
+        r = libc.syncfs(fd)
+        res.append(err() if r else r)
+        if os.uname().machine == "x86_64":
+            r = libc.syscall(ctypes.c_long(306), fd)  # SYS_syncfs
+            res.append(err() if r else r)
+        os.close(fd)
+    say("syncfs", *res)
+
+
+def cwd_name_tests():
+    """getwd and get_current_dir_name (glibc's own getcwd inside), the latter
+    $PWD when it names the working directory: through a symlink, a stale one"""
+    libc.getwd.restype = ctypes.c_char_p
+    libc.get_current_dir_name.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+
+    def gcdn():
+        p = libc.get_current_dir_name()
+        s = ctypes.string_at(p).decode()
+        libc.free(p)
+        return s
+
+    here = os.getcwd()
+    old = os.environ.get("PWD")
+    os.chdir(D + "/links/rel")
+    buf = ctypes.create_string_buffer(4096)
+    for pwd in (D + "/links/rel", D + "/links/abs/b/", D + "/tree/a", D + "/tree/nope", D + "/tree/top",
+                None):
+        if pwd is None:
+            os.environ.pop("PWD", None)
+        else:
+            os.environ["PWD"] = pwd
+        say("cwd names", str(pwd).replace(D, "@"), libc.getwd(buf).decode(), gcdn())
+    os.chdir(here)
+    if old is not None:
+        os.environ["PWD"] = old
+
+
+def empty_path_cwd_tests():
+    """"" with AT_EMPTY_PATH from AT_FDCWD is the working directory (without: ENOENT);
+    statx's flags and mask checked; an OFD lock naming a pid is EINVAL"""
+    here = os.getcwd()
+    os.makedirs(D + "/ecwd/sub")
+    os.chmod(D + "/ecwd/sub", 0o750)
+    os.chdir(D + "/ecwd/sub")
+    E = 0x1000  # AT_EMPTY_PATH
+    sb = ctypes.create_string_buffer(512)
+    res = []
+    for flags in (E, 0):
+        r = libc.fstatat(-100, b"", sb, flags)
+        res.append(err() if r else oct(int.from_bytes(sb.raw[24:28], "little")))
+        r = libc.statx(-100, b"", flags, 0x7ff, sb)
+        res.append(err() if r else oct(int.from_bytes(sb.raw[28:30], "little")))
+        for name, call in (("fchownat", lambda: libc.fchownat(-100, b"", -1, -1, flags)),
+                           ("utimensat", lambda: libc.utimensat(-100, b"", None, flags)),
+                           ("faccessat2", lambda: libc.syscall(ctypes.c_long(439), -100, b"", 2, flags)),
+                           ("fchmodat2", lambda: libc.syscall(ctypes.c_long(452), -100, b"", 0o700, flags))):
+            r = call()
+            res.append(name + ":" + str(err() if r else r))
+    res.append(oct(os.stat(".").st_mode))
+    for flags, mask in ((0x80000000, 0x7ff), (0x6000, 0x7ff), (0, 0x80000000), (0x2000, 0x7ff)):
+        r = libc.statx(-100, b".", flags, mask, sb)
+        res.append(err() if r else r)
+    os.chdir(here)
+    say("empty path cwd", *res)
+    fd = os.open(D + "/ecwd/lk", os.O_RDWR | os.O_CREAT, 0o644)
+    import struct
+    lk = lambda cmd, t, pid: oserr(fcntl.fcntl, fd, cmd, struct.pack("hhqqi", t, 0, 0, 0, pid))
+    say("ofd lock pid", lk(37, fcntl.F_WRLCK, 1), lk(36, fcntl.F_WRLCK, 1), lk(38, fcntl.F_WRLCK, 5),
+        lk(37, fcntl.F_WRLCK, 0) == struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0), lk(37, fcntl.F_UNLCK, 0) is not None)
+    os.close(fd)
+
+
+def open_flag_tests():
+    """open and openat drop bits that are no open flag (GNU dd passes its own); openat2 refuses them"""
+    import struct
+    with open(D + "/oflags", "w") as f:
+        f.write("x")
+    res = []
+    for fl in (0xc, os.O_ASYNC, 0o100000, 0x40000000, os.O_WRONLY | os.O_CREAT | 0x4, 3):
+        fd = oserr(os.open, D + "/oflags", fl, 0o644)
+        res.append(oct(fcntl.fcntl(fd, fcntl.F_GETFL)) if isinstance(fd, int) else fd)
+        if isinstance(fd, int):
+            os.close(fd)
+    for fl in (os.O_RDONLY, 0xc, 0x40000000):
+        how = struct.pack("QQQ", fl, 0, 0)
+        r = libc.syscall(ctypes.c_long(437), -100, (D + "/oflags").encode(), how, ctypes.c_size_t(24))
+        res.append(err() if r < 0 else "fd")
+        if r >= 0:
+            os.close(r)
+    say("open flags", *res)
+
+
+def dprintf_tests():
+    """dprintf formats through glibc's own FILE over the fd: it must reach the file"""
+    fd = os.open(D + "/dprintf", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    r = libc.dprintf(fd, b"n=%d %s\n", 42, b"str")
+    rr = libc.dprintf(fd, b"%s", b"x" * 100000)
+    os.close(fd)
+    with open(D + "/dprintf", "rb") as f:
+        data = f.read()
+    say("dprintf", r, rr, data[:9], len(data), libc.dprintf(fd, b"closed"), err())
+
+
+def tty_tests():
+    """isatty, tcgetattr, ttyname(_r) ask with glibc's internal ioctl: ENOTTY (O_PATH: EBADF)"""
+    libc.ttyname.restype = ctypes.c_char_p
+    buf = ctypes.create_string_buffer(64)
+    res = []
+    for fl in (os.O_RDONLY, os.O_PATH):
+        fd = os.open(D + "/tree/top", fl)
+        res += [libc.isatty(fd), err(), libc.tcgetattr(fd, buf), err(), libc.ttyname(fd), err()]
+        r = libc.ttyname_r(fd, buf, 64)
+        res.append(errno.errorcode.get(r, r))
+        os.close(fd)
+    say("tty calls", *res)
+
+
 if __name__ == "__main__":
     if sys.argv[2:] and sys.argv[2] == "realpath-only":
         # print realpath of the given paths as they are (no @ replacement)
@@ -821,7 +960,9 @@ if __name__ == "__main__":
     setup()
     for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
               fadvise_tests, stdio_tests, raw_syscall_tests, fd_call_tests, seek_tests,
-              close_range_tests, own_fd_path_tests, rename_same_tests):
+              close_range_tests, own_fd_path_tests, rename_same_tests, empty_name_tests,
+              syncfs_tests, cwd_name_tests, empty_path_cwd_tests, open_flag_tests,
+              dprintf_tests, tty_tests):
         t()
     print("\n".join(out))
 PYEOF
@@ -844,6 +985,9 @@ touch -d 2001-01-01 tree/top
 find tree -newer tree/top | sort
 find -L tree -type f | sort
 f=$(mktemp -p "$1/tmp" fooXXXXXX); [ -f "$f" ] && echo "mktemp file: $(basename "$f" | cut -c1-3) $(stat -c %a "$f")"
+dd if=tree/a/b/f2 iflag=skip_bytes,count_bytes skip=7 count=50 status=none | wc -c
+sync -f tree/top; echo "sync -f: $?"
+sync -d tree/top tree; echo "sync -d: $?"
 d=$(mktemp -d -p "$1/tmp" barXXXXXX); [ -d "$d" ] && echo "mktemp dir: $(basename "$d" | cut -c1-3) $(stat -c %a "$d")"
 SHEOF
 
