@@ -157,6 +157,15 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 				return r;
 			if (out->layer < 0 && l == 0)
 				out->whiteout_up = true;
+			/*
+			 * A writable copy beside its own whiteout: a removal of
+			 * it is half done (or a crash left it so), and lower
+			 * copies may be under the whiteout. A removal or rename
+			 * of it takes the lower names' way (copy_lock), or two
+			 * callers could both unlink it.
+			 */
+			if (out->layer == 0 && l == 0)
+				out->below = true;
 			break;
 		}
 	}

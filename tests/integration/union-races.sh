@@ -9,7 +9,8 @@
 # one lower name (one wins, the others get ENOENT), an unlink of a lower
 # file others open to write (the name stays gone) or with O_CREAT (they
 # never get ENOENT), and rmdirs of a lower directory others chmod (it stays
-# gone) or create files in (the rmdir loses, or the creates do).
+# gone) or create files in (the rmdir loses, or the creates do), and a link
+# of a lower file others unlink (one unlink wins).
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
@@ -28,6 +29,7 @@ for top in "$lower" "$WORK/plain"; do
 		printf 'lower %s\n' "$r" > "$top/d$r/i"
 		printf 'lower %s\n' "$r" > "$top/d$r/j"
 		printf 'lower %s\n' "$r" > "$top/d$r/x"
+		printf 'lower %s\n' "$r" > "$top/d$r/l"
 		mkdir "$top/d$r/m" "$top/d$r/n"
 		mkdir "$top/d$r/e"
 	done
@@ -143,6 +145,22 @@ def rmdir_while_filled(r, k):
     except FileNotFoundError:
         pass
 
+def link_while_unlinked(r, k):
+    """kid 0 links a lower file (a copy-up) the others unlink: one unlink
+    wins, whatever the order (the link's own result depends on it)"""
+    p = "%s/d%d/l" % (top, r)
+    if k == 0:
+        try:
+            os.link(p, p + "k")
+        except FileNotFoundError:
+            pass
+        return
+    try:
+        os.unlink(p)
+    except FileNotFoundError:
+        with open("%s/d%d/l-lost-%d" % (top, r, k), "w"):
+            pass
+
 def unlink_lower(r, k):
     os.unlink("%s/d%d/h" % (top, r))
 
@@ -161,11 +179,15 @@ race("rmdir of a lower directory", rmdir_lower)
 race("unlink of a lower file opened with O_CREAT", unlink_while_created)
 race("rmdir of a lower directory being chmodded", rmdir_while_chmodded)
 race("rmdir of a lower directory being filled", rmdir_while_filled)
+race("link of a lower file being unlinked", link_while_unlinked)
 for r in range(rounds):
     names = sorted(n for n in os.listdir("%s/d%d" % (top, r)) if n in ("a", "f", "g") or n.startswith("kid"))
     moved = [n for n in os.listdir("%s/d%d" % (top, r)) if n.startswith("i")]
     if os.path.lexists("%s/d%d/j" % (top, r)):
         print("round", r, "an unlinked file is back")
+    lost = [n for n in os.listdir("%s/d%d" % (top, r)) if n.startswith("l-lost-")]
+    if len(lost) != KIDS - 2 or os.path.lexists("%s/d%d/l" % (top, r)):
+        print("round", r, "unlinks that found the linked file gone:", len(lost), "of", KIDS - 1)
     if os.path.lexists("%s/d%d/m" % (top, r)):
         print("round", r, "a removed directory is back")
     filled = os.path.isdir("%s/d%d/n" % (top, r)) and sorted(os.listdir("%s/d%d/n" % (top, r)))
