@@ -324,6 +324,17 @@ static int64_t write_chunk(struct dn_call *c, uint64_t handle, bool append, uint
 	return res;
 }
 
+/* o's position lock (pos-lock.h) when the call is at the file offset: what to give back */
+static int pos_lock(struct dn_ofd *o, bool at_offset)
+{
+	return at_offset ? dn_pos_lock((int32_t)(o - dn_ofds()), atomic_load(&o->refs)) : 0;
+}
+
+static void pos_unlock(struct dn_ofd *o, int locked)
+{
+	dn_pos_unlock((int32_t)(o - dn_ofds()), locked);
+}
+
 /*
  * Reads (op DN_OP_PREAD) or writes (DN_OP_PWRITE) n bytes at off, or at and
  * advancing the file offset when off < 0, one request buffer at a time. A
@@ -337,8 +348,7 @@ static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *
 	bool append = op == DN_OP_PWRITE &&
 		      (append_mode < 0 ? (o->oflags & O_APPEND) != 0 : append_mode != 0);
 	bool at_offset = off < 0;
-	int32_t ofd = (int32_t)(o - dn_ofds());
-	int locked = at_offset ? dn_pos_lock(ofd, atomic_load(&o->refs)) : 0;
+	int locked = pos_lock(o, at_offset);
 	uint64_t pos = at_offset ? (uint64_t)atomic_load(&o->offset) : (uint64_t)off;
 	uint64_t end = pos; /* where an append leaves the offset: the file's end */
 	size_t done = 0, max = dn_call_data_max();
@@ -363,7 +373,7 @@ static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *
 	/* pwrite on an O_APPEND fd appends but, as in Linux, leaves the offset alone */
 	if (at_offset && !(done == 0 && res < 0))
 		atomic_store(&o->offset, (int64_t)(append ? end : pos + done));
-	dn_pos_unlock(ofd, locked);
+	pos_unlock(o, locked);
 	return done == 0 && res < 0 ? res : (ssize_t)done;
 }
 
@@ -456,8 +466,7 @@ ssize_t dn_op_readv(int fd, const struct iovec *iov, int cnt, off_t off)
 	if (e < 0)
 		return e;
 	/* one position lock for the whole array, as the kernel's (each read's own is nested: none) */
-	int32_t ofd = (int32_t)(o - dn_ofds());
-	int locked = off < 0 ? dn_pos_lock(ofd, atomic_load(&o->refs)) : 0;
+	int locked = pos_lock(o, off < 0);
 	ssize_t total = 0;
 	for (int i = 0; i < cnt; i++) {
 		const struct iovec *v = iov_at(&in, i);
@@ -476,7 +485,7 @@ ssize_t dn_op_readv(int fd, const struct iovec *iov, int cnt, off_t off)
 		if ((size_t)r < v->iov_len)
 			break;
 	}
-	dn_pos_unlock(ofd, locked);
+	pos_unlock(o, locked);
 	return total;
 }
 
@@ -525,8 +534,7 @@ ssize_t dn_op_writev_append(int fd, const struct iovec *iov, int cnt, off_t off,
 		res = at ? transfer(o, &c, DN_OP_PWRITE, d, at, off, append) : -EFAULT;
 	} else {
 		/* one position lock for the whole array (each transfer's own is nested: none) */
-		int32_t ofd = (int32_t)(o - dn_ofds());
-		int locked = off < 0 ? dn_pos_lock(ofd, atomic_load(&o->refs)) : 0;
+		int locked = pos_lock(o, off < 0);
 		for (int i = 0; i < cnt; i++) {
 			const struct iovec *v = iov_at(&in, i);
 			ssize_t w = v ? transfer(o, &c, DN_OP_PWRITE, v->iov_base, v->iov_len,
@@ -540,7 +548,7 @@ ssize_t dn_op_writev_append(int fd, const struct iovec *iov, int cnt, off_t off,
 			if ((size_t)w < v->iov_len)
 				break;
 		}
-		dn_pos_unlock(ofd, locked);
+		pos_unlock(o, locked);
 	}
 	dn_call_end(&c);
 	return res;
@@ -570,21 +578,6 @@ static int64_t seek_hole(const struct dn_ofd *o, off_t off, int whence)
 			     .mode = (uint32_t)whence};
 	struct dn_reply rep;
 	return simple(&req, NULL, NULL, &rep);
-}
-
-static off_t lseek_locked(struct dn_ofd *o, int fd, off_t off, int whence);
-
-/* As the kernel's: under the description's position lock, as read and write (transfer) */
-off_t dn_op_lseek(int fd, off_t off, int whence)
-{
-	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
-	if (!o || (o->oflags & O_PATH))
-		return -EBADF;
-	int32_t ofd = (int32_t)(o - dn_ofds());
-	int locked = dn_pos_lock(ofd, atomic_load(&o->refs));
-	off_t r = lseek_locked(o, fd, off, whence);
-	dn_pos_unlock(ofd, locked);
-	return r;
 }
 
 static off_t lseek_locked(struct dn_ofd *o, int fd, off_t off, int whence)
@@ -618,6 +611,18 @@ static off_t lseek_locked(struct dn_ofd *o, int fd, off_t off, int whence)
 		return -EINVAL;
 	atomic_store(&o->offset, base + off);
 	return base + off;
+}
+
+/* As the kernel's: under the description's position lock, as read and write (transfer) */
+off_t dn_op_lseek(int fd, off_t off, int whence)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o || (o->oflags & O_PATH))
+		return -EBADF;
+	int locked = pos_lock(o, true);
+	off_t r = lseek_locked(o, fd, off, whence);
+	pos_unlock(o, locked);
+	return r;
 }
 
 int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st)
