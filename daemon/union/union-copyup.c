@@ -66,26 +66,35 @@ int un_marker(struct union_svc *u, const char *real)
 	return marker_make(u, real, false);
 }
 
-int un_whiteout(struct union_svc *u, const char *dir, const char *name, bool claim)
+/*
+ * The backend path of name's whiteout in writable-layer directory dir:
+ * 0, or -ENAMETOOLONG when the name is too long to have one (OCI's
+ * whiteouts cannot hide a name of over NAME_MAX - 4 bytes).
+ */
+static int whiteout_path(struct union_svc *u, const char *dir, const char *name, char *real)
 {
-	/* OCI's whiteouts cannot hide a name of over NAME_MAX - 4 bytes */
 	if (strlen(name) + UN_WH_LEN > NAME_MAX)
 		return -ENAMETOOLONG;
-	char wh[NAME_MAX + UN_WH_LEN + 1], real[UN_PATH_MAX];
+	char wh[NAME_MAX + UN_WH_LEN + 1];
 	snprintf(wh, sizeof(wh), UN_WH "%s", name);
-	int r = writable_path(u, dir, wh, real);
+	return writable_path(u, dir, wh, real);
+}
+
+int un_whiteout(struct union_svc *u, const char *dir, const char *name, bool claim)
+{
+	char real[UN_PATH_MAX];
+	int r = whiteout_path(u, dir, name, real);
 	return r < 0 ? r : marker_make(u, real, claim);
 }
 
 /* 1 when writable-layer directory dir holds name's whiteout, 0 when not, or -errno */
 static int whiteout_exists(struct union_svc *u, const char *dir, const char *name)
 {
-	if (strlen(name) + UN_WH_LEN > NAME_MAX)
-		return 0; /* (it cannot have one) */
-	char wh[NAME_MAX + UN_WH_LEN + 1], real[UN_PATH_MAX];
-	snprintf(wh, sizeof(wh), UN_WH "%s", name);
+	char real[UN_PATH_MAX];
 	struct stat st;
-	int r = writable_path(u, dir, wh, real);
+	int r = whiteout_path(u, dir, name, real);
+	if (r == -ENAMETOOLONG && strlen(name) + UN_WH_LEN > NAME_MAX)
+		return 0; /* (it cannot have one) */
 	if (r == 0)
 		r = u->below->ops->stat(u->below, &u->priv, real, true, &st);
 	return r == 0 ? 1 : r == -ENOENT ? 0 : r;
@@ -93,11 +102,10 @@ static int whiteout_exists(struct union_svc *u, const char *dir, const char *nam
 
 int un_unwhiteout(struct union_svc *u, const char *dir, const char *name)
 {
-	if (strlen(name) + UN_WH_LEN > NAME_MAX)
+	char real[UN_PATH_MAX];
+	int r = whiteout_path(u, dir, name, real);
+	if (r == -ENAMETOOLONG && strlen(name) + UN_WH_LEN > NAME_MAX)
 		return 0; /* (it cannot have one) */
-	char wh[NAME_MAX + UN_WH_LEN + 1], real[UN_PATH_MAX];
-	snprintf(wh, sizeof(wh), UN_WH "%s", name);
-	int r = writable_path(u, dir, wh, real);
 	if (r < 0)
 		return r;
 	r = u->below->ops->unlink(u->below, &u->priv, real);
