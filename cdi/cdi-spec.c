@@ -137,7 +137,7 @@ char *dn_cdi_spec_json(const struct dn_cdi_pool *p)
 			      : append_mount(mounts, p->placeholder, p->mountpoint, ph_opts)) &&
 	     (!p->more || !*p->more || append_env(env, "DANAUS_MOUNTS", p->more)) &&
 	     append_mark(env, p);
-	/* a placeholder at every other instance's mountpoint too */
+	/* every other instance's mountpoint too: its compat mount, or a placeholder */
 	for (const char *m = p->more ? p->more : ""; ok && *m;) {
 		size_t n = strcspn(m, ":");
 		char one[PATH_MAX];
@@ -145,7 +145,8 @@ char *dn_cdi_spec_json(const struct dn_cdi_pool *p)
 			break;
 		memcpy(one, m, n);
 		one[n] = 0;
-		ok = append_mount(mounts, p->placeholder, one, ph_opts);
+		ok = p->compat_mount ? append_mount(mounts, one, one, compat_opts)
+				     : append_mount(mounts, p->placeholder, one, ph_opts);
 		m += n + (m[n] == ':');
 	}
 	if (!ok) {

@@ -17,7 +17,8 @@ struct dn_cdi_pool {
 	const char *more;        /* its other instances' mountpoints, ':'-separated; NULL, "": none */
 	const char *library;     /* host path of libdanaus.so */
 	const char *placeholder; /* host path of the file bound at the mountpoint */
-	/* the pool mounts its tree there ([pool] compat_mount): bound instead of the placeholder */
+	/* the pool mounts each instance at its mountpoint ([pool] compat_mount): bound instead
+	 * of the placeholder */
 	bool compat_mount;
 };
 

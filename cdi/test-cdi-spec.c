@@ -172,6 +172,26 @@ static void test_instances_get_placeholders_and_their_variable(void **state)
 	json_object_put(spec);
 }
 
+/* A compat pool with more instances: each instance's own mount bound at its mountpoint. */
+static void test_compat_mounts_of_instances_are_bound(void **state)
+{
+	struct dn_cdi_pool p = pool;
+	p.more = "/data:/danaus/tenant-web";
+	p.compat_mount = true;
+	struct json_object *spec = parse_spec_of(&p);
+	struct json_object *mounts = field(edits_of(spec), "mounts");
+	assert_int_equal(json_object_array_length(mounts), 5);
+	const char *at[] = {pool.mountpoint, "/data", "/danaus/tenant-web"};
+	for (size_t i = 0; i < 3; i++) {
+		struct json_object *m = json_object_array_get_idx(mounts, 2 + i);
+		assert_string_equal(str(m, "hostPath"), at[i]);
+		assert_string_equal(str(m, "containerPath"), at[i]);
+		assert_true(has_option(m, "rbind"));
+		assert_false(has_option(m, "ro"));
+	}
+	json_object_put(spec);
+}
+
 static void test_relative_or_missing_paths_are_refused(void **state)
 {
 	struct dn_cdi_pool p = pool;
@@ -489,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_env_preloads_the_library_for_the_pool),
 		cmocka_unit_test(test_mounts_bind_library_socket_and_placeholder),
 		cmocka_unit_test(test_compat_mount_is_bound_instead_of_the_placeholder),
+		cmocka_unit_test(test_compat_mounts_of_instances_are_bound),
 		cmocka_unit_test(test_instances_get_placeholders_and_their_variable),
 		cmocka_unit_test(test_relative_or_missing_paths_are_refused),
 		cmocka_unit_test(test_paths_are_escaped),

@@ -260,12 +260,17 @@ int main(int argc, char **argv)
 	const char *handover_env = getenv("DANAUS_COMPAT_HANDOVER");
 	bool handover = handover_env && strcmp(handover_env, "1") == 0;
 	struct dn_compat *compat = NULL;
+	/* every instance's mountpoint, in dn_mounts_new's order */
+	const char *mps[DN_MOUNTS_MAX] = {cfg->mountpoint};
+	size_t n_mps = 1;
+	for (size_t i = 0; i < cfg->n_mounts && n_mps < DN_MOUNTS_MAX; i++)
+		mps[n_mps++] = cfg->mounts[i].mountpoint;
 	r = 0;
-	if (!handover)
-		/* A compat mount of a pool that died would fail every look at the mountpoint. */
-		dn_compat_clear_stale(cfg->mountpoint);
-	if (cfg->compat_mount && (r = dn_compat_prepare(pool, cfg->mountpoint, handover, &compat,
-							err, sizeof(err))) < 0) {
+	/* A compat mount of a pool that died would fail every look at the mountpoint. */
+	for (size_t i = 0; !handover && i < n_mps; i++)
+		dn_compat_clear_stale(mps[i]);
+	if (cfg->compat_mount && (r = dn_compat_prepare(pool, mps, n_mps, handover, &compat, err,
+							sizeof(err))) < 0) {
 		dn_log_error("%s", err);
 		sd_notifyf(0, "STATUS=%s\nERRNO=%d", err, -r);
 		dn_config_free(cfg);
@@ -379,10 +384,8 @@ int main(int argc, char **argv)
 	int status = 0;
 	struct dn_pool *p = NULL;
 	r = dn_pool_new(&p, cfg, mounts, listen_fd, metrics_fd);
-	/* the pool's default instance: [mount] instances are the library's only */
 	if (r == 0 && compat &&
-	    (r = dn_compat_start(compat, mounts->v[0].svc, cfg, dn_pool_quotas(p), err,
-				 sizeof(err))) < 0) {
+	    (r = dn_compat_start(compat, mounts, cfg, dn_pool_quotas(p), err, sizeof(err))) < 0) {
 		dn_log_error("%s", err);
 		sd_notifyf(0, "STATUS=%s\nERRNO=%d", err, -r);
 		status = compat_exit_status(r);

@@ -195,30 +195,33 @@ static void pool_mountpoint(const struct dn_config *cfg, char *out, size_t len)
 }
 
 /*
- * [pool] compat_mount: the pool makes a FUSE mount (/dev/fuse, the mount
- * system calls and CAP_SYS_ADMIN, which it drops once the mount exists),
- * detached; its namespace is private, so the unit attaches the mount in the
- * host's, outside the sandbox ('+'), and detaches it when the pool is gone
- * (also after a crash). The mountpoint is the generator's, never the pool's
- * word. All lines add to the unit's lists.
+ * [pool] compat_mount: the pool makes a FUSE mount per instance (/dev/fuse,
+ * the mount system calls and CAP_SYS_ADMIN, which it drops once the mounts
+ * exist), detached; its namespace is private, so the unit attaches each
+ * mount in the host's, outside the sandbox ('+'), and detaches it when the
+ * pool is gone (also after a crash). The mountpoints are the generator's,
+ * never the pool's word. All lines add to the unit's lists.
  */
-static void compat_print(FILE *f, const char *mp, const char *path)
+static void compat_print(FILE *f, const struct dn_config *cfg, const char *mp, const char *path)
 {
-	if (!unit_path_ok(mp)) {
-		fprintf(stderr, "danaus-generator: %s: compat_mount: the mountpoint contains control "
-				"characters, which a unit file cannot name; the pool will fail to "
-				"mount it\n", path);
-		return;
-	}
 	fprintf(f, "Environment=DANAUS_COMPAT_HANDOVER=1\n"
 		   "CapabilityBoundingSet=CAP_SYS_ADMIN\n"
 		   "DeviceAllow=/dev/fuse rw\n"
 		   "SystemCallFilter=@mount\n");
-	fprintf(f, "ExecStartPost=+" DN_SBINDIR "/danaus-pool --pool %%i --attach-compat ");
-	print_unit_path(f, mp);
-	fprintf(f, "\nExecStopPost=+" DN_SBINDIR "/danaus-pool --pool %%i --detach-compat ");
-	print_unit_path(f, mp);
-	fprintf(f, "\n");
+	for (size_t i = 0; i <= cfg->n_mounts; i++) {
+		const char *at = i ? cfg->mounts[i - 1].mountpoint : mp;
+		if (!at || !unit_path_ok(at)) {
+			fprintf(stderr, "danaus-generator: %s: compat_mount: the mountpoint %s contains "
+					"control characters, which a unit file cannot name; it will "
+					"not be mounted\n", path, at ? at : "(none)");
+			continue;
+		}
+		fprintf(f, "ExecStartPost=+" DN_SBINDIR "/danaus-pool --pool %%i --attach-compat ");
+		print_unit_path(f, at);
+		fprintf(f, "\nExecStopPost=+" DN_SBINDIR "/danaus-pool --pool %%i --detach-compat ");
+		print_unit_path(f, at);
+		fprintf(f, "\n");
+	}
 }
 
 /*
@@ -248,7 +251,7 @@ static void sandbox_print(FILE *f, const struct dn_config *cfg, const char *path
 		fprintf(f, "\n");
 	}
 	if (cfg->compat_mount)
-		compat_print(f, mp, path);
+		compat_print(f, cfg, mp, path);
 
 	if (strcmp(cfg->backend, "ceph") == 0) {
 		/*

@@ -1,4 +1,4 @@
-/* Compat Attach: the pool's detached FUSE mount, handed to the unit that attaches it in the host */
+/* Compat Attach: the pool's detached FUSE mounts, handed to the unit that attaches it in the host */
 #include "compat-attach.h"
 
 #include <errno.h>
@@ -24,45 +24,62 @@ static void record_path(const char *pool, char *out, size_t len)
 	snprintf(out, len, "%s/%s.compat", DN_RUNDIR, pool);
 }
 
-int dn_compat_record_write(const char *pool, int mnt_fd)
+int dn_compat_record_write(const char *pool, const int *mnt_fds, const char *const *mountpoints,
+			   size_t n)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], text[64];
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
 	record_path(pool, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	int len = snprintf(text, sizeof(text), "%ld %d\n", (long)getpid(), mnt_fd);
 	/* Renamed into place: the attacher never reads half a record. */
 	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, text, (size_t)len) != len) {
-		int e = errno ? errno : EIO;
-		unlink(tmp);
-		return -e;
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (strchr(mountpoints[i], '\n'))
+			r = -EINVAL; /* (the config's mountpoints never have one) */
+		else if (dprintf(fd, "%ld %d %s\n", (long)getpid(), mnt_fds[i], mountpoints[i]) < 0)
+			r = -errno;
 	}
-	if (rename(tmp, path) < 0) {
-		int e = errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
 		unlink(tmp);
-		return -e;
-	}
-	return 0;
+	return r;
 }
 
-/* The record's PID and FD; -errno when there is none or it says nothing sensible. */
-static int record_read(const char *pool, long *pid, int *fd)
+/*
+ * The record's PID and the FD holding the mount for mountpoint (any
+ * mountpoint's PID when it is NULL); -errno when there is none or the
+ * record says nothing sensible.
+ */
+static int record_read(const char *pool, const char *mountpoint, long *pid, int *fd)
 {
-	char path[PATH_MAX], text[64];
+	char path[PATH_MAX];
 	record_path(pool, path, sizeof(path));
 	_cleanup_close_ int f = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (f < 0)
+	FILE *in = f >= 0 ? fdopen(f, "r") : NULL;
+	if (!in)
 		return -errno;
-	ssize_t n = read(f, text, sizeof(text) - 1);
-	if (n < 0)
-		return -errno;
-	text[n] = 0;
-	char nl;
-	if (sscanf(text, "%ld %d%c", pid, fd, &nl) != 3 || nl != '\n' || *pid <= 0 || *fd < 0)
-		return -EBADMSG;
-	return 0;
+	f = -1; /* the stream's now */
+	char *line = NULL;
+	size_t cap = 0;
+	int r = -ENOENT;
+	while (r == -ENOENT && getline(&line, &cap, in) > 0) {
+		int at = 0;
+		char *nl = strchr(line, '\n');
+		if (!nl || sscanf(line, "%ld %d %n", pid, fd, &at) != 2 || at == 0 || *pid <= 0 ||
+		    *fd < 0) {
+			r = -EBADMSG;
+			break;
+		}
+		*nl = 0;
+		if (!mountpoint || strcmp(line + at, mountpoint) == 0)
+			r = 0;
+	}
+	free(line);
+	fclose(in);
+	return r;
 }
 
 void dn_compat_record_remove(const char *pool)
@@ -71,7 +88,7 @@ void dn_compat_record_remove(const char *pool)
 	int fd;
 	char path[PATH_MAX];
 	record_path(pool, path, sizeof(path));
-	if (record_read(pool, &pid, &fd) == 0 && pid == (long)getpid())
+	if (record_read(pool, NULL, &pid, &fd) == 0 && pid == (long)getpid())
 		unlink(path);
 }
 
@@ -106,10 +123,10 @@ int dn_compat_attach_main(const char *pool, const char *mountpoint)
 	}
 	long pid;
 	int fd;
-	int r = record_read(pool, &pid, &fd);
+	int r = record_read(pool, mountpoint, &pid, &fd);
 	if (r < 0) {
-		dn_log_error("no compat mount to attach: %s/%s.compat: %s", DN_RUNDIR, pool,
-			     strerror(-r));
+		dn_log_error("no compat mount to attach at %s: %s/%s.compat: %s", mountpoint,
+			     DN_RUNDIR, pool, strerror(-r));
 		return r;
 	}
 	if (pid != main_pid) {

@@ -56,6 +56,10 @@ static struct dn_svc *caller_begin(bool access, struct dn_cred *c, int *err)
 	/* the pool's [access], as at a preloaded program's attach: others get nothing */
 	if (r == 0 && !dn_config_allows(t->cfg, c->uid, c->gid, c->groups, c->ngroups))
 		r = -EACCES;
+	/* and an instance's own lists, as for preloaded programs (dispatch.c) */
+	if (r == 0 && t->mount &&
+	    !dn_config_mount_allows(t->mount, c->uid, c->gid, c->groups, c->ngroups))
+		r = -EACCES;
 	if (r == 0)
 		r = dn_cred_apply(c);
 	if (r < 0) {

@@ -16,6 +16,8 @@
 struct dn_compat_tree {
 	struct dn_svc *svc;
 	const struct dn_config *cfg; /* [access]: who may use the pool at all */
+	/* a [mount] instance's section (its access lists), NULL for the pool's top */
+	const struct dn_config_mount *mount;
 	struct dn_quotas *quotas;    /* [limits]: open files per uid, shared with the sessions */
 	_Atomic unsigned lock_waits; /* blocking lock calls waiting now, each on a thread */
 };

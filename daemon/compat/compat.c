@@ -22,23 +22,30 @@
 
 #define COMPAT_STOP_WAIT_S 5
 
-struct dn_compat {
+/* One instance's mount. */
+struct compat_mount {
 	struct dn_compat_tree tree;
 	struct fuse *fuse;
 	pthread_t loop;
 	bool looping;
-	bool handover; /* the unit attaches the mount, in the host's namespace */
 	bool attached; /* by the pool itself, at mountpoint */
-	char *pool, *mountpoint;
+	char *mountpoint;
 	int fuse_fd;   /* /dev/fuse, until libfuse owns it */
 	int mnt_fd;    /* the mount's root: a request of our own through it wakes the loop to stop */
 	unsigned dev_major, dev_minor; /* the mount's, to know it at the mountpoint */
 	int loop_result;
 };
 
+struct dn_compat {
+	char *pool;
+	bool handover; /* the unit attaches the mounts, in the host's namespace */
+	size_t n;
+	struct compat_mount m[DN_MOUNTS_MAX];
+};
+
 static void *compat_loop(void *arg)
 {
-	struct dn_compat *c = arg;
+	struct compat_mount *c = arg;
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 	if (!cfg) {
 		c->loop_result = -ENOMEM;
@@ -80,7 +87,7 @@ static void wake_loop(int mnt_fd)
 	pthread_attr_destroy(&attr);
 }
 
-static struct dn_compat *compat_free(struct dn_compat *c)
+static void mount_free(struct compat_mount *c)
 {
 	if (c->fuse)
 		fuse_destroy(c->fuse); /* closes the /dev/fuse descriptor it was given */
@@ -88,27 +95,24 @@ static struct dn_compat *compat_free(struct dn_compat *c)
 		close(c->fuse_fd);
 	if (c->mnt_fd >= 0)
 		close(c->mnt_fd);
-	free(c->pool);
 	free(c->mountpoint);
+}
+
+static struct dn_compat *compat_free(struct dn_compat *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		mount_free(&c->m[i]);
+	free(c->pool);
 	free(c);
 	return NULL;
 }
 
-int dn_compat_prepare(const char *pool, const char *mountpoint, bool handover,
-		      struct dn_compat **out, char *err, size_t errlen)
+static int mount_prepare(struct compat_mount *c, const char *pool, const char *mountpoint,
+			 char *err, size_t errlen)
 {
-	*out = NULL;
-	struct dn_compat *c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
 	c->fuse_fd = c->mnt_fd = -1;
-	c->handover = handover;
-	c->pool = strdup(pool);
-	c->mountpoint = strdup(mountpoint);
-	if (!c->pool || !c->mountpoint) {
-		compat_free(c);
+	if (!(c->mountpoint = strdup(mountpoint)))
 		return -ENOMEM;
-	}
 	int r = dn_kmount_new(pool, &c->fuse_fd, &c->mnt_fd, err, errlen);
 	/* DONT_SYNC: no request, which would wait for a loop not running yet */
 	struct statx stx = {0};
@@ -118,7 +122,25 @@ int dn_compat_prepare(const char *pool, const char *mountpoint, bool handover,
 	}
 	c->dev_major = stx.stx_dev_major;
 	c->dev_minor = stx.stx_dev_minor;
-	/* CAP_SYS_ADMIN would let tenants set trusted.* xattrs; the mount was all it was for. */
+	return r;
+}
+
+int dn_compat_prepare(const char *pool, const char *const *mountpoints, size_t n, bool handover,
+		      struct dn_compat **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (n == 0 || n > DN_MOUNTS_MAX)
+		return -EINVAL;
+	struct dn_compat *c = calloc(1, sizeof(*c));
+	if (!c || !(c->pool = strdup(pool))) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->handover = handover;
+	int r = 0;
+	for (; r == 0 && c->n < n; c->n++)
+		r = mount_prepare(&c->m[c->n], pool, mountpoints[c->n], err, errlen);
+	/* CAP_SYS_ADMIN would let tenants set trusted.* xattrs; the mounts were all it was for. */
 	if (r == 0 && handover && (r = dn_cred_drop(CAP_SYS_ADMIN)) < 0)
 		snprintf(err, errlen, "compat_mount: cannot drop CAP_SYS_ADMIN: %s", strerror(-r));
 	if (r < 0) {
@@ -129,11 +151,13 @@ int dn_compat_prepare(const char *pool, const char *mountpoint, bool handover,
 	return 0;
 }
 
-int dn_compat_start(struct dn_compat *c, struct dn_svc *svc, const struct dn_config *cfg,
-		    struct dn_quotas *quotas, char *err, size_t errlen)
+static int mount_start(struct compat_mount *c, bool handover, struct dn_svc *svc,
+		       const struct dn_config *cfg, const struct dn_config_mount *mount,
+		       struct dn_quotas *quotas, char *err, size_t errlen)
 {
 	c->tree.svc = svc;
 	c->tree.cfg = cfg;
+	c->tree.mount = mount;
 	c->tree.quotas = quotas;
 	/* The mount options are the kernel's already (compat-kmount.c): none here. */
 	char *argv[] = {(char *)"danaus-pool", NULL};
@@ -158,13 +182,8 @@ int dn_compat_start(struct dn_compat *c, struct dn_svc *svc, const struct dn_con
 		return -r;
 	}
 	c->looping = true;
-	if (c->handover) {
-		r = dn_compat_record_write(c->pool, c->mnt_fd);
-		if (r < 0)
-			snprintf(err, errlen, "compat_mount: cannot tell the unit which descriptor "
-				 "holds the mount: %s", strerror(-r));
-		return r;
-	}
+	if (handover)
+		return 0; /* the unit attaches it */
 	r = dn_kmount_attach(c->mnt_fd, c->mountpoint);
 	if (r < 0) {
 		snprintf(err, errlen, "compat_mount: cannot attach the FUSE mount at %s: %s",
@@ -175,10 +194,33 @@ int dn_compat_start(struct dn_compat *c, struct dn_svc *svc, const struct dn_con
 	return 0;
 }
 
-bool dn_compat_stop(struct dn_compat *c)
+int dn_compat_start(struct dn_compat *c, const struct dn_mounts *mounts,
+		    const struct dn_config *cfg, struct dn_quotas *quotas, char *err, size_t errlen)
 {
-	if (!c)
-		return true;
+	if (mounts->n != c->n)
+		return -EINVAL;
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < c->n; i++)
+		r = mount_start(&c->m[i], c->handover, mounts->v[i].svc, cfg,
+				i ? &cfg->mounts[i - 1] : NULL, quotas, err, errlen);
+	if (r == 0 && c->handover) {
+		int fds[DN_MOUNTS_MAX];
+		const char *mps[DN_MOUNTS_MAX];
+		for (size_t i = 0; i < c->n; i++) {
+			fds[i] = c->m[i].mnt_fd;
+			mps[i] = c->m[i].mountpoint;
+		}
+		r = dn_compat_record_write(c->pool, fds, mps, c->n);
+		if (r < 0)
+			snprintf(err, errlen, "compat_mount: cannot tell the unit which descriptors "
+				 "hold the mounts: %s", strerror(-r));
+	}
+	return r;
+}
+
+/* false when its threads did not end (nothing of it is freed then) */
+static bool mount_stop(struct compat_mount *c)
+{
 	struct statx stx;
 	/* Only our own mount (the one at the top of the mountpoint). */
 	if (c->attached &&
@@ -187,8 +229,6 @@ bool dn_compat_stop(struct dn_compat *c)
 	    umount2(c->mountpoint, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
 		dn_log_warning("cannot detach the compat mount at %s: %s", c->mountpoint,
 			       strerror(errno));
-	if (c->handover)
-		dn_compat_record_remove(c->pool);
 	if (c->looping) {
 		/*
 		 * The loop ends when a worker finishes a request after
@@ -209,6 +249,22 @@ bool dn_compat_stop(struct dn_compat *c)
 			return false; /* they may be in the backend: nothing of theirs is freed */
 		}
 	}
+	mount_free(c);
+	return true;
+}
+
+bool dn_compat_stop(struct dn_compat *c)
+{
+	if (!c)
+		return true;
+	if (c->handover)
+		dn_compat_record_remove(c->pool);
+	bool stopped = true;
+	for (size_t i = 0; i < c->n; i++)
+		stopped &= mount_stop(&c->m[i]);
+	if (!stopped)
+		return false; /* the stuck threads may use what is left */
+	c->n = 0;
 	compat_free(c);
 	return true;
 }

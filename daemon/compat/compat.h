@@ -5,47 +5,49 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "mounts.h"
 #include "quota.h"
-#include "svc.h"
 
 /*
  * Statically linked programs, io_uring and raw system calls never meet the
- * preload library: with [pool] compat_mount the pool also mounts its tree
- * at its mountpoint through FUSE, served by the same libservice (one cache,
- * one set of checks), while preloaded programs keep their shared-memory
- * path. Nothing is cached in the kernel, so both views see each other's
- * changes at once.
+ * preload library: with [pool] compat_mount the pool also mounts each of
+ * its instances (its top and every [mount] section) at its mountpoint
+ * through FUSE, served by the instance's libservice (one cache, one set of
+ * checks), while preloaded programs keep their shared-memory path. Nothing
+ * is cached in the kernel, so both views see each other's changes at once.
  */
 struct dn_compat;
 
 /*
- * Step one, before the process starts any thread: the FUSE mount, made
+ * Step one, before the process starts any thread: a FUSE mount for each of
+ * the n mountpoints (the instances' of dn_mounts, in its order), made
  * detached (compat-kmount.h). With handover the pool runs in a mount
  * namespace of its own (systemd's sandbox) and the unit's privileged
- * ExecStartPost= attaches the mount in the host's (dn_compat_attach_main);
- * the pool then drops CAP_SYS_ADMIN at once, needed for nothing else, so
- * no tenant ever acts with it. Otherwise the pool attaches the mount at
- * mountpoint itself when it starts serving. 0, or -errno with the reason
- * in err.
+ * ExecStartPost= lines attach the mounts in the host's
+ * (dn_compat_attach_main); the pool then drops CAP_SYS_ADMIN at once,
+ * needed for nothing else, so no tenant ever acts with it. Otherwise the
+ * pool attaches each mount at its mountpoint itself when it starts
+ * serving. 0, or -errno with the reason in err.
  */
-int dn_compat_prepare(const char *pool, const char *mountpoint, bool handover,
+int dn_compat_prepare(const char *pool, const char *const *mountpoints, size_t n, bool handover,
 		      struct dn_compat **out, char *err, size_t errlen);
 
 /*
- * Serves the mount with svc's tree on threads of its own (the kernel
- * checks, default_permissions, then the libservice as the caller; only
- * callers cfg's [access] admits get anything; its open files count in
- * quotas as the preloaded ones; cfg and quotas must outlive c), then
- * attaches it, or publishes it for the unit (handover). 0, or -errno with
- * the reason in err; c is then still to be stopped.
+ * Serves each mount with its instance's tree (mounts, in the order of the
+ * mountpoints prepared) on threads of its own (the kernel checks,
+ * default_permissions, then the libservice as the caller; only callers
+ * cfg's [access] admits get anything; its open files count in quotas as
+ * the preloaded ones; mounts, cfg and quotas must outlive c), then
+ * attaches them, or publishes them for the unit (handover). 0, or -errno
+ * with the reason in err; c is then still to be stopped.
  */
-int dn_compat_start(struct dn_compat *c, struct dn_svc *svc, const struct dn_config *cfg,
-		    struct dn_quotas *quotas, char *err, size_t errlen);
+int dn_compat_start(struct dn_compat *c, const struct dn_mounts *mounts,
+		    const struct dn_config *cfg, struct dn_quotas *quotas, char *err, size_t errlen);
 
 /*
  * Unmounts what the pool attached itself (lazily: programs still inside
- * keep it until they leave or the pool exits) and stops serving; a mount
- * the unit attached answers ENOTCONN until its ExecStopPost= detaches it.
+ * keep them until they leave or the pool exits) and stops serving; mounts
+ * the unit attached answer ENOTCONN until its ExecStopPost= detaches them.
  * Answers false when its threads did not end within a few seconds (an
  * operation stuck in the backend): the backend must then be left alone.
  * NULL is fine.

@@ -4,7 +4,7 @@
 # use the pool's files; both views see each other's writes at once (the same
 # descriptor included), each caller is checked as itself (uid, groups,
 # capabilities), locks are shared, and the mount follows the pool through
-# SIGTERM and kill -9 + restart.
+# SIGTERM and kill -9 + restart; every [mount] instance has a mount of its own.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
@@ -254,11 +254,48 @@ PY
 wait "$holder"
 pass "one uid's blocking locks take at most 8 of the mount's threads (ENOLCK beyond), and get their lock"
 
+# --- every instance has its mount: a [mount] subtree and a [mount] union,
+# each served by its own libservice, each with its own access lists
+kill "$PID"; wait "$PID" 2>/dev/null || true
+POOL_PIDS=()
+D="/danaus/t$$-cmdata" U="/danaus/t$$-cmunion"
+MOUNTS+=("$D" "$U")
+mkdir -p "$WORK/cm/root/data/d" "$WORK/cm/root/low/etc" "$WORK/cm/root/up"
+echo in-data > "$WORK/cm/root/data/d/f"
+echo from-lower > "$WORK/cm/root/low/etc/conf"
+echo gone > "$WORK/cm/root/low/etc/old"
+chmod -R go+rX "$WORK/cm/root"
+POOL_SETTINGS='compat_mount = yes\n' pool_start cm "[access]\nusers = root, nobody\n[mount data]\nmountpoint = $D\npath = /data\naccess_users = root\n[mount u]\nmountpoint = $U\nlower = /low\nupper = /up"
+wait_mounted
+for at in "$D" "$U"; do
+	for _ in $(seq 200); do [ "$(findmnt -n -o FSTYPE "$at")" = fuse.danaus ] && break; sleep 0.05; done
+	[ "$(findmnt -n -o FSTYPE "$at")" = fuse.danaus ] || { cat "$WORK/cm/pool.log" >&2; fail "no compat mount at the instance's $at"; }
+done
+[ "$("$BUSYBOX" cat "$D/d/f")" = in-data ] || fail "static read through the subtree instance's mount"
+[ "$("$BUSYBOX" ls "$D")" = d ] || fail "the subtree instance's mount lists $("$BUSYBOX" ls "$D"), not its subtree"
+[ "$("$BUSYBOX" cat "$U/etc/conf")" = from-lower ] || fail "static read of a lower file through the union's mount"
+"$BUSYBOX" sh -c "echo by-static >> $U/etc/conf && rm $U/etc/old"
+[ "$(cat "$WORK/cm/root/low/etc/conf")" = from-lower ] || fail "a static write through the union's mount changed the lower layer"
+[ "$(cat "$WORK/cm/root/up/etc/conf")" = "from-lower
+by-static" ] || fail "a static write through the union's mount was not copied up"
+[ -e "$WORK/cm/root/up/etc/.wh.old" ] || fail "a static rm through the union's mount left no whiteout"
+want=$(in_pool ls -la --time-style=+ "$U/etc")
+[ "$(ls -la --time-style=+ "$U/etc")" = "$want" ] || fail "the union's mount lists otherwise than preloaded programs: $want"
+# [mount data] access_users = root: nobody, in [access], is refused that instance only
+out=$(nobody "$BUSYBOX" cat "$D/d/f" 2>&1) && fail "nobody read the data instance through its mount, outside its access_users"
+echo "$out" | grep -q "Permission denied" || fail "nobody through the data instance's mount: $out"
+[ "$(nobody "$BUSYBOX" cat "$U/etc/conf" | head -1)" = from-lower ] || fail "nobody cannot read through the union's mount"
+kill -TERM "$PID"
+wait "$PID" || fail "the pool with three compat mounts did not exit 0 on SIGTERM"
+for at in "$MNT" "$D" "$U"; do
+	findmnt -n "$at" >/dev/null && fail "the compat mount at $at stayed after SIGTERM"
+done
+POOL_PIDS=()
+pass "each [mount] instance has its own compat mount: its subtree or union, its access lists; all go on SIGTERM"
+
 # --- a host that cannot give FUSE (here: no /dev/fuse in a private /dev)
 # fails the same way at every restart: EX_CONFIG (78), which the unit does
 # not restart (RestartPreventExitStatus=78), with the reason in the log
-kill "$PID"; wait "$PID" 2>/dev/null || true
-POOL_PIDS=()
 status=0
 unshare -m sh -c 'mount -t tmpfs none /dev && exec "$@"' _ timeout 30 "$POOL_BIN" --pool cm \
 	--config-dir "$WORK/cm/etc" --socket "$WORK/cm/nofuse.sock" --cdi-dir "$WORK/cm/cdi" \

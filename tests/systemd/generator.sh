@@ -46,7 +46,7 @@ conf = /home/c1/ceph.conf
 keyring = /tmp/c1/ceph.client.c1.keyring
 EOF
 printf '[pool]\nbackend = ceph\n[ceph]\nnetworks = 10.1.0.0/16, localhost\n' >"$WORK/etc/pools/c2.ini"
-printf '[pool]\ncompat_mount = yes\nmountpoint = /srv/c m%%\n' >"$WORK/etc/pools/cm.ini"
+printf '[pool]\ncompat_mount = yes\nmountpoint = /srv/c m%%\n[mount x]\nmountpoint = /srv/cm-x\npath = /x\n' >"$WORK/etc/pools/cm.ini"
 printf '[pool]\n' >"$WORK/etc/pools/bad name.ini"
 printf 'not a pool\n' >"$WORK/etc/pools/README"
 
@@ -96,16 +96,18 @@ for want in 'IPAddressDeny=any' 'IPAddressAllow=10.1.0.0/16 localhost'; do
 	grep -qxF "$want" "$d" || fail "$d lacks $want: $(cat "$d")"
 done
 
-# compat_mount: the pool may make its FUSE mount (and drops CAP_SYS_ADMIN
-# once it has); the unit attaches it in the host and detaches it, at the
-# generator's mountpoint. Pools without it get none of that.
+# compat_mount: the pool may make its FUSE mounts (and drops CAP_SYS_ADMIN
+# once it has); the unit attaches each in the host and detaches it, at the
+# generator's mountpoints (the pool's top and every [mount] instance's). Pools without it get none of that.
 d="$WORK/out/danaus-pool@cm.service.d/sandbox.conf"
 sbin=$(sed -n 's/^#define DN_SBINDIR "\(.*\)"$/\1/p' "$DANAUS_BUILD/dn-paths.h")
 [ -n "$sbin" ] || fail "no DN_SBINDIR in $DANAUS_BUILD/dn-paths.h"
 for want in 'Environment=DANAUS_COMPAT_HANDOVER=1' 'CapabilityBoundingSet=CAP_SYS_ADMIN' \
 	'DeviceAllow=/dev/fuse rw' 'SystemCallFilter=@mount' \
 	"ExecStartPost=+$sbin/danaus-pool --pool %i --attach-compat \"/srv/c m%%\"" \
-	"ExecStopPost=+$sbin/danaus-pool --pool %i --detach-compat \"/srv/c m%%\""; do
+	"ExecStopPost=+$sbin/danaus-pool --pool %i --detach-compat \"/srv/c m%%\"" \
+	"ExecStartPost=+$sbin/danaus-pool --pool %i --attach-compat \"/srv/cm-x\"" \
+	"ExecStopPost=+$sbin/danaus-pool --pool %i --detach-compat \"/srv/cm-x\""; do
 	grep -qxF "$want" "$d" || fail "$d lacks $want: $(cat "$d")"
 done
 for p in t1 q c1 c2; do

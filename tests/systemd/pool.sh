@@ -339,14 +339,18 @@ ns rm "$CONFDIR/pools/c1.ini" "$CONFDIR/pools/c2.ini"
 BUSYBOX=$(command -v busybox) || fail "busybox is not installed (scripts/install-deps installs busybox-static)"
 file -L "$BUSYBOX" | grep -q "statically linked" || fail "$BUSYBOX is not the static busybox (busybox-static)"
 ns test -c /dev/fuse || fail "no /dev/fuse: the compat mount cannot be tested here"
-ns mkdir -p /var/lib/danaus/cm
-ns sh -c "printf '[pool]\nbackend = local\nmountpoint = /danaus/cm\ncompat_mount = yes\n[local]\nroot = /var/lib/danaus/cm\n' >$CONFDIR/pools/cm.ini"
+ns mkdir -p /var/lib/danaus/cm/data
+ns sh -c "echo in-data >/var/lib/danaus/cm/data/f"
+ns sh -c "printf '[pool]\nbackend = local\nmountpoint = /danaus/cm\ncompat_mount = yes\n[local]\nroot = /var/lib/danaus/cm\n[mount data]\nmountpoint = /danaus/cm-data\npath = /data\n' >$CONFDIR/pools/cm.ini"
 ns systemctl daemon-reload
 ns systemctl start danaus-pool@cm.service || fail "the compat pool did not start"
-# The mounts at /danaus/cm in the host (systemd's) namespace, bottom first.
-cm_mounts() { ns awk '$5 == "/danaus/cm" {print $(NF-2)}' /proc/self/mountinfo | tr '\n' ' '; }
+# The mounts at /danaus/cm (or another mountpoint) in the host (systemd's) namespace, bottom first.
+cm_mounts() { ns awk -v at="${1:-/danaus/cm}" '$5 == at {print $(NF-2)}' /proc/self/mountinfo | tr '\n' ' '; }
 [ "$(cm_mounts)" = "fuse.danaus " ] ||
 	fail "/danaus/cm after start holds: '$(cm_mounts)'; mounts: $(ns grep danaus /proc/self/mountinfo)"
+[ "$(cm_mounts /danaus/cm-data)" = "fuse.danaus " ] ||
+	fail "/danaus/cm-data ([mount data]) after start holds: '$(cm_mounts /danaus/cm-data)'"
+[ "$(ns "$BUSYBOX" cat /danaus/cm-data/f)" = in-data ] || fail "static busybox cannot read [mount data]'s file"
 cm_static_preload() { # TAG: a static program and a preloaded one see each other's writes
 	ns "$BUSYBOX" sh -c "echo static-$1 >/danaus/cm/s" || fail "static busybox cannot write /danaus/cm/s"
 	local out
@@ -375,9 +379,10 @@ out=$(ns danaus-run --pool cm --no-cgroup -- python3 -c "$xattr_py" set /danaus/
 [ "$out" = EPERM ] || fail "root set trusted.danaus through the compat pool's library path: $out"
 out=$(ns python3 -c "$xattr_py" set /danaus/cm/x)
 [ "$out" = EPERM ] || fail "root set trusted.danaus through the compat mount: $out"
-echo "cm: static busybox and danaus-run share /danaus/cm; the pool serves without CAP_SYS_ADMIN"
+echo "cm: static busybox and danaus-run share /danaus/cm; [mount data] has its mount too; the pool serves without CAP_SYS_ADMIN"
 ns systemctl stop danaus-pool@cm.service danaus-pool@cm.socket
 [ -z "$(cm_mounts)" ] || fail "/danaus/cm after stop holds: '$(cm_mounts)'"
+[ -z "$(cm_mounts /danaus/cm-data)" ] || fail "/danaus/cm-data after stop holds: '$(cm_mounts /danaus/cm-data)'"
 ns test -e /run/danaus/cm.compat && fail "the compat record stayed after stop"
 ns systemctl start danaus-pool@cm.service || fail "the compat pool did not start again"
 old=$(ns systemctl show -p MainPID --value danaus-pool@cm.service)
@@ -391,6 +396,8 @@ for _ in $(seq 100); do
 done
 [ "$new" != 0 ] && [ "$new" != "$old" ] || fail "the killed compat pool was not restarted ($old -> $new)"
 [ "$(cm_mounts)" = "fuse.danaus " ] || fail "/danaus/cm after kill -9 + restart holds: '$(cm_mounts)'"
+[ "$(cm_mounts /danaus/cm-data)" = "fuse.danaus " ] ||
+	fail "/danaus/cm-data after kill -9 + restart holds: '$(cm_mounts /danaus/cm-data)'"
 cm_static_preload 2
 echo "cm: stop leaves no mount; kill -9 + Restart=on-failure mounts it again, once"
 e4=$(exposure danaus-pool@cm.service 2.7)
