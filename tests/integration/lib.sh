@@ -67,6 +67,16 @@ make_source_tree() {
 # With DANAUS_TEST_CEPH_DIR (a scripts/ceph-local cluster) and DANAUS_TEST_CEPH_FUSE
 # (its CephFS root through ceph-fuse) the pool has backend = ceph instead.
 # (POOL_ROOT_OF=OTHER: the new pool serves the files of pool OTHER, started before)
+# union_lower NAME: where the lower layer of pool NAME's union (DANAUS_TEST_UNION) is made,
+# before pool_start NAME (on Ceph: through DANAUS_TEST_CEPH_FUSE)
+union_lower() {
+	if [ -n "${DANAUS_TEST_CEPH_DIR:-}" ]; then
+		echo "$DANAUS_TEST_CEPH_FUSE/pools/t$$-$1/lower"
+	else
+		echo "$WORK/$1/backend/lower"
+	fi
+}
+
 pool_start() {
 	local name=$1 extra=${2:-}
 	local dir="$WORK/$name" top=${POOL_ROOT_OF:-$1}
@@ -82,7 +92,15 @@ pool_start() {
 		ROOT="$DANAUS_TEST_CEPH_FUSE/pools/t$$-$top"
 		mkdir -p "$ROOT"
 		chmod 755 "$ROOT"
-		printf '[pool]\nbackend = ceph\nmountpoint = %s\nworkers = %s\n'"${POOL_SETTINGS:-}"'\n[ceph]\nconf = %s\nid = admin\nkeyring = %s\nroot = %s\nmount_timeout = 20\n%b\n' \
+		local union=
+		if [ -n "${DANAUS_TEST_UNION:-}" ]; then
+			# with DANAUS_TEST_UNION too: the union below, its layers in CephFS
+			mkdir -p "$ROOT/lower" "$ROOT/upper"
+			chmod 755 "$ROOT/lower" "$ROOT/upper"
+			ROOT="$ROOT/upper"
+			union='[union]\nlower = /lower\nupper = /upper\n'
+		fi
+		printf '[pool]\nbackend = ceph\nmountpoint = %s\nworkers = %s\n'"${POOL_SETTINGS:-}"'\n[ceph]\nconf = %s\nid = admin\nkeyring = %s\nroot = %s\nmount_timeout = 20\n'"$union"'%b\n' \
 			"$MNT" "${WORKERS:-1}" "$DANAUS_TEST_CEPH_DIR/ceph.conf" \
 			"$DANAUS_TEST_CEPH_DIR/ceph.client.admin.keyring" "/pools/t$$-$top" "$extra" \
 			> "$dir/etc/pools/$name.ini"

@@ -18,7 +18,7 @@ command -v python3 > /dev/null || fail "python3 is needed"
 ROUNDS=${ROUNDS:-50}
 export DANAUS_TEST_UNION=1
 # the lower layer (lib.sh's union pool reads it from here) and a kernel twin
-lower="$WORK/u/backend/lower"
+lower=$(union_lower u)
 mkdir -p "$lower" "$WORK/plain"
 for top in "$lower" "$WORK/plain"; do
 	for r in $(seq 0 $((ROUNDS - 1))); do
@@ -34,7 +34,7 @@ for top in "$lower" "$WORK/plain"; do
 		mkdir "$top/d$r/e"
 	done
 done
-chmod -R a+rX "$WORK/u" "$WORK/plain"
+chmod -R a+rX "$lower" "$WORK/plain"
 pool_start u
 
 cat > "$WORK/races.py" << 'PY'
