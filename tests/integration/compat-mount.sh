@@ -260,11 +260,12 @@ kill "$PID"; wait "$PID" 2>/dev/null || true
 POOL_PIDS=()
 D="/danaus/t$$-cmdata" U="/danaus/t$$-cmunion"
 MOUNTS+=("$D" "$U")
-mkdir -p "$WORK/cm/root/data/d" "$WORK/cm/root/low/etc" "$WORK/cm/root/up"
-echo in-data > "$WORK/cm/root/data/d/f"
-echo from-lower > "$WORK/cm/root/low/etc/conf"
-echo gone > "$WORK/cm/root/low/etc/old"
-chmod -R go+rX "$WORK/cm/root"
+# (BACKEND: the backend's root, as the last pool_start of cm made it; ROOT may be a union's upper)
+mkdir -p "$BACKEND/data/d" "$BACKEND/low/etc" "$BACKEND/up"
+echo in-data > "$BACKEND/data/d/f"
+echo from-lower > "$BACKEND/low/etc/conf"
+echo gone > "$BACKEND/low/etc/old"
+chmod -R go+rX "$BACKEND/data" "$BACKEND/low" "$BACKEND/up"
 POOL_SETTINGS='compat_mount = yes\n' pool_start cm "[access]\nusers = root, nobody\n[mount data]\nmountpoint = $D\npath = /data\naccess_users = root\n[mount u]\nmountpoint = $U\nlower = /low\nupper = /up"
 wait_mounted
 for at in "$D" "$U"; do
@@ -275,10 +276,10 @@ done
 [ "$("$BUSYBOX" ls "$D")" = d ] || fail "the subtree instance's mount lists $("$BUSYBOX" ls "$D"), not its subtree"
 [ "$("$BUSYBOX" cat "$U/etc/conf")" = from-lower ] || fail "static read of a lower file through the union's mount"
 "$BUSYBOX" sh -c "echo by-static >> $U/etc/conf && rm $U/etc/old"
-[ "$(cat "$WORK/cm/root/low/etc/conf")" = from-lower ] || fail "a static write through the union's mount changed the lower layer"
-[ "$(cat "$WORK/cm/root/up/etc/conf")" = "from-lower
+[ "$(cat "$BACKEND/low/etc/conf")" = from-lower ] || fail "a static write through the union's mount changed the lower layer"
+[ "$(cat "$BACKEND/up/etc/conf")" = "from-lower
 by-static" ] || fail "a static write through the union's mount was not copied up"
-[ -e "$WORK/cm/root/up/etc/.wh.old" ] || fail "a static rm through the union's mount left no whiteout"
+[ -e "$BACKEND/up/etc/.wh.old" ] || fail "a static rm through the union's mount left no whiteout"
 want=$(in_pool ls -la --time-style=+ "$U/etc")
 [ "$(ls -la --time-style=+ "$U/etc")" = "$want" ] || fail "the union's mount lists otherwise than preloaded programs: $want"
 # [mount data] access_users = root: nobody, in [access], is refused that instance only

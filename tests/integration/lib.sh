@@ -63,7 +63,8 @@ make_source_tree() {
 
 # POOL_SETTINGS: more [pool] lines ("key = value\n...").
 # CDI_DIR: where the pool writes its CDI spec (default: its own directory, not /run/cdi).
-# pool_start NAME [INI_EXTRA]: sets POOL_<NAME>_{SOCK,ROOT,MNT,PID} via globals SOCK ROOT MNT PID
+# pool_start NAME [INI_EXTRA]: sets POOL_<NAME>_{SOCK,ROOT,MNT,PID} via globals SOCK ROOT MNT PID,
+# and BACKEND: the backend's root on the host ([mount] paths are in it; ROOT is it, or a union's upper)
 # With DANAUS_TEST_CEPH_DIR (a scripts/ceph-local cluster) and DANAUS_TEST_CEPH_FUSE
 # (its CephFS root through ceph-fuse) the pool has backend = ceph instead.
 # (POOL_ROOT_OF=OTHER: the new pool serves the files of pool OTHER, started before)
@@ -92,6 +93,7 @@ pool_start() {
 		ROOT="$DANAUS_TEST_CEPH_FUSE/pools/t$$-$top"
 		mkdir -p "$ROOT"
 		chmod 755 "$ROOT"
+		BACKEND=$ROOT
 		local union=
 		if [ -n "${DANAUS_TEST_UNION:-}" ]; then
 			# with DANAUS_TEST_UNION too: the union below, its layers in CephFS
@@ -112,9 +114,11 @@ pool_start() {
 		mkdir -p "$backend/lower" "$backend/upper"
 		chmod 755 "$backend" "$backend/lower" "$backend/upper"
 		ROOT="$backend/upper"
+		BACKEND=$backend
 		printf '[pool]\nbackend = local\nmountpoint = %s\nworkers = %s\n'"${POOL_SETTINGS:-}"'\n[local]\nroot = %s\n[union]\nlower = /lower\nupper = /upper\n%b\n' \
 			"$MNT" "${WORKERS:-1}" "$backend" "$extra" > "$dir/etc/pools/$name.ini"
 	else
+		BACKEND=$ROOT
 		printf '[pool]\nbackend = local\nmountpoint = %s\nworkers = %s\n'"${POOL_SETTINGS:-}"'\n[local]\nroot = %s\n%b\n' \
 			"$MNT" "${WORKERS:-1}" "$ROOT" "$extra" > "$dir/etc/pools/$name.ini"
 	fi
