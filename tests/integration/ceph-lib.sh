@@ -23,6 +23,11 @@ ceph_cleanup() {
 	for m in "${FUSE_MOUNTS[@]}"; do
 		fusermount -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 	done
+	# An unmounted ceph-fuse still ends its session with the MDS before it
+	# exits: with the cluster stopped first it never does, and spins on a CPU
+	# for good (a lazy unmount lets it run on). So the cluster stops after
+	# they are gone, and what is left of them after 10 s is killed.
+	for _ in $(seq 100); do [ -z "$(ceph_fuse_pids)" ] && break; sleep 0.1; done
 	if [ -d "$CEPH_DIR" ]; then
 		if [ $rc != 0 ]; then
 			for log in "$WORK"/*/pool.log; do
@@ -31,12 +36,28 @@ ceph_cleanup() {
 		fi
 		"$CEPH_LOCAL" stop "$CEPH_DIR" >/dev/null 2>&1 || true
 	fi
+	for pid in $(ceph_fuse_pids); do
+		echo "ceph-lib: ceph-fuse (pid $pid) did not exit after its unmount: killed" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+	done
 	# hands rc on to cleanup as $?, without errexit ending the trap right here
 	set +e
 	(exit $rc)
 	cleanup
 }
 trap ceph_cleanup EXIT
+
+# The pids of the ceph-fuse processes of this test's cluster (they daemonize:
+# found by the conf on their command line, as scripts/ceph-local stop does).
+ceph_fuse_pids() {
+	local f a
+	for f in /proc/[0-9]*/cmdline; do
+		mapfile -t -d '' a 2>/dev/null < "$f" || continue
+		[ "${a[0]:-}" = ceph-fuse ] && [ "${a[1]:-}" = -c ] && [ "${a[2]:-}" = "$CEPH_DIR/ceph.conf" ] &&
+			{ f=${f#/proc/}; echo "${f%/cmdline}"; }
+	done
+	return 0
+}
 
 # ceph c ARGS: the ceph CLI on the test cluster as admin, bounded.
 ceph_cli() { timeout 30 ceph -c "$CEPH_DIR/ceph.conf" --connect-timeout 15 "$@"; }
