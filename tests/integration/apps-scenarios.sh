@@ -388,6 +388,13 @@ f = libc.fopen(b"bad", b"r")
 libc.fgetws(buf, 64, f)
 print(repr(buf.value), libc.fgetws(buf, 64, f), ctypes.get_errno(), libc.ferror(f))
 PY
+	# every other wide entry point glibc has, fwscanf's family among them
+	W="$DANAUS_BUILD/tests/integration/test-wide-calls"
+	"$W" files
+	printf '\303\251x 1 2 3 4 5 z' > wide-in
+	"$W" stdin < wide-in
+	"$W" stdout > wide-out
+	cat wide-out
 	;;
 *)
 	echo "unknown scenario $name" >&2
