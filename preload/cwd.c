@@ -105,7 +105,9 @@ DN_EXPORT int chdir(const char *path)
 			r = REAL(chdir)(path);
 			if (r == 0)
 				leave();
-			return r;
+			/* (ENOENT: a host symlink on the way may lead into a mount) */
+			if (r == 0 || errno != ENOENT || !dn_route_host_link(AT_FDCWD, path, &t))
+				return r;
 		}
 		if (t.handle) {
 			/* /proc/self/fd/N/more: from the directory fd N is, as fchdir goes there */

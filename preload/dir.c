@@ -101,8 +101,10 @@ DN_EXPORT DIR *opendir(const char *path)
 	for (int hops = 0;; hops++) {
 		struct dn_target t;
 		int r = dn_route(AT_FDCWD, path, &t);
-		if (r == 0)
-			return REAL(opendir)(path);
+		DIR *kd;
+		if (r == 0 && ((kd = REAL(opendir)(path)) || errno != ENOENT ||
+			       !dn_route_host_link(AT_FDCWD, path, &t)))
+			return kd; /* the kernel's, unless a host symlink leads into a mount */
 		if (r < 0) {
 			errno = -r;
 			return NULL;

@@ -29,6 +29,18 @@
 	if (route_ == 0)
 
 /*
+ * For a kernel path: the kernel's answer, unless that is ENOENT because a
+ * host symlink on the way leads into a mount; then t names the file there
+ * and what follows runs (route.h, dn_route_host_link).
+ */
+#define KERNEL_OR_LINK(dirfd, path, t, call)                                                       \
+	do {                                                                                       \
+		__typeof__(call) kr_ = (call);                                                     \
+		if (kr_ >= 0 || errno != ENOENT || !dn_route_host_link((dirfd), (path), &(t)))     \
+			return kr_;                                                                \
+	} while (0)
+
+/*
  * The calls that follow an absolute symlink met in a pool as the kernel
  * does, from the process's root (ops.h, DN_OP_REDIRECTED): each asks again
  * with the path the pool answered, which is the host's or a mount's and
@@ -63,7 +75,7 @@ DN_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(openat)(dirfd, path, flags, mode);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(openat)(dirfd, path, flags, mode));
 		t.redirect = true;
 		int r = dn_op_open(&t, flags, mode);
 		if (r != -DN_OP_REDIRECTED)
@@ -147,7 +159,7 @@ DN_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 	path = dn_route_empty_cwd(dirfd, path, flags);
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(fstatat)(dirfd, path, st, flags);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(fstatat)(dirfd, path, st, flags));
 		t.redirect = true;
 		int r = dn_op_stat(&t, flags & AT_SYMLINK_NOFOLLOW, &s);
 		if (r != -DN_OP_REDIRECTED)
@@ -253,7 +265,7 @@ DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struc
 		path = dn_route_empty_cwd(dirfd, path, flags);
 		for (int hops = 0;; hops++) {
 			ROUTE(dirfd, path, t)
-			return REAL(statx)(dirfd, path, flags, mask, sx);
+			KERNEL_OR_LINK(dirfd, path, t, REAL(statx)(dirfd, path, flags, mask, sx));
 			if (bad)
 				DN_RETURN(-EINVAL);
 			t.redirect = true;
@@ -276,7 +288,7 @@ DN_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 	path = dn_route_empty_cwd(dirfd, path, flags);
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(faccessat)(dirfd, path, mode, flags);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(faccessat)(dirfd, path, mode, flags));
 		if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 			DN_RETURN(-EINVAL); /* as faccessat2(2), before the mode */
 		t.redirect = true;
@@ -307,7 +319,7 @@ DN_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(mkdirat)(dirfd, path, mode);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(mkdirat)(dirfd, path, mode));
 		t.redirect = true;
 		int r = dn_op_path(DN_OP_MKDIR, &t, mode, 0, 0);
 		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
@@ -324,7 +336,7 @@ DN_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(mknodat)(dirfd, path, mode, dev);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(mknodat)(dirfd, path, mode, dev));
 		/* the umask goes along (dn_op_path): the pool applies it as the kernel does */
 		t.redirect = true;
 		int r = dn_op_path(DN_OP_MKNOD, &t, mode, 0, (uint64_t)dev);
@@ -352,7 +364,7 @@ DN_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(unlinkat)(dirfd, path, flags);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(unlinkat)(dirfd, path, flags));
 		if (flags & ~AT_REMOVEDIR)
 			DN_RETURN(-EINVAL);
 		t.redirect = true;
@@ -533,13 +545,39 @@ static int pair_redirected(uint32_t op, struct dn_target *from, struct dn_target
 	return -ELOOP;
 }
 
+/*
+ * rename and link after the kernel's ENOENT (r 0) or our EXDEV (a name in a
+ * mount, one outside): a host symlink may lead a kernel name into a mount
+ * (dn_route_host_link). 1 when both names are then Danaus ones, -EXDEV when
+ * one is, else r again (the kernel's answer stands).
+ */
+static int pair_via_links(int r, int olddirfd, const char *oldpath, struct dn_target *from,
+			  int newdirfd, const char *newpath, struct dn_target *to)
+{
+	if (r != 0 && r != -EXDEV)
+		return r;
+	if (r == 0 && errno != ENOENT)
+		return 0;
+	int a = dn_route(olddirfd, oldpath, from), b = dn_route(newdirfd, newpath, to);
+	if (a == 0)
+		a = dn_route_host_link(olddirfd, oldpath, from);
+	if (b == 0)
+		b = dn_route_host_link(newdirfd, newpath, to);
+	if (a == 1 && b == 1)
+		return 1;
+	return a == 1 || b == 1 ? -EXDEV : r;
+}
+
 DN_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
 			unsigned flags)
 {
 	struct dn_target from, to;
 	int r = route_pair(olddirfd, oldpath, &from, newdirfd, newpath, &to, false);
+	if (r == 0 && REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags) == 0)
+		return 0;
+	r = pair_via_links(r, olddirfd, oldpath, &from, newdirfd, newpath, &to);
 	if (r == 0)
-		return REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags);
+		return -1; /* the kernel's errno */
 	if (r < 0)
 		DN_RETURN(r);
 	from.redirect = to.redirect = true;
@@ -565,7 +603,7 @@ DN_EXPORT int truncate(const char *path, off_t len)
 	int dirfd = AT_FDCWD;
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(truncate)(path, len);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(truncate)(path, len));
 		if (len < 0)
 			DN_RETURN(-EINVAL);
 		t.redirect = true;
@@ -581,7 +619,7 @@ DN_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 	path = dn_route_empty_cwd(dirfd, path, flags);
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(fchmodat)(dirfd, path, mode, flags);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(fchmodat)(dirfd, path, mode, flags));
 		t.redirect = true;
 		int r = 0;
 		if (flags & AT_SYMLINK_NOFOLLOW) {
@@ -627,7 +665,7 @@ DN_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size
 	}
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(readlinkat)(dirfd, path, buf, size);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(readlinkat)(dirfd, path, buf, size));
 		char link[PATH_MAX]; /* a link's target is shorter */
 		if ((int)size <= 0) /* the kernel's bufsiz is an int, checked before the path */
 			DN_RETURN(-EINVAL);
@@ -652,7 +690,7 @@ DN_EXPORT int symlinkat(const char *target, int dirfd, const char *path)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(symlinkat)(target, dirfd, path);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(symlinkat)(target, dirfd, path));
 		/* the kernel takes both names in before it looks at either */
 		char copy[PATH_MAX];
 		long n = dn_fault_strcpy_in(copy, target, sizeof(copy));
@@ -684,8 +722,11 @@ DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char
 	}
 	int r = route_pair(olddirfd, oldpath, &from, newdirfd, newpath, &to,
 			   flags & AT_EMPTY_PATH);
+	if (r == 0 && REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags) == 0)
+		return 0;
+	r = pair_via_links(r, olddirfd, oldpath, &from, newdirfd, newpath, &to);
 	if (r == 0)
-		return REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags);
+		return -1; /* the kernel's errno */
 	if (r < 0)
 		DN_RETURN(r);
 	if (flags & ~AT_SYMLINK_FOLLOW)
@@ -768,7 +809,7 @@ static int path_statfs(const char *path, bool vfs, struct statvfs *v, struct sta
 	int dirfd = AT_FDCWD;
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return vfs ? REAL(statvfs)(path, v) : REAL(statfs)(path, f);
+		KERNEL_OR_LINK(dirfd, path, t, vfs ? REAL(statvfs)(path, v) : REAL(statfs)(path, f));
 		t.redirect = true;
 		int r = pool_statfs(&t, -1, vfs, v, f);
 		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "client.h"
 #include "fault.h"
@@ -344,6 +345,122 @@ int dn_route_strict(int dirfd, const char *path, struct dn_target *t)
 		if (!same && (dn_op_stat(&at, true, &c) < 0 || a.st_ino != c.st_ino || a.st_dev != c.st_dev))
 			return -ENOENT;
 	}
+	return r;
+}
+
+/* Whether st is a mountpoint's host directory (its placeholder); which mount in *m. */
+static bool placeholder_of(const struct stat *st, uint32_t *m)
+{
+	pthread_once(&ancestors_once, ancestors_read);
+	for (int k = 0; k < nancestors; k++)
+		if (ancestors[k].dev == st->st_dev && ancestors[k].ino == st->st_ino &&
+		    ancestors[k].len == dn_client.mounts[ancestors[k].mount].len) {
+			*m = ancestors[k].mount;
+			return true;
+		}
+	return false;
+}
+
+/* struct open_how and RESOLVE_NO_SYMLINKS of openat2(2), which older headers lack */
+struct host_open_how {
+	uint64_t flags, mode, resolve;
+};
+#define HOST_RESOLVE_NO_SYMLINKS 0x04
+
+/*
+ * (dirfd, path) got ENOENT from the kernel. A mountpoint's placeholder is
+ * empty, so if a symlink led the kernel into a mount, its last lookup was
+ * in that placeholder: the name's parent is the placeholder, or is missing
+ * itself for the same reason, or the name is a symlink that leads there.
+ * Each step is one lookup as the caller (the kernel's rights, as it
+ * showed them); budget bounds the steps (the kernel's 40 links and more).
+ */
+static int lead_in(int dirfd, const char *path, struct dn_target *t, int *budget)
+{
+	if (--*budget < 0)
+		return 0;
+	size_t n = strlen(path), end = n, start;
+	while (end > 1 && path[end - 1] == '/')
+		end--;
+	for (start = end; start > 0 && path[start - 1] != '/';)
+		start--;
+	const char *trail = path + end;
+	char last[PATH_MAX], parent[PATH_MAX], next[PATH_MAX], link[PATH_MAX];
+	if (start == end || end - start >= sizeof(last))
+		return 0;
+	memcpy(last, path + start, end - start);
+	last[end - start] = 0;
+	size_t pl = start;
+	while (pl > 1 && path[pl - 1] == '/')
+		pl--;
+	if (pl == 0)
+		strcpy(parent, ".");
+	else {
+		memcpy(parent, path, pl);
+		parent[pl] = 0;
+	}
+	struct stat st;
+	uint32_t m;
+	int k;
+	bool dots = !strcmp(last, ".") || !strcmp(last, "..");
+	if (dots || REAL(fstatat)(dirfd, parent, &st, 0) < 0) {
+		/* missing too: the parent may be where a symlink led into a mount */
+		if ((!dots && errno != ENOENT) || !lead_in(dirfd, parent, t, budget))
+			return 0;
+		/* (".." from the mount's top leaves it: the kernel's answer stands) */
+		if (!strcmp(last, "..") && !strcmp(t->path, "/"))
+			return 0;
+		size_t tl = strlen(t->path);
+		k = snprintf(t->path + tl, sizeof(t->path) - tl, "%s%s%s",
+			     tl && t->path[tl - 1] == '/' ? "" : "/", last, trail);
+		return k >= 0 && (size_t)k < sizeof(t->path) - tl;
+	}
+	if (placeholder_of(&st, &m)) {
+		k = snprintf(next, sizeof(next), "%s/%s%s", dn_client.mounts[m].path, last, trail);
+		return k >= 0 && (size_t)k < sizeof(next) && route(AT_FDCWD, next, t) == 1;
+	}
+	k = snprintf(next, sizeof(next), "%s/%s", parent, last);
+	if (!S_ISDIR(st.st_mode) || k < 0 || (size_t)k >= sizeof(next) ||
+	    REAL(fstatat)(dirfd, next, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+		return 0;
+	ssize_t len = REAL(readlinkat)(dirfd, next, link, sizeof(link) - 1);
+	if (len <= 0)
+		return 0;
+	link[len] = 0;
+	/* the link's target, from the directory holding it, with what followed the name */
+	k = link[0] == '/' ? snprintf(next, sizeof(next), "%s%s", link, trail)
+			   : snprintf(next, sizeof(next), "%s/%s%s", parent, link, trail);
+	return k >= 0 && (size_t)k < sizeof(next) && lead_in(dirfd, next, t, budget);
+}
+
+int dn_route_host_link(int dirfd, const char *path, struct dn_target *t)
+{
+	if (!dn_client.configured || !dn_client.nmounts || dn_fault_low(path))
+		return 0;
+	int saved = errno, r = 0;
+	char rest[PATH_MAX];
+	struct dn_fault_frame f;
+	dn_fault_push(&f, path, DN_FAULT_STRING);
+	if (sigsetjmp(f.env, 0))
+		return 0;
+	size_t n = strnlen(path, PATH_MAX);
+	if (n < PATH_MAX)
+		memcpy(rest, path, n + 1);
+	dn_fault_pop(&f);
+	if (n == 0 || n >= PATH_MAX)
+		return 0;
+	/* a symlink on the way, or the kernel cannot say: the one call other paths pay */
+	struct host_open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = HOST_RESOLVE_NO_SYMLINKS};
+	long fd = REAL(syscall)(SYS_openat2, dirfd, rest, &how, sizeof(how));
+	if (fd >= 0)
+		REAL(close)((int)fd);
+	if (fd >= 0 || errno == ENOENT || errno == ENOTDIR || errno == EACCES)
+		goto out;
+	t->redirect = false;
+	int budget = 64;
+	r = lead_in(dirfd, rest, t, &budget);
+out:
+	errno = saved;
 	return r;
 }
 

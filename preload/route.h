@@ -24,6 +24,13 @@ struct dn_target {
  * EFAULT; -EFAULT relative to a Danaus fd), or -errno. Costs one compare
  * for paths outside.
  */
+/*
+ * After the kernel answered ENOENT for (dirfd, path), a host path: 1 when
+ * a host symlink on the way leads into a mount (t filled in for the rest of
+ * the way), else 0, errno untouched. Costs paths without a symlink one
+ * openat2; nothing for any path the kernel found.
+ */
+int dn_route_host_link(int dirfd, const char *path, struct dn_target *t);
 /* Whether path (readable) is PATH_MAX bytes or longer: the kernel's ENAMETOOLONG. */
 bool dn_path_too_long(const char *path);
 /*
