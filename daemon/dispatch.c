@@ -379,7 +379,9 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 			r = ops->readdir(svc, o->file, req->off, bufdata, req->len, &rep->aux);
 		break;
 	case DN_OP_FSYNC:
-		if (ops->fsync)
+		if ((req->flags & DN_FSYNC_FS) && ops->syncfs)
+			r = ops->syncfs(svc, o->file);
+		else if (ops->fsync)
 			r = ops->fsync(svc, o->file, req->flags & DN_FSYNC_DATA);
 		break;
 	case DN_OP_FTRUNCATE:

@@ -693,6 +693,12 @@ static int local_fsync(struct dn_svc *s, struct dn_file *f, bool datasync)
 	return (datasync ? fdatasync(f->fd) : fsync(f->fd)) < 0 ? -errno : 0;
 }
 
+/* the host filesystem under the pool's root: all of it, as the kernel's syncfs */
+static int local_syncfs(struct dn_svc *s, struct dn_file *f)
+{
+	return syncfs(f->fd) < 0 ? -errno : 0;
+}
+
 static int local_truncate(struct dn_svc *s, const struct dn_cred *c, const char *path, off_t len)
 {
 	int r = dn_cred_apply(c);
@@ -1128,6 +1134,7 @@ static const struct dn_svc_ops local_ops = {
 	.rename = local_rename,
 	.readdir = local_readdir,
 	.fsync = local_fsync,
+	.syncfs = local_syncfs,
 	.truncate = local_truncate,
 	.ftruncate = local_ftruncate,
 	.chmod = local_chmod,

@@ -516,6 +516,11 @@ static int sub_fsync(struct dn_svc *s, struct dn_file *f, bool datasync)
 	return BELOW(s)->ops->fsync(BELOW(s), f, datasync);
 }
 
+static int sub_syncfs(struct dn_svc *s, struct dn_file *f)
+{
+	return BELOW(s)->ops->syncfs(BELOW(s), f);
+}
+
 static int sub_ftruncate(struct dn_svc *s, struct dn_file *f, off_t len)
 {
 	return BELOW(s)->ops->ftruncate(BELOW(s), f, len);
@@ -594,6 +599,7 @@ static void ops_fill(struct dn_svc_ops *o, const struct dn_svc_ops *b)
 	PICK(rename, sub_rename);
 	PICK(readdir, sub_readdir);
 	PICK(fsync, sub_fsync);
+	PICK(syncfs, sub_syncfs);
 	PICK(truncate, sub_truncate);
 	PICK(ftruncate, sub_ftruncate);
 	PICK(chmod, sub_chmod);

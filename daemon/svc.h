@@ -130,6 +130,8 @@ struct dn_svc_ops {
 	ssize_t (*readdir)(struct dn_svc *s, struct dn_file *f, uint64_t cookie, void *buf,
 			   size_t len, uint64_t *next);
 	int (*fsync)(struct dn_svc *s, struct dn_file *f, bool datasync);
+	/* Optional: flushes all of the backend f lies on (syncfs(2)); without it, f alone. */
+	int (*syncfs)(struct dn_svc *s, struct dn_file *f);
 	int (*truncate)(struct dn_svc *s, const struct dn_cred *c, const char *path, off_t len);
 	int (*ftruncate)(struct dn_svc *s, struct dn_file *f, off_t len);
 	int (*chmod)(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode);

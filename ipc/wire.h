@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 17
+#define DN_PROTO_VERSION 18
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -23,7 +23,7 @@ enum dn_op {
 	DN_OP_UNLINK,
 	DN_OP_RENAME,  /* path, path2; flags: renameat2 flags; off: as DN_OP_LINK's */
 	DN_OP_READDIR, /* off: cookie; answers linux_dirent64 records */
-	DN_OP_FSYNC,   /* flags: DN_FSYNC_DATA */
+	DN_OP_FSYNC,   /* flags: DN_FSYNC_DATA, DN_FSYNC_FS */
 	DN_OP_TRUNCATE,
 	DN_OP_FTRUNCATE,
 	DN_OP_CHMOD,
@@ -71,6 +71,7 @@ enum dn_op {
  */
 #define DN_OPEN_IDENT 0x40000000u
 #define DN_FSYNC_DATA 0x1u
+#define DN_FSYNC_FS 0x2u /* syncfs(2): all of the filesystem the file lies on */
 #define DN_MAP_WRITE 0x1u /* mapfd: a copy may be written back */
 #define DN_WRITE_APPEND 0x1u
 /*
