@@ -843,6 +843,23 @@ static int local_link(struct dn_svc *s, const struct dn_cred *c, const char *fro
 	return linkat(AT_FDCWD, proc, tfd, tb, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
 }
 
+/* by the file's magic link, which needs no CAP_DAC_READ_SEARCH (the library asks the kernel's rule) */
+static int local_link_file(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			   const char *to)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	const char *tb;
+	struct dn_path_last tl;
+	_cleanup_close_ int tfd = resolve_parent(to_local(s), to, &tb, &tl);
+	if (tfd < 0)
+		return tfd;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
+	return linkat(AT_FDCWD, proc, tfd, tb, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+}
+
 /* The host filesystem's figures, and its type: a local pool is a view of it, as a bind mount. */
 static int fd_statfs(int fd, struct statvfs *st, uint64_t *type)
 {
@@ -1144,6 +1161,7 @@ static const struct dn_svc_ops local_ops = {
 	.chown = local_chown,
 	.symlink = local_symlink,
 	.link = local_link,
+	.link_file = local_link_file,
 	.statfs = local_statfs,
 	.fallocate = local_fallocate,
 	.fadvise = local_fadvise,

@@ -709,10 +709,62 @@ DN_EXPORT int symlink(const char *target, const char *path)
 	return symlinkat(target, AT_FDCWD, path);
 }
 
+/*
+ * The old name is a Danaus fd's file itself: "" with AT_EMPTY_PATH, or
+ * /proc/self/fd/N (whose magic link linkat follows with AT_SYMLINK_FOLLOW).
+ * That fd, else -1.
+ */
+static int link_self(int olddirfd, const char *oldpath, int flags, bool *by_proc)
+{
+	char c;
+	*by_proc = false;
+	if ((flags & AT_EMPTY_PATH) && dn_fdmap_get(olddirfd) >= 0 &&
+	    dn_fault_copy_in(&c, oldpath, 1) == 0 && c == 0)
+		return olddirfd;
+	int fd = dn_route_own_fd(oldpath);
+	*by_proc = fd >= 0;
+	return fd;
+}
+
+/*
+ * A new name for a Danaus fd's file: the pool links the open file (an
+ * O_TMPFILE has no other way in; with O_EXCL, or deleted, the kernel's
+ * ENOENT). The kernel's AT_EMPTY_PATH rule (CAP_DAC_READ_SEARCH, or since
+ * 6.10 the opener's own credentials) is not asked: the process opened it.
+ * -ENOSYS when the pool links it by its name (a backend without the call).
+ */
+static int link_fd(int fd, bool by_proc, int newdirfd, const char *newpath, int flags)
+{
+	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	struct dn_target to;
+	int r = dn_route_strict(newdirfd, newpath, &to);
+	if (r < 0)
+		return r;
+	/* the magic link itself (not followed), or a name outside the pool: another filesystem */
+	if (r == 0 || (by_proc && !(flags & AT_SYMLINK_FOLLOW)))
+		return -EXDEV;
+	to.redirect = false;
+	return dn_op_link_file(fd, &to);
+}
+
 DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
 		     int flags)
 {
 	struct dn_target from, to;
+	bool by_proc;
+	char own[64];
+	int self = link_self(olddirfd, oldpath, flags, &by_proc);
+	if (self >= 0) {
+		int r = link_fd(self, by_proc, newdirfd, newpath, flags);
+		if (r != -ENOSYS)
+			DN_RETURN(r);
+		/* by the name it was opened by (dn_route_strict checks it is still that file) */
+		snprintf(own, sizeof(own), "/proc/self/fd/%d", self);
+		olddirfd = AT_FDCWD;
+		oldpath = own;
+		flags = AT_SYMLINK_FOLLOW;
+	}
 	/* The kernel looks the old name up before it finds the new one unreadable. */
 	if (dn_route(olddirfd, oldpath, &from) == 1 &&
 	    dn_route_strict(newdirfd, newpath, &to) == -EFAULT) {
@@ -729,7 +781,7 @@ DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char
 		return -1; /* the kernel's errno */
 	if (r < 0)
 		DN_RETURN(r);
-	if (flags & ~AT_SYMLINK_FOLLOW)
+	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
 		DN_RETURN(-EINVAL);
 	from.redirect = to.redirect = true;
 	uint32_t follow = (flags & AT_SYMLINK_FOLLOW) ? DN_LINK_FOLLOW : 0;

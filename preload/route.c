@@ -464,6 +464,21 @@ out:
 	return r;
 }
 
+int dn_route_own_fd(const char *path)
+{
+	if (!dn_client.configured || dn_fault_low(path))
+		return -1;
+	struct dn_fault_frame f;
+	dn_fault_push(&f, path, DN_FAULT_STRING);
+	if (sigsetjmp(f.env, 0))
+		return -1;
+	const char *rest;
+	int fd = path[0] == '/' ? own_fd_name(path, &rest) : -1;
+	bool whole = fd >= 0 && !rest[0];
+	dn_fault_pop(&f);
+	return whole && dn_fdmap_get(fd) >= 0 ? fd : -1;
+}
+
 int dn_route_own_link(const char *path, char *out, size_t cap)
 {
 	if (!dn_client.configured || dn_fault_low(path))

@@ -39,6 +39,8 @@ bool dn_path_too_long(const char *path);
  * path, -ENAMETOOLONG.
  */
 int dn_route_own_link(const char *path, char *out, size_t cap);
+/* N when path is /proc/self/fd/N (or /dev/fd/N...) of a Danaus fd N, nothing after it; else -1. */
+int dn_route_own_fd(const char *path);
 int dn_route(int dirfd, const char *path, struct dn_target *t);
 /* The same, but -EFAULT when path cannot be read (rather than 0: the kernel's to refuse). */
 int dn_route_strict(int dirfd, const char *path, struct dn_target *t);

@@ -582,6 +582,7 @@ static const struct dn_svc_ops union_ops_template = {
 	.chown = union_chown,
 	.symlink = union_symlink,
 	.link = union_link,
+	.link_file = union_link_file,
 	.statfs = union_statfs,
 	.fallocate = union_fallocate,
 	.seek = union_seek,

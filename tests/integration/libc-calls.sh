@@ -825,6 +825,53 @@ def syncfs_tests():
     say("syncfs", *res)
 
 
+def tmpfile_link_tests():
+    """linkat of an open file: an O_TMPFILE by "" with AT_EMPTY_PATH and by
+    /proc/self/fd/N followed (not followed: the magic link, EXDEV), with
+    O_EXCL (ENOENT), a named, a deleted and an O_PATH file, a directory"""
+    AT_EMPTY_PATH, AT_FDCWD, FOLLOW = 0x1000, -100, 0x400
+    libc.linkat.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+    t = D + "/tmpl"
+    os.mkdir(t)
+    os.mkdir(t + "/sub")
+
+    def link(fd, old, new, flags):
+        r = libc.linkat(fd, old.encode(), AT_FDCWD, (t + "/" + new).encode(), flags)
+        return err() if r else r
+
+    def proc(fd):
+        return "/proc/self/fd/%d" % fd
+
+    try:
+        tf = os.open(t, os.O_TMPFILE | os.O_RDWR, 0o640)
+    except OSError as e:  # (a Ceph pool and ceph-fuse: EOPNOTSUPP)
+        say("linkat of open files: O_TMPFILE", errno.errorcode[e.errno])
+        return
+    os.write(tf, b"tmp")
+    res = [link(tf, "", "a", AT_EMPTY_PATH), link(AT_FDCWD, proc(tf), "b", FOLLOW),
+           link(AT_FDCWD, proc(tf), "c", 0), link(tf, "", "d", 0),
+           link(tf, "", "a", AT_EMPTY_PATH), link(tf, "", "sub/e", AT_EMPTY_PATH),
+           link(tf, "", "nodir/e", AT_EMPTY_PATH), link(tf, "", "f", AT_EMPTY_PATH | 0x2),
+           os.fstat(tf).st_nlink]
+    os.write(tf, b"-more")
+    ex = os.open(t, os.O_TMPFILE | os.O_RDWR | os.O_EXCL, 0o600)
+    res += [link(ex, "", "g", AT_EMPTY_PATH), link(AT_FDCWD, proc(ex), "h", FOLLOW)]
+    nf = os.open(t + "/named", os.O_CREAT | os.O_RDWR, 0o600)
+    res.append(link(nf, "", "i", AT_EMPTY_PATH))
+    os.unlink(t + "/named")
+    os.unlink(t + "/i")
+    res += [link(nf, "", "j", AT_EMPTY_PATH), link(AT_FDCWD, proc(nf), "k", FOLLOW)]
+    dfd = os.open(t + "/sub", os.O_RDONLY | os.O_DIRECTORY)
+    pf = os.open(t + "/a", os.O_PATH)
+    res += [link(dfd, "", "l", AT_EMPTY_PATH), link(pf, "", "m", AT_EMPTY_PATH)]
+    for fd in (tf, ex, nf, dfd, pf):
+        os.close(fd)
+    say("linkat of open files", *res)
+    say("  names", *["%s:%d:%o:%s" % (n, os.stat(t + "/" + n).st_nlink, os.stat(t + "/" + n).st_mode,
+                                        open(t + "/" + n, "rb").read())
+                     for n in sorted(os.listdir(t)) + ["sub/e"] if n != "sub"])
+
+
 def cwd_name_tests():
     """getwd and get_current_dir_name (glibc's own getcwd inside), the latter
     $PWD when it names the working directory: through a symlink, a stale one"""
@@ -961,7 +1008,7 @@ if __name__ == "__main__":
     for t in (realpath_tests, scandir_tests, nftw_tests, temp_tests, getdents_tests,
               fadvise_tests, stdio_tests, raw_syscall_tests, fd_call_tests, seek_tests,
               close_range_tests, own_fd_path_tests, rename_same_tests, empty_name_tests,
-              syncfs_tests, cwd_name_tests, empty_path_cwd_tests, open_flag_tests,
+              syncfs_tests, tmpfile_link_tests, cwd_name_tests, empty_path_cwd_tests, open_flag_tests,
               dprintf_tests, tty_tests):
         t()
     print("\n".join(out))
