@@ -29,14 +29,23 @@
 	if (route_ == 0)
 
 /*
- * For a kernel path: the kernel's answer, unless that is ENOENT because a
- * host symlink on the way leads into a mount; then t names the file there
- * and what follows runs (route.h, dn_route_host_link).
+ * For a kernel path: the kernel's answer, unless that is ENOENT or EACCES
+ * because a host symlink on the way leads into a mount; then t names the
+ * file there and what follows runs (route.h, dn_route_host_link).
  */
 #define KERNEL_OR_LINK(dirfd, path, t, call)                                                       \
 	do {                                                                                       \
 		__typeof__(call) kr_ = (call);                                                     \
-		if (kr_ >= 0 || errno != ENOENT || !dn_route_host_link((dirfd), (path), &(t)))     \
+		if (kr_ >= 0 || !dn_route_after((dirfd), (path), &(t)))                            \
+			return kr_;                                                                \
+	} while (0)
+
+/* The same for a stat: found, it may be a mountpoint's placeholder reached by a link. */
+#define KERNEL_STAT_OR_LINK(dirfd, path, t, call, st)                                              \
+	do {                                                                                       \
+		int kr_ = (call);                                                                  \
+		if (kr_ == 0 ? !dn_route_placeholder((st), &(t))                                   \
+			     : !dn_route_after((dirfd), (path), &(t)))                             \
 			return kr_;                                                                \
 	} while (0)
 
@@ -159,7 +168,7 @@ DN_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 	path = dn_route_empty_cwd(dirfd, path, flags);
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		KERNEL_OR_LINK(dirfd, path, t, REAL(fstatat)(dirfd, path, st, flags));
+		KERNEL_STAT_OR_LINK(dirfd, path, t, REAL(fstatat)(dirfd, path, st, flags), st);
 		t.redirect = true;
 		int r = dn_op_stat(&t, flags & AT_SYMLINK_NOFOLLOW, &s);
 		if (r != -DN_OP_REDIRECTED)
@@ -246,9 +255,17 @@ static void statx_from_stat(const struct stat *st, struct statx *sx)
 	sx->stx_dev_minor = minor(st->st_dev);
 }
 
+/* The file a statx the kernel filled names, as dn_route_placeholder reads it. */
+static struct stat *statx_ids(const struct statx *sx, struct stat *st)
+{
+	st->st_dev = makedev(sx->stx_dev_major, sx->stx_dev_minor);
+	st->st_ino = sx->stx_ino;
+	return st;
+}
+
 DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *sx)
 {
-	struct stat st;
+	struct stat st, ids;
 	int r;
 	char next[PATH_MAX];
 	if (own_link_itself(path, flags))
@@ -265,7 +282,8 @@ DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struc
 		path = dn_route_empty_cwd(dirfd, path, flags);
 		for (int hops = 0;; hops++) {
 			ROUTE(dirfd, path, t)
-			KERNEL_OR_LINK(dirfd, path, t, REAL(statx)(dirfd, path, flags, mask, sx));
+			KERNEL_STAT_OR_LINK(dirfd, path, t, REAL(statx)(dirfd, path, flags, mask, sx),
+					    statx_ids(sx, &ids));
 			if (bad)
 				DN_RETURN(-EINVAL);
 			t.redirect = true;

@@ -421,7 +421,14 @@ static int lead_in(int dirfd, const char *path, struct dn_target *t, int *budget
 	}
 	k = snprintf(next, sizeof(next), "%s/%s", parent, last);
 	if (!S_ISDIR(st.st_mode) || k < 0 || (size_t)k >= sizeof(next) ||
-	    REAL(fstatat)(dirfd, next, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+	    REAL(fstatat)(dirfd, next, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (placeholder_of(&st, &m)) {
+		/* the mountpoint itself, reached by a link (a name in it was refused: EACCES) */
+		k = snprintf(next, sizeof(next), "%s%s", dn_client.mounts[m].path, trail);
+		return k >= 0 && (size_t)k < sizeof(next) && route(AT_FDCWD, next, t) == 1;
+	}
+	if (!S_ISLNK(st.st_mode))
 		return 0;
 	ssize_t len = REAL(readlinkat)(dirfd, next, link, sizeof(link) - 1);
 	if (len <= 0)
@@ -431,6 +438,20 @@ static int lead_in(int dirfd, const char *path, struct dn_target *t, int *budget
 	k = link[0] == '/' ? snprintf(next, sizeof(next), "%s%s", link, trail)
 			   : snprintf(next, sizeof(next), "%s/%s%s", parent, link, trail);
 	return k >= 0 && (size_t)k < sizeof(next) && lead_in(dirfd, next, t, budget);
+}
+
+int dn_route_after(int dirfd, const char *path, struct dn_target *t)
+{
+	return (errno == ENOENT || errno == EACCES) && dn_route_host_link(dirfd, path, t);
+}
+
+int dn_route_placeholder(const struct stat *st, struct dn_target *t)
+{
+	uint32_t m;
+	if (!dn_client.configured || !dn_client.nmounts || !placeholder_of(st, &m))
+		return 0;
+	*t = (struct dn_target){.mount = m, .path = "/"};
+	return 1;
 }
 
 int dn_route_host_link(int dirfd, const char *path, struct dn_target *t)

@@ -84,6 +84,7 @@ tree=$1 links=$2
 mkdir -p "$tree/d/sub" && echo "in tree" > "$tree/d/f" && echo deep > "$tree/d/sub/g"
 mkdir -p "$links" && cd "$links"
 ln -s "$tree/d" l && ln -s "$links/l" chain && ln -s "$tree/d/f" lf && ln -s ../"$(basename "$links")"/l rel
+ln -s "$tree" top
 echo "cat: $(cat "$links/l/f") / $(cat l/f) / $(cat chain/sub/g) / $(cat lf) / $(cat rel/f) / $(cat l/sub/../f)"
 echo "ls: $(ls l) / $(ls l/) / $(ls -d l/sub) / $(ls chain/sub)"
 echo "stat: $(stat -c '%F %s' l/f l/ l/sub) / lstat: $(stat -c %F l lf)"
@@ -101,6 +102,10 @@ ln -s f l/sl && echo "symlink: $(readlink "$tree/d/sl") $(cat l/sl)" && rm l/sl
 chmod 640 l/f && echo "chmod: $(stat -c %a "$tree/d/f")"
 truncate -s 3 l/f && echo "truncate: $(stat -c %s "$tree/d/f")"
 echo "statfs: $(stat -f -c %b l/f >/dev/null && echo ok)"
+# a link to the mountpoint itself: its placeholder answers (empty; EACCES but for root)
+echo "top: $(stat -L -c %F top) $(ls top | grep -x d) $(cd top && cat d/f && ls -d d) $(cat top/d/f)"
+setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'echo "top as nobody: $(ls top | grep -x d) $(cd top && ls d)"'
+echo "listdir top:" $(python3 -c 'import os; print("d" in os.listdir("top"), sorted(os.listdir("top/d")))')
 python3 - "$links" << 'PY'
 import os, sys
 links = sys.argv[1]
@@ -112,13 +117,14 @@ fd = os.open("l/sub/g", os.O_RDONLY, dir_fd=dfd)
 print("openat:", os.read(fd, 10))
 PY
 SCRIPT
-mkdir -p "$ROOT/hl" "$WORK/kernel-tree"
+mkdir -p "$WORK/kernel-tree"
+chmod 755 "$WORK/kernel-tree" "$ROOT"
 bash "$WORK/host-links.sh" "$WORK/kernel-tree" "$WORK/links-k" > "$WORK/hl-kernel.out" 2>&1
-in_pool bash "$WORK/host-links.sh" "$MNT/hl" "$WORK/links-p" > "$WORK/hl-pool.out" 2>&1
+in_pool bash "$WORK/host-links.sh" "$MNT" "$WORK/links-p" > "$WORK/hl-pool.out" 2>&1
 cat "$WORK/hl-pool.out"
 diff "$WORK/hl-kernel.out" "$WORK/hl-pool.out" ||
 	fail "host symlinks into a mount resolve otherwise than into a kernel directory"
-pass "host symlinks into a mount lead into the pool (cat, ls, stat, cd, create, rename...)"
+pass "host symlinks into a mount and to its mountpoint lead into the pool (cat, ls, stat, cd, create, rename...)"
 
 # a venv: bin/python3 -> /usr/bin/python3 (the host's), pyvenv.cfg in the pool
 in_pool "$PY" -m venv --without-pip "$MNT/venv" || fail "python3 -m venv in the pool failed"
