@@ -367,77 +367,83 @@ struct host_open_how {
 };
 #define HOST_RESOLVE_NO_SYMLINKS 0x04
 
-/*
- * (dirfd, path) got ENOENT from the kernel. A mountpoint's placeholder is
- * empty, so if a symlink led the kernel into a mount, its last lookup was
- * in that placeholder: the name's parent is the placeholder, or is missing
- * itself for the same reason, or the name is a symlink that leads there.
- * Each step is one lookup as the caller (the kernel's rights, as it
- * showed them); budget bounds the steps (the kernel's 40 links and more).
- */
-static int lead_in(int dirfd, const char *path, struct dn_target *t, int *budget)
+/* The mount's top joined to what follows it in the walk (rest: "" or "/..."). */
+static int route_into(uint32_t m, const char *rest, struct dn_target *t)
 {
-	if (--*budget < 0)
-		return 0;
-	size_t n = strlen(path), end = n, start;
-	while (end > 1 && path[end - 1] == '/')
-		end--;
-	for (start = end; start > 0 && path[start - 1] != '/';)
-		start--;
-	const char *trail = path + end;
-	char last[PATH_MAX], parent[PATH_MAX], next[PATH_MAX], link[PATH_MAX];
-	if (start == end || end - start >= sizeof(last))
-		return 0;
-	memcpy(last, path + start, end - start);
-	last[end - start] = 0;
-	size_t pl = start;
-	while (pl > 1 && path[pl - 1] == '/')
-		pl--;
-	if (pl == 0)
-		strcpy(parent, ".");
-	else {
-		memcpy(parent, path, pl);
-		parent[pl] = 0;
-	}
+	char full[DN_PATH_MAX];
+	int k = snprintf(full, sizeof(full), "%s%s", dn_client.mounts[m].path, rest);
+	return k >= 0 && (size_t)k < sizeof(full) && route(AT_FDCWD, full, t) == 1;
+}
+
+/*
+ * (dirfd, p) got ENOENT or EACCES (whole: p itself may be found) from the
+ * kernel. A mountpoint's placeholder is empty and search-only, so if a
+ * symlink led the kernel into a mount, it met that placeholder: the
+ * deepest ancestor of p that exists is the placeholder, or the name after
+ * it is the placeholder or a symlink leading on. Each step is a lookup as
+ * the caller (what the kernel showed it); no recursion, three PATH_MAX
+ * buffers (p is one), for small thread stacks. p is rewritten.
+ */
+static int lead_in(int dirfd, char *p, bool whole, struct dn_target *t)
+{
+	char link[PATH_MAX], next[PATH_MAX];
 	struct stat st;
 	uint32_t m;
-	int k;
-	bool dots = !strcmp(last, ".") || !strcmp(last, "..");
-	if (dots || REAL(fstatat)(dirfd, parent, &st, 0) < 0) {
-		/* missing too: the parent may be where a symlink led into a mount */
-		if ((!dots && errno != ENOENT) || !lead_in(dirfd, parent, t, budget))
+	for (int links = 0; links <= 40; links++, whole = false) {
+		size_t e = strlen(p);
+		/* the deepest ancestor that stat finds (symlinks followed), p[0, e) */
+		for (bool first = true;; first = false) {
+			if (!first || !whole) {
+				while (e > 1 && p[e - 1] == '/')
+					e--;
+				while (e > 0 && p[e - 1] != '/')
+					e--;
+				while (e > 1 && p[e - 1] == '/')
+					e--;
+			}
+			if (e == 0)
+				break; /* relative: dirfd itself */
+			char c = p[e];
+			p[e] = 0;
+			int r = REAL(fstatat)(dirfd, p, &st, 0);
+			p[e] = c;
+			if (r == 0)
+				break;
+			if (errno != ENOENT || (e == 1 && p[0] == '/'))
+				return 0;
+		}
+		if (e == 0 && REAL(fstatat)(dirfd, ".", &st, 0) < 0)
 			return 0;
-		/* (".." from the mount's top leaves it: the kernel's answer stands) */
-		if (!strcmp(last, "..") && !strcmp(t->path, "/"))
+		if (placeholder_of(&st, &m))
+			return route_into(m, p + e, t);
+		if (!p[e] || !S_ISDIR(st.st_mode))
 			return 0;
-		size_t tl = strlen(t->path);
-		k = snprintf(t->path + tl, sizeof(t->path) - tl, "%s%s%s",
-			     tl && t->path[tl - 1] == '/' ? "" : "/", last, trail);
-		return k >= 0 && (size_t)k < sizeof(t->path) - tl;
+		/* the name after it: missing, the mountpoint itself, or a symlink */
+		size_t s = e;
+		while (p[s] == '/')
+			s++;
+		size_t ne = s + strcspn(p + s, "/");
+		int k = snprintf(next, sizeof(next), "%.*s", (int)ne, p);
+		if (k < 0 || (size_t)k >= sizeof(next) ||
+		    REAL(fstatat)(dirfd, next, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return 0;
+		if (placeholder_of(&st, &m))
+			return route_into(m, p + ne, t);
+		if (!S_ISLNK(st.st_mode))
+			return 0;
+		ssize_t len = REAL(readlinkat)(dirfd, next, link, sizeof(link) - 1);
+		if (len <= 0)
+			return 0;
+		link[len] = 0;
+		/* the target, from the directory holding the link, and what followed its name */
+		k = link[0] == '/' ? snprintf(next, sizeof(next), "%s%s", link, p + ne)
+				   : snprintf(next, sizeof(next), "%.*s%s%s%s", (int)e, p,
+					      e ? "/" : "", link, p + ne);
+		if (k < 0 || (size_t)k >= sizeof(next))
+			return 0;
+		memcpy(p, next, (size_t)k + 1);
 	}
-	if (placeholder_of(&st, &m)) {
-		k = snprintf(next, sizeof(next), "%s/%s%s", dn_client.mounts[m].path, last, trail);
-		return k >= 0 && (size_t)k < sizeof(next) && route(AT_FDCWD, next, t) == 1;
-	}
-	k = snprintf(next, sizeof(next), "%s/%s", parent, last);
-	if (!S_ISDIR(st.st_mode) || k < 0 || (size_t)k >= sizeof(next) ||
-	    REAL(fstatat)(dirfd, next, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	if (placeholder_of(&st, &m)) {
-		/* the mountpoint itself, reached by a link (a name in it was refused: EACCES) */
-		k = snprintf(next, sizeof(next), "%s%s", dn_client.mounts[m].path, trail);
-		return k >= 0 && (size_t)k < sizeof(next) && route(AT_FDCWD, next, t) == 1;
-	}
-	if (!S_ISLNK(st.st_mode))
-		return 0;
-	ssize_t len = REAL(readlinkat)(dirfd, next, link, sizeof(link) - 1);
-	if (len <= 0)
-		return 0;
-	link[len] = 0;
-	/* the link's target, from the directory holding it, with what followed the name */
-	k = link[0] == '/' ? snprintf(next, sizeof(next), "%s%s", link, trail)
-			   : snprintf(next, sizeof(next), "%s/%s%s", parent, link, trail);
-	return k >= 0 && (size_t)k < sizeof(next) && lead_in(dirfd, next, t, budget);
+	return 0;
 }
 
 int dn_route_after(int dirfd, const char *path, struct dn_target *t)
@@ -458,7 +464,7 @@ int dn_route_host_link(int dirfd, const char *path, struct dn_target *t)
 {
 	if (!dn_client.configured || !dn_client.nmounts || dn_fault_low(path))
 		return 0;
-	int saved = errno, r = 0;
+	int saved = errno;
 	char rest[PATH_MAX];
 	struct dn_fault_frame f;
 	dn_fault_push(&f, path, DN_FAULT_STRING);
@@ -470,6 +476,7 @@ int dn_route_host_link(int dirfd, const char *path, struct dn_target *t)
 	dn_fault_pop(&f);
 	if (n == 0 || n >= PATH_MAX)
 		return 0;
+	int r = 0;
 	/* a symlink on the way, or the kernel cannot say: the one call other paths pay */
 	struct host_open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = HOST_RESOLVE_NO_SYMLINKS};
 	long fd = REAL(syscall)(SYS_openat2, dirfd, rest, &how, sizeof(how));
@@ -478,8 +485,7 @@ int dn_route_host_link(int dirfd, const char *path, struct dn_target *t)
 	if (fd >= 0 || errno == ENOENT || errno == ENOTDIR || errno == EACCES)
 		goto out;
 	t->redirect = false;
-	int budget = 64;
-	r = lead_in(dirfd, rest, t, &budget);
+	r = lead_in(dirfd, rest, saved == EACCES, t);
 out:
 	errno = saved;
 	return r;

@@ -119,8 +119,9 @@ PY
 SCRIPT
 mkdir -p "$WORK/kernel-tree"
 chmod 755 "$WORK/kernel-tree" "$ROOT"
-bash "$WORK/host-links.sh" "$WORK/kernel-tree" "$WORK/links-k" > "$WORK/hl-kernel.out" 2>&1
-in_pool bash "$WORK/host-links.sh" "$MNT" "$WORK/links-p" > "$WORK/hl-pool.out" 2>&1
+bash "$WORK/host-links.sh" "$WORK/kernel-tree" "$WORK/links-k" > "$WORK/hl-kernel.out" 2>&1 ||
+	{ cat "$WORK/hl-kernel.out" >&2; fail "the host links script fails on a kernel directory"; }
+in_pool bash "$WORK/host-links.sh" "$MNT" "$WORK/links-p" > "$WORK/hl-pool.out" 2>&1 || true # (the diff says)
 cat "$WORK/hl-pool.out"
 diff "$WORK/hl-kernel.out" "$WORK/hl-pool.out" ||
 	fail "host symlinks into a mount resolve otherwise than into a kernel directory"
