@@ -826,9 +826,9 @@ def syncfs_tests():
 
 
 def tmpfile_link_tests():
-    """linkat of an open file: an O_TMPFILE by "" with AT_EMPTY_PATH and by
-    /proc/self/fd/N followed (not followed: the magic link, EXDEV), with
-    O_EXCL (ENOENT), a named, a deleted and an O_PATH file, a directory"""
+    """linkat of an open file: "" with AT_EMPTY_PATH, /proc/self/fd/N followed
+    (not followed: the magic link, EXDEV); a named file, an O_PATH one, one
+    with no name left, a directory; an O_TMPFILE, with O_EXCL (ENOENT)"""
     AT_EMPTY_PATH, AT_FDCWD, FOLLOW = 0x1000, -100, 0x400
     libc.linkat.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
     t = D + "/tmpl"
@@ -842,34 +842,37 @@ def tmpfile_link_tests():
     def proc(fd):
         return "/proc/self/fd/%d" % fd
 
-    try:
-        tf = os.open(t, os.O_TMPFILE | os.O_RDWR, 0o640)
-    except OSError as e:  # (a Ceph pool and ceph-fuse: EOPNOTSUPP)
-        say("linkat of open files: O_TMPFILE", errno.errorcode[e.errno])
-        return
-    os.write(tf, b"tmp")
-    res = [link(tf, "", "a", AT_EMPTY_PATH), link(AT_FDCWD, proc(tf), "b", FOLLOW),
-           link(AT_FDCWD, proc(tf), "c", 0), link(tf, "", "d", 0),
-           link(tf, "", "a", AT_EMPTY_PATH), link(tf, "", "sub/e", AT_EMPTY_PATH),
-           link(tf, "", "nodir/e", AT_EMPTY_PATH), link(tf, "", "f", AT_EMPTY_PATH | 0x2),
-           os.fstat(tf).st_nlink]
-    os.write(tf, b"-more")
-    ex = os.open(t, os.O_TMPFILE | os.O_RDWR | os.O_EXCL, 0o600)
-    res += [link(ex, "", "g", AT_EMPTY_PATH), link(AT_FDCWD, proc(ex), "h", FOLLOW)]
     nf = os.open(t + "/named", os.O_CREAT | os.O_RDWR, 0o600)
-    res.append(link(nf, "", "i", AT_EMPTY_PATH))
-    os.unlink(t + "/named")
-    os.unlink(t + "/i")
-    res += [link(nf, "", "j", AT_EMPTY_PATH), link(AT_FDCWD, proc(nf), "k", FOLLOW)]
+    os.write(nf, b"named")
+    pf = os.open(t + "/named", os.O_PATH)
     dfd = os.open(t + "/sub", os.O_RDONLY | os.O_DIRECTORY)
-    pf = os.open(t + "/a", os.O_PATH)
-    res += [link(dfd, "", "l", AT_EMPTY_PATH), link(pf, "", "m", AT_EMPTY_PATH)]
-    for fd in (tf, ex, nf, dfd, pf):
+    res = [link(nf, "", "i", AT_EMPTY_PATH), link(AT_FDCWD, proc(nf), "sub/i", FOLLOW),
+           link(AT_FDCWD, proc(nf), "c", 0), link(nf, "", "d", 0), link(nf, "", "i", AT_EMPTY_PATH),
+           link(nf, "", "nodir/e", AT_EMPTY_PATH), link(nf, "", "f", AT_EMPTY_PATH | 0x2),
+           link(pf, "", "m", AT_EMPTY_PATH), link(dfd, "", "l", AT_EMPTY_PATH), os.fstat(nf).st_nlink]
+    for n in ("named", "i", "sub/i", "m"):
+        os.unlink(t + "/" + n)
+    res += [link(nf, "", "j", AT_EMPTY_PATH), link(AT_FDCWD, proc(nf), "k", FOLLOW)]
+    for fd in (nf, pf, dfd):
         os.close(fd)
     say("linkat of open files", *res)
+    # (a Ceph pool has no O_TMPFILE: EOPNOTSUPP; the kernel side of its runs is ext4)
+    if not os.environ.get("DANAUS_TEST_CEPH_DIR"):
+        tf = os.open(t, os.O_TMPFILE | os.O_RDWR, 0o640)
+        os.write(tf, b"tmp")
+        res = [link(tf, "", "a", AT_EMPTY_PATH), link(AT_FDCWD, proc(tf), "b", FOLLOW),
+               link(AT_FDCWD, proc(tf), "c", 0), link(tf, "", "a", AT_EMPTY_PATH),
+               link(tf, "", "sub/e", AT_EMPTY_PATH), os.fstat(tf).st_nlink]
+        os.write(tf, b"-more")
+        ex = os.open(t, os.O_TMPFILE | os.O_RDWR | os.O_EXCL, 0o600)
+        res += [link(ex, "", "g", AT_EMPTY_PATH), link(AT_FDCWD, proc(ex), "h", FOLLOW)]
+        os.close(tf)
+        os.close(ex)
+        say("linkat of O_TMPFILEs", *res)
     say("  names", *["%s:%d:%o:%s" % (n, os.stat(t + "/" + n).st_nlink, os.stat(t + "/" + n).st_mode,
                                         open(t + "/" + n, "rb").read())
-                     for n in sorted(os.listdir(t)) + ["sub/e"] if n != "sub"])
+                     for n in sorted(os.listdir(t)) + sorted("sub/" + x for x in os.listdir(t + "/sub"))
+                     if n != "sub"])
 
 
 def cwd_name_tests():
