@@ -87,7 +87,7 @@ ln -s "$tree/d" l && ln -s "$links/l" chain && ln -s "$tree/d/f" lf && ln -s ../
 ln -s "$tree" top
 echo "cat: $(cat "$links/l/f") / $(cat l/f) / $(cat chain/sub/g) / $(cat lf) / $(cat rel/f) / $(cat l/sub/../f)"
 echo "ls: $(ls l) / $(ls l/) / $(ls -d l/sub) / $(ls chain/sub)"
-echo "stat: $(stat -c '%F %s' l/f l/ l/sub) / lstat: $(stat -c %F l lf)"
+echo "stat: $(stat -c '%F %s' l/f) $(stat -c %F l/ l/sub) / lstat: $(stat -c %F l lf)" # (CephFS: other dir sizes)
 echo "test: $(test -d l/sub && echo d) $(test -f l/f && echo f) $(test -e l/nope || echo none)"
 echo "missing: $(cat l/nope 2>&1 | sed 's/^.*: //') / $(ls l/nope/x 2>&1 | sed 's/^.*: //')"
 echo "cd: $(cd l/sub && /bin/pwd | sed "s|$tree|T|" && cat g && cat ../f)"
