@@ -102,6 +102,9 @@ ln -s f l/sl && echo "symlink: $(readlink "$tree/d/sl") $(cat l/sl)" && rm l/sl
 chmod 640 l/f && echo "chmod: $(stat -c %a "$tree/d/f")"
 truncate -s 3 l/f && echo "truncate: $(stat -c %s "$tree/d/f")"
 echo "statfs: $(stat -f -c %b l/f >/dev/null && echo ok)"
+printf '#!/bin/sh\necho "ran $0"\n' > l/run.sh && chmod +x l/run.sh && cp /bin/true l/true
+echo "exec: $(l/run.sh | sed "s|$links|L|") $("$links/chain/run.sh" | sed "s|$links|L|") $(l/true && echo true)"
+rm l/run.sh l/true
 # a link to the mountpoint itself: its placeholder answers (empty; EACCES but for root)
 echo "top: $(stat -L -c %F top) $(ls top | grep -x d) $(cd top && cat d/f && ls -d d) $(cat top/d/f)"
 setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'echo "top as nobody: $(ls top | grep -x d) $(cd top && ls d)"'
