@@ -379,7 +379,9 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 			r = ops->readdir(svc, o->file, req->off, bufdata, req->len, &rep->aux);
 		break;
 	case DN_OP_FSYNC:
-		if (ops->fsync)
+		if ((req->flags & DN_FSYNC_FS) && ops->syncfs)
+			r = ops->syncfs(svc, o->file);
+		else if (ops->fsync)
 			r = ops->fsync(svc, o->file, req->flags & DN_FSYNC_DATA);
 		break;
 	case DN_OP_FTRUNCATE:
@@ -726,6 +728,18 @@ static int64_t truncate_op(struct dn_svc *svc, const struct dn_cred *c, const st
 	return svc->ops->truncate(svc, c, path, (off_t)req->off);
 }
 
+/* A new name for an open file: in its own instance only, as the kernel's EXDEV between mounts. */
+static int link_handle(struct dn_session *s, const struct dn_req *req, struct args *a)
+{
+	struct dn_open *o = req->path_len ? NULL : dn_session_handle_get(s, req->handle);
+	if (!o)
+		return req->path_len ? -EINVAL : -EBADF;
+	if (o->svc != a->svc)
+		return -EXDEV;
+	return a->svc->ops->link_file ? a->svc->ops->link_file(a->svc, &s->cred, o->file, a->path2)
+				      : -ENOSYS;
+}
+
 static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf *b,
 		   struct dn_reply *rep)
 {
@@ -738,7 +752,8 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 	if (req->op < DN_OP_NOP || req->op >= DN_OP_MAX)
 		return -ENOSYS;
 	enum target target = target_of(req->op);
-	if (target == BY_PATH && req->path_len == 0)
+	if (target == BY_PATH && req->path_len == 0 &&
+	    !(req->op == DN_OP_LINK && (req->flags & DN_LINK_HANDLE)))
 		return -EINVAL;
 	int r = unpack(s, req, bufdata, bufsize, &a);
 	if (r < 0)
@@ -852,6 +867,8 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 	case DN_OP_LINK:
 		if (req->path2_len == 0)
 			return -EINVAL;
+		if (req->flags & DN_LINK_HANDLE)
+			return link_handle(s, req, &a);
 		return ops->link ? ops->link(svc, c, a.path, a.path2, req->flags & DN_LINK_FOLLOW)
 				 : -ENOSYS;
 	case DN_OP_READLINK:

@@ -1429,6 +1429,13 @@ static int ceph_svc_fsync(struct dn_svc *s, struct dn_file *f, bool datasync)
 	return ceph_ll_sync_inode(cs->cm, f->in, datasync);
 }
 
+/* the pool's one mount: every instance's dirty data and metadata, to the OSDs and MDS */
+static int ceph_svc_syncfs(struct dn_svc *s, struct dn_file *f)
+{
+	(void)f;
+	return ceph_sync_fs(to_ceph(s)->cm);
+}
+
 /*
  * setattr_prepare's checks, for a caller libcephfs does not check (uid 0
  * without capabilities: the callers ask) on a file with attributes a:
@@ -2042,6 +2049,7 @@ static const struct dn_svc_ops ceph_ops = {
 	.rename = ceph_svc_rename,
 	.readdir = ceph_svc_readdir,
 	.fsync = ceph_svc_fsync,
+	.syncfs = ceph_svc_syncfs,
 	.truncate = ceph_svc_truncate,
 	.ftruncate = ceph_svc_ftruncate,
 	.chmod = ceph_svc_chmod,

@@ -693,6 +693,12 @@ static int local_fsync(struct dn_svc *s, struct dn_file *f, bool datasync)
 	return (datasync ? fdatasync(f->fd) : fsync(f->fd)) < 0 ? -errno : 0;
 }
 
+/* the host filesystem under the pool's root: all of it, as the kernel's syncfs */
+static int local_syncfs(struct dn_svc *s, struct dn_file *f)
+{
+	return syncfs(f->fd) < 0 ? -errno : 0;
+}
+
 static int local_truncate(struct dn_svc *s, const struct dn_cred *c, const char *path, off_t len)
 {
 	int r = dn_cred_apply(c);
@@ -834,6 +840,23 @@ static int local_link(struct dn_svc *s, const struct dn_cred *c, const char *fro
 	 */
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", ffd);
+	return linkat(AT_FDCWD, proc, tfd, tb, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+}
+
+/* by the file's magic link, which needs no CAP_DAC_READ_SEARCH (the library asks the kernel's rule) */
+static int local_link_file(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			   const char *to)
+{
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	const char *tb;
+	struct dn_path_last tl;
+	_cleanup_close_ int tfd = resolve_parent(to_local(s), to, &tb, &tl);
+	if (tfd < 0)
+		return tfd;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
 	return linkat(AT_FDCWD, proc, tfd, tb, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
 }
 
@@ -1128,6 +1151,7 @@ static const struct dn_svc_ops local_ops = {
 	.rename = local_rename,
 	.readdir = local_readdir,
 	.fsync = local_fsync,
+	.syncfs = local_syncfs,
 	.truncate = local_truncate,
 	.ftruncate = local_ftruncate,
 	.chmod = local_chmod,
@@ -1137,6 +1161,7 @@ static const struct dn_svc_ops local_ops = {
 	.chown = local_chown,
 	.symlink = local_symlink,
 	.link = local_link,
+	.link_file = local_link_file,
 	.statfs = local_statfs,
 	.fallocate = local_fallocate,
 	.fadvise = local_fadvise,

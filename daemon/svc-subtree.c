@@ -462,6 +462,20 @@ static int sub_rename(struct dn_svc *s, const struct dn_cred *c, const char *fro
 	return r;
 }
 
+static int sub_link_file(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			 const char *to)
+{
+	struct subtree_svc *t = to_subtree(s);
+	char b[DN_PATH_MAX];
+	int r = -ELOOP;
+	for (int slow = 0; slow < 2 && r == -ELOOP; slow++) {
+		if ((r = slow ? walk(t, c, to, NAME, b) : lexical(t, to, b)) < 0)
+			break;
+		r = t->below->ops->link_file(t->below, c, f, b);
+	}
+	return r;
+}
+
 static int sub_link(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,
 		    bool follow)
 {
@@ -514,6 +528,11 @@ static ssize_t sub_readdir(struct dn_svc *s, struct dn_file *f, uint64_t cookie,
 static int sub_fsync(struct dn_svc *s, struct dn_file *f, bool datasync)
 {
 	return BELOW(s)->ops->fsync(BELOW(s), f, datasync);
+}
+
+static int sub_syncfs(struct dn_svc *s, struct dn_file *f)
+{
+	return BELOW(s)->ops->syncfs(BELOW(s), f);
 }
 
 static int sub_ftruncate(struct dn_svc *s, struct dn_file *f, off_t len)
@@ -594,6 +613,7 @@ static void ops_fill(struct dn_svc_ops *o, const struct dn_svc_ops *b)
 	PICK(rename, sub_rename);
 	PICK(readdir, sub_readdir);
 	PICK(fsync, sub_fsync);
+	PICK(syncfs, sub_syncfs);
 	PICK(truncate, sub_truncate);
 	PICK(ftruncate, sub_ftruncate);
 	PICK(chmod, sub_chmod);
@@ -603,6 +623,7 @@ static void ops_fill(struct dn_svc_ops *o, const struct dn_svc_ops *b)
 	PICK(chown, sub_chown);
 	PICK(symlink, sub_symlink);
 	PICK(link, sub_link);
+	PICK(link_file, sub_link_file);
 	PICK(statfs, sub_statfs);
 	PICK(fallocate, sub_fallocate);
 	PICK(seek, sub_seek);

@@ -130,6 +130,8 @@ struct dn_svc_ops {
 	ssize_t (*readdir)(struct dn_svc *s, struct dn_file *f, uint64_t cookie, void *buf,
 			   size_t len, uint64_t *next);
 	int (*fsync)(struct dn_svc *s, struct dn_file *f, bool datasync);
+	/* Optional: flushes all of the backend f lies on (syncfs(2)); without it, f alone. */
+	int (*syncfs)(struct dn_svc *s, struct dn_file *f);
 	int (*truncate)(struct dn_svc *s, const struct dn_cred *c, const char *path, off_t len);
 	int (*ftruncate)(struct dn_svc *s, struct dn_file *f, off_t len);
 	int (*chmod)(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode);
@@ -147,6 +149,9 @@ struct dn_svc_ops {
 	/* follow: a symlink as the old name's last component is followed (AT_SYMLINK_FOLLOW) */
 	int (*link)(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,
 		    bool follow);
+	/* Optional: a new name for open file f (linkat's AT_EMPTY_PATH); -ENOSYS: by its name */
+	int (*link_file)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			 const char *to);
 	/* f != NULL: the open file's filesystem, else path's; *type: statfs(2)'s f_type, or 0 */
 	int (*statfs)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 		      const char *path, struct statvfs *st, uint64_t *type);

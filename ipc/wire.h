@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 17
+#define DN_PROTO_VERSION 18
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -23,7 +23,7 @@ enum dn_op {
 	DN_OP_UNLINK,
 	DN_OP_RENAME,  /* path, path2; flags: renameat2 flags; off: as DN_OP_LINK's */
 	DN_OP_READDIR, /* off: cookie; answers linux_dirent64 records */
-	DN_OP_FSYNC,   /* flags: DN_FSYNC_DATA */
+	DN_OP_FSYNC,   /* flags: DN_FSYNC_DATA, DN_FSYNC_FS */
 	DN_OP_TRUNCATE,
 	DN_OP_FTRUNCATE,
 	DN_OP_CHMOD,
@@ -35,7 +35,8 @@ enum dn_op {
 	DN_OP_CHOWN,    /* path (flags: DN_AT_NOFOLLOW) or handle; mode: uid, oflags: gid */
 	DN_OP_SYMLINK,  /* path: the link to create, path2: its target (not resolved) */
 	DN_OP_LINK,     /* path: existing file, path2: new name; flags: DN_LINK_FOLLOW;
-			 * off: the handle a relative path2 is relative to (0: handle) */
+			 * off: the handle a relative path2 is relative to (0: handle);
+			 * DN_LINK_HANDLE: no path, the open file handle itself */
 	DN_OP_STATFS,   /* path or handle; answers struct dn_statfs in the data area */
 	DN_OP_FALLOCATE, /* handle; mode, off, len */
 	DN_OP_GETXATTR,  /* path (DN_AT_NOFOLLOW) or handle; path2: name; len: buffer */
@@ -58,6 +59,7 @@ enum dn_op {
 #define DN_AT_NOFOLLOW 0x1u
 #define DN_AT_EACCESS 0x2u /* access: effective ids, not the real ones */
 #define DN_LINK_FOLLOW 0x4u /* link: the old name's symlink is followed (AT_SYMLINK_FOLLOW) */
+#define DN_LINK_HANDLE 0x8u /* link: the file is handle (linkat's AT_EMPTY_PATH, an O_TMPFILE) */
 /*
  * open, stat, access: the client follows an absolute symlink the walk meets
  * itself (DN_REPLY_REDIRECT), from the process's root as the kernel would;
@@ -71,6 +73,7 @@ enum dn_op {
  */
 #define DN_OPEN_IDENT 0x40000000u
 #define DN_FSYNC_DATA 0x1u
+#define DN_FSYNC_FS 0x2u /* syncfs(2): all of the filesystem the file lies on */
 #define DN_MAP_WRITE 0x1u /* mapfd: a copy may be written back */
 #define DN_WRITE_APPEND 0x1u
 /*

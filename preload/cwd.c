@@ -103,9 +103,14 @@ DN_EXPORT int chdir(const char *path)
 			DN_RETURN(r);
 		if (r == 0) {
 			r = REAL(chdir)(path);
+			struct stat st;
 			if (r == 0)
 				leave();
-			return r;
+			/* a host symlink on the way may lead into a mount (its placeholder answered) */
+			if (r == 0 ? REAL(fstatat)(AT_FDCWD, ".", &st, 0) < 0 ||
+					     !dn_route_placeholder(&st, &t)
+				   : !dn_route_after(AT_FDCWD, path, &t))
+				return r;
 		}
 		if (t.handle) {
 			/* /proc/self/fd/N/more: from the directory fd N is, as fchdir goes there */

@@ -101,8 +101,16 @@ DN_EXPORT DIR *opendir(const char *path)
 	for (int hops = 0;; hops++) {
 		struct dn_target t;
 		int r = dn_route(AT_FDCWD, path, &t);
-		if (r == 0)
-			return REAL(opendir)(path);
+		if (r == 0) {
+			DIR *kd = REAL(opendir)(path);
+			struct stat st;
+			/* the kernel's, unless a host symlink led into a mount (its placeholder) */
+			if (kd ? REAL(fstat)(REAL(dirfd)(kd), &st) < 0 || !dn_route_placeholder(&st, &t)
+			       : !dn_route_after(AT_FDCWD, path, &t))
+				return kd;
+			if (kd)
+				REAL(closedir)(kd);
+		}
 		if (r < 0) {
 			errno = -r;
 			return NULL;

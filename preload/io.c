@@ -169,8 +169,8 @@ DN_EXPORT int fdatasync(int fd)
 
 /*
  * The kernel's syncfs would see only our O_PATH placeholder (EBADF). The
- * wire has no whole-pool flush: the file itself is flushed, as fsync does
- * (README, Limits), and an O_PATH descriptor is EBADF as in the kernel.
+ * pool flushes all of the backend the file lies on (DN_FSYNC_FS); an
+ * O_PATH descriptor is EBADF as in the kernel.
  */
 DN_EXPORT int syncfs(int fd)
 {
@@ -179,7 +179,7 @@ DN_EXPORT int syncfs(int fd)
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
 	if (!o || (o->oflags & O_PATH))
 		DN_RETURN(-EBADF);
-	DN_RETURN(dn_op_file(DN_OP_FSYNC, fd, 0, 0, 0));
+	DN_RETURN(dn_op_file(DN_OP_FSYNC, fd, DN_FSYNC_FS, 0, 0));
 }
 
 DN_EXPORT int ftruncate(int fd, off_t len)

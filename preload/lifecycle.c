@@ -337,6 +337,21 @@ static bool is_ours(const char *var)
  * then goes to host (else "").
  */
 #define EXEC_COPY_BUF (64u << 10)
+
+/*
+ * dn_route of a program's path; a host path the kernel cannot find may be a
+ * host symlink into a mount (dn_route_after): one stat more for an exec.
+ */
+static int route_exec(const char *file, struct dn_target *t)
+{
+	int r = dn_route(AT_FDCWD, file, t);
+	struct stat st;
+	if (r == 0 && dn_client.configured && REAL(fstatat)(AT_FDCWD, file, &st, 0) < 0 &&
+	    dn_route_after(AT_FDCWD, file, t))
+		r = 1;
+	return r;
+}
+
 static int exec_image(const char *file, bool search, char host[PATH_MAX])
 {
 	struct dn_target t;
@@ -346,7 +361,7 @@ static int exec_image(const char *file, bool search, char host[PATH_MAX])
 	if (search && !strchr(file, '/'))
 		return -1;
 	for (int hops = 0;; hops++) {
-		int r = dn_route(AT_FDCWD, file, &t);
+		int r = route_exec(file, &t);
 		if (r == 0 && hops > 0)
 			snprintf(host, PATH_MAX, "%s", file);
 		if (r <= 0)
@@ -412,7 +427,7 @@ static int exec_image(const char *file, bool search, char host[PATH_MAX])
 static int exec_script(const char *file, char *const argv[], char *const envp[])
 {
 	struct dn_target t;
-	if (dn_route(AT_FDCWD, file, &t) != 1)
+	if (route_exec(file, &t) != 1)
 		return -ENOEXEC;
 	int fd = dn_op_open(&t, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)

@@ -780,6 +780,20 @@ int dn_op_path2(uint32_t op, const struct dn_target *a, const struct dn_target *
 	return (int)simple(&req, a->path, b ? b->path : raw2, &rep);
 }
 
+int dn_op_link_file(int fd, const struct dn_target *to)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	if (!o)
+		return -EBADF;
+	if (to->mount != o->mount)
+		return -EXDEV;
+	/* no first path: the pool takes the new name's from off (a directory) or the mount */
+	struct dn_req req = {.op = DN_OP_LINK, .handle = o->handle, .off = to->handle,
+			     .mount = (uint16_t)to->mount, .flags = DN_LINK_HANDLE};
+	struct dn_reply rep;
+	return (int)simple(&req, NULL, to->path, &rep);
+}
+
 int dn_op_fallocate(int fd, int mode, off_t off, off_t len)
 {
 	if (off < 0 || len <= 0)

@@ -76,6 +76,8 @@ int64_t dn_op_pathfd(uint32_t op, const struct dn_target *t, int fd, bool nofoll
 /* SYMLINK (path: the new link, path2: target) and LINK (path, path2: new name; flags). */
 int dn_op_path2(uint32_t op, const struct dn_target *a, const struct dn_target *b,
 		const char *raw2, uint32_t flags);
+/* A new name to for Danaus fd fd's file itself (linkat's AT_EMPTY_PATH): 0, -errno; -ENOSYS: by name. */
+int dn_op_link_file(int fd, const struct dn_target *to);
 int dn_op_fallocate(int fd, int mode, off_t off, off_t len);
 /* posix_fadvise's advice, checked as the kernel checks it, for the pool's cache. */
 int dn_op_fadvise(int fd, off_t off, off_t len, int advice);

@@ -29,6 +29,27 @@
 	if (route_ == 0)
 
 /*
+ * For a kernel path: the kernel's answer, unless that is ENOENT or EACCES
+ * because a host symlink on the way leads into a mount; then t names the
+ * file there and what follows runs (route.h, dn_route_host_link).
+ */
+#define KERNEL_OR_LINK(dirfd, path, t, call)                                                       \
+	do {                                                                                       \
+		__typeof__(call) kr_ = (call);                                                     \
+		if (kr_ >= 0 || !dn_route_after((dirfd), (path), &(t)))                            \
+			return kr_;                                                                \
+	} while (0)
+
+/* The same for a stat: found, it may be a mountpoint's placeholder reached by a link. */
+#define KERNEL_STAT_OR_LINK(dirfd, path, t, call, st)                                              \
+	do {                                                                                       \
+		int kr_ = (call);                                                                  \
+		if (kr_ == 0 ? !dn_route_placeholder((st), &(t))                                   \
+			     : !dn_route_after((dirfd), (path), &(t)))                             \
+			return kr_;                                                                \
+	} while (0)
+
+/*
  * The calls that follow an absolute symlink met in a pool as the kernel
  * does, from the process's root (ops.h, DN_OP_REDIRECTED): each asks again
  * with the path the pool answered, which is the host's or a mount's and
@@ -63,7 +84,7 @@ DN_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(openat)(dirfd, path, flags, mode);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(openat)(dirfd, path, flags, mode));
 		t.redirect = true;
 		int r = dn_op_open(&t, flags, mode);
 		if (r != -DN_OP_REDIRECTED)
@@ -147,7 +168,7 @@ DN_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 	path = dn_route_empty_cwd(dirfd, path, flags);
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(fstatat)(dirfd, path, st, flags);
+		KERNEL_STAT_OR_LINK(dirfd, path, t, REAL(fstatat)(dirfd, path, st, flags), st);
 		t.redirect = true;
 		int r = dn_op_stat(&t, flags & AT_SYMLINK_NOFOLLOW, &s);
 		if (r != -DN_OP_REDIRECTED)
@@ -234,9 +255,17 @@ static void statx_from_stat(const struct stat *st, struct statx *sx)
 	sx->stx_dev_minor = minor(st->st_dev);
 }
 
+/* The file a statx the kernel filled names, as dn_route_placeholder reads it. */
+static struct stat *statx_ids(const struct statx *sx, struct stat *st)
+{
+	st->st_dev = makedev(sx->stx_dev_major, sx->stx_dev_minor);
+	st->st_ino = sx->stx_ino;
+	return st;
+}
+
 DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *sx)
 {
-	struct stat st;
+	struct stat st, ids;
 	int r;
 	char next[PATH_MAX];
 	if (own_link_itself(path, flags))
@@ -253,7 +282,8 @@ DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struc
 		path = dn_route_empty_cwd(dirfd, path, flags);
 		for (int hops = 0;; hops++) {
 			ROUTE(dirfd, path, t)
-			return REAL(statx)(dirfd, path, flags, mask, sx);
+			KERNEL_STAT_OR_LINK(dirfd, path, t, REAL(statx)(dirfd, path, flags, mask, sx),
+					    statx_ids(sx, &ids));
 			if (bad)
 				DN_RETURN(-EINVAL);
 			t.redirect = true;
@@ -276,7 +306,7 @@ DN_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 	path = dn_route_empty_cwd(dirfd, path, flags);
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(faccessat)(dirfd, path, mode, flags);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(faccessat)(dirfd, path, mode, flags));
 		if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 			DN_RETURN(-EINVAL); /* as faccessat2(2), before the mode */
 		t.redirect = true;
@@ -307,7 +337,7 @@ DN_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(mkdirat)(dirfd, path, mode);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(mkdirat)(dirfd, path, mode));
 		t.redirect = true;
 		int r = dn_op_path(DN_OP_MKDIR, &t, mode, 0, 0);
 		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
@@ -324,7 +354,7 @@ DN_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(mknodat)(dirfd, path, mode, dev);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(mknodat)(dirfd, path, mode, dev));
 		/* the umask goes along (dn_op_path): the pool applies it as the kernel does */
 		t.redirect = true;
 		int r = dn_op_path(DN_OP_MKNOD, &t, mode, 0, (uint64_t)dev);
@@ -352,7 +382,7 @@ DN_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(unlinkat)(dirfd, path, flags);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(unlinkat)(dirfd, path, flags));
 		if (flags & ~AT_REMOVEDIR)
 			DN_RETURN(-EINVAL);
 		t.redirect = true;
@@ -533,13 +563,39 @@ static int pair_redirected(uint32_t op, struct dn_target *from, struct dn_target
 	return -ELOOP;
 }
 
+/*
+ * rename and link after the kernel's ENOENT (r 0) or our EXDEV (a name in a
+ * mount, one outside): a host symlink may lead a kernel name into a mount
+ * (dn_route_host_link). 1 when both names are then Danaus ones, -EXDEV when
+ * one is, else r again (the kernel's answer stands).
+ */
+static int pair_via_links(int r, int olddirfd, const char *oldpath, struct dn_target *from,
+			  int newdirfd, const char *newpath, struct dn_target *to)
+{
+	if (r != 0 && r != -EXDEV)
+		return r;
+	if (r == 0 && errno != ENOENT)
+		return 0;
+	int a = dn_route(olddirfd, oldpath, from), b = dn_route(newdirfd, newpath, to);
+	if (a == 0)
+		a = dn_route_host_link(olddirfd, oldpath, from);
+	if (b == 0)
+		b = dn_route_host_link(newdirfd, newpath, to);
+	if (a == 1 && b == 1)
+		return 1;
+	return a == 1 || b == 1 ? -EXDEV : r;
+}
+
 DN_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
 			unsigned flags)
 {
 	struct dn_target from, to;
 	int r = route_pair(olddirfd, oldpath, &from, newdirfd, newpath, &to, false);
+	if (r == 0 && REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags) == 0)
+		return 0;
+	r = pair_via_links(r, olddirfd, oldpath, &from, newdirfd, newpath, &to);
 	if (r == 0)
-		return REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags);
+		return -1; /* the kernel's errno */
 	if (r < 0)
 		DN_RETURN(r);
 	from.redirect = to.redirect = true;
@@ -565,7 +621,7 @@ DN_EXPORT int truncate(const char *path, off_t len)
 	int dirfd = AT_FDCWD;
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(truncate)(path, len);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(truncate)(path, len));
 		if (len < 0)
 			DN_RETURN(-EINVAL);
 		t.redirect = true;
@@ -581,7 +637,7 @@ DN_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 	path = dn_route_empty_cwd(dirfd, path, flags);
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(fchmodat)(dirfd, path, mode, flags);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(fchmodat)(dirfd, path, mode, flags));
 		t.redirect = true;
 		int r = 0;
 		if (flags & AT_SYMLINK_NOFOLLOW) {
@@ -627,7 +683,7 @@ DN_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size
 	}
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(readlinkat)(dirfd, path, buf, size);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(readlinkat)(dirfd, path, buf, size));
 		char link[PATH_MAX]; /* a link's target is shorter */
 		if ((int)size <= 0) /* the kernel's bufsiz is an int, checked before the path */
 			DN_RETURN(-EINVAL);
@@ -652,7 +708,7 @@ DN_EXPORT int symlinkat(const char *target, int dirfd, const char *path)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return REAL(symlinkat)(target, dirfd, path);
+		KERNEL_OR_LINK(dirfd, path, t, REAL(symlinkat)(target, dirfd, path));
 		/* the kernel takes both names in before it looks at either */
 		char copy[PATH_MAX];
 		long n = dn_fault_strcpy_in(copy, target, sizeof(copy));
@@ -671,10 +727,62 @@ DN_EXPORT int symlink(const char *target, const char *path)
 	return symlinkat(target, AT_FDCWD, path);
 }
 
+/*
+ * The old name is a Danaus fd's file itself: "" with AT_EMPTY_PATH, or
+ * /proc/self/fd/N (whose magic link linkat follows with AT_SYMLINK_FOLLOW).
+ * That fd, else -1.
+ */
+static int link_self(int olddirfd, const char *oldpath, int flags, bool *by_proc)
+{
+	char c;
+	*by_proc = false;
+	if ((flags & AT_EMPTY_PATH) && dn_fdmap_get(olddirfd) >= 0 &&
+	    dn_fault_copy_in(&c, oldpath, 1) == 0 && c == 0)
+		return olddirfd;
+	int fd = dn_route_own_fd(oldpath);
+	*by_proc = fd >= 0;
+	return fd;
+}
+
+/*
+ * A new name for a Danaus fd's file: the pool links the open file (an
+ * O_TMPFILE has no other way in; with O_EXCL, or deleted, the kernel's
+ * ENOENT). The kernel's AT_EMPTY_PATH rule (CAP_DAC_READ_SEARCH, or since
+ * 6.10 the opener's own credentials) is not asked: the process opened it.
+ * -ENOSYS when the pool links it by its name (a backend without the call).
+ */
+static int link_fd(int fd, bool by_proc, int newdirfd, const char *newpath, int flags)
+{
+	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	struct dn_target to;
+	int r = dn_route_strict(newdirfd, newpath, &to);
+	if (r < 0)
+		return r;
+	/* the magic link itself (not followed), or a name outside the pool: another filesystem */
+	if (r == 0 || (by_proc && !(flags & AT_SYMLINK_FOLLOW)))
+		return -EXDEV;
+	to.redirect = false;
+	return dn_op_link_file(fd, &to);
+}
+
 DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
 		     int flags)
 {
 	struct dn_target from, to;
+	bool by_proc;
+	char own[64];
+	int self = link_self(olddirfd, oldpath, flags, &by_proc);
+	if (self >= 0) {
+		int r = link_fd(self, by_proc, newdirfd, newpath, flags);
+		if (r != -ENOSYS)
+			DN_RETURN(r);
+		/* by the name it was opened by (dn_route_strict checks it is still that file) */
+		snprintf(own, sizeof(own), "/proc/self/fd/%d", self);
+		olddirfd = AT_FDCWD;
+		oldpath = own;
+		flags = AT_SYMLINK_FOLLOW;
+	}
 	/* The kernel looks the old name up before it finds the new one unreadable. */
 	if (dn_route(olddirfd, oldpath, &from) == 1 &&
 	    dn_route_strict(newdirfd, newpath, &to) == -EFAULT) {
@@ -684,11 +792,14 @@ DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char
 	}
 	int r = route_pair(olddirfd, oldpath, &from, newdirfd, newpath, &to,
 			   flags & AT_EMPTY_PATH);
+	if (r == 0 && REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags) == 0)
+		return 0;
+	r = pair_via_links(r, olddirfd, oldpath, &from, newdirfd, newpath, &to);
 	if (r == 0)
-		return REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags);
+		return -1; /* the kernel's errno */
 	if (r < 0)
 		DN_RETURN(r);
-	if (flags & ~AT_SYMLINK_FOLLOW)
+	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
 		DN_RETURN(-EINVAL);
 	from.redirect = to.redirect = true;
 	uint32_t follow = (flags & AT_SYMLINK_FOLLOW) ? DN_LINK_FOLLOW : 0;
@@ -768,7 +879,7 @@ static int path_statfs(const char *path, bool vfs, struct statvfs *v, struct sta
 	int dirfd = AT_FDCWD;
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		return vfs ? REAL(statvfs)(path, v) : REAL(statfs)(path, f);
+		KERNEL_OR_LINK(dirfd, path, t, vfs ? REAL(statvfs)(path, v) : REAL(statfs)(path, f));
 		t.redirect = true;
 		int r = pool_statfs(&t, -1, vfs, v, f);
 		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);

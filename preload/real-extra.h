@@ -173,7 +173,7 @@ typedef int (*dn_fts64_cmp)(const FTSENT64 **, const FTSENT64 **);
 	X(sigset, __sighandler_t, (int, __sighandler_t))                                           \
 	X(sigignore, int, (int))
 
-/* wstdio.c: wide-character stdio, which glibc's cookie streams (ours) lack; dprintf */
+/* wstdio.c, wscanf.c: wide-character stdio, which glibc's cookie streams (ours) lack; dprintf */
 #include <stdarg.h>
 #include <wchar.h>
 #define DN_REAL_WSTDIO(X)                                                                          \
@@ -201,6 +201,9 @@ typedef int (*dn_fts64_cmp)(const FTSENT64 **, const FTSENT64 **);
 	X(vfwprintf, int, (FILE *, const wchar_t *, va_list))                                      \
 	X(__vfwprintf_chk, int, (FILE *, int, const wchar_t *, va_list))                           \
 	X(fwide, int, (FILE *, int))                                                               \
+	X(vfwscanf, int, (FILE *, const wchar_t *, va_list))                                       \
+	X(__isoc99_vfwscanf, int, (FILE *, const wchar_t *, va_list))                              \
+	X(__isoc23_vfwscanf, int, (FILE *, const wchar_t *, va_list))                              \
 	X(vdprintf, int, (int, const char *, va_list))                                             \
 	X(__vdprintf_chk, int, (int, int, const char *, va_list))
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "client.h"
 #include "fault.h"
@@ -345,6 +346,164 @@ int dn_route_strict(int dirfd, const char *path, struct dn_target *t)
 			return -ENOENT;
 	}
 	return r;
+}
+
+/* Whether st is a mountpoint's host directory (its placeholder); which mount in *m. */
+static bool placeholder_of(const struct stat *st, uint32_t *m)
+{
+	pthread_once(&ancestors_once, ancestors_read);
+	for (int k = 0; k < nancestors; k++)
+		if (ancestors[k].dev == st->st_dev && ancestors[k].ino == st->st_ino &&
+		    ancestors[k].len == dn_client.mounts[ancestors[k].mount].len) {
+			*m = ancestors[k].mount;
+			return true;
+		}
+	return false;
+}
+
+/* struct open_how and RESOLVE_NO_SYMLINKS of openat2(2), which older headers lack */
+struct host_open_how {
+	uint64_t flags, mode, resolve;
+};
+#define HOST_RESOLVE_NO_SYMLINKS 0x04
+
+/* The mount's top joined to what follows it in the walk (rest: "" or "/..."). */
+static int route_into(uint32_t m, const char *rest, struct dn_target *t)
+{
+	char full[DN_PATH_MAX];
+	int k = snprintf(full, sizeof(full), "%s%s", dn_client.mounts[m].path, rest);
+	return k >= 0 && (size_t)k < sizeof(full) && route(AT_FDCWD, full, t) == 1;
+}
+
+/*
+ * (dirfd, p) got ENOENT or EACCES (whole: p itself may be found) from the
+ * kernel. A mountpoint's placeholder is empty and search-only, so if a
+ * symlink led the kernel into a mount, it met that placeholder: the
+ * deepest ancestor of p that exists is the placeholder, or the name after
+ * it is the placeholder or a symlink leading on. Each step is a lookup as
+ * the caller (what the kernel showed it); no recursion, three PATH_MAX
+ * buffers (p is one), for small thread stacks. p is rewritten.
+ */
+static int lead_in(int dirfd, char *p, bool whole, struct dn_target *t)
+{
+	char link[PATH_MAX], next[PATH_MAX];
+	struct stat st;
+	uint32_t m;
+	for (int links = 0; links <= 40; links++, whole = false) {
+		size_t e = strlen(p);
+		/* the deepest ancestor that stat finds (symlinks followed), p[0, e) */
+		for (bool first = true;; first = false) {
+			if (!first || !whole) {
+				while (e > 1 && p[e - 1] == '/')
+					e--;
+				while (e > 0 && p[e - 1] != '/')
+					e--;
+				while (e > 1 && p[e - 1] == '/')
+					e--;
+			}
+			if (e == 0)
+				break; /* relative: dirfd itself */
+			char c = p[e];
+			p[e] = 0;
+			int r = REAL(fstatat)(dirfd, p, &st, 0);
+			p[e] = c;
+			if (r == 0)
+				break;
+			if (errno != ENOENT || (e == 1 && p[0] == '/'))
+				return 0;
+		}
+		if (e == 0 && REAL(fstatat)(dirfd, ".", &st, 0) < 0)
+			return 0;
+		if (placeholder_of(&st, &m))
+			return route_into(m, p + e, t);
+		if (!p[e] || !S_ISDIR(st.st_mode))
+			return 0;
+		/* the name after it: missing, the mountpoint itself, or a symlink */
+		size_t s = e;
+		while (p[s] == '/')
+			s++;
+		size_t ne = s + strcspn(p + s, "/");
+		int k = snprintf(next, sizeof(next), "%.*s", (int)ne, p);
+		if (k < 0 || (size_t)k >= sizeof(next) ||
+		    REAL(fstatat)(dirfd, next, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return 0;
+		if (placeholder_of(&st, &m))
+			return route_into(m, p + ne, t);
+		if (!S_ISLNK(st.st_mode))
+			return 0;
+		ssize_t len = REAL(readlinkat)(dirfd, next, link, sizeof(link) - 1);
+		if (len <= 0)
+			return 0;
+		link[len] = 0;
+		/* the target, from the directory holding the link, and what followed its name */
+		k = link[0] == '/' ? snprintf(next, sizeof(next), "%s%s", link, p + ne)
+				   : snprintf(next, sizeof(next), "%.*s%s%s%s", (int)e, p,
+					      e ? "/" : "", link, p + ne);
+		if (k < 0 || (size_t)k >= sizeof(next))
+			return 0;
+		memcpy(p, next, (size_t)k + 1);
+	}
+	return 0;
+}
+
+int dn_route_after(int dirfd, const char *path, struct dn_target *t)
+{
+	return (errno == ENOENT || errno == EACCES) && dn_route_host_link(dirfd, path, t);
+}
+
+int dn_route_placeholder(const struct stat *st, struct dn_target *t)
+{
+	uint32_t m;
+	if (!dn_client.configured || !dn_client.nmounts || !placeholder_of(st, &m))
+		return 0;
+	*t = (struct dn_target){.mount = m, .path = "/"};
+	return 1;
+}
+
+int dn_route_host_link(int dirfd, const char *path, struct dn_target *t)
+{
+	if (!dn_client.configured || !dn_client.nmounts || dn_fault_low(path))
+		return 0;
+	int saved = errno;
+	char rest[PATH_MAX];
+	struct dn_fault_frame f;
+	dn_fault_push(&f, path, DN_FAULT_STRING);
+	if (sigsetjmp(f.env, 0))
+		return 0;
+	size_t n = strnlen(path, PATH_MAX);
+	if (n < PATH_MAX)
+		memcpy(rest, path, n + 1);
+	dn_fault_pop(&f);
+	if (n == 0 || n >= PATH_MAX)
+		return 0;
+	int r = 0;
+	/* a symlink on the way, or the kernel cannot say: the one call other paths pay */
+	struct host_open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = HOST_RESOLVE_NO_SYMLINKS};
+	long fd = REAL(syscall)(SYS_openat2, dirfd, rest, &how, sizeof(how));
+	if (fd >= 0)
+		REAL(close)((int)fd);
+	if (fd >= 0 || errno == ENOENT || errno == ENOTDIR || errno == EACCES)
+		goto out;
+	t->redirect = false;
+	r = lead_in(dirfd, rest, saved == EACCES, t);
+out:
+	errno = saved;
+	return r;
+}
+
+int dn_route_own_fd(const char *path)
+{
+	if (!dn_client.configured || dn_fault_low(path))
+		return -1;
+	struct dn_fault_frame f;
+	dn_fault_push(&f, path, DN_FAULT_STRING);
+	if (sigsetjmp(f.env, 0))
+		return -1;
+	const char *rest;
+	int fd = path[0] == '/' ? own_fd_name(path, &rest) : -1;
+	bool whole = fd >= 0 && !rest[0];
+	dn_fault_pop(&f);
+	return whole && dn_fdmap_get(fd) >= 0 ? fd : -1;
 }
 
 int dn_route_own_link(const char *path, char *out, size_t cap)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "path.h"
+struct stat;
 
 struct dn_target {
 	uint32_t mount;  /* the mount (its instance, mounts.h) an absolute path is in */
@@ -24,6 +25,18 @@ struct dn_target {
  * EFAULT; -EFAULT relative to a Danaus fd), or -errno. Costs one compare
  * for paths outside.
  */
+/*
+ * After the kernel answered ENOENT or EACCES for (dirfd, path), a host
+ * path: 1 when a host symlink on the way leads into a mount (its empty,
+ * search-only placeholder answered; t filled in for the rest of the way),
+ * else 0, errno untouched. Costs paths without a symlink one openat2;
+ * nothing for any path the kernel found.
+ */
+int dn_route_host_link(int dirfd, const char *path, struct dn_target *t);
+/* The same after any answer (errno) of the kernel: ENOENT and EACCES are looked at. */
+int dn_route_after(int dirfd, const char *path, struct dn_target *t);
+/* When the kernel found st, a host path's, to be a mountpoint's placeholder: 1, t its top. */
+int dn_route_placeholder(const struct stat *st, struct dn_target *t);
 /* Whether path (readable) is PATH_MAX bytes or longer: the kernel's ENAMETOOLONG. */
 bool dn_path_too_long(const char *path);
 /*
@@ -32,6 +45,8 @@ bool dn_path_too_long(const char *path);
  * path, -ENAMETOOLONG.
  */
 int dn_route_own_link(const char *path, char *out, size_t cap);
+/* N when path is /proc/self/fd/N (or /dev/fd/N...) of a Danaus fd N, nothing after it; else -1. */
+int dn_route_own_fd(const char *path);
 int dn_route(int dirfd, const char *path, struct dn_target *t);
 /* The same, but -EFAULT when path cannot be read (rather than 0: the kernel's to refuse). */
 int dn_route_strict(int dirfd, const char *path, struct dn_target *t);
@@ -43,6 +58,5 @@ int dn_route_strict(int dirfd, const char *path, struct dn_target *t);
 const char *dn_route_empty_cwd(int dirfd, const char *path, int flags);
 
 /* Fills st (a struct stat) from the wire. */
-struct stat;
 struct dn_stat;
 void dn_stat_from_wire(const struct dn_stat *w, struct stat *st);

@@ -212,8 +212,9 @@ static FILE *fopen_hops(const char *path, const char *mode, int hops)
 {
 	struct dn_target t;
 	int r = dn_route(AT_FDCWD, path, &t);
-	if (r == 0)
-		return REAL(fopen)(path, mode);
+	FILE *kf;
+	if (r == 0 && ((kf = REAL(fopen)(path, mode)) || !dn_route_after(AT_FDCWD, path, &t)))
+		return kf; /* the kernel's, unless a host symlink leads into a mount */
 	if (r < 0) {
 		errno = -r;
 		return NULL;

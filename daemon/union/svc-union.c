@@ -480,6 +480,14 @@ static int union_fsync(struct dn_svc *s, struct dn_file *f, bool datasync)
 	return OPS(u)->fsync ? OPS(u)->fsync(BELOW(u), file_below(f), datasync) : 0;
 }
 
+static int union_syncfs(struct dn_svc *s, struct dn_file *f)
+{
+	struct union_svc *u = to_union(s);
+	if (OPS(u)->syncfs)
+		return OPS(u)->syncfs(BELOW(u), file_below(f));
+	return OPS(u)->fsync ? OPS(u)->fsync(BELOW(u), file_below(f), false) : 0;
+}
+
 static int union_ftruncate(struct dn_svc *s, struct dn_file *f, off_t len)
 {
 	struct union_svc *u = to_union(s);
@@ -564,6 +572,7 @@ static const struct dn_svc_ops union_ops_template = {
 	.rename = union_rename,
 	.readdir = union_readdir,
 	.fsync = union_fsync,
+	.syncfs = union_syncfs,
 	.truncate = union_truncate,
 	.ftruncate = union_ftruncate,
 	.chmod = union_chmod,
@@ -573,6 +582,7 @@ static const struct dn_svc_ops union_ops_template = {
 	.chown = union_chown,
 	.symlink = union_symlink,
 	.link = union_link,
+	.link_file = union_link_file,
 	.statfs = union_statfs,
 	.fallocate = union_fallocate,
 	.seek = union_seek,

@@ -159,6 +159,47 @@ int union_link(struct dn_svc *s, const struct dn_cred *c, const char *from,
 	return r;
 }
 
+/*
+ * A new name for open file f (an O_TMPFILE's): a file of the writable
+ * layer only; one of a lower layer is linked by its name (-ENOSYS), so that
+ * it is copied up first and the image keeps its own.
+ */
+int union_link_file(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f, const char *to)
+{
+	struct union_svc *u = to_union(s);
+	if (!OPS(u)->link_file || !OPS(u)->fstat || file_layer(f) != 0)
+		return -ENOSYS;
+	CHANGES(u);
+	_cleanup_walk_ struct un_walk *tw = NULL;
+	int r = union_walk_to(u, c, to, UN_NAME, &tw);
+	if (r < 0)
+		return r;
+	if (tw->node.layer >= 0 || tw->dots)
+		return -EEXIST;
+	if (tw->slash)
+		return -ENOENT;
+	if (tw->reserved)
+		return -EPERM;
+	struct stat st;
+	struct dn_file *bf = file_below(f);
+	if ((r = OPS(u)->fstat(BELOW(u), bf, &st)) < 0)
+		return r;
+	struct dn_vfs_attr dir = un_attr(&tw->parent);
+	struct dn_vfs_attr a = {.mode = st.st_mode, .uid = st.st_uid, .gid = st.st_gid};
+	if ((r = dn_vfs_may_link(c, &a, u->protect.hardlinks)) < 0 ||
+	    (r = dn_vfs_permission(c, &dir, W_OK | X_OK)) < 0)
+		return r;
+	if (S_ISDIR(st.st_mode))
+		return -EPERM;
+	char treal[UN_PATH_MAX];
+	if ((r = union_prepare_create(u, tw, treal)) < 0)
+		return r;
+	struct dn_cred b = un_cred_below(c);
+	if ((r = OPS(u)->link_file(BELOW(u), &b, bf, treal)) == 0)
+		union_created(u, tw);
+	return r;
+}
+
 /* ------------------------------------------------------------------ removing */
 
 /* may_delete on the merged view: write and search on the directory, then its sticky bit */

@@ -134,6 +134,7 @@ int union_symlink(struct dn_svc *s, const struct dn_cred *c, const char *target,
 		  const char *path);
 int union_link(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,
 	       bool follow);
+int union_link_file(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f, const char *to);
 int union_unlink(struct dn_svc *s, const struct dn_cred *c, const char *path);
 int union_rmdir(struct dn_svc *s, const struct dn_cred *c, const char *path);
 int union_rename(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,

@@ -76,6 +76,60 @@ diff "$WORK/kernel.out" "$WORK/pool.out" ||
 	fail "absolute symlinks in a pool resolve otherwise than on a kernel directory"
 pass "absolute symlinks in a pool resolve from the process's root, into the pool or the host"
 
+# Host symlinks into a mount (/tmp/x -> /danaus/p/dir): the kernel follows
+# them into the mountpoint's empty placeholder; the library goes on in the pool.
+cat > "$WORK/host-links.sh" << 'SCRIPT'
+set -u
+tree=$1 links=$2
+mkdir -p "$tree/d/sub" && echo "in tree" > "$tree/d/f" && echo deep > "$tree/d/sub/g"
+mkdir -p "$links" && cd "$links"
+ln -s "$tree/d" l && ln -s "$links/l" chain && ln -s "$tree/d/f" lf && ln -s ../"$(basename "$links")"/l rel
+ln -s "$tree" top
+echo "cat: $(cat "$links/l/f") / $(cat l/f) / $(cat chain/sub/g) / $(cat lf) / $(cat rel/f) / $(cat l/sub/../f)"
+echo "ls: $(ls l) / $(ls l/) / $(ls -d l/sub) / $(ls chain/sub)"
+echo "stat: $(stat -c '%F %s' l/f) $(stat -c %F l/ l/sub) / lstat: $(stat -c %F l lf)" # (CephFS: other dir sizes)
+echo "test: $(test -d l/sub && echo d) $(test -f l/f && echo f) $(test -e l/nope || echo none)"
+echo "missing: $(cat l/nope 2>&1 | sed 's/^.*: //') / $(ls l/nope/x 2>&1 | sed 's/^.*: //')"
+echo "cd: $(cd l/sub && /bin/pwd | sed "s|$tree|T|" && cat g && cat ../f)"
+echo "realpath: $(realpath l/sub/g | sed "s|$tree|T|")"
+echo new > l/new && echo "create: $(cat "$tree/d/new")"
+mkdir l/made && echo "mkdir: $(ls "$tree/d")"
+echo x > l/made/x && mv l/made/x l/made/y && echo "rename: $(ls l/made)"
+ln l/made/y l/made/z && echo "link: $(stat -c %h "$tree/d/made/y")" && rm l/made/z
+echo "rename out: $(echo o > "$links/o" && mv "$links/o" l/o 2>&1 | sed 's/^.*: //') $(ls "$tree/d")"
+rm l/made/y && rmdir l/made && rm l/new && echo "rm: $(ls "$tree/d")"
+ln -s f l/sl && echo "symlink: $(readlink "$tree/d/sl") $(cat l/sl)" && rm l/sl
+chmod 640 l/f && echo "chmod: $(stat -c %a "$tree/d/f")"
+truncate -s 3 l/f && echo "truncate: $(stat -c %s "$tree/d/f")"
+echo "statfs: $(stat -f -c %b l/f >/dev/null && echo ok)"
+printf '#!/bin/sh\necho "ran $0"\n' > l/run.sh && chmod +x l/run.sh && cp /bin/true l/true
+echo "exec: $(l/run.sh | sed "s|$links|L|") $("$links/chain/run.sh" | sed "s|$links|L|") $(l/true && echo true)"
+rm l/run.sh l/true
+# a link to the mountpoint itself: its placeholder answers (empty; EACCES but for root)
+echo "top: $(stat -L -c %F top) $(ls top | grep -x d) $(cd top && cat d/f && ls -d d) $(cat top/d/f)"
+setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'echo "top as nobody: $(ls top | grep -x d) $(cd top && ls d)"'
+echo "listdir top:" $(python3 -c 'import os; print("d" in os.listdir("top"), sorted(os.listdir("top/d")))')
+python3 - "$links" << 'PY'
+import os, sys
+links = sys.argv[1]
+print("python:", sorted(os.listdir(links + "/l")), open(links + "/l/sub/g").read().strip(),
+      os.path.isdir("l/sub"), os.access("l/f", os.R_OK))
+dfd = os.open(links, os.O_RDONLY | os.O_DIRECTORY)
+print("dir_fd:", os.stat("l/sub/g", dir_fd=dfd).st_size, sorted(os.listdir("chain")))
+fd = os.open("l/sub/g", os.O_RDONLY, dir_fd=dfd)
+print("openat:", os.read(fd, 10))
+PY
+SCRIPT
+mkdir -p "$WORK/kernel-tree"
+chmod 755 "$WORK/kernel-tree" "$ROOT"
+bash "$WORK/host-links.sh" "$WORK/kernel-tree" "$WORK/links-k" > "$WORK/hl-kernel.out" 2>&1 ||
+	{ cat "$WORK/hl-kernel.out" >&2; fail "the host links script fails on a kernel directory"; }
+in_pool bash "$WORK/host-links.sh" "$MNT" "$WORK/links-p" > "$WORK/hl-pool.out" 2>&1 || true # (the diff says)
+cat "$WORK/hl-pool.out"
+diff "$WORK/hl-kernel.out" "$WORK/hl-pool.out" ||
+	fail "host symlinks into a mount resolve otherwise than into a kernel directory"
+pass "host symlinks into a mount and to its mountpoint lead into the pool (cat, ls, stat, cd, create, rename...)"
+
 # a venv: bin/python3 -> /usr/bin/python3 (the host's), pyvenv.cfg in the pool
 in_pool "$PY" -m venv --without-pip "$MNT/venv" || fail "python3 -m venv in the pool failed"
 [ -L "$ROOT/venv/bin/python3" ] || fail "the venv has no symlinked python"

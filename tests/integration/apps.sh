@@ -62,7 +62,7 @@ scenario() {
 }
 
 set +e +o pipefail # every scenario runs; failures are collected
-for s in ${APPS_SCENARIOS:-coreutils git sqlite-rollback sqlite-wal python make tools meson locks lock-waits shell fio rocksdb stress shared-offset wide-stdio}; do
+for s in ${APPS_SCENARIOS:-coreutils git sqlite-rollback sqlite-wal python make tools meson locks lock-waits shell fio rocksdb stress shared-offset wide-stdio strangers}; do
 	scenario "$s"
 done
 if [ ${#failed[@]} -gt 0 ]; then
