@@ -20,8 +20,9 @@ enum dn_gens_kind dn_gens_kind(uint32_t op, uint32_t oflags)
 		return DN_GENS_NONE;
 	case DN_OP_OPEN:
 		/* a read-only open creates, truncates and copies up nothing */
-		if ((oflags & O_ACCMODE) == O_RDONLY &&
-		    !(oflags & (O_CREAT | O_TRUNC | O_TMPFILE)))
+		/* (O_TMPFILE includes O_DIRECTORY: only both bits are one) */
+		if ((oflags & O_ACCMODE) == O_RDONLY && !(oflags & (O_CREAT | O_TRUNC)) &&
+		    (oflags & O_TMPFILE) != O_TMPFILE)
 			return DN_GENS_NONE;
 		return DN_GENS_NAMES;
 	case DN_OP_PWRITE: case DN_OP_FTRUNCATE: case DN_OP_FALLOCATE: case DN_OP_FSYNC:
