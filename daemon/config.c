@@ -41,6 +41,9 @@
 #define CEPH_MOUNT_TIMEOUT_DEFAULT 30
 #define CEPH_ENTRY_TIMEOUT_DEFAULT 1.0 /* seconds: as FUSE's default entry_timeout */
 #define CEPH_ENTRY_TIMEOUT_MAX 3600
+/* seconds: as FUSE's default attr_timeout, and the pool's entry_timeout */
+#define CEPH_ATTR_TIMEOUT_DEFAULT 1.0
+#define CEPH_ATTR_TIMEOUT_MAX 3600
 #define SESSIONS_PER_UID_DEFAULT 128
 #define LOCK_OWNERS_PER_UID_DEFAULT 1024
 #define HELLO_TIMEOUT_DEFAULT 5
@@ -740,6 +743,11 @@ static int set_ceph_entry_timeout(struct parse_state *st, const char *value)
 	return parse_seconds(st, value, CEPH_ENTRY_TIMEOUT_MAX, &st->cfg->ceph_entry_timeout);
 }
 
+static int set_ceph_attr_timeout(struct parse_state *st, const char *value)
+{
+	return parse_seconds(st, value, CEPH_ATTR_TIMEOUT_MAX, &st->cfg->ceph_attr_timeout);
+}
+
 static int set_ceph_memory_log(struct parse_state *st, const char *value)
 {
 	return parse_bool(st, value, &st->cfg->ceph_memory_log);
@@ -921,6 +929,7 @@ static const struct key keys[] = {
 	{"ceph",      "mount_timeout", false, set_ceph_mount_timeout},
 	{"ceph",      "memory_log",    false, set_ceph_memory_log},
 	{"ceph",      "entry_timeout", false, set_ceph_entry_timeout},
+	{"ceph",      "attr_timeout",  false, set_ceph_attr_timeout},
 	{"ceph",      "networks",      false, set_ceph_networks},
 	{"union",     "lower",         false, set_union_lower},
 	{"union",     "upper",         false, set_union_upper},
@@ -1175,6 +1184,7 @@ struct dn_config *dn_config_new(const char *pool)
 	cfg->request_timeout = 60;
 	cfg->ceph_mount_timeout = CEPH_MOUNT_TIMEOUT_DEFAULT;
 	cfg->ceph_entry_timeout = CEPH_ENTRY_TIMEOUT_DEFAULT;
+	cfg->ceph_attr_timeout = CEPH_ATTR_TIMEOUT_DEFAULT;
 	cfg->sessions_per_uid = SESSIONS_PER_UID_DEFAULT;
 	cfg->lock_owners_per_uid = LOCK_OWNERS_PER_UID_DEFAULT;
 	cfg->hello_timeout = HELLO_TIMEOUT_DEFAULT;

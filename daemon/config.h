@@ -50,6 +50,8 @@ struct dn_config {
 	unsigned ceph_mount_timeout; /* mount_timeout: seconds, 1..3600; 30 */
 	bool ceph_memory_log;     /* memory_log: keep libcephfs' in-memory debug log; false */
 	double ceph_entry_timeout; /* entry_timeout: seconds a walked path is cached, 0 = off; 1 */
+	/* attr_timeout: seconds the library keeps a stat's answer, 0 = off; 1 (preload/attr-cache.c) */
+	double ceph_attr_timeout;
 	/*
 	 * networks: the IP networks (address[/prefix], or localhost) the
 	 * cluster is on, space-separated: the unit may reach nothing else

@@ -10,6 +10,7 @@
 
 #include "cred.h"
 #include "futex.h"
+#include "gens.h"
 #include "handover.h"
 #include "log.h"
 #include "path.h"
@@ -29,6 +30,21 @@ struct args {
 	char at_name[NAME_MAX + 1]; /* path as written when one plain name relative to the handle */
 	char at_name2[NAME_MAX + 1]; /* the same of path2 */
 };
+
+/* The inode the request on this thread changes, for its bump (gens.h); 0: not known. */
+static _Thread_local uint64_t changed_ino;
+
+/* o's inode number as a stat answers it, looked up once, when a change first needs it. */
+static uint64_t open_ino(struct dn_open *o)
+{
+	uint64_t ino = atomic_load_explicit(&o->ino, memory_order_relaxed);
+	struct stat st;
+	if (!ino && o->svc->ops->fstat && o->svc->ops->fstat(o->svc, o->file, &st) == 0) {
+		ino = (uint64_t)st.st_ino;
+		atomic_store_explicit(&o->ino, ino, memory_order_relaxed);
+	}
+	return ino;
+}
 
 /* Answers st in the reply's stat area. */
 static void reply_stat(struct dn_reply *rep, const struct stat *st)
@@ -348,6 +364,8 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 	const struct dn_svc_ops *ops = svc->ops;
 	struct stat st;
 	int64_t r = -ENOSYS;
+	if (dn_gens_on() && dn_gens_kind(req->op, req->oflags) == DN_GENS_INODE)
+		changed_ino = open_ino(o);
 	switch (req->op) {
 	case DN_OP_PREAD:
 		if (req->len > bufsize)
@@ -925,7 +943,10 @@ bool dn_dispatch_run(struct dn_session *s, const struct dn_req *req, struct dn_r
 	 */
 	dn_redirect_allow((req->flags & DN_REQ_REDIRECT) && req->path_len &&
 			  req->op != DN_OP_HANDOFF);
+	changed_ino = 0;
 	rep->result = r < 0 ? r : run(s, req, b, rep);
+	/* failed or not, before the reply: a client that sees it sees the bump */
+	dn_gens_after(req->op, req->oflags, changed_ino);
 	dn_walk_refuse_symlinks(false);
 	if (rep->result == -DN_EREDIRECT) {
 		size_t n;

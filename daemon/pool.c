@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "compat/compat-metrics.h"
+#include "gens.h"
 #include "cred.h"
 #include "futex.h"
 #include "handover.h"
@@ -138,6 +139,14 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg,
 		dn_pool_free(TAKE_PTR(p));
 		return r;
 	}
+	/*
+	 * The library's attribute cache: a Ceph pool's other clients change
+	 * files only through the MDS, bounded by the timeout; a local pool's
+	 * directory changes behind its back at any time, so it keeps none.
+	 * Unions follow the backend below them.
+	 */
+	dn_gens_start(&p->states->gens,
+		      strcmp(cfg->backend, "ceph") == 0 ? cfg->ceph_attr_timeout : 0);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigset_t mask;
 	sigemptyset(&mask);

@@ -17,6 +17,8 @@ struct dn_open {
 	struct dn_file *file;
 	char *path; /* pool path it was opened by, for *at calls relative to it */
 	_Atomic int refs;
+	/* its inode number as a stat answers it, once a change needed it (gens.h); 0: not yet */
+	_Atomic uint64_t ino;
 };
 
 struct dn_handle_slot {

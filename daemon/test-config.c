@@ -227,6 +227,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->ceph_cache_size, 0);
 	assert_int_equal(cfg->ceph_mount_timeout, 30);
 	assert_false(cfg->ceph_memory_log);
+	assert_true(cfg->ceph_attr_timeout == 1.0);
 }
 
 static void test_defaults_queues_follow_workers(void **state)
@@ -1004,6 +1005,30 @@ static void test_error_bad_io_weight_and_mount_timeout(void **state)
 	                   "t.ini:3: memory_log: 'maybe' is not yes or no");
 }
 
+static void test_attr_timeout(void **state)
+{
+	_cleanup_config_ struct dn_config *cfg = NULL;
+	assert_parse_ok(&cfg, "[ceph]\nattr_timeout = 0\n");
+	assert_true(cfg->ceph_attr_timeout == 0);
+	dn_config_free(TAKE_PTR(cfg));
+	assert_parse_ok(&cfg, "[ceph]\nattr_timeout = 0.25\n");
+	assert_true(cfg->ceph_attr_timeout == 0.25);
+	dn_config_free(TAKE_PTR(cfg));
+	assert_parse_ok(&cfg, "[ceph]\nattr_timeout = 3600\n");
+	assert_true(cfg->ceph_attr_timeout == 3600);
+	assert_parse_error("[ceph]\n\nattr_timeout = 3601\n", -EINVAL,
+	                   "t.ini:3: attr_timeout: '3601' is out of range 0..3600");
+	assert_parse_error("[ceph]\nattr_timeout = -1\n", -EINVAL,
+	                   "t.ini:2: attr_timeout: '-1' is not a number of seconds");
+	assert_parse_error("[ceph]\nattr_timeout = 1s\n", -EINVAL,
+	                   "t.ini:2: attr_timeout: '1s' is not a number of seconds");
+	assert_parse_error("[ceph]\nattr_timeout = 1.\n", -EINVAL,
+	                   "t.ini:2: attr_timeout: '1.' is not a number of seconds");
+	assert_parse_error("[ceph]\nattr_timeout =\n", -EINVAL,
+	                   "t.ini:2: attr_timeout: empty value");
+	(void)state;
+}
+
 static void test_error_bad_ceph_id(void **state)
 {
 	static const char *const bad[] = {"client admin", "a/b", "ü", "a:b"};
@@ -1512,6 +1537,7 @@ int main(void)
 	    T(test_error_bad_cpus),
 	    T(test_error_bad_size),
 	    T(test_error_bad_io_weight_and_mount_timeout),
+    T(test_attr_timeout),
 	    T(test_ceph_networks),
 	    T(test_union),
 	    T(test_mounts),

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 18
+#define DN_PROTO_VERSION 19
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -396,9 +396,39 @@ struct dn_pool_state {
 	uint8_t pad[DN_CACHELINE - 12];
 } __attribute__((aligned(DN_CACHELINE)));
 
+/*
+ * Generations of the library's attribute cache (preload/attr-cache.c),
+ * written by the pool only (mapped read-only by clients, so no process can
+ * make another see stale attributes). A client reads them before it sends
+ * the stat whose answer it keeps, and uses the answer only while they stay
+ * the same; the pool adds 1 after each change, before its reply:
+ *
+ * - names: anything a path's meaning or who may search it can hang on
+ *   (creates, removals, renames, links, a mode, owner, ACL or times changed
+ *   by path, and every op it does not know to touch one inode's data only);
+ * - inode[dn_gen_inode_slot(ino)]: a change of that inode's data and the
+ *   attributes that follow it (write, truncate, allocate, sync by handle).
+ *
+ * attr_timeout_ms bounds what changes outside the pool (other clients of
+ * the cluster) may go unseen; 0: the pool wants nothing cached.
+ */
+#define DN_GEN_INODES 4096u
+struct dn_gens {
+	_Atomic uint64_t names;
+	_Atomic uint32_t attr_timeout_ms;
+	uint8_t pad[DN_CACHELINE - 12];
+	_Atomic uint64_t inode[DN_GEN_INODES];
+} __attribute__((aligned(DN_CACHELINE)));
+
+static inline uint32_t dn_gen_inode_slot(uint64_t ino)
+{
+	return (uint32_t)((ino * 0x9e3779b97f4a7c15ull) >> 32) & (DN_GEN_INODES - 1);
+}
+
 struct dn_worker_states {
 	struct dn_worker_state w[DN_MAX_QUEUES];
 	struct dn_pool_state pool;
+	struct dn_gens gens;
 };
 
 /* Handshake over the unix socket (SOCK_SEQPACKET). */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attr-cache.h"
 #include "client.h"
 #include "fault.h"
 #include "mmap.h"
@@ -631,7 +632,20 @@ int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st)
 			     .flags = (nofollow ? DN_AT_NOFOLLOW : 0) |
 				      (t->redirect ? DN_REQ_REDIRECT : 0)};
 	struct dn_reply rep;
-	int64_t r = simple(&req, t->path, NULL, &rep);
+	struct dn_call c;
+	int64_t r = dn_call_begin(&c);
+	if (r == 0) {
+		struct dn_attr_probe p;
+		if (dn_attr_cache_get(&p, c.gen, t, nofollow, &rep.st)) {
+			dn_call_end(&c);
+			dn_stat_from_wire(&rep.st, st);
+			return 0;
+		}
+		r = redirect_take(&c, dn_request(&c, &req, t->path, NULL, NULL, 0, &rep), &rep);
+		if (r == 0 && (rep.flags & DN_REPLY_STAT))
+			dn_attr_cache_put(&p, &rep.st);
+		dn_call_end(&c);
+	}
 	/*
 	 * The top of an instance the pool refuses the caller ([mount] access
 	 * lists) is as a mount the caller cannot enter: its mountpoint still

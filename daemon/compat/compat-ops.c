@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "cred.h"
 #include "futex.h"
+#include "gens.h"
 #include "no-symlinks.h"
 #include "redirect.h"
 #include "umask.h"
@@ -545,6 +546,14 @@ static off_t compat_lseek(const char *path, off_t off, int whence, struct fuse_f
 }
 
 /*
+ * Changes through the mount are the pool's too: the preloaded programs'
+ * cached stats end as for their own (gens.h), before the kernel hears back.
+ * Every open counts as one that may create or truncate, and a write as of
+ * an unknown inode: both end every cached answer.
+ */
+#define COMPAT_GENS_OFLAGS ((uint32_t)O_RDWR)
+
+/*
  * Each entry counted as a preloaded request is (compat-metrics.h): its op
  * as the preload library would send it, its answer, its time here.
  */
@@ -553,6 +562,7 @@ static off_t compat_lseek(const char *path, off_t off, int whence, struct fuse_f
 	{                                                                             \
 		uint64_t start_ = dn_now_ns();                                        \
 		ret r_ = compat_##name args;                                          \
+		dn_gens_after((op), COMPAT_GENS_OFLAGS, 0);                           \
 		dn_compat_metrics_record((op), (int64_t)r_, dn_now_ns() - start_);    \
 		return r_;                                                            \
 	}

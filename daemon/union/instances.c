@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gens.h"
 #include "../cred.h"
 #include "../log.h"
 #include "../no-symlinks.h"
@@ -260,6 +261,7 @@ static void instance_end(struct dn_instances *t, struct instance *in)
 			r = remove_tree(t, dir, 0);
 		if (r == 0)
 			un_image_unuse(t->below, &t->priv, dir);
+		dn_gens_after(DN_OP_RMDIR, 0, 0); /* a removal no request made (gens.h) */
 		dn_walk_refuse_symlinks(false);
 		if (r < 0)
 			dn_log_warning("container %s: its writable layer %s stays: %s", in->name,

@@ -1,0 +1,60 @@
+/* Attribute Generations: what the pool publishes so clients know their cached stats are current */
+#include "gens.h"
+
+#include <fcntl.h>
+#include <stddef.h>
+
+static struct dn_gens *gens; /* NULL: clients cache nothing */
+
+enum dn_gens_kind dn_gens_kind(uint32_t op, uint32_t oflags)
+{
+	switch (op) {
+	case DN_OP_NOP: case DN_OP_STAT: case DN_OP_FSTAT: case DN_OP_ACCESS:
+	case DN_OP_READDIR: case DN_OP_READLINK: case DN_OP_FPATH: case DN_OP_STATFS:
+	case DN_OP_GETXATTR: case DN_OP_LISTXATTR: case DN_OP_LOCK: case DN_OP_FLOCK:
+	case DN_OP_FADVISE: case DN_OP_SEEK: case DN_OP_HANDOFF: case DN_OP_CLOSE:
+	/* a writable map is a copy the client writes back with PWRITE (or a local file's own) */
+	case DN_OP_MAPFD:
+	/* libcephfs keeps atime as the MDS sends it: a read changes nothing a stat shows */
+	case DN_OP_PREAD:
+		return DN_GENS_NONE;
+	case DN_OP_OPEN:
+		/* a read-only open creates, truncates and copies up nothing */
+		/* (O_TMPFILE includes O_DIRECTORY: only both bits are one) */
+		if ((oflags & O_ACCMODE) == O_RDONLY && !(oflags & (O_CREAT | O_TRUNC)) &&
+		    (oflags & O_TMPFILE) != O_TMPFILE)
+			return DN_GENS_NONE;
+		return DN_GENS_NAMES;
+	case DN_OP_PWRITE: case DN_OP_FTRUNCATE: case DN_OP_FALLOCATE: case DN_OP_FSYNC:
+		return DN_GENS_INODE;
+	default:
+		return DN_GENS_NAMES;
+	}
+}
+
+void dn_gens_start(struct dn_gens *g, double attr_timeout)
+{
+	uint64_t ms = (uint64_t)(attr_timeout * 1000 + 0.5);
+	if (attr_timeout > 0 && ms == 0)
+		ms = 1;
+	atomic_store(&g->attr_timeout_ms, (uint32_t)ms);
+	gens = ms ? g : NULL;
+}
+
+bool dn_gens_on(void)
+{
+	return gens != NULL;
+}
+
+void dn_gens_after(uint32_t op, uint32_t oflags, uint64_t ino)
+{
+	if (!gens)
+		return;
+	enum dn_gens_kind k = dn_gens_kind(op, oflags);
+	/* release: the change is visible to whoever sees the new number */
+	if (k == DN_GENS_INODE && ino)
+		atomic_fetch_add_explicit(&gens->inode[dn_gen_inode_slot(ino)], 1,
+					  memory_order_release);
+	else if (k != DN_GENS_NONE) /* names, or an inode not known */
+		atomic_fetch_add_explicit(&gens->names, 1, memory_order_release);
+}

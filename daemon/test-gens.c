@@ -1,0 +1,80 @@
+/* Unit tests: which requests bump which generation of the clients' attribute caches */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "gens.h"
+
+static void test_kinds(void **state)
+{
+	(void)state;
+	static const uint32_t reads[] = {
+		DN_OP_NOP, DN_OP_STAT, DN_OP_FSTAT, DN_OP_ACCESS, DN_OP_READDIR, DN_OP_READLINK,
+		DN_OP_FPATH, DN_OP_STATFS, DN_OP_GETXATTR, DN_OP_LISTXATTR, DN_OP_LOCK,
+		DN_OP_FLOCK, DN_OP_FADVISE, DN_OP_SEEK, DN_OP_HANDOFF, DN_OP_CLOSE, DN_OP_PREAD,
+		DN_OP_MAPFD};
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+		assert_int_equal(dn_gens_kind(reads[i], O_RDWR), DN_GENS_NONE);
+	static const uint32_t data[] = {DN_OP_PWRITE, DN_OP_FTRUNCATE, DN_OP_FALLOCATE,
+					DN_OP_FSYNC};
+	for (size_t i = 0; i < sizeof(data) / sizeof(data[0]); i++)
+		assert_int_equal(dn_gens_kind(data[i], 0), DN_GENS_INODE);
+	static const uint32_t names[] = {
+		DN_OP_MKDIR, DN_OP_RMDIR, DN_OP_UNLINK, DN_OP_RENAME, DN_OP_TRUNCATE,
+		DN_OP_CHMOD, DN_OP_FCHMOD, DN_OP_UTIMENS, DN_OP_CHOWN, DN_OP_SYMLINK,
+		DN_OP_LINK, DN_OP_SETXATTR, DN_OP_REMOVEXATTR, DN_OP_MKNOD,
+		DN_OP_MAX, DN_OP_MAX + 7, 0};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		assert_int_equal(dn_gens_kind(names[i], O_RDONLY), DN_GENS_NAMES);
+	/* opens: only a plain read-only one changes nothing */
+	assert_int_equal(dn_gens_kind(DN_OP_OPEN, O_RDONLY | O_DIRECTORY), DN_GENS_NONE);
+	assert_int_equal(dn_gens_kind(DN_OP_OPEN, O_RDONLY | O_TRUNC), DN_GENS_NAMES);
+	assert_int_equal(dn_gens_kind(DN_OP_OPEN, O_RDONLY | O_CREAT), DN_GENS_NAMES);
+	assert_int_equal(dn_gens_kind(DN_OP_OPEN, O_WRONLY), DN_GENS_NAMES);
+	assert_int_equal(dn_gens_kind(DN_OP_OPEN, O_RDWR), DN_GENS_NAMES);
+	assert_int_equal(dn_gens_kind(DN_OP_OPEN, O_TMPFILE | O_RDWR), DN_GENS_NAMES);
+}
+
+static void test_bumps(void **state)
+{
+	(void)state;
+	struct dn_gens *g = calloc(1, sizeof(*g));
+	assert_non_null(g);
+	dn_gens_start(g, 0);
+	assert_false(dn_gens_on());
+	dn_gens_after(DN_OP_RENAME, 0, 0);
+	assert_int_equal(g->names, 0); /* off: nobody caches, nothing to bump */
+
+	dn_gens_start(g, 0.0001); /* rounds up: a timeout given is never off */
+	assert_int_equal(g->attr_timeout_ms, 1);
+	dn_gens_start(g, 2.5);
+	assert_true(dn_gens_on());
+	assert_int_equal(g->attr_timeout_ms, 2500);
+	dn_gens_after(DN_OP_STAT, 0, 0);
+	dn_gens_after(DN_OP_PREAD, 0, 42);
+	assert_int_equal(g->names, 0);
+	dn_gens_after(DN_OP_PWRITE, 0, 42);
+	assert_int_equal(g->inode[dn_gen_inode_slot(42)], 1);
+	assert_int_equal(g->names, 0);
+	dn_gens_after(DN_OP_PWRITE, 0, 0); /* which inode not known: names */
+	assert_int_equal(g->names, 1);
+	dn_gens_after(DN_OP_CHMOD, 0, 42);
+	assert_int_equal(g->names, 2);
+	assert_int_equal(g->inode[dn_gen_inode_slot(42)], 1);
+	dn_gens_start(g, 0);
+	free(g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kinds),
+		cmocka_unit_test(test_bumps),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,130 @@
+"""Attribute-cache test agent: runs one command per stdin line (JSON) through
+whatever pool the process is attached to, answers one JSON line each.
+Commands: ["stat", path, nofollow], ["do", opname, args...], ["threaded",
+[op...], path]: one thread does the op, another stats path right after it
+returned, ["setuid", uid], ["forked", [op...], path]: the child of a fork stats
+path after the parent's op (the parent stats first, so the child inherits a
+kept answer): two lines, the child's then the op's; ["loop", path, n]."""
+import errno, json, os, sys, threading
+
+FDS = {}
+
+
+def st(path, nofollow=False):
+    try:
+        s = os.stat(path, follow_symlinks=not nofollow)
+    except OSError as e:
+        return errno.errorcode[e.errno]
+    return [s.st_mode, s.st_ino, s.st_nlink, s.st_uid, s.st_gid, s.st_size,
+            s.st_blocks, s.st_atime_ns, s.st_mtime_ns, s.st_ctime_ns, s.st_dev]
+
+
+def do(op, *a):
+    try:
+        if op == "open":
+            FDS[a[0]] = os.open(a[0], os.O_RDWR)
+        elif op == "close":
+            os.close(FDS.pop(a[0]))
+        elif op == "append":
+            os.write(FDS[a[0]], b"x" * a[1]) if a[0] in FDS else \
+                open(a[0], "ab").write(b"x" * a[1])
+        elif op == "pwrite":
+            os.pwrite(FDS[a[0]], b"y" * a[1], a[2])
+        elif op == "ftruncate":
+            os.ftruncate(FDS[a[0]], a[1])
+        elif op == "fallocate":
+            os.posix_fallocate(FDS[a[0]], a[1], a[2])
+        elif op == "fsync":
+            os.fsync(FDS[a[0]])
+        elif op == "fchmod":
+            os.fchmod(FDS[a[0]], a[1])
+        elif op == "truncate":
+            os.truncate(a[0], a[1])
+        elif op == "chmod":
+            os.chmod(a[0], a[1])
+        elif op == "chown":
+            os.chown(a[0], a[1], a[2])
+        elif op == "utime":
+            os.utime(a[0], ns=(a[1], a[2]))
+        elif op == "rename":
+            os.rename(a[0], a[1])
+        elif op == "unlink":
+            os.unlink(a[0])
+        elif op == "link":
+            os.link(a[0], a[1])
+        elif op == "symlink":
+            os.symlink(a[0], a[1])
+        elif op == "mkdir":
+            os.mkdir(a[0])
+        elif op == "rmdir":
+            os.rmdir(a[0])
+        elif op == "create":
+            os.close(os.open(a[0], os.O_CREAT | os.O_WRONLY | os.O_TRUNC, a[1]))
+        elif op == "setxattr":
+            os.setxattr(a[0], a[1], a[2].encode())
+        elif op == "removexattr":
+            os.removexattr(a[0], a[1])
+        elif op == "read":
+            with open(a[0], "rb") as f:
+                f.read()
+        elif op == "listdir":
+            os.listdir(a[0])
+        else:
+            return "unknown op " + op
+    except OSError as e:
+        return errno.errorcode[e.errno]
+    return "ok"
+
+
+def threaded(op, path):
+    got, go = [], threading.Event()
+
+    def stater():
+        go.wait()
+        got.append(st(path))
+    t = threading.Thread(target=stater)
+    t.start()
+    st(path)  # this thread's own answer is kept too
+    r = do(*op)
+    go.set()
+    t.join()
+    return [r, got[0]]
+
+
+def forked(op, path):
+    st(path), st(path)
+    rd, wr = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(wr)
+        os.read(rd, 1)
+        sys.stdout.write(json.dumps(st(path)) + "\n")
+        sys.stdout.flush()
+        os._exit(0)
+    os.close(rd)
+    r = do(*op)
+    os.write(wr, b"x")
+    os.close(wr)
+    os.waitpid(pid, 0)
+    return r
+
+
+for line in sys.stdin:
+    c = json.loads(line)
+    if c[0] == "stat":
+        out = st(c[1], len(c) > 2 and c[2])
+    elif c[0] == "do":
+        out = do(*c[1:])
+    elif c[0] == "threaded":
+        out = threaded(c[1], c[2])
+    elif c[0] == "forked":
+        out = forked(c[1], c[2])  # after the child's own line
+    elif c[0] == "setuid":
+        os.setresuid(c[1], c[1], c[1])
+        out = "ok"
+    elif c[0] == "loop":
+        for _ in range(c[2]):
+            os.stat(c[1])
+        out = "ok"
+    sys.stdout.write(json.dumps(out) + "\n")
+    sys.stdout.flush()
