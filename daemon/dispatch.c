@@ -787,6 +787,9 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 		return handoff(s, &a, bufdata, bufsize);
 
 	struct dn_svc *svc = a.svc;
+	/* a request naming no path at all (a link by handle without its new name) */
+	if (!svc)
+		return -EINVAL;
 	const struct dn_svc_ops *ops = svc->ops;
 	struct stat st;
 	switch (req->op) {
