@@ -11,19 +11,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 command -v python3 >/dev/null || fail "python3 is needed"
 
-USERS_MADE=()
-make_user() {
-	id "$1" >/dev/null 2>&1 && return 0
-	useradd --no-create-home --shell /bin/sh "$1" || fail "useradd $1"
-	USERS_MADE+=("$1")
-}
-drop_users() {
-	local rc=$?
-	for u in "${USERS_MADE[@]}"; do userdel "$u" 2>/dev/null || true; done
-	(exit $rc)
-	ceph_cleanup
-}
-trap drop_users EXIT
 make_user dnac_a
 make_user dnac_b
 

@@ -23,6 +23,7 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null || true
 	done
 	for m in "${MOUNTS[@]}"; do rmdir "$m" 2>/dev/null || true; done
+	for u in "${USERS_MADE[@]}"; do userdel "$u" 2>/dev/null || true; done
 	# A sanitizer build of the pool reports into its log: that is a failure.
 	for log in "$WORK"/*/pool.log; do
 		[ -f "$log" ] || continue
@@ -36,6 +37,14 @@ cleanup() {
 	exit $rc
 }
 trap cleanup EXIT
+
+# make_user NAME: an ordinary user for the test (no home, /bin/sh), removed at exit
+USERS_MADE=()
+make_user() {
+	id "$1" >/dev/null 2>&1 && return 0
+	useradd --no-create-home --shell /bin/sh "$1" || fail "useradd $1"
+	USERS_MADE+=("$1")
+}
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }

@@ -8,22 +8,15 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 [ "$(id -u)" = 0 ] || fail "this test switches users and must run as root (CI does)"
 
-# Two ordinary users of our own, removed again on exit.
-USERS_MADE=()
-make_user() {
-	id "$1" > /dev/null 2>&1 && return 0
-	useradd --no-create-home --shell /bin/sh "$1" || fail "useradd $1"
-	USERS_MADE+=("$1")
-}
+# Two ordinary users of our own (lib.sh's make_user: removed again on exit).
 HOLDER=
-drop_users() {
+stop_holder() {
 	local rc=$?
 	[ -z "$HOLDER" ] || kill "$HOLDER" 2> /dev/null || true
-	for u in "${USERS_MADE[@]}"; do userdel "$u" 2> /dev/null || true; done
 	(exit $rc)
 	cleanup
 }
-trap drop_users EXIT
+trap stop_holder EXIT
 make_user dnsec_a
 make_user dnsec_b
 A=$(id -u dnsec_a)
