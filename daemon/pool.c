@@ -723,8 +723,10 @@ struct dn_pool *dn_pool_free(struct dn_pool *p)
 	dn_instances_free(p->instances);
 	dn_quotas_free(p->quotas);
 	dn_handovers_free(p->handovers);
-	if (p->states)
+	if (p->states) {
+		dn_gens_stop(); /* before a successor changes what clients kept (a restart) */
 		munmap(p->states, sizeof(*p->states));
+	}
 	if (p->state_fd >= 0)
 		close(p->state_fd);
 	if (p->epfd >= 0)
