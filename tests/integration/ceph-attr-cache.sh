@@ -20,6 +20,7 @@ make_user() {
 drop_users() {
 	local rc=$?
 	for u in "${USERS_MADE[@]}"; do userdel "$u" 2>/dev/null || true; done
+	set +e # or (exit 1) would end this trap before ceph_cleanup stops the pools and cluster
 	(exit $rc)
 	ceph_cleanup
 }
