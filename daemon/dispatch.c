@@ -752,10 +752,12 @@ static int link_handle(struct dn_session *s, const struct dn_req *req, struct ar
 	struct dn_open *o = req->path_len ? NULL : dn_session_handle_get(s, req->handle);
 	if (!o)
 		return req->path_len ? -EINVAL : -EBADF;
-	if (o->svc != a->svc)
-		return -EXDEV;
-	return a->svc->ops->link_file ? a->svc->ops->link_file(a->svc, &s->cred, o->file, a->path2)
-				      : -ENOSYS;
+	int r = -EXDEV;
+	if (o->svc == a->svc)
+		r = a->svc->ops->link_file ? a->svc->ops->link_file(a->svc, &s->cred, o->file, a->path2)
+					   : -ENOSYS;
+	dn_open_put(o); /* the reference dn_session_handle_get took */
+	return r;
 }
 
 static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf *b,

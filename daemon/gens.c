@@ -2,9 +2,10 @@
 #include "gens.h"
 
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
-static struct dn_gens *gens; /* NULL: clients cache nothing */
+static struct dn_gens *_Atomic gens; /* NULL: clients cache nothing */
 
 enum dn_gens_kind dn_gens_kind(uint32_t op, uint32_t oflags)
 {
@@ -41,6 +42,16 @@ void dn_gens_start(struct dn_gens *g, double attr_timeout)
 	gens = ms ? g : NULL;
 }
 
+void dn_gens_stop(void)
+{
+	struct dn_gens *g = atomic_exchange(&gens, NULL);
+	if (!g)
+		return;
+	/* the clients' kept answers end: their next stat meets the pool gone, or its successor */
+	atomic_store(&g->attr_timeout_ms, 0);
+	atomic_fetch_add_explicit(&g->names, 1, memory_order_release);
+}
+
 bool dn_gens_on(void)
 {
 	return gens != NULL;
@@ -48,13 +59,14 @@ bool dn_gens_on(void)
 
 void dn_gens_after(uint32_t op, uint32_t oflags, uint64_t ino)
 {
-	if (!gens)
+	struct dn_gens *g = atomic_load_explicit(&gens, memory_order_relaxed);
+	if (!g)
 		return;
 	enum dn_gens_kind k = dn_gens_kind(op, oflags);
 	/* release: the change is visible to whoever sees the new number */
 	if (k == DN_GENS_INODE && ino)
-		atomic_fetch_add_explicit(&gens->inode[dn_gen_inode_slot(ino)], 1,
+		atomic_fetch_add_explicit(&g->inode[dn_gen_inode_slot(ino)], 1,
 					  memory_order_release);
 	else if (k != DN_GENS_NONE) /* names, or an inode not known */
-		atomic_fetch_add_explicit(&gens->names, 1, memory_order_release);
+		atomic_fetch_add_explicit(&g->names, 1, memory_order_release);
 }

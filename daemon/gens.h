@@ -24,6 +24,11 @@ enum dn_gens_kind dn_gens_kind(uint32_t op, uint32_t oflags);
  * (seconds; 0: clients cache nothing and nothing is bumped).
  */
 void dn_gens_start(struct dn_gens *g, double attr_timeout);
+/*
+ * The pool stops (its generations will not move again): clients keep using
+ * nothing they kept, whatever its timeout; nothing is bumped after.
+ */
+void dn_gens_stop(void);
 /* Whether clients cache, so that bumps matter. */
 bool dn_gens_on(void);
 

@@ -704,6 +704,8 @@ struct dn_pool *dn_pool_free(struct dn_pool *p)
 {
 	if (!p)
 		return NULL;
+	/* first: clients keep nothing of a pool that is going, also when a worker is stuck */
+	dn_gens_stop();
 	p->metrics = dn_metrics_socket_stop(p->metrics); /* it reads the workers' counters */
 	p->trimmer = dn_trimmer_stop(p->trimmer);
 	/* no worker reads a session after this -- unless one is stuck in the backend */

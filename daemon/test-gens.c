@@ -70,11 +70,30 @@ static void test_bumps(void **state)
 	free(g);
 }
 
+/* A pool that stops ends every kept answer: its generations move no more. */
+static void test_stop(void **state)
+{
+	(void)state;
+	struct dn_gens *g = calloc(1, sizeof(*g));
+	assert_non_null(g);
+	dn_gens_start(g, 600);
+	dn_gens_stop();
+	assert_int_equal(g->attr_timeout_ms, 0);
+	assert_int_equal(g->names, 1);
+	assert_false(dn_gens_on());
+	dn_gens_after(DN_OP_RENAME, 0, 0); /* nothing touches the memory after */
+	assert_int_equal(g->names, 1);
+	dn_gens_stop();
+	assert_int_equal(g->names, 1);
+	free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_bumps),
+		cmocka_unit_test(test_stop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,7 +108,7 @@ DN_EXPORT int chdir(const char *path)
 				leave();
 			/* a host symlink on the way may lead into a mount (its placeholder answered) */
 			if (r == 0 ? REAL(fstatat)(AT_FDCWD, ".", &st, 0) < 0 ||
-					     !dn_route_placeholder(&st, &t)
+					     !dn_route_placeholder(AT_FDCWD, path, &st, &t)
 				   : !dn_route_after(AT_FDCWD, path, &t))
 				return r;
 		}

@@ -105,7 +105,8 @@ DN_EXPORT DIR *opendir(const char *path)
 			DIR *kd = REAL(opendir)(path);
 			struct stat st;
 			/* the kernel's, unless a host symlink led into a mount (its placeholder) */
-			if (kd ? REAL(fstat)(REAL(dirfd)(kd), &st) < 0 || !dn_route_placeholder(&st, &t)
+			if (kd ? REAL(fstat)(REAL(dirfd)(kd), &st) < 0 ||
+				     !dn_route_placeholder(AT_FDCWD, path, &st, &t)
 			       : !dn_route_after(AT_FDCWD, path, &t))
 				return kd;
 			if (kd)

@@ -626,7 +626,8 @@ off_t dn_op_lseek(int fd, off_t off, int whence)
 	return r;
 }
 
-int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st)
+/* fresh: never an answer the attribute cache kept (statx's AT_STATX_FORCE_SYNC) */
+static int stat_op(const struct dn_target *t, bool nofollow, bool fresh, struct stat *st)
 {
 	struct dn_req req = {.op = DN_OP_STAT, .handle = t->handle, .mount = (uint16_t)t->mount,
 			     .flags = (nofollow ? DN_AT_NOFOLLOW : 0) |
@@ -635,8 +636,8 @@ int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st)
 	struct dn_call c;
 	int64_t r = dn_call_begin(&c);
 	if (r == 0) {
-		struct dn_attr_probe p;
-		if (dn_attr_cache_get(&p, c.gen, t, nofollow, &rep.st)) {
+		struct dn_attr_probe p = {.keep = false};
+		if (!fresh && dn_attr_cache_get(&p, c.gen, t, nofollow, &rep.st)) {
 			dn_call_end(&c);
 			dn_stat_from_wire(&rep.st, st);
 			return 0;
@@ -660,6 +661,16 @@ int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st)
 		return (int)r;
 	dn_stat_from_wire(&rep.st, st);
 	return 0;
+}
+
+int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st)
+{
+	return stat_op(t, nofollow, false, st);
+}
+
+int dn_op_stat_fresh(const struct dn_target *t, bool nofollow, struct stat *st)
+{
+	return stat_op(t, nofollow, true, st);
 }
 
 int dn_op_path(uint32_t op, const struct dn_target *t, uint32_t mode, uint32_t flags,

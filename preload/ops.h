@@ -57,6 +57,8 @@ ssize_t dn_op_writev_append(int fd, const struct iovec *iov, int cnt, off_t off,
 off_t dn_op_lseek(int fd, off_t off, int whence);
 int dn_op_fstat(int fd, struct stat *st);
 int dn_op_stat(const struct dn_target *t, bool nofollow, struct stat *st);
+/* The same from the pool now, never a kept answer (statx's AT_STATX_FORCE_SYNC). */
+int dn_op_stat_fresh(const struct dn_target *t, bool nofollow, struct stat *st);
 /* Path ops without reply data: MKDIR, RMDIR, UNLINK, ACCESS, TRUNCATE, CHMOD. */
 int dn_op_path(uint32_t op, const struct dn_target *t, uint32_t mode, uint32_t flags,
 	       uint64_t off);

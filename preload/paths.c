@@ -44,7 +44,7 @@
 #define KERNEL_STAT_OR_LINK(dirfd, path, t, call, st)                                              \
 	do {                                                                                       \
 		int kr_ = (call);                                                                  \
-		if (kr_ == 0 ? !dn_route_placeholder((st), &(t))                                   \
+		if (kr_ == 0 ? !dn_route_placeholder((dirfd), (path), (st), &(t))                  \
 			     : !dn_route_after((dirfd), (path), &(t)))                             \
 			return kr_;                                                                \
 	} while (0)
@@ -287,7 +287,10 @@ DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struc
 			if (bad)
 				DN_RETURN(-EINVAL);
 			t.redirect = true;
-			r = dn_op_stat(&t, flags & AT_SYMLINK_NOFOLLOW, &st);
+			/* a forced sync asks the pool, as FUSE and CephFS ask for fresh attributes */
+			r = (flags & AT_STATX_SYNC_TYPE) == AT_STATX_FORCE_SYNC
+				    ? dn_op_stat_fresh(&t, flags & AT_SYMLINK_NOFOLLOW, &st)
+				    : dn_op_stat(&t, flags & AT_SYMLINK_NOFOLLOW, &st);
 			if (r != -DN_OP_REDIRECTED)
 				break;
 			if (!redirected(&dirfd, &path, next, hops))

@@ -365,7 +365,26 @@ static bool placeholder_of(const struct stat *st, uint32_t *m)
 struct host_open_how {
 	uint64_t flags, mode, resolve;
 };
+#define HOST_RESOLVE_NO_MAGICLINKS 0x02
 #define HOST_RESOLVE_NO_SYMLINKS 0x04
+
+/*
+ * Whether the kernel resolves (dirfd, path) through a /proc magic link (a
+ * process's cwd or fd): it leads to the placeholder of a process working
+ * in a mount, whose place there no name tells; errno is kept.
+ */
+static bool via_magic_link(int dirfd, const char *path)
+{
+	int saved = errno;
+	struct host_open_how how = {.flags = O_PATH | O_CLOEXEC,
+				    .resolve = HOST_RESOLVE_NO_MAGICLINKS};
+	long fd = REAL(syscall)(SYS_openat2, dirfd, path, &how, sizeof(how));
+	bool magic = fd < 0 && errno == ELOOP;
+	if (fd >= 0)
+		REAL(close)((int)fd);
+	errno = saved;
+	return magic;
+}
 
 /* The mount's top joined to what follows it in the walk (rest: "" or "/..."). */
 static int route_into(uint32_t m, const char *rest, struct dn_target *t)
@@ -451,10 +470,12 @@ int dn_route_after(int dirfd, const char *path, struct dn_target *t)
 	return (errno == ENOENT || errno == EACCES) && dn_route_host_link(dirfd, path, t);
 }
 
-int dn_route_placeholder(const struct stat *st, struct dn_target *t)
+int dn_route_placeholder(int dirfd, const char *path, const struct stat *st,
+			 struct dn_target *t)
 {
 	uint32_t m;
-	if (!dn_client.configured || !dn_client.nmounts || !placeholder_of(st, &m))
+	if (!dn_client.configured || !dn_client.nmounts || !placeholder_of(st, &m) ||
+	    via_magic_link(dirfd, path))
 		return 0;
 	*t = (struct dn_target){.mount = m, .path = "/"};
 	return 1;
@@ -482,7 +503,8 @@ int dn_route_host_link(int dirfd, const char *path, struct dn_target *t)
 	long fd = REAL(syscall)(SYS_openat2, dirfd, rest, &how, sizeof(how));
 	if (fd >= 0)
 		REAL(close)((int)fd);
-	if (fd >= 0 || errno == ENOENT || errno == ENOTDIR || errno == EACCES)
+	if (fd >= 0 || errno == ENOENT || errno == ENOTDIR || errno == EACCES ||
+	    via_magic_link(dirfd, rest))
 		goto out;
 	t->redirect = false;
 	r = lead_in(dirfd, rest, saved == EACCES, t);

@@ -35,8 +35,13 @@ struct dn_target {
 int dn_route_host_link(int dirfd, const char *path, struct dn_target *t);
 /* The same after any answer (errno) of the kernel: ENOENT and EACCES are looked at. */
 int dn_route_after(int dirfd, const char *path, struct dn_target *t);
-/* When the kernel found st, a host path's, to be a mountpoint's placeholder: 1, t its top. */
-int dn_route_placeholder(const struct stat *st, struct dn_target *t);
+/*
+ * When the kernel found st, host path (dirfd, path)'s, to be a mountpoint's
+ * placeholder, not through a /proc magic link (a working directory in the
+ * mount is one): 1, t its top.
+ */
+int dn_route_placeholder(int dirfd, const char *path, const struct stat *st,
+			 struct dn_target *t);
 /* Whether path (readable) is PATH_MAX bytes or longer: the kernel's ENAMETOOLONG. */
 bool dn_path_too_long(const char *path);
 /*

@@ -130,6 +130,31 @@ diff "$WORK/hl-kernel.out" "$WORK/hl-pool.out" ||
 	fail "host symlinks into a mount resolve otherwise than into a kernel directory"
 pass "host symlinks into a mount and to its mountpoint lead into the pool (cat, ls, stat, cd, create, rename...)"
 
+# /proc/PID/cwd of a process working in the pool is the kernel's working
+# directory there, the mountpoint's placeholder: a magic link, not a name
+# the host-link walk may follow (it led to the pool's top, another file)
+mkdir "$ROOT/cwd-sub" && echo top > "$ROOT/cwd-f" && echo sub > "$ROOT/cwd-sub/cwd-f"
+chmod -R a+rX "$ROOT/cwd-sub" "$ROOT/cwd-f"
+out=$(in_pool python3 -c '
+import os, subprocess, sys
+os.chdir(sys.argv[1] + "/cwd-sub")
+child = subprocess.Popen(["sleep", "30"])
+def read(p):
+    try:
+        return open(p).read().strip()
+    except OSError as e:
+        return e.strerror
+try:
+    print(read("/proc/self/cwd/cwd-f"), read("/proc/%d/cwd/cwd-f" % os.getpid()),
+          read("/proc/%d/cwd/cwd-f" % child.pid))
+finally:
+    child.kill()
+' "$MNT") || fail "reading through /proc/PID/cwd: $out"
+case " $out " in
+*" top "*) fail "/proc/PID/cwd/cwd-f of a process in the pool's cwd-sub read the pool's top cwd-f: $out" ;;
+esac
+pass "/proc/PID/cwd of a process working in the pool never names the pool's top ($out)"
+
 # a venv: bin/python3 -> /usr/bin/python3 (the host's), pyvenv.cfg in the pool
 in_pool "$PY" -m venv --without-pip "$MNT/venv" || fail "python3 -m venv in the pool failed"
 [ -L "$ROOT/venv/bin/python3" ] || fail "the venv has no symlinked python"

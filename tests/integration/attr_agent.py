@@ -2,7 +2,8 @@
 whatever pool the process is attached to, answers one JSON line each.
 Commands: ["stat", path, nofollow], ["do", opname, args...], ["threaded",
 [op...], path]: one thread does the op, another stats path right after it
-returned, ["setuid", uid], ["forked", [op...], path]: the child of a fork stats
+returned, ["setuid", uid], ["statx_sync", path]: statx with
+AT_STATX_FORCE_SYNC, its mode, ["forked", [op...], path]: the child of a fork stats
 path after the parent's op (the parent stats first, so the child inherits a
 kept answer): two lines, the child's then the op's; ["loop", path, n]."""
 import errno, json, os, sys, threading
@@ -76,6 +77,16 @@ def do(op, *a):
     return "ok"
 
 
+def statx_sync(path):
+    """statx with AT_STATX_FORCE_SYNC: its mode, or the errno's name"""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    buf = ctypes.create_string_buffer(256)
+    if libc.statx(-100, path.encode(), 0x2000, 0x7ff, buf) != 0:
+        return errno.errorcode[ctypes.get_errno()]
+    return int.from_bytes(buf.raw[28:30], "little")  # stx_mode
+
+
 def threaded(op, path):
     got, go = [], threading.Event()
 
@@ -119,6 +130,8 @@ for line in sys.stdin:
         out = threaded(c[1], c[2])
     elif c[0] == "forked":
         out = forked(c[1], c[2])  # after the child's own line
+    elif c[0] == "statx_sync":
+        out = statx_sync(c[1])
     elif c[0] == "setuid":
         os.setresuid(c[1], c[1], c[1])
         out = "ok"

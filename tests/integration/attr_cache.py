@@ -202,12 +202,17 @@ for r in range(3):
     t0 = time.monotonic()
     if C.stat(O)[0] & 0o7777 != mode:
         fail("attr_timeout = 0: ceph-fuse's chmod not seen at once: %s" % C.stat(O))
+    # statx with AT_STATX_FORCE_SYNC asks for fresh attributes: never a kept one
+    synced = TT.ask("statx_sync", TT.mnt + "/" + O)
+    if not isinstance(synced, int) or synced & 0o7777 != mode:
+        fail("statx with AT_STATX_FORCE_SYNC after ceph-fuse's chmod: %s, not %o" % (synced, mode))
     first = TT.stat(O)
     while TT.stat(O)[0] & 0o7777 != mode:
         if time.monotonic() - t0 > cfg["timeout"] + 1.5:
             fail("ceph-fuse's chmod not seen within attr_timeout = %s" % cfg["timeout"])
         time.sleep(0.05)
-    print("ok - ceph-fuse's chmod seen after %.2f s (attr_timeout = %s; the first stat was %s)"
+    print("ok - ceph-fuse's chmod seen after %.2f s (attr_timeout = %s; the first stat was %s;"
+          " statx with AT_STATX_FORCE_SYNC at once)"
           % (time.monotonic() - t0, cfg["timeout"], "stale" if first == before else "fresh"))
 
 # What ceph-fuse itself shows of the pool's change right after it (for the default).

@@ -1161,5 +1161,23 @@ sys.exit(ctypes.CDLL(None, use_errno=True).syncfs(fd))' "$MNT/syncfs-file" || fa
 	pass "syncfs on a pool file flushes the backend's filesystem (the pool's syncfs(2))"
 fi
 
+# linkat of an open file leaves the pool holding nothing once the file is
+# closed: its kernel fds (local backend) show no file of that name after
+# (the link by handle kept a reference to the open file: never closed)
+if [ -z "${DANAUS_TEST_CEPH_DIR:-}" ]; then
+	in_pool python3 -c 'import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open(sys.argv[1] + "/held-a", os.O_CREAT | os.O_RDWR, 0o600)
+for i in range(3):
+    n = (sys.argv[1] + "/held-b%d" % i).encode()
+    if libc.linkat(fd, b"", -100, n, 0x1000) != 0:
+        sys.exit("linkat: %s" % os.strerror(ctypes.get_errno()))
+os.close(fd)' "$MNT" || fail "linkat of an open pool file failed"
+	held=$(find /proc/$PID/fd -lname "*held-*" 2>/dev/null | wc -l)
+	in_pool sh -c "rm '$MNT'/held-*"
+	[ "$held" = 0 ] || fail "the pool still holds $held fds of a file closed after linkat by handle"
+	pass "linkat of an open file leaves no reference to it in the pool after its close"
+fi
+
 [ -z "$(ls -A "$MNT" 2>/dev/null)" ] || fail "files leaked into the host directory $MNT"
 pass "nothing written to the host mountpoint directory"

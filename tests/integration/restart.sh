@@ -231,6 +231,7 @@ run() { exec "$RUN_BIN" --pool rs --socket "$SOCK" --mountpoint "$MNT" -- "$@"; 
 restart_cleanup() {
 	local rc=$? job
 	for job in $(jobs -p); do kill "$job" 2>/dev/null || true; done
+	set +e # or (exit 1) would end this trap before cleanup stops the pool
 	(exit $rc)
 	cleanup
 }

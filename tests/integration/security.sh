@@ -13,6 +13,7 @@ HOLDER=
 stop_holder() {
 	local rc=$?
 	[ -z "$HOLDER" ] || kill "$HOLDER" 2> /dev/null || true
+	set +e # or (exit 1) would end this trap before cleanup stops the pools
 	(exit $rc)
 	cleanup
 }

@@ -128,6 +128,21 @@ static void scans(void)
 	state("long", g);
 	fclose(g);
 
+	/* a character cut by the end of a first read (4096 bytes): 4095 a's, then é */
+	static wchar_t cut[8192];
+	g = fopen("cut", "w");
+	for (int i = 0; i < 4095; i++)
+		fputc('a', g);
+	fputs("\303\251z 9", g);
+	fclose(g);
+	g = fopen("cut", "r");
+	a = 0;
+	errno = 0;
+	r = fwscanf(g, L"%ls %d", cut, &a);
+	printf("fwscanf cut %d %zu %x %d %d %s\n", r, wcslen(cut), (unsigned)cut[4095], a,
+	       ferror(g) != 0, strerror(errno));
+	fclose(g);
+
 	/* a bad sequence, a literal matched to the last byte, ungetwc then a scan */
 	f = make("bad", "ab\377cd");
 	r = fwscanf(f, L"%ls", w);
