@@ -813,6 +813,14 @@ static int local_symlink(struct dn_svc *s, const struct dn_cred *c, const char *
 	return symlinkat(target, dfd, base) < 0 ? -errno : 0;
 }
 
+/* A new name tb in directory tfd for the open file fd, by its magic link (no CAP_DAC_READ_SEARCH). */
+static int link_by_fd(int fd, int tfd, const char *tb)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, tfd, tb, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+}
+
 static int local_link(struct dn_svc *s, const struct dn_cred *c, const char *from, const char *to,
 		      bool follow)
 {
@@ -838,12 +846,10 @@ static int local_link(struct dn_svc *s, const struct dn_cred *c, const char *fro
 	 * The file itself (followed, or "dir/.", "dir/": a directory, which the
 	 * kernel refuses, EPERM, after the new name's checks), by its magic link.
 	 */
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", ffd);
-	return linkat(AT_FDCWD, proc, tfd, tb, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+	return link_by_fd(ffd, tfd, tb);
 }
 
-/* by the file's magic link, which needs no CAP_DAC_READ_SEARCH (the library asks the kernel's rule) */
+/* (the library asks the kernel's AT_EMPTY_PATH rule, if at all) */
 static int local_link_file(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 			   const char *to)
 {
@@ -855,9 +861,7 @@ static int local_link_file(struct dn_svc *s, const struct dn_cred *c, struct dn_
 	_cleanup_close_ int tfd = resolve_parent(to_local(s), to, &tb, &tl);
 	if (tfd < 0)
 		return tfd;
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", f->fd);
-	return linkat(AT_FDCWD, proc, tfd, tb, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+	return link_by_fd(f->fd, tfd, tb);
 }
 
 /* The host filesystem's figures, and its type: a local pool is a view of it, as a bind mount. */

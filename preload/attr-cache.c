@@ -44,8 +44,8 @@ struct entry {
 	uint16_t mount, len;
 	uint8_t flags;
 	bool valid; /* false: only the inode is known (the first miss) */
-	uint64_t names, inode, ino, expires_ns;
-	struct dn_stat st;
+	uint64_t names, inode, expires_ns;
+	struct dn_stat st; /* its ino: the inode whose generation is kept */
 	char path[KEY_MAX];
 };
 
@@ -113,8 +113,8 @@ bool dn_attr_cache_get(struct dn_attr_probe *p, uint32_t session, const struct d
 		    e.mount == p->mount && e.flags == p->flags && e.len == len &&
 		    memcmp(e.path, t->path, len) == 0;
 	if (p->hinted) {
-		p->ino = e.ino;
-		p->inode = atomic_load_explicit(&g->inode[dn_gen_inode_slot(e.ino)],
+		p->ino = e.st.ino;
+		p->inode = atomic_load_explicit(&g->inode[dn_gen_inode_slot(e.st.ino)],
 						memory_order_acquire);
 		if (e.valid && now < e.expires_ns && e.names == p->names && e.inode == p->inode) {
 			*out = e.st;
@@ -145,7 +145,6 @@ void dn_attr_cache_put(const struct dn_attr_probe *p, const struct dn_stat *st)
 	e->len = p->len;
 	memcpy(e->path, p->path, p->len);
 	e->st = *st;
-	e->ino = st->ino;
 	/* the generation read before the request was this inode's */
 	e->valid = p->hinted && p->ino == st->ino;
 	e->names = p->names;

@@ -487,15 +487,7 @@ int dn_route_host_link(int dirfd, const char *path, struct dn_target *t)
 		return 0;
 	int saved = errno;
 	char rest[PATH_MAX];
-	struct dn_fault_frame f;
-	dn_fault_push(&f, path, DN_FAULT_STRING);
-	if (sigsetjmp(f.env, 0))
-		return 0;
-	size_t n = strnlen(path, PATH_MAX);
-	if (n < PATH_MAX)
-		memcpy(rest, path, n + 1);
-	dn_fault_pop(&f);
-	if (n == 0 || n >= PATH_MAX)
+	if (dn_fault_strcpy_in(rest, path, sizeof(rest)) <= 0)
 		return 0;
 	int r = 0;
 	/* a symlink on the way, or the kernel cannot say: the one call other paths pay */
