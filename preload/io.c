@@ -438,12 +438,13 @@ static int file_of(int fd, struct stat *st, int *fl)
 /*
  * The checks of vfs_copy_file_range, in its order: flags, directories
  * (EISDIR), anything but regular files (EINVAL), access modes and an
- * O_APPEND output (EBADF), an overlap within one file (EINVAL). A copy
- * between a pool and another filesystem is EXDEV (COPY_EXDEV, once len is
- * not 0), as the kernel answers since 5.19 for two filesystems; callers
- * then copy themselves. pos -1: the file offset.
+ * O_APPEND output (EBADF), offsets that wrap (EOVERFLOW), then the length
+ * shortened to the input's end, then an overlap within one file of what
+ * is left (EINVAL). A copy between a pool and another filesystem is EXDEV
+ * (COPY_EXDEV, once len is not 0), as the kernel answers since 5.19 for
+ * two filesystems; callers then copy themselves. pos -1: the file offset.
  */
-static int copy_range_check(int in, off_t pos_in, int out, off_t pos_out, size_t len,
+static int copy_range_check(int in, off_t pos_in, int out, off_t pos_out, size_t *len,
 			    unsigned flags)
 {
 	if (flags)
@@ -467,11 +468,18 @@ static int copy_range_check(int in, off_t pos_in, int out, off_t pos_out, size_t
 		pos_out = lseek(out, 0, SEEK_CUR);
 	if (pos_in < 0 || pos_out < 0)
 		return -EINVAL;
-	if (si.st_dev == so.st_dev && si.st_ino == so.st_ino && len > 0 &&
-	    pos_out < pos_in + (off_t)len && pos_in < pos_out + (off_t)len)
-		return -EINVAL;
-	if (len > 0 && (DANAUS_FD(in) != DANAUS_FD(out) || si.st_dev != so.st_dev))
+	if ((uint64_t)pos_in + *len < (uint64_t)pos_in || (uint64_t)pos_out + *len < (uint64_t)pos_out)
+		return -EOVERFLOW;
+	if (*len > 0 && (DANAUS_FD(in) != DANAUS_FD(out) || si.st_dev != so.st_dev))
 		return COPY_EXDEV;
+	/* what lies past the input's end now is not copied, even if the copy extends it */
+	if (pos_in >= si.st_size)
+		*len = 0;
+	else if (*len > (uint64_t)(si.st_size - pos_in))
+		*len = (size_t)(si.st_size - pos_in);
+	if (si.st_dev == so.st_dev && si.st_ino == so.st_ino && *len > 0 &&
+	    pos_out < pos_in + (off_t)*len && pos_in < pos_out + (off_t)*len)
+		return -EINVAL;
 	return 0;
 }
 
@@ -485,7 +493,7 @@ DN_EXPORT ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off
 	if ((in_off && dn_fault_copy_in(&pos_in, in_off, sizeof(pos_in)) < 0) ||
 	    (out_off && dn_fault_copy_in(&pos_out, out_off, sizeof(pos_out)) < 0))
 		DN_RETURN(-EFAULT);
-	int c = copy_range_check(in, in_off ? pos_in : -1, out, out_off ? pos_out : -1, len, flags);
+	int c = copy_range_check(in, in_off ? pos_in : -1, out, out_off ? pos_out : -1, &len, flags);
 	if (c < 0)
 		DN_RETURN(c);
 	if (c == COPY_EXDEV)

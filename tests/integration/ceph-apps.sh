@@ -4,7 +4,7 @@
 # stress) and spawn-poll.sh, mmap.sh, libc-calls.sh, shared-maps.sh,
 # unix-sockets.sh, abs-symlinks.sh, inotify.sh, pathconf.sh, dlopen.sh, images.sh
 # (the image store), userns.sh (capabilities of other user namespaces), robust.sh
-# (garbage requests) and compat-mount.sh (the FUSE compat mount) on pools served by a real
+# (garbage requests), compat-mount.sh (the FUSE compat mount) and fsx.sh on pools served by a real
 # CephFS cluster, each compared with the same run on a plain kernel directory.
 # One cluster for all; every test runs as itself with lib.sh's pool_start
 # pointed at the cluster (DANAUS_TEST_CEPH_DIR), its ROOT being the pool's
@@ -30,7 +30,7 @@ chmod +x "$WORK/filter"
 set +e
 failed=()
 for t in apps spawn-poll mmap libc-calls shared-maps unix-sockets abs-symlinks inotify pathconf dlopen \
-	images userns robust compat-mount; do
+	images userns robust compat-mount fsx; do
 	t0=$SECONDS
 	DANAUS_TEST_CEPH_DIR="$CEPH_DIR" DANAUS_TEST_CEPH_FUSE="$FUSE" \
 		DANAUS_TEST_FILTER="$WORK/filter" bash "$HERE/$t.sh" 2>&1 | sed "s/^/  $t: /"

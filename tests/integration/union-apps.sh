@@ -4,7 +4,8 @@
 # writable one, which is the test's ROOT), each compared with the same run
 # on a kernel directory as it is for a plain pool: git, sqlite, python,
 # make, fio, rocksdb..., paths with '.', '..' and trailing slashes, libc
-# calls, maps, directory descriptors, handles, inotify, the compat mount.
+# calls, maps, directory descriptors, handles, inotify, the compat mount,
+# fsx (the file starting in the lower layer).
 # (commands.sh stays
 # out: a merged directory's link count is 1 there, as overlayfs says.)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -13,7 +14,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 set +e
 failed=()
 for t in apps paths libc-calls mmap shared-maps dirfd-walk file-handles internal-calls inotify \
-	unix-sockets abs-symlinks pathconf compat-mount; do
+	unix-sockets abs-symlinks pathconf compat-mount fsx; do
 	t0=$SECONDS
 	DANAUS_TEST_UNION=1 bash "$HERE/$t.sh" 2>&1 | sed "s/^/  $t: /"
 	rc=${PIPESTATUS[0]}
