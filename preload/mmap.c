@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -39,11 +40,12 @@
  */
 
 #define MAX_REGIONS 65530 /* the kernel's default vm.max_map_count */
-#define COPY_PAGES 256 /* pages per write-back request */
+#define COPY_PAGES 256 /* pages copy_out reads at once: more than a write-back piece */
 
 struct region {
 	uintptr_t start, end; /* page aligned */
 	uint64_t off;         /* file offset of start */
+	uint64_t dev, ino;    /* the file, as fstat names it: other descriptors' writes find it */
 	int32_t ofd;          /* holds one reference */
 	bool writable;        /* has been PROT_WRITE; a read-only map is never written back */
 };
@@ -122,61 +124,208 @@ static size_t copy_out(void *dst, uintptr_t src, size_t n)
 	return n;
 }
 
-/* Writes memory [a, b) to the file at pos, by handle; skips pages made unreadable (PROT_NONE). */
-static int64_t write_out(struct dn_call *c, uint64_t handle, uintptr_t a, uintptr_t b,
-			 uint64_t pos)
+/*
+ * Puts n bytes at addr of our own memory, whatever its protection (a
+ * read-only map too): through /proc/self/mem, as a debugger writes. false
+ * when it cannot (no /proc).
+ */
+static bool poke(uintptr_t addr, const void *src, size_t n)
 {
-	size_t page = page_size(), max = dn_call_data_max() / page;
-	max = (max < COPY_PAGES ? max : COPY_PAGES) * page;
-	uint32_t gen = c->gen;
+	int fd = REAL(openat)(AT_FDCWD, "/proc/self/mem", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t w = REAL(pwrite)(fd, src, n, (off_t)addr);
+	REAL(close)(fd);
+	return w == (ssize_t)n;
+}
+
+/* Bytes [a, b) of the file into r, read again; what lies past the file's end turns zero. */
+static void region_refresh(const struct region *r, uint64_t a, uint64_t b)
+{
+	struct dn_call c;
+	if (dn_call_begin(&c) < 0)
+		return;
+	uint64_t handle = dn_ofds()[r->ofd].handle;
+	/* pieces the reply carries in the request buffer, not streamed */
+	size_t max = dn_call_data_max() < DN_READ_STREAM_CHUNK ? dn_call_data_max()
+							       : DN_READ_STREAM_CHUNK;
+	bool eof = false;
 	while (a < b) {
-		/* a pool restart between two requests: another buffer, the file's new handle */
-		if (c->gen != gen) {
-			gen = c->gen;
-			if (!(handle = dn_reopen_successor(handle)))
-				return -EIO;
-		}
-		uint8_t *data = dn_call_data(c);
-		size_t n = b - a < max ? b - a : max;
-		size_t got = copy_out(data, a, n);
-		if (got) {
-			struct dn_req req = {.op = DN_OP_PWRITE, .handle = handle, .off = pos,
-					     .len = got};
+		size_t n = b - a < max ? (size_t)(b - a) : max;
+		uint8_t *data = dn_call_data(&c);
+		int64_t got = 0;
+		if (!eof) {
+			struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .off = a, .len = n};
 			struct dn_reply rep;
-			int64_t w = dn_request(c, &req, NULL, NULL, data, got, &rep);
-			if (w < 0)
-				return w;
-			if ((size_t)w < got)
-				return -EIO;
+			got = dn_request_into(&c, &req, NULL, &rep);
+			if (got < 0 || (size_t)got > n)
+				break;
 		}
-		if (got < n)
-			got = (got & ~(page - 1)) + page; /* past the unreadable page */
-		a += got;
-		pos += got;
+		eof = (size_t)got < n;
+		memset(data + got, 0, n - (size_t)got);
+		if (!poke(r->start + (uintptr_t)(a - r->off), data, n))
+			break;
+		a += n;
 	}
+	dn_call_end(&c);
+}
+
+/* The file of open file description ofd, as its regions or else fstat name it. */
+static bool file_id(int32_t ofd, uint64_t *dev, uint64_t *ino)
+{
+	for (size_t i = 0; i < nregions; i++)
+		if (regions[i].ofd == ofd) {
+			*dev = regions[i].dev;
+			*ino = regions[i].ino;
+			return true;
+		}
+	struct dn_call c;
+	if (dn_call_begin(&c) < 0)
+		return false;
+	struct dn_req req = {.op = DN_OP_FSTAT, .handle = dn_ofds()[ofd].handle};
+	struct dn_reply rep;
+	int64_t res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
+	dn_call_end(&c);
+	if (res < 0)
+		return false;
+	struct stat st;
+	dn_stat_from_wire(&rep.st, &st); /* as region_add took it: dev as the library shows it */
+	*dev = (uint64_t)st.st_dev;
+	*ino = (uint64_t)st.st_ino;
+	return true;
+}
+
+/* Reads [off, off + len) of file dev/ino again into every region of it there. */
+static void refresh_file(uint64_t dev, uint64_t ino, uint64_t off, uint64_t len)
+{
+	uint64_t end = len > UINT64_MAX - off ? UINT64_MAX : off + len;
+	for (size_t i = 0; i < nregions; i++) {
+		const struct region *r = &regions[i];
+		uint64_t lo = r->off, hi = r->off + (r->end - r->start);
+		if (r->dev != dev || r->ino != ino || end <= lo || hi <= off)
+			continue;
+		region_refresh(r, off > lo ? off : lo, end < hi ? end : hi);
+	}
+}
+
+/* The first and one past the last byte where x and y differ; false when they are the same. */
+static bool diff_span(const uint8_t *x, const uint8_t *y, size_t n, size_t *lo, size_t *hi)
+{
+	size_t i = 0, j = n;
+	while (i + 64 <= n && memcmp(x + i, y + i, 64) == 0)
+		i += 64;
+	while (i < n && x[i] == y[i])
+		i++;
+	if (i == n)
+		return false;
+	while (j >= i + 64 && memcmp(x + j - 64, y + j - 64, 64) == 0)
+		j -= 64;
+	while (x[j - 1] == y[j - 1])
+		j--;
+	*lo = i;
+	*hi = j;
+	return true;
+}
+
+/* Where mine differs from was, merged takes mine's byte. */
+static void merge_changes(uint8_t *merged, const uint8_t *mine, const uint8_t *was, size_t n)
+{
+	for (size_t i = 0; i < n; i += 64) {
+		size_t k = n - i < 64 ? n - i : 64;
+		if (memcmp(mine + i, was + i, k) == 0)
+			continue;
+		for (size_t j = i; j < i + k; j++)
+			if (mine[j] != was[j])
+				merged[j] = mine[j];
+	}
+}
+
+#define PIECE DN_READ_STREAM_CHUNK /* a read's reply fits the request buffer */
+
+/*
+ * One piece of the file, [pos, pos + n) (within the file): its bytes now,
+ * with what every writable map of the file changed in them merged in, go
+ * back as one span; then every map of the file reads that span again. A
+ * map's bytes are the file's but for its own stores (the process's writes
+ * reach its maps at once: dn_mmap_changed), so two maps of one file, or a
+ * map and write(2), do not overwrite each other's changes, as one page
+ * cache would have it. buf: 3 * PIECE bytes.
+ */
+static int64_t writeback_piece(struct dn_call *c, uint64_t handle, const struct region *r,
+			       uint64_t pos, size_t n, uint8_t *buf)
+{
+	uint8_t *was = buf, *merged = buf + PIECE, *mine = buf + 2 * PIECE;
+	struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .off = pos, .len = n};
+	struct dn_reply rep;
+	int64_t got = dn_request_into(c, &req, NULL, &rep);
+	if (got < 0 || (size_t)got > n)
+		return got < 0 ? got : -EIO;
+	n = (size_t)got; /* past the file's end (it shrank meanwhile) nothing goes back */
+	memcpy(was, dn_call_data(c), n);
+	memcpy(merged, was, n);
+	for (size_t i = 0; i < nregions; i++) {
+		const struct region *w = &regions[i];
+		uint64_t lo = w->off, hi = w->off + (w->end - w->start);
+		if (!w->writable || w->dev != r->dev || w->ino != r->ino || pos + n <= lo || hi <= pos)
+			continue;
+		uint64_t x = pos > lo ? pos : lo, y = pos + n < hi ? pos + n : hi;
+		/* a page made unreadable (PROT_NONE) changed nothing */
+		size_t k = copy_out(mine, w->start + (uintptr_t)(x - lo), (size_t)(y - x));
+		merge_changes(merged + (x - pos), mine, was + (x - pos), k);
+	}
+	size_t l, h;
+	if (!diff_span(merged, was, n, &l, &h))
+		return 0;
+	uint8_t *data = dn_call_data(c);
+	memcpy(data, merged + l, h - l);
+	req = (struct dn_req){.op = DN_OP_PWRITE, .handle = handle, .off = pos + l, .len = h - l};
+	int64_t w = dn_request(c, &req, NULL, NULL, data, h - l, &rep);
+	if (w < 0 || (size_t)w < h - l)
+		return w < 0 ? w : -EIO;
+	refresh_file(r->dev, r->ino, pos + l, h - l);
 	return 0;
 }
 
-/* Writes part [a, b) of r back, as far as the file reaches now. */
+/*
+ * Writes part [a, b) of r back (with what the process's other maps of the
+ * file changed there), as far as the file reaches now.
+ */
 static int region_writeback(const struct region *r, uintptr_t a, uintptr_t b)
 {
 	if (!r->writable)
 		return 0;
+	uint8_t *buf = REAL(mmap)(NULL, 3 * PIECE, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return -ENOMEM;
 	struct dn_call c;
-	int e = dn_call_begin(&c);
-	if (e < 0)
-		return e;
+	int64_t res = dn_call_begin(&c);
+	if (res < 0) {
+		REAL(munmap)(buf, 3 * PIECE);
+		return (int)res;
+	}
 	uint64_t handle = dn_ofds()[r->ofd].handle;
 	struct dn_req req = {.op = DN_OP_FSTAT, .handle = handle};
 	struct dn_reply rep;
-	int64_t res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
-	uint64_t pos = r->off + (a - r->start), size = rep.st.size;
-	if (res >= 0 && pos < size) {
-		if (b - a > size - pos)
-			b = a + (uintptr_t)(size - pos);
-		res = write_out(&c, handle, a, b, pos);
+	res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
+	uint64_t pos = r->off + (a - r->start), size = rep.st.size, end = pos + (b - a);
+	end = end < size ? end : size;
+	uint32_t gen = c.gen;
+	while (res >= 0 && pos < end) {
+		/* a pool restart between two requests: another buffer, the file's new handle */
+		if (c.gen != gen) {
+			gen = c.gen;
+			if (!(handle = dn_reopen_successor(handle))) {
+				res = -EIO;
+				break;
+			}
+		}
+		size_t n = end - pos < PIECE ? (size_t)(end - pos) : PIECE;
+		res = writeback_piece(&c, handle, r, pos, n, buf);
+		pos += n;
 	}
 	dn_call_end(&c);
+	REAL(munmap)(buf, 3 * PIECE);
 	return res < 0 ? (int)res : 0;
 }
 
@@ -265,6 +414,32 @@ static void forget_range(uintptr_t a, uintptr_t b)
 
 /* Unlocked again. */
 
+bool dn_mmap_copies(void)
+{
+	return atomic_load_explicit(&span_hi, memory_order_acquire) != 0;
+}
+
+
+void dn_mmap_changed(int32_t ofd, uint64_t off, uint64_t len)
+{
+	if (!dn_mmap_copies() || len == 0)
+		return;
+	uint64_t dev, ino;
+	pthread_mutex_lock(&lock);
+	if (nregions && file_id(ofd, &dev, &ino))
+		refresh_file(dev, ino, off, len);
+	pthread_mutex_unlock(&lock);
+}
+
+void dn_mmap_changed_file(uint64_t dev, uint64_t ino, uint64_t off, uint64_t len)
+{
+	if (!dn_mmap_copies() || len == 0)
+		return;
+	pthread_mutex_lock(&lock);
+	refresh_file(dev, ino, off, len);
+	pthread_mutex_unlock(&lock);
+}
+
 /* Something new (MAP_FIXED, MREMAP_FIXED) replaces [addr, addr+len): the old contents go home. */
 static int replace_tracked(void *addr, size_t len)
 {
@@ -309,14 +484,16 @@ static void atfork_register(void)
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
-static int region_add(uintptr_t start, uintptr_t end, uint64_t off, int32_t ofd, bool writable)
+static int region_add(uintptr_t start, uintptr_t end, uint64_t off, const struct stat *st,
+		      int32_t ofd, bool writable)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, atfork_register);
 	pthread_mutex_lock(&lock);
 	int r = reserve(nregions + 1);
 	if (r == 0) {
-		regions[nregions++] = (struct region){start, end, off, ofd, writable};
+		regions[nregions++] = (struct region){start, end, off, (uint64_t)st->st_dev,
+						      (uint64_t)st->st_ino, ofd, writable};
 		dn_ofd_ref(dn_ofds(), dn_client.chan.l.nofds, ofd);
 		bounds_update();
 	}
@@ -381,8 +558,9 @@ static void *map_danaus(void *addr, size_t len, int prot, int flags, int fd, int
 	if (!e && (prot | PROT_READ | PROT_WRITE) != prot && REAL(mprotect)(p, len, prot) < 0)
 		e = -errno;
 	/* A shared map of a file we may not write is as good as a private one. */
-	if (!e && shared && acc == O_RDWR)
-		e = region_add((uintptr_t)p, (uintptr_t)p + span, (uint64_t)off, ofd,
+	struct stat st;
+	if (!e && shared && acc == O_RDWR && (e = dn_op_fstat(fd, &st)) == 0)
+		e = region_add((uintptr_t)p, (uintptr_t)p + span, (uint64_t)off, &st, ofd,
 			       prot & PROT_WRITE);
 	if (e) {
 		REAL(munmap)(p, len);

@@ -3,6 +3,22 @@
 
 #include <stdint.h>
 
+#include <stdbool.h>
+
+/* Are there MAP_SHARED maps that are copies (Ceph pools)? A first test without the lock. */
+bool dn_mmap_copies(void);
+
+/*
+ * This process changed bytes [off, off + len) of the file open as ofd
+ * (len UINT64_MAX: to its end, after a truncate) through the pool: its
+ * copied MAP_SHARED maps of that file, through any descriptor, read those
+ * bytes again (zero past the file's end), as a kernel map shows a write at
+ * once. Call it outside any dn_call. Other processes' writes stay unseen.
+ */
+void dn_mmap_changed(int32_t ofd, uint64_t off, uint64_t len);
+/* The same, of the file st_dev/st_ino (a truncate by path) */
+void dn_mmap_changed_file(uint64_t dev, uint64_t ino, uint64_t off, uint64_t len);
+
 /* Writes back the MAP_SHARED maps of open file description ofd (its fd is being closed). */
 void dn_mmap_flush_ofd(int32_t ofd);
 

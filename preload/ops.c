@@ -171,6 +171,8 @@ again:
 		return e;
 	}
 	dn_std_stream_update(fd);
+	if (flags & O_TRUNC)
+		dn_mmap_changed(ofd, 0, UINT64_MAX);
 	return fd;
 }
 
@@ -344,7 +346,7 @@ static void pos_unlock(struct dn_ofd *o, int locked)
  * buffer), is read from only when writing.
  */
 static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *buf, size_t n,
-			off_t off, int append_mode)
+			off_t off, int append_mode, uint64_t *moved_at)
 {
 	bool append = op == DN_OP_PWRITE &&
 		      (append_mode < 0 ? (o->oflags & O_APPEND) != 0 : append_mode != 0);
@@ -375,7 +377,15 @@ static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *
 	if (at_offset && !(done == 0 && res < 0))
 		atomic_store(&o->offset, (int64_t)(append ? end : pos + done));
 	pos_unlock(o, locked);
+	*moved_at = append ? end - done : pos;
 	return done == 0 && res < 0 ? res : (ssize_t)done;
+}
+
+/* After a write of n bytes at `at` through o, outside the call: this process's copied maps see it. */
+static void written(struct dn_ofd *o, uint64_t at, ssize_t n)
+{
+	if (n > 0 && dn_mmap_copies())
+		dn_mmap_changed((int32_t)(o - dn_ofds()), at, (uint64_t)n);
 }
 
 /* transfer in a call of its own, once read or write has checked the fd. */
@@ -387,8 +397,11 @@ static ssize_t transfer_call(struct dn_ofd *o, uint32_t op, void *buf, size_t n,
 	int r = dn_call_begin(&c);
 	if (r < 0)
 		return r;
-	ssize_t res = transfer(o, &c, op, buf, n, off, -1);
+	uint64_t at;
+	ssize_t res = transfer(o, &c, op, buf, n, off, -1, &at);
 	dn_call_end(&c);
+	if (op == DN_OP_PWRITE)
+		written(o, at, res);
 	return res;
 }
 
@@ -512,6 +525,7 @@ ssize_t dn_op_writev_append(int fd, const struct iovec *iov, int cnt, off_t off,
 	if (r < 0)
 		return r;
 	ssize_t res = 0;
+	uint64_t first = 0; /* where the bytes went */
 	if (total <= dn_call_data_max()) {
 		/*
 		 * Gathered into the request buffer: one write, as atomic as the
@@ -532,19 +546,22 @@ ssize_t dn_op_writev_append(int fd, const struct iovec *iov, int cnt, off_t off,
 			if ((size_t)got < len)
 				break;
 		}
-		res = at ? transfer(o, &c, DN_OP_PWRITE, d, at, off, append) : -EFAULT;
+		res = at ? transfer(o, &c, DN_OP_PWRITE, d, at, off, append, &first) : -EFAULT;
 	} else {
 		/* one position lock for the whole array (each transfer's own is nested: none) */
 		int locked = pos_lock(o, off < 0);
 		for (int i = 0; i < cnt; i++) {
 			const struct iovec *v = iov_at(&in, i);
+			uint64_t w_at;
 			ssize_t w = v ? transfer(o, &c, DN_OP_PWRITE, v->iov_base, v->iov_len,
-						 off < 0 ? -1 : off + res, append)
+						 off < 0 ? -1 : off + res, append, &w_at)
 				      : -EFAULT;
 			if (w < 0) {
 				res = res ? res : w;
 				break;
 			}
+			if (res == 0)
+				first = w_at;
 			res += w;
 			if ((size_t)w < v->iov_len)
 				break;
@@ -552,6 +569,7 @@ ssize_t dn_op_writev_append(int fd, const struct iovec *iov, int cnt, off_t off,
 		pos_unlock(o, locked);
 	}
 	dn_call_end(&c);
+	written(o, first, res);
 	return res;
 }
 
@@ -686,6 +704,9 @@ int dn_op_path(uint32_t op, const struct dn_target *t, uint32_t mode, uint32_t f
 	int r = (int)simple(&req, t->path, NULL, &rep);
 	if (r == -EFBIG && (rep.flags & DN_REPLY_SIGXFSZ))
 		r = dn_limits_fsize_exceeded();
+	struct stat st;
+	if (op == DN_OP_TRUNCATE && r == 0 && dn_mmap_copies() && stat_op(t, false, true, &st) == 0)
+		dn_mmap_changed_file((uint64_t)st.st_dev, (uint64_t)st.st_ino, off, UINT64_MAX);
 	return r;
 }
 
@@ -833,7 +854,14 @@ int dn_op_fallocate(int fd, int mode, off_t off, off_t len)
 	struct dn_req req = {.op = DN_OP_FALLOCATE, .handle = o->handle, .mode = (uint32_t)mode,
 			     .off = (uint64_t)off, .len = (uint64_t)len};
 	struct dn_reply rep;
-	return (int)simple(&req, NULL, NULL, &rep);
+	int r = (int)simple(&req, NULL, NULL, &rep);
+	/* holes punched or zeroed change the bytes; collapse and insert move all that follows */
+	if (r == 0 && (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE |
+			       FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)))
+		dn_mmap_changed((int32_t)(o - dn_ofds()), (uint64_t)off,
+				mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)
+					? UINT64_MAX : (uint64_t)len);
+	return r;
 }
 
 int dn_op_fadvise(int fd, off_t off, off_t len, int advice)
@@ -964,6 +992,8 @@ int dn_op_file(uint32_t op, int fd, uint32_t flags, uint64_t off, uint32_t mode)
 			     .mode = mode};
 	struct dn_reply rep;
 	int r = (int)simple(&req, NULL, NULL, &rep);
+	if (op == DN_OP_FTRUNCATE && r == 0)
+		dn_mmap_changed((int32_t)(o - dn_ofds()), off, UINT64_MAX);
 	/* writes a restart lost are this fsync's error, once (reopen.h) */
 	if (op == DN_OP_FSYNC && (r == 0 || r == -EIO)) {
 		int e = dn_reopen_synced((int32_t)(o - dn_ofds()));

@@ -7,7 +7,7 @@
 # and through every map that is open.
 #
 #   fsx.py KERNEL_FILE POOL_FILE [--seed S] [--ops N] [--maxlen BYTES]
-#          [--no-insert-collapse] [--no-kept-maps] [--keep] [-v]
+#          [--no-insert-collapse] [--no-kept-maps | --copied-maps] [--keep] [-v]
 # Exit status: 0 same, 1 a difference (the op log and the first difference
 # are printed), 2 a harness error.
 import argparse, ctypes, errno, hashlib, mmap, os, random, sys
@@ -82,6 +82,9 @@ def main():
                     help="leave out FALLOC_FL_INSERT_RANGE/COLLAPSE_RANGE (file systems differ)")
     ap.add_argument("--no-kept-maps", action="store_true",
                     help="every map is made, used and unmapped in one step, as fsx's own")
+    ap.add_argument("--copied-maps", action="store_true",
+                    help="a store into a kept map is msync'd before anything reads the file, and "
+                    "maps go before a reopen (a Ceph pool's shared maps are copies: README)")
     ap.add_argument("--keep", action="store_true",
                     help="the files exist (the same bytes): open them as they are (a union's lower file)")
     ap.add_argument("-v", action="store_true")
@@ -232,6 +235,8 @@ def main():
 
         def kw(s):
             s.maps[i][0][off:off + n] = data
+            if a.copied_maps:
+                s.maps[i][0].flush()
             return 0
         step("store %d+%d into map %d" % (off, n, i), kw)
 
@@ -273,7 +278,8 @@ def main():
             f = rnd.choices(fns, weights)[0]
             # a map must not be touched past the end of the file (SIGBUS):
             # shrinking calls close the maps first, as fsx does
-            if f in (op_truncate, op_fallocate) and sides[0].maps:
+            if (f in (op_truncate, op_fallocate) or (a.copied_maps and f == op_reopen)) \
+                    and sides[0].maps:
                 step("unmap all", lambda s: (s.close_maps(), 0)[1])
             f()
             check()
