@@ -2,7 +2,8 @@
 # Integration: calls strangers' programs make that earlier tests left out,
 # each line against the same script on a kernel directory: /proc/self/cwd
 # (and /proc/PID/cwd, /proc/thread-self/cwd) of a process working in a
-# pool.
+# pool; chown, utimensat and the xattr calls through host symlinks into a
+# mount.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
@@ -47,3 +48,31 @@ rm /proc/self/cwd/g && echo "rm: $(ls)"
 SCRIPT
 run_both proc-cwd || fail "/proc/self/cwd of a process working in a pool differs from the kernel's"
 pass "/proc/self/cwd, /proc/PID/cwd and /proc/thread-self/cwd name the working directory in the pool"
+
+# chown, utimensat (no-follow too) and the xattr calls through host links into a mount
+cat > "$WORK/host-links.sh" << 'SCRIPT'
+tree=$1 links=$(mktemp -d /tmp/danaus-links.XXXXXX)
+cd "$links" && mkdir -p "$tree/d" && echo x > "$tree/d/f"
+ln -s "$tree" top && ln -s "$tree/d" l
+chown 1:1 l/f; echo "chown: $(stat -c %u:%g "$tree/d/f")"
+chown -h 2:2 l/f; echo "lchown: $(stat -c %u:%g "$tree/d/f")"
+chown 3:3 top/d; echo "chown top/d: $(stat -c %u:%g "$tree/d")"
+touch -h -d '2002-02-03 04:05:06' top/d/f; echo "utimensat nofollow: $(stat -c %y "$tree/d/f" | cut -c1-19)"
+python3 -c '
+import os
+os.setxattr("l/f", "user.k", b"v"); print("setxattr:", os.getxattr("l/f", "user.k"), os.listxattr("l/f"))
+os.setxattr("l/f", "user.j", b"w", follow_symlinks=False)
+print("lsetxattr:", os.getxattr("l/f", "user.j", follow_symlinks=False), sorted(os.listxattr("l/f", follow_symlinks=False)))
+os.removexattr("l/f", "user.j"); print("removexattr:", os.listxattr("l/f"))
+os.chown("top/d/f", 4, 4); print("os.chown:", os.stat("top/d/f").st_uid)
+os.utime("top/d/f", (5, 5)); print("os.utime:", os.stat("top/d/f").st_mtime)
+try:
+    os.getxattr("l/nope", "user.k")
+except OSError as e:
+    print("missing:", e.strerror)
+' 2>&1
+echo "utimes: $(perl -e 'print utime(7, 7, "l/f") ? (stat "l/f")[9] : $!')"
+cd / && rm -rf "$links"
+SCRIPT
+run_both host-links || fail "chown, utimensat or xattr calls through host links into a mount differ from the kernel's"
+pass "chown, utimensat and xattr calls through host symlinks into a mount act in the pool"
