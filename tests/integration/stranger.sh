@@ -76,3 +76,36 @@ cd / && rm -rf "$links"
 SCRIPT
 run_both host-links || fail "chown, utimensat or xattr calls through host links into a mount differ from the kernel's"
 pass "chown, utimensat and xattr calls through host symlinks into a mount act in the pool"
+
+# fwide on the library's streams: a wide call orients a stream wide, a
+# byte call byte, and the first orientation stays (glibc's rule)
+cat > "$WORK/fwide.sh" << 'SCRIPT'
+cd "$1" && echo hello > f
+python3 -c '
+import ctypes
+libc = ctypes.CDLL(None)
+libc.fopen.restype = ctypes.c_void_p
+def fopen(name, mode):
+    return ctypes.c_void_p(libc.fopen(name, mode))
+f = fopen(b"f", b"r")
+print("new:", libc.fwide(f, 0), end=" ")
+libc.fgetwc(f)
+print("after fgetwc:", libc.fwide(f, 0), "asked -1:", libc.fwide(f, -1))
+f = fopen(b"f", b"r")
+libc.fgetc(f)
+print("after fgetc:", libc.fwide(f, 0), "asked 1:", libc.fwide(f, 1))
+f = fopen(b"f", b"r")
+buf = ctypes.create_unicode_buffer(32)
+libc.fwscanf(f, ctypes.c_wchar_p("%ls"), buf)
+print("after fwscanf:", libc.fwide(f, 0), buf.value)
+f = fopen(b"g", b"w")
+libc.fwprintf(f, ctypes.c_wchar_p("x"))
+print("after fwprintf:", libc.fwide(f, 0))
+f = fopen(b"f", b"r")
+print("set 1:", libc.fwide(f, 1), libc.fwide(f, 0), "then -1:", libc.fwide(f, -1))
+f = fopen(b"f", b"r")
+print("set -1:", libc.fwide(f, -1), libc.fwide(f, 0))
+'
+SCRIPT
+run_both fwide || fail "fwide on a stream of a pool file differs from glibc's on a kernel file"
+pass "fwide on the library's streams tells the orientation the first call set"
