@@ -324,7 +324,7 @@ static int64_t hand_over(struct dn_session *s, int fd, struct dn_reply *rep)
  * as the kernel's generic_file_llseek_size answers them: data from 0 to
  * the end, ENXIO at or past it and before 0. A file ends at its size; a
  * directory where ext4's (hash-ordered) ones end, at INT64_MAX, its size
- * being no offset of its entries.
+ * being no offset of its entries. SEEK_END (directories): the size.
  */
 static int64_t seek_without_holes(struct dn_svc *svc, struct dn_file *f, int64_t off, int whence)
 {
@@ -332,6 +332,10 @@ static int64_t seek_without_holes(struct dn_svc *svc, struct dn_file *f, int64_t
 	int r = svc->ops->fstat ? svc->ops->fstat(svc, f, &st) : -ENOSYS;
 	if (r < 0)
 		return r;
+	if (whence == SEEK_END) /* generic_file_llseek's, as a FUSE directory answers it */
+		return (off > 0 && st.st_size > INT64_MAX - off) || st.st_size + off < 0
+			       ? -EINVAL
+			       : st.st_size + off;
 	int64_t end = S_ISDIR(st.st_mode) ? INT64_MAX : st.st_size;
 	if (off < 0 || off >= end)
 		return -ENXIO;
@@ -416,7 +420,7 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 					   (off_t)req->len);
 		break;
 	case DN_OP_SEEK:
-		if (req->mode != SEEK_DATA && req->mode != SEEK_HOLE)
+		if (req->mode != SEEK_DATA && req->mode != SEEK_HOLE && req->mode != SEEK_END)
 			return -EINVAL;
 		r = ops->seek ? ops->seek(svc, o->file, (off_t)req->off, (int)req->mode) : -ENOSYS;
 		if (r == -ENOSYS)

@@ -109,3 +109,22 @@ print("set -1:", libc.fwide(f, -1), libc.fwide(f, 0))
 SCRIPT
 run_both fwide || fail "fwide on a stream of a pool file differs from glibc's on a kernel file"
 pass "fwide on the library's streams tells the orientation the first call set"
+
+# lseek(dir, off, SEEK_END): where the backend's directory ends (ext4's
+# hash order: INT64_MAX; the size would be no offset of its entries)
+cat > "$WORK/dir-seek.sh" << 'SCRIPT'
+cd "$1" && mkdir -p sd && touch sd/a sd/b
+python3 -c '
+import os
+d = os.open("sd", os.O_RDONLY | os.O_DIRECTORY)
+def seek(off, how):
+    try:
+        return os.lseek(d, off, how)
+    except OSError as e:
+        return e.strerror
+print("end:", seek(0, os.SEEK_END), "end-1:", seek(-1, os.SEEK_END), "end+1:", seek(1, os.SEEK_END))
+print("cur:", seek(0, os.SEEK_CUR), "set:", seek(0, os.SEEK_SET), sorted(os.listdir(d)))
+'
+SCRIPT
+run_both dir-seek || fail "lseek of a pool directory to its end differs from the kernel's"
+pass "lseek(dir, off, SEEK_END) answers where the backend's directory ends"
