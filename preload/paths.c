@@ -748,16 +748,33 @@ static int link_self(int olddirfd, const char *oldpath, int flags, bool *by_proc
 }
 
 /*
+ * The kernel's AT_EMPTY_PATH rule for linkat: CAP_DAC_READ_SEARCH, or
+ * (6.10 and later) the credentials the file was opened with still being
+ * the caller's (not after fork, exec or an identity change; not an fd
+ * received from another process). Our placeholder was opened with the
+ * same ones as the Danaus fd, so the kernel is asked on it: a new name
+ * relative to no directory (-1) fails with EBADF only after that rule.
+ */
+static bool may_link_empty(int fd)
+{
+	int saved = errno;
+	bool may = REAL(linkat)(fd, "", -1, "x", AT_EMPTY_PATH) == 0 || errno != ENOENT;
+	errno = saved;
+	return may;
+}
+
+/*
  * A new name for a Danaus fd's file: the pool links the open file (an
  * O_TMPFILE has no other way in; with O_EXCL, or deleted, the kernel's
- * ENOENT). The kernel's AT_EMPTY_PATH rule (CAP_DAC_READ_SEARCH, or since
- * 6.10 the opener's own credentials) is not asked: the process opened it.
- * -ENOSYS when the pool links it by its name (a backend without the call).
+ * ENOENT). -ENOSYS when the pool links it by its name (a backend without
+ * the call).
  */
 static int link_fd(int fd, bool by_proc, int newdirfd, const char *newpath, int flags)
 {
 	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
+	if (!by_proc && !may_link_empty(fd))
+		return -ENOENT;
 	struct dn_target to;
 	int r = dn_route_strict(newdirfd, newpath, &to);
 	if (r < 0)

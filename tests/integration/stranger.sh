@@ -128,3 +128,35 @@ print("cur:", seek(0, os.SEEK_CUR), "set:", seek(0, os.SEEK_SET), sorted(os.list
 SCRIPT
 run_both dir-seek || fail "lseek of a pool directory to its end differs from the kernel's"
 pass "lseek(dir, off, SEEK_END) answers where the backend's directory ends"
+
+# linkat(fd, "", AT_EMPTY_PATH): the kernel's rule, CAP_DAC_READ_SEARCH or
+# (6.10 and later) the opener's credentials still the caller's: not in a
+# forked child or after exec, for a caller without the capability
+cat > "$WORK/link-empty.sh" << 'SCRIPT'
+cd "$1" && mkdir -m 777 -p ld && cd ld
+for who in root nobody; do
+	pre=""
+	[ $who = nobody ] && pre="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	$pre /usr/bin/python3 -c '
+import ctypes, os, subprocess, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def link(fd, new):
+    r = libc.linkat(fd, b"", -100, new.encode(), 0x1000)
+    return "ok" if r == 0 else os.strerror(ctypes.get_errno())
+who = sys.argv[1]
+fd = os.open(who + "-f", os.O_RDWR | os.O_CREAT, 0o644)
+print(who, "own:", link(fd, who + "-l1"))
+pid = os.fork()
+if pid == 0:
+    print(who, "forked child:", link(fd, who + "-l2"), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+code = "import ctypes, os, sys; libc = ctypes.CDLL(None, use_errno=True); r = libc.linkat(int(sys.argv[1]), b\"\", -100, sys.argv[2].encode(), 0x1000); print(sys.argv[3], \"after exec:\", \"ok\" if r == 0 else os.strerror(ctypes.get_errno()))"
+subprocess.run([sys.executable, "-c", code, str(fd), who + "-l3", who], pass_fds=[fd])
+print(who, "again:", link(fd, who + "-l4"))
+' $who
+done
+echo $(ls)
+SCRIPT
+run_both link-empty || fail "linkat with AT_EMPTY_PATH of a pool file follows another rule than the kernel's"
+pass "linkat(fd, \"\", AT_EMPTY_PATH) on a Danaus fd asks the kernel's rule (opener's credentials or CAP_DAC_READ_SEARCH)"
