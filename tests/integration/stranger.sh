@@ -3,7 +3,8 @@
 # each line against the same script on a kernel directory: /proc/self/cwd
 # (and /proc/PID/cwd, /proc/thread-self/cwd) of a process working in a
 # pool; chown, utimensat and the xattr calls through host symlinks into a
-# mount.
+# mount; fwide; lseek of a directory to its end; linkat with AT_EMPTY_PATH;
+# programs (make, cc, tar, find, sort, sed, git...).
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
@@ -160,3 +161,43 @@ echo $(ls)
 SCRIPT
 run_both link-empty || fail "linkat with AT_EMPTY_PATH of a pool file follows another rule than the kernel's"
 pass "linkat(fd, \"\", AT_EMPTY_PATH) on a Danaus fd asks the kernel's rule (opener's credentials or CAP_DAC_READ_SEARCH)"
+
+# Programs as strangers run them in a pool: make and cc (the compiler
+# writes through rename), tar --sparse, find -newer/-exec, sort -T, sed -i,
+# install -D, ln -r, mktemp, shred, truncate, du, stat -f, df, git (stash,
+# gc, fsck, worktree, clone), cp --reflink=auto/--sparse
+cat > "$WORK/programs.sh" << 'SCRIPT'
+cd "$1" && mkdir -p progs && cd progs
+export LC_ALL=C GIT_CONFIG_NOSYSTEM=1 HOME=$PWD
+mkdir proj && cd proj
+printf '#include <stdio.h>\nint f(void);\nint main(void){printf("%%d\\n", f());return 0;}\n' > main.c
+printf 'int f(void){return 42;}\n' > f.c
+printf 'app: main.o f.o\n\t$(CC) -o $@ $^\n%%.o: %%.c\n\t$(CC) -c -o $@ $<\n' > Makefile
+make -s && ./app && make -s && echo "make again: nothing" && touch f.c && make 2>&1 && ./app
+cd ..
+truncate -s 10M sp && echo x >> sp && tar --sparse -cf sp.tar sp && mkdir x && tar -xf sp.tar -C x &&
+	cmp sp x/sp && echo "tar --sparse: $(du -k x/sp | cut -f1) $(stat -c %s x/sp)"
+touch -d '2000-01-01' old && touch new2 && echo "find -newer: $(find . -maxdepth 1 -newer old -name 'new*')"
+echo "find -exec: $(find . -maxdepth 1 -name 'sp*' -exec ls -d {} + | sort | tr '\n' ' ')"
+echo "sort -T: $(seq 1 200000 | sort -r -T . -S 100K | head -2 | tr '\n' ' ') $(ls | grep -c '^sort')"
+printf 'a\nb\n' > s && sed -i 's/a/A/' s && echo "sed -i: $(cat s | tr '\n' ' ') $(stat -c %a s)"
+sed -i.bak 's/b/B/' s && echo "sed -i.bak: $(cat s s.bak | tr '\n' ' ')"
+install -m 640 -D s deep/er/s2 && echo "install -D: $(stat -c %a deep/er/s2)"
+ln -rs deep/er/s2 rl && mkdir sub2 && ln -rs s sub2/up && echo "ln -r: $(readlink rl) $(readlink sub2/up) $(head -1 sub2/up)"
+t=$(mktemp -d ./tmp.XXXX) && echo "mktemp -d: $(stat -c %a "$t")" && rmdir "$t"
+t=$(TMPDIR=. mktemp) && echo "mktemp: $(stat -c %a "$t")" && rm "$t"
+echo secret > sh && shred -u sh && echo "shred -u: $(ls sh 2>&1 | sed 's/^.*: //')"
+echo data > sh2 && shred -n 1 sh2 && echo "shred: $(stat -c %s sh2)"
+truncate -s 1K tr && truncate -s +1K tr && truncate -s '<1000' tr && echo "truncate: $(stat -c %s tr)"
+echo "du --apparent-size: $(du --apparent-size -s -B1 deep | cut -f1)"
+# (df's type column is the mount entry's: a union's device has none, as "-")
+echo "stat -f: $(stat -f -c '%T %S' .) df: $(df -P . > /dev/null && echo ok)"
+git init -q g && cd g && git config user.email a@b && git config user.name n && echo 1 > a &&
+	git add a && git commit -qm 1 && echo 2 > a && git stash -q && git stash pop -q &&
+	git commit -qam 2 && git gc -q && git fsck --strict > /dev/null 2>&1 && echo "git: $(git log --oneline | wc -l) commits, fsck ok"
+git worktree add -q ../wt && echo "git worktree: $(ls ../wt)"
+cd .. && git clone -q g g2 && echo "git clone: $(cat g2/a)"
+cp --reflink=auto sp sp2 && cmp sp sp2 && cp --sparse=always sp sp3 && echo "cp: $(du -k sp3 | cut -f1)"
+SCRIPT
+run_both programs || fail "programs in a pool differ from the same on a kernel directory"
+pass "make, cc, tar --sparse, find, sort -T, sed -i, install, ln -r, mktemp, shred, truncate, du, df, git, cp in a pool as on a kernel directory"
