@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -342,6 +344,47 @@ static int64_t seek_without_holes(struct dn_svc *svc, struct dn_file *f, int64_t
 	return whence == SEEK_HOLE ? end : off;
 }
 
+/*
+ * DN_OP_IOCTL: the read-only inode ioctls a filesystem answers (lsattr,
+ * filefrag, cp and xfs_io ask them), the argument built in the data area;
+ * no other request reaches the backend. Its size, or -errno.
+ */
+static int64_t ioctl_get(struct dn_svc *svc, struct dn_file *f, const struct dn_req *req,
+			 const struct args *a, uint8_t *bufdata, size_t bufsize)
+{
+	size_t size;
+	switch (req->oflags) {
+	case FS_IOC_GETFLAGS:
+	case FS_IOC_GETVERSION:
+		size = sizeof(int); /* (the kernel's answer is an int, whatever _IOR says) */
+		memset(bufdata, 0, size);
+		break;
+	case FS_IOC_FSGETXATTR:
+		size = sizeof(struct fsxattr);
+		memset(bufdata, 0, size);
+		break;
+	case FS_IOC_FIEMAP: {
+		struct fiemap fm;
+		if (a->data_len != sizeof(fm))
+			return -EINVAL;
+		memcpy(&fm, a->data, sizeof(fm));
+		if (bufsize < sizeof(fm) ||
+		    fm.fm_extent_count > (bufsize - sizeof(fm)) / sizeof(struct fiemap_extent))
+			return -EINVAL; /* (the client asks for no more than fits) */
+		size = sizeof(fm) + fm.fm_extent_count * sizeof(struct fiemap_extent);
+		memset(bufdata, 0, size);
+		memcpy(bufdata, &fm, sizeof(fm));
+		break;
+	}
+	default:
+		return -ENOTTY;
+	}
+	if (req->len < size || size > bufsize)
+		return -EINVAL;
+	int r = svc->ops->ioctl_get ? svc->ops->ioctl_get(svc, f, req->oflags, bufdata) : -ENOSYS;
+	return r < 0 ? r : (int64_t)size;
+}
+
 /* Ops on an open file: the handle names it. */
 static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const struct args *a,
 			   struct dn_buf *b, uint8_t *bufdata, size_t bufsize, struct dn_reply *rep)
@@ -425,6 +468,9 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 		r = ops->seek ? ops->seek(svc, o->file, (off_t)req->off, (int)req->mode) : -ENOSYS;
 		if (r == -ENOSYS)
 			r = seek_without_holes(svc, o->file, (int64_t)req->off, (int)req->mode);
+		break;
+	case DN_OP_IOCTL:
+		r = ioctl_get(svc, o->file, req, a, bufdata, bufsize);
 		break;
 	case DN_OP_FADVISE:
 		r = ops->fadvise ? ops->fadvise(svc, o->file, (off_t)req->off, (off_t)req->len,

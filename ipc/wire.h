@@ -53,6 +53,10 @@ enum dn_op {
 	DN_OP_SEEK,     /* handle; off, mode: SEEK_DATA or SEEK_HOLE; answers the offset,
 			 * for directories and backends without holes too; or
 			 * SEEK_END of a directory, where the backend's end is */
+	DN_OP_IOCTL,    /* handle; oflags: an inode ioctl that only reads (FS_IOC_GETFLAGS,
+			 * FS_IOC_GETVERSION, FS_IOC_FSGETXATTR, FS_IOC_FIEMAP); data:
+			 * FIEMAP's struct fiemap; len: room for the answer, which is
+			 * the argument as the kernel fills it, in the data area */
 	DN_OP_MAX,
 };
 

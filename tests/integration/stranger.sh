@@ -201,3 +201,39 @@ cp --reflink=auto sp sp2 && cmp sp sp2 && cp --sparse=always sp sp3 && echo "cp:
 SCRIPT
 run_both programs || fail "programs in a pool differ from the same on a kernel directory"
 pass "make, cc, tar --sparse, find, sort -T, sed -i, install, ln -r, mktemp, shred, truncate, du, df, git, cp in a pool as on a kernel directory"
+
+# The read-only inode ioctls (lsattr, filefrag, cp --reflink=auto ask them):
+# the backend's answers, as the kernel gives them (physical extents left out)
+cat > "$WORK/inode-ioctls.sh" << 'SCRIPT'
+cd "$1" && mkdir -p io && cd io
+printf x > f && dd if=/dev/zero of=f bs=4k seek=256 count=1 conv=notrunc status=none && sync f
+echo "lsattr: $(lsattr f | cut -d' ' -f1) dir: $(lsattr -d . | cut -d' ' -f1)"
+echo "filefrag: $(filefrag f | sed 's/^.*: //')"
+filefrag -v f | awk '/^ *[0-9]+:/ {print "extent", $2, $3, $(NF)}'
+echo "filefrag -e empty: $(: > e; filefrag e | sed 's/^.*: //')"
+python3 -c '
+import fcntl, struct, os, errno
+fd = os.open("f", os.O_RDONLY)
+buf = bytearray(struct.pack("QQIIII", 0, 2**64 - 1, 0, 0, 0, 0))
+fcntl.ioctl(fd, 0xC020660B, buf)
+print("fiemap count only:", struct.unpack("QQIIII", buf)[3])
+buf = bytearray(struct.pack("QQIIII", 0, 0, 0, 0, 0, 0))
+try:
+    fcntl.ioctl(fd, 0xC020660B, buf)
+except OSError as e:
+    print("fiemap length 0:", errno.errorcode[e.errno])
+buf = bytearray(struct.pack("QQIIII", 0, 2**64 - 1, 0x80, 0, 0, 0))
+try:
+    fcntl.ioctl(fd, 0xC020660B, buf); print("bad flag ok")
+except OSError as e:
+    print("fiemap bad flag:", errno.errorcode[e.errno], struct.unpack("QQIIII", buf)[2])
+pfd = os.open("f", os.O_PATH)
+try:
+    fcntl.ioctl(pfd, 0x80086601, bytes(8))
+except OSError as e:
+    print("GETFLAGS O_PATH:", errno.errorcode[e.errno])
+'
+cp --reflink=auto f g && cmp f g && echo "cp --reflink=auto: ok"
+SCRIPT
+run_both inode-ioctls || fail "FS_IOC_GETFLAGS, FS_IOC_FIEMAP... on a pool file differ from the kernel's"
+pass "FS_IOC_GETFLAGS, FS_IOC_GETVERSION, FS_IOC_FSGETXATTR and FS_IOC_FIEMAP answer what the backend's filesystem does"
