@@ -38,10 +38,26 @@ static int utimens_ours(const struct dn_target *t, int fd, const struct timespec
 	return dn_op_utimens(t, fd, times ? ts : NULL, nofollow);
 }
 
+/*
+ * An O_PATH description with AT_EMPTY_PATH: the kernel acts on its file,
+ * which the pool reaches by name only (its own descriptor is O_PATH too).
+ */
+static bool o_path(int fd)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	return o && (o->oflags & O_PATH);
+}
+
 DN_EXPORT int utimensat(int dirfd, const char *path_, const struct timespec times[2], int flags)
 {
 	const char *path = dn_fault_opaque(path_);
 	/* glibc refuses a NULL path (EINVAL); the kernel's NULL is futimens */
+	if (path && at_self(dirfd, path, flags) && o_path(dirfd)) {
+		struct dn_target t;
+		bool nofollow;
+		int r = dn_route_self(dirfd, &t, &nofollow);
+		DN_RETURN(r < 0 ? r : utimens_ours(&t, -1, times, nofollow));
+	}
 	if (path && at_self(dirfd, path, flags))
 		DN_RETURN(utimens_ours(NULL, dirfd, times, false));
 	if (path)
@@ -170,6 +186,12 @@ DN_EXPORT int utime(const char *path, const struct utimbuf *b)
 
 DN_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
 {
+	if (at_self(dirfd, path, flags) && o_path(dirfd)) {
+		struct dn_target t;
+		bool nofollow;
+		int r = dn_route_self(dirfd, &t, &nofollow);
+		DN_RETURN(r < 0 ? r : dn_op_chown(&t, -1, uid, gid, nofollow));
+	}
 	if (at_self(dirfd, path, flags))
 		DN_RETURN(dn_op_chown(NULL, dirfd, uid, gid, false));
 	path = dn_route_empty_cwd(dirfd, path, flags);

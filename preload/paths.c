@@ -15,6 +15,7 @@
 #include "export.h"
 #include "fault.h"
 #include "path.h"
+#include "paths.h"
 #include "ops.h"
 #include "real.h"
 #include "route.h"
@@ -306,6 +307,20 @@ DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struc
 DN_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 {
 	char next[PATH_MAX];
+	if (at_self(dirfd, path, flags)) {
+		/* the fd's own file: the pool checks access by name */
+		struct dn_target t;
+		bool nofollow;
+		int r = dn_route_self(dirfd, &t, &nofollow);
+		if (r == 0 && (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)))
+			r = -EINVAL;
+		if (r == 0)
+			r = dn_op_path(DN_OP_ACCESS, &t, (uint32_t)mode,
+				       (nofollow ? DN_AT_NOFOLLOW : 0) |
+					       ((flags & AT_EACCESS) ? DN_AT_EACCESS : 0),
+				       0);
+		DN_RETURN(r == -DN_OP_REDIRECTED ? -ELOOP : r);
+	}
 	path = dn_route_empty_cwd(dirfd, path, flags);
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
@@ -634,26 +649,82 @@ DN_EXPORT int truncate(const char *path, off_t len)
 }
 DN_ALIAS(truncate, truncate64);
 
-DN_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
+/*
+ * Whether this glibc's fchmodat passes flags other than AT_SYMLINK_NOFOLLOW
+ * to the kernel (fchmodat2, glibc 2.39 and Linux 6.6 on): older ones answer
+ * EINVAL themselves. Asked once, on no file (-1).
+ */
+static bool chmod_takes_flags(void)
+{
+	static _Atomic int known; /* 0: not asked yet, 1 no, 2 yes */
+	int k = atomic_load_explicit(&known, memory_order_relaxed);
+	if (!k) {
+		int saved = errno;
+		k = REAL(fchmodat)(-1, "", 0, AT_EMPTY_PATH) < 0 && errno == EINVAL ? 1 : 2;
+		errno = saved;
+		atomic_store_explicit(&known, k, memory_order_relaxed);
+	}
+	return k == 2;
+}
+
+/* AT_EMPTY_PATH on a pool file: the kernel's fchmodat2 takes it, old glibc's fchmodat not */
+static int chmod_flags(int flags, bool kernel)
+{
+	return (flags & AT_EMPTY_PATH) && !kernel && !chmod_takes_flags() ? -EINVAL : 0;
+}
+
+/* chmod of t; nofollow: a symlink has no mode of its own (as Linux), anything else has */
+static int chmod_target(struct dn_target *t, mode_t mode, bool nofollow)
+{
+	if (nofollow) {
+		struct stat st;
+		int r = dn_op_stat(t, true, &st);
+		if (r == 0 && S_ISLNK(st.st_mode))
+			return -EOPNOTSUPP;
+		if (r < 0)
+			return r;
+	}
+	return dn_op_path(DN_OP_CHMOD, t, mode, 0, 0);
+}
+
+static int chmod_at(int dirfd, const char *path, mode_t mode, int flags, bool kernel)
 {
 	char next[PATH_MAX];
+	/* glibc, or the kernel after it, refuses them before any lookup (EINVAL) */
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return REAL(fchmodat)(dirfd, path, mode, flags);
+	if (at_self(dirfd, path, flags)) {
+		/* the fd's own file (fchmodat2's AT_EMPTY_PATH), by its name */
+		struct dn_target t;
+		bool nofollow;
+		int r = chmod_flags(flags, kernel);
+		if (r == 0)
+			r = dn_route_self(dirfd, &t, &nofollow);
+		if (r == 0)
+			r = chmod_target(&t, mode, nofollow);
+		DN_RETURN(r == -DN_OP_REDIRECTED ? -ELOOP : r);
+	}
 	path = dn_route_empty_cwd(dirfd, path, flags);
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
 		KERNEL_OR_LINK(dirfd, path, t, REAL(fchmodat)(dirfd, path, mode, flags));
 		t.redirect = true;
-		int r = 0;
-		if (flags & AT_SYMLINK_NOFOLLOW) {
-			/* as Linux: a symlink has no mode of its own; anything else has */
-			struct stat st;
-			r = dn_op_stat(&t, true, &st);
-			if (r == 0 && S_ISLNK(st.st_mode))
-				DN_RETURN(-EOPNOTSUPP);
-		}
-		if (r == 0)
-			r = dn_op_path(DN_OP_CHMOD, &t, mode, 0, 0);
+		int r = chmod_flags(flags, kernel);
+		if (r < 0)
+			DN_RETURN(r);
+		r = chmod_target(&t, mode, flags & AT_SYMLINK_NOFOLLOW);
 		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
 	}
+}
+
+DN_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
+{
+	return chmod_at(dirfd, path, mode, flags, false);
+}
+
+int dn_fchmodat2(int dirfd, const char *path, mode_t mode, int flags)
+{
+	return chmod_at(dirfd, path, mode, flags, true);
 }
 
 DN_EXPORT int chmod(const char *path, mode_t mode)

@@ -525,6 +525,19 @@ out:
 	return r;
 }
 
+int dn_route_self(int fd, struct dn_target *t, bool *nofollow)
+{
+	struct stat st;
+	int r = dn_op_fstat(fd, &st);
+	if (r < 0)
+		return r;
+	*nofollow = S_ISLNK(st.st_mode);
+	char own[32];
+	snprintf(own, sizeof(own), "/proc/self/fd/%d", fd);
+	r = dn_route_strict(AT_FDCWD, own, t);
+	return r == 1 ? 0 : r < 0 ? r : -EBADF;
+}
+
 int dn_route_own_fd(const char *path)
 {
 	if (!dn_client.configured || dn_fault_low(path))

@@ -237,3 +237,41 @@ cp --reflink=auto f g && cmp f g && echo "cp --reflink=auto: ok"
 SCRIPT
 run_both inode-ioctls || fail "FS_IOC_GETFLAGS, FS_IOC_FIEMAP... on a pool file differ from the kernel's"
 pass "FS_IOC_GETFLAGS, FS_IOC_GETVERSION, FS_IOC_FSGETXATTR and FS_IOC_FIEMAP answer what the backend's filesystem does"
+
+# "" with AT_EMPTY_PATH on a Danaus fd, O_PATH ones too: fchownat, utimensat,
+# faccessat and fchmodat act on its file with the caller's rights (glibc 2.36's
+# fchmodat refuses the flag), as root and as nobody
+cat > "$WORK/empty-path.sh" << 'SCRIPT'
+cd "$1" && mkdir -m 777 -p ep && cd ep && echo x > rootf && chmod 644 rootf && ln -sf rootf sl
+for who in root nobody; do
+	pre=""
+	[ $who = nobody ] && pre="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	$pre /usr/bin/python3 -c '
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+E = 0x1000
+def r(x):
+    return "ok" if x == 0 else os.strerror(ctypes.get_errno())
+who = sys.argv[1]
+own = who + "-own"
+open(own, "w").close()
+for name in ("rootf", own):
+    for kind, fl in (("O_PATH", os.O_PATH), ("O_RDONLY", os.O_RDONLY)):
+        fd = os.open(name, fl)
+        print(who, name, kind,
+              "chown:", r(libc.fchownat(fd, b"", -1, -1, E)),
+              "chown 0:0:", r(libc.fchownat(fd, b"", 0, 0, E)),
+              "utimensat:", r(libc.utimensat(fd, b"", None, E)),
+              "access W:", r(libc.faccessat(fd, b"", 2, E)),
+              "access R eaccess:", r(libc.faccessat(fd, b"", 4, E | 0x200)),
+              "chmod:", r(libc.fchmodat(fd, b"", 0o644, E)),
+              "bad flag:", r(libc.fchmodat(fd, b"", 0o644, 0x8000)))
+        os.close(fd)
+fd = os.open("sl", os.O_PATH | os.O_NOFOLLOW)
+print(who, "symlink O_PATH chown:", r(libc.fchownat(fd, b"", -1, -1, E)), "access:", r(libc.faccessat(fd, b"", 2, E)),
+      "utimensat:", r(libc.utimensat(fd, b"", None, E)))
+' $who
+done
+SCRIPT
+run_both empty-path || fail "calls with AT_EMPTY_PATH on a Danaus fd differ from the kernel's"
+pass "fchownat, utimensat, faccessat and fchmodat with \"\" and AT_EMPTY_PATH act on the fd's file (O_PATH too)"
