@@ -85,7 +85,8 @@ DN_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		KERNEL_OR_LINK(dirfd, path, t, REAL(openat)(dirfd, path, flags, mode));
+		if (!(flags & O_CREAT) || !dn_route_create(dirfd, path, &t))
+			KERNEL_OR_LINK(dirfd, path, t, REAL(openat)(dirfd, path, flags, mode));
 		t.redirect = true;
 		int r = dn_op_open(&t, flags, mode);
 		if (r != -DN_OP_REDIRECTED)
@@ -355,7 +356,8 @@ DN_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		KERNEL_OR_LINK(dirfd, path, t, REAL(mkdirat)(dirfd, path, mode));
+		if (!dn_route_create(dirfd, path, &t))
+			KERNEL_OR_LINK(dirfd, path, t, REAL(mkdirat)(dirfd, path, mode));
 		t.redirect = true;
 		int r = dn_op_path(DN_OP_MKDIR, &t, mode, 0, 0);
 		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
@@ -372,7 +374,8 @@ DN_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		KERNEL_OR_LINK(dirfd, path, t, REAL(mknodat)(dirfd, path, mode, dev));
+		if (!dn_route_create(dirfd, path, &t))
+			KERNEL_OR_LINK(dirfd, path, t, REAL(mknodat)(dirfd, path, mode, dev));
 		/* the umask goes along (dn_op_path): the pool applies it as the kernel does */
 		t.redirect = true;
 		int r = dn_op_path(DN_OP_MKNOD, &t, mode, 0, (uint64_t)dev);
@@ -609,6 +612,9 @@ DN_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const c
 {
 	struct dn_target from, to;
 	int r = route_pair(olddirfd, oldpath, &from, newdirfd, newpath, &to, false);
+	/* a host file to a name in a placeholder (root may write there): another filesystem */
+	if (r == 0 && dn_route_create(newdirfd, newpath, &to))
+		r = -EXDEV;
 	if (r == 0 && REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags) == 0)
 		return 0;
 	r = pair_via_links(r, olddirfd, oldpath, &from, newdirfd, newpath, &to);
@@ -782,7 +788,8 @@ DN_EXPORT int symlinkat(const char *target, int dirfd, const char *path)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		KERNEL_OR_LINK(dirfd, path, t, REAL(symlinkat)(target, dirfd, path));
+		if (!dn_route_create(dirfd, path, &t))
+			KERNEL_OR_LINK(dirfd, path, t, REAL(symlinkat)(target, dirfd, path));
 		/* the kernel takes both names in before it looks at either */
 		char copy[PATH_MAX];
 		long n = dn_fault_strcpy_in(copy, target, sizeof(copy));
@@ -883,6 +890,8 @@ DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char
 	}
 	int r = route_pair(olddirfd, oldpath, &from, newdirfd, newpath, &to,
 			   flags & AT_EMPTY_PATH);
+	if (r == 0 && dn_route_create(newdirfd, newpath, &to))
+		r = -EXDEV; /* as rename's */
 	if (r == 0 && REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags) == 0)
 		return 0;
 	r = pair_via_links(r, olddirfd, oldpath, &from, newdirfd, newpath, &to);

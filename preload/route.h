@@ -33,6 +33,14 @@ struct dn_target {
  * nothing for any path the kernel found.
  */
 int dn_route_host_link(int dirfd, const char *path, struct dn_target *t);
+/*
+ * Before the kernel creates host path (dirfd, path): 1 when the directory
+ * it would be made in is a mountpoint's placeholder reached by a symlink
+ * (/tmp/l -> /danaus/p, then /tmp/l/new: t is the name in the pool). Only
+ * a caller that can write there (CAP_DAC_OVERRIDE: it is 0111) pays: one
+ * stat of the directory.
+ */
+int dn_route_create(int dirfd, const char *path, struct dn_target *t);
 /* The same after any answer (errno) of the kernel: ENOENT and EACCES are looked at. */
 int dn_route_after(int dirfd, const char *path, struct dn_target *t);
 /*

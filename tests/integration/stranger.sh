@@ -275,3 +275,61 @@ done
 SCRIPT
 run_both empty-path || fail "calls with AT_EMPTY_PATH on a Danaus fd differ from the kernel's"
 pass "fchownat, utimensat, faccessat and fchmodat with \"\" and AT_EMPTY_PATH act on the fd's file (O_PATH too)"
+
+# Root (CAP_DAC_OVERRIDE writes in the 0111 placeholder) creating through a
+# host symlink to the mountpoint itself: the new file is the pool's, and the
+# placeholder stays empty
+cat > "$WORK/create-via-link.sh" << 'SCRIPT'
+tree=$1 links=$(mktemp -d /tmp/danaus-links.XXXXXX)
+cd "$links" && ln -s "$tree" top && mkdir -p "$tree/cd"
+echo new > top/new && echo "create: $(cat "$tree/new")"
+mkdir top/nd && echo "mkdir: $(ls -d "$tree/nd" | sed "s|$tree|T|")"
+mkdir top/nd2/ && echo "mkdir slash: $(ls -d "$tree/nd2" | sed "s|$tree|T|")"
+mkfifo top/ff && echo "mkfifo: $(stat -c %F "$tree/ff")"
+ln -s somewhere top/sl && echo "symlink: $(readlink "$tree/sl")"
+python3 -c '
+import os
+d = os.open("top", os.O_RDONLY | os.O_DIRECTORY)
+fd = os.open("byfd", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=d)
+os.write(fd, b"x"); os.close(fd)
+print("openat(dirfd):", open(os.path.join(os.readlink("top"), "byfd")).read())
+os.mkdir("top/cd/deeper"); print("mkdir below:", os.path.isdir(os.readlink("top") + "/cd/deeper"))
+' 2>&1
+echo "listing: $(ls "$tree" | tr '\n' ' ')"
+rm -r top/new top/nd top/nd2 top/ff top/sl top/byfd top/cd
+cd / && rm -rf "$links"
+SCRIPT
+run_both create-via-link || fail "creating through a host link to the mountpoint differs from the kernel's"
+[ -z "$(ls -A "$MNT" 2>/dev/null)" ] || fail "files landed in the host directory behind the mountpoint: $(ls -A "$MNT")"
+pass "root creating through a host link to the mountpoint itself (open, mkdir, mkfifo, symlink) creates in the pool"
+
+# rename and link of a host file to a name through such a link: EXDEV, as into
+# a mount of another filesystem (the oracle: a tmpfs directory, /dev/shm)
+cat > "$WORK/move-via-link.sh" << 'SCRIPT'
+tree=$1 links=$(mktemp -d /tmp/danaus-links.XXXXXX)
+cd "$links" && ln -s "$tree" top && echo h > hostf && echo p > top/inpool
+python3 -c '
+import os
+def do(f, *a):
+    try:
+        f(*a); return "ok"
+    except OSError as e:
+        return e.strerror
+print("rename host->link:", do(os.rename, "hostf", "top/moved"), "link:", do(os.link, "hostf", "top/linked"))
+print("rename in link:", do(os.rename, "top/inpool", "top/renamed"), "link in link:", do(os.link, "top/renamed", "top/hard"))
+'
+mv hostf top/mv-moved && echo "mv: $(cat "$tree/mv-moved") $(ls hostf 2>&1 | sed 's/^.*: //')"
+echo "listing: $(ls "$tree" | grep -E '^(hard|linked|moved|mv-moved|renamed)$' | tr '\n' ' ')"
+rm -f top/mv-moved top/renamed top/hard
+cd / && rm -rf "$links"
+SCRIPT
+shm=$(mktemp -d /dev/shm/danaus-test.XXXXXX)
+[ "$(stat -c %d "$shm")" != "$(stat -c %d /tmp)" ] || { rm -rf "$shm"; fail "/dev/shm is on /tmp's filesystem: no other filesystem to compare with"; }
+bash "$WORK/move-via-link.sh" "$shm" 2>&1 | sed "s|$shm|D|g" > "$WORK/move-via-link.kernel"
+rm -rf "$shm"
+in_pool bash "$WORK/move-via-link.sh" "$MNT" 2>&1 | sed "s|$MNT|D|g" > "$WORK/move-via-link.pool"
+cat "$WORK/move-via-link.pool"
+diff "$WORK/move-via-link.kernel" "$WORK/move-via-link.pool" ||
+	fail "rename or link through a host link to the mountpoint differs from another filesystem's"
+[ -z "$(ls -A "$MNT" 2>/dev/null)" ] || fail "files landed in the host directory behind the mountpoint: $(ls -A "$MNT")"
+pass "rename and link of a host file through a host link to the mountpoint: EXDEV, as into another filesystem"
