@@ -892,8 +892,14 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 		if ((r = at_dir(s, req, &a, NULL, NULL)) != -EAGAIN)
 			return r;
 		return ops->mkdir ? ops->mkdir(svc, c, a.path, req->mode) : -ENOSYS;
-	case DN_OP_MKNOD:
-		switch (req->mode & S_IFMT) {
+	case DN_OP_MKNOD: {
+		mode_t mode = req->mode;
+		switch (mode & S_IFMT) {
+		case 0: /* as may_mknod: no type is a regular file */
+			mode |= S_IFREG;
+			break;
+		case S_IFDIR:
+			return -EPERM;
 		case S_IFIFO: case S_IFSOCK: case S_IFREG:
 			break;
 		case S_IFCHR: case S_IFBLK:
@@ -908,7 +914,8 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 			return -EINVAL;
 		}
 		dn_umask_set(req->umask);
-		return ops->mknod ? ops->mknod(svc, c, a.path, req->mode, (dev_t)req->off) : -ENOSYS;
+		return ops->mknod ? ops->mknod(svc, c, a.path, mode, (dev_t)req->off) : -ENOSYS;
+	}
 	case DN_OP_RMDIR:
 		if ((r = at_dir(s, req, &a, NULL, NULL)) != -EAGAIN)
 			return r;

@@ -376,6 +376,18 @@ DN_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 		ROUTE(dirfd, path, t)
 		if (!dn_route_create(dirfd, path, &t))
 			KERNEL_OR_LINK(dirfd, path, t, REAL(mknodat)(dirfd, path, mode, dev));
+		/* may_mknod, before any lookup: no type is a regular file, a directory EPERM */
+		switch (mode & S_IFMT) {
+		case 0:
+			mode |= S_IFREG;
+			break;
+		case S_IFDIR:
+			DN_RETURN(-EPERM);
+		case S_IFREG: case S_IFCHR: case S_IFBLK: case S_IFIFO: case S_IFSOCK:
+			break;
+		default:
+			DN_RETURN(-EINVAL);
+		}
 		/* the umask goes along (dn_op_path): the pool applies it as the kernel does */
 		t.redirect = true;
 		int r = dn_op_path(DN_OP_MKNOD, &t, mode, 0, (uint64_t)dev);
