@@ -198,6 +198,31 @@ git init -q g && cd g && git config user.email a@b && git config user.name n && 
 git worktree add -q ../wt && echo "git worktree: $(ls ../wt)"
 cd .. && git clone -q g g2 && echo "git clone: $(cat g2/a)"
 cp --reflink=auto sp sp2 && cmp sp sp2 && cp --sparse=always sp sp3 && echo "cp: $(du -k sp3 | cut -f1)"
+# touch -r, gzip, xz, dd with O_DIRECT, split, shutil archives and trees, tempfile, fifo, scandir, walk
+cd "$1" && mkdir -p more && cd more
+echo abc > f
+touch -r f g && echo "touch -r: $(stat -c %Y f) = $(stat -c %Y g)" | awk '{print $1, $2, ($3 == $5)}'
+gzip -k f && xz -k f && echo "gzip/xz: $(ls f* | tr '\n' ' ')" && gunzip -c f.gz && xz -dc f.xz
+dd if=/dev/zero of=d bs=4096 count=4 oflag=direct status=none && dd if=d of=e bs=4096 iflag=direct status=none && cmp d e && echo "dd direct: ok"
+split -b 2 f part. && echo "split: $(ls part.* | tr '\n' ' ')" && cat part.* > joined && cmp f joined && echo joined
+python3 -c '
+import shutil, os, tempfile
+shutil.make_archive("arch", "zip", ".", "f"); shutil.unpack_archive("arch.zip", "un"); print("shutil archive:", open("un/f").read().strip())
+shutil.copytree("un", "un2", copy_function=shutil.copy2); print("copytree:", os.listdir("un2"))
+with tempfile.TemporaryDirectory(dir=".") as t:
+    with tempfile.NamedTemporaryFile(dir=t, delete=False) as n:
+        n.write(b"x")
+    print("tempfile:", os.path.getsize(n.name))
+print("disk_usage:", shutil.disk_usage(".").total > 0)
+os.mkfifo("fifo"); print("fifo:", os.path.exists("fifo"))
+print("scandir:", sorted(e.name for e in os.scandir(".") if e.is_file())[:3])
+print("walk:", sum(len(f) for _, _, f in os.walk(".")))
+'
+ln f hl && echo "links: $(stat -c %h f)"
+echo "readlink -f: $(ln -s f sl && readlink -f sl | sed "s|$1|D|")"
+find . -type f -newer f -name 'part*' | sort | head -2
+echo "du -l: $(du -sl --apparent-size -B1 . | cut -f1)"
+echo "stat dir: $(stat -c '%h' .)"
 SCRIPT
 run_both programs || fail "programs in a pool differ from the same on a kernel directory"
 pass "make, cc, tar --sparse, find, sort -T, sed -i, install, ln -r, mktemp, shred, truncate, du, df, git, cp in a pool as on a kernel directory"
