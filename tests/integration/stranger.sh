@@ -405,3 +405,20 @@ mkdir -p x3 && tar -xf t2.tar -C x3 && echo "plain ok"
 SCRIPT
 run_both mknod || fail "mknod's types, or tar --xattrs extracting, differ from the kernel's"
 pass "mknod with no type makes a regular file (tar --xattrs -x), with S_IFDIR is EPERM"
+
+# execvp and posix_spawnp searching a $PATH directory that is a host symlink
+# into a mount (glibc's own search meets the placeholder)
+cat > "$WORK/path-search.sh" << 'SCRIPT'
+tree=$1 links=$(mktemp -d /tmp/danaus-links.XXXXXX)
+mkdir -p "$tree/bin" && printf '#!/bin/sh\necho "ran $(basename $0)"\n' > "$tree/bin/myprog" && chmod +x "$tree/bin/myprog"
+cp /bin/true "$tree/bin/mytrue"
+ln -s "$tree" "$links/top"
+echo "direct: $("$links/top/bin/myprog")"
+echo "PATH: $(PATH="$links/top/bin:$PATH" myprog) $(PATH="$links/top/bin:$PATH" env myprog) $(PATH="$links/top/bin:$PATH" mytrue && echo true)"
+echo "python: $(PATH="$links/top/bin:$PATH" python3 -c 'import subprocess, shutil; print(shutil.which("myprog") is not None, subprocess.run(["myprog"], capture_output=True, text=True).stdout.strip())')"
+echo "posix_spawnp: $(PATH="$links/top/bin:$PATH" python3 -c 'import os; pid = os.posix_spawnp("myprog", ["myprog"], os.environ); print(os.waitpid(pid, 0)[1])')"
+echo "missing: $(PATH="$links/top/bin:$PATH" env nope-prog 2>&1 | sed 's/^.*: //')"
+rm -rf "$links" "$tree/bin"
+SCRIPT
+run_both path-search || fail "a \$PATH search through a host link into a mount differs from the kernel's"
+pass "execvp and posix_spawnp find programs in a \$PATH directory that is a host link into a mount"
