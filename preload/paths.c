@@ -440,6 +440,13 @@ DN_EXPORT int rmdir(const char *path)
  * answers EFAULT before it looks at either), else -errno (-EXDEV for one of
  * each).
  */
+/* A name the kernel reads whole (else its EFAULT or ENAMETOOLONG comes before anything else) */
+static bool readable(const char *path)
+{
+	char copy[PATH_MAX];
+	return !dn_fault_low(path) && dn_fault_strcpy_in(copy, path, sizeof(copy)) >= 0;
+}
+
 static int route_pair(int olddirfd, const char *oldpath, struct dn_target *from, int newdirfd,
 		      const char *newpath, struct dn_target *to, bool old_may_be_empty)
 {
@@ -625,7 +632,7 @@ DN_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const c
 	struct dn_target from, to;
 	int r = route_pair(olddirfd, oldpath, &from, newdirfd, newpath, &to, false);
 	/* a host file to a name in a placeholder (root may write there): another filesystem */
-	if (r == 0 && dn_route_create(newdirfd, newpath, &to))
+	if (r == 0 && dn_route_create(newdirfd, newpath, &to) && readable(oldpath))
 		r = -EXDEV;
 	if (r == 0 && REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags) == 0)
 		return 0;
@@ -902,7 +909,7 @@ DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char
 	}
 	int r = route_pair(olddirfd, oldpath, &from, newdirfd, newpath, &to,
 			   flags & AT_EMPTY_PATH);
-	if (r == 0 && dn_route_create(newdirfd, newpath, &to))
+	if (r == 0 && dn_route_create(newdirfd, newpath, &to) && readable(oldpath))
 		r = -EXDEV; /* as rename's */
 	if (r == 0 && REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags) == 0)
 		return 0;
