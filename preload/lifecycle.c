@@ -157,6 +157,7 @@ static void fork_child(void)
 		dn_fdmap_each(ref_inherited, NULL);
 	dn_thread_forget_buffer();
 	dn_calls_forget_others();
+	dn_placeholder_refresh(); /* the child's credentials are its own */
 	pthread_mutex_unlock(&dn_client.lock);
 }
 

@@ -422,3 +422,39 @@ rm -rf "$links" "$tree/bin"
 SCRIPT
 run_both path-search || fail "a \$PATH search through a host link into a mount differs from the kernel's"
 pass "execvp and posix_spawnp find programs in a \$PATH directory that is a host link into a mount"
+
+# the same rule in a forked child for a file it opened itself, and after
+# setuid for one opened before (the rule fails) and after (it holds)
+cat > "$WORK/link-empty2.sh" << 'SCRIPT'
+cd "$1" && mkdir -m 777 -p ld2 && cd ld2
+setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+def link(fd, new):
+    r = libc.linkat(fd, b"", -100, new.encode(), 0x1000)
+    return "ok" if r == 0 else os.strerror(ctypes.get_errno())
+fd = os.open("a", os.O_RDWR | os.O_CREAT, 0o644)
+print("own:", link(fd, "a1"))
+pid = os.fork()
+if pid == 0:
+    mine = os.open("b", os.O_RDWR | os.O_CREAT, 0o644)
+    print("child, parent fd:", link(fd, "a2"), "its own:", link(mine, "b1"), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+print("parent again:", link(fd, "a3"))
+'
+/usr/bin/python3 -c '
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+def link(fd, new):
+    r = libc.linkat(fd, b"", -100, new.encode(), 0x1000)
+    return "ok" if r == 0 else os.strerror(ctypes.get_errno())
+before = os.open("r", os.O_RDWR | os.O_CREAT, 0o666)
+os.setgid(65534); os.setuid(65534)
+after = os.open("n", os.O_RDWR | os.O_CREAT, 0o644)
+print("after setuid, root'"'"'s fd:", link(before, "r1"), "its own:", link(after, "n1"))
+'
+echo $(ls)
+SCRIPT
+run_both link-empty2 || fail "linkat with AT_EMPTY_PATH after fork or setuid follows another rule than the kernel's"
+pass "linkat(fd, \"\", AT_EMPTY_PATH): a forked child's own files and files opened after setuid may be linked"
