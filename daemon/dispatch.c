@@ -7,6 +7,7 @@
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -352,19 +353,17 @@ static int64_t seek_without_holes(struct dn_svc *svc, struct dn_file *f, int64_t
 static int64_t ioctl_get(struct dn_svc *svc, struct dn_file *f, const struct dn_req *req,
 			 const struct args *a, uint8_t *bufdata, size_t bufsize)
 {
+	struct fiemap fm = {0};
 	size_t size;
 	switch (req->oflags) {
 	case FS_IOC_GETFLAGS:
 	case FS_IOC_GETVERSION:
 		size = sizeof(int); /* (the kernel's answer is an int, whatever _IOR says) */
-		memset(bufdata, 0, size);
 		break;
 	case FS_IOC_FSGETXATTR:
 		size = sizeof(struct fsxattr);
-		memset(bufdata, 0, size);
 		break;
-	case FS_IOC_FIEMAP: {
-		struct fiemap fm;
+	case FS_IOC_FIEMAP:
 		if (a->data_len != sizeof(fm))
 			return -EINVAL;
 		memcpy(&fm, a->data, sizeof(fm));
@@ -372,16 +371,28 @@ static int64_t ioctl_get(struct dn_svc *svc, struct dn_file *f, const struct dn_
 		    fm.fm_extent_count > (bufsize - sizeof(fm)) / sizeof(struct fiemap_extent))
 			return -EINVAL; /* (the client asks for no more than fits) */
 		size = sizeof(fm) + fm.fm_extent_count * sizeof(struct fiemap_extent);
-		memset(bufdata, 0, size);
-		memcpy(bufdata, &fm, sizeof(fm));
 		break;
-	}
 	default:
 		return -ENOTTY;
 	}
 	if (req->len < size || size > bufsize)
 		return -EINVAL;
-	int r = svc->ops->ioctl_get ? svc->ops->ioctl_get(svc, f, req->oflags, bufdata) : -ENOSYS;
+	if (!svc->ops->ioctl_get)
+		return -ENOSYS;
+	/*
+	 * The kernel fills a private copy: in shared memory the client could
+	 * raise FIEMAP's count between our check and the kernel's read of it,
+	 * and have the kernel write past the buffer.
+	 */
+	uint8_t *arg = calloc(1, size);
+	if (!arg)
+		return -ENOMEM;
+	if (req->oflags == FS_IOC_FIEMAP)
+		memcpy(arg, &fm, sizeof(fm));
+	int r = svc->ops->ioctl_get(svc, f, req->oflags, arg);
+	if (r == 0)
+		memcpy(bufdata, arg, size);
+	free(arg);
 	return r < 0 ? r : (int64_t)size;
 }
 
