@@ -458,3 +458,33 @@ echo $(ls)
 SCRIPT
 run_both link-empty2 || fail "linkat with AT_EMPTY_PATH after fork or setuid follows another rule than the kernel's"
 pass "linkat(fd, \"\", AT_EMPTY_PATH): a forked child's own files and files opened after setuid may be linked"
+
+# more of coreutils, tar and cpio with hard links, python's dir_fd calls
+cat > "$WORK/tools.sh" << 'SCRIPT'
+cd "$1" && mkdir -p t17 && cd t17
+mkdir -p a/b/c && echo x > a/b/c/f && ln a/b/c/f a/hard && ln -s b/c/f a/sym
+tar -cf h.tar a && mkdir x && tar -xf h.tar -C x && echo "tar hardlink: $(stat -c %h x/a/hard) $(readlink x/a/sym)"
+find a | cpio -pdm --quiet y 2>&1 && echo "cpio -p: $(find y | sort | tr '\n' ' ')"
+cp -r --preserve=all a z && echo "cp -r preserve: $(stat -c %h z/a/hard 2>/dev/null || stat -c %h z/hard)"
+chmod -R go-rwx a && echo "chmod -R: $(stat -c %a a/b/c/f a/b)"
+ln -sf other a/sym && echo "ln -sf: $(readlink a/sym)"
+mkdir -p m1 m2 && mv -T m1 m2 2>&1 | sed 's/^.*: //'; echo "mv -T: $(ls -d m* | tr '\n' ' ')"
+touch -h -d '2003-01-01' a/sym && echo "touch -h: $(stat -c %y a/sym | cut -c1-10)"
+echo "readlink -e: $(readlink -e a/b/c/f | sed "s|$1|D|") $(readlink -e a/nope; echo $?)"
+echo "realpath --relative-to: $(realpath --relative-to=a/b a/b/c/f)"
+install -d -m 700 dd/ee && echo "install -d: $(stat -c %a dd/ee)"
+rm -rf a x y z && echo "rm -rf: $(ls | tr '\n' ' ')"
+python3 -c '
+import os
+os.makedirs("deep/" + "/".join(["d"] * 30))
+print("makedirs deep:", len(list(os.walk("deep"))))
+import shutil; shutil.rmtree("deep"); print("rmtree:", os.path.exists("deep"))
+fd = os.open(".", os.O_RDONLY)
+os.mkdir("rel", dir_fd=fd); os.rename("rel", "rel2", src_dir_fd=fd, dst_dir_fd=fd); print("dir_fd ops:", sorted(os.listdir(fd))[:4])
+os.symlink("rel2", "sl", dir_fd=fd); print("readlink dir_fd:", os.readlink("sl", dir_fd=fd))
+os.unlink("sl", dir_fd=fd); os.rmdir("rel2", dir_fd=fd)
+print("stat nofollow dir_fd:", os.stat("h.tar", dir_fd=fd, follow_symlinks=False).st_size)
+'
+SCRIPT
+run_both tools || fail "tar/cpio hard links, cp -r, chmod -R, mv -T, dir_fd calls... differ from the kernel's"
+pass "tar and cpio with hard links, cp -r --preserve, chmod -R, ln -sf, mv -T, touch -h, readlink -e, install -d, rm -rf, dir_fd calls"
