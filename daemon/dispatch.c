@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -324,7 +327,7 @@ static int64_t hand_over(struct dn_session *s, int fd, struct dn_reply *rep)
  * as the kernel's generic_file_llseek_size answers them: data from 0 to
  * the end, ENXIO at or past it and before 0. A file ends at its size; a
  * directory where ext4's (hash-ordered) ones end, at INT64_MAX, its size
- * being no offset of its entries.
+ * being no offset of its entries. SEEK_END (directories): the size.
  */
 static int64_t seek_without_holes(struct dn_svc *svc, struct dn_file *f, int64_t off, int whence)
 {
@@ -332,10 +335,65 @@ static int64_t seek_without_holes(struct dn_svc *svc, struct dn_file *f, int64_t
 	int r = svc->ops->fstat ? svc->ops->fstat(svc, f, &st) : -ENOSYS;
 	if (r < 0)
 		return r;
+	if (whence == SEEK_END) /* generic_file_llseek's, as a FUSE directory answers it */
+		return (off > 0 && st.st_size > INT64_MAX - off) || st.st_size + off < 0
+			       ? -EINVAL
+			       : st.st_size + off;
 	int64_t end = S_ISDIR(st.st_mode) ? INT64_MAX : st.st_size;
 	if (off < 0 || off >= end)
 		return -ENXIO;
 	return whence == SEEK_HOLE ? end : off;
+}
+
+/*
+ * DN_OP_IOCTL: the read-only inode ioctls a filesystem answers (lsattr,
+ * filefrag, cp and xfs_io ask them), the argument built in the data area;
+ * no other request reaches the backend. Its size, or -errno.
+ */
+static int64_t ioctl_get(struct dn_svc *svc, struct dn_file *f, const struct dn_req *req,
+			 const struct args *a, uint8_t *bufdata, size_t bufsize)
+{
+	struct fiemap fm = {0};
+	size_t size;
+	switch (req->oflags) {
+	case FS_IOC_GETFLAGS:
+	case FS_IOC_GETVERSION:
+		size = sizeof(int); /* (the kernel's answer is an int, whatever _IOR says) */
+		break;
+	case FS_IOC_FSGETXATTR:
+		size = sizeof(struct fsxattr);
+		break;
+	case FS_IOC_FIEMAP:
+		if (a->data_len != sizeof(fm))
+			return -EINVAL;
+		memcpy(&fm, a->data, sizeof(fm));
+		if (bufsize < sizeof(fm) ||
+		    fm.fm_extent_count > (bufsize - sizeof(fm)) / sizeof(struct fiemap_extent))
+			return -EINVAL; /* (the client asks for no more than fits) */
+		size = sizeof(fm) + fm.fm_extent_count * sizeof(struct fiemap_extent);
+		break;
+	default:
+		return -ENOTTY;
+	}
+	if (req->len < size || size > bufsize)
+		return -EINVAL;
+	if (!svc->ops->ioctl_get)
+		return -ENOSYS;
+	/*
+	 * The kernel fills a private copy: in shared memory the client could
+	 * raise FIEMAP's count between our check and the kernel's read of it,
+	 * and have the kernel write past the buffer.
+	 */
+	uint8_t *arg = calloc(1, size);
+	if (!arg)
+		return -ENOMEM;
+	if (req->oflags == FS_IOC_FIEMAP)
+		memcpy(arg, &fm, sizeof(fm));
+	int r = svc->ops->ioctl_get(svc, f, req->oflags, arg);
+	if (r == 0)
+		memcpy(bufdata, arg, size);
+	free(arg);
+	return r < 0 ? r : (int64_t)size;
 }
 
 /* Ops on an open file: the handle names it. */
@@ -416,11 +474,14 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 					   (off_t)req->len);
 		break;
 	case DN_OP_SEEK:
-		if (req->mode != SEEK_DATA && req->mode != SEEK_HOLE)
+		if (req->mode != SEEK_DATA && req->mode != SEEK_HOLE && req->mode != SEEK_END)
 			return -EINVAL;
 		r = ops->seek ? ops->seek(svc, o->file, (off_t)req->off, (int)req->mode) : -ENOSYS;
 		if (r == -ENOSYS)
 			r = seek_without_holes(svc, o->file, (int64_t)req->off, (int)req->mode);
+		break;
+	case DN_OP_IOCTL:
+		r = ioctl_get(svc, o->file, req, a, bufdata, bufsize);
 		break;
 	case DN_OP_FADVISE:
 		r = ops->fadvise ? ops->fadvise(svc, o->file, (off_t)req->off, (off_t)req->len,
@@ -842,8 +903,14 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 		if ((r = at_dir(s, req, &a, NULL, NULL)) != -EAGAIN)
 			return r;
 		return ops->mkdir ? ops->mkdir(svc, c, a.path, req->mode) : -ENOSYS;
-	case DN_OP_MKNOD:
-		switch (req->mode & S_IFMT) {
+	case DN_OP_MKNOD: {
+		mode_t mode = req->mode;
+		switch (mode & S_IFMT) {
+		case 0: /* as may_mknod: no type is a regular file */
+			mode |= S_IFREG;
+			break;
+		case S_IFDIR:
+			return -EPERM;
 		case S_IFIFO: case S_IFSOCK: case S_IFREG:
 			break;
 		case S_IFCHR: case S_IFBLK:
@@ -858,7 +925,8 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 			return -EINVAL;
 		}
 		dn_umask_set(req->umask);
-		return ops->mknod ? ops->mknod(svc, c, a.path, req->mode, (dev_t)req->off) : -ENOSYS;
+		return ops->mknod ? ops->mknod(svc, c, a.path, mode, (dev_t)req->off) : -ENOSYS;
+	}
 	case DN_OP_RMDIR:
 		if ((r = at_dir(s, req, &a, NULL, NULL)) != -EAGAIN)
 			return r;

@@ -24,7 +24,7 @@ static const char *const op_names[DN_OP_MAX] = {
 	[DN_OP_LISTXATTR] = "listxattr", [DN_OP_REMOVEXATTR] = "removexattr",
 	[DN_OP_LOCK] = "lock", [DN_OP_FLOCK] = "flock", [DN_OP_MKNOD] = "mknod",
 	[DN_OP_HANDOFF] = "handoff", [DN_OP_MAPFD] = "mapfd", [DN_OP_FADVISE] = "fadvise",
-	[DN_OP_SEEK] = "seek",
+	[DN_OP_SEEK] = "seek", [DN_OP_IOCTL] = "ioctl",
 };
 
 const char *dn_metrics_op_name(uint32_t op, char buf[16])

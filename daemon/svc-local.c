@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/file.h>
@@ -907,6 +908,13 @@ static off_t local_seek(struct dn_svc *s, struct dn_file *f, off_t off, int when
 	return r < 0 ? -e : r;
 }
 
+/* The host's own answer: DN_OP_IOCTL lets only read-only inode ioctls through. */
+static int local_ioctl_get(struct dn_svc *s, struct dn_file *f, unsigned int req, void *arg)
+{
+	(void)s;
+	return ioctl(f->fd, req, arg) < 0 ? -errno : 0;
+}
+
 /* The host's page cache is the local pool's: DONTNEED drops it, as fio asks. */
 static int local_fadvise(struct dn_svc *s, struct dn_file *f, off_t off, off_t len, int advice)
 {
@@ -1170,6 +1178,7 @@ static const struct dn_svc_ops local_ops = {
 	.fallocate = local_fallocate,
 	.fadvise = local_fadvise,
 	.seek = local_seek,
+	.ioctl_get = local_ioctl_get,
 	.getxattr = local_getxattr,
 	.setxattr = local_setxattr,
 	.listxattr = local_listxattr,

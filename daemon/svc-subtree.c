@@ -555,6 +555,11 @@ static off_t sub_seek(struct dn_svc *s, struct dn_file *f, off_t off, int whence
 	return BELOW(s)->ops->seek(BELOW(s), f, off, whence);
 }
 
+static int sub_ioctl_get(struct dn_svc *s, struct dn_file *f, unsigned int req, void *arg)
+{
+	return BELOW(s)->ops->ioctl_get(BELOW(s), f, req, arg);
+}
+
 static int sub_fadvise(struct dn_svc *s, struct dn_file *f, off_t off, off_t len, int advice)
 {
 	return BELOW(s)->ops->fadvise(BELOW(s), f, off, len, advice);
@@ -627,6 +632,7 @@ static void ops_fill(struct dn_svc_ops *o, const struct dn_svc_ops *b)
 	PICK(statfs, sub_statfs);
 	PICK(fallocate, sub_fallocate);
 	PICK(seek, sub_seek);
+	PICK(ioctl_get, sub_ioctl_get);
 	PICK(fadvise, sub_fadvise);
 	PICK(getxattr, sub_getxattr);
 	PICK(setxattr, sub_setxattr);

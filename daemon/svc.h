@@ -156,8 +156,16 @@ struct dn_svc_ops {
 	int (*statfs)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 		      const char *path, struct statvfs *st, uint64_t *type);
 	int (*fallocate)(struct dn_svc *s, struct dn_file *f, int mode, off_t off, off_t len);
-	/* lseek's SEEK_DATA/SEEK_HOLE from off: the offset, or -ENXIO past the end */
+	/*
+	 * lseek's SEEK_DATA/SEEK_HOLE from off: the offset, or -ENXIO past the
+	 * end; SEEK_END of a directory
+	 */
 	off_t (*seek)(struct dn_svc *s, struct dn_file *f, off_t off, int whence);
+	/*
+	 * Optional: one of DN_OP_IOCTL's read-only inode ioctls on f, arg as
+	 * the kernel's (FIEMAP: the request, with room for its extents)
+	 */
+	int (*ioctl_get)(struct dn_svc *s, struct dn_file *f, unsigned int req, void *arg);
 	/* posix_fadvise: advice for the backend's cache; a backend without it ignores it */
 	int (*fadvise)(struct dn_svc *s, struct dn_file *f, off_t off, off_t len, int advice);
 	/*

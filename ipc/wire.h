@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 19
+#define DN_PROTO_VERSION 20
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -51,7 +51,12 @@ enum dn_op {
 			 * (DN_REPLY_HANDOVER), or ENODEV: map a copy */
 	DN_OP_FADVISE,  /* handle; off, len, mode: posix_fadvise advice */
 	DN_OP_SEEK,     /* handle; off, mode: SEEK_DATA or SEEK_HOLE; answers the offset,
-			 * for directories and backends without holes too */
+			 * for directories and backends without holes too; or
+			 * SEEK_END of a directory, where the backend's end is */
+	DN_OP_IOCTL,    /* handle; oflags: an inode ioctl that only reads (FS_IOC_GETFLAGS,
+			 * FS_IOC_GETVERSION, FS_IOC_FSGETXATTR, FS_IOC_FIEMAP); data:
+			 * FIEMAP's struct fiemap; len: room for the answer, which is
+			 * the argument as the kernel fills it, in the data area */
 	DN_OP_MAX,
 };
 

@@ -38,10 +38,26 @@ static int utimens_ours(const struct dn_target *t, int fd, const struct timespec
 	return dn_op_utimens(t, fd, times ? ts : NULL, nofollow);
 }
 
+/*
+ * An O_PATH description with AT_EMPTY_PATH: the kernel acts on its file,
+ * which the pool reaches by name only (its own descriptor is O_PATH too).
+ */
+static bool o_path(int fd)
+{
+	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
+	return o && (o->oflags & O_PATH);
+}
+
 DN_EXPORT int utimensat(int dirfd, const char *path_, const struct timespec times[2], int flags)
 {
 	const char *path = dn_fault_opaque(path_);
 	/* glibc refuses a NULL path (EINVAL); the kernel's NULL is futimens */
+	if (path && at_self(dirfd, path, flags) && o_path(dirfd)) {
+		struct dn_target t;
+		bool nofollow;
+		int r = dn_route_self(dirfd, &t, &nofollow);
+		DN_RETURN(r < 0 ? r : utimens_ours(&t, -1, times, nofollow));
+	}
 	if (path && at_self(dirfd, path, flags))
 		DN_RETURN(utimens_ours(NULL, dirfd, times, false));
 	if (path)
@@ -50,8 +66,12 @@ DN_EXPORT int utimensat(int dirfd, const char *path_, const struct timespec time
 	for (int hops = 0;; hops++) {
 		struct dn_target t;
 		int r = path ? dn_route(dirfd, path, &t) : 0;
-		if (r == 0)
-			return REAL(utimensat)(dirfd, path, times, flags);
+		if (r == 0) {
+			int kr = REAL(utimensat)(dirfd, path, times, flags);
+			if (kr == 0 || !path || !dn_route_after(dirfd, path, &t))
+				return kr;
+			r = 1; /* a host symlink on the way leads into a mount */
+		}
 		struct timespec ts[2];
 		if (times && dn_fault_copy_in(ts, times, sizeof(ts)) < 0)
 			DN_RETURN(-EFAULT);
@@ -97,8 +117,12 @@ DN_EXPORT int utimes(const char *path, const struct timeval tv[2])
 {
 	struct dn_target t;
 	int r = dn_route(AT_FDCWD, path, &t);
-	if (r == 0)
-		return REAL(utimes)(path, tv);
+	if (r == 0) {
+		int kr = REAL(utimes)(path, tv);
+		if (kr == 0 || !dn_route_after(AT_FDCWD, path, &t))
+			return kr;
+		r = 1; /* a host symlink on the way leads into a mount */
+	}
 	DN_RETURN(r < 0 ? r : utimes_ours(&t, -1, tv, false));
 }
 
@@ -106,8 +130,12 @@ DN_EXPORT int lutimes(const char *path, const struct timeval tv[2])
 {
 	struct dn_target t;
 	int r = dn_route(AT_FDCWD, path, &t);
-	if (r == 0)
-		return REAL(lutimes)(path, tv);
+	if (r == 0) {
+		int kr = REAL(lutimes)(path, tv);
+		if (kr == 0 || !dn_route_after(AT_FDCWD, path, &t))
+			return kr;
+		r = 1; /* a host symlink on the way leads into a mount */
+	}
 	DN_RETURN(r < 0 ? r : utimes_ours(&t, -1, tv, true));
 }
 
@@ -128,8 +156,12 @@ DN_EXPORT int futimesat(int dirfd, const char *path_, const struct timeval tv[2]
 	}
 	struct dn_target t;
 	int r = dn_route(dirfd, path, &t);
-	if (r == 0)
-		return REAL(futimesat)(dirfd, path, tv);
+	if (r == 0) {
+		int kr = REAL(futimesat)(dirfd, path, tv);
+		if (kr == 0 || !dn_route_after(dirfd, path, &t))
+			return kr;
+		r = 1;
+	}
 	DN_RETURN(r < 0 ? r : utimes_ours(&t, -1, tv, false));
 }
 
@@ -137,8 +169,12 @@ DN_EXPORT int utime(const char *path, const struct utimbuf *b)
 {
 	struct dn_target t;
 	int r = dn_route(AT_FDCWD, path, &t);
-	if (r == 0)
-		return REAL(utime)(path, b);
+	if (r == 0) {
+		int kr = REAL(utime)(path, b);
+		if (kr == 0 || !dn_route_after(AT_FDCWD, path, &t))
+			return kr;
+		r = 1;
+	}
 	if (r < 0)
 		DN_RETURN(r);
 	struct utimbuf u;
@@ -150,6 +186,12 @@ DN_EXPORT int utime(const char *path, const struct utimbuf *b)
 
 DN_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
 {
+	if (at_self(dirfd, path, flags) && o_path(dirfd)) {
+		struct dn_target t;
+		bool nofollow;
+		int r = dn_route_self(dirfd, &t, &nofollow);
+		DN_RETURN(r < 0 ? r : dn_op_chown(&t, -1, uid, gid, nofollow));
+	}
 	if (at_self(dirfd, path, flags))
 		DN_RETURN(dn_op_chown(NULL, dirfd, uid, gid, false));
 	path = dn_route_empty_cwd(dirfd, path, flags);
@@ -157,8 +199,12 @@ DN_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int fl
 	for (int hops = 0;; hops++) {
 		struct dn_target t;
 		int r = dn_route(dirfd, path, &t);
-		if (r == 0)
-			return REAL(fchownat)(dirfd, path, uid, gid, flags);
+		if (r == 0) {
+			int kr = REAL(fchownat)(dirfd, path, uid, gid, flags);
+			if (kr == 0 || !dn_route_after(dirfd, path, &t))
+				return kr;
+			r = 1; /* a host symlink on the way leads into a mount */
+		}
 		if (r < 0)
 			DN_RETURN(r);
 		t.redirect = true; /* an absolute symlink goes on from the process's root */
@@ -234,11 +280,15 @@ static ssize_t xattr_ours(uint32_t op, const struct dn_target *t, int fd, bool n
  */
 static ssize_t xattr_path(uint32_t op, const char **path, char next[PATH_MAX], bool nofollow,
 			  const char *name, const void *in, size_t inlen, void *out, size_t outlen,
-			  int flags, int *routed)
+			  int flags, int *routed, const struct dn_target *linked)
 {
 	for (int hops = 0;; hops++) {
 		struct dn_target t;
-		int r = dn_route(AT_FDCWD, *path, &t);
+		int r = 1;
+		if (linked && !hops)
+			t = *linked; /* where a host symlink on the way led */
+		else
+			r = dn_route(AT_FDCWD, *path, &t);
 		*routed = r;
 		if (r <= 0)
 			return r;
@@ -257,13 +307,23 @@ static ssize_t xattr_path(uint32_t op, const char **path, char next[PATH_MAX], b
 	}
 }
 
+/* The kernel's answer for its paths, unless a host symlink on the way leads into a mount. */
 #define XATTR_PATH_CALL(real_call, op, nofollow, name, in, inlen, out, outlen, flags)              \
 	int routed;                                                                                \
 	char next_[PATH_MAX];                                                                      \
 	ssize_t r = xattr_path(op, &path, next_, nofollow, name, in, inlen, out, outlen, flags,    \
-			       &routed);                                                           \
-	if (routed == 0)                                                                           \
-		return real_call;                                                                  \
+			       &routed, NULL);                                                     \
+	if (routed == 0) {                                                                         \
+		struct dn_target t_;                                                               \
+		ssize_t kr_ = real_call;                                                           \
+		if (kr_ >= 0 || !dn_route_after(AT_FDCWD, path, &t_))                              \
+			return kr_;                                                                \
+		t_.redirect = true;                                                                \
+		r = xattr_path(op, &path, next_, nofollow, name, in, inlen, out, outlen, flags,    \
+			       &routed, &t_);                                                      \
+		if (routed == 0)                                                                   \
+			return real_call;                                                          \
+	}                                                                                          \
 	DN_RETURN(r)
 
 DN_EXPORT ssize_t getxattr(const char *path, const char *name, void *value, size_t size)

@@ -332,6 +332,19 @@ int dn_unlocks_wait(uint32_t seen, uint64_t timeout_ns)
 	return dn_chan_unlock_wait(&dn_client.chan, seen, timeout_ns);
 }
 
+void dn_placeholder_refresh(void)
+{
+	if (dn_client.placeholder < 0)
+		return;
+	int saved = errno;
+	int fd = REAL(open)("/dev/null", O_PATH | O_CLOEXEC);
+	if (fd >= 0) {
+		REAL(dup3)(fd, dn_client.placeholder, O_CLOEXEC); /* its number stays ours */
+		REAL(close)(fd);
+	}
+	errno = saved;
+}
+
 int dn_placeholder_new(bool cloexec)
 {
 	int fd = REAL(fcntl)(dn_client.placeholder, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 0);

@@ -167,6 +167,13 @@ uint32_t dn_unlocks_seen(void);
 int dn_unlocks_wait(uint32_t seen, uint64_t timeout_ns);
 
 int dn_placeholder_new(bool cloexec);
+/*
+ * The placeholder new ones are dups of, opened again with the credentials
+ * the process has now (after fork, an identity change): each Danaus fd's
+ * placeholder then carries its opener's, as the kernel's file would
+ * (linkat's AT_EMPTY_PATH rule is asked on it).
+ */
+void dn_placeholder_refresh(void);
 
 /* Sends CLOSE for a handle whose last reference went away. */
 void dn_handle_close(uint64_t handle);

@@ -239,6 +239,7 @@ static int switch_locked(const struct dn_ident *now)
 	dn_client.chan = neu;
 	dn_mounts_bind();
 	dn_client.ident = *now;
+	dn_placeholder_refresh();
 	atomic_fetch_add(&dn_client.session_gen, 1);
 	return r;
 }

@@ -6,7 +6,9 @@
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -79,6 +81,69 @@ static int preallocate(int fd, int mode, void *arg, const struct stat *st)
 }
 
 /*
+ * A read-only inode ioctl the backend answers (DN_OP_IOCTL) into out
+ * (size bytes; FIEMAP's request in first); -ENOSYS from a backend
+ * without them (Ceph's clients answer ENOTTY, FIEMAP EOPNOTSUPP).
+ */
+static int ask_pool(int fd, unsigned long req, const struct fiemap *in, void *out, size_t size)
+{
+	int64_t r = dn_op_pathfd(DN_OP_IOCTL, NULL, fd, false, NULL, in, in ? sizeof(*in) : 0, out,
+				 size, (uint32_t)req);
+	return r < 0 ? (int)r : (size_t)r == size ? 0 : -EIO;
+}
+
+/* GETFLAGS, GETVERSION (an int) and FSGETXATTR: the answer to the caller's memory */
+static int ioctl_get(int fd, unsigned long req, void *arg)
+{
+	union {
+		int i;
+		struct fsxattr x;
+	} v;
+	size_t size = req == FS_IOC_FSGETXATTR ? sizeof(v.x) : sizeof(v.i);
+	int r = ask_pool(fd, req, NULL, &v, size);
+	if (r == -ENOSYS)
+		return -ENOTTY;
+	return r < 0 ? r : dn_fault_copy_out(arg, &v, size) < 0 ? -EFAULT : 0;
+}
+
+/*
+ * FIEMAP: as many extents as the caller has room for (and the pool's
+ * buffer); what the kernel writes (the header's counts and the extents
+ * mapped) reaches the caller.
+ */
+static int fiemap(int fd, void *arg)
+{
+	struct fiemap fm;
+	if (dn_fault_copy_in(&fm, arg, sizeof(fm)) < 0)
+		return -EFAULT;
+	if (fm.fm_extent_count > UINT_MAX / sizeof(struct fiemap_extent))
+		return -EINVAL; /* ioctl_fiemap's FIEMAP_MAX_EXTENTS */
+	size_t room = (dn_call_data_max() - sizeof(fm)) / sizeof(struct fiemap_extent);
+	struct fiemap ask = fm;
+	if (ask.fm_extent_count > room)
+		ask.fm_extent_count = (uint32_t)room;
+	size_t size = sizeof(fm) + ask.fm_extent_count * sizeof(struct fiemap_extent);
+	struct fiemap *out = malloc(size);
+	if (!out)
+		return -ENOMEM;
+	int r = ask_pool(fd, FS_IOC_FIEMAP, &ask, out, size);
+	if (r == 0) {
+		uint32_t n = out->fm_mapped_extents;
+		if (ask.fm_extent_count && n > ask.fm_extent_count)
+			n = ask.fm_extent_count;
+		fm.fm_flags = out->fm_flags;
+		fm.fm_mapped_extents = out->fm_mapped_extents;
+		if (dn_fault_copy_out(arg, &fm, sizeof(fm)) < 0 ||
+		    (ask.fm_extent_count &&
+		     dn_fault_copy_out((char *)arg + sizeof(fm), out->fm_extents,
+				       n * sizeof(struct fiemap_extent)) < 0))
+			r = -EFAULT;
+	}
+	free(out);
+	return r == -ENOSYS ? -EOPNOTSUPP : r;
+}
+
+/*
  * do_vfs_ioctl and file_ioctl as Linux has them; the rest goes to a
  * filesystem's own ioctl, which a pool has none of: ENOTTY, as for a FUSE
  * filesystem without ioctl support. Extent maps, cloning and freezing are
@@ -124,7 +189,11 @@ static int danaus_ioctl(int fd, unsigned long req, void *arg)
 	case FITHAW:
 		return has_cap(DN_CAP_SYS_ADMIN) ? -EOPNOTSUPP : -EPERM;
 	case FS_IOC_FIEMAP:
-		return -EOPNOTSUPP;
+		return fiemap(fd, arg);
+	case FS_IOC_GETFLAGS:
+	case FS_IOC_GETVERSION:
+	case FS_IOC_FSGETXATTR:
+		return ioctl_get(fd, req, arg);
 	case FIGETBSZ:
 		r = dn_op_fstat(fd, &st);
 		return r < 0 ? r : put_int(arg, (int)st.st_blksize);

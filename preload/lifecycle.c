@@ -157,6 +157,7 @@ static void fork_child(void)
 		dn_fdmap_each(ref_inherited, NULL);
 	dn_thread_forget_buffer();
 	dn_calls_forget_others();
+	dn_placeholder_refresh(); /* the child's credentials are its own */
 	pthread_mutex_unlock(&dn_client.lock);
 }
 
@@ -531,7 +532,42 @@ static int exec_search(const char *file, const char *path, char *const argv[],
 	return -1;
 }
 
+/*
+ * Does a directory of the search path lead into a mount through a host
+ * symlink (/tmp/l/bin, /tmp/l -> /danaus/p)? Asked only after glibc's
+ * search failed: the kernel met the placeholder there.
+ */
+static bool path_links_into_mount(const char *path)
+{
+	char dir[PATH_MAX];
+	struct dn_target t;
+	int saved = errno;
+	bool in = false;
+	for (const char *at = path; at && !in;) {
+		at = path_next(at, dir, sizeof(dir));
+		errno = ENOENT;
+		in = dir[0] == '/' && dn_route_host_link(AT_FDCWD, dir, &t) == 1;
+	}
+	errno = saved;
+	return in;
+}
+
+static int exec_once(const char *file, char *const argv[], char *const envp[], bool search);
+
 int dn_exec(const char *file, char *const argv[], char *const envp[], bool search)
+{
+	int r = exec_once(file, argv, envp, search);
+	if (search && (errno == ENOENT || errno == EACCES) && file[0] && !strchr(file, '/')) {
+		const char *path = getenv("PATH");
+		if (!path)
+			path = "/bin:/usr/bin";
+		if (!path_enters_mount(path) && path_links_into_mount(path))
+			return exec_search(file, path, argv, envp);
+	}
+	return r;
+}
+
+static int exec_once(const char *file, char *const argv[], char *const envp[], bool search)
 {
 	if (search && file[0] && !strchr(file, '/')) {
 		const char *path = getenv("PATH");

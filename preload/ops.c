@@ -614,6 +614,13 @@ static off_t lseek_locked(struct dn_ofd *o, int fd, off_t off, int whence)
 	case SEEK_END:
 		if ((r = dn_op_fstat(fd, &st)) < 0)
 			return r;
+		if (S_ISDIR(st.st_mode)) {
+			/* the backend's own end (ext4: hash order's, tmpfs: EINVAL) */
+			int64_t at = seek_hole(o, off, whence);
+			if (at >= 0)
+				atomic_store(&o->offset, at);
+			return (off_t)at;
+		}
 		base = st.st_size;
 		break;
 	case SEEK_DATA:

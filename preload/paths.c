@@ -15,6 +15,7 @@
 #include "export.h"
 #include "fault.h"
 #include "path.h"
+#include "paths.h"
 #include "ops.h"
 #include "real.h"
 #include "route.h"
@@ -84,7 +85,8 @@ DN_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		KERNEL_OR_LINK(dirfd, path, t, REAL(openat)(dirfd, path, flags, mode));
+		if (!(flags & O_CREAT) || !dn_route_create(dirfd, path, &t))
+			KERNEL_OR_LINK(dirfd, path, t, REAL(openat)(dirfd, path, flags, mode));
 		t.redirect = true;
 		int r = dn_op_open(&t, flags, mode);
 		if (r != -DN_OP_REDIRECTED)
@@ -306,6 +308,20 @@ DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struc
 DN_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 {
 	char next[PATH_MAX];
+	if (at_self(dirfd, path, flags)) {
+		/* the fd's own file: the pool checks access by name */
+		struct dn_target t;
+		bool nofollow;
+		int r = dn_route_self(dirfd, &t, &nofollow);
+		if (r == 0 && (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)))
+			r = -EINVAL;
+		if (r == 0)
+			r = dn_op_path(DN_OP_ACCESS, &t, (uint32_t)mode,
+				       (nofollow ? DN_AT_NOFOLLOW : 0) |
+					       ((flags & AT_EACCESS) ? DN_AT_EACCESS : 0),
+				       0);
+		DN_RETURN(r == -DN_OP_REDIRECTED ? -ELOOP : r);
+	}
 	path = dn_route_empty_cwd(dirfd, path, flags);
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
@@ -340,7 +356,8 @@ DN_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		KERNEL_OR_LINK(dirfd, path, t, REAL(mkdirat)(dirfd, path, mode));
+		if (!dn_route_create(dirfd, path, &t))
+			KERNEL_OR_LINK(dirfd, path, t, REAL(mkdirat)(dirfd, path, mode));
 		t.redirect = true;
 		int r = dn_op_path(DN_OP_MKDIR, &t, mode, 0, 0);
 		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
@@ -357,7 +374,20 @@ DN_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		KERNEL_OR_LINK(dirfd, path, t, REAL(mknodat)(dirfd, path, mode, dev));
+		if (!dn_route_create(dirfd, path, &t))
+			KERNEL_OR_LINK(dirfd, path, t, REAL(mknodat)(dirfd, path, mode, dev));
+		/* may_mknod, before any lookup: no type is a regular file, a directory EPERM */
+		switch (mode & S_IFMT) {
+		case 0:
+			mode |= S_IFREG;
+			break;
+		case S_IFDIR:
+			DN_RETURN(-EPERM);
+		case S_IFREG: case S_IFCHR: case S_IFBLK: case S_IFIFO: case S_IFSOCK:
+			break;
+		default:
+			DN_RETURN(-EINVAL);
+		}
 		/* the umask goes along (dn_op_path): the pool applies it as the kernel does */
 		t.redirect = true;
 		int r = dn_op_path(DN_OP_MKNOD, &t, mode, 0, (uint64_t)dev);
@@ -410,6 +440,13 @@ DN_EXPORT int rmdir(const char *path)
  * answers EFAULT before it looks at either), else -errno (-EXDEV for one of
  * each).
  */
+/* A name the kernel reads whole (else its EFAULT or ENAMETOOLONG comes before anything else) */
+static bool readable(const char *path)
+{
+	char copy[PATH_MAX];
+	return !dn_fault_low(path) && dn_fault_strcpy_in(copy, path, sizeof(copy)) >= 0;
+}
+
 static int route_pair(int olddirfd, const char *oldpath, struct dn_target *from, int newdirfd,
 		      const char *newpath, struct dn_target *to, bool old_may_be_empty)
 {
@@ -594,6 +631,9 @@ DN_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const c
 {
 	struct dn_target from, to;
 	int r = route_pair(olddirfd, oldpath, &from, newdirfd, newpath, &to, false);
+	/* a host file to a name in a placeholder (root may write there): another filesystem */
+	if (r == 0 && dn_route_create(newdirfd, newpath, &to) && readable(oldpath))
+		r = -EXDEV;
 	if (r == 0 && REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags) == 0)
 		return 0;
 	r = pair_via_links(r, olddirfd, oldpath, &from, newdirfd, newpath, &to);
@@ -634,26 +674,82 @@ DN_EXPORT int truncate(const char *path, off_t len)
 }
 DN_ALIAS(truncate, truncate64);
 
-DN_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
+/*
+ * Whether this glibc's fchmodat passes flags other than AT_SYMLINK_NOFOLLOW
+ * to the kernel (fchmodat2, glibc 2.39 and Linux 6.6 on): older ones answer
+ * EINVAL themselves. Asked once, on no file (-1).
+ */
+static bool chmod_takes_flags(void)
+{
+	static _Atomic int known; /* 0: not asked yet, 1 no, 2 yes */
+	int k = atomic_load_explicit(&known, memory_order_relaxed);
+	if (!k) {
+		int saved = errno;
+		k = REAL(fchmodat)(-1, "", 0, AT_EMPTY_PATH) < 0 && errno == EINVAL ? 1 : 2;
+		errno = saved;
+		atomic_store_explicit(&known, k, memory_order_relaxed);
+	}
+	return k == 2;
+}
+
+/* AT_EMPTY_PATH on a pool file: the kernel's fchmodat2 takes it, old glibc's fchmodat not */
+static int chmod_flags(int flags, bool kernel)
+{
+	return (flags & AT_EMPTY_PATH) && !kernel && !chmod_takes_flags() ? -EINVAL : 0;
+}
+
+/* chmod of t; nofollow: a symlink has no mode of its own (as Linux), anything else has */
+static int chmod_target(struct dn_target *t, mode_t mode, bool nofollow)
+{
+	if (nofollow) {
+		struct stat st;
+		int r = dn_op_stat(t, true, &st);
+		if (r == 0 && S_ISLNK(st.st_mode))
+			return -EOPNOTSUPP;
+		if (r < 0)
+			return r;
+	}
+	return dn_op_path(DN_OP_CHMOD, t, mode, 0, 0);
+}
+
+static int chmod_at(int dirfd, const char *path, mode_t mode, int flags, bool kernel)
 {
 	char next[PATH_MAX];
+	/* glibc, or the kernel after it, refuses them before any lookup (EINVAL) */
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return REAL(fchmodat)(dirfd, path, mode, flags);
+	if (at_self(dirfd, path, flags)) {
+		/* the fd's own file (fchmodat2's AT_EMPTY_PATH), by its name */
+		struct dn_target t;
+		bool nofollow;
+		int r = chmod_flags(flags, kernel);
+		if (r == 0)
+			r = dn_route_self(dirfd, &t, &nofollow);
+		if (r == 0)
+			r = chmod_target(&t, mode, nofollow);
+		DN_RETURN(r == -DN_OP_REDIRECTED ? -ELOOP : r);
+	}
 	path = dn_route_empty_cwd(dirfd, path, flags);
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
 		KERNEL_OR_LINK(dirfd, path, t, REAL(fchmodat)(dirfd, path, mode, flags));
 		t.redirect = true;
-		int r = 0;
-		if (flags & AT_SYMLINK_NOFOLLOW) {
-			/* as Linux: a symlink has no mode of its own; anything else has */
-			struct stat st;
-			r = dn_op_stat(&t, true, &st);
-			if (r == 0 && S_ISLNK(st.st_mode))
-				DN_RETURN(-EOPNOTSUPP);
-		}
-		if (r == 0)
-			r = dn_op_path(DN_OP_CHMOD, &t, mode, 0, 0);
+		int r = chmod_flags(flags, kernel);
+		if (r < 0)
+			DN_RETURN(r);
+		r = chmod_target(&t, mode, flags & AT_SYMLINK_NOFOLLOW);
 		RETURN_UNLESS_REDIRECTED(r, dirfd, path, next, hops);
 	}
+}
+
+DN_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
+{
+	return chmod_at(dirfd, path, mode, flags, false);
+}
+
+int dn_fchmodat2(int dirfd, const char *path, mode_t mode, int flags)
+{
+	return chmod_at(dirfd, path, mode, flags, true);
 }
 
 DN_EXPORT int chmod(const char *path, mode_t mode)
@@ -711,7 +807,8 @@ DN_EXPORT int symlinkat(const char *target, int dirfd, const char *path)
 	char next[PATH_MAX];
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
-		KERNEL_OR_LINK(dirfd, path, t, REAL(symlinkat)(target, dirfd, path));
+		if (!dn_route_create(dirfd, path, &t))
+			KERNEL_OR_LINK(dirfd, path, t, REAL(symlinkat)(target, dirfd, path));
 		/* the kernel takes both names in before it looks at either */
 		char copy[PATH_MAX];
 		long n = dn_fault_strcpy_in(copy, target, sizeof(copy));
@@ -748,16 +845,33 @@ static int link_self(int olddirfd, const char *oldpath, int flags, bool *by_proc
 }
 
 /*
+ * The kernel's AT_EMPTY_PATH rule for linkat: CAP_DAC_READ_SEARCH, or
+ * (6.10 and later) the credentials the file was opened with still being
+ * the caller's (not after fork, exec or an identity change; not an fd
+ * received from another process). Our placeholder was opened with the
+ * same ones as the Danaus fd, so the kernel is asked on it: a new name
+ * relative to no directory (-1) fails with EBADF only after that rule.
+ */
+static bool may_link_empty(int fd)
+{
+	int saved = errno;
+	bool may = REAL(linkat)(fd, "", -1, "x", AT_EMPTY_PATH) == 0 || errno != ENOENT;
+	errno = saved;
+	return may;
+}
+
+/*
  * A new name for a Danaus fd's file: the pool links the open file (an
  * O_TMPFILE has no other way in; with O_EXCL, or deleted, the kernel's
- * ENOENT). The kernel's AT_EMPTY_PATH rule (CAP_DAC_READ_SEARCH, or since
- * 6.10 the opener's own credentials) is not asked: the process opened it.
- * -ENOSYS when the pool links it by its name (a backend without the call).
+ * ENOENT). -ENOSYS when the pool links it by its name (a backend without
+ * the call).
  */
 static int link_fd(int fd, bool by_proc, int newdirfd, const char *newpath, int flags)
 {
 	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
+	if (!by_proc && !may_link_empty(fd))
+		return -ENOENT;
 	struct dn_target to;
 	int r = dn_route_strict(newdirfd, newpath, &to);
 	if (r < 0)
@@ -795,6 +909,8 @@ DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char
 	}
 	int r = route_pair(olddirfd, oldpath, &from, newdirfd, newpath, &to,
 			   flags & AT_EMPTY_PATH);
+	if (r == 0 && dn_route_create(newdirfd, newpath, &to) && readable(oldpath))
+		r = -EXDEV; /* as rename's */
 	if (r == 0 && REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags) == 0)
 		return 0;
 	r = pair_via_links(r, olddirfd, oldpath, &from, newdirfd, newpath, &to);

@@ -93,6 +93,7 @@ static enum again again_of(const struct dn_req *req)
 	case DN_OP_GETXATTR:
 	case DN_OP_LISTXATTR:
 	case DN_OP_SEEK:
+	case DN_OP_IOCTL:
 	case DN_OP_FADVISE:
 	case DN_OP_MAPFD:
 	case DN_OP_TRUNCATE:

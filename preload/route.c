@@ -119,9 +119,10 @@ static int route_from_kernel_dir(int dirfd, const char *path, struct dn_target *
  * The kernel's names of a process's own descriptors: /dev/fd/N (and
  * /dev/stdin, /dev/stdout, /dev/stderr), /proc/self/fd/N,
  * /proc/thread-self/fd/N and /proc/PID/fd/N of this process, each perhaps
- * followed by more of a path. N, with *rest what follows it; -1 for any
- * other path.
+ * followed by more of a path. N, with *rest what follows it; OWN_CWD for
+ * the working directory's (/proc/self/cwd...); -1 for any other path.
  */
+#define OWN_CWD (-2)
 static int own_fd_name(const char *path, const char **rest)
 {
 	const char *p;
@@ -149,9 +150,14 @@ static int own_fd_name(const char *path, const char **rest)
 			for (; *p >= '0' && *p <= '9' && pid <= INT32_MAX; p++)
 				pid = pid * 10 + (*p - '0');
 			if (p == path + 6 || (path[6] == '0' && p > path + 7) || *p != '/' ||
-			    strncmp(p + 1, "fd/", 3) != 0 || pid != (long)getpid())
+			    (strncmp(p + 1, "fd/", 3) != 0 && strncmp(p + 1, "cwd", 3) != 0) ||
+			    pid != (long)getpid())
 				return -1;
 			p++;
+		}
+		if (strncmp(p, "cwd", 3) == 0 && (p[3] == '/' || !p[3])) {
+			*rest = p + 3;
+			return OWN_CWD;
 		}
 		if (strncmp(p, "fd/", 3) != 0)
 			return -1;
@@ -213,8 +219,22 @@ static int route_own_fd(int fd, const char *rest, struct dn_target *t)
 static int route(int dirfd, const char *path, struct dn_target *t)
 {
 	const char *rest;
-	int own;
-	if (path[0] == '/' && (path[1] == 'd' || path[1] == 'p') && (own = own_fd_name(path, &rest)) >= 0) {
+	int own = -1;
+	if (path[0] == '/' && (path[1] == 'd' || path[1] == 'p') && (own = own_fd_name(path, &rest)) == OWN_CWD) {
+		/*
+		 * The working directory's magic link: the kernel's leads to the
+		 * placeholder of a directory in a mount; ours is the pool's, and
+		 * from a host one the rest may lead in as a relative path does.
+		 */
+		while (*rest == '/')
+			rest++;
+		if (*rest)
+			return route(AT_FDCWD, rest, t);
+		return atomic_load_explicit(&dn_client.cwd_in_mount, memory_order_relaxed)
+			       ? route(AT_FDCWD, ".", t)
+			       : 0;
+	}
+	if (path[0] == '/' && (path[1] == 'd' || path[1] == 'p') && own >= 0) {
 		if (dn_fdmap_get(own) >= 0)
 			return route_own_fd(own, rest, t);
 		/* a kernel directory fd of an ancestor of a mount may lead in, as openat(fd, rest) */
@@ -505,6 +525,73 @@ out:
 	return r;
 }
 
+int dn_route_self(int fd, struct dn_target *t, bool *nofollow)
+{
+	struct stat st;
+	int r = dn_op_fstat(fd, &st);
+	if (r < 0)
+		return r;
+	*nofollow = S_ISLNK(st.st_mode);
+	char own[32];
+	snprintf(own, sizeof(own), "/proc/self/fd/%d", fd);
+	r = dn_route_strict(AT_FDCWD, own, t);
+	return r == 1 ? 0 : r < 0 ? r : -EBADF;
+}
+
+/* CAP_DAC_OVERRIDE, the one right that writes in a placeholder (mode 0111) */
+static bool may_write_placeholder(void)
+{
+	enum { DAC_OVERRIDE = 1 };
+	if (atomic_load_explicit(&dn_client.attached, memory_order_relaxed))
+		return dn_client.ident.caps & (1ull << DAC_OVERRIDE);
+	/* not attached yet: asked once (an identity change attaches anew) */
+	static _Atomic int known; /* 0 not asked, 1 no, 2 yes */
+	int k = atomic_load_explicit(&known, memory_order_relaxed);
+	if (!k) {
+		int saved = errno;
+		struct dn_ident id;
+		dn_ident_read(&id);
+		errno = saved;
+		k = id.caps & (1ull << DAC_OVERRIDE) ? 2 : 1;
+		atomic_store_explicit(&known, k, memory_order_relaxed);
+	}
+	return k == 2;
+}
+
+int dn_route_create(int dirfd, const char *path, struct dn_target *t)
+{
+	if (!dn_client.configured || !dn_client.nmounts || dn_fault_low(path) ||
+	    !may_write_placeholder())
+		return 0;
+	char p[PATH_MAX];
+	if (dn_fault_strcpy_in(p, path, sizeof(p)) <= 0)
+		return 0;
+	/* the last name (mkdir's may end in slashes) and the directory before it */
+	size_t e = strlen(p);
+	while (e > 1 && p[e - 1] == '/')
+		e--;
+	size_t s = e;
+	while (s > 0 && p[s - 1] != '/')
+		s--;
+	char rest[NAME_MAX + 2];
+	if (e == s || e - s > NAME_MAX)
+		return 0;
+	snprintf(rest, sizeof(rest), "/%.*s", (int)(e - s), p + s);
+	if (s == 0 && dirfd == AT_FDCWD)
+		return 0; /* the working directory: never a placeholder (chdir goes in) */
+	p[s] = 0;
+	int saved = errno;
+	struct stat st;
+	uint32_t m;
+	bool in = (s ? REAL(fstatat)(dirfd, p, &st, 0) : REAL(fstat)(dirfd, &st)) == 0 &&
+		  placeholder_of(&st, &m) && !(s && via_magic_link(dirfd, p));
+	errno = saved;
+	if (!in)
+		return 0;
+	t->redirect = false;
+	return route_into(m, rest, t);
+}
+
 int dn_route_own_fd(const char *path)
 {
 	if (!dn_client.configured || dn_fault_low(path))
@@ -520,6 +607,19 @@ int dn_route_own_fd(const char *path)
 	return whole && dn_fdmap_get(fd) >= 0 ? fd : -1;
 }
 
+/* The working directory's link, when it is in a mount: its path there, as getcwd's. */
+static int own_cwd_link(char *out, size_t cap)
+{
+	if (!atomic_load(&dn_client.cwd_in_mount))
+		return 0;
+	pthread_mutex_lock(&dn_client.lock);
+	const struct dn_client_mount *m = &dn_client.mounts[dn_client.cwd_mount];
+	int n = snprintf(out, cap, "%.*s%s", (int)m->len, m->path,
+			 strcmp(dn_client.cwd, "/") ? dn_client.cwd : "");
+	pthread_mutex_unlock(&dn_client.lock);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : n;
+}
+
 int dn_route_own_link(const char *path, char *out, size_t cap)
 {
 	if (!dn_client.configured || dn_fault_low(path))
@@ -530,8 +630,10 @@ int dn_route_own_link(const char *path, char *out, size_t cap)
 		return 0;
 	const char *rest;
 	int fd = path[0] == '/' ? own_fd_name(path, &rest) : -1;
-	bool whole = fd >= 0 && !rest[0];
+	bool whole = fd != -1 && !rest[0];
 	dn_fault_pop(&f);
+	if (whole && fd == OWN_CWD)
+		return own_cwd_link(out, cap);
 	int32_t i = whole ? dn_fdmap_get(fd) : -1;
 	struct dn_reopen_info info;
 	if (i < 0 || !dn_reopen_get(i, dn_ofds()[i].handle, &info))

@@ -33,6 +33,14 @@ struct dn_target {
  * nothing for any path the kernel found.
  */
 int dn_route_host_link(int dirfd, const char *path, struct dn_target *t);
+/*
+ * Before the kernel creates host path (dirfd, path): 1 when the directory
+ * it would be made in is a mountpoint's placeholder reached by a symlink
+ * (/tmp/l -> /danaus/p, then /tmp/l/new: t is the name in the pool). Only
+ * a caller that can write there (CAP_DAC_OVERRIDE: it is 0111) pays: one
+ * stat of the directory.
+ */
+int dn_route_create(int dirfd, const char *path, struct dn_target *t);
 /* The same after any answer (errno) of the kernel: ENOENT and EACCES are looked at. */
 int dn_route_after(int dirfd, const char *path, struct dn_target *t);
 /*
@@ -50,6 +58,13 @@ bool dn_path_too_long(const char *path);
  * path, -ENAMETOOLONG.
  */
 int dn_route_own_link(const char *path, char *out, size_t cap);
+/*
+ * A Danaus fd itself (a call's "" with AT_EMPTY_PATH) by its name, for what
+ * the pool answers by name only (access) or takes by name from an O_PATH
+ * description (chown, utimensat): t as /proc/self/fd/N routes, *nofollow
+ * when the file is a symlink itself (O_PATH | O_NOFOLLOW); 0 or -errno.
+ */
+int dn_route_self(int fd, struct dn_target *t, bool *nofollow);
 /* N when path is /proc/self/fd/N (or /dev/fd/N...) of a Danaus fd N, nothing after it; else -1. */
 int dn_route_own_fd(const char *path);
 int dn_route(int dirfd, const char *path, struct dn_target *t);

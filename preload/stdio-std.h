@@ -20,5 +20,13 @@ FILE *dn_stdio_open_fd(int fd, const char *mode, int owned);
 /* The fd behind one of our streams, or -1 for any other FILE. */
 int dn_stdio_fileno(FILE *f);
 
+/*
+ * The orientation of one of our streams after fwide(f, mode) (mode 0
+ * asks, 1 wide, -1 byte: the first one set stays, as glibc's); for any
+ * other FILE DN_STDIO_NOT_OURS.
+ */
+#define DN_STDIO_NOT_OURS (-2)
+int dn_stdio_orient(FILE *f, int mode);
+
 /* open(2) flags of an fopen mode string; -EINVAL for a bad one. */
 int dn_stdio_mode_flags(const char *mode);

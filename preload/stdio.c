@@ -24,6 +24,12 @@ struct cookie {
 	int owned;
 	FILE *f;
 	struct cookie *next; /* the registry fileno consults */
+	/*
+	 * 1 once a wide call (ours, made of byte calls) or fwide made it wide,
+	 * -1 once a byte call or fwide made it byte; 0 not yet. (glibc's
+	 * _mode of a cookie stream is always -1.)
+	 */
+	int orient;
 };
 
 /* Our streams, so fileno can name their fd (glibc answers -1 for cookie streams). */
@@ -49,6 +55,29 @@ int dn_stdio_fileno(FILE *f)
 		}
 	pthread_mutex_unlock(&streams_lock);
 	return fd;
+}
+
+int dn_stdio_orient(FILE *f, int mode)
+{
+	int r = DN_STDIO_NOT_OURS;
+	if (!atomic_load_explicit(&nstreams, memory_order_relaxed))
+		return r;
+	pthread_mutex_lock(&streams_lock);
+	for (struct cookie *c = streams; c; c = c->next)
+		if (c->f == f) {
+			/*
+			 * As glibc's fwide: the first orientation stays. glibc's
+			 * byte calls do not tell us; the buffer they made does.
+			 */
+			if (!c->orient && f->_IO_buf_base)
+				c->orient = -1;
+			if (!c->orient && mode)
+				c->orient = mode > 0 ? 1 : -1;
+			r = c->orient;
+			break;
+		}
+	pthread_mutex_unlock(&streams_lock);
+	return r;
 }
 
 static ssize_t ck_read(void *c, char *buf, size_t n)
@@ -106,7 +135,7 @@ FILE *dn_stdio_open_fd(int fd, const char *mode, int owned)
 	struct cookie *ck = malloc(sizeof(*ck));
 	if (!ck)
 		return NULL;
-	*ck = (struct cookie){fd, owned, NULL, NULL};
+	*ck = (struct cookie){fd, owned, NULL, NULL, 0};
 	cookie_io_functions_t io = {ck_read, ck_write, ck_seek, ck_close};
 	FILE *f = fopencookie(ck, mode, io);
 	if (!f) {

@@ -24,6 +24,7 @@
 #include "export.h"
 #include "fault.h"
 #include "ops.h"
+#include "paths.h"
 #include "real.h"
 #include "route.h"
 
@@ -291,7 +292,7 @@ DN_EXPORT long syscall(long n, ...)
 #ifdef SYS_renameat
 	ON_TWO(SYS_renameat, a, b, c, d, renameat(I(a), P(const char *, b), I(c), P(const char *, d)))
 #endif
-	ON_PATH(SYS_fchmodat2, a, b, fchmodat(I(a), P(const char *, b), (mode_t)c, I(d)))
+	ON_PATH(SYS_fchmodat2, a, b, dn_fchmodat2(I(a), P(const char *, b), (mode_t)c, I(d)))
 #ifdef SYS_open /* the calls 64-bit x86 keeps from before the *at ones */
 	ON_FD(SYS_getdents, a, getdents_old(I(a), P(void *, b), (size_t)c))
 	case SYS_dup2:

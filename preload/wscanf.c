@@ -152,9 +152,10 @@ give_back:
 	return s.ret;
 }
 
+/* One of ours, which a wide scan makes wide (if nothing oriented it before). */
 static bool ours(FILE *f)
 {
-	return f && dn_stdio_fileno(f) >= 0;
+	return f && dn_stdio_orient(f, 1) != DN_STDIO_NOT_OURS;
 }
 
 static int scan_locked(FILE *f, const wchar_t *fmt, va_list ap, scanner *real)

@@ -24,9 +24,10 @@
 #define _IO_ERR_SEEN 0x0020 /* libio.h: the stream's error indicator */
 #endif
 
+/* One of ours, which a wide call makes wide (if nothing oriented it before). */
 static bool ours(FILE *f)
 {
-	return f && dn_stdio_fileno(f) >= 0;
+	return f && dn_stdio_orient(f, 1) != DN_STDIO_NOT_OURS;
 }
 
 static void set_error(FILE *f)
@@ -357,12 +358,11 @@ DN_EXPORT int __wprintf_chk(int flag, const wchar_t *fmt, ...)
 	return r;
 }
 
-/* A cookie stream is byte-oriented to glibc; ours take wide calls too: the orientation asked. */
+/* Our wide calls are byte calls to glibc: the stream's orientation is kept beside it. */
 DN_EXPORT int fwide(FILE *f, int mode)
 {
-	if (!ours(f))
-		return REAL(fwide)(f, mode);
-	return mode > 0 ? 1 : mode < 0 ? -1 : 0;
+	int r = f ? dn_stdio_orient(f, mode) : DN_STDIO_NOT_OURS;
+	return r == DN_STDIO_NOT_OURS ? REAL(fwide)(f, mode) : r;
 }
 
 /*

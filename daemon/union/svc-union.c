@@ -507,6 +507,12 @@ static off_t union_seek(struct dn_svc *s, struct dn_file *f, off_t off, int when
 	return OPS(u)->seek ? OPS(u)->seek(BELOW(u), file_below(f), off, whence) : -ENOSYS;
 }
 
+static int union_ioctl_get(struct dn_svc *s, struct dn_file *f, unsigned int req, void *arg)
+{
+	struct union_svc *u = to_union(s);
+	return OPS(u)->ioctl_get ? OPS(u)->ioctl_get(BELOW(u), file_below(f), req, arg) : -ENOSYS;
+}
+
 static int union_fadvise(struct dn_svc *s, struct dn_file *f, off_t off, off_t len, int advice)
 {
 	struct union_svc *u = to_union(s);
@@ -586,6 +592,7 @@ static const struct dn_svc_ops union_ops_template = {
 	.statfs = union_statfs,
 	.fallocate = union_fallocate,
 	.seek = union_seek,
+	.ioctl_get = union_ioctl_get,
 	.fadvise = union_fadvise,
 	.getxattr = union_getxattr,
 	.setxattr = union_setxattr,
