@@ -6,14 +6,15 @@
 # host kernel moves their atimes), copy-ups by write, chmod and truncate,
 # whiteouts, renames, an exec, shared maps read and written (the kernel
 # writes a map back with no request), by other processes, threads, a fork
-# parent and another uid; an ancestor's chmod 700 refuses at once, a new
-# identity keeps nothing; a direct instance keeps nothing; a host process's
-# change to a layer is seen within the timeout. Driver: union_attr_cache.py,
-# agent: attr_agent.py.
+# parent, another uid and the compat mount (FUSE); an ancestor's chmod 700
+# refuses at once, a new identity keeps nothing; a direct instance keeps
+# nothing; a host process's change to a layer is seen within the timeout.
+# Driver: union_attr_cache.py, agent: attr_agent.py.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
 command -v python3 >/dev/null || fail "python3 is needed"
+[ -c /dev/fuse ] || fail "no /dev/fuse: the compat mount cannot be tested here"
 ROUNDS=${ATTR_ROUNDS:-4}
 make_user dnuc_a
 make_user dnuc_b
@@ -61,8 +62,9 @@ for r in $(seq 0 $((ROUNDS - 1))); do
 	echo deep >"$l2/deep"
 	echo gone >"$l2/w"
 done
-mkdir -p "$B/l1/u/t" "$B/l1/u/c" "$B/l1/u/p/q"
+mkdir -p "$B/l1/u/t" "$B/l1/u/c" "$B/l1/u/p/q" "$B/l1/u/cm"
 echo t >"$B/l1/u/t/f"
+echo cm >"$B/l1/u/cm/f"
 echo c >"$B/l1/u/c/f"
 echo p >"$B/l1/u/p/f"
 echo q >"$B/l1/u/p/q/f"
@@ -73,7 +75,7 @@ find "$B" -exec touch -h -d '2026-01-01 00:00:00' {} +
 chmod 755 "$WORK/uc"
 MNT_UC="/danaus/t$$-uc"
 MOUNTS+=("$MNT_UC" "$MNT_UC-data")
-start uc "[pool]\nbackend = local\nmountpoint = $MNT_UC\nworkers = 2\n[local]\nroot = $B\n[union]\nlower = /l1:/l2\nupper = /upper\nattr_timeout = 600\n[mount data]\nmountpoint = $MNT_UC-data\npath = /data\n"
+start uc "[pool]\nbackend = local\nmountpoint = $MNT_UC\nworkers = 2\ncompat_mount = yes\n[local]\nroot = $B\n[union]\nlower = /l1:/l2\nupper = /upper\nattr_timeout = 600\n[mount data]\nmountpoint = $MNT_UC-data\npath = /data\n"
 
 # a pool whose writable layer a host process changes (attr_timeout 2)
 H="$WORK/uh/backend"

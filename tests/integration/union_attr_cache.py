@@ -177,6 +177,41 @@ for r in range(cfg["rounds"]):
 print("ok - reads and changes by another thread and by a fork parent are seen at once (%d rounds)"
       % cfg["rounds"])
 
+# Calls through the compat mount (programs without the library, FUSE) are
+# the pool's too: this process has no library, its calls go through it.
+cm = cfg["pools"]["uc"]["mnt"]
+t0 = time.monotonic()
+while not os.path.ismount(cm):
+    if time.monotonic() - t0 > 10:
+        fail("no compat mount at " + cm)
+    time.sleep(0.05)
+C, CD = "u/cm/f", "u/cm"
+
+
+def cm_append():
+    with open(cm + "/" + C, "ab") as f:
+        f.write(b"x")
+
+
+def cm_read():
+    with open(cm + "/" + C, "rb") as f:
+        f.read()
+
+
+for r in range(cfg["rounds"]):
+    steps = [("append", cm_append, True), ("read", cm_read, False),
+             ("chmod", lambda: os.chmod(cm + "/" + C, 0o600 + r % 2), True),
+             ("listdir", lambda: os.listdir(cm + "/" + CD), False)]
+    for name, fn, changes in steps:
+        keys = [(C, False), (CD, False)]
+        before = {o: warm(o, keys) for o in obs}
+        time.sleep(0.02)
+        fn()
+        check("round %d, after the compat mount's %s" % (r, name), obs, keys, before,
+              [(C, False)] if changes else [])
+print("ok - changes and reads through the compat mount are seen by the next stat (%d rounds)"
+      % cfg["rounds"])
+
 # Concurrent readers in other processes while observers stat.
 readers = [Agent("root") for _ in range(2)]
 for r in range(cfg["rounds"]):
