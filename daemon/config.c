@@ -44,6 +44,8 @@
 /* seconds: as FUSE's default attr_timeout, and the pool's entry_timeout */
 #define CEPH_ATTR_TIMEOUT_DEFAULT 1.0
 #define CEPH_ATTR_TIMEOUT_MAX 3600
+/* seconds: as fuse-overlayfs's (FUSE's default attr_timeout) */
+#define UNION_ATTR_TIMEOUT_DEFAULT 1.0
 #define SESSIONS_PER_UID_DEFAULT 128
 #define LOCK_OWNERS_PER_UID_DEFAULT 1024
 #define HELLO_TIMEOUT_DEFAULT 5
@@ -859,6 +861,11 @@ static int parse_layers(struct parse_state *st, const char *value, char ***dst, 
 }
 
 /* [union] lower */
+static int set_union_attr_timeout(struct parse_state *st, const char *value)
+{
+	return parse_seconds(st, value, CEPH_ATTR_TIMEOUT_MAX, &st->cfg->union_attr_timeout);
+}
+
 static int set_union_lower(struct parse_state *st, const char *value)
 {
 	st->cfg->union_line = st->line;
@@ -935,6 +942,7 @@ static const struct key keys[] = {
 	{"union",     "upper",         false, set_union_upper},
 	{"union",     "image",         false, set_union_image},
 	{"union",     "containers",    false, set_union_containers},
+	{"union",     "attr_timeout",  false, set_union_attr_timeout},
 };
 /* clang-format on */
 
@@ -1185,6 +1193,7 @@ struct dn_config *dn_config_new(const char *pool)
 	cfg->ceph_mount_timeout = CEPH_MOUNT_TIMEOUT_DEFAULT;
 	cfg->ceph_entry_timeout = CEPH_ENTRY_TIMEOUT_DEFAULT;
 	cfg->ceph_attr_timeout = CEPH_ATTR_TIMEOUT_DEFAULT;
+	cfg->union_attr_timeout = UNION_ATTR_TIMEOUT_DEFAULT;
 	cfg->sessions_per_uid = SESSIONS_PER_UID_DEFAULT;
 	cfg->lock_owners_per_uid = LOCK_OWNERS_PER_UID_DEFAULT;
 	cfg->hello_timeout = HELLO_TIMEOUT_DEFAULT;

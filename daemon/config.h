@@ -72,6 +72,12 @@ struct dn_config {
 	/* containers: where the writable layers of containers (danaus-run --container) go */
 	char *union_containers;
 	unsigned union_line;  /* where [union] was last set, for messages */
+	/*
+	 * attr_timeout: on a local pool, how long the library may keep a
+	 * union instance's stat answers (seconds, 0: none); a host process's
+	 * change to a layer is seen that late. Ceph pools: [ceph] attr_timeout.
+	 */
+	double union_attr_timeout;
 
 	/* [mount NAME]: the pool's other filesystem instances, in the order first given */
 	struct dn_config_mount *mounts;

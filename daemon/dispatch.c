@@ -49,6 +49,34 @@ static uint64_t open_ino(struct dn_open *o)
 	return ino;
 }
 
+/*
+ * The client maps fd, the backend's own file: its faults move the file's
+ * times later, with no request. Every number a stat may answer for it
+ * keeps nothing from now on (gens.h): the instance's, the backend's, and
+ * the origin a union's copy-up recorded (another union's number for it).
+ */
+static void uncache_mapped(struct dn_svc *svc, struct dn_open *o, int fd)
+{
+	if (!dn_gens_on())
+		return;
+	struct stat st;
+	uint64_t origin = 0;
+	if (fstat(fd, &st) < 0 || dn_union_fd_origin(fd, &origin) < 0) {
+		dn_gens_off(); /* not known which: nothing */
+		return;
+	}
+	dn_gens_uncache((uint64_t)st.st_ino);
+	if (origin)
+		dn_gens_uncache(origin);
+	if (dn_svc_is_union(svc)) {
+		uint64_t ino = open_ino(o);
+		if (ino)
+			dn_gens_uncache(ino);
+		else
+			dn_gens_off();
+	}
+}
+
 /* Answers st in the reply's stat area. */
 static void reply_stat(struct dn_reply *rep, const struct stat *st)
 {
@@ -422,7 +450,15 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 	const struct dn_svc_ops *ops = svc->ops;
 	struct stat st;
 	int64_t r = -ENOSYS;
-	if (dn_gens_on() && dn_gens_kind(req->op, req->oflags) == DN_GENS_INODE)
+	/*
+	 * On a local backend only a union's number is the one its cached
+	 * stats are kept by (a copy-up keeps its origin's): through another
+	 * instance, the change bumps names.
+	 */
+	if (dn_gens_on() &&
+	    (dn_gens_local() ? dn_gens_kind_local(req->op, req->oflags)
+			     : dn_gens_kind(req->op, req->oflags)) == DN_GENS_INODE &&
+	    (!dn_gens_local() || dn_svc_is_union(svc)))
 		changed_ino = open_ino(o);
 	switch (req->op) {
 	case DN_OP_PREAD:
@@ -501,6 +537,8 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 			r = -ENODEV; /* the client maps a copy */
 		} else {
 			int fd = ops->mapfd(svc, o->file, req->flags & DN_MAP_WRITE);
+			if (fd >= 0)
+				uncache_mapped(svc, o, fd);
 			r = fd < 0 ? fd : hand_over(s, fd, rep);
 		}
 		break;
@@ -842,6 +880,12 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 	/* a libservice that walks paths itself gives its backend no symlinks (no-symlinks.h) */
 	if (a.svc)
 		dn_walk_refuse_symlinks(a.svc->ops->real_paths);
+	/*
+	 * A local direct instance lets the kernel follow symlinks, moving
+	 * their atimes unseen, maybe in a union's layer: names, whatever the op.
+	 */
+	if (a.svc && dn_gens_local() && !dn_svc_is_union(a.svc))
+		dn_gens_touch();
 	if (target == BY_PATH_OR_HANDLE)
 		return run_attr_op(s, req, &a, bufdata, bufsize);
 	if (target == BY_HANDLE)
@@ -889,6 +933,8 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 			r = ops->stat(svc, c, a.path, req->flags & DN_AT_NOFOLLOW, &st);
 		if (r == 0)
 			reply_stat(rep, &st);
+		if (r == 0 && dn_gens_keep(dn_svc_is_union(svc)))
+			rep->flags |= DN_REPLY_KEEP;
 		return r;
 	case DN_OP_ACCESS:
 		if (req->mode & ~7u)

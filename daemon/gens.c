@@ -6,6 +6,8 @@
 #include <stddef.h>
 
 static struct dn_gens *_Atomic gens; /* NULL: clients cache nothing */
+static bool local;                   /* the backend is a host directory (dn_gens_start) */
+static _Thread_local bool touched;   /* dn_gens_touch in this request */
 
 enum dn_gens_kind dn_gens_kind(uint32_t op, uint32_t oflags)
 {
@@ -33,8 +35,21 @@ enum dn_gens_kind dn_gens_kind(uint32_t op, uint32_t oflags)
 	}
 }
 
-void dn_gens_start(struct dn_gens *g, double attr_timeout)
+enum dn_gens_kind dn_gens_kind_local(uint32_t op, uint32_t oflags)
 {
+	switch (op) {
+	case DN_OP_PREAD:
+		return DN_GENS_INODE;
+	case DN_OP_READDIR: case DN_OP_READLINK:
+		return DN_GENS_NAMES;
+	default:
+		return dn_gens_kind(op, oflags);
+	}
+}
+
+void dn_gens_start(struct dn_gens *g, double attr_timeout, bool on_local)
+{
+	local = on_local;
 	uint64_t ms = (uint64_t)(attr_timeout * 1000 + 0.5);
 	if (attr_timeout > 0 && ms == 0)
 		ms = 1;
@@ -57,12 +72,48 @@ bool dn_gens_on(void)
 	return gens != NULL;
 }
 
-void dn_gens_after(uint32_t op, uint32_t oflags, uint64_t ino)
+bool dn_gens_local(void)
+{
+	return local;
+}
+
+bool dn_gens_keep(bool is_union)
+{
+	return gens != NULL && (!local || is_union);
+}
+
+void dn_gens_uncache(uint64_t ino)
+{
+	struct dn_gens *g = atomic_load_explicit(&gens, memory_order_relaxed);
+	if (g) /* a change of the counter too: what was kept ends */
+		atomic_fetch_or_explicit(&g->inode[dn_gen_inode_slot(ino)], DN_GEN_UNCACHED,
+					 memory_order_release);
+}
+
+void dn_gens_off(void)
 {
 	struct dn_gens *g = atomic_load_explicit(&gens, memory_order_relaxed);
 	if (!g)
 		return;
-	enum dn_gens_kind k = dn_gens_kind(op, oflags);
+	atomic_store(&g->attr_timeout_ms, 0);
+	atomic_fetch_add_explicit(&g->names, 1, memory_order_release);
+}
+
+void dn_gens_touch(void)
+{
+	touched = true;
+}
+
+void dn_gens_after(uint32_t op, uint32_t oflags, uint64_t ino)
+{
+	struct dn_gens *g = atomic_load_explicit(&gens, memory_order_relaxed);
+	bool t = touched;
+	touched = false;
+	if (!g)
+		return;
+	enum dn_gens_kind k = local ? dn_gens_kind_local(op, oflags) : dn_gens_kind(op, oflags);
+	if (local && t && k == DN_GENS_NONE)
+		k = DN_GENS_NAMES;
 	/* release: the change is visible to whoever sees the new number */
 	if (k == DN_GENS_INODE && ino)
 		atomic_fetch_add_explicit(&g->inode[dn_gen_inode_slot(ino)], 1,

@@ -18,12 +18,21 @@ enum dn_gens_kind {
 	DN_GENS_NAMES, /* anything else: every cached answer ends */
 };
 enum dn_gens_kind dn_gens_kind(uint32_t op, uint32_t oflags);
+/*
+ * The same on a local backend, whose kernel moves times at reads: a read
+ * changes its file's atime (relatime), a listing its directory's, a
+ * readlink its link's (and which layers a union's listing read is not
+ * one inode: names). A map is not here: see dn_gens_uncache.
+ */
+enum dn_gens_kind dn_gens_kind_local(uint32_t op, uint32_t oflags);
 
 /*
  * The pool's generations, with the timeout clients may keep answers for
- * (seconds; 0: clients cache nothing and nothing is bumped).
+ * (seconds; 0: clients cache nothing and nothing is bumped). local: the
+ * backend is a host directory (dn_gens_kind_local), where only union
+ * instances' answers are kept (dn_gens_keep).
  */
-void dn_gens_start(struct dn_gens *g, double attr_timeout);
+void dn_gens_start(struct dn_gens *g, double attr_timeout, bool local);
 /*
  * The pool stops (its generations will not move again): clients keep using
  * nothing they kept, whatever its timeout; nothing is bumped after.
@@ -31,6 +40,25 @@ void dn_gens_start(struct dn_gens *g, double attr_timeout);
 void dn_gens_stop(void);
 /* Whether clients cache, so that bumps matter. */
 bool dn_gens_on(void);
+/* Whether the backend is local (dn_gens_start), so that reads bump too. */
+bool dn_gens_local(void);
+/* Whether a stat's answer from an instance may be kept (union: a union instance). */
+bool dn_gens_keep(bool is_union);
+
+/*
+ * The kernel may change ino from now on with no request (a shared map of
+ * the backend's own file, in the client): nothing is kept for it for the
+ * pool's life (DN_GEN_UNCACHED).
+ */
+void dn_gens_uncache(uint64_t ino);
+/* Clients keep nothing more, for the pool's life (what cannot be told apart). */
+void dn_gens_off(void);
+/*
+ * The backend's kernel may have moved some inode's times in this request
+ * (a symlink read while following it): dn_gens_after bumps names on a
+ * local backend, whatever the op. On the worker's thread.
+ */
+void dn_gens_touch(void);
 
 /*
  * After a request ran and before its reply: the bumps its kind calls for.

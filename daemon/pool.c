@@ -100,6 +100,17 @@ static unsigned pool_files_max(void)
 					  : (unsigned)nofile.rlim_cur - FDS_RESERVED;
 }
 
+/* Whether the pool serves a union: static ([union], [mount] with layers) or per container. */
+static bool has_union(const struct dn_config *cfg)
+{
+	if (cfg->union_upper || cfg->union_containers)
+		return true;
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (!cfg->mounts[i].path)
+			return true;
+	return false;
+}
+
 int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg,
 		const struct dn_mounts *mounts, int listen_fd, int metrics_fd)
 {
@@ -141,12 +152,16 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg,
 	}
 	/*
 	 * The library's attribute cache: a Ceph pool's other clients change
-	 * files only through the MDS, bounded by the timeout; a local pool's
-	 * directory changes behind its back at any time, so it keeps none.
-	 * Unions follow the backend below them.
+	 * files only through the MDS, bounded by the timeout. A local pool's
+	 * directory changes behind its back at any time, so its direct
+	 * instances keep none; its unions' layers (images, containers'
+	 * writable layers) only the pool changes, as overlayfs's layers are
+	 * changed by no one while mounted.
 	 */
-	dn_gens_start(&p->states->gens,
-		      strcmp(cfg->backend, "ceph") == 0 ? cfg->ceph_attr_timeout : 0);
+	if (strcmp(cfg->backend, "ceph") == 0)
+		dn_gens_start(&p->states->gens, cfg->ceph_attr_timeout, false);
+	else
+		dn_gens_start(&p->states->gens, has_union(cfg) ? cfg->union_attr_timeout : 0, true);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigset_t mask;
 	sigemptyset(&mask);

@@ -20,6 +20,7 @@
 
 #include "cleanup.h"
 #include "cred.h"
+#include "gens.h"
 #include "local-walk.h"
 #include "no-symlinks.h"
 #include "path.h"
@@ -371,6 +372,7 @@ static void local_close(struct dn_svc *s, struct dn_file *f)
 
 static ssize_t local_pread(struct dn_svc *s, struct dn_file *f, void *buf, size_t len, off_t off)
 {
+	dn_gens_touch(); /* the kernel moves its atime (relatime) */
 	ssize_t n = pread(f->fd, buf, len, off);
 	return n < 0 ? -errno : n;
 }
@@ -673,6 +675,7 @@ static int local_rename(struct dn_svc *s, const struct dn_cred *c, const char *f
 static ssize_t local_readdir(struct dn_svc *s, struct dn_file *f, uint64_t cookie, void *buf,
 			     size_t len, uint64_t *next)
 {
+	dn_gens_touch(); /* the directory's atime */
 	pthread_mutex_lock(&f->dir_lock);
 	ssize_t n = -1;
 	if (lseek(f->fd, (off_t)cookie, SEEK_SET) >= 0)
@@ -753,6 +756,7 @@ static int local_fchmod(struct dn_svc *s, const struct dn_cred *c, struct dn_fil
 static ssize_t local_readlink(struct dn_svc *s, const struct dn_cred *c, const char *path,
 			      char *buf, size_t len)
 {
+	dn_gens_touch(); /* the link's atime: also a union following it in a stat */
 	int r = dn_cred_apply(c);
 	if (r < 0)
 		return r;

@@ -226,6 +226,15 @@ struct dn_union_spec {
 int dn_svc_union_new(const struct dn_union_spec *spec, struct dn_svc *below, bool owns_below,
 		     struct dn_svc **out, char *err, size_t errlen);
 
+/*
+ * The origin inode a union's copy-up recorded on fd, a backend file (the
+ * number the union answers for it): *ino, 0 when none; -errno when not known.
+ */
+int dn_union_fd_origin(int fd, uint64_t *ino);
+
+/* Whether s is a union instance. */
+bool dn_svc_is_union(const struct dn_svc *s);
+
 /* The backend under s when s is a union, else s. */
 struct dn_svc *dn_svc_union_below(struct dn_svc *s);
 

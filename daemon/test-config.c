@@ -1018,6 +1018,20 @@ static void test_attr_timeout(void **state)
 	assert_true(cfg->ceph_attr_timeout == 3600);
 	assert_parse_error("[ceph]\n\nattr_timeout = 3601\n", -EINVAL,
 	                   "t.ini:3: attr_timeout: '3601' is out of range 0..3600");
+	/* [union] attr_timeout: a local pool's unions, as fuse-overlayfs's by default */
+	dn_config_free(TAKE_PTR(cfg));
+	assert_parse_ok(&cfg, "[pool]\n");
+	assert_true(cfg->union_attr_timeout == 1.0);
+	dn_config_free(TAKE_PTR(cfg));
+	assert_parse_ok(&cfg, "[union]\nattr_timeout = 0\n");
+	assert_true(cfg->union_attr_timeout == 0);
+	dn_config_free(TAKE_PTR(cfg));
+	assert_parse_ok(&cfg, "[union]\nattr_timeout = 2.5\n");
+	assert_true(cfg->union_attr_timeout == 2.5);
+	assert_parse_error("[pool]\n[union]\nattr_timeout = -1\n", -EINVAL,
+	                   "t.ini:3: attr_timeout: '-1' is not a number of seconds");
+	assert_parse_error("[union]\nattr_timeout = 3601\n", -EINVAL,
+	                   "t.ini:2: attr_timeout: '3601' is out of range 0..3600");
 	assert_parse_error("[ceph]\nattr_timeout = -1\n", -EINVAL,
 	                   "t.ini:2: attr_timeout: '-1' is not a number of seconds");
 	assert_parse_error("[ceph]\nattr_timeout = 1s\n", -EINVAL,

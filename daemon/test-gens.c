@@ -45,14 +45,14 @@ static void test_bumps(void **state)
 	(void)state;
 	struct dn_gens *g = calloc(1, sizeof(*g));
 	assert_non_null(g);
-	dn_gens_start(g, 0);
+	dn_gens_start(g, 0, false);
 	assert_false(dn_gens_on());
 	dn_gens_after(DN_OP_RENAME, 0, 0);
 	assert_int_equal(g->names, 0); /* off: nobody caches, nothing to bump */
 
-	dn_gens_start(g, 0.0001); /* rounds up: a timeout given is never off */
+	dn_gens_start(g, 0.0001, false); /* rounds up: a timeout given is never off */
 	assert_int_equal(g->attr_timeout_ms, 1);
-	dn_gens_start(g, 2.5);
+	dn_gens_start(g, 2.5, false);
 	assert_true(dn_gens_on());
 	assert_int_equal(g->attr_timeout_ms, 2500);
 	dn_gens_after(DN_OP_STAT, 0, 0);
@@ -66,7 +66,57 @@ static void test_bumps(void **state)
 	dn_gens_after(DN_OP_CHMOD, 0, 42);
 	assert_int_equal(g->names, 2);
 	assert_int_equal(g->inode[dn_gen_inode_slot(42)], 1);
-	dn_gens_start(g, 0);
+	dn_gens_start(g, 0, false);
+	free(g);
+}
+
+/*
+ * A local backend's kernel moves times at reads: a read bumps its inode, a
+ * listing or readlink names, and so does any read-only op during which the
+ * backend read (dn_gens_touch: a union following a symlink in a stat).
+ */
+static void test_local(void **state)
+{
+	(void)state;
+	struct dn_gens *g = calloc(1, sizeof(*g));
+	assert_non_null(g);
+	assert_int_equal(dn_gens_kind_local(DN_OP_PREAD, 0), DN_GENS_INODE);
+	assert_int_equal(dn_gens_kind_local(DN_OP_READDIR, 0), DN_GENS_NAMES);
+	assert_int_equal(dn_gens_kind_local(DN_OP_READLINK, 0), DN_GENS_NAMES);
+	assert_int_equal(dn_gens_kind_local(DN_OP_STAT, 0), DN_GENS_NONE);
+	assert_int_equal(dn_gens_kind_local(DN_OP_PWRITE, 0), DN_GENS_INODE);
+	assert_int_equal(dn_gens_kind_local(DN_OP_RENAME, 0), DN_GENS_NAMES);
+
+	dn_gens_start(g, 1, true);
+	assert_true(dn_gens_local());
+	assert_true(dn_gens_keep(true));
+	assert_false(dn_gens_keep(false)); /* a local direct instance keeps nothing */
+	dn_gens_after(DN_OP_STAT, 0, 0);
+	assert_int_equal(g->names, 0);
+	dn_gens_after(DN_OP_PREAD, 0, 42);
+	assert_int_equal(g->inode[dn_gen_inode_slot(42)], 1);
+	assert_int_equal(g->names, 0);
+	dn_gens_after(DN_OP_READDIR, 0, 0);
+	assert_int_equal(g->names, 1);
+	dn_gens_touch();
+	dn_gens_after(DN_OP_STAT, 0, 0);
+	assert_int_equal(g->names, 2);
+	dn_gens_after(DN_OP_STAT, 0, 0); /* the touch was that request's only */
+	assert_int_equal(g->names, 2);
+
+	/* a mapped inode: its counter moves and says so for good */
+	dn_gens_uncache(42);
+	uint64_t v = g->inode[dn_gen_inode_slot(42)];
+	assert_true(v & DN_GEN_UNCACHED);
+	dn_gens_after(DN_OP_PWRITE, 0, 42);
+	assert_true(g->inode[dn_gen_inode_slot(42)] & DN_GEN_UNCACHED);
+	assert_int_not_equal(g->inode[dn_gen_inode_slot(42)], v);
+
+	dn_gens_off();
+	assert_int_equal(g->attr_timeout_ms, 0);
+	assert_int_equal(g->names, 3);
+	dn_gens_start(g, 0, false);
+	assert_false(dn_gens_local());
 	free(g);
 }
 
@@ -76,7 +126,7 @@ static void test_stop(void **state)
 	(void)state;
 	struct dn_gens *g = calloc(1, sizeof(*g));
 	assert_non_null(g);
-	dn_gens_start(g, 600);
+	dn_gens_start(g, 600, false);
 	dn_gens_stop();
 	assert_int_equal(g->attr_timeout_ms, 0);
 	assert_int_equal(g->names, 1);
@@ -93,6 +143,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_bumps),
+		cmocka_unit_test(test_local),
 		cmocka_unit_test(test_stop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 20
+#define DN_PROTO_VERSION 21
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -252,6 +252,8 @@ enum dn_buf_state {
  * link's target, then what followed the link in the path.
  */
 #define DN_REPLY_REDIRECT 0x10u
+/* A stat's answer the library may keep (struct dn_gens): the instance's pool bumps for it */
+#define DN_REPLY_KEEP 0x20u
 
 struct dn_reply {
 	int64_t result; /* >= 0, or -errno */
@@ -416,8 +418,14 @@ struct dn_pool_state {
  *
  * attr_timeout_ms bounds what changes outside the pool (other clients of
  * the cluster) may go unseen; 0: the pool wants nothing cached.
+ *
+ * An inode counter with DN_GEN_UNCACHED set names an inode the kernel may
+ * change with no request (a local file the pool handed a client the
+ * descriptor of): nothing is kept for it, nor for the others of its slot,
+ * for the pool's life.
  */
 #define DN_GEN_INODES 4096u
+#define DN_GEN_UNCACHED (1ull << 63)
 struct dn_gens {
 	_Atomic uint64_t names;
 	_Atomic uint32_t attr_timeout_ms;

@@ -1,8 +1,9 @@
-/* Attribute Cache: a Ceph pool's recent stat answers, served in the process while they hold */
+/* Attribute Cache: a Ceph pool's (or local union's) recent stat answers, served in the process while they hold */
 #include "attr-cache.h"
 
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "client.h"
@@ -145,8 +146,14 @@ void dn_attr_cache_put(const struct dn_attr_probe *p, const struct dn_stat *st)
 	e->len = p->len;
 	memcpy(e->path, p->path, p->len);
 	e->st = *st;
-	/* the generation read before the request was this inode's */
-	e->valid = p->hinted && p->ino == st->ino;
+	/*
+	 * the generation read before the request was this inode's, one the
+	 * kernel changes only through the pool (DN_GEN_UNCACHED); a FIFO's or
+	 * device's times move at reads and writes through the client's own
+	 * descriptor (DN_REPLY_HANDOVER), with no request
+	 */
+	e->valid = p->hinted && p->ino == st->ino && !(p->inode & DN_GEN_UNCACHED) &&
+		   (S_ISREG(st->mode) || S_ISDIR(st->mode) || S_ISLNK(st->mode));
 	e->names = p->names;
 	e->inode = p->inode;
 	e->expires_ns = p->expires_ns;

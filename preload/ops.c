@@ -668,7 +668,7 @@ static int stat_op(const struct dn_target *t, bool nofollow, bool fresh, struct 
 			return 0;
 		}
 		r = redirect_take(&c, dn_request(&c, &req, t->path, NULL, NULL, 0, &rep), &rep);
-		if (r == 0 && (rep.flags & DN_REPLY_STAT))
+		if (r == 0 && (rep.flags & DN_REPLY_STAT) && (rep.flags & DN_REPLY_KEEP))
 			dn_attr_cache_put(&p, &rep.st);
 		dn_call_end(&c);
 	}

@@ -736,7 +736,12 @@ int dn_svc_union_new(const struct dn_union_spec *spec, struct dn_svc *below, boo
 	return 0;
 }
 
+bool dn_svc_is_union(const struct dn_svc *s)
+{
+	return s->ops->destroy == union_destroy; /* (a subtree has real_paths too) */
+}
+
 struct dn_svc *dn_svc_union_below(struct dn_svc *s)
 {
-	return s->ops->real_paths ? to_union(s)->below : s;
+	return dn_svc_is_union(s) ? to_union(s)->below : s;
 }

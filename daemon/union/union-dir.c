@@ -118,6 +118,11 @@ int un_dirents_read(struct union_svc *u, const struct un_node *n, struct un_dire
 		r = read_layer(u, n, l, first, &es);
 		first = false;
 	}
+	/*
+	 * A listing moves its directories' atimes (the backend's kernel, as
+	 * relatime says): the directory attributes the lookup cache keeps end.
+	 */
+	un_changed(u);
 	if (r < 0) {
 		entries_free(&es);
 		return r;

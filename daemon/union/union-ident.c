@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 
 #include "union.h"
 
@@ -61,6 +63,29 @@ void un_origin_set(struct union_svc *u, const char *real, const struct stat *low
 	int n = snprintf(v, sizeof(v), "%" PRIu64, (uint64_t)lower->st_ino);
 	/* (without it, the copy has its own number: the pool may not write trusted.*) */
 	u->below->ops->setxattr(u->below, &u->priv, NULL, real, true, name, v, (size_t)n, 0);
+}
+
+int dn_union_fd_origin(int fd, uint64_t *ino)
+{
+	*ino = 0;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	const char *name = un_origin_name(st.st_mode);
+	if (!name)
+		return 0;
+	char v[24];
+	ssize_t got = fgetxattr(fd, name, v, sizeof(v) - 1);
+	if (got < 0)
+		return errno == ENODATA || errno == ENOTSUP ? 0 : -errno;
+	v[got] = '\0';
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (errno || *end || end == v)
+		return -EINVAL;
+	*ino = n;
+	return 0;
 }
 
 ino_t un_origin_get(struct union_svc *u, const char *real, mode_t m)

@@ -19,6 +19,7 @@
 
 #include "cred.h"
 #include "dispatch.h"
+#include "gens.h"
 #include "handover.h"
 #include "session.h"
 #include "shm.h"
@@ -300,6 +301,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		svc = u;
 		close(root_fd);
 		root_fd = upper;
+		/* as a local pool's union: the attribute cache's bumps and uncached maps too */
+		static struct dn_gens gens;
+		dn_gens_start(&gens, 1, true);
 	}
 	sess->mounts[0] = svc;
 	sess->nmounts = 1;
