@@ -33,10 +33,12 @@
  * writable are written back, and only as far as the file reaches at that
  * moment: a map never extends a file.
  *
- * Such copies have no page cache between them and other mappers: two
- * processes (or a map and write(2) in one process) do not see each other's
- * changes until the map is written back and, for the map, until it is made
- * again (Ceph pools).
+ * Such copies have no page cache between them and other mappers. Within
+ * the process, the library stands in for one: its writes through the pool
+ * are read again into its maps of the file (dn_mmap_changed), and a
+ * write-back merges what each of its maps changed (writeback_piece). A
+ * map's stores reach read(2) at its write-back; other processes' changes
+ * reach a map when it is made again (Ceph pools).
  */
 
 #define MAX_REGIONS 65530 /* the kernel's default vm.max_map_count */
