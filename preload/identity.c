@@ -252,6 +252,7 @@ int dn_identity_changed(void)
 	dn_ident_read(&now);
 	if (dn_ident_same(&now, &dn_client.ident))
 		return 0;
+	dn_mmap_lock(); /* first: see dn_mmap_lock */
 	atomic_store(&dn_client.switching, 1);
 	pthread_mutex_lock(&dn_client.lock);
 	dn_calls_wait_others();
@@ -261,6 +262,7 @@ int dn_identity_changed(void)
 		r = switch_locked(&now);
 	pthread_mutex_unlock(&dn_client.lock);
 	atomic_store(&dn_client.switching, 0);
+	dn_mmap_unlock();
 	return r;
 }
 

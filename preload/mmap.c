@@ -172,6 +172,11 @@ static void region_refresh(const struct region *r, uint64_t a, uint64_t b)
 	dn_call_end(&c);
 }
 
+/* The last file file_id had to ask the pool for: a stream of writes asks once. */
+static struct {
+	uint64_t handle, dev, ino;
+} last_asked;
+
 /* The file of open file description ofd, as its regions or else fstat name it. */
 static bool file_id(int32_t ofd, uint64_t *dev, uint64_t *ino)
 {
@@ -181,10 +186,16 @@ static bool file_id(int32_t ofd, uint64_t *dev, uint64_t *ino)
 			*ino = regions[i].ino;
 			return true;
 		}
+	uint64_t handle = dn_ofds()[ofd].handle;
+	if (handle && handle == last_asked.handle) {
+		*dev = last_asked.dev;
+		*ino = last_asked.ino;
+		return true;
+	}
 	struct dn_call c;
 	if (dn_call_begin(&c) < 0)
 		return false;
-	struct dn_req req = {.op = DN_OP_FSTAT, .handle = dn_ofds()[ofd].handle};
+	struct dn_req req = {.op = DN_OP_FSTAT, .handle = handle};
 	struct dn_reply rep;
 	int64_t res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
 	dn_call_end(&c);
@@ -194,6 +205,9 @@ static bool file_id(int32_t ofd, uint64_t *dev, uint64_t *ino)
 	dn_stat_from_wire(&rep.st, &st); /* as region_add took it: dev as the library shows it */
 	*dev = (uint64_t)st.st_dev;
 	*ino = (uint64_t)st.st_ino;
+	last_asked.handle = handle;
+	last_asked.dev = *dev;
+	last_asked.ino = *ino;
 	return true;
 }
 
@@ -704,6 +718,16 @@ void dn_mmap_flush_ofd(int32_t ofd)
 	pthread_mutex_unlock(&lock);
 }
 
+void dn_mmap_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void dn_mmap_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
 void dn_mmap_each_ofd(void (*fn)(int32_t ofd, void *arg), void *arg)
 {
 	pthread_mutex_lock(&lock);
@@ -715,6 +739,7 @@ void dn_mmap_each_ofd(void (*fn)(int32_t ofd, void *arg), void *arg)
 void dn_mmap_rebase_ofds(int32_t (*to)(int32_t ofd, void *arg), void *arg)
 {
 	pthread_mutex_lock(&lock);
+	last_asked.handle = 0; /* another session's handles */
 	size_t kept = 0;
 	for (size_t i = 0; i < nregions; i++) {
 		regions[i].ofd = to(regions[i].ofd, arg);

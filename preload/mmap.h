@@ -30,6 +30,14 @@ void dn_mmap_flush_ofd(int32_t ofd);
 void dn_mmap_release_all(void);
 
 /*
+ * Taken by a switch of the session (identity.c, restart.c) before it stops
+ * new calls: a thread writing maps back or refreshing them holds it across
+ * its calls, and would otherwise wait for the switch that waits for it.
+ */
+void dn_mmap_lock(void);
+void dn_mmap_unlock(void);
+
+/*
  * A switch of the session (identity.c): each region's open file
  * description, and then each replaced by to(ofd) -- its index in the new
  * session's table, which already holds the reference the region had.

@@ -272,6 +272,7 @@ static int connect_again(struct dn_chan *neu, uint32_t gen)
 /* Once per loss: the thread that gets the lock first attaches again for all. */
 static int recover(uint32_t gen)
 {
+	dn_mmap_lock(); /* first: see dn_mmap_lock */
 	atomic_store(&dn_client.switching, 1);
 	pthread_mutex_lock(&dn_client.lock);
 	int r = atomic_load(&dn_client.attached) ? 0 : -ENOTCONN; /* a failed switch detached us */
@@ -313,6 +314,7 @@ static int recover(uint32_t gen)
 out:
 	pthread_mutex_unlock(&dn_client.lock);
 	atomic_store(&dn_client.switching, 0);
+	dn_mmap_unlock();
 	return r;
 }
 
