@@ -2,6 +2,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -534,10 +536,27 @@ static off_t union_seek(struct dn_svc *s, struct dn_file *f, off_t off, int when
 	return OPS(u)->seek ? OPS(u)->seek(BELOW(u), file_below(f), off, whence) : -ENOSYS;
 }
 
+/*
+ * As overlayfs answers them: flags and FSGETXATTR are the real file's
+ * (ovl_fileattr_get), FIEMAP too but only for a regular file (its other
+ * inodes have no fiemap: EOPNOTSUPP), and it has no FS_IOC_GETVERSION.
+ */
 static int union_ioctl_get(struct dn_svc *s, struct dn_file *f, unsigned int req, void *arg)
 {
 	struct union_svc *u = to_union(s);
-	return OPS(u)->ioctl_get ? OPS(u)->ioctl_get(BELOW(u), file_below(f), req, arg) : -ENOSYS;
+	if (!OPS(u)->ioctl_get)
+		return -ENOSYS;
+	if (req == FS_IOC_GETVERSION)
+		return -ENOTTY;
+	struct stat st;
+	if (req == FS_IOC_FIEMAP) {
+		int r = OPS(u)->fstat ? OPS(u)->fstat(BELOW(u), file_below(f), &st) : -ENOSYS;
+		if (r < 0)
+			return r;
+		if (!S_ISREG(st.st_mode))
+			return -EOPNOTSUPP;
+	}
+	return OPS(u)->ioctl_get(BELOW(u), file_below(f), req, arg);
 }
 
 static int union_fadvise(struct dn_svc *s, struct dn_file *f, off_t off, off_t len, int advice)
