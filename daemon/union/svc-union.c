@@ -530,8 +530,10 @@ static off_t union_seek(struct dn_svc *s, struct dn_file *f, off_t off, int when
 	if (OPS(u)->fstat && OPS(u)->fstat(BELOW(u), file_below(f), &st) == 0 &&
 	    S_ISDIR(st.st_mode)) {
 		int m = merged_dir(u, f);
-		if (m != 0)
-			return m < 0 ? m : -EINVAL;
+		if (m < 0 && m != -ENOENT) /* (removed since: its layer's, as a lone directory) */
+			return m;
+		if (m > 0)
+			return -EINVAL;
 	}
 	return OPS(u)->seek ? OPS(u)->seek(BELOW(u), file_below(f), off, whence) : -ENOSYS;
 }
