@@ -420,6 +420,8 @@ static int64_t ioctl_get(struct dn_svc *svc, struct dn_file *f, const struct dn_
 	int r = svc->ops->ioctl_get(svc, f, req->oflags, arg);
 	if (r == 0)
 		memcpy(bufdata, arg, size);
+	else if (r == -EBADR && req->oflags == FS_IOC_FIEMAP)
+		memcpy(bufdata, arg, sizeof(fm)); /* fm_flags: those refused (fiemap_prep), as ioctl_fiemap copies back */
 	free(arg);
 	return r < 0 ? r : (int64_t)size;
 }
