@@ -512,8 +512,10 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 					   (off_t)req->len);
 		break;
 	case DN_OP_SEEK:
-		if (req->mode != SEEK_DATA && req->mode != SEEK_HOLE && req->mode != SEEK_END)
-			return -EINVAL;
+		if (req->mode != SEEK_DATA && req->mode != SEEK_HOLE && req->mode != SEEK_END) {
+			r = -EINVAL; /* (a return here kept the handle's reference: its file never closed) */
+			break;
+		}
 		r = ops->seek ? ops->seek(svc, o->file, (off_t)req->off, (int)req->mode) : -ENOSYS;
 		if (r == -ENOSYS)
 			r = seek_without_holes(svc, o->file, (int64_t)req->off, (int)req->mode);
