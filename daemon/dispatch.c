@@ -420,6 +420,8 @@ static int64_t ioctl_get(struct dn_svc *svc, struct dn_file *f, const struct dn_
 	int r = svc->ops->ioctl_get(svc, f, req->oflags, arg);
 	if (r == 0)
 		memcpy(bufdata, arg, size);
+	else if (r == -EBADR && req->oflags == FS_IOC_FIEMAP)
+		memcpy(bufdata, arg, sizeof(fm)); /* fm_flags: those refused (fiemap_prep), as ioctl_fiemap copies back */
 	free(arg);
 	return r < 0 ? r : (int64_t)size;
 }
@@ -510,8 +512,10 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 					   (off_t)req->len);
 		break;
 	case DN_OP_SEEK:
-		if (req->mode != SEEK_DATA && req->mode != SEEK_HOLE && req->mode != SEEK_END)
-			return -EINVAL;
+		if (req->mode != SEEK_DATA && req->mode != SEEK_HOLE && req->mode != SEEK_END) {
+			r = -EINVAL; /* (a return here kept the handle's reference: its file never closed) */
+			break;
+		}
 		r = ops->seek ? ops->seek(svc, o->file, (off_t)req->off, (int)req->mode) : -ENOSYS;
 		if (r == -ENOSYS)
 			r = seek_without_holes(svc, o->file, (int64_t)req->off, (int)req->mode);

@@ -438,14 +438,16 @@ static int file_of(int fd, struct stat *st, int *fl)
 /*
  * The checks of vfs_copy_file_range, in its order: flags, directories
  * (EISDIR), anything but regular files (EINVAL), access modes and an
- * O_APPEND output (EBADF), offsets that wrap (EOVERFLOW), then the length
- * shortened to the input's end, then an overlap within one file of what
- * is left (EINVAL). A copy between a pool and another filesystem is EXDEV
- * (COPY_EXDEV, once len is not 0), as the kernel answers since 5.19 for
- * two filesystems; callers then copy themselves. pos -1: the file offset.
+ * O_APPEND output (EBADF), two filesystems, offsets that wrap as unsigned
+ * (EOVERFLOW: a negative one too), then the length shortened to the
+ * input's end, an overlap within one file of what is left (EINVAL), and
+ * last rw_verify_area's negative offsets (EINVAL). A copy between a pool
+ * and another filesystem is EXDEV (COPY_EXDEV, once len is not 0), as the
+ * kernel answers since 5.19 for two filesystems; callers then copy
+ * themselves. at_in, at_out: the file offset, not pos (whatever its value).
  */
-static int copy_range_check(int in, off_t pos_in, int out, off_t pos_out, size_t *len,
-			    unsigned flags)
+static int copy_range_check(int in, bool at_in, off_t pos_in, int out, bool at_out,
+			    off_t pos_out, size_t *len, unsigned flags)
 {
 	if (flags)
 		return -EINVAL;
@@ -462,23 +464,24 @@ static int copy_range_check(int in, off_t pos_in, int out, off_t pos_out, size_t
 		return -EINVAL;
 	if ((fi & O_ACCMODE) == O_WRONLY || (fo & O_ACCMODE) == O_RDONLY || (fo & O_APPEND))
 		return -EBADF;
-	if (pos_in == -1)
-		pos_in = lseek(in, 0, SEEK_CUR);
-	if (pos_out == -1)
-		pos_out = lseek(out, 0, SEEK_CUR);
-	if (pos_in < 0 || pos_out < 0)
-		return -EINVAL;
-	if ((uint64_t)pos_in + *len < (uint64_t)pos_in || (uint64_t)pos_out + *len < (uint64_t)pos_out)
-		return -EOVERFLOW;
 	if (*len > 0 && (DANAUS_FD(in) != DANAUS_FD(out) || si.st_dev != so.st_dev))
 		return COPY_EXDEV;
+	if (at_in)
+		pos_in = lseek(in, 0, SEEK_CUR);
+	if (at_out)
+		pos_out = lseek(out, 0, SEEK_CUR);
+	if ((uint64_t)pos_in + *len < (uint64_t)pos_in || (uint64_t)pos_out + *len < (uint64_t)pos_out)
+		return -EOVERFLOW;
 	/* what lies past the input's end now is not copied, even if the copy extends it */
 	if (pos_in >= si.st_size)
 		*len = 0;
-	else if (*len > (uint64_t)(si.st_size - pos_in))
-		*len = (size_t)(si.st_size - pos_in);
+	else if (*len > (uint64_t)si.st_size - (uint64_t)pos_in)
+		*len = (size_t)((uint64_t)si.st_size - (uint64_t)pos_in);
+	if (pos_in < 0 || pos_out < 0)
+		return -EINVAL; /* an overlap's or rw_verify_area's, even for nothing to copy */
 	if (si.st_dev == so.st_dev && si.st_ino == so.st_ino && *len > 0 &&
-	    pos_out < pos_in + (off_t)*len && pos_in < pos_out + (off_t)*len)
+	    (uint64_t)pos_out < (uint64_t)pos_in + *len &&
+	    (uint64_t)pos_in < (uint64_t)pos_out + *len)
 		return -EINVAL;
 	return 0;
 }
@@ -493,7 +496,8 @@ DN_EXPORT ssize_t copy_file_range(int in, off_t *in_off, int out, off_t *out_off
 	if ((in_off && dn_fault_copy_in(&pos_in, in_off, sizeof(pos_in)) < 0) ||
 	    (out_off && dn_fault_copy_in(&pos_out, out_off, sizeof(pos_out)) < 0))
 		DN_RETURN(-EFAULT);
-	int c = copy_range_check(in, in_off ? pos_in : -1, out, out_off ? pos_out : -1, &len, flags);
+	int c = copy_range_check(in, !in_off, in_off ? pos_in : 0, out, !out_off,
+				 out_off ? pos_out : 0, &len, flags);
 	if (c < 0)
 		DN_RETURN(c);
 	if (c == COPY_EXDEV)

@@ -127,7 +127,12 @@ static int fiemap(int fd, void *arg)
 	if (!out)
 		return -ENOMEM;
 	int r = ask_pool(fd, FS_IOC_FIEMAP, &ask, out, size);
-	if (r == 0) {
+	if (r == -EBADR) {
+		/* the flags the filesystem refuses, in the caller's header (ioctl_fiemap) */
+		fm.fm_flags = out->fm_flags;
+		if (dn_fault_copy_out(arg, &fm, sizeof(fm)) < 0)
+			r = -EFAULT;
+	} else if (r == 0) {
 		uint32_t n = out->fm_mapped_extents;
 		if (ask.fm_extent_count && n > ask.fm_extent_count)
 			n = ask.fm_extent_count;

@@ -807,6 +807,8 @@ int64_t dn_op_pathfd(uint32_t op, const struct dn_target *t, int fd, bool nofoll
 			res = -EIO;
 		else
 			memcpy(out, dn_call_data(&c), n);
+	} else if (res == -EBADR && op == DN_OP_IOCTL && out) {
+		memcpy(out, dn_call_data(&c), req.len); /* FIEMAP's refusal: its header says why */
 	}
 	dn_call_end(&c);
 	return res;

@@ -2,6 +2,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -501,16 +503,62 @@ static int union_fallocate(struct dn_svc *s, struct dn_file *f, int mode, off_t 
 				 : -EOPNOTSUPP;
 }
 
+/* Whether directory f merges copies of more than one layer. 0/1, or -errno. */
+static int merged_dir(struct union_svc *u, struct dn_file *f)
+{
+	struct un_node *n = malloc(sizeof(*n));
+	char at[UN_PATH_MAX];
+	int r = n ? union_file_path(u, f, at) : -ENOMEM;
+	if (r == 0)
+		r = un_lookup(u, at, 0, n);
+	int layers = 0;
+	for (size_t l = 0; r == 0 && l < u->n; l++)
+		layers += un_mask_has(&n->dirs, l);
+	free(n);
+	return r < 0 ? r : layers > 1;
+}
+
+/*
+ * A merged directory's offsets are positions in its merged listing:
+ * overlayfs's ovl_dir_llseek takes only SEEK_SET and SEEK_CUR for one
+ * (EINVAL); another is its layer's own directory.
+ */
 static off_t union_seek(struct dn_svc *s, struct dn_file *f, off_t off, int whence)
 {
 	struct union_svc *u = to_union(s);
+	struct stat st;
+	if (OPS(u)->fstat && OPS(u)->fstat(BELOW(u), file_below(f), &st) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		int m = merged_dir(u, f);
+		if (m < 0 && m != -ENOENT) /* (removed since: its layer's, as a lone directory) */
+			return m;
+		if (m > 0)
+			return -EINVAL;
+	}
 	return OPS(u)->seek ? OPS(u)->seek(BELOW(u), file_below(f), off, whence) : -ENOSYS;
 }
 
+/*
+ * As overlayfs answers them: flags and FSGETXATTR are the real file's
+ * (ovl_fileattr_get), FIEMAP too but only for a regular file (its other
+ * inodes have no fiemap: EOPNOTSUPP), and it has no FS_IOC_GETVERSION.
+ */
 static int union_ioctl_get(struct dn_svc *s, struct dn_file *f, unsigned int req, void *arg)
 {
 	struct union_svc *u = to_union(s);
-	return OPS(u)->ioctl_get ? OPS(u)->ioctl_get(BELOW(u), file_below(f), req, arg) : -ENOSYS;
+	if (!OPS(u)->ioctl_get)
+		return -ENOSYS;
+	if (req == FS_IOC_GETVERSION)
+		return -ENOTTY;
+	struct stat st;
+	if (req == FS_IOC_FIEMAP) {
+		int r = OPS(u)->fstat ? OPS(u)->fstat(BELOW(u), file_below(f), &st) : -ENOSYS;
+		if (r < 0)
+			return r;
+		if (!S_ISREG(st.st_mode))
+			return -EOPNOTSUPP;
+	}
+	return OPS(u)->ioctl_get(BELOW(u), file_below(f), req, arg);
 }
 
 static int union_fadvise(struct dn_svc *s, struct dn_file *f, off_t off, off_t len, int advice)

@@ -2,7 +2,7 @@
 """Writes fuzz-dispatch's seed corpus: a few valid request sequences.
 
 Usage: gen-dispatch-seeds.py DIR. The record format is fuzz-dispatch.c's:
-struct dn_req up to inl (76 bytes, ipc/wire.h), u16 LE payload length,
+struct dn_req up to inl (88 bytes, ipc/wire.h), u16 LE payload length,
 payload. A handle of 1 stands for the first file the input opened.
 """
 import os
@@ -13,7 +13,7 @@ OPS = ['NOP', 'OPEN', 'CLOSE', 'PREAD', 'PWRITE', 'FSTAT', 'STAT', 'ACCESS', 'MK
        'RMDIR', 'UNLINK', 'RENAME', 'READDIR', 'FSYNC', 'TRUNCATE', 'FTRUNCATE', 'CHMOD',
        'FCHMOD', 'READLINK', 'FPATH', 'UTIMENS', 'CHOWN', 'SYMLINK', 'LINK', 'STATFS',
        'FALLOCATE', 'GETXATTR', 'SETXATTR', 'LISTXATTR', 'REMOVEXATTR', 'LOCK', 'FLOCK',
-       'MKNOD']
+       'MKNOD', 'HANDOFF', 'MAPFD', 'FADVISE', 'SEEK', 'IOCTL']
 OP = {name: i + 1 for i, name in enumerate(OPS)}
 IN_BUF = 1
 O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_DIRECTORY = 0, 1, 2, 0o100, 0o200000
@@ -27,9 +27,10 @@ def req(op, path=b'', path2=b'', data=b'', handle=0, off=0, length=0, flags=0, m
     if path2:
         payload += path2 + b'\0'
     payload += data
-    head = struct.pack('<IIQQQIIIHHIHHQQI', OP[op], buf, handle, off, length, flags, mode,
-                       oflags, len(path), len(path2), len(payload), where, 0, tag, fsize, umask)
-    assert len(head) == 76
+    head = struct.pack('<IIQQQIIIHHIHHQQIHHQ', OP[op], buf, handle, off, length, flags, mode,
+                       oflags, len(path), len(path2), len(payload), where, 0, tag, fsize, umask,
+                       0, 0, 0)  # mount, pad_, sent_ns
+    assert len(head) == 88
     return head + struct.pack('<H', len(payload)) + payload
 
 
@@ -56,6 +57,15 @@ SEEDS = {
               req('STATFS', b'/'), req('SETXATTR', b'/file', b'user.a', b'value'),
               req('GETXATTR', b'/file', b'user.a', length=64), req('LISTXATTR', b'/file', length=64),
               req('REMOVEXATTR', b'/file', b'user.a')],
+    # the read-only inode ioctls (FS_IOC_GETFLAGS, FSGETXATTR, FIEMAP with its
+    # header and room for 2 extents) and a directory's SEEK_END
+    'ioctls': [req('OPEN', b'/file', oflags=O_RDONLY),
+               req('IOCTL', handle=1, oflags=0x80086601, length=64),
+               req('IOCTL', handle=1, oflags=0x801C581F, length=64),
+               req('IOCTL', handle=1, oflags=0xC020660B, length=32 + 2 * 56,
+                   data=struct.pack('<QQIIII', 0, 1 << 20, 1, 0, 2, 0)),
+               req('OPEN', b'/dir', oflags=O_RDONLY | O_DIRECTORY),
+               req('SEEK', handle=2, mode=2)],
     'locks': [req('OPEN', b'/file', oflags=O_RDWR),
               req('LOCK', data=struct.pack('<iiqqii', 1, 0, 0, 10, 0, 0), handle=1, oflags=6, off=7),
               req('LOCK', data=struct.pack('<iiqqii', 1, 0, 0, 10, 0, 0), handle=1, oflags=5, off=8),

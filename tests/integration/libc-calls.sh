@@ -567,6 +567,14 @@ def fd_call_tests():
     a = os.open(D + "/tmp/fdcalls2", os.O_WRONLY | os.O_APPEND)
     say("copy_file_range append", oserr(os.copy_file_range, fd, a, 4, 0))
     say("copy_file_range flags", libc.copy_file_range(fd, None, g, None, 4, 1), err())
+    # an offset given as -1 is that offset, not the file's; negative ones wrap (EOVERFLOW)
+    # or are refused after the length is shortened (EINVAL)
+    say("copy_file_range at -1", oserr(os.copy_file_range, fd, g, 4, -1, 0),
+        "into -1", oserr(os.copy_file_range, fd, g, 4, 0, -1),
+        "at -2 for 1", oserr(os.copy_file_range, fd, g, 1, -2, 0),
+        "same file at -1", oserr(os.copy_file_range, fd, fd, 4, -1, 0),
+        "from past the end into -5", oserr(os.copy_file_range, fd, g, 1, 1 << 40, -5),
+        "offset", os.lseek(fd, 0, os.SEEK_CUR), os.pread(g, 10, 0))
     say("sendfile", oserr(os.sendfile, w, fd, 1, 4), os.read(r, 10))
     os.lseek(fd, 3, os.SEEK_SET)
     iv = ctypes.c_int(-1)

@@ -252,6 +252,11 @@ try:
     fcntl.ioctl(fd, 0xC020660B, buf); print("bad flag ok")
 except OSError as e:
     print("fiemap bad flag:", errno.errorcode[e.errno], struct.unpack("QQIIII", buf)[2])
+buf = bytearray(struct.pack("QQIIII", 0, 2**64 - 1, 0x81, 0, 0, 0))
+try:
+    fcntl.ioctl(fd, 0xC020660B, buf); print("bad flag ok")
+except OSError as e:  # fm_flags: only the ones refused (FIEMAP_FLAG_SYNC is not)
+    print("fiemap bad and good flags:", errno.errorcode[e.errno], hex(struct.unpack("QQIIII", buf)[2]))
 pfd = os.open("f", os.O_PATH)
 try:
     fcntl.ioctl(pfd, 0x80086601, bytes(8))
