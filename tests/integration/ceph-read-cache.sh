@@ -34,7 +34,7 @@ SOCK_T=$SOCK MNT_T=$MNT
 cp "$HERE/read_agent.py" "$WORK/read_agent.py"
 chmod 644 "$WORK/read_agent.py"
 cat >"$WORK/read.json" <<JSON
-{"run": "$RUN_BIN", "agent": "$WORK/read_agent.py", "fuse_top": "$TOP", "timeout": 2, "rounds": ${READ_ROUNDS:-10},
+{"run": "$RUN_BIN", "agent": "$WORK/read_agent.py", "fuse_top": "$TOP", "timeout": 2, "rounds": ${READ_ROUNDS:-3},
  "pools": {"rc": {"sock": "$SOCK_A", "mnt": "$MNT_A"},
            "rcz": {"sock": "$SOCK_Z", "mnt": "$MNT_Z"},
            "rct": {"sock": "$SOCK_T", "mnt": "$MNT_T"}}}
