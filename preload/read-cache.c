@@ -56,6 +56,7 @@ struct head {
 	uint32_t drop;
 	uint32_t lo, hi; /* the bytes of the block kept */
 	bool eof;	 /* the file ended at hi */
+	bool data;	 /* false: only seen (rereads was off), nothing kept */
 	uint64_t ino, dev, blk, names, inode, expires_ns;
 };
 
@@ -66,6 +67,16 @@ struct slot {
 
 static struct slot slots[BLOCKS];
 static uint8_t *_Atomic data; /* BLOCKS * BLOCK bytes, mapped at the first keep */
+
+/*
+ * Whether this process has read again data it had read: until then reads
+ * leave only their headers (what was read, under which generations). A
+ * page of the data area costs ~2.5-3 us to touch the first time on the VMs
+ * measured, more than a 4 KiB read from libcephfs's cache, so a process
+ * that reads everything once (cat, cp, a compiler) keeps nothing and pays
+ * nothing for it; one that re-reads keeps everything it reads from then on.
+ */
+static _Atomic bool rereads;
 
 /*
  * Drops by this process: per inode slot of the pool's generations, and of
@@ -220,10 +231,30 @@ static bool same_file(const struct head *h, const struct dn_rc_read *r, uint64_t
 	       h->blk == blk;
 }
 
+/*
+ * Whether sl says that byte s of r's block blk was read before: a re-read,
+ * whatever changed since (only whether to keep data hangs on it).
+ */
+static bool seen(const struct slot *sl, const struct dn_rc_read *r, uint64_t blk, uint32_t s)
+{
+	uint32_t seq = atomic_load_explicit(&sl->seq, memory_order_acquire);
+	struct head h = sl->h;
+	atomic_thread_fence(memory_order_acquire);
+	return !(seq & 1) && atomic_load_explicit(&sl->seq, memory_order_relaxed) == seq &&
+	       same_file(&h, r, blk) && h.lo <= s && s < h.hi;
+}
+
 ssize_t dn_read_cache_get(const struct dn_rc_read *r, uint64_t pos, uint8_t *dest, size_t len)
 {
+	if (!r->on)
+		return -1;
+	if (!atomic_load_explicit(&rereads, memory_order_relaxed)) {
+		if (seen(slot_of(r, pos / BLOCK), r, pos / BLOCK, (uint32_t)(pos % BLOCK)))
+			atomic_store_explicit(&rereads, true, memory_order_relaxed);
+		return -1;
+	}
 	const uint8_t *d = atomic_load_explicit(&data, memory_order_acquire);
-	if (!r->on || !d)
+	if (!d)
 		return -1;
 	size_t done = 0;
 	while (done < len) {
@@ -236,7 +267,7 @@ ssize_t dn_read_cache_get(const struct dn_rc_read *r, uint64_t pos, uint8_t *des
 			return -1;
 		struct head h = sl->h;
 		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&sl->seq, memory_order_relaxed) != seq ||
+		if (atomic_load_explicit(&sl->seq, memory_order_relaxed) != seq || !h.data ||
 		    !same_file(&h, r, blk) || h.names != r->names || h.inode != r->inode ||
 		    h.drop != r->drop || r->now_ns >= h.expires_ns || h.lo > s ||
 		    (s + want > h.hi && !h.eof))
@@ -281,8 +312,9 @@ static bool keepable(const struct dn_rc_read *r)
 
 void dn_read_cache_put(const struct dn_rc_read *r, uint64_t pos, const uint8_t *src, size_t n)
 {
-	uint8_t *d;
-	if (!keepable(r) || !n || !(d = data_area()))
+	uint8_t *d = NULL;
+	bool keep = atomic_load_explicit(&rereads, memory_order_relaxed);
+	if (!keepable(r) || !n || (keep && !(d = data_area())))
 		return;
 	size_t done = 0;
 	while (done < n) {
@@ -294,7 +326,7 @@ void dn_read_cache_put(const struct dn_rc_read *r, uint64_t pos, const uint8_t *
 		if (write_begin(&sl->seq, &was)) {
 			struct head *h = &sl->h;
 			/* data read with the same generations: one piece of the file, older end first */
-			bool extend = same_file(h, r, blk) && h->names == r->names &&
+			bool extend = h->data == keep && same_file(h, r, blk) && h->names == r->names &&
 				      h->inode == r->inode && h->drop == r->drop &&
 				      r->now_ns < h->expires_ns && s <= h->hi && e >= h->lo;
 			if (extend) {
@@ -307,11 +339,13 @@ void dn_read_cache_put(const struct dn_rc_read *r, uint64_t pos, const uint8_t *
 					h->expires_ns = r->expires_ns;
 			} else {
 				*h = (struct head){.session = r->session + 1, .drop = r->drop,
-						   .lo = s, .hi = e, .ino = r->ino, .dev = r->dev,
+						   .data = keep, .lo = s, .hi = e, .ino = r->ino,
+						   .dev = r->dev,
 						   .blk = blk, .names = r->names, .inode = r->inode,
 						   .expires_ns = r->expires_ns};
 			}
-			memcpy(d + (size_t)(sl - slots) * BLOCK + s, src + done, e - s);
+			if (keep)
+				memcpy(d + (size_t)(sl - slots) * BLOCK + s, src + done, e - s);
 			write_end(&sl->seq, was);
 		}
 		done += e - s;
@@ -320,7 +354,8 @@ void dn_read_cache_put(const struct dn_rc_read *r, uint64_t pos, const uint8_t *
 
 void dn_read_cache_eof(const struct dn_rc_read *r, uint64_t end)
 {
-	if (!keepable(r) || !data_area())
+	bool keep = atomic_load_explicit(&rereads, memory_order_relaxed);
+	if (!keepable(r) || (keep && !data_area()))
 		return;
 	uint64_t blk = end / BLOCK;
 	uint32_t s = (uint32_t)(end % BLOCK);
@@ -329,12 +364,13 @@ void dn_read_cache_eof(const struct dn_rc_read *r, uint64_t end)
 	if (!write_begin(&sl->seq, &was))
 		return;
 	struct head *h = &sl->h;
-	if (same_file(h, r, blk) && h->names == r->names && h->inode == r->inode &&
-	    h->drop == r->drop && h->hi == s) {
+	if (h->data == keep && same_file(h, r, blk) && h->names == r->names &&
+	    h->inode == r->inode && h->drop == r->drop && h->hi == s) {
 		h->eof = true;
 	} else if (s == 0) {
 		/* the file ends where a block starts: an empty block says so */
 		*h = (struct head){.session = r->session + 1, .drop = r->drop, .eof = true,
+				   .data = keep,
 				   .ino = r->ino, .dev = r->dev, .blk = blk, .names = r->names,
 				   .inode = r->inode, .expires_ns = r->expires_ns};
 	}
