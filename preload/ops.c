@@ -272,18 +272,19 @@ out:
 	return r;
 }
 
-/*
- * One PREAD round trip: up to len bytes at pos into the caller's dest,
- * streamed when large. A dest that stops taking writes part way gets what
- * fits before that, as from the kernel; none of it, -EFAULT, but only once
- * there is something to read (a read at the end of the file answers 0).
- */
+/* A streamed read's piece, from the request buffer, for the read cache. */
 static void keep_piece(void *arg, uint64_t p, const uint8_t *src, size_t n)
 {
 	const struct dn_rc_read *rc = arg;
 	dn_read_cache_put(rc, rc->base + p, src, n);
 }
 
+/*
+ * One PREAD round trip: up to len bytes at pos into the caller's dest,
+ * streamed when large. A dest that stops taking writes part way gets what
+ * fits before that, as from the kernel; none of it, -EFAULT, but only once
+ * there is something to read (a read at the end of the file answers 0).
+ */
 static int64_t read_chunk(struct dn_call *c, uint64_t handle, uint64_t pos, uint8_t *dest,
 			  size_t len, struct dn_rc_read *rc)
 {
