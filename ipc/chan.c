@@ -397,6 +397,8 @@ static void copy_out(struct dn_chan *c, struct dn_buf *b, struct dn_sink *sink, 
 			n = n < ringed ? n : ringed;
 		}
 		memcpy(sink->dest + p, data + at, n);
+		if (sink->also)
+			sink->also(sink->also_arg, p, data + at, n);
 		sink->copied = p + n;
 	}
 	atomic_store_explicit(&b->taken, sink->copied, memory_order_release);

@@ -108,6 +108,9 @@ struct dn_sink {
 	uint8_t *dest;
 	uint64_t len;    /* room in dest: what the request asked for */
 	uint64_t copied; /* bytes already copied to dest */
+	/* optional: also given each piece, at its offset in the reply, as it is copied */
+	void (*also)(void *arg, uint64_t p, const uint8_t *src, size_t n);
+	void *also_arg;
 };
 
 /*

@@ -19,6 +19,7 @@
 #include "mounts.h"
 #include "path.h"
 #include "real.h"
+#include "read-cache.h"
 #include "reopen.h"
 #include "restart.h"
 
@@ -393,6 +394,7 @@ void dn_handle_close_with(uint64_t handle, int fd)
 void dn_fd_forget(int fd, int32_t ofd)
 {
 	dn_fdmap_set(fd, -1);
+	dn_read_cache_forget(ofd);
 	struct dn_ofd *t = dn_ofds();
 	uint64_t handle = t[ofd].handle;
 	if (dn_ofd_unref(t, dn_client.chan.l.nofds, ofd))

@@ -13,6 +13,7 @@
 #include "fault.h"
 #include "mmap.h"
 #include "pos-lock.h"
+#include "read-cache.h"
 #include "real.h"
 #include "reopen.h"
 #include "rlimits.h"
@@ -116,6 +117,9 @@ int dn_op_open(const struct dn_target *t, int flags, mode_t mode)
 again:
 	if ((r0 = dn_call_begin(&c)) < 0)
 		return r0;
+	/* the read cache keys what it keeps by the inode (read-cache.h) */
+	if (dn_read_cache_wanted())
+		req.flags |= DN_OPEN_IDENT;
 	/* the kernel's descriptor is made while the pool opens (dup of the placeholder) */
 	if (fd < 0)
 		c.meanwhile = &mw;
@@ -160,8 +164,11 @@ again:
 		dn_fcntl_forget(ofd);		 /* a new description: no owner, signal, hint */
 	}
 	int e = ofd < 0 ? ofd : dn_fdmap_set(fd, ofd);
-	if (e == 0)
+	if (e == 0) {
 		dn_reopen_note_open(ofd, rep.handle, t, req.handle, flags, rep.aux, rep.aux2);
+		dn_read_cache_opened(ofd, rep.handle, c.gen, (req.flags & DN_OPEN_IDENT) ? rep.aux : 0,
+				     rep.aux2);
+	}
 	pthread_mutex_unlock(&dn_client.lock);
 	if (e < 0) {
 		if (ofd >= 0)
@@ -182,6 +189,7 @@ static bool unmap_locked(int fd, int32_t ofd, uint64_t *handle)
 	struct dn_ofd *t = dn_ofds();
 	*handle = t[ofd].handle;
 	dn_fdmap_set(fd, -1);
+	dn_read_cache_forget(ofd);
 	return dn_ofd_unref(t, dn_client.chan.l.nofds, ofd);
 }
 
@@ -266,6 +274,13 @@ out:
 	return r;
 }
 
+/* A streamed read's piece, from the request buffer, for the read cache. */
+static void keep_piece(void *arg, uint64_t p, const uint8_t *src, size_t n)
+{
+	const struct dn_rc_read *rc = arg;
+	dn_read_cache_put(rc, rc->base + p, src, n);
+}
+
 /*
  * One PREAD round trip: up to len bytes at pos into the caller's dest,
  * streamed when large. A dest that stops taking writes part way gets what
@@ -273,7 +288,7 @@ out:
  * there is something to read (a read at the end of the file answers 0).
  */
 static int64_t read_chunk(struct dn_call *c, uint64_t handle, uint64_t pos, uint8_t *dest,
-			  size_t len)
+			  size_t len, struct dn_rc_read *rc)
 {
 	bool stream = len > DN_READ_STREAM_CHUNK;
 	if (stream) {
@@ -290,12 +305,25 @@ static int64_t read_chunk(struct dn_call *c, uint64_t handle, uint64_t pos, uint
 			     .flags = stream ? DN_READ_STREAM : 0};
 	struct dn_reply rep;
 	struct dn_sink sink = {.dest = dest, .len = len};
+	rc->base = pos;
+	if (rc->on) {
+		sink.also = keep_piece;
+		sink.also_arg = rc;
+	}
 	int64_t res = dn_request_into(c, &req, stream ? &sink : NULL, &rep);
+	if (res == 0 && rc->on)
+		dn_read_cache_eof(rc, pos);
 	if (res <= 0)
 		return res;
 	/* never more than asked for into the caller's buffer */
 	if ((size_t)res > len || sink.copied > (uint64_t)res)
 		return -EIO;
+	if (rc->on) {
+		if (!stream)
+			dn_read_cache_put(rc, pos, dn_call_data(c), (size_t)res);
+		if ((size_t)res < len)
+			dn_read_cache_eof(rc, pos + (uint64_t)res);
+	}
 	if (!stream)
 		res = dn_fault_copy_out_prefix(dest, dn_call_data(c), (size_t)res);
 	return res;
@@ -359,12 +387,22 @@ static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *
 	/* before it is sent: a restart may come between its reply and our next look */
 	if (op == DN_OP_PWRITE && (dn_client.chan.flags & DN_SESSION_CACHE_DIES))
 		dn_reopen_note_written((int32_t)(o - dn_ofds()));
+	struct dn_rc_read rc = {.on = false};
+	if (op == DN_OP_PREAD && buf &&
+	    dn_read_cache_begin(&rc, c->gen, (int32_t)(o - dn_ofds()), o->handle, o->oflags, pos,
+				n)) {
+		ssize_t hit = dn_read_cache_get(&rc, pos, buf, n);
+		if (hit >= 0) {
+			done = (size_t)hit;
+			n = 0; /* served: no round trip */
+		}
+	}
 	while (done < n) {
 		size_t chunk = n - done < max ? n - done : max;
 		/* no arithmetic on a NULL buf: it gets EFAULT on its first chunk */
 		uint8_t *at = buf ? (uint8_t *)buf + done : NULL;
 		if (op == DN_OP_PREAD)
-			res = read_chunk(c, o->handle, pos + done, at, chunk);
+			res = read_chunk(c, o->handle, pos + done, at, chunk, &rc);
 		else
 			res = write_chunk(c, o->handle, append, pos + done, at, chunk, &end);
 		if (res <= 0)
@@ -924,6 +962,9 @@ int dn_op_lock(int fd, int cmd, struct flock *fl, uint64_t owner)
 	if (res == 0 && cmd != F_GETLK)
 		dn_reopen_note_lock(dn_fdmap_get(fd), req.handle, w.type, (uint64_t)w.start,
 				    (uint64_t)w.len);
+	/* lock coherence: what the lock's holder reads next is the file's now */
+	if (res == 0 && cmd != F_GETLK && w.type != F_UNLCK)
+		dn_read_cache_drop(dn_fdmap_get(fd), req.handle);
 	dn_call_end(&c);
 	if (res == 0 && cmd == F_GETLK) {
 		fl->l_type = (short)rep.aux;
@@ -950,6 +991,8 @@ int dn_op_flock(int fd, int op, uint64_t owner)
 	int64_t res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
 	if (res == 0)
 		dn_reopen_note_flock(dn_fdmap_get(fd), req.handle, op);
+	if (res == 0 && (op & ~LOCK_NB) != LOCK_UN)
+		dn_read_cache_drop(dn_fdmap_get(fd), req.handle);
 	dn_call_end(&c);
 	return (int)res;
 }
