@@ -7,7 +7,9 @@ AT_STATX_FORCE_SYNC, its mode, ["statx_full", path, nofollow]: the same,
 as stat answers, ["forked", [op...], path]: the child of a fork stats
 path after the parent's op (the parent stats first, so the child inherits a
 kept answer): two lines, the child's then the op's; ["loop", path, n]."""
-import errno, json, os, sys, threading
+import errno, json, os, sys
+
+import agent_race  # copied beside this file
 
 FDS = {}
 MAPS = {}
@@ -130,39 +132,6 @@ def statx_full(path, nofollow=False):
             u64(40), u64(48), ts(64), ts(112), ts(96), os.makedev(u32(136), u32(140))]
 
 
-def threaded(op, path):
-    got, go = [], threading.Event()
-
-    def stater():
-        go.wait()
-        got.append(st(path))
-    t = threading.Thread(target=stater)
-    t.start()
-    st(path)  # this thread's own answer is kept too
-    r = do(*op)
-    go.set()
-    t.join()
-    return [r, got[0]]
-
-
-def forked(op, path):
-    st(path), st(path)
-    rd, wr = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(wr)
-        os.read(rd, 1)
-        sys.stdout.write(json.dumps(st(path)) + "\n")
-        sys.stdout.flush()
-        os._exit(0)
-    os.close(rd)
-    r = do(*op)
-    os.write(wr, b"x")
-    os.close(wr)
-    os.waitpid(pid, 0)
-    return r
-
-
 for line in sys.stdin:
     c = json.loads(line)
     if c[0] == "stat":
@@ -170,9 +139,9 @@ for line in sys.stdin:
     elif c[0] == "do":
         out = do(*c[1:])
     elif c[0] == "threaded":
-        out = threaded(c[1], c[2])
+        out = agent_race.threaded(st, do, c[1], c[2])
     elif c[0] == "forked":
-        out = forked(c[1], c[2])  # after the child's own line
+        out = agent_race.forked(st, do, c[1], c[2])  # after the child's own line
     elif c[0] == "statx_full":
         out = statx_full(c[1], len(c) > 2 and c[2])
     elif c[0] == "statx_sync":

@@ -45,8 +45,8 @@ SOCK_Z=$SOCK MNT_Z=$MNT
 ceph_pool_start act /pools/ac ac "attr_timeout = 2"
 SOCK_T=$SOCK MNT_T=$MNT
 
-cp "$HERE/attr_agent.py" "$WORK/attr_agent.py"
-chmod 644 "$WORK/attr_agent.py"
+cp "$HERE/attr_agent.py" "$HERE/agent_race.py" "$WORK/"
+chmod 644 "$WORK/attr_agent.py" "$WORK/agent_race.py"
 cat >"$WORK/attr.json" <<JSON
 {"run": "$RUN_BIN", "agent": "$WORK/attr_agent.py", "fuse_top": "$TOP", "timeout": 2, "rounds": ${ATTR_ROUNDS:-10},
  "pools": {"ac": {"sock": "$SOCK_A", "mnt": "$MNT_A"},

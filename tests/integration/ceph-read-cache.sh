@@ -31,8 +31,8 @@ SOCK_Z=$SOCK MNT_Z=$MNT
 ceph_pool_start rct /pools/rc rc "attr_timeout = 2"
 SOCK_T=$SOCK MNT_T=$MNT
 
-cp "$HERE/read_agent.py" "$WORK/read_agent.py"
-chmod 644 "$WORK/read_agent.py"
+cp "$HERE/read_agent.py" "$HERE/agent_race.py" "$WORK/"
+chmod 644 "$WORK/read_agent.py" "$WORK/agent_race.py"
 cat >"$WORK/read.json" <<JSON
 {"run": "$RUN_BIN", "agent": "$WORK/read_agent.py", "fuse_top": "$TOP", "timeout": 2, "rounds": ${READ_ROUNDS:-3},
  "pools": {"rc": {"sock": "$SOCK_A", "mnt": "$MNT_A"},

@@ -12,7 +12,9 @@ after the parent's change (the parent read first: the child inherits what
 was kept): two lines, the child's then the op's; ["lock", path, kind]:
 takes a lock (posix, ofd, flock) on the kept fd, reads, unlocks;
 ["loop", path, n]: n 4 KiB preads of the kept fd; ["setuid", uid]."""
-import errno, fcntl, hashlib, json, mmap, os, struct, sys, threading
+import errno, fcntl, hashlib, json, mmap, os, struct, sys
+
+import agent_race  # copied beside this file
 
 FDS = {}
 
@@ -158,39 +160,6 @@ def lock(path, kind):
     return got
 
 
-def threaded(op, path):
-    got, go = [], threading.Event()
-
-    def reader():
-        go.wait()
-        got.append(reads(path))
-    t = threading.Thread(target=reader)
-    t.start()
-    reads(path)  # this thread's own reads are kept too
-    r = do(*op)
-    go.set()
-    t.join()
-    return [r, got[0]]
-
-
-def forked(op, path):
-    reads(path), reads(path)
-    rd, wr = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(wr)
-        os.read(rd, 1)
-        sys.stdout.write(json.dumps(reads(path)) + "\n")
-        sys.stdout.flush()
-        os._exit(0)
-    os.close(rd)
-    r = do(*op)
-    os.write(wr, b"x")
-    os.close(wr)
-    os.waitpid(pid, 0)
-    return r
-
-
 for line in sys.stdin:
     c = json.loads(line)
     if c[0] == "keep":
@@ -204,9 +173,9 @@ for line in sys.stdin:
     elif c[0] == "do":
         out = do(*c[1:])
     elif c[0] == "threaded":
-        out = threaded(c[1], c[2])
+        out = agent_race.threaded(reads, do, c[1], c[2])
     elif c[0] == "forked":
-        out = forked(c[1], c[2])  # after the child's own line
+        out = agent_race.forked(reads, do, c[1], c[2])  # after the child's own line
     elif c[0] == "lock":
         out = guard(lambda: lock(c[1], c[2]))
     elif c[0] == "loop":

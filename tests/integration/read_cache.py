@@ -2,63 +2,25 @@
 pools, checked against an agent of a pool that keeps nothing (the oracle).
 Usage: read_cache.py CONFIG.json; prints ok lines, exits 1 at the first
 failure."""
-import hashlib, json, os, pwd, socket, subprocess, sys, time
+import hashlib, os, pwd, time
 
-cfg = json.load(open(sys.argv[1]))
-AGENT = cfg["agent"]
-agents = []
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    for a in agents:
-        a.p.kill()
-    sys.exit(1)
+import cache_driver
+from cache_driver import agents, cfg, fail
 
 
-class Agent:
-    def __init__(self, user, pool):
-        p = cfg["pools"][pool]
-        self.mnt = p["mnt"]
-        cmd = [cfg["run"], "--pool", pool, "--socket", p["sock"], "--mountpoint", p["mnt"],
-               "--", "python3", AGENT]
-        if user != "root":
-            cmd = ["setpriv", "--reuid=" + user, "--regid=" + user, "--clear-groups", "--"] + cmd
-        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        agents.append(self)
-
+class Agent(cache_driver.Agent):
     def path(self, x):
         return self.mnt + "/" + x if isinstance(x, str) and x.startswith("rc/") else x
 
     def ask(self, *c, lines=1):
-        if os.environ.get("READ_TRACE"):
-            print("ask %r" % (c,), file=sys.stderr, flush=True)
-        self.p.stdin.write(json.dumps([self.path(x) for x in c]) + "\n")
-        self.p.stdin.flush()
-        out = [self.p.stdout.readline() for _ in range(lines)]
-        if not all(out):
-            fail("an agent ended: %r" % (c,))
-        out = [json.loads(o) for o in out]
-        return out[0] if lines == 1 else out
+        return super().ask(*[self.path(x) for x in c], lines=lines)
 
     def do(self, op, *a):
         return self.ask("do", op, *a)
 
 
 def metric(pool, op="pread"):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(cfg["pools"][pool]["sock"][:-len(".sock")] + ".metrics")
-    data = b""
-    while True:
-        x = s.recv(65536)
-        if not x:
-            break
-        data += x
-    key = 'danaus_requests_total{pool="%s",op="%s"}' % (pool, op)
-    for line in data.decode().splitlines():
-        if line.startswith(key + " "):
-            return int(line.split()[-1])
-    return 0
+    return cache_driver.metric(pool, op)
 
 
 P, Z, T = "rc", "rcz", "rct"

@@ -85,8 +85,8 @@ MNT_UH="/danaus/t$$-uh"
 MOUNTS+=("$MNT_UH")
 start uh "[pool]\nbackend = local\nmountpoint = $MNT_UH\n[local]\nroot = $H\n[union]\nlower = /l\nupper = /upper\nattr_timeout = 2\n"
 
-cp "$HERE/attr_agent.py" "$WORK/attr_agent.py"
-chmod 644 "$WORK/attr_agent.py"
+cp "$HERE/attr_agent.py" "$HERE/agent_race.py" "$WORK/"
+chmod 644 "$WORK/attr_agent.py" "$WORK/agent_race.py"
 cat >"$WORK/attr.json" <<JSON
 {"run": "$RUN_BIN", "agent": "$WORK/attr_agent.py", "rounds": $ROUNDS,
  "l1": "$B/l1", "data_mnt": "$MNT_UC-data", "host_upper": "$H/upper", "host_timeout": 2,

@@ -3,39 +3,15 @@ local pool's union, each stat they make (maybe a kept answer) checked
 against statx with AT_STATX_FORCE_SYNC, which always asks the pool, atime
 included. Usage: union_attr_cache.py CONFIG.json; prints ok lines, exits 1
 at the first failure."""
-import json, os, pwd, socket, subprocess, sys, time
+import json, os, pwd, time
 
-cfg = json.load(open(sys.argv[1]))
-AGENT = cfg["agent"]
-agents = []
-
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    for a in agents:
-        a.p.kill()
-    sys.exit(1)
+import cache_driver
+from cache_driver import agents, cfg, fail
 
 
-class Agent:
+class Agent(cache_driver.Agent):
     def __init__(self, user, pool="uc", mnt=None):
-        p = cfg["pools"][pool]
-        self.mnt = mnt or p["mnt"]
-        cmd = [cfg["run"], "--pool", pool, "--socket", p["sock"], "--mountpoint", p["mnt"],
-               "--", "python3", AGENT]
-        if user != "root":
-            cmd = ["setpriv", "--reuid=" + user, "--regid=" + user, "--clear-groups", "--"] + cmd
-        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        agents.append(self)
-
-    def ask(self, *c, lines=1):
-        self.p.stdin.write(json.dumps(list(c)) + "\n")
-        self.p.stdin.flush()
-        out = [self.p.stdout.readline() for _ in range(lines)]
-        if not all(out):
-            fail("an agent ended: %r" % (c,))
-        out = [json.loads(o) for o in out]
-        return out[0] if lines == 1 else out
+        super().__init__(user, pool, mnt)
 
     def path(self, rel):
         return self.mnt + "/" + rel
@@ -52,19 +28,7 @@ class Agent:
 
 
 def metric(op="stat"):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(cfg["pools"]["uc"]["sock"][:-len(".sock")] + ".metrics")
-    data = b""
-    while True:
-        x = s.recv(65536)
-        if not x:
-            break
-        data += x
-    key = 'danaus_requests_total{pool="uc",op="%s"}' % op
-    for line in data.decode().splitlines():
-        if line.startswith(key + " "):
-            return int(line.split()[-1])
-    return 0
+    return cache_driver.metric("uc", op)
 
 
 def warm(agent, keys):
