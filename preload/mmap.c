@@ -435,7 +435,6 @@ bool dn_mmap_copies(void)
 	return atomic_load_explicit(&span_hi, memory_order_acquire) != 0;
 }
 
-
 void dn_mmap_changed(int32_t ofd, uint64_t off, uint64_t len)
 {
 	if (!dn_mmap_copies() || len == 0)
