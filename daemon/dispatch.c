@@ -452,15 +452,7 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 	const struct dn_svc_ops *ops = svc->ops;
 	struct stat st;
 	int64_t r = -ENOSYS;
-	/*
-	 * On a local backend only a union's number is the one its cached
-	 * stats are kept by (a copy-up keeps its origin's): through another
-	 * instance, the change bumps names.
-	 */
-	if (dn_gens_on() &&
-	    (dn_gens_local() ? dn_gens_kind_local(req->op, req->oflags)
-			     : dn_gens_kind(req->op, req->oflags)) == DN_GENS_INODE &&
-	    (!dn_gens_local() || dn_svc_is_union(svc)))
+	if (dn_gens_bumps_inode(req->op, req->oflags, dn_svc_is_union(svc)))
 		changed_ino = open_ino(o);
 	switch (req->op) {
 	case DN_OP_PREAD:

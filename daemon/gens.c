@@ -47,6 +47,18 @@ enum dn_gens_kind dn_gens_kind_local(uint32_t op, uint32_t oflags)
 	}
 }
 
+/* The kind of change op is on this pool's backend. */
+static enum dn_gens_kind kind_here(uint32_t op, uint32_t oflags)
+{
+	return local ? dn_gens_kind_local(op, oflags) : dn_gens_kind(op, oflags);
+}
+
+bool dn_gens_bumps_inode(uint32_t op, uint32_t oflags, bool is_union)
+{
+	/* on a local backend only a union's number is the one its answers are kept by */
+	return gens != NULL && kind_here(op, oflags) == DN_GENS_INODE && (!local || is_union);
+}
+
 void dn_gens_start(struct dn_gens *g, double attr_timeout, bool on_local)
 {
 	local = on_local;
@@ -111,7 +123,7 @@ void dn_gens_after(uint32_t op, uint32_t oflags, uint64_t ino)
 	touched = false;
 	if (!g)
 		return;
-	enum dn_gens_kind k = local ? dn_gens_kind_local(op, oflags) : dn_gens_kind(op, oflags);
+	enum dn_gens_kind k = kind_here(op, oflags);
 	if (local && t && k == DN_GENS_NONE)
 		k = DN_GENS_NAMES;
 	/* release: the change is visible to whoever sees the new number */

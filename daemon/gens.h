@@ -42,6 +42,12 @@ void dn_gens_stop(void);
 bool dn_gens_on(void);
 /* Whether the backend is local (dn_gens_start), so that reads bump too. */
 bool dn_gens_local(void);
+/*
+ * Whether op bumps one inode's counter here (dn_gens_after), so that the
+ * request must learn which (is_union: through a union instance; elsewhere
+ * on a local backend the change bumps names: a copy-up keeps its origin's number).
+ */
+bool dn_gens_bumps_inode(uint32_t op, uint32_t oflags, bool is_union);
 /* Whether a stat's answer from an instance may be kept (union: a union instance). */
 bool dn_gens_keep(bool is_union);
 
