@@ -127,26 +127,20 @@ static size_t copy_out(void *dst, uintptr_t src, size_t n)
 }
 
 /*
- * Puts n bytes at addr of our own memory, whatever its protection (a
- * read-only map too): through /proc/self/mem, as a debugger writes. false
- * when it cannot (no /proc).
+ * Bytes [a, b) of the file into r, read again; what lies past the file's
+ * end turns zero. They go in through /proc/self/mem, as a debugger writes,
+ * so a read-only map takes them too (without /proc, nothing does).
  */
-static bool poke(uintptr_t addr, const void *src, size_t n)
-{
-	int fd = REAL(openat)(AT_FDCWD, "/proc/self/mem", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t w = REAL(pwrite)(fd, src, n, (off_t)addr);
-	REAL(close)(fd);
-	return w == (ssize_t)n;
-}
-
-/* Bytes [a, b) of the file into r, read again; what lies past the file's end turns zero. */
 static void region_refresh(const struct region *r, uint64_t a, uint64_t b)
 {
-	struct dn_call c;
-	if (dn_call_begin(&c) < 0)
+	int mem = REAL(openat)(AT_FDCWD, "/proc/self/mem", O_RDWR | O_CLOEXEC);
+	if (mem < 0)
 		return;
+	struct dn_call c;
+	if (dn_call_begin(&c) < 0) {
+		REAL(close)(mem);
+		return;
+	}
 	uint64_t handle = dn_ofds()[r->ofd].handle;
 	/* pieces the reply carries in the request buffer, not streamed */
 	size_t max = dn_call_data_max() < DN_READ_STREAM_CHUNK ? dn_call_data_max()
@@ -165,11 +159,13 @@ static void region_refresh(const struct region *r, uint64_t a, uint64_t b)
 		}
 		eof = (size_t)got < n;
 		memset(data + got, 0, n - (size_t)got);
-		if (!poke(r->start + (uintptr_t)(a - r->off), data, n))
+		if (REAL(pwrite)(mem, data, n, (off_t)(r->start + (uintptr_t)(a - r->off))) !=
+		    (ssize_t)n)
 			break;
 		a += n;
 	}
 	dn_call_end(&c);
+	REAL(close)(mem);
 }
 
 /* The last file file_id had to ask the pool for: a stream of writes asks once. */
