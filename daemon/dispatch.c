@@ -35,7 +35,7 @@ struct args {
 };
 
 /* The inode the request on this thread changes, for its bump (gens.h); 0: not known. */
-static _Thread_local uint64_t changed_ino;
+static _Thread_local uint64_t changed_ino, changed_other_ino;
 
 /* o's inode number as a stat answers it, looked up once, when a change first needs it. */
 static uint64_t open_ino(struct dn_open *o)
@@ -47,6 +47,18 @@ static uint64_t open_ino(struct dn_open *o)
 		atomic_store_explicit(&o->ino, ino, memory_order_relaxed);
 	}
 	return ino;
+}
+
+/* open_ino's other number (gens.h dn_gens_mixed), once: 0 when none. */
+static uint64_t open_other_ino(struct dn_open *o)
+{
+	uint64_t ino = atomic_load_explicit(&o->other_ino, memory_order_relaxed);
+	if (!ino) {
+		ino = dn_union_other_ino(o->svc, o->file);
+		ino = ino ? ino : UINT64_MAX;
+		atomic_store_explicit(&o->other_ino, ino, memory_order_relaxed);
+	}
+	return ino == UINT64_MAX ? 0 : ino;
 }
 
 /*
@@ -452,8 +464,11 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 	const struct dn_svc_ops *ops = svc->ops;
 	struct stat st;
 	int64_t r = -ENOSYS;
-	if (dn_gens_bumps_inode(req->op, req->oflags, dn_svc_is_union(svc)))
+	if (dn_gens_bumps_inode(req->op, req->oflags, dn_svc_is_union(svc))) {
 		changed_ino = open_ino(o);
+		if (dn_gens_mixed())
+			changed_other_ino = open_other_ino(o);
+	}
 	switch (req->op) {
 	case DN_OP_PREAD:
 		if (req->len > bufsize)
@@ -1058,10 +1073,12 @@ bool dn_dispatch_run(struct dn_session *s, const struct dn_req *req, struct dn_r
 	 */
 	dn_redirect_allow((req->flags & DN_REQ_REDIRECT) && req->path_len &&
 			  req->op != DN_OP_HANDOFF);
-	changed_ino = 0;
+	changed_ino = changed_other_ino = 0;
 	rep->result = r < 0 ? r : run(s, req, b, rep);
 	/* failed or not, before the reply: a client that sees it sees the bump */
 	dn_gens_after(req->op, req->oflags, changed_ino);
+	if (changed_ino)
+		dn_gens_bump_inode(changed_other_ino);
 	dn_walk_refuse_symlinks(false);
 	if (rep->result == -DN_EREDIRECT) {
 		size_t n;

@@ -8,6 +8,7 @@
 static struct dn_gens *_Atomic gens; /* NULL: clients cache nothing */
 static bool local;                   /* the backend is a host directory (dn_gens_start) */
 static _Thread_local bool touched;   /* dn_gens_touch in this request */
+static bool mixed;                   /* dn_gens_set_mixed */
 
 enum dn_gens_kind dn_gens_kind(uint32_t op, uint32_t oflags)
 {
@@ -132,4 +133,22 @@ void dn_gens_after(uint32_t op, uint32_t oflags, uint64_t ino)
 					  memory_order_release);
 	else if (k != DN_GENS_NONE) /* names, or an inode not known */
 		atomic_fetch_add_explicit(&g->names, 1, memory_order_release);
+}
+
+void dn_gens_set_mixed(bool m)
+{
+	mixed = m;
+}
+
+bool dn_gens_mixed(void)
+{
+	return mixed && gens != NULL;
+}
+
+void dn_gens_bump_inode(uint64_t ino)
+{
+	struct dn_gens *g = atomic_load_explicit(&gens, memory_order_relaxed);
+	if (g && ino)
+		atomic_fetch_add_explicit(&g->inode[dn_gen_inode_slot(ino)], 1,
+					  memory_order_release);
 }

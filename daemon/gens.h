@@ -67,6 +67,16 @@ void dn_gens_off(void);
 void dn_gens_touch(void);
 
 /*
+ * A Ceph pool with union instances: a file may be stat'ed under two
+ * numbers (a copy-up's origin through a union, its own through another
+ * instance), so a change bumps both (dn_gens_bump_inode, dispatch.c).
+ */
+void dn_gens_set_mixed(bool mixed);
+bool dn_gens_mixed(void);
+/* One more inode's counter, beside what dn_gens_after bumped. */
+void dn_gens_bump_inode(uint64_t ino);
+
+/*
  * After a request ran and before its reply: the bumps its kind calls for.
  * ino: the inode a DN_GENS_INODE request changed; 0 when not known, which
  * bumps names instead.

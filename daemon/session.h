@@ -19,6 +19,8 @@ struct dn_open {
 	_Atomic int refs;
 	/* its inode number as a stat answers it, once a change needed it (gens.h); 0: not yet */
 	_Atomic uint64_t ino;
+	/* the other number a stat may answer for it (dn_union_other_ino); 0: not yet, ~0: none */
+	_Atomic uint64_t other_ino;
 };
 
 struct dn_handle_slot {

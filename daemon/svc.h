@@ -232,6 +232,19 @@ int dn_svc_union_new(const struct dn_union_spec *spec, struct dn_svc *below, boo
  */
 int dn_union_fd_origin(int fd, uint64_t *ino);
 
+/*
+ * The number a union answers for f, a regular file of the backend open
+ * through another instance of it: the origin a copy-up recorded; 0: none.
+ */
+uint64_t dn_union_file_origin(struct dn_svc *s, struct dn_file *f);
+
+/*
+ * The number a stat through another instance answers for f, a regular file
+ * open through s, besides s's own (a change bumps both: gens.h): through a
+ * union, the backend's; elsewhere, the union's (dn_union_file_origin). 0: none.
+ */
+uint64_t dn_union_other_ino(struct dn_svc *s, struct dn_file *f);
+
 /* Whether s is a union instance. */
 bool dn_svc_is_union(const struct dn_svc *s);
 

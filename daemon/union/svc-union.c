@@ -789,6 +789,17 @@ bool dn_svc_is_union(const struct dn_svc *s)
 	return s->ops->destroy == union_destroy; /* (a subtree has real_paths too) */
 }
 
+uint64_t dn_union_other_ino(struct dn_svc *s, struct dn_file *f)
+{
+	if (!dn_svc_is_union(s))
+		return dn_union_file_origin(s, f);
+	struct union_svc *u = to_union(s);
+	struct stat st;
+	if (!f->ino || OPS(u)->fstat(BELOW(u), file_below(f), &st) < 0)
+		return 0; /* (f->ino: a copy-up's origin, which the union answers instead) */
+	return (uint64_t)st.st_ino != f->ino ? (uint64_t)st.st_ino : 0;
+}
+
 struct dn_svc *dn_svc_union_below(struct dn_svc *s)
 {
 	return dn_svc_is_union(s) ? to_union(s)->below : s;

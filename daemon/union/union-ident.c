@@ -8,6 +8,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include "../cred.h"
 #include "union.h"
 
 /*
@@ -65,6 +66,18 @@ void un_origin_set(struct union_svc *u, const char *real, const struct stat *low
 	u->below->ops->setxattr(u->below, &u->priv, NULL, real, true, name, v, (size_t)n, 0);
 }
 
+/* An origin attribute's value (got bytes of v, which has room for a NUL): the number, 0 when not one. */
+static uint64_t origin_parse(char *v, ssize_t got)
+{
+	if (got <= 0)
+		return 0;
+	v[got] = '\0';
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	return errno || *end || end == v ? 0 : (uint64_t)n;
+}
+
 int dn_union_fd_origin(int fd, uint64_t *ino)
 {
 	*ino = 0;
@@ -78,14 +91,19 @@ int dn_union_fd_origin(int fd, uint64_t *ino)
 	ssize_t got = fgetxattr(fd, name, v, sizeof(v) - 1);
 	if (got < 0)
 		return errno == ENODATA || errno == ENOTSUP ? 0 : -errno;
-	v[got] = '\0';
-	char *end;
-	errno = 0;
-	unsigned long long n = strtoull(v, &end, 10);
-	if (errno || *end || end == v)
-		return -EINVAL;
-	*ino = n;
-	return 0;
+	*ino = origin_parse(v, got);
+	return *ino || got == 0 ? 0 : -EINVAL;
+}
+
+uint64_t dn_union_file_origin(struct dn_svc *s, struct dn_file *f)
+{
+	if (!s->ops->getxattr)
+		return 0;
+	/* the pool's own bookkeeping, whoever writes: read as the pool */
+	struct dn_cred priv = {.uid = 0, .gid = 0, .caps = dn_cred_pool_caps()};
+	char v[24];
+	return origin_parse(v, s->ops->getxattr(s, &priv, f, NULL, true, UN_ORIGIN, v,
+						 sizeof(v) - 1));
 }
 
 ino_t un_origin_get(struct union_svc *u, const char *real, mode_t m)
@@ -94,15 +112,8 @@ ino_t un_origin_get(struct union_svc *u, const char *real, mode_t m)
 	char v[24];
 	if (!name || !u->below->ops->getxattr)
 		return 0;
-	ssize_t got = u->below->ops->getxattr(u->below, &u->priv, NULL, real, true, name, v,
-					      sizeof(v) - 1);
-	if (got <= 0)
-		return 0;
-	v[got] = '\0';
-	char *end;
-	errno = 0;
-	unsigned long long ino = strtoull(v, &end, 10);
-	return errno || *end || end == v ? 0 : (ino_t)ino;
+	return (ino_t)origin_parse(v, u->below->ops->getxattr(u->below, &u->priv, NULL, real, true,
+							      name, v, sizeof(v) - 1));
 }
 
 /* the origin recorded on n, a non-directory of the writable layer: 0 when none */
