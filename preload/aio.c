@@ -24,7 +24,8 @@
  * read it (__error_code, __return_value), and its notification sent as
  * glibc's would be. POSIX lets a request complete at once; the pool
  * itself runs requests of other threads meanwhile. Native AIO (io_submit)
- * and io_uring bypass the library as any system call does (README).
+ * is native-aio.c's; io_uring bypasses the library as any system call
+ * does (README).
  */
 
 struct notify_call {

@@ -23,6 +23,7 @@
 #include "dn-errno.h"
 #include "export.h"
 #include "fault.h"
+#include "native-aio.h"
 #include "ops.h"
 #include "paths.h"
 #include "real.h"
@@ -189,6 +190,19 @@ DN_EXPORT long syscall(long n, ...)
 	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
 	va_end(ap);
 	switch (n) {
+	/* native AIO: requests on Danaus fds are done by the library (native-aio.c) */
+	case SYS_io_submit:
+		return dn_errno_return(dn_io_submit((aio_context_t)a, b, P(struct iocb **, c)));
+	case SYS_io_getevents:
+		return dn_errno_return(dn_io_getevents((aio_context_t)a, b, c,
+						       P(struct io_event *, d),
+						       P(struct timespec *, e), NULL));
+	case SYS_io_pgetevents:
+		return dn_errno_return(dn_io_getevents((aio_context_t)a, b, c,
+						       P(struct io_event *, d),
+						       P(struct timespec *, e), P(const void *, f)));
+	case SYS_io_destroy:
+		return dn_errno_return(dn_io_destroy((aio_context_t)a));
 	/* descriptors */
 	ON_FD(SYS_read, a, read(I(a), P(void *, b), (size_t)c))
 	ON_FD(SYS_write, a, write(I(a), P(const void *, b), (size_t)c))

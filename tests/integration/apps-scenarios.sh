@@ -156,6 +156,10 @@ fio)
 	fio --name=verify --directory="$D" --ioengine=psync --rw=randwrite --bs=4k --size=4M \
 		--numjobs=3 --verify=crc32c --do_verify=1 --verify_fatal=1 --output-format=terse \
 		--terse-version=3 > fio.out
+	# native AIO (libaio), as fio's users run it most
+	fio --name=aio --directory="$D" --ioengine=libaio --iodepth=16 --rw=randwrite --bs=4k \
+		--size=4M --numjobs=2 --verify=crc32c --do_verify=1 --verify_fatal=1 \
+		--output-format=terse --terse-version=3 >> fio.out
 	# terse field 5 is the error count of each job
 	awk -F';' '{print "job", $3, "errors", $5}' fio.out | sort
 	;;

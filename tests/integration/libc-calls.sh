@@ -1118,6 +1118,24 @@ in_pool "$AIO_BIN" "$MNT/aio" "$WORK/aio-host" > "$WORK/aio.danaus" 2> "$WORK/er
 diff -u "$WORK/aio.plain" "$WORK/aio.danaus" || fail "aio calls differ between the kernel directory and the mount"
 pass "aio_read/aio_write/aio_fsync/lio_listio and their notifications agree ($(wc -l < "$WORK/aio.plain") lines)"
 
+# Native AIO (io_submit/io_getevents: libaio's functions, and the system
+# calls through syscall(2)): the kernel would meet the placeholder (EBADF),
+# so the library does a Danaus fd's requests; results, events, refusals
+# before queueing, eventfd notices, a waiting thread woken, a full ring, as
+# the kernel answers on a kernel directory. Batches hold a host file's too.
+NAIO_BIN="$DANAUS_BUILD/tests/integration/test-native-aio"
+mkdir -p "$WORK/naio-plain" "$WORK/naio-host"
+in_pool mkdir "$MNT/naio"
+for mode in syscall libaio; do
+	"$NAIO_BIN" "$WORK/naio-plain" "$WORK/naio-host" $mode > "$WORK/naio.plain" ||
+		fail "native aio ($mode) on the kernel directory"
+	grep -qx done "$WORK/naio.plain" || fail "native aio ($mode) did not finish"
+	in_pool "$NAIO_BIN" "$MNT/naio" "$WORK/naio-host" $mode > "$WORK/naio.danaus" 2> "$WORK/err.danaus" ||
+		{ cat "$WORK/err.danaus" >&2; fail "native aio ($mode) on the mount"; }
+	diff -u "$WORK/naio.plain" "$WORK/naio.danaus" || fail "native aio ($mode) differs between the kernel directory and the mount"
+done
+pass "io_submit/io_getevents/io_destroy by libaio and by syscall(2) agree ($(wc -l < "$WORK/naio.plain") lines)"
+
 # A thread with a 64 KiB stack (smaller than musl's 128 KiB) splices, copies
 # with sendfile and copy_file_range, dlopens a library and runs a program
 # stored in the pool: the library's buffers for those must not be on its

@@ -16,7 +16,7 @@ command -v stress-ng >/dev/null ||
 
 STRESSORS=${STRESS_FS_STRESSORS:-"dir dentry link symlink rename fallocate lockf flock fcntl hdd
 	seek chmod chown utime xattr open readahead sync-file getdent filename dirdeep file-ioctl io
-	mmap copy-file sendfile splice tee fiemap dnotify inotify lease fstat iomix aio"}
+	mmap copy-file sendfile splice tee fiemap dnotify inotify lease fstat iomix aio aiol"}
 SECS=${STRESS_FS_SECONDS:-1}
 
 pool_start sng
