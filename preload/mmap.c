@@ -288,10 +288,68 @@ static void merge_changes(uint8_t *merged, const uint8_t *mine, const uint8_t *w
 
 #define PIECE DN_READ_STREAM_CHUNK /* a read's reply fits the request buffer */
 
+/* Byte j of a map (now: cur) must take merged's: it differs, and not by a store of the map's own. */
+static inline bool must_take(const struct region *w, const uint8_t *cur, const uint8_t *merged,
+			     const uint8_t *was, size_t j)
+{
+	return cur[j] != merged[j] && !(w->writable && cur[j] != was[j]);
+}
+
+/*
+ * After [pos, pos + n) of r's file went back as merged (was: the file's
+ * bytes before), every map of the file shows it. A writable map keeps the
+ * bytes it changed itself, so a store another thread made since the merge
+ * read the map stays there (the next write-back takes it), where reading
+ * the span again would undo it. cur: PIECE bytes.
+ */
+static void show_merged(const struct region *r, uint64_t pos, const uint8_t *merged,
+			const uint8_t *was, size_t n, uint8_t *cur)
+{
+	int mem = REAL(openat)(AT_FDCWD, "/proc/self/mem", O_RDWR | O_CLOEXEC);
+	if (mem < 0)
+		return;
+	/* no handler of this thread unmaps what is written here meanwhile */
+	sigset_t all, was_mask;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &was_mask);
+	for (size_t i = 0; i < nregions; i++) {
+		const struct region *w = &regions[i];
+		uint64_t lo = w->off, hi = w->off + (w->end - w->start);
+		if (w->dev != r->dev || w->ino != r->ino || pos + n <= lo || hi <= pos)
+			continue;
+		uint64_t x = pos > lo ? pos : lo, y = pos + n < hi ? pos + n : hi;
+		size_t len = (size_t)(y - x);
+		uintptr_t at = w->start + (uintptr_t)(x - lo);
+		const uint8_t *m = merged + (x - pos), *v = was + (x - pos);
+		size_t k = copy_out(cur, at, len);
+		for (size_t j = 0; j < k;) {
+			if (j + 64 <= k && memcmp(cur + j, m + j, 64) == 0) {
+				j += 64;
+				continue;
+			}
+			if (!must_take(w, cur, m, v, j)) {
+				j++;
+				continue;
+			}
+			size_t e = j + 1;
+			while (e < k && must_take(w, cur, m, v, e))
+				e++;
+			if (REAL(pwrite)(mem, m + j, e - j, (off_t)(at + j)) < 0)
+				break;
+			j = e;
+		}
+		/* pages it may not read: stores there are not known, a read-only map has none */
+		if (k < len && !w->writable)
+			(void)REAL(pwrite)(mem, m + k, len - k, (off_t)(at + k));
+	}
+	pthread_sigmask(SIG_SETMASK, &was_mask, NULL);
+	REAL(close)(mem);
+}
+
 /*
  * One piece of the file, [pos, pos + n) (within the file): its bytes now,
  * with what every writable map of the file changed in them merged in, go
- * back as one span; then every map of the file reads that span again. A
+ * back as one span; then every map of the file shows it (show_merged). A
  * map's bytes are the file's but for its own stores (the process's writes
  * reach its maps at once: dn_mmap_changed), so two maps of one file, or a
  * map and write(2), do not overwrite each other's changes, as one page
@@ -328,7 +386,7 @@ static int64_t writeback_piece(struct dn_call *c, uint64_t handle, const struct 
 	int64_t w = dn_request(c, &req, NULL, NULL, data, h - l, &rep);
 	if (w < 0 || (size_t)w < h - l)
 		return w < 0 ? w : -EIO;
-	refresh_file(r->dev, r->ino, pos + l, h - l);
+	show_merged(r, pos + l, merged + l, was + l, h - l, mine);
 	return 0;
 }
 
