@@ -166,21 +166,23 @@ static void region_refresh(const struct region *named, uint64_t a, uint64_t b)
 		return;
 	}
 	uint64_t handle = dn_ofds()[r->ofd].handle;
-	/* pieces the reply carries in the request buffer, not streamed */
-	size_t max = dn_call_data_max() < DN_READ_STREAM_CHUNK ? dn_call_data_max()
-							       : DN_READ_STREAM_CHUNK;
 	bool eof = false;
 	while (a < b) {
+		/* pieces the reply carries in the request buffer, not streamed */
+		size_t max = dn_call_data_max() < DN_READ_STREAM_CHUNK ? dn_call_data_max()
+								       : DN_READ_STREAM_CHUNK;
 		size_t n = b - a < max ? (size_t)(b - a) : max;
-		uint8_t *data = dn_call_data(&c);
 		int64_t got = 0;
 		if (!eof) {
 			struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .off = a, .len = n};
 			struct dn_reply rep;
 			got = dn_request_into(&c, &req, NULL, &rep);
+			handle = req.handle; /* a pool restart in it: the file's new one */
 			if (got < 0 || (size_t)got > n)
 				break;
 		}
+		/* after the request: a restart in it gives the call another buffer */
+		uint8_t *data = dn_call_data(&c);
 		eof = (size_t)got < n;
 		memset(data + got, 0, n - (size_t)got);
 		/*
@@ -362,6 +364,7 @@ static int64_t writeback_piece(struct dn_call *c, uint64_t handle, const struct 
 	struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .off = pos, .len = n};
 	struct dn_reply rep;
 	int64_t got = dn_request_into(c, &req, NULL, &rep);
+	handle = req.handle; /* a pool restart in it: the file's new one */
 	if (got < 0 || (size_t)got > n)
 		return got < 0 ? got : -EIO;
 	n = (size_t)got; /* past the file's end (it shrank meanwhile) nothing goes back */
