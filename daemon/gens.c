@@ -7,6 +7,7 @@
 
 static struct dn_gens *_Atomic gens; /* NULL: clients cache nothing */
 static bool local;                   /* the backend is a host directory (dn_gens_start) */
+static bool names_only;              /* dn_gens_names_only */
 static _Thread_local bool touched;   /* dn_gens_touch in this request */
 
 enum dn_gens_kind dn_gens_kind(uint32_t op, uint32_t oflags)
@@ -58,12 +59,14 @@ static enum dn_gens_kind kind_here(uint32_t op, uint32_t oflags)
 bool dn_gens_bumps_inode(uint32_t op, uint32_t oflags, bool is_union)
 {
 	/* on a local backend only a union's number is the one its answers are kept by */
-	return gens != NULL && kind_here(op, oflags) == DN_GENS_INODE && (!local || is_union);
+	return gens != NULL && kind_here(op, oflags) == DN_GENS_INODE && (!local || is_union) &&
+	       !names_only;
 }
 
 void dn_gens_start(struct dn_gens *g, double attr_timeout, bool on_local)
 {
 	local = on_local;
+	names_only = false;
 	uint64_t ms = (uint64_t)(attr_timeout * 1000 + 0.5);
 	if (attr_timeout > 0 && ms == 0)
 		ms = 1;
@@ -79,6 +82,11 @@ void dn_gens_stop(void)
 	/* the clients' kept answers end: their next stat meets the pool gone, or its successor */
 	atomic_store(&g->attr_timeout_ms, 0);
 	atomic_fetch_add_explicit(&g->names, 1, memory_order_release);
+}
+
+void dn_gens_names_only(void)
+{
+	names_only = true;
 }
 
 bool dn_gens_on(void)

@@ -38,6 +38,13 @@ void dn_gens_start(struct dn_gens *g, double attr_timeout, bool local);
  * nothing they kept, whatever its timeout; nothing is bumped after.
  */
 void dn_gens_stop(void);
+/*
+ * One file answers two numbers in the pool's instances (a union's copy-up
+ * keeps its origin's, a direct instance over its writable layer shows the
+ * file's own): a change through either bumps names, not one inode's
+ * number, which the other's kept answers would not watch. After dn_gens_start.
+ */
+void dn_gens_names_only(void);
 /* Whether clients cache, so that bumps matter. */
 bool dn_gens_on(void);
 /* Whether the backend is local (dn_gens_start), so that reads bump too. */

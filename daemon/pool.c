@@ -158,9 +158,12 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg,
 	 * writable layers) only the pool changes, as overlayfs's layers are
 	 * changed by no one while mounted.
 	 */
-	if (strcmp(cfg->backend, "ceph") == 0)
+	if (strcmp(cfg->backend, "ceph") == 0) {
 		dn_gens_start(&p->states->gens, cfg->ceph_attr_timeout, false);
-	else
+		/* (a local pool's direct instances keep nothing, and bump names) */
+		if (dn_config_direct_meets_upper(cfg))
+			dn_gens_names_only();
+	} else
 		dn_gens_start(&p->states->gens, has_union(cfg) ? cfg->union_attr_timeout : 0, true);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigset_t mask;
