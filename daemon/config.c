@@ -1341,6 +1341,35 @@ static bool paths_nest(const char *a, const char *b)
 	return strncmp(a, b, l) == 0 && (a[l] == '/' || a[l] == '\0') && (b[l] == '/' || b[l] == '\0');
 }
 
+/* Whether a and b nest, "/" with every path. */
+static bool paths_meet(const char *a, const char *b)
+{
+	return strcmp(a, "/") == 0 || strcmp(b, "/") == 0 || paths_nest(a, b);
+}
+
+/* Whether the direct subtree path nests with a union's writable layer. */
+static bool meets_upper(const struct dn_config *cfg, const char *path)
+{
+	if ((cfg->union_upper && paths_meet(path, cfg->union_upper)) ||
+	    (cfg->union_containers && paths_meet(path, cfg->union_containers)))
+		return true;
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (cfg->mounts[i].upper && paths_meet(path, cfg->mounts[i].upper))
+			return true;
+	return false;
+}
+
+bool dn_config_direct_meets_upper(const struct dn_config *cfg)
+{
+	/* the top instance is the whole backend unless [union] makes it a union */
+	if (!cfg->union_upper && meets_upper(cfg, "/"))
+		return true;
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (cfg->mounts[i].path && meets_upper(cfg, cfg->mounts[i].path))
+			return true;
+	return false;
+}
+
 /* [union]: both keys or neither; the writable layer apart from the read-only ones */
 static int check_union(const struct dn_config *cfg, const char *name, const char *const *from,
 		       char *err, size_t errlen)

@@ -154,6 +154,12 @@ struct dn_config *dn_config_free(struct dn_config *cfg);
  */
 #define DN_CEPH_CACHE_MIN (UINT64_C(8) << 20)
 uint64_t dn_config_ceph_cache_size(const struct dn_config *cfg);
+/*
+ * Whether a direct instance (the top one included) reaches into a union's
+ * writable layer (or the containers' ones): there a copied-up file answers
+ * its origin's number through the union and its own through the instance.
+ */
+bool dn_config_direct_meets_upper(const struct dn_config *cfg);
 
 /*
  * workers when none are configured: the CPUs this process may use, no more

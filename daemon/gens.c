@@ -17,6 +17,8 @@ enum dn_gens_kind dn_gens_kind(uint32_t op, uint32_t oflags)
 	case DN_OP_READDIR: case DN_OP_READLINK: case DN_OP_FPATH: case DN_OP_STATFS:
 	case DN_OP_GETXATTR: case DN_OP_LISTXATTR: case DN_OP_LOCK: case DN_OP_FLOCK:
 	case DN_OP_FADVISE: case DN_OP_SEEK: case DN_OP_HANDOFF: case DN_OP_CLOSE:
+	/* only the read-only inode ioctls reach the backend (dispatch.c, ioctl_get) */
+	case DN_OP_IOCTL:
 	/* a writable map is a copy the client writes back with PWRITE (or a local file's own) */
 	case DN_OP_MAPFD:
 	/* libcephfs keeps atime as the MDS sends it: a read changes nothing a stat shows */

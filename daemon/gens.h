@@ -67,9 +67,10 @@ void dn_gens_off(void);
 void dn_gens_touch(void);
 
 /*
- * A Ceph pool with union instances: a file may be stat'ed under two
- * numbers (a copy-up's origin through a union, its own through another
- * instance), so a change bumps both (dn_gens_bump_inode, dispatch.c).
+ * A Ceph pool where an instance reaches into a union's writable layer: a
+ * file may be stat'ed under two numbers (a copy-up's origin through the
+ * union, its own through the other instance), so a change bumps both
+ * (dn_gens_bump_inode, dispatch.c).
  */
 void dn_gens_set_mixed(bool mixed);
 bool dn_gens_mixed(void);

@@ -160,8 +160,8 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg,
 	 */
 	if (strcmp(cfg->backend, "ceph") == 0) {
 		dn_gens_start(&p->states->gens, cfg->ceph_attr_timeout, false);
-		/* (a local pool's other instances keep nothing) */
-		dn_gens_set_mixed(has_union(cfg));
+		/* (a local pool's direct instances keep nothing, and bump names) */
+		dn_gens_set_mixed(dn_config_direct_meets_upper(cfg));
 	} else
 		dn_gens_start(&p->states->gens, has_union(cfg) ? cfg->union_attr_timeout : 0, true);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);

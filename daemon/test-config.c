@@ -790,6 +790,27 @@ static void test_mounts(void **state)
 	assert_string_equal(cfg->mounts[2].lower[1], "/l/b");
 	assert_string_equal(cfg->mounts[3].path, "/");
 	assert_int_equal(cfg->mounts[0].n_users, 0);
+	assert_true(dn_config_direct_meets_upper(cfg)); /* "/" holds every writable layer */
+
+	/* a direct subtree beside the unions' writable layers, inside one, above one */
+	static const struct {
+		const char *text;
+		bool meets;
+	} direct[] = {
+		{"[union]\nlower = /l\nupper = /u\n[mount data]\nmountpoint = /data\npath = /data\n", false},
+		{"[union]\nlower = /l\nupper = /u\n[mount data]\nmountpoint = /data\npath = /u/x\n", true},
+		{"[union]\nlower = /l\nupper = /c/u\n[mount c]\nmountpoint = /c\npath = /c\n", true},
+		{"[union]\nlower = /l\nupper = /u\n[mount l]\nmountpoint = /l\npath = /l\n", false},
+		{"[union]\nlower = /l\nupper = /u\ncontainers = /cs\n[mount m]\nmountpoint = /m\n"
+		 "path = /cs/c1\n", true},
+		{"[mount w]\nmountpoint = /w\nlower = /l\nupper = /uu\n", true}, /* the top: "/" */
+		{"[mount data]\nmountpoint = /data\npath = /data\n", false}, /* no union: no layer */
+	};
+	for (size_t i = 0; i < sizeof(direct) / sizeof(direct[0]); i++) {
+		_cleanup_config_ struct dn_config *c = NULL;
+		assert_parse_ok(&c, direct[i].text);
+		assert_int_equal(dn_config_direct_meets_upper(c), direct[i].meets);
+	}
 	assert_true(dn_config_mount_allows(&cfg->mounts[0], 1000, 1000, NULL, 0));
 
 	/* [mount NAME] access_users, access_groups: narrow who may use the instance */

@@ -17,7 +17,7 @@ static void test_kinds(void **state)
 		DN_OP_NOP, DN_OP_STAT, DN_OP_FSTAT, DN_OP_ACCESS, DN_OP_READDIR, DN_OP_READLINK,
 		DN_OP_FPATH, DN_OP_STATFS, DN_OP_GETXATTR, DN_OP_LISTXATTR, DN_OP_LOCK,
 		DN_OP_FLOCK, DN_OP_FADVISE, DN_OP_SEEK, DN_OP_HANDOFF, DN_OP_CLOSE, DN_OP_PREAD,
-		DN_OP_MAPFD};
+		DN_OP_MAPFD, DN_OP_IOCTL};
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
 		assert_int_equal(dn_gens_kind(reads[i], O_RDWR), DN_GENS_NONE);
 	static const uint32_t data[] = {DN_OP_PWRITE, DN_OP_FTRUNCATE, DN_OP_FALLOCATE,

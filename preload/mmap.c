@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
@@ -50,6 +51,7 @@ struct region {
 	uint64_t dev, ino;    /* the file, as fstat names it: other descriptors' writes find it */
 	int32_t ofd;          /* holds one reference */
 	bool writable;        /* has been PROT_WRITE; a read-only map is never written back */
+	bool may_write;       /* its fd was open for writing: else PROT_WRITE is EACCES */
 };
 
 static struct region *regions; /* from mmap, not malloc: munmap may run inside malloc */
@@ -107,6 +109,22 @@ static bool overlaps(const struct region *r, uintptr_t a, uintptr_t b)
 	return r->start < b && a < r->end;
 }
 
+/*
+ * The region *was named, found again after a pool call: the call may have
+ * moved the table (a restart's rebase, a signal handler's munmap on this
+ * thread, the lock being recursive). NULL when it is no longer there.
+ */
+static const struct region *region_again(const struct region *was)
+{
+	for (size_t i = 0; i < nregions; i++) {
+		const struct region *r = &regions[i];
+		if (r->start == was->start && r->end == was->end && r->off == was->off &&
+		    r->dev == was->dev && r->ino == was->ino)
+			return r;
+	}
+	return NULL;
+}
+
 /* Copies n bytes of our own memory at src (page aligned); stops at a page we may not read. */
 static size_t copy_out(void *dst, uintptr_t src, size_t n)
 {
@@ -131,8 +149,9 @@ static size_t copy_out(void *dst, uintptr_t src, size_t n)
  * end turns zero. They go in through /proc/self/mem, as a debugger writes,
  * so a read-only map takes them too (without /proc, nothing does).
  */
-static void region_refresh(const struct region *r, uint64_t a, uint64_t b)
+static void region_refresh(const struct region *named, uint64_t a, uint64_t b)
 {
+	const struct region was = *named, *r;
 	int mem = REAL(openat)(AT_FDCWD, "/proc/self/mem", O_RDWR | O_CLOEXEC);
 	if (mem < 0)
 		return;
@@ -141,26 +160,43 @@ static void region_refresh(const struct region *r, uint64_t a, uint64_t b)
 		REAL(close)(mem);
 		return;
 	}
+	if (!(r = region_again(&was))) {
+		dn_call_end(&c);
+		REAL(close)(mem);
+		return;
+	}
 	uint64_t handle = dn_ofds()[r->ofd].handle;
-	/* pieces the reply carries in the request buffer, not streamed */
-	size_t max = dn_call_data_max() < DN_READ_STREAM_CHUNK ? dn_call_data_max()
-							       : DN_READ_STREAM_CHUNK;
 	bool eof = false;
 	while (a < b) {
+		/* pieces the reply carries in the request buffer, not streamed */
+		size_t max = dn_call_data_max() < DN_READ_STREAM_CHUNK ? dn_call_data_max()
+								       : DN_READ_STREAM_CHUNK;
 		size_t n = b - a < max ? (size_t)(b - a) : max;
-		uint8_t *data = dn_call_data(&c);
 		int64_t got = 0;
 		if (!eof) {
 			struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .off = a, .len = n};
 			struct dn_reply rep;
 			got = dn_request_into(&c, &req, NULL, &rep);
+			handle = req.handle; /* a pool restart in it: the file's new one */
 			if (got < 0 || (size_t)got > n)
 				break;
 		}
+		/* after the request: a restart in it gives the call another buffer */
+		uint8_t *data = dn_call_data(&c);
 		eof = (size_t)got < n;
 		memset(data + got, 0, n - (size_t)got);
-		if (REAL(pwrite)(mem, data, n, (off_t)(r->start + (uintptr_t)(a - r->off))) !=
-		    (ssize_t)n)
+		/*
+		 * Written where the region is now, and only while it is: this
+		 * memory may belong to something else once it is gone.
+		 */
+		sigset_t all, was_mask;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &was_mask);
+		bool ok = (r = region_again(&was)) &&
+			  REAL(pwrite)(mem, data, n, (off_t)(r->start + (uintptr_t)(a - r->off))) ==
+				  (ssize_t)n;
+		pthread_sigmask(SIG_SETMASK, &was_mask, NULL);
+		if (!ok)
 			break;
 		a += n;
 	}
@@ -254,10 +290,68 @@ static void merge_changes(uint8_t *merged, const uint8_t *mine, const uint8_t *w
 
 #define PIECE DN_READ_STREAM_CHUNK /* a read's reply fits the request buffer */
 
+/* Byte j of a map (now: cur) must take merged's: it differs, and not by a store of the map's own. */
+static inline bool must_take(const struct region *w, const uint8_t *cur, const uint8_t *merged,
+			     const uint8_t *was, size_t j)
+{
+	return cur[j] != merged[j] && !(w->writable && cur[j] != was[j]);
+}
+
+/*
+ * After [pos, pos + n) of r's file went back as merged (was: the file's
+ * bytes before), every map of the file shows it. A writable map keeps the
+ * bytes it changed itself, so a store another thread made since the merge
+ * read the map stays there (the next write-back takes it), where reading
+ * the span again would undo it. cur: PIECE bytes.
+ */
+static void show_merged(const struct region *r, uint64_t pos, const uint8_t *merged,
+			const uint8_t *was, size_t n, uint8_t *cur)
+{
+	int mem = REAL(openat)(AT_FDCWD, "/proc/self/mem", O_RDWR | O_CLOEXEC);
+	if (mem < 0)
+		return;
+	/* no handler of this thread unmaps what is written here meanwhile */
+	sigset_t all, was_mask;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &was_mask);
+	for (size_t i = 0; i < nregions; i++) {
+		const struct region *w = &regions[i];
+		uint64_t lo = w->off, hi = w->off + (w->end - w->start);
+		if (w->dev != r->dev || w->ino != r->ino || pos + n <= lo || hi <= pos)
+			continue;
+		uint64_t x = pos > lo ? pos : lo, y = pos + n < hi ? pos + n : hi;
+		size_t len = (size_t)(y - x);
+		uintptr_t at = w->start + (uintptr_t)(x - lo);
+		const uint8_t *m = merged + (x - pos), *v = was + (x - pos);
+		size_t k = copy_out(cur, at, len);
+		for (size_t j = 0; j < k;) {
+			if (j + 64 <= k && memcmp(cur + j, m + j, 64) == 0) {
+				j += 64;
+				continue;
+			}
+			if (!must_take(w, cur, m, v, j)) {
+				j++;
+				continue;
+			}
+			size_t e = j + 1;
+			while (e < k && must_take(w, cur, m, v, e))
+				e++;
+			if (REAL(pwrite)(mem, m + j, e - j, (off_t)(at + j)) < 0)
+				break;
+			j = e;
+		}
+		/* pages it may not read: stores there are not known, a read-only map has none */
+		if (k < len && !w->writable)
+			(void)REAL(pwrite)(mem, m + k, len - k, (off_t)(at + k));
+	}
+	pthread_sigmask(SIG_SETMASK, &was_mask, NULL);
+	REAL(close)(mem);
+}
+
 /*
  * One piece of the file, [pos, pos + n) (within the file): its bytes now,
  * with what every writable map of the file changed in them merged in, go
- * back as one span; then every map of the file reads that span again. A
+ * back as one span; then every map of the file shows it (show_merged). A
  * map's bytes are the file's but for its own stores (the process's writes
  * reach its maps at once: dn_mmap_changed), so two maps of one file, or a
  * map and write(2), do not overwrite each other's changes, as one page
@@ -270,6 +364,7 @@ static int64_t writeback_piece(struct dn_call *c, uint64_t handle, const struct 
 	struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .off = pos, .len = n};
 	struct dn_reply rep;
 	int64_t got = dn_request_into(c, &req, NULL, &rep);
+	handle = req.handle; /* a pool restart in it: the file's new one */
 	if (got < 0 || (size_t)got > n)
 		return got < 0 ? got : -EIO;
 	n = (size_t)got; /* past the file's end (it shrank meanwhile) nothing goes back */
@@ -294,7 +389,7 @@ static int64_t writeback_piece(struct dn_call *c, uint64_t handle, const struct 
 	int64_t w = dn_request(c, &req, NULL, NULL, data, h - l, &rep);
 	if (w < 0 || (size_t)w < h - l)
 		return w < 0 ? w : -EIO;
-	refresh_file(r->dev, r->ino, pos + l, h - l);
+	show_merged(r, pos + l, merged + l, was + l, h - l, mine);
 	return 0;
 }
 
@@ -302,8 +397,9 @@ static int64_t writeback_piece(struct dn_call *c, uint64_t handle, const struct 
  * Writes part [a, b) of r back (with what the process's other maps of the
  * file changed there), as far as the file reaches now.
  */
-static int region_writeback(const struct region *r, uintptr_t a, uintptr_t b)
+static int region_writeback(const struct region *named, uintptr_t a, uintptr_t b)
 {
+	const struct region was = *named, *r = &was;
 	if (!r->writable)
 		return 0;
 	uint8_t *buf = REAL(mmap)(NULL, 3 * PIECE, PROT_READ | PROT_WRITE,
@@ -316,7 +412,13 @@ static int region_writeback(const struct region *r, uintptr_t a, uintptr_t b)
 		REAL(munmap)(buf, 3 * PIECE);
 		return (int)res;
 	}
-	uint64_t handle = dn_ofds()[r->ofd].handle;
+	const struct region *now = region_again(&was);
+	if (!now) { /* gone meanwhile (its file lost in a restart, or unmapped and written back by a handler) */
+		dn_call_end(&c);
+		REAL(munmap)(buf, 3 * PIECE);
+		return 0;
+	}
+	uint64_t handle = dn_ofds()[now->ofd].handle;
 	struct dn_req req = {.op = DN_OP_FSTAT, .handle = handle};
 	struct dn_reply rep;
 	res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
@@ -496,7 +598,7 @@ static void atfork_register(void)
 }
 
 static int region_add(uintptr_t start, uintptr_t end, uint64_t off, const struct stat *st,
-		      int32_t ofd, bool writable)
+		      int32_t ofd, bool writable, bool may_write)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, atfork_register);
@@ -504,7 +606,7 @@ static int region_add(uintptr_t start, uintptr_t end, uint64_t off, const struct
 	int r = reserve(nregions + 1);
 	if (r == 0) {
 		regions[nregions++] = (struct region){start, end, off, (uint64_t)st->st_dev,
-						      (uint64_t)st->st_ino, ofd, writable};
+						      (uint64_t)st->st_ino, ofd, writable, may_write};
 		dn_ofd_ref(dn_ofds(), dn_client.chan.l.nofds, ofd);
 		bounds_update();
 	}
@@ -568,11 +670,14 @@ static void *map_danaus(void *addr, size_t len, int prot, int flags, int fd, int
 	int e = n < 0 ? (int)n : 0;
 	if (!e && (prot | PROT_READ | PROT_WRITE) != prot && REAL(mprotect)(p, len, prot) < 0)
 		e = -errno;
-	/* A shared map of a file we may not write is as good as a private one. */
+	/*
+	 * Every shared map is a region: the process's writes reach it; one of
+	 * a read-only fd is never written back, nor made writable.
+	 */
 	struct stat st;
-	if (!e && shared && acc == O_RDWR && (e = dn_op_fstat(fd, &st)) == 0)
+	if (!e && shared && (e = dn_op_fstat(fd, &st)) == 0)
 		e = region_add((uintptr_t)p, (uintptr_t)p + span, (uint64_t)off, &st, ofd,
-			       prot & PROT_WRITE);
+			       prot & PROT_WRITE, acc == O_RDWR);
 	if (e) {
 		REAL(munmap)(p, len);
 		return map_fail(-e);
@@ -639,16 +744,24 @@ DN_EXPORT int mprotect(void *addr, size_t len, int prot)
 {
 	if (!(prot & PROT_WRITE) || !may_touch(addr, len))
 		return REAL(mprotect)(addr, len, prot);
-	int r = REAL(mprotect)(addr, len, prot);
 	uintptr_t a, b;
-	if (r < 0 || !page_range(addr, len, &a, &b))
-		return r;
+	/* what the kernel refuses before it looks at the maps (EINVAL, ENOMEM) is its own */
+	if (((uintptr_t)addr & (page_size() - 1)) || !page_range(addr, len, &a, &b) ||
+	    (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
+		return REAL(mprotect)(addr, len, prot);
 	pthread_mutex_lock(&lock);
-	for (size_t i = 0; i < nregions; i++)
+	/* a shared map of a file not open for writing: the kernel's VM_MAYWRITE refusal */
+	int r = 0;
+	for (size_t i = 0; i < nregions && r == 0; i++)
+		if (overlaps(&regions[i], a, b) && !regions[i].may_write)
+			r = -EACCES;
+	if (r == 0 && REAL(mprotect)(addr, len, prot) < 0)
+		r = -errno;
+	for (size_t i = 0; i < nregions && r == 0; i++)
 		if (overlaps(&regions[i], a, b))
 			regions[i].writable = true;
 	pthread_mutex_unlock(&lock);
-	return 0;
+	DN_RETURN(r);
 }
 
 static bool is_tracked(const void *addr, size_t len)

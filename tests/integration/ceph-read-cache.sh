@@ -7,7 +7,9 @@
 # the next read (checked against a pool that keeps nothing, on the same
 # root); a new identity uses nothing kept; another client's write
 # (ceph-fuse) is read within attr_timeout, and at once after an open or a
-# lock. Driver: read_cache.py, agents: read_agent.py.
+# lock; a union's copy-up changed through a direct instance over its
+# writable layer, and the other way round. Driver: read_cache.py, agents:
+# read_agent.py; read_union.py.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/ceph-lib.sh"
 
@@ -40,4 +42,13 @@ cat >"$WORK/read.json" <<JSON
            "rct": {"sock": "$SOCK_T", "mnt": "$MNT_T"}}}
 JSON
 python3 "$HERE/read_cache.py" "$WORK/read.json" || fail "read_cache.py"
+
+# A union's copied-up file through a direct instance over its writable
+# layer: two numbers for one file (read_union.py).
+mkdir -p "$FUSE/pools/rcu/l" "$FUSE/pools/rcu/u"
+ALL="/danaus/t$$-rcu-all"
+ceph_pool_start rcu /pools/rcu admin "attr_timeout = 600\n[union]\nlower = /l\nupper = /u\n[mount all]\nmountpoint = $ALL\npath = /\n"
+MOUNTS+=("$ALL")
+"$RUN_BIN" --pool rcu --socket "$SOCK" --mountpoint "$MNT" -- python3 "$HERE/read_union.py" "$MNT" "$ALL" ||
+	fail "read_union.py: a change through the union or the direct instance not read at once through the other"
 pass "read cache"

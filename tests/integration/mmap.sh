@@ -8,7 +8,7 @@ command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
 
 SCRIPT="$WORK/mmap-test.py"
 cat > "$SCRIPT" <<'EOF'
-import ctypes, errno, hashlib, mmap, os, random, subprocess, sys
+import ctypes, errno, hashlib, mmap, os, random, struct, subprocess, sys, threading
 
 PG = mmap.PAGESIZE
 libc = ctypes.CDLL(None, use_errno=True)  # the global scope: libdanaus's mmap when preloaded
@@ -103,7 +103,18 @@ m = mmap.mmap(fd, 0, access=mmap.ACCESS_COPY)
 m[0:3] = b'cow'
 p('ro fd private write', m[0:5], content(f) == base)
 m.close()
-p('ro fd shared read, ctypes', cmap(PG, mmap.PROT_READ, mmap.MAP_SHARED, fd) != FAILED)
+a = cmap(PG, mmap.PROT_READ, mmap.MAP_SHARED, fd)
+p('ro fd shared read, ctypes', a != FAILED)
+# the kernel's map of a read-only fd may never be made writable ...
+p('ro fd shared mprotect write', check(libc.mprotect(a, PG, RW)))
+p('ro fd shared mprotect read', check(libc.mprotect(a, PG, mmap.PROT_READ)))
+# ... and shows the file's bytes as they change: here the process's own write
+w = os.open(f, os.O_WRONLY)
+os.pwrite(w, b'SEEN', 40)
+p('ro fd shared map sees a write', ctypes.string_at(a + 40, 4))
+os.close(w)
+libc.munmap(a, PG)
+fresh(f, base)
 p('zero length', cmap(0, mmap.PROT_READ, mmap.MAP_PRIVATE, fd))
 os.close(fd)
 fd = os.open(f, os.O_WRONLY)
@@ -213,6 +224,32 @@ a = cmap(2 * PG, RW, mmap.MAP_SHARED, fd)
 ctypes.memmove(a + PG + 20, b'SHRINK', 6)
 p('mremap shrink', libc.mremap(a, 2 * PG, PG, 0) == a, content(f)[PG + 20:PG + 26])
 libc.munmap(a, PG)
+os.close(fd)
+
+# A thread's stores are kept while another thread writes the map back (msync).
+fd = os.open(g, os.O_RDWR)
+os.ftruncate(fd, 16 * PG)
+a = cmap(16 * PG, RW, mmap.MAP_SHARED, fd)
+slots = 16 * PG // 8
+order = list(range(slots))
+random.Random(2).shuffle(order)
+stop = threading.Event()
+
+
+def syncing():
+    while not stop.is_set():
+        libc.msync(a, 16 * PG, MS_SYNC)
+
+
+t = threading.Thread(target=syncing)
+t.start()
+for i in order:
+    ctypes.memmove(a + 8 * i, struct.pack('<Q', i + 1), 8)
+stop.set()
+t.join()
+lost = sum(struct.unpack_from('<Q', ctypes.string_at(a, 16 * PG), 8 * i)[0] != i + 1
+           for i in range(slots))
+p('stores during msync kept', lost == 0, check(libc.munmap(a, 16 * PG)), h(content(g)))
 os.close(fd)
 
 # Exit writes back a map nobody unmapped.
