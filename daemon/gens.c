@@ -2,6 +2,8 @@
 #include "gens.h"
 
 #include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -30,6 +32,15 @@ enum dn_gens_kind dn_gens_kind(uint32_t op, uint32_t oflags)
 		return DN_GENS_NAMES;
 	case DN_OP_PWRITE: case DN_OP_FTRUNCATE: case DN_OP_FALLOCATE: case DN_OP_FSYNC:
 		return DN_GENS_INODE;
+	case DN_OP_IOCTL:
+		/*
+		 * oflags: the ioctl. Those that only read change nothing; a
+		 * setter changes the file's ctime (and a union copies it up).
+		 */
+		if (oflags == FS_IOC_GETFLAGS || oflags == FS_IOC_GETVERSION ||
+		    oflags == FS_IOC_FSGETXATTR || oflags == FS_IOC_FIEMAP)
+			return DN_GENS_NONE;
+		return DN_GENS_NAMES;
 	default:
 		return DN_GENS_NAMES;
 	}
