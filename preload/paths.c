@@ -603,14 +603,77 @@ static int pair_redirected(uint32_t op, struct dn_target *from, struct dn_target
 	return -ELOOP;
 }
 
+/* The directory a kernel name of rename or link lies in is there (0), or -errno. */
+static int host_parent(int dirfd, const char *path)
+{
+	char dir[PATH_MAX];
+	if (dn_fault_strcpy_in(dir, path, sizeof(dir)) < 0)
+		return -EFAULT;
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	while (n > 0 && dir[n - 1] != '/')
+		n--;
+	if (n == 0)
+		return 0; /* dirfd's own directory */
+	dir[n] = '\0'; /* with its slash: fstatat then wants a directory */
+	struct stat st;
+	return REAL(fstatat)(dirfd, dir, &st, 0) < 0 ? -errno : 0;
+}
+
+/*
+ * One name of rename or link in a pool (in_pool: t), the other the
+ * kernel's: what do_renameat2 and do_linkat find before they compare the
+ * mounts. rename: the old name's directory, then the new one's; link: the
+ * old name itself, then the new name's directory and that it is free.
+ * 0 when all are there (then EXDEV), else their -errno.
+ */
+static int mixed_lookups(uint32_t op, bool follow, bool old_in_pool, int olddirfd,
+			 const char *oldpath, struct dn_target *from, int newdirfd,
+			 const char *newpath, struct dn_target *to)
+{
+	char k[PATH_MAX];
+	int r;
+	if (!old_in_pool) {
+		if (op == DN_OP_LINK) {
+			struct stat st;
+			r = REAL(fstatat)(olddirfd, oldpath, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0
+				    ? -errno
+				    : 0;
+		} else {
+			r = host_parent(olddirfd, oldpath);
+		}
+	} else {
+		r = pair_locate(from, k, op == DN_OP_LINK && follow);
+		if (r == 1 && op == DN_OP_LINK)
+			r = located_stat(true, from, k, follow);
+	}
+	if (r < 0)
+		return r;
+	if (old_in_pool) {
+		r = host_parent(newdirfd, newpath);
+		if (r == 0 && op == DN_OP_LINK) {
+			struct stat st;
+			r = REAL(fstatat)(newdirfd, newpath, &st, AT_SYMLINK_NOFOLLOW) == 0 ? -EEXIST : 0;
+		}
+	} else {
+		r = pair_locate(to, k, false);
+		if (r == 1 && op == DN_OP_LINK)
+			r = located_stat(true, to, k, false) == 0 ? -EEXIST : 0;
+	}
+	return r < 0 ? r : 0;
+}
+
 /*
  * rename and link after the kernel's ENOENT (r 0) or our EXDEV (a name in a
  * mount, one outside): a host symlink may lead a kernel name into a mount
  * (dn_route_host_link). 1 when both names are then Danaus ones, -EXDEV when
- * one is, else r again (the kernel's answer stands).
+ * one is (or the error of a lookup the kernel makes first), else r again
+ * (the kernel's answer stands).
  */
-static int pair_via_links(int r, int olddirfd, const char *oldpath, struct dn_target *from,
-			  int newdirfd, const char *newpath, struct dn_target *to)
+static int pair_via_links(int r, uint32_t op, bool follow, int olddirfd, const char *oldpath,
+			  struct dn_target *from, int newdirfd, const char *newpath,
+			  struct dn_target *to)
 {
 	if (r != 0 && r != -EXDEV)
 		return r;
@@ -623,7 +686,12 @@ static int pair_via_links(int r, int olddirfd, const char *oldpath, struct dn_ta
 		b = dn_route_host_link(newdirfd, newpath, to);
 	if (a == 1 && b == 1)
 		return 1;
-	return a == 1 || b == 1 ? -EXDEV : r;
+	if (a == 1 || b == 1) {
+		int e = mixed_lookups(op, follow, a == 1, olddirfd, oldpath, from, newdirfd,
+				      newpath, to);
+		return e < 0 ? e : -EXDEV;
+	}
+	return r;
 }
 
 DN_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
@@ -636,7 +704,7 @@ DN_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const c
 		r = -EXDEV;
 	if (r == 0 && REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags) == 0)
 		return 0;
-	r = pair_via_links(r, olddirfd, oldpath, &from, newdirfd, newpath, &to);
+	r = pair_via_links(r, DN_OP_RENAME, false, olddirfd, oldpath, &from, newdirfd, newpath, &to);
 	if (r == 0)
 		return -1; /* the kernel's errno */
 	if (r < 0)
@@ -913,7 +981,8 @@ DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char
 		r = -EXDEV; /* as rename's */
 	if (r == 0 && REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags) == 0)
 		return 0;
-	r = pair_via_links(r, olddirfd, oldpath, &from, newdirfd, newpath, &to);
+	r = pair_via_links(r, DN_OP_LINK, flags & AT_SYMLINK_FOLLOW, olddirfd, oldpath, &from, newdirfd,
+			   newpath, &to);
 	if (r == 0)
 		return -1; /* the kernel's errno */
 	if (r < 0)

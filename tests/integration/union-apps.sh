@@ -14,7 +14,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 set +e
 failed=()
 for t in apps paths libc-calls mmap shared-maps dirfd-walk file-handles internal-calls inotify \
-	unix-sockets abs-symlinks pathconf compat-mount fsx stranger; do
+	unix-sockets abs-symlinks pathconf compat-mount fsx stranger stranger2; do
 	t0=$SECONDS
 	DANAUS_TEST_UNION=1 bash "$HERE/$t.sh" 2>&1 | sed "s/^/  $t: /"
 	rc=${PIPESTATUS[0]}

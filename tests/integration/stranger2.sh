@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Integration: a second round of calls strangers' programs make, each
+# script run on a kernel directory and in a pool, the outputs compared:
+# rename and link between a mount and the host's tree reached through host
+# symlinks (the lookups the kernel makes before its EXDEV).
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+pool_start a
+# The kernel's side on another filesystem than /tmp's, as a pool is to it:
+# a tmpfs mounted for the test (the kernel's EXDEV needs two mounts)
+KDIR=$WORK/kernel
+mkdir -p "$KDIR"
+mount -t tmpfs -o mode=755 "danaus-stranger2-$$" "$KDIR" || fail "cannot mount a tmpfs to compare with"
+trap 'rc=$?; umount "$KDIR" 2>/dev/null; (exit $rc); cleanup' EXIT
+chmod 755 "$ROOT"
+# run_both NAME: $WORK/NAME.sh on the kernel directory and in the pool, the outputs compared
+run_both() {
+	local name=$1
+	bash "$WORK/$name.sh" "$KDIR" > "$WORK/$name.kernel" 2>&1
+	in_pool bash "$WORK/$name.sh" "$MNT" > "$WORK/$name.pool" 2>&1
+	sed -i "s|$KDIR|D|g" "$WORK/$name.kernel"
+	sed -i "s|$MNT|D|g" "$WORK/$name.pool"
+	cat "$WORK/$name.pool"
+	diff "$WORK/$name.kernel" "$WORK/$name.pool"
+}
+
+# rename and link by root between a name reached through a host symlink
+# into the mount and a host name: the kernel finds both directories (and
+# for link the old name, and the new one free) before it answers EXDEV
+cat > "$WORK/pair-lookups.sh" << 'SCRIPT'
+tree=$1 links=$(mktemp -d /tmp/danaus-links.XXXXXX)
+cd "$links" && mkdir -p "$tree/d" && echo x > "$tree/d/f" && echo h > hf
+ln -s "$tree" top
+python3 -c '
+import os
+def t(name, fn):
+    try:
+        fn()
+        print(name, "ok")
+    except OSError as e:
+        print(name, e.strerror)
+t("rename missing parent", lambda: os.rename("top/nope/f", "top/g"))
+t("rename to missing parent", lambda: os.rename("top/d/f", "top/nope/g"))
+t("rename host missing parent to pool", lambda: os.rename("nope/x", "top/g"))
+t("rename host notdir parent to pool", lambda: os.rename("hf/x", "top/g"))
+t("rename pool to host missing parent", lambda: os.rename("top/d/f", "nope/x"))
+t("rename pool missing parent to host", lambda: os.rename("top/nope/f", "x"))
+t("rename host to pool", lambda: os.rename("hf", "top/g"))
+t("rename pool to host", lambda: os.rename("top/d/f", "x"))
+t("link host missing to pool", lambda: os.link("nope", "top/g"))
+t("link host to pool existing", lambda: os.link("hf", "top/d/f"))
+t("link host to pool missing parent", lambda: os.link("hf", "top/nope/g"))
+t("link pool missing to host", lambda: os.link("top/d/nope", "x"))
+t("link pool to host existing", lambda: os.link("top/d/f", "hf"))
+t("link pool to host missing parent", lambda: os.link("top/d/f", "nope/x"))
+t("link host to pool", lambda: os.link("hf", "top/g"))
+t("link pool to host", lambda: os.link("top/d/f", "x"))
+'
+cd / && rm -rf "$links"
+SCRIPT
+run_both pair-lookups || fail "rename or link between a mount and the host differs from the kernel's"
+pass "rename and link between a mount and the host look both names up before EXDEV"
