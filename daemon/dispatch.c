@@ -426,6 +426,28 @@ static int64_t ioctl_get(struct dn_svc *svc, struct dn_file *f, const struct dn_
 	return r < 0 ? r : (int64_t)size;
 }
 
+/*
+ * DN_RW_DIRECT (wire.h): the backend's file follows the caller's O_DIRECT
+ * (F_SETFL may have changed it). *at: where in the data area the data goes,
+ * the caller's place in a page, so that the kernel judges its alignment as
+ * it would the caller's buffer; 0 on backends without O_DIRECT of their own.
+ */
+static int direct_mode(struct dn_svc *svc, struct dn_file *f, const struct dn_req *req,
+		       size_t bufsize, size_t *at)
+{
+	bool on = req->flags & DN_RW_DIRECT;
+	*at = 0;
+	if (on && req->op == DN_OP_PREAD && (req->flags & DN_READ_STREAM))
+		return -EINVAL;
+	if (!svc->ops->set_direct)
+		return 0;
+	int r = svc->ops->set_direct(svc, f, on, on ? req->mode >> DN_DIRECT_LENS_SHIFT : 0);
+	if (r < 0 || !on)
+		return r;
+	*at = req->mode % DN_DIRECT_PAGE;
+	return req->len > bufsize - *at ? -EINVAL : 0;
+}
+
 /* Ops on an open file: the handle names it. */
 static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const struct args *a,
 			   struct dn_buf *b, uint8_t *bufdata, size_t bufsize, struct dn_reply *rep)
@@ -451,6 +473,7 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 	struct dn_svc *svc = o->svc;
 	const struct dn_svc_ops *ops = svc->ops;
 	struct stat st;
+	size_t at; /* DN_RW_DIRECT: the caller's place in a page */
 	int64_t r = -ENOSYS;
 	if (dn_gens_bumps_inode(req->op, req->oflags, dn_svc_is_union(svc)))
 		changed_ino = open_ino(o);
@@ -458,18 +481,31 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 	case DN_OP_PREAD:
 		if (req->len > bufsize)
 			r = -EINVAL;
+		else if ((r = direct_mode(svc, o->file, req, bufsize, &at)) < 0)
+			break;
 		else if (ops->pread && (req->flags & DN_READ_STREAM))
 			r = dn_stream_pread(svc, o->file, b, bufdata, req->len, (off_t)req->off,
 					    &rep->aux);
-		else if (ops->pread)
-			r = ops->pread(svc, o->file, bufdata, req->len, (off_t)req->off);
+		else if (ops->pread && (r = ops->pread(svc, o->file, bufdata + at, req->len,
+						       (off_t)req->off)) > 0 && at)
+			memmove(bufdata, bufdata + at, (size_t)r);
 		break;
 	case DN_OP_PWRITE: {
 		size_t len = a->data_len;
-		if (req->len != a->data_len)
+		const uint8_t *from = a->data;
+		if (req->len != a->data_len) {
 			r = -EINVAL;
-		else if (ops->pwrite && (r = fsize_fit(svc, o->file, req, &len, rep)) == 0)
-			r = ops->pwrite(svc, o->file, a->data, len,
+			break;
+		}
+		if ((r = direct_mode(svc, o->file, req, bufsize, &at)) < 0)
+			break;
+		if (at) {
+			memmove(bufdata + at, a->data, len);
+			from = bufdata + at;
+		}
+		r = -ENOSYS;
+		if (ops->pwrite && (r = fsize_fit(svc, o->file, req, &len, rep)) == 0)
+			r = ops->pwrite(svc, o->file, from, len,
 					(req->flags & DN_WRITE_APPEND) ? -1 : (off_t)req->off,
 					&rep->aux);
 		break;

@@ -56,6 +56,7 @@ struct local_svc {
 
 struct dn_file {
 	int fd;
+	_Atomic bool direct; /* fd has O_DIRECT: the client's open or F_SETFL said so */
 	pthread_mutex_t dir_lock; /* readdir seeks the shared fd */
 };
 
@@ -327,6 +328,7 @@ static int local_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	f->fd = resolve(to_local(s), path, fl, create_mode(mode));
 	if (f->fd < 0)
 		return f->fd;
+	f->direct = (fl & O_DIRECT) != 0;
 	pthread_mutex_init(&f->dir_lock, NULL);
 	*out = TAKE_PTR(f);
 	return 0;
@@ -368,6 +370,29 @@ static void local_close(struct dn_svc *s, struct dn_file *f)
 	close(f->fd);
 	pthread_mutex_destroy(&f->dir_lock);
 	free(f);
+}
+
+/*
+ * The client's F_SETFL of O_DIRECT, on the pool's own descriptor (setfl's
+ * checks then). A vector's lengths against the alignment statx tells
+ * (STATX_DIOALIGN, Linux 6.1); a kernel that cannot tell leaves them to
+ * the reads and writes of each segment.
+ */
+static int local_set_direct(struct dn_svc *s, struct dn_file *f, bool on, uint32_t lens)
+{
+	(void)s;
+	struct statx stx;
+	if (lens && statx(f->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
+	    (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_offset_align &&
+	    (lens & (stx.stx_dio_offset_align - 1)))
+		return -EINVAL;
+	if (atomic_load_explicit(&f->direct, memory_order_relaxed) == on)
+		return 0;
+	int fl = fcntl(f->fd, F_GETFL);
+	if (fl < 0 || fcntl(f->fd, F_SETFL, on ? fl | O_DIRECT : fl & ~O_DIRECT) < 0)
+		return -errno;
+	atomic_store_explicit(&f->direct, on, memory_order_relaxed);
+	return 0;
 }
 
 static ssize_t local_pread(struct dn_svc *s, struct dn_file *f, void *buf, size_t len, off_t off)
@@ -508,6 +533,7 @@ static int local_open_at(struct dn_svc *s, const struct dn_cred *c, struct dn_fi
 		return -EAGAIN;
 	if (f->fd < 0)
 		return f->fd;
+	f->direct = (fl & O_DIRECT) != 0;
 	pthread_mutex_init(&f->dir_lock, NULL);
 	*out = TAKE_PTR(f);
 	return 0;
@@ -1147,6 +1173,7 @@ static const struct dn_svc_ops local_ops = {
 	.close = local_close,
 	.fpath = local_fpath,
 	.mapfd = local_mapfd,
+	.set_direct = local_set_direct,
 	.pread = local_pread,
 	.pwrite = local_pwrite,
 	.fstat = local_fstat,

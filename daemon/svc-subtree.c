@@ -503,6 +503,11 @@ static int sub_mapfd(struct dn_svc *s, struct dn_file *f, bool writable)
 	return BELOW(s)->ops->mapfd(BELOW(s), f, writable);
 }
 
+static int sub_set_direct(struct dn_svc *s, struct dn_file *f, bool on, uint32_t lens)
+{
+	return BELOW(s)->ops->set_direct(BELOW(s), f, on, lens);
+}
+
 static ssize_t sub_pread(struct dn_svc *s, struct dn_file *f, void *buf, size_t len, off_t off)
 {
 	return BELOW(s)->ops->pread(BELOW(s), f, buf, len, off);
@@ -598,6 +603,7 @@ static void ops_fill(struct dn_svc_ops *o, const struct dn_svc_ops *b)
 	PICK(fpath, sub_fpath);
 	PICK(mapfd, sub_mapfd);
 	PICK(open, sub_open);
+	PICK(set_direct, sub_set_direct);
 	PICK(pread, sub_pread);
 	PICK(pwrite, sub_pwrite);
 	PICK(fstat, sub_fstat);

@@ -82,6 +82,13 @@ struct dn_svc_ops {
 	/* off < 0: append; *end gets the file offset after the write */
 	ssize_t (*pwrite)(struct dn_svc *s, struct dn_file *f, const void *buf, size_t len,
 			  off_t off, uint64_t *end);
+	/*
+	 * Optional: O_DIRECT on or off for f's reads and writes from now on,
+	 * as the client's F_SETFL asks (its open's flags had it already).
+	 * lens: a readv/writev's segment lengths ORed (0: one buffer), each of
+	 * which must meet the file's direct I/O alignment: -EINVAL if not.
+	 */
+	int (*set_direct)(struct dn_svc *s, struct dn_file *f, bool on, uint32_t lens);
 	int (*fstat)(struct dn_svc *s, struct dn_file *f, struct stat *st);
 	int (*stat)(struct dn_svc *s, const struct dn_cred *c, const char *path, bool nofollow,
 		    struct stat *st);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 21
+#define DN_PROTO_VERSION 22
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -81,6 +81,23 @@ enum dn_op {
 #define DN_FSYNC_FS 0x2u /* syncfs(2): all of the filesystem the file lies on */
 #define DN_MAP_WRITE 0x1u /* mapfd: a copy may be written back */
 #define DN_WRITE_APPEND 0x1u
+/*
+ * PREAD, PWRITE: the caller's open file has O_DIRECT (open or F_SETFL), and
+ * mode is its buffer's address modulo DN_DIRECT_PAGE. The service does the
+ * I/O from a buffer of its own at that same place in a page, so that the
+ * kernel's alignment rules for direct I/O refuse what they would refuse
+ * the caller (EINVAL); len + mode fits the data area. Never with
+ * DN_READ_STREAM.
+ */
+#define DN_RW_DIRECT 0x2u
+#define DN_DIRECT_PAGE 4096u
+/*
+ * With DN_RW_DIRECT, the first piece of a readv/writev: mode's bits from
+ * here hold the OR of its segments' lengths modulo DN_DIRECT_PAGE, and its
+ * low bits the OR of their addresses' places (the kernel checks the whole
+ * vector's alignment before any I/O). 0 there: one buffer.
+ */
+#define DN_DIRECT_LENS_SHIFT 16
 /*
  * A large read whose data the service publishes as it lands (the buffer's
  * `ready`, every DN_READ_STREAM_CHUNK bytes until a stall), so that the client

@@ -378,6 +378,13 @@ static int union_mapfd(struct dn_svc *s, struct dn_file *f, bool writable)
 	return OPS(u)->mapfd ? OPS(u)->mapfd(BELOW(u), file_below(f), writable) : -ENODEV;
 }
 
+/* overlayfs passes O_DIRECT (and F_SETFL's) to the real file (ovl_change_flags) */
+static int union_set_direct(struct dn_svc *s, struct dn_file *f, bool on, uint32_t lens)
+{
+	struct union_svc *u = to_union(s);
+	return OPS(u)->set_direct ? OPS(u)->set_direct(BELOW(u), file_below(f), on, lens) : 0;
+}
+
 static ssize_t union_pread(struct dn_svc *s, struct dn_file *f, void *buf, size_t len, off_t off)
 {
 	struct union_svc *u = to_union(s);
@@ -609,6 +616,7 @@ static const struct dn_svc_ops union_ops_template = {
 	.close = union_close,
 	.fpath = union_fpath,
 	.mapfd = union_mapfd,
+	.set_direct = union_set_direct,
 	.pread = union_pread,
 	.pwrite = union_pwrite,
 	.fstat = union_fstat,

@@ -61,3 +61,18 @@ cd / && rm -rf "$links"
 SCRIPT
 run_both pair-lookups || fail "rename or link between a mount and the host differs from the kernel's"
 pass "rename and link between a mount and the host look both names up before EXDEV"
+
+# O_DIRECT with an unaligned buffer, offset or length (open or F_SETFL;
+# read, write, readv, writev; in a hole, at the end): the pool does the I/O
+# with its own buffer, at the caller's place in a page, so the backend's
+# kernel refuses what it would refuse the caller. The kernel's side on the
+# pool's filesystem (ext4 here refuses, tmpfs would not).
+mkdir -p "$WORK/kernel-direct"
+python3 "$HERE/direct_io.py" "$WORK/kernel-direct" > "$WORK/direct.kernel" 2>&1
+in_pool python3 "$HERE/direct_io.py" "$MNT" > "$WORK/direct.pool" 2>&1
+diff "$WORK/direct.kernel" "$WORK/direct.pool" || fail "O_DIRECT in the pool differs from the kernel's"
+if grep -q "Invalid argument" "$WORK/direct.kernel"; then
+	pass "O_DIRECT: the alignment the backend's kernel demands, and the data ($(grep -c "Invalid argument" "$WORK/direct.kernel") refusals)"
+else
+	pass "O_DIRECT as the kernel's (note: $(stat -f -c %T "$WORK") refuses no alignment: the refusals went unchecked)"
+fi
