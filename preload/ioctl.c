@@ -241,7 +241,12 @@ DN_EXPORT int ioctl(int fd, unsigned long req, ...)
 	va_end(ap);
 	if (dn_fdmap_get(fd) < 0)
 		return REAL(ioctl)(fd, req, arg);
-	DN_RETURN(danaus_ioctl(fd, req, arg));
+	/*
+	 * The system call's request is an unsigned int: a caller's int one
+	 * with its top bit set (_IOR's, as xfs_io passes them) arrives here
+	 * sign-extended, and the kernel would drop the upper half.
+	 */
+	DN_RETURN(danaus_ioctl(fd, (unsigned int)req, arg));
 }
 
 /*
