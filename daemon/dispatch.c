@@ -376,7 +376,8 @@ static int64_t seek_without_holes(struct dn_svc *svc, struct dn_file *f, int64_t
 /*
  * DN_OP_IOCTL: the read-only inode ioctls a filesystem answers (lsattr,
  * filefrag, cp and xfs_io ask them), the argument built in the data area;
- * no other request reaches the backend. Its size, or -errno.
+ * no other request but the setters (ioctl_set) reaches the backend. Its
+ * size, or -errno.
  */
 static int64_t ioctl_get(struct dn_svc *svc, struct dn_file *f, const struct dn_req *req,
 			 const struct args *a, uint8_t *bufdata, size_t bufsize)
@@ -446,6 +447,24 @@ static int direct_mode(struct dn_svc *svc, struct dn_file *f, const struct dn_re
 		return r;
 	*at = req->mode % DN_DIRECT_PAGE;
 	return req->len > bufsize - *at ? -EINVAL : 0;
+}
+
+/*
+ * DN_OP_IOCTL's setters (chattr): the value from the request, copied out of
+ * shared memory first, to the backend, which decides with the caller's rights.
+ */
+static int64_t ioctl_set(struct dn_svc *svc, const struct dn_cred *c, struct dn_file *f,
+			 const struct dn_req *req, const struct args *a)
+{
+	union {
+		int flags;
+		struct fsxattr x;
+	} v;
+	size_t size = req->oflags == FS_IOC_FSSETXATTR ? sizeof(v.x) : sizeof(v.flags);
+	if (a->data_len != size)
+		return -EINVAL;
+	memcpy(&v, a->data, size);
+	return svc->ops->ioctl_set ? svc->ops->ioctl_set(svc, c, f, req->oflags, &v) : -ENOSYS;
 }
 
 /* Ops on an open file: the handle names it. */
@@ -549,7 +568,10 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 			r = seek_without_holes(svc, o->file, (int64_t)req->off, (int)req->mode);
 		break;
 	case DN_OP_IOCTL:
-		r = ioctl_get(svc, o->file, req, a, bufdata, bufsize);
+		if (req->oflags == FS_IOC_SETFLAGS || req->oflags == FS_IOC_FSSETXATTR)
+			r = ioctl_set(svc, &s->cred, o->file, req, a);
+		else
+			r = ioctl_get(svc, o->file, req, a, bufdata, bufsize);
 		break;
 	case DN_OP_FADVISE:
 		r = ops->fadvise ? ops->fadvise(svc, o->file, (off_t)req->off, (off_t)req->len,

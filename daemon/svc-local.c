@@ -301,6 +301,12 @@ static int handover_probe(struct local_svc *ls, const char *path, int oflags, in
 	return DN_SVC_HANDOVER;
 }
 
+/*
+ * APPEND_ONLY: a file with chattr's append-only flag opens for writing only
+ * with O_APPEND (may_open: EPERM), which the pool's descriptor otherwise
+ * leaves out; asked again with it, the descriptor keeps it, and every
+ * write appends, as the kernel's F_SETFL lets no one clear it there.
+ */
 static int local_open(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
 		      mode_t mode, struct dn_file **out, int *handover)
 {
@@ -326,6 +332,8 @@ static int local_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	else
 		fl |= O_NONBLOCK;
 	f->fd = resolve(to_local(s), path, fl, create_mode(mode));
+	if (f->fd == -EPERM && (oflags & O_APPEND)) /* an append-only file: see APPEND_ONLY */
+		f->fd = resolve(to_local(s), path, fl | O_APPEND, create_mode(mode));
 	if (f->fd < 0)
 		return f->fd;
 	f->direct = (fl & O_DIRECT) != 0;
@@ -529,6 +537,10 @@ static int local_open_at(struct dn_svc *s, const struct dn_cred *c, struct dn_fi
 	if ((oflags & O_CREAT) || (oflags & O_TMPFILE) == O_TMPFILE)
 		how.mode = create_mode(mode) & 07777;
 	f->fd = openat2_retrying(dir->fd, name, &how);
+	if (f->fd == -EPERM && (oflags & O_APPEND)) { /* APPEND_ONLY */
+		how.flags |= O_APPEND;
+		f->fd = openat2_retrying(dir->fd, name, &how);
+	}
 	if (f->fd == -EXDEV || (f->fd == -ELOOP && follow && dn_walk_symlinks_refused()))
 		return -EAGAIN;
 	if (f->fd < 0)
@@ -945,6 +957,17 @@ static int local_ioctl_get(struct dn_svc *s, struct dn_file *f, unsigned int req
 	return ioctl(f->fd, req, arg) < 0 ? -errno : 0;
 }
 
+/* chattr: the host's filesystem decides, the thread being the caller (dn_cred_apply) */
+static int local_ioctl_set(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			   unsigned int req, const void *arg)
+{
+	(void)s;
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	return ioctl(f->fd, req, arg) < 0 ? -errno : 0;
+}
+
 /* The host's page cache is the local pool's: DONTNEED drops it, as fio asks. */
 static int local_fadvise(struct dn_svc *s, struct dn_file *f, off_t off, off_t len, int advice)
 {
@@ -1210,6 +1233,7 @@ static const struct dn_svc_ops local_ops = {
 	.fadvise = local_fadvise,
 	.seek = local_seek,
 	.ioctl_get = local_ioctl_get,
+	.ioctl_set = local_ioctl_set,
 	.getxattr = local_getxattr,
 	.setxattr = local_setxattr,
 	.listxattr = local_listxattr,

@@ -560,6 +560,12 @@ static off_t sub_seek(struct dn_svc *s, struct dn_file *f, off_t off, int whence
 	return BELOW(s)->ops->seek(BELOW(s), f, off, whence);
 }
 
+static int sub_ioctl_set(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			 unsigned int req, const void *arg)
+{
+	return BELOW(s)->ops->ioctl_set(BELOW(s), c, f, req, arg);
+}
+
 static int sub_ioctl_get(struct dn_svc *s, struct dn_file *f, unsigned int req, void *arg)
 {
 	return BELOW(s)->ops->ioctl_get(BELOW(s), f, req, arg);
@@ -639,6 +645,7 @@ static void ops_fill(struct dn_svc_ops *o, const struct dn_svc_ops *b)
 	PICK(fallocate, sub_fallocate);
 	PICK(seek, sub_seek);
 	PICK(ioctl_get, sub_ioctl_get);
+	PICK(ioctl_set, sub_ioctl_set);
 	PICK(fadvise, sub_fadvise);
 	PICK(getxattr, sub_getxattr);
 	PICK(setxattr, sub_setxattr);

@@ -173,6 +173,13 @@ struct dn_svc_ops {
 	 * the kernel's (FIEMAP: the request, with room for its extents)
 	 */
 	int (*ioctl_get)(struct dn_svc *s, struct dn_file *f, unsigned int req, void *arg);
+	/*
+	 * Optional: chattr's FS_IOC_SETFLAGS (arg an int) or FS_IOC_FSSETXATTR
+	 * on f, decided with c's rights as the kernel decides them (the owner
+	 * or CAP_FOWNER; CAP_LINUX_IMMUTABLE for the append and immutable flags)
+	 */
+	int (*ioctl_set)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			 unsigned int req, const void *arg);
 	/* posix_fadvise: advice for the backend's cache; a backend without it ignores it */
 	int (*fadvise)(struct dn_svc *s, struct dn_file *f, off_t off, off_t len, int advice);
 	/*

@@ -56,7 +56,9 @@ enum dn_op {
 	DN_OP_IOCTL,    /* handle; oflags: an inode ioctl that only reads (FS_IOC_GETFLAGS,
 			 * FS_IOC_GETVERSION, FS_IOC_FSGETXATTR, FS_IOC_FIEMAP); data:
 			 * FIEMAP's struct fiemap; len: room for the answer, which is
-			 * the argument as the kernel fills it, in the data area */
+			 * the argument as the kernel fills it, in the data area; or
+			 * chattr's FS_IOC_SETFLAGS (data: an int) or FS_IOC_FSSETXATTR
+			 * (data: struct fsxattr) */
 	DN_OP_MAX,
 };
 

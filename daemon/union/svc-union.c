@@ -649,6 +649,7 @@ static const struct dn_svc_ops union_ops_template = {
 	.fallocate = union_fallocate,
 	.seek = union_seek,
 	.ioctl_get = union_ioctl_get,
+	.ioctl_set = union_ioctl_set,
 	.fadvise = union_fadvise,
 	.getxattr = union_getxattr,
 	.setxattr = union_setxattr,
