@@ -16,6 +16,7 @@
 #include "fault.h"
 #include "path.h"
 #include "paths.h"
+#include "proc-files.h"
 #include "ops.h"
 #include "real.h"
 #include "route.h"
@@ -86,7 +87,8 @@ DN_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
 		if (!(flags & O_CREAT) || !dn_route_create(dirfd, path, &t))
-			KERNEL_OR_LINK(dirfd, path, t, REAL(openat)(dirfd, path, flags, mode));
+			KERNEL_OR_LINK(dirfd, path, t,
+				       dn_proc_opened(REAL(openat)(dirfd, path, flags, mode), path, flags));
 		t.redirect = true;
 		int r = dn_op_open(&t, flags, mode);
 		if (r != -DN_OP_REDIRECTED)

@@ -141,19 +141,26 @@ static ssize_t union_readlink(struct dn_svc *s, const struct dn_cred *c, const c
 	return OPS(u)->readlink(BELOW(u), &u->priv, real, buf, len);
 }
 
+/* overlayfs's statfs: the writable layer's numbers, its own type (ovl_statfs) */
+#define UN_OVERLAYFS_MAGIC 0x794c7630
+
 static int union_statfs(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 			const char *path, struct statvfs *st, uint64_t *type)
 {
 	struct union_svc *u = to_union(s);
+	int r;
 	if (!path) {
 		struct dn_cred b = un_cred_below(c);
-		return OPS(u)->statfs(BELOW(u), &b, file_below(f), NULL, st, type);
+		r = OPS(u)->statfs(BELOW(u), &b, file_below(f), NULL, st, type);
+	} else {
+		_cleanup_walk_ struct un_walk *w = NULL;
+		r = union_walk_existing(u, c, path, UN_FOLLOW, &w);
+		if (r == 0)
+			r = OPS(u)->statfs(BELOW(u), &u->priv, NULL, u->layer[0], st, type);
 	}
-	_cleanup_walk_ struct un_walk *w = NULL;
-	int r = union_walk_existing(u, c, path, UN_FOLLOW, &w);
-	if (r < 0)
-		return r;
-	return OPS(u)->statfs(BELOW(u), &u->priv, NULL, u->layer[0], st, type);
+	if (r == 0)
+		*type = UN_OVERLAYFS_MAGIC;
+	return r;
 }
 
 /* ------------------------------------------------------------------ open files */

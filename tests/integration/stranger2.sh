@@ -2,7 +2,9 @@
 # Integration: a second round of calls strangers' programs make, each
 # script run on a kernel directory and in a pool, the outputs compared:
 # rename and link between a mount and the host's tree reached through host
-# symlinks (the lookups the kernel makes before its EXDEV).
+# symlinks (the lookups the kernel makes before its EXDEV); O_DIRECT's
+# alignment; chattr/lsattr/xfs_io; /proc/self/fdinfo; df and stat -f (an
+# overlay for a union: union-apps.sh runs this with DANAUS_TEST_UNION).
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
@@ -13,7 +15,7 @@ KDIR=$WORK/kernel
 mkdir -p "$KDIR"
 mount -t tmpfs -o mode=755 "danaus-stranger2-$$" "$KDIR" || fail "cannot mount a tmpfs to compare with"
 # (a failure midway may leave immutable files, which rm -rf cannot remove)
-trap 'rc=$?; umount "$KDIR" 2>/dev/null; chattr -R -i -a "$WORK" 2>/dev/null; (exit $rc); cleanup' EXIT
+trap 'rc=$?; set +e; umount "$KDIR" 2>/dev/null; chattr -R -i -a "$WORK" 2>/dev/null; (exit $rc); cleanup' EXIT
 chmod 755 "$ROOT"
 # run_both NAME: $WORK/NAME.sh on the kernel directory and in the pool, the outputs compared
 run_both() {
@@ -130,3 +132,69 @@ cat "$WORK/chattr.pool"
 diff "$WORK/chattr.kernel" "$WORK/chattr.pool" || fail "chattr on pool files differs from the kernel's"
 grep -q "^+i: rc=0" "$WORK/chattr.pool" || fail "chattr +i by root failed in the pool"
 pass "chattr +i/+a/+d/+A and xfs_io's FSSETXATTR: the backend decides with the caller's rights"
+
+# /proc/self/fdinfo/N of a pool fd: the open file's offset and flags
+# (close-on-exec, F_SETFL, O_APPEND), its inode and a mount id, where the
+# kernel's would describe the placeholder
+cat > "$WORK/fdinfo.sh" << 'SCRIPT'
+cd "$1" && printf 'hello world\n' > f && mkdir -p d
+python3 -c '
+import os, fcntl
+def info(fd):
+    d = dict(l.split(":\t") for l in open("/proc/self/fdinfo/%d" % fd).read().splitlines() if ":\t" in l)
+    return "pos %s flags %s ino %s mnt_id %s" % (d["pos"], d["flags"], int(d["ino"]) == os.fstat(fd).st_ino,
+                                                 d["mnt_id"].isdigit())
+fd = os.open("f", os.O_RDWR | os.O_APPEND)
+os.lseek(fd, 5, os.SEEK_SET)
+print("O_RDWR|O_APPEND at 5:", info(fd))
+fcntl.fcntl(fd, fcntl.F_SETFD, 0)
+print("without close-on-exec:", info(fd))
+fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK)
+print("F_SETFL O_NONBLOCK:", info(fd))
+fd2 = os.open("f", os.O_RDONLY | os.O_NOFOLLOW)
+os.read(fd2, 3)
+print("O_RDONLY after a read of 3:", info(fd2))
+print("a directory:", info(os.open("d", os.O_RDONLY | os.O_DIRECTORY)))
+print("a dup:", info(os.dup(fd2)))
+'
+echo "cat: $(exec 3<f; grep -E '^(pos|flags)' /proc/self/fdinfo/3 | tr '\n\t' '  ')"
+SCRIPT
+run_same_fs() {
+	local name=$1
+	bash "$WORK/$name.sh" "$WORK/kernel-fs" > "$WORK/$name.kernel" 2>&1
+	in_pool bash "$WORK/$name.sh" "$MNT" > "$WORK/$name.pool" 2>&1
+	sed -i "s|$WORK/kernel-fs|D|g" "$WORK/$name.kernel"
+	sed -i "s|$MNT|D|g" "$WORK/$name.pool"
+	cat "$WORK/$name.pool"
+	diff "$WORK/$name.kernel" "$WORK/$name.pool"
+}
+run_same_fs fdinfo || fail "/proc/self/fdinfo of a pool fd differs from the kernel's of a kernel fd"
+pass "/proc/self/fdinfo/N of a pool fd: its offset, flags and inode"
+
+# df and stat -f: a union is an overlay (df's type and mountpoint come from
+# the mount table, its device from the union's st_dev); a plain local pool
+# shows the host filesystem it is on, as a kernel directory there does
+cat > "$WORK/df.sh" << 'SCRIPT'
+cd "$1" && echo x > f
+echo "df: $(df --output=fstype,target "$1" | tail -1)"
+echo "df of a file: $(df --output=fstype,target f | tail -1)"
+echo "stat -f: $(stat -f -c '%t %T' "$1")"
+echo "findmnt: $(findmnt -n -o FSTYPE,TARGET -T "$1/f")"
+SCRIPT
+if [ -n "${DANAUS_TEST_UNION:-}" ]; then
+	ovl=$WORK/ovl-df
+	mkdir -p "$ovl/lower" "$ovl/upper" "$ovl/work" "$ovl/mnt"
+	mount -t overlay "danaus-df-$$" -o "lowerdir=$ovl/lower,upperdir=$ovl/upper,workdir=$ovl/work" \
+		"$ovl/mnt" || fail "cannot mount a kernel overlay to compare df with"
+	bash "$WORK/df.sh" "$ovl/mnt" > "$WORK/df.kernel" 2>&1
+	umount "$ovl/mnt"
+	in_pool bash "$WORK/df.sh" "$MNT" > "$WORK/df.pool" 2>&1
+	sed -i "s|$ovl/mnt|D|g" "$WORK/df.kernel"
+	sed -i "s|$MNT|D|g" "$WORK/df.pool"
+	cat "$WORK/df.pool"
+	diff "$WORK/df.kernel" "$WORK/df.pool" || fail "df of a union pool differs from a kernel overlay's"
+	grep -q "^df: overlay D" "$WORK/df.pool" || fail "df names no overlay at the union's mountpoint"
+else
+	run_same_fs df || fail "df of a pool differs from a kernel directory's on its filesystem"
+fi
+pass "df, stat -f and findmnt of a pool as of the kernel's (an overlay for a union)"
