@@ -4,7 +4,8 @@
 # rename and link between a mount and the host's tree reached through host
 # symlinks (the lookups the kernel makes before its EXDEV); O_DIRECT's
 # alignment; chattr/lsattr/xfs_io; /proc/self/fdinfo; df and stat -f (an
-# overlay for a union: union-apps.sh runs this with DANAUS_TEST_UNION).
+# overlay for a union: union-apps.sh runs this with DANAUS_TEST_UNION);
+# git, rsync -aHAX, cp --sparse, tar --acls, zip, sqlite3 WAL, perl File::.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
@@ -198,3 +199,60 @@ else
 	run_same_fs df || fail "df of a pool differs from a kernel directory's on its filesystem"
 fi
 pass "df, stat -f and findmnt of a pool as of the kernel's (an overlay for a union)"
+
+# Real programs' own round trips, each printed as they report it: git
+# worktree/stash/merge/gc --aggressive/fsck --strict, rsync -aHAX (ACLs,
+# xattrs, hard links, a sparse file), cp -a --sparse=always, tar --acls
+# --xattrs, zip/unzip -t, sqlite3 in WAL mode with a checkpoint and VACUUM,
+# perl's File::Copy/Temp/Find/Path
+cat > "$WORK/tools.sh" << 'SCRIPT'
+cd "$1" || exit 1
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@t GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@t
+export GIT_AUTHOR_DATE='2020-01-01T00:00:00Z' GIT_COMMITTER_DATE='2020-01-01T00:00:00Z'
+mkdir src && cd src
+for i in 1 2 3; do seq $((i * 1000)) > "f$i"; done
+mkdir sub && echo deep > sub/x && ln -s f1 link && ln f2 hard
+truncate -s 1M sparse && printf 'data' | dd of=sparse bs=1 seek=500000 conv=notrunc status=none
+setfacl -m u:65534:r f1 && python3 -c 'import os; os.setxattr("f3", "user.k", b"v")'
+cd ..
+echo "== git worktree, stash, gc --aggressive, fsck"
+git init -q repo && cd repo && cp ../src/f1 ../src/f2 . && git add . && git commit -qm one
+git worktree add -q ../wt -b side 2>&1
+(cd ../wt && echo side >> f1 && git commit -qam side && git log --format=%s | tr '\n' ' '; echo)
+echo change >> f2 && git stash -q && echo "stashed: $(git stash list | wc -l) clean: $(git status --short | wc -l)"
+git stash pop -q && echo "popped: $(git status --short | tr '\n' ' ')"
+git merge -q side -m merge 2>&1 && echo "merged: $(git log --format=%s | tr '\n' ' ')"
+git gc -q --aggressive --prune=now && git fsck --full --strict 2>&1 && echo "fsck ok: $(git count-objects -v | grep -E '^(count|packs)' | tr '\n' ' ')"
+git worktree remove ../wt && git worktree prune && echo "worktrees: $(git worktree list | wc -l)"
+cd ..
+echo "== rsync -aHAX"
+rsync -aHAX src/ rs/ 2>&1 && echo "rsync: $(cd rs && ls -l --time-style=+ . | awk '{print $1, $2, $NF}' | tr '\n' ' ')"
+echo "  acl: $(getfacl -cpn rs/f1 2>/dev/null | tr '\n' ' ') xattr: $(python3 -c 'import os; print(os.getxattr("rs/f3", "user.k"))' 2>&1)"
+echo "  hard links: $(stat -c %h rs/f2 rs/hard | tr '\n' ' ')same inode: $([ rs/f2 -ef rs/hard ] && echo yes || echo no)"
+rsync -aHAX --checksum --itemize-changes src/ rs/ | wc -l
+echo "== cp -a --sparse=always"
+cp -a --sparse=always src/sparse sp && echo "cp: $(stat -c '%s' sp) same: $(cmp src/sparse sp && echo yes) sparse: $([ "$(stat -c %b sp)" -lt 100 ] && echo yes || echo "no ($(stat -c %b sp))")"
+cp -a src cpa && echo "cp -a: $(diff -r src cpa && echo same) acl: $(getfacl -cpn cpa/f1 2>/dev/null | grep -c 65534)"
+echo "== tar --acls --xattrs"
+tar --acls --xattrs -cf t.tar -C src . && mkdir tx && tar --acls --xattrs -xf t.tar -C tx && echo "tar: $(diff -r src tx && echo same) acl: $(getfacl -cpn tx/f1 2>/dev/null | grep -c 65534) xattr: $(python3 -c 'import os; print(os.getxattr("tx/f3", "user.k"))' 2>&1)"
+echo "== zip, unzip"
+(cd src && zip -qry ../z.zip .) && mkdir uz && unzip -q z.zip -d uz && echo "zip: $(diff -r src uz && echo same) test: $(unzip -tq z.zip)"
+echo "== sqlite3 WAL"
+sqlite3 db.sqlite 'PRAGMA journal_mode=WAL; CREATE TABLE t(a, b); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 2000) INSERT INTO t SELECT x, randomblob(100) FROM c;' 
+echo "wal: $(ls db.sqlite* | tr '\n' ' ')"
+sqlite3 db.sqlite 'PRAGMA wal_checkpoint(TRUNCATE); PRAGMA integrity_check; SELECT count(*), sum(a) FROM t;' | tr '\n' ' '; echo
+sqlite3 db.sqlite 'BEGIN; DELETE FROM t WHERE a % 2; COMMIT; VACUUM; PRAGMA integrity_check; SELECT count(*) FROM t;' | tr '\n' ' '; echo
+echo "== perl File::"
+perl -MFile::Copy -MFile::Temp=tempfile,tempdir -MFile::Find -MFile::Path=make_path,remove_tree -e '
+my $d = tempdir(DIR => ".", CLEANUP => 0);
+make_path("$d/a/b/c") or die; copy("src/f1", "$d/a/b/c/f") or die "copy: $!";
+move("$d/a/b/c/f", "$d/a/g") or die "move: $!";
+my ($fh, $name) = tempfile(DIR => "$d/a"); print $fh "x" x 10; close $fh;
+my $bn = $name =~ s{.*/}{}r;
+my @found; find(sub { push @found, $File::Find::name =~ s/^\Q$d\E//r =~ s/\Q$bn\E/TMP/r }, $d);
+print join(" ", sort @found), "\n";
+print "sizes: ", -s "$d/a/g", " ", -s $name, "\n";
+remove_tree($d); print "removed: ", (-e $d ? "no" : "yes"), "\n";' 2>&1
+SCRIPT
+run_same_fs tools || fail "git, rsync, cp, tar, zip, sqlite3 or perl in a pool differ from a kernel directory"
+pass "git worktree/stash/gc/fsck, rsync -aHAX, cp -a --sparse=always, tar --acls, zip, sqlite3 WAL, perl File::"
