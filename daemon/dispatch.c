@@ -90,6 +90,14 @@ static void reply_stat(struct dn_reply *rep, const struct stat *st)
 		.mtime_sec = st->st_mtim.tv_sec, .mtime_nsec = (uint32_t)st->st_mtim.tv_nsec,
 		.ctime_sec = st->st_ctim.tv_sec, .ctime_nsec = (uint32_t)st->st_ctim.tv_nsec,
 	};
+	struct dn_stat_more m;
+	if (dn_stat_more_get(st, &m)) {
+		rep->st.more = m.mask;
+		rep->st.btime_sec = m.btime.tv_sec;
+		rep->st.btime_nsec = (uint32_t)m.btime.tv_nsec;
+		rep->st.attributes = m.attributes;
+		rep->st.attributes_mask = m.attributes_mask;
+	}
 }
 
 /* Copies one NUL-terminated path out of the payload; rejects embedded NULs. */
@@ -1117,6 +1125,7 @@ bool dn_dispatch_run(struct dn_session *s, const struct dn_req *req, struct dn_r
 	dn_redirect_allow((req->flags & DN_REQ_REDIRECT) && req->path_len &&
 			  req->op != DN_OP_HANDOFF);
 	changed_ino = 0;
+	dn_stat_more_clear();
 	rep->result = r < 0 ? r : run(s, req, b, rep);
 	/* failed or not, before the reply: a client that sees it sees the bump */
 	dn_gens_after(req->op, req->oflags, changed_ino);

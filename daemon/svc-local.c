@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/file.h>
 #include <sys/statvfs.h>
 #include <sys/vfs.h>
@@ -431,9 +432,39 @@ static ssize_t local_pwrite(struct dn_svc *s, struct dn_file *f, const void *buf
 	return n;
 }
 
+/*
+ * fstatat by statx, which also tells the birth time and the attributes
+ * (chattr's flags as statx shows them): kept for the reply (dn_stat_more)
+ */
+static int stat_more(int dirfd, const char *name, int flags, struct stat *st)
+{
+	struct statx x;
+	if (statx(dirfd, name, flags, STATX_BASIC_STATS | STATX_BTIME, &x) < 0)
+		return -errno;
+	*st = (struct stat){
+		.st_dev = makedev(x.stx_dev_major, x.stx_dev_minor), .st_ino = x.stx_ino,
+		.st_nlink = x.stx_nlink, .st_mode = x.stx_mode, .st_uid = x.stx_uid,
+		.st_gid = x.stx_gid, .st_rdev = makedev(x.stx_rdev_major, x.stx_rdev_minor),
+		.st_size = (off_t)x.stx_size, .st_blksize = (blksize_t)x.stx_blksize,
+		.st_blocks = (blkcnt_t)x.stx_blocks,
+		.st_atim = {x.stx_atime.tv_sec, x.stx_atime.tv_nsec},
+		.st_mtim = {x.stx_mtime.tv_sec, x.stx_mtime.tv_nsec},
+		.st_ctim = {x.stx_ctime.tv_sec, x.stx_ctime.tv_nsec},
+	};
+	struct dn_stat_more m = {.mask = DN_STAT_ATTRS, .dev = st->st_dev, .ino = st->st_ino,
+				 .attributes = (uint32_t)x.stx_attributes,
+				 .attributes_mask = (uint32_t)x.stx_attributes_mask};
+	if (x.stx_mask & STATX_BTIME) {
+		m.mask |= DN_STAT_BTIME;
+		m.btime = (struct timespec){x.stx_btime.tv_sec, x.stx_btime.tv_nsec};
+	}
+	dn_stat_more_set(&m);
+	return 0;
+}
+
 static int local_fstat(struct dn_svc *s, struct dn_file *f, struct stat *st)
 {
-	return fstat(f->fd, st) < 0 ? -errno : 0;
+	return stat_more(f->fd, "", AT_EMPTY_PATH, st);
 }
 
 static int local_stat(struct dn_svc *s, const struct dn_cred *c, const char *path, bool nofollow,
@@ -445,7 +476,7 @@ static int local_stat(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	_cleanup_close_ int fd = resolve(to_local(s), path, O_PATH | (nofollow ? O_NOFOLLOW : 0), 0);
 	if (fd < 0)
 		return fd;
-	return fstatat(fd, "", st, AT_EMPTY_PATH) < 0 ? -errno : 0;
+	return stat_more(fd, "", AT_EMPTY_PATH, st);
 }
 
 /* chmod of the inode an O_PATH fd holds: its proc link names exactly that inode. */
@@ -481,10 +512,9 @@ static int local_stat_at(struct dn_svc *s, struct dn_file *dir, const char *name
 			 struct stat *st)
 {
 	(void)s;
-	if (fstatat(dir->fd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	if (!S_ISLNK(st->st_mode) || nofollow)
-		return 0;
+	int r = stat_more(dir->fd, name, AT_SYMLINK_NOFOLLOW, st);
+	if (r < 0 || !S_ISLNK(st->st_mode) || nofollow)
+		return r;
 	/* a symlink to follow: where it leads, if that is beneath the directory */
 	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = beneath_resolve()};
 	_cleanup_close_ int fd = openat2_retrying(dir->fd, name, &how);
@@ -492,7 +522,7 @@ static int local_stat_at(struct dn_svc *s, struct dn_file *dir, const char *name
 		return -EAGAIN;
 	if (fd < 0)
 		return fd;
-	return fstat(fd, st) < 0 ? -errno : 0;
+	return stat_more(fd, "", AT_EMPTY_PATH, st);
 }
 
 static int local_unlink_at(struct dn_svc *s, struct dn_file *dir, const char *name, int flags)

@@ -246,6 +246,25 @@ int dn_svc_union_new(const struct dn_union_spec *spec, struct dn_svc *below, boo
  */
 int dn_union_fd_origin(int fd, uint64_t *ino);
 
+/*
+ * What a backend's stat told beyond struct stat (statx's birth time and
+ * attributes; mask: DN_STAT_*), for the reply to the stat it answered:
+ * kept per thread with the file's device and inode, so that a stat of
+ * another file since (a union's of its layers, whose answers carry the
+ * union's device) never lends it its own.
+ */
+struct dn_stat_more {
+	uint32_t mask;
+	dev_t dev;
+	ino_t ino;
+	struct timespec btime;
+	uint32_t attributes, attributes_mask;
+};
+void dn_stat_more_set(const struct dn_stat_more *m);
+void dn_stat_more_clear(void);
+/* *m for the file st describes, if its backend told more about it */
+bool dn_stat_more_get(const struct stat *st, struct dn_stat_more *m);
+
 /* Whether s is a union instance. */
 bool dn_svc_is_union(const struct dn_svc *s);
 

@@ -173,8 +173,16 @@ struct dn_stat {
 	uint32_t mode, uid, gid, blksize;
 	uint64_t rdev;
 	int64_t atime_sec, mtime_sec, ctime_sec;
-	uint32_t atime_nsec, mtime_nsec, ctime_nsec, pad;
+	uint32_t atime_nsec, mtime_nsec, ctime_nsec;
+	uint32_t more; /* DN_STAT_*: which of the fields below the backend told */
+	/* statx's birth time and attributes (their low 32 bits), where the backend's filesystem tells them */
+	int64_t btime_sec;
+	uint32_t btime_nsec;
+	uint32_t attributes, attributes_mask;
+	uint32_t pad;
 };
+#define DN_STAT_BTIME 0x1u
+#define DN_STAT_ATTRS 0x2u
 
 /*
  * A request as a client thread writes it into its request buffer

@@ -238,7 +238,7 @@ DN_EXPORT int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *
 	return fstatat(dirfd, path, (struct stat *)st, flags);
 }
 
-static void statx_from_stat(const struct stat *st, struct statx *sx)
+static void statx_from_stat(const struct stat *st, struct statx *sx, unsigned mask)
 {
 	memset(sx, 0, sizeof(*sx));
 	sx->stx_mask = STATX_BASIC_STATS;
@@ -257,6 +257,18 @@ static void statx_from_stat(const struct stat *st, struct statx *sx)
 	sx->stx_rdev_minor = minor(st->st_rdev);
 	sx->stx_dev_major = major(st->st_dev);
 	sx->stx_dev_minor = minor(st->st_dev);
+	/* the backend's filesystem's birth time (given when asked, as ext4's) and attributes */
+	struct dn_stat m;
+	if (!dn_stat_more(st, &m))
+		return;
+	if ((m.more & DN_STAT_BTIME) && (mask & STATX_BTIME)) {
+		sx->stx_mask |= STATX_BTIME;
+		sx->stx_btime = (struct statx_timestamp){m.btime_sec, m.btime_nsec, 0};
+	}
+	if (m.more & DN_STAT_ATTRS) {
+		sx->stx_attributes = m.attributes;
+		sx->stx_attributes_mask = m.attributes_mask;
+	}
 }
 
 /* The file a statx the kernel filled names, as dn_route_placeholder reads it. */
@@ -303,7 +315,7 @@ DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struc
 	}
 	struct statx x;
 	if (r == 0)
-		statx_from_stat(&st, &x);
+		statx_from_stat(&st, &x, mask);
 	DN_RETURN(put(sx, &x, sizeof(x), r));
 }
 
