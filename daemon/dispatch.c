@@ -454,7 +454,7 @@ static int direct_mode(struct dn_svc *svc, struct dn_file *f, const struct dn_re
 	if (r < 0 || !on)
 		return r;
 	*at = req->mode % DN_DIRECT_PAGE;
-	return req->len > bufsize - *at ? -EINVAL : 0;
+	return *at >= bufsize || req->len > bufsize - *at ? -EINVAL : 0;
 }
 
 /*
@@ -510,11 +510,13 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 			r = -EINVAL;
 		else if ((r = direct_mode(svc, o->file, req, bufsize, &at)) < 0)
 			break;
-		else if (ops->pread && (req->flags & DN_READ_STREAM))
+		else if (!ops->pread)
+			r = -ENOSYS;
+		else if (req->flags & DN_READ_STREAM)
 			r = dn_stream_pread(svc, o->file, b, bufdata, req->len, (off_t)req->off,
 					    &rep->aux);
-		else if (ops->pread && (r = ops->pread(svc, o->file, bufdata + at, req->len,
-						       (off_t)req->off)) > 0 && at)
+		else if ((r = ops->pread(svc, o->file, bufdata + at, req->len, (off_t)req->off)) > 0 &&
+			 at)
 			memmove(bufdata, bufdata + at, (size_t)r);
 		break;
 	case DN_OP_PWRITE: {
