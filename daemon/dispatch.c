@@ -102,6 +102,14 @@ static void reply_stat(struct dn_reply *rep, const struct stat *st)
 		.mtime_sec = st->st_mtim.tv_sec, .mtime_nsec = (uint32_t)st->st_mtim.tv_nsec,
 		.ctime_sec = st->st_ctim.tv_sec, .ctime_nsec = (uint32_t)st->st_ctim.tv_nsec,
 	};
+	struct dn_stat_more m;
+	if (dn_stat_more_get(st, &m)) {
+		rep->st.more = m.mask;
+		rep->st.btime_sec = m.btime.tv_sec;
+		rep->st.btime_nsec = (uint32_t)m.btime.tv_nsec;
+		rep->st.attributes = m.attributes;
+		rep->st.attributes_mask = m.attributes_mask;
+	}
 }
 
 /* Copies one NUL-terminated path out of the payload; rejects embedded NULs. */
@@ -388,7 +396,8 @@ static int64_t seek_without_holes(struct dn_svc *svc, struct dn_file *f, int64_t
 /*
  * DN_OP_IOCTL: the read-only inode ioctls a filesystem answers (lsattr,
  * filefrag, cp and xfs_io ask them), the argument built in the data area;
- * no other request reaches the backend. Its size, or -errno.
+ * no other request but the setters (ioctl_set) reaches the backend. Its
+ * size, or -errno.
  */
 static int64_t ioctl_get(struct dn_svc *svc, struct dn_file *f, const struct dn_req *req,
 			 const struct args *a, uint8_t *bufdata, size_t bufsize)
@@ -438,6 +447,46 @@ static int64_t ioctl_get(struct dn_svc *svc, struct dn_file *f, const struct dn_
 	return r < 0 ? r : (int64_t)size;
 }
 
+/*
+ * DN_RW_DIRECT (wire.h): the backend's file follows the caller's O_DIRECT
+ * (F_SETFL may have changed it). *at: where in the data area the data goes,
+ * the caller's place in a page, so that the kernel judges its alignment as
+ * it would the caller's buffer; 0 on backends without O_DIRECT of their own.
+ */
+static int direct_mode(struct dn_svc *svc, struct dn_file *f, const struct dn_req *req,
+		       size_t bufsize, size_t *at)
+{
+	bool on = req->flags & DN_RW_DIRECT;
+	*at = 0;
+	if (on && req->op == DN_OP_PREAD && (req->flags & DN_READ_STREAM))
+		return -EINVAL;
+	if (!svc->ops->set_direct)
+		return 0;
+	int r = svc->ops->set_direct(svc, f, on, on ? req->mode >> DN_DIRECT_LENS_SHIFT : 0);
+	if (r < 0 || !on)
+		return r;
+	*at = req->mode % DN_DIRECT_PAGE;
+	return *at >= bufsize || req->len > bufsize - *at ? -EINVAL : 0;
+}
+
+/*
+ * DN_OP_IOCTL's setters (chattr): the value from the request, copied out of
+ * shared memory first, to the backend, which decides with the caller's rights.
+ */
+static int64_t ioctl_set(struct dn_svc *svc, const struct dn_cred *c, struct dn_file *f,
+			 const struct dn_req *req, const struct args *a)
+{
+	union {
+		int flags;
+		struct fsxattr x;
+	} v;
+	size_t size = req->oflags == FS_IOC_FSSETXATTR ? sizeof(v.x) : sizeof(v.flags);
+	if (a->data_len != size)
+		return -EINVAL;
+	memcpy(&v, a->data, size);
+	return svc->ops->ioctl_set ? svc->ops->ioctl_set(svc, c, f, req->oflags, &v) : -ENOSYS;
+}
+
 /* Ops on an open file: the handle names it. */
 static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const struct args *a,
 			   struct dn_buf *b, uint8_t *bufdata, size_t bufsize, struct dn_reply *rep)
@@ -463,6 +512,7 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 	struct dn_svc *svc = o->svc;
 	const struct dn_svc_ops *ops = svc->ops;
 	struct stat st;
+	size_t at; /* DN_RW_DIRECT: the caller's place in a page */
 	int64_t r = -ENOSYS;
 	if (dn_gens_bumps_inode(req->op, req->oflags, dn_svc_is_union(svc))) {
 		changed_ino = open_ino(o);
@@ -473,18 +523,33 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 	case DN_OP_PREAD:
 		if (req->len > bufsize)
 			r = -EINVAL;
-		else if (ops->pread && (req->flags & DN_READ_STREAM))
+		else if ((r = direct_mode(svc, o->file, req, bufsize, &at)) < 0)
+			break;
+		else if (!ops->pread)
+			r = -ENOSYS;
+		else if (req->flags & DN_READ_STREAM)
 			r = dn_stream_pread(svc, o->file, b, bufdata, req->len, (off_t)req->off,
 					    &rep->aux);
-		else if (ops->pread)
-			r = ops->pread(svc, o->file, bufdata, req->len, (off_t)req->off);
+		else if ((r = ops->pread(svc, o->file, bufdata + at, req->len, (off_t)req->off)) > 0 &&
+			 at)
+			memmove(bufdata, bufdata + at, (size_t)r);
 		break;
 	case DN_OP_PWRITE: {
 		size_t len = a->data_len;
-		if (req->len != a->data_len)
+		const uint8_t *from = a->data;
+		if (req->len != a->data_len) {
 			r = -EINVAL;
-		else if (ops->pwrite && (r = fsize_fit(svc, o->file, req, &len, rep)) == 0)
-			r = ops->pwrite(svc, o->file, a->data, len,
+			break;
+		}
+		if ((r = direct_mode(svc, o->file, req, bufsize, &at)) < 0)
+			break;
+		if (at) {
+			memmove(bufdata + at, a->data, len);
+			from = bufdata + at;
+		}
+		r = -ENOSYS;
+		if (ops->pwrite && (r = fsize_fit(svc, o->file, req, &len, rep)) == 0)
+			r = ops->pwrite(svc, o->file, from, len,
 					(req->flags & DN_WRITE_APPEND) ? -1 : (off_t)req->off,
 					&rep->aux);
 		break;
@@ -528,7 +593,10 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 			r = seek_without_holes(svc, o->file, (int64_t)req->off, (int)req->mode);
 		break;
 	case DN_OP_IOCTL:
-		r = ioctl_get(svc, o->file, req, a, bufdata, bufsize);
+		if (req->oflags == FS_IOC_SETFLAGS || req->oflags == FS_IOC_FSSETXATTR)
+			r = ioctl_set(svc, &s->cred, o->file, req, a);
+		else
+			r = ioctl_get(svc, o->file, req, a, bufdata, bufsize);
 		break;
 	case DN_OP_FADVISE:
 		r = ops->fadvise ? ops->fadvise(svc, o->file, (off_t)req->off, (off_t)req->len,
@@ -1074,6 +1142,7 @@ bool dn_dispatch_run(struct dn_session *s, const struct dn_req *req, struct dn_r
 	dn_redirect_allow((req->flags & DN_REQ_REDIRECT) && req->path_len &&
 			  req->op != DN_OP_HANDOFF);
 	changed_ino = changed_other_ino = 0;
+	dn_stat_more_clear();
 	rep->result = r < 0 ? r : run(s, req, b, rep);
 	/* failed or not, before the reply: a client that sees it sees the bump */
 	dn_gens_after(req->op, req->oflags, changed_ino);

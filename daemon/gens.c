@@ -2,6 +2,8 @@
 #include "gens.h"
 
 #include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -17,8 +19,6 @@ enum dn_gens_kind dn_gens_kind(uint32_t op, uint32_t oflags)
 	case DN_OP_READDIR: case DN_OP_READLINK: case DN_OP_FPATH: case DN_OP_STATFS:
 	case DN_OP_GETXATTR: case DN_OP_LISTXATTR: case DN_OP_LOCK: case DN_OP_FLOCK:
 	case DN_OP_FADVISE: case DN_OP_SEEK: case DN_OP_HANDOFF: case DN_OP_CLOSE:
-	/* only the read-only inode ioctls reach the backend (dispatch.c, ioctl_get) */
-	case DN_OP_IOCTL:
 	/* a writable map is a copy the client writes back with PWRITE (or a local file's own) */
 	case DN_OP_MAPFD:
 	/* libcephfs keeps atime as the MDS sends it: a read changes nothing a stat shows */
@@ -33,6 +33,15 @@ enum dn_gens_kind dn_gens_kind(uint32_t op, uint32_t oflags)
 		return DN_GENS_NAMES;
 	case DN_OP_PWRITE: case DN_OP_FTRUNCATE: case DN_OP_FALLOCATE: case DN_OP_FSYNC:
 		return DN_GENS_INODE;
+	case DN_OP_IOCTL:
+		/*
+		 * oflags: the ioctl. Those that only read change nothing; a
+		 * setter changes the file's ctime (and a union copies it up).
+		 */
+		if (oflags == FS_IOC_GETFLAGS || oflags == FS_IOC_GETVERSION ||
+		    oflags == FS_IOC_FSGETXATTR || oflags == FS_IOC_FIEMAP)
+			return DN_GENS_NONE;
+		return DN_GENS_NAMES;
 	default:
 		return DN_GENS_NAMES;
 	}

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/file.h>
 #include <sys/statvfs.h>
 #include <sys/vfs.h>
@@ -56,6 +57,7 @@ struct local_svc {
 
 struct dn_file {
 	int fd;
+	_Atomic bool direct; /* fd has O_DIRECT: the client's open or F_SETFL said so */
 	pthread_mutex_t dir_lock; /* readdir seeks the shared fd */
 };
 
@@ -300,6 +302,12 @@ static int handover_probe(struct local_svc *ls, const char *path, int oflags, in
 	return DN_SVC_HANDOVER;
 }
 
+/*
+ * APPEND_ONLY: a file with chattr's append-only flag opens for writing only
+ * with O_APPEND (may_open: EPERM), which the pool's descriptor otherwise
+ * leaves out; asked again with it, the descriptor keeps it, and every
+ * write appends, as the kernel's F_SETFL lets no one clear it there.
+ */
 static int local_open(struct dn_svc *s, const struct dn_cred *c, const char *path, int oflags,
 		      mode_t mode, struct dn_file **out, int *handover)
 {
@@ -325,8 +333,11 @@ static int local_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	else
 		fl |= O_NONBLOCK;
 	f->fd = resolve(to_local(s), path, fl, create_mode(mode));
+	if (f->fd == -EPERM && (oflags & O_APPEND)) /* an append-only file: see APPEND_ONLY */
+		f->fd = resolve(to_local(s), path, fl | O_APPEND, create_mode(mode));
 	if (f->fd < 0)
 		return f->fd;
+	f->direct = (fl & O_DIRECT) != 0;
 	pthread_mutex_init(&f->dir_lock, NULL);
 	*out = TAKE_PTR(f);
 	return 0;
@@ -370,6 +381,29 @@ static void local_close(struct dn_svc *s, struct dn_file *f)
 	free(f);
 }
 
+/*
+ * The client's F_SETFL of O_DIRECT, on the pool's own descriptor (setfl's
+ * checks then). A vector's lengths against the alignment statx tells
+ * (STATX_DIOALIGN, Linux 6.1); a kernel that cannot tell leaves them to
+ * the reads and writes of each segment.
+ */
+static int local_set_direct(struct dn_svc *s, struct dn_file *f, bool on, uint32_t lens)
+{
+	(void)s;
+	struct statx stx;
+	if (lens && statx(f->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
+	    (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_offset_align &&
+	    (lens & (stx.stx_dio_offset_align - 1)))
+		return -EINVAL;
+	if (atomic_load_explicit(&f->direct, memory_order_relaxed) == on)
+		return 0;
+	int fl = fcntl(f->fd, F_GETFL);
+	if (fl < 0 || fcntl(f->fd, F_SETFL, on ? fl | O_DIRECT : fl & ~O_DIRECT) < 0)
+		return -errno;
+	atomic_store_explicit(&f->direct, on, memory_order_relaxed);
+	return 0;
+}
+
 static ssize_t local_pread(struct dn_svc *s, struct dn_file *f, void *buf, size_t len, off_t off)
 {
 	dn_gens_touch(); /* the kernel moves its atime (relatime) */
@@ -398,9 +432,39 @@ static ssize_t local_pwrite(struct dn_svc *s, struct dn_file *f, const void *buf
 	return n;
 }
 
+/*
+ * fstatat by statx, which also tells the birth time and the attributes
+ * (chattr's flags as statx shows them): kept for the reply (dn_stat_more)
+ */
+static int stat_more(int dirfd, const char *name, int flags, struct stat *st)
+{
+	struct statx x;
+	if (statx(dirfd, name, flags, STATX_BASIC_STATS | STATX_BTIME, &x) < 0)
+		return -errno;
+	*st = (struct stat){
+		.st_dev = makedev(x.stx_dev_major, x.stx_dev_minor), .st_ino = x.stx_ino,
+		.st_nlink = x.stx_nlink, .st_mode = x.stx_mode, .st_uid = x.stx_uid,
+		.st_gid = x.stx_gid, .st_rdev = makedev(x.stx_rdev_major, x.stx_rdev_minor),
+		.st_size = (off_t)x.stx_size, .st_blksize = (blksize_t)x.stx_blksize,
+		.st_blocks = (blkcnt_t)x.stx_blocks,
+		.st_atim = {x.stx_atime.tv_sec, x.stx_atime.tv_nsec},
+		.st_mtim = {x.stx_mtime.tv_sec, x.stx_mtime.tv_nsec},
+		.st_ctim = {x.stx_ctime.tv_sec, x.stx_ctime.tv_nsec},
+	};
+	struct dn_stat_more m = {.mask = DN_STAT_ATTRS, .dev = st->st_dev, .ino = st->st_ino,
+				 .attributes = (uint32_t)x.stx_attributes,
+				 .attributes_mask = (uint32_t)x.stx_attributes_mask};
+	if (x.stx_mask & STATX_BTIME) {
+		m.mask |= DN_STAT_BTIME;
+		m.btime = (struct timespec){x.stx_btime.tv_sec, x.stx_btime.tv_nsec};
+	}
+	dn_stat_more_set(&m);
+	return 0;
+}
+
 static int local_fstat(struct dn_svc *s, struct dn_file *f, struct stat *st)
 {
-	return fstat(f->fd, st) < 0 ? -errno : 0;
+	return stat_more(f->fd, "", AT_EMPTY_PATH, st);
 }
 
 static int local_stat(struct dn_svc *s, const struct dn_cred *c, const char *path, bool nofollow,
@@ -412,7 +476,7 @@ static int local_stat(struct dn_svc *s, const struct dn_cred *c, const char *pat
 	_cleanup_close_ int fd = resolve(to_local(s), path, O_PATH | (nofollow ? O_NOFOLLOW : 0), 0);
 	if (fd < 0)
 		return fd;
-	return fstatat(fd, "", st, AT_EMPTY_PATH) < 0 ? -errno : 0;
+	return stat_more(fd, "", AT_EMPTY_PATH, st);
 }
 
 /* chmod of the inode an O_PATH fd holds: its proc link names exactly that inode. */
@@ -448,10 +512,9 @@ static int local_stat_at(struct dn_svc *s, struct dn_file *dir, const char *name
 			 struct stat *st)
 {
 	(void)s;
-	if (fstatat(dir->fd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	if (!S_ISLNK(st->st_mode) || nofollow)
-		return 0;
+	int r = stat_more(dir->fd, name, AT_SYMLINK_NOFOLLOW, st);
+	if (r < 0 || !S_ISLNK(st->st_mode) || nofollow)
+		return r;
 	/* a symlink to follow: where it leads, if that is beneath the directory */
 	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = beneath_resolve()};
 	_cleanup_close_ int fd = openat2_retrying(dir->fd, name, &how);
@@ -459,7 +522,7 @@ static int local_stat_at(struct dn_svc *s, struct dn_file *dir, const char *name
 		return -EAGAIN;
 	if (fd < 0)
 		return fd;
-	return fstat(fd, st) < 0 ? -errno : 0;
+	return stat_more(fd, "", AT_EMPTY_PATH, st);
 }
 
 static int local_unlink_at(struct dn_svc *s, struct dn_file *dir, const char *name, int flags)
@@ -504,10 +567,15 @@ static int local_open_at(struct dn_svc *s, const struct dn_cred *c, struct dn_fi
 	if ((oflags & O_CREAT) || (oflags & O_TMPFILE) == O_TMPFILE)
 		how.mode = create_mode(mode) & 07777;
 	f->fd = openat2_retrying(dir->fd, name, &how);
+	if (f->fd == -EPERM && (oflags & O_APPEND)) { /* APPEND_ONLY */
+		how.flags |= O_APPEND;
+		f->fd = openat2_retrying(dir->fd, name, &how);
+	}
 	if (f->fd == -EXDEV || (f->fd == -ELOOP && follow && dn_walk_symlinks_refused()))
 		return -EAGAIN;
 	if (f->fd < 0)
 		return f->fd;
+	f->direct = (fl & O_DIRECT) != 0;
 	pthread_mutex_init(&f->dir_lock, NULL);
 	*out = TAKE_PTR(f);
 	return 0;
@@ -919,6 +987,17 @@ static int local_ioctl_get(struct dn_svc *s, struct dn_file *f, unsigned int req
 	return ioctl(f->fd, req, arg) < 0 ? -errno : 0;
 }
 
+/* chattr: the host's filesystem decides, the thread being the caller (dn_cred_apply) */
+static int local_ioctl_set(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			   unsigned int req, const void *arg)
+{
+	(void)s;
+	int r = dn_cred_apply(c);
+	if (r < 0)
+		return r;
+	return ioctl(f->fd, req, arg) < 0 ? -errno : 0;
+}
+
 /* The host's page cache is the local pool's: DONTNEED drops it, as fio asks. */
 static int local_fadvise(struct dn_svc *s, struct dn_file *f, off_t off, off_t len, int advice)
 {
@@ -1147,6 +1226,7 @@ static const struct dn_svc_ops local_ops = {
 	.close = local_close,
 	.fpath = local_fpath,
 	.mapfd = local_mapfd,
+	.set_direct = local_set_direct,
 	.pread = local_pread,
 	.pwrite = local_pwrite,
 	.fstat = local_fstat,
@@ -1183,6 +1263,7 @@ static const struct dn_svc_ops local_ops = {
 	.fadvise = local_fadvise,
 	.seek = local_seek,
 	.ioctl_get = local_ioctl_get,
+	.ioctl_set = local_ioctl_set,
 	.getxattr = local_getxattr,
 	.setxattr = local_setxattr,
 	.listxattr = local_listxattr,

@@ -503,6 +503,11 @@ static int sub_mapfd(struct dn_svc *s, struct dn_file *f, bool writable)
 	return BELOW(s)->ops->mapfd(BELOW(s), f, writable);
 }
 
+static int sub_set_direct(struct dn_svc *s, struct dn_file *f, bool on, uint32_t lens)
+{
+	return BELOW(s)->ops->set_direct(BELOW(s), f, on, lens);
+}
+
 static ssize_t sub_pread(struct dn_svc *s, struct dn_file *f, void *buf, size_t len, off_t off)
 {
 	return BELOW(s)->ops->pread(BELOW(s), f, buf, len, off);
@@ -555,6 +560,12 @@ static off_t sub_seek(struct dn_svc *s, struct dn_file *f, off_t off, int whence
 	return BELOW(s)->ops->seek(BELOW(s), f, off, whence);
 }
 
+static int sub_ioctl_set(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			 unsigned int req, const void *arg)
+{
+	return BELOW(s)->ops->ioctl_set(BELOW(s), c, f, req, arg);
+}
+
 static int sub_ioctl_get(struct dn_svc *s, struct dn_file *f, unsigned int req, void *arg)
 {
 	return BELOW(s)->ops->ioctl_get(BELOW(s), f, req, arg);
@@ -598,6 +609,7 @@ static void ops_fill(struct dn_svc_ops *o, const struct dn_svc_ops *b)
 	PICK(fpath, sub_fpath);
 	PICK(mapfd, sub_mapfd);
 	PICK(open, sub_open);
+	PICK(set_direct, sub_set_direct);
 	PICK(pread, sub_pread);
 	PICK(pwrite, sub_pwrite);
 	PICK(fstat, sub_fstat);
@@ -633,6 +645,7 @@ static void ops_fill(struct dn_svc_ops *o, const struct dn_svc_ops *b)
 	PICK(fallocate, sub_fallocate);
 	PICK(seek, sub_seek);
 	PICK(ioctl_get, sub_ioctl_get);
+	PICK(ioctl_set, sub_ioctl_set);
 	PICK(fadvise, sub_fadvise);
 	PICK(getxattr, sub_getxattr);
 	PICK(setxattr, sub_setxattr);

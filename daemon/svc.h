@@ -82,6 +82,13 @@ struct dn_svc_ops {
 	/* off < 0: append; *end gets the file offset after the write */
 	ssize_t (*pwrite)(struct dn_svc *s, struct dn_file *f, const void *buf, size_t len,
 			  off_t off, uint64_t *end);
+	/*
+	 * Optional: O_DIRECT on or off for f's reads and writes from now on,
+	 * as the client's F_SETFL asks (its open's flags had it already).
+	 * lens: a readv/writev's segment lengths ORed (0: one buffer), each of
+	 * which must meet the file's direct I/O alignment: -EINVAL if not.
+	 */
+	int (*set_direct)(struct dn_svc *s, struct dn_file *f, bool on, uint32_t lens);
 	int (*fstat)(struct dn_svc *s, struct dn_file *f, struct stat *st);
 	int (*stat)(struct dn_svc *s, const struct dn_cred *c, const char *path, bool nofollow,
 		    struct stat *st);
@@ -166,6 +173,13 @@ struct dn_svc_ops {
 	 * the kernel's (FIEMAP: the request, with room for its extents)
 	 */
 	int (*ioctl_get)(struct dn_svc *s, struct dn_file *f, unsigned int req, void *arg);
+	/*
+	 * Optional: chattr's FS_IOC_SETFLAGS (arg an int) or FS_IOC_FSSETXATTR
+	 * on f, decided with c's rights as the kernel decides them (the owner
+	 * or CAP_FOWNER; CAP_LINUX_IMMUTABLE for the append and immutable flags)
+	 */
+	int (*ioctl_set)(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+			 unsigned int req, const void *arg);
 	/* posix_fadvise: advice for the backend's cache; a backend without it ignores it */
 	int (*fadvise)(struct dn_svc *s, struct dn_file *f, off_t off, off_t len, int advice);
 	/*
@@ -244,6 +258,25 @@ uint64_t dn_union_file_origin(struct dn_svc *s, struct dn_file *f);
  * union, the backend's; elsewhere, the union's (dn_union_file_origin). 0: none.
  */
 uint64_t dn_union_other_ino(struct dn_svc *s, struct dn_file *f);
+
+/*
+ * What a backend's stat told beyond struct stat (statx's birth time and
+ * attributes; mask: DN_STAT_*), for the reply to the stat it answered:
+ * kept per thread with the file's device and inode, so that a stat of
+ * another file since (a union's of its layers, whose answers carry the
+ * union's device) never lends it its own.
+ */
+struct dn_stat_more {
+	uint32_t mask;
+	dev_t dev;
+	ino_t ino;
+	struct timespec btime;
+	uint32_t attributes, attributes_mask;
+};
+void dn_stat_more_set(const struct dn_stat_more *m);
+void dn_stat_more_clear(void);
+/* *m for the file st describes, if its backend told more about it */
+bool dn_stat_more_get(const struct stat *st, struct dn_stat_more *m);
 
 /* Whether s is a union instance. */
 bool dn_svc_is_union(const struct dn_svc *s);

@@ -1,5 +1,7 @@
 /* Unit tests: which requests bump which generation of the clients' attribute caches */
 #include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +19,7 @@ static void test_kinds(void **state)
 		DN_OP_NOP, DN_OP_STAT, DN_OP_FSTAT, DN_OP_ACCESS, DN_OP_READDIR, DN_OP_READLINK,
 		DN_OP_FPATH, DN_OP_STATFS, DN_OP_GETXATTR, DN_OP_LISTXATTR, DN_OP_LOCK,
 		DN_OP_FLOCK, DN_OP_FADVISE, DN_OP_SEEK, DN_OP_HANDOFF, DN_OP_CLOSE, DN_OP_PREAD,
-		DN_OP_MAPFD, DN_OP_IOCTL};
+		DN_OP_MAPFD};
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
 		assert_int_equal(dn_gens_kind(reads[i], O_RDWR), DN_GENS_NONE);
 	static const uint32_t data[] = {DN_OP_PWRITE, DN_OP_FTRUNCATE, DN_OP_FALLOCATE,
@@ -38,6 +40,15 @@ static void test_kinds(void **state)
 	assert_int_equal(dn_gens_kind(DN_OP_OPEN, O_WRONLY), DN_GENS_NAMES);
 	assert_int_equal(dn_gens_kind(DN_OP_OPEN, O_RDWR), DN_GENS_NAMES);
 	assert_int_equal(dn_gens_kind(DN_OP_OPEN, O_TMPFILE | O_RDWR), DN_GENS_NAMES);
+	/* ioctls: lsattr, filefrag and cp ask, chattr changes */
+	static const uint32_t asks[] = {FS_IOC_GETFLAGS, FS_IOC_GETVERSION, FS_IOC_FSGETXATTR,
+					FS_IOC_FIEMAP};
+	for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+		assert_int_equal(dn_gens_kind(DN_OP_IOCTL, asks[i]), DN_GENS_NONE);
+		assert_int_equal(dn_gens_kind_local(DN_OP_IOCTL, asks[i]), DN_GENS_NONE);
+	}
+	assert_int_equal(dn_gens_kind(DN_OP_IOCTL, FS_IOC_SETFLAGS), DN_GENS_NAMES);
+	assert_int_equal(dn_gens_kind(DN_OP_IOCTL, FS_IOC_FSSETXATTR), DN_GENS_NAMES);
 }
 
 static void test_bumps(void **state)

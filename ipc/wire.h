@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 21
+#define DN_PROTO_VERSION 22
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -56,7 +56,9 @@ enum dn_op {
 	DN_OP_IOCTL,    /* handle; oflags: an inode ioctl that only reads (FS_IOC_GETFLAGS,
 			 * FS_IOC_GETVERSION, FS_IOC_FSGETXATTR, FS_IOC_FIEMAP); data:
 			 * FIEMAP's struct fiemap; len: room for the answer, which is
-			 * the argument as the kernel fills it, in the data area */
+			 * the argument as the kernel fills it, in the data area; or
+			 * chattr's FS_IOC_SETFLAGS (data: an int) or FS_IOC_FSSETXATTR
+			 * (data: struct fsxattr) */
 	DN_OP_MAX,
 };
 
@@ -81,6 +83,23 @@ enum dn_op {
 #define DN_FSYNC_FS 0x2u /* syncfs(2): all of the filesystem the file lies on */
 #define DN_MAP_WRITE 0x1u /* mapfd: a copy may be written back */
 #define DN_WRITE_APPEND 0x1u
+/*
+ * PREAD, PWRITE: the caller's open file has O_DIRECT (open or F_SETFL), and
+ * mode is its buffer's address modulo DN_DIRECT_PAGE. The service does the
+ * I/O from a buffer of its own at that same place in a page, so that the
+ * kernel's alignment rules for direct I/O refuse what they would refuse
+ * the caller (EINVAL); len + mode fits the data area. Never with
+ * DN_READ_STREAM.
+ */
+#define DN_RW_DIRECT 0x2u
+#define DN_DIRECT_PAGE 4096u
+/*
+ * With DN_RW_DIRECT, the first piece of a readv/writev: mode's bits from
+ * here hold the OR of its segments' lengths modulo DN_DIRECT_PAGE, and its
+ * low bits the OR of their addresses' places (the kernel checks the whole
+ * vector's alignment before any I/O). 0 there: one buffer.
+ */
+#define DN_DIRECT_LENS_SHIFT 16
 /*
  * A large read whose data the service publishes as it lands (the buffer's
  * `ready`, every DN_READ_STREAM_CHUNK bytes until a stall), so that the client
@@ -154,8 +173,16 @@ struct dn_stat {
 	uint32_t mode, uid, gid, blksize;
 	uint64_t rdev;
 	int64_t atime_sec, mtime_sec, ctime_sec;
-	uint32_t atime_nsec, mtime_nsec, ctime_nsec, pad;
+	uint32_t atime_nsec, mtime_nsec, ctime_nsec;
+	uint32_t more; /* DN_STAT_*: which of the fields below the backend told */
+	/* statx's birth time and attributes (their low 32 bits), where the backend's filesystem tells them */
+	int64_t btime_sec;
+	uint32_t btime_nsec;
+	uint32_t attributes, attributes_mask;
+	uint32_t pad;
 };
+#define DN_STAT_BTIME 0x1u
+#define DN_STAT_ATTRS 0x2u
 
 /*
  * A request as a client thread writes it into its request buffer

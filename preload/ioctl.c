@@ -107,6 +107,24 @@ static int ioctl_get(int fd, unsigned long req, void *arg)
 }
 
 /*
+ * chattr's SETFLAGS (an int) and FSSETXATTR: the caller's value to the
+ * pool, whose backend decides with the caller's rights (ENOTTY without)
+ */
+static int ioctl_set(int fd, unsigned long req, const void *arg)
+{
+	union {
+		int i;
+		struct fsxattr x;
+	} v;
+	size_t size = req == FS_IOC_FSSETXATTR ? sizeof(v.x) : sizeof(v.i);
+	if (dn_fault_copy_in(&v, arg, size) < 0)
+		return -EFAULT;
+	int64_t r = dn_op_pathfd(DN_OP_IOCTL, NULL, fd, false, NULL, &v, size, NULL, 0,
+				 (uint32_t)req);
+	return r == -ENOSYS ? -ENOTTY : r < 0 ? (int)r : 0;
+}
+
+/*
  * FIEMAP: as many extents as the caller has room for (and the pool's
  * buffer); what the kernel writes (the header's counts and the extents
  * mapped) reaches the caller.
@@ -199,6 +217,9 @@ static int danaus_ioctl(int fd, unsigned long req, void *arg)
 	case FS_IOC_GETVERSION:
 	case FS_IOC_FSGETXATTR:
 		return ioctl_get(fd, req, arg);
+	case FS_IOC_SETFLAGS:
+	case FS_IOC_FSSETXATTR:
+		return ioctl_set(fd, req, arg);
 	case FIGETBSZ:
 		r = dn_op_fstat(fd, &st);
 		return r < 0 ? r : put_int(arg, (int)st.st_blksize);
@@ -241,7 +262,12 @@ DN_EXPORT int ioctl(int fd, unsigned long req, ...)
 	va_end(ap);
 	if (dn_fdmap_get(fd) < 0)
 		return REAL(ioctl)(fd, req, arg);
-	DN_RETURN(danaus_ioctl(fd, req, arg));
+	/*
+	 * The system call's request is an unsigned int: a caller's int one
+	 * with its top bit set (_IOR's, as xfs_io passes them) arrives here
+	 * sign-extended, and the kernel would drop the upper half.
+	 */
+	DN_RETURN(danaus_ioctl(fd, (unsigned int)req, arg));
 }
 
 /*

@@ -288,9 +288,9 @@ static void keep_piece(void *arg, uint64_t p, const uint8_t *src, size_t n)
  * there is something to read (a read at the end of the file answers 0).
  */
 static int64_t read_chunk(struct dn_call *c, uint64_t handle, uint64_t pos, uint8_t *dest,
-			  size_t len, struct dn_rc_read *rc)
+			  size_t len, struct dn_rc_read *rc, uint32_t direct, uint32_t vec)
 {
-	bool stream = len > DN_READ_STREAM_CHUNK;
+	bool stream = len > DN_READ_STREAM_CHUNK && !direct;
 	if (stream) {
 		/*
 		 * The channel streams into dest itself, where no guard can stand:
@@ -302,7 +302,8 @@ static int64_t read_chunk(struct dn_call *c, uint64_t handle, uint64_t pos, uint
 		stream = len > DN_READ_STREAM_CHUNK;
 	}
 	struct dn_req req = {.op = DN_OP_PREAD, .handle = handle, .off = pos, .len = len,
-			     .flags = stream ? DN_READ_STREAM : 0};
+			     .flags = stream ? DN_READ_STREAM : direct ? DN_RW_DIRECT : 0,
+			     .mode = vec ? vec : (uint32_t)((uintptr_t)dest % DN_DIRECT_PAGE)};
 	struct dn_reply rep;
 	struct dn_sink sink = {.dest = dest, .len = len};
 	rc->base = pos;
@@ -335,7 +336,7 @@ static int64_t read_chunk(struct dn_call *c, uint64_t handle, uint64_t pos, uint
  * written, -EFAULT when none is) or already in c's request buffer.
  */
 static int64_t write_chunk(struct dn_call *c, uint64_t handle, bool append, uint64_t pos,
-			   const uint8_t *src, size_t len, uint64_t *end)
+			   const uint8_t *src, size_t len, uint64_t *end, uint32_t direct, uint32_t vec)
 {
 	uint8_t *d = dn_call_data(c);
 	if (src != d) {
@@ -345,7 +346,9 @@ static int64_t write_chunk(struct dn_call *c, uint64_t handle, bool append, uint
 		len = (size_t)ok;
 	}
 	struct dn_req req = {.op = DN_OP_PWRITE, .handle = handle, .off = pos, .len = len,
-			     .flags = append ? DN_WRITE_APPEND : 0, .fsize = dn_limits_fsize_wire()};
+			     .flags = (append ? DN_WRITE_APPEND : 0) | direct,
+			     .mode = vec ? vec : (uint32_t)((uintptr_t)src % DN_DIRECT_PAGE),
+			     .fsize = dn_limits_fsize_wire()};
 	struct dn_reply rep;
 	int64_t res = dn_request(c, &req, NULL, NULL, d, len, &rep);
 	if (res > 0)
@@ -371,10 +374,11 @@ static void pos_unlock(struct dn_ofd *o, int locked)
  * advancing the file offset when off < 0, one request buffer at a time. A
  * short or failed round trip ends it; its error counts only when nothing
  * moved. buf, the caller's (a writev may have gathered it into c's request
- * buffer), is read from only when writing.
+ * buffer), is read from only when writing. vec: an O_DIRECT vector's
+ * alignment (direct_vec), sent with the first piece.
  */
 static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *buf, size_t n,
-			off_t off, int append_mode, uint64_t *moved_at)
+			off_t off, int append_mode, uint64_t *moved_at, uint32_t vec)
 {
 	bool append = op == DN_OP_PWRITE &&
 		      (append_mode < 0 ? (o->oflags & O_APPEND) != 0 : append_mode != 0);
@@ -384,6 +388,15 @@ static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *
 	uint64_t end = pos; /* where an append leaves the offset: the file's end */
 	size_t done = 0, max = dn_call_data_max();
 	int64_t res = 0;
+	/*
+	 * O_DIRECT: the pool reads and writes at the buffer's place in a page
+	 * (DN_RW_DIRECT), in pieces that leave it room and are never streamed
+	 */
+	uint32_t direct = (o->oflags & O_DIRECT) ? DN_RW_DIRECT : 0;
+	if (direct)
+		max = (max < DN_READ_STREAM_CHUNK + DN_DIRECT_PAGE ? max
+								   : DN_READ_STREAM_CHUNK + DN_DIRECT_PAGE) -
+		      DN_DIRECT_PAGE;
 	/* before it is sent: a restart may come between its reply and our next look */
 	if (op == DN_OP_PWRITE && (dn_client.chan.flags & DN_SESSION_CACHE_DIES))
 		dn_reopen_note_written((int32_t)(o - dn_ofds()));
@@ -402,9 +415,11 @@ static ssize_t transfer(struct dn_ofd *o, struct dn_call *c, uint32_t op, void *
 		/* no arithmetic on a NULL buf: it gets EFAULT on its first chunk */
 		uint8_t *at = buf ? (uint8_t *)buf + done : NULL;
 		if (op == DN_OP_PREAD)
-			res = read_chunk(c, o->handle, pos + done, at, chunk, &rc);
+			res = read_chunk(c, o->handle, pos + done, at, chunk, &rc, direct,
+					 done ? 0 : vec);
 		else
-			res = write_chunk(c, o->handle, append, pos + done, at, chunk, &end);
+			res = write_chunk(c, o->handle, append, pos + done, at, chunk, &end, direct,
+					  done ? 0 : vec);
 		if (res <= 0)
 			break;
 		done += (size_t)res;
@@ -427,7 +442,8 @@ static void written(struct dn_ofd *o, uint64_t at, ssize_t n)
 }
 
 /* transfer in a call of its own, once read or write has checked the fd. */
-static ssize_t transfer_call(struct dn_ofd *o, uint32_t op, void *buf, size_t n, off_t off)
+static ssize_t transfer_call(struct dn_ofd *o, uint32_t op, void *buf, size_t n, off_t off,
+			     uint32_t vec)
 {
 	if (n == 0)
 		return 0;
@@ -436,21 +452,26 @@ static ssize_t transfer_call(struct dn_ofd *o, uint32_t op, void *buf, size_t n,
 	if (r < 0)
 		return r;
 	uint64_t at;
-	ssize_t res = transfer(o, &c, op, buf, n, off, -1, &at);
+	ssize_t res = transfer(o, &c, op, buf, n, off, -1, &at, vec);
 	dn_call_end(&c);
 	if (op == DN_OP_PWRITE)
 		written(o, at, res);
 	return res;
 }
 
-ssize_t dn_op_read(int fd, void *buf, size_t n, off_t off)
+static ssize_t read_vec(int fd, void *buf, size_t n, off_t off, uint32_t vec)
 {
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
 	if (!o || (o->oflags & O_ACCMODE) == O_WRONLY)
 		return -EBADF;
 	if (o->is_dir)
 		return -EISDIR;
-	return transfer_call(o, DN_OP_PREAD, buf, n, off);
+	return transfer_call(o, DN_OP_PREAD, buf, n, off, vec);
+}
+
+ssize_t dn_op_read(int fd, void *buf, size_t n, off_t off)
+{
+	return read_vec(fd, buf, n, off, 0);
 }
 
 ssize_t dn_op_write(int fd, const void *buf, size_t n, off_t off)
@@ -458,7 +479,7 @@ ssize_t dn_op_write(int fd, const void *buf, size_t n, off_t off)
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
 	if (!o || (o->oflags & O_ACCMODE) == O_RDONLY)
 		return -EBADF;
-	return transfer_call(o, DN_OP_PWRITE, (void *)buf, n, off);
+	return transfer_call(o, DN_OP_PWRITE, (void *)buf, n, off, 0);
 }
 
 /*
@@ -469,6 +490,7 @@ ssize_t dn_op_write(int fd, const void *buf, size_t n, off_t off)
 struct iov_in {
 	const struct iovec *user;
 	int cnt, first, n; /* v holds user[first, first + n) */
+	uint32_t vec;      /* for O_DIRECT: iov_begin */
 	struct iovec v[IOV_BATCH];
 };
 
@@ -496,6 +518,7 @@ static int iov_begin(struct iov_in *in, const struct iovec *iov, int cnt, size_t
 		return -EINVAL;
 	*in = (struct iov_in){.user = iov, .cnt = cnt};
 	*total = 0;
+	uintptr_t bases = 0, lens = 0;
 	for (int i = 0; i < cnt; i++) {
 		const struct iovec *v = iov_at(in, i);
 		if (!v)
@@ -503,7 +526,19 @@ static int iov_begin(struct iov_in *in, const struct iovec *iov, int cnt, size_t
 		if ((ssize_t)v->iov_len < 0)
 			return -EINVAL;
 		*total = v->iov_len > SIZE_MAX - *total ? SIZE_MAX : *total + v->iov_len;
+		if (v->iov_len) {
+			bases |= (uintptr_t)v->iov_base;
+			lens |= v->iov_len;
+		}
 	}
+	/*
+	 * An O_DIRECT vector's alignment, which the kernel checks whole before
+	 * any I/O (DN_RW_DIRECT): its bases' worst place in a page, and its
+	 * lengths' low bits. (Every base and length is a multiple of a power
+	 * of two exactly when their OR is.)
+	 */
+	in->vec = (uint32_t)(bases % DN_DIRECT_PAGE) |
+		  (uint32_t)(lens % DN_DIRECT_PAGE) << DN_DIRECT_LENS_SHIFT;
 	return 0;
 }
 
@@ -528,7 +563,8 @@ ssize_t dn_op_readv(int fd, const struct iovec *iov, int cnt, off_t off)
 		}
 		if (!v->iov_len)
 			continue;
-		ssize_t r = dn_op_read(fd, v->iov_base, v->iov_len, off < 0 ? -1 : off + total);
+		ssize_t r = read_vec(fd, v->iov_base, v->iov_len, off < 0 ? -1 : off + total,
+				     total ? 0 : in.vec);
 		if (r < 0) {
 			total = total ? total : r;
 			break;
@@ -564,10 +600,11 @@ ssize_t dn_op_writev_append(int fd, const struct iovec *iov, int cnt, off_t off,
 		return r;
 	ssize_t res = 0;
 	uint64_t first = 0; /* where the bytes went */
-	if (total <= dn_call_data_max()) {
+	if (total <= dn_call_data_max() && !(o->oflags & O_DIRECT)) {
 		/*
 		 * Gathered into the request buffer: one write, as atomic as the
 		 * kernel's; of a base that stops being readable, what comes before.
+		 * (Not for O_DIRECT: the kernel judges each base's alignment.)
 		 */
 		uint8_t *d = dn_call_data(&c);
 		size_t at = 0;
@@ -584,7 +621,7 @@ ssize_t dn_op_writev_append(int fd, const struct iovec *iov, int cnt, off_t off,
 			if ((size_t)got < len)
 				break;
 		}
-		res = at ? transfer(o, &c, DN_OP_PWRITE, d, at, off, append, &first) : -EFAULT;
+		res = at ? transfer(o, &c, DN_OP_PWRITE, d, at, off, append, &first, 0) : -EFAULT;
 	} else {
 		/* one position lock for the whole array (each transfer's own is nested: none) */
 		int locked = pos_lock(o, off < 0);
@@ -592,7 +629,8 @@ ssize_t dn_op_writev_append(int fd, const struct iovec *iov, int cnt, off_t off,
 			const struct iovec *v = iov_at(&in, i);
 			uint64_t w_at;
 			ssize_t w = v ? transfer(o, &c, DN_OP_PWRITE, v->iov_base, v->iov_len,
-						 off < 0 ? -1 : off + res, append, &w_at)
+						 off < 0 ? -1 : off + res, append, &w_at,
+						 res ? 0 : in.vec)
 				      : -EFAULT;
 			if (w < 0) {
 				res = res ? res : w;

@@ -16,6 +16,7 @@
 #include "fault.h"
 #include "path.h"
 #include "paths.h"
+#include "proc-files.h"
 #include "ops.h"
 #include "real.h"
 #include "route.h"
@@ -86,7 +87,8 @@ DN_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	for (int hops = 0;; hops++) {
 		ROUTE(dirfd, path, t)
 		if (!(flags & O_CREAT) || !dn_route_create(dirfd, path, &t))
-			KERNEL_OR_LINK(dirfd, path, t, REAL(openat)(dirfd, path, flags, mode));
+			KERNEL_OR_LINK(dirfd, path, t,
+				       dn_proc_opened(REAL(openat)(dirfd, path, flags, mode), path, flags));
 		t.redirect = true;
 		int r = dn_op_open(&t, flags, mode);
 		if (r != -DN_OP_REDIRECTED)
@@ -236,7 +238,7 @@ DN_EXPORT int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *
 	return fstatat(dirfd, path, (struct stat *)st, flags);
 }
 
-static void statx_from_stat(const struct stat *st, struct statx *sx)
+static void statx_from_stat(const struct stat *st, struct statx *sx, unsigned mask)
 {
 	memset(sx, 0, sizeof(*sx));
 	sx->stx_mask = STATX_BASIC_STATS;
@@ -255,6 +257,18 @@ static void statx_from_stat(const struct stat *st, struct statx *sx)
 	sx->stx_rdev_minor = minor(st->st_rdev);
 	sx->stx_dev_major = major(st->st_dev);
 	sx->stx_dev_minor = minor(st->st_dev);
+	/* the backend's filesystem's birth time (given when asked, as ext4's) and attributes */
+	struct dn_stat m;
+	if (!dn_stat_more(st, &m))
+		return;
+	if ((m.more & DN_STAT_BTIME) && (mask & STATX_BTIME)) {
+		sx->stx_mask |= STATX_BTIME;
+		sx->stx_btime = (struct statx_timestamp){m.btime_sec, m.btime_nsec, 0};
+	}
+	if (m.more & DN_STAT_ATTRS) {
+		sx->stx_attributes = m.attributes;
+		sx->stx_attributes_mask = m.attributes_mask;
+	}
 }
 
 /* The file a statx the kernel filled names, as dn_route_placeholder reads it. */
@@ -301,7 +315,7 @@ DN_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struc
 	}
 	struct statx x;
 	if (r == 0)
-		statx_from_stat(&st, &x);
+		statx_from_stat(&st, &x, mask);
 	DN_RETURN(put(sx, &x, sizeof(x), r));
 }
 
@@ -603,14 +617,77 @@ static int pair_redirected(uint32_t op, struct dn_target *from, struct dn_target
 	return -ELOOP;
 }
 
+/* The directory a kernel name of rename or link lies in is there (0), or -errno. */
+static int host_parent(int dirfd, const char *path)
+{
+	char dir[PATH_MAX];
+	if (dn_fault_strcpy_in(dir, path, sizeof(dir)) < 0)
+		return -EFAULT;
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	while (n > 0 && dir[n - 1] != '/')
+		n--;
+	if (n == 0)
+		return 0; /* dirfd's own directory */
+	dir[n] = '\0'; /* with its slash: fstatat then wants a directory */
+	struct stat st;
+	return REAL(fstatat)(dirfd, dir, &st, 0) < 0 ? -errno : 0;
+}
+
+/*
+ * One name of rename or link in a pool (in_pool: t), the other the
+ * kernel's: what do_renameat2 and do_linkat find before they compare the
+ * mounts. rename: the old name's directory, then the new one's; link: the
+ * old name itself, then the new name's directory and that it is free.
+ * 0 when all are there (then EXDEV), else their -errno.
+ */
+static int mixed_lookups(uint32_t op, bool follow, bool old_in_pool, int olddirfd,
+			 const char *oldpath, struct dn_target *from, int newdirfd,
+			 const char *newpath, struct dn_target *to)
+{
+	char k[PATH_MAX];
+	int r;
+	if (!old_in_pool) {
+		if (op == DN_OP_LINK) {
+			struct stat st;
+			r = REAL(fstatat)(olddirfd, oldpath, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0
+				    ? -errno
+				    : 0;
+		} else {
+			r = host_parent(olddirfd, oldpath);
+		}
+	} else {
+		r = pair_locate(from, k, op == DN_OP_LINK && follow);
+		if (r == 1 && op == DN_OP_LINK)
+			r = located_stat(true, from, k, follow);
+	}
+	if (r < 0)
+		return r;
+	if (old_in_pool) {
+		r = host_parent(newdirfd, newpath);
+		if (r == 0 && op == DN_OP_LINK) {
+			struct stat st;
+			r = REAL(fstatat)(newdirfd, newpath, &st, AT_SYMLINK_NOFOLLOW) == 0 ? -EEXIST : 0;
+		}
+	} else {
+		r = pair_locate(to, k, false);
+		if (r == 1 && op == DN_OP_LINK)
+			r = located_stat(true, to, k, false) == 0 ? -EEXIST : 0;
+	}
+	return r < 0 ? r : 0;
+}
+
 /*
  * rename and link after the kernel's ENOENT (r 0) or our EXDEV (a name in a
  * mount, one outside): a host symlink may lead a kernel name into a mount
  * (dn_route_host_link). 1 when both names are then Danaus ones, -EXDEV when
- * one is, else r again (the kernel's answer stands).
+ * one is (or the error of a lookup the kernel makes first), else r again
+ * (the kernel's answer stands).
  */
-static int pair_via_links(int r, int olddirfd, const char *oldpath, struct dn_target *from,
-			  int newdirfd, const char *newpath, struct dn_target *to)
+static int pair_via_links(int r, uint32_t op, bool follow, int olddirfd, const char *oldpath,
+			  struct dn_target *from, int newdirfd, const char *newpath,
+			  struct dn_target *to)
 {
 	if (r != 0 && r != -EXDEV)
 		return r;
@@ -623,7 +700,12 @@ static int pair_via_links(int r, int olddirfd, const char *oldpath, struct dn_ta
 		b = dn_route_host_link(newdirfd, newpath, to);
 	if (a == 1 && b == 1)
 		return 1;
-	return a == 1 || b == 1 ? -EXDEV : r;
+	if (a == 1 || b == 1) {
+		int e = mixed_lookups(op, follow, a == 1, olddirfd, oldpath, from, newdirfd,
+				      newpath, to);
+		return e < 0 ? e : -EXDEV;
+	}
+	return r;
 }
 
 DN_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
@@ -636,7 +718,7 @@ DN_EXPORT int renameat2(int olddirfd, const char *oldpath, int newdirfd, const c
 		r = -EXDEV;
 	if (r == 0 && REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags) == 0)
 		return 0;
-	r = pair_via_links(r, olddirfd, oldpath, &from, newdirfd, newpath, &to);
+	r = pair_via_links(r, DN_OP_RENAME, false, olddirfd, oldpath, &from, newdirfd, newpath, &to);
 	if (r == 0)
 		return -1; /* the kernel's errno */
 	if (r < 0)
@@ -913,7 +995,8 @@ DN_EXPORT int linkat(int olddirfd, const char *oldpath, int newdirfd, const char
 		r = -EXDEV; /* as rename's */
 	if (r == 0 && REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags) == 0)
 		return 0;
-	r = pair_via_links(r, olddirfd, oldpath, &from, newdirfd, newpath, &to);
+	r = pair_via_links(r, DN_OP_LINK, flags & AT_SYMLINK_FOLLOW, olddirfd, oldpath, &from, newdirfd,
+			   newpath, &to);
 	if (r == 0)
 		return -1; /* the kernel's errno */
 	if (r < 0)

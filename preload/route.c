@@ -681,8 +681,26 @@ const char *dn_route_empty_cwd(int dirfd, const char *path, int flags)
 	return ".";
 }
 
+/* The last answer's statx extras on this thread (dn_stat_more) */
+static _Thread_local struct dn_stat last_more;
+
+bool dn_stat_more(const struct stat *st, struct dn_stat *more)
+{
+	if (!last_more.more || last_more.dev != (uint64_t)st->st_dev ||
+	    last_more.ino != (uint64_t)st->st_ino)
+		return false;
+	*more = last_more;
+	return true;
+}
+
 void dn_stat_from_wire(const struct dn_stat *w, struct stat *st)
 {
+	last_more.more = 0;
+	if (w->more) {
+		last_more = *w;
+		last_more.dev = w->dev;
+		last_more.ino = w->ino;
+	}
 	memset(st, 0, sizeof(*st));
 	st->st_dev = w->dev;
 	st->st_ino = w->ino;

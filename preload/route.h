@@ -80,3 +80,8 @@ const char *dn_route_empty_cwd(int dirfd, const char *path, int flags);
 /* Fills st (a struct stat) from the wire. */
 struct dn_stat;
 void dn_stat_from_wire(const struct dn_stat *w, struct stat *st);
+/*
+ * What the last answer converted on this thread told beyond struct stat
+ * (DN_STAT_BTIME, DN_STAT_ATTRS), if it was st's file: statx shows it.
+ */
+bool dn_stat_more(const struct stat *st, struct dn_stat *more);

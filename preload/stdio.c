@@ -15,6 +15,7 @@
 #include "fault.h"
 #include "fork-guard.h"
 #include "ops.h"
+#include "proc-files.h"
 #include "real.h"
 #include "route.h"
 #include "stdio-std.h"
@@ -242,7 +243,8 @@ static FILE *fopen_hops(const char *path, const char *mode, int hops)
 	struct dn_target t;
 	int r = dn_route(AT_FDCWD, path, &t);
 	FILE *kf;
-	if (r == 0 && ((kf = REAL(fopen)(path, mode)) || !dn_route_after(AT_FDCWD, path, &t)))
+	if (r == 0 && ((kf = dn_proc_fopened(REAL(fopen)(path, mode), path, mode)) ||
+		       !dn_route_after(AT_FDCWD, path, &t)))
 		return kf; /* the kernel's, unless a host symlink leads into a mount */
 	if (r < 0) {
 		errno = -r;

@@ -141,19 +141,26 @@ static ssize_t union_readlink(struct dn_svc *s, const struct dn_cred *c, const c
 	return OPS(u)->readlink(BELOW(u), &u->priv, real, buf, len);
 }
 
+/* overlayfs's statfs: the writable layer's numbers, its own type (ovl_statfs) */
+#define UN_OVERLAYFS_MAGIC 0x794c7630
+
 static int union_statfs(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
 			const char *path, struct statvfs *st, uint64_t *type)
 {
 	struct union_svc *u = to_union(s);
+	int r;
 	if (!path) {
 		struct dn_cred b = un_cred_below(c);
-		return OPS(u)->statfs(BELOW(u), &b, file_below(f), NULL, st, type);
+		r = OPS(u)->statfs(BELOW(u), &b, file_below(f), NULL, st, type);
+	} else {
+		_cleanup_walk_ struct un_walk *w = NULL;
+		r = union_walk_existing(u, c, path, UN_FOLLOW, &w);
+		if (r == 0)
+			r = OPS(u)->statfs(BELOW(u), &u->priv, NULL, u->layer[0], st, type);
 	}
-	_cleanup_walk_ struct un_walk *w = NULL;
-	int r = union_walk_existing(u, c, path, UN_FOLLOW, &w);
-	if (r < 0)
-		return r;
-	return OPS(u)->statfs(BELOW(u), &u->priv, NULL, u->layer[0], st, type);
+	if (r == 0)
+		*type = UN_OVERLAYFS_MAGIC;
+	return r;
 }
 
 /* ------------------------------------------------------------------ open files */
@@ -376,6 +383,13 @@ static int union_mapfd(struct dn_svc *s, struct dn_file *f, bool writable)
 {
 	struct union_svc *u = to_union(s);
 	return OPS(u)->mapfd ? OPS(u)->mapfd(BELOW(u), file_below(f), writable) : -ENODEV;
+}
+
+/* overlayfs passes O_DIRECT (and F_SETFL's) to the real file (ovl_change_flags) */
+static int union_set_direct(struct dn_svc *s, struct dn_file *f, bool on, uint32_t lens)
+{
+	struct union_svc *u = to_union(s);
+	return OPS(u)->set_direct ? OPS(u)->set_direct(BELOW(u), file_below(f), on, lens) : 0;
 }
 
 static ssize_t union_pread(struct dn_svc *s, struct dn_file *f, void *buf, size_t len, off_t off)
@@ -609,6 +623,7 @@ static const struct dn_svc_ops union_ops_template = {
 	.close = union_close,
 	.fpath = union_fpath,
 	.mapfd = union_mapfd,
+	.set_direct = union_set_direct,
 	.pread = union_pread,
 	.pwrite = union_pwrite,
 	.fstat = union_fstat,
@@ -641,6 +656,7 @@ static const struct dn_svc_ops union_ops_template = {
 	.fallocate = union_fallocate,
 	.seek = union_seek,
 	.ioctl_get = union_ioctl_get,
+	.ioctl_set = union_ioctl_set,
 	.fadvise = union_fadvise,
 	.getxattr = union_getxattr,
 	.setxattr = union_setxattr,

@@ -1,10 +1,15 @@
 /* Union Attributes: modes, owners, times, sizes and xattrs, a lower file copied up first */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../cred.h"
 #include "../vfs-perm.h"
 #include "../xattr-ns.h"
 #include "cleanup.h"
@@ -36,6 +41,72 @@ static int call_node(struct union_svc *u, const struct dn_cred *c, struct dn_fil
 	if (r == 0)
 		*n = w->node;
 	free(w);
+	return r;
+}
+
+/*
+ * fileattr_set_prepare's check, made on the merged file before a copy-up:
+ * the append-only and immutable flags change only with CAP_LINUX_IMMUTABLE.
+ */
+static int may_set_flags(struct union_svc *u, const struct dn_cred *c, struct dn_file *f,
+			 unsigned int req, const void *arg)
+{
+	int old = 0;
+	if (OPS(u)->ioctl_get && OPS(u)->ioctl_get(BELOW(u), file_below(f), FS_IOC_GETFLAGS, &old) < 0)
+		old = 0;
+	int want;
+	if (req == FS_IOC_SETFLAGS) {
+		memcpy(&want, arg, sizeof(want));
+	} else {
+		struct fsxattr x;
+		memcpy(&x, arg, sizeof(x));
+		want = ((x.fsx_xflags & FS_XFLAG_APPEND) ? FS_APPEND_FL : 0) |
+		       ((x.fsx_xflags & FS_XFLAG_IMMUTABLE) ? FS_IMMUTABLE_FL : 0);
+	}
+	if (((old ^ want) & (FS_APPEND_FL | FS_IMMUTABLE_FL)) &&
+	    !dn_cred_capable(c, CAP_LINUX_IMMUTABLE))
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * chattr as overlayfs sets it (ovl_fileattr_set): a file of a lower layer
+ * is copied up once the caller owns it (or has CAP_FOWNER) and may change
+ * the flags it changes, a refusal copying nothing; then the writable
+ * layer's filesystem decides the rest with the caller's rights.
+ */
+int union_ioctl_set(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+		    unsigned int req, const void *arg)
+{
+	struct union_svc *u = to_union(s);
+	if (!OPS(u)->ioctl_set || !OPS(u)->open)
+		return -ENOSYS;
+	CHANGES(u);
+	struct dn_cred b = un_cred_below(c);
+	if (file_layer(f) == 0)
+		return OPS(u)->ioctl_set(BELOW(u), &b, file_below(f), req, arg);
+	_cleanup_free_ struct un_node *n = malloc(sizeof(*n));
+	char real[UN_PATH_MAX];
+	int r = n ? call_node(u, c, f, NULL, false, n) : -ENOMEM;
+	if (r < 0)
+		return r;
+	if (!dn_vfs_owner_or_capable(c, n->st.st_uid))
+		return -EPERM;
+	if ((r = may_set_flags(u, c, f, req, arg)) < 0 || (r = union_bring_up(u, n, real)) < 0)
+		return r;
+	/* the copy as the pool opens it (the caller's fd has it open already) */
+	struct dn_file *up = NULL;
+	int handover = -1;
+	r = OPS(u)->open(BELOW(u), &u->priv, real, O_RDONLY | O_NONBLOCK | O_NOFOLLOW, 0, &up,
+			 &handover);
+	if (r == DN_SVC_HANDOVER) {
+		close(handover);
+		return -ENOTTY; /* (a FIFO or device: its fd is never the pool's) */
+	}
+	if (r < 0)
+		return r;
+	r = OPS(u)->ioctl_set(BELOW(u), &b, up, req, arg);
+	OPS(u)->close(BELOW(u), up);
 	return r;
 }
 

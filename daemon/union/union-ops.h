@@ -150,6 +150,8 @@ int union_rename_at(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f
 int union_truncate(struct dn_svc *s, const struct dn_cred *c, const char *path, off_t len);
 int union_chmod(struct dn_svc *s, const struct dn_cred *c, const char *path, mode_t mode);
 int union_fchmod(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f, mode_t mode);
+int union_ioctl_set(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f,
+		    unsigned int req, const void *arg);
 int union_utimens(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f, const char *path,
 		  bool nofollow, const struct timespec times[2]);
 int union_chown(struct dn_svc *s, const struct dn_cred *c, struct dn_file *f, const char *path,

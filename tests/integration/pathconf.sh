@@ -3,7 +3,8 @@
 # statvfs and stat it calls internally, say for a file in a pool what they
 # say for a kernel directory on the pool's own filesystem (the local pool's
 # root and the kernel directory share /tmp; on Ceph, the kernel directory
-# is the same CephFS through ceph-fuse): every _PC_ name, an unknown one,
+# is the same CephFS through ceph-fuse; through a union, a kernel overlay
+# there): every _PC_ name, an unknown one,
 # missing paths, a path through a file, and descriptors.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -46,6 +47,15 @@ if [ -n "${DANAUS_TEST_CEPH_FUSE:-}" ]; then
 	KDIR="$DANAUS_TEST_CEPH_FUSE/pools/t$$-kernel"
 	mkdir -p "$KDIR"
 	trap 'rc=$?; set +e; rm -rf "$KDIR"; (exit $rc); cleanup' EXIT
+elif [ -n "${DANAUS_TEST_UNION:-}" ]; then
+	# a union is an overlay (its statfs type: glibc then answers LINK_MAX
+	# and FILESIZEBITS as for any overlayfs): a kernel overlay on /tmp's
+	# filesystem is the one to compare with
+	mkdir -p "$WORK/ovl/lower" "$WORK/ovl/upper" "$WORK/ovl/work"
+	mount -t overlay "danaus-pathconf-$$" \
+		-o "lowerdir=$WORK/ovl/lower,upperdir=$WORK/ovl/upper,workdir=$WORK/ovl/work" "$KDIR" ||
+		fail "cannot mount a kernel overlay to compare a union with"
+	trap 'rc=$?; set +e; umount "$KDIR"; (exit $rc); cleanup' EXIT
 fi
 want=$(limits "$KDIR")
 got=$(in_pool bash -c "$(declare -f limits); limits '$MNT'")

@@ -574,7 +574,11 @@ class Runner:
         # nosuid,nodev), where a pool answers as ceph.ko would: only the sizes
         # through a compat mount the kernel answers for FUSE (FUSE_SUPER_MAGIC, and
         # the flags of its mount: nosuid,nodev), as on Ceph's oracle
+        # (a union's type is overlayfs's, as a kernel overlay's: not this oracle's)
         self.statfs_fields = ['type', 'bsize', 'namelen', 'frsize', 'flags'] \
+            if args.backend == 'local' and args.pool_side == 'preload' \
+            and not os.environ.get('DANAUS_TEST_UNION') \
+            else ['bsize', 'namelen', 'frsize', 'flags'] \
             if args.backend == 'local' and args.pool_side == 'preload' \
             else ['bsize', 'namelen', 'frsize']
         self.snapper = concurrent.futures.ThreadPoolExecutor(2)

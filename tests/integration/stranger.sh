@@ -191,7 +191,7 @@ echo data > sh2 && shred -n 1 sh2 && echo "shred: $(stat -c %s sh2)"
 truncate -s 1K tr && truncate -s +1K tr && truncate -s '<1000' tr && echo "truncate: $(stat -c %s tr)"
 echo "du --apparent-size: $(du --apparent-size -s -B1 deep | cut -f1)"
 # (df's type column is the mount entry's: a union's device has none, as "-")
-echo "stat -f: $(stat -f -c '%T %S' .) df: $(df -P . > /dev/null && echo ok)"
+echo "stat -f: $(stat -f -c '%S' .) df: $(df -P . > /dev/null && echo ok)" # (the type: stranger2.sh, an overlay's through a union)
 git init -q g && cd g && git config user.email a@b && git config user.name n && echo 1 > a &&
 	git add a && git commit -qm 1 && echo 2 > a && git stash -q && git stash pop -q &&
 	git commit -qam 2 && git gc -q && git fsck --strict > /dev/null 2>&1 && echo "git: $(git log --oneline | wc -l) commits, fsck ok"

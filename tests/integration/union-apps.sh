@@ -14,7 +14,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 set +e
 failed=()
 for t in apps paths libc-calls mmap shared-maps dirfd-walk file-handles internal-calls inotify \
-	unix-sockets abs-symlinks pathconf compat-mount fsx stranger; do
+	unix-sockets abs-symlinks pathconf compat-mount fsx stranger stranger2; do
 	t0=$SECONDS
 	DANAUS_TEST_UNION=1 bash "$HERE/$t.sh" 2>&1 | sed "s/^/  $t: /"
 	rc=${PIPESTATUS[0]}
@@ -98,3 +98,46 @@ PYEOF
 else
 	fail "no overlayfs in this kernel (modprobe overlay failed): union directory seeks cannot be compared"
 fi
+
+# chattr of files of a lower layer: overlayfs copies one up once the caller
+# owns it (or has CAP_FOWNER), a refusal copying nothing, and the writable
+# layer's filesystem decides the rest with the caller's rights
+# (CAP_LINUX_IMMUTABLE). The same layers under a kernel overlay and a union.
+DANAUS_TEST_UNION=1
+POOL_NAME=uchattr
+lower=$(union_lower "$POOL_NAME")
+ovl=$WORK/ovl-chattr
+for l in "$lower" "$ovl/lower"; do
+	mkdir -p "$l/d" && echo lo > "$l/f" && echo lo > "$l/g" && echo lo > "$l/n" && echo lo > "$l/m"
+	chown 65534 "$l/n" && chattr +d "$l/g"
+done
+mkdir -p "$ovl/upper" "$ovl/work" "$ovl/mnt"
+mount -t overlay "danaus-chattr-$$" -o "lowerdir=$ovl/lower,upperdir=$ovl/upper,workdir=$ovl/work" \
+	"$ovl/mnt" || fail "cannot mount a kernel overlay to compare chattr with"
+pool_start "$POOL_NAME"
+cat > "$WORK/chattr-lower.sh" << 'SCRIPT'
+cd "$1"
+r() { "$@" 2>&1 | sed 's/^.*: //'; echo "rc=${PIPESTATUS[0]}"; }
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+echo "lsattr: $(lsattr f g n | awk '{print $1}' | tr '\n' ' ')"
+echo "nobody +d of another's: $(r nobody chattr +d f)"
+echo "nobody +i of its own: $(r nobody chattr +i n)"
+echo "nobody +d of its own: $(r nobody chattr +d n)"
+echo "root without CAP_LINUX_IMMUTABLE +a: $(r setpriv --bounding-set -linux_immutable chattr +a m)"
+echo "root +i: $(r chattr +i f)"
+echo "root -d: $(r chattr -d g)"
+echo "root +A of a directory: $(r chattr +A d)"
+echo "after: $(lsattr f g n m | awk '{print $1}' | tr '\n' ' ') $(lsattr -d d | awk '{print $1}')"
+echo "write to +i: $(r sh -c 'echo x >> f')"
+chattr -i f
+SCRIPT
+bash "$WORK/chattr-lower.sh" "$ovl/mnt" > "$WORK/chattr-lower.kernel" 2>&1
+echo "copied up: $(ls "$ovl/upper" | tr '\n' ' ')" >> "$WORK/chattr-lower.kernel"
+umount "$ovl/mnt"
+in_pool bash "$WORK/chattr-lower.sh" "$MNT" > "$WORK/chattr-lower.pool" 2>&1
+echo "copied up: $(ls "$ROOT" | tr '\n' ' ')" >> "$WORK/chattr-lower.pool"
+cat "$WORK/chattr-lower.pool"
+diff -u "$WORK/chattr-lower.kernel" "$WORK/chattr-lower.pool" ||
+	fail "chattr of lower-layer files through a union differs from overlayfs's (above)"
+grep -q "root +i: rc=0" "$WORK/chattr-lower.pool" || fail "chattr +i by root failed through a union"
+pass "chattr of lower-layer files through a union as overlayfs: copy-up after the owner check, the caller's capabilities"
