@@ -158,9 +158,15 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg,
 	 * writable layers) only the pool changes, as overlayfs's layers are
 	 * changed by no one while mounted.
 	 */
-	if (strcmp(cfg->backend, "ceph") == 0)
+	if (strcmp(cfg->backend, "ceph") == 0) {
 		dn_gens_start(&p->states->gens, cfg->ceph_attr_timeout, false);
-	else
+		/* the welcome's states memory carries it: read-only to clients */
+		_Static_assert(DN_CONFIG_READ_CACHE_BLOCK == DN_READ_CACHE_BLOCK &&
+				       DN_CONFIG_READ_CACHE_MAX == DN_READ_CACHE_MAX,
+			       "the pool and the library count the read cache alike");
+		atomic_store(&p->states->gens.read_cache_blocks,
+			     (uint32_t)(dn_config_read_cache(cfg) / DN_READ_CACHE_BLOCK));
+	} else
 		dn_gens_start(&p->states->gens, has_union(cfg) ? cfg->union_attr_timeout : 0, true);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigset_t mask;
