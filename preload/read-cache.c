@@ -40,6 +40,15 @@
  * its slots, one that asks for more no more than it has. Reads larger than
  * a quarter of it bypass it: one read never empties the cache.
  *
+ * A block's data is kept only from a second read of the same bytes on (its
+ * header says what was read once): a page of the area costs ~2.5-3 us to
+ * touch the first time on the VMs measured, more than a 4 KiB read from
+ * libcephfs's cache, so a process that reads everything once (cat, cp, a
+ * compiler) and random reads that seldom meet the same bytes again keep
+ * nothing and pay a header's write; data read again is served from its
+ * third read on, and a file larger than the cache read again and again
+ * (each block's header gone before its next read) costs no copy either.
+ *
  * A block's slot is at the file's hash plus the block's number, so a
  * file's consecutive blocks never evict each other. Each slot is a
  * seqlock: readers take no lock (a slot being written is a miss), a writer
@@ -56,7 +65,7 @@ struct head {
 	uint32_t drop;
 	uint32_t lo, hi; /* the bytes of the block kept */
 	bool eof;	 /* the file ended at hi */
-	bool data;	 /* false: only seen (rereads was off), nothing kept */
+	bool data;	 /* false: only seen (read once), nothing kept */
 	uint64_t ino, dev, blk, names, inode, expires_ns;
 };
 
@@ -79,16 +88,6 @@ static uint32_t blocks_wanted(const struct dn_gens *g)
 	uint32_t n = atomic_load_explicit(&g->read_cache_blocks, memory_order_relaxed);
 	return n < BLOCKS_MAX ? n : BLOCKS_MAX;
 }
-
-/*
- * Whether this process has read again data it had read: until then reads
- * leave only their headers (what was read, under which generations). A
- * page of the data area costs ~2.5-3 us to touch the first time on the VMs
- * measured, more than a 4 KiB read from libcephfs's cache, so a process
- * that reads everything once (cat, cp, a compiler) keeps nothing and pays
- * nothing for it; one that re-reads keeps everything it reads from then on.
- */
-static _Atomic bool rereads;
 
 /*
  * Drops by this process: per inode slot of the pool's generations, and of
@@ -260,17 +259,11 @@ static bool same_file(const struct head *h, const struct dn_rc_read *r, uint64_t
 	       h->blk == blk;
 }
 
-/*
- * Whether sl says that byte s of r's block blk was read before: a re-read,
- * whatever changed since (only whether to keep data hangs on it).
- */
-static bool seen(const struct slot *sl, const struct dn_rc_read *r, uint64_t blk, uint32_t s)
+/* Whether h is of r's block blk, read under the generations r was. */
+static bool same_gens(const struct head *h, const struct dn_rc_read *r, uint64_t blk)
 {
-	uint32_t seq = atomic_load_explicit(&sl->seq, memory_order_acquire);
-	struct head h = sl->h;
-	atomic_thread_fence(memory_order_acquire);
-	return !(seq & 1) && atomic_load_explicit(&sl->seq, memory_order_relaxed) == seq &&
-	       same_file(&h, r, blk) && h.lo <= s && s < h.hi;
+	return same_file(h, r, blk) && h->names == r->names && h->inode == r->inode &&
+	       h->drop == r->drop && r->now_ns < h->expires_ns;
 }
 
 ssize_t dn_read_cache_get(const struct dn_rc_read *r, uint64_t pos, uint8_t *dest, size_t len)
@@ -280,11 +273,6 @@ ssize_t dn_read_cache_get(const struct dn_rc_read *r, uint64_t pos, uint8_t *des
 	struct area *a = atomic_load_explicit(&area, memory_order_acquire);
 	if (!a)
 		return -1;
-	if (!atomic_load_explicit(&rereads, memory_order_relaxed)) {
-		if (seen(slot_of(a, r, pos / BLOCK), r, pos / BLOCK, (uint32_t)(pos % BLOCK)))
-			atomic_store_explicit(&rereads, true, memory_order_relaxed);
-		return -1;
-	}
 	size_t done = 0;
 	while (done < len) {
 		uint64_t at = pos + done, blk = at / BLOCK;
@@ -297,9 +285,7 @@ ssize_t dn_read_cache_get(const struct dn_rc_read *r, uint64_t pos, uint8_t *des
 		struct head h = sl->h;
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&sl->seq, memory_order_relaxed) != seq || !h.data ||
-		    !same_file(&h, r, blk) || h.names != r->names || h.inode != r->inode ||
-		    h.drop != r->drop || r->now_ns >= h.expires_ns || h.lo > s ||
-		    (s + want > h.hi && !h.eof))
+		    !same_gens(&h, r, blk) || h.lo > s || (s + want > h.hi && !h.eof))
 			return -1;
 		size_t n = s + want <= h.hi ? want : (h.hi > s ? h.hi - s : 0);
 		const uint8_t *src = block_of(a, sl) + s;
@@ -352,7 +338,6 @@ static bool keepable(const struct dn_rc_read *r)
 void dn_read_cache_put(const struct dn_rc_read *r, uint64_t pos, const uint8_t *src, size_t n)
 {
 	struct area *a;
-	bool keep = atomic_load_explicit(&rereads, memory_order_relaxed);
 	if (!keepable(r) || !n || !(a = area_get(r)))
 		return;
 	size_t done = 0;
@@ -364,10 +349,12 @@ void dn_read_cache_put(const struct dn_rc_read *r, uint64_t pos, const uint8_t *
 		uint32_t was;
 		if (write_begin(&sl->seq, &was)) {
 			struct head *h = &sl->h;
-			/* data read with the same generations: one piece of the file, older end first */
-			bool extend = h->data == keep && same_file(h, r, blk) && h->names == r->names &&
-				      h->inode == r->inode && h->drop == r->drop &&
-				      r->now_ns < h->expires_ns && s <= h->hi && e >= h->lo;
+			/* read with the same generations: one piece of the file, older end first */
+			bool adjoins = same_gens(h, r, blk) && s <= h->hi && e >= h->lo;
+			/* data from the second read of the same bytes on, then what adjoins it */
+			bool keep = same_file(h, r, blk) &&
+				    ((h->lo <= s && s < h->hi) || (h->data && adjoins));
+			bool extend = adjoins && h->data == keep;
 			if (extend) {
 				h->lo = s < h->lo ? s : h->lo;
 				if (e > h->hi) {
@@ -394,7 +381,6 @@ void dn_read_cache_put(const struct dn_rc_read *r, uint64_t pos, const uint8_t *
 void dn_read_cache_eof(const struct dn_rc_read *r, uint64_t end)
 {
 	struct area *a;
-	bool keep = atomic_load_explicit(&rereads, memory_order_relaxed);
 	if (!keepable(r) || !(a = area_get(r)))
 		return;
 	uint64_t blk = end / BLOCK;
@@ -404,13 +390,12 @@ void dn_read_cache_eof(const struct dn_rc_read *r, uint64_t end)
 	if (!write_begin(&sl->seq, &was))
 		return;
 	struct head *h = &sl->h;
-	if (h->data == keep && same_file(h, r, blk) && h->names == r->names &&
-	    h->inode == r->inode && h->drop == r->drop && h->hi == s) {
+	if (same_gens(h, r, blk) && h->hi == s) {
 		h->eof = true;
 	} else if (s == 0) {
-		/* the file ends where a block starts: an empty block says so */
+		/* the file ends where a block starts: an empty block says so (kept once seen twice) */
 		*h = (struct head){.session = r->session + 1, .drop = r->drop, .eof = true,
-				   .data = keep,
+				   .data = same_file(h, r, blk) && h->eof,
 				   .ino = r->ino, .dev = r->dev, .blk = blk, .names = r->names,
 				   .inode = r->inode, .expires_ns = r->expires_ns};
 	}

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Integration (ceph): [ceph] read_cache bounds the library's read cache.
-# One process reads an 8 MiB file three times, then re-reads 512 KiB:
+# One process reads an 8 MiB file (each 64 KiB twice, so that it is kept),
+# then re-reads 512 KiB, then reads another 8 MiB file once:
 # with read_cache = 0 it keeps nothing (every re-read reaches the pool,
 # its anonymous memory does not grow); with 1M it grows by about that and
 # no more, and the re-read is served without the pool; with the default
 # (64M) it keeps the whole file, so the same measure sees what a bound
-# changes. Bad values
+# changes. A file read once is never kept, by any of them. Bad values
 # stop the pool with FILE:LINE. Agent: read_cache_size.py.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/ceph-lib.sh"
@@ -39,18 +40,21 @@ for spec in z:0 s:1M d:; do
 done
 SOCK=${SOCKS[rcsz]} MNT=${MNTS[rcsz]} POOL_NAME=rcsz in_pool python3 -c '
 import os, sys
-with open(sys.argv[1], "wb") as f:
-    f.write(os.urandom(8 << 20))
-' "${MNTS[rcsz]}/f" || fail "could not write the file"
+for p in sys.argv[1:]:
+    with open(p, "wb") as f:
+        f.write(os.urandom(8 << 20))
+' "${MNTS[rcsz]}/f" "${MNTS[rcsz]}/g" || fail "could not write the file"
 
-# run NAME: the agent's two lines into GROWTH PREADS
+# run NAME: the agent's three lines into GROWTH PREADS ONCE
 run() {
 	local out
 	out=$(SOCK=${SOCKS[$1]} MNT=${MNTS[$1]} POOL_NAME=$1 in_pool python3 "$WORK/read_cache_size.py" \
-		"${MNTS[$1]}/f" "${SOCKS[$1]%.sock}.metrics" "$1") || fail "$1: the agent failed"
+		"${MNTS[$1]}/f" "${SOCKS[$1]%.sock}.metrics" "$1" "${MNTS[$1]}/g") || fail "$1: the agent failed"
 	mapfile -t R <<<"$out"
-	GROWTH=${R[0]} PREADS=${R[1]}
-	echo "# $1: anonymous memory grew $GROWTH KiB reading 8 MiB thrice; a third re-read: $PREADS preads"
+	GROWTH=${R[0]} PREADS=${R[1]} ONCE=${R[2]}
+	echo "# $1: anonymous memory grew $GROWTH KiB reading 8 MiB; a third re-read: $PREADS preads;" \
+		"reading another 8 MiB once: $ONCE KiB"
+	[ "$ONCE" -lt 512 ] || fail "$1: a file read once grew the process by $ONCE KiB"
 }
 
 run rcsz

@@ -1,12 +1,14 @@
 # read_cache_size.py FILE METRICS POOL: run under a Ceph pool. Reads FILE
-# (8 MiB) three times in 64 KiB preads, then prints the growth of the
+# (8 MiB) in 64 KiB preads, each twice (a block's data is kept from its
+# second read), then prints the growth of the
 # process's anonymous resident memory in KiB (/proc/self/smaps: the cache
 # is such a mapping, which the kernel may merge with its neighbours); then
 # reads its first 512 KiB three times and prints the pread requests the
-# pool counted for the third.
+# pool counted for the third; last, the growth while it reads FILE2 (8 MiB)
+# once: a read once keeps nothing, even in a process that re-reads.
 import os, socket, sys
 
-path, metrics, pool = sys.argv[1], sys.argv[2], sys.argv[3]
+path, metrics, pool, path2 = sys.argv[1:5]
 BLOCK = 64 << 10
 
 
@@ -39,10 +41,11 @@ def preads():
     return 0
 
 
-def read(fd, length, times):
+def read(fd, length, times, each=1):
     for _ in range(times):
         for off in range(0, length, BLOCK):
-            assert len(os.pread(fd, BLOCK, off)) == min(BLOCK, length - off)
+            for _ in range(each):
+                assert len(os.pread(fd, BLOCK, off)) == min(BLOCK, length - off)
 
 
 fd = os.open(path, os.O_RDONLY)
@@ -50,9 +53,13 @@ size = os.fstat(fd).st_size
 preads()  # the socket's first use: its allocations before the baseline
 read(fd, BLOCK, 1)
 before = anon()
-read(fd, size, 3)
+read(fd, size, 1, each=2)
 print(anon() - before)
 read(fd, 512 << 10, 2)
 n = preads()
 read(fd, 512 << 10, 1)
 print(preads() - n)
+fd2 = os.open(path2, os.O_RDONLY)
+before = anon()
+read(fd2, os.fstat(fd2).st_size, 1)
+print(anon() - before)
