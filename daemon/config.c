@@ -3,6 +3,7 @@
 #include "image-ref.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <grp.h>
 #include <arpa/inet.h>
 #include <ini.h>
@@ -298,9 +299,10 @@ static int parse_seconds(struct parse_state *st, const char *value, unsigned max
 
 /*
  * Bytes, with an optional suffix K, M, G or T (powers of 1024), at least
- * SIZE_MIN; "infinity" (UINT64_MAX) where infinity_ok.
+ * min; "infinity" (UINT64_MAX) where infinity_ok.
  */
-static int parse_size(struct parse_state *st, const char *value, bool infinity_ok, uint64_t *dst)
+static int parse_size_min(struct parse_state *st, const char *value, bool infinity_ok,
+			  uint64_t min, uint64_t *dst)
 {
 	static const char suffixes[] = "KMGT";
 	const char *end = value;
@@ -321,10 +323,15 @@ static int parse_size(struct parse_state *st, const char *value, bool infinity_o
 	if (r == -ERANGE || n > UINT64_MAX >> shift)
 		return fail(st, "'%s' is too large", value);
 	n <<= shift;
-	if (n < SIZE_MIN)
-		return fail(st, "'%s' is too small (at least %d bytes)", value, SIZE_MIN);
+	if (n < min)
+		return fail(st, "'%s' is too small (at least %" PRIu64 " bytes)", value, min);
 	*dst = n;
 	return 0;
+}
+
+static int parse_size(struct parse_state *st, const char *value, bool infinity_ok, uint64_t *dst)
+{
+	return parse_size_min(st, value, infinity_ok, SIZE_MIN, dst);
 }
 
 /* Marks the CPUs of a list like "0-3, 6" in on[]: 0, -EINVAL, or -ERANGE for a CPU >= CPUS_MAX. */
@@ -735,6 +742,27 @@ static int set_ceph_cache_size(struct parse_state *st, const char *value)
 	return parse_size(st, value, false, &st->cfg->ceph_cache_size);
 }
 
+/* 0 (off), or whole blocks of the library's read cache, at most DN_CONFIG_READ_CACHE_MAX */
+static int set_ceph_read_cache(struct parse_state *st, const char *value)
+{
+	uint64_t n;
+	if (streq(value, "0")) {
+		st->cfg->ceph_read_cache = 0;
+		return 0;
+	}
+	int r = parse_size_min(st, value, false, DN_CONFIG_READ_CACHE_BLOCK, &n);
+	if (r < 0)
+		return r;
+	if (n > DN_CONFIG_READ_CACHE_MAX)
+		return fail(st, "'%s' is too large (at most 4G: each process may hold that much)",
+			    value);
+	if (n % DN_CONFIG_READ_CACHE_BLOCK)
+		return fail(st, "'%s' is not a multiple of 64K (the cache's blocks), or 0 for none",
+			    value);
+	st->cfg->ceph_read_cache = n;
+	return 0;
+}
+
 static int set_ceph_mount_timeout(struct parse_state *st, const char *value)
 {
 	return parse_uint(st, value, 1, MOUNT_TIMEOUT_MAX, &st->cfg->ceph_mount_timeout);
@@ -933,6 +961,7 @@ static const struct key keys[] = {
 	{"ceph",      "keyring",       false, set_ceph_keyring},
 	{"ceph",      "root",          false, set_ceph_root},
 	{"ceph",      "cache_size",    false, set_ceph_cache_size},
+	{"ceph",      "read_cache",    false, set_ceph_read_cache},
 	{"ceph",      "mount_timeout", false, set_ceph_mount_timeout},
 	{"ceph",      "memory_log",    false, set_ceph_memory_log},
 	{"ceph",      "entry_timeout", false, set_ceph_entry_timeout},
@@ -1193,6 +1222,7 @@ struct dn_config *dn_config_new(const char *pool)
 	cfg->ceph_mount_timeout = CEPH_MOUNT_TIMEOUT_DEFAULT;
 	cfg->ceph_entry_timeout = CEPH_ENTRY_TIMEOUT_DEFAULT;
 	cfg->ceph_attr_timeout = CEPH_ATTR_TIMEOUT_DEFAULT;
+	cfg->ceph_read_cache = DN_READ_CACHE_UNSET;
 	cfg->union_attr_timeout = UNION_ATTR_TIMEOUT_DEFAULT;
 	cfg->sessions_per_uid = SESSIONS_PER_UID_DEFAULT;
 	cfg->lock_owners_per_uid = LOCK_OWNERS_PER_UID_DEFAULT;
@@ -1304,6 +1334,26 @@ uint64_t dn_config_ceph_cache_size(const struct dn_config *cfg)
 	if (limit == UINT64_MAX)
 		return 0;
 	return limit / 4 > DN_CEPH_CACHE_MIN ? limit / 4 : DN_CEPH_CACHE_MIN;
+}
+
+/*
+ * The read cache lives in each process of the pool's containers, which its
+ * slice holds (memory_max bounds them all), as anonymous memory that only
+ * swap could reclaim: a sixteenth per process, beside the pool's quarter,
+ * leaves room for several re-reading processes and their own memory.
+ */
+uint64_t dn_config_read_cache(const struct dn_config *cfg)
+{
+	if (cfg->ceph_read_cache != DN_READ_CACHE_UNSET)
+		return cfg->ceph_read_cache;
+	uint64_t limit = UINT64_MAX;
+	if (cfg->memory_max && cfg->memory_max < limit)
+		limit = cfg->memory_max;
+	if (cfg->memory_high && cfg->memory_high < limit)
+		limit = cfg->memory_high;
+	uint64_t n = limit / 16 < DN_READ_CACHE_DEFAULT ? limit / 16 : DN_READ_CACHE_DEFAULT;
+	n -= n % DN_CONFIG_READ_CACHE_BLOCK;
+	return n ? n : DN_CONFIG_READ_CACHE_BLOCK;
 }
 
 /*

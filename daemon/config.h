@@ -52,6 +52,8 @@ struct dn_config {
 	double ceph_entry_timeout; /* entry_timeout: seconds a walked path is cached, 0 = off; 1 */
 	/* attr_timeout: seconds the library keeps a stat's answer, 0 = off; 1 (preload/attr-cache.c) */
 	double ceph_attr_timeout;
+	/* read_cache: bytes of the library's read cache per process, 0 = off, a multiple of 64K */
+	uint64_t ceph_read_cache; /* DN_READ_CACHE_UNSET: dn_config_read_cache() */
 	/*
 	 * networks: the IP networks (address[/prefix], or localhost) the
 	 * cluster is on, space-separated: the unit may reach nothing else
@@ -160,6 +162,19 @@ uint64_t dn_config_ceph_cache_size(const struct dn_config *cfg);
  * its origin's number through the union and its own through the instance.
  */
 bool dn_config_direct_meets_upper(const struct dn_config *cfg);
+
+/*
+ * The library's read cache per process of a Ceph pool, in bytes (a multiple
+ * of DN_CONFIG_READ_CACHE_BLOCK): read_cache when set (0: none); else a sixteenth
+ * of the lower of memory_max and memory_high when either is set, at most
+ * DN_READ_CACHE_DEFAULT and at least one block; else DN_READ_CACHE_DEFAULT.
+ */
+#define DN_READ_CACHE_UNSET UINT64_MAX
+/* as ipc/wire.h's DN_READ_CACHE_BLOCK and _MAX (the config does not link the ipc) */
+#define DN_CONFIG_READ_CACHE_BLOCK (UINT64_C(64) << 10)
+#define DN_CONFIG_READ_CACHE_MAX (UINT64_C(4) << 30)
+#define DN_READ_CACHE_DEFAULT (UINT64_C(64) << 20)
+uint64_t dn_config_read_cache(const struct dn_config *cfg);
 
 /*
  * workers when none are configured: the CPUs this process may use, no more

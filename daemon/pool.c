@@ -162,6 +162,12 @@ int dn_pool_new(struct dn_pool **out, const struct dn_config *cfg,
 		dn_gens_start(&p->states->gens, cfg->ceph_attr_timeout, false);
 		/* (a local pool's direct instances keep nothing, and bump names) */
 		dn_gens_set_mixed(dn_config_direct_meets_upper(cfg));
+		/* the welcome's states memory carries it: read-only to clients */
+		_Static_assert(DN_CONFIG_READ_CACHE_BLOCK == DN_READ_CACHE_BLOCK &&
+				       DN_CONFIG_READ_CACHE_MAX == DN_READ_CACHE_MAX,
+			       "the pool and the library count the read cache alike");
+		atomic_store(&p->states->gens.read_cache_blocks,
+			     (uint32_t)(dn_config_read_cache(cfg) / DN_READ_CACHE_BLOCK));
 	} else
 		dn_gens_start(&p->states->gens, has_union(cfg) ? cfg->union_attr_timeout : 0, true);
 	p->epfd = epoll_create1(EPOLL_CLOEXEC);

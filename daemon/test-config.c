@@ -228,6 +228,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->ceph_mount_timeout, 30);
 	assert_false(cfg->ceph_memory_log);
 	assert_true(cfg->ceph_attr_timeout == 1.0);
+	assert_true(dn_config_read_cache(cfg) == UINT64_C(64) << 20);
 }
 
 static void test_defaults_queues_follow_workers(void **state)
@@ -323,6 +324,51 @@ static void test_ceph_cache_size_follows_memory(void **state)
 		assert_parse_ok(&cfg, cases[i].text);
 		assert_true(dn_config_ceph_cache_size(cfg) == cases[i].bytes);
 	}
+}
+
+/* The library's read cache follows read_cache, else a sixteenth of the memory limit, up to 64M. */
+static void test_ceph_read_cache(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t bytes;
+	} cases[] = {
+		{"", UINT64_C(64) << 20},
+		{"[resources]\nmemory_max = infinity\n", UINT64_C(64) << 20},
+		{"[resources]\nmemory_max = 2G\n", UINT64_C(64) << 20},
+		{"[resources]\nmemory_max = 512M\n", UINT64_C(32) << 20},
+		{"[resources]\nmemory_max = 2G\nmemory_high = 256M\n", UINT64_C(16) << 20},
+		{"[resources]\nmemory_high = 100M\n", UINT64_C(6400) << 10}, /* 6.25M: whole blocks */
+		{"[resources]\nmemory_max = 1000K\n", UINT64_C(64) << 10},   /* at least one block */
+		{"[ceph]\nread_cache = 0\n", 0},
+		{"[resources]\nmemory_max = 2G\n[ceph]\nread_cache = 0\n", 0},
+		{"[resources]\nmemory_max = 64M\n[ceph]\nread_cache = 256M\n", UINT64_C(256) << 20},
+		{"[ceph]\nread_cache = 64K\n", UINT64_C(64) << 10},
+		{"[ceph]\nread_cache = 131072\n", UINT64_C(128) << 10},
+		{"[ceph]\nread_cache = 4G\n", UINT64_C(4) << 30},
+	};
+	(void)state;
+	for (size_t i = 0; i < DN_ARRAY_SIZE(cases); i++) {
+		_cleanup_config_ struct dn_config *cfg = NULL;
+		assert_parse_ok(&cfg, cases[i].text);
+		assert_true(dn_config_read_cache(cfg) == cases[i].bytes);
+	}
+	assert_parse_error("[ceph]\nread_cache = 1\n", -EINVAL,
+			   "t.ini:2: read_cache: '1' is too small (at least 65536 bytes)");
+	assert_parse_error("[ceph]\nread_cache = 32K\n", -EINVAL,
+			   "t.ini:2: read_cache: '32K' is too small (at least 65536 bytes)");
+	assert_parse_error("[ceph]\nread_cache = 100K\n", -EINVAL,
+			   "t.ini:2: read_cache: '100K' is not a multiple of 64K (the cache's "
+			   "blocks), or 0 for none");
+	assert_parse_error("[ceph]\nread_cache = 4100M\n", -EINVAL,
+			   "t.ini:2: read_cache: '4100M' is too large (at most 4G: each process "
+			   "may hold that much)");
+	assert_parse_error("[ceph]\nread_cache = infinity\n", -EINVAL,
+			   "t.ini:2: read_cache: 'infinity' is not a size (use K, M, G or T)");
+	assert_parse_error("[ceph]\nread_cache = -1\n", -EINVAL,
+			   "t.ini:2: read_cache: '-1' is not a size (use K, M, G or T)");
+	assert_parse_error("[ceph]\nread_cache = 00\n", -EINVAL,
+			   "t.ini:2: read_cache: '00' is too small (at least 65536 bytes)");
 }
 
 static void test_parse_resource_limits_accepted(void **state)
@@ -1551,6 +1597,7 @@ int main(void)
 	    T(test_parse_resources),
 	    T(test_default_workers_follow_resources),
 	    T(test_ceph_cache_size_follows_memory),
+	    T(test_ceph_read_cache),
 	    T(test_parse_resource_limits_accepted),
 	    T(test_parse_ceph),
 	    T(test_parse_ceph_limits_accepted),

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 22
+#define DN_PROTO_VERSION 23
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -452,11 +452,15 @@ struct dn_pool_state {
  * for the pool's life.
  */
 #define DN_GEN_INODES 4096u
+/* The library's read cache (preload/read-cache.c) keeps data in blocks of this, up to MAX a process. */
+#define DN_READ_CACHE_BLOCK (UINT32_C(64) << 10)
+#define DN_READ_CACHE_MAX (UINT64_C(4) << 30)
 #define DN_GEN_UNCACHED (1ull << 63)
 struct dn_gens {
 	_Atomic uint64_t names;
 	_Atomic uint32_t attr_timeout_ms;
-	uint8_t pad[DN_CACHELINE - 12];
+	_Atomic uint32_t read_cache_blocks; /* of DN_READ_CACHE_BLOCK per process: [ceph] read_cache */
+	uint8_t pad[DN_CACHELINE - 16];
 	_Atomic uint64_t inode[DN_GEN_INODES];
 } __attribute__((aligned(DN_CACHELINE)));
 

@@ -32,12 +32,22 @@
  * Only fds the library opened itself in this session (it knows their
  * inode), open for reading, never O_DIRECT.
  *
- * Memory: BLOCKS blocks of BLOCK bytes (64 MiB of address space, reserved
- * at the first read kept; pages are touched only as data is kept), so a
- * process's resident cost is at most that, and only what it read. It is
- * sized for a re-read window as large as libcephfs's readahead of large
- * reads keeps busy, and a quarter of libcephfs's default object cache.
- * Reads larger than READ_MAX bypass it: one read never empties the cache.
+ * Memory: the pool's [ceph] read_cache (64 MiB by default) in blocks of
+ * BLOCK bytes, with their headers, reserved at the first read kept; pages
+ * are touched only as data is kept, so a process's resident cost is at
+ * most that, and only what it read. The area's size is fixed then (the
+ * first session's); a later session that asks for less uses that many of
+ * its slots, one that asks for more no more than it has. Reads larger than
+ * a quarter of it bypass it: one read never empties the cache.
+ *
+ * A block's data is kept only from a second read of the same bytes on (its
+ * header says what was read once): a page of the area costs ~2.5-3 us to
+ * touch the first time on the VMs measured, more than a 4 KiB read from
+ * libcephfs's cache, so a process that reads everything once (cat, cp, a
+ * compiler) and random reads that seldom meet the same bytes again keep
+ * nothing and pay a header's write; data read again is served from its
+ * third read on, and a file larger than the cache read again and again
+ * (each block's header gone before its next read) costs no copy either.
  *
  * A block's slot is at the file's hash plus the block's number, so a
  * file's consecutive blocks never evict each other. Each slot is a
@@ -47,16 +57,15 @@
  * sequence afterwards; a torn one is a miss, and the pool's answer
  * overwrites it.
  */
-#define BLOCK (64u << 10)
-#define BLOCKS 1024u
-#define READ_MAX ((size_t)BLOCK * BLOCKS / 4)
+#define BLOCK DN_READ_CACHE_BLOCK
+#define BLOCKS_MAX ((uint32_t)(DN_READ_CACHE_MAX / BLOCK))
 
 struct head {
 	uint32_t session; /* dn_client.session_gen + 1; 0: empty */
 	uint32_t drop;
 	uint32_t lo, hi; /* the bytes of the block kept */
 	bool eof;	 /* the file ended at hi */
-	bool data;	 /* false: only seen (rereads was off), nothing kept */
+	bool data;	 /* false: only seen (read once), nothing kept */
 	uint64_t ino, dev, blk, names, inode, expires_ns;
 };
 
@@ -65,18 +74,20 @@ struct slot {
 	struct head h;
 };
 
-static struct slot slots[BLOCKS];
-static uint8_t *_Atomic data; /* BLOCKS * BLOCK bytes, mapped at the first keep */
+/* The slots, then their blocks' data (page-aligned): mapped at the first read kept. */
+struct area {
+	uint32_t nslots;
+	uint8_t *data; /* nslots * BLOCK bytes */
+	struct slot slot[];
+};
+static struct area *_Atomic area;
 
-/*
- * Whether this process has read again data it had read: until then reads
- * leave only their headers (what was read, under which generations). A
- * page of the data area costs ~2.5-3 us to touch the first time on the VMs
- * measured, more than a 4 KiB read from libcephfs's cache, so a process
- * that reads everything once (cat, cp, a compiler) keeps nothing and pays
- * nothing for it; one that re-reads keeps everything it reads from then on.
- */
-static _Atomic bool rereads;
+/* The blocks the pool asks each process to keep (0: none), bounded as the pool bounds them. */
+static uint32_t blocks_wanted(const struct dn_gens *g)
+{
+	uint32_t n = atomic_load_explicit(&g->read_cache_blocks, memory_order_relaxed);
+	return n < BLOCKS_MAX ? n : BLOCKS_MAX;
+}
 
 /*
  * Drops by this process: per inode slot of the pool's generations, and of
@@ -112,7 +123,7 @@ bool dn_read_cache_wanted(void)
 {
 	const struct dn_gens *g = gens();
 	return g && (dn_client.chan.flags & DN_SESSION_CACHE_DIES) &&
-	       atomic_load_explicit(&g->attr_timeout_ms, memory_order_relaxed);
+	       atomic_load_explicit(&g->attr_timeout_ms, memory_order_relaxed) && blocks_wanted(g);
 }
 
 /* Starts a seqlock write: false when another holds it. */
@@ -204,12 +215,19 @@ bool dn_read_cache_begin(struct dn_rc_read *r, uint32_t session, int32_t ofd, ui
 	r->on = false;
 	const struct dn_gens *g = gens();
 	if (!g || !(dn_client.chan.flags & DN_SESSION_CACHE_DIES) || (oflags & O_DIRECT) ||
-	    len == 0 || len > READ_MAX || pos > INT64_MAX - len)
+	    len == 0 || pos > INT64_MAX - len)
+		return false;
+	uint32_t blocks = blocks_wanted(g);
+	const struct area *a = atomic_load_explicit(&area, memory_order_acquire);
+	if (a && a->nslots < blocks)
+		blocks = a->nslots;
+	if (len > (size_t)blocks * BLOCK / 4)
 		return false;
 	uint32_t ms = atomic_load_explicit(&g->attr_timeout_ms, memory_order_relaxed);
 	if (!ms || !(r->ino = known_ino(ofd, handle, session, &r->dev)))
 		return false;
 	r->session = session;
+	r->blocks = blocks;
 	r->names = atomic_load_explicit(&g->names, memory_order_acquire);
 	r->inode = atomic_load_explicit(&g->inode[dn_gen_inode_slot(r->ino)], memory_order_acquire);
 	r->drop = drop_of(r->ino);
@@ -219,10 +237,20 @@ bool dn_read_cache_begin(struct dn_rc_read *r, uint32_t session, int32_t ofd, ui
 	return true;
 }
 
-static struct slot *slot_of(const struct dn_rc_read *r, uint64_t blk)
+/*
+ * r's block blk's slot in a (of the first r->blocks: its session's share;
+ * a slot's header says which block it holds, so any share is safe).
+ */
+static struct slot *slot_of(struct area *a, const struct dn_rc_read *r, uint64_t blk)
 {
 	uint64_t h = (r->ino ^ r->dev * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
-	return &slots[(uint32_t)((h >> 32) + blk) % BLOCKS];
+	uint32_t n = r->blocks < a->nslots ? r->blocks : a->nslots;
+	return &a->slot[(uint32_t)((h >> 32) + blk) % n];
+}
+
+static uint8_t *block_of(const struct area *a, const struct slot *sl)
+{
+	return a->data + (size_t)(sl - a->slot) * BLOCK;
 }
 
 static bool same_file(const struct head *h, const struct dn_rc_read *r, uint64_t blk)
@@ -231,49 +259,36 @@ static bool same_file(const struct head *h, const struct dn_rc_read *r, uint64_t
 	       h->blk == blk;
 }
 
-/*
- * Whether sl says that byte s of r's block blk was read before: a re-read,
- * whatever changed since (only whether to keep data hangs on it).
- */
-static bool seen(const struct slot *sl, const struct dn_rc_read *r, uint64_t blk, uint32_t s)
+/* Whether h is of r's block blk, read under the generations r was. */
+static bool same_gens(const struct head *h, const struct dn_rc_read *r, uint64_t blk)
 {
-	uint32_t seq = atomic_load_explicit(&sl->seq, memory_order_acquire);
-	struct head h = sl->h;
-	atomic_thread_fence(memory_order_acquire);
-	return !(seq & 1) && atomic_load_explicit(&sl->seq, memory_order_relaxed) == seq &&
-	       same_file(&h, r, blk) && h.lo <= s && s < h.hi;
+	return same_file(h, r, blk) && h->names == r->names && h->inode == r->inode &&
+	       h->drop == r->drop && r->now_ns < h->expires_ns;
 }
 
 ssize_t dn_read_cache_get(const struct dn_rc_read *r, uint64_t pos, uint8_t *dest, size_t len)
 {
 	if (!r->on)
 		return -1;
-	if (!atomic_load_explicit(&rereads, memory_order_relaxed)) {
-		if (seen(slot_of(r, pos / BLOCK), r, pos / BLOCK, (uint32_t)(pos % BLOCK)))
-			atomic_store_explicit(&rereads, true, memory_order_relaxed);
-		return -1;
-	}
-	const uint8_t *d = atomic_load_explicit(&data, memory_order_acquire);
-	if (!d)
+	struct area *a = atomic_load_explicit(&area, memory_order_acquire);
+	if (!a)
 		return -1;
 	size_t done = 0;
 	while (done < len) {
 		uint64_t at = pos + done, blk = at / BLOCK;
 		uint32_t s = (uint32_t)(at % BLOCK);
 		size_t want = len - done < BLOCK - s ? len - done : BLOCK - s;
-		struct slot *sl = slot_of(r, blk);
+		struct slot *sl = slot_of(a, r, blk);
 		uint32_t seq = atomic_load_explicit(&sl->seq, memory_order_acquire);
 		if (seq & 1)
 			return -1;
 		struct head h = sl->h;
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&sl->seq, memory_order_relaxed) != seq || !h.data ||
-		    !same_file(&h, r, blk) || h.names != r->names || h.inode != r->inode ||
-		    h.drop != r->drop || r->now_ns >= h.expires_ns || h.lo > s ||
-		    (s + want > h.hi && !h.eof))
+		    !same_gens(&h, r, blk) || h.lo > s || (s + want > h.hi && !h.eof))
 			return -1;
 		size_t n = s + want <= h.hi ? want : (h.hi > s ? h.hi - s : 0);
-		const uint8_t *src = d + (size_t)(sl - slots) * BLOCK + s;
+		const uint8_t *src = block_of(a, sl) + s;
 		if (n && dn_fault_copy_out(dest + done, src, n) < 0)
 			return -1; /* the pool's way tells EFAULT from a short read */
 		atomic_thread_fence(memory_order_acquire);
@@ -286,22 +301,32 @@ ssize_t dn_read_cache_get(const struct dn_rc_read *r, uint64_t pos, uint8_t *des
 	return (ssize_t)done;
 }
 
-/* The data area, mapped at the first keep (lazily: a process that reads nothing pays nothing). */
-static uint8_t *data_area(void)
+/*
+ * The area, mapped at the first read kept with r's session's share
+ * (lazily: a process that reads nothing pays nothing, and one that reads
+ * once only the headers' pages).
+ */
+static struct area *area_get(const struct dn_rc_read *r)
 {
-	uint8_t *d = atomic_load_explicit(&data, memory_order_acquire);
-	if (d)
-		return d;
-	void *m = mmap(NULL, (size_t)BLOCKS * BLOCK, PROT_READ | PROT_WRITE,
+	struct area *a = atomic_load_explicit(&area, memory_order_acquire);
+	if (a)
+		return a;
+	size_t page = 4096, heads = sizeof(struct area) + (size_t)r->blocks * sizeof(struct slot);
+	size_t data_off = (heads + page - 1) / page * page;
+	size_t size = data_off + (size_t)r->blocks * BLOCK;
+	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
-	uint8_t *none = NULL;
-	if (!atomic_compare_exchange_strong(&data, &none, (uint8_t *)m)) {
-		munmap(m, (size_t)BLOCKS * BLOCK); /* another thread's won */
+	a = m;
+	a->nslots = r->blocks;
+	a->data = (uint8_t *)m + data_off;
+	struct area *none = NULL;
+	if (!atomic_compare_exchange_strong(&area, &none, a)) {
+		munmap(m, size); /* another thread's won */
 		return none;
 	}
-	return m;
+	return a;
 }
 
 /* Whether r's answer may still be kept: the same session (no restart, no new identity). */
@@ -312,23 +337,24 @@ static bool keepable(const struct dn_rc_read *r)
 
 void dn_read_cache_put(const struct dn_rc_read *r, uint64_t pos, const uint8_t *src, size_t n)
 {
-	uint8_t *d = NULL;
-	bool keep = atomic_load_explicit(&rereads, memory_order_relaxed);
-	if (!keepable(r) || !n || (keep && !(d = data_area())))
+	struct area *a;
+	if (!keepable(r) || !n || !(a = area_get(r)))
 		return;
 	size_t done = 0;
 	while (done < n) {
 		uint64_t at = pos + done, blk = at / BLOCK;
 		uint32_t s = (uint32_t)(at % BLOCK);
 		uint32_t e = (uint32_t)(n - done < BLOCK - s ? s + (n - done) : BLOCK);
-		struct slot *sl = slot_of(r, blk);
+		struct slot *sl = slot_of(a, r, blk);
 		uint32_t was;
 		if (write_begin(&sl->seq, &was)) {
 			struct head *h = &sl->h;
-			/* data read with the same generations: one piece of the file, older end first */
-			bool extend = h->data == keep && same_file(h, r, blk) && h->names == r->names &&
-				      h->inode == r->inode && h->drop == r->drop &&
-				      r->now_ns < h->expires_ns && s <= h->hi && e >= h->lo;
+			/* read with the same generations: one piece of the file, older end first */
+			bool adjoins = same_gens(h, r, blk) && s <= h->hi && e >= h->lo;
+			/* data from the second read of the same bytes on, then what adjoins it */
+			bool keep = same_file(h, r, blk) &&
+				    ((h->lo <= s && s < h->hi) || (h->data && adjoins));
+			bool extend = adjoins && h->data == keep;
 			if (extend) {
 				h->lo = s < h->lo ? s : h->lo;
 				if (e > h->hi) {
@@ -345,7 +371,7 @@ void dn_read_cache_put(const struct dn_rc_read *r, uint64_t pos, const uint8_t *
 						   .expires_ns = r->expires_ns};
 			}
 			if (keep)
-				memcpy(d + (size_t)(sl - slots) * BLOCK + s, src + done, e - s);
+				memcpy(block_of(a, sl) + s, src + done, e - s);
 			write_end(&sl->seq, was);
 		}
 		done += e - s;
@@ -354,23 +380,22 @@ void dn_read_cache_put(const struct dn_rc_read *r, uint64_t pos, const uint8_t *
 
 void dn_read_cache_eof(const struct dn_rc_read *r, uint64_t end)
 {
-	bool keep = atomic_load_explicit(&rereads, memory_order_relaxed);
-	if (!keepable(r) || (keep && !data_area()))
+	struct area *a;
+	if (!keepable(r) || !(a = area_get(r)))
 		return;
 	uint64_t blk = end / BLOCK;
 	uint32_t s = (uint32_t)(end % BLOCK);
-	struct slot *sl = slot_of(r, blk);
+	struct slot *sl = slot_of(a, r, blk);
 	uint32_t was;
 	if (!write_begin(&sl->seq, &was))
 		return;
 	struct head *h = &sl->h;
-	if (h->data == keep && same_file(h, r, blk) && h->names == r->names &&
-	    h->inode == r->inode && h->drop == r->drop && h->hi == s) {
+	if (same_gens(h, r, blk) && h->hi == s) {
 		h->eof = true;
 	} else if (s == 0) {
-		/* the file ends where a block starts: an empty block says so */
+		/* the file ends where a block starts: an empty block says so (kept once seen twice) */
 		*h = (struct head){.session = r->session + 1, .drop = r->drop, .eof = true,
-				   .data = keep,
+				   .data = same_file(h, r, blk) && h->eof,
 				   .ino = r->ino, .dev = r->dev, .blk = blk, .names = r->names,
 				   .inode = r->inode, .expires_ns = r->expires_ns};
 	}

@@ -17,6 +17,7 @@ struct dn_rc_read {
 	bool on; /* the read may use and keep data */
 	uint32_t session;
 	uint32_t drop;
+	uint32_t blocks; /* the cache's slots this session may use (the pool's read_cache) */
 	uint64_t ino, dev, names, inode, now_ns, expires_ns;
 	uint64_t base; /* the file offset of the request in flight (its reply's byte 0) */
 };
