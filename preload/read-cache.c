@@ -49,6 +49,10 @@
  * third read on, and a file larger than the cache read again and again
  * (each block's header gone before its next read) costs no copy either.
  *
+ * The same holds for each whole page of a block apart (its head's page
+ * masks): a page read twice is kept wherever it lies, so random 4 KiB
+ * reads of a file that fits are served in the process too.
+ *
  * A block's slot is at the file's hash plus the block's number, so a
  * file's consecutive blocks never evict each other. Each slot is a
  * seqlock: readers take no lock (a slot being written is a miss), a writer
@@ -60,12 +64,23 @@
 #define BLOCK DN_READ_CACHE_BLOCK
 #define BLOCKS_MAX ((uint32_t)(DN_READ_CACHE_MAX / BLOCK))
 
+/* A block's whole pages, for reads scattered over it (random 4 KiB preads) */
+#define PAGE 4096u
+#define PAGES (BLOCK / PAGE)
+_Static_assert(PAGES <= 16, "a head's page masks are 16 bits");
+
 struct head {
 	uint32_t session; /* dn_client.session_gen + 1; 0: empty */
 	uint32_t drop;
 	uint32_t lo, hi; /* the bytes of the block kept */
 	bool eof;	 /* the file ended at hi */
 	bool data;	 /* false: only seen (read once), nothing kept */
+	/*
+	 * Whole pages read once since the file's last head (seen), and those
+	 * read again whose data is kept, outside lo..hi too, under the head's
+	 * generations (kept): a page's 4 KiB all lie before the file's end.
+	 */
+	uint16_t seen, kept;
 	uint64_t ino, dev, blk, names, inode, expires_ns;
 };
 
@@ -266,6 +281,20 @@ static bool same_gens(const struct head *h, const struct dn_rc_read *r, uint64_t
 	       h->drop == r->drop && r->now_ns < h->expires_ns;
 }
 
+/* The pages of a block [s, e) touches (e > s) */
+static uint16_t pages_touched(uint32_t s, uint32_t e)
+{
+	uint32_t first = s / PAGE, last = (e - 1) / PAGE;
+	return (uint16_t)(((1u << (last + 1)) - 1) & ~((1u << first) - 1));
+}
+
+/* The pages of a block [s, e) covers whole */
+static uint16_t pages_whole(uint32_t s, uint32_t e)
+{
+	uint32_t first = (s + PAGE - 1) / PAGE, end = e / PAGE;
+	return end > first ? (uint16_t)(((1u << end) - 1) & ~((1u << first) - 1)) : 0;
+}
+
 ssize_t dn_read_cache_get(const struct dn_rc_read *r, uint64_t pos, uint8_t *dest, size_t len)
 {
 	if (!r->on)
@@ -284,10 +313,16 @@ ssize_t dn_read_cache_get(const struct dn_rc_read *r, uint64_t pos, uint8_t *des
 			return -1;
 		struct head h = sl->h;
 		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&sl->seq, memory_order_relaxed) != seq || !h.data ||
-		    !same_gens(&h, r, blk) || h.lo > s || (s + want > h.hi && !h.eof))
+		if (atomic_load_explicit(&sl->seq, memory_order_relaxed) != seq ||
+		    !same_gens(&h, r, blk))
 			return -1;
-		size_t n = s + want <= h.hi ? want : (h.hi > s ? h.hi - s : 0);
+		size_t n;
+		if (h.data && h.lo <= s && (s + want <= h.hi || h.eof))
+			n = s + want <= h.hi ? want : (h.hi > s ? h.hi - s : 0);
+		else if (!(pages_touched(s, s + (uint32_t)want) & ~h.kept))
+			n = want; /* (kept pages are whole: the file goes on past them) */
+		else
+			return -1;
 		const uint8_t *src = block_of(a, sl) + s;
 		if (n && dn_fault_copy_out(dest + done, src, n) < 0)
 			return -1; /* the pool's way tells EFAULT from a short read */
@@ -349,6 +384,12 @@ void dn_read_cache_put(const struct dn_rc_read *r, uint64_t pos, const uint8_t *
 		uint32_t was;
 		if (write_begin(&sl->seq, &was)) {
 			struct head *h = &sl->h;
+			/* the whole pages read: kept from their second read, beside the piece */
+			uint16_t whole = pages_whole(s, e);
+			uint16_t seen = same_file(h, r, blk) ? h->seen : 0;
+			uint16_t kept = same_gens(h, r, blk) ? h->kept : 0;
+			uint16_t again = whole & seen & ~kept;
+			uint64_t kept_expires = h->expires_ns;
 			/* read with the same generations: one piece of the file, older end first */
 			bool adjoins = same_gens(h, r, blk) && s <= h->hi && e >= h->lo;
 			/* data from the second read of the same bytes on, then what adjoins it */
@@ -372,6 +413,15 @@ void dn_read_cache_put(const struct dn_rc_read *r, uint64_t pos, const uint8_t *
 			}
 			if (keep)
 				memcpy(block_of(a, sl) + s, src + done, e - s);
+			h->seen = seen | whole;
+			h->kept = kept | again;
+			/* pages kept before this read live no longer than they would have */
+			if (kept && kept_expires < h->expires_ns)
+				h->expires_ns = kept_expires;
+			for (uint32_t p = 0; !keep && p < PAGES; p++)
+				if (again & (1u << p))
+					memcpy(block_of(a, sl) + p * PAGE, src + done + (p * PAGE - s),
+					       PAGE);
 			write_end(&sl->seq, was);
 		}
 		done += e - s;

@@ -5,10 +5,13 @@
 # is such a mapping, which the kernel may merge with its neighbours); then
 # reads its first 512 KiB three times and prints the pread requests the
 # pool counted for the third; last, the growth while it reads FILE2 (8 MiB)
-# once: a read once keeps nothing, even in a process that re-reads.
+# once: a read once keeps nothing, even in a process that re-reads. Last,
+# scattered whole pages of one block of FILE3 (never read before), read in
+# turn three times: the preads the pool counted for the third round (a page
+# is kept from its second read wherever it lies in its block).
 import os, socket, sys
 
-path, metrics, pool, path2 = sys.argv[1:5]
+path, metrics, pool, path2, path3 = sys.argv[1:6]
 BLOCK = 64 << 10
 
 
@@ -63,3 +66,19 @@ fd2 = os.open(path2, os.O_RDONLY)
 before = anon()
 read(fd2, os.fstat(fd2).st_size, 1)
 print(anon() - before)
+PAGES = [3, 9, 5, 14]
+def scatter():
+    for p in PAGES:
+        off = 2 * BLOCK + p * 4096
+        assert os.pread(fd3, 4096, off) == want[p]
+want = {}
+with open(path3, "rb") as f:  # (through the pool too: what the pages must read)
+    data = f.read()
+for p in PAGES:
+    want[p] = data[2 * BLOCK + p * 4096:2 * BLOCK + (p + 1) * 4096]
+fd3 = os.open(path3, os.O_RDONLY)
+scatter()
+scatter()
+n = preads()
+scatter()
+print(preads() - n)
