@@ -39,6 +39,9 @@ static __thread struct dn_thread_calls calls __attribute__((tls_model("initial-e
 
 static pthread_key_t buf_key;
 
+/* dn_client.threads: taken alone, never with another lock taken after it */
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void warn_once(int err, const char *msg)
 {
 	static _Atomic int said;
@@ -76,31 +79,48 @@ static void buf_release(void *arg)
 		dn_chan_buf_release(&dn_client.chan, (uint32_t)(tls.buf - 1));
 	tls.buf = 0;
 	if (calls.listed) {
+		pthread_mutex_lock(&threads_lock);
 		for (struct dn_thread_calls **it = &dn_client.threads; *it; it = &(*it)->next)
 			if (*it == &calls) {
 				*it = calls.next;
 				break;
 			}
+		pthread_mutex_unlock(&threads_lock);
 		calls.listed = false;
 	}
 	pthread_mutex_unlock(&dn_client.lock);
 }
 
-/* Counts this thread's call in; waits out a switch of the session in progress. */
-static void calls_enter(void)
+/*
+ * Counts this thread's call in; waits out a switch of the session in
+ * progress. A call of a thread already counted in (a signal handler's, or
+ * one inside a dn_session_hold) goes on at once: the switch is waiting for
+ * this thread, so it has not begun, and waiting here would wait for
+ * ourselves. -ENOTCONN in the one case that can neither wait nor go on: a
+ * handler that interrupted this thread between counting in and looking.
+ */
+static int calls_enter(void)
 {
 	if (!calls.listed) {
-		pthread_mutex_lock(&dn_client.lock);
+		pthread_mutex_lock(&threads_lock);
 		calls.next = dn_client.threads;
 		dn_client.threads = &calls;
 		calls.listed = true;
-		pthread_mutex_unlock(&dn_client.lock);
+		pthread_mutex_unlock(&threads_lock);
+	}
+	if (atomic_load_explicit(&calls.held, memory_order_relaxed) > 0) {
+		atomic_fetch_add(&calls.n, 1);
+		atomic_fetch_add_explicit(&calls.held, 1, memory_order_relaxed);
+		return 0;
 	}
 	for (;;) {
 		atomic_fetch_add(&calls.n, 1); /* seq_cst: seen by the switcher, or it seen by us */
-		if (!atomic_load(&dn_client.switching))
-			return;
-		atomic_fetch_sub(&calls.n, 1);
+		if (!atomic_load(&dn_client.switching)) {
+			atomic_fetch_add_explicit(&calls.held, 1, memory_order_relaxed);
+			return 0;
+		}
+		if (atomic_fetch_sub(&calls.n, 1) > 1)
+			return -ENOTCONN; /* the interrupted entry still counts: the switch waits for it */
 		/* a restart may wait seconds for its pool: sleep rather than spin then */
 		for (unsigned spins = 0; atomic_load(&dn_client.switching); spins++) {
 			if (spins < 1000)
@@ -113,18 +133,34 @@ static void calls_enter(void)
 
 static void calls_leave(void)
 {
+	atomic_fetch_sub_explicit(&calls.held, 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&calls.n, 1, memory_order_release);
+}
+
+int dn_session_hold(void)
+{
+	if (!atomic_load_explicit(&dn_client.attached, memory_order_acquire))
+		return -ENOTCONN;
+	return calls_enter();
+}
+
+void dn_session_release(void)
+{
+	calls_leave();
 }
 
 int dn_call_park(void)
 {
+	atomic_store_explicit(&calls.held, 0, memory_order_relaxed);
 	return atomic_exchange(&calls.n, 0);
 }
 
 void dn_call_unpark(int n)
 {
-	calls_enter();
+	while (calls_enter() < 0) /* (not nested: a nested call does not park) */
+		sched_yield();
 	atomic_fetch_add(&calls.n, n - 1);
+	atomic_fetch_add_explicit(&calls.held, n - 1, memory_order_relaxed);
 }
 
 bool dn_call_nested(const struct dn_call *c)
@@ -150,14 +186,40 @@ int dn_call_rebuf(struct dn_call *c)
 
 void dn_calls_wait_others(void)
 {
+	pthread_mutex_lock(&threads_lock);
 	for (struct dn_thread_calls *t = dn_client.threads; t; t = t->next)
 		while (t != &calls && atomic_load(&t->n) > 0)
 			sched_yield();
+	pthread_mutex_unlock(&threads_lock);
+}
+
+void dn_switch_begin(void)
+{
+	atomic_fetch_add(&dn_client.switching, 1);
+	/*
+	 * The calls in flight are waited out before any lock is taken: one
+	 * may be a signal handler's munmap of a copied map, which takes the
+	 * maps' lock; a fork takes that and then dn_client.lock. Whoever
+	 * holds the maps' lock to make calls holds the session too (mmap.c),
+	 * so it is free once they are out; none comes in again meanwhile.
+	 */
+	dn_calls_wait_others();
+	dn_mmap_lock();
+	pthread_mutex_lock(&dn_client.lock);
+	dn_calls_wait_others();
+}
+
+void dn_switch_end(void)
+{
+	pthread_mutex_unlock(&dn_client.lock);
+	atomic_fetch_sub(&dn_client.switching, 1);
+	dn_mmap_unlock();
 }
 
 void dn_calls_forget_others(void)
 {
 	/* A fork child: the parent's other threads do not exist here. */
+	threads_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	dn_client.threads = calls.listed ? &calls : NULL;
 	calls.next = NULL;
 }
@@ -238,7 +300,8 @@ int dn_call_begin(struct dn_call *c)
 	int r = dn_attach();
 	if (r < 0)
 		return r;
-	calls_enter();
+	if ((r = calls_enter()) < 0)
+		return r;
 	uint32_t gen = atomic_load_explicit(&dn_client.session_gen, memory_order_acquire);
 	if (tls.gen != gen) {
 		/* the process moved to a new session: the old one's buffer is gone */
@@ -317,7 +380,8 @@ uint32_t dn_unlocks_seen(void)
 {
 	if (!atomic_load_explicit(&dn_client.attached, memory_order_acquire))
 		return 0;
-	calls_enter(); /* the session's maps stay while this thread is counted in */
+	if (calls_enter() < 0) /* the session's maps stay while this thread is counted in */
+		return 0;
 	uint32_t seen = dn_chan_unlocks(&dn_client.chan);
 	calls_leave();
 	return seen;

@@ -683,9 +683,13 @@ off_t dn_op_lseek(int fd, off_t off, int whence)
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
 	if (!o || (o->oflags & O_PATH))
 		return -EBADF;
+	/* held: a switch of the session copies the offset once this is done (identity.c) */
+	bool held = dn_session_hold() == 0;
 	int locked = pos_lock(o, true);
 	off_t r = lseek_locked(o, fd, off, whence);
 	pos_unlock(o, locked);
+	if (held)
+		dn_session_release();
 	return r;
 }
 
