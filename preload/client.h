@@ -50,6 +50,8 @@ struct dn_client {
 	_Atomic mode_t umask;
 	/* This process took a POSIX record lock: closing any fd of a file drops its locks. */
 	_Atomic bool posix_locks;
+	/* The session was asked for a lock (record, OFD or flock): a switch keeps it (identity.c). */
+	_Atomic bool session_locks;
 	pthread_mutex_t lock; /* attach, and every change to the descriptor table */
 	/* Working directory, when it lies inside a mount: that mount, and its pool path. */
 	_Atomic bool cwd_in_mount;

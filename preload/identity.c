@@ -29,9 +29,11 @@
  *   the old one): they keep the rights they were opened with, as kernel fds
  *   do; offsets and flags are copied, so a fork parent that stays on the old
  *   session no longer shares them (as if the file had been reopened);
- * - the old memory is replaced by zeroes, its descriptors are closed; its
- *   socket stays open, which keeps the old session -- and the POSIX locks
- *   its owners hold -- until the process exits or execs;
+ * - the old memory is replaced, its descriptors are closed; if the process
+ *   ever asked it for a lock, its socket stays open, which keeps the old
+ *   session -- and the locks its owners hold -- until the process exits or
+ *   execs (else a process changing identity back and forth would use up
+ *   the sessions [limits] allows its uids);
  * - calls of other threads in flight finish first; new ones wait.
  *
  * What the library cannot see (raw system calls) is caught at the next exec
@@ -268,8 +270,10 @@ static int switch_locked(const struct dn_ident *now)
 		neu.base = old.base;
 		neu.l = old.l;
 	}
-	dn_chan_retire(&old);
+	/* neu first: close() spares the current session's descriptors (dn_is_internal_fd) */
 	dn_client.chan = neu;
+	/* the old session stays while it may hold locks of ours: none taken, none kept */
+	dn_chan_retire(&old, atomic_exchange(&dn_client.session_locks, false));
 	dn_mounts_bind();
 	dn_client.ident = *now;
 	dn_placeholder_refresh();

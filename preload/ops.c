@@ -960,6 +960,8 @@ int dn_op_lock(int fd, int cmd, struct flock *fl, uint64_t owner)
 	struct dn_call c;
 	if ((r = dn_call_begin(&c)) < 0)
 		return r;
+	if (cmd != F_GETLK && w.type != F_UNLCK)
+		atomic_store(&dn_client.session_locks, true); /* in the call: of this session */
 	struct dn_reply rep;
 	int64_t res = dn_request(&c, &req, NULL, NULL, &w, sizeof(w), &rep);
 	/* before the call ends: a restart then sees every lock the dead pool granted */
@@ -992,6 +994,8 @@ int dn_op_flock(int fd, int op, uint64_t owner)
 	int r = dn_call_begin(&c);
 	if (r < 0)
 		return r;
+	if ((op & ~LOCK_NB) != LOCK_UN)
+		atomic_store(&dn_client.session_locks, true); /* in the call: of this session */
 	int64_t res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
 	if (res == 0)
 		dn_reopen_note_flock(dn_fdmap_get(fd), req.handle, op);

@@ -294,10 +294,12 @@ static int recover(uint32_t gen)
 		r = 0;
 	}
 	old.base = NULL; /* replaced by the new session, or left for calls still pointing there */
-	dn_chan_close(&old);
+	/* neu first: close() spares the current session's descriptors (dn_is_internal_fd) */
 	dn_client.chan = neu;
+	dn_chan_close(&old);
 	dn_mounts_bind();
 	dn_ident_read(&dn_client.ident); /* the pool took who the process is now */
+	atomic_store(&dn_client.session_locks, false); /* the dead pool's died with it */
 	atomic_fetch_add(&dn_client.session_gen, 1);
 out:
 	dn_switch_end();
