@@ -36,6 +36,8 @@ static __thread struct {
 } tls __attribute__((tls_model("initial-exec")));
 
 static __thread struct dn_thread_calls calls __attribute__((tls_model("initial-exec")));
+/* This thread is making a switch (dn_switch_begin): what it calls meanwhile goes on. */
+static __thread int switcher __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t buf_key;
 
@@ -108,7 +110,11 @@ static int calls_enter(void)
 		calls.listed = true;
 		pthread_mutex_unlock(&threads_lock);
 	}
-	if (atomic_load_explicit(&calls.held, memory_order_relaxed) > 0) {
+	/*
+	 * (The switch's own thread: what it calls through the library, say a
+	 * munmap of the old session's memory, must not wait for the switch.)
+	 */
+	if (atomic_load_explicit(&calls.held, memory_order_relaxed) > 0 || switcher) {
 		atomic_fetch_add(&calls.n, 1);
 		atomic_fetch_add_explicit(&calls.held, 1, memory_order_relaxed);
 		return 0;
@@ -195,6 +201,7 @@ void dn_calls_wait_others(void)
 
 void dn_switch_begin(void)
 {
+	switcher++;
 	atomic_fetch_add(&dn_client.switching, 1);
 	/*
 	 * The calls in flight are waited out before any lock is taken: one
@@ -206,7 +213,6 @@ void dn_switch_begin(void)
 	dn_calls_wait_others();
 	dn_mmap_lock();
 	pthread_mutex_lock(&dn_client.lock);
-	dn_calls_wait_others();
 }
 
 void dn_switch_end(void)
@@ -214,6 +220,7 @@ void dn_switch_end(void)
 	pthread_mutex_unlock(&dn_client.lock);
 	atomic_fetch_sub(&dn_client.switching, 1);
 	dn_mmap_unlock();
+	switcher--;
 }
 
 void dn_calls_forget_others(void)
