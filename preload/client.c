@@ -94,6 +94,34 @@ static void buf_release(void *arg)
 }
 
 /*
+ * A set*id of another thread has run for a second (calls_enter): it may be
+ * waiting for this very thread, in whose SIGSETXID handler we may be nested
+ * (a signal handler's call). Waiting on could be forever. A thread whose
+ * credentials are still the session's is served by it, as the kernel would
+ * serve it (the change waits for the call); one whose are not gets
+ * -ENOTCONN, never the old session's rights.
+ */
+#define CHANGE_STUCK_NS 1000000000ull /* far longer than a set*id takes */
+
+static int enter_while_changing(void)
+{
+	/* counted in first: the switch then waits for us before it touches the session */
+	atomic_fetch_add(&calls.n, 1); /* seq_cst: the change's end, or it sees us (dn_switch_lock) */
+	if (!atomic_load(&dn_client.changing)) {
+		atomic_fetch_sub(&calls.n, 1);
+		return -EAGAIN; /* the change is over: wait for the switch as usual */
+	}
+	struct dn_ident me;
+	dn_ident_read(&me);
+	if (!dn_ident_same(&me, &dn_client.ident)) {
+		atomic_fetch_sub(&calls.n, 1);
+		return -ENOTCONN;
+	}
+	atomic_fetch_add_explicit(&calls.held, 1, memory_order_relaxed);
+	return 0;
+}
+
+/*
  * Counts this thread's call in; waits out a switch of the session in
  * progress. A call of a thread already counted in (a signal handler's, or
  * one inside a dn_session_hold) goes on at once: the switch is waiting for
@@ -128,11 +156,27 @@ static int calls_enter(void)
 		if (atomic_fetch_sub(&calls.n, 1) > 1)
 			return -ENOTCONN; /* the interrupted entry still counts: the switch waits for it */
 		/* a restart may wait seconds for its pool: sleep rather than spin then */
+		uint32_t change = 0; /* the set*id under way (change_seq), since when */
+		uint64_t since = 0;
 		for (unsigned spins = 0; atomic_load(&dn_client.switching); spins++) {
 			if (spins < 1000)
 				sched_yield();
 			else
 				nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+			if (!atomic_load(&dn_client.changing))
+				continue;
+			uint32_t seq = atomic_load(&dn_client.change_seq);
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+			int r;
+			if (seq != change || !since) {
+				change = seq;
+				since = now;
+			} else if (now - since > CHANGE_STUCK_NS &&
+				   (r = enter_while_changing()) != -EAGAIN) {
+				return r;
+			}
 		}
 	}
 }
@@ -199,20 +243,32 @@ void dn_calls_wait_others(void)
 	pthread_mutex_unlock(&threads_lock);
 }
 
-void dn_switch_begin(void)
+void dn_switch_hold(void)
 {
 	switcher++;
 	atomic_fetch_add(&dn_client.switching, 1);
+	dn_calls_wait_others();
+}
+
+void dn_switch_lock(void)
+{
 	/*
 	 * The calls in flight are waited out before any lock is taken: one
 	 * may be a signal handler's munmap of a copied map, which takes the
 	 * maps' lock; a fork takes that and then dn_client.lock. Whoever
 	 * holds the maps' lock to make calls holds the session too (mmap.c),
-	 * so it is free once they are out; none comes in again meanwhile.
+	 * so it is free once they are out; none comes in again meanwhile
+	 * (but those let in while a set*id was under way: waited out here).
 	 */
 	dn_calls_wait_others();
 	dn_mmap_lock();
 	pthread_mutex_lock(&dn_client.lock);
+}
+
+void dn_switch_begin(void)
+{
+	dn_switch_hold();
+	dn_switch_lock();
 }
 
 void dn_switch_end(void)

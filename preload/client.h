@@ -69,6 +69,8 @@ struct dn_client {
 	 */
 	struct dn_ident ident;
 	_Atomic int switching;
+	_Atomic int changing; /* set*id calls under way, calls held back (identity.c) */
+	_Atomic uint32_t change_seq; /* set*id calls begun */
 	_Atomic uint32_t session_gen;
 	struct dn_thread_calls *threads; /* under client.c's threads_lock */
 	/* How long a lost pool is waited for (restart.c; DANAUS_RESTART_WAIT); 0: not. */
@@ -98,6 +100,9 @@ void dn_calls_wait_others(void);
  */
 void dn_switch_begin(void);
 void dn_switch_end(void);
+/* dn_switch_begin in two: calls held back and waited out; then the locks taken. */
+void dn_switch_hold(void);
+void dn_switch_lock(void);
 /* In a fork child: only the calling thread is left to wait for. */
 void dn_calls_forget_others(void);
 
