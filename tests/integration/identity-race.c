@@ -1,6 +1,7 @@
 /* Identity Race: threads use open files while another changes the process's identity */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <grp.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -26,12 +27,18 @@
  *    before and after, and a count of the changes begun and done around
  *    it: when neither moved, the open ran as that identity and must answer
  *    as it (euid, resuid).
- * With "map", a shared map of the file is open meanwhile. Prints what went
- * wrong, one line each, and "done": a kernel directory prints nothing else.
+ * With "map", a shared map of the file is open meanwhile, and a thread
+ * reading the file (pread) is interrupted by a signal whose handler unmaps
+ * one of many small shared maps of it: on a Ceph pool those are copies,
+ * whose munmap writes back through the pool from inside the handler, while
+ * the interrupted read is in flight and a switch waits for it. Prints what
+ * went wrong, one line each, and "done": a kernel directory prints nothing
+ * else; a hang is a failure too.
  */
 
 #define SIZE 65536
 #define NOBODY 65534
+#define SMALL_MAPS 256
 
 static _Atomic int stop;
 static _Atomic unsigned changes; /* odd while a change is under way */
@@ -39,7 +46,11 @@ static int fd_write, fd_seek;
 static const char *secret;
 static _Atomic unsigned write_errors, seek_lost, flags_lost, fstat_errors, opens_checked,
 	opens_wrong;
-static _Atomic int first_write_errno, first_fstat_errno, wrong_as;
+static _Atomic int first_write_errno, first_fstat_errno, first_read_errno, wrong_as;
+static void *small_maps[SMALL_MAPS];
+static volatile sig_atomic_t unmapped;
+static _Atomic unsigned read_errors, munmap_errors;
+static pthread_t reader_thread;
 
 static void *writer(void *arg)
 {
@@ -102,6 +113,43 @@ static void *opener(void *arg)
 	return NULL;
 }
 
+/* SIGUSR1: the next small map goes, stored to first so it has something to write back. */
+static void unmap_one(int sig)
+{
+	(void)sig;
+	int e = errno;
+	if (unmapped < SMALL_MAPS) {
+		char *m = small_maps[unmapped++];
+		m[0]++;
+		if (munmap(m, 4096) != 0)
+			atomic_fetch_add(&munmap_errors, 1);
+	}
+	errno = e;
+}
+
+static void *reader(void *arg)
+{
+	(void)arg;
+	char b[4096];
+	while (!atomic_load(&stop))
+		if (pread(fd_seek, b, sizeof(b), 8192) != (ssize_t)sizeof(b) && errno != EINTR) {
+			int zero = 0;
+			atomic_compare_exchange_strong(&first_read_errno, &zero, errno);
+			atomic_fetch_add(&read_errors, 1);
+		}
+	return NULL;
+}
+
+static void *signaller(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&stop) && unmapped < SMALL_MAPS) {
+		pthread_kill(reader_thread, SIGUSR1);
+		usleep(300);
+	}
+	return NULL;
+}
+
 static int change(const char *mode, int away)
 {
 	atomic_fetch_add(&changes, 1);
@@ -143,9 +191,23 @@ int main(int argc, char **argv)
 		perror("mmap");
 		return 2;
 	}
+	for (int i = 0; map && i < SMALL_MAPS; i++) {
+		small_maps[i] = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd_write, 4096);
+		if (small_maps[i] == MAP_FAILED) {
+			perror("mmap");
+			return 2;
+		}
+	}
+	struct sigaction sa = {.sa_handler = unmap_one, .sa_flags = SA_RESTART};
+	sigaction(SIGUSR1, &sa, NULL);
 	bool check_opens = strcmp(mode, "euid") == 0 || strcmp(mode, "resuid") == 0;
-	pthread_t t[4];
+	pthread_t t[6];
 	int nt = 0;
+	if (map) {
+		pthread_create(&reader_thread, NULL, reader, NULL);
+		t[nt++] = reader_thread;
+		pthread_create(&t[nt++], NULL, signaller, NULL);
+	}
 	pthread_create(&t[nt++], NULL, writer, (void *)1);
 	pthread_create(&t[nt++], NULL, writer, (void *)2);
 	pthread_create(&t[nt++], NULL, seeker, NULL);
@@ -169,6 +231,11 @@ int main(int argc, char **argv)
 	if (fstat_errors)
 		printf("fstat failed %u times (first: %s)\n", fstat_errors,
 		       first_fstat_errno > 0 ? strerror(first_fstat_errno) : "wrong size");
+	if (read_errors)
+		printf("pread failed %u times (first: %s)\n", read_errors,
+		       strerror(first_read_errno));
+	if (munmap_errors)
+		printf("munmap failed %u times in a signal handler\n", munmap_errors);
 	if (opens_wrong)
 		printf("open answered as the other identity %u times of %u (euid %d)\n", opens_wrong,
 		       opens_checked, wrong_as);
