@@ -40,6 +40,7 @@ static __thread struct dn_thread_calls calls __attribute__((tls_model("initial-e
 static __thread int switcher __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t buf_key;
+static bool buf_key_made;
 
 /* dn_client.threads: taken alone, never with another lock taken after it */
 static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -137,6 +138,9 @@ static int calls_enter(void)
 		dn_client.threads = &calls;
 		calls.listed = true;
 		pthread_mutex_unlock(&threads_lock);
+		/* listed: off the list again when the thread ends (buf_release), whatever it called */
+		if (buf_key_made)
+			pthread_setspecific(buf_key, (void *)1);
 	}
 	/*
 	 * (The switch's own thread: what it calls through the library, say a
@@ -300,9 +304,8 @@ int dn_attach_finish(void)
 		if (dn_client.placeholder < 0)
 			return dn_client.placeholder;
 	}
-	static bool key_made;
-	if (!key_made && pthread_key_create(&buf_key, buf_release) == 0)
-		key_made = true;
+	if (!buf_key_made && pthread_key_create(&buf_key, buf_release) == 0)
+		buf_key_made = true;
 	const char *spin = getenv("DANAUS_SPIN_US");
 	if (spin)
 		dn_client.chan.spin_ns = strtoull(spin, NULL, 10) * 1000u;

@@ -108,6 +108,22 @@ static void unlock_for_calls(bool held)
 		dn_session_release();
 }
 
+/*
+ * The same for work on [a, b), but with no hold where no region lies there
+ * (no call will be made): a thread's exit unmaps its malloc arenas after
+ * its last destructor, when holding the session would list it again.
+ */
+static bool lock_for_range(uintptr_t a, uintptr_t b)
+{
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nregions; i++)
+		if (regions[i].start < b && a < regions[i].end) {
+			pthread_mutex_unlock(&lock);
+			return lock_for_calls();
+		}
+	return false;
+}
+
 /* Lock held from here on. */
 
 static void bounds_update(void)
@@ -476,7 +492,7 @@ static int replace_tracked(void *addr, size_t len)
 	uintptr_t a, b;
 	if (!page_range(addr, len, &a, &b) || a != (uintptr_t)addr)
 		return 0; /* the kernel refuses such a range by itself */
-	bool held = lock_for_calls();
+	bool held = lock_for_range(a, b);
 	int r = reserve(nregions + splits_needed(a, b));
 	if (r == 0) {
 		writeback_range(a, b);
@@ -616,7 +632,7 @@ static int unmap_tracked(void *addr, size_t len)
 	uintptr_t a, b;
 	if (len == 0 || !page_range(addr, len, &a, &b) || a != (uintptr_t)addr)
 		return REAL(munmap)(addr, len); /* the kernel's EINVAL */
-	bool held = lock_for_calls();
+	bool held = lock_for_range(a, b);
 	int r = reserve(nregions + splits_needed(a, b));
 	if (r == 0) {
 		/* munmap has no way to report a failed write-back, as the kernel's has not. */
