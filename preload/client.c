@@ -81,7 +81,7 @@ static void buf_release(void *arg)
 	    tls.gen == atomic_load(&dn_client.session_gen))
 		dn_chan_buf_release(&dn_client.chan, (uint32_t)(tls.buf - 1));
 	tls.buf = 0;
-	if (calls.listed) {
+	if (atomic_load(&calls.listed) == 2) {
 		pthread_mutex_lock(&threads_lock);
 		for (struct dn_thread_calls **it = &dn_client.threads; *it; it = &(*it)->next)
 			if (*it == &calls) {
@@ -89,7 +89,7 @@ static void buf_release(void *arg)
 				break;
 			}
 		pthread_mutex_unlock(&threads_lock);
-		calls.listed = false;
+		atomic_store(&calls.listed, 0);
 	}
 	pthread_mutex_unlock(&dn_client.lock);
 }
@@ -132,12 +132,21 @@ static int enter_while_changing(void)
  */
 static int calls_enter(void)
 {
-	if (!calls.listed) {
+	int state = atomic_load(&calls.listed);
+	if (state != 2) {
+		/*
+		 * A signal handler's call that interrupted this thread's own
+		 * listing (its first call) can neither list it again (a loop in
+		 * the list) nor take the lock the listing may hold, nor go on
+		 * unlisted, unseen by a switch.
+		 */
+		if (state == 1 || !atomic_compare_exchange_strong(&calls.listed, &state, 1))
+			return -ENOTCONN;
 		pthread_mutex_lock(&threads_lock);
 		calls.next = dn_client.threads;
 		dn_client.threads = &calls;
-		calls.listed = true;
 		pthread_mutex_unlock(&threads_lock);
+		atomic_store(&calls.listed, 2);
 		/* listed: off the list again when the thread ends (buf_release), whatever it called */
 		if (buf_key_made)
 			pthread_setspecific(buf_key, (void *)1);
@@ -287,7 +296,7 @@ void dn_calls_forget_others(void)
 {
 	/* A fork child: the parent's other threads do not exist here. */
 	threads_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
-	dn_client.threads = calls.listed ? &calls : NULL;
+	dn_client.threads = atomic_load(&calls.listed) == 2 ? &calls : NULL;
 	calls.next = NULL;
 }
 

@@ -25,7 +25,7 @@ struct dn_ident {
 struct dn_thread_calls {
 	_Atomic int n;
 	_Atomic int held; /* of n, those past the look at dn_client.switching */
-	bool listed;
+	_Atomic int listed; /* 0: no, 1: being listed (a handler may interrupt that), 2: yes */
 	struct dn_thread_calls *next;
 };
 
