@@ -3,6 +3,13 @@
 # cluster, where a shared map is a copy the library writes back itself: a
 # signal handler's munmap of one, inside a call that a switch of the session
 # waits for, must neither fail nor wait for that switch.
+#
+# Not in the ceph suite yet: about 1 run in 80 fails with ENOTCONN. The
+# handler's signal can land inside glibc's SIGSETXID handler, which the
+# set*id waits for; each such handler waits a second before it gives up
+# (preload/client.c, enter_while_changing), and the threads whose
+# credentials changed meanwhile give up too. Run it by hand:
+#   DANAUS_BUILD=build tests/integration/ceph-identity-race.sh (under the Ceph lock)
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/ceph-lib.sh"
 
