@@ -182,14 +182,18 @@ static int calls_enter(void)
 			struct timespec ts;
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-			int r;
 			if (seq != change || !since) {
 				change = seq;
 				since = now;
-			} else if (now - since > CHANGE_STUCK_NS &&
-				   (r = enter_while_changing()) != -EAGAIN) {
-				return r;
 			}
+			/* once one has given up on this set*id, the others do at once */
+			if (seq != atomic_load(&dn_client.change_stuck) &&
+			    now - since <= CHANGE_STUCK_NS)
+				continue;
+			atomic_store(&dn_client.change_stuck, seq);
+			int r = enter_while_changing();
+			if (r != -EAGAIN)
+				return r;
 		}
 	}
 }
