@@ -4,12 +4,15 @@
 # signal handler's munmap of one, inside a call that a switch of the session
 # waits for, must neither fail nor wait for that switch.
 #
-# Not in the ceph suite yet: about 1 run in 80 fails with ENOTCONN. The
-# handler's signal can land inside glibc's SIGSETXID handler, which the
-# set*id waits for; each such handler waits a second before it gives up
-# (preload/client.c, enter_while_changing), and the threads whose
-# credentials changed meanwhile give up too. Run it by hand:
-#   DANAUS_BUILD=build tests/integration/ceph-identity-race.sh (under the Ceph lock)
+# Not in the ceph suite yet: it fails in about 2 of 5 runs, with ENOTCONN,
+# never a hang or old rights. A set*id that has not returned after a second
+# (the signal can land inside glibc's SIGSETXID handler, which the set*id
+# waits for; or the machine is that loaded) makes the calls waiting for it
+# give up: ENOTCONN for threads whose credentials changed (preload/client.c,
+# enter_while_changing); and a handler that interrupts its thread's first
+# call, while a switch holds the list of threads, answers ENOTCONN (its
+# munmap's write-back is lost). Run it by hand, under the Ceph lock:
+#   DANAUS_BUILD=build tests/integration/ceph-identity-race.sh
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/ceph-lib.sh"
 
