@@ -888,7 +888,7 @@ static int64_t handoff(struct dn_session *s, const struct args *a, uint8_t *bufd
 		memcpy(&handle, in + (size_t)i * sizeof(handle), sizeof(handle));
 		struct dn_open *o = dn_session_handle_get(s, handle);
 		if (o) {
-			int e = dn_session_handle_adopt(to, o, &moved);
+			int e = dn_session_handle_adopt(to, o, handle, &moved);
 			if (e < 0) {
 				dn_open_put(o);
 				moved = 0;

@@ -13,7 +13,9 @@
  */
 struct dn_fifos;
 
+/* Sweeps the directories that pools killed before they could remove them left (fifos.c). */
 struct dn_fifos *dn_fifos_new(void);
+void dn_fifos_sweep(void);
 /* Removes every stand-in and the directory. */
 struct dn_fifos *dn_fifos_free(struct dn_fifos *f);
 

@@ -106,7 +106,7 @@ int dn_session_handle_add(struct dn_session *s, struct dn_svc *svc, struct dn_fi
 	o->svc = svc;
 	o->file = f;
 	atomic_init(&o->refs, 1);
-	int r = dn_session_handle_adopt(s, o, handle);
+	int r = dn_session_handle_adopt(s, o, 0, handle);
 	if (r < 0) {
 		free(o->path);
 		return r;
@@ -115,44 +115,61 @@ int dn_session_handle_add(struct dn_session *s, struct dn_svc *svc, struct dn_fi
 	return 0;
 }
 
-int dn_session_handle_adopt(struct dn_session *s, struct dn_open *o, uint64_t *handle)
+/* Makes slots [nhandles, want] (lock held): -ENOMEM, or -EMFILE past HANDLES_MAX. */
+static int slots_grow(struct dn_session *s, uint32_t want)
 {
-	int r = dn_quota_file_take(s->quota);
-	if (r < 0)
-		return r;
-
-	pthread_mutex_lock(&s->lock);
-	uint32_t i;
-	for (i = 0; i < s->nhandles && s->handles[i].open; i++)
-		;
-	if (i == s->nhandles) {
-		if (s->nhandles == s->cap) {
-			uint32_t cap = s->cap ? s->cap * 2 : 64;
-			struct dn_handle_slot *n =
-				cap <= HANDLES_MAX ? realloc(s->handles, cap * sizeof(*n)) : NULL;
-			if (!n) {
-				pthread_mutex_unlock(&s->lock);
-				dn_quota_file_put(s->quota);
-				return cap <= HANDLES_MAX ? -ENOMEM : -EMFILE;
-			}
-			memset(n + s->cap, 0, (cap - s->cap) * sizeof(*n));
-			s->handles = n;
-			s->cap = cap;
-		}
+	if (want >= HANDLES_MAX)
+		return -EMFILE;
+	if (want >= s->cap) {
+		uint32_t cap = s->cap ? s->cap : 64;
+		while (cap <= want)
+			cap *= 2;
+		struct dn_handle_slot *n = realloc(s->handles, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		memset(n + s->cap, 0, (cap - s->cap) * sizeof(*n));
+		s->handles = n;
+		s->cap = cap;
+	}
+	for (; s->nhandles <= want; s->nhandles++)
 		/*
 		 * A slot's generations start where the session's secret says:
 		 * a client that outlives its pool (preload/restart.c) and sends
 		 * a handle of the dead pool's session gets EBADF from the new
 		 * one, not another of its files that got the same number.
 		 */
-		s->handles[i].gen = (uint32_t)(s->token[1] >> 32) ^ (uint32_t)s->token[1] ^
-				    i * 2654435761u;
-		s->nhandles++;
+		s->handles[s->nhandles].gen = (uint32_t)(s->token[1] >> 32) ^
+					      (uint32_t)s->token[1] ^ s->nhandles * 2654435761u;
+	return 0;
+}
+
+int dn_session_handle_adopt(struct dn_session *s, struct dn_open *o, uint64_t want,
+			    uint64_t *handle)
+{
+	int r = dn_quota_file_take(s->quota);
+	if (r < 0)
+		return r;
+
+	pthread_mutex_lock(&s->lock);
+	uint32_t i = (uint32_t)want;
+	bool keep = want && (uint32_t)(want >> 32) && i < HANDLES_MAX &&
+		    (i >= s->nhandles || !s->handles[i].open);
+	if (!keep)
+		for (i = 0; i < s->nhandles && s->handles[i].open; i++)
+			;
+	r = slots_grow(s, i);
+	if (r < 0) {
+		pthread_mutex_unlock(&s->lock);
+		dn_quota_file_put(s->quota);
+		return r;
 	}
 	s->handles[i].open = o;
-	/* Never generation 0: slot 0's handle would be 0, which means "no handle" (*at). */
-	if (++s->handles[i].gen == 0)
+	if (keep) {
+		s->handles[i].gen = (uint32_t)(want >> 32);
+	} else if (++s->handles[i].gen == 0) {
+		/* Never generation 0: slot 0's handle would be 0, which means "no handle" (*at). */
 		s->handles[i].gen = 1;
+	}
 	*handle = ((uint64_t)s->handles[i].gen << 32) | i;
 	pthread_mutex_unlock(&s->lock);
 	return 0;

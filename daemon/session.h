@@ -96,7 +96,12 @@ int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nwo
 int dn_session_handle_add(struct dn_session *s, struct dn_svc *svc, struct dn_file *f,
 			  const char *path, uint64_t *handle);
 struct dn_open *dn_session_handle_get(struct dn_session *s, uint64_t handle);
-/* Adds an open file (its reference the caller's, taken on success) under a new handle. */
-int dn_session_handle_adopt(struct dn_session *s, struct dn_open *o, uint64_t *handle);
+/*
+ * Adds an open file (its reference the caller's, taken on success) under a
+ * new handle: want itself when its slot is free (a handoff keeps the numbers
+ * the client's threads may still hold), else any (want 0: any).
+ */
+int dn_session_handle_adopt(struct dn_session *s, struct dn_open *o, uint64_t want,
+			    uint64_t *handle);
 void dn_open_put(struct dn_open *o);
 int dn_session_handle_close(struct dn_session *s, uint64_t handle);

@@ -123,6 +123,37 @@ static void test_files_close_in_their_instance(void **state)
 	assert_int_equal(closed_other, 1);
 }
 
+/*
+ * A handoff keeps the numbers (a thread of the client may hold one from
+ * before the switch): in a fresh session, beyond its table too; where the
+ * slot is taken, another number, never the taken one's file.
+ */
+static void test_adopt_keeps_the_number_where_free(void **state)
+{
+	(void)state;
+	struct dn_session *from = session_new(), *to = session_new();
+	uint64_t a, b, kept, other;
+	assert_int_equal(dn_session_handle_add(from, &counting_svc, fake_file, "/a", &a), 0);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(dn_session_handle_add(from, &counting_svc, fake_file, "/b", &b), 0);
+	struct dn_open *ob = dn_session_handle_get(from, b);
+	assert_int_equal(dn_session_handle_adopt(to, ob, b, &kept), 0);
+	assert_int_equal(kept, b); /* slot 100 of a table that had none */
+	assert_ptr_equal(dn_session_handle_get(to, b), ob);
+	dn_open_put(ob);
+	struct dn_open *oa = dn_session_handle_get(from, a);
+	assert_int_equal(dn_session_handle_adopt(to, oa, b, &other), 0);
+	assert_int_not_equal(other, b); /* taken: another slot */
+	struct dn_open *got = dn_session_handle_get(to, other);
+	assert_ptr_equal(got, oa);
+	dn_open_put(got);
+	got = dn_session_handle_get(to, b);
+	assert_ptr_equal(got, ob); /* still the file it was */
+	dn_open_put(got);
+	dn_session_free(from);
+	dn_session_free(to);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_wrapped_generation_never_gives_handle_zero),
 		cmocka_unit_test(test_free_closes_what_is_still_open),
 		cmocka_unit_test(test_files_close_in_their_instance),
+		cmocka_unit_test(test_adopt_keeps_the_number_where_free),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

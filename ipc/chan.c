@@ -189,12 +189,16 @@ int dn_chan_take(const char *path, const uint64_t token[2])
 	return fd;
 }
 
-void dn_chan_retire(struct dn_chan *c)
+void dn_chan_retire(struct dn_chan *c, bool keep)
 {
 	if (c->base)
 		mmap(c->base, c->l.total_size, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
 	c->base = NULL;
+	if (!keep) {
+		dn_chan_close(c);
+		return;
+	}
 	int sock = c->sock;
 	c->sock = -1;
 	dn_chan_close(c);

@@ -66,12 +66,13 @@ void dn_chan_close(struct dn_chan *c);
 
 /*
  * Leaves a session this process may no longer use (its identity changed):
- * its memory is replaced by zeroes at the same address, so a thread still
- * holding a pointer into it reads nothing of it and faults on nothing, and
- * its descriptors are closed but the socket, which keeps the session (and
- * the locks it holds) alive until the process exits or execs.
+ * its memory, unless already replaced (base NULL), is replaced by zeroes at
+ * the same address, so a thread still holding a pointer into it reads
+ * nothing of it and faults on nothing, and its descriptors are closed. With
+ * keep, but the socket, which keeps the session (and the locks it holds)
+ * alive until the process exits or execs.
  */
-void dn_chan_retire(struct dn_chan *c);
+void dn_chan_retire(struct dn_chan *c, bool keep);
 
 /*
  * Lock waits (wire.h, dn_pool_state.unlocks): the pool's count of locks

@@ -139,7 +139,9 @@ static inline uint64_t dn_stream_at(uint64_t p, uint64_t ring_end)
  * has mapped: each handle is added to the new session (named by its id and
  * its secret token, which only its own processes can read in its header),
  * whose new handles the reply's data area holds in the same order (0: that
- * one was not open). The process then unmaps the old session.
+ * one was not open): the same numbers where the new session has them free,
+ * so that a thread holding one from before the switch names the same file.
+ * The process then unmaps the old session.
  */
 struct dn_handoff {
 	uint32_t session;

@@ -36,8 +36,14 @@ static __thread struct {
 } tls __attribute__((tls_model("initial-exec")));
 
 static __thread struct dn_thread_calls calls __attribute__((tls_model("initial-exec")));
+/* This thread is making a switch (dn_switch_begin): what it calls meanwhile goes on. */
+static __thread int switcher __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t buf_key;
+static bool buf_key_made;
+
+/* dn_client.threads: taken alone, never with another lock taken after it */
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void warn_once(int err, const char *msg)
 {
@@ -75,56 +81,153 @@ static void buf_release(void *arg)
 	    tls.gen == atomic_load(&dn_client.session_gen))
 		dn_chan_buf_release(&dn_client.chan, (uint32_t)(tls.buf - 1));
 	tls.buf = 0;
-	if (calls.listed) {
+	if (atomic_load(&calls.listed) == 2) {
+		pthread_mutex_lock(&threads_lock);
 		for (struct dn_thread_calls **it = &dn_client.threads; *it; it = &(*it)->next)
 			if (*it == &calls) {
 				*it = calls.next;
 				break;
 			}
-		calls.listed = false;
+		pthread_mutex_unlock(&threads_lock);
+		atomic_store(&calls.listed, 0);
 	}
 	pthread_mutex_unlock(&dn_client.lock);
 }
 
-/* Counts this thread's call in; waits out a switch of the session in progress. */
-static void calls_enter(void)
+/*
+ * A set*id of another thread has run for a second (calls_enter): it may be
+ * waiting for this very thread, in whose SIGSETXID handler we may be nested
+ * (a signal handler's call). Waiting on could be forever. A thread whose
+ * credentials are still the session's is served by it, as the kernel would
+ * serve it (the change waits for the call); one whose are not gets
+ * -ENOTCONN, never the old session's rights.
+ */
+#define CHANGE_STUCK_NS 1000000000ull /* far longer than a set*id takes */
+
+static int enter_while_changing(void)
 {
-	if (!calls.listed) {
-		pthread_mutex_lock(&dn_client.lock);
+	/* counted in first: the switch then waits for us before it touches the session */
+	atomic_fetch_add(&calls.n, 1); /* seq_cst: the change's end, or it sees us (dn_switch_lock) */
+	if (!atomic_load(&dn_client.changing)) {
+		atomic_fetch_sub(&calls.n, 1);
+		return -EAGAIN; /* the change is over: wait for the switch as usual */
+	}
+	struct dn_ident me;
+	dn_ident_read(&me);
+	if (!dn_ident_same(&me, &dn_client.ident)) {
+		atomic_fetch_sub(&calls.n, 1);
+		return -ENOTCONN;
+	}
+	atomic_fetch_add_explicit(&calls.held, 1, memory_order_relaxed);
+	return 0;
+}
+
+/*
+ * Counts this thread's call in; waits out a switch of the session in
+ * progress. A call of a thread already counted in (a signal handler's, or
+ * one inside a dn_session_hold) goes on at once: the switch is waiting for
+ * this thread, so it has not begun, and waiting here would wait for
+ * ourselves. -ENOTCONN in the one case that can neither wait nor go on: a
+ * handler that interrupted this thread between counting in and looking.
+ */
+static int calls_enter(void)
+{
+	int state = atomic_load(&calls.listed);
+	if (state != 2) {
+		/*
+		 * A signal handler's call that interrupted this thread's own
+		 * listing (its first call) can neither list it again (a loop in
+		 * the list) nor take the lock the listing may hold, nor go on
+		 * unlisted, unseen by a switch.
+		 */
+		if (state == 1 || !atomic_compare_exchange_strong(&calls.listed, &state, 1))
+			return -ENOTCONN;
+		pthread_mutex_lock(&threads_lock);
 		calls.next = dn_client.threads;
 		dn_client.threads = &calls;
-		calls.listed = true;
-		pthread_mutex_unlock(&dn_client.lock);
+		pthread_mutex_unlock(&threads_lock);
+		atomic_store(&calls.listed, 2);
+		/* listed: off the list again when the thread ends (buf_release), whatever it called */
+		if (buf_key_made)
+			pthread_setspecific(buf_key, (void *)1);
+	}
+	/*
+	 * (The switch's own thread: what it calls through the library, say a
+	 * munmap of the old session's memory, must not wait for the switch.)
+	 */
+	if (atomic_load_explicit(&calls.held, memory_order_relaxed) > 0 || switcher) {
+		atomic_fetch_add(&calls.n, 1);
+		atomic_fetch_add_explicit(&calls.held, 1, memory_order_relaxed);
+		return 0;
 	}
 	for (;;) {
 		atomic_fetch_add(&calls.n, 1); /* seq_cst: seen by the switcher, or it seen by us */
-		if (!atomic_load(&dn_client.switching))
-			return;
-		atomic_fetch_sub(&calls.n, 1);
+		if (!atomic_load(&dn_client.switching)) {
+			atomic_fetch_add_explicit(&calls.held, 1, memory_order_relaxed);
+			return 0;
+		}
+		if (atomic_fetch_sub(&calls.n, 1) > 1)
+			return -ENOTCONN; /* the interrupted entry still counts: the switch waits for it */
 		/* a restart may wait seconds for its pool: sleep rather than spin then */
+		uint32_t change = 0; /* the set*id under way (change_seq), since when */
+		uint64_t since = 0;
 		for (unsigned spins = 0; atomic_load(&dn_client.switching); spins++) {
 			if (spins < 1000)
 				sched_yield();
 			else
 				nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+			if (!atomic_load(&dn_client.changing))
+				continue;
+			uint32_t seq = atomic_load(&dn_client.change_seq);
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+			if (seq != change || !since) {
+				change = seq;
+				since = now;
+			}
+			/* once one has given up on this set*id, the others do at once */
+			if (seq != atomic_load(&dn_client.change_stuck) &&
+			    now - since <= CHANGE_STUCK_NS)
+				continue;
+			atomic_store(&dn_client.change_stuck, seq);
+			int r = enter_while_changing();
+			if (r != -EAGAIN)
+				return r;
 		}
 	}
 }
 
 static void calls_leave(void)
 {
+	atomic_fetch_sub_explicit(&calls.held, 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&calls.n, 1, memory_order_release);
+}
+
+int dn_session_hold(void)
+{
+	if (!atomic_load_explicit(&dn_client.attached, memory_order_acquire))
+		return -ENOTCONN;
+	return calls_enter();
+}
+
+void dn_session_release(void)
+{
+	calls_leave();
 }
 
 int dn_call_park(void)
 {
+	atomic_store_explicit(&calls.held, 0, memory_order_relaxed);
 	return atomic_exchange(&calls.n, 0);
 }
 
 void dn_call_unpark(int n)
 {
-	calls_enter();
+	while (calls_enter() < 0) /* (not nested: a nested call does not park) */
+		sched_yield();
 	atomic_fetch_add(&calls.n, n - 1);
+	atomic_fetch_add_explicit(&calls.held, n - 1, memory_order_relaxed);
 }
 
 bool dn_call_nested(const struct dn_call *c)
@@ -150,15 +253,54 @@ int dn_call_rebuf(struct dn_call *c)
 
 void dn_calls_wait_others(void)
 {
+	pthread_mutex_lock(&threads_lock);
 	for (struct dn_thread_calls *t = dn_client.threads; t; t = t->next)
 		while (t != &calls && atomic_load(&t->n) > 0)
 			sched_yield();
+	pthread_mutex_unlock(&threads_lock);
+}
+
+void dn_switch_hold(void)
+{
+	switcher++;
+	atomic_fetch_add(&dn_client.switching, 1);
+	dn_calls_wait_others();
+}
+
+void dn_switch_lock(void)
+{
+	/*
+	 * The calls in flight are waited out before any lock is taken: one
+	 * may be a signal handler's munmap of a copied map, which takes the
+	 * maps' lock; a fork takes that and then dn_client.lock. Whoever
+	 * holds the maps' lock to make calls holds the session too (mmap.c),
+	 * so it is free once they are out; none comes in again meanwhile
+	 * (but those let in while a set*id was under way: waited out here).
+	 */
+	dn_calls_wait_others();
+	dn_mmap_lock();
+	pthread_mutex_lock(&dn_client.lock);
+}
+
+void dn_switch_begin(void)
+{
+	dn_switch_hold();
+	dn_switch_lock();
+}
+
+void dn_switch_end(void)
+{
+	pthread_mutex_unlock(&dn_client.lock);
+	atomic_fetch_sub(&dn_client.switching, 1);
+	dn_mmap_unlock();
+	switcher--;
 }
 
 void dn_calls_forget_others(void)
 {
 	/* A fork child: the parent's other threads do not exist here. */
-	dn_client.threads = calls.listed ? &calls : NULL;
+	threads_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	dn_client.threads = atomic_load(&calls.listed) == 2 ? &calls : NULL;
 	calls.next = NULL;
 }
 
@@ -175,9 +317,8 @@ int dn_attach_finish(void)
 		if (dn_client.placeholder < 0)
 			return dn_client.placeholder;
 	}
-	static bool key_made;
-	if (!key_made && pthread_key_create(&buf_key, buf_release) == 0)
-		key_made = true;
+	if (!buf_key_made && pthread_key_create(&buf_key, buf_release) == 0)
+		buf_key_made = true;
 	const char *spin = getenv("DANAUS_SPIN_US");
 	if (spin)
 		dn_client.chan.spin_ns = strtoull(spin, NULL, 10) * 1000u;
@@ -238,7 +379,8 @@ int dn_call_begin(struct dn_call *c)
 	int r = dn_attach();
 	if (r < 0)
 		return r;
-	calls_enter();
+	if ((r = calls_enter()) < 0)
+		return r;
 	uint32_t gen = atomic_load_explicit(&dn_client.session_gen, memory_order_acquire);
 	if (tls.gen != gen) {
 		/* the process moved to a new session: the old one's buffer is gone */
@@ -317,7 +459,8 @@ uint32_t dn_unlocks_seen(void)
 {
 	if (!atomic_load_explicit(&dn_client.attached, memory_order_acquire))
 		return 0;
-	calls_enter(); /* the session's maps stay while this thread is counted in */
+	if (calls_enter() < 0) /* the session's maps stay while this thread is counted in */
+		return 0;
 	uint32_t seen = dn_chan_unlocks(&dn_client.chan);
 	calls_leave();
 	return seen;

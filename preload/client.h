@@ -24,7 +24,8 @@ struct dn_ident {
 /* Per thread: its calls in flight, which a switch of the session waits out. */
 struct dn_thread_calls {
 	_Atomic int n;
-	bool listed;
+	_Atomic int held; /* of n, those past the look at dn_client.switching */
+	_Atomic int listed; /* 0: no, 1: being listed (a handler may interrupt that), 2: yes */
 	struct dn_thread_calls *next;
 };
 
@@ -49,6 +50,8 @@ struct dn_client {
 	_Atomic mode_t umask;
 	/* This process took a POSIX record lock: closing any fd of a file drops its locks. */
 	_Atomic bool posix_locks;
+	/* The session was asked for a lock (record, OFD or flock): a switch keeps it (identity.c). */
+	_Atomic bool session_locks;
 	pthread_mutex_t lock; /* attach, and every change to the descriptor table */
 	/* Working directory, when it lies inside a mount: that mount, and its pool path. */
 	_Atomic bool cwd_in_mount;
@@ -59,14 +62,18 @@ struct dn_client {
 	char host_cwd[PATH_MAX];
 	/*
 	 * The identity the session was attached as (identity.c): when the
-	 * process's own changes, it attaches anew. switching holds new calls
-	 * back meanwhile; session_gen counts the sessions, so a thread knows its
-	 * request buffer belongs to an old one.
+	 * process's own changes, it attaches anew. switching (a count of the
+	 * switches under way) holds new calls back meanwhile; session_gen
+	 * counts the sessions, so a thread knows its request buffer belongs to
+	 * an old one.
 	 */
 	struct dn_ident ident;
 	_Atomic int switching;
+	_Atomic int changing; /* set*id calls under way, calls held back (identity.c) */
+	_Atomic uint32_t change_seq;   /* set*id calls begun */
+	_Atomic uint32_t change_stuck; /* the one found stuck (client.c) */
 	_Atomic uint32_t session_gen;
-	struct dn_thread_calls *threads; /* under lock */
+	struct dn_thread_calls *threads; /* under client.c's threads_lock */
 	/* How long a lost pool is waited for (restart.c; DANAUS_RESTART_WAIT); 0: not. */
 	uint64_t restart_wait_ns;
 };
@@ -84,8 +91,19 @@ int dn_fd_move_high(int fd);
 /* The same as a dn_chan_each_fd callback. */
 void dn_fd_keep_high(int *fd, void *arg);
 
-/* A switch of the session (lock held): waits until no other thread has a call in flight. */
+/* A switch of the session: waits until no other thread has a call in flight. */
 void dn_calls_wait_others(void);
+/*
+ * A switch of the session (identity.c, restart.c) begins: calls that begin
+ * from now on wait (but those nested in a call in flight), the calls in
+ * flight are waited out, and the maps' lock and dn_client.lock are taken.
+ * dn_switch_end lets it all go. Switches may overlap: switching counts them.
+ */
+void dn_switch_begin(void);
+void dn_switch_end(void);
+/* dn_switch_begin in two: calls held back and waited out; then the locks taken. */
+void dn_switch_hold(void);
+void dn_switch_lock(void);
 /* In a fork child: only the calling thread is left to wait for. */
 void dn_calls_forget_others(void);
 
@@ -109,6 +127,16 @@ void dn_thread_release_buffer(void);
 
 /* In a fork child: the parent's thread keeps its buffer, the child claims anew. */
 void dn_thread_forget_buffer(void);
+
+/* Can one session's memory stand in for the other's (restart.c, identity.c)? */
+static inline bool dn_layout_same(const struct dn_layout *a, const struct dn_layout *b)
+{
+	return a->nqueues == b->nqueues && a->qdepth == b->qdepth && a->nbufs == b->nbufs &&
+	       a->buf_size == b->buf_size && a->buf_data == b->buf_data && a->nofds == b->nofds &&
+	       a->queues_off == b->queues_off && a->queue_stride == b->queue_stride &&
+	       a->bufs_off == b->bufs_off && a->ofds_off == b->ofds_off &&
+	       a->total_size == b->total_size;
+}
 
 static inline struct dn_ofd *dn_ofds(void)
 {
@@ -139,6 +167,14 @@ struct dn_call {
 };
 
 int dn_call_begin(struct dn_call *c);
+/*
+ * The session stays as it is until dn_session_release (calls inside go on):
+ * for what changes an open file description outside a call (lseek's
+ * offset, F_SETFL), which a switch copying the table would otherwise miss.
+ * 0, or -ENOTCONN (not attached; then nothing is held).
+ */
+int dn_session_hold(void);
+void dn_session_release(void);
 void dn_call_end(struct dn_call *c);
 /*
  * For a restart (restart.c): the calling thread stops counting as in a

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -28,9 +29,11 @@
  *   the old one): they keep the rights they were opened with, as kernel fds
  *   do; offsets and flags are copied, so a fork parent that stays on the old
  *   session no longer shares them (as if the file had been reopened);
- * - the old memory is replaced by zeroes, its descriptors are closed; its
- *   socket stays open, which keeps the old session -- and the POSIX locks
- *   its owners hold -- until the process exits or execs;
+ * - the old memory is replaced, its descriptors are closed; if the process
+ *   ever asked it for a lock, its socket stays open, which keeps the old
+ *   session -- and the locks its owners hold -- until the process exits or
+ *   execs (else a process changing identity back and forth would use up
+ *   the sessions [limits] allows its uids);
  * - calls of other threads in flight finish first; new ones wait.
  *
  * What the library cannot see (raw system calls) is caught at the next exec
@@ -61,16 +64,29 @@ bool dn_ident_same(const struct dn_ident *a, const struct dn_ident *b)
 
 /* ---- moving the open files to the new session ---- */
 
+/*
+ * Other threads look a Danaus fd up (dn_fdmap, then the table of open file
+ * descriptions at dn_client.chan.base) before their call waits out the
+ * switch, and keep what they found: the index, a pointer into the table,
+ * the handle. So all three stay valid across it: each description keeps
+ * its index, the pool keeps its handle's number (DN_OP_HANDOFF), and the
+ * new session's memory, filled in first, takes the old one's place at once
+ * (mremap over it): a look at any moment finds the file in one session or
+ * the other, never an empty or half-written entry. A pool whose sessions
+ * have another layout than the old one's (restarted with another
+ * configuration) cannot take the files: the process loses them.
+ */
+
 /* One open file description of this process in the old session. */
 struct moved {
-	int32_t old, neu;
-	uint32_t refs; /* this process's: its fds and its maps */
-	uint64_t handle;
+	int32_t ofd;
+	uint32_t refs;   /* this process's: its fds and its maps */
+	uint64_t handle; /* in the old session, then in the new one (0: lost) */
 };
 
 struct move_plan {
 	struct dn_chan *old, *neu;
-	int32_t *slot; /* old index -> 1 + index in list; 0: not ours */
+	int32_t *slot; /* index -> 1 + place in list; 0: not ours */
 	struct moved *list;
 	uint32_t n;
 };
@@ -81,7 +97,7 @@ static void note(int32_t ofd, struct move_plan *p)
 		return;
 	if (!p->slot[ofd]) {
 		struct dn_ofd *t = dn_layout_ofds(&p->old->l, p->old->base);
-		p->list[p->n] = (struct moved){.old = ofd, .neu = -1, .handle = t[ofd].handle};
+		p->list[p->n] = (struct moved){.ofd = ofd, .handle = t[ofd].handle};
 		p->slot[ofd] = (int32_t)++p->n;
 	}
 	p->list[p->slot[ofd] - 1].refs++;
@@ -98,17 +114,19 @@ static void note_map(int32_t ofd, void *arg)
 	note(ofd, arg);
 }
 
-static int32_t moved_to(int32_t ofd, void *arg)
+/* ofd itself when its file moved, else -1. */
+static int32_t kept(int32_t ofd, void *arg)
 {
 	struct move_plan *p = arg;
 	if (ofd < 0 || (uint32_t)ofd >= p->old->l.nofds || !p->slot[ofd])
 		return -1;
-	return p->list[p->slot[ofd] - 1].neu;
+	return p->list[p->slot[ofd] - 1].handle ? ofd : -1;
 }
 
-static void remap_fd(int fd, int32_t ofd, void *arg)
+static void forget_lost_fd(int fd, int32_t ofd, void *arg)
 {
-	dn_fdmap_set(fd, moved_to(ofd, arg));
+	if (kept(ofd, arg) < 0)
+		dn_fdmap_set(fd, -1);
 }
 
 /* One request on the old session, in buffer b. */
@@ -151,44 +169,49 @@ static int hand_off(struct move_plan *p, uint32_t b)
 	return r;
 }
 
-/* Builds the new session's table, points fds and maps at it, lets go of the old one. */
+/* Fills the new session's table (not in place yet) and lets go of the old one's references. */
 static void move_over(struct move_plan *p, uint32_t b)
 {
 	struct dn_ofd *ot = dn_layout_ofds(&p->old->l, p->old->base);
 	struct dn_ofd *nt = dn_layout_ofds(&p->neu->l, p->neu->base);
 	for (uint32_t i = 0; i < p->n; i++) {
 		struct moved *m = &p->list[i];
+		const struct dn_ofd *was = &ot[m->ofd];
+		if (was->handle == DN_HANDLE_STALE)
+			m->handle = DN_HANDLE_STALE; /* lost in a restart: answers ESTALE, as it did */
 		if (!m->handle)
 			continue;
-		m->neu = dn_ofd_alloc(nt, p->neu->l.nofds, m->handle, ot[m->old].oflags,
-				      ot[m->old].is_dir);
-		if (m->neu < 0)
-			continue; /* the new table is full: this file is lost to the process */
-		nt[m->neu].mount = ot[m->old].mount;
-		dn_reopen_move(m->old, m->neu, m->handle);
-		atomic_store(&nt[m->neu].offset, atomic_load(&ot[m->old].offset));
-		for (uint32_t k = 1; k < m->refs; k++)
-			dn_ofd_ref(nt, p->neu->l.nofds, m->neu);
+		struct dn_ofd *o = &nt[m->ofd];
+		o->handle = m->handle;
+		o->oflags = was->oflags;
+		o->is_dir = was->is_dir;
+		o->mount = was->mount;
+		atomic_store(&o->offset, atomic_load(&was->offset));
+		atomic_store(&o->refs, (int32_t)m->refs);
+		dn_reopen_move(m->ofd, m->ofd, m->handle);
 	}
-	dn_fdmap_each(remap_fd, p);
-	dn_mmap_rebase_ofds(moved_to, p);
 	/* The old session's references of this process go; other processes keep theirs. */
 	for (uint32_t i = 0; i < p->n; i++) {
 		struct moved *m = &p->list[i];
-		uint64_t handle = ot[m->old].handle;
+		uint64_t handle = ot[m->ofd].handle;
 		bool last = false;
 		for (uint32_t k = 0; k < m->refs; k++)
-			last = dn_ofd_unref(ot, p->old->l.nofds, m->old);
-		if (last) {
+			last = dn_ofd_unref(ot, p->old->l.nofds, m->ofd);
+		if (last && handle != DN_HANDLE_STALE) {
 			struct dn_req req = {.op = DN_OP_CLOSE, .handle = handle};
 			old_call(p->old, b, &req, NULL, 0);
 		}
 	}
 }
 
-/* Moves this process's open files from old to neu. Lock held, no other call in flight. */
+/*
+ * Moves this process's open files from old to neu, whose memory then
+ * replaces old's (old->base is NULL after). Lock held, no other call in flight.
+ */
 static int move_files(struct dn_chan *old, struct dn_chan *neu)
 {
+	if (!dn_layout_same(&old->l, &neu->l))
+		return -EPROTO;
 	struct move_plan p = {.old = old, .neu = neu};
 	p.slot = calloc(old->l.nofds, sizeof(*p.slot));
 	p.list = calloc(old->l.nofds, sizeof(*p.list));
@@ -203,6 +226,15 @@ static int move_files(struct dn_chan *old, struct dn_chan *neu)
 	}
 	if (b >= 0)
 		dn_chan_buf_release(old, (uint32_t)b);
+	if (r == 0 && REAL(mremap)(neu->base, neu->l.total_size, neu->l.total_size,
+				   MREMAP_MAYMOVE | MREMAP_FIXED, old->base) != old->base)
+		r = -errno;
+	if (r == 0) {
+		neu->base = old->base;
+		old->base = NULL; /* replaced */
+		dn_fdmap_each(forget_lost_fd, &p);
+		dn_mmap_rebase_ofds(kept, &p);
+	}
 	free(p.slot);
 	free(p.list);
 	return r;
@@ -234,9 +266,14 @@ static int switch_locked(const struct dn_ident *now)
 		neu.sock = neu.shm_fd = neu.state_fd = -1;
 		atomic_store(&neu.dead, 1);
 		atomic_store(&dn_client.attached, 0); /* the next call attaches afresh */
+		/* a thread that looked an fd up before finds zeroes there (EBADF), not a hole */
+		neu.base = old.base;
+		neu.l = old.l;
 	}
-	dn_chan_retire(&old);
+	/* neu first: close() spares the current session's descriptors (dn_is_internal_fd) */
 	dn_client.chan = neu;
+	/* the old session stays while it may hold locks of ours: none taken, none kept */
+	dn_chan_retire(&old, atomic_exchange(&dn_client.session_locks, false));
 	dn_mounts_bind();
 	dn_client.ident = *now;
 	dn_placeholder_refresh();
@@ -244,85 +281,114 @@ static int switch_locked(const struct dn_ident *now)
 	return r;
 }
 
+/* Switch held (dn_switch_begin): attaches anew if who the process is changed. */
+static int follow_locked(void)
+{
+	struct dn_ident now;
+	dn_ident_read(&now);
+	if (!atomic_load(&dn_client.attached) || dn_ident_same(&now, &dn_client.ident))
+		return 0; /* (not attached: the first call attaches as whoever the process is then) */
+	return switch_locked(&now);
+}
+
 int dn_identity_changed(void)
 {
 	if (!atomic_load(&dn_client.attached))
-		return 0; /* the first call attaches as whoever the process is then */
+		return 0;
 	struct dn_ident now;
 	dn_ident_read(&now);
 	if (dn_ident_same(&now, &dn_client.ident))
 		return 0;
-	dn_mmap_lock(); /* first: see dn_mmap_lock */
-	atomic_store(&dn_client.switching, 1);
-	pthread_mutex_lock(&dn_client.lock);
-	dn_calls_wait_others();
-	int r = 0;
-	dn_ident_read(&now); /* another thread may have switched meanwhile */
-	if (atomic_load(&dn_client.attached) && !dn_ident_same(&now, &dn_client.ident))
-		r = switch_locked(&now);
-	pthread_mutex_unlock(&dn_client.lock);
-	atomic_store(&dn_client.switching, 0);
-	dn_mmap_unlock();
+	dn_switch_begin();
+	int r = follow_locked();
+	dn_switch_end();
 	return r;
 }
 
 /* ---- the calls that change who the process is ---- */
 
-/* The change stands whatever the pool says: its failure shows in later calls. */
-#define CHANGED(r) ((r) == 0 ? (dn_identity_changed(), 0) : (r))
+/*
+ * The kernel serves a system call with the credentials its thread has as
+ * the call enters, and glibc's set*id change every thread's at once
+ * (SIGSETXID). So the switch is under way before the change: a call of
+ * another thread in flight finishes as the old identity, as a system call
+ * in progress does, and one that begins meanwhile waits for the new
+ * session, never reaching the old one with rights its thread has lost
+ * (nor the new one with rights it has not yet). No lock is held across the
+ * change itself: glibc waits for each thread's handler, and a call nested
+ * in one must not wait for it (calls_enter). The change stands whatever
+ * the pool says: its failure shows in later calls.
+ */
+#define CHANGE(fn, ...)                                                                            \
+	do {                                                                                       \
+		if (!dn_client.configured)                                                         \
+			return REAL(fn)(__VA_ARGS__);                                              \
+		dn_switch_hold();                                                                  \
+		atomic_fetch_add(&dn_client.change_seq, 1);                                        \
+		atomic_fetch_add(&dn_client.changing, 1);                                          \
+		int r_ = REAL(fn)(__VA_ARGS__);                                                    \
+		int e_ = errno;                                                                    \
+		atomic_fetch_sub(&dn_client.changing, 1);                                          \
+		dn_switch_lock();                                                                  \
+		if (r_ == 0)                                                                       \
+			follow_locked();                                                           \
+		dn_switch_end();                                                                   \
+		errno = e_;                                                                        \
+		return r_;                                                                         \
+	} while (0)
 
 DN_EXPORT int setuid(uid_t u)
 {
-	return CHANGED(REAL(setuid)(u));
+	CHANGE(setuid, u);
 }
 
 DN_EXPORT int setgid(gid_t g)
 {
-	return CHANGED(REAL(setgid)(g));
+	CHANGE(setgid, g);
 }
 
 DN_EXPORT int seteuid(uid_t u)
 {
-	return CHANGED(REAL(seteuid)(u));
+	CHANGE(seteuid, u);
 }
 
 DN_EXPORT int setegid(gid_t g)
 {
-	return CHANGED(REAL(setegid)(g));
+	CHANGE(setegid, g);
 }
 
 DN_EXPORT int setreuid(uid_t r, uid_t e)
 {
-	return CHANGED(REAL(setreuid)(r, e));
+	CHANGE(setreuid, r, e);
 }
 
 DN_EXPORT int setregid(gid_t r, gid_t e)
 {
-	return CHANGED(REAL(setregid)(r, e));
+	CHANGE(setregid, r, e);
 }
 
 DN_EXPORT int setresuid(uid_t r, uid_t e, uid_t s)
 {
-	return CHANGED(REAL(setresuid)(r, e, s));
+	CHANGE(setresuid, r, e, s);
 }
 
 DN_EXPORT int setresgid(gid_t r, gid_t e, gid_t s)
 {
-	return CHANGED(REAL(setresgid)(r, e, s));
+	CHANGE(setresgid, r, e, s);
 }
 
 DN_EXPORT int setgroups(size_t n, const gid_t *groups)
 {
-	return CHANGED(REAL(setgroups)(n, groups));
+	CHANGE(setgroups, n, groups);
 }
 
 /* glibc's initgroups calls its own setgroups, which no interposer sees. */
 DN_EXPORT int initgroups(const char *user, gid_t group)
 {
-	return CHANGED(REAL(initgroups)(user, group));
+	CHANGE(initgroups, user, group);
 }
 
 DN_EXPORT int capset(cap_user_header_t h, const cap_user_data_t d)
 {
-	return CHANGED(REAL(capset)(h, d));
+	CHANGE(capset, h, d);
 }

@@ -333,7 +333,11 @@ static int danaus_fcntl(int fd, int cmd, void *arg)
 			if (st.st_uid != id.euid && !(id.caps & (1ull << 3 /* CAP_FOWNER */)))
 				return -EPERM;
 		}
+		/* held: a switch of the session copies the flags once this is done (identity.c) */
+		bool held = dn_session_hold() == 0;
 		o->oflags = (o->oflags & ~(uint32_t)STATUS_FLAGS) | want;
+		if (held)
+			dn_session_release();
 		return 0;
 	}
 	case F_GETLK:

@@ -188,7 +188,10 @@ static int danaus_ioctl(int fd, unsigned long req, void *arg)
 		int on;
 		if (dn_fault_copy_in(&on, arg, sizeof(on)) < 0)
 			return -EFAULT;
+		bool held = dn_session_hold() == 0; /* as fcntl's F_SETFL */
 		o->oflags = on ? o->oflags | O_NONBLOCK : o->oflags & ~(uint32_t)O_NONBLOCK;
+		if (held)
+			dn_session_release();
 		return 0;
 	}
 	case FIOASYNC: {

@@ -75,6 +75,8 @@ static void adopt_inherited(void)
 	memcpy(cl->ident.groups, cl->chan.groups, cl->chan.ngroups * sizeof(gid_t));
 	for (int i = 0; i < nown; i++)
 		REAL(fcntl)(own[i], F_SETFD, FD_CLOEXEC);
+	/* record locks outlive exec: the image before may have taken some here */
+	atomic_store(&dn_client.session_locks, true);
 	atomic_store(&dn_client.attached, 1);
 	dn_client.placeholder = -1;
 	if (dn_attach_finish() < 0)

@@ -91,6 +91,41 @@ static inline bool may_touch(const void *addr, size_t len)
 	return a < hi && (a >= lo || len > lo - a);
 }
 
+/*
+ * The lock, for work that makes calls through the pool: this thread holds
+ * the session first (dn_session_hold), so that a switch waits for the work
+ * to end rather than the work for the switch (client.h, dn_switch_begin).
+ */
+static bool lock_for_calls(void)
+{
+	bool held = dn_session_hold() == 0;
+	pthread_mutex_lock(&lock);
+	return held;
+}
+
+static void unlock_for_calls(bool held)
+{
+	pthread_mutex_unlock(&lock);
+	if (held)
+		dn_session_release();
+}
+
+/*
+ * The same for work on [a, b), but with no hold where no region lies there
+ * (no call will be made): a thread's exit unmaps its malloc arenas after
+ * its last destructor, when holding the session would list it again.
+ */
+static bool lock_for_range(uintptr_t a, uintptr_t b)
+{
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nregions; i++)
+		if (regions[i].start < b && a < regions[i].end) {
+			pthread_mutex_unlock(&lock);
+			return lock_for_calls();
+		}
+	return false;
+}
+
 /* Lock held from here on. */
 
 static void bounds_update(void)
@@ -538,19 +573,19 @@ void dn_mmap_changed(int32_t ofd, uint64_t off, uint64_t len)
 	if (!dn_mmap_copies() || len == 0)
 		return;
 	uint64_t dev, ino;
-	pthread_mutex_lock(&lock);
+	bool held = lock_for_calls();
 	if (nregions && file_id(ofd, &dev, &ino))
 		refresh_file(dev, ino, off, len);
-	pthread_mutex_unlock(&lock);
+	unlock_for_calls(held);
 }
 
 void dn_mmap_changed_file(uint64_t dev, uint64_t ino, uint64_t off, uint64_t len)
 {
 	if (!dn_mmap_copies() || len == 0)
 		return;
-	pthread_mutex_lock(&lock);
+	bool held = lock_for_calls();
 	refresh_file(dev, ino, off, len);
-	pthread_mutex_unlock(&lock);
+	unlock_for_calls(held);
 }
 
 /* Something new (MAP_FIXED, MREMAP_FIXED) replaces [addr, addr+len): the old contents go home. */
@@ -559,13 +594,13 @@ static int replace_tracked(void *addr, size_t len)
 	uintptr_t a, b;
 	if (!page_range(addr, len, &a, &b) || a != (uintptr_t)addr)
 		return 0; /* the kernel refuses such a range by itself */
-	pthread_mutex_lock(&lock);
+	bool held = lock_for_range(a, b);
 	int r = reserve(nregions + splits_needed(a, b));
 	if (r == 0) {
 		writeback_range(a, b);
 		forget_range(a, b);
 	}
-	pthread_mutex_unlock(&lock);
+	unlock_for_calls(held);
 	return r;
 }
 
@@ -702,7 +737,7 @@ static int unmap_tracked(void *addr, size_t len)
 	uintptr_t a, b;
 	if (len == 0 || !page_range(addr, len, &a, &b) || a != (uintptr_t)addr)
 		return REAL(munmap)(addr, len); /* the kernel's EINVAL */
-	pthread_mutex_lock(&lock);
+	bool held = lock_for_range(a, b);
 	int r = reserve(nregions + splits_needed(a, b));
 	if (r == 0) {
 		/* munmap has no way to report a failed write-back, as the kernel's has not. */
@@ -711,7 +746,7 @@ static int unmap_tracked(void *addr, size_t len)
 		if (r == 0)
 			forget_range(a, b);
 	}
-	pthread_mutex_unlock(&lock);
+	unlock_for_calls(held);
 	DN_RETURN(r);
 }
 
@@ -733,9 +768,9 @@ DN_EXPORT int msync(void *addr, size_t len, int flags)
 		return -1;
 	if (!page_range(addr, len, &a, &b))
 		return 0;
-	pthread_mutex_lock(&lock);
+	bool held = lock_for_calls();
 	int r = writeback_range(a, b);
-	pthread_mutex_unlock(&lock);
+	unlock_for_calls(held);
 	DN_RETURN(r);
 }
 
@@ -819,11 +854,11 @@ void dn_mmap_flush_ofd(int32_t ofd)
 {
 	if (!atomic_load_explicit(&span_hi, memory_order_acquire))
 		return;
-	pthread_mutex_lock(&lock);
+	bool held = lock_for_calls();
 	for (size_t i = 0; i < nregions; i++)
 		if (regions[i].ofd == ofd)
 			region_writeback(&regions[i], regions[i].start, regions[i].end);
-	pthread_mutex_unlock(&lock);
+	unlock_for_calls(held);
 }
 
 void dn_mmap_lock(void)
@@ -864,14 +899,14 @@ void dn_mmap_release_all(void)
 {
 	if (!atomic_load_explicit(&span_hi, memory_order_acquire))
 		return;
-	pthread_mutex_lock(&lock);
+	bool held = lock_for_calls();
 	for (size_t i = 0; i < nregions; i++) {
 		region_writeback(&regions[i], regions[i].start, regions[i].end);
 		region_drop(&regions[i]);
 	}
 	nregions = 0;
 	bounds_update();
-	pthread_mutex_unlock(&lock);
+	unlock_for_calls(held);
 }
 
 /*

@@ -30,9 +30,10 @@ void dn_mmap_flush_ofd(int32_t ofd);
 void dn_mmap_release_all(void);
 
 /*
- * Taken by a switch of the session (identity.c, restart.c) before it stops
- * new calls: a thread writing maps back or refreshing them holds it across
- * its calls, and would otherwise wait for the switch that waits for it.
+ * Taken by a switch of the session (dn_switch_begin) once the calls in
+ * flight are out: a thread writing maps back or refreshing them holds the
+ * session as well as this lock across its calls, so the switch waits for
+ * it, and a signal handler's munmap inside a call finds the lock free.
  */
 void dn_mmap_lock(void);
 void dn_mmap_unlock(void);

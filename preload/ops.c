@@ -721,9 +721,13 @@ off_t dn_op_lseek(int fd, off_t off, int whence)
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
 	if (!o || (o->oflags & O_PATH))
 		return -EBADF;
+	/* held: a switch of the session copies the offset once this is done (identity.c) */
+	bool held = dn_session_hold() == 0;
 	int locked = pos_lock(o, true);
 	off_t r = lseek_locked(o, fd, off, whence);
 	pos_unlock(o, locked);
+	if (held)
+		dn_session_release();
 	return r;
 }
 
@@ -994,6 +998,8 @@ int dn_op_lock(int fd, int cmd, struct flock *fl, uint64_t owner)
 	struct dn_call c;
 	if ((r = dn_call_begin(&c)) < 0)
 		return r;
+	if (cmd != F_GETLK && w.type != F_UNLCK)
+		atomic_store(&dn_client.session_locks, true); /* in the call: of this session */
 	struct dn_reply rep;
 	int64_t res = dn_request(&c, &req, NULL, NULL, &w, sizeof(w), &rep);
 	/* before the call ends: a restart then sees every lock the dead pool granted */
@@ -1026,6 +1032,8 @@ int dn_op_flock(int fd, int op, uint64_t owner)
 	int r = dn_call_begin(&c);
 	if (r < 0)
 		return r;
+	if ((op & ~LOCK_NB) != LOCK_UN)
+		atomic_store(&dn_client.session_locks, true); /* in the call: of this session */
 	int64_t res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
 	if (res == 0)
 		dn_reopen_note_flock(dn_fdmap_get(fd), req.handle, op);

@@ -118,6 +118,8 @@ void dn_reopen_note_open(int32_t ofd, uint64_t handle, const struct dn_target *t
 void dn_reopen_move(int32_t old, int32_t neu, uint64_t handle)
 {
 	struct rec *a = rec_at(old, false), *b = rec_at(neu, true);
+	if (b && a == b && b->handle)
+		b->handle = handle; /* moved in place */
 	if (!b || a == b)
 		return;
 	rec_clear(b);

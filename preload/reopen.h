@@ -31,7 +31,7 @@
 void dn_reopen_note_open(int32_t ofd, uint64_t handle, const struct dn_target *t, uint64_t base,
                          int flags, uint64_t ino, uint32_t dev);
 
-/* The record is handed on to ofd neu (an identity switch moved the description). */
+/* The record is handed on to ofd neu (maybe ofd old itself) under handle (an identity switch). */
 void dn_reopen_move(int32_t old, int32_t neu, uint64_t handle);
 
 /* A lock request on ofd succeeded: type F_RDLCK/F_WRLCK/F_UNLCK over [start, start+len) (len 0: to

@@ -13,6 +13,7 @@
 
 #include "mmap.h"
 #include "mounts.h"
+#include "real.h"
 #include "reopen.h"
 
 /*
@@ -182,46 +183,25 @@ static uint64_t reopen(struct dn_chan *neu, uint32_t b, const struct kept *k)
 	return rep.handle;
 }
 
-static bool same_layout(const struct dn_layout *a, const struct dn_layout *b)
-{
-	return a->nqueues == b->nqueues && a->qdepth == b->qdepth && a->nbufs == b->nbufs &&
-	       a->buf_size == b->buf_size && a->buf_data == b->buf_data && a->nofds == b->nofds &&
-	       a->queues_off == b->queues_off && a->queue_stride == b->queue_stride &&
-	       a->bufs_off == b->bufs_off && a->ofds_off == b->ofds_off &&
-	       a->total_size == b->total_size;
-}
-
 /*
- * Puts this process's descriptions into neu's table (mapped where the old
- * one was) at their own indexes, reopened. Lock held, no other call in flight.
+ * Puts this process's descriptions into neu's table at their own indexes,
+ * reopened, then neu's memory in the old one's place: a thread that looked
+ * an fd up before (identity.c) finds a whole entry of one session or the
+ * other. Lock held, no other call in flight.
  */
 static int take_files_over(struct dn_chan *old, struct dn_chan *neu, uint32_t *lost)
 {
+	/* another configuration: the old memory stays where calls may still point */
+	if (!dn_layout_same(&old->l, &neu->l))
+		return -EPROTO;
 	struct plan p = {.nofds = old->l.nofds, .table = dn_layout_ofds(&old->l, old->base)};
 	p.slot = calloc(p.nofds, sizeof(*p.slot));
 	p.list = calloc(p.nofds, sizeof(*p.list));
-	if (!p.slot || !p.list) {
-		free(p.slot);
-		free(p.list);
-		return -ENOMEM;
-	}
-	dn_fdmap_each(note_fd, &p);
-	dn_mmap_each_ofd(note_map, &p);
-	int r = 0;
-	void *at = old->base;
-	if (!same_layout(&old->l, &neu->l) ||
-	    mremap(neu->base, neu->l.total_size, neu->l.total_size, MREMAP_MAYMOVE | MREMAP_FIXED,
-	           at) != at) {
-		/* another configuration: the old memory stays where calls may still point */
-		r = -EPROTO;
-	} else {
-		neu->base = at;
-		old->base = NULL; /* replaced */
-	}
-	int b = r < 0 ? -1 : dn_chan_buf_claim(neu, (int32_t)syscall(SYS_gettid));
-	if (r == 0 && b < 0)
-		r = -EAGAIN;
+	int b = dn_chan_buf_claim(neu, (int32_t)syscall(SYS_gettid));
+	int r = !p.slot || !p.list ? -ENOMEM : b < 0 ? -EAGAIN : 0;
 	if (r == 0) {
+		dn_fdmap_each(note_fd, &p);
+		dn_mmap_each_ofd(note_map, &p);
 		struct dn_ofd *nt = dn_layout_ofds(&neu->l, neu->base);
 		dn_reopen_restart_begin();
 		for (uint32_t i = 0; i < p.n; i++) {
@@ -238,7 +218,15 @@ static int take_files_over(struct dn_chan *old, struct dn_chan *neu, uint32_t *l
 			dn_reopen_reset(k->ofd, k->was.handle, h,
 			                old->flags & DN_SESSION_CACHE_DIES);
 		}
+	}
+	if (b >= 0)
 		dn_chan_buf_release(neu, (uint32_t)b);
+	if (r == 0 && REAL(mremap)(neu->base, neu->l.total_size, neu->l.total_size,
+	                           MREMAP_MAYMOVE | MREMAP_FIXED, old->base) != old->base)
+		r = -EPROTO;
+	if (r == 0) {
+		neu->base = old->base;
+		old->base = NULL; /* replaced */
 	}
 	free(p.slot);
 	free(p.list);
@@ -272,14 +260,14 @@ static int connect_again(struct dn_chan *neu, uint32_t gen)
 /* Once per loss: the thread that gets the lock first attaches again for all. */
 static int recover(uint32_t gen)
 {
-	dn_mmap_lock(); /* first: see dn_mmap_lock */
-	atomic_store(&dn_client.switching, 1);
 	pthread_mutex_lock(&dn_client.lock);
+	if (atomic_load(&dn_client.attached) && atomic_load(&dn_client.session_gen) == gen)
+		atomic_store(&dn_client.chan.dead, 1); /* calls in flight give up at their next look */
+	pthread_mutex_unlock(&dn_client.lock);
+	dn_switch_begin();
 	int r = atomic_load(&dn_client.attached) ? 0 : -ENOTCONN; /* a failed switch detached us */
 	if (r < 0 || atomic_load(&dn_client.session_gen) != gen)
 		goto out;                      /* or another thread did it */
-	atomic_store(&dn_client.chan.dead, 1); /* calls in flight give up at their next look */
-	dn_calls_wait_others();
 	struct dn_chan neu;
 	bool first = deadline_gen != gen;
 	r = connect_again(&neu, gen);
@@ -306,15 +294,15 @@ static int recover(uint32_t gen)
 		r = 0;
 	}
 	old.base = NULL; /* replaced by the new session, or left for calls still pointing there */
-	dn_chan_close(&old);
+	/* neu first: close() spares the current session's descriptors (dn_is_internal_fd) */
 	dn_client.chan = neu;
+	dn_chan_close(&old);
 	dn_mounts_bind();
 	dn_ident_read(&dn_client.ident); /* the pool took who the process is now */
+	atomic_store(&dn_client.session_locks, false); /* the dead pool's died with it */
 	atomic_fetch_add(&dn_client.session_gen, 1);
 out:
-	pthread_mutex_unlock(&dn_client.lock);
-	atomic_store(&dn_client.switching, 0);
-	dn_mmap_unlock();
+	dn_switch_end();
 	return r;
 }
 

@@ -871,8 +871,12 @@ DN_EXPORT ssize_t getdents64(int fd, void *buf, size_t len)
 		n = -EFAULT;
 	free(scratch);
 	/* A concurrent call on the same description moved on first: it keeps its offset. */
-	if (n > 0)
+	if (n > 0) {
+		bool held = dn_session_hold() == 0; /* as lseek's */
 		atomic_compare_exchange_strong(&o->offset, &pos, (int64_t)next);
+		if (held)
+			dn_session_release();
+	}
 	DN_RETURN(n);
 }
 
