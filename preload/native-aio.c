@@ -326,6 +326,15 @@ long dn_io_submit(aio_context_t ctx, long nr, struct iocb **iocbs)
 {
 	if (nr <= 0)
 		return sys_io_submit(ctx, nr, iocbs); /* (EINVAL, or the context's check) */
+	/* as the kernel: no more than the ring holds in one call (nor an endless scan) */
+	int err = 0;
+	pthread_mutex_lock(&lock);
+	struct ctx_events *c = ctx_get(ctx, &err);
+	if (c && (size_t)nr > c->max)
+		nr = (long)c->max;
+	pthread_mutex_unlock(&lock);
+	if (!c)
+		return sys_io_submit(ctx, nr, iocbs); /* (its answer for a context not ours) */
 	long done = 0;
 	while (done < nr) {
 		long run = 0;

@@ -243,6 +243,11 @@ int main(int argc, char **argv)
 	printf("reaped them all: %s\n", reaped > 8 && n == 0 ? "yes" : ename(n));
 	printf("min over nr: %s\n", ename(x_getevents(ctx, 2, 1, ev, &zero)));
 	printf("nothing submitted: %s\n", ename(x_submit(ctx, 0, l)));
+	/* a count far beyond the ring: the kernel takes what the ring holds, stops at a NULL */
+	static struct iocb *many[1024];
+	many[0] = rw(0, IOCB_CMD_PREAD, fd, c, 10, 0);
+	printf("a count beyond the ring: %s\n", ename(x_submit(ctx, 1L << 40, many)));
+	printf("its event: %s\n", ename(x_getevents(ctx, 1, 1, ev, &zero)));
 
 	/* a child has no part in its parent's contexts */
 	pid_t pid = fork();
