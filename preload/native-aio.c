@@ -48,6 +48,7 @@ struct ctx_events {
 	aio_context_t ctx;
 	struct io_event *ev; /* completions not taken yet: from head, n of them */
 	size_t head, n, cap;
+	size_t reserved; /* requests of ours under way: room kept for their events */
 	size_t max; /* the ring's size: more unreaped than that is EAGAIN, as there */
 	int sleepers;  /* threads in the kernel's io_getevents for ctx */
 	bool wake_sent; /* a wake request not reaped yet */
@@ -133,22 +134,35 @@ static struct ctx_events *ctx_get(aio_context_t ctx, int *err)
 	return c;
 }
 
-/* (lock held) */
-static int ctx_push(struct ctx_events *c, const struct io_event *ev)
+/*
+ * (lock held) Room for one more event of ours, taken before its request
+ * runs: a request done must never lose its event (the kernel refuses a
+ * full ring before it queues). -EAGAIN when the ring or memory is short.
+ */
+static int ctx_reserve(struct ctx_events *c)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct io_event *a = malloc(cap * sizeof(*a));
+	if (c->n + c->reserved + c->wake_sent >= c->max)
+		return -EAGAIN; /* its ring is full */
+	if (c->cap < c->max) {
+		/* (the whole ring's room at once: a push never allocates) */
+		struct io_event *a = malloc(c->max * sizeof(*a));
 		if (!a)
 			return -EAGAIN;
 		for (size_t i = 0; i < c->n; i++)
 			a[i] = c->ev[(c->head + i) % c->cap];
 		free(c->ev);
-		c->ev = a, c->cap = cap, c->head = 0;
+		c->ev = a, c->cap = c->max, c->head = 0;
 	}
+	c->reserved++;
+	return 0;
+}
+
+/* (lock held) the event of a request ctx_reserve made room for */
+static void ctx_push(struct ctx_events *c, const struct io_event *ev)
+{
 	c->ev[(c->head + c->n) % c->cap] = *ev;
 	c->n++;
-	return 0;
+	c->reserved--;
 }
 
 /* (lock held) a thread asleep in the kernel for c's events must look again */
@@ -246,6 +260,55 @@ static int run_rw(const struct iocb *cb, bool write, bool vectored, __s64 *res)
 	return 0;
 }
 
+/*
+ * The checks the kernel makes before it queues (-errno: io_submit's answer),
+ * then the request itself, its result in ev->res. *efd: the eventfd to tell.
+ */
+static int run_request(struct iocb *user, const struct iocb *cb, struct io_event *ev, int *efd)
+{
+	*efd = -1;
+	if (cb->aio_flags & IOCB_FLAG_RESFD) {
+		char link[64], what[32];
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", (int)cb->aio_resfd);
+		ssize_t n = readlink(link, what, sizeof(what) - 1);
+		if (n < 0)
+			return -EBADF;
+		what[n] = '\0';
+		if (strcmp(what, "anon_inode:[eventfd]") != 0)
+			return -EINVAL;
+		*efd = (int)cb->aio_resfd;
+	}
+	uint32_t key = 0; /* the kernel marks a queued request's iocb so */
+	if (dn_fault_copy_out(&user->aio_key, &key, sizeof(key)) < 0)
+		return -EFAULT;
+	*ev = (struct io_event){.data = cb->aio_data, .obj = (uint64_t)(uintptr_t)user};
+	switch (cb->aio_lio_opcode) {
+	case IOCB_CMD_PREAD: case IOCB_CMD_PREADV:
+		return run_rw(cb, false, cb->aio_lio_opcode == IOCB_CMD_PREADV, &ev->res);
+	case IOCB_CMD_PWRITE: case IOCB_CMD_PWRITEV:
+		return run_rw(cb, true, cb->aio_lio_opcode == IOCB_CMD_PWRITEV, &ev->res);
+	case IOCB_CMD_FSYNC: case IOCB_CMD_FDSYNC:
+		if (cb->aio_buf || cb->aio_offset || cb->aio_nbytes || cb->aio_rw_flags)
+			return -EINVAL;
+		if (access_mode((int)cb->aio_fildes) < 0)
+			return -EBADF;
+		if ((cb->aio_lio_opcode == IOCB_CMD_FSYNC ? fsync : fdatasync)((int)cb->aio_fildes) < 0)
+			ev->res = -errno;
+		return 0;
+	case IOCB_CMD_POLL:
+		if ((uint16_t)cb->aio_buf != cb->aio_buf || cb->aio_offset || cb->aio_nbytes ||
+		    cb->aio_rw_flags)
+			return -EINVAL;
+		if (access_mode((int)cb->aio_fildes) < 0)
+			return -EBADF;
+		/* a file or directory of a filesystem is always ready (DEFAULT_POLLMASK) */
+		ev->res = (int64_t)(cb->aio_buf & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM));
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 /* One request of the program's on a Danaus fd: done now, its event queued on ctx. */
 static int submit_one(aio_context_t ctx, struct iocb *user)
 {
@@ -257,64 +320,26 @@ static int submit_one(aio_context_t ctx, struct iocb *user)
 	int err = 0;
 	pthread_mutex_lock(&lock);
 	struct ctx_events *c = ctx_get(ctx, &err);
-	if (c && c->n + c->wake_sent >= c->max)
-		err = -EAGAIN; /* its ring is full */
+	if (c)
+		err = ctx_reserve(c);
 	pthread_mutex_unlock(&lock);
 	if (err < 0)
 		return err;
-	int efd = -1;
-	if (cb.aio_flags & IOCB_FLAG_RESFD) {
-		efd = (int)cb.aio_resfd;
-		char link[64], what[32];
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", efd);
-		ssize_t n = readlink(link, what, sizeof(what) - 1);
-		if (n < 0)
-			return -EBADF;
-		what[n] = '\0';
-		if (strcmp(what, "anon_inode:[eventfd]") != 0)
-			return -EINVAL;
+	struct io_event ev;
+	int efd;
+	int r = run_request(user, &cb, &ev, &efd);
+	pthread_mutex_lock(&lock);
+	/* (no entry with room kept: another thread destroyed the context meanwhile) */
+	c = ctx_find(ctx);
+	if (c && c->reserved && r < 0) {
+		c->reserved--;
+	} else if (c && c->reserved) {
+		ctx_push(c, &ev);
+		ctx_wake(c);
 	}
-	uint32_t key = 0; /* the kernel marks a queued request's iocb so */
-	if (dn_fault_copy_out(&user->aio_key, &key, sizeof(key)) < 0)
-		return -EFAULT;
-	struct io_event ev = {.data = cb.aio_data, .obj = (uint64_t)(uintptr_t)user};
-	int r = 0;
-	switch (cb.aio_lio_opcode) {
-	case IOCB_CMD_PREAD: case IOCB_CMD_PREADV:
-		r = run_rw(&cb, false, cb.aio_lio_opcode == IOCB_CMD_PREADV, &ev.res);
-		break;
-	case IOCB_CMD_PWRITE: case IOCB_CMD_PWRITEV:
-		r = run_rw(&cb, true, cb.aio_lio_opcode == IOCB_CMD_PWRITEV, &ev.res);
-		break;
-	case IOCB_CMD_FSYNC: case IOCB_CMD_FDSYNC:
-		if (cb.aio_buf || cb.aio_offset || cb.aio_nbytes || cb.aio_rw_flags)
-			return -EINVAL;
-		if (access_mode((int)cb.aio_fildes) < 0)
-			return -EBADF;
-		if ((cb.aio_lio_opcode == IOCB_CMD_FSYNC ? fsync : fdatasync)((int)cb.aio_fildes) < 0)
-			ev.res = -errno;
-		break;
-	case IOCB_CMD_POLL:
-		if ((uint16_t)cb.aio_buf != cb.aio_buf || cb.aio_offset || cb.aio_nbytes ||
-		    cb.aio_rw_flags)
-			return -EINVAL;
-		if (access_mode((int)cb.aio_fildes) < 0)
-			return -EBADF;
-		/* a file or directory of a filesystem is always ready (DEFAULT_POLLMASK) */
-		ev.res = (int64_t)(cb.aio_buf & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM));
-		break;
-	default:
-		return -EINVAL;
-	}
+	pthread_mutex_unlock(&lock);
 	if (r < 0)
 		return r;
-	pthread_mutex_lock(&lock);
-	c = ctx_get(ctx, &err);
-	if (c && (err = ctx_push(c, &ev)) == 0)
-		ctx_wake(c);
-	pthread_mutex_unlock(&lock);
-	if (err < 0)
-		return err; /* (the transfer happened; the kernel never loses an event so) */
 	if (efd >= 0) {
 		uint64_t one = 1;
 		REAL(write)(efd, &one, sizeof(one));
