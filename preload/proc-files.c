@@ -16,6 +16,7 @@
 #include "memfd.h"
 #include "ops.h"
 #include "proc-files.h"
+#include "proc-own.h"
 #include "real.h"
 
 /*
@@ -33,22 +34,10 @@ static enum proc_kind kind_of(const char *path, int *fd)
 {
 	if (strcmp(path, "/proc/mounts") == 0)
 		return MOUNTS;
-	if (strncmp(path, "/proc/", 6) != 0)
+	static const char *const wanted[] = {"mountinfo", "mounts", "fdinfo/", NULL};
+	const char *p = dn_proc_own(path, wanted);
+	if (!p)
 		return NOT_OURS;
-	const char *p = path + 6;
-	if (strncmp(p, "self/", 5) == 0) {
-		p += 5;
-	} else if (strncmp(p, "thread-self/", 12) == 0) {
-		p += 12;
-	} else {
-		long pid = 0;
-		const char *d = p;
-		for (; *p >= '0' && *p <= '9' && pid <= INT32_MAX; p++)
-			pid = pid * 10 + (*p - '0');
-		if (p == d || *d == '0' || *p != '/' || pid != (long)getpid())
-			return NOT_OURS;
-		p++;
-	}
 	if (strcmp(p, "mountinfo") == 0)
 		return MOUNTINFO;
 	if (strcmp(p, "mounts") == 0)

@@ -15,6 +15,7 @@
 #include "fault.h"
 #include "mounts.h"
 #include "path.h"
+#include "proc-own.h"
 #include "ops.h"
 #include "real.h"
 #include "reopen.h"
@@ -138,32 +139,18 @@ static int own_fd_name(const char *path, const char **rest)
 		if (strncmp(path + 5, "fd/", 3) != 0)
 			return -1;
 		p = path + 8;
-	} else if (strncmp(path, "/proc/", 6) == 0) {
-		p = path + 6;
-		if (strncmp(p, "self/", 5) == 0) {
-			p += 5;
-		} else if (strncmp(p, "thread-self/", 12) == 0) {
-			p += 12;
-		} else {
-			/* /proc/PID/: digits first, so that other paths cost no getpid() */
-			long pid = 0;
-			for (; *p >= '0' && *p <= '9' && pid <= INT32_MAX; p++)
-				pid = pid * 10 + (*p - '0');
-			if (p == path + 6 || (path[6] == '0' && p > path + 7) || *p != '/' ||
-			    (strncmp(p + 1, "fd/", 3) != 0 && strncmp(p + 1, "cwd", 3) != 0) ||
-			    pid != (long)getpid())
+	} else {
+		static const char *const wanted[] = {"fd/", "cwd", NULL};
+		p = dn_proc_own(path, wanted);
+		if (!p)
+			return -1;
+		if (strncmp(p, "cwd", 3) == 0) {
+			if (p[3] != '/' && p[3])
 				return -1;
-			p++;
-		}
-		if (strncmp(p, "cwd", 3) == 0 && (p[3] == '/' || !p[3])) {
 			*rest = p + 3;
 			return OWN_CWD;
 		}
-		if (strncmp(p, "fd/", 3) != 0)
-			return -1;
 		p += 3;
-	} else {
-		return -1;
 	}
 	long n = 0;
 	/* as procfs reads a number: no leading zero ("03" names nothing) */
