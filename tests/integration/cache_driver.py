@@ -1,7 +1,9 @@
 """What the drivers of the cache tests share (attr_cache.py, read_cache.py,
 union_attr_cache.py): the run's CONFIG.json (argv[1]), long-lived agents
 through pools, each as a user, and the pools' request counters."""
-import json, os, socket, subprocess, sys
+import json, os, subprocess, sys
+
+from pool_metrics import requests_total
 
 cfg = json.load(open(sys.argv[1]))
 agents = []
@@ -42,16 +44,4 @@ class Agent:
 
 def metric(pool, op):
     """requests of op the pool has served, from its metrics socket"""
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(cfg["pools"][pool]["sock"][:-len(".sock")] + ".metrics")
-    data = b""
-    while True:
-        x = s.recv(65536)
-        if not x:
-            break
-        data += x
-    key = 'danaus_requests_total{pool="%s",op="%s"}' % (pool, op)
-    for line in data.decode().splitlines():
-        if line.startswith(key + " "):
-            return int(line.split()[-1])
-    return 0
+    return requests_total(cfg["pools"][pool]["sock"][:-len(".sock")] + ".metrics", pool, op)

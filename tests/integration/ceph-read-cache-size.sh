@@ -26,8 +26,8 @@ grep -q "bad.ini:5: read_cache: '100K' is not a multiple of 64K" "$WORK/bad/err"
 pass "read_cache = 100K: $(head -n1 "$WORK/bad/err")"
 
 ceph_start
-cp "$HERE/read_cache_size.py" "$WORK/"
-chmod 644 "$WORK/read_cache_size.py"
+cp "$HERE/read_cache_size.py" "$HERE/pool_metrics.py" "$WORK/"
+chmod 644 "$WORK/read_cache_size.py" "$WORK/pool_metrics.py"
 chmod 755 "$WORK"
 
 # name read_cache (bytes; "" for the default) per pool; all on one root

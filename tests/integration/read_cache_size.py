@@ -9,7 +9,9 @@
 # scattered whole pages of one block of FILE3 (never read before), read in
 # turn three times: the preads the pool counted for the third round (a page
 # is kept from its second read wherever it lies in its block).
-import os, socket, sys
+import os, sys
+
+from pool_metrics import requests_total
 
 path, metrics, pool, path2, path3 = sys.argv[1:6]
 BLOCK = 64 << 10
@@ -29,19 +31,7 @@ def anon():
 
 
 def preads():
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(metrics)
-    data = b""
-    while True:
-        x = s.recv(65536)
-        if not x:
-            break
-        data += x
-    key = 'danaus_requests_total{pool="%s",op="pread"}' % pool
-    for line in data.decode().splitlines():
-        if line.startswith(key + " "):
-            return int(line.split()[1])
-    return 0
+    return requests_total(metrics, pool, "pread")
 
 
 def read(fd, length, times, each=1):
