@@ -457,6 +457,25 @@ static bool wait_ns(const struct timespec *t, int64_t *ns)
 	return *ns >= 0 && *ns <= INT64_MAX / 2;
 }
 
+/* io_pgetevents' signal mask, checked as the kernel does before it looks for events */
+static int sigmask_check(const void *usig)
+{
+	struct {
+		const void *set;
+		size_t size;
+	} s;
+	uint64_t mask;
+	if (!usig)
+		return 0;
+	if (dn_fault_copy_in(&s, usig, sizeof(s)) < 0)
+		return -EFAULT;
+	if (!s.set)
+		return 0;
+	if (s.size != sizeof(mask))
+		return -EINVAL;
+	return dn_fault_copy_in(&mask, s.set, sizeof(mask)) < 0 ? -EFAULT : 0;
+}
+
 long dn_io_getevents(aio_context_t ctx, long min_nr, long nr, struct io_event *ev,
 		     struct timespec *ts, const void *usig)
 {
@@ -465,7 +484,9 @@ long dn_io_getevents(aio_context_t ctx, long min_nr, long nr, struct io_event *e
 		return -EFAULT;
 	int64_t wait = 0;
 	bool timed = wait_ns(ts ? &t : NULL, &wait);
-	int err = 0;
+	int err = sigmask_check(usig);
+	if (err < 0)
+		return err;
 	pthread_mutex_lock(&lock);
 	/* every caller counts as a sleeper, so that a completion of ours wakes it */
 	struct ctx_events *c = ctx_get(ctx, &err);

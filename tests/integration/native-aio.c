@@ -10,6 +10,7 @@
 #include <linux/aio_abi.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,31 @@ int main(int argc, char **argv)
 		long got1 = x_getevents(ctx, 1, 1, &ev1, &odd[i]);
 		printf("a ready event, timeout {%ld, %ld}: %s, %s\n", (long)odd[i].tv_sec,
 		       (long)odd[i].tv_nsec, ename(got1), now_s() - t0 < 1 ? "at once" : "late");
+	}
+
+	/* io_pgetevents checks its signal mask's size before it looks for events */
+	if (!use_libaio) {
+		sigset_t mask;
+		sigemptyset(&mask);
+		struct {
+			const sigset_t *set;
+			size_t size;
+		} usig = {&mask, 4};
+		struct io_event ev1;
+		struct timespec zero1 = {0, 0};
+		l[0] = rw(0, IOCB_CMD_PREAD, fd, c, 10, 0);
+		x_submit(ctx, 1, l);
+		long pr = syscall(SYS_io_pgetevents, ctx, 1, 1, &ev1, &zero1, &usig);
+		printf("pgetevents, a mask of 4 bytes: %s\n", ename(pr < 0 ? -errno : pr));
+		usig.size = 8;
+		usig.set = (const sigset_t *)8;
+		pr = syscall(SYS_io_pgetevents, ctx, 1, 1, &ev1, &zero1, &usig);
+		printf("pgetevents, a mask unreadable: %s\n", ename(pr < 0 ? -errno : pr));
+		pr = syscall(SYS_io_pgetevents, ctx, 1, 1, &ev1, &zero1, (void *)8);
+		printf("pgetevents, its argument unreadable: %s\n", ename(pr < 0 ? -errno : pr));
+		usig.set = &mask;
+		pr = syscall(SYS_io_pgetevents, ctx, 1, 1, &ev1, &zero1, &usig);
+		printf("pgetevents, a good mask: %s\n", ename(pr < 0 ? -errno : pr));
 	}
 
 	/* a ring (8 asked, more given) that no one reaps fills */
