@@ -126,6 +126,11 @@ static void *waiter2(void *arg)
 	return NULL;
 }
 
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
 static void *waiter(void *arg)
 {
 	struct io_event ev;
@@ -275,6 +280,16 @@ int main(int argc, char **argv)
 	printf("second of two: %s\n", ename(x_submit(ctx, 1, l)));
 	pthread_join(t, NULL);
 	printf("the thread waiting for two got: %s\n", said);
+
+	/* a signal (its handler without SA_RESTART) ends a wait with nothing: EINTR */
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGUSR1, &sa, NULL);
+	long intr = 0;
+	pthread_create(&t, NULL, waiter, &intr);
+	usleep(200000);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	printf("a waiting thread signalled: %s\n", ename(intr));
 
 	/* a time the kernel takes as it is (no EINVAL): a ready event is taken at once */
 	struct timespec odd[] = {{0, 1500000000}, {0, -1}, {-1, 0}};
