@@ -61,6 +61,10 @@ t("link pool to host existing", lambda: os.link("top/d/f", "hf"))
 t("link pool to host missing parent", lambda: os.link("top/d/f", "nope/x"))
 t("link host to pool", lambda: os.link("hf", "top/g"))
 t("link pool to host", lambda: os.link("top/d/f", "x"))
+# the new name is made (its length, the search right) before the mounts are compared
+t("link pool to host name too long", lambda: os.link("top/d/f", "n" * 300))
+t("link host to pool name too long", lambda: os.link("hf", "top/d/" + "n" * 300))
+t("rename pool to host name too long", lambda: os.rename("top/d/f", "n" * 300))
 '
 cd / && rm -rf "$links"
 SCRIPT
