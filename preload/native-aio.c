@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -214,9 +215,39 @@ static int access_mode(int fd)
  * A read or write: the kernel's checks before it queues (-errno: io_submit's
  * answer), then the transfer, whose result (bytes or -errno) is *res.
  */
+/*
+ * The I/O priority a request carries (aio_prep_rw's ioprio_check_cap): a
+ * class the kernel knows and a level its class has; real time only with
+ * CAP_SYS_NICE or CAP_SYS_ADMIN (this process's effective ones: in a user
+ * namespace of its own the kernel would want them in the initial one). The
+ * pool does the request at its own priority: the check is all there is.
+ */
+static int ioprio_check(int prio)
+{
+	int class = (prio >> 13) & 7, level = prio & 7;
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	switch (class) {
+	case 1: /* IOPRIO_CLASS_RT */
+		if (REAL(syscall)(SYS_capget, &h, d) != 0 ||
+		    !(d[0].effective & (1u << CAP_SYS_NICE | 1u << CAP_SYS_ADMIN)))
+			return -EPERM;
+		return 0;
+	case 2: case 3: /* BE, IDLE: any of their 8 levels */
+		return 0;
+	case 0: /* NONE */
+		return level ? -EINVAL : 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 static int run_rw(const struct iocb *cb, int mode, bool write, bool vectored, __s64 *res)
 {
 	int fd = (int)cb->aio_fildes;
+	int pr = (cb->aio_flags & IOCB_FLAG_IOPRIO) ? ioprio_check(cb->aio_reqprio) : 0;
+	if (pr < 0)
+		return pr;
 	if (mode == (write ? O_RDONLY : O_WRONLY))
 		return -EBADF;
 	struct iovec one, *iov = &one;

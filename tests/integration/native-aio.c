@@ -213,6 +213,29 @@ int main(int argc, char **argv)
 	submit("unknown rw flag", 1, l, 0);
 	l[0] = rw(0, IOCB_CMD_PREAD, dir, c, 10, 0);
 	submit("read of a directory", 1, l, 0);
+	/* an I/O priority the request carries: a class the kernel knows, a level its class has */
+	static const struct {
+		const char *what;
+		int prio;
+	} prios[] = {{"no class, level 0", 0}, {"no class, level 3", 3}, {"best effort 7", 2 << 13 | 7},
+		     {"idle", 3 << 13}, {"class 4", 4 << 13}, {"class 7", 7 << 13},
+		     {"real time 0, as root", 1 << 13}};
+	for (size_t i = 0; i < sizeof(prios) / sizeof(prios[0]); i++) {
+		l[0] = rw(0, IOCB_CMD_PREAD, fd, c, 10, 0);
+		cbs[0].aio_flags = IOCB_FLAG_IOPRIO;
+		cbs[0].aio_reqprio = (int16_t)prios[i].prio;
+		char what[64];
+		snprintf(what, sizeof(what), "I/O priority %s", prios[i].what);
+		long pr = x_submit(ctx, 1, l);
+		printf("%s: submit %s\n", what, ename(pr));
+		if (pr == 1)
+			reap(what, 1);
+	}
+	/* the flags are checked before the fd's access mode */
+	l[0] = rw(0, IOCB_CMD_PREAD, wo, c, 10, 0);
+	cbs[0].aio_flags = IOCB_FLAG_IOPRIO;
+	cbs[0].aio_reqprio = INT16_MIN; /* (class 4) */
+	submit("bad priority, read on O_WRONLY", 1, l, 0);
 	l[0] = rw(0, IOCB_CMD_PREAD, fd, c, 10, 0);
 	l[1] = rw(1, IOCB_CMD_PREAD, wo, c, 10, 0);
 	l[2] = rw(2, IOCB_CMD_PREAD, fd, c, 10, 0);
