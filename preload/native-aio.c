@@ -35,6 +35,8 @@
  * always writable), whose event nobody else sees.
  */
 
+/* RWF_NOAPPEND (Linux 6.9), which older headers lack */
+#define RW_NOAPPEND 0x20
 /* The kernel's largest read or write (MAX_RW_COUNT) */
 #define RW_MAX ((size_t)INT_MAX & ~(size_t)4095)
 /* The top of a process's addresses with 4-level page tables (x86-64's TASK_SIZE_MAX) */
@@ -248,6 +250,9 @@ static int run_rw(const struct iocb *cb, int mode, bool write, bool vectored, __
 	int pr = (cb->aio_flags & IOCB_FLAG_IOPRIO) ? ioprio_check(cb->aio_reqprio) : 0;
 	if (pr < 0)
 		return pr;
+	/* then its flags (kiocb_set_rw_flags), as preadv2 takes them on a pool file (splice.c) */
+	if (cb->aio_rw_flags & ~(uint32_t)(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND | RW_NOAPPEND))
+		return -EOPNOTSUPP;
 	if (mode == (write ? O_RDONLY : O_WRONLY))
 		return -EBADF;
 	struct iovec one, *iov = &one;

@@ -236,6 +236,12 @@ int main(int argc, char **argv)
 	cbs[0].aio_flags = IOCB_FLAG_IOPRIO;
 	cbs[0].aio_reqprio = INT16_MIN; /* (class 4) */
 	submit("bad priority, read on O_WRONLY", 1, l, 0);
+	l[0] = rw(0, IOCB_CMD_PREAD, wo, c, 10, 0);
+	cbs[0].aio_rw_flags = 1u << 30;
+	submit("unknown rw flag, read on O_WRONLY", 1, l, 0);
+	l[0] = rw(0, IOCB_CMD_PREAD, fd, (void *)~(uintptr_t)4095, 10, 0);
+	cbs[0].aio_rw_flags = 1u << 30;
+	submit("unknown rw flag, buffer beyond the process", 1, l, 0);
 	l[0] = rw(0, IOCB_CMD_PREAD, fd, c, 10, 0);
 	l[1] = rw(1, IOCB_CMD_PREAD, wo, c, 10, 0);
 	l[2] = rw(2, IOCB_CMD_PREAD, fd, c, 10, 0);
