@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chattr-ns.h"
 #include "cred.h"
 #include "futex.h"
 #include "gens.h"
@@ -473,8 +474,8 @@ static int direct_mode(struct dn_svc *svc, struct dn_file *f, const struct dn_re
  * DN_OP_IOCTL's setters (chattr): the value from the request, copied out of
  * shared memory first, to the backend, which decides with the caller's rights.
  */
-static int64_t ioctl_set(struct dn_svc *svc, const struct dn_cred *c, struct dn_file *f,
-			 const struct dn_req *req, const struct args *a)
+static int64_t ioctl_set(struct dn_svc *svc, const struct dn_cred *c, pid_t pid,
+			 struct dn_file *f, const struct dn_req *req, const struct args *a)
 {
 	union {
 		int flags;
@@ -484,7 +485,10 @@ static int64_t ioctl_set(struct dn_svc *svc, const struct dn_cred *c, struct dn_
 	if (a->data_len != size)
 		return -EINVAL;
 	memcpy(&v, a->data, size);
-	return svc->ops->ioctl_set ? svc->ops->ioctl_set(svc, c, f, req->oflags, &v) : -ENOSYS;
+	if (!svc->ops->ioctl_set)
+		return -ENOSYS;
+	int r = dn_chattr_ns_check(svc, c, f, req->oflags, &v, pid);
+	return r < 0 ? r : svc->ops->ioctl_set(svc, c, f, req->oflags, &v);
 }
 
 /* Ops on an open file: the handle names it. */
@@ -594,7 +598,7 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 		break;
 	case DN_OP_IOCTL:
 		if (req->oflags == FS_IOC_SETFLAGS || req->oflags == FS_IOC_FSSETXATTR)
-			r = ioctl_set(svc, &s->cred, o->file, req, a);
+			r = ioctl_set(svc, &s->cred, s->pid, o->file, req, a);
 		else
 			r = ioctl_get(svc, o->file, req, a, bufdata, bufsize);
 		break;

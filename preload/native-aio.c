@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -33,6 +35,8 @@
  * always writable), whose event nobody else sees.
  */
 
+/* RWF_NOAPPEND (Linux 6.9), which older headers lack */
+#define RW_NOAPPEND 0x20
 /* The kernel's largest read or write (MAX_RW_COUNT) */
 #define RW_MAX ((size_t)INT_MAX & ~(size_t)4095)
 /* The top of a process's addresses with 4-level page tables (x86-64's TASK_SIZE_MAX) */
@@ -51,7 +55,7 @@ struct ctx_events {
 	size_t reserved; /* requests of ours under way: room kept for their events */
 	size_t max; /* the ring's size: more unreaped than that is EAGAIN, as there */
 	int sleepers;  /* threads in the kernel's io_getevents for ctx */
-	bool wake_sent; /* a wake request not reaped yet */
+	size_t wakes;  /* wake requests whose events no one has dropped yet */
 	struct ctx_events *next;
 };
 
@@ -141,7 +145,7 @@ static struct ctx_events *ctx_get(aio_context_t ctx, int *err)
  */
 static int ctx_reserve(struct ctx_events *c)
 {
-	if (c->n + c->reserved + c->wake_sent >= c->max)
+	if (c->n + c->reserved >= c->max)
 		return -EAGAIN; /* its ring is full */
 	if (c->cap < c->max) {
 		/* (the whole ring's room at once: a push never allocates) */
@@ -165,22 +169,29 @@ static void ctx_push(struct ctx_events *c, const struct io_event *ev)
 	c->reserved--;
 }
 
-/* (lock held) a thread asleep in the kernel for c's events must look again */
+/*
+ * (lock held) Threads asleep in the kernel for c's events must look again.
+ * Each event of ours has a wake event in the kernel's ring while anyone
+ * sleeps: a sleeper waits for a count of events (min_nr), and counts wakes
+ * among them; one wake for several of ours would leave it asleep.
+ */
 static void ctx_wake(struct ctx_events *c)
 {
-	if (!c->sleepers || c->wake_sent)
-		return;
-	/* (the request holds the file: no fd of ours stays for the program to close or reuse) */
-	int fd = eventfd(0, EFD_CLOEXEC);
-	if (fd < 0)
-		return;
-	/* its event's obj is wake_iocb's address, which no request of the program's has */
-	wake_iocb = (struct iocb){.aio_lio_opcode = IOCB_CMD_POLL, .aio_fildes = (uint32_t)fd,
-				  .aio_buf = POLLOUT};
-	struct iocb *list[1] = {&wake_iocb};
-	if (sys_io_submit(c->ctx, 1, list) == 1)
-		c->wake_sent = true;
-	REAL(close)(fd);
+	while (c->sleepers && c->wakes < c->n) {
+		/* (the request holds the file: no fd of ours stays for the program to close or reuse) */
+		int fd = eventfd(0, EFD_CLOEXEC);
+		if (fd < 0)
+			return;
+		/* its event's obj is wake_iocb's address, which no request of the program's has */
+		wake_iocb = (struct iocb){.aio_lio_opcode = IOCB_CMD_POLL, .aio_fildes = (uint32_t)fd,
+					  .aio_buf = POLLOUT};
+		struct iocb *list[1] = {&wake_iocb};
+		long r = sys_io_submit(c->ctx, 1, list);
+		REAL(close)(fd);
+		if (r != 1)
+			return; /* (a full ring: its own events wake the sleepers) */
+		c->wakes++;
+	}
 }
 
 /* Whether iocb (a program's pointer) names a Danaus fd; one that cannot be read is the kernel's. */
@@ -206,48 +217,87 @@ static int access_mode(int fd)
  * A read or write: the kernel's checks before it queues (-errno: io_submit's
  * answer), then the transfer, whose result (bytes or -errno) is *res.
  */
-static int run_rw(const struct iocb *cb, bool write, bool vectored, __s64 *res)
+/*
+ * The I/O priority a request carries (aio_prep_rw's ioprio_check_cap): a
+ * class the kernel knows and a level its class has; real time only with
+ * CAP_SYS_NICE or CAP_SYS_ADMIN (this process's effective ones: in a user
+ * namespace of its own the kernel would want them in the initial one). The
+ * pool does the request at its own priority: the check is all there is.
+ */
+static int ioprio_check(int prio)
+{
+	int class = (prio >> 13) & 7, level = prio & 7;
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	switch (class) {
+	case 1: /* IOPRIO_CLASS_RT */
+		if (REAL(syscall)(SYS_capget, &h, d) != 0 ||
+		    !(d[0].effective & (1u << CAP_SYS_NICE | 1u << CAP_SYS_ADMIN)))
+			return -EPERM;
+		return 0;
+	case 2: case 3: /* BE, IDLE: any of their 8 levels */
+		return 0;
+	case 0: /* NONE */
+		return level ? -EINVAL : 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int run_rw(const struct iocb *cb, int mode, bool write, bool vectored, __s64 *res)
 {
 	int fd = (int)cb->aio_fildes;
-	int mode = access_mode(fd);
-	if (mode < 0 || mode == (write ? O_RDONLY : O_WRONLY))
+	int pr = (cb->aio_flags & IOCB_FLAG_IOPRIO) ? ioprio_check(cb->aio_reqprio) : 0;
+	if (pr < 0)
+		return pr;
+	/* then its flags (kiocb_set_rw_flags), as preadv2 takes them on a pool file (splice.c) */
+	if (cb->aio_rw_flags & ~(uint32_t)(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND | RW_NOAPPEND))
+		return -EOPNOTSUPP;
+	if (mode == (write ? O_RDONLY : O_WRONLY))
 		return -EBADF;
 	struct iovec one, *iov = &one;
 	int cnt = 1;
-	size_t total;
+	size_t total = 0;
 	_cleanup_free_ struct iovec *many = NULL;
+	int err = 0;
 	if (!vectored) {
 		one = (struct iovec){(void *)(uintptr_t)cb->aio_buf, (size_t)cb->aio_nbytes};
 		if (one.iov_len > RW_MAX)
 			one.iov_len = RW_MAX;
 		if (!range_ok(cb->aio_buf, one.iov_len))
-			return -EFAULT;
+			err = -EFAULT;
 		total = one.iov_len;
+	} else if (cb->aio_nbytes > UIO_MAXIOV) {
+		err = -EINVAL;
 	} else {
-		if (cb->aio_nbytes > UIO_MAXIOV)
-			return -EINVAL;
 		cnt = (int)cb->aio_nbytes;
 		many = malloc((size_t)(cnt ? cnt : 1) * sizeof(*many));
 		if (!many)
 			return -ENOMEM;
 		if (dn_fault_copy_in(many, (const void *)(uintptr_t)cb->aio_buf,
 				     (size_t)cnt * sizeof(*many)) < 0)
-			return -EFAULT;
-		total = 0;
-		for (int i = 0; i < cnt; i++) {
+			err = -EFAULT;
+		/* the kernel copies the whole vector, lengths checked, before any address */
+		for (int i = 0; !err && i < cnt; i++)
 			if ((ssize_t)many[i].iov_len < 0)
-				return -EINVAL;
+				err = -EINVAL;
+		for (int i = 0; !err && i < cnt; i++) {
 			if (!range_ok((uintptr_t)many[i].iov_base, many[i].iov_len))
-				return -EFAULT;
+				err = -EFAULT;
 			/* (the kernel shortens the vector to its largest transfer) */
-			if (many[i].iov_len > RW_MAX - total)
+			else if (many[i].iov_len > RW_MAX - total)
 				many[i].iov_len = RW_MAX - total;
 			total += many[i].iov_len;
 		}
 		iov = many;
 	}
-	if (cb->aio_offset < 0 || (uint64_t)cb->aio_offset + total > (uint64_t)INT64_MAX)
-		return -EINVAL;
+	if (!err && (cb->aio_offset < 0 || (uint64_t)cb->aio_offset + total > (uint64_t)INT64_MAX))
+		err = -EINVAL;
+	struct stat st;
+	if (err == -EFAULT && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		err = -EINVAL; /* a directory has no read_iter, which the kernel asks before the buffer */
+	if (err < 0)
+		return err;
 	/* no one polls for an AIO request: the kernel drops HIPRI */
 	int flags = (int)(cb->aio_rw_flags & ~(uint32_t)RWF_HIPRI);
 	ssize_t r = write ? pwritev2(fd, iov, cnt, cb->aio_offset, flags)
@@ -267,6 +317,10 @@ static int run_rw(const struct iocb *cb, bool write, bool vectored, __s64 *res)
 static int run_request(struct iocb *user, const struct iocb *cb, struct io_event *ev, int *efd)
 {
 	*efd = -1;
+	/* the file first (the kernel's fget), then the eventfd, then the request's own checks */
+	int mode = access_mode((int)cb->aio_fildes);
+	if (mode < 0)
+		return -EBADF;
 	if (cb->aio_flags & IOCB_FLAG_RESFD) {
 		char link[64], what[32];
 		snprintf(link, sizeof(link), "/proc/self/fd/%d", (int)cb->aio_resfd);
@@ -284,14 +338,12 @@ static int run_request(struct iocb *user, const struct iocb *cb, struct io_event
 	*ev = (struct io_event){.data = cb->aio_data, .obj = (uint64_t)(uintptr_t)user};
 	switch (cb->aio_lio_opcode) {
 	case IOCB_CMD_PREAD: case IOCB_CMD_PREADV:
-		return run_rw(cb, false, cb->aio_lio_opcode == IOCB_CMD_PREADV, &ev->res);
+		return run_rw(cb, mode, false, cb->aio_lio_opcode == IOCB_CMD_PREADV, &ev->res);
 	case IOCB_CMD_PWRITE: case IOCB_CMD_PWRITEV:
-		return run_rw(cb, true, cb->aio_lio_opcode == IOCB_CMD_PWRITEV, &ev->res);
+		return run_rw(cb, mode, true, cb->aio_lio_opcode == IOCB_CMD_PWRITEV, &ev->res);
 	case IOCB_CMD_FSYNC: case IOCB_CMD_FDSYNC:
 		if (cb->aio_buf || cb->aio_offset || cb->aio_nbytes || cb->aio_rw_flags)
 			return -EINVAL;
-		if (access_mode((int)cb->aio_fildes) < 0)
-			return -EBADF;
 		if ((cb->aio_lio_opcode == IOCB_CMD_FSYNC ? fsync : fdatasync)((int)cb->aio_fildes) < 0)
 			ev->res = -errno;
 		return 0;
@@ -299,8 +351,6 @@ static int run_request(struct iocb *user, const struct iocb *cb, struct io_event
 		if ((uint16_t)cb->aio_buf != cb->aio_buf || cb->aio_offset || cb->aio_nbytes ||
 		    cb->aio_rw_flags)
 			return -EINVAL;
-		if (access_mode((int)cb->aio_fildes) < 0)
-			return -EBADF;
 		/* a file or directory of a filesystem is always ready (DEFAULT_POLLMASK) */
 		ev->res = (int64_t)(cb->aio_buf & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM));
 		return 0;
@@ -412,8 +462,8 @@ static long drop_wakes(struct ctx_events *c, struct io_event *ev, long n)
 	long kept = 0;
 	for (long i = 0; i < n; i++) {
 		if (ev[i].obj == (uint64_t)(uintptr_t)&wake_iocb) {
-			if (c)
-				c->wake_sent = false;
+			if (c && c->wakes)
+				c->wakes--;
 			continue;
 		}
 		ev[kept++] = ev[i];
@@ -428,15 +478,51 @@ static int64_t now_ns(void)
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+/*
+ * How long the kernel waits for ts (timespec64_to_ktime, then a relative
+ * hrtimer): any value goes, none is EINVAL; false for ever (no ts, a
+ * number of seconds past ktime's, or a negative or overflowing sum, which
+ * the timer's ktime_add_safe takes for its largest time; past half of
+ * ktime's range, centuries, too, so that the deadline cannot overflow).
+ */
+static bool wait_ns(const struct timespec *t, int64_t *ns)
+{
+	if (!t || (uint64_t)t->tv_sec >= (uint64_t)INT64_MAX / 1000000000)
+		return false;
+	*ns = (int64_t)((uint64_t)t->tv_sec * 1000000000 + (uint64_t)t->tv_nsec);
+	return *ns >= 0 && *ns <= INT64_MAX / 2;
+}
+
+/* io_pgetevents' signal mask, checked as the kernel does before it looks for events */
+static int sigmask_check(const void *usig)
+{
+	struct {
+		const void *set;
+		size_t size;
+	} s;
+	uint64_t mask;
+	if (!usig)
+		return 0;
+	if (dn_fault_copy_in(&s, usig, sizeof(s)) < 0)
+		return -EFAULT;
+	if (!s.set)
+		return 0;
+	if (s.size != sizeof(mask))
+		return -EINVAL;
+	return dn_fault_copy_in(&mask, s.set, sizeof(mask)) < 0 ? -EFAULT : 0;
+}
+
 long dn_io_getevents(aio_context_t ctx, long min_nr, long nr, struct io_event *ev,
 		     struct timespec *ts, const void *usig)
 {
 	struct timespec t;
 	if (ts && dn_fault_copy_in(&t, ts, sizeof(t)) < 0)
 		return -EFAULT;
-	if (ts && (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000))
-		return sys_getevents(ctx, min_nr, nr, ev, ts, usig); /* (its EINVAL) */
-	int err = 0;
+	int64_t wait = 0;
+	bool timed = wait_ns(ts ? &t : NULL, &wait);
+	int err = sigmask_check(usig);
+	if (err < 0)
+		return err;
 	pthread_mutex_lock(&lock);
 	/* every caller counts as a sleeper, so that a completion of ours wakes it */
 	struct ctx_events *c = ctx_get(ctx, &err);
@@ -444,7 +530,7 @@ long dn_io_getevents(aio_context_t ctx, long min_nr, long nr, struct io_event *e
 		pthread_mutex_unlock(&lock);
 		return sys_getevents(ctx, min_nr, nr, ev, ts, usig); /* (its answer) */
 	}
-	int64_t deadline = ts ? now_ns() + t.tv_sec * 1000000000 + t.tv_nsec : 0;
+	int64_t deadline = timed ? now_ns() + wait : 0;
 	long got = 0;
 	for (;;) {
 		long k = take(c, ev + got, nr - got);
@@ -457,7 +543,7 @@ long dn_io_getevents(aio_context_t ctx, long min_nr, long nr, struct io_event *e
 			break;
 		bool enough = got >= min_nr;
 		struct timespec left = {0, 0};
-		if (!enough && ts) {
+		if (!enough && timed) {
 			int64_t ns = deadline - now_ns();
 			ns = ns > 0 ? ns : 0;
 			left = (struct timespec){ns / 1000000000, ns % 1000000000};
@@ -465,7 +551,7 @@ long dn_io_getevents(aio_context_t ctx, long min_nr, long nr, struct io_event *e
 		c->sleepers++;
 		pthread_mutex_unlock(&lock);
 		long r = sys_getevents(ctx, enough ? 0 : min_nr - got, nr - got, ev + got,
-				       enough || ts ? &left : NULL, usig);
+				       enough || timed ? &left : NULL, usig);
 		pthread_mutex_lock(&lock);
 		c = ctx_find(ctx); /* (io_destroy by another thread meanwhile) */
 		if (c)
@@ -480,6 +566,9 @@ long dn_io_getevents(aio_context_t ctx, long min_nr, long nr, struct io_event *e
 		if (kept == r || enough || !c)
 			break;
 	}
+	/* wakes this call dropped, for events it left: the sleepers still need theirs */
+	if (c)
+		ctx_wake(c);
 	pthread_mutex_unlock(&lock);
 	return got;
 }

@@ -635,6 +635,12 @@ static int host_parent(int dirfd, const char *path)
 	return REAL(fstatat)(dirfd, dir, &st, 0) < 0 ? -errno : 0;
 }
 
+/* link's new name looked up (r: its stat's answer): there (EEXIST), free (0), or the lookup's error */
+static int name_free(int r)
+{
+	return r == 0 ? -EEXIST : r == -ENOENT ? 0 : r;
+}
+
 /*
  * One name of rename or link in a pool (in_pool: t), the other the
  * kernel's: what do_renameat2 and do_linkat find before they compare the
@@ -668,12 +674,13 @@ static int mixed_lookups(uint32_t op, bool follow, bool old_in_pool, int olddirf
 		r = host_parent(newdirfd, newpath);
 		if (r == 0 && op == DN_OP_LINK) {
 			struct stat st;
-			r = REAL(fstatat)(newdirfd, newpath, &st, AT_SYMLINK_NOFOLLOW) == 0 ? -EEXIST : 0;
+			r = REAL(fstatat)(newdirfd, newpath, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+			r = name_free(r);
 		}
 	} else {
 		r = pair_locate(to, k, false);
 		if (r == 1 && op == DN_OP_LINK)
-			r = located_stat(true, to, k, false) == 0 ? -EEXIST : 0;
+			r = name_free(located_stat(true, to, k, false));
 	}
 	return r < 0 ? r : 0;
 }

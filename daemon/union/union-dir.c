@@ -197,7 +197,7 @@ static uint64_t upper_ino(struct union_svc *u, const struct un_node *n, const st
 	if (un_real(u, 0, p, real) < 0)
 		return 0;
 	mode_t m = e->type == DT_REG ? S_IFREG : S_IFLNK; /* (any other: a trusted.* one) */
-	return un_origin_get(u, real, m);
+	return un_origin_get(u, real, m, e->ino); /* (the writable layer's own d_ino) */
 }
 
 void un_dirents_inos(struct union_svc *u, const struct un_node *n, struct un_dirents *d)

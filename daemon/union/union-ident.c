@@ -18,6 +18,9 @@
  */
 #define UN_DEV_MAJOR 0x1000u
 
+/* An origin attribute's room: two numbers, a colon and a NUL */
+#define ORIGIN_LEN 48
+
 /*
  * The instance is its writable layer: the dev and inode of that layer's top
  * name it, the same across pool restarts and different for every union.
@@ -58,24 +61,38 @@ void un_origin_set(struct union_svc *u, const char *real, const struct stat *low
 	 * for several would lie (overlayfs, without its index, keeps the
 	 * origin's st_ino only for a lower file of one link too).
 	 */
-	if (!name || lower->st_nlink != 1 || !u->below->ops->setxattr)
+	struct stat self;
+	if (!name || lower->st_nlink != 1 || !u->below->ops->setxattr ||
+	    u->below->ops->stat(u->below, &u->priv, real, true, &self) < 0)
 		return;
-	char v[24];
-	int n = snprintf(v, sizeof(v), "%" PRIu64, (uint64_t)lower->st_ino);
+	char v[ORIGIN_LEN];
+	int n = snprintf(v, sizeof(v), "%" PRIu64 ":%" PRIu64, (uint64_t)lower->st_ino,
+			 (uint64_t)self.st_ino);
 	/* (without it, the copy has its own number: the pool may not write trusted.*) */
 	u->below->ops->setxattr(u->below, &u->priv, NULL, real, true, name, v, (size_t)n, 0);
 }
 
-/* An origin attribute's value (got bytes of v, which has room for a NUL): the number, 0 when not one. */
-static uint64_t origin_parse(char *v, ssize_t got)
+/*
+ * An origin attribute's value (got bytes of v, which has room for a NUL),
+ * on a file whose own number is self: the origin's number, 0 when none.
+ * The value names the copy it was written on too ("ORIGIN:SELF"): the
+ * attribute copied onto another file (cp -a or rsync -X through a direct
+ * instance over the writable layer), or written by a tenant there, names
+ * no origin, else two files would show one number through the union.
+ */
+static uint64_t origin_parse(char *v, ssize_t got, uint64_t self)
 {
 	if (got <= 0)
 		return 0;
 	v[got] = '\0';
-	char *end;
+	char *end, *own;
 	errno = 0;
 	unsigned long long n = strtoull(v, &end, 10);
-	return errno || *end || end == v ? 0 : (uint64_t)n;
+	if (errno || end == v || *end != ':')
+		return 0;
+	own = end + 1;
+	unsigned long long ino = strtoull(own, &end, 10);
+	return errno || *end || end == own || ino != self ? 0 : (uint64_t)n;
 }
 
 int dn_union_fd_origin(int fd, uint64_t *ino)
@@ -87,40 +104,43 @@ int dn_union_fd_origin(int fd, uint64_t *ino)
 	const char *name = un_origin_name(st.st_mode);
 	if (!name)
 		return 0;
-	char v[24];
+	char v[ORIGIN_LEN];
 	ssize_t got = fgetxattr(fd, name, v, sizeof(v) - 1);
 	if (got < 0)
-		return errno == ENODATA || errno == ENOTSUP ? 0 : -errno;
-	*ino = origin_parse(v, got);
-	return *ino || got == 0 ? 0 : -EINVAL;
+		return errno == ENODATA || errno == ENOTSUP || errno == ERANGE ? 0 : -errno;
+	*ino = origin_parse(v, got, (uint64_t)st.st_ino);
+	return 0; /* (a value that names nothing: no origin) */
 }
 
 uint64_t dn_union_file_origin(struct dn_svc *s, struct dn_file *f)
 {
-	if (!s->ops->getxattr)
+	struct stat st;
+	if (!s->ops->getxattr || !s->ops->fstat || s->ops->fstat(s, f, &st) < 0)
 		return 0;
 	/* the pool's own bookkeeping, whoever writes: read as the pool */
 	struct dn_cred priv = {.uid = 0, .gid = 0, .caps = dn_cred_pool_caps()};
-	char v[24];
-	return origin_parse(v, s->ops->getxattr(s, &priv, f, NULL, true, UN_ORIGIN, v,
-						 sizeof(v) - 1));
+	char v[ORIGIN_LEN];
+	return origin_parse(v, s->ops->getxattr(s, &priv, f, NULL, true, UN_ORIGIN, v, sizeof(v) - 1),
+			    (uint64_t)st.st_ino);
 }
 
-ino_t un_origin_get(struct union_svc *u, const char *real, mode_t m)
+ino_t un_origin_get(struct union_svc *u, const char *real, mode_t m, uint64_t self)
 {
 	const char *name = un_origin_name(m);
-	char v[24];
+	char v[ORIGIN_LEN];
 	if (!name || !u->below->ops->getxattr)
 		return 0;
 	return (ino_t)origin_parse(v, u->below->ops->getxattr(u->below, &u->priv, NULL, real, true,
-							      name, v, sizeof(v) - 1));
+							      name, v, sizeof(v) - 1),
+				   self);
 }
 
 /* the origin recorded on n, a non-directory of the writable layer: 0 when none */
 static ino_t origin(struct union_svc *u, const struct un_node *n)
 {
 	char real[UN_PATH_MAX];
-	return un_real(u, 0, n->path, real) < 0 ? 0 : un_origin_get(u, real, n->st.st_mode);
+	return un_real(u, 0, n->path, real) < 0 ? 0
+						 : un_origin_get(u, real, n->st.st_mode, (uint64_t)n->st.st_ino);
 }
 
 void un_ident(struct union_svc *u, struct un_node *n, ino_t lower_ino)

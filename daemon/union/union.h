@@ -194,8 +194,11 @@ void un_ident(struct union_svc *u, struct un_node *n, ino_t lower_ino);
 const char *un_origin_name(mode_t m);
 /* name is an origin xattr (the union's own) */
 bool un_origin_xattr(const char *name);
-/* the origin recorded on backend path real, a file of mode m of the writable layer: 0 when none */
-ino_t un_origin_get(struct union_svc *u, const char *real, mode_t m);
+/*
+ * the origin recorded on backend path real, a file of mode m of the writable
+ * layer whose own number is self (the record names it too): 0 when none
+ */
+ino_t un_origin_get(struct union_svc *u, const char *real, mode_t m, uint64_t self);
 /* records on backend path real (a fresh copy of lower st) where it came from */
 void un_origin_set(struct union_svc *u, const char *real, const struct stat *lower);
 

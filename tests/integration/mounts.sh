@@ -206,6 +206,22 @@ out=$(in_pool "$PY" "$WORK/views.py" "$U/lowfile" "$MNT/layers/up/lowfile" 2>&1)
 	[ "$out" = ok ] || fail "a write through one view of a copied-up file: $out"
 pass "a write through the union or through its writable layer is seen at once through the other"
 
+# The union's record of a copy-up's origin is an attribute of the copy in the
+# writable layer: cp -a (or rsync -X) through the pool's top copies it along.
+# The copy of the copy is another file: through the union it must have its
+# own number, not the origin's (tar and rsync -H would take the two for
+# hard links of one file); the copy-up keeps its lower file's.
+in_pool cp -a "$MNT/layers/up/lowfile" "$MNT/layers/up/lowcopy" || fail "cp -a through the pool's top"
+out=$(in_pool stat -c %i "$U/lowfile" "$U/lowcopy" "$MNT/layers/up/lowcopy" | tr '\n' ' ')
+read -r ino_up ino_copy ino_copy_raw <<< "$out"
+[ "$ino_up" = "$(stat -c %i "$B/layers/low/lowfile")" ] ||
+	fail "the copied-up file's number through the union is not its lower file's: $out"
+[ "$ino_copy" != "$ino_up" ] && [ "$ino_copy" = "$ino_copy_raw" ] ||
+	fail "a copy of a copied-up file shows the origin's number through the union: $out"
+listed=$(in_pool ls -i "$U" | awk '$2 == "lowcopy" {print $1}')
+[ "$listed" = "$ino_copy" ] || fail "readdir's number of the copy ($listed) is not stat's ($ino_copy)"
+pass "a copy of a copied-up file's attributes is another file through the union (its own number)"
+
 # fork and exec keep the table, and a working directory in an instance
 out=$(in_pool "$PY" -c "
 import os, sys

@@ -10,6 +10,7 @@
 #include <linux/aio_abi.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,29 @@ static void submit(const char *what, int n, struct iocb **l, int want)
 		reap(what, want);
 }
 
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Waits for two events at once (up to 4 s): how many it got, and whether in time. */
+static void *waiter2(void *arg)
+{
+	struct io_event ev[2];
+	struct timespec ts = {4, 0};
+	double t0 = now_s();
+	long r = x_getevents(ctx, 2, 2, ev, &ts);
+	snprintf((char *)arg, 64, "%s, %s", ename(r), now_s() - t0 < 2 ? "at once" : "late");
+	return NULL;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
 static void *waiter(void *arg)
 {
 	struct io_event ev;
@@ -121,6 +145,8 @@ int main(int argc, char **argv)
 	if (argc != 4)
 		return 2;
 	use_libaio = strcmp(argv[3], "libaio") == 0;
+	setvbuf(stdout, NULL, _IOLBF, 0); /* (what was said before a failure shows) */
+	alarm(60); /* a wait that never ends fails the test rather than hanging it */
 	char path[4096], hpath[4096];
 	snprintf(path, sizeof(path), "%s/f", argv[1]);
 	snprintf(hpath, sizeof(hpath), "%s/h-%s", argv[2], argv[3]);
@@ -187,6 +213,35 @@ int main(int argc, char **argv)
 	submit("unknown rw flag", 1, l, 0);
 	l[0] = rw(0, IOCB_CMD_PREAD, dir, c, 10, 0);
 	submit("read of a directory", 1, l, 0);
+	/* an I/O priority the request carries: a class the kernel knows, a level its class has */
+	static const struct {
+		const char *what;
+		int prio;
+	} prios[] = {{"no class, level 0", 0}, {"no class, level 3", 3}, {"best effort 7", 2 << 13 | 7},
+		     {"idle", 3 << 13}, {"class 4", 4 << 13}, {"class 7", 7 << 13},
+		     {"real time 0, as root", 1 << 13}};
+	for (size_t i = 0; i < sizeof(prios) / sizeof(prios[0]); i++) {
+		l[0] = rw(0, IOCB_CMD_PREAD, fd, c, 10, 0);
+		cbs[0].aio_flags = IOCB_FLAG_IOPRIO;
+		cbs[0].aio_reqprio = (int16_t)prios[i].prio;
+		char what[64];
+		snprintf(what, sizeof(what), "I/O priority %s", prios[i].what);
+		long pr = x_submit(ctx, 1, l);
+		printf("%s: submit %s\n", what, ename(pr));
+		if (pr == 1)
+			reap(what, 1);
+	}
+	/* the flags are checked before the fd's access mode */
+	l[0] = rw(0, IOCB_CMD_PREAD, wo, c, 10, 0);
+	cbs[0].aio_flags = IOCB_FLAG_IOPRIO;
+	cbs[0].aio_reqprio = INT16_MIN; /* (class 4) */
+	submit("bad priority, read on O_WRONLY", 1, l, 0);
+	l[0] = rw(0, IOCB_CMD_PREAD, wo, c, 10, 0);
+	cbs[0].aio_rw_flags = 1u << 30;
+	submit("unknown rw flag, read on O_WRONLY", 1, l, 0);
+	l[0] = rw(0, IOCB_CMD_PREAD, fd, (void *)~(uintptr_t)4095, 10, 0);
+	cbs[0].aio_rw_flags = 1u << 30;
+	submit("unknown rw flag, buffer beyond the process", 1, l, 0);
 	l[0] = rw(0, IOCB_CMD_PREAD, fd, c, 10, 0);
 	l[1] = rw(1, IOCB_CMD_PREAD, wo, c, 10, 0);
 	l[2] = rw(2, IOCB_CMD_PREAD, fd, c, 10, 0);
@@ -198,6 +253,21 @@ int main(int argc, char **argv)
 	submit("vector unreadable", 1, l, 0);
 	l[0] = rw(0, IOCB_CMD_PREAD, fd, (void *)8, 10, 0);
 	submit("buffer unwritable", 1, l, 1);
+	/* the kernel reads the whole vector (lengths) before it looks at an address */
+	void *kernel = (void *)~(uintptr_t)4095; /* an address no process has (access_ok) */
+	struct iovec badlen[2] = {{kernel, 10}, {c, (size_t)-1}};
+	l[0] = rw(0, IOCB_CMD_PREADV, fd, badlen, 2, 0);
+	submit("unwritable, then a negative length", 1, l, 0);
+	/* a directory has nothing to read with, whatever the buffer */
+	l[0] = rw(0, IOCB_CMD_PREAD, dir, kernel, 10, 0);
+	submit("read of a directory into nothing", 1, l, 0);
+	/* the fd is looked at first: a path fd with a resfd that is no eventfd */
+	int pfd = open(path, O_PATH);
+	l[0] = rw(0, IOCB_CMD_PREAD, pfd, c, 10, 0);
+	cbs[0].aio_flags = IOCB_FLAG_RESFD;
+	cbs[0].aio_resfd = (uint32_t)fd;
+	submit("path fd, resfd not an eventfd", 1, l, 0);
+	close(pfd);
 
 	/* the key the kernel writes; an eventfd told of each completion */
 	int efd = eventfd(0, 0);
@@ -227,6 +297,65 @@ int main(int argc, char **argv)
 	printf("submit while a thread waits: %s\n", ename(x_submit(ctx, 1, l)));
 	pthread_join(t, NULL);
 	printf("the waiting thread got: %s\n", ename(seen));
+
+	/* a thread waiting for two: each request another thread makes counts */
+	char said[64] = "";
+	pthread_create(&t, NULL, waiter2, said);
+	usleep(200000);
+	l[0] = rw(0, IOCB_CMD_PWRITE, fd, a, 10, 0);
+	printf("first of two: %s\n", ename(x_submit(ctx, 1, l)));
+	usleep(200000);
+	l[0] = rw(1, IOCB_CMD_PWRITE, fd, a, 10, 0);
+	printf("second of two: %s\n", ename(x_submit(ctx, 1, l)));
+	pthread_join(t, NULL);
+	printf("the thread waiting for two got: %s\n", said);
+
+	/* a signal (its handler without SA_RESTART) ends a wait with nothing: EINTR */
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGUSR1, &sa, NULL);
+	long intr = 0;
+	pthread_create(&t, NULL, waiter, &intr);
+	usleep(200000);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	printf("a waiting thread signalled: %s\n", ename(intr));
+
+	/* a time the kernel takes as it is (no EINVAL): a ready event is taken at once */
+	struct timespec odd[] = {{0, 1500000000}, {0, -1}, {-1, 0}};
+	for (int i = 0; i < 3; i++) {
+		struct io_event ev1;
+		l[0] = rw(0, IOCB_CMD_PREAD, fd, c, 10, 0);
+		x_submit(ctx, 1, l);
+		double t0 = now_s();
+		long got1 = x_getevents(ctx, 1, 1, &ev1, &odd[i]);
+		printf("a ready event, timeout {%ld, %ld}: %s, %s\n", (long)odd[i].tv_sec,
+		       (long)odd[i].tv_nsec, ename(got1), now_s() - t0 < 1 ? "at once" : "late");
+	}
+
+	/* io_pgetevents checks its signal mask's size before it looks for events */
+	if (!use_libaio) {
+		sigset_t mask;
+		sigemptyset(&mask);
+		struct {
+			const sigset_t *set;
+			size_t size;
+		} usig = {&mask, 4};
+		struct io_event ev1;
+		struct timespec zero1 = {0, 0};
+		l[0] = rw(0, IOCB_CMD_PREAD, fd, c, 10, 0);
+		x_submit(ctx, 1, l);
+		long pr = syscall(SYS_io_pgetevents, ctx, 1, 1, &ev1, &zero1, &usig);
+		printf("pgetevents, a mask of 4 bytes: %s\n", ename(pr < 0 ? -errno : pr));
+		usig.size = 8;
+		usig.set = (const sigset_t *)8;
+		pr = syscall(SYS_io_pgetevents, ctx, 1, 1, &ev1, &zero1, &usig);
+		printf("pgetevents, a mask unreadable: %s\n", ename(pr < 0 ? -errno : pr));
+		pr = syscall(SYS_io_pgetevents, ctx, 1, 1, &ev1, &zero1, (void *)8);
+		printf("pgetevents, its argument unreadable: %s\n", ename(pr < 0 ? -errno : pr));
+		usig.set = &mask;
+		pr = syscall(SYS_io_pgetevents, ctx, 1, 1, &ev1, &zero1, &usig);
+		printf("pgetevents, a good mask: %s\n", ename(pr < 0 ? -errno : pr));
+	}
 
 	/* a ring (8 asked, more given) that no one reaps fills */
 	long full = 0;

@@ -302,6 +302,28 @@ groupdel dnsec_g 2> /dev/null || true
 	fail "alice without dnsec_g after a raw drop and exec read a group-only file: '$out_without'"
 pass "identity follows the process: setresuid, seteuid, and a raw drop caught at exec"
 
+# A root process that enters a user namespace of its own (a sandbox: unshare,
+# bubblewrap) keeps its uid but no capability over files outside it:
+# another user's 0600 file is EACCES to it (no CAP_DAC_OVERRIDE), as the kernel answers, by glibc's unshare and by
+# syscall(2) alike (its session as root must not go on serving it).
+echo alice > "$ROOT/alice-only"
+chown "$A" "$ROOT/alice-only"
+chmod 600 "$ROOT/alice-only"
+for how in libc raw; do
+	out=$(in_pool "$PY" -c 'import ctypes, errno, os, sys
+m, how = sys.argv[1], sys.argv[2]
+os.close(os.open(m + "/alice-only", os.O_RDONLY))  # attached as root, with its capabilities
+libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWUSER = 0x10000000
+assert (libc.unshare(CLONE_NEWUSER) if how == "libc" else libc.syscall(272, CLONE_NEWUSER)) == 0
+try:
+    os.open(m + "/alice-only", os.O_RDONLY); print("opened")
+except OSError as e:
+    print(errno.errorcode[e.errno])' "$MNT" "$how" 2>&1)
+	[ "$out" = EACCES ] || fail "root in a user namespace of its own ($how) opened alice's 0600 file: $out"
+done
+pass "a process that enters a user namespace loses its capabilities over the pool's files"
+
 # 6. Doorbells are per session: a tenant ringing its own as fast as it can
 # with nothing queued is muted, and costs the pool a bounded number of
 # wake-ups (counted as its threads' voluntary context switches), not a CPU.

@@ -61,6 +61,10 @@ t("link pool to host existing", lambda: os.link("top/d/f", "hf"))
 t("link pool to host missing parent", lambda: os.link("top/d/f", "nope/x"))
 t("link host to pool", lambda: os.link("hf", "top/g"))
 t("link pool to host", lambda: os.link("top/d/f", "x"))
+# the new name is made (its length, the search right) before the mounts are compared
+t("link pool to host name too long", lambda: os.link("top/d/f", "n" * 300))
+t("link host to pool name too long", lambda: os.link("hf", "top/d/" + "n" * 300))
+t("rename pool to host name too long", lambda: os.rename("top/d/f", "n" * 300))
 '
 cd / && rm -rf "$links"
 SCRIPT
@@ -115,6 +119,15 @@ echo "xfs_io chattr +i: $(r xfs_io -c 'chattr +i' g) $(ls_ g)"
 echo "xfs_io lsattr: $(xfs_io -r -c 'lsattr' g 2>&1 | awk '{print $1}')"
 chattr -i g
 echo "xfs_io nobody +i: $(r nobody xfs_io -c 'chattr +i' nob)"
+# project quota state changes only from the initial user namespace (EINVAL
+# elsewhere), even for the owner: a rootless container must not escape its quota
+mkdir nobd && chown 65534:65534 nobd
+echo "userns +P of its own directory: $(r nobody unshare -U -r chattr +P nobd) $(ls_ nobd)"
+echo "userns chproj of its own: $(r nobody unshare -U -r xfs_io -c 'chproj 9' nob)"
+echo "userns +d of its own directory: $(r nobody unshare -U -r chattr +d nobd) $(ls_ nobd)"
+echo "+P of its own directory: $(r nobody chattr +P nobd) $(ls_ nobd)"
+echo "userns -P of its own directory: $(r nobody unshare -U -r chattr -P nobd) $(ls_ nobd)"
+echo "userns -d, +P kept: $(r nobody unshare -U -r chattr -d nobd) $(ls_ nobd)"
 python3 -c '
 import fcntl, os
 fd = os.open("g", os.O_RDONLY)
@@ -125,7 +138,7 @@ for name, arg in (("every flag", b"\xff\xff\xff\xff"), ("bad pointer", 0)):
     except OSError as e:
         print("setflags", name, e.strerror)
 '
-echo "final: $(ls_ f g sub nob | tr '\n' ' ')"
+echo "final: $(ls_ f g sub nob nobd | tr '\n' ' ')"
 chattr -i -a f g nob 2>/dev/null
 SCRIPT
 bash "$WORK/chattr.sh" "$WORK/kernel-fs" > "$WORK/chattr.kernel" 2>&1
