@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,24 @@ static int enter_while_changing(void)
 	return 0;
 }
 
+/* Lists this thread, signals blocked: a handler's call never finds it half listed. */
+static void calls_list(void)
+{
+	sigset_t all, was;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &was);
+	atomic_store(&calls.listed, 1);
+	pthread_mutex_lock(&threads_lock);
+	calls.next = dn_client.threads;
+	dn_client.threads = &calls;
+	pthread_mutex_unlock(&threads_lock);
+	atomic_store(&calls.listed, 2);
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	/* listed: off the list again when the thread ends (buf_release), whatever it called */
+	if (buf_key_made)
+		pthread_setspecific(buf_key, (void *)1);
+}
+
 /*
  * Counts this thread's call in; waits out a switch of the session in
  * progress. A call of a thread already counted in (a signal handler's, or
@@ -132,24 +151,11 @@ static int enter_while_changing(void)
  */
 static int calls_enter(void)
 {
-	int state = atomic_load(&calls.listed);
-	if (state != 2) {
-		/*
-		 * A signal handler's call that interrupted this thread's own
-		 * listing (its first call) can neither list it again (a loop in
-		 * the list) nor take the lock the listing may hold, nor go on
-		 * unlisted, unseen by a switch.
-		 */
-		if (state == 1 || !atomic_compare_exchange_strong(&calls.listed, &state, 1))
+	if (atomic_load(&calls.listed) != 2) {
+		/* (1 only in glibc's own handlers, which make no call of ours) */
+		if (atomic_load(&calls.listed) == 1)
 			return -ENOTCONN;
-		pthread_mutex_lock(&threads_lock);
-		calls.next = dn_client.threads;
-		dn_client.threads = &calls;
-		pthread_mutex_unlock(&threads_lock);
-		atomic_store(&calls.listed, 2);
-		/* listed: off the list again when the thread ends (buf_release), whatever it called */
-		if (buf_key_made)
-			pthread_setspecific(buf_key, (void *)1);
+		calls_list();
 	}
 	/*
 	 * (The switch's own thread: what it calls through the library, say a
