@@ -96,31 +96,47 @@ static void buf_release(void *arg)
 }
 
 /*
- * A set*id of another thread has run for a second (calls_enter): it may be
- * waiting for this very thread, in whose SIGSETXID handler we may be nested
- * (a signal handler's call). Waiting on could be forever. A thread whose
- * credentials are still the session's is served by it, as the kernel would
- * serve it (the change waits for the call); one whose are not gets
- * -ENOTCONN, never the old session's rights.
+ * A set*id of another thread is under way (dn_client.changing) while this
+ * call waits for the switch that follows it. The kernel serves a system
+ * call with the credentials its thread has as it enters: a thread the
+ * change has not reached yet is served by the old session at once, which
+ * is exactly its rights (the switch waits for the call before it moves
+ * anything: dn_switch_lock). One the change has reached waits for the new
+ * session: that is short, but for a call made by a signal handler nested
+ * in glibc's SIGSETXID handler, which the set*id waits for. Such a call
+ * (stuck a second, its own, not another's) answers -ENOTCONN: never the
+ * old session's rights, never a hang.
  */
 #define CHANGE_STUCK_NS 1000000000ull /* far longer than a set*id takes */
 
-static int enter_while_changing(void)
+static uint64_t now_ns(void)
 {
-	/* counted in first: the switch then waits for us before it touches the session */
-	atomic_fetch_add(&calls.n, 1); /* seq_cst: the change's end, or it sees us (dn_switch_lock) */
-	if (!atomic_load(&dn_client.changing)) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* 0: counted in, served by the old session; -EAGAIN: wait on; -ENOTCONN: stuck. */
+static int enter_while_changing(uint64_t *since)
+{
+	/* counted in first: a switch that begins now waits for us (dn_switch_lock) */
+	atomic_fetch_add(&calls.n, 1); /* seq_cst against relocating */
+	if (!atomic_load(&dn_client.changing) || atomic_load(&dn_client.relocating)) {
 		atomic_fetch_sub(&calls.n, 1);
-		return -EAGAIN; /* the change is over: wait for the switch as usual */
+		return -EAGAIN; /* no change, or a switch is moving the session: wait */
 	}
+	/* dn_client.ident stays as it is while nothing relocates */
 	struct dn_ident me;
 	dn_ident_read(&me);
-	if (!dn_ident_same(&me, &dn_client.ident)) {
-		atomic_fetch_sub(&calls.n, 1);
-		return -ENOTCONN;
+	if (dn_ident_same(&me, &dn_client.ident)) {
+		atomic_fetch_add_explicit(&calls.held, 1, memory_order_relaxed);
+		return 0;
 	}
-	atomic_fetch_add_explicit(&calls.held, 1, memory_order_relaxed);
-	return 0;
+	atomic_fetch_sub(&calls.n, 1);
+	uint64_t now = now_ns();
+	if (!*since)
+		*since = now;
+	return now - *since > CHANGE_STUCK_NS ? -ENOTCONN : -EAGAIN;
 }
 
 /* Lists this thread, signals blocked: a handler's call never finds it half listed. */
@@ -175,8 +191,7 @@ static int calls_enter(void)
 		if (atomic_fetch_sub(&calls.n, 1) > 1)
 			return -ENOTCONN; /* the interrupted entry still counts: the switch waits for it */
 		/* a restart may wait seconds for its pool: sleep rather than spin then */
-		uint32_t change = 0; /* the set*id under way (change_seq), since when */
-		uint64_t since = 0;
+		uint64_t since = 0; /* when this call found itself unable to enter as itself */
 		for (unsigned spins = 0; atomic_load(&dn_client.switching); spins++) {
 			if (spins < 1000)
 				sched_yield();
@@ -184,20 +199,7 @@ static int calls_enter(void)
 				nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
 			if (!atomic_load(&dn_client.changing))
 				continue;
-			uint32_t seq = atomic_load(&dn_client.change_seq);
-			struct timespec ts;
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-			if (seq != change || !since) {
-				change = seq;
-				since = now;
-			}
-			/* once one has given up on this set*id, the others do at once */
-			if (seq != atomic_load(&dn_client.change_stuck) &&
-			    now - since <= CHANGE_STUCK_NS)
-				continue;
-			atomic_store(&dn_client.change_stuck, seq);
-			int r = enter_while_changing();
+			int r = enter_while_changing(&since);
 			if (r != -EAGAIN)
 				return r;
 		}
@@ -283,6 +285,7 @@ void dn_switch_lock(void)
 	 * so it is free once they are out; none comes in again meanwhile
 	 * (but those let in while a set*id was under way: waited out here).
 	 */
+	atomic_fetch_add(&dn_client.relocating, 1); /* seq_cst: enter_while_changing */
 	dn_calls_wait_others();
 	dn_mmap_lock();
 	pthread_mutex_lock(&dn_client.lock);
@@ -297,6 +300,7 @@ void dn_switch_begin(void)
 void dn_switch_end(void)
 {
 	pthread_mutex_unlock(&dn_client.lock);
+	atomic_fetch_sub(&dn_client.relocating, 1);
 	atomic_fetch_sub(&dn_client.switching, 1);
 	dn_mmap_unlock();
 	switcher--;

@@ -314,17 +314,18 @@ int dn_identity_changed(void)
  * another thread in flight finishes as the old identity, as a system call
  * in progress does, and one that begins meanwhile waits for the new
  * session, never reaching the old one with rights its thread has lost
- * (nor the new one with rights it has not yet). No lock is held across the
+ * (nor the new one with rights it has not yet); one whose thread the
+ * change has not reached yet is served by the old session meanwhile, as
+ * the kernel would serve it (calls_enter). No lock is held across the
  * change itself: glibc waits for each thread's handler, and a call nested
- * in one must not wait for it (calls_enter). The change stands whatever
- * the pool says: its failure shows in later calls.
+ * in one must not wait for it. The change stands whatever the pool says:
+ * its failure shows in later calls.
  */
 #define CHANGE(fn, ...)                                                                            \
 	do {                                                                                       \
 		if (!dn_client.configured)                                                         \
 			return REAL(fn)(__VA_ARGS__);                                              \
 		dn_switch_hold();                                                                  \
-		atomic_fetch_add(&dn_client.change_seq, 1);                                        \
 		atomic_fetch_add(&dn_client.changing, 1);                                          \
 		int r_ = REAL(fn)(__VA_ARGS__);                                                    \
 		int e_ = errno;                                                                    \
