@@ -104,10 +104,10 @@ static void buf_release(void *arg)
  * anything: dn_switch_lock). One the change has reached waits for the new
  * session: that is short, but for a call made by a signal handler nested
  * in glibc's SIGSETXID handler, which the set*id waits for. Such a call
- * (stuck a second, its own, not another's) answers -ENOTCONN: never the
- * old session's rights, never a hang.
+ * (stuck two seconds in one set*id, its own, not another's) answers
+ * -ENOTCONN: never the old session's rights, never a hang.
  */
-#define CHANGE_STUCK_NS 1000000000ull /* far longer than a set*id takes */
+#define CHANGE_STUCK_NS 2000000000ull /* far longer than a set*id takes, even under load */
 
 static uint64_t now_ns(void)
 {
@@ -116,8 +116,12 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* 0: counted in, served by the old session; -EAGAIN: wait on; -ENOTCONN: stuck. */
-static int enter_while_changing(uint64_t *since)
+/*
+ * 0: counted in, served by the old session; -EAGAIN: wait on; -ENOTCONN:
+ * stuck. *change and *since: the set*id this call found itself waiting
+ * for, and since when (a call may wait through several).
+ */
+static int enter_while_changing(uint32_t *change, uint64_t *since)
 {
 	/* counted in first: a switch that begins now waits for us (dn_switch_lock) */
 	atomic_fetch_add(&calls.n, 1); /* seq_cst against relocating */
@@ -133,9 +137,12 @@ static int enter_while_changing(uint64_t *since)
 		return 0;
 	}
 	atomic_fetch_sub(&calls.n, 1);
+	uint32_t seq = atomic_load(&dn_client.change_seq);
 	uint64_t now = now_ns();
-	if (!*since)
+	if (seq != *change || !*since) {
+		*change = seq;
 		*since = now;
+	}
 	return now - *since > CHANGE_STUCK_NS ? -ENOTCONN : -EAGAIN;
 }
 
@@ -191,7 +198,8 @@ static int calls_enter(void)
 		if (atomic_fetch_sub(&calls.n, 1) > 1)
 			return -ENOTCONN; /* the interrupted entry still counts: the switch waits for it */
 		/* a restart may wait seconds for its pool: sleep rather than spin then */
-		uint64_t since = 0; /* when this call found itself unable to enter as itself */
+		uint32_t change = 0; /* the set*id this call cannot enter under, since when */
+		uint64_t since = 0;
 		for (unsigned spins = 0; atomic_load(&dn_client.switching); spins++) {
 			if (spins < 1000)
 				sched_yield();
@@ -199,7 +207,7 @@ static int calls_enter(void)
 				nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
 			if (!atomic_load(&dn_client.changing))
 				continue;
-			int r = enter_while_changing(&since);
+			int r = enter_while_changing(&change, &since);
 			if (r != -EAGAIN)
 				return r;
 		}

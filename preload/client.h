@@ -70,6 +70,7 @@ struct dn_client {
 	struct dn_ident ident;
 	_Atomic int switching;
 	_Atomic int changing; /* set*id calls under way, calls held back (identity.c) */
+	_Atomic uint32_t change_seq; /* set*id calls begun */
 	_Atomic int relocating; /* switches past waiting out the calls (dn_switch_lock) */
 	_Atomic uint32_t session_gen;
 	struct dn_thread_calls *threads; /* under client.c's threads_lock */

@@ -326,6 +326,7 @@ int dn_identity_changed(void)
 		if (!dn_client.configured)                                                         \
 			return REAL(fn)(__VA_ARGS__);                                              \
 		dn_switch_hold();                                                                  \
+		atomic_fetch_add(&dn_client.change_seq, 1);                                        \
 		atomic_fetch_add(&dn_client.changing, 1);                                          \
 		int r_ = REAL(fn)(__VA_ARGS__);                                                    \
 		int e_ = errno;                                                                    \
