@@ -11,7 +11,7 @@
 
 /*
  * switch-signal FILE [POOL_PID], as root: with the pool stopped (SIGSTOP)
- * one thread's pread is in flight; another thread's seteuid(65534) waits
+ * one thread's pwrite is in flight; another thread's seteuid(65534) waits
  * for it (the library's switch of session holds its list of threads
  * meanwhile); a third thread makes its first call (a pread) and, while that
  * waits, a signal handler on it preads. Then the pool goes on (SIGCONT).
@@ -43,12 +43,12 @@ static void on_usr1(int sig)
 	errno = e;
 }
 
+/* a pwrite of the bytes already there: never served by the library's read cache */
 static void *in_flight(void *arg)
 {
 	(void)arg;
-	char b[16];
-	ssize_t n = pread(fd, b, sizeof(b), 0);
-	check_read("the call in flight", n, errno);
+	if (pwrite(fd, want, sizeof(want), 0) != (ssize_t)sizeof(want))
+		printf("the call in flight: pwrite failed: %s\n", strerror(errno));
 	return NULL;
 }
 
@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	pool = argc > 2 ? (pid_t)atoi(argv[2]) : 0;
-	fd = open(argv[1], O_RDONLY);
+	fd = open(argv[1], O_RDWR);
 	if (fd < 0 || pread(fd, want, sizeof(want), 0) != (ssize_t)sizeof(want)) {
 		perror(argv[1]);
 		return 2;
