@@ -115,7 +115,8 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < SIZE; k++)
 			b[k] = byte_at(i, k);
 		fds[i] = openat(dirfd_, name, O_RDWR | O_CREAT | O_TRUNC, 0644);
-		if (fds[i] < 0 || pwrite(fds[i], b, SIZE, 0) != SIZE) {
+		/* synced: a Ceph pool's cache dies with it (what it held unsynced is lost) */
+		if (fds[i] < 0 || pwrite(fds[i], b, SIZE, 0) != SIZE || fsync(fds[i]) != 0) {
 			perror(name);
 			return 2;
 		}
