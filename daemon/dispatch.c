@@ -997,7 +997,8 @@ static int64_t run(struct dn_session *s, const struct dn_req *req, struct dn_buf
 		if (r < 0)
 			return r;
 		char known[DN_PATH_MAX];
-		r = dn_session_handle_add(s, svc, f, open_path(svc, f, a.path, known), &rep->handle);
+		r = dn_session_handle_add(s, svc, f, open_path(svc, f, a.path, known),
+					  (req->flags & DN_OPEN_HANDLE) ? req->len : 0, &rep->handle);
 		if (r < 0) {
 			ops->close(svc, f);
 			return r;

@@ -95,7 +95,7 @@ struct dn_session *dn_session_free(struct dn_session *s)
 }
 
 int dn_session_handle_add(struct dn_session *s, struct dn_svc *svc, struct dn_file *f,
-			  const char *path, uint64_t *handle)
+			  const char *path, uint64_t want, uint64_t *handle)
 {
 	_cleanup_free_ struct dn_open *o = calloc(1, sizeof(*o));
 	if (!o)
@@ -106,7 +106,7 @@ int dn_session_handle_add(struct dn_session *s, struct dn_svc *svc, struct dn_fi
 	o->svc = svc;
 	o->file = f;
 	atomic_init(&o->refs, 1);
-	int r = dn_session_handle_adopt(s, o, 0, handle);
+	int r = dn_session_handle_adopt(s, o, want, handle);
 	if (r < 0) {
 		free(o->path);
 		return r;

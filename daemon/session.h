@@ -94,7 +94,7 @@ int dn_session_map(struct dn_session *s, const struct dn_layout *l, uint32_t nwo
  * -EMFILE, -ENFILE beyond its limits).
  */
 int dn_session_handle_add(struct dn_session *s, struct dn_svc *svc, struct dn_file *f,
-			  const char *path, uint64_t *handle);
+			  const char *path, uint64_t want, uint64_t *handle);
 struct dn_open *dn_session_handle_get(struct dn_session *s, uint64_t handle);
 /*
  * Adds an open file (its reference the caller's, taken on success) under a

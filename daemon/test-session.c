@@ -42,9 +42,9 @@ static void test_reused_slot_refuses_the_old_handle(void **state)
 	(void)state;
 	struct dn_session *s = session_new();
 	uint64_t first, second;
-	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/a", &first), 0);
+	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/a", 0, &first), 0);
 	assert_int_equal(dn_session_handle_close(s, first), 0);
-	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/b", &second), 0);
+	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/b", 0, &second), 0);
 	assert_int_equal((uint32_t)first, (uint32_t)second); /* the same slot, reused */
 	assert_int_not_equal(first, second);
 	assert_null(dn_session_handle_get(s, first));
@@ -61,11 +61,11 @@ static void test_wrapped_generation_never_gives_handle_zero(void **state)
 	(void)state;
 	struct dn_session *s = session_new();
 	uint64_t h;
-	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/a", &h), 0);
+	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/a", 0, &h), 0);
 	assert_int_equal((uint32_t)h, 0);
 	assert_int_equal(dn_session_handle_close(s, h), 0);
 	s->handles[0].gen = UINT32_MAX; /* as after 2^32 - 1 opens of slot 0 */
-	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/b", &h), 0);
+	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/b", 0, &h), 0);
 	assert_int_not_equal(h, 0);
 	struct dn_open *o = dn_session_handle_get(s, h);
 	assert_non_null(o);
@@ -81,7 +81,7 @@ static void test_free_closes_what_is_still_open(void **state)
 	uint64_t h;
 	closed = 0;
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/f", &h), 0);
+		assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/f", 0, &h), 0);
 	assert_int_equal(dn_session_handle_close(s, h), 0);
 	assert_int_equal(closed, 1);
 	dn_session_free(s);
@@ -109,8 +109,8 @@ static void test_files_close_in_their_instance(void **state)
 	s->nmounts = 2;
 	uint64_t a, b;
 	closed = closed_other = 0;
-	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/a", &a), 0);
-	assert_int_equal(dn_session_handle_add(s, &other, fake_file, "/a", &b), 0);
+	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/a", 0, &a), 0);
+	assert_int_equal(dn_session_handle_add(s, &other, fake_file, "/a", 0, &b), 0);
 	struct dn_open *o = dn_session_handle_get(s, b);
 	assert_non_null(o);
 	assert_ptr_equal(o->svc, &other);
@@ -133,9 +133,9 @@ static void test_adopt_keeps_the_number_where_free(void **state)
 	(void)state;
 	struct dn_session *from = session_new(), *to = session_new();
 	uint64_t a, b, kept, other;
-	assert_int_equal(dn_session_handle_add(from, &counting_svc, fake_file, "/a", &a), 0);
+	assert_int_equal(dn_session_handle_add(from, &counting_svc, fake_file, "/a", 0, &a), 0);
 	for (int i = 0; i < 100; i++)
-		assert_int_equal(dn_session_handle_add(from, &counting_svc, fake_file, "/b", &b), 0);
+		assert_int_equal(dn_session_handle_add(from, &counting_svc, fake_file, "/b", 0, &b), 0);
 	struct dn_open *ob = dn_session_handle_get(from, b);
 	assert_int_equal(dn_session_handle_adopt(to, ob, b, &kept), 0);
 	assert_int_equal(kept, b); /* slot 100 of a table that had none */
@@ -154,6 +154,23 @@ static void test_adopt_keeps_the_number_where_free(void **state)
 	dn_session_free(to);
 }
 
+/* An open after a pool restart may ask for the number its file had in the dead pool. */
+static void test_open_takes_the_number_asked(void **state)
+{
+	(void)state;
+	struct dn_session *dead = session_new(), *s = session_new();
+	uint64_t was, h, again;
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(dn_session_handle_add(dead, &counting_svc, fake_file, "/a", 0, &was), 0);
+	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/a", was, &h), 0);
+	assert_int_equal(h, was);
+	/* taken now: another number */
+	assert_int_equal(dn_session_handle_add(s, &counting_svc, fake_file, "/b", was, &again), 0);
+	assert_int_not_equal(again, was);
+	dn_session_free(dead);
+	dn_session_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +179,7 @@ int main(void)
 		cmocka_unit_test(test_free_closes_what_is_still_open),
 		cmocka_unit_test(test_files_close_in_their_instance),
 		cmocka_unit_test(test_adopt_keeps_the_number_where_free),
+		cmocka_unit_test(test_open_takes_the_number_asked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 23
+#define DN_PROTO_VERSION 24
 #define DN_CACHELINE 64
 
 enum dn_op {
@@ -79,6 +79,12 @@ enum dn_op {
  * pool restart can tell it is still the same file (preload/reopen.h).
  */
 #define DN_OPEN_IDENT 0x40000000u
+/*
+ * open: len is the handle the file is to have, taken when its slot is free
+ * (else any): a client reopening its files after a pool restart keeps the
+ * numbers its threads may have read just before it (preload/restart.c).
+ */
+#define DN_OPEN_HANDLE 0x20000000u
 #define DN_FSYNC_DATA 0x1u
 #define DN_FSYNC_FS 0x2u /* syncfs(2): all of the filesystem the file lies on */
 #define DN_MAP_WRITE 0x1u /* mapfd: a copy may be written back */

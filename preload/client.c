@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,31 +96,72 @@ static void buf_release(void *arg)
 }
 
 /*
- * A set*id of another thread has run for a second (calls_enter): it may be
- * waiting for this very thread, in whose SIGSETXID handler we may be nested
- * (a signal handler's call). Waiting on could be forever. A thread whose
- * credentials are still the session's is served by it, as the kernel would
- * serve it (the change waits for the call); one whose are not gets
- * -ENOTCONN, never the old session's rights.
+ * A set*id of another thread is under way (dn_client.changing) while this
+ * call waits for the switch that follows it. The kernel serves a system
+ * call with the credentials its thread has as it enters: a thread the
+ * change has not reached yet is served by the old session at once, which
+ * is exactly its rights (the switch waits for the call before it moves
+ * anything: dn_switch_lock). One the change has reached waits for the new
+ * session: that is short, but for a call made by a signal handler nested
+ * in glibc's SIGSETXID handler, which the set*id waits for. Such a call
+ * (stuck two seconds in one set*id, its own, not another's) answers
+ * -ENOTCONN: never the old session's rights, never a hang.
  */
-#define CHANGE_STUCK_NS 1000000000ull /* far longer than a set*id takes */
+#define CHANGE_STUCK_NS 2000000000ull /* far longer than a set*id takes, even under load */
 
-static int enter_while_changing(void)
+static uint64_t now_ns(void)
 {
-	/* counted in first: the switch then waits for us before it touches the session */
-	atomic_fetch_add(&calls.n, 1); /* seq_cst: the change's end, or it sees us (dn_switch_lock) */
-	if (!atomic_load(&dn_client.changing)) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * 0: counted in, served by the old session; -EAGAIN: wait on; -ENOTCONN:
+ * stuck. *change and *since: the set*id this call found itself waiting
+ * for, and since when (a call may wait through several).
+ */
+static int enter_while_changing(uint32_t *change, uint64_t *since)
+{
+	/* counted in first: a switch that begins now waits for us (dn_switch_lock) */
+	atomic_fetch_add(&calls.n, 1); /* seq_cst against relocating */
+	if (!atomic_load(&dn_client.changing) || atomic_load(&dn_client.relocating)) {
 		atomic_fetch_sub(&calls.n, 1);
-		return -EAGAIN; /* the change is over: wait for the switch as usual */
+		return -EAGAIN; /* no change, or a switch is moving the session: wait */
 	}
+	/* dn_client.ident stays as it is while nothing relocates */
 	struct dn_ident me;
 	dn_ident_read(&me);
-	if (!dn_ident_same(&me, &dn_client.ident)) {
-		atomic_fetch_sub(&calls.n, 1);
-		return -ENOTCONN;
+	if (dn_ident_same(&me, &dn_client.ident)) {
+		atomic_fetch_add_explicit(&calls.held, 1, memory_order_relaxed);
+		return 0;
 	}
-	atomic_fetch_add_explicit(&calls.held, 1, memory_order_relaxed);
-	return 0;
+	atomic_fetch_sub(&calls.n, 1);
+	uint32_t seq = atomic_load(&dn_client.change_seq);
+	uint64_t now = now_ns();
+	if (seq != *change || !*since) {
+		*change = seq;
+		*since = now;
+	}
+	return now - *since > CHANGE_STUCK_NS ? -ENOTCONN : -EAGAIN;
+}
+
+/* Lists this thread, signals blocked: a handler's call never finds it half listed. */
+static void calls_list(void)
+{
+	sigset_t all, was;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &was);
+	atomic_store(&calls.listed, 1);
+	pthread_mutex_lock(&threads_lock);
+	calls.next = dn_client.threads;
+	dn_client.threads = &calls;
+	pthread_mutex_unlock(&threads_lock);
+	atomic_store(&calls.listed, 2);
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	/* listed: off the list again when the thread ends (buf_release), whatever it called */
+	if (buf_key_made)
+		pthread_setspecific(buf_key, (void *)1);
 }
 
 /*
@@ -132,24 +174,11 @@ static int enter_while_changing(void)
  */
 static int calls_enter(void)
 {
-	int state = atomic_load(&calls.listed);
-	if (state != 2) {
-		/*
-		 * A signal handler's call that interrupted this thread's own
-		 * listing (its first call) can neither list it again (a loop in
-		 * the list) nor take the lock the listing may hold, nor go on
-		 * unlisted, unseen by a switch.
-		 */
-		if (state == 1 || !atomic_compare_exchange_strong(&calls.listed, &state, 1))
+	if (atomic_load(&calls.listed) != 2) {
+		/* (1 only in glibc's own handlers, which make no call of ours) */
+		if (atomic_load(&calls.listed) == 1)
 			return -ENOTCONN;
-		pthread_mutex_lock(&threads_lock);
-		calls.next = dn_client.threads;
-		dn_client.threads = &calls;
-		pthread_mutex_unlock(&threads_lock);
-		atomic_store(&calls.listed, 2);
-		/* listed: off the list again when the thread ends (buf_release), whatever it called */
-		if (buf_key_made)
-			pthread_setspecific(buf_key, (void *)1);
+		calls_list();
 	}
 	/*
 	 * (The switch's own thread: what it calls through the library, say a
@@ -169,7 +198,7 @@ static int calls_enter(void)
 		if (atomic_fetch_sub(&calls.n, 1) > 1)
 			return -ENOTCONN; /* the interrupted entry still counts: the switch waits for it */
 		/* a restart may wait seconds for its pool: sleep rather than spin then */
-		uint32_t change = 0; /* the set*id under way (change_seq), since when */
+		uint32_t change = 0; /* the set*id this call cannot enter under, since when */
 		uint64_t since = 0;
 		for (unsigned spins = 0; atomic_load(&dn_client.switching); spins++) {
 			if (spins < 1000)
@@ -178,20 +207,7 @@ static int calls_enter(void)
 				nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
 			if (!atomic_load(&dn_client.changing))
 				continue;
-			uint32_t seq = atomic_load(&dn_client.change_seq);
-			struct timespec ts;
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-			if (seq != change || !since) {
-				change = seq;
-				since = now;
-			}
-			/* once one has given up on this set*id, the others do at once */
-			if (seq != atomic_load(&dn_client.change_stuck) &&
-			    now - since <= CHANGE_STUCK_NS)
-				continue;
-			atomic_store(&dn_client.change_stuck, seq);
-			int r = enter_while_changing();
+			int r = enter_while_changing(&change, &since);
 			if (r != -EAGAIN)
 				return r;
 		}
@@ -277,6 +293,7 @@ void dn_switch_lock(void)
 	 * so it is free once they are out; none comes in again meanwhile
 	 * (but those let in while a set*id was under way: waited out here).
 	 */
+	atomic_fetch_add(&dn_client.relocating, 1); /* seq_cst: enter_while_changing */
 	dn_calls_wait_others();
 	dn_mmap_lock();
 	pthread_mutex_lock(&dn_client.lock);
@@ -291,6 +308,7 @@ void dn_switch_begin(void)
 void dn_switch_end(void)
 {
 	pthread_mutex_unlock(&dn_client.lock);
+	atomic_fetch_sub(&dn_client.relocating, 1);
 	atomic_fetch_sub(&dn_client.switching, 1);
 	dn_mmap_unlock();
 	switcher--;

@@ -70,8 +70,8 @@ struct dn_client {
 	struct dn_ident ident;
 	_Atomic int switching;
 	_Atomic int changing; /* set*id calls under way, calls held back (identity.c) */
-	_Atomic uint32_t change_seq;   /* set*id calls begun */
-	_Atomic uint32_t change_stuck; /* the one found stuck (client.c) */
+	_Atomic uint32_t change_seq; /* set*id calls begun */
+	_Atomic int relocating; /* switches past waiting out the calls (dn_switch_lock) */
 	_Atomic uint32_t session_gen;
 	struct dn_thread_calls *threads; /* under client.c's threads_lock */
 	/* How long a lost pool is waited for (restart.c; DANAUS_RESTART_WAIT); 0: not. */

@@ -314,10 +314,12 @@ int dn_identity_changed(void)
  * another thread in flight finishes as the old identity, as a system call
  * in progress does, and one that begins meanwhile waits for the new
  * session, never reaching the old one with rights its thread has lost
- * (nor the new one with rights it has not yet). No lock is held across the
+ * (nor the new one with rights it has not yet); one whose thread the
+ * change has not reached yet is served by the old session meanwhile, as
+ * the kernel would serve it (calls_enter). No lock is held across the
  * change itself: glibc waits for each thread's handler, and a call nested
- * in one must not wait for it (calls_enter). The change stands whatever
- * the pool says: its failure shows in later calls.
+ * in one must not wait for it. The change stands whatever the pool says:
+ * its failure shows in later calls.
  */
 #define CHANGE(fn, ...)                                                                            \
 	do {                                                                                       \

@@ -31,7 +31,8 @@
  *   same pool configuration), so every pointer a call holds into the table
  *   of open file descriptions names the same description in the new one;
  * - reopens each description this process refers to (its fds, its maps) at
- *   the same index, by its recorded path and flags (reopen.h), with the
+ *   the same index and under the same handle number (DN_OPEN_HANDLE), by
+ *   its recorded path and flags (reopen.h), with the
  *   process's rights now, and keeps it only when the open reaches the same
  *   file (inode and device): a file unlinked, replaced or no longer
  *   permitted answers ESTALE on that descriptor only. So does one through
@@ -165,10 +166,16 @@ static uint64_t reopen(struct dn_chan *neu, uint32_t b, const struct kept *k)
 	if (k->was.handle == DN_HANDLE_STALE || !dn_reopen_get(k->ofd, k->was.handle, &info) ||
 	    info.locked)
 		return DN_HANDLE_STALE;
+	/*
+	 * Under its old number: a thread may have read it just before the
+	 * loss (an fstat, an *at call's directory) and send it after.
+	 */
 	struct dn_req req = {.op = DN_OP_OPEN,
 	                     .mount = (uint16_t)k->was.mount,
 	                     .oflags = info.oflags,
-	                     .flags = DN_OPEN_IDENT | (info.redirect ? DN_REQ_REDIRECT : 0)};
+	                     .len = k->was.handle,
+	                     .flags = DN_OPEN_IDENT | DN_OPEN_HANDLE |
+	                              (info.redirect ? DN_REQ_REDIRECT : 0)};
 	struct dn_reply rep;
 	int r = dn_req_payload(neu, b, &req, info.path, NULL, NULL, 0);
 	int64_t res = r < 0 ? r : dn_chan_call(neu, b, &req, &rep);

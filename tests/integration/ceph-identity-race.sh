@@ -4,15 +4,13 @@
 # signal handler's munmap of one, inside a call that a switch of the session
 # waits for, must neither fail nor wait for that switch.
 #
-# Not in the ceph suite yet: it fails in about 2 of 5 runs, with ENOTCONN,
-# never a hang or old rights. A set*id that has not returned after a second
-# (the signal can land inside glibc's SIGSETXID handler, which the set*id
-# waits for; or the machine is that loaded) makes the calls waiting for it
-# give up: ENOTCONN for threads whose credentials changed (preload/client.c,
-# enter_while_changing); and a handler that interrupts its thread's first
-# call, while a switch holds the list of threads, answers ENOTCONN (its
-# munmap's write-back is lost). Run it by hand, under the Ceph lock:
-#   DANAUS_BUILD=build tests/integration/ceph-identity-race.sh
+# Before, it failed in about 2 of 5 runs with ENOTCONN: every call waiting
+# for a set*id gave up once one had waited a second, and a handler's call
+# that interrupted its thread's first one, while a switch held the list of
+# threads, gave up at once. Now a thread the set*id has not reached is
+# served by the old session, and a thread is listed with signals blocked
+# (preload/client.c); only a handler's call stuck two seconds inside glibc's
+# SIGSETXID handler would still answer ENOTCONN.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/ceph-lib.sh"
 

@@ -63,3 +63,18 @@ for lock in none lock; do
 	[ "$out" = "$want" ] || fail "150 round trips of seteuid through the pool ($lock): $out"
 done
 pass "150 round trips of seteuid in one process: its files stay, its descriptors do not pile up"
+
+# A thread's first call waits while a switch holds the list of threads (it
+# waits for a call in flight on the stopped pool), and a signal handler on
+# that thread makes a call: before, the handler's call answered ENOTCONN
+# (it found its thread half listed); now the thread is listed with signals
+# blocked, and the handler's call waits for the switch like any other.
+SIG="$DANAUS_BUILD/tests/integration/test-switch-signal"
+printf '0123456789abcdef' > "$KDIR/sig"
+cp "$KDIR/sig" "$ROOT/sig"
+out=$(timeout -k 5 60 "$SIG" "$KDIR/sig" 2>&1) || out="$out (exit $?)"
+[ "$out" = done ] || fail "the kernel itself (switch-signal): $out"
+out=$(in_pool timeout -k 5 60 "$SIG" "$MNT/sig" "$PID" 2>&1) || out="$out (exit $?)"
+kill -CONT "$PID" 2>/dev/null || true
+[ "$out" = done ] || fail "a handler's call on a thread whose first call waits for a switch: $out"
+pass "a signal handler's call while its thread's first call waits for a switch"
