@@ -26,6 +26,7 @@ struct dn_ceph_shm_ent {
 	int fd, ro;       /* the memfd, and a read-only description of it to hand out */
 	int shadow;       /* the bytes as Ceph last had them from us or gave them */
 	uint64_t size;    /* the file's size as the pool knows it */
+	uint64_t version; /* Ceph's change attribute when the memfd was last checked against Ceph */
 	/* under the table's lock */
 	unsigned files; /* open files that mapped it */
 	unsigned users; /* calls that named it */
@@ -139,6 +140,80 @@ int dn_ceph_shm_writeback(struct dn_ceph_shm *s, struct dn_ceph_shm_ent *e)
 	return err;
 }
 
+/*
+ * Runs of bytes Ceph has (c) that differ from the shadow (another client
+ * changed them) go into the memfd where the maps did not change them too
+ * (a store there, made at the same time as the other client's, keeps the
+ * map's and goes back); the shadow takes Ceph's bytes.
+ */
+static void take_theirs(struct dn_ceph_shm_ent *e, const uint8_t *c, const uint8_t *m,
+			const uint8_t *sh, size_t k, uint64_t off)
+{
+	for (size_t i = 0; i < k;) {
+		if (i + 64 <= k && memcmp(c + i, sh + i, 64) == 0) {
+			i += 64;
+			continue;
+		}
+		if (c[i] == sh[i]) {
+			i++;
+			continue;
+		}
+		size_t j = i + 1;
+		while (j < k && c[j] != sh[j])
+			j++;
+		(void)!pwrite(e->shadow, c + i, j - i, (off_t)(off + i));
+		for (size_t x = i; x < j;) {
+			if (m[x] != sh[x]) {
+				x++;
+				continue;
+			}
+			size_t y = x + 1;
+			while (y < j && m[y] == sh[y])
+				y++;
+			(void)!pwrite(e->fd, c + x, y - x, (off_t)(off + x));
+			x = y;
+		}
+		i = j;
+	}
+}
+
+/*
+ * Another Ceph client changed the file (its change attribute moved since
+ * the last look): the memfd takes what changed, as ceph-fuse's page cache
+ * is invalidated. Its own write-backs move the attribute too; the compare
+ * then finds nothing. Entry locked, written back first.
+ */
+static void refresh(struct dn_ceph_shm *s, struct dn_ceph_shm_ent *e)
+{
+	struct ceph_statx x;
+	if (ceph_ll_getattr(s->cm, e->in, &x, CEPH_STATX_VERSION | CEPH_STATX_SIZE, 0,
+			    ceph_mount_perms(s->cm)) < 0 ||
+	    x.stx_version == e->version)
+		return;
+	uint8_t *c = malloc(3 * CHUNK);
+	if (!c)
+		return;
+	uint8_t *m = c + CHUNK, *sh = c + 2 * CHUNK;
+	if (x.stx_size != e->size)
+		dn_ceph_shm_resize(s, e, x.stx_size);
+	bool ok = true;
+	for (uint64_t off = 0; off < e->size && ok; off += CHUNK) {
+		size_t n = e->size - off < CHUNK ? (size_t)(e->size - off) : CHUNK;
+		int got = ceph_ll_read(s->cm, e->fh, (int64_t)off, n, (char *)c);
+		ssize_t gm = pread(e->fd, m, n, (off_t)off), gs = pread(e->shadow, sh, n, (off_t)off);
+		ok = got >= 0 && gm >= 0 && gs >= 0;
+		if (!ok)
+			break;
+		size_t k = (size_t)got;
+		k = (size_t)gm < k ? (size_t)gm : k;
+		k = (size_t)gs < k ? (size_t)gs : k;
+		take_theirs(e, c, m, sh, k, off);
+	}
+	free(c);
+	if (ok)
+		e->version = x.stx_version;
+}
+
 /* Each entry written back; those nobody holds dropped once no writable map of them is left. */
 static void sweep(struct dn_ceph_shm *s, bool all)
 {
@@ -156,6 +231,8 @@ static void sweep(struct dn_ceph_shm *s, bool all)
 		int r = dn_ceph_shm_writeback(s, e);
 		if (r < 0)
 			dn_log_warning("ceph: write-back of a shared map: %s", strerror(-r));
+		else if (!all && !e->dead)
+			refresh(s, e);
 		pthread_mutex_lock(&s->lock);
 		/*
 		 * F_SEAL_WRITE is refused while a writable shared map of it is
@@ -343,7 +420,8 @@ int dn_ceph_shm_attach(struct dn_ceph_shm *s, struct Inode *in, struct dn_ceph_s
 	int r = 0;
 	if (!e) {
 		struct ceph_statx x;
-		r = ceph_ll_getattr(s->cm, in, &x, CEPH_STATX_SIZE, 0, ceph_mount_perms(s->cm));
+		r = ceph_ll_getattr(s->cm, in, &x, CEPH_STATX_SIZE | CEPH_STATX_VERSION, 0,
+				    ceph_mount_perms(s->cm));
 		if (r == 0) {
 			pthread_mutex_lock(&s->lock);
 			bool fits = x.stx_size <= s->budget / 2 && s->used <= s->budget - 2 * x.stx_size;
@@ -353,6 +431,7 @@ int dn_ceph_shm_attach(struct dn_ceph_shm *s, struct Inode *in, struct dn_ceph_s
 			r = fits ? ent_new(s, in, x.stx_size, &e) : -ENOSPC;
 			pthread_mutex_lock(&s->lock);
 			if (r == 0) {
+				e->version = x.stx_version;
 				e->files = 1;
 				e->next = s->list;
 				s->list = e;

@@ -9,7 +9,8 @@
 # pool; a mutex in the map excludes across processes; both SQLite writers
 # keep all their rows. On Ceph besides, as ceph-fuse would: what a map
 # stored reaches another Ceph client (ceph-fuse) after msync(MS_SYNC), and
-# after the last mapper closed and unmapped without msync.
+# after the last mapper closed and unmapped without msync; what another
+# Ceph client wrote reaches the maps (within the pool's refresh period).
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
@@ -18,6 +19,12 @@ command -v sqlite3 > /dev/null || fail "sqlite3 is needed (scripts/install-deps 
 ceph=${DANAUS_TEST_CEPH_DIR:+yes}
 
 pool_start m
+# the pool's own account, when something fails
+fail() {
+	echo "FAIL: $*" >&2
+	[ -f "$WORK/m/pool.log" ] && tail -n 30 "$WORK/m/pool.log" | sed 's/^/  pool.log | /' >&2
+	exit 1
+}
 cat > "$WORK/maps.py" << 'PY'
 import mmap, os, sys, time
 
@@ -82,16 +89,18 @@ if [ -n "$ceph" ]; then
 	# at once, while the mapper still has the file open; after the last
 	# close and unmap, without msync.
 	cat > "$WORK/sync.py" << 'PY'
-import mmap, os, sys
+import mmap, os, subprocess, sys
 path, root, how = sys.argv[1:4]
 fd = os.open(path, os.O_RDWR)
 m = mmap.mmap(fd, 4096, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
 m[200:206] = how.encode()[:6].ljust(6, b".")
 if how == "msync":
     m.flush()  # msync(MS_SYNC)
-    with open(root, "rb") as f:
-        f.seek(200)
-        print("other client sees", f.read(6), flush=True)
+    # O_DIRECT: ceph-fuse's client, not the kernel's page cache of it
+    # (which is not told of every change of another client's)
+    out = subprocess.run(["dd", "if=" + root, "iflag=direct", "bs=4096", "count=1"],
+                         capture_output=True, check=True).stdout
+    print("other client sees", out[200:206], flush=True)
 m.close()
 os.close(fd)
 PY
@@ -104,16 +113,45 @@ PY
 		fail "the closing mapper failed: $(cat "$WORK/sync.out")"
 	seen=$(in_pool dd if="$MNT/shared" bs=1 skip=200 count=6 2> /dev/null)
 	[ "$seen" = closed ] || fail "read(2) through the pool did not see a store after the last close ($seen)"
-	# the pool wrote it back at the close; ceph-fuse's page cache learns of
-	# it when the MDS revokes its caps, which takes a moment
-	for _ in $(seq 100); do
-		seen=$(dd if="$ROOT/shared" bs=1 skip=200 count=6 2> /dev/null)
-		[ "$seen" = closed ] && break
-		sleep 0.1
-	done
+	# The pool wrote it back at the close, into its Ceph client's cache
+	# (as a kernel client's close leaves dirty pages to write-back): a later
+	# fsync of the file, with no map left, sends it on to the cluster (and
+	# to ceph-fuse's client, read past its kernel page cache).
+	in_pool python3 -c 'import os, sys; os.fsync(os.open(sys.argv[1], os.O_RDONLY))' "$MNT/shared" ||
+		fail "fsync through the pool failed"
+	seen=$(dd if="$ROOT/shared" iflag=direct bs=4096 count=1 2> /dev/null | dd bs=1 skip=200 count=6 2> /dev/null)
 	echo "other client sees after the last close: $seen"
 	[ "$seen" = closed ] || fail "another Ceph client did not see a store after the last close ($seen)"
 	pass "ceph: a map's stores reach another Ceph client after msync and after the last close"
+
+	# Another Ceph client's write (ceph-fuse, synced) reaches a map in the
+	# pool and read(2) through the pool, as ceph-fuse's page cache is
+	# invalidated: within the pool's refresh period (a second), waited for.
+	cat > "$WORK/theirs.py" << 'PY'
+import mmap, os, sys, time
+path = sys.argv[1]
+fd = os.open(path, os.O_RDWR)
+m = mmap.mmap(fd, 4096, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+m[400:404] = b"mine"
+print("mapped", flush=True)
+for _ in range(300):
+    if m[300:305] == b"fuse!":
+        break
+    time.sleep(0.05)
+print("map sees", bytes(m[300:305]), "read(2) sees", os.pread(fd, 5, 300), flush=True)
+m.close()
+PY
+	in_pool python3 "$WORK/theirs.py" "$MNT/shared" > "$WORK/theirs.out" 2>&1 &
+	tpid=$!
+	for _ in $(seq 1200); do grep -q mapped "$WORK/theirs.out" 2>/dev/null && break; sleep 0.05; done
+	printf 'fuse!' | dd of="$ROOT/shared" bs=1 seek=300 conv=notrunc,fsync 2> /dev/null
+	wait $tpid || fail "the mapper failed: $(cat "$WORK/theirs.out")"
+	cat "$WORK/theirs.out"
+	grep -qx "map sees b'fuse!' read(2) sees b'fuse!'" "$WORK/theirs.out" ||
+		fail "another Ceph client's write did not reach a map in the pool"
+	seen=$(in_pool dd if="$MNT/shared" bs=1 skip=400 count=4 2> /dev/null)
+	[ "$seen" = mine ] || fail "the map's own store was lost taking another client's write ($seen)"
+	pass "ceph: another Ceph client's write reaches a map and read(2), the map's own stores kept"
 fi
 
 # Two SQLite writers in WAL mode at once, 300 transactions each.
