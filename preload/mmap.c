@@ -41,6 +41,7 @@
  * when its last one closes), and msync(MS_SYNC) asks the pool to write it
  * back (fsync) as the kernel's would the page cache. Nothing else of the
  * copies' machinery below touches it: its pages are the file's already.
+ * After a pool restart it is a copy (orphans_to_copies).
  *
  * Copies have no page cache between them and other mappers. Within
  * the process, the library stands in for one: its writes through the pool
@@ -61,6 +62,7 @@ struct region {
 	bool writable;        /* has been PROT_WRITE; a read-only map is never written back */
 	bool may_write;       /* its fd was open for writing: else PROT_WRITE is EACCES */
 	bool kernel;          /* the kernel's map of the pool's copy: the pool writes it back */
+	uint32_t gen;         /* kernel: the session (dn_client.session_gen) whose pool has the copy */
 };
 
 static struct region *regions; /* from mmap, not malloc: munmap may run inside malloc */
@@ -136,6 +138,21 @@ static bool lock_for_range(uintptr_t a, uintptr_t b)
 }
 
 /* Lock held from here on. */
+
+/*
+ * A kernel region whose pool is gone (a restart: the session changed) maps
+ * a copy its successor does not have: from now on it is a copy like the
+ * others, whose stores (those made before the restart too) go back by
+ * write-back. After a switch of identity (the same pool) that is harmless:
+ * its write-back finds the file as the map has it.
+ */
+static void orphans_to_copies(void)
+{
+	uint32_t now = atomic_load(&dn_client.session_gen);
+	for (size_t i = 0; i < nregions; i++)
+		if (regions[i].kernel && regions[i].gen != now)
+			regions[i].kernel = false;
+}
 
 static void bounds_update(void)
 {
@@ -291,6 +308,7 @@ static bool file_id(int32_t ofd, uint64_t *dev, uint64_t *ino)
 static void refresh_file(uint64_t dev, uint64_t ino, uint64_t off, uint64_t len)
 {
 	uint64_t end = len > UINT64_MAX - off ? UINT64_MAX : off + len;
+	orphans_to_copies();
 	for (size_t i = 0; i < nregions; i++) {
 		const struct region *r = &regions[i];
 		uint64_t lo = r->off, hi = r->off + (r->end - r->start);
@@ -488,9 +506,32 @@ static int region_writeback(const struct region *named, uintptr_t a, uintptr_t b
 	return res < 0 ? (int)res : 0;
 }
 
+/*
+ * Before kernel regions in [a, b) are left to their pool: a round trip, so
+ * that a restart not yet noticed (no call since) is, and their copies
+ * become the library's (orphans_to_copies) rather than go unwritten.
+ */
+static void pool_current(uintptr_t a, uintptr_t b)
+{
+	bool any = false;
+	for (size_t i = 0; i < nregions && !any; i++)
+		any = regions[i].kernel && overlaps(&regions[i], a, b);
+	if (any) {
+		struct dn_call c;
+		if (dn_call_begin(&c) == 0) {
+			struct dn_req req = {.op = DN_OP_NOP};
+			struct dn_reply rep;
+			dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
+			dn_call_end(&c);
+		}
+	}
+	orphans_to_copies();
+}
+
 static int writeback_range(uintptr_t a, uintptr_t b)
 {
 	int err = 0;
+	pool_current(a, b);
 	for (size_t i = 0; i < nregions; i++) {
 		struct region *r = &regions[i];
 		if (!overlaps(r, a, b))
@@ -652,7 +693,7 @@ static int region_add(uintptr_t start, uintptr_t end, uint64_t off, const struct
 	if (r == 0) {
 		regions[nregions++] = (struct region){start, end, off, (uint64_t)st->st_dev,
 						      (uint64_t)st->st_ino, ofd, writable, may_write,
-						      kernel};
+						      kernel, atomic_load(&dn_client.session_gen)};
 		dn_ofd_ref(dn_ofds(), dn_client.chan.l.nofds, ofd);
 		bounds_update();
 	}
@@ -807,6 +848,7 @@ static int sync_kernel(uintptr_t a, uintptr_t b)
 			done = regions[j].kernel && regions[j].ofd == r->ofd && overlaps(&regions[j], a, b);
 		if (done)
 			continue;
+		uint32_t gen = r->gen;
 		struct dn_call c;
 		int64_t res = dn_call_begin(&c);
 		if (res == 0) {
@@ -816,6 +858,9 @@ static int sync_kernel(uintptr_t a, uintptr_t b)
 			res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
 			dn_call_end(&c);
 		}
+		/* the pool restarted meanwhile (this was the first call to find it gone): copies now */
+		if (atomic_load(&dn_client.session_gen) != gen)
+			res = writeback_range(a, b);
 		err = err ? err : (int)(res < 0 ? res : 0);
 	}
 	return err;
@@ -927,6 +972,7 @@ void dn_mmap_flush_ofd(int32_t ofd)
 	if (!atomic_load_explicit(&span_hi, memory_order_acquire))
 		return;
 	bool held = lock_for_calls();
+	pool_current(0, UINTPTR_MAX);
 	for (size_t i = 0; i < nregions; i++)
 		if (regions[i].ofd == ofd)
 			region_writeback(&regions[i], regions[i].start, regions[i].end);
@@ -958,12 +1004,7 @@ void dn_mmap_rebase_ofds(int32_t (*to)(int32_t ofd, void *arg), void *arg)
 	size_t kept = 0;
 	for (size_t i = 0; i < nregions; i++) {
 		regions[i].ofd = to(regions[i].ofd, arg);
-		/*
-		 * The pool that had the copy is gone, and its successor has none of
-		 * this map: from now on it is a copy like the others, whose stores
-		 * (those made before the restart too) go back by write-back.
-		 */
-		regions[i].kernel = false;
+		regions[i].kernel = false; /* another session: orphans_to_copies */
 		/* a file that could not move: its map keeps its memory, and no longer its file */
 		if (regions[i].ofd >= 0)
 			regions[kept++] = regions[i];
@@ -978,6 +1019,7 @@ void dn_mmap_release_all(void)
 	if (!atomic_load_explicit(&span_hi, memory_order_acquire))
 		return;
 	bool held = lock_for_calls();
+	pool_current(0, UINTPTR_MAX);
 	for (size_t i = 0; i < nregions; i++) {
 		region_writeback(&regions[i], regions[i].start, regions[i].end);
 		region_drop(&regions[i]);
