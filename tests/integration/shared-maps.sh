@@ -10,7 +10,8 @@
 # keep all their rows. On Ceph besides, as ceph-fuse would: what a map
 # stored reaches another Ceph client (ceph-fuse) after msync(MS_SYNC), and
 # after the last mapper closed and unmapped without msync; what another
-# Ceph client wrote reaches the maps (within the pool's refresh period).
+# Ceph client wrote reaches the maps (within the pool's refresh period);
+# past the maps' budget a map is a copy again, a second writable one refused.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 
@@ -182,3 +183,33 @@ done
 echo "$counts" | grep -qx ok || fail "integrity_check: $counts"
 [ "$arc" = 0 ] && [ "$brc" = 0 ] || fail "a writer failed"
 pass "${ceph:+ceph: }two WAL writers at once keep all 600 rows"
+
+if [ -n "$ceph" ]; then
+	# Past the budget ([ceph] cache_size 16M: memfd and shadow 8 MiB each)
+	# a map is a copy again: a second writable one of the file through
+	# another process is refused (EAGAIN) rather than silently stale; a
+	# small file is still shared.
+	POOL_ROOT_OF=m pool_start mb 'cache_size = 16M'
+	head -c $((12 << 20)) /dev/zero > "$ROOT/big"
+	in_pool python3 "$WORK/maps.py" "$MNT/big" writer > "$WORK/bwriter.out" 2>&1 &
+	wpid=$!
+	for _ in $(seq 1200); do grep -q "writer stored" "$WORK/bwriter.out" 2>/dev/null && break; sleep 0.05; done
+	rc=0
+	in_pool python3 "$WORK/maps.py" "$MNT/big" reader > "$WORK/breader.out" 2>&1 || rc=$?
+	in_pool touch "$MNT/big.done"
+	wait $wpid || fail "the first mapper of a file past the budget failed: $(cat "$WORK/bwriter.out")"
+	cat "$WORK/breader.out"
+	[ "$rc" = 3 ] && grep -q "map refused: Resource temporarily unavailable" "$WORK/breader.out" ||
+		fail "a second writable map of a file past the budget was not refused"
+	head -c 4096 /dev/zero > "$ROOT/small"
+	in_pool python3 "$WORK/maps.py" "$MNT/small" writer > "$WORK/swriter.out" 2>&1 &
+	wpid=$!
+	for _ in $(seq 1200); do grep -q "writer stored" "$WORK/swriter.out" 2>/dev/null && break; sleep 0.05; done
+	in_pool python3 "$WORK/maps.py" "$MNT/small" reader > "$WORK/sreader.out" 2>&1 ||
+		fail "a small file's second map failed in a pool with a small budget: $(cat "$WORK/sreader.out")"
+	in_pool touch "$MNT/small.done"
+	wait $wpid || fail "the first mapper failed: $(cat "$WORK/swriter.out")"
+	grep -qx "reader sees b'hello'" "$WORK/sreader.out" && grep -qx "writer sees b'world'" "$WORK/swriter.out" ||
+		fail "a small file's maps are not shared: $(cat "$WORK/sreader.out" "$WORK/swriter.out")"
+	pass "ceph: past the maps' budget a map is a copy, a second writable one refused (EAGAIN)"
+fi
