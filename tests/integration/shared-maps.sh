@@ -6,7 +6,8 @@
 # the file (daemon/ceph-shm.h), which it reads and writes the file through
 # and writes back. Either way, as on a kernel filesystem: stores of one
 # process are seen by another's map at once, and by read(2) through the
-# pool; a mutex in the map excludes across processes; both SQLite writers
+# pool; a mutex in the map excludes across processes; a map past the end of
+# a file truncated under it raises SIGBUS; both SQLite writers
 # keep all their rows. On Ceph besides, as ceph-fuse would: what a map
 # stored reaches another Ceph client (ceph-fuse) after msync(MS_SYNC), and
 # after the last mapper closed and unmapped without msync; what another
@@ -154,6 +155,27 @@ PY
 	[ "$seen" = mine ] || fail "the map's own store was lost taking another client's write ($seen)"
 	pass "ceph: another Ceph client's write reaches a map and read(2), the map's own stores kept"
 fi
+
+# A map past the end of a file truncated under it: SIGBUS, as the kernel's
+# page cache gives (on Ceph the memfd follows the file's size); the page
+# that is left keeps its bytes.
+cat > "$WORK/bus.py" << 'PY'
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+os.ftruncate(fd, 8192)
+m = mmap.mmap(fd, 8192, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+m[0:4] = b"kept"
+m[5000:5004] = b"gone"
+os.ftruncate(fd, 4096)
+print("left", bytes(m[0:4]), flush=True)
+print("past the end", m[5000], flush=True)
+PY
+rc=0
+in_pool python3 "$WORK/bus.py" "$MNT/bus" > "$WORK/bus.out" 2>&1 || rc=$?
+cat "$WORK/bus.out"
+[ "$rc" = 135 ] && grep -qx "left b'kept'" "$WORK/bus.out" && ! grep -q "past the end" "$WORK/bus.out" ||
+	fail "a map past the end of a truncated file did not raise SIGBUS (exit $rc)"
+pass "${ceph:+ceph: }a map past the end of a file truncated under it raises SIGBUS"
 
 # Two SQLite writers in WAL mode at once, 300 transactions each.
 db="$MNT/wal.db"
