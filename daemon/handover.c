@@ -99,7 +99,8 @@ unsigned dn_handover_expire(struct dn_handovers *h, uint64_t now_ns)
 	pthread_mutex_lock(&h->lock);
 	for (unsigned i = 0; i < DN_HANDOVER_MAX && h->n; i++) {
 		struct entry *e = &h->e[i];
-		if (e->fd >= 0 && now_ns - e->since_ns > DN_HANDOVER_TTL_NS) {
+		/* now_ns was read before the lock: an entry put since is newer than it */
+		if (e->fd >= 0 && now_ns > e->since_ns && now_ns - e->since_ns > DN_HANDOVER_TTL_NS) {
 			close(e->fd);
 			e->fd = -1;
 			h->n--;
