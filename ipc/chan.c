@@ -281,19 +281,30 @@ static int claim_in_state(struct dn_chan *c, uint32_t state, int32_t owner, bool
 		uint32_t expect = state;
 		if (atomic_load_explicit(&b->state, memory_order_relaxed) != state)
 			continue;
+		if (!only_orphans) {
+			/* FREE to IDLE: one claimer wins */
+			if (atomic_compare_exchange_strong(&b->state, &expect, DN_BUF_IDLE)) {
+				atomic_store_explicit(&b->owner, owner, memory_order_relaxed);
+				return (int)i;
+			}
+			continue;
+		}
 		/* kill(tid, 0) finds a live thread of any process by its id */
 		int32_t prev = atomic_load_explicit(&b->owner, memory_order_relaxed);
-		if (only_orphans) {
-			int saved = errno; /* the interposed call this serves may succeed */
-			bool gone = prev > 0 && kill(prev, 0) < 0 && errno == ESRCH;
-			errno = saved;
-			if (!gone)
-				continue;
-		}
-		if (atomic_compare_exchange_strong(&b->state, &expect, DN_BUF_IDLE)) {
-			atomic_store_explicit(&b->owner, owner, memory_order_relaxed);
+		int saved = errno; /* the interposed call this serves may succeed */
+		bool gone = prev > 0 && kill(prev, 0) < 0 && errno == ESRCH;
+		errno = saved;
+		/*
+		 * The owner decides who takes an orphan: IDLE to IDLE succeeds for
+		 * every claimer at once, and two threads (of the processes that
+		 * share a session) would send their requests in one buffer.
+		 */
+		if (!gone || !atomic_compare_exchange_strong(&b->owner, &prev, owner))
+			continue;
+		/* nobody else moves a dead owner's IDLE or DONE buffer: this holds */
+		if (atomic_compare_exchange_strong(&b->state, &expect, DN_BUF_IDLE))
 			return (int)i;
-		}
+		atomic_store(&b->owner, prev);
 	}
 	return -EAGAIN;
 }
