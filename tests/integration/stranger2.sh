@@ -315,3 +315,19 @@ remove_tree($d); print "removed: ", (-e $d ? "no" : "yes"), "\n";' 2>&1
 SCRIPT
 run_same_fs tools || fail "git, rsync, cp, tar, zip, sqlite3 or perl in a pool differ from a kernel directory"
 pass "git worktree/stash/gc/fsck, rsync -aHAX, cp -a --sparse=always, tar --acls, zip, sqlite3 WAL, perl File::"
+
+# A program that sets LD_PRELOAD for what it runs (git's test-lib preloads
+# libc_malloc_debug.so.0) but keeps the pool's variables: its children see
+# the mount as on a kernel one, and the environment they were given
+cat > "$WORK/preload.sh" << 'SCRIPT'
+cd "$1" && echo data > f
+LD_PRELOAD=libc_malloc_debug.so.0 sh -c 'cat f; echo "LD_PRELOAD=$LD_PRELOAD"; env | grep -c DANAUS_PRELOAD'
+LD_PRELOAD= sh -c 'cat f; echo "empty: [$LD_PRELOAD]"'
+(unset LD_PRELOAD; sh -c 'cat f; echo "unset: ${LD_PRELOAD-yes}"')
+# (an image that never reached the pool before its exec)
+LD_PRELOAD=libc_malloc_debug.so.0 bash -c 'exec cat "$1/f"' _ "$1"
+python3 -c 'import os, subprocess; e = dict(os.environ, LD_PRELOAD="libc_malloc_debug.so.0"); print(subprocess.run(["cat", "f"], env=e, capture_output=True, text=True).stdout.strip())'
+SCRIPT
+run_same_fs preload || fail "a child given another LD_PRELOAD sees a pool otherwise than a kernel directory"
+grep -q "^LD_PRELOAD=libc_malloc_debug.so.0$" "$WORK/preload.pool" || fail "nothing was compared"
+pass "a child given other preloads keeps the pool, and sees the LD_PRELOAD it was given"
