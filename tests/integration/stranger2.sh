@@ -32,7 +32,8 @@ run_both() {
 
 # rename and link by root between a name reached through a host symlink
 # into the mount and a host name: the kernel finds both directories (and
-# for link the old name, and the new one free) before it answers EXDEV
+# for link the old name, and the new one free) before it answers EXDEV;
+# a host symlink named last is the kernel's own file
 cat > "$WORK/pair-lookups.sh" << 'SCRIPT'
 tree=$1 links=$(mktemp -d /tmp/danaus-links.XXXXXX)
 cd "$links" && mkdir -p "$tree/d" && echo x > "$tree/d/f" && echo h > hf
@@ -61,6 +62,16 @@ t("link pool to host existing", lambda: os.link("top/d/f", "hf"))
 t("link pool to host missing parent", lambda: os.link("top/d/f", "nope/x"))
 t("link host to pool", lambda: os.link("hf", "top/g"))
 t("link pool to host", lambda: os.link("top/d/f", "x"))
+# a host symlink named last is renamed or linked itself, not its target
+# (coreutils tests/mv/part-symlink.sh: mv onto one renamed a file onto itself)
+os.symlink(os.path.realpath("top/d/f"), "sl")
+t("rename pool onto host symlink to it", lambda: os.rename("top/d/f", "sl"))
+t("link pool onto host symlink to it", lambda: os.link("top/d/f", "sl"))
+t("rename host symlink into pool", lambda: os.rename("sl", "top/d/g"))
+t("link host symlink into pool", lambda: os.link("sl", "top/d/g"))
+t("link host symlink into pool, followed", lambda: os.link("sl", "top/d/g", follow_symlinks=True))
+t("rename pool onto host symlink in a pool dir", lambda: os.rename("top/d/f", "top/d/../d/f2"))
+print(sorted(os.listdir("top/d")), os.path.islink("sl"))
 '
 cd / && rm -rf "$links"
 SCRIPT
