@@ -342,3 +342,24 @@ SCRIPT
 run_same_fs preload || fail "a child given another LD_PRELOAD sees a pool otherwise than a kernel directory"
 grep -q "^LD_PRELOAD=libc_malloc_debug.so.0$" "$WORK/preload.pool" || fail "nothing was compared"
 pass "a child given other preloads keeps the pool, and sees the LD_PRELOAD it was given"
+
+# dup2 and dup3 of a pool fd to a negative or too large one: EBADF (gnulib's
+# configure test of dup2 found a pool's dup2(2, -1) succeeding and replaced
+# dup2 in a coreutils built in a pool)
+cat > "$WORK/dup2.sh" << 'SCRIPT'
+cd "$1" && echo x > f
+python3 -c '
+import ctypes, os, resource
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open("f", os.O_RDONLY)
+big = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+for name, call in (("dup2 -1", lambda: libc.dup2(fd, -1)), ("dup3 -1", lambda: libc.dup3(fd, -1, 0)),
+                   ("dup2 rlimit", lambda: libc.dup2(fd, big)), ("dup3 -1 cloexec", lambda: libc.dup3(fd, -1, os.O_CLOEXEC)),
+                   ("F_DUPFD -1", lambda: libc.fcntl(fd, 0, -1))):
+    r = call()
+    print(name, r, os.strerror(ctypes.get_errno()) if r < 0 else "")
+'
+SCRIPT
+run_same_fs dup2 || fail "dup2/dup3 of a pool fd to a bad fd differs from the kernel's"
+grep -q "^dup2 -1 -1 Bad file descriptor" "$WORK/dup2.pool" || fail "nothing was compared"
+pass "dup2 and dup3 of a pool fd to a bad descriptor: EBADF, as the kernel"
