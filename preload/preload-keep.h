@@ -19,8 +19,8 @@ size_t dn_preload_keep_size(char *const envp[]);
 int dn_preload_keep_replaces(const char *var);
 
 /*
- * Writes into area (dn_preload_keep_size bytes) LD_PRELOAD with the library
- * first, then the caller's, and DN_ENV_PRELOAD: out[0], out[1]. No malloc:
+ * Writes into area (dn_preload_keep_size bytes) LD_PRELOAD with the caller's
+ * preloads, then the library, and DN_ENV_PRELOAD: out[0], out[1]. No malloc:
  * a vfork child may be calling.
  */
 void dn_preload_keep_put(char *const envp[], char *area, char *out[2]);
