@@ -18,6 +18,7 @@
 
 #ifdef DN_GLIBC_BASE
 __asm__(".symver dlsym, dlsym@" DN_GLIBC_BASE);
+__asm__(".symver dladdr, dladdr@" DN_GLIBC_BASE);
 __asm__(".symver pthread_key_create, pthread_key_create@" DN_GLIBC_BASE);
 __asm__(".symver pthread_create, pthread_create@" DN_GLIBC_BASE);
 __asm__(".symver pthread_once, pthread_once@" DN_GLIBC_BASE);

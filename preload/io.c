@@ -208,8 +208,8 @@ DN_EXPORT int dup(int fd)
 
 DN_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-	if (flags & ~O_CLOEXEC || oldfd == newfd)
-		return REAL(dup3)(oldfd, newfd, flags); /* the kernel's EINVAL */
+	if (flags & ~O_CLOEXEC || oldfd == newfd || newfd < 0)
+		return REAL(dup3)(oldfd, newfd, flags); /* the kernel's EINVAL, or EBADF */
 	dn_std_stream_flush(newfd);
 	if (DANAUS_FD(oldfd))
 		DN_RETURN(dn_op_dup(oldfd, newfd, 0, flags & O_CLOEXEC));

@@ -23,6 +23,7 @@
 #include "ops.h"
 #include "path.h"
 #include "pos-lock.h"
+#include "preload-keep.h"
 #include "route.h"
 #include "real.h"
 #include "reopen.h"
@@ -166,6 +167,7 @@ static void fork_child(void)
 __attribute__((constructor)) static void dn_init(void)
 {
 	dn_real_init();
+	dn_preload_keep_init();
 	mode_t m = REAL(umask)(022);
 	REAL(umask)(m);
 	atomic_store(&dn_client.umask, m);
@@ -318,7 +320,7 @@ static size_t count_fds(void)
 static bool is_ours(const char *var)
 {
 	static const char *const names[] = {DN_ENV_SESSION "=", DN_ENV_FDS "=", DN_ENV_DROP "=",
-					    DN_ENV_CWD "=", DN_ENV_REOPEN "="};
+					    DN_ENV_CWD "=", DN_ENV_REOPEN "=", DN_ENV_PRELOAD "="};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strncmp(var, names[i], strlen(names[i])) == 0)
 			return true;
@@ -569,6 +571,48 @@ int dn_exec(const char *file, char *const argv[], char *const envp[], bool searc
 	return r;
 }
 
+/*
+ * exec without a session, the library kept in LD_PRELOAD (preload-keep.h):
+ * the environment built as dn_exec's, without malloc
+ */
+static int exec_kept(int image, const char *file, char *const argv[], char *const envp[],
+		     bool search, size_t keep)
+{
+	size_t n = 0;
+	while (envp[n])
+		n++;
+	size_t need = (n + 3) * sizeof(char *) + keep;
+	bool mapped = need > EXEC_ENV_STACK_MAX;
+	char *stack_area[mapped ? 1 : (need + sizeof(char *) - 1) / sizeof(char *)];
+	char **env = mapped ? REAL(mmap)(NULL, need, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+			    : stack_area;
+	if (env == MAP_FAILED) {
+		if (image >= 0)
+			REAL(close)(image);
+		errno = ENOMEM;
+		return -1;
+	}
+	char *kept[2];
+	dn_preload_keep_put(envp, (char *)(env + n + 3), kept);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!is_ours(envp[i]) && !dn_preload_keep_replaces(envp[i]))
+			env[k++] = envp[i];
+	env[k++] = kept[0];
+	env[k++] = kept[1];
+	env[k] = NULL;
+	int r = image >= 0 ? fexecve(image, argv, env)
+			   : search ? REAL(execvpe)(file, argv, env) : REAL(execve)(file, argv, env);
+	int err = errno;
+	if (image >= 0)
+		REAL(close)(image);
+	if (mapped)
+		REAL(munmap)(env, need);
+	errno = err;
+	return r;
+}
+
 static int exec_once(const char *file, char *const argv[], char *const envp[], bool search)
 {
 	if (search && file[0] && !strchr(file, '/')) {
@@ -600,7 +644,10 @@ static int exec_once(const char *file, char *const argv[], char *const envp[], b
 	 * failing that, its program starts without the session (and its files).
 	 */
 	dn_identity_changed();
+	size_t keep = dn_preload_keep_size(envp);
 	if (!atomic_load(&dn_client.attached)) {
+		if (keep)
+			return exec_kept(image, file, argv, envp, search, keep);
 		if (image >= 0)
 			return fexecve(image, argv, envp);
 		return search ? REAL(execvpe)(file, argv, envp) : REAL(execve)(file, argv, envp);
@@ -628,7 +675,7 @@ static int exec_once(const char *file, char *const argv[], char *const envp[], b
 	 * (a thread's stack may be small). Not malloc's: a vfork child may
 	 * be calling; one made with CLONE_VM leaves the mapping to its parent.
 	 */
-	size_t need = (n + 6) * sizeof(char *) + 2 * cap + rcap;
+	size_t need = (n + 8) * sizeof(char *) + 2 * cap + rcap + keep;
 	bool mapped = need > EXEC_ENV_STACK_MAX;
 	char *stack_area[mapped ? 1 : (need + sizeof(char *) - 1) / sizeof(char *)];
 	char **env = mapped ? REAL(mmap)(NULL, need, PROT_READ | PROT_WRITE,
@@ -641,7 +688,10 @@ static int exec_once(const char *file, char *const argv[], char *const envp[], b
 		errno = ENOMEM;
 		return -1;
 	}
-	char *fds = (char *)(env + n + 6), *drop = fds + cap, *reopen = drop + cap;
+	char *fds = (char *)(env + n + 8), *drop = fds + cap, *reopen = drop + cap;
+	char *kept[2] = {NULL, NULL};
+	if (keep)
+		dn_preload_keep_put(envp, reopen + rcap, kept);
 	memcpy(fds, DN_ENV_FDS "=", sizeof(DN_ENV_FDS));
 	memcpy(drop, DN_ENV_DROP "=", sizeof(DN_ENV_DROP));
 	e = (struct exec_env){.fds = fds + sizeof(DN_ENV_FDS), .drop = drop + sizeof(DN_ENV_DROP),
@@ -665,8 +715,12 @@ static int exec_once(const char *file, char *const argv[], char *const envp[], b
 
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (!is_ours(envp[i]))
+		if (!is_ours(envp[i]) && !(keep && dn_preload_keep_replaces(envp[i])))
 			env[k++] = envp[i];
+	if (keep) {
+		env[k++] = kept[0];
+		env[k++] = kept[1];
+	}
 	env[k++] = sess;
 	env[k++] = fds;
 	env[k++] = drop;

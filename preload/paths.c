@@ -692,6 +692,38 @@ static int mixed_lookups(uint32_t op, bool follow, bool old_in_pool, int olddirf
  * one is (or the error of a lookup the kernel makes first), else r again
  * (the kernel's answer stands).
  */
+/*
+ * dn_route_host_link for a name rename or link does not follow at its end
+ * (rename's two, link's new one, its old one without AT_SYMLINK_FOLLOW):
+ * only its directory's way may lead into a mount; a host symlink named
+ * last stays the kernel's own file (its target is not what is renamed).
+ */
+static int host_link_unfollowed(int dirfd, const char *path, struct dn_target *t)
+{
+	size_t n = strlen(path);
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || n >= PATH_MAX)
+		return dn_route_host_link(dirfd, path, t); /* (a trailing slash follows) */
+	if (!slash)
+		return 0; /* in dirfd's own directory, which the kernel found */
+	char dir[PATH_MAX];
+	size_t dlen = slash == path ? 1 : (size_t)(slash - path);
+	memcpy(dir, path, dlen);
+	dir[dlen] = '\0';
+	int saved = errno;
+	int r = dn_route_host_link(dirfd, dir, t);
+	errno = saved;
+	if (r != 1)
+		return r;
+	size_t plen = strlen(t->path);
+	if (plen + 1 + strlen(name) >= sizeof(t->path))
+		return -ENAMETOOLONG;
+	snprintf(t->path + plen, sizeof(t->path) - plen, "%s%s",
+		 plen && t->path[plen - 1] == '/' ? "" : "/", name);
+	return 1;
+}
+
 static int pair_via_links(int r, uint32_t op, bool follow, int olddirfd, const char *oldpath,
 			  struct dn_target *from, int newdirfd, const char *newpath,
 			  struct dn_target *to)
@@ -702,9 +734,10 @@ static int pair_via_links(int r, uint32_t op, bool follow, int olddirfd, const c
 		return 0;
 	int a = dn_route(olddirfd, oldpath, from), b = dn_route(newdirfd, newpath, to);
 	if (a == 0)
-		a = dn_route_host_link(olddirfd, oldpath, from);
+		a = op == DN_OP_LINK && follow ? dn_route_host_link(olddirfd, oldpath, from)
+					       : host_link_unfollowed(olddirfd, oldpath, from);
 	if (b == 0)
-		b = dn_route_host_link(newdirfd, newpath, to);
+		b = host_link_unfollowed(newdirfd, newpath, to);
 	if (a == 1 && b == 1)
 		return 1;
 	if (a == 1 || b == 1) {

@@ -93,6 +93,14 @@ static int stat_in(struct union_svc *u, const struct dn_cred *c, const char *dir
 	if (w->node.layer < 0)
 		return -ENOENT;
 	*st = w->node.st;
+	/* its layer's birth time and attributes, under the number the union gives it */
+	struct dn_stat_more m = w->node.more;
+	m.dev = st->st_dev;
+	m.ino = st->st_ino;
+	if (m.mask)
+		dn_stat_more_set(&m);
+	else
+		dn_stat_more_clear();
 	return 0;
 }
 
@@ -410,10 +418,17 @@ static int union_fstat(struct dn_svc *s, struct dn_file *f, struct stat *st)
 	struct union_svc *u = to_union(s);
 	int r = OPS(u)->fstat(BELOW(u), file_below(f), st);
 	if (r == 0) {
+		struct dn_stat_more m;
+		bool more = dn_stat_more_get(st, &m);
 		/* its number as stat says it (a copy-up's origin, a merged directory's) */
 		if (f->ino)
 			st->st_ino = f->ino;
 		st->st_dev = u->dev;
+		if (more) { /* (and what its backend told beyond it, under that number) */
+			m.dev = st->st_dev;
+			m.ino = st->st_ino;
+			dn_stat_more_set(&m);
+		}
 	}
 	if (r == 0 && S_ISDIR(st->st_mode) && u->n > 1) {
 		/* as union_stat says of a merged directory */

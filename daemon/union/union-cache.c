@@ -23,6 +23,7 @@ struct un_dcache_entry {
 	int layer;
 	bool below, below_known, whiteout_up;
 	struct stat st;
+	struct dn_stat_more more;
 	struct un_mask dirs;
 	uint8_t *acl; /* owned; NULL: none */
 	uint16_t acl_len;
@@ -92,6 +93,7 @@ int un_dcache_get(struct union_svc *u, const char *path, int flags, struct un_no
 				out->layer = e->layer;
 				out->below = e->below;
 				out->st = e->st;
+				out->more = e->more;
 				out->dirs = e->dirs;
 				out->whiteout_up = e->whiteout_up;
 				out->acl_len = e->acl_len;
@@ -138,6 +140,7 @@ void un_dcache_put(struct union_svc *u, const struct un_node *n, int flags, uint
 			e->gen = gen - 1; /* (no memory for it: not kept) */
 		}
 		e->st = n->st;
+		e->more = n->more;
 		e->dirs = n->dirs;
 		break;
 	}

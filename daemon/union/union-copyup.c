@@ -267,6 +267,7 @@ static int copy_one_locked(struct union_svc *u, struct un_node *n)
 		ino_t lower_ino = n->layer > 0 ? n->st.st_ino : 0;
 		n->layer = 0;
 		n->st = st;
+		un_take_more(n);
 		un_mask_set(&n->dirs, 0);
 		un_ident(u, n, S_ISDIR(st.st_mode) ? lower_ino : 0);
 		return 0;
@@ -309,6 +310,8 @@ static int copy_one_locked(struct union_svc *u, struct un_node *n)
 	/* the merged view's attributes stay; the lower copies stay merged under it */
 	ino_t lower_ino = n->st.st_ino;
 	n->layer = 0;
+	if (!dn_stat_more_get(&st, &n->more)) /* (the copy's birth, as overlayfs tells it) */
+		n->more.mask = 0;
 	n->st.st_ino = st.st_ino;
 	n->st.st_ctim = st.st_ctim;
 	un_mask_set(&n->dirs, 0);

@@ -107,12 +107,14 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 			/* (its number, as the merged view says it, holds too) */
 			ino_t ino = out->st.st_ino;
 			out->st = st;
+			un_take_more(out);
 			out->st.st_ino = ino;
 			out->st.st_dev = u->dev;
 			return 0;
 		}
 	}
 	out->layer = -1;
+	out->more.mask = 0;
 	out->whiteout_up = false;
 	out->below = false;
 	memset(&out->dirs, 0, sizeof(out->dirs));
@@ -137,6 +139,7 @@ static int lookup_child(struct union_svc *u, const struct un_node *parent, const
 			} else {
 				out->layer = (int)l;
 				out->st = st;
+				un_take_more(out);
 				if (S_ISDIR(st.st_mode))
 					un_mask_set(&out->dirs, l);
 				else if (!(flags & UN_BELOW))
@@ -187,6 +190,7 @@ static void root_node(struct union_svc *u, struct un_node *out)
 	memset(&out->dirs, 0, sizeof(out->dirs));
 	out->whiteout_up = out->below = false;
 	out->acl_len = 0;
+	out->more.mask = 0;
 	for (size_t l = 0; l < u->n; l++)
 		un_mask_set(&out->dirs, l);
 }
@@ -198,6 +202,8 @@ static int root_lookup(struct union_svc *u, struct un_node *out)
 	if (un_dcache_get(u, "/", 0, out) == UN_HIT)
 		return 0;
 	int r = u->below->ops->stat(u->below, &u->priv, u->layer[0], true, &out->st);
+	if (r == 0)
+		un_take_more(out);
 	if (r == 0 && u->n > 1)
 		out->st.st_nlink = 1;
 	if (r == 0)

@@ -90,7 +90,16 @@ struct un_node {
 	uint8_t acl[UN_ACL_MAX];
 	bool below;          /* a lower layer has a copy (not hidden by a whiteout): always
 			      * known for a merged directory, with UN_BELOW for the rest */
+	struct dn_stat_more more; /* what its layer's stat told beyond st (birth time,
+				   * attributes), as overlayfs answers them; mask 0: none */
 };
+
+/* n's more from the layer's stat that just filled n->st (before un_ident renumbers it) */
+static inline void un_take_more(struct un_node *n)
+{
+	if (!dn_stat_more_get(&n->st, &n->more))
+		n->more.mask = 0;
+}
 
 /*
  * *dst = *src, but only the path and ACL bytes in use: a node is ~5 KiB, a
@@ -108,6 +117,7 @@ static inline void un_node_copy(struct un_node *dst, const struct un_node *src)
 	dst->acl_len = src->acl_len;
 	memcpy(dst->acl, src->acl, src->acl_len);
 	dst->below = src->below;
+	dst->more = src->more;
 }
 
 /* a directory that merges lower layers' copies (not only its top one) */
