@@ -33,6 +33,17 @@ static int32_t dead_tid(void)
 	return (int32_t)p;
 }
 
+/* chan: one request buffer, FREE, in memory of its own */
+static struct dn_buf *one_buffer(void)
+{
+	chan.l.nbufs = 1;
+	chan.l.bufs_off = 0;
+	chan.l.buf_size = sizeof(struct dn_buf);
+	chan.base = calloc(1, sizeof(struct dn_buf));
+	assert_non_null(chan.base);
+	return dn_chan_buf(&chan, 0);
+}
+
 static void *claimer(void *arg)
 {
 	int me = (int)(intptr_t)arg;
@@ -60,12 +71,7 @@ static void *claimer(void *arg)
 static void test_orphan_claimed_once(void **state)
 {
 	(void)state;
-	chan.l.nbufs = 1;
-	chan.l.bufs_off = 0;
-	chan.l.buf_size = sizeof(struct dn_buf);
-	chan.base = calloc(1, sizeof(struct dn_buf));
-	assert_non_null(chan.base);
-	struct dn_buf *b = dn_chan_buf(&chan, 0);
+	struct dn_buf *b = one_buffer();
 	int32_t dead = dead_tid();
 	pthread_barrier_init(&start, NULL, 3);
 	pthread_t t[2];
@@ -96,12 +102,7 @@ static void test_orphan_claimed_once(void **state)
 static void test_live_owner_kept(void **state)
 {
 	(void)state;
-	chan.l.nbufs = 1;
-	chan.l.bufs_off = 0;
-	chan.l.buf_size = sizeof(struct dn_buf);
-	chan.base = calloc(1, sizeof(struct dn_buf));
-	assert_non_null(chan.base);
-	struct dn_buf *b = dn_chan_buf(&chan, 0);
+	struct dn_buf *b = one_buffer();
 	assert_int_equal(dn_chan_buf_claim(&chan, getpid()), 0);
 	assert_int_equal(dn_chan_buf_claim(&chan, 1), -EAGAIN);
 	dn_chan_buf_release(&chan, 0);
