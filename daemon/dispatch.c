@@ -67,23 +67,11 @@ static uint64_t open_other_ino(struct dn_open *o)
  * times later, with no request. Every number a stat may answer for it
  * keeps nothing from now on (gens.h): the instance's, the backend's, and
  * the origin a union's copy-up recorded (another union's number for it).
- * fd < 0: a copy of the file the backend keeps (svc.h, mapfd's writeback).
  */
 static void uncache_mapped(struct dn_svc *svc, struct dn_open *o, int fd)
 {
 	if (!dn_gens_on())
 		return;
-	if (fd < 0) {
-		/* the backend's own copy (no kernel file): its write-backs move the file's times */
-		uint64_t ino = open_ino(o), other = open_other_ino(o);
-		if (ino)
-			dn_gens_uncache(ino);
-		else
-			dn_gens_off();
-		if (other)
-			dn_gens_uncache(other);
-		return;
-	}
 	struct stat st;
 	uint64_t origin = 0;
 	if (fstat(fd, &st) < 0 || dn_union_fd_origin(fd, &origin) < 0) {
@@ -631,13 +619,10 @@ static int64_t run_file_op(struct dn_session *s, const struct dn_req *req, const
 		if (!ops->mapfd) {
 			r = -ENODEV; /* the client maps a copy */
 		} else {
-			bool writeback = false;
-			int fd = ops->mapfd(svc, o->file, req->flags & DN_MAP_WRITE, &writeback);
+			int fd = ops->mapfd(svc, o->file, req->flags & DN_MAP_WRITE);
 			if (fd >= 0)
-				uncache_mapped(svc, o, writeback ? -1 : fd);
+				uncache_mapped(svc, o, fd);
 			r = fd < 0 ? fd : hand_over(s, fd, rep);
-			if (r >= 0 && writeback)
-				rep->flags |= DN_REPLY_MAP_WRITEBACK;
 		}
 		break;
 	case DN_OP_FPATH: {

@@ -4,9 +4,8 @@
 #include <stdint.h>
 
 /*
- * A backend without a kernel file to hand over (Ceph, past its shared
- * maps' budget: ceph-shm.h) lets clients map a copy of the file
- * (preload/mmap.c), written back later. Two such writable
+ * A backend without a kernel file to hand over (Ceph) lets clients map a
+ * copy of the file (preload/mmap.c), written back later. Two such writable
  * copies of one file, through different open files (in practice different
  * processes), would overwrite each other's stores without a word: SQLite's
  * WAL index loses committed rows that way. So one open file at a time may

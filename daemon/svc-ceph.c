@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include <cephfs/libcephfs.h>
-#include <linux/falloc.h>
 
 #include "ceph-paths.h"
 #include "cleanup.h"
@@ -59,7 +58,6 @@
  */
 
 #define WALK_DEPTH_MAX 256 /* directories deep a walk may go */
-#define SHM_BUDGET_DEFAULT (256ull << 20) /* shared maps, when no [ceph] cache_size or memory limit says */
 
 /*
  * The UserPerm of c. Workers serve one client after another, mostly the same
@@ -763,8 +761,6 @@ void file_free(struct ceph_svc *cs, struct dn_file *f)
 		return;
 	if (f->map_ino)
 		dn_map_owners_release(cs->map_owners, f->map_ino, f);
-	if (f->shm)
-		dn_ceph_shm_detach(cs->shm, f->shm);
 	if (f->fh)
 		ceph_ll_close(cs->cm, f->fh);
 	if (f->dir)
@@ -913,16 +909,7 @@ int open_found(struct ceph_svc *cs, const struct dn_cred *c, struct dn_file *f,
 		return r;
 	if (!S_ISREG(x->stx_mode))
 		return open_special(cs, p, f->in, x->stx_mode & S_IFMT, handover);
-	if (!(oflags & O_TRUNC) || (oflags & O_ACCMODE) == O_RDONLY)
-		return ceph_ll_open(cs->cm, f->in, ll_flags(oflags), &f->fh, p);
-	/* a truncating open of a mapped file empties its memfd too */
-	struct dn_ceph_shm_io io;
-	dn_ceph_shm_begin(cs->shm, f->in, &io);
-	r = ceph_ll_open(cs->cm, f->in, ll_flags(oflags), &f->fh, p);
-	if (r == 0 && io.ent)
-		dn_ceph_shm_resize(cs->shm, io.ent, 0);
-	dn_ceph_shm_end(cs->shm, &io);
-	return r;
+	return ceph_ll_open(cs->cm, f->in, ll_flags(oflags), &f->fh, p);
 }
 
 /*
@@ -1054,32 +1041,17 @@ static int ceph_svc_fpath(struct dn_svc *s, struct dn_file *f, char *buf, size_t
 }
 
 /*
- * The file's memfd (ceph-shm.h): every process's map of it shares its
- * pages, and the pool reads and writes the file through it meanwhile;
- * *writeback: the client's msync asks for the write-back (fsync). Past
- * the memfds' budget the client maps a copy (-ENODEV), a writable one only
- * through one open file of a file at a time (map-owners.h): SQLite's second
- * WAL process gets an error instead of silently lost rows.
+ * No kernel file to map: the client maps a copy (-ENODEV). A writable one
+ * only through one open file of a file at a time (map-owners.h): SQLite's
+ * second WAL process gets an error instead of silently lost rows.
  */
-static int ceph_svc_mapfd(struct dn_svc *s, struct dn_file *f, bool writable, bool *writeback)
+static int ceph_svc_mapfd(struct dn_svc *s, struct dn_file *f, bool writable)
 {
 	struct ceph_svc *cs = to_ceph(s);
-	int acc = f->oflags & O_ACCMODE;
-	if (!f->fh)
-		return -ENODEV; /* a directory, O_PATH, a special file: nothing of the file's to map */
-	if (acc == O_WRONLY || (writable && acc != O_RDWR))
-		return -EACCES;
-	int r = f->shm ? 0 : dn_ceph_shm_attach(cs->shm, f->in, &f->shm);
-	if (r == 0) {
-		*writeback = true;
-		return dn_ceph_shm_fd(f->shm, acc == O_RDWR);
-	}
-	if (r != -ENOSPC)
-		return r;
 	if (!writable || f->map_ino)
 		return -ENODEV;
 	struct ceph_statx x;
-	r = ceph_ll_getattr(cs->cm, f->in, &x, CEPH_STATX_INO, 0, ceph_mount_perms(cs->cm));
+	int r = ceph_ll_getattr(cs->cm, f->in, &x, CEPH_STATX_INO, 0, ceph_mount_perms(cs->cm));
 	if (r < 0)
 		return r;
 	if ((r = dn_map_owners_claim(cs->map_owners, x.stx_ino, f)) < 0)
@@ -1097,13 +1069,7 @@ static ssize_t ceph_svc_pread(struct dn_svc *s, struct dn_file *f, void *buf, si
 		return -EBADF;
 	if (len > INT_MAX)
 		len = INT_MAX & ~4095;
-	struct ceph_svc *cs = to_ceph(s);
-	struct dn_ceph_shm_io io;
-	dn_ceph_shm_begin(cs->shm, f->in, &io);
-	ssize_t r = io.ent ? dn_ceph_shm_pread(io.ent, buf, len, off)
-			   : ceph_ll_read(cs->cm, f->fh, off, len, buf);
-	dn_ceph_shm_end(cs->shm, &io);
-	return r;
+	return ceph_ll_read(to_ceph(s)->cm, f->fh, off, len, buf);
 }
 
 static ssize_t ceph_svc_pwrite(struct dn_svc *s, struct dn_file *f, const void *buf, size_t len,
@@ -1122,24 +1088,20 @@ static ssize_t ceph_svc_pwrite(struct dn_svc *s, struct dn_file *f, const void *
 	int n = clear_set_id_for_write(cs, f->in, dn_cred_current());
 	if (n < 0)
 		return n;
-	struct dn_ceph_shm_io io;
-	dn_ceph_shm_begin(cs->shm, f->in, &io);
 	if (off < 0) {
 		/* SEEK_END asks the MDS for the size unless our caps make it current. */
 		pthread_mutex_lock(&cs->append_lock);
 		off_t pos = ceph_ll_lseek(cs->cm, f->fh, 0, SEEK_END);
 		n = pos < 0 ? (int)pos : ceph_ll_write(cs->cm, f->fh, pos, len, buf);
 		pthread_mutex_unlock(&cs->append_lock);
+		if (n < 0)
+			return n;
 		off = pos;
 	} else {
 		n = ceph_ll_write(cs->cm, f->fh, off, len, buf);
+		if (n < 0)
+			return n;
 	}
-	/* the mapped file's pages show it, as the page cache a kernel write goes through */
-	if (n > 0 && io.ent)
-		dn_ceph_shm_wrote(cs->shm, io.ent, buf, (size_t)n, (uint64_t)off);
-	dn_ceph_shm_end(cs->shm, &io);
-	if (n < 0)
-		return n;
 	*end = (uint64_t)off + (uint64_t)n;
 	return n;
 }
@@ -1462,13 +1424,6 @@ static ssize_t ceph_svc_readdir(struct dn_svc *s, struct dn_file *f, uint64_t co
 static int ceph_svc_fsync(struct dn_svc *s, struct dn_file *f, bool datasync)
 {
 	struct ceph_svc *cs = to_ceph(s);
-	/* maps' stores first: fsync covers them, as the kernel's writes its dirty pages */
-	struct dn_ceph_shm_io io;
-	dn_ceph_shm_begin(cs->shm, f->in, &io);
-	int r = io.ent ? dn_ceph_shm_writeback(cs->shm, io.ent) : 0;
-	dn_ceph_shm_end(cs->shm, &io);
-	if (r < 0)
-		return r;
 	if (f->fh)
 		return ceph_ll_fsync(cs->cm, f->fh, datasync);
 	return ceph_ll_sync_inode(cs->cm, f->in, datasync);
@@ -1519,22 +1474,6 @@ static int vfs_may_setattr_file(struct ceph_svc *cs, const struct dn_cred *c, st
 	return r < 0 ? r : vfs_may_setattr(c, &a, want, mask);
 }
 
-/* ceph_ll_setattr, whose size change a mapped file's memfd follows */
-static int setattr_size_shm(struct ceph_svc *cs, struct Inode *in, struct ceph_statx *want,
-			    int mask, const UserPerm *p)
-{
-	if (!(mask & CEPH_SETATTR_SIZE))
-		return ceph_ll_setattr(cs->cm, in, want, mask, p);
-	struct dn_ceph_shm_io io;
-	dn_ceph_shm_begin(cs->shm, in, &io);
-	uint64_t size = want->stx_size;
-	int r = ceph_ll_setattr(cs->cm, in, want, mask, p);
-	if (r == 0 && io.ent)
-		dn_ceph_shm_resize(cs->shm, io.ent, size);
-	dn_ceph_shm_end(cs->shm, &io);
-	return r;
-}
-
 int setattr_inode(struct ceph_svc *cs, const struct dn_cred *c, struct Inode *in,
 		  const struct ceph_statx *x, struct ceph_statx *want, int mask)
 {
@@ -1550,7 +1489,7 @@ int setattr_inode(struct ceph_svc *cs, const struct dn_cred *c, struct Inode *in
 	else if (dn_vfs_root_without_caps(c))
 		r = vfs_may_setattr(c, &a, want, mask);
 	if (r == 0)
-		r = setattr_size_shm(cs, in, want, mask, p);
+		r = ceph_ll_setattr(cs->cm, in, want, mask, p);
 	if (r == 0 && (mask & CEPH_SETATTR_SIZE))
 		r = clear_set_id_for_write(cs, in, c); /* once truncate was allowed */
 	return r;
@@ -1616,7 +1555,7 @@ static int ceph_svc_ftruncate(struct dn_svc *s, struct dn_file *f, off_t len)
 	if (r < 0)
 		return r;
 	struct ceph_statx x = {.stx_size = (uint64_t)len};
-	return setattr_size_shm(to_ceph(s), f->in, &x, truncate_mask(&x), f->perm);
+	return ceph_ll_setattr(to_ceph(s)->cm, f->in, &x, truncate_mask(&x), f->perm);
 }
 
 static int ceph_svc_chmod(struct dn_svc *s, const struct dn_cred *c, const char *path,
@@ -1825,19 +1764,7 @@ static int ceph_svc_fallocate(struct dn_svc *s, struct dn_file *f, int mode, off
 	if (r < 0)
 		return r;
 	/* CephFS knows PUNCH_HOLE|KEEP_SIZE only; glibc's posix_fallocate then writes zeros. */
-	struct ceph_svc *cs = to_ceph(s);
-	struct dn_ceph_shm_io io;
-	dn_ceph_shm_begin(cs->shm, f->in, &io);
-	r = ceph_ll_fallocate(cs->cm, f->fh, mode, off, len);
-	if (r == 0 && io.ent) {
-		struct ceph_statx x;
-		if (mode & FALLOC_FL_PUNCH_HOLE)
-			dn_ceph_shm_punch(io.ent, (uint64_t)off, (uint64_t)len);
-		if (ceph_ll_getattr(cs->cm, f->in, &x, CEPH_STATX_SIZE, 0, f->perm) == 0)
-			dn_ceph_shm_resize(cs->shm, io.ent, x.stx_size);
-	}
-	dn_ceph_shm_end(cs->shm, &io);
-	return r;
+	return ceph_ll_fallocate(to_ceph(s)->cm, f->fh, mode, off, len);
 }
 
 /* The inode an xattr call is about, with a reference: the open file's or path's. */
@@ -2081,7 +2008,6 @@ static void ino_release(void *handle, vinodeno_t ino)
 static void ceph_svc_destroy(struct dn_svc *s)
 {
 	struct ceph_svc *cs = to_ceph(s);
-	cs->shm = dn_ceph_shm_free(cs->shm); /* maps' stores written back, before the unmount */
 	dn_ceph_paths_close(cs->paths); /* its references go before the unmount */
 	if (cs->root)
 		ceph_ll_put(cs->cm, cs->root);
@@ -2369,15 +2295,6 @@ static int ceph_svc_create(const struct dn_config *cfg, struct dn_svc **out, cha
 	}
 	cs->base.ops = &ceph_ops;
 	cs->cm = cm;
-	/* shared maps' memfds (and their shadows) take no more than the object cache may */
-	uint64_t cache = dn_config_ceph_cache_size(cfg);
-	if (!(cs->shm = dn_ceph_shm_new(cm, cache ? cache : SHM_BUDGET_DEFAULT))) {
-		dn_fifos_free(cs->fifos);
-		dn_map_owners_free(cs->map_owners);
-		free(cs);
-		r = -ENOMEM;
-		goto fail_mounted;
-	}
 	dn_protect_read(&cs->protect);
 	pthread_mutex_init(&cs->append_lock, NULL);
 	r = ceph_ll_lookup_root(cm, &cs->root);

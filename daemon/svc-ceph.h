@@ -11,7 +11,6 @@
 #include <cephfs/libcephfs.h>
 
 #include "ceph-paths.h"
-#include "ceph-shm.h"
 #include "cred.h"
 #include "path.h"
 #include "protect.h"
@@ -36,8 +35,7 @@ struct ceph_svc {
 	/* Appends place data at the size as this client sees it; one at a time. */
 	pthread_mutex_t append_lock;
 	struct dn_fifos *fifos;
-	struct dn_map_owners *map_owners; /* copies clients map past shm's budget: one writable one per file */
-	struct dn_ceph_shm *shm; /* the memfds clients map shared */
+	struct dn_map_owners *map_owners; /* clients map copies: one writable one per file */
 	bool acl_umask; /* libcephfs applies the caller's umask (POSIX ACLs on) */
 	struct dn_protect protect; /* the host's fs.protected_*, as its kernel applies them */
 	struct dn_ceph_paths *paths; /* directories walked to, by path ([ceph] entry_timeout); NULL: off */
@@ -54,7 +52,6 @@ struct dn_file {
 	gid_t groups[DN_GROUPS_MAX];
 	char *path; /* opened by a path with "." or "..": what it resolved to (fpath) */
 	uint64_t map_ino; /* non-zero: claimed in map_owners for a writable shared copy */
-	struct dn_ceph_shm_ent *shm; /* this open file mapped the file's memfd: held */
 	bool is_dir;      /* names can be looked up in it (the *_at calls, svc-ceph-at.c) */
 	short flock_held; /* F_RDLCK or F_WRLCK taken by flock on this open file, else F_UNLCK */
 };

@@ -349,7 +349,7 @@ static int local_open(struct dn_svc *s, const struct dn_cred *c, const char *pat
  * of it is the kernel's, one page cache with the pool's reads and writes
  * and every other mapper's. It carries the access the open was checked for.
  */
-static int local_mapfd(struct dn_svc *s, struct dn_file *f, bool writable, bool *writeback)
+static int local_mapfd(struct dn_svc *s, struct dn_file *f, bool writable)
 {
 	int fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
 	return fd < 0 ? -errno : fd;

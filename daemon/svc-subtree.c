@@ -498,9 +498,9 @@ static void sub_close(struct dn_svc *s, struct dn_file *f)
 	BELOW(s)->ops->close(BELOW(s), f);
 }
 
-static int sub_mapfd(struct dn_svc *s, struct dn_file *f, bool writable, bool *writeback)
+static int sub_mapfd(struct dn_svc *s, struct dn_file *f, bool writable)
 {
-	return BELOW(s)->ops->mapfd(BELOW(s), f, writable, writeback);
+	return BELOW(s)->ops->mapfd(BELOW(s), f, writable);
 }
 
 static int sub_set_direct(struct dn_svc *s, struct dn_file *f, bool on, uint32_t lens)

@@ -72,15 +72,12 @@ struct dn_svc_ops {
 	 * Optional: a kernel descriptor of f (the caller's) whose MAP_SHARED
 	 * maps share one page cache with this backend's reads and writes of
 	 * the file, for the client to map itself: maps of every process then
-	 * see each other's stores, as on a kernel filesystem. *writeback (false
-	 * on entry): the pages are the backend's own copy (Ceph's memfd,
-	 * ceph-shm.h), which its fsync writes back; the client's msync asks for
-	 * that, and its map keeps the open file until it is gone. -ENODEV: the
+	 * see each other's stores, as on a kernel filesystem. -ENODEV: the
 	 * client maps a copy (preload/mmap.c); writable says it may write that
 	 * copy back, which the backend may refuse (map-owners.h). Without the
 	 * op, copies.
 	 */
-	int (*mapfd)(struct dn_svc *s, struct dn_file *f, bool writable, bool *writeback);
+	int (*mapfd)(struct dn_svc *s, struct dn_file *f, bool writable);
 	ssize_t (*pread)(struct dn_svc *s, struct dn_file *f, void *buf, size_t len, off_t off);
 	/* off < 0: append; *end gets the file offset after the write */
 	ssize_t (*pwrite)(struct dn_svc *s, struct dn_file *f, const void *buf, size_t len,

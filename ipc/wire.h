@@ -48,7 +48,7 @@ enum dn_op {
 	DN_OP_MKNOD,    /* path; mode: type and permissions; off: device number */
 	DN_OP_HANDOFF,  /* data: struct dn_handoff + its handles; answers the new handles */
 	DN_OP_MAPFD,    /* handle; flags: DN_MAP_WRITE; answers a descriptor to map shared
-			 * (DN_REPLY_HANDOVER, DN_REPLY_MAP_WRITEBACK), or ENODEV: map a copy */
+			 * (DN_REPLY_HANDOVER), or ENODEV: map a copy */
 	DN_OP_FADVISE,  /* handle; off, len, mode: posix_fadvise advice */
 	DN_OP_SEEK,     /* handle; off, mode: SEEK_DATA or SEEK_HOLE; answers the offset,
 			 * for directories and backends without holes too; or
@@ -289,12 +289,6 @@ enum dn_buf_state {
 #define DN_REPLY_REDIRECT 0x10u
 /* A stat's answer the library may keep (struct dn_gens): the instance's pool bumps for it */
 #define DN_REPLY_KEEP 0x20u
-/*
- * mapfd: the descriptor is the pool's copy of the file (a Ceph file's
- * memfd), which reaches the file at the pool's fsync of it: msync(MS_SYNC)
- * sends one, and the map holds its open file until it is unmapped.
- */
-#define DN_REPLY_MAP_WRITEBACK 0x40u
 
 struct dn_reply {
 	int64_t result; /* >= 0, or -errno */

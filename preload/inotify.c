@@ -42,7 +42,7 @@ DN_EXPORT int inotify_add_watch(int ifd, const char *path, uint32_t mask)
 	}
 	if (fd < 0)
 		DN_RETURN(fd);
-	int k = dn_op_mapfd(fd, false, NULL);
+	int k = dn_op_mapfd(fd, false);
 	dn_op_close(fd);
 	if (k < 0)
 		DN_RETURN(k == -ENODEV ? -EOPNOTSUPP : k);

@@ -34,16 +34,7 @@
  * writable are written back, and only as far as the file reaches at that
  * moment: a map never extends a file.
  *
- * A Ceph pool hands over its own copy of the file (a memfd every process
- * maps, which the pool reads and writes the file through and writes back:
- * daemon/ceph-shm.h). Its map is the kernel's too, and a region besides,
- * marked kernel: it holds the open file (the pool writes the file back
- * when its last one closes), and msync(MS_SYNC) asks the pool to write it
- * back (fsync) as the kernel's would the page cache. Nothing else of the
- * copies' machinery below touches it: its pages are the file's already.
- * After a pool restart it is a copy (orphans_to_copies).
- *
- * Copies have no page cache between them and other mappers. Within
+ * Such copies have no page cache between them and other mappers. Within
  * the process, the library stands in for one: its writes through the pool
  * are read again into its maps of the file (dn_mmap_changed), and a
  * write-back merges what each of its maps changed (writeback_piece). A
@@ -61,8 +52,6 @@ struct region {
 	int32_t ofd;          /* holds one reference */
 	bool writable;        /* has been PROT_WRITE; a read-only map is never written back */
 	bool may_write;       /* its fd was open for writing: else PROT_WRITE is EACCES */
-	bool kernel;          /* the kernel's map of the pool's copy: the pool writes it back */
-	uint32_t gen;         /* kernel: the session (dn_client.session_gen) whose pool has the copy */
 };
 
 static struct region *regions; /* from mmap, not malloc: munmap may run inside malloc */
@@ -138,21 +127,6 @@ static bool lock_for_range(uintptr_t a, uintptr_t b)
 }
 
 /* Lock held from here on. */
-
-/*
- * A kernel region whose pool is gone (a restart: the session changed) maps
- * a copy its successor does not have: from now on it is a copy like the
- * others, whose stores (those made before the restart too) go back by
- * write-back. After a switch of identity (the same pool) that is harmless:
- * its write-back finds the file as the map has it.
- */
-static void orphans_to_copies(void)
-{
-	uint32_t now = atomic_load(&dn_client.session_gen);
-	for (size_t i = 0; i < nregions; i++)
-		if (regions[i].kernel && regions[i].gen != now)
-			regions[i].kernel = false;
-}
 
 static void bounds_update(void)
 {
@@ -308,11 +282,10 @@ static bool file_id(int32_t ofd, uint64_t *dev, uint64_t *ino)
 static void refresh_file(uint64_t dev, uint64_t ino, uint64_t off, uint64_t len)
 {
 	uint64_t end = len > UINT64_MAX - off ? UINT64_MAX : off + len;
-	orphans_to_copies();
 	for (size_t i = 0; i < nregions; i++) {
 		const struct region *r = &regions[i];
 		uint64_t lo = r->off, hi = r->off + (r->end - r->start);
-		if (r->kernel || r->dev != dev || r->ino != ino || end <= lo || hi <= off)
+		if (r->dev != dev || r->ino != ino || end <= lo || hi <= off)
 			continue;
 		region_refresh(r, off > lo ? off : lo, end < hi ? end : hi);
 	}
@@ -379,7 +352,7 @@ static void show_merged(const struct region *r, uint64_t pos, const uint8_t *mer
 	for (size_t i = 0; i < nregions; i++) {
 		const struct region *w = &regions[i];
 		uint64_t lo = w->off, hi = w->off + (w->end - w->start);
-		if (w->kernel || w->dev != r->dev || w->ino != r->ino || pos + n <= lo || hi <= pos)
+		if (w->dev != r->dev || w->ino != r->ino || pos + n <= lo || hi <= pos)
 			continue;
 		uint64_t x = pos > lo ? pos : lo, y = pos + n < hi ? pos + n : hi;
 		size_t len = (size_t)(y - x);
@@ -435,8 +408,7 @@ static int64_t writeback_piece(struct dn_call *c, uint64_t handle, const struct 
 	for (size_t i = 0; i < nregions; i++) {
 		const struct region *w = &regions[i];
 		uint64_t lo = w->off, hi = w->off + (w->end - w->start);
-		if (!w->writable || w->kernel || w->dev != r->dev || w->ino != r->ino ||
-		    pos + n <= lo || hi <= pos)
+		if (!w->writable || w->dev != r->dev || w->ino != r->ino || pos + n <= lo || hi <= pos)
 			continue;
 		uint64_t x = pos > lo ? pos : lo, y = pos + n < hi ? pos + n : hi;
 		/* a page made unreadable (PROT_NONE) changed nothing */
@@ -463,7 +435,7 @@ static int64_t writeback_piece(struct dn_call *c, uint64_t handle, const struct 
 static int region_writeback(const struct region *named, uintptr_t a, uintptr_t b)
 {
 	const struct region was = *named, *r = &was;
-	if (!r->writable || r->kernel)
+	if (!r->writable)
 		return 0;
 	uint8_t *buf = REAL(mmap)(NULL, 3 * PIECE, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -506,32 +478,9 @@ static int region_writeback(const struct region *named, uintptr_t a, uintptr_t b
 	return res < 0 ? (int)res : 0;
 }
 
-/*
- * Before kernel regions in [a, b) are left to their pool: a round trip, so
- * that a restart not yet noticed (no call since) is, and their copies
- * become the library's (orphans_to_copies) rather than go unwritten.
- */
-static void pool_current(uintptr_t a, uintptr_t b)
-{
-	bool any = false;
-	for (size_t i = 0; i < nregions && !any; i++)
-		any = regions[i].kernel && overlaps(&regions[i], a, b);
-	if (any) {
-		struct dn_call c;
-		if (dn_call_begin(&c) == 0) {
-			struct dn_req req = {.op = DN_OP_NOP};
-			struct dn_reply rep;
-			dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
-			dn_call_end(&c);
-		}
-	}
-	orphans_to_copies();
-}
-
 static int writeback_range(uintptr_t a, uintptr_t b)
 {
 	int err = 0;
-	pool_current(a, b);
 	for (size_t i = 0; i < nregions; i++) {
 		struct region *r = &regions[i];
 		if (!overlaps(r, a, b))
@@ -684,7 +633,7 @@ static void atfork_register(void)
 }
 
 static int region_add(uintptr_t start, uintptr_t end, uint64_t off, const struct stat *st,
-		      int32_t ofd, bool writable, bool may_write, bool kernel)
+		      int32_t ofd, bool writable, bool may_write)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, atfork_register);
@@ -692,8 +641,7 @@ static int region_add(uintptr_t start, uintptr_t end, uint64_t off, const struct
 	int r = reserve(nregions + 1);
 	if (r == 0) {
 		regions[nregions++] = (struct region){start, end, off, (uint64_t)st->st_dev,
-						      (uint64_t)st->st_ino, ofd, writable, may_write,
-						      kernel, atomic_load(&dn_client.session_gen)};
+						      (uint64_t)st->st_ino, ofd, writable, may_write};
 		dn_ofd_ref(dn_ofds(), dn_client.chan.l.nofds, ofd);
 		bounds_update();
 	}
@@ -705,33 +653,6 @@ static void *map_fail(int e)
 {
 	errno = e;
 	return MAP_FAILED;
-}
-
-/*
- * The kernel maps k, the descriptor the pool handed over (which goes). The
- * pool's copy of the file (writeback) is a region as well: it holds the
- * open file, and msync makes the pool write it back.
- */
-static void *map_handed(void *addr, size_t len, int prot, int flags, int fd, int32_t ofd,
-			off_t off, int k, bool writeback)
-{
-	void *p = REAL(mmap)(addr, len, prot, flags, k, off);
-	int e = errno;
-	REAL(close)(k);
-	if (p == MAP_FAILED || !writeback)
-		return errno = e, p;
-	size_t span = (len + page_size() - 1) & ~(page_size() - 1);
-	int acc = (int)(dn_ofds()[ofd].oflags & O_ACCMODE);
-	struct stat st;
-	int r = dn_op_fstat(fd, &st);
-	if (r == 0)
-		r = region_add((uintptr_t)p, (uintptr_t)p + span, (uint64_t)off, &st, ofd,
-			       prot & PROT_WRITE, acc == O_RDWR, true);
-	if (r < 0) {
-		REAL(munmap)(p, len);
-		return map_fail(-r);
-	}
-	return p;
 }
 
 /* mmap of Danaus fd: the kernel's checks, then an anonymous map with the file's bytes. */
@@ -762,11 +683,15 @@ static void *map_danaus(void *addr, size_t len, int prot, int flags, int fd, int
 	if ((flags & MAP_FIXED) && replace_tracked(addr, span) < 0)
 		return map_fail(ENOMEM);
 	if (shared) {
-		/* the kernel's own map where the backend has a kernel file (or its copy): coherent */
-		bool writeback = false;
-		int k = dn_op_mapfd(fd, acc == O_RDWR, &writeback); /* a copy of it would be written back */
-		if (k >= 0)
-			return map_handed(addr, len, prot, flags, fd, ofd, off, k, writeback);
+		/* the kernel's own map where the backend has a kernel file: coherent */
+		int k = dn_op_mapfd(fd, acc == O_RDWR); /* a copy of it would be written back */
+		if (k >= 0) {
+			void *p = REAL(mmap)(addr, len, prot, flags, k, off);
+			int e = errno;
+			REAL(close)(k);
+			errno = e;
+			return p;
+		}
 		if (k != -ENODEV)
 			return map_fail(-k);
 	}
@@ -787,7 +712,7 @@ static void *map_danaus(void *addr, size_t len, int prot, int flags, int fd, int
 	struct stat st;
 	if (!e && shared && (e = dn_op_fstat(fd, &st)) == 0)
 		e = region_add((uintptr_t)p, (uintptr_t)p + span, (uint64_t)off, &st, ofd,
-			       prot & PROT_WRITE, acc == O_RDWR, false);
+			       prot & PROT_WRITE, acc == O_RDWR);
 	if (e) {
 		REAL(munmap)(p, len);
 		return map_fail(-e);
@@ -832,45 +757,7 @@ DN_EXPORT int munmap(void *addr, size_t len)
 	return unmap_tracked(addr, len);
 }
 
-/*
- * The pool's copies in [a, b) (kernel regions) to their files: one fsync of
- * each open file (the pool writes all of its copy back, as fsync would).
- */
-static int sync_kernel(uintptr_t a, uintptr_t b)
-{
-	int err = 0;
-	for (size_t i = 0; i < nregions; i++) {
-		const struct region *r = &regions[i];
-		if (!r->kernel || !overlaps(r, a, b))
-			continue;
-		bool done = false;
-		for (size_t j = 0; j < i && !done; j++)
-			done = regions[j].kernel && regions[j].ofd == r->ofd && overlaps(&regions[j], a, b);
-		if (done)
-			continue;
-		uint32_t gen = r->gen;
-		struct dn_call c;
-		int64_t res = dn_call_begin(&c);
-		if (res == 0) {
-			struct dn_req req = {.op = DN_OP_FSYNC, .handle = dn_ofds()[r->ofd].handle,
-					     .flags = DN_FSYNC_DATA};
-			struct dn_reply rep;
-			res = dn_request(&c, &req, NULL, NULL, NULL, 0, &rep);
-			dn_call_end(&c);
-		}
-		/* the pool restarted meanwhile (this was the first call to find it gone): copies now */
-		if (atomic_load(&dn_client.session_gen) != gen)
-			res = writeback_range(a, b);
-		err = err ? err : (int)(res < 0 ? res : 0);
-	}
-	return err;
-}
-
-/*
- * Copies: MS_SYNC and MS_ASYNC both write back before returning; the
- * pool's copies: MS_SYNC writes them back, MS_ASYNC nothing (the pool
- * reads them already). MS_INVALIDATE re-reads nothing.
- */
+/* MS_SYNC and MS_ASYNC both write back before returning; MS_INVALIDATE re-reads nothing. */
 DN_EXPORT int msync(void *addr, size_t len, int flags)
 {
 	if (!may_touch(addr, len))
@@ -883,10 +770,6 @@ DN_EXPORT int msync(void *addr, size_t len, int flags)
 		return 0;
 	bool held = lock_for_calls();
 	int r = writeback_range(a, b);
-	if (flags & MS_SYNC) {
-		int e = sync_kernel(a, b);
-		r = r ? r : e;
-	}
 	unlock_for_calls(held);
 	DN_RETURN(r);
 }
@@ -972,7 +855,6 @@ void dn_mmap_flush_ofd(int32_t ofd)
 	if (!atomic_load_explicit(&span_hi, memory_order_acquire))
 		return;
 	bool held = lock_for_calls();
-	pool_current(0, UINTPTR_MAX);
 	for (size_t i = 0; i < nregions; i++)
 		if (regions[i].ofd == ofd)
 			region_writeback(&regions[i], regions[i].start, regions[i].end);
@@ -1004,7 +886,6 @@ void dn_mmap_rebase_ofds(int32_t (*to)(int32_t ofd, void *arg), void *arg)
 	size_t kept = 0;
 	for (size_t i = 0; i < nregions; i++) {
 		regions[i].ofd = to(regions[i].ofd, arg);
-		regions[i].kernel = false; /* another session: orphans_to_copies */
 		/* a file that could not move: its map keeps its memory, and no longer its file */
 		if (regions[i].ofd >= 0)
 			regions[kept++] = regions[i];
@@ -1019,7 +900,6 @@ void dn_mmap_release_all(void)
 	if (!atomic_load_explicit(&span_hi, memory_order_acquire))
 		return;
 	bool held = lock_for_calls();
-	pool_current(0, UINTPTR_MAX);
 	for (size_t i = 0; i < nregions; i++) {
 		region_writeback(&regions[i], regions[i].start, regions[i].end);
 		region_drop(&regions[i]);

@@ -1100,7 +1100,7 @@ int dn_op_file(uint32_t op, int fd, uint32_t flags, uint64_t off, uint32_t mode)
 	return r;
 }
 
-int dn_op_mapfd(int fd, bool writable, bool *writeback)
+int dn_op_mapfd(int fd, bool writable)
 {
 	struct dn_ofd *o = dn_fd_ofd(fd, NULL);
 	if (!o)
@@ -1115,17 +1115,7 @@ int dn_op_mapfd(int fd, bool writable, bool *writeback)
 		return -EPROTO;
 	uint64_t token[2] = {rep.handle, rep.aux};
 	int k = dn_chan_take(dn_client.socket_path, token);
-	if (k == -ENOENT)
-		return -EIO;
-	if (k >= 0 && (rep.flags & DN_REPLY_MAP_WRITEBACK)) {
-		/* a copy of the file, not the file: only for a caller that maps it */
-		if (!writeback) {
-			REAL(close)(k);
-			return -ENODEV;
-		}
-		*writeback = true;
-	}
-	return k;
+	return k == -ENOENT ? -EIO : k;
 }
 
 ssize_t dn_op_readdir(int fd, uint64_t cookie, void *buf, size_t len, uint64_t *next)

@@ -98,10 +98,8 @@ int dn_op_file(uint32_t op, int fd, uint32_t flags, uint64_t off, uint32_t mode)
  * pool's reads and writes and every other mapper (the caller closes it);
  * -ENODEV when the pool's backend has none: map a copy, which with
  * writable the pool may refuse (-EAGAIN: another open file has one).
- * *writeback (may be NULL): it is the pool's copy of the file (Ceph), which
- * reaches the file at the pool's fsync (wire.h, DN_REPLY_MAP_WRITEBACK).
  */
-int dn_op_mapfd(int fd, bool writable, bool *writeback);
+int dn_op_mapfd(int fd, bool writable);
 ssize_t dn_op_readdir(int fd, uint64_t cookie, void *buf, size_t len, uint64_t *next);
 /* dup, dup2/dup3 (newfd >= 0) and F_DUPFD (newfd < 0, from minfd). */
 int dn_op_dup(int oldfd, int newfd, int minfd, bool cloexec);

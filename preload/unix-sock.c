@@ -47,7 +47,7 @@ static int directory_of(struct dn_target *dir)
 	for (int hops = 0;; hops++) {
 		int fd = dn_op_open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 		if (fd >= 0) {
-			int k = dn_op_mapfd(fd, false, NULL);
+			int k = dn_op_mapfd(fd, false);
 			dn_op_close(fd);
 			return k == -ENODEV ? -EOPNOTSUPP : k;
 		}

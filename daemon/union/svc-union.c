@@ -387,10 +387,10 @@ static int union_fpath(struct dn_svc *s, struct dn_file *f, char *buf, size_t le
 	return (int)n;
 }
 
-static int union_mapfd(struct dn_svc *s, struct dn_file *f, bool writable, bool *writeback)
+static int union_mapfd(struct dn_svc *s, struct dn_file *f, bool writable)
 {
 	struct union_svc *u = to_union(s);
-	return OPS(u)->mapfd ? OPS(u)->mapfd(BELOW(u), file_below(f), writable, writeback) : -ENODEV;
+	return OPS(u)->mapfd ? OPS(u)->mapfd(BELOW(u), file_below(f), writable) : -ENODEV;
 }
 
 /* overlayfs passes O_DIRECT (and F_SETFL's) to the real file (ovl_change_flags) */

@@ -211,23 +211,6 @@ print("inherited read", os.read(3, 100).decode().strip())
 os.write(4, b"after\n")
 EOF
 
-# A shared writable map: a store before the pool dies (not synced) and one
-# after; both reach the file (on Ceph the dead pool's memfd lives on in the
-# map, which the library then writes back as a copy, mmap.c).
-cat > "$WORK/mapper.py" <<'EOF'
-exec(open(__file__.replace("mapper.py", "lib.py")).read())
-import mmap
-fd = os.open(f"{MNT}/mapped", os.O_RDWR)
-m = mmap.mmap(fd, 4096, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-m[0:6] = b"before"
-ready("mapper")
-wait("go")
-m[100:105] = b"after"
-m.flush()
-m.close()
-print("mapper read", os.pread(fd, 6, 0).decode(), os.pread(fd, 5, 100).decode(), flush=True)
-EOF
-
 # ---- the files ----
 head -c $((8 << 20)) /dev/urandom > "$ROOT/big"
 mkdir "$ROOT/sub" "$ROOT/many"
@@ -237,7 +220,6 @@ for i in $(seq 300); do : > "$ROOT/many/e$i"; done
 printf 'hello world' > "$ROOT/kept"
 printf 'hello world' > "$ROOT/kept2"
 for f in gone replaced locked flocked unlocked app; do echo "$f" > "$ROOT/$f"; done
-head -c 4096 /dev/zero > "$ROOT/mapped"
 echo private > "$ROOT/private"
 echo public > "$ROOT/public"
 echo inherited > "$ROOT/inherited"
@@ -272,8 +254,6 @@ tailpid=$!
 run sh -c "exec python3 '$WORK/inherit.py' '$SYNC' '$MNT' 3< '$MNT/inherited' 4>> '$MNT/appended'" \
 	> "$WORK/inherit.out" 2>&1 &
 inherit=$!
-run python3 "$WORK/mapper.py" "$SYNC" "$MNT" > "$WORK/mapper.out" 2>&1 &
-mapper=$!
 mkfifo "$WORK/sql.in"
 run sqlite3 "$MNT/db" < "$WORK/sql.in" > "$WORK/sql.out" 2>&1 &
 sqlpid=$!
@@ -281,7 +261,7 @@ exec 7> "$WORK/sql.in"
 echo "create table t(x); insert into t values (1), (2), (3);" >&7
 echo "select 'before', count(*) from t;" >&7
 
-for p in writer reader holder inflight nobody inherit mapper; do wait_for "$SYNC/ready.$p" 120; done
+for p in writer reader holder inflight nobody inherit; do wait_for "$SYNC/ready.$p" 120; done
 for _ in $(seq 100); do grep -q before "$WORK/sql.out" 2>/dev/null && break; sleep 0.05; done
 grep -q "before|3" "$WORK/sql.out" || fail "sqlite3 did not start: $(cat "$WORK/sql.out")"
 for _ in $(seq 100); do grep -q line1 "$WORK/tail.out" && break; sleep 0.05; done
@@ -312,7 +292,7 @@ exec 7>&-
 rc=0
 wait "$sqlpid" || rc=$?
 [ $rc = 0 ] || fail "sqlite3 failed ($rc): $(cat "$WORK/sql.out")"
-for p in writer reader holder inflight nobody inherit mapper; do
+for p in writer reader holder inflight nobody inherit; do
 	wait "${!p}" || rc=$?
 	[ $rc = 0 ] || { cat "$WORK/$p.out" >&2; fail "$p failed ($rc)"; }
 done
@@ -329,13 +309,6 @@ pass "a reader goes on at its offset across the restart"
 
 grep -q line2 "$WORK/tail.out" || fail "tail -f saw nothing after the restart: $(cat "$WORK/tail.out")"
 pass "tail -f follows its file across the restart"
-
-cat "$WORK/mapper.out"
-grep -qx "mapper read before after" "$WORK/mapper.out" || fail "a shared map's stores did not reach read(2)"
-got=$("$RUN_BIN" --pool rs --socket "$SOCK" --mountpoint "$MNT" -- \
-	sh -c "head -c 6 '$MNT/mapped'; dd if='$MNT/mapped' bs=1 skip=100 count=5 2> /dev/null")
-[ "$got" = beforeafter ] || fail "a shared map's stores from before and after the restart are not both in the file ($got)"
-pass "a shared map's stores from before and after the restart reach the file"
 
 sed 's/^/  sqlite3 | /' "$WORK/sql.out"
 grep -q "after|4" "$WORK/sql.out" && grep -qx ok "$WORK/sql.out" ||
