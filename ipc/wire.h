@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define DN_PROTO_MAGIC 0x31534e4144ULL /* "DANS1" */
-#define DN_PROTO_VERSION 25
+#define DN_PROTO_VERSION 26
 #define DN_CACHELINE 64
 
 enum dn_op {
