@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 #include "preload-keep.h"
 
@@ -67,6 +68,14 @@ void dn_preload_keep_init(void)
 	const char *given = getenv(DN_ENV_PRELOAD);
 	if (!given)
 		return;
+	/*
+	 * A set-id image: ld.so dropped LD_PRELOAD on purpose, and the caller
+	 * wrote this variable: its children must not get the caller's preloads.
+	 */
+	if (getauxval(AT_SECURE)) {
+		unsetenv(DN_ENV_PRELOAD);
+		return;
+	}
 	if (given[0] == '+')
 		setenv("LD_PRELOAD", given + 1, 1);
 	else if (given[0] == '-')
