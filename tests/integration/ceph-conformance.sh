@@ -11,18 +11,13 @@ ceph_start_with_fuse
 # PYSUITE_MODULES still overrides.
 export PYSUITE_MODULES=${PYSUITE_MODULES:-"test_os test_posix test_shutil test_tempfile test_fileio
 	test_fcntl test_stat test_mmap"}
-mkdir -p "$FUSE/pools"
-set +e
 failed=()
 for t in python-suite stress-fs; do
 	t0=$SECONDS
-	DANAUS_TEST_CEPH_DIR="$CEPH_DIR" DANAUS_TEST_CEPH_FUSE="$FUSE" bash "$HERE/$t.sh" 2>&1 |
-		sed "s/^/  $t: /"
-	if [ "${PIPESTATUS[0]}" = 0 ]; then
+	if ceph_run_local "$t"; then
 		pass "$t.sh on a ceph pool against ceph-fuse ($((SECONDS - t0)) s)"
 	else
 		failed+=("$t")
 	fi
 done
-set -e
 [ ${#failed[@]} = 0 ] || fail "on a ceph pool: ${failed[*]}"

@@ -15,12 +15,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/ceph-lib.sh"
 
 ceph_start_with_fuse
-mkdir -p "$FUSE/pools"
 t0=$SECONDS
-set +e
-DANAUS_TEST_CEPH_DIR="$CEPH_DIR" DANAUS_TEST_CEPH_FUSE="$FUSE" bash "$HERE/identity-race.sh" 2>&1 |
-	sed -u "s/^/  identity-race: /"
-rc=${PIPESTATUS[0]}
-set -e
+rc=0
+ceph_run_local identity-race || rc=$?
 [ "$rc" = 0 ] || fail "identity-race.sh on a ceph pool (exit $rc, $((SECONDS - t0)) s)"
 pass "identity-race.sh on a ceph pool ($((SECONDS - t0)) s)"

@@ -121,3 +121,14 @@ ceph_pool_start() {
 	done
 	fail "pool $name did not create $SOCK"
 }
+
+# ceph_run_local NAME: tests/integration/NAME.sh on pools of this cluster
+# (lib.sh's pool_start follows DANAUS_TEST_CEPH_DIR; its ROOT is the pool's
+# directory through ceph-fuse), its lines marked with NAME; its exit status.
+# After ceph_start_with_fuse.
+ceph_run_local() {
+	mkdir -p "$FUSE/pools"
+	DANAUS_TEST_CEPH_DIR="$CEPH_DIR" DANAUS_TEST_CEPH_FUSE="$FUSE" bash "$HERE/$1.sh" 2>&1 |
+		sed -u "s/^/  $1: /"
+	return "${PIPESTATUS[0]}"
+}

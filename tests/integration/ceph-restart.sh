@@ -7,12 +7,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/ceph-lib.sh"
 
 ceph_start_with_fuse
-mkdir -p "$FUSE/pools"
 t0=$SECONDS
-set +e
-DANAUS_TEST_CEPH_DIR="$CEPH_DIR" DANAUS_TEST_CEPH_FUSE="$FUSE" bash "$HERE/restart.sh" 2>&1 |
-	sed -u "s/^/  restart: /"
-rc=${PIPESTATUS[0]}
-set -e
+rc=0
+ceph_run_local restart || rc=$?
 [ "$rc" = 0 ] || fail "restart.sh on a ceph pool (exit $rc, $((SECONDS - t0)) s)"
 pass "restart.sh on a ceph pool ($((SECONDS - t0)) s)"

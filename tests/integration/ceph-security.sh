@@ -7,8 +7,5 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/ceph-lib.sh"
 
 ceph_start_with_fuse
-mkdir -p "$FUSE/pools"
-DANAUS_TEST_CEPH_DIR="$CEPH_DIR" DANAUS_TEST_CEPH_FUSE="$FUSE" bash "$HERE/security.sh" 2>&1 |
-	sed 's/^/  security: /'
-[ "${PIPESTATUS[0]}" = 0 ] || fail "security.sh on a ceph pool"
+ceph_run_local security || fail "security.sh on a ceph pool"
 pass "security.sh on a ceph pool"
